@@ -1,0 +1,87 @@
+/// A message shown to a person, in Chinese first and English second.
+public struct BilingualText: Sendable, Hashable, Codable {
+    public var zh: String
+    public var en: String
+
+    public init(zh: String, en: String) {
+        self.zh = zh
+        self.en = en
+    }
+
+    /// The form used in API error bodies and logs: both languages, Chinese first.
+    public var combined: String { zh == en ? zh : "\(zh) (\(en))" }
+}
+
+/// What kind of failure an error is; the HTTP edge maps each kind to a status code.
+public enum ErrorKind: String, Sendable, Hashable {
+    case badInput
+    case unauthenticated
+    case forbidden
+    case notFound
+    case conflict
+    case unprocessable
+    case tooLarge
+    case unavailable
+    case `internal`
+}
+
+/// One problem with one field of a request, named so that a form or a client can point at it.
+public struct FieldIssue: Sendable, Hashable, Codable {
+    public var field: String
+    public var message: String
+
+    public init(field: String, message: BilingualText) {
+        self.field = field
+        self.message = message.combined
+    }
+}
+
+/// Every module's error type conforms to this, so that every path (API, page, CLI, log) can explain a failure
+/// the same way without knowing which module raised it.
+public protocol HuitongError: Error, Sendable {
+    /// A stable machine-readable code, e.g. `validation_failed`.
+    var code: String { get }
+    var kind: ErrorKind { get }
+    var message: BilingualText { get }
+    var details: [FieldIssue] { get }
+}
+
+extension HuitongError {
+    public var details: [FieldIssue] { [] }
+}
+
+/// Input that breaks a rule of the domain. Carries every problem found, not only the first.
+public struct ValidationError: HuitongError, Equatable {
+    public var issues: [FieldIssue]
+
+    public init(_ issues: [FieldIssue]) {
+        self.issues = issues
+    }
+
+    public init(field: String, _ message: BilingualText) {
+        self.issues = [FieldIssue(field: field, message: message)]
+    }
+
+    public var code: String { "validation_failed" }
+    public var kind: ErrorKind { .badInput }
+    public var details: [FieldIssue] { issues }
+    public var message: BilingualText {
+        let fields = issues.map(\.field).joined(separator: ", ")
+        return BilingualText(zh: "输入有误：\(fields)", en: "Invalid input: \(fields)")
+    }
+}
+
+/// Collects field problems while a request is checked, then throws them all at once.
+public struct ValidationCollector: Sendable {
+    public private(set) var issues: [FieldIssue] = []
+
+    public init() {}
+
+    public mutating func add(_ field: String, _ message: BilingualText) {
+        issues.append(FieldIssue(field: field, message: message))
+    }
+
+    public func throwIfAny() throws(ValidationError) {
+        if !issues.isEmpty { throw ValidationError(issues) }
+    }
+}

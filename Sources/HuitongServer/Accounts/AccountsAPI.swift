@@ -1,0 +1,413 @@
+import Foundation
+import Hummingbird
+import HuitongCore
+import HuitongStore
+
+/// `/api/v1` routes for departments, users, personal tokens and application systems.
+struct AccountsAPI {
+    let accounts: AccountService
+    var store: Store { accounts.store }
+
+    func register(on api: RouterGroup<HuitongRequestContext>) {
+        api.get("me", use: me)
+        api.get("departments", use: listDepartments)
+        api.post("departments", use: createDepartment)
+        api.get("departments/:id", use: getDepartment)
+        api.patch("departments/:id", use: updateDepartment)
+        api.delete("departments/:id", use: deleteDepartment)
+
+        api.get("users", use: listUsers)
+        api.post("users", use: createUser)
+        api.get("users/:id", use: getUser)
+        api.patch("users/:id", use: updateUser)
+        api.delete("users/:id", use: deleteUser)
+        api.post("users/:id/password", use: changePassword)
+
+        api.get("tokens", use: listTokens)
+        api.post("tokens", use: createToken)
+        api.delete("tokens/:id", use: revokeToken)
+
+        api.get("application-systems", use: listSystems)
+        api.post("application-systems", use: createSystem)
+        api.get("application-systems/:id", use: getSystem)
+        api.patch("application-systems/:id", use: updateSystem)
+        api.delete("application-systems/:id", use: deleteSystem)
+        api.get("application-systems/:id/tokens", use: listSystemTokens)
+        api.post("application-systems/:id/tokens", use: createSystemToken)
+        api.delete("application-systems/:id/tokens/:tokenID", use: revokeSystemToken)
+    }
+
+    // MARK: Me
+
+    struct MeResponse: Encodable {
+        var user: User
+        var department: Department?
+    }
+
+    func me(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        return try JSONResponse.make(MeResponse(user: user, department: try await store.departments.find(id: user.departmentID)))
+    }
+
+    // MARK: Departments
+
+    struct DepartmentInput: Decodable {
+        var name: String?
+        var code: String?
+        var creditCode: String?
+        var regionCode: String?
+        var parentID: Int64?
+    }
+
+    func listDepartments(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        _ = try context.requireUser()
+        return try JSONResponse.make(ListBody(items: try await store.departments.list()))
+    }
+
+    func createDepartment(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try context.requireRole(.operator)
+        let input = try await request.decodeJSON(DepartmentInput.self, context: context)
+        let draft = try DepartmentDraft(
+            name: input.name ?? "", code: input.code ?? "", creditCode: input.creditCode,
+            regionCode: input.regionCode ?? "", parentID: input.parentID
+        ).validated()
+        return try JSONResponse.make(try await store.departments.create(draft), status: .created)
+    }
+
+    func getDepartment(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        _ = try context.requireUser()
+        return try JSONResponse.make(try await department(context))
+    }
+
+    func updateDepartment(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try context.requireRole(.operator)
+        let existing = try await department(context)
+        let input = try await request.decodeJSON(DepartmentInput.self, context: context)
+        let draft = try DepartmentDraft(
+            name: input.name ?? existing.name, code: input.code ?? existing.code,
+            creditCode: input.creditCode ?? existing.creditCode, regionCode: input.regionCode ?? existing.regionCode,
+            parentID: input.parentID ?? existing.parentID
+        ).validated()
+        return try JSONResponse.make(try await store.departments.update(id: existing.id, with: draft))
+    }
+
+    func deleteDepartment(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try context.requireRole(.operator)
+        try await store.departments.delete(id: try context.id())
+        return Response(status: .noContent)
+    }
+
+    private func department(_ context: HuitongRequestContext) async throws -> Department {
+        let id = try context.id()
+        guard let department = try await store.departments.find(id: id) else {
+            throw StoreError.notFound(entity: "department", key: "\(id)")
+        }
+        return department
+    }
+
+    // MARK: Users
+
+    struct CreateUserInput: Decodable {
+        var username: String
+        var displayName: String
+        var departmentID: Int64
+        var roles: [String]
+        var password: String?
+    }
+
+    struct UpdateUserInput: Decodable {
+        var displayName: String?
+        var departmentID: Int64?
+        var roles: [String]?
+        var isActive: Bool?
+    }
+
+    struct CreatedUser: Encodable {
+        var user: User
+        /// Present only when the platform generated the password: shown this once.
+        var password: String?
+    }
+
+    func listUsers(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let caller = try context.requireUser()
+        var departmentID = request.uri.queryParameters["departmentID"].flatMap { Int64(String($0)) }
+        if !caller.has(.operator) && !caller.has(.auditor) {
+            // Officers see their own department's colleagues only.
+            if let departmentID, departmentID != caller.departmentID { throw APIError.forbidden(Self.otherDepartment) }
+            departmentID = caller.departmentID
+        }
+        return try JSONResponse.make(ListBody(items: try await store.users.list(departmentID: departmentID)))
+    }
+
+    func createUser(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try context.requireRole(.operator)
+        let input = try await request.decodeJSON(CreateUserInput.self, context: context)
+        let roles = try Self.parseRoles(input.roles)
+        let (user, password) = try await accounts.createUser(
+            UserDraft(username: input.username, displayName: input.displayName, departmentID: input.departmentID, roles: roles),
+            password: input.password)
+        return try JSONResponse.make(
+            CreatedUser(user: user, password: input.password == nil ? password : nil), status: .created)
+    }
+
+    func getUser(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let caller = try context.requireUser()
+        let user = try await user(context)
+        guard caller.has(.operator) || caller.has(.auditor) || user.departmentID == caller.departmentID else {
+            throw APIError.forbidden(Self.otherDepartment)
+        }
+        return try JSONResponse.make(user)
+    }
+
+    func updateUser(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let caller = try context.requireRole(.operator)
+        let target = try await user(context)
+        let input = try await request.decodeJSON(UpdateUserInput.self, context: context)
+        var issues = ValidationCollector()
+        var changes = UserChanges(departmentID: input.departmentID, isActive: input.isActive)
+        if let name = input.displayName?.trimmingCharacters(in: .whitespacesAndNewlines) {
+            if name.isEmpty || name.count > 50 {
+                issues.add("displayName", BilingualText(zh: "姓名须为 1–50 个字符", en: "displayName must be 1–50 characters"))
+            }
+            changes.displayName = name
+        }
+        if let roles = input.roles { changes.roles = try Self.parseRoles(roles) }
+        try issues.throwIfAny()
+        if target.id == caller.id && (input.isActive == false || changes.roles?.contains(.operator) == false) {
+            throw StoreError.conflict(
+                BilingualText(
+                    zh: "不能停用自己的账号或取消自己的管理员角色", en: "you cannot deactivate yourself or drop your own operator role"))
+        }
+        return try JSONResponse.make(try await store.users.update(id: target.id, changes))
+    }
+
+    func deleteUser(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let caller = try context.requireRole(.operator)
+        let id = try context.id()
+        if id == caller.id {
+            throw StoreError.conflict(BilingualText(zh: "不能删除自己的账号", en: "you cannot delete your own account"))
+        }
+        try await store.users.delete(id: id)
+        return Response(status: .noContent)
+    }
+
+    struct PasswordInput: Decodable {
+        var currentPassword: String?
+        var newPassword: String?
+    }
+
+    struct PasswordResult: Encodable {
+        /// Present only when the platform generated the password.
+        var password: String?
+    }
+
+    /// A user changes their own password (with the current one); an operator resets anyone's.
+    func changePassword(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let caller = try context.requireUser()
+        let target = try await user(context)
+        let input = try await request.decodeJSON(PasswordInput.self, context: context)
+        let changingOwnPassword = target.id == caller.id && (!caller.has(.operator) || input.currentPassword != nil)
+        if changingOwnPassword {
+            guard let current = input.currentPassword, !current.isEmpty else {
+                throw ValidationError(field: "currentPassword", BilingualText(zh: "请输入当前密码", en: "currentPassword is required"))
+            }
+            do {
+                _ = try await accounts.authenticate(username: caller.username, password: current)
+            } catch APIError.loginFailed {
+                throw ValidationError(field: "currentPassword", BilingualText(zh: "当前密码不正确", en: "currentPassword is wrong"))
+            }
+            guard let new = input.newPassword else {
+                throw ValidationError(field: "newPassword", BilingualText(zh: "请输入新密码", en: "newPassword is required"))
+            }
+            _ = try await accounts.resetPassword(userID: target.id, to: new)
+            return try JSONResponse.make(PasswordResult(password: nil))
+        }
+        guard caller.has(.operator) else {
+            throw APIError.forbidden(BilingualText(zh: "只有平台管理员可以重置他人密码", en: "only operators reset other users' passwords"))
+        }
+        let password = try await accounts.resetPassword(userID: target.id, to: input.newPassword)
+        return try JSONResponse.make(PasswordResult(password: input.newPassword == nil ? password : nil))
+    }
+
+    private func user(_ context: HuitongRequestContext) async throws -> User {
+        let id = try context.id()
+        guard let user = try await store.users.find(id: id) else { throw StoreError.notFound(entity: "user", key: "\(id)") }
+        return user
+    }
+
+    static func parseRoles(_ names: [String]) throws(ValidationError) -> Set<Role> {
+        var roles = Set<Role>()
+        for name in names {
+            guard let role = Role(rawValue: name) else {
+                throw ValidationError(
+                    field: "roles",
+                    BilingualText(
+                        zh: "未知角色 \(name)，可选：operator、provider、consumer、auditor",
+                        en: "unknown role \(name); choose from operator, provider, consumer, auditor"))
+            }
+            roles.insert(role)
+        }
+        return roles
+    }
+
+    static let otherDepartment = BilingualText(zh: "不能访问其他部门的数据", en: "this belongs to another department")
+
+    // MARK: Personal tokens
+
+    struct TokenInput: Decodable {
+        var name: String
+        var expiresAt: Date?
+    }
+
+    struct CreatedToken: Encodable {
+        var token: APIToken
+        /// The secret, shown this once.
+        var secret: String
+    }
+
+    func listTokens(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        return try JSONResponse.make(ListBody(items: try await store.tokens.list(owner: .user(user.id))))
+    }
+
+    func createToken(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        return try await issueToken(for: .user(user.id), request: request, context: context)
+    }
+
+    func revokeToken(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let id = try context.id()
+        guard let token = try await store.tokens.find(id: id), token.owner == .user(user.id) || user.has(.operator)
+        else {
+            throw StoreError.notFound(entity: "token", key: "\(id)")
+        }
+        return try JSONResponse.make(try await store.tokens.revoke(id: token.id, at: Date()))
+    }
+
+    private func issueToken(for owner: TokenOwner, request: Request, context: HuitongRequestContext) async throws
+        -> Response
+    {
+        let input = try await request.decodeJSON(TokenInput.self, context: context)
+        let draft = try TokenDraft(name: input.name, expiresAt: input.expiresAt).validated(now: Date())
+        let secret = Secrets.issue(owner.kind)
+        let token = try await store.tokens.create(owner: owner, draft, secret: secret)
+        return try JSONResponse.make(CreatedToken(token: token, secret: secret.plaintext), status: .created)
+    }
+
+    // MARK: Application systems
+
+    struct SystemInput: Decodable {
+        var name: String?
+        var description: String?
+        var departmentID: Int64?
+        var isActive: Bool?
+    }
+
+    func listSystems(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let caller = try context.requireUser()
+        var departmentID = request.uri.queryParameters["departmentID"].flatMap { Int64(String($0)) }
+        if !caller.has(.operator) && !caller.has(.auditor) {
+            if let departmentID, departmentID != caller.departmentID { throw APIError.forbidden(Self.otherDepartment) }
+            departmentID = caller.departmentID
+        }
+        return try JSONResponse.make(ListBody(items: try await store.applicationSystems.list(departmentID: departmentID)))
+    }
+
+    func createSystem(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let caller = try context.requireRole(.consumer, .operator)
+        let input = try await request.decodeJSON(SystemInput.self, context: context)
+        let departmentID = input.departmentID ?? caller.departmentID
+        if departmentID != caller.departmentID && !caller.has(.operator) { throw APIError.forbidden(Self.otherDepartment) }
+        let draft = try ApplicationSystemDraft(name: input.name ?? "", description: input.description ?? "").validated()
+        return try JSONResponse.make(
+            try await store.applicationSystems.create(departmentID: departmentID, draft), status: .created)
+    }
+
+    func getSystem(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let caller = try context.requireUser()
+        let system = try await system(context)
+        guard caller.has(.operator) || caller.has(.auditor) || system.departmentID == caller.departmentID else {
+            throw APIError.forbidden(Self.otherDepartment)
+        }
+        return try JSONResponse.make(system)
+    }
+
+    func updateSystem(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let system = try await managedSystem(context)
+        let input = try await request.decodeJSON(SystemInput.self, context: context)
+        if let departmentID = input.departmentID, departmentID != system.departmentID {
+            throw ValidationError(
+                field: "departmentID", BilingualText(zh: "应用系统不能转移到其他部门", en: "a system cannot move to another department"))
+        }
+        var draft: ApplicationSystemDraft?
+        if input.name != nil || input.description != nil {
+            draft = try ApplicationSystemDraft(
+                name: input.name ?? system.name, description: input.description ?? system.description
+            ).validated()
+        }
+        return try JSONResponse.make(
+            try await store.applicationSystems.update(id: system.id, draft: draft, isActive: input.isActive))
+    }
+
+    func deleteSystem(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let system = try await managedSystem(context)
+        try await store.applicationSystems.delete(id: system.id)
+        return Response(status: .noContent)
+    }
+
+    func listSystemTokens(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let system = try await managedSystem(context)
+        return try JSONResponse.make(ListBody(items: try await store.tokens.list(owner: .system(system.id))))
+    }
+
+    func createSystemToken(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let system = try await managedSystem(context)
+        guard system.isActive else {
+            throw StoreError.conflict(BilingualText(zh: "应用系统已停用", en: "the application system is deactivated"))
+        }
+        return try await issueToken(for: .system(system.id), request: request, context: context)
+    }
+
+    func revokeSystemToken(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let system = try await managedSystem(context)
+        let tokenID = try context.id("tokenID")
+        guard let token = try await store.tokens.find(id: tokenID), token.owner == .system(system.id) else {
+            throw StoreError.notFound(entity: "token", key: "\(tokenID)")
+        }
+        return try JSONResponse.make(try await store.tokens.revoke(id: token.id, at: Date()))
+    }
+
+    private func system(_ context: HuitongRequestContext) async throws -> ApplicationSystem {
+        let id = try context.id()
+        guard let system = try await store.applicationSystems.find(id: id) else {
+            throw StoreError.notFound(entity: "application system", key: "\(id)")
+        }
+        return system
+    }
+
+    /// A system the caller may change: a consumer officer of its own department, or an operator.
+    private func managedSystem(_ context: HuitongRequestContext) async throws -> ApplicationSystem {
+        let caller = try context.requireRole(.consumer, .operator)
+        let system = try await system(context)
+        guard caller.has(.operator) || system.departmentID == caller.departmentID else {
+            throw APIError.forbidden(Self.otherDepartment)
+        }
+        return system
+    }
+}
+
+/// Collections are wrapped so that paging fields can be added later without breaking clients.
+struct ListBody<Item: Encodable>: Encodable {
+    var items: [Item]
+}
+
+extension HuitongRequestContext {
+    /// A positive integer path parameter, or a 400 naming it.
+    func id(_ name: String = "id") throws(ValidationError) -> Int64 {
+        guard let text = parameters.get(name), let id = Int64(text), id > 0 else {
+            throw ValidationError(field: name, BilingualText(zh: "编号须为正整数", en: "\(name) must be a positive integer"))
+        }
+        return id
+    }
+}

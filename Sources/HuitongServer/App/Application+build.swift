@@ -1,0 +1,67 @@
+import Foundation
+import Hummingbird
+import HuitongCore
+import HuitongStore
+import Logging
+import ServiceLifecycle
+
+/// The composition root: one place where the store, the services and the routes are put together.
+public enum HuitongApp {
+    /// Builds the router with every route and middleware. Tests use it through `buildApplication`.
+    public static func buildRouter(
+        store: Store, configuration: ServerConfiguration, pages: PageRenderer
+    ) -> Router<HuitongRequestContext> {
+        _ = Telemetry.registry
+        let accounts = AccountService(
+            store: store, bcryptCost: configuration.bcryptCost, maximumFailedLogins: configuration.maximumFailedLogins,
+            lockoutDuration: configuration.lockoutDuration)
+        let cookies = CookieSettings(secure: configuration.secureCookies)
+        let router = Router(context: HuitongRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: ErrorMiddleware(pages: pages))
+        router.add(middleware: AuthenticationMiddleware(accounts: accounts, cookies: cookies))
+
+        ObservabilityRoutes(store: store, version: configuration.version).register(on: router)
+        OpenAPIDocument.register(on: router)
+        AuthPages(accounts: accounts, pages: pages, cookies: cookies, sessionLifetime: configuration.sessionLifetime)
+            .register(on: router)
+        let api = router.group("api/v1")
+        AuthAPI(accounts: accounts, cookies: cookies, sessionLifetime: configuration.sessionLifetime).register(on: api)
+        AccountsAPI(accounts: accounts).register(on: api)
+        return router
+    }
+
+    /// Builds the application; `store.provider` runs as a service so it closes cleanly on shutdown.
+    public static func buildApplication(
+        store: Store, configuration: ServerConfiguration, logger: Logger, extraServices: [any Service] = []
+    ) async throws -> some ApplicationProtocol {
+        let pages = try await PageRenderer.load()
+        let router = buildRouter(store: store, configuration: configuration, pages: pages)
+        var app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Huitong"),
+            logger: logger)
+        app.addServices(store.provider, SessionSweeper(store: store, logger: logger))
+        for service in extraServices { app.addServices(service) }
+        return app
+    }
+}
+
+/// Removes expired sessions every hour so the table does not grow without bound.
+struct SessionSweeper: Service {
+    let store: Store
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let removed = try await store.sessions.purgeExpired(now: Date())
+                if removed > 0 { logger.info("removed expired sessions", metadata: ["count": "\(removed)"]) }
+            } catch {
+                logger.warning("session clean-up failed", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+import HuitongCore
+import Logging
+import NIOCore
+
+/// Per-request state: who is calling and which language they read.
+public struct HuitongRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var principal: Principal?
+    /// The anti-forgery token of the caller's session, if any.
+    public var csrfToken: String?
+    public var language: Language = .zh
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// JSON bodies are small; bulk data arrives through the streaming upload endpoints instead.
+    public var maxUploadSize: Int { 2 * 1024 * 1024 }
+
+    /// The signed-in person, or 401.
+    public func requireUser() throws(APIError) -> User {
+        guard let principal else { throw APIError.unauthenticated }
+        guard let user = principal.user else {
+            throw APIError.forbidden(
+                BilingualText(zh: "应用系统凭证不能访问此接口", en: "application-system credentials cannot use this endpoint"))
+        }
+        return user
+    }
+
+    /// The signed-in person holding one of `roles`, or 401/403.
+    @discardableResult
+    public func requireRole(_ roles: Role...) throws(APIError) -> User {
+        let user = try requireUser()
+        guard !user.roles.isDisjoint(with: roles) else {
+            let names = roles.map(\.displayName)
+            throw APIError.forbidden(
+                BilingualText(
+                    zh: "需要以下角色之一：\(names.map(\.zh).joined(separator: "、"))",
+                    en: "requires one of the roles: \(names.map(\.en).joined(separator: ", "))"))
+        }
+        return user
+    }
+}
+
+public enum Language: String, Sendable, CaseIterable {
+    case zh
+    case en
+}

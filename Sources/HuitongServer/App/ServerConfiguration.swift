@@ -1,0 +1,48 @@
+import Foundation
+
+/// Everything the HTTP application needs to know that is not in the database.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// bcrypt work factor for new password hashes. 12 in production; tests lower it to stay fast.
+    public var bcryptCost: UInt8
+    /// How long a browser session lasts without signing in again.
+    public var sessionLifetime: Duration
+    /// Mark cookies `Secure`; turn on when the node is served over HTTPS.
+    public var secureCookies: Bool
+    /// Failed password attempts before an account is locked, and for how long.
+    public var maximumFailedLogins: Int
+    public var lockoutDuration: Duration
+    public var version: String
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        bcryptCost: UInt8 = 12,
+        sessionLifetime: Duration = .seconds(8 * 3600),
+        secureCookies: Bool = false,
+        maximumFailedLogins: Int = 5,
+        lockoutDuration: Duration = .seconds(15 * 60),
+        version: String = HuitongVersion.current
+    ) {
+        self.host = host
+        self.port = port
+        self.bcryptCost = bcryptCost
+        self.sessionLifetime = sessionLifetime
+        self.secureCookies = secureCookies
+        self.maximumFailedLogins = maximumFailedLogins
+        self.lockoutDuration = lockoutDuration
+        self.version = version
+    }
+}
+
+public enum HuitongVersion {
+    public static let current = "0.1.0"
+}
+
+extension Duration {
+    var timeInterval: TimeInterval {
+        let (seconds, attoseconds) = components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HuitongCore
+import HuitongStore
+
+/// Establishes who is calling: a bearer token (personal or application-system) or the session cookie.
+/// Requests that change state on the strength of the cookie must also carry the session's CSRF token.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = HuitongRequestContext
+    let accounts: AccountService
+    let cookies: CookieSettings
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var context = context
+        if let language = request.uri.queryParameters["lang"].flatMap({ Language(rawValue: String($0)) }) {
+            context.language = language
+        } else if let language = request.cookies["huitong_lang"].flatMap({ Language(rawValue: $0.value) }) {
+            context.language = language
+        }
+        if let authorization = request.headers[.authorization] {
+            guard authorization.lowercased().hasPrefix("bearer ") else { throw APIError.invalidToken }
+            let secret = authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
+            context.principal = try await accounts.principal(forBearer: secret)
+            return try await next(request, context)
+        }
+        var clearStaleCookie = false
+        if let cookie = request.cookies[CookieSettings.sessionCookie] {
+            let digest = Secrets.digest(of: cookie.value)
+            if let session = try await accounts.store.sessions.find(digest: digest, now: Date()),
+                let user = try await accounts.store.users.find(id: session.userID), user.isActive
+            {
+                context.principal = .user(user, .session(session))
+                context.csrfToken = session.csrfToken
+            } else {
+                clearStaleCookie = true
+            }
+        }
+        if context.principal?.isCookieAuthenticated == true, request.method.isUnsafe,
+            request.uri.path.hasPrefix("/api/")
+        {
+            // Pages check the form field themselves; script calls to the API must send the header.
+            guard let sent = request.headers[.csrfToken], let expected = context.csrfToken,
+                Secrets.constantTimeEquals(sent, expected)
+            else {
+                throw APIError.csrfFailed
+            }
+        }
+        var response = try await next(request, context)
+        if clearStaleCookie { response.setCookie(cookies.expired(CookieSettings.sessionCookie)) }
+        return response
+    }
+}
+
+extension HTTPRequest.Method {
+    var isUnsafe: Bool { ![.get, .head, .options].contains(self) }
+}
+
+extension HTTPField.Name {
+    static let csrfToken = HTTPField.Name("X-CSRF-Token")!
+}
+
+/// How Huitong's cookies are issued.
+struct CookieSettings: Sendable {
+    static let sessionCookie = "huitong_session"
+    static let formCookie = "huitong_csrf"
+    static let languageCookie = "huitong_lang"
+    let secure: Bool
+
+    func session(_ value: String, lifetime: Duration) -> Cookie {
+        Cookie(
+            name: Self.sessionCookie, value: value, maxAge: Int(lifetime.components.seconds), path: "/", secure: secure,
+            httpOnly: true, sameSite: .lax)
+    }
+
+    func form(_ value: String) -> Cookie {
+        Cookie(name: Self.formCookie, value: value, path: "/", secure: secure, httpOnly: true, sameSite: .strict)
+    }
+
+    func language(_ language: Language) -> Cookie {
+        Cookie(name: Self.languageCookie, value: language.rawValue, maxAge: 365 * 86400, path: "/", secure: secure,
+            httpOnly: false, sameSite: .lax)
+    }
+
+    func expired(_ name: String) -> Cookie {
+        Cookie(name: name, value: "", maxAge: 0, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+    }
+}

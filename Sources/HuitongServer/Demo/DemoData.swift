@@ -1,0 +1,77 @@
+import Foundation
+import HuitongCore
+import HuitongStore
+
+/// A realistic city node for trying Huitong out: 六安市 (341500), its bureau and seven departments, with officers
+/// of every role. Later capabilities add their own demo objects here.
+public enum DemoData {
+    struct DemoDepartment {
+        let name: String
+        let code: String
+        let creditCode: String
+        let officers: [(username: String, displayName: String, roles: Set<Role>)]
+    }
+
+    static let region = "341500"
+
+    // Credit codes are fictitious but valid under GB 32100 (机关 11, region 341500, check characters computed).
+    static let departments: [DemoDepartment] = [
+        DemoDepartment(
+            name: "六安市数据资源管理局", code: "SJJ", creditCode: "11341500003010087Y",
+            officers: [
+                ("admin", "平台管理员", [.operator]),
+                ("sjj.auditor", "审计员 周敏", [.auditor]),
+            ]),
+        DemoDepartment(
+            name: "六安市公安局", code: "GAJ", creditCode: "1134150000301001XU",
+            officers: [("gaj.provider", "公安局 李强", [.provider]), ("gaj.consumer", "公安局 王芳", [.consumer])]),
+        DemoDepartment(
+            name: "六安市市场监督管理局", code: "SCJGJ", creditCode: "11341500003010028U",
+            officers: [("scjgj.officer", "市场监管局 陈静", [.provider, .consumer])]),
+        DemoDepartment(
+            name: "六安市人力资源和社会保障局", code: "RSJ", creditCode: "11341500003010036N",
+            officers: [("rsj.officer", "人社局 刘洋", [.provider, .consumer])]),
+        DemoDepartment(
+            name: "六安市民政局", code: "MZJ", creditCode: "11341500003010044H",
+            officers: [("mzj.officer", "民政局 赵磊", [.provider, .consumer])]),
+        DemoDepartment(
+            name: "六安市卫生健康委员会", code: "WJW", creditCode: "11341500003010052C",
+            officers: [("wjw.officer", "卫健委 孙丽", [.provider, .consumer])]),
+        DemoDepartment(
+            name: "六安市自然资源和规划局", code: "ZRZYJ", creditCode: "113415000030100607",
+            officers: [("zrzyj.officer", "自然资源和规划局 吴刚", [.provider, .consumer])]),
+        DemoDepartment(
+            name: "六安市住房和城乡建设局", code: "ZJJ", creditCode: "113415000030100794",
+            officers: [("zjj.officer", "住建局 郑华", [.provider, .consumer])]),
+    ]
+
+    /// Loads the demo into an empty database and returns the accounts with their one-time passwords.
+    /// Returns nil, changing nothing, when the database already holds departments or users.
+    public static func load(into accounts: AccountService) async throws -> [IssuedAccount]? {
+        let store = accounts.store
+        guard try await store.users.count() == 0, try await store.departments.count() == 0 else { return nil }
+        var issued: [IssuedAccount] = []
+        for demo in departments {
+            let department = try await store.departments.create(
+                DepartmentDraft(
+                    name: demo.name, code: demo.code, creditCode: demo.creditCode, regionCode: region, parentID: nil
+                ).validated())
+            for officer in demo.officers {
+                let (user, password) = try await accounts.createUser(
+                    UserDraft(
+                        username: officer.username, displayName: officer.displayName, departmentID: department.id,
+                        roles: officer.roles))
+                issued.append(
+                    IssuedAccount(
+                        username: user.username, displayName: user.displayName, department: department.name,
+                        roles: user.roles, password: password))
+            }
+            if demo.code == "RSJ" {
+                _ = try await store.applicationSystems.create(
+                    departmentID: department.id,
+                    ApplicationSystemDraft(name: "社保待遇资格认证系统", description: "核验参保人员身份与生存状态").validated())
+            }
+        }
+        return issued
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import HTTPTypes
+import HTTPTypes
+import Hummingbird
+import HuitongCore
+import HuitongStore
+
+/// Errors raised by the HTTP edge itself (authentication, permissions, malformed requests).
+public enum APIError: HuitongError {
+    case unauthenticated
+    case invalidToken
+    case forbidden(BilingualText)
+    case notFound(String)
+    case csrfFailed
+    case bodyTooLarge(limit: Int)
+    case malformedBody(field: String?, reason: String)
+    case loginFailed
+    case accountLocked(until: Date)
+
+    public var code: String {
+        switch self {
+        case .unauthenticated: "unauthenticated"
+        case .invalidToken: "invalid_token"
+        case .forbidden: "forbidden"
+        case .notFound: "not_found"
+        case .csrfFailed: "csrf_failed"
+        case .bodyTooLarge: "body_too_large"
+        case .malformedBody: "malformed_body"
+        case .loginFailed: "login_failed"
+        case .accountLocked: "account_locked"
+        }
+    }
+
+    public var kind: ErrorKind {
+        switch self {
+        case .unauthenticated, .invalidToken, .loginFailed: .unauthenticated
+        case .forbidden, .csrfFailed: .forbidden
+        case .notFound: .notFound
+        case .bodyTooLarge: .tooLarge
+        case .malformedBody: .badInput
+        case .accountLocked: .forbidden
+        }
+    }
+
+    public var message: BilingualText {
+        switch self {
+        case .unauthenticated:
+            BilingualText(zh: "请先登录或提供 API 令牌", en: "sign in or present an API token")
+        case .invalidToken:
+            BilingualText(zh: "API 令牌无效、已过期或已吊销", en: "the API token is invalid, expired or revoked")
+        case .forbidden(let text):
+            text
+        case .notFound(let path):
+            BilingualText(zh: "没有这个地址：\(path)", en: "no such resource: \(path)")
+        case .csrfFailed:
+            BilingualText(
+                zh: "表单已失效或来源不明，请刷新页面后重试", en: "the form has expired or did not come from this site; reload and retry")
+        case .bodyTooLarge(let limit):
+            BilingualText(zh: "请求体超过 \(limit) 字节的上限", en: "request body is larger than the limit of \(limit) bytes")
+        case .malformedBody(let field, let reason):
+            if let field {
+                BilingualText(zh: "字段 \(field) 有误：\(reason)", en: "field \(field) is invalid: \(reason)")
+            } else {
+                BilingualText(zh: "请求体不是有效的 JSON：\(reason)", en: "request body is not valid JSON: \(reason)")
+            }
+        case .loginFailed:
+            BilingualText(zh: "用户名或密码错误", en: "wrong username or password")
+        case .accountLocked(let until):
+            BilingualText(
+                zh: "登录失败次数过多，账号已锁定至 \(Self.format(until))",
+                en: "too many failed sign-ins; the account is locked until \(Self.format(until))")
+        }
+    }
+
+    public var details: [FieldIssue] {
+        switch self {
+        case .malformedBody(let field?, _): [FieldIssue(field: field, message: message)]
+        default: []
+        }
+    }
+
+    private static func format(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false))
+    }
+}
+
+extension ErrorKind {
+    var status: HTTPResponse.Status {
+        switch self {
+        case .badInput: .badRequest
+        case .unauthenticated: .unauthorized
+        case .forbidden: .forbidden
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .unprocessable: .unprocessableContent
+        case .tooLarge: .contentTooLarge
+        case .unavailable: .serviceUnavailable
+        case .internal: .internalServerError
+        }
+    }
+}
+
+/// The JSON body of every API error: `{"error": {"code", "message", "details"}}`.
+struct ErrorBody: Encodable {
+    struct Payload: Encodable {
+        var code: String
+        var message: String
+        var details: [FieldIssue]
+    }
+    var error: Payload
+
+    init(_ error: any HuitongError) {
+        self.error = Payload(code: error.code, message: error.message.combined, details: error.details)
+    }
+
+    init(code: String, message: BilingualText) {
+        self.error = Payload(code: code, message: message.combined, details: [])
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Hummingbird
+import HuitongStore
+import Metrics
+import Prometheus
+
+/// The process-wide Prometheus registry. swift-metrics allows one bootstrap per process, so every application
+/// built in this process (tests build many) shares it.
+public enum Telemetry {
+    public static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+            .seconds(2.5), .seconds(5), .seconds(10),
+        ]
+        MetricsSystem.bootstrap(factory)
+        return registry
+    }()
+}
+
+/// `/metrics` and `/healthz`.
+struct ObservabilityRoutes {
+    let store: Store
+    let version: String
+
+    func register(on router: Router<HuitongRequestContext>) {
+        router.get("/metrics", use: metrics)
+        router.get("/healthz", use: health)
+    }
+
+    func metrics(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let pool = store.provider.poolStatistics
+        let backend = [("backend", store.backend.rawValue)]
+        Telemetry.registry.makeGauge(name: "huitong_db_connections_in_use", labels: backend).set(Double(pool.leased))
+        Telemetry.registry.makeGauge(name: "huitong_db_connection_waiters", labels: backend).set(Double(pool.waiting))
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: Telemetry.registry.emitToBuffer())))
+    }
+
+    struct Health: Encodable {
+        var status: String
+        var version: String
+        var backend: String
+        var database: String
+    }
+
+    func health(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        do {
+            _ = try await store.provider.read { try await $0.raw("SELECT 1 AS ok").first() }
+            return try JSONResponse.make(
+                Health(status: "ok", version: version, backend: store.backend.rawValue, database: "ok"))
+        } catch {
+            context.logger.error("health check failed", metadata: ["error": "\(error)"])
+            return try JSONResponse.make(
+                Health(status: "unavailable", version: version, backend: store.backend.rawValue, database: "unreachable"),
+                status: .serviceUnavailable)
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Hummingbird
+import HuitongCore
+import HuitongStore
+
+/// The public home page, sign-in and sign-out, and the signed-in console.
+struct AuthPages {
+    let accounts: AccountService
+    let pages: PageRenderer
+    let cookies: CookieSettings
+    let sessionLifetime: Duration
+    var store: Store { accounts.store }
+
+    func register(on router: Router<HuitongRequestContext>) {
+        router.get("/", use: home)
+        router.get("/login", use: loginForm)
+        router.post("/login", use: login)
+        router.post("/logout", use: logout)
+        router.get("/console", use: console)
+        router.get("/static/app.css", use: stylesheet)
+    }
+
+    func home(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        var response = pages.render(
+            "home",
+            [
+                "departmentCount": try await store.departments.count(),
+                "userCount": try await store.users.count(),
+            ], context: context)
+        rememberLanguage(request, &response)
+        return response
+    }
+
+    struct LoginForm: Decodable {
+        var username: String?
+        var password: String?
+        var _csrf: String?
+        var next: String?
+    }
+
+    func loginForm(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        if context.principal?.user != nil { return .redirect(to: "/console", type: .normal) }
+        let next = request.uri.queryParameters["next"].map(String.init) ?? ""
+        return renderLogin(request: request, context: context, username: "", next: next, error: nil, status: .ok)
+    }
+
+    /// The sign-in form is protected by a double-submit token: a random cookie that the form must echo.
+    private func renderLogin(
+        request: Request, context: HuitongRequestContext, username: String, next: String, error: String?,
+        status: HTTPResponse.Status
+    ) -> Response {
+        let formToken = request.cookies[CookieSettings.formCookie]?.value ?? Secrets.randomBase64URL(byteCount: 24)
+        var values: [String: Any] = ["formToken": formToken, "username": username, "next": Self.safeNext(next)]
+        if let error { values["error"] = error }
+        var response = pages.render("login", values, context: context, status: status)
+        response.setCookie(cookies.form(formToken))
+        rememberLanguage(request, &response)
+        return response
+    }
+
+    func login(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let form = try await request.decode(as: LoginForm.self, context: context)
+        let username = (form.username ?? "").trimmingCharacters(in: .whitespaces)
+        let next = form.next ?? ""
+        guard let sent = form._csrf, let expected = request.cookies[CookieSettings.formCookie]?.value,
+            Secrets.constantTimeEquals(sent, expected)
+        else {
+            return renderLogin(
+                request: request, context: context, username: username, next: next,
+                error: APIError.csrfFailed.message.text(context.language), status: .forbidden)
+        }
+        guard !username.isEmpty, let password = form.password, !password.isEmpty else {
+            return renderLogin(
+                request: request, context: context, username: username, next: next,
+                error: pages.text("login_missing", context.language), status: .badRequest)
+        }
+        let user: User
+        do {
+            user = try await accounts.authenticate(username: username, password: password)
+        } catch let error as APIError {
+            context.logger.notice("sign-in refused", metadata: ["username": "\(username)", "reason": "\(error.code)"])
+            return renderLogin(
+                request: request, context: context, username: username, next: next,
+                error: error.message.text(context.language), status: error.kind.status)
+        }
+        let secret = Secrets.issue(.session)
+        _ = try await store.sessions.create(
+            userID: user.id, digest: secret.digest, csrfToken: Secrets.randomBase64URL(byteCount: 24),
+            expiresAt: Date().addingTimeInterval(sessionLifetime.timeInterval))
+        context.logger.info("signed in", metadata: ["username": "\(user.username)"])
+        var response = Response.redirect(to: Self.safeNext(next).isEmpty ? "/console" : Self.safeNext(next), type: .normal)
+        response.setCookie(cookies.session(secret.plaintext, lifetime: sessionLifetime))
+        response.setCookie(cookies.expired(CookieSettings.formCookie))
+        return response
+    }
+
+    struct LogoutForm: Decodable {
+        var _csrf: String?
+    }
+
+    func logout(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let form = try await request.decode(as: LogoutForm.self, context: context)
+        if let cookie = request.cookies[CookieSettings.sessionCookie], let expected = context.csrfToken {
+            guard let sent = form._csrf, Secrets.constantTimeEquals(sent, expected) else { throw APIError.csrfFailed }
+            try await store.sessions.delete(digest: Secrets.digest(of: cookie.value))
+        }
+        var response = Response.redirect(to: "/login", type: .normal)
+        response.setCookie(cookies.expired(CookieSettings.sessionCookie))
+        return response
+    }
+
+    func console(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        guard let user = context.principal?.user else {
+            return .redirect(to: "/login?next=/console", type: .normal)
+        }
+        let department = try await store.departments.find(id: user.departmentID)
+        var values: [String: Any] = [
+            "user": ["username": user.username, "displayName": user.displayName],
+            "roles": user.roles.sorted().map { $0.displayName.text(context.language) },
+            "isOperator": user.has(.operator),
+        ]
+        if let department {
+            values["department"] = ["name": department.name, "code": department.code, "regionCode": department.regionCode]
+        }
+        if user.has(.operator) {
+            values["departments"] = try await store.departments.list().map {
+                ["code": $0.code, "name": $0.name, "creditCode": $0.creditCode ?? "", "regionCode": $0.regionCode]
+            }
+        }
+        var response = pages.render("console", values, context: context)
+        rememberLanguage(request, &response)
+        return response
+    }
+
+    func stylesheet(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: pages.stylesheet)))
+    }
+
+    /// `?lang=` switches the language and keeps it for later pages.
+    private func rememberLanguage(_ request: Request, _ response: inout Response) {
+        if let language = request.uri.queryParameters["lang"].flatMap({ Language(rawValue: String($0)) }) {
+            response.setCookie(cookies.language(language))
+        }
+    }
+
+    /// Only local paths are followed after sign-in, so the form cannot be used to bounce users elsewhere.
+    static func safeNext(_ next: String) -> String {
+        guard next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), !next.contains("\r"), !next.contains("\n")
+        else { return "" }
+        return next
+    }
+}
+
+extension BilingualText {
+    func text(_ language: Language) -> String {
+        language == .zh ? zh : en
+    }
+}

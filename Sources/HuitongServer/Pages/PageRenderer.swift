@@ -1,0 +1,83 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HuitongCore
+import Mustache
+
+/// Renders server-side HTML pages from the Mustache templates and the per-language string catalogues.
+public struct PageRenderer: Sendable {
+    let library: MustacheLibrary
+    let catalogues: [Language: [String: String]]
+    let stylesheet: String
+
+    public static func load() async throws -> PageRenderer {
+        guard let resources = Bundle.module.url(forResource: "Resources", withExtension: nil) else {
+            throw PageError.missingResources
+        }
+        let library = try await MustacheLibrary(directory: resources.appendingPathComponent("templates").path)
+        var catalogues: [Language: [String: String]] = [:]
+        for language in Language.allCases {
+            let url = resources.appendingPathComponent("locales/\(language.rawValue).json")
+            catalogues[language] = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: url))
+        }
+        let stylesheet = try String(contentsOf: resources.appendingPathComponent("static/app.css"), encoding: .utf8)
+        return PageRenderer(library: library, catalogues: catalogues, stylesheet: stylesheet)
+    }
+
+    /// Every key of the Chinese catalogue must exist in the others, so a page never shows a bare key.
+    public func missingTranslations() -> [Language: [String]] {
+        let reference = Set(catalogues[.zh]?.keys.map { $0 } ?? [])
+        var missing: [Language: [String]] = [:]
+        for (language, catalogue) in catalogues where language != .zh {
+            let absent = reference.subtracting(catalogue.keys).sorted()
+            if !absent.isEmpty { missing[language] = absent }
+        }
+        return missing
+    }
+
+    func text(_ key: String, _ language: Language) -> String {
+        catalogues[language]?[key] ?? catalogues[.zh]?[key] ?? key
+    }
+
+    /// Renders `template` with `values`; adds the string catalogue (`t`), the language switch and the signed-in user.
+    func render(
+        _ template: String, _ values: [String: Any] = [:], context: HuitongRequestContext,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
+        var data = values
+        data["t"] = catalogues[context.language] ?? [:]
+        data["lang"] = context.language.rawValue
+        data["htmlLang"] = context.language == .zh ? "zh-CN" : "en"
+        data["otherLang"] = context.language == .zh ? "en" : "zh"
+        data["otherLangName"] = context.language == .zh ? "English" : "中文"
+        if let user = context.principal?.user {
+            data["currentUser"] = ["username": user.username, "displayName": user.displayName]
+            data["csrfToken"] = context.csrfToken ?? ""
+        }
+        let html = library.render(data, withTemplate: template) ?? "template \(template) missing"
+        return Response(
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8",
+                .contentSecurityPolicy: "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+                .xContentTypeOptions: "nosniff",
+                .referrerPolicy: "same-origin",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    func errorPage(status: HTTPResponse.Status, message: String, context: HuitongRequestContext) -> Response {
+        render(
+            "error", ["status": status.code, "message": message, "title": text("error_title", context.language)],
+            context: context, status: status)
+    }
+}
+
+enum PageError: Error {
+    case missingResources
+}
+
+extension HTTPField.Name {
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+}

@@ -1,0 +1,202 @@
+import Foundation
+import HuitongCore
+import SQLKit
+
+/// The stored secret side of a user, read only to check a login.
+public struct StoredCredentials: Sendable {
+    public var user: User
+    public var passwordHash: String
+    public var failedLogins: Int
+    public var lockedUntil: Date?
+}
+
+/// Changes to a user; nil leaves a field as it is.
+public struct UserChanges: Sendable, Hashable {
+    public var displayName: String?
+    public var departmentID: Int64?
+    public var roles: Set<Role>?
+    public var isActive: Bool?
+
+    public init(displayName: String? = nil, departmentID: Int64? = nil, roles: Set<Role>? = nil, isActive: Bool? = nil) {
+        self.displayName = displayName
+        self.departmentID = departmentID
+        self.roles = roles
+        self.isActive = isActive
+    }
+}
+
+public protocol UserRepository: Sendable {
+    func create(_ draft: UserDraft, passwordHash: String) async throws -> User
+    func find(id: Int64) async throws -> User?
+    func find(username: String) async throws -> User?
+    /// All users, or those of one department.
+    func list(departmentID: Int64?) async throws -> [User]
+    func count() async throws -> Int
+    func update(id: Int64, _ changes: UserChanges) async throws -> User
+    /// Replaces the password, clears any lock-out and ends every session of the user.
+    func setPasswordHash(id: Int64, _ hash: String) async throws
+    func credentials(username: String) async throws -> StoredCredentials?
+    func recordFailedLogin(id: Int64, lockedUntil: Date?) async throws
+    func recordSuccessfulLogin(id: Int64, at time: Date) async throws
+    func delete(id: Int64) async throws
+}
+
+struct SQLUserRepository: UserRepository {
+    let provider: any DatabaseProvider
+
+    static let columns = [
+        "id", "username", "display_name", "department_id", "roles", "is_active", "created_at", "last_login_at",
+    ]
+
+    func create(_ draft: UserDraft, passwordHash: String) async throws -> User {
+        let now = Date()
+        return try await provider.transaction { sql in
+            guard try await sql.select().column("id").from("departments").where("id", .equal, draft.departmentID).first()
+                != nil
+            else {
+                throw StoreError.missingReference(field: "departmentID", value: "\(draft.departmentID)")
+            }
+            do {
+                let row = try await sql.insert(into: "users")
+                    .columns(
+                        "username", "display_name", "department_id", "roles", "password_hash", "is_active",
+                        "failed_logins", "created_at", "updated_at")
+                    .values(
+                        SQLBind(draft.username), SQLBind(draft.displayName), SQLBind(draft.departmentID),
+                        SQLBind(Role.storageText(draft.roles)), SQLBind(passwordHash), SQLBind(true), SQLBind(0),
+                        SQLBind(now), SQLBind(now)
+                    )
+                    .returning(Self.columns.map { SQLColumn($0) })
+                    .first()
+                return try Self.decode(row!)
+            } catch {
+                if StoreError.uniqueViolation(in: error) != nil {
+                    throw StoreError.duplicate(field: "username", value: draft.username)
+                }
+                throw error
+            }
+        }
+    }
+
+    func find(id: Int64) async throws -> User? {
+        try await provider.read { sql in
+            try await sql.select().columns(Self.columns).from("users").where("id", .equal, id).first().map(Self.decode)
+        }
+    }
+
+    func find(username: String) async throws -> User? {
+        try await provider.read { sql in
+            try await sql.select().columns(Self.columns).from("users").where("username", .equal, username.lowercased())
+                .first().map(Self.decode)
+        }
+    }
+
+    func list(departmentID: Int64?) async throws -> [User] {
+        try await provider.read { sql in
+            var query = sql.select().columns(Self.columns).from("users")
+            if let departmentID { query = query.where("department_id", .equal, departmentID) }
+            return try await query.orderBy("id").all().map(Self.decode)
+        }
+    }
+
+    func count() async throws -> Int {
+        try await provider.read { sql in
+            try await sql.raw("SELECT COUNT(*) AS n FROM users").first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
+    func update(id: Int64, _ changes: UserChanges) async throws -> User {
+        try await provider.transaction { sql in
+            if let departmentID = changes.departmentID,
+                try await sql.select().column("id").from("departments").where("id", .equal, departmentID).first() == nil
+            {
+                throw StoreError.missingReference(field: "departmentID", value: "\(departmentID)")
+            }
+            let update = sql.update("users").set("updated_at", to: Date())
+            if let displayName = changes.displayName { update.set("display_name", to: displayName) }
+            if let departmentID = changes.departmentID { update.set("department_id", to: departmentID) }
+            if let roles = changes.roles { update.set("roles", to: Role.storageText(roles)) }
+            if let isActive = changes.isActive { update.set("is_active", to: isActive) }
+            let row = try await update.where("id", .equal, id).returning(Self.columns.map { SQLColumn($0) }).first()
+            guard let row else { throw StoreError.notFound(entity: "user", key: "\(id)") }
+            if changes.isActive == false {
+                // A deactivated account must lose its open sessions and tokens at once, not at their expiry.
+                try await sql.delete(from: "sessions").where("user_id", .equal, id).run()
+                try await sql.update("api_tokens").set("revoked_at", to: Date()).where("user_id", .equal, id)
+                    .where(SQLColumn("revoked_at"), .is, SQLLiteral.null).run()
+            }
+            return try Self.decode(row)
+        }
+    }
+
+    func setPasswordHash(id: Int64, _ hash: String) async throws {
+        try await provider.transaction { sql in
+            let row = try await sql.update("users")
+                .set("password_hash", to: hash)
+                .set("failed_logins", to: 0)
+                .set("locked_until", to: SQLLiteral.null)
+                .set("updated_at", to: Date())
+                .where("id", .equal, id)
+                .returning("id").first()
+            guard row != nil else { throw StoreError.notFound(entity: "user", key: "\(id)") }
+            try await sql.delete(from: "sessions").where("user_id", .equal, id).run()
+        }
+    }
+
+    func credentials(username: String) async throws -> StoredCredentials? {
+        try await provider.read { sql in
+            guard
+                let row = try await sql.select().columns(Self.columns + ["password_hash", "failed_logins", "locked_until"])
+                    .from("users").where("username", .equal, username.lowercased()).first()
+            else { return nil }
+            return StoredCredentials(
+                user: try Self.decode(row),
+                passwordHash: try row.decode(column: "password_hash", as: String.self),
+                failedLogins: try row.decode(column: "failed_logins", as: Int.self),
+                lockedUntil: try row.decode(column: "locked_until", as: Date?.self))
+        }
+    }
+
+    func recordFailedLogin(id: Int64, lockedUntil: Date?) async throws {
+        try await provider.transaction { sql in
+            let update = sql.update("users")
+            if let lockedUntil {
+                update.set("locked_until", to: lockedUntil).set("failed_logins", to: 0)
+            } else {
+                update.set(SQLIdentifier("failed_logins"), to: SQLRaw("failed_logins + 1"))
+            }
+            try await update.where("id", .equal, id).run()
+        }
+    }
+
+    func recordSuccessfulLogin(id: Int64, at time: Date) async throws {
+        try await provider.transaction { sql in
+            try await sql.update("users")
+                .set("failed_logins", to: 0)
+                .set("locked_until", to: SQLLiteral.null)
+                .set("last_login_at", to: time)
+                .where("id", .equal, id).run()
+        }
+    }
+
+    func delete(id: Int64) async throws {
+        try await provider.transaction { sql in
+            let row = try await sql.delete(from: "users").where("id", .equal, id).returning("id").first()
+            guard row != nil else { throw StoreError.notFound(entity: "user", key: "\(id)") }
+        }
+    }
+
+    static func decode(_ row: any SQLRow) throws -> User {
+        let rolesText = try row.decode(column: "roles", as: String.self)
+        return User(
+            id: try row.decode(column: "id", as: Int64.self),
+            username: try row.decode(column: "username", as: String.self),
+            displayName: try row.decode(column: "display_name", as: String.self),
+            departmentID: try row.decode(column: "department_id", as: Int64.self),
+            roles: Role.parseList(rolesText) ?? [],
+            isActive: try row.decode(column: "is_active", as: Bool.self),
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            lastLoginAt: try row.decode(column: "last_login_at", as: Date?.self)
+        )
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SQLKit
+import SQLiteKit
+import SQLiteNIO
+import ServiceLifecycle
+import Synchronization
+
+/// SQLite in WAL mode: one writer connection, several reader connections, so that reads never queue behind a
+/// write. Every connection runs with `synchronous=FULL`, checked at start-up: a commit that returned is on disk.
+public final class SQLiteDatabaseProvider: DatabaseProvider {
+    public let backend = Backend.sqlite
+    private let writer: ConnectionPool<SQLiteConnection>
+    private let readers: ConnectionPool<SQLiteConnection>
+    private let logger: Logger
+    private let closed = Mutex(false)
+
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+        self.writer = ConnectionPool([writer])
+        // An in-memory database has a single connection: reads and writes then share it, one at a time.
+        self.readers = readers.isEmpty ? self.writer : ConnectionPool(readers)
+        self.logger = logger
+    }
+
+    /// Opens (creating if needed) the database file at `path`, or an in-memory database for `:memory:`.
+    public static func open(path: String, readerCount: Int = 4, logger: Logger) async throws -> SQLiteDatabaseProvider {
+        let isMemory = path == ":memory:"
+        let storage: SQLiteConnection.Storage
+        if isMemory {
+            storage = .memory
+        } else {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            storage = .file(path: path)
+        }
+        var opened: [SQLiteConnection] = []
+        do {
+            for _ in 0..<(isMemory ? 1 : 1 + max(1, readerCount)) {
+                let connection = try await SQLiteConnection.open(storage: storage, logger: logger)
+                opened.append(connection)
+                try await configure(connection, isMemory: isMemory)
+            }
+        } catch {
+            for connection in opened { try? await connection.close() }
+            throw error
+        }
+        return SQLiteDatabaseProvider(writer: opened[0], readers: Array(opened.dropFirst()), logger: logger)
+    }
+
+    private static func configure(_ connection: SQLiteConnection, isMemory: Bool) async throws {
+        let sql = connection.sql()
+        try await sql.raw("PRAGMA busy_timeout = 10000").run()
+        try await sql.raw("PRAGMA foreign_keys = ON").run()
+        if !isMemory {
+            let mode = try await sql.raw("PRAGMA journal_mode = WAL").first()?.decode(column: "journal_mode", as: String.self)
+            guard mode?.lowercased() == "wal" else {
+                throw StoreError.unsafeDatabase("journal_mode is \(mode ?? "unknown"), expected wal")
+            }
+        }
+        try await sql.raw("PRAGMA synchronous = FULL").run()
+        let synchronous = try await sql.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self)
+        // 2 is FULL. Anything less could report a commit that a power cut then loses.
+        guard synchronous == 2 else {
+            throw StoreError.unsafeDatabase("synchronous is \(synchronous.map(String.init) ?? "unknown"), expected FULL (2)")
+        }
+    }
+
+    public var poolStatistics: PoolStatistics {
+        if writer === readers { return PoolStatistics(leased: writer.leasedCount, waiting: writer.waitingCount) }
+        return PoolStatistics(
+            leased: writer.leasedCount + readers.leasedCount, waiting: writer.waitingCount + readers.waitingCount)
+    }
+
+    public func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await readers.withConnection { connection in
+            try await body(connection.sql())
+        }
+    }
+
+    public func transaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws
+        -> Result
+    {
+        try await writer.withConnection { connection in
+            let sql = connection.sql()
+            // IMMEDIATE takes the write lock up front, so the transaction cannot fail half-way on lock upgrade.
+            try await sql.raw("BEGIN IMMEDIATE").run()
+            do {
+                let result = try await body(sql)
+                try await sql.raw("COMMIT").run()
+                return result
+            } catch {
+                do {
+                    try await sql.raw("ROLLBACK").run()
+                } catch {
+                    logger.error("rollback failed", metadata: ["error": "\(error)"])
+                }
+                throw error
+            }
+        }
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    public func shutdown() async {
+        let alreadyClosed = closed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        guard !alreadyClosed else { return }
+        let connections = writer === readers ? writer.all : writer.all + readers.all
+        for connection in connections {
+            do {
+                try await connection.close()
+            } catch {
+                logger.warning("closing an SQLite connection failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
+

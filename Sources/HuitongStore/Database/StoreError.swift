@@ -1,0 +1,107 @@
+import HuitongCore
+import PostgresNIO
+import SQLiteNIO
+
+/// Failures of the storage layer, each with a message a user can act on.
+public enum StoreError: HuitongError, Equatable {
+    case notFound(entity: String, key: String)
+    /// A unique field already holds this value.
+    case duplicate(field: String, value: String)
+    /// The change would break a rule the store keeps (e.g. deleting a department that still has users).
+    case conflict(BilingualText)
+    /// A referenced row does not exist.
+    case missingReference(field: String, value: String)
+    case badDatabaseURL(String)
+    /// The database cannot be used safely (for example WAL or synchronous=FULL could not be set).
+    case unsafeDatabase(String)
+    case unavailable(String)
+
+    public var code: String {
+        switch self {
+        case .notFound: "not_found"
+        case .duplicate: "duplicate"
+        case .conflict: "conflict"
+        case .missingReference: "missing_reference"
+        case .badDatabaseURL: "bad_database_url"
+        case .unsafeDatabase: "unsafe_database"
+        case .unavailable: "database_unavailable"
+        }
+    }
+
+    public var kind: ErrorKind {
+        switch self {
+        case .notFound: .notFound
+        case .duplicate, .conflict: .conflict
+        case .missingReference: .unprocessable
+        case .badDatabaseURL: .badInput
+        case .unsafeDatabase, .unavailable: .unavailable
+        }
+    }
+
+    public var message: BilingualText {
+        switch self {
+        case .notFound(let entity, let key):
+            BilingualText(zh: "未找到\(Self.entityName(entity))：\(key)", en: "\(entity) not found: \(key)")
+        case .duplicate(let field, let value):
+            BilingualText(zh: "\(field) 已存在：\(value)", en: "\(field) already exists: \(value)")
+        case .conflict(let text):
+            text
+        case .missingReference(let field, let value):
+            BilingualText(zh: "\(field) 引用的记录不存在：\(value)", en: "\(field) refers to a record that does not exist: \(value)")
+        case .badDatabaseURL(let url):
+            BilingualText(
+                zh: "数据库地址无法识别：\(url)（应为 sqlite:路径 或 postgres://…）",
+                en: "unrecognised database URL \(url) (expected sqlite:PATH or postgres://…)")
+        case .unsafeDatabase(let reason):
+            BilingualText(zh: "数据库设置不安全：\(reason)", en: "database settings are unsafe: \(reason)")
+        case .unavailable(let reason):
+            BilingualText(zh: "数据库不可用：\(reason)", en: "database unavailable: \(reason)")
+        }
+    }
+
+    public var details: [FieldIssue] {
+        switch self {
+        case .duplicate(let field, _), .missingReference(let field, _):
+            [FieldIssue(field: field, message: message)]
+        default:
+            []
+        }
+    }
+
+    private static func entityName(_ entity: String) -> String {
+        switch entity {
+        case "department": "部门"
+        case "user": "用户"
+        case "token": "令牌"
+        case "application system": "应用系统"
+        default: entity
+        }
+    }
+
+    /// When a driver error says that a UNIQUE constraint rejected a write, the text naming the constraint or
+    /// column (e.g. `departments.credit_code` or `departments_credit_code_key`); nil for any other error.
+    static func uniqueViolation(in error: any Error) -> String? {
+        if let error = error as? SQLiteError,
+            error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed
+                || (error.reason == .constraint && error.message.contains("UNIQUE"))
+        {
+            return error.message
+        }
+        if let error = error as? PSQLError, error.serverInfo?[.sqlState] == "23505" {
+            return error.serverInfo?[.constraintName] ?? ""
+        }
+        return nil
+    }
+
+    /// Whether a driver error says that a FOREIGN KEY constraint rejected a write.
+    static func isForeignKeyViolation(_ error: any Error) -> Bool {
+        if let error = error as? SQLiteError {
+            return error.reason == .constraintForeignKeyFailed
+                || (error.reason == .constraint && error.message.contains("FOREIGN KEY"))
+        }
+        if let error = error as? PSQLError {
+            return error.serverInfo?[.sqlState] == "23503"
+        }
+        return false
+    }
+}

@@ -1,0 +1,78 @@
+/// The numbered migrations. Never edit one that has shipped: add the next number instead.
+enum Schema {
+    static let migrations: [Migration] = [
+        Migration(version: 1, name: "accounts") { t in
+            [
+                """
+                CREATE TABLE departments (
+                    id \(t.id),
+                    name TEXT NOT NULL,
+                    code TEXT NOT NULL UNIQUE,
+                    credit_code TEXT UNIQUE,
+                    region_code TEXT NOT NULL,
+                    parent_id BIGINT REFERENCES departments(id),
+                    created_at \(t.timestamp) NOT NULL,
+                    updated_at \(t.timestamp) NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE users (
+                    id \(t.id),
+                    username TEXT NOT NULL UNIQUE,
+                    display_name TEXT NOT NULL,
+                    department_id BIGINT NOT NULL REFERENCES departments(id),
+                    roles TEXT NOT NULL,
+                    password_hash TEXT NOT NULL,
+                    is_active BOOLEAN NOT NULL,
+                    failed_logins INTEGER NOT NULL DEFAULT 0,
+                    locked_until \(t.timestamp),
+                    created_at \(t.timestamp) NOT NULL,
+                    updated_at \(t.timestamp) NOT NULL,
+                    last_login_at \(t.timestamp)
+                )
+                """,
+                "CREATE INDEX IF NOT EXISTS users_department ON users (department_id)",
+                """
+                CREATE TABLE application_systems (
+                    id \(t.id),
+                    department_id BIGINT NOT NULL REFERENCES departments(id),
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    is_active BOOLEAN NOT NULL,
+                    created_at \(t.timestamp) NOT NULL,
+                    updated_at \(t.timestamp) NOT NULL,
+                    UNIQUE (department_id, name)
+                )
+                """,
+                """
+                CREATE TABLE api_tokens (
+                    id \(t.id),
+                    user_id BIGINT REFERENCES users(id) ON DELETE CASCADE,
+                    system_id BIGINT REFERENCES application_systems(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    token_digest TEXT NOT NULL UNIQUE,
+                    hint TEXT NOT NULL,
+                    created_at \(t.timestamp) NOT NULL,
+                    expires_at \(t.timestamp),
+                    revoked_at \(t.timestamp),
+                    last_used_at \(t.timestamp),
+                    CHECK ((user_id IS NULL) <> (system_id IS NULL))
+                )
+                """,
+                "CREATE INDEX IF NOT EXISTS api_tokens_user ON api_tokens (user_id)",
+                "CREATE INDEX IF NOT EXISTS api_tokens_system ON api_tokens (system_id)",
+                """
+                CREATE TABLE sessions (
+                    id \(t.id),
+                    token_digest TEXT NOT NULL UNIQUE,
+                    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    csrf_token TEXT NOT NULL,
+                    created_at \(t.timestamp) NOT NULL,
+                    expires_at \(t.timestamp) NOT NULL
+                )
+                """,
+                "CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id)",
+            ]
+        }
+    ]
+}

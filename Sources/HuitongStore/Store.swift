@@ -1,0 +1,22 @@
+import HuitongCore
+
+/// Every repository of a node, over one database.
+public struct Store: Sendable {
+    public let provider: any DatabaseProvider
+    public let departments: any DepartmentRepository
+    public let users: any UserRepository
+    public let applicationSystems: any ApplicationSystemRepository
+    public let tokens: any TokenRepository
+    public let sessions: any SessionRepository
+
+    public init(provider: any DatabaseProvider) {
+        self.provider = provider
+        self.departments = SQLDepartmentRepository(provider: provider)
+        self.users = SQLUserRepository(provider: provider)
+        self.applicationSystems = SQLApplicationSystemRepository(provider: provider)
+        self.tokens = SQLTokenRepository(provider: provider)
+        self.sessions = SQLSessionRepository(provider: provider)
+    }
+
+    public var backend: Backend { provider.backend }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import HuitongCore
+import HuitongServer
+import HuitongStore
+import Logging
+
+@main
+struct Huitong: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "huitong",
+        abstract: "汇通 Huitong — government data sharing, exchange and open-data platform.",
+        version: HuitongVersion.current,
+        subcommands: [Serve.self, Initialize.self, Demo.self, UserCommand.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options shared by every command that opens the node's database.
+struct NodeOptions: ParsableArguments {
+    @Option(name: .customLong("data"), help: "Data directory (default ./huitong-data; env HUITONG_DATA).")
+    var dataDirectory: String?
+
+    @Option(
+        name: .customLong("database"),
+        help: "Database URL: sqlite:PATH or postgres://user:pass@host:port/db (env HUITONG_DATABASE_URL).")
+    var databaseURL: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error (env HUITONG_LOG_LEVEL).")
+    var logLevel: String?
+
+    /// Flags first, then `HUITONG_*` environment variables, then defaults.
+    func reader(extra: [String: ConfigValue] = [:]) -> ConfigReader {
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        if let dataDirectory { values["huitong.data"] = ConfigValue(.string(dataDirectory), isSecret: false) }
+        if let databaseURL { values["huitong.database.url"] = ConfigValue(.string(databaseURL), isSecret: true) }
+        if let logLevel { values["huitong.log.level"] = ConfigValue(.string(logLevel), isSecret: false) }
+        for (key, value) in extra { values[AbsoluteConfigKey(stringLiteral: "huitong.\(key)")] = value }
+        return ConfigReader(providers: [
+            InMemoryProvider(name: "flags", values: values),
+            EnvironmentVariablesProvider(secretsSpecifier: .specific(["HUITONG_DATABASE_URL"])),
+        ])
+    }
+
+    func makeLogger(_ config: ConfigReader) -> Logger {
+        var logger = Logger(label: "huitong")
+        logger.logLevel = config.string(forKey: "huitong.log.level").flatMap(Logger.Level.init(rawValue:)) ?? .info
+        return logger
+    }
+
+    /// Opens the database named by the configuration (creating the data directory) and migrates it.
+    func openStore(_ config: ConfigReader, logger: Logger) async throws -> Store {
+        let dataDirectory = config.string(forKey: "huitong.data", default: "./huitong-data")
+        let locationText = config.string(forKey: "huitong.database.url") ?? "sqlite:\(dataDirectory)/huitong.sqlite"
+        let location = try DatabaseLocation(parsing: locationText)
+        if case .sqlite = location {
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        }
+        logger.info("opening database", metadata: ["location": "\(location)"])
+        return Store(provider: try await DatabaseConnector.open(location, logger: logger))
+    }
+}
+
+/// Runs `body` with an open store and closes the database afterwards, whatever happens.
+func withStore<Result>(
+    _ options: NodeOptions, _ body: (Store, ConfigReader, Logger) async throws -> Result
+) async throws -> Result {
+    let config = options.reader()
+    let logger = options.makeLogger(config)
+    let store = try await options.openStore(config, logger: logger)
+    do {
+        let result = try await body(store, config, logger)
+        await store.provider.shutdown()
+        return result
+    } catch {
+        await store.provider.shutdown()
+        throw error
+    }
+}
+
+func accountService(_ store: Store, _ config: ConfigReader) -> AccountService {
+    AccountService(store: store, bcryptCost: UInt8(clamping: config.int(forKey: "huitong.bcrypt.cost", default: 12)))
+}
+
+/// Prints accounts with their one-time passwords, as a table a person can copy from.
+func printAccounts(_ accounts: [IssuedAccount], heading: String) {
+    print("")
+    print(heading)
+    print(String(repeating: "─", count: 72))
+    for account in accounts {
+        let roles = account.roles.sorted().map(\.rawValue).joined(separator: ",")
+        print("  \(account.username.padding(toLength: 16, withPad: " ", startingAt: 0)) \(account.password)  [\(roles)] \(account.department)")
+    }
+    print(String(repeating: "─", count: 72))
+    print("这些密码只显示一次，请妥善保存。These passwords are shown only once.")
+    print("")
+}
+
+extension Error {
+    /// The message a person should see for this error.
+    var userMessage: String {
+        if let error = self as? any HuitongError {
+            let details = error.details.map { "\n  - \($0.field): \($0.message)" }.joined()
+            return error.message.combined + details
+        }
+        return String(describing: self)
+    }
+}

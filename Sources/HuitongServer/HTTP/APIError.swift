@@ -13,7 +13,7 @@ public enum APIError: HuitongError {
     case notFound(String)
     case csrfFailed
     case bodyTooLarge(limit: Int)
-    case malformedBody(field: String?, reason: String)
+    case malformedBody(field: String?, reason: BilingualText)
     case loginFailed
     case accountLocked(until: Date)
 
@@ -59,9 +59,9 @@ public enum APIError: HuitongError {
             BilingualText(zh: "请求体超过 \(limit) 字节的上限", en: "request body is larger than the limit of \(limit) bytes")
         case .malformedBody(let field, let reason):
             if let field {
-                BilingualText(zh: "字段 \(field) 有误：\(reason)", en: "field \(field) is invalid: \(reason)")
+                BilingualText(zh: "字段 \(field) \(reason.zh)", en: "field \(field) \(reason.en)")
             } else {
-                BilingualText(zh: "请求体不是有效的 JSON：\(reason)", en: "request body is not valid JSON: \(reason)")
+                BilingualText(zh: "请求体无效：\(reason.zh)", en: "invalid request body: \(reason.en)")
             }
         case .loginFailed:
             BilingualText(zh: "用户名或密码错误", en: "wrong username or password")

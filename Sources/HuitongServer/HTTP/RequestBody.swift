@@ -14,12 +14,30 @@ extension Request {
             throw APIError.bodyTooLarge(limit: context.maxUploadSize)
         }
         if buffer.readableBytes == 0 {
-            throw APIError.malformedBody(field: nil, reason: "empty body / 请求体为空")
+            throw APIError.malformedBody(field: nil, reason: BilingualText(zh: "请求体为空", en: "the body is empty"))
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         do {
             return try decoder.decode(Value.self, from: Data(buffer: buffer))
+        } catch let error as DecodingError {
+            throw APIError(decoding: error)
+        }
+    }
+}
+
+extension Request {
+    /// Reads an `application/x-www-form-urlencoded` body, as sent by the pages' forms.
+    func decodeForm<Value: Decodable>(_ type: Value.Type, context: HuitongRequestContext) async throws -> Value {
+        var request = self
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: 64 * 1024)
+        } catch {
+            throw APIError.bodyTooLarge(limit: 64 * 1024)
+        }
+        do {
+            return try URLEncodedFormDecoder().decode(Value.self, from: String(buffer: buffer))
         } catch let error as DecodingError {
             throw APIError(decoding: error)
         }
@@ -36,29 +54,36 @@ extension APIError {
         }
         switch error {
         case .keyNotFound(let key, let context):
-            self = .malformedBody(field: path(context.codingPath, adding: key), reason: "is required / 必填")
+            self = .malformedBody(
+                field: path(context.codingPath, adding: key), reason: BilingualText(zh: "为必填项", en: "is required"))
         case .valueNotFound(_, let context):
-            self = .malformedBody(field: path(context.codingPath), reason: "must not be null / 不能为空")
+            self = .malformedBody(
+                field: path(context.codingPath), reason: BilingualText(zh: "不能为 null", en: "must not be null"))
         case .typeMismatch(let type, let context):
-            self = .malformedBody(field: path(context.codingPath), reason: "expected \(Self.describe(type)) / 类型错误")
+            let expected = Self.describe(type)
+            self = .malformedBody(
+                field: path(context.codingPath),
+                reason: BilingualText(zh: "类型错误，应为\(expected.zh)", en: "must be \(expected.en)"))
         case .dataCorrupted(let context):
             if let field = path(context.codingPath) {
-                self = .malformedBody(field: field, reason: context.debugDescription)
+                self = .malformedBody(
+                    field: field, reason: BilingualText(zh: "格式错误", en: "is malformed: \(context.debugDescription)"))
             } else {
-                self = .malformedBody(field: nil, reason: "cannot parse JSON")
+                self = .malformedBody(field: nil, reason: BilingualText(zh: "不是有效的 JSON", en: "not valid JSON"))
             }
         @unknown default:
-            self = .malformedBody(field: nil, reason: "cannot parse JSON")
+            self = .malformedBody(field: nil, reason: BilingualText(zh: "不是有效的 JSON", en: "not valid JSON"))
         }
     }
 
-    private static func describe(_ type: Any.Type) -> String {
+    private static func describe(_ type: Any.Type) -> BilingualText {
         switch type {
-        case is String.Type: "a string"
-        case is Int.Type, is Int64.Type: "an integer"
-        case is Bool.Type: "true or false"
-        case is Date.Type: "an ISO 8601 date-time"
-        default: "\(type)"
+        case is String.Type: BilingualText(zh: "字符串", en: "a string")
+        case is Int.Type, is Int64.Type: BilingualText(zh: "整数", en: "an integer")
+        case is Bool.Type: BilingualText(zh: "true 或 false", en: "true or false")
+        case is Date.Type: BilingualText(zh: "ISO 8601 日期时间", en: "an ISO 8601 date-time")
+        case is [String].Type: BilingualText(zh: "字符串数组", en: "an array of strings")
+        default: BilingualText(zh: "\(type)", en: "\(type)")
         }
     }
 }

@@ -30,11 +30,18 @@ struct ObservabilityRoutes {
         router.get("/healthz", use: health)
     }
 
+    static let inUse = MetricNameDescriptor(
+        namespace: "huitong", subsystem: "db", metricName: "connections_in_use", unitName: "",
+        helpText: "Database connections currently leased by requests or jobs")
+    static let waiters = MetricNameDescriptor(
+        namespace: "huitong", subsystem: "db", metricName: "connection_waiters", unitName: "",
+        helpText: "Requests or jobs waiting for a database connection")
+
     func metrics(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let pool = store.provider.poolStatistics
         let backend = [("backend", store.backend.rawValue)]
-        Telemetry.registry.makeGauge(name: "huitong_db_connections_in_use", labels: backend).set(Double(pool.leased))
-        Telemetry.registry.makeGauge(name: "huitong_db_connection_waiters", labels: backend).set(Double(pool.waiting))
+        Telemetry.registry.makeGauge(descriptor: Self.inUse, labels: backend).set(Double(pool.leased))
+        Telemetry.registry.makeGauge(descriptor: Self.waiters, labels: backend).set(Double(pool.waiting))
         return Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

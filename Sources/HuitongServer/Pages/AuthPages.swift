@@ -59,7 +59,7 @@ struct AuthPages {
     }
 
     func login(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let form = try await request.decode(as: LoginForm.self, context: context)
+        let form = try await request.decodeForm(LoginForm.self, context: context)
         let username = (form.username ?? "").trimmingCharacters(in: .whitespaces)
         let next = form.next ?? ""
         guard let sent = form._csrf, let expected = request.cookies[CookieSettings.formCookie]?.value,
@@ -99,7 +99,7 @@ struct AuthPages {
     }
 
     func logout(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let form = try await request.decode(as: LogoutForm.self, context: context)
+        let form = try await request.decodeForm(LogoutForm.self, context: context)
         if let cookie = request.cookies[CookieSettings.sessionCookie], let expected = context.csrfToken {
             guard let sent = form._csrf, Secrets.constantTimeEquals(sent, expected) else { throw APIError.csrfFailed }
             try await store.sessions.delete(digest: Secrets.digest(of: cookie.value))

@@ -30,12 +30,12 @@ struct ObservabilityRoutes {
         router.get("/healthz", use: health)
     }
 
-    static let inUse = MetricNameDescriptor(
+    static var inUse: MetricNameDescriptor { MetricNameDescriptor(
         namespace: "huitong", subsystem: "db", metricName: "connections_in_use", unitName: "",
-        helpText: "Database connections currently leased by requests or jobs")
-    static let waiters = MetricNameDescriptor(
+        helpText: "Database connections currently leased by requests or jobs") }
+    static var waiters: MetricNameDescriptor { MetricNameDescriptor(
         namespace: "huitong", subsystem: "db", metricName: "connection_waiters", unitName: "",
-        helpText: "Requests or jobs waiting for a database connection")
+        helpText: "Requests or jobs waiting for a database connection") }
 
     func metrics(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let pool = store.provider.poolStatistics

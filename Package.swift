@@ -69,6 +69,17 @@ let package = Package(
             resources: [.copy("Resources")],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "HuitongTestSupport",
+            dependencies: [
+                "HuitongStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            path: "Tests/Support",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "huitong",
             dependencies: [
@@ -90,7 +101,9 @@ let package = Package(
         ),
         .testTarget(
             name: "HuitongStoreTests",
-            dependencies: ["HuitongCore", "HuitongStore"],
+            dependencies: [
+                "HuitongCore", "HuitongStore", "HuitongTestSupport", .product(name: "SQLKit", package: "sql-kit"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -99,6 +112,7 @@ let package = Package(
                 "HuitongCore",
                 "HuitongStore",
                 "HuitongServer",
+                "HuitongTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSettings

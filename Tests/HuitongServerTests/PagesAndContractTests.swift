@@ -1,0 +1,166 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import HuitongCore
+import HuitongServer
+import HuitongStore
+import HuitongTestSupport
+import NIOCore
+import Testing
+
+@Suite("Pages, contract and demo")
+struct PagesAndContractTests {
+    /// The value of a `name="…" value="…"` hidden field in a page.
+    static func hiddenField(_ name: String, in html: String) -> String? {
+        guard let range = html.range(of: #"name="\#(name)" value=""#) else { return nil }
+        return String(html[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    static func cookie(_ name: String, in headers: HTTPFields) -> String? {
+        headers[values: .setCookie].compactMap { line -> String? in
+            let pair = line.components(separatedBy: ";")[0]
+            return pair.hasPrefix("\(name)=") ? pair : nil
+        }.first
+    }
+
+    @Test("the sign-in page renders, signs in with the right password and keeps the username on failure")
+    func signIn() async throws {
+        try await TestNode.run { node, client in
+            let (html, formCookie) = try await client.execute(uri: "/login", method: .get) { response in
+                (String(buffer: response.body), Self.cookie("huitong_csrf", in: response.headers))
+            }
+            #expect(html.contains("登录"))
+            let token = try #require(Self.hiddenField("_csrf", in: html))
+            let cookie = try #require(formCookie)
+            let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: cookie]
+
+            let wrong = try await client.execute(
+                uri: "/login", method: .post, headers: formHeaders,
+                body: ByteBuffer(string: "username=admin&password=nope&_csrf=\(token)&next=")
+            ) { ($0.status, String(buffer: $0.body)) }
+            #expect(wrong.0 == .unauthorized)
+            #expect(wrong.1.contains("用户名或密码错误"))
+            #expect(wrong.1.contains(#"value="admin""#))
+
+            let forged = try await client.execute(
+                uri: "/login", method: .post, headers: formHeaders,
+                body: ByteBuffer(string: "username=admin&password=\(node.operatorPassword)&_csrf=forged")
+            ) { $0.status }
+            #expect(forged == .forbidden)
+
+            let session = try await client.execute(
+                uri: "/login", method: .post, headers: formHeaders,
+                body: ByteBuffer(string: "username=admin&password=\(node.operatorPassword)&_csrf=\(token)&next=/console")
+            ) { response -> String? in
+                #expect(response.status == .seeOther)
+                #expect(response.headers[.location] == "/console")
+                return Self.cookie("huitong_session", in: response.headers)
+            }
+            let sessionCookie = try #require(session)
+            let console = try await client.execute(uri: "/console", method: .get, headers: [.cookie: sessionCookie]) {
+                String(buffer: $0.body)
+            }
+            #expect(console.contains("六安市数据资源管理局"))
+            #expect(console.contains("admin"))
+
+            // Signing out needs the session's CSRF token and ends the session.
+            let logoutToken = try #require(Self.hiddenField("_csrf", in: console))
+            _ = try await client.execute(
+                uri: "/logout", method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded", .cookie: sessionCookie],
+                body: ByteBuffer(string: "_csrf=\(logoutToken)")) { $0.status }
+            let after = try await client.execute(uri: "/console", method: .get, headers: [.cookie: sessionCookie]) { $0 }
+            #expect(after.status == .seeOther)
+        }
+    }
+
+    @Test("pages speak Chinese first and switch to English; every string exists in both catalogues")
+    func languages() async throws {
+        let pages = try await PageRenderer.load()
+        #expect(pages.missingTranslations().isEmpty)
+        try await TestNode.run { _, client in
+            let chinese = try await client.execute(uri: "/", method: .get) { String(buffer: $0.body) }
+            #expect(chinese.contains(#"lang="zh-CN""#))
+            #expect(chinese.contains("汇通公共数据资源平台"))
+            let english = try await client.execute(uri: "/?lang=en", method: .get) { String(buffer: $0.body) }
+            #expect(english.contains(#"lang="en""#))
+            #expect(english.contains("Huitong Public Data Platform"))
+        }
+    }
+
+    @Test("an unknown page is a 404 page for browsers and JSON for API clients")
+    func notFound() async throws {
+        try await TestNode.run { _, client in
+            let page = try await client.execute(uri: "/nowhere", method: .get, headers: [.accept: "text/html"]) { $0 }
+            #expect(page.status == .notFound)
+            #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
+            let (status, body, _) = try await client.json(.get, "/api/v1/nowhere")
+            #expect(status == .notFound)
+            #expect(apiError(body).code == "not_found")
+        }
+    }
+
+    @Test("every route is in the OpenAPI contract, and the contract lists no route that does not exist")
+    func contractCoversRoutes() async throws {
+        let pages = try await PageRenderer.load()
+        try await TestBackend.sqlite.withFreshDatabase { store, _ in
+            let router = HuitongApp.buildRouter(store: store, configuration: TestNode.configuration, pages: pages)
+            // Server-rendered pages are for browsers, not part of the API contract.
+            let pagePaths: Set<String> = ["/", "/login", "/logout", "/console", "/static/app.css"]
+            let routes = Set(
+                router.routes.map { route in
+                    let path = route.path.description
+                        .split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
+                        .joined(separator: "/")
+                    return "\(route.method.rawValue.lowercased()) /\(path)"
+                }
+                .filter { !pagePaths.contains(String($0.split(separator: " ")[1])) })
+            let document = try #require(
+                try JSONSerialization.jsonObject(with: OpenAPIDocument.data) as? [String: Any])
+            #expect(document["openapi"] as? String == "3.1.0")
+            let paths = try #require(document["paths"] as? [String: [String: Any]])
+            let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0) \(path)" } })
+            #expect(routes.subtracting(documented).isEmpty, "routes missing from openapi.json")
+            #expect(documented.subtracting(routes).isEmpty, "openapi.json documents routes that do not exist")
+            #expect(routes.count > 20)
+        }
+    }
+
+    @Test("the demo city loads once, with valid codes and officers of every role")
+    func demo() async throws {
+        try await TestBackend.sqlite.withFreshDatabase { store, _ in
+            let accounts = AccountService(store: store, bcryptCost: 4)
+            let issued = try #require(try await DemoData.load(into: accounts))
+            let departments = try await store.departments.list()
+            #expect(departments.count == 8)
+            #expect(departments.allSatisfy { $0.regionCode == "341500" })
+            for department in departments {
+                let draft = DepartmentDraft(
+                    name: department.name, code: department.code, creditCode: department.creditCode,
+                    regionCode: department.regionCode, parentID: nil)
+                #expect(throws: Never.self) { try draft.validated() }
+            }
+            #expect(Set(issued.flatMap(\.roles)) == Set(Role.allCases))
+            #expect(Set(issued.map(\.password)).count == issued.count)
+            let admin = try #require(issued.first { $0.username == "admin" })
+            let user = try await accounts.authenticate(username: "admin", password: admin.password)
+            #expect(user.has(.operator))
+            #expect(try await DemoData.load(into: accounts) == nil)
+            #expect(try await store.departments.count() == 8)
+            #expect(try await Bootstrap.ensureOperator(accounts) == nil)
+        }
+    }
+
+    @Test("a fresh node gets one operator with a generated password")
+    func bootstrap() async throws {
+        try await TestBackend.sqlite.withFreshDatabase { store, _ in
+            let accounts = AccountService(store: store, bcryptCost: 4)
+            let issued = try #require(try await Bootstrap.ensureOperator(accounts))
+            #expect(issued.roles == [.operator])
+            #expect(PasswordRule.problem(with: issued.password) == nil)
+            #expect(try await accounts.authenticate(username: issued.username, password: issued.password).has(.operator))
+            #expect(try await Bootstrap.ensureOperator(accounts) == nil)
+        }
+    }
+}

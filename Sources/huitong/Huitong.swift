@@ -90,7 +90,9 @@ func printAccounts(_ accounts: [IssuedAccount], heading: String) {
     print(String(repeating: "─", count: 72))
     for account in accounts {
         let roles = account.roles.sorted().map(\.rawValue).joined(separator: ",")
-        print("  \(account.username.padding(toLength: 16, withPad: " ", startingAt: 0)) \(account.password)  [\(roles)] \(account.department)")
+        print(
+            "  \(account.username.padding(toLength: 16, withPad: " ", startingAt: 0)) \(account.password)  [\(roles)] \(account.department)"
+        )
     }
     print(String(repeating: "─", count: 72))
     print("这些密码只显示一次，请妥善保存。These passwords are shown only once.")

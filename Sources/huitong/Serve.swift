@@ -1,10 +1,10 @@
 import ArgumentParser
 import Configuration
 import Foundation
-import Hummingbird
 import HuitongCore
 import HuitongServer
 import HuitongStore
+import Hummingbird
 import Logging
 
 struct Serve: AsyncParsableCommand {
@@ -52,7 +52,9 @@ struct Serve: AsyncParsableCommand {
                 printAccounts([issued], heading: "已创建平台管理员 (operator account created):")
             }
             let app = try await HuitongApp.buildApplication(store: store, configuration: configuration, logger: logger)
-            print("Huitong \(HuitongVersion.current) on http://\(configuration.host):\(configuration.port) (\(store.backend.rawValue))")
+            print(
+                "Huitong \(HuitongVersion.current) on http://\(configuration.host):\(configuration.port) (\(store.backend.rawValue))"
+            )
             try await app.runService()
         } catch {
             await store.provider.shutdown()

@@ -41,7 +41,8 @@ struct UserCommand: AsyncParsableCommand {
                 do {
                     let (user, password) = try await accountService(store, config).createUser(
                         UserDraft(
-                            username: username, displayName: name ?? username, departmentID: department.id, roles: roleSet))
+                            username: username, displayName: name ?? username, departmentID: department.id,
+                            roles: roleSet))
                     printAccounts(
                         [
                             IssuedAccount(
@@ -87,11 +88,14 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withStore(node) { store, _, _ in
-                let departments = Dictionary(uniqueKeysWithValues: try await store.departments.list().map { ($0.id, $0) })
+                let departments = Dictionary(
+                    uniqueKeysWithValues: try await store.departments.list().map { ($0.id, $0) })
                 for user in try await store.users.list(departmentID: nil) {
                     let roles = user.roles.sorted().map(\.rawValue).joined(separator: ",")
                     let state = user.isActive ? "" : " (inactive)"
-                    print("\(user.username)\t\(user.displayName)\t\(departments[user.departmentID]?.code ?? "?")\t\(roles)\(state)")
+                    print(
+                        "\(user.username)\t\(user.displayName)\t\(departments[user.departmentID]?.code ?? "?")\t\(roles)\(state)"
+                    )
                 }
             }
         }

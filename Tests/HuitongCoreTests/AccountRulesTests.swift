@@ -12,8 +12,10 @@ struct AccountRulesTests {
         #expect(draft.name == "六安市公安局")
         #expect(draft.creditCode == "1134150000301001XU")
         let error = #expect(throws: ValidationError.self) {
-            try DepartmentDraft(name: "", code: "no spaces", creditCode: "11341500003010087Z", regionCode: "34150", parentID: 0)
-                .validated()
+            try DepartmentDraft(
+                name: "", code: "no spaces", creditCode: "11341500003010087Z", regionCode: "34150", parentID: 0
+            )
+            .validated()
         }
         #expect(Set(error?.issues.map(\.field) ?? []) == ["name", "code", "creditCode", "regionCode", "parentID"])
     }

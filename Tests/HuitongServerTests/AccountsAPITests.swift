@@ -1,10 +1,10 @@
 import Foundation
 import HTTPTypes
-import HummingbirdTesting
 import HuitongCore
 import HuitongServer
 import HuitongStore
 import HuitongTestSupport
+import HummingbirdTesting
 import NIOCore
 import Testing
 
@@ -33,7 +33,8 @@ struct AccountsAPITests {
         }
     }
 
-    @Test("operators create, change and delete departments; bad input names each field", arguments: TestBackend.available)
+    @Test(
+        "operators create, change and delete departments; bad input names each field", arguments: TestBackend.available)
     func departments(_ backend: TestBackend) async throws {
         try await TestNode.run(backend) { node, client in
             let token = node.operatorToken
@@ -50,7 +51,8 @@ struct AccountsAPITests {
             #expect(bad == .badRequest)
             #expect(Set(apiError(badBody).fields) == ["name", "code", "creditCode", "regionCode"])
 
-            let (missing, missingBody, _) = try await client.json(.post, "/api/v1/departments", token: token, body: "{}")
+            let (missing, missingBody, _) = try await client.json(
+                .post, "/api/v1/departments", token: token, body: "{}")
             #expect(missing == .badRequest)
             #expect(apiError(missingBody).fields.contains("regionCode"))
 
@@ -79,7 +81,8 @@ struct AccountsAPITests {
             #expect(try await client.json(.get, "/api/v1/departments/999", token: token).0 == .notFound)
             #expect(try await client.json(.get, "/api/v1/departments/abc", token: token).0 == .badRequest)
             // The bureau still has its operator, so it cannot go.
-            #expect(try await client.json(.delete, "/api/v1/departments/\(node.bureau.id)", token: token).0 == .conflict)
+            #expect(
+                try await client.json(.delete, "/api/v1/departments/\(node.bureau.id)", token: token).0 == .conflict)
             #expect(try await client.json(.delete, "/api/v1/departments/\(id)", token: token).0 == .noContent)
             #expect(try await node.store.departments.count() == 1)
         }
@@ -109,12 +112,14 @@ struct AccountsAPITests {
 
             let newDepartment = #"{"name":"x","code":"NEW","regionCode":"341500"}"#
             for token in [provider, consumer, auditor] {
-                let (status, body, _) = try await client.json(.post, "/api/v1/departments", token: token, body: newDepartment)
+                let (status, body, _) = try await client.json(
+                    .post, "/api/v1/departments", token: token, body: newDepartment)
                 #expect(status == .forbidden)
                 #expect(apiError(body).code == "forbidden")
             }
             // Officers see only their own department's users; auditors see all.
-            #expect(try await client.json(.get, "/api/v1/users?departmentID=\(social.id)", token: provider).0 == .forbidden)
+            #expect(
+                try await client.json(.get, "/api/v1/users?departmentID=\(social.id)", token: provider).0 == .forbidden)
             let (_, own, _) = try await client.json(.get, "/api/v1/users", token: provider)
             #expect((own["items"] as? [[String: Any]])?.compactMap { $0["username"] as? String } == ["gaj.provider"])
             let (_, all, _) = try await client.json(.get, "/api/v1/users", token: auditor)
@@ -126,10 +131,13 @@ struct AccountsAPITests {
             #expect(created == .created)
             let systemID = try #require(system["id"] as? Int)
             let (_, policeConsumer) = try await node.user("gaj.consumer", department: police, roles: [.consumer])
-            #expect(try await client.json(.get, "/api/v1/application-systems/\(systemID)", token: policeConsumer).0 == .forbidden)
+            #expect(
+                try await client.json(.get, "/api/v1/application-systems/\(systemID)", token: policeConsumer).0
+                    == .forbidden)
             #expect(
                 try await client.json(
-                    .post, "/api/v1/application-systems/\(systemID)/tokens", token: policeConsumer, body: #"{"name":"x"}"#
+                    .post, "/api/v1/application-systems/\(systemID)/tokens", token: policeConsumer,
+                    body: #"{"name":"x"}"#
                 ).0 == .forbidden)
             #expect(
                 try await client.json(
@@ -158,7 +166,8 @@ struct AccountsAPITests {
             #expect(secret.hasPrefix("hts_"))
             let tokenID = try #require((issued["token"] as? [String: Any])?["id"] as? Int)
             // Listing never shows the secret again.
-            let (_, listed, _) = try await client.json(.get, "/api/v1/application-systems/\(systemID)/tokens", token: consumer)
+            let (_, listed, _) = try await client.json(
+                .get, "/api/v1/application-systems/\(systemID)/tokens", token: consumer)
             #expect(!String(describing: listed).contains(secret))
 
             let (forbidden, body, _) = try await client.json(.get, "/api/v1/departments", token: secret)
@@ -166,7 +175,9 @@ struct AccountsAPITests {
             #expect(apiError(body).code == "forbidden")
 
             #expect(
-                try await client.json(.delete, "/api/v1/application-systems/\(systemID)/tokens/\(tokenID)", token: consumer).0
+                try await client.json(
+                    .delete, "/api/v1/application-systems/\(systemID)/tokens/\(tokenID)", token: consumer
+                ).0
                     == .ok)
             #expect(try await client.json(.get, "/api/v1/departments", token: secret).0 == .unauthorized)
 
@@ -184,7 +195,8 @@ struct AccountsAPITests {
             let police = try await node.department("GAJ")
             let (created, body, _) = try await client.json(
                 .post, "/api/v1/users", token: node.operatorToken,
-                body: #"{"username":"Gaj.Officer","displayName":"李强","departmentID":\#(police.id),"roles":["provider","consumer"]}"#
+                body:
+                    #"{"username":"Gaj.Officer","displayName":"李强","departmentID":\#(police.id),"roles":["provider","consumer"]}"#
             )
             #expect(created == .created)
             let password = try #require(body["password"] as? String)

@@ -1,11 +1,11 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
-import HummingbirdTesting
 import HuitongCore
 import HuitongServer
 import HuitongStore
 import HuitongTestSupport
+import Hummingbird
+import HummingbirdTesting
 import NIOCore
 import Testing
 
@@ -51,7 +51,8 @@ struct PagesAndContractTests {
 
             let session = try await client.execute(
                 uri: "/login", method: .post, headers: formHeaders,
-                body: ByteBuffer(string: "username=admin&password=\(node.operatorPassword)&_csrf=\(token)&next=/console")
+                body: ByteBuffer(
+                    string: "username=admin&password=\(node.operatorPassword)&_csrf=\(token)&next=/console")
             ) { response -> String? in
                 #expect(response.status == .seeOther)
                 #expect(response.headers[.location] == "/console")
@@ -69,8 +70,11 @@ struct PagesAndContractTests {
             _ = try await client.execute(
                 uri: "/logout", method: .post,
                 headers: [.contentType: "application/x-www-form-urlencoded", .cookie: sessionCookie],
-                body: ByteBuffer(string: "_csrf=\(logoutToken)")) { $0.status }
-            let after = try await client.execute(uri: "/console", method: .get, headers: [.cookie: sessionCookie]) { $0 }
+                body: ByteBuffer(string: "_csrf=\(logoutToken)")
+            ) { $0.status }
+            let after = try await client.execute(uri: "/console", method: .get, headers: [.cookie: sessionCookie]) {
+                $0
+            }
             #expect(after.status == .seeOther)
         }
     }
@@ -159,7 +163,8 @@ struct PagesAndContractTests {
             let issued = try #require(try await Bootstrap.ensureOperator(accounts))
             #expect(issued.roles == [.operator])
             #expect(PasswordRule.problem(with: issued.password) == nil)
-            #expect(try await accounts.authenticate(username: issued.username, password: issued.password).has(.operator))
+            #expect(
+                try await accounts.authenticate(username: issued.username, password: issued.password).has(.operator))
             #expect(try await Bootstrap.ensureOperator(accounts) == nil)
         }
     }

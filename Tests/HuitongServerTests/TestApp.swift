@@ -1,11 +1,11 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
-import HummingbirdTesting
 import HuitongCore
 import HuitongServer
 import HuitongStore
 import HuitongTestSupport
+import Hummingbird
+import HummingbirdTesting
 import Logging
 import NIOCore
 
@@ -21,7 +21,8 @@ struct TestNode {
 
     /// Runs `body` with a client of a freshly built application.
     static func run(
-        _ backend: TestBackend = .sqlite, _ body: @escaping @Sendable (TestNode, any TestClientProtocol) async throws -> Void
+        _ backend: TestBackend = .sqlite,
+        _ body: @escaping @Sendable (TestNode, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await backend.withFreshDatabase { store, _ in
             let accounts = AccountService(store: store, bcryptCost: 4)
@@ -33,7 +34,8 @@ struct TestNode {
                 UserDraft(username: "admin", displayName: "管理员", departmentID: bureau.id, roles: [.operator]),
                 password: "operator-pass-1")
             let secret = Secrets.issue(.user)
-            _ = try await store.tokens.create(owner: .user(admin.id), TokenDraft(name: "tests", expiresAt: nil), secret: secret)
+            _ = try await store.tokens.create(
+                owner: .user(admin.id), TokenDraft(name: "tests", expiresAt: nil), secret: secret)
             let node = TestNode(store: store, accounts: accounts, operatorToken: secret.plaintext, bureau: bureau)
             var logger = Logger(label: "huitong.test")
             logger.logLevel = .warning

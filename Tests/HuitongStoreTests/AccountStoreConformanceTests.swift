@@ -28,7 +28,8 @@ struct AccountStoreConformanceTests {
             draft.name = "六安市数据资源管理局（政务服务管理局）"
             let changed = try await store.departments.update(id: created.id, with: draft)
             #expect(changed.name == draft.name)
-            #expect(changed.createdAt.timeIntervalSince1970.rounded() == created.createdAt.timeIntervalSince1970.rounded())
+            #expect(
+                changed.createdAt.timeIntervalSince1970.rounded() == created.createdAt.timeIntervalSince1970.rounded())
             #expect(try await store.departments.list().map(\.code) == ["SJJ"])
             #expect(try await store.departments.count() == 1)
         }
@@ -58,7 +59,8 @@ struct AccountStoreConformanceTests {
         try await backend.withFreshDatabase { store, _ in
             let city = try await store.departments.create(Self.bureau)
             let child = try await store.departments.create(
-                DepartmentDraft(name: "金安区数据资源局", code: "JA-SJJ", creditCode: nil, regionCode: "341502", parentID: city.id))
+                DepartmentDraft(
+                    name: "金安区数据资源局", code: "JA-SJJ", creditCode: nil, regionCode: "341502", parentID: city.id))
             await #expect(throws: StoreError.missingReference(field: "parentID", value: "999")) {
                 _ = try await store.departments.create(
                     DepartmentDraft(name: "x", code: "X", creditCode: nil, regionCode: "341502", parentID: 999))
@@ -79,18 +81,22 @@ struct AccountStoreConformanceTests {
         try await backend.withFreshDatabase { store, _ in
             let department = try await store.departments.create(Self.bureau)
             let user = try await store.users.create(
-                UserDraft(username: "gaj.provider", displayName: "李强", departmentID: department.id, roles: [.provider, .consumer]),
+                UserDraft(
+                    username: "gaj.provider", displayName: "李强", departmentID: department.id,
+                    roles: [.provider, .consumer]),
                 passwordHash: "hash-1")
             #expect(user.roles == [.provider, .consumer])
             #expect(user.isActive)
             await #expect(throws: StoreError.duplicate(field: "username", value: "gaj.provider")) {
                 _ = try await store.users.create(
-                    UserDraft(username: "gaj.provider", displayName: "x", departmentID: department.id, roles: [.auditor]),
+                    UserDraft(
+                        username: "gaj.provider", displayName: "x", departmentID: department.id, roles: [.auditor]),
                     passwordHash: "h")
             }
             await #expect(throws: StoreError.missingReference(field: "departmentID", value: "42")) {
                 _ = try await store.users.create(
-                    UserDraft(username: "nobody", displayName: "x", departmentID: 42, roles: [.auditor]), passwordHash: "h")
+                    UserDraft(username: "nobody", displayName: "x", departmentID: 42, roles: [.auditor]),
+                    passwordHash: "h")
             }
             try await store.users.recordFailedLogin(id: user.id, lockedUntil: nil)
             try await store.users.recordFailedLogin(id: user.id, lockedUntil: nil)
@@ -196,7 +202,8 @@ struct AccountStoreConformanceTests {
             _ = try await store.departments.create(Self.bureau)
             let again = try await DatabaseConnector.open(location, logger: .init(label: "t"))
             let versions = try await again.read { sql in
-                try await sql.raw("SELECT COUNT(*) AS n FROM schema_migrations").first()?.decode(column: "n", as: Int.self)
+                try await sql.raw("SELECT COUNT(*) AS n FROM schema_migrations").first()?.decode(
+                    column: "n", as: Int.self)
             }
             #expect(versions == 1)
             await again.shutdown()

@@ -18,7 +18,9 @@ public enum TestBackend: String, Sendable, CaseIterable, CustomStringConvertible
     }
 
     static var postgresAdminURL: String? {
-        guard let url = ProcessInfo.processInfo.environment["HUITONG_TEST_DATABASE_URL"], !url.isEmpty else { return nil }
+        guard let url = ProcessInfo.processInfo.environment["HUITONG_TEST_DATABASE_URL"], !url.isEmpty else {
+            return nil
+        }
         return url
     }
 

@@ -36,7 +36,8 @@ public struct ApplicationSystemDraft: Sendable, Hashable {
         }
         let description = description.trimmingCharacters(in: .whitespacesAndNewlines)
         if description.count > 2000 {
-            issues.add("description", BilingualText(zh: "描述不能超过 2000 个字符", en: "description is longer than 2000 characters"))
+            issues.add(
+                "description", BilingualText(zh: "描述不能超过 2000 个字符", en: "description is longer than 2000 characters"))
         }
         try issues.throwIfAny()
         return ApplicationSystemDraft(name: name, description: description)

@@ -88,7 +88,8 @@ public struct DepartmentDraft: Sendable, Hashable, Codable {
     static func isValidCode(_ code: String) -> Bool {
         (1...32).contains(code.count)
             && code.unicodeScalars.allSatisfy {
-                ("0"..."9").contains($0) || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || $0 == "-" || $0 == "_"
+                ("0"..."9").contains($0) || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || $0 == "-"
+                    || $0 == "_"
             }
     }
 }

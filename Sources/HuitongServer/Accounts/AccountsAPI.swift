@@ -1,7 +1,7 @@
 import Foundation
-import Hummingbird
 import HuitongCore
 import HuitongStore
+import Hummingbird
 
 /// `/api/v1` routes for departments, users, personal tokens and application systems.
 struct AccountsAPI {
@@ -46,7 +46,8 @@ struct AccountsAPI {
 
     func me(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        return try JSONResponse.make(MeResponse(user: user, department: try await store.departments.find(id: user.departmentID)))
+        return try JSONResponse.make(
+            MeResponse(user: user, department: try await store.departments.find(id: user.departmentID)))
     }
 
     // MARK: Departments
@@ -144,7 +145,9 @@ struct AccountsAPI {
         let input = try await request.decodeJSON(CreateUserInput.self, context: context)
         let roles = try Self.parseRoles(input.roles)
         let (user, password) = try await accounts.createUser(
-            UserDraft(username: input.username, displayName: input.displayName, departmentID: input.departmentID, roles: roles),
+            UserDraft(
+                username: input.username, displayName: input.displayName, departmentID: input.departmentID, roles: roles
+            ),
             password: input.password)
         return try JSONResponse.make(
             CreatedUser(user: user, password: input.password == nil ? password : nil), status: .created)
@@ -209,12 +212,14 @@ struct AccountsAPI {
         let changingOwnPassword = target.id == caller.id && (!caller.has(.operator) || input.currentPassword != nil)
         if changingOwnPassword {
             guard let current = input.currentPassword, !current.isEmpty else {
-                throw ValidationError(field: "currentPassword", BilingualText(zh: "请输入当前密码", en: "currentPassword is required"))
+                throw ValidationError(
+                    field: "currentPassword", BilingualText(zh: "请输入当前密码", en: "currentPassword is required"))
             }
             do {
                 _ = try await accounts.authenticate(username: caller.username, password: current)
             } catch APIError.loginFailed {
-                throw ValidationError(field: "currentPassword", BilingualText(zh: "当前密码不正确", en: "currentPassword is wrong"))
+                throw ValidationError(
+                    field: "currentPassword", BilingualText(zh: "当前密码不正确", en: "currentPassword is wrong"))
             }
             guard let new = input.newPassword else {
                 throw ValidationError(field: "newPassword", BilingualText(zh: "请输入新密码", en: "newPassword is required"))
@@ -223,7 +228,8 @@ struct AccountsAPI {
             return try JSONResponse.make(PasswordResult(password: nil))
         }
         guard caller.has(.operator) else {
-            throw APIError.forbidden(BilingualText(zh: "只有平台管理员可以重置他人密码", en: "only operators reset other users' passwords"))
+            throw APIError.forbidden(
+                BilingualText(zh: "只有平台管理员可以重置他人密码", en: "only operators reset other users' passwords"))
         }
         let password = try await accounts.resetPassword(userID: target.id, to: input.newPassword)
         return try JSONResponse.make(PasswordResult(password: input.newPassword == nil ? password : nil))
@@ -231,7 +237,9 @@ struct AccountsAPI {
 
     private func user(_ context: HuitongRequestContext) async throws -> User {
         let id = try context.id()
-        guard let user = try await store.users.find(id: id) else { throw StoreError.notFound(entity: "user", key: "\(id)") }
+        guard let user = try await store.users.find(id: id) else {
+            throw StoreError.notFound(entity: "user", key: "\(id)")
+        }
         return user
     }
 
@@ -311,14 +319,17 @@ struct AccountsAPI {
             if let departmentID, departmentID != caller.departmentID { throw APIError.forbidden(Self.otherDepartment) }
             departmentID = caller.departmentID
         }
-        return try JSONResponse.make(ListBody(items: try await store.applicationSystems.list(departmentID: departmentID)))
+        return try JSONResponse.make(
+            ListBody(items: try await store.applicationSystems.list(departmentID: departmentID)))
     }
 
     func createSystem(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let caller = try context.requireRole(.consumer, .operator)
         let input = try await request.decodeJSON(SystemInput.self, context: context)
         let departmentID = input.departmentID ?? caller.departmentID
-        if departmentID != caller.departmentID && !caller.has(.operator) { throw APIError.forbidden(Self.otherDepartment) }
+        if departmentID != caller.departmentID && !caller.has(.operator) {
+            throw APIError.forbidden(Self.otherDepartment)
+        }
         let draft = try ApplicationSystemDraft(name: input.name ?? "", description: input.description ?? "").validated()
         return try JSONResponse.make(
             try await store.applicationSystems.create(departmentID: departmentID, draft), status: .created)
@@ -338,7 +349,8 @@ struct AccountsAPI {
         let input = try await request.decodeJSON(SystemInput.self, context: context)
         if let departmentID = input.departmentID, departmentID != system.departmentID {
             throw ValidationError(
-                field: "departmentID", BilingualText(zh: "应用系统不能转移到其他部门", en: "a system cannot move to another department"))
+                field: "departmentID",
+                BilingualText(zh: "应用系统不能转移到其他部门", en: "a system cannot move to another department"))
         }
         var draft: ApplicationSystemDraft?
         if input.name != nil || input.description != nil {

@@ -1,7 +1,7 @@
 import Foundation
-import Hummingbird
 import HuitongCore
 import HuitongStore
+import Hummingbird
 import Logging
 import ServiceLifecycle
 
@@ -40,7 +40,8 @@ public enum HuitongApp {
         let router = buildRouter(store: store, configuration: configuration, pages: pages)
         var app = Application(
             router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Huitong"),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "Huitong"),
             logger: logger)
         app.addServices(store.provider, SessionSweeper(store: store, logger: logger))
         for service in extraServices { app.addServices(service) }

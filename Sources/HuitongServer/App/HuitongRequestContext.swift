@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HuitongCore
+import Hummingbird
 import Logging
 import NIOCore
 

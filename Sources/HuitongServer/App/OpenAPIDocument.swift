@@ -4,7 +4,9 @@ import Hummingbird
 /// Serves the API contract, `Resources/openapi.json`, at `/api/openapi.json`.
 public enum OpenAPIDocument {
     public static let data: Data = {
-        guard let url = Bundle.module.url(forResource: "Resources", withExtension: nil)?.appendingPathComponent("openapi.json"),
+        guard
+            let url = Bundle.module.url(forResource: "Resources", withExtension: nil)?.appendingPathComponent(
+                "openapi.json"),
             let data = try? Data(contentsOf: url)
         else { return Data("{}".utf8) }
         return data

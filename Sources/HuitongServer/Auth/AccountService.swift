@@ -11,7 +11,9 @@ public struct AccountService: Sendable {
     let maximumFailedLogins: Int
     let lockoutDuration: Duration
 
-    public init(store: Store, bcryptCost: UInt8 = 12, maximumFailedLogins: Int = 5, lockoutDuration: Duration = .seconds(900)) {
+    public init(
+        store: Store, bcryptCost: UInt8 = 12, maximumFailedLogins: Int = 5, lockoutDuration: Duration = .seconds(900)
+    ) {
         self.store = store
         self.bcryptCost = bcryptCost
         self.maximumFailedLogins = maximumFailedLogins
@@ -70,7 +72,8 @@ public struct AccountService: Sendable {
 
     /// The principal behind a presented bearer secret, or `invalidToken`.
     func principal(forBearer secret: String, now: Date = Date()) async throws -> Principal {
-        guard Secrets.kind(of: secret) != nil, let token = try await store.tokens.find(digest: Secrets.digest(of: secret)),
+        guard Secrets.kind(of: secret) != nil,
+            let token = try await store.tokens.find(digest: Secrets.digest(of: secret)),
             token.isUsable(at: now)
         else {
             throw APIError.invalidToken

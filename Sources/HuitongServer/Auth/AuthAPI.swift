@@ -1,7 +1,7 @@
 import Foundation
-import Hummingbird
 import HuitongCore
 import HuitongStore
+import Hummingbird
 
 /// `POST /api/v1/auth/login` and `/logout`: a session for scripts and single-page clients.
 struct AuthAPI {

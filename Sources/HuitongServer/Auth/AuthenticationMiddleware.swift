@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
 import HuitongCore
 import HuitongStore
+import Hummingbird
 
 /// Establishes who is calling: a bearer token (personal or application-system) or the session cookie.
 /// Requests that change state on the strength of the cookie must also carry the session's CSRF token.
@@ -80,7 +80,8 @@ struct CookieSettings: Sendable {
     }
 
     func language(_ language: Language) -> Cookie {
-        Cookie(name: Self.languageCookie, value: language.rawValue, maxAge: 365 * 86400, path: "/", secure: secure,
+        Cookie(
+            name: Self.languageCookie, value: language.rawValue, maxAge: 365 * 86400, path: "/", secure: secure,
             httpOnly: false, sameSite: .lax)
     }
 

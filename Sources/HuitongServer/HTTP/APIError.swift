@@ -1,9 +1,8 @@
 import Foundation
 import HTTPTypes
-import HTTPTypes
-import Hummingbird
 import HuitongCore
 import HuitongStore
+import Hummingbird
 
 /// Errors raised by the HTTP edge itself (authentication, permissions, malformed requests).
 public enum APIError: HuitongError {

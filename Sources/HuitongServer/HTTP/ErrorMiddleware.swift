@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
 import HuitongCore
+import Hummingbird
 import Logging
 
 /// Turns every error into the response its caller can use: JSON `{"error": …}` for the API, an HTML page for
@@ -46,7 +46,10 @@ struct ErrorMiddleware: RouterMiddleware {
                 )
             default:
                 let text = error.body ?? error.status.reasonPhrase
-                return (error.status, ErrorBody(code: "http_\(error.status.code)", message: BilingualText(zh: text, en: text)))
+                return (
+                    error.status,
+                    ErrorBody(code: "http_\(error.status.code)", message: BilingualText(zh: text, en: text))
+                )
             }
         default:
             logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])

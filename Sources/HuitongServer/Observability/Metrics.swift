@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HuitongStore
+import Hummingbird
 import Metrics
 import Prometheus
 
@@ -30,12 +30,16 @@ struct ObservabilityRoutes {
         router.get("/healthz", use: health)
     }
 
-    static var inUse: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "huitong", subsystem: "db", metricName: "connections_in_use", unitName: "",
-        helpText: "Database connections currently leased by requests or jobs") }
-    static var waiters: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "huitong", subsystem: "db", metricName: "connection_waiters", unitName: "",
-        helpText: "Requests or jobs waiting for a database connection") }
+    static var inUse: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "huitong", subsystem: "db", metricName: "connections_in_use", unitName: "",
+            helpText: "Database connections currently leased by requests or jobs")
+    }
+    static var waiters: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "huitong", subsystem: "db", metricName: "connection_waiters", unitName: "",
+            helpText: "Requests or jobs waiting for a database connection")
+    }
 
     func metrics(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let pool = store.provider.poolStatistics
@@ -63,7 +67,8 @@ struct ObservabilityRoutes {
         } catch {
             context.logger.error("health check failed", metadata: ["error": "\(error)"])
             return try JSONResponse.make(
-                Health(status: "unavailable", version: version, backend: store.backend.rawValue, database: "unreachable"),
+                Health(
+                    status: "unavailable", version: version, backend: store.backend.rawValue, database: "unreachable"),
                 status: .serviceUnavailable)
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
-import Hummingbird
 import HuitongCore
 import HuitongStore
+import Hummingbird
 
 /// The public home page, sign-in and sign-out, and the signed-in console.
 struct AuthPages {
@@ -88,7 +88,8 @@ struct AuthPages {
             userID: user.id, digest: secret.digest, csrfToken: Secrets.randomBase64URL(byteCount: 24),
             expiresAt: Date().addingTimeInterval(sessionLifetime.timeInterval))
         context.logger.info("signed in", metadata: ["username": "\(user.username)"])
-        var response = Response.redirect(to: Self.safeNext(next).isEmpty ? "/console" : Self.safeNext(next), type: .normal)
+        var response = Response.redirect(
+            to: Self.safeNext(next).isEmpty ? "/console" : Self.safeNext(next), type: .normal)
         response.setCookie(cookies.session(secret.plaintext, lifetime: sessionLifetime))
         response.setCookie(cookies.expired(CookieSettings.formCookie))
         return response
@@ -120,7 +121,9 @@ struct AuthPages {
             "isOperator": user.has(.operator),
         ]
         if let department {
-            values["department"] = ["name": department.name, "code": department.code, "regionCode": department.regionCode]
+            values["department"] = [
+                "name": department.name, "code": department.code, "regionCode": department.regionCode,
+            ]
         }
         if user.has(.operator) {
             values["departments"] = try await store.departments.list().map {
@@ -148,7 +151,8 @@ struct AuthPages {
 
     /// Only local paths are followed after sign-in, so the form cannot be used to bounce users elsewhere.
     static func safeNext(_ next: String) -> String {
-        guard next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), !next.contains("\r"), !next.contains("\n")
+        guard next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), !next.contains("\r"),
+            !next.contains("\n")
         else { return "" }
         return next
     }

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
 import HuitongCore
+import Hummingbird
 import Mustache
 
 /// Renders server-side HTML pages from the Mustache templates and the per-language string catalogues.

@@ -18,8 +18,9 @@ struct SQLApplicationSystemRepository: ApplicationSystemRepository {
     func create(departmentID: Int64, _ draft: ApplicationSystemDraft) async throws -> ApplicationSystem {
         let now = Date()
         return try await provider.transaction { sql in
-            guard try await sql.select().column("id").from("departments").where("id", .equal, departmentID).first()
-                != nil
+            guard
+                try await sql.select().column("id").from("departments").where("id", .equal, departmentID).first()
+                    != nil
             else {
                 throw StoreError.missingReference(field: "departmentID", value: "\(departmentID)")
             }

@@ -76,7 +76,8 @@ struct SQLDepartmentRepository: DepartmentRepository {
                     BilingualText(zh: "上级部门不能是本部门或其下级部门", en: "a department cannot be its own ancestor"))
             }
             guard seen.insert(current).inserted else { break }
-            let row = try await sql.select().column("parent_id").from("departments").where("id", .equal, current).first()
+            let row = try await sql.select().column("parent_id").from("departments").where("id", .equal, current)
+                .first()
             guard let row else {
                 throw StoreError.missingReference(field: "parentID", value: "\(parentID)")
             }
@@ -120,12 +121,15 @@ struct SQLDepartmentRepository: DepartmentRepository {
                 ("application_systems", "department_id", BilingualText(zh: "应用系统", en: "application systems")),
                 ("departments", "parent_id", BilingualText(zh: "下级部门", en: "child departments")),
             ] {
-                let dependent = try await sql.select().column("id").from(table).where(SQLColumn(column), .equal, SQLBind(id))
-                    .limit(1).first()
+                let dependent = try await sql.select().column("id").from(table).where(
+                    SQLColumn(column), .equal, SQLBind(id)
+                )
+                .limit(1).first()
                 if dependent != nil {
                     throw StoreError.conflict(
                         BilingualText(
-                            zh: "该部门仍有\(what.zh)，不能删除", en: "the department still has \(what.en) and cannot be deleted"))
+                            zh: "该部门仍有\(what.zh)，不能删除", en: "the department still has \(what.en) and cannot be deleted")
+                    )
                 }
             }
             try await sql.delete(from: "departments").where("id", .equal, id).run()

@@ -57,7 +57,8 @@ struct SQLSessionRepository: SessionRepository {
 
     func purgeExpired(now: Date) async throws -> Int {
         try await provider.transaction { sql in
-            try await sql.delete(from: "sessions").where("expires_at", .lessThanOrEqual, now).returning("id").all().count
+            try await sql.delete(from: "sessions").where("expires_at", .lessThanOrEqual, now).returning("id").all()
+                .count
         }
     }
 }

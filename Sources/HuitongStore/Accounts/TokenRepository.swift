@@ -30,7 +30,8 @@ struct SQLTokenRepository: TokenRepository {
             let row = try await sql.insert(into: "api_tokens")
                 .columns("user_id", "system_id", "name", "token_digest", "hint", "created_at", "expires_at")
                 .values(
-                    SQLBind(userID), SQLBind(systemID), SQLBind(draft.name), SQLBind(secret.digest), SQLBind(secret.hint),
+                    SQLBind(userID), SQLBind(systemID), SQLBind(draft.name), SQLBind(secret.digest),
+                    SQLBind(secret.hint),
                     SQLBind(Date()), SQLBind(draft.expiresAt)
                 )
                 .returning(Self.columns.map { SQLColumn($0) }).first()
@@ -58,7 +59,8 @@ struct SQLTokenRepository: TokenRepository {
 
     func find(digest: String) async throws -> APIToken? {
         try await provider.read { sql in
-            try await sql.select().columns(Self.columns).from("api_tokens").where("token_digest", .equal, digest).first()
+            try await sql.select().columns(Self.columns).from("api_tokens").where("token_digest", .equal, digest)
+                .first()
                 .map(Self.decode)
         }
     }
@@ -68,7 +70,8 @@ struct SQLTokenRepository: TokenRepository {
             try await sql.update("api_tokens").set("revoked_at", to: time).where("id", .equal, id)
                 .where(SQLColumn("revoked_at"), .is, SQLLiteral.null).run()
             guard
-                let row = try await sql.select().columns(Self.columns).from("api_tokens").where("id", .equal, id).first()
+                let row = try await sql.select().columns(Self.columns).from("api_tokens").where("id", .equal, id)
+                    .first()
             else {
                 throw StoreError.notFound(entity: "token", key: "\(id)")
             }

@@ -17,7 +17,8 @@ public struct UserChanges: Sendable, Hashable {
     public var roles: Set<Role>?
     public var isActive: Bool?
 
-    public init(displayName: String? = nil, departmentID: Int64? = nil, roles: Set<Role>? = nil, isActive: Bool? = nil) {
+    public init(displayName: String? = nil, departmentID: Int64? = nil, roles: Set<Role>? = nil, isActive: Bool? = nil)
+    {
         self.displayName = displayName
         self.departmentID = departmentID
         self.roles = roles
@@ -51,8 +52,9 @@ struct SQLUserRepository: UserRepository {
     func create(_ draft: UserDraft, passwordHash: String) async throws -> User {
         let now = Date()
         return try await provider.transaction { sql in
-            guard try await sql.select().column("id").from("departments").where("id", .equal, draft.departmentID).first()
-                != nil
+            guard
+                try await sql.select().column("id").from("departments").where("id", .equal, draft.departmentID).first()
+                    != nil
             else {
                 throw StoreError.missingReference(field: "departmentID", value: "\(draft.departmentID)")
             }
@@ -60,7 +62,8 @@ struct SQLUserRepository: UserRepository {
                 let row = try await sql.insert(into: "users")
                     .columns(
                         "username", "display_name", "department_id", "roles", "password_hash", "is_active",
-                        "failed_logins", "created_at", "updated_at")
+                        "failed_logins", "created_at", "updated_at"
+                    )
                     .values(
                         SQLBind(draft.username), SQLBind(draft.displayName), SQLBind(draft.departmentID),
                         SQLBind(Role.storageText(draft.roles)), SQLBind(passwordHash), SQLBind(true), SQLBind(0),
@@ -146,8 +149,10 @@ struct SQLUserRepository: UserRepository {
     func credentials(username: String) async throws -> StoredCredentials? {
         try await provider.read { sql in
             guard
-                let row = try await sql.select().columns(Self.columns + ["password_hash", "failed_logins", "locked_until"])
-                    .from("users").where("username", .equal, username.lowercased()).first()
+                let row = try await sql.select().columns(
+                    Self.columns + ["password_hash", "failed_logins", "locked_until"]
+                )
+                .from("users").where("username", .equal, username.lowercased()).first()
             else { return nil }
             return StoredCredentials(
                 user: try Self.decode(row),

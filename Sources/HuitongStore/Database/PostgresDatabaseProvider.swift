@@ -60,9 +60,13 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
         return provider
     }
 
-    public var poolStatistics: PoolStatistics { leases.withLock { PoolStatistics(leased: $0.leased, waiting: $0.waiting) } }
+    public var poolStatistics: PoolStatistics {
+        leases.withLock { PoolStatistics(leased: $0.leased, waiting: $0.waiting) }
+    }
 
-    public func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+    public func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws
+        -> Result
+    {
         leases.withLock { $0.waiting += 1 }
         let granted = Mutex(false)
         defer {

@@ -54,7 +54,8 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
         try await sql.raw("PRAGMA busy_timeout = 10000").run()
         try await sql.raw("PRAGMA foreign_keys = ON").run()
         if !isMemory {
-            let mode = try await sql.raw("PRAGMA journal_mode = WAL").first()?.decode(column: "journal_mode", as: String.self)
+            let mode = try await sql.raw("PRAGMA journal_mode = WAL").first()?.decode(
+                column: "journal_mode", as: String.self)
             guard mode?.lowercased() == "wal" else {
                 throw StoreError.unsafeDatabase("journal_mode is \(mode ?? "unknown"), expected wal")
             }
@@ -63,7 +64,8 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
         let synchronous = try await sql.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self)
         // 2 is FULL. Anything less could report a commit that a power cut then loses.
         guard synchronous == 2 else {
-            throw StoreError.unsafeDatabase("synchronous is \(synchronous.map(String.init) ?? "unknown"), expected FULL (2)")
+            throw StoreError.unsafeDatabase(
+                "synchronous is \(synchronous.map(String.init) ?? "unknown"), expected FULL (2)")
         }
     }
 
@@ -73,7 +75,9 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
             leased: writer.leasedCount + readers.leasedCount, waiting: writer.waitingCount + readers.waitingCount)
     }
 
-    public func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+    public func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws
+        -> Result
+    {
         try await readers.withConnection { connection in
             try await body(connection.sql())
         }
@@ -122,4 +126,3 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
         }
     }
 }
-

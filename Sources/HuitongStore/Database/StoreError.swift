@@ -47,7 +47,8 @@ public enum StoreError: HuitongError, Equatable {
         case .conflict(let text):
             text
         case .missingReference(let field, let value):
-            BilingualText(zh: "\(field) 引用的记录不存在：\(value)", en: "\(field) refers to a record that does not exist: \(value)")
+            BilingualText(
+                zh: "\(field) 引用的记录不存在：\(value)", en: "\(field) refers to a record that does not exist: \(value)")
         case .badDatabaseURL(let url):
             BilingualText(
                 zh: "数据库地址无法识别：\(url)（应为 sqlite:路径 或 postgres://…）",

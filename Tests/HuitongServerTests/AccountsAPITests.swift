@@ -122,6 +122,10 @@ struct AccountsAPITests {
                 try await client.json(.get, "/api/v1/users?departmentID=\(social.id)", token: provider).0 == .forbidden)
             let (_, own, _) = try await client.json(.get, "/api/v1/users", token: provider)
             #expect((own["items"] as? [[String: Any]])?.compactMap { $0["username"] as? String } == ["gaj.provider"])
+            let (badQuery, badQueryBody, _) = try await client.json(
+                .get, "/api/v1/users?departmentID=abc", token: auditor)
+            #expect(badQuery == .badRequest)
+            #expect(apiError(badQueryBody).fields == ["departmentID"])
             let (_, all, _) = try await client.json(.get, "/api/v1/users", token: auditor)
             #expect((all["items"] as? [Any])?.count == 4)
 

@@ -130,13 +130,7 @@ struct AccountsAPI {
     }
 
     func listUsers(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let caller = try context.requireUser()
-        var departmentID = request.uri.queryParameters["departmentID"].flatMap { Int64(String($0)) }
-        if !caller.has(.operator) && !caller.has(.auditor) {
-            // Officers see their own department's colleagues only.
-            if let departmentID, departmentID != caller.departmentID { throw APIError.forbidden(Self.otherDepartment) }
-            departmentID = caller.departmentID
-        }
+        let departmentID = try listedDepartment(request, context)
         return try JSONResponse.make(ListBody(items: try await store.users.list(departmentID: departmentID)))
     }
 
@@ -258,6 +252,24 @@ struct AccountsAPI {
         return roles
     }
 
+    /// The department whose records a listing shows: any (or the `departmentID` asked for) to operators and
+    /// auditors; officers see their own department only.
+    private func listedDepartment(_ request: Request, _ context: HuitongRequestContext) throws -> Int64? {
+        let caller = try context.requireUser()
+        var asked: Int64?
+        if let text = request.uri.queryParameters["departmentID"] {
+            guard let id = Int64(String(text)), id > 0 else {
+                throw ValidationError(
+                    field: "departmentID", BilingualText(zh: "部门编号须为正整数", en: "departmentID must be a positive integer")
+                )
+            }
+            asked = id
+        }
+        if caller.has(.operator) || caller.has(.auditor) { return asked }
+        if let asked, asked != caller.departmentID { throw APIError.forbidden(Self.otherDepartment) }
+        return caller.departmentID
+    }
+
     static let otherDepartment = BilingualText(zh: "不能访问其他部门的数据", en: "this belongs to another department")
 
     // MARK: Personal tokens
@@ -313,12 +325,7 @@ struct AccountsAPI {
     }
 
     func listSystems(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let caller = try context.requireUser()
-        var departmentID = request.uri.queryParameters["departmentID"].flatMap { Int64(String($0)) }
-        if !caller.has(.operator) && !caller.has(.auditor) {
-            if let departmentID, departmentID != caller.departmentID { throw APIError.forbidden(Self.otherDepartment) }
-            departmentID = caller.departmentID
-        }
+        let departmentID = try listedDepartment(request, context)
         return try JSONResponse.make(
             ListBody(items: try await store.applicationSystems.list(departmentID: departmentID)))
     }

@@ -42,6 +42,27 @@ public struct PoolStatistics: Sendable, Hashable {
     }
 }
 
+extension SQLDatabase {
+    /// Runs `body` between `begin` and COMMIT on this connection, rolling back when it throws.
+    func inTransaction<Result>(
+        begin: String, logger: Logger, _ body: (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await raw(SQLQueryString(unsafeRaw: begin)).run()
+        do {
+            let result = try await body(self)
+            try await raw("COMMIT").run()
+            return result
+        } catch {
+            do {
+                try await raw("ROLLBACK").run()
+            } catch {
+                logger.error("rollback failed", metadata: ["error": "\(error)"])
+            }
+            throw error
+        }
+    }
+}
+
 /// Where the data lives, as given by `--database` or `HUITONG_DATABASE_URL`.
 public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
     /// An SQLite file; `:memory:` is allowed for tests.

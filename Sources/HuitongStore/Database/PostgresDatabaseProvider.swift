@@ -87,19 +87,7 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
         -> Result
     {
         try await read { sql in
-            try await sql.raw("BEGIN").run()
-            do {
-                let result = try await body(sql)
-                try await sql.raw("COMMIT").run()
-                return result
-            } catch {
-                do {
-                    try await sql.raw("ROLLBACK").run()
-                } catch {
-                    logger.error("rollback failed", metadata: ["error": "\(error)"])
-                }
-                throw error
-            }
+            try await sql.inTransaction(begin: "BEGIN", logger: logger, body)
         }
     }
 

@@ -87,21 +87,8 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
         -> Result
     {
         try await writer.withConnection { connection in
-            let sql = connection.sql()
             // IMMEDIATE takes the write lock up front, so the transaction cannot fail half-way on lock upgrade.
-            try await sql.raw("BEGIN IMMEDIATE").run()
-            do {
-                let result = try await body(sql)
-                try await sql.raw("COMMIT").run()
-                return result
-            } catch {
-                do {
-                    try await sql.raw("ROLLBACK").run()
-                } catch {
-                    logger.error("rollback failed", metadata: ["error": "\(error)"])
-                }
-                throw error
-            }
+            try await connection.sql().inTransaction(begin: "BEGIN IMMEDIATE", logger: logger, body)
         }
     }
 

@@ -17,7 +17,8 @@ public struct HuitongRequestContext: RequestContext {
     }
 
     /// JSON bodies are small; bulk data arrives through the streaming upload endpoints instead.
-    public var maxUploadSize: Int { 2 * 1024 * 1024 }
+    public var maxUploadSize: Int { Self.jsonBodyLimit }
+    static let jsonBodyLimit = 2 * 1024 * 1024
 
     /// The signed-in person, or 401.
     public func requireUser() throws(APIError) -> User {

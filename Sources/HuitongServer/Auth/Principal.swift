@@ -31,13 +31,4 @@ public enum Principal: Sendable {
         if case .user(_, .session) = self { return true }
         return false
     }
-
-    /// A short label for logs and audit entries; never a secret.
-    public var logLabel: String {
-        switch self {
-        case .user(let user, .session): "user:\(user.username)"
-        case .user(let user, .token(let token)): "user:\(user.username) token:\(token.id)"
-        case .system(let system, let token): "system:\(system.id) token:\(token.id)"
-        }
-    }
 }

@@ -36,7 +36,7 @@ struct ErrorMiddleware: RouterMiddleware {
             case .notFound:
                 return (.notFound, ErrorBody(APIError.notFound(path)))
             case .contentTooLarge:
-                return (.contentTooLarge, ErrorBody(APIError.bodyTooLarge(limit: 2 * 1024 * 1024)))
+                return (.contentTooLarge, ErrorBody(APIError.bodyTooLarge(limit: HuitongRequestContext.jsonBodyLimit)))
             case .methodNotAllowed:
                 return (
                     .methodNotAllowed,

@@ -93,16 +93,4 @@ public enum StoreError: HuitongError, Equatable {
         }
         return nil
     }
-
-    /// Whether a driver error says that a FOREIGN KEY constraint rejected a write.
-    static func isForeignKeyViolation(_ error: any Error) -> Bool {
-        if let error = error as? SQLiteError {
-            return error.reason == .constraintForeignKeyFailed
-                || (error.reason == .constraint && error.message.contains("FOREIGN KEY"))
-        }
-        if let error = error as? PSQLError {
-            return error.serverInfo?[.sqlState] == "23503"
-        }
-        return false
-    }
 }

@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
@@ -54,9 +55,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "HuitongIngest",
+            dependencies: [
+                "HuitongCore",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "HuitongServer",
             dependencies: [
                 "HuitongCore",
+                "HuitongIngest",
                 "HuitongStore",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -84,6 +94,7 @@ let package = Package(
             name: "huitong",
             dependencies: [
                 "HuitongCore",
+                "HuitongIngest",
                 "HuitongStore",
                 "HuitongServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -97,6 +108,11 @@ let package = Package(
                 "HuitongCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HuitongIngestTests",
+            dependencies: ["HuitongIngest"],
             swiftSettings: strictSettings
         ),
         .testTarget(

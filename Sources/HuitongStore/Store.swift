@@ -8,14 +8,20 @@ public struct Store: Sendable {
     public let applicationSystems: any ApplicationSystemRepository
     public let tokens: any TokenRepository
     public let sessions: any SessionRepository
+    public let catalog: any CatalogRepository
+    public let lists: any ThreeListsRepository
+    public let informationSystems: any InformationSystemRepository
 
-    public init(provider: any DatabaseProvider) {
+    public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
         self.provider = provider
         self.departments = SQLDepartmentRepository(provider: provider)
         self.users = SQLUserRepository(provider: provider)
         self.applicationSystems = SQLApplicationSystemRepository(provider: provider)
         self.tokens = SQLTokenRepository(provider: provider)
         self.sessions = SQLSessionRepository(provider: provider)
+        self.catalog = SQLCatalogRepository(provider: provider, scheme: resourceCodes)
+        self.lists = SQLThreeListsRepository(provider: provider)
+        self.informationSystems = SQLInformationSystemRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

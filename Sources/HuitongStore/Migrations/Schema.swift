@@ -73,6 +73,7 @@ enum Schema {
                 """,
                 "CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id)",
             ]
-        }
+        },
+        Migration(version: 2, name: "catalog", statements: catalogTables),
     ]
 }

@@ -1,0 +1,85 @@
+import Foundation
+
+/// A catalog search: words to find anywhere in an entry plus facet filters and a page.
+public struct CatalogQuery: Sendable, Hashable {
+    /// Free text; every whitespace-separated term must occur (Chinese substrings match).
+    public var text: String
+    public var departmentIDs: [Int64]
+    /// A classification code prefix, e.g. `1` (基础) or `101` (人口).
+    public var classification: String?
+    public var shareTypes: [ShareType]
+    public var openness: [Openness]
+    public var formats: [String]
+    public var keywords: [String]
+    public var updateCycles: [UpdateCycle]
+    public var grades: [SecurityGrade]
+    public var statuses: Set<EntryStatus>
+    /// Also include entries of this department in any status (a provider sees its own drafts).
+    public var alsoDepartmentID: Int64?
+    public var offset: Int
+    public var limit: Int
+
+    public init(
+        text: String = "", departmentIDs: [Int64] = [], classification: String? = nil, shareTypes: [ShareType] = [],
+        openness: [Openness] = [], formats: [String] = [], keywords: [String] = [], updateCycles: [UpdateCycle] = [],
+        grades: [SecurityGrade] = [], statuses: Set<EntryStatus> = [.published], alsoDepartmentID: Int64? = nil,
+        offset: Int = 0, limit: Int = 20
+    ) {
+        self.text = text
+        self.departmentIDs = departmentIDs
+        self.classification = classification
+        self.shareTypes = shareTypes
+        self.openness = openness
+        self.formats = formats
+        self.keywords = keywords
+        self.updateCycles = updateCycles
+        self.grades = grades
+        self.statuses = statuses
+        self.alsoDepartmentID = alsoDepartmentID
+        self.offset = offset
+        self.limit = limit
+    }
+
+    /// The search terms, lower-cased, at most 8 of at most 64 characters each.
+    public var terms: [String] {
+        text.lowercased().split(whereSeparator: \.isWhitespace).prefix(8).map { String($0.prefix(64)) }
+    }
+
+    public static let maximumPageSize = 1000
+}
+
+/// The facets a search reports counts for.
+public enum CatalogFacet: String, Sendable, CaseIterable, Codable {
+    case department
+    case classification
+    case shareType
+    case openness
+    case format
+    case updateCycle
+    case grade
+    case keyword
+}
+
+public struct FacetCount: Sendable, Hashable, Codable {
+    public var value: String
+    public var label: String
+    public var count: Int
+
+    public init(value: String, label: String, count: Int) {
+        self.value = value
+        self.label = label
+        self.count = count
+    }
+}
+
+public struct CatalogSearchResult: Sendable, Hashable, Codable {
+    public var total: Int
+    public var entries: [CatalogEntry]
+    public var facets: [String: [FacetCount]]
+
+    public init(total: Int, entries: [CatalogEntry], facets: [String: [FacetCount]]) {
+        self.total = total
+        self.entries = entries
+        self.facets = facets
+    }
+}

@@ -1,0 +1,551 @@
+import Foundation
+import HuitongCore
+import SQLKit
+
+/// Catalog entries: their content, lifecycle, versions, mounted resources and search.
+public protocol CatalogRepository: Sendable {
+    /// Files a new draft for `departmentID`, assigning its resource code from the classification path.
+    func create(_ content: CatalogEntryContent, departmentID: Int64, author: ChangeAuthor) async throws -> CatalogEntry
+    /// Replaces an entry's content. A draft changes in place; an entry that has been published gets a new version.
+    func update(id: Int64, with content: CatalogEntryContent, author: ChangeAuthor, note: String) async throws
+        -> CatalogEntry
+    /// Moves an entry through its lifecycle, recording who did it and why.
+    func transition(id: Int64, _ step: CatalogTransition, author: ChangeAuthor, comment: String) async throws
+        -> CatalogEntry
+    /// Deletes a draft that was never published.
+    func delete(id: Int64) async throws
+    func find(id: Int64) async throws -> CatalogEntry?
+    func find(code: String) async throws -> CatalogEntry?
+    /// Entries by id, in the order asked for; unknown ids are skipped.
+    func entries(ids: [Int64]) async throws -> [CatalogEntry]
+    /// Published states, oldest first.
+    func versions(id: Int64) async throws -> [CatalogVersion]
+    func events(id: Int64) async throws -> [CatalogEvent]
+    /// Records where the entry's data is mounted and how much of it there is.
+    func setMount(id: Int64, _ mount: MountedResource?, recordCount: Int64?, dataUpdatedAt: Date?, author: ChangeAuthor)
+        async throws -> CatalogEntry
+    func search(_ query: CatalogQuery, facets: [CatalogFacet]) async throws -> CatalogSearchResult
+    /// 挂接率 per department, over published entries.
+    func mountRates() async throws -> [MountRate]
+    func count(status: EntryStatus?) async throws -> Int
+
+    func classifications(scheme: String) async throws -> [ClassificationNode]
+    /// Adds or renames classification nodes; used to load seed data and by operators.
+    func saveClassifications(_ nodes: [ClassificationNode]) async throws
+}
+
+struct SQLCatalogRepository: CatalogRepository {
+    let provider: any DatabaseProvider
+    let scheme: any ResourceCodeScheme
+
+    static let entryColumns = """
+        e.id, e.code, e.status, e.version, e.content, e.published_on, e.record_count, e.data_updated_at, \
+        e.mount_kind, e.mount_locator, e.created_at, e.updated_at, d.id AS provider_id, d.name AS provider_name, \
+        d.code AS provider_code, d.credit_code AS provider_credit_code, d.region_code AS provider_region_code
+        """
+
+    // MARK: Writing
+
+    func create(_ content: CatalogEntryContent, departmentID: Int64, author: ChangeAuthor) async throws -> CatalogEntry
+    {
+        let now = Date()
+        return try await provider.transaction { sql in
+            let provider = try await Self.provider(departmentID, sql)
+            try await checkReferences(content, departmentID: departmentID, sql)
+            let code = try await nextCode(for: content.classificationCode, sql)
+            let row = try await sql.raw(
+                """
+                INSERT INTO catalog_entries (code, department_id, status, version, classification_code, name,
+                    share_type, openness, update_cycle, grade, source_system_id, negative_list_id, content,
+                    search_text, created_at, updated_at)
+                VALUES (\(bind: code.text), \(bind: departmentID), \(bind: EntryStatus.draft.rawValue), 1,
+                    \(bind: content.classificationCode), \(bind: content.name), \(bind: content.shareType.rawValue),
+                    \(bind: content.openness.rawValue), \(bind: content.updateCycle.rawValue),
+                    \(bind: content.grade.rawValue), \(bind: content.sourceSystemID), \(bind: content.negativeListID),
+                    \(bind: try Self.encode(content)), \(bind: Self.searchText(content, code: code, provider: provider)),
+                    \(bind: now), \(bind: now))
+                RETURNING id
+                """
+            ).first()
+            let id = try row!.decode(column: "id", as: Int64.self)
+            try await writeDerivedRows(id: id, content, code: code, provider: provider, sql)
+            try await Self.record(id: id, version: 1, action: "created", comment: "", author: author, at: now, sql)
+            return try await Self.load(id: id, sql)!
+        }
+    }
+
+    func update(id: Int64, with content: CatalogEntryContent, author: ChangeAuthor, note: String) async throws
+        -> CatalogEntry
+    {
+        let now = Date()
+        return try await provider.transaction { sql in
+            guard let existing = try await Self.load(id: id, sql, forUpdate: true) else {
+                throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
+            }
+            if existing.status == .submitted { throw CatalogRuleError.underReview }
+            let wasPublished = existing.publishedOn != nil
+            var code = existing.code
+            if content.classificationCode != existing.content.classificationCode {
+                if wasPublished { throw CatalogRuleError.codeFrozen }
+                code = try await nextCode(for: content.classificationCode, sql)
+            }
+            try await checkReferences(content, departmentID: existing.provider.departmentID, sql)
+            let changes = CatalogDiff.changes(from: existing.content, to: content)
+            if changes.isEmpty { return existing }
+            let version = wasPublished ? existing.version + 1 : existing.version
+            try await sql.raw(
+                """
+                UPDATE catalog_entries SET code = \(bind: code.text), version = \(bind: version),
+                    classification_code = \(bind: content.classificationCode), name = \(bind: content.name),
+                    share_type = \(bind: content.shareType.rawValue), openness = \(bind: content.openness.rawValue),
+                    update_cycle = \(bind: content.updateCycle.rawValue), grade = \(bind: content.grade.rawValue),
+                    source_system_id = \(bind: content.sourceSystemID),
+                    negative_list_id = \(bind: content.negativeListID), content = \(bind: try Self.encode(content)),
+                    search_text = \(bind: Self.searchText(content, code: code, provider: existing.provider)),
+                    updated_at = \(bind: now)
+                WHERE id = \(bind: id)
+                """
+            ).run()
+            try await writeDerivedRows(id: id, content, code: code, provider: existing.provider, sql)
+            if wasPublished {
+                try await Self.snapshot(id: id, version: version, content, author: author, note: note, at: now, sql)
+            }
+            let summary = changes.map(\.label.zh).joined(separator: "、")
+            try await Self.record(
+                id: id, version: version, action: wasPublished ? "revised" : "edited",
+                comment: note.isEmpty ? summary : "\(note)（\(summary)）", author: author, at: now, sql)
+            return try await Self.load(id: id, sql)!
+        }
+    }
+
+    func transition(id: Int64, _ step: CatalogTransition, author: ChangeAuthor, comment: String) async throws
+        -> CatalogEntry
+    {
+        let now = Date()
+        return try await provider.transaction { sql in
+            guard let existing = try await Self.load(id: id, sql, forUpdate: true) else {
+                throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
+            }
+            let target = try step.apply(to: existing.status, comment: comment)
+            if step == .submit {
+                // The cited rows may have changed since the draft was saved.
+                try await checkReferences(existing.content, departmentID: existing.provider.departmentID, sql)
+            }
+            var publishedOn = existing.publishedOn
+            if step == .publish && publishedOn == nil {
+                publishedOn = CalendarDate.today()
+                try await Self.snapshot(
+                    id: id, version: existing.version, existing.content, author: author, note: comment, at: now, sql)
+            }
+            try await sql.raw(
+                """
+                UPDATE catalog_entries SET status = \(bind: target.rawValue),
+                    published_on = \(bind: publishedOn?.description), updated_at = \(bind: now)
+                WHERE id = \(bind: id)
+                """
+            ).run()
+            try await Self.record(
+                id: id, version: existing.version, action: step.rawValue, comment: comment, author: author, at: now, sql
+            )
+            return try await Self.load(id: id, sql)!
+        }
+    }
+
+    func delete(id: Int64) async throws {
+        try await provider.transaction { sql in
+            guard let existing = try await Self.load(id: id, sql, forUpdate: true) else {
+                throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
+            }
+            if existing.publishedOn != nil { throw CatalogRuleError.publishedCannotBeDeleted }
+            try await sql.raw("UPDATE demand_list SET entry_id = NULL WHERE entry_id = \(bind: id) AND status = 'open'")
+                .run()
+            try await sql.raw("DELETE FROM catalog_entries WHERE id = \(bind: id)").run()
+            if provider.backend == .sqlite {
+                try await sql.raw("DELETE FROM catalog_search WHERE rowid = \(bind: id)").run()
+            }
+        }
+    }
+
+    func setMount(
+        id: Int64, _ mount: MountedResource?, recordCount: Int64?, dataUpdatedAt: Date?, author: ChangeAuthor
+    ) async throws -> CatalogEntry {
+        let now = Date()
+        return try await provider.transaction { sql in
+            guard let existing = try await Self.load(id: id, sql, forUpdate: true) else {
+                throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
+            }
+            try await sql.raw(
+                """
+                UPDATE catalog_entries SET mount_kind = \(bind: mount?.kind.rawValue),
+                    mount_locator = \(bind: mount?.locator), record_count = \(bind: recordCount),
+                    data_updated_at = \(bind: dataUpdatedAt), updated_at = \(bind: now)
+                WHERE id = \(bind: id)
+                """
+            ).run()
+            let description = mount.map { "\($0.kind.label.zh)：\($0.locator)" } ?? "取消挂接"
+            try await Self.record(
+                id: id, version: existing.version, action: "mounted", comment: description, author: author, at: now, sql)
+            return try await Self.load(id: id, sql)!
+        }
+    }
+
+    // MARK: Reading
+
+    func find(id: Int64) async throws -> CatalogEntry? {
+        try await provider.read { sql in try await Self.load(id: id, sql) }
+    }
+
+    func find(code: String) async throws -> CatalogEntry? {
+        try await provider.read { sql in
+            try await sql.raw(
+                """
+                SELECT \(unsafeRaw: Self.entryColumns) FROM catalog_entries e
+                JOIN departments d ON d.id = e.department_id WHERE e.code = \(bind: code)
+                """
+            ).first().map(Self.decode)
+        }
+    }
+
+    func entries(ids: [Int64]) async throws -> [CatalogEntry] {
+        guard !ids.isEmpty else { return [] }
+        let found = try await provider.read { sql in
+            try await sql.raw(
+                """
+                SELECT \(unsafeRaw: Self.entryColumns) FROM catalog_entries e
+                JOIN departments d ON d.id = e.department_id WHERE e.id IN (\(binds: ids))
+                """
+            ).all().map(Self.decode)
+        }
+        let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return ids.compactMap { byID[$0] }
+    }
+
+    func versions(id: Int64) async throws -> [CatalogVersion] {
+        try await provider.read { sql in
+            try await sql.raw(
+                """
+                SELECT version, content, author_name, note, created_at FROM catalog_entry_versions
+                WHERE entry_id = \(bind: id) ORDER BY version
+                """
+            ).all().map { row in
+                CatalogVersion(
+                    version: try row.decode(column: "version", as: Int.self),
+                    content: try Self.decodeContent(try row.decode(column: "content", as: String.self)),
+                    authorName: try row.decode(column: "author_name", as: String.self),
+                    note: try row.decode(column: "note", as: String.self),
+                    createdAt: try row.decode(column: "created_at", as: Date.self))
+            }
+        }
+    }
+
+    func events(id: Int64) async throws -> [CatalogEvent] {
+        try await provider.read { sql in
+            try await sql.raw(
+                """
+                SELECT version, action, comment, actor_name, created_at FROM catalog_events
+                WHERE entry_id = \(bind: id) ORDER BY id
+                """
+            ).all().map { row in
+                CatalogEvent(
+                    action: try row.decode(column: "action", as: String.self),
+                    version: try row.decode(column: "version", as: Int.self),
+                    comment: try row.decode(column: "comment", as: String.self),
+                    actorName: try row.decode(column: "actor_name", as: String.self),
+                    createdAt: try row.decode(column: "created_at", as: Date.self))
+            }
+        }
+    }
+
+    func mountRates() async throws -> [MountRate] {
+        try await provider.read { sql in
+            try await sql.raw(
+                """
+                SELECT d.id, d.name,
+                    SUM(CASE WHEN e.status = 'published' THEN 1 ELSE 0 END) AS published,
+                    SUM(CASE WHEN e.status = 'published' AND e.mount_kind IS NOT NULL THEN 1 ELSE 0 END) AS mounted
+                FROM departments d LEFT JOIN catalog_entries e ON e.department_id = d.id
+                GROUP BY d.id, d.name ORDER BY d.id
+                """
+            ).all().map { row in
+                MountRate(
+                    departmentID: try row.decode(column: "id", as: Int64.self),
+                    departmentName: try row.decode(column: "name", as: String.self),
+                    published: try row.decode(column: "published", as: Int?.self) ?? 0,
+                    mounted: try row.decode(column: "mounted", as: Int?.self) ?? 0)
+            }
+        }
+    }
+
+    func count(status: EntryStatus?) async throws -> Int {
+        try await provider.read { sql in
+            let row: (any SQLRow)?
+            if let status {
+                row = try await sql.raw(
+                    "SELECT COUNT(*) AS n FROM catalog_entries WHERE status = \(bind: status.rawValue)"
+                ).first()
+            } else {
+                row = try await sql.raw("SELECT COUNT(*) AS n FROM catalog_entries").first()
+            }
+            return try row?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
+    // MARK: Classifications
+
+    func classifications(scheme: String) async throws -> [ClassificationNode] {
+        try await provider.read { sql in
+            try await sql.raw(
+                "SELECT scheme, code, name FROM classifications WHERE scheme = \(bind: scheme) ORDER BY code"
+            ).all().map { row in
+                ClassificationNode(
+                    scheme: try row.decode(column: "scheme", as: String.self),
+                    code: try row.decode(column: "code", as: String.self),
+                    name: try row.decode(column: "name", as: String.self))
+            }
+        }
+    }
+
+    func saveClassifications(_ nodes: [ClassificationNode]) async throws {
+        try await provider.transaction { sql in
+            for node in nodes {
+                if let parent = node.parentCode {
+                    let known = nodes.contains { $0.scheme == node.scheme && $0.code == parent }
+                    if !known,
+                        try await sql.raw(
+                            "SELECT code FROM classifications WHERE scheme = \(bind: node.scheme) AND code = \(bind: parent)"
+                        ).first() == nil
+                    {
+                        throw StoreError.missingReference(field: "code", value: parent)
+                    }
+                }
+                try await sql.raw(
+                    """
+                    INSERT INTO classifications (scheme, code, name, parent_code, level)
+                    VALUES (\(bind: node.scheme), \(bind: node.code), \(bind: node.name), \(bind: node.parentCode),
+                        \(bind: node.level))
+                    ON CONFLICT (scheme, code) DO UPDATE SET name = excluded.name
+                    """
+                ).run()
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    static func load(id: Int64, _ sql: any SQLDatabase, forUpdate: Bool = false) async throws -> CatalogEntry? {
+        // SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL needs the row lock.
+        let lock = forUpdate && sql.dialect.name == "postgresql" ? " FOR UPDATE OF e" : ""
+        return try await sql.raw(
+            """
+            SELECT \(unsafeRaw: entryColumns) FROM catalog_entries e
+            JOIN departments d ON d.id = e.department_id WHERE e.id = \(bind: id)\(unsafeRaw: lock)
+            """
+        ).first().map(decode)
+    }
+
+    static func provider(_ departmentID: Int64, _ sql: any SQLDatabase) async throws -> EntryProvider {
+        guard
+            let row = try await sql.raw(
+                "SELECT id, name, code, credit_code, region_code FROM departments WHERE id = \(bind: departmentID)"
+            ).first()
+        else { throw StoreError.missingReference(field: "departmentID", value: "\(departmentID)") }
+        return EntryProvider(
+            departmentID: try row.decode(column: "id", as: Int64.self),
+            name: try row.decode(column: "name", as: String.self),
+            code: try row.decode(column: "code", as: String.self),
+            creditCode: try row.decode(column: "credit_code", as: String?.self),
+            regionCode: try row.decode(column: "region_code", as: String.self))
+    }
+
+    /// The store's half of the negative-list invariant, plus the other references an entry makes.
+    private func checkReferences(_ content: CatalogEntryContent, departmentID: Int64, _ sql: any SQLDatabase)
+        async throws
+    {
+        guard
+            try await sql.raw(
+                """
+                SELECT code FROM classifications WHERE scheme = \(bind: ClassificationNode.guideScheme)
+                AND code = \(bind: content.classificationCode)
+                """
+            ).first() != nil
+        else {
+            throw ValidationError(
+                field: "classificationCode",
+                BilingualText(
+                    zh: "信息资源分类“\(content.classificationCode)”不存在，请先在分类目录中登记",
+                    en: "classification \(content.classificationCode) does not exist; register it first"))
+        }
+        var issues = ValidationCollector()
+        for (field, rowID) in content.negativeListCitations {
+            let row = try await sql.raw(
+                "SELECT department_id, kind, legal_basis FROM negative_list WHERE id = \(bind: rowID)"
+            ).first()
+            guard let row else {
+                issues.add(
+                    field,
+                    BilingualText(zh: "负面清单条目 \(rowID) 不存在", en: "negative-list row \(rowID) does not exist"))
+                continue
+            }
+            let basis = try row.decode(column: "legal_basis", as: String.self)
+            let kind = try row.decode(column: "kind", as: String.self)
+            let owner = try row.decode(column: "department_id", as: Int64.self)
+            if basis.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                issues.add(field, NegativeListDraft.legalBasisRequired)
+            } else if kind != NegativeListKind.notShared.rawValue {
+                issues.add(
+                    field,
+                    BilingualText(
+                        zh: "负面清单条目 \(rowID) 的类型是“不予开放”，不能作为不予共享的依据",
+                        en: "negative-list row \(rowID) is about opening, not sharing"))
+            } else if owner != departmentID {
+                issues.add(
+                    field,
+                    BilingualText(
+                        zh: "负面清单条目 \(rowID) 属于其他部门", en: "negative-list row \(rowID) belongs to another department"))
+            }
+        }
+        if let systemID = content.sourceSystemID {
+            let owner = try await sql.raw(
+                "SELECT department_id FROM information_systems WHERE id = \(bind: systemID)"
+            ).first()?.decode(column: "department_id", as: Int64.self)
+            if owner == nil {
+                issues.add(
+                    "sourceSystemID",
+                    BilingualText(zh: "信息系统 \(systemID) 不存在", en: "information system \(systemID) does not exist"))
+            } else if owner != departmentID {
+                issues.add(
+                    "sourceSystemID",
+                    BilingualText(
+                        zh: "信息系统 \(systemID) 属于其他部门", en: "information system \(systemID) belongs to another department"))
+            }
+        }
+        try issues.throwIfAny()
+    }
+
+    /// The next free code under `path`, from a per-path counter so that codes are never reused.
+    private func nextCode(for path: String, _ sql: any SQLDatabase) async throws -> ResourceCode {
+        while true {
+            let row = try await sql.raw(
+                """
+                INSERT INTO catalog_code_sequences (path, last_number) VALUES (\(bind: path), 1)
+                ON CONFLICT (path) DO UPDATE SET last_number = catalog_code_sequences.last_number + 1
+                RETURNING last_number
+                """
+            ).first()
+            let number = try row!.decode(column: "last_number", as: Int.self)
+            let code = try scheme.assign(classificationPath: path, number: number)
+            // Codes imported from elsewhere may already occupy a number; skip past them.
+            if try await sql.raw("SELECT id FROM catalog_entries WHERE code = \(bind: code.text)").first() == nil {
+                return code
+            }
+        }
+    }
+
+    /// Items, facet tags and the full-text row, rewritten from the content on every change.
+    private func writeDerivedRows(
+        id: Int64, _ content: CatalogEntryContent, code: ResourceCode, provider: EntryProvider,
+        _ sql: any SQLDatabase
+    ) async throws {
+        try await sql.raw("DELETE FROM catalog_items WHERE entry_id = \(bind: id)").run()
+        for (position, item) in content.items.enumerated() {
+            let negative = item.shareType == .notShared ? (item.negativeListID ?? content.negativeListID) : nil
+            try await sql.raw(
+                """
+                INSERT INTO catalog_items (entry_id, position, column_name, name, share_type, grade, semantic_kind,
+                    negative_list_id)
+                VALUES (\(bind: id), \(bind: position), \(bind: item.columnName), \(bind: item.name),
+                    \(bind: item.shareType.rawValue), \(bind: item.grade.rawValue), \(bind: item.semanticKind.rawValue),
+                    \(bind: negative))
+                """
+            ).run()
+        }
+        try await sql.raw("DELETE FROM catalog_entry_tags WHERE entry_id = \(bind: id)").run()
+        var tags = Set<[String]>()
+        for format in content.formats { tags.insert(["format", format.type.uppercased()]) }
+        for keyword in content.keywords { tags.insert(["keyword", keyword]) }
+        for tag in tags {
+            try await sql.raw(
+                "INSERT INTO catalog_entry_tags (entry_id, kind, value) VALUES (\(bind: id), \(bind: tag[0]), \(bind: tag[1]))"
+            ).run()
+        }
+        if self.provider.backend == .sqlite {
+            try await sql.raw("DELETE FROM catalog_search WHERE rowid = \(bind: id)").run()
+            try await sql.raw(
+                """
+                INSERT INTO catalog_search (rowid, text)
+                VALUES (\(bind: id), \(bind: Self.searchText(content, code: code, provider: provider)))
+                """
+            ).run()
+        }
+    }
+
+    static func snapshot(
+        id: Int64, version: Int, _ content: CatalogEntryContent, author: ChangeAuthor, note: String, at time: Date,
+        _ sql: any SQLDatabase
+    ) async throws {
+        try await sql.raw(
+            """
+            INSERT INTO catalog_entry_versions (entry_id, version, content, author_id, author_name, note, created_at)
+            VALUES (\(bind: id), \(bind: version), \(bind: try encode(content)), \(bind: author.userID),
+                \(bind: author.name), \(bind: note), \(bind: time))
+            """
+        ).run()
+    }
+
+    static func record(
+        id: Int64, version: Int, action: String, comment: String, author: ChangeAuthor, at time: Date,
+        _ sql: any SQLDatabase
+    ) async throws {
+        try await sql.raw(
+            """
+            INSERT INTO catalog_events (entry_id, version, action, comment, actor_id, actor_name, created_at)
+            VALUES (\(bind: id), \(bind: version), \(bind: action), \(bind: comment), \(bind: author.userID),
+                \(bind: author.name), \(bind: time))
+            """
+        ).run()
+    }
+
+    /// What full-text search looks in, lower-cased once here so queries need not fold case.
+    static func searchText(_ content: CatalogEntryContent, code: ResourceCode, provider: EntryProvider) -> String {
+        var parts = [content.name, code.text, provider.name, content.abstract]
+        parts.append(contentsOf: content.keywords)
+        for item in content.items {
+            parts.append(item.name)
+            parts.append(item.columnName)
+        }
+        return parts.joined(separator: " ").lowercased()
+    }
+
+    static func encode(_ content: CatalogEntryContent) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(content), as: UTF8.self)
+    }
+
+    static func decodeContent(_ text: String) throws -> CatalogEntryContent {
+        try JSONDecoder().decode(CatalogEntryContent.self, from: Data(text.utf8))
+    }
+
+    static func decode(_ row: any SQLRow) throws -> CatalogEntry {
+        let mountKind = try row.decode(column: "mount_kind", as: String?.self).flatMap(MountKind.init(rawValue:))
+        let locator = try row.decode(column: "mount_locator", as: String?.self)
+        return CatalogEntry(
+            id: try row.decode(column: "id", as: Int64.self),
+            code: try NationalResourceCodeScheme().parse(try row.decode(column: "code", as: String.self)),
+            provider: EntryProvider(
+                departmentID: try row.decode(column: "provider_id", as: Int64.self),
+                name: try row.decode(column: "provider_name", as: String.self),
+                code: try row.decode(column: "provider_code", as: String.self),
+                creditCode: try row.decode(column: "provider_credit_code", as: String?.self),
+                regionCode: try row.decode(column: "provider_region_code", as: String.self)),
+            status: EntryStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .draft,
+            version: try row.decode(column: "version", as: Int.self),
+            content: try decodeContent(try row.decode(column: "content", as: String.self)),
+            publishedOn: try row.decode(column: "published_on", as: String?.self).flatMap(CalendarDate.init(iso:)),
+            recordCount: try row.decode(column: "record_count", as: Int64?.self),
+            dataUpdatedAt: try row.decode(column: "data_updated_at", as: Date?.self),
+            mount: mountKind.flatMap { kind in locator.map { MountedResource(kind: kind, locator: $0) } },
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            updatedAt: try row.decode(column: "updated_at", as: Date.self))
+    }
+}

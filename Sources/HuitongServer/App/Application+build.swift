@@ -29,6 +29,9 @@ public enum HuitongApp {
         let api = router.group("api/v1")
         AuthAPI(accounts: accounts, cookies: cookies, sessionLifetime: configuration.sessionLifetime).register(on: api)
         AccountsAPI(accounts: accounts).register(on: api)
+        CatalogAPI(store: store).register(on: api)
+        ThreeListsAPI(store: store).register(on: api)
+        OpenDataInterop(store: store, configuration: configuration).register(on: router)
         return router
     }
 

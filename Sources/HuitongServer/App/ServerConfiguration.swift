@@ -14,6 +14,16 @@ public struct ServerConfiguration: Sendable {
     public var maximumFailedLogins: Int
     public var lockoutDuration: Duration
     public var version: String
+    /// The address the public reaches this node at (e.g. `https://data.luan.gov.cn`), used in DCAT and CKAN
+    /// links; nil means `http://host:port`.
+    public var publicURL: String?
+
+    /// The base of every absolute link the node writes, without a trailing slash.
+    public var baseURL: String {
+        var base = publicURL ?? "http://\(host):\(port)"
+        while base.hasSuffix("/") { base.removeLast() }
+        return base
+    }
 
     public init(
         host: String = "127.0.0.1",
@@ -23,7 +33,8 @@ public struct ServerConfiguration: Sendable {
         secureCookies: Bool = false,
         maximumFailedLogins: Int = 5,
         lockoutDuration: Duration = .seconds(15 * 60),
-        version: String = HuitongVersion.current
+        version: String = HuitongVersion.current,
+        publicURL: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -33,6 +44,7 @@ public struct ServerConfiguration: Sendable {
         self.maximumFailedLogins = maximumFailedLogins
         self.lockoutDuration = lockoutDuration
         self.version = version
+        self.publicURL = publicURL
     }
 }
 

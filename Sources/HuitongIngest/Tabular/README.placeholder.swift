@@ -1,0 +1,1 @@
+// Tabular readers and writers (CSV, XLSX) live in this folder.

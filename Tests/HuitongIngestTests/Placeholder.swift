@@ -1,0 +1,1 @@
+// Replaced by the tabular reader/writer tests.

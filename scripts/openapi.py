@@ -66,6 +66,68 @@ paths = {
                  params=ID + [{"name": "tokenID", "in": "path", "required": True, "schema": {"type": "integer", "format": "int64"}}])},
 }
 
+# ---- Catalog (政务信息资源目录), three lists and the information-system registry ----
+def enum(*values): return {"type": "string", "enum": list(values)}
+SHARE = enum("unconditional", "conditional", "notShared")
+OPEN = enum("unconditional", "conditional", "closed")
+CYCLE = enum("realtime", "daily", "weekly", "monthly", "quarterly", "halfYearly", "yearly", "irregular")
+GRADE = enum("general1", "general2", "general3", "general4", "important", "core")
+STATUS = enum("draft", "submitted", "returned", "published", "offline")
+CHANNEL = enum("database", "interface", "file", "otherMeans")
+def q(name, desc, schema=None, repeat=False):
+    sch = schema or {"type": "string"}
+    if repeat: sch = {"type": "array", "items": sch}
+    return {"name": name, "in": "query", "required": False, "description": desc, "schema": sch, **({"explode": True} if repeat else {})}
+SEARCH_Q = [q("q", "Words to find (Chinese substrings match) in name, abstract, items, keywords, department"),
+            q("departmentID", "Provider department", {"type": "integer", "format": "int64"}, True),
+            q("classification", "Classification code prefix, e.g. 1 or 101"),
+            q("shareType", "Share type (raw value or Chinese label)", None, True), q("openness", "Openness", None, True),
+            q("format", "Format type, e.g. XLSX", None, True), q("keyword", "Keyword", None, True),
+            q("updateCycle", "Update cycle", None, True), q("grade", "Security grade", None, True),
+            q("status", "Lifecycle status (officers see other departments' entries only when published)", None, True),
+            q("mine", "Only the caller's department, every status", {"type": "boolean"}),
+            q("page", "1-based page", {"type": "integer", "minimum": 1}), q("pageSize", "1–100, default 20", {"type": "integer", "minimum": 1, "maximum": 100}),
+            q("facets", "Comma-separated facets to count, or none (default all)")]
+STEP = lambda summary: {"post": op(summary, "catalog", {"200": ok(ref("CatalogEntry")), **errors(400, 401, 403, 404, 409, 422)}, {"$ref": "#/components/schemas/CommentInput"}, ID)}
+def crud(path, tag, name, inp, what, extra_get=None):
+    paths[path] = {"get": op(f"List {what}", tag, {"200": ok(lst(name)), **errors(401, 403)}, params=DEPT_Q),
+                   "post": op(f"Create a {what[:-1] if what.endswith('s') else what} row", tag, {"201": ok(ref(name), "Created"), **errors(400, 401, 403, 409, 422)}, ref(inp))}
+    paths[path + "/{id}"] = {"get": op(f"Get one", tag, {"200": ok(ref(name)), **errors(400, 401, 404)}, params=ID),
+                             "put": op(f"Replace one", tag, {"200": ok(ref(name)), **errors(400, 401, 403, 404, 409, 422)}, ref(inp), ID)}
+paths.update({
+  "/api/v1/catalog/classifications": {
+    "get": op("Classification nodes (编制指南 类/项/目/细目)", "catalog", {"200": ok(lst("ClassificationNode")), **errors(401, 403)}, params=[q("scheme", "Scheme, default guide")]),
+    "post": op("Add or rename a classification node (operator)", "catalog", {"201": ok(ref("ClassificationNode"), "Created"), **errors(400, 401, 403, 422)}, ref("ClassificationNode"))},
+  "/api/v1/catalog/entries": {
+    "get": op("Search the catalog with facets", "catalog", {"200": ok(ref("CatalogSearch")), **errors(400, 401, 403)}, params=SEARCH_Q),
+    "post": op("File a new draft entry; its resource code is assigned from the classification", "catalog", {"201": ok(ref("CatalogEntry"), "Created"), **errors(400, 401, 403, 422)}, ref("CatalogEntryInput"))},
+  "/api/v1/catalog/entries/{id}": {
+    "get": op("Get an entry", "catalog", {"200": ok(ref("CatalogEntry")), **errors(400, 401, 404)}, params=ID),
+    "put": op("Replace an entry's content; a published entry gets a new version", "catalog", {"200": ok(ref("CatalogEntry")), **errors(400, 401, 403, 404, 409, 422)}, ref("CatalogEntryInput"), ID),
+    "delete": op("Delete a draft that was never published", "catalog", {"204": {"description": "Deleted"}, **errors(401, 403, 404, 409)}, params=ID)},
+  "/api/v1/catalog/entries/{id}/submit": STEP("Submit for review (provider)"),
+  "/api/v1/catalog/entries/{id}/publish": STEP("Publish a submitted entry (operator)"),
+  "/api/v1/catalog/entries/{id}/return": STEP("Return a submitted entry with comments (operator)"),
+  "/api/v1/catalog/entries/{id}/withdraw": STEP("Take a published entry offline (下架) with a reason"),
+  "/api/v1/catalog/entries/{id}/versions": {"get": op("Published versions, oldest first", "catalog", {"200": ok(lst("CatalogVersion")), **errors(401, 404)}, params=ID)},
+  "/api/v1/catalog/entries/{id}/history": {"get": op("Lifecycle and edit events", "catalog", {"200": ok(lst("CatalogEvent")), **errors(401, 404)}, params=ID)},
+  "/api/v1/catalog/entries/{id}/diff": {"get": op("Field-by-field differences between two versions (to omitted: the current content)", "catalog", {"200": ok(ref("CatalogDiff")), **errors(400, 401, 404)},
+      params=ID + [q("from", "Version number", {"type": "integer"}), q("to", "Version number", {"type": "integer"})])},
+  "/api/v1/catalog/entries/{id}/mount": {
+    "put": op("Record the mounted resource (挂接资源)", "catalog", {"200": ok(ref("CatalogEntry")), **errors(400, 401, 403, 404)}, ref("MountInput"), ID),
+    "delete": op("Remove the mounted resource", "catalog", {"200": ok(ref("CatalogEntry")), **errors(401, 403, 404)}, params=ID)},
+  "/api/v1/catalog/mount-rates": {"get": op("挂接率 per department", "catalog", {"200": ok(lst("MountRate")), **errors(401, 403)})},
+  "/api/v1/lists/responsibility/coverage": {"get": op("Responsibility-list coverage: promised resources still missing per department", "lists", {"200": ok(ref("Coverage")), **errors(401, 403)})},
+  "/api/v1/lists/demand/{id}/resolve": {"post": op("Close a demand: linked to an entry or application, or with a reason", "lists", {"200": ok(ref("DemandRow")), **errors(400, 401, 403, 404, 409, 422)}, ref("DemandResolution"), ID)},
+})
+crud("/api/v1/lists/negative", "lists", "NegativeListRow", "NegativeListInput", "negative-list rows")
+paths["/api/v1/lists/negative/{id}"]["delete"] = op("Delete a row no entry cites", "lists", {"204": {"description": "Deleted"}, **errors(401, 403, 404, 409)}, params=ID)
+crud("/api/v1/lists/responsibility", "lists", "ResponsibilityRow", "ResponsibilityInput", "responsibility-list rows")
+paths["/api/v1/lists/responsibility/{id}"]["delete"] = op("Delete a row (operator)", "lists", {"204": {"description": "Deleted"}, **errors(401, 403, 404)}, params=ID)
+crud("/api/v1/lists/demand", "lists", "DemandRow", "DemandInput", "demands")
+crud("/api/v1/information-systems", "information-systems", "InformationSystem", "InformationSystemInput", "information systems")
+paths["/api/v1/information-systems/{id}"]["delete"] = op("Delete a system no entry names as its source", "information-systems", {"204": {"description": "Deleted"}, **errors(401, 403, 404, 409)}, params=ID)
+
 S = lambda **p: {"type": "string", **p}
 I64 = {"type": "integer", "format": "int64"}
 DT = {"type": "string", "format": "date-time"}
@@ -97,6 +159,50 @@ schemas = {
       "id": I64, "departmentID": I64, "name": S(), "description": S(), "isActive": {"type": "boolean"}, "createdAt": DT}},
   "SystemInput": {"type": "object", "properties": {"name": S(maxLength=100), "description": S(maxLength=2000), "departmentID": I64, "isActive": {"type": "boolean"}}},
 }
+
+OBJ = lambda req, props: {"type": "object", "required": req, "properties": props}
+ITEM_PROPS = {"name": S(maxLength=100), "columnName": S(pattern="^[a-z][a-z0-9_]{0,62}$"), "dataType": enum(*"CNYDTLMGBIF"), "length": {"type": "integer"},
+    "isKey": {"type": "boolean"}, "isRequired": {"type": "boolean"}, "shareType": SHARE, "grade": GRADE,
+    "semanticKind": enum("residentID", "creditCode", "regionCode", "mobilePhone", "personName", "address", "bankCard", "email", "licensePlate", "other"),
+    "standardElement": S(), "note": S(), "negativeListID": I64}
+CONTENT_PROPS = {"classificationCode": S(pattern="^[0-9]{6,20}$"), "name": S(maxLength=200), "abstract": S(maxLength=4000),
+    "formats": {"type": "array", "items": OBJ(["category", "type"], {"category": enum("document", "spreadsheet", "database", "image", "media", "selfDescribing"), "type": S()})},
+    "shareType": SHARE, "shareCondition": S(), "shareChannel": CHANNEL, "shareChannelNote": S(), "openness": OPEN, "openCondition": S(), "updateCycle": CYCLE,
+    "relatedCodes": {"type": "array", "items": S()}, "keywords": {"type": "array", "items": S()}, "grade": GRADE,
+    "contact": OBJ(["name"], {"name": S(), "phone": S(), "email": S()}), "sourceSystemID": I64, "negativeListID": I64}
+schemas.update({
+  "ClassificationNode": OBJ(["code", "name"], {"scheme": S(default="guide"), "code": S(pattern="^[0-9]{1,20}$"), "name": S()}),
+  "InfoItem": OBJ(["name", "columnName", "dataType"], ITEM_PROPS),
+  "CatalogEntryContent": OBJ(["classificationCode", "name", "abstract", "formats", "items", "shareType", "openness", "updateCycle", "grade"], {**CONTENT_PROPS, "items": {"type": "array", "items": ref("InfoItem")}}),
+  "CatalogEntryInput": OBJ(["classificationCode", "name", "abstract", "formats", "shareType", "updateCycle"], {**CONTENT_PROPS, "items": {"type": "array", "items": ref("InfoItem")}, "departmentID": I64, "note": S(description="Why it changed; kept with the new version")}),
+  "CatalogEntry": OBJ(["id", "code", "provider", "status", "version", "content", "createdAt", "updatedAt"], {
+      "id": I64, "code": S(description="信息资源代码 前段码/后段码", examples=["101001/0001"]), "status": STATUS, "version": {"type": "integer"},
+      "provider": OBJ(["departmentID", "name", "code", "regionCode"], {"departmentID": I64, "name": S(), "code": S(), "creditCode": S(), "regionCode": S()}),
+      "content": ref("CatalogEntryContent"), "publishedOn": S(format="date"), "recordCount": I64, "dataUpdatedAt": DT,
+      "mount": OBJ(["kind", "locator"], {"kind": enum("table", "api", "file"), "locator": S()}), "createdAt": DT, "updatedAt": DT}),
+  "CatalogSearch": OBJ(["total", "page", "pageSize", "items", "facets"], {"total": {"type": "integer"}, "page": {"type": "integer"}, "pageSize": {"type": "integer"},
+      "items": {"type": "array", "items": ref("CatalogEntry")},
+      "facets": {"type": "object", "additionalProperties": {"type": "array", "items": OBJ(["value", "label", "count"], {"value": S(), "label": S(), "count": {"type": "integer"}})}}}),
+  "CommentInput": OBJ([], {"comment": S(description="Required to return or withdraw")}),
+  "CatalogVersion": OBJ(["version", "content", "authorName", "note", "createdAt"], {"version": {"type": "integer"}, "content": ref("CatalogEntryContent"), "authorName": S(), "note": S(), "createdAt": DT}),
+  "CatalogEvent": OBJ(["action", "version", "comment", "actorName", "createdAt"], {"action": S(examples=["created", "edited", "revised", "submit", "publish", "return", "withdraw", "mounted"]), "version": {"type": "integer"}, "comment": S(), "actorName": S(), "createdAt": DT}),
+  "CatalogDiff": OBJ(["from", "changes"], {"from": {"type": "integer"}, "to": {"type": "integer"},
+      "changes": {"type": "array", "items": OBJ(["field", "label"], {"field": S(examples=["items.sfzhm.length"]), "label": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "before": S(), "after": S()})}}),
+  "MountInput": OBJ(["kind", "locator"], {"kind": enum("table", "api", "file"), "locator": S(maxLength=500), "recordCount": I64}),
+  "MountRate": OBJ(["departmentID", "departmentName", "published", "mounted", "rate"], {"departmentID": I64, "departmentName": S(), "published": {"type": "integer"}, "mounted": {"type": "integer"}, "rate": {"type": "number"}}),
+  "NegativeListInput": OBJ(["kind", "resource", "reason", "legalBasis"], {"departmentID": I64, "kind": enum("notShared", "notOpened"), "resource": S(), "items": S(), "reason": S(), "legalBasis": S(minLength=1, description="Law, regulation or central policy; mandatory"), "reviewer": S(), "reviewBy": S(format="date")}),
+  "NegativeListRow": OBJ(["id", "departmentID", "content", "createdAt", "updatedAt"], {"id": I64, "departmentID": I64, "content": ref("NegativeListInput"), "createdAt": DT, "updatedAt": DT}),
+  "ResponsibilityInput": OBJ(["departmentID", "basis", "resourceName"], {"departmentID": I64, "basis": S(), "resourceName": S(), "entryID": I64, "items": S(), "shareType": SHARE, "openness": OPEN, "updateCycle": CYCLE, "channel": CHANNEL, "office": S(), "contact": S(), "dueBy": S(format="date")}),
+  "ResponsibilityRow": OBJ(["id", "departmentID", "content", "createdAt", "updatedAt"], {"id": I64, "departmentID": I64, "content": ref("ResponsibilityInput"), "createdAt": DT, "updatedAt": DT}),
+  "Coverage": OBJ(["promised", "fulfilled", "departments"], {"promised": {"type": "integer"}, "fulfilled": {"type": "integer"}, "departments": {"type": "array", "items": OBJ(["departmentID", "departmentName", "promised", "fulfilled", "rate", "missing"], {
+      "departmentID": I64, "departmentName": S(), "promised": {"type": "integer"}, "fulfilled": {"type": "integer"}, "rate": {"type": "number"}, "missing": {"type": "array", "items": ref("ResponsibilityRow")}})}}),
+  "DemandInput": OBJ(["scenario", "requestedData", "purpose", "basis"], {"departmentID": I64, "scenario": S(), "requestedData": S(), "expectedProviderID": I64, "purpose": S(), "basis": S(), "channel": CHANNEL, "frequency": CYCLE, "neededBy": S(format="date")}),
+  "DemandRow": OBJ(["id", "number", "departmentID", "content", "status", "createdAt", "updatedAt"], {"id": I64, "number": S(examples=["XQ-2026-0001"]), "departmentID": I64, "content": ref("DemandInput"),
+      "status": enum("open", "satisfied", "partiallySatisfied", "unsatisfiable"), "entryID": I64, "applicationID": I64, "closingReason": S(), "createdAt": DT, "updatedAt": DT}),
+  "DemandResolution": OBJ(["status"], {"status": enum("satisfied", "partiallySatisfied", "unsatisfiable"), "entryID": I64, "applicationID": I64, "reason": S()}),
+  "InformationSystemInput": OBJ(["name"], {"departmentID": I64, "name": S(maxLength=100), "description": S(maxLength=2000), "status": enum("inUse", "building", "retired")}),
+  "InformationSystem": OBJ(["id", "departmentID", "name", "description", "status", "createdAt", "updatedAt"], {"id": I64, "departmentID": I64, "name": S(), "description": S(), "status": enum("inUse", "building", "retired"), "createdAt": DT, "updatedAt": DT}),
+})
 
 doc = {
   "openapi": "3.1.0",

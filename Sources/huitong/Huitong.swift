@@ -58,7 +58,14 @@ struct NodeOptions: ParsableArguments {
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         }
         logger.info("opening database", metadata: ["location": "\(location)"])
-        return Store(provider: try await DatabaseConnector.open(location, logger: logger))
+        let store = Store(provider: try await DatabaseConnector.open(location, logger: logger))
+        do {
+            try await HuitongApp.prepare(store: store)
+        } catch {
+            await store.provider.shutdown()
+            throw error
+        }
+        return store
     }
 }
 

@@ -37,7 +37,8 @@ struct Serve: AsyncParsableCommand {
             host: config.string(forKey: "huitong.host", default: "127.0.0.1"),
             port: config.int(forKey: "huitong.port", default: 8080),
             bcryptCost: UInt8(clamping: config.int(forKey: "huitong.bcrypt.cost", default: 12)),
-            secureCookies: config.bool(forKey: "huitong.cookies.secure", default: false))
+            secureCookies: config.bool(forKey: "huitong.cookies.secure", default: false),
+            publicURL: config.string(forKey: "huitong.public.url"))
         configuration.version = HuitongVersion.current
         do {
             let accounts = AccountService(store: store, bcryptCost: configuration.bcryptCost)

@@ -25,6 +25,7 @@ struct TestNode {
         _ body: @escaping @Sendable (TestNode, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await backend.withFreshDatabase { store, _ in
+            try await HuitongApp.prepare(store: store)
             let accounts = AccountService(store: store, bcryptCost: 4)
             let bureau = try await store.departments.create(
                 DepartmentDraft(

@@ -1,9 +1,345 @@
+import Foundation
+import HuitongCore
 import HuitongStore
 import Hummingbird
 
+/// `/api/v1/catalog`: entries with their items, lifecycle, versions, mounted resources and search.
 struct CatalogAPI {
     let store: Store
 
     func register(on api: RouterGroup<HuitongRequestContext>) {
+        api.get("catalog/classifications", use: listClassifications)
+        api.post("catalog/classifications", use: createClassification)
+        api.get("catalog/entries", use: search)
+        api.post("catalog/entries", use: create)
+        api.get("catalog/entries/:id", use: get)
+        api.put("catalog/entries/:id", use: update)
+        api.delete("catalog/entries/:id", use: delete)
+        for step in CatalogTransition.allCases {
+            api.post("catalog/entries/:id/\(step.rawValue)") { request, context in
+                try await transition(step, request, context)
+            }
+        }
+        api.get("catalog/entries/:id/versions", use: versions)
+        api.get("catalog/entries/:id/history", use: history)
+        api.get("catalog/entries/:id/diff", use: diff)
+        api.put("catalog/entries/:id/mount", use: mount)
+        api.delete("catalog/entries/:id/mount", use: unmount)
+        api.get("catalog/mount-rates", use: mountRates)
     }
+
+    // MARK: Classifications
+
+    struct ClassificationInput: Decodable {
+        var scheme: String?
+        var code: String
+        var name: String
+    }
+
+    func listClassifications(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        _ = try context.requireUser()
+        let scheme = request.uri.queryParameters["scheme"].map(String.init) ?? ClassificationNode.guideScheme
+        return try JSONResponse.make(ListBody(items: try await store.catalog.classifications(scheme: scheme)))
+    }
+
+    func createClassification(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try context.requireRole(.operator)
+        let input = try await request.decodeJSON(ClassificationInput.self, context: context)
+        let node = try ClassificationNode(
+            scheme: input.scheme ?? ClassificationNode.guideScheme, code: input.code, name: input.name
+        ).validated()
+        try await store.catalog.saveClassifications([node])
+        return try JSONResponse.make(node, status: .created)
+    }
+
+    // MARK: Entries
+
+    /// An entry as a client writes it; omitted optional fields take the platform's defaults.
+    struct EntryInput: Decodable {
+        var departmentID: Int64?
+        var classificationCode: String
+        var name: String
+        var abstract: String
+        var formats: [ResourceFormat]
+        var items: [ItemInput]?
+        var shareType: ShareType
+        var shareCondition: String?
+        var shareChannel: ShareChannel?
+        var shareChannelNote: String?
+        var openness: Openness?
+        var openCondition: String?
+        var updateCycle: UpdateCycle
+        var relatedCodes: [String]?
+        var keywords: [String]?
+        var grade: SecurityGrade?
+        var contact: ContactPoint?
+        var sourceSystemID: Int64?
+        var negativeListID: Int64?
+        /// Why the entry changed; kept with the new version.
+        var note: String?
+
+        var content: CatalogEntryContent {
+            CatalogEntryContent(
+                classificationCode: classificationCode, name: name, abstract: abstract, formats: formats,
+                items: (items ?? []).map { $0.item(entryShareType: shareType) }, shareType: shareType,
+                shareCondition: shareCondition ?? "", shareChannel: shareChannel ?? .interface,
+                shareChannelNote: shareChannelNote ?? "", openness: openness ?? .closed,
+                openCondition: openCondition ?? "", updateCycle: updateCycle, relatedCodes: relatedCodes ?? [],
+                keywords: keywords ?? [], grade: grade ?? .general1, contact: contact, sourceSystemID: sourceSystemID,
+                negativeListID: negativeListID)
+        }
+    }
+
+    struct ItemInput: Decodable {
+        var name: String
+        var columnName: String
+        var dataType: DataType
+        var length: Int?
+        var isKey: Bool?
+        var isRequired: Bool?
+        var shareType: ShareType?
+        var grade: SecurityGrade?
+        var semanticKind: SemanticKind?
+        var standardElement: String?
+        var note: String?
+        var negativeListID: Int64?
+
+        func item(entryShareType: ShareType) -> InfoItem {
+            InfoItem(
+                name: name, columnName: columnName, dataType: dataType, length: length, isKey: isKey ?? false,
+                isRequired: isRequired ?? false, shareType: shareType ?? entryShareType, grade: grade ?? .general1,
+                semanticKind: semanticKind ?? .other, standardElement: standardElement, note: note,
+                negativeListID: negativeListID)
+        }
+    }
+
+    struct SearchBody: Encodable {
+        var total: Int
+        var page: Int
+        var pageSize: Int
+        var items: [CatalogEntry]
+        var facets: [String: [FacetCount]]
+    }
+
+    func search(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        var query = try CatalogQueryParameters.parse(request)
+        let asked = query.query.statuses
+        if request.uri.queryParameters["mine"] == "true" {
+            query.query.departmentIDs = [user.departmentID]
+            if asked == [EntryStatus.published] && request.uri.queryParameters["status"] == nil {
+                query.query.statuses = Set(EntryStatus.allCases)
+            }
+        } else if !(user.has(.operator) || user.has(.auditor)) && asked != [EntryStatus.published] {
+            // Officers see other departments' entries only once published.
+            query.query.statuses = [EntryStatus.published]
+            query.query.alsoDepartmentID = nil
+            let own = asked.subtracting([EntryStatus.published])
+            if !own.isEmpty {
+                query.query.statuses = asked
+                query.query.departmentIDs = [user.departmentID]
+            }
+        }
+        let result = try await store.catalog.search(query.query, facets: query.facets)
+        return try JSONResponse.make(
+            SearchBody(
+                total: result.total, page: query.page, pageSize: query.query.limit, items: result.entries,
+                facets: result.facets))
+    }
+
+    func create(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let user = try context.requireRole(.provider, .operator)
+        let input = try await request.decodeJSON(EntryInput.self, context: context)
+        var departmentID = user.departmentID
+        if let asked = input.departmentID, asked != user.departmentID {
+            guard user.has(.operator) else { throw APIError.forbidden(AccountsAPI.otherDepartment) }
+            departmentID = asked
+        }
+        let content = try input.content.validated(scheme: NationalResourceCodeScheme())
+        let entry = try await store.catalog.create(content, departmentID: departmentID, author: user.author)
+        return try JSONResponse.make(entry, status: .created)
+    }
+
+    func get(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try JSONResponse.make(try await visibleEntry(context))
+    }
+
+    func update(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let (user, existing) = try await managedEntry(context)
+        let input = try await request.decodeJSON(EntryInput.self, context: context)
+        if let asked = input.departmentID, asked != existing.provider.departmentID {
+            throw ValidationError(
+                field: "departmentID",
+                BilingualText(zh: "目录的提供部门不能更改", en: "the providing department of an entry cannot change"))
+        }
+        let content = try input.content.validated()
+        let entry = try await store.catalog.update(
+            id: existing.id, with: content, author: user.author, note: input.note ?? "")
+        return try JSONResponse.make(entry)
+    }
+
+    func delete(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let (_, existing) = try await managedEntry(context)
+        try await store.catalog.delete(id: existing.id)
+        return Response(status: .noContent)
+    }
+
+    struct CommentInput: Decodable {
+        var comment: String?
+    }
+
+    func transition(_ step: CatalogTransition, _ request: Request, _ context: HuitongRequestContext) async throws
+        -> Response
+    {
+        let user: User
+        let existing: CatalogEntry
+        switch step {
+        case .publish, .return:
+            user = try context.requireRole(.operator)
+            existing = try await visibleEntry(context)
+        case .submit, .withdraw:
+            (user, existing) = try await managedEntry(context)
+        }
+        let comment = try await optionalBody(CommentInput.self, request, context)?.comment ?? ""
+        let entry = try await store.catalog.transition(
+            id: existing.id, step, author: user.author, comment: comment.trimmingCharacters(in: .whitespacesAndNewlines)
+        )
+        return try JSONResponse.make(entry)
+    }
+
+    func versions(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let entry = try await visibleEntry(context)
+        return try JSONResponse.make(ListBody(items: try await store.catalog.versions(id: entry.id)))
+    }
+
+    func history(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let entry = try await visibleEntry(context)
+        return try JSONResponse.make(ListBody(items: try await store.catalog.events(id: entry.id)))
+    }
+
+    struct DiffBody: Encodable {
+        var from: Int
+        /// A version number, or nil for the entry as it is now.
+        var to: Int?
+        var changes: [FieldChange]
+    }
+
+    func diff(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let entry = try await visibleEntry(context)
+        let versions = try await store.catalog.versions(id: entry.id)
+        func version(_ name: String) throws -> CatalogVersion? {
+            guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
+            guard let number = Int(text), let found = versions.first(where: { $0.version == number }) else {
+                throw ValidationError(
+                    field: name,
+                    BilingualText(
+                        zh: "版本 \(text) 不存在（已有版本：\(versions.map { String($0.version) }.joined(separator: "、"))）",
+                        en: "version \(text) does not exist"))
+            }
+            return found
+        }
+        guard let from = try version("from") else {
+            throw ValidationError(field: "from", BilingualText(zh: "须指定起始版本", en: "give the version to compare from"))
+        }
+        let to = try version("to")
+        let changes = CatalogDiff.changes(from: from.content, to: to?.content ?? entry.content)
+        return try JSONResponse.make(DiffBody(from: from.version, to: to?.version, changes: changes))
+    }
+
+    struct MountInput: Decodable {
+        var kind: MountKind
+        var locator: String
+        var recordCount: Int64?
+    }
+
+    func mount(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let (user, existing) = try await managedEntry(context)
+        let input = try await request.decodeJSON(MountInput.self, context: context)
+        let locator = input.locator.trimmingCharacters(in: .whitespacesAndNewlines)
+        var issues = ValidationCollector()
+        if locator.isEmpty || locator.count > 500 {
+            issues.add("locator", BilingualText(zh: "挂接地址须为 1–500 个字符", en: "locator must be 1–500 characters"))
+        }
+        if input.kind == .api, !(locator.hasPrefix("https://") || locator.hasPrefix("http://")) {
+            issues.add(
+                "locator", BilingualText(zh: "接口地址须以 http:// 或 https:// 开头", en: "an API locator is an http(s) URL"))
+        }
+        if let count = input.recordCount, count < 0 {
+            issues.add("recordCount", BilingualText(zh: "记录数不能为负", en: "recordCount cannot be negative"))
+        }
+        try issues.throwIfAny()
+        let entry = try await store.catalog.setMount(
+            id: existing.id, MountedResource(kind: input.kind, locator: locator),
+            recordCount: input.recordCount ?? existing.recordCount, dataUpdatedAt: Date(), author: user.author)
+        return try JSONResponse.make(entry)
+    }
+
+    func unmount(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let (user, existing) = try await managedEntry(context)
+        let entry = try await store.catalog.setMount(
+            id: existing.id, nil, recordCount: nil, dataUpdatedAt: existing.dataUpdatedAt, author: user.author)
+        return try JSONResponse.make(entry)
+    }
+
+    struct MountRateLine: Encodable {
+        var departmentID: Int64
+        var departmentName: String
+        var published: Int
+        var mounted: Int
+        var rate: Double
+    }
+
+    func mountRates(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        _ = try context.requireUser()
+        let lines = try await store.catalog.mountRates().map {
+            MountRateLine(
+                departmentID: $0.departmentID, departmentName: $0.departmentName, published: $0.published,
+                mounted: $0.mounted, rate: ($0.rate * 1000).rounded() / 1000)
+        }
+        return try JSONResponse.make(ListBody(items: lines))
+    }
+
+    // MARK: Access
+
+    /// The entry named by the path, if the caller may read it: published entries are visible to every officer,
+    /// others only to their department, operators and auditors. Invisible entries answer 404 like missing ones.
+    func visibleEntry(_ context: HuitongRequestContext) async throws -> CatalogEntry {
+        let user = try context.requireUser()
+        let id = try context.id()
+        guard let entry = try await store.catalog.find(id: id),
+            entry.status == .published || entry.provider.departmentID == user.departmentID || user.has(.operator)
+                || user.has(.auditor)
+        else { throw StoreError.notFound(entity: "catalog entry", key: "\(id)") }
+        return entry
+    }
+
+    /// The entry named by the path, if the caller may change it: its department's providers, or an operator.
+    func managedEntry(_ context: HuitongRequestContext) async throws -> (User, CatalogEntry) {
+        let entry = try await visibleEntry(context)
+        let user = try context.requireRole(.provider, .operator)
+        guard user.has(.operator) || entry.provider.departmentID == user.departmentID else {
+            throw APIError.forbidden(AccountsAPI.otherDepartment)
+        }
+        return (user, entry)
+    }
+}
+
+extension User {
+    var author: ChangeAuthor { ChangeAuthor(userID: id, name: displayName) }
+}
+
+/// Reads a JSON body that may be absent (e.g. a comment on a lifecycle step).
+func optionalBody<Value: Decodable>(_ type: Value.Type, _ request: Request, _ context: HuitongRequestContext)
+    async throws -> Value?
+{
+    var request = request
+    let buffer: ByteBuffer
+    do {
+        buffer = try await request.collectBody(upTo: context.maxUploadSize)
+    } catch {
+        throw APIError.bodyTooLarge(limit: context.maxUploadSize)
+    }
+    if buffer.readableBytes == 0 { return nil }
+    request.body = .init(buffer: buffer)
+    return try await request.decodeJSON(type, context: context)
 }

@@ -30,8 +30,15 @@ public protocol CatalogRepository: Sendable {
     func count(status: EntryStatus?) async throws -> Int
 
     func classifications(scheme: String) async throws -> [ClassificationNode]
-    /// Adds or renames classification nodes; used to load seed data and by operators.
-    func saveClassifications(_ nodes: [ClassificationNode]) async throws
+    /// Adds classification nodes; existing ones are renamed only when `replacingNames` (seed data loaded at every
+    /// start must not undo an operator's renaming).
+    func saveClassifications(_ nodes: [ClassificationNode], replacingNames: Bool) async throws
+}
+
+extension CatalogRepository {
+    public func saveClassifications(_ nodes: [ClassificationNode]) async throws {
+        try await saveClassifications(nodes, replacingNames: true)
+    }
 }
 
 struct SQLCatalogRepository: CatalogRepository {
@@ -184,7 +191,8 @@ struct SQLCatalogRepository: CatalogRepository {
             ).run()
             let description = mount.map { "\($0.kind.label.zh)：\($0.locator)" } ?? "取消挂接"
             try await Self.record(
-                id: id, version: existing.version, action: "mounted", comment: description, author: author, at: now, sql)
+                id: id, version: existing.version, action: "mounted", comment: description, author: author, at: now, sql
+            )
             return try await Self.load(id: id, sql)!
         }
     }
@@ -305,7 +313,8 @@ struct SQLCatalogRepository: CatalogRepository {
         }
     }
 
-    func saveClassifications(_ nodes: [ClassificationNode]) async throws {
+    func saveClassifications(_ nodes: [ClassificationNode], replacingNames: Bool) async throws {
+        let onConflict = replacingNames ? "DO UPDATE SET name = excluded.name" : "DO NOTHING"
         try await provider.transaction { sql in
             for node in nodes {
                 if let parent = node.parentCode {
@@ -323,7 +332,7 @@ struct SQLCatalogRepository: CatalogRepository {
                     INSERT INTO classifications (scheme, code, name, parent_code, level)
                     VALUES (\(bind: node.scheme), \(bind: node.code), \(bind: node.name), \(bind: node.parentCode),
                         \(bind: node.level))
-                    ON CONFLICT (scheme, code) DO UPDATE SET name = excluded.name
+                    ON CONFLICT (scheme, code) \(unsafeRaw: onConflict)
                     """
                 ).run()
             }
@@ -416,7 +425,8 @@ struct SQLCatalogRepository: CatalogRepository {
                 issues.add(
                     "sourceSystemID",
                     BilingualText(
-                        zh: "信息系统 \(systemID) 属于其他部门", en: "information system \(systemID) belongs to another department"))
+                        zh: "信息系统 \(systemID) 属于其他部门",
+                        en: "information system \(systemID) belongs to another department"))
             }
         }
         try issues.throwIfAny()

@@ -1,0 +1,41 @@
+import Foundation
+import HuitongCore
+import HuitongStore
+
+/// Reference data every node needs, kept as files under `Resources/seed/` so that unconfirmed values
+/// (domain.md marks the 类/项 numbering [M]) are corrected by editing data, not code.
+enum CatalogSeed {
+    struct ClassificationFile: Decodable {
+        var scheme: String
+        var nodes: [Node]
+
+        struct Node: Decodable {
+            var code: String
+            var name: String
+        }
+    }
+
+    static func classifications() throws -> [ClassificationNode] {
+        let url = resourcesDirectory().appendingPathComponent("seed/classifications.json")
+        let file = try JSONDecoder().decode(ClassificationFile.self, from: Data(contentsOf: url))
+        return try file.nodes.map { node throws(ValidationError) in
+            try ClassificationNode(scheme: file.scheme, code: node.code, name: node.name).validated()
+        }
+    }
+
+    /// Loads the seed into the store; nodes already present (possibly renamed by an operator) are left alone.
+    static func apply(to store: Store) async throws {
+        try await store.catalog.saveClassifications(try classifications(), replacingNames: false)
+    }
+
+    static func resourcesDirectory() -> URL {
+        Bundle.module.url(forResource: "Resources", withExtension: nil)!
+    }
+}
+
+extension HuitongApp {
+    /// Brings reference data up to date; run once per start, after migrations, before serving.
+    public static func prepare(store: Store) async throws {
+        try await CatalogSeed.apply(to: store)
+    }
+}

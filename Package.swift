@@ -66,7 +66,6 @@ let package = Package(
             name: "HuitongServer",
             dependencies: [
                 "HuitongCore",
-                "HuitongIngest",
                 "HuitongStore",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -94,11 +93,11 @@ let package = Package(
             name: "huitong",
             dependencies: [
                 "HuitongCore",
-                "HuitongIngest",
                 "HuitongStore",
                 "HuitongServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ],
             swiftSettings: strictSettings
         ),

@@ -150,10 +150,40 @@ struct PagesAndContractTests {
             let admin = try #require(issued.first { $0.username == "admin" })
             let user = try await accounts.authenticate(username: "admin", password: admin.password)
             #expect(user.has(.operator))
+            try await Self.expectDemoCatalog(store)
             #expect(try await DemoData.load(into: accounts) == nil)
             #expect(try await store.departments.count() == 8)
             #expect(try await Bootstrap.ensureOperator(accounts) == nil)
         }
+    }
+
+    /// The catalog the issue asks of the demo: about forty entries in every department, the population and
+    /// enterprise entries with their items, and a withheld item that cites its negative-list row.
+    static func expectDemoCatalog(_ store: Store) async throws {
+        let all = try await store.catalog.search(
+            CatalogQuery(statuses: Set(EntryStatus.allCases), limit: 1000), facets: [.department])
+        #expect((35...50).contains(all.total))
+        #expect(all.facets["department"]?.count == 8)
+        let population = try #require(all.entries.first { $0.content.name == "人口基础信息" })
+        #expect(population.provider.code == "GAJ" && population.status == .published)
+        #expect(
+            population.content.items.map(\.columnName) == [
+                "sfzhm", "xm", "xb", "csrq", "hjdz", "sjhm", "xzqhdm", "djrq",
+            ])
+        #expect(
+            population.content.items.first?.isKey == true && population.content.items.first?.semanticKind == .residentID
+        )
+        #expect(population.content.items.filter { $0.dataType == .date }.map(\.columnName) == ["csrq", "djrq"])
+        let enterprise = try #require(all.entries.first { $0.content.name == "企业登记信息" })
+        #expect(enterprise.provider.code == "SCJGJ" && enterprise.content.keyItems.map(\.columnName) == ["tyshxydm"])
+        let withheld = all.entries.flatMap { entry in entry.content.items.filter { $0.shareType == .notShared } }
+        let citation = try #require(withheld.compactMap(\.negativeListID).first)
+        let row = try #require(try await store.lists.findNegative(id: citation))
+        #expect(!row.content.legalBasis.isEmpty)
+        let licence = try await store.catalog.search(CatalogQuery(text: "营业执照"), facets: [])
+        #expect(licence.entries.contains { $0.content.name == "企业营业执照信息" })
+        #expect(try await store.lists.coverage().contains { !$0.missing.isEmpty })
+        #expect(try await store.catalog.mountRates().contains { $0.mounted > 0 })
     }
 
     @Test("a fresh node gets one operator with a generated password")

@@ -3,7 +3,7 @@ import HuitongCore
 import HuitongStore
 
 /// A realistic city node for trying Huitong out: 六安市 (341500), its bureau and seven departments, with officers
-/// of every role. Later capabilities add their own demo objects here.
+/// of every role, and its catalog (see `DemoCatalog`). Later capabilities add their own demo objects here.
 public enum DemoData {
     struct DemoDepartment {
         let name: String
@@ -51,6 +51,9 @@ public enum DemoData {
         let store = accounts.store
         guard try await store.users.count() == 0, try await store.departments.count() == 0 else { return nil }
         var issued: [IssuedAccount] = []
+        var created: [String: Department] = [:]
+        var authors: [String: ChangeAuthor] = [:]
+        var reviewer: ChangeAuthor?
         for demo in departments {
             let department = try await store.departments.create(
                 DepartmentDraft(
@@ -61,17 +64,23 @@ public enum DemoData {
                     UserDraft(
                         username: officer.username, displayName: officer.displayName, departmentID: department.id,
                         roles: officer.roles))
+                if user.has(.operator) && reviewer == nil { reviewer = user.author }
+                if user.has(.provider) && authors[demo.code] == nil { authors[demo.code] = user.author }
                 issued.append(
                     IssuedAccount(
                         username: user.username, displayName: user.displayName, department: department.name,
                         roles: user.roles, password: password))
             }
+            created[demo.code] = department
             if demo.code == "RSJ" {
                 _ = try await store.applicationSystems.create(
                     departmentID: department.id,
                     ApplicationSystemDraft(name: "社保待遇资格认证系统", description: "核验参保人员身份与生存状态").validated())
             }
         }
+        try await DemoCatalog.load(
+            into: store, departments: created, authors: authors,
+            reviewer: reviewer ?? ChangeAuthor(userID: nil, name: "平台管理员"))
         return issued
     }
 }

@@ -12,6 +12,9 @@ public protocol CatalogRepository: Sendable {
     /// Moves an entry through its lifecycle, recording who did it and why.
     func transition(id: Int64, _ step: CatalogTransition, author: ChangeAuthor, comment: String) async throws
         -> CatalogEntry
+    /// Applies many creations and changes in one transaction: all of them, or none when one fails (the error
+    /// says which, as a `CatalogBatchError`). Used by bulk import.
+    func apply(_ batch: [CatalogBatchItem], author: ChangeAuthor) async throws -> [CatalogEntry]
     /// Deletes a draft that was never published.
     func delete(id: Int64) async throws
     func find(id: Int64) async throws -> CatalogEntry?
@@ -55,107 +58,153 @@ struct SQLCatalogRepository: CatalogRepository {
 
     func create(_ content: CatalogEntryContent, departmentID: Int64, author: ChangeAuthor) async throws -> CatalogEntry
     {
-        let now = Date()
-        return try await provider.transaction { sql in
-            let provider = try await Self.provider(departmentID, sql)
-            try await checkReferences(content, departmentID: departmentID, sql)
-            let code = try await nextCode(for: content.classificationCode, sql)
-            let row = try await sql.raw(
-                """
-                INSERT INTO catalog_entries (code, department_id, status, version, classification_code, name,
-                    share_type, openness, update_cycle, grade, source_system_id, negative_list_id, content,
-                    search_text, created_at, updated_at)
-                VALUES (\(bind: code.text), \(bind: departmentID), \(bind: EntryStatus.draft.rawValue), 1,
-                    \(bind: content.classificationCode), \(bind: content.name), \(bind: content.shareType.rawValue),
-                    \(bind: content.openness.rawValue), \(bind: content.updateCycle.rawValue),
-                    \(bind: content.grade.rawValue), \(bind: content.sourceSystemID), \(bind: content.negativeListID),
-                    \(bind: try Self.encode(content)), \(bind: Self.searchText(content, code: code, provider: provider)),
-                    \(bind: now), \(bind: now))
-                RETURNING id
-                """
-            ).first()
-            let id = try row!.decode(column: "id", as: Int64.self)
-            try await writeDerivedRows(id: id, content, code: code, provider: provider, sql)
-            try await Self.record(id: id, version: 1, action: "created", comment: "", author: author, at: now, sql)
-            return try await Self.load(id: id, sql)!
+        try await provider.transaction { sql in
+            try await insert(content, departmentID: departmentID, author: author, at: Date(), sql)
         }
     }
 
     func update(id: Int64, with content: CatalogEntryContent, author: ChangeAuthor, note: String) async throws
         -> CatalogEntry
     {
-        let now = Date()
-        return try await provider.transaction { sql in
-            guard let existing = try await Self.load(id: id, sql, forUpdate: true) else {
-                throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
-            }
-            if existing.status == .submitted { throw CatalogRuleError.underReview }
-            let wasPublished = existing.publishedOn != nil
-            var code = existing.code
-            if content.classificationCode != existing.content.classificationCode {
-                if wasPublished { throw CatalogRuleError.codeFrozen }
-                code = try await nextCode(for: content.classificationCode, sql)
-            }
-            try await checkReferences(content, departmentID: existing.provider.departmentID, sql)
-            let changes = CatalogDiff.changes(from: existing.content, to: content)
-            if changes.isEmpty { return existing }
-            let version = wasPublished ? existing.version + 1 : existing.version
-            try await sql.raw(
-                """
-                UPDATE catalog_entries SET code = \(bind: code.text), version = \(bind: version),
-                    classification_code = \(bind: content.classificationCode), name = \(bind: content.name),
-                    share_type = \(bind: content.shareType.rawValue), openness = \(bind: content.openness.rawValue),
-                    update_cycle = \(bind: content.updateCycle.rawValue), grade = \(bind: content.grade.rawValue),
-                    source_system_id = \(bind: content.sourceSystemID),
-                    negative_list_id = \(bind: content.negativeListID), content = \(bind: try Self.encode(content)),
-                    search_text = \(bind: Self.searchText(content, code: code, provider: existing.provider)),
-                    updated_at = \(bind: now)
-                WHERE id = \(bind: id)
-                """
-            ).run()
-            try await writeDerivedRows(id: id, content, code: code, provider: existing.provider, sql)
-            if wasPublished {
-                try await Self.snapshot(id: id, version: version, content, author: author, note: note, at: now, sql)
-            }
-            let summary = changes.map(\.label.zh).joined(separator: "、")
-            try await Self.record(
-                id: id, version: version, action: wasPublished ? "revised" : "edited",
-                comment: note.isEmpty ? summary : "\(note)（\(summary)）", author: author, at: now, sql)
-            return try await Self.load(id: id, sql)!
+        try await provider.transaction { sql in
+            try await revise(id: id, with: content, author: author, note: note, at: Date(), sql)
         }
     }
 
     func transition(id: Int64, _ step: CatalogTransition, author: ChangeAuthor, comment: String) async throws
         -> CatalogEntry
     {
-        let now = Date()
-        return try await provider.transaction { sql in
-            guard let existing = try await Self.load(id: id, sql, forUpdate: true) else {
-                throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
-            }
-            let target = try step.apply(to: existing.status, comment: comment)
-            if step == .submit {
-                // The cited rows may have changed since the draft was saved.
-                try await checkReferences(existing.content, departmentID: existing.provider.departmentID, sql)
-            }
-            var publishedOn = existing.publishedOn
-            if step == .publish && publishedOn == nil {
-                publishedOn = CalendarDate.today()
-                try await Self.snapshot(
-                    id: id, version: existing.version, existing.content, author: author, note: comment, at: now, sql)
-            }
-            try await sql.raw(
-                """
-                UPDATE catalog_entries SET status = \(bind: target.rawValue),
-                    published_on = \(bind: publishedOn?.description), updated_at = \(bind: now)
-                WHERE id = \(bind: id)
-                """
-            ).run()
-            try await Self.record(
-                id: id, version: existing.version, action: step.rawValue, comment: comment, author: author, at: now, sql
-            )
-            return try await Self.load(id: id, sql)!
+        try await provider.transaction { sql in
+            try await move(id: id, step, author: author, comment: comment, at: Date(), sql)
         }
+    }
+
+    func apply(_ batch: [CatalogBatchItem], author: ChangeAuthor) async throws -> [CatalogEntry] {
+        try await provider.transaction { sql in
+            let now = Date()
+            var results: [CatalogEntry] = []
+            results.reserveCapacity(batch.count)
+            for (index, item) in batch.enumerated() {
+                do {
+                    var entry: CatalogEntry
+                    if let id = item.existingID {
+                        entry = try await revise(
+                            id: id, with: item.content, author: author, note: item.note, at: now, sql)
+                    } else {
+                        entry = try await insert(
+                            item.content, departmentID: item.departmentID, author: author, at: now, sql)
+                    }
+                    if item.publish && entry.status != .published {
+                        for step in [CatalogTransition.submit, .publish] {
+                            entry = try await move(id: entry.id, step, author: author, comment: item.note, at: now, sql)
+                        }
+                    }
+                    results.append(entry)
+                } catch let error as any HuitongError {
+                    throw CatalogBatchError(index: index, underlying: error)
+                }
+            }
+            return results
+        }
+    }
+
+    private func insert(
+        _ content: CatalogEntryContent, departmentID: Int64, author: ChangeAuthor, at now: Date, _ sql: any SQLDatabase
+    ) async throws -> CatalogEntry {
+        let provider = try await Self.provider(departmentID, sql)
+        try await checkReferences(content, departmentID: departmentID, sql)
+        let code = try await nextCode(for: content.classificationCode, sql)
+        let row = try await sql.raw(
+            """
+            INSERT INTO catalog_entries (code, department_id, status, version, classification_code, name,
+                share_type, openness, update_cycle, grade, source_system_id, negative_list_id, content,
+                search_text, created_at, updated_at)
+            VALUES (\(bind: code.text), \(bind: departmentID), \(bind: EntryStatus.draft.rawValue), 1,
+                \(bind: content.classificationCode), \(bind: content.name), \(bind: content.shareType.rawValue),
+                \(bind: content.openness.rawValue), \(bind: content.updateCycle.rawValue),
+                \(bind: content.grade.rawValue), \(bind: content.sourceSystemID), \(bind: content.negativeListID),
+                \(bind: try Self.encode(content)), \(bind: Self.searchText(content, code: code, provider: provider)),
+                \(bind: now), \(bind: now))
+            RETURNING id
+            """
+        ).first()
+        let id = try row!.decode(column: "id", as: Int64.self)
+        try await writeDerivedRows(id: id, content, code: code, provider: provider, sql)
+        try await Self.record(id: id, version: 1, action: "created", comment: "", author: author, at: now, sql)
+        return try await Self.load(id: id, sql)!
+    }
+
+    private func revise(
+        id: Int64, with content: CatalogEntryContent, author: ChangeAuthor, note: String, at now: Date,
+        _ sql: any SQLDatabase
+    ) async throws -> CatalogEntry {
+        guard let existing = try await Self.load(id: id, sql, forUpdate: true) else {
+            throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
+        }
+        if existing.status == .submitted { throw CatalogRuleError.underReview }
+        let wasPublished = existing.publishedOn != nil
+        var code = existing.code
+        if content.classificationCode != existing.content.classificationCode {
+            if wasPublished { throw CatalogRuleError.codeFrozen }
+            code = try await nextCode(for: content.classificationCode, sql)
+        }
+        try await checkReferences(content, departmentID: existing.provider.departmentID, sql)
+        let changes = CatalogDiff.changes(from: existing.content, to: content)
+        if changes.isEmpty { return existing }
+        let version = wasPublished ? existing.version + 1 : existing.version
+        try await sql.raw(
+            """
+            UPDATE catalog_entries SET code = \(bind: code.text), version = \(bind: version),
+                classification_code = \(bind: content.classificationCode), name = \(bind: content.name),
+                share_type = \(bind: content.shareType.rawValue), openness = \(bind: content.openness.rawValue),
+                update_cycle = \(bind: content.updateCycle.rawValue), grade = \(bind: content.grade.rawValue),
+                source_system_id = \(bind: content.sourceSystemID),
+                negative_list_id = \(bind: content.negativeListID), content = \(bind: try Self.encode(content)),
+                search_text = \(bind: Self.searchText(content, code: code, provider: existing.provider)),
+                updated_at = \(bind: now)
+            WHERE id = \(bind: id)
+            """
+        ).run()
+        try await writeDerivedRows(id: id, content, code: code, provider: existing.provider, sql)
+        if wasPublished {
+            try await Self.snapshot(id: id, version: version, content, author: author, note: note, at: now, sql)
+        }
+        let summary = changes.map(\.label.zh).joined(separator: "、")
+        try await Self.record(
+            id: id, version: version, action: wasPublished ? "revised" : "edited",
+            comment: note.isEmpty ? summary : "\(note)（\(summary)）", author: author, at: now, sql)
+        return try await Self.load(id: id, sql)!
+    }
+
+    private func move(
+        id: Int64, _ step: CatalogTransition, author: ChangeAuthor, comment: String, at now: Date,
+        _ sql: any SQLDatabase
+    ) async throws -> CatalogEntry {
+        guard let existing = try await Self.load(id: id, sql, forUpdate: true) else {
+            throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
+        }
+        let target = try step.apply(to: existing.status, comment: comment)
+        if step == .submit {
+            // The cited rows may have changed since the draft was saved.
+            try await checkReferences(existing.content, departmentID: existing.provider.departmentID, sql)
+        }
+        var publishedOn = existing.publishedOn
+        if step == .publish && publishedOn == nil {
+            publishedOn = CalendarDate.today()
+            try await Self.snapshot(
+                id: id, version: existing.version, existing.content, author: author, note: comment, at: now, sql)
+        }
+        try await sql.raw(
+            """
+            UPDATE catalog_entries SET status = \(bind: target.rawValue),
+                published_on = \(bind: publishedOn?.description), updated_at = \(bind: now)
+            WHERE id = \(bind: id)
+            """
+        ).run()
+        try await Self.record(
+            id: id, version: existing.version, action: step.rawValue, comment: comment, author: author, at: now, sql
+        )
+        return try await Self.load(id: id, sql)!
     }
 
     func delete(id: Int64) async throws {
@@ -169,6 +218,7 @@ struct SQLCatalogRepository: CatalogRepository {
             try await sql.raw("DELETE FROM catalog_entries WHERE id = \(bind: id)").run()
             if provider.backend == .sqlite {
                 try await sql.raw("DELETE FROM catalog_search WHERE rowid = \(bind: id)").run()
+                try await sql.raw("DELETE FROM catalog_search_pairs WHERE rowid = \(bind: id)").run()
             }
         }
     }
@@ -479,12 +529,12 @@ struct SQLCatalogRepository: CatalogRepository {
             ).run()
         }
         if self.provider.backend == .sqlite {
+            let text = Self.searchText(content, code: code, provider: provider)
             try await sql.raw("DELETE FROM catalog_search WHERE rowid = \(bind: id)").run()
+            try await sql.raw("INSERT INTO catalog_search (rowid, text) VALUES (\(bind: id), \(bind: text))").run()
+            try await sql.raw("DELETE FROM catalog_search_pairs WHERE rowid = \(bind: id)").run()
             try await sql.raw(
-                """
-                INSERT INTO catalog_search (rowid, text)
-                VALUES (\(bind: id), \(bind: Self.searchText(content, code: code, provider: provider)))
-                """
+                "INSERT INTO catalog_search_pairs (rowid, pairs) VALUES (\(bind: id), \(bind: Self.pairs(of: text)))"
             ).run()
         }
     }
@@ -526,6 +576,26 @@ struct SQLCatalogRepository: CatalogRepository {
         return parts.joined(separator: " ").lowercased()
     }
 
+    /// Every pair of adjacent non-ASCII characters in `text`, as space-separated tokens: `人口基础` → `人口 口基 基础`.
+    static func pairs(of text: String) -> String {
+        var tokens = Set<String>()
+        var previous: Character?
+        for character in text {
+            if isPairable(character) {
+                if let previous { tokens.insert(String([previous, character])) }
+                previous = character
+            } else {
+                previous = nil
+            }
+        }
+        return tokens.sorted().joined(separator: " ")
+    }
+
+    /// Chinese (and other non-ASCII) letters and digits; punctuation breaks a pair.
+    static func isPairable(_ character: Character) -> Bool {
+        !character.isASCII && (character.isLetter || character.isNumber)
+    }
+
     static func encode(_ content: CatalogEntryContent) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -558,4 +628,44 @@ struct SQLCatalogRepository: CatalogRepository {
             createdAt: try row.decode(column: "created_at", as: Date.self),
             updatedAt: try row.decode(column: "updated_at", as: Date.self))
     }
+}
+
+/// One entry of a bulk change: a new entry when `existingID` is nil, otherwise new content for that entry.
+public struct CatalogBatchItem: Sendable {
+    public var departmentID: Int64
+    public var content: CatalogEntryContent
+    public var existingID: Int64?
+    /// Submit and publish in the same transaction (the caller has checked that its user may publish).
+    public var publish: Bool
+    public var note: String
+
+    public init(
+        departmentID: Int64, content: CatalogEntryContent, existingID: Int64? = nil, publish: Bool = false,
+        note: String = ""
+    ) {
+        self.departmentID = departmentID
+        self.content = content
+        self.existingID = existingID
+        self.publish = publish
+        self.note = note
+    }
+}
+
+/// Why a bulk change failed: the position of the offending item and the rule it broke. Nothing was written.
+public struct CatalogBatchError: HuitongError {
+    public var index: Int
+    public var underlying: any HuitongError
+
+    public init(index: Int, underlying: any HuitongError) {
+        self.index = index
+        self.underlying = underlying
+    }
+
+    public var code: String { underlying.code }
+    public var kind: ErrorKind { underlying.kind }
+    public var message: BilingualText {
+        BilingualText(
+            zh: "第 \(index + 1) 条：\(underlying.message.zh)", en: "item \(index + 1): \(underlying.message.en)")
+    }
+    public var details: [FieldIssue] { underlying.details }
 }

@@ -7,9 +7,6 @@ extension SQLCatalogRepository {
         let backend = provider.backend
         return try await provider.read { sql in
             let filter = Self.filter(query, backend: backend)
-            let total =
-                try await sql.raw("SELECT COUNT(*) AS n FROM catalog_entries e WHERE \(filter)").first()?
-                .decode(column: "n", as: Int.self) ?? 0
             var order: SQLQueryString = ""
             if let first = query.terms.first {
                 order = "CASE WHEN \(Self.contains("lower(e.name)", first, backend)) THEN 0 ELSE 1 END, "
@@ -22,12 +19,91 @@ extension SQLCatalogRepository {
                 """
             ).all().map { try $0.decode(column: "id", as: Int64.self) }
             let entries = try await Self.entries(ids: ids, sql)
-            var counts: [String: [FacetCount]] = [:]
-            for facet in facets {
-                counts[facet.rawValue] = try await Self.count(facet, filter: filter, sql)
-            }
+            let (total, counts) = try await Self.countFacets(facets, filter: filter, sql)
             return CatalogSearchResult(total: total, entries: entries, facets: counts)
         }
+    }
+
+    /// The total and every facet's counts in one statement, so the filter (a full-text match or a scan) is
+    /// evaluated once and the groupings run over the matching rows only.
+    static func countFacets(_ facets: [CatalogFacet], filter: SQLQueryString, _ sql: any SQLDatabase) async throws
+        -> (Int, [String: [FacetCount]])
+    {
+        var parts: [SQLQueryString] = ["SELECT 'total' AS facet, '' AS value, COUNT(*) AS n FROM m"]
+        for facet in facets {
+            switch facet {
+            case .department:
+                parts.append("SELECT 'department', CAST(department_id AS TEXT), COUNT(*) FROM m GROUP BY department_id")
+            case .classification:
+                parts.append("SELECT 'classification', cls, COUNT(*) FROM m GROUP BY cls")
+            case .shareType, .openness, .updateCycle, .grade:
+                let column = [
+                    "shareType": "share_type", "openness": "openness", "updateCycle": "update_cycle",
+                    "grade": "grade",
+                ][facet.rawValue]!
+                parts.append(
+                    "SELECT \(literal: facet.rawValue), \(unsafeRaw: column), COUNT(*) FROM m GROUP BY \(unsafeRaw: column)"
+                )
+            case .format, .keyword:
+                parts.append(
+                    """
+                    SELECT \(literal: facet.rawValue), t.value, COUNT(*) FROM m
+                    JOIN catalog_entry_tags t ON t.entry_id = m.id AND t.kind = \(literal: facet.rawValue) GROUP BY t.value
+                    """)
+            }
+        }
+        let rows = try await sql.raw(
+            """
+            WITH m AS MATERIALIZED (
+                SELECT e.id, e.department_id, substr(e.classification_code, 1, 3) AS cls, e.share_type, e.openness,
+                    e.update_cycle, e.grade
+                FROM catalog_entries e WHERE \(filter)
+            )
+            \(parts.joined(separator: " UNION ALL "))
+            """
+        ).all()
+        var total = 0
+        var raw: [String: [(String, Int)]] = [:]
+        for row in rows {
+            let facet = try row.decode(column: "facet", as: String.self)
+            let count = try row.decode(column: "n", as: Int.self)
+            if facet == "total" {
+                total = count
+            } else {
+                raw[facet, default: []].append((try row.decode(column: "value", as: String.self), count))
+            }
+        }
+        var labels: [String: [String: String]] = [:]
+        if facets.contains(.department) {
+            labels["department"] = try await sql.raw("SELECT id, name FROM departments").all().reduce(into: [:]) {
+                $0[String(try $1.decode(column: "id", as: Int64.self))] = try $1.decode(column: "name", as: String.self)
+            }
+        }
+        if facets.contains(.classification) {
+            labels["classification"] = try await sql.raw(
+                "SELECT code, name FROM classifications WHERE scheme = \(bind: ClassificationNode.guideScheme) AND level = 2"
+            ).all().reduce(into: [:]) {
+                $0[try $1.decode(column: "code", as: String.self)] = try $1.decode(column: "name", as: String.self)
+            }
+        }
+        func label(_ facet: CatalogFacet, _ value: String) -> String {
+            switch facet {
+            case .department, .classification: labels[facet.rawValue]?[value] ?? value
+            case .shareType: ShareType(rawValue: value)?.label.zh ?? value
+            case .openness: Openness(rawValue: value)?.label.zh ?? value
+            case .updateCycle: UpdateCycle(rawValue: value)?.label.zh ?? value
+            case .grade: SecurityGrade(rawValue: value)?.label.zh ?? value
+            case .format, .keyword: value
+            }
+        }
+        var counts: [String: [FacetCount]] = [:]
+        for facet in facets {
+            let sorted = (raw[facet.rawValue] ?? []).sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+            counts[facet.rawValue] = sorted.prefix(50).map {
+                FacetCount(value: $0.0, label: label(facet, $0.0), count: $0.1)
+            }
+        }
+        return (total, counts)
     }
 
     static func entries(ids: [Int64], _ sql: any SQLDatabase) async throws -> [CatalogEntry] {
@@ -83,7 +159,14 @@ extension SQLCatalogRepository {
                     .joined(separator: " AND ")
                 clauses.append("e.id IN (SELECT rowid FROM catalog_search WHERE catalog_search MATCH \(bind: match))")
             }
-            for term in terms where term.count < 3 {
+            // One MATCH per index: SQLite plans a single full-text subquery well, several ANDed ones badly.
+            let paired = terms.filter { $0.count == 2 && $0.allSatisfy(isPairable) }
+            if !paired.isEmpty {
+                let match = paired.map { "\"\($0)\"" }.joined(separator: " AND ")
+                clauses.append(
+                    "e.id IN (SELECT rowid FROM catalog_search_pairs WHERE catalog_search_pairs MATCH \(bind: match))")
+            }
+            for term in terms where term.count < 3 && !paired.contains(term) {
                 clauses.append(contains("e.search_text", term, backend))
             }
         case .postgres:
@@ -100,63 +183,6 @@ extension SQLCatalogRepository {
         switch backend {
         case .sqlite: "instr(\(unsafeRaw: column), \(bind: term)) > 0"
         case .postgres: "strpos(\(unsafeRaw: column), \(bind: term)) > 0"
-        }
-    }
-
-    static func count(_ facet: CatalogFacet, filter: SQLQueryString, _ sql: any SQLDatabase) async throws
-        -> [FacetCount]
-    {
-        func grouped(_ expression: String) async throws -> [(String, Int)] {
-            try await sql.raw(
-                """
-                SELECT \(unsafeRaw: expression) AS value, COUNT(*) AS n FROM catalog_entries e WHERE \(filter)
-                GROUP BY \(unsafeRaw: expression) ORDER BY n DESC, value
-                """
-            ).all().map { (try $0.decode(column: "value", as: String.self), try $0.decode(column: "n", as: Int.self)) }
-        }
-        func labeled<Value: LabeledValue>(_ type: Value.Type, _ column: String) async throws -> [FacetCount] {
-            try await grouped(column).map { value, count in
-                FacetCount(value: value, label: Value(rawValue: value)?.label.zh ?? value, count: count)
-            }
-        }
-        switch facet {
-        case .department:
-            return try await sql.raw(
-                """
-                SELECT e.department_id AS value, d.name AS label, COUNT(*) AS n FROM catalog_entries e
-                JOIN departments d ON d.id = e.department_id WHERE \(filter)
-                GROUP BY e.department_id, d.name ORDER BY n DESC, e.department_id
-                """
-            ).all().map { row in
-                FacetCount(
-                    value: String(try row.decode(column: "value", as: Int64.self)),
-                    label: try row.decode(column: "label", as: String.self),
-                    count: try row.decode(column: "n", as: Int.self))
-            }
-        case .classification:
-            let counts = try await grouped("substr(e.classification_code, 1, 3)")
-            let names = try await sql.raw(
-                "SELECT code, name FROM classifications WHERE scheme = \(bind: ClassificationNode.guideScheme) AND level = 2"
-            ).all().reduce(into: [String: String]()) { names, row in
-                names[try row.decode(column: "code", as: String.self)] = try row.decode(column: "name", as: String.self)
-            }
-            return counts.map { FacetCount(value: $0.0, label: names[$0.0] ?? $0.0, count: $0.1) }
-        case .shareType: return try await labeled(ShareType.self, "e.share_type")
-        case .openness: return try await labeled(Openness.self, "e.openness")
-        case .updateCycle: return try await labeled(UpdateCycle.self, "e.update_cycle")
-        case .grade: return try await labeled(SecurityGrade.self, "e.grade")
-        case .format, .keyword:
-            return try await sql.raw(
-                """
-                SELECT t.value AS value, COUNT(*) AS n FROM catalog_entry_tags t
-                JOIN catalog_entries e ON e.id = t.entry_id
-                WHERE t.kind = \(bind: facet.rawValue) AND \(filter)
-                GROUP BY t.value ORDER BY n DESC, t.value LIMIT 50
-                """
-            ).all().map { row in
-                let value = try row.decode(column: "value", as: String.self)
-                return FacetCount(value: value, label: value, count: try row.decode(column: "n", as: Int.self))
-            }
         }
     }
 }

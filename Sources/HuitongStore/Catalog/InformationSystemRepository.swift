@@ -33,7 +33,9 @@ struct SQLInformationSystemRepository: InformationSystemRepository {
                 ).first()
                 return try await Self.load(id: try row!.decode(column: "id", as: Int64.self), sql)!
             } catch {
-                if StoreError.uniqueViolation(in: error) != nil { throw StoreError.duplicate(field: "name", value: name) }
+                if StoreError.uniqueViolation(in: error) != nil {
+                    throw StoreError.duplicate(field: "name", value: name)
+                }
                 throw error
             }
         }
@@ -53,7 +55,9 @@ struct SQLInformationSystemRepository: InformationSystemRepository {
                     """
                 ).run()
             } catch {
-                if StoreError.uniqueViolation(in: error) != nil { throw StoreError.duplicate(field: "name", value: name) }
+                if StoreError.uniqueViolation(in: error) != nil {
+                    throw StoreError.duplicate(field: "name", value: name)
+                }
                 throw error
             }
             return try await Self.load(id: id, sql)!

@@ -155,9 +155,11 @@ extension Schema {
         ]
         switch t.backend {
         case .sqlite:
-            // Trigram tokens match any Chinese substring of three or more characters through the index; shorter
-            // terms fall back to a scan of search_text.
+            // Trigram tokens match any substring of three or more characters through the index. Two-character
+            // Chinese words (人口, 登记) are the commonest queries, so a second index holds every pair of adjacent
+            // Chinese characters as a token; anything shorter falls back to a scan of search_text.
             statements.append("CREATE VIRTUAL TABLE catalog_search USING fts5(text, tokenize = 'trigram')")
+            statements.append("CREATE VIRTUAL TABLE catalog_search_pairs USING fts5(pairs, tokenize = 'unicode61')")
         case .postgres:
             statements.append("CREATE EXTENSION IF NOT EXISTS pg_trgm")
             statements.append(

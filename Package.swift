@@ -111,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HuitongIngestTests",
-            dependencies: ["HuitongIngest"],
+            dependencies: ["HuitongCore", "HuitongIngest"],
             swiftSettings: strictSettings
         ),
         .testTarget(

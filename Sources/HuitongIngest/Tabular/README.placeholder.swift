@@ -1,1 +1,0 @@
-// Tabular readers and writers (CSV, XLSX) live in this folder.

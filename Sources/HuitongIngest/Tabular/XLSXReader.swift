@@ -1,0 +1,276 @@
+import Foundation
+import ZIPFoundation
+
+/// One non-empty row of a sheet.
+public struct XLSXRow: Sendable, Hashable {
+    /// The row number Excel shows (1-based), for error reports; rows with no content are skipped, so numbers
+    /// can jump.
+    public var number: Int
+    /// Cell text by column, starting at column A. Empty cells between filled ones are empty strings; empty cells
+    /// after the last filled one are left out, so rows can have different lengths.
+    public var cells: [String]
+
+    public init(number: Int, cells: [String]) {
+        self.number = number
+        self.cells = cells
+    }
+}
+
+/// Reads the sheets of an XLSX workbook as rows of text, streaming each sheet's XML out of the archive so that
+/// memory is bounded by the shared-strings table, not by the number of rows.
+///
+/// Cells come out as a user sees them in a General column: shared and inline strings (rich-text runs joined,
+/// phonetic guides left out), numbers with at most 15 significant digits, booleans as `TRUE`/`FALSE`, formula
+/// cells as their last computed value, error cells as their code (`#N/A`), and cells with a date format as
+/// `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS` or `HH:MM:SS`.
+///
+/// The reader holds only the file's location (or bytes) and the sheet list; it is a `Sendable` value, and each
+/// read opens the archive afresh.
+public struct XLSXReader: Sendable {
+    /// Bounds on what a workbook may make the reader hold in memory.
+    public struct Limits: Sendable, Hashable {
+        /// Total text of the shared-strings table, in UTF-8 bytes.
+        public var maxSharedStringsBytes: Int
+        /// Text of one cell, in UTF-8 bytes (Excel itself stops at 32,767 characters).
+        public var maxCellBytes: Int
+        /// Columns per row; Excel's own limit is 16,384 (column XFD).
+        public var maxColumns: Int
+
+        public init(maxSharedStringsBytes: Int = 256 << 20, maxCellBytes: Int = 1 << 20, maxColumns: Int = 16_384) {
+            self.maxSharedStringsBytes = maxSharedStringsBytes
+            self.maxCellBytes = maxCellBytes
+            self.maxColumns = maxColumns
+        }
+    }
+
+    private enum Source: Sendable {
+        case file(URL)
+        case data(Data)
+    }
+
+    private struct SheetLocation: Sendable {
+        var name: String
+        var partPath: String
+    }
+
+    /// Everything but the rows in the files of an XLSX package: where the sheets, shared strings and styles are.
+    private struct Layout: Sendable {
+        var sheets: [SheetLocation] = []
+        var sharedStringsPath: String?
+        var stylesPath: String?
+        var uses1904DateSystem = false
+    }
+
+    /// Small parts (workbook, relationships, styles) larger than this are refused as hostile or broken.
+    private static let maxMetadataPartBytes = 64 << 20
+    private static let extractionBufferSize = 64 * 1024
+
+    public let limits: Limits
+    private let source: Source
+    private let layout: Layout
+
+    /// Opens a workbook file.
+    /// - Throws: `TabularError.unreadableFile`, `.legacyXLSFile`, `.notAnXLSXFile`, `.missingPart` or
+    ///   `.malformedXML`.
+    public init(contentsOf url: URL, limits: Limits = Limits()) throws(TabularError) {
+        try self.init(source: .file(url), limits: limits)
+    }
+
+    /// Opens a workbook held in memory, such as an uploaded file.
+    public init(data: Data, limits: Limits = Limits()) throws(TabularError) {
+        try self.init(source: .data(data), limits: limits)
+    }
+
+    private init(source: Source, limits: Limits) throws(TabularError) {
+        self.source = source
+        self.limits = limits
+        let archive = try Self.openArchive(source)
+        layout = try Self.readLayout(of: archive)
+    }
+
+    /// The names of the workbook's sheets, in the order of their tabs (hidden sheets included).
+    public var sheetNames: [String] { layout.sheets.map(\.name) }
+
+    /// Reads all rows of a sheet: the first sheet if `sheetName` is `nil`.
+    /// - Throws: `TabularError.noSuchSheet` if there is no sheet of that name; reading errors otherwise.
+    public func rows(inSheet sheetName: String? = nil) throws(TabularError) -> [XLSXRow] {
+        var rows: [XLSXRow] = []
+        do {
+            try forEachRow(inSheet: sheetName) { rows.append($0) }
+        } catch let error as TabularError {
+            throw error
+        } catch {
+            // `body` above cannot throw, and `forEachRow` throws nothing but `TabularError` of its own.
+            preconditionFailure("unexpected error \(error)")
+        }
+        return rows
+    }
+
+    /// Streams the rows of a sheet to `body`, in order, without holding the sheet in memory. Errors thrown by
+    /// `body` stop the reading and are rethrown unchanged.
+    ///
+    /// Sheet names are matched exactly, then ignoring case (Excel treats `Sheet1` and `sheet1` as the same).
+    public func forEachRow(inSheet sheetName: String? = nil, _ body: (XLSXRow) throws -> Void) throws {
+        let sheet = try sheetLocation(named: sheetName)
+        let archive = try Self.openArchive(source)
+        let sharedStrings = try readSharedStrings(from: archive)
+        var styles = StylesHandler()
+        if let stylesPath = layout.stylesPath, Self.entry(stylesPath, in: archive) != nil {
+            try Self.parse(stylesPath, in: archive, with: &styles, maxBytes: Self.maxMetadataPartBytes)
+        }
+        var handler = SheetHandler(
+            sheetName: sheet.name, sharedStrings: sharedStrings, dateKinds: styles.dateKinds,
+            uses1904DateSystem: layout.uses1904DateSystem, maxColumns: limits.maxColumns,
+            maxCellBytes: limits.maxCellBytes)
+        do {
+            try Self.parse(sheet.partPath, in: archive, with: &handler, maxBytes: nil) { handler in
+                let rows = handler.completedRows
+                handler.completedRows.removeAll(keepingCapacity: true)
+                for row in rows {
+                    do {
+                        try body(row)
+                    } catch {
+                        throw RowConsumerError(underlying: error)
+                    }
+                }
+            }
+        } catch let error as RowConsumerError {
+            throw error.underlying
+        } catch TabularError.malformedXML(let part, nil) {
+            throw TabularError.malformedXML(part: part, row: handler.rowNumber)
+        }
+    }
+
+    /// Wraps an error thrown by the caller's row handler so that it is not mistaken for a reading error.
+    private struct RowConsumerError: Error {
+        var underlying: any Error
+    }
+
+    private func sheetLocation(named name: String?) throws(TabularError) -> SheetLocation {
+        guard let name else {
+            guard let first = layout.sheets.first else { throw .missingPart("xl/worksheets") }
+            return first
+        }
+        if let exact = layout.sheets.first(where: { $0.name == name }) { return exact }
+        if let similar = layout.sheets.first(where: { $0.name.lowercased() == name.lowercased() }) { return similar }
+        throw .noSuchSheet(name, available: sheetNames)
+    }
+
+    private func readSharedStrings(from archive: Archive) throws(TabularError) -> [String] {
+        guard let path = layout.sharedStringsPath, Self.entry(path, in: archive) != nil else { return [] }
+        var handler = SharedStringsHandler(maxTotalBytes: limits.maxSharedStringsBytes)
+        // The XML around the text (tags, attributes) may be several times the text itself.
+        try Self.parse(path, in: archive, with: &handler, maxBytes: nil)
+        return handler.strings
+    }
+
+    // MARK: Package structure
+
+    private static func openArchive(_ source: Source) throws(TabularError) -> Archive {
+        // The OLE2 compound-file signature of `.xls` files; worth a message of its own, as users confuse the two.
+        let legacySignature: [UInt8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]
+        do {
+            switch source {
+            case .data(let data):
+                if data.starts(with: legacySignature) { throw TabularError.legacyXLSFile }
+                return try Archive(data: data, accessMode: .read)
+            case .file(let url):
+                guard let handle = try? FileHandle(forReadingFrom: url) else {
+                    throw TabularError.unreadableFile(path: url.path)
+                }
+                let prefix = (try? handle.read(upToCount: legacySignature.count)) ?? Data()
+                try? handle.close()
+                if prefix.starts(with: legacySignature) { throw TabularError.legacyXLSFile }
+                return try Archive(url: url, accessMode: .read)
+            }
+        } catch let error as TabularError {
+            throw error
+        } catch {
+            throw .notAnXLSXFile
+        }
+    }
+
+    private static func readLayout(of archive: Archive) throws(TabularError) -> Layout {
+        var rootRelationships = RelationshipsHandler()
+        if entry("_rels/.rels", in: archive) != nil {
+            try parse("_rels/.rels", in: archive, with: &rootRelationships, maxBytes: maxMetadataPartBytes)
+        }
+        let workbookPath =
+            rootRelationships.target(ofType: "officeDocument").map { resolvePartPath($0, relativeTo: "") }
+            ?? "xl/workbook.xml"
+        guard entry(workbookPath, in: archive) != nil else {
+            // A ZIP without a workbook: perhaps a .docx, or just any archive.
+            throw .notAnXLSXFile
+        }
+        var workbook = WorkbookHandler()
+        try parse(workbookPath, in: archive, with: &workbook, maxBytes: maxMetadataPartBytes)
+
+        var relationships = RelationshipsHandler()
+        let relationshipsPath = relationshipsPartPath(for: workbookPath)
+        guard entry(relationshipsPath, in: archive) != nil else { throw .missingPart(relationshipsPath) }
+        try parse(relationshipsPath, in: archive, with: &relationships, maxBytes: maxMetadataPartBytes)
+
+        var layout = Layout()
+        layout.uses1904DateSystem = workbook.uses1904DateSystem
+        layout.sharedStringsPath = relationships.target(ofType: "sharedStrings").map {
+            resolvePartPath($0, relativeTo: workbookPath)
+        }
+        layout.stylesPath = relationships.target(ofType: "styles").map { resolvePartPath($0, relativeTo: workbookPath) }
+        for sheet in workbook.sheets {
+            guard let target = relationships.relationships.first(where: { $0.id == sheet.relationshipID })?.target
+            else { throw .missingPart("\(relationshipsPath) → \(sheet.relationshipID)") }
+            layout.sheets.append(
+                SheetLocation(name: sheet.name, partPath: resolvePartPath(target, relativeTo: workbookPath)))
+        }
+        return layout
+    }
+
+    /// An archive entry by path, falling back to a case-insensitive match (some producers differ in case between
+    /// a relationship target and the file name).
+    private static func entry(_ path: String, in archive: Archive) -> Entry? {
+        if let exact = archive[path] { return exact }
+        let lowercased = path.lowercased()
+        return archive.first { $0.path.lowercased() == lowercased }
+    }
+
+    /// Streams one part of the archive through the XML tokenizer into `handler`, calling `afterChunk` after each
+    /// decompressed chunk so that the caller can take completed rows.
+    private static func parse<Handler: XMLHandler>(
+        _ path: String, in archive: Archive, with handler: inout Handler, maxBytes: Int?,
+        afterChunk: (inout Handler) throws -> Void = { _ in }
+    ) throws {
+        guard let entry = entry(path, in: archive) else { throw TabularError.missingPart(path) }
+        var tokenizer = XMLTokenizer(partName: path)
+        var bytesRead = 0
+        do {
+            _ = try archive.extract(entry, bufferSize: extractionBufferSize, skipCRC32: false) { chunk in
+                bytesRead += chunk.count
+                if let maxBytes, bytesRead > maxBytes { throw TabularError.malformedXML(part: path, row: nil) }
+                try chunk.withUnsafeBytes { raw in
+                    try tokenizer.consume(raw.bindMemory(to: UInt8.self), handler: &handler)
+                }
+                try afterChunk(&handler)
+            }
+            try tokenizer.finish()
+        } catch let error as TabularError {
+            throw error
+        } catch let error as RowConsumerError {
+            throw error
+        } catch {
+            // Inflating failed or a checksum did not match: the archive is damaged.
+            throw TabularError.notAnXLSXFile
+        }
+    }
+
+    private static func parse<Handler: XMLHandler>(
+        _ path: String, in archive: Archive, with handler: inout Handler, maxBytes: Int?
+    ) throws(TabularError) {
+        do {
+            try parse(path, in: archive, with: &handler, maxBytes: maxBytes, afterChunk: { _ in })
+        } catch let error as TabularError {
+            throw error
+        } catch {
+            throw .notAnXLSXFile
+        }
+    }
+}

@@ -66,6 +66,7 @@ let package = Package(
             name: "HuitongServer",
             dependencies: [
                 "HuitongCore",
+                "HuitongIngest",
                 "HuitongStore",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),

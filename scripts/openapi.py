@@ -204,6 +204,21 @@ schemas.update({
   "InformationSystem": OBJ(["id", "departmentID", "name", "description", "status", "createdAt", "updatedAt"], {"id": I64, "departmentID": I64, "name": S(), "description": S(), "status": enum("inUse", "building", "retired"), "createdAt": DT, "updatedAt": DT}),
 })
 
+paths.update({
+  "/api/v1/catalog/export": {"get": op("Download the catalog as CSV or XLSX in 编制指南 field order, one row per data item (same filters as search)", "catalog",
+      {"200": {"description": "The file", "content": {"text/csv": {"schema": {"type": "string"}}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}, **errors(400, 401, 403)},
+      params=[q("fileType", "csv or xlsx (default)")] + SEARCH_Q)},
+  "/api/v1/catalog/import": {"post": {**op("Import entries from CSV or XLSX (the export's layout); all or nothing, with a row-by-row report", "catalog",
+      {"200": ok(ref("ImportReport")), **errors(400, 401, 403, 413), "422": ok(ref("ImportReport"), "Problems found; nothing was written")},
+      params=[q("fileType", "csv or xlsx (default)"), q("dryRun", "Check only", {"type": "boolean"}), q("report", "csv for the report as a CSV file")]),
+      "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}}},
+})
+ISSUE = OBJ(["row", "column", "message"], {"row": {"type": "integer", "description": "Spreadsheet row (header = 1)"}, "column": S(), "message": S()})
+schemas["ImportReport"] = OBJ(["dryRun", "imported", "created", "updated", "entries", "errors", "warnings"], {"dryRun": {"type": "boolean"}, "imported": {"type": "boolean"},
+    "created": {"type": "integer"}, "updated": {"type": "integer"},
+    "entries": {"type": "array", "items": OBJ(["row", "name", "action"], {"row": {"type": "integer"}, "id": I64, "code": S(), "name": S(), "action": enum("create", "update")})},
+    "errors": {"type": "array", "items": ISSUE}, "warnings": {"type": "array", "items": ISSUE}})
+
 doc = {
   "openapi": "3.1.0",
   "info": {"title": "Huitong 汇通 API", "version": "0.1.0", "description": "Government data sharing, exchange and open-data platform. Errors are {\"error\": {\"code\", \"message\", \"details\"}}."},

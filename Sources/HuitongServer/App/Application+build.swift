@@ -30,6 +30,7 @@ public enum HuitongApp {
         AuthAPI(accounts: accounts, cookies: cookies, sessionLifetime: configuration.sessionLifetime).register(on: api)
         AccountsAPI(accounts: accounts).register(on: api)
         CatalogAPI(store: store).register(on: api)
+        CatalogTransferAPI(store: store).register(on: api)
         ThreeListsAPI(store: store).register(on: api)
         OpenDataInterop(store: store, configuration: configuration).register(on: router)
         return router

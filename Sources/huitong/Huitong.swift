@@ -104,6 +104,9 @@ func printAccounts(_ accounts: [IssuedAccount], heading: String) {
     print(String(repeating: "─", count: 72))
     print("这些密码只显示一次，请妥善保存。These passwords are shown only once.")
     print("")
+    // When output goes to a file or a pipe (a service manager's log), it is block-buffered: without this the
+    // one-time passwords would appear only when the node stops.
+    fflush(nil)
 }
 
 extension Error {

@@ -56,6 +56,7 @@ struct Serve: AsyncParsableCommand {
             print(
                 "Huitong \(HuitongVersion.current) on http://\(configuration.host):\(configuration.port) (\(store.backend.rawValue))"
             )
+            fflush(nil)
             try await app.runService()
         } catch {
             await store.provider.shutdown()

@@ -104,12 +104,17 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
         }
         guard !alreadyClosed else { return }
         let connections = writer === readers ? writer.all : writer.all + readers.all
-        for connection in connections {
-            do {
-                try await connection.close()
-            } catch {
-                logger.warning("closing an SQLite connection failed", metadata: ["error": "\(error)"])
+        let logger = logger
+        // Shutdown runs in a task that the service group has usually cancelled (Ctrl-C, SIGTERM); a close in a
+        // cancelled task fails and leaves the file open. An unstructured task does not inherit the cancellation.
+        await Task {
+            for connection in connections {
+                do {
+                    try await connection.close()
+                } catch {
+                    logger.warning("closing an SQLite connection failed", metadata: ["error": "\(error)"])
+                }
             }
-        }
+        }.value
     }
 }

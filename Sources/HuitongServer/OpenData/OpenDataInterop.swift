@@ -17,5 +17,11 @@ struct OpenDataInterop {
         let dcat = DCATCatalog(catalog: catalog, links: links)
         router.get("catalog.ttl") { _, _ in try await dcat.response(.turtle) }
         router.get("catalog.jsonld") { _, _ in try await dcat.response(.jsonLD) }
+
+        let ckan = CKANActionAPI(catalog: catalog, links: links)
+        for prefix in ["api/3/action", "api/action"] {
+            router.get("\(prefix)/:action", use: ckan.handle)
+            router.post("\(prefix)/:action", use: ckan.handle)
+        }
     }
 }

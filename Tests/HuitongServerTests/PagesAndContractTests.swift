@@ -110,8 +110,12 @@ struct PagesAndContractTests {
         let pages = try await PageRenderer.load()
         try await TestBackend.sqlite.withFreshDatabase { store, _ in
             let router = HuitongApp.buildRouter(store: store, configuration: TestNode.configuration, pages: pages)
-            // Server-rendered pages are for browsers, not part of the API contract.
-            let pagePaths: Set<String> = ["/", "/login", "/logout", "/console", "/static/app.css"]
+            // Server-rendered pages are for browsers, not part of the API contract; the DCAT documents and the
+            // CKAN-compatible action API follow the W3C and CKAN specifications instead.
+            let pagePaths: Set<String> = [
+                "/", "/login", "/logout", "/console", "/static/app.css",
+                "/catalog.ttl", "/catalog.jsonld", "/api/3/action/{action}", "/api/action/{action}",
+            ]
             let routes = Set(
                 router.routes.map { route in
                     let path = route.path.description

@@ -10,7 +10,10 @@ public struct CatalogQuery: Sendable, Hashable {
     public var shareTypes: [ShareType]
     public var openness: [Openness]
     public var formats: [String]
+    /// Entries tagged with any of these keywords.
     public var keywords: [String]
+    /// Entries tagged with every one of these keywords (CKAN's `fq=tags:a tags:b`).
+    public var allKeywords: [String] = []
     public var updateCycles: [UpdateCycle]
     public var grades: [SecurityGrade]
     public var statuses: Set<EntryStatus>

@@ -149,6 +149,13 @@ extension SQLCatalogRepository {
                     AND t.value IN (\(binds: values)))
                 """)
         }
+        for keyword in query.allKeywords {
+            clauses.append(
+                """
+                EXISTS (SELECT 1 FROM catalog_entry_tags t WHERE t.entry_id = e.id AND t.kind = 'keyword'
+                    AND t.value = \(bind: keyword))
+                """)
+        }
         let terms = query.terms
         switch backend {
         case .sqlite:

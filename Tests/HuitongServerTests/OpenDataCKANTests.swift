@@ -299,6 +299,20 @@ struct OpenDataCKANTests {
             #expect((help["result"] as? String)?.contains("facet.field") == true)
         }
     }
+
+    @Test("a CKAN client's own API key (ckanapi -a) does not stop it reading open metadata")
+    func clientKeysAreIgnored() async throws {
+        try await OpenDataFixture.run(.sqlite) { _, client in
+            for key in ["some-ckan-key", "Bearer htu_not-a-token"] {
+                let status = try await client.execute(
+                    uri: "/api/3/action/status_show", method: .post,
+                    headers: [.authorization: key, .contentType: "application/json"],
+                    body: ByteBuffer(string: "{}")
+                ) { $0.status }
+                #expect(status == .ok, "\(key)")
+            }
+        }
+    }
 }
 
 extension TestClientProtocol {

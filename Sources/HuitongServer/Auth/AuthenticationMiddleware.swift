@@ -20,6 +20,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
         } else if let language = request.cookies["huitong_lang"].flatMap({ Language(rawValue: $0.value) }) {
             context.language = language
         }
+        if Self.isAnonymousInterop(request.uri.path) {
+            // The CKAN-compatible API serves open metadata only. CKAN clients send their own API key without
+            // "Bearer" (ckanapi -a KEY) and harvesters post without CSRF tokens; neither means anything here.
+            return try await next(request, context)
+        }
         if let authorization = request.headers[.authorization] {
             guard authorization.lowercased().hasPrefix("bearer ") else { throw APIError.invalidToken }
             let secret = authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
@@ -51,6 +56,12 @@ struct AuthenticationMiddleware: RouterMiddleware {
         var response = try await next(request, context)
         if clearStaleCookie { response.setCookie(cookies.expired(CookieSettings.sessionCookie)) }
         return response
+    }
+}
+
+extension AuthenticationMiddleware {
+    static func isAnonymousInterop(_ path: String) -> Bool {
+        path.hasPrefix("/api/3/action/") || path.hasPrefix("/api/action/")
     }
 }
 

@@ -97,9 +97,9 @@ struct BenchCatalogSearch: AsyncParsableCommand {
     static func naiveScan(_ store: Store, _ text: String) async throws -> Int {
         let terms = text.split(separator: " ").map { "%\($0)%" }
         return try await store.provider.read { sql in
-            var where_: SQLQueryString = "status = 'published'"
-            for term in terms { where_ = where_ + " AND (name || ' ' || content) LIKE \(bind: term)" }
-            return try await sql.raw("SELECT COUNT(*) AS n FROM catalog_entries WHERE \(where_)").first()?
+            var condition: SQLQueryString = "status = 'published'"
+            for term in terms { condition = condition + " AND (name || ' ' || content) LIKE \(bind: term)" }
+            return try await sql.raw("SELECT COUNT(*) AS n FROM catalog_entries WHERE \(condition)").first()?
                 .decode(column: "n", as: Int.self) ?? 0
         }
     }

@@ -42,10 +42,13 @@ public enum CatalogDiff {
         compare(
             "relatedCodes", "关联资源代码", "related codes", old.relatedCodes.joined(separator: "; "),
             new.relatedCodes.joined(separator: "; "))
-        compare("keywords", "关键字", "keywords", old.keywords.joined(separator: "; "), new.keywords.joined(separator: "; "))
+        compare(
+            "keywords", "关键字", "keywords", old.keywords.joined(separator: "; "), new.keywords.joined(separator: "; "))
         compare("grade", "安全级别", "security grade", old.grade.label.zh, new.grade.label.zh)
         compare("contact", "联系人", "contact", render(old.contact), render(new.contact))
-        compare("sourceSystemID", "来源信息系统", "source system", old.sourceSystemID.map(String.init), new.sourceSystemID.map(String.init))
+        compare(
+            "sourceSystemID", "来源信息系统", "source system", old.sourceSystemID.map(String.init),
+            new.sourceSystemID.map(String.init))
         compare(
             "negativeListID", "负面清单依据", "negative-list row", old.negativeListID.map(String.init),
             new.negativeListID.map(String.init))
@@ -64,15 +67,20 @@ public enum CatalogDiff {
             let prefix = "信息项“\(item.name)”"
             compare("\(path).name", "\(prefix)名称", "item name", before.name, item.name)
             compare("\(path).dataType", "\(prefix)数据类型", "data type", before.dataType.rawValue, item.dataType.rawValue)
-            compare("\(path).length", "\(prefix)长度", "length", before.length.map(String.init), item.length.map(String.init))
+            compare(
+                "\(path).length", "\(prefix)长度", "length", before.length.map(String.init), item.length.map(String.init))
             compare("\(path).isKey", "\(prefix)主键", "key", yesNo(before.isKey), yesNo(item.isKey))
             compare("\(path).isRequired", "\(prefix)必填", "required", yesNo(before.isRequired), yesNo(item.isRequired))
-            compare("\(path).shareType", "\(prefix)共享类型", "item share type", before.shareType.label.zh, item.shareType.label.zh)
+            compare(
+                "\(path).shareType", "\(prefix)共享类型", "item share type", before.shareType.label.zh,
+                item.shareType.label.zh)
             compare("\(path).grade", "\(prefix)安全级别", "item grade", before.grade.label.zh, item.grade.label.zh)
             compare(
                 "\(path).semanticKind", "\(prefix)语义类别", "semantic kind", before.semanticKind.label.zh,
                 item.semanticKind.label.zh)
-            compare("\(path).standardElement", "\(prefix)标准数据元", "data element", before.standardElement, item.standardElement)
+            compare(
+                "\(path).standardElement", "\(prefix)标准数据元", "data element", before.standardElement,
+                item.standardElement)
             compare("\(path).note", "\(prefix)注释", "note", before.note, item.note)
             compare(
                 "\(path).negativeListID", "\(prefix)负面清单依据", "item negative-list row",
@@ -80,7 +88,8 @@ public enum CatalogDiff {
         }
         let oldOrder = old.items.map(\.columnName).filter { newItems[$0] != nil }
         let newOrder = new.items.map(\.columnName).filter { oldItems[$0] != nil }
-        compare("items.order", "信息项顺序", "item order", oldOrder.joined(separator: ", "), newOrder.joined(separator: ", "))
+        compare(
+            "items.order", "信息项顺序", "item order", oldOrder.joined(separator: ", "), newOrder.joined(separator: ", "))
         return changes
     }
 

@@ -97,7 +97,8 @@ extension CatalogEntryContent {
             contact.phone = contact.phone.map(Self.clean).flatMap { $0.isEmpty ? nil : $0 }
             contact.email = contact.email.map(Self.clean).flatMap { $0.isEmpty ? nil : $0 }
             if contact.name.isEmpty || contact.name.count > 50 {
-                issues.add("contact.name", BilingualText(zh: "联系人姓名须为 1–50 个字符", en: "contact name must be 1–50 characters"))
+                issues.add(
+                    "contact.name", BilingualText(zh: "联系人姓名须为 1–50 个字符", en: "contact name must be 1–50 characters"))
             }
             if let email = contact.email, !email.contains("@") || email.count > 120 {
                 issues.add("contact.email", BilingualText(zh: "联系邮箱格式不正确", en: "contact e-mail is not valid"))
@@ -125,16 +126,19 @@ extension CatalogEntryContent {
             item.standardElement = item.standardElement.map(Self.clean).flatMap { $0.isEmpty ? nil : $0 }
             item.note = item.note.map(Self.clean).flatMap { $0.isEmpty ? nil : $0 }
             if item.name.isEmpty || item.name.count > 100 {
-                issues.add("\(field).name", BilingualText(zh: "信息项名称须为 1–100 个字符", en: "item name must be 1–100 characters"))
+                issues.add(
+                    "\(field).name", BilingualText(zh: "信息项名称须为 1–100 个字符", en: "item name must be 1–100 characters"))
             } else if !names.insert(item.name).inserted {
-                issues.add("\(field).name", BilingualText(zh: "信息项名称重复：\(item.name)", en: "duplicate item name: \(item.name)"))
+                issues.add(
+                    "\(field).name", BilingualText(zh: "信息项名称重复：\(item.name)", en: "duplicate item name: \(item.name)"))
             }
             if !Self.isColumnName(item.columnName) {
                 issues.add(
                     "\(field).columnName",
                     BilingualText(
                         zh: "字段名“\(item.columnName)”须以小写字母开头，由小写字母、数字和下划线组成，最长 63 位",
-                        en: "column name \"\(item.columnName)\" must start with a letter and use a–z, 0–9 and _ (≤ 63)"))
+                        en: "column name \"\(item.columnName)\" must start with a letter and use a–z, 0–9 and _ (≤ 63)")
+                )
             } else if !columns.insert(item.columnName).inserted {
                 issues.add(
                     "\(field).columnName",
@@ -159,11 +163,13 @@ extension CatalogEntryContent {
             if item.shareType != .notShared && item.negativeListID != nil {
                 issues.add(
                     "\(field).negativeListID",
-                    BilingualText(zh: "只有不予共享的信息项才引用负面清单", en: "only an item that is not shared cites the negative list"))
+                    BilingualText(
+                        zh: "只有不予共享的信息项才引用负面清单", en: "only an item that is not shared cites the negative list"))
             }
             if item.isKey && item.shareType == .notShared {
                 issues.add(
-                    "\(field).isKey", BilingualText(zh: "主键信息项不能不予共享", en: "a key item cannot be withheld from sharing"))
+                    "\(field).isKey", BilingualText(zh: "主键信息项不能不予共享", en: "a key item cannot be withheld from sharing")
+                )
             }
             return item
         }
@@ -189,7 +195,8 @@ extension CatalogEntryContent {
             issues.add(field, BilingualText(zh: "\(label.zh)不能为空", en: "\(label.en) is required"))
         } else if value.count > max {
             issues.add(
-                field, BilingualText(zh: "\(label.zh)不能超过 \(max) 个字符", en: "\(label.en) is longer than \(max) characters"))
+                field,
+                BilingualText(zh: "\(label.zh)不能超过 \(max) 个字符", en: "\(label.en) is longer than \(max) characters"))
         }
     }
 }

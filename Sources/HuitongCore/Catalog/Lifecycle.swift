@@ -83,7 +83,9 @@ public enum CatalogRuleError: HuitongError, Equatable {
         case .transitionNotAllowed(let step, let status):
             BilingualText(
                 zh: "目录处于“\(status.label.zh)”状态，不能\(step.label.zh)",
-                en: "an entry that is \(status.label.en) cannot be \(step.rawValue == "return" ? "returned" : step.label.en)")
+                en:
+                    "an entry that is \(status.label.en) cannot be \(step.rawValue == "return" ? "returned" : step.label.en)"
+            )
         case .commentRequired(let step):
             BilingualText(zh: "\(step.label.zh)须填写意见", en: "\(step.label.en) needs a comment")
         case .underReview:
@@ -91,7 +93,8 @@ public enum CatalogRuleError: HuitongError, Equatable {
                 zh: "目录正在审核中，审核完成前不能修改", en: "the entry is under review and cannot be changed until it is decided")
         case .codeFrozen:
             BilingualText(
-                zh: "目录已发布，信息资源分类与代码不可更改", en: "the entry has been published: its classification and code cannot change")
+                zh: "目录已发布，信息资源分类与代码不可更改", en: "the entry has been published: its classification and code cannot change"
+            )
         case .publishedCannotBeDeleted:
             BilingualText(zh: "已发布过的目录不能删除，只能下架", en: "an entry that was published can be withdrawn, not deleted")
         }

@@ -143,7 +143,8 @@ public struct ResponsibilityDraft: Sendable, Hashable, Codable {
             issues.add("basis", BilingualText(zh: "须写明职责或事项依据", en: "the duty or service basis is required"))
         }
         if result.resourceName.isEmpty || result.resourceName.count > 200 {
-            issues.add("resourceName", BilingualText(zh: "资源名称须为 1–200 个字符", en: "resource name must be 1–200 characters"))
+            issues.add(
+                "resourceName", BilingualText(zh: "资源名称须为 1–200 个字符", en: "resource name must be 1–200 characters"))
         }
         try issues.throwIfAny()
         return result
@@ -276,7 +277,8 @@ public struct DemandResolution: Sendable, Hashable, Codable {
         case .satisfied where !linked:
             throw ValidationError(
                 field: "entryID",
-                BilingualText(zh: "已满足的需求须关联目录或共享申请", en: "a satisfied demand must link a catalog entry or an application"))
+                BilingualText(
+                    zh: "已满足的需求须关联目录或共享申请", en: "a satisfied demand must link a catalog entry or an application"))
         case .partiallySatisfied where !linked || result.reason == nil:
             throw ValidationError(
                 field: linked ? "reason" : "entryID",
@@ -301,7 +303,9 @@ public struct CoverageLine: Sendable, Hashable, Codable {
     /// Promised resources with no published entry yet.
     public var missing: [ResponsibilityRow]
 
-    public init(departmentID: Int64, departmentName: String, promised: Int, fulfilled: Int, missing: [ResponsibilityRow]) {
+    public init(
+        departmentID: Int64, departmentName: String, promised: Int, fulfilled: Int, missing: [ResponsibilityRow]
+    ) {
         self.departmentID = departmentID
         self.departmentName = departmentName
         self.promised = promised

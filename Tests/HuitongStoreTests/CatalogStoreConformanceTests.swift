@@ -301,4 +301,36 @@ struct CatalogStoreConformanceTests {
             }
         }
     }
+
+    @Test("a second node on the same database sees every change in its searches", arguments: TestBackend.available)
+    func searchAcrossNodes(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, location in
+            let department = try await Self.prepare(store)
+            let other = Store(provider: try await DatabaseConnector.open(location, logger: .init(label: "node-b")))
+            #expect(try await other.catalog.search(CatalogQuery(text: "人口"), facets: []).total == 0)
+            let entry = try await store.catalog.create(
+                try Self.population().validated(), departmentID: department.id, author: Self.author)
+            _ = try await store.catalog.transition(id: entry.id, .submit, author: Self.author, comment: "")
+            _ = try await store.catalog.transition(id: entry.id, .publish, author: Self.author, comment: "ok")
+            let found = try await other.catalog.search(CatalogQuery(text: "人口"), facets: [.shareType])
+            #expect(found.entries.map(\.id) == [entry.id])
+            #expect(found.facets["shareType"]?.first?.value == "conditional")
+
+            var revised = try Self.population().validated()
+            revised.shareType = .unconditional
+            revised.shareCondition = ""
+            revised.items = revised.items.map {
+                var item = $0
+                item.shareType = .unconditional
+                return item
+            }
+            _ = try await store.catalog.update(
+                id: entry.id, with: try revised.validated(), author: Self.author, note: "")
+            let recounted = try await other.catalog.search(CatalogQuery(), facets: [.shareType])
+            #expect(recounted.facets["shareType"] == [FacetCount(value: "unconditional", label: "无条件共享", count: 1)])
+            _ = try await store.catalog.transition(id: entry.id, .withdraw, author: Self.author, comment: "停用")
+            #expect(try await other.catalog.search(CatalogQuery(text: "人口"), facets: []).total == 0)
+            await other.provider.shutdown()
+        }
+    }
 }

@@ -47,6 +47,7 @@ extension CatalogRepository {
 struct SQLCatalogRepository: CatalogRepository {
     let provider: any DatabaseProvider
     let scheme: any ResourceCodeScheme
+    let facetIndex = CatalogFacetIndex()
 
     static let entryColumns = """
         e.id, e.code, e.status, e.version, e.content, e.published_on, e.record_count, e.data_updated_at, \
@@ -201,6 +202,7 @@ struct SQLCatalogRepository: CatalogRepository {
             WHERE id = \(bind: id)
             """
         ).run()
+        try await Self.touch(id, sql)
         try await Self.record(
             id: id, version: existing.version, action: step.rawValue, comment: comment, author: author, at: now, sql
         )
@@ -216,6 +218,7 @@ struct SQLCatalogRepository: CatalogRepository {
             try await sql.raw("UPDATE demand_list SET entry_id = NULL WHERE entry_id = \(bind: id) AND status = 'open'")
                 .run()
             try await sql.raw("DELETE FROM catalog_entries WHERE id = \(bind: id)").run()
+            try await Self.touch(id, sql)
             if provider.backend == .sqlite {
                 try await sql.raw("DELETE FROM catalog_search WHERE rowid = \(bind: id)").run()
                 try await sql.raw("DELETE FROM catalog_search_pairs WHERE rowid = \(bind: id)").run()
@@ -506,6 +509,7 @@ struct SQLCatalogRepository: CatalogRepository {
         id: Int64, _ content: CatalogEntryContent, code: ResourceCode, provider: EntryProvider,
         _ sql: any SQLDatabase
     ) async throws {
+        try await Self.touch(id, sql)
         try await sql.raw("DELETE FROM catalog_items WHERE entry_id = \(bind: id)").run()
         for (position, item) in content.items.enumerated() {
             let negative = item.shareType == .notShared ? (item.negativeListID ?? content.negativeListID) : nil
@@ -537,6 +541,11 @@ struct SQLCatalogRepository: CatalogRepository {
                 "INSERT INTO catalog_search_pairs (rowid, pairs) VALUES (\(bind: id), \(bind: Self.pairs(of: text)))"
             ).run()
         }
+    }
+
+    /// Records that an entry changed, for every node's facet index (see `CatalogFacetIndex`).
+    static func touch(_ id: Int64, _ sql: any SQLDatabase) async throws {
+        try await sql.raw("INSERT INTO catalog_changes (entry_id) VALUES (\(bind: id))").run()
     }
 
     static func snapshot(

@@ -3,107 +3,153 @@ import HuitongCore
 import SQLKit
 
 extension SQLCatalogRepository {
+    /// Full-text matching in the database (FTS5 or pg_trgm), then filters, facet counts and ordering over the
+    /// node's facet index, then the page's entries from the database.
     func search(_ query: CatalogQuery, facets: [CatalogFacet]) async throws -> CatalogSearchResult {
         let backend = provider.backend
+        let index = facetIndex
         return try await provider.read { sql in
-            let filter = Self.filter(query, backend: backend)
-            var order: SQLQueryString = ""
-            if let first = query.terms.first {
-                order = "CASE WHEN \(Self.contains("lower(e.name)", first, backend)) THEN 0 ELSE 1 END, "
+            let rows = try await index.rows(sql)
+            let terms = query.terms
+            let candidates = terms.isEmpty ? nil : try await Self.textMatches(terms, backend: backend, sql)
+            let matched = Self.matching(query, in: rows, candidates: candidates)
+            let counts = try await Self.count(facets, over: matched, sql)
+            let first = terms.first
+            let ordered = matched.sorted { left, right in
+                if let first {
+                    let leftNamed = left.name.contains(first)
+                    if leftNamed != right.name.contains(first) { return leftNamed }
+                }
+                return left.id > right.id
             }
-            let limit = max(0, min(query.limit, CatalogQuery.maximumPageSize))
-            let ids = try await sql.raw(
-                """
-                SELECT e.id FROM catalog_entries e WHERE \(filter)
-                ORDER BY \(order)e.id DESC LIMIT \(literal: limit) OFFSET \(literal: max(0, query.offset))
-                """
-            ).all().map { try $0.decode(column: "id", as: Int64.self) }
-            let entries = try await Self.entries(ids: ids, sql)
-            let (total, counts) = try await Self.countFacets(facets, filter: filter, sql)
-            return CatalogSearchResult(total: total, entries: entries, facets: counts)
+            let start = min(max(0, query.offset), ordered.count)
+            let end = min(start + max(0, min(query.limit, CatalogQuery.maximumPageSize)), ordered.count)
+            let entries = try await Self.entries(ids: ordered[start..<end].map(\.id), sql)
+            return CatalogSearchResult(total: matched.count, entries: entries, facets: counts)
         }
     }
 
-    /// The total and every facet's counts in one statement, so the filter (a full-text match or a scan) is
-    /// evaluated once and the groupings run over the matching rows only.
-    static func countFacets(_ facets: [CatalogFacet], filter: SQLQueryString, _ sql: any SQLDatabase) async throws
-        -> (Int, [String: [FacetCount]])
+    /// Ids of entries containing every term. Each index is asked once: SQLite plans one full-text subquery
+    /// well and several ANDed ones badly.
+    static func textMatches(_ terms: [String], backend: Backend, _ sql: any SQLDatabase) async throws -> Set<Int64> {
+        var sets: [Set<Int64>] = []
+        func ids(_ query: SQLQueryString) async throws -> Set<Int64> {
+            Set(try await sql.raw(query).all().map { try $0.decode(column: "id", as: Int64.self) })
+        }
+        switch backend {
+        case .sqlite:
+            // Trigrams find terms of three or more characters; the pair index two-character Chinese words.
+            let long = terms.filter { $0.count >= 3 }
+            if !long.isEmpty {
+                let match = long.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" }
+                    .joined(separator: " AND ")
+                sets.append(
+                    try await ids("SELECT rowid AS id FROM catalog_search WHERE catalog_search MATCH \(bind: match)"))
+            }
+            let paired = terms.filter { $0.count == 2 && $0.allSatisfy(isPairable) }
+            if !paired.isEmpty {
+                let match = paired.map { "\"\($0)\"" }.joined(separator: " AND ")
+                sets.append(
+                    try await ids(
+                        "SELECT rowid AS id FROM catalog_search_pairs WHERE catalog_search_pairs MATCH \(bind: match)"))
+            }
+            let scanned = terms.filter { $0.count < 3 && !paired.contains($0) }
+            if !scanned.isEmpty {
+                let conditions = scanned.map { term -> SQLQueryString in "instr(search_text, \(bind: term)) > 0" }
+                sets.append(
+                    try await ids("SELECT id FROM catalog_entries WHERE \(conditions.joined(separator: " AND "))"))
+            }
+        case .postgres:
+            let conditions = terms.map { term -> SQLQueryString in
+                let escaped = term.replacingOccurrences(of: "\\", with: "\\\\")
+                    .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+                return "search_text LIKE \(bind: "%" + escaped + "%")"
+            }
+            sets.append(try await ids("SELECT id FROM catalog_entries WHERE \(conditions.joined(separator: " AND "))"))
+        }
+        guard var result = sets.first else { return [] }
+        for set in sets.dropFirst() { result.formIntersection(set) }
+        return result
+    }
+
+    /// The rows that pass every filter of the query.
+    static func matching(
+        _ query: CatalogQuery, in rows: [Int64: CatalogFacetIndex.Row], candidates: Set<Int64>?
+    ) -> [CatalogFacetIndex.Row] {
+        let statuses = Set(query.statuses.map(\.rawValue))
+        let departments = Set(query.departmentIDs)
+        let classification = query.classification.map { String($0.filter(\.isNumber).prefix(20)) } ?? ""
+        let shareTypes = Set(query.shareTypes.map(\.rawValue))
+        let openness = Set(query.openness.map(\.rawValue))
+        let cycles = Set(query.updateCycles.map(\.rawValue))
+        let grades = Set(query.grades.map(\.rawValue))
+        let formats = Set(query.formats.map { $0.uppercased() })
+        let keywords = Set(query.keywords)
+        func passes(_ row: CatalogFacetIndex.Row) -> Bool {
+            (statuses.contains(row.status) || row.departmentID == query.alsoDepartmentID)
+                && (departments.isEmpty || departments.contains(row.departmentID))
+                && (classification.isEmpty || row.classification.hasPrefix(classification))
+                && (shareTypes.isEmpty || shareTypes.contains(row.shareType))
+                && (openness.isEmpty || openness.contains(row.openness))
+                && (cycles.isEmpty || cycles.contains(row.updateCycle))
+                && (grades.isEmpty || grades.contains(row.grade))
+                && (formats.isEmpty || row.formats.contains(where: formats.contains))
+                && (keywords.isEmpty || row.keywords.contains(where: keywords.contains))
+                && query.allKeywords.allSatisfy(row.keywords.contains)
+        }
+        if let candidates {
+            return candidates.compactMap { rows[$0] }.filter(passes)
+        }
+        return rows.values.filter(passes)
+    }
+
+    static func count(_ facets: [CatalogFacet], over rows: [CatalogFacetIndex.Row], _ sql: any SQLDatabase)
+        async throws -> [String: [FacetCount]]
     {
-        var parts: [SQLQueryString] = ["SELECT 'total' AS facet, '' AS value, COUNT(*) AS n FROM m"]
-        for facet in facets {
-            switch facet {
-            case .department:
-                parts.append("SELECT 'department', CAST(department_id AS TEXT), COUNT(*) FROM m GROUP BY department_id")
-            case .classification:
-                parts.append("SELECT 'classification', cls, COUNT(*) FROM m GROUP BY cls")
-            case .shareType, .openness, .updateCycle, .grade:
-                let column = [
-                    "shareType": "share_type", "openness": "openness", "updateCycle": "update_cycle",
-                    "grade": "grade",
-                ][facet.rawValue]!
-                parts.append(
-                    "SELECT \(literal: facet.rawValue), \(unsafeRaw: column), COUNT(*) FROM m GROUP BY \(unsafeRaw: column)"
-                )
-            case .format, .keyword:
-                parts.append(
-                    """
-                    SELECT \(literal: facet.rawValue), t.value, COUNT(*) FROM m
-                    JOIN catalog_entry_tags t ON t.entry_id = m.id AND t.kind = \(literal: facet.rawValue) GROUP BY t.value
-                    """)
-            }
-        }
-        let rows = try await sql.raw(
-            """
-            WITH m AS MATERIALIZED (
-                SELECT e.id, e.department_id, substr(e.classification_code, 1, 3) AS cls, e.share_type, e.openness,
-                    e.update_cycle, e.grade
-                FROM catalog_entries e WHERE \(filter)
-            )
-            \(parts.joined(separator: " UNION ALL "))
-            """
-        ).all()
-        var total = 0
-        var raw: [String: [(String, Int)]] = [:]
-        for row in rows {
-            let facet = try row.decode(column: "facet", as: String.self)
-            let count = try row.decode(column: "n", as: Int.self)
-            if facet == "total" {
-                total = count
-            } else {
-                raw[facet, default: []].append((try row.decode(column: "value", as: String.self), count))
-            }
-        }
-        var labels: [String: [String: String]] = [:]
+        var labels: [String: String] = [:]
         if facets.contains(.department) {
-            labels["department"] = try await sql.raw("SELECT id, name FROM departments").all().reduce(into: [:]) {
-                $0[String(try $1.decode(column: "id", as: Int64.self))] = try $1.decode(column: "name", as: String.self)
+            for row in try await sql.raw("SELECT id, name FROM departments").all() {
+                labels["department/\(try row.decode(column: "id", as: Int64.self))"] = try row.decode(
+                    column: "name", as: String.self)
             }
         }
         if facets.contains(.classification) {
-            labels["classification"] = try await sql.raw(
+            for row in try await sql.raw(
                 "SELECT code, name FROM classifications WHERE scheme = \(bind: ClassificationNode.guideScheme) AND level = 2"
-            ).all().reduce(into: [:]) {
-                $0[try $1.decode(column: "code", as: String.self)] = try $1.decode(column: "name", as: String.self)
+            ).all() {
+                labels["classification/\(try row.decode(column: "code", as: String.self))"] = try row.decode(
+                    column: "name", as: String.self)
             }
         }
-        func label(_ facet: CatalogFacet, _ value: String) -> String {
-            switch facet {
-            case .department, .classification: labels[facet.rawValue]?[value] ?? value
-            case .shareType: ShareType(rawValue: value)?.label.zh ?? value
-            case .openness: Openness(rawValue: value)?.label.zh ?? value
-            case .updateCycle: UpdateCycle(rawValue: value)?.label.zh ?? value
-            case .grade: SecurityGrade(rawValue: value)?.label.zh ?? value
-            case .format, .keyword: value
-            }
-        }
-        var counts: [String: [FacetCount]] = [:]
+        var result: [String: [FacetCount]] = [:]
         for facet in facets {
-            let sorted = (raw[facet.rawValue] ?? []).sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
-            counts[facet.rawValue] = sorted.prefix(50).map {
-                FacetCount(value: $0.0, label: label(facet, $0.0), count: $0.1)
+            var counts: [String: Int] = [:]
+            for row in rows {
+                switch facet {
+                case .department: counts[String(row.departmentID), default: 0] += 1
+                case .classification: counts[String(row.classification.prefix(3)), default: 0] += 1
+                case .shareType: counts[row.shareType, default: 0] += 1
+                case .openness: counts[row.openness, default: 0] += 1
+                case .updateCycle: counts[row.updateCycle, default: 0] += 1
+                case .grade: counts[row.grade, default: 0] += 1
+                case .format: for value in row.formats { counts[value, default: 0] += 1 }
+                case .keyword: for value in row.keywords { counts[value, default: 0] += 1 }
+                }
             }
+            func label(_ value: String) -> String {
+                switch facet {
+                case .department, .classification: labels["\(facet.rawValue)/\(value)"] ?? value
+                case .shareType: ShareType(rawValue: value)?.label.zh ?? value
+                case .openness: Openness(rawValue: value)?.label.zh ?? value
+                case .updateCycle: UpdateCycle(rawValue: value)?.label.zh ?? value
+                case .grade: SecurityGrade(rawValue: value)?.label.zh ?? value
+                case .format, .keyword: value
+                }
+            }
+            result[facet.rawValue] = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                .prefix(50).map { FacetCount(value: $0.key, label: label($0.key), count: $0.value) }
         }
-        return (total, counts)
+        return result
     }
 
     static func entries(ids: [Int64], _ sql: any SQLDatabase) async throws -> [CatalogEntry] {
@@ -116,80 +162,5 @@ extension SQLCatalogRepository {
         ).all().map(decode)
         let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return ids.compactMap { byID[$0] }
-    }
-
-    /// The WHERE clause of a query, shared by the page, the total and every facet so their counts agree.
-    static func filter(_ query: CatalogQuery, backend: Backend) -> SQLQueryString {
-        var clauses: [SQLQueryString] = []
-        let statuses = query.statuses.map(\.rawValue).sorted()
-        switch (statuses.isEmpty, query.alsoDepartmentID) {
-        case (true, nil): clauses.append("1 = 0")
-        case (true, let department?): clauses.append("e.department_id = \(bind: department)")
-        case (false, nil): clauses.append("e.status IN (\(binds: statuses))")
-        case (false, let department?):
-            clauses.append("(e.status IN (\(binds: statuses)) OR e.department_id = \(bind: department))")
-        }
-        if !query.departmentIDs.isEmpty { clauses.append("e.department_id IN (\(binds: query.departmentIDs))") }
-        if let prefix = query.classification, !prefix.isEmpty {
-            let digits = String(prefix.filter(\.isNumber).prefix(20))
-            clauses.append("e.classification_code LIKE \(bind: digits + "%")")
-        }
-        func oneOf(_ column: String, _ values: [String]) {
-            if !values.isEmpty { clauses.append("\(unsafeRaw: column) IN (\(binds: values))") }
-        }
-        oneOf("e.share_type", query.shareTypes.map(\.rawValue))
-        oneOf("e.openness", query.openness.map(\.rawValue))
-        oneOf("e.update_cycle", query.updateCycles.map(\.rawValue))
-        oneOf("e.grade", query.grades.map(\.rawValue))
-        for (kind, values) in [("format", query.formats.map { $0.uppercased() }), ("keyword", query.keywords)]
-        where !values.isEmpty {
-            clauses.append(
-                """
-                EXISTS (SELECT 1 FROM catalog_entry_tags t WHERE t.entry_id = e.id AND t.kind = \(bind: kind)
-                    AND t.value IN (\(binds: values)))
-                """)
-        }
-        for keyword in query.allKeywords {
-            clauses.append(
-                """
-                EXISTS (SELECT 1 FROM catalog_entry_tags t WHERE t.entry_id = e.id AND t.kind = 'keyword'
-                    AND t.value = \(bind: keyword))
-                """)
-        }
-        let terms = query.terms
-        switch backend {
-        case .sqlite:
-            // FTS5 trigram finds terms of three or more characters through its index; shorter ones need a scan.
-            let indexed = terms.filter { $0.count >= 3 }
-            if !indexed.isEmpty {
-                let match = indexed.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" }
-                    .joined(separator: " AND ")
-                clauses.append("e.id IN (SELECT rowid FROM catalog_search WHERE catalog_search MATCH \(bind: match))")
-            }
-            // One MATCH per index: SQLite plans a single full-text subquery well, several ANDed ones badly.
-            let paired = terms.filter { $0.count == 2 && $0.allSatisfy(isPairable) }
-            if !paired.isEmpty {
-                let match = paired.map { "\"\($0)\"" }.joined(separator: " AND ")
-                clauses.append(
-                    "e.id IN (SELECT rowid FROM catalog_search_pairs WHERE catalog_search_pairs MATCH \(bind: match))")
-            }
-            for term in terms where term.count < 3 && !paired.contains(term) {
-                clauses.append(contains("e.search_text", term, backend))
-            }
-        case .postgres:
-            for term in terms {
-                let escaped = term.replacingOccurrences(of: "\\", with: "\\\\")
-                    .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-                clauses.append("e.search_text LIKE \(bind: "%" + escaped + "%")")
-            }
-        }
-        return clauses.joined(separator: " AND ")
-    }
-
-    static func contains(_ column: String, _ term: String, _ backend: Backend) -> SQLQueryString {
-        switch backend {
-        case .sqlite: "instr(\(unsafeRaw: column), \(bind: term)) > 0"
-        case .postgres: "strpos(\(unsafeRaw: column), \(bind: term)) > 0"
-        }
     }
 }

@@ -75,5 +75,12 @@ enum Schema {
             ]
         },
         Migration(version: 2, name: "catalog", statements: catalogTables),
+        Migration(version: 3, name: "catalog change log") { t in
+            [
+                // Every catalog write appends the entry's id here, in its transaction; each node's search index
+                // applies the rows it has not seen (CatalogFacetIndex).
+                "CREATE TABLE catalog_changes (id \(t.id), entry_id BIGINT NOT NULL)"
+            ]
+        },
     ]
 }

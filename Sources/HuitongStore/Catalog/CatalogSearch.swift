@@ -14,19 +14,23 @@ extension SQLCatalogRepository {
             let candidates = terms.isEmpty ? nil : try await Self.textMatches(terms, backend: backend, sql)
             let matched = Self.matching(query, in: rows, candidates: candidates)
             let counts = try await Self.count(facets, over: matched, sql)
-            let first = terms.first
-            let ordered = matched.sorted { left, right in
-                if let first {
-                    let leftNamed = left.name.contains(first)
-                    if leftNamed != right.name.contains(first) { return leftNamed }
-                }
-                return left.id > right.id
-            }
+            let ordered = Self.ranked(matched, firstTerm: terms.first)
             let start = min(max(0, query.offset), ordered.count)
             let end = min(start + max(0, min(query.limit, CatalogQuery.maximumPageSize)), ordered.count)
-            let entries = try await Self.entries(ids: ordered[start..<end].map(\.id), sql)
+            let entries = try await Self.entries(ids: Array(ordered[start..<end]), sql)
             return CatalogSearchResult(total: matched.count, entries: entries, facets: counts)
         }
+    }
+
+    /// Ids in result order: entries whose name contains the first term, then the rest, newest first in each.
+    static func ranked(_ rows: [CatalogFacetIndex.Row], firstTerm: String?) -> [Int64] {
+        guard let firstTerm else { return rows.map(\.id).sorted(by: >) }
+        var named: [Int64] = []
+        var others: [Int64] = []
+        for row in rows {
+            if row.name.contains(firstTerm) { named.append(row.id) } else { others.append(row.id) }
+        }
+        return named.sorted(by: >) + others.sorted(by: >)
     }
 
     /// Ids of entries containing every term. Each index is asked once: SQLite plans one full-text subquery

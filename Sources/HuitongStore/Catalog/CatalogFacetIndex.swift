@@ -10,8 +10,13 @@ import Synchronization
 /// projection is derived data, never the truth: every catalog write appends the entry's id to `catalog_changes`
 /// in its transaction, and each search first applies the changes it has not seen, so every node (several may
 /// share one PostgreSQL) answers from the committed state.
+///
+/// The layout is columnar: one array per field, facet values replaced by small integer codes, names in one byte
+/// buffer. Filtering and counting tens of thousands of rows is then array arithmetic, with no hashing and no
+/// reference counting per row.
 final class CatalogFacetIndex: Sendable {
-    struct Row: Sendable {
+    /// One entry's fields as read from the database.
+    struct RawRow: Sendable {
         var id: Int64
         var status: String
         var departmentID: Int64
@@ -22,28 +27,125 @@ final class CatalogFacetIndex: Sendable {
         var grade: String
         var formats: [String] = []
         var keywords: [String] = []
-        /// Lower-cased, for ranking entries whose name contains the first search term first.
         var name: String
+
+        /// The row's value of each single-valued facet, in `Columns.singleFacets` order.
+        var singleValues: [String] {
+            [String(departmentID), String(classification.prefix(3)), shareType, openness, updateCycle, grade]
+        }
     }
 
-    private struct Snapshot: Sendable {
+    struct Columns: Sendable {
+        static let singleFacets: [CatalogFacet] = [
+            .department, .classification, .shareType, .openness, .updateCycle, .grade,
+        ]
+        static let statuses = EntryStatus.allCases.map(\.rawValue)
+
+        var position: [Int64: Int] = [:]
+        var ids: [Int64] = []
+        var present: [Bool] = []
+        var status: [UInt8] = []
+        var departmentID: [Int64] = []
+        var classification: [String] = []
+        /// Per single-valued facet, the code of each row's value.
+        var single: [[Int32]] = Array(repeating: [], count: singleFacets.count)
+        var formats: [[Int32]] = []
+        var keywords: [[Int32]] = []
+        /// Lower-cased names as UTF-8, each row's bytes at `nameBytes[nameStart[row]..<nameEnd[row]]`.
+        var nameBytes: [UInt8] = []
+        var nameStart: [Int] = []
+        var nameEnd: [Int] = []
+        /// Facet values by code, and codes by value: single-valued facets first, then format, then keyword.
+        var values: [[String]] = Array(repeating: [], count: singleFacets.count + 2)
+        var codes: [[String: Int32]] = Array(repeating: [:], count: singleFacets.count + 2)
+
+        static let formatSlot = singleFacets.count
+        static let keywordSlot = singleFacets.count + 1
+
+        mutating func code(_ value: String, slot: Int) -> Int32 {
+            if let code = codes[slot][value] { return code }
+            let code = Int32(values[slot].count)
+            values[slot].append(value)
+            codes[slot][value] = code
+            return code
+        }
+
+        mutating func put(_ raw: RawRow) {
+            let row: Int
+            if let existing = position[raw.id] {
+                row = existing
+            } else {
+                row = ids.count
+                position[raw.id] = row
+                ids.append(raw.id)
+                present.append(true)
+                status.append(0)
+                departmentID.append(0)
+                classification.append("")
+                for slot in single.indices { single[slot].append(0) }
+                formats.append([])
+                keywords.append([])
+                nameStart.append(0)
+                nameEnd.append(0)
+            }
+            present[row] = true
+            status[row] = UInt8(Self.statuses.firstIndex(of: raw.status) ?? 0)
+            departmentID[row] = raw.departmentID
+            classification[row] = raw.classification
+            for (slot, value) in raw.singleValues.enumerated() { single[slot][row] = code(value, slot: slot) }
+            formats[row] = raw.formats.map { code($0, slot: Self.formatSlot) }
+            keywords[row] = raw.keywords.map { code($0, slot: Self.keywordSlot) }
+            nameStart[row] = nameBytes.count
+            nameBytes.append(contentsOf: raw.name.lowercased().utf8)
+            nameEnd[row] = nameBytes.count
+        }
+
+        mutating func remove(_ id: Int64) {
+            if let row = position[id] { present[row] = false }
+        }
+
+        /// Whether row `row`'s name contains `term` (UTF-8 bytes).
+        func name(_ row: Int, contains term: [UInt8]) -> Bool {
+            guard let first = term.first else { return true }
+            let start = nameStart[row]
+            let last = nameEnd[row] - term.count
+            guard start <= last else { return false }
+            return nameBytes.withUnsafeBufferPointer { bytes in
+                var index = start
+                while index <= last {
+                    if bytes[index] == first {
+                        var matched = 1
+                        while matched < term.count && bytes[index + matched] == term[matched] { matched += 1 }
+                        if matched == term.count { return true }
+                    }
+                    index += 1
+                }
+                return false
+            }
+        }
+    }
+
+    struct Snapshot: Sendable {
         /// The last `catalog_changes.id` applied; -1 before the first load.
         var lastChange: Int64 = -1
-        var rows: [Int64: Row] = [:]
+        var columns = Columns()
     }
 
     private let snapshot = Mutex(Snapshot())
 
     /// The projection as of the latest committed change.
-    func rows(_ sql: any SQLDatabase) async throws -> [Int64: Row] {
+    func current(_ sql: any SQLDatabase) async throws -> Snapshot {
         let current = snapshot.withLock { $0 }
         let latest =
             try await sql.raw("SELECT COALESCE(MAX(id), 0) AS n FROM catalog_changes").first()?
             .decode(column: "n", as: Int64.self) ?? 0
-        if latest == current.lastChange { return current.rows }
-        var rows = current.rows
+        if latest == current.lastChange { return current }
+        var next = current
+        next.lastChange = latest
         if current.lastChange < 0 {
-            rows = try await Self.load(ids: nil, sql)
+            for raw in try await Self.load(ids: nil, sql).values.sorted(by: { $0.id < $1.id }) {
+                next.columns.put(raw)
+            }
         } else {
             let changed = try await sql.raw(
                 """
@@ -54,21 +156,23 @@ final class CatalogFacetIndex: Sendable {
             for chunk in stride(from: 0, to: changed.count, by: 500) {
                 let ids = Array(changed[chunk..<min(chunk + 500, changed.count)])
                 let fresh = try await Self.load(ids: ids, sql)
-                for id in ids { rows[id] = fresh[id] }
+                for id in ids {
+                    if let raw = fresh[id] { next.columns.put(raw) } else { next.columns.remove(id) }
+                }
             }
         }
-        let result = rows
+        let result = next
         snapshot.withLock { stored in
             // Another search may have applied newer changes meanwhile; keep whichever is newer.
-            if latest > stored.lastChange { stored = Snapshot(lastChange: latest, rows: result) }
+            if latest > stored.lastChange { stored = result }
         }
         return result
     }
 
-    static func load(ids: [Int64]?, _ sql: any SQLDatabase) async throws -> [Int64: Row] {
+    static func load(ids: [Int64]?, _ sql: any SQLDatabase) async throws -> [Int64: RawRow] {
         let entryScope: SQLQueryString = ids.map { "WHERE id IN (\(binds: $0))" } ?? ""
         let tagScope: SQLQueryString = ids.map { "WHERE entry_id IN (\(binds: $0))" } ?? ""
-        var rows: [Int64: Row] = [:]
+        var rows: [Int64: RawRow] = [:]
         for row in try await sql.raw(
             """
             SELECT id, status, department_id, classification_code, share_type, openness, update_cycle, grade, name
@@ -76,7 +180,7 @@ final class CatalogFacetIndex: Sendable {
             """
         ).all() {
             let id = try row.decode(column: "id", as: Int64.self)
-            rows[id] = Row(
+            rows[id] = RawRow(
                 id: id, status: try row.decode(column: "status", as: String.self),
                 departmentID: try row.decode(column: "department_id", as: Int64.self),
                 classification: try row.decode(column: "classification_code", as: String.self),
@@ -84,7 +188,7 @@ final class CatalogFacetIndex: Sendable {
                 openness: try row.decode(column: "openness", as: String.self),
                 updateCycle: try row.decode(column: "update_cycle", as: String.self),
                 grade: try row.decode(column: "grade", as: String.self),
-                name: try row.decode(column: "name", as: String.self).lowercased())
+                name: try row.decode(column: "name", as: String.self))
         }
         for tag in try await sql.raw("SELECT entry_id, kind, value FROM catalog_entry_tags \(tagScope)").all() {
             let id = try tag.decode(column: "entry_id", as: Int64.self)

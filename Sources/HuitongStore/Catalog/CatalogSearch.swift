@@ -9,12 +9,12 @@ extension SQLCatalogRepository {
         let backend = provider.backend
         let index = facetIndex
         return try await provider.read { sql in
-            let rows = try await index.rows(sql)
+            let columns = try await index.current(sql).columns
             let terms = query.terms
             let candidates = terms.isEmpty ? nil : try await Self.textMatches(terms, backend: backend, sql)
-            let matched = Self.matching(query, in: rows, candidates: candidates)
-            let counts = try await Self.count(facets, over: matched, sql)
-            let ordered = Self.ranked(matched, firstTerm: terms.first)
+            let matched = Self.matching(query, in: columns, candidates: candidates)
+            let counts = try await Self.count(facets, over: matched, in: columns, sql)
+            let ordered = Self.ranked(matched, in: columns, firstTerm: terms.first)
             let start = min(max(0, query.offset), ordered.count)
             let end = min(start + max(0, min(query.limit, CatalogQuery.maximumPageSize)), ordered.count)
             let entries = try await Self.entries(ids: Array(ordered[start..<end]), sql)
@@ -23,22 +23,57 @@ extension SQLCatalogRepository {
     }
 
     /// Ids in result order: entries whose name contains the first term, then the rest, newest first in each.
-    static func ranked(_ rows: [CatalogFacetIndex.Row], firstTerm: String?) -> [Int64] {
-        guard let firstTerm else { return rows.map(\.id).sorted(by: >) }
+    static func ranked(_ rows: [Int], in columns: CatalogFacetIndex.Columns, firstTerm: String?) -> [Int64] {
+        guard let firstTerm else { return descending(rows.map { columns.ids[$0] }) }
+        let term = Array(firstTerm.utf8)
         var named: [Int64] = []
         var others: [Int64] = []
         for row in rows {
-            if row.name.contains(firstTerm) { named.append(row.id) } else { others.append(row.id) }
+            if columns.name(row, contains: term) {
+                named.append(columns.ids[row])
+            } else {
+                others.append(columns.ids[row])
+            }
         }
-        return named.sorted(by: >) + others.sorted(by: >)
+        return descending(named) + descending(others)
+    }
+
+    /// Newest first. Rows usually arrive in ascending id order (positions follow ids, full-text indexes return
+    /// rowids in order), so reversing suffices; anything else is sorted.
+    static func descending(_ ids: [Int64]) -> [Int64] {
+        var ascending = true
+        var index = 1
+        while ascending && index < ids.count {
+            ascending = ids[index - 1] < ids[index]
+            index += 1
+        }
+        return ascending ? ids.reversed() : ids.sorted(by: >)
     }
 
     /// Ids of entries containing every term. Each index is asked once: SQLite plans one full-text subquery
     /// well and several ANDed ones badly.
-    static func textMatches(_ terms: [String], backend: Backend, _ sql: any SQLDatabase) async throws -> Set<Int64> {
-        var sets: [Set<Int64>] = []
-        func ids(_ query: SQLQueryString) async throws -> Set<Int64> {
-            Set(try await sql.raw(query).all().map { try $0.decode(column: "id", as: Int64.self) })
+    static func textMatches(_ terms: [String], backend: Backend, _ sql: any SQLDatabase) async throws -> [Int64] {
+        var sets: [[Int64]] = []
+        // A common word matches tens of thousands of entries; one row holding every id as text is read far faster
+        // than a row per id.
+        let concatenate = backend == .sqlite ? "group_concat(id)" : "string_agg(id::text, ',')"
+        func ids(_ query: SQLQueryString) async throws -> [Int64] {
+            let text = try await sql.raw("SELECT \(unsafeRaw: concatenate) AS ids FROM (\(query)) AS matches").first()?
+                .decode(column: "ids", as: String?.self)
+            guard let text else { return [] }
+            var result: [Int64] = []
+            result.reserveCapacity(text.utf8.count / 6)
+            var value: Int64 = 0
+            for byte in text.utf8 {
+                if byte == UInt8(ascii: ",") {
+                    result.append(value)
+                    value = 0
+                } else {
+                    value = value &* 10 &+ Int64(byte &- UInt8(ascii: "0"))
+                }
+            }
+            result.append(value)
+            return result
         }
         switch backend {
         case .sqlite:
@@ -71,45 +106,59 @@ extension SQLCatalogRepository {
             }
             sets.append(try await ids("SELECT id FROM catalog_entries WHERE \(conditions.joined(separator: " AND "))"))
         }
-        guard var result = sets.first else { return [] }
+        guard let first = sets.first else { return [] }
+        if sets.count == 1 { return first }
+        var result = Set(first)
         for set in sets.dropFirst() { result.formIntersection(set) }
-        return result
+        return Array(result)
     }
 
-    /// The rows that pass every filter of the query.
-    static func matching(
-        _ query: CatalogQuery, in rows: [Int64: CatalogFacetIndex.Row], candidates: Set<Int64>?
-    ) -> [CatalogFacetIndex.Row] {
-        let statuses = Set(query.statuses.map(\.rawValue))
-        let departments = Set(query.departmentIDs)
+    /// The rows (positions in the columns) that pass every filter of the query.
+    static func matching(_ query: CatalogQuery, in columns: CatalogFacetIndex.Columns, candidates: [Int64]?) -> [Int] {
+        typealias Columns = CatalogFacetIndex.Columns
+        /// For each filtered facet, which value codes pass; nil when the facet is not filtered.
+        func allowed(_ slot: Int, _ values: [String]) -> [Bool]? {
+            guard !values.isEmpty else { return nil }
+            var pass = [Bool](repeating: false, count: columns.values[slot].count)
+            for value in values { if let code = columns.codes[slot][value] { pass[Int(code)] = true } }
+            return pass
+        }
+        let slotOf = { (facet: CatalogFacet) in Columns.singleFacets.firstIndex(of: facet)! }
+        let singleFilters: [(slot: Int, pass: [Bool])] = [
+            (slotOf(.department), allowed(slotOf(.department), query.departmentIDs.map(String.init))),
+            (slotOf(.shareType), allowed(slotOf(.shareType), query.shareTypes.map(\.rawValue))),
+            (slotOf(.openness), allowed(slotOf(.openness), query.openness.map(\.rawValue))),
+            (slotOf(.updateCycle), allowed(slotOf(.updateCycle), query.updateCycles.map(\.rawValue))),
+            (slotOf(.grade), allowed(slotOf(.grade), query.grades.map(\.rawValue))),
+        ].compactMap { slot, pass in pass.map { (slot, $0) } }
+        var statusPass = [Bool](repeating: false, count: Columns.statuses.count)
+        for status in query.statuses { statusPass[Columns.statuses.firstIndex(of: status.rawValue)!] = true }
+        let formats = allowed(Columns.formatSlot, query.formats.map { $0.uppercased() })
+        let keywords = allowed(Columns.keywordSlot, query.keywords)
+        let required = query.allKeywords.map { columns.codes[Columns.keywordSlot][$0] ?? -1 }
         let classification = query.classification.map { String($0.filter(\.isNumber).prefix(20)) } ?? ""
-        let shareTypes = Set(query.shareTypes.map(\.rawValue))
-        let openness = Set(query.openness.map(\.rawValue))
-        let cycles = Set(query.updateCycles.map(\.rawValue))
-        let grades = Set(query.grades.map(\.rawValue))
-        let formats = Set(query.formats.map { $0.uppercased() })
-        let keywords = Set(query.keywords)
-        func passes(_ row: CatalogFacetIndex.Row) -> Bool {
-            (statuses.contains(row.status) || row.departmentID == query.alsoDepartmentID)
-                && (departments.isEmpty || departments.contains(row.departmentID))
-                && (classification.isEmpty || row.classification.hasPrefix(classification))
-                && (shareTypes.isEmpty || shareTypes.contains(row.shareType))
-                && (openness.isEmpty || openness.contains(row.openness))
-                && (cycles.isEmpty || cycles.contains(row.updateCycle))
-                && (grades.isEmpty || grades.contains(row.grade))
-                && (formats.isEmpty || row.formats.contains(where: formats.contains))
-                && (keywords.isEmpty || row.keywords.contains(where: keywords.contains))
-                && query.allKeywords.allSatisfy(row.keywords.contains)
+        let also = query.alsoDepartmentID
+
+        func passes(_ row: Int) -> Bool {
+            guard columns.present[row] else { return false }
+            guard statusPass[Int(columns.status[row])] || columns.departmentID[row] == also else { return false }
+            for filter in singleFilters where !filter.pass[Int(columns.single[filter.slot][row])] { return false }
+            if let formats, !columns.formats[row].contains(where: { formats[Int($0)] }) { return false }
+            if let keywords, !columns.keywords[row].contains(where: { keywords[Int($0)] }) { return false }
+            if !required.isEmpty && !required.allSatisfy(columns.keywords[row].contains) { return false }
+            if !classification.isEmpty && !columns.classification[row].hasPrefix(classification) { return false }
+            return true
         }
         if let candidates {
-            return candidates.compactMap { rows[$0] }.filter(passes)
+            return candidates.compactMap { columns.position[$0] }.filter(passes)
         }
-        return rows.values.filter(passes)
+        return (0..<columns.ids.count).filter(passes)
     }
 
-    static func count(_ facets: [CatalogFacet], over rows: [CatalogFacetIndex.Row], _ sql: any SQLDatabase)
-        async throws -> [String: [FacetCount]]
-    {
+    static func count(
+        _ facets: [CatalogFacet], over rows: [Int], in columns: CatalogFacetIndex.Columns, _ sql: any SQLDatabase
+    ) async throws -> [String: [FacetCount]] {
+        typealias Columns = CatalogFacetIndex.Columns
         var labels: [String: String] = [:]
         if facets.contains(.department) {
             for row in try await sql.raw("SELECT id, name FROM departments").all() {
@@ -127,17 +176,19 @@ extension SQLCatalogRepository {
         }
         var result: [String: [FacetCount]] = [:]
         for facet in facets {
-            var counts: [String: Int] = [:]
-            for row in rows {
-                switch facet {
-                case .department: counts[String(row.departmentID), default: 0] += 1
-                case .classification: counts[String(row.classification.prefix(3)), default: 0] += 1
-                case .shareType: counts[row.shareType, default: 0] += 1
-                case .openness: counts[row.openness, default: 0] += 1
-                case .updateCycle: counts[row.updateCycle, default: 0] += 1
-                case .grade: counts[row.grade, default: 0] += 1
-                case .format: for value in row.formats { counts[value, default: 0] += 1 }
-                case .keyword: for value in row.keywords { counts[value, default: 0] += 1 }
+            let slot: Int
+            var counts: [Int]
+            switch facet {
+            case .format, .keyword:
+                slot = facet == .format ? Columns.formatSlot : Columns.keywordSlot
+                counts = [Int](repeating: 0, count: columns.values[slot].count)
+                let lists = facet == .format ? columns.formats : columns.keywords
+                for row in rows { for code in lists[row] { counts[Int(code)] += 1 } }
+            default:
+                slot = Columns.singleFacets.firstIndex(of: facet)!
+                counts = [Int](repeating: 0, count: columns.values[slot].count)
+                columns.single[slot].withUnsafeBufferPointer { codes in
+                    for row in rows { counts[Int(codes[row])] += 1 }
                 }
             }
             func label(_ value: String) -> String {
@@ -150,8 +201,11 @@ extension SQLCatalogRepository {
                 case .format, .keyword: value
                 }
             }
-            result[facet.rawValue] = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-                .prefix(50).map { FacetCount(value: $0.key, label: label($0.key), count: $0.value) }
+            let values = columns.values[slot]
+            result[facet.rawValue] = counts.enumerated().filter { $0.element > 0 }
+                .map { (value: values[$0.offset], count: $0.element) }
+                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }
+                .prefix(50).map { FacetCount(value: $0.value, label: label($0.value), count: $0.count) }
         }
         return result
     }

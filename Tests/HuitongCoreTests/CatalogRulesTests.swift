@@ -14,6 +14,8 @@ struct CatalogRulesTests {
         #expect(code.segments.subheading == "001")
         #expect(code.sequence == "2001")
         #expect(try scheme.assign(classificationPath: "101001", number: 7).text == "101001/0007")
+        // A code built by hand with a short path answers empty segments instead of trapping.
+        #expect(ResourceCode(classificationPath: "10", sequence: "1").segments.heading == "")
         #expect(try scheme.assign(classificationPath: "101001", number: 12345).text == "101001/12345")
         for bad in ["101001", "10100/0001", "10a001/0001", "101001/", "101001/00x1"] {
             #expect(throws: ResourceCodeError.self, "\(bad)") { try scheme.parse(bad) }

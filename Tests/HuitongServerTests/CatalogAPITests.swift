@@ -266,6 +266,25 @@ struct CatalogAPITests {
                 .put, "/api/v1/catalog/entries/\(id)/mount", token: city.provider,
                 body: #"{"kind": "api", "locator": "ftp://x"}"#)
             #expect(badMount == .badRequest && apiError(badMountBody).fields == ["locator"])
+            let (secret, secretBody, _) = try await client.json(
+                .put, "/api/v1/catalog/entries/\(id)/mount", token: city.provider,
+                body: #"{"kind": "api", "locator": "https://user:pw@gaj.example/api"}"#)
+            #expect(secret == .badRequest && apiError(secretBody).fields == ["locator"])
+            let (upstream, _, _) = try await client.json(
+                .put, "/api/v1/catalog/entries/\(id)/mount", token: city.provider,
+                body: #"{"kind": "api", "locator": "https://gaj.example/api/rkjcxx"}"#)
+            #expect(upstream == .ok)
+            // Consumers see that an API is mounted, not where: they must go through the gateway.
+            let (_, seenByConsumer, _) = try await client.json(
+                .get, "/api/v1/catalog/entries/\(id)", token: city.consumer)
+            #expect((seenByConsumer["mount"] as? [String: Any])?["locator"] as? String == "")
+            let (_, seenByProvider, _) = try await client.json(
+                .get, "/api/v1/catalog/entries/\(id)", token: city.provider)
+            #expect(
+                (seenByProvider["mount"] as? [String: Any])?["locator"] as? String == "https://gaj.example/api/rkjcxx")
+            let (_, events, _) = try await client.json(
+                .get, "/api/v1/catalog/entries/\(id)/history", token: city.consumer)
+            #expect(!"\(events)".contains("gaj.example"))
             let (mounted, _, _) = try await client.json(
                 .put, "/api/v1/catalog/entries/\(id)/mount", token: city.provider,
                 body: #"{"kind": "table", "locator": "gaj_rkjcxx", "recordCount": 1000}"#)
@@ -286,6 +305,10 @@ struct CatalogAPITests {
                     .post, "/api/v1/lists/demand/\(demandID)/resolve", token: city.otherProvider,
                     body: #"{"status": "unsatisfiable", "reason": "x"}"#
                 ).0 == .forbidden)
+            let (unlinked, unlinkedBody, _) = try await client.json(
+                .post, "/api/v1/lists/demand/\(demandID)/resolve", token: city.provider,
+                body: #"{"status": "satisfied", "applicationID": 999}"#)
+            #expect(unlinked == .badRequest && apiError(unlinkedBody).fields == ["applicationID"])
             let (resolved, resolvedBody, _) = try await client.json(
                 .post, "/api/v1/lists/demand/\(demandID)/resolve", token: city.provider,
                 body: #"{"status": "satisfied", "entryID": \#(id)}"#)

@@ -19,9 +19,10 @@ public struct ResourceCode: Sendable, Hashable, Codable, CustomStringConvertible
     /// 类, 项, 目 and (possibly empty) 细目, cut positionally as 1 + 2 + 3 + rest.
     public var segments: (category: String, item: String, heading: String, subheading: String) {
         let digits = Array(classificationPath)
-        return (
-            String(digits[0..<1]), String(digits[1..<3]), String(digits[3..<6]), String(digits[6...])
-        )
+        func part(_ range: Range<Int>) -> String {
+            String(digits[min(range.lowerBound, digits.count)..<min(range.upperBound, digits.count)])
+        }
+        return (part(0..<1), part(1..<3), part(3..<6), part(6..<max(6, digits.count)))
     }
 
     /// Encodes as its text form, which is what people and other systems exchange.

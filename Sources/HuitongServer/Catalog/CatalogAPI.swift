@@ -143,7 +143,8 @@ struct CatalogAPI {
         let result = try await store.catalog.search(query.query, facets: query.facets)
         return try JSONResponse.make(
             SearchBody(
-                total: result.total, page: query.page, pageSize: query.query.limit, items: result.entries,
+                total: result.total, page: query.page, pageSize: query.query.limit,
+                items: result.entries.map { $0.redacted(for: user) },
                 facets: result.facets))
     }
 
@@ -161,7 +162,8 @@ struct CatalogAPI {
     }
 
     func get(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try JSONResponse.make(try await visibleEntry(context))
+        let entry = try await visibleEntry(context)
+        return try JSONResponse.make(entry.redacted(for: try context.requireUser()))
     }
 
     func update(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -260,9 +262,18 @@ struct CatalogAPI {
         if locator.isEmpty || locator.count > 500 {
             issues.add("locator", BilingualText(zh: "挂接地址须为 1–500 个字符", en: "locator must be 1–500 characters"))
         }
-        if input.kind == .api, !(locator.hasPrefix("https://") || locator.hasPrefix("http://")) {
-            issues.add(
-                "locator", BilingualText(zh: "接口地址须以 http:// 或 https:// 开头", en: "an API locator is an http(s) URL"))
+        if input.kind == .api {
+            if !(locator.hasPrefix("https://") || locator.hasPrefix("http://")) {
+                issues.add(
+                    "locator", BilingualText(zh: "接口地址须以 http:// 或 https:// 开头", en: "an API locator is an http(s) URL")
+                )
+            } else if let url = URLComponents(string: locator), url.user != nil || url.password != nil {
+                // Credentials in the URL would be shown to whoever reads the entry; they belong in the gateway's
+                // upstream configuration.
+                issues.add(
+                    "locator",
+                    BilingualText(zh: "接口地址中不能包含用户名或密码", en: "an API locator must not carry a user name or password"))
+            }
         }
         if let count = input.recordCount, count < 0 {
             issues.add("recordCount", BilingualText(zh: "记录数不能为负", en: "recordCount cannot be negative"))
@@ -326,6 +337,19 @@ struct CatalogAPI {
 
 extension User {
     var author: ChangeAuthor { ChangeAuthor(userID: id, name: displayName) }
+}
+
+extension CatalogEntry {
+    /// The entry as `user` may see it: where an upstream API lives is known to its department and the bureau
+    /// only, so that consumers go through the gateway (and its audit log) rather than around it.
+    func redacted(for user: User) -> CatalogEntry {
+        guard let mount, mount.kind == .api, !user.has(.operator), user.departmentID != provider.departmentID else {
+            return self
+        }
+        var copy = self
+        copy.mount = MountedResource(kind: mount.kind, locator: "")
+        return copy
+    }
 }
 
 /// Reads a JSON body that may be absent (e.g. a comment on a lifecycle step).

@@ -42,7 +42,7 @@ struct CatalogQueryParameters {
             return nil
         }
         if let classification = parameters["classification"], !classification.isEmpty {
-            if classification.allSatisfy(\.isNumber) && classification.count <= 20 {
+            if classification.allSatisfy({ $0.isASCII && $0.isNumber }) && classification.count <= 20 {
                 query.classification = String(classification)
             } else {
                 issues.add("classification", BilingualText(zh: "分类代码须为数字", en: "classification is a digit code"))

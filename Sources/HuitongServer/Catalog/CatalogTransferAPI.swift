@@ -54,7 +54,7 @@ struct CatalogTransferAPI {
             query.offset += query.limit
             if page.entries.count < query.limit || query.offset >= page.total { break }
         }
-        let rows = CatalogSheet.rows(for: entries)
+        let rows = CatalogSheet.rows(for: entries.map { $0.redacted(for: user) })
         let stamp = CalendarDate.today().description
         switch format {
         case .csv:
@@ -124,6 +124,7 @@ struct CatalogTransferAPI {
         var batch: [CatalogBatchItem] = []
         var planned: [ImportedEntry] = []
         let departments = try await store.departments.list()
+        var seenCodes = Set<String>()
         for entry in parsed.entries {
             var departmentID = user.departmentID
             if let code = entry.providerCode, code != departments.first(where: { $0.id == user.departmentID })?.code {
@@ -146,6 +147,15 @@ struct CatalogTransferAPI {
                 departmentID = department.id
             }
             var existingID: Int64?
+            if let code = entry.code, !seenCodes.insert(code).inserted {
+                errors.append(
+                    CatalogSheet.Issue(
+                        row: entry.firstRow, column: "信息资源代码",
+                        message: BilingualText(
+                            zh: "信息资源代码 \(code) 在文件中出现了不止一处，请合并为连续的行",
+                            en: "code \(code) appears in more than one place in the file; keep its rows together")))
+                continue
+            }
             if let code = entry.code {
                 guard let existing = try await store.catalog.find(code: code) else {
                     errors.append(

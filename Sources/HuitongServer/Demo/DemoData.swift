@@ -50,6 +50,9 @@ public enum DemoData {
     public static func load(into accounts: AccountService) async throws -> [IssuedAccount]? {
         let store = accounts.store
         guard try await store.users.count() == 0, try await store.departments.count() == 0 else { return nil }
+        // Read the catalog file before creating anyone: a broken file must not leave accounts whose one-time
+        // passwords were never shown.
+        _ = try DemoCatalog.read()
         var issued: [IssuedAccount] = []
         var created: [String: Department] = [:]
         var authors: [String: ChangeAuthor] = [:]

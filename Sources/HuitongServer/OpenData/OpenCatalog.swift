@@ -50,10 +50,10 @@ struct OpenCatalog: Sendable {
         while true {
             let result = try await store.catalog.search(
                 Self.query(offset: offset, limit: Self.listingPageSize), facets: [])
-            let fresh = result.entries.filter { seen.insert($0.id).inserted }
+            let fresh = result.entries.filter { $0.isOpenToPublic && seen.insert($0.id).inserted }
             if !fresh.isEmpty { try await body(fresh) }
-            offset += result.entries.count
-            if result.entries.count < Self.listingPageSize { return }
+            offset += Self.listingPageSize
+            if offset >= result.total { return }
         }
     }
 

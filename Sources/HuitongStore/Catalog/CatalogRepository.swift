@@ -60,7 +60,8 @@ struct SQLCatalogRepository: CatalogRepository {
     func create(_ content: CatalogEntryContent, departmentID: Int64, author: ChangeAuthor) async throws -> CatalogEntry
     {
         try await provider.transaction { sql in
-            try await insert(content, departmentID: departmentID, author: author, at: Date(), sql)
+            try await Self.serializeCatalogWrites(sql)
+            return try await insert(content, departmentID: departmentID, author: author, at: Date(), sql)
         }
     }
 
@@ -68,7 +69,8 @@ struct SQLCatalogRepository: CatalogRepository {
         -> CatalogEntry
     {
         try await provider.transaction { sql in
-            try await revise(id: id, with: content, author: author, note: note, at: Date(), sql)
+            try await Self.serializeCatalogWrites(sql)
+            return try await revise(id: id, with: content, author: author, note: note, at: Date(), sql)
         }
     }
 
@@ -76,12 +78,14 @@ struct SQLCatalogRepository: CatalogRepository {
         -> CatalogEntry
     {
         try await provider.transaction { sql in
-            try await move(id: id, step, author: author, comment: comment, at: Date(), sql)
+            try await Self.serializeCatalogWrites(sql)
+            return try await move(id: id, step, author: author, comment: comment, at: Date(), sql)
         }
     }
 
     func apply(_ batch: [CatalogBatchItem], author: ChangeAuthor) async throws -> [CatalogEntry] {
         try await provider.transaction { sql in
+            try await Self.serializeCatalogWrites(sql)
             let now = Date()
             var results: [CatalogEntry] = []
             results.reserveCapacity(batch.count)
@@ -211,12 +215,11 @@ struct SQLCatalogRepository: CatalogRepository {
 
     func delete(id: Int64) async throws {
         try await provider.transaction { sql in
+            try await Self.serializeCatalogWrites(sql)
             guard let existing = try await Self.load(id: id, sql, forUpdate: true) else {
                 throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
             }
             if existing.publishedOn != nil { throw CatalogRuleError.publishedCannotBeDeleted }
-            try await sql.raw("UPDATE demand_list SET entry_id = NULL WHERE entry_id = \(bind: id) AND status = 'open'")
-                .run()
             try await sql.raw("DELETE FROM catalog_entries WHERE id = \(bind: id)").run()
             try await Self.touch(id, sql)
             if provider.backend == .sqlite {
@@ -242,7 +245,8 @@ struct SQLCatalogRepository: CatalogRepository {
                 WHERE id = \(bind: id)
                 """
             ).run()
-            let description = mount.map { "\($0.kind.label.zh)：\($0.locator)" } ?? "取消挂接"
+            // The locator (an upstream URL, say) is the provider's business; the shared history names the kind only.
+            let description = mount.map { "挂接\($0.kind.label.zh)" } ?? "取消挂接"
             try await Self.record(
                 id: id, version: existing.version, action: "mounted", comment: description, author: author, at: now, sql
             )
@@ -268,17 +272,7 @@ struct SQLCatalogRepository: CatalogRepository {
     }
 
     func entries(ids: [Int64]) async throws -> [CatalogEntry] {
-        guard !ids.isEmpty else { return [] }
-        let found = try await provider.read { sql in
-            try await sql.raw(
-                """
-                SELECT \(unsafeRaw: Self.entryColumns) FROM catalog_entries e
-                JOIN departments d ON d.id = e.department_id WHERE e.id IN (\(binds: ids))
-                """
-            ).all().map(Self.decode)
-        }
-        let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        return ids.compactMap { byID[$0] }
+        try await provider.read { sql in try await Self.entries(ids: ids, sql) }
     }
 
     func versions(id: Int64) async throws -> [CatalogVersion] {
@@ -440,7 +434,10 @@ struct SQLCatalogRepository: CatalogRepository {
         var issues = ValidationCollector()
         for (field, rowID) in content.negativeListCitations {
             let row = try await sql.raw(
-                "SELECT department_id, kind, legal_basis FROM negative_list WHERE id = \(bind: rowID)"
+                """
+                SELECT department_id, kind, legal_basis FROM negative_list
+                WHERE id = \(bind: rowID)\(unsafeRaw: sql.dialect.name == "postgresql" ? " FOR SHARE" : "")
+                """
             ).first()
             guard let row else {
                 issues.add(
@@ -540,6 +537,16 @@ struct SQLCatalogRepository: CatalogRepository {
             try await sql.raw(
                 "INSERT INTO catalog_search_pairs (rowid, pairs) VALUES (\(bind: id), \(bind: Self.pairs(of: text)))"
             ).run()
+        }
+    }
+
+    /// On PostgreSQL, makes catalog writes take turns for the rest of their transaction. Change-log ids are
+    /// assigned when a row is inserted, not when it commits; taking turns makes id order commit order, so a search
+    /// that has applied every change up to id N can never later meet a committed change below N. Taken first in a
+    /// transaction, before any row lock, so it cannot deadlock. SQLite's single writer already takes turns.
+    static func serializeCatalogWrites(_ sql: any SQLDatabase) async throws {
+        if sql.dialect.name == "postgresql" {
+            try await sql.raw("SELECT pg_advisory_xact_lock(48226102)").run()
         }
     }
 

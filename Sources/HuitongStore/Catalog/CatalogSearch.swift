@@ -17,7 +17,13 @@ extension SQLCatalogRepository {
             let ordered = Self.ranked(matched, in: columns, firstTerm: terms.first)
             let start = min(max(0, query.offset), ordered.count)
             let end = min(start + max(0, min(query.limit, CatalogQuery.maximumPageSize)), ordered.count)
-            let entries = try await Self.entries(ids: Array(ordered[start..<end]), sql)
+            // The projection can trail a write that committed a moment ago; the rules that decide who may see an
+            // entry are checked again on the rows read now, so a withdrawn or closed entry is never served.
+            let entries = try await Self.entries(ids: Array(ordered[start..<end]), sql).filter { entry in
+                (query.statuses.contains(entry.status) || entry.provider.departmentID == query.alsoDepartmentID)
+                    && (query.openness.isEmpty || query.openness.contains(entry.content.openness))
+                    && (query.departmentIDs.isEmpty || query.departmentIDs.contains(entry.provider.departmentID))
+            }
             return CatalogSearchResult(total: matched.count, entries: entries, facets: counts)
         }
     }
@@ -205,7 +211,8 @@ extension SQLCatalogRepository {
             result[facet.rawValue] = counts.enumerated().filter { $0.element > 0 }
                 .map { (value: values[$0.offset], count: $0.element) }
                 .sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }
-                .prefix(50).map { FacetCount(value: $0.value, label: label($0.value), count: $0.count) }
+                .prefix(facet == .format || facet == .keyword ? 50 : Int.max)
+                .map { FacetCount(value: $0.value, label: label($0.value), count: $0.count) }
         }
         return result
     }

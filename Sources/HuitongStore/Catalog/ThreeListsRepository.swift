@@ -52,6 +52,10 @@ struct SQLThreeListsRepository: ThreeListsRepository {
 
     func updateNegative(id: Int64, with draft: NegativeListDraft) async throws -> NegativeListRow {
         try await provider.transaction { sql in
+            // Catalog writes citing this row read it FOR SHARE; this lock makes a kind change wait for them.
+            if sql.dialect.name == "postgresql" {
+                try await sql.raw("SELECT id FROM negative_list WHERE id = \(bind: id) FOR UPDATE").run()
+            }
             guard let existing = try await Self.negative(id: id, sql) else {
                 throw StoreError.notFound(entity: "negative-list row", key: "\(id)")
             }
@@ -249,13 +253,16 @@ struct SQLThreeListsRepository: ThreeListsRepository {
             if let expected = draft.expectedProviderID {
                 try await Self.requireDepartment(expected, field: "expectedProviderID", sql)
             }
+            // A counter per year (in the table that numbers resource codes), so numbers never collide or reorder.
             let year = CalendarDate.today().year
-            let prefix = "XQ-\(year)-"
-            let last = try await sql.raw(
-                "SELECT MAX(number) AS last FROM demand_list WHERE number LIKE \(bind: prefix + "%")"
-            ).first()?.decode(column: "last", as: String?.self)
-            let sequence = (last.flatMap { Int($0.dropFirst(prefix.count)) } ?? 0) + 1
-            let number = prefix + String(format: "%04d", sequence)
+            let sequence = try await sql.raw(
+                """
+                INSERT INTO catalog_code_sequences (path, last_number) VALUES (\(bind: "demand/\(year)"), 1)
+                ON CONFLICT (path) DO UPDATE SET last_number = catalog_code_sequences.last_number + 1
+                RETURNING last_number
+                """
+            ).first()!.decode(column: "last_number", as: Int.self)
+            let number = "XQ-\(year)-" + String(format: "%04d", sequence)
             let row = try await sql.raw(
                 """
                 INSERT INTO demand_list (number, department_id, expected_provider_id, content, status, created_at,
@@ -300,6 +307,14 @@ struct SQLThreeListsRepository: ThreeListsRepository {
             }
             guard existing.status == .open else {
                 throw StoreError.conflict(BilingualText(zh: "需求已关闭", en: "the demand is already closed"))
+            }
+            if resolution.applicationID != nil {
+                // Sharing applications arrive with the sharing capability; until then nothing can be linked.
+                throw ValidationError(
+                    field: "applicationID",
+                    BilingualText(
+                        zh: "共享申请功能尚未启用，请关联目录或说明原因",
+                        en: "applications are not available yet; link an entry or give a reason"))
             }
             if let entryID = resolution.entryID {
                 let status = try await sql.raw("SELECT status FROM catalog_entries WHERE id = \(bind: entryID)")

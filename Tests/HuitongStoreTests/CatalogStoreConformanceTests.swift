@@ -333,4 +333,23 @@ struct CatalogStoreConformanceTests {
             await other.provider.shutdown()
         }
     }
+
+    @Test("entries are found by their department's new name after a rename", arguments: TestBackend.available)
+    func departmentRename(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let department = try await Self.prepare(store)
+            let entry = try await store.catalog.create(
+                try Self.population().validated(), departmentID: department.id, author: Self.author)
+            _ = try await store.catalog.transition(id: entry.id, .submit, author: Self.author, comment: "")
+            _ = try await store.catalog.transition(id: entry.id, .publish, author: Self.author, comment: "ok")
+            #expect(try await store.catalog.search(CatalogQuery(text: "公安局"), facets: []).total == 1)
+            _ = try await store.departments.update(
+                id: department.id,
+                with: DepartmentDraft(
+                    name: "六安市公共安全管理局", code: "GAJ", creditCode: department.creditCode, regionCode: "341500",
+                    parentID: nil))
+            #expect(try await store.catalog.search(CatalogQuery(text: "公共安全管理局"), facets: []).total == 1)
+            #expect(try await store.catalog.search(CatalogQuery(text: "公安局"), facets: []).total == 0)
+        }
+    }
 }

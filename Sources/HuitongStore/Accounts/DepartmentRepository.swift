@@ -56,7 +56,9 @@ struct SQLDepartmentRepository: DepartmentRepository {
                     .returning(Self.columns.map { SQLColumn($0) })
                     .first()
                 guard let row else { throw StoreError.notFound(entity: "department", key: "\(id)") }
-                return try Self.decode(row)
+                let department = try Self.decode(row)
+                try await SQLCatalogRepository.reindexEntries(ofDepartment: id, sql)
+                return department
             } catch let error as StoreError {
                 throw error
             } catch {

@@ -530,13 +530,7 @@ struct SQLCatalogRepository: CatalogRepository {
             ).run()
         }
         if self.provider.backend == .sqlite {
-            let text = Self.searchText(content, code: code, provider: provider)
-            try await sql.raw("DELETE FROM catalog_search WHERE rowid = \(bind: id)").run()
-            try await sql.raw("INSERT INTO catalog_search (rowid, text) VALUES (\(bind: id), \(bind: text))").run()
-            try await sql.raw("DELETE FROM catalog_search_pairs WHERE rowid = \(bind: id)").run()
-            try await sql.raw(
-                "INSERT INTO catalog_search_pairs (rowid, pairs) VALUES (\(bind: id), \(bind: Self.pairs(of: text)))"
-            ).run()
+            try await Self.writeFullText(id: id, Self.searchText(content, code: code, provider: provider), sql)
         }
     }
 
@@ -579,6 +573,33 @@ struct SQLCatalogRepository: CatalogRepository {
                 \(bind: author.name), \(bind: time))
             """
         ).run()
+    }
+
+    /// SQLite's two full-text indexes of one entry (PostgreSQL indexes `search_text` itself).
+    static func writeFullText(id: Int64, _ text: String, _ sql: any SQLDatabase) async throws {
+        try await sql.raw("DELETE FROM catalog_search WHERE rowid = \(bind: id)").run()
+        try await sql.raw("INSERT INTO catalog_search (rowid, text) VALUES (\(bind: id), \(bind: text))").run()
+        try await sql.raw("DELETE FROM catalog_search_pairs WHERE rowid = \(bind: id)").run()
+        try await sql.raw(
+            "INSERT INTO catalog_search_pairs (rowid, pairs) VALUES (\(bind: id), \(bind: pairs(of: text)))"
+        ).run()
+    }
+
+    /// Rewrites the search text of a department's entries after it was renamed, since the provider's name is
+    /// among the words an entry is found by.
+    static func reindexEntries(ofDepartment departmentID: Int64, _ sql: any SQLDatabase) async throws {
+        let provider = try await Self.provider(departmentID, sql)
+        let rows = try await sql.raw(
+            "SELECT id, code, content FROM catalog_entries WHERE department_id = \(bind: departmentID)"
+        ).all()
+        for row in rows {
+            let id = try row.decode(column: "id", as: Int64.self)
+            let code = try NationalResourceCodeScheme().parse(try row.decode(column: "code", as: String.self))
+            let text = searchText(
+                try decodeContent(try row.decode(column: "content", as: String.self)), code: code, provider: provider)
+            try await sql.raw("UPDATE catalog_entries SET search_text = \(bind: text) WHERE id = \(bind: id)").run()
+            if sql.dialect.name == "sqlite" { try await writeFullText(id: id, text, sql) }
+        }
     }
 
     /// What full-text search looks in, lower-cased once here so queries need not fold case.

@@ -122,6 +122,14 @@ struct CatalogAPITests {
                 (history["items"] as? [[String: Any]])?.compactMap { $0["action"] as? String }
                     == ["created", "submit", "publish", "revised"])
 
+            // Opening a live entry to the public is not the provider's call alone.
+            let (opened, openedBody, _) = try await client.json(
+                .put, "/api/v1/catalog/entries/\(id)", token: city.provider,
+                body: Self.entryJSON(
+                    extraItem: #", {"name": "手机号码", "columnName": "sjhm", "dataType": "C", "length": 11}"#,
+                    openness: "conditional"))
+            #expect(opened == .conflict && apiError(openedBody).code == "review_required")
+
             // Classification and code are frozen after publication.
             let (moved, movedBody, _) = try await client.json(
                 .put, "/api/v1/catalog/entries/\(id)", token: city.provider,

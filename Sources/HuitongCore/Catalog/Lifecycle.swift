@@ -60,6 +60,8 @@ public enum CatalogRuleError: HuitongError, Equatable {
     case underReview
     case codeFrozen
     case publishedCannotBeDeleted
+    /// A live entry's share type or openness can only change through review.
+    case exposureChangeNeedsReview
 
     public var code: String {
         switch self {
@@ -68,6 +70,7 @@ public enum CatalogRuleError: HuitongError, Equatable {
         case .underReview: "entry_under_review"
         case .codeFrozen: "resource_code_frozen"
         case .publishedCannotBeDeleted: "entry_was_published"
+        case .exposureChangeNeedsReview: "review_required"
         }
     }
 
@@ -97,6 +100,11 @@ public enum CatalogRuleError: HuitongError, Equatable {
             )
         case .publishedCannotBeDeleted:
             BilingualText(zh: "已发布过的目录不能删除，只能下架", en: "an entry that was published can be withdrawn, not deleted")
+        case .exposureChangeNeedsReview:
+            BilingualText(
+                zh: "已发布目录的共享类型、开放属性或信息项共享类型须经审核才能更改：请先下架，修改后重新提交审核",
+                en: "changing a published entry's share type or openness needs review: withdraw it, change it, resubmit"
+            )
         }
     }
 
@@ -106,6 +114,16 @@ public enum CatalogRuleError: HuitongError, Equatable {
         case .codeFrozen: [FieldIssue(field: "classificationCode", message: message)]
         default: []
         }
+    }
+}
+
+extension CatalogEntryContent {
+    /// Whether going from `self` to `revised` changes who may see the data (share types or openness, of the entry
+    /// or of an item): such a change to a live entry must pass the operator's review, like the first publication.
+    public func changesExposure(to revised: CatalogEntryContent) -> Bool {
+        if shareType != revised.shareType || openness != revised.openness { return true }
+        let before = Dictionary(items.map { ($0.columnName, $0.shareType) }, uniquingKeysWith: { first, _ in first })
+        return revised.items.contains { item in before[item.columnName].map { $0 != item.shareType } ?? false }
     }
 }
 

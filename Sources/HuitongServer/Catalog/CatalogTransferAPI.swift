@@ -174,6 +174,15 @@ struct CatalogTransferAPI {
                                 zh: "目录 \(code) 属于其他部门", en: "entry \(code) belongs to another department")))
                     continue
                 }
+                if existing.status == .published && !user.has(.operator)
+                    && existing.content.changesExposure(to: entry.content)
+                {
+                    errors.append(
+                        CatalogSheet.Issue(
+                            row: entry.firstRow, column: "共享类型",
+                            message: CatalogRuleError.exposureChangeNeedsReview.message))
+                    continue
+                }
                 if existing.status == .submitted {
                     errors.append(
                         CatalogSheet.Issue(

@@ -1,0 +1,233 @@
+import Foundation
+
+/// Why a file cannot be loaded at all (as opposed to single rows being rejected).
+public enum IngestError: HuitongError, Equatable {
+    case missingColumns([String])
+    case emptyHeader
+
+    public var code: String {
+        switch self {
+        case .missingColumns: "missing_columns"
+        case .emptyHeader: "empty_header"
+        }
+    }
+
+    public var kind: ErrorKind { .badInput }
+
+    public var message: BilingualText {
+        switch self {
+        case .missingColumns(let names):
+            BilingualText(
+                zh: "文件缺少必填信息项的列：\(names.joined(separator: "、"))",
+                en: "the file lacks columns for required items: \(names.joined(separator: ", "))")
+        case .emptyHeader:
+            BilingualText(zh: "文件第一行应为表头（字段名或信息项名称）", en: "the first row must be a header of column or item names")
+        }
+    }
+}
+
+/// Which column of a delivered file feeds which data item: headers match an item's column name (`sfzhm`,
+/// ignoring case) or its Chinese name (身份证号码).
+public struct ColumnMapping: Sendable, Hashable {
+    public let items: [InfoItem]
+    /// For each item, the position of its column in the file, or nil when the file does not have it.
+    public let positions: [Int?]
+    /// Header cells that match no item; reported to the provider, their data ignored.
+    public let unknownColumns: [String]
+
+    public init(header: [String], items: [InfoItem]) throws(IngestError) {
+        let cleaned = header.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard cleaned.contains(where: { !$0.isEmpty }) else { throw .emptyHeader }
+        var positions: [Int?] = []
+        var used = Set<Int>()
+        for item in items {
+            let position =
+                cleaned.firstIndex { $0.lowercased() == item.columnName }
+                ?? cleaned.firstIndex { $0 == item.name }
+            if let position { used.insert(position) }
+            positions.append(position)
+        }
+        let missing = zip(items, positions).filter { $0.0.isRequired && $0.1 == nil }.map {
+            "\($0.0.name)（\($0.0.columnName)）"
+        }
+        guard missing.isEmpty else { throw .missingColumns(missing) }
+        self.items = items
+        self.positions = positions
+        self.unknownColumns = cleaned.enumerated().filter { !used.contains($0.offset) && !$0.element.isEmpty }
+            .map(\.element)
+    }
+}
+
+/// One rejected value of one row, as the provider's error report shows it.
+public struct RowIssue: Sendable, Hashable, Codable {
+    /// The row number in the file (the header is row 1).
+    public var row: Int
+    /// The item's column name.
+    public var column: String
+    /// The value as delivered, masked when the item holds personal data.
+    public var value: String
+    public var reason: String
+
+    public init(row: Int, column: String, value: String, reason: BilingualText) {
+        self.row = row
+        self.column = column
+        self.value = value
+        self.reason = reason.combined
+    }
+}
+
+/// Checks the cells of one row against the entry's data items and returns the values in canonical form
+/// (dates as `YYYY-MM-DD`, date-times as `YYYY-MM-DD HH:MM:SS`, logical values as `true`/`false`).
+public struct RowValidator: Sendable {
+    public let mapping: ColumnMapping
+    public let today: CalendarDate
+
+    public init(mapping: ColumnMapping, today: CalendarDate = .today()) {
+        self.mapping = mapping
+        self.today = today
+    }
+
+    /// The row's values, one per item (nil when empty), or every problem found in it.
+    public func validate(_ cells: [String], row: Int) -> Result<[String?], RowProblems> {
+        var values: [String?] = []
+        var issues: [RowIssue] = []
+        for (item, position) in zip(mapping.items, mapping.positions) {
+            let raw = position.flatMap { $0 < cells.count ? cells[$0] : nil } ?? ""
+            let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            if text.isEmpty {
+                if item.isRequired {
+                    issues.append(
+                        RowIssue(
+                            row: row, column: item.columnName, value: "",
+                            reason: BilingualText(zh: "\(item.name)为必填项", en: "\(item.columnName) is required")))
+                }
+                values.append(nil)
+                continue
+            }
+            switch Self.check(text, against: item, today: today) {
+            case .success(let value):
+                values.append(value)
+            case .failure(let rejection):
+                issues.append(
+                    RowIssue(
+                        row: row, column: item.columnName, value: Self.reported(text, item),
+                        reason: rejection.reason))
+                values.append(nil)
+            }
+        }
+        return issues.isEmpty ? .success(values) : .failure(RowProblems(issues: issues))
+    }
+
+    /// A value as an error report may show it: masked by the item's default rule, cut to 64 characters.
+    static func reported(_ value: String, _ item: InfoItem) -> String {
+        let masked = MaskingRule.default(for: item.semanticKind).apply(to: value)
+        return masked.count > 64 ? String(masked.prefix(64)) + "…" : masked
+    }
+
+    static func check(_ text: String, against item: InfoItem, today: CalendarDate) -> Result<String, ValueRejection> {
+        let value: String
+        switch item.dataType {
+        case .character, .memo, .general:
+            value = text
+        case .numeric, .currency, .double, .float:
+            guard let number = Double(text.replacingOccurrences(of: ",", with: "")), number.isFinite else {
+                return .failure(ValueRejection(zh: "应为数值", en: "must be a number"))
+            }
+            _ = number
+            value = text.replacingOccurrences(of: ",", with: "")
+        case .integer:
+            guard let number = Int64(text.replacingOccurrences(of: ",", with: "")) else {
+                return .failure(ValueRejection(zh: "应为整数", en: "must be a whole number"))
+            }
+            value = String(number)
+        case .date:
+            guard let date = parseDate(text) else {
+                return .failure(
+                    ValueRejection(zh: "应为有效日期，如 2024-01-31", en: "must be a valid date such as 2024-01-31"))
+            }
+            value = date.description
+        case .dateTime:
+            guard let dateTime = parseDateTime(text) else {
+                return .failure(
+                    ValueRejection(
+                        zh: "应为有效日期时间，如 2024-01-31 08:30:00",
+                        en: "must be a valid date-time such as 2024-01-31 08:30:00"))
+            }
+            value = dateTime
+        case .logical:
+            switch text.lowercased() {
+            case "是", "true", "1", "y", "yes", "t": value = "true"
+            case "否", "false", "0", "n", "no", "f": value = "false"
+            default: return .failure(ValueRejection(zh: "应为“是”或“否”", en: "must be true or false"))
+            }
+        }
+        if let length = item.length, value.count > length,
+            [.character, .memo, .general].contains(item.dataType)
+        {
+            return .failure(
+                ValueRejection(
+                    zh: "长度 \(value.count) 超过 \(length)", en: "is \(value.count) characters, longer than \(length)"))
+        }
+        do {
+            switch item.semanticKind {
+            case .residentID: return .success(try ResidentIDNumber(value.uppercased(), today: today).text)
+            case .creditCode: return .success(try UnifiedSocialCreditCode(value.uppercased()).text)
+            case .regionCode: return .success(try RegionCode(value).text)
+            case .mobilePhone:
+                let digits = Array(value.utf8)
+                guard digits.count == 11, digits[0] == UInt8(ascii: "1"),
+                    (UInt8(ascii: "3")...UInt8(ascii: "9")).contains(digits[1]),
+                    digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+                else {
+                    return .failure(ValueRejection(zh: "不是有效的手机号码", en: "is not a valid mobile number"))
+                }
+                return .success(value)
+            case .email:
+                let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasSuffix(".") else {
+                    return .failure(ValueRejection(zh: "不是有效的电子邮箱", en: "is not a valid e-mail address"))
+                }
+                return .success(value)
+            case .personName, .address, .bankCard, .licensePlate, .other:
+                return .success(value)
+            }
+        } catch {
+            return .failure(ValueRejection(zh: error.message.zh, en: error.message.en))
+        }
+    }
+
+    /// `2024-01-31`, `2024/1/31`, `2024.01.31` or `20240131`.
+    static func parseDate(_ text: String) -> CalendarDate? {
+        if let date = CalendarDate(iso: text) ?? CalendarDate(compact: text) { return date }
+        let parts = text.split(whereSeparator: { $0 == "-" || $0 == "/" || $0 == "." }).compactMap { Int($0) }
+        guard parts.count == 3, text.split(whereSeparator: { $0 == "-" || $0 == "/" || $0 == "." }).count == 3 else {
+            return nil
+        }
+        return CalendarDate(year: parts[0], month: parts[1], day: parts[2])
+    }
+
+    /// A date, a space or `T`, and `HH:MM` or `HH:MM:SS`.
+    static func parseDateTime(_ text: String) -> String? {
+        let pieces = text.split(whereSeparator: { $0 == " " || $0 == "T" }).map(String.init)
+        guard pieces.count == 2, let date = parseDate(pieces[0]) else { return nil }
+        let clock = pieces[1].split(separator: ":").map { Int($0) }
+        guard (2...3).contains(clock.count), clock.allSatisfy({ $0 != nil }) else { return nil }
+        let (hour, minute, second) = (clock[0]!, clock[1]!, clock.count == 3 ? clock[2]! : 0)
+        guard (0..<24).contains(hour), (0..<60).contains(minute), (0..<60).contains(second) else { return nil }
+        return "\(date) " + String(format: "%02d:%02d:%02d", hour, minute, second)
+    }
+}
+
+/// Why one value was rejected.
+public struct ValueRejection: Error, Sendable, Hashable {
+    public var reason: BilingualText
+
+    public init(zh: String, en: String) {
+        self.reason = BilingualText(zh: zh, en: en)
+    }
+}
+
+/// Every problem of one rejected row.
+public struct RowProblems: Error, Sendable, Hashable {
+    public var issues: [RowIssue]
+}

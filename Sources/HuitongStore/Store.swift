@@ -11,6 +11,7 @@ public struct Store: Sendable {
     public let catalog: any CatalogRepository
     public let lists: any ThreeListsRepository
     public let informationSystems: any InformationSystemRepository
+    public let pools: any PoolRepository
 
     public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
         self.provider = provider
@@ -22,6 +23,7 @@ public struct Store: Sendable {
         self.catalog = SQLCatalogRepository(provider: provider, scheme: resourceCodes)
         self.lists = SQLThreeListsRepository(provider: provider)
         self.informationSystems = SQLInformationSystemRepository(provider: provider)
+        self.pools = SQLPoolRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

@@ -179,7 +179,7 @@ extension CatalogEntryContent {
         zh: "不予共享须引用负面清单中载明法律、行政法规或党中央、国务院政策依据的条目",
         en: "not sharing requires a negative-list row that cites a law, regulation or central policy")
 
-    static func isColumnName(_ text: String) -> Bool {
+    public static func isColumnName(_ text: String) -> Bool {
         guard let first = text.unicodeScalars.first, ("a"..."z").contains(first), text.count <= 63 else {
             return false
         }

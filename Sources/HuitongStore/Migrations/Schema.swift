@@ -82,5 +82,25 @@ enum Schema {
                 "CREATE TABLE catalog_changes (id \(t.id), entry_id BIGINT NOT NULL)"
             ]
         },
+        Migration(version: 4, name: "resource pools") { t in
+            [
+                // One row per version of an entry's pool table; at most one is active.
+                """
+                CREATE TABLE pool_versions (
+                    entry_id BIGINT NOT NULL REFERENCES catalog_entries(id),
+                    version INTEGER NOT NULL,
+                    table_name TEXT NOT NULL UNIQUE,
+                    columns TEXT NOT NULL,
+                    key_columns TEXT NOT NULL,
+                    row_count BIGINT NOT NULL,
+                    status TEXT NOT NULL,
+                    created_at \(t.timestamp) NOT NULL,
+                    activated_at \(t.timestamp),
+                    PRIMARY KEY (entry_id, version)
+                )
+                """,
+                "CREATE UNIQUE INDEX IF NOT EXISTS pool_versions_active ON pool_versions (entry_id) WHERE status = 'active'",
+            ]
+        },
     ]
 }

@@ -1,0 +1,295 @@
+import Foundation
+import HuitongCore
+import SQLKit
+
+/// One version of a resource pool (资源池): a table holding an entry's rows as delivered by one load.
+public struct PoolVersion: Sendable, Hashable, Codable {
+    public var entryID: Int64
+    public var version: Int
+    public var tableName: String
+    public var columns: [String]
+    public var keyColumns: [String]
+    public var rowCount: Int64
+    public var status: PoolVersionStatus
+    public var createdAt: Date
+    public var activatedAt: Date?
+}
+
+public enum PoolVersionStatus: String, Sendable, Hashable, Codable {
+    /// Being loaded; nobody reads it.
+    case building
+    /// The version readers see.
+    case active
+    /// An earlier version, kept for rollback.
+    case retired
+}
+
+/// Resource pools: each load builds a new version table beside the active one and switches to it in one
+/// transaction, so readers see the old rows or the new ones, never a mix.
+public protocol PoolRepository: Sendable {
+    /// Creates the table of the entry's next version, empty or (for changes by key) a copy of the active rows.
+    func beginVersion(entryID: Int64, columns: [String], keyColumns: [String], copyingActive: Bool) async throws
+        -> PoolVersion
+    /// Adds rows (values in `columns` order; nil for empty) to a version being built. Rows whose key is already
+    /// present replace it when `replacingKeys`; otherwise a repeated key is an error.
+    func insert(_ rows: [[String?]], into version: PoolVersion, replacingKeys: Bool) async throws
+    /// Removes the rows with these keys from a version being built; returns how many were removed.
+    func delete(keys: [[String]], from version: PoolVersion) async throws -> Int
+    /// Makes a built version the one readers see and retires the previous one, keeping `keep` retired versions.
+    func activate(_ version: PoolVersion, keep: Int) async throws -> PoolVersion
+    /// Drops a version that was being built (a failed or interrupted load).
+    func abandon(_ version: PoolVersion) async throws
+    func active(entryID: Int64) async throws -> PoolVersion?
+    func versions(entryID: Int64) async throws -> [PoolVersion]
+    /// Rows of the active version whose key columns equal `key` (values in `keyColumns` order).
+    func rows(entryID: Int64, key: [String]) async throws -> [[String: String?]]
+    /// Drops every version still marked as building: loads interrupted by a crash or restart.
+    func abandonInterrupted() async throws -> [PoolVersion]
+}
+
+struct SQLPoolRepository: PoolRepository {
+    let provider: any DatabaseProvider
+
+    /// The largest number of bound values per statement both engines accept comfortably.
+    static let bindsPerStatement = 30_000
+
+    func beginVersion(entryID: Int64, columns: [String], keyColumns: [String], copyingActive: Bool) async throws
+        -> PoolVersion
+    {
+        try Self.checkIdentifiers(columns + keyColumns)
+        let now = Date()
+        return try await provider.transaction { sql in
+            let next =
+                (try await sql.raw(
+                    "SELECT MAX(version) AS v FROM pool_versions WHERE entry_id = \(bind: entryID)"
+                ).first()?.decode(column: "v", as: Int?.self) ?? 0) + 1
+            let table = "pool_e\(entryID)_v\(next)"
+            let definitions = columns.map { "\($0) TEXT" }.joined(separator: ", ")
+            let key = keyColumns.isEmpty ? "" : ", PRIMARY KEY (\(keyColumns.joined(separator: ", ")))"
+            try await sql.raw(SQLQueryString(unsafeRaw: "CREATE TABLE \(table) (\(definitions)\(key))")).run()
+            var rowCount: Int64 = 0
+            if copyingActive, let active = try await Self.active(entryID, sql) {
+                let shared = columns.filter(active.columns.contains)
+                if !shared.isEmpty {
+                    let list = shared.joined(separator: ", ")
+                    try await sql.raw(
+                        SQLQueryString(
+                            unsafeRaw: "INSERT INTO \(table) (\(list)) SELECT \(list) FROM \(active.tableName)")
+                    ).run()
+                    rowCount = active.rowCount
+                }
+            }
+            try await sql.raw(
+                """
+                INSERT INTO pool_versions (entry_id, version, table_name, columns, key_columns, row_count, status,
+                    created_at)
+                VALUES (\(bind: entryID), \(bind: next), \(bind: table), \(bind: columns.joined(separator: ",")),
+                    \(bind: keyColumns.joined(separator: ",")), \(bind: rowCount), 'building', \(bind: now))
+                """
+            ).run()
+            return PoolVersion(
+                entryID: entryID, version: next, tableName: table, columns: columns, keyColumns: keyColumns,
+                rowCount: rowCount, status: .building, createdAt: now, activatedAt: nil)
+        }
+    }
+
+    func insert(_ rows: [[String?]], into version: PoolVersion, replacingKeys: Bool) async throws {
+        guard !rows.isEmpty else { return }
+        let perStatement = max(1, Self.bindsPerStatement / max(1, version.columns.count))
+        let list = version.columns.joined(separator: ", ")
+        let conflict = Self.upsertClause(version, replacingKeys: replacingKeys)
+        try await provider.transaction { sql in
+            for start in stride(from: 0, to: rows.count, by: perStatement) {
+                let batch = rows[start..<min(start + perStatement, rows.count)]
+                var query = SQLQueryString(unsafeRaw: "INSERT INTO \(version.tableName) (\(list)) VALUES ")
+                for (index, row) in batch.enumerated() {
+                    if index > 0 { query.appendLiteral(", ") }
+                    query.appendLiteral("(")
+                    query.appendInterpolation(binds: row.map { $0 as (any Encodable & Sendable) })
+                    query.appendLiteral(")")
+                }
+                query.appendInterpolation(unsafeRaw: conflict)
+                try await sql.raw(query).run()
+            }
+            try await Self.recount(version, sql)
+        }
+    }
+
+    func delete(keys: [[String]], from version: PoolVersion) async throws -> Int {
+        guard !keys.isEmpty, !version.keyColumns.isEmpty else { return 0 }
+        return try await provider.transaction { sql in
+            let before = try await Self.count(version.tableName, sql)
+            for key in keys {
+                var query = SQLQueryString(unsafeRaw: "DELETE FROM \(version.tableName) WHERE ")
+                for (index, column) in version.keyColumns.enumerated() {
+                    if index > 0 { query.appendLiteral(" AND ") }
+                    query.appendInterpolation(unsafeRaw: column)
+                    query.appendLiteral(" = ")
+                    query.appendInterpolation(bind: index < key.count ? key[index] : "")
+                }
+                try await sql.raw(query).run()
+            }
+            try await Self.recount(version, sql)
+            return before - (try await Self.count(version.tableName, sql))
+        }
+    }
+
+    func activate(_ version: PoolVersion, keep: Int) async throws -> PoolVersion {
+        let now = Date()
+        return try await provider.transaction { sql in
+            guard
+                try await sql.raw(
+                    """
+                    SELECT status FROM pool_versions WHERE entry_id = \(bind: version.entryID)
+                    AND version = \(bind: version.version) AND status = 'building'
+                    """
+                ).first() != nil
+            else {
+                throw StoreError.conflict(
+                    BilingualText(zh: "该版本已不在装载中", en: "this pool version is no longer being built"))
+            }
+            try await sql.raw(
+                """
+                UPDATE pool_versions SET status = 'retired'
+                WHERE entry_id = \(bind: version.entryID) AND status = 'active'
+                """
+            ).run()
+            try await sql.raw(
+                """
+                UPDATE pool_versions SET status = 'active', activated_at = \(bind: now)
+                WHERE entry_id = \(bind: version.entryID) AND version = \(bind: version.version)
+                """
+            ).run()
+            // Old versions beyond the ones kept for rollback go, tables and all.
+            let retired = try await sql.raw(
+                """
+                SELECT version, table_name FROM pool_versions
+                WHERE entry_id = \(bind: version.entryID) AND status = 'retired' ORDER BY version DESC
+                """
+            ).all()
+            for row in retired.dropFirst(max(0, keep)) {
+                let table = try row.decode(column: "table_name", as: String.self)
+                try await sql.raw(SQLQueryString(unsafeRaw: "DROP TABLE IF EXISTS \(table)")).run()
+                try await sql.raw(
+                    """
+                    DELETE FROM pool_versions WHERE entry_id = \(bind: version.entryID)
+                    AND version = \(bind: try row.decode(column: "version", as: Int.self))
+                    """
+                ).run()
+            }
+            return try await Self.active(version.entryID, sql)!
+        }
+    }
+
+    func abandon(_ version: PoolVersion) async throws {
+        try await provider.transaction { sql in
+            try await Self.drop(version.entryID, version.version, version.tableName, sql)
+        }
+    }
+
+    func abandonInterrupted() async throws -> [PoolVersion] {
+        try await provider.transaction { sql in
+            let building = try await sql.raw("SELECT * FROM pool_versions WHERE status = 'building'").all().map(
+                Self.decode)
+            for version in building {
+                try await Self.drop(version.entryID, version.version, version.tableName, sql)
+            }
+            return building
+        }
+    }
+
+    func active(entryID: Int64) async throws -> PoolVersion? {
+        try await provider.read { sql in try await Self.active(entryID, sql) }
+    }
+
+    func versions(entryID: Int64) async throws -> [PoolVersion] {
+        try await provider.read { sql in
+            try await sql.raw("SELECT * FROM pool_versions WHERE entry_id = \(bind: entryID) ORDER BY version").all()
+                .map(Self.decode)
+        }
+    }
+
+    func rows(entryID: Int64, key: [String]) async throws -> [[String: String?]] {
+        try await provider.read { sql in
+            guard let active = try await Self.active(entryID, sql), !active.keyColumns.isEmpty else { return [] }
+            var query = SQLQueryString(
+                unsafeRaw: "SELECT \(active.columns.joined(separator: ", ")) FROM \(active.tableName) WHERE ")
+            for (index, column) in active.keyColumns.enumerated() {
+                if index > 0 { query.appendLiteral(" AND ") }
+                query.appendInterpolation(unsafeRaw: column)
+                query.appendLiteral(" = ")
+                query.appendInterpolation(bind: index < key.count ? key[index] : "")
+            }
+            return try await sql.raw(query).all().map { row in
+                var values: [String: String?] = [:]
+                for column in active.columns { values[column] = try row.decode(column: column, as: String?.self) }
+                return values
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    /// `ON CONFLICT … DO UPDATE` for a load by key; empty for a plain load, where a repeated key is an error.
+    static func upsertClause(_ version: PoolVersion, replacingKeys: Bool) -> String {
+        guard replacingKeys && !version.keyColumns.isEmpty else { return "" }
+        let keys = version.keyColumns.joined(separator: ", ")
+        let others = version.columns.filter { !version.keyColumns.contains($0) }
+        if others.isEmpty { return " ON CONFLICT (\(keys)) DO NOTHING" }
+        return " ON CONFLICT (\(keys)) DO UPDATE SET " + others.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+    }
+
+    static func active(_ entryID: Int64, _ sql: any SQLDatabase) async throws -> PoolVersion? {
+        try await sql.raw(
+            "SELECT * FROM pool_versions WHERE entry_id = \(bind: entryID) AND status = 'active'"
+        ).first().map(decode)
+    }
+
+    static func drop(_ entryID: Int64, _ version: Int, _ table: String, _ sql: any SQLDatabase) async throws {
+        try await sql.raw(SQLQueryString(unsafeRaw: "DROP TABLE IF EXISTS \(table)")).run()
+        try await sql.raw(
+            """
+            DELETE FROM pool_versions WHERE entry_id = \(bind: entryID) AND version = \(bind: version)
+            AND status = 'building'
+            """
+        ).run()
+    }
+
+    static func count(_ table: String, _ sql: any SQLDatabase) async throws -> Int {
+        try await sql.raw(SQLQueryString(unsafeRaw: "SELECT COUNT(*) AS n FROM \(table)")).first()?
+            .decode(column: "n", as: Int.self) ?? 0
+    }
+
+    static func recount(_ version: PoolVersion, _ sql: any SQLDatabase) async throws {
+        let rows = try await count(version.tableName, sql)
+        try await sql.raw(
+            """
+            UPDATE pool_versions SET row_count = \(bind: rows)
+            WHERE entry_id = \(bind: version.entryID) AND version = \(bind: version.version)
+            """
+        ).run()
+    }
+
+    /// Table and column names are built from validated column names only (`[a-z][a-z0-9_]*`); checked again
+    /// here because they are the one part of these statements that cannot be bound.
+    static func checkIdentifiers(_ names: [String]) throws(ValidationError) {
+        for name in names where !CatalogEntryContent.isColumnName(name) {
+            throw ValidationError(
+                field: "columns", BilingualText(zh: "字段名“\(name)”无效", en: "invalid column name \"\(name)\""))
+        }
+    }
+
+    static func decode(_ row: any SQLRow) throws -> PoolVersion {
+        func list(_ column: String) throws -> [String] {
+            try row.decode(column: column, as: String.self).split(separator: ",").map(String.init)
+        }
+        return PoolVersion(
+            entryID: try row.decode(column: "entry_id", as: Int64.self),
+            version: try row.decode(column: "version", as: Int.self),
+            tableName: try row.decode(column: "table_name", as: String.self), columns: try list("columns"),
+            keyColumns: try list("key_columns"), rowCount: try row.decode(column: "row_count", as: Int64.self),
+            status: PoolVersionStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .retired,
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            activatedAt: try row.decode(column: "activated_at", as: Date?.self))
+    }
+}

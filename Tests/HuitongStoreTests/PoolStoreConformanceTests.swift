@@ -1,0 +1,106 @@
+import Foundation
+import HuitongCore
+import HuitongStore
+import HuitongTestSupport
+import Testing
+
+/// Resource pools: versioned tables switched atomically, proven on every backend.
+@Suite("Pool store conformance")
+struct PoolStoreConformanceTests {
+    static let columns = ["sfzhm", "xm", "csrq"]
+
+    static func entry(_ store: Store) async throws -> CatalogEntry {
+        let department = try await CatalogStoreConformanceTests.prepare(store)
+        return try await store.catalog.create(
+            try CatalogStoreConformanceTests.population().validated(), departmentID: department.id,
+            author: CatalogStoreConformanceTests.author)
+    }
+
+    @Test(
+        "a replace load is invisible until activated, then readers see only the new rows",
+        arguments: TestBackend.available)
+    func replace(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let entry = try await Self.entry(store)
+            let first = try await store.pools.beginVersion(
+                entryID: entry.id, columns: Self.columns, keyColumns: ["sfzhm"], copyingActive: false)
+            try await store.pools.insert(
+                [["11010519491231002X", "张三", "1949-12-31"], ["110105195001010018", "李四", nil]], into: first,
+                replacingKeys: false)
+            #expect(try await store.pools.active(entryID: entry.id) == nil, "nothing is visible while building")
+            let active = try await store.pools.activate(first, keep: 1)
+            #expect(active.rowCount == 2 && active.status == .active)
+            #expect(try await store.pools.rows(entryID: entry.id, key: ["11010519491231002X"]).first?["xm"] == "张三")
+
+            let second = try await store.pools.beginVersion(
+                entryID: entry.id, columns: Self.columns, keyColumns: ["sfzhm"], copyingActive: false)
+            try await store.pools.insert(
+                [["110105195001010018", "李四", "1950-01-01"]], into: second, replacingKeys: false)
+            // Readers still see version 1 while version 2 is built.
+            #expect(try await store.pools.rows(entryID: entry.id, key: ["11010519491231002X"]).count == 1)
+            _ = try await store.pools.activate(second, keep: 1)
+            #expect(try await store.pools.rows(entryID: entry.id, key: ["11010519491231002X"]).isEmpty)
+            #expect(try await store.pools.active(entryID: entry.id)?.version == 2)
+
+            let third = try await store.pools.beginVersion(
+                entryID: entry.id, columns: Self.columns, keyColumns: ["sfzhm"], copyingActive: false)
+            _ = try await store.pools.activate(third, keep: 1)
+            // One retired version is kept for rollback; the oldest is gone.
+            #expect(try await store.pools.versions(entryID: entry.id).map(\.version) == [2, 3])
+            await #expect(throws: StoreError.self) { try await store.pools.activate(third, keep: 1) }
+        }
+    }
+
+    @Test("a repeated key fails the batch whole; loads by key update, add and delete", arguments: TestBackend.available)
+    func byKey(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let entry = try await Self.entry(store)
+            let first = try await store.pools.beginVersion(
+                entryID: entry.id, columns: Self.columns, keyColumns: ["sfzhm"], copyingActive: false)
+            await #expect(throws: (any Error).self) {
+                try await store.pools.insert(
+                    [["11010519491231002X", "张三", nil], ["11010519491231002X", "张三丰", nil]], into: first,
+                    replacingKeys: false)
+            }
+            try await store.pools.insert(
+                [["11010519491231002X", "张三", nil], ["110105195001010018", "李四", nil]], into: first,
+                replacingKeys: false)
+            _ = try await store.pools.activate(first, keep: 3)
+
+            let change = try await store.pools.beginVersion(
+                entryID: entry.id, columns: Self.columns, keyColumns: ["sfzhm"], copyingActive: true)
+            #expect(change.rowCount == 2)
+            try await store.pools.insert(
+                [["11010519491231002X", "张三丰", "1949-12-31"], ["110105196002020013", "王五", nil]], into: change,
+                replacingKeys: true)
+            #expect(
+                try await store.pools.delete(keys: [["110105195001010018"], ["000000000000000000"]], from: change) == 1)
+            let active = try await store.pools.activate(change, keep: 3)
+            #expect(active.rowCount == 2)
+            #expect(try await store.pools.rows(entryID: entry.id, key: ["11010519491231002X"]).first?["xm"] == "张三丰")
+            #expect(try await store.pools.rows(entryID: entry.id, key: ["110105195001010018"]).isEmpty)
+        }
+    }
+
+    @Test("loads interrupted by a restart are dropped, the active version untouched", arguments: TestBackend.available)
+    func interrupted(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let entry = try await Self.entry(store)
+            let first = try await store.pools.beginVersion(
+                entryID: entry.id, columns: Self.columns, keyColumns: ["sfzhm"], copyingActive: false)
+            try await store.pools.insert([["11010519491231002X", "张三", nil]], into: first, replacingKeys: false)
+            _ = try await store.pools.activate(first, keep: 1)
+            let broken = try await store.pools.beginVersion(
+                entryID: entry.id, columns: Self.columns, keyColumns: ["sfzhm"], copyingActive: false)
+            try await store.pools.insert([["110105195001010018", "李四", nil]], into: broken, replacingKeys: false)
+            let dropped = try await store.pools.abandonInterrupted()
+            #expect(dropped.map(\.version) == [2])
+            #expect(try await store.pools.versions(entryID: entry.id).map(\.version) == [1])
+            #expect(try await store.pools.rows(entryID: entry.id, key: ["11010519491231002X"]).count == 1)
+            await #expect(throws: ValidationError.self) {
+                try await store.pools.beginVersion(
+                    entryID: entry.id, columns: ["x; DROP TABLE users"], keyColumns: [], copyingActive: false)
+            }
+        }
+    }
+}

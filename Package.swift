@@ -58,6 +58,8 @@ let package = Package(
             name: "HuitongIngest",
             dependencies: [
                 "HuitongCore",
+                "HuitongStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: strictSettings
@@ -112,7 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HuitongIngestTests",
-            dependencies: ["HuitongCore", "HuitongIngest"],
+            dependencies: ["HuitongCore", "HuitongIngest", "HuitongStore", "HuitongTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -12,6 +12,7 @@ public struct Store: Sendable {
     public let lists: any ThreeListsRepository
     public let informationSystems: any InformationSystemRepository
     public let pools: any PoolRepository
+    public let ingestJobs: any IngestJobRepository
 
     public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
         self.provider = provider
@@ -24,6 +25,7 @@ public struct Store: Sendable {
         self.lists = SQLThreeListsRepository(provider: provider)
         self.informationSystems = SQLInformationSystemRepository(provider: provider)
         self.pools = SQLPoolRepository(provider: provider)
+        self.ingestJobs = SQLIngestJobRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

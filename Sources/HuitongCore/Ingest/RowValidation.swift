@@ -119,7 +119,7 @@ public struct RowValidator: Sendable {
     }
 
     /// A value as an error report may show it: masked by the item's default rule, cut to 64 characters.
-    static func reported(_ value: String, _ item: InfoItem) -> String {
+    public static func reported(_ value: String, _ item: InfoItem) -> String {
         let masked = MaskingRule.default(for: item.semanticKind).apply(to: value)
         return masked.count > 64 ? String(masked.prefix(64)) + "…" : masked
     }

@@ -102,5 +102,40 @@ enum Schema {
                 "CREATE UNIQUE INDEX IF NOT EXISTS pool_versions_active ON pool_versions (entry_id) WHERE status = 'active'",
             ]
         },
+        Migration(version: 5, name: "ingest jobs") { t in
+            [
+                """
+                CREATE TABLE ingest_jobs (
+                    id \(t.id),
+                    entry_id BIGINT NOT NULL REFERENCES catalog_entries(id),
+                    mode TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    file_name TEXT NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    total_bytes BIGINT NOT NULL,
+                    processed_bytes BIGINT NOT NULL,
+                    rows_read BIGINT NOT NULL,
+                    rows_loaded BIGINT NOT NULL,
+                    rows_rejected BIGINT NOT NULL,
+                    pool_version INTEGER,
+                    message TEXT NOT NULL,
+                    created_by BIGINT,
+                    created_at \(t.timestamp) NOT NULL,
+                    finished_at \(t.timestamp)
+                )
+                """,
+                "CREATE INDEX IF NOT EXISTS ingest_jobs_entry ON ingest_jobs (entry_id, content_hash)",
+                """
+                CREATE TABLE ingest_job_issues (
+                    job_id BIGINT NOT NULL REFERENCES ingest_jobs(id) ON DELETE CASCADE,
+                    row_number BIGINT NOT NULL,
+                    column_name TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    reason TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX IF NOT EXISTS ingest_job_issues_job ON ingest_job_issues (job_id, row_number)",
+            ]
+        },
     ]
 }

@@ -1,0 +1,310 @@
+import Crypto
+import Foundation
+import HuitongCore
+import HuitongStore
+
+/// What to load, from where, and how.
+public struct IngestRequest: Sendable {
+    public var entry: CatalogEntry
+    public var file: URL
+    /// The name the provider gave the file (shown in job lists).
+    public var fileName: String
+    public var mode: IngestMode
+    public var encoding: TextEncodingChoice
+    /// The XLSX sheet to read; the first when nil.
+    public var sheet: String?
+    /// Abort the job when more than this share of rows is rejected (0.05 = 5 %).
+    public var rejectionThreshold: Double
+    /// Earlier pool versions kept for rollback.
+    public var keepVersions: Int
+    /// Load a file even if exactly the same file was loaded into this entry before.
+    public var allowRepeat: Bool
+    public var userID: Int64?
+
+    public init(
+        entry: CatalogEntry, file: URL, fileName: String? = nil, mode: IngestMode = .replace,
+        encoding: TextEncodingChoice = .auto, sheet: String? = nil, rejectionThreshold: Double = 0.05,
+        keepVersions: Int = 3, allowRepeat: Bool = false, userID: Int64? = nil
+    ) {
+        self.entry = entry
+        self.file = file
+        self.fileName = fileName ?? file.lastPathComponent
+        self.mode = mode
+        self.encoding = encoding
+        self.sheet = sheet
+        self.rejectionThreshold = rejectionThreshold
+        self.keepVersions = keepVersions
+        self.allowRepeat = allowRepeat
+        self.userID = userID
+    }
+}
+
+/// Why a load could not start or was stopped; nothing of it is visible to readers.
+public enum IngestFailure: HuitongError, Equatable {
+    case notStructured
+    case repeatedFile(jobID: Int64)
+    case unreadableFile(String)
+    case tooManyRejected(rejected: Int64, read: Int64, threshold: Double)
+    case noKeyForChanges
+
+    public var code: String {
+        switch self {
+        case .notStructured: "entry_has_no_items"
+        case .repeatedFile: "repeated_file"
+        case .unreadableFile: "unreadable_file"
+        case .tooManyRejected: "too_many_rejected_rows"
+        case .noKeyForChanges: "entry_has_no_key"
+        }
+    }
+
+    public var kind: ErrorKind {
+        switch self {
+        case .repeatedFile: .conflict
+        case .tooManyRejected: .unprocessable
+        default: .badInput
+        }
+    }
+
+    public var message: BilingualText {
+        switch self {
+        case .notStructured:
+            BilingualText(zh: "该目录没有信息项，无法归集数据", en: "the entry has no data items to load into")
+        case .repeatedFile(let job):
+            BilingualText(
+                zh: "同一文件已于任务 \(job) 归集成功；如需重新归集请明确确认",
+                en: "the same file was already loaded by job \(job); confirm to load it again")
+        case .unreadableFile(let reason):
+            BilingualText(zh: "无法读取文件：\(reason)", en: "cannot read the file: \(reason)")
+        case .tooManyRejected(let rejected, let read, let threshold):
+            BilingualText(
+                zh: "被拒绝的行过多（\(rejected)/\(read)，超过 \(Int(threshold * 100))%），任务已中止，未发布任何数据",
+                en:
+                    "too many rows rejected (\(rejected) of \(read), over \(Int(threshold * 100)) %); nothing was published"
+            )
+        case .noKeyForChanges:
+            BilingualText(
+                zh: "按主键更新或删除需要目录定义主键信息项", en: "loading by key needs the entry to have key items")
+        }
+    }
+}
+
+/// Progress of a running load, for progress bars and the job API.
+public struct IngestProgress: Sendable {
+    public var job: IngestJob
+    public var rowsPerSecond: Double
+    /// Estimated time left, when it can be told.
+    public var remaining: Duration?
+}
+
+/// Streams a delivered file into a new version of the entry's pool: reads, maps the header, validates every
+/// row, keeps keys unique, loads in batches and switches the pool to the new version only when the whole file
+/// has been taken. Rejected rows go to the job's error report; nothing of a failed job is ever visible.
+public struct IngestRunner: Sendable {
+    public let store: Store
+    /// Rows per insert batch and per progress report.
+    public var batchSize = 5_000
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    /// Marks loads interrupted by a crash as failed and drops their half-built tables. Run once at start.
+    public static func recover(_ store: Store) async throws -> [IngestJob] {
+        _ = try await store.pools.abandonInterrupted()
+        return try await store.ingestJobs.failInterrupted()
+    }
+
+    public func run(
+        _ request: IngestRequest, onProgress: @Sendable (IngestProgress) -> Void = { _ in }
+    ) async throws -> IngestJob {
+        let items = request.entry.content.items
+        guard !items.isEmpty else { throw IngestFailure.notStructured }
+        let keyColumns = items.filter(\.isKey).map(\.columnName)
+        if request.mode != .replace && keyColumns.isEmpty { throw IngestFailure.noKeyForChanges }
+        let (hash, size) = try Self.digest(of: request.file)
+        if !request.allowRepeat,
+            let earlier = try await store.ingestJobs.succeeded(
+                entryID: request.entry.id, contentHash: hash)
+        {
+            throw IngestFailure.repeatedFile(jobID: earlier.id)
+        }
+        let job = try await store.ingestJobs.create(
+            entryID: request.entry.id, mode: request.mode, fileName: request.fileName, contentHash: hash,
+            totalBytes: size, userID: request.userID)
+        let version = try await store.pools.beginVersion(
+            entryID: request.entry.id, columns: items.map(\.columnName), keyColumns: keyColumns,
+            copyingActive: request.mode != .replace)
+        var load = Load(job: job, items: items, keyColumns: keyColumns, started: ContinuousClock.now)
+        do {
+            try await read(request, size: size) { rows, processedBytes in
+                try await self.take(rows, into: version, request: request, load: &load)
+                load.processedBytes = processedBytes
+                try await self.report(&load, onProgress)
+            }
+            if load.mapping == nil { throw IngestFailure.unreadableFile("文件为空 (the file is empty)") }
+            try await flush(into: version, request: request, load: &load)
+            load.processedBytes = size
+            try await report(&load, onProgress)
+            if load.rejected > 0 && Double(load.rejected) > Double(load.read) * request.rejectionThreshold {
+                throw IngestFailure.tooManyRejected(
+                    rejected: load.rejected, read: load.read, threshold: request.rejectionThreshold)
+            }
+            let active = try await store.pools.activate(version, keep: request.keepVersions)
+            _ = try await store.catalog.setMount(
+                id: request.entry.id, MountedResource(kind: .table, locator: active.tableName),
+                recordCount: active.rowCount, dataUpdatedAt: Date(),
+                author: ChangeAuthor(userID: request.userID, name: "归集任务 \(job.id)"))
+            var message = "已归集 \(load.loaded) 行，拒绝 \(load.rejected) 行"
+            if !load.unknownColumns.isEmpty { message += "；未识别的列已忽略：\(load.unknownColumns.joined(separator: "、"))" }
+            return try await store.ingestJobs.finish(
+                id: job.id, status: .succeeded, message: message, poolVersion: active.version)
+        } catch {
+            try? await store.pools.abandon(version)
+            let text = (error as? any HuitongError)?.message.combined ?? "\(error)"
+            _ = try? await store.ingestJobs.finish(id: job.id, status: .failed, message: text, poolVersion: nil)
+            throw error
+        }
+    }
+
+    /// The state of one load as it goes.
+    struct Load {
+        var job: IngestJob
+        let items: [InfoItem]
+        let keyColumns: [String]
+        let started: ContinuousClock.Instant
+        var mapping: ColumnMapping?
+        var validator: RowValidator?
+        var unknownColumns: [String] = []
+        var pending: [[String?]] = []
+        var pendingIssues: [RowIssue] = []
+        var seenKeys: [[String]: Int] = [:]
+        var read: Int64 = 0
+        var loaded: Int64 = 0
+        var rejected: Int64 = 0
+        var processedBytes: Int64 = 0
+    }
+
+    func take(
+        _ rows: [(number: Int, cells: [String])], into version: PoolVersion, request: IngestRequest, load: inout Load
+    ) async throws {
+        for row in rows {
+            guard let validator = load.validator else {
+                let mapping = try ColumnMapping(header: row.cells, items: load.items)
+                load.mapping = mapping
+                load.unknownColumns = mapping.unknownColumns
+                load.validator = RowValidator(mapping: mapping)
+                continue
+            }
+            load.read += 1
+            switch validator.validate(row.cells, row: row.number) {
+            case .failure(let problems):
+                load.rejected += 1
+                load.pendingIssues += problems.issues
+            case .success(let values):
+                let key = load.keyColumns.compactMap { column in
+                    load.items.firstIndex { $0.columnName == column }.map { values[$0] ?? "" }
+                }
+                if !key.isEmpty, let first = load.seenKeys[key] {
+                    load.rejected += 1
+                    load.pendingIssues.append(
+                        RowIssue(
+                            row: row.number, column: load.keyColumns.joined(separator: "+"),
+                            value: RowValidator.reported(key.joined(separator: "+"), load.items.first(where: \.isKey)!),
+                            reason: BilingualText(
+                                zh: "主键与第 \(first) 行重复", en: "the key repeats the one in row \(first)")))
+                    continue
+                }
+                if !key.isEmpty { load.seenKeys[key] = row.number }
+                load.pending.append(values)
+            }
+            if load.pending.count >= batchSize { try await flush(into: version, request: request, load: &load) }
+        }
+    }
+
+    func flush(into version: PoolVersion, request: IngestRequest, load: inout Load) async throws {
+        if !load.pending.isEmpty {
+            switch request.mode {
+            case .replace, .upsert:
+                try await store.pools.insert(load.pending, into: version, replacingKeys: request.mode == .upsert)
+                load.loaded += Int64(load.pending.count)
+            case .delete:
+                let positions = load.keyColumns.compactMap { column in load.items.firstIndex { $0.columnName == column }
+                }
+                let keys = load.pending.map { values in positions.map { values[$0] ?? "" } }
+                load.loaded += Int64(try await store.pools.delete(keys: keys, from: version))
+            }
+            load.pending.removeAll(keepingCapacity: true)
+        }
+        if !load.pendingIssues.isEmpty {
+            try await store.ingestJobs.addIssues(id: load.job.id, load.pendingIssues)
+            load.pendingIssues.removeAll(keepingCapacity: true)
+        }
+    }
+
+    func report(_ load: inout Load, _ onProgress: @Sendable (IngestProgress) -> Void) async throws {
+        try await store.ingestJobs.progress(
+            id: load.job.id, processedBytes: load.processedBytes, rowsRead: load.read, rowsLoaded: load.loaded,
+            rowsRejected: load.rejected)
+        load.job.processedBytes = load.processedBytes
+        load.job.rowsRead = load.read
+        load.job.rowsLoaded = load.loaded
+        load.job.rowsRejected = load.rejected
+        let elapsed = ContinuousClock.now - load.started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let fraction = load.job.fraction
+        let remaining: Duration? =
+            fraction > 0.01 && fraction < 1 ? .seconds(seconds / fraction * (1 - fraction)) : nil
+        onProgress(
+            IngestProgress(
+                job: load.job, rowsPerSecond: seconds > 0 ? Double(load.read) / seconds : 0, remaining: remaining))
+    }
+
+    /// Feeds the file's rows to `body` in batches, with the number of bytes read so far.
+    func read(
+        _ request: IngestRequest, size: Int64,
+        _ body: ([(number: Int, cells: [String])], Int64) async throws -> Void
+    ) async throws {
+        let name = request.fileName.lowercased()
+        if name.hasSuffix(".xlsx") {
+            // The sheet is read whole and then loaded in batches; sheets are far smaller than CSV exports, but a
+            // streaming hand-over to the database is still to come.
+            var rows: [(number: Int, cells: [String])] = []
+            try XLSXReader(contentsOf: request.file).forEachRow(inSheet: request.sheet) { row in
+                rows.append((row.number, row.cells))
+            }
+            for start in stride(from: 0, to: rows.count, by: batchSize) {
+                let end = min(start + batchSize, rows.count)
+                try await body(Array(rows[start..<end]), Int64(Double(size) * Double(end) / Double(rows.count)))
+            }
+            return
+        }
+        guard let handle = try? FileHandle(forReadingFrom: request.file) else {
+            throw IngestFailure.unreadableFile(request.file.path)
+        }
+        defer { try? handle.close() }
+        var parser = CSVParser(options: .init(encoding: request.encoding))
+        var processed: Int64 = 0
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            processed += Int64(chunk.count)
+            let records = try parser.consume(chunk)
+            if !records.isEmpty { try await body(records.map { ($0.line, $0.fields) }, processed) }
+        }
+        let last = try parser.finish()
+        if !last.isEmpty { try await body(last.map { ($0.line, $0.fields) }, processed) }
+    }
+
+    /// SHA-256 and size of a file, read in chunks.
+    static func digest(of file: URL) throws -> (String, Int64) {
+        guard let handle = try? FileHandle(forReadingFrom: file) else {
+            throw IngestFailure.unreadableFile(file.path)
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            hasher.update(data: chunk)
+            size += Int64(chunk.count)
+        }
+        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import HuitongCore
+import SQLKit
+
+/// How a load changes a pool.
+public enum IngestMode: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The file becomes the whole pool.
+    case replace
+    /// Rows of the file replace those with the same key; others are added.
+    case upsert
+    /// Rows with the file's keys are removed.
+    case delete
+}
+
+public enum IngestJobStatus: String, Sendable, Hashable, Codable {
+    case running
+    case succeeded
+    case failed
+}
+
+/// One load of a file into an entry's pool (归集任务), with its progress and outcome.
+public struct IngestJob: Sendable, Hashable, Codable, Identifiable {
+    public var id: Int64
+    public var entryID: Int64
+    public var mode: IngestMode
+    public var status: IngestJobStatus
+    public var fileName: String
+    /// SHA-256 of the file, to recognise a file delivered twice.
+    public var contentHash: String
+    public var totalBytes: Int64
+    public var processedBytes: Int64
+    public var rowsRead: Int64
+    public var rowsLoaded: Int64
+    public var rowsRejected: Int64
+    public var poolVersion: Int?
+    public var message: String
+    public var createdAt: Date
+    public var finishedAt: Date?
+
+    /// Share of the file read, 0…1.
+    public var fraction: Double {
+        totalBytes > 0 ? min(1, Double(processedBytes) / Double(totalBytes)) : (status == .running ? 0 : 1)
+    }
+}
+
+public protocol IngestJobRepository: Sendable {
+    func create(
+        entryID: Int64, mode: IngestMode, fileName: String, contentHash: String, totalBytes: Int64, userID: Int64?
+    ) async throws -> IngestJob
+    func progress(id: Int64, processedBytes: Int64, rowsRead: Int64, rowsLoaded: Int64, rowsRejected: Int64)
+        async throws
+    /// Keeps rejected rows for the error report (at most `IngestJobs.maximumStoredIssues` per job).
+    func addIssues(id: Int64, _ issues: [RowIssue]) async throws
+    func finish(id: Int64, status: IngestJobStatus, message: String, poolVersion: Int?) async throws -> IngestJob
+    func find(id: Int64) async throws -> IngestJob?
+    func list(entryID: Int64) async throws -> [IngestJob]
+    func issues(id: Int64) async throws -> [RowIssue]
+    /// The last successful load of exactly this file into this entry, if any.
+    func succeeded(entryID: Int64, contentHash: String) async throws -> IngestJob?
+    /// Marks jobs left running by a crash or restart as failed; returns them.
+    func failInterrupted() async throws -> [IngestJob]
+}
+
+public enum IngestJobs {
+    public static let maximumStoredIssues = 10_000
+}
+
+struct SQLIngestJobRepository: IngestJobRepository {
+    let provider: any DatabaseProvider
+
+    func create(
+        entryID: Int64, mode: IngestMode, fileName: String, contentHash: String, totalBytes: Int64, userID: Int64?
+    ) async throws -> IngestJob {
+        let now = Date()
+        return try await provider.transaction { sql in
+            let row = try await sql.raw(
+                """
+                INSERT INTO ingest_jobs (entry_id, mode, status, file_name, content_hash, total_bytes,
+                    processed_bytes, rows_read, rows_loaded, rows_rejected, message, created_by, created_at)
+                VALUES (\(bind: entryID), \(bind: mode.rawValue), 'running', \(bind: fileName), \(bind: contentHash),
+                    \(bind: totalBytes), 0, 0, 0, 0, '', \(bind: userID), \(bind: now))
+                RETURNING id
+                """
+            ).first()
+            return try await Self.load(try row!.decode(column: "id", as: Int64.self), sql)!
+        }
+    }
+
+    func progress(id: Int64, processedBytes: Int64, rowsRead: Int64, rowsLoaded: Int64, rowsRejected: Int64)
+        async throws
+    {
+        try await provider.transaction { sql in
+            try await sql.raw(
+                """
+                UPDATE ingest_jobs SET processed_bytes = \(bind: processedBytes), rows_read = \(bind: rowsRead),
+                    rows_loaded = \(bind: rowsLoaded), rows_rejected = \(bind: rowsRejected)
+                WHERE id = \(bind: id)
+                """
+            ).run()
+        }
+    }
+
+    func addIssues(id: Int64, _ issues: [RowIssue]) async throws {
+        guard !issues.isEmpty else { return }
+        try await provider.transaction { sql in
+            let stored =
+                try await sql.raw("SELECT COUNT(*) AS n FROM ingest_job_issues WHERE job_id = \(bind: id)").first()?
+                .decode(column: "n", as: Int.self) ?? 0
+            for issue in issues.prefix(max(0, IngestJobs.maximumStoredIssues - stored)) {
+                try await sql.raw(
+                    """
+                    INSERT INTO ingest_job_issues (job_id, row_number, column_name, value, reason)
+                    VALUES (\(bind: id), \(bind: issue.row), \(bind: issue.column), \(bind: issue.value),
+                        \(bind: issue.reason))
+                    """
+                ).run()
+            }
+        }
+    }
+
+    func finish(id: Int64, status: IngestJobStatus, message: String, poolVersion: Int?) async throws -> IngestJob {
+        try await provider.transaction { sql in
+            try await sql.raw(
+                """
+                UPDATE ingest_jobs SET status = \(bind: status.rawValue), message = \(bind: message),
+                    pool_version = \(bind: poolVersion), finished_at = \(bind: Date())
+                WHERE id = \(bind: id)
+                """
+            ).run()
+            return try await Self.load(id, sql)!
+        }
+    }
+
+    func find(id: Int64) async throws -> IngestJob? {
+        try await provider.read { sql in try await Self.load(id, sql) }
+    }
+
+    func list(entryID: Int64) async throws -> [IngestJob] {
+        try await provider.read { sql in
+            try await sql.raw("SELECT * FROM ingest_jobs WHERE entry_id = \(bind: entryID) ORDER BY id DESC").all()
+                .map(Self.decode)
+        }
+    }
+
+    func issues(id: Int64) async throws -> [RowIssue] {
+        try await provider.read { sql in
+            try await sql.raw(
+                """
+                SELECT row_number, column_name, value, reason FROM ingest_job_issues WHERE job_id = \(bind: id)
+                ORDER BY row_number, column_name
+                """
+            ).all().map { row in
+                var issue = RowIssue(
+                    row: try row.decode(column: "row_number", as: Int.self),
+                    column: try row.decode(column: "column_name", as: String.self),
+                    value: try row.decode(column: "value", as: String.self), reason: BilingualText(zh: "", en: ""))
+                issue.reason = try row.decode(column: "reason", as: String.self)
+                return issue
+            }
+        }
+    }
+
+    func succeeded(entryID: Int64, contentHash: String) async throws -> IngestJob? {
+        try await provider.read { sql in
+            try await sql.raw(
+                """
+                SELECT * FROM ingest_jobs WHERE entry_id = \(bind: entryID) AND content_hash = \(bind: contentHash)
+                AND status = 'succeeded' ORDER BY id DESC LIMIT 1
+                """
+            ).first().map(Self.decode)
+        }
+    }
+
+    func failInterrupted() async throws -> [IngestJob] {
+        try await provider.transaction { sql in
+            let running = try await sql.raw("SELECT * FROM ingest_jobs WHERE status = 'running'").all().map(Self.decode)
+            try await sql.raw(
+                """
+                UPDATE ingest_jobs SET status = 'failed', finished_at = \(bind: Date()),
+                    message = '节点重启，任务中断，未发布任何数据；可重新提交 (interrupted by a restart; nothing was published; run it again)'
+                WHERE status = 'running'
+                """
+            ).run()
+            return running
+        }
+    }
+
+    static func load(_ id: Int64, _ sql: any SQLDatabase) async throws -> IngestJob? {
+        try await sql.raw("SELECT * FROM ingest_jobs WHERE id = \(bind: id)").first().map(decode)
+    }
+
+    static func decode(_ row: any SQLRow) throws -> IngestJob {
+        IngestJob(
+            id: try row.decode(column: "id", as: Int64.self),
+            entryID: try row.decode(column: "entry_id", as: Int64.self),
+            mode: IngestMode(rawValue: try row.decode(column: "mode", as: String.self)) ?? .replace,
+            status: IngestJobStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .failed,
+            fileName: try row.decode(column: "file_name", as: String.self),
+            contentHash: try row.decode(column: "content_hash", as: String.self),
+            totalBytes: try row.decode(column: "total_bytes", as: Int64.self),
+            processedBytes: try row.decode(column: "processed_bytes", as: Int64.self),
+            rowsRead: try row.decode(column: "rows_read", as: Int64.self),
+            rowsLoaded: try row.decode(column: "rows_loaded", as: Int64.self),
+            rowsRejected: try row.decode(column: "rows_rejected", as: Int64.self),
+            poolVersion: try row.decode(column: "pool_version", as: Int?.self),
+            message: try row.decode(column: "message", as: String.self),
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            finishedAt: try row.decode(column: "finished_at", as: Date?.self))
+    }
+}

@@ -96,6 +96,7 @@ let package = Package(
             name: "huitong",
             dependencies: [
                 "HuitongCore",
+                "HuitongIngest",
                 "HuitongStore",
                 "HuitongServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

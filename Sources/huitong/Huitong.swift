@@ -12,7 +12,9 @@ struct Huitong: AsyncParsableCommand {
         commandName: "huitong",
         abstract: "汇通 Huitong — government data sharing, exchange and open-data platform.",
         version: HuitongVersion.current,
-        subcommands: [Serve.self, Initialize.self, Demo.self, UserCommand.self, BenchCatalogSearch.self],
+        subcommands: [
+            Serve.self, Initialize.self, Demo.self, UserCommand.self, ImportCommand.self, BenchCatalogSearch.self,
+        ],
         defaultSubcommand: Serve.self
     )
 }

@@ -133,7 +133,12 @@ struct IngestRunnerTests {
             let half = try await store.pools.beginVersion(
                 entryID: entry.id, columns: ["sfzhm", "xm", "csrq"], keyColumns: ["sfzhm"], copyingActive: false)
             try await store.pools.insert([["110105196002020014", "赵六", nil]], into: half, replacingKeys: false)
-            let recovered = try await IngestRunner.recover(store)
+            // While it looks alive, nothing is touched, and a second load into the same entry must wait.
+            #expect(try await IngestRunner.recover(store).isEmpty)
+            await #expect(throws: IngestFailure.alreadyLoading) {
+                try await runner.run(IngestRequest(entry: entry, file: try Self.file("sfzhm,xm\n")))
+            }
+            let recovered = try await IngestRunner.recover(store, staleAfter: .zero)
             #expect(recovered.map(\.id) == [dead.id])
             #expect(try await store.ingestJobs.find(id: dead.id)?.status == .failed)
             #expect(try await store.pools.active(entryID: entry.id)?.version == 3)

@@ -46,6 +46,7 @@ public enum IngestFailure: HuitongError, Equatable {
     case unreadableFile(String)
     case tooManyRejected(rejected: Int64, read: Int64, threshold: Double)
     case noKeyForChanges
+    case alreadyLoading
 
     public var code: String {
         switch self {
@@ -54,12 +55,13 @@ public enum IngestFailure: HuitongError, Equatable {
         case .unreadableFile: "unreadable_file"
         case .tooManyRejected: "too_many_rejected_rows"
         case .noKeyForChanges: "entry_has_no_key"
+        case .alreadyLoading: "load_in_progress"
         }
     }
 
     public var kind: ErrorKind {
         switch self {
-        case .repeatedFile: .conflict
+        case .repeatedFile, .alreadyLoading: .conflict
         case .tooManyRejected: .unprocessable
         default: .badInput
         }
@@ -84,6 +86,9 @@ public enum IngestFailure: HuitongError, Equatable {
         case .noKeyForChanges:
             BilingualText(
                 zh: "按主键更新或删除需要目录定义主键信息项", en: "loading by key needs the entry to have key items")
+        case .alreadyLoading:
+            BilingualText(
+                zh: "该目录已有归集任务正在进行，请待其完成", en: "another load into this entry is running; wait for it to finish")
         }
     }
 }
@@ -108,10 +113,20 @@ public struct IngestRunner: Sendable {
         self.store = store
     }
 
-    /// Marks loads interrupted by a crash as failed and drops their half-built tables. Run once at start.
-    public static func recover(_ store: Store) async throws -> [IngestJob] {
-        _ = try await store.pools.abandonInterrupted()
-        return try await store.ingestJobs.failInterrupted()
+    /// How long a running job may go without reporting progress before it counts as dead. Jobs report after every
+    /// batch, a few seconds apart; several nodes (and `huitong import`) may load into one database at once, so a
+    /// job is never taken for dead merely because another process started.
+    public static let heartbeatTimeout: Duration = .seconds(600)
+
+    /// Marks loads whose node died as failed and drops their half-built tables. Run at start.
+    public static func recover(_ store: Store, staleAfter timeout: Duration = heartbeatTimeout) async throws
+        -> [IngestJob]
+    {
+        let cutoff = Date().addingTimeInterval(-Double(timeout.components.seconds))
+        let failed = try await store.ingestJobs.failInterrupted(before: cutoff)
+        _ = try await store.pools.abandonInterrupted(
+            keepingEntries: try await store.ingestJobs.entriesLoading(since: cutoff))
+        return failed
     }
 
     public func run(
@@ -127,6 +142,10 @@ public struct IngestRunner: Sendable {
                 entryID: request.entry.id, contentHash: hash)
         {
             throw IngestFailure.repeatedFile(jobID: earlier.id)
+        }
+        let alive = Date().addingTimeInterval(-Double(Self.heartbeatTimeout.components.seconds))
+        if try await store.ingestJobs.entriesLoading(since: alive).contains(request.entry.id) {
+            throw IngestFailure.alreadyLoading
         }
         let job = try await store.ingestJobs.create(
             entryID: request.entry.id, mode: request.mode, fileName: request.fileName, contentHash: hash,

@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongIngest
 import HuitongStore
 
 /// Reference data every node needs, kept as files under `Resources/seed/` so that unconfirmed values
@@ -37,5 +38,7 @@ extension HuitongApp {
     /// Brings reference data up to date; run once per start, after migrations, before serving.
     public static func prepare(store: Store) async throws {
         try await CatalogSeed.apply(to: store)
+        // A load cut short by a crash never published anything; say so and clear its half-built table.
+        _ = try await IngestRunner.recover(store)
     }
 }

@@ -57,8 +57,11 @@ public protocol IngestJobRepository: Sendable {
     func issues(id: Int64) async throws -> [RowIssue]
     /// The last successful load of exactly this file into this entry, if any.
     func succeeded(entryID: Int64, contentHash: String) async throws -> IngestJob?
-    /// Marks jobs left running by a crash or restart as failed; returns them.
-    func failInterrupted() async throws -> [IngestJob]
+    /// Marks running jobs that have not reported progress since `cutoff` (their node crashed or restarted) as
+    /// failed; returns them.
+    func failInterrupted(before cutoff: Date) async throws -> [IngestJob]
+    /// Entries with a job that is running and alive (reported progress since `cutoff`).
+    func entriesLoading(since cutoff: Date) async throws -> Set<Int64>
 }
 
 public enum IngestJobs {
@@ -76,9 +79,10 @@ struct SQLIngestJobRepository: IngestJobRepository {
             let row = try await sql.raw(
                 """
                 INSERT INTO ingest_jobs (entry_id, mode, status, file_name, content_hash, total_bytes,
-                    processed_bytes, rows_read, rows_loaded, rows_rejected, message, created_by, created_at)
+                    processed_bytes, rows_read, rows_loaded, rows_rejected, message, created_by, created_at,
+                    heartbeat_at)
                 VALUES (\(bind: entryID), \(bind: mode.rawValue), 'running', \(bind: fileName), \(bind: contentHash),
-                    \(bind: totalBytes), 0, 0, 0, 0, '', \(bind: userID), \(bind: now))
+                    \(bind: totalBytes), 0, 0, 0, 0, '', \(bind: userID), \(bind: now), \(bind: now))
                 RETURNING id
                 """
             ).first()
@@ -93,7 +97,8 @@ struct SQLIngestJobRepository: IngestJobRepository {
             try await sql.raw(
                 """
                 UPDATE ingest_jobs SET processed_bytes = \(bind: processedBytes), rows_read = \(bind: rowsRead),
-                    rows_loaded = \(bind: rowsLoaded), rows_rejected = \(bind: rowsRejected)
+                    rows_loaded = \(bind: rowsLoaded), rows_rejected = \(bind: rowsRejected),
+                    heartbeat_at = \(bind: Date())
                 WHERE id = \(bind: id)
                 """
             ).run()
@@ -171,17 +176,28 @@ struct SQLIngestJobRepository: IngestJobRepository {
         }
     }
 
-    func failInterrupted() async throws -> [IngestJob] {
+    func failInterrupted(before cutoff: Date) async throws -> [IngestJob] {
         try await provider.transaction { sql in
-            let running = try await sql.raw("SELECT * FROM ingest_jobs WHERE status = 'running'").all().map(Self.decode)
+            let stale = try await sql.raw(
+                "SELECT * FROM ingest_jobs WHERE status = 'running' AND heartbeat_at < \(bind: cutoff)"
+            ).all().map(Self.decode)
             try await sql.raw(
                 """
                 UPDATE ingest_jobs SET status = 'failed', finished_at = \(bind: Date()),
                     message = '节点重启，任务中断，未发布任何数据；可重新提交 (interrupted by a restart; nothing was published; run it again)'
-                WHERE status = 'running'
+                WHERE status = 'running' AND heartbeat_at < \(bind: cutoff)
                 """
             ).run()
-            return running
+            return stale
+        }
+    }
+
+    func entriesLoading(since cutoff: Date) async throws -> Set<Int64> {
+        try await provider.read { sql in
+            Set(
+                try await sql.raw(
+                    "SELECT entry_id FROM ingest_jobs WHERE status = 'running' AND heartbeat_at >= \(bind: cutoff)"
+                ).all().map { try $0.decode(column: "entry_id", as: Int64.self) })
         }
     }
 

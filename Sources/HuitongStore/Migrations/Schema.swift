@@ -121,6 +121,7 @@ enum Schema {
                     message TEXT NOT NULL,
                     created_by BIGINT,
                     created_at \(t.timestamp) NOT NULL,
+                    heartbeat_at \(t.timestamp) NOT NULL,
                     finished_at \(t.timestamp)
                 )
                 """,

@@ -43,8 +43,8 @@ public protocol PoolRepository: Sendable {
     func versions(entryID: Int64) async throws -> [PoolVersion]
     /// Rows of the active version whose key columns equal `key` (values in `keyColumns` order).
     func rows(entryID: Int64, key: [String]) async throws -> [[String: String?]]
-    /// Drops every version still marked as building: loads interrupted by a crash or restart.
-    func abandonInterrupted() async throws -> [PoolVersion]
+    /// Drops versions still marked as building, except those of `keepingEntries` (loads that are alive).
+    func abandonInterrupted(keepingEntries: Set<Int64>) async throws -> [PoolVersion]
 }
 
 struct SQLPoolRepository: PoolRepository {
@@ -187,10 +187,11 @@ struct SQLPoolRepository: PoolRepository {
         }
     }
 
-    func abandonInterrupted() async throws -> [PoolVersion] {
+    func abandonInterrupted(keepingEntries: Set<Int64>) async throws -> [PoolVersion] {
         try await provider.transaction { sql in
             let building = try await sql.raw("SELECT * FROM pool_versions WHERE status = 'building'").all().map(
-                Self.decode)
+                Self.decode
+            ).filter { !keepingEntries.contains($0.entryID) }
             for version in building {
                 try await Self.drop(version.entryID, version.version, version.tableName, sql)
             }

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import HuitongCore
+import HuitongIngest
+import HuitongStore
+
+/// `huitong import RESOURCE_CODE FILE`: loads a department's file into the entry's pool on this node's database,
+/// with a progress bar and the error report at the end.
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Load a CSV or XLSX file into a catalog entry's resource pool (归集).")
+
+    @OptionGroup var node: NodeOptions
+
+    @Argument(help: "The entry's resource code, e.g. 101001/0001.")
+    var resourceCode: String
+
+    @Argument(help: "The file: .csv (UTF-8 or GB18030) or .xlsx.")
+    var file: String
+
+    @Option(help: "replace (default) makes the file the whole pool; upsert and delete change rows by key.")
+    var mode: String = "replace"
+
+    @Option(help: "auto (default), utf-8 or gb18030.")
+    var encoding: String = "auto"
+
+    @Option(help: "The XLSX sheet to read (default: the first).")
+    var sheet: String?
+
+    @Option(help: "Abort when more than this percentage of rows is rejected.")
+    var maxRejectedPercent: Double = 5
+
+    @Flag(help: "Load the file even if the same file was loaded into this entry before.")
+    var allowRepeat = false
+
+    func run() async throws {
+        guard let mode = IngestMode(rawValue: mode) else {
+            throw ValidationError("--mode 须为 replace、upsert 或 delete (must be replace, upsert or delete)")
+        }
+        guard let encoding = TextEncodingChoice(label: encoding) else {
+            throw ValidationError("--encoding 须为 auto、utf-8 或 gb18030 (must be auto, utf-8 or gb18030)")
+        }
+        let url = URL(fileURLWithPath: file)
+        guard FileManager.default.isReadableFile(atPath: url.path) else {
+            throw ValidationError("无法读取文件 (cannot read the file): \(file)")
+        }
+        try await withStore(node) { store, _, _ in
+            guard let entry = try await store.catalog.find(code: resourceCode) else {
+                throw CommandFailure(message: "没有代码为 \(resourceCode) 的目录 (no catalog entry has this code)")
+            }
+            let bar = ProgressBar()
+            do {
+                let job = try await IngestRunner(store: store).run(
+                    IngestRequest(
+                        entry: entry, file: url, mode: mode, encoding: encoding, sheet: sheet,
+                        rejectionThreshold: maxRejectedPercent / 100, allowRepeat: allowRepeat),
+                    onProgress: { bar.show($0) })
+                bar.finish()
+                print("任务 \(job.id) 完成 (job done): \(job.message)，池版本 (pool version) \(job.poolVersion ?? 0)")
+                try await printIssues(store, job.id)
+            } catch {
+                bar.finish()
+                if let job = try await store.ingestJobs.list(entryID: entry.id).first, job.status == .failed {
+                    try await printIssues(store, job.id)
+                }
+                var message = error.userMessage
+                if case IngestFailure.repeatedFile = error {
+                    message += "\n（加 --allow-repeat 重新归集 / add --allow-repeat to load it again）"
+                }
+                throw CommandFailure(message: message)
+            }
+        }
+    }
+
+    func printIssues(_ store: Store, _ job: Int64) async throws {
+        let issues = try await store.ingestJobs.issues(id: job)
+        guard !issues.isEmpty else { return }
+        print("被拒绝的行 (rejected rows) — 行号 row, 列 column, 值 value, 原因 reason:")
+        for issue in issues.prefix(20) {
+            print("  \(issue.row)\t\(issue.column)\t\(issue.value)\t\(issue.reason)")
+        }
+        if issues.count > 20 { print("  … 共 \(issues.count) 条 (\(issues.count) in all)") }
+    }
+}
+
+/// A one-line progress bar on the terminal: percentage, rows, rows per second and time left.
+final class ProgressBar: Sendable {
+    func show(_ progress: IngestProgress) {
+        let percent = Int(progress.job.fraction * 100)
+        let filled = percent / 4
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: 25 - filled)
+        var line = "\r\(bar) \(percent)%  \(progress.job.rowsRead) 行 rows  \(Int(progress.rowsPerSecond)) 行/秒"
+        if let remaining = progress.remaining { line += "  剩余约 \(remaining.components.seconds) 秒" }
+        FileHandle.standardError.write(Data((line + "   ").utf8))
+    }
+
+    func finish() {
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+}
+
+/// A command that ran and failed: printed as `Error: …` without the usage text meant for wrong arguments.
+struct CommandFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}

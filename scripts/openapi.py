@@ -219,6 +219,21 @@ schemas["ImportReport"] = OBJ(["dryRun", "imported", "created", "updated", "entr
     "entries": {"type": "array", "items": OBJ(["row", "name", "action"], {"row": {"type": "integer"}, "id": I64, "code": S(), "name": S(), "action": enum("create", "update")})},
     "errors": {"type": "array", "items": ISSUE}, "warnings": {"type": "array", "items": ISSUE}})
 
+JOB = OBJ(["job", "percent", "rowsPerSecond"], {"job": OBJ(["id", "entryID", "mode", "status", "fileName", "contentHash", "totalBytes", "processedBytes", "rowsRead", "rowsLoaded", "rowsRejected", "message", "createdAt"], {
+    "id": I64, "entryID": I64, "mode": enum("replace", "upsert", "delete"), "status": enum("running", "succeeded", "failed"), "fileName": S(), "contentHash": S(description="SHA-256 of the file"),
+    "totalBytes": I64, "processedBytes": I64, "rowsRead": I64, "rowsLoaded": I64, "rowsRejected": I64, "poolVersion": {"type": "integer"}, "message": S(), "createdAt": DT, "finishedAt": DT}),
+    "percent": {"type": "integer"}, "rowsPerSecond": {"type": "number"}, "secondsRemaining": {"type": "integer"}})
+schemas["IngestJob"] = JOB
+paths.update({
+  "/api/v1/catalog/entries/{id}/uploads": {"post": {**op("Upload a CSV (UTF-8/GB18030) or XLSX file as the raw body and load it into the entry's pool; answers at once with the job", "ingest",
+      {"202": ok(ref("IngestJob"), "Accepted; follow the job"), **errors(400, 401, 403, 404, 409, 413)},
+      params=ID + [q("mode", "replace (default), upsert or delete"), q("encoding", "auto (default), utf-8 or gb18030"), q("sheet", "XLSX sheet name"), q("fileName", "Original file name (.csv, .txt or .xlsx)"), q("allowRepeat", "Load a file already loaded before", {"type": "boolean"})]),
+      "requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}},
+  "/api/v1/catalog/entries/{id}/jobs": {"get": op("Loads into this entry, newest first", "ingest", {"200": ok(lst("IngestJob")), **errors(401, 404)}, params=ID)},
+  "/api/v1/ingest/jobs/{id}": {"get": op("A load's status, counts, percentage and time left", "ingest", {"200": ok(ref("IngestJob")), **errors(401, 404)}, params=ID)},
+  "/api/v1/ingest/jobs/{id}/errors": {"get": op("The rejected rows as CSV (row, column, masked value, reason)", "ingest", {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, **errors(401, 404)}, params=ID)},
+})
+
 doc = {
   "openapi": "3.1.0",
   "info": {"title": "Huitong 汇通 API", "version": "0.1.0", "description": "Government data sharing, exchange and open-data platform. Errors are {\"error\": {\"code\", \"message\", \"details\"}}."},

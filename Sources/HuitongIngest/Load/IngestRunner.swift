@@ -129,13 +129,19 @@ public struct IngestRunner: Sendable {
         return failed
     }
 
+    /// Checks and records a load, then runs it to the end.
     public func run(
         _ request: IngestRequest, onProgress: @Sendable (IngestProgress) -> Void = { _ in }
     ) async throws -> IngestJob {
+        try await load(try await start(request), request, onProgress: onProgress)
+    }
+
+    /// Checks that the load may start and records its job (status running); `load` then does the work, so that
+    /// an HTTP upload can answer with the job at once and let the client follow its progress.
+    public func start(_ request: IngestRequest) async throws -> IngestJob {
         let items = request.entry.content.items
         guard !items.isEmpty else { throw IngestFailure.notStructured }
-        let keyColumns = items.filter(\.isKey).map(\.columnName)
-        if request.mode != .replace && keyColumns.isEmpty { throw IngestFailure.noKeyForChanges }
+        if request.mode != .replace && !items.contains(where: \.isKey) { throw IngestFailure.noKeyForChanges }
         let (hash, size) = try Self.digest(of: request.file)
         if !request.allowRepeat,
             let earlier = try await store.ingestJobs.succeeded(
@@ -147,12 +153,29 @@ public struct IngestRunner: Sendable {
         if try await store.ingestJobs.entriesLoading(since: alive).contains(request.entry.id) {
             throw IngestFailure.alreadyLoading
         }
-        let job = try await store.ingestJobs.create(
+        return try await store.ingestJobs.create(
             entryID: request.entry.id, mode: request.mode, fileName: request.fileName, contentHash: hash,
             totalBytes: size, userID: request.userID)
-        let version = try await store.pools.beginVersion(
-            entryID: request.entry.id, columns: items.map(\.columnName), keyColumns: keyColumns,
-            copyingActive: request.mode != .replace)
+    }
+
+    /// Runs a started job: on success the pool shows the file's rows; on failure nothing changed but the job.
+    public func load(
+        _ job: IngestJob, _ request: IngestRequest, onProgress: @Sendable (IngestProgress) -> Void = { _ in }
+    ) async throws -> IngestJob {
+        let items = request.entry.content.items
+        let keyColumns = items.filter(\.isKey).map(\.columnName)
+        let size = job.totalBytes
+        let version: PoolVersion
+        do {
+            version = try await store.pools.beginVersion(
+                entryID: request.entry.id, columns: items.map(\.columnName), keyColumns: keyColumns,
+                copyingActive: request.mode != .replace)
+        } catch {
+            _ = try? await store.ingestJobs.finish(
+                id: job.id, status: .failed, message: (error as? any HuitongError)?.message.combined ?? "\(error)",
+                poolVersion: nil)
+            throw error
+        }
         var load = Load(job: job, items: items, keyColumns: keyColumns, started: ContinuousClock.now)
         do {
             try await read(request, size: size) { rows, processedBytes in

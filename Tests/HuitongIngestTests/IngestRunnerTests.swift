@@ -147,6 +147,50 @@ struct IngestRunnerTests {
     }
 }
 
+extension IngestRunnerTests {
+    @Test("the same rows as UTF-8 CSV, GB18030 CSV, NDJSON and a JSON array load to identical pools")
+    func formats() async throws {
+        try await TestBackend.sqlite.withFreshDatabase { store, _ in
+            let entry = try await Self.population(store)
+            let runner = IngestRunner(store: store)
+            let csv = "sfzhm,xm,csrq\n11010519491231002X,张三,1949-12-31\n110105195001010012,李四,\n"
+            // 张 D5C5 三 C8FD 李 C0EE 四 CBC4 in GB18030.
+            let gb: [UInt8] =
+                Array("sfzhm,xm,csrq\n11010519491231002X,".utf8) + [0xD5, 0xC5, 0xC8, 0xFD]
+                + Array(",1949-12-31\n110105195001010012,".utf8) + [0xC0, 0xEE, 0xCB, 0xC4] + Array(",\n".utf8)
+            let ndjson = """
+                {"sfzhm": "11010519491231002X", "xm": "张三", "csrq": "1949-12-31"}
+                {"xm": "李四", "sfzhm": "110105195001010012", "csrq": null}
+                """
+            let array = """
+                [{"sfzhm": "11010519491231002X", "xm": "张三", "csrq": "1949-12-31"},
+                 {"sfzhm": "110105195001010012", "xm": "李四"}]
+                """
+            var snapshots: [[[String: String?]]] = []
+            for (name, bytes) in [
+                ("a.csv", Array(csv.utf8)), ("b.csv", gb), ("c.ndjson", Array(ndjson.utf8)),
+                ("d.json", Array(array.utf8)),
+            ] {
+                let job = try await runner.run(
+                    IngestRequest(entry: entry, file: try Self.file("", name: name, bytes: bytes), fileName: name))
+                #expect(job.status == .succeeded && job.rowsLoaded == 2, "\(name)")
+                snapshots.append(
+                    try await store.pools.rows(entryID: entry.id, key: ["11010519491231002X"])
+                        + store.pools.rows(entryID: entry.id, key: ["110105195001010012"]))
+            }
+            #expect(snapshots.allSatisfy { $0 == snapshots[0] }, "\(snapshots)")
+            #expect(snapshots[0].first?["xm"] == "张三")
+            await #expect(throws: TabularError.malformedJSON(line: 2)) {
+                try await runner.run(
+                    IngestRequest(
+                        entry: entry,
+                        file: try Self.file("{\"sfzhm\": \"x\", \"xm\": \"y\"}\nnot json\n", name: "e.ndjson"),
+                        fileName: "e.ndjson"))
+            }
+        }
+    }
+}
+
 /// Collects progress reports from the runner's callback.
 final class ProgressLog: Sendable {
     private let storage = Mutex<[Double]>([])

@@ -320,10 +320,31 @@ public struct IngestRunner: Sendable {
             }
             return
         }
+        if name.hasSuffix(".json") {
+            // A JSON array is parsed whole; NDJSON (below) streams.
+            let rows = try JSONRowReader.array(try Data(contentsOf: request.file))
+            for start in stride(from: 0, to: rows.count, by: batchSize) {
+                let end = min(start + batchSize, rows.count)
+                try await body(Array(rows[start..<end]), Int64(Double(size) * Double(end) / Double(rows.count)))
+            }
+            return
+        }
         guard let handle = try? FileHandle(forReadingFrom: request.file) else {
             throw IngestFailure.unreadableFile(request.file.path)
         }
         defer { try? handle.close() }
+        if name.hasSuffix(".ndjson") || name.hasSuffix(".jsonl") {
+            var reader = JSONRowReader()
+            var processed: Int64 = 0
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                processed += Int64(chunk.count)
+                let rows = try reader.consume(chunk)
+                if !rows.isEmpty { try await body(rows, processed) }
+            }
+            let last = try reader.finish()
+            if !last.isEmpty { try await body(last, processed) }
+            return
+        }
         var parser = CSVParser(options: .init(encoding: request.encoding))
         var processed: Int64 = 0
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {

@@ -27,6 +27,8 @@ public enum TabularError: HuitongError, Equatable, Hashable {
 
     /// The file is not a ZIP archive, so it cannot be an XLSX workbook (or it is damaged).
     case notAnXLSXFile
+    /// A line of an NDJSON file (or a JSON array) that is not a JSON object.
+    case malformedJSON(line: Int)
     /// The file is an Excel 97–2003 `.xls` workbook, which is a different format from `.xlsx`.
     case legacyXLSFile
     /// The file cannot be opened or read; `path` is where it was looked for.
@@ -85,6 +87,7 @@ public enum TabularError: HuitongError, Equatable, Hashable {
         case .fieldTooLong: "csv_field_too_long"
         case .tooManyColumns: "csv_too_many_columns"
         case .notAnXLSXFile: "xlsx_not_a_workbook"
+        case .malformedJSON: "json_malformed"
         case .legacyXLSFile: "xlsx_legacy_xls"
         case .unreadableFile: "tabular_unreadable_file"
         case .missingPart: "xlsx_missing_part"
@@ -107,7 +110,7 @@ public enum TabularError: HuitongError, Equatable, Hashable {
             .tooLarge
         case .encodingUnavailable, .archiveWriteFailed:
             .internal
-        case .unsupportedEncoding, .invalidText, .unterminatedQuote, .notAnXLSXFile, .legacyXLSFile,
+        case .unsupportedEncoding, .invalidText, .unterminatedQuote, .notAnXLSXFile, .malformedJSON, .legacyXLSFile,
             .unreadableFile, .missingPart, .malformedXML, .noSuchSheet, .invalidSheetName:
             .badInput
         }
@@ -143,6 +146,9 @@ public enum TabularError: HuitongError, Equatable, Hashable {
                 zh: "第 \(line) 行的列数超过 \(limit) 列上限",
                 en: "the record on line \(line) has more than the limit of \(limit) fields"
             )
+        case .malformedJSON(let line):
+            BilingualText(
+                zh: "第 \(line) 行不是有效的 JSON 对象", en: "line \(line) is not a valid JSON object")
         case .notAnXLSXFile:
             BilingualText(
                 zh: "文件不是有效的 XLSX 工作簿（不是 ZIP 压缩包或已损坏）",

@@ -148,7 +148,7 @@ struct IngestRunnerTests {
 }
 
 extension IngestRunnerTests {
-    @Test("the same rows as UTF-8 CSV, GB18030 CSV, NDJSON and a JSON array load to identical pools")
+    @Test("the same rows as UTF-8 CSV, GB18030 CSV, NDJSON, a JSON array and XLSX load to identical pools")
     func formats() async throws {
         try await TestBackend.sqlite.withFreshDatabase { store, _ in
             let entry = try await Self.population(store)
@@ -166,10 +166,20 @@ extension IngestRunnerTests {
                 [{"sfzhm": "11010519491231002X", "xm": "张三", "csrq": "1949-12-31"},
                  {"sfzhm": "110105195001010012", "xm": "李四"}]
                 """
+            let workbook = try XLSXWriter.makeData(sheets: [
+                (
+                    name: "人口",
+                    rows: [
+                        ["sfzhm", "xm", "csrq"],
+                        [.text("11010519491231002X"), "张三", .date(CalendarDate(iso: "1949-12-31")!)],
+                        [.text("110105195001010012"), "李四", .empty],
+                    ]
+                )
+            ])
             var snapshots: [[[String: String?]]] = []
             for (name, bytes) in [
                 ("a.csv", Array(csv.utf8)), ("b.csv", gb), ("c.ndjson", Array(ndjson.utf8)),
-                ("d.json", Array(array.utf8)),
+                ("d.json", Array(array.utf8)), ("e.xlsx", Array(workbook)),
             ] {
                 let job = try await runner.run(
                     IngestRequest(entry: entry, file: try Self.file("", name: name, bytes: bytes), fileName: name))

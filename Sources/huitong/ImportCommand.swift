@@ -84,7 +84,7 @@ struct ImportCommand: AsyncParsableCommand {
 }
 
 /// A one-line progress bar on the terminal: percentage, rows, rows per second and time left.
-final class ProgressBar: Sendable {
+struct ProgressBar: Sendable {
     func show(_ progress: IngestProgress) {
         let percent = Int(progress.job.fraction * 100)
         let filled = percent / 4

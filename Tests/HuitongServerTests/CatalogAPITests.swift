@@ -225,6 +225,19 @@ struct CatalogAPITests {
             #expect(filtered["total"] as? Int == 2)
             #expect((filtered["facets"] as? [String: Any])?.isEmpty == true)
 
+            // Asking for drafts too shows every department's published entries and only one's own drafts.
+            _ = try await client.json(
+                .post, "/api/v1/catalog/entries", token: city.otherProvider, body: Self.entryJSON(name: "参保人员信息"))
+            let (_, withDrafts, _) = try await client.json(
+                .get, "/api/v1/catalog/entries?status=published,draft&facets=none", token: city.otherProvider)
+            #expect(withDrafts["total"] as? Int == 4)
+            let (_, othersDrafts, _) = try await client.json(
+                .get, "/api/v1/catalog/entries?status=published,draft&facets=none", token: city.provider)
+            #expect(othersDrafts["total"] as? Int == 3)
+            let (_, operatorView, _) = try await client.json(
+                .get, "/api/v1/catalog/entries?status=draft&facets=none", token: node.operatorToken)
+            #expect(operatorView["total"] as? Int == 1)
+
             let (bad, badBody, _) = try await client.json(
                 .get, "/api/v1/catalog/entries?shareType=sometimes&pageSize=1000", token: city.consumer)
             #expect(bad == .badRequest)

@@ -17,15 +17,16 @@ public struct CatalogQuery: Sendable, Hashable {
     public var updateCycles: [UpdateCycle]
     public var grades: [SecurityGrade]
     public var statuses: Set<EntryStatus>
-    /// Also include entries of this department in any status (a provider sees its own drafts).
-    public var alsoDepartmentID: Int64?
+    /// When set, entries in a status other than published are included only from this department: an officer
+    /// sees every department's published entries and the drafts of their own.
+    public var unpublishedOnlyOf: Int64?
     public var offset: Int
     public var limit: Int
 
     public init(
         text: String = "", departmentIDs: [Int64] = [], classification: String? = nil, shareTypes: [ShareType] = [],
         openness: [Openness] = [], formats: [String] = [], keywords: [String] = [], updateCycles: [UpdateCycle] = [],
-        grades: [SecurityGrade] = [], statuses: Set<EntryStatus> = [.published], alsoDepartmentID: Int64? = nil,
+        grades: [SecurityGrade] = [], statuses: Set<EntryStatus> = [.published], unpublishedOnlyOf: Int64? = nil,
         offset: Int = 0, limit: Int = 20
     ) {
         self.text = text
@@ -38,7 +39,7 @@ public struct CatalogQuery: Sendable, Hashable {
         self.updateCycles = updateCycles
         self.grades = grades
         self.statuses = statuses
-        self.alsoDepartmentID = alsoDepartmentID
+        self.unpublishedOnlyOf = unpublishedOnlyOf
         self.offset = offset
         self.limit = limit
     }

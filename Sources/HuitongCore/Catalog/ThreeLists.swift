@@ -1,14 +1,14 @@
 import Foundation
 
-/// 负面清单 row (domain.md §2): data that will not be shared or opened, and the law that says so.
-public struct NegativeListRow: Sendable, Hashable, Codable, Identifiable {
+/// A row a department keeps on one of the lists: its content, and who keeps it.
+public struct DepartmentRow<Content: Sendable & Hashable & Codable>: Sendable, Hashable, Codable, Identifiable {
     public var id: Int64
     public var departmentID: Int64
-    public var content: NegativeListDraft
+    public var content: Content
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: Int64, departmentID: Int64, content: NegativeListDraft, createdAt: Date, updatedAt: Date) {
+    public init(id: Int64, departmentID: Int64, content: Content, createdAt: Date, updatedAt: Date) {
         self.id = id
         self.departmentID = departmentID
         self.content = content
@@ -16,6 +16,12 @@ public struct NegativeListRow: Sendable, Hashable, Codable, Identifiable {
         self.updatedAt = updatedAt
     }
 }
+
+/// 负面清单 row (domain.md §2): data that will not be shared or opened, and the law that says so.
+public typealias NegativeListRow = DepartmentRow<NegativeListDraft>
+
+/// 责任清单 row: a resource a department has promised to supply.
+public typealias ResponsibilityRow = DepartmentRow<ResponsibilityDraft>
 
 public enum NegativeListKind: String, LabeledValue {
     case notShared
@@ -79,23 +85,6 @@ public struct NegativeListDraft: Sendable, Hashable, Codable {
     public static let legalBasisRequired = BilingualText(
         zh: "负面清单须载明法律、行政法规或党中央、国务院政策依据",
         en: "a negative-list row must cite a law, administrative regulation or central policy")
-}
-
-/// 责任清单 row: a resource a department has promised to supply.
-public struct ResponsibilityRow: Sendable, Hashable, Codable, Identifiable {
-    public var id: Int64
-    public var departmentID: Int64
-    public var content: ResponsibilityDraft
-    public var createdAt: Date
-    public var updatedAt: Date
-
-    public init(id: Int64, departmentID: Int64, content: ResponsibilityDraft, createdAt: Date, updatedAt: Date) {
-        self.id = id
-        self.departmentID = departmentID
-        self.content = content
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-    }
 }
 
 public struct ResponsibilityDraft: Sendable, Hashable, Codable {

@@ -176,7 +176,7 @@ public struct IngestRunner: Sendable {
                 poolVersion: nil)
             throw error
         }
-        var load = Load(job: job, items: items, keyColumns: keyColumns, started: ContinuousClock.now)
+        var load = Load(job: job, items: items, started: ContinuousClock.now)
         do {
             try await read(request, size: size) { rows, processedBytes in
                 try await self.take(rows, into: version, request: request, load: &load)
@@ -212,8 +212,11 @@ public struct IngestRunner: Sendable {
     struct Load {
         var job: IngestJob
         let items: [InfoItem]
-        let keyColumns: [String]
         let started: ContinuousClock.Instant
+        /// Where the key items sit among the row's values, worked out once rather than on every row.
+        let keyPositions: [Int]
+        /// Names the key in error reports, e.g. `sfzhm`.
+        let keyName: String
         var mapping: ColumnMapping?
         var validator: RowValidator?
         var unknownColumns: [String] = []
@@ -224,6 +227,16 @@ public struct IngestRunner: Sendable {
         var loaded: Int64 = 0
         var rejected: Int64 = 0
         var processedBytes: Int64 = 0
+
+        init(job: IngestJob, items: [InfoItem], started: ContinuousClock.Instant) {
+            self.job = job
+            self.items = items
+            self.started = started
+            keyPositions = items.indices.filter { items[$0].isKey }
+            keyName = keyPositions.map { items[$0].columnName }.joined(separator: "+")
+        }
+
+        func key(of values: [String?]) -> [String] { keyPositions.map { values[$0] ?? "" } }
     }
 
     func take(
@@ -243,15 +256,13 @@ public struct IngestRunner: Sendable {
                 load.rejected += 1
                 load.pendingIssues += problems.issues
             case .success(let values):
-                let key = load.keyColumns.compactMap { column in
-                    load.items.firstIndex { $0.columnName == column }.map { values[$0] ?? "" }
-                }
+                let key = load.key(of: values)
                 if !key.isEmpty, let first = load.seenKeys[key] {
                     load.rejected += 1
                     load.pendingIssues.append(
                         RowIssue(
-                            row: row.number, column: load.keyColumns.joined(separator: "+"),
-                            value: RowValidator.reported(key.joined(separator: "+"), load.items.first(where: \.isKey)!),
+                            row: row.number, column: load.keyName,
+                            value: RowValidator.reported(key.joined(separator: "+"), load.items[load.keyPositions[0]]),
                             reason: BilingualText(
                                 zh: "主键与第 \(first) 行重复", en: "the key repeats the one in row \(first)")))
                     continue
@@ -270,9 +281,7 @@ public struct IngestRunner: Sendable {
                 try await store.pools.insert(load.pending, into: version, replacingKeys: request.mode == .upsert)
                 load.loaded += Int64(load.pending.count)
             case .delete:
-                let positions = load.keyColumns.compactMap { column in load.items.firstIndex { $0.columnName == column }
-                }
-                let keys = load.pending.map { values in positions.map { values[$0] ?? "" } }
+                let keys = load.pending.map(load.key(of:))
                 load.loaded += Int64(try await store.pools.delete(keys: keys, from: version))
             }
             load.pending.removeAll(keepingCapacity: true)

@@ -33,6 +33,12 @@ public struct HuitongRequestContext: RequestContext {
     /// The signed-in person holding one of `roles`, or 401/403.
     @discardableResult
     public func requireRole(_ roles: Role...) throws(APIError) -> User {
+        try requireRole(oneOf: roles)
+    }
+
+    /// The signed-in person holding one of `roles`, or 401/403.
+    @discardableResult
+    public func requireRole(oneOf roles: [Role]) throws(APIError) -> User {
         let user = try requireUser()
         guard !user.roles.isDisjoint(with: roles) else {
             let names = roles.map(\.displayName)

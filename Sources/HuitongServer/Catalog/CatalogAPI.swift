@@ -124,22 +124,7 @@ struct CatalogAPI {
     func search(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireUser()
         var query = try CatalogQueryParameters.parse(request)
-        let asked = query.query.statuses
-        if request.uri.queryParameters["mine"] == "true" {
-            query.query.departmentIDs = [user.departmentID]
-            if asked == [EntryStatus.published] && request.uri.queryParameters["status"] == nil {
-                query.query.statuses = Set(EntryStatus.allCases)
-            }
-        } else if !(user.has(.operator) || user.has(.auditor)) && asked != [EntryStatus.published] {
-            // Officers see other departments' entries only once published.
-            query.query.statuses = [EntryStatus.published]
-            query.query.alsoDepartmentID = nil
-            let own = asked.subtracting([EntryStatus.published])
-            if !own.isEmpty {
-                query.query.statuses = asked
-                query.query.departmentIDs = [user.departmentID]
-            }
-        }
+        query.scope(to: user, request)
         let result = try await store.catalog.search(query.query, facets: query.facets)
         return try JSONResponse.make(
             SearchBody(

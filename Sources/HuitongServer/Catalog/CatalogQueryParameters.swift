@@ -96,6 +96,22 @@ struct CatalogQueryParameters {
     }
 }
 
+extension CatalogQueryParameters {
+    /// Who sees what, for every listing of entries (search and export): operators and auditors see every
+    /// department's entries in the statuses asked for; other officers see published entries of all departments
+    /// and the other statuses of their own only. `mine=true` narrows to the caller's department, in every status
+    /// unless `status` says otherwise.
+    mutating func scope(to user: User, _ request: Request) {
+        if request.uri.queryParameters["mine"] == "true" {
+            query.departmentIDs = [user.departmentID]
+            if request.uri.queryParameters["status"] == nil { query.statuses = Set(EntryStatus.allCases) }
+        }
+        if !(user.has(.operator) || user.has(.auditor)) {
+            query.unpublishedOnlyOf = user.departmentID
+        }
+    }
+}
+
 /// A URL's query parameters by name, each possibly repeated.
 struct QueryValues: Sendable {
     var values: [String: [String]]

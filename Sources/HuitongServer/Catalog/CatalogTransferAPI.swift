@@ -38,12 +38,7 @@ struct CatalogTransferAPI {
         let user = try context.requireUser()
         let format = try FileFormat.from(request)
         var parameters = try CatalogQueryParameters.parse(request)
-        if request.uri.queryParameters["mine"] == "true" {
-            parameters.query.departmentIDs = [user.departmentID]
-            if request.uri.queryParameters["status"] == nil { parameters.query.statuses = Set(EntryStatus.allCases) }
-        } else if !(user.has(.operator) || user.has(.auditor)) && parameters.query.statuses != [.published] {
-            parameters.query.departmentIDs = [user.departmentID]
-        }
+        parameters.scope(to: user, request)
         var entries: [CatalogEntry] = []
         var query = parameters.query
         query.limit = CatalogQuery.maximumPageSize

@@ -91,11 +91,7 @@ struct ThreeListsAPI {
     }
 
     private func negative(_ context: HuitongRequestContext) async throws -> NegativeListRow {
-        let id = try context.id()
-        guard let row = try await store.lists.findNegative(id: id) else {
-            throw StoreError.notFound(entity: "negative-list row", key: "\(id)")
-        }
-        return row
+        try await found("negative-list row", context) { try await store.lists.findNegative(id: $0) }
     }
 
     // MARK: Responsibility list
@@ -192,11 +188,7 @@ struct ThreeListsAPI {
     }
 
     private func responsibility(_ context: HuitongRequestContext) async throws -> ResponsibilityRow {
-        let id = try context.id()
-        guard let row = try await store.lists.findResponsibility(id: id) else {
-            throw StoreError.notFound(entity: "responsibility-list row", key: "\(id)")
-        }
-        return row
+        try await found("responsibility-list row", context) { try await store.lists.findResponsibility(id: $0) }
     }
 
     // MARK: Demand list
@@ -260,11 +252,7 @@ struct ThreeListsAPI {
     }
 
     private func demand(_ context: HuitongRequestContext) async throws -> DemandRow {
-        let id = try context.id()
-        guard let row = try await store.lists.findDemand(id: id) else {
-            throw StoreError.notFound(entity: "demand-list row", key: "\(id)")
-        }
-        return row
+        try await found("demand-list row", context) { try await store.lists.findDemand(id: $0) }
     }
 
     // MARK: Information systems
@@ -329,14 +317,19 @@ struct ThreeListsAPI {
     }
 
     private func system(_ context: HuitongRequestContext) async throws -> InformationSystem {
-        let id = try context.id()
-        guard let system = try await store.informationSystems.find(id: id) else {
-            throw StoreError.notFound(entity: "information system", key: "\(id)")
-        }
-        return system
+        try await found("information system", context) { try await store.informationSystems.find(id: $0) }
     }
 
     // MARK: Shared
+
+    /// The record named by the path's `id`, or a 404 that says what was looked for.
+    private func found<Value>(
+        _ entity: String, _ context: HuitongRequestContext, _ find: (Int64) async throws -> Value?
+    ) async throws -> Value {
+        let id = try context.id()
+        guard let value = try await find(id) else { throw StoreError.notFound(entity: entity, key: "\(id)") }
+        return value
+    }
 
     /// `?departmentID=` when given, else every department.
     private func departmentFilter(_ request: Request) throws(ValidationError) -> Int64? {
@@ -349,17 +342,10 @@ struct ThreeListsAPI {
     }
 
     /// The department a write is for: the caller's own, or any department when the caller is an operator.
-    private func owningDepartment(_ asked: Int64?, _ context: HuitongRequestContext, roles: Set<Role>) throws
+    private func owningDepartment(_ asked: Int64?, _ context: HuitongRequestContext, roles: [Role]) throws
         -> Int64
     {
-        let user = try context.requireUser()
-        guard !user.roles.isDisjoint(with: roles) else {
-            let names = roles.sorted { $0.rawValue < $1.rawValue }.map(\.displayName)
-            throw APIError.forbidden(
-                BilingualText(
-                    zh: "需要以下角色之一：\(names.map(\.zh).joined(separator: "、"))",
-                    en: "requires one of the roles: \(names.map(\.en).joined(separator: ", "))"))
-        }
+        let user = try context.requireRole(oneOf: roles)
         guard let asked, asked != user.departmentID else { return user.departmentID }
         guard user.has(.operator) else { throw APIError.forbidden(AccountsAPI.otherDepartment) }
         return asked

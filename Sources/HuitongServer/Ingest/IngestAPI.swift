@@ -131,11 +131,12 @@ struct IngestAPI {
         return job
     }
 
+    /// An entry of the caller's department (any entry for an operator); others answer 404 like missing ones.
     func managedEntry(_ context: HuitongRequestContext, _ user: User) async throws -> CatalogEntry {
-        let id = try context.id()
-        guard let entry = try await store.catalog.find(id: id),
-            user.has(.operator) || entry.provider.departmentID == user.departmentID
-        else { throw StoreError.notFound(entity: "catalog entry", key: "\(id)") }
+        let entry = try await CatalogAPI(store: store).visibleEntry(context)
+        guard user.has(.operator) || entry.provider.departmentID == user.departmentID else {
+            throw StoreError.notFound(entity: "catalog entry", key: "\(entry.id)")
+        }
         return entry
     }
 

@@ -20,7 +20,9 @@ extension SQLCatalogRepository {
             // The projection can trail a write that committed a moment ago; the rules that decide who may see an
             // entry are checked again on the rows read now, so a withdrawn or closed entry is never served.
             let entries = try await Self.entries(ids: Array(ordered[start..<end]), sql).filter { entry in
-                (query.statuses.contains(entry.status) || entry.provider.departmentID == query.alsoDepartmentID)
+                query.statuses.contains(entry.status)
+                    && (entry.status == .published || query.unpublishedOnlyOf == nil
+                        || entry.provider.departmentID == query.unpublishedOnlyOf)
                     && (query.openness.isEmpty || query.openness.contains(entry.content.openness))
                     && (query.departmentIDs.isEmpty || query.departmentIDs.contains(entry.provider.departmentID))
             }
@@ -143,11 +145,16 @@ extension SQLCatalogRepository {
         let keywords = allowed(Columns.keywordSlot, query.keywords)
         let required = query.allKeywords.map { columns.codes[Columns.keywordSlot][$0] ?? -1 }
         let classification = query.classification.map { String($0.filter(\.isNumber).prefix(20)) } ?? ""
-        let also = query.alsoDepartmentID
+        let publishedCode = UInt8(Columns.statuses.firstIndex(of: EntryStatus.published.rawValue)!)
+        let unpublishedOnlyOf = query.unpublishedOnlyOf
 
         func passes(_ row: Int) -> Bool {
             guard columns.present[row] else { return false }
-            guard statusPass[Int(columns.status[row])] || columns.departmentID[row] == also else { return false }
+            let status = columns.status[row]
+            guard statusPass[Int(status)] else { return false }
+            if let unpublishedOnlyOf, status != publishedCode, columns.departmentID[row] != unpublishedOnlyOf {
+                return false
+            }
             for filter in singleFilters where !filter.pass[Int(columns.single[filter.slot][row])] { return false }
             if let formats, !columns.formats[row].contains(where: { formats[Int($0)] }) { return false }
             if let keywords, !columns.keywords[row].contains(where: { keywords[Int($0)] }) { return false }

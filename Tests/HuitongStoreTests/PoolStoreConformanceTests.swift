@@ -51,17 +51,23 @@ struct PoolStoreConformanceTests {
         }
     }
 
-    @Test("a repeated key fails the batch whole; loads by key update, add and delete", arguments: TestBackend.available)
+    @Test(
+        "a repeated key keeps a version from going live; loads by key update, add and delete",
+        arguments: TestBackend.available)
     func byKey(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, _ in
             let entry = try await Self.entry(store)
+            let repeated = try await store.pools.beginVersion(
+                entryID: entry.id, columns: Self.columns, keyColumns: ["sfzhm"], copyingActive: false)
+            try await store.pools.insert(
+                [["11010519491231002X", "张三", nil], ["11010519491231002X", "张三丰", nil]], into: repeated,
+                replacingKeys: false)
+            await #expect(throws: StoreError.self) { try await store.pools.activate(repeated, keep: 3) }
+            #expect(try await store.pools.active(entryID: entry.id) == nil)
+            try await store.pools.abandon(repeated)
+
             let first = try await store.pools.beginVersion(
                 entryID: entry.id, columns: Self.columns, keyColumns: ["sfzhm"], copyingActive: false)
-            await #expect(throws: (any Error).self) {
-                try await store.pools.insert(
-                    [["11010519491231002X", "张三", nil], ["11010519491231002X", "张三丰", nil]], into: first,
-                    replacingKeys: false)
-            }
             try await store.pools.insert(
                 [["11010519491231002X", "张三", nil], ["110105195001010018", "李四", nil]], into: first,
                 replacingKeys: false)
@@ -79,6 +85,28 @@ struct PoolStoreConformanceTests {
             #expect(active.rowCount == 2)
             #expect(try await store.pools.rows(entryID: entry.id, key: ["11010519491231002X"]).first?["xm"] == "张三丰")
             #expect(try await store.pools.rows(entryID: entry.id, key: ["110105195001010018"]).isEmpty)
+        }
+    }
+
+    @Test(
+        "bulk loads keep every character: quotes, tabs, newlines, backslashes, NULL", arguments: TestBackend.available)
+    func awkwardValues(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let entry = try await Self.entry(store)
+            let version = try await store.pools.beginVersion(
+                entryID: entry.id, columns: Self.columns, keyColumns: ["sfzhm"], copyingActive: false)
+            let awkward = "王\t\"小\"\n二\\N,\r"
+            var rows: [[String?]] = [["11010519491231002X", awkward, nil], ["110105195001010018", "\\N", ""]]
+            // Enough rows for several statements on SQLite and several buffers on PostgreSQL.
+            for index in 0..<12_000 { rows.append([String(format: "K%017d", index), "名\(index)", "2000-01-01"]) }
+            try await store.pools.insert(rows, into: version, replacingKeys: false)
+            let active = try await store.pools.activate(version, keep: 1)
+            #expect(active.rowCount == 12_002)
+            let first = try #require(try await store.pools.rows(entryID: entry.id, key: ["11010519491231002X"]).first)
+            #expect(first["xm"] == .some(awkward) && first["csrq"] == .some(nil))
+            let second = try #require(try await store.pools.rows(entryID: entry.id, key: ["110105195001010018"]).first)
+            #expect(second["xm"] == .some("\\N") && second["csrq"] == .some(""))
+            #expect(try await store.pools.rows(entryID: entry.id, key: ["K00000000000011999"]).first?["xm"] == "名11999")
         }
     }
 

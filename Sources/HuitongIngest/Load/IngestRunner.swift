@@ -106,8 +106,10 @@ public struct IngestProgress: Sendable {
 /// has been taken. Rejected rows go to the job's error report; nothing of a failed job is ever visible.
 public struct IngestRunner: Sendable {
     public let store: Store
-    /// Rows per insert batch and per progress report.
-    public var batchSize = 5_000
+    /// Rows per insert batch. One batch is written while the next is read and checked.
+    public var batchSize = 10_000
+    /// How often a running load records its progress (which also tells other nodes it is alive).
+    public var reportInterval: Duration = .milliseconds(500)
 
     public init(store: Store) {
         self.store = store
@@ -181,10 +183,12 @@ public struct IngestRunner: Sendable {
             try await read(request, size: size) { rows, processedBytes in
                 try await self.take(rows, into: version, request: request, load: &load)
                 load.processedBytes = processedBytes
-                try await self.report(&load, onProgress)
+                if ContinuousClock.now - load.lastReport >= reportInterval { try await self.report(&load, onProgress) }
             }
             if load.mapping == nil { throw IngestFailure.unreadableFile("文件为空 (the file is empty)") }
             try await flush(into: version, request: request, load: &load)
+            try await load.writing?.value
+            load.writing = nil
             load.processedBytes = size
             try await report(&load, onProgress)
             if load.rejected > 0 && Double(load.rejected) > Double(load.read) * request.rejectionThreshold {
@@ -201,6 +205,8 @@ public struct IngestRunner: Sendable {
             return try await store.ingestJobs.finish(
                 id: job.id, status: .succeeded, message: message, poolVersion: active.version)
         } catch {
+            // A batch may still be on its way to the table; it must land or fail before the table is dropped.
+            _ = try? await load.writing?.value
             try? await store.pools.abandon(version)
             let text = (error as? any HuitongError)?.message.combined ?? "\(error)"
             _ = try? await store.ingestJobs.finish(id: job.id, status: .failed, message: text, poolVersion: nil)
@@ -222,7 +228,10 @@ public struct IngestRunner: Sendable {
         var unknownColumns: [String] = []
         var pending: [[String?]] = []
         var pendingIssues: [RowIssue] = []
-        var seenKeys: [[String]: Int] = [:]
+        var seenKeys = KeyRegister()
+        /// The batch being written while the next is read.
+        var writing: Task<Void, any Error>?
+        var lastReport: ContinuousClock.Instant
         var read: Int64 = 0
         var loaded: Int64 = 0
         var rejected: Int64 = 0
@@ -232,6 +241,7 @@ public struct IngestRunner: Sendable {
             self.job = job
             self.items = items
             self.started = started
+            lastReport = started
             keyPositions = items.indices.filter { items[$0].isKey }
             keyName = keyPositions.map { items[$0].columnName }.joined(separator: "+")
         }
@@ -256,35 +266,44 @@ public struct IngestRunner: Sendable {
                 load.rejected += 1
                 load.pendingIssues += problems.issues
             case .success(let values):
-                let key = load.key(of: values)
-                if !key.isEmpty, let first = load.seenKeys[key] {
+                if !load.keyPositions.isEmpty,
+                    let first = load.seenKeys.insert(values, positions: load.keyPositions, row: row.number)
+                {
                     load.rejected += 1
+                    let key = load.key(of: values).joined(separator: "+")
                     load.pendingIssues.append(
                         RowIssue(
                             row: row.number, column: load.keyName,
-                            value: RowValidator.reported(key.joined(separator: "+"), load.items[load.keyPositions[0]]),
+                            value: RowValidator.reported(key, load.items[load.keyPositions[0]]),
                             reason: BilingualText(
                                 zh: "主键与第 \(first) 行重复", en: "the key repeats the one in row \(first)")))
                     continue
                 }
-                if !key.isEmpty { load.seenKeys[key] = row.number }
                 load.pending.append(values)
             }
             if load.pending.count >= batchSize { try await flush(into: version, request: request, load: &load) }
         }
     }
 
+    /// Hands the pending rows to the database. Inserts run in the background, one batch at a time, so that
+    /// reading and checking the next batch overlaps with writing this one.
     func flush(into version: PoolVersion, request: IngestRequest, load: inout Load) async throws {
+        try await load.writing?.value
+        load.writing = nil
         if !load.pending.isEmpty {
+            let rows = load.pending
+            load.pending = []
+            load.pending.reserveCapacity(batchSize)
             switch request.mode {
             case .replace, .upsert:
-                try await store.pools.insert(load.pending, into: version, replacingKeys: request.mode == .upsert)
-                load.loaded += Int64(load.pending.count)
+                let pools = store.pools
+                let replacingKeys = request.mode == .upsert
+                load.writing = Task { try await pools.insert(rows, into: version, replacingKeys: replacingKeys) }
+                load.loaded += Int64(rows.count)
             case .delete:
-                let keys = load.pending.map(load.key(of:))
+                let keys = rows.map(load.key(of:))
                 load.loaded += Int64(try await store.pools.delete(keys: keys, from: version))
             }
-            load.pending.removeAll(keepingCapacity: true)
         }
         if !load.pendingIssues.isEmpty {
             try await store.ingestJobs.addIssues(id: load.job.id, load.pendingIssues)
@@ -293,6 +312,7 @@ public struct IngestRunner: Sendable {
     }
 
     func report(_ load: inout Load, _ onProgress: @Sendable (IngestProgress) -> Void) async throws {
+        load.lastReport = ContinuousClock.now
         try await store.ingestJobs.progress(
             id: load.job.id, processedBytes: load.processedBytes, rowsRead: load.read, rowsLoaded: load.loaded,
             rowsRejected: load.rejected)

@@ -25,6 +25,10 @@ public protocol DatabaseProvider: Service, Sendable {
     func transaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws
         -> Result
 
+    /// Appends many rows to one table in a transaction of its own, by the engine's fastest path: multi-row
+    /// prepared INSERTs on SQLite, COPY on PostgreSQL. Used to fill resource pools, where rows come by the million.
+    func bulkInsert(_ insert: BulkInsert) async throws
+
     /// How many connections are in use and how many requests wait for one, for `/metrics`.
     var poolStatistics: PoolStatistics { get }
 

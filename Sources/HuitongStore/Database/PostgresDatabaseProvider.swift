@@ -1,5 +1,7 @@
 import Foundation
+import HuitongCore
 import Logging
+import NIOCore
 import PostgresKit
 import PostgresNIO
 import SQLKit
@@ -67,6 +69,13 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
     public func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws
         -> Result
     {
+        try await withConnection { try await body($0.sql()) }
+    }
+
+    /// Leases a connection from the pool, counted for `/metrics`.
+    private func withConnection<Result: Sendable>(
+        _ body: @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         leases.withLock { $0.waiting += 1 }
         let granted = Mutex(false)
         defer {
@@ -79,7 +88,7 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
                 $0.leased += 1
             }
             defer { leases.withLock { $0.leased -= 1 } }
-            return try await body(connection.sql())
+            return try await body(connection)
         }
     }
 
@@ -88,6 +97,59 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
     {
         try await read { sql in
             try await sql.inTransaction(begin: "BEGIN", logger: logger, body)
+        }
+    }
+
+    public func bulkInsert(_ insert: BulkInsert) async throws {
+        guard !insert.rows.isEmpty else { return }
+        guard insert.rows.allSatisfy({ $0.count == insert.columns.count }) else { throw insert.widthMismatch }
+        let logger = logger
+        try await withConnection { connection in
+            guard insert.replacingKeys != nil else {
+                // COPY is one statement: the rows arrive all or none.
+                try await Self.copy(insert.rows, into: insert.table, columns: insert.columns, connection, logger)
+                return
+            }
+            // COPY cannot resolve conflicts: the rows go to a scratch table first, then over in one INSERT.
+            try await connection.sql().inTransaction(begin: "BEGIN", logger: logger) { sql in
+                try await sql.raw(
+                    SQLQueryString(
+                        unsafeRaw: """
+                            CREATE TEMPORARY TABLE huitong_bulk ON COMMIT DROP AS
+                            SELECT \(insert.columnList) FROM \(insert.table) WITH NO DATA
+                            """)
+                ).run()
+                try await Self.copy(insert.rows, into: "huitong_bulk", columns: insert.columns, connection, logger)
+                try await sql.raw(
+                    SQLQueryString(
+                        unsafeRaw: """
+                            INSERT INTO \(insert.table) (\(insert.columnList))
+                            SELECT \(insert.columnList) FROM huitong_bulk\(insert.conflictClause)
+                            """)
+                ).run()
+            }
+        }
+    }
+
+    /// Streams rows to `COPY … FROM STDIN` in PostgreSQL's text format, a megabyte at a time.
+    private static func copy(
+        _ rows: [[String?]], into table: String, columns: [String], _ connection: PostgresConnection,
+        _ logger: Logger
+    ) async throws {
+        try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
+            var buffer = ByteBufferAllocator().buffer(capacity: 1 << 20)
+            for row in rows {
+                for (index, value) in row.enumerated() {
+                    if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+                    buffer.writeCopyText(value)
+                }
+                buffer.writeInteger(UInt8(ascii: "\n"))
+                if buffer.readableBytes >= 1 << 20 {
+                    try await writer.write(buffer)
+                    buffer.clear()
+                }
+            }
+            if buffer.readableBytes > 0 { try await writer.write(buffer) }
         }
     }
 
@@ -103,5 +165,31 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
         }
         task?.cancel()
         await task?.value
+    }
+}
+
+extension ByteBuffer {
+    /// One value in COPY's text format: `\N` for NULL; backslash, tab, newline and carriage return escaped.
+    mutating func writeCopyText(_ value: String?) {
+        guard var value else {
+            writeStaticString("\\N")
+            return
+        }
+        value.withUTF8 { bytes in
+            let special = { (byte: UInt8) in byte == 0x5C || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+            guard bytes.contains(where: special) else {
+                writeBytes(bytes)
+                return
+            }
+            for byte in bytes {
+                switch byte {
+                case 0x5C: writeStaticString("\\\\")
+                case 0x09: writeStaticString("\\t")
+                case 0x0A: writeStaticString("\\n")
+                case 0x0D: writeStaticString("\\r")
+                default: writeInteger(byte)
+                }
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HuitongCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -89,6 +90,38 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
         try await writer.withConnection { connection in
             // IMMEDIATE takes the write lock up front, so the transaction cannot fail half-way on lock upgrade.
             try await connection.sql().inTransaction(begin: "BEGIN IMMEDIATE", logger: logger, body)
+        }
+    }
+
+    public func bulkInsert(_ insert: BulkInsert) async throws {
+        guard !insert.rows.isEmpty else { return }
+        let width = insert.columns.count
+        guard insert.rows.allSatisfy({ $0.count == width }) else {
+            throw insert.widthMismatch
+        }
+        // A few thousand rows per statement: each is prepared once and quickly, and the per-call cost fades.
+        let rowsPerStatement = max(1, 32_000 / max(1, width))
+        let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ",") + ")"
+        let statement = { (rows: Int) in
+            "INSERT INTO \(insert.table) (\(insert.columnList)) VALUES "
+                + Array(repeating: tuple, count: rows).joined(separator: ",") + insert.conflictClause
+        }
+        let full = statement(rowsPerStatement)
+        try await writer.withConnection { connection in
+            try await connection.sql().inTransaction(begin: "BEGIN IMMEDIATE", logger: logger) { _ in
+                var start = insert.rows.startIndex
+                while start < insert.rows.endIndex {
+                    let end = min(start + rowsPerStatement, insert.rows.endIndex)
+                    var binds: [SQLiteData] = []
+                    binds.reserveCapacity((end - start) * width)
+                    for row in insert.rows[start..<end] {
+                        for value in row { binds.append(value.map(SQLiteData.text) ?? .null) }
+                    }
+                    try await connection.query(
+                        end - start == rowsPerStatement ? full : statement(end - start), binds, { _ in })
+                    start = end
+                }
+            }
         }
     }
 

@@ -127,9 +127,11 @@ struct IngestRunnerTests {
             #expect(removed.rowsLoaded == 1)
             #expect(try await store.pools.active(entryID: entry.id)?.rowCount == 1)
 
-            // A node that died mid-load: the job is failed on restart and its half-built table dropped.
+            // A node elsewhere that died mid-load: once silent past the timeout, the job is failed and its
+            // half-built table dropped.
             let dead = try await store.ingestJobs.create(
-                entryID: entry.id, mode: .replace, fileName: "big.csv", contentHash: "x", totalBytes: 10, userID: nil)
+                entryID: entry.id, mode: .replace, fileName: "big.csv", contentHash: "x", totalBytes: 10, userID: nil,
+                runner: "another-host|boot|4242")
             let half = try await store.pools.beginVersion(
                 entryID: entry.id, columns: ["sfzhm", "xm", "csrq"], keyColumns: ["sfzhm"], copyingActive: false)
             try await store.pools.insert([["110105196002020014", "赵六", nil]], into: half, replacingKeys: false)

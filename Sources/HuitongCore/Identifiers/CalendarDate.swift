@@ -29,18 +29,29 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
 
     /// Parses the eight-digit `YYYYMMDD` form used inside identifiers, e.g. `19491231`.
     public init?(compact text: String) {
-        let digits = Array(text)
-        guard digits.count == 8, let number = IdentifierText.number(fromDigits: digits) else { return nil }
+        guard
+            let number = IdentifierText.withBytes(
+                text,
+                { bytes in
+                    bytes.count == 8 ? IdentifierText.number(bytes, from: 0, count: 8) : nil
+                })
+        else { return nil }
         self.init(year: number / 10_000, month: number / 100 % 100, day: number % 100)
     }
 
     /// Parses the ISO 8601 form `YYYY-MM-DD`, e.g. `1949-12-31`.
     public init?(iso text: String) {
-        let characters = Array(text)
-        guard characters.count == 10, characters[4] == "-", characters[7] == "-",
-            let year = IdentifierText.number(fromDigits: characters[0..<4]),
-            let month = IdentifierText.number(fromDigits: characters[5..<7]),
-            let day = IdentifierText.number(fromDigits: characters[8..<10])
+        guard
+            let (year, month, day) = IdentifierText.withBytes(
+                text,
+                { bytes -> (Int, Int, Int)? in
+                    guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+                        let year = IdentifierText.number(bytes, from: 0, count: 4),
+                        let month = IdentifierText.number(bytes, from: 5, count: 2),
+                        let day = IdentifierText.number(bytes, from: 8, count: 2)
+                    else { return nil }
+                    return (year, month, day)
+                })
         else { return nil }
         self.init(year: year, month: month, day: day)
     }

@@ -24,6 +24,16 @@ public struct RegionCode: CheckedIdentifier, Comparable {
     /// Validates the shape: six ASCII digits, a province part within 11...82, and no county part without a
     /// prefecture part (e.g. `340001`).
     public init(_ raw: String) throws(IdentifierError) {
+        // Six ASCII digits with a plausible province and no `XX00YY` shape: the common case, checked on bytes.
+        let canonical = IdentifierText.withBytes(raw) { bytes in
+            guard bytes.count == 6, let number = IdentifierText.number(bytes, from: 0, count: 6) else { return false }
+            let (province, prefecture, county) = (number / 10_000, number / 100 % 100, number % 100)
+            return Self.provinceRange.contains(province) && !(prefecture == 0 && county != 0)
+        }
+        if canonical {
+            self.text = raw
+            return
+        }
         let characters = IdentifierText.normalized(raw)
         try Self.checkDigitsAndProvince(characters, kind: .regionCode)
         let code = String(characters)

@@ -38,6 +38,10 @@ public struct ResidentIDNumber: CheckedIdentifier {
     /// Checks run in order: length and characters, province, birth date, check character. A mistyped birth-date
     /// digit therefore reports ``IdentifierError/badBirthDate(text:_:)`` when it makes an impossible date.
     public init(_ raw: String, today: CalendarDate) throws(IdentifierError) {
+        if let valid = Self.validatedQuickly(raw, today: today) {
+            self = valid
+            return
+        }
         let characters = IdentifierText.normalized(raw)
         guard !characters.isEmpty else { throw .badFormat(.residentIDNumber, .empty) }
         guard characters.count == 18 else {
@@ -60,6 +64,42 @@ public struct ResidentIDNumber: CheckedIdentifier {
         self.regionCode = RegionCode(checkedDigits: String(characters[0..<6]))
         self.birthDate = birthDate
     }
+
+    private init(text: String, regionCode: RegionCode, birthDate: CalendarDate) {
+        self.text = text
+        self.regionCode = regionCode
+        self.birthDate = birthDate
+    }
+
+    /// The same checks over the bytes of a number already in canonical form (18 ASCII characters, no spaces);
+    /// nil for anything else, which then takes the full path and gets its precise error.
+    private static func validatedQuickly(_ raw: String, today: CalendarDate) -> ResidentIDNumber? {
+        IdentifierText.withBytes(raw) { bytes -> ResidentIDNumber? in
+            guard bytes.count == 18 else { return nil }
+            var sum = 0
+            for index in 0..<17 {
+                let digit = bytes[index] &- 48
+                guard digit < 10 else { return nil }
+                sum += Int(digit) * weights[index]
+            }
+            let expected = checkBytes[sum % 11]
+            let given = bytes[17] == UInt8(ascii: "x") ? UInt8(ascii: "X") : bytes[17]
+            guard given == expected,
+                let province = IdentifierText.number(bytes, from: 0, count: 2),
+                RegionCode.provinceRange.contains(province),
+                let year = IdentifierText.number(bytes, from: 6, count: 4),
+                let month = IdentifierText.number(bytes, from: 10, count: 2),
+                let day = IdentifierText.number(bytes, from: 12, count: 2),
+                let birthDate = CalendarDate(year: year, month: month, day: day), birthDate <= today
+            else { return nil }
+            let text = bytes[17] == UInt8(ascii: "x") ? raw.uppercased() : raw
+            return ResidentIDNumber(
+                text: text, regionCode: RegionCode(checkedDigits: String(text.utf8.prefix(6))!),
+                birthDate: birthDate)
+        }
+    }
+
+    private static let checkBytes: [UInt8] = checkCharacters.map { $0.asciiValue! }
 
     /// Validates without throwing, against the given `today`.
     public static func validate(_ raw: String, today: CalendarDate) -> IdentifierValidation<ResidentIDNumber> {

@@ -93,7 +93,7 @@ public struct RowValidator: Sendable {
         var issues: [RowIssue] = []
         for (item, position) in zip(mapping.items, mapping.positions) {
             let raw = position.flatMap { $0 < cells.count ? cells[$0] : nil } ?? ""
-            let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = raw.trimmedOfWhitespace()
             if text.isEmpty {
                 if item.isRequired {
                     issues.append(
@@ -141,6 +141,11 @@ public struct RowValidator: Sendable {
             }
             value = String(number)
         case .date:
+            if CalendarDate(iso: text) != nil {
+                // Already canonical: kept as delivered, without building a new string.
+                value = text
+                break
+            }
             guard let date = parseDate(text) else {
                 return .failure(
                     ValueRejection(zh: "应为有效日期，如 2024-01-31", en: "must be a valid date such as 2024-01-31"))
@@ -161,22 +166,25 @@ public struct RowValidator: Sendable {
             default: return .failure(ValueRejection(zh: "应为“是”或“否”", en: "must be true or false"))
             }
         }
-        if let length = item.length, value.count > length,
-            [.character, .memo, .general].contains(item.dataType)
-        {
+        if value.utf8.contains(0) {
+            return .failure(ValueRejection(zh: "含有空字符（NUL）", en: "contains a NUL character"))
+        }
+        // Counting characters is slow for Chinese text; a value with no more bytes than the limit cannot have more
+        // characters either.
+        if let length = item.length, item.dataType.isText, value.utf8.count > length, value.count > length {
             return .failure(
                 ValueRejection(
                     zh: "长度 \(value.count) 超过 \(length)", en: "is \(value.count) characters, longer than \(length)"))
         }
         do {
             switch item.semanticKind {
-            case .residentID: return .success(try ResidentIDNumber(value.uppercased(), today: today).text)
-            case .creditCode: return .success(try UnifiedSocialCreditCode(value.uppercased()).text)
+            case .residentID: return .success(try ResidentIDNumber(value, today: today).text)
+            case .creditCode: return .success(try UnifiedSocialCreditCode(value).text)
             case .regionCode: return .success(try RegionCode(value).text)
             case .mobilePhone:
-                let digits = Array(value.utf8)
-                guard digits.count == 11, digits[0] == UInt8(ascii: "1"),
-                    (UInt8(ascii: "3")...UInt8(ascii: "9")).contains(digits[1]),
+                let digits = value.utf8
+                guard digits.count == 11, digits.first == UInt8(ascii: "1"),
+                    (UInt8(ascii: "3")...UInt8(ascii: "9")).contains(digits.dropFirst().first ?? 0),
                     digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
                 else {
                     return .failure(ValueRejection(zh: "不是有效的手机号码", en: "is not a valid mobile number"))
@@ -230,4 +238,28 @@ public struct ValueRejection: Error, Sendable, Hashable {
 /// Every problem of one rejected row.
 public struct RowProblems: Error, Sendable, Hashable {
     public var issues: [RowIssue]
+}
+
+extension DataType {
+    /// Types whose declared length counts characters.
+    var isText: Bool {
+        switch self {
+        case .character, .memo, .general: true
+        default: false
+        }
+    }
+}
+
+extension String {
+    /// The value without surrounding whitespace (full-width spaces included). Most cells have none, which the
+    /// first and last scalars tell without copying anything.
+    func trimmedOfWhitespace() -> String {
+        guard let first = unicodeScalars.first, let last = unicodeScalars.last else { return self }
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.value < 0x80
+                ? scalar == " " || (0x09...0x0D).contains(scalar.value) : scalar.properties.isWhitespace
+        }
+        guard isSpace(first) || isSpace(last) else { return self }
+        return trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 }

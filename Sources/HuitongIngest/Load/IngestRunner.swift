@@ -115,20 +115,28 @@ public struct IngestRunner: Sendable {
         self.store = store
     }
 
-    /// How long a running job may go without reporting progress before it counts as dead. Jobs report after every
-    /// batch, a few seconds apart; several nodes (and `huitong import`) may load into one database at once, so a
-    /// job is never taken for dead merely because another process started.
-    public static let heartbeatTimeout: Duration = .seconds(600)
+    /// How long a running job may go without reporting progress before it counts as dead. Jobs report twice a
+    /// second; several nodes (and `huitong import`) may load into one database at once, so a job of another host
+    /// is never taken for dead merely because this process started. A job of a process on this host that has
+    /// ended is recognised at once (see `IngestJobRunner`).
+    public static let heartbeatTimeout: Duration = .seconds(120)
 
-    /// Marks loads whose node died as failed and drops their half-built tables. Run at start.
+    /// Marks loads whose process died as failed and drops their half-built tables. Run at start, and before a
+    /// load when an earlier one into the same entry seems to be running.
     public static func recover(_ store: Store, staleAfter timeout: Duration = heartbeatTimeout) async throws
         -> [IngestJob]
     {
-        let cutoff = Date().addingTimeInterval(-Double(timeout.components.seconds))
-        let failed = try await store.ingestJobs.failInterrupted(before: cutoff)
+        let dead = interrupted(try await store.ingestJobs.running(entryID: nil), staleAfter: timeout)
+        try await store.ingestJobs.failInterrupted(ids: dead.map(\.id))
         _ = try await store.pools.abandonInterrupted(
-            keepingEntries: try await store.ingestJobs.entriesLoading(since: cutoff))
-        return failed
+            keepingEntries: Set(try await store.ingestJobs.running(entryID: nil).map(\.entryID)))
+        return dead
+    }
+
+    /// The running jobs among `jobs` whose process has ended or gone silent.
+    static func interrupted(_ jobs: [IngestJob], staleAfter timeout: Duration) -> [IngestJob] {
+        let cutoff = Date().addingTimeInterval(-Double(timeout.components.seconds))
+        return jobs.filter { $0.heartbeatAt < cutoff || IngestJobRunner.isGone($0.runner) }
     }
 
     /// Checks and records a load, then runs it to the end.
@@ -151,13 +159,15 @@ public struct IngestRunner: Sendable {
         {
             throw IngestFailure.repeatedFile(jobID: earlier.id)
         }
-        let alive = Date().addingTimeInterval(-Double(Self.heartbeatTimeout.components.seconds))
-        if try await store.ingestJobs.entriesLoading(since: alive).contains(request.entry.id) {
-            throw IngestFailure.alreadyLoading
+        let running = try await store.ingestJobs.running(entryID: request.entry.id)
+        if !running.isEmpty {
+            let dead = Self.interrupted(running, staleAfter: Self.heartbeatTimeout)
+            guard dead.count == running.count else { throw IngestFailure.alreadyLoading }
+            _ = try await Self.recover(store)
         }
         return try await store.ingestJobs.create(
             entryID: request.entry.id, mode: request.mode, fileName: request.fileName, contentHash: hash,
-            totalBytes: size, userID: request.userID)
+            totalBytes: size, userID: request.userID, runner: IngestJobRunner.current)
     }
 
     /// Runs a started job: on success the pool shows the file's rows; on failure nothing changed but the job.

@@ -108,19 +108,36 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
         }
         let full = statement(rowsPerStatement)
         try await writer.withConnection { connection in
-            try await connection.sql().inTransaction(begin: "BEGIN IMMEDIATE", logger: logger) { _ in
-                var start = insert.rows.startIndex
-                while start < insert.rows.endIndex {
-                    let end = min(start + rowsPerStatement, insert.rows.endIndex)
-                    var binds: [SQLiteData] = []
-                    binds.reserveCapacity((end - start) * width)
-                    for row in insert.rows[start..<end] {
-                        for value in row { binds.append(value.map(SQLiteData.text) ?? .null) }
-                    }
-                    try await connection.query(
-                        end - start == rowsPerStatement ? full : statement(end - start), binds, { _ in })
-                    start = end
+            // Bulk rows go to tables nobody reads until a later transaction publishes them, so their commits
+            // skip the WAL fsync (NORMAL); the publishing commit runs under FULL and makes them durable with it.
+            try await connection.sql().raw("PRAGMA synchronous = NORMAL").run()
+            do {
+                try await Self.insert(insert, rowsPerStatement, full, statement, connection, logger)
+            } catch {
+                try? await connection.sql().raw("PRAGMA synchronous = FULL").run()
+                throw error
+            }
+            try await connection.sql().raw("PRAGMA synchronous = FULL").run()
+        }
+    }
+
+    private static func insert(
+        _ insert: BulkInsert, _ rowsPerStatement: Int, _ full: String, _ statement: (Int) -> String,
+        _ connection: SQLiteConnection, _ logger: Logger
+    ) async throws {
+        let width = insert.columns.count
+        try await connection.sql().inTransaction(begin: "BEGIN IMMEDIATE", logger: logger) { _ in
+            var start = insert.rows.startIndex
+            while start < insert.rows.endIndex {
+                let end = min(start + rowsPerStatement, insert.rows.endIndex)
+                var binds: [SQLiteData] = []
+                binds.reserveCapacity((end - start) * width)
+                for row in insert.rows[start..<end] {
+                    for value in row { binds.append(value.map(SQLiteData.text) ?? .null) }
                 }
+                try await connection.query(
+                    end - start == rowsPerStatement ? full : statement(end - start), binds, { _ in })
+                start = end
             }
         }
     }

@@ -36,6 +36,15 @@ public struct IngestJob: Sendable, Hashable, Codable, Identifiable {
     public var message: String
     public var createdAt: Date
     public var finishedAt: Date?
+    /// When the job last reported progress; a running job silent for long is taken for dead.
+    public var heartbeatAt: Date
+    /// The process running the job (see `IngestJobRunner`); kept out of API answers.
+    public var runner: String = ""
+
+    enum CodingKeys: String, CodingKey {
+        case id, entryID, mode, status, fileName, contentHash, totalBytes, processedBytes, rowsRead, rowsLoaded,
+            rowsRejected, poolVersion, message, createdAt, finishedAt, heartbeatAt
+    }
 
     /// Share of the file read, 0…1.
     public var fraction: Double {
@@ -45,7 +54,8 @@ public struct IngestJob: Sendable, Hashable, Codable, Identifiable {
 
 public protocol IngestJobRepository: Sendable {
     func create(
-        entryID: Int64, mode: IngestMode, fileName: String, contentHash: String, totalBytes: Int64, userID: Int64?
+        entryID: Int64, mode: IngestMode, fileName: String, contentHash: String, totalBytes: Int64, userID: Int64?,
+        runner: String
     ) async throws -> IngestJob
     func progress(id: Int64, processedBytes: Int64, rowsRead: Int64, rowsLoaded: Int64, rowsRejected: Int64)
         async throws
@@ -57,9 +67,10 @@ public protocol IngestJobRepository: Sendable {
     func issues(id: Int64) async throws -> [RowIssue]
     /// The last successful load of exactly this file into this entry, if any.
     func succeeded(entryID: Int64, contentHash: String) async throws -> IngestJob?
-    /// Marks running jobs that have not reported progress since `cutoff` (their node crashed or restarted) as
-    /// failed; returns them.
-    func failInterrupted(before cutoff: Date) async throws -> [IngestJob]
+    /// Jobs still marked as running, of one entry or of all.
+    func running(entryID: Int64?) async throws -> [IngestJob]
+    /// Marks running jobs whose process is gone as failed, with nothing published.
+    func failInterrupted(ids: [Int64]) async throws
     /// Entries with a job that is running and alive (reported progress since `cutoff`).
     func entriesLoading(since cutoff: Date) async throws -> Set<Int64>
 }
@@ -72,7 +83,8 @@ struct SQLIngestJobRepository: IngestJobRepository {
     let provider: any DatabaseProvider
 
     func create(
-        entryID: Int64, mode: IngestMode, fileName: String, contentHash: String, totalBytes: Int64, userID: Int64?
+        entryID: Int64, mode: IngestMode, fileName: String, contentHash: String, totalBytes: Int64, userID: Int64?,
+        runner: String
     ) async throws -> IngestJob {
         let now = Date()
         return try await provider.transaction { sql in
@@ -80,9 +92,9 @@ struct SQLIngestJobRepository: IngestJobRepository {
                 """
                 INSERT INTO ingest_jobs (entry_id, mode, status, file_name, content_hash, total_bytes,
                     processed_bytes, rows_read, rows_loaded, rows_rejected, message, created_by, created_at,
-                    heartbeat_at)
+                    heartbeat_at, runner)
                 VALUES (\(bind: entryID), \(bind: mode.rawValue), 'running', \(bind: fileName), \(bind: contentHash),
-                    \(bind: totalBytes), 0, 0, 0, 0, '', \(bind: userID), \(bind: now), \(bind: now))
+                    \(bind: totalBytes), 0, 0, 0, 0, '', \(bind: userID), \(bind: now), \(bind: now), \(bind: runner))
                 RETURNING id
                 """
             ).first()
@@ -111,14 +123,18 @@ struct SQLIngestJobRepository: IngestJobRepository {
             let stored =
                 try await sql.raw("SELECT COUNT(*) AS n FROM ingest_job_issues WHERE job_id = \(bind: id)").first()?
                 .decode(column: "n", as: Int.self) ?? 0
-            for issue in issues.prefix(max(0, IngestJobs.maximumStoredIssues - stored)) {
-                try await sql.raw(
-                    """
-                    INSERT INTO ingest_job_issues (job_id, row_number, column_name, value, reason)
-                    VALUES (\(bind: id), \(bind: issue.row), \(bind: issue.column), \(bind: issue.value),
-                        \(bind: issue.reason))
-                    """
-                ).run()
+            let kept = Array(issues.prefix(max(0, IngestJobs.maximumStoredIssues - stored)))
+            // Several hundred rows per statement: a large file's report is written in a few round trips.
+            for start in stride(from: 0, to: kept.count, by: 500) {
+                var query: SQLQueryString =
+                    "INSERT INTO ingest_job_issues (job_id, row_number, column_name, value, reason) VALUES "
+                for (index, issue) in kept[start..<min(start + 500, kept.count)].enumerated() {
+                    if index > 0 { query.appendLiteral(", ") }
+                    query += """
+                        (\(bind: id), \(bind: issue.row), \(bind: issue.column), \(bind: issue.value), \(bind: issue.reason))
+                        """
+                }
+                try await sql.raw(query).run()
             }
         }
     }
@@ -176,19 +192,30 @@ struct SQLIngestJobRepository: IngestJobRepository {
         }
     }
 
-    func failInterrupted(before cutoff: Date) async throws -> [IngestJob] {
+    func running(entryID: Int64?) async throws -> [IngestJob] {
+        try await provider.read { sql in
+            if let entryID {
+                return try await sql.raw(
+                    "SELECT * FROM ingest_jobs WHERE status = 'running' AND entry_id = \(bind: entryID) ORDER BY id"
+                ).all().map(Self.decode)
+            }
+            return try await sql.raw("SELECT * FROM ingest_jobs WHERE status = 'running' ORDER BY id").all().map(
+                Self.decode)
+        }
+    }
+
+    func failInterrupted(ids: [Int64]) async throws {
+        guard !ids.isEmpty else { return }
         try await provider.transaction { sql in
-            let stale = try await sql.raw(
-                "SELECT * FROM ingest_jobs WHERE status = 'running' AND heartbeat_at < \(bind: cutoff)"
-            ).all().map(Self.decode)
-            try await sql.raw(
-                """
-                UPDATE ingest_jobs SET status = 'failed', finished_at = \(bind: Date()),
-                    message = '节点重启，任务中断，未发布任何数据；可重新提交 (interrupted by a restart; nothing was published; run it again)'
-                WHERE status = 'running' AND heartbeat_at < \(bind: cutoff)
-                """
-            ).run()
-            return stale
+            for id in ids {
+                try await sql.raw(
+                    """
+                    UPDATE ingest_jobs SET status = 'failed', finished_at = \(bind: Date()),
+                        message = '任务中断（进程退出或节点重启），未发布任何数据；可重新提交 (interrupted: its process ended or the node restarted; nothing was published; run it again)'
+                    WHERE id = \(bind: id) AND status = 'running'
+                    """
+                ).run()
+            }
         }
     }
 
@@ -221,6 +248,8 @@ struct SQLIngestJobRepository: IngestJobRepository {
             poolVersion: try row.decode(column: "pool_version", as: Int?.self),
             message: try row.decode(column: "message", as: String.self),
             createdAt: try row.decode(column: "created_at", as: Date.self),
-            finishedAt: try row.decode(column: "finished_at", as: Date?.self))
+            finishedAt: try row.decode(column: "finished_at", as: Date?.self),
+            heartbeatAt: try row.decode(column: "heartbeat_at", as: Date.self),
+            runner: try row.decode(column: "runner", as: String.self))
     }
 }

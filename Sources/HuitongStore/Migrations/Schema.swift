@@ -138,5 +138,9 @@ enum Schema {
                 "CREATE INDEX IF NOT EXISTS ingest_job_issues_job ON ingest_job_issues (job_id, row_number)",
             ]
         },
+        Migration(version: 6, name: "ingest job runners") { _ in
+            // Which process runs a job, so that a load whose process died can be recognised at once on its host.
+            ["ALTER TABLE ingest_jobs ADD COLUMN runner TEXT NOT NULL DEFAULT ''"]
+        },
     ]
 }

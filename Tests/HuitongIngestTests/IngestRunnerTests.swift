@@ -203,6 +203,38 @@ extension IngestRunnerTests {
     }
 }
 
+extension IngestRunnerTests {
+    @Test("a sheet streams to the pool batch by batch, with progress, and a wrong sheet name fails cleanly")
+    func sheetInBatches() async throws {
+        try await TestBackend.sqlite.withFreshDatabase { store, _ in
+            let entry = try await Self.population(store)
+            var runner = IngestRunner(store: store)
+            runner.batchSize = 3
+            runner.reportInterval = .zero
+            var rows: [[XLSXCell]] = [["身份证号码", "姓名"]]
+            for serial in 0..<20 {
+                rows.append([.text(IngestDefectsAndCrashTests.residentID(serial).id), .text("居民\(serial)")])
+            }
+            rows.append([.text("110105195001010019"), "坏校验位"])
+            let workbook = try XLSXWriter.makeData(sheets: [(name: "说明", rows: [["见下一页"]]), (name: "人口", rows: rows)])
+            let file = try Self.file("", name: "rk.xlsx", bytes: Array(workbook))
+            let progress = ProgressLog()
+            let job = try await runner.run(
+                IngestRequest(entry: entry, file: file, fileName: "rk.xlsx", sheet: "人口", rejectionThreshold: 0.1),
+                onProgress: { progress.append($0.job.fraction) })
+            #expect(job.status == .succeeded && job.rowsLoaded == 20 && job.rowsRejected == 1)
+            #expect(try await store.ingestJobs.issues(id: job.id).map(\.row) == [22])
+            #expect(progress.values.count > 3 && progress.values == progress.values.sorted())
+            #expect(progress.values.last == 1)
+            await #expect(throws: TabularError.self) {
+                try await runner.run(
+                    IngestRequest(entry: entry, file: file, fileName: "rk.xlsx", sheet: "没有这页", allowRepeat: true))
+            }
+            #expect(try await store.pools.active(entryID: entry.id)?.rowCount == 20)
+        }
+    }
+}
+
 /// Collects progress reports from the runner's callback.
 final class ProgressLog: Sendable {
     private let storage = Mutex<[Double]>([])

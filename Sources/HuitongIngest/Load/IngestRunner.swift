@@ -347,33 +347,15 @@ public struct IngestRunner: Sendable {
     ) async throws {
         let name = request.fileName.lowercased()
         if name.hasSuffix(".xlsx") {
-            // The sheet is read whole and then loaded in batches; sheets are far smaller than CSV exports, but a
-            // streaming hand-over to the database is still to come.
-            var rows: [(number: Int, cells: [String])] = []
-            try XLSXReader(contentsOf: request.file).forEachRow(inSheet: request.sheet) { row in
-                rows.append((row.number, row.cells))
-            }
-            for start in stride(from: 0, to: rows.count, by: batchSize) {
-                let end = min(start + batchSize, rows.count)
-                try await body(Array(rows[start..<end]), Int64(Double(size) * Double(end) / Double(rows.count)))
-            }
-            return
-        }
-        if name.hasSuffix(".json") {
-            // A JSON array is parsed whole; NDJSON (below) streams.
-            let rows = try JSONRowReader.array(try Data(contentsOf: request.file))
-            for start in stride(from: 0, to: rows.count, by: batchSize) {
-                let end = min(start + batchSize, rows.count)
-                try await body(Array(rows[start..<end]), Int64(Double(size) * Double(end) / Double(rows.count)))
-            }
+            try await readSheet(request, size: size, body)
             return
         }
         guard let handle = try? FileHandle(forReadingFrom: request.file) else {
             throw IngestFailure.unreadableFile(request.file.path)
         }
         defer { try? handle.close() }
-        if name.hasSuffix(".ndjson") || name.hasSuffix(".jsonl") {
-            var reader = JSONRowReader()
+        if name.hasSuffix(".ndjson") || name.hasSuffix(".jsonl") || name.hasSuffix(".json") {
+            var reader = JSONRowReader(layout: name.hasSuffix(".json") ? .array : .lines)
             var processed: Int64 = 0
             while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
                 processed += Int64(chunk.count)
@@ -393,6 +375,44 @@ public struct IngestRunner: Sendable {
         }
         let last = try parser.finish()
         if !last.isEmpty { try await body(last.map { ($0.line, $0.fields) }, processed) }
+    }
+
+    /// An XLSX sheet, read on a thread of its own (the reader pushes rows as it decompresses) and handed over in
+    /// batches; the share of rows read stands in for progress, which a compressed part cannot tell by bytes.
+    func readSheet(
+        _ request: IngestRequest, size: Int64,
+        _ body: ([(number: Int, cells: [String])], Int64) async throws -> Void
+    ) async throws {
+        let reader = try XLSXReader(contentsOf: request.file)
+        let rowCount = reader.declaredRowCount(inSheet: request.sheet)
+        let handoff = RowHandoff()
+        let batchSize = batchSize
+        let sheet = request.sheet
+        Thread.detachNewThread {
+            do {
+                var batch: RowHandoff.Batch = []
+                try reader.forEachRow(inSheet: sheet) { row in
+                    batch.append((row.number, row.cells))
+                    if batch.count >= batchSize {
+                        try handoff.send(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !batch.isEmpty { try handoff.send(batch) }
+                handoff.finish()
+            } catch {
+                handoff.finish(throwing: error)
+            }
+        }
+        do {
+            while let batch = try await handoff.next() {
+                let lastRow = Int64(batch.last?.number ?? 0)
+                try await body(batch, rowCount.map { min(size, size * lastRow / Int64(max(1, $0))) } ?? 0)
+            }
+        } catch {
+            handoff.cancel()
+            throw error
+        }
     }
 
     /// SHA-256 and size of a file, read in chunks.

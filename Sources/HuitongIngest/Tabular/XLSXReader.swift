@@ -141,6 +141,26 @@ public struct XLSXReader: Sendable {
         }
     }
 
+    /// The rows a sheet declares in its `<dimension>` (`A1:H5000` → 5000), read from the start of the sheet part;
+    /// nil when the producer wrote none. For progress only: nothing relies on it being right.
+    public func declaredRowCount(inSheet sheetName: String? = nil) -> Int? {
+        guard let sheet = try? sheetLocation(named: sheetName), let archive = try? Self.openArchive(source),
+            let entry = Self.entry(sheet.partPath, in: archive)
+        else { return nil }
+        struct HeadRead: Error {}
+        var head: [UInt8] = []
+        _ = try? archive.extract(entry, bufferSize: Self.extractionBufferSize, skipCRC32: true) { chunk in
+            head.append(contentsOf: chunk)
+            if head.count >= Self.extractionBufferSize { throw HeadRead() }
+        }
+        let text = String(decoding: head, as: UTF8.self)
+        guard let start = text.range(of: "dimension ref=\"")?.upperBound,
+            let end = text[start...].firstIndex(of: "\"")
+        else { return nil }
+        let lastCell = text[start..<end].split(separator: ":").last ?? ""
+        return Int(lastCell.drop { !$0.isNumber })
+    }
+
     /// Wraps an error thrown by the caller's row handler so that it is not mistaken for a reading error.
     private struct RowConsumerError: Error {
         var underlying: any Error

@@ -225,10 +225,13 @@ JOB = OBJ(["job", "percent", "rowsPerSecond"], {"job": OBJ(["id", "entryID", "mo
     "percent": {"type": "integer"}, "rowsPerSecond": {"type": "number"}, "secondsRemaining": {"type": "integer"}})
 schemas["IngestJob"] = JOB
 paths.update({
-  "/api/v1/catalog/entries/{id}/uploads": {"post": {**op("Upload a CSV (UTF-8/GB18030) or XLSX file as the raw body and load it into the entry's pool; answers at once with the job", "ingest",
+  "/api/v1/catalog/entries/{id}/uploads": {"post": {**op("Upload a CSV (UTF-8/GB18030), XLSX, NDJSON or JSON-array file, as the raw body or as the file part of a multipart form, and load it into the entry's pool; answers at once with the job", "ingest",
       {"202": ok(ref("IngestJob"), "Accepted; follow the job"), **errors(400, 401, 403, 404, 409, 413)},
-      params=ID + [q("mode", "replace (default), upsert or delete"), q("encoding", "auto (default), utf-8 or gb18030"), q("sheet", "XLSX sheet name"), q("fileName", "Original file name (.csv, .txt or .xlsx)"), q("allowRepeat", "Load a file already loaded before", {"type": "boolean"})]),
-      "requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}},
+      params=ID + [q("mode", "replace (default), upsert or delete"), q("encoding", "auto (default), utf-8 or gb18030"), q("sheet", "XLSX sheet name"), q("fileName", "Original file name (.csv, .txt, .xlsx, .ndjson, .jsonl or .json); a form's file part names it instead"), q("allowRepeat", "Load a file already loaded before", {"type": "boolean"})]),
+      "requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+          "multipart/form-data": {"schema": OBJ(["file"], {"file": {"type": "string", "format": "binary", "description": "The file, with its filename"},
+              "mode": enum("replace", "upsert", "delete"), "encoding": enum("auto", "utf-8", "gb18030"), "sheet": S(), "allowRepeat": {"type": "boolean"}}),
+              "encoding": {"file": {"contentType": "*/*"}}}}}}},
   "/api/v1/catalog/entries/{id}/jobs": {"get": op("Loads into this entry, newest first", "ingest", {"200": ok(lst("IngestJob")), **errors(401, 404)}, params=ID)},
   "/api/v1/ingest/jobs/{id}": {"get": op("A load's status, counts, percentage and time left", "ingest", {"200": ok(ref("IngestJob")), **errors(401, 404)}, params=ID)},
   "/api/v1/ingest/jobs/{id}/errors": {"get": op("The rejected rows as CSV (row, column, masked value, reason)", "ingest", {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, **errors(401, 404)}, params=ID)},

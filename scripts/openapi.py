@@ -237,6 +237,18 @@ paths.update({
   "/api/v1/ingest/jobs/{id}/errors": {"get": op("The rejected rows as CSV (row, column, masked value, reason)", "ingest", {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, **errors(401, 404)}, params=ID)},
 })
 
+POOL_VERSION = OBJ(["version", "status", "rowCount", "columns", "createdAt"], {"version": {"type": "integer"}, "status": enum("building", "active", "retired"),
+    "rowCount": I64, "columns": {"type": "array", "items": S()}, "createdAt": DT, "activatedAt": DT,
+    "jobID": {**I64, "description": "The load that built it, while its job is on record"}, "fileName": S()})
+schemas["PoolVersion"] = POOL_VERSION
+paths.update({
+  "/api/v1/catalog/entries/{id}/pool/versions": {"get": op("The pool's versions, newest first: the active one, those kept for rollback and any being loaded (the entry's department or an operator)", "ingest",
+      {"200": ok(lst("PoolVersion")), **errors(401, 404)}, params=ID)},
+  "/api/v1/catalog/entries/{id}/pool/rollback": {"post": op("Make a kept (retired) version the active one again, atomically; the entry's record count, update time and mount follow. Refused while a load runs", "ingest",
+      {"200": ok(OBJ(["version", "entry"], {"version": ref("PoolVersion"), "entry": ref("CatalogEntry")})), **errors(400, 401, 403, 404, 409)},
+      OBJ(["version"], {"version": {"type": "integer", "minimum": 1}}), ID)},
+})
+
 doc = {
   "openapi": "3.1.0",
   "info": {"title": "Huitong 汇通 API", "version": "0.1.0", "description": "Government data sharing, exchange and open-data platform. Errors are {\"error\": {\"code\", \"message\", \"details\"}}."},

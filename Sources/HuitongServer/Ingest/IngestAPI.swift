@@ -22,6 +22,8 @@ struct IngestAPI {
         api.get("catalog/entries/:id/jobs", use: jobs)
         api.get("ingest/jobs/:id", use: job)
         api.get("ingest/jobs/:id/errors", use: errors)
+        api.get("catalog/entries/:id/pool/versions", use: poolVersions)
+        api.post("catalog/entries/:id/pool/rollback", use: rollback)
     }
 
     struct JobBody: Encodable {

@@ -99,7 +99,8 @@ paths.update({
     "get": op("Classification nodes (编制指南 类/项/目/细目)", "catalog", {"200": ok(lst("ClassificationNode")), **errors(401, 403)}, params=[q("scheme", "Scheme, default guide")]),
     "post": op("Add or rename a classification node (operator)", "catalog", {"201": ok(ref("ClassificationNode"), "Created"), **errors(400, 401, 403, 422)}, ref("ClassificationNode"))},
   "/api/v1/catalog/entries": {
-    "get": op("Search the catalog with facets", "catalog", {"200": ok(ref("CatalogSearch")), **errors(400, 401, 403)}, params=SEARCH_Q),
+    "get": op("Search the catalog with facets", "catalog", {"200": ok(ref("CatalogSearch")), **errors(400, 401, 403)},
+              params=[q("code", "An exact resource code, e.g. 101001/0001: answers that one entry in any status the caller may see (the other parameters do not apply)")] + SEARCH_Q),
     "post": op("File a new draft entry; its resource code is assigned from the classification", "catalog", {"201": ok(ref("CatalogEntry"), "Created"), **errors(400, 401, 403, 422)}, ref("CatalogEntryInput"))},
   "/api/v1/catalog/entries/{id}": {
     "get": op("Get an entry", "catalog", {"200": ok(ref("CatalogEntry")), **errors(400, 401, 404)}, params=ID),

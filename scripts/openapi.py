@@ -99,7 +99,8 @@ paths.update({
     "get": op("Classification nodes (编制指南 类/项/目/细目)", "catalog", {"200": ok(lst("ClassificationNode")), **errors(401, 403)}, params=[q("scheme", "Scheme, default guide")]),
     "post": op("Add or rename a classification node (operator)", "catalog", {"201": ok(ref("ClassificationNode"), "Created"), **errors(400, 401, 403, 422)}, ref("ClassificationNode"))},
   "/api/v1/catalog/entries": {
-    "get": op("Search the catalog with facets", "catalog", {"200": ok(ref("CatalogSearch")), **errors(400, 401, 403)}, params=SEARCH_Q),
+    "get": op("Search the catalog with facets", "catalog", {"200": ok(ref("CatalogSearch")), **errors(400, 401, 403)},
+              params=[q("code", "An exact resource code, e.g. 101001/0001: answers that one entry in any status the caller may see (the other parameters do not apply)")] + SEARCH_Q),
     "post": op("File a new draft entry; its resource code is assigned from the classification", "catalog", {"201": ok(ref("CatalogEntry"), "Created"), **errors(400, 401, 403, 422)}, ref("CatalogEntryInput"))},
   "/api/v1/catalog/entries/{id}": {
     "get": op("Get an entry", "catalog", {"200": ok(ref("CatalogEntry")), **errors(400, 401, 404)}, params=ID),
@@ -225,13 +226,28 @@ JOB = OBJ(["job", "percent", "rowsPerSecond"], {"job": OBJ(["id", "entryID", "mo
     "percent": {"type": "integer"}, "rowsPerSecond": {"type": "number"}, "secondsRemaining": {"type": "integer"}})
 schemas["IngestJob"] = JOB
 paths.update({
-  "/api/v1/catalog/entries/{id}/uploads": {"post": {**op("Upload a CSV (UTF-8/GB18030) or XLSX file as the raw body and load it into the entry's pool; answers at once with the job", "ingest",
+  "/api/v1/catalog/entries/{id}/uploads": {"post": {**op("Upload a CSV (UTF-8/GB18030), XLSX, NDJSON or JSON-array file, as the raw body or as the file part of a multipart form, and load it into the entry's pool; answers at once with the job", "ingest",
       {"202": ok(ref("IngestJob"), "Accepted; follow the job"), **errors(400, 401, 403, 404, 409, 413)},
-      params=ID + [q("mode", "replace (default), upsert or delete"), q("encoding", "auto (default), utf-8 or gb18030"), q("sheet", "XLSX sheet name"), q("fileName", "Original file name (.csv, .txt or .xlsx)"), q("allowRepeat", "Load a file already loaded before", {"type": "boolean"})]),
-      "requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}},
+      params=ID + [q("mode", "replace (default), upsert or delete"), q("encoding", "auto (default), utf-8 or gb18030"), q("sheet", "XLSX sheet name"), q("fileName", "Original file name (.csv, .txt, .xlsx, .ndjson, .jsonl or .json); a form's file part names it instead"), q("allowRepeat", "Load a file already loaded before", {"type": "boolean"})]),
+      "requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+          "multipart/form-data": {"schema": OBJ(["file"], {"file": {"type": "string", "format": "binary", "description": "The file, with its filename"},
+              "mode": enum("replace", "upsert", "delete"), "encoding": enum("auto", "utf-8", "gb18030"), "sheet": S(), "allowRepeat": {"type": "boolean"}}),
+              "encoding": {"file": {"contentType": "*/*"}}}}}}},
   "/api/v1/catalog/entries/{id}/jobs": {"get": op("Loads into this entry, newest first", "ingest", {"200": ok(lst("IngestJob")), **errors(401, 404)}, params=ID)},
   "/api/v1/ingest/jobs/{id}": {"get": op("A load's status, counts, percentage and time left", "ingest", {"200": ok(ref("IngestJob")), **errors(401, 404)}, params=ID)},
   "/api/v1/ingest/jobs/{id}/errors": {"get": op("The rejected rows as CSV (row, column, masked value, reason)", "ingest", {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, **errors(401, 404)}, params=ID)},
+})
+
+POOL_VERSION = OBJ(["version", "status", "rowCount", "columns", "createdAt"], {"version": {"type": "integer"}, "status": enum("building", "active", "retired"),
+    "rowCount": I64, "columns": {"type": "array", "items": S()}, "createdAt": DT, "activatedAt": DT,
+    "jobID": {**I64, "description": "The load that built it, while its job is on record"}, "fileName": S()})
+schemas["PoolVersion"] = POOL_VERSION
+paths.update({
+  "/api/v1/catalog/entries/{id}/pool/versions": {"get": op("The pool's versions, newest first: the active one, those kept for rollback and any being loaded (the entry's department or an operator)", "ingest",
+      {"200": ok(lst("PoolVersion")), **errors(401, 404)}, params=ID)},
+  "/api/v1/catalog/entries/{id}/pool/rollback": {"post": op("Make a kept (retired) version the active one again, atomically; the entry's record count, update time and mount follow. Refused while a load runs", "ingest",
+      {"200": ok(OBJ(["version", "entry"], {"version": ref("PoolVersion"), "entry": ref("CatalogEntry")})), **errors(400, 401, 403, 404, 409)},
+      OBJ(["version"], {"version": {"type": "integer", "minimum": 1}}), ID)},
 })
 
 doc = {

@@ -49,6 +49,27 @@ struct CatalogAPITests {
         """
     }
 
+    @Test("an entry is found by its resource code in any status its caller may see", arguments: TestBackend.available)
+    func lookupByCode(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            let city = try await Self.city(node)
+            let (_, created, _) = try await client.json(
+                .post, "/api/v1/catalog/entries", token: city.provider, body: Self.entryJSON())
+            let code = try #require(created["code"] as? String)
+            let uri =
+                "/api/v1/catalog/entries?code=\(code.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+            let (status, found, _) = try await client.json(.get, uri, token: city.provider)
+            #expect(status == .ok && found["total"] as? Int == 1)
+            #expect((found["items"] as? [[String: Any]])?.first?["id"] as? Int == created["id"] as? Int)
+            #expect(try await client.json(.get, uri, token: node.operatorToken).1["total"] as? Int == 1)
+            // A draft is its department's business until published.
+            #expect(try await client.json(.get, uri, token: city.otherProvider).1["total"] as? Int == 0)
+            let (_, missing, _) = try await client.json(
+                .get, "/api/v1/catalog/entries?code=999999/0001", token: city.provider)
+            #expect(missing["total"] as? Int == 0 && (missing["items"] as? [Any])?.isEmpty == true)
+        }
+    }
+
     @Test(
         "an entry goes from draft to published, and a revision is versioned and diffed",
         arguments: TestBackend.available)

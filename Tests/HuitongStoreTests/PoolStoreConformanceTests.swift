@@ -131,4 +131,70 @@ struct PoolStoreConformanceTests {
             }
         }
     }
+
+    @Test(
+        "a retired version becomes active again in one switch; unknown, active and building versions are refused",
+        arguments: TestBackend.available)
+    func reactivate(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let entry = try await Self.entry(store)
+            func load(_ rows: [[String?]]) async throws -> PoolVersion {
+                let version = try await store.pools.beginVersion(
+                    entryID: entry.id, columns: Self.columns, keyColumns: ["sfzhm"], copyingActive: false)
+                try await store.pools.insert(rows, into: version, replacingKeys: false)
+                return try await store.pools.activate(version, keep: 2)
+            }
+            _ = try await load([["11010519491231002X", "张三", nil], ["110105195001010018", "李四", nil]])
+            _ = try await load([["11010519491231002X", "张三丰", nil]])
+            await #expect(throws: StoreError.notFound(entity: "pool version", key: "7")) {
+                try await store.pools.reactivate(entryID: entry.id, version: 7)
+            }
+            await #expect(throws: StoreError.self, "the active version is not switched to again") {
+                try await store.pools.reactivate(entryID: entry.id, version: 2)
+            }
+
+            let back = try await store.pools.reactivate(entryID: entry.id, version: 1)
+            #expect(back.version == 1 && back.status == .active && back.rowCount == 2)
+            #expect(try await store.pools.active(entryID: entry.id)?.version == 1)
+            #expect(try await store.pools.rows(entryID: entry.id, key: ["11010519491231002X"]).first?["xm"] == "张三")
+            #expect(try await store.pools.rows(entryID: entry.id, key: ["110105195001010018"]).count == 1)
+            let statuses = try await store.pools.versions(entryID: entry.id).map { [$0.version: $0.status] }
+            #expect(statuses == [[1: .active], [2: .retired]], "the version that was active is kept for rollback")
+
+            // And forward again; then a new load retires the reactivated version like any other.
+            _ = try await store.pools.reactivate(entryID: entry.id, version: 2)
+            #expect(try await store.pools.rows(entryID: entry.id, key: ["110105195001010018"]).isEmpty)
+            let building = try await store.pools.beginVersion(
+                entryID: entry.id, columns: Self.columns, keyColumns: ["sfzhm"], copyingActive: false)
+            await #expect(throws: StoreError.self, "a version being built is not activated by a rollback") {
+                try await store.pools.reactivate(entryID: entry.id, version: building.version)
+            }
+            #expect(try await store.pools.active(entryID: entry.id)?.version == 2)
+            _ = try await store.pools.activate(building, keep: 1)
+            #expect(try await store.pools.versions(entryID: entry.id).map(\.version) == [2, 3])
+        }
+    }
+
+    @Test("two rollbacks of one entry at once leave exactly one active version", arguments: TestBackend.available)
+    func concurrentReactivation(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let entry = try await Self.entry(store)
+            for name in ["甲", "乙", "丙"] {
+                let version = try await store.pools.beginVersion(
+                    entryID: entry.id, columns: Self.columns, keyColumns: ["sfzhm"], copyingActive: false)
+                try await store.pools.insert([["11010519491231002X", name, nil]], into: version, replacingKeys: false)
+                _ = try await store.pools.activate(version, keep: 3)
+            }
+            let results = await withTaskGroup(of: Bool.self) { group in
+                for version in [1, 2] {
+                    group.addTask { (try? await store.pools.reactivate(entryID: entry.id, version: version)) != nil }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(results.contains(true))
+            let versions = try await store.pools.versions(entryID: entry.id)
+            #expect(versions.filter { $0.status == .active }.count == 1)
+            #expect(versions.filter { $0.status == .retired }.count == 2)
+        }
+    }
 }

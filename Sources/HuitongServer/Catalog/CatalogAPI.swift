@@ -123,6 +123,16 @@ struct CatalogAPI {
 
     func search(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireUser()
+        if let code = request.uri.queryParameters["code"] {
+            // One entry by its resource code (clients such as `huitong import --server` look entries up this way), in
+            // any status the caller may see; the other filters do not apply.
+            let found = try await store.catalog.find(code: String(code)).flatMap { $0.isVisible(to: user) ? $0 : nil }
+            return try JSONResponse.make(
+                SearchBody(
+                    total: found == nil ? 0 : 1, page: 1, pageSize: 1,
+                    items: found.map { [$0.redacted(for: user)] } ?? [],
+                    facets: [:]))
+        }
         var query = try CatalogQueryParameters.parse(request)
         query.scope(to: user, request)
         let result = try await store.catalog.search(query.query, facets: query.facets)
@@ -305,10 +315,9 @@ struct CatalogAPI {
     func visibleEntry(_ context: HuitongRequestContext) async throws -> CatalogEntry {
         let user = try context.requireUser()
         let id = try context.id()
-        guard let entry = try await store.catalog.find(id: id),
-            entry.status == .published || entry.provider.departmentID == user.departmentID || user.has(.operator)
-                || user.has(.auditor)
-        else { throw StoreError.notFound(entity: "catalog entry", key: "\(id)") }
+        guard let entry = try await store.catalog.find(id: id), entry.isVisible(to: user) else {
+            throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
+        }
         return entry
     }
 
@@ -328,6 +337,11 @@ extension User {
 }
 
 extension CatalogEntry {
+    /// Published entries are visible to every officer, others only to their department, operators and auditors.
+    func isVisible(to user: User) -> Bool {
+        status == .published || provider.departmentID == user.departmentID || user.has(.operator) || user.has(.auditor)
+    }
+
     /// The entry as `user` may see it: where an upstream API lives is known to its department and the bureau
     /// only, so that consumers go through the gateway (and its audit log) rather than around it.
     func redacted(for user: User) -> CatalogEntry {

@@ -7,9 +7,9 @@ import Logging
 
 /// Uploads of department data into an entry's pool, and the jobs that load them.
 ///
-/// `POST /api/v1/catalog/entries/{id}/uploads` takes the file as the raw request body, streamed to a temporary
-/// file (never held in memory), answers 202 with the job at once, and loads in the background; the job shows
-/// progress, and its rejected rows come as CSV.
+/// `POST /api/v1/catalog/entries/{id}/uploads` takes the file as the raw request body or as the `file` part of a
+/// `multipart/form-data` form, streamed to a temporary file (never held in memory), answers 202 with the job at
+/// once, and loads in the background; the job shows progress, and its rejected rows come as CSV.
 struct IngestAPI {
     let store: Store
     let logger: Logger
@@ -22,6 +22,8 @@ struct IngestAPI {
         api.get("catalog/entries/:id/jobs", use: jobs)
         api.get("ingest/jobs/:id", use: job)
         api.get("ingest/jobs/:id/errors", use: errors)
+        api.get("catalog/entries/:id/pool/versions", use: poolVersions)
+        api.post("catalog/entries/:id/pool/rollback", use: rollback)
     }
 
     struct JobBody: Encodable {
@@ -46,38 +48,25 @@ struct IngestAPI {
     func upload(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireRole(.provider, .operator)
         let entry = try await managedEntry(context, user)
-        let query = request.uri.queryParameters
-        var issues = ValidationCollector()
-        let mode = IngestMode(rawValue: query["mode"].map(String.init) ?? "replace")
-        if mode == nil {
-            issues.add(
-                "mode",
-                BilingualText(zh: "mode 须为 replace、upsert 或 delete", en: "mode must be replace, upsert or delete"))
-        }
-        let encoding = TextEncodingChoice(label: query["encoding"].map(String.init) ?? "auto")
-        if encoding == nil {
-            issues.add(
-                "encoding",
-                BilingualText(zh: "encoding 须为 auto、utf-8 或 gb18030", en: "encoding must be auto, utf-8 or gb18030"))
-        }
-        let fileName = query["fileName"].map(String.init) ?? "upload.csv"
-        let lowered = fileName.lowercased()
-        if !(lowered.hasSuffix(".csv") || lowered.hasSuffix(".txt") || lowered.hasSuffix(".xlsx")) {
-            issues.add(
-                "fileName",
-                BilingualText(zh: "仅支持 .csv、.txt 或 .xlsx 文件", en: "only .csv, .txt or .xlsx files are accepted"))
-        }
-        try issues.throwIfAny()
+        var options = UploadOptions(request)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("huitong-upload-\(UUID().uuidString)")
+        let ingest: IngestRequest
         do {
-            try await Self.save(request.body, to: file)
+            if let boundary = try MultipartUpload.boundary(contentType: request.headers[.contentType]) {
+                // A form: its fields may come after the file, so the options are checked once the body is in.
+                let form = try await MultipartUpload.receive(
+                    request.body, boundary: boundary, to: file, limit: Self.uploadLimit)
+                options.merge(form)
+                ingest = try options.request(entry: entry, file: file, userID: user.id)
+            } else {
+                options.fileName = options.fileName ?? "upload.csv"
+                ingest = try options.request(entry: entry, file: file, userID: user.id)
+                try await Self.save(request.body, to: file)
+            }
         } catch {
             try? FileManager.default.removeItem(at: file)
             throw error
         }
-        let ingest = IngestRequest(
-            entry: entry, file: file, fileName: fileName, mode: mode!, encoding: encoding!,
-            sheet: query["sheet"].map(String.init), allowRepeat: query["allowRepeat"] == "true", userID: user.id)
         let runner = IngestRunner(store: store)
         let job: IngestJob
         do {
@@ -98,6 +87,89 @@ struct IngestAPI {
             try? FileManager.default.removeItem(at: file)
         }
         return try JSONResponse.make(JobBody(job), status: .accepted)
+    }
+
+    /// How to load an upload, from the query string and (for a form) its fields, which win.
+    struct UploadOptions {
+        var mode: String?
+        var encoding: String?
+        var sheet: String?
+        var allowRepeat: String?
+        var fileName: String?
+        /// Where the file name came from, for error messages: the `fileName` parameter or the form's `file` part.
+        var fileNameField = "fileName"
+
+        /// The file types the loader reads.
+        static let fileTypes = [".csv", ".txt", ".xlsx", ".ndjson", ".jsonl", ".json"]
+
+        init(_ request: Request) {
+            let query = request.uri.queryParameters
+            mode = query["mode"].map(String.init)
+            encoding = query["encoding"].map(String.init)
+            sheet = query["sheet"].map(String.init)
+            allowRepeat = query["allowRepeat"].map(String.init)
+            fileName = query["fileName"].map(String.init)
+        }
+
+        mutating func merge(_ form: MultipartUpload) {
+            mode = form.fields["mode"] ?? mode
+            encoding = form.fields["encoding"] ?? encoding
+            sheet = form.fields["sheet"] ?? sheet
+            allowRepeat = form.fields["allowRepeat"] ?? allowRepeat
+            if let name = form.fileName {
+                fileName = name
+                fileNameField = MultipartUpload.filePart
+            }
+        }
+
+        /// The load asked for, or every problem with the options at once.
+        func request(entry: CatalogEntry, file: URL, userID: Int64) throws(ValidationError) -> IngestRequest {
+            var issues = ValidationCollector()
+            let mode = IngestMode(rawValue: mode ?? "replace")
+            if mode == nil {
+                issues.add(
+                    "mode",
+                    BilingualText(zh: "mode 须为 replace、upsert 或 delete", en: "mode must be replace, upsert or delete"))
+            }
+            let encoding = TextEncodingChoice(label: encoding ?? "auto")
+            if encoding == nil {
+                issues.add(
+                    "encoding",
+                    BilingualText(
+                        zh: "encoding 须为 auto、utf-8 或 gb18030", en: "encoding must be auto, utf-8 or gb18030"))
+            }
+            var repeatAllowed = false
+            switch allowRepeat?.lowercased() {
+            case nil, "", "false", "0", "off", "no": break
+            case "true", "1", "on", "yes": repeatAllowed = true
+            default:
+                issues.add(
+                    "allowRepeat",
+                    BilingualText(zh: "allowRepeat 须为 true 或 false", en: "allowRepeat must be true or false"))
+            }
+            if let fileName {
+                let lowered = fileName.lowercased()
+                if !Self.fileTypes.contains(where: { lowered.hasSuffix($0) }) {
+                    issues.add(
+                        fileNameField,
+                        BilingualText(
+                            zh: "仅支持 \(Self.fileTypes.joined(separator: "、")) 文件，“\(fileName)”不在其列",
+                            en: "only \(Self.fileTypes.joined(separator: ", ")) files are accepted, not \"\(fileName)\""
+                        ))
+                }
+            } else {
+                issues.add(
+                    MultipartUpload.filePart,
+                    BilingualText(
+                        zh: "缺少文件名：file 部分须带 filename，或在查询参数中给出 fileName",
+                        en: "has no filename: give one in the file part or as the fileName parameter"))
+            }
+            try issues.throwIfAny()
+            let sheet = sheet.flatMap { $0.isEmpty ? nil : $0 }
+            return IngestRequest(
+                entry: entry, file: file, fileName: fileName!, mode: mode!, encoding: encoding!, sheet: sheet,
+                allowRepeat: repeatAllowed, userID: userID)
+        }
     }
 
     func jobs(_ request: Request, context: HuitongRequestContext) async throws -> Response {

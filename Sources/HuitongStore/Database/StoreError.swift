@@ -75,6 +75,7 @@ public enum StoreError: HuitongError, Equatable {
         case "user": "用户"
         case "token": "令牌"
         case "application system": "应用系统"
+        case "pool version": "资源池版本"
         default: entity
         }
     }

@@ -46,6 +46,9 @@ public protocol PoolRepository: Sendable {
     func rows(entryID: Int64, key: [String]) async throws -> [[String: String?]]
     /// Drops versions still marked as building, except those of `keepingEntries` (loads that are alive).
     func abandonInterrupted(keepingEntries: Set<Int64>) async throws -> [PoolVersion]
+    /// Makes a retired version the one readers see again and retires the active one, in one transaction (a
+    /// rollback). An unknown version is not found; one being built or already active is a conflict.
+    func reactivate(entryID: Int64, version: Int) async throws -> PoolVersion
 }
 
 struct SQLPoolRepository: PoolRepository {
@@ -303,5 +306,47 @@ struct SQLPoolRepository: PoolRepository {
             status: PoolVersionStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .retired,
             createdAt: try row.decode(column: "created_at", as: Date.self),
             activatedAt: try row.decode(column: "activated_at", as: Date?.self))
+    }
+
+    // MARK: Rollback
+
+    func reactivate(entryID: Int64, version: Int) async throws -> PoolVersion {
+        let now = Date()
+        return try await provider.transaction { sql in
+            // On PostgreSQL the entry's version rows are locked first, so that two switches of one entry take turns
+            // (SQLite has one writer anyway).
+            let lock = sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
+            let versions = try await sql.raw(
+                "SELECT * FROM pool_versions WHERE entry_id = \(bind: entryID)\(unsafeRaw: lock)"
+            ).all().map(Self.decode)
+            guard let target = versions.first(where: { $0.version == version }) else {
+                throw StoreError.notFound(entity: "pool version", key: "\(version)")
+            }
+            switch target.status {
+            case .retired:
+                break
+            case .active:
+                throw StoreError.conflict(
+                    BilingualText(zh: "版本 \(version) 已是当前版本", en: "version \(version) is already the active one"))
+            case .building:
+                throw StoreError.conflict(
+                    BilingualText(
+                        zh: "版本 \(version) 正在装载，不能启用",
+                        en: "version \(version) is still being loaded and cannot be activated"))
+            }
+            try await sql.raw(
+                """
+                UPDATE pool_versions SET status = 'retired'
+                WHERE entry_id = \(bind: entryID) AND status = 'active'
+                """
+            ).run()
+            try await sql.raw(
+                """
+                UPDATE pool_versions SET status = 'active', activated_at = \(bind: now)
+                WHERE entry_id = \(bind: entryID) AND version = \(bind: version)
+                """
+            ).run()
+            return try await Self.active(entryID, sql)!
+        }
     }
 }

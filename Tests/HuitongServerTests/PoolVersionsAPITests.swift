@@ -87,10 +87,10 @@ struct PoolVersionsAPITests {
                 #expect(status == .badRequest && apiError(body).fields == ["version"], "\(bad): \(body)")
             }
 
-            // While a load into the entry runs, the pool is not switched under it.
+            // While a load into the entry runs (here on another node), the pool is not switched under it.
             let running = try await node.store.ingestJobs.create(
                 entryID: Int64(entryID), mode: .replace, fileName: "big.csv", contentHash: "x", totalBytes: 1,
-                userID: nil)
+                userID: nil, runner: "another-host|boot|4242")
             let (busy, busyBody, _) = try await client.json(
                 .post, rollbackURI, token: city.provider, body: #"{"version": 2}"#)
             #expect(busy == .conflict && apiError(busyBody).code == "load_in_progress")

@@ -133,6 +133,12 @@ public struct IngestRunner: Sendable {
         return dead
     }
 
+    /// Whether a live load into the entry is under way (a job whose process died does not count).
+    public static func isLoading(_ store: Store, entryID: Int64) async throws -> Bool {
+        let running = try await store.ingestJobs.running(entryID: entryID)
+        return running.count > interrupted(running, staleAfter: heartbeatTimeout).count
+    }
+
     /// The running jobs among `jobs` whose process has ended or gone silent.
     static func interrupted(_ jobs: [IngestJob], staleAfter timeout: Duration) -> [IngestJob] {
         let cutoff = Date().addingTimeInterval(-Double(timeout.components.seconds))

@@ -123,10 +123,7 @@ extension IngestAPI {
             throw ValidationError(
                 field: "version", BilingualText(zh: "版本号须为正整数", en: "version must be a positive integer"))
         }
-        let alive = Date().addingTimeInterval(-Double(IngestRunner.heartbeatTimeout.components.seconds))
-        if try await store.ingestJobs.entriesLoading(since: alive).contains(entry.id) {
-            throw PoolRollbackError.loadRunning
-        }
+        if try await IngestRunner.isLoading(store, entryID: entry.id) { throw PoolRollbackError.loadRunning }
         let versions = try await store.pools.versions(entryID: entry.id)
         guard let target = versions.first(where: { $0.version == input.version }) else {
             throw PoolRollbackError.unknownVersion(input.version, kept: versions.map(\.version))

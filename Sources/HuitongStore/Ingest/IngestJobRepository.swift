@@ -71,8 +71,6 @@ public protocol IngestJobRepository: Sendable {
     func running(entryID: Int64?) async throws -> [IngestJob]
     /// Marks running jobs whose process is gone as failed, with nothing published.
     func failInterrupted(ids: [Int64]) async throws
-    /// Entries with a job that is running and alive (reported progress since `cutoff`).
-    func entriesLoading(since cutoff: Date) async throws -> Set<Int64>
 }
 
 public enum IngestJobs {
@@ -216,15 +214,6 @@ struct SQLIngestJobRepository: IngestJobRepository {
                     """
                 ).run()
             }
-        }
-    }
-
-    func entriesLoading(since cutoff: Date) async throws -> Set<Int64> {
-        try await provider.read { sql in
-            Set(
-                try await sql.raw(
-                    "SELECT entry_id FROM ingest_jobs WHERE status = 'running' AND heartbeat_at >= \(bind: cutoff)"
-                ).all().map { try $0.decode(column: "entry_id", as: Int64.self) })
         }
     }
 

@@ -28,10 +28,14 @@ public struct KeyRegister: Sendable {
     /// row it was first seen in when it was met before, and then records nothing.
     public mutating func insert(_ values: [String?], positions: [Int], row: Int) -> Int? {
         scratch.removeAll(keepingCapacity: true)
-        for (index, position) in positions.enumerated() {
-            // The unit separator cannot occur in a validated value, so ("a", "bc") and ("ab", "c") differ.
-            if index > 0 { scratch.append(0x1F) }
-            if let value = values[position] { scratch.append(contentsOf: value.utf8) }
+        if positions.count == 1 {
+            if var value = values[positions[0]] { value.withUTF8 { scratch.append(contentsOf: $0) } }
+        } else {
+            for (index, position) in positions.enumerated() {
+                // The unit separator cannot occur in a validated value, so ("a", "bc") and ("ab", "c") differ.
+                if index > 0 { scratch.append(0x1F) }
+                if var value = values[position] { value.withUTF8 { scratch.append(contentsOf: $0) } }
+            }
         }
         var hasher = Hasher()
         scratch.withUnsafeBytes { hasher.combine(bytes: $0) }

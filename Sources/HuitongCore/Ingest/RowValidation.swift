@@ -90,9 +90,12 @@ public struct RowValidator: Sendable {
     /// The row's values, one per item (nil when empty), or every problem found in it.
     public func validate(_ cells: [String], row: Int) -> Result<[String?], RowProblems> {
         var values: [String?] = []
+        values.reserveCapacity(mapping.items.count)
         var issues: [RowIssue] = []
-        for (item, position) in zip(mapping.items, mapping.positions) {
-            let raw = position.flatMap { $0 < cells.count ? cells[$0] : nil } ?? ""
+        // By index: binding each InfoItem (a dozen strings) to a loop variable costs retains on every cell.
+        for index in mapping.items.indices {
+            let item = mapping.items[index]
+            let raw = mapping.positions[index].flatMap { $0 < cells.count ? cells[$0] : nil } ?? ""
             let text = raw.trimmedOfWhitespace()
             if text.isEmpty {
                 if item.isRequired {

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HuitongCore
 import HuitongStore
+import Synchronization
 
 /// What to load, from where, and how.
 public struct IngestRequest: Sendable {
@@ -203,10 +204,9 @@ public struct IngestRunner: Sendable {
             }
             if load.mapping == nil { throw IngestFailure.unreadableFile("文件为空 (the file is empty)") }
             try await flush(into: version, request: request, load: &load)
-            try await load.writing?.value
-            load.writing = nil
+            try await load.drain()
             load.processedBytes = size
-            try await report(&load, onProgress)
+            try await report(&load, onProgress, waiting: true)
             if load.rejected > 0 && Double(load.rejected) > Double(load.read) * request.rejectionThreshold {
                 throw IngestFailure.tooManyRejected(
                     rejected: load.rejected, read: load.read, threshold: request.rejectionThreshold)
@@ -221,8 +221,8 @@ public struct IngestRunner: Sendable {
             return try await store.ingestJobs.finish(
                 id: job.id, status: .succeeded, message: message, poolVersion: active.version)
         } catch {
-            // A batch may still be on its way to the table; it must land or fail before the table is dropped.
-            _ = try? await load.writing?.value
+            // Batches may still be on their way to the table; they must land or fail before the table is dropped.
+            try? await load.drain()
             try? await store.pools.abandon(version)
             let text = (error as? any HuitongError)?.message.combined ?? "\(error)"
             _ = try? await store.ingestJobs.finish(id: job.id, status: .failed, message: text, poolVersion: nil)
@@ -245,8 +245,10 @@ public struct IngestRunner: Sendable {
         var pending: [[String?]] = []
         var pendingIssues: [RowIssue] = []
         var seenKeys = KeyRegister()
-        /// The batch being written while the next is read.
-        var writing: Task<Void, any Error>?
+        /// Batches being written, oldest first, each after the one before it, while the next is read.
+        var writing: [Task<Void, any Error>] = []
+        /// The progress report being written, if any; a report due while one is still on its way is skipped.
+        var reporting: (task: Task<Void, any Error>, done: ProgressWrite)?
         var lastReport: ContinuousClock.Instant
         var read: Int64 = 0
         var loaded: Int64 = 0
@@ -263,6 +265,15 @@ public struct IngestRunner: Sendable {
         }
 
         func key(of values: [String?]) -> [String] { keyPositions.map { values[$0] ?? "" } }
+
+        /// Waits for every batch and report under way; throws the first failure.
+        mutating func drain() async throws {
+            let pending = writing
+            writing = []
+            for task in pending { try await task.value }
+            if let reporting { try await reporting.task.value }
+            reporting = nil
+        }
     }
 
     func take(
@@ -301,37 +312,66 @@ public struct IngestRunner: Sendable {
         }
     }
 
-    /// Hands the pending rows to the database. Inserts run in the background, one batch at a time, so that
-    /// reading and checking the next batch overlaps with writing this one.
+    /// Hands the pending rows and rejected-row reports to the database. Writes run in the background, in order,
+    /// at most two batches deep, so that reading and checking the next batch overlaps with writing (and, on
+    /// SQLite, with waiting for the single writer); a failed write surfaces at the next flush.
     func flush(into version: PoolVersion, request: IngestRequest, load: inout Load) async throws {
-        try await load.writing?.value
-        load.writing = nil
-        if !load.pending.isEmpty {
-            let rows = load.pending
-            load.pending = []
-            load.pending.reserveCapacity(batchSize)
-            switch request.mode {
-            case .replace, .upsert:
-                let pools = store.pools
-                let replacingKeys = request.mode == .upsert
-                load.writing = Task { try await pools.insert(rows, into: version, replacingKeys: replacingKeys) }
-                load.loaded += Int64(rows.count)
-            case .delete:
-                let keys = rows.map(load.key(of:))
-                load.loaded += Int64(try await store.pools.delete(keys: keys, from: version))
-            }
+        let rows = load.pending
+        let issues = load.pendingIssues
+        guard !rows.isEmpty || !issues.isEmpty else { return }
+        load.pending = []
+        load.pending.reserveCapacity(batchSize)
+        load.pendingIssues = []
+        let jobs = store.ingestJobs
+        let jobID = load.job.id
+        if request.mode == .delete {
+            // A delete reports how many rows it removed, which the job needs; it runs in line.
+            try await load.drain()
+            let keys = rows.map(load.key(of:))
+            load.loaded += Int64(try await store.pools.delete(keys: keys, from: version))
+            try await jobs.addIssues(id: jobID, issues)
+            return
         }
-        if !load.pendingIssues.isEmpty {
-            try await store.ingestJobs.addIssues(id: load.job.id, load.pendingIssues)
-            load.pendingIssues.removeAll(keepingCapacity: true)
-        }
+        while load.writing.count >= 2 { try await load.writing.removeFirst().value }
+        let previous = load.writing.last
+        let pools = store.pools
+        let replacingKeys = request.mode == .upsert
+        load.writing.append(
+            Task {
+                try await previous?.value
+                if !rows.isEmpty { try await pools.insert(rows, into: version, replacingKeys: replacingKeys) }
+                if !issues.isEmpty { try await jobs.addIssues(id: jobID, issues) }
+            })
+        load.loaded += Int64(rows.count)
     }
 
-    func report(_ load: inout Load, _ onProgress: @Sendable (IngestProgress) -> Void) async throws {
+    /// Records progress (the job's heartbeat) and tells `onProgress`. The write goes on in the background unless
+    /// `waiting`: on SQLite it waits for the writer, and the reading must not.
+    func report(
+        _ load: inout Load, _ onProgress: @Sendable (IngestProgress) -> Void, waiting: Bool = false
+    ) async throws {
         load.lastReport = ContinuousClock.now
-        try await store.ingestJobs.progress(
-            id: load.job.id, processedBytes: load.processedBytes, rowsRead: load.read, rowsLoaded: load.loaded,
-            rowsRejected: load.rejected)
+        let jobs = store.ingestJobs
+        let (id, processedBytes, read, loaded, rejected) = (
+            load.job.id, load.processedBytes, load.read, load.loaded, load.rejected
+        )
+        if waiting {
+            if let reporting = load.reporting { try await reporting.task.value }
+            load.reporting = nil
+            try await jobs.progress(
+                id: id, processedBytes: processedBytes, rowsRead: read, rowsLoaded: loaded, rowsRejected: rejected)
+        } else if load.reporting.map({ $0.done.isDone }) ?? true {
+            if let reporting = load.reporting { try await reporting.task.value }
+            let done = ProgressWrite()
+            load.reporting = (
+                Task {
+                    defer { done.finish() }
+                    try await jobs.progress(
+                        id: id, processedBytes: processedBytes, rowsRead: read, rowsLoaded: loaded,
+                        rowsRejected: rejected)
+                }, done
+            )
+        }
         load.job.processedBytes = load.processedBytes
         load.job.rowsRead = load.read
         load.job.rowsLoaded = load.loaded
@@ -435,4 +475,11 @@ public struct IngestRunner: Sendable {
         }
         return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
     }
+}
+
+/// Tells whether a background progress write has finished, without waiting for it.
+final class ProgressWrite: Sendable {
+    private let state = Atomic<Bool>(false)
+    var isDone: Bool { state.load(ordering: .acquiring) }
+    func finish() { state.store(true, ordering: .releasing) }
 }

@@ -31,10 +31,11 @@ public struct KeyRegister: Sendable {
         if positions.count == 1 {
             if var value = values[positions[0]] { value.withUTF8 { scratch.append(contentsOf: $0) } }
         } else {
-            for (index, position) in positions.enumerated() {
-                // The unit separator cannot occur in a validated value, so ("a", "bc") and ("ab", "c") differ.
-                if index > 0 { scratch.append(0x1F) }
-                if var value = values[position] { value.withUTF8 { scratch.append(contentsOf: $0) } }
+            for position in positions {
+                // Each part is preceded by its length, so ("a", "bc") and ("ab", "c") never meet.
+                var value = values[position] ?? ""
+                withUnsafeBytes(of: UInt32(value.utf8.count).littleEndian) { scratch.append(contentsOf: $0) }
+                value.withUTF8 { scratch.append(contentsOf: $0) }
             }
         }
         var hasher = Hasher()

@@ -16,7 +16,7 @@ public enum IngestJobRunner {
     /// True only when `runner` names a process of this host, since its last boot, that no longer exists.
     public static func isGone(_ runner: String) -> Bool {
         let parts = runner.split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == hostName, parts[1] == bootID, let pid = pid_t(parts[2]),
+        guard parts.count == 3, !bootID.isEmpty, parts[0] == hostName, parts[1] == bootID, let pid = pid_t(parts[2]),
             pid > 0, pid != getpid()
         else { return false }
         return kill(pid, 0) != 0 && errno == ESRCH
@@ -28,8 +28,15 @@ public enum IngestJobRunner {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }()
 
-    /// Changes at every boot, so that a process id from before a reboot is never mistaken for a live one.
-    private static let bootID: String =
-        (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
-        .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    /// Changes at every boot, and carries the pid namespace, so that a process id from before a reboot or from
+    /// another container sharing the host name and kernel is never mistaken for one of ours. Empty where
+    /// unknown (not Linux), which turns the shortcut off.
+    private static let bootID: String = {
+        guard
+            let boot = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines),
+            let namespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")
+        else { return "" }
+        return "\(boot)/\(namespace)"
+    }()
 }

@@ -120,7 +120,7 @@ public struct IngestRunner: Sendable {
     /// second; several nodes (and `huitong import`) may load into one database at once, so a job of another host
     /// is never taken for dead merely because this process started. A job of a process on this host that has
     /// ended is recognised at once (see `IngestJobRunner`).
-    public static let heartbeatTimeout: Duration = .seconds(120)
+    public static let heartbeatTimeout: Duration = .seconds(600)
 
     /// Marks loads whose process died as failed and drops their half-built tables. Run at start, and before a
     /// load when an earlier one into the same entry seems to be running.
@@ -196,6 +196,7 @@ public struct IngestRunner: Sendable {
             throw error
         }
         var load = Load(job: job, items: items, started: ContinuousClock.now)
+        var published = false
         do {
             try await read(request, size: size) { rows, processedBytes in
                 try await self.take(rows, into: version, request: request, load: &load)
@@ -212,6 +213,7 @@ public struct IngestRunner: Sendable {
                     rejected: load.rejected, read: load.read, threshold: request.rejectionThreshold)
             }
             let active = try await store.pools.activate(version, keep: request.keepVersions)
+            published = true
             _ = try await store.catalog.setMount(
                 id: request.entry.id, MountedResource(kind: .table, locator: active.tableName),
                 recordCount: active.rowCount, dataUpdatedAt: Date(),
@@ -222,8 +224,9 @@ public struct IngestRunner: Sendable {
                 id: job.id, status: .succeeded, message: message, poolVersion: active.version)
         } catch {
             // Batches may still be on their way to the table; they must land or fail before the table is dropped.
+            // Once published, the version is the pool readers see and stays, whatever failed after.
             try? await load.drain()
-            try? await store.pools.abandon(version)
+            if !published { try? await store.pools.abandon(version) }
             let text = (error as? any HuitongError)?.message.combined ?? "\(error)"
             _ = try? await store.ingestJobs.finish(id: job.id, status: .failed, message: text, poolVersion: nil)
             throw error
@@ -297,11 +300,11 @@ public struct IngestRunner: Sendable {
                     let first = load.seenKeys.insert(values, positions: load.keyPositions, row: row.number)
                 {
                     load.rejected += 1
-                    let key = load.key(of: values).joined(separator: "+")
+                    // Each part masked by its own item's rule: a key of region code + ID number shows neither whole.
+                    let key = load.keyPositions.map { RowValidator.reported(values[$0] ?? "", load.items[$0]) }
                     load.pendingIssues.append(
                         RowIssue(
-                            row: row.number, column: load.keyName,
-                            value: RowValidator.reported(key, load.items[load.keyPositions[0]]),
+                            row: row.number, column: load.keyName, value: key.joined(separator: "+"),
                             reason: BilingualText(
                                 zh: "主键与第 \(first) 行重复", en: "the key repeats the one in row \(first)")))
                     continue

@@ -70,7 +70,13 @@ final class RowHandoff: Sendable {
 
     /// Consumer: stops early (the load failed); unblocks the producer, whose next `send` throws.
     func cancel() {
-        state.withLock { $0.cancelled = true }
-        space.signal()
+        let dropped = state.withLock { state in
+            state.cancelled = true
+            defer { state.ready.removeAll() }
+            return state.ready.count
+        }
+        // Every place taken by a batch nobody will read is given back, plus one to wake a blocked producer:
+        // libdispatch aborts the process if a semaphore is freed below its starting count.
+        for _ in 0...dropped { space.signal() }
     }
 }

@@ -132,6 +132,7 @@ extension IngestAPI {
         case .active: throw PoolRollbackError.alreadyActive(target.version)
         case .building: throw PoolRollbackError.stillBuilding(target.version)
         case .retired: break
+        case .abandoned: throw PoolRollbackError.unknownVersion(input.version, kept: versions.map(\.version))
         }
         let columns = entry.content.items.map(\.columnName)
         guard target.columns == columns else {

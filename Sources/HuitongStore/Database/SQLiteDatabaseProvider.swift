@@ -111,13 +111,27 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
             // Bulk rows go to tables nobody reads until a later transaction publishes them, so their commits
             // skip the WAL fsync (NORMAL); the publishing commit runs under FULL and makes them durable with it.
             try await connection.sql().raw("PRAGMA synchronous = NORMAL").run()
+            let outcome: Result<Void, any Error>
             do {
                 try await Self.insert(insert, rowsPerStatement, full, statement, connection, logger)
+                outcome = .success(())
             } catch {
-                try? await connection.sql().raw("PRAGMA synchronous = FULL").run()
-                throw error
+                outcome = .failure(error)
             }
-            try await connection.sql().raw("PRAGMA synchronous = FULL").run()
+            try await Self.restoreFullSync(connection, logger)
+            try outcome.get()
+        }
+    }
+
+    /// Puts the writer back to `synchronous = FULL` and checks it took: every later commit relies on it, so a
+    /// writer that cannot be restored is refused rather than used.
+    private static func restoreFullSync(_ connection: SQLiteConnection, _ logger: Logger) async throws {
+        let sql = connection.sql()
+        try? await sql.raw("PRAGMA synchronous = FULL").run()
+        let level = try? await sql.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self)
+        guard level == 2 else {
+            logger.critical("the SQLite writer could not be put back to synchronous=FULL")
+            throw StoreError.unsafeDatabase("synchronous could not be restored to FULL after a bulk load")
         }
     }
 

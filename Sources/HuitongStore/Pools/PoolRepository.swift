@@ -22,6 +22,9 @@ public enum PoolVersionStatus: String, Sendable, Hashable, Codable {
     case active
     /// An earlier version, kept for rollback.
     case retired
+    /// A load that failed or was interrupted: its table is gone, and its number is never given to another load,
+    /// so that a load declared dead can never write into, or publish, the table of the load after it.
+    case abandoned
 }
 
 /// Resource pools: each load builds a new version table beside the active one and switches to it in one
@@ -208,8 +211,11 @@ struct SQLPoolRepository: PoolRepository {
 
     func versions(entryID: Int64) async throws -> [PoolVersion] {
         try await provider.read { sql in
-            try await sql.raw("SELECT * FROM pool_versions WHERE entry_id = \(bind: entryID) ORDER BY version").all()
-                .map(Self.decode)
+            try await sql.raw(
+                """
+                SELECT * FROM pool_versions WHERE entry_id = \(bind: entryID) AND status <> 'abandoned' ORDER BY version
+                """
+            ).all().map(Self.decode)
         }
     }
 
@@ -260,14 +266,18 @@ struct SQLPoolRepository: PoolRepository {
         ).first().map(decode)
     }
 
+    /// Drops the table of a version still being built and marks it abandoned; a version that went live (or was
+    /// already abandoned) is left alone.
     static func drop(_ entryID: Int64, _ version: Int, _ table: String, _ sql: any SQLDatabase) async throws {
+        let building = try await sql.raw(
+            """
+            UPDATE pool_versions SET status = 'abandoned'
+            WHERE entry_id = \(bind: entryID) AND version = \(bind: version) AND status = 'building'
+            RETURNING version
+            """
+        ).all()
+        guard !building.isEmpty else { return }
         try await sql.raw(SQLQueryString(unsafeRaw: "DROP TABLE IF EXISTS \(table)")).run()
-        try await sql.raw(
-            """
-            DELETE FROM pool_versions WHERE entry_id = \(bind: entryID) AND version = \(bind: version)
-            AND status = 'building'
-            """
-        ).run()
     }
 
     static func count(_ table: String, _ sql: any SQLDatabase) async throws -> Int {
@@ -328,6 +338,8 @@ struct SQLPoolRepository: PoolRepository {
             case .active:
                 throw StoreError.conflict(
                     BilingualText(zh: "版本 \(version) 已是当前版本", en: "version \(version) is already the active one"))
+            case .abandoned:
+                throw StoreError.notFound(entity: "pool version", key: "\(version)")
             case .building:
                 throw StoreError.conflict(
                     BilingualText(

@@ -165,7 +165,8 @@ OBJ = lambda req, props: {"type": "object", "required": req, "properties": props
 ITEM_PROPS = {"name": S(maxLength=100), "columnName": S(pattern="^[a-z][a-z0-9_]{0,62}$"), "dataType": enum(*"CNYDTLMGBIF"), "length": {"type": "integer"},
     "isKey": {"type": "boolean"}, "isRequired": {"type": "boolean"}, "shareType": SHARE, "grade": GRADE,
     "semanticKind": enum("residentID", "creditCode", "regionCode", "mobilePhone", "personName", "address", "bankCard", "email", "licensePlate", "other"),
-    "standardElement": S(), "note": S(), "negativeListID": I64}
+    "standardElement": S(), "note": S(), "negativeListID": I64,
+    "codeSet": S(maxLength=64, description="Id of the code set (代码集) the values come from, e.g. GB/T 2261.1-2003; character and integer items only")}
 CONTENT_PROPS = {"classificationCode": S(pattern="^[0-9]{6,20}$"), "name": S(maxLength=200), "abstract": S(maxLength=4000),
     "formats": {"type": "array", "items": OBJ(["category", "type"], {"category": enum("document", "spreadsheet", "database", "image", "media", "selfDescribing"), "type": S()})},
     "shareType": SHARE, "shareCondition": S(), "shareChannel": CHANNEL, "shareChannelNote": S(), "openness": OPEN, "openCondition": S(), "updateCycle": CYCLE,
@@ -248,6 +249,21 @@ paths.update({
   "/api/v1/catalog/entries/{id}/pool/rollback": {"post": op("Make a kept (retired) version the active one again, atomically; the entry's record count, update time and mount follow. Refused while a load runs", "ingest",
       {"200": ok(OBJ(["version", "entry"], {"version": ref("PoolVersion"), "entry": ref("CatalogEntry")})), **errors(400, 401, 403, 404, 409)},
       OBJ(["version"], {"version": {"type": "integer", "minimum": 1}}), ID)},
+})
+
+# ---- Code sets (代码集) ----
+CODE = OBJ(["code", "label"], {"code": S(maxLength=64), "label": S(maxLength=200),
+    "aliases": {"type": "array", "items": S(maxLength=200), "description": "Other spellings accepted on ingest and stored as the code, e.g. 男 for 1"}})
+schemas["CodeSetInput"] = OBJ(["name", "codes"], {"name": OBJ(["zh"], {"zh": S(maxLength=200), "en": S(maxLength=200, description="Defaults to the Chinese name")}),
+    "codes": {"type": "array", "minItems": 1, "items": CODE, "description": "In the standard's order; codes unique"}})
+schemas["CodeSet"] = OBJ(["id", "name", "codes"], {"id": S(examples=["GB/T 2261.1-2003"]), "name": OBJ(["zh", "en"], {"zh": S(), "en": S()}),
+    "codes": {"type": "array", "items": CODE}})
+CODE_SET_ID = [{"name": "id", "in": "path", "required": True, "description": "The code set id, percent-encoded: GB%2FT%202261.1-2003 for GB/T 2261.1-2003", "schema": {"type": "string"}}]
+paths.update({
+  "/api/v1/code-sets": {"get": op("Code sets (代码集) that data items take their values from", "code-sets", {"200": ok(lst("CodeSet")), **errors(401, 403)})},
+  "/api/v1/code-sets/{id}": {
+    "get": op("Get a code set", "code-sets", {"200": ok(ref("CodeSet")), **errors(400, 401, 403, 404)}, params=CODE_SET_ID),
+    "put": op("Create or replace a code set (operator); 201 when new", "code-sets", {"200": ok(ref("CodeSet")), "201": ok(ref("CodeSet"), "Created"), **errors(400, 401, 403, 413)}, ref("CodeSetInput"), CODE_SET_ID)},
 })
 
 doc = {

@@ -9,6 +9,7 @@ public struct Store: Sendable {
     public let tokens: any TokenRepository
     public let sessions: any SessionRepository
     public let catalog: any CatalogRepository
+    public let codeSets: any CodeSetRepository
     public let lists: any ThreeListsRepository
     public let informationSystems: any InformationSystemRepository
     public let pools: any PoolRepository
@@ -22,6 +23,7 @@ public struct Store: Sendable {
         self.tokens = SQLTokenRepository(provider: provider)
         self.sessions = SQLSessionRepository(provider: provider)
         self.catalog = SQLCatalogRepository(provider: provider, scheme: resourceCodes)
+        self.codeSets = SQLCodeSetRepository(provider: provider)
         self.lists = SQLThreeListsRepository(provider: provider)
         self.informationSystems = SQLInformationSystemRepository(provider: provider)
         self.pools = SQLPoolRepository(provider: provider)

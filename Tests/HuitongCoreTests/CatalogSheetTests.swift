@@ -79,6 +79,9 @@ struct CatalogSheetTests {
                     name: "统一社会信用代码", columnName: "tyshxydm", dataType: .character, length: 18, isKey: true,
                     shareType: .unconditional, semanticKind: .creditCode),
                 InfoItem(name: "注册资本", columnName: "zczb", dataType: .numeric, shareType: .unconditional, note: "万元"),
+                InfoItem(
+                    name: "企业类型", columnName: "qylx", dataType: .character, length: 4, shareType: .unconditional,
+                    codeSet: "GB/T 12402-2000"),
             ],
             shareType: .unconditional, openness: .unconditional, updateCycle: .daily, keywords: ["企业"],
             contact: ContactPoint(name: "陈静", phone: "0564-3370000")
@@ -90,7 +93,7 @@ struct CatalogSheetTests {
             status: .published, version: 2, content: content, publishedOn: CalendarDate(year: 2026, month: 1, day: 5),
             recordCount: 10, dataUpdatedAt: nil, mount: nil, createdAt: Date(), updatedAt: Date())
         let rows = CatalogSheet.rows(for: [entry])
-        #expect(rows.count == 3)
+        #expect(rows.count == 4)
         let parsed = CatalogSheet.parse(rows)
         #expect(parsed.issues.isEmpty, "\(parsed.issues)")
         #expect(parsed.entries.first?.content == content)

@@ -72,3 +72,62 @@ struct RowValidationTests {
         #expect(problems.issues[1].reason.contains("必填"))
     }
 }
+
+@Suite("Row validation against code sets")
+struct CodedRowValidationTests {
+    static let items = [
+        InfoItem(name: "姓名", columnName: "xm", dataType: .character, length: 50, semanticKind: .personName),
+        InfoItem(
+            name: "性别", columnName: "xb", dataType: .character, length: 1, isRequired: true,
+            codeSet: "GB/T 2261.1-2003"),
+        InfoItem(name: "婚姻状况", columnName: "hyzk", dataType: .integer, codeSet: "婚姻"),
+    ]
+    static let marital = CodeSet(
+        id: "婚姻", name: BilingualText(zh: "婚姻状况", en: "marital status"),
+        codes: (1...12).map { CodeSet.Code(code: String($0 * 10), label: "状况\($0)") })
+
+    static func validator(_ sets: [CodeSet] = [CodeSetTests.sex, marital]) throws -> RowValidator {
+        RowValidator(
+            mapping: try ColumnMapping(header: ["xm", "xb", "hyzk"], items: items), codeSets: sets,
+            today: CalendarDate(year: 2026, month: 11, day: 23)!)
+    }
+
+    @Test("a code is taken as it is, a label or alias is stored as its code")
+    func accepted() throws {
+        let validator = try Self.validator()
+        #expect(try validator.validate(["张三", "1", "20"], row: 2).get() == ["张三", "1", "20"])
+        #expect(try validator.validate(["张三", "男性", "状况3"], row: 2).get() == ["张三", "1", "30"])
+        #expect(try validator.validate(["李四", " 女 ", ""], row: 3).get() == ["李四", "2", nil])
+        #expect(
+            try validator.validate(["李四", "9", "040"], row: 3).get() == ["李四", "9", "40"],
+            "integer codes ignore leading zeros")
+    }
+
+    @Test("a value outside the code set is rejected with the set's name and its first ten codes")
+    func rejected() throws {
+        let validator = try Self.validator()
+        guard case .failure(let problems) = validator.validate(["张三", "M", "15"], row: 4) else {
+            Issue.record("the row should be rejected")
+            return
+        }
+        #expect(problems.issues.map(\.column) == ["xb", "hyzk"])
+        #expect(problems.issues.map(\.value) == ["M", "15"])
+        let sex = problems.issues[0].reason
+        #expect(sex.contains("GB/T 2261.1-2003") && sex.contains("人的性别代码"))
+        #expect(sex.contains("0 未知的性别、1 男性、2 女性、9 未说明的性别"))
+        let marital = problems.issues[1].reason
+        #expect(marital.contains("100 状况10") && !marital.contains("110 状况11"), "at most ten codes are listed")
+        #expect(marital.contains("共 12 个"))
+    }
+
+    @Test("an item whose code set was not supplied takes no value")
+    func missingSet() throws {
+        let validator = try Self.validator([CodeSetTests.sex])
+        guard case .failure(let problems) = validator.validate(["张三", "1", "10"], row: 5) else {
+            Issue.record("the row should be rejected")
+            return
+        }
+        #expect(problems.issues.map(\.column) == ["hyzk"])
+        #expect(problems.issues[0].reason.contains("代码集 婚姻 不存在"))
+    }
+}

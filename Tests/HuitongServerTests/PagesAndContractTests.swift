@@ -178,6 +178,10 @@ struct PagesAndContractTests {
             population.content.items.first?.isKey == true && population.content.items.first?.semanticKind == .residentID
         )
         #expect(population.content.items.filter { $0.dataType == .date }.map(\.columnName) == ["csrq", "djrq"])
+        #expect(population.content.items.first { $0.columnName == "xb" }?.codeSet == "GB/T 2261.1-2003")
+        let coded = Set(all.entries.flatMap { $0.content.items.compactMap(\.codeSet) })
+        let seeded = Set(try await store.codeSets.list().map(\.id))
+        #expect(coded.count >= 5 && coded.isSubset(of: seeded), "every code set the demo names is seeded")
         let enterprise = try #require(all.entries.first { $0.content.name == "企业登记信息" })
         #expect(enterprise.provider.code == "SCJGJ" && enterprise.content.keyItems.map(\.columnName) == ["tyshxydm"])
         let withheld = all.entries.flatMap { entry in entry.content.items.filter { $0.shareType == .notShared } }

@@ -82,6 +82,7 @@ public enum CatalogDiff {
                 "\(path).standardElement", "\(prefix)标准数据元", "data element", before.standardElement,
                 item.standardElement)
             compare("\(path).note", "\(prefix)注释", "note", before.note, item.note)
+            compare("\(path).codeSet", "\(prefix)代码集", "code set", before.codeSet, item.codeSet)
             compare(
                 "\(path).negativeListID", "\(prefix)负面清单依据", "item negative-list row",
                 before.negativeListID.map(String.init), item.negativeListID.map(String.init))

@@ -19,12 +19,15 @@ public struct InfoItem: Sendable, Hashable, Codable {
     public var note: String?
     /// The negative-list row that justifies `shareType == .notShared`.
     public var negativeListID: Int64?
+    /// The id of the code set (代码集) the item's values come from, e.g. `GB/T 2261.1-2003`. Absent from entries
+    /// saved before code sets existed, which therefore still decode.
+    public var codeSet: String?
 
     public init(
         name: String, columnName: String, dataType: DataType, length: Int? = nil, isKey: Bool = false,
         isRequired: Bool = false, shareType: ShareType = .conditional, grade: SecurityGrade = .general2,
         semanticKind: SemanticKind = .other, standardElement: String? = nil, note: String? = nil,
-        negativeListID: Int64? = nil
+        negativeListID: Int64? = nil, codeSet: String? = nil
     ) {
         self.name = name
         self.columnName = columnName
@@ -38,6 +41,7 @@ public struct InfoItem: Sendable, Hashable, Codable {
         self.standardElement = standardElement
         self.note = note
         self.negativeListID = negativeListID
+        self.codeSet = codeSet
     }
 }
 

@@ -26,6 +26,7 @@ public enum CatalogSheet {
         Column("数据长度", "item.length"), Column("是否主键", "item.isKey"), Column("是否必填", "item.isRequired"),
         Column("信息项共享类型", "item.shareType"), Column("信息项安全级别", "item.grade"),
         Column("语义类别", "item.semanticKind"), Column("标准数据元", "item.standardElement"),
+        Column("代码集", "item.codeSet"),
         Column("信息项负面清单编号", "item.negativeListID"), Column("信息项注释", "item.note"),
         Column("共享类型", "shareType"), Column("共享条件", "shareCondition"), Column("共享方式", "shareChannel"),
         Column("共享方式说明", "shareChannelNote"), Column("开放属性", "openness"), Column("开放条件", "openCondition"),
@@ -73,6 +74,7 @@ public enum CatalogSheet {
                     values["item.grade"] = item.grade.label.zh
                     values["item.semanticKind"] = item.semanticKind.label.zh
                     values["item.standardElement"] = item.standardElement ?? ""
+                    values["item.codeSet"] = item.codeSet ?? ""
                     values["item.negativeListID"] = item.negativeListID.map(String.init) ?? ""
                     values["item.note"] = item.note ?? ""
                 }
@@ -337,7 +339,8 @@ public enum CatalogSheet {
             grade: labeled("item.grade", SecurityGrade.self, default: .general1),
             semanticKind: labeled("item.semanticKind", SemanticKind.self, default: .other),
             standardElement: value("item.standardElement").isEmpty ? nil : value("item.standardElement"),
-            note: value("item.note").isEmpty ? nil : value("item.note"), negativeListID: negative)
+            note: value("item.note").isEmpty ? nil : value("item.note"), negativeListID: negative,
+            codeSet: value("item.codeSet").isEmpty ? nil : value("item.codeSet"))
     }
 
     static func header(_ key: String) -> String { columns.first { $0.key == key }?.header ?? key }

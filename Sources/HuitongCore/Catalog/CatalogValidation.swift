@@ -147,6 +147,21 @@ extension CatalogEntryContent {
             if let length = item.length, !(1...65_535).contains(length) {
                 issues.add("\(field).length", BilingualText(zh: "数据长度须为 1–65535", en: "length must be 1–65535"))
             }
+            item.codeSet = item.codeSet.map(Self.clean).flatMap { $0.isEmpty ? nil : $0 }
+            if let codeSet = item.codeSet {
+                if item.dataType != .character && item.dataType != .integer {
+                    issues.add(
+                        "\(field).codeSet",
+                        BilingualText(
+                            zh: "只有字符型或整数型信息项才能引用代码集", en: "only character or integer items take a code set"))
+                } else if codeSet.count > CodeSet.maximumIDLength {
+                    issues.add(
+                        "\(field).codeSet",
+                        BilingualText(
+                            zh: "代码集标识不能超过 \(CodeSet.maximumIDLength) 个字符",
+                            en: "a code set id has at most \(CodeSet.maximumIDLength) characters"))
+                }
+            }
             if item.isKey && !item.isRequired {
                 item.isRequired = true
             }

@@ -77,14 +77,23 @@ public struct RowIssue: Sendable, Hashable, Codable {
 }
 
 /// Checks the cells of one row against the entry's data items and returns the values in canonical form
-/// (dates as `YYYY-MM-DD`, date-times as `YYYY-MM-DD HH:MM:SS`, logical values as `true`/`false`).
+/// (dates as `YYYY-MM-DD`, date-times as `YYYY-MM-DD HH:MM:SS`, logical values as `true`/`false`, coded values as
+/// their code).
 public struct RowValidator: Sendable {
     public let mapping: ColumnMapping
     public let today: CalendarDate
+    /// For each item, what its code set accepts; nil for items without one. Worked out once per load, so that a
+    /// coded value costs one dictionary lookup.
+    let codeLookups: [CodeLookup?]
 
-    public init(mapping: ColumnMapping, today: CalendarDate = .today()) {
+    /// `codeSets` are the sets the items name (others are ignored). An item whose set is not among them rejects
+    /// every value it is given, rather than taking values nobody checked; callers look the sets up first and
+    /// refuse the load instead (see `IngestRunner`).
+    public init(mapping: ColumnMapping, codeSets: [CodeSet] = [], today: CalendarDate = .today()) {
         self.mapping = mapping
         self.today = today
+        let sets = Dictionary(codeSets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        codeLookups = mapping.items.map { item in item.codeSet.map { CodeLookup(id: $0, set: sets[$0]) } }
     }
 
     /// The row's values, one per item (nil when empty), or every problem found in it.
@@ -105,6 +114,18 @@ public struct RowValidator: Sendable {
                             reason: BilingualText(zh: "\(item.name)为必填项", en: "\(item.columnName) is required")))
                 }
                 values.append(nil)
+                continue
+            }
+            if let codes = codeLookups[index] {
+                if let code = codes.code(for: text, dataType: item.dataType) {
+                    values.append(code)
+                } else {
+                    issues.append(
+                        RowIssue(
+                            row: row, column: item.columnName, value: Self.reported(text, item),
+                            reason: codes.rejection))
+                    values.append(nil)
+                }
                 continue
             }
             switch Self.check(text, against: item, today: today) {
@@ -226,6 +247,35 @@ public struct RowValidator: Sendable {
         let (hour, minute, second) = (clock[0]!, clock[1]!, clock.count == 3 ? clock[2]! : 0)
         guard (0..<24).contains(hour), (0..<60).contains(minute), (0..<60).contains(second) else { return nil }
         return "\(date) " + String(format: "%02d:%02d:%02d", hour, minute, second)
+    }
+}
+
+/// What one item's code set accepts, and how a value outside it is explained.
+struct CodeLookup: Sendable {
+    /// Codes, and the labels and aliases that name exactly one code, each to its code.
+    let accepted: [String: String]
+    let rejection: BilingualText
+
+    init(id: String, set: CodeSet?) {
+        guard let set else {
+            accepted = [:]
+            rejection = BilingualText(
+                zh: "代码集 \(id) 不存在，无法校验", en: "code set \(id) does not exist, so the value cannot be checked")
+            return
+        }
+        accepted = set.accepted
+        let allowed = set.allowedValues
+        rejection = BilingualText(
+            zh: "不在代码集 \(set.id)（\(set.name.zh)）中，可用代码：\(allowed.zh)",
+            en: "is not in code set \(set.id) (\(set.name.en)); allowed: \(allowed.en)")
+    }
+
+    /// The code `text` stands for: itself when it is a code, the code of a label or alias, or for an integer item
+    /// the code written with leading zeros or a sign (`01` for `1`).
+    func code(for text: String, dataType: DataType) -> String? {
+        if let code = accepted[text] { return code }
+        if dataType == .integer, let number = Int64(text) { return accepted[String(number)] }
+        return nil
     }
 }
 

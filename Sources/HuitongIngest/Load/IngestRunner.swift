@@ -48,6 +48,8 @@ public enum IngestFailure: HuitongError, Equatable {
     case tooManyRejected(rejected: Int64, read: Int64, threshold: Double)
     case noKeyForChanges
     case alreadyLoading
+    /// Items name code sets that do not exist: code set ids by item column name.
+    case unknownCodeSets([String: String])
 
     public var code: String {
         switch self {
@@ -57,13 +59,14 @@ public enum IngestFailure: HuitongError, Equatable {
         case .tooManyRejected: "too_many_rejected_rows"
         case .noKeyForChanges: "entry_has_no_key"
         case .alreadyLoading: "load_in_progress"
+        case .unknownCodeSets: "unknown_code_set"
         }
     }
 
     public var kind: ErrorKind {
         switch self {
         case .repeatedFile, .alreadyLoading: .conflict
-        case .tooManyRejected: .unprocessable
+        case .tooManyRejected, .unknownCodeSets: .unprocessable
         default: .badInput
         }
     }
@@ -90,6 +93,11 @@ public enum IngestFailure: HuitongError, Equatable {
         case .alreadyLoading:
             BilingualText(
                 zh: "该目录已有归集任务正在进行，请待其完成", en: "another load into this entry is running; wait for it to finish")
+        case .unknownCodeSets(let missing):
+            BilingualText(
+                zh: "信息项引用的代码集不存在，无法校验：\(Self.list(missing).joined(separator: "、"))",
+                en: "data items name code sets that do not exist, so their values cannot be checked: "
+                    + Self.list(missing).joined(separator: ", "))
         }
     }
 }
@@ -184,8 +192,10 @@ public struct IngestRunner: Sendable {
         let items = request.entry.content.items
         let keyColumns = items.filter(\.isKey).map(\.columnName)
         let size = job.totalBytes
+        let codeSets: [CodeSet]
         let version: PoolVersion
         do {
+            codeSets = try await self.codeSets(for: items)
             version = try await store.pools.beginVersion(
                 entryID: request.entry.id, columns: items.map(\.columnName), keyColumns: keyColumns,
                 copyingActive: request.mode != .replace)
@@ -195,7 +205,7 @@ public struct IngestRunner: Sendable {
                 poolVersion: nil)
             throw error
         }
-        var load = Load(job: job, items: items, started: ContinuousClock.now)
+        var load = Load(job: job, items: items, codeSets: codeSets, started: ContinuousClock.now)
         var published = false
         do {
             try await read(request, size: size) { rows, processedBytes in
@@ -237,6 +247,8 @@ public struct IngestRunner: Sendable {
     struct Load {
         var job: IngestJob
         let items: [InfoItem]
+        /// The code sets the items name, looked up once before the first row.
+        let codeSets: [CodeSet]
         let started: ContinuousClock.Instant
         /// Where the key items sit among the row's values, worked out once rather than on every row.
         let keyPositions: [Int]
@@ -258,9 +270,10 @@ public struct IngestRunner: Sendable {
         var rejected: Int64 = 0
         var processedBytes: Int64 = 0
 
-        init(job: IngestJob, items: [InfoItem], started: ContinuousClock.Instant) {
+        init(job: IngestJob, items: [InfoItem], codeSets: [CodeSet], started: ContinuousClock.Instant) {
             self.job = job
             self.items = items
+            self.codeSets = codeSets
             self.started = started
             lastReport = started
             keyPositions = items.indices.filter { items[$0].isKey }
@@ -287,7 +300,7 @@ public struct IngestRunner: Sendable {
                 let mapping = try ColumnMapping(header: row.cells, items: load.items)
                 load.mapping = mapping
                 load.unknownColumns = mapping.unknownColumns
-                load.validator = RowValidator(mapping: mapping)
+                load.validator = RowValidator(mapping: mapping, codeSets: load.codeSets)
                 continue
             }
             load.read += 1

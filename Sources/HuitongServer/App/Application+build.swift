@@ -31,6 +31,7 @@ public enum HuitongApp {
         AccountsAPI(accounts: accounts).register(on: api)
         CatalogAPI(store: store).register(on: api)
         CatalogTransferAPI(store: store).register(on: api)
+        CodeSetsAPI(store: store).register(on: api)
         IngestAPI(store: store, logger: Logger(label: "huitong.ingest")).register(on: api)
         ThreeListsAPI(store: store).register(on: api)
         OpenDataInterop(store: store, configuration: configuration).register(on: router)

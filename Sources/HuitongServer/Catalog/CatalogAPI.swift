@@ -103,13 +103,15 @@ struct CatalogAPI {
         var standardElement: String?
         var note: String?
         var negativeListID: Int64?
+        /// The id of the code set the values come from, e.g. `GB/T 2261.1-2003`.
+        var codeSet: String?
 
         func item(entryShareType: ShareType) -> InfoItem {
             InfoItem(
                 name: name, columnName: columnName, dataType: dataType, length: length, isKey: isKey ?? false,
                 isRequired: isRequired ?? false, shareType: shareType ?? entryShareType, grade: grade ?? .general1,
                 semanticKind: semanticKind ?? .other, standardElement: standardElement, note: note,
-                negativeListID: negativeListID)
+                negativeListID: negativeListID, codeSet: codeSet)
         }
     }
 

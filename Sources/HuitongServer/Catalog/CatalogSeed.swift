@@ -24,9 +24,22 @@ enum CatalogSeed {
         }
     }
 
-    /// Loads the seed into the store; nodes already present (possibly renamed by an operator) are left alone.
+    struct CodeSetFile: Decodable {
+        var codeSets: [CodeSet]
+    }
+
+    /// The national code sets (代码集) data items refer to, e.g. GB/T 2261.1-2003 人的性别代码.
+    static func codeSets() throws -> [CodeSet] {
+        let url = resourcesDirectory().appendingPathComponent("seed/code-sets.json")
+        let file = try JSONDecoder().decode(CodeSetFile.self, from: Data(contentsOf: url))
+        return try file.codeSets.map { codeSet throws(ValidationError) in try codeSet.validated() }
+    }
+
+    /// Loads the seed into the store; classification nodes and code sets already present (possibly renamed or
+    /// edited by an operator) are left alone.
     static func apply(to store: Store) async throws {
         try await store.catalog.saveClassifications(try classifications(), replacingNames: false)
+        try await store.codeSets.saveMissing(try codeSets())
     }
 
     static func resourcesDirectory() -> URL {

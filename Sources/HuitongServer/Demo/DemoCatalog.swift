@@ -50,6 +50,7 @@ enum DemoCatalog {
         var semanticKind: SemanticKind?
         var note: String?
         var negativeList: String?
+        var codeSet: String?
     }
 
     struct Entry: Decodable {
@@ -166,7 +167,7 @@ enum DemoCatalog {
                         isKey: item.isKey ?? false, isRequired: item.isRequired ?? false,
                         shareType: item.shareType ?? entry.shareType, grade: item.grade ?? .general1,
                         semanticKind: item.semanticKind ?? .other, note: item.note,
-                        negativeListID: item.negativeList.flatMap { negatives[$0] })
+                        negativeListID: item.negativeList.flatMap { negatives[$0] }, codeSet: item.codeSet)
                 },
                 shareType: entry.shareType, shareCondition: entry.shareCondition ?? "",
                 shareChannel: entry.shareChannel ?? .interface, shareChannelNote: entry.shareChannelNote ?? "",

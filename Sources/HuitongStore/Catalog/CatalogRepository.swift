@@ -463,6 +463,17 @@ struct SQLCatalogRepository: CatalogRepository {
                         zh: "负面清单条目 \(rowID) 属于其他部门", en: "negative-list row \(rowID) belongs to another department"))
             }
         }
+        // Code sets are never deleted, and `catalog_items.code_set` references them, so no lock is needed here.
+        for (index, item) in content.items.enumerated() {
+            guard let codeSet = item.codeSet else { continue }
+            let found = try await sql.raw("SELECT id FROM code_sets WHERE id = \(bind: codeSet)").first()
+            if found == nil {
+                issues.add(
+                    "items[\(index)].codeSet",
+                    BilingualText(
+                        zh: "代码集“\(codeSet)”不存在，请先登记", en: "code set \(codeSet) does not exist; register it first"))
+            }
+        }
         if let systemID = content.sourceSystemID {
             let owner = try await sql.raw(
                 "SELECT department_id FROM information_systems WHERE id = \(bind: systemID)"
@@ -513,10 +524,10 @@ struct SQLCatalogRepository: CatalogRepository {
             try await sql.raw(
                 """
                 INSERT INTO catalog_items (entry_id, position, column_name, name, share_type, grade, semantic_kind,
-                    negative_list_id)
+                    negative_list_id, code_set)
                 VALUES (\(bind: id), \(bind: position), \(bind: item.columnName), \(bind: item.name),
                     \(bind: item.shareType.rawValue), \(bind: item.grade.rawValue), \(bind: item.semanticKind.rawValue),
-                    \(bind: negative))
+                    \(bind: negative), \(bind: item.codeSet))
                 """
             ).run()
         }

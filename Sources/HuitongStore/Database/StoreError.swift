@@ -76,6 +76,7 @@ public enum StoreError: HuitongError, Equatable {
         case "token": "令牌"
         case "application system": "应用系统"
         case "pool version": "资源池版本"
+        case "code set": "代码集"
         default: entity
         }
     }

@@ -142,5 +142,22 @@ enum Schema {
             // Which process runs a job, so that a load whose process died can be recognised at once on its host.
             ["ALTER TABLE ingest_jobs ADD COLUMN runner TEXT NOT NULL DEFAULT ''"]
         },
+        Migration(version: 7, name: "code sets") { t in
+            [
+                // 代码集: the codes of a set are read and written together, so they are kept as one JSON array.
+                """
+                CREATE TABLE code_sets (
+                    id TEXT PRIMARY KEY,
+                    name_zh TEXT NOT NULL,
+                    name_en TEXT NOT NULL,
+                    codes TEXT NOT NULL,
+                    created_at \(t.timestamp) NOT NULL,
+                    updated_at \(t.timestamp) NOT NULL
+                )
+                """,
+                "ALTER TABLE catalog_items ADD COLUMN code_set TEXT REFERENCES code_sets(id)",
+                "CREATE INDEX IF NOT EXISTS catalog_items_code_set ON catalog_items (code_set)",
+            ]
+        },
     ]
 }

@@ -254,16 +254,20 @@ public struct RowValidator: Sendable {
 struct CodeLookup: Sendable {
     /// Codes, and the labels and aliases that name exactly one code, each to its code.
     let accepted: [String: String]
+    /// The codes of a small set (性别 has four): comparing them one by one is cheaper than hashing the value.
+    let smallCodes: [String]
     let rejection: BilingualText
 
     init(id: String, set: CodeSet?) {
         guard let set else {
             accepted = [:]
+            smallCodes = []
             rejection = BilingualText(
                 zh: "代码集 \(id) 不存在，无法校验", en: "code set \(id) does not exist, so the value cannot be checked")
             return
         }
         accepted = set.accepted
+        smallCodes = set.codes.count <= 8 ? set.codes.map(\.code) : []
         let allowed = set.allowedValues
         rejection = BilingualText(
             zh: "不在代码集 \(set.id)（\(set.name.zh)）中，可用代码：\(allowed.zh)",
@@ -273,6 +277,7 @@ struct CodeLookup: Sendable {
     /// The code `text` stands for: itself when it is a code, the code of a label or alias, or for an integer item
     /// the code written with leading zeros or a sign (`01` for `1`).
     func code(for text: String, dataType: DataType) -> String? {
+        for code in smallCodes where code == text { return code }
         if let code = accepted[text] { return code }
         if dataType == .integer, let number = Int64(text) { return accepted[String(number)] }
         return nil

@@ -13,16 +13,8 @@ import Testing
 @Suite("Ingest defects and crashes")
 struct IngestDefectsAndCrashTests {
     static func population(_ store: Store) async throws -> CatalogEntry {
-        try await store.catalog.saveClassifications([
-            ClassificationNode(scheme: "guide", code: "1", name: "基础信息资源目录"),
-            ClassificationNode(scheme: "guide", code: "101", name: "国家人口基础信息资源"),
-            ClassificationNode(scheme: "guide", code: "101001", name: "人口基本信息"),
-        ])
-        let department = try await store.departments.create(
-            DepartmentDraft(name: "六安市公安局", code: "GAJ", creditCode: nil, regionCode: "341500", parentID: nil))
-        let content = try CatalogEntryContent(
-            classificationCode: "101001", name: "人口基础信息", abstract: "户籍人口",
-            formats: [ResourceFormat(category: .database, type: "Oracle")],
+        try await IngestRunnerTests.population(
+            store,
             items: [
                 InfoItem(
                     name: "身份证号码", columnName: "sfzhm", dataType: .character, length: 18, isKey: true,
@@ -33,10 +25,7 @@ struct IngestDefectsAndCrashTests {
                 InfoItem(name: "出生日期", columnName: "csrq", dataType: .date, isRequired: true),
                 InfoItem(
                     name: "手机号码", columnName: "sjhm", dataType: .character, length: 11, semanticKind: .mobilePhone),
-            ],
-            shareType: .conditional, shareCondition: "核验", updateCycle: .daily
-        ).validated()
-        return try await store.catalog.create(content, departmentID: department.id, author: IngestRunnerTests.author)
+            ])
     }
 
     /// A valid resident ID number for a sequence number: 341502 + a birth date in 1960–1999 + sequence + check.

@@ -12,6 +12,21 @@ struct IngestRunnerTests {
     static let author = ChangeAuthor(userID: nil, name: "测试")
 
     static func population(_ store: Store) async throws -> CatalogEntry {
+        try await population(
+            store,
+            items: [
+                InfoItem(
+                    name: "身份证号码", columnName: "sfzhm", dataType: .character, length: 18, isKey: true,
+                    semanticKind: .residentID),
+                InfoItem(
+                    name: "姓名", columnName: "xm", dataType: .character, length: 50, isRequired: true,
+                    semanticKind: .personName),
+                InfoItem(name: "出生日期", columnName: "csrq", dataType: .date),
+            ])
+    }
+
+    /// The 人口基础信息 entry of 六安市公安局 with the given data items, in a fresh catalog.
+    static func population(_ store: Store, items: [InfoItem]) async throws -> CatalogEntry {
         try await store.catalog.saveClassifications([
             ClassificationNode(scheme: "guide", code: "1", name: "基础信息资源目录"),
             ClassificationNode(scheme: "guide", code: "101", name: "国家人口基础信息资源"),
@@ -22,15 +37,7 @@ struct IngestRunnerTests {
         let content = try CatalogEntryContent(
             classificationCode: "101001", name: "人口基础信息", abstract: "户籍人口",
             formats: [ResourceFormat(category: .database, type: "Oracle")],
-            items: [
-                InfoItem(
-                    name: "身份证号码", columnName: "sfzhm", dataType: .character, length: 18, isKey: true,
-                    semanticKind: .residentID),
-                InfoItem(
-                    name: "姓名", columnName: "xm", dataType: .character, length: 50, isRequired: true,
-                    semanticKind: .personName),
-                InfoItem(name: "出生日期", columnName: "csrq", dataType: .date),
-            ],
+            items: items,
             shareType: .conditional, shareCondition: "核验", updateCycle: .daily
         ).validated()
         return try await store.catalog.create(content, departmentID: department.id, author: author)

@@ -418,25 +418,26 @@ public struct IngestRunner: Sendable {
         defer { try? handle.close() }
         if name.hasSuffix(".ndjson") || name.hasSuffix(".jsonl") || name.hasSuffix(".json") {
             var reader = JSONRowReader(layout: name.hasSuffix(".json") ? .array : .lines)
-            var processed: Int64 = 0
-            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-                processed += Int64(chunk.count)
-                let rows = try reader.consume(chunk)
-                if !rows.isEmpty { try await body(rows, processed) }
-            }
-            let last = try reader.finish()
-            if !last.isEmpty { try await body(last, processed) }
-            return
+            try await stream(handle, &reader, body)
+        } else {
+            var parser = CSVParser(options: .init(encoding: request.encoding))
+            try await stream(handle, &parser, body)
         }
-        var parser = CSVParser(options: .init(encoding: request.encoding))
+    }
+
+    /// Feeds a file a megabyte at a time through a reader, handing on the rows each chunk completes.
+    func stream<Reader: ChunkedRowReader>(
+        _ handle: FileHandle, _ reader: inout Reader,
+        _ body: ([(number: Int, cells: [String])], Int64) async throws -> Void
+    ) async throws {
         var processed: Int64 = 0
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
             processed += Int64(chunk.count)
-            let records = try parser.consume(chunk)
-            if !records.isEmpty { try await body(records.map { ($0.line, $0.fields) }, processed) }
+            let rows = try reader.rows(from: chunk)
+            if !rows.isEmpty { try await body(rows, processed) }
         }
-        let last = try parser.finish()
-        if !last.isEmpty { try await body(last.map { ($0.line, $0.fields) }, processed) }
+        let last = try reader.lastRows()
+        if !last.isEmpty { try await body(last, processed) }
     }
 
     /// An XLSX sheet, read on a thread of its own (the reader pushes rows as it decompresses) and handed over in
@@ -498,4 +499,22 @@ final class ProgressWrite: Sendable {
     private let state = Atomic<Bool>(false)
     var isDone: Bool { state.load(ordering: .acquiring) }
     func finish() { state.store(true, ordering: .releasing) }
+}
+
+/// A reader that takes a file in chunks and gives back the rows each chunk completes.
+protocol ChunkedRowReader {
+    mutating func rows(from chunk: Data) throws -> [(number: Int, cells: [String])]
+    mutating func lastRows() throws -> [(number: Int, cells: [String])]
+}
+
+extension JSONRowReader: ChunkedRowReader {
+    mutating func rows(from chunk: Data) throws -> [(number: Int, cells: [String])] { try consume(chunk) }
+    mutating func lastRows() throws -> [(number: Int, cells: [String])] { try finish() }
+}
+
+extension CSVParser: ChunkedRowReader {
+    mutating func rows(from chunk: Data) throws -> [(number: Int, cells: [String])] {
+        try consume(chunk).map { ($0.line, $0.fields) }
+    }
+    mutating func lastRows() throws -> [(number: Int, cells: [String])] { try finish().map { ($0.line, $0.fields) } }
 }

@@ -32,11 +32,14 @@ public struct BulkInsert: Sendable {
     }
 
     /// Every row must have one value per column; a row that does not is a caller's mistake, reported as such.
-    var widthMismatch: ValidationError {
-        ValidationError(
-            field: "rows",
-            BilingualText(
-                zh: "写入 \(table) 的每行须有 \(columns.count) 个值", en: "each row for \(table) needs \(columns.count) values"))
+    func checkWidths() throws(ValidationError) {
+        guard rows.allSatisfy({ $0.count == columns.count }) else {
+            throw ValidationError(
+                field: "rows",
+                BilingualText(
+                    zh: "写入 \(table) 的每行须有 \(columns.count) 个值",
+                    en: "each row for \(table) needs \(columns.count) values"))
+        }
     }
 
     var columnList: String { columns.joined(separator: ", ") }

@@ -102,7 +102,7 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
 
     public func bulkInsert(_ insert: BulkInsert) async throws {
         guard !insert.rows.isEmpty else { return }
-        guard insert.rows.allSatisfy({ $0.count == insert.columns.count }) else { throw insert.widthMismatch }
+        try insert.checkWidths()
         let logger = logger
         try await withConnection { connection in
             guard insert.replacingKeys != nil else {

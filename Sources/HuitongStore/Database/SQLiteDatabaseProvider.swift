@@ -95,10 +95,8 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
 
     public func bulkInsert(_ insert: BulkInsert) async throws {
         guard !insert.rows.isEmpty else { return }
+        try insert.checkWidths()
         let width = insert.columns.count
-        guard insert.rows.allSatisfy({ $0.count == width }) else {
-            throw insert.widthMismatch
-        }
         // A few thousand rows per statement: each is prepared once and quickly, and the per-call cost fades.
         let rowsPerStatement = max(1, 32_000 / max(1, width))
         let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ",") + ")"

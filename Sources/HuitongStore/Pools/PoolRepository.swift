@@ -143,29 +143,12 @@ struct SQLPoolRepository: PoolRepository {
         }
         let now = Date()
         return try await provider.transaction { sql in
-            guard
-                try await sql.raw(
-                    """
-                    SELECT status FROM pool_versions WHERE entry_id = \(bind: version.entryID)
-                    AND version = \(bind: version.version) AND status = 'building'
-                    """
-                ).first() != nil
-            else {
+            let versions = try await Self.lockedVersions(version.entryID, sql)
+            guard versions.contains(where: { $0.version == version.version && $0.status == .building }) else {
                 throw StoreError.conflict(
                     BilingualText(zh: "该版本已不在装载中", en: "this pool version is no longer being built"))
             }
-            try await sql.raw(
-                """
-                UPDATE pool_versions SET status = 'retired'
-                WHERE entry_id = \(bind: version.entryID) AND status = 'active'
-                """
-            ).run()
-            try await sql.raw(
-                """
-                UPDATE pool_versions SET status = 'active', activated_at = \(bind: now)
-                WHERE entry_id = \(bind: version.entryID) AND version = \(bind: version.version)
-                """
-            ).run()
+            try await Self.switchActive(version.entryID, to: version.version, at: now, sql)
             // Old versions beyond the ones kept for rollback go, tables and all.
             let retired = try await sql.raw(
                 """
@@ -239,6 +222,28 @@ struct SQLPoolRepository: PoolRepository {
     }
 
     // MARK: Helpers
+
+    /// The entry's versions, locked on PostgreSQL so that two switches of one entry (a load going live, a
+    /// rollback) take turns; SQLite has one writer anyway.
+    static func lockedVersions(_ entryID: Int64, _ sql: any SQLDatabase) async throws -> [PoolVersion] {
+        let lock = sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
+        return try await sql.raw(
+            "SELECT * FROM pool_versions WHERE entry_id = \(bind: entryID)\(unsafeRaw: lock)"
+        ).all().map(decode)
+    }
+
+    /// Retires the active version and makes `version` the one readers see, inside the caller's transaction.
+    static func switchActive(_ entryID: Int64, to version: Int, at now: Date, _ sql: any SQLDatabase) async throws {
+        try await sql.raw(
+            "UPDATE pool_versions SET status = 'retired' WHERE entry_id = \(bind: entryID) AND status = 'active'"
+        ).run()
+        try await sql.raw(
+            """
+            UPDATE pool_versions SET status = 'active', activated_at = \(bind: now)
+            WHERE entry_id = \(bind: entryID) AND version = \(bind: version)
+            """
+        ).run()
+    }
 
     /// The unique index on a version's key. A repeated key makes it fail, and with it the load.
     static func indexKey(_ table: String, _ keyColumns: [String], _ sql: any SQLDatabase) async throws {
@@ -323,12 +328,7 @@ struct SQLPoolRepository: PoolRepository {
     func reactivate(entryID: Int64, version: Int) async throws -> PoolVersion {
         let now = Date()
         return try await provider.transaction { sql in
-            // On PostgreSQL the entry's version rows are locked first, so that two switches of one entry take turns
-            // (SQLite has one writer anyway).
-            let lock = sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
-            let versions = try await sql.raw(
-                "SELECT * FROM pool_versions WHERE entry_id = \(bind: entryID)\(unsafeRaw: lock)"
-            ).all().map(Self.decode)
+            let versions = try await Self.lockedVersions(entryID, sql)
             guard let target = versions.first(where: { $0.version == version }) else {
                 throw StoreError.notFound(entity: "pool version", key: "\(version)")
             }
@@ -346,18 +346,7 @@ struct SQLPoolRepository: PoolRepository {
                         zh: "版本 \(version) 正在装载，不能启用",
                         en: "version \(version) is still being loaded and cannot be activated"))
             }
-            try await sql.raw(
-                """
-                UPDATE pool_versions SET status = 'retired'
-                WHERE entry_id = \(bind: entryID) AND status = 'active'
-                """
-            ).run()
-            try await sql.raw(
-                """
-                UPDATE pool_versions SET status = 'active', activated_at = \(bind: now)
-                WHERE entry_id = \(bind: entryID) AND version = \(bind: version)
-                """
-            ).run()
+            try await Self.switchActive(entryID, to: version, at: now, sql)
             return try await Self.active(entryID, sql)!
         }
     }

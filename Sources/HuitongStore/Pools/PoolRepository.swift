@@ -29,7 +29,7 @@ public enum PoolVersionStatus: String, Sendable, Hashable, Codable {
 
 /// Resource pools: each load builds a new version table beside the active one and switches to it in one
 /// transaction, so readers see the old rows or the new ones, never a mix.
-public protocol PoolRepository: Sendable {
+public protocol PoolRepository: PoolReader {
     /// Creates the table of the entry's next version, empty or (for changes by key) a copy of the active rows.
     func beginVersion(entryID: Int64, columns: [String], keyColumns: [String], copyingActive: Bool) async throws
         -> PoolVersion

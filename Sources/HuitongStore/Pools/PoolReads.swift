@@ -1,0 +1,182 @@
+import Foundation
+import HuitongCore
+import SQLKit
+
+/// A condition every row served under a grant must meet: the column's value starts with `prefix` (for example a
+/// county consumer sees only rows whose region code starts with its own six-digit prefix, trimmed of zeros).
+public struct PoolRowCondition: Sendable, Hashable, Codable {
+    public var column: String
+    public var prefix: String
+
+    public init(column: String, prefix: String) {
+        self.column = column
+        self.prefix = prefix
+    }
+}
+
+/// Which columns of a pool a read returns, and which rows it may see at all.
+public struct PoolSelection: Sendable, Hashable {
+    public var columns: [String]
+    public var conditions: [PoolRowCondition]
+
+    public init(columns: [String], conditions: [PoolRowCondition] = []) {
+        self.columns = columns
+        self.conditions = conditions
+    }
+}
+
+/// Rows read from one version of a pool, values in the selection's column order.
+public struct PoolRows: Sendable, Hashable {
+    public var version: PoolVersion
+    public var rows: [[String?]]
+}
+
+/// Reads of the active version for the gateway: by key, and page by page for bulk extracts.
+public protocol PoolReader: Sendable {
+    /// The rows of the active version whose key is one of `keys` (each in `keyColumns` order) and that meet the
+    /// selection's conditions; nil when the entry has no active version.
+    func lookup(entryID: Int64, keys: [[String]], selecting: PoolSelection) async throws -> PoolRows?
+
+    /// Every row of the active version that meets the selection's conditions, handed to `page` in pages of at most
+    /// `pageSize` rows. The version is fixed when the extract starts, so a load that goes live meanwhile does not
+    /// mix into it. Returns the version read, or nil when there is none.
+    func extract(
+        entryID: Int64, selecting: PoolSelection, pageSize: Int,
+        _ page: @Sendable ([[String?]]) async throws -> Void
+    ) async throws -> PoolVersion?
+}
+
+extension SQLPoolRepository {
+    func lookup(entryID: Int64, keys: [[String]], selecting selection: PoolSelection) async throws -> PoolRows? {
+        try await provider.read { sql in
+            guard let version = try await Self.active(entryID, sql) else { return nil }
+            guard !keys.isEmpty else { return PoolRows(version: version, rows: []) }
+            try Self.check(selection, against: version)
+            let keyColumns = version.keyColumns
+            guard !keyColumns.isEmpty else {
+                throw StoreError.conflict(
+                    BilingualText(
+                        zh: "该资源没有主键，不能按键查询", en: "this resource has no key, so it cannot be looked up by key"))
+            }
+            var query = Self.selectClause(selection, from: version)
+            query.appendLiteral(" WHERE ")
+            if keyColumns.count == 1 {
+                query.appendInterpolation(unsafeRaw: "\(keyColumns[0]) IN (")
+                for (index, key) in keys.enumerated() {
+                    if index > 0 { query.appendLiteral(", ") }
+                    query.appendInterpolation(bind: key.first ?? "")
+                }
+            } else {
+                query.appendInterpolation(unsafeRaw: "(\(keyColumns.joined(separator: ", "))) IN (VALUES ")
+                for (index, key) in keys.enumerated() {
+                    if index > 0 { query.appendLiteral(", ") }
+                    query.appendLiteral("(")
+                    for position in keyColumns.indices {
+                        if position > 0 { query.appendLiteral(", ") }
+                        query.appendInterpolation(bind: position < key.count ? key[position] : "")
+                    }
+                    query.appendLiteral(")")
+                }
+            }
+            query.appendLiteral(")")
+            Self.appendConditions(selection.conditions, to: &query, joiner: " AND ")
+            let rows = try await sql.raw(query).all().map { try Self.values($0, selection.columns) }
+            return PoolRows(version: version, rows: rows)
+        }
+    }
+
+    func extract(
+        entryID: Int64, selecting selection: PoolSelection, pageSize: Int,
+        _ page: @Sendable ([[String?]]) async throws -> Void
+    ) async throws -> PoolVersion? {
+        guard let version = try await provider.read({ sql in try await Self.active(entryID, sql) }) else { return nil }
+        try Self.check(selection, against: version)
+        let isPostgres = provider.backend == .postgres
+        // Pages follow the key (its unique index), or the physical row order when the pool has no key. Version
+        // tables never change once live, so neither order moves under a running extract.
+        let order = version.keyColumns.isEmpty ? [isPostgres ? "ctid" : "rowid"] : version.keyColumns
+        var after: [String]? = nil
+        let limit = max(1, pageSize)
+        while true {
+            let from = after
+            let (rows, last) = try await provider.read { sql in
+                var query = Self.selectClause(
+                    selection, from: version,
+                    extra: order.map {
+                        $0 == "ctid" ? "ctid::text AS huitong_order_ctid" : "\($0) AS huitong_order_\($0)"
+                    })
+                var joiner = " WHERE "
+                if let after = from {
+                    query.appendLiteral(joiner)
+                    joiner = " AND "
+                    query.appendInterpolation(unsafeRaw: "(\(order.joined(separator: ", "))) > (")
+                    for (index, value) in after.enumerated() {
+                        if index > 0 { query.appendLiteral(", ") }
+                        query.appendInterpolation(bind: value)
+                        if order == ["ctid"] { query.appendLiteral("::tid") }
+                        if order == ["rowid"] { query.appendLiteral(" + 0") }
+                    }
+                    query.appendLiteral(")")
+                }
+                Self.appendConditions(selection.conditions, to: &query, joiner: joiner)
+                query.appendInterpolation(unsafeRaw: " ORDER BY \(order.joined(separator: ", ")) LIMIT \(limit)")
+                var rows: [[String?]] = []
+                var last: [String]? = nil
+                for row in try await sql.raw(query).all() {
+                    rows.append(try Self.values(row, selection.columns))
+                    last = try order.map { column in
+                        try Self.orderValue(row, "huitong_order_\(column)")
+                    }
+                }
+                return (rows, last)
+            }
+            if !rows.isEmpty { try await page(rows) }
+            guard rows.count == limit, let last else { return version }
+            after = last
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Column names come from grants that were validated against the entry, but they are the one part of a read
+    /// that cannot be bound, so they must be columns of the version actually read.
+    static func check(_ selection: PoolSelection, against version: PoolVersion) throws {
+        let known = Set(version.columns)
+        for column in selection.columns + selection.conditions.map(\.column) where !known.contains(column) {
+            throw StoreError.conflict(
+                BilingualText(
+                    zh: "资源当前版本中没有字段“\(column)”", en: "the current version of the resource has no column \"\(column)\"")
+            )
+        }
+    }
+
+    static func selectClause(_ selection: PoolSelection, from version: PoolVersion, extra: [String] = [])
+        -> SQLQueryString
+    {
+        let columns = selection.columns + extra
+        return SQLQueryString(
+            unsafeRaw:
+                "SELECT \(columns.isEmpty ? "1 AS huitong_one" : columns.joined(separator: ", ")) FROM \(version.tableName)"
+        )
+    }
+
+    static func appendConditions(_ conditions: [PoolRowCondition], to query: inout SQLQueryString, joiner: String) {
+        var joiner = joiner
+        for condition in conditions {
+            query.appendLiteral(joiner)
+            joiner = " AND "
+            // substr counts characters on both engines, and unlike LIKE it treats % and _ as themselves.
+            query.appendInterpolation(unsafeRaw: "substr(\(condition.column), 1, \(condition.prefix.count)) = ")
+            query.appendInterpolation(bind: condition.prefix)
+        }
+    }
+
+    static func values(_ row: any SQLRow, _ columns: [String]) throws -> [String?] {
+        try columns.map { try row.decode(column: $0, as: String?.self) }
+    }
+
+    static func orderValue(_ row: any SQLRow, _ column: String) throws -> String {
+        if let text = try? row.decode(column: column, as: String.self) { return text }
+        return String(try row.decode(column: column, as: Int64.self))
+    }
+}

@@ -53,6 +53,28 @@ struct RowValidationTests {
         #expect(try result.get() == ["11010519491231002X", "张三", "1949-12-31", "13800138000", "341502", "true"])
     }
 
+    @Test("cells lose surrounding spaces of every kind, full-width and no-break included; a NUL is refused")
+    func whitespaceAndNUL() throws {
+        let validator = RowValidator(
+            mapping: try ColumnMapping(header: Self.items.map(\.columnName), items: Self.items),
+            today: CalendarDate(year: 2026, month: 11, day: 23)!)
+        for name in ["\u{3000}张三\u{3000}", "张三\u{00A0}", "\t张三", "张三\r\n", "张三"] {
+            let result = validator.validate(["11010519491231002X", name, "", "", "", ""], row: 2)
+            #expect(try result.get()[1] == "张三", "\(name.debugDescription) should read as 张三")
+        }
+        #expect(
+            try validator.validate(["11010519491231002X", "张\u{3000}三", "", "", "", ""], row: 2).get()[1]
+                == "张\u{3000}三",
+            "spaces inside a value are kept")
+        guard
+            case .failure(let problems) = validator.validate(["11010519491231002X", "张\u{0}三", "", "", "", ""], row: 7)
+        else {
+            Issue.record("a NUL inside a name must be rejected")
+            return
+        }
+        #expect(problems.issues.map(\.column) == ["xm"])
+    }
+
     @Test("each bad value is reported with its row and column, personal data masked")
     func rejected() throws {
         let validator = RowValidator(

@@ -190,7 +190,7 @@ public struct RowValidator: Sendable {
             default: return .failure(ValueRejection(zh: "应为“是”或“否”", en: "must be true or false"))
             }
         }
-        if value.utf8.contains(0) {
+        if value.containsNUL {
             return .failure(ValueRejection(zh: "含有空字符（NUL）", en: "contains a NUL character"))
         }
         // Counting characters is slow for Chinese text; a value with no more bytes than the limit cannot have more
@@ -312,12 +312,29 @@ extension String {
     /// The value without surrounding whitespace (full-width spaces included). Most cells have none, which the
     /// first and last scalars tell without copying anything.
     func trimmedOfWhitespace() -> String {
+        guard let firstByte = utf8.first, let lastByte = utf8.last else { return self }
+        func isASCIISpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        if firstByte < 0x80 && lastByte < 0x80 {
+            guard isASCIISpace(firstByte) || isASCIISpace(lastByte) else { return self }
+            return trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         guard let first = unicodeScalars.first, let last = unicodeScalars.last else { return self }
         func isSpace(_ scalar: Unicode.Scalar) -> Bool {
-            scalar.value < 0x80
-                ? scalar == " " || (0x09...0x0D).contains(scalar.value) : scalar.properties.isWhitespace
+            // No whitespace lies above U+3000 (ideographic space), where Chinese text lives: skip the table lookup.
+            if scalar.value > 0x3000 { return false }
+            return scalar.value < 0x80
+                ? isASCIISpace(UInt8(scalar.value)) : scalar.properties.isWhitespace
         }
         guard isSpace(first) || isSpace(last) else { return self }
         return trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+extension String {
+    /// Whether the text holds a NUL byte, which neither database stores faithfully. Checked on the raw bytes: the
+    /// generic `utf8.contains` walks the string through its index protocol, byte by byte.
+    var containsNUL: Bool {
+        if let found = utf8.withContiguousStorageIfAvailable({ bytes in bytes.contains(0) }) { return found }
+        return utf8.contains(0)
     }
 }

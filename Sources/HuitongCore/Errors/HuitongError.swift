@@ -21,7 +21,11 @@ public enum ErrorKind: String, Sendable, Hashable {
     case conflict
     case unprocessable
     case tooLarge
+    /// A rate limit or quota is used up; the caller may retry later.
+    case tooManyRequests
     case unavailable
+    /// A system this one relies on (a provider's upstream API) failed or did not answer in time.
+    case upstreamFailed
     case `internal`
 }
 

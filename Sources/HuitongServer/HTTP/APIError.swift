@@ -93,7 +93,9 @@ extension ErrorKind {
         case .conflict: .conflict
         case .unprocessable: .unprocessableContent
         case .tooLarge: .contentTooLarge
+        case .tooManyRequests: .tooManyRequests
         case .unavailable: .serviceUnavailable
+        case .upstreamFailed: .badGateway
         case .internal: .internalServerError
         }
     }

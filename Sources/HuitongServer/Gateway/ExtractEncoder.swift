@@ -1,0 +1,85 @@
+import Crypto
+import Foundation
+import HuitongIngest
+
+/// The formats of a bulk extract.
+enum ExtractFormat: String, Sendable, CaseIterable {
+    case csv
+    case ndjson
+
+    var contentType: String {
+        switch self {
+        case .csv: "text/csv; charset=utf-8"
+        case .ndjson: "application/x-ndjson; charset=utf-8"
+        }
+    }
+}
+
+/// A mark carried by every row of an extract that says which grant and which extract the row left the platform
+/// under. The tag is keyed, so a consumer cannot forge or move it; an operator holding a leaked file reads the grant
+/// off any row of it, however the file was cut.
+struct ExtractWatermark: Sendable, Hashable {
+    static let column = "_watermark"
+    let grantID: Int64
+    let extractID: String
+    let tag: String
+
+    init(grantID: Int64, consumerDepartmentID: Int64, extractID: String, key: SymmetricKey) {
+        self.grantID = grantID
+        self.extractID = extractID
+        let message = Data("huitong-extract-v1|\(grantID)|\(consumerDepartmentID)|\(extractID)".utf8)
+        let mac = HMAC<SHA256>.authenticationCode(for: message, using: key)
+        tag = mac.prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
+    var text: String { "G\(grantID)-\(extractID)-\(tag)" }
+}
+
+/// Encodes extract rows (already filtered and masked) as CSV or NDJSON, page by page.
+struct ExtractEncoder: Sendable {
+    let format: ExtractFormat
+    let columns: [String]
+    let watermark: String
+    private var csv = CSVWriter(options: .init(includesByteOrderMark: true))
+
+    init(format: ExtractFormat, columns: [String], watermark: ExtractWatermark) {
+        self.format = format
+        self.columns = columns
+        self.watermark = watermark.text
+    }
+
+    /// The bytes before the first row: the CSV header line (NDJSON has none).
+    mutating func header() -> Data {
+        guard format == .csv else { return Data() }
+        csv.writeRow(columns + [ExtractWatermark.column])
+        return csv.takeOutput()
+    }
+
+    mutating func encode(_ rows: [[String?]]) -> Data {
+        switch format {
+        case .csv:
+            for row in rows { csv.writeRow(row.map { $0 ?? "" } + [watermark]) }
+            return csv.takeOutput()
+        case .ndjson:
+            var output = ""
+            for row in rows {
+                output += "{"
+                for (index, column) in columns.enumerated() {
+                    JSONValue.writeString(column, to: &output)
+                    output += ":"
+                    if let value = index < row.count ? row[index] : nil {
+                        JSONValue.writeString(value, to: &output)
+                    } else {
+                        output += "null"
+                    }
+                    output += ","
+                }
+                JSONValue.writeString(ExtractWatermark.column, to: &output)
+                output += ":"
+                JSONValue.writeString(watermark, to: &output)
+                output += "}\n"
+            }
+            return Data(output.utf8)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Crypto
+import Foundation
+import HuitongCore
+import Testing
+
+@testable import HuitongServer
+
+@Suite("Gateway parts")
+struct GatewayPartsTests {
+    @Test("a grant's rate limit allows a second's burst, then refuses until tokens refill; the daily quota resets")
+    func limits() {
+        let limiter = CallLimiter(timeZone: TimeZone(identifier: "Asia/Shanghai")!)
+        let start = ContinuousClock.now
+        let monday = Date(timeIntervalSince1970: 1_795_000_000)
+        let outcomes = (0..<4).map { _ in limiter.take(grant: 1, perSecond: 3, perDay: nil, now: monday, instant: start)
+        }
+        #expect(outcomes == [.allowed, .allowed, .allowed, .rateLimited])
+        #expect(
+            limiter.take(grant: 1, perSecond: 3, perDay: nil, now: monday, instant: start + .milliseconds(400))
+                == .allowed)
+        #expect(
+            limiter.take(grant: 2, perSecond: 3, perDay: nil, now: monday, instant: start) == .allowed,
+            "grants count apart")
+
+        #expect(limiter.take(grant: 3, perSecond: nil, perDay: 2, now: monday) == .allowed)
+        #expect(limiter.take(grant: 3, perSecond: nil, perDay: 2, now: monday) == .allowed)
+        #expect(limiter.take(grant: 3, perSecond: nil, perDay: 2, now: monday) == .quotaExhausted)
+        #expect(limiter.take(grant: 3, perSecond: nil, perDay: 2, now: monday + 86_400) == .allowed, "a new day")
+    }
+
+    @Test(
+        "extract rows carry a keyed watermark naming the grant; CSV formulas are neutralised, NDJSON is one object a line"
+    )
+    func extractEncoding() throws {
+        let key = SymmetricKey(size: .bits256)
+        let mark = ExtractWatermark(grantID: 42, consumerDepartmentID: 7, extractID: "e1", key: key)
+        #expect(mark.text.hasPrefix("G42-e1-") && mark.tag.count == 16)
+        #expect(mark != ExtractWatermark(grantID: 42, consumerDepartmentID: 8, extractID: "e1", key: key))
+        #expect(
+            mark.tag
+                != ExtractWatermark(
+                    grantID: 42, consumerDepartmentID: 7, extractID: "e1", key: SymmetricKey(size: .bits256)
+                ).tag)
+
+        var csv = ExtractEncoder(format: .csv, columns: ["xm", "bz"], watermark: mark)
+        let text = String(decoding: csv.header() + csv.encode([["张*", "=SUM(A1)"], [nil, "a,b"]]), as: UTF8.self)
+        #expect(text == "\u{FEFF}xm,bz,_watermark\r\n张*,'=SUM(A1),\(mark.text)\r\n,\"a,b\",\(mark.text)\r\n")
+
+        var ndjson = ExtractEncoder(format: .ndjson, columns: ["xm", "bz"], watermark: mark)
+        #expect(ndjson.header().isEmpty)
+        let lines = String(decoding: ndjson.encode([["张*", "say \"hi\"\n"], [nil, "x"]]), as: UTF8.self)
+            .split(separator: "\n")
+        #expect(lines.count == 2)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+        #expect(first?["bz"] as? String == "say \"hi\"\n" && first?["_watermark"] as? String == mark.text)
+        let second = try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any]
+        #expect(second?["xm"] is NSNull)
+    }
+
+    @Test("an upstream answer is read as records from an array or a wrapping object; anything else is refused")
+    func upstreamAnswers() throws {
+        let plain = try UpstreamClient.parse(Data(#"[{"xm":"张三","age":30,"ok":true,"tags":["a"],"x":null}]"#.utf8))
+        let expected: [String: String?] = ["xm": "张三", "age": "30", "ok": "true", "tags": #"["a"]"#, "x": nil]
+        #expect(plain == [expected])
+        let wrapped = try UpstreamClient.parse(Data(#"{"code":0,"data":[{"xm":"李四"}]}"#.utf8))
+        #expect(wrapped == [["xm": "李四"]])
+        #expect(throws: GatewayError.self) { try UpstreamClient.parse(Data(#"{"code":500,"msg":"err"}"#.utf8)) }
+        #expect(throws: GatewayError.self) { try UpstreamClient.parse(Data("<html>".utf8)) }
+    }
+}

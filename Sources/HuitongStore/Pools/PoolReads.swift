@@ -25,6 +25,30 @@ public struct PoolSelection: Sendable, Hashable {
     }
 }
 
+/// A bulk read of one pool version in progress: where the next page starts.
+public struct PoolExtract: Sendable {
+    public let version: PoolVersion
+    let selection: PoolSelection
+    let order: [String]
+    let pageSize: Int
+    var after: [String]?
+    var finished = false
+}
+
+extension PoolReader {
+    /// Every matching row of the active version, handed to `page` a page at a time; returns the version read.
+    public func extract(
+        entryID: Int64, selecting: PoolSelection, pageSize: Int,
+        _ page: ([[String?]]) async throws -> Void
+    ) async throws -> PoolVersion? {
+        guard var extract = try await beginExtract(entryID: entryID, selecting: selecting, pageSize: pageSize) else {
+            return nil
+        }
+        while let rows = try await nextPage(of: &extract) { try await page(rows) }
+        return extract.version
+    }
+}
+
 /// Rows read from one version of a pool, values in the selection's column order.
 public struct PoolRows: Sendable, Hashable {
     public var version: PoolVersion
@@ -37,13 +61,12 @@ public protocol PoolReader: Sendable {
     /// selection's conditions; nil when the entry has no active version.
     func lookup(entryID: Int64, keys: [[String]], selecting: PoolSelection) async throws -> PoolRows?
 
-    /// Every row of the active version that meets the selection's conditions, handed to `page` in pages of at most
-    /// `pageSize` rows. The version is fixed when the extract starts, so a load that goes live meanwhile does not
-    /// mix into it. Returns the version read, or nil when there is none.
-    func extract(
-        entryID: Int64, selecting: PoolSelection, pageSize: Int,
-        _ page: @Sendable ([[String?]]) async throws -> Void
-    ) async throws -> PoolVersion?
+    /// Starts reading every row of the active version that meets the selection's conditions, `pageSize` rows at a
+    /// time; nil when the entry has no active version. The version is fixed here, so a load that goes live while
+    /// the pages are read does not mix into them.
+    func beginExtract(entryID: Int64, selecting: PoolSelection, pageSize: Int) async throws -> PoolExtract?
+    /// The next page of an extract, or nil once every row was handed out.
+    func nextPage(of extract: inout PoolExtract) async throws -> [[String?]]?
 }
 
 extension SQLPoolRepository {
@@ -85,55 +108,49 @@ extension SQLPoolRepository {
         }
     }
 
-    func extract(
-        entryID: Int64, selecting selection: PoolSelection, pageSize: Int,
-        _ page: @Sendable ([[String?]]) async throws -> Void
-    ) async throws -> PoolVersion? {
+    func beginExtract(entryID: Int64, selecting selection: PoolSelection, pageSize: Int) async throws -> PoolExtract? {
         guard let version = try await provider.read({ sql in try await Self.active(entryID, sql) }) else { return nil }
         try Self.check(selection, against: version)
-        let isPostgres = provider.backend == .postgres
         // Pages follow the key (its unique index), or the physical row order when the pool has no key. Version
         // tables never change once live, so neither order moves under a running extract.
-        let order = version.keyColumns.isEmpty ? [isPostgres ? "ctid" : "rowid"] : version.keyColumns
-        var after: [String]? = nil
-        let limit = max(1, pageSize)
-        while true {
-            let from = after
-            let (rows, last) = try await provider.read { sql in
-                var query = Self.selectClause(
-                    selection, from: version,
-                    extra: order.map {
-                        $0 == "ctid" ? "ctid::text AS huitong_order_ctid" : "\($0) AS huitong_order_\($0)"
-                    })
-                var joiner = " WHERE "
-                if let after = from {
-                    query.appendLiteral(joiner)
-                    joiner = " AND "
-                    query.appendInterpolation(unsafeRaw: "(\(order.joined(separator: ", "))) > (")
-                    for (index, value) in after.enumerated() {
-                        if index > 0 { query.appendLiteral(", ") }
-                        query.appendInterpolation(bind: value)
-                        if order == ["ctid"] { query.appendLiteral("::tid") }
-                        if order == ["rowid"] { query.appendLiteral(" + 0") }
-                    }
-                    query.appendLiteral(")")
+        let order = version.keyColumns.isEmpty ? [provider.backend == .postgres ? "ctid" : "rowid"] : version.keyColumns
+        return PoolExtract(version: version, selection: selection, order: order, pageSize: max(1, pageSize))
+    }
+
+    func nextPage(of extract: inout PoolExtract) async throws -> [[String?]]? {
+        guard !extract.finished else { return nil }
+        let current = extract
+        let (rows, last) = try await provider.read { sql in
+            let order = current.order
+            var query = Self.selectClause(
+                current.selection, from: current.version,
+                extra: order.map { $0 == "ctid" ? "ctid::text AS huitong_order_ctid" : "\($0) AS huitong_order_\($0)" })
+            var joiner = " WHERE "
+            if let after = current.after {
+                query.appendLiteral(joiner)
+                joiner = " AND "
+                query.appendInterpolation(unsafeRaw: "(\(order.joined(separator: ", "))) > (")
+                for (index, value) in after.enumerated() {
+                    if index > 0 { query.appendLiteral(", ") }
+                    query.appendInterpolation(bind: value)
+                    if order == ["ctid"] { query.appendLiteral("::tid") }
+                    if order == ["rowid"] { query.appendLiteral(" + 0") }
                 }
-                Self.appendConditions(selection.conditions, to: &query, joiner: joiner)
-                query.appendInterpolation(unsafeRaw: " ORDER BY \(order.joined(separator: ", ")) LIMIT \(limit)")
-                var rows: [[String?]] = []
-                var last: [String]? = nil
-                for row in try await sql.raw(query).all() {
-                    rows.append(try Self.values(row, selection.columns))
-                    last = try order.map { column in
-                        try Self.orderValue(row, "huitong_order_\(column)")
-                    }
-                }
-                return (rows, last)
+                query.appendLiteral(")")
             }
-            if !rows.isEmpty { try await page(rows) }
-            guard rows.count == limit, let last else { return version }
-            after = last
+            Self.appendConditions(current.selection.conditions, to: &query, joiner: joiner)
+            query.appendInterpolation(unsafeRaw: " ORDER BY \(order.joined(separator: ", ")) LIMIT \(current.pageSize)")
+            var rows: [[String?]] = []
+            var last: [String]? = nil
+            for row in try await sql.raw(query).all() {
+                rows.append(try Self.values(row, current.selection.columns))
+                last = try order.map { column in try Self.orderValue(row, "huitong_order_\(column)") }
+            }
+            return (rows, last)
         }
+        extract.after = last
+        extract.finished = rows.count < extract.pageSize || last == nil
+        return rows.isEmpty ? nil : rows
     }
 
     // MARK: Helpers

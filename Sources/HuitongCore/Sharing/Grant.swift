@@ -251,7 +251,8 @@ public struct Grant: Sendable, Hashable, Codable, Identifiable {
         var projected: [String: String?] = [:]
         for column in items {
             guard let value = row[column] else { continue }
-            projected[column] = value.map { masking[column]?.apply(to: $0) ?? $0 }
+            // updateValue, because assigning nil through the subscript would drop the column.
+            projected.updateValue(value.map { masking[column]?.apply(to: $0) ?? $0 }, forKey: column)
         }
         return projected
     }

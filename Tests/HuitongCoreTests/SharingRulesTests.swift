@@ -146,7 +146,9 @@ struct SharingWorkflowTests {
         #expect {
             try draft.validated(today: day("2026-02-10"), maximumPeriodDays: 1096)
         } throws: { error in
-            (error as? ValidationError)?.issues.map(\.field) == ["items", "legalBasis", "validTo", "expectedDailyCalls"]
+            (error as? ValidationError)?.issues.map(\.field) == [
+                "items", "legalBasis", "validTo", "expectedDailyCalls",
+            ]
         }
         #expect(throws: ValidationError.self) {
             try SharingFixture.draft().validated(today: day("2026-02-10"), maximumPeriodDays: 30)
@@ -248,7 +250,8 @@ struct SharingWorkflowTests {
                         dailyQuota: 5000))) == ["terms.items", "terms.validFrom", "terms.validTo", "terms.dailyQuota"])
         #expect(fields(ProviderDecision(kind: .approve, terms: GrantTerms(rateLimit: 1000))) == ["terms.rateLimit"])
         #expect(
-            fields(ProviderDecision(kind: .approvePartially, terms: GrantTerms(items: ["xm"], masking: ["sfzhm": .all])))
+            fields(
+                ProviderDecision(kind: .approvePartially, terms: GrantTerms(items: ["xm"], masking: ["sfzhm": .all])))
                 == ["terms.masking.sfzhm"])
     }
 
@@ -297,7 +300,8 @@ struct GrantTests {
     }
 
     func system(_ id: Int64, department: Int64 = 5, active: Bool = true) -> ApplicationSystem {
-        ApplicationSystem(id: id, departmentID: department, name: "低保系统", description: "", isActive: active, createdAt: Date())
+        ApplicationSystem(
+            id: id, departmentID: department, name: "低保系统", description: "", isActive: active, createdAt: Date())
     }
 
     @Test("an approval compiles the granted items, default masking by kind of data, and the consumer's region")

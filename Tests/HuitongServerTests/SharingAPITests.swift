@@ -41,7 +41,8 @@ struct SharingAPITests {
                 legalBasis: "《中华人民共和国个人信息保护法》第二十八条"), departmentID: provider.id)
         let author = ChangeAuthor(userID: nil, name: "测试")
         func publish(_ content: CatalogEntryContent) async throws -> CatalogEntry {
-            let draft = try await store.catalog.create(try content.validated(), departmentID: provider.id, author: author)
+            let draft = try await store.catalog.create(
+                try content.validated(), departmentID: provider.id, author: author)
             _ = try await store.catalog.transition(id: draft.id, .submit, author: author, comment: "")
             return try await store.catalog.transition(id: draft.id, .publish, author: author, comment: "")
         }
@@ -68,7 +69,9 @@ struct SharingAPITests {
                 classificationCode: "101001", name: "人口统计信息", abstract: "分区县人口统计。",
                 formats: [ResourceFormat(category: .spreadsheet, type: "XLSX")],
                 items: [
-                    InfoItem(name: "行政区划代码", columnName: "xzqhdm", dataType: .character, isKey: true, shareType: .unconditional, semanticKind: .regionCode),
+                    InfoItem(
+                        name: "行政区划代码", columnName: "xzqhdm", dataType: .character, isKey: true,
+                        shareType: .unconditional, semanticKind: .regionCode),
                     InfoItem(name: "人口数", columnName: "rks", dataType: .integer, shareType: .unconditional),
                 ],
                 shareType: .unconditional, updateCycle: .yearly))
@@ -156,7 +159,9 @@ struct SharingAPITests {
                 on: CalendarDate.today())
             let enforced = try #require(active.first)
             #expect(
-                enforced.project(row: ["sfzhm": "34150219900101123X", "xm": "张三丰", "xzqhdm": "341502", "csrq": "1990-01-01"])
+                enforced.project(row: [
+                    "sfzhm": "34150219900101123X", "xm": "张三丰", "xzqhdm": "341502", "csrq": "1990-01-01",
+                ])
                     == ["sfzhm": "3***************3X", "xm": "张**", "xzqhdm": "341502"])
             #expect(!enforced.admits(row: ["xzqhdm": "341503"]))
 
@@ -345,7 +350,8 @@ struct SharingAPITests {
             #expect((years["items"] as? [[String: Any]])?.compactMap { $0["year"] as? Int } == [2025, 2026])
             let (_, y2026, _) = try await client.json(.get, "/api/v1/holidays/2026", token: token)
             #expect((y2026["workdays"] as? [String])?.contains("2026-02-14") == true)
-            let body = #"{"source": "通知", "holidays": [{"name": "元旦", "from": "2027-01-01", "to": "2027-01-03"}], "workdays": []}"#
+            let body =
+                #"{"source": "通知", "holidays": [{"name": "元旦", "from": "2027-01-01", "to": "2027-01-03"}], "workdays": []}"#
             let (forbidden, _, _) = try await client.json(.put, "/api/v1/holidays/2027", token: token, body: body)
             #expect(forbidden == .forbidden)
             let (bad, badBody, _) = try await client.json(

@@ -44,8 +44,9 @@ struct SharingStoreConformanceTests {
             validTo: CalendarDate(iso: "2026-12-31")!, expectedDailyCalls: 100)
     }
 
-    @Test("applications are numbered, scoped, moved only from the state they are in, and approved with a grant",
-          arguments: TestBackend.available)
+    @Test(
+        "applications are numbered, scoped, moved only from the state they are in, and approved with a grant",
+        arguments: TestBackend.available)
     func applications(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, _ in
             let parties = try await Self.prepare(store)
@@ -138,8 +139,9 @@ struct SharingStoreConformanceTests {
         }
     }
 
-    @Test("the gateway lookup finds only unrevoked, unexpired grants; revocation happens once",
-          arguments: TestBackend.available)
+    @Test(
+        "the gateway lookup finds only unrevoked, unexpired grants; revocation happens once",
+        arguments: TestBackend.available)
     func grants(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, _ in
             let parties = try await Self.prepare(store)
@@ -195,7 +197,8 @@ struct SharingStoreConformanceTests {
                     consumerDepartmentID: parties.consumer.id, resourceCode: code, on: july
                 ).isEmpty)
             await #expect(throws: StoreError.self) {
-                try await store.grants.revoke(id: grantIDs[1], by: revoker, reason: "again", at: time, notifications: [])
+                try await store.grants.revoke(
+                    id: grantIDs[1], by: revoker, reason: "again", at: time, notifications: [])
             }
             await #expect(throws: StoreError.notFound(entity: "grant", key: "999")) {
                 try await store.grants.revoke(id: 999, by: revoker, reason: "x", at: time, notifications: [])
@@ -208,8 +211,9 @@ struct SharingStoreConformanceTests {
         }
     }
 
-    @Test("notifications reach their audience, unread first, and only their owner reads them",
-          arguments: TestBackend.available)
+    @Test(
+        "notifications reach their audience, unread first, and only their owner reads them",
+        arguments: TestBackend.available)
     func notifications(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, _ in
             let parties = try await Self.prepare(store)
@@ -220,15 +224,18 @@ struct SharingStoreConformanceTests {
             }
             let time = Date()
             let written = try await store.notifications.send(
-                [draft(.role(.operator), "一"), draft(.user(parties.operatorUser.id), "二"),
-                 draft(.department(parties.consumer.id, .provider), "三")], at: time)
+                [
+                    draft(.role(.operator), "一"), draft(.user(parties.operatorUser.id), "二"),
+                    draft(.department(parties.consumer.id, .provider), "三"),
+                ], at: time)
             #expect(written == 3, "one operator, the operator again, one provider officer of the consumer department")
             let mine = try await store.notifications.list(userID: parties.operatorUser.id, limit: 10)
             #expect(mine.map(\.title.zh) == ["二", "一"])
             let read = try await store.notifications.markRead(id: mine[0].id, userID: parties.operatorUser.id, at: time)
             #expect(read.readAt != nil)
-            #expect(try await store.notifications.list(userID: parties.operatorUser.id, limit: 10).map(\.title.zh)
-                == ["一", "二"], "unread first")
+            #expect(
+                try await store.notifications.list(userID: parties.operatorUser.id, limit: 10).map(\.title.zh)
+                    == ["一", "二"], "unread first")
             #expect(try await store.notifications.unreadCount(userID: parties.operatorUser.id) == 1)
             await #expect(throws: StoreError.self) {
                 try await store.notifications.markRead(id: mine[1].id, userID: parties.consumerOfficer.id, at: time)

@@ -130,9 +130,9 @@ public struct ApplicationWorkflow: Sendable, Hashable {
     }
 
     /// The state `action` leads to from `state`, or the reason it cannot be taken.
-    public func apply(_ action: ApplicationAction, to state: ApplicationState, comment: String = "") throws(
-        WorkflowError
-    ) -> ApplicationState {
+    public func apply(_ action: ApplicationAction, to state: ApplicationState, comment: String = "")
+        throws(WorkflowError) -> ApplicationState
+    {
         guard action.allowedFrom.contains(state) else {
             throw .transitionNotAllowed(action, from: state)
         }
@@ -190,7 +190,9 @@ public enum WorkflowError: HuitongError, Equatable {
         case .changedConcurrently(let expected):
             BilingualText(
                 zh: "申请已被他人处理，不再处于“\(expected.label.zh)”状态，请刷新后重试",
-                en: "someone else has acted on the application, which is no longer \(expected.label.en); reload and retry")
+                en:
+                    "someone else has acted on the application, which is no longer \(expected.label.en); reload and retry"
+            )
         case .notOverdue:
             BilingualText(
                 zh: "提供部门的答复期限未到，暂不能提请协调",

@@ -49,7 +49,8 @@ extension RowFilterChoice {
             guard word == "consumerRegion" else {
                 throw DecodingError.dataCorruptedError(
                     in: container,
-                    debugDescription: "应为 \"consumerRegion\" 或 {column, prefix} (expected \"consumerRegion\" or an object)")
+                    debugDescription:
+                        "应为 \"consumerRegion\" 或 {column, prefix} (expected \"consumerRegion\" or an object)")
             }
             self = .consumerRegion
         } else {
@@ -123,7 +124,8 @@ public enum GrantDenial: Sendable, Hashable, Codable {
             BilingualText(zh: "该应用系统已停用", en: "this application system is deactivated")
         case .itemsNotGranted(let items):
             BilingualText(
-                zh: "未授权的信息项：\(items.joined(separator: "、"))", en: "items not granted: \(items.joined(separator: ", "))")
+                zh: "未授权的信息项：\(items.joined(separator: "、"))", en: "items not granted: \(items.joined(separator: ", "))"
+            )
         case .channelNotGranted(let channel):
             BilingualText(zh: "授权不含\(channel.label.zh)方式", en: "the grant does not cover \(channel.label.en)")
         }

@@ -360,7 +360,8 @@ public struct GrantTerms: Sendable, Hashable, Codable {
         for column in (masking ?? [:]).keys.sorted() where !granted.contains(column) {
             issues.add(
                 "terms.masking.\(column)",
-                BilingualText(zh: "脱敏规则针对的信息项 \(column) 未被授权", en: "masking names item \(column), which is not granted"))
+                BilingualText(zh: "脱敏规则针对的信息项 \(column) 未被授权", en: "masking names item \(column), which is not granted")
+            )
         }
         try issues.throwIfAny()
     }
@@ -399,8 +400,9 @@ public struct ProviderDecision: Sendable, Hashable, Codable {
     public var refusalReason: RefusalReason?
     public var terms: GrantTerms
 
-    public init(kind: DecisionKind, comment: String = "", refusalReason: RefusalReason? = nil, terms: GrantTerms = .init())
-    {
+    public init(
+        kind: DecisionKind, comment: String = "", refusalReason: RefusalReason? = nil, terms: GrantTerms = .init()
+    ) {
         self.kind = kind
         self.comment = comment
         self.refusalReason = refusalReason
@@ -427,7 +429,9 @@ public struct ProviderDecision: Sendable, Hashable, Codable {
             case nil:
                 issues.add(
                     "refusalReason",
-                    BilingualText(zh: "请选择不同意的理由：\(RefusalReason.choices.zh)", en: "choose a reason: \(RefusalReason.choices.en)"))
+                    BilingualText(
+                        zh: "请选择不同意的理由：\(RefusalReason.choices.zh)", en: "choose a reason: \(RefusalReason.choices.en)")
+                )
             case .beyondNecessary:
                 issues.add(
                     "refusalReason",
@@ -460,7 +464,9 @@ public struct ProviderDecision: Sendable, Hashable, Codable {
             do {
                 try terms.check(against: request, maximumRateLimit: maximumRateLimit)
             } catch {
-                for issue in error.issues { issues.add(issue.field, BilingualText(zh: issue.message, en: issue.message)) }
+                for issue in error.issues {
+                    issues.add(issue.field, BilingualText(zh: issue.message, en: issue.message))
+                }
             }
             let narrower = terms.narrows(request)
             if kind == .approve && narrower {

@@ -50,7 +50,8 @@ enum DemoSharing {
         // 卫健委 takes 市场监管局's open company register: 无条件共享, granted on submission.
         let companies = try await service.create(
             ApplicationDraft(
-                entryID: try entry("企业登记信息"), items: ["tyshxydm", "qymc", "qylx", "clrq"], purpose: .businessCollaboration,
+                entryID: try entry("企业登记信息"), items: ["tyshxydm", "qymc", "qylx", "clrq"],
+                purpose: .businessCollaboration,
                 purposeText: "医疗机构执业登记时核验申办主体", legalBasis: "《医疗机构管理条例》第十条",
                 scenario: "医疗机构设置审批", channel: .bulkExtract, validFrom: today, validTo: yearEnd,
                 expectedDailyCalls: 10), by: try user("wjw.officer"))
@@ -59,7 +60,8 @@ enum DemoSharing {
         // 住建局 asks 民政局 for marriage records: awaiting the provider.
         let marriage = try await service.create(
             ApplicationDraft(
-                entryID: try entry("婚姻登记信息"), items: ["djlx", "nfsfzhm", "nvfsfzhm", "djrq"], purpose: .administrativeBasis,
+                entryID: try entry("婚姻登记信息"), items: ["djlx", "nfsfzhm", "nvfsfzhm", "djrq"],
+                purpose: .administrativeBasis,
                 purposeText: "购房资格审核时核验家庭成员婚姻状况", legalBasis: "《六安市商品住房限购政策实施细则》",
                 scenario: "商品住房购房资格审核", validFrom: today, validTo: yearEnd, expectedDailyCalls: 300),
             by: try user("zjj.officer"))
@@ -68,7 +70,8 @@ enum DemoSharing {
         // 公安局 asks 卫健委 for birth certificates: refused, so the bureau coordinates.
         let births = try await service.create(
             ApplicationDraft(
-                entryID: try entry("出生医学证明信息"), items: ["csyxzmbh", "xsexm", "mqxm", "mqsfzhm"], purpose: .workReference,
+                entryID: try entry("出生医学证明信息"), items: ["csyxzmbh", "xsexm", "mqxm", "mqsfzhm"],
+                purpose: .workReference,
                 purposeText: "新生儿户口登记参考", legalBasis: "《中华人民共和国户口登记条例》第七条",
                 scenario: "新生儿出生登记", validFrom: today, validTo: yearEnd, expectedDailyCalls: 100),
             by: try user("gaj.consumer"))

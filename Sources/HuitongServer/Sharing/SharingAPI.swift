@@ -81,7 +81,8 @@ struct SharingAPI {
         case (nil, let code?) where !code.isEmpty:
             guard let entry = try await store.catalog.find(code: code) else {
                 throw ValidationError(
-                    field: "resourceCode", BilingualText(zh: "没有资源代码为 \(code) 的目录", en: "no entry has the code \(code)"))
+                    field: "resourceCode", BilingualText(zh: "没有资源代码为 \(code) 的目录", en: "no entry has the code \(code)")
+                )
             }
             entryID = entry.id
         case (_?, _?):
@@ -108,7 +109,8 @@ struct SharingAPI {
                 throw ValidationError(
                     field: "state",
                     BilingualText(
-                        zh: "状态应为：\(ApplicationState.choices.zh)", en: "state must be one of: \(ApplicationState.choices.en)"))
+                        zh: "状态应为：\(ApplicationState.choices.zh)",
+                        en: "state must be one of: \(ApplicationState.choices.en)"))
             }
             state = parsed
         }
@@ -195,7 +197,8 @@ struct SharingAPI {
         let decision = ProviderDecision(
             kind: input.kind, comment: input.comment ?? "", refusalReason: input.refusalReason,
             terms: input.terms ?? GrantTerms())
-        return try JSONResponse.make(ApplicationBody(try await service.decide(id: try context.id(), decision, by: user)))
+        return try JSONResponse.make(
+            ApplicationBody(try await service.decide(id: try context.id(), decision, by: user)))
     }
 
     struct CommentInput: Decodable {

@@ -165,27 +165,32 @@ public struct SharingService: Sendable {
         var notifications: [NotificationDraft] = []
         switch decision.kind {
         case .approve, .approvePartially:
-            grant = try await compile(application, entry: try await entry(application.content.entryID), terms: decision.terms)
+            grant = try await compile(
+                application, entry: try await entry(application.content.entryID), terms: decision.terms)
             notifications.append(
                 notice(
                     application, to: applicant(application), kind: .applicationDecided,
                     BilingualText(
-                        zh: "提供部门\(decision.kind.label.zh)，授权已生效", en: "the provider decided: \(decision.kind.label.en)")))
+                        zh: "提供部门\(decision.kind.label.zh)，授权已生效", en: "the provider decided: \(decision.kind.label.en)"
+                    )))
         case .returnForInfo:
             notifications.append(
                 notice(
                     application, to: applicant(application), kind: .applicationDecided,
-                    BilingualText(zh: "被退回，请补充：\(decision.comment)", en: "returned for information: \(decision.comment)")))
+                    BilingualText(
+                        zh: "被退回，请补充：\(decision.comment)", en: "returned for information: \(decision.comment)")))
         case .refuse:
             notifications.append(
                 notice(
                     application, to: applicant(application), kind: .applicationDecided,
-                    BilingualText(zh: "提供部门不同意：\(decision.comment)", en: "refused by the provider: \(decision.comment)")))
+                    BilingualText(zh: "提供部门不同意：\(decision.comment)", en: "refused by the provider: \(decision.comment)")
+                ))
             if settings.escalateRefusals {
                 let escalated = try workflow.apply(.escalate, to: application.state)
                 events.append(
                     event(
-                        .escalate, application.state, escalated, Self.platform, "不同意的申请转平台协调 (refusals are coordinated)",
+                        .escalate, application.state, escalated, Self.platform,
+                        "不同意的申请转平台协调 (refusals are coordinated)",
                         now))
                 application.state = escalated
                 application.deadline = try await store.holidays.calendar()
@@ -443,7 +448,8 @@ public struct SharingService: Sendable {
         _ comment: String, _ at: Date
     ) -> ApplicationEvent {
         ApplicationEvent(
-            action: action, from: from, to: to, actorID: author.userID, actorName: author.name, comment: comment, at: at)
+            action: action, from: from, to: to, actorID: author.userID, actorName: author.name, comment: comment, at: at
+        )
     }
 
     /// The history line of a decision: its reason and explanation.

@@ -144,7 +144,11 @@ struct SQLSharingApplicationRepository: SharingApplicationRepository {
         let updated = change.application
         let now = change.events.last?.at ?? Date()
         return try await provider.transaction { sql in
-            if updated.state == .draft || updated.state == .submitted {
+            // Named systems are checked whenever the consumer writes the content (editing, submitting again); later
+            // steps must not fail because a system was deactivated since.
+            let consumerWrites =
+                change.events.isEmpty || change.events.contains { $0.action == .submit || $0.action == .resubmit }
+            if consumerWrites {
                 try await Self.requireSystems(updated.content.systemIDs, of: updated.consumerDepartmentID, sql)
             }
             let row = try await sql.raw(

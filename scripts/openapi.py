@@ -266,6 +266,78 @@ paths.update({
     "put": op("Create or replace a code set (operator); 201 when new", "code-sets", {"200": ok(ref("CodeSet")), "201": ok(ref("CodeSet"), "Created"), **errors(400, 401, 403, 413)}, ref("CodeSetInput"), CODE_SET_ID)},
 })
 
+# ---- Sharing workflow (共享申请), grants (授权), notifications and the holiday calendar ----
+APP_STATE = enum("draft", "submitted", "complianceReview", "providerReview", "approved", "partiallyApproved", "rejected", "returnedForInfo", "coordination", "resolvedApproved", "resolvedRejected")
+PURPOSE = enum("administrativeBasis", "workReference", "dataVerification", "businessCollaboration", "other")
+ACCESS = enum("api", "bulkExtract")
+DATE = S(format="date")
+MASK = {"type": "object", "description": "A masking rule: {\"keep\": {\"first\": 1, \"last\": 2}}, {\"maskTail\": {\"count\": 8}}, {\"email\": {}}, {\"bankCard\": {}}, {\"all\": {}} or {\"none\": {}}"}
+ROW_FILTER = OBJ(["column", "prefix"], {"column": S(description="Column of the entry"), "prefix": S(description="Values must start with this, e.g. a region-code prefix 3415")})
+TERMS = OBJ([], {"items": {"type": "array", "items": S(), "description": "Granted column names; only a subset of those requested"},
+    "validFrom": DATE, "validTo": DATE, "dailyQuota": {"type": "integer", "minimum": 1, "description": "At most the expected volume"},
+    "rateLimit": {"type": "integer", "minimum": 1, "description": "Requests per second"},
+    "rowFilter": {"oneOf": [S(enum=["consumerRegion"], description="The consumer department's jurisdiction, on the entry's region-code item"), ROW_FILTER]},
+    "masking": {"type": "object", "additionalProperties": MASK, "description": "Per-item masking replacing the default"}})
+APP_INPUT = OBJ(["items", "purpose", "purposeText", "legalBasis", "scenario", "validFrom", "validTo", "expectedDailyCalls"], {
+    "entryID": I64, "resourceCode": S(description="Instead of entryID"), "items": {"type": "array", "items": S(), "minItems": 1, "description": "Column names (least necessary)"},
+    "purpose": PURPOSE, "purposeText": S(maxLength=1000), "legalBasis": S(maxLength=1000, description="履职依据"), "scenario": S(maxLength=500, description="应用场景 / 政务服务事项"),
+    "systemIDs": {"type": "array", "items": I64, "description": "The consumer's application systems that will call; empty: any of them"},
+    "channel": ACCESS, "validFrom": DATE, "validTo": DATE, "expectedDailyCalls": {"type": "integer", "minimum": 1}})
+DECISION = OBJ(["kind", "comment", "terms"], {"kind": enum("approve", "approvePartially", "refuse", "returnForInfo"), "comment": S(),
+    "refusalReason": enum("outsideDuties", "purposeUnclear", "beyondNecessary", "prohibitedByLaw", "secret", "notOurData", "incompleteMaterials", "insufficientSecurity"), "terms": TERMS})
+schemas.update({
+  "ApplicationInput": APP_INPUT,
+  "GrantTerms": TERMS,
+  "Application": OBJ(["id", "number", "consumerDepartmentID", "applicantName", "providerDepartmentID", "resourceCode", "content", "state", "overdue", "createdAt", "updatedAt"], {
+      "id": I64, "number": S(examples=["SQ-2026-0001"]), "consumerDepartmentID": I64, "applicantID": I64, "applicantName": S(), "providerDepartmentID": I64, "resourceCode": S(),
+      "content": OBJ([], {k: v for k, v in APP_INPUT["properties"].items() if k != "resourceCode"}), "state": APP_STATE,
+      "deadline": {**DT, "description": "When the current step's working-day time limit runs out"}, "overdue": {"type": "boolean"},
+      "decision": DECISION, "grantID": I64, "submittedAt": DT, "createdAt": DT, "updatedAt": DT}),
+  "ApplicationEvent": OBJ(["action", "to", "actorName", "comment", "at"], {"action": S(examples=["submit", "route", "approvePartially", "escalate"]), "from": APP_STATE, "to": APP_STATE, "actorID": I64, "actorName": S(), "comment": S(), "at": DT}),
+  "DecisionInput": OBJ(["kind"], {**DECISION["properties"], "comment": S(description="Mandatory to refuse or return")}),
+  "Grant": OBJ(["id", "applicationID", "entryID", "resourceCode", "providerDepartmentID", "consumerDepartmentID", "systemIDs", "items", "masking", "purpose", "channel", "rateLimit", "dailyQuota", "validFrom", "validTo", "status", "createdAt"], {
+      "id": I64, "applicationID": I64, "entryID": I64, "resourceCode": S(), "providerDepartmentID": I64, "consumerDepartmentID": I64,
+      "systemIDs": {"type": "array", "items": I64, "description": "Empty: every system of the consumer department"}, "items": {"type": "array", "items": S()},
+      "rowFilter": ROW_FILTER, "masking": {"type": "object", "additionalProperties": MASK}, "purpose": PURPOSE, "purposeText": S(), "channel": ACCESS,
+      "rateLimit": {"type": "integer"}, "dailyQuota": {"type": "integer"}, "validFrom": DATE, "validTo": DATE,
+      "status": enum("active", "notYetValid", "expired", "revoked"), "createdAt": DT, "revokedAt": DT, "revokedByID": I64, "revokedByName": S(), "revocationReason": S()}),
+  "Notification": OBJ(["id", "userID", "kind", "title", "body", "createdAt"], {"id": I64, "userID": I64,
+      "kind": enum("applicationToReview", "complianceReview", "applicationDecided", "escalated", "grantRevoked"),
+      "title": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "body": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "applicationID": I64, "grantID": I64, "createdAt": DT, "readAt": DT}),
+  "HolidayInput": OBJ(["holidays", "workdays"], {"source": S(description="The State Council notice"),
+      "holidays": {"type": "array", "items": OBJ(["name", "from", "to"], {"name": S(), "from": DATE, "to": DATE})},
+      "workdays": {"type": "array", "items": DATE, "description": "Weekend days worked instead (调休上班)"}}),
+})
+schemas["HolidayYear"] = OBJ(["year", "source", "holidays", "workdays"], {"year": {"type": "integer"}, **schemas["HolidayInput"]["properties"]})
+APP_STEP = lambda summary, inp: {"post": op(summary, "sharing", {"200": ok(ref("Application")), **errors(400, 401, 403, 404, 409, 422)}, inp, ID)}
+YEAR = [{"name": "year", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 2000, "maximum": 2100}}]
+paths.update({
+  "/api/v1/applications": {
+    "get": op("Applications: consumers see their department's, providers those on their entries, the operator all", "sharing", {"200": ok(lst("Application")), **errors(400, 401, 403)},
+              params=[q("state", "Only applications in this state", APP_STATE)]),
+    "post": op("File a draft application (consumer); 不予共享 items are refused citing the negative-list row", "sharing", {"201": ok(ref("Application"), "Created"), **errors(400, 401, 403, 422)}, ref("ApplicationInput"))},
+  "/api/v1/applications/{id}": {
+    "get": op("Get an application", "sharing", {"200": ok(ref("Application")), **errors(400, 401, 404)}, params=ID),
+    "put": op("Change a draft or an application returned for information (consumer)", "sharing", {"200": ok(ref("Application")), **errors(400, 401, 403, 404, 409, 422)}, ref("ApplicationInput"), ID)},
+  "/api/v1/applications/{id}/submit": {"post": op("Submit a draft (consumer): 无条件共享 is granted at once, otherwise review starts with a working-day deadline", "sharing", {"200": ok(ref("Application")), **errors(400, 401, 403, 404, 409, 422)}, params=ID)},
+  "/api/v1/applications/{id}/resubmit": APP_STEP("Resubmit an application returned for information (consumer)", OBJ(["comment"], {"comment": S(description="What was added"), "application": ref("ApplicationInput")})),
+  "/api/v1/applications/{id}/compliance-review": APP_STEP("符合性审查 (operator): pass to the provider or return", OBJ(["pass"], {"pass": {"type": "boolean"}, "comment": S(description="Mandatory to return")})),
+  "/api/v1/applications/{id}/decision": APP_STEP("Provider decision: approve, approve in part (never more than asked), refuse with a reason, or return", ref("DecisionInput")),
+  "/api/v1/applications/{id}/escalate": APP_STEP("Ask for coordination: after a refusal (consumer or operator) or once the provider is overdue", OBJ([], {"comment": S()})),
+  "/api/v1/applications/{id}/resolution": APP_STEP("Settle a coordination (operator); an approval compiles a grant", OBJ(["approve", "comment"], {"approve": {"type": "boolean"}, "comment": S(), "terms": ref("GrantTerms")})),
+  "/api/v1/applications/{id}/history": {"get": op("Every step: who, when, from which state to which, and why", "sharing", {"200": ok(lst("ApplicationEvent")), **errors(400, 401, 404)}, params=ID)},
+  "/api/v1/grants": {"get": op("Grants: consumers see theirs, providers those on their entries, the operator all", "sharing", {"200": ok(lst("Grant")), **errors(401, 403)})},
+  "/api/v1/grants/{id}": {"get": op("Get a grant", "sharing", {"200": ok(ref("Grant")), **errors(400, 401, 404)}, params=ID)},
+  "/api/v1/grants/{id}/revoke": {"post": op("Revoke a grant (the entry's provider or the operator); the next gateway call is refused", "sharing", {"200": ok(ref("Grant")), **errors(400, 401, 403, 404, 409)}, OBJ(["reason"], {"reason": S(maxLength=1000)}), ID)},
+  "/api/v1/notifications": {"get": op("My notifications, unread first", "notifications", {"200": ok(OBJ(["unread", "items"], {"unread": {"type": "integer"}, "items": {"type": "array", "items": ref("Notification")}})), **errors(400, 401, 403)},
+      params=[q("limit", "1–500, default 100", {"type": "integer", "minimum": 1, "maximum": 500})])},
+  "/api/v1/notifications/{id}/read": {"post": op("Mark one of my notifications read", "notifications", {"200": ok(ref("Notification")), **errors(400, 401, 404)}, params=ID)},
+  "/api/v1/holidays": {"get": op("Holiday arrangements per year (statutory holidays and 调休 workdays) that working-day limits count on", "holidays", {"200": ok(lst("HolidayYear")), **errors(401, 403)})},
+  "/api/v1/holidays/{year}": {
+    "get": op("One year's arrangement", "holidays", {"200": ok(ref("HolidayYear")), **errors(400, 401, 404)}, params=YEAR),
+    "put": op("Create or replace a year's arrangement (operator); 201 when new", "holidays", {"200": ok(ref("HolidayYear")), "201": ok(ref("HolidayYear"), "Created"), **errors(400, 401, 403)}, ref("HolidayInput"), YEAR)},
+})
+
 doc = {
   "openapi": "3.1.0",
   "info": {"title": "Huitong 汇通 API", "version": "0.1.0", "description": "Government data sharing, exchange and open-data platform. Errors are {\"error\": {\"code\", \"message\", \"details\"}}."},

@@ -14,6 +14,10 @@ public struct Store: Sendable {
     public let informationSystems: any InformationSystemRepository
     public let pools: any PoolRepository
     public let ingestJobs: any IngestJobRepository
+    public let applications: any SharingApplicationRepository
+    public let grants: any GrantRepository
+    public let notifications: any NotificationRepository
+    public let holidays: any HolidayCalendarRepository
 
     public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
         self.provider = provider
@@ -28,6 +32,10 @@ public struct Store: Sendable {
         self.informationSystems = SQLInformationSystemRepository(provider: provider)
         self.pools = SQLPoolRepository(provider: provider)
         self.ingestJobs = SQLIngestJobRepository(provider: provider)
+        self.applications = SQLSharingApplicationRepository(provider: provider)
+        self.grants = SQLGrantRepository(provider: provider)
+        self.notifications = SQLNotificationRepository(provider: provider)
+        self.holidays = SQLHolidayCalendarRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

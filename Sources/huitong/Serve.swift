@@ -41,6 +41,12 @@ struct Serve: AsyncParsableCommand {
             publicURL: config.string(forKey: "huitong.public.url"))
         configuration.version = HuitongVersion.current
         do {
+            configuration.sharing = try sharingSettings(config).validated()
+        } catch {
+            await store.provider.shutdown()
+            throw ValidationError("sharing settings: \(error.userMessage)")
+        }
+        do {
             let accounts = AccountService(store: store, bcryptCost: configuration.bcryptCost)
             if demo {
                 if let issued = try await DemoData.load(into: accounts) {
@@ -63,6 +69,24 @@ struct Serve: AsyncParsableCommand {
             throw error
         }
     }
+}
+
+/// The sharing workflow's time limits and defaults: `HUITONG_SHARING_*` over the defaults of `SharingSettings`.
+func sharingSettings(_ config: ConfigReader) -> SharingSettings {
+    let defaults = SharingSettings()
+    return SharingSettings(
+        providerReviewDays: config.int(
+            forKey: "huitong.sharing.provider.review.days", default: defaults.providerReviewDays),
+        complianceReviewDays: config.int(
+            forKey: "huitong.sharing.compliance.review.days", default: defaults.complianceReviewDays),
+        coordinationDays: config.int(forKey: "huitong.sharing.coordination.days", default: defaults.coordinationDays),
+        complianceReview: config.bool(forKey: "huitong.sharing.compliance.review", default: defaults.complianceReview),
+        escalateRefusals: config.bool(forKey: "huitong.sharing.escalate.refusals", default: defaults.escalateRefusals),
+        defaultRateLimit: config.int(forKey: "huitong.sharing.default.rate.limit", default: defaults.defaultRateLimit),
+        maximumRateLimit: config.int(forKey: "huitong.sharing.maximum.rate.limit", default: defaults.maximumRateLimit),
+        maximumPeriodDays: config.int(
+            forKey: "huitong.sharing.maximum.period.days", default: defaults.maximumPeriodDays),
+        sweepInterval: .seconds(config.int(forKey: "huitong.sharing.sweep.seconds", default: 900)))
 }
 
 struct Initialize: AsyncParsableCommand {

@@ -21,7 +21,7 @@ struct TestNode {
 
     /// Runs `body` with a client of a freshly built application.
     static func run(
-        _ backend: TestBackend = .sqlite,
+        _ backend: TestBackend = .sqlite, configuration: ServerConfiguration = TestNode.configuration,
         _ body: @escaping @Sendable (TestNode, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await backend.withFreshDatabase { store, _ in

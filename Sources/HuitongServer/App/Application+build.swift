@@ -34,6 +34,7 @@ public enum HuitongApp {
         CodeSetsAPI(store: store).register(on: api)
         IngestAPI(store: store, logger: Logger(label: "huitong.ingest")).register(on: api)
         ThreeListsAPI(store: store).register(on: api)
+        SharingAPI(service: SharingService(store: store, settings: configuration.sharing)).register(on: api)
         OpenDataInterop(store: store, configuration: configuration).register(on: router)
         return router
     }
@@ -50,6 +51,8 @@ public enum HuitongApp {
                 address: .hostname(configuration.host, port: configuration.port), serverName: "Huitong"),
             logger: logger)
         app.addServices(store.provider, SessionSweeper(store: store, logger: logger))
+        app.addServices(
+            OverdueSweeper(service: SharingService(store: store, settings: configuration.sharing), logger: logger))
         for service in extraServices { app.addServices(service) }
         return app
     }

@@ -17,6 +17,8 @@ public struct ServerConfiguration: Sendable {
     /// The address the public reaches this node at (e.g. `https://data.luan.gov.cn`), used in DCAT and CKAN
     /// links; nil means `http://host:port`.
     public var publicURL: String?
+    /// Time limits and defaults of the sharing workflow.
+    public var sharing: SharingSettings
 
     /// The base of every absolute link the node writes, without a trailing slash.
     public var baseURL: String {
@@ -34,7 +36,8 @@ public struct ServerConfiguration: Sendable {
         maximumFailedLogins: Int = 5,
         lockoutDuration: Duration = .seconds(15 * 60),
         version: String = HuitongVersion.current,
-        publicURL: String? = nil
+        publicURL: String? = nil,
+        sharing: SharingSettings = SharingSettings()
     ) {
         self.host = host
         self.port = port
@@ -45,6 +48,7 @@ public struct ServerConfiguration: Sendable {
         self.lockoutDuration = lockoutDuration
         self.version = version
         self.publicURL = publicURL
+        self.sharing = sharing
     }
 }
 

@@ -51,6 +51,7 @@ extension HuitongApp {
     /// Brings reference data up to date; run once per start, after migrations, before serving.
     public static func prepare(store: Store) async throws {
         try await CatalogSeed.apply(to: store)
+        try await SharingSeed.apply(to: store)
         // A load cut short by a crash never published anything; say so and clear its half-built table.
         _ = try await IngestRunner.recover(store)
     }

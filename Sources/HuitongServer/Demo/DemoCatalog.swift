@@ -124,9 +124,11 @@ enum DemoCatalog {
 
     /// Loads the demo catalog. `departments` maps department codes to departments, `authors` department codes to
     /// the officer who files their entries; `reviewer` is the bureau's operator.
+    /// Returns the ids of the entries by name.
+    @discardableResult
     static func load(
         into store: Store, departments: [String: Department], authors: [String: ChangeAuthor], reviewer: ChangeAuthor
-    ) async throws {
+    ) async throws -> [String: Int64] {
         let file = try read()
         try await CatalogSeed.apply(to: store)
         func department(_ code: String) throws -> Department {
@@ -228,5 +230,6 @@ enum DemoCatalog {
                         reason: resolution.reason))
             }
         }
+        return entries
     }
 }

@@ -57,6 +57,7 @@ public enum DemoData {
         var created: [String: Department] = [:]
         var authors: [String: ChangeAuthor] = [:]
         var reviewer: ChangeAuthor?
+        var users: [String: User] = [:]
         for demo in departments {
             let department = try await store.departments.create(
                 DepartmentDraft(
@@ -67,6 +68,7 @@ public enum DemoData {
                     UserDraft(
                         username: officer.username, displayName: officer.displayName, departmentID: department.id,
                         roles: officer.roles))
+                users[user.username] = user
                 if user.has(.operator) && reviewer == nil { reviewer = user.author }
                 if user.has(.provider) && authors[demo.code] == nil { authors[demo.code] = user.author }
                 issued.append(
@@ -81,9 +83,10 @@ public enum DemoData {
                     ApplicationSystemDraft(name: "社保待遇资格认证系统", description: "核验参保人员身份与生存状态").validated())
             }
         }
-        try await DemoCatalog.load(
+        let entries = try await DemoCatalog.load(
             into: store, departments: created, authors: authors,
             reviewer: reviewer ?? ChangeAuthor(userID: nil, name: "平台管理员"))
+        try await DemoSharing.load(into: store, entries: entries, users: users)
         return issued
     }
 }

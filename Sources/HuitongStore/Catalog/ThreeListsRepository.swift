@@ -308,13 +308,18 @@ struct SQLThreeListsRepository: ThreeListsRepository {
             guard existing.status == .open else {
                 throw StoreError.conflict(BilingualText(zh: "需求已关闭", en: "the demand is already closed"))
             }
-            if resolution.applicationID != nil {
-                // Sharing applications arrive with the sharing capability; until then nothing can be linked.
-                throw ValidationError(
-                    field: "applicationID",
-                    BilingualText(
-                        zh: "共享申请功能尚未启用，请关联目录或说明原因",
-                        en: "applications are not available yet; link an entry or give a reason"))
+            if let applicationID = resolution.applicationID {
+                // The demand is met by the raising department's own application, not by anyone else's.
+                let consumer = try await sql.raw(
+                    "SELECT consumer_department_id FROM sharing_applications WHERE id = \(bind: applicationID)"
+                ).first()?.decode(column: "consumer_department_id", as: Int64.self)
+                if consumer != existing.departmentID {
+                    throw ValidationError(
+                        field: "applicationID",
+                        BilingualText(
+                            zh: "提出需求的部门没有编号为 \(applicationID) 的共享申请",
+                            en: "the department that raised the demand has no application \(applicationID)"))
+                }
             }
             if let entryID = resolution.entryID {
                 let status = try await sql.raw("SELECT status FROM catalog_entries WHERE id = \(bind: entryID)")

@@ -159,5 +159,6 @@ enum Schema {
                 "CREATE INDEX IF NOT EXISTS catalog_items_code_set ON catalog_items (code_set)",
             ]
         },
+        Migration(version: 8, name: "sharing", statements: sharingTables),
     ]
 }

@@ -1,0 +1,28 @@
+import Foundation
+import HuitongCore
+import HuitongStore
+import Logging
+import ServiceLifecycle
+
+/// Escalates applications whose provider review has run out of time (`SharingService.sweepOverdue`), at the
+/// configured interval. Several nodes may run it at once: each escalation is a compare-and-set on the state.
+struct OverdueSweeper: Service {
+    let service: SharingService
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let escalated = try await service.sweepOverdue(at: Date())
+                if !escalated.isEmpty {
+                    logger.notice(
+                        "escalated overdue applications",
+                        metadata: ["count": "\(escalated.count)", "numbers": "\(escalated.map(\.number))"])
+                }
+            } catch {
+                logger.warning("overdue sweep failed", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: service.settings.sweepInterval) }
+        }
+    }
+}

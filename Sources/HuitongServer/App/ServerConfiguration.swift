@@ -1,4 +1,5 @@
 import Foundation
+import HuitongCore
 
 /// Everything the HTTP application needs to know that is not in the database.
 public struct ServerConfiguration: Sendable {
@@ -17,6 +18,16 @@ public struct ServerConfiguration: Sendable {
     /// The address the public reaches this node at (e.g. `https://data.luan.gov.cn`), used in DCAT and CKAN
     /// links; nil means `http://host:port`.
     public var publicURL: String?
+    /// Seals application-system secrets so that HMAC-signed requests can be checked (`HUITONG_SEALING_KEY` or
+    /// `<data>/sealing.key`). Without one, new credentials work as bearer tokens only.
+    public var sealingKey: SealingKey?
+    /// How far a signed request's timestamp may be from the server's clock, either way; nonces are remembered
+    /// this long.
+    public var signatureWindow: Duration
+    /// How long the old secret of a rotated credential keeps working, unless the rotation asks for less.
+    public var credentialRotationGrace: Duration
+    /// The largest body of a signed request: it is read whole to be hashed before the handler runs.
+    public var signedBodyLimit: Int
 
     /// The base of every absolute link the node writes, without a trailing slash.
     public var baseURL: String {
@@ -34,7 +45,11 @@ public struct ServerConfiguration: Sendable {
         maximumFailedLogins: Int = 5,
         lockoutDuration: Duration = .seconds(15 * 60),
         version: String = HuitongVersion.current,
-        publicURL: String? = nil
+        publicURL: String? = nil,
+        sealingKey: SealingKey? = nil,
+        signatureWindow: Duration = .seconds(300),
+        credentialRotationGrace: Duration = .seconds(24 * 3600),
+        signedBodyLimit: Int = 2 * 1024 * 1024
     ) {
         self.host = host
         self.port = port
@@ -45,6 +60,10 @@ public struct ServerConfiguration: Sendable {
         self.lockoutDuration = lockoutDuration
         self.version = version
         self.publicURL = publicURL
+        self.sealingKey = sealingKey
+        self.signatureWindow = signatureWindow
+        self.credentialRotationGrace = credentialRotationGrace
+        self.signedBodyLimit = signedBodyLimit
     }
 }
 

@@ -42,6 +42,14 @@ struct Serve: AsyncParsableCommand {
             signatureWindow: .seconds(config.int(forKey: "huitong.signature.window", default: 300)),
             credentialRotationGrace: .seconds(config.int(forKey: "huitong.credential.grace", default: 24 * 3600)))
         configuration.version = HuitongVersion.current
+        let window = configuration.signatureWindow.components.seconds
+        let grace = configuration.credentialRotationGrace.components.seconds
+        guard (1...3600).contains(window), (0...30 * 86400).contains(grace) else {
+            await store.provider.shutdown()
+            throw ValidationError(
+                "HUITONG_SIGNATURE_WINDOW must be 1–3600 seconds (is \(window)) and HUITONG_CREDENTIAL_GRACE 0–2592000 (is \(grace))"
+            )
+        }
         do {
             let (key, origin) = try SealingKeyLoader.load(
                 base64: config.string(forKey: "huitong.sealing.key", isSecret: true),

@@ -49,9 +49,11 @@ struct CredentialService: Sendable {
     func rotate(_ credential: APIToken, grace: Duration?, now: Date = Date()) async throws -> (
         RotatedCredential, String
     ) {
+        // Every system credential has a key id (migration 10 gave one to the older ones); personal tokens do not
+        // rotate.
+        guard let keyID = credential.keyID else { throw StoreError.notFound(entity: "token", key: "\(credential.id)") }
         let grace = grace ?? rotationGrace
         let secret = Secrets.issue(.system)
-        let keyID = credential.keyID ?? CredentialKeyID.generate()
         let rotated = try await store.tokens.rotate(
             id: credential.id, secret: secret, sealedSecret: seal(secret, keyID: keyID),
             graceEnds: now.addingTimeInterval(grace.timeInterval), now: now)

@@ -14,6 +14,7 @@ def lst(name): return {"type": "object", "required": ["items"], "properties": {"
 ERR = {"description": "Error", "content": {"application/json": {"schema": ref("Error")}}}
 def errors(*codes): return {str(c): ERR for c in codes}
 ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "format": "int64", "minimum": 1}}]
+CRED = ID + [{"name": "credentialID", "in": "path", "required": True, "schema": {"type": "integer", "format": "int64", "minimum": 1}}]
 DEPT_Q = [{"name": "departmentID", "in": "query", "required": False, "schema": {"type": "integer", "format": "int64"}}]
 
 def op(summary, tag, responses, request=None, params=None, security=True):
@@ -29,7 +30,7 @@ paths = {
   "/api/openapi.json": {"get": op("This document", "system", {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}, security=False)},
   "/api/v1/auth/login": {"post": op("Sign in; sets the session cookie and returns the CSRF token", "auth", {"200": ok(ref("LoginResult")), **errors(400, 401, 403)}, ref("LoginInput"), security=False)},
   "/api/v1/auth/logout": {"post": op("End the current session", "auth", {"204": {"description": "Signed out"}, **errors(401, 403)})},
-  "/api/v1/me": {"get": op("The signed-in user and department", "auth", {"200": ok(ref("Me")), **errors(401, 403)})},
+  "/api/v1/me": {"get": op("The signed-in user, or the calling application system and its credential, with the department", "auth", {"200": ok(ref("Me")), **errors(401, 403)})},
   "/api/v1/departments": {
     "get": op("List departments", "departments", {"200": ok(lst("Department")), **errors(401, 403)}),
     "post": op("Create a department (operator)", "departments", {"201": ok(ref("Department"), "Created"), **errors(400, 401, 403, 409, 413, 422)}, ref("DepartmentInput"))},
@@ -58,12 +59,19 @@ paths = {
     "get": op("Get an application system", "application-systems", {"200": ok(ref("ApplicationSystem")), **errors(400, 401, 403, 404)}, params=ID),
     "patch": op("Change or deactivate an application system", "application-systems", {"200": ok(ref("ApplicationSystem")), **errors(400, 401, 403, 404, 409)}, ref("SystemInput"), ID),
     "delete": op("Delete an application system and its credentials", "application-systems", {"204": {"description": "Deleted"}, **errors(401, 403, 404)}, params=ID)},
+  "/api/v1/application-systems/{id}/credentials": {
+    "get": op("List an application system's credentials (key id, hint, dates; never the secret)", "application-systems", {"200": ok(lst("APIToken")), **errors(401, 403, 404)}, params=ID),
+    "post": op("Issue a credential (key id + secret) for an application system; the secret is shown once", "application-systems", {"201": ok(ref("CreatedToken"), "Created"), **errors(400, 401, 403, 404, 409)}, ref("TokenInput"), ID)},
+  "/api/v1/application-systems/{id}/credentials/{credentialID}/rotate": {
+    "post": op("Rotate a credential: a new secret under the same key id; the old secret keeps working for the grace period (body optional)", "application-systems", {"201": ok(ref("CreatedToken"), "Created"), **errors(400, 401, 403, 404, 409)}, ref("RotateInput"), CRED)},
+  "/api/v1/application-systems/{id}/credentials/{credentialID}": {
+    "delete": op("Revoke a credential at once, with every secret under its key id", "application-systems", {"200": ok(ref("APIToken")), **errors(401, 403, 404)}, params=CRED)},
   "/api/v1/application-systems/{id}/tokens": {
-    "get": op("List an application system's credentials", "application-systems", {"200": ok(lst("APIToken")), **errors(401, 403, 404)}, params=ID),
-    "post": op("Issue a credential for an application system; the secret is shown once", "application-systems", {"201": ok(ref("CreatedToken"), "Created"), **errors(400, 401, 403, 404, 409)}, ref("TokenInput"), ID)},
+    "get": {**op("Same as …/credentials (earlier name)", "application-systems", {"200": ok(lst("APIToken")), **errors(401, 403, 404)}, params=ID), "deprecated": True},
+    "post": {**op("Same as …/credentials (earlier name)", "application-systems", {"201": ok(ref("CreatedToken"), "Created"), **errors(400, 401, 403, 404, 409)}, ref("TokenInput"), ID), "deprecated": True}},
   "/api/v1/application-systems/{id}/tokens/{tokenID}": {
-    "delete": op("Revoke an application system's credential", "application-systems", {"200": ok(ref("APIToken")), **errors(401, 403, 404)},
-                 params=ID + [{"name": "tokenID", "in": "path", "required": True, "schema": {"type": "integer", "format": "int64"}}])},
+    "delete": {**op("Same as DELETE …/credentials/{credentialID} (earlier name)", "application-systems", {"200": ok(ref("APIToken")), **errors(401, 403, 404)},
+                 params=ID + [{"name": "tokenID", "in": "path", "required": True, "schema": {"type": "integer", "format": "int64"}}]), "deprecated": True}},
 }
 
 # ---- Catalog (政务信息资源目录), three lists and the information-system registry ----
@@ -139,7 +147,7 @@ schemas = {
   "Health": {"type": "object", "required": ["status", "version", "backend", "database"], "properties": {"status": S(enum=["ok", "unavailable"]), "version": S(), "backend": S(enum=["sqlite", "postgres"]), "database": S()}},
   "LoginInput": {"type": "object", "required": ["username", "password"], "properties": {"username": S(), "password": S(format="password")}},
   "LoginResult": {"type": "object", "required": ["user", "csrfToken", "expiresAt"], "properties": {"user": ref("User"), "csrfToken": S(description="Send as X-CSRF-Token on state-changing requests that use the session cookie"), "expiresAt": DT}},
-  "Me": {"type": "object", "required": ["user"], "properties": {"user": ref("User"), "department": ref("Department")}},
+  "Me": {"type": "object", "description": "user for a person; system and credential for an application system", "properties": {"user": ref("User"), "system": ref("ApplicationSystem"), "credential": ref("APIToken"), "department": ref("Department")}},
   "Department": {"type": "object", "required": ["id", "name", "code", "regionCode", "createdAt", "updatedAt"], "properties": {
       "id": I64, "name": S(), "code": S(), "creditCode": S(description="统一社会信用代码, GB 32100"), "regionCode": S(description="行政区划代码, GB/T 2260", pattern="^[0-9]{6}$"),
       "parentID": I64, "createdAt": DT, "updatedAt": DT}},
@@ -154,8 +162,13 @@ schemas = {
   "PasswordResult": {"type": "object", "properties": {"password": S(description="Generated password, shown once")}},
   "TokenInput": {"type": "object", "required": ["name"], "properties": {"name": S(maxLength=100), "expiresAt": DT}},
   "APIToken": {"type": "object", "required": ["id", "owner", "name", "hint", "createdAt"], "properties": {
-      "id": I64, "owner": {"type": "object", "description": "{\"user\": {\"_0\": id}} or {\"system\": {\"_0\": id}}"}, "name": S(), "hint": S(description="First characters of the secret"), "createdAt": DT, "expiresAt": DT, "revokedAt": DT, "lastUsedAt": DT}},
-  "CreatedToken": {"type": "object", "required": ["token", "secret"], "properties": {"token": ref("APIToken"), "secret": S(description="Bearer secret, shown once")}},
+      "id": I64, "owner": {"type": "object", "description": "{\"user\": {\"_0\": id}} or {\"system\": {\"_0\": id}}"}, "name": S(), "hint": S(description="First characters of the secret"), "createdAt": DT, "expiresAt": DT, "revokedAt": DT, "lastUsedAt": DT,
+      "keyID": S(pattern="^hk_[0-9a-f]{32}$", description="Application-system credentials: the public key id for signed requests; the same for every secret a rotation makes"),
+      "replacedBy": {**I64, "description": "Set when rotated: the credential that replaced this one, which then expires at the end of the grace period"},
+      "canSign": {"type": "boolean", "description": "The node holds the secret sealed and can check HMAC signatures made with it; false: bearer use only"}}},
+  "CreatedToken": {"type": "object", "required": ["token", "secret"], "properties": {"token": ref("APIToken"), "secret": S(description="The secret, shown once: a bearer token, and the HMAC key of signed requests"),
+      "keyID": S(description="Application-system credentials: the key id to send as Credential= in signed requests"), "previous": ref("APIToken")}},
+  "RotateInput": {"type": "object", "properties": {"graceSeconds": {"type": "integer", "minimum": 0, "maximum": 2592000, "description": "How long the old secret keeps working; the node's configured grace (default 24 h) when absent"}}},
   "ApplicationSystem": {"type": "object", "required": ["id", "departmentID", "name", "description", "isActive", "createdAt"], "properties": {
       "id": I64, "departmentID": I64, "name": S(), "description": S(), "isActive": {"type": "boolean"}, "createdAt": DT}},
   "SystemInput": {"type": "object", "properties": {"name": S(maxLength=100), "description": S(maxLength=2000), "departmentID": I64, "isActive": {"type": "boolean"}}},
@@ -164,7 +177,7 @@ schemas = {
 OBJ = lambda req, props: {"type": "object", "required": req, "properties": props}
 ITEM_PROPS = {"name": S(maxLength=100), "columnName": S(pattern="^[a-z][a-z0-9_]{0,62}$"), "dataType": enum(*"CNYDTLMGBIF"), "length": {"type": "integer"},
     "isKey": {"type": "boolean"}, "isRequired": {"type": "boolean"}, "shareType": SHARE, "grade": GRADE,
-    "semanticKind": enum("residentID", "creditCode", "regionCode", "mobilePhone", "personName", "address", "bankCard", "email", "licensePlate", "other"),
+    "semanticKind": enum("residentID", "creditCode", "regionCode", "mobilePhone", "landline", "personName", "address", "bankCard", "email", "licensePlate", "other"),
     "standardElement": S(), "note": S(), "negativeListID": I64,
     "codeSet": S(maxLength=64, description="Id of the code set (代码集) the values come from, e.g. GB/T 2261.1-2003; character and integer items only")}
 CONTENT_PROPS = {"classificationCode": S(pattern="^[0-9]{6,20}$"), "name": S(maxLength=200), "abstract": S(maxLength=4000),
@@ -337,14 +350,34 @@ paths.update({
     "get": op("One year's arrangement", "holidays", {"200": ok(ref("HolidayYear")), **errors(400, 401, 404)}, params=YEAR),
     "put": op("Create or replace a year's arrangement (operator); 201 when new", "holidays", {"200": ok(ref("HolidayYear")), "201": ok(ref("HolidayYear"), "Created"), **errors(400, 401, 403)}, ref("HolidayInput"), YEAR)},
 })
+HMAC_DESCRIPTION = """Signed requests of application systems, so that the secret never travels and a captured request cannot be replayed.
+
+Send three headers:
+- `X-Huitong-Timestamp`: unix time in seconds; refused when more than the node's window (default 300 s) from its clock, either way.
+- `X-Huitong-Nonce`: 16–128 random characters (letters, digits, `-`, `_`), new for every request; a nonce used before by the same credential within the window is refused.
+- `Authorization: HUITONG-HMAC-SHA256 Credential=<key id>, Signature=<hex>`
+
+The signature is lower-case hex HMAC-SHA256, keyed with the credential's secret (its UTF-8 bytes, `hts_…`), over these eight lines joined by `\\n` (no trailing newline):
+
+    HUITONG-HMAC-SHA256
+    <key id>
+    <METHOD, upper case>
+    <path exactly as sent, percent-encoding included>
+    <query: the &-separated parts exactly as sent, empty ones dropped, stably sorted by the name before '='; empty line if none>
+    <timestamp>
+    <nonce>
+    <lower-case hex SHA-256 of the body; of nothing for an empty body>
+
+Failures answer 401 with a code naming what failed: malformed_authorization, missing_signature_header, malformed_signature_header, timestamp_out_of_window, unknown_key (unknown, revoked or expired), system_inactive, credential_cannot_sign, signature_mismatch, replayed_nonce. During a rotation's grace period the old and the new secret both sign."""
 
 doc = {
   "openapi": "3.1.0",
   "info": {"title": "Huitong 汇通 API", "version": "0.1.0", "description": "Government data sharing, exchange and open-data platform. Errors are {\"error\": {\"code\", \"message\", \"details\"}}."},
   "servers": [{"url": "/"}],
-  "security": [{"bearer": []}, {"session": []}],
+  "security": [{"bearer": []}, {"hmac": []}, {"session": []}],
   "components": {"securitySchemes": {
       "bearer": {"type": "http", "scheme": "bearer", "description": "Personal token (htu_…) or application-system credential (hts_…)"},
+      "hmac": {"type": "http", "scheme": "HUITONG-HMAC-SHA256", "description": HMAC_DESCRIPTION},
       "session": {"type": "apiKey", "in": "cookie", "name": "huitong_session", "description": "Browser session; state-changing requests must also send X-CSRF-Token"}},
     "schemas": schemas},
   "paths": paths,

@@ -18,6 +18,7 @@ public struct Store: Sendable {
     public let grants: any GrantRepository
     public let notifications: any NotificationRepository
     public let holidays: any HolidayCalendarRepository
+    public let requestNonces: any RequestNonceRepository
 
     public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
         self.provider = provider
@@ -36,6 +37,7 @@ public struct Store: Sendable {
         self.grants = SQLGrantRepository(provider: provider)
         self.notifications = SQLNotificationRepository(provider: provider)
         self.holidays = SQLHolidayCalendarRepository(provider: provider)
+        self.requestNonces = SQLRequestNonceRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

@@ -41,7 +41,7 @@ struct NodeOptions: ParsableArguments {
         for (key, value) in extra { values[AbsoluteConfigKey(stringLiteral: "huitong.\(key)")] = value }
         return ConfigReader(providers: [
             InMemoryProvider(name: "flags", values: values),
-            EnvironmentVariablesProvider(secretsSpecifier: .specific(["HUITONG_DATABASE_URL"])),
+            EnvironmentVariablesProvider(secretsSpecifier: .specific(["HUITONG_DATABASE_URL", "HUITONG_SEALING_KEY"])),
         ])
     }
 

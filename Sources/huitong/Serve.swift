@@ -38,8 +38,35 @@ struct Serve: AsyncParsableCommand {
             port: config.int(forKey: "huitong.port", default: 8080),
             bcryptCost: UInt8(clamping: config.int(forKey: "huitong.bcrypt.cost", default: 12)),
             secureCookies: config.bool(forKey: "huitong.cookies.secure", default: false),
-            publicURL: config.string(forKey: "huitong.public.url"))
+            publicURL: config.string(forKey: "huitong.public.url"),
+            signatureWindow: .seconds(config.int(forKey: "huitong.signature.window", default: 300)),
+            credentialRotationGrace: .seconds(config.int(forKey: "huitong.credential.grace", default: 24 * 3600)))
         configuration.version = HuitongVersion.current
+        let window = configuration.signatureWindow.components.seconds
+        let grace = configuration.credentialRotationGrace.components.seconds
+        guard (1...3600).contains(window), (0...30 * 86400).contains(grace) else {
+            await store.provider.shutdown()
+            throw ValidationError(
+                "HUITONG_SIGNATURE_WINDOW must be 1–3600 seconds (is \(window)) and HUITONG_CREDENTIAL_GRACE 0–2592000 (is \(grace))"
+            )
+        }
+        do {
+            let (key, origin) = try SealingKeyLoader.load(
+                base64: config.string(forKey: "huitong.sealing.key", isSecret: true),
+                dataDirectory: config.string(forKey: "huitong.data", default: "./huitong-data"))
+            configuration.sealingKey = key
+            switch origin {
+            case .environment, .file:
+                logger.info("sealing key loaded", metadata: ["fingerprint": "\(key.fingerprint)"])
+            case .created(let path):
+                logger.notice(
+                    "created a new sealing key; back it up apart from the database, and give every node on the same database this key (HUITONG_SEALING_KEY)",
+                    metadata: ["path": "\(path)", "fingerprint": "\(key.fingerprint)"])
+            }
+        } catch {
+            await store.provider.shutdown()
+            throw ValidationError("cannot load the sealing key: \(error)")
+        }
         do {
             configuration.sharing = try sharingSettings(config).validated()
         } catch {

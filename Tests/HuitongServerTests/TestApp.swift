@@ -17,11 +17,12 @@ struct TestNode {
     let operatorPassword = "operator-pass-1"
     let bureau: Department
 
-    static let configuration = ServerConfiguration(bcryptCost: 4)
+    static let configuration = ServerConfiguration(bcryptCost: 4, sealingKey: .random())
 
     /// Runs `body` with a client of a freshly built application.
     static func run(
-        _ backend: TestBackend = .sqlite, configuration: ServerConfiguration = TestNode.configuration,
+        _ backend: TestBackend = .sqlite, configuration: ServerConfiguration = configuration,
+        routes: @escaping @Sendable (Router<HuitongRequestContext>) -> Void = { _ in },
         _ body: @escaping @Sendable (TestNode, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await backend.withFreshDatabase { store, _ in
@@ -42,6 +43,7 @@ struct TestNode {
             logger.logLevel = .warning
             let pages = try await PageRenderer.load()
             let router = HuitongApp.buildRouter(store: store, configuration: configuration, pages: pages)
+            routes(router)
             let app = Application(router: router, logger: logger)
             try await app.test(.router) { client in try await body(node, client) }
         }

@@ -68,10 +68,18 @@ public struct APIToken: Sendable, Hashable, Codable, Identifiable {
     public var expiresAt: Date?
     public var revokedAt: Date?
     public var lastUsedAt: Date?
+    /// An application system's public key id (`hk_…`), shared by the secrets a rotation makes; nil for personal
+    /// tokens.
+    public var keyID: String?
+    /// The credential that replaced this one by rotation; this one then expires at the end of the grace period.
+    public var replacedBy: Int64?
+    /// Whether the node can check HMAC signatures made with this secret (it holds the secret sealed). Credentials
+    /// issued while the node had no sealing key work as bearer tokens only.
+    public var canSign: Bool
 
     public init(
         id: Int64, owner: TokenOwner, name: String, hint: String, createdAt: Date, expiresAt: Date?, revokedAt: Date?,
-        lastUsedAt: Date?
+        lastUsedAt: Date?, keyID: String? = nil, replacedBy: Int64? = nil, canSign: Bool = false
     ) {
         self.id = id
         self.owner = owner
@@ -81,6 +89,9 @@ public struct APIToken: Sendable, Hashable, Codable, Identifiable {
         self.expiresAt = expiresAt
         self.revokedAt = revokedAt
         self.lastUsedAt = lastUsedAt
+        self.keyID = keyID
+        self.replacedBy = replacedBy
+        self.canSign = canSign
     }
 
     public func isUsable(at now: Date) -> Bool {

@@ -136,6 +136,7 @@ public enum SemanticKind: String, LabeledValue {
     case creditCode
     case regionCode
     case mobilePhone
+    case landline
     case personName
     case address
     case bankCard
@@ -149,6 +150,7 @@ public enum SemanticKind: String, LabeledValue {
         case .creditCode: BilingualText(zh: "统一社会信用代码", en: "unified social credit code")
         case .regionCode: BilingualText(zh: "行政区划代码", en: "region code")
         case .mobilePhone: BilingualText(zh: "手机号", en: "mobile phone")
+        case .landline: BilingualText(zh: "固定电话", en: "landline phone")
         case .personName: BilingualText(zh: "姓名", en: "person name")
         case .address: BilingualText(zh: "地址", en: "address")
         case .bankCard: BilingualText(zh: "银行卡", en: "bank card")

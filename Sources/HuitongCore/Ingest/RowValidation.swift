@@ -220,7 +220,7 @@ public struct RowValidator: Sendable {
                     return .failure(ValueRejection(zh: "不是有效的电子邮箱", en: "is not a valid e-mail address"))
                 }
                 return .success(value)
-            case .personName, .address, .bankCard, .licensePlate, .other:
+            case .personName, .landline, .address, .bankCard, .licensePlate, .other:
                 return .success(value)
             }
         } catch {

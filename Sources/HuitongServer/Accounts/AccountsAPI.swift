@@ -2,10 +2,12 @@ import Foundation
 import HuitongCore
 import HuitongStore
 import Hummingbird
+import NIOCore
 
-/// `/api/v1` routes for departments, users, personal tokens and application systems.
+/// `/api/v1` routes for departments, users, personal tokens and application systems with their credentials.
 struct AccountsAPI {
     let accounts: AccountService
+    let credentials: CredentialService
     var store: Store { accounts.store }
 
     func register(on api: RouterGroup<HuitongRequestContext>) {
@@ -32,22 +34,34 @@ struct AccountsAPI {
         api.get("application-systems/:id", use: getSystem)
         api.patch("application-systems/:id", use: updateSystem)
         api.delete("application-systems/:id", use: deleteSystem)
-        api.get("application-systems/:id/tokens", use: listSystemTokens)
-        api.post("application-systems/:id/tokens", use: createSystemToken)
-        api.delete("application-systems/:id/tokens/:tokenID", use: revokeSystemToken)
+        api.get("application-systems/:id/credentials", use: listSystemCredentials)
+        api.post("application-systems/:id/credentials", use: createSystemCredential)
+        api.post("application-systems/:id/credentials/:credentialID/rotate", use: rotateSystemCredential)
+        api.delete("application-systems/:id/credentials/:credentialID", use: revokeSystemCredential)
+        // The first name of the same credentials, kept for clients written against it.
+        api.get("application-systems/:id/tokens", use: listSystemCredentials)
+        api.post("application-systems/:id/tokens", use: createSystemCredential)
+        api.delete("application-systems/:id/tokens/:tokenID", use: revokeSystemCredential)
     }
 
     // MARK: Me
 
     struct MeResponse: Encodable {
-        var user: User
+        var user: User?
+        /// For an application system: the system and the credential it called with (never its secret), so that a
+        /// consumer can check its signing set-up with one call.
+        var system: ApplicationSystem?
+        var credential: APIToken?
         var department: Department?
     }
 
     func me(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let user = try context.requireUser()
-        return try JSONResponse.make(
-            MeResponse(user: user, department: try await store.departments.find(id: user.departmentID)))
+        guard let principal = context.principal else { throw APIError.unauthenticated }
+        let department = try await store.departments.find(id: principal.departmentID)
+        if let (system, credential) = principal.system {
+            return try JSONResponse.make(MeResponse(system: system, credential: credential, department: department))
+        }
+        return try JSONResponse.make(MeResponse(user: try context.requireUser(), department: department))
     }
 
     // MARK: Departments
@@ -283,6 +297,10 @@ struct AccountsAPI {
         var token: APIToken
         /// The secret, shown this once.
         var secret: String
+        /// An application system's key id (also in `token`), beside the secret as a consumer configures both.
+        var keyID: String?
+        /// After a rotation: the credential replaced, with the end of its grace period as its expiry.
+        var previous: APIToken?
     }
 
     func listTokens(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -375,27 +393,79 @@ struct AccountsAPI {
         return Response(status: .noContent)
     }
 
-    func listSystemTokens(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+    func listSystemCredentials(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let system = try await managedSystem(context)
         return try JSONResponse.make(ListBody(items: try await store.tokens.list(owner: .system(system.id))))
     }
 
-    func createSystemToken(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+    func createSystemCredential(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let system = try await managedSystem(context)
-        guard system.isActive else {
-            throw StoreError.conflict(BilingualText(zh: "应用系统已停用", en: "the application system is deactivated"))
-        }
-        return try await issueToken(for: .system(system.id), request: request, context: context)
+        guard system.isActive else { throw Self.inactiveSystem }
+        let input = try await request.decodeJSON(TokenInput.self, context: context)
+        let draft = try TokenDraft(name: input.name, expiresAt: input.expiresAt).validated(now: Date())
+        let issued = try await credentials.issue(for: system, draft)
+        return try JSONResponse.make(
+            CreatedToken(token: issued.credential, secret: issued.secret, keyID: issued.credential.keyID),
+            status: .created)
     }
 
-    func revokeSystemToken(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let system = try await managedSystem(context)
-        let tokenID = try context.id("tokenID")
-        guard let token = try await store.tokens.find(id: tokenID), token.owner == .system(system.id) else {
-            throw StoreError.notFound(entity: "token", key: "\(tokenID)")
-        }
-        return try JSONResponse.make(try await store.tokens.revoke(id: token.id, at: Date()))
+    struct RotateInput: Decodable {
+        /// How long the old secret keeps working; the node's configured grace when absent.
+        var graceSeconds: Int?
     }
+
+    /// A new secret under the same key id; the old one keeps working for the grace period. The body is optional.
+    func rotateSystemCredential(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let system = try await managedSystem(context)
+        guard system.isActive else { throw Self.inactiveSystem }
+        let credential = try await systemCredential(of: system, context)
+        var grace: Duration?
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: context.maxUploadSize)
+        } catch {
+            throw APIError.bodyTooLarge(limit: context.maxUploadSize)
+        }
+        if body.readableBytes > 0 {
+            let input = try await request.decodeJSON(RotateInput.self, context: context)
+            if let seconds = input.graceSeconds {
+                let limit = Int(CredentialService.maximumGrace.components.seconds)
+                guard (0...limit).contains(seconds) else {
+                    throw ValidationError(
+                        field: "graceSeconds",
+                        BilingualText(zh: "宽限期须在 0–\(limit) 秒之间", en: "graceSeconds must be between 0 and \(limit)"))
+                }
+                grace = .seconds(seconds)
+            }
+        }
+        let (rotated, secret) = try await credentials.rotate(credential, grace: grace)
+        return try JSONResponse.make(
+            CreatedToken(
+                token: rotated.current, secret: secret, keyID: rotated.current.keyID, previous: rotated.previous),
+            status: .created)
+    }
+
+    /// Ends a credential at once, with every secret under its key id (a rotated one in its grace period too).
+    func revokeSystemCredential(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let system = try await managedSystem(context)
+        let credential = try await systemCredential(of: system, context)
+        return try JSONResponse.make(try await store.tokens.revokeCredential(id: credential.id, at: Date()))
+    }
+
+    private func systemCredential(of system: ApplicationSystem, _ context: HuitongRequestContext) async throws
+        -> APIToken
+    {
+        let name = context.parameters.get("credentialID") != nil ? "credentialID" : "tokenID"
+        let id = try context.id(name)
+        guard let credential = try await store.tokens.find(id: id), credential.owner == .system(system.id) else {
+            throw StoreError.notFound(entity: "token", key: "\(id)")
+        }
+        return credential
+    }
+
+    static let inactiveSystem = StoreError.conflict(
+        BilingualText(zh: "应用系统已停用", en: "the application system is deactivated"))
 
     private func system(_ context: HuitongRequestContext) async throws -> ApplicationSystem {
         let id = try context.id()

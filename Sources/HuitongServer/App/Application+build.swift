@@ -16,11 +16,12 @@ public enum HuitongApp {
             store: store, bcryptCost: configuration.bcryptCost, maximumFailedLogins: configuration.maximumFailedLogins,
             lockoutDuration: configuration.lockoutDuration)
         let cookies = CookieSettings(secure: configuration.secureCookies)
+        let credentials = CredentialService(store: store, configuration: configuration)
         let router = Router(context: HuitongRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: ErrorMiddleware(pages: pages))
-        router.add(middleware: AuthenticationMiddleware(accounts: accounts, cookies: cookies))
+        router.add(middleware: AuthenticationMiddleware(accounts: accounts, credentials: credentials, cookies: cookies))
 
         ObservabilityRoutes(store: store, version: configuration.version).register(on: router)
         OpenAPIDocument.register(on: router)
@@ -28,7 +29,7 @@ public enum HuitongApp {
             .register(on: router)
         let api = router.group("api/v1")
         AuthAPI(accounts: accounts, cookies: cookies, sessionLifetime: configuration.sessionLifetime).register(on: api)
-        AccountsAPI(accounts: accounts).register(on: api)
+        AccountsAPI(accounts: accounts, credentials: credentials).register(on: api)
         CatalogAPI(store: store).register(on: api)
         CatalogTransferAPI(store: store).register(on: api)
         CodeSetsAPI(store: store).register(on: api)
@@ -50,7 +51,9 @@ public enum HuitongApp {
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "Huitong"),
             logger: logger)
-        app.addServices(store.provider, SessionSweeper(store: store, logger: logger))
+        app.addServices(
+            store.provider, SessionSweeper(store: store, logger: logger),
+            RequestNonceSweeper(store: store, window: configuration.signatureWindow, logger: logger))
         app.addServices(
             OverdueSweeper(service: SharingService(store: store, settings: configuration.sharing), logger: logger))
         for service in extraServices { app.addServices(service) }

@@ -1,4 +1,5 @@
 import Foundation
+import HuitongCore
 
 /// Everything the HTTP application needs to know that is not in the database.
 public struct ServerConfiguration: Sendable {
@@ -19,6 +20,16 @@ public struct ServerConfiguration: Sendable {
     public var publicURL: String?
     /// Time limits and defaults of the sharing workflow.
     public var sharing: SharingSettings
+    /// Seals application-system secrets so that HMAC-signed requests can be checked (`HUITONG_SEALING_KEY` or
+    /// `<data>/sealing.key`). Without one, new credentials work as bearer tokens only.
+    public var sealingKey: SealingKey?
+    /// How far a signed request's timestamp may be from the server's clock, either way; nonces are remembered
+    /// this long.
+    public var signatureWindow: Duration
+    /// How long the old secret of a rotated credential keeps working, unless the rotation asks for less.
+    public var credentialRotationGrace: Duration
+    /// The largest body of a signed request: it is read whole to be hashed before the handler runs.
+    public var signedBodyLimit: Int
 
     /// The base of every absolute link the node writes, without a trailing slash.
     public var baseURL: String {
@@ -37,7 +48,11 @@ public struct ServerConfiguration: Sendable {
         lockoutDuration: Duration = .seconds(15 * 60),
         version: String = HuitongVersion.current,
         publicURL: String? = nil,
-        sharing: SharingSettings = SharingSettings()
+        sharing: SharingSettings = SharingSettings(),
+        sealingKey: SealingKey? = nil,
+        signatureWindow: Duration = .seconds(300),
+        credentialRotationGrace: Duration = .seconds(24 * 3600),
+        signedBodyLimit: Int = 2 * 1024 * 1024
     ) {
         self.host = host
         self.port = port
@@ -49,6 +64,10 @@ public struct ServerConfiguration: Sendable {
         self.version = version
         self.publicURL = publicURL
         self.sharing = sharing
+        self.sealingKey = sealingKey
+        self.signatureWindow = signatureWindow
+        self.credentialRotationGrace = credentialRotationGrace
+        self.signedBodyLimit = signedBodyLimit
     }
 }
 

@@ -4,11 +4,13 @@ import HuitongCore
 import HuitongStore
 import Hummingbird
 
-/// Establishes who is calling: a bearer token (personal or application-system) or the session cookie.
-/// Requests that change state on the strength of the cookie must also carry the session's CSRF token.
+/// Establishes who is calling: an HMAC-signed request or a bearer token of an application system, a personal
+/// bearer token, or the session cookie. Requests that change state on the strength of the cookie must also carry
+/// the session's CSRF token.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = HuitongRequestContext
     let accounts: AccountService
+    let credentials: CredentialService
     let cookies: CookieSettings
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
@@ -26,6 +28,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         if let authorization = request.headers[.authorization] {
+            if RequestSignature.isSigned(authorization) {
+                var request = request
+                context.principal = try await credentials.principal(forSigned: &request, authorization: authorization)
+                return try await next(request, context)
+            }
             guard authorization.lowercased().hasPrefix("bearer ") else { throw APIError.invalidToken }
             let secret = authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
             context.principal = try await accounts.principal(forBearer: secret)

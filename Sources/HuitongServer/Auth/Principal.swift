@@ -32,3 +32,25 @@ public enum Principal: Sendable {
         return false
     }
 }
+
+extension Principal {
+    /// The application system and the credential it authenticated with (bearer or signature), if it is one.
+    public var system: (system: ApplicationSystem, credential: APIToken)? {
+        if case .system(let system, let credential) = self { return (system, credential) }
+        return nil
+    }
+}
+
+extension HuitongRequestContext {
+    /// The calling application system, or 401 without credentials and 403 for a person: endpoints that serve
+    /// consumer systems (the gateway) take their callers from here.
+    public func requireSystem() throws(APIError) -> (system: ApplicationSystem, credential: APIToken) {
+        guard let principal else { throw APIError.unauthenticated }
+        guard let system = principal.system else {
+            throw APIError.forbidden(
+                BilingualText(
+                    zh: "此接口只接受应用系统凭证", en: "this endpoint takes application-system credentials only"))
+        }
+        return system
+    }
+}

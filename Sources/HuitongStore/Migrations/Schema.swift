@@ -160,5 +160,29 @@ enum Schema {
             ]
         },
         Migration(version: 8, name: "sharing", statements: sharingTables),
+        Migration(version: 10, name: "system credentials and request nonces") { t in
+            [
+                // An application system's credential: a public key id shared by the generations a rotation makes,
+                // and the secret sealed under the node's sealing key (kept outside the database) for HMAC checks.
+                "ALTER TABLE api_tokens ADD COLUMN key_id TEXT",
+                "ALTER TABLE api_tokens ADD COLUMN sealed_secret TEXT",
+                "ALTER TABLE api_tokens ADD COLUMN replaced_by BIGINT",
+                // Credentials issued before have only a digest: they get a key id and stay bearer-only until rotated.
+                t.backend == .sqlite
+                    ? "UPDATE api_tokens SET key_id = 'hk_' || lower(hex(randomblob(16))) WHERE system_id IS NOT NULL"
+                    : "UPDATE api_tokens SET key_id = 'hk_' || md5(random()::text || clock_timestamp()::text || id::text) WHERE system_id IS NOT NULL",
+                "CREATE INDEX IF NOT EXISTS api_tokens_key ON api_tokens (key_id)",
+                // Nonces of signed requests, shared by every node on the database; the key makes a replay fail.
+                """
+                CREATE TABLE request_nonces (
+                    key_id TEXT NOT NULL,
+                    nonce TEXT NOT NULL,
+                    expires_at \(t.timestamp) NOT NULL,
+                    PRIMARY KEY (key_id, nonce)
+                )
+                """,
+                "CREATE INDEX IF NOT EXISTS request_nonces_expiry ON request_nonces (expires_at)",
+            ]
+        },
     ]
 }

@@ -1,0 +1,277 @@
+import Foundation
+import HTTPTypes
+import HuitongCore
+import HuitongServer
+import HuitongStore
+import HuitongTestSupport
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// Signs requests the way a consumer's system would, from the key id and secret it was given.
+struct TestSigner: Sendable {
+    var keyID: String
+    var secret: String
+
+    func headers(
+        _ method: HTTPRequest.Method, _ uri: String, body: String = "",
+        timestamp: Int64 = Int64(Date().timeIntervalSince1970), nonce: String = UUID().uuidString
+    ) -> HTTPFields {
+        let parts = uri.split(separator: "?", maxSplits: 1).map(String.init)
+        let request = SignedRequest(
+            keyID: keyID, method: method.rawValue, path: parts[0], query: parts.count > 1 ? parts[1] : nil,
+            timestamp: timestamp, nonce: nonce, bodySHA256: RequestSignature.bodyDigest(Data(body.utf8)))
+        let signature = RequestSignature.signature(for: request, secret: secret)
+        var headers = HTTPFields()
+        headers[.authorization] = RequestSignature.authorization(keyID: keyID, signature: signature)
+        headers[HTTPField.Name(RequestSignature.timestampHeader)!] = String(timestamp)
+        headers[HTTPField.Name(RequestSignature.nonceHeader)!] = nonce
+        return headers
+    }
+}
+
+@Suite("Application-system credentials and signed requests")
+struct SignedRequestTests {
+    /// A route that only application systems may call and that echoes the body it received, to show that the
+    /// body read for hashing still reaches the handler.
+    static let echoRoute: @Sendable (Router<HuitongRequestContext>) -> Void = { router in
+        router.post("test/echo") { request, context -> Response in
+            let (_, credential) = try context.requireSystem()
+            let body = try await request.body.collect(upTo: 1 << 20)
+            var response = Response(status: .ok, body: .init(byteBuffer: body))
+            response.headers[.keyID] = credential.keyID
+            return response
+        }
+    }
+
+    /// A consumer officer with a registered application system.
+    static func consumerSystem(_ node: TestNode, _ client: any TestClientProtocol) async throws -> (String, Int) {
+        let social = try await node.department("RSJ")
+        let (_, consumer) = try await node.user("rsj.consumer", department: social, roles: [.consumer])
+        let (_, system, _) = try await client.json(
+            .post, "/api/v1/application-systems", token: consumer, body: #"{"name":"社保认证"}"#)
+        return (consumer, try #require(system["id"] as? Int))
+    }
+
+    static func issue(_ client: any TestClientProtocol, system: Int, officer: String) async throws
+        -> (TestSigner, Int)
+    {
+        let (status, issued, _) = try await client.json(
+            .post, "/api/v1/application-systems/\(system)/credentials", token: officer, body: #"{"name":"生产"}"#)
+        #expect(status == .created)
+        let credential = try #require(issued["token"] as? [String: Any])
+        let keyID = try #require(issued["keyID"] as? String)
+        #expect(credential["keyID"] as? String == keyID && keyID.hasPrefix("hk_"))
+        #expect(credential["canSign"] as? Bool == true)
+        let secret = try #require(issued["secret"] as? String)
+        return (TestSigner(keyID: keyID, secret: secret), try #require(credential["id"] as? Int))
+    }
+
+    @Test(
+        "signed calls succeed once per nonce, within the window, with the body signed; rotation and revocation",
+        arguments: TestBackend.available)
+    func signedLifecycle(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend, routes: Self.echoRoute) { node, client in
+            let (officer, systemID) = try await Self.consumerSystem(node, client)
+            let (signer, credentialID) = try await Self.issue(client, system: systemID, officer: officer)
+
+            let headers = signer.headers(.get, "/api/v1/me")
+            let (ok, me, _) = try await client.json(.get, "/api/v1/me", headers: headers)
+            #expect(ok == .ok)
+            #expect((me["system"] as? [String: Any])?["name"] as? String == "社保认证")
+            #expect((me["credential"] as? [String: Any])?["keyID"] as? String == signer.keyID)
+            #expect(me["user"] == nil)
+            #expect(!String(describing: me).contains(signer.secret))
+
+            // The same request again: its nonce was used.
+            let (replayed, replayBody, _) = try await client.json(.get, "/api/v1/me", headers: headers)
+            #expect(replayed == .unauthorized)
+            #expect(apiError(replayBody).code == "replayed_nonce")
+
+            let stale = signer.headers(.get, "/api/v1/me", timestamp: Int64(Date().timeIntervalSince1970) - 301)
+            let (old, oldBody, _) = try await client.json(.get, "/api/v1/me", headers: stale)
+            #expect(old == .unauthorized)
+            #expect(apiError(oldBody).code == "timestamp_out_of_window")
+
+            // The handler gets the body that was hashed; a different body breaks the signature.
+            let body = #"{"idNumber":"51343620000320711X"}"#
+            let echoed = try await client.execute(
+                uri: "/test/echo", method: .post, headers: signer.headers(.post, "/test/echo", body: body),
+                body: ByteBuffer(string: body)
+            ) { response in (response.status, String(buffer: response.body), response.headers[.keyID]) }
+            #expect(echoed.0 == .ok && echoed.1 == body && echoed.2 == signer.keyID)
+            let tamperedHeaders = signer.headers(.post, "/test/echo", body: body)
+            let tampered = #"{"idNumber":"51343620000320712X"}"#
+            let (mismatch, mismatchText) = try await client.execute(
+                uri: "/test/echo", method: .post, headers: tamperedHeaders, body: ByteBuffer(string: tampered)
+            ) { response in (response.status, String(buffer: response.body)) }
+            #expect(mismatch == .unauthorized)
+            #expect(mismatchText.contains("signature_mismatch"))
+            // The answer does not tell the caller which signature would have passed.
+            let expected = RequestSignature.signature(
+                for: SignedRequest(
+                    keyID: signer.keyID, method: "POST", path: "/test/echo", query: nil,
+                    timestamp: Int64(tamperedHeaders[HTTPField.Name(RequestSignature.timestampHeader)!]!)!,
+                    nonce: tamperedHeaders[HTTPField.Name(RequestSignature.nonceHeader)!]!,
+                    bodySHA256: RequestSignature.bodyDigest(Data(tampered.utf8))), secret: signer.secret)
+            #expect(!mismatchText.contains(expected))
+
+            // Query parameters may be sent in another order than signed.
+            let reordered = signer.headers(.get, "/api/v1/me?b=2&a=1")
+            #expect(try await client.json(.get, "/api/v1/me?a=1&b=2", headers: reordered).0 == .ok)
+            let unknown = TestSigner(keyID: CredentialKeyID.generate(), secret: signer.secret)
+            let (unknownStatus, unknownBody, _) = try await client.json(
+                .get, "/api/v1/me", headers: unknown.headers(.get, "/api/v1/me"))
+            #expect(unknownStatus == .unauthorized && apiError(unknownBody).code == "unknown_key")
+            let wrongSecret = TestSigner(keyID: signer.keyID, secret: signer.secret + "x")
+            let (wrongStatus, wrongBody, _) = try await client.json(
+                .get, "/api/v1/me", headers: wrongSecret.headers(.get, "/api/v1/me"))
+            #expect(wrongStatus == .unauthorized && apiError(wrongBody).code == "signature_mismatch")
+
+            // The same secret still works as a bearer token.
+            #expect(try await client.json(.get, "/api/v1/me", token: signer.secret).0 == .ok)
+
+            // Rotation: the old secret keeps working through the grace period, the new one at once.
+            let base = "/api/v1/application-systems/\(systemID)/credentials"
+            let (rotatedStatus, rotated, _) = try await client.json(
+                .post, "\(base)/\(credentialID)/rotate", token: officer)
+            #expect(rotatedStatus == .created)
+            let second = TestSigner(keyID: signer.keyID, secret: try #require(rotated["secret"] as? String))
+            #expect(rotated["keyID"] as? String == signer.keyID && second.secret != signer.secret)
+            let secondID = try #require((rotated["token"] as? [String: Any])?["id"] as? Int)
+            let previous = try #require(rotated["previous"] as? [String: Any])
+            #expect(previous["replacedBy"] as? Int == secondID && previous["expiresAt"] != nil)
+            for current in [signer, second] {
+                #expect(
+                    try await client.json(.get, "/api/v1/me", headers: current.headers(.get, "/api/v1/me")).0 == .ok)
+                #expect(try await client.json(.get, "/api/v1/me", token: current.secret).0 == .ok)
+            }
+            let (again, againBody, _) = try await client.json(.post, "\(base)/\(credentialID)/rotate", token: officer)
+            #expect(again == .conflict && apiError(againBody).code == "conflict")
+            let (badGrace, badGraceBody, _) = try await client.json(
+                .post, "\(base)/\(secondID)/rotate", token: officer, body: #"{"graceSeconds":-1}"#)
+            #expect(badGrace == .badRequest && apiError(badGraceBody).fields == ["graceSeconds"])
+
+            // With no grace, the replaced secret stops at once.
+            let (_, third, _) = try await client.json(
+                .post, "\(base)/\(secondID)/rotate", token: officer, body: #"{"graceSeconds":0}"#)
+            let thirdSigner = TestSigner(keyID: signer.keyID, secret: try #require(third["secret"] as? String))
+            let thirdID = try #require((third["token"] as? [String: Any])?["id"] as? Int)
+            let (ended, endedBody, _) = try await client.json(
+                .get, "/api/v1/me", headers: second.headers(.get, "/api/v1/me"))
+            #expect(ended == .unauthorized && apiError(endedBody).code == "signature_mismatch")
+            #expect(try await client.json(.get, "/api/v1/me", token: second.secret).0 == .unauthorized)
+            #expect(
+                try await client.json(.get, "/api/v1/me", headers: thirdSigner.headers(.get, "/api/v1/me")).0 == .ok)
+
+            let (_, listed, _) = try await client.json(.get, base, token: officer)
+            let items = try #require(listed["items"] as? [[String: Any]])
+            #expect(items.count == 3)
+            #expect(Set(items.compactMap { $0["keyID"] as? String }) == [signer.keyID])
+            #expect(items.allSatisfy { $0["hint"] != nil && $0["createdAt"] != nil && $0["secret"] == nil })
+            for secret in [signer.secret, second.secret, thirdSigner.secret] {
+                #expect(!String(describing: listed).contains(secret))
+            }
+            let (_, otherOfficer) = try await node.user(
+                "gaj.consumer", department: try await node.department("GAJ"), roles: [.consumer])
+            #expect(try await client.json(.post, "\(base)/\(thirdID)/rotate", token: otherOfficer).0 == .forbidden)
+
+            // Revoking ends every generation at once, the one still in its grace period too.
+            let (revoked, _, _) = try await client.json(.delete, "\(base)/\(thirdID)", token: officer)
+            #expect(revoked == .ok)
+            for current in [signer, thirdSigner] {
+                let (status, body, _) = try await client.json(
+                    .get, "/api/v1/me", headers: current.headers(.get, "/api/v1/me"))
+                #expect(status == .unauthorized && apiError(body).code == "unknown_key")
+                #expect(try await client.json(.get, "/api/v1/me", token: current.secret).0 == .unauthorized)
+            }
+        }
+    }
+
+    @Test("headers that are missing or malformed are named in the 401")
+    func malformedHeaders() async throws {
+        try await TestNode.run { node, client in
+            let (officer, systemID) = try await Self.consumerSystem(node, client)
+            let (signer, _) = try await Self.issue(client, system: systemID, officer: officer)
+            var headers = signer.headers(.get, "/api/v1/me")
+            headers[HTTPField.Name(RequestSignature.nonceHeader)!] = nil
+            let (missing, missingBody, _) = try await client.json(.get, "/api/v1/me", headers: headers)
+            #expect(missing == .unauthorized && apiError(missingBody).code == "missing_signature_header")
+            headers = signer.headers(.get, "/api/v1/me")
+            headers[.authorization] = "HUITONG-HMAC-SHA256 Credential=\(signer.keyID)"
+            let (malformed, malformedBody, _) = try await client.json(.get, "/api/v1/me", headers: headers)
+            #expect(malformed == .unauthorized && apiError(malformedBody).code == "malformed_authorization")
+        }
+    }
+
+    @Test("a body over the signed-body limit is refused before it is hashed")
+    func bodyLimit() async throws {
+        var configuration = TestNode.configuration
+        configuration.signedBodyLimit = 64
+        try await TestNode.run(configuration: configuration, routes: Self.echoRoute) { node, client in
+            let (officer, systemID) = try await Self.consumerSystem(node, client)
+            let (signer, _) = try await Self.issue(client, system: systemID, officer: officer)
+            let body = String(repeating: "x", count: 65)
+            let status = try await client.execute(
+                uri: "/test/echo", method: .post, headers: signer.headers(.post, "/test/echo", body: body),
+                body: ByteBuffer(string: body)
+            ) { $0.status }
+            #expect(status == .contentTooLarge)
+        }
+    }
+
+    @Test("without a sealing key, credentials are bearer tokens only and signed calls say why they fail")
+    func withoutSealingKey() async throws {
+        try await TestNode.run(configuration: ServerConfiguration(bcryptCost: 4)) { node, client in
+            let (officer, systemID) = try await Self.consumerSystem(node, client)
+            let (status, issued, _) = try await client.json(
+                .post, "/api/v1/application-systems/\(systemID)/credentials", token: officer, body: #"{"name":"x"}"#)
+            #expect(status == .created)
+            #expect((issued["token"] as? [String: Any])?["canSign"] as? Bool == false)
+            let signer = TestSigner(
+                keyID: try #require(issued["keyID"] as? String), secret: try #require(issued["secret"] as? String))
+            let (refused, body, _) = try await client.json(
+                .get, "/api/v1/me", headers: signer.headers(.get, "/api/v1/me"))
+            #expect(refused == .unauthorized && apiError(body).code == "credential_cannot_sign")
+            #expect(try await client.json(.get, "/api/v1/me", token: signer.secret).0 == .ok)
+        }
+    }
+
+    @Test("the sealing key file is created owner-only once and read back; the variable takes precedence")
+    func sealingKeyLoader() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("huitong-key-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (created, origin) = try SealingKeyLoader.load(base64: nil, dataDirectory: directory)
+        let path = directory + "/sealing.key"
+        #expect(origin == .created(path))
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber
+        #expect(mode?.intValue == 0o600)
+        let (reread, second) = try SealingKeyLoader.load(base64: nil, dataDirectory: directory)
+        #expect(second == .file(path) && reread.fingerprint == created.fingerprint)
+
+        let fromEnvironment = SealingKey.random()
+        let (chosen, third) = try SealingKeyLoader.load(base64: fromEnvironment.base64, dataDirectory: directory)
+        #expect(third == .environment && chosen.fingerprint == fromEnvironment.fingerprint)
+        #expect(throws: SealingKeyFileError.self) {
+            try SealingKeyLoader.load(base64: "short", dataDirectory: directory)
+        }
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        #expect(throws: SealingKeyFileError.self) { try SealingKeyLoader.load(base64: nil, dataDirectory: directory) }
+    }
+
+    @Test("the seeded masking policy is Hutool's, with the 6 + 4 ID alternative")
+    func seededMasking() throws {
+        let policy = try MaskingPolicy.seeded()
+        for kind in SemanticKind.allCases {
+            #expect(policy.rule(for: kind) == MaskingRule.default(for: kind), "\(kind)")
+        }
+        #expect(policy.rules.count == SemanticKind.allCases.count)
+        #expect(policy.choices(for: .residentID).contains(.residentIDFirst6Last4))
+    }
+}
+
+extension HTTPField.Name {
+    fileprivate static let keyID = HTTPField.Name("X-Key-ID")!
+}

@@ -14,6 +14,7 @@ public struct Store: Sendable {
     public let informationSystems: any InformationSystemRepository
     public let pools: any PoolRepository
     public let ingestJobs: any IngestJobRepository
+    public let audit: any AuditLogRepository
 
     public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
         self.provider = provider
@@ -28,6 +29,7 @@ public struct Store: Sendable {
         self.informationSystems = SQLInformationSystemRepository(provider: provider)
         self.pools = SQLPoolRepository(provider: provider)
         self.ingestJobs = SQLIngestJobRepository(provider: provider)
+        self.audit = SQLAuditLogRepository(provider: provider.auditProvider)
     }
 
     public var backend: Backend { provider.backend }

@@ -159,5 +159,10 @@ enum Schema {
                 "CREATE INDEX IF NOT EXISTS catalog_items_code_set ON catalog_items (code_set)",
             ]
         },
+        Migration(version: 9, name: "audit log") { t in
+            // On SQLite the audit log has a file of its own (`Schema.auditDatabaseMigrations`), so that gateway
+            // appends never queue behind a bulk load holding this file's single writer.
+            t.backend == .postgres ? auditLogTables(t) : []
+        },
     ]
 }

@@ -369,6 +369,41 @@ The signature is lower-case hex HMAC-SHA256, keyed with the credential's secret 
     <lower-case hex SHA-256 of the body; of nothing for an empty body>
 
 Failures answer 401 with a code naming what failed: malformed_authorization, missing_signature_header, malformed_signature_header, timestamp_out_of_window, unknown_key (unknown, revoked or expired), system_inactive, credential_cannot_sign, signature_mismatch, replayed_nonce. During a rotation's grace period the old and the new secret both sign."""
+# ---- Audit log and gateway statistics ----
+HEX = S(pattern="^[0-9a-f]{64}$")
+NUM = {"type": ["number", "null"]}
+schemas["NodeKey"] = OBJ(["algorithm", "keyID", "publicKey"], {"algorithm": enum("Ed25519"),
+    "keyID": S(description="First 8 bytes of SHA-256 over the raw public key, hex"), "publicKey": S(description="Raw 32-byte public key, base64")})
+schemas["AuditEntry"] = OBJ(["sequence", "readable"], {"sequence": I64, "readable": {"type": "boolean", "description": "False when the stored row no longer decodes (changed outside the log); only unreadableColumn is then given"},
+    "unreadableColumn": S(), "time": DT, "action": S(examples=["gateway.lookup", "grant.created"]), "consumerDepartmentID": I64, "applicationSystemID": I64, "userID": I64,
+    "providerDepartmentID": I64, "resourceCode": S(), "grantID": I64, "purpose": S(),
+    "queriedKeyHashes": {"type": "array", "items": S(), "description": "HMAC-SHA256 of each queried key under a secret derived from the node key; the keys themselves are never logged"},
+    "rowsReturned": I64, "outcome": enum("allowed", "denied", "failed"), "reason": S(description="Denial or failure code"), "latencyMicroseconds": I64,
+    "detail": {"type": "object", "additionalProperties": S()}, "previousHash": HEX, "hash": HEX})
+schemas["AuditCheckpoint"] = OBJ(["treeSize", "rootHash", "lastEntryHash", "time", "keyID", "signature"], {"treeSize": I64, "rootHash": HEX, "lastEntryHash": HEX, "time": DT, "keyID": S(), "signature": S(description="Ed25519 signature, base64")})
+schemas["AuditVerification"] = OBJ(["status", "startedAt", "finishedAt", "headSequence"], {"status": enum("ok", "failed"), "startedAt": DT, "finishedAt": DT,
+    "headSequence": {**I64, "description": "Entries in the log when the run began; later ones are left for the next run"},
+    "entriesChecked": I64, "checkpointsVerified": I64, "unsignedEntries": I64, "lastCheckpoint": ref("AuditCheckpoint"),
+    "firstBadSequence": I64, "reason": enum("edited", "missing", "out_of_order", "inserted", "broken_link", "truncated", "head_mismatch", "checkpoint_mismatch", "bad_signature", "unknown_key", "checkpoint_out_of_order"), "message": S()})
+schemas["GatewayStatistics"] = OBJ(["groupBy", "from", "to", "groups"], {"groupBy": enum("day", "resource", "consumer"), "from": DT, "to": DT,
+    "groups": {"type": "array", "items": OBJ(["key", "calls", "allowed", "denied", "failed", "rowsServed", "latencyMs"], {
+        "key": S(description="Day (YYYY-MM-DD, China Standard Time), resource code or consumer department id; empty when calls named none"), "name": S(description="Consumer department name"),
+        "calls": I64, "allowed": I64, "denied": I64, "failed": I64, "rowsServed": I64,
+        "latencyMs": OBJ([], {"p50": NUM, "p95": NUM, "p99": NUM}, ) | {"description": "Percentiles interpolated from log-scale latency buckets (within about 9 %)"}})}})
+WHEN = lambda name, desc: q(name, desc + ": a date (China Standard Time) or an ISO 8601 date-time")
+paths.update({
+  "/api/v1/node": {"get": op("This node's Ed25519 public key, for checking audit checkpoints offline", "audit", {"200": ok(ref("NodeKey"))}, security=False)},
+  "/api/v1/audit/entries": {"get": op("Audit log entries, newest first (operator or auditor)", "audit",
+      {"200": ok(OBJ(["items"], {"items": {"type": "array", "items": ref("AuditEntry")}, "nextBefore": {**I64, "description": "Pass as before for the next page"}})), **errors(400, 401, 403)},
+      params=[q("resourceCode", "Resource code"), q("consumerDepartmentID", "Consumer department", {"type": "integer", "format": "int64"}),
+              q("action", "Action, e.g. gateway.lookup"), q("outcome", "allowed, denied or failed"), WHEN("from", "From (inclusive)"), WHEN("to", "To (a date includes that day)"),
+              q("before", "Only entries before this sequence number", {"type": "integer", "format": "int64"}), q("limit", "1–500, default 50", {"type": "integer", "minimum": 1, "maximum": 500})])},
+  "/api/v1/audit/verification": {"get": op("Verify the hash chain and signed checkpoints (the latest result when under 5 minutes old) (operator or auditor)", "audit",
+      {"200": ok(ref("AuditVerification")), **errors(401, 403)}, params=[q("refresh", "true: run a new verification now", {"type": "boolean"})])},
+  "/api/v1/statistics/gateway": {"get": op("Gateway calls, outcomes, rows served and latency percentiles per group; officers see their department's calls as consumer and the calls on its resources as provider", "statistics",
+      {"200": ok(ref("GatewayStatistics")), **errors(400, 401, 403)},
+      params=[WHEN("from", "From (default 30 days before to)"), WHEN("to", "To (default now; a date includes that day)"), q("groupBy", "day (default), resource or consumer")])},
+})
 
 doc = {
   "openapi": "3.1.0",

@@ -19,6 +19,7 @@ public struct Store: Sendable {
     public let notifications: any NotificationRepository
     public let holidays: any HolidayCalendarRepository
     public let requestNonces: any RequestNonceRepository
+    public let audit: any AuditLogRepository
 
     public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
         self.provider = provider
@@ -38,6 +39,7 @@ public struct Store: Sendable {
         self.notifications = SQLNotificationRepository(provider: provider)
         self.holidays = SQLHolidayCalendarRepository(provider: provider)
         self.requestNonces = SQLRequestNonceRepository(provider: provider)
+        self.audit = SQLAuditLogRepository(provider: provider.auditProvider)
     }
 
     public var backend: Backend { provider.backend }

@@ -13,7 +13,8 @@ struct Huitong: AsyncParsableCommand {
         abstract: "汇通 Huitong — government data sharing, exchange and open-data platform.",
         version: HuitongVersion.current,
         subcommands: [
-            Serve.self, Initialize.self, Demo.self, UserCommand.self, ImportCommand.self, BenchCatalogSearch.self,
+            Serve.self, Initialize.self, Demo.self, UserCommand.self, ImportCommand.self, AuditCommand.self,
+            BenchCatalogSearch.self, BenchAuditAppend.self,
         ],
         defaultSubcommand: Serve.self
     )
@@ -41,7 +42,8 @@ struct NodeOptions: ParsableArguments {
         for (key, value) in extra { values[AbsoluteConfigKey(stringLiteral: "huitong.\(key)")] = value }
         return ConfigReader(providers: [
             InMemoryProvider(name: "flags", values: values),
-            EnvironmentVariablesProvider(secretsSpecifier: .specific(["HUITONG_DATABASE_URL", "HUITONG_SEALING_KEY"])),
+            EnvironmentVariablesProvider(
+                secretsSpecifier: .specific(["HUITONG_DATABASE_URL", "HUITONG_SEALING_KEY", "HUITONG_NODE_KEY"])),
         ])
     }
 

@@ -85,7 +85,11 @@ struct Serve: AsyncParsableCommand {
             if let issued = try await Bootstrap.ensureOperator(accounts) {
                 printAccounts([issued], heading: "已创建平台管理员 (operator account created):")
             }
-            let app = try await HuitongApp.buildApplication(store: store, configuration: configuration, logger: logger)
+            let audit = AuditTrail(
+                repository: store.audit, nodeKey: try node.loadNodeKey(config, create: true),
+                configuration: node.auditConfiguration(config), logger: Logger(label: "huitong.audit"))
+            let app = try await HuitongApp.buildApplication(
+                store: store, configuration: configuration, logger: logger, audit: audit)
             print(
                 "Huitong \(HuitongVersion.current) on http://\(configuration.host):\(configuration.port) (\(store.backend.rawValue))"
             )

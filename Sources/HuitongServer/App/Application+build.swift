@@ -8,9 +8,13 @@ import ServiceLifecycle
 /// The composition root: one place where the store, the services and the routes are put together.
 public enum HuitongApp {
     /// Builds the router with every route and middleware. Tests use it through `buildApplication`.
+    ///
+    /// `audit` is the node's audit trail (its log, key hasher and checkpointer); without one, tests get a trail
+    /// signed by a throw-away key, and nothing signs checkpoints (the checkpointer runs in `buildApplication`).
     public static func buildRouter(
-        store: Store, configuration: ServerConfiguration, pages: PageRenderer
+        store: Store, configuration: ServerConfiguration, pages: PageRenderer, audit: AuditTrail? = nil
     ) -> Router<HuitongRequestContext> {
+        let audit = audit ?? AuditTrail(repository: store.audit, nodeKey: .generate())
         _ = Telemetry.registry
         let accounts = AccountService(
             store: store, bcryptCost: configuration.bcryptCost, maximumFailedLogins: configuration.maximumFailedLogins,
@@ -36,23 +40,26 @@ public enum HuitongApp {
         IngestAPI(store: store, logger: Logger(label: "huitong.ingest")).register(on: api)
         ThreeListsAPI(store: store).register(on: api)
         SharingAPI(service: SharingService(store: store, settings: configuration.sharing)).register(on: api)
+        AuditAPI(store: store, audit: audit, verifications: AuditVerificationCache()).register(on: api)
         OpenDataInterop(store: store, configuration: configuration).register(on: router)
         return router
     }
 
-    /// Builds the application; `store.provider` runs as a service so it closes cleanly on shutdown.
+    /// Builds the application; `store.provider` runs as a service so it closes cleanly on shutdown, and the audit
+    /// checkpointer beside it (stopped first, so its last checkpoint still finds the database open).
     public static func buildApplication(
-        store: Store, configuration: ServerConfiguration, logger: Logger, extraServices: [any Service] = []
+        store: Store, configuration: ServerConfiguration, logger: Logger, audit: AuditTrail,
+        extraServices: [any Service] = []
     ) async throws -> some ApplicationProtocol {
         let pages = try await PageRenderer.load()
-        let router = buildRouter(store: store, configuration: configuration, pages: pages)
+        let router = buildRouter(store: store, configuration: configuration, pages: pages, audit: audit)
         var app = Application(
             router: router,
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "Huitong"),
             logger: logger)
         app.addServices(
-            store.provider, SessionSweeper(store: store, logger: logger),
+            store.provider, audit.checkpointer, SessionSweeper(store: store, logger: logger),
             RequestNonceSweeper(store: store, window: configuration.signatureWindow, logger: logger))
         app.addServices(
             OverdueSweeper(service: SharingService(store: store, settings: configuration.sharing), logger: logger))

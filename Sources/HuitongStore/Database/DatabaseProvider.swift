@@ -34,6 +34,13 @@ public protocol DatabaseProvider: Service, Sendable {
 
     /// Closes every connection. Called once, at shutdown (also by `run()` when the service group stops).
     func shutdown() async
+
+    /// Where the audit log lives: this database, or on SQLite a file of its own that `shutdown()` also closes.
+    var auditProvider: any DatabaseProvider { get }
+}
+
+extension DatabaseProvider {
+    public var auditProvider: any DatabaseProvider { self }
 }
 
 public struct PoolStatistics: Sendable, Hashable {
@@ -114,7 +121,18 @@ public enum DatabaseConnector {
         let provider: any DatabaseProvider
         switch location {
         case .sqlite(let path):
-            provider = try await SQLiteDatabaseProvider.open(path: path, logger: logger)
+            // The audit log gets its own file, hence its own writer: SQLite has one writer per file, and a bulk load
+            // holds it for seconds, during which every audited gateway call would wait.
+            let audit = try await SQLiteDatabaseProvider.open(
+                path: SQLiteDatabaseProvider.auditPath(besides: path), readerCount: 2, logger: logger)
+            do {
+                try await Migrator(provider: audit, logger: logger, migrations: Schema.auditDatabaseMigrations)
+                    .migrate()
+                provider = try await SQLiteDatabaseProvider.open(path: path, logger: logger, auditLog: audit)
+            } catch {
+                await audit.shutdown()
+                throw error
+            }
         case .postgres(let url):
             provider = try await PostgresDatabaseProvider.open(url: url, logger: logger)
         }

@@ -17,8 +17,12 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
     private let readers: ConnectionPool<SQLiteConnection>
     private let logger: Logger
     private let closed = Mutex(false)
+    private let auditLog: SQLiteDatabaseProvider?
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+    private init(
+        writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger, auditLog: SQLiteDatabaseProvider?
+    ) {
+        self.auditLog = auditLog
         self.writer = ConnectionPool([writer])
         // An in-memory database has a single connection: reads and writes then share it, one at a time.
         self.readers = readers.isEmpty ? self.writer : ConnectionPool(readers)
@@ -26,7 +30,11 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
     }
 
     /// Opens (creating if needed) the database file at `path`, or an in-memory database for `:memory:`.
-    public static func open(path: String, readerCount: Int = 4, logger: Logger) async throws -> SQLiteDatabaseProvider {
+    /// `auditLog`, when given, is the audit database that goes with it: handed out as `auditProvider` and closed
+    /// with this one.
+    public static func open(
+        path: String, readerCount: Int = 4, logger: Logger, auditLog: SQLiteDatabaseProvider? = nil
+    ) async throws -> SQLiteDatabaseProvider {
         let isMemory = path == ":memory:"
         let storage: SQLiteConnection.Storage
         if isMemory {
@@ -47,8 +55,20 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
             for connection in opened { try? await connection.close() }
             throw error
         }
-        return SQLiteDatabaseProvider(writer: opened[0], readers: Array(opened.dropFirst()), logger: logger)
+        return SQLiteDatabaseProvider(
+            writer: opened[0], readers: Array(opened.dropFirst()), logger: logger, auditLog: auditLog)
     }
+
+    /// The audit database that goes with the database at `path`: `huitong.sqlite` → `huitong.audit.sqlite` in
+    /// the same directory (a second in-memory database for `:memory:`).
+    public static func auditPath(besides path: String) -> String {
+        guard path != ":memory:" else { return path }
+        let url = URL(fileURLWithPath: path)
+        let stem = url.pathExtension.isEmpty ? url.lastPathComponent : url.deletingPathExtension().lastPathComponent
+        return url.deletingLastPathComponent().appendingPathComponent("\(stem).audit.sqlite").path
+    }
+
+    public var auditProvider: any DatabaseProvider { auditLog ?? self }
 
     private static func configure(_ connection: SQLiteConnection, isMemory: Bool) async throws {
         let sql = connection.sql()
@@ -165,6 +185,7 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
             return closed
         }
         guard !alreadyClosed else { return }
+        await auditLog?.shutdown()
         let connections = writer === readers ? writer.all : writer.all + readers.all
         let logger = logger
         // Shutdown runs in a task that the service group has usually cancelled (Ctrl-C, SIGTERM); a close in a

@@ -35,6 +35,7 @@ struct SchemaTypes: Sendable {
 struct Migrator {
     let provider: any DatabaseProvider
     let logger: Logger
+    var migrations: [Migration] = Schema.migrations
 
     func migrate() async throws {
         let types = SchemaTypes(backend: provider.backend)
@@ -49,7 +50,7 @@ struct Migrator {
                 """
             ).run()
         }
-        for migration in Schema.migrations {
+        for migration in migrations {
             let applied = try await provider.transaction { sql -> Bool in
                 if provider.backend == .postgres {
                     // Serialises concurrent start-ups of several nodes on one database.

@@ -160,6 +160,11 @@ enum Schema {
             ]
         },
         Migration(version: 8, name: "sharing", statements: sharingTables),
+        Migration(version: 9, name: "audit log") { t in
+            // On SQLite the audit log has a file of its own (`Schema.auditDatabaseMigrations`), so that gateway
+            // appends never queue behind a bulk load holding this file's single writer.
+            t.backend == .postgres ? auditLogTables(t) : []
+        },
         Migration(version: 10, name: "system credentials and request nonces") { t in
             [
                 // An application system's credential: a public key id shared by the generations a rotation makes,

@@ -1,0 +1,199 @@
+import Crypto
+import Foundation
+
+/// A SHA-256 value: an entry hash, a Merkle node or a tree head.
+public struct AuditHash: Sendable, Hashable, CustomStringConvertible {
+    public let bytes: [UInt8]
+
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 32 else { return nil }
+        self.bytes = bytes
+    }
+
+    init(_ digest: SHA256.Digest) {
+        self.bytes = Array(digest)
+    }
+
+    /// The chain's start: the "previous hash" of entry 1.
+    public static let zero = AuditHash(unchecked: [UInt8](repeating: 0, count: 32))
+
+    private init(unchecked bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// Parses 64 hexadecimal digits (either case).
+    public init?(hex: String) {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count == 64 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for index in 0..<32 {
+            guard let high = Self.nibble(utf8[2 * index]), let low = Self.nibble(utf8[2 * index + 1]) else {
+                return nil
+            }
+            bytes[index] = high << 4 | low
+        }
+        self.bytes = bytes
+    }
+
+    public var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public var description: String { hex }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+/// An event as it sits in the log: numbered, linked to the entry before it, and hashed.
+public struct AuditEntry: Sendable, Hashable {
+    /// 1, 2, 3, … without gaps; also the Merkle tree size once this entry is in.
+    public var sequence: Int64
+    public var previousHash: AuditHash
+    public var event: AuditEvent
+    /// SHA-256 of `canonicalEncoding`, as stored; the verifier recomputes it and compares.
+    public var hash: AuditHash
+
+    public init(sequence: Int64, previousHash: AuditHash, event: AuditEvent, hash: AuditHash) {
+        self.sequence = sequence
+        self.previousHash = previousHash
+        self.event = event
+        self.hash = hash
+    }
+
+    /// Seals `event` as entry `sequence` after an entry whose hash is `previousHash`.
+    public init(sequence: Int64, previousHash: AuditHash, event: AuditEvent) {
+        self.sequence = sequence
+        self.previousHash = previousHash
+        self.event = event
+        self.hash = Self.computeHash(sequence: sequence, previousHash: previousHash, event: event)
+    }
+
+    /// The hash the entry's content gives: what `hash` must equal.
+    public var computedHash: AuditHash {
+        Self.computeHash(sequence: sequence, previousHash: previousHash, event: event)
+    }
+
+    public static func computeHash(sequence: Int64, previousHash: AuditHash, event: AuditEvent) -> AuditHash {
+        AuditHash(SHA256.hash(data: canonicalEncoding(sequence: sequence, previousHash: previousHash, event: event)))
+    }
+
+    /// Version of `canonicalEncoding`. A new version means a new first byte; old entries keep verifying.
+    public static let encodingVersion: UInt8 = 1
+
+    /// The bytes an entry hash covers: a version byte, then every field in a fixed order, integers big-endian,
+    /// texts and lists prefixed with their length, optional values with a presence byte, the detail map sorted by
+    /// key bytes. Nothing is left to a formatter's whims, and no two different entries share an encoding.
+    public static func canonicalEncoding(sequence: Int64, previousHash: AuditHash, event: AuditEvent) -> [UInt8] {
+        var out = CanonicalWriter()
+        out.byte(encodingVersion)
+        out.int64(sequence)
+        out.raw(previousHash.bytes)
+        out.text(event.action.rawValue)
+        out.int64(event.timeMicroseconds)
+        out.optional(event.consumerDepartmentID)
+        out.optional(event.applicationSystemID)
+        out.optional(event.userID)
+        out.optional(event.providerDepartmentID)
+        out.optional(event.resourceCode)
+        out.optional(event.grantID)
+        out.optional(event.purpose)
+        out.count(event.queriedKeyHashes.count)
+        for key in event.queriedKeyHashes { out.text(key) }
+        out.int64(event.rowsReturned)
+        out.text(event.outcome.name)
+        out.optional(event.outcome.reason)
+        out.int64(event.latencyMicroseconds)
+        let detail = event.detail.map { (Array($0.key.utf8), Array($0.value.utf8)) }
+            .sorted { $0.0.lexicographicallyPrecedes($1.0) }
+        out.count(detail.count)
+        for (key, value) in detail {
+            out.bytes(key)
+            out.bytes(value)
+        }
+        return out.buffer
+    }
+}
+
+/// Seals events into entries in order, continuing from a chain head.
+public struct AuditChain: Sendable, Hashable {
+    /// The last entry's sequence number (0 for an empty log) and hash.
+    public private(set) var sequence: Int64
+    public private(set) var lastHash: AuditHash
+    /// The Merkle frontier over every entry so far.
+    public private(set) var frontier: MerkleFrontier
+
+    public init(sequence: Int64 = 0, lastHash: AuditHash = .zero, frontier: MerkleFrontier = MerkleFrontier()) {
+        self.sequence = sequence
+        self.lastHash = lastHash
+        self.frontier = frontier
+    }
+
+    /// Appends `event` as the next entry and returns it.
+    public mutating func append(_ event: AuditEvent) -> AuditEntry {
+        let entry = AuditEntry(sequence: sequence + 1, previousHash: lastHash, event: event)
+        sequence = entry.sequence
+        lastHash = entry.hash
+        frontier.append(leaf: entry.hash.bytes)
+        return entry
+    }
+}
+
+/// Builds canonical encodings.
+struct CanonicalWriter {
+    var buffer: [UInt8] = []
+
+    init() {
+        buffer.reserveCapacity(256)
+    }
+
+    mutating func byte(_ value: UInt8) { buffer.append(value) }
+
+    mutating func raw(_ bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
+
+    mutating func int64(_ value: Int64) {
+        let bits = UInt64(bitPattern: value)
+        for shift in stride(from: 56, through: 0, by: -8) {
+            buffer.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift)))
+        }
+    }
+
+    mutating func count(_ value: Int) {
+        let bits = UInt32(clamping: value)
+        for shift in stride(from: 24, through: 0, by: -8) {
+            buffer.append(UInt8(truncatingIfNeeded: bits >> UInt32(shift)))
+        }
+    }
+
+    mutating func bytes(_ value: [UInt8]) {
+        count(value.count)
+        buffer.append(contentsOf: value)
+    }
+
+    mutating func text(_ value: String) { bytes(Array(value.utf8)) }
+
+    mutating func optional(_ value: Int64?) {
+        guard let value else { return byte(0) }
+        byte(1)
+        int64(value)
+    }
+
+    mutating func optional(_ value: String?) {
+        guard let value else { return byte(0) }
+        byte(1)
+        text(value)
+    }
+}

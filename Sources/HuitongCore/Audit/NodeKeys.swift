@@ -1,0 +1,161 @@
+import Crypto
+import Foundation
+
+/// The node's Ed25519 key pair: signs audit checkpoints (and, later, cascade messages). Its private half never
+/// leaves the process: it has no `description` that would print it and is not `Codable`.
+public struct NodeIdentityKey: Sendable {
+    private let key: Curve25519.Signing.PrivateKey
+
+    /// A new random key.
+    public static func generate() -> NodeIdentityKey {
+        NodeIdentityKey(key: Curve25519.Signing.PrivateKey())
+    }
+
+    /// The key from its 32 raw private bytes, or nil when they are not 32 bytes.
+    public init?(rawPrivateKey: [UInt8]) {
+        guard rawPrivateKey.count == 32, let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: rawPrivateKey)
+        else { return nil }
+        self.key = key
+    }
+
+    private init(key: Curve25519.Signing.PrivateKey) {
+        self.key = key
+    }
+
+    /// The 32 raw private bytes, for writing the key file; handle with care.
+    public var rawPrivateKey: [UInt8] { Array(key.rawRepresentation) }
+
+    public var publicKey: NodePublicKey { NodePublicKey(key: key.publicKey) }
+
+    public func sign(_ message: [UInt8]) throws -> [UInt8] {
+        Array(try key.signature(for: message))
+    }
+
+    /// A secret of its own for `purpose`, derived with HKDF-SHA256 so that no use of the node key can reveal
+    /// another (a leaked key-hash secret does not expose the signing key, and vice versa).
+    public func derivedSecret(purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: key.rawRepresentation), salt: Array("huitong node key".utf8),
+            info: Array(purpose.utf8), outputByteCount: 32)
+    }
+}
+
+/// The public half of a node key, published at `GET /api/v1/node` so that checkpoints verify offline.
+public struct NodePublicKey: Sendable, Hashable {
+    fileprivate let key: Curve25519.Signing.PublicKey
+
+    fileprivate init(key: Curve25519.Signing.PublicKey) {
+        self.key = key
+    }
+
+    public init?(rawRepresentation bytes: [UInt8]) {
+        guard bytes.count == 32, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: bytes) else {
+            return nil
+        }
+        self.key = key
+    }
+
+    /// Parses the base64 form printed by `GET /api/v1/node`.
+    public init?(base64: String) {
+        guard let data = Data(base64Encoded: base64.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            return nil
+        }
+        self.init(rawRepresentation: Array(data))
+    }
+
+    public var rawRepresentation: [UInt8] { Array(key.rawRepresentation) }
+    public var base64: String { Data(key.rawRepresentation).base64EncodedString() }
+
+    /// The first 8 bytes of SHA-256 over the raw public key, in hex: short enough to read, long enough that two
+    /// nodes' keys do not collide by chance.
+    public var keyID: String {
+        AuditHash(SHA256.hash(data: key.rawRepresentation)).hex.prefix(16).lowercased()
+    }
+
+    public static let algorithm = "Ed25519"
+
+    public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
+        key.isValidSignature(signature, for: message)
+    }
+
+    public static func == (lhs: NodePublicKey, rhs: NodePublicKey) -> Bool {
+        lhs.key.rawRepresentation == rhs.key.rawRepresentation
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(key.rawRepresentation)
+    }
+}
+
+/// Hashes the keys a gateway call queried (ID numbers, credit codes…) before they reach the audit log.
+///
+/// HMAC-SHA256 under a secret derived (HKDF) from the node key: a plain hash of an 18-digit ID number could be
+/// reversed by trying every plausible number, a keyed one cannot without the node key. Nodes of one cluster share
+/// the node key, so the same key hashes alike whichever node served the call.
+public struct AuditKeyHasher: Sendable {
+    private let secret: SymmetricKey
+
+    public init(nodeKey: NodeIdentityKey) {
+        self.secret = nodeKey.derivedSecret(purpose: "huitong audit queried-key hash v1")
+    }
+
+    /// The hex HMAC of `key`, after trimming surrounding spaces (a key typed with a stray space is the same key).
+    public func hash(_ key: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(
+            for: Array(key.trimmingCharacters(in: .whitespaces).utf8), using: secret)
+        return AuditHash(bytes: Array(code))!.hex
+    }
+}
+
+/// A signed tree head: "the log had `treeSize` entries, with this Merkle root and this last entry hash".
+/// Once a checkpoint exists, no entry up to `treeSize` can change, vanish or move without the verifier noticing.
+public struct AuditCheckpoint: Sendable, Hashable {
+    public var treeSize: Int64
+    public var rootHash: AuditHash
+    public var lastEntryHash: AuditHash
+    public var timeMicroseconds: Int64
+    public var keyID: String
+    public var signature: [UInt8]
+
+    public init(
+        treeSize: Int64, rootHash: AuditHash, lastEntryHash: AuditHash, timeMicroseconds: Int64, keyID: String,
+        signature: [UInt8]
+    ) {
+        self.treeSize = treeSize
+        self.rootHash = rootHash
+        self.lastEntryHash = lastEntryHash
+        self.timeMicroseconds = timeMicroseconds
+        self.keyID = keyID
+        self.signature = signature
+    }
+
+    /// Signs the head of `chain` now.
+    public static func sign(_ chain: AuditChain, time: Date = Date(), with key: NodeIdentityKey) throws
+        -> AuditCheckpoint
+    {
+        var checkpoint = AuditCheckpoint(
+            treeSize: chain.sequence, rootHash: chain.frontier.root, lastEntryHash: chain.lastHash,
+            timeMicroseconds: AuditEvent.microseconds(time), keyID: key.publicKey.keyID, signature: [])
+        checkpoint.signature = try key.sign(checkpoint.signedBytes)
+        return checkpoint
+    }
+
+    public var time: Date { Date(timeIntervalSince1970: Double(timeMicroseconds) / 1_000_000) }
+
+    /// What the signature covers: a domain label (so the signature means nothing in any other protocol), then
+    /// every field but the signature, in the entry encoding's style.
+    public var signedBytes: [UInt8] {
+        var out = CanonicalWriter()
+        out.text("huitong.audit.checkpoint.v1")
+        out.int64(treeSize)
+        out.raw(rootHash.bytes)
+        out.raw(lastEntryHash.bytes)
+        out.int64(timeMicroseconds)
+        out.text(keyID)
+        return out.buffer
+    }
+
+    public func isValidSignature(by key: NodePublicKey) -> Bool {
+        key.keyID == keyID && key.isValidSignature(signature, for: signedBytes)
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import HuitongCore
+import Logging
+import ServiceLifecycle
+
+/// How often the audit log is sealed with a signed checkpoint, and how large a group commit may grow.
+public struct AuditConfiguration: Sendable, Hashable {
+    /// Sign a checkpoint once this many entries were appended by this node…
+    public var checkpointEveryEntries: Int
+    /// …or this long after the last one, whichever comes first (only when entries were added since).
+    public var checkpointInterval: Duration
+    /// The most events one append transaction carries.
+    public var maximumBatch: Int
+
+    public init(
+        checkpointEveryEntries: Int = 1000, checkpointInterval: Duration = .seconds(60), maximumBatch: Int = 512
+    ) {
+        self.checkpointEveryEntries = checkpointEveryEntries
+        self.checkpointInterval = checkpointInterval
+        self.maximumBatch = maximumBatch
+    }
+}
+
+/// Everything the node audits with, built once in the composition root: the log to append to, the hasher for
+/// queried keys, and the service that signs checkpoints.
+public struct AuditTrail: Sendable {
+    public let log: AuditLog
+    public let repository: any AuditLogRepository
+    public let keyHasher: AuditKeyHasher
+    public let publicKey: NodePublicKey
+    /// Run it as a service beside the application (`HuitongApp.buildApplication` does).
+    public let checkpointer: AuditCheckpointer
+
+    public init(
+        repository: any AuditLogRepository, nodeKey: NodeIdentityKey, configuration: AuditConfiguration = .init(),
+        logger: Logger = Logger(label: "huitong.audit")
+    ) {
+        self.repository = repository
+        self.log = AuditLog(
+            repository: repository, maximumBatch: configuration.maximumBatch,
+            checkpointEvery: configuration.checkpointEveryEntries, logger: logger)
+        self.keyHasher = AuditKeyHasher(nodeKey: nodeKey)
+        self.publicKey = nodeKey.publicKey
+        self.checkpointer = AuditCheckpointer(
+            log: log, repository: repository, nodeKey: nodeKey, interval: configuration.checkpointInterval,
+            logger: logger)
+    }
+}
+
+/// Signs the chain head every N entries or T seconds, and once more at shutdown.
+public struct AuditCheckpointer: Service {
+    let log: AuditLog
+    let repository: any AuditLogRepository
+    let nodeKey: NodeIdentityKey
+    let interval: Duration
+    let logger: Logger
+
+    public func run() async throws {
+        let log = log
+        let interval = interval
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: interval)
+                        log.signalCheckpoint()
+                    }
+                }
+                for await _ in log.checkpointDue { await checkpointLogged() }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            log.finishSignals()
+        }
+        // Seal what the node appended before it stopped, so a restart does not leave it unsigned for a while.
+        await checkpointLogged()
+    }
+
+    private func checkpointLogged() async {
+        do {
+            if let checkpoint = try await checkpoint() {
+                logger.debug("audit checkpoint signed", metadata: ["treeSize": "\(checkpoint.treeSize)"])
+            }
+        } catch {
+            logger.error("signing an audit checkpoint failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Signs and stores a checkpoint of the current head, unless the head is already signed. Returns it when one
+    /// was written.
+    @discardableResult
+    public func checkpoint(now: Date = Date()) async throws -> AuditCheckpoint? {
+        let head = try await repository.head()
+        let latest = try await repository.latestCheckpoint()
+        guard head.sequence > (latest?.treeSize ?? 0) else { return nil }
+        let checkpoint = try AuditCheckpoint.sign(head, time: now, with: nodeKey)
+        return try await repository.save(checkpoint) ? checkpoint : nil
+    }
+}

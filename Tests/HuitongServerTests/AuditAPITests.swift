@@ -1,0 +1,140 @@
+import Foundation
+import HTTPTypes
+import HuitongCore
+import HuitongServer
+import HuitongStore
+import HuitongTestSupport
+import HummingbirdTesting
+import SQLKit
+import Testing
+
+@Suite("Audit and statistics API")
+struct AuditAPITests {
+    static func call(
+        consumer: Int64, provider: Int64, resource: String, outcome: AuditOutcome = .allowed, rows: Int64 = 1,
+        latency: Int64 = 2_000
+    ) -> AuditEvent {
+        AuditEvent(
+            action: .gatewayLookup, consumerDepartmentID: consumer, applicationSystemID: 1,
+            providerDepartmentID: provider, resourceCode: resource, grantID: 1, purpose: "资格核验",
+            queriedKeyHashes: ["ab"], rowsReturned: rows, outcome: outcome, latencyMicroseconds: latency)
+    }
+
+    @Test(
+        "the node key is public; the log is for operators and auditors, and verification names a tampered entry",
+        arguments: TestBackend.available)
+    func entriesAndVerification(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            let (status, body, _) = try await client.json(.get, "/api/v1/node")
+            #expect(status == .ok && body["algorithm"] as? String == "Ed25519")
+            let key = try #require(NodePublicKey(base64: body["publicKey"] as? String ?? ""))
+            #expect(body["keyID"] as? String == key.keyID)
+
+            let police = try await node.department("GAJ")
+            let health = try await node.department("WJW")
+            let (_, auditor) = try await node.user("auditor1", department: node.bureau, roles: [.auditor])
+            let (_, consumer) = try await node.user("consumer1", department: health, roles: [.consumer])
+            let log = AuditLog(repository: node.store.audit)
+            _ = try await log.append(contentsOf: [
+                Self.call(consumer: health.id, provider: police.id, resource: "101001/0001"),
+                Self.call(
+                    consumer: health.id, provider: police.id, resource: "101001/0001",
+                    outcome: .denied(reason: "no_grant")),
+                Self.call(consumer: police.id, provider: health.id, resource: "201001/0001"),
+            ])
+
+            var (listed, list, _) = try await client.json(.get, "/api/v1/audit/entries?limit=2", token: auditor)
+            #expect(listed == .ok)
+            var items = list["items"] as? [[String: Any]] ?? []
+            #expect(items.map { $0["sequence"] as? Int } == [3, 2] && list["nextBefore"] as? Int == 2)
+            #expect(items[1]["outcome"] as? String == "denied" && items[1]["reason"] as? String == "no_grant")
+            #expect((items[0]["hash"] as? String)?.count == 64)
+            (listed, list, _) = try await client.json(
+                .get, "/api/v1/audit/entries?outcome=allowed&consumerDepartmentID=\(health.id)",
+                token: node.operatorToken)
+            items = list["items"] as? [[String: Any]] ?? []
+            #expect(listed == .ok && items.map { $0["sequence"] as? Int } == [1] && list["nextBefore"] == nil)
+            let (refused, _, _) = try await client.json(.get, "/api/v1/audit/entries", token: consumer)
+            #expect(refused == .forbidden)
+            let (anonymous, _, _) = try await client.json(.get, "/api/v1/audit/entries")
+            #expect(anonymous == .unauthorized)
+            let (bad, badBody, _) = try await client.json(
+                .get, "/api/v1/audit/entries?outcome=maybe&limit=0&from=yesterday", token: auditor)
+            #expect(bad == .badRequest && Set(apiError(badBody).fields) == ["outcome", "limit", "from"])
+
+            var (verified, report, _) = try await client.json(.get, "/api/v1/audit/verification", token: auditor)
+            #expect(verified == .ok && report["status"] as? String == "ok" && report["entriesChecked"] as? Int == 3)
+
+            try await node.store.provider.auditProvider.transaction { sql in
+                try await sql.raw("UPDATE audit_entries SET resource_code = '101001/0009' WHERE seq = 2").run()
+            }
+            (verified, report, _) = try await client.json(.get, "/api/v1/audit/verification", token: auditor)
+            #expect(report["status"] as? String == "ok", "a recent result is served from the cache")
+            (verified, report, _) = try await client.json(
+                .get, "/api/v1/audit/verification?refresh=true", token: node.operatorToken)
+            #expect(verified == .ok && report["status"] as? String == "failed")
+            #expect(report["firstBadSequence"] as? Int == 2 && report["reason"] as? String == "edited")
+            #expect((report["message"] as? String)?.contains("entry 2") == true)
+            let (forbidden, _, _) = try await client.json(.get, "/api/v1/audit/verification", token: consumer)
+            #expect(forbidden == .forbidden)
+        }
+    }
+
+    @Test(
+        "gateway statistics: everything for the bureau, own calls for a consumer, calls on own resources for a provider",
+        arguments: TestBackend.available)
+    func statistics(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            let police = try await node.department("GAJ")
+            let health = try await node.department("WJW")
+            let (_, consumer) = try await node.user("consumer1", department: health, roles: [.consumer])
+            let (_, provider) = try await node.user("provider1", department: police, roles: [.provider])
+            let log = AuditLog(repository: node.store.audit)
+            var events = (1...10).map { index in
+                Self.call(
+                    consumer: health.id, provider: police.id, resource: "101001/0001", rows: 3,
+                    latency: Int64(index) * 1_000)
+            }
+            events.append(
+                Self.call(
+                    consumer: health.id, provider: police.id, resource: "101001/0001",
+                    outcome: .denied(reason: "no_grant"), rows: 0))
+            events.append(Self.call(consumer: police.id, provider: health.id, resource: "201001/0001"))
+            events.append(
+                .grantCreated(
+                    grantID: 2, consumerDepartmentID: health.id, providerDepartmentID: police.id,
+                    resourceCode: "101001/0001",
+                    purpose: "资格核验", approvedBy: nil))
+            _ = try await log.append(contentsOf: events)
+
+            func groups(_ query: String, _ token: String) async throws -> (HTTPResponse.Status, [[String: Any]]) {
+                let (status, body, _) = try await client.json(.get, "/api/v1/statistics/gateway?\(query)", token: token)
+                return (status, body["groups"] as? [[String: Any]] ?? [])
+            }
+            var (status, all) = try await groups("groupBy=consumer", node.operatorToken)
+            #expect(status == .ok && all.count == 2)
+            let healthGroup = try #require(all.first { $0["key"] as? String == "\(health.id)" })
+            #expect(healthGroup["name"] as? String == health.name)
+            #expect(
+                healthGroup["calls"] as? Int == 11 && healthGroup["denied"] as? Int == 1
+                    && healthGroup["rowsServed"] as? Int == 30)
+            let latency = healthGroup["latencyMs"] as? [String: Any] ?? [:]
+            let p50 = try #require(latency["p50"] as? Double)
+            #expect(p50 > 3 && p50 < 7, "median of 1–10 ms and one 2 ms call: \(p50)")
+
+            (status, all) = try await groups("groupBy=resource", consumer)
+            #expect(
+                status == .ok && all.map { $0["key"] as? String } == ["101001/0001"], "only the consumer's own calls")
+            (status, all) = try await groups("groupBy=resource", provider)
+            #expect(all.map { $0["key"] as? String } == ["101001/0001"] && all.first?["calls"] as? Int == 11)
+            (status, all) = try await groups("groupBy=day&from=2000-01-01&to=2000-01-31", node.operatorToken)
+            #expect(status == .ok && all.isEmpty)
+
+            let (bad, body, _) = try await client.json(
+                .get, "/api/v1/statistics/gateway?groupBy=week&from=2025-03-02&to=2025-03-01", token: consumer)
+            #expect(bad == .badRequest && Set(apiError(body).fields) == ["groupBy", "from"])
+            let (anonymous, _, _) = try await client.json(.get, "/api/v1/statistics/gateway")
+            #expect(anonymous == .unauthorized)
+        }
+    }
+}

@@ -259,6 +259,26 @@ struct GatewayAPITests {
         }
     }
 
+    @Test("a join key granted as a pseudonym comes back as the same keyed pseudonym on every call, never as the ID")
+    func pseudonymisedJoinKey() async throws {
+        try await TestNode.run { node, client in
+            let caller = try await Self.caller(node, client)
+            _ = try await Self.grant(
+                client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"],
+                terms: #"{"items": ["sfzhm", "xm"], "masking": {"sfzhm": {"pseudonym": {}}}}"#)
+            var seen: [String] = []
+            for key in ["34150219900101123X", "34150219900101123x"] {
+                let (status, body, _) = try await client.json(
+                    .get, "\(caller.path)/records?sfzhm=\(key)", token: caller.bearer)
+                #expect(status == .ok)
+                let record = try #require((body["records"] as? [[String: Any]])?.first)
+                seen.append(record["sfzhm"] as? String ?? "")
+            }
+            #expect(seen[0].count == 32 && seen[0].allSatisfy(\.isHexDigit) && seen[0] == seen[1])
+            #expect(!seen[0].contains("341502"))
+        }
+    }
+
     @Test("calls beyond the grant's rate are refused with 429 and audited; when the audit log fails, nothing is served")
     func limitsAndFailClosed() async throws {
         try await TestNode.run { node, client in

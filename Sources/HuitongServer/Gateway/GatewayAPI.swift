@@ -16,6 +16,7 @@ struct GatewayAPI: Sendable {
     let audit: AuditLog
     let keyHasher: AuditKeyHasher
     let watermarkKey: SymmetricKey
+    let pseudonymSecret: SymmetricKey
     let limiter: CallLimiter
     let upstream: UpstreamClient
     let entries: GatewayEntryCache
@@ -29,6 +30,7 @@ struct GatewayAPI: Sendable {
         self.audit = trail.log
         self.keyHasher = trail.keyHasher
         self.watermarkKey = trail.watermarkKey
+        self.pseudonymSecret = trail.pseudonymSecret
         self.limiter = CallLimiter(timeZone: TimeZone(identifier: "Asia/Shanghai") ?? .gmt)
         self.upstream = UpstreamClient(
             timeout: configuration.upstreamTimeout, maximumBytes: configuration.upstreamMaximumBytes)
@@ -238,6 +240,8 @@ struct GatewayCall: Sendable {
     let system: ApplicationSystem
     let entry: CatalogEntry
     let grant: Grant
+    /// Join keys for this consumer: the same value always gives the same pseudonym, other consumers get others.
+    let pseudonymizer: Pseudonymizer?
 
     /// The granted items the pool holds, in the entry's order, and the grant's row filter.
     var selection: PoolSelection {
@@ -250,7 +254,7 @@ struct GatewayCall: Sendable {
     func masked(_ row: [String?], columns: [String]) -> [String?] {
         zip(columns, row).map { column, value in
             guard let value, let rule = grant.masking[column] else { return value }
-            return rule.apply(to: value)
+            return rule.apply(to: value, pseudonymizer: pseudonymizer)
         }
     }
 
@@ -310,7 +314,11 @@ extension GatewayAPI {
         for grant in grants {
             switch grant.check(system: system, items: [], channel: channel, at: now) {
             case .allowed:
-                let call = GatewayCall(action: action, started: started, system: system, entry: entry, grant: grant)
+                let call = GatewayCall(
+                    action: action, started: started, system: system, entry: entry, grant: grant,
+                    // Deriving the consumer's key costs an HKDF; only grants with pseudonymised items need it.
+                    pseudonymizer: grant.masking.values.contains(.pseudonym)
+                        ? Pseudonymizer(nodeSecret: pseudonymSecret, consumerDepartmentID: system.departmentID) : nil)
                 switch limiter.take(
                     grant: grant.id, perSecond: grant.rateLimit > 0 ? grant.rateLimit : nil,
                     perDay: grant.dailyQuota > 0 ? grant.dailyQuota : nil, now: now)

@@ -405,6 +405,35 @@ paths.update({
       params=[WHEN("from", "From (default 30 days before to)"), WHEN("to", "To (default now; a date includes that day)"), q("groupBy", "day (default), resource or consumer")])},
 })
 
+# The sharing gateway: application systems call it with their credential (bearer or HMAC signature) under a grant.
+GW = [{"name": "classification", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{6,}$"}, "description": "The part of the resource code before \"/\" (前段码), e.g. 101001"},
+      {"name": "sequence", "in": "path", "required": True, "schema": {"type": "string"}, "description": "The part after \"/\" (后段码), e.g. 0001"}]
+GW_ERRORS = errors(400, 401, 403, 404, 429, 502, 503)
+paths.update({
+  "/gateway/v1/{classification}/{sequence}/records": {"get": op(
+      "Look up records by key under your grant: only granted items, masked, inside the grant's row filter. "
+      "Give the key column as a parameter, repeated or comma-separated for several keys (at most 100), e.g. "
+      "?sfzhm=341502199001010011,341502199202020021; composite keys give each key column the same number of values. "
+      "Entries mounted as the provider's own API are answered through it, filtered and masked the same way. "
+      "Every call, allowed or refused, is on the audit log before it is answered; 503 audit_unavailable means it was not served.",
+      "gateway", {"200": ok(ref("GatewayRecords")), **GW_ERRORS}, params=GW)},
+  "/gateway/v1/{classification}/{sequence}/verify": {"post": op(
+      "Verify (核验) that a record with this key holds these values, e.g. {\"sfzhm\": \"…\", \"xm\": \"张三\"}; answers match or no match and returns no data. Every item given must be granted.",
+      "gateway", {"200": ok(OBJ(["resource", "grant", "match"], {"resource": S(), "grant": I64, "match": {"type": "boolean"}})), **GW_ERRORS},
+      {"type": "object", "additionalProperties": {"type": "string"}, "description": "Column name → value; the key columns and at least one other granted item"}, GW)},
+  "/gateway/v1/{classification}/{sequence}/extract": {"get": op(
+      "Bulk extract (批量下载) under a bulk-extract grant: every granted row, masked, streamed as CSV (UTF-8 with BOM, formulas neutralised) or NDJSON. "
+      "Each row carries _watermark, which names the grant and this extract (also in the X-Huitong-Watermark header).",
+      "gateway", {"200": {"description": "The rows", "content": {"text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}}}, **GW_ERRORS},
+      params=GW + [q("format", "csv (default) or ndjson")])},
+})
+schemas.update({
+  "GatewayRecords": OBJ(["resource", "grant", "count", "records"], {
+      "resource": S(description="Resource code"), "grant": {**I64, "description": "The grant the records were served under"},
+      "count": {"type": "integer"},
+      "records": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": ["string", "null"]}, "description": "Granted items by column name, masked as the grant says"}}}),
+})
+
 doc = {
   "openapi": "3.1.0",
   "info": {"title": "Huitong 汇通 API", "version": "0.1.0", "description": "Government data sharing, exchange and open-data platform. Errors are {\"error\": {\"code\", \"message\", \"details\"}}."},

@@ -74,9 +74,12 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("sharing settings: \(error.userMessage)")
         }
         do {
+            let audit = AuditTrail(
+                repository: store.audit, nodeKey: try node.loadNodeKey(config, create: true),
+                configuration: node.auditConfiguration(config), logger: Logger(label: "huitong.audit"))
             let accounts = AccountService(store: store, bcryptCost: configuration.bcryptCost)
             if demo {
-                if let issued = try await DemoData.load(into: accounts) {
+                if let issued = try await DemoData.load(into: accounts, audit: audit.log) {
                     printAccounts(issued, heading: "演示数据已加载 (demo data loaded) — 账号 accounts:")
                 } else {
                     logger.notice("the database already holds data; the demo was not loaded again")
@@ -85,9 +88,6 @@ struct Serve: AsyncParsableCommand {
             if let issued = try await Bootstrap.ensureOperator(accounts) {
                 printAccounts([issued], heading: "已创建平台管理员 (operator account created):")
             }
-            let audit = AuditTrail(
-                repository: store.audit, nodeKey: try node.loadNodeKey(config, create: true),
-                configuration: node.auditConfiguration(config), logger: Logger(label: "huitong.audit"))
             let app = try await HuitongApp.buildApplication(
                 store: store, configuration: configuration, logger: logger, audit: audit)
             print(
@@ -144,7 +144,9 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         try await withStore(node) { store, config, _ in
-            guard let issued = try await DemoData.load(into: accountService(store, config)) else {
+            // The demo's grants go on the audit log like any other grant.
+            let audit = AuditTrail(repository: store.audit, nodeKey: try node.loadNodeKey(config, create: true))
+            guard let issued = try await DemoData.load(into: accountService(store, config), audit: audit.log) else {
                 throw ValidationError("数据库中已有数据，未加载演示数据 (the database already holds data; demo not loaded)")
             }
             printAccounts(issued, heading: "演示数据已加载 (demo data loaded) — 账号 accounts:")

@@ -39,9 +39,12 @@ public enum HuitongApp {
         CodeSetsAPI(store: store).register(on: api)
         IngestAPI(store: store, logger: Logger(label: "huitong.ingest")).register(on: api)
         ThreeListsAPI(store: store).register(on: api)
-        SharingAPI(service: SharingService(store: store, settings: configuration.sharing)).register(on: api)
+        SharingAPI(service: SharingService(store: store, settings: configuration.sharing, audit: audit.log)).register(
+            on: api)
         AuditAPI(store: store, audit: audit, verifications: AuditVerificationCache()).register(on: api)
         OpenDataInterop(store: store, configuration: configuration).register(on: router)
+        GatewayAPI(store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"))
+            .register(on: router)
         return router
     }
 
@@ -62,7 +65,9 @@ public enum HuitongApp {
             store.provider, audit.checkpointer, SessionSweeper(store: store, logger: logger),
             RequestNonceSweeper(store: store, window: configuration.signatureWindow, logger: logger))
         app.addServices(
-            OverdueSweeper(service: SharingService(store: store, settings: configuration.sharing), logger: logger))
+            OverdueSweeper(
+                service: SharingService(store: store, settings: configuration.sharing, audit: audit.log), logger: logger
+            ))
         for service in extraServices { app.addServices(service) }
         return app
     }

@@ -30,6 +30,10 @@ public struct ServerConfiguration: Sendable {
     public var credentialRotationGrace: Duration
     /// The largest body of a signed request: it is read whole to be hashed before the handler runs.
     public var signedBodyLimit: Int
+    /// How long the gateway waits for a provider's own API (entries mounted as `api`), and how much of its answer
+    /// it reads.
+    public var upstreamTimeout: Duration
+    public var upstreamMaximumBytes: Int
 
     /// The base of every absolute link the node writes, without a trailing slash.
     public var baseURL: String {
@@ -52,7 +56,9 @@ public struct ServerConfiguration: Sendable {
         sealingKey: SealingKey? = nil,
         signatureWindow: Duration = .seconds(300),
         credentialRotationGrace: Duration = .seconds(24 * 3600),
-        signedBodyLimit: Int = 2 * 1024 * 1024
+        signedBodyLimit: Int = 2 * 1024 * 1024,
+        upstreamTimeout: Duration = .seconds(10),
+        upstreamMaximumBytes: Int = 8 * 1024 * 1024
     ) {
         self.host = host
         self.port = port
@@ -68,6 +74,8 @@ public struct ServerConfiguration: Sendable {
         self.signatureWindow = signatureWindow
         self.credentialRotationGrace = credentialRotationGrace
         self.signedBodyLimit = signedBodyLimit
+        self.upstreamTimeout = upstreamTimeout
+        self.upstreamMaximumBytes = upstreamMaximumBytes
     }
 }
 

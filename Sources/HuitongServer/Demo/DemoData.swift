@@ -47,7 +47,7 @@ public enum DemoData {
 
     /// Loads the demo into an empty database and returns the accounts with their one-time passwords.
     /// Returns nil, changing nothing, when the database already holds departments or users.
-    public static func load(into accounts: AccountService) async throws -> [IssuedAccount]? {
+    public static func load(into accounts: AccountService, audit: AuditLog? = nil) async throws -> [IssuedAccount]? {
         let store = accounts.store
         guard try await store.users.count() == 0, try await store.departments.count() == 0 else { return nil }
         // Read the catalog file before creating anyone: a broken file must not leave accounts whose one-time
@@ -86,7 +86,7 @@ public enum DemoData {
         let entries = try await DemoCatalog.load(
             into: store, departments: created, authors: authors,
             reviewer: reviewer ?? ChangeAuthor(userID: nil, name: "平台管理员"))
-        try await DemoSharing.load(into: store, entries: entries, users: users)
+        try await DemoSharing.load(into: store, entries: entries, users: users, audit: audit)
         return issued
     }
 }

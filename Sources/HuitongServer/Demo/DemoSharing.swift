@@ -6,8 +6,10 @@ import HuitongStore
 /// shows every kind of outcome: a full and a partial approval (with grants), an automatic approval of 无条件共享
 /// data, one application awaiting its provider, and a refusal under coordination.
 enum DemoSharing {
-    static func load(into store: Store, entries: [String: Int64], users: [String: User]) async throws {
-        let service = SharingService(store: store, settings: SharingSettings())
+    static func load(into store: Store, entries: [String: Int64], users: [String: User], audit: AuditLog?)
+        async throws
+    {
+        let service = SharingService(store: store, settings: SharingSettings(), audit: audit)
         func user(_ name: String) throws -> User {
             guard let user = users[name] else { throw DemoCatalog.DemoError(text: "unknown demo user \(name)") }
             return user

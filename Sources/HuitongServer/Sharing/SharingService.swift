@@ -10,10 +10,13 @@ import HuitongStore
 public struct SharingService: Sendable {
     public let store: Store
     public let settings: SharingSettings
+    /// Where grant changes are recorded; nil only where no grant can change (tests of the workflow alone).
+    public let audit: AuditLog?
 
-    public init(store: Store, settings: SharingSettings) {
+    public init(store: Store, settings: SharingSettings, audit: AuditLog? = nil) {
         self.store = store
         self.settings = settings
+        self.audit = audit
     }
 
     var workflow: ApplicationWorkflow { ApplicationWorkflow(complianceReview: settings.complianceReview) }
@@ -47,7 +50,7 @@ public struct SharingService: Sendable {
                 BilingualText(zh: "申请的目录不能更改，请另行申请", en: "the entry cannot change; file a new application"))
         }
         application.content = try await checked(draft, consumerDepartmentID: user.departmentID, at: now)
-        return try await store.applications.apply(
+        return try await commit(
             ApplicationChange(application: application, expectedState: application.state, events: []))
     }
 
@@ -104,7 +107,7 @@ public struct SharingService: Sendable {
             application.deadline = calendar.deadline(addingWorkingDays: settings.providerReviewDays, to: now)
             notifications.append(toProvider(application))
         }
-        return try await store.applications.apply(
+        return try await commit(
             ApplicationChange(
                 application: application, expectedState: from, events: events, grant: grant,
                 notifications: notifications))
@@ -133,7 +136,7 @@ public struct SharingService: Sendable {
                     BilingualText(zh: "符合性审查退回，请补充：\(comment)", en: "returned by the compliance review: \(comment)"))
             ]
         }
-        return try await store.applications.apply(
+        return try await commit(
             ApplicationChange(
                 application: application, expectedState: from,
                 events: [event(action, from, application.state, user.author, comment, now)],
@@ -201,7 +204,7 @@ public struct SharingService: Sendable {
                         BilingualText(zh: "提供部门不同意，待协调", en: "refused by the provider; to coordinate")))
             }
         }
-        return try await store.applications.apply(
+        return try await commit(
             ApplicationChange(
                 application: application, expectedState: from, events: events, grant: grant,
                 notifications: notifications))
@@ -247,7 +250,7 @@ public struct SharingService: Sendable {
         }
         let outcome = BilingualText(
             zh: "协调结果：\(action.label.zh)。\(comment)", en: "coordination outcome: \(action.label.en). \(comment)")
-        return try await store.applications.apply(
+        return try await commit(
             ApplicationChange(
                 application: application, expectedState: from,
                 events: [event(action, from, application.state, user.author, comment, now)], grant: grant,
@@ -290,7 +293,7 @@ public struct SharingService: Sendable {
             from == .providerReview
             ? BilingualText(zh: "提供部门逾期未答复，待协调", en: "the provider did not answer in time; to coordinate")
             : BilingualText(zh: "申请部门提请协调", en: "the consumer asks for coordination")
-        return try await store.applications.apply(
+        return try await commit(
             ApplicationChange(
                 application: application, expectedState: from,
                 events: [event(.escalate, from, application.state, author, comment, now)],
@@ -303,6 +306,30 @@ public struct SharingService: Sendable {
     }
 
     // MARK: Grants
+
+    /// Writes an application step and, when it created a grant, puts the grant on the audit log.
+    ///
+    /// The log is a separate store (its own file on SQLite), so the two cannot share a transaction. The step is
+    /// committed first: a grant then exists before its log entry does, and if the entry cannot be written the
+    /// caller is told (503) and the failure is logged, while every call made under the grant is audited anyway.
+    func commit(_ change: ApplicationChange) async throws -> SharingApplication {
+        let application = try await store.applications.apply(change)
+        if let grant = change.grant, let grantID = application.grantID {
+            try await record(
+                .grantCreated(
+                    grantID: grantID, consumerDepartmentID: grant.consumerDepartmentID,
+                    providerDepartmentID: grant.providerDepartmentID, resourceCode: grant.resourceCode,
+                    purpose: grant.purpose.rawValue,
+                    approvedBy: change.events.last?.actorID,
+                    detail: ["items": grant.items.joined(separator: ","), "channel": grant.channel.rawValue]))
+        }
+        return application
+    }
+
+    func record(_ event: AuditEvent) async throws {
+        guard let audit else { return }
+        _ = try await audit.append(event)
+    }
 
     /// Revokes a grant: the provider of the entry or the operator, with a reason. The gateway reads grants on
     /// every call, so the next call is refused.
@@ -336,8 +363,14 @@ public struct SharingService: Sendable {
                     audience: .user(applicantID), kind: .grantRevoked, title: notifications[0].title,
                     body: notifications[0].body, applicationID: grant.applicationID, grantID: grant.id))
         }
-        return try await store.grants.revoke(
+        let revoked = try await store.grants.revoke(
             id: grantID, by: user.author, reason: reason, at: now, notifications: notifications)
+        try await record(
+            .grantRevoked(
+                grantID: revoked.id, consumerDepartmentID: revoked.consumerDepartmentID,
+                providerDepartmentID: revoked.providerDepartmentID, resourceCode: revoked.resourceCode,
+                revokedBy: user.id, reason: reason, time: now))
+        return revoked
     }
 
     // MARK: Reading

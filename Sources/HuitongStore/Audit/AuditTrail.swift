@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HuitongCore
 import Logging
@@ -28,6 +29,11 @@ public struct AuditTrail: Sendable {
     public let repository: any AuditLogRepository
     public let keyHasher: AuditKeyHasher
     public let publicKey: NodePublicKey
+    /// Keys the watermark of bulk extracts, so that a leaked file names its grant and nobody can forge one.
+    public let watermarkKey: SymmetricKey
+    /// The node secret per-consumer pseudonym keys are derived from (`Pseudonymizer`): the same on every node that
+    /// shares the node key, so a consumer's join keys do not change with the node that served them.
+    public let pseudonymSecret: SymmetricKey
     /// Run it as a service beside the application (`HuitongApp.buildApplication` does).
     public let checkpointer: AuditCheckpointer
 
@@ -41,6 +47,8 @@ public struct AuditTrail: Sendable {
             checkpointEvery: configuration.checkpointEveryEntries, logger: logger)
         self.keyHasher = AuditKeyHasher(nodeKey: nodeKey)
         self.publicKey = nodeKey.publicKey
+        self.watermarkKey = nodeKey.derivedSecret(purpose: "huitong extract watermark v1")
+        self.pseudonymSecret = nodeKey.derivedSecret(purpose: "huitong pseudonym node secret v1")
         self.checkpointer = AuditCheckpointer(
             log: log, repository: repository, nodeKey: nodeKey, interval: configuration.checkpointInterval,
             logger: logger)

@@ -1,0 +1,415 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import HuitongCore
+import HuitongStore
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// The sharing gateway (`/gateway/v1/`): consumers' application systems read exactly what their grant allows —
+/// by key, by verification, as a bulk extract, or through a provider's own API — and every call, served or
+/// refused, is on the audit log before its answer leaves. If the log cannot take the entry, the call is not served.
+struct GatewayAPI: Sendable {
+    let store: Store
+    let audit: AuditLog
+    let keyHasher: AuditKeyHasher
+    let watermarkKey: SymmetricKey
+    let pseudonymSecret: SymmetricKey
+    let limiter: CallLimiter
+    let upstream: UpstreamClient
+    let entries: GatewayEntryCache
+    let logger: Logger
+    /// Keys per lookup call.
+    static let keyLimit = 100
+    static let extractPageSize = 2_000
+
+    init(store: Store, audit trail: AuditTrail, configuration: ServerConfiguration, logger: Logger) {
+        self.store = store
+        self.audit = trail.log
+        self.keyHasher = trail.keyHasher
+        self.watermarkKey = trail.watermarkKey
+        self.pseudonymSecret = trail.pseudonymSecret
+        self.limiter = CallLimiter(timeZone: TimeZone(identifier: "Asia/Shanghai") ?? .gmt)
+        self.upstream = UpstreamClient(
+            timeout: configuration.upstreamTimeout, maximumBytes: configuration.upstreamMaximumBytes)
+        self.entries = GatewayEntryCache(store: store, lifetime: .seconds(1))
+        self.logger = logger
+    }
+
+    func register(on router: Router<HuitongRequestContext>) {
+        let gateway = router.group("gateway/v1")
+        gateway.get(":classification/:sequence/records", use: records)
+        gateway.post(":classification/:sequence/verify", use: verify)
+        gateway.get(":classification/:sequence/extract", use: extract)
+    }
+
+    // MARK: Calls
+
+    func records(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let call = try await authorize(request, context, channel: .api, action: .gatewayLookup)
+        let parameters = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
+        if call.entry.mount?.kind == .api {
+            return try await proxy(call, parameters: parameters)
+        }
+        let keyItems = call.entry.content.keyItems
+        let keys: [[String]]
+        let hashes: [String]
+        do {
+            keys = try GatewayKeys.parse(parameters, keyColumns: keyItems.map(\.columnName), limit: Self.keyLimit)
+                .map { key in zip(key, keyItems).map { Self.canonicalKey($0, $1) } }
+            hashes = keys.map { keyHasher.hash($0.joined(separator: "\u{1F}")) }
+        } catch {
+            try await call.refuse(error, audit: audit)
+        }
+        let selection = call.selection
+        guard let found = try await store.pools.lookup(entryID: call.entry.id, keys: keys, selecting: selection)
+        else {
+            try await call.refuse(.nothingToServe(call.entry.code.text), audit: audit)
+        }
+        let records = found.rows.map { call.masked($0, columns: selection.columns) }
+        try await call.record(audit: audit, rows: records.count, keyHashes: hashes)
+        return Self.json(call, records: records, columns: selection.columns)
+    }
+
+    func verify(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let call = try await authorize(request, context, channel: .api, action: .gatewayVerify)
+        let claims: [String: String]
+        do {
+            claims = try await request.decodeJSON([String: String].self, context: context)
+        } catch {
+            try await call.refuse(
+                .badVerification(
+                    BilingualText(
+                        zh: "请求体须为 JSON 对象，值为字符串，例如 {\"sfzhm\":\"…\",\"xm\":\"…\"}",
+                        en: "the body must be a JSON object of strings, e.g. {\"sfzhm\":\"…\",\"xm\":\"…\"}")),
+                audit: audit)
+        }
+        let items = call.entry.content.items
+        let keyItems = call.entry.content.keyItems
+        let unknown = claims.keys.filter { name in !items.contains { $0.columnName == name } }.sorted()
+        if !unknown.isEmpty { try await call.refuse(.unknownParameter(unknown.joined(separator: ", ")), audit: audit) }
+        let notGranted = claims.keys.filter { !call.grant.items.contains($0) }.sorted()
+        if !notGranted.isEmpty { try await call.refuse(.itemsNotGranted(notGranted), audit: audit) }
+        var key: [String] = []
+        for item in keyItems {
+            guard let value = claims[item.columnName]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
+                try await call.refuse(.missingKey(column: item.columnName), audit: audit)
+            }
+            key.append(Self.canonicalKey(value, item))
+        }
+        let compared = items.filter { item in claims[item.columnName] != nil && !item.isKey }
+        if compared.isEmpty {
+            try await call.refuse(
+                .badVerification(
+                    BilingualText(
+                        zh: "除主键外至少要给出一个待核验的信息项", en: "give at least one item to check besides the key")),
+                audit: audit)
+        }
+        let columns = compared.map(\.columnName)
+        guard
+            let found = try await store.pools.lookup(
+                entryID: call.entry.id, keys: [key],
+                selecting: PoolSelection(columns: columns, conditions: call.selection.conditions))
+        else {
+            try await call.refuse(.nothingToServe(call.entry.code.text), audit: audit)
+        }
+        let matches =
+            found.rows.first.map { row in
+                zip(compared, row).allSatisfy { item, stored in
+                    Self.canonicalKey(claims[item.columnName] ?? "", item)
+                        == Self.canonicalKey(stored ?? "", item)
+                }
+            } ?? false
+        try await call.record(
+            audit: audit, rows: 0, keyHashes: [keyHasher.hash(key.joined(separator: "\u{1F}"))],
+            detail: ["result": matches ? "match" : "no_match", "items": columns.joined(separator: ",")])
+        let body: JSONValue = [
+            "resource": .string(call.entry.code.text), "grant": .int(Int(call.grant.id)), "match": .bool(matches),
+        ]
+        return Self.json(body)
+    }
+
+    func extract(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let call = try await authorize(request, context, channel: .bulkExtract, action: .gatewayExtract)
+        let formatName = request.uri.queryParameters["format"].map(String.init) ?? "csv"
+        guard let format = ExtractFormat(rawValue: formatName) else {
+            try await call.refuse(.unknownParameter("format=\(formatName)"), audit: audit)
+        }
+        let selection = call.selection
+        guard call.entry.mount?.kind != .api,
+            let cursor = try await store.pools.beginExtract(
+                entryID: call.entry.id, selecting: selection, pageSize: Self.extractPageSize)
+        else {
+            try await call.refuse(.nothingToServe(call.entry.code.text), audit: audit)
+        }
+        let extractID = Secrets.randomBase64URL(byteCount: 6)
+        let watermark = ExtractWatermark(
+            grantID: call.grant.id, consumerDepartmentID: call.grant.consumerDepartmentID, extractID: extractID,
+            key: watermarkKey)
+        // The extract is on the log before its first byte leaves; how many rows it carried is logged at its end.
+        try await call.record(
+            audit: audit, rows: 0, keyHashes: [],
+            detail: [
+                "phase": "started", "extract": extractID, "version": String(cursor.version.version),
+                "format": format.rawValue,
+            ])
+        let pools = store.pools
+        let audit = audit
+        let logger = logger
+        let body = ResponseBody { writer in
+            var encoder = ExtractEncoder(format: format, columns: selection.columns, watermark: watermark)
+            var cursor = cursor
+            var sent = 0
+            var failure: (any Error)? = nil
+            do {
+                try await writer.write(ByteBuffer(data: encoder.header()))
+                while let page = try await pools.nextPage(of: &cursor) {
+                    let masked = page.map { call.masked($0, columns: selection.columns) }
+                    try await writer.write(ByteBuffer(data: encoder.encode(masked)))
+                    sent += page.count
+                }
+            } catch {
+                failure = error
+            }
+            let finished = call.event(
+                outcome: failure == nil ? .allowed : .failed(reason: "extract_interrupted"), rows: sent, keyHashes: [],
+                detail: ["phase": "finished", "extract": extractID])
+            do {
+                _ = try await audit.append(finished)
+            } catch {
+                // The start of the extract is on the log; its row count is not. Say so where operators look.
+                logger.error(
+                    "the end of a bulk extract could not be audited",
+                    metadata: ["extract": "\(extractID)", "rows": "\(sent)", "grant": "\(call.grant.id)"])
+            }
+            if let failure { throw failure }
+            try await writer.finish(nil)
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = format.contentType
+        headers[.contentDisposition] =
+            "attachment; filename=\"\(call.entry.code.text.replacingOccurrences(of: "/", with: "-"))-\(extractID).\(format.rawValue)\""
+        headers[.cacheControl] = "no-store"
+        headers[GatewayAPI.watermarkHeader] = watermark.text
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// An entry mounted as the provider's own API: the keys go to it, and its answer comes back through the same
+    /// grant as pool rows do — only granted items, the row filter, masking.
+    func proxy(_ call: GatewayCall, parameters: [(name: String, value: String)]) async throws -> Response {
+        var call = call
+        call.action = .gatewayProxy
+        let keyItems = call.entry.content.keyItems
+        let keys: [[String]]
+        do {
+            keys = try GatewayKeys.parse(parameters, keyColumns: keyItems.map(\.columnName), limit: Self.keyLimit)
+                .map { key in zip(key, keyItems).map { Self.canonicalKey($0, $1) } }
+        } catch {
+            try await call.refuse(error, audit: audit)
+        }
+        let hashes = keys.map { keyHasher.hash($0.joined(separator: "\u{1F}")) }
+        // Only the keys travel upstream, one parameter per key column, values joined by commas.
+        let forwarded = keyItems.enumerated().map { index, item in
+            (name: item.columnName, value: keys.map { $0[index] }.joined(separator: ","))
+        }
+        let answer: [[String: String?]]
+        do {
+            answer = try await upstream.records(locator: call.entry.mount?.locator ?? "", parameters: forwarded)
+        } catch {
+            try await call.refuse(error, audit: audit)
+        }
+        let columns = call.selection.columns
+        let records = answer.filter { call.grant.admits(row: $0) }.map { record in
+            call.masked(columns.map { record[$0] ?? nil }, columns: columns)
+        }
+        try await call.record(audit: audit, rows: records.count, keyHashes: hashes)
+        return Self.json(call, records: records, columns: columns)
+    }
+
+}
+
+// MARK: - Authorisation and auditing of one call
+
+/// One gateway call past authentication: who calls, for what, under which grant. Every way out of a call goes
+/// through `record` or `refuse`, so nothing is answered without its audit entry.
+struct GatewayCall: Sendable {
+    var action: AuditAction
+    let started: ContinuousClock.Instant
+    let system: ApplicationSystem
+    let entry: CatalogEntry
+    let grant: Grant
+    /// Join keys for this consumer: the same value always gives the same pseudonym, other consumers get others.
+    let pseudonymizer: Pseudonymizer?
+
+    /// The granted items the pool holds, in the entry's order, and the grant's row filter.
+    var selection: PoolSelection {
+        let columns = entry.content.items.map(\.columnName).filter(grant.items.contains)
+        return PoolSelection(
+            columns: columns,
+            conditions: grant.rowFilter.map { [PoolRowCondition(column: $0.column, prefix: $0.prefix)] } ?? [])
+    }
+
+    func masked(_ row: [String?], columns: [String]) -> [String?] {
+        zip(columns, row).map { column, value in
+            guard let value, let rule = grant.masking[column] else { return value }
+            return rule.apply(to: value, pseudonymizer: pseudonymizer)
+        }
+    }
+
+    func event(outcome: AuditOutcome, rows: Int, keyHashes: [String], detail: [String: String]) -> AuditEvent {
+        let elapsed = ContinuousClock.now - started
+        return AuditEvent(
+            action: action, consumerDepartmentID: system.departmentID, applicationSystemID: system.id,
+            providerDepartmentID: entry.provider.departmentID, resourceCode: entry.code.text, grantID: grant.id,
+            purpose: grant.purpose.rawValue, queriedKeyHashes: keyHashes, rowsReturned: Int64(rows), outcome: outcome,
+            latencyMicroseconds: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds
+                / 1_000_000_000_000,
+            detail: detail)
+    }
+
+    func record(audit: AuditLog, rows: Int, keyHashes: [String], detail: [String: String] = [:]) async throws {
+        do {
+            _ = try await audit.append(event(outcome: .allowed, rows: rows, keyHashes: keyHashes, detail: detail))
+        } catch {
+            throw GatewayError.auditUnavailable
+        }
+    }
+
+    func refuse(_ error: GatewayError, audit: AuditLog) async throws -> Never {
+        let outcome: AuditOutcome =
+            error.kind == .upstreamFailed ? .failed(reason: error.code) : .denied(reason: error.code)
+        do {
+            _ = try await audit.append(event(outcome: outcome, rows: 0, keyHashes: [], detail: [:]))
+        } catch {
+            throw GatewayError.auditUnavailable
+        }
+        throw error
+    }
+}
+
+extension GatewayAPI {
+    static let watermarkHeader = HTTPField.Name("X-Huitong-Watermark")!
+
+    /// Establishes the call: an application system, a published entry, and a grant of it that lets this system
+    /// call through `channel` now and has allowance left. Every refusal is audited before it is answered.
+    func authorize(
+        _ request: Request, _ context: HuitongRequestContext, channel: AccessChannel, action: AuditAction
+    ) async throws -> GatewayCall {
+        let started = ContinuousClock.now
+        guard let principal = context.principal else { throw APIError.unauthenticated }
+        let code =
+            "\(context.parameters.get("classification") ?? "")/\(context.parameters.get("sequence") ?? "")"
+        guard case .system(let system, _) = principal else {
+            try await deny(action, started, principal: principal, code: code, .notAnApplicationSystem)
+        }
+        guard let entry = try await entries.entry(code: code), entry.status == .published else {
+            try await deny(action, started, principal: principal, code: code, .unknownResource(code))
+        }
+        let now = Date()
+        let grants = try await store.grants.activeGrants(
+            consumerDepartmentID: system.departmentID, resourceCode: entry.code.text, on: CalendarDate(now))
+        var firstDenial: GrantDenial? = nil
+        for grant in grants {
+            switch grant.check(system: system, items: [], channel: channel, at: now) {
+            case .allowed:
+                let call = GatewayCall(
+                    action: action, started: started, system: system, entry: entry, grant: grant,
+                    // Deriving the consumer's key costs an HKDF; only grants with pseudonymised items need it.
+                    pseudonymizer: grant.masking.values.contains(.pseudonym)
+                        ? Pseudonymizer(nodeSecret: pseudonymSecret, consumerDepartmentID: system.departmentID) : nil)
+                switch limiter.take(
+                    grant: grant.id, perSecond: grant.rateLimit > 0 ? grant.rateLimit : nil,
+                    perDay: grant.dailyQuota > 0 ? grant.dailyQuota : nil, now: now)
+                {
+                case .allowed: return call
+                case .rateLimited: try await call.refuse(.rateLimited(perSecond: grant.rateLimit), audit: audit)
+                case .quotaExhausted: try await call.refuse(.quotaExhausted(perDay: grant.dailyQuota), audit: audit)
+                }
+            case .denied(let denial):
+                if firstDenial == nil { firstDenial = denial }
+            }
+        }
+        let reason =
+            firstDenial?.message
+            ?? BilingualText(zh: "未申请或申请尚未获批", en: "nothing was applied for, or the application is not approved yet")
+        try await deny(
+            action, started, principal: principal, code: entry.code.text,
+            .noGrant(resource: entry.code.text, reason: reason),
+            detail: firstDenial.map { ["denial": $0.code] } ?? [:])
+    }
+
+    /// Audits a call refused before any grant applied to it, then refuses it.
+    func deny(
+        _ action: AuditAction, _ started: ContinuousClock.Instant, principal: Principal, code: String,
+        _ error: GatewayError, detail: [String: String] = [:]
+    ) async throws -> Never {
+        let elapsed = ContinuousClock.now - started
+        var system: ApplicationSystem? = nil
+        if case .system(let caller, _) = principal { system = caller }
+        let event = AuditEvent(
+            action: action, consumerDepartmentID: principal.departmentID, applicationSystemID: system?.id,
+            userID: principal.user?.id, resourceCode: String(code.prefix(100)), outcome: .denied(reason: error.code),
+            latencyMicroseconds: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds
+                / 1_000_000_000_000,
+            detail: detail)
+        do {
+            _ = try await audit.append(event)
+        } catch {
+            throw GatewayError.auditUnavailable
+        }
+        throw error
+    }
+
+    /// Keys as the pool stores them: ID numbers and credit codes with upper-case letters.
+    static func canonicalKey(_ value: String, _ item: InfoItem) -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        switch item.semanticKind {
+        case .residentID, .creditCode: return trimmed.uppercased()
+        default: return trimmed
+        }
+    }
+
+    static func json(_ call: GatewayCall, records: [[String?]], columns: [String]) -> Response {
+        let objects: [JSONValue] = records.map { row in
+            .object(zip(columns, row).map { JSONMember($0, .optional($1)) })
+        }
+        return json([
+            "resource": .string(call.entry.code.text), "grant": .int(Int(call.grant.id)), "count": .int(records.count),
+            "records": .array(objects),
+        ])
+    }
+
+    static func json(_ body: JSONValue) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(
+            status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body.serialized)))
+    }
+}
+
+/// Published entries by resource code, kept for a moment: the gateway reads an entry's items and mount on every
+/// call, and they change rarely. Grants are never cached, so revocation still takes effect on the next call.
+final class GatewayEntryCache: Sendable {
+    private let store: Store
+    private let lifetime: Duration
+    private let cached = Mutex<[String: (entry: CatalogEntry?, until: ContinuousClock.Instant)]>([:])
+
+    init(store: Store, lifetime: Duration) {
+        self.store = store
+        self.lifetime = lifetime
+    }
+
+    func entry(code: String) async throws -> CatalogEntry? {
+        let now = ContinuousClock.now
+        if let hit = cached.withLock({ $0[code] }), hit.until > now { return hit.entry }
+        let entry = try await store.catalog.find(code: code)
+        cached.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[code] = (entry, now + lifetime)
+        }
+        return entry
+    }
+}

@@ -1,0 +1,309 @@
+import Foundation
+import HTTPTypes
+import HuitongCore
+import HuitongServer
+import HuitongStore
+import HuitongTestSupport
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import SQLKit
+import Testing
+
+/// The gateway through the real application: an approved application system reads exactly its grant — masked,
+/// filtered, on the audit log — until the grant is revoked.
+@Suite("Gateway")
+struct GatewayAPITests {
+    /// Rows of 常住人口登记表信息: two in the consumer's county 341502, one in 341503.
+    static let rows: [[String?]] = [
+        ["34150219900101123X", "张三丰", "佛教", "341502", "1990-01-01"],
+        ["341502199202020021", "李四", nil, "341502", "1992-02-02"],
+        ["341503199303030032", "王五", nil, "341503", "1993-03-03"],
+    ]
+
+    struct Caller {
+        var world: SharingAPITests.World
+        var systemID: Int
+        var bearer: String
+        var path: String
+    }
+
+    /// The sharing world of `SharingAPITests`, its conditional entry loaded with `rows`, and an application system
+    /// of the consumer county with a bearer credential.
+    static func caller(_ node: TestNode, _ client: any TestClientProtocol) async throws -> Caller {
+        let world = try await SharingAPITests.world(node)
+        let pools = node.store.pools
+        let version = try await pools.beginVersion(
+            entryID: world.conditional.id, columns: ["sfzhm", "xm", "zjxy", "xzqhdm", "csrq"], keyColumns: ["sfzhm"],
+            copyingActive: false)
+        try await pools.insert(rows, into: version, replacingKeys: false)
+        _ = try await pools.activate(version, keep: 2)
+        let (_, system, _) = try await client.json(
+            .post, "/api/v1/application-systems", token: world.consumerToken, body: #"{"name":"低保审核系统"}"#)
+        let systemID = try #require(system["id"] as? Int)
+        let (_, issued, _) = try await client.json(
+            .post, "/api/v1/application-systems/\(systemID)/credentials", token: world.consumerToken,
+            body: #"{"name":"生产"}"#)
+        let bearer = try #require(issued["secret"] as? String)
+        return Caller(
+            world: world, systemID: systemID, bearer: bearer, path: "/gateway/v1/\(world.conditional.code.text)")
+    }
+
+    /// Applies for `items` through `channel` and has the provider approve part of it.
+    static func grant(
+        _ client: any TestClientProtocol, _ caller: Caller, items: [String], channel: String = "api",
+        terms: String =
+            #"{"items": ["sfzhm", "xm", "xzqhdm"], "rowFilter": "consumerRegion", "masking": {"xzqhdm": {"none": {}}}}"#
+    ) async throws -> Int {
+        var body = SharingAPITests.applicationBody(entryID: caller.world.conditional.id, items: items)
+        body.removeLast()
+        body += #", "channel": "\#(channel)"}"#
+        let (_, draft, _) = try await client.json(
+            .post, "/api/v1/applications", token: caller.world.consumerToken, body: body)
+        let id = try #require(draft["id"] as? Int)
+        _ = try await client.json(.post, "/api/v1/applications/\(id)/submit", token: caller.world.consumerToken)
+        let (status, decided, _) = try await client.json(
+            .post, "/api/v1/applications/\(id)/decision", token: caller.world.providerToken,
+            body: #"{"kind": "approvePartially", "comment": "出生日期非核验所需", "terms": \#(terms)}"#)
+        #expect(status == .ok)
+        return try #require(decided["grantID"] as? Int)
+    }
+
+    static func auditEntries(_ client: any TestClientProtocol, _ node: TestNode) async throws -> [[String: Any]] {
+        let (_, body, _) = try await client.json(.get, "/api/v1/audit/entries?limit=100", token: node.operatorToken)
+        return (body["items"] as? [[String: Any]] ?? []).reversed()
+    }
+
+    @Test(
+        "apply → approve in part → the system reads only granted items, masked, in its county → revoke → denied; all on the audit log",
+        arguments: TestBackend.available)
+    func wholeFlow(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            let caller = try await Self.caller(node, client)
+            let (before, refusedBody, _) = try await client.json(
+                .get, "\(caller.path)/records?sfzhm=34150219900101123X", token: caller.bearer)
+            #expect(before == .forbidden && apiError(refusedBody).code == "no_grant", "no grant yet")
+
+            let grantID = try await Self.grant(client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"])
+            let (status, body, headers) = try await client.json(
+                .get, "\(caller.path)/records?sfzhm=34150219900101123x,341503199303030032&sfzhm=000000000000000000",
+                token: caller.bearer)
+            #expect(status == .ok)
+            #expect(headers[.cacheControl] == "no-store")
+            #expect(body["grant"] as? Int == grantID && body["count"] as? Int == 1)
+            let records = try #require(body["records"] as? [[String: Any]])
+            #expect(records.count == 1, "王五 lives in 341503, outside the consumer's county")
+            let record = try #require(records.first)
+            #expect(Set(record.keys) == ["sfzhm", "xm", "xzqhdm"], "only the granted items, never 宗教信仰 or 出生日期")
+            #expect(record["sfzhm"] as? String == "3***************3X" && record["xm"] as? String == "张**")
+            #expect(record["xzqhdm"] as? String == "341502")
+
+            let (person, personBody, _) = try await client.json(
+                .get, "\(caller.path)/records?sfzhm=34150219900101123X", token: caller.world.consumerToken)
+            #expect(person == .forbidden && apiError(personBody).code == "gateway_system_required")
+            let (stranger, _, _) = try await client.json(.get, "\(caller.path)/records?sfzhm=34150219900101123X")
+            #expect(stranger == .unauthorized)
+            let (badParameter, badBody, _) = try await client.json(
+                .get, "\(caller.path)/records?xm=张三丰", token: caller.bearer)
+            #expect(badParameter == .badRequest && apiError(badBody).code == "unknown_parameter")
+
+            let (revoked, _, _) = try await client.json(
+                .post, "/api/v1/grants/\(grantID)/revoke", token: caller.world.providerToken,
+                body: #"{"reason": "数据源停用"}"#)
+            #expect(revoked == .ok)
+            let (after, afterBody, _) = try await client.json(
+                .get, "\(caller.path)/records?sfzhm=34150219900101123X", token: caller.bearer)
+            #expect(after == .forbidden && apiError(afterBody).code == "no_grant", "revocation holds on the next call")
+
+            let entries = try await Self.auditEntries(client, node)
+            let lookups = entries.filter { $0["action"] as? String == "gateway.lookup" }
+            #expect(lookups.map { $0["outcome"] as? String } == ["denied", "allowed", "denied", "denied", "denied"])
+            let served = try #require(lookups.dropFirst().first)
+            #expect(served["grantID"] as? Int == grantID && served["rowsReturned"] as? Int == 1)
+            #expect(served["applicationSystemID"] as? Int == caller.systemID)
+            #expect(served["resourceCode"] as? String == caller.world.conditional.code.text)
+            let hashes = served["queriedKeyHashes"] as? [String] ?? []
+            #expect(hashes.count == 3 && hashes.allSatisfy { $0.count == 64 })
+            let logged = String(describing: entries)
+            #expect(!logged.contains("34150219900101123X") && !logged.contains("张三丰"), "the log holds no personal data")
+            #expect(lookups.last?["reason"] as? String == "no_grant")
+            let grantChanges = entries.compactMap { $0["action"] as? String }.filter { $0.hasPrefix("grant.") }
+            #expect(grantChanges == ["grant.created", "grant.revoked"])
+
+            let (_, verification, _) = try await client.json(
+                .get, "/api/v1/audit/verification?refresh=true", token: node.operatorToken)
+            #expect(verification["ok"] as? Bool == true || verification["status"] as? String == "ok")
+        }
+    }
+
+    @Test("verification answers match or no match and returns no data; items outside the grant cannot be checked")
+    func verification() async throws {
+        try await TestNode.run { node, client in
+            let caller = try await Self.caller(node, client)
+            _ = try await Self.grant(client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"])
+            func verify(_ body: String) async throws -> (HTTPResponse.Status, [String: Any]) {
+                let (status, answer, _) = try await client.json(
+                    .post, "\(caller.path)/verify", token: caller.bearer, body: body)
+                return (status, answer)
+            }
+            let (matched, yes) = try await verify(#"{"sfzhm": "34150219900101123x", "xm": "张三丰"}"#)
+            #expect(matched == .ok && yes["match"] as? Bool == true)
+            #expect(Set(yes.keys) == ["resource", "grant", "match"], "nothing of the record comes back")
+            let (_, no) = try await verify(#"{"sfzhm": "34150219900101123X", "xm": "张三"}"#)
+            #expect(no["match"] as? Bool == false)
+            let (_, outside) = try await verify(#"{"sfzhm": "341503199303030032", "xm": "王五"}"#)
+            #expect(outside["match"] as? Bool == false, "a row outside the county cannot be confirmed either")
+            let (notGranted, notGrantedBody) = try await verify(#"{"sfzhm": "34150219900101123X", "zjxy": "佛教"}"#)
+            #expect(notGranted == .forbidden && apiError(notGrantedBody).code == "items_not_granted")
+            let (keyless, keylessBody) = try await verify(#"{"xm": "张三丰"}"#)
+            #expect(keyless == .badRequest && apiError(keylessBody).code == "missing_key")
+
+            let entries = try await Self.auditEntries(client, node).filter {
+                $0["action"] as? String == "gateway.verify"
+            }
+            #expect(entries.map { $0["outcome"] as? String } == ["allowed", "allowed", "allowed", "denied", "denied"])
+            #expect(entries.first?["rowsReturned"] as? Int == 0)
+            #expect((entries.first?["detail"] as? [String: String])?["result"] == "match")
+        }
+    }
+
+    @Test(
+        "a bulk extract streams the granted rows, masked, each carrying the grant's watermark; an API grant cannot extract",
+        arguments: TestBackend.available)
+    func bulkExtract(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            let caller = try await Self.caller(node, client)
+            let grantID = try await Self.grant(
+                client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"], channel: "bulkExtract")
+            let (status, text, headers) = try await client.execute(
+                uri: "\(caller.path)/extract?format=csv", method: .get,
+                headers: [.authorization: "Bearer \(caller.bearer)"]
+            ) { response in (response.status, String(buffer: response.body), response.headers) }
+            #expect(status == .ok && headers[.contentType] == "text/csv; charset=utf-8")
+            let watermark = try #require(headers[HTTPField.Name("X-Huitong-Watermark")!])
+            #expect(watermark.hasPrefix("G\(grantID)-"))
+            let lines = text.split(separator: "\r\n").map(String.init)
+            #expect(
+                lines == [
+                    "\u{FEFF}sfzhm,xm,xzqhdm,_watermark",
+                    "3***************3X,张**,341502,\(watermark)",
+                    "3***************21,李*,341502,\(watermark)",
+                ])
+
+            let (ndjsonStatus, ndjson, _) = try await client.execute(
+                uri: "\(caller.path)/extract?format=ndjson", method: .get,
+                headers: [.authorization: "Bearer \(caller.bearer)"]
+            ) { response in (response.status, String(buffer: response.body), response.headers) }
+            #expect(ndjsonStatus == .ok && ndjson.split(separator: "\n").count == 2)
+
+            let (lookup, lookupBody, _) = try await client.json(
+                .get, "\(caller.path)/records?sfzhm=34150219900101123X", token: caller.bearer)
+            #expect(
+                lookup == .forbidden && apiError(lookupBody).code == "no_grant", "an extract grant is not an API grant")
+
+            let extracts = try await Self.auditEntries(client, node).filter {
+                $0["action"] as? String == "gateway.extract"
+            }
+            let phases = extracts.compactMap { ($0["detail"] as? [String: String])?["phase"] }
+            #expect(phases == ["started", "finished", "started", "finished"])
+            #expect(extracts[1]["rowsReturned"] as? Int == 2)
+        }
+    }
+
+    @Test("an entry mounted as the provider's API is proxied through the same grant: items, county and masking")
+    func proxy() async throws {
+        let upstream = Router()
+        upstream.get("people") { request, _ -> Response in
+            let asked = request.uri.queryParameters["sfzhm"].map(String.init) ?? ""
+            let people = [
+                #"{"sfzhm":"34150219900101123X","xm":"张三丰","zjxy":"佛教","xzqhdm":"341502","csrq":"1990-01-01"}"#,
+                #"{"sfzhm":"341503199303030032","xm":"王五","zjxy":null,"xzqhdm":"341503","csrq":"1993-03-03"}"#,
+            ].filter { person in asked.split(separator: ",").contains { person.contains(String($0)) } }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(
+                    byteBuffer: ByteBuffer(string: #"{"code":0,"data":[\#(people.joined(separator: ","))]}"#)))
+        }
+        upstream.get("broken") { _, _ -> Response in Response(status: .internalServerError) }
+        let upstreamApp = Application(router: upstream, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await upstreamApp.test(.live) { upstreamClient in
+            let port = try #require(upstreamClient.port)
+            try await TestNode.run { node, client in
+                let caller = try await Self.caller(node, client)
+                let entry = caller.world.conditional
+                let author = ChangeAuthor(userID: nil, name: "测试")
+                _ = try await node.store.catalog.setMount(
+                    id: entry.id, MountedResource(kind: .api, locator: "http://127.0.0.1:\(port)/people"),
+                    recordCount: nil, dataUpdatedAt: nil, author: author)
+                _ = try await Self.grant(client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"])
+                let (status, body, _) = try await client.json(
+                    .get, "\(caller.path)/records?sfzhm=34150219900101123X,341503199303030032", token: caller.bearer)
+                #expect(status == .ok)
+                let records = body["records"] as? [[String: Any]] ?? []
+                #expect(records.count == 1)
+                #expect(records.first?["sfzhm"] as? String == "3***************3X")
+                #expect(records.first?["xm"] as? String == "张**" && records.first?["zjxy"] == nil)
+
+                _ = try await node.store.catalog.setMount(
+                    id: entry.id, MountedResource(kind: .api, locator: "http://127.0.0.1:\(port)/broken"),
+                    recordCount: nil, dataUpdatedAt: nil, author: author)
+                try await Task.sleep(for: .milliseconds(1100))  // the gateway keeps an entry for a second
+                let (failed, failedBody, _) = try await client.json(
+                    .get, "\(caller.path)/records?sfzhm=34150219900101123X", token: caller.bearer)
+                #expect(failed == .badGateway && apiError(failedBody).code == "upstream_failed")
+                let proxied = try await Self.auditEntries(client, node).filter {
+                    $0["action"] as? String == "gateway.proxy"
+                }
+                #expect(proxied.map { $0["outcome"] as? String } == ["allowed", "failed"])
+            }
+        }
+    }
+
+    @Test("a join key granted as a pseudonym comes back as the same keyed pseudonym on every call, never as the ID")
+    func pseudonymisedJoinKey() async throws {
+        try await TestNode.run { node, client in
+            let caller = try await Self.caller(node, client)
+            _ = try await Self.grant(
+                client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"],
+                terms: #"{"items": ["sfzhm", "xm"], "masking": {"sfzhm": {"pseudonym": {}}}}"#)
+            var seen: [String] = []
+            for key in ["34150219900101123X", "34150219900101123x"] {
+                let (status, body, _) = try await client.json(
+                    .get, "\(caller.path)/records?sfzhm=\(key)", token: caller.bearer)
+                #expect(status == .ok)
+                let record = try #require((body["records"] as? [[String: Any]])?.first)
+                seen.append(record["sfzhm"] as? String ?? "")
+            }
+            #expect(seen[0].count == 32 && seen[0].allSatisfy(\.isHexDigit) && seen[0] == seen[1])
+            #expect(!seen[0].contains("341502"))
+        }
+    }
+
+    @Test("calls beyond the grant's rate are refused with 429 and audited; when the audit log fails, nothing is served")
+    func limitsAndFailClosed() async throws {
+        try await TestNode.run { node, client in
+            let caller = try await Self.caller(node, client)
+            _ = try await Self.grant(
+                client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"],
+                terms: #"{"items": ["sfzhm", "xm"], "rateLimit": 2}"#)
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<3 {
+                let (status, _, _) = try await client.json(
+                    .get, "\(caller.path)/records?sfzhm=34150219900101123X", token: caller.bearer)
+                statuses.append(status)
+            }
+            #expect(statuses == [.ok, .ok, .tooManyRequests])
+            let limited = try await Self.auditEntries(client, node).last
+            #expect(limited?["reason"] as? String == "rate_limited")
+
+            try await Task.sleep(for: .seconds(1))
+            try await node.store.provider.auditProvider.transaction { sql in
+                try await sql.raw("DROP TABLE audit_entries").run()
+            }
+            let (status, body, _) = try await client.json(
+                .get, "\(caller.path)/records?sfzhm=34150219900101123X", token: caller.bearer)
+            #expect(status == .serviceUnavailable && apiError(body).code == "audit_unavailable")
+            #expect(body["records"] == nil, "no data leaves without its audit entry")
+        }
+    }
+}

@@ -53,7 +53,9 @@ struct BenchGatewaySetup: AsyncParsableCommand {
                     "entry \(entry.code.text) has key columns \(version.keyColumns); the benchmark needs exactly one")
             }
             let (system, token) = try await credential(store, config)
-            let grant = try await approve(store, entry: entry, system: system)
+            // The grant goes on the audit log like any other grant.
+            let audit = AuditTrail(repository: store.audit, nodeKey: try node.loadNodeKey(config, create: true))
+            let grant = try await approve(store, entry: entry, system: system, audit: audit.log)
             let written = try await writeKeys(store, version: version, keyColumn: keyColumn)
             // Machine-readable, one `name=value` per line: bench/gateway reads these.
             print("token=\(token)")
@@ -95,7 +97,9 @@ struct BenchGatewaySetup: AsyncParsableCommand {
 
     /// Applies for the entry as the consumer's officer and approves as the provider's, so the grant is compiled
     /// exactly as for any approval (masking defaults from each item's kind of data).
-    func approve(_ store: Store, entry: CatalogEntry, system: ApplicationSystem) async throws -> Grant {
+    func approve(_ store: Store, entry: CatalogEntry, system: ApplicationSystem, audit: AuditLog) async throws
+        -> Grant
+    {
         let applicant = try await officer(store, departmentID: system.departmentID, role: .consumer)
         let decider = try await officer(store, departmentID: entry.provider.departmentID, role: .provider)
         let asked =
@@ -104,7 +108,7 @@ struct BenchGatewaySetup: AsyncParsableCommand {
         let service = SharingService(
             store: store,
             settings: try SharingSettings(defaultRateLimit: Self.rateLimit, maximumRateLimit: Self.rateLimit)
-                .validated())
+                .validated(), audit: audit)
         let today = CalendarDate.today()
         let application = try await service.create(
             ApplicationDraft(

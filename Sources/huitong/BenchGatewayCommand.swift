@@ -55,7 +55,16 @@ struct BenchGatewaySetup: AsyncParsableCommand {
             let (system, token) = try await credential(store, config)
             // The grant goes on the audit log like any other grant.
             let audit = AuditTrail(repository: store.audit, nodeKey: try node.loadNodeKey(config, create: true))
-            let grant = try await approve(store, entry: entry, system: system, audit: audit.log)
+            // A second run on the same database (FRESH=0) keeps the grant of the first.
+            let earlier = try await store.grants.activeGrants(
+                consumerDepartmentID: system.departmentID, resourceCode: entry.code.text, on: CalendarDate.today()
+            ).first { $0.systemIDs == [system.id] && $0.rateLimit == Self.rateLimit }
+            let grant: Grant
+            if let earlier {
+                grant = earlier
+            } else {
+                grant = try await approve(store, entry: entry, system: system, audit: audit.log)
+            }
             let written = try await writeKeys(store, version: version, keyColumn: keyColumn)
             // Machine-readable, one `name=value` per line: bench/gateway reads these.
             print("token=\(token)")
@@ -74,16 +83,23 @@ struct BenchGatewaySetup: AsyncParsableCommand {
         }
     }
 
-    /// A new application system of the consumer department and a bearer credential for it, sealed with the node's
-    /// key like credentials issued through the API, so that it could sign requests too.
+    /// The consumer department's benchmark application system (made on the first run) and a new bearer credential
+    /// for it, sealed with the node's key like credentials issued through the API, so that it could sign too.
     func credential(_ store: Store, _ config: ConfigReader) async throws -> (ApplicationSystem, String) {
         guard let department = try await store.departments.find(code: consumer) else {
             throw ValidationError("there is no department with code \(consumer)")
         }
-        let system = try await store.applicationSystems.create(
-            departmentID: department.id,
-            try ApplicationSystemDraft(name: "网关压测系统 (bench/gateway)", description: "bench/gateway 的调用方")
-                .validated())
+        let name = "网关压测系统 (bench/gateway)"
+        let system: ApplicationSystem
+        if let existing = try await store.applicationSystems.list(departmentID: department.id).first(where: {
+            $0.name == name
+        }) {
+            system = existing
+        } else {
+            system = try await store.applicationSystems.create(
+                departmentID: department.id,
+                try ApplicationSystemDraft(name: name, description: "bench/gateway 的调用方").validated())
+        }
         let (sealingKey, _) = try SealingKeyLoader.load(
             base64: config.string(forKey: "huitong.sealing.key", isSecret: true),
             dataDirectory: config.string(forKey: "huitong.data", default: "./huitong-data"))

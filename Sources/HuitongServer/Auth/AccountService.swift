@@ -72,22 +72,37 @@ public struct AccountService: Sendable {
 
     /// The principal behind a presented bearer secret, or `invalidToken`.
     func principal(forBearer secret: String, now: Date = Date()) async throws -> Principal {
-        guard Secrets.kind(of: secret) != nil,
-            let token = try await store.tokens.find(digest: Secrets.digest(of: secret)),
-            token.isUsable(at: now)
-        else {
-            throw APIError.invalidToken
-        }
+        let kind = Secrets.kind(of: secret)
+        guard kind != nil else { throw APIError.invalidToken }
         let principal: Principal
-        switch token.owner {
-        case .user(let id):
-            guard let user = try await store.users.find(id: id), user.isActive else { throw APIError.invalidToken }
-            principal = .user(user, .token(token))
-        case .system(let id):
-            guard let system = try await store.applicationSystems.find(id: id), system.isActive else {
+        let token: APIToken
+        if kind == .system {
+            // Application systems call the gateway on every request: their credential and system in one read.
+            guard
+                let (credential, system) = try await store.tokens.findSystemCredential(
+                    digest: Secrets.digest(of: secret)),
+                credential.isUsable(at: now), system.isActive
+            else {
                 throw APIError.invalidToken
             }
-            principal = .system(system, token)
+            token = credential
+            principal = .system(system, credential)
+        } else {
+            guard let found = try await store.tokens.find(digest: Secrets.digest(of: secret)), found.isUsable(at: now)
+            else {
+                throw APIError.invalidToken
+            }
+            token = found
+            switch found.owner {
+            case .user(let id):
+                guard let user = try await store.users.find(id: id), user.isActive else { throw APIError.invalidToken }
+                principal = .user(user, .token(found))
+            case .system(let id):
+                guard let system = try await store.applicationSystems.find(id: id), system.isActive else {
+                    throw APIError.invalidToken
+                }
+                principal = .system(system, found)
+            }
         }
         // Recording every use would turn each read into a write; once a minute is enough to show activity.
         if token.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {

@@ -20,6 +20,8 @@ struct GatewayAPI: Sendable {
     let limiter: CallLimiter
     let upstream: UpstreamClient
     let entries: GatewayEntryCache
+    let grants: GatewayGrantCache
+    let versions: GatewayVersionCache
     let logger: Logger
     /// Keys per lookup call.
     static let keyLimit = 100
@@ -35,6 +37,8 @@ struct GatewayAPI: Sendable {
         self.upstream = UpstreamClient(
             timeout: configuration.upstreamTimeout, maximumBytes: configuration.upstreamMaximumBytes)
         self.entries = GatewayEntryCache(store: store, lifetime: .seconds(1))
+        self.grants = GatewayGrantCache(store: store)
+        self.versions = GatewayVersionCache(lifetime: .seconds(1))
         self.logger = logger
     }
 
@@ -64,11 +68,10 @@ struct GatewayAPI: Sendable {
             try await call.refuse(error, audit: audit)
         }
         let selection = call.selection
-        guard let found = try await store.pools.lookup(entryID: call.entry.id, keys: keys, selecting: selection)
-        else {
+        guard let rows = try await rows(of: call.entry.id, keys: keys, selecting: selection) else {
             try await call.refuse(.nothingToServe(call.entry.code.text), audit: audit)
         }
-        let records = found.rows.map { call.masked($0, columns: selection.columns) }
+        let records = rows.map { call.masked($0, columns: selection.columns) }
         try await call.record(audit: audit, rows: records.count, keyHashes: hashes)
         return Self.json(call, records: records, columns: selection.columns)
     }
@@ -109,14 +112,14 @@ struct GatewayAPI: Sendable {
         }
         let columns = compared.map(\.columnName)
         guard
-            let found = try await store.pools.lookup(
-                entryID: call.entry.id, keys: [key],
+            let found = try await rows(
+                of: call.entry.id, keys: [key],
                 selecting: PoolSelection(columns: columns, conditions: call.selection.conditions))
         else {
             try await call.refuse(.nothingToServe(call.entry.code.text), audit: audit)
         }
         let matches =
-            found.rows.first.map { row in
+            found.first.map { row in
                 zip(compared, row).allSatisfy { item, stored in
                     Self.canonicalKey(claims[item.columnName] ?? "", item)
                         == Self.canonicalKey(stored ?? "", item)
@@ -308,10 +311,11 @@ extension GatewayAPI {
             try await deny(action, started, principal: principal, code: code, .unknownResource(code))
         }
         let now = Date()
-        let grants = try await store.grants.activeGrants(
+        let grantIDs = try await store.grants.activeGrantIDs(
             consumerDepartmentID: system.departmentID, resourceCode: entry.code.text, on: CalendarDate(now))
         var firstDenial: GrantDenial? = nil
-        for grant in grants {
+        for grantID in grantIDs {
+            guard let grant = try await grants.grant(id: grantID) else { continue }
             switch grant.check(system: system, items: [], channel: channel, at: now) {
             case .allowed:
                 let call = GatewayCall(
@@ -360,6 +364,24 @@ extension GatewayAPI {
             throw GatewayError.auditUnavailable
         }
         throw error
+    }
+
+    /// Rows by key from the entry's active version, nil when it has none. The version is remembered for a moment
+    /// (a switch is seen within a second; retired versions stay readable meanwhile); if its table has gone, the
+    /// read is repeated on the version active now.
+    func rows(of entryID: Int64, keys: [[String]], selecting selection: PoolSelection) async throws -> [[String?]]? {
+        if let version = versions.version(of: entryID) {
+            do {
+                return try await store.pools.lookup(in: version, keys: keys, selecting: selection)
+            } catch {
+                versions.forget(entryID)
+            }
+        }
+        guard let found = try await store.pools.lookup(entryID: entryID, keys: keys, selecting: selection) else {
+            return nil
+        }
+        versions.remember(found.version)
+        return found.rows
     }
 
     /// Keys as the pool stores them: ID numbers and credit codes with upper-case letters.
@@ -412,4 +434,50 @@ final class GatewayEntryCache: Sendable {
         }
         return entry
     }
+}
+
+/// Grant bodies by id. A grant never changes after it is made except by revocation, and the gateway asks the
+/// database on every call which grants are still unrevoked and valid, so a remembered body is never stale where it
+/// matters; reading it again would decode four JSON columns per call.
+final class GatewayGrantCache: Sendable {
+    private let store: Store
+    private let cached = Mutex<[Int64: Grant]>([:])
+
+    init(store: Store) { self.store = store }
+
+    func grant(id: Int64) async throws -> Grant? {
+        if let hit = cached.withLock({ $0[id] }) { return hit }
+        guard let grant = try await store.grants.find(id: id) else { return nil }
+        cached.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[id] = grant
+        }
+        return grant
+    }
+}
+
+/// The active pool version of each entry, remembered for a moment to save a query per lookup.
+final class GatewayVersionCache: Sendable {
+    private let lifetime: Duration
+    private let cached = Mutex<[Int64: (version: PoolVersion, until: ContinuousClock.Instant)]>([:])
+
+    init(lifetime: Duration) { self.lifetime = lifetime }
+
+    func version(of entryID: Int64) -> PoolVersion? {
+        let now = ContinuousClock.now
+        return cached.withLock { cache in
+            guard let hit = cache[entryID], hit.until > now else { return nil }
+            return hit.version
+        }
+    }
+
+    func remember(_ version: PoolVersion) {
+        let until = ContinuousClock.now + lifetime
+        cached.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[version.entryID] = (version, until)
+        }
+    }
+
+    func forget(_ entryID: Int64) { cached.withLock { _ = $0.removeValue(forKey: entryID) } }
 }

@@ -9,6 +9,8 @@ public protocol TokenRepository: Sendable {
     func find(id: Int64) async throws -> APIToken?
     /// The token whose secret has this digest, revoked or expired ones included (the caller decides).
     func find(digest: String) async throws -> APIToken?
+    /// An application-system credential with its system, in one read: the gateway authenticates every call so.
+    func findSystemCredential(digest: String) async throws -> (APIToken, ApplicationSystem)?
     func revoke(id: Int64, at time: Date) async throws -> APIToken
     func markUsed(id: Int64, at time: Date) async throws
 
@@ -197,6 +199,32 @@ struct SQLTokenRepository: TokenRepository {
         try await provider.read { sql in
             try await sql.select().columns(Self.columns).from("api_tokens").where("id", .equal, id).first()
                 .map(Self.decode)
+        }
+    }
+
+    func findSystemCredential(digest: String) async throws -> (APIToken, ApplicationSystem)? {
+        let tokenColumns = Self.columns.map { "t.\($0)" }.joined(separator: ", ")
+        return try await provider.read { sql in
+            guard
+                let row = try await sql.raw(
+                    """
+                    SELECT \(unsafeRaw: tokenColumns), s.department_id AS system_department_id,
+                        s.name AS system_name, s.description AS system_description, s.is_active AS system_is_active,
+                        s.created_at AS system_created_at
+                    FROM api_tokens t JOIN application_systems s ON s.id = t.system_id
+                    WHERE t.token_digest = \(bind: digest)
+                    """
+                ).first()
+            else { return nil }
+            let token = try Self.decode(row)
+            let system = ApplicationSystem(
+                id: try row.decode(column: "system_id", as: Int64.self),
+                departmentID: try row.decode(column: "system_department_id", as: Int64.self),
+                name: try row.decode(column: "system_name", as: String.self),
+                description: try row.decode(column: "system_description", as: String.self),
+                isActive: try row.decode(column: "system_is_active", as: Bool.self),
+                createdAt: try row.decode(column: "system_created_at", as: Date.self))
+            return (token, system)
         }
     }
 

@@ -60,6 +60,9 @@ public protocol PoolReader: Sendable {
     /// The rows of the active version whose key is one of `keys` (each in `keyColumns` order) and that meet the
     /// selection's conditions; nil when the entry has no active version.
     func lookup(entryID: Int64, keys: [[String]], selecting: PoolSelection) async throws -> PoolRows?
+    /// The same read in a version the caller already holds (a reader that remembers the active version for a
+    /// moment saves a query per call). Fails if the version's table is gone — dropped as the oldest kept version.
+    func lookup(in version: PoolVersion, keys: [[String]], selecting: PoolSelection) async throws -> [[String?]]
 
     /// Starts reading every row of the active version that meets the selection's conditions, `pageSize` rows at a
     /// time; nil when the entry has no active version. The version is fixed here, so a load that goes live while
@@ -73,39 +76,49 @@ extension SQLPoolRepository {
     func lookup(entryID: Int64, keys: [[String]], selecting selection: PoolSelection) async throws -> PoolRows? {
         try await provider.read { sql in
             guard let version = try await Self.active(entryID, sql) else { return nil }
-            guard !keys.isEmpty else { return PoolRows(version: version, rows: []) }
-            try Self.check(selection, against: version)
-            let keyColumns = version.keyColumns
-            guard !keyColumns.isEmpty else {
-                throw StoreError.conflict(
-                    BilingualText(
-                        zh: "该资源没有主键，不能按键查询", en: "this resource has no key, so it cannot be looked up by key"))
-            }
-            var query = Self.selectClause(selection, from: version)
-            query.appendLiteral(" WHERE ")
-            if keyColumns.count == 1 {
-                query.appendInterpolation(unsafeRaw: "\(keyColumns[0]) IN (")
-                for (index, key) in keys.enumerated() {
-                    if index > 0 { query.appendLiteral(", ") }
-                    query.appendInterpolation(bind: key.first ?? "")
-                }
-            } else {
-                query.appendInterpolation(unsafeRaw: "(\(keyColumns.joined(separator: ", "))) IN (VALUES ")
-                for (index, key) in keys.enumerated() {
-                    if index > 0 { query.appendLiteral(", ") }
-                    query.appendLiteral("(")
-                    for position in keyColumns.indices {
-                        if position > 0 { query.appendLiteral(", ") }
-                        query.appendInterpolation(bind: position < key.count ? key[position] : "")
-                    }
-                    query.appendLiteral(")")
-                }
-            }
-            query.appendLiteral(")")
-            Self.appendConditions(selection.conditions, to: &query, joiner: " AND ")
-            let rows = try await sql.raw(query).all().map { try Self.values($0, selection.columns) }
-            return PoolRows(version: version, rows: rows)
+            return PoolRows(version: version, rows: try await Self.lookup(version, keys, selection, sql))
         }
+    }
+
+    func lookup(in version: PoolVersion, keys: [[String]], selecting selection: PoolSelection) async throws
+        -> [[String?]]
+    {
+        try await provider.read { sql in try await Self.lookup(version, keys, selection, sql) }
+    }
+
+    static func lookup(_ version: PoolVersion, _ keys: [[String]], _ selection: PoolSelection, _ sql: any SQLDatabase)
+        async throws -> [[String?]]
+    {
+        guard !keys.isEmpty else { return [] }
+        try check(selection, against: version)
+        let keyColumns = version.keyColumns
+        guard !keyColumns.isEmpty else {
+            throw StoreError.conflict(
+                BilingualText(zh: "该资源没有主键，不能按键查询", en: "this resource has no key, so it cannot be looked up by key"))
+        }
+        var query = selectClause(selection, from: version)
+        query.appendLiteral(" WHERE ")
+        if keyColumns.count == 1 {
+            query.appendInterpolation(unsafeRaw: "\(keyColumns[0]) IN (")
+            for (index, key) in keys.enumerated() {
+                if index > 0 { query.appendLiteral(", ") }
+                query.appendInterpolation(bind: key.first ?? "")
+            }
+        } else {
+            query.appendInterpolation(unsafeRaw: "(\(keyColumns.joined(separator: ", "))) IN (VALUES ")
+            for (index, key) in keys.enumerated() {
+                if index > 0 { query.appendLiteral(", ") }
+                query.appendLiteral("(")
+                for position in keyColumns.indices {
+                    if position > 0 { query.appendLiteral(", ") }
+                    query.appendInterpolation(bind: position < key.count ? key[position] : "")
+                }
+                query.appendLiteral(")")
+            }
+        }
+        query.appendLiteral(")")
+        appendConditions(selection.conditions, to: &query, joiner: " AND ")
+        return try await sql.raw(query).all().map { try values($0, selection.columns) }
     }
 
     func beginExtract(entryID: Int64, selecting selection: PoolSelection, pageSize: Int) async throws -> PoolExtract? {

@@ -18,6 +18,10 @@ public protocol GrantRepository: Sendable {
     /// on `day` (or start later). Read on every call, so revocation and expiry take effect on the next one.
     func activeGrants(consumerDepartmentID: Int64, resourceCode: String, on day: CalendarDate) async throws
         -> [Grant]
+    /// The ids of the same grants, in the same order: the gateway asks on every call (so a revocation takes effect
+    /// on the next one) and keeps the bodies, which never change but for revocation, in memory.
+    func activeGrantIDs(consumerDepartmentID: Int64, resourceCode: String, on day: CalendarDate) async throws
+        -> [Int64]
     /// Revokes a grant and sends `notifications` in the same transaction; a grant already revoked is a conflict.
     func revoke(id: Int64, by author: ChangeAuthor, reason: String, at time: Date, notifications: [NotificationDraft])
         async throws -> Grant
@@ -58,6 +62,22 @@ struct SQLGrantRepository: GrantRepository {
                 ORDER BY id
                 """
             ).all().map(Self.decode)
+        }
+    }
+
+    func activeGrantIDs(consumerDepartmentID: Int64, resourceCode: String, on day: CalendarDate) async throws
+        -> [Int64]
+    {
+        try await provider.read { sql in
+            try await sql.raw(
+                """
+                SELECT id FROM grants
+                WHERE consumer_department_id = \(bind: consumerDepartmentID)
+                    AND resource_code = \(bind: resourceCode) AND valid_to >= \(bind: day.description)
+                    AND revoked_at IS NULL
+                ORDER BY id
+                """
+            ).all().map { try $0.decode(column: "id", as: Int64.self) }
         }
     }
 

@@ -19,6 +19,7 @@ public struct Store: Sendable {
     public let notifications: any NotificationRepository
     public let holidays: any HolidayCalendarRepository
     public let requestNonces: any RequestNonceRepository
+    public let gatewayAccess: any GatewayAccessReader
     public let audit: any AuditLogRepository
 
     public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
@@ -39,6 +40,7 @@ public struct Store: Sendable {
         self.notifications = SQLNotificationRepository(provider: provider)
         self.holidays = SQLHolidayCalendarRepository(provider: provider)
         self.requestNonces = SQLRequestNonceRepository(provider: provider)
+        self.gatewayAccess = SQLGatewayAccessReader(provider: provider)
         self.audit = SQLAuditLogRepository(provider: provider.auditProvider)
     }
 

@@ -304,6 +304,17 @@ struct GatewayAPITests {
                 .get, "\(caller.path)/records?sfzhm=34150219900101123X", token: caller.bearer)
             #expect(status == .serviceUnavailable && apiError(body).code == "audit_unavailable")
             #expect(body["records"] == nil, "no data leaves without its audit entry")
+
+            let (_, credentials, _) = try await client.json(
+                .get, "/api/v1/application-systems/\(caller.systemID)/credentials", token: caller.world.consumerToken)
+            let credentialID = try #require((credentials["items"] as? [[String: Any]])?.first?["id"] as? Int)
+            let (revoked, _, _) = try await client.json(
+                .delete, "/api/v1/application-systems/\(caller.systemID)/credentials/\(credentialID)",
+                token: caller.world.consumerToken)
+            #expect(revoked == .ok || revoked == .noContent)
+            let (after, _, _) = try await client.json(
+                .get, "\(caller.path)/records?sfzhm=34150219900101123X", token: caller.bearer)
+            #expect(after == .unauthorized, "a revoked credential stops the next call")
         }
     }
 }

@@ -30,7 +30,7 @@ public enum Secrets {
     }
 
     public static func digest(of secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.lowercase(SHA256.hash(data: Data(secret.utf8)))
     }
 
     /// The kind a presented secret claims to be, from its prefix; nil for anything that is not ours.

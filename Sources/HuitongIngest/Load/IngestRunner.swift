@@ -490,7 +490,7 @@ public struct IngestRunner: Sendable {
             hasher.update(data: chunk)
             size += Int64(chunk.count)
         }
-        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
+        return (Hex.lowercase(hasher.finalize()), size)
     }
 }
 

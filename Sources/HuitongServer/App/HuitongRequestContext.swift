@@ -11,6 +11,9 @@ public struct HuitongRequestContext: RequestContext {
     /// The anti-forgery token of the caller's session, if any.
     public var csrfToken: String?
     public var language: Language = .zh
+    /// An application system's bearer secret on a gateway call, not yet checked: the gateway reads the credential
+    /// together with the caller's grants in one statement instead of in two.
+    var gatewayBearer: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -35,6 +35,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
             }
             guard authorization.lowercased().hasPrefix("bearer ") else { throw APIError.invalidToken }
             let secret = authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
+            if request.uri.path.hasPrefix("/gateway/") && Secrets.kind(of: secret) == .system {
+                context.gatewayBearer = secret
+                return try await next(request, context)
+            }
             context.principal = try await accounts.principal(forBearer: secret)
             return try await next(request, context)
         }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HuitongCore
 import HuitongIngest
 
 /// The formats of a bulk extract.
@@ -29,7 +30,7 @@ struct ExtractWatermark: Sendable, Hashable {
         self.extractID = extractID
         let message = Data("huitong-extract-v1|\(grantID)|\(consumerDepartmentID)|\(extractID)".utf8)
         let mac = HMAC<SHA256>.authenticationCode(for: message, using: key)
-        tag = mac.prefix(8).map { String(format: "%02x", $0) }.joined()
+        tag = Hex.lowercase(mac.prefix(8))
     }
 
     var text: String { "G\(grantID)-\(extractID)-\(tag)" }

@@ -216,15 +216,7 @@ struct SQLTokenRepository: TokenRepository {
                     """
                 ).first()
             else { return nil }
-            let token = try Self.decode(row)
-            let system = ApplicationSystem(
-                id: try row.decode(column: "system_id", as: Int64.self),
-                departmentID: try row.decode(column: "system_department_id", as: Int64.self),
-                name: try row.decode(column: "system_name", as: String.self),
-                description: try row.decode(column: "system_description", as: String.self),
-                isActive: try row.decode(column: "system_is_active", as: Bool.self),
-                createdAt: try row.decode(column: "system_created_at", as: Date.self))
-            return (token, system)
+            return (try Self.decode(row), try Self.system(row))
         }
     }
 
@@ -254,6 +246,17 @@ struct SQLTokenRepository: TokenRepository {
         try await provider.transaction { sql in
             try await sql.update("api_tokens").set("last_used_at", to: time).where("id", .equal, id).run()
         }
+    }
+
+    /// The application system of a row that joined it under `system_…` names.
+    static func system(_ row: any SQLRow) throws -> ApplicationSystem {
+        ApplicationSystem(
+            id: try row.decode(column: "system_id", as: Int64.self),
+            departmentID: try row.decode(column: "system_department_id", as: Int64.self),
+            name: try row.decode(column: "system_name", as: String.self),
+            description: try row.decode(column: "system_description", as: String.self),
+            isActive: try row.decode(column: "system_is_active", as: Bool.self),
+            createdAt: try row.decode(column: "system_created_at", as: Date.self))
     }
 
     static func decode(_ row: any SQLRow) throws -> APIToken {

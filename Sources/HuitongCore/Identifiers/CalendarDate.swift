@@ -58,6 +58,13 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
 
     /// The calendar day on which `date` falls in `timeZone`.
     public init(_ date: Date, in timeZone: TimeZone = CalendarDate.chinaTimeZone) {
+        // China has kept UTC+8 without daylight saving since 1992: the day is plain arithmetic, which matters where
+        // it is asked on every call (grant validity in the gateway). Earlier dates go through the calendar.
+        if timeZone == CalendarDate.chinaTimeZone, date.timeIntervalSince1970 >= 694_224_000 {
+            let days = Int((date.timeIntervalSince1970 + 8 * 3600) / 86_400)
+            (self.year, self.month, self.day) = Self.civil(fromDaysSince1970: days)
+            return
+        }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let components = calendar.dateComponents([.year, .month, .day], from: date)
@@ -65,6 +72,19 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
         self.year = components.year ?? 1970
         self.month = components.month ?? 1
         self.day = components.day ?? 1
+    }
+
+    /// The proleptic Gregorian date `days` days after 1970-01-01 (H. Hinnant's civil_from_days).
+    static func civil(fromDaysSince1970 days: Int) -> (Int, Int, Int) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// Today's date in `timeZone` (China Standard Time unless told otherwise).

@@ -23,7 +23,7 @@ public enum HuitongApp {
         let credentials = CredentialService(store: store, configuration: configuration)
         let router = Router(context: HuitongRequestContext.self)
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: AccessLogMiddleware())
         router.add(middleware: ErrorMiddleware(pages: pages))
         router.add(middleware: AuthenticationMiddleware(accounts: accounts, credentials: credentials, cookies: cookies))
 

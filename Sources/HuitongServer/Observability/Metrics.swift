@@ -73,3 +73,21 @@ struct ObservabilityRoutes {
         }
     }
 }
+
+/// Logs each request at info, except gateway calls: every one of those is on the audit log already, with more than
+/// an access line would say, and at thousands of calls a second the line would cost more than the call. They are
+/// logged at debug.
+struct AccessLogMiddleware: RouterMiddleware {
+    typealias Context = HuitongRequestContext
+    let requests = LogRequestsMiddleware<HuitongRequestContext>(.info)
+    let gatewayCalls = LogRequestsMiddleware<HuitongRequestContext>(.debug)
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        if request.uri.path.hasPrefix("/gateway/") {
+            return try await gatewayCalls.handle(request, context: context, next: next)
+        }
+        return try await requests.handle(request, context: context, next: next)
+    }
+}

@@ -57,6 +57,12 @@ enum JSONValue: Sendable, Hashable {
     /// RFC 8259 string escaping: quotes, backslashes and control characters; nothing else.
     static func writeString(_ text: String, to output: inout String) {
         output += "\""
+        // Most values need no escaping at all: copy them whole instead of scalar by scalar.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output += text
+            output += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""

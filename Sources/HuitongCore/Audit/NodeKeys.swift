@@ -102,7 +102,7 @@ public struct AuditKeyHasher: Sendable {
     /// The hex HMAC of `key`, after trimming surrounding spaces (a key typed with a stray space is the same key).
     public func hash(_ key: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(
-            for: Array(key.trimmingCharacters(in: .whitespaces).utf8), using: secret)
+            for: Array(key.trimmedOfWhitespace().utf8), using: secret)
         return AuditHash(bytes: Array(code))!.hex
     }
 }

@@ -17,7 +17,7 @@ public enum GatewayKeys {
                 throw .unknownParameter(name)
             }
             for part in value.split(separator: ",", omittingEmptySubsequences: true) {
-                let key = part.trimmingCharacters(in: .whitespaces)
+                let key = String(part).trimmedOfWhitespace()
                 if !key.isEmpty { valuesByColumn[name, default: []].append(key) }
             }
         }

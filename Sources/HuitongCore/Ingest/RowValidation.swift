@@ -311,7 +311,7 @@ extension DataType {
 extension String {
     /// The value without surrounding whitespace (full-width spaces included). Most cells have none, which the
     /// first and last scalars tell without copying anything.
-    func trimmedOfWhitespace() -> String {
+    public func trimmedOfWhitespace() -> String {
         guard let firstByte = utf8.first, let lastByte = utf8.last else { return self }
         func isASCIISpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
         if firstByte < 0x80 && lastByte < 0x80 {

@@ -97,7 +97,7 @@ struct GatewayAPI: Sendable {
         if !notGranted.isEmpty { try await call.refuse(.itemsNotGranted(notGranted), audit: audit) }
         var key: [String] = []
         for item in keyItems {
-            guard let value = claims[item.columnName]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
+            guard let value = claims[item.columnName]?.trimmedOfWhitespace(), !value.isEmpty else {
                 try await call.refuse(.missingKey(column: item.columnName), audit: audit)
             }
             key.append(Self.canonicalKey(value, item))
@@ -408,7 +408,7 @@ extension GatewayAPI {
 
     /// Keys as the pool stores them: ID numbers and credit codes with upper-case letters.
     static func canonicalKey(_ value: String, _ item: InfoItem) -> String {
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        let trimmed = value.trimmedOfWhitespace()
         switch item.semanticKind {
         case .residentID, .creditCode: return trimmed.uppercased()
         default: return trimmed

@@ -267,27 +267,19 @@ struct GatewayCall: Sendable {
             action: action, consumerDepartmentID: system.departmentID, applicationSystemID: system.id,
             providerDepartmentID: entry.provider.departmentID, resourceCode: entry.code.text, grantID: grant.id,
             purpose: grant.purpose.rawValue, queriedKeyHashes: keyHashes, rowsReturned: Int64(rows), outcome: outcome,
-            latencyMicroseconds: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds
-                / 1_000_000_000_000,
+            latencyMicroseconds: elapsed.microseconds,
             detail: detail)
     }
 
     func record(audit: AuditLog, rows: Int, keyHashes: [String], detail: [String: String] = [:]) async throws {
-        do {
-            _ = try await audit.append(event(outcome: .allowed, rows: rows, keyHashes: keyHashes, detail: detail))
-        } catch {
-            throw GatewayError.auditUnavailable
-        }
+        try await audit.appendOrFailClosed(
+            event(outcome: .allowed, rows: rows, keyHashes: keyHashes, detail: detail))
     }
 
     func refuse(_ error: GatewayError, audit: AuditLog) async throws -> Never {
         let outcome: AuditOutcome =
             error.kind == .upstreamFailed ? .failed(reason: error.code) : .denied(reason: error.code)
-        do {
-            _ = try await audit.append(event(outcome: outcome, rows: 0, keyHashes: [], detail: [:]))
-        } catch {
-            throw GatewayError.auditUnavailable
-        }
+        try await audit.appendOrFailClosed(event(outcome: outcome, rows: 0, keyHashes: [], detail: [:]))
         throw error
     }
 }
@@ -377,14 +369,9 @@ extension GatewayAPI {
         let event = AuditEvent(
             action: action, consumerDepartmentID: principal.departmentID, applicationSystemID: system?.id,
             userID: principal.user?.id, resourceCode: String(code.prefix(100)), outcome: .denied(reason: error.code),
-            latencyMicroseconds: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds
-                / 1_000_000_000_000,
+            latencyMicroseconds: elapsed.microseconds,
             detail: detail)
-        do {
-            _ = try await audit.append(event)
-        } catch {
-            throw GatewayError.auditUnavailable
-        }
+        try await audit.appendOrFailClosed(event)
         throw error
     }
 
@@ -502,4 +489,19 @@ final class GatewayVersionCache: Sendable {
     }
 
     func forget(_ entryID: Int64) { cached.withLock { _ = $0.removeValue(forKey: entryID) } }
+}
+
+extension AuditLog {
+    /// Appends a gateway call's entry, or refuses the call: nothing is served that the log does not hold.
+    func appendOrFailClosed(_ event: AuditEvent) async throws(GatewayError) {
+        do {
+            _ = try await append(event)
+        } catch {
+            throw .auditUnavailable
+        }
+    }
+}
+
+extension Duration {
+    var microseconds: Int64 { components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000 }
 }

@@ -43,8 +43,7 @@ struct UpstreamClient: Sendable {
                 BilingualText(
                     zh: "接口在 \(timeout.components.seconds) 秒内未响应",
                     en: "the API did not answer within \(timeout.components.seconds) s"))
-        } catch let error as NIOTooManyBytesError {
-            _ = error
+        } catch is NIOTooManyBytesError {
             throw .upstreamFailed(
                 BilingualText(
                     zh: "接口返回的数据超过 \(maximumBytes) 字节的上限",

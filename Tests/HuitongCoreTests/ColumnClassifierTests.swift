@@ -99,6 +99,10 @@ struct ColumnClassifierTests {
             suggestion.reason.en
                 == "99% of 200 sampled values are valid resident ID numbers (身份证号) with correct check digits")
         #expect(suggestion.reason.zh == "抽样 200 个非空值中 99% 为校验位正确的身份证号")
+        let item = InfoItem(name: "公民身份号码", columnName: "gmsfhm", dataType: .character)
+        let forItem = classifier.suggest(for: item, values: values)
+        #expect(forItem.kind == .residentID)
+        #expect(forItem.reason.zh == "抽样 200 个非空值中 99% 为校验位正确的身份证号，列名或信息项名称亦如此提示")
     }
 
     @Test(

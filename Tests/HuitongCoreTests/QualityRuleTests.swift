@@ -247,6 +247,20 @@ struct QualityRuleTests {
         #expect(weighted.report(lastUpdated: nil, now: now).score == 76.5625)
     }
 
+    @Test("a pattern must describe the whole value, not a part of it")
+    func wholeValuePatterns() throws {
+        let item = InfoItem(name: "邮政编码", columnName: "yzbm", dataType: .character)
+        let rules = [
+            QualityRule(id: "postcode", dimension: .normativity, columns: ["yzbm"], kind: .pattern("[0-9]{6}")),
+            QualityRule(id: "alternation", dimension: .normativity, columns: ["yzbm"], kind: .pattern("23|237000")),
+        ]
+        var run = try QualityEvaluator(rules: rules, items: [item], today: today)
+        try run.consume(header: ["yzbm"], rows: [["237000"], ["2370001"], ["邮编237000"], ["23"]])
+        let report = run.report(lastUpdated: nil, now: now)
+        #expect(report.result(for: "postcode")?.failingRows == [2, 3, 4])
+        #expect(report.result(for: "alternation")?.failingRows == [2, 3])
+    }
+
     @Test("freshness is judged once per run against the update cycle; 不定期 is not judged")
     func freshness() throws {
         let rules = [

@@ -86,6 +86,11 @@ public struct ColumnClassifier: Sendable {
         .personName, .address,
     ]
 
+    /// A suggestion for a catalogued item from a sample of its column.
+    public func suggest(for item: InfoItem, values: some Sequence<String?>) -> ColumnSuggestion {
+        suggest(columnName: item.columnName, itemName: item.name, values: values)
+    }
+
     public func suggest(columnName: String, itemName: String, values: some Sequence<String?>) -> ColumnSuggestion {
         var sample: [String] = []
         for value in values {
@@ -107,10 +112,9 @@ public struct ColumnClassifier: Sendable {
             let rate = Double(matched) / Double(sample.count)
             let needed = kind == hinted ? hintedThreshold : threshold
             if rate >= needed {
-                if best == nil || matched > best!.matched || (matched == best!.matched && kind == hinted) {
-                    best = (kind, matched)
-                }
-            } else if matched > 0 && (runnerUp == nil || matched > runnerUp!.matched) {
+                let current = best?.matched ?? -1
+                if matched > current || (matched == current && kind == hinted) { best = (kind, matched) }
+            } else if matched > (runnerUp?.matched ?? 0) {
                 runnerUp = (kind, matched)
             }
         }

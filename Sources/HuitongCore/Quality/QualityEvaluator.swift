@@ -62,7 +62,6 @@ public struct QualityEvaluator: Sendable {
                         en:
                             "rule \(rule.id) needs \(Self.describe(needed, zh: false)) columns, not \(rule.columns.count)"
                     ))
-                checks.append(.freshness(.irregular))
                 continue
             }
             let column = rule.columns.first ?? ""
@@ -77,6 +76,7 @@ public struct QualityEvaluator: Sendable {
                 checks.append(.typeAndLength(column, item))
             case .pattern(let pattern):
                 do {
+                    // Anchored so that the pattern must describe the whole value, as a data standard's format does.
                     checks.append(.pattern(column, try NSRegularExpression(pattern: "\\A(?:\(pattern))\\z")))
                 } catch {
                     issues.add(
@@ -84,7 +84,6 @@ public struct QualityEvaluator: Sendable {
                         BilingualText(
                             zh: "规则 \(rule.id) 的正则表达式无效：\(pattern)",
                             en: "rule \(rule.id) has an invalid regular expression: \(pattern)"))
-                    checks.append(.freshness(.irregular))
                 }
             case .codeSet(let id):
                 if sets[id] == nil {
@@ -132,6 +131,8 @@ public struct QualityEvaluator: Sendable {
             issues.add(
                 "limits", BilingualText(zh: "样例和问题行上限不能为负数", en: "sample and failing-row limits cannot be negative"))
         }
+        // A rule with a problem adds no check, so `checks` lines up with `rules` only when nothing was wrong, which is
+        // the only case in which the evaluator is built.
         try issues.throwIfAny()
         self.rules = rules
         self.checks = checks
@@ -256,11 +257,14 @@ public struct QualityEvaluator: Sendable {
                     parts.append(text)
                 }
                 guard parts.count == columns.count else { continue }
-                let fresh = tallies[index].seen.insert(KeyDigest(parts)).inserted
-                let shown = zip(columns, parts).map { mask($1, column: $0) }.joined(separator: " | ")
-                record(
-                    index, row: number, failure: fresh ? nil : (columns.joined(separator: "+"), shown, Self.duplicate),
-                    alreadyMasked: true)
+                if tallies[index].seen.insert(KeyDigest(parts)).inserted {
+                    record(index, row: number, failure: nil)
+                } else {
+                    let shown = zip(columns, parts).map { mask($1, column: $0) }.joined(separator: " | ")
+                    record(
+                        index, row: number, failure: (columns.joined(separator: "+"), shown, Self.duplicate),
+                        alreadyMasked: true)
+                }
             case .referential(let column, let keys):
                 guard let text = value(column) else { continue }
                 record(index, row: number, failure: keys.contains(text) ? nil : (column, text, Self.dangling))

@@ -405,6 +405,20 @@ paths.update({
       params=[WHEN("from", "From (default 30 days before to)"), WHEN("to", "To (default now; a date includes that day)"), q("groupBy", "day (default), resource or consumer")])},
 })
 
+paths.update({
+  "/api/v1/catalog/entries/{id}/grading-suggestions": {"get": op(
+      "Suggested kind of data, security grade and masking of each data item, from up to 1,000 rows of the active pool version (first in key order); shown for the provider to confirm, never applied (the entry's provider or the operator)",
+      "governance", {"200": ok(OBJ(["entryID", "poolVersion", "sampledRows", "items"], {
+          "entryID": I64, "poolVersion": {"type": "integer"}, "sampledRows": {"type": "integer"},
+          "items": {"type": "array", "items": OBJ(["columnName", "name", "current", "suggested", "differs"], {
+              "columnName": S(), "name": S(), "differs": {"type": "boolean"},
+              "current": {"type": "object", "description": "semanticKind, grade and masking as the item has them"},
+              "suggested": OBJ(["kind", "confidence", "sampled", "matched", "grade", "masking", "reason"], {
+                  "kind": S(), "confidence": {"type": "number"}, "sampled": {"type": "integer"}, "matched": {"type": "integer"},
+                  "grade": S(), "masking": {"type": "object"}, "reason": {"type": "object", "properties": {"zh": S(), "en": S()}}})})}})),
+          **errors(401, 403, 404)}, params=ID)},
+})
+
 # The sharing gateway: application systems call it with their credential (bearer or HMAC signature) under a grant.
 GW = [{"name": "classification", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{6,}$"}, "description": "The part of the resource code before \"/\" (前段码), e.g. 101001"},
       {"name": "sequence", "in": "path", "required": True, "schema": {"type": "string"}, "description": "The part after \"/\" (后段码), e.g. 0001"}]

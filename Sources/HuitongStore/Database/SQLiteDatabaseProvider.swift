@@ -48,10 +48,12 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
         }
         var opened: [SQLiteConnection] = []
         do {
-            for _ in 0..<(isMemory ? 1 : 1 + max(1, readerCount)) {
+            for index in 0..<(isMemory ? 1 : 1 + max(1, readerCount)) {
                 let connection = try await SQLiteConnection.open(storage: storage, logger: logger)
                 opened.append(connection)
-                try await configure(connection, isMemory: isMemory)
+                // Connection 0 is the writer: it keeps reading through the page cache, so that a bulk load (which
+                // reads back every page when it builds the key's index) does not map the whole file into memory.
+                try await configure(connection, isMemory: isMemory, mapsFile: index > 0)
             }
         } catch {
             for connection in opened { try? await connection.close() }
@@ -72,7 +74,7 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
 
     public var auditProvider: any DatabaseProvider { auditLog ?? self }
 
-    private static func configure(_ connection: SQLiteConnection, isMemory: Bool) async throws {
+    private static func configure(_ connection: SQLiteConnection, isMemory: Bool, mapsFile: Bool) async throws {
         let sql = connection.sql()
         try await sql.raw("PRAGMA busy_timeout = 10000").run()
         try await sql.raw("PRAGMA foreign_keys = ON").run()
@@ -84,7 +86,7 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
             }
         }
         try await sql.raw("PRAGMA synchronous = FULL").run()
-        if !isMemory {
+        if !isMemory && mapsFile {
             // Readers map the file instead of copying pages through read(2): gateway lookups jump around a pool of
             // millions of rows, and the copies were a visible share of each call. Writes still go through the WAL.
             try await sql.raw("PRAGMA mmap_size = \(unsafeRaw: String(Self.mmapSize))").run()

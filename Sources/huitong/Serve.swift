@@ -6,6 +6,7 @@ import HuitongServer
 import HuitongStore
 import Hummingbird
 import Logging
+import NIOCore
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the platform (HTTP API, gateway and pages).")
@@ -40,7 +41,9 @@ struct Serve: AsyncParsableCommand {
             secureCookies: config.bool(forKey: "huitong.cookies.secure", default: false),
             publicURL: config.string(forKey: "huitong.public.url"),
             signatureWindow: .seconds(config.int(forKey: "huitong.signature.window", default: 300)),
-            credentialRotationGrace: .seconds(config.int(forKey: "huitong.credential.grace", default: 24 * 3600)))
+            credentialRotationGrace: .seconds(config.int(forKey: "huitong.credential.grace", default: 24 * 3600)),
+            eventLoopThreads: max(
+                1, config.int(forKey: "huitong.event.loop.threads", default: max(1, System.coreCount / 2))))
         configuration.version = HuitongVersion.current
         let window = configuration.signatureWindow.components.seconds
         let grace = configuration.credentialRotationGrace.components.seconds

@@ -3,6 +3,7 @@ import HuitongCore
 import HuitongStore
 import Hummingbird
 import Logging
+import NIOPosix
 import ServiceLifecycle
 
 /// The composition root: one place where the store, the services and the routes are put together.
@@ -61,6 +62,8 @@ public enum HuitongApp {
             router: router,
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "Huitong"),
+            eventLoopGroupProvider: .shared(
+                MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)),
             logger: logger)
         app.addServices(
             store.provider, audit.checkpointer, SessionSweeper(store: store, logger: logger),

@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import NIOCore
 
 /// Everything the HTTP application needs to know that is not in the database.
 public struct ServerConfiguration: Sendable {
@@ -34,6 +35,10 @@ public struct ServerConfiguration: Sendable {
     /// it reads.
     public var upstreamTimeout: Duration
     public var upstreamMaximumBytes: Int
+    /// Threads for network I/O. HTTP parsing needs little; the rest of a request (handlers, SQLite's thread pool)
+    /// needs the cores, and on two cores one I/O thread served the gateway ~10 % faster than two, with fewer
+    /// thread switches.
+    public var eventLoopThreads: Int
 
     /// The base of every absolute link the node writes, without a trailing slash.
     public var baseURL: String {
@@ -58,7 +63,8 @@ public struct ServerConfiguration: Sendable {
         credentialRotationGrace: Duration = .seconds(24 * 3600),
         signedBodyLimit: Int = 2 * 1024 * 1024,
         upstreamTimeout: Duration = .seconds(10),
-        upstreamMaximumBytes: Int = 8 * 1024 * 1024
+        upstreamMaximumBytes: Int = 8 * 1024 * 1024,
+        eventLoopThreads: Int = max(1, System.coreCount / 2)
     ) {
         self.host = host
         self.port = port
@@ -76,6 +82,7 @@ public struct ServerConfiguration: Sendable {
         self.signedBodyLimit = signedBodyLimit
         self.upstreamTimeout = upstreamTimeout
         self.upstreamMaximumBytes = upstreamMaximumBytes
+        self.eventLoopThreads = eventLoopThreads
     }
 }
 

@@ -10,6 +10,7 @@ public struct AccountService: Sendable {
     public let bcryptCost: UInt8
     let maximumFailedLogins: Int
     let lockoutDuration: Duration
+    let uses: TokenUseRecorder
 
     public init(
         store: Store, bcryptCost: UInt8 = 12, maximumFailedLogins: Int = 5, lockoutDuration: Duration = .seconds(900)
@@ -18,6 +19,7 @@ public struct AccountService: Sendable {
         self.bcryptCost = bcryptCost
         self.maximumFailedLogins = maximumFailedLogins
         self.lockoutDuration = lockoutDuration
+        self.uses = TokenUseRecorder(store: store)
     }
 
     /// bcrypt is deliberately slow: run it off the request threads.
@@ -104,10 +106,7 @@ public struct AccountService: Sendable {
                 principal = .system(system, found)
             }
         }
-        // Recording every use would turn each read into a write; once a minute is enough to show activity.
-        if token.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
-            try await store.tokens.markUsed(id: token.id, at: now)
-        }
+        uses.record(token, at: now)
         return principal
     }
 }

@@ -16,6 +16,7 @@ struct CredentialService: Sendable {
     let rotationGrace: Duration
     let signedBodyLimit: Int
     let logger: Logger
+    let uses: TokenUseRecorder
 
     /// The longest grace a rotation may ask for: beyond a month, an old secret is no longer "being rolled over".
     static let maximumGrace = Duration.seconds(30 * 86400)
@@ -27,6 +28,7 @@ struct CredentialService: Sendable {
         self.rotationGrace = configuration.credentialRotationGrace
         self.signedBodyLimit = configuration.signedBodyLimit
         self.logger = logger
+        self.uses = TokenUseRecorder(store: store, logger: logger)
     }
 
     struct Issued: Sendable {
@@ -117,9 +119,7 @@ struct CredentialService: Sendable {
         guard try await store.requestNonces.record(keyID: keyID, nonce: nonce, expiresAt: nonceExpiry) else {
             throw SignatureError.replayedNonce
         }
-        if token.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
-            try await store.tokens.markUsed(id: token.id, at: now)
-        }
+        uses.record(token, at: now)
         return .system(system, token)
     }
 }

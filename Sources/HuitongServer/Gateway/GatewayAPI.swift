@@ -22,6 +22,7 @@ struct GatewayAPI: Sendable {
     let entries: GatewayEntryCache
     let grants: GatewayGrantCache
     let versions: GatewayVersionCache
+    let uses: TokenUseRecorder
     let logger: Logger
     /// Keys per lookup call.
     static let keyLimit = 100
@@ -39,6 +40,7 @@ struct GatewayAPI: Sendable {
         self.entries = GatewayEntryCache(store: store, lifetime: .seconds(1))
         self.grants = GatewayGrantCache(store: store)
         self.versions = GatewayVersionCache(lifetime: .seconds(1))
+        self.uses = TokenUseRecorder(store: store)
         self.logger = logger
     }
 
@@ -308,10 +310,7 @@ extension GatewayAPI {
             }
             principal = .system(access.system, access.credential)
             knownGrantIDs = access.grantIDs
-            // As for every credential: its last use is recorded at most once a minute, so reads stay reads.
-            if access.credential.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
-                try await store.tokens.markUsed(id: access.credential.id, at: now)
-            }
+            uses.record(access.credential, at: now)
         }
         guard let principal else { throw APIError.unauthenticated }
         guard case .system(let system, _) = principal else {

@@ -9,7 +9,7 @@ import Testing
 struct GatewayPartsTests {
     @Test("a grant's rate limit allows a second's burst, then refuses until tokens refill; the daily quota resets")
     func limits() {
-        let limiter = CallLimiter(timeZone: TimeZone(identifier: "Asia/Shanghai")!)
+        let limiter = CallLimiter()
         let start = ContinuousClock.now
         let monday = Date(timeIntervalSince1970: 1_795_000_000)
         let outcomes = (0..<4).map { _ in limiter.take(grant: 1, perSecond: 3, perDay: nil, now: monday, instant: start)

@@ -1,4 +1,5 @@
 import Foundation
+import HuitongCore
 import Synchronization
 
 /// Rate limits and daily quotas of grants, counted in this process.
@@ -11,18 +12,11 @@ final class CallLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
         var refilledAt: ContinuousClock.Instant
-        var day: Int
+        var day: CalendarDate
         var callsToday: Int
     }
 
     private let buckets = Mutex<[Int64: Bucket]>([:])
-    private let calendar: Calendar
-
-    init(timeZone: TimeZone) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        self.calendar = calendar
-    }
 
     enum Outcome: Equatable {
         case allowed
@@ -35,7 +29,8 @@ final class CallLimiter: Sendable {
     func take(grant: Int64, perSecond: Int?, perDay: Int?, now: Date = Date(), instant: ContinuousClock.Instant = .now)
         -> Outcome
     {
-        let day = dayNumber(now)
+        // Quotas are per calendar day in China Standard Time, like grant validity.
+        let day = CalendarDate(now)
         return buckets.withLock { buckets in
             var bucket =
                 buckets[grant] ?? Bucket(tokens: Double(perSecond ?? 0), refilledAt: instant, day: day, callsToday: 0)
@@ -62,10 +57,5 @@ final class CallLimiter: Sendable {
             buckets[grant] = bucket
             return .allowed
         }
-    }
-
-    private func dayNumber(_ date: Date) -> Int {
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return (parts.year ?? 0) * 10_000 + (parts.month ?? 0) * 100 + (parts.day ?? 0)
     }
 }

@@ -34,7 +34,7 @@ struct GatewayAPI: Sendable {
         self.keyHasher = trail.keyHasher
         self.watermarkKey = trail.watermarkKey
         self.pseudonymSecret = trail.pseudonymSecret
-        self.limiter = CallLimiter(timeZone: TimeZone(identifier: "Asia/Shanghai") ?? .gmt)
+        self.limiter = CallLimiter()
         self.upstream = UpstreamClient(
             timeout: configuration.upstreamTimeout, maximumBytes: configuration.upstreamMaximumBytes)
         self.entries = GatewayEntryCache(store: store, lifetime: .seconds(1))

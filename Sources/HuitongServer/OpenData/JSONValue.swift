@@ -58,7 +58,11 @@ enum JSONValue: Sendable, Hashable {
     static func writeString(_ text: String, to output: inout String) {
         output += "\""
         // Most values need no escaping at all: copy them whole instead of scalar by scalar.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        let needsEscape = { (byte: UInt8) in byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") }
+        let escaped =
+            text.utf8.withContiguousStorageIfAvailable { $0.contains(where: needsEscape) }
+            ?? text.utf8.contains(where: needsEscape)
+        if !escaped {
             output += text
             output += "\""
             return

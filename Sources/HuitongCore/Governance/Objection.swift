@@ -131,7 +131,8 @@ extension ObjectionContact {
             issues.add(
                 "contact.phone",
                 BilingualText(
-                    zh: "应为 11 位手机号码或带区号的固定电话", en: "must be an 11-digit mobile number or a landline with its area code"))
+                    zh: "应为 11 位手机号码或带区号的固定电话", en: "must be an 11-digit mobile number or a landline with its area code"
+                ))
         }
         if let email, !Self.isEmail(email) {
             issues.add("contact.email", BilingualText(zh: "不是有效的电子邮箱", en: "is not a valid e-mail address"))
@@ -241,7 +242,8 @@ public struct PoolProvenance: Sendable, Hashable, Codable {
         copy.changes = changes.map { change in
             let rule = ObjectionMasking.rule(for: items.first { $0.columnName == change.column })
             return ItemChange(
-                column: change.column, old: change.old.map { rule.apply(to: $0) }, new: change.new.map { rule.apply(to: $0) })
+                column: change.column, old: change.old.map { rule.apply(to: $0) },
+                new: change.new.map { rule.apply(to: $0) })
         }
         return copy
     }

@@ -190,7 +190,8 @@ public enum ObjectionError: HuitongError, Equatable {
         case .changedConcurrently(let expected):
             BilingualText(
                 zh: "异议已被他人处理，不再处于“\(expected.label.zh)”状态，请刷新后重试",
-                en: "someone else has acted on the objection, which is no longer \(expected.label.en); reload and retry")
+                en: "someone else has acted on the objection, which is no longer \(expected.label.en); reload and retry"
+            )
         case .notOverdue:
             BilingualText(zh: "答复期限未到，不能转督办", en: "the answer is not overdue yet")
         case .noRecord:

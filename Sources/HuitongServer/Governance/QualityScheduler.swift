@@ -1,0 +1,41 @@
+import Foundation
+import HuitongCore
+import HuitongStore
+import Logging
+import ServiceLifecycle
+
+/// Runs the quality rules of every entry with data that no run has checked for `QualitySettings.scheduleInterval`
+/// (a load starts a run of its own, so recently loaded entries are skipped), one entry at a time. It also fails runs
+/// whose process died, so that they do not stay "running" for ever.
+///
+/// Several nodes on one database may each pick the same due entry in the same moment and run it twice; the result is
+/// two equal runs, not a wrong one, so no claim is taken.
+struct QualityScheduler: Service {
+    let service: QualityService
+    let logger: Logger
+    /// A running run reports progress after every page; one silent this long has lost its process.
+    static let staleAfter: TimeInterval = 600
+
+    func run() async throws {
+        let interval = service.settings.scheduleInterval
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let now = Date()
+                let stale = try await service.store.quality.failStale(
+                    heartbeatBefore: now.addingTimeInterval(-Self.staleAfter), at: now)
+                if stale > 0 { logger.warning("failed interrupted quality runs", metadata: ["count": "\(stale)"]) }
+                let due = try await service.store.quality.entriesDue(
+                    startedBefore: now.addingTimeInterval(-interval.timeInterval))
+                for entryID in due {
+                    if Task.isShuttingDownGracefully || Task.isCancelled { break }
+                    await service.runNow(entryID: entryID, trigger: .schedule, requestedBy: nil)
+                }
+            } catch {
+                logger.warning("scheduled quality runs failed", metadata: ["error": "\(QualityService.describe(error))"])
+            }
+            // Looking more often than the interval lets an entry become due soon after its time, not a whole
+            // interval late.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: min(interval, .seconds(3600))) }
+        }
+    }
+}

@@ -160,14 +160,16 @@ struct QualityAPITests {
                 client, entryID: entry.id, token: provider, #"{"kind": "notNull", "columns": ["nosuch"]}"#)
             #expect(status == .badRequest && apiError(body).fields == ["columns"], "\(body)")
             (status, body) = try await Self.addRule(
-                client, entryID: entry.id, token: provider, #"{"kind": "pattern", "columns": ["bh"], "pattern": "P(\\d"}"#)
+                client, entryID: entry.id, token: provider,
+                #"{"kind": "pattern", "columns": ["bh"], "pattern": "P(\\d"}"#)
             #expect(status == .badRequest && apiError(body).fields == ["pattern"], "\(body)")
             (status, body) = try await Self.addRule(
                 client, entryID: entry.id, token: provider,
                 #"{"kind": "range", "columns": ["nl"], "minimum": 150, "maximum": 0}"#)
             #expect(status == .badRequest && apiError(body).fields == ["minimum"], "\(body)")
             (status, body) = try await Self.addRule(
-                client, entryID: entry.id, token: provider, #"{"kind": "codeSet", "columns": ["xb"], "codeSet": "GB/T 0"}"#)
+                client, entryID: entry.id, token: provider,
+                #"{"kind": "codeSet", "columns": ["xb"], "codeSet": "GB/T 0"}"#)
             #expect(status == .badRequest && apiError(body).fields == ["codeSet"], "\(body)")
             (status, body) = try await Self.addRule(
                 client, entryID: entry.id, token: outsider, #"{"kind": "notNull", "columns": ["xm"]}"#)
@@ -230,12 +232,15 @@ struct QualityAPITests {
                 results.first { ($0["rule"] as? [String: Any])?["id"] as? String == id }?["samples"] as? [[String: Any]]
                     ?? []
             }
-            #expect(samples("sfzhm.identifierCheck").first?["maskedValue"] as? String == "3***************" + String(badCheckDigit.suffix(2)))
+            #expect(
+                samples("sfzhm.identifierCheck").first?["maskedValue"] as? String == "3***************"
+                    + String(badCheckDigit.suffix(2)))
             #expect(samples("sfzhm.identifierCheck").first?["row"] as? Int == 3)
             #expect(samples("sjhm.uniqueness").first?["maskedValue"] as? String == "139****0001")
             #expect(samples("xm.typeAndLength").first?["maskedValue"] as? String == "欧****")
-            let note = (results.first { ($0["rule"] as? [String: Any])?["id"] as? String == "updateCycle.freshness" }?[
-                "note"] as? [String: String])?["zh"]
+            let note =
+                (results.first { ($0["rule"] as? [String: Any])?["id"] as? String == "updateCycle.freshness" }?[
+                    "note"] as? [String: String])?["zh"]
             #expect(note?.contains("超过") == true)
 
             // The queue: the failing rows of the latest run, masked, paged, resolved.
@@ -261,19 +266,23 @@ struct QualityAPITests {
             #expect(ignored == .ok && resolved["status"] as? String == "ignored")
             let (_, open, _) = try await client.json(.get, "\(problems)?status=open", token: provider)
             #expect(open["total"] as? Int == 7)
-            let (badQuery, badBody, _) = try await client.json(.get, "\(problems)?status=closed&limit=0", token: provider)
+            let (badQuery, badBody, _) = try await client.json(
+                .get, "\(problems)?status=closed&limit=0", token: provider)
             #expect(badQuery == .badRequest && Set(apiError(badBody).fields) == ["status", "limit"])
 
             // Reports, as JSON and as CSV; neither shows an ID number in full.
             let (_, report, _) = try await client.json(
                 .get, "/api/v1/catalog/entries/\(entry.id)/quality/report", token: provider)
-            #expect(report["openProblems"] as? Int == 7 && (report["score"] as? Double).map { abs($0 - score) < 1e-9 } == true)
+            #expect(
+                report["openProblems"] as? Int == 7
+                    && (report["score"] as? Double).map { abs($0 - score) < 1e-9 } == true)
             let (csvStatus, csvText, csvHeaders) = try await Self.text(
                 client, "/api/v1/catalog/entries/\(entry.id)/quality/report", token: provider,
                 headers: [.accept: "text/csv"])
             #expect(csvStatus == .ok && csvHeaders[.contentType]?.hasPrefix("text/csv") == true)
             #expect(csvText.contains("sfzhm+csrq.crossField") && csvText.contains("完整性 completeness"))
-            let (_, runJSON, _) = try await Self.text(client, "/api/v1/quality/runs/\(run["id"] as? Int ?? 0)", token: provider)
+            let (_, runJSON, _) = try await Self.text(
+                client, "/api/v1/quality/runs/\(run["id"] as? Int ?? 0)", token: provider)
             let (_, queueJSON, _) = try await Self.text(client, "\(problems)?limit=100", token: provider)
             for id in ids + [badCheckDigit] {
                 #expect(!csvText.contains(id) && !runJSON.contains(id) && !queueJSON.contains(id), "\(id) leaked")
@@ -325,7 +334,8 @@ struct QualityAPITests {
             #expect(created == .created, "\(createdBody)")
             let (selfRef, selfBody) = try await Self.addRule(
                 client, entryID: licences.id, token: provider,
-                #"{"id": "self", "kind": "referential", "columns": ["tyshxydm"], "referencedEntryID": \#(licences.id)}"#)
+                #"{"id": "self", "kind": "referential", "columns": ["tyshxydm"], "referencedEntryID": \#(licences.id)}"#
+            )
             #expect(selfRef == .badRequest && apiError(selfBody).fields == ["referencedEntryID"])
             let licenceCSV = """
                 xkzbh,tyshxydm,fddbrsfzh,fddbrcsrq
@@ -350,9 +360,10 @@ struct QualityAPITests {
             let dangling = results.first { ($0["rule"] as? [String: Any])?["id"] as? String == "tyshxydm.referential" }
             let sample = (dangling?["samples"] as? [[String: Any]])?.first
             #expect(sample?["row"] as? Int == 3)
-            #expect((run["dimensions"] as? [[String: Any]])?.contains {
-                $0["dimension"] as? String == "referential" && $0["failed"] as? Int == 1
-            } == true)
+            #expect(
+                (run["dimensions"] as? [[String: Any]])?.contains {
+                    $0["dimension"] as? String == "referential" && $0["failed"] as? Int == 1
+                } == true)
             let (_, queue, _) = try await client.json(
                 .get, "/api/v1/catalog/entries/\(licences.id)/quality/problems", token: provider)
             let keys = (queue["items"] as? [[String: Any]] ?? []).map { "\($0["rowKey"] ?? "")|\($0["ruleID"] ?? "")" }
@@ -430,7 +441,9 @@ struct QualityAPITests {
             let names = disagreements.flatMap { $0["differences"] as? [[String: Any]] ?? [] }.filter {
                 $0["left"] as? String == "xm"
             }
-            #expect(names.count == 1 && names.first?["leftValue"] as? String == "王*" && names.first?["rightValue"] as? String == "王*")
+            #expect(
+                names.count == 1 && names.first?["leftValue"] as? String == "王*"
+                    && names.first?["rightValue"] as? String == "王*")
             let dates = disagreements.flatMap { $0["differences"] as? [[String: Any]] ?? [] }.filter {
                 $0["left"] as? String == "csrq"
             }
@@ -446,7 +459,8 @@ struct QualityAPITests {
             #expect(limitedBody["truncated"] as? Bool == true && limitedBody["disagreeing"] as? Int == 2)
             let (bad, badBody, _) = try await client.json(
                 .post, "/api/v1/quality/comparisons", token: node.operatorToken,
-                body: comparison.replacingOccurrences(of: #"{"left": "xm", "right": "xm"}"#, with: #"{"left": "xm", "right": "nosuch"}"#))
+                body: comparison.replacingOccurrences(
+                    of: #"{"left": "xm", "right": "xm"}"#, with: #"{"left": "xm", "right": "nosuch"}"#))
             #expect(bad == .badRequest && apiError(badBody).fields == ["items[0].right"])
         }
     }

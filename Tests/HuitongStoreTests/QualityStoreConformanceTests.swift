@@ -7,7 +7,9 @@ import Testing
 /// Quality rules, runs and the problem queue, proven on every backend.
 @Suite("Quality store conformance")
 struct QualityStoreConformanceTests {
-    @Test("custom rules are added once per id, disabled, removed; unknown ones are not found", arguments: TestBackend.available)
+    @Test(
+        "custom rules are added once per id, disabled, removed; unknown ones are not found",
+        arguments: TestBackend.available)
     func customRules(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, _ in
             let entry = try await PoolStoreConformanceTests.entry(store)
@@ -18,7 +20,8 @@ struct QualityStoreConformanceTests {
             await #expect(throws: StoreError.duplicate(field: "id", value: "xm.pattern")) {
                 try await store.quality.addRule(entryID: entry.id, rule, createdBy: nil, at: Date())
             }
-            let off = try await store.quality.setRuleEnabled(entryID: entry.id, id: added.id, enabled: false, at: Date())
+            let off = try await store.quality.setRuleEnabled(
+                entryID: entry.id, id: added.id, enabled: false, at: Date())
             #expect(!off.enabled)
             #expect(try await store.quality.customRules(entryID: entry.id).map(\.enabled) == [false])
             await #expect(throws: StoreError.self) {
@@ -26,7 +29,9 @@ struct QualityStoreConformanceTests {
             }
             try await store.quality.deleteRule(entryID: entry.id, id: added.id)
             #expect(try await store.quality.customRules(entryID: entry.id).isEmpty)
-            await #expect(throws: StoreError.self) { try await store.quality.deleteRule(entryID: entry.id, id: added.id) }
+            await #expect(throws: StoreError.self) {
+                try await store.quality.deleteRule(entryID: entry.id, id: added.id)
+            }
             await #expect(throws: StoreError.self) {
                 try await store.quality.addRule(entryID: 9_999, rule, createdBy: nil, at: Date())
             }
@@ -105,7 +110,8 @@ struct QualityStoreConformanceTests {
             let failed = try await store.quality.failRun(id: third.id, message: "关联资源尚无数据", at: Date())
             #expect(failed.status == .failed && failed.message == "关联资源尚无数据")
             #expect(try await store.quality.latestRun(entryID: entry.id)?.id == second.id)
-            #expect(try await store.quality.runs(entryID: entry.id, limit: 10).map(\.id) == [third.id, second.id, first.id])
+            #expect(
+                try await store.quality.runs(entryID: entry.id, limit: 10).map(\.id) == [third.id, second.id, first.id])
             #expect(try await store.quality.runs(entryID: entry.id, limit: 10).allSatisfy { $0.report == nil })
             let scores = try await store.quality.latestScores(entryIDs: nil)
             #expect(scores.map(\.runID) == [second.id] && scores.first?.score == 50)
@@ -118,7 +124,8 @@ struct QualityStoreConformanceTests {
             let orphan = try await store.quality.startRun(
                 entryID: entry.id, departmentID: entry.provider.departmentID, poolVersion: 1, trigger: .manual,
                 rowsTotal: 4, requestedBy: nil, at: Date().addingTimeInterval(-3_600))
-            #expect(try await store.quality.failStale(heartbeatBefore: Date().addingTimeInterval(-600), at: Date()) == 1)
+            #expect(
+                try await store.quality.failStale(heartbeatBefore: Date().addingTimeInterval(-600), at: Date()) == 1)
             #expect(try await store.quality.run(id: orphan.id)?.status == .failed)
         }
     }

@@ -144,7 +144,8 @@ public struct QualityRuleSpec: Sendable, Hashable, Codable {
         case .pattern:
             resolved = required(pattern, "pattern").map { .pattern($0) }
             if let pattern, pattern.isEmpty || pattern.count > 500 {
-                issues.add("pattern", BilingualText(zh: "正则表达式须为 1–500 个字符", en: "the pattern must be 1–500 characters"))
+                issues.add(
+                    "pattern", BilingualText(zh: "正则表达式须为 1–500 个字符", en: "the pattern must be 1–500 characters"))
             }
         case .codeSet: resolved = required(codeSet, "codeSet").map { .codeSet($0) }
         case .identifierCheck: resolved = required(identifier, "identifier").map { .identifierCheck($0) }
@@ -161,7 +162,8 @@ public struct QualityRuleSpec: Sendable, Hashable, Codable {
                     issues.add(
                         "minimum",
                         BilingualText(
-                            zh: "下限 \(minimum) 大于上限 \(maximum)", en: "the minimum \(minimum) exceeds the maximum \(maximum)"))
+                            zh: "下限 \(minimum) 大于上限 \(maximum)",
+                            en: "the minimum \(minimum) exceeds the maximum \(maximum)"))
                 }
                 if [minimum, maximum].contains(where: { $0.map { !$0.isFinite } ?? false }) {
                     issues.add("maximum", BilingualText(zh: "上下限须为有限数值", en: "bounds must be finite numbers"))
@@ -185,19 +187,26 @@ public struct QualityRuleSpec: Sendable, Hashable, Codable {
             }
         case .uniqueness: resolved = .uniqueness
         case .referential:
-            resolved = required(referencedEntryID, "referencedEntryID").map { .referential(QualityRule.reference(to: $0)) }
+            resolved = required(referencedEntryID, "referencedEntryID").map {
+                .referential(QualityRule.reference(to: $0))
+            }
         case .freshness: resolved = required(updateCycle, "updateCycle").map { .freshness($0) }
         }
         if let weight, !(weight > 0 && weight.isFinite && weight <= 100) {
-            issues.add("weight", BilingualText(zh: "权重须在 0–100 之间且大于 0", en: "the weight must be above 0 and at most 100"))
+            issues.add(
+                "weight", BilingualText(zh: "权重须在 0–100 之间且大于 0", en: "the weight must be above 0 and at most 100"))
         }
         if let id, id.isEmpty || id.count > 100 || id.contains(where: { $0.isNewline }) {
-            issues.add("id", BilingualText(zh: "规则编号须为 1–100 个字符的一行", en: "the rule id must be one line of 1–100 characters"))
+            issues.add(
+                "id", BilingualText(zh: "规则编号须为 1–100 个字符的一行", en: "the rule id must be one line of 1–100 characters"))
         }
         try issues.throwIfAny()
-        guard let resolved else { throw ValidationError(field: "kind", BilingualText(zh: "规则不完整", en: "incomplete rule")) }
+        guard let resolved else {
+            throw ValidationError(field: "kind", BilingualText(zh: "规则不完整", en: "incomplete rule"))
+        }
         return QualityRule(
-            id: id ?? "\(columns.joined(separator: "+")).\(kind.rawValue)", dimension: dimension ?? kind.defaultDimension,
+            id: id ?? "\(columns.joined(separator: "+")).\(kind.rawValue)",
+            dimension: dimension ?? kind.defaultDimension,
             columns: columns, kind: resolved, severity: severity ?? .error, weight: weight ?? 1)
     }
 }

@@ -187,7 +187,8 @@ struct QualityAPI: Sendable {
         if let text = query["status"].map(String.init) {
             status = QualityProblemStatus(rawValue: text)
             if status == nil {
-                issues.add("status", BilingualText(zh: "须为 open、handled 或 ignored", en: "must be open, handled or ignored"))
+                issues.add(
+                    "status", BilingualText(zh: "须为 open、handled 或 ignored", en: "must be open, handled or ignored"))
             }
         }
         let offset = query["offset"].map { Int(String($0)) ?? -1 } ?? 0
@@ -261,7 +262,13 @@ struct QualityAPI: Sendable {
                 String(dimension.checked), String(dimension.failed),
             ])
         }
-        rows += [[], ["规则 rule", "类型 kind", "维度 dimension", "列 columns", "检查数 checked", "不合格数 failed", "合格率 pass rate", "说明 note"]]
+        rows += [
+            [],
+            [
+                "规则 rule", "类型 kind", "维度 dimension", "列 columns", "检查数 checked", "不合格数 failed", "合格率 pass rate",
+                "说明 note",
+            ],
+        ]
         for result in run?.report?.rules ?? [] {
             let spec = QualityRuleSpec(result.rule)
             rows.append([

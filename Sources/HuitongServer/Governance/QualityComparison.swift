@@ -98,7 +98,9 @@ extension QualityService {
             throw StoreError.conflict(
                 BilingualText(zh: "“\(right.content.name)”尚无数据", en: "\(right.content.name) holds no data yet"))
         }
-        if Set(request.key.map(\.left)) != Set(leftVersion.keyColumns) || request.key.count != leftVersion.keyColumns.count {
+        if Set(request.key.map(\.left)) != Set(leftVersion.keyColumns)
+            || request.key.count != leftVersion.keyColumns.count
+        {
             issues.add(
                 "key",
                 BilingualText(
@@ -114,7 +116,8 @@ extension QualityService {
                     zh: "右侧比对键须为其主键（\(rightVersion.keyColumns.joined(separator: "+"))）",
                     en: "the right key must be its pool's key (\(rightVersion.keyColumns.joined(separator: "+")))"))
         }
-        for pair in request.items where !leftVersion.columns.contains(pair.left) || !rightVersion.columns.contains(pair.right) {
+        for pair in request.items
+        where !leftVersion.columns.contains(pair.left) || !rightVersion.columns.contains(pair.right) {
             issues.add(
                 "items",
                 BilingualText(

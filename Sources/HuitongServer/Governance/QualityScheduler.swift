@@ -20,22 +20,32 @@ struct QualityScheduler: Service {
         let interval = service.settings.scheduleInterval
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let now = Date()
-                let stale = try await service.store.quality.failStale(
-                    heartbeatBefore: now.addingTimeInterval(-Self.staleAfter), at: now)
-                if stale > 0 { logger.warning("failed interrupted quality runs", metadata: ["count": "\(stale)"]) }
-                let due = try await service.store.quality.entriesDue(
-                    startedBefore: now.addingTimeInterval(-interval.timeInterval))
-                for entryID in due {
-                    if Task.isShuttingDownGracefully || Task.isCancelled { break }
-                    await service.runNow(entryID: entryID, trigger: .schedule, requestedBy: nil)
-                }
+                try await sweep(at: Date())
             } catch {
-                logger.warning("scheduled quality runs failed", metadata: ["error": "\(QualityService.describe(error))"])
+                logger.warning(
+                    "scheduled quality runs failed", metadata: ["error": "\(QualityService.describe(error))"])
             }
             // Looking more often than the interval lets an entry become due soon after its time, not a whole
             // interval late.
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: min(interval, .seconds(3600))) }
         }
+    }
+
+    /// One pass: fails dead runs, then runs every due entry in turn; returns the runs made.
+    @discardableResult
+    func sweep(at now: Date) async throws -> [QualityRun] {
+        let stale = try await service.store.quality.failStale(
+            heartbeatBefore: now.addingTimeInterval(-Self.staleAfter), at: now)
+        if stale > 0 { logger.warning("failed interrupted quality runs", metadata: ["count": "\(stale)"]) }
+        let due = try await service.store.quality.entriesDue(
+            startedBefore: now.addingTimeInterval(-service.settings.scheduleInterval.timeInterval))
+        var runs: [QualityRun] = []
+        for entryID in due {
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            if let run = await service.runNow(entryID: entryID, trigger: .schedule, requestedBy: nil) {
+                runs.append(run)
+            }
+        }
+        return runs
     }
 }

@@ -155,7 +155,9 @@ public struct QualityService: Sendable {
             let done = try await store.quality.finishRun(id: run.id, report: report, at: Date())
             logger.info(
                 "quality run finished",
-                metadata: ["run": "\(run.id)", "entry": "\(run.entryID)", "score": "\(done.score.map { "\($0)" } ?? "-")"])
+                metadata: [
+                    "run": "\(run.id)", "entry": "\(run.entryID)", "score": "\(done.score.map { "\($0)" } ?? "-")",
+                ])
             return done
         } catch {
             let message = Self.describe(error)

@@ -201,7 +201,7 @@ struct SQLQualityRepository: QualityRepository {
                     """
                 ).first()
                 return try Self.decodeRule(row!)
-            } catch where StoreError.uniqueViolation(in: error) != nil {
+            } catch  where StoreError.uniqueViolation(in: error) != nil {
                 throw StoreError.duplicate(field: "id", value: rule.id)
             }
         }

@@ -84,6 +84,14 @@ struct QualityStoreConformanceTests {
             #expect(done.report?.rules.first?.failingRows == [], "failing rows live in the queue, not the report")
             #expect(done.report?.rules.first?.samples.count == 3)
             #expect(try await store.quality.entriesDue(startedBefore: Date().addingTimeInterval(-60)).isEmpty)
+            let newer = try await store.pools.beginVersion(
+                entryID: entry.id, columns: PoolStoreConformanceTests.columns, keyColumns: ["sfzhm"],
+                copyingActive: false)
+            _ = try await store.pools.activate(newer, keep: 1)
+            #expect(
+                try await store.quality.entriesDue(startedBefore: Date().addingTimeInterval(-60)) == [entry.id],
+                "a version no run has checked is due at once")
+            _ = try await store.pools.reactivate(entryID: entry.id, version: 1)
 
             let page = try await store.quality.problems(entryID: entry.id, status: nil, offset: 1, limit: 1)
             #expect(page.total == 3 && page.items.map(\.row) == [2] && page.run?.id == first.id)

@@ -4,9 +4,9 @@ import HuitongStore
 import Logging
 import ServiceLifecycle
 
-/// Runs the quality rules of every entry with data that no run has checked for `QualitySettings.scheduleInterval`
-/// (a load starts a run of its own, so recently loaded entries are skipped), one entry at a time. It also fails runs
-/// whose process died, so that they do not stay "running" for ever.
+/// Runs the quality rules of every entry with data that no run has checked for `QualitySettings.scheduleInterval`,
+/// or whose active version no run has checked (a command-line import, a rollback), one entry at a time; uploads start
+/// a run of their own. It also fails runs whose process died, so that they do not stay "running" for ever.
 ///
 /// Several nodes on one database may each pick the same due entry in the same moment and run it twice; the result is
 /// two equal runs, not a wrong one, so no claim is taken.

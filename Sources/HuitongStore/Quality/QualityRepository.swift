@@ -165,7 +165,8 @@ public protocol QualityRepository: Sendable {
     /// Marks a problem handled or ignored (or open again) with a note.
     func resolveProblem(id: Int64, status: QualityProblemStatus, note: String, by userID: Int64?, at time: Date)
         async throws -> QualityProblem
-    /// Entries with an active pool version and no run started since `cutoff`, for the scheduler.
+    /// Entries with an active pool version that no run has checked since `cutoff`, or whose active version no run has
+    /// checked at all (loaded by the command line, or rolled back to), for the scheduler.
     func entriesDue(startedBefore cutoff: Date) async throws -> [Int64]
     /// Fails runs still marked running whose heartbeat stopped before `cutoff` (their process died); returns how
     /// many.
@@ -457,8 +458,12 @@ struct SQLQualityRepository: QualityRepository {
             try await sql.raw(
                 """
                 SELECT v.entry_id FROM pool_versions v
-                WHERE v.status = 'active' AND NOT EXISTS (
-                    SELECT 1 FROM quality_runs r WHERE r.entry_id = v.entry_id AND r.started_at >= \(bind: cutoff))
+                WHERE v.status = 'active' AND (
+                    NOT EXISTS (
+                        SELECT 1 FROM quality_runs r
+                        WHERE r.entry_id = v.entry_id AND r.started_at >= \(bind: cutoff))
+                    OR NOT EXISTS (
+                        SELECT 1 FROM quality_runs r WHERE r.entry_id = v.entry_id AND r.pool_version = v.version))
                 ORDER BY v.entry_id
                 """
             ).all().map { try $0.decode(column: "entry_id", as: Int64.self) }

@@ -185,6 +185,7 @@ struct QualityAPITests {
                 #"{"kind": "pattern", "columns": ["bh"], "pattern": "P\\d{3}"}"#,
                 #"{"kind": "uniqueness", "columns": ["sjhm"]}"#,
                 #"{"id": "disabled.notNull", "kind": "notNull", "columns": ["nl"]}"#,
+                #"{"id": "=HYPERLINK(\"http://x\")", "kind": "notNull", "columns": ["bh"]}"#,
             ]
             var customIDs: [Int] = []
             for spec in specs {
@@ -281,6 +282,7 @@ struct QualityAPITests {
                 headers: [.accept: "text/csv"])
             #expect(csvStatus == .ok && csvHeaders[.contentType]?.hasPrefix("text/csv") == true)
             #expect(csvText.contains("sfzhm+csrq.crossField") && csvText.contains("完整性 completeness"))
+            #expect(csvText.contains("'=HYPERLINK") && !csvText.contains("\"=HYPERLINK"), "formulas neutralised")
             let (_, runJSON, _) = try await Self.text(
                 client, "/api/v1/quality/runs/\(run["id"] as? Int ?? 0)", token: provider)
             let (_, queueJSON, _) = try await Self.text(client, "\(problems)?limit=100", token: provider)

@@ -38,13 +38,20 @@ struct QualitySchedulerTests {
             var logger = Logger(label: "test")
             logger.logLevel = .critical
             let service = QualityService(
-                store: node.store, settings: QualitySettings(scheduleInterval: .seconds(3_600), pageSize: 100),
+                store: node.store, settings: QualitySettings(scheduleInterval: .seconds(3_600), pageSize: 1),
                 logger: logger)
             let scheduler = QualityScheduler(service: service, logger: logger)
             let runs = try await scheduler.sweep(at: Date())
             #expect(try await node.store.quality.run(id: orphan.id)?.status == .failed)
             #expect(runs.count == 1 && runs.first?.trigger == .schedule && runs.first?.status == .succeeded)
             #expect(runs.first?.report?.result(for: "xm.notNull")?.failed == 1)
+            // One row per page: the failing row's key is taken from its own page.
+            let queue = try await node.store.quality.problems(entryID: entry.id, status: nil, offset: 0, limit: 10)
+            let second = try QualityAPITests.residentID(born: "19900101", sequence: 2)
+            #expect(
+                queue.items.map(\.row) == [2]
+                    && queue.items.first?.rowKey == "sfzhm=3***************\(second.suffix(2))")
+            #expect(runs.first?.rowsChecked == 2)
             #expect(try await service.currentScore(entryID: entry.id) == runs.first?.score)
             #expect(try await scheduler.sweep(at: Date()).isEmpty, "checked within the interval")
             #expect(try await scheduler.sweep(at: Date().addingTimeInterval(3_700)).count == 1, "due again later")

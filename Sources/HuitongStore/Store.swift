@@ -22,6 +22,7 @@ public struct Store: Sendable {
     public let gatewayAccess: any GatewayAccessReader
     public let audit: any AuditLogRepository
     public let objections: any ObjectionRepository
+    public let quality: any QualityRepository
 
     public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
         self.provider = provider
@@ -44,6 +45,7 @@ public struct Store: Sendable {
         self.gatewayAccess = SQLGatewayAccessReader(provider: provider)
         self.audit = SQLAuditLogRepository(provider: provider.auditProvider)
         self.objections = SQLObjectionRepository(provider: provider)
+        self.quality = SQLQualityRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

@@ -38,9 +38,16 @@ public enum HuitongApp {
         CatalogAPI(store: store).register(on: api)
         CatalogTransferAPI(store: store).register(on: api)
         CodeSetsAPI(store: store).register(on: api)
-        IngestAPI(store: store, logger: Logger(label: "huitong.ingest")).register(on: api)
+        let quality = QualityService.make(store: store, configuration: configuration)
+        IngestAPI(
+            store: store, logger: Logger(label: "huitong.ingest"),
+            afterLoad: { job in
+                await quality.runNow(entryID: job.entryID, trigger: .ingest, requestedBy: nil)
+            }
+        ).register(on: api)
         ThreeListsAPI(store: store).register(on: api)
         GradingSuggestionsAPI(store: store).register(on: api)
+        QualityAPI(service: quality).register(on: api)
         SharingAPI(service: SharingService(store: store, settings: configuration.sharing, audit: audit.log)).register(
             on: api)
         ObjectionsAPI(service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log))
@@ -78,6 +85,8 @@ public enum HuitongApp {
             ObjectionSweeper(
                 service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log),
                 logger: logger))
+        app.addServices(
+            QualityScheduler(service: QualityService.make(store: store, configuration: configuration), logger: logger))
         for service in extraServices { app.addServices(service) }
         return app
     }

@@ -189,6 +189,7 @@ enum Schema {
                 "CREATE INDEX IF NOT EXISTS request_nonces_expiry ON request_nonces (expires_at)",
             ]
         },
+        Migration(version: 11, name: "data quality", statements: qualityTables),
         Migration(version: 12, name: "objections", statements: objectionTables),
     ]
 }

@@ -527,7 +527,7 @@ schemas.update({
   "QualityDimensionScore": OBJ(["dimension", "checked", "failed"], {"dimension": DIMENSION, "score": NUM, "checked": {"type": "integer"}, "failed": {"type": "integer"}}),
   "QualityRun": OBJ(["id", "entryID", "departmentID", "trigger", "status", "rowsTotal", "rowsChecked", "percent", "message", "startedAt"], {
       "id": I64, "entryID": I64, "departmentID": I64, "poolVersion": {"type": ["integer", "null"]},
-      "trigger": enum("ingest", "manual", "schedule"), "status": enum("running", "succeeded", "failed"),
+      "trigger": enum("ingest", "manual", "schedule", "correction"), "status": enum("running", "succeeded", "failed"),
       "rowsTotal": {"type": "integer"}, "rowsChecked": {"type": "integer"}, "percent": {"type": "integer"},
       "score": {**NUM, "description": "Weighted entry score 0–100"}, "message": S(description="Why a run failed"),
       "startedAt": S(format="date-time"), "finishedAt": S(format="date-time"),

@@ -50,8 +50,12 @@ public enum HuitongApp {
         QualityAPI(service: quality).register(on: api)
         SharingAPI(service: SharingService(store: store, settings: configuration.sharing, audit: audit.log)).register(
             on: api)
-        ObjectionsAPI(service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log))
-            .register(on: api)
+        ObjectionsAPI(
+            service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log),
+            afterCorrection: { objection in
+                _ = await quality.runNow(entryID: objection.entryID, trigger: .correction, requestedBy: nil)
+            }
+        ).register(on: api)
         AuditAPI(store: store, audit: audit, verifications: AuditVerificationCache()).register(on: api)
         OpenDataInterop(store: store, configuration: configuration).register(on: router)
         GatewayAPI(store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"))

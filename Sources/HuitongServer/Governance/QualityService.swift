@@ -14,12 +14,19 @@ public struct QualityService: Sendable {
     public let store: Store
     public let settings: QualitySettings
     let masking: MaskingPolicy
+    /// What open objections take off an entry's score: data that users say is wrong is not scored as if it
+    /// were right until its provider answers.
+    let objectionPenalty: ObjectionPenalty
     let logger: Logger
 
-    public init(store: Store, settings: QualitySettings, masking: MaskingPolicy = .builtIn, logger: Logger) {
+    public init(
+        store: Store, settings: QualitySettings, masking: MaskingPolicy = .builtIn,
+        objectionPenalty: ObjectionPenalty = ObjectionSettings().penalty, logger: Logger
+    ) {
         self.store = store
         self.settings = settings
         self.masking = masking
+        self.objectionPenalty = objectionPenalty
         self.logger = logger
     }
 
@@ -299,11 +306,16 @@ public struct QualityService: Sendable {
         try await currentScores(entryIDs: [entryID])[entryID]
     }
 
-    /// Current scores of these entries (every scored entry when nil), by entry.
+    /// Current scores of these entries (every scored entry when nil), by entry: the latest run's score less the
+    /// penalty of the entry's open objections.
     public func currentScores(entryIDs: [Int64]?) async throws -> [Int64: Double] {
+        let records = try await store.quality.latestScores(entryIDs: entryIDs)
+        let open = try await store.objections.openCounts(entryIDs: records.map(\.entryID))
         var scores: [Int64: Double] = [:]
-        for record in try await store.quality.latestScores(entryIDs: entryIDs) {
-            if let score = Self.currentScore(of: record) { scores[record.entryID] = score }
+        for record in records {
+            let score = objectionPenalty.adjusted(
+                score: Self.currentScore(of: record), openObjections: open[record.entryID] ?? 0)
+            if let score { scores[record.entryID] = score }
         }
         return scores
     }
@@ -360,6 +372,8 @@ extension QualityService {
             logger.warning("masking policy unreadable; built-in rules used", metadata: ["error": "\(error)"])
             masking = .builtIn
         }
-        return QualityService(store: store, settings: configuration.quality, masking: masking, logger: logger)
+        return QualityService(
+            store: store, settings: configuration.quality, masking: masking,
+            objectionPenalty: configuration.objections.penalty, logger: logger)
     }
 }

@@ -18,10 +18,13 @@ public enum QualityTrigger: String, LabeledValue {
     case ingest
     case manual
     case schedule
+    /// An objection's correction published a new pool version.
+    case correction
 
     public var label: BilingualText {
         switch self {
         case .ingest: BilingualText(zh: "归集后", en: "after a load")
+        case .correction: BilingualText(zh: "异议更正后", en: "after a correction")
         case .manual: BilingualText(zh: "手动", en: "on demand")
         case .schedule: BilingualText(zh: "定时", en: "scheduled")
         }

@@ -21,6 +21,7 @@ public struct Store: Sendable {
     public let requestNonces: any RequestNonceRepository
     public let gatewayAccess: any GatewayAccessReader
     public let audit: any AuditLogRepository
+    public let gradePolicy: any GradePolicyRepository
 
     public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
         self.provider = provider
@@ -42,6 +43,7 @@ public struct Store: Sendable {
         self.requestNonces = SQLRequestNonceRepository(provider: provider)
         self.gatewayAccess = SQLGatewayAccessReader(provider: provider)
         self.audit = SQLAuditLogRepository(provider: provider.auditProvider)
+        self.gradePolicy = SQLGradePolicyRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

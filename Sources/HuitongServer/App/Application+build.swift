@@ -41,6 +41,7 @@ public enum HuitongApp {
         IngestAPI(store: store, logger: Logger(label: "huitong.ingest")).register(on: api)
         ThreeListsAPI(store: store).register(on: api)
         GradingSuggestionsAPI(store: store).register(on: api)
+        GradePolicyAPI(store: store).register(on: api)
         SharingAPI(service: SharingService(store: store, settings: configuration.sharing, audit: audit.log)).register(
             on: api)
         AuditAPI(store: store, audit: audit, verifications: AuditVerificationCache()).register(on: api)

@@ -154,6 +154,7 @@ struct CatalogAPI {
             departmentID = asked
         }
         let content = try input.content.validated(scheme: NationalResourceCodeScheme())
+        try await GradePolicy.current(store).check(content)
         let entry = try await store.catalog.create(content, departmentID: departmentID, author: user.author)
         return try JSONResponse.make(entry, status: .created)
     }
@@ -172,6 +173,7 @@ struct CatalogAPI {
                 BilingualText(zh: "目录的提供部门不能更改", en: "the providing department of an entry cannot change"))
         }
         let content = try input.content.validated()
+        try await GradePolicy.current(store).check(content)
         if existing.status == .published && !user.has(.operator) && existing.content.changesExposure(to: content) {
             throw CatalogRuleError.exposureChangeNeedsReview
         }

@@ -173,10 +173,10 @@ struct CatalogAPI {
                 BilingualText(zh: "目录的提供部门不能更改", en: "the providing department of an entry cannot change"))
         }
         let content = try input.content.validated()
-        try await GradePolicy.current(store).check(content)
         if existing.status == .published && !user.has(.operator) && existing.content.changesExposure(to: content) {
             throw CatalogRuleError.exposureChangeNeedsReview
         }
+        try await GradePolicy.current(store).check(content)
         let entry = try await store.catalog.update(
             id: existing.id, with: content, author: user.author, note: input.note ?? "")
         return try JSONResponse.make(entry)

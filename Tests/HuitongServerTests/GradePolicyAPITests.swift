@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongIngest
 import HuitongServer
 import HuitongStore
 import HuitongTestSupport
@@ -106,6 +107,24 @@ struct GradePolicyAPITests {
                 .put, "/api/v1/catalog/entries/\(id)", token: city.provider,
                 body: Self.companiesJSON(openness: "unconditional"))
             #expect(allowed == .ok, "once the operator opens 一般2级, the same entry may be open")
+        }
+    }
+
+    @Test("a catalog sheet with an entry looser than its grade imports nothing and reports the row and item")
+    func looseSheet() async throws {
+        try await TestNode.run { node, client in
+            let city = try await CatalogAPITests.city(node)
+            var population = CatalogTransferTests.population
+            population["共享类型"] = "无条件共享"
+            population["信息项安全级别"] = "一般数据4级"
+            let rows = [CatalogTransferTests.header, CatalogTransferTests.row(population)]
+            let (status, report) = try await CatalogTransferTests().upload(
+                client, CSVWriter.encode(rows: rows), format: "csv", token: city.provider)
+            #expect(status == .unprocessableContent)
+            let error = try #require((report["errors"] as? [[String: Any]])?.first)
+            #expect(error["row"] as? Int == 2 && error["column"] as? String == "共享类型")
+            #expect((error["message"] as? String)?.contains("身份证号码") == true)
+            #expect(try await node.store.catalog.count(status: nil) == 0)
         }
     }
 

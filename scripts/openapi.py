@@ -407,16 +407,34 @@ paths.update({
 
 paths.update({
   "/api/v1/catalog/entries/{id}/grading-suggestions": {"get": op(
-      "Suggested kind of data, security grade and masking of each data item, from up to 1,000 rows of the active pool version (first in key order); shown for the provider to confirm, never applied (the entry's provider or the operator)",
-      "governance", {"200": ok(OBJ(["entryID", "poolVersion", "sampledRows", "items"], {
+      "Suggested kind of data, security grade and masking of each data item, from up to 1,000 rows of the active pool version (first in key order), with the masking and share type the grade policy gives the suggested grade, and what they mean for the entry (就高从严); shown for the provider to confirm, never applied (the entry's provider or the operator)",
+      "governance", {"200": ok(OBJ(["entryID", "poolVersion", "sampledRows", "entry", "items"], {
           "entryID": I64, "poolVersion": {"type": "integer"}, "sampledRows": {"type": "integer"},
-          "items": {"type": "array", "items": OBJ(["columnName", "name", "current", "suggested", "differs"], {
-              "columnName": S(), "name": S(), "differs": {"type": "boolean"},
-              "current": {"type": "object", "description": "semanticKind, grade and masking as the item has them"},
+          "entry": OBJ(["grade", "shareType", "openness"], {"grade": GRADE, "shareType": SHARE, "openness": OPEN}),
+          "items": {"type": "array", "items": OBJ(["columnName", "name", "current", "suggested", "suggestedShareType", "differs"], {
+              "columnName": S(), "name": S(), "differs": {"type": "boolean"}, "suggestedShareType": SHARE,
+              "current": {"type": "object", "description": "semanticKind, grade, shareType and the masking the grade policy gives them, as the item has them"},
               "suggested": OBJ(["kind", "confidence", "sampled", "matched", "grade", "masking", "reason"], {
                   "kind": S(), "confidence": {"type": "number"}, "sampled": {"type": "integer"}, "matched": {"type": "integer"},
                   "grade": S(), "masking": {"type": "object"}, "reason": {"type": "object", "properties": {"zh": S(), "en": S()}}})})}})),
           **errors(401, 403, 404)}, params=ID)},
+})
+
+GRADE_RULE = OBJ(["shareType", "openness", "masking"], {
+    "shareType": SHARE, "openness": OPEN,
+    "masking": {**enum("none", "byKind", "all"), "description": "none; byKind = the masking policy's rule for the item's kind of data; all = hidden"}})
+GRADE_POLICY_INPUT = OBJ(["grades"], {"grades": {"type": "object", "description": "A rule for every grade (general1–general4, important, core); a higher grade may not be looser than a lower one in any column",
+    "properties": {g: ref("GradeRule") for g in ["general1", "general2", "general3", "general4", "important", "core"]}, "additionalProperties": False}})
+schemas.update({"GradeRule": GRADE_RULE, "GradePolicyInput": GRADE_POLICY_INPUT})
+GRADE_POLICY = OBJ(["grades", "source"], {**GRADE_POLICY_INPUT["properties"],
+    "source": {**enum("seed", "operator"), "description": "seed until an operator saves a policy"},
+    "updatedAt": {"type": "string", "format": "date-time"}, "updatedBy": S()})
+paths.update({
+  "/api/v1/governance/grade-policy": {
+    "get": op("The grade policy matrix (domain.md §4.2): per security grade, the default and loosest permitted share type and openness, and the default masking (any signed-in user)",
+      "governance", {"200": ok(GRADE_POLICY), **errors(401)}),
+    "put": op("Replace the grade policy matrix, checked whole (the operator); catalog entries are then held to it: an entry shared or opened more loosely than its grade allows is refused, naming the item whose grade decides",
+      "governance", {"200": ok(GRADE_POLICY), **errors(400, 401, 403)}, ref("GradePolicyInput"))},
 })
 
 # The sharing gateway: application systems call it with their credential (bearer or HMAC signature) under a grant.

@@ -23,6 +23,7 @@ public struct Store: Sendable {
     public let audit: any AuditLogRepository
     public let objections: any ObjectionRepository
     public let quality: any QualityRepository
+    public let gradePolicy: any GradePolicyRepository
 
     public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
         self.provider = provider
@@ -46,6 +47,7 @@ public struct Store: Sendable {
         self.audit = SQLAuditLogRepository(provider: provider.auditProvider)
         self.objections = SQLObjectionRepository(provider: provider)
         self.quality = SQLQualityRepository(provider: provider)
+        self.gradePolicy = SQLGradePolicyRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

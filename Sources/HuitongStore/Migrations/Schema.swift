@@ -191,5 +191,6 @@ enum Schema {
         },
         Migration(version: 11, name: "data quality", statements: qualityTables),
         Migration(version: 12, name: "objections", statements: objectionTables),
+        gradePolicy,
     ]
 }

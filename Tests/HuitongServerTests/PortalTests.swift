@@ -99,7 +99,8 @@ struct PortalFixture: Sendable {
     }
 
     static func run(
-        _ backend: TestBackend, _ body: @escaping @Sendable (PortalFixture, TestNode, any TestClientProtocol) async throws -> Void
+        _ backend: TestBackend,
+        _ body: @escaping @Sendable (PortalFixture, TestNode, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await TestNode.run(backend) { node, client in
             let fixture = try await load(node.store)
@@ -118,7 +119,8 @@ extension TestClientProtocol {
 
 @Suite("Open-data portal")
 struct PortalTests {
-    @Test("the home page counts open departments, datasets, records and recent API calls, and features updated data",
+    @Test(
+        "the home page counts open departments, datasets, records and recent API calls, and features updated data",
         arguments: TestBackend.available)
     func home(_ backend: TestBackend) async throws {
         try await PortalFixture.run(backend) { fixture, node, client in
@@ -146,7 +148,8 @@ struct PortalTests {
         }
     }
 
-    @Test("search matches Chinese substrings, filters by facets with counts, pages, and never lists closed entries",
+    @Test(
+        "search matches Chinese substrings, filters by facets with counts, pages, and never lists closed entries",
         arguments: TestBackend.available)
     func search(_ backend: TestBackend) async throws {
         try await PortalFixture.run(backend) { fixture, _, client in
@@ -204,7 +207,8 @@ struct PortalTests {
         }
     }
 
-    @Test("a dataset page shows its metadata, open items, a masked preview, downloads, API examples and history",
+    @Test(
+        "a dataset page shows its metadata, open items, a masked preview, downloads, API examples and history",
         arguments: TestBackend.available)
     func datasetPage(_ backend: TestBackend) async throws {
         try await PortalFixture.run(backend) { fixture, _, client in
@@ -237,7 +241,8 @@ struct PortalTests {
         }
     }
 
-    @Test("conditional data shows how to apply and never any rows; closed data does not exist for the public",
+    @Test(
+        "conditional data shows how to apply and never any rows; closed data does not exist for the public",
         arguments: TestBackend.available)
     func conditionalAndClosed(_ backend: TestBackend) async throws {
         try await PortalFixture.run(backend) { fixture, _, client in
@@ -270,7 +275,8 @@ struct PortalTests {
         }
     }
 
-    @Test("CSV, JSON and XLSX downloads hold the pool's rows, open items only, masked, formulas neutralised",
+    @Test(
+        "CSV, JSON and XLSX downloads hold the pool's rows, open items only, masked, formulas neutralised",
         arguments: TestBackend.available)
     func downloads(_ backend: TestBackend) async throws {
         try await PortalFixture.run(backend) { fixture, _, client in

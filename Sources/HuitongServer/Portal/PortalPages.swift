@@ -51,7 +51,10 @@ struct PortalPages {
             openness: OpenCatalog.publicOpenness, limit: Self.featuredCount)
         let values: [String: Any] = [
             "stats": [
-                ["value": Self.grouped(Int64(departments.count)), "label": pages.text("portal_stat_departments", language)],
+                [
+                    "value": Self.grouped(Int64(departments.count)),
+                    "label": pages.text("portal_stat_departments", language),
+                ],
                 ["value": Self.grouped(Int64(overview.total)), "label": pages.text("portal_stat_datasets", language)],
                 ["value": Self.grouped(records), "label": pages.text("portal_stat_records", language)],
                 ["value": Self.grouped(calls), "label": pages.text("portal_stat_calls", language)],
@@ -123,7 +126,8 @@ struct PortalPages {
             values["hasIssues"] = true
         }
         return respond(
-            request, pages.render("portal-search", values, context: context, status: issues.isEmpty ? .ok : .badRequest))
+            request, pages.render("portal-search", values, context: context, status: issues.isEmpty ? .ok : .badRequest)
+        )
     }
 
     static func facetLabel(_ facet: CatalogFacet, _ count: FacetCount, _ language: Language) -> String {
@@ -197,7 +201,9 @@ struct PortalPages {
         field("meta_openness", content.openness.label.text(language))
         field("meta_open_condition", content.openCondition)
         field("meta_cycle", content.updateCycle.label.text(language))
-        field("meta_formats", content.formats.map { "\($0.category.label.text(language)) \($0.type)" }.joined(separator: "、"))
+        field(
+            "meta_formats",
+            content.formats.map { "\($0.category.label.text(language)) \($0.type)" }.joined(separator: "、"))
         field("meta_keywords", content.keywords.joined(separator: "、"))
         field("meta_published", entry.publishedOn?.description)
         field("meta_version", String(entry.version))
@@ -243,6 +249,7 @@ struct PortalPages {
                 "rows": preview.map { row in ["cells": row.map { $0 ?? "" }] },
                 "shown": preview.count,
                 "total": Self.grouped(version.rowCount),
+                "anyMasked": columns.contains { policy.masking.rule(for: $0.semanticKind) != .none },
             ]
             values["downloads"] = PortalDownloadFormat.allCases.filter { $0.isOffered(forRows: version.rowCount) }
                 .map { ["href": "\(path(entry))/download.\($0.fileExtension)", "label": $0.label] }
@@ -293,8 +300,9 @@ struct PortalPages {
     /// The first rows of the active version, open items only, masked.
     func preview(_ entry: CatalogEntry, columns: [InfoItem]) async throws -> [[String?]] {
         let selection = PoolSelection(columns: columns.map(\.columnName))
-        guard var extract = try await store.pools.beginExtract(
-            entryID: entry.id, selecting: selection, pageSize: Self.previewRows)
+        guard
+            var extract = try await store.pools.beginExtract(
+                entryID: entry.id, selecting: selection, pageSize: Self.previewRows)
         else { return [] }
         let rows = try await store.pools.nextPage(of: &extract) ?? []
         return rows.prefix(Self.previewRows).map { policy.masked($0, items: columns) }
@@ -329,7 +337,8 @@ struct PortalPages {
                 request, context, status: .notFound, title: pages.text("no_data_title", language),
                 message: pages.text("no_data_message", language), entry: entry)
         }
-        let fileName = "\(CKANRepresentation.packageName(entry.code))-v\(cursor.version.version).\(format.fileExtension)"
+        let fileName =
+            "\(CKANRepresentation.packageName(entry.code))-v\(cursor.version.version).\(format.fileExtension)"
         var headers: HTTPFields = [
             .contentType: format.contentType,
             .contentDisposition: "attachment; filename=\"\(fileName)\"",
@@ -359,7 +368,8 @@ struct PortalPages {
             var cursor = start
             try await writer.write(ByteBuffer(data: encoder.header()))
             while let page = try await pools.nextPage(of: &cursor) {
-                try await writer.write(ByteBuffer(data: encoder.encode(page.map { masking.masked($0, items: columns) })))
+                try await writer.write(
+                    ByteBuffer(data: encoder.encode(page.map { masking.masked($0, items: columns) })))
             }
             try await writer.write(ByteBuffer(data: encoder.footer()))
             try await writer.finish(nil)

@@ -66,7 +66,8 @@ struct PortalSearch: Sendable, Hashable {
                 search.page = page
             } else {
                 issues.add(
-                    "page", BilingualText(zh: "页码须为 1–\(maximumPage) 的整数", en: "page must be a whole number 1–\(maximumPage)"))
+                    "page",
+                    BilingualText(zh: "页码须为 1–\(maximumPage) 的整数", en: "page must be a whole number 1–\(maximumPage)"))
             }
         }
         return (search, issues.issues)

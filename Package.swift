@@ -148,6 +148,7 @@ let package = Package(
             dependencies: [
                 "HuitongCore",
                 "HuitongStore",
+                "HuitongIngest",
                 "HuitongServer",
                 "HuitongTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

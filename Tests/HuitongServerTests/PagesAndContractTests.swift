@@ -115,6 +115,8 @@ struct PagesAndContractTests {
             let pagePaths: Set<String> = [
                 "/", "/login", "/logout", "/console", "/static/app.css",
                 "/catalog.ttl", "/catalog.jsonld", "/api/3/action/{action}", "/api/action/{action}",
+                "/portal", "/datasets", "/datasets/{reference}", "/datasets/{reference}/download.csv",
+                "/datasets/{reference}/download.json", "/datasets/{reference}/download.xlsx", "/licence",
             ]
             let routes = Set(
                 router.routes.map { route in

@@ -59,6 +59,10 @@ public enum HuitongApp {
         ).register(on: api)
         AuditAPI(store: store, audit: audit, verifications: AuditVerificationCache()).register(on: api)
         OpenDataInterop(store: store, configuration: configuration).register(on: router)
+        PortalPages(
+            store: store, pages: pages, cookies: cookies, links: OpenDataLinks(base: configuration.baseURL),
+            policy: .seeded()
+        ).register(on: router)
         GatewayAPI(store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"))
             .register(on: router)
         return router

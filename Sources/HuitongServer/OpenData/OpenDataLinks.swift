@@ -3,8 +3,8 @@ import HuitongCore
 
 /// Every public address the open-data metadata points at, in one place.
 ///
-/// The portal pages, downloads and licence page are served by later work; DCAT and CKAN clients store these
-/// addresses, so the scheme is decided here once and only changed here.
+/// The portal (`PortalPages`) serves the dataset pages, downloads and licence page at these addresses; DCAT and CKAN
+/// clients store them, so the scheme is decided here once and only changed here.
 struct OpenDataLinks: Sendable {
     /// The node's public base, without a trailing slash (`ServerConfiguration.baseURL`).
     let base: String

@@ -50,6 +50,8 @@ public struct PageRenderer: Sendable {
         data["htmlLang"] = context.language == .zh ? "zh-CN" : "en"
         data["otherLang"] = context.language == .zh ? "en" : "zh"
         data["otherLangName"] = context.language == .zh ? "English" : "中文"
+        // A page with a query (a search) passes its own switch, so that switching keeps what was searched.
+        if data["langHref"] == nil { data["langHref"] = "?lang=\(data["otherLang"] ?? "zh")" }
         if let user = context.principal?.user {
             data["currentUser"] = ["username": user.username, "displayName": user.displayName]
             data["csrfToken"] = context.csrfToken ?? ""

@@ -1,0 +1,437 @@
+import Foundation
+import HuitongCore
+import HuitongStore
+import Hummingbird
+
+/// The public open-data portal (no sign-in): home with live counts, search with facets, dataset pages with a
+/// masked preview, downloads, API examples, update history, and the licence.
+///
+/// Only entries the public may see are ever read (`OpenCatalog`); a closed, draft or withdrawn entry answers as
+/// if it did not exist. Rows come only from unconditionally open entries, and only their open items, masked
+/// (`PortalDataPolicy`).
+struct PortalPages {
+    let store: Store
+    let pages: PageRenderer
+    let cookies: CookieSettings
+    let links: OpenDataLinks
+    let policy: PortalDataPolicy
+
+    static let previewRows = 50
+    static let featuredCount = 6
+    static let downloadPageSize = 1_000
+    /// The window of gateway calls the home page counts, as the console statistics default to.
+    static let callWindow: TimeInterval = 30 * 86_400
+
+    func register(on router: Router<HuitongRequestContext>) {
+        router.get("/portal", use: home)
+        router.get("/datasets", use: search)
+        router.get("/datasets/:reference", use: dataset)
+        for format in PortalDownloadFormat.allCases {
+            router.get("/datasets/:reference/download.\(format.fileExtension)") { request, context in
+                try await download(request, context: context, format: format)
+            }
+        }
+        router.get("/licence", use: licence)
+    }
+
+    // MARK: Home
+
+    func home(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let language = context.language
+        let overview = try await store.catalog.search(
+            OpenCatalog.query(limit: 0), facets: [.department, .classification])
+        let departments = overview.facets[CatalogFacet.department.rawValue] ?? []
+        let topics = overview.facets[CatalogFacet.classification.rawValue] ?? []
+        let records = try await store.activePoolRowCount(openness: OpenCatalog.publicOpenness)
+        let now = Date()
+        let calls = try await store.audit.statistics(
+            AuditStatisticsQuery(from: now - Self.callWindow, to: now + 1, groupBy: .resource)
+        ).reduce(Int64(0)) { $0 + $1.calls }
+        let featured = try await store.recentlyUpdatedEntries(
+            openness: OpenCatalog.publicOpenness, limit: Self.featuredCount)
+        let values: [String: Any] = [
+            "stats": [
+                [
+                    "value": Self.grouped(Int64(departments.count)),
+                    "label": pages.text("portal_stat_departments", language),
+                ],
+                ["value": Self.grouped(Int64(overview.total)), "label": pages.text("portal_stat_datasets", language)],
+                ["value": Self.grouped(records), "label": pages.text("portal_stat_records", language)],
+                ["value": Self.grouped(calls), "label": pages.text("portal_stat_calls", language)],
+            ],
+            "featured": featured.map { card($0, language) },
+            "hasFeatured": !featured.isEmpty,
+            "hasDepartments": !departments.isEmpty,
+            "hasTopics": !topics.isEmpty,
+            "departments": departments.map {
+                ["name": $0.label, "count": $0.count, "href": PortalSearch().href(setting: "department", to: $0.value)]
+            },
+            "topics": topics.prefix(12).map {
+                ["name": $0.label, "count": $0.count, "href": PortalSearch().href(setting: "topic", to: $0.value)]
+            },
+        ]
+        return respond(request, pages.render("portal-home", values, context: context))
+    }
+
+    // MARK: Search
+
+    func search(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let language = context.language
+        let (search, issues) = PortalSearch.parse(QueryValues(request))
+        let result = try await store.catalog.search(search.query, facets: PortalSearch.facets)
+        let pageCount = max(1, (result.total + PortalSearch.pageSize - 1) / PortalSearch.pageSize)
+        var facetGroups: [[String: Any]] = []
+        for facet in PortalSearch.facets {
+            let parameter = PortalSearch.parameter(for: facet)
+            let counts = result.facets[facet.rawValue] ?? []
+            let selected = search.value(of: parameter)
+            guard !counts.isEmpty || selected != nil else { continue }
+            var options: [[String: Any]] = counts.map { count in
+                let isSelected = count.value == selected
+                return [
+                    "label": Self.facetLabel(facet, count, language), "count": count.count, "selected": isSelected,
+                    "href": search.href(setting: parameter, to: isSelected ? nil : count.value),
+                ]
+            }
+            if let selected, !counts.contains(where: { $0.value == selected }) {
+                // A filter whose value has no match still shows, so that it can be removed.
+                options.insert(
+                    [
+                        "label": selected, "count": 0, "selected": true,
+                        "href": search.href(setting: parameter, to: nil),
+                    ], at: 0)
+            }
+            facetGroups.append([
+                "title": pages.text("facet_\(parameter)", language), "id": "facet-\(parameter)", "options": options,
+            ])
+        }
+        var values: [String: Any] = [
+            "q": search.text,
+            "total": result.total,
+            "results": result.entries.map { card($0, language) },
+            "hasResults": !result.entries.isEmpty,
+            "facets": facetGroups,
+            "page": search.page,
+            "pageCount": pageCount,
+            "langHref": Self.languageHref(search.href(page: search.page), language),
+        ]
+        if search.page > 1 { values["previous"] = search.href(page: search.page - 1) }
+        if search.page < pageCount && search.page < PortalSearch.maximumPage {
+            values["next"] = search.href(page: search.page + 1)
+        }
+        let hasFilters = PortalSearch.facets.contains { search.value(of: PortalSearch.parameter(for: $0)) != nil }
+        if hasFilters || !search.text.isEmpty { values["clearHref"] = "/datasets" }
+        if !issues.isEmpty {
+            values["issues"] = issues.map { ["field": $0.field, "message": $0.message] }
+            values["hasIssues"] = true
+        }
+        return respond(
+            request, pages.render("portal-search", values, context: context, status: issues.isEmpty ? .ok : .badRequest)
+        )
+    }
+
+    static func facetLabel(_ facet: CatalogFacet, _ count: FacetCount, _ language: Language) -> String {
+        switch facet {
+        case .openness: Openness(rawValue: count.value)?.label.text(language) ?? count.label
+        case .updateCycle: UpdateCycle(rawValue: count.value)?.label.text(language) ?? count.label
+        default: count.label
+        }
+    }
+
+    /// What a result or a featured entry shows.
+    func card(_ entry: CatalogEntry, _ language: Language) -> [String: Any] {
+        var card: [String: Any] = [
+            "href": path(entry),
+            "name": entry.content.name,
+            "abstract": entry.content.abstract,
+            "code": entry.code.text,
+            "provider": entry.provider.name,
+            "openness": entry.content.openness.label.text(language),
+            "isConditional": entry.content.openness == .conditional,
+            "cycle": entry.content.updateCycle.label.text(language),
+            "formats": entry.content.formats.map(\.type),
+            "hasFormats": !entry.content.formats.isEmpty,
+        ]
+        if let updated = entry.dataUpdatedAt { card["updated"] = Self.dateTime(updated) }
+        if let count = entry.recordCount { card["records"] = Self.grouped(count) }
+        return card
+    }
+
+    // MARK: Dataset
+
+    /// The entry a `/datasets/{reference}` address names: its id (as DCAT and CKAN link it) or its CKAN package
+    /// name (the resource code with `-` for `/`). Nil unless the public may see it.
+    func entry(_ context: HuitongRequestContext) async throws -> CatalogEntry? {
+        let reference = context.parameters.get("reference") ?? ""
+        let catalog = OpenCatalog(store: store)
+        if let id = Int64(reference) { return try await catalog.entry(id: id) }
+        guard let code = CKANRepresentation.resourceCode(fromPackageName: reference) else { return nil }
+        return try await catalog.entry(code: code)
+    }
+
+    func path(_ entry: CatalogEntry) -> String { "/datasets/\(entry.id)" }
+
+    func notFound(_ request: Request, _ context: HuitongRequestContext) -> Response {
+        respond(
+            request,
+            pages.errorPage(
+                status: .notFound, message: pages.text("portal_not_found", context.language), context: context))
+    }
+
+    func dataset(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        guard let entry = try await entry(context) else { return notFound(request, context) }
+        let language = context.language
+        let content = entry.content
+        let items = PortalDataPolicy.openItems(of: entry)
+        let rowsOpen = PortalDataPolicy.rowsAreOpen(entry)
+        let classifications = try await OpenCatalog(store: store).classificationNames()
+        let version = entry.mount?.kind == .api ? nil : try await store.pools.active(entryID: entry.id)
+
+        var metadata: [[String: String]] = []
+        func field(_ key: String, _ value: String?) {
+            guard let value, !value.isEmpty else { return }
+            metadata.append(["label": pages.text(key, language), "value": value])
+        }
+        field("meta_code", entry.code.text)
+        field("meta_provider", entry.provider.name)
+        field(
+            "meta_classification",
+            classifications[content.classificationCode].map { "\($0)（\(content.classificationCode)）" }
+                ?? content.classificationCode)
+        field("meta_openness", content.openness.label.text(language))
+        field("meta_open_condition", content.openCondition)
+        field("meta_cycle", content.updateCycle.label.text(language))
+        field(
+            "meta_formats",
+            content.formats.map { "\($0.category.label.text(language)) \($0.type)" }.joined(separator: "、"))
+        field("meta_keywords", content.keywords.joined(separator: "、"))
+        field("meta_published", entry.publishedOn?.description)
+        field("meta_version", String(entry.version))
+        field("meta_data_updated", entry.dataUpdatedAt.map(Self.dateTime))
+        field("meta_records", (version?.rowCount ?? entry.recordCount).map(Self.grouped))
+        if let contact = content.contact {
+            field(
+                "meta_contact",
+                ([contact.name] + [contact.phone, contact.email].compactMap { $0 }).filter { !$0.isEmpty }
+                    .joined(separator: " · "))
+        }
+
+        var values: [String: Any] = [
+            "name": content.name,
+            "abstract": content.abstract,
+            "code": entry.code.text,
+            "provider": entry.provider.name,
+            "openness": content.openness.label.text(language),
+            "isConditional": content.openness == .conditional,
+            "metadata": metadata,
+            "items": items.map { item -> [String: Any] in
+                [
+                    "name": item.name, "column": item.columnName, "type": item.dataType.label.text(language),
+                    "length": item.length.map(String.init) ?? "", "isKey": item.isKey,
+                    "kind": item.semanticKind.label.text(language),
+                    "masked": policy.masking.rule(for: item.semanticKind) != .none,
+                ]
+            },
+            "withheldCount": content.items.count - items.count,
+            "hasWithheld": content.items.count > items.count,
+            "licenceHref": "/licence\(OpenLicence(content.openness).fragment)",
+            "licenceTitle": pages.text(
+                content.openness == .unconditional ? "licence_open_title" : "licence_conditional_title", language),
+            "searchHref": PortalSearch().href(setting: "department", to: String(entry.provider.departmentID)),
+        ]
+
+        if !content.openCondition.isEmpty { values["openCondition"] = content.openCondition }
+        if rowsOpen, let version {
+            let columns = PortalDataPolicy.columns(of: entry, in: version.columns)
+            let preview = try await self.preview(entry, columns: columns)
+            values["preview"] = [
+                "headers": columns.map(\.name),
+                "rows": preview.map { row in ["cells": row.map { $0 ?? "" }] },
+                "shown": preview.count,
+                "total": Self.grouped(version.rowCount),
+                "anyMasked": columns.contains { policy.masking.rule(for: $0.semanticKind) != .none },
+            ]
+            values["downloads"] = PortalDownloadFormat.allCases.filter { $0.isOffered(forRows: version.rowCount) }
+                .map { ["href": "\(path(entry))/download.\($0.fileExtension)", "label": $0.label] }
+            values["hasDownloads"] = true
+        } else if rowsOpen {
+            values["noData"] = true
+        }
+        let history = try await store.pools.versions(entryID: entry.id)
+            .filter { $0.status == .active || $0.status == .retired }
+            .sorted { $0.version > $1.version }
+            .map { pool -> [String: Any] in
+                [
+                    "version": pool.version, "rows": Self.grouped(pool.rowCount),
+                    "activated": Self.dateTime(pool.activatedAt ?? pool.createdAt),
+                    "isActive": pool.status == .active,
+                ]
+            }
+        values["history"] = history
+        values["hasHistory"] = !history.isEmpty
+
+        let packageName = CKANRepresentation.packageName(entry.code)
+        var examples: [[String: String]] = [
+            [
+                "title": pages.text("api_package_show", language),
+                "command": "curl -sS '\(links.ckanAction("package_show"))?id=\(packageName)'",
+            ],
+            [
+                "title": pages.text("api_dcat", language),
+                "command": "curl -sS '\(links.catalogJSONLD)'",
+            ],
+        ]
+        if rowsOpen, version != nil {
+            examples.insert(
+                [
+                    "title": pages.text("api_download_csv", language),
+                    "command": "curl -sS -o '\(packageName).csv' '\(links.base)\(path(entry))/download.csv'",
+                ], at: 0)
+            examples.insert(
+                [
+                    "title": pages.text("api_download_json", language),
+                    "command": "curl -sS '\(links.base)\(path(entry))/download.json'",
+                ], at: 1)
+        }
+        values["examples"] = examples
+        return respond(request, pages.render("portal-dataset", values, context: context))
+    }
+
+    /// The first rows of the active version, open items only, masked.
+    func preview(_ entry: CatalogEntry, columns: [InfoItem]) async throws -> [[String?]] {
+        let selection = PoolSelection(columns: columns.map(\.columnName))
+        guard
+            var extract = try await store.pools.beginExtract(
+                entryID: entry.id, selecting: selection, pageSize: Self.previewRows)
+        else { return [] }
+        let rows = try await store.pools.nextPage(of: &extract) ?? []
+        return rows.prefix(Self.previewRows).map { policy.masked($0, items: columns) }
+    }
+
+    // MARK: Downloads
+
+    func download(_ request: Request, context: HuitongRequestContext, format: PortalDownloadFormat) async throws
+        -> Response
+    {
+        guard let entry = try await entry(context) else { return notFound(request, context) }
+        let language = context.language
+        guard PortalDataPolicy.rowsAreOpen(entry) else {
+            return notice(
+                request, context, status: .forbidden, title: pages.text("conditional_title", language),
+                message: pages.text("conditional_download", language), entry: entry)
+        }
+        let columns: [InfoItem]
+        let extractStart: PoolExtract?
+        if entry.mount?.kind == .api {
+            extractStart = nil
+            columns = []
+        } else {
+            let version = try await store.pools.active(entryID: entry.id)
+            columns = version.map { PortalDataPolicy.columns(of: entry, in: $0.columns) } ?? []
+            extractStart = try await store.pools.beginExtract(
+                entryID: entry.id, selecting: PoolSelection(columns: columns.map(\.columnName)),
+                pageSize: Self.downloadPageSize)
+        }
+        guard var cursor = extractStart else {
+            return notice(
+                request, context, status: .notFound, title: pages.text("no_data_title", language),
+                message: pages.text("no_data_message", language), entry: entry)
+        }
+        let fileName =
+            "\(CKANRepresentation.packageName(entry.code))-v\(cursor.version.version).\(format.fileExtension)"
+        var headers: HTTPFields = [
+            .contentType: format.contentType,
+            .contentDisposition: "attachment; filename=\"\(fileName)\"",
+            .cacheControl: "public, max-age=300",
+            .xContentTypeOptions: "nosniff",
+        ]
+        if format == .xlsx {
+            guard format.isOffered(forRows: cursor.version.rowCount) else {
+                return notice(
+                    request, context, status: .notAcceptable, title: pages.text("xlsx_too_large_title", language),
+                    message: pages.text("xlsx_too_large", language), entry: entry)
+            }
+            var rows: [[String?]] = []
+            while let page = try await store.pools.nextPage(of: &cursor) {
+                rows += page.map { self.policy.masked($0, items: columns) }
+            }
+            let data = try PortalDownloadEncoder.workbook(
+                sheetName: String(entry.content.name.prefix(31)), items: columns, rows: rows)
+            headers[.contentLength] = String(data.count)
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(data: data)))
+        }
+        let pools = store.pools
+        let masking = policy
+        let start = cursor
+        let body = ResponseBody { writer in
+            var encoder = PortalDownloadEncoder(format: format, columns: columns.map(\.columnName))
+            var cursor = start
+            try await writer.write(ByteBuffer(data: encoder.header()))
+            while let page = try await pools.nextPage(of: &cursor) {
+                try await writer.write(
+                    ByteBuffer(data: encoder.encode(page.map { masking.masked($0, items: columns) })))
+            }
+            try await writer.write(ByteBuffer(data: encoder.footer()))
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// A page that explains why there is no data here, with the way back to the entry.
+    func notice(
+        _ request: Request, _ context: HuitongRequestContext, status: HTTPResponse.Status, title: String,
+        message: String, entry: CatalogEntry
+    ) -> Response {
+        var values: [String: Any] = [
+            "title": title, "message": message, "name": entry.content.name, "href": path(entry),
+        ]
+        if entry.content.openness == .conditional {
+            values["isConditional"] = true
+            if !entry.content.openCondition.isEmpty { values["openCondition"] = entry.content.openCondition }
+        }
+        return respond(request, pages.render("portal-notice", values, context: context, status: status))
+    }
+
+    // MARK: Licence
+
+    func licence(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        respond(request, pages.render("portal-licence", [:], context: context))
+    }
+
+    // MARK: Helpers
+
+    /// `?lang=` switches the language and keeps it for later pages, as on every page.
+    func respond(_ request: Request, _ response: Response) -> Response {
+        var response = response
+        if let language = request.uri.queryParameters["lang"].flatMap({ Language(rawValue: String($0)) }) {
+            response.setCookie(cookies.language(language))
+        }
+        return response
+    }
+
+    /// The language switch of a page whose address has a query: the same search in the other language.
+    static func languageHref(_ href: String, _ language: Language) -> String {
+        let other = language == .zh ? Language.en : .zh
+        return href + (href.contains("?") ? "&" : "?") + "lang=\(other.rawValue)"
+    }
+
+    /// `1,234,567`.
+    static func grouped(_ value: Int64) -> String {
+        let digits = String(value.magnitude)
+        var output = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { output.append(",") }
+            output.append(digit)
+        }
+        return value < 0 ? "-" + output : output
+    }
+
+    /// `2025-03-01 14:05` in China Standard Time, where the data's users are.
+    static func dateTime(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600)!
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        func two(_ value: Int?) -> String { (value ?? 0) < 10 ? "0\(value ?? 0)" : "\(value ?? 0)" }
+        return "\(parts.year ?? 0)-\(two(parts.month))-\(two(parts.day)) \(two(parts.hour)):\(two(parts.minute))"
+    }
+}

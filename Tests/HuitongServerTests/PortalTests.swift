@@ -7,6 +7,7 @@ import HuitongStore
 import HuitongTestSupport
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import Testing
 
@@ -211,10 +212,17 @@ struct PortalTests {
         "a dataset page shows its metadata, open items, a masked preview, downloads, API examples and history",
         arguments: TestBackend.available)
     func datasetPage(_ backend: TestBackend) async throws {
-        try await PortalFixture.run(backend) { fixture, _, client in
+        try await PortalFixture.run(backend) { fixture, node, client in
             let path = "/datasets/\(fixture.licences.id)"
+            let (_, unscored) = try await client.page(path)
+            #expect(!unscored.contains("数据质量"), "no quality section before any run")
+            let quality = QualityService(store: node.store, settings: QualitySettings(), logger: Logger(label: "test"))
+            let run = try #require(
+                await quality.runNow(entryID: fixture.licences.id, trigger: .manual, requestedBy: nil))
+            let score = try #require(run.score)
             let (status, html) = try await client.page(path)
             #expect(status == .ok)
+            #expect(html.contains("数据质量") && html.contains("<strong>\(String(format: "%.1f", score))</strong> / 100"))
             #expect(html.contains(fixture.licences.code.text))
             #expect(html.contains("六安市市场监督管理局"))
             for item in ["统一社会信用代码", "法定代表人", "联系电话", "经营范围"] { #expect(html.contains(item)) }

@@ -61,7 +61,7 @@ public enum HuitongApp {
         OpenDataInterop(store: store, configuration: configuration).register(on: router)
         PortalPages(
             store: store, pages: pages, cookies: cookies, links: OpenDataLinks(base: configuration.baseURL),
-            policy: .seeded()
+            policy: .seeded(), quality: quality
         ).register(on: router)
         GatewayAPI(store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"))
             .register(on: router)

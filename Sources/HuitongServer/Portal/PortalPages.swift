@@ -15,6 +15,9 @@ struct PortalPages {
     let cookies: CookieSettings
     let links: OpenDataLinks
     let policy: PortalDataPolicy
+    /// Where the dataset page's quality score comes from: the same current score the console and the ranking
+    /// show, open objections included.
+    let quality: QualityService
 
     static let previewRows = 50
     static let featuredCount = 6
@@ -269,6 +272,19 @@ struct PortalPages {
             }
         values["history"] = history
         values["hasHistory"] = !history.isEmpty
+        if let score = try await quality.currentScore(entryID: entry.id) {
+            var section: [String: Any] = ["score": String(format: "%.1f", score)]
+            if let run = try await store.quality.latestRun(entryID: entry.id), run.status == .succeeded,
+                let report = run.report
+            {
+                section["checkedAt"] = Self.dateTime(run.finishedAt ?? run.startedAt)
+                section["dimensions"] = report.dimensions.compactMap { dimension -> [String: String]? in
+                    guard let value = dimension.score else { return nil }
+                    return ["name": dimension.dimension.label.text(language), "score": String(format: "%.1f", value)]
+                }
+            }
+            values["quality"] = section
+        }
 
         let packageName = CKANRepresentation.packageName(entry.code)
         var examples: [[String: String]] = [

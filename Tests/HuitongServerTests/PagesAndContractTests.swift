@@ -116,7 +116,8 @@ struct PagesAndContractTests {
                 "/", "/login", "/logout", "/console", "/static/app.css",
                 "/catalog.ttl", "/catalog.jsonld", "/api/3/action/{action}", "/api/action/{action}",
                 "/portal", "/datasets", "/datasets/{reference}", "/datasets/{reference}/download.csv",
-                "/datasets/{reference}/download.json", "/datasets/{reference}/download.xlsx", "/licence",
+                "/datasets/{reference}/download.json", "/datasets/{reference}/download.xlsx", "/licence", "/quality",
+                "/quality/departments/{id}", "/quality/entries/{id}",
             ]
             let routes = Set(
                 router.routes.map { route in

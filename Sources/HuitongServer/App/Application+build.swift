@@ -48,6 +48,7 @@ public enum HuitongApp {
         ThreeListsAPI(store: store).register(on: api)
         GradingSuggestionsAPI(store: store).register(on: api)
         QualityAPI(service: quality).register(on: api)
+        QualityPages(api: QualityAPI(service: quality), pages: pages).register(on: router)
         GradePolicyAPI(store: store).register(on: api)
         SharingAPI(service: SharingService(store: store, settings: configuration.sharing, audit: audit.log)).register(
             on: api)

@@ -1,0 +1,137 @@
+import Foundation
+import HuitongCore
+import HuitongStore
+import Hummingbird
+
+/// The quality reports as pages (domain.md §6): the department ranking, a department's report and an entry's,
+/// each with its CSV beside it. Who sees what follows the JSON API: operators everything, providers their own
+/// department's entries.
+struct QualityPages {
+    let api: QualityAPI
+    let pages: PageRenderer
+
+    var store: Store { api.service.store }
+
+    func register(on router: Router<HuitongRequestContext>) {
+        router.get("/quality", use: ranking)
+        router.get("/quality/departments/:id", use: department)
+        router.get("/quality/entries/:id", use: entry)
+    }
+
+    /// Signed-out visitors go to the sign-in page and come back; officers without a provider or operator role
+    /// get the API's 403 page.
+    func signIn(_ request: Request, _ context: HuitongRequestContext) -> Response? {
+        guard context.principal?.user == nil else { return nil }
+        return .redirect(to: "/login?next=\(request.uri.path)", type: .normal)
+    }
+
+    func ranking(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        if let redirect = signIn(request, context) { return redirect }
+        let user = try context.requireRole(.provider, .operator)
+        let ranking = try await api.service.ranking()
+        let values: [String: Any] = [
+            "rows": ranking.map { row -> [String: Any] in
+                [
+                    "rank": row.rank, "name": row.departmentName, "score": Self.score(row.score),
+                    "entries": row.entriesScored,
+                    "href": user.has(.operator) || row.departmentID == user.departmentID
+                        ? "/quality/departments/\(row.departmentID)" : "",
+                ]
+            },
+            "hasRows": !ranking.isEmpty,
+            "ownHref": "/quality/departments/\(user.departmentID)",
+        ]
+        return pages.render("quality-ranking", values, context: context)
+    }
+
+    func department(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        if let redirect = signIn(request, context) { return redirect }
+        let user = try context.requireRole(.provider, .operator)
+        let id = try context.id()
+        guard user.has(.operator) || user.departmentID == id, let department = try await store.departments.find(id: id)
+        else { throw StoreError.notFound(entity: "department", key: "\(id)") }
+        let records = try await store.quality.latestScores(entryIDs: nil).filter { $0.departmentID == id }
+        let scores = try await api.service.currentScores(entryIDs: records.map(\.entryID))
+        let entries = Dictionary(
+            try await store.catalog.entries(ids: records.map(\.entryID)).map { ($0.id, $0) },
+            uniquingKeysWith: { first, _ in first })
+        var rows: [[String: Any]] = []
+        for record in records {
+            guard let entry = entries[record.entryID] else { continue }
+            let dimensions = try await store.quality.run(id: record.runID)?.report?.dimensions ?? []
+            let byDimension = Dictionary(
+                dimensions.map { ($0.dimension, $0.score) }, uniquingKeysWith: { first, _ in first })
+            rows.append([
+                "name": entry.content.name, "code": entry.code.text, "href": "/quality/entries/\(entry.id)",
+                "score": Self.score(scores[entry.id]),
+                "dimensions": QualityDimension.allCases.map { ["score": Self.score(byDimension[$0] ?? nil)] },
+                "finished": PortalPages.dateTime(record.finishedAt),
+            ])
+        }
+        let scored = records.compactMap { entries[$0.entryID] == nil ? nil : scores[$0.entryID] }
+        let values: [String: Any] = [
+            "department": department.name,
+            "mean": scored.isEmpty ? "—" : Self.score(scored.reduce(0, +) / Double(scored.count)),
+            "scored": scored.count,
+            "dimensionNames": QualityDimension.allCases.map { ["name": $0.label.text(context.language)] },
+            "rows": rows, "hasRows": !rows.isEmpty,
+            "csvHref": "/api/v1/departments/\(id)/quality/report?format=csv",
+        ]
+        return pages.render("quality-department", values, context: context)
+    }
+
+    func entry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        if let redirect = signIn(request, context) { return redirect }
+        let (_, entry) = try await api.managedEntry(context)
+        let run = try await store.quality.latestRun(entryID: entry.id)
+        let open = try await store.quality.problems(entryID: entry.id, status: .open, offset: 0, limit: 1).total
+        let objections = try await store.objections.openCount(entryID: entry.id)
+        let language = context.language
+        var values: [String: Any] = [
+            "name": entry.content.name, "code": entry.code.text, "department": entry.provider.name,
+            "departmentHref": "/quality/departments/\(entry.provider.departmentID)",
+            "score": Self.score(try await api.service.currentScore(entryID: entry.id)),
+            "openProblems": open, "openObjections": objections, "hasObjections": objections > 0,
+            "csvHref": "/api/v1/catalog/entries/\(entry.id)/quality/report?format=csv",
+        ]
+        if let run {
+            values["run"] = [
+                "status": run.status.label.text(language), "trigger": run.trigger.label.text(language),
+                "version": run.poolVersion.map(String.init) ?? "—", "checked": run.rowsChecked,
+                "total": run.rowsTotal, "finished": run.finishedAt.map(PortalPages.dateTime) ?? "—",
+                "message": run.message,
+            ]
+        }
+        if let report = run?.report {
+            values["dimensions"] = report.dimensions.map { dimension -> [String: Any] in
+                [
+                    "name": dimension.dimension.label.text(language), "score": Self.score(dimension.score),
+                    "checked": dimension.checked, "failed": dimension.failed,
+                ]
+            }
+            values["rules"] = report.rules.map { result -> [String: Any] in
+                [
+                    "id": result.rule.id, "dimension": result.rule.dimension.label.text(language),
+                    "columns": result.rule.columns.joined(separator: " + "), "checked": result.checked,
+                    "failed": result.failed, "passRate": result.passRate.map { String(format: "%.1f%%", $0) } ?? "—",
+                    "failing": result.failed > 0,
+                ]
+            }
+            // Samples are masked by the evaluator before they are stored; nothing here unmasks them.
+            values["samples"] = report.rules.flatMap { result in
+                result.samples.map { sample -> [String: Any] in
+                    [
+                        "rule": result.rule.id, "row": sample.row, "column": sample.column, "value": sample.maskedValue,
+                        "reason": sample.reason.text(language),
+                    ]
+                }
+            }
+            values["hasSamples"] = report.rules.contains { !$0.samples.isEmpty }
+        }
+        return pages.render("quality-entry", values, context: context)
+    }
+
+    static func score(_ value: Double?) -> String {
+        value.map { String(format: "%.1f", $0) } ?? "—"
+    }
+}

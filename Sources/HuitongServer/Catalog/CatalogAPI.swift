@@ -195,19 +195,10 @@ struct CatalogAPI {
     func transition(_ step: CatalogTransition, _ request: Request, _ context: HuitongRequestContext) async throws
         -> Response
     {
-        let user: User
-        let existing: CatalogEntry
-        switch step {
-        case .publish, .return:
-            user = try context.requireRole(.operator)
-            existing = try await visibleEntry(context)
-        case .submit, .withdraw:
-            (user, existing) = try await managedEntry(context)
-        }
+        let user = try context.requireUser()
+        let id = try context.id()
         let comment = try await optionalBody(CommentInput.self, request, context)?.comment ?? ""
-        let entry = try await store.catalog.transition(
-            id: existing.id, step, author: user.author, comment: comment.trimmingCharacters(in: .whitespacesAndNewlines)
-        )
+        let entry = try await CatalogLifecycle(store: store).apply(step, entryID: id, by: user, comment: comment)
         return try JSONResponse.make(entry)
     }
 

@@ -294,6 +294,50 @@ struct ConsoleTests {
         }
     }
 
+    @Test("a provider drafts an entry through the form, sees each wrong item row named, and submits it for review")
+    func providerDraftsEntry() async throws {
+        try await Self.withDemo(.sqlite) { store, passwords, client in
+            let civil = try await Self.signIn("mzj.officer", passwords, client)
+            let (formStatus, form) = try await Self.get("/console/entries/new", civil, client)
+            #expect(formStatus == .ok && form.contains(#"<option value="203003">"#))
+            let name = "殡葬服务机构信息"
+            var fields = [
+                "name=\(PortalTests.encoded(name))", "abstract=\(PortalTests.encoded("全市殡葬服务机构的名称、地址与许可"))",
+                "classificationCode=203003", "formatCategory=database", "formatType=\(PortalTests.encoded("库表"))",
+                "shareType=unconditional", "openness=closed", "updateCycle=monthly", "keywords=",
+                "item_name_0=\(PortalTests.encoded("机构名称"))", "item_column_0=jgmc", "item_type_0=C",
+                "item_key_0=on",
+                // Row 3 is filled, rows 1–2 left empty: its error must point at row 3.
+                "item_name_3=\(PortalTests.encoded("地址"))", "item_column_3=\(PortalTests.encoded("地 址"))",
+                "item_type_3=C",
+            ]
+            let (bad, page, _) = try await Self.post("/console/entries", fields.joined(separator: "&"), civil, client)
+            #expect(bad == .badRequest)
+            #expect(page.contains(#"id="item-3-error""#), "the wrong column is named on its own row")
+            #expect(!page.contains(#"id="item-0-error""#))
+            #expect(page.contains(#"value="\#(name)""#) && page.contains(#"value="jgmc""#))
+            #expect(page.contains(#"<option value="203003" selected>"#))
+            #expect(
+                try await store.catalog.search(
+                    CatalogQuery(text: name, statuses: Set(EntryStatus.allCases)), facets: []
+                ).total == 0)
+
+            fields[fields.count - 2] = "item_column_3=dz"
+            let (created, _, location) = try await Self.post(
+                "/console/entries", fields.joined(separator: "&"), civil, client)
+            #expect(created == .seeOther)
+            let entry = try await Self.entry(store, name)
+            #expect(location == "/console/entries/\(entry.id)?done=created")
+            #expect(entry.status == .draft && entry.content.items.map(\.columnName) == ["jgmc", "dz"])
+            let (_, view) = try await Self.get(try #require(location), civil, client)
+            #expect(view.contains("目录草稿已保存") && view.contains("/console/entries/\(entry.id)/submit"))
+
+            let (submitted, _, back) = try await Self.post("/console/entries/\(entry.id)/submit", "", civil, client)
+            #expect(submitted == .seeOther && back == "/console/entries?done=submitted")
+            #expect(try await store.catalog.find(id: entry.id)?.status == .submitted)
+        }
+    }
+
     @Test("every link reachable from each role's console answers without error")
     func crawl() async throws {
         try await Self.withDemo(.sqlite) { _, passwords, client in

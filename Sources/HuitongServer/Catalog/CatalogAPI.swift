@@ -153,9 +153,7 @@ struct CatalogAPI {
             guard user.has(.operator) else { throw APIError.forbidden(AccountsAPI.otherDepartment) }
             departmentID = asked
         }
-        let content = try input.content.validated(scheme: NationalResourceCodeScheme())
-        try await GradePolicy.current(store).check(content)
-        let entry = try await store.catalog.create(content, departmentID: departmentID, author: user.author)
+        let entry = try await CatalogLifecycle(store: store).create(input.content, departmentID: departmentID, by: user)
         return try JSONResponse.make(entry, status: .created)
     }
 

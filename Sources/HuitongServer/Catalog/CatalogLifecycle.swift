@@ -2,8 +2,8 @@ import Foundation
 import HuitongCore
 import HuitongStore
 
-/// Who may take a catalog entry through which lifecycle step, shared by the JSON API and the console forms so
-/// that both enforce the same rules.
+/// How catalog entries are drafted and who may take them through which lifecycle step, shared by the JSON API and
+/// the console forms so that both enforce the same rules.
 struct CatalogLifecycle: Sendable {
     let store: Store
 
@@ -24,6 +24,14 @@ struct CatalogLifecycle: Sendable {
         return try await store.catalog.transition(
             id: existing.id, step, author: user.author, comment: comment.trimmingCharacters(in: .whitespacesAndNewlines)
         )
+    }
+
+    /// Drafts a new entry of department `departmentID` from `content`, once it passes 编制指南's rules and the
+    /// grading policy; whether `user` may write for that department is the caller's check.
+    func create(_ content: CatalogEntryContent, departmentID: Int64, by user: User) async throws -> CatalogEntry {
+        let content = try content.validated(scheme: NationalResourceCodeScheme())
+        try await GradePolicy.current(store).check(content)
+        return try await store.catalog.create(content, departmentID: departmentID, author: user.author)
     }
 
     /// The entry, if `user` may read it.

@@ -25,9 +25,9 @@ enum ConsoleChart {
         for step in 0...4 {
             let value = maximum * Double(step) / 4
             let y = top + plotHeight - plotHeight * Double(step) / 4
-            svg += #"<line class="grid" x1="\#(left)" y1="\#(f(y))" x2="\#(width - 8)" y2="\#(f(y))"/>"#
+            svg += #"<line class="grid" x1="\#(f(left))" y1="\#(f(y))" x2="\#(f(width - 8))" y2="\#(f(y))"/>"#
             svg +=
-                #"<text class="axis" x="\#(left - 6)" y="\#(f(y + 4))" text-anchor="end">\#(axisLabel(value))</text>"#
+                #"<text class="axis" x="\#(f(left - 6))" y="\#(f(y + 4))" text-anchor="end">\#(axisLabel(value))</text>"#
         }
         for (index, bar) in bars.enumerated() {
             let barHeight = maximum > 0 ? plotHeight * bar.value / maximum : 0
@@ -57,10 +57,10 @@ enum ConsoleChart {
         for (index, bar) in bars.enumerated() {
             let y = 4 + rowHeight * Double(index)
             let barWidth = scale > 0 ? plotWidth * min(bar.value, scale) / scale : 0
-            svg += #"<text class="label" x="\#(labelWidth - 8)" y="\#(f(y + 17))" text-anchor="end">"#
+            svg += #"<text class="label" x="\#(f(labelWidth - 8))" y="\#(f(y + 17))" text-anchor="end">"#
             svg += "\(escape(truncated(bar.label)))</text>"
             svg +=
-                #"<rect class="bar" x="\#(labelWidth)" y="\#(f(y + 4))" width="\#(f(barWidth))" height="\#(rowHeight - 8)" "#
+                #"<rect class="bar" x="\#(f(labelWidth))" y="\#(f(y + 4))" width="\#(f(barWidth))" height="\#(f(rowHeight - 8))" "#
             svg += #"data-value="\#(f(bar.value))"><title>\#(escape(bar.label))：\#(escape(bar.display))</title></rect>"#
             svg += #"<text class="value" x="\#(f(labelWidth + barWidth + 6))" y="\#(f(y + 17))">"#
             svg += "\(escape(bar.display))</text>"

@@ -38,6 +38,8 @@ struct ConsolePages {
         router.get("/console/audit", use: auditViewer)
         // Provider
         router.get("/console/entries", use: entries)
+        router.get("/console/entries/new", use: newEntryForm)
+        router.post("/console/entries", use: createEntry)
         router.get("/console/entries/:id", use: entry)
         router.post("/console/entries/:id/submit", use: submitEntry)
         router.get("/console/to-review", use: toReview)
@@ -133,7 +135,9 @@ struct ConsolePages {
         return pages.text("console_done_\(done)", language)
     }
 
-    static let doneKeys: Set<String> = ["published", "returned", "submitted", "decided", "applied", "drafted"]
+    static let doneKeys: Set<String> = [
+        "published", "returned", "submitted", "decided", "applied", "drafted", "created",
+    ]
 
     // MARK: Overview
 

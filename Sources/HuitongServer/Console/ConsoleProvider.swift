@@ -79,6 +79,7 @@ extension ConsolePages {
                 values["mount"] = ["kind": mount.kind.label.text(language), "locator": mount.locator]
             }
             if let score = try await quality.currentScore(entryID: entry.id) { values["score"] = Self.score(score) }
+            if let notice = doneNotice(request, language) { values["notice"] = notice }
             return render("console-entry", values, user: user, section: "", context: context)
         }
     }

@@ -111,6 +111,12 @@ struct ConsoleTests {
             #expect(audit.contains("校验通过"))
             let (overdueStatus, _) = try await Self.get("/console/overdue", admin, client)
             #expect(overdueStatus == .ok)
+            let (_, lists) = try await Self.get("/console/lists", admin, client)
+            for line in try await store.lists.coverage() where !line.missing.isEmpty {
+                #expect(lists.contains(PortalTests.escaped(line.missing[0].content.resourceName)))
+            }
+            let negative = try #require(try await store.lists.listNegative(departmentID: nil).first)
+            #expect(lists.contains(PortalTests.escaped(negative.content.legalBasis)))
             // The operator's sections are the operator's.
             let consumer = try await Self.signIn("rsj.officer", passwords, client)
             #expect(try await Self.get("/console/dashboard", consumer, client).0 == .forbidden)

@@ -35,6 +35,7 @@ struct ConsolePages {
             try await review(.return, request, context)
         }
         router.get("/console/overdue", use: overdue)
+        router.get("/console/lists", use: lists)
         router.get("/console/audit", use: auditViewer)
         // Provider
         router.get("/console/entries", use: entries)
@@ -104,6 +105,7 @@ struct ConsolePages {
                 Section(href: "/console/departments", key: "console_nav_departments"),
                 Section(href: "/console/review", key: "console_nav_review"),
                 Section(href: "/console/overdue", key: "console_nav_overdue"),
+                Section(href: "/console/lists", key: "console_nav_lists"),
             ]
         }
         if user.has(.operator) || user.has(.auditor) {

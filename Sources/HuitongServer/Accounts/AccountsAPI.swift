@@ -479,10 +479,16 @@ struct AccountsAPI {
     private func managedSystem(_ context: HuitongRequestContext) async throws -> ApplicationSystem {
         let caller = try context.requireRole(.consumer, .operator)
         let system = try await system(context)
+        try Self.checkManages(system, by: caller)
+        return system
+    }
+
+    /// A system is managed by its department's consumer officers and by the operator (the console asks too).
+    static func checkManages(_ system: ApplicationSystem, by caller: User) throws(APIError) {
+        try CatalogLifecycle.require(caller, oneOf: [.consumer, .operator])
         guard caller.has(.operator) || system.departmentID == caller.departmentID else {
             throw APIError.forbidden(Self.otherDepartment)
         }
-        return system
     }
 }
 

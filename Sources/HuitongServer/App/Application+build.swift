@@ -50,15 +50,20 @@ public enum HuitongApp {
         QualityAPI(service: quality).register(on: api)
         QualityPages(api: QualityAPI(service: quality), pages: pages).register(on: router)
         GradePolicyAPI(store: store).register(on: api)
-        SharingAPI(service: SharingService(store: store, settings: configuration.sharing, audit: audit.log)).register(
-            on: api)
+        let sharing = SharingService(store: store, settings: configuration.sharing, audit: audit.log)
+        SharingAPI(service: sharing).register(on: api)
         ObjectionsAPI(
             service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log),
             afterCorrection: { objection in
                 _ = await quality.runNow(entryID: objection.entryID, trigger: .correction, requestedBy: nil)
             }
         ).register(on: api)
-        AuditAPI(store: store, audit: audit, verifications: AuditVerificationCache()).register(on: api)
+        let verifications = AuditVerificationCache()
+        AuditAPI(store: store, audit: audit, verifications: verifications).register(on: api)
+        ConsolePages(
+            store: store, pages: pages, cookies: cookies, sharing: sharing, quality: quality, credentials: credentials,
+            audit: audit, verifications: verifications
+        ).register(on: router)
         OpenDataInterop(store: store, configuration: configuration).register(on: router)
         PortalPages(
             store: store, pages: pages, cookies: cookies, links: OpenDataLinks(base: configuration.baseURL),

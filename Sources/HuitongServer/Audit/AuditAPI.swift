@@ -233,13 +233,7 @@ struct AuditAPI {
         try issues.throwIfAny()
         guard let grouping else { return Response(status: .badRequest) }
         var query = AuditStatisticsQuery(from: from, to: to, groupBy: grouping)
-        if !user.has(.operator) && !user.has(.auditor) {
-            // Officers see the calls their department made as consumer, and the calls served from its resources.
-            query.visibleTo = (
-                consumers: user.has(.consumer) ? [user.departmentID] : [],
-                providers: user.has(.provider) ? [user.departmentID] : []
-            )
-        }
+        query.visibleTo = Self.visibleCalls(for: user)
         let groups = try await audit.repository.statistics(query)
         var names: [String: String] = [:]
         if grouping == .consumer {
@@ -258,6 +252,16 @@ struct AuditAPI {
                             p95: milliseconds(group.latencyPercentile(0.95)),
                             p99: milliseconds(group.latencyPercentile(0.99))))
                 }))
+    }
+
+    /// The calls `user` may count: every call for the operator and auditors; otherwise the calls their
+    /// department made as consumer, and the calls served from its resources.
+    static func visibleCalls(for user: User) -> (consumers: Set<Int64>, providers: Set<Int64>)? {
+        if user.has(.operator) || user.has(.auditor) { return nil }
+        return (
+            consumers: user.has(.consumer) ? [user.departmentID] : [],
+            providers: user.has(.provider) ? [user.departmentID] : []
+        )
     }
 
     // MARK: Parameters

@@ -153,9 +153,7 @@ struct CatalogAPI {
             guard user.has(.operator) else { throw APIError.forbidden(AccountsAPI.otherDepartment) }
             departmentID = asked
         }
-        let content = try input.content.validated(scheme: NationalResourceCodeScheme())
-        try await GradePolicy.current(store).check(content)
-        let entry = try await store.catalog.create(content, departmentID: departmentID, author: user.author)
+        let entry = try await CatalogLifecycle(store: store).create(input.content, departmentID: departmentID, by: user)
         return try JSONResponse.make(entry, status: .created)
     }
 
@@ -195,19 +193,10 @@ struct CatalogAPI {
     func transition(_ step: CatalogTransition, _ request: Request, _ context: HuitongRequestContext) async throws
         -> Response
     {
-        let user: User
-        let existing: CatalogEntry
-        switch step {
-        case .publish, .return:
-            user = try context.requireRole(.operator)
-            existing = try await visibleEntry(context)
-        case .submit, .withdraw:
-            (user, existing) = try await managedEntry(context)
-        }
+        let user = try context.requireUser()
+        let id = try context.id()
         let comment = try await optionalBody(CommentInput.self, request, context)?.comment ?? ""
-        let entry = try await store.catalog.transition(
-            id: existing.id, step, author: user.author, comment: comment.trimmingCharacters(in: .whitespacesAndNewlines)
-        )
+        let entry = try await CatalogLifecycle(store: store).apply(step, entryID: id, by: user, comment: comment)
         return try JSONResponse.make(entry)
     }
 

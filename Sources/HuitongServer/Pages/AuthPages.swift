@@ -3,7 +3,7 @@ import HuitongCore
 import HuitongStore
 import Hummingbird
 
-/// The public home page, sign-in and sign-out, and the signed-in console.
+/// The public home page, sign-in and sign-out (the console itself is `ConsolePages`).
 struct AuthPages {
     let accounts: AccountService
     let pages: PageRenderer
@@ -16,7 +16,6 @@ struct AuthPages {
         router.get("/login", use: loginForm)
         router.post("/login", use: login)
         router.post("/logout", use: logout)
-        router.get("/console", use: console)
         router.get("/static/app.css", use: stylesheet)
     }
 
@@ -107,31 +106,6 @@ struct AuthPages {
         }
         var response = Response.redirect(to: "/login", type: .normal)
         response.setCookie(cookies.expired(CookieSettings.sessionCookie))
-        return response
-    }
-
-    func console(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        guard let user = context.principal?.user else {
-            return .redirect(to: "/login?next=/console", type: .normal)
-        }
-        let department = try await store.departments.find(id: user.departmentID)
-        var values: [String: Any] = [
-            "user": ["username": user.username, "displayName": user.displayName],
-            "roles": user.roles.sorted().map { $0.displayName.text(context.language) },
-            "isOperator": user.has(.operator),
-        ]
-        if let department {
-            values["department"] = [
-                "name": department.name, "code": department.code, "regionCode": department.regionCode,
-            ]
-        }
-        if user.has(.operator) {
-            values["departments"] = try await store.departments.list().map {
-                ["code": $0.code, "name": $0.name, "creditCode": $0.creditCode ?? "", "regionCode": $0.regionCode]
-            }
-        }
-        var response = pages.render("console", values, context: context)
-        rememberLanguage(request, &response)
         return response
     }
 

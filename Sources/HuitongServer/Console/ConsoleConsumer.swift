@@ -1,0 +1,343 @@
+import Foundation
+import HTTPTypes
+import HuitongCore
+import HuitongStore
+import Hummingbird
+
+/// The consumer's pages: catalog search, the application form, the department's applications and grants, its
+/// application systems with their credentials, and its usage.
+extension ConsolePages {
+    static let catalogPageSize = 20
+
+    // MARK: Catalog
+
+    func catalog(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.consumer]) { user in
+            let language = context.language
+            let text = String((request.uri.queryParameters["q"].map(String.init) ?? "").prefix(100))
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let pageNumber = max(1, min(100, Int(request.uri.queryParameters["page"].map(String.init) ?? "") ?? 1))
+            let result = try await store.catalog.search(
+                CatalogQuery(
+                    text: text, statuses: [.published], offset: (pageNumber - 1) * Self.catalogPageSize,
+                    limit: Self.catalogPageSize), facets: [])
+            let query = text.isEmpty ? "" : "q=\(PortalSearch.encode(text))&"
+            var values: [String: Any] = [
+                "title": pages.text("console_nav_catalog", language),
+                "q": text, "total": result.total, "hasResults": !result.entries.isEmpty,
+                "results": result.entries.map { entry -> [String: Any] in
+                    [
+                        "href": "/console/entries/\(entry.id)", "name": entry.content.name,
+                        "abstract": entry.content.abstract, "code": entry.code.text, "provider": entry.provider.name,
+                        "shareType": entry.content.shareType.label.text(language),
+                        "canApply": entry.content.shareType != .notShared
+                            && entry.provider.departmentID != user.departmentID,
+                        "applyHref": "/console/apply/\(entry.id)",
+                    ]
+                },
+            ]
+            if pageNumber > 1 { values["previous"] = "/console/catalog?\(query)page=\(pageNumber - 1)" }
+            if pageNumber * Self.catalogPageSize < result.total && pageNumber < 100 {
+                values["next"] = "/console/catalog?\(query)page=\(pageNumber + 1)"
+            }
+            return render("console-catalog", values, user: user, section: "/console/catalog", context: context)
+        }
+    }
+
+    // MARK: Applying
+
+    func applyForm(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.consumer]) { user in
+            let entry = try await applicableEntry(try context.id(), user)
+            let today = CalendarDate.today()
+            var defaults = ConsoleForm(encoded: "")
+            defaults.values = [
+                "purpose": [ApplicationPurpose.administrativeBasis.rawValue], "channel": [AccessChannel.api.rawValue],
+                "validFrom": [today.description], "validTo": [today.addingDays(364).description],
+            ]
+            return try await renderApply(entry, form: defaults, errors: FieldErrors(), user: user, context: context)
+        }
+    }
+
+    /// A published entry `user` may read; others answer 404 as the API does.
+    func applicableEntry(_ id: Int64, _ user: User) async throws -> CatalogEntry {
+        let entry = try await CatalogLifecycle(store: store).visibleEntry(id, to: user)
+        guard entry.status == .published else { throw StoreError.notFound(entity: "catalog entry", key: "\(id)") }
+        return entry
+    }
+
+    func renderApply(
+        _ entry: CatalogEntry, form: ConsoleForm, errors: FieldErrors, user: User, context: HuitongRequestContext,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let language = context.language
+        let chosenItems = Set(form.all("items"))
+        let chosenSystems = Set(form.all("systemIDs"))
+        let systems = try await store.applicationSystems.list(departmentID: user.departmentID).filter(\.isActive)
+        var values: [String: Any] = [
+            "title": pages.text("apply_title", language) + " · " + entry.content.name,
+            "entryID": entry.id, "entryName": entry.content.name, "code": entry.code.text,
+            "provider": entry.provider.name, "entryHref": "/console/entries/\(entry.id)",
+            "shareType": entry.content.shareType.label.text(language),
+            "items": entry.content.items.filter { $0.shareType != .notShared }.map { item -> [String: Any] in
+                [
+                    "column": item.columnName, "name": item.name, "checked": chosenItems.contains(item.columnName),
+                    "grade": item.grade.label.text(language),
+                ]
+            },
+            "purposes": ApplicationPurpose.allCases.map { purpose -> [String: Any] in
+                [
+                    "value": purpose.rawValue, "label": purpose.label.text(language),
+                    "selected": purpose.rawValue == form["purpose"],
+                ]
+            },
+            "channels": AccessChannel.allCases.map { channel -> [String: Any] in
+                [
+                    "value": channel.rawValue, "label": channel.label.text(language),
+                    "checked": channel.rawValue == form["channel"],
+                ]
+            },
+            "systems": systems.map { system -> [String: Any] in
+                ["id": system.id, "name": system.name, "checked": chosenSystems.contains(String(system.id))]
+            },
+            "hasSystems": !systems.isEmpty,
+            "purposeText": form["purposeText"], "legalBasis": form["legalBasis"], "scenario": form["scenario"],
+            "validFrom": form["validFrom"], "validTo": form["validTo"],
+            "expectedDailyCalls": form["expectedDailyCalls"],
+        ]
+        if !errors.isEmpty {
+            values["errors"] = errors.values
+            values["hasErrors"] = true
+            values["errorList"] = errors.values.sorted { $0.key < $1.key }.map {
+                ["field": $0.key, "message": $0.value]
+            }
+        }
+        return render(
+            "console-apply", values, user: user, section: "/console/catalog", context: context, status: status)
+    }
+
+    /// Files the application through `SharingService` (as `POST /applications`, then `/submit` unless the
+    /// officer only saves a draft). A form that fails comes back with what was typed and each problem by its field.
+    func apply(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.consumer]) { user in
+            let form = try await ConsoleForm.read(request, context: context)
+            let entry = try await applicableEntry(try context.id(), user)
+            let language = context.language
+            var parsing = FieldErrors()
+            let validFrom = CalendarDate(iso: form["validFrom"].trimmingCharacters(in: .whitespaces))
+            let validTo = CalendarDate(iso: form["validTo"].trimmingCharacters(in: .whitespaces))
+            let dateProblem = BilingualText(zh: "请填写日期，如 2025-03-01", en: "give a date such as 2025-03-01")
+            if validFrom == nil { parsing.add("validFrom", dateProblem, language) }
+            if validTo == nil { parsing.add("validTo", dateProblem, language) }
+            let calls = Int(form["expectedDailyCalls"].trimmingCharacters(in: .whitespaces))
+            if calls == nil {
+                parsing.add(
+                    "expectedDailyCalls", BilingualText(zh: "请填写整数", en: "give a whole number of calls"), language)
+            }
+            let purpose = ApplicationPurpose(rawValue: form["purpose"])
+            if purpose == nil {
+                parsing.add("purpose", BilingualText(zh: "请选择使用用途", en: "choose a purpose"), language)
+            }
+            // The service checks everything else; unparsed fields take stand-ins so that its other findings show
+            // in the same round, and the parse problems win for their own fields.
+            let today = CalendarDate.today()
+            let draft = ApplicationDraft(
+                entryID: entry.id, items: form.all("items"), purpose: purpose ?? .other,
+                purposeText: form["purposeText"], legalBasis: form["legalBasis"], scenario: form["scenario"],
+                systemIDs: form.all("systemIDs").compactMap { Int64($0) },
+                channel: AccessChannel(rawValue: form["channel"]) ?? .api, validFrom: validFrom ?? today,
+                validTo: validTo ?? validFrom ?? today, expectedDailyCalls: calls ?? 1)
+            if !parsing.isEmpty {
+                var errors = parsing
+                do {
+                    _ = try draft.validated(today: today, maximumPeriodDays: sharing.settings.maximumPeriodDays)
+                } catch let error as ValidationError {
+                    errors.merge(FieldErrors(error))
+                }
+                return try await renderApply(
+                    entry, form: form, errors: errors, user: user, context: context, status: .badRequest)
+            }
+            let application: SharingApplication
+            do {
+                application = try await sharing.create(draft, by: user)
+            } catch let error as ValidationError {
+                return try await renderApply(
+                    entry, form: form, errors: FieldErrors(error), user: user, context: context, status: .badRequest)
+            }
+            if form["action"] == "draft" {
+                return .redirect(to: "/console/applications?done=drafted", type: .normal)
+            }
+            _ = try await sharing.submit(id: application.id, by: user)
+            return .redirect(to: "/console/applications?done=applied", type: .normal)
+        }
+    }
+
+    // MARK: Applications and grants
+
+    func applications(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.consumer]) { user in
+            let language = context.language
+            let now = Date()
+            let names = try await departmentNames()
+            let mine = try await store.applications.list(SharingService.applicationScope(for: user), state: nil)
+                .filter { $0.consumerDepartmentID == user.departmentID }
+                .sorted { $0.createdAt > $1.createdAt }
+            let grants = try await store.grants.list(SharingService.grantScope(for: user))
+                .filter { $0.consumerDepartmentID == user.departmentID }
+            let today = CalendarDate.today()
+            var values: [String: Any] = [
+                "title": pages.text("console_nav_applications", language),
+                "hasApplications": !mine.isEmpty,
+                "applications": mine.map { application -> [String: Any] in
+                    [
+                        "id": application.id, "number": application.number,
+                        "resourceCode": application.resourceCode,
+                        "provider": names[application.providerDepartmentID] ?? "",
+                        "state": application.state.label.text(language),
+                        "deadline": application.deadline.map(PortalPages.dateTime) ?? "",
+                        "overdue": application.isOverdue(at: now),
+                        "created": PortalPages.dateTime(application.createdAt),
+                        "isDraft": application.state == .draft,
+                        "decision": application.decision?.comment ?? "",
+                    ]
+                },
+                "hasGrants": !grants.isEmpty,
+                "grants": grants.map { grant -> [String: Any] in
+                    [
+                        "id": grant.id, "resourceCode": grant.resourceCode,
+                        "provider": names[grant.providerDepartmentID] ?? "",
+                        "items": grant.items.joined(separator: "、"),
+                        "period": "\(grant.validFrom) – \(grant.validTo)",
+                        "quota": PortalPages.grouped(Int64(grant.dailyQuota)), "rate": grant.rateLimit,
+                        "channel": grant.channel.label.text(language),
+                        "active": grant.revokedAt == nil && grant.validFrom <= today && today <= grant.validTo,
+                        "revoked": grant.revokedAt != nil,
+                    ]
+                },
+            ]
+            if let notice = doneNotice(request, language) { values["notice"] = notice }
+            return render(
+                "console-applications", values, user: user, section: "/console/applications", context: context)
+        }
+    }
+
+    func submitApplication(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.consumer]) { user in
+            _ = try await ConsoleForm.read(request, context: context)
+            let id = try context.id()
+            // As `POST /applications/{id}/submit`: only drafts; returned applications are resubmitted with a note.
+            if let existing = try await store.applications.find(id: id), existing.state != .draft {
+                throw WorkflowError.transitionNotAllowed(.submit, from: existing.state)
+            }
+            _ = try await sharing.submit(id: id, by: user)
+            return .redirect(to: "/console/applications?done=submitted", type: .normal)
+        }
+    }
+
+    // MARK: Application systems
+
+    func systems(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.consumer]) { user in
+            try await renderSystems(user: user, context: context)
+        }
+    }
+
+    /// The department's systems and their credentials; `issued` is a credential just created, whose secret this
+    /// page shows once and never again.
+    func renderSystems(
+        user: User, context: HuitongRequestContext, issued: (systemID: Int64, keyID: String, secret: String)? = nil,
+        failed: (systemID: Int64, name: String, errors: FieldErrors)? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let language = context.language
+        let systems = try await store.applicationSystems.list(departmentID: user.departmentID)
+        var rows: [[String: Any]] = []
+        for system in systems {
+            let credentials = try await store.tokens.list(owner: .system(system.id))
+            var row: [String: Any] = [
+                "id": system.id, "name": system.name, "description": system.description, "active": system.isActive,
+                "credentials": credentials.map { credential -> [String: Any] in
+                    [
+                        "name": credential.name, "keyID": credential.keyID ?? "", "hint": credential.hint,
+                        "created": PortalPages.dateTime(credential.createdAt),
+                        "expires": credential.expiresAt.map(PortalPages.dateTime) ?? "",
+                        "lastUsed": credential.lastUsedAt.map(PortalPages.dateTime) ?? "",
+                        "revoked": credential.revokedAt != nil,
+                    ]
+                },
+                "hasCredentials": !credentials.isEmpty,
+                "credentialName": "",
+            ]
+            if let issued, issued.systemID == system.id {
+                row["issued"] = ["keyID": issued.keyID, "secret": issued.secret]
+            }
+            if let failed, failed.systemID == system.id {
+                row["credentialName"] = failed.name
+                row["errors"] = failed.errors.values
+            }
+            rows.append(row)
+        }
+        let values: [String: Any] = [
+            "title": pages.text("console_nav_systems", language), "systems": rows, "hasSystems": !rows.isEmpty,
+        ]
+        return render(
+            "console-systems", values, user: user, section: "/console/systems", context: context, status: status)
+    }
+
+    /// Issues a credential as `POST /application-systems/{id}/credentials` does, and shows its secret this once.
+    func createCredential(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.consumer]) { user in
+            let form = try await ConsoleForm.read(request, context: context)
+            let id = try context.id()
+            guard let system = try await store.applicationSystems.find(id: id) else {
+                throw StoreError.notFound(entity: "application system", key: "\(id)")
+            }
+            try AccountsAPI.checkManages(system, by: user)
+            guard system.isActive else { throw AccountsAPI.inactiveSystem }
+            let draft: TokenDraft
+            do {
+                draft = try TokenDraft(name: form["name"], expiresAt: nil).validated(now: Date())
+            } catch let error as ValidationError {
+                return try await renderSystems(
+                    user: user, context: context, failed: (system.id, form["name"], FieldErrors(error)),
+                    status: .badRequest)
+            }
+            let issued = try await credentials.issue(for: system, draft)
+            var response = try await renderSystems(
+                user: user, context: context,
+                issued: (system.id, issued.credential.keyID ?? "", issued.secret), status: .created)
+            // The secret is on this page only: nothing may keep a copy of it.
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
+    }
+
+    // MARK: Usage
+
+    func usage(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.consumer]) { user in
+            let language = context.language
+            let now = Date()
+            let visible = AuditAPI.visibleCalls(for: user)
+            let (bars, total) = try await callsPerDay(visibleTo: visible, now: now)
+            let resources = try await store.audit.statistics(
+                AuditStatisticsQuery(
+                    from: now - Double(Self.days) * 86_400, to: now + 1, groupBy: .resource, visibleTo: visible))
+            let values: [String: Any] = [
+                "title": pages.text("console_nav_usage", language),
+                "total": PortalPages.grouped(total),
+                "chart": ConsoleChart.columns(
+                    bars, id: "chart-usage", title: pages.text("dash_calls_per_day", language), labelEvery: 5),
+                "days": bars.map { ["label": $0.label, "display": $0.display] },
+                "hasResources": !resources.isEmpty,
+                "resources": resources.sorted { $0.calls > $1.calls }.map { group -> [String: Any] in
+                    [
+                        "code": group.key, "calls": PortalPages.grouped(group.calls),
+                        "allowed": PortalPages.grouped(group.allowed), "denied": PortalPages.grouped(group.denied),
+                        "failed": PortalPages.grouped(group.failed), "rows": PortalPages.grouped(group.rowsServed),
+                    ]
+                },
+            ]
+            return render("console-usage", values, user: user, section: "/console/usage", context: context)
+        }
+    }
+}

@@ -1,0 +1,301 @@
+import Foundation
+import HuitongCore
+import HuitongStore
+import Hummingbird
+
+/// The operator's pages: 一张图, departments and users, the catalog review queue, overdue applications, and the
+/// audit viewer (which auditors see too).
+extension ConsolePages {
+    static let topResources = 10
+
+    // MARK: Dashboard
+
+    func dashboard(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.operator]) { user in
+            let language = context.language
+            let now = Date()
+            let (dayBars, totalCalls) = try await callsPerDay(visibleTo: nil, now: now)
+            let resources = try await store.audit.statistics(
+                AuditStatisticsQuery(from: now - Double(Self.days) * 86_400, to: now + 1, groupBy: .resource))
+            var topBars: [ConsoleChart.Bar] = []
+            for group in resources.sorted(by: { ($0.calls, $1.key) > ($1.calls, $0.key) }).prefix(Self.topResources) {
+                let name = try await store.catalog.find(code: group.key)?.content.name ?? group.key
+                topBars.append(
+                    .init(label: name, value: Double(group.calls), display: PortalPages.grouped(group.calls)))
+            }
+            let rates = try await store.catalog.mountRates()
+            let rateBars = rates.map {
+                ConsoleChart.Bar(label: $0.departmentName, value: $0.rate * 100, display: Self.percent($0.rate))
+            }
+            let ranking = try await quality.ranking()
+            let qualityBars = ranking.map {
+                ConsoleChart.Bar(label: $0.departmentName, value: $0.score, display: Self.score($0.score))
+            }
+            let submitted = try await store.catalog.search(
+                CatalogQuery(statuses: [.submitted], limit: 0), facets: []
+            ).total
+            let overdue = try await overdueApplications(now: now).count
+            let values: [String: Any] = [
+                "title": pages.text("console_nav_dashboard", language),
+                "stats": [
+                    [
+                        "value": PortalPages.grouped(totalCalls), "label": pages.text("dash_calls_window", language),
+                    ],
+                    [
+                        "value": String(submitted), "label": pages.text("dash_awaiting_review", language),
+                        "href": "/console/review",
+                    ],
+                    [
+                        "value": String(overdue), "label": pages.text("dash_overdue", language),
+                        "href": "/console/overdue",
+                    ],
+                    [
+                        "value": PortalPages.grouped(Int64(try await store.departments.count())),
+                        "label": pages.text("dash_departments", language), "href": "/console/departments",
+                    ],
+                ],
+                "callsChart": ConsoleChart.columns(
+                    dayBars, id: "chart-calls", title: pages.text("dash_calls_per_day", language), labelEvery: 5),
+                "hasTop": !topBars.isEmpty,
+                "topChart": ConsoleChart.rows(
+                    topBars, id: "chart-top", title: pages.text("dash_top_resources", language)),
+                "top": topBars.map { ["label": $0.label, "display": $0.display] },
+                "hasRates": !rates.isEmpty,
+                "ratesChart": ConsoleChart.rows(
+                    rateBars, id: "chart-mount", title: pages.text("dash_mount_rate", language), maximum: 100),
+                "rates": rates.map {
+                    [
+                        "name": $0.departmentName, "published": $0.published, "mounted": $0.mounted,
+                        "rate": Self.percent($0.rate),
+                    ]
+                },
+                "hasQuality": !ranking.isEmpty,
+                "qualityChart": ConsoleChart.rows(
+                    qualityBars, id: "chart-quality", title: pages.text("dash_quality", language), maximum: 100),
+                "quality": ranking.map {
+                    [
+                        "rank": $0.rank, "name": $0.departmentName, "score": Self.score($0.score),
+                        "entries": $0.entriesScored,
+                    ]
+                },
+                "days": dayBars.map { ["label": $0.label, "display": $0.display] },
+            ]
+            return render("console-dashboard", values, user: user, section: "/console/dashboard", context: context)
+        }
+    }
+
+    /// Gateway calls per day over the last `days` days (days without calls included, as zero), and their total.
+    func callsPerDay(visibleTo: (consumers: Set<Int64>, providers: Set<Int64>)?, now: Date) async throws -> (
+        [ConsoleChart.Bar], Int64
+    ) {
+        let today = CalendarDate.today()
+        let first = today.addingDays(-(Self.days - 1))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = CalendarDate.chinaTimeZone
+        let from =
+            calendar.date(from: DateComponents(year: first.year, month: first.month, day: first.day))
+            ?? now - Double(Self.days) * 86_400
+        let groups = try await store.audit.statistics(
+            AuditStatisticsQuery(from: from, to: now + 1, groupBy: .day, visibleTo: visibleTo))
+        let calls = Dictionary(groups.map { ($0.key, $0.calls) }, uniquingKeysWith: +)
+        let bars = (0..<Self.days).map { offset -> ConsoleChart.Bar in
+            let day = first.addingDays(offset).description
+            let value = calls[day] ?? 0
+            return ConsoleChart.Bar(
+                label: String(day.suffix(5)), value: Double(value), display: PortalPages.grouped(value))
+        }
+        return (bars, groups.reduce(0) { $0 + $1.calls })
+    }
+
+    // MARK: Departments and users
+
+    func departments(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.operator]) { user in
+            let language = context.language
+            let departments = try await store.departments.list()
+            let users = try await store.users.list(departmentID: nil)
+            let names = Dictionary(departments.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+            let counts = Dictionary(grouping: users, by: \.departmentID).mapValues(\.count)
+            let values: [String: Any] = [
+                "title": pages.text("console_nav_departments", language),
+                "departments": departments.map {
+                    [
+                        "code": $0.code, "name": $0.name, "creditCode": $0.creditCode ?? "",
+                        "regionCode": $0.regionCode, "users": counts[$0.id] ?? 0,
+                    ]
+                },
+                "users": users.map { person -> [String: Any] in
+                    [
+                        "username": person.username, "displayName": person.displayName,
+                        "department": names[person.departmentID] ?? "",
+                        "roles": person.roles.sorted().map { $0.displayName.text(language) }.joined(separator: "、"),
+                        "active": person.isActive,
+                        "lastLogin": person.lastLoginAt.map(PortalPages.dateTime) ?? "",
+                    ]
+                },
+            ]
+            return render("console-departments", values, user: user, section: "/console/departments", context: context)
+        }
+    }
+
+    // MARK: Review queue
+
+    func reviewQueue(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.operator]) { user in
+            try await renderReviewQueue(request, user: user, context: context)
+        }
+    }
+
+    func renderReviewQueue(
+        _ request: Request, user: User, context: HuitongRequestContext, failed: (id: Int64, message: String)? = nil,
+        comment: String = "", status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let language = context.language
+        let queue = try await store.catalog.search(
+            CatalogQuery(statuses: [.submitted], limit: 200), facets: [])
+        var values: [String: Any] = [
+            "title": pages.text("console_nav_review", language),
+            "total": queue.total,
+            "hasEntries": !queue.entries.isEmpty,
+            "entries": queue.entries.map { entry -> [String: Any] in
+                var row: [String: Any] = [
+                    "id": entry.id, "href": "/console/entries/\(entry.id)", "name": entry.content.name,
+                    "code": entry.code.text, "provider": entry.provider.name, "version": entry.version,
+                    "updated": PortalPages.dateTime(entry.updatedAt),
+                    "items": entry.content.items.count,
+                    "shareType": entry.content.shareType.label.text(language),
+                    "openness": entry.content.openness.label.text(language),
+                ]
+                if let failed, failed.id == entry.id {
+                    row["error"] = failed.message
+                    row["comment"] = comment
+                }
+                return row
+            },
+        ]
+        if let failed, !queue.entries.contains(where: { $0.id == failed.id }) {
+            // The entry left the queue meanwhile (another operator decided it): say so above the list.
+            values["failure"] = failed.message
+        }
+        if let notice = doneNotice(request, language) { values["notice"] = notice }
+        return render(
+            "console-review", values, user: user, section: "/console/review", context: context, status: status)
+    }
+
+    /// Publishes or returns an entry from the queue, through the same lifecycle as `POST /catalog/entries/{id}/…`.
+    func review(_ step: CatalogTransition, _ request: Request, _ context: HuitongRequestContext) async throws
+        -> Response
+    {
+        try await page(request, context, roles: [.operator]) { user in
+            let form = try await ConsoleForm.read(request, context: context)
+            let id = try context.id()
+            do {
+                _ = try await CatalogLifecycle(store: store).apply(
+                    step, entryID: id, by: user, comment: form["comment"])
+            } catch let error as any HuitongError where error.kind != .internal {
+                let message =
+                    error.details.isEmpty
+                    ? error.message.text(context.language) : error.details.map(\.message).joined(separator: "；")
+                return try await renderReviewQueue(
+                    request, user: user, context: context, failed: (id, message), comment: form["comment"],
+                    status: error.kind.status)
+            }
+            let done = step == .publish ? "published" : "returned"
+            return .redirect(to: "/console/review?done=\(done)", type: .normal)
+        }
+    }
+
+    // MARK: Overdue applications
+
+    /// Applications past their deadline, and those the sweep already escalated to the bureau's coordination.
+    func overdueApplications(now: Date) async throws -> [SharingApplication] {
+        try await store.applications.list(.all, state: nil).filter {
+            $0.isOverdue(at: now) || $0.state == .coordination
+        }
+    }
+
+    func overdue(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.operator]) { user in
+            let language = context.language
+            let now = Date()
+            let names = try await departmentNames()
+            let list = try await overdueApplications(now: now).sorted {
+                ($0.deadline ?? .distantFuture) < ($1.deadline ?? .distantFuture)
+            }
+            let values: [String: Any] = [
+                "title": pages.text("console_nav_overdue", language),
+                "hasApplications": !list.isEmpty,
+                "applications": list.map { application -> [String: Any] in
+                    [
+                        "number": application.number, "resourceCode": application.resourceCode,
+                        "consumer": names[application.consumerDepartmentID] ?? "",
+                        "provider": names[application.providerDepartmentID] ?? "",
+                        "state": application.state.label.text(language),
+                        "deadline": application.deadline.map(PortalPages.dateTime) ?? "",
+                        "overdue": application.isOverdue(at: now),
+                    ]
+                },
+            ]
+            return render("console-overdue", values, user: user, section: "/console/overdue", context: context)
+        }
+    }
+
+    // MARK: Audit
+
+    func auditViewer(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.operator, .auditor]) { user in
+            let language = context.language
+            let refresh = request.uri.queryParameters["refresh"] == "1"
+            let report = try await verifications.report(refresh: refresh) { [audit] in
+                try await AuditLogVerification.run(audit.repository, trustedKeys: [audit.publicKey])
+            }
+            let names = try await departmentNames()
+            let records = try await audit.repository.search(AuditEntryFilter(limit: 50))
+            var verification: [String: Any] = [
+                "checkedAt": PortalPages.dateTime(report.finishedAt), "head": report.headSequence,
+            ]
+            switch report.outcome {
+            case .success(let summary):
+                verification["ok"] = true
+                verification["status"] = pages.text("audit_verified", language)
+                verification["entries"] = summary.entriesChecked
+                verification["checkpoints"] = summary.checkpointsVerified
+                verification["unsigned"] = summary.unsignedEntries
+                if let checkpoint = summary.lastCheckpoint {
+                    verification["checkpoint"] = [
+                        "size": checkpoint.treeSize, "time": PortalPages.dateTime(checkpoint.time),
+                        "keyID": checkpoint.keyID,
+                    ]
+                }
+            case .failure(let failure):
+                verification["ok"] = false
+                verification["status"] = pages.text("audit_broken", language)
+                verification["sequence"] = failure.sequence
+                verification["message"] = failure.message.text(language)
+            }
+            let values: [String: Any] = [
+                "title": pages.text("console_nav_audit", language),
+                "verification": verification,
+                "hasEntries": !records.isEmpty,
+                "entries": records.map { record -> [String: Any] in
+                    switch record {
+                    case .unreadable(let sequence, let column):
+                        return ["sequence": sequence, "unreadable": column]
+                    case .entry(let entry):
+                        let event = entry.event
+                        return [
+                            "sequence": entry.sequence, "time": PortalPages.dateTime(event.time),
+                            "action": event.action.rawValue, "resourceCode": event.resourceCode ?? "",
+                            "consumer": event.consumerDepartmentID.flatMap { names[$0] } ?? "",
+                            "outcome": event.outcome.name, "allowed": event.outcome.name == "allowed",
+                            "reason": event.outcome.reason ?? "",
+                            "rows": event.rowsReturned,
+                            "hash": String(entry.hash.hex.prefix(12)),
+                        ]
+                    }
+                },
+            ]
+            return render("console-audit", values, user: user, section: "/console/audit", context: context)
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import HuitongCore
+import HuitongStore
+import Hummingbird
+
+/// The signed-in console (控制台), one section per role: the operator's dashboard (一张图), departments and users,
+/// catalog review queue, overdue applications and audit viewer; the provider's entries, applications to review and
+/// objections; the consumer's catalog search, applications, grants, application systems and usage.
+///
+/// Pages read through the same repositories and services as the JSON API, and every form posts to the service the
+/// API calls (`CatalogLifecycle`, `SharingService`, `CredentialService`), so no rule lives here twice.
+struct ConsolePages {
+    let store: Store
+    let pages: PageRenderer
+    let cookies: CookieSettings
+    let sharing: SharingService
+    let quality: QualityService
+    let credentials: CredentialService
+    let audit: AuditTrail
+    let verifications: AuditVerificationCache
+
+    /// The window the dashboard and usage charts cover, as the statistics API defaults to.
+    static let days = 30
+
+    func register(on router: Router<HuitongRequestContext>) {
+        router.get("/console", use: overview)
+        // Operator
+        router.get("/console/dashboard", use: dashboard)
+        router.get("/console/departments", use: departments)
+        router.get("/console/review", use: reviewQueue)
+        router.post("/console/review/:id/publish") { request, context in
+            try await review(.publish, request, context)
+        }
+        router.post("/console/review/:id/return") { request, context in
+            try await review(.return, request, context)
+        }
+        router.get("/console/overdue", use: overdue)
+        router.get("/console/lists", use: lists)
+        router.get("/console/audit", use: auditViewer)
+        // Provider
+        router.get("/console/entries", use: entries)
+        router.get("/console/entries/new", use: newEntryForm)
+        router.post("/console/entries", use: createEntry)
+        router.get("/console/entries/:id", use: entry)
+        router.post("/console/entries/:id/submit", use: submitEntry)
+        router.get("/console/to-review", use: toReview)
+        router.post("/console/applications/:id/decision", use: decide)
+        router.get("/console/objections", use: objections)
+        // Consumer
+        router.get("/console/catalog", use: catalog)
+        router.get("/console/apply/:id", use: applyForm)
+        router.post("/console/apply/:id", use: apply)
+        router.get("/console/applications", use: applications)
+        router.post("/console/applications/:id/submit", use: submitApplication)
+        router.get("/console/systems", use: systems)
+        router.post("/console/systems/:id/credentials", use: createCredential)
+        router.get("/console/usage", use: usage)
+    }
+
+    // MARK: Frame
+
+    /// A page for a signed-in user holding one of `roles` (any role when empty): strangers go to sign in first,
+    /// and come back here afterwards.
+    func page(
+        _ request: Request, _ context: HuitongRequestContext, roles: [Role] = [],
+        _ build: (User) async throws -> Response
+    ) async throws -> Response {
+        guard let user = context.principal?.user else {
+            let path = request.uri.path
+            return .redirect(to: "/login?next=\(path)", type: .normal)
+        }
+        if !roles.isEmpty { try CatalogLifecycle.require(user, oneOf: roles) }
+        var response = try await build(user)
+        if let language = request.uri.queryParameters["lang"].flatMap({ Language(rawValue: String($0)) }) {
+            response.setCookie(cookies.language(language))
+        }
+        return response
+    }
+
+    /// Renders a console page with its section navigation; `section` is the nav link to mark as current.
+    func render(
+        _ template: String, _ values: [String: Any], user: User, section: String, context: HuitongRequestContext,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
+        var data = values
+        let language = context.language
+        data["nav"] = Self.sections(for: user).map { link in
+            ["href": link.href, "label": pages.text(link.key, language), "current": link.href == section]
+        }
+        if data["title"] == nil { data["title"] = pages.text("console_title", language) }
+        return pages.render(template, data, context: context, status: status)
+    }
+
+    struct Section {
+        var href: String
+        var key: String
+    }
+
+    /// The console's sections in the order the navigation lists them, for the roles `user` holds.
+    static func sections(for user: User) -> [Section] {
+        var links = [Section(href: "/console", key: "console_nav_overview")]
+        if user.has(.operator) {
+            links += [
+                Section(href: "/console/dashboard", key: "console_nav_dashboard"),
+                Section(href: "/console/departments", key: "console_nav_departments"),
+                Section(href: "/console/review", key: "console_nav_review"),
+                Section(href: "/console/overdue", key: "console_nav_overdue"),
+                Section(href: "/console/lists", key: "console_nav_lists"),
+            ]
+        }
+        if user.has(.operator) || user.has(.auditor) {
+            links.append(Section(href: "/console/audit", key: "console_nav_audit"))
+        }
+        if user.has(.provider) {
+            links += [
+                Section(href: "/console/entries", key: "console_nav_entries"),
+                Section(href: "/console/to-review", key: "console_nav_to_review"),
+                Section(href: "/console/objections", key: "console_nav_objections"),
+            ]
+        }
+        if user.has(.consumer) {
+            links += [
+                Section(href: "/console/catalog", key: "console_nav_catalog"),
+                Section(href: "/console/applications", key: "console_nav_applications"),
+                Section(href: "/console/systems", key: "console_nav_systems"),
+                Section(href: "/console/usage", key: "console_nav_usage"),
+            ]
+        }
+        return links
+    }
+
+    /// The message a completed form leaves behind (`?done=published`), when it is one the console knows.
+    func doneNotice(_ request: Request, _ language: Language) -> String? {
+        guard let done = request.uri.queryParameters["done"].map(String.init),
+            Self.doneKeys.contains(done)
+        else { return nil }
+        return pages.text("console_done_\(done)", language)
+    }
+
+    static let doneKeys: Set<String> = [
+        "published", "returned", "submitted", "decided", "applied", "drafted", "created",
+    ]
+
+    // MARK: Overview
+
+    func overview(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context) { user in
+            let language = context.language
+            let department = try await store.departments.find(id: user.departmentID)
+            var values: [String: Any] = [
+                "user": ["username": user.username, "displayName": user.displayName],
+                "roles": user.roles.sorted().map { $0.displayName.text(language) },
+            ]
+            if let department {
+                values["department"] = [
+                    "name": department.name, "code": department.code, "regionCode": department.regionCode,
+                ]
+            }
+            values["sections"] = Self.sections(for: user).dropFirst().map { link in
+                [
+                    "href": link.href, "label": pages.text(link.key, language),
+                    "hint": pages.text(link.key + "_hint", language),
+                ]
+            }
+            return render("console", values, user: user, section: "/console", context: context)
+        }
+    }
+
+    // MARK: Formatting
+
+    static func day(_ date: Date) -> String { String(PortalPages.dateTime(date).prefix(10)) }
+
+    static func percent(_ rate: Double) -> String {
+        let tenths = (rate * 1000).rounded() / 10
+        return "\(tenths)%"
+    }
+
+    static func score(_ value: Double) -> String { String((value * 10).rounded() / 10) }
+
+    /// The department names by id, for lists that name both parties.
+    func departmentNames() async throws -> [Int64: String] {
+        Dictionary(try await store.departments.list().map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import HTTPTypes
+import HuitongCore
+import HuitongStore
+import Hummingbird
+
+/// The provider's pages: the department's entries (with the entry page every officer may open), the
+/// applications awaiting its decision, and the objections raised against its data.
+extension ConsolePages {
+    // MARK: Entries
+
+    func entries(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.provider]) { user in
+            let language = context.language
+            let result = try await store.catalog.search(
+                CatalogQuery(departmentIDs: [user.departmentID], statuses: Set(EntryStatus.allCases), limit: 500),
+                facets: [])
+            let scores = try await quality.currentScores(entryIDs: result.entries.map(\.id))
+            var values: [String: Any] = [
+                "title": pages.text("console_nav_entries", language),
+                "total": result.total,
+                "hasEntries": !result.entries.isEmpty,
+                "entries": result.entries.map { entry -> [String: Any] in
+                    [
+                        "id": entry.id, "href": "/console/entries/\(entry.id)", "name": entry.content.name,
+                        "code": entry.code.text, "status": entry.status.label.text(language),
+                        "version": entry.version, "updated": PortalPages.dateTime(entry.updatedAt),
+                        "mounted": entry.mount != nil,
+                        "score": scores[entry.id].map(Self.score) ?? "",
+                        "canSubmit": CatalogTransition.submit.allowedFrom.contains(entry.status),
+                    ]
+                },
+            ]
+            if let notice = doneNotice(request, language) { values["notice"] = notice }
+            return render("console-entries", values, user: user, section: "/console/entries", context: context)
+        }
+    }
+
+    /// One entry as the signed-in officer may see it, with the steps they may take from here.
+    func entry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context) { user in
+            let language = context.language
+            let entry = try await CatalogLifecycle(store: store).visibleEntry(try context.id(), to: user).redacted(
+                for: user)
+            let content = entry.content
+            let manages =
+                (user.has(.provider) && entry.provider.departmentID == user.departmentID)
+                || user.has(.operator)
+            var values: [String: Any] = [
+                "title": content.name,
+                "id": entry.id, "name": content.name, "abstract": content.abstract, "code": entry.code.text,
+                "provider": entry.provider.name, "status": entry.status.label.text(language),
+                "version": entry.version,
+                "shareType": content.shareType.label.text(language),
+                "openness": content.openness.label.text(language),
+                "cycle": content.updateCycle.label.text(language),
+                "grade": content.grade.label.text(language),
+                "updated": PortalPages.dateTime(entry.updatedAt),
+                "items": content.items.map { item -> [String: Any] in
+                    [
+                        "name": item.name, "column": item.columnName, "type": item.dataType.label.text(language),
+                        "shareType": item.shareType.label.text(language), "grade": item.grade.label.text(language),
+                        "key": item.isKey,
+                    ]
+                },
+                "history": try await store.catalog.events(id: entry.id).reversed().map { event -> [String: Any] in
+                    [
+                        "action": CatalogTransition(rawValue: event.action)?.label.text(language) ?? event.action,
+                        "version": event.version, "actor": event.actorName, "comment": event.comment,
+                        "at": PortalPages.dateTime(event.createdAt),
+                    ]
+                },
+                "canSubmit": manages && CatalogTransition.submit.allowedFrom.contains(entry.status),
+                "canReview": user.has(.operator) && entry.status == .submitted,
+                "canApply": user.has(.consumer) && entry.status == .published && content.shareType != .notShared
+                    && entry.provider.departmentID != user.departmentID,
+            ]
+            if let mount = entry.mount {
+                values["mount"] = ["kind": mount.kind.label.text(language), "locator": mount.locator]
+            }
+            if let score = try await quality.currentScore(entryID: entry.id) { values["score"] = Self.score(score) }
+            if let notice = doneNotice(request, language) { values["notice"] = notice }
+            return render("console-entry", values, user: user, section: "", context: context)
+        }
+    }
+
+    func submitEntry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.provider, .operator]) { user in
+            let form = try await ConsoleForm.read(request, context: context)
+            _ = try await CatalogLifecycle(store: store).apply(
+                .submit, entryID: try context.id(), by: user, comment: form["comment"])
+            return .redirect(to: "/console/entries?done=submitted", type: .normal)
+        }
+    }
+
+    // MARK: Applications to review
+
+    func toReview(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.provider]) { user in
+            try await renderToReview(request, user: user, context: context)
+        }
+    }
+
+    /// The form a failed decision leaves behind: which application, what was chosen and typed, what was wrong.
+    struct DecisionAttempt {
+        var id: Int64
+        var form: ConsoleForm
+        var errors: FieldErrors
+        var message: String?
+    }
+
+    func renderToReview(
+        _ request: Request, user: User, context: HuitongRequestContext, attempt: DecisionAttempt? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let language = context.language
+        let now = Date()
+        let names = try await departmentNames()
+        let waiting = try await store.applications.list(
+            SharingService.applicationScope(for: user), state: .providerReview
+        ).filter { $0.providerDepartmentID == user.departmentID }
+            .sorted { ($0.deadline ?? .distantFuture) < ($1.deadline ?? .distantFuture) }
+        var values: [String: Any] = [
+            "title": pages.text("console_nav_to_review", language),
+            "hasApplications": !waiting.isEmpty,
+            "applications": waiting.map { application -> [String: Any] in
+                let content = application.content
+                let mine = attempt?.id == application.id ? attempt : nil
+                let chosen = mine?.form["kind"] ?? DecisionKind.approve.rawValue
+                var row: [String: Any] = [
+                    "id": application.id, "number": application.number, "resourceCode": application.resourceCode,
+                    "consumer": names[application.consumerDepartmentID] ?? "", "applicant": application.applicantName,
+                    "items": content.items.joined(separator: "、"),
+                    "purpose": content.purpose.label.text(language), "purposeText": content.purposeText,
+                    "legalBasis": content.legalBasis, "scenario": content.scenario,
+                    "period": "\(content.validFrom) – \(content.validTo)",
+                    "dailyCalls": PortalPages.grouped(Int64(content.expectedDailyCalls)),
+                    "deadline": application.deadline.map(PortalPages.dateTime) ?? "",
+                    "overdue": application.isOverdue(at: now),
+                    "kinds": [DecisionKind.approve, .refuse, .returnForInfo].map { kind -> [String: Any] in
+                        [
+                            "value": kind.rawValue, "label": kind.label.text(language),
+                            "selected": kind.rawValue == chosen,
+                        ]
+                    },
+                    "reasons": RefusalReason.allCases.map { reason -> [String: Any] in
+                        [
+                            "value": reason.rawValue, "label": reason.label.text(language),
+                            "selected": reason.rawValue == mine?.form["refusalReason"],
+                        ]
+                    },
+                    "comment": mine?.form["comment"] ?? "",
+                ]
+                if let mine {
+                    row["errors"] = mine.errors.values
+                    if let message = mine.message { row["error"] = message }
+                }
+                return row
+            },
+        ]
+        if let notice = doneNotice(request, language) { values["notice"] = notice }
+        return render(
+            "console-to-review", values, user: user, section: "/console/to-review", context: context, status: status)
+    }
+
+    /// A provider's decision, through `SharingService.decide` as `POST /applications/{id}/decision`.
+    func decide(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.provider]) { user in
+            let form = try await ConsoleForm.read(request, context: context)
+            let id = try context.id()
+            let language = context.language
+            var errors = FieldErrors()
+            guard let kind = DecisionKind(rawValue: form["kind"]) else {
+                errors.add("kind", BilingualText(zh: "请选择审核结论", en: "choose a decision"), language)
+                return try await renderToReview(
+                    request, user: user, context: context,
+                    attempt: DecisionAttempt(id: id, form: form, errors: errors), status: .badRequest)
+            }
+            let reason = form["refusalReason"].isEmpty ? nil : RefusalReason(rawValue: form["refusalReason"])
+            let decision = ProviderDecision(
+                kind: kind, comment: form["comment"], refusalReason: kind == .refuse ? reason : nil)
+            do {
+                _ = try await sharing.decide(id: id, decision, by: user)
+            } catch let error as ValidationError {
+                return try await renderToReview(
+                    request, user: user, context: context,
+                    attempt: DecisionAttempt(id: id, form: form, errors: FieldErrors(error)), status: .badRequest)
+            } catch let error as any HuitongError where error.kind != .internal && error.kind != .notFound {
+                return try await renderToReview(
+                    request, user: user, context: context,
+                    attempt: DecisionAttempt(
+                        id: id, form: form, errors: FieldErrors(), message: error.message.text(language)),
+                    status: error.kind.status)
+            }
+            return .redirect(to: "/console/to-review?done=decided", type: .normal)
+        }
+    }
+
+    // MARK: Objections
+
+    func objections(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.provider]) { user in
+            let language = context.language
+            let now = Date()
+            let scope = ObjectionService.scope(for: user)
+            var open: [Objection] = []
+            for state in [ObjectionState.open, .escalated] {
+                open += try await store.objections.list(scope, filter: ObjectionFilter(state: state))
+            }
+            let mine = open.filter { $0.providerDepartmentID == user.departmentID }.sorted { $0.deadline < $1.deadline }
+            let values: [String: Any] = [
+                "title": pages.text("console_nav_objections", language),
+                "hasObjections": !mine.isEmpty,
+                "objections": mine.map { objection -> [String: Any] in
+                    [
+                        "number": objection.number, "resourceCode": objection.resourceCode,
+                        "raiser": objection.raiser.name, "items": objection.items.joined(separator: "、"),
+                        "description": objection.description, "state": objection.state.label.text(language),
+                        "deadline": PortalPages.dateTime(objection.deadline), "overdue": objection.deadline <= now,
+                    ]
+                },
+            ]
+            return render("console-objections", values, user: user, section: "/console/objections", context: context)
+        }
+    }
+}

@@ -67,9 +67,22 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "HuitongFederation",
+            dependencies: [
+                "HuitongCore",
+                "HuitongStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "HuitongServer",
             dependencies: [
                 "HuitongCore",
+                "HuitongFederation",
                 "HuitongIngest",
                 "HuitongStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

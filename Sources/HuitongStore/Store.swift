@@ -21,6 +21,9 @@ public struct Store: Sendable {
     public let requestNonces: any RequestNonceRepository
     public let gatewayAccess: any GatewayAccessReader
     public let audit: any AuditLogRepository
+    public let federation: any FederationRepository
+    public let remoteCatalog: any RemoteCatalogRepository
+    public let reflows: any ReflowRepository
 
     public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
         self.provider = provider
@@ -42,6 +45,9 @@ public struct Store: Sendable {
         self.requestNonces = SQLRequestNonceRepository(provider: provider)
         self.gatewayAccess = SQLGatewayAccessReader(provider: provider)
         self.audit = SQLAuditLogRepository(provider: provider.auditProvider)
+        self.federation = SQLFederationRepository(provider: provider)
+        self.remoteCatalog = SQLRemoteCatalogRepository(provider: provider)
+        self.reflows = SQLReflowRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

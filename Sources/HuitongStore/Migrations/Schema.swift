@@ -189,5 +189,6 @@ enum Schema {
                 "CREATE INDEX IF NOT EXISTS request_nonces_expiry ON request_nonces (expires_at)",
             ]
         },
+        Migration(version: 14, name: "cascade", statements: federationTables),
     ]
 }

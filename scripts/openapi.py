@@ -315,8 +315,8 @@ schemas.update({
       "rateLimit": {"type": "integer"}, "dailyQuota": {"type": "integer"}, "validFrom": DATE, "validTo": DATE,
       "status": enum("active", "notYetValid", "expired", "revoked"), "createdAt": DT, "revokedAt": DT, "revokedByID": I64, "revokedByName": S(), "revocationReason": S()}),
   "Notification": OBJ(["id", "userID", "kind", "title", "body", "createdAt"], {"id": I64, "userID": I64,
-      "kind": enum("applicationToReview", "complianceReview", "applicationDecided", "escalated", "grantRevoked"),
-      "title": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "body": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "applicationID": I64, "grantID": I64, "createdAt": DT, "readAt": DT}),
+      "kind": enum("applicationToReview", "complianceReview", "applicationDecided", "escalated", "grantRevoked", "objectionToAnswer", "objectionAnswered", "objectionEscalated"),
+      "title": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "body": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "applicationID": I64, "grantID": I64, "objectionID": I64, "createdAt": DT, "readAt": DT}),
   "HolidayInput": OBJ(["holidays", "workdays"], {"source": S(description="The State Council notice"),
       "holidays": {"type": "array", "items": OBJ(["name", "from", "to"], {"name": S(), "from": DATE, "to": DATE})},
       "workdays": {"type": "array", "items": DATE, "description": "Weekend days worked instead (调休上班)"}}),
@@ -446,6 +446,58 @@ schemas.update({
       "resource": S(description="Resource code"), "grant": {**I64, "description": "The grant the records were served under"},
       "count": {"type": "integer"},
       "records": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": ["string", "null"]}, "description": "Granted items by column name, masked as the grant says"}}}),
+})
+
+# ---- Objections (数据异议): raised by officers or on the portal, answered by the provider, corrections as pool versions ----
+OBJ_STATE = enum("open", "escalated", "corrected", "confirmed", "rejected", "withdrawn")
+ITEM_CHANGE = OBJ(["column"], {"column": S(), "old": {"type": ["string", "null"]}, "new": {"type": ["string", "null"]}})
+CONTACT = OBJ(["name"], {"name": S(maxLength=50), "phone": S(description="11-digit mobile or a landline with its area code"), "email": S(maxLength=100)})
+OBJ_ANSWER = OBJ(["kind", "comment", "actorName", "at", "changes"], {"kind": enum("correct", "confirm", "reject"), "comment": S(), "actorID": I64, "actorName": S(), "at": DT,
+    "poolVersion": {"type": "integer", "description": "The pool version a correction made"}, "changes": {"type": "array", "items": ITEM_CHANGE, "description": "Old → new values; masked for anyone but the provider"}})
+schemas.update({
+  "ObjectionInput": OBJ(["description"], {"entryID": I64, "resourceCode": S(description="Instead of entryID"),
+      "recordKey": {"type": "object", "additionalProperties": S(maxLength=128), "description": "The record, by every key item: column → value; omit for the entry as a whole"},
+      "items": {"type": "array", "items": S(), "description": "Column names of the items in doubt"},
+      "description": S(maxLength=2000, description="No angle brackets or control characters"), "evidence": S(maxLength=4000)}),
+  "Objection": OBJ(["id", "number", "entryID", "resourceCode", "providerDepartmentID", "raiser", "recordKey", "items", "description", "evidence", "state", "deadline", "overdue", "createdAt", "updatedAt"], {
+      "id": I64, "number": S(examples=["YY-2026-0001"]), "entryID": I64, "resourceCode": S(), "providerDepartmentID": I64,
+      "raiser": OBJ(["name"], {"userID": I64, "departmentID": I64, "name": S(), "contact": CONTACT}),
+      "recordKey": {"type": "object", "additionalProperties": S(), "description": "Masked for anyone but the provider"},
+      "items": {"type": "array", "items": S()}, "description": S(), "evidence": S(), "state": OBJ_STATE,
+      "deadline": {**DT, "description": "When the provider's answer is due (working days)"}, "overdue": {"type": "boolean"}, "escalatedAt": DT,
+      "answer": OBJ_ANSWER, "createdAt": DT, "updatedAt": DT,
+      "history": {"type": "array", "items": ref("ObjectionEvent"), "description": "In the detail and after an answer"}}),
+  "ObjectionEvent": OBJ(["action", "to", "actorName", "comment", "at"], {"action": enum("raise", "escalate", "correct", "confirm", "reject", "withdraw"), "from": OBJ_STATE, "to": OBJ_STATE, "actorID": I64, "actorName": S(), "comment": S(), "at": DT}),
+  "ObjectionAnswerInput": OBJ(["kind"], {"kind": enum("correct", "confirm", "reject"), "comment": S(maxLength=2000, description="Mandatory to reject"),
+      "values": {"type": "object", "additionalProperties": S(), "description": "For a correction: column → corrected value (key items cannot be corrected), checked like ingested values"}}),
+  "PublicObjectionInput": OBJ(["resourceCode", "description", "contact"], {"resourceCode": S(maxLength=64, description="An open dataset"),
+      "recordKey": {"type": "object", "additionalProperties": S(maxLength=128)}, "items": {"type": "array", "items": S()},
+      "description": S(maxLength=2000), "evidence": S(maxLength=4000), "contact": CONTACT}),
+  "PoolProvenance": OBJ(["entryID", "version", "objectionID", "objectionNumber", "actorName", "recordKey", "changes", "createdAt"], {
+      "entryID": I64, "version": {"type": "integer"}, "objectionID": I64, "objectionNumber": S(), "actorID": I64, "actorName": S(),
+      "recordKey": {"type": "object", "additionalProperties": S()}, "changes": {"type": "array", "items": ITEM_CHANGE}, "createdAt": DT}),
+})
+POOL_VERSION["properties"]["provenance"] = {**ref("PoolProvenance"), "description": "Why the version exists when an objection's correction made it (values masked for anyone but the provider)"}
+OBJ_STEP = lambda summary, inp, codes: {"post": op(summary, "objections", {"200": ok(ref("Objection")), **errors(*codes)}, inp, ID)}
+paths.update({
+  "/api/v1/objections": {
+    "get": op("Objections: providers see those on their entries, raisers their department's, the operator all; record values masked for all but the provider", "objections",
+              {"200": ok(lst("Objection")), **errors(400, 401, 403)},
+              params=[q("status", "Only objections in this state", OBJ_STATE), q("overdue", "Only open objections past their deadline", {"type": "boolean"}),
+                      q("entryID", "Only objections on this entry", {"type": "integer", "format": "int64", "minimum": 1})]),
+    "post": op("Raise an objection on a published entry (consumer or provider officer); its provider is told and must answer within the configured working days", "objections",
+               {"201": ok(ref("Objection"), "Created"), **errors(400, 401, 403)}, ref("ObjectionInput"))},
+  "/api/v1/objections/{id}": {"get": op("An objection with its whole history", "objections", {"200": ok(ref("Objection")), **errors(400, 401, 404)}, params=ID)},
+  "/api/v1/objections/{id}/answer": OBJ_STEP("Answer (the entry's provider): correct (a new pool version with provenance; nothing is made if a value is invalid), confirm, or reject with a reason",
+      ref("ObjectionAnswerInput"), (400, 401, 403, 404, 409, 422)),
+  "/api/v1/objections/{id}/withdraw": OBJ_STEP("Withdraw an open objection (the raising department)", OBJ([], {"comment": S()}), (400, 401, 403, 404, 409)),
+  "/api/v1/public/objections": {"post": op("Object to an open dataset without an account, leaving a contact; limited per client address. Returns the number and a secret to follow it (shown once)", "objections",
+      {"201": ok(OBJ(["number", "trackingToken", "state", "deadline"], {"number": S(), "trackingToken": S(description="Send as X-Objection-Token to follow the objection"), "state": OBJ_STATE, "deadline": DT}), "Created"),
+       **errors(400, 413, 429)}, ref("PublicObjectionInput"), security=False)},
+  "/api/v1/public/objections/{number}": {"get": op("Where a portal objection stands, and the answer (values masked)", "objections",
+      {"200": ok(OBJ(["number", "resourceCode", "state", "deadline", "createdAt"], {"number": S(), "resourceCode": S(), "state": OBJ_STATE, "deadline": DT, "createdAt": DT, "answer": OBJ_ANSWER})), **errors(404)},
+      params=[{"name": "number", "in": "path", "required": True, "schema": S()},
+              {"name": "X-Objection-Token", "in": "header", "required": True, "schema": S(), "description": "The secret given when the objection was raised"}], security=False)},
 })
 
 doc = {

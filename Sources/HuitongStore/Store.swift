@@ -21,6 +21,7 @@ public struct Store: Sendable {
     public let requestNonces: any RequestNonceRepository
     public let gatewayAccess: any GatewayAccessReader
     public let audit: any AuditLogRepository
+    public let objections: any ObjectionRepository
     public let federation: any FederationRepository
     public let remoteCatalog: any RemoteCatalogRepository
     public let reflows: any ReflowRepository
@@ -45,6 +46,7 @@ public struct Store: Sendable {
         self.requestNonces = SQLRequestNonceRepository(provider: provider)
         self.gatewayAccess = SQLGatewayAccessReader(provider: provider)
         self.audit = SQLAuditLogRepository(provider: provider.auditProvider)
+        self.objections = SQLObjectionRepository(provider: provider)
         self.federation = SQLFederationRepository(provider: provider)
         self.remoteCatalog = SQLRemoteCatalogRepository(provider: provider)
         self.reflows = SQLReflowRepository(provider: provider)

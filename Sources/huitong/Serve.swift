@@ -77,6 +77,12 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("sharing settings: \(error.userMessage)")
         }
         do {
+            configuration.objections = try objectionSettings(config).validated()
+        } catch {
+            await store.provider.shutdown()
+            throw ValidationError("objection settings: \(error.userMessage)")
+        }
+        do {
             let audit = AuditTrail(
                 repository: store.audit, nodeKey: try node.loadNodeKey(config, create: true),
                 configuration: node.auditConfiguration(config), logger: Logger(label: "huitong.audit"))
@@ -121,6 +127,20 @@ func sharingSettings(_ config: ConfigReader) -> SharingSettings {
         maximumPeriodDays: config.int(
             forKey: "huitong.sharing.maximum.period.days", default: defaults.maximumPeriodDays),
         sweepInterval: .seconds(config.int(forKey: "huitong.sharing.sweep.seconds", default: 900)))
+}
+
+/// The objection loop's time limit and policy: `HUITONG_OBJECTION_*` over the defaults of `ObjectionSettings`.
+func objectionSettings(_ config: ConfigReader) -> ObjectionSettings {
+    let defaults = ObjectionSettings()
+    return ObjectionSettings(
+        answerDays: config.int(forKey: "huitong.objection.answer.days", default: defaults.answerDays),
+        penaltyPerObjection: config.double(
+            forKey: "huitong.objection.penalty.per.objection", default: defaults.penaltyPerObjection),
+        penaltyCap: config.double(forKey: "huitong.objection.penalty.cap", default: defaults.penaltyCap),
+        publicLimit: config.int(forKey: "huitong.objection.public.limit", default: defaults.publicLimit),
+        publicWindow: .seconds(config.int(forKey: "huitong.objection.public.window.seconds", default: 3600)),
+        keepVersions: config.int(forKey: "huitong.objection.keep.versions", default: defaults.keepVersions),
+        sweepInterval: .seconds(config.int(forKey: "huitong.objection.sweep.seconds", default: 900)))
 }
 
 struct Initialize: AsyncParsableCommand {

@@ -12,6 +12,12 @@ public enum NotificationKind: String, LabeledValue {
     case escalated
     /// To the consumer: a grant was revoked.
     case grantRevoked
+    /// To the provider's officers: an objection to their data awaits an answer.
+    case objectionToAnswer
+    /// To whoever raised an objection: the provider answered.
+    case objectionAnswered
+    /// To the operators and the provider: an objection was not answered in time.
+    case objectionEscalated
 
     public var label: BilingualText {
         switch self {
@@ -20,6 +26,9 @@ public enum NotificationKind: String, LabeledValue {
         case .applicationDecided: BilingualText(zh: "申请有了结果", en: "application decided")
         case .escalated: BilingualText(zh: "待协调的申请", en: "application to coordinate")
         case .grantRevoked: BilingualText(zh: "授权被撤销", en: "grant revoked")
+        case .objectionToAnswer: BilingualText(zh: "待答复的数据异议", en: "objection to answer")
+        case .objectionAnswered: BilingualText(zh: "异议有了答复", en: "objection answered")
+        case .objectionEscalated: BilingualText(zh: "逾期未答复的异议", en: "overdue objection")
         }
     }
 }
@@ -33,12 +42,13 @@ public struct InAppNotification: Sendable, Hashable, Codable, Identifiable {
     public var body: BilingualText
     public var applicationID: Int64?
     public var grantID: Int64?
+    public var objectionID: Int64?
     public var createdAt: Date
     public var readAt: Date?
 
     public init(
         id: Int64, userID: Int64, kind: NotificationKind, title: BilingualText, body: BilingualText,
-        applicationID: Int64?, grantID: Int64?, createdAt: Date, readAt: Date?
+        applicationID: Int64?, grantID: Int64?, objectionID: Int64? = nil, createdAt: Date, readAt: Date?
     ) {
         self.id = id
         self.userID = userID
@@ -47,6 +57,7 @@ public struct InAppNotification: Sendable, Hashable, Codable, Identifiable {
         self.body = body
         self.applicationID = applicationID
         self.grantID = grantID
+        self.objectionID = objectionID
         self.createdAt = createdAt
         self.readAt = readAt
     }
@@ -69,10 +80,11 @@ public struct NotificationDraft: Sendable, Hashable {
     public var body: BilingualText
     public var applicationID: Int64?
     public var grantID: Int64?
+    public var objectionID: Int64?
 
     public init(
         audience: NotificationAudience, kind: NotificationKind, title: BilingualText, body: BilingualText,
-        applicationID: Int64? = nil, grantID: Int64? = nil
+        applicationID: Int64? = nil, grantID: Int64? = nil, objectionID: Int64? = nil
     ) {
         self.audience = audience
         self.kind = kind
@@ -80,5 +92,6 @@ public struct NotificationDraft: Sendable, Hashable {
         self.body = body
         self.applicationID = applicationID
         self.grantID = grantID
+        self.objectionID = objectionID
     }
 }

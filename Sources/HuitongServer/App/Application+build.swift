@@ -43,6 +43,8 @@ public enum HuitongApp {
         GradingSuggestionsAPI(store: store).register(on: api)
         SharingAPI(service: SharingService(store: store, settings: configuration.sharing, audit: audit.log)).register(
             on: api)
+        ObjectionsAPI(service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log))
+            .register(on: api)
         AuditAPI(store: store, audit: audit, verifications: AuditVerificationCache()).register(on: api)
         OpenDataInterop(store: store, configuration: configuration).register(on: router)
         GatewayAPI(store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"))
@@ -72,6 +74,10 @@ public enum HuitongApp {
             OverdueSweeper(
                 service: SharingService(store: store, settings: configuration.sharing, audit: audit.log), logger: logger
             ))
+        app.addServices(
+            ObjectionSweeper(
+                service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log),
+                logger: logger))
         for service in extraServices { app.addServices(service) }
         return app
     }

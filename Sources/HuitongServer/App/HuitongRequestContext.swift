@@ -14,10 +14,17 @@ public struct HuitongRequestContext: RequestContext {
     /// An application system's bearer secret on a gateway call, not yet checked: the gateway reads the credential
     /// together with the caller's grants in one statement instead of in two.
     var gatewayBearer: String?
+    /// The connection, kept so that the few endpoints limited per client (the public objection form) can read its
+    /// peer address without every request paying for the lookup.
+    let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.channel = source.channel
     }
+
+    /// The client's IP address as the connection shows it; nil when unknown (e.g. tests through the router).
+    var peerAddress: String? { channel.remoteAddress?.ipAddress }
 
     /// JSON bodies are small; bulk data arrives through the streaming upload endpoints instead.
     public var maxUploadSize: Int { Self.jsonBodyLimit }

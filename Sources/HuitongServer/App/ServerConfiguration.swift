@@ -21,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var publicURL: String?
     /// Time limits and defaults of the sharing workflow.
     public var sharing: SharingSettings
+    /// Time limits and policy of the objection loop.
+    public var objections: ObjectionSettings
     /// Seals application-system secrets so that HMAC-signed requests can be checked (`HUITONG_SEALING_KEY` or
     /// `<data>/sealing.key`). Without one, new credentials work as bearer tokens only.
     public var sealingKey: SealingKey?
@@ -58,6 +60,7 @@ public struct ServerConfiguration: Sendable {
         version: String = HuitongVersion.current,
         publicURL: String? = nil,
         sharing: SharingSettings = SharingSettings(),
+        objections: ObjectionSettings = ObjectionSettings(),
         sealingKey: SealingKey? = nil,
         signatureWindow: Duration = .seconds(300),
         credentialRotationGrace: Duration = .seconds(24 * 3600),
@@ -76,6 +79,7 @@ public struct ServerConfiguration: Sendable {
         self.version = version
         self.publicURL = publicURL
         self.sharing = sharing
+        self.objections = objections
         self.sealingKey = sealingKey
         self.signatureWindow = signatureWindow
         self.credentialRotationGrace = credentialRotationGrace

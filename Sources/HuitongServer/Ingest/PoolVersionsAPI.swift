@@ -81,8 +81,10 @@ extension IngestAPI {
         /// The load that built the version, while its job is on record.
         var jobID: Int64?
         var fileName: String?
+        /// Why the version exists when an objection's correction made it.
+        var provenance: PoolProvenance?
 
-        init(_ version: PoolVersion, job: IngestJob?) {
+        init(_ version: PoolVersion, job: IngestJob?, provenance: PoolProvenance? = nil) {
             self.version = version.version
             status = version.status
             rowCount = version.rowCount
@@ -91,6 +93,7 @@ extension IngestAPI {
             activatedAt = version.activatedAt
             jobID = job?.id
             fileName = job?.fileName
+            self.provenance = provenance
         }
     }
 
@@ -108,8 +111,13 @@ extension IngestAPI {
         let user = try context.requireUser()
         let entry = try await managedEntry(context, user)
         let jobs = try await loadingJobs(entry.id)
+        // Corrected values are the provider's to see; the operator sees them masked.
+        let isProvider = user.has(.provider) && user.departmentID == entry.provider.departmentID
+        let provenance = try await store.objections.provenance(entryID: entry.id).mapValues {
+            isProvider ? $0 : $0.masked(for: entry.content.items)
+        }
         let versions = try await store.pools.versions(entryID: entry.id).reversed().map {
-            PoolVersionBody($0, job: jobs[$0.version])
+            PoolVersionBody($0, job: jobs[$0.version], provenance: provenance[$0.version])
         }
         return try JSONResponse.make(ListBody(items: Array(versions)))
     }

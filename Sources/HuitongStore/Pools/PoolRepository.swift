@@ -142,32 +142,39 @@ struct SQLPoolRepository: PoolRepository {
             try await Self.recount(version, sql)
         }
         let now = Date()
-        return try await provider.transaction { sql in
-            let versions = try await Self.lockedVersions(version.entryID, sql)
-            guard versions.contains(where: { $0.version == version.version && $0.status == .building }) else {
-                throw StoreError.conflict(
-                    BilingualText(zh: "该版本已不在装载中", en: "this pool version is no longer being built"))
-            }
-            try await Self.switchActive(version.entryID, to: version.version, at: now, sql)
-            // Old versions beyond the ones kept for rollback go, tables and all.
-            let retired = try await sql.raw(
-                """
-                SELECT version, table_name FROM pool_versions
-                WHERE entry_id = \(bind: version.entryID) AND status = 'retired' ORDER BY version DESC
-                """
-            ).all()
-            for row in retired.dropFirst(max(0, keep)) {
-                let table = try row.decode(column: "table_name", as: String.self)
-                try await sql.raw(SQLQueryString(unsafeRaw: "DROP TABLE IF EXISTS \(table)")).run()
-                try await sql.raw(
-                    """
-                    DELETE FROM pool_versions WHERE entry_id = \(bind: version.entryID)
-                    AND version = \(bind: try row.decode(column: "version", as: Int.self))
-                    """
-                ).run()
-            }
-            return try await Self.active(version.entryID, sql)!
+        return try await provider.transaction { sql in try await Self.publish(version, keep: keep, at: now, sql) }
+    }
+
+    /// Switches readers to a built version inside the caller's transaction (so that a correction can close its
+    /// objection in the same one) and drops retired versions beyond `keep`. The key index and the row count must
+    /// be settled first.
+    static func publish(_ version: PoolVersion, keep: Int, at now: Date, _ sql: any SQLDatabase) async throws
+        -> PoolVersion
+    {
+        let versions = try await lockedVersions(version.entryID, sql)
+        guard versions.contains(where: { $0.version == version.version && $0.status == .building }) else {
+            throw StoreError.conflict(
+                BilingualText(zh: "该版本已不在装载中", en: "this pool version is no longer being built"))
         }
+        try await switchActive(version.entryID, to: version.version, at: now, sql)
+        // Old versions beyond the ones kept for rollback go, tables and all.
+        let retired = try await sql.raw(
+            """
+            SELECT version, table_name FROM pool_versions
+            WHERE entry_id = \(bind: version.entryID) AND status = 'retired' ORDER BY version DESC
+            """
+        ).all()
+        for row in retired.dropFirst(max(0, keep)) {
+            let table = try row.decode(column: "table_name", as: String.self)
+            try await sql.raw(SQLQueryString(unsafeRaw: "DROP TABLE IF EXISTS \(table)")).run()
+            try await sql.raw(
+                """
+                DELETE FROM pool_versions WHERE entry_id = \(bind: version.entryID)
+                AND version = \(bind: try row.decode(column: "version", as: Int.self))
+                """
+            ).run()
+        }
+        return try await active(version.entryID, sql)!
     }
 
     func abandon(_ version: PoolVersion) async throws {

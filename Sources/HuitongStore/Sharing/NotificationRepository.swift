@@ -75,10 +75,10 @@ struct SQLNotificationRepository: NotificationRepository {
             let rows = try await sql.raw(
                 """
                 INSERT INTO notifications (user_id, kind, title_zh, title_en, body_zh, body_en, application_id,
-                    grant_id, created_at)
+                    grant_id, objection_id, created_at)
                 SELECT id, \(bind: draft.kind.rawValue), \(bind: draft.title.zh), \(bind: draft.title.en),
                     \(bind: draft.body.zh), \(bind: draft.body.en), \(bind: draft.applicationID),
-                    \(bind: draft.grantID), \(bind: time)
+                    \(bind: draft.grantID), \(bind: draft.objectionID), \(bind: time)
                 FROM users WHERE is_active = \(bind: true) AND \(audience)
                 RETURNING id
                 """
@@ -106,6 +106,7 @@ struct SQLNotificationRepository: NotificationRepository {
                 en: try row.decode(column: "body_en", as: String.self)),
             applicationID: try row.decode(column: "application_id", as: Int64?.self),
             grantID: try row.decode(column: "grant_id", as: Int64?.self),
+            objectionID: try row.decode(column: "objection_id", as: Int64?.self),
             createdAt: try row.decode(column: "created_at", as: Date.self),
             readAt: try row.decode(column: "read_at", as: Date?.self))
     }

@@ -189,10 +189,7 @@ enum Schema {
                 "CREATE INDEX IF NOT EXISTS request_nonces_expiry ON request_nonces (expires_at)",
             ]
         },
-<<<<<<< HEAD
-        Migration(version: 14, name: "cascade", statements: federationTables),
-=======
         Migration(version: 12, name: "objections", statements: objectionTables),
->>>>>>> main
+        Migration(version: 14, name: "cascade", statements: federationTables),
     ]
 }

@@ -114,6 +114,7 @@ let package = Package(
             name: "huitong",
             dependencies: [
                 "HuitongCore",
+                "HuitongFederation",
                 "HuitongIngest",
                 "HuitongStore",
                 "HuitongServer",
@@ -149,6 +150,7 @@ let package = Package(
             dependencies: [
                 "huitong",
                 "HuitongCore",
+                "HuitongFederation",
                 "HuitongServer",
                 "HuitongStore",
                 "HuitongTestSupport",

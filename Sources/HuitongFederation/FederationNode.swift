@@ -30,6 +30,11 @@ public final class FederationNode: Sendable {
     }
 
     public var local: NodeRegion { settings.profile.region }
+
+    /// Lets the outbox deliverer look at the queue now (after an operator retried a message, say).
+    public func wakeOutbox() {
+        outboxSignal.notify()
+    }
     public var publicKey: NodePublicKey { key.publicKey }
 
     func route() async throws -> FederationRoute {

@@ -1,5 +1,7 @@
 import Foundation
+import AsyncHTTPClient
 import HuitongCore
+import HuitongFederation
 import HuitongStore
 import Hummingbird
 import Logging
@@ -13,9 +15,11 @@ public enum HuitongApp {
     /// `audit` is the node's audit trail (its log, key hasher and checkpointer); without one, tests get a trail
     /// signed by a throw-away key, and nothing signs checkpoints (the checkpointer runs in `buildApplication`).
     public static func buildRouter(
-        store: Store, configuration: ServerConfiguration, pages: PageRenderer, audit: AuditTrail? = nil
+        store: Store, configuration: ServerConfiguration, pages: PageRenderer, audit: AuditTrail? = nil,
+        federation: FederationNode? = nil
     ) -> Router<HuitongRequestContext> {
         let audit = audit ?? AuditTrail(repository: store.audit, nodeKey: .generate())
+        let federation = federation ?? makeFederationNode(store: store, configuration: configuration, audit: audit)
         _ = Telemetry.registry
         let accounts = AccountService(
             store: store, bcryptCost: configuration.bcryptCost, maximumFailedLogins: configuration.maximumFailedLogins,
@@ -49,7 +53,17 @@ public enum HuitongApp {
         OpenDataInterop(store: store, configuration: configuration).register(on: router)
         GatewayAPI(store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"))
             .register(on: router)
+        FederationAPI(node: federation, store: store).register(on: router, api: api)
         return router
+    }
+
+    /// The node's cascade endpoint: signs with the node key and audits what it receives on the node's log.
+    public static func makeFederationNode(store: Store, configuration: ServerConfiguration, audit: AuditTrail)
+        -> FederationNode
+    {
+        FederationNode(
+            settings: configuration.federation, store: store, key: audit.nodeKey, audit: audit.log,
+            logger: Logger(label: "huitong.federation"))
     }
 
     /// Builds the application; `store.provider` runs as a service so it closes cleanly on shutdown, and the audit
@@ -59,7 +73,9 @@ public enum HuitongApp {
         extraServices: [any Service] = []
     ) async throws -> some ApplicationProtocol {
         let pages = try await PageRenderer.load()
-        let router = buildRouter(store: store, configuration: configuration, pages: pages, audit: audit)
+        let federation = makeFederationNode(store: store, configuration: configuration, audit: audit)
+        let router = buildRouter(
+            store: store, configuration: configuration, pages: pages, audit: audit, federation: federation)
         var app = Application(
             router: router,
             configuration: .init(
@@ -78,6 +94,8 @@ public enum HuitongApp {
             ObjectionSweeper(
                 service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log),
                 logger: logger))
+        app.addServices(
+            OutboxDeliverer(node: federation, client: HTTPClient.shared), FederationScheduler(node: federation))
         for service in extraServices { app.addServices(service) }
         return app
     }

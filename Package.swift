@@ -154,6 +154,7 @@ let package = Package(
                 "HuitongServer",
                 "HuitongStore",
                 "HuitongTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSettings

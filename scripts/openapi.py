@@ -407,16 +407,34 @@ paths.update({
 
 paths.update({
   "/api/v1/catalog/entries/{id}/grading-suggestions": {"get": op(
-      "Suggested kind of data, security grade and masking of each data item, from up to 1,000 rows of the active pool version (first in key order); shown for the provider to confirm, never applied (the entry's provider or the operator)",
-      "governance", {"200": ok(OBJ(["entryID", "poolVersion", "sampledRows", "items"], {
+      "Suggested kind of data, security grade and masking of each data item, from up to 1,000 rows of the active pool version (first in key order), with the masking and share type the grade policy gives the suggested grade, and what they mean for the entry (就高从严); shown for the provider to confirm, never applied (the entry's provider or the operator)",
+      "governance", {"200": ok(OBJ(["entryID", "poolVersion", "sampledRows", "entry", "items"], {
           "entryID": I64, "poolVersion": {"type": "integer"}, "sampledRows": {"type": "integer"},
-          "items": {"type": "array", "items": OBJ(["columnName", "name", "current", "suggested", "differs"], {
-              "columnName": S(), "name": S(), "differs": {"type": "boolean"},
-              "current": {"type": "object", "description": "semanticKind, grade and masking as the item has them"},
+          "entry": OBJ(["grade", "shareType", "openness"], {"grade": GRADE, "shareType": SHARE, "openness": OPEN}),
+          "items": {"type": "array", "items": OBJ(["columnName", "name", "current", "suggested", "suggestedShareType", "differs"], {
+              "columnName": S(), "name": S(), "differs": {"type": "boolean"}, "suggestedShareType": SHARE,
+              "current": {"type": "object", "description": "semanticKind, grade, shareType and the masking the grade policy gives them, as the item has them"},
               "suggested": OBJ(["kind", "confidence", "sampled", "matched", "grade", "masking", "reason"], {
                   "kind": S(), "confidence": {"type": "number"}, "sampled": {"type": "integer"}, "matched": {"type": "integer"},
                   "grade": S(), "masking": {"type": "object"}, "reason": {"type": "object", "properties": {"zh": S(), "en": S()}}})})}})),
           **errors(401, 403, 404)}, params=ID)},
+})
+
+GRADE_RULE = OBJ(["shareType", "openness", "masking"], {
+    "shareType": SHARE, "openness": OPEN,
+    "masking": {**enum("none", "byKind", "all"), "description": "none; byKind = the masking policy's rule for the item's kind of data; all = hidden"}})
+GRADE_POLICY_INPUT = OBJ(["grades"], {"grades": {"type": "object", "description": "A rule for every grade (general1–general4, important, core); a higher grade may not be looser than a lower one in any column",
+    "properties": {g: ref("GradeRule") for g in ["general1", "general2", "general3", "general4", "important", "core"]}, "additionalProperties": False}})
+schemas.update({"GradeRule": GRADE_RULE, "GradePolicyInput": GRADE_POLICY_INPUT})
+GRADE_POLICY = OBJ(["grades", "source"], {**GRADE_POLICY_INPUT["properties"],
+    "source": {**enum("seed", "operator"), "description": "seed until an operator saves a policy"},
+    "updatedAt": {"type": "string", "format": "date-time"}, "updatedBy": S()})
+paths.update({
+  "/api/v1/governance/grade-policy": {
+    "get": op("The grade policy matrix (domain.md §4.2): per security grade, the default and loosest permitted share type and openness, and the default masking (any signed-in user)",
+      "governance", {"200": ok(GRADE_POLICY), **errors(401)}),
+    "put": op("Replace the grade policy matrix, checked whole (the operator); catalog entries are then held to it: an entry shared or opened more loosely than its grade allows is refused, naming the item whose grade decides",
+      "governance", {"200": ok(GRADE_POLICY), **errors(400, 401, 403)}, ref("GradePolicyInput"))},
 })
 
 # The sharing gateway: application systems call it with their credential (bearer or HMAC signature) under a grant.
@@ -498,6 +516,88 @@ paths.update({
       {"200": ok(OBJ(["number", "resourceCode", "state", "deadline", "createdAt"], {"number": S(), "resourceCode": S(), "state": OBJ_STATE, "deadline": DT, "createdAt": DT, "answer": OBJ_ANSWER})), **errors(404)},
       params=[{"name": "number", "in": "path", "required": True, "schema": S()},
               {"name": "X-Objection-Token", "in": "header", "required": True, "schema": S(), "description": "The secret given when the objection was raised"}], security=False)},
+})
+
+# ---- Data quality (domain.md §6): rules, runs, the problem queue, reports, ranking, multi-source comparison ----
+DIMENSION = enum("completeness", "accuracy", "normativity", "consistency", "uniqueness", "referential", "timeliness")
+BILINGUAL = {"type": "object", "properties": {"zh": S(), "en": S()}}
+RULE_ID = ID + [{"name": "rule", "in": "path", "required": True, "schema": {"type": "integer", "format": "int64", "minimum": 1}, "description": "The custom rule's number"}]
+CSV_OR_JSON = lambda schema: {"description": "The report; CSV (formulas neutralised, UTF-8 with BOM) with ?format=csv or Accept: text/csv",
+    "content": {"application/json": {"schema": schema}, "text/csv": {"schema": {"type": "string"}}}}
+schemas.update({
+  "QualityRule": OBJ(["kind", "columns"], {
+      "id": S(description="Unique within the entry; default columns joined by + and the kind, e.g. xm.notNull"),
+      "kind": enum("notNull", "typeAndLength", "pattern", "codeSet", "identifierCheck", "crossField", "range", "uniqueness", "referential", "freshness"),
+      "columns": {"type": "array", "items": S(), "description": "Item column names; crossField takes the 身份证号 column then the date column, uniqueness one or more"},
+      "dimension": {**DIMENSION, "description": "Default by kind"}, "severity": enum("notice", "warning", "error"),
+      "weight": {"type": "number", "description": "Share within its dimension, above 0 and at most 100 (default 1)"},
+      "pattern": S(description="pattern: regular expression the whole value must match"),
+      "codeSet": S(description="codeSet: the code set's id"), "identifier": S(description="identifierCheck: residentID, creditCode, regionCode, mobilePhone, email, …"),
+      "minimum": {"type": "number"}, "maximum": {"type": "number"}, "earliest": DATE, "latest": DATE,
+      "referencedEntryID": {**I64, "description": "referential: the entry (with a one-item key) whose pool must hold every value"},
+      "updateCycle": CYCLE}),
+  "QualityCustomRule": OBJ(["id", "rule", "enabled", "createdAt", "updatedAt"], {
+      "id": I64, "rule": ref("QualityRule"), "enabled": {"type": "boolean"}, "createdAt": S(format="date-time"), "updatedAt": S(format="date-time")}),
+  "QualityRules": OBJ(["entryID", "derived", "custom", "effective"], {
+      "entryID": I64, "derived": {"type": "array", "items": ref("QualityRule"), "description": "Implied by the items and the update cycle"},
+      "custom": {"type": "array", "items": ref("QualityCustomRule")},
+      "effective": {"type": "array", "items": ref("QualityRule"), "description": "What a run applies: derived plus enabled custom rules"}}),
+  "QualityDimensionScore": OBJ(["dimension", "checked", "failed"], {"dimension": DIMENSION, "score": NUM, "checked": {"type": "integer"}, "failed": {"type": "integer"}}),
+  "QualityRun": OBJ(["id", "entryID", "departmentID", "trigger", "status", "rowsTotal", "rowsChecked", "percent", "message", "startedAt"], {
+      "id": I64, "entryID": I64, "departmentID": I64, "poolVersion": {"type": ["integer", "null"]},
+      "trigger": enum("ingest", "manual", "schedule", "correction"), "status": enum("running", "succeeded", "failed"),
+      "rowsTotal": {"type": "integer"}, "rowsChecked": {"type": "integer"}, "percent": {"type": "integer"},
+      "score": {**NUM, "description": "Weighted entry score 0–100"}, "message": S(description="Why a run failed"),
+      "startedAt": S(format="date-time"), "finishedAt": S(format="date-time"),
+      "dimensions": {"type": "array", "items": ref("QualityDimensionScore")},
+      "rules": {"type": "array", "description": "Detail only", "items": OBJ(["rule", "checked", "failed", "samples", "problemsTruncated"], {
+          "rule": ref("QualityRule"), "checked": {"type": "integer"}, "failed": {"type": "integer"}, "passRate": NUM,
+          "problemsTruncated": {"type": "boolean"}, "note": BILINGUAL,
+          "samples": {"type": "array", "items": OBJ(["row", "column", "maskedValue", "reason"], {"row": {"type": "integer"}, "column": S(), "maskedValue": S(description="Masked by the item's kind"), "reason": BILINGUAL})}})}}),
+  "QualityProblem": OBJ(["id", "runID", "entryID", "row", "rowKey", "ruleID", "column", "maskedValue", "reason", "status", "note"], {
+      "id": I64, "runID": I64, "entryID": I64, "row": {"type": "integer", "description": "Position in the version, in key order, from 1"},
+      "rowKey": S(description="Key values, masked"), "ruleID": S(), "column": S(), "maskedValue": S(), "reason": BILINGUAL,
+      "status": enum("open", "handled", "ignored"), "note": S(), "handledBy": I64, "handledAt": S(format="date-time")}),
+  "QualityComparisonInput": OBJ(["left", "right", "key", "items"], {
+      "left": OBJ(["entryID"], {"entryID": I64}), "right": OBJ(["entryID"], {"entryID": I64}),
+      "key": {"type": "array", "items": OBJ(["left", "right"], {"left": S(), "right": S()}), "description": "Each side's whole pool key, paired"},
+      "items": {"type": "array", "items": OBJ(["left", "right"], {"left": S(), "right": S()})},
+      "limit": {"type": "integer", "minimum": 1, "description": "Disagreeing keys to list (all are counted); capped by HUITONG_QUALITY_COMPARISON_LIMIT"}}),
+  "QualityComparison": OBJ(["leftEntryID", "rightEntryID", "leftVersion", "rightVersion", "leftRows", "rightRows", "onlyInLeft", "onlyInRight", "agreeing", "disagreeing", "disagreements", "truncated"], {
+      "leftEntryID": I64, "rightEntryID": I64, "leftVersion": {"type": "integer"}, "rightVersion": {"type": "integer"},
+      "leftRows": {"type": "integer"}, "rightRows": {"type": "integer"}, "onlyInLeft": {"type": "integer"}, "onlyInRight": {"type": "integer"},
+      "agreeing": {"type": "integer"}, "disagreeing": {"type": "integer"}, "truncated": {"type": "boolean"},
+      "disagreements": {"type": "array", "items": OBJ(["key", "differences"], {"key": S(description="Masked"),
+          "differences": {"type": "array", "items": OBJ(["left", "right", "leftValue", "rightValue"], {"left": S(), "right": S(), "leftValue": S(description="Masked"), "rightValue": S(description="Masked")})}})}}),
+})
+paths.update({
+  "/api/v1/catalog/entries/{id}/quality/rules": {
+    "get": op("Derived, custom and effective quality rules of an entry (its provider or the operator)", "quality", {"200": ok(ref("QualityRules")), **errors(400, 401, 403, 404)}, params=ID),
+    "post": op("Add a custom rule, checked against the entry's items (unknown column, bad pattern, bad range, missing code set or related entry answer 400)", "quality",
+               {"201": ok(ref("QualityCustomRule"), "Created"), **errors(400, 401, 403, 404, 409)}, ref("QualityRule"), ID)},
+  "/api/v1/catalog/entries/{id}/quality/rules/{rule}": {
+    "patch": op("Enable or disable a custom rule", "quality", {"200": ok(ref("QualityCustomRule")), **errors(400, 401, 403, 404)}, OBJ(["enabled"], {"enabled": {"type": "boolean"}}), RULE_ID),
+    "delete": op("Remove a custom rule", "quality", {"204": {"description": "Removed"}, **errors(400, 401, 403, 404)}, params=RULE_ID)},
+  "/api/v1/catalog/entries/{id}/quality/runs": {
+    "get": op("The entry's runs, newest first (loads start one, as do the scheduler and this POST)", "quality", {"200": ok(lst("QualityRun")), **errors(400, 401, 403, 404)}, params=ID),
+    "post": op("Run the rules over the active pool version now; answers at once, the run shows progress", "quality", {"202": ok(ref("QualityRun"), "Started"), **errors(400, 401, 403, 404)}, params=ID)},
+  "/api/v1/quality/runs/{id}": {"get": op("A run with per-rule counts, masked samples and per-dimension scores", "quality", {"200": ok(ref("QualityRun")), **errors(400, 401, 403, 404)}, params=ID)},
+  "/api/v1/catalog/entries/{id}/quality/problems": {"get": op("The 问题数据 queue: failing rows of the latest successful run", "quality",
+      {"200": ok(OBJ(["total", "offset", "limit", "items"], {"run": ref("QualityRun"), "total": {"type": "integer"}, "offset": {"type": "integer"}, "limit": {"type": "integer"}, "items": {"type": "array", "items": ref("QualityProblem")}})), **errors(400, 401, 403, 404)},
+      params=ID + [q("status", "open, handled or ignored"), q("offset", "0 or more", {"type": "integer", "minimum": 0}), q("limit", "1–1000, default 100", {"type": "integer", "minimum": 1, "maximum": 1000})])},
+  "/api/v1/quality/problems/{id}": {"patch": op("Mark a problem handled or ignored (a note is required to ignore), or open again", "quality",
+      {"200": ok(ref("QualityProblem")), **errors(400, 401, 403, 404)}, OBJ(["status"], {"status": enum("open", "handled", "ignored"), "note": S(maxLength=1000)}), ID)},
+  "/api/v1/catalog/entries/{id}/quality/report": {"get": op("Quality report of an entry: current score, latest run, open problems", "quality",
+      {"200": CSV_OR_JSON(OBJ(["entryID", "code", "name", "departmentID", "departmentName", "openProblems"], {"entryID": I64, "code": S(), "name": S(), "departmentID": I64, "departmentName": S(), "score": NUM, "run": ref("QualityRun"), "openProblems": {"type": "integer"}})), **errors(400, 401, 403, 404)},
+      params=ID + [q("format", "json (default) or csv")])},
+  "/api/v1/departments/{id}/quality/report": {"get": op("Quality report of a department: its scored entries with dimension scores (its providers or the operator)", "quality",
+      {"200": CSV_OR_JSON(OBJ(["departmentID", "departmentName", "entriesScored", "entries"], {"departmentID": I64, "departmentName": S(), "score": NUM, "entriesScored": {"type": "integer"},
+          "entries": {"type": "array", "items": OBJ(["entryID", "code", "name", "runID", "finishedAt", "dimensions"], {"entryID": I64, "code": S(), "name": S(), "score": NUM, "runID": I64, "finishedAt": S(format="date-time"), "dimensions": {"type": "array", "items": ref("QualityDimensionScore")}})}})), **errors(400, 401, 403, 404)},
+      params=ID + [q("format", "json (default) or csv")])},
+  "/api/v1/quality/ranking": {"get": op("Departments ranked by the mean current score of their scored entries", "quality",
+      {"200": ok({"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": OBJ(["rank", "departmentID", "departmentName", "score", "entriesScored"], {"rank": {"type": "integer"}, "departmentID": I64, "departmentName": S(), "score": {"type": "number"}, "entriesScored": {"type": "integer"}})}}}), **errors(401, 403)})},
+  "/api/v1/quality/comparisons": {"post": op("多源比对: compare two entries' active pools on their keys, item pair by item pair; values masked (operator, or a provider for its own entries)", "quality",
+      {"200": ok(ref("QualityComparison")), **errors(400, 401, 403, 404, 409)}, ref("QualityComparisonInput"))},
 })
 
 doc = {

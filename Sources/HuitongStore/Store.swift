@@ -22,6 +22,8 @@ public struct Store: Sendable {
     public let gatewayAccess: any GatewayAccessReader
     public let audit: any AuditLogRepository
     public let objections: any ObjectionRepository
+    public let quality: any QualityRepository
+    public let gradePolicy: any GradePolicyRepository
     public let federation: any FederationRepository
     public let remoteCatalog: any RemoteCatalogRepository
     public let reflows: any ReflowRepository
@@ -47,6 +49,8 @@ public struct Store: Sendable {
         self.gatewayAccess = SQLGatewayAccessReader(provider: provider)
         self.audit = SQLAuditLogRepository(provider: provider.auditProvider)
         self.objections = SQLObjectionRepository(provider: provider)
+        self.quality = SQLQualityRepository(provider: provider)
+        self.gradePolicy = SQLGradePolicyRepository(provider: provider)
         self.federation = SQLFederationRepository(provider: provider)
         self.remoteCatalog = SQLRemoteCatalogRepository(provider: provider)
         self.reflows = SQLReflowRepository(provider: provider)

@@ -89,6 +89,12 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("objection settings: \(error.userMessage)")
         }
         do {
+            configuration.quality = try qualitySettings(config).validated()
+        } catch {
+            await store.provider.shutdown()
+            throw ValidationError("quality settings: \(error.userMessage)")
+        }
+        do {
             let audit = AuditTrail(
                 repository: store.audit, nodeKey: try node.loadNodeKey(config, create: true),
                 configuration: node.auditConfiguration(config), logger: Logger(label: "huitong.audit"))
@@ -147,6 +153,17 @@ func objectionSettings(_ config: ConfigReader) -> ObjectionSettings {
         publicWindow: .seconds(config.int(forKey: "huitong.objection.public.window.seconds", default: 3600)),
         keepVersions: config.int(forKey: "huitong.objection.keep.versions", default: defaults.keepVersions),
         sweepInterval: .seconds(config.int(forKey: "huitong.objection.sweep.seconds", default: 900)))
+}
+
+/// How quality runs go: `HUITONG_QUALITY_*` over the defaults of `QualitySettings`.
+func qualitySettings(_ config: ConfigReader) -> QualitySettings {
+    let defaults = QualitySettings()
+    return QualitySettings(
+        scheduleInterval: .seconds(config.int(forKey: "huitong.quality.schedule.seconds", default: 86_400)),
+        pageSize: config.int(forKey: "huitong.quality.page.rows", default: defaults.pageSize),
+        samplesPerRule: config.int(forKey: "huitong.quality.samples.per.rule", default: defaults.samplesPerRule),
+        problemsPerRule: config.int(forKey: "huitong.quality.problems.per.rule", default: defaults.problemsPerRule),
+        comparisonLimit: config.int(forKey: "huitong.quality.comparison.limit", default: defaults.comparisonLimit))
 }
 
 struct Initialize: AsyncParsableCommand {

@@ -33,7 +33,7 @@ struct CatalogAPITests {
 
     static func entryJSON(
         name: String = "人口基础信息", classification: String = "101001", extraItem: String = "",
-        shareType: String = "conditional", openness: String = "closed", note: String = ""
+        shareType: String = "conditional", openness: String = "closed", note: String = "", keyGrade: String = "general4"
     ) -> String {
         """
         {"classificationCode": "\(classification)", "name": "\(name)", "abstract": "全市户籍人口的基础信息",
@@ -42,7 +42,7 @@ struct CatalogAPITests {
          "updateCycle": "daily", "keywords": ["人口"], "note": "\(note)",
          "items": [
            {"name": "身份证号码", "columnName": "sfzhm", "dataType": "C", "length": 18, "isKey": true,
-            "semanticKind": "residentID", "grade": "general4"},
+            "semanticKind": "residentID", "grade": "\(keyGrade)"},
            {"name": "姓名", "columnName": "xm", "dataType": "C", "length": 50, "semanticKind": "personName"}
            \(extraItem)
          ]}
@@ -219,7 +219,9 @@ struct CatalogAPITests {
             ] {
                 let (_, entry, _) = try await client.json(
                     .post, "/api/v1/catalog/entries", token: city.provider,
-                    body: Self.entryJSON(name: name, classification: classification, shareType: share))
+                    body: Self.entryJSON(
+                        name: name, classification: classification, shareType: share,
+                        keyGrade: share == "unconditional" ? "general1" : "general4"))
                 let id = entry["id"] as! Int
                 _ = try await client.json(.post, "/api/v1/catalog/entries/\(id)/submit", token: city.provider)
                 _ = try await client.json(.post, "/api/v1/catalog/entries/\(id)/publish", token: node.operatorToken)

@@ -11,13 +11,14 @@ public struct QualityEvaluator: Sendable {
     public let rules: [QualityRule]
     public let limits: QualityLimits
     public let weights: QualityWeights
-    private let checks: [Check]
+    private var checks: [Check]
     private let items: [String: InfoItem]
     private let masking: MaskingPolicy
     private let recognizer: ValueRecognizer
     private let today: CalendarDate
     private var tallies: [Tally]
     private var rowsSeen = 0
+    private var failures: [QualityFailure] = []
 
     /// Checks the rules against the items before any row is read: every column must be an item's, every code set and
     /// reference key set named must be supplied, patterns must compile, weights must be positive.
@@ -197,6 +198,24 @@ public struct QualityEvaluator: Sendable {
         return QualityReport(rowsChecked: rowsSeen, rules: results, weights: weights)
     }
 
+    /// Replaces the keys a `referential` rule named `name` checks against, for the rows consumed from now on. A
+    /// caller that looks the related resource up batch by batch (only the values the next batch holds) passes each
+    /// batch's answer here instead of the whole key set at once.
+    public mutating func setReferenceKeys(_ keys: Set<String>, for name: String) {
+        for index in checks.indices {
+            if case .referential(let column, _) = checks[index], case .referential(name) = rules[index].kind {
+                checks[index] = .referential(column, keys)
+            }
+        }
+    }
+
+    /// The failures recorded since the last call (at most `QualityLimits.failingRowsPerRule` per rule over the
+    /// run), masked like samples: what a caller writes to the 问题数据 queue as the rows go by.
+    public mutating func drainFailures() -> [QualityFailure] {
+        defer { failures.removeAll(keepingCapacity: true) }
+        return failures
+    }
+
     // MARK: - Rows
 
     private func checkRowNumbers(_ numbers: [Int64]?, count: Int) throws(ValidationError) {
@@ -282,7 +301,7 @@ public struct QualityEvaluator: Sendable {
         guard let failure else { return }
         tallies[index].failed += 1
         if tallies[index].samples.count < limits.samplesPerRule {
-            let shown = alreadyMasked ? failure.value : mask(failure.value, column: failure.column)
+            let shown = alreadyMasked ? failure.value : mask(failure.value, column: failure.column, rule: index)
             tallies[index].samples.append(
                 QualitySample(
                     row: row, column: failure.column,
@@ -290,14 +309,30 @@ public struct QualityEvaluator: Sendable {
         }
         if tallies[index].failingRows.count < limits.failingRowsPerRule {
             tallies[index].failingRows.append(row)
+            let shown = alreadyMasked ? failure.value : mask(failure.value, column: failure.column, rule: index)
+            failures.append(
+                QualityFailure(
+                    ruleID: rules[index].id, row: row, column: failure.column,
+                    maskedValue: shown.count > 64 ? String(shown.prefix(64)) + "…" : shown, reason: failure.reason))
         } else {
             tallies[index].failingRowsTruncated = true
         }
     }
 
-    private func mask(_ value: String, column: String) -> String {
+    /// Masks by the item's kind; where the item declares none but the rule says what the column holds (an
+    /// identifier check, the 身份证号 of a cross-field check), by that kind, so that an ID number checked as one is
+    /// masked as one even when its item was never graded.
+    private func mask(_ value: String, column: String, rule: Int? = nil) -> String {
         guard let item = items[column] else { return MaskingRule.all.apply(to: value) }
-        return masking.rule(for: item.semanticKind).apply(to: value)
+        var kind = item.semanticKind
+        if kind == .other, let rule {
+            switch rules[rule].kind {
+            case .identifierCheck(let checked): kind = checked
+            case .crossField where rules[rule].columns.first == column: kind = .residentID
+            default: break
+            }
+        }
+        return masking.rule(for: kind).apply(to: value)
     }
 
     // MARK: - Checks

@@ -41,6 +41,23 @@ public struct QualitySample: Sendable, Hashable, Codable {
     }
 }
 
+/// One failing row as the 问题数据 queue records it: which rule, where, the value masked, and why.
+public struct QualityFailure: Sendable, Hashable, Codable {
+    public var ruleID: String
+    public var row: Int64
+    public var column: String
+    public var maskedValue: String
+    public var reason: BilingualText
+
+    public init(ruleID: String, row: Int64, column: String, maskedValue: String, reason: BilingualText) {
+        self.ruleID = ruleID
+        self.row = row
+        self.column = column
+        self.maskedValue = maskedValue
+        self.reason = reason
+    }
+}
+
 /// What one rule found over a run.
 public struct QualityRuleResult: Sendable, Hashable, Codable {
     public var rule: QualityRule

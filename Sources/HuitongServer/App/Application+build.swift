@@ -42,13 +42,25 @@ public enum HuitongApp {
         CatalogAPI(store: store).register(on: api)
         CatalogTransferAPI(store: store).register(on: api)
         CodeSetsAPI(store: store).register(on: api)
-        IngestAPI(store: store, logger: Logger(label: "huitong.ingest")).register(on: api)
+        let quality = QualityService.make(store: store, configuration: configuration)
+        IngestAPI(
+            store: store, logger: Logger(label: "huitong.ingest"),
+            afterLoad: { job in
+                await quality.runNow(entryID: job.entryID, trigger: .ingest, requestedBy: nil)
+            }
+        ).register(on: api)
         ThreeListsAPI(store: store).register(on: api)
         GradingSuggestionsAPI(store: store).register(on: api)
+        QualityAPI(service: quality).register(on: api)
+        GradePolicyAPI(store: store).register(on: api)
         SharingAPI(service: SharingService(store: store, settings: configuration.sharing, audit: audit.log)).register(
             on: api)
-        ObjectionsAPI(service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log))
-            .register(on: api)
+        ObjectionsAPI(
+            service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log),
+            afterCorrection: { objection in
+                _ = await quality.runNow(entryID: objection.entryID, trigger: .correction, requestedBy: nil)
+            }
+        ).register(on: api)
         AuditAPI(store: store, audit: audit, verifications: AuditVerificationCache()).register(on: api)
         OpenDataInterop(store: store, configuration: configuration).register(on: router)
         GatewayAPI(store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"))
@@ -96,6 +108,8 @@ public enum HuitongApp {
                 logger: logger))
         app.addServices(
             OutboxDeliverer(node: federation, client: HTTPClient.shared), FederationScheduler(node: federation))
+        app.addServices(
+            QualityScheduler(service: QualityService.make(store: store, configuration: configuration), logger: logger))
         for service in extraServices { app.addServices(service) }
         return app
     }

@@ -24,6 +24,8 @@ public struct ServerConfiguration: Sendable {
     public var sharing: SharingSettings
     /// Time limits and policy of the objection loop.
     public var objections: ObjectionSettings
+    /// How quality runs go and how often the scheduler runs them.
+    public var quality: QualitySettings
     /// Seals application-system secrets so that HMAC-signed requests can be checked (`HUITONG_SEALING_KEY` or
     /// `<data>/sealing.key`). Without one, new credentials work as bearer tokens only.
     public var sealingKey: SealingKey?
@@ -64,6 +66,7 @@ public struct ServerConfiguration: Sendable {
         publicURL: String? = nil,
         sharing: SharingSettings = SharingSettings(),
         objections: ObjectionSettings = ObjectionSettings(),
+        quality: QualitySettings = QualitySettings(),
         sealingKey: SealingKey? = nil,
         signatureWindow: Duration = .seconds(300),
         credentialRotationGrace: Duration = .seconds(24 * 3600),
@@ -85,6 +88,7 @@ public struct ServerConfiguration: Sendable {
         self.publicURL = publicURL
         self.sharing = sharing
         self.objections = objections
+        self.quality = quality
         self.sealingKey = sealingKey
         self.signatureWindow = signatureWindow
         self.credentialRotationGrace = credentialRotationGrace

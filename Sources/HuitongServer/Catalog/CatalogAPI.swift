@@ -154,6 +154,7 @@ struct CatalogAPI {
             departmentID = asked
         }
         let content = try input.content.validated(scheme: NationalResourceCodeScheme())
+        try await GradePolicy.current(store).check(content)
         let entry = try await store.catalog.create(content, departmentID: departmentID, author: user.author)
         return try JSONResponse.make(entry, status: .created)
     }
@@ -175,6 +176,7 @@ struct CatalogAPI {
         if existing.status == .published && !user.has(.operator) && existing.content.changesExposure(to: content) {
             throw CatalogRuleError.exposureChangeNeedsReview
         }
+        try await GradePolicy.current(store).check(content)
         let entry = try await store.catalog.update(
             id: existing.id, with: content, author: user.author, note: input.note ?? "")
         return try JSONResponse.make(entry)

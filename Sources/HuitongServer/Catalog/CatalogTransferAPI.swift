@@ -119,6 +119,7 @@ struct CatalogTransferAPI {
         var batch: [CatalogBatchItem] = []
         var planned: [ImportedEntry] = []
         let departments = try await store.departments.list()
+        let grading = try await GradePolicy.current(store)
         var seenCodes = Set<String>()
         for entry in parsed.entries {
             var departmentID = user.departmentID
@@ -185,6 +186,15 @@ struct CatalogTransferAPI {
                     continue
                 }
                 existingID = existing.id
+            }
+            let looser = grading.problems(entry.content)
+            if !looser.isEmpty {
+                for problem in looser {
+                    let column =
+                        problem.field == "openness" ? "开放属性" : problem.field == "shareType" ? "共享类型" : "信息项共享类型"
+                    errors.append(CatalogSheet.Issue(row: entry.firstRow, column: column, message: problem.message))
+                }
+                continue
             }
             batch.append(CatalogBatchItem(departmentID: departmentID, content: entry.content, existingID: existingID))
             planned.append(

@@ -130,6 +130,7 @@ enum DemoCatalog {
         into store: Store, departments: [String: Department], authors: [String: ChangeAuthor], reviewer: ChangeAuthor
     ) async throws -> [String: Int64] {
         let file = try read()
+        let grading = try await GradePolicy.current(store)
         try await CatalogSeed.apply(to: store)
         func department(_ code: String) throws -> Department {
             guard let department = departments[code] else { throw DemoError(text: "unknown department \(code)") }
@@ -180,6 +181,7 @@ enum DemoCatalog {
             let validated: CatalogEntryContent
             do {
                 validated = try content.validated()
+                try grading.check(validated)
             } catch {
                 throw DemoError(text: "\(entry.name): \(error.details.map(\.message).joined(separator: "; "))")
             }

@@ -86,6 +86,7 @@ public enum DemoData {
         let entries = try await DemoCatalog.load(
             into: store, departments: created, authors: authors,
             reviewer: reviewer ?? ChangeAuthor(userID: nil, name: "平台管理员"))
+        try await DemoPools.load(into: store, entries: entries, authors: authors)
         try await DemoSharing.load(into: store, entries: entries, users: users, audit: audit)
         return issued
     }

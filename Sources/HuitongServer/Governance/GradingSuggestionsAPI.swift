@@ -19,21 +19,33 @@ struct GradingSuggestionsAPI: Sendable {
         var columnName: String
         var name: String
         var current: Current
+        /// The classifier's kind and grade, with the masking the grade policy gives that grade and kind.
         var suggested: ColumnSuggestion
+        /// The share type the grade policy gives the suggested grade (the loosest it allows).
+        var suggestedShareType: ShareType
         /// True when the suggestion differs from what the item says now.
         var differs: Bool
 
         struct Current: Encodable {
             var semanticKind: SemanticKind
             var grade: SecurityGrade
+            var shareType: ShareType
             var masking: MaskingRule
         }
+    }
+
+    /// What the suggested item grades mean for the whole entry (就高从严: it takes its highest item's grade).
+    struct EntrySuggestion: Encodable {
+        var grade: SecurityGrade
+        var shareType: ShareType
+        var openness: Openness
     }
 
     struct Body: Encodable {
         var entryID: Int64
         var poolVersion: Int
         var sampledRows: Int
+        var entry: EntrySuggestion
         var items: [ItemSuggestion]
     }
 
@@ -48,17 +60,26 @@ struct GradingSuggestionsAPI: Sendable {
             throw APIError.notFound("/api/v1/catalog/entries/\(entry.id)/pool")
         }
         let rows = try await store.pools.nextPage(of: &extract) ?? []
-        let classifier = ColumnClassifier()
+        let grading = try await GradePolicy.current(store)
+        let masking = try MaskingPolicy.seeded()
+        let classifier = ColumnClassifier(masking: masking)
         let items = entry.content.items.enumerated().map { index, item in
-            let suggestion = classifier.suggest(for: item, values: rows.lazy.map { $0[index] })
-            let masking = MaskingRule.default(for: item.semanticKind)
+            var suggestion = classifier.suggest(for: item, values: rows.lazy.map { $0[index] })
+            suggestion.masking = grading.masking(for: suggestion.grade, kind: suggestion.kind, policy: masking)
             return ItemSuggestion(
                 columnName: item.columnName, name: item.name,
-                current: .init(semanticKind: item.semanticKind, grade: item.grade, masking: masking),
-                suggested: suggestion,
+                current: .init(
+                    semanticKind: item.semanticKind, grade: item.grade, shareType: item.shareType,
+                    masking: grading.masking(for: item.grade, kind: item.semanticKind, policy: masking)),
+                suggested: suggestion, suggestedShareType: grading.rule(for: suggestion.grade).shareType,
                 differs: suggestion.kind != item.semanticKind || suggestion.grade != item.grade)
         }
+        // The entry's own grade counts too: a provider may grade it above every item (aggregated data, Annex I).
+        let grade = items.map(\.suggested.grade).reduce(entry.content.grade) { max($0, $1) }
+        let rule = grading.rule(for: grade)
         return try JSONResponse.make(
-            Body(entryID: entry.id, poolVersion: extract.version.version, sampledRows: rows.count, items: items))
+            Body(
+                entryID: entry.id, poolVersion: extract.version.version, sampledRows: rows.count,
+                entry: EntrySuggestion(grade: grade, shareType: rule.shareType, openness: rule.openness), items: items))
     }
 }

@@ -32,11 +32,15 @@ enum PublicObjectionError: HuitongError {
 struct ObjectionsAPI {
     let service: ObjectionService
     let limiter: PublicObjectionLimiter
+    /// Runs after a correction published a new pool version (the composition root checks its quality), off the
+    /// answer's path: the provider gets the answer at once.
+    let afterCorrection: (@Sendable (Objection) async -> Void)?
 
     var store: Store { service.store }
 
-    init(service: ObjectionService) {
+    init(service: ObjectionService, afterCorrection: (@Sendable (Objection) async -> Void)? = nil) {
         self.service = service
+        self.afterCorrection = afterCorrection
         limiter = PublicObjectionLimiter(
             limit: service.settings.publicLimit, window: service.settings.publicWindow)
     }
@@ -153,6 +157,9 @@ struct ObjectionsAPI {
         let input = try await request.decodeJSON(AnswerInput.self, context: context)
         let objection = try await service.answer(
             id: try context.id(), kind: input.kind, comment: input.comment ?? "", values: input.values ?? [:], by: user)
+        if objection.state == .corrected, let afterCorrection {
+            Task.detached { await afterCorrection(objection) }
+        }
         var body = try await body(objection, for: user)
         body.history = try await store.objections.history(id: objection.id)
         return try JSONResponse.make(body)

@@ -13,6 +13,9 @@ import Logging
 struct IngestAPI {
     let store: Store
     let logger: Logger
+    /// Runs after a load went live, in the load's background task: the upload's answer and the job's outcome do
+    /// not wait for it, and nothing it does can fail the load.
+    var afterLoad: (@Sendable (IngestJob) async -> Void)? = nil
 
     /// The largest file accepted by upload.
     static let uploadLimit: Int64 = 4 << 30
@@ -76,11 +79,15 @@ struct IngestAPI {
             throw error
         }
         let logger = logger
+        let afterLoad = afterLoad
         // The load outlives the request; its job records progress and outcome for the client to follow.
         Task.detached {
             do {
                 let done = try await runner.load(job, ingest)
                 logger.info("ingest job finished", metadata: ["job": "\(done.id)", "rows": "\(done.rowsLoaded)"])
+                try? FileManager.default.removeItem(at: file)
+                if done.status == .succeeded { await afterLoad?(done) }
+                return
             } catch {
                 logger.warning("ingest job failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
             }

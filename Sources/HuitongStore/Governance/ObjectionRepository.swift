@@ -70,6 +70,9 @@ public protocol ObjectionRepository: Sendable {
     func overdue(at now: Date) async throws -> [Objection]
     /// Objections on the entry not yet answered (open or escalated).
     func openCount(entryID: Int64) async throws -> Int
+    /// Open objections per entry, for the entries named (every entry with one when nil); entries without any
+    /// are left out.
+    func openCounts(entryIDs: [Int64]?) async throws -> [Int64: Int]
     /// Why the entry's pool versions made by corrections exist, by version.
     func provenance(entryID: Int64) async throws -> [Int: PoolProvenance]
 }
@@ -230,6 +233,26 @@ struct SQLObjectionRepository: ObjectionRepository {
                 AND state IN (\(bind: ObjectionState.open.rawValue), \(bind: ObjectionState.escalated.rawValue))
                 """
             ).first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
+    func openCounts(entryIDs: [Int64]?) async throws -> [Int64: Int] {
+        if let entryIDs, entryIDs.isEmpty { return [:] }
+        // Ids are integers formatted here, never caller text.
+        let scope: SQLQueryString =
+            entryIDs.map { " AND entry_id IN (\(unsafeRaw: $0.map(String.init).joined(separator: ",")))" } ?? ""
+        return try await provider.read { sql in
+            var counts: [Int64: Int] = [:]
+            for row in try await sql.raw(
+                """
+                SELECT entry_id, COUNT(*) AS n FROM objections
+                WHERE state IN (\(bind: ObjectionState.open.rawValue), \(bind: ObjectionState.escalated.rawValue))\(scope)
+                GROUP BY entry_id
+                """
+            ).all() {
+                counts[try row.decode(column: "entry_id", as: Int64.self)] = try row.decode(column: "n", as: Int.self)
+            }
+            return counts
         }
     }
 

@@ -189,7 +189,9 @@ enum Schema {
                 "CREATE INDEX IF NOT EXISTS request_nonces_expiry ON request_nonces (expires_at)",
             ]
         },
+        Migration(version: 11, name: "data quality", statements: qualityTables),
         Migration(version: 12, name: "objections", statements: objectionTables),
+        gradePolicy,
         Migration(version: 14, name: "cascade", statements: federationTables),
     ]
 }

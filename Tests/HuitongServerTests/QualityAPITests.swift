@@ -1,0 +1,469 @@
+import Foundation
+import HTTPTypes
+import HuitongCore
+import HuitongStore
+import HuitongTestSupport
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// Data quality through the real application: crafted files loaded by upload, the rules run over the pools, the
+/// queue, reports, ranking and comparison as providers and operators see them.
+@Suite("Quality API")
+struct QualityAPITests {
+    static let author = ChangeAuthor(userID: nil, name: "测试")
+
+    /// A valid 身份证号 for a birth date and sequence number.
+    static func residentID(_ region: String = "341502", born: String, sequence: Int) throws -> String {
+        let body = region + born + String(format: "%03d", sequence)
+        return body + String(try ResidentIDNumber.checkCharacter(forFirst17: body))
+    }
+
+    /// A valid 统一社会信用代码 with this organisation-code part.
+    static func creditCode(_ organisation: String) throws -> String {
+        let body = "91341502" + organisation
+        return body + String(try UnifiedSocialCreditCode.checkCharacter(forFirst17: body))
+    }
+
+    static func entry(
+        _ node: TestNode, department: Department, name: String, items: [InfoItem], cycle: UpdateCycle = .daily
+    ) async throws -> CatalogEntry {
+        try await node.store.catalog.saveClassifications([
+            ClassificationNode(scheme: "guide", code: "1", name: "基础信息资源目录"),
+            ClassificationNode(scheme: "guide", code: "101", name: "国家人口基础信息资源"),
+            ClassificationNode(scheme: "guide", code: "101001", name: "人口基本信息"),
+        ])
+        return try await node.store.catalog.create(
+            try CatalogEntryContent(
+                classificationCode: "101001", name: name, abstract: "\(name)。",
+                formats: [ResourceFormat(category: .database, type: "Oracle")], items: items,
+                shareType: .conditional, shareCondition: "核验", updateCycle: cycle
+            ).validated(), departmentID: department.id, author: author)
+    }
+
+    /// Uploads a CSV into the entry and waits for its load and for the quality run the load starts.
+    static func load(
+        _ client: some TestClientProtocol, entry: CatalogEntry, token: String, csv: String
+    ) async throws -> [String: Any] {
+        let (status, accepted) = try await IngestAPITests.post(
+            client, "/api/v1/catalog/entries/\(entry.id)/uploads?fileName=data.csv&mode=replace", token: token,
+            contentType: nil, body: csv)
+        #expect(status == .accepted)
+        let jobID = try #require((accepted["job"] as? [String: Any])?["id"] as? Int)
+        let job = try await IngestAPITests.finished(client, job: jobID, token: token)
+        #expect(job["status"] as? String == "succeeded", "\(job)")
+        return try await finishedRun(client, entryID: entry.id, token: token, trigger: "ingest")
+    }
+
+    /// The entry's newest run with this trigger, once it is no longer running.
+    static func finishedRun(
+        _ client: some TestClientProtocol, entryID: Int64, token: String, trigger: String
+    ) async throws -> [String: Any] {
+        for _ in 0..<400 {
+            let (_, list, _) = try await client.json(
+                .get, "/api/v1/catalog/entries/\(entryID)/quality/runs", token: token)
+            if let run = (list["items"] as? [[String: Any]])?.first(where: { $0["trigger"] as? String == trigger }),
+                run["status"] as? String != "running", let id = run["id"] as? Int
+            {
+                let (_, detail, _) = try await client.json(.get, "/api/v1/quality/runs/\(id)", token: token)
+                return detail
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        Issue.record("no finished \(trigger) run for entry \(entryID)")
+        return [:]
+    }
+
+    /// Starts a run by API and waits for it.
+    static func runNow(_ client: some TestClientProtocol, entryID: Int64, token: String) async throws -> [String: Any] {
+        let (status, started, _) = try await client.json(
+            .post, "/api/v1/catalog/entries/\(entryID)/quality/runs", token: token)
+        #expect(status == .accepted && started["trigger"] as? String == "manual")
+        let id = try #require(started["id"] as? Int)
+        for _ in 0..<400 {
+            let (_, run, _) = try await client.json(.get, "/api/v1/quality/runs/\(id)", token: token)
+            if run["status"] as? String != "running" { return run }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        Issue.record("run \(id) did not finish")
+        return [:]
+    }
+
+    /// checked and failed counts by rule id.
+    static func counts(_ run: [String: Any]) -> [String: [Int]] {
+        var counts: [String: [Int]] = [:]
+        for result in run["rules"] as? [[String: Any]] ?? [] {
+            let id = (result["rule"] as? [String: Any])?["id"] as? String ?? ""
+            counts[id] = [result["checked"] as? Int ?? -1, result["failed"] as? Int ?? -1]
+        }
+        return counts
+    }
+
+    static func addRule(
+        _ client: some TestClientProtocol, entryID: Int64, token: String, _ json: String
+    ) async throws -> (HTTPResponse.Status, [String: Any]) {
+        let (status, body, _) = try await client.json(
+            .post, "/api/v1/catalog/entries/\(entryID)/quality/rules", token: token, body: json)
+        return (status, body)
+    }
+
+    static func text(_ client: some TestClientProtocol, _ uri: String, token: String, headers: HTTPFields = [:])
+        async throws -> (HTTPResponse.Status, String, HTTPFields)
+    {
+        var headers = headers
+        headers[.authorization] = "Bearer \(token)"
+        return try await client.execute(uri: uri, method: .get, headers: headers) {
+            ($0.status, String(buffer: $0.body), $0.headers)
+        }
+    }
+
+    @Test(
+        "each rule kind catches its defect in a crafted file, samples and queue masked, the queue resolved, CSV report",
+        arguments: TestBackend.available)
+    func everyRuleKind(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            let police = try await node.department("GAJ")
+            let other = try await node.department("RSJ")
+            let (_, provider) = try await node.user("gaj.provider", department: police, roles: [.provider])
+            let (_, outsider) = try await node.user("rsj.provider", department: other, roles: [.provider])
+            // Items lenient enough for the defects to load: the rules, not ingest, are to find them.
+            let entry = try await Self.entry(
+                node, department: police, name: "人员信息",
+                items: [
+                    InfoItem(name: "编号", columnName: "bh", dataType: .character, isKey: true),
+                    InfoItem(name: "身份证号码", columnName: "sfzhm", dataType: .character),
+                    InfoItem(name: "姓名", columnName: "xm", dataType: .character, length: 50, semanticKind: .personName),
+                    InfoItem(name: "出生日期", columnName: "csrq", dataType: .date),
+                    InfoItem(name: "年龄", columnName: "nl", dataType: .integer),
+                    InfoItem(name: "性别", columnName: "xb", dataType: .character),
+                    InfoItem(name: "手机号码", columnName: "sjhm", dataType: .character, semanticKind: .mobilePhone),
+                ])
+            let ids = try (1...9).map { try Self.residentID(born: "19800101", sequence: $0) }
+            let badCheckDigit = String(ids[2].dropLast()) + (ids[2].last == "1" ? "2" : "1")
+            let rows = [
+                "P001,\(ids[0]),张三,1980-01-01,40,男,13900000001",
+                "P002,\(ids[1]),,1980-01-01,40,女,13900000002",  // name missing
+                "P003,\(badCheckDigit),李四,1980-01-01,40,男,13900000003",  // check digit wrong
+                "P004,\(ids[3]),王五,1980-01-02,40,男,13900000004",  // birth date differs from the ID's
+                "P005,\(ids[4]),赵六,1980-01-01,200,男,13900000005",  // age out of range
+                "P006,\(ids[5]),钱七,1980-01-01,40,X,13900000006",  // not a sex code
+                "Q007,\(ids[6]),孙八,1980-01-01,40,女,13900000007",  // number breaks the pattern
+                "P008,\(ids[7]),周九,1980-01-01,40,女,13900000001",  // phone repeats P001's
+                "P009,\(ids[8]),欧阳娜娜娜,1980-01-01,40,女,13900000009",  // longer than the tightened length
+            ]
+            let csv = "bh,sfzhm,xm,csrq,nl,xb,sjhm\n" + rows.joined(separator: "\n") + "\n"
+
+            // Custom rules are checked against the entry before anything is stored.
+            let uri = "/api/v1/catalog/entries/\(entry.id)/quality/rules"
+            var (status, body) = try await Self.addRule(
+                client, entryID: entry.id, token: provider, #"{"kind": "notNull", "columns": ["nosuch"]}"#)
+            #expect(status == .badRequest && apiError(body).fields == ["columns"], "\(body)")
+            (status, body) = try await Self.addRule(
+                client, entryID: entry.id, token: provider,
+                #"{"kind": "pattern", "columns": ["bh"], "pattern": "P(\\d"}"#)
+            #expect(status == .badRequest && apiError(body).fields == ["pattern"], "\(body)")
+            (status, body) = try await Self.addRule(
+                client, entryID: entry.id, token: provider,
+                #"{"kind": "range", "columns": ["nl"], "minimum": 150, "maximum": 0}"#)
+            #expect(status == .badRequest && apiError(body).fields == ["minimum"], "\(body)")
+            (status, body) = try await Self.addRule(
+                client, entryID: entry.id, token: provider,
+                #"{"kind": "codeSet", "columns": ["xb"], "codeSet": "GB/T 0"}"#)
+            #expect(status == .badRequest && apiError(body).fields == ["codeSet"], "\(body)")
+            (status, body) = try await Self.addRule(
+                client, entryID: entry.id, token: outsider, #"{"kind": "notNull", "columns": ["xm"]}"#)
+            #expect(status == .notFound, "another department's entry is not there for its providers")
+            #expect(try await node.store.quality.customRules(entryID: entry.id).isEmpty, "nothing half-written")
+
+            let specs = [
+                #"{"kind": "notNull", "columns": ["xm"]}"#,
+                #"{"kind": "identifierCheck", "columns": ["sfzhm"], "identifier": "residentID"}"#,
+                #"{"kind": "crossField", "columns": ["sfzhm", "csrq"]}"#,
+                #"{"kind": "range", "columns": ["nl"], "minimum": 0, "maximum": 150}"#,
+                #"{"kind": "codeSet", "columns": ["xb"], "codeSet": "GB/T 2261.1-2003"}"#,
+                #"{"kind": "pattern", "columns": ["bh"], "pattern": "P\\d{3}"}"#,
+                #"{"kind": "uniqueness", "columns": ["sjhm"]}"#,
+                #"{"id": "disabled.notNull", "kind": "notNull", "columns": ["nl"]}"#,
+                #"{"id": "=HYPERLINK(\"http://x\")", "kind": "notNull", "columns": ["bh"]}"#,
+            ]
+            var customIDs: [Int] = []
+            for spec in specs {
+                let (status, body) = try await Self.addRule(client, entryID: entry.id, token: provider, spec)
+                #expect(status == .created, "\(spec): \(body)")
+                customIDs.append(body["id"] as? Int ?? 0)
+            }
+            (status, body) = try await Self.addRule(
+                client, entryID: entry.id, token: provider, #"{"kind": "notNull", "columns": ["xm"]}"#)
+            #expect(status == .conflict, "the same rule id twice")
+            let (disabled, _, _) = try await client.json(
+                .patch, "\(uri)/\(customIDs[7])", token: provider, body: #"{"enabled": false}"#)
+            #expect(disabled == .ok)
+
+            let ingestRun = try await Self.load(client, entry: entry, token: provider, csv: csv)
+            #expect(ingestRun["status"] as? String == "succeeded" && ingestRun["rowsChecked"] as? Int == 9)
+            #expect(ingestRun["trigger"] as? String == "ingest" && ingestRun["percent"] as? Int == 100)
+
+            // The standard tightened after the load, and the data aged: the next run judges both.
+            var content = try #require(try await node.store.catalog.find(id: entry.id)).content
+            content.items[2].length = 4
+            _ = try await node.store.catalog.update(id: entry.id, with: content, author: Self.author, note: "收紧长度")
+            _ = try await node.store.catalog.setMount(
+                id: entry.id, try #require(try await node.store.catalog.find(id: entry.id)).mount, recordCount: 9,
+                dataUpdatedAt: Date().addingTimeInterval(-3 * 86_400), author: Self.author)
+            let run = try await Self.runNow(client, entryID: entry.id, token: provider)
+            #expect(run["status"] as? String == "succeeded", "\(run)")
+            let counts = Self.counts(run)
+            #expect(counts["xm.notNull"] == [9, 1])
+            #expect(counts["sfzhm.identifierCheck"] == [9, 1])
+            #expect(counts["sfzhm+csrq.crossField"] == [8, 1], "an invalid ID has no birth date to compare")
+            #expect(counts["nl.range"] == [9, 1])
+            #expect(counts["xb.codeSet"] == [9, 1])
+            #expect(counts["bh.pattern"] == [9, 1])
+            #expect(counts["sjhm.uniqueness"] == [9, 1])
+            #expect(counts["xm.typeAndLength"] == [8, 1], "the empty name is not-null's business")
+            #expect(counts["updateCycle.freshness"] == [1, 1])
+            #expect(counts["bh.uniqueness"] == [9, 0])
+            #expect(counts["disabled.notNull"] == nil, "a disabled rule does not run")
+            let score = try #require(run["score"] as? Double)
+            #expect(score > 0 && score < 100)
+
+            let results = run["rules"] as? [[String: Any]] ?? []
+            func samples(_ id: String) -> [[String: Any]] {
+                results.first { ($0["rule"] as? [String: Any])?["id"] as? String == id }?["samples"] as? [[String: Any]]
+                    ?? []
+            }
+            #expect(
+                samples("sfzhm.identifierCheck").first?["maskedValue"] as? String == "3***************"
+                    + String(badCheckDigit.suffix(2)))
+            #expect(samples("sfzhm.identifierCheck").first?["row"] as? Int == 3)
+            #expect(samples("sjhm.uniqueness").first?["maskedValue"] as? String == "139****0001")
+            #expect(samples("xm.typeAndLength").first?["maskedValue"] as? String == "欧****")
+            let note =
+                (results.first { ($0["rule"] as? [String: Any])?["id"] as? String == "updateCycle.freshness" }?[
+                    "note"] as? [String: String])?["zh"]
+            #expect(note?.contains("超过") == true)
+
+            // The queue: the failing rows of the latest run, masked, paged, resolved.
+            let problems = "/api/v1/catalog/entries/\(entry.id)/quality/problems"
+            let (_, page, _) = try await client.json(.get, "\(problems)?limit=5", token: provider)
+            #expect(page["total"] as? Int == 8 && (page["items"] as? [[String: Any]])?.count == 5)
+            let (_, all, _) = try await client.json(.get, "\(problems)?limit=100", token: provider)
+            let items = all["items"] as? [[String: Any]] ?? []
+            #expect(Set(items.compactMap { $0["rowKey"] as? String }).contains("bh=P003"))
+            let crossField = try #require(items.first { $0["ruleID"] as? String == "sfzhm+csrq.crossField" })
+            #expect(crossField["row"] as? Int == 4 && crossField["status"] as? String == "open")
+            let problemID = try #require(crossField["id"] as? Int)
+            let (noNote, noNoteBody, _) = try await client.json(
+                .patch, "/api/v1/quality/problems/\(problemID)", token: provider, body: #"{"status": "ignored"}"#)
+            #expect(noNote == .badRequest && apiError(noNoteBody).fields == ["note"])
+            let (foreign, _, _) = try await client.json(
+                .patch, "/api/v1/quality/problems/\(problemID)", token: outsider,
+                body: #"{"status": "handled", "note": "x"}"#)
+            #expect(foreign == .notFound)
+            let (ignored, resolved, _) = try await client.json(
+                .patch, "/api/v1/quality/problems/\(problemID)", token: provider,
+                body: #"{"status": "ignored", "note": "户籍登记日期以出生证明为准"}"#)
+            #expect(ignored == .ok && resolved["status"] as? String == "ignored")
+            let (_, open, _) = try await client.json(.get, "\(problems)?status=open", token: provider)
+            #expect(open["total"] as? Int == 7)
+            let (badQuery, badBody, _) = try await client.json(
+                .get, "\(problems)?status=closed&limit=0", token: provider)
+            #expect(badQuery == .badRequest && Set(apiError(badBody).fields) == ["status", "limit"])
+
+            // Reports, as JSON and as CSV; neither shows an ID number in full.
+            let (_, report, _) = try await client.json(
+                .get, "/api/v1/catalog/entries/\(entry.id)/quality/report", token: provider)
+            #expect(
+                report["openProblems"] as? Int == 7
+                    && (report["score"] as? Double).map { abs($0 - score) < 1e-9 } == true)
+            let (csvStatus, csvText, csvHeaders) = try await Self.text(
+                client, "/api/v1/catalog/entries/\(entry.id)/quality/report", token: provider,
+                headers: [.accept: "text/csv"])
+            #expect(csvStatus == .ok && csvHeaders[.contentType]?.hasPrefix("text/csv") == true)
+            #expect(csvText.contains("sfzhm+csrq.crossField") && csvText.contains("完整性 completeness"))
+            #expect(csvText.contains("'=HYPERLINK") && !csvText.contains("\"=HYPERLINK"), "formulas neutralised")
+            let (_, runJSON, _) = try await Self.text(
+                client, "/api/v1/quality/runs/\(run["id"] as? Int ?? 0)", token: provider)
+            let (_, queueJSON, _) = try await Self.text(client, "\(problems)?limit=100", token: provider)
+            for id in ids + [badCheckDigit] {
+                #expect(!csvText.contains(id) && !runJSON.contains(id) && !queueJSON.contains(id), "\(id) leaked")
+            }
+            #expect(!runJSON.contains("13900000001"), "phone numbers are masked too")
+
+            // Removing a rule takes it out of the next run.
+            let (deleted, _, _) = try await client.json(.delete, "\(uri)/\(customIDs[0])", token: provider)
+            #expect(deleted == .noContent)
+            let (_, rules, _) = try await client.json(.get, uri, token: provider)
+            let effective = (rules["effective"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            #expect(!effective.contains("xm.notNull") && effective.contains("xm.typeAndLength"))
+            #expect(!effective.contains("disabled.notNull"))
+        }
+    }
+
+    @Test(
+        "referential and cross-field rules across two real pools: licences against the enterprise pool",
+        arguments: TestBackend.available)
+    func referentialAcrossPools(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            let market = try await node.department("SCJGJ")
+            let (_, provider) = try await node.user("scj.provider", department: market, roles: [.provider])
+            let enterprises = try await Self.entry(
+                node, department: market, name: "企业基本信息",
+                items: [
+                    InfoItem(
+                        name: "统一社会信用代码", columnName: "tyshxydm", dataType: .character, isKey: true,
+                        semanticKind: .creditCode),
+                    InfoItem(name: "企业名称", columnName: "qymc", dataType: .character),
+                ], cycle: .monthly)
+            let licences = try await Self.entry(
+                node, department: market, name: "食品经营许可证信息",
+                items: [
+                    InfoItem(name: "许可证编号", columnName: "xkzbh", dataType: .character, isKey: true),
+                    InfoItem(
+                        name: "统一社会信用代码", columnName: "tyshxydm", dataType: .character, semanticKind: .creditCode),
+                    InfoItem(
+                        name: "法定代表人身份证号码", columnName: "fddbrsfzh", dataType: .character,
+                        semanticKind: .residentID),
+                    InfoItem(name: "法定代表人出生日期", columnName: "fddbrcsrq", dataType: .date),
+                ], cycle: .monthly)
+            let codes = try ["MA2N00010", "MA2N00020", "MA2N00030", "MA2N00090"].map(Self.creditCode)
+            let people = try (1...3).map { try Self.residentID(born: "19750607", sequence: $0) }
+
+            // Before the enterprise pool exists, the rule cannot be checked: the run says why.
+            let ruleJSON = #"{"kind": "referential", "columns": ["tyshxydm"], "referencedEntryID": \#(enterprises.id)}"#
+            let (created, createdBody) = try await Self.addRule(client, entryID: licences.id, token: provider, ruleJSON)
+            #expect(created == .created, "\(createdBody)")
+            let (selfRef, selfBody) = try await Self.addRule(
+                client, entryID: licences.id, token: provider,
+                #"{"id": "self", "kind": "referential", "columns": ["tyshxydm"], "referencedEntryID": \#(licences.id)}"#
+            )
+            #expect(selfRef == .badRequest && apiError(selfBody).fields == ["referencedEntryID"])
+            let licenceCSV = """
+                xkzbh,tyshxydm,fddbrsfzh,fddbrcsrq
+                JY001,\(codes[0]),\(people[0]),1975-06-07
+                JY002,\(codes[1]),\(people[1]),1975-06-08
+                JY003,\(codes[3]),\(people[2]),1975-06-07
+
+                """
+            let early = try await Self.load(client, entry: licences, token: provider, csv: licenceCSV)
+            #expect(early["status"] as? String == "failed")
+            #expect((early["message"] as? String)?.contains("尚无数据") == true, "\(early)")
+
+            _ = try await Self.load(
+                client, entry: enterprises, token: provider,
+                csv: "tyshxydm,qymc\n\(codes[0]),甲公司\n\(codes[1]),乙公司\n\(codes[2]),丙公司\n")
+            let run = try await Self.runNow(client, entryID: licences.id, token: provider)
+            #expect(run["status"] as? String == "succeeded", "\(run)")
+            let counts = Self.counts(run)
+            #expect(counts["tyshxydm.referential"] == [3, 1])
+            #expect(counts["fddbrsfzh~fddbrcsrq.crossField"] == [3, 1], "derived from the items")
+            let results = run["rules"] as? [[String: Any]] ?? []
+            let dangling = results.first { ($0["rule"] as? [String: Any])?["id"] as? String == "tyshxydm.referential" }
+            let sample = (dangling?["samples"] as? [[String: Any]])?.first
+            #expect(sample?["row"] as? Int == 3)
+            #expect(
+                (run["dimensions"] as? [[String: Any]])?.contains {
+                    $0["dimension"] as? String == "referential" && $0["failed"] as? Int == 1
+                } == true)
+            let (_, queue, _) = try await client.json(
+                .get, "/api/v1/catalog/entries/\(licences.id)/quality/problems", token: provider)
+            let keys = (queue["items"] as? [[String: Any]] ?? []).map { "\($0["rowKey"] ?? "")|\($0["ruleID"] ?? "")" }
+            #expect(Set(keys) == ["xkzbh=JY003|tyshxydm.referential", "xkzbh=JY002|fddbrsfzh~fddbrcsrq.crossField"])
+        }
+    }
+
+    @Test(
+        "department ranking and report; multi-source comparison reports disagreeing items per key, masked",
+        arguments: TestBackend.available)
+    func rankingAndComparison(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            let police = try await node.department("GAJ")
+            let social = try await node.department("RSJ")
+            let (_, policeToken) = try await node.user("gaj.provider", department: police, roles: [.provider])
+            let (_, socialToken) = try await node.user("rsj.provider", department: social, roles: [.provider])
+            func items() -> [InfoItem] {
+                [
+                    InfoItem(
+                        name: "身份证号码", columnName: "sfzhm", dataType: .character, isKey: true,
+                        semanticKind: .residentID),
+                    InfoItem(
+                        name: "姓名", columnName: "xm", dataType: .character, isRequired: false,
+                        semanticKind: .personName),
+                    InfoItem(name: "出生日期", columnName: "csrq", dataType: .date),
+                ]
+            }
+            let population = try await Self.entry(node, department: police, name: "人口基础信息", items: items())
+            let insured = try await Self.entry(node, department: social, name: "参保人员信息", items: items())
+            let id = try (1...5).map { try Self.residentID(born: "19900101", sequence: $0) }
+            _ = try await Self.load(
+                client, entry: population, token: policeToken,
+                csv: "sfzhm,xm,csrq\n\(id[0]),张三,1990-01-01\n\(id[1]),李四,1990-01-01\n"
+                    + "\(id[2]),王五,1990-01-01\n\(id[3]),赵六,1990-01-01\n")
+            _ = try await Self.load(
+                client, entry: insured, token: socialToken,
+                csv: "sfzhm,xm,csrq\n\(id[1]),李四,1990-01-01\n\(id[2]),王武,1990-01-01\n"
+                    + "\(id[3]),赵六,1990-01-02\n\(id[4]),孙七,\n")
+
+            let (_, ranking, _) = try await client.json(.get, "/api/v1/quality/ranking", token: policeToken)
+            let ranked = ranking["items"] as? [[String: Any]] ?? []
+            #expect(ranked.map { $0["departmentID"] as? Int } == [Int(police.id), Int(social.id)], "\(ranking)")
+            #expect(ranked.map { $0["rank"] as? Int } == [1, 2])
+            #expect(ranked.allSatisfy { $0["entriesScored"] as? Int == 1 })
+            let policeScore = try #require(ranked.first?["score"] as? Double)
+            #expect(policeScore == 100, "every rule of the clean pool passes")
+            let socialScore = try #require(ranked.last?["score"] as? Double)
+            #expect(socialScore < 100, "the mismatched birth date costs consistency")
+
+            let (_, department, _) = try await client.json(
+                .get, "/api/v1/departments/\(social.id)/quality/report", token: socialToken)
+            #expect(department["entriesScored"] as? Int == 1 && department["score"] as? Double == socialScore)
+            let (foreign, _, _) = try await client.json(
+                .get, "/api/v1/departments/\(social.id)/quality/report", token: policeToken)
+            #expect(foreign == .notFound, "a provider sees its own department's report")
+            let (csvStatus, csv, _) = try await Self.text(
+                client, "/api/v1/departments/\(social.id)/quality/report?format=csv", token: node.operatorToken)
+            #expect(csvStatus == .ok && csv.contains("参保人员信息") && csv.contains(String(format: "%.2f", socialScore)))
+
+            let comparison = """
+                {"left": {"entryID": \(population.id)}, "right": {"entryID": \(insured.id)},
+                 "key": [{"left": "sfzhm", "right": "sfzhm"}],
+                 "items": [{"left": "xm", "right": "xm"}, {"left": "csrq", "right": "csrq"}]}
+                """
+            let (denied, _, _) = try await client.json(
+                .post, "/api/v1/quality/comparisons", token: policeToken, body: comparison)
+            #expect(denied == .notFound, "a provider cannot read another department's pool")
+            let (status, result, _) = try await client.json(
+                .post, "/api/v1/quality/comparisons", token: node.operatorToken, body: comparison)
+            #expect(status == .ok, "\(result)")
+            #expect(result["onlyInLeft"] as? Int == 1 && result["onlyInRight"] as? Int == 1)
+            #expect(result["agreeing"] as? Int == 1 && result["disagreeing"] as? Int == 2)
+            let disagreements = result["disagreements"] as? [[String: Any]] ?? []
+            #expect(disagreements.count == 2 && result["truncated"] as? Bool == false)
+            let names = disagreements.flatMap { $0["differences"] as? [[String: Any]] ?? [] }.filter {
+                $0["left"] as? String == "xm"
+            }
+            #expect(
+                names.count == 1 && names.first?["leftValue"] as? String == "王*"
+                    && names.first?["rightValue"] as? String == "王*")
+            let dates = disagreements.flatMap { $0["differences"] as? [[String: Any]] ?? [] }.filter {
+                $0["left"] as? String == "csrq"
+            }
+            #expect(dates.first?["rightValue"] as? String == "1990-01-02")
+            let raw = String(decoding: try JSONSerialization.data(withJSONObject: result), as: UTF8.self)
+            for value in id { #expect(!raw.contains(value), "an ID number in full") }
+            #expect(disagreements.first?["key"] as? String == "sfzhm=3***************" + String(id[2].suffix(2)))
+
+            let (limited, limitedBody, _) = try await client.json(
+                .post, "/api/v1/quality/comparisons", token: node.operatorToken,
+                body: comparison.replacingOccurrences(of: "\"items\"", with: "\"limit\": 1, \"items\""))
+            #expect(limited == .ok && (limitedBody["disagreements"] as? [Any])?.count == 1)
+            #expect(limitedBody["truncated"] as? Bool == true && limitedBody["disagreeing"] as? Int == 2)
+            let (bad, badBody, _) = try await client.json(
+                .post, "/api/v1/quality/comparisons", token: node.operatorToken,
+                body: comparison.replacingOccurrences(
+                    of: #"{"left": "xm", "right": "xm"}"#, with: #"{"left": "xm", "right": "nosuch"}"#))
+            #expect(bad == .badRequest && apiError(badBody).fields == ["items[0].right"])
+        }
+    }
+}

@@ -153,7 +153,8 @@ public final class FederationNode: Sendable {
             guard batch.regionPrefix.hasPrefix(local.codePrefix) else {
                 throw FederationError.malformed(
                     BilingualText(
-                        zh: "回流数据的区划 \(batch.regionPrefix) 不属于本节点", en: "returned data for \(batch.regionPrefix) is not this node's"))
+                        zh: "回流数据的区划 \(batch.regionPrefix) 不属于本节点",
+                        en: "returned data for \(batch.regionPrefix) is not this node's"))
             }
             try await receiveReflow(batch, from: envelope.origin, now: now)
         case .monitoringReport:
@@ -182,7 +183,8 @@ public final class FederationNode: Sendable {
         logger.warning(
             "refused a cascade message",
             metadata: [
-                "from": "\(envelope.from.code)", "origin": "\(envelope.origin.code)", "kind": "\(envelope.kind.rawValue)",
+                "from": "\(envelope.from.code)", "origin": "\(envelope.origin.code)",
+                "kind": "\(envelope.kind.rawValue)",
                 "message_id": "\(envelope.id.prefix(64))", "reason": "\(error.code)",
                 "remote": "\(remoteAddress ?? "-")",
             ])

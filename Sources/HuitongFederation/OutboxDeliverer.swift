@@ -18,15 +18,24 @@ public struct OutboxDeliverer: Service {
         self.client = client
     }
 
+    /// A client of the deliverer's own: a peer that refuses connections fails the attempt at once, since the
+    /// outbox's backoff retries it (the shared client would keep retrying the connection until the request's
+    /// time limit, holding up every other message meanwhile).
+    public static func makeClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(60))
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
     public func run() async throws {
-        await withGracefulShutdownHandler {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let delivered = await deliverDue()
                 if delivered == 0 { await node.outboxSignal.wait(timeout: node.settings.pollInterval) }
             }
-        } onGracefulShutdown: {
-            node.outboxSignal.notify()
         }
+        try await client.shutdown()
     }
 
     /// Tries every message due now; returns how many were attempted.
@@ -101,10 +110,16 @@ public struct FederationScheduler: Service {
 
     public func run() async throws {
         let interval = node.settings.syncInterval
-        guard interval > 0 else { return }
-        while !Task.isCancelled {
-            await runOnce()
-            try? await Task.sleep(for: .seconds(interval))
+        guard interval > 0 else {
+            // Scheduling is off; a service that returned early would stop the whole node, so it idles instead.
+            try? await gracefulShutdown()
+            return
+        }
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await runOnce()
+                try await Task.sleep(for: .seconds(interval))
+            }
         }
     }
 

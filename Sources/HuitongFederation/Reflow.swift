@@ -25,7 +25,8 @@ extension FederationNode {
         guard let active = try await store.pools.active(entryID: entry.id) else {
             throw FederationError.malformed(
                 BilingualText(
-                    zh: "“\(entry.content.name)”还没有归集数据，无法回流", en: "\"\(entry.content.name)\" has no pool to return yet"))
+                    zh: "“\(entry.content.name)”还没有归集数据，无法回流", en: "\"\(entry.content.name)\" has no pool to return yet"
+                ))
         }
         if !force, subscription.lastSourceVersion == active.version {
             return ReflowSendResult(runID: nil, sourceVersion: active.version, parts: 0, rows: 0, skipped: true)
@@ -103,7 +104,9 @@ extension FederationNode {
                 node: local.code, code: "reflow_key_mismatch",
                 message: BilingualText(
                     zh: "接收目录“\(entry.content.name)”的主键 \(keys.joined(separator: "、")) 不在回流数据的列中",
-                    en: "the key \(keys.joined(separator: ", ")) of \"\(entry.content.name)\" is not among the returned columns"))
+                    en:
+                        "the key \(keys.joined(separator: ", ")) of \"\(entry.content.name)\" is not among the returned columns"
+                ))
         }
         let version = try await store.pools.beginVersion(
             entryID: entry.id, columns: columns, keyColumns: keys, copyingActive: true)

@@ -13,7 +13,8 @@ struct Huitong: AsyncParsableCommand {
         abstract: "汇通 Huitong — government data sharing, exchange and open-data platform.",
         version: HuitongVersion.current,
         subcommands: [
-            Serve.self, Initialize.self, Demo.self, UserCommand.self, ImportCommand.self, AuditCommand.self, NodeCommand.self,
+            Serve.self, Initialize.self, Demo.self, UserCommand.self, ImportCommand.self, AuditCommand.self,
+            NodeCommand.self,
             BenchCatalogSearch.self, BenchAuditAppend.self, BenchGatewaySetup.self, BenchBareLookup.self,
         ],
         defaultSubcommand: Serve.self

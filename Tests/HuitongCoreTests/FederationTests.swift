@@ -101,7 +101,9 @@ import Testing
 
     @Test func upperCodesKeepThePathAndNameTheOrigin() throws {
         #expect(try CodeMapping.upperCode(for: "101001/0003", from: county) == "101001/3415020003")
-        #expect(try CodeMapping.upperCode(for: "101001/0003", from: city) != CodeMapping.upperCode(for: "101001/0003", from: county))
+        #expect(
+            try CodeMapping.upperCode(for: "101001/0003", from: city)
+                != CodeMapping.upperCode(for: "101001/0003", from: county))
         #expect(throws: FederationError.self) { try CodeMapping.upperCode(for: "nonsense", from: county) }
     }
 

@@ -52,7 +52,8 @@ public enum FederationError: HuitongError, Equatable {
                 en: "invalid node region code \"\(text)\": \(reason.en) (the national node is 000000)")
         case .relationMismatch(let relation, let local, let peer):
             BilingualText(
-                zh: "\(peer.code)（\(peer.level.label.zh)）不能作为本节点 \(local.code)（\(local.level.label.zh)）的\(relation.label.zh)：上级平台须在更高层级且管辖本节点所在区域",
+                zh:
+                    "\(peer.code)（\(peer.level.label.zh)）不能作为本节点 \(local.code)（\(local.level.label.zh)）的\(relation.label.zh)：上级平台须在更高层级且管辖本节点所在区域",
                 en:
                     "\(peer.code) (\(peer.level.label.en)) cannot be the \(relation.label.en) of this node \(local.code) (\(local.level.label.en)): a parent must sit at a higher level and contain the child's region"
             )
@@ -66,7 +67,9 @@ public enum FederationError: HuitongError, Equatable {
         case .clockSkew(let seconds, let tolerance):
             BilingualText(
                 zh: "消息时间与本节点时钟相差 \(abs(seconds)) 秒，超出允许的 ±\(tolerance) 秒：请检查双方时钟",
-                en: "the message time is \(abs(seconds)) s off this node's clock, beyond ±\(tolerance) s: check both clocks")
+                en:
+                    "the message time is \(abs(seconds)) s off this node's clock, beyond ±\(tolerance) s: check both clocks"
+            )
         case .malformed(let reason):
             BilingualText(zh: "节点间消息格式无效：\(reason.zh)", en: "malformed cascade message: \(reason.en)")
         case .duplicatePeer(let code):

@@ -74,7 +74,10 @@ public struct FederationEnvelope: Sendable, Hashable, Codable {
     /// logs and unique indexes.
     public static func checkID(_ id: String) throws(FederationError) {
         guard (8...64).contains(id.utf8.count),
-            id.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || ($0 < 0x80 && Character(Unicode.Scalar($0)).isLetter) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+            id.utf8.allSatisfy({
+                $0 == UInt8(ascii: "-") || ($0 < 0x80 && Character(Unicode.Scalar($0)).isLetter)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+            })
         else {
             throw .malformed(BilingualText(zh: "消息编号格式无效", en: "the message id is malformed"))
         }

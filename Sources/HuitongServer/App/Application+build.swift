@@ -1,5 +1,4 @@
 import Foundation
-import AsyncHTTPClient
 import HuitongCore
 import HuitongFederation
 import HuitongStore
@@ -107,7 +106,8 @@ public enum HuitongApp {
                 service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log),
                 logger: logger))
         app.addServices(
-            OutboxDeliverer(node: federation, client: HTTPClient.shared), FederationScheduler(node: federation))
+            OutboxDeliverer(node: federation, client: OutboxDeliverer.makeClient()),
+            FederationScheduler(node: federation))
         app.addServices(
             QualityScheduler(service: QualityService.make(store: store, configuration: configuration), logger: logger))
         for service in extraServices { app.addServices(service) }

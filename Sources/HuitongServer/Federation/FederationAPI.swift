@@ -200,7 +200,8 @@ struct FederationAPI {
                 !node.local.contains(child) || child == node.local
             {
                 issues.add(
-                    "child", BilingualText(zh: "须为本节点辖区内的下级节点", en: "must be a node below this one, in its jurisdiction"))
+                    "child",
+                    BilingualText(zh: "须为本节点辖区内的下级节点", en: "must be a node below this one, in its jurisdiction"))
             }
         } else {
             issues.add("child", BilingualText(zh: "不是有效的区划代码", en: "is not a valid region code"))
@@ -255,7 +256,8 @@ struct FederationAPI {
         if let origin {
             if node.local.contains(origin) {
                 issues.add(
-                    "origin", BilingualText(zh: "回流数据来自上级平台，须为本节点辖区之外的节点", en: "returned data comes from a node above this one"))
+                    "origin",
+                    BilingualText(zh: "回流数据来自上级平台，须为本节点辖区之外的节点", en: "returned data comes from a node above this one"))
             }
         } else {
             issues.add("origin", BilingualText(zh: "不是有效的区划代码", en: "is not a valid region code"))

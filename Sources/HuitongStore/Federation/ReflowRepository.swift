@@ -168,7 +168,10 @@ struct SQLReflowRepository: ReflowRepository {
     func parts(runID: String) async throws -> [ReflowBatch] {
         try await provider.read { sql in
             try await sql.raw("SELECT batch FROM reflow_parts WHERE run_id = \(bind: runID) ORDER BY sequence").all()
-                .map { try JSONDecoder().decode(ReflowBatch.self, from: Data(try $0.decode(column: "batch", as: String.self).utf8)) }
+                .map {
+                    try JSONDecoder().decode(
+                        ReflowBatch.self, from: Data(try $0.decode(column: "batch", as: String.self).utf8))
+                }
         }
     }
 

@@ -125,7 +125,9 @@ struct SQLRemoteCatalogRepository: RemoteCatalogRepository {
     {
         var conditions: [SQLQueryString] = []
         if let query = query?.trimmingCharacters(in: .whitespacesAndNewlines), !query.isEmpty {
-            let pattern = "%" + query.replacingOccurrences(of: "\\", with: "\\\\")
+            let pattern =
+                "%"
+                + query.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
             conditions.append(
                 """

@@ -17,10 +17,16 @@ public final class FederationNode: Sendable {
     let audit: AuditLog?
     let logger: Logger
     let verifier: FederationVerifier
+    /// How the owning side files routed applications and serves routed calls; nil on a node that only relays.
+    let crossLevel: (any CrossLevelHandler)?
     /// Wakes the outbox deliverer when something is queued, so a message does not wait for the next poll.
     let outboxSignal = OutboxSignal()
 
-    public init(settings: FederationSettings, store: Store, key: NodeIdentityKey, audit: AuditLog?, logger: Logger) {
+    public init(
+        settings: FederationSettings, store: Store, key: NodeIdentityKey, audit: AuditLog?, logger: Logger,
+        crossLevel: (any CrossLevelHandler)? = nil
+    ) {
+        self.crossLevel = crossLevel
         self.settings = settings
         self.store = store
         self.key = key
@@ -30,6 +36,14 @@ public final class FederationNode: Sendable {
     }
 
     public var local: NodeRegion { settings.profile.region }
+
+    /// The node's audit log, for what the edge records about cascade traffic.
+    public var auditLog: AuditLog? { audit }
+
+    /// The keyed hash the audit log records queried keys as (`AuditKeyHasher`).
+    public func keyHash(_ key: String) -> String {
+        AuditKeyHasher(nodeKey: self.key).hash(key)
+    }
 
     /// Lets the outbox deliverer look at the queue now (after an operator retried a message, say).
     public func wakeOutbox() {
@@ -165,6 +179,34 @@ public final class FederationNode: Sendable {
                     BilingualText(zh: "监测报告的节点与发送方不一致", en: "the monitoring report names another node"))
             }
             try await store.federation.saveMonitoringReport(body, origin: envelope.origin, at: now)
+        case .applicationSubmission:
+            guard let crossLevel else {
+                throw FederationError.refused(
+                    node: local.code, code: "applications_not_accepted",
+                    message: BilingualText(zh: "本节点不受理跨层级申请", en: "this node takes no routed applications"))
+            }
+            let submission = try FederationJSON.decode(ApplicationSubmission.self, body)
+            do {
+                try await crossLevel.file(submission, from: envelope.origin)
+            } catch let error as any HuitongError
+                where [.badInput, .unprocessable, .notFound, .forbidden, .conflict]
+                .contains(error.kind)
+            {
+                // An application this node can never accept is answered with a refusal, not refused as a
+                // message: the sender's outbox would otherwise retry it for days.
+                try await send(
+                    .applicationDecision,
+                    ApplicationDecisionNotice(
+                        reference: submission.reference, applicationNumber: "—", state: .rejected,
+                        reason: error.message.combined, grant: nil),
+                    to: envelope.origin, messageID: "decision-\(submission.reference.prefix(36))-invalid")
+            }
+        case .applicationDecision:
+            try await receiveDecision(try FederationJSON.decode(ApplicationDecisionNotice.self, body), now: now)
+        case .gatewayCall, .gatewayResult:
+            throw FederationError.malformed(
+                BilingualText(
+                    zh: "网关调用须发往 \(WireMessage.callPath)", en: "gateway calls go to \(WireMessage.callPath)"))
         }
     }
 

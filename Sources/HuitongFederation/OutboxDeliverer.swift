@@ -31,6 +31,11 @@ public struct OutboxDeliverer: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
+                do {
+                    try await node.forwardDecisions()
+                } catch {
+                    node.logger.warning("could not send back routed decisions", metadata: ["error": "\(error)"])
+                }
                 let delivered = await deliverDue()
                 if delivered == 0 { await node.outboxSignal.wait(timeout: node.settings.pollInterval) }
             }

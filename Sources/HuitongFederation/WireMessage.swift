@@ -25,6 +25,8 @@ public struct WireMessage: Sendable, Hashable, Codable {
     public static let maximumSize = 16 * 1024 * 1024
 
     public static let path = "/federation/v1/messages"
+    /// Where forwarded gateway calls go: answered in the same exchange, not through the outbox.
+    public static let callPath = "/federation/v1/calls"
 }
 
 /// A receiver's answer to a delivered message.

@@ -27,6 +27,7 @@ public struct Store: Sendable {
     public let federation: any FederationRepository
     public let remoteCatalog: any RemoteCatalogRepository
     public let reflows: any ReflowRepository
+    public let crossLevel: any CrossLevelRepository
 
     public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
         self.provider = provider
@@ -54,6 +55,7 @@ public struct Store: Sendable {
         self.federation = SQLFederationRepository(provider: provider)
         self.remoteCatalog = SQLRemoteCatalogRepository(provider: provider)
         self.reflows = SQLReflowRepository(provider: provider)
+        self.crossLevel = SQLCrossLevelRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

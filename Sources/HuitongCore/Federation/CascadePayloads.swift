@@ -221,3 +221,126 @@ public struct MonitoringReport: Sendable, Hashable, Codable {
         self.averageQuality = averageQuality
     }
 }
+
+/// The department that applies, or calls, from another node: as its own node names it.
+public struct RemoteConsumer: Sendable, Hashable, Codable {
+    public var name: String
+    public var code: String
+    public var creditCode: String?
+    public var regionCode: String
+
+    public init(name: String, code: String, creditCode: String?, regionCode: String) {
+        self.name = name
+        self.code = code
+        self.creditCode = creditCode
+        self.regionCode = regionCode
+    }
+
+    /// The code the owning node files this department under: its node's region and its own code, so that
+    /// departments of different nodes never share one (two counties both have a 民政局 coded MZJ).
+    public func localCode(origin: NodeRegion) -> String {
+        String("N\(origin.code)-\(code)".prefix(32))
+    }
+}
+
+/// A consumer's application for an entry another node owns (跨层级申请, §8). The owner files it as an ordinary
+/// application of a department standing for the consumer, reviewed by the entry's provider like any other.
+public struct ApplicationSubmission: Sendable, Hashable, Codable {
+    /// The applying node's id for the application; the owner's decision comes back under it.
+    public var reference: String
+    public var resourceCode: String
+    public var consumer: RemoteConsumer
+    public var applicantName: String
+    /// What is asked, as a local application would ask it; its `entryID` and `systemIDs` mean nothing on the
+    /// owning node, which finds the entry by `resourceCode` and names no systems (the consumer's node
+    /// authenticates its own systems and answers for them).
+    public var draft: ApplicationDraft
+
+    public init(
+        reference: String, resourceCode: String, consumer: RemoteConsumer, applicantName: String,
+        draft: ApplicationDraft
+    ) {
+        self.reference = reference
+        self.resourceCode = resourceCode
+        self.consumer = consumer
+        self.applicantName = applicantName
+        self.draft = draft
+    }
+}
+
+/// The terms of a grant made on another node, as the consumer's node shows them.
+public struct RemoteGrantTerms: Sendable, Hashable, Codable {
+    public var grantID: Int64
+    public var items: [String]
+    public var validFrom: CalendarDate
+    public var validTo: CalendarDate
+    public var rateLimit: Int
+    public var dailyQuota: Int
+    /// The region prefix rows are limited to, when the grant has a row filter.
+    public var rowFilterPrefix: String?
+
+    public init(
+        grantID: Int64, items: [String], validFrom: CalendarDate, validTo: CalendarDate, rateLimit: Int,
+        dailyQuota: Int, rowFilterPrefix: String?
+    ) {
+        self.grantID = grantID
+        self.items = items
+        self.validFrom = validFrom
+        self.validTo = validTo
+        self.rateLimit = rateLimit
+        self.dailyQuota = dailyQuota
+        self.rowFilterPrefix = rowFilterPrefix
+    }
+}
+
+/// The owning node's decision on a routed application.
+public struct ApplicationDecisionNotice: Sendable, Hashable, Codable {
+    public var reference: String
+    /// The application's number on the owning node, for people who talk to its provider.
+    public var applicationNumber: String
+    public var state: ApplicationState
+    public var reason: String?
+    public var grant: RemoteGrantTerms?
+
+    public init(
+        reference: String, applicationNumber: String, state: ApplicationState, reason: String?,
+        grant: RemoteGrantTerms?
+    ) {
+        self.reference = reference
+        self.applicationNumber = applicationNumber
+        self.state = state
+        self.reason = reason
+        self.grant = grant
+    }
+}
+
+/// A key lookup on an entry another node owns, forwarded by the caller's node.
+public struct RemoteCall: Sendable, Hashable, Codable {
+    public var resourceCode: String
+    public var consumer: RemoteConsumer
+    /// The calling application system, as its own node names it (for both nodes' audit logs).
+    public var systemName: String
+    /// Values of the entry's key items, one list per key looked up, each in key-item order.
+    public var keys: [[String]]
+    public var purpose: String?
+
+    public init(resourceCode: String, consumer: RemoteConsumer, systemName: String, keys: [[String]], purpose: String?)
+    {
+        self.resourceCode = resourceCode
+        self.consumer = consumer
+        self.systemName = systemName
+        self.keys = keys
+        self.purpose = purpose
+    }
+}
+
+/// The owning node's answer to a `RemoteCall`: the granted columns, masked as its grant says.
+public struct RemoteCallResult: Sendable, Hashable, Codable {
+    public var columns: [String]
+    public var records: [[String?]]
+
+    public init(columns: [String], records: [[String?]]) {
+        self.columns = columns
+        self.records = records
+    }
+}

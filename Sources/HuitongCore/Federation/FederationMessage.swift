@@ -11,6 +11,14 @@ public enum FederationMessageKind: String, Sendable, Hashable, Codable, CaseIter
     case reflowBatch = "reflow.batch"
     /// Counts of entries, resources, applications, calls and quality, reported upward (运行监测).
     case monitoringReport = "monitoring.report"
+    /// A consumer's application for an entry another node owns, routed to that node (跨层级申请).
+    case applicationSubmission = "application.submission"
+    /// The owning node's decision on a routed application, with the terms of the grant it compiled to.
+    case applicationDecision = "application.decision"
+    /// A gateway call forwarded hop by hop to the node that owns the entry; answered in the same exchange.
+    case gatewayCall = "gateway.call"
+    /// The signed answer to a forwarded gateway call.
+    case gatewayResult = "gateway.result"
 }
 
 /// The signed header of a message: who wrote it for whom, which hop carries it, when, what kind, and the SHA-256

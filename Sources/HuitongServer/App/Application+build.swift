@@ -64,7 +64,7 @@ public enum HuitongApp {
         OpenDataInterop(store: store, configuration: configuration).register(on: router)
         GatewayAPI(store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"))
             .register(on: router)
-        FederationAPI(node: federation, store: store).register(on: router, api: api)
+        FederationAPI(node: federation, store: store, sharing: configuration.sharing).register(on: router, api: api)
         return router
     }
 
@@ -74,7 +74,10 @@ public enum HuitongApp {
     {
         FederationNode(
             settings: configuration.federation, store: store, key: audit.nodeKey, audit: audit.log,
-            logger: Logger(label: "huitong.federation"))
+            logger: Logger(label: "huitong.federation"),
+            crossLevel: CrossLevelService(
+                store: store, sharing: SharingService(store: store, settings: configuration.sharing, audit: audit.log),
+                audit: audit, local: configuration.federation.profile.region))
     }
 
     /// Builds the application; `store.provider` runs as a service so it closes cleanly on shutdown, and the audit

@@ -12,9 +12,12 @@ import NIOCore
 struct FederationAPI {
     let node: FederationNode
     let store: Store
+    /// The sharing workflow's limits, which a routed application meets on this node before it is sent.
+    let sharing: SharingSettings
 
     func register(on router: Router<HuitongRequestContext>, api: RouterGroup<HuitongRequestContext>) {
         router.post(RouterPath(WireMessage.path), use: receive)
+        router.post(RouterPath(WireMessage.callPath), use: answerCall)
         api.get("federation/node", use: identity)
         api.get("federation/peers", use: listPeers)
         api.post("federation/peers", use: addPeer)
@@ -32,11 +35,25 @@ struct FederationAPI {
         api.get("federation/reflow-runs", use: reflowRuns)
         api.get("federation/monitoring", use: monitoring)
         api.post("federation/monitoring/report", use: reportMonitoring)
+        api.get("federation/applications", use: listApplications)
+        api.post("federation/applications", use: apply)
+        api.get("federation/remote-gateway/:owner/:classification/:sequence/records", use: remoteRecords)
     }
 
     // MARK: Messages from peers
 
     func receive(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let wire = try await Self.wire(request, context)
+        let receipt = try await node.receive(wire, remoteAddress: context.peerAddress)
+        return try JSONResponse.make(receipt)
+    }
+
+    func answerCall(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let wire = try await Self.wire(request, context)
+        return try JSONResponse.make(try await node.answerCall(wire, remoteAddress: context.peerAddress))
+    }
+
+    static func wire(_ request: Request, _ context: HuitongRequestContext) async throws -> WireMessage {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -44,16 +61,13 @@ struct FederationAPI {
         } catch {
             throw APIError.bodyTooLarge(limit: WireMessage.maximumSize)
         }
-        let wire: WireMessage
         do {
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .iso8601
-            wire = try decoder.decode(WireMessage.self, from: Data(buffer: buffer))
+            return try decoder.decode(WireMessage.self, from: Data(buffer: buffer))
         } catch let error as DecodingError {
             throw APIError(decoding: error)
         }
-        let receipt = try await node.receive(wire, remoteAddress: context.peerAddress)
-        return try JSONResponse.make(receipt)
     }
 
     // MARK: Identity and peers
@@ -310,5 +324,125 @@ struct FederationAPI {
     func reportMonitoring(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         _ = try context.requireRole(.operator)
         return try JSONResponse.make(try await node.reportMonitoring(), status: .accepted)
+    }
+
+    // MARK: Cross-level applications and routed calls (the consumer's side)
+
+    struct ApplicationInput: Decodable {
+        var owner: String
+        var resourceCode: String
+        var items: [String]
+        var purpose: ApplicationPurpose
+        var purposeText: String
+        var legalBasis: String
+        var scenario: String
+        var channel: AccessChannel?
+        var validFrom: CalendarDate
+        var validTo: CalendarDate
+        var expectedDailyCalls: Int
+    }
+
+    func apply(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let user = try context.requireRole(.consumer)
+        let input = try await request.decodeJSON(ApplicationInput.self, context: context)
+        var issues = ValidationCollector()
+        let owner = try? NodeRegion(input.owner)
+        if owner == nil { issues.add("owner", BilingualText(zh: "不是有效的区划代码", en: "is not a valid region code")) }
+        if input.resourceCode.trimmingCharacters(in: .whitespaces).isEmpty {
+            issues.add("resourceCode", BilingualText(zh: "不能为空", en: "must not be empty"))
+        }
+        try issues.throwIfAny()
+        // The owner's review checks the items against its entry; the checks that need no entry happen here, so
+        // that a typing error is answered at once instead of by a refusal days later.
+        let draft = try ApplicationDraft(
+            entryID: 0, items: input.items, purpose: input.purpose, purposeText: input.purposeText,
+            legalBasis: input.legalBasis, scenario: input.scenario, channel: input.channel ?? .api,
+            validFrom: input.validFrom, validTo: input.validTo, expectedDailyCalls: input.expectedDailyCalls
+        ).validated(today: CalendarDate(Date()), maximumPeriodDays: sharing.maximumPeriodDays)
+        guard let department = try await store.departments.find(id: user.departmentID) else {
+            throw StoreError.notFound(entity: "department", key: "\(user.departmentID)")
+        }
+        let application = try await node.apply(
+            for: input.resourceCode.trimmingCharacters(in: .whitespaces), owner: owner!, draft: draft,
+            department: department, applicant: user.author)
+        return try JSONResponse.make(application, status: .created)
+    }
+
+    func listApplications(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let user = try context.requireRole(.consumer, .operator)
+        let scope: Int64? = user.has(.operator) ? nil : user.departmentID
+        return try JSONResponse.make(ListBody(items: try await store.crossLevel.outgoing(departmentID: scope)))
+    }
+
+    struct RemoteRecordsBody: Encodable {
+        var owner: String
+        var resourceCode: String
+        var count: Int
+        var records: [[String: String?]]
+    }
+
+    /// A consumer system's key lookup on an entry another node owns, under an approved routed application. The
+    /// call goes hop by hop to the owner, which applies its grant and masking; both nodes audit it.
+    func remoteRecords(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let started = ContinuousClock.now
+        let (system, _) = try context.requireSystem()
+        let owner = try NodeRegion(try context.parameters.require("owner"))
+        let code = "\(try context.parameters.require("classification"))/\(try context.parameters.require("sequence"))"
+        let keys = request.uri.queryParameters.getAll("key").map { $0.split(separator: "|").map(String.init) }
+        guard !keys.isEmpty else {
+            throw ValidationError(
+                field: "key",
+                BilingualText(
+                    zh: "须给出查询键 ?key=…（复合键的各值以 | 分隔）", en: "give the key as ?key=… (composite keys joined by |)"))
+        }
+        let today = CalendarDate(Date())
+        let applications = try await store.crossLevel.outgoing(departmentID: system.departmentID)
+        guard
+            applications.contains(where: {
+                $0.owner == owner && $0.resourceCode == code && $0.allowsCalls(on: today)
+            })
+        else {
+            throw APIError.forbidden(
+                BilingualText(
+                    zh: "本部门没有经 \(owner.code) 批准且在有效期内的 \(code) 申请",
+                    en: "this department has no approved, current application to \(owner.code) for \(code)"))
+        }
+        guard let department = try await store.departments.find(id: system.departmentID) else {
+            throw StoreError.notFound(entity: "department", key: "\(system.departmentID)")
+        }
+        let call = RemoteCall(
+            resourceCode: code,
+            consumer: RemoteConsumer(
+                name: department.name, code: department.code, creditCode: department.creditCode,
+                regionCode: department.regionCode),
+            systemName: system.name, keys: keys, purpose: nil)
+        let result: RemoteCallResult
+        do {
+            result = try await node.call(call, owner: owner)
+        } catch let error as FederationError {
+            try await recordRoutedCall(system, owner, code, keys, .failed(reason: error.code), 0, started)
+            throw error
+        }
+        try await recordRoutedCall(system, owner, code, keys, .allowed, result.records.count, started)
+        let records = result.records.map { row in
+            Dictionary(zip(result.columns, row).map { ($0, $1) }, uniquingKeysWith: { first, _ in first })
+        }
+        return try JSONResponse.make(
+            RemoteRecordsBody(owner: owner.code, resourceCode: code, count: records.count, records: records))
+    }
+
+    /// The caller's node logs the call too, so each side can answer for it from its own log.
+    func recordRoutedCall(
+        _ system: ApplicationSystem, _ owner: NodeRegion, _ code: String, _ keys: [[String]], _ outcome: AuditOutcome,
+        _ rows: Int, _ started: ContinuousClock.Instant
+    ) async throws {
+        guard let audit = node.auditLog else { return }
+        _ = try await audit.append(
+            AuditEvent(
+                action: .gatewayLookup, consumerDepartmentID: system.departmentID, applicationSystemID: system.id,
+                resourceCode: code, queriedKeyHashes: keys.map { node.keyHash($0.joined(separator: "|")) },
+                rowsReturned: Int64(rows), outcome: outcome,
+                latencyMicroseconds: (ContinuousClock.now - started).microseconds,
+                detail: ["owner": owner.code, "routed": "true"]))
     }
 }

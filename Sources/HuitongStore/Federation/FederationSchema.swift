@@ -120,6 +120,36 @@ extension Schema {
             )
             """,
             """
+            CREATE TABLE outgoing_applications (
+                reference TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                resource_code TEXT NOT NULL,
+                consumer_department_id BIGINT NOT NULL REFERENCES departments(id),
+                applicant_id BIGINT,
+                applicant_name TEXT NOT NULL,
+                draft TEXT NOT NULL,
+                state TEXT NOT NULL,
+                decision TEXT,
+                created_at \(t.timestamp) NOT NULL,
+                updated_at \(t.timestamp) NOT NULL
+            )
+            """,
+            """
+            CREATE INDEX IF NOT EXISTS outgoing_applications_consumer
+            ON outgoing_applications (consumer_department_id, owner, resource_code)
+            """,
+            """
+            CREATE TABLE incoming_applications (
+                origin TEXT NOT NULL,
+                reference TEXT NOT NULL,
+                application_id BIGINT NOT NULL REFERENCES sharing_applications(id),
+                consumer_department_id BIGINT NOT NULL REFERENCES departments(id),
+                decision_sent_state TEXT,
+                created_at \(t.timestamp) NOT NULL,
+                PRIMARY KEY (origin, reference)
+            )
+            """,
+            """
             CREATE TABLE monitoring_reports (
                 origin TEXT PRIMARY KEY,
                 report TEXT NOT NULL,

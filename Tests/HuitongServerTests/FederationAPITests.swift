@@ -367,6 +367,56 @@ struct FederationAPITests {
         }
     }
 
+    @Test(
+        "a child's monitoring report is kept and shown; a report naming another node is refused",
+        arguments: TestBackend.available)
+    func monitoring(_ backend: TestBackend) async throws {
+        try await Self.run(backend) { node, client in
+            let (noParent, noParentBody, _) = try await client.json(
+                .post, "/api/v1/federation/monitoring/report", token: node.operatorToken)
+            #expect(noParent == .unprocessableContent && apiError(noParentBody).code == "no_parent_node")
+
+            let cityKey = try await Self.addPeer(Self.city, .child, node, client)
+            func report(_ region: NodeRegion, published: Int) throws -> String {
+                let encoder = JSONEncoder()
+                encoder.dateEncodingStrategy = .iso8601
+                let report = MonitoringReport(
+                    node: NodeProfile(region: region, name: "六安市数据资源管理局"),
+                    generatedAt: Date(timeIntervalSince1970: 1_800_000_000),
+                    publishedEntries: published, mountedResources: 3, applications: 4, approvedApplications: 2,
+                    gatewayCalls: 120, averageQuality: 91.5)
+                return String(decoding: try encoder.encode(report), as: UTF8.self)
+            }
+            let (impostor, impostorBody) = try await Self.deliver(
+                client,
+                try Self.wire(
+                    kind: .monitoringReport, origin: Self.city, from: Self.city,
+                    body: try report(Self.county, published: 1), key: cityKey))
+            #expect(impostor == .badRequest && apiError(impostorBody).code == "malformed_message")
+            for published in [7, 9] {
+                let (status, receipt) = try await Self.deliver(
+                    client,
+                    try Self.wire(
+                        kind: .monitoringReport, origin: Self.city, from: Self.city,
+                        body: try report(Self.city, published: published), key: cityKey))
+                #expect(status == .ok && receipt["outcome"] as? String == "handled")
+            }
+
+            let (status, body, _) = try await client.json(
+                .get, "/api/v1/federation/monitoring", token: node.operatorToken)
+            #expect(status == .ok)
+            let local = body["local"] as? [String: Any]
+            #expect((local?["node"] as? [String: Any])?["region"] as? String == "340000")
+            let children = try #require(body["children"] as? [[String: Any]])
+            #expect(children.count == 1, "the latest report of each node")
+            #expect(children.first?["publishedEntries"] as? Int == 9)
+            #expect((children.first?["node"] as? [String: Any])?["region"] as? String == "341500")
+            let (_, provider) = try await node.user("provider", department: node.bureau, roles: [.provider])
+            let (forbidden, _, _) = try await client.json(.get, "/api/v1/federation/monitoring", token: provider)
+            #expect(forbidden == .forbidden)
+        }
+    }
+
     @Test("a message for a grandchild is queued once for the child on its way", arguments: TestBackend.available)
     func relay(_ backend: TestBackend) async throws {
         try await Self.run(backend) { node, client in

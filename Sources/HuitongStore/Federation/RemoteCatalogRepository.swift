@@ -27,7 +27,10 @@ public struct RegistrationRecord: Sendable, Hashable, Codable {
 
     /// Whether the parent has confirmed the latest report.
     public var isAcknowledged: Bool {
-        acknowledgedVersion == reportedVersion && acknowledgedStatus == reportedStatus
+        guard acknowledgedStatus == reportedStatus else { return false }
+        // The parent answers a withdrawal without a version (there is none left to name), so only the status
+        // can confirm it.
+        return reportedStatus == .withdrawn || acknowledgedVersion == reportedVersion
     }
 }
 

@@ -604,7 +604,8 @@ paths.update({
 REGION = S(pattern="^[0-9]{6}$", description="GB/T 2260 region code of a node; the national platform is 000000")
 LEVEL = enum("national", "province", "city", "county")
 REG_STATUS = enum("registered", "withdrawn", "rejected")
-MSG_KIND = enum("catalog.registration", "catalog.acknowledgement", "reflow.batch", "monitoring.report")
+MSG_KIND = enum("catalog.registration", "catalog.acknowledgement", "reflow.batch", "monitoring.report", "application.submission",
+    "application.decision", "gateway.call", "gateway.result")
 REGION_PATH = [{"name": "region", "in": "path", "required": True, "schema": REGION}]
 schemas.update({
   "NodeIdentity": OBJ(["region", "level", "name", "algorithm", "keyID", "publicKey"], {"region": REGION, "level": LEVEL, "name": S(),
@@ -703,6 +704,36 @@ paths.update({
       {"200": ok(OBJ(["local", "children"], {"local": ref("MonitoringReport"), "children": {"type": "array", "items": ref("MonitoringReport")}})), **errors(401, 403)})},
   "/api/v1/federation/monitoring/report": {"post": op("Report this node's figures to its parent now (operator); also runs on a schedule. 422 no_parent_node without a parent", "federation",
       {"202": ok(ref("MonitoringReport"), "Queued"), **errors(401, 403, 422)})},
+  "/federation/v1/calls": {"post": op(
+      "Forwarded gateway calls (kind gateway.call), checked like messages, never handled twice; passed on towards the owning node or served "
+      "here under the grant of the consumer's standing-in department. The answer is a message of kind gateway.result signed by this node.",
+      "federation", {"200": ok(ref("FederationMessage")), **errors(400, 401, 413, 422, 502)}, ref("FederationMessage"), security=False)},
+  "/api/v1/federation/applications": {
+    "get": op("Applications this node's departments sent to other nodes, with the owners' decisions (a consumer sees its department's, the operator all)", "federation",
+              {"200": ok(lst("OutgoingApplication")), **errors(401, 403)}),
+    "post": op("Apply for an entry another node owns (跨层级申请, consumer); routed to the owner, reviewed by its provider, the decision comes back", "federation",
+               {"201": ok(ref("OutgoingApplication"), "Sent"), **errors(400, 401, 403, 404)}, ref("RoutedApplicationInput"))},
+  "/api/v1/federation/remote-gateway/{owner}/{classification}/{sequence}/records": {"get": op(
+      "Key lookup by an application system on an entry another node owns, under an approved routed application; forwarded to the owner, "
+      "which applies its grant (items, row filter, masking). Both nodes audit the call.", "federation",
+      {"200": ok(OBJ(["owner", "resourceCode", "count", "records"], {"owner": REGION, "resourceCode": S(), "count": {"type": "integer"},
+          "records": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": ["string", "null"]}}}})), **errors(400, 401, 403, 422, 502)},
+      params=[{"name": "owner", "in": "path", "required": True, "schema": REGION},
+              {"name": "classification", "in": "path", "required": True, "schema": S()}, {"name": "sequence", "in": "path", "required": True, "schema": S()},
+              {"name": "key", "in": "query", "required": True, "schema": S(), "description": "A key; repeat for several; a composite key's values joined by |"}])},
+})
+schemas.update({
+  "RoutedApplicationInput": OBJ(["owner", "resourceCode", "items", "purpose", "purposeText", "legalBasis", "scenario", "validFrom", "validTo", "expectedDailyCalls"], {
+      "owner": REGION, "resourceCode": S(description="The entry's code on the owning node"), "items": {"type": "array", "items": S()},
+      "purpose": PURPOSE, "purposeText": S(), "legalBasis": S(), "scenario": S(), "channel": enum("api", "bulkExtract"),
+      "validFrom": DATE, "validTo": DATE, "expectedDailyCalls": {"type": "integer"}}),
+  "OutgoingApplication": OBJ(["reference", "owner", "resourceCode", "consumerDepartmentID", "applicantName", "state", "createdAt", "updatedAt"], {
+      "reference": S(), "owner": REGION, "resourceCode": S(), "consumerDepartmentID": I64, "applicantID": I64, "applicantName": S(),
+      "draft": {"type": "object"}, "state": S(description="submitted until the owner decides, then the owner's state"),
+      "decision": OBJ(["reference", "applicationNumber", "state"], {"reference": S(), "applicationNumber": S(), "state": S(), "reason": S(),
+          "grant": OBJ(["grantID", "items", "validFrom", "validTo", "rateLimit", "dailyQuota"], {"grantID": I64, "items": {"type": "array", "items": S()},
+              "validFrom": DATE, "validTo": DATE, "rateLimit": {"type": "integer"}, "dailyQuota": {"type": "integer"}, "rowFilterPrefix": S()})}),
+      "createdAt": DT, "updatedAt": DT}),
 })
 
 doc = {

@@ -31,7 +31,9 @@ struct CascadeProcessTests {
         ("340102198707070077", "合肥庚", "340102"),
     ]
 
-    @Test("registration upward, 回流 relayed through a city that is killed and restarted, forged messages refused")
+    @Test(
+        "registration upward; 回流 relayed by a city killed and restarted; a cross-level application approved and used through a routed call; forged messages refused"
+    )
     func threeNodes() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path))
         let province = try await CascadeNode.prepare(region: "340000", name: "安徽省数据资源管理局")
@@ -64,9 +66,18 @@ struct CascadeProcessTests {
                 copyingActive: false)
             try await store.pools.insert(rows, into: version, replacingKeys: false)
             _ = try await store.pools.activate(version, keep: 3)
-            return (entry: entry, regionColumn: column("行政区划代码"), idColumn: column("身份证号码"))
+            return (
+                entry: entry, regionColumn: column("行政区划代码"), idColumn: column("身份证号码"),
+                nameColumn: column("姓名")
+            )
         }
-        let countyEntry = try await county.withStore { try await Self.entry(named: "人口基础信息", $0) }
+        let countyEntry = try await county.withStore { store in
+            // The demo is a city's; on the county node its departments belong to the county.
+            try await store.provider.transaction { sql in
+                try await sql.raw("UPDATE departments SET region_code = '341502'").run()
+            }
+            return try await Self.entry(named: "人口基础信息", store)
+        }
 
         // Peers, as each operator would register them with `huitong node add-peer`.
         try await province.addPeer(city, relation: .child)
@@ -134,6 +145,62 @@ struct CascadeProcessTests {
                 .GET, "/api/v1/federation/reflow-runs?entryID=\(countyEntry.id)", expect: 200)
             let items = list["items"] as? [[String: Any]] ?? []
             return items.count == 2 ? items : nil
+        }
+
+        // 跨层级申请: the county's 人社局 applies for the province's population entry; the province's 公安 provider
+        // approves; the decision comes back down, and the county's system then calls through the city.
+        let today = CalendarDate(Date())
+        let applied = try await county.call(
+            .POST, "/api/v1/federation/applications",
+            body: [
+                "owner": "340000", "resourceCode": population.entry.code.text,
+                "items": [population.idColumn, population.nameColumn, population.regionColumn],
+                "purpose": "dataVerification", "purposeText": "核验参保人员身份", "legalBasis": "《社会保险法》第八条",
+                "scenario": "养老金待遇资格认证", "validFrom": today.description,
+                "validTo": today.addingDays(30).description, "expectedDailyCalls": 100,
+            ],
+            as: "rsj.officer", expect: 201)
+        let reference = try #require(applied["reference"] as? String)
+        let filed = try await eventually("the province's provider sees the routed application") {
+            let list = try await province.call(.GET, "/api/v1/applications", as: "gaj.provider", expect: 200)
+            // Filed under the applicant's name and node, for a department standing for the county's 人社局.
+            return (list["items"] as? [[String: Any]] ?? []).first {
+                ($0["applicantName"] as? String)?.hasSuffix("（341502）") == true
+            }
+        }
+        let applicationID = try #require(filed["id"] as? Int)
+        _ = try await province.call(
+            .POST, "/api/v1/applications/\(applicationID)/decision",
+            body: ["kind": "approve", "comment": "同意，限本县数据", "terms": ["rowFilter": "consumerRegion"]],
+            as: "gaj.provider", expect: 200)
+        _ = try await eventually("the county learns the application was approved") {
+            let list = try await county.call(.GET, "/api/v1/federation/applications", as: "rsj.officer", expect: 200)
+            let mine = (list["items"] as? [[String: Any]] ?? []).first { $0["reference"] as? String == reference }
+            return mine?["state"] as? String == "approved" ? mine : nil
+        }
+        let systems = try await county.call(.GET, "/api/v1/application-systems", as: "rsj.officer", expect: 200)
+        let systemID = try #require((systems["items"] as? [[String: Any]])?.first?["id"] as? Int)
+        let credential = try await county.call(
+            .POST, "/api/v1/application-systems/\(systemID)/tokens", body: ["name": "跨层级核验"], as: "rsj.officer",
+            expect: 201)
+        let secret = try #require(credential["secret"] as? String)
+        let gateway = "/api/v1/federation/remote-gateway/340000/\(population.entry.code.text)/records"
+        let lookup = try await county.call(
+            .GET, "\(gateway)?key=\(Self.people[0].id)", bearer: secret, expect: 200)
+        let records = try #require(lookup["records"] as? [[String: Any]])
+        #expect(lookup["count"] as? Int == 1 && records.count == 1)
+        let record = records.first ?? [:]
+        let region = record[population.regionColumn] as? String
+        let shownID = record[population.idColumn] as? String
+        #expect(region == "341502")
+        #expect(shownID != nil && shownID != Self.people[0].id, "the owner's grant masks the ID number: \(record)")
+        let neighbour = try await county.call(
+            .GET, "\(gateway)?key=\(Self.people[3].id)", bearer: secret, expect: 200)
+        #expect(neighbour["count"] as? Int == 0, "the grant's row filter keeps the county to its own people")
+        for node in [province, county] {
+            let logged = try await node.call(.GET, "/api/v1/audit/entries?action=gateway.lookup", expect: 200)
+            let entries = logged["items"] as? [[String: Any]] ?? logged["entries"] as? [[String: Any]] ?? []
+            #expect(entries.count >= 2, "node \(node.region.code) logged the routed calls")
         }
 
         // A message signed with the wrong key, and one from a node nobody registered, are refused and audited.
@@ -229,18 +296,20 @@ final class CascadeNode: @unchecked Sendable {
     let directory: URL
     let port: Int
     let key: NodeIdentityKey
-    let adminPassword: String
+    /// The demo's one-time passwords, by user name.
+    let passwords: [String: String]
     private var process: Process?
-    private var cookie: String?
-    private var csrf: String?
+    /// Signed-in sessions by user name: the cookie and the CSRF token to send with it.
+    private var sessions: [String: (cookie: String, csrf: String)] = [:]
 
-    init(region: NodeRegion, name: String, directory: URL, port: Int, key: NodeIdentityKey, adminPassword: String) {
+    init(region: NodeRegion, name: String, directory: URL, port: Int, key: NodeIdentityKey, passwords: [String: String])
+    {
         self.region = region
         self.name = name
         self.directory = directory
         self.port = port
         self.key = key
-        self.adminPassword = adminPassword
+        self.passwords = passwords
     }
 
     var databasePath: String { directory.appendingPathComponent("huitong.sqlite").path }
@@ -258,10 +327,9 @@ final class CascadeNode: @unchecked Sendable {
         let issued = try #require(
             try await DemoData.load(into: AccountService(store: store, bcryptCost: 4)))
         await store.provider.shutdown()
-        let password = try #require(issued.first { $0.username == "admin" }?.password)
         return CascadeNode(
             region: try NodeRegion(region), name: name, directory: directory, port: try freePort(),
-            key: .generate(), adminPassword: password)
+            key: .generate(), passwords: Dictionary(issued.map { ($0.username, $0.password) }) { first, _ in first })
     }
 
     func withStore<Result: Sendable>(_ body: (Store) async throws -> Result) async throws -> Result {
@@ -313,7 +381,7 @@ final class CascadeNode: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let answer = try? await request(.GET, "/api/v1/federation/node", body: nil), answer.status == 200 {
-                try await login()
+                sessions = [:]
                 return
             }
             guard process.isRunning else { break }
@@ -347,27 +415,37 @@ final class CascadeNode: @unchecked Sendable {
         self.process = nil
     }
 
+    /// Deletes the node's directory, unless HUITONG_KEEP_CASCADE_NODES is set (to read the nodes' logs after a
+    /// failure).
     func remove() {
+        guard ProcessInfo.processInfo.environment["HUITONG_KEEP_CASCADE_NODES"] == nil else { return }
         try? FileManager.default.removeItem(at: directory)
     }
 
-    func login() async throws {
+    func login(_ user: String) async throws -> (cookie: String, csrf: String) {
+        if let session = sessions[user] { return session }
         let answer = try await request(
             .POST, "/api/v1/auth/login",
-            body: try JSONSerialization.data(withJSONObject: ["username": "admin", "password": adminPassword]))
+            body: try JSONSerialization.data(withJSONObject: ["username": user, "password": passwords[user] ?? ""]))
         #expect(answer.status == 200, "\(answer.body)")
         let json = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any]
-        csrf = json?["csrfToken"] as? String
-        cookie = answer.setCookie?.components(separatedBy: ";").first
+        let session = (
+            cookie: answer.setCookie?.components(separatedBy: ";").first ?? "",
+            csrf: json?["csrfToken"] as? String ?? ""
+        )
+        sessions[user] = session
+        return session
     }
 
-    /// Calls the node's API as its operator and returns the JSON object it answered with.
+    /// Calls the node's API as `user` (the operator unless named) and returns the JSON object it answered with.
     func call(
-        _ method: HTTPMethod, _ path: String, body: [String: Any]? = nil, expect status: Int,
-        sourceLocation: SourceLocation = #_sourceLocation
+        _ method: HTTPMethod, _ path: String, body: [String: Any]? = nil, as user: String = "admin",
+        bearer: String? = nil, expect status: Int, sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> [String: Any] {
+        let session = bearer == nil ? try await login(user) : nil
         let answer = try await request(
-            method, path, body: try body.map { try JSONSerialization.data(withJSONObject: $0) })
+            method, path, body: try body.map { try JSONSerialization.data(withJSONObject: $0) }, session: session,
+            bearer: bearer)
         #expect(answer.status == status, "\(method) \(path): \(answer.body)", sourceLocation: sourceLocation)
         return (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any]) ?? [:]
     }
@@ -377,14 +455,18 @@ final class CascadeNode: @unchecked Sendable {
         return (answer.status, answer.body)
     }
 
-    func request(_ method: HTTPMethod, _ path: String, body: Data?) async throws
-        -> (status: Int, body: String, setCookie: String?)
-    {
+    func request(
+        _ method: HTTPMethod, _ path: String, body: Data?, session: (cookie: String, csrf: String)? = nil,
+        bearer: String? = nil
+    ) async throws -> (status: Int, body: String, setCookie: String?) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Content-Type", value: "application/json")
-        if let cookie { request.headers.add(name: "Cookie", value: cookie) }
-        if let csrf { request.headers.add(name: "X-CSRF-Token", value: csrf) }
+        if let session {
+            request.headers.add(name: "Cookie", value: session.cookie)
+            request.headers.add(name: "X-CSRF-Token", value: session.csrf)
+        }
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
         if let body { request.body = .bytes(ByteBuffer(data: body)) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let buffer = try await response.body.collect(upTo: 16 * 1024 * 1024)

@@ -67,9 +67,22 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "HuitongFederation",
+            dependencies: [
+                "HuitongCore",
+                "HuitongStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "HuitongServer",
             dependencies: [
                 "HuitongCore",
+                "HuitongFederation",
                 "HuitongIngest",
                 "HuitongStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -101,6 +114,7 @@ let package = Package(
             name: "huitong",
             dependencies: [
                 "HuitongCore",
+                "HuitongFederation",
                 "HuitongIngest",
                 "HuitongStore",
                 "HuitongServer",
@@ -136,9 +150,11 @@ let package = Package(
             dependencies: [
                 "huitong",
                 "HuitongCore",
+                "HuitongFederation",
                 "HuitongServer",
                 "HuitongStore",
                 "HuitongTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSettings

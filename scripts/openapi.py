@@ -600,6 +600,142 @@ paths.update({
       {"200": ok(ref("QualityComparison")), **errors(400, 401, 403, 404, 409)}, ref("QualityComparisonInput"))},
 })
 
+# ---- Cascade (级联, domain.md §8): peers, catalog registration upward, 回流 downward, monitoring ----
+REGION = S(pattern="^[0-9]{6}$", description="GB/T 2260 region code of a node; the national platform is 000000")
+LEVEL = enum("national", "province", "city", "county")
+REG_STATUS = enum("registered", "withdrawn", "rejected")
+MSG_KIND = enum("catalog.registration", "catalog.acknowledgement", "reflow.batch", "monitoring.report", "application.submission",
+    "application.decision", "gateway.call", "gateway.result")
+REGION_PATH = [{"name": "region", "in": "path", "required": True, "schema": REGION}]
+schemas.update({
+  "NodeIdentity": OBJ(["region", "level", "name", "algorithm", "keyID", "publicKey"], {"region": REGION, "level": LEVEL, "name": S(),
+      "algorithm": enum("Ed25519"), "keyID": S(), "publicKey": S(description="Ed25519 public key, base64: what a peer's operator registers for this node")}),
+  "PeerInput": OBJ(["region", "relation", "name", "baseURL", "publicKey"], {"region": REGION,
+      "relation": {**enum("parent", "child"), "description": "parent: the one platform above that this node reports to (higher level, containing this node's region); child: a platform below, inside this node's jurisdiction"},
+      "name": S(minLength=1, maxLength=200), "baseURL": S(maxLength=500, description="http(s):// address the peer listens on"),
+      "publicKey": S(description="The peer's Ed25519 public key, base64 (its GET /api/v1/federation/node)")}),
+  "Peer": OBJ(["region", "relation", "name", "baseURL", "publicKey", "createdAt", "updatedAt"], {"region": REGION, "relation": enum("parent", "child"),
+      "name": S(), "baseURL": S(), "publicKey": S(), "createdAt": DT, "updatedAt": DT}),
+  "OutboxMessage": OBJ(["id", "messageID", "kind", "origin", "destination", "nextHop", "status", "attempts", "nextAttemptAt", "createdAt", "bodyBytes"], {
+      "id": I64, "messageID": S(), "kind": MSG_KIND, "origin": REGION, "destination": REGION, "nextHop": REGION,
+      "status": {**enum("pending", "delivered", "failed"), "description": "failed: set aside after the configured attempts, for the operator to retry"},
+      "attempts": {"type": "integer"}, "nextAttemptAt": DT, "lastError": S(), "createdAt": DT, "deliveredAt": DT,
+      "bodyBytes": {"type": "integer", "description": "Size of the body; the body itself (which can hold returned records) is never listed"}}),
+  "RegisteredEntry": OBJ(["code", "version", "provider", "content"], {"code": S(description="The entry's code on the node that owns it"), "version": {"type": "integer"},
+      "provider": OBJ(["name", "code", "regionCode"], {"name": S(), "code": S(), "creditCode": S(), "regionCode": S()}),
+      "content": ref("CatalogEntryContent"), "mountKind": {**enum("table", "api", "file"), "description": "What is mounted behind the entry; never its locator"},
+      "recordCount": I64, "dataUpdatedAt": DT, "publishedOn": DATE}),
+  "RemoteEntry": OBJ(["id", "origin", "upperCode", "status", "registration", "registeredAt", "updatedAt"], {"id": I64, "origin": REGION,
+      "upperCode": S(description="This node's code for the entry: the classification path, then the origin's region code before the sequence"),
+      "status": REG_STATUS, "registration": ref("RegisteredEntry"), "registeredAt": DT, "updatedAt": DT}),
+  "RegistrationRecord": OBJ(["entryCode", "reportedVersion", "reportedStatus", "reportedAt"], {"entryCode": S(), "reportedVersion": {"type": "integer"},
+      "reportedStatus": REG_STATUS, "upperCode": S(description="The parent's code for the entry (code mapping), once acknowledged"),
+      "acknowledgedVersion": {"type": "integer"}, "acknowledgedStatus": REG_STATUS, "reason": S(), "reportedAt": DT, "acknowledgedAt": DT}),
+  "ReflowSubscriptionInput": OBJ(["entryID", "child", "regionColumn"], {"entryID": {**I64, "description": "An entry with a key item, whose active pool is returned"},
+      "child": {**REGION, "description": "A node below this one, inside its jurisdiction (relayed through the registered child that contains it)"},
+      "regionColumn": S(description="The item column holding each record's region code (e.g. 户籍地), filtered by the child's region prefix")}),
+  "ReflowSubscription": OBJ(["id", "entryID", "child", "regionColumn", "createdAt"], {"id": I64, "entryID": I64, "child": REGION, "regionColumn": S(),
+      "lastSourceVersion": {"type": "integer", "description": "The pool version last sent in full (the watermark)"}, "lastRunID": S(), "lastRunAt": DT, "createdAt": DT}),
+  "ReflowTargetInput": OBJ(["origin", "sourceCode", "entryID"], {"origin": {**REGION, "description": "The node above that sends the data, outside this node's jurisdiction"},
+      "sourceCode": S(minLength=1, description="The entry's code on the sending node"), "entryID": {**I64, "description": "The local entry (with a key item) whose pool receives the records"}}),
+  "ReflowTarget": OBJ(["origin", "sourceCode", "entryID", "createdAt"], {"origin": REGION, "sourceCode": S(), "entryID": I64, "createdAt": DT}),
+  "ReflowRun": OBJ(["runID", "origin", "sourceCode", "sourceVersion", "entryID", "poolVersion", "rowsApplied", "appliedAt"], {"runID": S(), "origin": REGION,
+      "sourceCode": S(), "sourceVersion": {"type": "integer"}, "entryID": I64, "poolVersion": {"type": "integer", "description": "The pool version the run made"},
+      "rowsApplied": I64, "appliedAt": DT}),
+  "MonitoringReport": OBJ(["node", "generatedAt", "publishedEntries", "mountedResources", "applications", "approvedApplications", "gatewayCalls"], {
+      "node": OBJ(["region", "name"], {"region": REGION, "name": S()}), "generatedAt": DT, "publishedEntries": {"type": "integer"},
+      "mountedResources": {"type": "integer"}, "applications": {"type": "integer"}, "approvedApplications": {"type": "integer"},
+      "gatewayCalls": {**I64, "description": "Over the last 30 days"}, "averageQuality": NUM}),
+  "FederationEnvelope": OBJ(["id", "kind", "origin", "destination", "from", "to", "sentAtMicroseconds", "bodyDigest"], {
+      "id": S(pattern="^[A-Za-z0-9-]{8,64}$", description="With origin, makes delivery idempotent"), "kind": MSG_KIND,
+      "origin": {**REGION, "description": "The node that wrote the message"}, "destination": {**REGION, "description": "The node it is for"},
+      "from": {**REGION, "description": "The node that signed this hop (a registered peer)"}, "to": {**REGION, "description": "This node"},
+      "sentAtMicroseconds": {**I64, "description": "When this hop was signed; refused beyond the clock tolerance (default ±900 s)"},
+      "bodyDigest": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 255}, "description": "SHA-256 of the body's UTF-8 bytes"}}),
+  "FederationMessage": OBJ(["envelope", "body", "signature"], {"envelope": ref("FederationEnvelope"),
+      "body": S(description="The payload as JSON text, signed byte for byte through bodyDigest"),
+      "signature": S(description="Ed25519 signature by the sending peer over the envelope's canonical bytes, base64")}),
+})
+FED_LIST = lambda name, summary, params=None: {"get": op(summary, "federation", {"200": ok(lst(name)), **errors(400, 401, 403)}, params=params)}
+paths.update({
+  "/federation/v1/messages": {"post": op(
+      "Delivery point for peers: a message signed by a registered peer for this hop. It is checked (known sender, signature, recipient, clock, "
+      "and that a child speaks only for its own jurisdiction), then handled here or queued for the next hop towards its destination; "
+      "a message already received answers duplicate and is not handled again. Refusals are on the audit log as federation.rejected.",
+      "federation", {"200": ok(OBJ(["outcome", "messageID"], {"outcome": enum("handled", "relayed", "duplicate"), "messageID": S()})),
+                     **errors(400, 401, 413, 422)}, ref("FederationMessage"), security=False)},
+  "/api/v1/federation/node": {"get": op("This node's place in the cascade and its public key, to register it as a peer elsewhere", "federation",
+      {"200": ok(ref("NodeIdentity"))}, security=False)},
+  "/api/v1/federation/peers": {
+    "get": op("Registered peers: the parent and the children (operator)", "federation", {"200": ok(lst("Peer")), **errors(401, 403)}),
+    "post": op("Register a peer (operator); region, relation, name, address and key are checked field by field; one parent at most", "federation",
+               {"201": ok(ref("Peer"), "Created"), **errors(400, 401, 403, 409)}, ref("PeerInput"))},
+  "/api/v1/federation/peers/{region}": {"delete": op("Remove a peer; its messages are refused from then on (operator)", "federation",
+      {"204": {"description": "Removed"}, **errors(400, 401, 403, 404)}, params=REGION_PATH)},
+  "/api/v1/federation/outbox": FED_LIST("OutboxMessage", "Messages queued for or sent to peers, newest first, without their bodies (operator)",
+      [q("status", "pending, delivered or failed", enum("pending", "delivered", "failed"))]),
+  "/api/v1/federation/outbox/{id}/retry": {"post": op("Queue a failed message again, due now (operator)", "federation",
+      {"200": ok(ref("OutboxMessage")), **errors(400, 401, 403, 404)}, params=ID)},
+  "/api/v1/federation/catalog-sync": {"post": op(
+      "Register with the parent every published entry not yet reported at its version, and withdraw reported entries no longer published (目录上报) (operator); "
+      "also runs on a schedule. 422 no_parent_node without a parent", "federation",
+      {"200": ok(OBJ(["registered", "withdrawn", "messageIDs"], {"registered": {"type": "integer"}, "withdrawn": {"type": "integer"}, "messageIDs": {"type": "array", "items": S()}})),
+       **errors(401, 403, 422)})},
+  "/api/v1/federation/registrations": FED_LIST("RegistrationRecord", "What this node reported to its parent per entry, and the parent's code mapping and status (operator)"),
+  "/api/v1/federation/remote-entries": {"get": op("Entries registered by the nodes below, searchable (any signed-in user)", "federation",
+      {"200": ok(lst("RemoteEntry")), **errors(400, 401, 403)},
+      params=[q("q", "Words to find (Chinese substrings match) in name, provider or code"), q("origin", "Only entries registered by this node (region code)"),
+              q("withdrawn", "true: include withdrawn entries", {"type": "boolean"})])},
+  "/api/v1/federation/reflow-subscriptions": {
+    "get": op("回流 subscriptions: entries whose records return to a node below (operator)", "federation", {"200": ok(lst("ReflowSubscription")), **errors(401, 403)}),
+    "post": op("Return an entry's records to a node below, filtered by its region prefix (operator); one per entry and node, a repeat updates the region column", "federation",
+               {"201": ok(ref("ReflowSubscription"), "Created"), **errors(400, 401, 403)}, ref("ReflowSubscriptionInput"))},
+  "/api/v1/federation/reflow-subscriptions/{id}/run": {"post": op(
+      "Send the active pool now, in parts through the outbox; skipped when that version was already sent, unless force=true (operator)", "federation",
+      {"200": ok(OBJ(["parts", "rows", "skipped"], {"runID": S(), "sourceVersion": {"type": "integer"}, "parts": {"type": "integer"}, "rows": {"type": "integer"}, "skipped": {"type": "boolean"}})),
+       **errors(400, 401, 403, 404)}, params=ID + [q("force", "true: send even an unchanged pool", {"type": "boolean"})])},
+  "/api/v1/federation/reflow-targets": {
+    "get": op("Which local entry receives each entry returned from above (operator)", "federation", {"200": ok(lst("ReflowTarget")), **errors(401, 403)}),
+    "post": op("Name the local entry whose pool receives an entry returned from above (operator); parts that arrived before are kept waiting in the sender's outbox", "federation",
+               {"201": ok(ref("ReflowTarget"), "Created"), **errors(400, 401, 403)}, ref("ReflowTargetInput"))},
+  "/api/v1/federation/reflow-runs": FED_LIST("ReflowRun", "回流 runs applied to an entry's pool, newest first (operator)",
+      [{"name": "entryID", "in": "query", "required": True, "schema": {"type": "integer", "format": "int64"}}]),
+  "/api/v1/federation/monitoring": {"get": op("Running figures of this node and the latest report of each node below (运行监测) (operator)", "federation",
+      {"200": ok(OBJ(["local", "children"], {"local": ref("MonitoringReport"), "children": {"type": "array", "items": ref("MonitoringReport")}})), **errors(401, 403)})},
+  "/api/v1/federation/monitoring/report": {"post": op("Report this node's figures to its parent now (operator); also runs on a schedule. 422 no_parent_node without a parent", "federation",
+      {"202": ok(ref("MonitoringReport"), "Queued"), **errors(401, 403, 422)})},
+  "/federation/v1/calls": {"post": op(
+      "Forwarded gateway calls (kind gateway.call), checked like messages, never handled twice; passed on towards the owning node or served "
+      "here under the grant of the consumer's standing-in department. The answer is a message of kind gateway.result signed by this node.",
+      "federation", {"200": ok(ref("FederationMessage")), **errors(400, 401, 413, 422, 502)}, ref("FederationMessage"), security=False)},
+  "/api/v1/federation/applications": {
+    "get": op("Applications this node's departments sent to other nodes, with the owners' decisions (a consumer sees its department's, the operator all)", "federation",
+              {"200": ok(lst("OutgoingApplication")), **errors(401, 403)}),
+    "post": op("Apply for an entry another node owns (跨层级申请, consumer); routed to the owner, reviewed by its provider, the decision comes back", "federation",
+               {"201": ok(ref("OutgoingApplication"), "Sent"), **errors(400, 401, 403, 404)}, ref("RoutedApplicationInput"))},
+  "/api/v1/federation/remote-gateway/{owner}/{classification}/{sequence}/records": {"get": op(
+      "Key lookup by an application system on an entry another node owns, under an approved routed application; forwarded to the owner, "
+      "which applies its grant (items, row filter, masking). Both nodes audit the call.", "federation",
+      {"200": ok(OBJ(["owner", "resourceCode", "count", "records"], {"owner": REGION, "resourceCode": S(), "count": {"type": "integer"},
+          "records": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": ["string", "null"]}}}})), **errors(400, 401, 403, 422, 502)},
+      params=[{"name": "owner", "in": "path", "required": True, "schema": REGION},
+              {"name": "classification", "in": "path", "required": True, "schema": S()}, {"name": "sequence", "in": "path", "required": True, "schema": S()},
+              {"name": "key", "in": "query", "required": True, "schema": S(), "description": "A key; repeat for several; a composite key's values joined by |"}])},
+})
+schemas.update({
+  "RoutedApplicationInput": OBJ(["owner", "resourceCode", "items", "purpose", "purposeText", "legalBasis", "scenario", "validFrom", "validTo", "expectedDailyCalls"], {
+      "owner": REGION, "resourceCode": S(description="The entry's code on the owning node"), "items": {"type": "array", "items": S()},
+      "purpose": PURPOSE, "purposeText": S(), "legalBasis": S(), "scenario": S(), "channel": enum("api", "bulkExtract"),
+      "validFrom": DATE, "validTo": DATE, "expectedDailyCalls": {"type": "integer"}}),
+  "OutgoingApplication": OBJ(["reference", "owner", "resourceCode", "consumerDepartmentID", "applicantName", "state", "createdAt", "updatedAt"], {
+      "reference": S(), "owner": REGION, "resourceCode": S(), "consumerDepartmentID": I64, "applicantID": I64, "applicantName": S(),
+      "draft": {"type": "object"}, "state": S(description="submitted until the owner decides, then the owner's state"),
+      "decision": OBJ(["reference", "applicationNumber", "state"], {"reference": S(), "applicationNumber": S(), "state": S(), "reason": S(),
+          "grant": OBJ(["grantID", "items", "validFrom", "validTo", "rateLimit", "dailyQuota"], {"grantID": I64, "items": {"type": "array", "items": S()},
+              "validFrom": DATE, "validTo": DATE, "rateLimit": {"type": "integer"}, "dailyQuota": {"type": "integer"}, "rowFilterPrefix": S()})}),
+      "createdAt": DT, "updatedAt": DT}),
+})
+
 doc = {
   "openapi": "3.1.0",
   "info": {"title": "Huitong 汇通 API", "version": "0.1.0", "description": "Government data sharing, exchange and open-data platform. Errors are {\"error\": {\"code\", \"message\", \"details\"}}."},

@@ -24,6 +24,10 @@ public struct Store: Sendable {
     public let objections: any ObjectionRepository
     public let quality: any QualityRepository
     public let gradePolicy: any GradePolicyRepository
+    public let federation: any FederationRepository
+    public let remoteCatalog: any RemoteCatalogRepository
+    public let reflows: any ReflowRepository
+    public let crossLevel: any CrossLevelRepository
 
     public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
         self.provider = provider
@@ -48,6 +52,10 @@ public struct Store: Sendable {
         self.objections = SQLObjectionRepository(provider: provider)
         self.quality = SQLQualityRepository(provider: provider)
         self.gradePolicy = SQLGradePolicyRepository(provider: provider)
+        self.federation = SQLFederationRepository(provider: provider)
+        self.remoteCatalog = SQLRemoteCatalogRepository(provider: provider)
+        self.reflows = SQLReflowRepository(provider: provider)
+        self.crossLevel = SQLCrossLevelRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

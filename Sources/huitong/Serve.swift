@@ -45,6 +45,12 @@ struct Serve: AsyncParsableCommand {
             eventLoopThreads: max(
                 1, config.int(forKey: "huitong.event.loop.threads", default: max(1, System.coreCount / 2))))
         configuration.version = HuitongVersion.current
+        do {
+            configuration.federation = try federationSettings(config)
+        } catch {
+            await store.provider.shutdown()
+            throw error
+        }
         let window = configuration.signatureWindow.components.seconds
         let grace = configuration.credentialRotationGrace.components.seconds
         guard (1...3600).contains(window), (0...30 * 86400).contains(grace) else {

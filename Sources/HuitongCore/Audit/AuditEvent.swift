@@ -30,6 +30,10 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Custom
     public static let grantExpired = AuditAction(rawValue: "grant.expired")
     public static let credentialIssued = AuditAction(rawValue: "credential.issued")
     public static let credentialRevoked = AuditAction(rawValue: "credential.revoked")
+    /// A cascade message from another node was handled or relayed.
+    public static let federationReceived = AuditAction(rawValue: "federation.received")
+    /// A cascade message was refused: unknown sender, bad signature, wrong recipient or clock far off.
+    public static let federationRejected = AuditAction(rawValue: "federation.rejected")
 }
 
 /// How a call ended.

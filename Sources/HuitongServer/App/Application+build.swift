@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongFederation
 import HuitongStore
 import Hummingbird
 import Logging
@@ -13,9 +14,11 @@ public enum HuitongApp {
     /// `audit` is the node's audit trail (its log, key hasher and checkpointer); without one, tests get a trail
     /// signed by a throw-away key, and nothing signs checkpoints (the checkpointer runs in `buildApplication`).
     public static func buildRouter(
-        store: Store, configuration: ServerConfiguration, pages: PageRenderer, audit: AuditTrail? = nil
+        store: Store, configuration: ServerConfiguration, pages: PageRenderer, audit: AuditTrail? = nil,
+        federation: FederationNode? = nil
     ) -> Router<HuitongRequestContext> {
         let audit = audit ?? AuditTrail(repository: store.audit, nodeKey: .generate())
+        let federation = federation ?? makeFederationNode(store: store, configuration: configuration, audit: audit)
         _ = Telemetry.registry
         let accounts = AccountService(
             store: store, bcryptCost: configuration.bcryptCost, maximumFailedLogins: configuration.maximumFailedLogins,
@@ -71,7 +74,20 @@ public enum HuitongApp {
         ).register(on: router)
         GatewayAPI(store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"))
             .register(on: router)
+        FederationAPI(node: federation, store: store, sharing: configuration.sharing).register(on: router, api: api)
         return router
+    }
+
+    /// The node's cascade endpoint: signs with the node key and audits what it receives on the node's log.
+    public static func makeFederationNode(store: Store, configuration: ServerConfiguration, audit: AuditTrail)
+        -> FederationNode
+    {
+        FederationNode(
+            settings: configuration.federation, store: store, key: audit.nodeKey, audit: audit.log,
+            logger: Logger(label: "huitong.federation"),
+            crossLevel: CrossLevelService(
+                store: store, sharing: SharingService(store: store, settings: configuration.sharing, audit: audit.log),
+                audit: audit, local: configuration.federation.profile.region))
     }
 
     /// Builds the application; `store.provider` runs as a service so it closes cleanly on shutdown, and the audit
@@ -81,7 +97,9 @@ public enum HuitongApp {
         extraServices: [any Service] = []
     ) async throws -> some ApplicationProtocol {
         let pages = try await PageRenderer.load()
-        let router = buildRouter(store: store, configuration: configuration, pages: pages, audit: audit)
+        let federation = makeFederationNode(store: store, configuration: configuration, audit: audit)
+        let router = buildRouter(
+            store: store, configuration: configuration, pages: pages, audit: audit, federation: federation)
         var app = Application(
             router: router,
             configuration: .init(
@@ -100,6 +118,9 @@ public enum HuitongApp {
             ObjectionSweeper(
                 service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log),
                 logger: logger))
+        app.addServices(
+            OutboxDeliverer(node: federation, client: OutboxDeliverer.makeClient()),
+            FederationScheduler(node: federation))
         app.addServices(
             QualityScheduler(service: QualityService.make(store: store, configuration: configuration), logger: logger))
         for service in extraServices { app.addServices(service) }

@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongFederation
 import NIOCore
 
 /// Everything the HTTP application needs to know that is not in the database.
@@ -43,6 +44,8 @@ public struct ServerConfiguration: Sendable {
     /// needs the cores, and on two cores one I/O thread served the gateway ~10 % faster than two, with fewer
     /// thread switches.
     public var eventLoopThreads: Int
+    /// This node's place in the cascade (region, name) and how it exchanges messages with its peers.
+    public var federation: FederationSettings
 
     /// The base of every absolute link the node writes, without a trailing slash.
     public var baseURL: String {
@@ -70,7 +73,9 @@ public struct ServerConfiguration: Sendable {
         signedBodyLimit: Int = 2 * 1024 * 1024,
         upstreamTimeout: Duration = .seconds(10),
         upstreamMaximumBytes: Int = 8 * 1024 * 1024,
-        eventLoopThreads: Int = max(1, System.coreCount / 2)
+        eventLoopThreads: Int = max(1, System.coreCount / 2),
+        federation: FederationSettings = FederationSettings(
+            profile: NodeProfile(region: .region(try! RegionCode("341500")), name: "数据资源管理局"))
     ) {
         self.host = host
         self.port = port
@@ -91,6 +96,7 @@ public struct ServerConfiguration: Sendable {
         self.upstreamTimeout = upstreamTimeout
         self.upstreamMaximumBytes = upstreamMaximumBytes
         self.eventLoopThreads = eventLoopThreads
+        self.federation = federation
     }
 }
 

@@ -59,7 +59,26 @@ public struct SharingService: Sendable {
     public func submit(
         id: Int64, by user: User, content: ApplicationDraft? = nil, comment: String = "", at now: Date = Date()
     ) async throws -> SharingApplication {
-        var application = try await ownApplication(id, of: user)
+        try await submit(
+            try await ownApplication(id, of: user), actor: user.author, content: content, comment: comment, at: now)
+    }
+
+    /// Files and submits an application for a department of another node (跨层级申请), written by that node's
+    /// officer: the same checks, deadlines and review as a local one, with no local officer behind it.
+    public func fileOnBehalf(
+        _ draft: ApplicationDraft, consumerDepartmentID: Int64, applicant: ChangeAuthor, at now: Date = Date()
+    ) async throws -> SharingApplication {
+        let draft = try await checked(draft, consumerDepartmentID: consumerDepartmentID, at: now)
+        let created = try await store.applications.create(
+            draft, consumerDepartmentID: consumerDepartmentID, applicant: applicant, at: now)
+        return try await submit(created, actor: applicant, content: nil, comment: "", at: now)
+    }
+
+    private func submit(
+        _ application: SharingApplication, actor: ChangeAuthor, content: ApplicationDraft?, comment: String,
+        at now: Date
+    ) async throws -> SharingApplication {
+        var application = application
         let from = application.state
         if let content {
             if content.entryID != application.content.entryID {
@@ -74,7 +93,6 @@ public struct SharingService: Sendable {
             application.content, consumerDepartmentID: application.consumerDepartmentID, at: now)
         let entry = try await entry(application.content.entryID)
         let steps = try workflow.submission(from: from, shareType: entry.content.shareType)
-        let actor = user.author
         var events: [ApplicationEvent] = []
         for (index, step) in steps.enumerated() {
             let author = index == 0 ? actor : Self.platform

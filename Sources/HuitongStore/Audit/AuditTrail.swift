@@ -36,12 +36,16 @@ public struct AuditTrail: Sendable {
     public let pseudonymSecret: SymmetricKey
     /// Run it as a service beside the application (`HuitongApp.buildApplication` does).
     public let checkpointer: AuditCheckpointer
+    /// The node key itself, which also signs this node's cascade messages: a peer that trusts the messages can
+    /// check the audit checkpoints with the same public key.
+    public let nodeKey: NodeIdentityKey
 
     public init(
         repository: any AuditLogRepository, nodeKey: NodeIdentityKey, configuration: AuditConfiguration = .init(),
         logger: Logger = Logger(label: "huitong.audit")
     ) {
         self.repository = repository
+        self.nodeKey = nodeKey
         self.log = AuditLog(
             repository: repository, maximumBatch: configuration.maximumBatch,
             checkpointEvery: configuration.checkpointEveryEntries, logger: logger)

@@ -192,5 +192,6 @@ enum Schema {
         Migration(version: 11, name: "data quality", statements: qualityTables),
         Migration(version: 12, name: "objections", statements: objectionTables),
         gradePolicy,
+        Migration(version: 14, name: "cascade", statements: federationTables),
     ]
 }

@@ -1,0 +1,87 @@
+/// Why the cascade refused or could not complete something. Rejections of incoming messages say what failed,
+/// never what was expected, so a forger learns nothing from them.
+public enum FederationError: HuitongError, Equatable {
+    case badRegion(String, BilingualText)
+    case relationMismatch(relation: PeerRelation, local: NodeRegion, peer: NodeRegion)
+    case unknownNode(String)
+    case badSignature(String)
+    case wrongRecipient(String)
+    case clockSkew(seconds: Int64, tolerance: Int64)
+    case malformed(BilingualText)
+    case duplicatePeer(String)
+    case unknownPeer(String)
+    case noParent
+    /// The other node answered with an error of its own; its code and message are passed on.
+    case refused(node: String, code: String, message: BilingualText)
+    case unreachable(node: String, reason: String)
+
+    public var code: String {
+        switch self {
+        case .badRegion: "bad_region"
+        case .relationMismatch: "peer_relation_mismatch"
+        case .unknownNode: "unknown_node"
+        case .badSignature: "bad_signature"
+        case .wrongRecipient: "wrong_recipient"
+        case .clockSkew: "clock_skew"
+        case .malformed: "malformed_message"
+        case .duplicatePeer: "duplicate_peer"
+        case .unknownPeer: "unknown_peer"
+        case .noParent: "no_parent_node"
+        case .refused(_, let code, _): code
+        case .unreachable: "peer_unreachable"
+        }
+    }
+
+    public var kind: ErrorKind {
+        switch self {
+        case .badRegion, .relationMismatch, .malformed, .wrongRecipient: .badInput
+        case .unknownNode, .badSignature, .clockSkew: .unauthenticated
+        case .duplicatePeer: .conflict
+        case .unknownPeer: .notFound
+        case .noParent: .unprocessable
+        case .refused: .unprocessable
+        case .unreachable: .upstreamFailed
+        }
+    }
+
+    public var message: BilingualText {
+        switch self {
+        case .badRegion(let text, let reason):
+            BilingualText(
+                zh: "节点区划代码 “\(text)” 无效：\(reason.zh)（国家级节点用 000000）",
+                en: "invalid node region code \"\(text)\": \(reason.en) (the national node is 000000)")
+        case .relationMismatch(let relation, let local, let peer):
+            BilingualText(
+                zh:
+                    "\(peer.code)（\(peer.level.label.zh)）不能作为本节点 \(local.code)（\(local.level.label.zh)）的\(relation.label.zh)：上级平台须在更高层级且管辖本节点所在区域",
+                en:
+                    "\(peer.code) (\(peer.level.label.en)) cannot be the \(relation.label.en) of this node \(local.code) (\(local.level.label.en)): a parent must sit at a higher level and contain the child's region"
+            )
+        case .unknownNode(let code):
+            BilingualText(zh: "未登记的节点 \(code)：消息已拒收", en: "unknown node \(code): message refused")
+        case .badSignature(let code):
+            BilingualText(
+                zh: "来自节点 \(code) 的消息签名无效：消息已拒收", en: "bad signature on a message from node \(code): message refused")
+        case .wrongRecipient(let code):
+            BilingualText(zh: "消息的收件节点是 \(code)，不是本节点", en: "the message is addressed to node \(code), not this one")
+        case .clockSkew(let seconds, let tolerance):
+            BilingualText(
+                zh: "消息时间与本节点时钟相差 \(abs(seconds)) 秒，超出允许的 ±\(tolerance) 秒：请检查双方时钟",
+                en:
+                    "the message time is \(abs(seconds)) s off this node's clock, beyond ±\(tolerance) s: check both clocks"
+            )
+        case .malformed(let reason):
+            BilingualText(zh: "节点间消息格式无效：\(reason.zh)", en: "malformed cascade message: \(reason.en)")
+        case .duplicatePeer(let code):
+            BilingualText(zh: "节点 \(code) 已登记", en: "node \(code) is already registered")
+        case .unknownPeer(let code):
+            BilingualText(zh: "没有登记节点 \(code)", en: "no registered node \(code)")
+        case .noParent:
+            BilingualText(zh: "本节点尚未登记上级平台", en: "this node has no parent platform registered")
+        case .refused(let node, _, let message):
+            BilingualText(zh: "节点 \(node) 拒绝：\(message.zh)", en: "node \(node) refused: \(message.en)")
+        case .unreachable(let node, let reason):
+            BilingualText(zh: "无法连接节点 \(node)：\(reason)", en: "cannot reach node \(node): \(reason)")
+        }
+    }
+}

@@ -1,0 +1,197 @@
+import AsyncHTTPClient
+import Foundation
+import HuitongCore
+import HuitongStore
+import NIOCore
+import NIOFoundationCompat
+
+/// What the owning node does with routed applications and calls. It needs the sharing workflow and the
+/// gateway, which live in the server, so the server provides it.
+public protocol CrossLevelHandler: Sendable {
+    /// Files a routed application as a local one; a repeat of one already filed does nothing.
+    func file(_ submission: ApplicationSubmission, from origin: NodeRegion) async throws
+    /// The notice for the application standing for a routed one, once it is decided; nil while it is not.
+    func notice(for incoming: IncomingApplication) async throws -> ApplicationDecisionNotice?
+    /// Serves a routed key lookup under the local grant and masking, on the local audit log.
+    func serve(_ call: RemoteCall, from origin: NodeRegion) async throws -> RemoteCallResult
+}
+
+extension FederationNode {
+    // MARK: The consumer's side
+
+    /// Sends an application of `department` for the entry `resourceCode` owned by `owner`.
+    public func apply(
+        for resourceCode: String, owner: NodeRegion, draft: ApplicationDraft, department: Department,
+        applicant: ChangeAuthor
+    ) async throws -> OutgoingApplication {
+        guard owner != local else {
+            throw FederationError.malformed(
+                BilingualText(zh: "本节点的目录请直接申请", en: "apply for this node's own entries directly"))
+        }
+        _ = try await route().nextHop(to: owner)  // fails now, not in the outbox, when the owner is unreachable
+        let reference = UUID().uuidString.lowercased()
+        let application = try await store.crossLevel.createOutgoing(
+            reference: reference, owner: owner, resourceCode: resourceCode, consumerDepartmentID: department.id,
+            applicant: applicant, draft: draft, at: Date())
+        let submission = ApplicationSubmission(
+            reference: reference, resourceCode: resourceCode,
+            consumer: RemoteConsumer(
+                name: department.name, code: department.code, creditCode: department.creditCode,
+                regionCode: department.regionCode),
+            applicantName: applicant.name, draft: draft)
+        try await send(.applicationSubmission, submission, to: owner, messageID: "apply-\(reference)")
+        return application
+    }
+
+    func receiveDecision(_ notice: ApplicationDecisionNotice, now: Date) async throws {
+        guard let application = try await store.crossLevel.recordDecision(notice, at: now) else {
+            throw FederationError.malformed(
+                BilingualText(zh: "没有编号为 \(notice.reference) 的跨层级申请", en: "no routed application \(notice.reference)"))
+        }
+        let title = BilingualText(
+            zh: "跨层级申请 \(notice.applicationNumber)：\(notice.state.label.zh)",
+            en: "routed application \(notice.applicationNumber): \(notice.state.label.en)")
+        let body = BilingualText(
+            zh:
+                "\(application.owner.code) 节点对“\(application.resourceCode)”的申请作出决定\(notice.reason.map { "：\($0)" } ?? "")",
+            en:
+                "node \(application.owner.code) decided on \(application.resourceCode)\(notice.reason.map { ": \($0)" } ?? "")"
+        )
+        let audience: NotificationAudience =
+            application.applicantID.map { .user($0) } ?? .department(application.consumerDepartmentID, .consumer)
+        try await store.notifications.send(
+            [NotificationDraft(audience: audience, kind: .applicationDecided, title: title, body: body)], at: now)
+    }
+
+    // MARK: The owner's side
+
+    /// Sends back the decision on every routed application decided (or decided again) since the last notice.
+    /// Runs beside the outbox, so a decision taken while the consumer's node is down still reaches it.
+    @discardableResult
+    public func forwardDecisions() async throws -> Int {
+        guard let crossLevel else { return 0 }
+        var sent = 0
+        for (incoming, state) in try await store.crossLevel.incomingAwaitingNotice() {
+            if let notice = try await crossLevel.notice(for: incoming) {
+                try await send(
+                    .applicationDecision, notice, to: incoming.origin,
+                    messageID: "decision-\(incoming.reference.prefix(36))-\(state)")
+                sent += 1
+            }
+            try await store.crossLevel.markNoticeSent(
+                origin: incoming.origin, reference: incoming.reference, state: state)
+        }
+        return sent
+    }
+
+    // MARK: Routed calls
+
+    /// Looks keys up in an entry `owner` holds, through the tree, and returns what the owner's grant lets through.
+    public func call(_ call: RemoteCall, owner: NodeRegion) async throws -> RemoteCallResult {
+        try await forwardCall(
+            id: UUID().uuidString.lowercased(), origin: local, destination: owner, body: try FederationJSON.encode(call)
+        )
+    }
+
+    func forwardCall(id: String, origin: NodeRegion, destination: NodeRegion, body: String) async throws
+        -> RemoteCallResult
+    {
+        guard let next = try await route().nextHop(to: destination),
+            let peer = try await store.federation.peer(next), let peerKey = peer.key
+        else { throw FederationError.unknownNode(destination.code) }
+        let message = try SignedFederationMessage.sign(
+            id: id, kind: .gatewayCall, origin: origin, destination: destination, from: local, to: next,
+            body: Array(body.utf8), with: key)
+        var request = HTTPClientRequest(url: peer.baseURL + WireMessage.callPath)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(data: try FederationJSON.encoder.encode(WireMessage(message))))
+        let response: HTTPClientResponse
+        let answer: ByteBuffer
+        do {
+            response = try await HTTPClient.shared.execute(
+                request, timeout: .seconds(Int64(settings.requestTimeout)))
+            answer = try await response.body.collect(upTo: WireMessage.maximumSize)
+        } catch {
+            throw FederationError.unreachable(node: next.code, reason: "\(error)")
+        }
+        guard response.status.code == 200 else {
+            // The next hop's own error (the owner's refusal, passed back along the way) is handed on as it is.
+            if let failure = try? FederationJSON.decoder.decode(RemoteFailure.self, from: Data(buffer: answer)) {
+                throw FederationError.refused(
+                    node: next.code, code: failure.error.code,
+                    message: BilingualText(zh: failure.error.message, en: failure.error.message))
+            }
+            throw FederationError.refused(
+                node: next.code, code: "http_\(response.status.code)",
+                message: BilingualText(
+                    zh: "对端返回 \(response.status.code)", en: "the peer answered \(response.status.code)"))
+        }
+        let wire: WireMessage
+        do {
+            wire = try FederationJSON.decoder.decode(WireMessage.self, from: Data(buffer: answer))
+        } catch {
+            throw FederationError.malformed(BilingualText(zh: "对端的应答无法解析", en: "the peer's answer cannot be read"))
+        }
+        guard let signed = wire.signed, wire.envelope.kind == .gatewayResult, wire.envelope.id == id,
+            wire.envelope.from == next
+        else { throw FederationError.badSignature(next.code) }
+        try verifier.verify(signed, local: local, senderKey: peerKey)
+        return try FederationJSON.decode(RemoteCallResult.self, wire.body)
+    }
+
+    /// Answers a forwarded call: passes it on towards its owner, or serves it here, and signs the answer for the
+    /// node that asked.
+    public func answerCall(_ wire: WireMessage, remoteAddress: String?, now: Date = Date()) async throws -> WireMessage
+    {
+        let envelope = wire.envelope
+        do {
+            guard let signed = wire.signed, envelope.kind == .gatewayCall else {
+                throw FederationError.malformed(
+                    BilingualText(zh: "此地址只接受网关调用", en: "this address takes gateway calls only"))
+            }
+            let peer = try await store.federation.peer(envelope.from)
+            try verifier.verify(signed, local: local, senderKey: peer?.key, now: now)
+            try Self.checkOrigin(envelope, sender: peer!, local: local)
+            // A call carries no state to repeat harmlessly: a replayed one is refused, not served again.
+            guard
+                try await store.federation.recordReceipt(
+                    origin: envelope.origin, messageID: envelope.id, kind: envelope.kind, from: envelope.from, at: now)
+            else {
+                throw FederationError.malformed(
+                    BilingualText(zh: "重复的调用消息已拒绝", en: "a repeated call message was refused"))
+            }
+        } catch let error as FederationError {
+            await recordRejection(envelope, error, remoteAddress: remoteAddress)
+            throw error
+        }
+        let result: RemoteCallResult
+        if envelope.destination == local {
+            guard let crossLevel else {
+                throw FederationError.refused(
+                    node: local.code, code: "calls_not_served",
+                    message: BilingualText(zh: "本节点不受理转发的调用", en: "this node does not serve routed calls"))
+            }
+            result = try await crossLevel.serve(
+                try FederationJSON.decode(RemoteCall.self, wire.body), from: envelope.origin)
+        } else {
+            result = try await forwardCall(
+                id: envelope.id, origin: envelope.origin, destination: envelope.destination, body: wire.body)
+            await recordReceived(envelope, outcome: "relayed call")
+        }
+        let answer = try SignedFederationMessage.sign(
+            id: envelope.id, kind: .gatewayResult, origin: local, destination: envelope.origin, from: local,
+            to: envelope.from, body: Array(try FederationJSON.encode(result).utf8), with: key)
+        return WireMessage(answer)
+    }
+}
+
+/// An error body as every node's API writes it: `{"error": {"code", "message"}}`.
+struct RemoteFailure: Decodable {
+    struct Detail: Decodable {
+        var code: String
+        var message: String
+    }
+
+    var error: Detail
+}

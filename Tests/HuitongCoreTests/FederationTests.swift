@@ -1,0 +1,124 @@
+import Foundation
+import HuitongCore
+import Testing
+
+@Suite struct FederationTests {
+    let province = try! NodeRegion("340000")
+    let city = try! NodeRegion("341500")
+    let county = try! NodeRegion("341502")
+    let otherCity = try! NodeRegion("340100")
+
+    @Test func regionsKnowTheirLevelAndJurisdiction() throws {
+        #expect(try NodeRegion("000000").level == .national)
+        #expect(province.level == .province && city.level == .city && county.level == .county)
+        #expect(province.contains(county) && city.contains(county) && !otherCity.contains(county))
+        #expect(NodeRegion.national.contains(county) && !county.contains(.national))
+        #expect(city.codePrefix == "3415" && county.codePrefix == "341502" && province.codePrefix == "34")
+        #expect(throws: FederationError.self) { try NodeRegion("991500") }
+    }
+
+    @Test func aParentMustBeAboveAndAroundTheChild() throws {
+        try PeerRelation.check(.parent, local: city, peer: province)
+        try PeerRelation.check(.child, local: city, peer: county)
+        try PeerRelation.check(.parent, local: county, peer: province)  // a province may take a county directly
+        #expect(throws: FederationError.self) { try PeerRelation.check(.parent, local: city, peer: county) }
+        #expect(throws: FederationError.self) { try PeerRelation.check(.parent, local: county, peer: otherCity) }
+        #expect(throws: FederationError.self) { try PeerRelation.check(.child, local: city, peer: city) }
+    }
+
+    @Test func messagesClimbAndDescendTheTree() throws {
+        let atCity = FederationRoute(local: city, parent: province, children: [county])
+        #expect(try atCity.nextHop(to: county) == county)
+        #expect(try atCity.nextHop(to: province) == province)
+        #expect(try atCity.nextHop(to: otherCity) == province)
+        #expect(try atCity.nextHop(to: city) == nil)
+        // Inside the city's jurisdiction but under no registered child: there is nowhere to send it.
+        #expect(throws: FederationError.unknownNode("341503")) { try atCity.nextHop(to: try NodeRegion("341503")) }
+        let atProvince = FederationRoute(local: province, parent: nil, children: [city])
+        #expect(try atProvince.nextHop(to: county) == city)
+        #expect(throws: FederationError.self) { try atProvince.nextHop(to: try NodeRegion("110000")) }
+    }
+
+    func signed(
+        body: String = #"{"entries":[]}"#, from: NodeRegion? = nil, to: NodeRegion? = nil, at time: Date = Date(),
+        key: NodeIdentityKey
+    ) throws -> SignedFederationMessage {
+        try SignedFederationMessage.sign(
+            id: "6f1c2a4e-0d7b-4c55-9a51-3e8f0b1d2c3a", kind: .catalogRegistration, origin: county,
+            destination: province, from: from ?? county, to: to ?? city, body: Array(body.utf8), at: time, with: key)
+    }
+
+    @Test func aSignedMessageVerifiesOnlyUnchangedFromItsSender() throws {
+        let key = NodeIdentityKey.generate()
+        let verifier = FederationVerifier(clockTolerance: 300)
+        let message = try signed(key: key)
+        try verifier.verify(message, local: city, senderKey: key.publicKey)
+
+        var tamperedBody = message
+        tamperedBody.body = Array(#"{"entries":[1]}"#.utf8)
+        #expect(throws: FederationError.badSignature("341502")) {
+            try verifier.verify(tamperedBody, local: city, senderKey: key.publicKey)
+        }
+        var redirected = message
+        redirected.envelope.destination = otherCity
+        #expect(throws: FederationError.badSignature("341502")) {
+            try verifier.verify(redirected, local: city, senderKey: key.publicKey)
+        }
+        #expect(throws: FederationError.badSignature("341502")) {
+            try verifier.verify(message, local: city, senderKey: NodeIdentityKey.generate().publicKey)
+        }
+        #expect(throws: FederationError.unknownNode("341502")) {
+            try verifier.verify(message, local: city, senderKey: nil)
+        }
+        #expect(throws: FederationError.wrongRecipient("341500")) {
+            try verifier.verify(message, local: province, senderKey: key.publicKey)
+        }
+    }
+
+    @Test func clocksMayDriftWithinTheTolerance() throws {
+        let key = NodeIdentityKey.generate()
+        let verifier = FederationVerifier(clockTolerance: 300)
+        let now = Date()
+        try verifier.verify(
+            try signed(at: now.addingTimeInterval(-290), key: key), local: city, senderKey: key.publicKey, now: now)
+        try verifier.verify(
+            try signed(at: now.addingTimeInterval(290), key: key), local: city, senderKey: key.publicKey, now: now)
+        #expect(throws: FederationError.clockSkew(seconds: 400, tolerance: 300)) {
+            try verifier.verify(
+                try signed(at: now.addingTimeInterval(-400), key: key), local: city, senderKey: key.publicKey, now: now)
+        }
+    }
+
+    @Test func retriesBackOffExponentiallyUpToACap() {
+        let schedule = RetrySchedule(initialDelay: 2, multiplier: 2, maximumDelay: 60, jitter: 0.2)
+        #expect(schedule.delay(afterFailures: 1, unit: 0.5) == 2)
+        #expect(schedule.delay(afterFailures: 4, unit: 0.5) == 16)
+        #expect(schedule.delay(afterFailures: 50, unit: 0.5) == 60)
+        #expect(schedule.delay(afterFailures: 4, unit: 0) == 16 * 0.8)
+        #expect(schedule.delay(afterFailures: 4, unit: 0.999_999) <= 16 * 1.2)
+        #expect(schedule.delay(afterFailures: 10_000, unit: 0.999) == 60)
+    }
+
+    @Test func upperCodesKeepThePathAndNameTheOrigin() throws {
+        #expect(try CodeMapping.upperCode(for: "101001/0003", from: county) == "101001/3415020003")
+        #expect(
+            try CodeMapping.upperCode(for: "101001/0003", from: city)
+                != CodeMapping.upperCode(for: "101001/0003", from: county))
+        #expect(throws: FederationError.self) { try CodeMapping.upperCode(for: "nonsense", from: county) }
+    }
+
+    @Test func aReflowBatchCarriesOnlyTheReceiversRecords() throws {
+        var batch = ReflowBatch(
+            runID: "run-1", sourceCode: "101001/0001", sourceVersion: 3, regionColumn: "xzqh", regionPrefix: "341502",
+            columns: ["sfzh", "xm", "xzqh"], keyColumns: ["sfzh"], sequence: 0, isLast: true,
+            rows: [["341502199001011234", "张三", "341502"]])
+        try batch.check()
+        batch.rows.append(["341503199001011234", "李四", "341503"])
+        #expect(throws: FederationError.self) { try batch.check() }
+        batch.rows = [["341502199001011234", "张三"]]
+        #expect(throws: FederationError.self) { try batch.check() }
+        batch.rows = []
+        batch.sequence = -1
+        #expect(throws: FederationError.self) { try batch.check() }
+    }
+}

@@ -1,0 +1,451 @@
+import Foundation
+import HTTPTypes
+import HuitongCore
+import HuitongServer
+import HuitongStore
+import HuitongTestSupport
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// The cascade through the real application, on a provincial node (340000) whose child is the city 341500 and
+/// whose parent is the national platform: the operator's routes, and messages delivered by peers.
+@Suite("Federation API")
+struct FederationAPITests {
+    static let province = try! NodeRegion("340000")
+    static let city = try! NodeRegion("341500")
+    static let county = try! NodeRegion("341502")
+
+    static let configuration: ServerConfiguration = {
+        var configuration = TestNode.configuration
+        configuration.federation.profile = NodeProfile(region: province, name: "安徽省数据资源管理局")
+        return configuration
+    }()
+
+    static func run(
+        _ backend: TestBackend, _ body: @escaping @Sendable (TestNode, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        try await TestNode.run(backend, configuration: configuration, body)
+    }
+
+    static func peerJSON(_ region: String, _ relation: String, key: String) -> String {
+        #"{"region": "\#(region)", "relation": "\#(relation)", "name": "对端平台", "baseURL": "https://peer.example.gov.cn", "publicKey": "\#(key)"}"#
+    }
+
+    /// Registers a peer through the API and returns the key it signs with.
+    @discardableResult
+    static func addPeer(
+        _ region: NodeRegion, _ relation: PeerRelation, _ node: TestNode, _ client: any TestClientProtocol
+    ) async throws -> NodeIdentityKey {
+        let key = NodeIdentityKey.generate()
+        let (status, body, _) = try await client.json(
+            .post, "/api/v1/federation/peers", token: node.operatorToken,
+            body: peerJSON(region.code, relation.rawValue, key: key.publicKey.base64))
+        #expect(status == .created, "\(body)")
+        return key
+    }
+
+    /// A message on the wire, as a peer's outbox posts it.
+    static func wire(
+        id: String = UUID().uuidString.lowercased(), kind: FederationMessageKind, origin: NodeRegion,
+        destination: NodeRegion = province, from: NodeRegion, body: String, key: NodeIdentityKey
+    ) throws -> String {
+        struct Wire: Encodable {
+            var envelope: FederationEnvelope
+            var body: String
+            var signature: String
+        }
+        let signed = try SignedFederationMessage.sign(
+            id: id, kind: kind, origin: origin, destination: destination, from: from, to: province,
+            body: Array(body.utf8), with: key)
+        let wire = Wire(
+            envelope: signed.envelope, body: body, signature: Data(signed.signature).base64EncodedString())
+        return String(decoding: try JSONEncoder().encode(wire), as: UTF8.self)
+    }
+
+    static func deliver(_ client: any TestClientProtocol, _ wire: String) async throws -> (
+        HTTPResponse.Status, [String: Any]
+    ) {
+        let (status, body, _) = try await client.json(.post, "/federation/v1/messages", body: wire)
+        return (status, body)
+    }
+
+    static func content(name: String = "人口基础信息", key: Bool = true) throws -> CatalogEntryContent {
+        try CatalogEntryContent(
+            classificationCode: "101001", name: name, abstract: "全省户籍人口的基础信息。",
+            formats: [ResourceFormat(category: .database, type: "Oracle")],
+            items: [
+                InfoItem(name: "身份证号码", columnName: "sfzhm", dataType: .character, length: 18, isKey: key),
+                InfoItem(name: "姓名", columnName: "xm", dataType: .character, length: 50),
+                InfoItem(name: "户籍地址", columnName: "hjdz", dataType: .character, length: 6),
+            ],
+            shareType: .conditional, shareCondition: "用于政务服务身份核验", updateCycle: .daily, keywords: ["人口"]
+        ).validated()
+    }
+
+    /// A published entry of the node's own.
+    static func publish(_ node: TestNode, name: String = "人口基础信息", key: Bool = true) async throws -> CatalogEntry {
+        try await node.store.catalog.saveClassifications([
+            ClassificationNode(scheme: "guide", code: "101001", name: "人口基本信息")
+        ])
+        let author = ChangeAuthor(userID: nil, name: "测试员")
+        let entry = try await node.store.catalog.create(
+            try content(name: name, key: key), departmentID: node.bureau.id, author: author)
+        _ = try await node.store.catalog.transition(id: entry.id, .submit, author: author, comment: "")
+        return try await node.store.catalog.transition(id: entry.id, .publish, author: author, comment: "同意")
+    }
+
+    @Test("the node's identity is public: region, level, name and key", arguments: TestBackend.available)
+    func identity(_ backend: TestBackend) async throws {
+        try await Self.run(backend) { _, client in
+            let (status, body, _) = try await client.json(.get, "/api/v1/federation/node")
+            #expect(status == .ok)
+            #expect(body["region"] as? String == "340000" && body["level"] as? String == "province")
+            #expect(body["name"] as? String == "安徽省数据资源管理局" && body["algorithm"] as? String == "Ed25519")
+            let key = try #require(body["publicKey"] as? String)
+            #expect(NodePublicKey(base64: key) != nil, "a peer's operator can register this node with it")
+            #expect(body["keyID"] as? String == NodePublicKey(base64: key)?.keyID)
+        }
+    }
+
+    @Test("peers are the operator's: field-named errors, one per region, removable", arguments: TestBackend.available)
+    func peers(_ backend: TestBackend) async throws {
+        try await Self.run(backend) { node, client in
+            let (_, provider) = try await node.user("provider", department: node.bureau, roles: [.provider])
+            let key = NodeIdentityKey.generate().publicKey.base64
+            let good = Self.peerJSON("341500", "child", key: key)
+            for (method, uri, body) in [
+                (HTTPRequest.Method.get, "/api/v1/federation/peers", nil),
+                (.post, "/api/v1/federation/peers", good),
+                (.delete, "/api/v1/federation/peers/341500", nil),
+            ] as [(HTTPRequest.Method, String, String?)] {
+                let (forbidden, _, _) = try await client.json(method, uri, token: provider, body: body)
+                #expect(forbidden == .forbidden, "\(method) \(uri) as a provider")
+                let (anonymous, _, _) = try await client.json(method, uri, body: body)
+                #expect(anonymous == .unauthorized, "\(method) \(uri) without a token")
+            }
+
+            let (invalid, invalidBody, _) = try await client.json(
+                .post, "/api/v1/federation/peers", token: node.operatorToken,
+                body: #"{"region": "3415", "relation": "child", "name": " ", "baseURL": "peer", "publicKey": "abc"}"#)
+            #expect(invalid == .badRequest)
+            #expect(apiError(invalidBody) == ("validation_failed", ["region", "name", "baseURL", "publicKey"]))
+            let (upside, upsideBody, _) = try await client.json(
+                .post, "/api/v1/federation/peers", token: node.operatorToken,
+                body: Self.peerJSON("000000", "child", key: key))
+            #expect(upside == .badRequest && apiError(upsideBody) == ("validation_failed", ["relation"]))
+            let message = (upsideBody["error"] as? [String: Any])?["details"] as? [[String: Any]]
+            #expect(
+                (message?.first?["message"] as? String)?.contains("上级平台须在更高层级") == true,
+                "the error says why: \(String(describing: message))")
+
+            let (created, peer, _) = try await client.json(
+                .post, "/api/v1/federation/peers", token: node.operatorToken, body: good)
+            #expect(created == .created)
+            #expect(peer["region"] as? String == "341500" && peer["relation"] as? String == "child")
+            #expect(peer["publicKey"] as? String == key)
+            let (again, againBody, _) = try await client.json(
+                .post, "/api/v1/federation/peers", token: node.operatorToken, body: good)
+            #expect(again == .conflict && apiError(againBody).code == "duplicate_peer")
+            try await Self.addPeer(.national, .parent, node, client)
+            let (_, list, _) = try await client.json(.get, "/api/v1/federation/peers", token: node.operatorToken)
+            #expect((list["items"] as? [[String: Any]])?.map { $0["region"] as? String } == ["000000", "341500"])
+
+            let (removed, _, _) = try await client.json(
+                .delete, "/api/v1/federation/peers/341500", token: node.operatorToken)
+            #expect(removed == .noContent)
+            let (gone, goneBody, _) = try await client.json(
+                .delete, "/api/v1/federation/peers/341500", token: node.operatorToken)
+            #expect(gone == .notFound && apiError(goneBody).code == "unknown_peer")
+            let (bad, badBody, _) = try await client.json(
+                .delete, "/api/v1/federation/peers/abc", token: node.operatorToken)
+            #expect(bad == .badRequest && apiError(badBody).code == "bad_region")
+        }
+    }
+
+    @Test(
+        "catalog sync needs a parent; then it queues the registration, and the outbox shows it without its body",
+        arguments: TestBackend.available)
+    func catalogSyncAndOutbox(_ backend: TestBackend) async throws {
+        try await Self.run(backend) { node, client in
+            let entry = try await Self.publish(node)
+            let (noParent, noParentBody, _) = try await client.json(
+                .post, "/api/v1/federation/catalog-sync", token: node.operatorToken)
+            #expect(noParent == .unprocessableContent && apiError(noParentBody).code == "no_parent_node")
+            let errorText = (noParentBody["error"] as? [String: Any])?["message"] as? String ?? ""
+            #expect(errorText.contains("上级平台"), "\(errorText)")
+
+            try await Self.addPeer(.national, .parent, node, client)
+            let (synced, sync, _) = try await client.json(
+                .post, "/api/v1/federation/catalog-sync", token: node.operatorToken)
+            #expect(synced == .ok && sync["registered"] as? Int == 1 && sync["withdrawn"] as? Int == 0)
+            let messageID = try #require((sync["messageIDs"] as? [String])?.first)
+            let (_, resync, _) = try await client.json(
+                .post, "/api/v1/federation/catalog-sync", token: node.operatorToken)
+            #expect(resync["registered"] as? Int == 0, "nothing changed since")
+
+            let (listed, outbox, _) = try await client.json(
+                .get, "/api/v1/federation/outbox", token: node.operatorToken)
+            #expect(listed == .ok)
+            let items = try #require(outbox["items"] as? [[String: Any]])
+            #expect(items.count == 1)
+            let queued = try #require(items.first)
+            #expect(queued["messageID"] as? String == messageID && queued["kind"] as? String == "catalog.registration")
+            #expect(queued["origin"] as? String == "340000" && queued["nextHop"] as? String == "000000")
+            #expect(queued["status"] as? String == "pending" && (queued["bodyBytes"] as? Int ?? 0) > 100)
+            #expect(queued["body"] == nil)
+            let text = String(describing: outbox)
+            #expect(!text.contains(entry.content.name) && !text.contains("sfzhm"), "no body in the listing")
+
+            let (_, pending, _) = try await client.json(
+                .get, "/api/v1/federation/outbox?status=pending", token: node.operatorToken)
+            #expect((pending["items"] as? [Any])?.count == 1)
+            let (_, failed, _) = try await client.json(
+                .get, "/api/v1/federation/outbox?status=failed", token: node.operatorToken)
+            #expect((failed["items"] as? [Any])?.isEmpty == true)
+            let (badStatus, badStatusBody, _) = try await client.json(
+                .get, "/api/v1/federation/outbox?status=lost", token: node.operatorToken)
+            #expect(badStatus == .badRequest && apiError(badStatusBody).fields == ["status"])
+            let id = try #require(queued["id"] as? Int)
+            let (notFailed, _, _) = try await client.json(
+                .post, "/api/v1/federation/outbox/\(id)/retry", token: node.operatorToken)
+            #expect(notFailed == .notFound, "only a failed message can be retried")
+
+            let (_, registrations, _) = try await client.json(
+                .get, "/api/v1/federation/registrations", token: node.operatorToken)
+            let record = (registrations["items"] as? [[String: Any]])?.first
+            #expect(record?["entryCode"] as? String == entry.code.text && record?["reportedVersion"] as? Int == 1)
+
+            let (_, provider) = try await node.user("provider", department: node.bureau, roles: [.provider])
+            for uri in ["/api/v1/federation/outbox", "/api/v1/federation/registrations"] {
+                let (forbidden, _, _) = try await client.json(.get, uri, token: provider)
+                #expect(forbidden == .forbidden, "\(uri)")
+            }
+            let (forbiddenSync, _, _) = try await client.json(
+                .post, "/api/v1/federation/catalog-sync", token: provider)
+            #expect(forbiddenSync == .forbidden)
+        }
+    }
+
+    @Test("回流 subscriptions and targets name what is wrong with them", arguments: TestBackend.available)
+    func reflowValidation(_ backend: TestBackend) async throws {
+        try await Self.run(backend) { node, client in
+            let entry = try await Self.publish(node)
+            let keyless = try await Self.publish(node, name: "人口变动信息", key: false)
+            try await Self.addPeer(Self.city, .child, node, client)
+            func subscribe(_ body: String) async throws -> (HTTPResponse.Status, (code: String, fields: [String])) {
+                let (status, response, _) = try await client.json(
+                    .post, "/api/v1/federation/reflow-subscriptions", token: node.operatorToken, body: body)
+                return (status, apiError(response))
+            }
+            var (status, error) = try await subscribe(
+                #"{"entryID": 9999, "child": "3415", "regionColumn": "hjdz"}"#)
+            #expect(status == .badRequest && error.code == "validation_failed" && error.fields == ["child", "entryID"])
+            (status, error) = try await subscribe(
+                #"{"entryID": \#(entry.id), "child": "341500", "regionColumn": "xm1"}"#)
+            #expect(error.fields == ["regionColumn"], "the region column must be one of the entry's items")
+            (status, error) = try await subscribe(
+                #"{"entryID": \#(entry.id), "child": "320102", "regionColumn": "hjdz"}"#)
+            #expect(error.fields == ["child"], "a county of another province is outside this node's jurisdiction")
+            (status, error) = try await subscribe(
+                #"{"entryID": \#(entry.id), "child": "340000", "regionColumn": "hjdz"}"#)
+            #expect(error.fields == ["child"], "not this node itself")
+            (status, error) = try await subscribe(
+                #"{"entryID": \#(keyless.id), "child": "341500", "regionColumn": "hjdz"}"#)
+            #expect(error.fields == ["entryID"], "returned records merge by key")
+
+            let (created, subscription, _) = try await client.json(
+                .post, "/api/v1/federation/reflow-subscriptions", token: node.operatorToken,
+                body: #"{"entryID": \#(entry.id), "child": "341500", "regionColumn": "hjdz"}"#)
+            #expect(created == .created)
+            #expect(subscription["child"] as? String == "341500" && subscription["entryID"] as? Int == Int(entry.id))
+            let (_, list, _) = try await client.json(
+                .get, "/api/v1/federation/reflow-subscriptions", token: node.operatorToken)
+            #expect((list["items"] as? [Any])?.count == 1)
+
+            func target(_ body: String) async throws -> (HTTPResponse.Status, (code: String, fields: [String])) {
+                let (status, response, _) = try await client.json(
+                    .post, "/api/v1/federation/reflow-targets", token: node.operatorToken, body: body)
+                return (status, apiError(response))
+            }
+            (status, error) = try await target(#"{"origin": "x", "sourceCode": " ", "entryID": 9999}"#)
+            #expect(status == .badRequest && error.fields == ["origin", "sourceCode", "entryID"])
+            (status, error) = try await target(
+                #"{"origin": "341500", "sourceCode": "101001/0001", "entryID": \#(entry.id)}"#)
+            #expect(error.fields == ["origin"], "returned data comes from above, not from the city below")
+            (status, error) = try await target(
+                #"{"origin": "000000", "sourceCode": "101001/0001", "entryID": \#(keyless.id)}"#)
+            #expect(error.fields == ["entryID"])
+            let (made, madeBody, _) = try await client.json(
+                .post, "/api/v1/federation/reflow-targets", token: node.operatorToken,
+                body: #"{"origin": "000000", "sourceCode": " 101001/0001 ", "entryID": \#(entry.id)}"#)
+            #expect(made == .created && madeBody["sourceCode"] as? String == "101001/0001")
+            let (_, targets, _) = try await client.json(
+                .get, "/api/v1/federation/reflow-targets", token: node.operatorToken)
+            #expect((targets["items"] as? [[String: Any]])?.first?["origin"] as? String == "000000")
+
+            let (noEntry, noEntryBody, _) = try await client.json(
+                .get, "/api/v1/federation/reflow-runs", token: node.operatorToken)
+            #expect(noEntry == .badRequest && apiError(noEntryBody).fields == ["entryID"])
+            let (runs, runsBody, _) = try await client.json(
+                .get, "/api/v1/federation/reflow-runs?entryID=\(entry.id)", token: node.operatorToken)
+            #expect(runs == .ok && (runsBody["items"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    @Test(
+        "a delivered message: malformed → 400, unknown sender → 401 and audited, signed by a child → handled once",
+        arguments: TestBackend.available)
+    func delivery(_ backend: TestBackend) async throws {
+        try await Self.run(backend) { node, client in
+            let (malformed, malformedBody) = try await Self.deliver(client, #"{"envelope": {"id": "#)
+            #expect(malformed == .badRequest, "\(malformedBody)")
+
+            let cityKey = NodeIdentityKey.generate()
+            let registration = CatalogRegistration(
+                sequence: 1,
+                entries: [
+                    RegisteredEntry(
+                        code: "101001/0003", version: 1,
+                        provider: RegisteredProvider(
+                            name: "六安市公安局", code: "GAJ", creditCode: nil, regionCode: "341500"),
+                        content: try Self.content(name: "六安市流动人口信息"), mountKind: .table, recordCount: 10,
+                        dataUpdatedAt: nil, publishedOn: nil)
+                ], withdrawn: [])
+            let body = String(decoding: try JSONEncoder().encode(registration), as: UTF8.self)
+            let messageID = "b1c5a0de-0000-4000-8000-000000000001"
+            let message = try Self.wire(
+                id: messageID, kind: .catalogRegistration, origin: Self.city, from: Self.city, body: body,
+                key: cityKey)
+
+            let (unknown, unknownBody) = try await Self.deliver(client, message)
+            #expect(unknown == .unauthorized && apiError(unknownBody).code == "unknown_node")
+            let entries = try await GatewayAPITests.auditEntries(client, node)
+            let rejected = try #require(entries.last { $0["action"] as? String == "federation.rejected" })
+            #expect(rejected["outcome"] as? String == "denied" && rejected["reason"] as? String == "unknown_node")
+            let detail = rejected["detail"] as? [String: Any]
+            #expect(detail?["from"] as? String == "341500" && detail?["message_id"] as? String == messageID)
+            #expect(
+                try await node.store.remoteCatalog.remoteEntries(
+                    query: nil, origin: nil, includeWithdrawn: true, limit: 10
+                ).isEmpty, "nothing from an unknown node is applied")
+
+            // The test signs with the key it registers for the city, as the city's node would.
+            let registered = try await client.json(
+                .post, "/api/v1/federation/peers", token: node.operatorToken,
+                body: Self.peerJSON("341500", "child", key: cityKey.publicKey.base64))
+            #expect(registered.0 == .created)
+            let (forged, forgedBody) = try await Self.deliver(
+                client,
+                try Self.wire(
+                    id: messageID, kind: .catalogRegistration, origin: Self.city, from: Self.city, body: body,
+                    key: .generate()))
+            #expect(forged == .unauthorized && apiError(forgedBody).code == "bad_signature")
+            let (handled, receipt) = try await Self.deliver(client, message)
+            #expect(handled == .ok && receipt["outcome"] as? String == "handled", "\(receipt)")
+            #expect(receipt["messageID"] as? String == messageID)
+            let (again, repeatReceipt) = try await Self.deliver(client, message)
+            #expect(again == .ok && repeatReceipt["outcome"] as? String == "duplicate")
+
+            let (_, remote, _) = try await client.json(
+                .get, "/api/v1/federation/remote-entries?q=流动", token: node.operatorToken)
+            let found = try #require((remote["items"] as? [[String: Any]])?.first)
+            #expect(found["upperCode"] as? String == "101001/3415000003" && found["origin"] as? String == "341500")
+            let (_, outbox, _) = try await client.json(.get, "/api/v1/federation/outbox", token: node.operatorToken)
+            let acknowledgements = (outbox["items"] as? [[String: Any]] ?? []).filter {
+                $0["kind"] as? String == "catalog.acknowledgement"
+            }
+            #expect(acknowledgements.count == 1, "one acknowledgement, though the message came twice")
+            #expect(
+                acknowledgements.first?["messageID"] as? String == "ack-\(messageID)"
+                    && acknowledgements.first?["nextHop"] as? String == "341500")
+            let received = try await GatewayAPITests.auditEntries(client, node).filter {
+                $0["action"] as? String == "federation.received"
+            }
+            #expect(received.count == 1)
+        }
+    }
+
+    @Test(
+        "a child's monitoring report is kept and shown; a report naming another node is refused",
+        arguments: TestBackend.available)
+    func monitoring(_ backend: TestBackend) async throws {
+        try await Self.run(backend) { node, client in
+            let (noParent, noParentBody, _) = try await client.json(
+                .post, "/api/v1/federation/monitoring/report", token: node.operatorToken)
+            #expect(noParent == .unprocessableContent && apiError(noParentBody).code == "no_parent_node")
+
+            let cityKey = try await Self.addPeer(Self.city, .child, node, client)
+            func report(_ region: NodeRegion, published: Int) throws -> String {
+                let encoder = JSONEncoder()
+                encoder.dateEncodingStrategy = .iso8601
+                let report = MonitoringReport(
+                    node: NodeProfile(region: region, name: "六安市数据资源管理局"),
+                    generatedAt: Date(timeIntervalSince1970: 1_800_000_000),
+                    publishedEntries: published, mountedResources: 3, applications: 4, approvedApplications: 2,
+                    gatewayCalls: 120, averageQuality: 91.5)
+                return String(decoding: try encoder.encode(report), as: UTF8.self)
+            }
+            let (impostor, impostorBody) = try await Self.deliver(
+                client,
+                try Self.wire(
+                    kind: .monitoringReport, origin: Self.city, from: Self.city,
+                    body: try report(Self.county, published: 1), key: cityKey))
+            #expect(impostor == .badRequest && apiError(impostorBody).code == "malformed_message")
+            for published in [7, 9] {
+                let (status, receipt) = try await Self.deliver(
+                    client,
+                    try Self.wire(
+                        kind: .monitoringReport, origin: Self.city, from: Self.city,
+                        body: try report(Self.city, published: published), key: cityKey))
+                #expect(status == .ok && receipt["outcome"] as? String == "handled")
+            }
+
+            let (status, body, _) = try await client.json(
+                .get, "/api/v1/federation/monitoring", token: node.operatorToken)
+            #expect(status == .ok)
+            let local = body["local"] as? [String: Any]
+            #expect((local?["node"] as? [String: Any])?["region"] as? String == "340000")
+            let children = try #require(body["children"] as? [[String: Any]])
+            #expect(children.count == 1, "the latest report of each node")
+            #expect(children.first?["publishedEntries"] as? Int == 9)
+            #expect((children.first?["node"] as? [String: Any])?["region"] as? String == "341500")
+            let (_, provider) = try await node.user("provider", department: node.bureau, roles: [.provider])
+            let (forbidden, _, _) = try await client.json(.get, "/api/v1/federation/monitoring", token: provider)
+            #expect(forbidden == .forbidden)
+        }
+    }
+
+    @Test("a message for a grandchild is queued once for the child on its way", arguments: TestBackend.available)
+    func relay(_ backend: TestBackend) async throws {
+        try await Self.run(backend) { node, client in
+            let nationalKey = try await Self.addPeer(.national, .parent, node, client)
+            let cityKey = try await Self.addPeer(Self.city, .child, node, client)
+            let body = #"{"runID": "opaque to a relay"}"#
+            let message = try Self.wire(
+                kind: .reflowBatch, origin: .national, destination: Self.county, from: .national, body: body,
+                key: nationalKey)
+            let (status, receipt) = try await Self.deliver(client, message)
+            #expect(status == .ok && receipt["outcome"] as? String == "relayed", "\(receipt)")
+            let (again, repeatReceipt) = try await Self.deliver(client, message)
+            #expect(again == .ok && repeatReceipt["outcome"] as? String == "duplicate")
+
+            let queued = try await node.store.federation.outbox(status: nil, limit: 10)
+            #expect(queued.count == 1)
+            let relayed = try #require(queued.first)
+            #expect(relayed.nextHop == Self.city && relayed.destination == Self.county && relayed.origin == .national)
+            #expect(relayed.body == body, "relayed as written, for the destination to check")
+            #expect(relayed.kind == .reflowBatch && relayed.status == .pending)
+
+            // The city cannot pass on a message that claims to come from the nation: a child speaks for its own.
+            let (spoofed, spoofedBody) = try await Self.deliver(
+                client,
+                try Self.wire(
+                    kind: .monitoringReport, origin: .national, destination: Self.county, from: Self.city,
+                    body: "{}", key: cityKey))
+            #expect(spoofed == .badRequest && apiError(spoofedBody).code == "malformed_message")
+            #expect(try await node.store.federation.outbox(status: nil, limit: 10).count == 1)
+        }
+    }
+}

@@ -1,0 +1,493 @@
+import AsyncHTTPClient
+import Foundation
+import HuitongCore
+import HuitongFederation
+import HuitongServer
+import HuitongStore
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import SQLKit
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Three nodes — province 340000, city 341500, county 341502 — each its own `huitong serve` process with its own
+/// database, talking over loopback.
+@Suite("cascade between three node processes", .serialized)
+struct CascadeProcessTests {
+    static var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("huitong")
+    }
+
+    /// Province records: three people of the county 341502, two of its neighbour 341503 and two of 合肥 340102.
+    static let people: [(id: String, name: String, region: String)] = [
+        ("341502199001010011", "回流甲", "341502"), ("341502198502020022", "回流乙", "341502"),
+        ("341502197703030033", "回流丙", "341502"), ("341503199104040044", "邻县丁", "341503"),
+        ("341503198805050055", "邻县戊", "341503"), ("340102199206060066", "合肥己", "340102"),
+        ("340102198707070077", "合肥庚", "340102"),
+    ]
+
+    @Test(
+        "registration upward; 回流 relayed by a city killed and restarted; a cross-level application approved and used through a routed call; forged messages refused"
+    )
+    func threeNodes() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path))
+        let province = try await CascadeNode.prepare(region: "340000", name: "安徽省数据资源管理局")
+        let city = try await CascadeNode.prepare(region: "341500", name: "六安市数据资源管理局")
+        let county = try await CascadeNode.prepare(region: "341502", name: "金安区数据资源管理局")
+        defer {
+            for node in [province, city, county] {
+                node.stop()
+                node.remove()
+            }
+        }
+
+        // Province data: the population pool with people of several counties.
+        let population = try await province.withStore { store in
+            let entry = try await Self.entry(named: "人口基础信息", store)
+            let columns = entry.content.items.map(\.columnName)
+            func column(_ name: String) -> String { entry.content.items.first { $0.name == name }!.columnName }
+            let rows: [[String?]] = Self.people.map { person in
+                columns.map { name -> String? in
+                    switch name {
+                    case column("身份证号码"): person.id
+                    case column("姓名"): person.name
+                    case column("行政区划代码"): person.region
+                    default: nil
+                    }
+                }
+            }
+            let version = try await store.pools.beginVersion(
+                entryID: entry.id, columns: columns, keyColumns: entry.content.keyItems.map(\.columnName),
+                copyingActive: false)
+            try await store.pools.insert(rows, into: version, replacingKeys: false)
+            _ = try await store.pools.activate(version, keep: 3)
+            return (
+                entry: entry, regionColumn: column("行政区划代码"), idColumn: column("身份证号码"),
+                nameColumn: column("姓名")
+            )
+        }
+        let countyEntry = try await county.withStore { store in
+            // The demo is a city's; on the county node its departments belong to the county.
+            try await store.provider.transaction { sql in
+                try await sql.raw("UPDATE departments SET region_code = '341502'").run()
+            }
+            return try await Self.entry(named: "人口基础信息", store)
+        }
+
+        // Peers, as each operator would register them with `huitong node add-peer`.
+        try await province.addPeer(city, relation: .child)
+        try await city.addPeer(province, relation: .parent)
+        try await city.addPeer(county, relation: .child)
+        try await county.addPeer(city, relation: .parent)
+
+        for node in [province, city, county] { try await node.start() }
+
+        // 目录上报: the city registers its published catalog with the province, which answers with its codes.
+        let sync = try await city.call(.POST, "/api/v1/federation/catalog-sync", expect: 200)
+        let registered = try #require(sync["registered"] as? Int)
+        #expect(registered > 10)
+        let remote = try await eventually("the province lists the city's entries") {
+            let list = try await province.call(.GET, "/api/v1/federation/remote-entries?origin=341500", expect: 200)
+            let items = list["items"] as? [[String: Any]] ?? []
+            return items.count == registered ? items : nil
+        }
+        #expect(remote.contains { ($0["registration"] as? [String: Any])?["code"] as? String != nil })
+        let found = try await province.call(
+            .GET, "/api/v1/federation/remote-entries?q=\(Self.encoded("人口基础"))", expect: 200)
+        #expect((found["items"] as? [[String: Any]])?.count == 1, "remote entries are searchable by Chinese substring")
+        _ = try await eventually("the city holds the province's code for every entry") {
+            let list = try await city.call(.GET, "/api/v1/federation/registrations", expect: 200)
+            let items = list["items"] as? [[String: Any]] ?? []
+            let mapped = items.filter { ($0["upperCode"] as? String)?.contains("/341500") == true }
+            return mapped.count == registered ? mapped : nil
+        }
+
+        // 回流: the county names the entry that receives the province's population records…
+        _ = try await county.call(
+            .POST, "/api/v1/federation/reflow-targets",
+            body: ["origin": "340000", "sourceCode": population.entry.code.text, "entryID": countyEntry.id], expect: 201
+        )
+        let subscription = try await province.call(
+            .POST, "/api/v1/federation/reflow-subscriptions",
+            body: ["entryID": population.entry.id, "child": "341502", "regionColumn": population.regionColumn],
+            expect: 201)
+        let subscriptionID = try #require(subscription["id"] as? Int)
+
+        // …and the city, which relays them, dies just as the run starts.
+        city.kill()
+        let run = try await province.call(
+            .POST, "/api/v1/federation/reflow-subscriptions/\(subscriptionID)/run", expect: 200)
+        #expect(run["rows"] as? Int == 3, "only the county's three people leave the province")
+        _ = try await eventually("the province's outbox records failed attempts while the city is down") {
+            let outbox = try await province.call(.GET, "/api/v1/federation/outbox?status=pending", expect: 200)
+            let items = outbox["items"] as? [[String: Any]] ?? []
+            return items.contains { ($0["attempts"] as? Int ?? 0) >= 1 && $0["lastError"] is String } ? items : nil
+        }
+        try await city.start()
+        let runs = try await eventually("the county applied the run once the city was back") {
+            let list = try await county.call(
+                .GET, "/api/v1/federation/reflow-runs?entryID=\(countyEntry.id)", expect: 200)
+            let items = list["items"] as? [[String: Any]] ?? []
+            return items.isEmpty ? nil : items
+        }
+        #expect(runs.count == 1 && runs[0]["rowsApplied"] as? Int == 3)
+
+        // A second, forced run re-sends the same people: merged by key, nothing doubles.
+        _ = try await province.call(
+            .POST, "/api/v1/federation/reflow-subscriptions/\(subscriptionID)/run?force=true", expect: 200)
+        _ = try await eventually("the second run arrives") {
+            let list = try await county.call(
+                .GET, "/api/v1/federation/reflow-runs?entryID=\(countyEntry.id)", expect: 200)
+            let items = list["items"] as? [[String: Any]] ?? []
+            return items.count == 2 ? items : nil
+        }
+
+        // 跨层级申请: the county's 人社局 applies for the province's population entry; the province's 公安 provider
+        // approves; the decision comes back down, and the county's system then calls through the city.
+        let today = CalendarDate(Date())
+        let applied = try await county.call(
+            .POST, "/api/v1/federation/applications",
+            body: [
+                "owner": "340000", "resourceCode": population.entry.code.text,
+                "items": [population.idColumn, population.nameColumn, population.regionColumn],
+                "purpose": "dataVerification", "purposeText": "核验参保人员身份", "legalBasis": "《社会保险法》第八条",
+                "scenario": "养老金待遇资格认证", "validFrom": today.description,
+                "validTo": today.addingDays(30).description, "expectedDailyCalls": 100,
+            ],
+            as: "rsj.officer", expect: 201)
+        let reference = try #require(applied["reference"] as? String)
+        let filed = try await eventually("the province's provider sees the routed application") {
+            let list = try await province.call(.GET, "/api/v1/applications", as: "gaj.provider", expect: 200)
+            // Filed under the applicant's name and node, for a department standing for the county's 人社局.
+            return (list["items"] as? [[String: Any]] ?? []).first {
+                ($0["applicantName"] as? String)?.hasSuffix("（341502）") == true
+            }
+        }
+        let applicationID = try #require(filed["id"] as? Int)
+        _ = try await province.call(
+            .POST, "/api/v1/applications/\(applicationID)/decision",
+            body: ["kind": "approve", "comment": "同意，限本县数据", "terms": ["rowFilter": "consumerRegion"]],
+            as: "gaj.provider", expect: 200)
+        _ = try await eventually("the county learns the application was approved") {
+            let list = try await county.call(.GET, "/api/v1/federation/applications", as: "rsj.officer", expect: 200)
+            let mine = (list["items"] as? [[String: Any]] ?? []).first { $0["reference"] as? String == reference }
+            return mine?["state"] as? String == "approved" ? mine : nil
+        }
+        let systems = try await county.call(.GET, "/api/v1/application-systems", as: "rsj.officer", expect: 200)
+        let systemID = try #require((systems["items"] as? [[String: Any]])?.first?["id"] as? Int)
+        let credential = try await county.call(
+            .POST, "/api/v1/application-systems/\(systemID)/tokens", body: ["name": "跨层级核验"], as: "rsj.officer",
+            expect: 201)
+        let secret = try #require(credential["secret"] as? String)
+        let gateway = "/api/v1/federation/remote-gateway/340000/\(population.entry.code.text)/records"
+        let lookup = try await county.call(
+            .GET, "\(gateway)?key=\(Self.people[0].id)", bearer: secret, expect: 200)
+        let records = try #require(lookup["records"] as? [[String: Any]])
+        #expect(lookup["count"] as? Int == 1 && records.count == 1)
+        let record = records.first ?? [:]
+        let region = record[population.regionColumn] as? String
+        let shownID = record[population.idColumn] as? String
+        #expect(region == "341502")
+        #expect(shownID != nil && shownID != Self.people[0].id, "the owner's grant masks the ID number: \(record)")
+        let neighbour = try await county.call(
+            .GET, "\(gateway)?key=\(Self.people[3].id)", bearer: secret, expect: 200)
+        #expect(neighbour["count"] as? Int == 0, "the grant's row filter keeps the county to its own people")
+        for node in [province, county] {
+            let logged = try await node.call(.GET, "/api/v1/audit/entries?action=gateway.lookup", expect: 200)
+            let entries = logged["items"] as? [[String: Any]] ?? logged["entries"] as? [[String: Any]] ?? []
+            #expect(entries.count >= 2, "node \(node.region.code) logged the routed calls")
+        }
+
+        // A message signed with the wrong key, and one from a node nobody registered, are refused and audited.
+        let forged = try SignedFederationMessage.sign(
+            id: UUID().uuidString.lowercased(), kind: .monitoringReport, origin: city.region,
+            destination: province.region,
+            from: city.region, to: province.region, body: Array("{}".utf8), with: .generate())
+        let refused = try await province.post(wire: WireMessage(forged))
+        #expect(refused.status == 401 && refused.body.contains("bad_signature"), "\(refused.body)")
+        let stranger = try NodeRegion("350000")
+        let unknown = try SignedFederationMessage.sign(
+            id: UUID().uuidString.lowercased(), kind: .monitoringReport, origin: stranger, destination: province.region,
+            from: stranger, to: province.region, body: Array("{}".utf8), with: .generate())
+        let unknownAnswer = try await province.post(wire: WireMessage(unknown))
+        #expect(unknownAnswer.status == 401 && unknownAnswer.body.contains("unknown_node"), "\(unknownAnswer.body)")
+        let rejections = try await province.call(
+            .GET, "/api/v1/audit/entries?action=federation.rejected", expect: 200)
+        #expect((rejections["items"] as? [[String: Any]] ?? rejections["entries"] as? [[String: Any]] ?? []).count >= 2)
+
+        // A genuine message delivered twice is handled once.
+        let report = MonitoringReport(
+            node: NodeProfile(region: city.region, name: city.name), generatedAt: Date(), publishedEntries: 1,
+            mountedResources: 0, applications: 0, approvedApplications: 0, gatewayCalls: 0, averageQuality: nil)
+        let genuine = WireMessage(
+            try SignedFederationMessage.sign(
+                id: UUID().uuidString.lowercased(), kind: .monitoringReport, origin: city.region,
+                destination: province.region, from: city.region, to: province.region,
+                body: Array(try JSONEncoder.iso8601.encode(report)), with: city.key))
+        #expect(try await province.post(wire: genuine).body.contains("\"handled\""))
+        #expect(try await province.post(wire: genuine).body.contains("\"duplicate\""))
+
+        for node in [province, city, county] { node.stop() }
+
+        // The county's pool holds the province's records of its own three people, once each, and none of the
+        // neighbours' (its own demo records stay beside them).
+        try await county.withStore { store in
+            let version = try #require(try await store.pools.active(entryID: countyEntry.id))
+            let rows = try await store.provider.read { sql in
+                try await sql.raw(
+                    "SELECT \(unsafeRaw: population.idColumn) AS id FROM \(unsafeRaw: version.tableName)"
+                ).all().map { try $0.decode(column: "id", as: String.self) }
+            }
+            for person in Self.people {
+                let copies = rows.filter { $0 == person.id }.count
+                #expect(copies == (person.region == "341502" ? 1 : 0), "\(person.name): \(copies)")
+            }
+            #expect(Set(rows).count == rows.count, "no duplicates")
+            let runs = try await store.reflows.runs(entryID: countyEntry.id)
+            #expect(runs.map(\.poolVersion).contains(version.version), "the active version says where it came from")
+            #expect(runs.allSatisfy { $0.origin == province.region && $0.sourceCode == population.entry.code.text })
+        }
+    }
+
+    static func entry(named name: String, _ store: Store) async throws -> CatalogEntry {
+        let id = try await store.provider.read { sql in
+            try await sql.raw("SELECT id FROM catalog_entries WHERE name = \(bind: name)").first()?
+                .decode(column: "id", as: Int64.self)
+        }
+        let found = try #require(id, "the demo catalog has \(name)")
+        return try #require(try await store.catalog.find(id: found))
+    }
+
+    static func encoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? text
+    }
+
+    /// Polls `check` for up to 30 s.
+    func eventually<Value>(
+        _ what: Comment, _ check: () async throws -> Value?, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> Value {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let value = try await check() { return value }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        Issue.record("timed out waiting: \(what)", sourceLocation: sourceLocation)
+        throw CancellationError()
+    }
+}
+
+extension JSONEncoder {
+    static var iso8601: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+}
+
+/// One node: its data directory, database, key and process, and an operator session on its API.
+final class CascadeNode: @unchecked Sendable {
+    let region: NodeRegion
+    let name: String
+    let directory: URL
+    let port: Int
+    let key: NodeIdentityKey
+    /// The demo's one-time passwords, by user name.
+    let passwords: [String: String]
+    private var process: Process?
+    /// Signed-in sessions by user name: the cookie and the CSRF token to send with it.
+    private var sessions: [String: (cookie: String, csrf: String)] = [:]
+
+    init(region: NodeRegion, name: String, directory: URL, port: Int, key: NodeIdentityKey, passwords: [String: String])
+    {
+        self.region = region
+        self.name = name
+        self.directory = directory
+        self.port = port
+        self.key = key
+        self.passwords = passwords
+    }
+
+    var databasePath: String { directory.appendingPathComponent("huitong.sqlite").path }
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// A database with the demo city loaded (its departments, officers and catalog stand in for any level's).
+    static func prepare(region: String, name: String) async throws -> CascadeNode {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cascade-\(region)-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("huitong.sqlite").path
+        let store = Store(
+            provider: try await DatabaseConnector.open(.sqlite(path: path), logger: Logger(label: "test")))
+        defer { Task { await store.provider.shutdown() } }
+        try await HuitongApp.prepare(store: store)
+        let issued = try #require(
+            try await DemoData.load(into: AccountService(store: store, bcryptCost: 4)))
+        await store.provider.shutdown()
+        return CascadeNode(
+            region: try NodeRegion(region), name: name, directory: directory, port: try freePort(),
+            key: .generate(), passwords: Dictionary(issued.map { ($0.username, $0.password) }) { first, _ in first })
+    }
+
+    func withStore<Result: Sendable>(_ body: (Store) async throws -> Result) async throws -> Result {
+        let store = Store(
+            provider: try await DatabaseConnector.open(.sqlite(path: databasePath), logger: Logger(label: "test")))
+        do {
+            let result = try await body(store)
+            await store.provider.shutdown()
+            return result
+        } catch {
+            await store.provider.shutdown()
+            throw error
+        }
+    }
+
+    func addPeer(_ peer: CascadeNode, relation: PeerRelation) async throws {
+        _ = try await withStore { store in
+            try await store.federation.addPeer(
+                PeerDraft(
+                    region: peer.region.code, relation: relation, name: peer.name, baseURL: peer.baseURL,
+                    publicKey: peer.key.publicKey.base64),
+                local: region, at: Date())
+        }
+    }
+
+    func start() async throws {
+        let process = Process()
+        process.executableURL = CascadeProcessTests.executable
+        process.arguments = [
+            "serve", "--data", directory.path, "--database", "sqlite:\(databasePath)", "--port", "\(port)",
+            "--log-level", "warning",
+        ]
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "HUITONG_NODE_REGION": region.code, "HUITONG_NODE_NAME": name,
+            "HUITONG_NODE_KEY": Data(key.rawPrivateKey).base64EncodedString(),
+            "HUITONG_FEDERATION_SYNC_SECONDS": "0", "HUITONG_FEDERATION_POLL_SECONDS": "1",
+            "HUITONG_FEDERATION_RETRY_MAXIMUM_SECONDS": "1", "HUITONG_BCRYPT_COST": "4",
+        ]) { $1 }
+        let log = directory.appendingPathComponent("serve.log")
+        if !FileManager.default.fileExists(atPath: log.path) {
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        }
+        let handle = try FileHandle(forWritingTo: log)
+        try handle.seekToEnd()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        self.process = process
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let answer = try? await request(.GET, "/api/v1/federation/node", body: nil), answer.status == 200 {
+                sessions = [:]
+                return
+            }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        Issue.record("node \(region.code) did not start:\n\(output.suffix(3_000))")
+        throw CancellationError()
+    }
+
+    /// SIGKILL: no graceful shutdown, as when a machine loses power.
+    func kill() {
+        guard let process, process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// SIGTERM, and SIGKILL if the node has not finished its graceful shutdown within 15 s (a test must never
+    /// hang on a node that does not stop).
+    func stop() {
+        guard let process, process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(15)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        if process.isRunning {
+            Issue.record("node \(region.code) ignored SIGTERM for 15 s")
+            Glibc.kill(process.processIdentifier, SIGKILL)
+        }
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// Deletes the node's directory, unless HUITONG_KEEP_CASCADE_NODES is set (to read the nodes' logs after a
+    /// failure).
+    func remove() {
+        guard ProcessInfo.processInfo.environment["HUITONG_KEEP_CASCADE_NODES"] == nil else { return }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func login(_ user: String) async throws -> (cookie: String, csrf: String) {
+        if let session = sessions[user] { return session }
+        let answer = try await request(
+            .POST, "/api/v1/auth/login",
+            body: try JSONSerialization.data(withJSONObject: ["username": user, "password": passwords[user] ?? ""]))
+        #expect(answer.status == 200, "\(answer.body)")
+        let json = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any]
+        let session = (
+            cookie: answer.setCookie?.components(separatedBy: ";").first ?? "",
+            csrf: json?["csrfToken"] as? String ?? ""
+        )
+        sessions[user] = session
+        return session
+    }
+
+    /// Calls the node's API as `user` (the operator unless named) and returns the JSON object it answered with.
+    func call(
+        _ method: HTTPMethod, _ path: String, body: [String: Any]? = nil, as user: String = "admin",
+        bearer: String? = nil, expect status: Int, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> [String: Any] {
+        let session = bearer == nil ? try await login(user) : nil
+        let answer = try await request(
+            method, path, body: try body.map { try JSONSerialization.data(withJSONObject: $0) }, session: session,
+            bearer: bearer)
+        #expect(answer.status == status, "\(method) \(path): \(answer.body)", sourceLocation: sourceLocation)
+        return (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    func post(wire: WireMessage) async throws -> (status: Int, body: String) {
+        let answer = try await request(.POST, WireMessage.path, body: try JSONEncoder.iso8601.encode(wire))
+        return (answer.status, answer.body)
+    }
+
+    func request(
+        _ method: HTTPMethod, _ path: String, body: Data?, session: (cookie: String, csrf: String)? = nil,
+        bearer: String? = nil
+    ) async throws -> (status: Int, body: String, setCookie: String?) {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Content-Type", value: "application/json")
+        if let session {
+            request.headers.add(name: "Cookie", value: session.cookie)
+            request.headers.add(name: "X-CSRF-Token", value: session.csrf)
+        }
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+        if let body { request.body = .bytes(ByteBuffer(data: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let buffer = try await response.body.collect(upTo: 16 * 1024 * 1024)
+        return (Int(response.status.code), String(buffer: buffer), response.headers.first(name: "Set-Cookie"))
+    }
+}
+
+/// A port nothing listens on: the kernel's pick for a socket bound to port 0.
+func freePort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+            bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
+        }
+    }
+    guard bound else { throw CancellationError() }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

@@ -118,6 +118,9 @@ struct ConsolePages {
                 Section(href: "/console/objections", key: "console_nav_objections"),
             ]
         }
+        if user.has(.provider) || user.has(.operator) {
+            links.append(Section(href: "/quality", key: "console_nav_quality"))
+        }
         if user.has(.consumer) {
             links += [
                 Section(href: "/console/catalog", key: "console_nav_catalog"),

@@ -59,9 +59,13 @@ extension FederationNode {
         let calls = try await store.audit.statistics(
             AuditStatisticsQuery(from: now.addingTimeInterval(-30 * 86_400), to: now, groupBy: .resource)
         ).reduce(0) { $0 + $1.calls }
+        // The latest run's score of every scored entry; the node's own screens subtract open objections, which
+        // are a local matter and not reported upward.
+        let scores = try await store.quality.latestScores(entryIDs: nil).compactMap(\.score)
         return MonitoringReport(
             node: settings.profile, generatedAt: now, publishedEntries: Int(figures.published),
             mountedResources: Int(figures.mounted), applications: Int(figures.applications),
-            approvedApplications: Int(figures.approved), gatewayCalls: calls, averageQuality: nil)
+            approvedApplications: Int(figures.approved), gatewayCalls: calls,
+            averageQuality: scores.isEmpty ? nil : scores.reduce(0, +) / Double(scores.count))
     }
 }

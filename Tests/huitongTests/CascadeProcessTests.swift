@@ -80,10 +80,24 @@ struct CascadeProcessTests {
         }
 
         // Peers, as each operator would register them with `huitong node add-peer`.
-        try await province.addPeer(city, relation: .child)
-        try await city.addPeer(province, relation: .parent)
-        try await city.addPeer(county, relation: .child)
-        try await county.addPeer(city, relation: .parent)
+        try province.addPeer(city, relation: .child)
+        try city.addPeer(province, relation: .parent)
+        try city.addPeer(county, relation: .child)
+        try county.addPeer(city, relation: .parent)
+        // A county cannot be registered as the province's parent: the relation is checked.
+        let wrong = Process()
+        wrong.executableURL = Self.executable
+        wrong.arguments = [
+            "node", "add-peer", "--data", province.directory.path, "--database", "sqlite:\(province.databasePath)",
+            "--log-level", "error", "--relation", "parent", "--region", "341502", "--name", "金安区",
+            "--url", county.baseURL, "--public-key", county.key.publicKey.base64,
+        ]
+        wrong.environment = ProcessInfo.processInfo.environment.merging(["HUITONG_NODE_REGION": "340000"]) { $1 }
+        wrong.standardOutput = FileHandle.nullDevice
+        wrong.standardError = FileHandle.nullDevice
+        try wrong.run()
+        wrong.waitUntilExit()
+        #expect(wrong.terminationStatus != 0)
 
         for node in [province, city, county] { try await node.start() }
 
@@ -106,6 +120,16 @@ struct CascadeProcessTests {
             let mapped = items.filter { ($0["upperCode"] as? String)?.contains("/341500") == true }
             return mapped.count == registered ? mapped : nil
         }
+
+        // 运行监测: the city reports its figures; the province shows them beside its own.
+        _ = try await city.call(.POST, "/api/v1/federation/monitoring/report", expect: 202)
+        let reported = try await eventually("the province holds the city's monitoring report") {
+            let monitoring = try await province.call(.GET, "/api/v1/federation/monitoring", expect: 200)
+            return (monitoring["children"] as? [[String: Any]] ?? []).first {
+                ($0["node"] as? [String: Any])?["region"] as? String == "341500"
+            }
+        }
+        #expect(reported["publishedEntries"] as? Int ?? 0 >= registered)
 
         // 回流: the county names the entry that receives the province's population records…
         _ = try await county.call(
@@ -137,9 +161,22 @@ struct CascadeProcessTests {
         }
         #expect(runs.count == 1 && runs[0]["rowsApplied"] as? Int == 3)
 
-        // A second, forced run re-sends the same people: merged by key, nothing doubles.
+        // A second, forced run re-sends the same people, and this time the city dies holding them: the county is
+        // down, so the relayed parts wait in the city's outbox when the city is killed. Restarted, it delivers
+        // them; merged by key, nothing doubles.
+        county.stop()
         _ = try await province.call(
             .POST, "/api/v1/federation/reflow-subscriptions/\(subscriptionID)/run?force=true", expect: 200)
+        _ = try await eventually("the city holds the relayed part for the county") {
+            let outbox = try await city.call(.GET, "/api/v1/federation/outbox?status=pending", expect: 200)
+            let items = (outbox["items"] as? [[String: Any]] ?? []).filter {
+                $0["kind"] as? String == "reflow.batch" && $0["nextHop"] as? String == "341502"
+            }
+            return items.isEmpty ? nil : items
+        }
+        city.kill()
+        try await city.start()
+        try await county.start()
         _ = try await eventually("the second run arrives") {
             let list = try await county.call(
                 .GET, "/api/v1/federation/reflow-runs?entryID=\(countyEntry.id)", expect: 200)
@@ -345,14 +382,25 @@ final class CascadeNode: @unchecked Sendable {
         }
     }
 
-    func addPeer(_ peer: CascadeNode, relation: PeerRelation) async throws {
-        _ = try await withStore { store in
-            try await store.federation.addPeer(
-                PeerDraft(
-                    region: peer.region.code, relation: relation, name: peer.name, baseURL: peer.baseURL,
-                    publicKey: peer.key.publicKey.base64),
-                local: region, at: Date())
-        }
+    /// Registers `peer` with `huitong node add-peer`, as an operator would.
+    func addPeer(_ peer: CascadeNode, relation: PeerRelation) throws {
+        let process = Process()
+        process.executableURL = CascadeProcessTests.executable
+        process.arguments = [
+            "node", "add-peer", "--data", directory.path, "--database", "sqlite:\(databasePath)",
+            "--log-level", "error", "--relation", relation.rawValue, "--region", peer.region.code, "--name", peer.name,
+            "--url", peer.baseURL, "--public-key", peer.key.publicKey.base64,
+        ]
+        process.environment = ProcessInfo.processInfo.environment.merging(["HUITONG_NODE_REGION": region.code]) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(
+            process.terminationStatus == 0 && text.contains("registered \(relation.rawValue) \(peer.region.code)"),
+            "\(text)")
     }
 
     func start() async throws {

@@ -352,6 +352,14 @@ struct FederationAPITests {
                 .get, "/api/v1/federation/remote-entries?q=流动", token: node.operatorToken)
             let found = try #require((remote["items"] as? [[String: Any]])?.first)
             #expect(found["upperCode"] as? String == "101001/3415000003" && found["origin"] as? String == "341500")
+            // The catalog search lists it beside the node's own entries.
+            let (_, search, _) = try await client.json(
+                .get, "/api/v1/catalog/entries?q=%E6%B5%81%E5%8A%A8", token: node.operatorToken)
+            let beside = (search["remote"] as? [[String: Any]])?.first
+            #expect(beside?["upperCode"] as? String == "101001/3415000003" && beside?["origin"] as? String == "341500")
+            let (_, secondPage, _) = try await client.json(
+                .get, "/api/v1/catalog/entries?q=%E6%B5%81%E5%8A%A8&page=2", token: node.operatorToken)
+            #expect((secondPage["remote"] as? [[String: Any]])?.isEmpty == true, "remote entries come on page one only")
             let (_, outbox, _) = try await client.json(.get, "/api/v1/federation/outbox", token: node.operatorToken)
             let acknowledgements = (outbox["items"] as? [[String: Any]] ?? []).filter {
                 $0["kind"] as? String == "catalog.acknowledgement"

@@ -121,6 +121,31 @@ struct CatalogAPI {
         var pageSize: Int
         var items: [CatalogEntry]
         var facets: [String: [FacetCount]]
+        /// Entries the nodes below registered with this one (目录上报) that match the words, beside the node's own
+        /// on the first page; apply for them across levels (`/api/v1/federation/applications`).
+        var remote: [RemoteEntrySummary] = []
+    }
+
+    struct RemoteEntrySummary: Encodable {
+        var upperCode: String
+        var code: String
+        var origin: String
+        var name: String
+        var provider: String
+        var shareType: ShareType
+        var openness: Openness
+        var mountKind: MountKind?
+
+        init(_ entry: RemoteEntry) {
+            upperCode = entry.upperCode
+            code = entry.registration.code
+            origin = entry.origin.code
+            name = entry.registration.content.name
+            provider = entry.registration.provider.name
+            shareType = entry.registration.content.shareType
+            openness = entry.registration.content.openness
+            mountKind = entry.registration.mountKind
+        }
     }
 
     func search(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -138,11 +163,17 @@ struct CatalogAPI {
         var query = try CatalogQueryParameters.parse(request)
         query.scope(to: user, request)
         let result = try await store.catalog.search(query.query, facets: query.facets)
+        var remote: [RemoteEntrySummary] = []
+        if query.page == 1, let words = request.uri.queryParameters["q"].map(String.init), !words.isEmpty {
+            remote = try await store.remoteCatalog.remoteEntries(
+                query: words, origin: nil, includeWithdrawn: false, limit: 20
+            ).map(RemoteEntrySummary.init)
+        }
         return try JSONResponse.make(
             SearchBody(
                 total: result.total, page: query.page, pageSize: query.query.limit,
                 items: result.entries.map { $0.redacted(for: user) },
-                facets: result.facets))
+                facets: result.facets, remote: remote))
     }
 
     func create(_ request: Request, context: HuitongRequestContext) async throws -> Response {

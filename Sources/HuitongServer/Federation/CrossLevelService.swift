@@ -11,6 +11,8 @@ struct CrossLevelService: CrossLevelHandler {
     let sharing: SharingService
     let audit: AuditTrail
     let local: NodeRegion
+    /// Rate limits and daily quotas of the grants routed calls use, counted like the gateway's own.
+    let limiter = CallLimiter()
 
     func file(_ submission: ApplicationSubmission, from origin: NodeRegion) async throws {
         if try await store.crossLevel.incoming(origin: origin, reference: submission.reference) != nil { return }
@@ -106,6 +108,23 @@ struct CrossLevelService: CrossLevelHandler {
                 "no_grant", "申请部门对 \(entry.code.text) 没有有效的接口授权",
                 "the consumer has no active API grant for \(entry.code.text)")
         }
+        switch limiter.take(
+            grant: grant.id, perSecond: grant.rateLimit > 0 ? grant.rateLimit : nil,
+            perDay: grant.dailyQuota > 0 ? grant.dailyQuota : nil, now: now)
+        {
+        case .allowed:
+            break
+        case .rateLimited:
+            _ = try await audit.log.append(event(.denied(reason: "rate_limited"), rows: 0, keys: hashes))
+            throw refuse(
+                "rate_limited", "超过授权的调用频率（每秒 \(grant.rateLimit) 次）",
+                "over the grant's rate of \(grant.rateLimit) calls a second")
+        case .quotaExhausted:
+            _ = try await audit.log.append(event(.denied(reason: "quota_exhausted"), rows: 0, keys: hashes))
+            throw refuse(
+                "quota_exhausted", "今日调用次数已达授权上限（\(grant.dailyQuota) 次）",
+                "the grant's \(grant.dailyQuota) calls for today are used up")
+        }
         guard !keys.isEmpty, keys.count <= 100, call.keys.allSatisfy({ $0.count == keyItems.count }) else {
             throw refuse(
                 "bad_keys", "须给出 1–100 个查询键，每个键含 \(keyItems.count) 个值",
@@ -115,8 +134,14 @@ struct CrossLevelService: CrossLevelHandler {
             columns: grant.items,
             conditions: grant.rowFilter.map { [PoolRowCondition(column: $0.column, prefix: $0.prefix)] } ?? [])
         let rows = try await store.pools.lookup(entryID: entry.id, keys: keys, selecting: selection)?.rows ?? []
+        // Pseudonyms are keyed per consumer department, as at the gateway, so the stand-in's are its own.
+        let pseudonymizer =
+            grant.masking.values.contains(.pseudonym)
+            ? Pseudonymizer(nodeSecret: audit.pseudonymSecret, consumerDepartmentID: grant.consumerDepartmentID) : nil
         let masked = rows.map { row in
-            zip(grant.items, row).map { column, value in value.map { grant.masking[column]?.apply(to: $0) ?? $0 } }
+            zip(grant.items, row).map { column, value in
+                value.map { grant.masking[column]?.apply(to: $0, pseudonymizer: pseudonymizer) ?? $0 }
+            }
         }
         // The call is answered only once it is on this node's log, as every gateway call is (fail closed).
         _ = try await audit.log.append(event(.allowed, rows: masked.count, keys: hashes))

@@ -4,8 +4,8 @@ import HuitongStore
 import Logging
 import ServiceLifecycle
 
-/// Escalates applications whose provider review has run out of time (`SharingService.sweepOverdue`), at the
-/// configured interval. Several nodes may run it at once: each escalation is a compare-and-set on the state.
+/// Escalates applications whose provider review has run out of time (`SharingService.sweepOverdue`) and puts
+/// expired grants on the audit log (`recordExpiries`), at the configured interval. Several nodes may run it at once: each escalation is a compare-and-set on the state.
 struct OverdueSweeper: Service {
     let service: SharingService
     let logger: Logger
@@ -21,6 +21,14 @@ struct OverdueSweeper: Service {
                 }
             } catch {
                 logger.warning("overdue sweep failed", metadata: ["error": "\(error)"])
+            }
+            do {
+                let expired = try await service.recordExpiries(at: Date())
+                if !expired.isEmpty {
+                    logger.info("grant expiries recorded", metadata: ["count": "\(expired.count)"])
+                }
+            } catch {
+                logger.warning("recording grant expiries failed", metadata: ["error": "\(error)"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: service.settings.sweepInterval) }
         }

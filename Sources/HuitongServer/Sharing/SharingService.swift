@@ -280,6 +280,23 @@ public struct SharingService: Sendable {
                 ]))
     }
 
+    /// Puts on the audit log every grant whose validity ended before `now`'s day and is not there yet; returns
+    /// them. Expiry itself needs no action (the gateway checks validity on every call); this makes it answerable
+    /// from the log like creation and revocation. Written before the grant is marked, so a crash in between
+    /// writes an expiry twice rather than never.
+    @discardableResult
+    public func recordExpiries(at now: Date = Date()) async throws -> [Grant] {
+        let expired = try await store.grants.expiredUnaudited(before: CalendarDate(now), limit: 500)
+        for grant in expired {
+            try await record(
+                .grantExpired(
+                    grantID: grant.id, consumerDepartmentID: grant.consumerDepartmentID,
+                    providerDepartmentID: grant.providerDepartmentID, resourceCode: grant.resourceCode, time: now))
+        }
+        try await store.grants.markExpiryAudited(ids: expired.map(\.id), at: now)
+        return expired
+    }
+
     /// Escalates every application whose provider review is overdue at `now`; returns those escalated. Runs as
     /// `OverdueSweeper` and can be called directly (tests pass their own `now`).
     @discardableResult

@@ -193,5 +193,9 @@ enum Schema {
         Migration(version: 12, name: "objections", statements: objectionTables),
         gradePolicy,
         Migration(version: 14, name: "cascade", statements: federationTables),
+        Migration(version: 15, name: "grant expiry on the audit log") { t in
+            // When a grant's expiry was put on the audit log: the sweep writes each expiry once.
+            ["ALTER TABLE grants ADD COLUMN expiry_audited_at \(t.timestamp)"]
+        },
     ]
 }

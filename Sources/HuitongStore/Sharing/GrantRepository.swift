@@ -22,6 +22,10 @@ public protocol GrantRepository: Sendable {
     /// on the next one) and keeps the bodies, which never change but for revocation, in memory.
     func activeGrantIDs(consumerDepartmentID: Int64, resourceCode: String, on day: CalendarDate) async throws
         -> [Int64]
+    /// Unrevoked grants whose validity ended before `day` and whose expiry is not yet on the audit log.
+    func expiredUnaudited(before day: CalendarDate, limit: Int) async throws -> [Grant]
+    /// Notes that the expiry of these grants is on the audit log.
+    func markExpiryAudited(ids: [Int64], at time: Date) async throws
     /// Revokes a grant and sends `notifications` in the same transaction; a grant already revoked is a conflict.
     func revoke(id: Int64, by author: ChangeAuthor, reason: String, at time: Date, notifications: [NotificationDraft])
         async throws -> Grant
@@ -29,6 +33,30 @@ public protocol GrantRepository: Sendable {
 
 struct SQLGrantRepository: GrantRepository {
     let provider: any DatabaseProvider
+
+    func expiredUnaudited(before day: CalendarDate, limit: Int) async throws -> [Grant] {
+        try await provider.read { sql in
+            // valid_to is an ISO date (YYYY-MM-DD), so text order is date order on both engines.
+            try await sql.raw(
+                """
+                SELECT * FROM grants
+                WHERE valid_to < \(bind: day.description) AND revoked_at IS NULL AND expiry_audited_at IS NULL
+                ORDER BY id LIMIT \(literal: max(1, min(limit, 1_000)))
+                """
+            ).all().map(Self.decode)
+        }
+    }
+
+    func markExpiryAudited(ids: [Int64], at time: Date) async throws {
+        guard !ids.isEmpty else { return }
+        try await provider.transaction { sql in
+            for id in ids {
+                try await sql.raw(
+                    "UPDATE grants SET expiry_audited_at = \(bind: time) WHERE id = \(bind: id)"
+                ).run()
+            }
+        }
+    }
 
     func find(id: Int64) async throws -> Grant? {
         try await provider.read { sql in try await Self.load(id: id, sql) }

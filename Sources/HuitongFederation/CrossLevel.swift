@@ -43,8 +43,11 @@ extension FederationNode {
         return application
     }
 
-    func receiveDecision(_ notice: ApplicationDecisionNotice, now: Date) async throws {
-        guard let application = try await store.crossLevel.recordDecision(notice, at: now) else {
+    func receiveDecision(_ notice: ApplicationDecisionNotice, from origin: NodeRegion, now: Date) async throws {
+        // Only the node the application went to decides it: a reference seen on the way is no authority.
+        guard let sent = try await store.crossLevel.outgoing(reference: notice.reference), sent.owner == origin,
+            let application = try await store.crossLevel.recordDecision(notice, at: now)
+        else {
             throw FederationError.malformed(
                 BilingualText(zh: "没有编号为 \(notice.reference) 的跨层级申请", en: "no routed application \(notice.reference)"))
         }
@@ -72,14 +75,21 @@ extension FederationNode {
         guard let crossLevel else { return 0 }
         var sent = 0
         for (incoming, state) in try await store.crossLevel.incomingAwaitingNotice() {
-            if let notice = try await crossLevel.notice(for: incoming) {
-                try await send(
-                    .applicationDecision, notice, to: incoming.origin,
-                    messageID: "decision-\(incoming.reference.prefix(36))-\(state)")
-                sent += 1
+            // One decision that cannot be sent (its node was removed, say) must not hold up the others.
+            do {
+                if let notice = try await crossLevel.notice(for: incoming) {
+                    try await send(
+                        .applicationDecision, notice, to: incoming.origin,
+                        messageID: "decision-\(incoming.reference.prefix(36))-\(state)")
+                    sent += 1
+                }
+                try await store.crossLevel.markNoticeSent(
+                    origin: incoming.origin, reference: incoming.reference, state: state)
+            } catch {
+                logger.warning(
+                    "could not send back a routed decision",
+                    metadata: ["origin": "\(incoming.origin.code)", "error": "\(error)"])
             }
-            try await store.crossLevel.markNoticeSent(
-                origin: incoming.origin, reference: incoming.reference, state: state)
         }
         return sent
     }

@@ -21,6 +21,12 @@ public final class FederationNode: Sendable {
     let crossLevel: (any CrossLevelHandler)?
     /// Wakes the outbox deliverer when something is queued, so a message does not wait for the next poll.
     let outboxSignal = OutboxSignal()
+    /// 回流 runs being applied by this process.
+    let applyingRuns = Mutex<Set<String>>([])
+    /// Refusals put on the audit log per remote address and minute: anyone can post garbage to the message
+    /// endpoint, and the log must not grow without bound for it. Beyond the budget refusals go to the log only.
+    let rejectionBudget = Mutex<[String: (minute: Int64, count: Int)]>([:])
+    static let rejectionsAuditedPerMinute = 30
 
     public init(
         settings: FederationSettings, store: Store, key: NodeIdentityKey, audit: AuditLog?, logger: Logger,
@@ -107,7 +113,14 @@ public final class FederationNode: Sendable {
             return WireReceipt(outcome: .duplicate, messageID: envelope.id)
         }
         if envelope.destination != local {
-            guard let next = try await route().nextHop(to: envelope.destination) else {
+            guard envelope.kind != .gatewayCall, envelope.kind != .gatewayResult else {
+                throw FederationError.malformed(
+                    BilingualText(
+                        zh: "网关调用须发往 \(WireMessage.callPath)", en: "gateway calls go to \(WireMessage.callPath)"))
+            }
+            // A message is never sent back the way it came: that would bounce between two nodes until the outbox
+            // gave up.
+            guard let next = try await route().nextHop(to: envelope.destination), next != envelope.from else {
                 throw FederationError.wrongRecipient(envelope.destination.code)
             }
             let queued = try await store.federation.acceptForRelay(
@@ -155,10 +168,15 @@ public final class FederationNode: Sendable {
                 .catalogAcknowledgement, CatalogAcknowledgement(mappings: mappings), to: envelope.origin,
                 messageID: "ack-\(envelope.id)")
         case .catalogAcknowledgement:
+            // Only the parent this node registers with can tell it the codes it was given.
+            guard envelope.origin == (try await route().parent) else {
+                throw FederationError.malformed(
+                    BilingualText(zh: "目录上报的答复只能来自上级平台", en: "registration answers come only from the parent"))
+            }
             let acknowledgement = try FederationJSON.decode(CatalogAcknowledgement.self, body)
             try await store.remoteCatalog.recordAcknowledged(acknowledgement.mappings, at: now)
         case .reflowBatch:
-            guard !local.contains(envelope.origin) else {
+            guard envelope.origin != local, envelope.origin.contains(local) else {
                 throw FederationError.malformed(
                     BilingualText(zh: "回流数据只能来自上级平台", en: "returned data (回流) comes only from platforms above"))
             }
@@ -202,7 +220,8 @@ public final class FederationNode: Sendable {
                     to: envelope.origin, messageID: "decision-\(submission.reference.prefix(36))-invalid")
             }
         case .applicationDecision:
-            try await receiveDecision(try FederationJSON.decode(ApplicationDecisionNotice.self, body), now: now)
+            try await receiveDecision(
+                try FederationJSON.decode(ApplicationDecisionNotice.self, body), from: envelope.origin, now: now)
         case .gatewayCall, .gatewayResult:
             throw FederationError.malformed(
                 BilingualText(
@@ -230,6 +249,16 @@ public final class FederationNode: Sendable {
                 "message_id": "\(envelope.id.prefix(64))", "reason": "\(error.code)",
                 "remote": "\(remoteAddress ?? "-")",
             ])
+        let address = remoteAddress ?? "-"
+        let minute = Int64(Date().timeIntervalSince1970 / 60)
+        let withinBudget = rejectionBudget.withLock { budget -> Bool in
+            if budget.count > 10_000 { budget = budget.filter { $0.value.minute == minute } }
+            var entry = budget[address].flatMap { $0.minute == minute ? $0 : nil } ?? (minute: minute, count: 0)
+            entry.count += 1
+            budget[address] = entry
+            return entry.count <= Self.rejectionsAuditedPerMinute
+        }
+        guard withinBudget else { return }
         await appendAudit(
             AuditEvent(
                 action: .federationRejected, purpose: envelope.kind.rawValue,

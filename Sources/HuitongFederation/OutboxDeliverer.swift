@@ -33,8 +33,9 @@ public struct OutboxDeliverer: Service {
             while !Task.isCancelled {
                 do {
                     try await node.forwardDecisions()
+                    try await node.applyCompletedReflows()
                 } catch {
-                    node.logger.warning("could not send back routed decisions", metadata: ["error": "\(error)"])
+                    node.logger.warning("cascade housekeeping failed", metadata: ["error": "\(error)"])
                 }
                 let delivered = await deliverDue()
                 if delivered == 0 { await node.outboxSignal.wait(timeout: node.settings.pollInterval) }
@@ -49,8 +50,12 @@ public struct OutboxDeliverer: Service {
         let settings = node.settings
         let claimed: [OutboxMessage]
         do {
+            // The lease outlasts the batch even when every delivery in it runs to its time limit, so another
+            // node on the same database never takes a message this one is still sending.
+            let batch = 5
+            let lease = max(settings.lease, Double(batch) * settings.requestTimeout + 30)
             claimed = try await node.store.federation.claimDue(
-                now: now, leaseUntil: now.addingTimeInterval(settings.lease), limit: 20)
+                now: now, leaseUntil: now.addingTimeInterval(lease), limit: batch)
         } catch {
             node.logger.error("could not read the cascade outbox", metadata: ["error": "\(error)"])
             return 0

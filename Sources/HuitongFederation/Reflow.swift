@@ -69,7 +69,13 @@ extension FederationNode {
     public func runDueReflows() async throws -> [ReflowSendResult] {
         var results: [ReflowSendResult] = []
         for subscription in try await store.reflows.subscriptions() {
-            results.append(try await runReflow(subscriptionID: subscription.id))
+            // A subscription that cannot run yet (no pool) must not keep the others from running.
+            do {
+                results.append(try await runReflow(subscriptionID: subscription.id))
+            } catch {
+                logger.warning(
+                    "scheduled 回流 run failed", metadata: ["subscription": "\(subscription.id)", "error": "\(error)"])
+            }
         }
         return results
     }
@@ -91,7 +97,29 @@ extension FederationNode {
         try await applyReflow(runID: batch.runID, origin: origin, target: target, now: now)
     }
 
+    /// Applies every run that is whole but was never applied; runs beside the outbox.
+    @discardableResult
+    public func applyCompletedReflows(now: Date = Date()) async throws -> Int {
+        var applied = 0
+        for (runID, origin) in try await store.reflows.completeUnappliedRuns() {
+            do {
+                guard let first = try await store.reflows.parts(runID: runID).first,
+                    let target = try await store.reflows.target(origin: origin, sourceCode: first.sourceCode)
+                else { continue }
+                try await applyReflow(runID: runID, origin: origin, target: target, now: now)
+                applied += 1
+            } catch {
+                logger.warning("could not apply returned data", metadata: ["run": "\(runID)", "error": "\(error)"])
+            }
+        }
+        return applied
+    }
+
     func applyReflow(runID: String, origin: NodeRegion, target: ReflowTarget, now: Date) async throws {
+        // One run is applied by one task of this node at a time: its last part and the sweep may both try.
+        guard applyingRuns.withLock({ $0.insert(runID).inserted }) else { return }
+        defer { _ = applyingRuns.withLock { $0.remove(runID) } }
+        if try await store.reflows.appliedRun(runID: runID) != nil { return }
         guard let entry = try await store.catalog.find(id: target.entryID) else {
             throw StoreError.notFound(entity: "catalog entry", key: "\(target.entryID)")
         }

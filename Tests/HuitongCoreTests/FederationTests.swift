@@ -121,4 +121,17 @@ import Testing
         batch.sequence = -1
         #expect(throws: FederationError.self) { try batch.check() }
     }
+
+    @Test func standInCodesFitAndNeverCollide() {
+        let short = RemoteConsumer(name: "民政局", code: "MZJ", creditCode: nil, regionCode: "341502")
+        #expect(short.localCode(origin: county) == "N341502-MZJ")
+        let long1 = RemoteConsumer(
+            name: "甲", code: "DEPARTMENT-OF-CIVIL-AFFAIRS-A1", creditCode: nil, regionCode: "341502")
+        let long2 = RemoteConsumer(
+            name: "乙", code: "DEPARTMENT-OF-CIVIL-AFFAIRS-B2", creditCode: nil, regionCode: "341502")
+        let (a, b) = (long1.localCode(origin: county), long2.localCode(origin: county))
+        #expect(a.count <= 32 && b.count <= 32)
+        #expect(a != b, "codes sharing their first characters keep distinct stand-ins")
+        #expect(a == long1.localCode(origin: county), "and the same code always maps alike")
+    }
 }

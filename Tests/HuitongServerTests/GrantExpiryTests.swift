@@ -15,7 +15,8 @@ struct GrantExpiryTests {
     func expiryRecorded(_ backend: TestBackend) async throws {
         try await TestNode.run(backend) { node, client in
             let caller = try await GatewayAPITests.caller(node, client)
-            let grantID = Int64(try await GatewayAPITests.grant(client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"]))
+            let grantID = Int64(
+                try await GatewayAPITests.grant(client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"]))
             let grant = try #require(try await node.store.grants.find(id: grantID))
             let trail = AuditTrail(repository: node.store.audit, nodeKey: .generate())
             let service = SharingService(store: node.store, settings: TestNode.configuration.sharing, audit: trail.log)

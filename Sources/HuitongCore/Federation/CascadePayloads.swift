@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The department that provides a registered entry, as the owning node names it.
@@ -238,8 +239,14 @@ public struct RemoteConsumer: Sendable, Hashable, Codable {
 
     /// The code the owning node files this department under: its node's region and its own code, so that
     /// departments of different nodes never share one (two counties both have a 民政局 coded MZJ).
+    ///
+    /// Department codes take 32 characters; a code too long to fit whole is shortened to its first characters and
+    /// a digest of all of it, so that two long codes never share a stand-in.
     public func localCode(origin: NodeRegion) -> String {
-        String("N\(origin.code)-\(code)".prefix(32))
+        let whole = "N\(origin.code)-\(code)"
+        if whole.count <= 32 { return whole }
+        let digest = SHA256.hash(data: Array(code.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+        return "N\(origin.code)-\(code.prefix(15))-\(digest)"
     }
 }
 

@@ -49,11 +49,19 @@ struct CrossLevelService: CrossLevelHandler {
                     zh: "申请部门的区划 \(consumer.regionCode) 不在节点 \(origin.code) 辖区内",
                     en: "the consumer's region \(consumer.regionCode) lies outside node \(origin.code)"))
         }
-        return try await store.departments.create(
-            DepartmentDraft(
-                name: String("\(consumer.name)（\(origin.code)）".prefix(100)), code: code, creditCode: nil,
-                regionCode: consumer.regionCode, parentID: nil
-            ).validated())
+        do {
+            return try await store.departments.create(
+                DepartmentDraft(
+                    name: String("\(consumer.name)（\(origin.code)）".prefix(100)), code: code, creditCode: nil,
+                    regionCode: consumer.regionCode, parentID: nil
+                ).validated())
+        } catch let error as StoreError {
+            // Two first applications of one department at once: the other created it; use that one.
+            guard case .duplicate = error, let created = try await store.departments.find(code: code) else {
+                throw error
+            }
+            return created
+        }
     }
 
     func notice(for incoming: IncomingApplication) async throws -> ApplicationDecisionNotice? {
@@ -87,7 +95,7 @@ struct CrossLevelService: CrossLevelHandler {
         if let department {
             grant = try await store.grants.activeGrants(
                 consumerDepartmentID: department.id, resourceCode: entry.code.text, on: CalendarDate(now)
-            ).first { $0.channel == .api }
+            ).first { $0.channel == .api && $0.status(at: now) == .active }
         }
         func event(_ outcome: AuditOutcome, rows: Int, keys: [String]) -> AuditEvent {
             AuditEvent(
@@ -126,6 +134,7 @@ struct CrossLevelService: CrossLevelHandler {
                 "the grant's \(grant.dailyQuota) calls for today are used up")
         }
         guard !keys.isEmpty, keys.count <= 100, call.keys.allSatisfy({ $0.count == keyItems.count }) else {
+            _ = try await audit.log.append(event(.denied(reason: "bad_keys"), rows: 0, keys: []))
             throw refuse(
                 "bad_keys", "须给出 1–100 个查询键，每个键含 \(keyItems.count) 个值",
                 "give 1–100 keys of \(keyItems.count) values each")

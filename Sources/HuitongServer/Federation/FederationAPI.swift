@@ -268,10 +268,12 @@ struct FederationAPI {
         var issues = ValidationCollector()
         let origin = try? NodeRegion(input.origin)
         if let origin {
-            if node.local.contains(origin) {
+            if origin == node.local || !origin.contains(node.local) {
                 issues.add(
                     "origin",
-                    BilingualText(zh: "回流数据来自上级平台，须为本节点辖区之外的节点", en: "returned data comes from a node above this one"))
+                    BilingualText(
+                        zh: "回流数据来自上级平台，须为管辖本节点的上级节点",
+                        en: "returned data comes from a node above this one, whose region contains it"))
             }
         } else {
             issues.add("origin", BilingualText(zh: "不是有效的区划代码", en: "is not a valid region code"))

@@ -63,6 +63,9 @@ public protocol ReflowRepository: Sendable {
     /// run is now complete: its last part and every part before it are held.
     func keepPart(_ batch: ReflowBatch, origin: NodeRegion, at time: Date) async throws -> Bool
     func parts(runID: String) async throws -> [ReflowBatch]
+    /// Runs whose every part is held but which were never applied (two last parts arriving at once, or a node
+    /// that stopped between keeping the last part and applying the run), with the node they came from.
+    func completeUnappliedRuns() async throws -> [(runID: String, origin: NodeRegion)]
     func recordApplied(_ run: ReflowRun) async throws
     func appliedRun(runID: String) async throws -> ReflowRun?
     func runs(entryID: Int64) async throws -> [ReflowRun]
@@ -172,6 +175,25 @@ struct SQLReflowRepository: ReflowRepository {
                     try JSONDecoder().decode(
                         ReflowBatch.self, from: Data(try $0.decode(column: "batch", as: String.self).utf8))
                 }
+        }
+    }
+
+    func completeUnappliedRuns() async throws -> [(runID: String, origin: NodeRegion)] {
+        try await provider.read { sql in
+            try await sql.raw(
+                """
+                SELECT p.run_id, MIN(p.origin) AS origin FROM reflow_parts p
+                WHERE NOT EXISTS (SELECT 1 FROM reflow_runs r WHERE r.run_id = p.run_id)
+                GROUP BY p.run_id
+                HAVING COUNT(*) = MAX(CASE WHEN p.is_last THEN p.sequence END) + 1
+                LIMIT 50
+                """
+            ).all().map {
+                (
+                    runID: try $0.decode(column: "run_id", as: String.self),
+                    origin: try NodeRegion(try $0.decode(column: "origin", as: String.self))
+                )
+            }
         }
     }
 

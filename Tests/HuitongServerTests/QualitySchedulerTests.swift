@@ -57,4 +57,11 @@ struct QualitySchedulerTests {
             #expect(try await scheduler.sweep(at: Date().addingTimeInterval(3_700)).count == 1, "due again later")
         }
     }
+
+    @Test("the schedule is a day by default, may be turned off with 0, and refuses intervals under a minute")
+    func scheduleSetting() throws {
+        #expect(throws: Never.self) { try QualitySettings().validated() }
+        #expect(throws: Never.self) { try QualitySettings(scheduleInterval: .zero).validated() }
+        #expect(throws: ValidationError.self) { try QualitySettings(scheduleInterval: .seconds(30)).validated() }
+    }
 }

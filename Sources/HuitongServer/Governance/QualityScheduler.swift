@@ -18,6 +18,12 @@ struct QualityScheduler: Service {
 
     func run() async throws {
         let interval = service.settings.scheduleInterval
+        guard interval > .zero else {
+            // No schedule: runs start after loads, corrections and on demand only. A service that returned would
+            // stop the node, so it idles until shutdown.
+            try? await gracefulShutdown()
+            return
+        }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 try await sweep(at: Date())

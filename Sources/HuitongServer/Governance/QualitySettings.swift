@@ -38,9 +38,10 @@ public struct QualitySettings: Sendable, Hashable {
                         en: "must be \(range.lowerBound)–\(range.upperBound), not \(value)"))
             }
         }
-        if scheduleInterval < .seconds(60) {
+        if scheduleInterval != .zero && scheduleInterval < .seconds(60) {
             issues.add(
-                "HUITONG_QUALITY_SCHEDULE_SECONDS", BilingualText(zh: "须至少 60 秒", en: "must be at least 60 seconds"))
+                "HUITONG_QUALITY_SCHEDULE_SECONDS",
+                BilingualText(zh: "须为 0（不定时检测）或至少 60 秒", en: "must be 0 (no schedule) or at least 60 seconds"))
         }
         require(pageSize, in: 100...50_000, "HUITONG_QUALITY_PAGE_ROWS")
         require(samplesPerRule, in: 0...1_000, "HUITONG_QUALITY_SAMPLES_PER_RULE")

@@ -45,6 +45,30 @@ struct SharingStoreConformanceTests {
     }
 
     @Test(
+        "an application routed from another node is filed once, however often it is sent",
+        arguments: TestBackend.available)
+    func routedApplicationFiledOnce(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let parties = try await Self.prepare(store)
+            let time = CalendarDate(iso: "2026-03-02")!.startOfDay()
+            let applicant = ChangeAuthor(userID: nil, name: "人社局 刘洋（341502）")
+            let first = try await store.applications.create(
+                Self.draft(parties.entry), consumerDepartmentID: parties.consumer.id, applicant: applicant,
+                routedFrom: "341502/6f1c2a4e", at: time)
+            let again = try await store.applications.create(
+                Self.draft(parties.entry), consumerDepartmentID: parties.consumer.id, applicant: applicant,
+                routedFrom: "341502/6f1c2a4e", at: time)
+            let other = try await store.applications.create(
+                Self.draft(parties.entry), consumerDepartmentID: parties.consumer.id, applicant: applicant,
+                routedFrom: "341502/0d7b4c55", at: time)
+            #expect(again.id == first.id && again.number == first.number)
+            #expect(other.id != first.id)
+            let scope = ApplicationScope.department(parties.consumer.id, asConsumer: true, asProvider: true)
+            #expect(try await store.applications.list(scope, state: nil).count == 2)
+        }
+    }
+
+    @Test(
         "applications are numbered, scoped, moved only from the state they are in, and approved with a grant",
         arguments: TestBackend.available)
     func applications(_ backend: TestBackend) async throws {

@@ -30,7 +30,8 @@ struct CrossLevelService: CrossLevelHandler {
         draft.systemIDs = []
         let application = try await sharing.fileOnBehalf(
             draft, consumerDepartmentID: department.id,
-            applicant: ChangeAuthor(userID: nil, name: "\(submission.applicantName)（\(origin.code)）"))
+            applicant: ChangeAuthor(userID: nil, name: "\(submission.applicantName)（\(origin.code)）"),
+            routedFrom: "\(origin.code)/\(submission.reference)")
         _ = try await store.crossLevel.recordIncoming(
             origin: origin, reference: submission.reference, applicationID: application.id,
             consumerDepartmentID: department.id, at: Date())

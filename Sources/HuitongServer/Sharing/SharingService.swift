@@ -65,13 +65,18 @@ public struct SharingService: Sendable {
 
     /// Files and submits an application for a department of another node (跨层级申请), written by that node's
     /// officer: the same checks, deadlines and review as a local one, with no local officer behind it.
+    ///
+    /// `routedFrom` (the other node and its reference) makes it idempotent: filed again, the application already
+    /// filed is returned, and one left a draft by a node that stopped half-way is submitted now.
     public func fileOnBehalf(
-        _ draft: ApplicationDraft, consumerDepartmentID: Int64, applicant: ChangeAuthor, at now: Date = Date()
+        _ draft: ApplicationDraft, consumerDepartmentID: Int64, applicant: ChangeAuthor, routedFrom: String,
+        at now: Date = Date()
     ) async throws -> SharingApplication {
         let draft = try await checked(draft, consumerDepartmentID: consumerDepartmentID, at: now)
-        let created = try await store.applications.create(
-            draft, consumerDepartmentID: consumerDepartmentID, applicant: applicant, at: now)
-        return try await submit(created, actor: applicant, content: nil, comment: "", at: now)
+        let filed = try await store.applications.create(
+            draft, consumerDepartmentID: consumerDepartmentID, applicant: applicant, routedFrom: routedFrom, at: now)
+        guard filed.state == .draft else { return filed }
+        return try await submit(filed, actor: applicant, content: nil, comment: "", at: now)
     }
 
     private func submit(

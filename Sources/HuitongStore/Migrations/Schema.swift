@@ -197,5 +197,12 @@ enum Schema {
             // When a grant's expiry was put on the audit log: the sweep writes each expiry once.
             ["ALTER TABLE grants ADD COLUMN expiry_audited_at \(t.timestamp)"]
         },
+        Migration(version: 16, name: "routed applications filed once") { _ in
+            [
+                // `origin/reference` of an application routed from another node: a resent message finds it.
+                "ALTER TABLE sharing_applications ADD COLUMN routed_from TEXT",
+                "CREATE UNIQUE INDEX IF NOT EXISTS sharing_applications_routed ON sharing_applications (routed_from)",
+            ]
+        },
     ]
 }

@@ -36,6 +36,12 @@ public protocol SharingApplicationRepository: Sendable {
     /// Files a draft for a published entry of another department, numbering it `SQ-YYYY-NNNN`.
     func create(_ draft: ApplicationDraft, consumerDepartmentID: Int64, applicant: ChangeAuthor, at time: Date)
         async throws -> SharingApplication
+    /// Files an application routed from another node under `routedFrom` (its node and reference), or returns the
+    /// one already filed under it: a resent message files nothing twice.
+    func create(
+        _ draft: ApplicationDraft, consumerDepartmentID: Int64, applicant: ChangeAuthor, routedFrom: String,
+        at time: Date
+    ) async throws -> SharingApplication
     func find(id: Int64) async throws -> SharingApplication?
     /// Newest first, optionally in one state.
     func list(_ scope: ApplicationScope, state: ApplicationState?) async throws -> [SharingApplication]
@@ -54,7 +60,31 @@ struct SQLSharingApplicationRepository: SharingApplicationRepository {
     func create(_ draft: ApplicationDraft, consumerDepartmentID: Int64, applicant: ChangeAuthor, at time: Date)
         async throws -> SharingApplication
     {
+        try await create(
+            draft, consumerDepartmentID: consumerDepartmentID, applicant: applicant, routedFrom: nil, at: time)
+    }
+
+    func create(
+        _ draft: ApplicationDraft, consumerDepartmentID: Int64, applicant: ChangeAuthor, routedFrom: String,
+        at time: Date
+    ) async throws -> SharingApplication {
+        try await create(
+            draft, consumerDepartmentID: consumerDepartmentID, applicant: applicant, routedFrom: Optional(routedFrom),
+            at: time)
+    }
+
+    private func create(
+        _ draft: ApplicationDraft, consumerDepartmentID: Int64, applicant: ChangeAuthor, routedFrom: String?,
+        at time: Date
+    ) async throws -> SharingApplication {
         try await provider.transaction { sql in
+            if let routedFrom,
+                let existing = try await sql.raw(
+                    "SELECT id FROM sharing_applications WHERE routed_from = \(bind: routedFrom)"
+                ).first()
+            {
+                return try await Self.load(id: try existing.decode(column: "id", as: Int64.self), sql)!
+            }
             let entry = try await sql.raw(
                 "SELECT department_id, code, status FROM catalog_entries WHERE id = \(bind: draft.entryID)"
             ).first()
@@ -76,11 +106,13 @@ struct SQLSharingApplicationRepository: SharingApplicationRepository {
             let row = try await sql.raw(
                 """
                 INSERT INTO sharing_applications (number, consumer_department_id, applicant_id, applicant_name,
-                    entry_id, resource_code, provider_department_id, state, content, created_at, updated_at)
+                    entry_id, resource_code, provider_department_id, state, content, created_at, updated_at,
+                    routed_from)
                 VALUES (\(bind: number), \(bind: consumerDepartmentID), \(bind: applicant.userID),
                     \(bind: applicant.name), \(bind: draft.entryID), \(bind: try entry.decode(column: "code", as: String.self)),
                     \(bind: try entry.decode(column: "department_id", as: Int64.self)),
-                    \(bind: ApplicationState.draft.rawValue), \(bind: try Self.json(draft)), \(bind: time), \(bind: time))
+                    \(bind: ApplicationState.draft.rawValue), \(bind: try Self.json(draft)), \(bind: time), \(bind: time),
+                    \(bind: routedFrom))
                 RETURNING id
                 """
             ).first()

@@ -5,6 +5,10 @@ import NIOFoundationCompat
 import NIOHTTP1
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A headless Chromium driven over the W3C WebDriver protocol (plain HTTP and JSON) through a chromedriver process
 /// of its own, so that the browser tests need nothing beyond the Debian packages `chromium` and `chromium-driver`.
 final class WebDriver: @unchecked Sendable {
@@ -79,12 +83,13 @@ final class WebDriver: @unchecked Sendable {
         ]
         do {
             let answer = try await call(base, .POST, "/session", capabilities)
-            guard let session = answer["sessionId"] as? String else {
+            guard let session = (answer["value"] as? [String: Any])?["sessionId"] as? String else {
                 throw Failure(description: "chromedriver opened no session: \(answer)")
             }
             return WebDriver(process: process, base: base, session: session, name: name)
         } catch {
-            process.terminate()
+            // chromedriver may ignore SIGTERM while its browser starts, and waitUntilExit would then spin for ever.
+            Glibc.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             throw error
         }
@@ -93,7 +98,7 @@ final class WebDriver: @unchecked Sendable {
     /// Ends the session (closing the browser) and stops chromedriver.
     func quit() async {
         _ = try? await command(.DELETE, "")
-        if process.isRunning { process.terminate() }
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 

@@ -1,0 +1,308 @@
+import AsyncHTTPClient
+import Foundation
+import HuitongCore
+import NIOCore
+import NIOFoundationCompat
+import Testing
+
+/// The portal and the console in a real headless Chromium, against a `huitong serve` process holding the demo city:
+/// what a visitor, a provider, the operator and a consumer see and do, click by click.
+///
+/// With HUITONG_SCREENSHOTS=dir set, the tests also save the README's screenshots (portal home, a dataset page, the
+/// operator's dashboard) into that directory.
+@Suite(
+    "browser: portal and console in headless Chromium", .serialized, .timeLimit(.minutes(5)),
+    .enabled(
+        if: WebDriver.isInstalled,
+        "chromium and chromedriver are not installed (apt-get install chromium chromium-driver); browser tests skipped"
+    ))
+struct BrowserTests {
+    /// The demo's open list of schools: 300 rows in its pool.
+    static let schools = "中小学校及幼儿园名录"
+
+    @Test("a visitor searches the portal, opens a dataset, and its CSV download holds the rows the preview shows")
+    func publicDataset() async throws {
+        try await Self.withNode("public") { node, browser in
+            try await browser.step("home") {
+                try await browser.open(node.baseURL + "/portal")
+                try await Self.screenshot(browser, "portal-home")
+                try await browser.type("中小学", into: "#portal-q")
+                try await browser.click("form.search button[type=submit]")
+                _ = try await browser.waitForURL("the search results") { $0.contains("/datasets?") }
+            }
+            let datasetURL = try await browser.step("search") {
+                var found: WebDriver.Element?
+                for link in try await browser.elements("li.dataset h3 a")
+                where try await browser.text(of: link) == Self.schools {
+                    found = link
+                }
+                let link = try #require(found, "the search for 中小学 lists \(Self.schools)")
+                try await browser.click(link)
+                return try await browser.waitForURL("the dataset page") {
+                    $0.range(of: #"/datasets/\d+$"#, options: .regularExpression) != nil
+                }
+            }
+            let (preview, csvHref, note) = try await browser.step("dataset") {
+                #expect(try await browser.text("h1") == Self.schools)
+                try await Self.screenshot(browser, "dataset")
+                var rows: [[String]] = []
+                for row in try await browser.elements("table.preview tbody tr") {
+                    let text = try await browser.text(of: row)
+                    rows.append(text.components(separatedBy: " "))
+                }
+                let href = try #require(try await browser.attribute("href", of: "ul.downloads a[href$='.csv']"))
+                let note = try await browser.text("#preview-heading + p")
+                return (rows, href, note)
+            }
+            #expect(preview.count == 50, "the preview shows the first 50 rows")
+            #expect(note.contains("300"), "the preview says how many rows there are: \(note)")
+            #expect(
+                csvHref.hasPrefix(datasetURL.replacingOccurrences(of: node.baseURL, with: ""))
+                    || csvHref.hasPrefix(datasetURL))
+
+            let url = csvHref.hasPrefix("http") ? csvHref : node.baseURL + csvHref
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+            #expect(response.status == .ok)
+            #expect(response.headers.first(name: "Content-Type")?.hasPrefix("text/csv") == true)
+            var body = String(buffer: try await response.body.collect(upTo: 16 * 1024 * 1024))
+            if body.hasPrefix("\u{FEFF}") { body.removeFirst() }
+            let csv = Self.parseCSV(body)
+            #expect(csv.count == 301, "a header and the pool's 300 rows")
+            let data = Array(csv.dropFirst())
+            // The preview's cells are separated by spaces in the row's text; none of the schools' values has one.
+            #expect(preview.count <= data.count)
+            for (index, row) in preview.enumerated() where index < data.count {
+                #expect(row == data[index].filter { !$0.isEmpty }, "preview row \(index + 1) is the download's")
+            }
+            #expect(Set(data.map { $0[0] }).count == 300, "each school once")
+        }
+    }
+
+    @Test("the language switch turns the portal into English and keeps it for the next page")
+    func englishSwitch() async throws {
+        try await Self.withNode("language") { node, browser in
+            try await browser.step("chinese") {
+                try await browser.open(node.baseURL + "/portal")
+                #expect(try await browser.attribute("lang", of: "html") == "zh-CN")
+                #expect(try await browser.text("h1") == "公共数据开放门户")
+                try await browser.click("a[hreflang=en]")
+            }
+            try await browser.step("english") {
+                _ = try await browser.waitForURL("the English portal") { $0.contains("lang=en") }
+                #expect(try await browser.attribute("lang", of: "html") == "en")
+                #expect(try await browser.text("h1") == "Open Data Portal")
+                #expect(try await browser.text("form.search button[type=submit]") == "Search")
+                try await browser.open(node.baseURL + "/datasets")
+                #expect(try await browser.attribute("lang", of: "html") == "en", "the choice is kept")
+                #expect(try await browser.text("a[hreflang=zh]").isEmpty == false)
+            }
+        }
+    }
+
+    @Test(
+        "a provider creates an entry, the operator publishes it, a consumer applies, the provider approves, and the consumer's new credential reads its rows through the gateway"
+    )
+    func sharingWorkflow() async throws {
+        try await Self.withNode("workflow") { node, browser in
+            let name = "殡葬服务机构信息"
+            // 民政局 drafts the entry in the console form and submits it.
+            let entryID = try await browser.step("create") {
+                try await browser.signIn(node.baseURL, "mzj.officer", node.passwords["mzj.officer"] ?? "")
+                try await browser.open(node.baseURL + "/console/entries/new")
+                try await browser.type(name, into: "#field-name")
+                try await browser.type("全市殡葬服务机构的名称与地址", into: "#field-abstract")
+                try await browser.click("#field-classificationCode option[value='203003']")
+                try await browser.click("#field-formatCategory option[value='database']")
+                try await browser.type("库表", into: "#field-formatType")
+                try await browser.click("#field-shareType option[value='conditional']")
+                try await browser.click("#field-openness option[value='closed']")
+                try await browser.type("仅限民政业务核验", into: "#field-shareCondition")
+                try await browser.click("#field-updateCycle option[value='monthly']")
+                try await browser.type("机构名称", into: "input[name=item_name_0]")
+                try await browser.type("jgmc", into: "input[name=item_column_0]")
+                try await browser.click("input[name=item_key_0]")
+                try await browser.type("地址", into: "input[name=item_name_1]")
+                try await browser.type("dz", into: "input[name=item_column_1]")
+                try await browser.click("form[action='/console/entries'] button[type=submit]")
+                let url = try await browser.waitForURL("the new entry's page") { $0.contains("done=created") }
+                let id = try #require(
+                    url.components(separatedBy: "/console/entries/").last?.components(separatedBy: "?").first
+                        .flatMap { Int($0) })
+                try await browser.click("form[action='/console/entries/\(id)/submit'] button")
+                _ = try await browser.waitForURL("the entry list") { $0.contains("done=submitted") }
+                return id
+            }
+
+            // The operator publishes it from the review queue.
+            try await browser.step("publish") {
+                try await browser.signIn(node.baseURL, "admin", node.passwords["admin"] ?? "")
+                try await browser.open(node.baseURL + "/console/review")
+                #expect(try await browser.text("#entry-\(entryID) h2") == name)
+                try await browser.click("#entry-\(entryID) form[action$='/publish'] button")
+                _ = try await browser.waitForURL("the queue after publishing") { $0.contains("done=published") }
+                #expect(try await browser.elements("#entry-\(entryID)").isEmpty, "the entry has left the queue")
+                try await browser.open(node.baseURL + "/console/dashboard")
+                try await Self.screenshot(browser, "operator-dashboard")
+            }
+
+            // 民政局's exchange loads the entry's rows, as its data feed would, through the upload API.
+            let entry = try await node.call(.GET, "/api/v1/catalog/entries/\(entryID)", as: "mzj.officer", expect: 200)
+            #expect(entry["status"] as? String == "published")
+            let code = try #require(
+                entry["code"] as? String ?? (entry["code"] as? [String: Any])?["text"] as? String, "\(entry)")
+            let rows = [("六安市殡仪馆", "六安市金安区三十铺镇殡仪路1号"), ("霍山县殡仪馆", "霍山县衡山镇南岳路8号")]
+            let csv = "jgmc,dz\n" + rows.map { "\($0.0),\($0.1)" }.joined(separator: "\n") + "\n"
+            let upload = try await node.request(
+                .POST, "/api/v1/catalog/entries/\(entryID)/uploads?fileName=funeral.csv", body: Data(csv.utf8),
+                session: try await node.login("mzj.officer"))
+            #expect(upload.status == 202, "\(upload.body)")
+            let job = try #require(
+                ((try? JSONSerialization.jsonObject(with: Data(upload.body.utf8))) as? [String: Any])?["job"]
+                    as? [String: Any])
+            let jobID = try #require(job["id"] as? Int)
+            let deadline = Date().addingTimeInterval(30)
+            var status = ""
+            while Date() < deadline {
+                let current = try await node.call(.GET, "/api/v1/ingest/jobs/\(jobID)", as: "mzj.officer", expect: 200)
+                status = (current["job"] as? [String: Any])?["status"] as? String ?? ""
+                if status != "running" && status != "queued" { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(status == "succeeded")
+
+            // 人社局 applies for it in the console.
+            try await browser.step("apply") {
+                try await browser.signIn(node.baseURL, "rsj.officer", node.passwords["rsj.officer"] ?? "")
+                try await browser.open(node.baseURL + "/console/apply/\(entryID)")
+                try await browser.click("input[name=items][value=jgmc]")
+                try await browser.click("input[name=items][value=dz]")
+                try await browser.click("#field-purpose option[value='administrativeBasis']")
+                try await browser.type("核对丧葬补助金申领人所报殡葬机构", into: "#field-purposeText")
+                try await browser.type("《社会保险法》第十七条", into: "#field-legalBasis")
+                try await browser.type("丧葬补助金审核", into: "#field-scenario")
+                try await browser.click("input[name=channel][value=api]")
+                try await browser.click("input[name=systemIDs]")
+                try await browser.type("50", into: "#field-expectedDailyCalls")
+                try await browser.click("button[name=action][value=submit]")
+                _ = try await browser.waitForURL("the consumer's applications") { $0.contains("done=applied") }
+            }
+
+            // 民政局 approves it.
+            try await browser.step("approve") {
+                try await browser.signIn(node.baseURL, "mzj.officer", node.passwords["mzj.officer"] ?? "")
+                try await browser.open(node.baseURL + "/console/to-review")
+                var itemID: String?
+                for item in try await browser.elements("li.queue-item")
+                where try await browser.text(of: item).contains(code) {
+                    itemID = try await browser.attribute("id", of: item)
+                }
+                let id = try #require(itemID, "the provider's queue holds the application for \(code)")
+                try await browser.click("#\(id) select[name=kind] option[value=approve]")
+                try await browser.type("同意", into: "#\(id) textarea[name=comment]")
+                try await browser.click("#\(id) form.decision button[type=submit]")
+                _ = try await browser.waitForURL("the queue after deciding") { $0.contains("done=decided") }
+            }
+
+            // 人社局 makes a credential for its system and calls the gateway with it.
+            let secret = try await browser.step("credential") {
+                try await browser.signIn(node.baseURL, "rsj.officer", node.passwords["rsj.officer"] ?? "")
+                try await browser.open(node.baseURL + "/console/systems")
+                try await browser.type("殡葬核验", into: "form[action$='/credentials'] input[name=name]")
+                try await browser.click("form[action$='/credentials'] button[type=submit]")
+                return try await browser.text("code.secret-value")
+            }
+            #expect(secret.hasPrefix("hts"))
+            let key = try #require(rows[1].0.addingPercentEncoding(withAllowedCharacters: .alphanumerics))
+            let answer = try await node.request(
+                .GET, "/gateway/v1/\(code)/records?jgmc=\(key)", body: nil, bearer: secret)
+            #expect(answer.status == 200, "\(answer.body)")
+            let json = (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8))) as? [String: Any] ?? [:]
+            #expect(json["count"] as? Int == 1, "\(answer.body)")
+            let record = (json["records"] as? [[String: Any]])?.first ?? [:]
+            #expect(record["jgmc"] as? String == rows[1].0)
+            #expect(record["dz"] as? String == rows[1].1)
+            let refused = try await node.request(
+                .GET, "/gateway/v1/\(code)/records?jgmc=\(key)", body: nil, bearer: secret + "x")
+            #expect(refused.status == 401, "a wrong secret reads nothing")
+        }
+    }
+
+    // MARK: Helpers
+
+    /// A demo node process and a browser, both stopped afterwards whatever happens.
+    static func withNode(_ name: String, _ body: (CascadeNode, WebDriver) async throws -> Void) async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CascadeProcessTests.executable.path))
+        let node = try await CascadeNode.prepare(region: "341500", name: "六安市数据资源管理局")
+        defer {
+            node.stop()
+            node.remove()
+        }
+        try await node.start()
+        let browser = try await WebDriver.start(name: name)
+        do {
+            try await body(node, browser)
+        } catch {
+            await browser.quit()
+            throw error
+        }
+        await browser.quit()
+    }
+
+    /// Saves the page for the README when HUITONG_SCREENSHOTS names a directory.
+    static func screenshot(_ browser: WebDriver, _ name: String) async throws {
+        guard let directory = ProcessInfo.processInfo.environment["HUITONG_SCREENSHOTS"], !directory.isEmpty else {
+            return
+        }
+        let base = URL(
+            fileURLWithPath: directory, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        try await browser.saveScreenshot(to: base.appendingPathComponent("\(name).png"))
+    }
+
+    /// RFC 4180 rows: quoted fields may hold commas, quotes (doubled) and line breaks.
+    static func parseCSV(_ text: String) -> [[String]] {
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field = ""
+        var quoted = false
+        var characters = text.makeIterator()
+        var pending: Character? = nil
+        while let character = pending ?? characters.next() {
+            pending = nil
+            if quoted {
+                if character == "\"" {
+                    if let next = characters.next() {
+                        if next == "\"" {
+                            field.append("\"")
+                        } else {
+                            quoted = false
+                            pending = next
+                        }
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.append(character)
+                }
+                continue
+            }
+            switch character {
+            case "\"": quoted = true
+            case ",":
+                row.append(field)
+                field = ""
+            case "\n", "\r\n":
+                row.append(field)
+                rows.append(row)
+                row = []
+                field = ""
+            case "\r": break
+            default: field.append(character)
+            }
+        }
+        if !field.isEmpty || !row.isEmpty {
+            row.append(field)
+            rows.append(row)
+        }
+        return rows
+    }
+}

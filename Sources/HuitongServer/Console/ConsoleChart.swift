@@ -19,7 +19,9 @@ enum ConsoleChart {
         let bottom = 28.0
         let top = 12.0
         let plotHeight = height - bottom - top
-        let maximum = niceMaximum(bars.map(\.value).max() ?? 0)
+        // Column charts count calls: at least 0–4 on the axis, so an empty or quiet chart reads 0, 1, 2, 3, 4
+        // rather than five zeros or quarter calls.
+        let maximum = max(4, niceMaximum(bars.map(\.value).max() ?? 0))
         let slot = bars.isEmpty ? 0 : (width - left - 8) / Double(bars.count)
         var svg = svgOpen(id: id, title: title, width: width, height: height)
         for step in 0...4 {

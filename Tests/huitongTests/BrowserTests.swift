@@ -160,7 +160,7 @@ struct BrowserTests {
                 ((try? JSONSerialization.jsonObject(with: Data(upload.body.utf8))) as? [String: Any])?["job"]
                     as? [String: Any])
             let jobID = try #require(job["id"] as? Int)
-            let deadline = Date().addingTimeInterval(30)
+            let deadline = Date().addingTimeInterval(120)
             var status = ""
             while Date() < deadline {
                 let current = try await node.call(.GET, "/api/v1/ingest/jobs/\(jobID)", as: "mzj.officer", expect: 200)

@@ -304,11 +304,13 @@ struct CascadeProcessTests {
         text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? text
     }
 
-    /// Polls `check` for up to 30 s.
+    /// Polls `check` for up to two minutes: generous, because in a full `swift test` on two cores the three debug
+    /// nodes share the machine with every other suite (the browser's Chromium among them). A wait, not a timing
+    /// requirement: the outbox's backoff alone can take a few seconds.
     func eventually<Value>(
         _ what: Comment, _ check: () async throws -> Value?, sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> Value {
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             if let value = try await check() { return value }
             try await Task.sleep(for: .milliseconds(200))
@@ -426,7 +428,8 @@ final class CascadeNode: @unchecked Sendable {
         process.standardError = handle
         try process.run()
         self.process = process
-        let deadline = Date().addingTimeInterval(30)
+        // Starting takes a second alone; under a full parallel test run on two cores it can take far longer.
+        let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             if let answer = try? await request(.GET, "/api/v1/federation/node", body: nil), answer.status == 200 {
                 sessions = [:]

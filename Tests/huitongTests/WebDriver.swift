@@ -58,7 +58,7 @@ final class WebDriver: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let base = "http://127.0.0.1:\(port)"
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             if let status = try? await call(base, .GET, "/status", nil),
                 (status["value"] as? [String: Any])?["ready"] as? Bool == true
@@ -112,9 +112,9 @@ final class WebDriver: @unchecked Sendable {
         get async throws { try await command(.GET, "/url") as? String ?? "" }
     }
 
-    /// The first element matching `selector`, waiting up to 10 s for it to appear.
+    /// The first element matching `selector`, waiting up to 60 s for it to appear (a busy CI machine).
     func element(_ selector: String) async throws -> Element {
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)
         var last: (any Error)?
         while Date() < deadline {
             do {
@@ -160,9 +160,9 @@ final class WebDriver: @unchecked Sendable {
         return try await command(.GET, "/element/\(element.id)/attribute/\(name)") as? String
     }
 
-    /// Waits up to 10 s for the page's address to satisfy `check` (after a form posts and redirects).
+    /// Waits up to 60 s for the page's address to satisfy `check` (after a form posts and redirects).
     func waitForURL(_ what: String, _ check: (String) -> Bool) async throws -> String {
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)
         var url = ""
         while Date() < deadline {
             url = try await currentURL

@@ -155,25 +155,20 @@ extension FederationNode {
     public func answerCall(_ wire: WireMessage, remoteAddress: String?, now: Date = Date()) async throws -> WireMessage
     {
         let envelope = wire.envelope
-        do {
-            guard let signed = wire.signed, envelope.kind == .gatewayCall else {
-                throw FederationError.malformed(
-                    BilingualText(zh: "此地址只接受网关调用", en: "this address takes gateway calls only"))
-            }
-            let peer = try await store.federation.peer(envelope.from)
-            try verifier.verify(signed, local: local, senderKey: peer?.key, now: now)
-            try Self.checkOrigin(envelope, sender: peer!, local: local)
-            // A call carries no state to repeat harmlessly: a replayed one is refused, not served again.
-            guard
-                try await store.federation.recordReceipt(
-                    origin: envelope.origin, messageID: envelope.id, kind: envelope.kind, from: envelope.from, at: now)
-            else {
-                throw FederationError.malformed(
-                    BilingualText(zh: "重复的调用消息已拒绝", en: "a repeated call message was refused"))
-            }
-        } catch let error as FederationError {
-            await recordRejection(envelope, error, remoteAddress: remoteAddress)
-            throw error
+        try await authenticate(wire, remoteAddress: remoteAddress, now: now)
+        guard envelope.kind == .gatewayCall else {
+            throw FederationError.malformed(
+                BilingualText(zh: "此地址只接受网关调用", en: "this address takes gateway calls only"))
+        }
+        // A call carries no state to repeat harmlessly: a replayed one is refused, not served again.
+        guard
+            try await store.federation.recordReceipt(
+                origin: envelope.origin, messageID: envelope.id, kind: envelope.kind, from: envelope.from, at: now)
+        else {
+            let replayed = FederationError.malformed(
+                BilingualText(zh: "重复的调用消息已拒绝", en: "a repeated call message was refused"))
+            await recordRejection(envelope, replayed, remoteAddress: remoteAddress)
+            throw replayed
         }
         let result: RemoteCallResult
         if envelope.destination == local {

@@ -43,14 +43,6 @@ public final class FederationNode: Sendable {
 
     public var local: NodeRegion { settings.profile.region }
 
-    /// The node's audit log, for what the edge records about cascade traffic.
-    public var auditLog: AuditLog? { audit }
-
-    /// The keyed hash the audit log records queried keys as (`AuditKeyHasher`).
-    public func keyHash(_ key: String) -> String {
-        AuditKeyHasher(nodeKey: self.key).hash(key)
-    }
-
     /// Lets the outbox deliverer look at the queue now (after an operator retried a message, say).
     public func wakeOutbox() {
         outboxSignal.notify()
@@ -96,19 +88,7 @@ public final class FederationNode: Sendable {
     /// be refused; the refusal is written to the audit log and the log before it is thrown.
     public func receive(_ wire: WireMessage, remoteAddress: String?, now: Date = Date()) async throws -> WireReceipt {
         let envelope = wire.envelope
-        let peer: Peer?
-        do {
-            guard let signed = wire.signed else {
-                throw FederationError.malformed(
-                    BilingualText(zh: "签名不是有效的 Base64", en: "the signature is not valid base64"))
-            }
-            peer = try await store.federation.peer(envelope.from)
-            try verifier.verify(signed, local: local, senderKey: peer?.key, now: now)
-            try Self.checkOrigin(envelope, sender: peer!, local: local)
-        } catch let error as FederationError {
-            await recordRejection(envelope, error, remoteAddress: remoteAddress)
-            throw error
-        }
+        try await authenticate(wire, remoteAddress: remoteAddress, now: now)
         if try await store.federation.hasReceived(origin: envelope.origin, messageID: envelope.id) {
             return WireReceipt(outcome: .duplicate, messageID: envelope.id)
         }
@@ -137,6 +117,25 @@ public final class FederationNode: Sendable {
             origin: envelope.origin, messageID: envelope.id, kind: envelope.kind, from: envelope.from, at: now)
         await recordReceived(envelope, outcome: "handled")
         return WireReceipt(outcome: .handled, messageID: envelope.id)
+    }
+
+    /// Checks who sent a delivered hop — a registered peer, its signature, this node as recipient, the clock, and
+    /// that the peer may carry a message from its origin — and puts a refusal on the audit log before throwing it.
+    func authenticate(_ wire: WireMessage, remoteAddress: String?, now: Date) async throws {
+        let envelope = wire.envelope
+        do {
+            guard let signed = wire.signed else {
+                throw FederationError.malformed(
+                    BilingualText(zh: "签名不是有效的 Base64", en: "the signature is not valid base64"))
+            }
+            let peer = try await store.federation.peer(envelope.from)
+            try verifier.verify(signed, local: local, senderKey: peer?.key, now: now)
+            guard let peer else { throw FederationError.unknownNode(envelope.from.code) }
+            try Self.checkOrigin(envelope, sender: peer, local: local)
+        } catch let error as FederationError {
+            await recordRejection(envelope, error, remoteAddress: remoteAddress)
+            throw error
+        }
     }
 
     /// A child speaks only for its own jurisdiction; a parent passes on messages from outside this node's.

@@ -74,7 +74,8 @@ public enum HuitongApp {
         ).register(on: router)
         GatewayAPI(store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"))
             .register(on: router)
-        FederationAPI(node: federation, store: store, sharing: configuration.sharing).register(on: router, api: api)
+        FederationAPI(node: federation, store: store, audit: audit, sharing: configuration.sharing).register(
+            on: router, api: api)
         return router
     }
 

@@ -12,6 +12,8 @@ import NIOCore
 struct FederationAPI {
     let node: FederationNode
     let store: Store
+    /// The node's audit trail: the consumer's side logs routed calls on it, keys hashed like the gateway's.
+    let audit: AuditTrail
     /// The sharing workflow's limits, which a routed application meets on this node before it is sent.
     let sharing: SharingSettings
 
@@ -438,11 +440,10 @@ struct FederationAPI {
         _ system: ApplicationSystem, _ owner: NodeRegion, _ code: String, _ keys: [[String]], _ outcome: AuditOutcome,
         _ rows: Int, _ started: ContinuousClock.Instant
     ) async throws {
-        guard let audit = node.auditLog else { return }
-        _ = try await audit.append(
+        _ = try await audit.log.append(
             AuditEvent(
                 action: .gatewayLookup, consumerDepartmentID: system.departmentID, applicationSystemID: system.id,
-                resourceCode: code, queriedKeyHashes: keys.map { node.keyHash($0.joined(separator: "|")) },
+                resourceCode: code, queriedKeyHashes: keys.map { audit.keyHasher.hash($0.joined(separator: "|")) },
                 rowsReturned: Int64(rows), outcome: outcome,
                 latencyMicroseconds: (ContinuousClock.now - started).microseconds,
                 detail: ["owner": owner.code, "routed": "true"]))

@@ -309,12 +309,18 @@ struct QualityAPI: Sendable {
         var entries: [Entry]
     }
 
-    func departmentReport(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+    /// The department named by the path, when the caller may see its report: the operator any, a provider its own.
+    func visibleDepartment(_ context: HuitongRequestContext) async throws -> Department {
         let user = try context.requireRole(.provider, .operator)
         let id = try context.id()
         guard user.has(.operator) || user.departmentID == id, let department = try await store.departments.find(id: id)
         else { throw StoreError.notFound(entity: "department", key: "\(id)") }
-        let records = try await store.quality.latestScores(entryIDs: nil).filter { $0.departmentID == id }
+        return department
+    }
+
+    /// A department's report: its scored entries with their current scores and dimensions, and their mean.
+    func departmentReportBody(_ department: Department) async throws -> DepartmentReportBody {
+        let records = try await store.quality.latestScores(entryIDs: nil).filter { $0.departmentID == department.id }
         let scores = try await service.currentScores(entryIDs: records.map(\.entryID))
         let entries = Dictionary(
             try await store.catalog.entries(ids: records.map(\.entryID)).map { ($0.id, $0) },
@@ -330,10 +336,16 @@ struct QualityAPI: Sendable {
                     dimensions: run?.report?.dimensions ?? []))
         }
         let scored = items.compactMap(\.score)
-        let body = DepartmentReportBody(
-            departmentID: id, departmentName: department.name,
+        return DepartmentReportBody(
+            departmentID: department.id, departmentName: department.name,
             score: scored.isEmpty ? nil : scored.reduce(0, +) / Double(scored.count), entriesScored: scored.count,
             entries: items)
+    }
+
+    func departmentReport(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let department = try await visibleDepartment(context)
+        let body = try await departmentReportBody(department)
+        let items = body.entries
         guard Self.wantsCSV(request) else { return try JSONResponse.make(body) }
         var rows: [[String]] = [
             ["部门 department", department.name], ["平均得分 mean score", Self.format(body.score)],
@@ -352,7 +364,7 @@ struct QualityAPI: Sendable {
         }
         return CatalogTransferAPI.download(
             CSVWriter.encode(rows: rows, options: .init(includesByteOrderMark: true)), type: "text/csv; charset=utf-8",
-            name: "quality-department-\(id).csv")
+            name: "quality-department-\(department.id).csv")
     }
 
     func ranking(_ request: Request, context: HuitongRequestContext) async throws -> Response {

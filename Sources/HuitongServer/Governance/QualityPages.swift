@@ -46,36 +46,24 @@ struct QualityPages {
 
     func department(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         if let redirect = signIn(request, context) { return redirect }
-        let user = try context.requireRole(.provider, .operator)
-        let id = try context.id()
-        guard user.has(.operator) || user.departmentID == id, let department = try await store.departments.find(id: id)
-        else { throw StoreError.notFound(entity: "department", key: "\(id)") }
-        let records = try await store.quality.latestScores(entryIDs: nil).filter { $0.departmentID == id }
-        let scores = try await api.service.currentScores(entryIDs: records.map(\.entryID))
-        let entries = Dictionary(
-            try await store.catalog.entries(ids: records.map(\.entryID)).map { ($0.id, $0) },
-            uniquingKeysWith: { first, _ in first })
-        var rows: [[String: Any]] = []
-        for record in records {
-            guard let entry = entries[record.entryID] else { continue }
-            let dimensions = try await store.quality.run(id: record.runID)?.report?.dimensions ?? []
+        let department = try await api.visibleDepartment(context)
+        let report = try await api.departmentReportBody(department)
+        let rows = report.entries.map { item -> [String: Any] in
             let byDimension = Dictionary(
-                dimensions.map { ($0.dimension, $0.score) }, uniquingKeysWith: { first, _ in first })
-            rows.append([
-                "name": entry.content.name, "code": entry.code.text, "href": "/quality/entries/\(entry.id)",
-                "score": Self.score(scores[entry.id]),
+                item.dimensions.map { ($0.dimension, $0.score) }, uniquingKeysWith: { first, _ in first })
+            return [
+                "name": item.name, "code": item.code, "href": "/quality/entries/\(item.entryID)",
+                "score": Self.score(item.score),
                 "dimensions": QualityDimension.allCases.map { ["score": Self.score(byDimension[$0] ?? nil)] },
-                "finished": PortalPages.dateTime(record.finishedAt),
-            ])
+                "finished": PortalPages.dateTime(item.finishedAt),
+            ]
         }
-        let scored = records.compactMap { entries[$0.entryID] == nil ? nil : scores[$0.entryID] }
         let values: [String: Any] = [
-            "department": department.name,
-            "mean": scored.isEmpty ? "—" : Self.score(scored.reduce(0, +) / Double(scored.count)),
-            "scored": scored.count,
+            "department": department.name, "mean": report.score.map { Self.score($0) } ?? "—",
+            "scored": report.entriesScored,
             "dimensionNames": QualityDimension.allCases.map { ["name": $0.label.text(context.language)] },
             "rows": rows, "hasRows": !rows.isEmpty,
-            "csvHref": "/api/v1/departments/\(id)/quality/report?format=csv",
+            "csvHref": "/api/v1/departments/\(department.id)/quality/report?format=csv",
         ]
         return pages.render("quality-department", values, context: context)
     }

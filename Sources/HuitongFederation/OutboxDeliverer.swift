@@ -28,14 +28,28 @@ public struct OutboxDeliverer: Service {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
+    /// How often routed decisions are sent back and whole 回流 runs applied: sweeps of the database that need
+    /// not follow every poll of the queue.
+    static let housekeepingInterval: TimeInterval = 10
+
     public func run() async throws {
         await cancelWhenGracefulShutdown {
+            var lastHousekeeping = Date.distantPast
             while !Task.isCancelled {
-                do {
-                    try await node.forwardDecisions()
-                    try await node.applyCompletedReflows()
-                } catch {
-                    node.logger.warning("cascade housekeeping failed", metadata: ["error": "\(error)"])
+                // A node with no peers has nothing to send or receive: it only looks again later.
+                let peers = (try? await node.store.federation.peers()) ?? []
+                if peers.isEmpty {
+                    await node.outboxSignal.wait(timeout: node.settings.pollInterval * 5)
+                    continue
+                }
+                if Date().timeIntervalSince(lastHousekeeping) >= Self.housekeepingInterval {
+                    lastHousekeeping = Date()
+                    do {
+                        try await node.forwardDecisions()
+                        try await node.applyCompletedReflows()
+                    } catch {
+                        node.logger.warning("cascade housekeeping failed", metadata: ["error": "\(error)"])
+                    }
                 }
                 let delivered = await deliverDue()
                 if delivered == 0 { await node.outboxSignal.wait(timeout: node.settings.pollInterval) }

@@ -100,6 +100,12 @@ public struct AuditKeyHasher: Sendable {
     }
 
     /// The hex HMAC of `key`, after trimming surrounding spaces (a key typed with a stray space is the same key).
+    /// The hash of a composite key (a key of several items), its values joined by a separator no value contains,
+    /// so that the gateway and routed calls log the same key alike.
+    public func hash(components: [String]) -> String {
+        hash(components.joined(separator: "\u{1F}"))
+    }
+
     public func hash(_ key: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(
             for: Array(key.trimmedOfWhitespace().utf8), using: secret)

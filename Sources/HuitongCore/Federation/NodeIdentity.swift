@@ -78,12 +78,7 @@ public enum NodeRegion: Sendable, Hashable, Codable, CustomStringConvertible {
     public var codePrefix: String {
         switch self {
         case .national: ""
-        case .region(let region):
-            switch region.level {
-            case .province: String(region.text.prefix(2))
-            case .prefecture: String(region.text.prefix(4))
-            case .county: region.text
-            }
+        case .region(let region): RowFilter.regionPrefix(for: region)
         }
     }
 

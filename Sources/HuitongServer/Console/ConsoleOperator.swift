@@ -90,11 +90,7 @@ extension ConsolePages {
     ) {
         let today = CalendarDate.today()
         let first = today.addingDays(-(Self.days - 1))
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = CalendarDate.chinaTimeZone
-        let from =
-            calendar.date(from: DateComponents(year: first.year, month: first.month, day: first.day))
-            ?? now - Double(Self.days) * 86_400
+        let from = first.startOfDay()
         let groups = try await store.audit.statistics(
             AuditStatisticsQuery(from: from, to: now + 1, groupBy: .day, visibleTo: visibleTo))
         let calls = Dictionary(groups.map { ($0.key, $0.calls) }, uniquingKeysWith: +)
@@ -209,9 +205,11 @@ extension ConsolePages {
 
     /// Applications past their deadline, and those the sweep already escalated to the bureau's coordination.
     func overdueApplications(now: Date) async throws -> [SharingApplication] {
-        try await store.applications.list(.all, state: nil).filter {
-            $0.isOverdue(at: now) || $0.state == .coordination
-        }
+        // Read by state through the deadline index, not every application the node ever had.
+        var found = try await store.applications.overdue(in: .complianceReview, at: now)
+        found += try await store.applications.overdue(in: .providerReview, at: now)
+        found += try await store.applications.list(.all, state: .coordination)
+        return found
     }
 
     func overdue(_ request: Request, context: HuitongRequestContext) async throws -> Response {

@@ -171,8 +171,6 @@ struct ConsolePages {
 
     // MARK: Formatting
 
-    static func day(_ date: Date) -> String { String(PortalPages.dateTime(date).prefix(10)) }
-
     static func percent(_ rate: Double) -> String {
         let tenths = (rate * 1000).rounded() / 10
         return "\(tenths)%"

@@ -46,17 +46,20 @@ enum DemoPools {
             let version = try await store.pools.beginVersion(
                 entryID: id, columns: columns, keyColumns: entry.content.keyItems.map(\.columnName),
                 copyingActive: false)
+            var published = false
             do {
                 try await store.pools.insert(
                     pool.rows.map { row in columns.map { row[$0] } }, into: version, replacingKeys: false)
                 let active = try await store.pools.activate(version, keep: 3)
+                published = true
                 _ = try await store.catalog.setMount(
                     id: id, MountedResource(kind: .table, locator: active.tableName), recordCount: active.rowCount,
                     dataUpdatedAt: Date(),
                     author: authors[entry.provider.code] ?? ChangeAuthor(userID: nil, name: "演示数据"))
                 counts[pool.entry] = active.rowCount
             } catch {
-                try? await store.pools.abandon(version)
+                // Once active, the version is what readers see: dropping it would lose the pool, not undo a load.
+                if !published { try? await store.pools.abandon(version) }
                 throw error
             }
         }

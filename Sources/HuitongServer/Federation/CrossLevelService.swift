@@ -82,15 +82,25 @@ struct CrossLevelService: CrossLevelHandler {
             reason: application.decision.map(SharingService.explain), grant: terms)
     }
 
+    /// Serves a routed key lookup with the gateway's own pieces: its grant selection, masking, key form, limits,
+    /// refusals and fail-closed audit. What differs is who calls: a department of another node, through the
+    /// department standing for it, with no local system.
     func serve(_ call: RemoteCall, from origin: NodeRegion) async throws -> RemoteCallResult {
         let started = ContinuousClock.now
         let now = Date()
-        func refuse(_ code: String, _ zh: String, _ en: String) -> FederationError {
-            .refused(node: local.code, code: code, message: BilingualText(zh: zh, en: en))
-        }
         guard let entry = try await store.catalog.find(code: call.resourceCode), entry.status == .published else {
-            throw refuse("entry_not_found", "没有已发布的目录 \(call.resourceCode)", "no published entry \(call.resourceCode)")
+            throw Self.refusal(.unknownResource(call.resourceCode), at: local)
         }
+        // Malformed keys are refused before they cost the grant any of its allowance.
+        let keyItems = entry.content.keyItems
+        guard call.keys.allSatisfy({ $0.count == keyItems.count }) else {
+            throw Self.refusal(.unevenKeys, at: local)
+        }
+        guard !call.keys.isEmpty, call.keys.count <= GatewayAPI.keyLimit else {
+            throw Self.refusal(.tooManyKeys(limit: GatewayAPI.keyLimit), at: local)
+        }
+        let keys = call.keys.map { key in zip(key, keyItems).map { GatewayAPI.canonicalKey($0, $1) } }
+        let hashes = keys.map { audit.keyHasher.hash(components: $0) }
         let department = try await store.departments.find(code: call.consumer.localCode(origin: origin))
         var grant: Grant?
         if let department {
@@ -98,63 +108,54 @@ struct CrossLevelService: CrossLevelHandler {
                 consumerDepartmentID: department.id, resourceCode: entry.code.text, on: CalendarDate(now)
             ).first { $0.channel == .api && $0.status(at: now) == .active }
         }
-        func event(_ outcome: AuditOutcome, rows: Int, keys: [String]) -> AuditEvent {
-            AuditEvent(
-                action: .gatewayLookup, consumerDepartmentID: department?.id,
-                providerDepartmentID: entry.provider.departmentID, resourceCode: entry.code.text, grantID: grant?.id,
-                purpose: grant?.purpose.rawValue ?? call.purpose, queriedKeyHashes: keys, rowsReturned: Int64(rows),
-                outcome: outcome, latencyMicroseconds: (ContinuousClock.now - started).microseconds,
-                detail: ["origin": origin.code, "system": String(call.systemName.prefix(100)), "routed": "true"])
+        func record(_ outcome: AuditOutcome, rows: Int) async throws {
+            try await audit.log.appendOrFailClosed(
+                AuditEvent(
+                    action: .gatewayLookup, consumerDepartmentID: department?.id,
+                    providerDepartmentID: entry.provider.departmentID, resourceCode: entry.code.text,
+                    grantID: grant?.id, purpose: grant?.purpose.rawValue ?? call.purpose, queriedKeyHashes: hashes,
+                    rowsReturned: Int64(rows), outcome: outcome,
+                    latencyMicroseconds: (ContinuousClock.now - started).microseconds,
+                    detail: ["origin": origin.code, "system": String(call.systemName.prefix(100)), "routed": "true"]))
         }
-        let keyItems = entry.content.keyItems
-        let keys = call.keys.map { key in
-            zip(key, keyItems).map { value, item in GatewayAPI.canonicalKey(value, item) }
+        func refuse(_ error: GatewayError) async throws -> Never {
+            try await record(.denied(reason: error.code), rows: 0)
+            throw Self.refusal(error, at: local)
         }
-        let hashes = keys.map { audit.keyHasher.hash($0.joined(separator: "|")) }
         guard let grant else {
-            _ = try await audit.log.append(event(.denied(reason: "no_grant"), rows: 0, keys: hashes))
-            throw refuse(
-                "no_grant", "申请部门对 \(entry.code.text) 没有有效的接口授权",
-                "the consumer has no active API grant for \(entry.code.text)")
+            try await refuse(
+                .noGrant(
+                    resource: entry.code.text,
+                    reason: BilingualText(
+                        zh: "申请部门（\(origin.code)）没有有效的接口授权", en: "the consumer (\(origin.code)) has no active API grant"
+                    )))
         }
         switch limiter.take(
             grant: grant.id, perSecond: grant.rateLimit > 0 ? grant.rateLimit : nil,
             perDay: grant.dailyQuota > 0 ? grant.dailyQuota : nil, now: now)
         {
-        case .allowed:
-            break
-        case .rateLimited:
-            _ = try await audit.log.append(event(.denied(reason: "rate_limited"), rows: 0, keys: hashes))
-            throw refuse(
-                "rate_limited", "超过授权的调用频率（每秒 \(grant.rateLimit) 次）",
-                "over the grant's rate of \(grant.rateLimit) calls a second")
-        case .quotaExhausted:
-            _ = try await audit.log.append(event(.denied(reason: "quota_exhausted"), rows: 0, keys: hashes))
-            throw refuse(
-                "quota_exhausted", "今日调用次数已达授权上限（\(grant.dailyQuota) 次）",
-                "the grant's \(grant.dailyQuota) calls for today are used up")
+        case .allowed: break
+        case .rateLimited: try await refuse(.rateLimited(perSecond: grant.rateLimit))
+        case .quotaExhausted: try await refuse(.quotaExhausted(perDay: grant.dailyQuota))
         }
-        guard !keys.isEmpty, keys.count <= 100, call.keys.allSatisfy({ $0.count == keyItems.count }) else {
-            _ = try await audit.log.append(event(.denied(reason: "bad_keys"), rows: 0, keys: []))
-            throw refuse(
-                "bad_keys", "须给出 1–100 个查询键，每个键含 \(keyItems.count) 个值",
-                "give 1–100 keys of \(keyItems.count) values each")
-        }
-        let selection = PoolSelection(
-            columns: grant.items,
-            conditions: grant.rowFilter.map { [PoolRowCondition(column: $0.column, prefix: $0.prefix)] } ?? [])
-        let rows = try await store.pools.lookup(entryID: entry.id, keys: keys, selecting: selection)?.rows ?? []
+        let selection = GatewayCall.selection(entry: entry, grant: grant)
+        guard entry.mount?.kind != .api,
+            let rows = try await store.pools.lookup(entryID: entry.id, keys: keys, selecting: selection)?.rows
+        else { try await refuse(.nothingToServe(entry.code.text)) }
         // Pseudonyms are keyed per consumer department, as at the gateway, so the stand-in's are its own.
         let pseudonymizer =
             grant.masking.values.contains(.pseudonym)
             ? Pseudonymizer(nodeSecret: audit.pseudonymSecret, consumerDepartmentID: grant.consumerDepartmentID) : nil
-        let masked = rows.map { row in
-            zip(grant.items, row).map { column, value in
-                value.map { grant.masking[column]?.apply(to: $0, pseudonymizer: pseudonymizer) ?? $0 }
-            }
+        let masked = rows.map {
+            GatewayCall.masked($0, columns: selection.columns, grant: grant, pseudonymizer: pseudonymizer)
         }
         // The call is answered only once it is on this node's log, as every gateway call is (fail closed).
-        _ = try await audit.log.append(event(.allowed, rows: masked.count, keys: hashes))
-        return RemoteCallResult(columns: grant.items, records: masked)
+        try await record(.allowed, rows: masked.count)
+        return RemoteCallResult(columns: selection.columns, records: masked)
+    }
+
+    /// A gateway refusal passed back along the tree with the gateway's own code and words.
+    static func refusal(_ error: GatewayError, at node: NodeRegion) -> FederationError {
+        .refused(node: node.code, code: error.code, message: error.message)
     }
 }

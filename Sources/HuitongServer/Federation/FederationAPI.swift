@@ -443,7 +443,7 @@ struct FederationAPI {
         _ = try await audit.log.append(
             AuditEvent(
                 action: .gatewayLookup, consumerDepartmentID: system.departmentID, applicationSystemID: system.id,
-                resourceCode: code, queriedKeyHashes: keys.map { audit.keyHasher.hash($0.joined(separator: "|")) },
+                resourceCode: code, queriedKeyHashes: keys.map { audit.keyHasher.hash(components: $0) },
                 rowsReturned: Int64(rows), outcome: outcome,
                 latencyMicroseconds: (ContinuousClock.now - started).microseconds,
                 detail: ["owner": owner.code, "routed": "true"]))

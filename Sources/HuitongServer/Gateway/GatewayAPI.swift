@@ -65,7 +65,7 @@ struct GatewayAPI: Sendable {
         do {
             keys = try GatewayKeys.parse(parameters, keyColumns: keyItems.map(\.columnName), limit: Self.keyLimit)
                 .map { key in zip(key, keyItems).map { Self.canonicalKey($0, $1) } }
-            hashes = keys.map { keyHasher.hash($0.joined(separator: "\u{1F}")) }
+            hashes = keys.map { keyHasher.hash(components: $0) }
         } catch {
             try await call.refuse(error, audit: audit)
         }
@@ -128,7 +128,7 @@ struct GatewayAPI: Sendable {
                 }
             } ?? false
         try await call.record(
-            audit: audit, rows: 0, keyHashes: [keyHasher.hash(key.joined(separator: "\u{1F}"))],
+            audit: audit, rows: 0, keyHashes: [keyHasher.hash(components: key)],
             detail: ["result": matches ? "match" : "no_match", "items": columns.joined(separator: ",")])
         let body: JSONValue = [
             "resource": .string(call.entry.code.text), "grant": .int(Int(call.grant.id)), "match": .bool(matches),
@@ -214,7 +214,7 @@ struct GatewayAPI: Sendable {
         } catch {
             try await call.refuse(error, audit: audit)
         }
-        let hashes = keys.map { keyHasher.hash($0.joined(separator: "\u{1F}")) }
+        let hashes = keys.map { keyHasher.hash(components: $0) }
         // Only the keys travel upstream, one parameter per key column, values joined by commas.
         let forwarded = keyItems.enumerated().map { index, item in
             (name: item.columnName, value: keys.map { $0[index] }.joined(separator: ","))
@@ -248,8 +248,11 @@ struct GatewayCall: Sendable {
     /// Join keys for this consumer: the same value always gives the same pseudonym, other consumers get others.
     let pseudonymizer: Pseudonymizer?
 
-    /// The granted items the pool holds, in the entry's order, and the grant's row filter.
-    var selection: PoolSelection {
+    var selection: PoolSelection { Self.selection(entry: entry, grant: grant) }
+
+    /// The granted items the entry still has, in the entry's order, and the grant's row filter: what any read
+    /// under the grant (here, or a call routed from another node) asks the pool for.
+    static func selection(entry: CatalogEntry, grant: Grant) -> PoolSelection {
         let columns = entry.content.items.map(\.columnName).filter(grant.items.contains)
         return PoolSelection(
             columns: columns,
@@ -257,6 +260,11 @@ struct GatewayCall: Sendable {
     }
 
     func masked(_ row: [String?], columns: [String]) -> [String?] {
+        Self.masked(row, columns: columns, grant: grant, pseudonymizer: pseudonymizer)
+    }
+
+    /// A row as the grant lets the consumer see it: each value masked by its item's rule.
+    static func masked(_ row: [String?], columns: [String], grant: Grant, pseudonymizer: Pseudonymizer?) -> [String?] {
         zip(columns, row).map { column, value in
             guard let value, let rule = grant.masking[column] else { return value }
             return rule.apply(to: value, pseudonymizer: pseudonymizer)

@@ -7,8 +7,12 @@ extension GradePolicy {
     /// The matrix in `Resources/seed/grade-policy.json`: data rather than code, because domain.md §4.2's defaults
     /// are a recommendation each bureau adapts.
     public static func seeded() throws -> GradePolicy {
-        let url = CatalogSeed.resourcesDirectory().appendingPathComponent("seed/grade-policy.json")
-        return try decode(try Data(contentsOf: url))
+        try seed.get()
+    }
+
+    /// Read once, like the masking seed: every catalog write consults the policy.
+    private static let seed: Result<GradePolicy, SeedFileError> = SeedFileError.load("seed/grade-policy.json") {
+        try decode($0)
     }
 
     /// The node's policy: the operator's when one was saved, the seed otherwise.

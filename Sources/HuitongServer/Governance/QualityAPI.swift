@@ -239,14 +239,23 @@ struct QualityAPI: Sendable {
         var openProblems: Int
     }
 
+    /// What an entry's report shows, for its JSON, its CSV and its page alike: the latest run, the open problems
+    /// and the current score.
+    func entryReportParts(_ entry: CatalogEntry) async throws -> (run: QualityRun?, openProblems: Int, score: Double?) {
+        (
+            run: try await store.quality.latestRun(entryID: entry.id),
+            openProblems: try await store.quality.problems(entryID: entry.id, status: .open, offset: 0, limit: 1).total,
+            score: try await service.currentScore(entryID: entry.id)
+        )
+    }
+
     func entryReport(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let (_, entry) = try await managedEntry(context)
-        let run = try await store.quality.latestRun(entryID: entry.id)
-        let open = try await store.quality.problems(entryID: entry.id, status: .open, offset: 0, limit: 1).total
+        let (run, open, score) = try await entryReportParts(entry)
         let body = EntryReportBody(
             entryID: entry.id, code: entry.code.description, name: entry.content.name,
             departmentID: entry.provider.departmentID, departmentName: entry.provider.name,
-            score: try await service.currentScore(entryID: entry.id), run: run.map(RunBody.init), openProblems: open)
+            score: score, run: run.map(RunBody.init), openProblems: open)
         guard Self.wantsCSV(request) else { return try JSONResponse.make(body) }
         var rows: [[String]] = [
             ["目录 entry", entry.content.name], ["资源代码 code", body.code], ["提供部门 department", body.departmentName],
@@ -321,7 +330,7 @@ struct QualityAPI: Sendable {
     /// A department's report: its scored entries with their current scores and dimensions, and their mean.
     func departmentReportBody(_ department: Department) async throws -> DepartmentReportBody {
         let records = try await store.quality.latestScores(entryIDs: nil).filter { $0.departmentID == department.id }
-        let scores = try await service.currentScores(entryIDs: records.map(\.entryID))
+        let scores = try await service.currentScores(of: records)
         let entries = Dictionary(
             try await store.catalog.entries(ids: records.map(\.entryID)).map { ($0.id, $0) },
             uniquingKeysWith: { first, _ in first })

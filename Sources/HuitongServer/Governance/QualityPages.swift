@@ -71,14 +71,13 @@ struct QualityPages {
     func entry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         if let redirect = signIn(request, context) { return redirect }
         let (_, entry) = try await api.managedEntry(context)
-        let run = try await store.quality.latestRun(entryID: entry.id)
-        let open = try await store.quality.problems(entryID: entry.id, status: .open, offset: 0, limit: 1).total
+        let (run, open, score) = try await api.entryReportParts(entry)
         let objections = try await store.objections.openCount(entryID: entry.id)
         let language = context.language
         var values: [String: Any] = [
             "name": entry.content.name, "code": entry.code.text, "department": entry.provider.name,
             "departmentHref": "/quality/departments/\(entry.provider.departmentID)",
-            "score": Self.score(try await api.service.currentScore(entryID: entry.id)),
+            "score": Self.score(score),
             "openProblems": open, "openObjections": objections, "hasObjections": objections > 0,
             "csvHref": "/api/v1/catalog/entries/\(entry.id)/quality/report?format=csv",
         ]

@@ -309,8 +309,13 @@ public struct QualityService: Sendable {
     /// Current scores of these entries (every scored entry when nil), by entry: the latest run's score less the
     /// penalty of the entry's open objections.
     public func currentScores(entryIDs: [Int64]?) async throws -> [Int64: Double] {
-        let records = try await store.quality.latestScores(entryIDs: entryIDs)
-        let open = try await store.objections.openCounts(entryIDs: records.map(\.entryID))
+        try await currentScores(of: try await store.quality.latestScores(entryIDs: entryIDs), all: entryIDs == nil)
+    }
+
+    /// The current scores of entries whose latest runs the caller has read already. `all` says they are every
+    /// scored entry, so the open objections are counted without listing ids.
+    func currentScores(of records: [QualityScoreRecord], all: Bool = false) async throws -> [Int64: Double] {
+        let open = try await store.objections.openCounts(entryIDs: all ? nil : records.map(\.entryID))
         var scores: [Int64: Double] = [:]
         for record in records {
             let score = objectionPenalty.adjusted(
@@ -338,7 +343,7 @@ public struct QualityService: Sendable {
     /// Departments by the mean current score of their scored entries, best first; equal scores share a rank.
     public func ranking() async throws -> [DepartmentScore] {
         let records = try await store.quality.latestScores(entryIDs: nil)
-        let scores = try await currentScores(entryIDs: records.map(\.entryID))
+        let scores = try await currentScores(of: records, all: true)
         var byDepartment: [Int64: [Double]] = [:]
         for record in records {
             if let score = scores[record.entryID] { byDepartment[record.departmentID, default: []].append(score) }

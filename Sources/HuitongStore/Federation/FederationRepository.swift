@@ -370,14 +370,26 @@ struct SQLFederationRepository: FederationRepository {
     }
 
     static func decodePeer(_ row: any SQLRow) throws -> Peer {
-        Peer(
+        // An unknown relation is not guessed: it decides what the peer may send.
+        let relation = try row.decode(column: "relation", as: String.self)
+        guard let parsedRelation = PeerRelation(rawValue: relation) else {
+            throw StoreError.unavailable("a peer has the unknown relation \(relation); upgrade this node")
+        }
+        return Peer(
             region: try NodeRegion(try row.decode(column: "region_code", as: String.self)),
-            relation: PeerRelation(rawValue: try row.decode(column: "relation", as: String.self)) ?? .child,
+            relation: parsedRelation,
             name: try row.decode(column: "name", as: String.self),
             baseURL: try row.decode(column: "base_url", as: String.self),
             publicKey: try row.decode(column: "public_key", as: String.self),
             createdAt: try row.decode(column: "created_at", as: Date.self),
             updatedAt: try row.decode(column: "updated_at", as: Date.self))
+    }
+
+    static func status(_ text: String) throws -> OutboxStatus {
+        guard let status = OutboxStatus(rawValue: text) else {
+            throw StoreError.unavailable("an outbox message has the unknown status \(text); upgrade this node")
+        }
+        return status
     }
 
     static func decodeMessage(_ row: any SQLRow) throws -> OutboxMessage {
@@ -393,7 +405,7 @@ struct SQLFederationRepository: FederationRepository {
             destination: try NodeRegion(try row.decode(column: "destination", as: String.self)),
             nextHop: try NodeRegion(try row.decode(column: "next_hop", as: String.self)),
             body: try row.decode(column: "body", as: String.self),
-            status: OutboxStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .pending,
+            status: try Self.status(try row.decode(column: "status", as: String.self)),
             attempts: try row.decode(column: "attempts", as: Int.self),
             nextAttemptAt: try row.decode(column: "next_attempt_at", as: Date.self),
             lastError: try row.decode(column: "last_error", as: String?.self),

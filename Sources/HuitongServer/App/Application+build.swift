@@ -61,16 +61,28 @@ public enum HuitongApp {
                 _ = await quality.runNow(entryID: objection.entryID, trigger: .correction, requestedBy: nil)
             }
         ).register(on: api)
+        let developers = DeveloperService(
+            store: store, settings: configuration.developers, accounts: accounts, audit: audit.log)
+        let developerPages = DeveloperPages(
+            service: developers, pages: pages, cookies: cookies, sessionLifetime: configuration.sessionLifetime,
+            links: OpenDataLinks(base: configuration.baseURL))
+        developerPages.register(on: router)
+        OpenAccessPages(service: developers, pages: pages, developerPages: developerPages).register(on: router)
+        FeedbackPages(
+            objections: ObjectionService(store: store, settings: configuration.objections, audit: audit.log),
+            pages: pages, cookies: cookies
+        ).register(on: router)
+        OpenDataAPI(service: developers, audit: audit.log, policy: .seeded()).register(on: api)
         let verifications = AuditVerificationCache()
         AuditAPI(store: store, audit: audit, verifications: verifications).register(on: api)
         ConsolePages(
             store: store, pages: pages, cookies: cookies, sharing: sharing, quality: quality, credentials: credentials,
-            audit: audit, verifications: verifications
+            audit: audit, verifications: verifications, developers: developers
         ).register(on: router)
         OpenDataInterop(store: store, configuration: configuration).register(on: router)
         PortalPages(
             store: store, pages: pages, cookies: cookies, links: OpenDataLinks(base: configuration.baseURL),
-            policy: .seeded(), quality: quality
+            policy: .seeded(), quality: quality, audit: audit.log
         ).register(on: router)
         GatewayAPI(store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"))
             .register(on: router)
@@ -129,7 +141,8 @@ public enum HuitongApp {
     }
 }
 
-/// Removes expired sessions every hour so the table does not grow without bound.
+/// Removes expired sessions (of officers and of portal developers) every hour so the tables do not grow without
+/// bound.
 struct SessionSweeper: Service {
     let store: Store
     let logger: Logger
@@ -137,7 +150,9 @@ struct SessionSweeper: Service {
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let removed = try await store.sessions.purgeExpired(now: Date())
+                let removed =
+                    try await store.sessions.purgeExpired(now: Date())
+                    + store.developers.purgeExpiredSessions(now: Date())
                 if removed > 0 { logger.info("removed expired sessions", metadata: ["count": "\(removed)"]) }
             } catch {
                 logger.warning("session clean-up failed", metadata: ["error": "\(error)"])

@@ -33,7 +33,7 @@ public struct AccountService: Sendable {
     }
 
     /// A hash of nothing, checked when the username is unknown so that timing does not reveal which names exist.
-    private static let decoyHash = Bcrypt.hash("decoy-password-0", cost: 4)
+    static let decoyHash = Bcrypt.hash("decoy-password-0", cost: 4)
 
     /// Checks a username and password; counts failures and locks the account after too many.
     public func authenticate(username: String, password: String, now: Date = Date()) async throws -> User {

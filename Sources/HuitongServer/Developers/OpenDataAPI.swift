@@ -162,7 +162,8 @@ struct OpenDataAPI {
         let rows = try await store.pools.nextPage(of: &extract) ?? []
         let masked = rows.map { policy.masked($0, items: columns) }
         try await record(.allowed, rows: Int64(masked.count), version: extract.version.version)
-        if key.lastUsedAt.map { Date().timeIntervalSince($0) > Self.touchInterval } ?? true {
+        let due = key.lastUsedAt.map({ Date().timeIntervalSince($0) > Self.touchInterval }) ?? true
+        if due {
             try? await store.developers.touchKey(id: key.id, at: Date())
         }
         let page = Page(

@@ -43,7 +43,6 @@ extension ConsolePages {
             row["securityMeasures"] = filed.securityMeasures
             row["months"] = filed.months
             row["applicant"] = filed.applicant
-            row["decisionComment"] = filed.decisionComment
             if let attempt, attempt.id == filed.id {
                 row["comment"] = attempt.form["comment"]
                 row["approveChecked"] = attempt.form["decision"] == "approve"

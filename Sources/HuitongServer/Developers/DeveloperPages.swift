@@ -190,12 +190,15 @@ struct DeveloperPages {
         let now = Date()
         let requests = try await store.developers.requests(developerID: developer.id)
         let keys = try await store.developers.keys(developerID: developer.id)
+        var profile: [String: Any] = [
+            "name": developer.name, "email": developer.email, "identityHint": developer.identityHint,
+            "since": PortalPages.dateTime(developer.createdAt),
+        ]
+        // Mustache renders a section for an empty string: absent values are left out instead.
+        if !developer.organisation.isEmpty { profile["organisation"] = developer.organisation }
+        if let code = developer.organisationCode { profile["organisationCode"] = code }
         var values: [String: Any] = [
-            "developer": [
-                "name": developer.name, "email": developer.email, "identityHint": developer.identityHint,
-                "organisation": developer.organisation, "organisationCode": developer.organisationCode ?? "",
-                "since": PortalPages.dateTime(developer.createdAt),
-            ],
+            "developer": profile,
             "requests": requests.map { OpenAccessPages.row($0, now: now, language: language) },
             "hasRequests": !requests.isEmpty,
             "keys": keys.map { key -> [String: Any] in

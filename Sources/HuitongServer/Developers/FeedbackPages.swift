@@ -164,10 +164,9 @@ struct FeedbackPages {
             "deadline": PortalPages.dateTime(objection.deadline),
         ]
         if let answer = objection.answer {
-            result["answer"] = [
-                "kind": answer.kind.label.text(language), "comment": answer.comment,
-                "at": PortalPages.dateTime(answer.at),
-            ]
+            var shown = ["kind": answer.kind.label.text(language), "at": PortalPages.dateTime(answer.at)]
+            if !answer.comment.isEmpty { shown["comment"] = answer.comment }
+            result["answer"] = shown
         }
         return renderTrack(request, context, number: number, message: nil, result: result, status: .ok)
     }

@@ -54,7 +54,6 @@ struct OpenAccessPages {
         var values: [String: Any] = [
             "name": entry.content.name, "code": entry.code.text, "provider": entry.provider.name,
             "href": "/datasets/\(entry.id)", "action": "/datasets/\(entry.id)/apply",
-            "openCondition": entry.content.openCondition,
             "isConditional": entry.content.openness == .conditional,
             "purpose": form?["purpose"] ?? "", "scenario": form?["scenario"] ?? "",
             "securityMeasures": form?["securityMeasures"] ?? "",
@@ -62,6 +61,7 @@ struct OpenAccessPages {
             "monthOptions": (1...service.settings.maximumMonths).map { ["value": $0, "selected": $0 == months] },
             "answerDays": service.settings.answerDays,
         ]
+        if !entry.content.openCondition.isEmpty { values["openCondition"] = entry.content.openCondition }
         if let message { values["message"] = message }
         if entry.content.openness != .conditional {
             values["message"] = OpenAccessError.notConditional.message.text(language)
@@ -107,7 +107,7 @@ struct OpenAccessPages {
             values["scenario"] = filed.scenario
             values["securityMeasures"] = filed.securityMeasures
             values["months"] = filed.months
-            values["decisionComment"] = filed.decisionComment
+            if !filed.decisionComment.isEmpty { values["decisionComment"] = filed.decisionComment }
             values["datasetHref"] = "/datasets/\(filed.entryID)"
             if filed.grantsAccess(at: now) {
                 values["access"] = [

@@ -84,10 +84,15 @@ struct Serve: AsyncParsableCommand {
         }
         do {
             configuration.objections = try objectionSettings(config).validated()
-            configuration.developers = try developerSettings(config).validated()
         } catch {
             await store.provider.shutdown()
             throw ValidationError("objection settings: \(error.userMessage)")
+        }
+        do {
+            configuration.developers = try developerSettings(config).validated()
+        } catch {
+            await store.provider.shutdown()
+            throw ValidationError("developer settings: \(error.userMessage)")
         }
         do {
             configuration.quality = try qualitySettings(config).validated()
@@ -168,7 +173,9 @@ func developerSettings(_ config: ConfigReader) -> DeveloperSettings {
         registrationLimit: config.int(
             forKey: "huitong.developer.registration.limit", default: defaults.registrationLimit),
         registrationWindow: .seconds(
-            config.int(forKey: "huitong.developer.registration.window.seconds", default: 3600)))
+            config.int(
+                forKey: "huitong.developer.registration.window.seconds",
+                default: Int(defaults.registrationWindow.components.seconds))))
 }
 
 /// How quality runs go: `HUITONG_QUALITY_*` over the defaults of `QualitySettings`.

@@ -14,6 +14,7 @@ import Testing
 @Suite("Portal developers")
 struct DeveloperPortalTests {
     static let idNumber = "11010519491231002X"
+    static let otherIDNumber = "341502199001011239"
 
     /// A stranger's form: GETs `page` for its double-submit token and cookie, then posts `fields` with them.
     static func postAnonymous(
@@ -39,13 +40,14 @@ struct DeveloperPortalTests {
     }
 
     static func register(
-        _ email: String, name: String = "张小明", organisation: String = "", _ client: some TestClientProtocol
+        _ email: String, name: String = "张小明", idNumber: String = idNumber, organisation: String = "",
+        organisationCode: String = "", _ client: some TestClientProtocol
     ) async throws -> Developer {
         let (status, _, headers) = try await postAnonymous(
             "/portal/register", to: "/portal/register",
             [
                 ("email", email), ("name", name), ("idNumber", idNumber), ("organisation", organisation),
-                ("password", "secret-pass-1"), ("acceptedAgreement", "yes"),
+                ("organisationCode", organisationCode), ("password", "secret-pass-1"), ("acceptedAgreement", "yes"),
             ], client)
         #expect(status == .seeOther || status == .found)
         let cookie = try #require(PagesAndContractTests.cookie("huitong_developer", in: headers))
@@ -105,11 +107,21 @@ struct DeveloperPortalTests {
             let (taken, again, _) = try await Self.postAnonymous(
                 "/portal/register", to: "/portal/register",
                 [
-                    ("email", "DEV@example.com"), ("name", "李四"), ("idNumber", Self.idNumber),
+                    ("email", "DEV@example.com"), ("name", "李四"), ("idNumber", Self.otherIDNumber),
                     ("password", "secret-pass-1"), ("acceptedAgreement", "yes"),
                 ], client)
             #expect(taken == .conflict)
             #expect(again.contains("该电子邮箱已注册"))
+            // One person, one account: the same ID number under another address is refused without echoing it.
+            let (samePerson, samePersonPage, _) = try await Self.postAnonymous(
+                "/portal/register", to: "/portal/register",
+                [
+                    ("email", "second@example.com"), ("name", "张小明"), ("idNumber", Self.idNumber),
+                    ("password", "secret-pass-1"), ("acceptedAgreement", "yes"),
+                ], client)
+            #expect(samePerson == .conflict)
+            #expect(samePersonPage.contains(#"id="idNumber-error""#) && samePersonPage.contains("该身份证号码已注册"))
+            #expect(try await node.store.developers.count() == 1)
 
             // Signing in: a wrong password says so and keeps the address; the right one opens the account.
             let (wrong, refused, _) = try await Self.postAnonymous(
@@ -143,7 +155,8 @@ struct DeveloperPortalTests {
             }
             #expect(redirect == "/portal/login?next=/datasets/\(floating)/apply")
 
-            let developer = try await Self.register("dev@example.com", organisation: "六安数据科技有限公司", client)
+            let developer = try await Self.register(
+                "dev@example.com", organisation: "六安数据科技有限公司", organisationCode: "11341500003010087Y", client)
             let (_, datasetPage) = try await Self.get("/datasets/\(floating)", developer, client)
             #expect(datasetPage.contains(#"href="/datasets/\#(floating)/apply""#))
             let (_, form) = try await Self.get("/datasets/\(floating)/apply", developer, client)
@@ -173,7 +186,8 @@ struct DeveloperPortalTests {
             #expect(twice == .conflict && twicePage.contains("您已有该数据集的申请"))
 
             // Another developer cannot see it.
-            let stranger = try await Self.register("other@example.com", name: "李四", client)
+            let stranger = try await Self.register(
+                "other@example.com", name: "李四", idNumber: Self.otherIDNumber, client)
             let (hidden, _) = try await Self.get(statusPath, stranger, client)
             #expect(hidden == .notFound)
 
@@ -184,6 +198,14 @@ struct DeveloperPortalTests {
             let (_, queue) = try await ConsoleTests.get("/console/open-requests", browser, client)
             #expect(queue.contains("六安数据科技有限公司") && queue.contains("专机存储，访问留痕"))
             let request = try #require(try await node.store.developers.requests(developerID: 1).first)
+            // Another department's provider neither sees nor answers it.
+            _ = try await node.user("market-data", department: fixture.market, roles: [.provider])
+            let market = try await ConsoleTests.signIn("market-data", ["market-data": "password-123"], client)
+            let (_, marketQueue) = try await ConsoleTests.get("/console/open-requests", market, client)
+            #expect(!marketQueue.contains(request.number))
+            let (foreign, _, _) = try await ConsoleTests.post(
+                "/console/open-requests/\(request.id)/decision", "decision=approve&comment=", market, client)
+            #expect(foreign == .notFound)
             let (noReason, noReasonPage, _) = try await ConsoleTests.post(
                 "/console/open-requests/\(request.id)/decision", "decision=refuse&comment=", browser, client)
             #expect(noReason == .badRequest)

@@ -10,11 +10,14 @@ import Testing
 struct DeveloperStoreConformanceTests {
     static let time = CalendarDate(iso: "2026-03-02")!.startOfDay().addingTimeInterval(9 * 3600)
 
-    static func registration(_ email: String, organisation: String = "") throws -> CheckedDeveloperRegistration {
+    /// A registration; people are told apart by `person`, which stands in for the keyed digest of their ID number.
+    static func registration(_ email: String, person: String? = nil, organisation: String = "", code: String = "")
+        throws -> CheckedDeveloperRegistration
+    {
         try DeveloperRegistration(
             email: email, name: "张小明", idNumber: "11010519491231002X", organisation: organisation,
-            password: "secret-pass-1", acceptedAgreement: true
-        ).validated(today: CalendarDate(iso: "2026-03-02")!)
+            organisationCode: code, password: "secret-pass-1", acceptedAgreement: true
+        ).validated(today: CalendarDate(iso: "2026-03-02")!) { _ in person ?? email }
     }
 
     static func draft(_ entry: CatalogEntry) -> OpenAccessDraft {
@@ -36,6 +39,12 @@ struct DeveloperStoreConformanceTests {
             await #expect(throws: StoreError.duplicate(field: "email", value: "dev@example.com")) {
                 _ = try await store.developers.create(
                     try Self.registration("dev@example.com"), passwordHash: "hash", at: Self.time)
+            }
+            // One account per person: the same ID number under another address is refused, naming only the field.
+            await #expect(throws: StoreError.duplicate(field: "idNumber", value: "")) {
+                _ = try await store.developers.create(
+                    try Self.registration("other@example.com", person: "Dev@Example.com"), passwordHash: "hash",
+                    at: Self.time)
             }
             #expect(try await store.developers.count() == 1)
 
@@ -102,7 +111,8 @@ struct DeveloperStoreConformanceTests {
         try await backend.withFreshDatabase { store, _ in
             let parties = try await SharingStoreConformanceTests.prepare(store)
             let developer = try await store.developers.create(
-                try Self.registration("dev@example.com", organisation: "六安数据科技有限公司"), passwordHash: "h", at: Self.time)
+                try Self.registration("dev@example.com", organisation: "六安数据科技有限公司", code: "11341500003010087Y"),
+                passwordHash: "h", at: Self.time)
             let deadline = Self.time.addingTimeInterval(14 * 86_400)
             let filed = try await store.developers.createRequest(
                 Self.draft(parties.entry), developer: developer, entry: parties.entry, deadline: deadline, at: Self.time

@@ -34,12 +34,13 @@ public struct Developer: Sendable, Hashable, Codable, Identifiable {
         self.createdAt = createdAt
     }
 
-    /// How the applicant appears in the public list of decisions: the organisation, or an individual's family
-    /// name only (张**), so that publishing results does not publish people.
+    /// How the applicant appears in the public list of decisions: an organisation whose credit code was checked,
+    /// or else the family name only (张**, the length of the name hidden too). A name typed without a code is the
+    /// applicant's own claim, so it is never published as if it were the organisation's.
     public var publicName: String {
-        if !organisation.isEmpty { return organisation }
+        if organisationCode != nil && !organisation.isEmpty { return organisation }
         guard let first = name.first else { return "" }
-        return String(first) + String(repeating: "*", count: max(name.count - 1, 1))
+        return String(first) + "**"
     }
 }
 
@@ -67,8 +68,11 @@ public struct DeveloperRegistration: Sendable, Hashable {
         self.acceptedAgreement = acceptedAgreement
     }
 
-    /// The checked registration: every problem is reported at once, by field.
-    public func validated(today: CalendarDate) throws(ValidationError) -> CheckedDeveloperRegistration {
+    /// The checked registration: every problem is reported at once, by field. `identityDigest` turns the checked
+    /// ID number into the keyed digest that keeps one account per person without keeping the number.
+    public func validated(today: CalendarDate, identityDigest: (String) -> String) throws(ValidationError)
+        -> CheckedDeveloperRegistration
+    {
         var issues = ValidationCollector()
         let email = ObjectionText.tidy(email).lowercased()
         if !ObjectionContact.isEmail(email) {
@@ -77,6 +81,7 @@ public struct DeveloperRegistration: Sendable, Hashable {
         let name = ObjectionText.tidy(name)
         ObjectionText.check(name, "name", limit: 50, required: true, &issues)
         var identityHint = ""
+        var digest = ""
         let idNumber = ObjectionText.tidy(idNumber).uppercased()
         if idNumber.isEmpty {
             issues.add("idNumber", BilingualText(zh: "实名注册须填写身份证号码", en: "an ID number is required to register"))
@@ -84,6 +89,7 @@ public struct DeveloperRegistration: Sendable, Hashable {
             do {
                 let checked = try ResidentIDNumber(idNumber, today: today)
                 identityHint = Self.hint(checked.text)
+                digest = identityDigest(checked.text)
             } catch {
                 issues.add(
                     "idNumber", BilingualText(zh: "身份证号码有误：\(error.message.zh)", en: "ID number: \(error.message.en)"))
@@ -115,7 +121,7 @@ public struct DeveloperRegistration: Sendable, Hashable {
         }
         try issues.throwIfAny()
         return CheckedDeveloperRegistration(
-            email: email, name: name, identityHint: identityHint, organisation: organisation,
+            email: email, name: name, identityHint: identityHint, identityDigest: digest, organisation: organisation,
             organisationCode: organisationCode, password: password)
     }
 
@@ -131,6 +137,8 @@ public struct CheckedDeveloperRegistration: Sendable, Hashable {
     public var email: String
     public var name: String
     public var identityHint: String
+    /// A keyed digest of the ID number: equal for the same person, useless without the node's secret.
+    public var identityDigest: String
     public var organisation: String
     public var organisationCode: String?
     public var password: String

@@ -180,7 +180,7 @@ public enum OpenAccessError: HuitongError, Equatable {
     /// Only conditionally open datasets are applied for; unconditional ones are simply downloaded.
     case notConditional
     /// The developer already has an application for this dataset that is waiting or in force.
-    case alreadyApplied(number: String)
+    case alreadyApplied(number: String?)
     /// Someone already answered this application.
     case alreadyDecided(OpenAccessState)
 
@@ -192,7 +192,12 @@ public enum OpenAccessError: HuitongError, Equatable {
         }
     }
 
-    public var kind: ErrorKind { .conflict }
+    public var kind: ErrorKind {
+        switch self {
+        case .notConditional: .unprocessable
+        case .alreadyApplied, .alreadyDecided: .conflict
+        }
+    }
 
     public var message: BilingualText {
         switch self {
@@ -201,8 +206,8 @@ public enum OpenAccessError: HuitongError, Equatable {
                 zh: "该数据集不是有条件开放数据，无需申请", en: "this dataset is not conditionally open; there is nothing to apply for")
         case .alreadyApplied(let number):
             BilingualText(
-                zh: "您已有该数据集的申请 \(number)，正在审核或仍在有效期内",
-                en: "your application \(number) for this dataset is pending or in force")
+                zh: "您已有该数据集的申请\(number.map { " \($0)" } ?? "")，正在审核或仍在有效期内",
+                en: "your application\(number.map { " \($0)" } ?? "") for this dataset is pending or in force")
         case .alreadyDecided(let state):
             BilingualText(
                 zh: "该申请已处理（\(state.label.zh)）", en: "this application was already answered (\(state.label.en))")

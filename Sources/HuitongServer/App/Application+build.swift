@@ -55,24 +55,25 @@ public enum HuitongApp {
         GradePolicyAPI(store: store).register(on: api)
         let sharing = SharingService(store: store, settings: configuration.sharing, audit: audit.log)
         SharingAPI(service: sharing).register(on: api)
-        ObjectionsAPI(
+        let objections = ObjectionsAPI(
             service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log),
             afterCorrection: { objection in
                 _ = await quality.runNow(entryID: objection.entryID, trigger: .correction, requestedBy: nil)
-            }
-        ).register(on: api)
+            })
+        objections.register(on: api)
         let developers = DeveloperService(
-            store: store, settings: configuration.developers, accounts: accounts, audit: audit.log)
+            store: store, settings: configuration.developers, accounts: accounts, audit: audit)
         let developerPages = DeveloperPages(
             service: developers, pages: pages, cookies: cookies, sessionLifetime: configuration.sessionLifetime,
             links: OpenDataLinks(base: configuration.baseURL))
         developerPages.register(on: router)
         OpenAccessPages(service: developers, pages: pages, developerPages: developerPages).register(on: router)
-        FeedbackPages(
-            objections: ObjectionService(store: store, settings: configuration.objections, audit: audit.log),
-            pages: pages, cookies: cookies
-        ).register(on: router)
-        OpenDataAPI(service: developers, audit: audit.log, policy: .seeded()).register(on: api)
+        FeedbackPages(objections: objections.service, pages: pages, cookies: cookies, limiter: objections.limiter)
+            .register(on: router)
+        OpenDataAPI(
+            service: developers, audit: audit.log, policy: .seeded(),
+            cursorKey: audit.nodeKey.derivedSecret(purpose: "huitong open-data cursor v1")
+        ).register(on: api)
         let verifications = AuditVerificationCache()
         AuditAPI(store: store, audit: audit, verifications: verifications).register(on: api)
         ConsolePages(

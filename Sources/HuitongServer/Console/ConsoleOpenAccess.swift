@@ -34,8 +34,13 @@ extension ConsolePages {
     ) async throws -> Response {
         let language = context.language
         let now = Date()
-        let all = try await store.developers.requests(
-            providerDepartmentID: user.departmentID, state: nil, limit: Self.openRequestsShown)
+        // Every waiting application is listed, however many have been answered since.
+        let pending = try await store.developers.requests(
+            providerDepartmentID: user.departmentID, state: .pending, limit: Int.max
+        ).sorted { $0.deadline < $1.deadline }
+        let answered = try await store.developers.requests(
+            providerDepartmentID: user.departmentID, state: nil, limit: Self.openRequestsShown
+        ).filter { $0.state != .pending }
         func row(_ filed: OpenAccessRequest) -> [String: Any] {
             var row = OpenAccessPages.row(filed, now: now, language: language)
             row["purpose"] = filed.purpose
@@ -52,8 +57,6 @@ extension ConsolePages {
             }
             return row
         }
-        let pending = all.filter { $0.state == .pending }.sorted { $0.deadline < $1.deadline }
-        let answered = all.filter { $0.state != .pending }
         var values: [String: Any] = [
             "csrfToken": context.csrfToken ?? "",
             "pending": pending.map(row), "hasPending": !pending.isEmpty,

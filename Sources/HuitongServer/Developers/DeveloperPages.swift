@@ -58,6 +58,8 @@ struct DeveloperPages {
         values.merge(errors.pageValues()) { _, new in new }
         if let message { values["message"] = message }
         var response = pages.render("portal-register", values, context: context, status: status)
+        // A form sent back holds the ID number as typed: no cache may keep it.
+        response.headers[.cacheControl] = "no-store"
         response.setCookie(cookies.form(token))
         return response
     }
@@ -86,9 +88,13 @@ struct DeveloperPages {
         } catch let error as ValidationError {
             return renderRegistration(request, context, form: form, errors: FieldErrors(error), status: .badRequest)
         } catch let error as StoreError {
-            guard case .duplicate = error else { throw error }
+            guard case .duplicate(let field, _) = error else { throw error }
             var errors = FieldErrors()
-            errors.add("email", pages.text("register_email_taken", context.language))
+            if field == "idNumber" {
+                errors.add("idNumber", pages.text("register_identity_taken", context.language))
+            } else {
+                errors.add("email", pages.text("register_email_taken", context.language))
+            }
             return renderRegistration(request, context, form: form, errors: errors, status: .conflict)
         }
         context.logger.info("developer registered", metadata: ["developer": "\(developer.id)"])

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HuitongCore
 import HuitongStore
@@ -21,20 +22,27 @@ public struct DeveloperService: Sendable {
     public let settings: DeveloperSettings
     let accounts: AccountService
     let audit: AuditLog
+    /// Keys the digest of registered ID numbers: derived from the node key, so that the same person is recognised
+    /// on every node of a cluster while a copy of the database alone cannot test guesses.
+    let identityKey: SymmetricKey
     let logger = Logger(label: "huitong.developers")
 
-    public init(store: Store, settings: DeveloperSettings, accounts: AccountService, audit: AuditLog) {
+    public init(store: Store, settings: DeveloperSettings, accounts: AccountService, audit: AuditTrail) {
         self.store = store
         self.settings = settings
         self.accounts = accounts
-        self.audit = audit
+        self.audit = audit.log
+        self.identityKey = audit.nodeKey.derivedSecret(purpose: "huitong developer identity v1")
     }
 
     // MARK: Accounts
 
     /// Registers a developer; the ID number is checked and dropped, only its hint is kept.
     public func register(_ registration: DeveloperRegistration, at now: Date = Date()) async throws -> Developer {
-        let checked = try registration.validated(today: CalendarDate(now))
+        let key = identityKey
+        let checked = try registration.validated(today: CalendarDate(now)) { number in
+            Hex.lowercase(HMAC<SHA256>.authenticationCode(for: Data(number.utf8), using: key))
+        }
         return try await store.developers.create(
             checked, passwordHash: try await accounts.hash(checked.password), at: now)
     }

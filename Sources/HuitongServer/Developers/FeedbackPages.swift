@@ -13,12 +13,12 @@ struct FeedbackPages {
     let limiter: PublicObjectionLimiter
     var store: Store { objections.store }
 
-    init(objections: ObjectionService, pages: PageRenderer, cookies: CookieSettings) {
+    /// `limiter` is the public objection API's, so that the form and the API draw on one allowance per address.
+    init(objections: ObjectionService, pages: PageRenderer, cookies: CookieSettings, limiter: PublicObjectionLimiter) {
         self.objections = objections
         self.pages = pages
         self.cookies = cookies
-        self.limiter = PublicObjectionLimiter(
-            limit: objections.settings.publicLimit, window: objections.settings.publicWindow)
+        self.limiter = limiter
     }
 
     /// The open datasets the form offers to report on, newest first.
@@ -63,6 +63,8 @@ struct FeedbackPages {
         if let message { values["message"] = message }
         values.merge(errors.pageValues()) { _, new in new }
         var response = pages.render("portal-feedback", values, context: context, status: status)
+        // A form sent back holds the contact as typed: no cache may keep it.
+        response.headers[.cacheControl] = "no-store"
         response.setCookie(cookies.form(token))
         return response
     }
@@ -147,17 +149,21 @@ struct FeedbackPages {
         do {
             form = try await PortalForm.anonymous(request)
         } catch let error as APIError {
-            return renderTrack(request, context, number: "", message: error.message.text(language), status: .forbidden)
+            return renderTrack(
+                request, context, number: "", message: error.message.text(language), status: error.kind.status)
         }
         let number = form["number"].trimmingCharacters(in: .whitespaces)
         let code = form["trackingToken"].trimmingCharacters(in: .whitespaces)
         guard number.count <= 32, code.count <= 128, !number.isEmpty, !code.isEmpty,
-            let objection = try await objections.track(number: number, token: code)
+            let found = try await objections.track(number: number, token: code)
         else {
             return renderTrack(
                 request, context, number: String(number.prefix(32)),
                 message: pages.text("feedback_track_not_found", language), status: .notFound)
         }
+        // What the JSON tracking answer shows, by the same rule: nothing of the record for anyone but its provider.
+        let items = try await store.catalog.find(id: found.entryID)?.content.items ?? []
+        let objection = ObjectionService.view(found, for: nil, items: items)
         var result: [String: Any] = [
             "number": objection.number, "dataset": objection.resourceCode,
             "state": objection.state.label.text(language), "created": PortalPages.dateTime(objection.createdAt),

@@ -110,8 +110,11 @@ struct OpenAccessPages {
             if !filed.decisionComment.isEmpty { values["decisionComment"] = filed.decisionComment }
             values["datasetHref"] = "/datasets/\(filed.entryID)"
             if filed.grantsAccess(at: now) {
+                let rows = try await store.pools.active(entryID: filed.entryID)?.rowCount
                 values["access"] = [
-                    "downloads": PortalDownloadFormat.allCases.map {
+                    "downloads": PortalDownloadFormat.allCases.filter { format in
+                        rows.map { format.isOffered(forRows: $0) } ?? false
+                    }.map {
                         ["href": "/datasets/\(filed.entryID)/download.\($0.fileExtension)", "label": $0.label]
                     },
                     "apiExample":

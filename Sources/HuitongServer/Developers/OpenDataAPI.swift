@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import HuitongCore
@@ -12,6 +13,8 @@ struct OpenDataAPI {
     let service: DeveloperService
     let audit: AuditLog
     let policy: PortalDataPolicy
+    /// Seals page cursors (`Cursor`); derived from the node key, so every node of a cluster opens the others'.
+    let cursorKey: SymmetricKey
     let limiter = CallLimiter()
     var store: Store { service.store }
 
@@ -41,32 +44,46 @@ struct OpenDataAPI {
         var next: String?
     }
 
-    /// Where a page ends: the version read and the position after its last row, as an opaque token.
-    struct Cursor: Codable {
-        var v: Int
+    /// Where a page ends, as an opaque token: the dataset, the developer and the version read, and the key of the
+    /// last row. Sealed (ChaCha20-Poly1305 under a secret derived from the node key), because the last key is a
+    /// value the page may have masked or left out, and because a position the client could choose would let it
+    /// walk the key space.
+    struct Cursor: Codable, Equatable {
+        var entry: Int64
+        var developer: Int64
+        var version: Int
         var after: [String]
 
-        var token: String {
-            let data = (try? JSONEncoder().encode(self)) ?? Data()
-            return data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+        func token(_ key: SymmetricKey) -> String {
+            guard let plain = try? JSONEncoder().encode(self),
+                let sealed = try? ChaChaPoly.seal(plain, using: key).combined
+            else { return "" }
+            return sealed.base64EncodedString().replacingOccurrences(of: "+", with: "-")
                 .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         }
 
-        init(v: Int, after: [String]) {
-            self.v = v
+        init(entry: Int64, developer: Int64, version: Int, after: [String]) {
+            self.entry = entry
+            self.developer = developer
+            self.version = version
             self.after = after
         }
 
-        init?(token: String) {
-            guard token.utf8.count <= 4_096 else { return nil }
+        /// The cursor a token seals, or nil for anything this node did not hand out.
+        init?(token: String, key: SymmetricKey) {
+            guard token.utf8.count <= 8_192 else { return nil }
             var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
             while base64.count % 4 != 0 { base64 += "=" }
-            guard let data = Data(base64Encoded: base64),
-                let cursor = try? JSONDecoder().decode(Cursor.self, from: data)
+            guard let data = Data(base64Encoded: base64), let box = try? ChaChaPoly.SealedBox(combined: data),
+                let plain = try? ChaChaPoly.open(box, using: key),
+                let cursor = try? JSONDecoder().decode(Cursor.self, from: plain)
             else { return nil }
             self = cursor
         }
     }
+
+    static let badCursor = ValidationError(
+        field: "cursor", BilingualText(zh: "不是本接口给出的翻页标记", en: "is not a cursor this API handed out"))
 
     func rows(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let started = ContinuousClock.now
@@ -119,7 +136,9 @@ struct OpenDataAPI {
             throw StoreError.notFound(entity: "open dataset", key: reference.count <= 64 ? reference : "")
         }
         switch limiter.take(
-            grant: key.id, perSecond: service.settings.keyRatePerSecond, perDay: service.settings.keyDailyQuota)
+            // Counted per developer, not per key: revoking a key and making another starts no fresh allowance.
+            grant: developer.id, perSecond: service.settings.keyRatePerSecond,
+            perDay: service.settings.keyDailyQuota)
         {
         case .allowed: break
         case .rateLimited: try await refuse(.rateLimited(perSecond: service.settings.keyRatePerSecond))
@@ -134,11 +153,9 @@ struct OpenDataAPI {
                 BilingualText(zh: "须为 1–\(Self.maximumLimit) 的整数", en: "must be a whole number 1–\(Self.maximumLimit)"))
         }
         let cursor = try request.uri.queryParameters["cursor"].map { text throws(ValidationError) -> Cursor in
-            guard let cursor = Cursor(token: String(text)) else {
-                throw ValidationError(
-                    field: "cursor",
-                    BilingualText(zh: "不是本接口给出的翻页标记", en: "is not a cursor this API handed out"))
-            }
+            guard let cursor = Cursor(token: String(text), key: cursorKey), cursor.entry == entry.id,
+                cursor.developer == developer.id
+            else { throw Self.badCursor }
             return cursor
         }
 
@@ -151,12 +168,8 @@ struct OpenDataAPI {
                 entryID: entry.id, selecting: PoolSelection(columns: columns.map(\.columnName)), pageSize: limit)
         else { try await refuse(.noData) }
         if let cursor {
-            guard cursor.v == extract.version.version else { try await refuse(.datasetUpdated) }
-            guard let resumed = extract.resumed(after: cursor.after) else {
-                throw ValidationError(
-                    field: "cursor",
-                    BilingualText(zh: "不是本接口给出的翻页标记", en: "is not a cursor this API handed out"))
-            }
+            guard cursor.version == extract.version.version else { try await refuse(.datasetUpdated) }
+            guard let resumed = extract.resumed(after: cursor.after) else { throw Self.badCursor }
             extract = resumed
         }
         let rows = try await store.pools.nextPage(of: &extract) ?? []
@@ -174,7 +187,10 @@ struct OpenDataAPI {
                 Dictionary(
                     zip(columns.map(\.columnName), row).map { ($0, $1) }, uniquingKeysWith: { first, _ in first })
             },
-            next: extract.position.map { Cursor(v: extract.version.version, after: $0).token })
+            next: extract.position.map {
+                Cursor(entry: entry.id, developer: developer.id, version: extract.version.version, after: $0)
+                    .token(cursorKey)
+            })
         var response = try JSONResponse.make(page)
         response.headers[.cacheControl] = "no-store"
         return response

@@ -9,7 +9,9 @@ enum PortalForm {
     /// Reads a developer's form and checks its `_csrf` field against their session's token.
     static func developer(_ request: Request, context: HuitongRequestContext) async throws -> ConsoleForm {
         let form = try await body(request)
-        guard let expected = context.developerCSRF, Secrets.constantTimeEquals(form["_csrf"], expected) else {
+        guard let expected = context.developerCSRF, !expected.isEmpty,
+            Secrets.constantTimeEquals(form["_csrf"], expected)
+        else {
             throw APIError.csrfFailed
         }
         return form
@@ -18,7 +20,7 @@ enum PortalForm {
     /// Reads a stranger's form and checks its `_csrf` field against the form cookie.
     static func anonymous(_ request: Request) async throws -> ConsoleForm {
         let form = try await body(request)
-        guard let expected = request.cookies[CookieSettings.formCookie]?.value,
+        guard let expected = request.cookies[CookieSettings.formCookie]?.value, !expected.isEmpty,
             Secrets.constantTimeEquals(form["_csrf"], expected)
         else { throw APIError.csrfFailed }
         return form

@@ -315,7 +315,14 @@ struct PortalPages {
                 "command": "curl -sS '\(links.catalogJSONLD)'",
             ],
         ]
-        if rowsOpen, version != nil {
+        if access != nil {
+            // The downloads need the developer's session; a script reads the rows with the developer's key.
+            examples.insert(
+                [
+                    "title": pages.text("api_open_rows", language),
+                    "command": "curl -sS -H 'X-API-Key: hdk_…' '\(links.openRows(entry.id))?limit=100'",
+                ], at: 0)
+        } else if rowsOpen, version != nil {
             examples.insert(
                 [
                     "title": pages.text("api_download_csv", language),
@@ -328,7 +335,10 @@ struct PortalPages {
                 ], at: 1)
         }
         values["examples"] = examples
-        return respond(request, pages.render("portal-dataset", values, context: context))
+        var response = respond(request, pages.render("portal-dataset", values, context: context))
+        // A preview of conditionally open rows is the applicant's alone.
+        if access != nil { response.headers[.cacheControl] = "private, no-store" }
+        return response
     }
 
     /// The first rows of the active version, open items only, masked.
@@ -380,6 +390,11 @@ struct PortalPages {
             .cacheControl: "public, max-age=300",
             .xContentTypeOptions: "nosniff",
         ]
+        if format == .xlsx && !format.isOffered(forRows: cursor.version.rowCount) {
+            return notice(
+                request, context, status: .notAcceptable, title: pages.text("xlsx_too_large_title", language),
+                message: pages.text("xlsx_too_large", language), entry: entry)
+        }
         if let access {
             // Conditionally open rows are the applicant's alone: no shared cache keeps them, and the log records
             // who took them.
@@ -398,11 +413,6 @@ struct PortalPages {
             }
         }
         if format == .xlsx {
-            guard format.isOffered(forRows: cursor.version.rowCount) else {
-                return notice(
-                    request, context, status: .notAcceptable, title: pages.text("xlsx_too_large_title", language),
-                    message: pages.text("xlsx_too_large", language), entry: entry)
-            }
             var rows: [[String?]] = []
             while let page = try await store.pools.nextPage(of: &cursor) {
                 rows += page.map { self.policy.masked($0, items: columns) }

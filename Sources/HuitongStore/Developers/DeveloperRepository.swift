@@ -83,17 +83,21 @@ struct SQLDeveloperRepository: DeveloperRepository {
             do {
                 let row = try await sql.insert(into: "developers")
                     .columns(
-                        "email", "name", "organisation", "organisation_code", "identity_hint", "password_hash",
-                        "is_active", "failed_logins", "created_at"
+                        "email", "name", "organisation", "organisation_code", "identity_hint", "identity_digest",
+                        "password_hash", "is_active", "failed_logins", "created_at"
                     )
                     .values(
                         SQLBind(registration.email), SQLBind(registration.name), SQLBind(registration.organisation),
                         SQLBind(registration.organisationCode), SQLBind(registration.identityHint),
-                        SQLBind(passwordHash), SQLBind(true), SQLBind(0), SQLBind(now)
+                        SQLBind(registration.identityDigest), SQLBind(passwordHash), SQLBind(true), SQLBind(0),
+                        SQLBind(now)
                     )
                     .returning(Self.columns.map { SQLColumn($0) }).first()
-                return try Self.decodeDeveloper(row!)
-            } catch  where StoreError.uniqueViolation(in: error) != nil {
+                return try Self.decodeDeveloper(try Self.required(row))
+            } catch {
+                guard let constraint = StoreError.uniqueViolation(in: error) else { throw error }
+                // The ID number is never repeated back, not even its digest.
+                if constraint.contains("identity") { throw StoreError.duplicate(field: "idNumber", value: "") }
                 throw StoreError.duplicate(field: "email", value: registration.email)
             }
         }
@@ -161,7 +165,8 @@ struct SQLDeveloperRepository: DeveloperRepository {
                 )
                 .returning("id").first()
             return DeveloperSession(
-                id: try row!.decode(column: "id", as: Int64.self), developerID: developerID, csrfToken: csrfToken,
+                id: try Self.required(row).decode(column: "id", as: Int64.self), developerID: developerID,
+                csrfToken: csrfToken,
                 expiresAt: expiresAt)
         }
     }
@@ -202,6 +207,7 @@ struct SQLDeveloperRepository: DeveloperRepository {
         async throws -> DeveloperKey
     {
         try await provider.transaction { sql in
+            try await Self.lock(developerID, sql, backend: provider.backend)
             let active =
                 try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
                 .from("developer_keys").where("developer_id", .equal, developerID).where(
@@ -218,7 +224,7 @@ struct SQLDeveloperRepository: DeveloperRepository {
                 .columns("developer_id", "label", "key_digest", "hint", "created_at")
                 .values(SQLBind(developerID), SQLBind(label), SQLBind(digest), SQLBind(hint), SQLBind(now))
                 .returning(Self.keyColumns.map { SQLColumn($0) }).first()
-            return try Self.decodeKey(row!)
+            return try Self.decodeKey(try Self.required(row))
         }
     }
 
@@ -270,6 +276,7 @@ struct SQLDeveloperRepository: DeveloperRepository {
         _ draft: OpenAccessDraft, developer: Developer, entry: CatalogEntry, deadline: Date, at now: Date
     ) async throws -> OpenAccessRequest {
         try await provider.transaction { sql in
+            try await Self.lock(developer.id, sql, backend: provider.backend)
             if let earlier = try await Self.standing(sql, developerID: developer.id, entryID: entry.id, at: now) {
                 throw OpenAccessError.alreadyApplied(number: earlier.number)
             }
@@ -285,11 +292,10 @@ struct SQLDeveloperRepository: DeveloperRepository {
                         SQLBind(Date?.none), SQLBind(Int64?.none), SQLBind(""), SQLBind(Date?.none)
                     )
                     .returning(Self.requestColumns.map { SQLColumn($0) }).first()
-                return try Self.decodeRequest(row!)
+                return try Self.decodeRequest(try Self.required(row))
             } catch  where StoreError.uniqueViolation(in: error) != nil {
-                // Another form for the same dataset was filed a moment ago.
-                let earlier = try await Self.standing(sql, developerID: developer.id, entryID: entry.id, at: now)
-                throw OpenAccessError.alreadyApplied(number: earlier?.number ?? "")
+                // Only a writer that bypassed the lock gets here; its transaction is spoilt, so nothing more is read.
+                throw OpenAccessError.alreadyApplied(number: nil)
             }
         }
     }
@@ -353,7 +359,12 @@ struct SQLDeveloperRepository: DeveloperRepository {
                 .set("decision_comment", to: decision.comment).set("valid_until", to: SQLBind(validUntil))
                 .where("id", .equal, id).where("state", .equal, OpenAccessState.pending.rawValue)
                 .returning(Self.requestColumns.map { SQLColumn($0) }).first()
-            guard let changed else { throw OpenAccessError.alreadyDecided(current.state) }
+            guard let changed else {
+                // Someone answered between the read and the write: say what they decided.
+                let state = try await sql.select().column("state").from("open_access_requests").where("id", .equal, id)
+                    .first()?.decode(column: "state", as: String.self)
+                throw OpenAccessError.alreadyDecided(state.flatMap(OpenAccessState.init(rawValue:)) ?? current.state)
+            }
             return try Self.decodeRequest(changed)
         }
     }
@@ -374,6 +385,21 @@ struct SQLDeveloperRepository: DeveloperRepository {
                 .where("state", .equal, OpenAccessState.approved.rawValue).where("valid_until", .greaterThan, now)
                 .orderBy("valid_until", .descending).first().map(Self.decodeRequest)
         }
+    }
+
+    // MARK: Helpers
+
+    /// Serialises a developer's writes (keys against the limit, applications against the one-at-a-time rule).
+    /// SQLite's write transactions already run one at a time; PostgreSQL's take the developer's row lock.
+    static func lock(_ developerID: Int64, _ sql: any SQLDatabase, backend: Backend) async throws {
+        guard backend == .postgres else { return }
+        try await sql.raw("SELECT id FROM developers WHERE id = \(bind: developerID) FOR UPDATE").run()
+    }
+
+    /// The row an `INSERT … RETURNING` gave back; a driver that gives none is a fault of the database.
+    static func required(_ row: (any SQLRow)?) throws -> any SQLRow {
+        guard let row else { throw StoreError.unavailable("the database returned no row for an insert") }
+        return row
     }
 
     // MARK: Decoding

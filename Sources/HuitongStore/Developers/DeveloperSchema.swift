@@ -12,6 +12,7 @@ extension Schema {
                 organisation TEXT NOT NULL,
                 organisation_code TEXT,
                 identity_hint TEXT NOT NULL,
+                identity_digest TEXT NOT NULL UNIQUE,
                 password_hash TEXT NOT NULL,
                 is_active BOOLEAN NOT NULL,
                 failed_logins INTEGER NOT NULL DEFAULT 0,

@@ -36,9 +36,6 @@ public struct PoolExtract: Sendable {
 }
 
 extension PoolExtract {
-    /// Whether every row was handed out.
-    public var isFinished: Bool { finished }
-
     /// Where the next page starts, for a reader that continues in a later request (`resumed(after:)`); nil before
     /// the first page and after the last.
     public var position: [String]? { finished ? nil : after }
@@ -49,10 +46,10 @@ extension PoolExtract {
         guard position.count == order.count, position.allSatisfy({ $0.utf8.count <= 1_000 }) else { return nil }
         if order == ["rowid"], Int64(position[0]) == nil { return nil }
         if order == ["ctid"] {
-            // `(block,offset)`, as PostgreSQL prints a tuple id.
+            // `(block,offset)`, as PostgreSQL prints a tuple id: a 32-bit block and a 16-bit offset.
             let inner = position[0].dropFirst().dropLast().split(separator: ",", omittingEmptySubsequences: false)
-            guard position[0].hasPrefix("("), position[0].hasSuffix(")"), inner.count == 2,
-                inner.allSatisfy({ UInt32($0) != nil })
+            guard position[0].hasPrefix("("), position[0].hasSuffix(")"), inner.count == 2, UInt32(inner[0]) != nil,
+                UInt16(inner[1]) != nil
             else { return nil }
         }
         var resumed = self

@@ -319,7 +319,7 @@ schemas.update({
       "rateLimit": {"type": "integer"}, "dailyQuota": {"type": "integer"}, "validFrom": DATE, "validTo": DATE,
       "status": enum("active", "notYetValid", "expired", "revoked"), "createdAt": DT, "revokedAt": DT, "revokedByID": I64, "revokedByName": S(), "revocationReason": S()}),
   "Notification": OBJ(["id", "userID", "kind", "title", "body", "createdAt"], {"id": I64, "userID": I64,
-      "kind": enum("applicationToReview", "complianceReview", "applicationDecided", "escalated", "grantRevoked", "objectionToAnswer", "objectionAnswered", "objectionEscalated", "openAccessToReview"),
+      "kind": enum("applicationToReview", "complianceReview", "applicationDecided", "escalated", "grantRevoked", "objectionToAnswer", "objectionAnswered", "objectionEscalated", "openAccessToReview", "openAccessEscalated"),
       "title": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "body": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "applicationID": I64, "grantID": I64, "objectionID": I64, "createdAt": DT, "readAt": DT}),
   "HolidayInput": OBJ(["holidays", "workdays"], {"source": S(description="The State Council notice"),
       "holidays": {"type": "array", "items": OBJ(["name", "from", "to"], {"name": S(), "from": DATE, "to": DATE})},

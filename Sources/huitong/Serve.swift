@@ -175,7 +175,8 @@ func developerSettings(_ config: ConfigReader) -> DeveloperSettings {
         registrationWindow: .seconds(
             config.int(
                 forKey: "huitong.developer.registration.window.seconds",
-                default: Int(defaults.registrationWindow.components.seconds))))
+                default: Int(defaults.registrationWindow.components.seconds))),
+        sweepInterval: .seconds(config.int(forKey: "huitong.open.access.sweep.seconds", default: 900)))
 }
 
 /// How quality runs go: `HUITONG_QUALITY_*` over the defaults of `QualitySettings`.

@@ -230,6 +230,22 @@ struct DeveloperPortalTests {
             let (_, results) = try await client.page("/portal/results")
             #expect(results.contains(request.number) && results.contains("六安数据科技有限公司"))
             #expect(!results.contains("专机存储") && !results.contains("张小明"))
+
+            // The provider withdraws the approval, saying why; the downloads stop at once.
+            let (noReasonRevoke, noReasonRevokePage, _) = try await ConsoleTests.post(
+                "/console/open-requests/\(request.id)/revoke", "reason=", browser, client)
+            #expect(noReasonRevoke == .badRequest)
+            #expect(noReasonRevokePage.contains(#"id="reason-error-\#(request.id)""#))
+            let (revoked, _, _) = try await ConsoleTests.post(
+                "/console/open-requests/\(request.id)/revoke", "reason=\(PortalTests.encoded("申请人违反数据利用协议"))",
+                browser, client)
+            #expect(revoked == .seeOther || revoked == .found)
+            #expect(try await Self.get("/datasets/\(floating)/download.csv", developer, client).0 == .forbidden)
+            let (_, afterRevocation) = try await Self.get(statusPath, developer, client)
+            #expect(afterRevocation.contains("已撤销") && afterRevocation.contains("申请人违反数据利用协议"))
+            #expect(!afterRevocation.contains("download.csv"))
+            let (_, publishedRevocation) = try await client.page("/portal/results")
+            #expect(publishedRevocation.contains("已撤销"))
         }
     }
 
@@ -335,6 +351,36 @@ struct DeveloperPortalTests {
                 client)
             #expect(found == .ok && status.contains("待核实") && status.contains(fixture.licences.code.text))
             #expect(!status.contains("13800001111"))
+        }
+    }
+
+    @Test(
+        "an application left unanswered past its deadline is put before the operators once and listed as overdue",
+        arguments: TestBackend.available)
+    func overdue(_ backend: TestBackend) async throws {
+        try await PortalFixture.run(backend) { fixture, node, client in
+            _ = try await Self.register("dev@example.com", client)
+            let developer = try #require(try await node.store.developers.find(id: 1))
+            let now = Date()
+            let late = try await node.store.developers.createRequest(
+                OpenAccessDraft(
+                    entryID: fixture.floating.id, purpose: "研究城市人口流动规律", scenario: "高校课题", securityMeasures: "专机存储",
+                    months: 3, acceptedAgreement: true),
+                developer: developer, entry: fixture.floating, deadline: now.addingTimeInterval(-60),
+                at: now.addingTimeInterval(-86_400 * 20))
+            let service = DeveloperService(
+                store: node.store, settings: DeveloperSettings(), accounts: node.accounts,
+                audit: AuditTrail(repository: node.store.audit, nodeKey: .generate()))
+            #expect(try await service.sweepOverdue(at: now).map(\.id) == [late.id])
+            #expect(try await service.sweepOverdue(at: now).isEmpty, "escalated once")
+
+            let admin = try await ConsoleTests.signIn("admin", ["admin": node.operatorPassword], client)
+            let (_, page) = try await ConsoleTests.get("/console/overdue", admin, client)
+            #expect(page.contains(late.number) && page.contains("六安市公安局"))
+            let (_, notifications, _) = try await client.json(.get, "/api/v1/notifications", token: node.operatorToken)
+            let kinds = (notifications["items"] as? [[String: Any]] ?? [])
+                .compactMap { $0["kind"] as? String }
+            #expect(kinds.contains("openAccessEscalated"), "\(notifications)")
         }
     }
 

@@ -169,4 +169,56 @@ struct DeveloperStoreConformanceTests {
             #expect(try await store.developers.requests(developerID: developer.id).map(\.id) == [again.id, filed.id])
         }
     }
+
+    @Test(
+        "an approval in force is revoked once and gives no access after; late applications are escalated once, with their notifications",
+        arguments: TestBackend.available)
+    func revocationAndEscalation(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let parties = try await SharingStoreConformanceTests.prepare(store)
+            let developer = try await store.developers.create(
+                try Self.registration("dev@example.com"), passwordHash: "h", at: Self.time)
+            let deadline = Self.time.addingTimeInterval(86_400)
+            let filed = try await store.developers.createRequest(
+                Self.draft(parties.entry), developer: developer, entry: parties.entry, deadline: deadline,
+                at: Self.time)
+            await #expect(throws: OpenAccessError.notInForce) {
+                _ = try await store.developers.revoke(
+                    id: filed.id, reason: "用途已变化", by: parties.providerOfficer.id, at: Self.time)
+            }
+
+            // Before the deadline nothing is late; after it, the application is escalated once.
+            #expect(try await store.developers.overdue(at: Self.time).isEmpty)
+            let late = deadline.addingTimeInterval(1)
+            #expect(try await store.developers.overdue(at: late).map(\.id) == [filed.id])
+            let notify: @Sendable (OpenAccessRequest) -> [NotificationDraft] = { request in
+                [
+                    NotificationDraft(
+                        audience: .role(.operator), kind: .openAccessEscalated,
+                        title: BilingualText(zh: request.number, en: request.number),
+                        body: BilingualText(zh: "逾期", en: "overdue"))
+                ]
+            }
+            let escalated = try await store.developers.escalateOverdue(at: late, notify: notify)
+            #expect(escalated.map(\.id) == [filed.id] && escalated.first?.escalatedAt == late)
+            #expect(try await store.developers.escalateOverdue(at: late.addingTimeInterval(60), notify: notify).isEmpty)
+            let told = try await store.notifications.list(userID: parties.operatorUser.id, limit: 10)
+            #expect(told.filter { $0.kind == .openAccessEscalated }.map(\.title.zh) == [filed.number])
+
+            _ = try await store.developers.decide(
+                id: filed.id, OpenAccessDecision(approve: true, comment: ""), by: parties.providerOfficer.id, at: late)
+            #expect(try await store.developers.overdue(at: late).isEmpty)
+            let revoked = try await store.developers.revoke(
+                id: filed.id, reason: "用途已变化", by: parties.providerOfficer.id, at: late)
+            #expect(revoked.state == .revoked && revoked.revocationReason == "用途已变化" && revoked.revokedAt == late)
+            #expect(
+                try await store.developers.access(developerID: developer.id, entryID: parties.entry.id, at: late) == nil
+            )
+            await #expect(throws: OpenAccessError.notInForce) {
+                _ = try await store.developers.revoke(
+                    id: filed.id, reason: "再次撤销", by: parties.providerOfficer.id, at: late)
+            }
+            #expect(try await store.developers.decided(limit: 10, offset: 0).first?.state == .revoked)
+        }
+    }
 }

@@ -6,12 +6,15 @@ public enum OpenAccessState: String, Sendable, Hashable, Codable, CaseIterable {
     case pending
     case approved
     case refused
+    /// Approved, then withdrawn by the provider before it ran out.
+    case revoked
 
     public var label: BilingualText {
         switch self {
         case .pending: BilingualText(zh: "待审核", en: "awaiting decision")
         case .approved: BilingualText(zh: "已同意", en: "approved")
         case .refused: BilingualText(zh: "未同意", en: "refused")
+        case .revoked: BilingualText(zh: "已撤销", en: "revoked")
         }
     }
 }
@@ -100,12 +103,18 @@ public struct OpenAccessRequest: Sendable, Hashable, Codable, Identifiable {
     public var decisionComment: String
     /// The end of an approved application's access.
     public var validUntil: Date?
+    /// When a late answer was put before the operators.
+    public var escalatedAt: Date?
+    /// When and why the provider withdrew an approval.
+    public var revokedAt: Date?
+    public var revocationReason: String?
 
     public init(
         id: Int64, developerID: Int64, applicant: String, entryID: Int64, resourceCode: String, entryName: String,
         providerDepartmentID: Int64, purpose: String, scenario: String, securityMeasures: String, months: Int,
         state: OpenAccessState, submittedAt: Date, deadline: Date, decidedAt: Date?, decidedBy: Int64?,
-        decisionComment: String, validUntil: Date?
+        decisionComment: String, validUntil: Date?, escalatedAt: Date? = nil, revokedAt: Date? = nil,
+        revocationReason: String? = nil
     ) {
         self.id = id
         self.developerID = developerID
@@ -125,6 +134,9 @@ public struct OpenAccessRequest: Sendable, Hashable, Codable, Identifiable {
         self.decidedBy = decidedBy
         self.decisionComment = decisionComment
         self.validUntil = validUntil
+        self.escalatedAt = escalatedAt
+        self.revokedAt = revokedAt
+        self.revocationReason = revocationReason
     }
 
     /// `KF2026000042`: what the applicant quotes and the results list shows.
@@ -166,6 +178,19 @@ public struct OpenAccessDecision: Sendable, Hashable {
         return OpenAccessDecision(approve: approve, comment: comment)
     }
 
+    /// The reason a provider gives for withdrawing an approval: required, because the applicant and the public
+    /// see it.
+    public static func checkedRevocationReason(_ reason: String) throws(ValidationError) -> String {
+        var issues = ValidationCollector()
+        let reason = ObjectionText.tidy(reason)
+        ObjectionText.check(reason, "reason", limit: 2000, required: true, &issues)
+        if !reason.isEmpty && reason.count < 5 {
+            issues.add("reason", BilingualText(zh: "请具体说明撤销的理由", en: "explain the revocation in a sentence"))
+        }
+        try issues.throwIfAny()
+        return reason
+    }
+
     /// When access ends for an application approved at `now` for `months` months.
     public static func validUntil(approvedAt now: Date, months: Int) -> Date {
         var calendar = Calendar(identifier: .gregorian)
@@ -183,19 +208,22 @@ public enum OpenAccessError: HuitongError, Equatable {
     case alreadyApplied(number: String?)
     /// Someone already answered this application.
     case alreadyDecided(OpenAccessState)
+    /// Only an approval still in force can be revoked.
+    case notInForce
 
     public var code: String {
         switch self {
         case .notConditional: "not_conditionally_open"
         case .alreadyApplied: "already_applied"
         case .alreadyDecided: "already_decided"
+        case .notInForce: "not_in_force"
         }
     }
 
     public var kind: ErrorKind {
         switch self {
         case .notConditional: .unprocessable
-        case .alreadyApplied, .alreadyDecided: .conflict
+        case .alreadyApplied, .alreadyDecided, .notInForce: .conflict
         }
     }
 
@@ -211,6 +239,8 @@ public enum OpenAccessError: HuitongError, Equatable {
         case .alreadyDecided(let state):
             BilingualText(
                 zh: "该申请已处理（\(state.label.zh)）", en: "this application was already answered (\(state.label.en))")
+        case .notInForce:
+            BilingualText(zh: "该申请不是有效期内的已同意申请，无法撤销", en: "only an approval still in force can be revoked")
         }
     }
 }

@@ -20,6 +20,8 @@ public enum NotificationKind: String, LabeledValue {
     case objectionEscalated
     /// To the provider's officers: a developer applied for conditionally open data.
     case openAccessToReview
+    /// To the operators and the provider: an open-data application was not answered in time.
+    case openAccessEscalated
 
     public var label: BilingualText {
         switch self {
@@ -32,6 +34,8 @@ public enum NotificationKind: String, LabeledValue {
         case .objectionAnswered: BilingualText(zh: "异议有了答复", en: "objection answered")
         case .objectionEscalated: BilingualText(zh: "逾期未答复的异议", en: "overdue objection")
         case .openAccessToReview: BilingualText(zh: "待审核的开放数据申请", en: "open-data application to review")
+        case .openAccessEscalated:
+            BilingualText(zh: "逾期未审核的开放数据申请", en: "overdue open-data application")
         }
     }
 }

@@ -136,6 +136,12 @@ public enum HuitongApp {
             OutboxDeliverer(node: federation, client: OutboxDeliverer.makeClient()),
             FederationScheduler(node: federation))
         app.addServices(
+            OpenAccessSweeper(
+                service: DeveloperService(
+                    store: store, settings: configuration.developers,
+                    accounts: AccountService(store: store, bcryptCost: configuration.bcryptCost), audit: audit),
+                logger: logger))
+        app.addServices(
             QualityScheduler(service: QualityService.make(store: store, configuration: configuration), logger: logger))
         for service in extraServices { app.addServices(service) }
         return app

@@ -12,6 +12,7 @@ extension ConsolePages {
     func registerOpenAccess(on router: Router<HuitongRequestContext>) {
         router.get("/console/open-requests", use: openRequests)
         router.post("/console/open-requests/:id/decision", use: decideOpenRequest)
+        router.post("/console/open-requests/:id/revoke", use: revokeOpenRequest)
     }
 
     func openRequests(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -48,8 +49,11 @@ extension ConsolePages {
             row["securityMeasures"] = filed.securityMeasures
             row["months"] = filed.months
             row["applicant"] = filed.applicant
+            row["inForce"] = filed.grantsAccess(at: now)
+            if let reason = filed.revocationReason { row["revocationReason"] = reason }
             if let attempt, attempt.id == filed.id {
                 row["comment"] = attempt.form["comment"]
+                row["reason"] = attempt.form["reason"]
                 row["approveChecked"] = attempt.form["decision"] == "approve"
                 row["refuseChecked"] = attempt.form["decision"] == "refuse"
                 row.merge(attempt.errors.pageValues()) { _, new in new }
@@ -66,6 +70,27 @@ extension ConsolePages {
         return render(
             "console-open-requests", values, user: user, section: "/console/open-requests", context: context,
             status: status)
+    }
+
+    func revokeOpenRequest(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.provider]) { user in
+            let form = try await ConsoleForm.read(request, context: context)
+            let id = try context.id()
+            do {
+                _ = try await developers.revoke(id: id, reason: form["reason"], by: user)
+            } catch let error as ValidationError {
+                return try await renderOpenRequests(
+                    request, user: user, context: context,
+                    attempt: OpenDecisionAttempt(id: id, form: form, errors: FieldErrors(error)), status: .badRequest)
+            } catch let error as OpenAccessError {
+                return try await renderOpenRequests(
+                    request, user: user, context: context,
+                    attempt: OpenDecisionAttempt(
+                        id: id, form: form, errors: FieldErrors(), message: error.message.text(context.language)),
+                    status: error.kind.status)
+            }
+            return .redirect(to: "/console/open-requests?done=revoked", type: .normal)
+        }
     }
 
     func decideOpenRequest(_ request: Request, context: HuitongRequestContext) async throws -> Response {

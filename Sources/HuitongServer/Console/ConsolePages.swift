@@ -144,7 +144,7 @@ struct ConsolePages {
     }
 
     static let doneKeys: Set<String> = [
-        "published", "returned", "submitted", "decided", "applied", "drafted", "created",
+        "published", "returned", "submitted", "decided", "applied", "drafted", "created", "revoked",
     ]
 
     // MARK: Overview

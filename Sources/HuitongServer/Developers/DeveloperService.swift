@@ -9,6 +9,8 @@ extension AuditAction {
     public static let openAccessRequested = AuditAction(rawValue: "open_access.requested")
     /// A provider answered such an application.
     public static let openAccessDecided = AuditAction(rawValue: "open_access.decided")
+    /// A provider withdrew an approval before it ran out.
+    public static let openAccessRevoked = AuditAction(rawValue: "open_access.revoked")
     /// A developer's key read rows through the open-data API. Counted with the gateway's calls.
     public static let gatewayOpenRows = AuditAction(rawValue: "gateway.open_rows")
     /// An approved developer downloaded conditionally open data from the portal.
@@ -52,7 +54,7 @@ public struct DeveloperService: Sendable {
     public func authenticate(email: String, password: String, now: Date = Date()) async throws -> Developer {
         guard let stored = try await store.developers.credentials(email: email.trimmingCharacters(in: .whitespaces))
         else {
-            _ = try await accounts.verify(password, against: AccountService.decoyHash)
+            _ = try await accounts.verify(password, against: try await accounts.decoyHash())
             throw APIError.loginFailed
         }
         if let lockedUntil = stored.lockedUntil, lockedUntil > now { throw APIError.accountLocked(until: lockedUntil) }
@@ -142,6 +144,42 @@ public struct DeveloperService: Sendable {
                 outcome: .allowed,
                 detail: ["request": decided.number, "state": decided.state.rawValue]))
         return decided
+    }
+
+    /// The provider withdraws an approval in force, with a reason the applicant and the public see; the
+    /// developer's downloads and API calls stop at once.
+    public func revoke(id: Int64, reason: String, by user: User, at now: Date = Date()) async throws
+        -> OpenAccessRequest
+    {
+        guard let request = try await store.developers.request(id: id), Self.mayDecide(user, request) else {
+            throw StoreError.notFound(entity: "open access request", key: "\(id)")
+        }
+        let reason = try OpenAccessDecision.checkedRevocationReason(reason)
+        let revoked = try await store.developers.revoke(id: id, reason: reason, by: user.id, at: now)
+        _ = try await audit.append(
+            AuditEvent(
+                action: .openAccessRevoked, time: now, userID: user.id,
+                providerDepartmentID: request.providerDepartmentID, resourceCode: request.resourceCode,
+                outcome: .allowed, detail: ["request": revoked.number]))
+        return revoked
+    }
+
+    /// Puts applications left unanswered past their deadline before the operators (and reminds the provider),
+    /// once each.
+    public func sweepOverdue(at now: Date = Date()) async throws -> [OpenAccessRequest] {
+        try await store.developers.escalateOverdue(at: now) { request in
+            let title = BilingualText(
+                zh: "开放数据申请 \(request.number) 逾期未审核", en: "open-data application \(request.number) is overdue")
+            let body = BilingualText(
+                zh: "\(request.entryName)（\(request.resourceCode)）的有条件开放申请已超过审核期限",
+                en: "the application for \(request.entryName) (\(request.resourceCode)) is past its deadline")
+            return [
+                NotificationDraft(audience: .role(.operator), kind: .openAccessEscalated, title: title, body: body),
+                NotificationDraft(
+                    audience: .department(request.providerDepartmentID, .provider), kind: .openAccessEscalated,
+                    title: title, body: body),
+            ]
+        }
     }
 
     /// Whether `user` may see and answer `request`: its provider department's officers.

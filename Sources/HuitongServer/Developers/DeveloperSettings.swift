@@ -17,10 +17,13 @@ public struct DeveloperSettings: Sendable, Hashable {
     /// Registrations one client address may attempt per window, so that the form cannot mint accounts in bulk.
     public var registrationLimit: Int
     public var registrationWindow: Duration
+    /// How often unanswered applications past their deadline are looked for.
+    public var sweepInterval: Duration
 
     public init(
         answerDays: Int = 10, maximumMonths: Int = 12, keysPerDeveloper: Int = 5, keyRatePerSecond: Int = 10,
-        keyDailyQuota: Int = 10_000, registrationLimit: Int = 10, registrationWindow: Duration = .seconds(3600)
+        keyDailyQuota: Int = 10_000, registrationLimit: Int = 10, registrationWindow: Duration = .seconds(3600),
+        sweepInterval: Duration = .seconds(900)
     ) {
         self.answerDays = answerDays
         self.maximumMonths = maximumMonths
@@ -29,6 +32,7 @@ public struct DeveloperSettings: Sendable, Hashable {
         self.keyDailyQuota = keyDailyQuota
         self.registrationLimit = registrationLimit
         self.registrationWindow = registrationWindow
+        self.sweepInterval = sweepInterval
     }
 
     /// Checks values read from flags or the environment, so that a typo stops start-up.
@@ -53,6 +57,10 @@ public struct DeveloperSettings: Sendable, Hashable {
             issues.add(
                 "HUITONG_DEVELOPER_REGISTRATION_WINDOW_SECONDS",
                 BilingualText(zh: "须至少 1 秒", en: "must be at least one second"))
+        }
+        if sweepInterval < .seconds(1) {
+            issues.add(
+                "HUITONG_OPEN_ACCESS_SWEEP_SECONDS", BilingualText(zh: "须至少 1 秒", en: "must be at least one second"))
         }
         try issues.throwIfAny()
         return self

@@ -108,6 +108,10 @@ struct OpenAccessPages {
             values["securityMeasures"] = filed.securityMeasures
             values["months"] = filed.months
             if !filed.decisionComment.isEmpty { values["decisionComment"] = filed.decisionComment }
+            if let reason = filed.revocationReason, let revoked = filed.revokedAt {
+                values["revocationReason"] = reason
+                values["revoked"] = PortalPages.dateTime(revoked)
+            }
             values["datasetHref"] = "/datasets/\(filed.entryID)"
             if filed.grantsAccess(at: now) {
                 let rows = try await store.pools.active(entryID: filed.entryID)?.rowCount
@@ -163,7 +167,8 @@ struct OpenAccessPages {
                 "applicant": filed.applicant, "submitted": PortalPages.dateTime(filed.submittedAt),
                 "decided": filed.decidedAt.map(PortalPages.dateTime) ?? "",
                 "state": filed.state.label.text(language), "isApproved": filed.state == .approved,
-                "comment": filed.state == .refused ? filed.decisionComment : "",
+                "comment": filed.state == .revoked
+                    ? (filed.revocationReason ?? "") : filed.state == .refused ? filed.decisionComment : "",
             ]
         }
         var values: [String: Any] = ["rows": rows, "hasRows": !rows.isEmpty]

@@ -65,6 +65,14 @@ public protocol DeveloperRepository: Sendable {
     func decided(limit: Int, offset: Int) async throws -> [OpenAccessRequest]
     /// The developer's application that gives access to the entry at `now`, if any.
     func access(developerID: Int64, entryID: Int64, at now: Date) async throws -> OpenAccessRequest?
+    /// Withdraws an approval in force (`OpenAccessError.notInForce` otherwise).
+    func revoke(id: Int64, reason: String, by userID: Int64, at now: Date) async throws -> OpenAccessRequest
+    /// Pending applications past their deadline, earliest first.
+    func overdue(at now: Date) async throws -> [OpenAccessRequest]
+    /// Marks the overdue applications not yet escalated and sends `notify`'s notifications in the same
+    /// transaction, so that each is put before the operators once however many nodes sweep.
+    func escalateOverdue(at now: Date, notify: @Sendable (OpenAccessRequest) -> [NotificationDraft]) async throws
+        -> [OpenAccessRequest]
 }
 
 struct SQLDeveloperRepository: DeveloperRepository {
@@ -269,7 +277,7 @@ struct SQLDeveloperRepository: DeveloperRepository {
     static let requestColumns = [
         "id", "developer_id", "applicant", "entry_id", "resource_code", "entry_name", "provider_department_id",
         "purpose", "scenario", "security_measures", "months", "state", "submitted_at", "deadline", "decided_at",
-        "decided_by", "decision_comment", "valid_until",
+        "decided_by", "decision_comment", "valid_until", "escalated_at", "revoked_at", "revocation_reason",
     ]
 
     func createRequest(
@@ -282,14 +290,17 @@ struct SQLDeveloperRepository: DeveloperRepository {
             }
             do {
                 let row = try await sql.insert(into: "open_access_requests")
-                    .columns(Array(Self.requestColumns.dropFirst()))
+                    .columns(
+                        "developer_id", "applicant", "entry_id", "resource_code", "entry_name",
+                        "provider_department_id", "purpose", "scenario", "security_measures", "months", "state",
+                        "submitted_at", "deadline", "decision_comment"
+                    )
                     .values(
                         SQLBind(developer.id), SQLBind(developer.publicName), SQLBind(entry.id),
                         SQLBind(entry.code.text), SQLBind(entry.content.name),
                         SQLBind(entry.provider.departmentID), SQLBind(draft.purpose), SQLBind(draft.scenario),
                         SQLBind(draft.securityMeasures), SQLBind(draft.months),
-                        SQLBind(OpenAccessState.pending.rawValue), SQLBind(now), SQLBind(deadline),
-                        SQLBind(Date?.none), SQLBind(Int64?.none), SQLBind(""), SQLBind(Date?.none)
+                        SQLBind(OpenAccessState.pending.rawValue), SQLBind(now), SQLBind(deadline), SQLBind("")
                     )
                     .returning(Self.requestColumns.map { SQLColumn($0) }).first()
                 return try Self.decodeRequest(try Self.required(row))
@@ -387,6 +398,41 @@ struct SQLDeveloperRepository: DeveloperRepository {
         }
     }
 
+    func revoke(id: Int64, reason: String, by userID: Int64, at now: Date) async throws -> OpenAccessRequest {
+        try await provider.transaction { sql in
+            let changed = try await sql.update("open_access_requests")
+                .set("state", to: OpenAccessState.revoked.rawValue).set("revoked_at", to: now)
+                .set("revoked_by", to: userID).set("revocation_reason", to: reason)
+                .where("id", .equal, id).where("state", .equal, OpenAccessState.approved.rawValue)
+                .where("valid_until", .greaterThan, now)
+                .returning(Self.requestColumns.map { SQLColumn($0) }).first()
+            guard let changed else { throw OpenAccessError.notInForce }
+            return try Self.decodeRequest(changed)
+        }
+    }
+
+    func overdue(at now: Date) async throws -> [OpenAccessRequest] {
+        try await provider.read { sql in
+            try await sql.select().columns(Self.requestColumns).from("open_access_requests")
+                .where("state", .equal, OpenAccessState.pending.rawValue).where("deadline", .lessThanOrEqual, now)
+                .orderBy("deadline").all().map(Self.decodeRequest)
+        }
+    }
+
+    func escalateOverdue(at now: Date, notify: @Sendable (OpenAccessRequest) -> [NotificationDraft]) async throws
+        -> [OpenAccessRequest]
+    {
+        try await provider.transaction { sql in
+            let escalated = try await sql.update("open_access_requests").set("escalated_at", to: now)
+                .where("state", .equal, OpenAccessState.pending.rawValue).where("deadline", .lessThanOrEqual, now)
+                .where("escalated_at", .is, SQLLiteral.null)
+                .returning(Self.requestColumns.map { SQLColumn($0) }).all().map(Self.decodeRequest)
+            let drafts = escalated.flatMap(notify)
+            if !drafts.isEmpty { _ = try await SQLNotificationRepository.insert(drafts, at: now, sql) }
+            return escalated.sorted { $0.deadline < $1.deadline }
+        }
+    }
+
     // MARK: Helpers
 
     /// Serialises a developer's writes (keys against the limit, applications against the one-at-a-time rule).
@@ -450,6 +496,9 @@ struct SQLDeveloperRepository: DeveloperRepository {
             decidedAt: try row.decode(column: "decided_at", as: Date?.self),
             decidedBy: try row.decode(column: "decided_by", as: Int64?.self),
             decisionComment: try row.decode(column: "decision_comment", as: String.self),
-            validUntil: try row.decode(column: "valid_until", as: Date?.self))
+            validUntil: try row.decode(column: "valid_until", as: Date?.self),
+            escalatedAt: try row.decode(column: "escalated_at", as: Date?.self),
+            revokedAt: try row.decode(column: "revoked_at", as: Date?.self),
+            revocationReason: try row.decode(column: "revocation_reason", as: String?.self))
     }
 }

@@ -64,7 +64,11 @@ extension Schema {
                 decided_at \(t.timestamp),
                 decided_by BIGINT REFERENCES users(id),
                 decision_comment TEXT NOT NULL,
-                valid_until \(t.timestamp)
+                valid_until \(t.timestamp),
+                escalated_at \(t.timestamp),
+                revoked_at \(t.timestamp),
+                revoked_by BIGINT REFERENCES users(id),
+                revocation_reason TEXT
             )
             """,
             "CREATE INDEX IF NOT EXISTS open_access_requests_developer ON open_access_requests (developer_id, entry_id)",
@@ -73,6 +77,7 @@ extension Schema {
                 ON open_access_requests (provider_department_id, state)
             """,
             "CREATE INDEX IF NOT EXISTS open_access_requests_decided ON open_access_requests (decided_at)",
+            "CREATE INDEX IF NOT EXISTS open_access_requests_deadline ON open_access_requests (state, deadline)",
             // One waiting application per developer and dataset, even when two forms are sent at once.
             """
             CREATE UNIQUE INDEX IF NOT EXISTS open_access_requests_one_pending

@@ -319,7 +319,7 @@ schemas.update({
       "rateLimit": {"type": "integer"}, "dailyQuota": {"type": "integer"}, "validFrom": DATE, "validTo": DATE,
       "status": enum("active", "notYetValid", "expired", "revoked"), "createdAt": DT, "revokedAt": DT, "revokedByID": I64, "revokedByName": S(), "revocationReason": S()}),
   "Notification": OBJ(["id", "userID", "kind", "title", "body", "createdAt"], {"id": I64, "userID": I64,
-      "kind": enum("applicationToReview", "complianceReview", "applicationDecided", "escalated", "grantRevoked", "objectionToAnswer", "objectionAnswered", "objectionEscalated"),
+      "kind": enum("applicationToReview", "complianceReview", "applicationDecided", "escalated", "grantRevoked", "objectionToAnswer", "objectionAnswered", "objectionEscalated", "openAccessToReview", "openAccessEscalated"),
       "title": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "body": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "applicationID": I64, "grantID": I64, "objectionID": I64, "createdAt": DT, "readAt": DT}),
   "HolidayInput": OBJ(["holidays", "workdays"], {"source": S(description="The State Council notice"),
       "holidays": {"type": "array", "items": OBJ(["name", "from", "to"], {"name": S(), "from": DATE, "to": DATE})},
@@ -740,6 +740,21 @@ schemas.update({
       "createdAt": DT, "updatedAt": DT}),
 })
 
+# ---- The open-data API for portal developers (domain.md §7.3: documented APIs with self-service keys) ----
+paths.update({
+  "/api/v1/open/datasets/{reference}/rows": {"get": {**op("A page of an open dataset's rows: open items only, masked as the portal shows them. Any live developer key reads unconditionally open data; conditionally open data needs the key's developer to hold an approved application in force. Every call is audited", "open data",
+      {"200": ok(OBJ(["resourceCode", "name", "version", "total", "columns", "rows"], {
+          "resourceCode": S(), "name": S(), "version": {"type": "integer"}, "total": {"type": "integer", "format": "int64"},
+          "columns": {"type": "array", "items": OBJ(["column", "name"], {"column": S(), "name": S()})},
+          "rows": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": ["string", "null"]}}},
+          "next": S(description="Pass as cursor for the next page; absent on the last page")})),
+       **errors(400, 401, 403, 404, 409, 429, 503)},
+      params=[{"name": "reference", "in": "path", "required": True, "schema": S(), "description": "The dataset's number or its CKAN name"},
+              q("limit", "Rows per page, 1–1000 (default 100)", {"type": "integer", "minimum": 1, "maximum": 1000}),
+              q("cursor", "The next token of the previous page")]),
+      "security": [{"developerKey": []}]}},
+})
+
 doc = {
   "openapi": "3.1.0",
   "info": {"title": "Huitong 汇通 API", "version": "0.1.0", "description": "Government data sharing, exchange and open-data platform. Errors are {\"error\": {\"code\", \"message\", \"details\"}}."},
@@ -748,7 +763,8 @@ doc = {
   "components": {"securitySchemes": {
       "bearer": {"type": "http", "scheme": "bearer", "description": "Personal token (htu_…) or application-system credential (hts_…)"},
       "hmac": {"type": "http", "scheme": "HUITONG-HMAC-SHA256", "description": HMAC_DESCRIPTION},
-      "session": {"type": "apiKey", "in": "cookie", "name": "huitong_session", "description": "Browser session; state-changing requests must also send X-CSRF-Token"}},
+      "session": {"type": "apiKey", "in": "cookie", "name": "huitong_session", "description": "Browser session; state-changing requests must also send X-CSRF-Token"},
+      "developerKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "A portal developer's self-service key (hdk_…), created in the developer centre"}},
     "schemas": schemas},
   "paths": paths,
 }

@@ -28,6 +28,7 @@ public struct Store: Sendable {
     public let remoteCatalog: any RemoteCatalogRepository
     public let reflows: any ReflowRepository
     public let crossLevel: any CrossLevelRepository
+    public let developers: any DeveloperRepository
 
     public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
         self.provider = provider
@@ -56,6 +57,7 @@ public struct Store: Sendable {
         self.remoteCatalog = SQLRemoteCatalogRepository(provider: provider)
         self.reflows = SQLReflowRepository(provider: provider)
         self.crossLevel = SQLCrossLevelRepository(provider: provider)
+        self.developers = SQLDeveloperRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

@@ -89,6 +89,12 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("objection settings: \(error.userMessage)")
         }
         do {
+            configuration.developers = try developerSettings(config).validated()
+        } catch {
+            await store.provider.shutdown()
+            throw ValidationError("developer settings: \(error.userMessage)")
+        }
+        do {
             configuration.quality = try qualitySettings(config).validated()
         } catch {
             await store.provider.shutdown()
@@ -153,6 +159,24 @@ func objectionSettings(_ config: ConfigReader) -> ObjectionSettings {
         publicWindow: .seconds(config.int(forKey: "huitong.objection.public.window.seconds", default: 3600)),
         keepVersions: config.int(forKey: "huitong.objection.keep.versions", default: defaults.keepVersions),
         sweepInterval: .seconds(config.int(forKey: "huitong.objection.sweep.seconds", default: 900)))
+}
+
+/// Portal developers' allowances: `HUITONG_OPEN_ACCESS_*` and `HUITONG_DEVELOPER_*` over `DeveloperSettings`.
+func developerSettings(_ config: ConfigReader) -> DeveloperSettings {
+    let defaults = DeveloperSettings()
+    return DeveloperSettings(
+        answerDays: config.int(forKey: "huitong.open.access.answer.days", default: defaults.answerDays),
+        maximumMonths: config.int(forKey: "huitong.open.access.maximum.months", default: defaults.maximumMonths),
+        keysPerDeveloper: config.int(forKey: "huitong.developer.keys", default: defaults.keysPerDeveloper),
+        keyRatePerSecond: config.int(forKey: "huitong.developer.key.rate", default: defaults.keyRatePerSecond),
+        keyDailyQuota: config.int(forKey: "huitong.developer.key.daily.quota", default: defaults.keyDailyQuota),
+        registrationLimit: config.int(
+            forKey: "huitong.developer.registration.limit", default: defaults.registrationLimit),
+        registrationWindow: .seconds(
+            config.int(
+                forKey: "huitong.developer.registration.window.seconds",
+                default: Int(defaults.registrationWindow.components.seconds))),
+        sweepInterval: .seconds(config.int(forKey: "huitong.open.access.sweep.seconds", default: 900)))
 }
 
 /// How quality runs go: `HUITONG_QUALITY_*` over the defaults of `QualitySettings`.

@@ -227,6 +227,91 @@ struct BrowserTests {
         }
     }
 
+    @Test(
+        "a developer registers, applies for conditionally open data, the provider approves in the console, and the developer's own key reads open rows"
+    )
+    func developerFlow() async throws {
+        try await Self.withNode("developer") { node, browser in
+            let email = "kaifa@example.com"
+            let password = "kaifa-pass-2026"
+            try await browser.step("register") {
+                try await browser.deleteCookies()
+                try await browser.open(node.baseURL + "/portal/register")
+                try await browser.type(email, into: "#field-email")
+                try await browser.type("张小明", into: "#field-name")
+                try await browser.type("11010519491231002X", into: "#field-idNumber")
+                try await browser.type("六安数据科技有限公司", into: "#field-organisation")
+                try await browser.type(password, into: "#field-password")
+                try await browser.click("input[name=acceptedAgreement]")
+                try await browser.click("form[action='/portal/register'] button[type=submit]")
+                _ = try await browser.waitForURL("the developer centre") { $0.contains("done=registered") }
+            }
+            let statusURL = try await browser.step("apply") {
+                try await browser.open(node.baseURL + "/datasets?openness=conditional")
+                var found: WebDriver.Element?
+                for link in try await browser.elements("li.dataset h3 a")
+                where try await browser.text(of: link) == "个体工商户登记信息" {
+                    found = link
+                }
+                try await browser.click(try #require(found, "the conditionally open datasets list 个体工商户登记信息"))
+                _ = try await browser.waitForURL("the dataset page") {
+                    $0.range(of: #"/datasets/\d+$"#, options: .regularExpression) != nil
+                }
+                try await browser.click("a.button[href$='/apply']")
+                _ = try await browser.waitForURL("the application form") { $0.hasSuffix("/apply") }
+                try await browser.type("研究个体经济的行业分布，发布年度分析报告", into: "#field-purpose")
+                try await browser.type("高校课题研究", into: "#field-scenario")
+                try await browser.type("专机存储，访问留痕，不对外提供原始数据", into: "#field-securityMeasures")
+                try await browser.click("input[name=acceptedAgreement]")
+                try await browser.click("form[action$='/apply'] button[type=submit]")
+                return try await browser.waitForURL("the application's status page") { $0.contains("done=applied") }
+            }
+            #expect(try await browser.text("p span.tag") == "待审核")
+
+            try await browser.step("approve") {
+                try await browser.signIn(node.baseURL, "scjgj.officer", node.passwords["scjgj.officer"] ?? "")
+                try await browser.open(node.baseURL + "/console/open-requests")
+                try await browser.click("input[name=decision][value=approve]")
+                try await browser.click("form[action$='/decision'] button[type=submit]")
+                _ = try await browser.waitForURL("the queue after deciding") { $0.contains("done=decided") }
+            }
+
+            let key = try await browser.step("key") {
+                try await browser.deleteCookies()
+                try await browser.open(node.baseURL + "/portal/login")
+                try await browser.type(email, into: "#email")
+                try await browser.type(password, into: "#password")
+                try await browser.click("form[action='/portal/login'] button[type=submit]")
+                _ = try await browser.waitForURL("the developer centre") { $0.contains("/portal/account") }
+                try await browser.open(statusURL)
+                #expect(try await browser.text("p span.tag") == "已同意")
+                try await browser.open(node.baseURL + "/portal/account")
+                try await browser.type("学校地图", into: "#field-label")
+                try await browser.click("form[action='/portal/account/keys'] button[type=submit]")
+                let key = try await browser.text("#new-key")
+                try await Self.screenshot(browser, "developer-centre")
+                return key
+            }
+            #expect(key.hasPrefix("hdk_"))
+
+            let schools = try await browser.step("schools") {
+                try await browser.open(
+                    node.baseURL + "/datasets?q="
+                        + (Self.schools.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+                let href = try #require(try await browser.attribute("href", of: "li.dataset h3 a"))
+                return href.replacingOccurrences(of: node.baseURL, with: "")
+            }
+            var request = HTTPClientRequest(url: node.baseURL + "/api/v1/open" + schools + "/rows?limit=5")
+            request.headers.add(name: "X-API-Key", value: key)
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            #expect(response.status == .ok)
+            let body = try await response.body.collect(upTo: 1024 * 1024)
+            let page = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+            #expect((page["rows"] as? [[String: Any]])?.count == 5, "\(page)")
+            #expect(page["total"] as? Int == 300)
+        }
+    }
+
     // MARK: Helpers
 
     /// A demo node process and a browser, both stopped afterwards whatever happens.

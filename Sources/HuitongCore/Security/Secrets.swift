@@ -19,6 +19,8 @@ public enum SecretKind: String, Sendable, Hashable, Codable {
     case system = "hts"
     /// A browser session.
     case session = "hss"
+    /// A portal developer's self-service key for the open-data API.
+    case developer = "hdk"
 }
 
 public enum Secrets {

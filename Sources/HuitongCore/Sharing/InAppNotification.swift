@@ -18,6 +18,10 @@ public enum NotificationKind: String, LabeledValue {
     case objectionAnswered
     /// To the operators and the provider: an objection was not answered in time.
     case objectionEscalated
+    /// To the provider's officers: a developer applied for conditionally open data.
+    case openAccessToReview
+    /// To the operators and the provider: an open-data application was not answered in time.
+    case openAccessEscalated
 
     public var label: BilingualText {
         switch self {
@@ -29,6 +33,9 @@ public enum NotificationKind: String, LabeledValue {
         case .objectionToAnswer: BilingualText(zh: "待答复的数据异议", en: "objection to answer")
         case .objectionAnswered: BilingualText(zh: "异议有了答复", en: "objection answered")
         case .objectionEscalated: BilingualText(zh: "逾期未答复的异议", en: "overdue objection")
+        case .openAccessToReview: BilingualText(zh: "待审核的开放数据申请", en: "open-data application to review")
+        case .openAccessEscalated:
+            BilingualText(zh: "逾期未审核的开放数据申请", en: "overdue open-data application")
         }
     }
 }

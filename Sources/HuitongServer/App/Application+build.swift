@@ -55,22 +55,35 @@ public enum HuitongApp {
         GradePolicyAPI(store: store).register(on: api)
         let sharing = SharingService(store: store, settings: configuration.sharing, audit: audit.log)
         SharingAPI(service: sharing).register(on: api)
-        ObjectionsAPI(
+        let objections = ObjectionsAPI(
             service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log),
             afterCorrection: { objection in
                 _ = await quality.runNow(entryID: objection.entryID, trigger: .correction, requestedBy: nil)
-            }
+            })
+        objections.register(on: api)
+        let developers = DeveloperService(
+            store: store, settings: configuration.developers, accounts: accounts, audit: audit)
+        let developerPages = DeveloperPages(
+            service: developers, pages: pages, cookies: cookies, sessionLifetime: configuration.sessionLifetime,
+            links: OpenDataLinks(base: configuration.baseURL))
+        developerPages.register(on: router)
+        OpenAccessPages(service: developers, pages: pages, developerPages: developerPages).register(on: router)
+        FeedbackPages(objections: objections.service, pages: pages, cookies: cookies, limiter: objections.limiter)
+            .register(on: router)
+        OpenDataAPI(
+            service: developers, audit: audit.log, policy: .seeded(),
+            cursorKey: audit.nodeKey.derivedSecret(purpose: "huitong open-data cursor v1")
         ).register(on: api)
         let verifications = AuditVerificationCache()
         AuditAPI(store: store, audit: audit, verifications: verifications).register(on: api)
         ConsolePages(
             store: store, pages: pages, cookies: cookies, sharing: sharing, quality: quality, credentials: credentials,
-            audit: audit, verifications: verifications
+            audit: audit, verifications: verifications, developers: developers
         ).register(on: router)
         OpenDataInterop(store: store, configuration: configuration).register(on: router)
         PortalPages(
             store: store, pages: pages, cookies: cookies, links: OpenDataLinks(base: configuration.baseURL),
-            policy: .seeded(), quality: quality
+            policy: .seeded(), quality: quality, audit: audit.log
         ).register(on: router)
         GatewayAPI(store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"))
             .register(on: router)
@@ -123,13 +136,20 @@ public enum HuitongApp {
             OutboxDeliverer(node: federation, client: OutboxDeliverer.makeClient()),
             FederationScheduler(node: federation))
         app.addServices(
+            OpenAccessSweeper(
+                service: DeveloperService(
+                    store: store, settings: configuration.developers,
+                    accounts: AccountService(store: store, bcryptCost: configuration.bcryptCost), audit: audit),
+                logger: logger))
+        app.addServices(
             QualityScheduler(service: QualityService.make(store: store, configuration: configuration), logger: logger))
         for service in extraServices { app.addServices(service) }
         return app
     }
 }
 
-/// Removes expired sessions every hour so the table does not grow without bound.
+/// Removes expired sessions (of officers and of portal developers) every hour so the tables do not grow without
+/// bound.
 struct SessionSweeper: Service {
     let store: Store
     let logger: Logger
@@ -137,7 +157,9 @@ struct SessionSweeper: Service {
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let removed = try await store.sessions.purgeExpired(now: Date())
+                let removed =
+                    try await store.sessions.purgeExpired(now: Date())
+                    + store.developers.purgeExpiredSessions(now: Date())
                 if removed > 0 { logger.info("removed expired sessions", metadata: ["count": "\(removed)"]) }
             } catch {
                 logger.warning("session clean-up failed", metadata: ["error": "\(error)"])

@@ -11,6 +11,10 @@ public struct HuitongRequestContext: RequestContext {
     /// The anti-forgery token of the caller's session, if any.
     public var csrfToken: String?
     public var language: Language = .zh
+    /// The portal developer signed in on this browser, and their session's anti-forgery token. Independent of
+    /// `principal`: a developer never acts in the console, and an officer is not a developer.
+    public var developer: Developer?
+    var developerCSRF: String?
     /// An application system's bearer secret on a gateway call, not yet checked: the gateway reads the credential
     /// together with the caller's grants in one statement instead of in two.
     var gatewayBearer: String?

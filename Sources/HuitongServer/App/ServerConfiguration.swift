@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var objections: ObjectionSettings
     /// How quality runs go and how often the scheduler runs them.
     public var quality: QualitySettings
+    /// Portal developers: the answer limit of conditional applications, key allowances, registration limits.
+    public var developers: DeveloperSettings
     /// Seals application-system secrets so that HMAC-signed requests can be checked (`HUITONG_SEALING_KEY` or
     /// `<data>/sealing.key`). Without one, new credentials work as bearer tokens only.
     public var sealingKey: SealingKey?
@@ -67,6 +69,7 @@ public struct ServerConfiguration: Sendable {
         sharing: SharingSettings = SharingSettings(),
         objections: ObjectionSettings = ObjectionSettings(),
         quality: QualitySettings = QualitySettings(),
+        developers: DeveloperSettings = DeveloperSettings(),
         sealingKey: SealingKey? = nil,
         signatureWindow: Duration = .seconds(300),
         credentialRotationGrace: Duration = .seconds(24 * 3600),
@@ -89,6 +92,7 @@ public struct ServerConfiguration: Sendable {
         self.sharing = sharing
         self.objections = objections
         self.quality = quality
+        self.developers = developers
         self.sealingKey = sealingKey
         self.signatureWindow = signatureWindow
         self.credentialRotationGrace = credentialRotationGrace

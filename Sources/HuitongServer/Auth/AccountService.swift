@@ -3,6 +3,7 @@ import HuitongCore
 import HuitongStore
 import HummingbirdBcrypt
 import NIOPosix
+import Synchronization
 
 /// Passwords, sign-in and credentials: the rules shared by the API, the pages and the CLI.
 public struct AccountService: Sendable {
@@ -33,12 +34,23 @@ public struct AccountService: Sendable {
     }
 
     /// A hash of nothing, checked when the username is unknown so that timing does not reveal which names exist.
-    private static let decoyHash = Bcrypt.hash("decoy-password-0", cost: 4)
+    ///
+    /// It is hashed at the node's own cost, so that an unknown name takes as long as a wrong password; made once per
+    /// cost, off the request threads.
+    func decoyHash() async throws -> String {
+        let cost = bcryptCost
+        if let known = Self.decoys.withLock({ $0[cost] }) { return known }
+        let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash("decoy-password-0", cost: cost) }
+        Self.decoys.withLock { $0[cost] = hash }
+        return hash
+    }
+
+    private static let decoys = Mutex<[UInt8: String]>([:])
 
     /// Checks a username and password; counts failures and locks the account after too many.
     public func authenticate(username: String, password: String, now: Date = Date()) async throws -> User {
         guard let stored = try await store.users.credentials(username: username) else {
-            _ = try await verify(password, against: Self.decoyHash)
+            _ = try await verify(password, against: try await decoyHash())
             throw APIError.loginFailed
         }
         if let lockedUntil = stored.lockedUntil, lockedUntil > now {

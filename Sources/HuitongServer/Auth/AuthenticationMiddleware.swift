@@ -54,6 +54,18 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 clearStaleCookie = true
             }
         }
+        var clearStaleDeveloperCookie = false
+        if let cookie = request.cookies[CookieSettings.developerCookie] {
+            let developers = accounts.store.developers
+            if let session = try await developers.session(digest: Secrets.digest(of: cookie.value), now: Date()),
+                let developer = try await developers.find(id: session.developerID), developer.isActive
+            {
+                context.developer = developer
+                context.developerCSRF = session.csrfToken
+            } else {
+                clearStaleDeveloperCookie = true
+            }
+        }
         if context.principal?.isCookieAuthenticated == true, request.method.isUnsafe,
             request.uri.path.hasPrefix("/api/")
         {
@@ -66,6 +78,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         var response = try await next(request, context)
         if clearStaleCookie { response.setCookie(cookies.expired(CookieSettings.sessionCookie)) }
+        if clearStaleDeveloperCookie { response.setCookie(cookies.expired(CookieSettings.developerCookie)) }
         return response
     }
 }
@@ -89,12 +102,21 @@ struct CookieSettings: Sendable {
     static let sessionCookie = "huitong_session"
     static let formCookie = "huitong_csrf"
     static let languageCookie = "huitong_lang"
+    /// A portal developer's session: a cookie of its own, so that signing in to the portal never signs anyone in
+    /// to the console.
+    static let developerCookie = "huitong_developer"
     let secure: Bool
 
     func session(_ value: String, lifetime: Duration) -> Cookie {
         Cookie(
             name: Self.sessionCookie, value: value, maxAge: Int(lifetime.components.seconds), path: "/", secure: secure,
             httpOnly: true, sameSite: .lax)
+    }
+
+    func developer(_ value: String, lifetime: Duration) -> Cookie {
+        Cookie(
+            name: Self.developerCookie, value: value, maxAge: Int(lifetime.components.seconds), path: "/",
+            secure: secure, httpOnly: true, sameSite: .lax)
     }
 
     func form(_ value: String) -> Cookie {

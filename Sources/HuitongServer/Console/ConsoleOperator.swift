@@ -220,8 +220,17 @@ extension ConsolePages {
             let list = try await overdueApplications(now: now).sorted {
                 ($0.deadline ?? .distantFuture) < ($1.deadline ?? .distantFuture)
             }
+            let openRequests = try await store.developers.overdue(at: now)
             let values: [String: Any] = [
                 "title": pages.text("console_nav_overdue", language),
+                "hasOpenRequests": !openRequests.isEmpty,
+                "openRequests": openRequests.map { filed -> [String: Any] in
+                    [
+                        "number": filed.number, "resourceCode": filed.resourceCode, "dataset": filed.entryName,
+                        "applicant": filed.applicant, "provider": names[filed.providerDepartmentID] ?? "",
+                        "deadline": PortalPages.dateTime(filed.deadline),
+                    ]
+                },
                 "hasApplications": !list.isEmpty,
                 "applications": list.map { application -> [String: Any] in
                     [

@@ -18,6 +18,7 @@ struct ConsolePages {
     let credentials: CredentialService
     let audit: AuditTrail
     let verifications: AuditVerificationCache
+    let developers: DeveloperService
 
     /// The window the dashboard and usage charts cover, as the statistics API defaults to.
     static let days = 30
@@ -55,6 +56,7 @@ struct ConsolePages {
         router.get("/console/systems", use: systems)
         router.post("/console/systems/:id/credentials", use: createCredential)
         router.get("/console/usage", use: usage)
+        registerOpenAccess(on: router)
     }
 
     // MARK: Frame
@@ -116,6 +118,7 @@ struct ConsolePages {
                 Section(href: "/console/entries", key: "console_nav_entries"),
                 Section(href: "/console/to-review", key: "console_nav_to_review"),
                 Section(href: "/console/objections", key: "console_nav_objections"),
+                Section(href: "/console/open-requests", key: "console_nav_open_requests"),
             ]
         }
         if user.has(.provider) || user.has(.operator) {
@@ -141,7 +144,7 @@ struct ConsolePages {
     }
 
     static let doneKeys: Set<String> = [
-        "published", "returned", "submitted", "decided", "applied", "drafted", "created",
+        "published", "returned", "submitted", "decided", "applied", "drafted", "created", "revoked",
     ]
 
     // MARK: Overview

@@ -27,6 +27,9 @@ struct OpenDataLinks: Sendable {
         "\(landingPage(entryID))/download.\(format.fileExtension)"
     }
 
+    /// The open-data API's rows of an entry, read with a developer's key.
+    func openRows(_ entryID: Int64) -> String { "\(base)/api/v1/open/datasets/\(entryID)/rows" }
+
     func licence(_ licence: OpenLicence) -> String { "\(base)/licence\(licence.fragment)" }
 
     func ckanAction(_ name: String) -> String { "\(base)/api/3/action/\(name)" }

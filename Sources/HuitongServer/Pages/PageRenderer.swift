@@ -56,6 +56,10 @@ public struct PageRenderer: Sendable {
             data["currentUser"] = ["username": user.username, "displayName": user.displayName]
             data["csrfToken"] = context.csrfToken ?? ""
         }
+        if let developer = context.developer {
+            data["currentDeveloper"] = ["name": developer.name, "email": developer.email]
+            data["developerCSRF"] = context.developerCSRF ?? ""
+        }
         let html = library.render(data, withTemplate: template) ?? "template \(template) missing"
         return Response(
             status: status,

@@ -21,6 +21,8 @@ struct PortalPages {
     /// The home page's call count: a sum over a month of the audit log, asked by every anonymous visitor, so it is
     /// worked out at most once a minute.
     let recentCalls = ExpiringValue<Int64>(lifetime: 60)
+    /// Where downloads of conditionally open data are recorded.
+    let audit: AuditLog
 
     static let previewRows = 50
     static let featuredCount = 6
@@ -191,7 +193,8 @@ struct PortalPages {
         let language = context.language
         let content = entry.content
         let items = PortalDataPolicy.openItems(of: entry)
-        let rowsOpen = PortalDataPolicy.rowsAreOpen(entry)
+        let access = try await developerAccess(entry, context)
+        let rowsOpen = PortalDataPolicy.rowsAreOpen(entry) || access != nil
         let classifications = try await OpenCatalog(store: store).classificationNames()
         let version = entry.mount?.kind == .api ? nil : try await store.pools.active(entryID: entry.id)
 
@@ -225,6 +228,7 @@ struct PortalPages {
         }
 
         var values: [String: Any] = [
+            "id": entry.id,
             "name": content.name,
             "abstract": content.abstract,
             "code": entry.code.text,
@@ -249,6 +253,15 @@ struct PortalPages {
         ]
 
         if !content.openCondition.isEmpty { values["openCondition"] = content.openCondition }
+        if content.openness == .conditional {
+            values["applyHref"] = "\(path(entry))/apply"
+            if let access {
+                values["access"] = [
+                    "number": access.number, "href": "/portal/requests/\(access.id)",
+                    "validUntil": access.validUntil.map(Self.dateTime) ?? "",
+                ]
+            }
+        }
         if rowsOpen, let version {
             let columns = PortalDataPolicy.columns(of: entry, in: version.columns)
             let preview = try await self.preview(entry, columns: columns)
@@ -302,7 +315,14 @@ struct PortalPages {
                 "command": "curl -sS '\(links.catalogJSONLD)'",
             ],
         ]
-        if rowsOpen, version != nil {
+        if access != nil {
+            // The downloads need the developer's session; a script reads the rows with the developer's key.
+            examples.insert(
+                [
+                    "title": pages.text("api_open_rows", language),
+                    "command": "curl -sS -H 'X-API-Key: hdk_…' '\(links.openRows(entry.id))?limit=100'",
+                ], at: 0)
+        } else if rowsOpen, version != nil {
             examples.insert(
                 [
                     "title": pages.text("api_download_csv", language),
@@ -315,7 +335,10 @@ struct PortalPages {
                 ], at: 1)
         }
         values["examples"] = examples
-        return respond(request, pages.render("portal-dataset", values, context: context))
+        var response = respond(request, pages.render("portal-dataset", values, context: context))
+        // A preview of conditionally open rows is the applicant's alone.
+        if access != nil { response.headers[.cacheControl] = "private, no-store" }
+        return response
     }
 
     /// The first rows of the active version, open items only, masked.
@@ -336,7 +359,8 @@ struct PortalPages {
     {
         guard let entry = try await entry(context) else { return notFound(request, context) }
         let language = context.language
-        guard PortalDataPolicy.rowsAreOpen(entry) else {
+        let access = try await developerAccess(entry, context)
+        guard PortalDataPolicy.rowsAreOpen(entry) || access != nil else {
             return notice(
                 request, context, status: .forbidden, title: pages.text("conditional_title", language),
                 message: pages.text("conditional_download", language), entry: entry)
@@ -366,12 +390,29 @@ struct PortalPages {
             .cacheControl: "public, max-age=300",
             .xContentTypeOptions: "nosniff",
         ]
-        if format == .xlsx {
-            guard format.isOffered(forRows: cursor.version.rowCount) else {
-                return notice(
-                    request, context, status: .notAcceptable, title: pages.text("xlsx_too_large_title", language),
-                    message: pages.text("xlsx_too_large", language), entry: entry)
+        if format == .xlsx && !format.isOffered(forRows: cursor.version.rowCount) {
+            return notice(
+                request, context, status: .notAcceptable, title: pages.text("xlsx_too_large_title", language),
+                message: pages.text("xlsx_too_large", language), entry: entry)
+        }
+        if let access {
+            // Conditionally open rows are the applicant's alone: no shared cache keeps them, and the log records
+            // who took them.
+            headers[.cacheControl] = "private, no-store"
+            do {
+                _ = try await audit.append(
+                    AuditEvent(
+                        action: .openDownload, providerDepartmentID: entry.provider.departmentID,
+                        resourceCode: entry.code.text, rowsReturned: cursor.version.rowCount, outcome: .allowed,
+                        detail: [
+                            "developer": String(access.developerID), "request": access.number,
+                            "format": format.rawValue, "version": String(cursor.version.version),
+                        ]))
+            } catch {
+                throw GatewayError.auditUnavailable
             }
+        }
+        if format == .xlsx {
             var rows: [[String?]] = []
             while let page = try await store.pools.nextPage(of: &cursor) {
                 rows += page.map { self.policy.masked($0, items: columns) }
@@ -398,6 +439,12 @@ struct PortalPages {
         return Response(status: .ok, headers: headers, body: body)
     }
 
+    /// The signed-in developer's application in force for a conditionally open entry, if any.
+    func developerAccess(_ entry: CatalogEntry, _ context: HuitongRequestContext) async throws -> OpenAccessRequest? {
+        guard entry.content.openness == .conditional, let developer = context.developer else { return nil }
+        return try await store.developers.access(developerID: developer.id, entryID: entry.id, at: Date())
+    }
+
     /// A page that explains why there is no data here, with the way back to the entry.
     func notice(
         _ request: Request, _ context: HuitongRequestContext, status: HTTPResponse.Status, title: String,
@@ -408,6 +455,7 @@ struct PortalPages {
         ]
         if entry.content.openness == .conditional {
             values["isConditional"] = true
+            values["applyHref"] = "\(path(entry))/apply"
             if !entry.content.openCondition.isEmpty { values["openCondition"] = entry.content.openCondition }
         }
         return respond(request, pages.render("portal-notice", values, context: context, status: status))

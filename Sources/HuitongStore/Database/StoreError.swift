@@ -77,6 +77,9 @@ public enum StoreError: HuitongError, Equatable {
         case "application system": "应用系统"
         case "pool version": "资源池版本"
         case "code set": "代码集"
+        case "open access request": "有条件开放申请"
+        case "open dataset": "开放数据集"
+        case "key": "密钥"
         default: entity
         }
     }

@@ -204,5 +204,6 @@ enum Schema {
                 "CREATE UNIQUE INDEX IF NOT EXISTS sharing_applications_routed ON sharing_applications (routed_from)",
             ]
         },
+        Migration(version: 17, name: "portal developers", statements: developerTables),
     ]
 }

@@ -35,6 +35,29 @@ public struct PoolExtract: Sendable {
     var finished = false
 }
 
+extension PoolExtract {
+    /// Where the next page starts, for a reader that continues in a later request (`resumed(after:)`); nil before
+    /// the first page and after the last.
+    public var position: [String]? { finished ? nil : after }
+
+    /// This extract continued from `position`, or nil when the position cannot be one of this extract's: a
+    /// position comes back from a client, so its shape is checked before it reaches a query.
+    public func resumed(after position: [String]) -> PoolExtract? {
+        guard position.count == order.count, position.allSatisfy({ $0.utf8.count <= 1_000 }) else { return nil }
+        if order == ["rowid"], Int64(position[0]) == nil { return nil }
+        if order == ["ctid"] {
+            // `(block,offset)`, as PostgreSQL prints a tuple id: a 32-bit block and a 16-bit offset.
+            let inner = position[0].dropFirst().dropLast().split(separator: ",", omittingEmptySubsequences: false)
+            guard position[0].hasPrefix("("), position[0].hasSuffix(")"), inner.count == 2, UInt32(inner[0]) != nil,
+                UInt16(inner[1]) != nil
+            else { return nil }
+        }
+        var resumed = self
+        resumed.after = position
+        return resumed
+    }
+}
+
 extension PoolReader {
     /// Every matching row of the active version, handed to `page` a page at a time; returns the version read.
     public func extract(

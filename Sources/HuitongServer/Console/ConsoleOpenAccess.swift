@@ -1,0 +1,126 @@
+import Foundation
+import HuitongCore
+import HuitongStore
+import Hummingbird
+
+/// The provider's queue of developers' applications for its conditionally open data (有条件开放申请): each with
+/// the use case, the security measures and the deadline, answered by approving or refusing with a reason that the
+/// portal publishes.
+extension ConsolePages {
+    static let openRequestsShown = 200
+
+    func registerOpenAccess(on router: Router<HuitongRequestContext>) {
+        router.get("/console/open-requests", use: openRequests)
+        router.post("/console/open-requests/:id/decision", use: decideOpenRequest)
+        router.post("/console/open-requests/:id/revoke", use: revokeOpenRequest)
+    }
+
+    func openRequests(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.provider]) { user in
+            try await renderOpenRequests(request, user: user, context: context, attempt: nil, status: .ok)
+        }
+    }
+
+    /// A decision form that failed: which application, what was typed, and what is wrong.
+    struct OpenDecisionAttempt {
+        var id: Int64
+        var form: ConsoleForm
+        var errors: FieldErrors
+        var message: String?
+    }
+
+    func renderOpenRequests(
+        _ request: Request, user: User, context: HuitongRequestContext, attempt: OpenDecisionAttempt?,
+        status: HTTPResponse.Status
+    ) async throws -> Response {
+        let language = context.language
+        let now = Date()
+        // Every waiting application is listed, however many have been answered since.
+        let pending = try await store.developers.requests(
+            providerDepartmentID: user.departmentID, state: .pending, limit: Int.max
+        ).sorted { $0.deadline < $1.deadline }
+        let answered = try await store.developers.requests(
+            providerDepartmentID: user.departmentID, state: nil, limit: Self.openRequestsShown
+        ).filter { $0.state != .pending }
+        func row(_ filed: OpenAccessRequest) -> [String: Any] {
+            var row = OpenAccessPages.row(filed, now: now, language: language)
+            row["purpose"] = filed.purpose
+            row["scenario"] = filed.scenario
+            row["securityMeasures"] = filed.securityMeasures
+            row["months"] = filed.months
+            row["applicant"] = filed.applicant
+            row["inForce"] = filed.grantsAccess(at: now)
+            if let reason = filed.revocationReason { row["revocationReason"] = reason }
+            if let attempt, attempt.id == filed.id {
+                row["comment"] = attempt.form["comment"]
+                row["reason"] = attempt.form["reason"]
+                row["approveChecked"] = attempt.form["decision"] == "approve"
+                row["refuseChecked"] = attempt.form["decision"] == "refuse"
+                row.merge(attempt.errors.pageValues()) { _, new in new }
+                if let message = attempt.message { row["message"] = message }
+            }
+            return row
+        }
+        var values: [String: Any] = [
+            "csrfToken": context.csrfToken ?? "",
+            "pending": pending.map(row), "hasPending": !pending.isEmpty,
+            "answered": answered.map(row), "hasAnswered": !answered.isEmpty,
+        ]
+        if let notice = doneNotice(request, language) { values["notice"] = notice }
+        return render(
+            "console-open-requests", values, user: user, section: "/console/open-requests", context: context,
+            status: status)
+    }
+
+    func revokeOpenRequest(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.provider]) { user in
+            let form = try await ConsoleForm.read(request, context: context)
+            let id = try context.id()
+            do {
+                _ = try await developers.revoke(id: id, reason: form["reason"], by: user)
+            } catch let error as ValidationError {
+                return try await renderOpenRequests(
+                    request, user: user, context: context,
+                    attempt: OpenDecisionAttempt(id: id, form: form, errors: FieldErrors(error)), status: .badRequest)
+            } catch let error as OpenAccessError {
+                return try await renderOpenRequests(
+                    request, user: user, context: context,
+                    attempt: OpenDecisionAttempt(
+                        id: id, form: form, errors: FieldErrors(), message: error.message.text(context.language)),
+                    status: error.kind.status)
+            }
+            return .redirect(to: "/console/open-requests?done=revoked", type: .normal)
+        }
+    }
+
+    func decideOpenRequest(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.provider]) { user in
+            let form = try await ConsoleForm.read(request, context: context)
+            let id = try context.id()
+            let language = context.language
+            guard ["approve", "refuse"].contains(form["decision"]) else {
+                var errors = FieldErrors()
+                errors.add("decision", BilingualText(zh: "请选择同意或不同意", en: "choose approve or refuse"), language)
+                return try await renderOpenRequests(
+                    request, user: user, context: context,
+                    attempt: OpenDecisionAttempt(id: id, form: form, errors: errors), status: .badRequest)
+            }
+            do {
+                _ = try await developers.decide(
+                    id: id, OpenAccessDecision(approve: form["decision"] == "approve", comment: form["comment"]),
+                    by: user)
+            } catch let error as ValidationError {
+                return try await renderOpenRequests(
+                    request, user: user, context: context,
+                    attempt: OpenDecisionAttempt(id: id, form: form, errors: FieldErrors(error)), status: .badRequest)
+            } catch let error as OpenAccessError {
+                return try await renderOpenRequests(
+                    request, user: user, context: context,
+                    attempt: OpenDecisionAttempt(
+                        id: id, form: form, errors: FieldErrors(), message: error.message.text(language)),
+                    status: error.kind.status)
+            }
+            return .redirect(to: "/console/open-requests?done=decided", type: .normal)
+        }
+    }
+}

@@ -1,0 +1,267 @@
+import Foundation
+import HuitongCore
+import HuitongStore
+import Hummingbird
+
+/// The portal's developer pages: real-name registration, sign-in and sign-out, and the account page with the
+/// developer's applications and self-service API keys.
+struct DeveloperPages {
+    let service: DeveloperService
+    let pages: PageRenderer
+    let cookies: CookieSettings
+    let sessionLifetime: Duration
+    let links: OpenDataLinks
+    let registrations: PublicObjectionLimiter
+    var store: Store { service.store }
+
+    init(
+        service: DeveloperService, pages: PageRenderer, cookies: CookieSettings, sessionLifetime: Duration,
+        links: OpenDataLinks
+    ) {
+        self.service = service
+        self.links = links
+        self.pages = pages
+        self.cookies = cookies
+        self.sessionLifetime = sessionLifetime
+        self.registrations = PublicObjectionLimiter(
+            limit: service.settings.registrationLimit, window: service.settings.registrationWindow)
+    }
+
+    func register(on router: Router<HuitongRequestContext>) {
+        router.get("/portal/register", use: registrationForm)
+        router.post("/portal/register", use: registerDeveloper)
+        router.get("/portal/login", use: loginForm)
+        router.post("/portal/login", use: login)
+        router.post("/portal/logout", use: logout)
+        router.get("/portal/account", use: account)
+        router.post("/portal/account/keys", use: createKey)
+        router.post("/portal/account/keys/:id/revoke", use: revokeKey)
+    }
+
+    // MARK: Registration
+
+    func registrationForm(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        if context.developer != nil { return .redirect(to: "/portal/account", type: .normal) }
+        return renderRegistration(request, context, form: ConsoleForm(encoded: ""), errors: FieldErrors(), status: .ok)
+    }
+
+    private func renderRegistration(
+        _ request: Request, _ context: HuitongRequestContext, form: ConsoleForm, errors: FieldErrors,
+        message: String? = nil, status: HTTPResponse.Status
+    ) -> Response {
+        let token = PortalForm.token(request)
+        var values: [String: Any] = [
+            "formToken": token, "email": form["email"], "name": form["name"], "idNumber": form["idNumber"],
+            "organisation": form["organisation"], "organisationCode": form["organisationCode"],
+            "acceptedAgreement": form["acceptedAgreement"] == "yes", "next": AuthPages.safeNext(form["next"]),
+        ]
+        values.merge(errors.pageValues()) { _, new in new }
+        if let message { values["message"] = message }
+        var response = pages.render("portal-register", values, context: context, status: status)
+        // A form sent back holds the ID number as typed: no cache may keep it.
+        response.headers[.cacheControl] = "no-store"
+        response.setCookie(cookies.form(token))
+        return response
+    }
+
+    func registerDeveloper(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let form: ConsoleForm
+        do {
+            form = try await PortalForm.anonymous(request)
+        } catch let error as APIError {
+            return renderRegistration(
+                request, context, form: ConsoleForm(encoded: ""), errors: FieldErrors(),
+                message: error.message.text(context.language), status: error.kind.status)
+        }
+        guard registrations.take(context.peerAddress ?? "unknown") else {
+            return renderRegistration(
+                request, context, form: form, errors: FieldErrors(),
+                message: pages.text("register_too_many", context.language), status: .tooManyRequests)
+        }
+        let registration = DeveloperRegistration(
+            email: form["email"], name: form["name"], idNumber: form["idNumber"], organisation: form["organisation"],
+            organisationCode: form["organisationCode"], password: form["password"],
+            acceptedAgreement: form["acceptedAgreement"] == "yes")
+        let developer: Developer
+        do {
+            developer = try await service.register(registration)
+        } catch let error as ValidationError {
+            return renderRegistration(request, context, form: form, errors: FieldErrors(error), status: .badRequest)
+        } catch let error as StoreError {
+            guard case .duplicate(let field, _) = error else { throw error }
+            var errors = FieldErrors()
+            if field == "idNumber" {
+                errors.add("idNumber", pages.text("register_identity_taken", context.language))
+            } else {
+                errors.add("email", pages.text("register_email_taken", context.language))
+            }
+            return renderRegistration(request, context, form: form, errors: errors, status: .conflict)
+        }
+        context.logger.info("developer registered", metadata: ["developer": "\(developer.id)"])
+        return try await signIn(developer, next: AuthPages.safeNext(form["next"]), welcome: true)
+    }
+
+    // MARK: Sign-in
+
+    func loginForm(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        if context.developer != nil { return .redirect(to: "/portal/account", type: .normal) }
+        let next = request.uri.queryParameters["next"].map(String.init) ?? ""
+        return renderLogin(request, context, email: "", next: next, error: nil, status: .ok)
+    }
+
+    private func renderLogin(
+        _ request: Request, _ context: HuitongRequestContext, email: String, next: String, error: String?,
+        status: HTTPResponse.Status
+    ) -> Response {
+        let token = PortalForm.token(request)
+        var values: [String: Any] = ["formToken": token, "email": email, "next": AuthPages.safeNext(next)]
+        if let error { values["error"] = error }
+        var response = pages.render("portal-login", values, context: context, status: status)
+        response.setCookie(cookies.form(token))
+        return response
+    }
+
+    func login(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let form: ConsoleForm
+        do {
+            form = try await PortalForm.anonymous(request)
+        } catch let error as APIError {
+            return renderLogin(
+                request, context, email: "", next: "", error: error.message.text(context.language),
+                status: error.kind.status)
+        }
+        let email = form["email"].trimmingCharacters(in: .whitespaces)
+        guard !email.isEmpty, !form["password"].isEmpty else {
+            return renderLogin(
+                request, context, email: email, next: form["next"],
+                error: pages.text("portal_login_missing", context.language), status: .badRequest)
+        }
+        do {
+            let developer = try await service.authenticate(email: email, password: form["password"])
+            return try await signIn(developer, next: AuthPages.safeNext(form["next"]), welcome: false)
+        } catch let error as APIError {
+            context.logger.notice("developer sign-in refused", metadata: ["reason": "\(error.code)"])
+            return renderLogin(
+                request, context, email: email, next: form["next"], error: error.message.text(context.language),
+                status: error.kind.status)
+        }
+    }
+
+    private func signIn(_ developer: Developer, next: String, welcome: Bool) async throws -> Response {
+        let secret = Secrets.issue(.session)
+        _ = try await store.developers.createSession(
+            developerID: developer.id, digest: secret.digest, csrfToken: Secrets.randomBase64URL(byteCount: 24),
+            expiresAt: Date().addingTimeInterval(sessionLifetime.timeInterval))
+        let target = next.isEmpty ? (welcome ? "/portal/account?done=registered" : "/portal/account") : next
+        var response = Response.redirect(to: target, type: .normal)
+        response.setCookie(cookies.developer(secret.plaintext, lifetime: sessionLifetime))
+        response.setCookie(cookies.expired(CookieSettings.formCookie))
+        return response
+    }
+
+    func logout(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        if let cookie = request.cookies[CookieSettings.developerCookie], context.developer != nil {
+            _ = try await PortalForm.developer(request, context: context)
+            try await store.developers.deleteSession(digest: Secrets.digest(of: cookie.value))
+        }
+        var response = Response.redirect(to: "/portal", type: .normal)
+        response.setCookie(cookies.expired(CookieSettings.developerCookie))
+        return response
+    }
+
+    // MARK: Account
+
+    /// A page only a signed-in developer sees; others are sent to sign in and brought back.
+    func signedIn(
+        _ request: Request, _ context: HuitongRequestContext, _ build: (Developer) async throws -> Response
+    ) async throws -> Response {
+        guard let developer = context.developer else {
+            return .redirect(to: "/portal/login?next=\(request.uri.path)", type: .normal)
+        }
+        return try await build(developer)
+    }
+
+    func account(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await signedIn(request, context) { developer in
+            try await renderAccount(request, context, developer, newKey: nil, errors: FieldErrors(), status: .ok)
+        }
+    }
+
+    private func renderAccount(
+        _ request: Request, _ context: HuitongRequestContext, _ developer: Developer,
+        newKey: (key: DeveloperKey, secret: String)?, errors: FieldErrors, label: String = "",
+        message: String? = nil, status: HTTPResponse.Status
+    ) async throws -> Response {
+        let language = context.language
+        let now = Date()
+        let requests = try await store.developers.requests(developerID: developer.id)
+        let keys = try await store.developers.keys(developerID: developer.id)
+        var profile: [String: Any] = [
+            "name": developer.name, "email": developer.email, "identityHint": developer.identityHint,
+            "since": PortalPages.dateTime(developer.createdAt),
+        ]
+        // Mustache renders a section for an empty string: absent values are left out instead.
+        if !developer.organisation.isEmpty { profile["organisation"] = developer.organisation }
+        if let code = developer.organisationCode { profile["organisationCode"] = code }
+        var values: [String: Any] = [
+            "developer": profile,
+            "requests": requests.map { OpenAccessPages.row($0, now: now, language: language) },
+            "hasRequests": !requests.isEmpty,
+            "keys": keys.map { key -> [String: Any] in
+                [
+                    "id": key.id, "label": key.label, "hint": key.hint, "created": PortalPages.dateTime(key.createdAt),
+                    "lastUsed": key.lastUsedAt.map(PortalPages.dateTime) ?? "—", "active": key.isActive,
+                    "revoked": key.revokedAt.map(PortalPages.dateTime) ?? "",
+                ]
+            },
+            "hasKeys": !keys.isEmpty,
+            "keyLimit": service.settings.keysPerDeveloper,
+            "label": label,
+            "apiExample":
+                "curl -sS -H 'X-API-Key: \(newKey?.secret ?? "hdk_…")' '\(links.base)/api/v1/open/datasets/{id}/rows?limit=100'",
+        ]
+        if let newKey { values["newKey"] = ["label": newKey.key.label, "secret": newKey.secret] }
+        if let done = request.uri.queryParameters["done"].map(String.init),
+            ["registered", "revoked", "applied"].contains(done)
+        {
+            values["notice"] = pages.text("developer_done_\(done)", language)
+        }
+        if let message { values["message"] = message }
+        values.merge(errors.pageValues()) { _, new in new }
+        var response = pages.render("portal-account", values, context: context, status: status)
+        // A page that may show a key once must not be kept by any cache.
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    func createKey(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await signedIn(request, context) { developer in
+            let form = try await PortalForm.developer(request, context: context)
+            do {
+                let issued = try await service.createKey(for: developer, label: form["label"])
+                context.logger.info("developer key issued", metadata: ["developer": "\(developer.id)"])
+                return try await renderAccount(
+                    request, context, developer, newKey: issued, errors: FieldErrors(), status: .created)
+            } catch let error as ValidationError {
+                return try await renderAccount(
+                    request, context, developer, newKey: nil, errors: FieldErrors(error), label: form["label"],
+                    status: .badRequest)
+            } catch let error as StoreError {
+                guard case .conflict(let message) = error else { throw error }
+                return try await renderAccount(
+                    request, context, developer, newKey: nil, errors: FieldErrors(), label: form["label"],
+                    message: message.text(context.language), status: .conflict)
+            }
+        }
+    }
+
+    func revokeKey(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await signedIn(request, context) { developer in
+            _ = try await PortalForm.developer(request, context: context)
+            guard let id = context.parameters.get("id").flatMap(Int64.init),
+                try await store.developers.revokeKey(id: id, developerID: developer.id, at: Date()) != nil
+            else { throw StoreError.notFound(entity: "key", key: context.parameters.get("id") ?? "") }
+            return .redirect(to: "/portal/account?done=revoked", type: .normal)
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import HuitongCore
+import HuitongStore
+import Hummingbird
+
+/// The portal's feedback and correction form (纠错反馈, domain.md §3.7 and §7.3): anyone may report wrong or
+/// outdated open data without an account, leaving a contact; the report is an objection that the providing
+/// department must answer in time. The receipt holds a tracking code, shown once, that the tracking form takes.
+struct FeedbackPages {
+    let objections: ObjectionService
+    let pages: PageRenderer
+    let cookies: CookieSettings
+    let limiter: PublicObjectionLimiter
+    var store: Store { objections.store }
+
+    /// `limiter` is the public objection API's, so that the form and the API draw on one allowance per address.
+    init(objections: ObjectionService, pages: PageRenderer, cookies: CookieSettings, limiter: PublicObjectionLimiter) {
+        self.objections = objections
+        self.pages = pages
+        self.cookies = cookies
+        self.limiter = limiter
+    }
+
+    /// The open datasets the form offers to report on, newest first.
+    static let datasetChoices = 500
+
+    func register(on router: Router<HuitongRequestContext>) {
+        router.get("/portal/feedback", use: form)
+        router.post("/portal/feedback", use: submit)
+        router.get("/portal/feedback/track", use: trackForm)
+        router.post("/portal/feedback/track", use: track)
+    }
+
+    // MARK: Reporting
+
+    func form(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        var values = ConsoleForm(encoded: "")
+        if let dataset = request.uri.queryParameters["dataset"].map(String.init) {
+            values.values["dataset"] = [dataset]
+        }
+        return try await render(request, context, form: values, errors: FieldErrors(), status: .ok)
+    }
+
+    private func render(
+        _ request: Request, _ context: HuitongRequestContext, form: ConsoleForm, errors: FieldErrors,
+        message: String? = nil, status: HTTPResponse.Status
+    ) async throws -> Response {
+        let token = PortalForm.token(request)
+        let chosen = Int64(form["dataset"])
+        let datasets = try await store.catalog.search(OpenCatalog.query(limit: Self.datasetChoices), facets: []).entries
+            .filter(\.isOpenToPublic)
+        var values: [String: Any] = [
+            "formToken": token,
+            "datasets": datasets.map { entry -> [String: Any] in
+                [
+                    "id": entry.id, "name": "\(entry.content.name)（\(entry.provider.name)）",
+                    "selected": entry.id == chosen,
+                ]
+            },
+            "description": form["description"], "evidence": form["evidence"], "contactName": form["contactName"],
+            "contactPhone": form["contactPhone"], "contactEmail": form["contactEmail"],
+        ]
+        if let message { values["message"] = message }
+        values.merge(errors.pageValues()) { _, new in new }
+        var response = pages.render("portal-feedback", values, context: context, status: status)
+        // A form sent back holds the contact as typed: no cache may keep it.
+        response.headers[.cacheControl] = "no-store"
+        response.setCookie(cookies.form(token))
+        return response
+    }
+
+    func submit(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let form: ConsoleForm
+        do {
+            form = try await PortalForm.anonymous(request)
+        } catch let error as APIError {
+            return try await render(
+                request, context, form: ConsoleForm(encoded: ""), errors: FieldErrors(),
+                message: error.message.text(context.language), status: error.kind.status)
+        }
+        guard limiter.take(context.peerAddress ?? "unknown") else {
+            return try await render(
+                request, context, form: form, errors: FieldErrors(),
+                message: PublicObjectionError.tooManyRequests(window: limiter.window).message.text(context.language),
+                status: .tooManyRequests)
+        }
+        guard let entryID = Int64(form["dataset"]) else {
+            var errors = FieldErrors()
+            errors.add("dataset", pages.text("feedback_choose_dataset", context.language))
+            return try await render(request, context, form: form, errors: errors, status: .badRequest)
+        }
+        let draft = ObjectionDraft(entryID: entryID, description: form["description"], evidence: form["evidence"])
+        let contact = ObjectionContact(
+            name: form["contactName"], phone: form["contactPhone"], email: form["contactEmail"])
+        do {
+            let (objection, trackingToken) = try await objections.raisePublic(draft, contact: contact)
+            var response = pages.render(
+                "portal-feedback-receipt",
+                [
+                    "number": objection.number, "trackingToken": trackingToken,
+                    "deadline": PortalPages.dateTime(objection.deadline), "dataset": objection.resourceCode,
+                ], context: context, status: .created)
+            response.headers[.cacheControl] = "no-store"
+            return response
+        } catch let error as ValidationError {
+            // The form names the contact's fields flatly; the service names them by their place in the JSON.
+            var errors = FieldErrors()
+            for issue in error.issues {
+                errors.add(Self.formField[issue.field] ?? issue.field, issue.message)
+            }
+            return try await render(request, context, form: form, errors: errors, status: .badRequest)
+        } catch let error as StoreError {
+            guard case .notFound = error else { throw error }
+            var errors = FieldErrors()
+            errors.add("dataset", pages.text("feedback_choose_dataset", context.language))
+            return try await render(request, context, form: form, errors: errors, status: .badRequest)
+        }
+    }
+
+    static let formField = [
+        "contact.name": "contactName", "contact.phone": "contactPhone", "contact.email": "contactEmail",
+        "contact": "contactPhone",
+    ]
+
+    // MARK: Tracking
+
+    func trackForm(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        renderTrack(request, context, number: "", message: nil, status: .ok)
+    }
+
+    private func renderTrack(
+        _ request: Request, _ context: HuitongRequestContext, number: String, message: String?,
+        result: [String: Any]? = nil, status: HTTPResponse.Status
+    ) -> Response {
+        let token = PortalForm.token(request)
+        var values: [String: Any] = ["formToken": token, "number": number]
+        if let message { values["message"] = message }
+        if let result { values["result"] = result }
+        var response = pages.render("portal-feedback-track", values, context: context, status: status)
+        response.setCookie(cookies.form(token))
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    /// The tracking code travels in a form body, never in an address that logs and browser history keep.
+    func track(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let language = context.language
+        let form: ConsoleForm
+        do {
+            form = try await PortalForm.anonymous(request)
+        } catch let error as APIError {
+            return renderTrack(
+                request, context, number: "", message: error.message.text(language), status: error.kind.status)
+        }
+        let number = form["number"].trimmingCharacters(in: .whitespaces)
+        let code = form["trackingToken"].trimmingCharacters(in: .whitespaces)
+        guard number.count <= 32, code.count <= 128, !number.isEmpty, !code.isEmpty,
+            let found = try await objections.track(number: number, token: code)
+        else {
+            return renderTrack(
+                request, context, number: String(number.prefix(32)),
+                message: pages.text("feedback_track_not_found", language), status: .notFound)
+        }
+        // What the JSON tracking answer shows, by the same rule: nothing of the record for anyone but its provider.
+        let items = try await store.catalog.find(id: found.entryID)?.content.items ?? []
+        let objection = ObjectionService.view(found, for: nil, items: items)
+        var result: [String: Any] = [
+            "number": objection.number, "dataset": objection.resourceCode,
+            "state": objection.state.label.text(language), "created": PortalPages.dateTime(objection.createdAt),
+            "deadline": PortalPages.dateTime(objection.deadline),
+        ]
+        if let answer = objection.answer {
+            var shown = ["kind": answer.kind.label.text(language), "at": PortalPages.dateTime(answer.at)]
+            if !answer.comment.isEmpty { shown["comment"] = answer.comment }
+            result["answer"] = shown
+        }
+        return renderTrack(request, context, number: number, message: nil, result: result, status: .ok)
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import HuitongCore
+import Hummingbird
+
+/// Forms of the public portal. A signed-in developer's forms echo their session's token; the forms a stranger
+/// fills in (registration, sign-in, feedback) are protected by a double-submit token instead: a random cookie the
+/// form must repeat, which another site can neither read nor set.
+enum PortalForm {
+    /// Reads a developer's form and checks its `_csrf` field against their session's token.
+    static func developer(_ request: Request, context: HuitongRequestContext) async throws -> ConsoleForm {
+        let form = try await body(request)
+        guard let expected = context.developerCSRF, !expected.isEmpty,
+            Secrets.constantTimeEquals(form["_csrf"], expected)
+        else {
+            throw APIError.csrfFailed
+        }
+        return form
+    }
+
+    /// Reads a stranger's form and checks its `_csrf` field against the form cookie.
+    static func anonymous(_ request: Request) async throws -> ConsoleForm {
+        let form = try await body(request)
+        guard let expected = request.cookies[CookieSettings.formCookie]?.value, !expected.isEmpty,
+            Secrets.constantTimeEquals(form["_csrf"], expected)
+        else { throw APIError.csrfFailed }
+        return form
+    }
+
+    /// The double-submit token a stranger's form carries: the browser's current one, or a new one.
+    static func token(_ request: Request) -> String {
+        request.cookies[CookieSettings.formCookie]?.value ?? Secrets.randomBase64URL(byteCount: 24)
+    }
+
+    private static func body(_ request: Request) async throws -> ConsoleForm {
+        var request = request
+        do {
+            return ConsoleForm(encoded: String(buffer: try await request.collectBody(upTo: ConsoleForm.sizeLimit)))
+        } catch {
+            throw APIError.bodyTooLarge(limit: ConsoleForm.sizeLimit)
+        }
+    }
+}
+
+extension FieldErrors {
+    /// The values a form page shows its problems with: `errors` by field, and the summary list at the top.
+    func pageValues() -> [String: Any] {
+        guard !isEmpty else { return [:] }
+        return [
+            "errors": values, "hasErrors": true,
+            "errorList": values.sorted { $0.key < $1.key }.map { ["field": $0.key, "message": $0.value] },
+        ]
+    }
+}

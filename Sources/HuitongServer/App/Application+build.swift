@@ -42,12 +42,13 @@ public enum HuitongApp {
         CatalogTransferAPI(store: store).register(on: api)
         CodeSetsAPI(store: store).register(on: api)
         let quality = QualityService.make(store: store, configuration: configuration)
-        IngestAPI(
+        let ingest = IngestAPI(
             store: store, logger: Logger(label: "huitong.ingest"),
             afterLoad: { job in
                 await quality.runNow(entryID: job.entryID, trigger: .ingest, requestedBy: nil)
             }
-        ).register(on: api)
+        )
+        ingest.register(on: api)
         ThreeListsAPI(store: store).register(on: api)
         GradingSuggestionsAPI(store: store).register(on: api)
         QualityAPI(service: quality).register(on: api)
@@ -78,7 +79,7 @@ public enum HuitongApp {
         AuditAPI(store: store, audit: audit, verifications: verifications).register(on: api)
         ConsolePages(
             store: store, pages: pages, cookies: cookies, sharing: sharing, quality: quality, credentials: credentials,
-            audit: audit, verifications: verifications, developers: developers
+            audit: audit, verifications: verifications, developers: developers, ingest: ingest
         ).register(on: router)
         OpenDataInterop(store: store, configuration: configuration).register(on: router)
         PortalPages(

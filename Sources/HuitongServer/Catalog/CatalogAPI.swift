@@ -201,13 +201,8 @@ struct CatalogAPI {
                 field: "departmentID",
                 BilingualText(zh: "目录的提供部门不能更改", en: "the providing department of an entry cannot change"))
         }
-        let content = try input.content.validated()
-        if existing.status == .published && !user.has(.operator) && existing.content.changesExposure(to: content) {
-            throw CatalogRuleError.exposureChangeNeedsReview
-        }
-        try await GradePolicy.current(store).check(content)
-        let entry = try await store.catalog.update(
-            id: existing.id, with: content, author: user.author, note: input.note ?? "")
+        let entry = try await CatalogLifecycle(store: store).update(
+            existing, with: input.content, by: user, note: input.note ?? "")
         return try JSONResponse.make(entry)
     }
 

@@ -34,6 +34,21 @@ struct CatalogLifecycle: Sendable {
         return try await store.catalog.create(content, departmentID: departmentID, author: user.author)
     }
 
+    /// Revises `existing` to `content` as `user`, once the new content passes 编制指南's rules and the grading
+    /// policy: a draft changes in place, a published entry gets a new version, and a live entry's exposure (share
+    /// types, openness) changes only through review unless an operator changes it. Whether `user` may change the
+    /// entry at all is the caller's check (`managedEntry`).
+    func update(_ existing: CatalogEntry, with content: CatalogEntryContent, by user: User, note: String)
+        async throws -> CatalogEntry
+    {
+        let content = try content.validated()
+        if existing.status == .published && !user.has(.operator) && existing.content.changesExposure(to: content) {
+            throw CatalogRuleError.exposureChangeNeedsReview
+        }
+        try await GradePolicy.current(store).check(content)
+        return try await store.catalog.update(id: existing.id, with: content, author: user.author, note: note)
+    }
+
     /// The entry, if `user` may read it.
     func visibleEntry(_ id: Int64, to user: User) async throws -> CatalogEntry {
         guard let entry = try await store.catalog.find(id: id), entry.isVisible(to: user) else {

@@ -19,6 +19,8 @@ struct ConsolePages {
     let audit: AuditTrail
     let verifications: AuditVerificationCache
     let developers: DeveloperService
+    /// Uploads from the entry page go through the upload API's own steps.
+    let ingest: IngestAPI
 
     /// The window the dashboard and usage charts cover, as the statistics API defaults to.
     static let days = 30
@@ -44,6 +46,10 @@ struct ConsolePages {
         router.post("/console/entries", use: createEntry)
         router.get("/console/entries/:id", use: entry)
         router.post("/console/entries/:id/submit", use: submitEntry)
+        router.get("/console/entries/:id/edit", use: editEntryForm)
+        router.post("/console/entries/:id", use: updateEntry)
+        router.post("/console/entries/:id/uploads", use: uploadToEntry)
+        router.get("/console/jobs/:id", use: job)
         router.get("/console/to-review", use: toReview)
         router.post("/console/applications/:id/decision", use: decide)
         router.get("/console/objections", use: objections)
@@ -144,7 +150,7 @@ struct ConsolePages {
     }
 
     static let doneKeys: Set<String> = [
-        "published", "returned", "submitted", "decided", "applied", "drafted", "created", "revoked",
+        "published", "returned", "submitted", "decided", "applied", "drafted", "created", "edited", "revoked",
     ]
 
     // MARK: Overview

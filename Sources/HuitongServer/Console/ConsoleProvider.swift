@@ -28,6 +28,7 @@ extension ConsolePages {
                         "mounted": entry.mount != nil,
                         "score": scores[entry.id].map(Self.score) ?? "",
                         "canSubmit": CatalogTransition.submit.allowedFrom.contains(entry.status),
+                        "canEdit": entry.status.isEditableDraft, "editHref": "/console/entries/\(entry.id)/edit",
                     ]
                 },
             ]
@@ -39,49 +40,61 @@ extension ConsolePages {
     /// One entry as the signed-in officer may see it, with the steps they may take from here.
     func entry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         try await page(request, context) { user in
-            let language = context.language
-            let entry = try await CatalogLifecycle(store: store).visibleEntry(try context.id(), to: user).redacted(
-                for: user)
-            let content = entry.content
-            let manages =
-                (user.has(.provider) && entry.provider.departmentID == user.departmentID)
-                || user.has(.operator)
-            var values: [String: Any] = [
-                "title": content.name,
-                "id": entry.id, "name": content.name, "abstract": content.abstract, "code": entry.code.text,
-                "provider": entry.provider.name, "status": entry.status.label.text(language),
-                "version": entry.version,
-                "shareType": content.shareType.label.text(language),
-                "openness": content.openness.label.text(language),
-                "cycle": content.updateCycle.label.text(language),
-                "grade": content.grade.label.text(language),
-                "updated": PortalPages.dateTime(entry.updatedAt),
-                "items": content.items.map { item -> [String: Any] in
-                    [
-                        "name": item.name, "column": item.columnName, "type": item.dataType.label.text(language),
-                        "shareType": item.shareType.label.text(language), "grade": item.grade.label.text(language),
-                        "key": item.isKey,
-                    ]
-                },
-                "history": try await store.catalog.events(id: entry.id).reversed().map { event -> [String: Any] in
-                    [
-                        "action": CatalogTransition(rawValue: event.action)?.label.text(language) ?? event.action,
-                        "version": event.version, "actor": event.actorName, "comment": event.comment,
-                        "at": PortalPages.dateTime(event.createdAt),
-                    ]
-                },
-                "canSubmit": manages && CatalogTransition.submit.allowedFrom.contains(entry.status),
-                "canReview": user.has(.operator) && entry.status == .submitted,
-                "canApply": user.has(.consumer) && entry.status == .published && content.shareType != .notShared
-                    && entry.provider.departmentID != user.departmentID,
-            ]
-            if let mount = entry.mount {
-                values["mount"] = ["kind": mount.kind.label.text(language), "locator": mount.locator]
-            }
-            if let score = try await quality.currentScore(entryID: entry.id) { values["score"] = Self.score(score) }
-            if let notice = doneNotice(request, language) { values["notice"] = notice }
-            return render("console-entry", values, user: user, section: "", context: context)
+            try await renderEntry(request, id: try context.id(), user: user, context: context)
         }
+    }
+
+    /// The entry page; `upload` holds the problems of an upload that was refused, shown next to the file field.
+    func renderEntry(
+        _ request: Request, id: Int64, user: User, context: HuitongRequestContext, upload: FieldErrors? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let language = context.language
+        let entry = try await CatalogLifecycle(store: store).visibleEntry(id, to: user).redacted(for: user)
+        let content = entry.content
+        let manages =
+            (user.has(.provider) && entry.provider.departmentID == user.departmentID)
+            || user.has(.operator)
+        var values: [String: Any] = [
+            "title": content.name,
+            "id": entry.id, "name": content.name, "abstract": content.abstract, "code": entry.code.text,
+            "provider": entry.provider.name, "status": entry.status.label.text(language),
+            "version": entry.version,
+            "shareType": content.shareType.label.text(language),
+            "openness": content.openness.label.text(language),
+            "cycle": content.updateCycle.label.text(language),
+            "grade": content.grade.label.text(language),
+            "updated": PortalPages.dateTime(entry.updatedAt),
+            "items": content.items.map { item -> [String: Any] in
+                [
+                    "name": item.name, "column": item.columnName, "type": item.dataType.label.text(language),
+                    "shareType": item.shareType.label.text(language), "grade": item.grade.label.text(language),
+                    "key": item.isKey,
+                ]
+            },
+            "history": try await store.catalog.events(id: entry.id).reversed().map { event -> [String: Any] in
+                [
+                    "action": CatalogTransition(rawValue: event.action)?.label.text(language) ?? event.action,
+                    "version": event.version, "actor": event.actorName, "comment": event.comment,
+                    "at": PortalPages.dateTime(event.createdAt),
+                ]
+            },
+            "canSubmit": manages && CatalogTransition.submit.allowedFrom.contains(entry.status),
+            "canEdit": manages && entry.status.isEditableDraft,
+            "canReview": user.has(.operator) && entry.status == .submitted,
+            "canApply": user.has(.consumer) && entry.status == .published && content.shareType != .notShared
+                && entry.provider.departmentID != user.departmentID,
+        ]
+        if let mount = entry.mount {
+            values["mount"] = ["kind": mount.kind.label.text(language), "locator": mount.locator]
+        }
+        if let score = try await quality.currentScore(entryID: entry.id) { values["score"] = Self.score(score) }
+        // Loading goes into the pool of an entry with data items (as `IngestRunner.start` requires).
+        if manages && !content.items.isEmpty {
+            values["upload"] = try await uploadValues(entry: entry, errors: upload, language: language)
+        }
+        if let notice = doneNotice(request, language) { values["notice"] = notice }
+        return render("console-entry", values, user: user, section: "", context: context, status: status)
     }
 
     func submitEntry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -120,6 +133,13 @@ extension ConsolePages {
             SharingService.applicationScope(for: user), state: .providerReview
         ).filter { $0.providerDepartmentID == user.departmentID }
             .sorted { ($0.deadline ?? .distantFuture) < ($1.deadline ?? .distantFuture) }
+        // The requested items by name, from the entries applied for (one entry per distinct resource).
+        var itemNames: [String: [String: String]] = [:]
+        for code in Set(waiting.map(\.resourceCode)) {
+            guard let entry = try await store.catalog.find(code: code) else { continue }
+            itemNames[code] = Dictionary(
+                entry.content.items.map { ($0.columnName, $0.name) }, uniquingKeysWith: { first, _ in first })
+        }
         var values: [String: Any] = [
             "title": pages.text("console_nav_to_review", language),
             "hasApplications": !waiting.isEmpty,
@@ -127,6 +147,8 @@ extension ConsolePages {
                 let content = application.content
                 let mine = attempt?.id == application.id ? attempt : nil
                 let chosen = mine?.form["kind"] ?? DecisionKind.approve.rawValue
+                // Every requested item is granted until the provider unticks some; a failed form keeps its ticks.
+                let ticked = mine.map { Set($0.form.all("grantItems")) } ?? Set(content.items)
                 var row: [String: Any] = [
                     "id": application.id, "number": application.number, "resourceCode": application.resourceCode,
                     "consumer": names[application.consumerDepartmentID] ?? "", "applicant": application.applicantName,
@@ -137,7 +159,14 @@ extension ConsolePages {
                     "dailyCalls": PortalPages.grouped(Int64(content.expectedDailyCalls)),
                     "deadline": application.deadline.map(PortalPages.dateTime) ?? "",
                     "overdue": application.isOverdue(at: now),
-                    "kinds": [DecisionKind.approve, .refuse, .returnForInfo].map { kind -> [String: Any] in
+                    "grantItems": content.items.map { column -> [String: Any] in
+                        [
+                            "column": column, "name": itemNames[application.resourceCode]?[column] ?? column,
+                            "checked": ticked.contains(column),
+                        ]
+                    },
+                    "kinds": [DecisionKind.approve, .approvePartially, .refuse, .returnForInfo].map {
+                        kind -> [String: Any] in
                         [
                             "value": kind.rawValue, "label": kind.label.text(language),
                             "selected": kind.rawValue == chosen,
@@ -177,8 +206,15 @@ extension ConsolePages {
                     attempt: DecisionAttempt(id: id, form: form, errors: errors), status: .badRequest)
             }
             let reason = form["refusalReason"].isEmpty ? nil : RefusalReason(rawValue: form["refusalReason"])
+            // The ticked items are what an approval grants: a partial approval always names them (none ticked is
+            // refused by the rules, not taken as "all"), a full one when the form showed them, so that unticking
+            // an item under 同意 is caught as the partial approval it is.
+            var terms = GrantTerms()
+            if kind == .approvePartially || (kind == .approve && !form["grantItemsShown"].isEmpty) {
+                terms.items = form.all("grantItems")
+            }
             let decision = ProviderDecision(
-                kind: kind, comment: form["comment"], refusalReason: kind == .refuse ? reason : nil)
+                kind: kind, comment: form["comment"], refusalReason: kind == .refuse ? reason : nil, terms: terms)
             do {
                 _ = try await sharing.decide(id: id, decision, by: user)
             } catch let error as ValidationError {

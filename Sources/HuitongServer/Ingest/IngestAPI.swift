@@ -51,25 +51,41 @@ struct IngestAPI {
     func upload(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireRole(.provider, .operator)
         let entry = try await managedEntry(context, user)
+        let (ingest, _) = try await receive(request, into: entry, by: user)
+        return try JSONResponse.make(JobBody(try await start(ingest)), status: .accepted)
+    }
+
+    /// Streams an upload (the raw body, or a form's `file` part) to a temporary file and reads how to load it into
+    /// `entry`, from the query string and the form's fields. Returns the load and the form's fields other than the
+    /// file (none for a raw body), for a caller that checks more of them before it `start`s; on failure nothing is
+    /// kept.
+    func receive(_ request: Request, into entry: CatalogEntry, by user: User) async throws -> (
+        IngestRequest, [String: String]
+    ) {
         var options = UploadOptions(request)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("huitong-upload-\(UUID().uuidString)")
-        let ingest: IngestRequest
         do {
             if let boundary = try MultipartUpload.boundary(contentType: request.headers[.contentType]) {
                 // A form: its fields may come after the file, so the options are checked once the body is in.
                 let form = try await MultipartUpload.receive(
                     request.body, boundary: boundary, to: file, limit: Self.uploadLimit)
                 options.merge(form)
-                ingest = try options.request(entry: entry, file: file, userID: user.id)
-            } else {
-                options.fileName = options.fileName ?? "upload.csv"
-                ingest = try options.request(entry: entry, file: file, userID: user.id)
-                try await Self.save(request.body, to: file)
+                return (try options.request(entry: entry, file: file, userID: user.id), form.fields)
             }
+            options.fileName = options.fileName ?? "upload.csv"
+            let ingest = try options.request(entry: entry, file: file, userID: user.id)
+            try await Self.save(request.body, to: file)
+            return (ingest, [:])
         } catch {
             try? FileManager.default.removeItem(at: file)
             throw error
         }
+    }
+
+    /// Records the job of a received upload and loads it in the background, answering with the job at once; the
+    /// file is removed when the load ends, or now if it cannot start.
+    func start(_ ingest: IngestRequest) async throws -> IngestJob {
+        let file = ingest.file
         let runner = IngestRunner(store: store)
         let job: IngestJob
         do {
@@ -93,7 +109,7 @@ struct IngestAPI {
             }
             try? FileManager.default.removeItem(at: file)
         }
-        return try JSONResponse.make(JobBody(job), status: .accepted)
+        return job
     }
 
     /// How to load an upload, from the query string and (for a form) its fields, which win.

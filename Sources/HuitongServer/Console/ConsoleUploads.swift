@@ -1,0 +1,193 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import HuitongCore
+import HuitongIngest
+import HuitongStore
+import Hummingbird
+
+/// Uploads from the entry page and the page that follows their job: the file goes through the upload API's own
+/// steps (`IngestAPI.receive` and `start`), and the job page reads the job the API reports, refreshing itself
+/// while the load runs.
+extension ConsolePages {
+    /// Jobs the entry page lists, newest first.
+    static let recentJobs = 10
+    /// Rejected rows the job page shows; the rest are in the downloadable report.
+    static let shownIssues = 20
+
+    /// Starts a load of the uploaded file into entry `id` and sends the browser to its job; a file that cannot be
+    /// loaded comes back to the entry page with the problem next to the file field, and no job is started.
+    func uploadToEntry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, roles: [.provider, .operator]) { user in
+            let id = try context.id()
+            let entry = try await CatalogLifecycle(store: store).managedEntry(id, by: user)
+            let job: IngestJob
+            do {
+                let (load, fields) = try await ingest.receive(request, into: entry, by: user)
+                // The token travels in the form, so it can be read only once the body is in; nothing has started.
+                guard let sent = fields["_csrf"], let expected = context.csrfToken,
+                    Secrets.constantTimeEquals(sent, expected)
+                else {
+                    try? FileManager.default.removeItem(at: load.file)
+                    throw APIError.csrfFailed
+                }
+                job = try await ingest.start(load)
+            } catch let error as any HuitongError where Self.isUploadProblem(error) {
+                return try await renderEntry(
+                    request, id: id, user: user, context: context,
+                    upload: Self.uploadErrors(error, context.language), status: error.kind.status)
+            }
+            return .redirect(to: "/console/jobs/\(job.id)", type: .normal)
+        }
+    }
+
+    /// Problems of the file or of its load that the provider can fix by choosing another file or option; others
+    /// (a forged form, a missing entry, a failure of the platform) answer as errors do everywhere.
+    static func isUploadProblem(_ error: any HuitongError) -> Bool {
+        [.badInput, .tooLarge, .conflict, .unprocessable].contains(error.kind)
+    }
+
+    /// An upload problem as the entry page shows it: next to the option it names, else next to the file field.
+    static func uploadErrors(_ error: any HuitongError, _ language: Language) -> FieldErrors {
+        var errors = FieldErrors()
+        let options: Set<String> = ["mode", "encoding", "allowRepeat", "sheet"]
+        if let error = error as? ValidationError {
+            for issue in error.issues {
+                errors.add(options.contains(issue.field) ? issue.field : MultipartUpload.filePart, issue.message)
+            }
+        } else if case .malformedBody(MultipartUpload.filePart, let reason) = error as? APIError {
+            // The API's wording names the form part ("field file is an empty file"); the page names the file.
+            errors.add(
+                MultipartUpload.filePart, BilingualText(zh: "上传的文件\(reason.zh)", en: "the uploaded file \(reason.en)"),
+                language)
+        } else {
+            errors.add(MultipartUpload.filePart, error.message, language)
+        }
+        return errors
+    }
+
+    /// The upload form's options and the entry's recent jobs, for the entry page of an officer who manages it.
+    func uploadValues(entry: CatalogEntry, errors: FieldErrors?, language: Language) async throws -> [String: Any] {
+        var values: [String: Any] = [
+            "action": "/console/entries/\(entry.id)/uploads",
+            "types": IngestAPI.UploadOptions.fileTypes.joined(separator: ","),
+            "modes": IngestMode.allCases.map { mode -> [String: Any] in
+                [
+                    "value": mode.rawValue, "label": pages.text("upload_mode_\(mode.rawValue)", language),
+                    "selected": mode == .replace,
+                ]
+            },
+            "encodings": ["auto", "utf-8", "gb18030"].map { encoding -> [String: Any] in
+                ["value": encoding, "label": pages.text("upload_encoding_\(encoding)", language)]
+            },
+        ]
+        if let errors, !errors.isEmpty { values["errors"] = errors.values }
+        let jobs = try await store.ingestJobs.list(entryID: entry.id).prefix(Self.recentJobs)
+        values["hasJobs"] = !jobs.isEmpty
+        values["jobs"] = jobs.map { job -> [String: Any] in
+            [
+                "href": "/console/jobs/\(job.id)", "id": job.id, "fileName": job.fileName,
+                "status": pages.text("job_status_\(job.status.rawValue)", language),
+                "failed": job.status == .failed, "percent": Int(job.fraction * 100),
+                "rowsLoaded": PortalPages.grouped(job.rowsLoaded),
+                "rowsRejected": PortalPages.grouped(job.rowsRejected),
+                "created": PortalPages.dateTime(job.createdAt),
+            ]
+        }
+        return values
+    }
+
+    // MARK: Job page
+
+    /// One load's progress and outcome, for the entry's department's provider and the operator (404 for others,
+    /// as if it did not exist). While the load runs the page follows it: a script polls the job API each second,
+    /// and without scripts the page reloads itself every two seconds.
+    func job(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context) { user in
+            let language = context.language
+            let id = try context.id()
+            guard let job = try await store.ingestJobs.find(id: id),
+                let entry = try await store.catalog.find(id: job.entryID),
+                user.has(.operator) || (user.has(.provider) && entry.provider.departmentID == user.departmentID)
+            else { throw StoreError.notFound(entity: "ingest job", key: "\(id)") }
+            let body = IngestAPI.JobBody(job)
+            let running = job.status == .running
+            var values: [String: Any] = [
+                "title": "\(pages.text("job_title", language)) \(job.id)",
+                "id": job.id, "entryName": entry.content.name, "entryHref": "/console/entries/\(entry.id)",
+                "fileName": job.fileName, "mode": pages.text("upload_mode_\(job.mode.rawValue)", language),
+                "status": pages.text("job_status_\(job.status.rawValue)", language),
+                "running": running, "succeeded": job.status == .succeeded, "failed": job.status == .failed,
+                "percent": body.percent,
+                "rowsRead": PortalPages.grouped(job.rowsRead), "rowsLoaded": PortalPages.grouped(job.rowsLoaded),
+                "rowsRejected": PortalPages.grouped(job.rowsRejected),
+                "created": PortalPages.dateTime(job.createdAt),
+                "poll": "/api/v1/ingest/jobs/\(job.id)",
+            ]
+            if let finished = job.finishedAt { values["finished"] = PortalPages.dateTime(finished) }
+            if let version = job.poolVersion { values["poolVersion"] = version }
+            if !job.message.isEmpty { values["message"] = job.message }
+            if running { values["script"] = Self.jobScript }
+            if !running && job.rowsRejected > 0 {
+                // The report holds each rejected row as stored (personal values masked at ingest); the page shows
+                // where and why only, without the values.
+                let issues = try await store.ingestJobs.issues(id: job.id)
+                values["hasIssues"] = !issues.isEmpty
+                values["issues"] = issues.prefix(Self.shownIssues).map { issue -> [String: Any] in
+                    ["row": issue.row, "column": issue.column, "reason": issue.reason]
+                }
+                values["moreIssues"] = issues.count > Self.shownIssues
+                values["report"] = "/api/v1/ingest/jobs/\(job.id)/errors"
+            }
+            let manages = user.has(.operator) || entry.provider.departmentID == user.departmentID
+            var response = render(
+                "console-job", values, user: user, section: manages && user.has(.provider) ? "/console/entries" : "",
+                context: context)
+            if running, let policy = response.headers[.contentSecurityPolicy] {
+                response.headers[.contentSecurityPolicy] = policy + "; script-src 'self' \(Self.jobScriptHash)"
+            }
+            return response
+        }
+    }
+
+    /// Follows a running job without reloading: polls the job API (the session cookie signs the request; a GET
+    /// needs no anti-forgery token), updates the bar and the counts, and reloads once the job has ended so that
+    /// the server draws the outcome. Inline so the page works from one request; allowed by its hash in the page's
+    /// Content-Security-Policy, which admits no other inline script.
+    static let jobScript = """
+        (function () {
+          var job = document.getElementById("job");
+          if (!job || job.getAttribute("data-running") !== "true" || !window.fetch) return;
+          var bar = document.getElementById("job-progress");
+          function show(name, value) {
+            var field = job.querySelector('[data-field="' + name + '"]');
+            if (field) field.textContent = value;
+          }
+          function grouped(count) { return Number(count).toLocaleString("en-US"); }
+          function poll() {
+            fetch(job.getAttribute("data-poll"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+              .then(function (response) {
+                if (!response.ok) throw new Error(String(response.status));
+                return response.json();
+              })
+              .then(function (body) {
+                var state = body.job;
+                bar.value = body.percent;
+                bar.textContent = body.percent + "%";
+                show("percent", body.percent + "%");
+                show("rowsRead", grouped(state.rowsRead));
+                show("rowsLoaded", grouped(state.rowsLoaded));
+                show("rowsRejected", grouped(state.rowsRejected));
+                if (state.status !== "running") { window.location.reload(); return; }
+                window.setTimeout(poll, 1000);
+              })
+              .catch(function () { window.setTimeout(poll, 5000); });
+          }
+          window.setTimeout(poll, 1000);
+        })();
+        """
+
+    /// The CSP source that admits `jobScript` and nothing else inline.
+    static let jobScriptHash =
+        "'sha256-\(Data(SHA256.hash(data: Data(jobScript.utf8))).base64EncodedString())'"
+}

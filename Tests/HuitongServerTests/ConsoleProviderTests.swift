@@ -38,10 +38,10 @@ struct ConsoleProviderTests {
     /// Posts a file through the entry page's upload form (`csrf` overrides the session's token).
     static func upload(
         _ entryID: Int64, fileName: String?, content: String, _ browser: Browser, _ client: some TestClientProtocol,
-        csrf: String? = nil
+        csrf: String? = nil, mode: String = "replace", encoding: String = "auto"
     ) async throws -> (HTTPResponse.Status, String, String?) {
         let body = IngestAPITests.form(
-            boundary: boundary, fields: [("_csrf", csrf ?? browser.csrf), ("mode", "replace"), ("encoding", "auto")],
+            boundary: boundary, fields: [("_csrf", csrf ?? browser.csrf), ("mode", mode), ("encoding", encoding)],
             file: (fileName, content))
         return try await client.execute(
             uri: "/console/entries/\(entryID)/uploads", method: .post,
@@ -161,6 +161,13 @@ struct ConsoleProviderTests {
             let (pdf, pdfPage, _) = try await Self.upload(
                 entry.id, fileName: "机构.pdf", content: "jgmc,dz\n" + Self.rows(3), civil, client)
             #expect(pdf == .badRequest && pdfPage.contains(#"id="file-error""#) && pdfPage.contains(".pdf"))
+            // A refused file keeps the options chosen: a provider adding rows must not find the form at "replace".
+            let (_, keptPage, _) = try await Self.upload(
+                entry.id, fileName: "机构.pdf", content: "jgmc,dz\n" + Self.rows(3), civil, client, mode: "upsert",
+                encoding: "gb18030")
+            #expect(keptPage.contains(#"<option value="upsert" selected>"#))
+            #expect(keptPage.contains(#"<option value="gb18030" selected>"#))
+            #expect(!keptPage.contains(#"<option value="replace" selected>"#))
             let (forged, _, _) = try await Self.upload(
                 entry.id, fileName: "jg.csv", content: "jgmc,dz\n" + Self.rows(3), civil, client, csrf: "forged")
             #expect(forged == .forbidden)

@@ -201,8 +201,7 @@ public struct IngestRunner: Sendable {
                 copyingActive: request.mode != .replace)
         } catch {
             _ = try? await store.ingestJobs.finish(
-                id: job.id, status: .failed, message: (error as? any HuitongError)?.message.combined ?? "\(error)",
-                poolVersion: nil)
+                id: job.id, status: .failed, message: Self.failureMessage(error), poolVersion: nil)
             throw error
         }
         var load = Load(job: job, items: items, codeSets: codeSets, started: ContinuousClock.now)
@@ -237,8 +236,8 @@ public struct IngestRunner: Sendable {
             // Once published, the version is the pool readers see and stays, whatever failed after.
             try? await load.drain()
             if !published { try? await store.pools.abandon(version) }
-            let text = (error as? any HuitongError)?.message.combined ?? "\(error)"
-            _ = try? await store.ingestJobs.finish(id: job.id, status: .failed, message: text, poolVersion: nil)
+            _ = try? await store.ingestJobs.finish(
+                id: job.id, status: .failed, message: Self.failureMessage(error), poolVersion: nil)
             throw error
         }
     }
@@ -517,4 +516,15 @@ extension CSVParser: ChunkedRowReader {
         try consume(chunk).map { ($0.line, $0.fields) }
     }
     mutating func lastRows() throws -> [(number: Int, cells: [String])] { try finish().map { ($0.line, $0.fields) } }
+}
+
+extension IngestRunner {
+    /// What a failed job tells whoever follows it: the platform's own explanation, or for anything else (a driver
+    /// or file-system error, whose text may name paths or SQL) a plain statement; the caller logs the detail.
+    static func failureMessage(_ error: any Error) -> String {
+        if let error = error as? any HuitongError, error.kind != .internal { return error.message.combined }
+        return BilingualText(
+            zh: "加载因平台内部错误失败，已记录日志", en: "the load failed on an internal error; it has been logged"
+        ).combined
+    }
 }

@@ -74,6 +74,9 @@ extension ConsolePages {
 
     /// The most item rows one form carries (an entry with more items is edited through the API or import).
     static let maximumRows = 200
+    /// The entry form's body at its largest: 200 item rows of percent-encoded Chinese (a name triples in size)
+    /// and a long abstract come to well over the console's usual 64 KiB.
+    static let formSizeLimit = 512 * 1024
 
     /// The rows a posted form carries: its `rows` field, within bounds, or the new-entry form's default.
     static func rowCount(of form: ConsoleForm) -> Int {
@@ -99,7 +102,6 @@ extension ConsolePages {
         let rows = (0..<Self.rowCount(of: form)).map { row -> [String: Any] in
             var values: [String: Any] = [
                 "row": row, "number": row + 1, "name": form["item_name_\(row)"], "column": form["item_column_\(row)"],
-                "origin": form["item_origin_\(row)"],
                 "key": form["item_key_\(row)"] == "on", "required": form["item_required_\(row)"] == "on",
                 "types": DataType.allCases.map { type -> [String: Any] in
                     let chosen =
@@ -113,6 +115,8 @@ extension ConsolePages {
                 errors.values[FieldErrors.key("items[\(row)].\($0)")]
             }
             if !problems.isEmpty { values["error"] = problems.joined(separator: "；") }
+            // An empty string would open the section: a row that started as no item carries no origin at all.
+            if !form["item_origin_\(row)"].isEmpty { values["origin"] = form["item_origin_\(row)"] }
             return values
         }
         var values: [String: Any] = [
@@ -158,7 +162,7 @@ extension ConsolePages {
 
     func createEntry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         try await page(request, context, roles: [.provider]) { user in
-            let form = try await ConsoleForm.read(request, context: context)
+            let form = try await ConsoleForm.read(request, context: context, limit: Self.formSizeLimit)
             let posted = Self.entryContent(form, base: nil, language: context.language)
             var errors = posted.errors
             var created: CatalogEntry?
@@ -184,7 +188,7 @@ extension ConsolePages {
     /// form with problems comes back as typed, each problem next to its field, and nothing is saved.
     func updateEntry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         try await page(request, context, roles: [.provider, .operator]) { user in
-            let form = try await ConsoleForm.read(request, context: context)
+            let form = try await ConsoleForm.read(request, context: context, limit: Self.formSizeLimit)
             let existing = try await editableEntry(try context.id(), by: user)
             let posted = Self.entryContent(form, base: existing.content, language: context.language)
             var errors = posted.errors
@@ -251,7 +255,8 @@ extension ConsolePages {
         if cycle == nil {
             parsing.add("updateCycle", BilingualText(zh: "请选择更新周期", en: "choose an update cycle"), language)
         }
-        let keywords = form["keywords"].components(separatedBy: CharacterSet(charactersIn: "、,，;； "))
+        // Spaces stay inside a keyword ("open data"): the form joins keywords with 、, and splits on marks only.
+        let keywords = form["keywords"].components(separatedBy: CharacterSet(charactersIn: "、,，;；"))
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let format = category.map { ResourceFormat(category: $0, type: form["formatType"]) }
         let input = CatalogAPI.EntryInput(
@@ -264,13 +269,23 @@ extension ConsolePages {
         // an item's grade, length or code set) stays as it was. An item keeps its own details when its row
         // started as that item, whatever was renamed.
         let earlier = Dictionary(content.items.map { ($0.columnName, $0) }, uniquingKeysWith: { first, _ in first })
+        let entryShareType = shareType ?? content.shareType
         content.items = zip(items, origins).map { input, origin in
-            guard var item = earlier[origin] else { return input.item(entryShareType: shareType ?? content.shareType) }
+            // A row keeps the item it started as (its hidden origin), renamed or not, with the details the form
+            // does not show.
+            guard var item = earlier[origin] else { return input.item(entryShareType: entryShareType) }
+            if input.dataType != item.dataType {
+                // A length means something else for another type, and only text and whole numbers take codes.
+                item.length = nil
+                if input.dataType != .character && input.dataType != .integer { item.codeSet = nil }
+            }
             item.name = input.name
             item.columnName = input.columnName
             item.dataType = input.dataType
             item.isKey = input.isKey ?? false
             item.isRequired = input.isRequired ?? false
+            // The form has no per-item share type: an entry made stricter takes its items with it.
+            if item.shareType.strictness < entryShareType.strictness { item.shareType = entryShareType }
             return item
         }
         content.classificationCode = input.classificationCode

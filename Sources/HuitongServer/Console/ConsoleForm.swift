@@ -9,14 +9,16 @@ struct ConsoleForm: Sendable {
 
     static let sizeLimit = 64 * 1024
 
-    /// Reads the body and checks its `_csrf` field against the session's token.
-    static func read(_ request: Request, context: HuitongRequestContext) async throws -> ConsoleForm {
+    /// Reads the body (at most `limit` bytes) and checks its `_csrf` field against the session's token.
+    static func read(_ request: Request, context: HuitongRequestContext, limit: Int = sizeLimit) async throws
+        -> ConsoleForm
+    {
         var request = request
         let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: sizeLimit)
+            buffer = try await request.collectBody(upTo: limit)
         } catch {
-            throw APIError.bodyTooLarge(limit: sizeLimit)
+            throw APIError.bodyTooLarge(limit: limit)
         }
         let form = ConsoleForm(encoded: String(buffer: buffer))
         guard let sent = form.values["_csrf"]?.first, let expected = context.csrfToken,

@@ -28,7 +28,8 @@ extension ConsolePages {
                         "mounted": entry.mount != nil,
                         "score": scores[entry.id].map(Self.score) ?? "",
                         "canSubmit": CatalogTransition.submit.allowedFrom.contains(entry.status),
-                        "canEdit": entry.status.isEditableDraft, "editHref": "/console/entries/\(entry.id)/edit",
+                        "canEdit": entry.status.isEditableDraft && entry.content.items.count <= Self.maximumRows,
+                        "editHref": "/console/entries/\(entry.id)/edit",
                     ]
                 },
             ]
@@ -46,7 +47,7 @@ extension ConsolePages {
 
     /// The entry page; `upload` holds the problems of an upload that was refused, shown next to the file field.
     func renderEntry(
-        _ request: Request, id: Int64, user: User, context: HuitongRequestContext, upload: FieldErrors? = nil,
+        _ request: Request, id: Int64, user: User, context: HuitongRequestContext, upload: UploadAttempt? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let language = context.language
@@ -80,7 +81,7 @@ extension ConsolePages {
                 ]
             },
             "canSubmit": manages && CatalogTransition.submit.allowedFrom.contains(entry.status),
-            "canEdit": manages && entry.status.isEditableDraft,
+            "canEdit": manages && entry.status.isEditableDraft && entry.content.items.count <= Self.maximumRows,
             "canReview": user.has(.operator) && entry.status == .submitted,
             "canApply": user.has(.consumer) && entry.status == .published && content.shareType != .notShared
                 && entry.provider.departmentID != user.departmentID,
@@ -91,7 +92,7 @@ extension ConsolePages {
         if let score = try await quality.currentScore(entryID: entry.id) { values["score"] = Self.score(score) }
         // Loading goes into the pool of an entry with data items (as `IngestRunner.start` requires).
         if manages && !content.items.isEmpty {
-            values["upload"] = try await uploadValues(entry: entry, errors: upload, language: language)
+            values["upload"] = try await uploadValues(entry: entry, attempt: upload, language: language)
         }
         if let notice = doneNotice(request, language) { values["notice"] = notice }
         return render("console-entry", values, user: user, section: "", context: context, status: status)

@@ -22,9 +22,17 @@ extension ConsolePages {
             let id = try context.id()
             let entry = try await CatalogLifecycle(store: store).managedEntry(id, by: user)
             let job: IngestJob
+            var fields: [String: String] = [:]
             do {
-                let (load, fields) = try await ingest.receive(request, into: entry, by: user)
-                // The token travels in the form, so it can be read only once the body is in; nothing has started.
+                let load: IngestRequest
+                do {
+                    (load, fields) = try await ingest.receive(request, into: entry, by: user)
+                } catch let refused as IngestAPI.RefusedUpload {
+                    fields = refused.fields
+                    throw refused.error
+                }
+                // The token travels in the form, so it can be read only once the body is in; no job has started,
+                // and the received file is removed.
                 guard let sent = fields["_csrf"], let expected = context.csrfToken,
                     Secrets.constantTimeEquals(sent, expected)
                 else {
@@ -33,9 +41,12 @@ extension ConsolePages {
                 }
                 job = try await ingest.start(load)
             } catch let error as any HuitongError where Self.isUploadProblem(error) {
+                // A forged form never gets here (403 is not an upload problem), so what is shown back was sent
+                // by the signed-in officer.
                 return try await renderEntry(
                     request, id: id, user: user, context: context,
-                    upload: Self.uploadErrors(error, context.language), status: error.kind.status)
+                    upload: UploadAttempt(errors: Self.uploadErrors(error, context.language), fields: fields),
+                    status: error.kind.status)
             }
             return .redirect(to: "/console/jobs/\(job.id)", type: .normal)
         }
@@ -66,23 +77,37 @@ extension ConsolePages {
         return errors
     }
 
+    /// A refused upload: what is wrong, and the options the officer had chosen, shown again as they were.
+    struct UploadAttempt {
+        var errors: FieldErrors
+        var fields: [String: String]
+    }
+
     /// The upload form's options and the entry's recent jobs, for the entry page of an officer who manages it.
-    func uploadValues(entry: CatalogEntry, errors: FieldErrors?, language: Language) async throws -> [String: Any] {
+    func uploadValues(entry: CatalogEntry, attempt: UploadAttempt?, language: Language) async throws
+        -> [String: Any]
+    {
+        let chosenMode = attempt?.fields["mode"].flatMap(IngestMode.init(rawValue:)) ?? .replace
+        let chosenEncoding = attempt?.fields["encoding"] ?? "auto"
         var values: [String: Any] = [
             "action": "/console/entries/\(entry.id)/uploads",
             "types": IngestAPI.UploadOptions.fileTypes.joined(separator: ","),
             "modes": IngestMode.allCases.map { mode -> [String: Any] in
                 [
                     "value": mode.rawValue, "label": pages.text("upload_mode_\(mode.rawValue)", language),
-                    "selected": mode == .replace,
+                    "selected": mode == chosenMode,
                 ]
             },
             "encodings": ["auto", "utf-8", "gb18030"].map { encoding -> [String: Any] in
-                ["value": encoding, "label": pages.text("upload_encoding_\(encoding)", language)]
+                [
+                    "value": encoding, "label": pages.text("upload_encoding_\(encoding)", language),
+                    "selected": encoding == chosenEncoding,
+                ]
             },
+            "allowRepeat": attempt?.fields["allowRepeat"] == "true",
         ]
-        if let errors, !errors.isEmpty { values["errors"] = errors.values }
-        let jobs = try await store.ingestJobs.list(entryID: entry.id).prefix(Self.recentJobs)
+        if let errors = attempt?.errors, !errors.isEmpty { values["errors"] = errors.values }
+        let jobs = try await store.ingestJobs.list(entryID: entry.id, limit: Self.recentJobs)
         values["hasJobs"] = !jobs.isEmpty
         values["jobs"] = jobs.map { job -> [String: Any] in
             [
@@ -108,7 +133,7 @@ extension ConsolePages {
             let id = try context.id()
             guard let job = try await store.ingestJobs.find(id: id),
                 let entry = try await store.catalog.find(id: job.entryID),
-                user.has(.operator) || (user.has(.provider) && entry.provider.departmentID == user.departmentID)
+                IngestAPI.mayFollow(jobOf: entry, user)
             else { throw StoreError.notFound(entity: "ingest job", key: "\(id)") }
             let body = IngestAPI.JobBody(job)
             let running = job.status == .running
@@ -131,7 +156,7 @@ extension ConsolePages {
             if !running && job.rowsRejected > 0 {
                 // The report holds each rejected row as stored (personal values masked at ingest); the page shows
                 // where and why only, without the values.
-                let issues = try await store.ingestJobs.issues(id: job.id)
+                let issues = try await store.ingestJobs.issues(id: job.id, limit: Self.shownIssues + 1)
                 values["hasIssues"] = !issues.isEmpty
                 values["issues"] = issues.prefix(Self.shownIssues).map { issue -> [String: Any] in
                     ["row": issue.row, "column": issue.column, "reason": issue.reason]
@@ -139,10 +164,9 @@ extension ConsolePages {
                 values["moreIssues"] = issues.count > Self.shownIssues
                 values["report"] = "/api/v1/ingest/jobs/\(job.id)/errors"
             }
-            let manages = user.has(.operator) || entry.provider.departmentID == user.departmentID
+            let ownEntry = user.has(.provider) && entry.provider.departmentID == user.departmentID
             var response = render(
-                "console-job", values, user: user, section: manages && user.has(.provider) ? "/console/entries" : "",
-                context: context)
+                "console-job", values, user: user, section: ownEntry ? "/console/entries" : "", context: context)
             if running, let policy = response.headers[.contentSecurityPolicy] {
                 response.headers[.contentSecurityPolicy] = policy + "; script-src 'self' \(Self.jobScriptHash)"
             }
@@ -167,10 +191,13 @@ extension ConsolePages {
           function poll() {
             fetch(job.getAttribute("data-poll"), { credentials: "same-origin", headers: { Accept: "application/json" } })
               .then(function (response) {
+                // Signed out or the job gone: the server's own page says so, instead of a bar that never moves.
+                if (response.status >= 400 && response.status < 500) { window.location.reload(); return null; }
                 if (!response.ok) throw new Error(String(response.status));
                 return response.json();
               })
               .then(function (body) {
+                if (!body) return;
                 var state = body.job;
                 bar.value = body.percent;
                 bar.textContent = body.percent + "%";

@@ -51,8 +51,20 @@ struct IngestAPI {
     func upload(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireRole(.provider, .operator)
         let entry = try await managedEntry(context, user)
-        let (ingest, _) = try await receive(request, into: entry, by: user)
+        let ingest: IngestRequest
+        do {
+            (ingest, _) = try await receive(request, into: entry, by: user)
+        } catch let refused as RefusedUpload {
+            throw refused.error
+        }
         return try JSONResponse.make(JobBody(try await start(ingest)), status: .accepted)
+    }
+
+    /// An upload whose options were refused once its form was in, with the form's fields, so that a page can show
+    /// the form again as it was sent (a provider who chose to add rows must not find it back at "replace").
+    struct RefusedUpload: Error {
+        let error: any Error
+        let fields: [String: String]
     }
 
     /// Streams an upload (the raw body, or a form's `file` part) to a temporary file and reads how to load it into
@@ -70,7 +82,11 @@ struct IngestAPI {
                 let form = try await MultipartUpload.receive(
                     request.body, boundary: boundary, to: file, limit: Self.uploadLimit)
                 options.merge(form)
-                return (try options.request(entry: entry, file: file, userID: user.id), form.fields)
+                do {
+                    return (try options.request(entry: entry, file: file, userID: user.id), form.fields)
+                } catch {
+                    throw RefusedUpload(error: error, fields: form.fields)
+                }
             }
             options.fileName = options.fileName ?? "upload.csv"
             let ingest = try options.request(entry: entry, file: file, userID: user.id)
@@ -221,9 +237,17 @@ struct IngestAPI {
         let id = try context.id()
         guard let job = try await store.ingestJobs.find(id: id),
             let entry = try await store.catalog.find(id: job.entryID),
-            user.has(.operator) || user.has(.auditor) || entry.provider.departmentID == user.departmentID
+            Self.mayFollow(jobOf: entry, user)
         else { throw StoreError.notFound(entity: "ingest job", key: "\(id)") }
         return job
+    }
+
+    /// Who may follow a load and read its error report (rejected rows, masked): the providing department's data
+    /// officers, the operator and the auditor. The department's consumer-only officers may not: they never see the
+    /// rows their department provides. The console's job page asks the same.
+    static func mayFollow(jobOf entry: CatalogEntry, _ user: User) -> Bool {
+        user.has(.operator) || user.has(.auditor)
+            || (user.has(.provider) && entry.provider.departmentID == user.departmentID)
     }
 
     /// An entry of the caller's department (any entry for an operator); others answer 404 like missing ones.

@@ -52,6 +52,11 @@ public struct IngestJob: Sendable, Hashable, Codable, Identifiable {
     }
 }
 
+extension IngestJobRepository {
+    public func list(entryID: Int64) async throws -> [IngestJob] { try await list(entryID: entryID, limit: nil) }
+    public func issues(id: Int64) async throws -> [RowIssue] { try await issues(id: id, limit: nil) }
+}
+
 public protocol IngestJobRepository: Sendable {
     func create(
         entryID: Int64, mode: IngestMode, fileName: String, contentHash: String, totalBytes: Int64, userID: Int64?,
@@ -63,8 +68,10 @@ public protocol IngestJobRepository: Sendable {
     func addIssues(id: Int64, _ issues: [RowIssue]) async throws
     func finish(id: Int64, status: IngestJobStatus, message: String, poolVersion: Int?) async throws -> IngestJob
     func find(id: Int64) async throws -> IngestJob?
-    func list(entryID: Int64) async throws -> [IngestJob]
-    func issues(id: Int64) async throws -> [RowIssue]
+    /// The entry's jobs, newest first; at most `limit` when given.
+    func list(entryID: Int64, limit: Int?) async throws -> [IngestJob]
+    /// The job's stored rejected rows in file order; at most `limit` when given.
+    func issues(id: Int64, limit: Int?) async throws -> [RowIssue]
     /// The last successful load of exactly this file into this entry, if any.
     func succeeded(entryID: Int64, contentHash: String) async throws -> IngestJob?
     /// Jobs still marked as running, of one entry or of all.
@@ -154,21 +161,22 @@ struct SQLIngestJobRepository: IngestJobRepository {
         try await provider.read { sql in try await Self.load(id, sql) }
     }
 
-    func list(entryID: Int64) async throws -> [IngestJob] {
+    func list(entryID: Int64, limit: Int?) async throws -> [IngestJob] {
         try await provider.read { sql in
-            try await sql.raw("SELECT * FROM ingest_jobs WHERE entry_id = \(bind: entryID) ORDER BY id DESC").all()
-                .map(Self.decode)
+            var query: SQLQueryString = "SELECT * FROM ingest_jobs WHERE entry_id = \(bind: entryID) ORDER BY id DESC"
+            if let limit { query.appendInterpolation(unsafeRaw: " LIMIT \(max(0, limit))") }
+            return try await sql.raw(query).all().map(Self.decode)
         }
     }
 
-    func issues(id: Int64) async throws -> [RowIssue] {
+    func issues(id: Int64, limit: Int?) async throws -> [RowIssue] {
         try await provider.read { sql in
-            try await sql.raw(
-                """
+            var query: SQLQueryString = """
                 SELECT row_number, column_name, value, reason FROM ingest_job_issues WHERE job_id = \(bind: id)
                 ORDER BY row_number, column_name
                 """
-            ).all().map { row in
+            if let limit { query.appendInterpolation(unsafeRaw: " LIMIT \(max(0, limit))") }
+            return try await sql.raw(query).all().map { row in
                 var issue = RowIssue(
                     row: try row.decode(column: "row_number", as: Int.self),
                     column: try row.decode(column: "column_name", as: String.self),

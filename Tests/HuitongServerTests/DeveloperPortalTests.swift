@@ -96,6 +96,15 @@ struct DeveloperPortalTests {
             #expect(!html.contains("short"), "a password is never sent back")
             #expect(try await node.store.developers.count() == 0)
 
+            // A form whose token does not match (a cookie renewed in another tab) is not acted on but kept.
+            let forged = try await client.execute(
+                uri: "/portal/register", method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "huitong_csrf=abc"],
+                body: ByteBuffer(string: "_csrf=xyz&email=keep%40example.com&name=%E5%BC%A0")
+            ) { ($0.status, String(buffer: $0.body)) }
+            #expect(forged.0 == .forbidden && forged.1.contains(#"value="keep@example.com""#))
+            #expect(try await node.store.developers.count() == 0)
+
             let developer = try await Self.register("dev@example.com", client)
             let (_, account) = try await Self.get("/portal/account", developer, client)
             #expect(account.contains("110***********002X"))

@@ -29,7 +29,7 @@ extension ConsolePages {
         try await page(request, context, roles: [.provider, .operator]) { user in
             let entry = try await editableEntry(try context.id(), by: user)
             return try await renderEntryForm(
-                form: Self.form(of: entry.content), errors: FieldErrors(), user: user, context: context,
+                form: Self.form(of: entry), errors: FieldErrors(), user: user, context: context,
                 editing: entry)
         }
     }
@@ -46,8 +46,15 @@ extension ConsolePages {
         return entry
     }
 
-    /// The form fields that show `content`, one item row per data item.
-    static func form(of content: CatalogEntryContent) -> ConsoleForm {
+    /// Which save of the entry a form was filled from: a form whose entry was saved since is refused, so that
+    /// two officers editing at once do not silently overwrite each other.
+    static func revision(of entry: CatalogEntry) -> String {
+        String(Int64((entry.updatedAt.timeIntervalSince1970 * 1_000_000).rounded()))
+    }
+
+    /// The form fields that show `entry`, one item row per data item.
+    static func form(of entry: CatalogEntry) -> ConsoleForm {
+        let content = entry.content
         var form = ConsoleForm(encoded: "")
         let format = content.formats.first
         form.values = [
@@ -56,7 +63,7 @@ extension ConsolePages {
             "shareType": [content.shareType.rawValue], "openness": [content.openness.rawValue],
             "shareCondition": [content.shareCondition], "updateCycle": [content.updateCycle.rawValue],
             "keywords": [content.keywords.joined(separator: "、")],
-            "rows": [String(rowCount(items: content.items.count))],
+            "rows": [String(rowCount(items: content.items.count))], "revision": [revision(of: entry)],
         ]
         for (row, item) in content.items.enumerated() {
             form.values["item_origin_\(row)"] = [item.columnName]
@@ -122,6 +129,7 @@ extension ConsolePages {
         var values: [String: Any] = [
             "title": pages.text(editing == nil ? "entry_new" : "entry_edit_title", language),
             "name": form["name"], "abstract": form["abstract"], "formatType": form["formatType"],
+            "revision": form["revision"],
             "shareCondition": form["shareCondition"], "keywords": form["keywords"],
             "classifications": classifications.map { node -> [String: Any] in
                 [
@@ -190,6 +198,14 @@ extension ConsolePages {
         try await page(request, context, roles: [.provider, .operator]) { user in
             let form = try await ConsoleForm.read(request, context: context, limit: Self.formSizeLimit)
             let existing = try await editableEntry(try context.id(), by: user)
+            if !form["revision"].isEmpty && form["revision"] != Self.revision(of: existing) {
+                // Shown again with the latest revision: sending it once more, after a look, is a knowing save.
+                var form = form
+                form.values["revision"] = [Self.revision(of: existing)]
+                return try await renderEntryForm(
+                    form: form, errors: FieldErrors(), user: user, context: context, editing: existing,
+                    message: pages.text("entry_edit_stale", context.language), status: .conflict)
+            }
             let posted = Self.entryContent(form, base: existing.content, language: context.language)
             var errors = posted.errors
             do {

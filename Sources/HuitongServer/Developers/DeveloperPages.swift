@@ -12,6 +12,9 @@ struct DeveloperPages {
     let sessionLifetime: Duration
     let links: OpenDataLinks
     let registrations: PublicObjectionLimiter
+    /// Sign-in attempts per client address: the per-account lock-out alone would let one address try a password
+    /// against every registered e-mail address (or lock them all out).
+    let signIns: PublicObjectionLimiter
     var store: Store { service.store }
 
     init(
@@ -25,7 +28,11 @@ struct DeveloperPages {
         self.sessionLifetime = sessionLifetime
         self.registrations = PublicObjectionLimiter(
             limit: service.settings.registrationLimit, window: service.settings.registrationWindow)
+        self.signIns = PublicObjectionLimiter(limit: Self.signInsPerWindow, window: .seconds(900))
     }
+
+    /// Sign-in attempts one address may make in a quarter of an hour; a person mistyping a password uses a few.
+    static let signInsPerWindow = 30
 
     func register(on router: Router<HuitongRequestContext>) {
         router.get("/portal/register", use: registrationForm)
@@ -65,13 +72,11 @@ struct DeveloperPages {
     }
 
     func registerDeveloper(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let form: ConsoleForm
-        do {
-            form = try await PortalForm.anonymous(request)
-        } catch let error as APIError {
+        let (form, genuine) = try await PortalForm.anonymous(request)
+        guard genuine else {
             return renderRegistration(
-                request, context, form: ConsoleForm(encoded: ""), errors: FieldErrors(),
-                message: error.message.text(context.language), status: error.kind.status)
+                request, context, form: form, errors: FieldErrors(),
+                message: APIError.csrfFailed.message.text(context.language), status: .forbidden)
         }
         guard registrations.take(context.peerAddress ?? "unknown") else {
             return renderRegistration(
@@ -122,15 +127,18 @@ struct DeveloperPages {
     }
 
     func login(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let form: ConsoleForm
-        do {
-            form = try await PortalForm.anonymous(request)
-        } catch let error as APIError {
+        let (form, genuine) = try await PortalForm.anonymous(request)
+        guard genuine else {
             return renderLogin(
-                request, context, email: "", next: "", error: error.message.text(context.language),
-                status: error.kind.status)
+                request, context, email: form["email"], next: form["next"],
+                error: APIError.csrfFailed.message.text(context.language), status: .forbidden)
         }
         let email = form["email"].trimmingCharacters(in: .whitespaces)
+        guard signIns.take(context.peerAddress ?? "unknown") else {
+            return renderLogin(
+                request, context, email: email, next: form["next"],
+                error: pages.text("portal_login_too_many", context.language), status: .tooManyRequests)
+        }
         guard !email.isEmpty, !form["password"].isEmpty else {
             return renderLogin(
                 request, context, email: email, next: form["next"],

@@ -70,13 +70,11 @@ struct FeedbackPages {
     }
 
     func submit(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let form: ConsoleForm
-        do {
-            form = try await PortalForm.anonymous(request)
-        } catch let error as APIError {
+        let (form, genuine) = try await PortalForm.anonymous(request)
+        guard genuine else {
             return try await render(
-                request, context, form: ConsoleForm(encoded: ""), errors: FieldErrors(),
-                message: error.message.text(context.language), status: error.kind.status)
+                request, context, form: form, errors: FieldErrors(),
+                message: APIError.csrfFailed.message.text(context.language), status: .forbidden)
         }
         guard limiter.take(context.peerAddress ?? "unknown") else {
             return try await render(
@@ -145,12 +143,11 @@ struct FeedbackPages {
     /// The tracking code travels in a form body, never in an address that logs and browser history keep.
     func track(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let language = context.language
-        let form: ConsoleForm
-        do {
-            form = try await PortalForm.anonymous(request)
-        } catch let error as APIError {
+        let (form, genuine) = try await PortalForm.anonymous(request)
+        guard genuine else {
             return renderTrack(
-                request, context, number: "", message: error.message.text(language), status: error.kind.status)
+                request, context, number: String(form["number"].prefix(32)),
+                message: APIError.csrfFailed.message.text(language), status: .forbidden)
         }
         let number = form["number"].trimmingCharacters(in: .whitespaces)
         let code = form["trackingToken"].trimmingCharacters(in: .whitespaces)

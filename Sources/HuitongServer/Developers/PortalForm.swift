@@ -17,13 +17,15 @@ enum PortalForm {
         return form
     }
 
-    /// Reads a stranger's form and checks its `_csrf` field against the form cookie.
-    static func anonymous(_ request: Request) async throws -> ConsoleForm {
+    /// Reads a stranger's form and checks its `_csrf` field against the form cookie. A form that fails the check
+    /// is not acted on, but comes back so that the page can show it again as typed (the usual cause is a form cookie
+    /// renewed in another tab, not an attack).
+    static func anonymous(_ request: Request) async throws -> (form: ConsoleForm, genuine: Bool) {
         let form = try await body(request)
         guard let expected = request.cookies[CookieSettings.formCookie]?.value, !expected.isEmpty,
             Secrets.constantTimeEquals(form["_csrf"], expected)
-        else { throw APIError.csrfFailed }
-        return form
+        else { return (form, false) }
+        return (form, true)
     }
 
     /// The double-submit token a stranger's form carries: the browser's current one, or a new one.

@@ -23,17 +23,7 @@ struct OpenAccessPages {
 
     /// The conditionally open entry a `/datasets/{reference}/apply` address names, or nil.
     private func entry(_ context: HuitongRequestContext) async throws -> CatalogEntry? {
-        let reference = context.parameters.get("reference") ?? ""
-        let catalog = OpenCatalog(store: store)
-        let entry: CatalogEntry?
-        if let id = Int64(reference) {
-            entry = try await catalog.entry(id: id)
-        } else if let code = CKANRepresentation.resourceCode(fromPackageName: reference) {
-            entry = try await catalog.entry(code: code)
-        } else {
-            entry = nil
-        }
-        return entry
+        try await OpenCatalog(store: store).entry(reference: context.parameters.get("reference") ?? "")
     }
 
     // MARK: Applying

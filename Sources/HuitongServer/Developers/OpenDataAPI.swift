@@ -94,16 +94,7 @@ struct OpenDataAPI {
             throw OpenDataAPIError.invalidKey
         }
         let reference = context.parameters.get("reference") ?? ""
-        let catalog = OpenCatalog(store: store)
-        let found: CatalogEntry?
-        if let id = Int64(reference) {
-            found = try await catalog.entry(id: id)
-        } else {
-            found =
-                try await CKANRepresentation.resourceCode(fromPackageName: reference).asyncMap {
-                    try await catalog.entry(code: $0)
-                } ?? nil
-        }
+        let found = try await OpenCatalog(store: store).entry(reference: reference)
         guard let entry = found else {
             throw StoreError.notFound(entity: "open dataset", key: reference.count <= 64 ? reference : "")
         }
@@ -253,12 +244,5 @@ enum OpenDataAPIError: HuitongError, Equatable {
         case .noData:
             BilingualText(zh: "该数据集暂无可读取的数据", en: "this dataset has no rows to read yet")
         }
-    }
-}
-
-extension Optional {
-    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }

@@ -40,6 +40,14 @@ struct OpenCatalog: Sendable {
         try await store.catalog.find(code: code).flatMap { $0.isOpenToPublic ? $0 : nil }
     }
 
+    /// The entry a public address names, if the public may see it: its id (as DCAT and CKAN link it) or its CKAN
+    /// package name (the resource code with `-` for `/`).
+    func entry(reference: String) async throws -> CatalogEntry? {
+        if let id = Int64(reference) { return try await entry(id: id) }
+        guard let code = CKANRepresentation.resourceCode(fromPackageName: reference) else { return nil }
+        return try await entry(code: code)
+    }
+
     /// Calls `body` with every open entry, newest first, one search page at a time.
     ///
     /// Pages are read by offset, so an entry published or withdrawn meanwhile can shift the pages; an entry that

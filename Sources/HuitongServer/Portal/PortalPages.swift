@@ -172,11 +172,7 @@ struct PortalPages {
     /// The entry a `/datasets/{reference}` address names: its id (as DCAT and CKAN link it) or its CKAN package
     /// name (the resource code with `-` for `/`). Nil unless the public may see it.
     func entry(_ context: HuitongRequestContext) async throws -> CatalogEntry? {
-        let reference = context.parameters.get("reference") ?? ""
-        let catalog = OpenCatalog(store: store)
-        if let id = Int64(reference) { return try await catalog.entry(id: id) }
-        guard let code = CKANRepresentation.resourceCode(fromPackageName: reference) else { return nil }
-        return try await catalog.entry(code: code)
+        try await OpenCatalog(store: store).entry(reference: context.parameters.get("reference") ?? "")
     }
 
     func path(_ entry: CatalogEntry) -> String { "/datasets/\(entry.id)" }

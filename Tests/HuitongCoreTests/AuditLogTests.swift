@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HuitongCore
 import Testing
@@ -256,6 +257,11 @@ struct AuditLogTests {
         #expect(hasher.hash(id) != hasher.hash("110105195001010012"))
         #expect(AuditKeyHasher(nodeKey: NodeIdentityKey.generate()).hash(id) != hasher.hash(id))
         #expect(!hasher.hash(id).contains("110105") && hasher.hash(id).count == 64)
+        // Hashes already on the log must keep matching new ones: the plain HMAC-SHA256 under the derived secret,
+        // however many keys the hasher served before.
+        let expected = HMAC<SHA256>.authenticationCode(
+            for: Array(id.utf8), using: key.derivedSecret(purpose: "huitong audit queried-key hash v1"))
+        #expect(hasher.hash(id) == Array(expected).map { String(format: "%02x", $0) }.joined())
     }
 
     @Test("latency percentiles read from log-scale bucket counts land within a bucket's width")

@@ -7,6 +7,17 @@ import Testing
 
 @Suite("Gateway parts")
 struct GatewayPartsTests {
+    @Test("a bearer credential is read whatever the scheme's case, without surrounding spaces; other schemes are not")
+    func bearerScheme() {
+        #expect(AuthenticationMiddleware.bearerSecret("Bearer hts_abc") == "hts_abc")
+        #expect(AuthenticationMiddleware.bearerSecret("bEARER   hts_abc \t") == "hts_abc")
+        #expect(AuthenticationMiddleware.bearerSecret("Bearer ") == "")
+        #expect(AuthenticationMiddleware.bearerSecret("Bearer") == nil)
+        #expect(AuthenticationMiddleware.bearerSecret("Bearerhts_abc") == nil)
+        #expect(AuthenticationMiddleware.bearerSecret("Basic aHRzOmFiYw==") == nil)
+        #expect(AuthenticationMiddleware.bearerSecret("Bearer\u{0}hts_abc") == nil)
+    }
+
     @Test("a grant's rate limit allows a second's burst, then refuses until tokens refill; the daily quota resets")
     func limits() {
         let limiter = CallLimiter()

@@ -129,6 +129,27 @@ struct AuditStoreConformanceTests {
     }
 
     @Test(
+        "detail and key hashes with quotes, backslashes, control characters and Chinese read back exactly and verify",
+        arguments: TestBackend.available)
+    func awkwardTextReadsBack(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let key = NodeIdentityKey.generate()
+            let trail = AuditTrail(repository: store.audit, nodeKey: key)
+            var event = Self.call(1)
+            event.queriedKeyHashes = ["plain", "say \"hi\"", "back\\slash", "tab\there\nline\u{01}", ""]
+            event.detail = ["reason": "字段 \"xm\" 不符\r\n", "z": "last", "a": "first", "ctl": "\u{1F}\u{08}\u{0C}"]
+            _ = try await trail.log.append(event)
+            guard case .entry(let stored) = try await store.audit.records(after: 0, through: 1, limit: 1).first else {
+                Issue.record("the entry did not read back")
+                return
+            }
+            #expect(stored.event.queriedKeyHashes == event.queriedKeyHashes)
+            #expect(stored.event.detail == event.detail)
+            #expect(try await Self.verify(store, key).outcome.get().entriesChecked == 1)
+        }
+    }
+
+    @Test(
         "a batch whose transaction fails half-way leaves no entry behind and fails every caller",
         arguments: TestBackend.available)
     func batchIsAtomic(_ backend: TestBackend) async throws {

@@ -93,10 +93,12 @@ public struct NodePublicKey: Sendable, Hashable {
 /// reversed by trying every plausible number, a keyed one cannot without the node key. Nodes of one cluster share
 /// the node key, so the same key hashes alike whichever node served the call.
 public struct AuditKeyHasher: Sendable {
-    private let secret: SymmetricKey
+    /// The HMAC already keyed: every gateway call hashes its keys, and keying anew (hashing the padded key twice)
+    /// was more than half of each hash (0.7 % of the gateway benchmark's CPU).
+    private let keyed: HMAC<SHA256>
 
     public init(nodeKey: NodeIdentityKey) {
-        self.secret = nodeKey.derivedSecret(purpose: "huitong audit queried-key hash v1")
+        self.keyed = HMAC<SHA256>(key: nodeKey.derivedSecret(purpose: "huitong audit queried-key hash v1"))
     }
 
     /// The hex HMAC of `key`, after trimming surrounding spaces (a key typed with a stray space is the same key).
@@ -107,9 +109,9 @@ public struct AuditKeyHasher: Sendable {
     }
 
     public func hash(_ key: String) -> String {
-        let code = HMAC<SHA256>.authenticationCode(
-            for: Array(key.trimmedOfWhitespace().utf8), using: secret)
-        return AuditHash(bytes: Array(code))!.hex
+        var mac = keyed
+        mac.update(data: Array(key.trimmedOfWhitespace().utf8))
+        return AuditHash(bytes: Array(mac.finalize()))!.hex
     }
 }
 

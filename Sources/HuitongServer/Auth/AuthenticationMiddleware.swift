@@ -33,8 +33,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 context.principal = try await credentials.principal(forSigned: &request, authorization: authorization)
                 return try await next(request, context)
             }
-            guard authorization.lowercased().hasPrefix("bearer ") else { throw APIError.invalidToken }
-            let secret = authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
+            guard let secret = Self.bearerSecret(authorization) else { throw APIError.invalidToken }
             if request.uri.path.hasPrefix("/gateway/") && Secrets.kind(of: secret) == .system {
                 context.gatewayBearer = secret
                 return try await next(request, context)
@@ -86,6 +85,20 @@ struct AuthenticationMiddleware: RouterMiddleware {
 extension AuthenticationMiddleware {
     static func isAnonymousInterop(_ path: String) -> Bool {
         path.hasPrefix("/api/3/action/") || path.hasPrefix("/api/action/")
+    }
+
+    /// The credential of an `Authorization: Bearer …` header (the scheme in any case), or nil for another scheme.
+    /// Every gateway call passes here: lower-casing the whole header and trimming through Foundation's NSString
+    /// bridge cost 1.3 % of the gateway benchmark's CPU (perf), so the prefix is compared byte by byte.
+    static func bearerSecret(_ authorization: String) -> String? {
+        let scheme = "bearer ".utf8
+        let header = authorization.utf8
+        guard header.count >= scheme.count,
+            zip(header.prefix(scheme.count), scheme).allSatisfy({ sent, expected in
+                sent == expected || (expected != UInt8(ascii: " ") && sent | 0x20 == expected)
+            })
+        else { return nil }
+        return String(authorization.utf8.dropFirst(scheme.count))?.trimmedOfWhitespace()
     }
 }
 

@@ -132,6 +132,7 @@ struct SharingAPI {
 
     func editApplication(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireUser()
+        _ = try await service.ownApplication(try context.id(), of: user)
         let input = try await request.decodeJSON(ApplicationInput.self, context: context)
         let application = try await service.edit(id: try context.id(), try await draft(from: input), by: user)
         return try JSONResponse.make(ApplicationBody(application))
@@ -141,7 +142,8 @@ struct SharingAPI {
         let user = try context.requireUser()
         let id = try context.id()
         // An application returned for information comes back through `resubmit`, which says what was added.
-        if let existing = try await store.applications.find(id: id), existing.state != .draft {
+        let existing = try await service.ownApplication(id, of: user)
+        if existing.state != .draft {
             throw WorkflowError.transitionNotAllowed(.submit, from: existing.state)
         }
         return try JSONResponse.make(ApplicationBody(try await service.submit(id: id, by: user)))
@@ -155,6 +157,7 @@ struct SharingAPI {
 
     func resubmit(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireUser()
+        let existing = try await service.ownApplication(try context.id(), of: user)
         let input = try await request.decodeJSON(ResubmitInput.self, context: context)
         if input.comment.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw ValidationError(
@@ -162,9 +165,8 @@ struct SharingAPI {
         }
         var content: ApplicationDraft?
         if let changed = input.application { content = try await draft(from: changed) }
-        let id = try context.id()
-        let existing = try await store.applications.find(id: id)
-        if let existing, existing.state != .returnedForInfo {
+        let id = existing.id
+        if existing.state != .returnedForInfo {
             throw WorkflowError.transitionNotAllowed(.resubmit, from: existing.state)
         }
         let application = try await service.submit(id: id, by: user, content: content, comment: input.comment)

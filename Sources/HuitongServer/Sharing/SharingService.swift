@@ -470,7 +470,9 @@ public struct SharingService: Sendable {
     }
 
     /// An application the caller may act on as its consumer: a consumer officer of the applying department.
-    private func ownApplication(_ id: Int64, of user: User) async throws -> SharingApplication {
+    /// The application, if `user` is a consumer officer of the department that filed it; 403 otherwise. Callers
+    /// ask this before anything else, so that another department learns nothing of its state or its rules.
+    func ownApplication(_ id: Int64, of user: User) async throws -> SharingApplication {
         let application = try await existing(id)
         guard user.has(.consumer), user.departmentID == application.consumerDepartmentID else {
             throw APIError.forbidden(

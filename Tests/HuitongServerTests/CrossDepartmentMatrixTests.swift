@@ -1,0 +1,135 @@
+import Foundation
+import HTTPTypes
+import HuitongCore
+import HuitongServer
+import HuitongStore
+import HuitongTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Every route that reads or changes what belongs to a department, tried by the officers of a department that has
+/// nothing to do with it, in each role: all are refused (403, or 404 where even existence is not told), and none
+/// answers with the other department's data.
+@Suite("Cross-department access matrix")
+struct CrossDepartmentMatrixTests {
+    struct Attempt {
+        var method: HTTPRequest.Method
+        var path: String
+        var body: String?
+    }
+
+    @Test(
+        "a foreign department's provider, consumer and dual-role officers, and its system, are refused on every departmental route",
+        arguments: TestBackend.available)
+    func foreignDepartmentRefused(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            let caller = try await GatewayAPITests.caller(node, client)
+            let world = caller.world
+            let grantID = try await GatewayAPITests.grant(client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"])
+            let application = try #require(
+                try await node.store.applications.list(
+                    .department(world.consumer.id, asConsumer: true, asProvider: false), state: nil
+                ).first)
+            let (_, credentials, _) = try await client.json(
+                .get, "/api/v1/application-systems/\(caller.systemID)/credentials", token: world.consumerToken)
+            let credentialID = try #require((credentials["items"] as? [[String: Any]])?.first?["id"] as? Int)
+            let draft = try await node.store.catalog.create(
+                try CatalogEntryContent(
+                    classificationCode: "101001", name: "暂住人口信息", abstract: "暂住登记。",
+                    formats: [ResourceFormat(category: .database, type: "Oracle")],
+                    items: [InfoItem(name: "登记号", columnName: "djh", dataType: .character, isKey: true)],
+                    shareType: .conditional, shareCondition: "用于核验", updateCycle: .daily
+                ).validated(), departmentID: world.provider.id, author: ChangeAuthor(userID: nil, name: "测试"))
+            let job = try await node.store.ingestJobs.create(
+                entryID: world.conditional.id, mode: .replace, fileName: "rk.csv", contentHash: "h", totalBytes: 1,
+                userID: nil, runner: "test")
+            let conditional = world.conditional.id
+            let attempts: [Attempt] = [
+                // The consumer department's application, grant, system and credentials.
+                Attempt(method: .get, path: "/api/v1/applications/\(application.id)"),
+                Attempt(method: .put, path: "/api/v1/applications/\(application.id)", body: "{}"),
+                Attempt(method: .get, path: "/api/v1/applications/\(application.id)/history"),
+                Attempt(method: .post, path: "/api/v1/applications/\(application.id)/submit"),
+                Attempt(method: .post, path: "/api/v1/applications/\(application.id)/resubmit"),
+                Attempt(
+                    method: .post, path: "/api/v1/applications/\(application.id)/decision",
+                    body: #"{"kind": "approve", "comment": "同意"}"#),
+                Attempt(method: .get, path: "/api/v1/grants/\(grantID)"),
+                Attempt(method: .post, path: "/api/v1/grants/\(grantID)/revoke", body: #"{"reason": "越权撤销"}"#),
+                Attempt(method: .get, path: "/api/v1/application-systems/\(caller.systemID)"),
+                Attempt(method: .patch, path: "/api/v1/application-systems/\(caller.systemID)", body: #"{"name":"x"}"#),
+                Attempt(method: .delete, path: "/api/v1/application-systems/\(caller.systemID)"),
+                Attempt(method: .get, path: "/api/v1/application-systems/\(caller.systemID)/credentials"),
+                Attempt(
+                    method: .post, path: "/api/v1/application-systems/\(caller.systemID)/credentials",
+                    body: #"{"name":"偷用"}"#),
+                Attempt(
+                    method: .post,
+                    path: "/api/v1/application-systems/\(caller.systemID)/credentials/\(credentialID)/rotate",
+                    body: "{}"),
+                Attempt(
+                    method: .delete,
+                    path: "/api/v1/application-systems/\(caller.systemID)/credentials/\(credentialID)"),
+                // The provider department's entries, pools, loads and quality.
+                Attempt(method: .put, path: "/api/v1/catalog/entries/\(draft.id)", body: "{}"),
+                Attempt(method: .delete, path: "/api/v1/catalog/entries/\(draft.id)"),
+                Attempt(method: .post, path: "/api/v1/catalog/entries/\(draft.id)/submit"),
+                Attempt(method: .post, path: "/api/v1/catalog/entries/\(conditional)/withdraw", body: "{}"),
+                Attempt(method: .put, path: "/api/v1/catalog/entries/\(conditional)/mount", body: "{}"),
+                Attempt(method: .delete, path: "/api/v1/catalog/entries/\(conditional)/mount"),
+                Attempt(method: .post, path: "/api/v1/catalog/entries/\(conditional)/uploads", body: "sfzhm\n1\n"),
+                Attempt(method: .get, path: "/api/v1/catalog/entries/\(conditional)/jobs"),
+                Attempt(method: .get, path: "/api/v1/ingest/jobs/\(job.id)"),
+                Attempt(method: .get, path: "/api/v1/ingest/jobs/\(job.id)/errors"),
+                Attempt(method: .get, path: "/api/v1/catalog/entries/\(conditional)/pool/versions"),
+                Attempt(method: .post, path: "/api/v1/catalog/entries/\(conditional)/pool/rollback", body: "{}"),
+                Attempt(method: .get, path: "/api/v1/catalog/entries/\(conditional)/grading-suggestions"),
+                Attempt(method: .get, path: "/api/v1/catalog/entries/\(conditional)/quality/problems"),
+                Attempt(method: .post, path: "/api/v1/catalog/entries/\(conditional)/quality/runs"),
+                Attempt(
+                    method: .post, path: "/api/v1/catalog/entries/\(conditional)/quality/rules",
+                    body: #"{"kind": "notNull", "column": "xm"}"#),
+            ]
+
+            let foreign = try await node.department("HSWJ", region: "341525")
+            var officers: [(String, String)] = []
+            for (name, roles) in [
+                ("hswj.provider", Set<Role>([.provider])), ("hswj.consumer", [.consumer]),
+                ("hswj.both", [.provider, .consumer]),
+            ] {
+                let (_, token) = try await node.user(name, department: foreign, roles: roles)
+                officers.append((name, token))
+            }
+            let secrets = ["34150219900101123X", "张三"]
+            for (name, token) in officers {
+                for attempt in attempts {
+                    let (status, body, _) = try await client.json(
+                        attempt.method, attempt.path, token: token, body: attempt.body)
+                    #expect(
+                        status == .forbidden || status == .notFound,
+                        "\(name) \(attempt.method) \(attempt.path) answered \(status.code)")
+                    let text = String(describing: body)
+                    #expect(secrets.allSatisfy { !text.contains($0) }, "\(name) \(attempt.path) leaked data")
+                }
+            }
+            // Nothing was changed by any of it.
+            #expect(try await node.store.grants.find(id: Int64(grantID))?.revokedAt == nil)
+            #expect(try await node.store.catalog.find(id: draft.id)?.status == .draft)
+            #expect(try await node.store.applicationSystems.find(id: Int64(caller.systemID)) != nil)
+
+            // The foreign department's own system has no grant: the gateway refuses it, and says so on the log.
+            let (_, system, _) = try await client.json(
+                .post, "/api/v1/application-systems", token: officers[1].1, body: #"{"name":"外县系统"}"#)
+            let systemID = try #require(system["id"] as? Int)
+            let (_, issued, _) = try await client.json(
+                .post, "/api/v1/application-systems/\(systemID)/credentials", token: officers[1].1,
+                body: #"{"name":"生产"}"#)
+            let bearer = try #require(issued["secret"] as? String)
+            let (refused, refusedBody, _) = try await client.json(
+                .get, "\(caller.path)/records?sfzhm=34150219900101123X", token: bearer)
+            #expect(refused == .forbidden && apiError(refusedBody).code == "no_grant")
+            #expect(!String(describing: refusedBody).contains("张三"))
+        }
+    }
+}

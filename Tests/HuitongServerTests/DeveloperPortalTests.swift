@@ -393,6 +393,20 @@ struct DeveloperPortalTests {
         }
     }
 
+    @Test("a developer setting out of range stops start-up, naming the variable")
+    func settings() throws {
+        #expect(throws: Never.self) { try DeveloperSettings().validated() }
+        do {
+            _ = try DeveloperSettings(answerDays: 0, keysPerDeveloper: 500, sweepInterval: .zero).validated()
+            Issue.record("bad settings were accepted")
+        } catch {
+            #expect(
+                error.issues.map(\.field) == [
+                    "HUITONG_OPEN_ACCESS_ANSWER_DAYS", "HUITONG_DEVELOPER_KEYS", "HUITONG_OPEN_ACCESS_SWEEP_SECONDS",
+                ])
+        }
+    }
+
     /// The audit log's entries of one action, newest first.
     static func audited(_ action: AuditAction, _ store: Store) async throws -> [AuditEntry] {
         try await store.audit.search(AuditEntryFilter(action: action, limit: 50)).compactMap {

@@ -88,4 +88,21 @@ public struct ValidationCollector: Sendable {
     public func throwIfAny() throws(ValidationError) {
         if !issues.isEmpty { throw ValidationError(issues) }
     }
+
+    /// A setting read from flags or the environment that must lie in `range`; `field` names it as the operator
+    /// typed it (e.g. `HUITONG_SHARING_PROVIDER_REVIEW_DAYS`).
+    public mutating func require(_ value: Int, in range: ClosedRange<Int>, _ field: String) {
+        guard !range.contains(value) else { return }
+        add(
+            field,
+            BilingualText(
+                zh: "须在 \(range.lowerBound)–\(range.upperBound) 之间，实为 \(value)",
+                en: "must be \(range.lowerBound)–\(range.upperBound), not \(value)"))
+    }
+
+    /// An interval setting that must be at least a second.
+    public mutating func requireAtLeastASecond(_ interval: Duration, _ field: String) {
+        guard interval < .seconds(1) else { return }
+        add(field, BilingualText(zh: "须至少 1 秒", en: "must be at least one second"))
+    }
 }

@@ -38,30 +38,14 @@ public struct DeveloperSettings: Sendable, Hashable {
     /// Checks values read from flags or the environment, so that a typo stops start-up.
     public func validated() throws(ValidationError) -> DeveloperSettings {
         var issues = ValidationCollector()
-        func require(_ value: Int, in range: ClosedRange<Int>, _ field: String) {
-            if !range.contains(value) {
-                issues.add(
-                    field,
-                    BilingualText(
-                        zh: "须在 \(range.lowerBound)–\(range.upperBound) 之间，实为 \(value)",
-                        en: "must be \(range.lowerBound)–\(range.upperBound), not \(value)"))
-            }
-        }
-        require(answerDays, in: 1...60, "HUITONG_OPEN_ACCESS_ANSWER_DAYS")
-        require(maximumMonths, in: 1...60, "HUITONG_OPEN_ACCESS_MAXIMUM_MONTHS")
-        require(keysPerDeveloper, in: 1...100, "HUITONG_DEVELOPER_KEYS")
-        require(keyRatePerSecond, in: 1...100_000, "HUITONG_DEVELOPER_KEY_RATE")
-        require(keyDailyQuota, in: 1...100_000_000, "HUITONG_DEVELOPER_KEY_DAILY_QUOTA")
-        require(registrationLimit, in: 1...100_000, "HUITONG_DEVELOPER_REGISTRATION_LIMIT")
-        if registrationWindow < .seconds(1) {
-            issues.add(
-                "HUITONG_DEVELOPER_REGISTRATION_WINDOW_SECONDS",
-                BilingualText(zh: "须至少 1 秒", en: "must be at least one second"))
-        }
-        if sweepInterval < .seconds(1) {
-            issues.add(
-                "HUITONG_OPEN_ACCESS_SWEEP_SECONDS", BilingualText(zh: "须至少 1 秒", en: "must be at least one second"))
-        }
+        issues.require(answerDays, in: 1...60, "HUITONG_OPEN_ACCESS_ANSWER_DAYS")
+        issues.require(maximumMonths, in: 1...60, "HUITONG_OPEN_ACCESS_MAXIMUM_MONTHS")
+        issues.require(keysPerDeveloper, in: 1...100, "HUITONG_DEVELOPER_KEYS")
+        issues.require(keyRatePerSecond, in: 1...100_000, "HUITONG_DEVELOPER_KEY_RATE")
+        issues.require(keyDailyQuota, in: 1...100_000_000, "HUITONG_DEVELOPER_KEY_DAILY_QUOTA")
+        issues.require(registrationLimit, in: 1...100_000, "HUITONG_DEVELOPER_REGISTRATION_LIMIT")
+        issues.requireAtLeastASecond(registrationWindow, "HUITONG_DEVELOPER_REGISTRATION_WINDOW_SECONDS")
+        issues.requireAtLeastASecond(sweepInterval, "HUITONG_OPEN_ACCESS_SWEEP_SECONDS")
         try issues.throwIfAny()
         return self
     }

@@ -36,32 +36,16 @@ public struct ObjectionSettings: Sendable, Hashable {
     /// Checks values read from flags or the environment, so that a typo stops start-up.
     public func validated() throws(ValidationError) -> ObjectionSettings {
         var issues = ValidationCollector()
-        func require(_ value: Int, in range: ClosedRange<Int>, _ field: String) {
-            if !range.contains(value) {
-                issues.add(
-                    field,
-                    BilingualText(
-                        zh: "须在 \(range.lowerBound)–\(range.upperBound) 之间，实为 \(value)",
-                        en: "must be \(range.lowerBound)–\(range.upperBound), not \(value)"))
-            }
-        }
-        require(answerDays, in: 1...60, "HUITONG_OBJECTION_ANSWER_DAYS")
-        require(publicLimit, in: 1...10_000, "HUITONG_OBJECTION_PUBLIC_LIMIT")
-        require(keepVersions, in: 0...100, "HUITONG_OBJECTION_KEEP_VERSIONS")
+        issues.require(answerDays, in: 1...60, "HUITONG_OBJECTION_ANSWER_DAYS")
+        issues.require(publicLimit, in: 1...10_000, "HUITONG_OBJECTION_PUBLIC_LIMIT")
+        issues.require(keepVersions, in: 0...100, "HUITONG_OBJECTION_KEEP_VERSIONS")
         if !(0...100).contains(penaltyPerObjection) || !(0...100).contains(penaltyCap) {
             issues.add(
                 "HUITONG_OBJECTION_PENALTY",
                 BilingualText(zh: "扣分须在 0–100 之间", en: "penalty points must be 0–100"))
         }
-        if publicWindow < .seconds(1) {
-            issues.add(
-                "HUITONG_OBJECTION_PUBLIC_WINDOW_SECONDS",
-                BilingualText(zh: "须至少 1 秒", en: "must be at least one second"))
-        }
-        if sweepInterval < .seconds(1) {
-            issues.add(
-                "HUITONG_OBJECTION_SWEEP_SECONDS", BilingualText(zh: "须至少 1 秒", en: "must be at least one second"))
-        }
+        issues.requireAtLeastASecond(publicWindow, "HUITONG_OBJECTION_PUBLIC_WINDOW_SECONDS")
+        issues.requireAtLeastASecond(sweepInterval, "HUITONG_OBJECTION_SWEEP_SECONDS")
         try issues.throwIfAny()
         return self
     }

@@ -29,24 +29,15 @@ public struct QualitySettings: Sendable, Hashable {
     /// Checks values read from flags or the environment, so that a typo stops start-up.
     public func validated() throws(ValidationError) -> QualitySettings {
         var issues = ValidationCollector()
-        func require(_ value: Int, in range: ClosedRange<Int>, _ field: String) {
-            if !range.contains(value) {
-                issues.add(
-                    field,
-                    BilingualText(
-                        zh: "须在 \(range.lowerBound)–\(range.upperBound) 之间，实为 \(value)",
-                        en: "must be \(range.lowerBound)–\(range.upperBound), not \(value)"))
-            }
-        }
         if scheduleInterval != .zero && scheduleInterval < .seconds(60) {
             issues.add(
                 "HUITONG_QUALITY_SCHEDULE_SECONDS",
                 BilingualText(zh: "须为 0（不定时检测）或至少 60 秒", en: "must be 0 (no schedule) or at least 60 seconds"))
         }
-        require(pageSize, in: 100...50_000, "HUITONG_QUALITY_PAGE_ROWS")
-        require(samplesPerRule, in: 0...1_000, "HUITONG_QUALITY_SAMPLES_PER_RULE")
-        require(problemsPerRule, in: 0...1_000_000, "HUITONG_QUALITY_PROBLEMS_PER_RULE")
-        require(comparisonLimit, in: 1...100_000, "HUITONG_QUALITY_COMPARISON_LIMIT")
+        issues.require(pageSize, in: 100...50_000, "HUITONG_QUALITY_PAGE_ROWS")
+        issues.require(samplesPerRule, in: 0...1_000, "HUITONG_QUALITY_SAMPLES_PER_RULE")
+        issues.require(problemsPerRule, in: 0...1_000_000, "HUITONG_QUALITY_PROBLEMS_PER_RULE")
+        issues.require(comparisonLimit, in: 1...100_000, "HUITONG_QUALITY_COMPARISON_LIMIT")
         try issues.throwIfAny()
         return self
     }

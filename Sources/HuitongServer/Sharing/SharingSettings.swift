@@ -44,25 +44,13 @@ public struct SharingSettings: Sendable, Hashable {
     /// nonsense.
     public func validated() throws(ValidationError) -> SharingSettings {
         var issues = ValidationCollector()
-        func require(_ value: Int, in range: ClosedRange<Int>, _ field: String) {
-            if !range.contains(value) {
-                issues.add(
-                    field,
-                    BilingualText(
-                        zh: "须在 \(range.lowerBound)–\(range.upperBound) 之间，实为 \(value)",
-                        en: "must be \(range.lowerBound)–\(range.upperBound), not \(value)"))
-            }
-        }
-        require(providerReviewDays, in: 1...60, "HUITONG_SHARING_PROVIDER_REVIEW_DAYS")
-        require(complianceReviewDays, in: 1...30, "HUITONG_SHARING_COMPLIANCE_REVIEW_DAYS")
-        require(coordinationDays, in: 1...60, "HUITONG_SHARING_COORDINATION_DAYS")
-        require(maximumRateLimit, in: 1...100_000, "HUITONG_SHARING_MAXIMUM_RATE_LIMIT")
-        require(defaultRateLimit, in: 1...max(1, maximumRateLimit), "HUITONG_SHARING_DEFAULT_RATE_LIMIT")
-        require(maximumPeriodDays, in: 1...3660, "HUITONG_SHARING_MAXIMUM_PERIOD_DAYS")
-        if sweepInterval < .seconds(1) {
-            issues.add(
-                "HUITONG_SHARING_SWEEP_SECONDS", BilingualText(zh: "须至少 1 秒", en: "must be at least one second"))
-        }
+        issues.require(providerReviewDays, in: 1...60, "HUITONG_SHARING_PROVIDER_REVIEW_DAYS")
+        issues.require(complianceReviewDays, in: 1...30, "HUITONG_SHARING_COMPLIANCE_REVIEW_DAYS")
+        issues.require(coordinationDays, in: 1...60, "HUITONG_SHARING_COORDINATION_DAYS")
+        issues.require(maximumRateLimit, in: 1...100_000, "HUITONG_SHARING_MAXIMUM_RATE_LIMIT")
+        issues.require(defaultRateLimit, in: 1...max(1, maximumRateLimit), "HUITONG_SHARING_DEFAULT_RATE_LIMIT")
+        issues.require(maximumPeriodDays, in: 1...3660, "HUITONG_SHARING_MAXIMUM_PERIOD_DAYS")
+        issues.requireAtLeastASecond(sweepInterval, "HUITONG_SHARING_SWEEP_SECONDS")
         try issues.throwIfAny()
         return self
     }

@@ -73,54 +73,47 @@ extension ConsolePages {
     }
 
     func revokeOpenRequest(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.provider]) { user in
-            let form = try await ConsoleForm.read(request, context: context)
-            let id = try context.id()
-            do {
-                _ = try await developers.revoke(id: id, reason: form["reason"], by: user)
-            } catch let error as ValidationError {
-                return try await renderOpenRequests(
-                    request, user: user, context: context,
-                    attempt: OpenDecisionAttempt(id: id, form: form, errors: FieldErrors(error)), status: .badRequest)
-            } catch let error as OpenAccessError {
-                return try await renderOpenRequests(
-                    request, user: user, context: context,
-                    attempt: OpenDecisionAttempt(
-                        id: id, form: form, errors: FieldErrors(), message: error.message.text(context.language)),
-                    status: error.kind.status)
-            }
-            return .redirect(to: "/console/open-requests?done=revoked", type: .normal)
+        try await answerOpenRequest(request, context, done: "revoked") { user, id, form in
+            _ = try await developers.revoke(id: id, reason: form["reason"], by: user)
         }
     }
 
     func decideOpenRequest(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await answerOpenRequest(request, context, done: "decided") { user, id, form in
+            guard ["approve", "refuse"].contains(form["decision"]) else {
+                throw ValidationError(
+                    field: "decision", BilingualText(zh: "请选择同意或不同意", en: "choose approve or refuse"))
+            }
+            _ = try await developers.decide(
+                id: id, OpenAccessDecision(approve: form["decision"] == "approve", comment: form["comment"]),
+                by: user)
+        }
+    }
+
+    /// A provider's step on one application (`step`, given the officer, the application's id and the form): done,
+    /// the queue says so; refused, the queue comes back with the form as typed and the problem beside it.
+    private func answerOpenRequest(
+        _ request: Request, _ context: HuitongRequestContext, done: String,
+        _ step: (User, Int64, ConsoleForm) async throws -> Void
+    ) async throws -> Response {
         try await page(request, context, roles: [.provider]) { user in
             let form = try await ConsoleForm.read(request, context: context)
             let id = try context.id()
-            let language = context.language
-            guard ["approve", "refuse"].contains(form["decision"]) else {
-                var errors = FieldErrors()
-                errors.add("decision", BilingualText(zh: "请选择同意或不同意", en: "choose approve or refuse"), language)
-                return try await renderOpenRequests(
-                    request, user: user, context: context,
-                    attempt: OpenDecisionAttempt(id: id, form: form, errors: errors), status: .badRequest)
-            }
+            let attempt: OpenDecisionAttempt
+            let status: HTTPResponse.Status
             do {
-                _ = try await developers.decide(
-                    id: id, OpenAccessDecision(approve: form["decision"] == "approve", comment: form["comment"]),
-                    by: user)
+                try await step(user, id, form)
+                return .redirect(to: "/console/open-requests?done=\(done)", type: .normal)
             } catch let error as ValidationError {
-                return try await renderOpenRequests(
-                    request, user: user, context: context,
-                    attempt: OpenDecisionAttempt(id: id, form: form, errors: FieldErrors(error)), status: .badRequest)
+                attempt = OpenDecisionAttempt(id: id, form: form, errors: FieldErrors(error))
+                status = .badRequest
             } catch let error as OpenAccessError {
-                return try await renderOpenRequests(
-                    request, user: user, context: context,
-                    attempt: OpenDecisionAttempt(
-                        id: id, form: form, errors: FieldErrors(), message: error.message.text(language)),
-                    status: error.kind.status)
+                attempt = OpenDecisionAttempt(
+                    id: id, form: form, errors: FieldErrors(), message: error.message.text(context.language))
+                status = error.kind.status
             }
-            return .redirect(to: "/console/open-requests?done=decided", type: .normal)
+            return try await renderOpenRequests(
+                request, user: user, context: context, attempt: attempt, status: status)
         }
     }
 }

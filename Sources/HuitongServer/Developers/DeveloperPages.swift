@@ -56,19 +56,16 @@ struct DeveloperPages {
         _ request: Request, _ context: HuitongRequestContext, form: ConsoleForm, errors: FieldErrors,
         message: String? = nil, status: HTTPResponse.Status
     ) -> Response {
-        let token = PortalForm.token(request)
         var values: [String: Any] = [
-            "formToken": token, "email": form["email"], "name": form["name"], "idNumber": form["idNumber"],
+            "email": form["email"], "name": form["name"], "idNumber": form["idNumber"],
             "organisation": form["organisation"], "organisationCode": form["organisationCode"],
             "acceptedAgreement": form["acceptedAgreement"] == "yes", "next": AuthPages.safeNext(form["next"]),
         ]
         values.merge(errors.pageValues()) { _, new in new }
         if let message { values["message"] = message }
-        var response = pages.render("portal-register", values, context: context, status: status)
-        // A form sent back holds the ID number as typed: no cache may keep it.
-        response.headers[.cacheControl] = "no-store"
-        response.setCookie(cookies.form(token))
-        return response
+        return PortalForm.page(
+            "portal-register", values, request: request, context: context, status: status, pages: pages,
+            cookies: cookies)
     }
 
     func registerDeveloper(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -118,12 +115,11 @@ struct DeveloperPages {
         _ request: Request, _ context: HuitongRequestContext, email: String, next: String, error: String?,
         status: HTTPResponse.Status
     ) -> Response {
-        let token = PortalForm.token(request)
-        var values: [String: Any] = ["formToken": token, "email": email, "next": AuthPages.safeNext(next)]
+        var values: [String: Any] = ["email": email, "next": AuthPages.safeNext(next)]
         if let error { values["error"] = error }
-        var response = pages.render("portal-login", values, context: context, status: status)
-        response.setCookie(cookies.form(token))
-        return response
+        return PortalForm.page(
+            "portal-login", values, request: request, context: context, status: status, pages: pages,
+            cookies: cookies)
     }
 
     func login(_ request: Request, context: HuitongRequestContext) async throws -> Response {

@@ -45,12 +45,10 @@ struct FeedbackPages {
         _ request: Request, _ context: HuitongRequestContext, form: ConsoleForm, errors: FieldErrors,
         message: String? = nil, status: HTTPResponse.Status
     ) async throws -> Response {
-        let token = PortalForm.token(request)
         let chosen = Int64(form["dataset"])
         let datasets = try await store.catalog.search(OpenCatalog.query(limit: Self.datasetChoices), facets: []).entries
             .filter(\.isOpenToPublic)
         var values: [String: Any] = [
-            "formToken": token,
             "datasets": datasets.map { entry -> [String: Any] in
                 [
                     "id": entry.id, "name": "\(entry.content.name)（\(entry.provider.name)）",
@@ -62,11 +60,9 @@ struct FeedbackPages {
         ]
         if let message { values["message"] = message }
         values.merge(errors.pageValues()) { _, new in new }
-        var response = pages.render("portal-feedback", values, context: context, status: status)
-        // A form sent back holds the contact as typed: no cache may keep it.
-        response.headers[.cacheControl] = "no-store"
-        response.setCookie(cookies.form(token))
-        return response
+        return PortalForm.page(
+            "portal-feedback", values, request: request, context: context, status: status, pages: pages,
+            cookies: cookies)
     }
 
     func submit(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -130,14 +126,12 @@ struct FeedbackPages {
         _ request: Request, _ context: HuitongRequestContext, number: String, message: String?,
         result: [String: Any]? = nil, status: HTTPResponse.Status
     ) -> Response {
-        let token = PortalForm.token(request)
-        var values: [String: Any] = ["formToken": token, "number": number]
+        var values: [String: Any] = ["number": number]
         if let message { values["message"] = message }
         if let result { values["result"] = result }
-        var response = pages.render("portal-feedback-track", values, context: context, status: status)
-        response.setCookie(cookies.form(token))
-        response.headers[.cacheControl] = "no-store"
-        return response
+        return PortalForm.page(
+            "portal-feedback-track", values, request: request, context: context, status: status, pages: pages,
+            cookies: cookies)
     }
 
     /// The tracking code travels in a form body, never in an address that logs and browser history keep.

@@ -28,9 +28,20 @@ enum PortalForm {
         return (form, true)
     }
 
-    /// The double-submit token a stranger's form carries: the browser's current one, or a new one.
-    static func token(_ request: Request) -> String {
-        request.cookies[CookieSettings.formCookie]?.value ?? Secrets.randomBase64URL(byteCount: 24)
+    /// A stranger's form page: `values` gain the double-submit token (`formToken`, the browser's current one or a
+    /// new one), the browser gets it as a cookie, and no cache keeps the page, which may hold what was typed (an ID
+    /// number, a contact).
+    static func page(
+        _ template: String, _ values: [String: Any], request: Request, context: HuitongRequestContext,
+        status: HTTPResponse.Status, pages: PageRenderer, cookies: CookieSettings
+    ) -> Response {
+        let token = request.cookies[CookieSettings.formCookie]?.value ?? Secrets.randomBase64URL(byteCount: 24)
+        var values = values
+        values["formToken"] = token
+        var response = pages.render(template, values, context: context, status: status)
+        response.headers[.cacheControl] = "no-store"
+        response.setCookie(cookies.form(token))
+        return response
     }
 
     private static func body(_ request: Request) async throws -> ConsoleForm {

@@ -66,18 +66,18 @@ struct ExtractEncoder: Sendable {
             for row in rows {
                 output += "{"
                 for (index, column) in columns.enumerated() {
-                    JSONValue.writeString(column, to: &output)
+                    JSONString.append(column, to: &output)
                     output += ":"
                     if let value = index < row.count ? row[index] : nil {
-                        JSONValue.writeString(value, to: &output)
+                        JSONString.append(value, to: &output)
                     } else {
                         output += "null"
                     }
                     output += ","
                 }
-                JSONValue.writeString(ExtractWatermark.column, to: &output)
+                JSONString.append(ExtractWatermark.column, to: &output)
                 output += ":"
-                JSONValue.writeString(watermark, to: &output)
+                JSONString.append(watermark, to: &output)
                 output += "}\n"
             }
             return Data(output.utf8)

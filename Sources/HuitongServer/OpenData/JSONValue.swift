@@ -1,4 +1,5 @@
 import Foundation
+import HuitongCore
 
 /// A JSON document built in code, for bodies whose shape another system fixes (CKAN's action API, JSON-LD):
 /// they need explicit `null`s and keep their keys in the order written, which synthesised `Encodable` does not give.
@@ -34,7 +35,7 @@ enum JSONValue: Sendable, Hashable {
         case .bool(let value): output += value ? "true" : "false"
         case .int(let value): output += String(value)
         case .double(let value): output += value.isFinite ? String(value) : "null"
-        case .string(let value): Self.writeString(value, to: &output)
+        case .string(let value): JSONString.append(value, to: &output)
         case .array(let values):
             output += "["
             for (index, value) in values.enumerated() {
@@ -46,42 +47,12 @@ enum JSONValue: Sendable, Hashable {
             output += "{"
             for (index, member) in members.enumerated() {
                 if index > 0 { output += "," }
-                Self.writeString(member.key, to: &output)
+                JSONString.append(member.key, to: &output)
                 output += ":"
                 member.value.write(to: &output)
             }
             output += "}"
         }
-    }
-
-    /// RFC 8259 string escaping: quotes, backslashes and control characters; nothing else.
-    static func writeString(_ text: String, to output: inout String) {
-        output += "\""
-        // Most values need no escaping at all: copy them whole instead of scalar by scalar.
-        let needsEscape = { (byte: UInt8) in byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") }
-        let escaped =
-            text.utf8.withContiguousStorageIfAvailable { $0.contains(where: needsEscape) }
-            ?? text.utf8.contains(where: needsEscape)
-        if !escaped {
-            output += text
-            output += "\""
-            return
-        }
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{08}": output += "\\b"
-            case "\u{0C}": output += "\\f"
-            case _ where scalar.value < 0x20:
-                output += String(format: "\\u%04x", scalar.value)
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
     }
 }
 

@@ -67,10 +67,10 @@ struct PortalDownloadEncoder: Sendable {
                 wroteRow = true
                 for (index, column) in columns.enumerated() {
                     if index > 0 { output += "," }
-                    JSONValue.writeString(column, to: &output)
+                    JSONString.append(column, to: &output)
                     output += ":"
                     if let value = index < row.count ? row[index] : nil {
-                        JSONValue.writeString(value, to: &output)
+                        JSONString.append(value, to: &output)
                     } else {
                         output += "null"
                     }

@@ -362,7 +362,7 @@ struct SQLAuditLogRepository: AuditLogRepository {
         var text = "["
         for (index, value) in values.enumerated() {
             if index > 0 { text += "," }
-            appendJSONString(value, to: &text)
+            JSONString.append(value, to: &text)
         }
         return text + "]"
     }
@@ -371,36 +371,11 @@ struct SQLAuditLogRepository: AuditLogRepository {
         var text = "{"
         for (index, key) in members.keys.sorted().enumerated() {
             if index > 0 { text += "," }
-            appendJSONString(key, to: &text)
+            JSONString.append(key, to: &text)
             text += ":"
-            appendJSONString(members[key] ?? "", to: &text)
+            JSONString.append(members[key] ?? "", to: &text)
         }
         return text + "}"
-    }
-
-    /// RFC 8259 string escaping: quotes, backslashes and control characters; everything else as itself.
-    static func appendJSONString(_ value: String, to text: inout String) {
-        text += "\""
-        // Key hashes are hex and most detail plain text: copy those whole rather than scalar by scalar.
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            text += value
-            text += "\""
-            return
-        }
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        text += "\""
     }
 
     /// Decodes a row; a column that no longer decodes makes the record unreadable rather than failing the read,

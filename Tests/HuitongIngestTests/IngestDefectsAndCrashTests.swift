@@ -109,7 +109,7 @@ struct IngestDefectsAndCrashTests {
         process.arguments = ["import", code, file.path, "--database", argument(location), "--log-level", "error"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try ChildProcess.launch(process)
         return process
     }
 

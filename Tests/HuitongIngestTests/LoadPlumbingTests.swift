@@ -1,4 +1,5 @@
 import Foundation
+import HuitongTestSupport
 import Testing
 
 @testable import HuitongIngest
@@ -41,7 +42,7 @@ struct LoadPlumbingTests {
         #expect(!IngestJobRunner.isGone(""), "an old job without a runner waits for its heartbeat to go stale")
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/bin/true")
-        try child.run()
+        try ChildProcess.launch(child)
         child.waitUntilExit()
         let parts = IngestJobRunner.current.split(separator: "|").dropLast().joined(separator: "|")
         #expect(IngestJobRunner.isGone("\(parts)|\(child.processIdentifier)"), "an ended process is gone")

@@ -4,6 +4,7 @@ import HuitongCore
 import HuitongFederation
 import HuitongServer
 import HuitongStore
+import HuitongTestSupport
 import Logging
 import NIOCore
 import NIOFoundationCompat
@@ -95,7 +96,7 @@ struct CascadeProcessTests {
         wrong.environment = ProcessInfo.processInfo.environment.merging(["HUITONG_NODE_REGION": "340000"]) { $1 }
         wrong.standardOutput = FileHandle.nullDevice
         wrong.standardError = FileHandle.nullDevice
-        try wrong.run()
+        try ChildProcess.launch(wrong)
         wrong.waitUntilExit()
         #expect(wrong.terminationStatus != 0)
 
@@ -397,7 +398,7 @@ final class CascadeNode: @unchecked Sendable {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
-        try process.run()
+        try ChildProcess.launch(process)
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(
@@ -426,7 +427,7 @@ final class CascadeNode: @unchecked Sendable {
         try handle.seekToEnd()
         process.standardOutput = handle
         process.standardError = handle
-        try process.run()
+        try ChildProcess.launch(process)
         self.process = process
         // Starting takes a second alone; under a full parallel test run on two cores it can take far longer.
         let deadline = Date().addingTimeInterval(120)

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HuitongTestSupport
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -56,7 +57,7 @@ final class WebDriver: @unchecked Sendable {
         process.arguments = ["--port=\(port)", "--log-level=OFF"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try ChildProcess.launch(process)
         let base = "http://127.0.0.1:\(port)"
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {

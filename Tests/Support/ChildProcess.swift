@@ -1,0 +1,16 @@
+import Foundation
+
+/// Starts the child processes the tests run (nodes, the CLI, chromedriver), one at a time.
+///
+/// Foundation's `Process.run()` on Linux crashed once in a full parallel run (a bad pointer in a copy inside
+/// `run()` while another suite started its own process at the same moment); launches are rare and quick, so
+/// taking them in turn costs nothing measurable.
+public enum ChildProcess {
+    private static let launching = NSLock()
+
+    public static func launch(_ process: Process) throws {
+        launching.lock()
+        defer { launching.unlock() }
+        try process.run()
+    }
+}

@@ -9,7 +9,11 @@ let package = Package(
     name: "huitong",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "huitong", targets: ["huitong"])
+        .executable(name: "huitong", targets: ["huitong"]),
+        // For the fuzz package (fuzz/Package.swift), which depends on this one by path.
+        .library(name: "HuitongCore", targets: ["HuitongCore"]),
+        .library(name: "HuitongIngest", targets: ["HuitongIngest"]),
+        .library(name: "HuitongServer", targets: ["HuitongServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

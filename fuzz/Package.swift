@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 // libFuzzer targets for Huitong's parsers of untrusted input (issue 16). Kept out of the main package so that
 // `swift build` and `swift test` neither build nor need them: build and run them with `scripts/fuzz`, which uses
-//     swift build --package-path fuzz --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address
+//     swift build --package-path fuzz --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address \
+//         -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing
 // Each target is one main.swift holding an `@_cdecl("LLVMFuzzerTestOneInput")` function; libFuzzer supplies
 // `main`, so the targets link only with the fuzzer sanitizer.
 import PackageDescription

@@ -78,6 +78,31 @@ struct CSVParserTests {
             ])
     }
 
+    /// Found by fuzz/FuzzCSV (issue 16): the detector decided after ten line breaks, blank ones included, on
+    /// whatever the chunk that held the tenth one contained. Byte by byte it saw only blank lines and chose the
+    /// comma; given the whole file at once it saw the header and chose the pipe.
+    @Test(
+        "the detected delimiter does not depend on how the file is cut into chunks",
+        arguments: [1, 2, 7, 4096])
+    func detectionIndependentOfChunks(_ chunkSize: Int) throws {
+        // The fuzzer's input: 22 blank lines, a header of pipes, NUL bytes.
+        let crashing =
+            [UInt8](repeating: 0x0A, count: 22) + Array("J|||||||||||".utf8) + [UInt8](repeating: 0, count: 98)
+        let whole = try CSVParser.parse(crashing)
+        #expect(try Self.parseInChunks(crashing, chunkSize: chunkSize) == whole)
+        #expect(whole.first?.fields.count == 12)
+        // Blank lines, ten lines in which the pipe is the better delimiter, then an eleventh that only the
+        // semicolon fits: the verdict is taken on the first ten lines with content, however the file arrives.
+        let text = "\n\n\n" + String(repeating: "a|b|c;d\n", count: 10) + "x;y\n"
+        var parser = CSVParser()
+        _ = try parser.consume(Array(text.utf8))
+        _ = try parser.finish()
+        #expect(parser.delimiter == .pipe)
+        let chunked = try Self.parseInChunks(Array(text.utf8), chunkSize: chunkSize)
+        #expect(chunked.map(\.fields) == (try Self.fields(text)))
+        #expect(chunked.first?.fields == ["a", "b", "c;d"])
+    }
+
     @Test("an explicit delimiter overrides detection")
     func explicitDelimiter() throws {
         let rows = try Self.fields("a;b,c\n", options: CSVParser.Options(delimiter: .comma))

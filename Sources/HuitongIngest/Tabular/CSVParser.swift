@@ -133,7 +133,7 @@ public struct CSVParser: Sendable {
 /// LF) can only stand for itself; that is why GB18030 is converted before tokenizing and not after (a GB18030
 /// trail byte can be 0x7C, the pipe).
 struct CSVTokenizer: Sendable {
-    /// How many line breaks the delimiter detector wants to see before deciding.
+    /// How many lines with content (blank lines do not count) the delimiter detector wants to see before deciding.
     static let detectionLines = 10
     /// How many bytes the detector holds at most, should the first lines be very long.
     static let detectionBytes = 64 * 1024
@@ -162,7 +162,8 @@ struct CSVTokenizer: Sendable {
     private var previousWasCR = false
 
     private var detectionSample: [UInt8] = []
-    private var detectionLineBreaks = 0
+    private var detectionLines = 0
+    private var detectionLineHasContent = false
     private var detectionInQuotes = false
 
     init(delimiter: CSVDelimiter?, maxFieldBytes: Int, maxColumns: Int) {
@@ -197,16 +198,34 @@ struct CSVTokenizer: Sendable {
     private mutating func sample(_ input: UnsafeBufferPointer<UInt8>, into records: inout [CSVRecord])
         throws(TabularError)
     {
-        detectionSample.append(contentsOf: input)
-        for byte in input {
+        // The sample ends exactly after the line that completes `detectionLines` lines with content (counted as
+        // `CSVDelimiter.detect` counts them), or at `detectionBytes`: where the chunks of the file begin and end
+        // must not change what the detector sees. The rest of the chunk is then read with the delimiter chosen.
+        var cut: Int?
+        for index in 0..<input.count {
+            let byte = input[index]
             if byte == ASCII.quote {
                 detectionInQuotes.toggle()
+                detectionLineHasContent = true
             } else if (byte == ASCII.lineFeed || byte == ASCII.carriageReturn) && !detectionInQuotes {
-                detectionLineBreaks += 1
+                if detectionLineHasContent { detectionLines += 1 }
+                detectionLineHasContent = false
+            } else {
+                detectionLineHasContent = true
+            }
+            if detectionLines >= Self.detectionLines || detectionSample.count + index + 1 >= Self.detectionBytes {
+                cut = index + 1
+                break
             }
         }
-        if detectionLineBreaks >= Self.detectionLines || detectionSample.count >= Self.detectionBytes {
-            try decideDelimiter(sampleIsWholeInput: false, into: &records)
+        guard let cut else {
+            detectionSample.append(contentsOf: input)
+            return
+        }
+        detectionSample.append(contentsOf: UnsafeBufferPointer(rebasing: input[..<cut]))
+        try decideDelimiter(sampleIsWholeInput: false, into: &records)
+        if cut < input.count, let delimiter {
+            try tokenize(UnsafeBufferPointer(rebasing: input[cut...]), delimiter: delimiter.rawValue, into: &records)
         }
     }
 

@@ -42,6 +42,9 @@ write("FuzzCSV", "unterminated-quote", b"\x00" + b'a,b\n"1,2\n')
 write("FuzzCSV", "crlf-quotes", b"\xa0" + b'"a","b"\r\n"",""""\r\n,\r\n')
 write("FuzzCSV", "bad-utf8", b"\x01" + b"a,b\n\xff\xfe,1\n")
 write("FuzzCSV", "gb18030-four-byte", b"\x02" + "㐀,𠀀\n".encode("gb18030"))
+# Found by FuzzCSV: blank lines before a pipe-separated header were read with different delimiters depending on
+# the chunks (CSVParserTests "the detected delimiter does not depend on how the file is cut into chunks").
+write("FuzzCSV", "regression-blank-lines-pipe", b"\x00" + b"\n" * 22 + b"J" + b"|" * 11 + b"\x00" * 98)
 
 # --- JSON rows: selector byte (layout | chunk << 1), then the file ------------------------------------------------
 array = """[
@@ -105,8 +108,19 @@ write("FuzzXLSX", "unclosed", f'<worksheet xmlns="{MAIN}"><sheetData><row><c t="
 write("FuzzXLSX", "bad-shared-index", "\0".join([f'<worksheet xmlns="{MAIN}"><sheetData><row><c t="s"><v>99</v></c></row></sheetData></worksheet>', shared]))
 # A whole XLSX file: a ZIP of the data sheet's parts, stored.
 import io, zipfile
+
+
+class FixedZip(zipfile.ZipFile):
+    """Entries dated 2026-01-01, so that the seeds are the same bytes every time."""
+
+    def writestr(self, name, data, compress_type=None, compresslevel=None):
+        info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+        info.compress_type = self.compression
+        super().writestr(info, data)
+
+
 buffer = io.BytesIO()
-with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+with FixedZip(buffer, "w", zipfile.ZIP_STORED) as archive:
     archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
     archive.writestr("_rels/.rels", f'<Relationships xmlns="{PACKAGE}"><Relationship Id="rId1" Type="{OFFICE}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
     archive.writestr("xl/workbook.xml", workbook_1904)
@@ -116,7 +130,7 @@ with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
     archive.writestr("xl/styles.xml", styles)
 write("FuzzXLSX", "whole-file.xlsx", buffer.getvalue())
 buffer = io.BytesIO()
-with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+with FixedZip(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
     archive.writestr("_rels/.rels", f'<Relationships xmlns="{PACKAGE}"><Relationship Id="rId1" Type="{OFFICE}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
     archive.writestr("xl/workbook.xml", workbook_1904)
     archive.writestr("xl/_rels/workbook.xml.rels", rels)

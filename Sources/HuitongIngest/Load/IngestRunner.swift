@@ -119,9 +119,17 @@ public struct IngestRunner: Sendable {
     public var batchSize = 10_000
     /// How often a running load records its progress (which also tells other nodes it is alive).
     public var reportInterval: Duration = .milliseconds(500)
+    /// What an XLSX workbook may make a load hold in memory, and the node's budget shared by the loads running at
+    /// once (none for a process that runs one load, such as `huitong import`).
+    public var xlsxLimits = XLSXReader.Limits()
+    public var memoryBudget: IngestMemoryBudget?
 
-    public init(store: Store) {
+    public init(
+        store: Store, xlsxLimits: XLSXReader.Limits = XLSXReader.Limits(), memoryBudget: IngestMemoryBudget? = nil
+    ) {
         self.store = store
+        self.xlsxLimits = xlsxLimits
+        self.memoryBudget = memoryBudget
     }
 
     /// How long a running job may go without reporting progress before it counts as dead. Jobs report twice a
@@ -445,7 +453,7 @@ public struct IngestRunner: Sendable {
         _ request: IngestRequest, size: Int64,
         _ body: ([(number: Int, cells: [String])], Int64) async throws -> Void
     ) async throws {
-        let reader = try XLSXReader(contentsOf: request.file)
+        let reader = try XLSXReader(contentsOf: request.file, limits: xlsxLimits, budget: memoryBudget)
         let rowCount = reader.declaredRowCount(inSheet: request.sheet)
         let handoff = RowHandoff()
         let batchSize = batchSize

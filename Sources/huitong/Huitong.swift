@@ -59,9 +59,8 @@ struct NodeOptions: ParsableArguments {
         let dataDirectory = config.string(forKey: "huitong.data", default: "./huitong-data")
         let locationText = config.string(forKey: "huitong.database.url") ?? "sqlite:\(dataDirectory)/huitong.sqlite"
         let location = try DatabaseLocation(parsing: locationText)
-        if case .sqlite = location {
-            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        }
+        // Databases, keys and spooled uploads live here: the node's user only.
+        try DataDirectory.secure(dataDirectory)
         logger.info("opening database", metadata: ["location": "\(location)"])
         let store = Store(provider: try await DatabaseConnector.open(location, logger: logger))
         do {

@@ -63,13 +63,13 @@ struct ImportCommand: AsyncParsableCommand {
         }
         if token != nil { throw ValidationError("--token 只用于 --server (--token goes with --server)") }
         let maxRejectedPercent = maxRejectedPercent ?? 5
-        try await withStore(node) { store, _, _ in
+        try await withStore(node) { store, config, _ in
             guard let entry = try await store.catalog.find(code: resourceCode) else {
                 throw CommandFailure(message: "没有代码为 \(resourceCode) 的目录 (no catalog entry has this code)")
             }
             let bar = ProgressBar()
             do {
-                let job = try await IngestRunner(store: store).run(
+                let job = try await IngestRunner(store: store, xlsxLimits: ingestSettings(config).xlsxLimits).run(
                     IngestRequest(
                         entry: entry, file: url, mode: mode, encoding: encoding, sheet: sheet,
                         rejectionThreshold: maxRejectedPercent / 100, allowRepeat: allowRepeat),

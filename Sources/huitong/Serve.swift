@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import HuitongCore
+import HuitongIngest
 import HuitongServer
 import HuitongStore
 import Hummingbird
@@ -95,6 +96,12 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("developer settings: \(error.userMessage)")
         }
         do {
+            configuration.ingest = try ingestSettings(config).validated()
+        } catch {
+            await store.provider.shutdown()
+            throw ValidationError("upload and load settings: \(error.userMessage)")
+        }
+        do {
             configuration.quality = try qualitySettings(config).validated()
         } catch {
             await store.provider.shutdown()
@@ -177,6 +184,23 @@ func developerSettings(_ config: ConfigReader) -> DeveloperSettings {
                 forKey: "huitong.developer.registration.window.seconds",
                 default: Int(defaults.registrationWindow.components.seconds))),
         sweepInterval: .seconds(config.int(forKey: "huitong.open.access.sweep.seconds", default: 900)))
+}
+
+/// Upload limit, spool folder (`<data>/uploads`) and what loads may hold in memory: `HUITONG_UPLOAD_MAX_BYTES`,
+/// `HUITONG_XLSX_SHARED_STRINGS_MAX_BYTES` / `_MAX_COUNT` and `HUITONG_INGEST_MEMORY_BUDGET` over the defaults.
+func ingestSettings(_ config: ConfigReader) -> IngestSettings {
+    var settings = IngestSettings()
+    settings.uploadMaximumBytes = Int64(
+        config.int(forKey: "huitong.upload.max.bytes", default: Int(settings.uploadMaximumBytes)))
+    settings.xlsxLimits.maxSharedStringsBytes = config.int(
+        forKey: "huitong.xlsx.shared.strings.max.bytes", default: settings.xlsxLimits.maxSharedStringsBytes)
+    settings.xlsxLimits.maxSharedStrings = config.int(
+        forKey: "huitong.xlsx.shared.strings.max.count", default: settings.xlsxLimits.maxSharedStrings)
+    settings.memoryBudgetBytes = config.int(forKey: "huitong.ingest.memory.budget", default: settings.memoryBudgetBytes)
+    settings.spoolDirectory =
+        URL(fileURLWithPath: config.string(forKey: "huitong.data", default: "./huitong-data"))
+        .appendingPathComponent("uploads").path
+    return settings
 }
 
 /// How quality runs go: `HUITONG_QUALITY_*` over the defaults of `QualitySettings`.

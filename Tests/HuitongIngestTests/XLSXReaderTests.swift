@@ -198,6 +198,45 @@ struct XLSXReaderTests {
         #expect(throws: TabularError.sharedStringsTooLarge(limit: 8)) { try reader.rows() }
     }
 
+    /// A shared-strings table of `count` copies of `text`, for the sheet `dataSheet` (which uses the first two).
+    static func repeatedStrings(_ count: Int, _ text: String = "x") -> String {
+        "<sst xmlns=\"\(main)\">" + String(repeating: "<si><t>\(text)</t></si>", count: count) + "</sst>"
+    }
+
+    @Test("a shared-strings table of more strings than the limit is refused, however short they are")
+    func sharedStringsCountLimit() throws {
+        let data = try Self.workbook(sheets: [("S", Self.dataSheet)], sharedStrings: Self.repeatedStrings(101))
+        let reader = try XLSXReader(data: data, limits: XLSXReader.Limits(maxSharedStrings: 100))
+        #expect(throws: TabularError.tooManySharedStrings(limit: 100)) { try reader.rows() }
+        #expect(
+            try XLSXReader(data: data, limits: XLSXReader.Limits(maxSharedStrings: 101)).rows().first?.cells.first
+                == "x")
+    }
+
+    @Test("readers take their shared strings from the node's memory budget and give all of it back when they end")
+    func memoryBudget() throws {
+        // 4,000 strings of 300 bytes: about 1.2 MB of text.
+        let data = try Self.workbook(
+            sheets: [("S", Self.dataSheet)],
+            sharedStrings: Self.repeatedStrings(4000, String(repeating: "数", count: 100)))
+        let small = IngestMemoryBudget(limit: 1 << 20)
+        #expect(throws: TabularError.ingestMemoryBudgetExhausted(budget: 1 << 20)) {
+            try XLSXReader(data: data, budget: small).rows()
+        }
+        #expect(small.inUse == 0, "a refused reader gives back what it took")
+
+        let budget = IngestMemoryBudget(limit: 4 << 20)
+        #expect(
+            try XLSXReader(data: data, budget: budget).rows().first?.cells.first == String(repeating: "数", count: 100))
+        #expect(budget.inUse == 0, "a finished reader gives back what it took")
+        // Another load holding most of the budget leaves too little for this one.
+        #expect(budget.reserve(3 << 20))
+        #expect(throws: TabularError.ingestMemoryBudgetExhausted(budget: 4 << 20)) {
+            try XLSXReader(data: data, budget: budget).rows()
+        }
+        #expect(budget.inUse == 3 << 20)
+    }
+
     @Test("a cell beyond the column limit is refused with its row")
     func columnLimit() throws {
         let wide = """

@@ -119,9 +119,17 @@ public struct IngestRunner: Sendable {
     public var batchSize = 10_000
     /// How often a running load records its progress (which also tells other nodes it is alive).
     public var reportInterval: Duration = .milliseconds(500)
+    /// What an XLSX workbook may make a load hold in memory, and the node's budget shared by the loads running at
+    /// once (none for a process that runs one load, such as `huitong import`).
+    public var xlsxLimits = XLSXReader.Limits()
+    public var memoryBudget: IngestMemoryBudget?
 
-    public init(store: Store) {
+    public init(
+        store: Store, xlsxLimits: XLSXReader.Limits = XLSXReader.Limits(), memoryBudget: IngestMemoryBudget? = nil
+    ) {
         self.store = store
+        self.xlsxLimits = xlsxLimits
+        self.memoryBudget = memoryBudget
     }
 
     /// How long a running job may go without reporting progress before it counts as dead. Jobs report twice a
@@ -221,16 +229,15 @@ public struct IngestRunner: Sendable {
                 throw IngestFailure.tooManyRejected(
                     rejected: load.rejected, read: load.read, threshold: request.rejectionThreshold)
             }
-            let active = try await store.pools.activate(version, keep: request.keepVersions)
-            published = true
-            _ = try await store.catalog.setMount(
-                id: request.entry.id, MountedResource(kind: .table, locator: active.tableName),
-                recordCount: active.rowCount, dataUpdatedAt: Date(),
-                author: ChangeAuthor(userID: request.userID, name: "归集任务 \(job.id)"))
             var message = "已归集 \(load.loaded) 行，拒绝 \(load.rejected) 行"
             if !load.unknownColumns.isEmpty { message += "；未识别的列已忽略：\(load.unknownColumns.joined(separator: "、"))" }
-            return try await store.ingestJobs.finish(
-                id: job.id, status: .succeeded, message: message, poolVersion: active.version)
+            // Switch, mount and the job's success in one transaction (a kill between them left a live version
+            // whose job was later declared interrupted: found by scripts/crash-loop).
+            let (done, _) = try await store.ingestJobs.succeed(
+                id: job.id, publishing: version, keep: request.keepVersions, message: message,
+                author: ChangeAuthor(userID: request.userID, name: "归集任务 \(job.id)"))
+            published = true
+            return done
         } catch {
             // Batches may still be on their way to the table; they must land or fail before the table is dropped.
             // Once published, the version is the pool readers see and stays, whatever failed after.
@@ -445,7 +452,7 @@ public struct IngestRunner: Sendable {
         _ request: IngestRequest, size: Int64,
         _ body: ([(number: Int, cells: [String])], Int64) async throws -> Void
     ) async throws {
-        let reader = try XLSXReader(contentsOf: request.file)
+        let reader = try XLSXReader(contentsOf: request.file, limits: xlsxLimits, budget: memoryBudget)
         let rowCount = reader.declaredRowCount(inSheet: request.sheet)
         let handoff = RowHandoff()
         let batchSize = batchSize

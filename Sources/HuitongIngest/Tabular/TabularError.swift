@@ -41,6 +41,10 @@ public enum TabularError: HuitongError, Equatable, Hashable {
     case noSuchSheet(String, available: [String])
     /// The workbook's shared-strings table is larger than `limit` bytes, the memory the reader may spend on it.
     case sharedStringsTooLarge(limit: Int)
+    /// The workbook's shared-strings table holds more than `limit` strings.
+    case tooManySharedStrings(limit: Int)
+    /// The loads running on this node together would hold more than `budget` bytes: the per-node memory budget.
+    case ingestMemoryBudgetExhausted(budget: Int)
     /// A cell (`reference`, e.g. `C5`) of `sheet` holds more than `limit` bytes of text.
     case cellTooLong(sheet: String, reference: String, limit: Int)
     /// A row of `sheet` has a cell beyond column number `limit`.
@@ -94,6 +98,8 @@ public enum TabularError: HuitongError, Equatable, Hashable {
         case .malformedXML: "xlsx_malformed_xml"
         case .noSuchSheet: "xlsx_no_such_sheet"
         case .sharedStringsTooLarge: "xlsx_shared_strings_too_large"
+        case .tooManySharedStrings: "xlsx_too_many_shared_strings"
+        case .ingestMemoryBudgetExhausted: "ingest_memory_budget_exhausted"
         case .cellTooLong: "xlsx_cell_too_long"
         case .tooManyCellsInRow: "xlsx_too_many_cells"
         case .invalidSheetName: "xlsx_invalid_sheet_name"
@@ -105,7 +111,10 @@ public enum TabularError: HuitongError, Equatable, Hashable {
 
     public var kind: ErrorKind {
         switch self {
-        case .fieldTooLong, .tooManyColumns, .sharedStringsTooLarge, .cellTooLong, .tooManyCellsInRow,
+        case .ingestMemoryBudgetExhausted:
+            .unavailable
+        case .fieldTooLong, .tooManyColumns, .sharedStringsTooLarge, .tooManySharedStrings, .cellTooLong,
+            .tooManyCellsInRow,
             .sheetTooLarge, .cellTextTooLongForExcel:
             .tooLarge
         case .encodingUnavailable, .archiveWriteFailed:
@@ -185,8 +194,24 @@ public enum TabularError: HuitongError, Equatable, Hashable {
             )
         case .sharedStringsTooLarge(let limit):
             BilingualText(
-                zh: "工作簿的共享字符串表超过 \(limit) 字节上限",
-                en: "the workbook's shared-strings table is larger than the limit of \(limit) bytes"
+                zh:
+                    "工作簿的共享字符串表超过 \(limit) 字节上限（设置项 \(XLSXReader.Limits.bytesSetting)）；请改用 CSV 文件，或由管理员调高该上限",
+                en:
+                    "the workbook's shared-strings table is larger than the limit of \(limit) bytes (setting \(XLSXReader.Limits.bytesSetting)); load the data as CSV, or have the operator raise the limit"
+            )
+        case .tooManySharedStrings(let limit):
+            BilingualText(
+                zh:
+                    "工作簿的共享字符串表超过 \(limit) 个字符串的上限（设置项 \(XLSXReader.Limits.countSetting)）；请改用 CSV 文件，或由管理员调高该上限",
+                en:
+                    "the workbook's shared-strings table holds more than the limit of \(limit) strings (setting \(XLSXReader.Limits.countSetting)); load the data as CSV, or have the operator raise the limit"
+            )
+        case .ingestMemoryBudgetExhausted(let budget):
+            BilingualText(
+                zh:
+                    "本节点同时进行的归集任务已用尽 \(budget) 字节的内存预算（设置项 \(IngestMemoryBudget.setting)），未发布任何数据；请稍后重试，或改用 CSV 文件",
+                en:
+                    "the loads running on this node have used up their memory budget of \(budget) bytes (setting \(IngestMemoryBudget.setting)); nothing was published; retry later, or load the data as CSV"
             )
         case .cellTooLong(let sheet, let reference, let limit):
             BilingualText(

@@ -87,19 +87,62 @@ struct StylesHandler: XMLHandler {
     mutating func characters(_ text: UnsafeBufferPointer<UInt8>) throws(TabularError) {}
 }
 
+/// The shared strings of a workbook, packed: all their UTF-8 in one buffer and where each ends, about 4 bytes per
+/// string besides its text, against some 16–48 for an array of `String`s. A 535 KB workbook can declare tens of
+/// millions of strings; packed, each costs little, the limits stop the rest, and the two buffers go back to the
+/// system whole when the reading ends.
+struct SharedStringTable {
+    private var bytes: [UInt8] = []
+    private var ends: [UInt32] = []
+
+    var count: Int { ends.count }
+    /// Bytes of text.
+    var textBytes: Int { bytes.count }
+    /// What the two buffers hold allocated.
+    var allocatedBytes: Int { bytes.capacity + ends.capacity * MemoryLayout<UInt32>.stride }
+
+    func contains(_ index: Int) -> Bool { index >= 0 && index < ends.count }
+
+    subscript(index: Int) -> String {
+        let start = index == 0 ? 0 : Int(ends[index - 1])
+        return bytes.withUnsafeBufferPointer {
+            String(decoding: UnsafeBufferPointer(rebasing: $0[start..<Int(ends[index])]), as: UTF8.self)
+        }
+    }
+
+    /// Appends one string; the buffers grow by half at a time (never doubling past what the limits allow).
+    mutating func append(_ text: String, maxBytes: Int, maxCount: Int) {
+        let utf8 = text.utf8
+        if bytes.count + utf8.count > bytes.capacity {
+            bytes.reserveCapacity(min(maxBytes, max(bytes.count + utf8.count, bytes.capacity + bytes.capacity / 2)))
+        }
+        bytes.append(contentsOf: utf8)
+        if ends.count == ends.capacity {
+            ends.reserveCapacity(min(maxCount, max(1024, ends.capacity + ends.capacity / 2)))
+        }
+        ends.append(UInt32(bytes.count))
+    }
+}
+
 /// The shared-strings table: each `<si>` is one string, the concatenation of its `<t>` runs, leaving out
-/// phonetic guides (`<rPh>`), which are not part of the cell's text.
+/// phonetic guides (`<rPh>`), which are not part of the cell's text. The table's text and number of strings are
+/// capped, and what it allocates is reserved from the node's budget as it grows.
 struct SharedStringsHandler: XMLHandler {
     let maxTotalBytes: Int
-    private(set) var strings: [String] = []
+    let maxCount: Int
+    let reservation: MemoryReservation?
+    private(set) var strings = SharedStringTable()
     private var totalBytes = 0
     private var current: [UInt8] = []
     private var inItem = false
     private var inText = false
     private var phoneticDepth = 0
 
-    init(maxTotalBytes: Int) {
-        self.maxTotalBytes = maxTotalBytes
+    init(maxTotalBytes: Int, maxCount: Int = .max, reservation: MemoryReservation? = nil) {
+        // The table stores where each string ends in 32 bits.
+        self.maxTotalBytes = min(maxTotalBytes, Int(UInt32.max))
+        self.maxCount = maxCount
+        self.reservation = reservation
     }
 
     var wantsText: Bool { inText }
@@ -113,9 +156,6 @@ struct SharedStringsHandler: XMLHandler {
             inText = inItem && phoneticDepth == 0
         } else if XMLTokenizer.equals(name, "rPh") {
             phoneticDepth += 1
-        } else if XMLTokenizer.equals(name, "sst"), let count = try element.attribute("uniqueCount").flatMap(Int.init) {
-            // Capped: the count comes from the file and must not be able to reserve gigabytes by itself.
-            strings.reserveCapacity(min(count, 1 << 20))
         }
     }
 
@@ -126,7 +166,9 @@ struct SharedStringsHandler: XMLHandler {
             phoneticDepth -= 1
         } else if XMLTokenizer.equals(localName, "si") {
             inItem = false
-            strings.append(SpreadsheetML.unescapeCellText(current))
+            guard strings.count < maxCount else { throw .tooManySharedStrings(limit: maxCount) }
+            strings.append(SpreadsheetML.unescapeCellText(current), maxBytes: maxTotalBytes, maxCount: maxCount)
+            try reservation?.cover(strings.allocatedBytes)
         }
     }
 

@@ -17,7 +17,8 @@ public struct XLSXRow: Sendable, Hashable {
 }
 
 /// Reads the sheets of an XLSX workbook as rows of text, streaming each sheet's XML out of the archive so that
-/// memory is bounded by the shared-strings table, not by the number of rows.
+/// memory is bounded by the shared-strings table (packed, capped by `Limits` and reserved from the node's
+/// `IngestMemoryBudget`), not by the number of rows.
 ///
 /// Cells come out as a user sees them in a General column: shared and inline strings (rich-text runs joined,
 /// phonetic guides left out), numbers with at most 15 significant digits, booleans as `TRUE`/`FALSE`, formula
@@ -29,15 +30,27 @@ public struct XLSXRow: Sendable, Hashable {
 public struct XLSXReader: Sendable {
     /// Bounds on what a workbook may make the reader hold in memory.
     public struct Limits: Sendable, Hashable {
+        /// The settings that raise the shared-strings limits of a node (named in the errors).
+        public static let bytesSetting = "HUITONG_XLSX_SHARED_STRINGS_MAX_BYTES"
+        public static let countSetting = "HUITONG_XLSX_SHARED_STRINGS_MAX_COUNT"
+
         /// Total text of the shared-strings table, in UTF-8 bytes.
         public var maxSharedStringsBytes: Int
+        /// Strings in the shared-strings table. Each costs 4 bytes besides its text, so a table at both limits
+        /// holds about 80 MiB: a sheet of a million rows with a few distinct text columns still fits, while a
+        /// small file declaring tens of millions of empty strings is stopped early.
+        public var maxSharedStrings: Int
         /// Text of one cell, in UTF-8 bytes (Excel itself stops at 32,767 characters).
         public var maxCellBytes: Int
         /// Columns per row; Excel's own limit is 16,384 (column XFD).
         public var maxColumns: Int
 
-        public init(maxSharedStringsBytes: Int = 256 << 20, maxCellBytes: Int = 1 << 20, maxColumns: Int = 16_384) {
+        public init(
+            maxSharedStringsBytes: Int = 64 << 20, maxSharedStrings: Int = 4_000_000, maxCellBytes: Int = 1 << 20,
+            maxColumns: Int = 16_384
+        ) {
             self.maxSharedStringsBytes = maxSharedStringsBytes
+            self.maxSharedStrings = maxSharedStrings
             self.maxCellBytes = maxCellBytes
             self.maxColumns = maxColumns
         }
@@ -66,24 +79,28 @@ public struct XLSXReader: Sendable {
     private static let extractionBufferSize = 64 * 1024
 
     public let limits: Limits
+    /// The node's budget the shared-strings table is reserved from as it grows; none for no budget.
+    public let budget: IngestMemoryBudget?
     private let source: Source
     private let layout: Layout
 
     /// Opens a workbook file.
     /// - Throws: `TabularError.unreadableFile`, `.legacyXLSFile`, `.notAnXLSXFile`, `.missingPart` or
     ///   `.malformedXML`.
-    public init(contentsOf url: URL, limits: Limits = Limits()) throws(TabularError) {
-        try self.init(source: .file(url), limits: limits)
+    public init(contentsOf url: URL, limits: Limits = Limits(), budget: IngestMemoryBudget? = nil) throws(TabularError)
+    {
+        try self.init(source: .file(url), limits: limits, budget: budget)
     }
 
     /// Opens a workbook held in memory, such as an uploaded file.
-    public init(data: Data, limits: Limits = Limits()) throws(TabularError) {
-        try self.init(source: .data(data), limits: limits)
+    public init(data: Data, limits: Limits = Limits(), budget: IngestMemoryBudget? = nil) throws(TabularError) {
+        try self.init(source: .data(data), limits: limits, budget: budget)
     }
 
-    private init(source: Source, limits: Limits) throws(TabularError) {
+    private init(source: Source, limits: Limits, budget: IngestMemoryBudget?) throws(TabularError) {
         self.source = source
         self.limits = limits
+        self.budget = budget
         let archive = try Self.openArchive(source)
         layout = try Self.readLayout(of: archive)
     }
@@ -113,7 +130,9 @@ public struct XLSXReader: Sendable {
     public func forEachRow(inSheet sheetName: String? = nil, _ body: (XLSXRow) throws -> Void) throws {
         let sheet = try sheetLocation(named: sheetName)
         let archive = try Self.openArchive(source)
-        let sharedStrings = try readSharedStrings(from: archive)
+        let reservation = MemoryReservation(budget)
+        defer { reservation.releaseAll() }
+        let sharedStrings = try readSharedStrings(from: archive, reservation: reservation)
         var styles = StylesHandler()
         if let stylesPath = layout.stylesPath, Self.entry(stylesPath, in: archive) != nil {
             try Self.parse(stylesPath, in: archive, with: &styles, maxBytes: Self.maxMetadataPartBytes)
@@ -176,9 +195,14 @@ public struct XLSXReader: Sendable {
         throw .noSuchSheet(name, available: sheetNames)
     }
 
-    private func readSharedStrings(from archive: Archive) throws(TabularError) -> [String] {
-        guard let path = layout.sharedStringsPath, Self.entry(path, in: archive) != nil else { return [] }
-        var handler = SharedStringsHandler(maxTotalBytes: limits.maxSharedStringsBytes)
+    private func readSharedStrings(from archive: Archive, reservation: MemoryReservation) throws(TabularError)
+        -> SharedStringTable
+    {
+        guard let path = layout.sharedStringsPath, Self.entry(path, in: archive) != nil else {
+            return SharedStringTable()
+        }
+        var handler = SharedStringsHandler(
+            maxTotalBytes: limits.maxSharedStringsBytes, maxCount: limits.maxSharedStrings, reservation: reservation)
         // The XML around the text (tags, attributes) may be several times the text itself.
         try Self.parse(path, in: archive, with: &handler, maxBytes: nil)
         return handler.strings

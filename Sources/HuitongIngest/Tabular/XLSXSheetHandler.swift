@@ -14,7 +14,7 @@ struct SheetHandler: XMLHandler {
     }
 
     let sheetName: String
-    let sharedStrings: [String]
+    let sharedStrings: SharedStringTable
     let dateKinds: [ExcelDate.Kind?]
     let uses1904DateSystem: Bool
     let maxColumns: Int
@@ -39,7 +39,7 @@ struct SheetHandler: XMLHandler {
     private var text: [UInt8] = []
 
     init(
-        sheetName: String, sharedStrings: [String], dateKinds: [ExcelDate.Kind?], uses1904DateSystem: Bool,
+        sheetName: String, sharedStrings: SharedStringTable, dateKinds: [ExcelDate.Kind?], uses1904DateSystem: Bool,
         maxColumns: Int, maxCellBytes: Int
     ) {
         self.sheetName = sheetName
@@ -170,7 +170,7 @@ struct SheetHandler: XMLHandler {
     private func cellText() throws(TabularError) -> String {
         switch cellType {
         case .sharedString:
-            guard let index = Self.integer(text), sharedStrings.indices.contains(index) else {
+            guard let index = Self.integer(text), sharedStrings.contains(index) else {
                 throw .malformedXML(part: "sheet \(sheetName)", row: rowNumber)
             }
             return sharedStrings[index]

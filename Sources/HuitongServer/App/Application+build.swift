@@ -1,6 +1,7 @@
 import Foundation
 import HuitongCore
 import HuitongFederation
+import HuitongIngest
 import HuitongStore
 import Hummingbird
 import Logging
@@ -46,7 +47,9 @@ public enum HuitongApp {
             store: store, logger: Logger(label: "huitong.ingest"),
             afterLoad: { job in
                 await quality.runNow(entryID: job.entryID, trigger: .ingest, requestedBy: nil)
-            }
+            },
+            settings: configuration.ingest,
+            memoryBudget: IngestMemoryBudget(limit: configuration.ingest.memoryBudgetBytes)
         )
         ingest.register(on: api)
         ThreeListsAPI(store: store).register(on: api)

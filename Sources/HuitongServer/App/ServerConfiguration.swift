@@ -48,6 +48,8 @@ public struct ServerConfiguration: Sendable {
     public var eventLoopThreads: Int
     /// This node's place in the cascade (region, name) and how it exchanges messages with its peers.
     public var federation: FederationSettings
+    /// Upload limit, spool folder, and what loads may hold in memory.
+    public var ingest = IngestSettings()
 
     /// The base of every absolute link the node writes, without a trailing slash.
     public var baseURL: String {

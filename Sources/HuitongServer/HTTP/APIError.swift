@@ -12,6 +12,8 @@ public enum APIError: HuitongError {
     case notFound(String)
     case csrfFailed
     case bodyTooLarge(limit: Int)
+    /// An upload larger than the node's upload limit (`HUITONG_UPLOAD_MAX_BYTES`).
+    case uploadTooLarge(limit: Int64)
     case malformedBody(field: String?, reason: BilingualText)
     case loginFailed
     case accountLocked(until: Date)
@@ -23,7 +25,7 @@ public enum APIError: HuitongError {
         case .forbidden: "forbidden"
         case .notFound: "not_found"
         case .csrfFailed: "csrf_failed"
-        case .bodyTooLarge: "body_too_large"
+        case .bodyTooLarge, .uploadTooLarge: "body_too_large"
         case .malformedBody: "malformed_body"
         case .loginFailed: "login_failed"
         case .accountLocked: "account_locked"
@@ -35,7 +37,7 @@ public enum APIError: HuitongError {
         case .unauthenticated, .invalidToken, .loginFailed: .unauthenticated
         case .forbidden, .csrfFailed: .forbidden
         case .notFound: .notFound
-        case .bodyTooLarge: .tooLarge
+        case .bodyTooLarge, .uploadTooLarge: .tooLarge
         case .malformedBody: .badInput
         case .accountLocked: .forbidden
         }
@@ -56,6 +58,13 @@ public enum APIError: HuitongError {
                 zh: "表单已失效或来源不明，请刷新页面后重试", en: "the form has expired or did not come from this site; reload and retry")
         case .bodyTooLarge(let limit):
             BilingualText(zh: "请求体超过 \(limit) 字节的上限", en: "request body is larger than the limit of \(limit) bytes")
+        case .uploadTooLarge(let limit):
+            BilingualText(
+                zh:
+                    "上传的文件超过本节点 \(limit) 字节的上限（设置项 \(IngestSettings.uploadLimitSetting)）；更大的文件请在节点主机上用 huitong import 归集",
+                en:
+                    "the upload is larger than this node's limit of \(limit) bytes (setting \(IngestSettings.uploadLimitSetting)); load larger files with huitong import on the node's host"
+            )
         case .malformedBody(let field, let reason):
             if let field {
                 BilingualText(zh: "字段 \(field) \(reason.zh)", en: "field \(field) \(reason.en)")

@@ -16,9 +16,10 @@ struct IngestAPI {
     /// Runs after a load went live, in the load's background task: the upload's answer and the job's outcome do
     /// not wait for it, and nothing it does can fail the load.
     var afterLoad: (@Sendable (IngestJob) async -> Void)? = nil
-
-    /// The largest file accepted by upload.
-    static let uploadLimit: Int64 = 4 << 30
+    /// The upload limit, where uploads are spooled, and the XLSX limits of a load.
+    var settings = IngestSettings()
+    /// The node's memory budget, shared by every load this node runs at once.
+    var memoryBudget: IngestMemoryBudget? = nil
 
     func register(on api: RouterGroup<HuitongRequestContext>) {
         api.post("catalog/entries/:id/uploads", use: upload)
@@ -75,12 +76,21 @@ struct IngestAPI {
         IngestRequest, [String: String]
     ) {
         var options = UploadOptions(request)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("huitong-upload-\(UUID().uuidString)")
+        let limit = settings.uploadMaximumBytes
+        let boundary = try MultipartUpload.boundary(contentType: request.headers[.contentType])
+        // Refused before a byte is read or written when the client says how much it sends; a form may carry its
+        // other fields (a few KB) besides the file.
+        if let declared = request.headers[.contentLength].flatMap({ Int64($0) }),
+            declared > (boundary == nil ? limit : limit + MultipartUpload.formOverhead)
+        {
+            throw APIError.uploadTooLarge(limit: limit)
+        }
+        let file = try SpoolFile.path(in: settings.spoolFolder)
         do {
-            if let boundary = try MultipartUpload.boundary(contentType: request.headers[.contentType]) {
+            if let boundary {
                 // A form: its fields may come after the file, so the options are checked once the body is in.
                 let form = try await MultipartUpload.receive(
-                    request.body, boundary: boundary, to: file, limit: Self.uploadLimit)
+                    request.body, boundary: boundary, to: file, limit: limit)
                 options.merge(form)
                 do {
                     return (try options.request(entry: entry, file: file, userID: user.id), form.fields)
@@ -90,7 +100,7 @@ struct IngestAPI {
             }
             options.fileName = options.fileName ?? "upload.csv"
             let ingest = try options.request(entry: entry, file: file, userID: user.id)
-            try await Self.save(request.body, to: file)
+            try await Self.save(request.body, to: file, limit: limit)
             return (ingest, [:])
         } catch {
             try? FileManager.default.removeItem(at: file)
@@ -102,7 +112,7 @@ struct IngestAPI {
     /// file is removed when the load ends, or now if it cannot start.
     func start(_ ingest: IngestRequest) async throws -> IngestJob {
         let file = ingest.file
-        let runner = IngestRunner(store: store)
+        let runner = IngestRunner(store: store, xlsxLimits: settings.xlsxLimits, memoryBudget: memoryBudget)
         let job: IngestJob
         do {
             job = try await runner.start(ingest)
@@ -259,19 +269,14 @@ struct IngestAPI {
         return entry
     }
 
-    /// Writes the body to `file` as it arrives, refusing more than `uploadLimit` bytes.
-    static func save(_ body: RequestBody, to file: URL) async throws {
-        guard FileManager.default.createFile(atPath: file.path, contents: nil),
-            let handle = try? FileHandle(forWritingTo: file)
-        else {
-            throw APIError.malformedBody(
-                field: nil, reason: BilingualText(zh: "无法保存上传的文件", en: "cannot store the upload"))
-        }
+    /// Writes the body to `file` as it arrives, refusing more than `limit` bytes.
+    static func save(_ body: RequestBody, to file: URL, limit: Int64) async throws {
+        let handle = try SpoolFile.create(file)
         defer { try? handle.close() }
         var written: Int64 = 0
         for try await buffer in body {
             written += Int64(buffer.readableBytes)
-            if written > uploadLimit { throw APIError.bodyTooLarge(limit: Int(uploadLimit)) }
+            if written > limit { throw APIError.uploadTooLarge(limit: limit) }
             try handle.write(contentsOf: Data(buffer: buffer))
         }
         if written == 0 {

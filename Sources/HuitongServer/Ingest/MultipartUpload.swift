@@ -21,6 +21,8 @@ struct MultipartUpload {
     static let filePart = "file"
     /// The longest form field accepted; only the `file` part may be large.
     static let fieldLimit = 4096
+    /// What a form may carry besides its file: the other fields, part headers and delimiters.
+    static let formOverhead: Int64 = 1 << 20
     /// Input the parser may take without reporting anything (a preamble or one part's headers).
     static let quietLimit = 64 * 1024
 
@@ -47,12 +49,7 @@ struct MultipartUpload {
     static func receive<Body: AsyncSequence>(
         _ body: Body, boundary: String, to file: URL, limit: Int64
     ) async throws -> MultipartUpload where Body.Element == ByteBuffer {
-        guard FileManager.default.createFile(atPath: file.path, contents: nil),
-            let handle = try? FileHandle(forWritingTo: file)
-        else {
-            throw APIError.malformedBody(
-                field: nil, reason: BilingualText(zh: "无法保存上传的文件", en: "cannot store the upload"))
-        }
+        let handle = try SpoolFile.create(file)
         defer { try? handle.close() }
         let receiver = Receiver(handle: handle, limit: limit)
         let parser = MultipartParser(boundary: boundary)
@@ -65,7 +62,7 @@ struct MultipartUpload {
         for try await chunk in body {
             received += Int64(chunk.readableBytes)
             // The file's limit, plus room for the form's other parts (an endless epilogue would otherwise be read).
-            if received > limit + (1 << 20) { throw APIError.bodyTooLarge(limit: Int(limit)) }
+            if received > limit + formOverhead { throw APIError.uploadTooLarge(limit: limit) }
             tail.append(chunk)
             let events = receiver.events
             do {
@@ -216,7 +213,7 @@ struct MultipartUpload {
             case .file:
                 written += Int64(buffer.readableBytes)
                 if written > limit {
-                    failure = APIError.bodyTooLarge(limit: Int(limit))
+                    failure = APIError.uploadTooLarge(limit: limit)
                     return
                 }
                 // The parser hands over a piece at every CR (each line of a CRLF file): gather them into larger

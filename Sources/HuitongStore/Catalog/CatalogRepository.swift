@@ -234,24 +234,34 @@ struct SQLCatalogRepository: CatalogRepository {
     ) async throws -> CatalogEntry {
         let now = Date()
         return try await provider.transaction { sql in
-            guard let existing = try await Self.load(id: id, sql, forUpdate: true) else {
-                throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
-            }
-            try await sql.raw(
-                """
-                UPDATE catalog_entries SET mount_kind = \(bind: mount?.kind.rawValue),
-                    mount_locator = \(bind: mount?.locator), record_count = \(bind: recordCount),
-                    data_updated_at = \(bind: dataUpdatedAt), updated_at = \(bind: now)
-                WHERE id = \(bind: id)
-                """
-            ).run()
-            // The locator (an upstream URL, say) is the provider's business; the shared history names the kind only.
-            let description = mount.map { "挂接\($0.kind.label.zh)" } ?? "取消挂接"
-            try await Self.record(
-                id: id, version: existing.version, action: "mounted", comment: description, author: author, at: now, sql
-            )
-            return try await Self.load(id: id, sql)!
+            try await Self.setMount(
+                id: id, mount, recordCount: recordCount, dataUpdatedAt: dataUpdatedAt, author: author, at: now, sql)
         }
+    }
+
+    /// `setMount` inside the caller's transaction (a load publishes its version, mounts it and records its job's
+    /// success in one).
+    static func setMount(
+        id: Int64, _ mount: MountedResource?, recordCount: Int64?, dataUpdatedAt: Date?, author: ChangeAuthor,
+        at now: Date, _ sql: any SQLDatabase
+    ) async throws -> CatalogEntry {
+        guard let existing = try await Self.load(id: id, sql, forUpdate: true) else {
+            throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
+        }
+        try await sql.raw(
+            """
+            UPDATE catalog_entries SET mount_kind = \(bind: mount?.kind.rawValue),
+                mount_locator = \(bind: mount?.locator), record_count = \(bind: recordCount),
+                data_updated_at = \(bind: dataUpdatedAt), updated_at = \(bind: now)
+            WHERE id = \(bind: id)
+            """
+        ).run()
+        // The locator (an upstream URL, say) is the provider's business; the shared history names the kind only.
+        let description = mount.map { "挂接\($0.kind.label.zh)" } ?? "取消挂接"
+        try await Self.record(
+            id: id, version: existing.version, action: "mounted", comment: description, author: author, at: now, sql
+        )
+        return try await Self.load(id: id, sql)!
     }
 
     // MARK: Reading

@@ -44,6 +44,7 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
         } else {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try DataDirectory.prepareDatabaseFile(path)
             storage = .file(path: path)
         }
         var opened: [SQLiteConnection] = []

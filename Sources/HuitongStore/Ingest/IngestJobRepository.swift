@@ -78,6 +78,11 @@ public protocol IngestJobRepository: Sendable {
     func running(entryID: Int64?) async throws -> [IngestJob]
     /// Marks running jobs whose process is gone as failed, with nothing published.
     func failInterrupted(ids: [Int64]) async throws
+    /// The end of a successful load, in one transaction: switches readers to `version`, mounts it on its entry
+    /// (record count, update time) and marks the job succeeded. A process killed at any moment leaves all of it or
+    /// none; never a live version whose job is then declared interrupted, nor an entry counting the old rows.
+    func succeed(id: Int64, publishing version: PoolVersion, keep: Int, message: String, author: ChangeAuthor)
+        async throws -> (IngestJob, PoolVersion)
 }
 
 public enum IngestJobs {
@@ -207,6 +212,31 @@ struct SQLIngestJobRepository: IngestJobRepository {
             }
             return try await sql.raw("SELECT * FROM ingest_jobs WHERE status = 'running' ORDER BY id").all().map(
                 Self.decode)
+        }
+    }
+
+    func succeed(id: Int64, publishing version: PoolVersion, keep: Int, message: String, author: ChangeAuthor)
+        async throws -> (IngestJob, PoolVersion)
+    {
+        // As `PoolRepository.activate`: the key index and the row count are settled first, so the switch stays short.
+        try await provider.transaction { sql in
+            try await SQLPoolRepository.indexKey(version.tableName, version.keyColumns, sql)
+            try await SQLPoolRepository.recount(version, sql)
+        }
+        let now = Date()
+        return try await provider.transaction { sql in
+            let active = try await SQLPoolRepository.publish(version, keep: keep, at: now, sql)
+            _ = try await SQLCatalogRepository.setMount(
+                id: version.entryID, MountedResource(kind: .table, locator: active.tableName),
+                recordCount: active.rowCount, dataUpdatedAt: now, author: author, at: now, sql)
+            try await sql.raw(
+                """
+                UPDATE ingest_jobs SET status = \(bind: IngestJobStatus.succeeded.rawValue), message = \(bind: message),
+                    pool_version = \(bind: active.version), finished_at = \(bind: now)
+                WHERE id = \(bind: id)
+                """
+            ).run()
+            return (try await Self.load(id, sql)!, active)
         }
     }
 

@@ -123,7 +123,7 @@ paths.update({
   "/api/v1/catalog/entries/{id}/diff": {"get": op("Field-by-field differences between two versions (to omitted: the current content)", "catalog", {"200": ok(ref("CatalogDiff")), **errors(400, 401, 404)},
       params=ID + [q("from", "Version number", {"type": "integer"}), q("to", "Version number", {"type": "integer"})])},
   "/api/v1/catalog/entries/{id}/mount": {
-    "put": op("Record the mounted resource (挂接资源)", "catalog", {"200": ok(ref("CatalogEntry")), **errors(400, 401, 403, 404)}, ref("MountInput"), ID),
+    "put": op("Record the mounted resource (挂接资源). An API locator naming a loopback, link-local, private, unspecified, multicast or reserved address (or an address spelt as an integer, octal or hex) is refused unless on the operator's upstream allow-list; host names are checked on every call once resolved", "catalog", {"200": ok(ref("CatalogEntry")), **errors(400, 401, 403, 404)}, ref("MountInput"), ID),
     "delete": op("Remove the mounted resource", "catalog", {"200": ok(ref("CatalogEntry")), **errors(401, 403, 404)}, params=ID)},
   "/api/v1/catalog/mount-rates": {"get": op("挂接率 per department", "catalog", {"200": ok(lst("MountRate")), **errors(401, 403)})},
   "/api/v1/lists/responsibility/coverage": {"get": op("Responsibility-list coverage: promised resources still missing per department", "lists", {"200": ok(ref("Coverage")), **errors(401, 403)})},
@@ -768,6 +768,20 @@ doc = {
     "schemas": schemas},
   "paths": paths,
 }
+# The gateway's allow-list of non-public upstreams (issue 16, finding 2).
+UPSTREAM_ALLOWLIST_INPUT = {"type": "object", "required": ["entries"], "properties": {"entries": {"type": "array", "maxItems": 500,
+    "items": S(maxLength=300), "description": "Networks (10.20.0.0/16, fd00::/8), addresses or host names the gateway may call although they are not public"}}}
+UPSTREAM_ALLOWLIST = {"type": "object", "required": ["entries"], "properties": {"entries": {"type": "array", "items": S()},
+    "updatedAt": {"type": "string", "format": "date-time"}, "updatedBy": S()}}
+schemas.update({"UpstreamAllowListInput": UPSTREAM_ALLOWLIST_INPUT, "UpstreamAllowList": UPSTREAM_ALLOWLIST})
+paths.update({
+  "/api/v1/gateway/upstream-allowlist": {
+    "get": op("The non-public upstream hosts and networks mounted APIs may name (operator); empty: public addresses only",
+      "gateway", {"200": ok(ref("UpstreamAllowList")), **errors(401, 403)}),
+    "put": op("Replace the upstream allow-list (operator); the change is on the audit log",
+      "gateway", {"200": ok(ref("UpstreamAllowList")), **errors(400, 401, 403)}, ref("UpstreamAllowListInput"))},
+})
+
 out = pathlib.Path(__file__).resolve().parent.parent / "Sources/HuitongServer/Resources/openapi.json"
 out.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 print(f"wrote {out}")

@@ -88,6 +88,7 @@ public enum HuitongApp {
         ).register(on: router)
         GatewayAPI(store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"))
             .register(on: router)
+        UpstreamAllowListAPI(store: store, audit: audit.log).register(on: api)
         FederationAPI(node: federation, store: store, audit: audit, sharing: configuration.sharing).register(
             on: router, api: api)
         return router

@@ -21,8 +21,10 @@ public enum HuitongApp {
         let federation = federation ?? makeFederationNode(store: store, configuration: configuration, audit: audit)
         _ = Telemetry.registry
         let accounts = AccountService(
-            store: store, bcryptCost: configuration.bcryptCost, maximumFailedLogins: configuration.maximumFailedLogins,
-            lockoutDuration: configuration.lockoutDuration)
+            store: store, bcryptCost: configuration.bcryptCost,
+            throttle: SignInThrottle(now: configuration.signInClock),
+            trustedProxies: configuration.trustedProxies, tokenDefaultLifetime: configuration.tokenDefaultLifetime,
+            tokenMaximumLifetime: configuration.tokenMaximumLifetime)
         let cookies = CookieSettings(secure: configuration.secureCookies)
         let credentials = CredentialService(store: store, configuration: configuration)
         let router = Router(context: HuitongRequestContext.self)

@@ -120,6 +120,11 @@ struct UpstreamSafetyTests {
                 _ = try await client.json(
                     .put, "/api/v1/gateway/upstream-allowlist", token: node.operatorToken,
                     body: #"{"entries": ["127.0.0.1/32"]}"#)
+                // The literal address: `localhost` may also resolve to ::1, where the test server does not listen.
+                _ = try await client.json(
+                    .put, mountPath, token: caller.world.providerToken,
+                    body: #"{"kind": "api", "locator": "http://127.0.0.1:\#(port)/people"}"#)
+                try await Task.sleep(for: .milliseconds(1100))  // the gateway keeps an entry for a second
                 let (served, servedBody, _) = try await client.json(
                     .get, "\(caller.path)/records?\(Self.keys)", token: caller.bearer)
                 #expect(served == .ok && (servedBody["records"] as? [[String: Any]])?.count == 1)

@@ -28,7 +28,7 @@ paths = {
   "/healthz": {"get": op("Liveness and database check", "system", {"200": ok(ref("Health")), "503": ok(ref("Health"), "Database unreachable")}, security=False)},
   "/metrics": {"get": op("Prometheus metrics", "system", {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}, security=False)},
   "/api/openapi.json": {"get": op("This document", "system", {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}, security=False)},
-  "/api/v1/auth/login": {"post": op("Sign in; sets the session cookie and returns the CSRF token", "auth", {"200": ok(ref("LoginResult")), **errors(400, 401, 403)}, ref("LoginInput"), security=False)},
+  "/api/v1/auth/login": {"post": op("Sign in; sets the session cookie and returns the CSRF token", "auth", {"200": ok(ref("LoginResult")), **errors(400, 401, 403, 429)}, ref("LoginInput"), security=False)},
   "/api/v1/auth/logout": {"post": op("End the current session", "auth", {"204": {"description": "Signed out"}, **errors(401, 403)})},
   "/api/v1/me": {"get": op("The signed-in user, or the calling application system and its credential, with the department", "auth", {"200": ok(ref("Me")), **errors(401, 403)})},
   "/api/v1/departments": {
@@ -49,7 +49,7 @@ paths = {
     "post": op("Change your password (with the current one) or reset another user's (operator)", "users", {"200": ok(ref("PasswordResult")), **errors(400, 401, 403, 404)}, ref("PasswordInput"), ID)},
   "/api/v1/tokens": {
     "get": op("List your personal API tokens", "tokens", {"200": ok(lst("APIToken")), **errors(401, 403)}),
-    "post": op("Create a personal API token; the secret is shown once", "tokens", {"201": ok(ref("CreatedToken"), "Created"), **errors(400, 401, 403)}, ref("TokenInput"))},
+    "post": op("Create a personal API token; the secret is shown once. It lives HUITONG_TOKEN_DEFAULT_DAYS (90) unless expiresAt asks otherwise, at most HUITONG_TOKEN_MAXIMUM_DAYS (365), and never longer than the bearer token that creates it", "tokens", {"201": ok(ref("CreatedToken"), "Created"), **errors(400, 401, 403)}, ref("TokenInput"))},
   "/api/v1/tokens/{id}": {
     "delete": op("Revoke a personal API token", "tokens", {"200": ok(ref("APIToken")), **errors(401, 403, 404)}, params=ID)},
   "/api/v1/application-systems": {
@@ -123,7 +123,7 @@ paths.update({
   "/api/v1/catalog/entries/{id}/diff": {"get": op("Field-by-field differences between two versions (to omitted: the current content)", "catalog", {"200": ok(ref("CatalogDiff")), **errors(400, 401, 404)},
       params=ID + [q("from", "Version number", {"type": "integer"}), q("to", "Version number", {"type": "integer"})])},
   "/api/v1/catalog/entries/{id}/mount": {
-    "put": op("Record the mounted resource (挂接资源)", "catalog", {"200": ok(ref("CatalogEntry")), **errors(400, 401, 403, 404)}, ref("MountInput"), ID),
+    "put": op("Record the mounted resource (挂接资源). An API locator naming a loopback, link-local, private, unspecified, multicast or reserved address (or an address spelt as an integer, octal or hex) is refused unless on the operator's upstream allow-list; host names are checked on every call once resolved", "catalog", {"200": ok(ref("CatalogEntry")), **errors(400, 401, 403, 404)}, ref("MountInput"), ID),
     "delete": op("Remove the mounted resource", "catalog", {"200": ok(ref("CatalogEntry")), **errors(401, 403, 404)}, params=ID)},
   "/api/v1/catalog/mount-rates": {"get": op("挂接率 per department", "catalog", {"200": ok(lst("MountRate")), **errors(401, 403)})},
   "/api/v1/lists/responsibility/coverage": {"get": op("Responsibility-list coverage: promised resources still missing per department", "lists", {"200": ok(ref("Coverage")), **errors(401, 403)})},
@@ -158,7 +158,8 @@ schemas = {
       "username": S(pattern="^[a-z][a-z0-9._-]{2,39}$"), "displayName": S(maxLength=50), "departmentID": I64, "roles": {"type": "array", "items": ROLE, "minItems": 1}, "password": S(format="password", minLength=10, description="Omit to have one generated and returned once")}},
   "UpdateUserInput": {"type": "object", "properties": {"displayName": S(maxLength=50), "departmentID": I64, "roles": {"type": "array", "items": ROLE}, "isActive": {"type": "boolean"}}},
   "CreatedUser": {"type": "object", "required": ["user"], "properties": {"user": ref("User"), "password": S(description="Generated password, shown once")}},
-  "PasswordInput": {"type": "object", "properties": {"currentPassword": S(format="password"), "newPassword": S(format="password", minLength=10)}},
+  "PasswordInput": {"type": "object", "properties": {"currentPassword": S(format="password"), "newPassword": S(format="password", minLength=10),
+    "keepOtherSessions": {"type": "boolean", "description": "Keep the user's other sessions and personal tokens open; by default a new password ends them (all but the one making the change)"}}},
   "PasswordResult": {"type": "object", "properties": {"password": S(description="Generated password, shown once")}},
   "TokenInput": {"type": "object", "required": ["name"], "properties": {"name": S(maxLength=100), "expiresAt": DT}},
   "APIToken": {"type": "object", "required": ["id", "owner", "name", "hint", "createdAt"], "properties": {
@@ -768,6 +769,20 @@ doc = {
     "schemas": schemas},
   "paths": paths,
 }
+# The gateway's allow-list of non-public upstreams (issue 16, finding 2).
+UPSTREAM_ALLOWLIST_INPUT = {"type": "object", "required": ["entries"], "properties": {"entries": {"type": "array", "maxItems": 500,
+    "items": S(maxLength=300), "description": "Networks (10.20.0.0/16, fd00::/8), addresses or host names the gateway may call although they are not public"}}}
+UPSTREAM_ALLOWLIST = {"type": "object", "required": ["entries"], "properties": {"entries": {"type": "array", "items": S()},
+    "updatedAt": {"type": "string", "format": "date-time"}, "updatedBy": S()}}
+schemas.update({"UpstreamAllowListInput": UPSTREAM_ALLOWLIST_INPUT, "UpstreamAllowList": UPSTREAM_ALLOWLIST})
+paths.update({
+  "/api/v1/gateway/upstream-allowlist": {
+    "get": op("The non-public upstream hosts and networks mounted APIs may name (operator); empty: public addresses only",
+      "gateway", {"200": ok(ref("UpstreamAllowList")), **errors(401, 403)}),
+    "put": op("Replace the upstream allow-list (operator); the change is on the audit log",
+      "gateway", {"200": ok(ref("UpstreamAllowList")), **errors(400, 401, 403)}, ref("UpstreamAllowListInput"))},
+})
+
 out = pathlib.Path(__file__).resolve().parent.parent / "Sources/HuitongServer/Resources/openapi.json"
 out.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 print(f"wrote {out}")

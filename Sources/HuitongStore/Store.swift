@@ -29,6 +29,7 @@ public struct Store: Sendable {
     public let reflows: any ReflowRepository
     public let crossLevel: any CrossLevelRepository
     public let developers: any DeveloperRepository
+    public let upstreamAllowList: any UpstreamAllowListRepository
 
     public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
         self.provider = provider
@@ -58,6 +59,7 @@ public struct Store: Sendable {
         self.reflows = SQLReflowRepository(provider: provider)
         self.crossLevel = SQLCrossLevelRepository(provider: provider)
         self.developers = SQLDeveloperRepository(provider: provider)
+        self.upstreamAllowList = SQLUpstreamAllowListRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

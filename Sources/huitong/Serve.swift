@@ -108,6 +108,13 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("quality settings: \(error.userMessage)")
         }
         do {
+            configuration.trustedProxies = try trustedProxies(config)
+            (configuration.tokenDefaultLifetime, configuration.tokenMaximumLifetime) = try tokenLifetimes(config)
+        } catch {
+            await store.provider.shutdown()
+            throw error
+        }
+        do {
             let audit = AuditTrail(
                 repository: store.audit, nodeKey: try node.loadNodeKey(config, create: true),
                 configuration: node.auditConfiguration(config), logger: Logger(label: "huitong.audit"))
@@ -201,6 +208,32 @@ func ingestSettings(_ config: ConfigReader) -> IngestSettings {
         URL(fileURLWithPath: config.string(forKey: "huitong.data", default: "./huitong-data"))
         .appendingPathComponent("uploads").path
     return settings
+}
+
+/// Reverse proxies whose `X-Forwarded-For` is believed: `HUITONG_TRUSTED_PROXIES`, networks or addresses separated
+/// by commas.
+func trustedProxies(_ config: ConfigReader) throws -> [AddressNetwork] {
+    let text = config.string(forKey: "huitong.trusted.proxies", default: "")
+    return try text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        .map { entry in
+            guard let network = AddressNetwork(entry) else {
+                throw ValidationError(
+                    "HUITONG_TRUSTED_PROXIES: \(entry) is not an address or a network (e.g. 10.0.0.0/8)")
+            }
+            return network
+        }
+}
+
+/// Personal tokens' default and longest life: `HUITONG_TOKEN_DEFAULT_DAYS` (90) and `HUITONG_TOKEN_MAXIMUM_DAYS` (365).
+func tokenLifetimes(_ config: ConfigReader) throws -> (default: Duration, maximum: Duration) {
+    let defaultDays = config.int(forKey: "huitong.token.default.days", default: 90)
+    let maximumDays = config.int(forKey: "huitong.token.maximum.days", default: 365)
+    guard (1...3650).contains(maximumDays), (1...maximumDays).contains(defaultDays) else {
+        throw ValidationError(
+            "HUITONG_TOKEN_MAXIMUM_DAYS must be 1–3650 (is \(maximumDays)) and HUITONG_TOKEN_DEFAULT_DAYS 1 up to it (is \(defaultDays))"
+        )
+    }
+    return (.seconds(defaultDays * 86400), .seconds(maximumDays * 86400))
 }
 
 /// How quality runs go: `HUITONG_QUALITY_*` over the defaults of `QualitySettings`.

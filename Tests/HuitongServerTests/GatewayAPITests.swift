@@ -232,6 +232,9 @@ struct GatewayAPITests {
                 let caller = try await Self.caller(node, client)
                 let entry = caller.world.conditional
                 let author = ChangeAuthor(userID: nil, name: "测试")
+                // The test's upstream listens on loopback: only an allow-listed address may be called.
+                _ = try await node.store.upstreamAllowList.save(
+                    try UpstreamAllowList.parse(["127.0.0.1"]), author: author, at: Date())
                 _ = try await node.store.catalog.setMount(
                     id: entry.id, MountedResource(kind: .api, locator: "http://127.0.0.1:\(port)/people"),
                     recordCount: nil, dataUpdatedAt: nil, author: author)

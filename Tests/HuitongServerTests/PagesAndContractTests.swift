@@ -161,7 +161,7 @@ struct PagesAndContractTests {
             #expect(Set(issued.flatMap(\.roles)) == Set(Role.allCases))
             #expect(Set(issued.map(\.password)).count == issued.count)
             let admin = try #require(issued.first { $0.username == "admin" })
-            let user = try await accounts.authenticate(username: "admin", password: admin.password)
+            let user = try await accounts.authenticate(username: "admin", password: admin.password, address: nil)
             #expect(user.has(.operator))
             try await Self.expectDemoCatalog(store)
             #expect(try await DemoData.load(into: accounts) == nil)
@@ -211,7 +211,8 @@ struct PagesAndContractTests {
             #expect(issued.roles == [.operator])
             #expect(PasswordRule.problem(with: issued.password) == nil)
             #expect(
-                try await accounts.authenticate(username: issued.username, password: issued.password).has(.operator))
+                try await accounts.authenticate(username: issued.username, password: issued.password, address: nil).has(
+                    .operator))
             #expect(try await Bootstrap.ensureOperator(accounts) == nil)
         }
     }

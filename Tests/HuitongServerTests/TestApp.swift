@@ -23,6 +23,7 @@ struct TestNode {
     static func run(
         _ backend: TestBackend = .sqlite, configuration: ServerConfiguration = configuration,
         routes: @escaping @Sendable (Router<HuitongRequestContext>) -> Void = { _ in },
+        live: Bool = false,
         _ body: @escaping @Sendable (TestNode, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await backend.withFreshDatabase { store, _ in
@@ -44,8 +45,11 @@ struct TestNode {
             let pages = try await PageRenderer.load()
             let router = HuitongApp.buildRouter(store: store, configuration: configuration, pages: pages)
             routes(router)
-            let app = Application(router: router, logger: logger)
-            try await app.test(.router) { client in try await body(node, client) }
+            // Live: over a real connection from 127.0.0.1, for what depends on the client's address.
+            let app = Application(
+                router: router,
+                configuration: .init(address: .hostname("127.0.0.1", port: live ? 0 : 8080)), logger: logger)
+            try await app.test(live ? .live : .router) { client in try await body(node, client) }
         }
     }
 

@@ -233,7 +233,7 @@ struct BrowserTests {
     func developerFlow() async throws {
         try await Self.withNode("developer") { node, browser in
             let email = "kaifa@example.com"
-            let password = "kaifa-pass-2026"
+            let password = "river-kite-2026"
             try await browser.step("register") {
                 try await browser.deleteCookies()
                 try await browser.open(node.baseURL + "/portal/register")

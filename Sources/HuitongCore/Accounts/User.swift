@@ -96,4 +96,23 @@ public enum PasswordRule {
         }
         return nil
     }
+
+    /// The rules a password a person chose must meet beyond its form (OWASP ASVS 2.1.7): it must not contain the
+    /// account's name (`names`: the user name, or a developer's e-mail address and its local part; compared
+    /// case-insensitively, names shorter than three characters ignored), and must not be one of the commonly used
+    /// or breached passwords (`isCommon` is asked with the lower-cased password).
+    public static func problem(with password: String, names: [String], isCommon: (String) -> Bool) -> BilingualText? {
+        if let problem = problem(with: password) { return problem }
+        let lowered = password.lowercased()
+        for name in names.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where name.count >= 3 {
+            if lowered.contains(name) {
+                return BilingualText(zh: "密码不能包含用户名", en: "password must not contain the user name")
+            }
+        }
+        if isCommon(lowered) {
+            return BilingualText(
+                zh: "这是常见或已泄露的密码，请换一个", en: "this password is common or known from breaches; choose another")
+        }
+        return nil
+    }
 }

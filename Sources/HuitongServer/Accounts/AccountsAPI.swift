@@ -205,6 +205,8 @@ struct AccountsAPI {
     struct PasswordInput: Decodable {
         var currentPassword: String?
         var newPassword: String?
+        /// Keep the user's other sessions and personal tokens open; by default a new password ends them.
+        var keepOtherSessions: Bool?
     }
 
     struct PasswordResult: Encodable {
@@ -224,7 +226,8 @@ struct AccountsAPI {
                     field: "currentPassword", BilingualText(zh: "请输入当前密码", en: "currentPassword is required"))
             }
             do {
-                _ = try await accounts.authenticate(username: caller.username, password: current)
+                _ = try await accounts.authenticate(
+                    username: caller.username, password: current, address: accounts.clientAddress(request, context))
             } catch APIError.loginFailed {
                 throw ValidationError(
                     field: "currentPassword", BilingualText(zh: "当前密码不正确", en: "currentPassword is wrong"))
@@ -232,14 +235,25 @@ struct AccountsAPI {
             guard let new = input.newPassword else {
                 throw ValidationError(field: "newPassword", BilingualText(zh: "请输入新密码", en: "newPassword is required"))
             }
-            _ = try await accounts.resetPassword(userID: target.id, to: new)
+            // The session or token the user is changing it with stays; every other one ends unless kept.
+            var using: (session: Int64?, token: Int64?) = (nil, nil)
+            switch context.principal {
+            case .user(_, .session(let session))?: using.session = session.id
+            case .user(_, .token(let token))?: using.token = token.id
+            default: break
+            }
+            _ = try await accounts.resetPassword(
+                userID: target.id, to: new,
+                keeping: input.keepOtherSessions == true
+                    ? .everything : .current(sessionID: using.session, tokenID: using.token))
             return try JSONResponse.make(PasswordResult(password: nil))
         }
         guard caller.has(.operator) else {
             throw APIError.forbidden(
                 BilingualText(zh: "只有平台管理员可以重置他人密码", en: "only operators reset other users' passwords"))
         }
-        let password = try await accounts.resetPassword(userID: target.id, to: input.newPassword)
+        let password = try await accounts.resetPassword(
+            userID: target.id, to: input.newPassword, keeping: input.keepOtherSessions == true ? .everything : .none)
         return try JSONResponse.make(PasswordResult(password: input.newPassword == nil ? password : nil))
     }
 
@@ -308,9 +322,39 @@ struct AccountsAPI {
         return try JSONResponse.make(ListBody(items: try await store.tokens.list(owner: .user(user.id))))
     }
 
+    /// A personal token lives `HUITONG_TOKEN_DEFAULT_DAYS` unless asked otherwise, at most
+    /// `HUITONG_TOKEN_MAXIMUM_DAYS`, and never longer than the bearer token that asks for it.
     func createToken(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        return try await issueToken(for: .user(user.id), request: request, context: context)
+        let input = try await request.decodeJSON(TokenInput.self, context: context)
+        let now = Date()
+        var draft = try TokenDraft(name: input.name, expiresAt: input.expiresAt).validated(now: now)
+        let longest = now.addingTimeInterval(accounts.tokenMaximumLifetime.timeInterval)
+        var presentedEnd: Date? = nil
+        if case .user(_, .token(let presented))? = context.principal {
+            // A token without an end (made before lifetimes were limited) is held to the maximum like any other.
+            presentedEnd = presented.expiresAt ?? longest
+        }
+        if let asked = draft.expiresAt {
+            let days = accounts.tokenMaximumLifetime.components.seconds / 86400
+            if asked > longest {
+                throw ValidationError(
+                    field: "expiresAt",
+                    BilingualText(zh: "令牌有效期最长 \(days) 天", en: "a token lives at most \(days) days"))
+            }
+            if let presentedEnd, asked > presentedEnd {
+                throw ValidationError(
+                    field: "expiresAt",
+                    BilingualText(
+                        zh: "新令牌不能晚于当前使用的令牌过期", en: "a token cannot outlive the token that creates it"))
+            }
+        } else {
+            let standard = now.addingTimeInterval(accounts.tokenDefaultLifetime.timeInterval)
+            draft.expiresAt = min(standard, presentedEnd ?? standard)
+        }
+        let secret = Secrets.issue(.user)
+        let token = try await store.tokens.create(owner: .user(user.id), draft, secret: secret)
+        return try JSONResponse.make(CreatedToken(token: token, secret: secret.plaintext), status: .created)
     }
 
     func revokeToken(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -321,16 +365,6 @@ struct AccountsAPI {
             throw StoreError.notFound(entity: "token", key: "\(id)")
         }
         return try JSONResponse.make(try await store.tokens.revoke(id: token.id, at: Date()))
-    }
-
-    private func issueToken(for owner: TokenOwner, request: Request, context: HuitongRequestContext) async throws
-        -> Response
-    {
-        let input = try await request.decodeJSON(TokenInput.self, context: context)
-        let draft = try TokenDraft(name: input.name, expiresAt: input.expiresAt).validated(now: Date())
-        let secret = Secrets.issue(owner.kind)
-        let token = try await store.tokens.create(owner: owner, draft, secret: secret)
-        return try JSONResponse.make(CreatedToken(token: token, secret: secret.plaintext), status: .created)
     }
 
     // MARK: Application systems

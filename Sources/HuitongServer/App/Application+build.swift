@@ -22,8 +22,10 @@ public enum HuitongApp {
         let federation = federation ?? makeFederationNode(store: store, configuration: configuration, audit: audit)
         _ = Telemetry.registry
         let accounts = AccountService(
-            store: store, bcryptCost: configuration.bcryptCost, maximumFailedLogins: configuration.maximumFailedLogins,
-            lockoutDuration: configuration.lockoutDuration)
+            store: store, bcryptCost: configuration.bcryptCost,
+            throttle: SignInThrottle(now: configuration.signInClock),
+            trustedProxies: configuration.trustedProxies, tokenDefaultLifetime: configuration.tokenDefaultLifetime,
+            tokenMaximumLifetime: configuration.tokenMaximumLifetime)
         let cookies = CookieSettings(secure: configuration.secureCookies)
         let credentials = CredentialService(store: store, configuration: configuration)
         let router = Router(context: HuitongRequestContext.self)
@@ -91,6 +93,7 @@ public enum HuitongApp {
         ).register(on: router)
         GatewayAPI(store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"))
             .register(on: router)
+        UpstreamAllowListAPI(store: store, audit: audit.log).register(on: api)
         FederationAPI(node: federation, store: store, audit: audit, sharing: configuration.sharing).register(
             on: router, api: api)
         return router

@@ -13,9 +13,15 @@ public struct ServerConfiguration: Sendable {
     public var sessionLifetime: Duration
     /// Mark cookies `Secure`; turn on when the node is served over HTTPS.
     public var secureCookies: Bool
-    /// Failed password attempts before an account is locked, and for how long.
-    public var maximumFailedLogins: Int
-    public var lockoutDuration: Duration
+    /// Reverse proxies (networks) whose `X-Forwarded-For` names the client for sign-in throttling
+    /// (`HUITONG_TRUSTED_PROXIES`); other peers are the client themselves.
+    public var trustedProxies: [AddressNetwork] = []
+    /// A personal token's life when none is asked for, and the longest one may be given
+    /// (`HUITONG_TOKEN_DEFAULT_DAYS`, `HUITONG_TOKEN_MAXIMUM_DAYS`).
+    public var tokenDefaultLifetime: Duration = .seconds(90 * 86400)
+    public var tokenMaximumLifetime: Duration = .seconds(365 * 86400)
+    /// The clock sign-in throttling reads; tests pass one they move by hand instead of sleeping.
+    public var signInClock: @Sendable () -> ContinuousClock.Instant = { .now }
     public var version: String
     /// The address the public reaches this node at (e.g. `https://data.luan.gov.cn`), used in DCAT and CKAN
     /// links; nil means `http://host:port`.
@@ -64,8 +70,6 @@ public struct ServerConfiguration: Sendable {
         bcryptCost: UInt8 = 12,
         sessionLifetime: Duration = .seconds(8 * 3600),
         secureCookies: Bool = false,
-        maximumFailedLogins: Int = 5,
-        lockoutDuration: Duration = .seconds(15 * 60),
         version: String = HuitongVersion.current,
         publicURL: String? = nil,
         sharing: SharingSettings = SharingSettings(),
@@ -87,8 +91,6 @@ public struct ServerConfiguration: Sendable {
         self.bcryptCost = bcryptCost
         self.sessionLifetime = sessionLifetime
         self.secureCookies = secureCookies
-        self.maximumFailedLogins = maximumFailedLogins
-        self.lockoutDuration = lockoutDuration
         self.version = version
         self.publicURL = publicURL
         self.sharing = sharing

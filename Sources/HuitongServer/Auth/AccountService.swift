@@ -1,6 +1,8 @@
 import Foundation
+import HTTPTypes
 import HuitongCore
 import HuitongStore
+import Hummingbird
 import HummingbirdBcrypt
 import NIOPosix
 import Synchronization
@@ -9,17 +11,34 @@ import Synchronization
 public struct AccountService: Sendable {
     public let store: Store
     public let bcryptCost: UInt8
-    let maximumFailedLogins: Int
-    let lockoutDuration: Duration
+    /// Slows password guessing on the console and the portal alike (one throttle, two realms).
+    let throttle: SignInThrottle
+    /// Reverse proxies whose `X-Forwarded-For` names the client; any other peer is the client itself.
+    let trustedProxies: [AddressNetwork]
+    /// A personal token's life when none is asked for, and the longest that may be asked for.
+    let tokenDefaultLifetime: Duration
+    let tokenMaximumLifetime: Duration
     let uses: TokenUseRecorder
 
     public init(
-        store: Store, bcryptCost: UInt8 = 12, maximumFailedLogins: Int = 5, lockoutDuration: Duration = .seconds(900)
+        store: Store, bcryptCost: UInt8 = 12, trustedProxies: [AddressNetwork] = [],
+        tokenDefaultLifetime: Duration = .seconds(90 * 86400), tokenMaximumLifetime: Duration = .seconds(365 * 86400)
+    ) {
+        self.init(
+            store: store, bcryptCost: bcryptCost, throttle: SignInThrottle(), trustedProxies: trustedProxies,
+            tokenDefaultLifetime: tokenDefaultLifetime, tokenMaximumLifetime: tokenMaximumLifetime)
+    }
+
+    init(
+        store: Store, bcryptCost: UInt8, throttle: SignInThrottle, trustedProxies: [AddressNetwork],
+        tokenDefaultLifetime: Duration, tokenMaximumLifetime: Duration
     ) {
         self.store = store
         self.bcryptCost = bcryptCost
-        self.maximumFailedLogins = maximumFailedLogins
-        self.lockoutDuration = lockoutDuration
+        self.throttle = throttle
+        self.trustedProxies = trustedProxies
+        self.tokenDefaultLifetime = tokenDefaultLifetime
+        self.tokenMaximumLifetime = tokenMaximumLifetime
         self.uses = TokenUseRecorder(store: store)
     }
 
@@ -47,40 +66,76 @@ public struct AccountService: Sendable {
 
     private static let decoys = Mutex<[UInt8: String]>([:])
 
-    /// Checks a username and password; counts failures and locks the account after too many.
-    public func authenticate(username: String, password: String, now: Date = Date()) async throws -> User {
-        guard let stored = try await store.users.credentials(username: username) else {
-            _ = try await verify(password, against: try await decoyHash())
+    /// Checks a username and password from a client `address`. Failures are throttled per address and name
+    /// together, per address and per name (`SignInThrottle`): never a lock, and an unknown name is answered, and
+    /// takes, exactly as a known one.
+    public func authenticate(username: String, password: String, address: String?, now: Date = Date()) async throws
+        -> User
+    {
+        try throttle.check(.console, account: username, address: address)
+        let stored = try await store.users.credentials(username: username)
+        let hash: String
+        if let stored { hash = stored.passwordHash } else { hash = try await decoyHash() }
+        let matches = try await verify(password, against: hash)
+        guard let stored, matches, stored.user.isActive else {
+            throttle.failed(.console, account: username, address: address)
             throw APIError.loginFailed
         }
-        if let lockedUntil = stored.lockedUntil, lockedUntil > now {
-            throw APIError.accountLocked(until: lockedUntil)
-        }
-        guard try await verify(password, against: stored.passwordHash), stored.user.isActive else {
-            let reachesLimit = stored.failedLogins + 1 >= maximumFailedLogins
-            let lockUntil = reachesLimit ? now.addingTimeInterval(lockoutDuration.timeInterval) : nil
-            try await store.users.recordFailedLogin(id: stored.user.id, lockedUntil: lockUntil)
-            if let lockUntil { throw APIError.accountLocked(until: lockUntil) }
-            throw APIError.loginFailed
-        }
+        throttle.succeeded(.console, account: username, address: address)
         try await store.users.recordSuccessfulLogin(id: stored.user.id, at: now)
         return stored.user
+    }
+
+    /// The client's address: the connection's peer, or, when the peer is a trusted reverse proxy, the last
+    /// address in `X-Forwarded-For` that is not one of the trusted proxies.
+    func clientAddress(_ request: Request, _ context: HuitongRequestContext) -> String? {
+        guard let peer = context.peerAddress else { return nil }
+        func trusted(_ text: String) -> Bool {
+            guard let address = IPAddress(text) else { return false }
+            return trustedProxies.contains { $0.contains(address) }
+        }
+        let hops = request.headers[values: Self.forwardedFor].flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        guard trusted(peer), !hops.isEmpty else { return peer }
+        for hop in hops.reversed() where !trusted(hop) {
+            return IPAddress(hop)?.description ?? peer
+        }
+        return peer
+    }
+
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+
+    /// Why a password a person chose may not be used (form, the common-password list, the account's names), or nil.
+    func passwordProblem(_ password: String, names: [String]) throws -> BilingualText? {
+        let common = try CommonPasswords.all()
+        return PasswordRule.problem(with: password, names: names) { common.contains($0) }
     }
 
     /// Creates a user with a password; returns the user and the password (generated unless given).
     public func createUser(_ draft: UserDraft, password: String? = nil) async throws -> (User, String) {
         let draft = try draft.validated()
+        if let password, let problem = try passwordProblem(password, names: [draft.username]) {
+            throw ValidationError(field: "password", problem)
+        }
         let password = password ?? Secrets.generatePassword()
-        if let problem = PasswordRule.problem(with: password) { throw ValidationError(field: "password", problem) }
         let user = try await store.users.create(draft, passwordHash: try await hash(password))
         return (user, password)
     }
 
-    /// Sets a new password (generated unless given) and ends the user's sessions; returns the password.
-    public func resetPassword(userID: Int64, to password: String? = nil) async throws -> String {
+    /// Sets a new password (generated unless given); returns the password. Unless `keeping` says otherwise the
+    /// user's sessions end and their personal tokens are revoked, all but the session or token the user is
+    /// changing their own password with.
+    public func resetPassword(userID: Int64, to password: String? = nil, keeping: PasswordChangeKeeps = .none)
+        async throws -> String
+    {
+        guard let user = try await store.users.find(id: userID) else {
+            throw StoreError.notFound(entity: "user", key: "\(userID)")
+        }
+        if let password, let problem = try passwordProblem(password, names: [user.username]) {
+            throw ValidationError(field: "password", problem)
+        }
         let password = password ?? Secrets.generatePassword()
-        if let problem = PasswordRule.problem(with: password) { throw ValidationError(field: "password", problem) }
-        try await store.users.setPasswordHash(id: userID, try await hash(password))
+        try await store.users.setPasswordHash(id: userID, try await hash(password), keeping: keeping)
         return password
     }
 

@@ -28,7 +28,8 @@ struct AuthAPI {
 
     func login(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(LoginInput.self, context: context)
-        let user = try await accounts.authenticate(username: input.username, password: input.password)
+        let user = try await accounts.authenticate(
+            username: input.username, password: input.password, address: accounts.clientAddress(request, context))
         let secret = Secrets.issue(.session)
         let session = try await accounts.store.sessions.create(
             userID: user.id, digest: secret.digest, csrfToken: Secrets.randomBase64URL(byteCount: 24),

@@ -290,6 +290,16 @@ struct CatalogAPI {
                 issues.add(
                     "locator",
                     BilingualText(zh: "接口地址中不能包含用户名或密码", en: "an API locator must not carry a user name or password"))
+            } else if let host = URLComponents(string: locator)?.host, !host.isEmpty {
+                // The gateway would call this address for any granted department: nothing on the node's own
+                // network unless the operator allowed it. Names are checked again on each call, once resolved.
+                if let refusal = UpstreamTarget.check(
+                    host: host, allowList: try await store.upstreamAllowList.current().list)
+                {
+                    issues.add("locator", refusal.message)
+                }
+            } else {
+                issues.add("locator", BilingualText(zh: "接口地址缺少主机名", en: "an API locator names a host"))
             }
         }
         if let count = input.recordCount, count < 0 {

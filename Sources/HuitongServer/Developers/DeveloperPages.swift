@@ -12,9 +12,6 @@ struct DeveloperPages {
     let sessionLifetime: Duration
     let links: OpenDataLinks
     let registrations: PublicObjectionLimiter
-    /// Sign-in attempts per client address: the per-account lock-out alone would let one address try a password
-    /// against every registered e-mail address (or lock them all out).
-    let signIns: PublicObjectionLimiter
     var store: Store { service.store }
 
     init(
@@ -28,11 +25,7 @@ struct DeveloperPages {
         self.sessionLifetime = sessionLifetime
         self.registrations = PublicObjectionLimiter(
             limit: service.settings.registrationLimit, window: service.settings.registrationWindow)
-        self.signIns = PublicObjectionLimiter(limit: Self.signInsPerWindow, window: .seconds(900))
     }
-
-    /// Sign-in attempts one address may make in a quarter of an hour; a person mistyping a password uses a few.
-    static let signInsPerWindow = 30
 
     func register(on router: Router<HuitongRequestContext>) {
         router.get("/portal/register", use: registrationForm)
@@ -130,18 +123,14 @@ struct DeveloperPages {
                 error: APIError.csrfFailed.message.text(context.language), status: .forbidden)
         }
         let email = form["email"].trimmingCharacters(in: .whitespaces)
-        guard signIns.take(context.peerAddress ?? "unknown") else {
-            return renderLogin(
-                request, context, email: email, next: form["next"],
-                error: pages.text("portal_login_too_many", context.language), status: .tooManyRequests)
-        }
         guard !email.isEmpty, !form["password"].isEmpty else {
             return renderLogin(
                 request, context, email: email, next: form["next"],
                 error: pages.text("portal_login_missing", context.language), status: .badRequest)
         }
         do {
-            let developer = try await service.authenticate(email: email, password: form["password"])
+            let developer = try await service.authenticate(
+                email: email, password: form["password"], address: service.accounts.clientAddress(request, context))
             return try await signIn(developer, next: AuthPages.safeNext(form["next"]), welcome: false)
         } catch let error as APIError {
             context.logger.notice("developer sign-in refused", metadata: ["reason": "\(error.code)"])

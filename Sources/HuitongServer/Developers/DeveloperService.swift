@@ -45,26 +45,31 @@ public struct DeveloperService: Sendable {
         let checked = try registration.validated(today: CalendarDate(now)) { number in
             Hex.lowercase(HMAC<SHA256>.authenticationCode(for: Data(number.utf8), using: key))
         }
+        // Not the e-mail address or its local part, nor a common password (ASVS 2.1.7), like officers' passwords.
+        let names = [checked.email, String(checked.email.split(separator: "@").first ?? "")]
+        if let problem = try accounts.passwordProblem(checked.password, names: names) {
+            throw ValidationError(field: "password", problem)
+        }
         return try await store.developers.create(
             checked, passwordHash: try await accounts.hash(checked.password), at: now)
     }
 
-    /// Checks an e-mail address and password; counts failures and locks the account after too many, like the
-    /// console's sign-in.
-    public func authenticate(email: String, password: String, now: Date = Date()) async throws -> Developer {
-        guard let stored = try await store.developers.credentials(email: email.trimmingCharacters(in: .whitespaces))
-        else {
-            _ = try await accounts.verify(password, against: try await accounts.decoyHash())
+    /// Checks an e-mail address and password from a client `address`, throttled like the console's sign-in (the
+    /// same `SignInThrottle`, in the portal's realm): never a lock, and an unknown address answers as a known one.
+    public func authenticate(email: String, password: String, address: String?, now: Date = Date()) async throws
+        -> Developer
+    {
+        let email = email.trimmingCharacters(in: .whitespaces)
+        try accounts.throttle.check(.portal, account: email, address: address)
+        let stored = try await store.developers.credentials(email: email)
+        let hash: String
+        if let stored { hash = stored.passwordHash } else { hash = try await accounts.decoyHash() }
+        let matches = try await accounts.verify(password, against: hash)
+        guard let stored, matches, stored.developer.isActive else {
+            accounts.throttle.failed(.portal, account: email, address: address)
             throw APIError.loginFailed
         }
-        if let lockedUntil = stored.lockedUntil, lockedUntil > now { throw APIError.accountLocked(until: lockedUntil) }
-        guard try await accounts.verify(password, against: stored.passwordHash), stored.developer.isActive else {
-            let reachesLimit = stored.failedLogins + 1 >= accounts.maximumFailedLogins
-            let lockUntil = reachesLimit ? now.addingTimeInterval(accounts.lockoutDuration.timeInterval) : nil
-            try await store.developers.recordFailedLogin(id: stored.developer.id, lockedUntil: lockUntil)
-            if let lockUntil { throw APIError.accountLocked(until: lockUntil) }
-            throw APIError.loginFailed
-        }
+        accounts.throttle.succeeded(.portal, account: email, address: address)
         try await store.developers.recordSuccessfulLogin(id: stored.developer.id, at: now)
         return stored.developer
     }

@@ -36,7 +36,8 @@ struct GatewayAPI: Sendable {
         self.pseudonymSecret = trail.pseudonymSecret
         self.limiter = CallLimiter()
         self.upstream = UpstreamClient(
-            timeout: configuration.upstreamTimeout, maximumBytes: configuration.upstreamMaximumBytes)
+            timeout: configuration.upstreamTimeout, maximumBytes: configuration.upstreamMaximumBytes,
+            allowList: { try await store.upstreamAllowList.current().list })
         self.entries = GatewayEntryCache(store: store, lifetime: .seconds(1))
         self.grants = GatewayGrantCache(store: store)
         self.versions = GatewayVersionCache(lifetime: .seconds(1))

@@ -16,7 +16,8 @@ public enum APIError: HuitongError {
     case uploadTooLarge(limit: Int64)
     case malformedBody(field: String?, reason: BilingualText)
     case loginFailed
-    case accountLocked(until: Date)
+    /// Too many failed sign-ins from this address or for this name: try again after the given seconds.
+    case signInThrottled(retryAfterSeconds: Int)
 
     public var code: String {
         switch self {
@@ -28,7 +29,7 @@ public enum APIError: HuitongError {
         case .bodyTooLarge, .uploadTooLarge: "body_too_large"
         case .malformedBody: "malformed_body"
         case .loginFailed: "login_failed"
-        case .accountLocked: "account_locked"
+        case .signInThrottled: "sign_in_throttled"
         }
     }
 
@@ -39,7 +40,7 @@ public enum APIError: HuitongError {
         case .notFound: .notFound
         case .bodyTooLarge, .uploadTooLarge: .tooLarge
         case .malformedBody: .badInput
-        case .accountLocked: .forbidden
+        case .signInThrottled: .tooManyRequests
         }
     }
 
@@ -73,10 +74,9 @@ public enum APIError: HuitongError {
             }
         case .loginFailed:
             BilingualText(zh: "用户名或密码错误", en: "wrong username or password")
-        case .accountLocked(let until):
+        case .signInThrottled(let seconds):
             BilingualText(
-                zh: "登录失败次数过多，账号已锁定至 \(Self.format(until))",
-                en: "too many failed sign-ins; the account is locked until \(Self.format(until))")
+                zh: "登录失败次数过多，请 \(seconds) 秒后再试", en: "too many failed sign-ins; try again in \(seconds) s")
         }
     }
 
@@ -85,10 +85,6 @@ public enum APIError: HuitongError {
         case .malformedBody(let field?, _): [FieldIssue(field: field, message: message)]
         default: []
         }
-    }
-
-    private static func format(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false))
     }
 }
 

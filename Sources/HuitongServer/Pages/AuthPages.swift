@@ -75,7 +75,8 @@ struct AuthPages {
         }
         let user: User
         do {
-            user = try await accounts.authenticate(username: username, password: password)
+            user = try await accounts.authenticate(
+                username: username, password: password, address: accounts.clientAddress(request, context))
         } catch let error as APIError {
             context.logger.notice("sign-in refused", metadata: ["username": "\(username)", "reason": "\(error.code)"])
             return renderLogin(

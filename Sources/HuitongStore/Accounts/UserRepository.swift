@@ -34,12 +34,30 @@ public protocol UserRepository: Sendable {
     func list(departmentID: Int64?) async throws -> [User]
     func count() async throws -> Int
     func update(id: Int64, _ changes: UserChanges) async throws -> User
-    /// Replaces the password, clears any lock-out and ends every session of the user.
-    func setPasswordHash(id: Int64, _ hash: String) async throws
+    /// Replaces the password, clears any lock-out and ends the user's sessions and personal tokens but those
+    /// `keeping` names.
+    func setPasswordHash(id: Int64, _ hash: String, keeping: PasswordChangeKeeps) async throws
     func credentials(username: String) async throws -> StoredCredentials?
     func recordFailedLogin(id: Int64, lockedUntil: Date?) async throws
     func recordSuccessfulLogin(id: Int64, at time: Date) async throws
     func delete(id: Int64) async throws
+}
+
+/// What a new password leaves open of the user's sessions and personal tokens.
+public enum PasswordChangeKeeps: Sendable, Hashable {
+    /// Every session ends and every personal token is revoked.
+    case none
+    /// All but the session or token the user changed their password with.
+    case current(sessionID: Int64?, tokenID: Int64?)
+    /// Nothing ends: the user asked to stay signed in elsewhere.
+    case everything
+}
+
+extension UserRepository {
+    /// Replaces the password and ends every session and personal token of the user.
+    public func setPasswordHash(id: Int64, _ hash: String) async throws {
+        try await setPasswordHash(id: id, hash, keeping: .none)
+    }
 }
 
 struct SQLUserRepository: UserRepository {
@@ -132,7 +150,7 @@ struct SQLUserRepository: UserRepository {
         }
     }
 
-    func setPasswordHash(id: Int64, _ hash: String) async throws {
+    func setPasswordHash(id: Int64, _ hash: String, keeping: PasswordChangeKeeps) async throws {
         try await provider.transaction { sql in
             let row = try await sql.update("users")
                 .set("password_hash", to: hash)
@@ -142,7 +160,16 @@ struct SQLUserRepository: UserRepository {
                 .where("id", .equal, id)
                 .returning("id").first()
             guard row != nil else { throw StoreError.notFound(entity: "user", key: "\(id)") }
-            try await sql.delete(from: "sessions").where("user_id", .equal, id).run()
+            let (session, token): (Int64?, Int64?)
+            switch keeping {
+            case .everything: return
+            case .none: (session, token) = (nil, nil)
+            case .current(let sessionID, let tokenID): (session, token) = (sessionID, tokenID)
+            }
+            try await sql.delete(from: "sessions").where("user_id", .equal, id)
+                .where("id", .notEqual, session ?? -1).run()
+            try await sql.update("api_tokens").set("revoked_at", to: Date()).where("user_id", .equal, id)
+                .where(SQLColumn("revoked_at"), .is, SQLLiteral.null).where("id", .notEqual, token ?? -1).run()
         }
     }
 

@@ -205,5 +205,19 @@ enum Schema {
             ]
         },
         Migration(version: 17, name: "portal developers", statements: developerTables),
+        Migration(version: 20, name: "upstream allow-list") { t in
+            [
+                // The operator's non-public upstreams the gateway may call (one row: the whole list, one per line).
+                """
+                CREATE TABLE upstream_allowlist (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    entries TEXT NOT NULL,
+                    updated_at \(t.timestamp) NOT NULL,
+                    updated_by_id BIGINT,
+                    updated_by TEXT NOT NULL
+                )
+                """
+            ]
+        },
     ]
 }

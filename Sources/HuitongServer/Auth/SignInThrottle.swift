@@ -1,0 +1,106 @@
+import Foundation
+import HuitongCore
+import Synchronization
+
+/// Slows password guessing down without handing anyone a lock (issue 16, finding 5).
+///
+/// Failures are counted three ways at once: per client address and account together, per client address, and per
+/// account from anywhere. Past a few free failures, each further failure makes that counter wait twice as long as
+/// the last before it takes another password (1 s, 2 s, 4 s, … up to its ceiling). The account-wide counter allows
+/// many failures and waits at most a minute, so that someone guessing from many addresses is slowed while nobody
+/// can keep an account's owner out; the pair counter is what slows one address guessing one account.
+///
+/// Counters are keyed by the name as typed, whether or not an account has it, so an unknown name is answered
+/// exactly like a known one. The console's officers and the portal's developers use the same throttle, each in
+/// their own realm.
+///
+/// Counted in this process, like `CallLimiter`: several nodes behind one PostgreSQL each count their own
+/// attempts (a guesser spread over n nodes gets n times the pace), and a restart forgets the counts.
+final class SignInThrottle: Sendable {
+    struct Rule: Sendable {
+        var freeFailures: Int
+        var firstDelay: Duration
+        var maximumDelay: Duration
+
+        /// How long the counter waits after `failures` failures.
+        func delay(after failures: Int) -> Duration {
+            guard failures > freeFailures else { return .zero }
+            let doublings = min(failures - freeFailures - 1, 30)
+            return min(firstDelay * (1 << doublings), maximumDelay)
+        }
+    }
+
+    static let perPair = Rule(freeFailures: 3, firstDelay: .seconds(1), maximumDelay: .seconds(900))
+    static let perAddress = Rule(freeFailures: 10, firstDelay: .seconds(1), maximumDelay: .seconds(900))
+    static let perAccount = Rule(freeFailures: 20, firstDelay: .seconds(1), maximumDelay: .seconds(60))
+    /// A counter with no failure for this long starts again from nothing.
+    static let memory: Duration = .seconds(3600)
+
+    enum Realm: String, Sendable {
+        case console
+        case portal
+    }
+
+    private struct Counter {
+        var failures: Int
+        var last: ContinuousClock.Instant
+        var notBefore: ContinuousClock.Instant
+    }
+
+    private let counters = Mutex<[String: Counter]>([:])
+    let now: @Sendable () -> ContinuousClock.Instant
+
+    init(now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
+        self.now = now
+    }
+
+    private static func keys(_ realm: Realm, account: String, address: String?) -> [(String, Rule)] {
+        let name = account.trimmingCharacters(in: .whitespaces).lowercased().prefix(200)
+        let address = address ?? "unknown"
+        return [
+            ("\(realm.rawValue)|pair|\(address)|\(name)", perPair),
+            ("\(realm.rawValue)|address|\(address)", perAddress),
+            ("\(realm.rawValue)|account|\(name)", perAccount),
+        ]
+    }
+
+    /// Before a password is checked: refuses while any of the attempt's counters is waiting, saying how long.
+    func check(_ realm: Realm, account: String, address: String?) throws(APIError) {
+        let instant = now()
+        let keys = Self.keys(realm, account: account, address: address)
+        let wait = counters.withLock { counters in
+            keys.compactMap { key, _ in counters[key].map { $0.notBefore - instant } }.max() ?? .zero
+        }
+        if wait > .zero {
+            let seconds = Int(wait.components.seconds) + (wait.components.attoseconds > 0 ? 1 : 0)
+            throw APIError.signInThrottled(retryAfterSeconds: seconds)
+        }
+    }
+
+    /// A wrong password (or an unknown name, or a disabled account: they are not told apart).
+    func failed(_ realm: Realm, account: String, address: String?) {
+        let instant = now()
+        let keys = Self.keys(realm, account: account, address: address)
+        counters.withLock { counters in
+            // Forgotten counters go when the table grows, so that many one-off names cannot fill memory.
+            if counters.count > 50_000 { counters = counters.filter { instant - $0.value.last < Self.memory } }
+            for (key, rule) in keys {
+                var counter = counters[key] ?? Counter(failures: 0, last: instant, notBefore: instant)
+                if instant - counter.last >= Self.memory { counter.failures = 0 }
+                counter.failures += 1
+                counter.last = instant
+                counter.notBefore = instant + rule.delay(after: counter.failures)
+                counters[key] = counter
+            }
+        }
+    }
+
+    /// The right password: the account's own counters start again; the address keeps its count.
+    func succeeded(_ realm: Realm, account: String, address: String?) {
+        let keys = Self.keys(realm, account: account, address: address)
+        counters.withLock { counters in
+            counters[keys[0].0] = nil
+            counters[keys[2].0] = nil
+        }
+    }
+}

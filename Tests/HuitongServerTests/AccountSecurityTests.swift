@@ -1,0 +1,253 @@
+import Foundation
+import HTTPTypes
+import HuitongCore
+import HuitongStore
+import HuitongTestSupport
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import HuitongServer
+
+/// A clock the test moves by hand.
+final class ManualClock: Sendable {
+    private let current = Mutex<ContinuousClock.Instant>(.now)
+    var now: ContinuousClock.Instant { current.withLock { $0 } }
+    func advance(_ duration: Duration) { current.withLock { $0 += duration } }
+}
+
+/// Sign-in throttling, the password policy and personal tokens' lifetimes (issue 16, findings 5–7).
+@Suite("Account security")
+struct AccountSecurityTests {
+    static let login = "/api/v1/auth/login"
+
+    /// A node behind a reverse proxy on 127.0.0.1, so that each request names its client in `X-Forwarded-For`.
+    static func proxied(clock: ManualClock = ManualClock()) -> ServerConfiguration {
+        var configuration = TestNode.configuration
+        configuration.trustedProxies = [AddressNetwork("127.0.0.1")!]
+        configuration.signInClock = { clock.now }
+        return configuration
+    }
+
+    static func signIn(
+        _ client: any TestClientProtocol, _ username: String, _ password: String, from address: String
+    ) async throws -> (HTTPResponse.Status, String) {
+        let (status, body, _) = try await client.json(
+            .post, login, body: #"{"username":"\#(username)","password":"\#(password)"}"#,
+            headers: [HTTPField.Name("X-Forwarded-For")!: address])
+        let error = body["error"] as? [String: Any] ?? [:]
+        return (status, "\(error["code"] ?? "") \(error["message"] ?? "")")
+    }
+
+    // MARK: Finding 5
+
+    @Test("five wrong passwords for admin from one address do not keep admin out from another")
+    func noLockOut() async throws {
+        try await TestNode.run(configuration: Self.proxied(), live: true) { node, client in
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 1...5 {
+                statuses.append(try await Self.signIn(client, "admin", "wrong-password-1", from: "198.51.100.7").0)
+            }
+            #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .unauthorized, .tooManyRequests])
+            let (elsewhere, _) = try await Self.signIn(client, "admin", node.operatorPassword, from: "203.0.113.9")
+            #expect(elsewhere == .ok, "the owner signs in from their own address")
+        }
+    }
+
+    @Test("unknown and known names get the same answers, throttled alike; waiting out the delay lets the owner in")
+    func sameAnswers() async throws {
+        let clock = ManualClock()
+        try await TestNode.run(configuration: Self.proxied(clock: clock), live: true) { node, client in
+            var known: [String] = []
+            var unknown: [String] = []
+            for _ in 1...6 {
+                let k = try await Self.signIn(client, "admin", "wrong-password-1", from: "198.51.100.7")
+                known.append("\(k.0.code) \(k.1)")
+                let u = try await Self.signIn(client, "nobody-here", "wrong-password-1", from: "198.51.100.8")
+                unknown.append("\(u.0.code) \(u.1)")
+            }
+            #expect(known == unknown)
+            #expect(known.last?.hasPrefix("429 sign_in_throttled") == true)
+            // The delay grows, but it is a delay: once it has passed, the right password works from there too.
+            clock.advance(.seconds(1))
+            #expect(try await Self.signIn(client, "admin", node.operatorPassword, from: "198.51.100.7").0 == .ok)
+        }
+    }
+
+    @Test("the throttle doubles its delay past the free failures, forgives a success and caps the per-name wait")
+    func throttleRules() throws {
+        let clock = ManualClock()
+        let throttle = SignInThrottle(now: { clock.now })
+        for _ in 1...3 { throttle.failed(.console, account: "Admin", address: "198.51.100.7") }
+        try throttle.check(.console, account: "admin", address: "198.51.100.7")
+        throttle.failed(.console, account: "admin ", address: "198.51.100.7")
+        let first = #expect(throws: APIError.self) {
+            try throttle.check(.console, account: "ADMIN", address: "198.51.100.7")
+        }
+        #expect(first?.code == "sign_in_throttled" && first?.message.en.contains("in 1 s") == true)
+        try throttle.check(.portal, account: "admin", address: "198.51.100.7")
+        clock.advance(.seconds(1))
+        throttle.failed(.console, account: "admin", address: "198.51.100.7")
+        let error = #expect(throws: APIError.self) {
+            try throttle.check(.console, account: "admin", address: "198.51.100.7")
+        }
+        #expect(error?.code == "sign_in_throttled" && error?.message.en.contains("2 s") == true)
+        clock.advance(.seconds(2))
+        throttle.succeeded(.console, account: "admin", address: "198.51.100.7")
+        try throttle.check(.console, account: "admin", address: "198.51.100.7")
+        // Many addresses guessing one name: it is slowed, for a minute at most, never locked.
+        for index in 0..<40 { throttle.failed(.console, account: "admin", address: "192.0.2.\(index)") }
+        let capped = #expect(throws: APIError.self) {
+            try throttle.check(.console, account: "admin", address: "203.0.113.1")
+        }
+        #expect(capped?.message.en.contains("60 s") == true)
+        clock.advance(.seconds(60))
+        try throttle.check(.console, account: "admin", address: "203.0.113.1")
+    }
+
+    @Test("the portal's developer sign-in uses the same throttle: an unknown address answers as a known one")
+    func portalThrottle() async throws {
+        let clock = ManualClock()
+        var configuration = TestNode.configuration
+        configuration.signInClock = { clock.now }
+        try await TestNode.run(configuration: configuration) { _, client in
+            _ = try await DeveloperPortalTests.register("dev@example.com", client)
+            var known: [HTTPResponse.Status] = []
+            var unknown: [HTTPResponse.Status] = []
+            for _ in 1...5 {
+                known.append(
+                    try await DeveloperPortalTests.postAnonymous(
+                        "/portal/login", to: "/portal/login",
+                        [("email", "dev@example.com"), ("password", "wrong-pass-1")], client
+                    ).0)
+                unknown.append(
+                    try await DeveloperPortalTests.postAnonymous(
+                        "/portal/login", to: "/portal/login",
+                        [("email", "ghost@example.com"), ("password", "wrong-pass-1")], client
+                    ).0)
+            }
+            #expect(known == [.unauthorized, .unauthorized, .unauthorized, .unauthorized, .tooManyRequests])
+            #expect(known == unknown)
+        }
+    }
+
+    // MARK: Finding 6
+
+    @Test("common passwords and passwords containing the user name are refused wherever a password is set")
+    func passwordPolicy() async throws {
+        try await TestNode.run { node, client in
+            let bureau = node.bureau.id
+            for (username, password) in [
+                ("zhang.wei", "password123"), ("zhang.wei", "1234567890qwerty"),
+                ("zhang.wei", "Zhang.Wei-2026"),
+            ] {
+                let (status, body, _) = try await client.json(
+                    .post, "/api/v1/users", token: node.operatorToken,
+                    body: #"""
+                        {"username":"\#(username)","displayName":"张伟","departmentID":\#(bureau),"roles":["auditor"],"password":"\#(password)"}
+                        """#)
+                #expect(status == .badRequest && apiError(body).fields == ["password"], "\(password)")
+            }
+            let (created, createdBody, _) = try await client.json(
+                .post, "/api/v1/users", token: node.operatorToken,
+                body: #"""
+                    {"username":"zhang.wei","displayName":"张伟","departmentID":\#(bureau),"roles":["auditor"],"password":"tea-garden-77"}
+                    """#)
+            #expect(created == .created)
+            let userID = try #require((createdBody["user"] as? [String: Any])?["id"] as? Int)
+            // An operator's reset, and the user's own change.
+            let (reset, resetBody, _) = try await client.json(
+                .post, "/api/v1/users/\(userID)/password", token: node.operatorToken,
+                body: #"{"newPassword":"qwerty123456"}"#)
+            #expect(reset == .badRequest && apiError(resetBody).fields == ["password"])
+            let me = try #require(try await node.store.users.find(username: "admin"))
+            let (own, ownBody, _) = try await client.json(
+                .post, "/api/v1/users/\(me.id)/password", token: node.operatorToken,
+                body: #"{"currentPassword":"\#(node.operatorPassword)","newPassword":"admin-rules-1"}"#)
+            #expect(own == .badRequest && apiError(ownBody).fields == ["password"])
+            // Portal registration: the e-mail address's local part, and a common password.
+            for password in ["xiaoming2026x", "password123"] {
+                let (status, page, _) = try await DeveloperPortalTests.postAnonymous(
+                    "/portal/register", to: "/portal/register",
+                    [
+                        ("email", "xiaoming2026@example.com"), ("name", "张小明"),
+                        ("idNumber", DeveloperPortalTests.idNumber), ("password", password),
+                        ("acceptedAgreement", "yes"),
+                    ], client)
+                #expect(status == .badRequest && page.contains(#"id="password-error""#), "\(password)")
+            }
+            #expect(try await node.store.developers.count() == 0)
+        }
+    }
+
+    // MARK: Finding 7
+
+    static func expiry(_ body: [String: Any]) throws -> Date {
+        let text = try #require((body["token"] as? [String: Any])?["expiresAt"] as? String)
+        return try #require(ISO8601DateFormatter().date(from: text))
+    }
+
+    @Test("a personal token lives 90 days by default, 365 at most, and never longer than the token that makes it")
+    func tokenLifetimes() async throws {
+        try await TestNode.run { node, client in
+            let now = Date()
+            let (made, madeBody, _) = try await client.json(
+                .post, "/api/v1/tokens", token: node.operatorToken, body: #"{"name":"script"}"#)
+            #expect(made == .created)
+            let days = try Self.expiry(madeBody).timeIntervalSince(now) / 86400
+            #expect(days > 89.9 && days < 90.1)
+            let tooLong = ISO8601DateFormatter().string(from: now.addingTimeInterval(400 * 86400))
+            let (refused, refusedBody, _) = try await client.json(
+                .post, "/api/v1/tokens", token: node.operatorToken,
+                body: #"{"name":"forever","expiresAt":"\#(tooLong)"}"#)
+            #expect(refused == .badRequest && apiError(refusedBody).fields == ["expiresAt"])
+
+            // A token with ten days left makes tokens with at most ten days.
+            let tenDays = ISO8601DateFormatter().string(from: now.addingTimeInterval(10 * 86400))
+            let (_, shortBody, _) = try await client.json(
+                .post, "/api/v1/tokens", token: node.operatorToken, body: #"{"name":"short","expiresAt":"\#(tenDays)"}"#
+            )
+            let short = try #require(shortBody["secret"] as? String)
+            let (child, childBody, _) = try await client.json(
+                .post, "/api/v1/tokens", token: short, body: #"{"name":"child"}"#)
+            #expect(child == .created)
+            #expect(try Self.expiry(childBody) <= Self.expiry(shortBody))
+            let twentyDays = ISO8601DateFormatter().string(from: now.addingTimeInterval(20 * 86400))
+            let (longer, longerBody, _) = try await client.json(
+                .post, "/api/v1/tokens", token: short, body: #"{"name":"longer","expiresAt":"\#(twentyDays)"}"#)
+            #expect(longer == .badRequest && apiError(longerBody).fields == ["expiresAt"])
+        }
+    }
+
+    @Test("a password change ends the user's other sessions and tokens, unless they ask to keep them")
+    func passwordChangeRevokes() async throws {
+        try await TestNode.run { node, client in
+            let (user, first) = try await node.user("gaj.officer", department: node.bureau, roles: [.auditor])
+            let (_, secondBody, _) = try await client.json(
+                .post, "/api/v1/tokens", token: first, body: #"{"name":"b"}"#)
+            let second = try #require(secondBody["secret"] as? String)
+            let (_, _, headers) = try await client.json(
+                .post, Self.login, body: #"{"username":"gaj.officer","password":"password-123"}"#)
+            let cookie = try #require(PagesAndContractTests.cookie("huitong_session", in: headers))
+
+            // Kept explicitly: everything stays open.
+            let (kept, _, _) = try await client.json(
+                .post, "/api/v1/users/\(user.id)/password", token: first,
+                body: #"{"currentPassword":"password-123","newPassword":"river-stone-42","keepOtherSessions":true}"#)
+            #expect(kept == .ok)
+            #expect(try await client.json(.get, "/api/v1/me", token: second).0 == .ok)
+            #expect(try await client.json(.get, "/api/v1/me", headers: [.cookie: cookie]).0 == .ok)
+
+            // By default the others end; the token used for the change still works.
+            let (changed, _, _) = try await client.json(
+                .post, "/api/v1/users/\(user.id)/password", token: first,
+                body: #"{"currentPassword":"river-stone-42","newPassword":"maple-field-58"}"#)
+            #expect(changed == .ok)
+            #expect(try await client.json(.get, "/api/v1/me", token: first).0 == .ok)
+            #expect(try await client.json(.get, "/api/v1/me", token: second).0 == .unauthorized)
+            #expect(try await client.json(.get, "/api/v1/me", headers: [.cookie: cookie]).0 == .unauthorized)
+        }
+    }
+}

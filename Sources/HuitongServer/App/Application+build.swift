@@ -41,7 +41,7 @@ public enum HuitongApp {
         CatalogAPI(store: store).register(on: api)
         CatalogTransferAPI(store: store).register(on: api)
         CodeSetsAPI(store: store).register(on: api)
-        let quality = QualityService.make(store: store, configuration: configuration)
+        let quality = QualityService.make(store: store, configuration: configuration, audit: audit.log)
         let ingest = IngestAPI(
             store: store, logger: Logger(label: "huitong.ingest"),
             afterLoad: { job in

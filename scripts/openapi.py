@@ -18,6 +18,12 @@ CRED = ID + [{"name": "credentialID", "in": "path", "required": True, "schema": 
 DEPT_Q = [{"name": "departmentID", "in": "query", "required": False, "schema": {"type": "integer", "format": "int64"}}]
 
 def op(summary, tag, responses, request=None, params=None, security=True):
+    responses = dict(responses)
+    # What any operation may answer besides its own statuses: 400 for a parameter or body it cannot take (an id
+    # out of range, a bad query value), 401/403 before anything when it needs a caller, 404 for a missing object.
+    if params or request: responses.setdefault("400", ERR)
+    if security: responses.setdefault("401", ERR); responses.setdefault("403", ERR)
+    if any(p.get("in") == "path" for p in params or []): responses.setdefault("404", ERR)
     o = {"summary": summary, "tags": [tag], "responses": responses}
     if request: o["requestBody"] = body(request)
     if params: o["parameters"] = params
@@ -26,7 +32,6 @@ def op(summary, tag, responses, request=None, params=None, security=True):
 
 paths = {
   "/healthz": {"get": op("Liveness and database check", "system", {"200": ok(ref("Health")), "503": ok(ref("Health"), "Database unreachable")}, security=False)},
-  "/metrics": {"get": op("Prometheus metrics", "system", {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}, security=False)},
   "/api/openapi.json": {"get": op("This document", "system", {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}, security=False)},
   "/api/v1/auth/login": {"post": op("Sign in; sets the session cookie and returns the CSRF token", "auth", {"200": ok(ref("LoginResult")), **errors(400, 401, 403, 429)}, ref("LoginInput"), security=False)},
   "/api/v1/auth/logout": {"post": op("End the current session", "auth", {"204": {"description": "Signed out"}, **errors(401, 403)})},
@@ -138,6 +143,8 @@ crud("/api/v1/information-systems", "information-systems", "InformationSystem", 
 paths["/api/v1/information-systems/{id}"]["delete"] = op("Delete a system no entry names as its source", "information-systems", {"204": {"description": "Deleted"}, **errors(401, 403, 404, 409)}, params=ID)
 
 S = lambda **p: {"type": "string", **p}
+# An optional text the server also takes as null, meaning "not given" (the same as leaving it out).
+NS = lambda **p: {"type": ["string", "null"], **p}
 I64 = {"type": "integer", "format": "int64"}
 DT = {"type": "string", "format": "date-time"}
 ROLE = {"type": "string", "enum": ["operator", "provider", "consumer", "auditor"]}
@@ -213,7 +220,8 @@ schemas.update({
   "NegativeListInput": OBJ(["kind", "resource", "reason", "legalBasis"], {"departmentID": I64, "kind": enum("notShared", "notOpened"), "resource": S(), "items": S(), "reason": S(), "legalBasis": S(minLength=1, description="Law, regulation or central policy; mandatory"), "reviewer": S(), "reviewBy": S(format="date")}),
   "NegativeListRow": OBJ(["id", "departmentID", "content", "createdAt", "updatedAt"], {"id": I64, "departmentID": I64, "content": ref("NegativeListInput"), "createdAt": DT, "updatedAt": DT}),
   "ResponsibilityInput": OBJ(["departmentID", "basis", "resourceName"], {"departmentID": I64, "basis": S(), "resourceName": S(), "entryID": I64, "items": S(), "shareType": SHARE, "openness": OPEN, "updateCycle": CYCLE, "channel": CHANNEL, "office": S(), "contact": S(), "dueBy": S(format="date")}),
-  "ResponsibilityRow": OBJ(["id", "departmentID", "content", "createdAt", "updatedAt"], {"id": I64, "departmentID": I64, "content": ref("ResponsibilityInput"), "createdAt": DT, "updatedAt": DT}),
+  "ResponsibilityContent": OBJ(["basis", "resourceName"], {"basis": S(), "resourceName": S(), "entryID": I64, "items": S(), "shareType": SHARE, "openness": OPEN, "updateCycle": CYCLE, "channel": CHANNEL, "office": S(), "contact": S(), "dueBy": S(format="date")}),
+  "ResponsibilityRow": OBJ(["id", "departmentID", "content", "createdAt", "updatedAt"], {"id": I64, "departmentID": I64, "content": ref("ResponsibilityContent"), "createdAt": DT, "updatedAt": DT}),
   "Coverage": OBJ(["promised", "fulfilled", "departments"], {"promised": {"type": "integer"}, "fulfilled": {"type": "integer"}, "departments": {"type": "array", "items": OBJ(["departmentID", "departmentName", "promised", "fulfilled", "rate", "missing"], {
       "departmentID": I64, "departmentName": S(), "promised": {"type": "integer"}, "fulfilled": {"type": "integer"}, "rate": {"type": "number"}, "missing": {"type": "array", "items": ref("ResponsibilityRow")}})}}),
   "DemandInput": OBJ(["scenario", "requestedData", "purpose", "basis"], {"departmentID": I64, "scenario": S(), "requestedData": S(), "expectedProviderID": I64, "purpose": S(), "basis": S(), "channel": CHANNEL, "frequency": CYCLE, "neededBy": S(format="date")}),
@@ -272,7 +280,7 @@ paths.update({
 # ---- Code sets (代码集) ----
 CODE = OBJ(["code", "label"], {"code": S(maxLength=64), "label": S(maxLength=200),
     "aliases": {"type": "array", "items": S(maxLength=200), "description": "Other spellings accepted on ingest and stored as the code, e.g. 男 for 1"}})
-schemas["CodeSetInput"] = OBJ(["name", "codes"], {"name": OBJ(["zh"], {"zh": S(maxLength=200), "en": S(maxLength=200, description="Defaults to the Chinese name")}),
+schemas["CodeSetInput"] = OBJ(["name", "codes"], {"name": OBJ(["zh"], {"zh": S(maxLength=200), "en": NS(maxLength=200, description="Defaults to the Chinese name")}),
     "codes": {"type": "array", "minItems": 1, "items": CODE, "description": "In the standard's order; codes unique"}})
 schemas["CodeSet"] = OBJ(["id", "name", "codes"], {"id": S(examples=["GB/T 2261.1-2003"]), "name": OBJ(["zh", "en"], {"zh": S(), "en": S()}),
     "codes": {"type": "array", "items": CODE}})
@@ -322,11 +330,11 @@ schemas.update({
   "Notification": OBJ(["id", "userID", "kind", "title", "body", "createdAt"], {"id": I64, "userID": I64,
       "kind": enum("applicationToReview", "complianceReview", "applicationDecided", "escalated", "grantRevoked", "objectionToAnswer", "objectionAnswered", "objectionEscalated", "openAccessToReview", "openAccessEscalated"),
       "title": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "body": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "applicationID": I64, "grantID": I64, "objectionID": I64, "createdAt": DT, "readAt": DT}),
-  "HolidayInput": OBJ(["holidays", "workdays"], {"source": S(description="The State Council notice"),
+  "HolidayInput": OBJ(["holidays", "workdays"], {"source": NS(description="The State Council notice"),
       "holidays": {"type": "array", "items": OBJ(["name", "from", "to"], {"name": S(), "from": DATE, "to": DATE})},
       "workdays": {"type": "array", "items": DATE, "description": "Weekend days worked instead (调休上班)"}}),
 })
-schemas["HolidayYear"] = OBJ(["year", "source", "holidays", "workdays"], {"year": {"type": "integer"}, **schemas["HolidayInput"]["properties"]})
+schemas["HolidayYear"] = OBJ(["year", "source", "holidays", "workdays"], {"year": {"type": "integer"}, **schemas["HolidayInput"]["properties"], "source": S(description="The State Council notice")})
 APP_STEP = lambda summary, inp: {"post": op(summary, "sharing", {"200": ok(ref("Application")), **errors(400, 401, 403, 404, 409, 422)}, inp, ID)}
 YEAR = [{"name": "year", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 2000, "maximum": 2100}}]
 paths.update({
@@ -591,7 +599,7 @@ paths.update({
       {"200": ok(OBJ(["total", "offset", "limit", "items"], {"run": ref("QualityRun"), "total": {"type": "integer"}, "offset": {"type": "integer"}, "limit": {"type": "integer"}, "items": {"type": "array", "items": ref("QualityProblem")}})), **errors(400, 401, 403, 404)},
       params=ID + [q("status", "open, handled or ignored"), q("offset", "0 or more", {"type": "integer", "minimum": 0}), q("limit", "1–1000, default 100", {"type": "integer", "minimum": 1, "maximum": 1000})])},
   "/api/v1/quality/problems/{id}": {"patch": op("Mark a problem handled or ignored (a note is required to ignore), or open again", "quality",
-      {"200": ok(ref("QualityProblem")), **errors(400, 401, 403, 404)}, OBJ(["status"], {"status": enum("open", "handled", "ignored"), "note": S(maxLength=1000)}), ID)},
+      {"200": ok(ref("QualityProblem")), **errors(400, 401, 403, 404)}, OBJ(["status"], {"status": enum("open", "handled", "ignored"), "note": NS(maxLength=1000)}), ID)},
   "/api/v1/catalog/entries/{id}/quality/report": {"get": op("Quality report of an entry: current score, latest run, open problems", "quality",
       {"200": CSV_OR_JSON(OBJ(["entryID", "code", "name", "departmentID", "departmentName", "openProblems"], {"entryID": I64, "code": S(), "name": S(), "departmentID": I64, "departmentName": S(), "score": NUM, "run": ref("QualityRun"), "openProblems": {"type": "integer"}})), **errors(400, 401, 403, 404)},
       params=ID + [q("format", "json (default) or csv")])},

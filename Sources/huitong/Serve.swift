@@ -46,6 +46,8 @@ struct Serve: AsyncParsableCommand {
             eventLoopThreads: max(
                 1, config.int(forKey: "huitong.event.loop.threads", default: max(1, System.coreCount / 2))))
         configuration.version = HuitongVersion.current
+        configuration.metricsPort = config.int(forKey: "huitong.metrics.port")
+        configuration.metricsHost = config.string(forKey: "huitong.metrics.host", default: "127.0.0.1")
         do {
             configuration.federation = try federationSettings(config)
         } catch {
@@ -134,6 +136,9 @@ struct Serve: AsyncParsableCommand {
             print(
                 "Huitong \(HuitongVersion.current) on http://\(configuration.host):\(configuration.port) (\(store.backend.rawValue))"
             )
+            if let port = configuration.metricsPort {
+                print("Metrics on http://\(configuration.metricsHost):\(port)/metrics")
+            }
             fflush(nil)
             try await app.runService()
         } catch {

@@ -4,6 +4,7 @@ import HuitongCore
 import HuitongServer
 import HuitongStore
 import HuitongTestSupport
+import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
@@ -260,16 +261,19 @@ struct AccountsAPITests {
         }
     }
 
-    @Test("metrics are exposed in Prometheus format")
+    @Test("metrics are exposed in Prometheus format on the metrics listener")
     func metrics() async throws {
-        try await TestNode.run { _, client in
+        try await TestNode.run { node, client in
             _ = try await client.json(.get, "/healthz")
-            try await client.execute(uri: "/metrics", method: .get) { response in
-                let text = String(buffer: response.body)
-                #expect(response.status == .ok)
-                #expect(text.contains("hb_requests"))
-                #expect(text.contains("huitong_db_connections_in_use"))
-                #expect(text.contains("http_server_request_duration_bucket"))
+            let router = HuitongApp.buildMetricsRouter(store: node.store, configuration: TestNode.configuration)
+            try await Application(router: router).test(.router) { listener in
+                try await listener.execute(uri: "/metrics", method: .get) { response in
+                    let text = String(buffer: response.body)
+                    #expect(response.status == .ok)
+                    #expect(text.contains("hb_requests"))
+                    #expect(text.contains("huitong_db_connections_in_use"))
+                    #expect(text.contains("http_server_request_duration_bucket"))
+                }
             }
         }
     }

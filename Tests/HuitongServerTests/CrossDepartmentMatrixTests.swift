@@ -132,4 +132,83 @@ struct CrossDepartmentMatrixTests {
             #expect(!String(describing: refusedBody).contains("张三"))
         }
     }
+
+    @Test(
+        "every console form that acts on another department's object asks whose it is first: refused without its state, before the form is checked",
+        arguments: TestBackend.available)
+    func foreignDepartmentRefusedInConsole(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            let caller = try await GatewayAPITests.caller(node, client)
+            let world = caller.world
+            _ = try await GatewayAPITests.grant(client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"])
+            let application = try #require(
+                try await node.store.applications.list(
+                    .department(world.consumer.id, asConsumer: true, asProvider: false), state: nil
+                ).first)
+            // A draft of the consumer department, which its own officers could submit.
+            let (_, pending, _) = try await client.json(
+                .post, "/api/v1/applications", token: world.consumerToken,
+                body: SharingAPITests.applicationBody(entryID: world.conditional.id, items: ["sfzhm", "xm"]))
+            let pendingID = try #require(pending["id"] as? Int)
+            _ = try await client.json(.post, "/api/v1/applications/\(pendingID)/submit", token: world.consumerToken)
+            let (_, draftApplication, _) = try await client.json(
+                .post, "/api/v1/applications", token: world.consumerToken,
+                body: SharingAPITests.applicationBody(entryID: world.conditional.id, items: ["sfzhm"]))
+            let draftApplicationID = try #require(draftApplication["id"] as? Int)
+            let draft = try await node.store.catalog.create(
+                try CatalogEntryContent(
+                    classificationCode: "101001", name: "暂住人口信息", abstract: "暂住登记。",
+                    formats: [ResourceFormat(category: .database, type: "Oracle")],
+                    items: [InfoItem(name: "登记号", columnName: "djh", dataType: .character, isKey: true)],
+                    shareType: .conditional, shareCondition: "用于核验", updateCycle: .daily
+                ).validated(), departmentID: world.provider.id, author: ChangeAuthor(userID: nil, name: "测试"))
+            let conditional = world.conditional.id
+            // Every console POST route that names an object (the create forms name none), with a form that
+            // would fail its own checks, so that a check made before ownership would show.
+            let attempts: [(String, String)] = [
+                ("/console/applications/\(application.id)/submit", ""),
+                ("/console/applications/\(draftApplicationID)/submit", ""),
+                ("/console/applications/\(pendingID)/decision", "kind="),
+                ("/console/applications/\(pendingID)/decision", "kind=approve&comment=%E5%90%8C%E6%84%8F"),
+                ("/console/applications/\(application.id)/decision", "kind=refuse"),
+                ("/console/entries/\(draft.id)/submit", "comment="),
+                ("/console/entries/\(draft.id)", "name="),
+                ("/console/entries/\(conditional)/uploads", ""),
+                ("/console/apply/\(draft.id)", "validFrom=x"),
+                ("/console/systems/\(caller.systemID)/credentials", "name="),
+                ("/console/review/\(draft.id)/publish", ""),
+                ("/console/review/\(draft.id)/return", "comment="),
+                ("/console/open-requests/\(pendingID)/decision", "decision=maybe"),
+                ("/console/open-requests/\(pendingID)/revoke", "reason="),
+            ]
+            let foreign = try await node.department("HSWJ", region: "341525")
+            var passwords: [String: String] = [:]
+            for (name, roles) in [
+                ("hswj.provider", Set<Role>([.provider])), ("hswj.consumer", [.consumer]),
+                ("hswj.both", [.provider, .consumer]),
+            ] {
+                _ = try await node.user(name, department: foreign, roles: roles)
+                passwords[name] = "password-123"
+            }
+            let states = ApplicationState.allCases.flatMap {
+                ["申请处于“\($0.label.zh)”", "that is \($0.label.en) cannot"]
+            }
+            for name in passwords.keys.sorted() {
+                let browser = try await ConsoleTests.signIn(name, passwords, client)
+                for (path, form) in attempts {
+                    let (status, page, location) = try await ConsoleTests.post(path, form, browser, client)
+                    #expect(
+                        status == .forbidden || status == .notFound,
+                        "\(name) POST \(path) answered \(status.code) \(location ?? "")")
+                    let leaked = states.filter(page.contains)
+                    #expect(leaked.isEmpty, "\(name) POST \(path) told the state: \(leaked)")
+                    #expect(!page.contains("34150219900101123X") && !page.contains("张三"), "\(name) \(path)")
+                }
+            }
+            // Nothing was changed by any of it.
+            #expect(try await node.store.applications.find(id: Int64(draftApplicationID))?.state == .draft)
+            #expect(try await node.store.applications.find(id: Int64(pendingID))?.state == .providerReview)
+            #expect(try await node.store.catalog.find(id: draft.id)?.status == .draft)
+        }
+    }
 }

@@ -26,7 +26,7 @@ public enum HuitongApp {
             throttle: SignInThrottle(now: configuration.signInClock),
             trustedProxies: configuration.trustedProxies, tokenDefaultLifetime: configuration.tokenDefaultLifetime,
             tokenMaximumLifetime: configuration.tokenMaximumLifetime)
-        let cookies = CookieSettings(secure: configuration.secureCookies)
+        let cookies = CookieSettings(secure: configuration.cookiesSecure)
         let credentials = CredentialService(store: store, configuration: configuration)
         let router = Router(context: HuitongRequestContext.self)
         router.add(middleware: MetricsMiddleware())
@@ -34,7 +34,7 @@ public enum HuitongApp {
         router.add(middleware: ErrorMiddleware(pages: pages))
         router.add(middleware: AuthenticationMiddleware(accounts: accounts, credentials: credentials, cookies: cookies))
 
-        ObservabilityRoutes(store: store, version: configuration.version).register(on: router)
+        ObservabilityRoutes(store: store, version: configuration.version).registerHealth(on: router)
         OpenAPIDocument.register(on: router)
         AuthPages(accounts: accounts, pages: pages, cookies: cookies, sessionLifetime: configuration.sessionLifetime)
             .register(on: router)
@@ -44,7 +44,7 @@ public enum HuitongApp {
         CatalogAPI(store: store).register(on: api)
         CatalogTransferAPI(store: store).register(on: api)
         CodeSetsAPI(store: store).register(on: api)
-        let quality = QualityService.make(store: store, configuration: configuration)
+        let quality = QualityService.make(store: store, configuration: configuration, audit: audit.log)
         let ingest = IngestAPI(
             store: store, logger: Logger(label: "huitong.ingest"),
             afterLoad: { job in
@@ -96,6 +96,18 @@ public enum HuitongApp {
         UpstreamAllowListAPI(store: store, audit: audit.log).register(on: api)
         FederationAPI(node: federation, store: store, audit: audit, sharing: configuration.sharing).register(
             on: router, api: api)
+        // Last, so that it sees only the requests no route took: a known path with another method is a 405.
+        router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
+        return router
+    }
+
+    /// The router of the metrics listener: `/metrics` alone, apart from the public port (`metricsPort`).
+    public static func buildMetricsRouter(store: Store, configuration: ServerConfiguration)
+        -> Router<HuitongRequestContext>
+    {
+        let router = Router(context: HuitongRequestContext.self)
+        router.add(middleware: AccessLogMiddleware())
+        ObservabilityRoutes(store: store, version: configuration.version).registerMetrics(on: router)
         return router
     }
 
@@ -149,7 +161,18 @@ public enum HuitongApp {
                     accounts: AccountService(store: store, bcryptCost: configuration.bcryptCost), audit: audit),
                 logger: logger))
         app.addServices(
-            QualityScheduler(service: QualityService.make(store: store, configuration: configuration), logger: logger))
+            QualityScheduler(
+                service: QualityService.make(store: store, configuration: configuration, audit: audit.log),
+                logger: logger))
+        if let port = configuration.metricsPort {
+            app.addServices(
+                Application(
+                    router: buildMetricsRouter(store: store, configuration: configuration),
+                    configuration: .init(
+                        address: .hostname(configuration.metricsHost, port: port), serverName: "Huitong metrics"),
+                    eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
+                    logger: logger))
+        }
         for service in extraServices { app.addServices(service) }
         return app
     }

@@ -56,6 +56,16 @@ public struct ServerConfiguration: Sendable {
     public var federation: FederationSettings
     /// Upload limit, spool folder, and what loads may hold in memory.
     public var ingest = IngestSettings()
+    /// Where `/metrics` (Prometheus text) is served: a listener of its own, apart from the public port, on
+    /// `metricsHost` (loopback unless set) and `metricsPort`; nil serves no metrics.
+    public var metricsPort: Int?
+    public var metricsHost: String = "127.0.0.1"
+
+    /// Whether cookies are marked `Secure`: when asked, and whenever the public address is https (a browser
+    /// reaching the node over TLS must never send its session in clear text).
+    public var cookiesSecure: Bool {
+        secureCookies || (publicURL?.lowercased().hasPrefix("https://") ?? false)
+    }
 
     /// The base of every absolute link the node writes, without a trailing slash.
     public var baseURL: String {

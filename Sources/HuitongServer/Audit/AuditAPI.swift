@@ -181,7 +181,7 @@ struct AuditAPI {
 
     func verification(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         try context.requireRole(.operator, .auditor)
-        let refresh = request.uri.queryParameters["refresh"] == "true"
+        let refresh = try request.booleanQuery("refresh")
         let report = try await verifications.report(refresh: refresh) { [audit] in
             try await AuditLogVerification.run(audit.repository, trustedKeys: [audit.publicKey])
         }

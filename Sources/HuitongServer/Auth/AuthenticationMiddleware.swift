@@ -6,7 +6,8 @@ import Hummingbird
 
 /// Establishes who is calling: an HMAC-signed request or a bearer token of an application system, a personal
 /// bearer token, or the session cookie. Requests that change state on the strength of the cookie must also carry
-/// the session's CSRF token.
+/// the session's CSRF token. Every `/api/v1` route but the few `AnonymousRoutes` needs a caller: anonymous
+/// requests answer 401 here, before the route's handler runs.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = HuitongRequestContext
     let accounts: AccountService
@@ -65,6 +66,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 clearStaleDeveloperCookie = true
             }
         }
+        if context.principal == nil, AnonymousRoutes.requireSignIn(request.method, endpointPath: context.endpointPath) {
+            // Before any handler looks up an id or reads a body: a stranger learns nothing but "sign in".
+            throw APIError.unauthenticated
+        }
         if context.principal?.isCookieAuthenticated == true, request.method.isUnsafe,
             request.uri.path.hasPrefix("/api/")
         {
@@ -76,8 +81,16 @@ struct AuthenticationMiddleware: RouterMiddleware {
             }
         }
         var response = try await next(request, context)
-        if clearStaleCookie { response.setCookie(cookies.expired(CookieSettings.sessionCookie)) }
-        if clearStaleDeveloperCookie { response.setCookie(cookies.expired(CookieSettings.developerCookie)) }
+        // A stale cookie is cleared, unless the response sets a new one (a sign-in): clearing it after would sign
+        // the caller straight out again.
+        let setting = response.headers[values: .setCookie]
+        func sets(_ name: String) -> Bool { setting.contains { $0.hasPrefix("\(name)=") } }
+        if clearStaleCookie && !sets(CookieSettings.sessionCookie) {
+            response.setCookie(cookies.expired(CookieSettings.sessionCookie))
+        }
+        if clearStaleDeveloperCookie && !sets(CookieSettings.developerCookie) {
+            response.setCookie(cookies.expired(CookieSettings.developerCookie))
+        }
         return response
     }
 }

@@ -91,6 +91,9 @@ struct CatalogQueryParameters {
                 }
             }
         }
+        if let text = parameters["mine"], text != "true", text != "false" {
+            issues.add("mine", BilingualText(zh: "须为 true 或 false", en: "must be true or false"))
+        }
         try issues.throwIfAny()
         return CatalogQueryParameters(query: query, facets: facets, page: page)
     }

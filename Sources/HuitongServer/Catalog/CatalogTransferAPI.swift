@@ -95,7 +95,7 @@ struct CatalogTransferAPI {
     func importSheet(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireRole(.provider, .operator)
         let format = try FileFormat.from(request)
-        let dryRun = request.uri.queryParameters["dryRun"] == "true"
+        let dryRun = try request.booleanQuery("dryRun")
         var body = request
         let buffer: ByteBuffer
         do {

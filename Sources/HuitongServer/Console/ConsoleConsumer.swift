@@ -225,8 +225,10 @@ extension ConsolePages {
         try await page(request, context, roles: [.consumer]) { user in
             _ = try await ConsoleForm.read(request, context: context)
             let id = try context.id()
+            // Whose application it is comes first, as in the API: another department learns nothing of its state.
+            let existing = try await sharing.ownApplication(id, of: user)
             // As `POST /applications/{id}/submit`: only drafts; returned applications are resubmitted with a note.
-            if let existing = try await store.applications.find(id: id), existing.state != .draft {
+            if existing.state != .draft {
                 throw WorkflowError.transitionNotAllowed(.submit, from: existing.state)
             }
             _ = try await sharing.submit(id: id, by: user)

@@ -80,6 +80,8 @@ extension ConsolePages {
 
     func decideOpenRequest(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         try await answerOpenRequest(request, context, done: "decided") { user, id, form in
+            // Whose request it is comes before the form: another department's answers 404 like a missing one.
+            _ = try await developers.decidableRequest(id, by: user)
             guard ["approve", "refuse"].contains(form["decision"]) else {
                 throw ValidationError(
                     field: "decision", BilingualText(zh: "请选择同意或不同意", en: "choose approve or refuse"))

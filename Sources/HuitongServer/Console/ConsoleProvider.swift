@@ -198,6 +198,9 @@ extension ConsolePages {
         try await page(request, context, roles: [.provider]) { user in
             let form = try await ConsoleForm.read(request, context: context)
             let id = try context.id()
+            // Whose application it is comes before the form, as in the API: another department's (or a missing)
+            // application is refused before anything about it or the form is said.
+            _ = try await sharing.decidableApplication(id, by: user)
             let language = context.language
             var errors = FieldErrors()
             guard let kind = DecisionKind(rawValue: form["kind"]) else {

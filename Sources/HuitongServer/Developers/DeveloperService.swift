@@ -188,6 +188,14 @@ public struct DeveloperService: Sendable {
     }
 
     /// Whether `user` may see and answer `request`: its provider department's officers.
+    /// The request, if `user` is a provider officer of the department whose dataset it asks for; 404 otherwise.
+    func decidableRequest(_ id: Int64, by user: User) async throws -> OpenAccessRequest {
+        guard let request = try await store.developers.request(id: id), Self.mayDecide(user, request) else {
+            throw StoreError.notFound(entity: "open access request", key: "\(id)")
+        }
+        return request
+    }
+
     static func mayDecide(_ user: User, _ request: OpenAccessRequest) -> Bool {
         user.has(.provider) && user.departmentID == request.providerDepartmentID
     }

@@ -188,7 +188,7 @@ struct FederationAPI {
         let query = request.uri.queryParameters["q"].map(String.init)
         let origin = try request.uri.queryParameters["origin"].map { try NodeRegion(String($0)) }
         let entries = try await store.remoteCatalog.remoteEntries(
-            query: query, origin: origin, includeWithdrawn: request.uri.queryParameters["withdrawn"] == "true",
+            query: query, origin: origin, includeWithdrawn: try request.booleanQuery("withdrawn"),
             limit: 200)
         return try JSONResponse.make(ListBody(items: entries))
     }
@@ -249,7 +249,7 @@ struct FederationAPI {
 
     func runReflow(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         _ = try context.requireRole(.operator)
-        let force = request.uri.queryParameters["force"] == "true"
+        let force = try request.booleanQuery("force")
         return try JSONResponse.make(try await node.runReflow(subscriptionID: try context.id(), force: force))
     }
 

@@ -18,16 +18,20 @@ public struct QualityService: Sendable {
     /// were right until its provider answers.
     let objectionPenalty: ObjectionPenalty
     let logger: Logger
+    /// Where every check against another department's pool is recorded (allowed or refused); nil only in tests
+    /// that build a service without a node.
+    let audit: AuditLog?
 
     public init(
         store: Store, settings: QualitySettings, masking: MaskingPolicy = .builtIn,
-        objectionPenalty: ObjectionPenalty = ObjectionSettings().penalty, logger: Logger
+        objectionPenalty: ObjectionPenalty = ObjectionSettings().penalty, logger: Logger, audit: AuditLog? = nil
     ) {
         self.store = store
         self.settings = settings
         self.masking = masking
         self.objectionPenalty = objectionPenalty
         self.logger = logger
+        self.audit = audit
     }
 
     // MARK: Rules
@@ -65,7 +69,7 @@ public struct QualityService: Sendable {
         var references: [String: Set<String>] = [:]
         if case .referential(let name) = rule.kind, let target = QualityRule.referencedEntryID(name) {
             references[name] = []
-            if let problem = try await referenceProblem(target, from: entry) {
+            if let problem = try await referenceProblem(target, from: entry, ruleID: rule.id, by: userID) {
                 issues.add("referencedEntryID", problem)
             }
         }
@@ -87,21 +91,63 @@ public struct QualityService: Sendable {
         return try await store.quality.addRule(entryID: entry.id, rule, createdBy: userID, at: Date())
     }
 
-    /// Why a referential rule cannot point at `targetID`, or nil when it can: the other entry must exist, be
-    /// another entry, and have a key of one item, which is what the rule's values are looked up by.
-    func referenceProblem(_ targetID: Int64, from entry: CatalogEntry) async throws -> BilingualText? {
+    /// Why a referential rule cannot point at `targetID`, or nil when it can: the other entry must be another
+    /// entry the rule's department may read (`readableReference`, else the same 404 as a missing entry), and have
+    /// a key of one item, which is what the rule's values are looked up by.
+    func referenceProblem(_ targetID: Int64, from entry: CatalogEntry, ruleID: String, by userID: Int64?)
+        async throws -> BilingualText?
+    {
         guard targetID != entry.id else {
             return BilingualText(zh: "关联资源须为另一个目录", en: "the related resource must be another entry")
         }
-        guard let target = try await store.catalog.find(id: targetID) else {
-            return BilingualText(zh: "目录 \(targetID) 不存在", en: "there is no catalog entry \(targetID)")
-        }
+        let (target, _) = try await readableReference(
+            targetID, from: entry, ruleID: ruleID, userID: userID, purpose: "rule")
         guard target.content.keyItems.count == 1 else {
             return BilingualText(
                 zh: "关联资源“\(target.content.name)”须有且仅有一个主键信息项",
                 en: "the related entry \(target.content.name) must have exactly one key item")
         }
         return nil
+    }
+
+    /// The entry a referential rule of `entry` may read, with the grant it reads it under (nil for an entry of the
+    /// rule's own department). Another department's entry is readable only under a grant to the rule's department
+    /// that is in force today, covers the entry's key items and has no row filter (the check reads every row's
+    /// key); anything else answers exactly like a missing entry (404), as `/quality/comparisons` does, so a rule
+    /// tells nobody what another department holds. Every check of a pool other than the entry's own, allowed or
+    /// refused, goes to the audit log; a service without an audit log refuses (fail closed).
+    func readableReference(
+        _ targetID: Int64, from entry: CatalogEntry, ruleID: String, userID: Int64?, purpose: String,
+        runID: Int64? = nil
+    ) async throws -> (CatalogEntry, Grant?) {
+        let missing = StoreError.notFound(entity: "catalog entry", key: "\(targetID)")
+        guard let target = try await store.catalog.find(id: targetID) else { throw missing }
+        let department = entry.provider.departmentID
+        let own = target.provider.departmentID == department
+        let today = CalendarDate(Date())
+        let keys = target.content.keyItems.map(\.columnName)
+        let grant =
+            own
+            ? nil
+            : try await store.grants.activeGrants(
+                consumerDepartmentID: department, resourceCode: target.code.text, on: today
+            ).first { grant in
+                grant.entryID == target.id && grant.validFrom <= today && grant.rowFilter == nil && !keys.isEmpty
+                    && keys.allSatisfy(grant.items.contains)
+            }
+        var detail = ["entry": "\(entry.id)", "referencedEntry": "\(target.id)", "rule": ruleID, "step": purpose]
+        if let runID { detail["run"] = "\(runID)" }
+        let event = AuditEvent(
+            action: .qualityReference, consumerDepartmentID: department, userID: userID,
+            providerDepartmentID: target.provider.departmentID, resourceCode: target.code.text, grantID: grant?.id,
+            purpose: "数据质量关联性检查 (quality referential check)",
+            outcome: own || grant != nil ? .allowed : .denied(reason: "no_grant"), detail: detail)
+        guard let audit else {
+            throw StoreError.unavailable("audit log")
+        }
+        _ = try await audit.append(event)
+        guard own || grant != nil else { throw missing }
+        return (target, grant)
     }
 
     // MARK: Runs
@@ -149,6 +195,16 @@ public struct QualityService: Sendable {
             let extract = try await store.pools.beginExtract(
                 entryID: entry.id, selecting: PoolSelection(columns: columns), pageSize: settings.pageSize)
         else { throw APIError.notFound("/api/v1/catalog/entries/\(entry.id)/pool") }
+        // A reference to another department's pool is checked again now: its grant may have ended since the rule
+        // was added. Refused, the run is not started (404, like a missing entry).
+        for rule in try await effectiveRules(for: entry) {
+            if case .referential(let name) = rule.kind, let targetID = QualityRule.referencedEntryID(name),
+                targetID != entry.id
+            {
+                _ = try await readableReference(
+                    targetID, from: entry, ruleID: rule.id, userID: requestedBy, purpose: "run-start")
+            }
+        }
         let run = try await store.quality.startRun(
             entryID: entry.id, departmentID: entry.provider.departmentID, poolVersion: extract.version.version,
             trigger: trigger, rowsTotal: extract.version.rowCount, requestedBy: requestedBy, at: Date())
@@ -198,7 +254,9 @@ public struct QualityService: Sendable {
             guard case .referential(let name) = rule.kind, !references.contains(where: { $0.name == name }) else {
                 continue
             }
-            references.append(try await reference(name, column: rule.columns.first ?? "", ruleIndex: index, entry))
+            references.append(
+                try await reference(
+                    name, column: rule.columns.first ?? "", ruleIndex: index, entry, ruleID: rule.id, run: run))
         }
         var evaluator = try QualityEvaluator(
             rules: rules, items: items, codeSets: codeSets,
@@ -244,14 +302,27 @@ public struct QualityService: Sendable {
         var version: PoolVersion
     }
 
-    func reference(_ name: String, column: String, ruleIndex: Int, _ entry: CatalogEntry) async throws -> Reference {
+    func reference(
+        _ name: String, column: String, ruleIndex: Int, _ entry: CatalogEntry, ruleID: String, run: QualityRun
+    ) async throws -> Reference {
         guard let targetID = QualityRule.referencedEntryID(name) else {
             throw ValidationError(
                 field: "rules[\(ruleIndex)]",
                 BilingualText(zh: "无法识别的关联资源：\(name)", en: "unrecognised related resource \(name)"))
         }
-        if let problem = try await referenceProblem(targetID, from: entry) {
-            throw ValidationError(field: "referencedEntryID", problem)
+        guard targetID != entry.id else {
+            throw ValidationError(
+                field: "referencedEntryID",
+                BilingualText(zh: "关联资源须为另一个目录", en: "the related resource must be another entry"))
+        }
+        let (target, _) = try await readableReference(
+            targetID, from: entry, ruleID: ruleID, userID: run.requestedBy, purpose: "run", runID: run.id)
+        guard target.content.keyItems.count == 1 else {
+            throw ValidationError(
+                field: "referencedEntryID",
+                BilingualText(
+                    zh: "关联资源“\(target.content.name)”须有且仅有一个主键信息项",
+                    en: "the related entry \(target.content.name) must have exactly one key item"))
         }
         guard let version = try await store.pools.active(entryID: targetID) else {
             throw StoreError.conflict(
@@ -365,10 +436,15 @@ public struct QualityService: Sendable {
     }
 }
 
+extension AuditAction {
+    /// A quality rule checked values against another entry's pool (关联性检查), or was refused for want of a grant.
+    static let qualityReference = AuditAction(rawValue: "quality.reference")
+}
+
 extension QualityService {
     /// The service as the application builds it: the node's settings and its masking policy
     /// (`Resources/seed/masking.json`, or the built-in rules when that file cannot be read).
-    static func make(store: Store, configuration: ServerConfiguration) -> QualityService {
+    static func make(store: Store, configuration: ServerConfiguration, audit: AuditLog?) -> QualityService {
         let logger = Logger(label: "huitong.quality")
         let masking: MaskingPolicy
         do {
@@ -379,6 +455,6 @@ extension QualityService {
         }
         return QualityService(
             store: store, settings: configuration.quality, masking: masking,
-            objectionPenalty: configuration.objections.penalty, logger: logger)
+            objectionPenalty: configuration.objections.penalty, logger: logger, audit: audit)
     }
 }

@@ -6,6 +6,8 @@ import Logging
 
 /// Turns every error into the response its caller can use: JSON `{"error": …}` for the API, an HTML page for
 /// browsers. Unexpected errors are logged in full and answered with a generic 500 so that nothing internal leaks.
+/// Every response, answer or error, says `X-Content-Type-Options: nosniff`: a browser takes each for what its
+/// content type says, never a JSON body with a guessed script or page in it.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = HuitongRequestContext
     let pages: PageRenderer
@@ -13,15 +15,19 @@ struct ErrorMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
+        var response: Response
         do {
-            return try await next(request, context)
+            response = try await next(request, context)
         } catch {
             let (status, body) = Self.describe(error, path: request.uri.path, logger: context.logger)
             if Self.wantsHTML(request) {
-                return pages.errorPage(status: status, message: body.error.message, context: context)
+                response = pages.errorPage(status: status, message: body.error.message, context: context)
+            } else {
+                response = try JSONResponse.make(body, status: status)
             }
-            return try JSONResponse.make(body, status: status)
         }
+        response.headers[.xContentTypeOptions] = "nosniff"
+        return response
     }
 
     static func describe(_ error: any Error, path: String, logger: Logger) -> (HTTPResponse.Status, ErrorBody) {

@@ -27,6 +27,19 @@ extension Request {
 }
 
 extension Request {
+    /// A boolean query parameter: `true` or `false` (false when absent); anything else, or the parameter given
+    /// twice, is a 400 naming it, as the contract says (`type: boolean`).
+    func booleanQuery(_ name: String) throws -> Bool {
+        let values = uri.queryParameters.getAll(name)
+        guard let value = values.first else { return false }
+        guard values.count == 1, value == "true" || value == "false" else {
+            throw ValidationError(field: name, BilingualText(zh: "须为 true 或 false", en: "must be true or false"))
+        }
+        return value == "true"
+    }
+}
+
+extension Request {
     /// Reads an `application/x-www-form-urlencoded` body, as sent by the pages' forms.
     func decodeForm<Value: Decodable>(_ type: Value.Type, context: HuitongRequestContext) async throws -> Value {
         var request = self

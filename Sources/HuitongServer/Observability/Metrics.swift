@@ -25,9 +25,14 @@ struct ObservabilityRoutes {
     let store: Store
     let version: String
 
-    func register(on router: Router<HuitongRequestContext>) {
-        router.get("/metrics", use: metrics)
+    /// `/healthz`, on the public port: load balancers ask it.
+    func registerHealth(on router: Router<HuitongRequestContext>) {
         router.get("/healthz", use: health)
+    }
+
+    /// `/metrics`, on the metrics listener only: its per-route figures are not for the public.
+    func registerMetrics(on router: Router<HuitongRequestContext>) {
+        router.get("/metrics", use: metrics)
     }
 
     static var inUse: MetricNameDescriptor {

@@ -171,13 +171,7 @@ public struct SharingService: Sendable {
     public func decide(id: Int64, _ decision: ProviderDecision, by user: User, at now: Date = Date()) async throws
         -> SharingApplication
     {
-        var application = try await existing(id)
-        guard user.has(.provider), user.departmentID == application.providerDepartmentID else {
-            throw APIError.forbidden(
-                BilingualText(
-                    zh: "只有提供部门的数据提供方可以审核该申请",
-                    en: "only a provider officer of the entry's department can decide this application"))
-        }
+        var application = try await decidableApplication(id, by: user)
         let from = application.state
         let action = ApplicationAction.deciding(decision.kind)
         // The state is checked first, so that a late decision reads as a conflict rather than as bad input.
@@ -465,6 +459,19 @@ public struct SharingService: Sendable {
     private func existing(_ id: Int64) async throws -> SharingApplication {
         guard let application = try await store.applications.find(id: id) else {
             throw StoreError.notFound(entity: "application", key: "\(id)")
+        }
+        return application
+    }
+
+    /// The application, if `user` is a provider officer of the department whose entry it asks for; 403 otherwise.
+    /// Asked before the decision itself is looked at, so that another department learns nothing of it.
+    func decidableApplication(_ id: Int64, by user: User) async throws -> SharingApplication {
+        let application = try await existing(id)
+        guard user.has(.provider), user.departmentID == application.providerDepartmentID else {
+            throw APIError.forbidden(
+                BilingualText(
+                    zh: "只有提供部门的数据提供方可以审核该申请",
+                    en: "only a provider officer of the entry's department can decide this application"))
         }
         return application
     }

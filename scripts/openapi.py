@@ -632,7 +632,7 @@ schemas.update({
   "OutboxMessage": OBJ(["id", "messageID", "kind", "origin", "destination", "nextHop", "status", "attempts", "nextAttemptAt", "createdAt", "bodyBytes"], {
       "id": I64, "messageID": S(), "kind": MSG_KIND, "origin": REGION, "destination": REGION, "nextHop": REGION,
       "status": {**enum("pending", "delivered", "failed"), "description": "failed: set aside after the configured attempts, for the operator to retry"},
-      "attempts": {"type": "integer"}, "nextAttemptAt": DT, "lastError": S(), "createdAt": DT, "deliveredAt": DT,
+      "attempts": {"type": "integer"}, "nextAttemptAt": {**DT, "description": "When the next attempt is due; for a delivered message, when it was delivered"}, "lastError": S(), "createdAt": DT, "deliveredAt": DT,
       "bodyBytes": {"type": "integer", "description": "Size of the body; the body itself (which can hold returned records) is never listed"}}),
   "RegisteredEntry": OBJ(["code", "version", "provider", "content"], {"code": S(description="The entry's code on the node that owns it"), "version": {"type": "integer"},
       "provider": OBJ(["name", "code", "regionCode"], {"name": S(), "code": S(), "creditCode": S(), "regionCode": S()}),
@@ -646,8 +646,9 @@ schemas.update({
       "acknowledgedVersion": {"type": "integer"}, "acknowledgedStatus": REG_STATUS, "reason": S(), "reportedAt": DT, "acknowledgedAt": DT}),
   "ReflowSubscriptionInput": OBJ(["entryID", "child", "regionColumn"], {"entryID": {**I64, "description": "An entry with a key item, whose active pool is returned"},
       "child": {**REGION, "description": "A node below this one, inside its jurisdiction (relayed through the registered child that contains it)"},
-      "regionColumn": S(description="The item column holding each record's region code (e.g. 户籍地), filtered by the child's region prefix")}),
+      "regionColumn": S(description="The item holding each record's region code, by its column name (hjd) or its Chinese name (户籍地), filtered by the child's region prefix; the column name is stored")}),
   "ReflowSubscription": OBJ(["id", "entryID", "child", "regionColumn", "createdAt"], {"id": I64, "entryID": I64, "child": REGION, "regionColumn": S(),
+      "paused": {"type": "boolean", "description": "No registered child is or leads to the node (its peer was removed): scheduled runs skip it and a run answers 422 unregistered_child"},
       "lastSourceVersion": {"type": "integer", "description": "The pool version last sent in full (the watermark)"}, "lastRunID": S(), "lastRunAt": DT, "createdAt": DT}),
   "ReflowTargetInput": OBJ(["origin", "sourceCode", "entryID"], {"origin": {**REGION, "description": "The node above that sends the data, outside this node's jurisdiction"},
       "sourceCode": S(minLength=1, description="The entry's code on the sending node"), "entryID": {**I64, "description": "The local entry (with a key item) whose pool receives the records"}}),
@@ -655,6 +656,10 @@ schemas.update({
   "ReflowRun": OBJ(["runID", "origin", "sourceCode", "sourceVersion", "entryID", "poolVersion", "rowsApplied", "appliedAt"], {"runID": S(), "origin": REGION,
       "sourceCode": S(), "sourceVersion": {"type": "integer"}, "entryID": I64, "poolVersion": {"type": "integer", "description": "The pool version the run made"},
       "rowsApplied": I64, "appliedAt": DT}),
+  "ReflowPreview": OBJ(["runID", "origin", "sourceCode", "entryID", "poolVersion", "rowCount", "columns", "rows"], {"runID": S(), "origin": REGION,
+      "sourceCode": S(), "entryID": I64, "poolVersion": {"type": "integer"}, "rowCount": I64,
+      "columns": {"type": "array", "items": OBJ(["column", "name", "masked"], {"column": S(), "name": S(), "masked": {"type": "boolean"}})},
+      "rows": {"type": "array", "items": {"type": "array", "items": {"type": ["string", "null"]}}, "description": "The first rows in key order, each value masked by its item's kind of data"}}),
   "MonitoringReport": OBJ(["node", "generatedAt", "publishedEntries", "mountedResources", "applications", "approvedApplications", "gatewayCalls"], {
       "node": OBJ(["region", "name"], {"region": REGION, "name": S()}), "generatedAt": DT, "publishedEntries": {"type": "integer"},
       "mountedResources": {"type": "integer"}, "applications": {"type": "integer"}, "approvedApplications": {"type": "integer"},
@@ -674,7 +679,9 @@ paths.update({
   "/federation/v1/messages": {"post": op(
       "Delivery point for peers: a message signed by a registered peer for this hop. It is checked (known sender, signature, recipient, clock, "
       "and that a child speaks only for its own jurisdiction), then handled here or queued for the next hop towards its destination; "
-      "a message already received answers duplicate and is not handled again. Refusals are on the audit log as federation.rejected.",
+      "a message already received answers duplicate and is not handled again. Refusals are on the audit log as federation.rejected. "
+      "Refusal codes: unknown_node (sender not registered), bad_signature (not signed by the registered key), bad_digest (the body is not the one "
+      "the signed envelope names), wrong_recipient, clock_skew (sent too long ago or ahead), malformed_message.",
       "federation", {"200": ok(OBJ(["outcome", "messageID"], {"outcome": enum("handled", "relayed", "duplicate"), "messageID": S()})),
                      **errors(400, 401, 413, 422)}, ref("FederationMessage"), security=False)},
   "/api/v1/federation/node": {"get": op("This node's place in the cascade and its public key, to register it as a peer elsewhere", "federation",
@@ -697,22 +704,28 @@ paths.update({
   "/api/v1/federation/registrations": FED_LIST("RegistrationRecord", "What this node reported to its parent per entry, and the parent's code mapping and status (operator)"),
   "/api/v1/federation/remote-entries": {"get": op("Entries registered by the nodes below, searchable (any signed-in user)", "federation",
       {"200": ok(lst("RemoteEntry")), **errors(400, 401, 403)},
-      params=[q("q", "Words to find (Chinese substrings match) in name, provider or code"), q("origin", "Only entries registered by this node (region code)"),
+      params=[q("q", "Words to find (Chinese substrings match), every one in the name, provider or code, as in the catalog search"), q("origin", "Only entries registered by this node (region code)"),
               q("withdrawn", "true: include withdrawn entries", {"type": "boolean"})])},
   "/api/v1/federation/reflow-subscriptions": {
     "get": op("回流 subscriptions: entries whose records return to a node below (operator)", "federation", {"200": ok(lst("ReflowSubscription")), **errors(401, 403)}),
     "post": op("Return an entry's records to a node below, filtered by its region prefix (operator); one per entry and node, a repeat updates the region column", "federation",
-               {"201": ok(ref("ReflowSubscription"), "Created"), **errors(400, 401, 403)}, ref("ReflowSubscriptionInput"))},
+               {"201": ok(ref("ReflowSubscription"), "Created"), **errors(400, 401, 403, 422)}, ref("ReflowSubscriptionInput"))},
+  "/api/v1/federation/reflow-subscriptions/{id}": {"delete": op("Stop returning records to a node; runs already sent still arrive (operator)", "federation",
+      {"204": {"description": "Deleted"}, **errors(400, 401, 403, 404)}, params=ID)},
   "/api/v1/federation/reflow-subscriptions/{id}/run": {"post": op(
       "Send the active pool now, in parts through the outbox; skipped when that version was already sent, unless force=true (operator)", "federation",
       {"200": ok(OBJ(["parts", "rows", "skipped"], {"runID": S(), "sourceVersion": {"type": "integer"}, "parts": {"type": "integer"}, "rows": {"type": "integer"}, "skipped": {"type": "boolean"}})),
-       **errors(400, 401, 403, 404)}, params=ID + [q("force", "true: send even an unchanged pool", {"type": "boolean"})])},
+       **errors(400, 401, 403, 404, 422)}, params=ID + [q("force", "true: send even an unchanged pool", {"type": "boolean"})])},
   "/api/v1/federation/reflow-targets": {
     "get": op("Which local entry receives each entry returned from above (operator)", "federation", {"200": ok(lst("ReflowTarget")), **errors(401, 403)}),
     "post": op("Name the local entry whose pool receives an entry returned from above (operator); parts that arrived before are kept waiting in the sender's outbox", "federation",
                {"201": ok(ref("ReflowTarget"), "Created"), **errors(400, 401, 403)}, ref("ReflowTargetInput"))},
   "/api/v1/federation/reflow-runs": FED_LIST("ReflowRun", "回流 runs applied to an entry's pool, newest first (operator)",
       [{"name": "entryID", "in": "query", "required": True, "schema": {"type": "integer", "format": "int64"}}]),
+  "/api/v1/federation/reflow-runs/{runID}/preview": {"get": op(
+      "The first rows of the pool version a 回流 run produced, masked by each item's kind of data, for the operator to check what arrived (operator)", "federation",
+      {"200": ok(ref("ReflowPreview")), **errors(400, 401, 403, 404)},
+      params=[{"name": "runID", "in": "path", "required": True, "schema": S()}, q("limit", "Rows to show, 1–100 (default 20)", {"type": "integer", "minimum": 1, "maximum": 100})])},
   "/api/v1/federation/monitoring": {"get": op("Running figures of this node and the latest report of each node below (运行监测) (operator)", "federation",
       {"200": ok(OBJ(["local", "children"], {"local": ref("MonitoringReport"), "children": {"type": "array", "items": ref("MonitoringReport")}})), **errors(401, 403)})},
   "/api/v1/federation/monitoring/report": {"post": op("Report this node's figures to its parent now (operator); also runs on a schedule. 422 no_parent_node without a parent", "federation",

@@ -22,6 +22,11 @@ extension FederationNode {
         guard let entry = try await store.catalog.find(id: subscription.entryID) else {
             throw StoreError.notFound(entity: "catalog entry", key: "\(subscription.entryID)")
         }
+        // Paused while no registered child leads to the subscriber (its peer was removed): an operator's call
+        // is answered with what to do, not with a refusal meant for a forged message.
+        guard try await reaches(subscription.child) else {
+            throw FederationError.unregisteredChild(subscription.child.code)
+        }
         guard let active = try await store.pools.active(entryID: entry.id) else {
             throw FederationError.malformed(
                 BilingualText(
@@ -65,10 +70,19 @@ extension FederationNode {
             runID: runID, sourceVersion: read?.version ?? active.version, parts: sequence, rows: rows, skipped: false)
     }
 
+    /// Whether a registered child is, or leads to, `region` below this node. A 回流 subscription whose child no
+    /// registered peer reaches is paused: scheduled runs skip it and a run on demand is refused with 422.
+    public func reaches(_ region: NodeRegion) async throws -> Bool {
+        guard region != local, local.contains(region) else { return false }
+        return try await store.federation.peers().contains { $0.relation == .child && $0.region.contains(region) }
+    }
+
     /// Runs every subscription whose source changed since its last run.
     public func runDueReflows() async throws -> [ReflowSendResult] {
         var results: [ReflowSendResult] = []
         for subscription in try await store.reflows.subscriptions() {
+            // Paused: nothing to retry until the peer is registered again (see `reaches`).
+            guard try await reaches(subscription.child) else { continue }
             // A subscription that cannot run yet (no pool) must not keep the others from running.
             do {
                 results.append(try await runReflow(subscriptionID: subscription.id))
@@ -81,7 +95,8 @@ extension FederationNode {
     }
 
     /// Keeps a received part; once every part of the run is held, applies the run as one new version of the
-    /// target entry's pool: a copy of the active rows with the returned rows replacing those with the same key.
+    /// target entry's pool holding exactly the run's rows: a run is a snapshot of this node's slice of the
+    /// parent's pool, so people deleted there or moved out of this region leave this node's copy too.
     func receiveReflow(_ batch: ReflowBatch, from origin: NodeRegion, now: Date) async throws {
         guard let target = try await store.reflows.target(origin: origin, sourceCode: batch.sourceCode) else {
             // Refused, so the sender's outbox keeps it and retries: once an operator names the receiving entry,
@@ -136,15 +151,19 @@ extension FederationNode {
                         "the key \(keys.joined(separator: ", ")) of \"\(entry.content.name)\" is not among the returned columns"
                 ))
         }
+        // Not a merge into the previous version: a row the parent no longer sends (deleted, or its region changed
+        // to another node's) must not stay here.
         let version = try await store.pools.beginVersion(
-            entryID: entry.id, columns: columns, keyColumns: keys, copyingActive: true)
+            entryID: entry.id, columns: columns, keyColumns: keys, copyingActive: false)
         var applied: Int64 = 0
         let active: PoolVersion
         do {
             for part in parts {
                 let positions = columns.map { part.columns.firstIndex(of: $0) }
                 let rows = part.rows.map { row in positions.map { $0.map { row[$0] } ?? nil } }
-                if !rows.isEmpty { try await store.pools.insert(rows, into: version, replacingKeys: true) }
+                // Each part is kept once however often it was resent, and the parent's pool holds each key once,
+                // so the rows go straight in; the key's unique index is built when the version goes live.
+                if !rows.isEmpty { try await store.pools.insert(rows, into: version, replacingKeys: false) }
                 applied += Int64(rows.count)
             }
             active = try await store.pools.activate(version, keep: 5)

@@ -13,6 +13,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the platform (HTTP API, gateway and pages).")
 
     @OptionGroup var node: NodeOptions
+    @OptionGroup var identity: IdentityOptions
 
     @Option(help: "Port to listen on (default 8080; env HUITONG_PORT).")
     var port: Int?
@@ -24,7 +25,7 @@ struct Serve: AsyncParsableCommand {
     var demo = false
 
     func run() async throws {
-        var extra: [String: ConfigValue] = [:]
+        var extra = identity.values
         if let port { extra["port"] = ConfigValue(.int(port), isSecret: false) }
         if let host { extra["host"] = ConfigValue(.string(host), isSecret: false) }
         let config = node.reader(extra: extra)
@@ -49,7 +50,8 @@ struct Serve: AsyncParsableCommand {
         configuration.metricsPort = config.int(forKey: "huitong.metrics.port")
         configuration.metricsHost = config.string(forKey: "huitong.metrics.host", default: "127.0.0.1")
         do {
-            configuration.federation = try federationSettings(config)
+            configuration.federation = try federationSettings(
+                config, profile: try await storedNodeProfile(store, config))
         } catch {
             await store.provider.shutdown()
             throw error
@@ -128,7 +130,9 @@ struct Serve: AsyncParsableCommand {
                     logger.notice("the database already holds data; the demo was not loaded again")
                 }
             }
-            if let issued = try await Bootstrap.ensureOperator(accounts) {
+            if let issued = try await Bootstrap.ensureOperator(
+                accounts, bureau: .init(node: configuration.federation.profile))
+            {
                 printAccounts([issued], heading: "已创建平台管理员 (operator account created):")
             }
             let app = try await HuitongApp.buildApplication(
@@ -257,15 +261,28 @@ struct Initialize: AsyncParsableCommand {
         commandName: "init", abstract: "Create or upgrade the database and the first operator account.")
 
     @OptionGroup var node: NodeOptions
+    @OptionGroup var identity: IdentityOptions
 
     func run() async throws {
-        try await withStore(node) { store, config, _ in
-            if let issued = try await Bootstrap.ensureOperator(accountService(store, config)) {
+        let config = node.reader(extra: identity.values)
+        let logger = node.makeLogger(config)
+        let store = try await node.openStore(config, logger: logger)
+        do {
+            let profile = try await storedNodeProfile(store, config)
+            print(
+                "节点 node: \(profile.region.code) (\(profile.level.label.zh) \(profile.level.rawValue)) \(profile.name)")
+            if let issued = try await Bootstrap.ensureOperator(
+                accountService(store, config), bureau: .init(node: profile))
+            {
                 printAccounts([issued], heading: "已创建平台管理员 (operator account created):")
             } else {
                 print("数据库已是最新 (database is up to date); operator accounts already exist.")
             }
+        } catch {
+            await store.provider.shutdown()
+            throw error
         }
+        await store.provider.shutdown()
     }
 }
 

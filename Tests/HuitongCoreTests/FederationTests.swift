@@ -56,7 +56,7 @@ import Testing
 
         var tamperedBody = message
         tamperedBody.body = Array(#"{"entries":[1]}"#.utf8)
-        #expect(throws: FederationError.badSignature("341502")) {
+        #expect(throws: FederationError.badDigest("341502"), "a body changed on the way, not a wrong key") {
             try verifier.verify(tamperedBody, local: city, senderKey: key.publicKey)
         }
         var redirected = message
@@ -73,6 +73,30 @@ import Testing
         #expect(throws: FederationError.wrongRecipient("341500")) {
             try verifier.verify(message, local: province, senderKey: key.publicKey)
         }
+    }
+
+    /// The bytes README.md documents for another implementation: each field as a 4-byte big-endian length and
+    /// its UTF-8 bytes, the time as 8 bytes big-endian, the digest as a length and its 32 bytes.
+    @Test func theSignedBytesAreTheDocumentedLayout() throws {
+        let message = try signed(at: Date(timeIntervalSince1970: 1_700_000_000.000001), key: .generate())
+        var expected: [UInt8] = []
+        func field(_ bytes: [UInt8]) {
+            let count = UInt32(bytes.count)
+            expected += [UInt8(count >> 24), UInt8(count >> 16 & 0xff), UInt8(count >> 8 & 0xff), UInt8(count & 0xff)]
+            expected += bytes
+        }
+        let envelope = message.envelope
+        for text in [
+            "huitong.federation.message.v1", envelope.id, "catalog.registration", "341502", "340000", "341502",
+            "341500",
+        ] {
+            field(Array(text.utf8))
+        }
+        let time = UInt64(envelope.sentAtMicroseconds)
+        expected += stride(from: 56, through: 0, by: -8).map { UInt8(time >> UInt64($0) & 0xff) }
+        #expect(envelope.bodyDigest.count == 32)
+        field(envelope.bodyDigest)
+        #expect(envelope.signedBytes == expected)
     }
 
     @Test func clocksMayDriftWithinTheTolerance() throws {

@@ -148,6 +148,10 @@ struct ConsoleTests {
             #expect(systems.contains("社保待遇资格认证系统"))
             let (_, search) = try await Self.get("/console/catalog?q=%E5%A9%9A%E5%A7%BB", consumer, client)
             #expect(search.contains("婚姻登记信息"))
+            // The search form is `method="get"`: a browser sends the space between two words as "+".
+            let (_, twoWords) = try await Self.get(
+                "/console/catalog?q=%E5%A9%9A%E5%A7%BB+%E7%99%BB%E8%AE%B0", consumer, client)
+            #expect(twoWords.contains("婚姻登记信息") && twoWords.contains(#"value="婚姻 登记""#))
         }
     }
 

@@ -7,6 +7,7 @@ import HuitongTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import SQLKit
 import Testing
 
 /// The cascade through the real application, on a provincial node (340000) whose child is the city 341500 and
@@ -76,8 +77,10 @@ struct FederationAPITests {
             classificationCode: "101001", name: name, abstract: "全省户籍人口的基础信息。",
             formats: [ResourceFormat(category: .database, type: "Oracle")],
             items: [
-                InfoItem(name: "身份证号码", columnName: "sfzhm", dataType: .character, length: 18, isKey: key),
-                InfoItem(name: "姓名", columnName: "xm", dataType: .character, length: 50),
+                InfoItem(
+                    name: "身份证号码", columnName: "sfzhm", dataType: .character, length: 18, isKey: key,
+                    semanticKind: .residentID),
+                InfoItem(name: "姓名", columnName: "xm", dataType: .character, length: 50, semanticKind: .personName),
                 InfoItem(name: "户籍地址", columnName: "hjdz", dataType: .character, length: 6),
             ],
             shareType: .conditional, shareCondition: "用于政务服务身份核验", updateCycle: .daily, keywords: ["人口"]
@@ -255,10 +258,11 @@ struct FederationAPITests {
                 #"{"entryID": \#(keyless.id), "child": "341500", "regionColumn": "hjdz"}"#)
             #expect(error.fields == ["entryID"], "returned records merge by key")
 
+            // The region item by its Chinese name is the same item: its column is what is stored.
             let (created, subscription, _) = try await client.json(
                 .post, "/api/v1/federation/reflow-subscriptions", token: node.operatorToken,
-                body: #"{"entryID": \#(entry.id), "child": "341500", "regionColumn": "hjdz"}"#)
-            #expect(created == .created)
+                body: #"{"entryID": \#(entry.id), "child": "341500", "regionColumn": "户籍地址"}"#)
+            #expect(created == .created && subscription["regionColumn"] as? String == "hjdz", "\(subscription)")
             #expect(subscription["child"] as? String == "341500" && subscription["entryID"] as? Int == Int(entry.id))
             let (_, list, _) = try await client.json(
                 .get, "/api/v1/federation/reflow-subscriptions", token: node.operatorToken)
@@ -342,6 +346,32 @@ struct FederationAPITests {
                     id: messageID, kind: .catalogRegistration, origin: Self.city, from: Self.city, body: body,
                     key: .generate()))
             #expect(forged == .unauthorized && apiError(forgedBody).code == "bad_signature")
+            // A stale clock and a body changed on the way are refused each with its own code, on the audit log too.
+            let stale = try SignedFederationMessage.sign(
+                id: UUID().uuidString.lowercased(), kind: .catalogRegistration, origin: Self.city,
+                destination: Self.province, from: Self.city, to: Self.province, body: Array(body.utf8),
+                at: Date().addingTimeInterval(-7200), with: cityKey)
+            let (staleStatus, staleBody) = try await Self.deliver(
+                client,
+                #"{"envelope": \#(String(decoding: try JSONEncoder().encode(stale.envelope), as: UTF8.self)), "body": \#(String(decoding: try JSONEncoder().encode(body), as: UTF8.self)), "signature": "\#(Data(stale.signature).base64EncodedString())"}"#
+            )
+            #expect(staleStatus == .unauthorized && apiError(staleBody).code == "clock_skew", "\(staleBody)")
+            let genuine = try SignedFederationMessage.sign(
+                id: UUID().uuidString.lowercased(), kind: .catalogRegistration, origin: Self.city,
+                destination: Self.province, from: Self.city, to: Self.province, body: Array(body.utf8),
+                with: cityKey)
+            let changed = #"{"sequence": 99, "entries": [], "withdrawn": []}"#
+            let (digestStatus, digestBody) = try await Self.deliver(
+                client,
+                #"{"envelope": \#(String(decoding: try JSONEncoder().encode(genuine.envelope), as: UTF8.self)), "body": \#(String(decoding: try JSONEncoder().encode(changed), as: UTF8.self)), "signature": "\#(Data(genuine.signature).base64EncodedString())"}"#
+            )
+            #expect(digestStatus == .unauthorized && apiError(digestBody).code == "bad_digest", "\(digestBody)")
+            let reasons = try await GatewayAPITests.auditEntries(client, node).filter {
+                $0["action"] as? String == "federation.rejected"
+            }.compactMap { $0["reason"] as? String }
+            #expect(
+                Set(reasons).isSuperset(of: ["unknown_node", "bad_signature", "clock_skew", "bad_digest"]), "\(reasons)"
+            )
             let (handled, receipt) = try await Self.deliver(client, message)
             #expect(handled == .ok && receipt["outcome"] as? String == "handled", "\(receipt)")
             #expect(receipt["messageID"] as? String == messageID)
@@ -352,6 +382,18 @@ struct FederationAPITests {
                 .get, "/api/v1/federation/remote-entries?q=流动", token: node.operatorToken)
             let found = try #require((remote["items"] as? [[String: Any]])?.first)
             #expect(found["upperCode"] as? String == "101001/3415000003" && found["origin"] as? String == "341500")
+            // Several words: every one must occur, in the name or the provider's name, as in the local catalog.
+            for (words, expected) in [
+                ("%E6%B5%81%E5%8A%A8%20%E4%BA%BA%E5%8F%A3", 1), ("%E5%85%AC%E5%AE%89%E5%B1%80%20%E6%B5%81%E5%8A%A8", 1),
+                ("%E6%B5%81%E5%8A%A8%20%E5%86%9C%E4%B8%9A", 0),
+            ] {
+                let (_, listed, _) = try await client.json(
+                    .get, "/api/v1/federation/remote-entries?q=\(words)", token: node.operatorToken)
+                #expect((listed["items"] as? [Any])?.count == expected, "q=\(words)")
+                let (_, beside, _) = try await client.json(
+                    .get, "/api/v1/catalog/entries?q=\(words)", token: node.operatorToken)
+                #expect((beside["remote"] as? [Any])?.count == expected, "catalog q=\(words)")
+            }
             // The catalog search lists it beside the node's own entries.
             let (_, search, _) = try await client.json(
                 .get, "/api/v1/catalog/entries?q=%E6%B5%81%E5%8A%A8", token: node.operatorToken)
@@ -454,6 +496,121 @@ struct FederationAPITests {
                     body: "{}", key: cityKey))
             #expect(spoofed == .badRequest && apiError(spoofedBody).code == "malformed_message")
             #expect(try await node.store.federation.outbox(status: nil, limit: 10).count == 1)
+        }
+    }
+
+    /// One 回流 run from the national platform, as its parts arrive at this province.
+    static func reflowRun(
+        _ rows: [[String?]], sourceVersion: Int, key: NodeIdentityKey, _ client: any TestClientProtocol
+    ) async throws {
+        let runID = UUID().uuidString.lowercased()
+        let batch = ReflowBatch(
+            runID: runID, sourceCode: "101001/0001", sourceVersion: sourceVersion, regionColumn: "hjdz",
+            regionPrefix: "34", columns: ["sfzhm", "xm", "hjdz"], keyColumns: ["sfzhm"], sequence: 0, isLast: true,
+            rows: rows)
+        let body = String(decoding: try JSONEncoder().encode(batch), as: UTF8.self)
+        let (status, receipt) = try await deliver(
+            client,
+            try wire(id: "\(runID)-0", kind: .reflowBatch, origin: .national, from: .national, body: body, key: key))
+        #expect(status == .ok && receipt["outcome"] as? String == "handled", "\(receipt)")
+    }
+
+    @Test(
+        "a 回流 run replaces the child's copy: deleted and moved-out people leave it, rowsApplied is what was sent",
+        arguments: TestBackend.available)
+    func reflowIsASnapshot(_ backend: TestBackend) async throws {
+        try await Self.run(backend) { node, client in
+            let entry = try await Self.publish(node)
+            let nationalKey = try await Self.addPeer(.national, .parent, node, client)
+            let (made, _, _) = try await client.json(
+                .post, "/api/v1/federation/reflow-targets", token: node.operatorToken,
+                body: #"{"origin": "000000", "sourceCode": "101001/0001", "entryID": \#(entry.id)}"#)
+            #expect(made == .created)
+            let first: [[String?]] = [
+                ["340102199001010011", "张伟", "340102"], ["340102198502020022", "王芳", "340102"],
+                ["341502197703030033", "黄强", "341502"],
+            ]
+            try await Self.reflowRun(first, sourceVersion: 1, key: nationalKey, client)
+            // 黄强 is deleted at the source and 王芳 moves to another province: the next run holds only 张伟.
+            let second: [[String?]] = [["340102199001010011", "张伟", "340102"]]
+            try await Self.reflowRun(second, sourceVersion: 2, key: nationalKey, client)
+
+            let (_, runs, _) = try await client.json(
+                .get, "/api/v1/federation/reflow-runs?entryID=\(entry.id)", token: node.operatorToken)
+            let applied = (runs["items"] as? [[String: Any]] ?? []).compactMap { $0["rowsApplied"] as? Int }
+            #expect(applied.sorted() == [1, 3], "each run applied exactly the rows it carried")
+            let version = try #require(try await node.store.pools.active(entryID: entry.id))
+            #expect(version.rowCount == 1)
+            let rows = try await node.store.provider.read { sql in
+                try await sql.raw("SELECT sfzhm, xm, hjdz FROM \(unsafeRaw: version.tableName) ORDER BY sfzhm").all()
+                    .map { row in
+                        try ["sfzhm", "xm", "hjdz"].map { try row.decode(column: $0, as: String?.self) }
+                    }
+            }
+            #expect(rows == second, "the child's copy is exactly the parent's slice, row by row")
+
+            // The operator looks at what arrived, masked as the portal masks it.
+            let latest = try #require(
+                (runs["items"] as? [[String: Any]])?.first { $0["rowsApplied"] as? Int == 1 }?["runID"] as? String)
+            let (previewed, preview, _) = try await client.json(
+                .get, "/api/v1/federation/reflow-runs/\(latest)/preview", token: node.operatorToken)
+            #expect(previewed == .ok, "\(preview)")
+            let shown = try #require((preview["rows"] as? [[Any]])?.first)
+            #expect((preview["rows"] as? [Any])?.count == 1 && preview["rowCount"] as? Int == 1)
+            let columns = (preview["columns"] as? [[String: Any]] ?? []).compactMap { $0["column"] as? String }
+            #expect(columns == ["sfzhm", "xm", "hjdz"])
+            #expect(shown.first as? String != "340102199001010011", "the ID number is masked: \(shown)")
+            #expect((shown.first as? String)?.contains("*") == true)
+            let (missing, _, _) = try await client.json(
+                .get, "/api/v1/federation/reflow-runs/no-such-run/preview", token: node.operatorToken)
+            #expect(missing == .notFound)
+            let (_, provider) = try await node.user("provider", department: node.bureau, roles: [.provider])
+            let (forbidden, _, _) = try await client.json(
+                .get, "/api/v1/federation/reflow-runs/\(latest)/preview", token: provider)
+            #expect(forbidden == .forbidden)
+        }
+    }
+
+    @Test(
+        "a 回流 subscription needs a registered child on the way (422 naming child), pauses when that peer goes, and can be deleted",
+        arguments: TestBackend.available)
+    func subscriptionLifecycle(_ backend: TestBackend) async throws {
+        try await Self.run(backend) { node, client in
+            let entry = try await Self.publish(node)
+            let body = #"{"entryID": \#(entry.id), "child": "341502", "regionColumn": "hjdz"}"#
+            let (unregistered, unregisteredBody, _) = try await client.json(
+                .post, "/api/v1/federation/reflow-subscriptions", token: node.operatorToken, body: body)
+            #expect(unregistered == .unprocessableContent, "\(unregisteredBody)")
+            #expect(apiError(unregisteredBody) == ("unregistered_child", ["child"]))
+            #expect(try await node.store.reflows.subscriptions().isEmpty)
+
+            try await Self.addPeer(Self.city, .child, node, client)
+            let (created, subscription, _) = try await client.json(
+                .post, "/api/v1/federation/reflow-subscriptions", token: node.operatorToken, body: body)
+            #expect(created == .created && subscription["paused"] as? Bool == false, "\(subscription)")
+            let id = try #require(subscription["id"] as? Int)
+
+            // The city that carried the county's records is removed: the subscription is paused, not retried.
+            let (removed, _, _) = try await client.json(
+                .delete, "/api/v1/federation/peers/341500", token: node.operatorToken)
+            #expect(removed == .noContent)
+            let (_, list, _) = try await client.json(
+                .get, "/api/v1/federation/reflow-subscriptions", token: node.operatorToken)
+            #expect((list["items"] as? [[String: Any]])?.first?["paused"] as? Bool == true)
+            let (run, runBody, _) = try await client.json(
+                .post, "/api/v1/federation/reflow-subscriptions/\(id)/run", token: node.operatorToken)
+            #expect(run == .unprocessableContent && apiError(runBody).code == "unregistered_child", "\(runBody)")
+            #expect(try await node.store.federation.outbox(status: nil, limit: 10).isEmpty)
+
+            let (deleted, _, _) = try await client.json(
+                .delete, "/api/v1/federation/reflow-subscriptions/\(id)", token: node.operatorToken)
+            #expect(deleted == .noContent)
+            let (again, _, _) = try await client.json(
+                .delete, "/api/v1/federation/reflow-subscriptions/\(id)", token: node.operatorToken)
+            #expect(again == .notFound)
+            let (_, empty, _) = try await client.json(
+                .get, "/api/v1/federation/reflow-subscriptions", token: node.operatorToken)
+            #expect((empty["items"] as? [Any])?.isEmpty == true)
         }
     }
 }

@@ -187,6 +187,27 @@ struct PortalTests {
         }
     }
 
+    @Test(
+        "a two-word search from the form (\"+\" for the space, as browsers send it) finds what both words find",
+        arguments: TestBackend.available)
+    func plusIsASpace(_ backend: TestBackend) async throws {
+        try await PortalFixture.run(backend) { _, node, client in
+            let (status, html) = try await client.page("/datasets?q=%E8%90%A5%E4%B8%9A+%E6%89%A7%E7%85%A7")
+            #expect(status == .ok)
+            #expect(html.contains("找到 1 个数据集") && html.contains("企业营业执照信息"))
+            #expect(html.contains(#"value="营业 执照""#), "the box shows the words the person typed")
+            let (_, api, _) = try await client.json(
+                .get, "/api/v1/catalog/entries?q=%E8%90%A5%E4%B8%9A+%E6%89%A7%E7%85%A7", token: node.operatorToken)
+            let names = (api["items"] as? [[String: Any]] ?? []).compactMap {
+                ($0["content"] as? [String: Any])?["name"] as? String
+            }
+            #expect(names == ["企业营业执照信息"], "\(api)")
+            // An encoded plus sign is a plus sign.
+            let (_, literal) = try await client.page("/datasets?q=%E8%90%A5%E4%B8%9A%2B%E6%89%A7%E7%85%A7")
+            #expect(literal.contains(#"value="营业+执照""#))
+        }
+    }
+
     @Test("results come ten to a page with links between the pages", arguments: TestBackend.available)
     func pagination(_ backend: TestBackend) async throws {
         try await PortalFixture.run(backend) { fixture, node, client in

@@ -32,6 +32,13 @@ struct CascadeProcessTests {
         ("340102198707070077", "合肥庚", "340102"),
     ]
 
+    /// The province's records after 回流乙 was deleted, 回流丙 moved to 合肥 and 合肥庚 moved into the county.
+    static let changedPeople: [(id: String, name: String, region: String)] = [
+        ("341502199001010011", "回流甲", "341502"), ("341502197703030033", "回流丙", "340102"),
+        ("341503199104040044", "邻县丁", "341503"), ("341503198805050055", "邻县戊", "341503"),
+        ("340102199206060066", "合肥己", "340102"), ("340102198707070077", "合肥庚", "341502"),
+    ]
+
     @Test(
         "registration upward; 回流 relayed by a city killed and restarted; a cross-level application approved and used through a routed call; forged messages refused"
     )
@@ -72,6 +79,7 @@ struct CascadeProcessTests {
                 nameColumn: column("姓名")
             )
         }
+        let cityEntry = try await city.withStore { store in try await Self.entry(named: "人口基础信息", store) }
         let countyEntry = try await county.withStore { store in
             // The demo is a city's; on the county node its departments belong to the county.
             try await store.provider.transaction { sql in
@@ -185,6 +193,56 @@ struct CascadeProcessTests {
             return items.count == 2 ? items : nil
         }
 
+        // 回流 is a snapshot of each child's slice of the province's pool, not a merge into what it held. The city
+        // subscribes too (its whole jurisdiction), naming the region item by its Chinese name.
+        _ = try await city.call(
+            .POST, "/api/v1/federation/reflow-targets",
+            body: ["origin": "340000", "sourceCode": population.entry.code.text, "entryID": cityEntry.id], expect: 201)
+        let citySubscription = try await province.call(
+            .POST, "/api/v1/federation/reflow-subscriptions",
+            body: ["entryID": population.entry.id, "child": "341500", "regionColumn": "行政区划代码"], expect: 201)
+        #expect(citySubscription["regionColumn"] as? String == population.regionColumn)
+        let citySubscriptionID = try #require(citySubscription["id"] as? Int)
+        // At the province 回流乙 is deleted, 回流丙 moves from the county to 合肥, and 合肥庚 moves into the county.
+        province.stop()
+        try await province.withStore { store in
+            let columns = population.entry.content.items.map(\.columnName)
+            let version = try await store.pools.beginVersion(
+                entryID: population.entry.id, columns: columns,
+                keyColumns: population.entry.content.keyItems.map(\.columnName), copyingActive: false)
+            try await store.pools.insert(
+                Self.changedPeople.map { person in
+                    columns.map { name -> String? in
+                        switch name {
+                        case population.idColumn: person.id
+                        case population.nameColumn: person.name
+                        case population.regionColumn: person.region
+                        default: nil
+                        }
+                    }
+                }, into: version, replacingKeys: false)
+            _ = try await store.pools.activate(version, keep: 3)
+        }
+        try await province.start()
+        let countyRun = try await province.call(
+            .POST, "/api/v1/federation/reflow-subscriptions/\(subscriptionID)/run", expect: 200)
+        let countySlice = Self.changedPeople.filter { $0.region.hasPrefix("341502") }
+        #expect(countyRun["rows"] as? Int == countySlice.count)
+        let cityRun = try await province.call(
+            .POST, "/api/v1/federation/reflow-subscriptions/\(citySubscriptionID)/run", expect: 200)
+        let citySlice = Self.changedPeople.filter { $0.region.hasPrefix("3415") }
+        #expect(cityRun["rows"] as? Int == citySlice.count)
+        for (node, entryID, sent) in [(county, countyEntry.id, countyRun), (city, cityEntry.id, cityRun)] {
+            let applied = try await eventually("node \(node.region.code) applied the run after the deletion and moves")
+            {
+                let list = try await node.call(.GET, "/api/v1/federation/reflow-runs?entryID=\(entryID)", expect: 200)
+                return (list["items"] as? [[String: Any]] ?? []).first {
+                    $0["runID"] as? String == sent["runID"] as? String
+                }
+            }
+            #expect(applied["rowsApplied"] as? Int == sent["rows"] as? Int, "rowsApplied is what the parent sent")
+        }
+
         // 跨层级申请: the county's 人社局 applies for the province's population entry; the province's 公安 provider
         // approves; the decision comes back down, and the county's system then calls through the city.
         let today = CalendarDate(Date())
@@ -248,6 +306,15 @@ struct CascadeProcessTests {
             from: city.region, to: province.region, body: Array("{}".utf8), with: .generate())
         let refused = try await province.post(wire: WireMessage(forged))
         #expect(refused.status == 401 && refused.body.contains("bad_signature"), "\(refused.body)")
+        // A genuinely signed envelope whose body was changed on the way has its own refusal.
+        let signedEnvelope = try SignedFederationMessage.sign(
+            id: UUID().uuidString.lowercased(), kind: .monitoringReport, origin: city.region,
+            destination: province.region, from: city.region, to: province.region, body: Array("{}".utf8),
+            with: city.key)
+        var altered = WireMessage(signedEnvelope)
+        altered.body = #"{"changed": true}"#
+        let digest = try await province.post(wire: altered)
+        #expect(digest.status == 401 && digest.body.contains("bad_digest"), "\(digest.body)")
         let stranger = try NodeRegion("350000")
         let unknown = try SignedFederationMessage.sign(
             id: UUID().uuidString.lowercased(), kind: .monitoringReport, origin: stranger, destination: province.region,
@@ -272,8 +339,33 @@ struct CascadeProcessTests {
 
         for node in [province, city, county] { node.stop() }
 
-        // The county's pool holds the province's records of its own three people, once each, and none of the
-        // neighbours' (its own demo records stay beside them).
+        // Each child's pool is exactly its slice of the province's active version, row by row: the deleted person
+        // and the one who moved out are gone from the county and the city, the one who moved in has arrived.
+        for (node, entryID, slice) in [
+            (county, countyEntry.id, Self.changedPeople.filter { $0.region.hasPrefix("341502") }),
+            (city, cityEntry.id, Self.changedPeople.filter { $0.region.hasPrefix("3415") }),
+        ] {
+            let held = try await node.withStore { store in
+                let version = try #require(try await store.pools.active(entryID: entryID))
+                return try await store.provider.read { sql in
+                    try await sql.raw(
+                        """
+                        SELECT \(unsafeRaw: population.idColumn) AS id, \(unsafeRaw: population.nameColumn) AS name,
+                            \(unsafeRaw: population.regionColumn) AS region
+                        FROM \(unsafeRaw: version.tableName) ORDER BY \(unsafeRaw: population.idColumn)
+                        """
+                    ).all().map {
+                        [
+                            try $0.decode(column: "id", as: String.self),
+                            try $0.decode(column: "name", as: String.self),
+                            try $0.decode(column: "region", as: String.self),
+                        ]
+                    }
+                }
+            }
+            let expected = slice.sorted { $0.id < $1.id }.map { [$0.id, $0.name, $0.region] }
+            #expect(held == expected, "node \(node.region.code) holds exactly the province's slice")
+        }
         try await county.withStore { store in
             let version = try #require(try await store.pools.active(entryID: countyEntry.id))
             let rows = try await store.provider.read { sql in
@@ -281,7 +373,7 @@ struct CascadeProcessTests {
                     "SELECT \(unsafeRaw: population.idColumn) AS id FROM \(unsafeRaw: version.tableName)"
                 ).all().map { try $0.decode(column: "id", as: String.self) }
             }
-            for person in Self.people {
+            for person in Self.changedPeople {
                 let copies = rows.filter { $0 == person.id }.count
                 #expect(copies == (person.region == "341502" ? 1 : 0), "\(person.name): \(copies)")
             }
@@ -394,7 +486,10 @@ final class CascadeNode: @unchecked Sendable {
             "--log-level", "error", "--relation", relation.rawValue, "--region", peer.region.code, "--name", peer.name,
             "--url", peer.baseURL, "--public-key", peer.key.publicKey.base64,
         ]
-        process.environment = ProcessInfo.processInfo.environment.merging(["HUITONG_NODE_REGION": region.code]) { $1 }
+        // The node's first command stores its identity (region and name) for every later one, `serve` included.
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "HUITONG_NODE_REGION": region.code, "HUITONG_NODE_NAME": name,
+        ]) { $1 }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output

@@ -45,7 +45,11 @@ public struct CatalogQuery: Sendable, Hashable {
     }
 
     /// The search terms, lower-cased, at most 8 of at most 64 characters each.
-    public var terms: [String] {
+    public var terms: [String] { Self.terms(in: text) }
+
+    /// The one rule that turns search text into terms, for the local catalog and for entries registered by
+    /// nodes below alike: lower-cased, split at white space, at most 8 terms of at most 64 characters each.
+    public static func terms(in text: String) -> [String] {
         text.lowercased().split(whereSeparator: \.isWhitespace).prefix(8).map { String($0.prefix(64)) }
     }
 

@@ -5,12 +5,17 @@ public enum FederationError: HuitongError, Equatable {
     case relationMismatch(relation: PeerRelation, local: NodeRegion, peer: NodeRegion)
     case unknownNode(String)
     case badSignature(String)
+    /// The envelope is genuinely signed but the body is not the one it names (changed on the way).
+    case badDigest(String)
     case wrongRecipient(String)
     case clockSkew(seconds: Int64, tolerance: Int64)
     case malformed(BilingualText)
     case duplicatePeer(String)
     case unknownPeer(String)
     case noParent
+    /// A node below this one that no registered child leads to: an operator must register it (or the child
+    /// above it) first.
+    case unregisteredChild(String)
     /// The other node answered with an error of its own; its code and message are passed on.
     case refused(node: String, code: String, message: BilingualText)
     case unreachable(node: String, reason: String)
@@ -21,12 +26,14 @@ public enum FederationError: HuitongError, Equatable {
         case .relationMismatch: "peer_relation_mismatch"
         case .unknownNode: "unknown_node"
         case .badSignature: "bad_signature"
+        case .badDigest: "bad_digest"
         case .wrongRecipient: "wrong_recipient"
         case .clockSkew: "clock_skew"
         case .malformed: "malformed_message"
         case .duplicatePeer: "duplicate_peer"
         case .unknownPeer: "unknown_peer"
         case .noParent: "no_parent_node"
+        case .unregisteredChild: "unregistered_child"
         case .refused(_, let code, _): code
         case .unreachable: "peer_unreachable"
         }
@@ -35,12 +42,19 @@ public enum FederationError: HuitongError, Equatable {
     public var kind: ErrorKind {
         switch self {
         case .badRegion, .relationMismatch, .malformed, .wrongRecipient: .badInput
-        case .unknownNode, .badSignature, .clockSkew: .unauthenticated
+        case .unknownNode, .badSignature, .badDigest, .clockSkew: .unauthenticated
         case .duplicatePeer: .conflict
         case .unknownPeer: .notFound
-        case .noParent: .unprocessable
+        case .noParent, .unregisteredChild: .unprocessable
         case .refused: .unprocessable
         case .unreachable: .upstreamFailed
+        }
+    }
+
+    public var details: [FieldIssue] {
+        switch self {
+        case .unregisteredChild: [FieldIssue(field: "child", message: message)]
+        default: []
         }
     }
 
@@ -62,6 +76,12 @@ public enum FederationError: HuitongError, Equatable {
         case .badSignature(let code):
             BilingualText(
                 zh: "来自节点 \(code) 的消息签名无效：消息已拒收", en: "bad signature on a message from node \(code): message refused")
+        case .badDigest(let code):
+            BilingualText(
+                zh: "来自节点 \(code) 的消息正文与签名的摘要不符（传输中被改动）：消息已拒收",
+                en:
+                    "the body of a message from node \(code) does not match its signed digest (changed in transit): message refused"
+            )
         case .wrongRecipient(let code):
             BilingualText(zh: "消息的收件节点是 \(code)，不是本节点", en: "the message is addressed to node \(code), not this one")
         case .clockSkew(let seconds, let tolerance):
@@ -78,6 +98,12 @@ public enum FederationError: HuitongError, Equatable {
             BilingualText(zh: "没有登记节点 \(code)", en: "no registered node \(code)")
         case .noParent:
             BilingualText(zh: "本节点尚未登记上级平台", en: "this node has no parent platform registered")
+        case .unregisteredChild(let code):
+            BilingualText(
+                zh: "节点 \(code) 未登记，也没有登记的下级节点通往它：请先用 huitong node add-peer 或 POST /api/v1/federation/peers 登记",
+                en:
+                    "node \(code) is not registered, nor any child on the way to it: register it first (huitong node add-peer or POST /api/v1/federation/peers)"
+            )
         case .refused(let node, _, let message):
             BilingualText(zh: "节点 \(node) 拒绝：\(message.zh)", en: "node \(node) refused: \(message.en)")
         case .unreachable(let node, let reason):

@@ -136,9 +136,14 @@ public struct FederationVerifier: Sendable {
     ) throws(FederationError) {
         guard let senderKey else { throw .unknownNode(message.envelope.from.code) }
         try FederationEnvelope.checkID(message.envelope.id)
-        guard Array(SHA256.hash(data: message.body)) == message.envelope.bodyDigest,
-            senderKey.isValidSignature(message.signature, for: message.envelope.signedBytes)
-        else { throw .badSignature(message.envelope.from.code) }
+        // Each failure has its own code, so that the operator of the sending node learns what to fix: a key that
+        // does not match (bad_signature), a body changed on the way (bad_digest), or a clock (clock_skew).
+        guard senderKey.isValidSignature(message.signature, for: message.envelope.signedBytes) else {
+            throw .badSignature(message.envelope.from.code)
+        }
+        guard Array(SHA256.hash(data: message.body)) == message.envelope.bodyDigest else {
+            throw .badDigest(message.envelope.from.code)
+        }
         guard message.envelope.to == local else { throw .wrongRecipient(message.envelope.to.code) }
         let skew = now.timeIntervalSince(message.envelope.sentAt)
         guard abs(skew) <= clockTolerance else {

@@ -33,6 +33,7 @@ public enum HuitongApp {
         router.add(middleware: AccessLogMiddleware())
         router.add(middleware: ErrorMiddleware(pages: pages))
         router.add(middleware: AuthenticationMiddleware(accounts: accounts, credentials: credentials, cookies: cookies))
+        router.add(middleware: FormQueryMiddleware())
 
         ObservabilityRoutes(store: store, version: configuration.version).registerHealth(on: router)
         OpenAPIDocument.register(on: router)

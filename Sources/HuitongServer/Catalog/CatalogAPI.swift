@@ -164,9 +164,10 @@ struct CatalogAPI {
         query.scope(to: user, request)
         let result = try await store.catalog.search(query.query, facets: query.facets)
         var remote: [RemoteEntrySummary] = []
-        if query.page == 1, let words = request.uri.queryParameters["q"].map(String.init), !words.isEmpty {
+        // Entries registered from below, searched with the same terms as the local catalog.
+        if query.page == 1, !query.query.terms.isEmpty {
             remote = try await store.remoteCatalog.remoteEntries(
-                query: words, origin: nil, includeWithdrawn: false, limit: 20
+                query: query.query.text, origin: nil, includeWithdrawn: false, limit: 20
             ).map(RemoteEntrySummary.init)
         }
         return try JSONResponse.make(

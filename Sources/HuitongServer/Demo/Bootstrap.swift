@@ -31,6 +31,37 @@ public enum Bootstrap {
             self.code = code
             self.regionCode = regionCode
         }
+
+        /// The bureau of a node with this identity: its name, and its region unless it is the national platform.
+        public init(node: NodeProfile) {
+            self.init(name: node.name, regionCode: Bootstrap.bureauRegion(node.region) ?? "341500")
+        }
+    }
+
+    /// The bureau's department on this node: the node's stored identity gives its name and region (the national
+    /// platform, which has no GB/T 2260 code of its own, keeps the default region).
+    public static func bureauRegion(_ region: NodeRegion) -> String? {
+        if case .region(let code) = region { return code.text }
+        return nil
+    }
+
+    /// After `huitong node set-identity`: the operator's department (created from the old identity) takes the
+    /// new name and region; one an operator renamed or moved since is left alone. Returns the department changed.
+    public static func updateBureau(_ store: Store, to profile: NodeProfile, from previous: NodeProfile?) async throws
+        -> Department?
+    {
+        let fallback = NodeProfile(region: .region(try RegionCode("341500")), name: "数据资源管理局")
+        let old = BureauSettings(node: previous ?? fallback)
+        guard let department = try await store.departments.find(code: old.code),
+            department.name == old.name, department.regionCode == old.regionCode
+        else { return nil }
+        let new = BureauSettings(node: profile)
+        return try await store.departments.update(
+            id: department.id,
+            with: DepartmentDraft(
+                name: new.name, code: department.code, creditCode: department.creditCode, regionCode: new.regionCode,
+                parentID: department.parentID
+            ).validated())
     }
 
     /// Creates the operator account `admin` when the node has no users yet; returns it with its password.

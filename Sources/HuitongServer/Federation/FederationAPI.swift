@@ -31,10 +31,12 @@ struct FederationAPI {
         api.get("federation/remote-entries", use: remoteEntries)
         api.get("federation/reflow-subscriptions", use: listSubscriptions)
         api.post("federation/reflow-subscriptions", use: subscribe)
+        api.delete("federation/reflow-subscriptions/:id", use: unsubscribe)
         api.post("federation/reflow-subscriptions/:id/run", use: runReflow)
         api.get("federation/reflow-targets", use: listTargets)
         api.post("federation/reflow-targets", use: setTarget)
         api.get("federation/reflow-runs", use: reflowRuns)
+        api.get("federation/reflow-runs/:runID/preview", use: reflowPreview)
         api.get("federation/monitoring", use: monitoring)
         api.post("federation/monitoring/report", use: reportMonitoring)
         api.get("federation/applications", use: listApplications)
@@ -201,9 +203,37 @@ struct FederationAPI {
         var regionColumn: String
     }
 
+    /// A subscription as the operator sees it: paused while no registered child leads to its node.
+    struct SubscriptionBody: Encodable {
+        var subscription: ReflowSubscription
+        var paused: Bool
+
+        enum Keys: String, CodingKey { case paused }
+
+        func encode(to encoder: any Encoder) throws {
+            try subscription.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(paused, forKey: .paused)
+        }
+    }
+
     func listSubscriptions(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         _ = try context.requireRole(.operator)
-        return try JSONResponse.make(ListBody(items: try await store.reflows.subscriptions()))
+        var items: [SubscriptionBody] = []
+        for subscription in try await store.reflows.subscriptions() {
+            items.append(
+                SubscriptionBody(subscription: subscription, paused: !(try await node.reaches(subscription.child))))
+        }
+        return try JSONResponse.make(ListBody(items: items))
+    }
+
+    func unsubscribe(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        _ = try context.requireRole(.operator)
+        let id = try context.id()
+        guard try await store.reflows.unsubscribe(id: id) else {
+            throw StoreError.notFound(entity: "reflow subscription", key: "\(id)")
+        }
+        return Response(status: .noContent)
     }
 
     func subscribe(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -223,13 +253,19 @@ struct FederationAPI {
             issues.add("child", BilingualText(zh: "不是有效的区划代码", en: "is not a valid region code"))
         }
         let entry = try await store.catalog.find(id: input.entryID)
+        // The region item by its column name or its Chinese name (户籍地), as the operator knows it.
+        let wanted = input.regionColumn.trimmingCharacters(in: .whitespaces)
+        let regionItem =
+            entry?.content.items.first { $0.columnName == wanted }
+            ?? entry?.content.items.first { $0.name == wanted }
         if let entry {
-            if !entry.content.items.contains(where: { $0.columnName == input.regionColumn }) {
+            if regionItem == nil {
+                let names = entry.content.items.map { "\($0.name)（\($0.columnName)）" }.joined(separator: "、")
                 issues.add(
                     "regionColumn",
                     BilingualText(
-                        zh: "“\(entry.content.name)”没有字段 \(input.regionColumn)",
-                        en: "\"\(entry.content.name)\" has no item column \(input.regionColumn)"))
+                        zh: "“\(entry.content.name)”没有信息项 \(input.regionColumn)，可选：\(names)",
+                        en: "\"\(entry.content.name)\" has no item \(input.regionColumn); its items: \(names)"))
             }
             if entry.content.keyItems.isEmpty {
                 issues.add(
@@ -242,9 +278,11 @@ struct FederationAPI {
             issues.add("entryID", BilingualText(zh: "目录不存在", en: "no such catalog entry"))
         }
         try issues.throwIfAny()
+        // Well formed, but nothing would carry the records there: refused now rather than failing every run.
+        guard try await node.reaches(child!) else { throw FederationError.unregisteredChild(child!.code) }
         let subscription = try await store.reflows.subscribe(
-            entryID: input.entryID, child: child!, regionColumn: input.regionColumn, at: Date())
-        return try JSONResponse.make(subscription, status: .created)
+            entryID: input.entryID, child: child!, regionColumn: regionItem!.columnName, at: Date())
+        return try JSONResponse.make(SubscriptionBody(subscription: subscription, paused: false), status: .created)
     }
 
     func runReflow(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -306,6 +344,67 @@ struct FederationAPI {
             throw ValidationError(field: "entryID", BilingualText(zh: "须给出目录编号", en: "give the entry id"))
         }
         return try JSONResponse.make(ListBody(items: try await store.reflows.runs(entryID: entryID)))
+    }
+
+    struct PreviewColumn: Encodable {
+        var column: String
+        var name: String
+        var masked: Bool
+    }
+
+    struct PreviewBody: Encodable {
+        var runID: String
+        var origin: String
+        var sourceCode: String
+        var entryID: Int64
+        var poolVersion: Int
+        var rowCount: Int64
+        var columns: [PreviewColumn]
+        var rows: [[String?]]
+    }
+
+    /// The first rows of the pool version a 回流 run produced, masked by each item's kind of data as the portal
+    /// masks them: enough for the operator to check what arrived without showing anyone the records in full.
+    func reflowPreview(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        _ = try context.requireRole(.operator)
+        let runID = try context.parameters.require("runID")
+        guard let run = try await store.reflows.appliedRun(runID: runID) else {
+            throw StoreError.notFound(entity: "reflow run", key: runID)
+        }
+        guard let entry = try await store.catalog.find(id: run.entryID),
+            let version = try await store.pools.versions(entryID: run.entryID).first(where: {
+                $0.version == run.poolVersion && ($0.status == .active || $0.status == .retired)
+            })
+        else {
+            throw StoreError.notFound(entity: "pool version", key: "\(run.entryID)/\(run.poolVersion)")
+        }
+        var limit = 20
+        if let text = request.uri.queryParameters["limit"] {
+            guard let number = Int(String(text)), (1...100).contains(number) else {
+                throw ValidationError(field: "limit", BilingualText(zh: "须为 1–100", en: "must be 1–100"))
+            }
+            limit = number
+        }
+        let items = entry.content.items.filter { version.columns.contains($0.columnName) }
+        let policy = PortalDataPolicy.seeded()
+        let rows: [[String?]]
+        do {
+            rows = try await store.pools.firstRows(
+                in: version, selecting: PoolSelection(columns: items.map(\.columnName)), limit: limit)
+        } catch {
+            // The version's table was dropped as the oldest kept one since the listing above was read.
+            throw StoreError.notFound(entity: "pool version", key: "\(run.entryID)/\(run.poolVersion)")
+        }
+        return try JSONResponse.make(
+            PreviewBody(
+                runID: run.runID, origin: run.origin.code, sourceCode: run.sourceCode, entryID: run.entryID,
+                poolVersion: run.poolVersion, rowCount: version.rowCount,
+                columns: items.map {
+                    PreviewColumn(
+                        column: $0.columnName, name: $0.name,
+                        masked: policy.masking.rule(for: $0.semanticKind) != .none)
+                },
+                rows: rows.map { policy.masked($0, items: items) }))
     }
 
     // MARK: Monitoring

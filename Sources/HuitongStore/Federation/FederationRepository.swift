@@ -71,8 +71,10 @@ public struct PeerDraft: Sendable, Hashable, Codable {
             issues.add(
                 "publicKey",
                 BilingualText(
-                    zh: "须为对端节点的 Ed25519 公钥（32 字节的 Base64，见对端 GET /api/v1/node）",
-                    en: "must be the peer's Ed25519 public key (32 bytes in base64, see the peer's GET /api/v1/node)"))
+                    zh: "须为对端节点的 Ed25519 公钥（32 字节的 Base64，见对端的 GET /api/v1/federation/node 或 huitong node show）",
+                    en:
+                        "must be the peer's Ed25519 public key (32 bytes in base64: the peer's GET /api/v1/federation/node or huitong node show)"
+                ))
         }
         try issues.throwIfAny()
         return (parsed!, key!)
@@ -134,6 +136,16 @@ public protocol FederationRepository: Sendable {
     func peer(_ region: NodeRegion) async throws -> Peer?
     @discardableResult
     func removePeer(_ region: NodeRegion) async throws -> Bool
+    /// This node's own region and name, once stored.
+    func identity() async throws -> NodeProfile?
+    /// Stores this node's region and name (the first time, or when an operator changes them explicitly).
+    func setIdentity(_ profile: NodeProfile, at time: Date) async throws
+
+    /// Changes a registered peer's name, address or key in place (its relation stays), so that messages keep
+    /// flowing while a peer moves or rotates its key; nil fields are left as they are.
+    func updatePeer(
+        _ region: NodeRegion, name: String?, baseURL: String?, publicKey: String?, local: NodeRegion, at time: Date
+    ) async throws -> Peer
 
     /// Queues messages; one already queued for the same hop (same origin and id) is left as it is.
     func enqueue(_ drafts: [OutboxDraft], at time: Date) async throws
@@ -207,6 +219,53 @@ struct SQLFederationRepository: FederationRepository {
         }
     }
 
+    func identity() async throws -> NodeProfile? {
+        try await provider.read { sql in
+            guard let row = try await sql.raw("SELECT region_code, name FROM node_identity WHERE id = 1").first() else {
+                return nil
+            }
+            return NodeProfile(
+                region: try NodeRegion(try row.decode(column: "region_code", as: String.self)),
+                name: try row.decode(column: "name", as: String.self))
+        }
+    }
+
+    func setIdentity(_ profile: NodeProfile, at time: Date) async throws {
+        try await provider.transaction { sql in
+            try await sql.raw(
+                """
+                INSERT INTO node_identity (id, region_code, name, updated_at)
+                VALUES (1, \(bind: profile.region.code), \(bind: profile.name), \(bind: time))
+                ON CONFLICT (id) DO UPDATE SET region_code = excluded.region_code, name = excluded.name,
+                    updated_at = excluded.updated_at
+                """
+            ).run()
+        }
+    }
+
+    func updatePeer(
+        _ region: NodeRegion, name: String?, baseURL: String?, publicKey: String?, local: NodeRegion, at time: Date
+    ) async throws -> Peer {
+        try await provider.transaction { sql in
+            guard let existing = try await Self.peer(region, sql) else {
+                throw FederationError.unknownPeer(region.code)
+            }
+            let draft = PeerDraft(
+                region: region.code, relation: existing.relation, name: name ?? existing.name,
+                baseURL: baseURL ?? existing.baseURL, publicKey: publicKey ?? existing.publicKey)
+            let (_, key) = try draft.validated(local: local)
+            try await sql.raw(
+                """
+                UPDATE federation_peers SET name = \(bind: draft.name.trimmingCharacters(in: .whitespacesAndNewlines)),
+                    base_url = \(bind: draft.baseURL.trimmingCharacters(in: CharacterSet(charactersIn: "/ "))),
+                    public_key = \(bind: key.base64), updated_at = \(bind: time)
+                WHERE region_code = \(bind: region.code)
+                """
+            ).run()
+            return try await Self.peer(region, sql)!
+        }
+    }
+
     func enqueue(_ drafts: [OutboxDraft], at time: Date) async throws {
         guard !drafts.isEmpty else { return }
         try await provider.transaction { sql in try await Self.enqueue(drafts, at: time, sql) }
@@ -250,7 +309,8 @@ struct SQLFederationRepository: FederationRepository {
             try await sql.raw(
                 """
                 UPDATE federation_outbox SET status = \(bind: OutboxStatus.delivered.rawValue),
-                    attempts = attempts + 1, delivered_at = \(bind: time), last_error = NULL
+                    attempts = attempts + 1, delivered_at = \(bind: time), last_error = NULL,
+                    next_attempt_at = \(bind: time)
                 WHERE id = \(bind: id)
                 """
             ).run()

@@ -54,6 +54,8 @@ public protocol ReflowRepository: Sendable {
         -> ReflowSubscription
     func subscriptions() async throws -> [ReflowSubscription]
     func subscription(id: Int64) async throws -> ReflowSubscription?
+    /// Deletes a subscription; false when there was none. Runs already sent stay in the outbox and arrive.
+    func unsubscribe(id: Int64) async throws -> Bool
     func recordSent(subscriptionID: Int64, runID: String, sourceVersion: Int, at time: Date) async throws
 
     func setTarget(origin: NodeRegion, sourceCode: String, entryID: Int64, at time: Date) async throws -> ReflowTarget
@@ -100,6 +102,12 @@ struct SQLReflowRepository: ReflowRepository {
         try await provider.read { sql in
             try await sql.raw("SELECT * FROM reflow_subscriptions WHERE id = \(bind: id)").first()
                 .map(Self.decodeSubscription)
+        }
+    }
+
+    func unsubscribe(id: Int64) async throws -> Bool {
+        try await provider.transaction { sql in
+            !(try await sql.raw("DELETE FROM reflow_subscriptions WHERE id = \(bind: id) RETURNING id").all()).isEmpty
         }
     }
 

@@ -127,15 +127,16 @@ struct SQLRemoteCatalogRepository: RemoteCatalogRepository {
         -> [RemoteEntry]
     {
         var conditions: [SQLQueryString] = []
-        if let query = query?.trimmingCharacters(in: .whitespacesAndNewlines), !query.isEmpty {
+        // The local catalog's rule: every term must occur (in the name, the provider's name or the code).
+        for term in CatalogQuery.terms(in: query ?? "") {
             let pattern =
                 "%"
-                + query.replacingOccurrences(of: "\\", with: "\\\\")
+                + term.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
             conditions.append(
                 """
-                (name LIKE \(bind: pattern) ESCAPE '\\' OR provider_name LIKE \(bind: pattern) ESCAPE '\\'
-                    OR upper_code LIKE \(bind: pattern) ESCAPE '\\')
+                (LOWER(name) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(provider_name) LIKE \(bind: pattern) ESCAPE '\\'
+                    OR LOWER(upper_code) LIKE \(bind: pattern) ESCAPE '\\')
                 """)
         }
         if let origin { conditions.append("origin = \(bind: origin.code)") }

@@ -205,6 +205,20 @@ enum Schema {
             ]
         },
         Migration(version: 17, name: "portal developers", statements: developerTables),
+        Migration(version: 18, name: "node identity") { t in
+            [
+                // The node's own region and name in the cascade: stored once (at `huitong init` or first start)
+                // and read by every command, so that no later environment can make the node misreport itself.
+                """
+                CREATE TABLE node_identity (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    region_code TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    updated_at \(t.timestamp) NOT NULL
+                )
+                """
+            ]
+        },
         Migration(version: 20, name: "upstream allow-list") { t in
             [
                 // The operator's non-public upstreams the gateway may call (one row: the whole list, one per line).

@@ -93,6 +93,8 @@ public protocol PoolReader: Sendable {
     func beginExtract(entryID: Int64, selecting: PoolSelection, pageSize: Int) async throws -> PoolExtract?
     /// The next page of an extract, or nil once every row was handed out.
     func nextPage(of extract: inout PoolExtract) async throws -> [[String?]]?
+    /// The first `limit` rows of one version (active or still kept), in key order: what an operator previews.
+    func firstRows(in version: PoolVersion, selecting: PoolSelection, limit: Int) async throws -> [[String?]]
 }
 
 extension SQLPoolRepository {
@@ -151,6 +153,19 @@ extension SQLPoolRepository {
         // tables never change once live, so neither order moves under a running extract.
         let order = version.keyColumns.isEmpty ? [provider.backend == .postgres ? "ctid" : "rowid"] : version.keyColumns
         return PoolExtract(version: version, selection: selection, order: order, pageSize: max(1, pageSize))
+    }
+
+    func firstRows(in version: PoolVersion, selecting selection: PoolSelection, limit: Int) async throws
+        -> [[String?]]
+    {
+        try Self.check(selection, against: version)
+        let order = version.keyColumns.isEmpty ? [provider.backend == .postgres ? "ctid" : "rowid"] : version.keyColumns
+        return try await provider.read { sql in
+            var query = Self.selectClause(selection, from: version, extra: [])
+            Self.appendConditions(selection.conditions, to: &query, joiner: " WHERE ")
+            query.appendInterpolation(unsafeRaw: " ORDER BY \(order.joined(separator: ", ")) LIMIT \(max(0, limit))")
+            return try await sql.raw(query).all().map { try Self.values($0, selection.columns) }
+        }
     }
 
     func nextPage(of extract: inout PoolExtract) async throws -> [[String?]]? {

@@ -43,13 +43,22 @@ struct TestNode {
             var logger = Logger(label: "huitong.test")
             logger.logLevel = .warning
             let pages = try await PageRenderer.load()
-            let router = HuitongApp.buildRouter(store: store, configuration: configuration, pages: pages)
+            // Loads and quality runs started by a request finish before the test's database closes.
+            let background = BackgroundWork()
+            let router = HuitongApp.buildRouter(
+                store: store, configuration: configuration, pages: pages, background: background)
             routes(router)
             // Live: over a real connection from 127.0.0.1, for what depends on the client's address.
             let app = Application(
                 router: router,
                 configuration: .init(address: .hostname("127.0.0.1", port: live ? 0 : 8080)), logger: logger)
-            try await app.test(live ? .live : .router) { client in try await body(node, client) }
+            do {
+                try await app.test(live ? .live : .router) { client in try await body(node, client) }
+            } catch {
+                await background.drain()
+                throw error
+            }
+            await background.drain()
         }
     }
 

@@ -16,7 +16,7 @@ public enum HuitongApp {
     /// signed by a throw-away key, and nothing signs checkpoints (the checkpointer runs in `buildApplication`).
     public static func buildRouter(
         store: Store, configuration: ServerConfiguration, pages: PageRenderer, audit: AuditTrail? = nil,
-        federation: FederationNode? = nil
+        federation: FederationNode? = nil, background: BackgroundWork = BackgroundWork()
     ) -> Router<HuitongRequestContext> {
         let audit = audit ?? AuditTrail(repository: store.audit, nodeKey: .generate())
         let federation = federation ?? makeFederationNode(store: store, configuration: configuration, audit: audit)
@@ -45,14 +45,16 @@ public enum HuitongApp {
         CatalogAPI(store: store).register(on: api)
         CatalogTransferAPI(store: store).register(on: api)
         CodeSetsAPI(store: store).register(on: api)
-        let quality = QualityService.make(store: store, configuration: configuration, audit: audit.log)
+        let quality = QualityService.make(
+            store: store, configuration: configuration, audit: audit.log, background: background)
         let ingest = IngestAPI(
             store: store, logger: Logger(label: "huitong.ingest"),
             afterLoad: { job in
                 await quality.runNow(entryID: job.entryID, trigger: .ingest, requestedBy: nil)
             },
             settings: configuration.ingest,
-            memoryBudget: IngestMemoryBudget(limit: configuration.ingest.memoryBudgetBytes)
+            memoryBudget: IngestMemoryBudget(limit: configuration.ingest.memoryBudgetBytes),
+            background: background
         )
         ingest.register(on: api)
         ThreeListsAPI(store: store).register(on: api)
@@ -66,7 +68,7 @@ public enum HuitongApp {
             service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log),
             afterCorrection: { objection in
                 _ = await quality.runNow(entryID: objection.entryID, trigger: .correction, requestedBy: nil)
-            })
+            }, background: background)
         objections.register(on: api)
         let developers = DeveloperService(
             store: store, settings: configuration.developers, accounts: accounts, audit: audit)
@@ -132,8 +134,10 @@ public enum HuitongApp {
     ) async throws -> some ApplicationProtocol {
         let pages = try await PageRenderer.load()
         let federation = makeFederationNode(store: store, configuration: configuration, audit: audit)
+        let background = BackgroundWork()
         let router = buildRouter(
-            store: store, configuration: configuration, pages: pages, audit: audit, federation: federation)
+            store: store, configuration: configuration, pages: pages, audit: audit, federation: federation,
+            background: background)
         var app = Application(
             router: router,
             configuration: .init(
@@ -142,7 +146,8 @@ public enum HuitongApp {
                 MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)),
             logger: logger)
         app.addServices(
-            store.provider, audit.checkpointer, SessionSweeper(store: store, logger: logger),
+            store.provider, BackgroundWorkDrain(work: background), audit.checkpointer,
+            SessionSweeper(store: store, logger: logger),
             RequestNonceSweeper(store: store, window: configuration.signatureWindow, logger: logger))
         app.addServices(
             OverdueSweeper(

@@ -35,11 +35,16 @@ struct ObjectionsAPI {
     /// Runs after a correction published a new pool version (the composition root checks its quality), off the
     /// answer's path: the provider gets the answer at once.
     let afterCorrection: (@Sendable (Objection) async -> Void)?
+    let background: BackgroundWork
 
     var store: Store { service.store }
 
-    init(service: ObjectionService, afterCorrection: (@Sendable (Objection) async -> Void)? = nil) {
+    init(
+        service: ObjectionService, afterCorrection: (@Sendable (Objection) async -> Void)? = nil,
+        background: BackgroundWork = BackgroundWork()
+    ) {
         self.service = service
+        self.background = background
         self.afterCorrection = afterCorrection
         limiter = PublicObjectionLimiter(
             limit: service.settings.publicLimit, window: service.settings.publicWindow)
@@ -158,7 +163,7 @@ struct ObjectionsAPI {
         let objection = try await service.answer(
             id: try context.id(), kind: input.kind, comment: input.comment ?? "", values: input.values ?? [:], by: user)
         if objection.state == .corrected, let afterCorrection {
-            Task.detached { await afterCorrection(objection) }
+            background.start { await afterCorrection(objection) }
         }
         var body = try await body(objection, for: user)
         body.history = try await store.objections.history(id: objection.id)

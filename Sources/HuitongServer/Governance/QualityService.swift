@@ -21,10 +21,13 @@ public struct QualityService: Sendable {
     /// Where every check against another department's pool is recorded (allowed or refused); nil only in tests
     /// that build a service without a node.
     let audit: AuditLog?
+    /// Where runs started in the background are tracked, so the node waits for them before it closes.
+    let background: BackgroundWork
 
     public init(
         store: Store, settings: QualitySettings, masking: MaskingPolicy = .builtIn,
-        objectionPenalty: ObjectionPenalty = ObjectionSettings().penalty, logger: Logger, audit: AuditLog? = nil
+        objectionPenalty: ObjectionPenalty = ObjectionSettings().penalty, logger: Logger, audit: AuditLog? = nil,
+        background: BackgroundWork = BackgroundWork()
     ) {
         self.store = store
         self.settings = settings
@@ -32,6 +35,7 @@ public struct QualityService: Sendable {
         self.objectionPenalty = objectionPenalty
         self.logger = logger
         self.audit = audit
+        self.background = background
     }
 
     // MARK: Rules
@@ -157,7 +161,7 @@ public struct QualityService: Sendable {
     public func start(entry: CatalogEntry, trigger: QualityTrigger, requestedBy: Int64?) async throws -> QualityRun {
         let (run, work) = try await prepare(entry: entry, trigger: trigger, requestedBy: requestedBy)
         let service = self
-        Task.detached { _ = await service.execute(run, work) }
+        background.start { _ = await service.execute(run, work) }
         return run
     }
 
@@ -444,7 +448,10 @@ extension AuditAction {
 extension QualityService {
     /// The service as the application builds it: the node's settings and its masking policy
     /// (`Resources/seed/masking.json`, or the built-in rules when that file cannot be read).
-    static func make(store: Store, configuration: ServerConfiguration, audit: AuditLog?) -> QualityService {
+    static func make(
+        store: Store, configuration: ServerConfiguration, audit: AuditLog?,
+        background: BackgroundWork = BackgroundWork()
+    ) -> QualityService {
         let logger = Logger(label: "huitong.quality")
         let masking: MaskingPolicy
         do {
@@ -455,6 +462,7 @@ extension QualityService {
         }
         return QualityService(
             store: store, settings: configuration.quality, masking: masking,
-            objectionPenalty: configuration.objections.penalty, logger: logger, audit: audit)
+            objectionPenalty: configuration.objections.penalty, logger: logger, audit: audit,
+            background: background)
     }
 }

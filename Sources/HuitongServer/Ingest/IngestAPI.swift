@@ -20,6 +20,8 @@ struct IngestAPI {
     var settings = IngestSettings()
     /// The node's memory budget, shared by every load this node runs at once.
     var memoryBudget: IngestMemoryBudget? = nil
+    /// Where loads run, tracked so that the node waits for them before it closes.
+    var background = BackgroundWork()
 
     func register(on api: RouterGroup<HuitongRequestContext>) {
         api.post("catalog/entries/:id/uploads", use: upload)
@@ -123,7 +125,7 @@ struct IngestAPI {
         let logger = logger
         let afterLoad = afterLoad
         // The load outlives the request; its job records progress and outcome for the client to follow.
-        Task.detached {
+        background.start {
             do {
                 let done = try await runner.load(job, ingest)
                 logger.info("ingest job finished", metadata: ["job": "\(done.id)", "rows": "\(done.rowsLoaded)"])

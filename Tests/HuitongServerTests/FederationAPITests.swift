@@ -134,6 +134,10 @@ struct FederationAPITests {
                 body: #"{"region": "3415", "relation": "child", "name": " ", "baseURL": "peer", "publicKey": "abc"}"#)
             #expect(invalid == .badRequest)
             #expect(apiError(invalidBody) == ("validation_failed", ["region", "name", "baseURL", "publicKey"]))
+            let keyIssue = ((invalidBody["error"] as? [String: Any])?["details"] as? [[String: Any]])?.last
+            #expect(
+                (keyIssue?["message"] as? String)?.contains("/api/v1/federation/node") == true,
+                "the key error points where a peer's key is shown: \(String(describing: keyIssue))")
             let (upside, upsideBody, _) = try await client.json(
                 .post, "/api/v1/federation/peers", token: node.operatorToken,
                 body: Self.peerJSON("000000", "child", key: key))

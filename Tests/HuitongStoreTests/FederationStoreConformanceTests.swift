@@ -187,6 +187,9 @@ struct FederationStoreConformanceTests {
             let done = try await outbox.outbox(status: .delivered, limit: 10)
             #expect(done.map(\.id) == [delivered.id])
             #expect(done.first?.deliveredAt == Self.t0.addingTimeInterval(1) && done.first?.attempts == 1)
+            #expect(
+                done.first?.nextAttemptAt == Self.t0.addingTimeInterval(1),
+                "a delivered message is due for nothing: not the lease its claim set")
 
             #expect(
                 try await outbox.claimDue(now: Self.t0.addingTimeInterval(5), leaseUntil: retryAt, limit: 10).isEmpty)

@@ -132,6 +132,34 @@ struct XLSXReaderTests {
         #expect(rows[4].cells == ["富文本", "A&B <1> 第一行\r\n第二行"])
     }
 
+    /// Found by fuzz/FuzzXLSX (issue 16): a ZIP whose central directory points past the end of the data. Read
+    /// from memory, ZIPFoundation's in-memory archive trapped ("Range requires lowerBound <= upperBound") and took
+    /// the whole node down — catalog sheets are read from memory; from a file it is an error like any other.
+    @Test("a damaged ZIP whose directory points past its end is refused, whether read from memory or from a file")
+    func directoryPastTheEnd() throws {
+        let crashing = try #require(
+            Data(
+                base64Encoded: [
+                    "UEsDBBQAAAAIAAAAIVz+W4ZyigAAAPAAAAALAAAAX3JlbHMvLnJlbHONzzEOwjAMBdCrVD5AXRgYUNqJpSviAiZ12qpNHDlBlNuT",
+                    "sSAGRut/vS+bK6+UZwlpmmOqNr+G1MKUczwjJjuxp1RL5FASJ+opl1NHjGQXGhmPTXNC3RvQmb1Z9UML2g8HqG6vyP/Y4txs+SL2",
+                    "4TnkHxNfjSKTjpxb2FZ8ii53kaUuKGBn8OPB7g1QSwMEFAAAAAgAAAAhXNkpgPzKAAAAJQEAAA8AAAB4bC93b3JrYm9vay54bWyN",
+                    "j01uwkAMhfecYuR9mVBVqERJ2FSV2LGgBxgyDhklM47sKXAJllyj6qk4B0MoXbPy3/Pn52J59L3aI4ujUMJsmoHCUJN1YVfC1+bz",
+                    "5R2W1aQ4EHdbok4leZAS2hiHXGupW/RGpjRgSJOG2JuYSt5pGRiNlRYx+l6/Ztlce+MC3Ak5P8OgpnE1flD97THEO4SxNzGZldYN",
+                    "AtW/szUrayLOFtlb+gN0VYy35S+qYDyWcDn/Xk4/oMbeyt6UinOXEl7ZcUs/1vSDXF0BUEsDBBQAAAAIAAAAIVx4VnDwrwAAAAEC",
+                    "AAAaAAAAeGwvX3JlbHMvd29ya2Jvb2sueG1sLnJlbHOtkUEKgzAQRa8iOUBHLXRR1FU3btteIMTRiJqEzJTq7RuEooKULlwNfwbe",
+                    "fzDZHXvJrTWkW0fROPSGcqGZ3RWAlMZB0sk6NOFSWz9IDtE34KTqZIOQxvEF/JohimzNjMoqF76sEhE9J4f/sG3ETxCcbuWmz6fh",
+                    "F1BLAQIUAxQAAAAIAAAAIVz+W4ZyigAAAPAAAAALAAAAAAAAAAAAAACAAQAAAABfcmVscy8ucmVsc1BLAQIUAxQAAAAIAAAAIVzZ",
+                    "KYD8ygAAACUBAAAPAAAAAAAAAAAAAACAAbMAAAB4bC93b3JrYm9vay54bWxQSwECFAMUAAAACAAAACFceFZw8K8AAAABAgAAGgAA",
+                    "AAAAAAAAAAAAgAGqAQAAeGwvX3JlbHMvd29ya2Jvb2sueG1sLnJlbHNQSwECFAMUAAAACAAAACFccEonKdYAAABpAQAAGAAAAAAA",
+                    "AAAAAAAAgAGRAgAAeGwvd29ya3NoZWV0cy9zaGVldDEueG1sUEsFBgAAAAAEAAQABAEAAJ0DAAAAAA==",
+                ].joined()))
+        #expect(throws: TabularError.self) { _ = try XLSXReader(data: crashing).rows() }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-\(UUID().uuidString).xlsx")
+        try crashing.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        #expect(throws: TabularError.self) { _ = try XLSXReader(contentsOf: file).rows() }
+    }
+
     @Test("cells without references follow each other, and namespace prefixes are understood")
     func implicitPositionsAndPrefixes() throws {
         let rows = try Self.fixture().rows(inSheet: "人口统计")

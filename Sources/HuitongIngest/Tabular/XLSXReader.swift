@@ -217,7 +217,7 @@ public struct XLSXReader: Sendable {
             switch source {
             case .data(let data):
                 if data.starts(with: legacySignature) { throw TabularError.legacyXLSFile }
-                return try Archive(data: data, accessMode: .read)
+                return try openFromTemporaryFile(data)
             case .file(let url):
                 guard let handle = try? FileHandle(forReadingFrom: url) else {
                     throw TabularError.unreadableFile(path: url.path)
@@ -232,6 +232,17 @@ public struct XLSXReader: Sendable {
         } catch {
             throw .notAnXLSXFile
         }
+    }
+
+    /// Opens a workbook held in memory through a private temporary file. ZIPFoundation's in-memory archive traps
+    /// (ending the process) on a central directory that points past the end of the data, where its file-backed
+    /// archive throws (found by fuzz/FuzzXLSX). The file is removed at once: the archive keeps it open.
+    private static func openFromTemporaryFile(_ data: Data) throws -> Archive {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("huitong-xlsx-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600])
+        else { throw TabularError.unreadableFile(path: url.path) }
+        defer { try? FileManager.default.removeItem(at: url) }
+        return try Archive(url: url, accessMode: .read)
     }
 
     private static func readLayout(of archive: Archive) throws(TabularError) -> Layout {

@@ -13,4 +13,21 @@ public enum ChildProcess {
         defer { launching.unlock() }
         try process.run()
     }
+
+    /// Runs `executable` to its end and returns its exit status with what it wrote to standard output and error.
+    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String]) throws -> (
+        Int32, String
+    ) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try launch(process)
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
 }

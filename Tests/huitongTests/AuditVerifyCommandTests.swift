@@ -23,17 +23,10 @@ struct AuditVerifyCommandTests {
             }
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("audit-verify-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = ["audit", "verify", "--database", database, "--data", data, "--log-level", "error"] + extra
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try ChildProcess.launch(process)
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        return try ChildProcess.run(
+            executable,
+            ["audit", "verify", "--database", database, "--data", data, "--log-level", "error"] + extra,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
 
     @Test(

@@ -7,18 +7,11 @@ import Testing
 @Suite("Data directory modes")
 struct DataDirectoryModesTests {
     static func initialize(_ data: URL) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = AuditVerifyCommandTests.executable
-        process.arguments = ["init", "--data", data.path, "--log-level", "error"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["HUITONG_BCRYPT_COST": "4"]) { $1 }
-            .filter { $0.key != "HUITONG_DATABASE_URL" }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try ChildProcess.launch(process)
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        return try ChildProcess.run(
+            AuditVerifyCommandTests.executable,
+            ["init", "--data", data.path, "--log-level", "error"],
+            environment: ProcessInfo.processInfo.environment.merging(["HUITONG_BCRYPT_COST": "4"]) { $1 }
+                .filter { $0.key != "HUITONG_DATABASE_URL" })
     }
 
     static func mode(_ url: URL) throws -> Int {

@@ -16,25 +16,17 @@ struct NodeIdentityCommandTests {
     static func huitong(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> (
         Int32, String
     ) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments =
-            [arguments[0]] + (arguments[0] == "node" ? [arguments[1]] : [])
-            + [
-                "--data", directory.path, "--database",
-                "sqlite:\(directory.appendingPathComponent("huitong.sqlite").path)",
-                "--log-level", "error",
-            ] + arguments.dropFirst(arguments[0] == "node" ? 2 : 1)
         var inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HUITONG_NODE_") }
         inherited["HUITONG_BCRYPT_COST"] = "4"
-        process.environment = inherited.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try ChildProcess.launch(process)
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        return try ChildProcess.run(
+            executable,
+            [arguments[0]] + (arguments[0] == "node" ? [arguments[1]] : [])
+                + [
+                    "--data", directory.path, "--database",
+                    "sqlite:\(directory.appendingPathComponent("huitong.sqlite").path)",
+                    "--log-level", "error",
+                ] + arguments.dropFirst(arguments[0] == "node" ? 2 : 1),
+            environment: inherited.merging(environment) { $1 })
     }
 
     @Test(

@@ -60,6 +60,7 @@ struct MultipartUpload {
         parser.onBody = { buffer in receiver.body(buffer) }
         parser.onPartComplete = { receiver.complete() }
         var tail = Tail(closing: Array("--\(boundary)--".utf8))
+        var headerNames = HeaderNameGuard(boundary: boundary)
         var received: Int64 = 0
         var quiet = 0
         for try await chunk in body {
@@ -67,6 +68,13 @@ struct MultipartUpload {
             // The file's limit, plus room for the form's other parts (an endless epilogue would otherwise be read).
             if received > limit + (1 << 20) { throw APIError.bodyTooLarge(limit: Int(limit)) }
             tail.append(chunk)
+            guard headerNames.accepts(chunk) else {
+                throw APIError.malformedBody(
+                    field: nil,
+                    reason: BilingualText(
+                        zh: "multipart 格式错误：某部分的头部名称含有 ASCII 以外的字节",
+                        en: "malformed multipart body: a part's header name has a byte outside ASCII"))
+            }
             let events = receiver.events
             do {
                 try parser.execute(chunk)
@@ -154,6 +162,69 @@ struct MultipartUpload {
                 return true
             }
             return false
+        }
+    }
+
+    /// Refuses a byte outside ASCII in a part's header name before MultipartKit sees it: its parser looks such
+    /// bytes up in a table of 128 entries and traps, stopping the process (found by fuzz/FuzzMultipart).
+    ///
+    /// It errs on the strict side and needs no knowledge of the parser's state: after every occurrence of
+    /// `--boundary` (where the parser may start reading headers) each line up to the next empty line is treated as
+    /// a header, and the bytes before its first colon must be ASCII. Header values (UTF-8 file names) and part
+    /// bodies are not checked; a body cannot contain the boundary, so nothing valid is refused.
+    struct HeaderNameGuard {
+        /// `--boundary`, and for each prefix the length of its longest proper prefix that is also a suffix (KMP).
+        let delimiter: [UInt8]
+        let failure: [Int]
+        var matched = 0
+        var inHeaders = false
+        var inName = true
+        var lineHasContent = false
+
+        init(boundary: String) {
+            delimiter = Array("--\(boundary)".utf8)
+            var failure = [Int](repeating: 0, count: delimiter.count)
+            var length = 0
+            for index in delimiter.indices.dropFirst() {
+                while length > 0 && delimiter[index] != delimiter[length] { length = failure[length - 1] }
+                if delimiter[index] == delimiter[length] { length += 1 }
+                failure[index] = length
+            }
+            self.failure = failure
+        }
+
+        mutating func accepts(_ chunk: ByteBuffer) -> Bool {
+            for byte in chunk.readableBytesView {
+                if inHeaders {
+                    if byte == UInt8(ascii: "\n") {
+                        if !lineHasContent { inHeaders = false }
+                        inName = true
+                        lineHasContent = false
+                    } else {
+                        if byte != UInt8(ascii: "\r") { lineHasContent = true }
+                        if inName {
+                            if byte == UInt8(ascii: ":") {
+                                inName = false
+                            } else if byte >= 0x80 {
+                                return false
+                            }
+                        }
+                    }
+                    if inHeaders { continue }
+                    matched = 0
+                    continue
+                }
+                while matched > 0 && byte != delimiter[matched] { matched = failure[matched - 1] }
+                if byte == delimiter[matched] { matched += 1 }
+                if matched == delimiter.count {
+                    // The rest of the delimiter's line (CRLF, or `--` at the end) is read as a first header line.
+                    inHeaders = true
+                    inName = true
+                    lineHasContent = true
+                    matched = 0
+                }
+            }
+            return true
         }
     }
 

@@ -249,17 +249,23 @@ struct IngestAPITests {
             let (_, created, _) = try await client.json(
                 .post, "/api/v1/catalog/entries", token: city.provider, body: CatalogAPITests.entryJSON())
             let uri = "/api/v1/catalog/entries/\(created["id"] as! Int)/uploads"
-            // The fuzzer's input: a file part, then a part whose header name is "C" and 0xFF bytes.
-            var body = ByteBuffer(
+            // The fuzzer's inputs: a file part, then a part whose header name is "C" and 0xFF bytes; and a header
+            // value holding a bare LF, after which the parser reads 0xFF bytes as the next header's name.
+            var first = ByteBuffer(
                 string: "------huitong-test-7MA4YWxk\r\nContent-Disposition: form-data; name=\"file\"; "
                     + "filename=\"a.csv\"\r\n\r\na\n\r\n------huitong-test-7MA4YWxk\r\nC")
-            body.writeBytes([0xFF, 0xFF, 0xFF])
-            body.writeString(": x\r\n\r\nb\r\n------huitong-test-7MA4YWxk--\r\n")
-            let status = try await client.execute(
-                uri: uri, method: .post,
-                headers: [.authorization: "Bearer \(city.provider)", .contentType: Self.multipart], body: body
-            ) { $0.status }
-            #expect(status == .badRequest)
+            first.writeBytes([0xFF, 0xFF, 0xFF])
+            first.writeString(": x\r\n\r\nb\r\n------huitong-test-7MA4YWxk--\r\n")
+            var second = ByteBuffer(string: "------huitong-test-7MA4YWxk\r\nContent-Type: text/plain\u{0C}\n\r\n")
+            second.writeBytes([UInt8](repeating: 0xFF, count: 40))
+            second.writeString("x\r\n------huitong-test-7MA4YWxk--\r\n")
+            for body in [first, second] {
+                let status = try await client.execute(
+                    uri: uri, method: .post,
+                    headers: [.authorization: "Bearer \(city.provider)", .contentType: Self.multipart], body: body
+                ) { $0.status }
+                #expect(status == .badRequest)
+            }
             let (after, _, _) = try await client.json(
                 .get, "/api/v1/catalog/entries/\(created["id"] as! Int)", token: city.provider)
             #expect(after == .ok)

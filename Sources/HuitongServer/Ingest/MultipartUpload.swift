@@ -168,18 +168,25 @@ struct MultipartUpload {
     /// Refuses a byte outside ASCII in a part's header name before MultipartKit sees it: its parser looks such
     /// bytes up in a table of 128 entries and traps, stopping the process (found by fuzz/FuzzMultipart).
     ///
-    /// It errs on the strict side and needs no knowledge of the parser's state: after every occurrence of
-    /// `--boundary` (where the parser may start reading headers) each line up to the next empty line is treated as
-    /// a header, and the bytes before its first colon must be ASCII. Header values (UTF-8 file names) and part
-    /// bodies are not checked; a body cannot contain the boundary, so nothing valid is refused.
+    /// It follows the parser's header grammar and errs on the strict side: after every occurrence of `--boundary`
+    /// (where the parser may start reading headers) the rest of that line is skipped, then each header runs to a
+    /// CR (a value may hold a bare LF) followed by LF, and the bytes before its colon must be ASCII, until an empty
+    /// line. Header values (UTF-8 file names) and part bodies are not checked; a body cannot hold the boundary.
     struct HeaderNameGuard {
+        private enum State {
+            /// In a body, preamble or epilogue: looking for the boundary.
+            case body
+            case name(empty: Bool)
+            case value
+            case afterValueCR
+            case afterEmptyCR
+        }
+
         /// `--boundary`, and for each prefix the length of its longest proper prefix that is also a suffix (KMP).
         let delimiter: [UInt8]
         let failure: [Int]
-        var matched = 0
-        var inHeaders = false
-        var inName = true
-        var lineHasContent = false
+        private var matched = 0
+        private var state = State.body
 
         init(boundary: String) {
             delimiter = Array("--\(boundary)".utf8)
@@ -195,33 +202,35 @@ struct MultipartUpload {
 
         mutating func accepts(_ chunk: ByteBuffer) -> Bool {
             for byte in chunk.readableBytesView {
-                if inHeaders {
-                    if byte == UInt8(ascii: "\n") {
-                        if !lineHasContent { inHeaders = false }
-                        inName = true
-                        lineHasContent = false
-                    } else {
-                        if byte != UInt8(ascii: "\r") { lineHasContent = true }
-                        if inName {
-                            if byte == UInt8(ascii: ":") {
-                                inName = false
-                            } else if byte >= 0x80 {
-                                return false
-                            }
-                        }
+                switch state {
+                case .body:
+                    while matched > 0 && byte != delimiter[matched] { matched = failure[matched - 1] }
+                    if byte == delimiter[matched] { matched += 1 }
+                    if matched == delimiter.count {
+                        // The rest of the delimiter's line (CRLF, or `--` at the end) is skipped like a value.
+                        state = .value
+                        matched = 0
                     }
-                    if inHeaders { continue }
-                    matched = 0
-                    continue
-                }
-                while matched > 0 && byte != delimiter[matched] { matched = failure[matched - 1] }
-                if byte == delimiter[matched] { matched += 1 }
-                if matched == delimiter.count {
-                    // The rest of the delimiter's line (CRLF, or `--` at the end) is read as a first header line.
-                    inHeaders = true
-                    inName = true
-                    lineHasContent = true
-                    matched = 0
+                case .value:
+                    if byte == UInt8(ascii: "\r") { state = .afterValueCR }
+                case .afterValueCR:
+                    state = .name(empty: true)
+                    if byte != UInt8(ascii: "\n") {
+                        if byte >= 0x80 { return false }
+                        state = .name(empty: false)
+                    }
+                case .name(let empty):
+                    if byte >= 0x80 { return false }
+                    if byte == UInt8(ascii: "\r") && empty {
+                        state = .afterEmptyCR
+                    } else if byte == UInt8(ascii: ":") {
+                        state = .value
+                    } else {
+                        state = .name(empty: false)
+                    }
+                case .afterEmptyCR:
+                    state = .body
+                    matched = byte == delimiter[0] ? 1 : 0
                 }
             }
             return true

@@ -20,8 +20,12 @@ def write(target, name, data):
         file.write(data)
 
 
+# Inputs the fuzzers found (named regression-*) are kept: each is also a test in the normal suite.
 for target in ("FuzzCSV", "FuzzJSONRows", "FuzzXLSX", "FuzzMultipart", "FuzzIdentifiers"):
-    shutil.rmtree(os.path.join(ROOT, target), ignore_errors=True)
+    folder = os.path.join(ROOT, target)
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        if not name.startswith("regression-"):
+            os.remove(os.path.join(folder, name))
 
 # --- CSV: selector byte (encoding | delimiter << 2 | chunk << 5), then the file --------------------------------
 population = (

@@ -237,4 +237,39 @@ struct IngestAPITests {
             #expect(try await node.store.ingestJobs.list(entryID: Int64(created["id"] as! Int)).isEmpty)
         }
     }
+
+    /// Found by fuzz/FuzzMultipart (issue 16): MultipartKit looks header-name bytes up in a table of 128 entries,
+    /// so a byte from 0x80 up in a part's header name trapped and stopped the whole node.
+    @Test(
+        "a part header name with a byte outside ASCII is refused with a 400 and the node keeps serving",
+        arguments: TestBackend.available)
+    func nonASCIIHeaderName(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            let city = try await CatalogAPITests.city(node)
+            let (_, created, _) = try await client.json(
+                .post, "/api/v1/catalog/entries", token: city.provider, body: CatalogAPITests.entryJSON())
+            let uri = "/api/v1/catalog/entries/\(created["id"] as! Int)/uploads"
+            // The fuzzer's inputs: a file part, then a part whose header name is "C" and 0xFF bytes; and a header
+            // value holding a bare LF, after which the parser reads 0xFF bytes as the next header's name.
+            var first = ByteBuffer(
+                string: "------huitong-test-7MA4YWxk\r\nContent-Disposition: form-data; name=\"file\"; "
+                    + "filename=\"a.csv\"\r\n\r\na\n\r\n------huitong-test-7MA4YWxk\r\nC")
+            first.writeBytes([0xFF, 0xFF, 0xFF])
+            first.writeString(": x\r\n\r\nb\r\n------huitong-test-7MA4YWxk--\r\n")
+            var second = ByteBuffer(string: "------huitong-test-7MA4YWxk\r\nContent-Type: text/plain\u{0C}\n\r\n")
+            second.writeBytes([UInt8](repeating: 0xFF, count: 40))
+            second.writeString("x\r\n------huitong-test-7MA4YWxk--\r\n")
+            for body in [first, second] {
+                let status = try await client.execute(
+                    uri: uri, method: .post,
+                    headers: [.authorization: "Bearer \(city.provider)", .contentType: Self.multipart], body: body
+                ) { $0.status }
+                #expect(status == .badRequest)
+            }
+            let (after, _, _) = try await client.json(
+                .get, "/api/v1/catalog/entries/\(created["id"] as! Int)", token: city.provider)
+            #expect(after == .ok)
+            #expect(try await node.store.ingestJobs.list(entryID: Int64(created["id"] as! Int)).isEmpty)
+        }
+    }
 }

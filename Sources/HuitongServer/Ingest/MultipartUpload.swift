@@ -57,6 +57,7 @@ struct MultipartUpload {
         parser.onBody = { buffer in receiver.body(buffer) }
         parser.onPartComplete = { receiver.complete() }
         var tail = Tail(closing: Array("--\(boundary)--".utf8))
+        var headerNames = HeaderNameGuard(boundary: boundary)
         var received: Int64 = 0
         var quiet = 0
         for try await chunk in body {
@@ -64,6 +65,13 @@ struct MultipartUpload {
             // The file's limit, plus room for the form's other parts (an endless epilogue would otherwise be read).
             if received > limit + formOverhead { throw APIError.uploadTooLarge(limit: limit) }
             tail.append(chunk)
+            guard headerNames.accepts(chunk) else {
+                throw APIError.malformedBody(
+                    field: nil,
+                    reason: BilingualText(
+                        zh: "multipart 格式错误：某部分的头部名称含有 ASCII 以外的字节",
+                        en: "malformed multipart body: a part's header name has a byte outside ASCII"))
+            }
             let events = receiver.events
             do {
                 try parser.execute(chunk)
@@ -151,6 +159,78 @@ struct MultipartUpload {
                 return true
             }
             return false
+        }
+    }
+
+    /// Refuses a byte outside ASCII in a part's header name before MultipartKit sees it: its parser looks such
+    /// bytes up in a table of 128 entries and traps, stopping the process (found by fuzz/FuzzMultipart).
+    ///
+    /// It follows the parser's header grammar and errs on the strict side: after every occurrence of `--boundary`
+    /// (where the parser may start reading headers) the rest of that line is skipped, then each header runs to a
+    /// CR (a value may hold a bare LF) followed by LF, and the bytes before its colon must be ASCII, until an empty
+    /// line. Header values (UTF-8 file names) and part bodies are not checked; a body cannot hold the boundary.
+    struct HeaderNameGuard {
+        private enum State {
+            /// In a body, preamble or epilogue: looking for the boundary.
+            case body
+            case name(empty: Bool)
+            case value
+            case afterValueCR
+            case afterEmptyCR
+        }
+
+        /// `--boundary`, and for each prefix the length of its longest proper prefix that is also a suffix (KMP).
+        let delimiter: [UInt8]
+        let failure: [Int]
+        private var matched = 0
+        private var state = State.body
+
+        init(boundary: String) {
+            delimiter = Array("--\(boundary)".utf8)
+            var failure = [Int](repeating: 0, count: delimiter.count)
+            var length = 0
+            for index in delimiter.indices.dropFirst() {
+                while length > 0 && delimiter[index] != delimiter[length] { length = failure[length - 1] }
+                if delimiter[index] == delimiter[length] { length += 1 }
+                failure[index] = length
+            }
+            self.failure = failure
+        }
+
+        mutating func accepts(_ chunk: ByteBuffer) -> Bool {
+            for byte in chunk.readableBytesView {
+                switch state {
+                case .body:
+                    while matched > 0 && byte != delimiter[matched] { matched = failure[matched - 1] }
+                    if byte == delimiter[matched] { matched += 1 }
+                    if matched == delimiter.count {
+                        // The rest of the delimiter's line (CRLF, or `--` at the end) is skipped like a value.
+                        state = .value
+                        matched = 0
+                    }
+                case .value:
+                    if byte == UInt8(ascii: "\r") { state = .afterValueCR }
+                case .afterValueCR:
+                    state = .name(empty: true)
+                    if byte != UInt8(ascii: "\n") {
+                        if byte >= 0x80 { return false }
+                        state = .name(empty: false)
+                    }
+                case .name(let empty):
+                    if byte >= 0x80 { return false }
+                    if byte == UInt8(ascii: "\r") && empty {
+                        state = .afterEmptyCR
+                    } else if byte == UInt8(ascii: ":") {
+                        state = .value
+                    } else {
+                        state = .name(empty: false)
+                    }
+                case .afterEmptyCR:
+                    state = .body
+                    matched = byte == delimiter[0] ? 1 : 0
+                }
+            }
+            return true
         }
     }
 

@@ -40,7 +40,7 @@ let contentTypes = """
     """
 
 func archive(_ parts: [(String, [UInt8])]) -> Data? {
-    guard let archive = try? Archive(data: Data(), accessMode: .create) else { return nil }
+    guard let archive = try? Archive(data: Data(), accessMode: .create, pathEncoding: nil) else { return nil }
     for (path, bytes) in parts {
         let data = Data(bytes)
         do {

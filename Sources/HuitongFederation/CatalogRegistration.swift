@@ -1,7 +1,6 @@
 import Foundation
 import HuitongCore
 import HuitongStore
-import SQLKit
 
 /// What one catalog sync sent upward.
 public struct CatalogSyncResult: Sendable, Hashable, Codable {
@@ -43,18 +42,7 @@ extension FederationNode {
     }
 
     public func monitoringReport(now: Date = Date()) async throws -> MonitoringReport {
-        let figures = try await store.provider.read { sql in
-            func count(_ query: String) async throws -> Int64 {
-                try await sql.raw("\(unsafeRaw: query)").first()?.decode(column: "n", as: Int64.self) ?? 0
-            }
-            return (
-                published: try await count("SELECT COUNT(*) AS n FROM catalog_entries WHERE status = 'published'"),
-                mounted: try await count(
-                    "SELECT COUNT(DISTINCT entry_id) AS n FROM pool_versions WHERE status = 'active'"),
-                applications: try await count("SELECT COUNT(*) AS n FROM sharing_applications"),
-                approved: try await count("SELECT COUNT(*) AS n FROM grants")
-            )
-        }
+        let figures = try await store.federation.figures()
         // Calls over the last 30 days: the window a monitoring screen compares nodes on.
         let calls = try await store.audit.statistics(
             AuditStatisticsQuery(from: now.addingTimeInterval(-30 * 86_400), to: now, groupBy: .resource)
@@ -63,9 +51,9 @@ extension FederationNode {
         // are a local matter and not reported upward.
         let scores = try await store.quality.latestScores(entryIDs: nil).compactMap(\.score)
         return MonitoringReport(
-            node: settings.profile, generatedAt: now, publishedEntries: Int(figures.published),
-            mountedResources: Int(figures.mounted), applications: Int(figures.applications),
-            approvedApplications: Int(figures.approved), gatewayCalls: calls,
+            node: settings.profile, generatedAt: now, publishedEntries: figures.publishedEntries,
+            mountedResources: figures.mountedResources, applications: figures.applications,
+            approvedApplications: figures.grants, gatewayCalls: calls,
             averageQuality: scores.isEmpty ? nil : scores.reduce(0, +) / Double(scores.count))
     }
 }

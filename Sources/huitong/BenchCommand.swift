@@ -4,7 +4,6 @@ import HuitongCore
 import HuitongServer
 import HuitongStore
 import Logging
-import SQLKit
 
 /// `huitong bench-catalog-search`: fills a database with generated catalog entries and times searches, as the
 /// API runs them. Driven by `bench/catalog_search`; hidden from help because it writes thousands of entries.
@@ -95,13 +94,7 @@ struct BenchCatalogSearch: AsyncParsableCommand {
 
     /// What a catalog without a full-text index does: scan every row for the words.
     static func naiveScan(_ store: Store, _ text: String) async throws -> Int {
-        let terms = text.split(separator: " ").map { "%\($0)%" }
-        return try await store.provider.read { sql in
-            var condition: SQLQueryString = "status = 'published'"
-            for term in terms { condition = condition + " AND (name || ' ' || content) LIKE \(bind: term)" }
-            return try await sql.raw("SELECT COUNT(*) AS n FROM catalog_entries WHERE \(condition)").first()?
-                .decode(column: "n", as: Int.self) ?? 0
-        }
+        try await store.benchmarks.naiveCatalogScan(terms: text.split(separator: " ").map(String.init))
     }
 
     func time(_ body: () async throws -> Void) async throws -> Double {

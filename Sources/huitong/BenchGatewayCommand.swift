@@ -7,7 +7,6 @@ import HuitongStore
 import Hummingbird
 import Logging
 import NIOCore
-import SQLKit
 
 /// `huitong bench-gateway-setup`: on a database holding the demo and an imported pool, makes a consumer able to
 /// call the gateway the normal way — an application system with a bearer credential, an application for the entry,
@@ -161,11 +160,7 @@ struct BenchGatewaySetup: AsyncParsableCommand {
     /// an empty index probe).
     func writeKeys(_ store: Store, version: PoolVersion, keyColumn: String) async throws -> Int {
         let count = keyCount
-        let keys = try await store.provider.read { sql in
-            try await sql.raw(
-                "SELECT \(unsafeRaw: keyColumn) AS k FROM \(unsafeRaw: version.tableName) ORDER BY random() LIMIT \(bind: count)"
-            ).all().map { try $0.decode(column: "k", as: String.self) }
-        }
+        let keys = try await store.benchmarks.randomKeys(of: version, column: keyColumn, limit: count)
         guard !keys.isEmpty else { throw ValidationError("the pool table \(version.tableName) is empty") }
         try Data((keys.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: self.keys))
         return keys.count

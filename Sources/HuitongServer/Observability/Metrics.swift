@@ -66,7 +66,7 @@ struct ObservabilityRoutes {
 
     func health(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         do {
-            _ = try await store.provider.read { try await $0.raw("SELECT 1 AS ok").first() }
+            try await store.provider.ping()
             return try JSONResponse.make(
                 Health(status: "ok", version: version, backend: store.backend.rawValue, database: "ok"))
         } catch {

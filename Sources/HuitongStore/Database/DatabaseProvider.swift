@@ -145,3 +145,10 @@ public enum DatabaseConnector {
         return provider
     }
 }
+
+extension DatabaseProvider {
+    /// Asks the database a trivial question: succeeds only when it answers (the health check).
+    public func ping() async throws {
+        _ = try await read { try await $0.raw("SELECT 1 AS ok").first() }
+    }
+}

@@ -169,6 +169,8 @@ public protocol FederationRepository: Sendable {
 
     /// Keeps the latest monitoring report of a node below.
     func saveMonitoringReport(_ report: String, origin: NodeRegion, at time: Date) async throws
+    /// This node's own counts for its monitoring report upward.
+    func figures() async throws -> NodeFigures
     func monitoringReports() async throws -> [(origin: NodeRegion, report: String, receivedAt: Date)]
 }
 

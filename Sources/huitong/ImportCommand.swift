@@ -67,9 +67,16 @@ struct ImportCommand: AsyncParsableCommand {
             guard let entry = try await store.catalog.find(code: resourceCode) else {
                 throw CommandFailure(message: "没有代码为 \(resourceCode) 的目录 (no catalog entry has this code)")
             }
+            // The same checks of the settings as `serve` makes: a limit of 0 would refuse every workbook.
+            let xlsxLimits: XLSXReader.Limits
+            do {
+                xlsxLimits = try ingestSettings(config).validated().xlsxLimits
+            } catch {
+                throw ValidationError("upload and load settings: \(error.userMessage)")
+            }
             let bar = ProgressBar()
             do {
-                let job = try await IngestRunner(store: store, xlsxLimits: ingestSettings(config).xlsxLimits).run(
+                let job = try await IngestRunner(store: store, xlsxLimits: xlsxLimits).run(
                     IngestRequest(
                         entry: entry, file: url, mode: mode, encoding: encoding, sheet: sheet,
                         rejectionThreshold: maxRejectedPercent / 100, allowRepeat: allowRepeat),

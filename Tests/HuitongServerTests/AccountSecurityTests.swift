@@ -107,6 +107,26 @@ struct AccountSecurityTests {
         try throttle.check(.console, account: "admin", address: "203.0.113.1")
     }
 
+    @Test("attempts sent at once count before their passwords are checked: a burst gets no more tries than a sequence")
+    func burstThrottled() throws {
+        let clock = ManualClock()
+        let throttle = SignInThrottle(now: { clock.now })
+        // Three free failures for one address and name: three attempts may be under way, the fourth must wait.
+        for _ in 1...3 { try throttle.check(.console, account: "admin", address: "198.51.100.9") }
+        #expect(throws: APIError.self) { try throttle.check(.console, account: "admin", address: "198.51.100.9") }
+        for _ in 1...3 { throttle.failed(.console, account: "admin", address: "198.51.100.9") }
+        // The free failures are spent: one attempt at a time from now on, then the waits begin.
+        try throttle.check(.console, account: "admin", address: "198.51.100.9")
+        #expect(throws: APIError.self) { try throttle.check(.console, account: "admin", address: "198.51.100.9") }
+        throttle.failed(.console, account: "admin", address: "198.51.100.9")
+        #expect(throws: APIError.self) { try throttle.check(.console, account: "admin", address: "198.51.100.9") }
+        // An attempt that never reported back stops counting after a while.
+        let other = SignInThrottle(now: { clock.now })
+        for _ in 1...3 { try other.check(.console, account: "li", address: "198.51.100.10") }
+        clock.advance(SignInThrottle.attemptLifetime)
+        try other.check(.console, account: "li", address: "198.51.100.10")
+    }
+
     @Test("the portal's developer sign-in uses the same throttle: an unknown address answers as a known one")
     func portalThrottle() async throws {
         let clock = ManualClock()

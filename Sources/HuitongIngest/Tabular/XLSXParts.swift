@@ -96,8 +96,6 @@ struct SharedStringTable {
     private var ends: [UInt32] = []
 
     var count: Int { ends.count }
-    /// Bytes of text.
-    var textBytes: Int { bytes.count }
     /// What the two buffers hold allocated.
     var allocatedBytes: Int { bytes.capacity + ends.capacity * MemoryLayout<UInt32>.stride }
 

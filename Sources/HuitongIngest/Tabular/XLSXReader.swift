@@ -58,7 +58,24 @@ public struct XLSXReader: Sendable {
 
     private enum Source: Sendable {
         case file(URL)
-        case data(Data)
+        /// A workbook that arrived in memory, written once to a private file that lives as long as the reader.
+        case copy(TemporaryCopy)
+    }
+
+    /// ZIPFoundation's in-memory archive traps (ending the process) on a central directory that points past the
+    /// end of the data, where its file-backed archive throws (found by fuzz/FuzzXLSX): a workbook held in memory is
+    /// read from a copy on disk, readable by this user only and removed when the last reader is gone.
+    private final class TemporaryCopy: Sendable {
+        let url: URL
+
+        init(_ data: Data) throws(TabularError) {
+            url = FileManager.default.temporaryDirectory.appendingPathComponent("huitong-xlsx-\(UUID().uuidString)")
+            guard
+                FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600])
+            else { throw .unreadableFile(path: url.path) }
+        }
+
+        deinit { try? FileManager.default.removeItem(at: url) }
     }
 
     private struct SheetLocation: Sendable {
@@ -77,6 +94,8 @@ public struct XLSXReader: Sendable {
     /// Small parts (workbook, relationships, styles) larger than this are refused as hostile or broken.
     private static let maxMetadataPartBytes = 64 << 20
     private static let extractionBufferSize = 64 * 1024
+    /// The OLE2 compound-file signature of `.xls` files; worth a message of its own, as users confuse the two.
+    private static let legacySignature: [UInt8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]
 
     public let limits: Limits
     /// The node's budget the shared-strings table is reserved from as it grows; none for no budget.
@@ -94,7 +113,8 @@ public struct XLSXReader: Sendable {
 
     /// Opens a workbook held in memory, such as an uploaded file.
     public init(data: Data, limits: Limits = Limits(), budget: IngestMemoryBudget? = nil) throws(TabularError) {
-        try self.init(source: .data(data), limits: limits, budget: budget)
+        if data.starts(with: Self.legacySignature) { throw .legacyXLSFile }
+        try self.init(source: .copy(try TemporaryCopy(data)), limits: limits, budget: budget)
     }
 
     private init(source: Source, limits: Limits, budget: IngestMemoryBudget?) throws(TabularError) {
@@ -211,20 +231,17 @@ public struct XLSXReader: Sendable {
     // MARK: Package structure
 
     private static func openArchive(_ source: Source) throws(TabularError) -> Archive {
-        // The OLE2 compound-file signature of `.xls` files; worth a message of its own, as users confuse the two.
-        let legacySignature: [UInt8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]
         do {
             switch source {
-            case .data(let data):
-                if data.starts(with: legacySignature) { throw TabularError.legacyXLSFile }
-                return try openFromTemporaryFile(data)
+            case .copy(let copy):
+                return try Archive(url: copy.url, accessMode: .read)
             case .file(let url):
                 guard let handle = try? FileHandle(forReadingFrom: url) else {
                     throw TabularError.unreadableFile(path: url.path)
                 }
                 let prefix = (try? handle.read(upToCount: legacySignature.count)) ?? Data()
                 try? handle.close()
-                if prefix.starts(with: legacySignature) { throw TabularError.legacyXLSFile }
+                if prefix.starts(with: Self.legacySignature) { throw TabularError.legacyXLSFile }
                 return try Archive(url: url, accessMode: .read)
             }
         } catch let error as TabularError {
@@ -232,17 +249,6 @@ public struct XLSXReader: Sendable {
         } catch {
             throw .notAnXLSXFile
         }
-    }
-
-    /// Opens a workbook held in memory through a private temporary file. ZIPFoundation's in-memory archive traps
-    /// (ending the process) on a central directory that points past the end of the data, where its file-backed
-    /// archive throws (found by fuzz/FuzzXLSX). The file is removed at once: the archive keeps it open.
-    private static func openFromTemporaryFile(_ data: Data) throws -> Archive {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("huitong-xlsx-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600])
-        else { throw TabularError.unreadableFile(path: url.path) }
-        defer { try? FileManager.default.removeItem(at: url) }
-        return try Archive(url: url, accessMode: .read)
     }
 
     private static func readLayout(of archive: Archive) throws(TabularError) -> Layout {

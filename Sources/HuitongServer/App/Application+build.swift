@@ -94,9 +94,13 @@ public enum HuitongApp {
             store: store, pages: pages, cookies: cookies, links: OpenDataLinks(base: configuration.baseURL),
             policy: .seeded(), quality: quality, audit: audit.log
         ).register(on: router)
-        GatewayAPI(store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"))
-            .register(on: router)
-        UpstreamAllowListAPI(store: store, audit: audit.log).register(on: api)
+        let upstreamAllowList = UpstreamAllowListCache(store: store)
+        GatewayAPI(
+            store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"),
+            allowList: upstreamAllowList
+        )
+        .register(on: router)
+        UpstreamAllowListAPI(store: store, audit: audit.log, cache: upstreamAllowList).register(on: api)
         FederationAPI(node: federation, store: store, audit: audit, sharing: configuration.sharing).register(
             on: router, api: api)
         // Last, so that it sees only the requests no route took: a known path with another method is a 405.

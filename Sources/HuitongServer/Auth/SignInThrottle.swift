@@ -41,10 +41,22 @@ final class SignInThrottle: Sendable {
         case portal
     }
 
+    /// How long an attempt that was let through counts as under way: it ends with `failed` or `succeeded`, or,
+    /// when neither came (the request failed otherwise), after this.
+    static let attemptLifetime: Duration = .seconds(30)
+
     private struct Counter {
-        var failures: Int
+        var failures = 0
         var last: ContinuousClock.Instant
         var notBefore: ContinuousClock.Instant
+        /// Attempts let through whose password is still being checked. A burst of attempts sent at once would
+        /// otherwise all pass `check` before the first failure is counted.
+        var underWay: [ContinuousClock.Instant] = []
+
+        /// Attempts that may be under way at once: as many as the failures still free, and one past them.
+        func admits(_ rule: Rule) -> Bool { underWay.count < max(1, rule.freeFailures - failures) }
+
+        mutating func finishOne() { if !underWay.isEmpty { underWay.removeFirst() } }
     }
 
     private let counters = Mutex<[String: Counter]>([:])
@@ -64,12 +76,25 @@ final class SignInThrottle: Sendable {
         ]
     }
 
-    /// Before a password is checked: refuses while any of the attempt's counters is waiting, saying how long.
+    /// Before a password is checked: refuses while any of the attempt's counters is waiting, saying how long, or
+    /// while as many attempts are under way as the counter has failures left; otherwise counts the attempt as
+    /// under way until `failed` or `succeeded`.
     func check(_ realm: Realm, account: String, address: String?) throws(APIError) {
         let instant = now()
         let keys = Self.keys(realm, account: account, address: address)
         let wait = counters.withLock { counters in
-            keys.compactMap { key, _ in counters[key].map { $0.notBefore - instant } }.max() ?? .zero
+            var wait = Duration.zero
+            for (key, rule) in keys {
+                guard var counter = counters[key] else { continue }
+                counter.underWay.removeAll { instant - $0 >= Self.attemptLifetime }
+                counters[key] = counter
+                wait = max(wait, counter.notBefore - instant, counter.admits(rule) ? .zero : rule.firstDelay)
+            }
+            guard wait <= .zero else { return wait }
+            for (key, _) in keys {
+                counters[key, default: Counter(last: instant, notBefore: instant)].underWay.append(instant)
+            }
+            return wait
         }
         if wait > .zero {
             let seconds = Int(wait.components.seconds) + (wait.components.attoseconds > 0 ? 1 : 0)
@@ -85,7 +110,8 @@ final class SignInThrottle: Sendable {
             // Forgotten counters go when the table grows, so that many one-off names cannot fill memory.
             if counters.count > 50_000 { counters = counters.filter { instant - $0.value.last < Self.memory } }
             for (key, rule) in keys {
-                var counter = counters[key] ?? Counter(failures: 0, last: instant, notBefore: instant)
+                var counter = counters[key] ?? Counter(last: instant, notBefore: instant)
+                counter.finishOne()
                 if instant - counter.last >= Self.memory { counter.failures = 0 }
                 counter.failures += 1
                 counter.last = instant
@@ -100,6 +126,7 @@ final class SignInThrottle: Sendable {
         let keys = Self.keys(realm, account: account, address: address)
         counters.withLock { counters in
             counters[keys[0].0] = nil
+            counters[keys[1].0]?.finishOne()
             counters[keys[2].0] = nil
         }
     }

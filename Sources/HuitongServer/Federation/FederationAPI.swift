@@ -392,7 +392,12 @@ struct FederationAPI {
             rows = try await store.pools.firstRows(
                 in: version, selecting: PoolSelection(columns: items.map(\.columnName)), limit: limit)
         } catch {
-            // The version's table was dropped as the oldest kept one since the listing above was read.
+            // The version's table may have been dropped as the oldest kept one since the listing above was read;
+            // any other failure is the database's, and says so.
+            let kept = try await store.pools.versions(entryID: run.entryID).contains {
+                $0.version == run.poolVersion && ($0.status == .active || $0.status == .retired)
+            }
+            if kept { throw error }
             throw StoreError.notFound(entity: "pool version", key: "\(run.entryID)/\(run.poolVersion)")
         }
         return try JSONResponse.make(

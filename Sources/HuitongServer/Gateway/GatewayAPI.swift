@@ -28,7 +28,10 @@ struct GatewayAPI: Sendable {
     static let keyLimit = 100
     static let extractPageSize = 2_000
 
-    init(store: Store, audit trail: AuditTrail, configuration: ServerConfiguration, logger: Logger) {
+    init(
+        store: Store, audit trail: AuditTrail, configuration: ServerConfiguration, logger: Logger,
+        allowList: UpstreamAllowListCache
+    ) {
         self.store = store
         self.audit = trail.log
         self.keyHasher = trail.keyHasher
@@ -37,7 +40,7 @@ struct GatewayAPI: Sendable {
         self.limiter = CallLimiter()
         self.upstream = UpstreamClient(
             timeout: configuration.upstreamTimeout, maximumBytes: configuration.upstreamMaximumBytes,
-            allowList: { try await store.upstreamAllowList.current().list })
+            allowList: { try await allowList.current() })
         self.entries = GatewayEntryCache(store: store, lifetime: .seconds(1))
         self.grants = GatewayGrantCache(store: store)
         self.versions = GatewayVersionCache(lifetime: .seconds(1))

@@ -14,6 +14,8 @@ extension AuditAction {
 struct UpstreamAllowListAPI: Sendable {
     let store: Store
     let audit: AuditLog
+    /// The gateway's copy, forgotten on a change so that this node applies it at once.
+    let cache: UpstreamAllowListCache
 
     func register(on api: RouterGroup<HuitongRequestContext>) {
         api.get("gateway/upstream-allowlist", use: get)
@@ -48,6 +50,7 @@ struct UpstreamAllowListAPI: Sendable {
         let now = Date()
         let before = try await store.upstreamAllowList.current().list
         let stored = try await store.upstreamAllowList.save(list, author: user.author, at: now)
+        cache.forget()
         _ = try await audit.append(
             AuditEvent(
                 action: .upstreamAllowListChanged, time: now, userID: user.id, outcome: .allowed,

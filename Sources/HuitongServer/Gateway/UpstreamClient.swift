@@ -21,7 +21,7 @@ import NIOPosix
 struct UpstreamClient: Sendable {
     var timeout: Duration
     var maximumBytes: Int
-    /// The operator's allow-list, read on each call so that a change applies at once.
+    /// The operator's allow-list (`UpstreamAllowListCache` in the node).
     var allowList: @Sendable () async throws -> UpstreamAllowList
     var resolve: @Sendable (String) async throws -> [IPAddress] = Self.systemResolve
     var now: @Sendable () -> ContinuousClock.Instant = { .now }
@@ -51,15 +51,7 @@ struct UpstreamClient: Sendable {
         } catch {
             throw await unreachable(since: started)
         }
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .init(timeout), read: .init(timeout)))
-        // The client connects to the checked address while the request (Host header, TLS name and certificate
-        // check) still names the host.
-        let name = UpstreamTarget.normalised(host)
-        configuration.dnsOverride[host] = address.description
-        configuration.dnsOverride[name] = address.description
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        let client = UpstreamConnections.client(host: host, address: address, timeout: timeout)
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json")
         let outcome: Result<ByteBuffer, GatewayError>?
@@ -84,7 +76,6 @@ struct UpstreamClient: Sendable {
         } catch {
             outcome = nil
         }
-        try? await client.shutdown()
         guard let outcome else { throw await unreachable(since: started) }
         let body = try outcome.get()
         return try Self.parse(Data(buffer: body))

@@ -186,6 +186,8 @@ public struct QualityService: Sendable {
     struct Work: Sendable {
         var entry: CatalogEntry
         var extract: PoolExtract
+        /// Other entries the rules read, checked (and audited) once when the run started.
+        var readable: [Int64: CatalogEntry] = [:]
     }
 
     func prepare(entry: CatalogEntry, trigger: QualityTrigger, requestedBy: Int64?) async throws -> (QualityRun, Work) {
@@ -201,18 +203,20 @@ public struct QualityService: Sendable {
         else { throw APIError.notFound("/api/v1/catalog/entries/\(entry.id)/pool") }
         // A reference to another department's pool is checked again now: its grant may have ended since the rule
         // was added. Refused, the run is not started (404, like a missing entry).
+        var readable: [Int64: CatalogEntry] = [:]
         for rule in try await effectiveRules(for: entry) {
             if case .referential(let name) = rule.kind, let targetID = QualityRule.referencedEntryID(name),
-                targetID != entry.id
+                targetID != entry.id, readable[targetID] == nil
             {
-                _ = try await readableReference(
-                    targetID, from: entry, ruleID: rule.id, userID: requestedBy, purpose: "run-start")
+                readable[targetID] = try await readableReference(
+                    targetID, from: entry, ruleID: rule.id, userID: requestedBy, purpose: "run-start"
+                ).0
             }
         }
         let run = try await store.quality.startRun(
             entryID: entry.id, departmentID: entry.provider.departmentID, poolVersion: extract.version.version,
             trigger: trigger, rowsTotal: extract.version.rowCount, requestedBy: requestedBy, at: Date())
-        return (run, Work(entry: entry, extract: extract))
+        return (run, Work(entry: entry, extract: extract, readable: readable))
     }
 
     /// Carries out a started run; never throws: whatever goes wrong fails the run with the reason.
@@ -260,7 +264,8 @@ public struct QualityService: Sendable {
             }
             references.append(
                 try await reference(
-                    name, column: rule.columns.first ?? "", ruleIndex: index, entry, ruleID: rule.id, run: run))
+                    name, column: rule.columns.first ?? "", ruleIndex: index, entry, ruleID: rule.id, run: run,
+                    checked: work.readable))
         }
         var evaluator = try QualityEvaluator(
             rules: rules, items: items, codeSets: codeSets,
@@ -307,7 +312,8 @@ public struct QualityService: Sendable {
     }
 
     func reference(
-        _ name: String, column: String, ruleIndex: Int, _ entry: CatalogEntry, ruleID: String, run: QualityRun
+        _ name: String, column: String, ruleIndex: Int, _ entry: CatalogEntry, ruleID: String, run: QualityRun,
+        checked: [Int64: CatalogEntry]
     ) async throws -> Reference {
         guard let targetID = QualityRule.referencedEntryID(name) else {
             throw ValidationError(
@@ -319,8 +325,15 @@ public struct QualityService: Sendable {
                 field: "referencedEntryID",
                 BilingualText(zh: "关联资源须为另一个目录", en: "the related resource must be another entry"))
         }
-        let (target, _) = try await readableReference(
-            targetID, from: entry, ruleID: ruleID, userID: run.requestedBy, purpose: "run", runID: run.id)
+        // Checked when the run started; a rule added since then is checked now.
+        let target =
+            if let target = checked[targetID] {
+                target
+            } else {
+                try await readableReference(
+                    targetID, from: entry, ruleID: ruleID, userID: run.requestedBy, purpose: "run", runID: run.id
+                ).0
+            }
         guard target.content.keyItems.count == 1 else {
             throw ValidationError(
                 field: "referencedEntryID",

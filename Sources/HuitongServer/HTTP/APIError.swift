@@ -14,6 +14,8 @@ public enum APIError: HuitongError {
     case bodyTooLarge(limit: Int)
     /// An upload larger than the node's upload limit (`HUITONG_UPLOAD_MAX_BYTES`).
     case uploadTooLarge(limit: Int64)
+    /// The node could not write an upload to its spool folder (a full disk, the folder's permissions): its fault.
+    case uploadNotStored(reason: String)
     case malformedBody(field: String?, reason: BilingualText)
     case loginFailed
     /// Too many failed sign-ins from this address or for this name: try again after the given seconds.
@@ -27,6 +29,7 @@ public enum APIError: HuitongError {
         case .notFound: "not_found"
         case .csrfFailed: "csrf_failed"
         case .bodyTooLarge, .uploadTooLarge: "body_too_large"
+        case .uploadNotStored: "upload_not_stored"
         case .malformedBody: "malformed_body"
         case .loginFailed: "login_failed"
         case .signInThrottled: "sign_in_throttled"
@@ -39,6 +42,7 @@ public enum APIError: HuitongError {
         case .forbidden, .csrfFailed: .forbidden
         case .notFound: .notFound
         case .bodyTooLarge, .uploadTooLarge: .tooLarge
+        case .uploadNotStored: .unavailable
         case .malformedBody: .badInput
         case .signInThrottled: .tooManyRequests
         }
@@ -59,6 +63,12 @@ public enum APIError: HuitongError {
                 zh: "表单已失效或来源不明，请刷新页面后重试", en: "the form has expired or did not come from this site; reload and retry")
         case .bodyTooLarge(let limit):
             BilingualText(zh: "请求体超过 \(limit) 字节的上限", en: "request body is larger than the limit of \(limit) bytes")
+        case .uploadNotStored(let reason):
+            BilingualText(
+                zh: "本节点暂时无法保存上传的文件（\(reason)），未开始归集；请稍后重试，或告知运维人员",
+                en:
+                    "the node cannot store the upload right now (\(reason)); nothing was loaded; retry later or tell the operator"
+            )
         case .uploadTooLarge(let limit):
             BilingualText(
                 zh:

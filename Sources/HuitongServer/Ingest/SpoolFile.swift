@@ -18,7 +18,7 @@ enum SpoolFile {
                 at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             guard chmod(folder.path, 0o700) == 0 else { throw CocoaError(.fileWriteNoPermission) }
         } catch {
-            throw cannotStore
+            throw cannotStore(errno)
         }
         return folder.appendingPathComponent("huitong-upload-\(UUID().uuidString)")
     }
@@ -26,11 +26,11 @@ enum SpoolFile {
     /// Creates `file` with mode 0600 (failing if it exists) and opens it for writing.
     static func create(_ file: URL) throws -> FileHandle {
         let descriptor = open(file.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw cannotStore }
+        guard descriptor >= 0 else { throw cannotStore(errno) }
         return FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
     }
 
-    static var cannotStore: APIError {
-        APIError.malformedBody(field: nil, reason: BilingualText(zh: "无法保存上传的文件", en: "cannot store the upload"))
+    static func cannotStore(_ code: Int32) -> APIError {
+        .uploadNotStored(reason: String(cString: strerror(code)))
     }
 }

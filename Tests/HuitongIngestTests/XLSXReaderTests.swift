@@ -160,6 +160,36 @@ struct XLSXReaderTests {
         #expect(throws: TabularError.self) { _ = try XLSXReader(contentsOf: file).rows() }
     }
 
+    /// FuzzXLSX's timeout: a workbook part whose deflate stream does not end where its headers say the part ends.
+    /// ZIPFoundation inflated on past the part and, at the end of the file, asked for more for ever: one 1.2 KB
+    /// upload held a load at 100 % CPU indefinitely. Parts are now read within their own bytes only.
+    @Test(
+        "a part whose compressed stream runs past its end is refused as a damaged file, not read for ever",
+        .timeLimit(.minutes(1)))
+    func deflateStreamThatNeverEnds() throws {
+        let endless = try #require(
+            Data(
+                base64Encoded: [
+                    "UEsDBBQAAAAIAAAAIVz+W4ZyigAAAPAAAAALAAAAX3JlbHMvLnJlbHONzzEOwjAMBdCrVD5AXRgYUNqJpSviAiZ12qpNHDlBlNuTsSAG",
+                    "Rut/vS+bK6+UZwlpmk4BAAAAAAAAY6o2v4bUwpRzPCMmO7GnVEvkUBIn6imXU0eMZBcaGY9Nc0LdG9CZvVn1AxQAAAAIAAAAIVx4VnDw",
+                    "rwAAAAECAAAaAAAAAAAAAAAAAACAAaoBAAB4bC9fcmVscy93b2RkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRk",
+                    "ZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZHJrYm9vay54bWwucmVsc1BLAQIUAxQAAAAIAAAAIVxwSicp1gAAAGkBAAAYAAAA",
+                    "AAAAAAAAAACAAZECAAB4bC93b3Jrc2hlZXRzL3NoZWV0MS54bWxQSwUGAAAAAAQABAAEAQAA5R2W1aQ4EHdbok4leZAS2hiHXGupW/RG",
+                    "pjRgSJOG2JuYSt5pGRiNlRYx+l6/Ztlce+MC3Ak5P8OgpnE1flD97THEO4SxNzGZldYNAtW/szUrayLOFtlb+gN0VYy35S+qYDyWcDn/",
+                    "Xk4/oMbeyt6UinOXEl7ZcUs/1vSDXF0BUEsDBBQAAAAIAAAAIVx4VnDwrwAAAAECAAAaAAAAeGwvX3JlbHMvd29ya2Jvb2sueG1sLnJl",
+                    "bHOtkUEKgzAQRa8iOUBHLXRR1FU3btteIMTRiJqEzJTq7RuEooKULlwNfwbefzDZHXvJrTWkW0fROPSGcqGZ3RWAlMZB0sk6NOFSWz9I",
+                    "DtE34KTqZIOQxvEF/JohimzNjMoqF76sEhE9J4f/sG3ETxCcbuWmz6fhF1BLAQIUAxQAAAAIAAAAIVz+W4ZyigAAAPAAAAALAAAAAAAA",
+                    "AAAAAACAAQAAAABfcmVscy8ucmVsc1BLAQIUAxQAAAAIAAAAIVzZKYD8ygAAACUBAAAPAAAAAAAAAAAAAACAAbMAAAB4bC93b3JrYm9v",
+                    "ay54bWxQSwECFAMUAAAACAAAACFceFZlbHOtkUEKgzAQRa8iOUBHLXRR1FU3btteIMTRiJqEzJTq7RuEooKULlwNfwbefzDZHXvJrTWk",
+                    "W0fROPSGcqGZ3RWAlMZB0sk6NOFSWz9IDtE34KTqZIOQxvEF/JohimzNjMoqF76sEhE9J4f/sG3ETxCcbuWmz6fhF1BLAQIUAxQAAAAI",
+                    "AAAAIVz+W4ZyigAAAPAAAAALAAAAAAAAAAAAAACAAQAAAABfcmVscy8ucmVsc1BLAQIUAxQAAAAIAAAAIVzZKYD8ygAAACUBAAAPAAAA",
+                    "AAAAAAAAAACAAbMAAAB4bC93b3JrYm9vay54bWxQSwECFAMUAAAACAAAACFceFZw8K8AAAABAgAAGgAAAAAAAAAAAAAAgAGqAQAAeGwv",
+                    "X3JlbHMvd29ya2Jvb2sueG1sLnJlbHNQSwECFAMUAAAACAAAACFccEonKdYAAABpAQAAGAAAAAAAAAAAAAAAgAGRAgAAeGwvd29ya3No",
+                    "ZWV0cy9zaGVldDEueG1sUEsFBgAAAAAEAAQABAEAAJ0DAAAAAA==",
+                ].joined()))
+        #expect(throws: TabularError.self) { _ = try XLSXReader(data: endless).rows() }
+    }
+
     @Test("cells without references follow each other, and namespace prefixes are understood")
     func implicitPositionsAndPrefixes() throws {
         let rows = try Self.fixture().rows(inSheet: "人口统计")

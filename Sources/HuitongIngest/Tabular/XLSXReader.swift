@@ -188,7 +188,7 @@ public struct XLSXReader: Sendable {
         else { return nil }
         struct HeadRead: Error {}
         var head: [UInt8] = []
-        _ = try? archive.extract(entry, bufferSize: Self.extractionBufferSize, skipCRC32: true) { chunk in
+        _ = try? archive.reader.extract(entry, bufferSize: Self.extractionBufferSize, checkCRC32: false) { chunk in
             head.append(contentsOf: chunk)
             if head.count >= Self.extractionBufferSize { throw HeadRead() }
         }
@@ -215,7 +215,7 @@ public struct XLSXReader: Sendable {
         throw .noSuchSheet(name, available: sheetNames)
     }
 
-    private func readSharedStrings(from archive: Archive, reservation: MemoryReservation) throws(TabularError)
+    private func readSharedStrings(from archive: Package, reservation: MemoryReservation) throws(TabularError)
         -> SharedStringTable
     {
         guard let path = layout.sharedStringsPath, Self.entry(path, in: archive) != nil else {
@@ -230,11 +230,18 @@ public struct XLSXReader: Sendable {
 
     // MARK: Package structure
 
-    private static func openArchive(_ source: Source) throws(TabularError) -> Archive {
+    /// An open workbook: ZIPFoundation's directory of its parts, and a reader that keeps to each part's bytes.
+    private struct Package {
+        let archive: Archive
+        let reader: ZipEntryReader
+    }
+
+    private static func openArchive(_ source: Source) throws(TabularError) -> Package {
         do {
             switch source {
             case .copy(let copy):
-                return try Archive(url: copy.url, accessMode: .read)
+                return Package(
+                    archive: try Archive(url: copy.url, accessMode: .read), reader: ZipEntryReader(url: copy.url))
             case .file(let url):
                 guard let handle = try? FileHandle(forReadingFrom: url) else {
                     throw TabularError.unreadableFile(path: url.path)
@@ -242,7 +249,7 @@ public struct XLSXReader: Sendable {
                 let prefix = (try? handle.read(upToCount: legacySignature.count)) ?? Data()
                 try? handle.close()
                 if prefix.starts(with: Self.legacySignature) { throw TabularError.legacyXLSFile }
-                return try Archive(url: url, accessMode: .read)
+                return Package(archive: try Archive(url: url, accessMode: .read), reader: ZipEntryReader(url: url))
             }
         } catch let error as TabularError {
             throw error
@@ -251,7 +258,7 @@ public struct XLSXReader: Sendable {
         }
     }
 
-    private static func readLayout(of archive: Archive) throws(TabularError) -> Layout {
+    private static func readLayout(of archive: Package) throws(TabularError) -> Layout {
         var rootRelationships = RelationshipsHandler()
         if entry("_rels/.rels", in: archive) != nil {
             try parse("_rels/.rels", in: archive, with: &rootRelationships, maxBytes: maxMetadataPartBytes)
@@ -288,7 +295,8 @@ public struct XLSXReader: Sendable {
 
     /// An archive entry by path, falling back to a case-insensitive match (some producers differ in case between
     /// a relationship target and the file name).
-    private static func entry(_ path: String, in archive: Archive) -> Entry? {
+    private static func entry(_ path: String, in package: Package) -> Entry? {
+        let archive = package.archive
         if let exact = archive[path] { return exact }
         let lowercased = path.lowercased()
         return archive.first { $0.path.lowercased() == lowercased }
@@ -297,14 +305,14 @@ public struct XLSXReader: Sendable {
     /// Streams one part of the archive through the XML tokenizer into `handler`, calling `afterChunk` after each
     /// decompressed chunk so that the caller can take completed rows.
     private static func parse<Handler: XMLHandler>(
-        _ path: String, in archive: Archive, with handler: inout Handler, maxBytes: Int?,
+        _ path: String, in archive: Package, with handler: inout Handler, maxBytes: Int?,
         afterChunk: (inout Handler) throws -> Void = { _ in }
     ) throws {
         guard let entry = entry(path, in: archive) else { throw TabularError.missingPart(path) }
         var tokenizer = XMLTokenizer(partName: path)
         var bytesRead = 0
         do {
-            _ = try archive.extract(entry, bufferSize: extractionBufferSize, skipCRC32: false) { chunk in
+            _ = try archive.reader.extract(entry, bufferSize: extractionBufferSize, checkCRC32: true) { chunk in
                 bytesRead += chunk.count
                 if let maxBytes, bytesRead > maxBytes { throw TabularError.malformedXML(part: path, row: nil) }
                 try chunk.withUnsafeBytes { raw in
@@ -324,7 +332,7 @@ public struct XLSXReader: Sendable {
     }
 
     private static func parse<Handler: XMLHandler>(
-        _ path: String, in archive: Archive, with handler: inout Handler, maxBytes: Int?
+        _ path: String, in archive: Package, with handler: inout Handler, maxBytes: Int?
     ) throws(TabularError) {
         do {
             try parse(path, in: archive, with: &handler, maxBytes: maxBytes, afterChunk: { _ in })

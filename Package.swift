@@ -13,6 +13,7 @@ let package = Package(
         // For the fuzz package (fuzz/Package.swift), which depends on this one by path.
         .library(name: "HuitongCore", targets: ["HuitongCore"]),
         .library(name: "HuitongIngest", targets: ["HuitongIngest"]),
+        .library(name: "HuitongServices", targets: ["HuitongServices"]),
         .library(name: "HuitongServer", targets: ["HuitongServer"]),
     ],
     dependencies: [
@@ -82,13 +83,37 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
-            name: "HuitongServer",
+            name: "HuitongServices",
             dependencies: [
                 "HuitongCore",
                 "HuitongFederation",
                 "HuitongIngest",
                 "HuitongStore",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "HuitongDemo",
+            dependencies: ["HuitongCore", "HuitongIngest", "HuitongServices", "HuitongStore"],
+            resources: [.copy("Resources")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "HuitongServer",
+            dependencies: [
+                "HuitongCore",
+                "HuitongFederation",
+                "HuitongIngest",
+                "HuitongServices",
+                "HuitongStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -105,7 +130,9 @@ let package = Package(
         .target(
             name: "HuitongTestSupport",
             dependencies: [
+                "HuitongCore",
                 "HuitongStore",
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -117,10 +144,12 @@ let package = Package(
             name: "huitong",
             dependencies: [
                 "HuitongCore",
+                "HuitongDemo",
                 "HuitongFederation",
                 "HuitongIngest",
-                "HuitongStore",
                 "HuitongServer",
+                "HuitongServices",
+                "HuitongStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -152,8 +181,10 @@ let package = Package(
             dependencies: [
                 "huitong",
                 "HuitongCore",
+                "HuitongDemo",
                 "HuitongFederation",
                 "HuitongServer",
+                "HuitongServices",
                 "HuitongStore",
                 "HuitongTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -165,9 +196,11 @@ let package = Package(
             name: "HuitongServerTests",
             dependencies: [
                 "HuitongCore",
+                "HuitongDemo",
                 "HuitongStore",
                 "HuitongIngest",
                 "HuitongServer",
+                "HuitongServices",
                 "HuitongTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

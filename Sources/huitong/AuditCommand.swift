@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import HuitongCore
+import HuitongServices
 import HuitongStore
 
 struct AuditCommand: AsyncParsableCommand {
@@ -87,18 +88,6 @@ struct AuditCommand: AsyncParsableCommand {
 extension NodeOptions {
     /// The node's signing key: `HUITONG_NODE_KEY`, else `<data dir>/node-ed25519.key` (created when asked).
     func loadNodeKey(_ config: ConfigReader, create: Bool) throws(NodeKeyError) -> NodeIdentityKey {
-        try NodeKeyFile.load(
-            environment: config.string(forKey: "huitong.node.key", isSecret: true),
-            dataDirectory: config.string(forKey: "huitong.data", default: "./huitong-data"), create: create)
-    }
-
-    /// Checkpoint cadence: `HUITONG_AUDIT_CHECKPOINT_ENTRIES` (default 1000) and
-    /// `HUITONG_AUDIT_CHECKPOINT_SECONDS` (default 60).
-    func auditConfiguration(_ config: ConfigReader) -> AuditConfiguration {
-        let defaults = AuditConfiguration()
-        return AuditConfiguration(
-            checkpointEveryEntries: max(
-                1, config.int(forKey: "huitong.audit.checkpoint.entries", default: defaults.checkpointEveryEntries)),
-            checkpointInterval: .seconds(max(1, config.int(forKey: "huitong.audit.checkpoint.seconds", default: 60))))
+        try NodeSettings.loadNodeKey(config, create: create)
     }
 }

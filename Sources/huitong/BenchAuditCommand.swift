@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Logging
 import Synchronization

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import HuitongCore
-import HuitongServer
+import HuitongServices
 import HuitongStore
 import Logging
 
@@ -27,7 +27,7 @@ struct BenchCatalogSearch: AsyncParsableCommand {
         let location = try DatabaseLocation(parsing: database)
         let store = Store(provider: try await DatabaseConnector.open(location, logger: logger))
         do {
-            try await HuitongApp.prepare(store: store)
+            try await NodeStartup.prepare(store: store)
             try await CatalogGenerator(store: store).fill(upTo: entries)
             try await measure(store, backend: location.backend)
             await store.provider.shutdown()

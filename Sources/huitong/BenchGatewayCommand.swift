@@ -2,7 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import HuitongCore
-import HuitongServer
+import HuitongServices
 import HuitongStore
 import Hummingbird
 import Logging
@@ -10,7 +10,7 @@ import NIOCore
 
 /// `huitong bench-gateway-setup`: on a database holding the demo and an imported pool, makes a consumer able to
 /// call the gateway the normal way — an application system with a bearer credential, an application for the entry,
-/// the provider's approval through `SharingService` — and writes random existing keys for the load generator.
+/// the provider's approval through `SharingUseCases` — and writes random existing keys for the load generator.
 /// Driven by `bench/gateway`; hidden from help because it files an application and issues a credential.
 struct BenchGatewaySetup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -120,7 +120,7 @@ struct BenchGatewaySetup: AsyncParsableCommand {
         let asked =
             items.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
             ?? entry.content.items.map(\.columnName)
-        let service = SharingService(
+        let service = SharingUseCases(
             store: store,
             settings: try SharingSettings(defaultRateLimit: Self.rateLimit, maximumRateLimit: Self.rateLimit)
                 .validated(), audit: audit)

@@ -2,7 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import HuitongCore
-import HuitongServer
+import HuitongServices
 import HuitongStore
 import Logging
 
@@ -43,33 +43,28 @@ struct NodeOptions: ParsableArguments {
         for (key, value) in extra { values[AbsoluteConfigKey(stringLiteral: "huitong.\(key)")] = value }
         return ConfigReader(providers: [
             InMemoryProvider(name: "flags", values: values),
-            EnvironmentVariablesProvider(
-                secretsSpecifier: .specific(["HUITONG_DATABASE_URL", "HUITONG_SEALING_KEY", "HUITONG_NODE_KEY"])),
+            EnvironmentVariablesProvider(secretsSpecifier: .specific(Set(NodeSettings.secretVariables))),
         ])
     }
 
     func makeLogger(_ config: ConfigReader) -> Logger {
         var logger = Logger(label: "huitong")
-        logger.logLevel = config.string(forKey: "huitong.log.level").flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logger.logLevel = (try? NodeSettings(reader: config).logLevel) ?? .info
         return logger
     }
 
-    /// Opens the database named by the configuration (creating the data directory) and migrates it.
+    /// Opens the database named by the configuration (creating the data directory), migrates and prepares it.
     func openStore(_ config: ConfigReader, logger: Logger) async throws -> Store {
-        let dataDirectory = config.string(forKey: "huitong.data", default: "./huitong-data")
-        let locationText = config.string(forKey: "huitong.database.url") ?? "sqlite:\(dataDirectory)/huitong.sqlite"
-        let location = try DatabaseLocation(parsing: locationText)
-        // Databases, keys and spooled uploads live here: the node's user only.
-        try DataDirectory.secure(dataDirectory)
-        logger.info("opening database", metadata: ["location": "\(location)"])
-        let store = Store(provider: try await DatabaseConnector.open(location, logger: logger))
-        do {
-            try await HuitongApp.prepare(store: store)
-        } catch {
-            await store.provider.shutdown()
-            throw error
-        }
-        return store
+        try await NodeStore.open(try nodeSettings(config), logger: logger)
+    }
+}
+
+/// Every setting of the node, checked; a bad one stops the command with every problem listed.
+func nodeSettings(_ config: ConfigReader) throws -> NodeSettings {
+    do {
+        return try NodeSettings(reader: config)
+    } catch {
+        throw ValidationError("设置有误 (invalid settings): \(error.userMessage)")
     }
 }
 
@@ -90,8 +85,8 @@ func withStore<Result>(
     }
 }
 
-func accountService(_ store: Store, _ config: ConfigReader) -> AccountService {
-    AccountService(store: store, bcryptCost: UInt8(clamping: config.int(forKey: "huitong.bcrypt.cost", default: 12)))
+func accountService(_ config: ConfigReader, _ store: Store) throws -> AccountUseCases {
+    AccountUseCases(store: store, bcryptCost: try nodeSettings(config).accounts.bcryptCost)
 }
 
 /// Prints accounts with their one-time passwords, as a table a person can copy from.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HuitongCore
 import HuitongIngest
+import HuitongServices
 import HuitongStore
 
 /// `huitong import RESOURCE_CODE FILE`: loads a department's file into the entry's pool on this node's database,
@@ -70,7 +71,9 @@ struct ImportCommand: AsyncParsableCommand {
             // The same checks of the settings as `serve` makes: a limit of 0 would refuse every workbook.
             let xlsxLimits: XLSXReader.Limits
             do {
-                xlsxLimits = try ingestSettings(config).validated().xlsxLimits
+                xlsxLimits = try IngestSettings(
+                    reader: config, dataDirectory: config.string(forKey: "huitong.data", default: "./huitong-data")
+                ).xlsxLimits
             } catch {
                 throw ValidationError("upload and load settings: \(error.userMessage)")
             }

@@ -3,7 +3,7 @@ import Configuration
 import Foundation
 import HuitongCore
 import HuitongFederation
-import HuitongServer
+import HuitongServices
 import HuitongStore
 
 /// `huitong node …`: this node's cascade identity, and its peers.
@@ -76,11 +76,11 @@ struct NodeCommand: AsyncParsableCommand {
                 let current = try await store.federation.identity()
                 let parsed: NodeRegion
                 do {
-                    parsed = try NodeRegion(region ?? current?.region.code ?? defaultNodeRegion)
+                    parsed = try NodeRegion(region ?? current?.region.code ?? NodeIdentity.defaultRegion)
                 } catch {
                     throw ValidationError("--region: \(error.userMessage)")
                 }
-                let newName = (name ?? current?.name ?? defaultNodeName).trimmingCharacters(in: .whitespaces)
+                let newName = (name ?? current?.name ?? NodeIdentity.defaultName).trimmingCharacters(in: .whitespaces)
                 guard !newName.isEmpty else { throw ValidationError("--name must not be empty") }
                 let profile = NodeProfile(region: parsed, name: newName)
                 try await store.federation.setIdentity(profile, at: Date())
@@ -160,9 +160,6 @@ struct NodeCommand: AsyncParsableCommand {
     }
 }
 
-let defaultNodeRegion = "341500"
-let defaultNodeName = "数据资源管理局"
-
 /// `--node-region` and `--node-name`: the node's identity the first time it is stored.
 struct IdentityOptions: ParsableArguments {
     @Option(
@@ -182,57 +179,7 @@ struct IdentityOptions: ParsableArguments {
     }
 }
 
-/// The node's region and name as stored in its database. The first time (at `huitong init` or the first start)
-/// they come from `--node-region`/`--node-name`, `HUITONG_NODE_REGION`/`HUITONG_NODE_NAME` or the defaults and
-/// are stored; afterwards a flag or variable that disagrees stops the command instead of silently changing what
-/// the node tells its peers: `huitong node set-identity` is the one way to change them.
+/// The node's stored identity, checked against the one configured (`NodeIdentity.resolve`).
 func storedNodeProfile(_ store: Store, _ config: ConfigReader) async throws -> NodeProfile {
-    let region = config.string(forKey: "huitong.node.region")?.trimmingCharacters(in: .whitespaces)
-    let name = config.string(forKey: "huitong.node.name")?.trimmingCharacters(in: .whitespaces)
-    if let stored = try await store.federation.identity() {
-        if let region, region != stored.region.code {
-            throw ValidationError(
-                "本节点已登记区划 \(stored.region.code)，与 HUITONG_NODE_REGION/--node-region 的 \(region) 不符；如确需变更请用 huitong node set-identity --region \(region) (this node's stored region is \(stored.region.code), not \(region); change it with `huitong node set-identity --region \(region)`)"
-            )
-        }
-        if let name, !name.isEmpty, name != stored.name {
-            throw ValidationError(
-                "本节点已登记名称“\(stored.name)”，与 HUITONG_NODE_NAME/--node-name 的“\(name)”不符；如确需变更请用 huitong node set-identity --name (this node's stored name is \"\(stored.name)\"; change it with `huitong node set-identity --name`)"
-            )
-        }
-        return stored
-    }
-    let profile: NodeProfile
-    do {
-        profile = NodeProfile(
-            region: try NodeRegion(region ?? defaultNodeRegion),
-            name: (name?.isEmpty ?? true) ? defaultNodeName : name!)
-    } catch {
-        throw ValidationError("HUITONG_NODE_REGION: \(error.userMessage)")
-    }
-    try await store.federation.setIdentity(profile, at: Date())
-    return profile
-}
-
-/// Cascade timing: `HUITONG_FEDERATION_*` over the defaults of `FederationSettings`.
-func federationSettings(_ config: ConfigReader, profile: NodeProfile) throws -> FederationSettings {
-    var settings = FederationSettings(profile: profile)
-    settings.clockTolerance = TimeInterval(
-        config.int(forKey: "huitong.federation.clock.tolerance", default: Int(settings.clockTolerance)))
-    settings.syncInterval = TimeInterval(
-        config.int(forKey: "huitong.federation.sync.seconds", default: Int(settings.syncInterval)))
-    settings.pollInterval = TimeInterval(
-        config.int(forKey: "huitong.federation.poll.seconds", default: Int(settings.pollInterval)))
-    settings.maximumAttempts = config.int(
-        forKey: "huitong.federation.maximum.attempts", default: settings.maximumAttempts)
-    settings.retry.maximumDelay = TimeInterval(
-        config.int(forKey: "huitong.federation.retry.maximum.seconds", default: Int(settings.retry.maximumDelay)))
-    guard (10...86_400).contains(settings.clockTolerance), settings.syncInterval >= 0, settings.pollInterval >= 1,
-        settings.maximumAttempts >= 1, settings.retry.maximumDelay >= 1
-    else {
-        throw ValidationError(
-            "HUITONG_FEDERATION_CLOCK_TOLERANCE must be 10–86400 s, _SYNC_SECONDS ≥ 0, _POLL_SECONDS ≥ 1, _MAXIMUM_ATTEMPTS ≥ 1, _RETRY_MAXIMUM_SECONDS ≥ 1"
-        )
-    }
-    return settings
+    try await NodeIdentity.resolve(store, requested: try nodeSettings(config).identity)
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import HuitongCore
 import HuitongIngest
+import HuitongServices
 import HuitongStore
 import NIOCore
 import NIOFoundationCompat

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import HuitongCore
-import HuitongServer
+import HuitongServices
 import HuitongStore
 
 struct UserCommand: AsyncParsableCommand {
@@ -39,7 +39,7 @@ struct UserCommand: AsyncParsableCommand {
                     throw ValidationError("no department with code '\(department)' (未找到该部门)")
                 }
                 do {
-                    let (user, password) = try await accountService(store, config).createUser(
+                    let (user, password) = try await accountService(config, store).createUser(
                         UserDraft(
                             username: username, displayName: name ?? username, departmentID: department.id,
                             roles: roleSet))
@@ -69,7 +69,7 @@ struct UserCommand: AsyncParsableCommand {
                 guard let user = try await store.users.find(username: username) else {
                     throw ValidationError("no user named '\(username)' (未找到该用户)")
                 }
-                let password = try await accountService(store, config).resetPassword(userID: user.id)
+                let password = try await accountService(config, store).resetPassword(userID: user.id)
                 let department = try await store.departments.find(id: user.departmentID)
                 printAccounts(
                     [

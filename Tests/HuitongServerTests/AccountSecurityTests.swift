@@ -10,6 +10,7 @@ import Synchronization
 import Testing
 
 @testable import HuitongServer
+@testable import HuitongServices
 
 /// A clock the test moves by hand.
 final class ManualClock: Sendable {
@@ -83,14 +84,14 @@ struct AccountSecurityTests {
         for _ in 1...3 { throttle.failed(.console, account: "Admin", address: "198.51.100.7") }
         try throttle.check(.console, account: "admin", address: "198.51.100.7")
         throttle.failed(.console, account: "admin ", address: "198.51.100.7")
-        let first = #expect(throws: APIError.self) {
+        let first = #expect(throws: AccessError.self) {
             try throttle.check(.console, account: "ADMIN", address: "198.51.100.7")
         }
         #expect(first?.code == "sign_in_throttled" && first?.message.en.contains("in 1 s") == true)
         try throttle.check(.portal, account: "admin", address: "198.51.100.7")
         clock.advance(.seconds(1))
         throttle.failed(.console, account: "admin", address: "198.51.100.7")
-        let error = #expect(throws: APIError.self) {
+        let error = #expect(throws: AccessError.self) {
             try throttle.check(.console, account: "admin", address: "198.51.100.7")
         }
         #expect(error?.code == "sign_in_throttled" && error?.message.en.contains("2 s") == true)
@@ -99,7 +100,7 @@ struct AccountSecurityTests {
         try throttle.check(.console, account: "admin", address: "198.51.100.7")
         // Many addresses guessing one name: it is slowed, for a minute at most, never locked.
         for index in 0..<40 { throttle.failed(.console, account: "admin", address: "192.0.2.\(index)") }
-        let capped = #expect(throws: APIError.self) {
+        let capped = #expect(throws: AccessError.self) {
             try throttle.check(.console, account: "admin", address: "203.0.113.1")
         }
         #expect(capped?.message.en.contains("60 s") == true)
@@ -113,13 +114,13 @@ struct AccountSecurityTests {
         let throttle = SignInThrottle(now: { clock.now })
         // Three free failures for one address and name: three attempts may be under way, the fourth must wait.
         for _ in 1...3 { try throttle.check(.console, account: "admin", address: "198.51.100.9") }
-        #expect(throws: APIError.self) { try throttle.check(.console, account: "admin", address: "198.51.100.9") }
+        #expect(throws: AccessError.self) { try throttle.check(.console, account: "admin", address: "198.51.100.9") }
         for _ in 1...3 { throttle.failed(.console, account: "admin", address: "198.51.100.9") }
         // The free failures are spent: one attempt at a time from now on, then the waits begin.
         try throttle.check(.console, account: "admin", address: "198.51.100.9")
-        #expect(throws: APIError.self) { try throttle.check(.console, account: "admin", address: "198.51.100.9") }
+        #expect(throws: AccessError.self) { try throttle.check(.console, account: "admin", address: "198.51.100.9") }
         throttle.failed(.console, account: "admin", address: "198.51.100.9")
-        #expect(throws: APIError.self) { try throttle.check(.console, account: "admin", address: "198.51.100.9") }
+        #expect(throws: AccessError.self) { try throttle.check(.console, account: "admin", address: "198.51.100.9") }
         // An attempt that never reported back stops counting after a while.
         let other = SignInThrottle(now: { clock.now })
         for _ in 1...3 { try other.check(.console, account: "li", address: "198.51.100.10") }

@@ -9,6 +9,8 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServices
+
 @Suite("Accounts API")
 struct AccountsAPITests {
     @Test("healthz reports version and backend", arguments: TestBackend.available)

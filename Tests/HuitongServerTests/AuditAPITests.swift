@@ -8,6 +8,8 @@ import HummingbirdTesting
 import SQLKit
 import Testing
 
+@testable import HuitongServices
+
 @Suite("Audit and statistics API")
 struct AuditAPITests {
     static func call(

@@ -7,6 +7,8 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import HuitongServices
+
 /// The catalog as officers use it through `/api/v1`.
 @Suite("Catalog API")
 struct CatalogAPITests {

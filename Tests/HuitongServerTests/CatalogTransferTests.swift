@@ -9,6 +9,8 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServices
+
 /// Bulk catalog import and export through `/api/v1/catalog/import` and `/export`.
 @Suite("Catalog import and export")
 struct CatalogTransferTests {

@@ -7,6 +7,8 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import HuitongServices
+
 /// Code sets (代码集) through `/api/v1/code-sets`, and catalog items that name them.
 @Suite("Code sets API")
 struct CodeSetsAPITests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import HuitongServer
+@testable import HuitongServices
 
 /// The dashboard's column charts read as whole calls, however quiet the period.
 @Suite("Console charts")

@@ -9,6 +9,7 @@ import NIOCore
 import Testing
 
 @testable import HuitongServer
+@testable import HuitongServices
 
 /// The provider's side of the console through the real application over the demo city: editing an entry, loading
 /// data into it from the entry page and following the job, and approving an application in part.

@@ -9,7 +9,9 @@ import Logging
 import NIOCore
 import Testing
 
+@testable import HuitongDemo
 @testable import HuitongServer
+@testable import HuitongServices
 
 /// The console through the real application over the whole demo city, signed in through the sign-in form as the
 /// demo's officers: each role's pages with real data, the forms that post to the services, and every link.
@@ -29,14 +31,13 @@ struct ConsoleTests {
         _ body: @escaping @Sendable (Store, [String: String], any TestClientProtocol) async throws -> Void
     ) async throws {
         try await backend.withFreshDatabase { store, _ in
-            try await HuitongApp.prepare(store: store)
-            let issued = try #require(try await DemoData.load(into: AccountService(store: store, bcryptCost: 4)))
+            try await NodeStartup.prepare(store: store)
+            let issued = try #require(try await DemoData.load(into: AccountUseCases(store: store, bcryptCost: 4)))
             let passwords = Dictionary(uniqueKeysWithValues: issued.map { ($0.username, $0.password) })
-            var logger = Logger(label: "huitong.test")
-            logger.logLevel = .warning
-            let router = HuitongApp.buildRouter(
-                store: store, configuration: TestNode.configuration, pages: try await PageRenderer.load())
-            try await Application(router: router, logger: logger).test(.router) { client in
+            let app = try await HuitongApp.buildApplication(reader: TestConfiguration.reader(), store: store) {
+                $0 = TestNode.configuration.served(by: $0)
+            }
+            try await app.test(.router) { client in
                 try await body(store, passwords, client)
             }
         }

@@ -8,6 +8,8 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import HuitongServices
+
 /// Every route that reads or changes what belongs to a department, tried by the officers of a department that has
 /// nothing to do with it, in each role: all are refused (403, or 404 where even existence is not told), and none
 /// answers with the other department's data.

@@ -7,7 +7,9 @@ import HummingbirdTesting
 import Logging
 import Testing
 
+@testable import HuitongDemo
 @testable import HuitongServer
+@testable import HuitongServices
 
 /// The demo city's pools: generated data that is valid where registers are valid, wrong where registers are often
 /// wrong, and served through the real gateway and governance APIs.
@@ -19,13 +21,12 @@ struct DemoPoolsTests {
         _ body: @escaping @Sendable (Store, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await backend.withFreshDatabase { store, _ in
-            try await HuitongApp.prepare(store: store)
-            _ = try #require(try await DemoData.load(into: AccountService(store: store, bcryptCost: 4)))
-            var logger = Logger(label: "huitong.test")
-            logger.logLevel = .warning
-            let router = HuitongApp.buildRouter(
-                store: store, configuration: TestNode.configuration, pages: try await PageRenderer.load())
-            try await Application(router: router, logger: logger).test(.router) { client in
+            try await NodeStartup.prepare(store: store)
+            _ = try #require(try await DemoData.load(into: AccountUseCases(store: store, bcryptCost: 4)))
+            let app = try await HuitongApp.buildApplication(reader: TestConfiguration.reader(), store: store) {
+                $0 = TestNode.configuration.served(by: $0)
+            }
+            try await app.test(.router) { client in
                 try await body(store, client)
             }
         }

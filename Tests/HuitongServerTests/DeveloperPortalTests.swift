@@ -9,6 +9,8 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServices
+
 /// The portal's developers through the real application: registration, the conditional-access loop with the
 /// provider's console, self-service keys on the open-data API, and the feedback form.
 @Suite("Portal developers")
@@ -377,7 +379,7 @@ struct DeveloperPortalTests {
                     months: 3, acceptedAgreement: true),
                 developer: developer, entry: fixture.floating, deadline: now.addingTimeInterval(-60),
                 at: now.addingTimeInterval(-86_400 * 20))
-            let service = DeveloperService(
+            let service = DeveloperUseCases(
                 store: node.store, settings: DeveloperSettings(), accounts: node.accounts,
                 audit: AuditTrail(repository: node.store.audit, nodeKey: .generate()))
             #expect(try await service.sweepOverdue(at: now).map(\.id) == [late.id])

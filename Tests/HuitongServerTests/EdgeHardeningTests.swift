@@ -9,6 +9,8 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServices
+
 /// What every request meets before its handler: authentication first, 405 for a method a path does not have,
 /// `nosniff` on every answer, Secure cookies behind https, `/metrics` off the public port, and a sign-in that a
 /// stale session cookie does not undo.

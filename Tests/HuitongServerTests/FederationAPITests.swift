@@ -10,6 +10,8 @@ import NIOCore
 import SQLKit
 import Testing
 
+@testable import HuitongServices
+
 /// The cascade through the real application, on a provincial node (340000) whose child is the city 341500 and
 /// whose parent is the national platform: the operator's routes, and messages delivered by peers.
 @Suite("Federation API")

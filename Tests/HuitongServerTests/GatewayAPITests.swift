@@ -10,6 +10,8 @@ import NIOCore
 import SQLKit
 import Testing
 
+@testable import HuitongServices
+
 /// The gateway through the real application: an approved application system reads exactly its grant — masked,
 /// filtered, on the audit log — until the grant is revoked.
 @Suite("Gateway")

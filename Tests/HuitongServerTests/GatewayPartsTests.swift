@@ -4,6 +4,7 @@ import HuitongCore
 import Testing
 
 @testable import HuitongServer
+@testable import HuitongServices
 
 @Suite("Gateway parts")
 struct GatewayPartsTests {

@@ -1,11 +1,14 @@
 import Foundation
 import HuitongCore
+import HuitongDemo
 import HuitongIngest
 import HuitongServer
 import HuitongStore
 import HuitongTestSupport
 import HummingbirdTesting
 import Testing
+
+@testable import HuitongServices
 
 /// The grade policy matrix through `/api/v1/governance/grade-policy`, and entries held to it.
 @Suite("Grade policy API")

@@ -6,6 +6,8 @@ import HuitongTestSupport
 import HummingbirdTesting
 import Testing
 
+@testable import HuitongServices
+
 /// Suggestions of kind, grade and masking from what a pool actually holds, shown to its provider.
 @Suite("Grading suggestions")
 struct GradingSuggestionsAPITests {

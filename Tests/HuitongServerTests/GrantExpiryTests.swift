@@ -6,6 +6,8 @@ import HuitongTestSupport
 import HummingbirdTesting
 import Testing
 
+@testable import HuitongServices
+
 /// Grants that run out: the gateway refuses them by date on its own; the sweep puts each expiry on the audit log
 /// once, so a grant's whole life can be answered from the log.
 @Suite("Grant expiry on the audit log")
@@ -19,7 +21,7 @@ struct GrantExpiryTests {
                 try await GatewayAPITests.grant(client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"]))
             let grant = try #require(try await node.store.grants.find(id: grantID))
             let trail = AuditTrail(repository: node.store.audit, nodeKey: .generate())
-            let service = SharingService(store: node.store, settings: TestNode.configuration.sharing, audit: trail.log)
+            let service = SharingUseCases(store: node.store, settings: TestNode.configuration.sharing, audit: trail.log)
             func expiries() async throws -> [AuditEntry] {
                 try await node.store.audit.search(AuditEntryFilter(action: .grantExpired, limit: 50)).compactMap {
                     if case .entry(let entry) = $0 { entry } else { nil }

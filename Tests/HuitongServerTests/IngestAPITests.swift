@@ -8,6 +8,8 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServices
+
 /// Uploading department data through the API and following the job.
 @Suite("Ingest API")
 struct IngestAPITests {

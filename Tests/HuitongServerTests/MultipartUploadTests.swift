@@ -4,6 +4,7 @@ import NIOCore
 import Testing
 
 @testable import HuitongServer
+@testable import HuitongServices
 
 /// The streamed multipart reader on its own, fed in chunks of every size.
 @Suite("Multipart upload")

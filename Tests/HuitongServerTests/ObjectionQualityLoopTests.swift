@@ -6,6 +6,8 @@ import HuitongTestSupport
 import HummingbirdTesting
 import Testing
 
+@testable import HuitongServices
+
 /// The loop between objections and quality (issue 7): data users say is wrong scores lower until its provider
 /// answers, and a correction is checked like any new version of the pool.
 @Suite("Objections and quality scores")

@@ -8,6 +8,8 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import HuitongServices
+
 /// The objection loop through the real application: raised by a consumer or on the portal, answered by the
 /// provider, a correction published as a new pool version the gateway then serves, overdue ones escalated.
 @Suite("Objections API")
@@ -129,7 +131,7 @@ struct ObjectionsAPITests {
             let world = try await SharingAPITests.world(node)
             let raised = try await Self.raise(client, world)
             let id = try #require(raised["id"] as? Int)
-            let service = ObjectionService(store: node.store, settings: TestNode.configuration.objections)
+            let service = ObjectionUseCases(store: node.store, settings: TestNode.configuration.objections)
             #expect(try await service.sweepOverdue(at: Date()).isEmpty, "not overdue yet")
             #expect(try await node.store.objections.openCount(entryID: world.conditional.id) == 1)
             #expect(try await service.adjustedScore(90, entryID: world.conditional.id) == 85)

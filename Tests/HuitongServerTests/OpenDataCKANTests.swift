@@ -9,6 +9,8 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServices
+
 @Suite("CKAN-compatible action API")
 struct OpenDataCKANTests {
     static func name(_ entry: CatalogEntry) -> String { entry.code.text.replacingOccurrences(of: "/", with: "-") }

@@ -9,6 +9,8 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServices
+
 @Suite("DCAT catalog")
 struct OpenDataDCATTests {
     static let base = "http://127.0.0.1:8080"

@@ -1,11 +1,14 @@
 import Foundation
 import HuitongCore
+import HuitongDemo
 import HuitongServer
 import HuitongStore
 import HuitongTestSupport
 import HummingbirdTesting
 import Logging
 import Testing
+
+@testable import HuitongServices
 
 /// A small open catalog for the DCAT and CKAN tests: four open entries from two departments, and three that the
 /// public must not see (closed, draft, withdrawn).
@@ -134,7 +137,7 @@ struct OpenDataFixtureTests {
         logger.logLevel = .warning
         let store = Store(provider: try await DatabaseConnector.open(.sqlite(path: path), logger: logger))
         do {
-            _ = try await DemoData.load(into: AccountService(store: store, bcryptCost: 4))
+            _ = try await DemoData.load(into: AccountUseCases(store: store, bcryptCost: 4))
             let police = try #require(try await store.departments.find(code: "GAJ"))
             let civilAffairs = try #require(try await store.departments.find(code: "MZJ"))
             _ = try await OpenDataFixture.load(into: store, police: police, civilAffairs: civilAffairs)

@@ -1,13 +1,16 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
-import HuitongServer
+import HuitongDemo
 import HuitongStore
 import HuitongTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+
+@testable import HuitongServer
+@testable import HuitongServices
 
 @Suite("Pages, contract and demo")
 struct PagesAndContractTests {
@@ -109,7 +112,11 @@ struct PagesAndContractTests {
     func contractCoversRoutes() async throws {
         let pages = try await PageRenderer.load()
         try await TestBackend.sqlite.withFreshDatabase { store, _ in
-            let router = HuitongApp.buildRouter(store: store, configuration: TestNode.configuration, pages: pages)
+            let audit = AuditTrail(repository: store.audit, nodeKey: .generate())
+            let useCases = UseCases(store: store, audit: audit, settings: TestNode.configuration.useCaseSettings)
+            let router = HuitongApp.buildRouter(
+                useCases: useCases, configuration: TestNode.configuration, pages: pages,
+                federation: HuitongApp.makeFederationNode(useCases: useCases, configuration: TestNode.configuration))
             // Server-rendered pages are for browsers, not part of the API contract; the DCAT documents and the
             // CKAN-compatible action API follow the W3C and CKAN specifications instead.
             let pagePaths: Set<String> = [
@@ -147,7 +154,7 @@ struct PagesAndContractTests {
     @Test("the demo city loads once, with valid codes and officers of every role")
     func demo() async throws {
         try await TestBackend.sqlite.withFreshDatabase { store, _ in
-            let accounts = AccountService(store: store, bcryptCost: 4)
+            let accounts = AccountUseCases(store: store, bcryptCost: 4)
             let issued = try #require(try await DemoData.load(into: accounts))
             let departments = try await store.departments.list()
             #expect(departments.count == 8)
@@ -206,7 +213,7 @@ struct PagesAndContractTests {
     @Test("a fresh node gets one operator with a generated password")
     func bootstrap() async throws {
         try await TestBackend.sqlite.withFreshDatabase { store, _ in
-            let accounts = AccountService(store: store, bcryptCost: 4)
+            let accounts = AccountUseCases(store: store, bcryptCost: 4)
             let issued = try #require(try await Bootstrap.ensureOperator(accounts))
             #expect(issued.roles == [.operator])
             #expect(PasswordRule.problem(with: issued.password) == nil)

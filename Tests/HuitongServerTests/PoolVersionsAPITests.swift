@@ -7,6 +7,8 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import HuitongServices
+
 /// The versions of an entry's resource pool, and rolling back to a kept one.
 @Suite("Pool versions API")
 struct PoolVersionsAPITests {

@@ -11,6 +11,8 @@ import Logging
 import NIOCore
 import Testing
 
+@testable import HuitongServices
+
 /// The public open-data portal through the real application, over open, conditional and closed entries whose
 /// pools the tests load themselves.
 struct PortalFixture: Sendable {
@@ -237,7 +239,7 @@ struct PortalTests {
             let path = "/datasets/\(fixture.licences.id)"
             let (_, unscored) = try await client.page(path)
             #expect(!unscored.contains("数据质量"), "no quality section before any run")
-            let quality = QualityService(store: node.store, settings: QualitySettings(), logger: Logger(label: "test"))
+            let quality = QualityUseCases(store: node.store, settings: QualitySettings(), logger: Logger(label: "test"))
             let run = try #require(
                 await quality.runNow(entryID: fixture.licences.id, trigger: .manual, requestedBy: nil))
             let score = try #require(run.score)

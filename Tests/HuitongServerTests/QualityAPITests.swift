@@ -8,6 +8,8 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServices
+
 /// Data quality through the real application: crafted files loaded by upload, the rules run over the pools, the
 /// queue, reports, ranking and comparison as providers and operators see them.
 @Suite("Quality API")

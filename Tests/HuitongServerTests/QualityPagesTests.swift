@@ -7,6 +7,8 @@ import HuitongTestSupport
 import HummingbirdTesting
 import Testing
 
+@testable import HuitongServices
+
 /// The quality reports as pages: the ranking, a department's report and an entry's, each with its CSV.
 @Suite("Quality report pages")
 struct QualityPagesTests {

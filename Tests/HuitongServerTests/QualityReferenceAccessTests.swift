@@ -9,6 +9,8 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServices
+
 /// A referential quality rule reads another entry's pool: it may name only entries its department may read (its
 /// own, or another department's under a grant in force), and is refused like a missing entry otherwise, when it is
 /// added and again when it runs; every such check is on the audit log.

@@ -6,6 +6,7 @@ import Logging
 import Testing
 
 @testable import HuitongServer
+@testable import HuitongServices
 
 /// The scheduler checks entries no run has looked at for the configured interval, and cleans up after dead runs.
 @Suite("Quality scheduler")
@@ -37,7 +38,7 @@ struct QualitySchedulerTests {
 
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            let service = QualityService(
+            let service = QualityUseCases(
                 store: node.store, settings: QualitySettings(scheduleInterval: .seconds(3_600), pageSize: 1),
                 logger: logger)
             let scheduler = QualityScheduler(service: service, logger: logger)

@@ -1,10 +1,13 @@
 import Foundation
 import HuitongCore
+import HuitongDemo
 import HuitongServer
 import HuitongStore
 import HuitongTestSupport
 import HummingbirdTesting
 import Testing
+
+@testable import HuitongServices
 
 /// The sharing workflow through the real application: consumers apply, providers decide, the operator reviews
 /// and coordinates, and approvals become grants that can be revoked.
@@ -292,7 +295,7 @@ struct SharingAPITests {
     func escalation() async throws {
         try await TestNode.run { node, client in
             let world = try await Self.world(node)
-            let service = SharingService(store: node.store, settings: TestNode.configuration.sharing)
+            let service = SharingUseCases(store: node.store, settings: TestNode.configuration.sharing)
             var ids: [Int] = []
             for _ in 0..<2 {
                 let (_, draft, _) = try await client.json(
@@ -368,8 +371,8 @@ struct SharingAPITests {
     @Test("the demo city has applications in every kind of state, and their grants")
     func demo() async throws {
         try await TestBackend.sqlite.withFreshDatabase { store, _ in
-            try await HuitongApp.prepare(store: store)
-            _ = try await DemoData.load(into: AccountService(store: store, bcryptCost: 4))
+            try await NodeStartup.prepare(store: store)
+            _ = try await DemoData.load(into: AccountUseCases(store: store, bcryptCost: 4))
             let states = try await store.applications.list(.all, state: nil).map(\.state)
             #expect(
                 Set(states) == [.approved, .partiallyApproved, .providerReview, .coordination] && states.count == 5)

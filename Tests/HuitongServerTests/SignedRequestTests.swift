@@ -9,6 +9,8 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServices
+
 /// Signs requests the way a consumer's system would, from the key id and secret it was given.
 struct TestSigner: Sendable {
     var keyID: String

@@ -9,10 +9,12 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 
+@testable import HuitongServices
+
 /// A node under test: the real application over a fresh database, with an operator and a bearer token for it.
 struct TestNode {
     let store: Store
-    let accounts: AccountService
+    let accounts: AccountUseCases
     let operatorToken: String
     let operatorPassword = "operator-pass-1"
     let bureau: Department
@@ -27,8 +29,8 @@ struct TestNode {
         _ body: @escaping @Sendable (TestNode, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await backend.withFreshDatabase { store, _ in
-            try await HuitongApp.prepare(store: store)
-            let accounts = AccountService(store: store, bcryptCost: 4)
+            try await NodeStartup.prepare(store: store)
+            let accounts = AccountUseCases(store: store, bcryptCost: 4)
             let bureau = try await store.departments.create(
                 DepartmentDraft(
                     name: "六安市数据资源管理局", code: "SJJ", creditCode: "11341500003010087Y", regionCode: "341500",
@@ -40,25 +42,11 @@ struct TestNode {
             _ = try await store.tokens.create(
                 owner: .user(admin.id), TokenDraft(name: "tests", expiresAt: nil), secret: secret)
             let node = TestNode(store: store, accounts: accounts, operatorToken: secret.plaintext, bureau: bureau)
-            var logger = Logger(label: "huitong.test")
-            logger.logLevel = .warning
-            let pages = try await PageRenderer.load()
-            // Loads and quality runs started by a request finish before the test's database closes.
-            let background = BackgroundWork()
-            let router = HuitongApp.buildRouter(
-                store: store, configuration: configuration, pages: pages, background: background)
-            routes(router)
-            // Live: over a real connection from 127.0.0.1, for what depends on the client's address.
-            let app = Application(
-                router: router,
-                configuration: .init(address: .hostname("127.0.0.1", port: live ? 0 : 8080)), logger: logger)
-            do {
-                try await app.test(live ? .live : .router) { client in try await body(node, client) }
-            } catch {
-                await background.drain()
-                throw error
-            }
-            await background.drain()
+            let app = try await HuitongApp.buildApplication(
+                reader: TestConfiguration.reader(live: live), store: store,
+                configure: { read in read = configuration.served(by: read) },
+                routes: routes)
+            try await app.test(live ? .live : .router) { client in try await body(node, client) }
         }
     }
 
@@ -103,4 +91,16 @@ func apiError(_ body: [String: Any]) -> (code: String, fields: [String]) {
     let error = body["error"] as? [String: Any] ?? [:]
     let details = error["details"] as? [[String: Any]] ?? []
     return (error["code"] as? String ?? "", details.compactMap { $0["field"] as? String })
+}
+
+extension ServerConfiguration {
+    /// This test configuration on the address and with the node identity the application read.
+    func served(by read: ServerConfiguration) -> ServerConfiguration {
+        var configuration = self
+        configuration.host = read.host
+        configuration.port = read.port
+        configuration.backgroundJobs = read.backgroundJobs
+        configuration.ingest.spoolDirectory = configuration.ingest.spoolDirectory ?? read.ingest.spoolDirectory
+        return configuration
+    }
 }

@@ -9,6 +9,7 @@ import Testing
 
 @testable import HuitongIngest
 @testable import HuitongServer
+@testable import HuitongServices
 
 /// Workbooks shaped like issue 16's finding 3: a small file whose shared-strings table holds a great many strings.
 enum HostileWorkbook {

@@ -10,6 +10,7 @@ import Synchronization
 import Testing
 
 @testable import HuitongServer
+@testable import HuitongServices
 
 #if canImport(Glibc)
     import Glibc

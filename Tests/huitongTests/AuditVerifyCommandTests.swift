@@ -5,6 +5,8 @@ import HuitongTestSupport
 import SQLKit
 import Testing
 
+@testable import HuitongServices
+
 /// `huitong audit verify`, run as the built executable against a database that is then tampered with.
 @Suite("huitong audit verify")
 struct AuditVerifyCommandTests {

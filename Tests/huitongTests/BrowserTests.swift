@@ -5,6 +5,8 @@ import NIOCore
 import NIOFoundationCompat
 import Testing
 
+@testable import HuitongServices
+
 /// The portal and the console in a real headless Chromium, against a `huitong serve` process holding the demo city:
 /// what a visitor, a provider, the operator and a consumer see and do, click by click.
 ///

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import HuitongCore
+import HuitongDemo
 import HuitongFederation
 import HuitongServer
 import HuitongStore
@@ -11,6 +12,8 @@ import NIOFoundationCompat
 import NIOHTTP1
 import SQLKit
 import Testing
+
+@testable import HuitongServices
 
 #if canImport(Glibc)
     import Glibc
@@ -455,9 +458,9 @@ final class CascadeNode: @unchecked Sendable {
         let store = Store(
             provider: try await DatabaseConnector.open(.sqlite(path: path), logger: Logger(label: "test")))
         defer { Task { await store.provider.shutdown() } }
-        try await HuitongApp.prepare(store: store)
+        try await NodeStartup.prepare(store: store)
         let issued = try #require(
-            try await DemoData.load(into: AccountService(store: store, bcryptCost: 4)))
+            try await DemoData.load(into: AccountUseCases(store: store, bcryptCost: 4)))
         await store.provider.shutdown()
         return CascadeNode(
             region: try NodeRegion(region), name: name, directory: directory, port: try freePort(),

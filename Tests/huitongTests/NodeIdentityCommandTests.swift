@@ -5,6 +5,8 @@ import HuitongTestSupport
 import Logging
 import Testing
 
+@testable import HuitongServices
+
 /// `huitong init`, `huitong node …`: a node's region and name are stored once and read by every command.
 @Suite("huitong node identity", .serialized)
 struct NodeIdentityCommandTests {

@@ -10,6 +10,7 @@ import NIOCore
 import Synchronization
 import Testing
 
+@testable import HuitongServices
 @testable import huitong
 
 /// `huitong import --server`: the CLI's client against a live node on a random port.
@@ -36,13 +37,13 @@ struct RemoteImportTests {
         arguments: TestBackend.available)
     func remoteImport(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, _ in
-            try await HuitongApp.prepare(store: store)
+            try await NodeStartup.prepare(store: store)
             try await store.catalog.saveClassifications([
                 ClassificationNode(scheme: "guide", code: "101001", name: "人口基本信息")
             ])
             let police = try await store.departments.create(
                 DepartmentDraft(name: "公安局", code: "GAJ", creditCode: nil, regionCode: "341502", parentID: nil))
-            let accounts = AccountService(store: store, bcryptCost: 4)
+            let accounts = AccountUseCases(store: store, bcryptCost: 4)
             let (provider, _) = try await accounts.createUser(
                 UserDraft(username: "gaj", displayName: "gaj", departmentID: police.id, roles: [.provider]),
                 password: "password-123")
@@ -63,12 +64,8 @@ struct RemoteImportTests {
                     shareType: .conditional, shareCondition: "用于身份核验", updateCycle: .daily
                 ).validated(), departmentID: police.id, author: ChangeAuthor(userID: provider.id, name: "gaj"))
 
-            var logger = Logger(label: "huitong.test")
-            logger.logLevel = .warning
-            let router = HuitongApp.buildRouter(
-                store: store, configuration: ServerConfiguration(bcryptCost: 4), pages: try await PageRenderer.load())
-            let app = Application(
-                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
+            let app = try await HuitongApp.buildApplication(
+                reader: TestConfiguration.reader(live: true), store: store)
             try await app.test(.live) { client in
                 let port = try #require(client.port)
                 let server = try #require(RemoteImporter.serverURL("http://127.0.0.1:\(port)/"))

@@ -1,13 +1,14 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 import NIOCore
 
 /// `/api/v1` routes for departments, users, personal tokens and application systems with their credentials.
 struct AccountsAPI {
-    let accounts: AccountService
-    let credentials: CredentialService
+    let accounts: AccountUseCases
+    let credentials: CredentialUseCases
     var store: Store { accounts.store }
 
     func register(on api: RouterGroup<HuitongRequestContext>) {
@@ -165,7 +166,7 @@ struct AccountsAPI {
         let caller = try context.requireUser()
         let user = try await user(context)
         guard caller.has(.operator) || caller.has(.auditor) || user.departmentID == caller.departmentID else {
-            throw APIError.forbidden(Self.otherDepartment)
+            throw AccessError.forbidden(AccessReason.otherDepartment)
         }
         return try JSONResponse.make(user)
     }
@@ -228,7 +229,7 @@ struct AccountsAPI {
             do {
                 _ = try await accounts.authenticate(
                     username: caller.username, password: current, address: accounts.clientAddress(request, context))
-            } catch APIError.loginFailed {
+            } catch AccessError.signInFailed {
                 throw ValidationError(
                     field: "currentPassword", BilingualText(zh: "当前密码不正确", en: "currentPassword is wrong"))
             }
@@ -249,7 +250,7 @@ struct AccountsAPI {
             return try JSONResponse.make(PasswordResult(password: nil))
         }
         guard caller.has(.operator) else {
-            throw APIError.forbidden(
+            throw AccessError.forbidden(
                 BilingualText(zh: "只有平台管理员可以重置他人密码", en: "only operators reset other users' passwords"))
         }
         let password = try await accounts.resetPassword(
@@ -294,11 +295,9 @@ struct AccountsAPI {
             asked = id
         }
         if caller.has(.operator) || caller.has(.auditor) { return asked }
-        if let asked, asked != caller.departmentID { throw APIError.forbidden(Self.otherDepartment) }
+        if let asked, asked != caller.departmentID { throw AccessError.forbidden(AccessReason.otherDepartment) }
         return caller.departmentID
     }
-
-    static let otherDepartment = BilingualText(zh: "不能访问其他部门的数据", en: "this belongs to another department")
 
     // MARK: Personal tokens
 
@@ -387,7 +386,7 @@ struct AccountsAPI {
         let input = try await request.decodeJSON(SystemInput.self, context: context)
         let departmentID = input.departmentID ?? caller.departmentID
         if departmentID != caller.departmentID && !caller.has(.operator) {
-            throw APIError.forbidden(Self.otherDepartment)
+            throw AccessError.forbidden(AccessReason.otherDepartment)
         }
         let draft = try ApplicationSystemDraft(name: input.name ?? "", description: input.description ?? "").validated()
         return try JSONResponse.make(
@@ -398,7 +397,7 @@ struct AccountsAPI {
         let caller = try context.requireUser()
         let system = try await system(context)
         guard caller.has(.operator) || caller.has(.auditor) || system.departmentID == caller.departmentID else {
-            throw APIError.forbidden(Self.otherDepartment)
+            throw AccessError.forbidden(AccessReason.otherDepartment)
         }
         return try JSONResponse.make(system)
     }
@@ -464,7 +463,7 @@ struct AccountsAPI {
         if body.readableBytes > 0 {
             let input = try await request.decodeJSON(RotateInput.self, context: context)
             if let seconds = input.graceSeconds {
-                let limit = Int(CredentialService.maximumGrace.components.seconds)
+                let limit = Int(CredentialUseCases.maximumGrace.components.seconds)
                 guard (0...limit).contains(seconds) else {
                     throw ValidationError(
                         field: "graceSeconds",
@@ -518,11 +517,8 @@ struct AccountsAPI {
     }
 
     /// A system is managed by its department's consumer officers and by the operator (the console asks too).
-    static func checkManages(_ system: ApplicationSystem, by caller: User) throws(APIError) {
-        try CatalogLifecycle.require(caller, oneOf: [.consumer, .operator])
-        guard caller.has(.operator) || system.departmentID == caller.departmentID else {
-            throw APIError.forbidden(Self.otherDepartment)
-        }
+    static func checkManages(_ system: ApplicationSystem, by caller: User) throws(AccessError) {
+        try AccessPolicy.require(caller, .applicationSystemManage, department: system.departmentID)
     }
 }
 

@@ -1,33 +1,133 @@
+import Configuration
 import Foundation
 import HuitongCore
 import HuitongFederation
 import HuitongIngest
+import HuitongServices
 import HuitongStore
 import Hummingbird
 import Logging
 import NIOPosix
 import ServiceLifecycle
 
-/// The composition root: one place where the store, the services and the routes are put together.
+/// The composition root: the one place where settings are read, the store opened, every use case built (once)
+/// and the routes and background services put together. `huitong serve` and the tests both come through
+/// `buildApplication(reader:)`.
 public enum HuitongApp {
-    /// Builds the router with every route and middleware. Tests use it through `buildApplication`.
+    /// A node put together: what `buildApplication` hands to `beforeServing` (the demo loader, the first operator).
+    public struct Node: Sendable {
+        public let configuration: ServerConfiguration
+        public let store: Store
+        public let useCases: UseCases
+        public let logger: Logger
+    }
+
+    /// Builds the application from configuration, in the Hummingbird template's shape: settings are read and
+    /// checked before anything is opened (one error lists every bad key); then the store is opened and prepared
+    /// (unless the caller hands one in and keeps it: tests), the node's identity and keys loaded, every use case
+    /// built once, and the routes and the background services made over those same instances.
     ///
-    /// `audit` is the node's audit trail (its log, key hasher and checkpointer); without one, tests get a trail
-    /// signed by a throw-away key, and nothing signs checkpoints (the checkpointer runs in `buildApplication`).
-    public static func buildRouter(
-        store: Store, configuration: ServerConfiguration, pages: PageRenderer, audit: AuditTrail? = nil,
-        federation: FederationNode? = nil, background: BackgroundWork = BackgroundWork()
+    /// `configure` adjusts what cannot come from configuration (a clock a test moves by hand); `routes` adds routes
+    /// of the embedder's own (a test's probes) before the catch-all 405; `beforeServing` runs once everything is
+    /// built, before the first request.
+    public static func buildApplication(
+        reader: ConfigReader, store given: Store? = nil,
+        configure: (inout ServerConfiguration) -> Void = { _ in },
+        routes: (Router<HuitongRequestContext>) -> Void = { _ in },
+        beforeServing: (Node) async throws -> Void = { _ in }
+    ) async throws -> some ApplicationProtocol {
+        let settings = try NodeSettings(reader: reader)
+        var logger = Logger(label: "huitong")
+        logger.logLevel = settings.logLevel
+        let (sealingKey, sealingOrigin) = try SealingKeyLoader.load(
+            base64: settings.credentials.sealingKeyText, dataDirectory: settings.dataDirectory)
+        let nodeKey = try NodeSettings.loadNodeKey(reader, create: true)
+        let store: Store
+        if let given { store = given } else { store = try await NodeStore.open(settings, logger: logger) }
+        do {
+            let profile = try await NodeIdentity.resolve(store, requested: settings.identity)
+            var configuration = ServerConfiguration(
+                reader: reader, settings: settings, sealingKey: sealingKey, profile: profile)
+            configure(&configuration)
+            switch sealingOrigin {
+            case .environment, .file:
+                logger.info("sealing key loaded", metadata: ["fingerprint": "\(sealingKey.fingerprint)"])
+            case .created(let path):
+                logger.notice(
+                    "created a new sealing key; back it up apart from the database, and give every node on the same database this key (HUITONG_SEALING_KEY)",
+                    metadata: ["path": "\(path)", "fingerprint": "\(sealingKey.fingerprint)"])
+            }
+            let audit = AuditTrail(
+                repository: store.audit, nodeKey: nodeKey, configuration: settings.audit,
+                logger: Logger(label: "huitong.audit"))
+            let useCases = UseCases(store: store, audit: audit, settings: configuration.useCaseSettings)
+            try await beforeServing(
+                Node(configuration: configuration, store: store, useCases: useCases, logger: logger))
+            return try await buildApplication(
+                useCases: useCases, configuration: configuration, logger: logger, ownsStore: given == nil,
+                routes: routes)
+        } catch {
+            if given == nil { await store.provider.shutdown() }
+            throw error
+        }
+    }
+
+    /// The application over built use cases: the public listener with every route, the metrics listener when
+    /// configured, and the background services. `ownsStore`: the database closes with the application.
+    static func buildApplication(
+        useCases: UseCases, configuration: ServerConfiguration, logger: Logger, ownsStore: Bool,
+        routes: (Router<HuitongRequestContext>) -> Void
+    ) async throws -> some ApplicationProtocol {
+        let store = useCases.store
+        let pages = try await PageRenderer.load()
+        let federation = makeFederationNode(useCases: useCases, configuration: configuration)
+        let router = buildRouter(
+            useCases: useCases, configuration: configuration, pages: pages, federation: federation, routes: routes)
+        var app = Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "Huitong"),
+            eventLoopGroupProvider: .shared(
+                MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)),
+            logger: logger)
+        // Services stop in the reverse order of their start: the database last, after the work that uses it.
+        if ownsStore { app.addServices(store.provider) }
+        app.addServices(BackgroundWorkDrain(work: useCases.background), useCases.audit.checkpointer)
+        if configuration.backgroundJobs {
+            app.addServices(
+                SessionSweeper(store: store, logger: logger),
+                RequestNonceSweeper(store: store, window: configuration.signatureWindow, logger: logger))
+            for service in useCases.backgroundServices(logger: logger) { app.addServices(service) }
+            app.addServices(
+                OutboxDeliverer(node: federation, client: OutboxDeliverer.makeClient()),
+                FederationScheduler(node: federation))
+        }
+        if let port = configuration.metricsPort {
+            app.addServices(
+                Application(
+                    router: buildMetricsRouter(store: store, configuration: configuration),
+                    configuration: .init(
+                        address: .hostname(configuration.metricsHost, port: port), serverName: "Huitong metrics"),
+                    eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
+                    logger: logger))
+        }
+        return app
+    }
+
+    /// Every route and middleware, over the node's use cases.
+    static func buildRouter(
+        useCases: UseCases, configuration: ServerConfiguration, pages: PageRenderer, federation: FederationNode,
+        routes: (Router<HuitongRequestContext>) -> Void = { _ in }
     ) -> Router<HuitongRequestContext> {
-        let audit = audit ?? AuditTrail(repository: store.audit, nodeKey: .generate())
-        let federation = federation ?? makeFederationNode(store: store, configuration: configuration, audit: audit)
+        let store = useCases.store
+        let audit = useCases.audit
+        let accounts = useCases.accounts
+        let credentials = useCases.credentials
+        let quality = useCases.quality
+        let sharing = useCases.sharing
+        let developers = useCases.developers
         _ = Telemetry.registry
-        let accounts = AccountService(
-            store: store, bcryptCost: configuration.bcryptCost,
-            throttle: SignInThrottle(now: configuration.signInClock),
-            trustedProxies: configuration.trustedProxies, tokenDefaultLifetime: configuration.tokenDefaultLifetime,
-            tokenMaximumLifetime: configuration.tokenMaximumLifetime)
         let cookies = CookieSettings(secure: configuration.cookiesSecure)
-        let credentials = CredentialService(store: store, configuration: configuration)
         let router = Router(context: HuitongRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: AccessLogMiddleware())
@@ -45,8 +145,6 @@ public enum HuitongApp {
         CatalogAPI(store: store).register(on: api)
         CatalogTransferAPI(store: store).register(on: api)
         CodeSetsAPI(store: store).register(on: api)
-        let quality = QualityService.make(
-            store: store, configuration: configuration, audit: audit.log, background: background)
         let ingest = IngestAPI(
             store: store, logger: Logger(label: "huitong.ingest"),
             afterLoad: { job in
@@ -54,24 +152,22 @@ public enum HuitongApp {
             },
             settings: configuration.ingest,
             memoryBudget: IngestMemoryBudget(limit: configuration.ingest.memoryBudgetBytes),
-            background: background
+            background: useCases.background
         )
         ingest.register(on: api)
         ThreeListsAPI(store: store).register(on: api)
         GradingSuggestionsAPI(store: store).register(on: api)
-        QualityAPI(service: quality).register(on: api)
-        QualityPages(api: QualityAPI(service: quality), pages: pages).register(on: router)
+        let qualityAPI = QualityAPI(service: quality)
+        qualityAPI.register(on: api)
+        QualityPages(api: qualityAPI, pages: pages).register(on: router)
         GradePolicyAPI(store: store).register(on: api)
-        let sharing = SharingService(store: store, settings: configuration.sharing, audit: audit.log)
         SharingAPI(service: sharing).register(on: api)
         let objections = ObjectionsAPI(
-            service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log),
+            service: useCases.objections,
             afterCorrection: { objection in
                 _ = await quality.runNow(entryID: objection.entryID, trigger: .correction, requestedBy: nil)
-            }, background: background)
+            }, background: useCases.background)
         objections.register(on: api)
-        let developers = DeveloperService(
-            store: store, settings: configuration.developers, accounts: accounts, audit: audit)
         let developerPages = DeveloperPages(
             service: developers, pages: pages, cookies: cookies, sessionLifetime: configuration.sessionLifetime,
             links: OpenDataLinks(base: configuration.baseURL))
@@ -103,6 +199,7 @@ public enum HuitongApp {
         UpstreamAllowListAPI(store: store, audit: audit.log, cache: upstreamAllowList).register(on: api)
         FederationAPI(node: federation, store: store, audit: audit, sharing: configuration.sharing).register(
             on: router, api: api)
+        routes(router)
         // Last, so that it sees only the requests no route took: a known path with another method is a 405.
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
         return router
@@ -119,72 +216,10 @@ public enum HuitongApp {
     }
 
     /// The node's cascade endpoint: signs with the node key and audits what it receives on the node's log.
-    public static func makeFederationNode(store: Store, configuration: ServerConfiguration, audit: AuditTrail)
-        -> FederationNode
-    {
+    static func makeFederationNode(useCases: UseCases, configuration: ServerConfiguration) -> FederationNode {
         FederationNode(
-            settings: configuration.federation, store: store, key: audit.nodeKey, audit: audit.log,
-            logger: Logger(label: "huitong.federation"),
-            crossLevel: CrossLevelService(
-                store: store, sharing: SharingService(store: store, settings: configuration.sharing, audit: audit.log),
-                audit: audit, local: configuration.federation.profile.region))
-    }
-
-    /// Builds the application; `store.provider` runs as a service so it closes cleanly on shutdown, and the audit
-    /// checkpointer beside it (stopped first, so its last checkpoint still finds the database open).
-    public static func buildApplication(
-        store: Store, configuration: ServerConfiguration, logger: Logger, audit: AuditTrail,
-        extraServices: [any Service] = []
-    ) async throws -> some ApplicationProtocol {
-        let pages = try await PageRenderer.load()
-        let federation = makeFederationNode(store: store, configuration: configuration, audit: audit)
-        let background = BackgroundWork()
-        let router = buildRouter(
-            store: store, configuration: configuration, pages: pages, audit: audit, federation: federation,
-            background: background)
-        var app = Application(
-            router: router,
-            configuration: .init(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "Huitong"),
-            eventLoopGroupProvider: .shared(
-                MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)),
-            logger: logger)
-        app.addServices(
-            store.provider, BackgroundWorkDrain(work: background), audit.checkpointer,
-            SessionSweeper(store: store, logger: logger),
-            RequestNonceSweeper(store: store, window: configuration.signatureWindow, logger: logger))
-        app.addServices(
-            OverdueSweeper(
-                service: SharingService(store: store, settings: configuration.sharing, audit: audit.log), logger: logger
-            ))
-        app.addServices(
-            ObjectionSweeper(
-                service: ObjectionService(store: store, settings: configuration.objections, audit: audit.log),
-                logger: logger))
-        app.addServices(
-            OutboxDeliverer(node: federation, client: OutboxDeliverer.makeClient()),
-            FederationScheduler(node: federation))
-        app.addServices(
-            OpenAccessSweeper(
-                service: DeveloperService(
-                    store: store, settings: configuration.developers,
-                    accounts: AccountService(store: store, bcryptCost: configuration.bcryptCost), audit: audit),
-                logger: logger))
-        app.addServices(
-            QualityScheduler(
-                service: QualityService.make(store: store, configuration: configuration, audit: audit.log),
-                logger: logger))
-        if let port = configuration.metricsPort {
-            app.addServices(
-                Application(
-                    router: buildMetricsRouter(store: store, configuration: configuration),
-                    configuration: .init(
-                        address: .hostname(configuration.metricsHost, port: port), serverName: "Huitong metrics"),
-                    eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
-                    logger: logger))
-        }
-        for service in extraServices { app.addServices(service) }
-        return app
+            settings: configuration.federation, store: useCases.store, key: useCases.audit.nodeKey,
+            audit: useCases.audit.log, logger: Logger(label: "huitong.federation"), crossLevel: useCases.crossLevel)
     }
 }
 

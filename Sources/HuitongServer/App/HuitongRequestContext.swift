@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 import Hummingbird
 import Logging
 import NIOCore
@@ -35,10 +36,10 @@ public struct HuitongRequestContext: RequestContext {
     static let jsonBodyLimit = 2 * 1024 * 1024
 
     /// The signed-in person, or 401.
-    public func requireUser() throws(APIError) -> User {
+    public func requireUser() throws -> User {
         guard let principal else { throw APIError.unauthenticated }
         guard let user = principal.user else {
-            throw APIError.forbidden(
+            throw AccessError.forbidden(
                 BilingualText(zh: "应用系统凭证不能访问此接口", en: "application-system credentials cannot use this endpoint"))
         }
         return user
@@ -46,20 +47,16 @@ public struct HuitongRequestContext: RequestContext {
 
     /// The signed-in person holding one of `roles`, or 401/403.
     @discardableResult
-    public func requireRole(_ roles: Role...) throws(APIError) -> User {
+    public func requireRole(_ roles: Role...) throws -> User {
         try requireRole(oneOf: roles)
     }
 
     /// The signed-in person holding one of `roles`, or 401/403.
     @discardableResult
-    public func requireRole(oneOf roles: [Role]) throws(APIError) -> User {
+    public func requireRole(oneOf roles: [Role]) throws -> User {
         let user = try requireUser()
         guard !user.roles.isDisjoint(with: roles) else {
-            let names = roles.map(\.displayName)
-            throw APIError.forbidden(
-                BilingualText(
-                    zh: "需要以下角色之一：\(names.map(\.zh).joined(separator: "、"))",
-                    en: "requires one of the roles: \(names.map(\.en).joined(separator: ", "))"))
+            throw AccessError.forbidden(AccessPolicy.requiresOneOf(roles))
         }
         return user
     }

@@ -1,6 +1,8 @@
+import Configuration
 import Foundation
 import HuitongCore
 import HuitongFederation
+import HuitongServices
 import NIOCore
 
 /// Everything the HTTP application needs to know that is not in the database.
@@ -60,6 +62,8 @@ public struct ServerConfiguration: Sendable {
     /// `metricsHost` (loopback unless set) and `metricsPort`; nil serves no metrics.
     public var metricsPort: Int?
     public var metricsHost: String = "127.0.0.1"
+    /// Whether the sweepers, schedulers and outbox delivery run in this process (`HUITONG_BACKGROUND_JOBS`).
+    public var backgroundJobs = true
 
     /// Whether cookies are marked `Secure`: when asked, and whenever the public address is https (a browser
     /// reaching the node over TLS must never send its session in clear text).
@@ -93,8 +97,7 @@ public struct ServerConfiguration: Sendable {
         upstreamTimeout: Duration = .seconds(10),
         upstreamMaximumBytes: Int = 8 * 1024 * 1024,
         eventLoopThreads: Int = max(1, System.coreCount / 2),
-        federation: FederationSettings = FederationSettings(
-            profile: NodeProfile(region: .region(try! RegionCode("341500")), name: "数据资源管理局"))
+        federation: FederationSettings = FederationSettings(profile: NodeIdentity.defaultProfile)
     ) {
         self.host = host
         self.port = port
@@ -118,13 +121,51 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-public enum HuitongVersion {
-    public static let current = "0.1.0"
-}
+extension ServerConfiguration {
+    /// The HTTP edge's own keys (`HUITONG_HOST`, `_PORT`, `_COOKIES_SECURE`, `_PUBLIC_URL`, `_EVENT_LOOP_THREADS`,
+    /// `_METRICS_PORT`, `_METRICS_HOST`) over the node's checked `settings`; the sealing key is loaded (or created)
+    /// and the cascade settings take the node's stored identity `profile`.
+    public init(reader config: ConfigReader, settings: NodeSettings, sealingKey: SealingKey?, profile: NodeProfile) {
+        self.init(
+            host: config.string(forKey: "huitong.host", default: "127.0.0.1"),
+            port: config.int(forKey: "huitong.port", default: 8080),
+            bcryptCost: settings.accounts.bcryptCost,
+            secureCookies: config.bool(forKey: "huitong.cookies.secure", default: false),
+            publicURL: config.string(forKey: "huitong.public.url"),
+            sharing: settings.sharing, objections: settings.objections, quality: settings.quality,
+            developers: settings.developers, sealingKey: sealingKey,
+            signatureWindow: settings.credentials.signatureWindow,
+            credentialRotationGrace: settings.credentials.rotationGrace,
+            signedBodyLimit: settings.credentials.signedBodyLimit,
+            eventLoopThreads: max(
+                1, config.int(forKey: "huitong.event.loop.threads", default: max(1, System.coreCount / 2))),
+            federation: settings.federationTiming.settings(for: profile))
+        trustedProxies = settings.accounts.trustedProxies
+        tokenDefaultLifetime = settings.accounts.tokenDefaultLifetime
+        tokenMaximumLifetime = settings.accounts.tokenMaximumLifetime
+        ingest = settings.ingest
+        backgroundJobs = settings.backgroundJobs
+        metricsPort = config.int(forKey: "huitong.metrics.port")
+        metricsHost = config.string(forKey: "huitong.metrics.host", default: "127.0.0.1")
+    }
 
-extension Duration {
-    var timeInterval: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    /// What the use cases are built with.
+    public var useCaseSettings: UseCases.Settings {
+        var settings = UseCases.Settings()
+        settings.accounts.bcryptCost = bcryptCost
+        settings.accounts.trustedProxies = trustedProxies
+        settings.accounts.tokenDefaultLifetime = tokenDefaultLifetime
+        settings.accounts.tokenMaximumLifetime = tokenMaximumLifetime
+        settings.credentials.signatureWindow = signatureWindow
+        settings.credentials.rotationGrace = credentialRotationGrace
+        settings.credentials.signedBodyLimit = signedBodyLimit
+        settings.sealingKey = sealingKey
+        settings.sharing = sharing
+        settings.objections = objections
+        settings.quality = quality
+        settings.developers = developers
+        settings.region = federation.profile.region
+        settings.signInClock = signInClock
+        return settings
     }
 }

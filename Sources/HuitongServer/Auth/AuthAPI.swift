@@ -1,11 +1,12 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 
 /// `POST /api/v1/auth/login` and `/logout`: a session for scripts and single-page clients.
 struct AuthAPI {
-    let accounts: AccountService
+    let accounts: AccountUseCases
     let cookies: CookieSettings
     let sessionLifetime: Duration
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 
@@ -10,8 +11,8 @@ import Hummingbird
 /// requests answer 401 here, before the route's handler runs.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = HuitongRequestContext
-    let accounts: AccountService
-    let credentials: CredentialService
+    let accounts: AccountUseCases
+    let credentials: CredentialUseCases
     let cookies: CookieSettings
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
@@ -34,7 +35,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 context.principal = try await credentials.principal(forSigned: &request, authorization: authorization)
                 return try await next(request, context)
             }
-            guard let secret = Self.bearerSecret(authorization) else { throw APIError.invalidToken }
+            guard let secret = Self.bearerSecret(authorization) else { throw AccessError.invalidToken }
             if request.uri.path.hasPrefix("/gateway/") && Secrets.kind(of: secret) == .system {
                 context.gatewayBearer = secret
                 return try await next(request, context)

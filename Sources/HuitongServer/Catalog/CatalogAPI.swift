@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 
@@ -182,7 +183,7 @@ struct CatalogAPI {
         let input = try await request.decodeJSON(EntryInput.self, context: context)
         var departmentID = user.departmentID
         if let asked = input.departmentID, asked != user.departmentID {
-            guard user.has(.operator) else { throw APIError.forbidden(AccountsAPI.otherDepartment) }
+            guard user.has(.operator) else { throw AccessError.forbidden(AccessReason.otherDepartment) }
             departmentID = asked
         }
         let entry = try await CatalogLifecycle(store: store).create(input.content, departmentID: departmentID, by: user)
@@ -356,31 +357,9 @@ struct CatalogAPI {
         let entry = try await visibleEntry(context)
         let user = try context.requireRole(.provider, .operator)
         guard user.has(.operator) || entry.provider.departmentID == user.departmentID else {
-            throw APIError.forbidden(AccountsAPI.otherDepartment)
+            throw AccessError.forbidden(AccessReason.otherDepartment)
         }
         return (user, entry)
-    }
-}
-
-extension User {
-    var author: ChangeAuthor { ChangeAuthor(userID: id, name: displayName) }
-}
-
-extension CatalogEntry {
-    /// Published entries are visible to every officer, others only to their department, operators and auditors.
-    func isVisible(to user: User) -> Bool {
-        status == .published || provider.departmentID == user.departmentID || user.has(.operator) || user.has(.auditor)
-    }
-
-    /// The entry as `user` may see it: where an upstream API lives is known to its department and the bureau
-    /// only, so that consumers go through the gateway (and its audit log) rather than around it.
-    func redacted(for user: User) -> CatalogEntry {
-        guard let mount, mount.kind == .api, !user.has(.operator), user.departmentID != provider.departmentID else {
-            return self
-        }
-        var copy = self
-        copy.mount = MountedResource(kind: mount.kind, locator: "")
-        return copy
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 import Hummingbird
 
 /// A catalog search as written in a URL: `?q=营业执照&shareType=conditional&format=CSV&page=2`.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HuitongCore
 import HuitongIngest
+import HuitongServices
 import HuitongStore
 import Hummingbird
 

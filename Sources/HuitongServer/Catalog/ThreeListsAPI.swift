@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 
@@ -242,7 +243,7 @@ struct ThreeListsAPI {
         let existing = try await demand(context)
         let user = try context.requireRole(.provider, .operator)
         guard user.has(.operator) || existing.content.expectedProviderID == user.departmentID else {
-            throw APIError.forbidden(
+            throw AccessError.forbidden(
                 BilingualText(
                     zh: "只有平台管理员或被请求的提供部门可以关闭需求",
                     en: "only the bureau or the addressed provider can resolve a demand"))
@@ -347,7 +348,7 @@ struct ThreeListsAPI {
     {
         let user = try context.requireRole(oneOf: roles)
         guard let asked, asked != user.departmentID else { return user.departmentID }
-        guard user.has(.operator) else { throw APIError.forbidden(AccountsAPI.otherDepartment) }
+        guard user.has(.operator) else { throw AccessError.forbidden(AccessReason.otherDepartment) }
         return asked
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 
@@ -116,7 +117,7 @@ extension ConsolePages {
             "console-apply", values, user: user, section: "/console/catalog", context: context, status: status)
     }
 
-    /// Files the application through `SharingService` (as `POST /applications`, then `/submit` unless the
+    /// Files the application through `SharingUseCases` (as `POST /applications`, then `/submit` unless the
     /// officer only saves a draft). A form that fails comes back with what was typed and each problem by its field.
     func apply(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         try await page(request, context, roles: [.consumer]) { user in
@@ -179,10 +180,10 @@ extension ConsolePages {
             let language = context.language
             let now = Date()
             let names = try await departmentNames()
-            let mine = try await store.applications.list(SharingService.applicationScope(for: user), state: nil)
+            let mine = try await store.applications.list(SharingUseCases.applicationScope(for: user), state: nil)
                 .filter { $0.consumerDepartmentID == user.departmentID }
                 .sorted { $0.createdAt > $1.createdAt }
-            let grants = try await store.grants.list(SharingService.grantScope(for: user))
+            let grants = try await store.grants.list(SharingUseCases.grantScope(for: user))
                 .filter { $0.consumerDepartmentID == user.departmentID }
             let today = CalendarDate.today()
             var values: [String: Any] = [

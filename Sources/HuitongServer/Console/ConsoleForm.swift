@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 import Hummingbird
 
 /// A submitted console form: `application/x-www-form-urlencoded` fields, repeated names kept in order (checkbox

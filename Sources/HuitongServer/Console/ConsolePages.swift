@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 
@@ -8,17 +9,17 @@ import Hummingbird
 /// objections; the consumer's catalog search, applications, grants, application systems and usage.
 ///
 /// Pages read through the same repositories and services as the JSON API, and every form posts to the service the
-/// API calls (`CatalogLifecycle`, `SharingService`, `CredentialService`), so no rule lives here twice.
+/// API calls (`CatalogLifecycle`, `SharingUseCases`, `CredentialUseCases`), so no rule lives here twice.
 struct ConsolePages {
     let store: Store
     let pages: PageRenderer
     let cookies: CookieSettings
-    let sharing: SharingService
-    let quality: QualityService
-    let credentials: CredentialService
+    let sharing: SharingUseCases
+    let quality: QualityUseCases
+    let credentials: CredentialUseCases
     let audit: AuditTrail
     let verifications: AuditVerificationCache
-    let developers: DeveloperService
+    let developers: DeveloperUseCases
     /// Uploads from the entry page go through the upload API's own steps.
     let ingest: IngestAPI
 
@@ -77,7 +78,9 @@ struct ConsolePages {
             let path = request.uri.path
             return .redirect(to: "/login?next=\(path)", type: .normal)
         }
-        if !roles.isEmpty { try CatalogLifecycle.require(user, oneOf: roles) }
+        if !roles.isEmpty, user.roles.isDisjoint(with: roles) {
+            throw AccessError.forbidden(AccessPolicy.requiresOneOf(roles))
+        }
         var response = try await build(user)
         if let language = request.uri.queryParameters["lang"].flatMap({ Language(rawValue: String($0)) }) {
             response.setCookie(cookies.language(language))

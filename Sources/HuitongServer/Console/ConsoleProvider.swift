@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 
@@ -131,7 +132,7 @@ extension ConsolePages {
         let now = Date()
         let names = try await departmentNames()
         let waiting = try await store.applications.list(
-            SharingService.applicationScope(for: user), state: .providerReview
+            SharingUseCases.applicationScope(for: user), state: .providerReview
         ).filter { $0.providerDepartmentID == user.departmentID }
             .sorted { ($0.deadline ?? .distantFuture) < ($1.deadline ?? .distantFuture) }
         // The requested items by name, from the entries applied for (one entry per distinct resource).
@@ -193,7 +194,7 @@ extension ConsolePages {
             "console-to-review", values, user: user, section: "/console/to-review", context: context, status: status)
     }
 
-    /// A provider's decision, through `SharingService.decide` as `POST /applications/{id}/decision`.
+    /// A provider's decision, through `SharingUseCases.decide` as `POST /applications/{id}/decision`.
     func decide(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         try await page(request, context, roles: [.provider]) { user in
             let form = try await ConsoleForm.read(request, context: context)
@@ -242,7 +243,7 @@ extension ConsolePages {
         try await page(request, context, roles: [.provider]) { user in
             let language = context.language
             let now = Date()
-            let scope = ObjectionService.scope(for: user)
+            let scope = ObjectionUseCases.scope(for: user)
             var open: [Objection] = []
             for state in [ObjectionState.open, .escalated] {
                 open += try await store.objections.list(scope, filter: ObjectionFilter(state: state))

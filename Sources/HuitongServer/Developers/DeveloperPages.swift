@@ -1,12 +1,13 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 
 /// The portal's developer pages: real-name registration, sign-in and sign-out, and the account page with the
 /// developer's applications and self-service API keys.
 struct DeveloperPages {
-    let service: DeveloperService
+    let service: DeveloperUseCases
     let pages: PageRenderer
     let cookies: CookieSettings
     let sessionLifetime: Duration
@@ -15,7 +16,7 @@ struct DeveloperPages {
     var store: Store { service.store }
 
     init(
-        service: DeveloperService, pages: PageRenderer, cookies: CookieSettings, sessionLifetime: Duration,
+        service: DeveloperUseCases, pages: PageRenderer, cookies: CookieSettings, sessionLifetime: Duration,
         links: OpenDataLinks
     ) {
         self.service = service
@@ -132,7 +133,7 @@ struct DeveloperPages {
             let developer = try await service.authenticate(
                 email: email, password: form["password"], address: service.accounts.clientAddress(request, context))
             return try await signIn(developer, next: AuthPages.safeNext(form["next"]), welcome: false)
-        } catch let error as APIError {
+        } catch let error as AccessError {
             context.logger.notice("developer sign-in refused", metadata: ["reason": "\(error.code)"])
             return renderLogin(
                 request, context, email: email, next: form["next"], error: error.message.text(context.language),

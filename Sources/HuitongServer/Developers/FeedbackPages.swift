@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 
@@ -7,14 +8,14 @@ import Hummingbird
 /// outdated open data without an account, leaving a contact; the report is an objection that the providing
 /// department must answer in time. The receipt holds a tracking code, shown once, that the tracking form takes.
 struct FeedbackPages {
-    let objections: ObjectionService
+    let objections: ObjectionUseCases
     let pages: PageRenderer
     let cookies: CookieSettings
     let limiter: PublicObjectionLimiter
     var store: Store { objections.store }
 
     /// `limiter` is the public objection API's, so that the form and the API draw on one allowance per address.
-    init(objections: ObjectionService, pages: PageRenderer, cookies: CookieSettings, limiter: PublicObjectionLimiter) {
+    init(objections: ObjectionUseCases, pages: PageRenderer, cookies: CookieSettings, limiter: PublicObjectionLimiter) {
         self.objections = objections
         self.pages = pages
         self.cookies = cookies
@@ -154,7 +155,7 @@ struct FeedbackPages {
         }
         // What the JSON tracking answer shows, by the same rule: nothing of the record for anyone but its provider.
         let items = try await store.catalog.find(id: found.entryID)?.content.items ?? []
-        let objection = ObjectionService.view(found, for: nil, items: items)
+        let objection = ObjectionUseCases.view(found, for: nil, items: items)
         var result: [String: Any] = [
             "number": objection.number, "dataset": objection.resourceCode,
             "state": objection.state.label.text(language), "created": PortalPages.dateTime(objection.createdAt),

@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 
@@ -7,7 +8,7 @@ import Hummingbird
 /// status page, and the public list of answered applications (transparent results, applicants named by their
 /// organisation or family name only).
 struct OpenAccessPages {
-    let service: DeveloperService
+    let service: DeveloperUseCases
     let pages: PageRenderer
     let developerPages: DeveloperPages
     var store: Store { service.store }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 
@@ -10,7 +11,7 @@ import Hummingbird
 /// open ones only the key of a developer whose application is approved and in force. Rows hold the open items
 /// only, masked as the portal shows them; every call, allowed or refused, goes on the audit log first.
 struct OpenDataAPI {
-    let service: DeveloperService
+    let service: DeveloperUseCases
     let audit: AuditLog
     let policy: PortalDataPolicy
     /// Seals page cursors (`Cursor`); derived from the node key, so every node of a cluster opens the others'.

@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 import Hummingbird
 
 /// Forms of the public portal. A signed-in developer's forms echo their session's token; the forms a stranger

@@ -1,6 +1,7 @@
 import Foundation
 import HuitongCore
 import HuitongFederation
+import HuitongServices
 import HuitongStore
 import Hummingbird
 import NIOCore
@@ -510,7 +511,7 @@ struct FederationAPI {
                 $0.owner == owner && $0.resourceCode == code && $0.allowsCalls(on: today)
             })
         else {
-            throw APIError.forbidden(
+            throw AccessError.forbidden(
                 BilingualText(
                     zh: "本部门没有经 \(owner.code) 批准且在有效期内的 \(code) 申请",
                     en: "this department has no approved, current application to \(owner.code) for \(code)"))

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HuitongCore
 import HuitongIngest
+import HuitongServices
 
 /// The formats of a bulk extract.
 enum ExtractFormat: String, Sendable, CaseIterable {

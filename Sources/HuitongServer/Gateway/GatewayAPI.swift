@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 import Logging
@@ -25,7 +26,6 @@ struct GatewayAPI: Sendable {
     let uses: TokenUseRecorder
     let logger: Logger
     /// Keys per lookup call.
-    static let keyLimit = 100
     static let extractPageSize = 2_000
 
     init(
@@ -67,8 +67,10 @@ struct GatewayAPI: Sendable {
         let keys: [[String]]
         let hashes: [String]
         do {
-            keys = try GatewayKeys.parse(parameters, keyColumns: keyItems.map(\.columnName), limit: Self.keyLimit)
-                .map { key in zip(key, keyItems).map { Self.canonicalKey($0, $1) } }
+            keys = try GatewayKeys.parse(
+                parameters, keyColumns: keyItems.map(\.columnName), limit: GatewayCall.keyLimit
+            )
+            .map { key in zip(key, keyItems).map { GatewayCall.canonicalKey($0, $1) } }
             hashes = keys.map { keyHasher.hash(components: $0) }
         } catch {
             try await call.refuse(error, audit: audit)
@@ -106,7 +108,7 @@ struct GatewayAPI: Sendable {
             guard let value = claims[item.columnName]?.trimmedOfWhitespace(), !value.isEmpty else {
                 try await call.refuse(.missingKey(column: item.columnName), audit: audit)
             }
-            key.append(Self.canonicalKey(value, item))
+            key.append(GatewayCall.canonicalKey(value, item))
         }
         let compared = items.filter { item in claims[item.columnName] != nil && !item.isKey }
         if compared.isEmpty {
@@ -127,8 +129,8 @@ struct GatewayAPI: Sendable {
         let matches =
             found.first.map { row in
                 zip(compared, row).allSatisfy { item, stored in
-                    Self.canonicalKey(claims[item.columnName] ?? "", item)
-                        == Self.canonicalKey(stored ?? "", item)
+                    GatewayCall.canonicalKey(claims[item.columnName] ?? "", item)
+                        == GatewayCall.canonicalKey(stored ?? "", item)
                 }
             } ?? false
         try await call.record(
@@ -213,8 +215,10 @@ struct GatewayAPI: Sendable {
         let keyItems = call.entry.content.keyItems
         let keys: [[String]]
         do {
-            keys = try GatewayKeys.parse(parameters, keyColumns: keyItems.map(\.columnName), limit: Self.keyLimit)
-                .map { key in zip(key, keyItems).map { Self.canonicalKey($0, $1) } }
+            keys = try GatewayKeys.parse(
+                parameters, keyColumns: keyItems.map(\.columnName), limit: GatewayCall.keyLimit
+            )
+            .map { key in zip(key, keyItems).map { GatewayCall.canonicalKey($0, $1) } }
         } catch {
             try await call.refuse(error, audit: audit)
         }
@@ -239,65 +243,6 @@ struct GatewayAPI: Sendable {
 
 }
 
-// MARK: - Authorisation and auditing of one call
-
-/// One gateway call past authentication: who calls, for what, under which grant. Every way out of a call goes
-/// through `record` or `refuse`, so nothing is answered without its audit entry.
-struct GatewayCall: Sendable {
-    var action: AuditAction
-    let started: ContinuousClock.Instant
-    let system: ApplicationSystem
-    let entry: CatalogEntry
-    let grant: Grant
-    /// Join keys for this consumer: the same value always gives the same pseudonym, other consumers get others.
-    let pseudonymizer: Pseudonymizer?
-
-    var selection: PoolSelection { Self.selection(entry: entry, grant: grant) }
-
-    /// The granted items the entry still has, in the entry's order, and the grant's row filter: what any read
-    /// under the grant (here, or a call routed from another node) asks the pool for.
-    static func selection(entry: CatalogEntry, grant: Grant) -> PoolSelection {
-        let columns = entry.content.items.map(\.columnName).filter(grant.items.contains)
-        return PoolSelection(
-            columns: columns,
-            conditions: grant.rowFilter.map { [PoolRowCondition(column: $0.column, prefix: $0.prefix)] } ?? [])
-    }
-
-    func masked(_ row: [String?], columns: [String]) -> [String?] {
-        Self.masked(row, columns: columns, grant: grant, pseudonymizer: pseudonymizer)
-    }
-
-    /// A row as the grant lets the consumer see it: each value masked by its item's rule.
-    static func masked(_ row: [String?], columns: [String], grant: Grant, pseudonymizer: Pseudonymizer?) -> [String?] {
-        zip(columns, row).map { column, value in
-            guard let value, let rule = grant.masking[column] else { return value }
-            return rule.apply(to: value, pseudonymizer: pseudonymizer)
-        }
-    }
-
-    func event(outcome: AuditOutcome, rows: Int, keyHashes: [String], detail: [String: String]) -> AuditEvent {
-        let elapsed = ContinuousClock.now - started
-        return AuditEvent(
-            action: action, consumerDepartmentID: system.departmentID, applicationSystemID: system.id,
-            providerDepartmentID: entry.provider.departmentID, resourceCode: entry.code.text, grantID: grant.id,
-            purpose: grant.purpose.rawValue, queriedKeyHashes: keyHashes, rowsReturned: Int64(rows), outcome: outcome,
-            latencyMicroseconds: elapsed.microseconds,
-            detail: detail)
-    }
-
-    func record(audit: AuditLog, rows: Int, keyHashes: [String], detail: [String: String] = [:]) async throws {
-        try await audit.appendOrFailClosed(
-            event(outcome: .allowed, rows: rows, keyHashes: keyHashes, detail: detail))
-    }
-
-    func refuse(_ error: GatewayError, audit: AuditLog) async throws -> Never {
-        let outcome: AuditOutcome =
-            error.kind == .upstreamFailed ? .failed(reason: error.code) : .denied(reason: error.code)
-        try await audit.appendOrFailClosed(event(outcome: outcome, rows: 0, keyHashes: [], detail: [:]))
-        throw error
-    }
-}
-
 extension GatewayAPI {
     static let watermarkHeader = HTTPField.Name("X-Huitong-Watermark")!
 
@@ -318,7 +263,7 @@ extension GatewayAPI {
                     credentialDigest: Secrets.digest(of: secret), resourceCode: code, on: CalendarDate(now)),
                 access.credential.isUsable(at: now), access.system.isActive
             else {
-                throw APIError.invalidToken
+                throw AccessError.invalidToken
             }
             principal = .system(access.system, access.credential)
             knownGrantIDs = access.grantIDs
@@ -405,13 +350,6 @@ extension GatewayAPI {
     }
 
     /// Keys as the pool stores them: ID numbers and credit codes with upper-case letters.
-    static func canonicalKey(_ value: String, _ item: InfoItem) -> String {
-        let trimmed = value.trimmedOfWhitespace()
-        switch item.semanticKind {
-        case .residentID, .creditCode: return trimmed.uppercased()
-        default: return trimmed
-        }
-    }
 
     static func json(_ call: GatewayCall, records: [[String?]], columns: [String]) -> Response {
         let objects: [JSONValue] = records.map { row in
@@ -500,19 +438,4 @@ final class GatewayVersionCache: Sendable {
     }
 
     func forget(_ entryID: Int64) { cached.withLock { _ = $0.removeValue(forKey: entryID) } }
-}
-
-extension AuditLog {
-    /// Appends a gateway call's entry, or refuses the call: nothing is served that the log does not hold.
-    func appendOrFailClosed(_ event: AuditEvent) async throws(GatewayError) {
-        do {
-            _ = try await append(event)
-        } catch {
-            throw .auditUnavailable
-        }
-    }
-}
-
-extension Duration {
-    var microseconds: Int64 { components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000 }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import HuitongCore
+import HuitongServices
 import NIOCore
 import NIOPosix
 

@@ -1,14 +1,14 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 
-/// Errors raised by the HTTP edge itself (authentication, permissions, malformed requests).
+/// Errors raised by the HTTP edge itself (a missing sign-in, CSRF, malformed or oversized requests, unknown
+/// addresses); what the policy refuses is an `AccessError`.
 public enum APIError: HuitongError {
     case unauthenticated
-    case invalidToken
-    case forbidden(BilingualText)
     case notFound(String)
     case csrfFailed
     case bodyTooLarge(limit: Int)
@@ -17,34 +17,26 @@ public enum APIError: HuitongError {
     /// The node could not write an upload to its spool folder (a full disk, the folder's permissions): its fault.
     case uploadNotStored(reason: String)
     case malformedBody(field: String?, reason: BilingualText)
-    case loginFailed
-    /// Too many failed sign-ins from this address or for this name: try again after the given seconds.
-    case signInThrottled(retryAfterSeconds: Int)
 
     public var code: String {
         switch self {
         case .unauthenticated: "unauthenticated"
-        case .invalidToken: "invalid_token"
-        case .forbidden: "forbidden"
         case .notFound: "not_found"
         case .csrfFailed: "csrf_failed"
         case .bodyTooLarge, .uploadTooLarge: "body_too_large"
         case .uploadNotStored: "upload_not_stored"
         case .malformedBody: "malformed_body"
-        case .loginFailed: "login_failed"
-        case .signInThrottled: "sign_in_throttled"
         }
     }
 
     public var kind: ErrorKind {
         switch self {
-        case .unauthenticated, .invalidToken, .loginFailed: .unauthenticated
-        case .forbidden, .csrfFailed: .forbidden
+        case .unauthenticated: .unauthenticated
+        case .csrfFailed: .forbidden
         case .notFound: .notFound
         case .bodyTooLarge, .uploadTooLarge: .tooLarge
         case .uploadNotStored: .unavailable
         case .malformedBody: .badInput
-        case .signInThrottled: .tooManyRequests
         }
     }
 
@@ -52,10 +44,6 @@ public enum APIError: HuitongError {
         switch self {
         case .unauthenticated:
             BilingualText(zh: "请先登录或提供 API 令牌", en: "sign in or present an API token")
-        case .invalidToken:
-            BilingualText(zh: "API 令牌无效、已过期或已吊销", en: "the API token is invalid, expired or revoked")
-        case .forbidden(let text):
-            text
         case .notFound(let path):
             BilingualText(zh: "没有这个地址：\(path)", en: "no such resource: \(path)")
         case .csrfFailed:
@@ -82,11 +70,6 @@ public enum APIError: HuitongError {
             } else {
                 BilingualText(zh: "请求体无效：\(reason.zh)", en: "invalid request body: \(reason.en)")
             }
-        case .loginFailed:
-            BilingualText(zh: "用户名或密码错误", en: "wrong username or password")
-        case .signInThrottled(let seconds):
-            BilingualText(
-                zh: "登录失败次数过多，请 \(seconds) 秒后再试", en: "too many failed sign-ins; try again in \(seconds) s")
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
+import HuitongServices
 import Hummingbird
 
 /// The few `/api/v1` operations a caller may use without signing in. Every other route under `/api/v1` answers

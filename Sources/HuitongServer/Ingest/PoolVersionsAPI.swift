@@ -1,6 +1,7 @@
 import Foundation
 import HuitongCore
 import HuitongIngest
+import HuitongServices
 import HuitongStore
 import Hummingbird
 

@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 
 /// How catalog entries and departments look to CKAN clients: package and organization dicts shaped like CKAN 2.10's.
 ///
@@ -28,8 +29,7 @@ struct CKANRepresentation: Sendable {
 
     /// The resource code a package name was made from (the first `-` stands for the `/`), or nil.
     static func resourceCode(fromPackageName name: String) -> String? {
-        guard let dash = name.firstIndex(of: "-") else { return nil }
-        return String(name[..<dash]) + "/" + String(name[name.index(after: dash)...])
+        OpenCatalog.resourceCode(fromPackageName: name)
     }
 
     // MARK: Packages

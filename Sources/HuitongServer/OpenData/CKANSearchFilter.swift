@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 
 /// What `package_search`'s `q` and `fq` ask for, read from the part of Solr's syntax CKAN clients use:
 /// `field:value` and `field:"quoted value"` clauses, ANDed, optionally with `+` or `AND`.

@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 
 /// A JSON document built in code, for bodies whose shape another system fixes (CKAN's action API, JSON-LD):
 /// they need explicit `null`s and keep their keys in the order written, which synthesised `Encodable` does not give.

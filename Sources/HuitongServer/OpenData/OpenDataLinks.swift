@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 
 /// Every public address the open-data metadata points at, in one place.
 ///

@@ -1,11 +1,12 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 
 /// The public home page, sign-in and sign-out (the console itself is `ConsolePages`).
 struct AuthPages {
-    let accounts: AccountService
+    let accounts: AccountUseCases
     let pages: PageRenderer
     let cookies: CookieSettings
     let sessionLifetime: Duration
@@ -77,7 +78,7 @@ struct AuthPages {
         do {
             user = try await accounts.authenticate(
                 username: username, password: password, address: accounts.clientAddress(request, context))
-        } catch let error as APIError {
+        } catch let error as AccessError {
             context.logger.notice("sign-in refused", metadata: ["username": "\(username)", "reason": "\(error.code)"])
             return renderLogin(
                 request: request, context: context, username: username, next: next,

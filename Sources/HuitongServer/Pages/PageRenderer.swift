@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
+import HuitongServices
 import Hummingbird
 import Mustache
 

@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 
 /// What of an open entry's data the public may see (domain.md §4.2 and §7.2).
 ///

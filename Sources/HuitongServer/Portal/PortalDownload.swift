@@ -1,6 +1,7 @@
 import Foundation
 import HuitongCore
 import HuitongIngest
+import HuitongServices
 
 /// The formats the portal offers an unconditionally open entry's rows in (domain.md §7.3: CSV and JSON at least,
 /// XLSX for the people who open data in a spreadsheet).

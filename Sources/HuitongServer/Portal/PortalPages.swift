@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 
@@ -17,7 +18,7 @@ struct PortalPages {
     let policy: PortalDataPolicy
     /// Where the dataset page's quality score comes from: the same current score the console and the ranking
     /// show, open objections included.
-    let quality: QualityService
+    let quality: QualityUseCases
     /// The home page's call count: a sum over a month of the audit log, asked by every anonymous visitor, so it is
     /// worked out at most once a minute.
     let recentCalls = ExpiringValue<Int64>(lifetime: 60)

@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 
 /// A portal search as written in its URL: `/datasets?q=营业执照&department=3&topic=101&format=CSV&cycle=monthly
 /// &openness=unconditional&page=2`. Only open entries are ever searched, whatever the parameters say.

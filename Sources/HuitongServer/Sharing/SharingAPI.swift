@@ -1,13 +1,14 @@
 import Foundation
 import HuitongCore
+import HuitongServices
 import HuitongStore
 import Hummingbird
 
 /// `/api/v1/applications` (共享申请), `/api/v1/grants` (授权), `/api/v1/notifications` and `/api/v1/holidays`.
 ///
-/// Who may do what is decided by `SharingService`; this type reads requests and writes responses.
+/// Who may do what is decided by `SharingUseCases`; this type reads requests and writes responses.
 struct SharingAPI {
-    let service: SharingService
+    let service: SharingUseCases
 
     var store: Store { service.store }
 
@@ -114,7 +115,7 @@ struct SharingAPI {
             }
             state = parsed
         }
-        let applications = try await store.applications.list(SharingService.applicationScope(for: user), state: state)
+        let applications = try await store.applications.list(SharingUseCases.applicationScope(for: user), state: state)
         let now = Date()
         return try JSONResponse.make(ListBody(items: applications.map { ApplicationBody($0, now: now) }))
     }
@@ -239,7 +240,7 @@ struct SharingAPI {
     private func readable(_ context: HuitongRequestContext) async throws -> SharingApplication {
         let user = try context.requireUser()
         let id = try context.id()
-        guard let application = try await store.applications.find(id: id), SharingService.canRead(application, user)
+        guard let application = try await store.applications.find(id: id), SharingUseCases.canRead(application, user)
         else {
             throw StoreError.notFound(entity: "application", key: "\(id)")
         }
@@ -269,7 +270,7 @@ struct SharingAPI {
 
     func listGrants(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        let grants = try await store.grants.list(SharingService.grantScope(for: user))
+        let grants = try await store.grants.list(SharingUseCases.grantScope(for: user))
         let now = Date()
         return try JSONResponse.make(ListBody(items: grants.map { GrantBody($0, now: now) }))
     }
@@ -277,7 +278,7 @@ struct SharingAPI {
     func getGrant(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let id = try context.id()
-        guard let grant = try await store.grants.find(id: id), SharingService.canRead(grant, user) else {
+        guard let grant = try await store.grants.find(id: id), SharingUseCases.canRead(grant, user) else {
             throw StoreError.notFound(entity: "grant", key: "\(id)")
         }
         return try JSONResponse.make(GrantBody(grant))

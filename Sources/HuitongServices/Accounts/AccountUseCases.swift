@@ -1,0 +1,160 @@
+import Foundation
+import HuitongCore
+import HuitongStore
+import HummingbirdBcrypt
+import NIOPosix
+import Synchronization
+
+/// Passwords, sign-in and credentials: the rules shared by the API, the pages and the CLI.
+public struct AccountUseCases: Sendable {
+    public let store: Store
+    public let bcryptCost: UInt8
+    /// Slows password guessing on the console and the portal alike (one throttle, two realms).
+    package let throttle: SignInThrottle
+    /// Reverse proxies whose `X-Forwarded-For` names the client; any other peer is the client itself.
+    package let trustedProxies: [AddressNetwork]
+    /// A personal token's life when none is asked for, and the longest that may be asked for.
+    package let tokenDefaultLifetime: Duration
+    package let tokenMaximumLifetime: Duration
+    package let uses: TokenUseRecorder
+
+    public init(
+        store: Store, bcryptCost: UInt8 = 12, trustedProxies: [AddressNetwork] = [],
+        tokenDefaultLifetime: Duration = .seconds(90 * 86400), tokenMaximumLifetime: Duration = .seconds(365 * 86400)
+    ) {
+        self.init(
+            store: store, bcryptCost: bcryptCost, throttle: SignInThrottle(), trustedProxies: trustedProxies,
+            tokenDefaultLifetime: tokenDefaultLifetime, tokenMaximumLifetime: tokenMaximumLifetime)
+    }
+
+    package init(
+        store: Store, bcryptCost: UInt8, throttle: SignInThrottle, trustedProxies: [AddressNetwork],
+        tokenDefaultLifetime: Duration, tokenMaximumLifetime: Duration
+    ) {
+        self.store = store
+        self.bcryptCost = bcryptCost
+        self.throttle = throttle
+        self.trustedProxies = trustedProxies
+        self.tokenDefaultLifetime = tokenDefaultLifetime
+        self.tokenMaximumLifetime = tokenMaximumLifetime
+        self.uses = TokenUseRecorder(store: store)
+    }
+
+    /// bcrypt is deliberately slow: run it off the request threads.
+    public func hash(_ password: String) async throws -> String {
+        let cost = bcryptCost
+        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+
+    package func verify(_ password: String, against hash: String) async throws -> Bool {
+        try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+    }
+
+    /// A hash of nothing, checked when the username is unknown so that timing does not reveal which names exist.
+    ///
+    /// It is hashed at the node's own cost, so that an unknown name takes as long as a wrong password; made once per
+    /// cost, off the request threads.
+    package func decoyHash() async throws -> String {
+        let cost = bcryptCost
+        if let known = Self.decoys.withLock({ $0[cost] }) { return known }
+        let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash("decoy-password-0", cost: cost) }
+        Self.decoys.withLock { $0[cost] = hash }
+        return hash
+    }
+
+    private static let decoys = Mutex<[UInt8: String]>([:])
+
+    /// Checks a username and password from a client `address`. Failures are throttled per address and name
+    /// together, per address and per name (`SignInThrottle`): never a lock, and an unknown name is answered, and
+    /// takes, exactly as a known one.
+    public func authenticate(username: String, password: String, address: String?, now: Date = Date()) async throws
+        -> User
+    {
+        try throttle.check(.console, account: username, address: address)
+        let stored = try await store.users.credentials(username: username)
+        let hash: String
+        if let stored { hash = stored.passwordHash } else { hash = try await decoyHash() }
+        let matches = try await verify(password, against: hash)
+        guard let stored, matches, stored.user.isActive else {
+            throttle.failed(.console, account: username, address: address)
+            throw AccessError.signInFailed
+        }
+        throttle.succeeded(.console, account: username, address: address)
+        try await store.users.recordSuccessfulLogin(id: stored.user.id, at: now)
+        return stored.user
+    }
+
+    /// Why a password a person chose may not be used (form, the common-password list, the account's names), or nil.
+    package func passwordProblem(_ password: String, names: [String]) throws -> BilingualText? {
+        let common = try CommonPasswords.all()
+        return PasswordRule.problem(with: password, names: names) { common.contains($0) }
+    }
+
+    /// Creates a user with a password; returns the user and the password (generated unless given).
+    public func createUser(_ draft: UserDraft, password: String? = nil) async throws -> (User, String) {
+        let draft = try draft.validated()
+        if let password, let problem = try passwordProblem(password, names: [draft.username]) {
+            throw ValidationError(field: "password", problem)
+        }
+        let password = password ?? Secrets.generatePassword()
+        let user = try await store.users.create(draft, passwordHash: try await hash(password))
+        return (user, password)
+    }
+
+    /// Sets a new password (generated unless given); returns the password. Unless `keeping` says otherwise the
+    /// user's sessions end and their personal tokens are revoked, all but the session or token the user is
+    /// changing their own password with.
+    public func resetPassword(userID: Int64, to password: String? = nil, keeping: PasswordChangeKeeps = .none)
+        async throws -> String
+    {
+        guard let user = try await store.users.find(id: userID) else {
+            throw StoreError.notFound(entity: "user", key: "\(userID)")
+        }
+        if let password, let problem = try passwordProblem(password, names: [user.username]) {
+            throw ValidationError(field: "password", problem)
+        }
+        let password = password ?? Secrets.generatePassword()
+        try await store.users.setPasswordHash(id: userID, try await hash(password), keeping: keeping)
+        return password
+    }
+
+    /// The principal behind a presented bearer secret, or `invalidToken`.
+    package func principal(forBearer secret: String, now: Date = Date()) async throws -> Principal {
+        let kind = Secrets.kind(of: secret)
+        guard kind != nil else { throw AccessError.invalidToken }
+        let principal: Principal
+        let token: APIToken
+        if kind == .system {
+            // Application systems call the gateway on every request: their credential and system in one read.
+            guard
+                let (credential, system) = try await store.tokens.findSystemCredential(
+                    digest: Secrets.digest(of: secret)),
+                credential.isUsable(at: now), system.isActive
+            else {
+                throw AccessError.invalidToken
+            }
+            token = credential
+            principal = .system(system, credential)
+        } else {
+            guard let found = try await store.tokens.find(digest: Secrets.digest(of: secret)), found.isUsable(at: now)
+            else {
+                throw AccessError.invalidToken
+            }
+            token = found
+            switch found.owner {
+            case .user(let id):
+                guard let user = try await store.users.find(id: id), user.isActive else {
+                    throw AccessError.invalidToken
+                }
+                principal = .user(user, .token(found))
+            case .system(let id):
+                guard let system = try await store.applicationSystems.find(id: id), system.isActive else {
+                    throw AccessError.invalidToken
+                }
+                principal = .system(system, found)
+            }
+        }
+        uses.record(token, at: now)
+        return principal
+    }
+}

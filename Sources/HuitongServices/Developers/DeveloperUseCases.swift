@@ -1,0 +1,202 @@
+import Crypto
+import Foundation
+import HuitongCore
+import HuitongStore
+import Logging
+
+extension AuditAction {
+    /// A developer applied for conditionally open data.
+    public static let openAccessRequested = AuditAction(rawValue: "open_access.requested")
+    /// A provider answered such an application.
+    public static let openAccessDecided = AuditAction(rawValue: "open_access.decided")
+    /// A provider withdrew an approval before it ran out.
+    public static let openAccessRevoked = AuditAction(rawValue: "open_access.revoked")
+    /// A developer's key read rows through the open-data API. Counted with the gateway's calls.
+    public static let gatewayOpenRows = AuditAction(rawValue: "gateway.open_rows")
+    /// An approved developer downloaded conditionally open data from the portal.
+    public static let openDownload = AuditAction(rawValue: "gateway.open_download")
+}
+
+/// Portal developers (开发者): real-name registration, sign-in, self-service API keys, and applications for
+/// conditionally open data (有条件开放) with their provider's answer, published once answered.
+public struct DeveloperUseCases: Sendable {
+    public let store: Store
+    public let settings: DeveloperSettings
+    package let accounts: AccountUseCases
+    package let audit: AuditLog
+    /// Keys the digest of registered ID numbers: derived from the node key, so that the same person is recognised
+    /// on every node of a cluster while a copy of the database alone cannot test guesses.
+    package let identityKey: SymmetricKey
+    package let logger = Logger(label: "huitong.developers")
+
+    public init(store: Store, settings: DeveloperSettings, accounts: AccountUseCases, audit: AuditTrail) {
+        self.store = store
+        self.settings = settings
+        self.accounts = accounts
+        self.audit = audit.log
+        self.identityKey = audit.nodeKey.derivedSecret(purpose: "huitong developer identity v1")
+    }
+
+    // MARK: Accounts
+
+    /// Registers a developer; the ID number is checked and dropped, only its hint is kept.
+    public func register(_ registration: DeveloperRegistration, at now: Date = Date()) async throws -> Developer {
+        let key = identityKey
+        let checked = try registration.validated(today: CalendarDate(now)) { number in
+            Hex.lowercase(HMAC<SHA256>.authenticationCode(for: Data(number.utf8), using: key))
+        }
+        // Not the e-mail address or its local part, nor a common password (ASVS 2.1.7), like officers' passwords.
+        let names = [checked.email, String(checked.email.split(separator: "@").first ?? "")]
+        if let problem = try accounts.passwordProblem(checked.password, names: names) {
+            throw ValidationError(field: "password", problem)
+        }
+        return try await store.developers.create(
+            checked, passwordHash: try await accounts.hash(checked.password), at: now)
+    }
+
+    /// Checks an e-mail address and password from a client `address`, throttled like the console's sign-in (the
+    /// same `SignInThrottle`, in the portal's realm): never a lock, and an unknown address answers as a known one.
+    public func authenticate(email: String, password: String, address: String?, now: Date = Date()) async throws
+        -> Developer
+    {
+        let email = email.trimmingCharacters(in: .whitespaces)
+        try accounts.throttle.check(.portal, account: email, address: address)
+        let stored = try await store.developers.credentials(email: email)
+        let hash: String
+        if let stored { hash = stored.passwordHash } else { hash = try await accounts.decoyHash() }
+        let matches = try await accounts.verify(password, against: hash)
+        guard let stored, matches, stored.developer.isActive else {
+            accounts.throttle.failed(.portal, account: email, address: address)
+            throw AccessError.signInFailed
+        }
+        accounts.throttle.succeeded(.portal, account: email, address: address)
+        try await store.developers.recordSuccessfulLogin(id: stored.developer.id, at: now)
+        return stored.developer
+    }
+
+    // MARK: Keys
+
+    /// Issues a key; the plaintext is returned once and never stored.
+    public func createKey(for developer: Developer, label: String, at now: Date = Date()) async throws
+        -> (key: DeveloperKey, secret: String)
+    {
+        let label = try DeveloperKey.checkedLabel(label)
+        let secret = Secrets.issue(.developer)
+        let key = try await store.developers.createKey(
+            developerID: developer.id, label: label, digest: secret.digest, hint: secret.hint,
+            limit: settings.keysPerDeveloper, at: now)
+        return (key, secret.plaintext)
+    }
+
+    /// The developer and key behind a presented key, or nil for anything that is not a live key.
+    public func owner(ofKey presented: String) async throws -> (key: DeveloperKey, developer: Developer)? {
+        guard presented.count <= 100, Secrets.kind(of: presented) == .developer else { return nil }
+        return try await store.developers.keyOwner(digest: Secrets.digest(of: presented))
+    }
+
+    // MARK: Applications for conditionally open data
+
+    /// Files a developer's application for a conditionally open dataset; the providing department is told.
+    public func apply(_ draft: OpenAccessDraft, by developer: Developer, at now: Date = Date()) async throws
+        -> OpenAccessRequest
+    {
+        guard let entry = try await OpenCatalog(store: store).entry(id: draft.entryID) else {
+            throw StoreError.notFound(entity: "open dataset", key: "\(draft.entryID)")
+        }
+        guard entry.content.openness == .conditional else { throw OpenAccessError.notConditional }
+        let draft = try draft.validated(maximumMonths: settings.maximumMonths)
+        let deadline = try await store.holidays.calendar().deadline(addingWorkingDays: settings.answerDays, to: now)
+        let request = try await store.developers.createRequest(
+            draft, developer: developer, entry: entry, deadline: deadline, at: now)
+        _ = try await audit.append(
+            AuditEvent(
+                action: .openAccessRequested, time: now, providerDepartmentID: entry.provider.departmentID,
+                resourceCode: entry.code.text, purpose: String(draft.purpose.prefix(200)), outcome: .allowed,
+                detail: ["request": request.number, "developer": String(developer.id)]))
+        let due = CalendarDate(deadline.addingTimeInterval(-1)).description
+        do {
+            _ = try await store.notifications.send(
+                [
+                    NotificationDraft(
+                        audience: .department(entry.provider.departmentID, .provider), kind: .openAccessToReview,
+                        title: BilingualText(
+                            zh: "开放数据申请 \(request.number)（\(entry.code.text)）",
+                            en: "open-data application \(request.number) (\(entry.code.text))"),
+                        body: BilingualText(
+                            zh: "\(request.applicant) 申请使用有条件开放数据，请于 \(due) 前审核",
+                            en: "\(request.applicant) applied for conditionally open data; answer by \(due)"))
+                ], at: now)
+        } catch {
+            // The application stands and the console lists it; only the reminder is lost.
+            logger.warning("open-access notification failed", metadata: ["request": "\(request.number)"])
+        }
+        return request
+    }
+
+    /// The provider's answer. Only an officer of the providing department with the provider role may give it.
+    public func decide(id: Int64, _ decision: OpenAccessDecision, by user: User, at now: Date = Date()) async throws
+        -> OpenAccessRequest
+    {
+        guard let request = try await store.developers.request(id: id), Self.mayDecide(user, request) else {
+            throw StoreError.notFound(entity: "open access request", key: "\(id)")
+        }
+        let decision = try decision.validated()
+        let decided = try await store.developers.decide(id: id, decision, by: user.id, at: now)
+        _ = try await audit.append(
+            AuditEvent(
+                action: .openAccessDecided, time: now, userID: user.id,
+                providerDepartmentID: request.providerDepartmentID, resourceCode: request.resourceCode,
+                outcome: .allowed,
+                detail: ["request": decided.number, "state": decided.state.rawValue]))
+        return decided
+    }
+
+    /// The provider withdraws an approval in force, with a reason the applicant and the public see; the
+    /// developer's downloads and API calls stop at once.
+    public func revoke(id: Int64, reason: String, by user: User, at now: Date = Date()) async throws
+        -> OpenAccessRequest
+    {
+        guard let request = try await store.developers.request(id: id), Self.mayDecide(user, request) else {
+            throw StoreError.notFound(entity: "open access request", key: "\(id)")
+        }
+        let reason = try OpenAccessDecision.checkedRevocationReason(reason)
+        let revoked = try await store.developers.revoke(id: id, reason: reason, by: user.id, at: now)
+        _ = try await audit.append(
+            AuditEvent(
+                action: .openAccessRevoked, time: now, userID: user.id,
+                providerDepartmentID: request.providerDepartmentID, resourceCode: request.resourceCode,
+                outcome: .allowed, detail: ["request": revoked.number]))
+        return revoked
+    }
+
+    /// Puts applications left unanswered past their deadline before the operators (and reminds the provider),
+    /// once each.
+    public func sweepOverdue(at now: Date = Date()) async throws -> [OpenAccessRequest] {
+        try await store.developers.escalateOverdue(at: now) { request in
+            let title = BilingualText(
+                zh: "开放数据申请 \(request.number) 逾期未审核", en: "open-data application \(request.number) is overdue")
+            let body = BilingualText(
+                zh: "\(request.entryName)（\(request.resourceCode)）的有条件开放申请已超过审核期限",
+                en: "the application for \(request.entryName) (\(request.resourceCode)) is past its deadline")
+            return [
+                NotificationDraft(audience: .role(.operator), kind: .openAccessEscalated, title: title, body: body),
+                NotificationDraft(
+                    audience: .department(request.providerDepartmentID, .provider), kind: .openAccessEscalated,
+                    title: title, body: body),
+            ]
+        }
+    }
+
+    /// Whether `user` may see and answer `request`: its provider department's officers.
+    /// The request, if `user` is a provider officer of the department whose dataset it asks for; 404 otherwise.
+    package func decidableRequest(_ id: Int64, by user: User) async throws -> OpenAccessRequest {
+        guard let request = try await store.developers.request(id: id), Self.mayDecide(user, request) else {
+            throw StoreError.notFound(entity: "open access request", key: "\(id)")
+        }
+        return request
+    }
+
+    package static func mayDecide(_ user: User, _ request: OpenAccessRequest) -> Bool {
+        user.has(.provider) && user.departmentID == request.providerDepartmentID
+    }
+}

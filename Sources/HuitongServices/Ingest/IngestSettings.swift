@@ -1,0 +1,56 @@
+import Foundation
+import HuitongCore
+import HuitongIngest
+
+/// How much an upload may bring in and what a load may hold in memory.
+public struct IngestSettings: Sendable {
+    /// The setting that raises the upload limit (bytes), named in the 413 answer.
+    public static let uploadLimitSetting = "HUITONG_UPLOAD_MAX_BYTES"
+
+    /// The largest file an upload may carry: 1 GiB by default. The largest files departments deliver (a
+    /// million-row XLSX sheet, a few million CSV rows) are a few hundred megabytes; a bigger load goes through
+    /// `huitong import` on the node's host, which has no limit. Checked against `Content-Length` before anything is
+    /// written, and counted while the body streams.
+    public var uploadMaximumBytes: Int64 = 1 << 30
+    /// Where uploads are spooled while they arrive and load (mode 0700, files 0600): `<data>/uploads` for
+    /// `huitong serve`; nil for a private folder under the system's temporary directory (tests).
+    public var spoolDirectory: String?
+    /// What one XLSX workbook may make a load hold.
+    public var xlsxLimits = XLSXReader.Limits()
+    /// What the loads running at once on this node may hold together.
+    public var memoryBudgetBytes = IngestMemoryBudget.defaultBytes
+
+    public init() {}
+
+    /// The folder spooled uploads go to.
+    package var spoolFolder: URL {
+        if let spoolDirectory { return URL(fileURLWithPath: spoolDirectory, isDirectory: true) }
+        return FileManager.default.temporaryDirectory.appendingPathComponent(
+            "huitong-uploads-\(getuid())", isDirectory: true)
+    }
+
+    /// Every setting out of range at once.
+    public func validated() throws(ValidationError) -> IngestSettings {
+        var issues = ValidationCollector()
+        if uploadMaximumBytes < 1024 {
+            issues.add(
+                Self.uploadLimitSetting,
+                BilingualText(zh: "须至少为 1024 字节", en: "must be at least 1024 bytes"))
+        }
+        if xlsxLimits.maxSharedStringsBytes < 1 || xlsxLimits.maxSharedStringsBytes > Int(UInt32.max) {
+            issues.add(
+                XLSXReader.Limits.bytesSetting,
+                BilingualText(zh: "须在 1 到 4294967295 字节之间", en: "must be 1–4294967295 bytes"))
+        }
+        if xlsxLimits.maxSharedStrings < 1 {
+            issues.add(XLSXReader.Limits.countSetting, BilingualText(zh: "须至少为 1", en: "must be at least 1"))
+        }
+        if memoryBudgetBytes < 1 << 20 {
+            issues.add(
+                IngestMemoryBudget.setting,
+                BilingualText(zh: "须至少为 1048576 字节（1 MiB）", en: "must be at least 1048576 bytes (1 MiB)"))
+        }
+        try issues.throwIfAny()
+        return self
+    }
+}

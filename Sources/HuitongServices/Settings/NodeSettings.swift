@@ -1,0 +1,328 @@
+import Configuration
+import Foundation
+import HuitongCore
+import HuitongFederation
+import HuitongIngest
+import HuitongStore
+import Logging
+
+/// Every setting a node reads from flags, the environment (`HUITONG_*`) and the defaults: the one place that names
+/// the configuration keys, their defaults and their ranges. Read and checked whole before anything is opened, so that
+/// a typo stops start-up with every problem listed, and nothing half-starts.
+public struct NodeSettings: Sendable {
+    /// Where the node keeps its database (unless `databaseURL` says otherwise), keys and spooled uploads.
+    public var dataDirectory: String
+    public var database: DatabaseLocation
+    public var logLevel: Logger.Level
+    /// The region and name given for this node (`HUITONG_NODE_REGION`, `HUITONG_NODE_NAME`); stored at the first
+    /// start, compared with the stored ones afterwards (`NodeIdentity`).
+    public var identity: NodeIdentity.Requested
+    public var accounts: AccountSettings
+    public var credentials: CredentialSettings
+    public var sharing: SharingSettings
+    public var objections: ObjectionSettings
+    public var quality: QualitySettings
+    public var developers: DeveloperSettings
+    public var ingest: IngestSettings
+    public var federationTiming: FederationTiming
+    public var audit: AuditConfiguration
+    /// Whether this process runs the node's background services (sweepers, schedulers, outbox delivery);
+    /// `HUITONG_BACKGROUND_JOBS=false` serves requests only.
+    public var backgroundJobs: Bool
+
+    /// Reads and checks every setting; throws one `ValidationError` naming every key that is wrong.
+    public init(reader config: ConfigReader) throws(ValidationError) {
+        var issues: [FieldIssue] = []
+        func collect<Value>(_ read: () throws(ValidationError) -> Value, or fallback: Value) -> Value {
+            do { return try read() } catch {
+                issues += error.issues
+                return fallback
+            }
+        }
+        dataDirectory = config.string(forKey: "huitong.data", default: "./huitong-data")
+        let locationText = config.string(forKey: "huitong.database.url") ?? "sqlite:\(dataDirectory)/huitong.sqlite"
+        let dataDirectory = dataDirectory
+        database = collect(
+            { () throws(ValidationError) in
+                do { return try DatabaseLocation(parsing: locationText) } catch {
+                    throw ValidationError(
+                        field: "HUITONG_DATABASE_URL",
+                        BilingualText(zh: "数据库地址无效：\(error.userText)", en: "not a database URL: \(error.userText)"))
+                }
+            }, or: .sqlite(path: "\(dataDirectory)/huitong.sqlite"))
+        let levelText = config.string(forKey: "huitong.log.level", default: "info")
+        logLevel = collect(
+            { () throws(ValidationError) in
+                guard let level = Logger.Level(rawValue: levelText) else {
+                    throw ValidationError(
+                        field: "HUITONG_LOG_LEVEL",
+                        BilingualText(
+                            zh: "须为 trace、debug、info、notice、warning、error 之一，实为 \(levelText)",
+                            en: "must be one of trace, debug, info, notice, warning, error, not \(levelText)"))
+                }
+                return level
+            }, or: .info)
+        identity = NodeIdentity.Requested(
+            region: config.string(forKey: "huitong.node.region")?.trimmingCharacters(in: .whitespaces),
+            name: config.string(forKey: "huitong.node.name")?.trimmingCharacters(in: .whitespaces))
+        accounts = collect({ () throws(ValidationError) in try AccountSettings(reader: config) }, or: AccountSettings())
+        credentials = collect(
+            { () throws(ValidationError) in try CredentialSettings(reader: config) }, or: CredentialSettings())
+        sharing = collect({ () throws(ValidationError) in try SharingSettings(reader: config) }, or: SharingSettings())
+        objections = collect(
+            { () throws(ValidationError) in try ObjectionSettings(reader: config) }, or: ObjectionSettings())
+        quality = collect({ () throws(ValidationError) in try QualitySettings(reader: config) }, or: QualitySettings())
+        developers = collect(
+            { () throws(ValidationError) in try DeveloperSettings(reader: config) }, or: DeveloperSettings())
+        ingest = collect(
+            { () throws(ValidationError) in try IngestSettings(reader: config, dataDirectory: dataDirectory) },
+            or: IngestSettings())
+        federationTiming = collect(
+            { () throws(ValidationError) in try FederationTiming(reader: config) }, or: FederationTiming())
+        let auditDefaults = AuditConfiguration()
+        audit = AuditConfiguration(
+            checkpointEveryEntries: max(
+                1, config.int(forKey: "huitong.audit.checkpoint.entries", default: auditDefaults.checkpointEveryEntries)
+            ),
+            checkpointInterval: .seconds(max(1, config.int(forKey: "huitong.audit.checkpoint.seconds", default: 60))))
+        backgroundJobs = config.bool(forKey: "huitong.background.jobs", default: true)
+        if !issues.isEmpty { throw ValidationError(issues) }
+    }
+
+    /// The node's signing key: `HUITONG_NODE_KEY`, else `<data>/node-ed25519.key` (created when asked).
+    public static func loadNodeKey(_ config: ConfigReader, create: Bool) throws(NodeKeyError) -> NodeIdentityKey {
+        try NodeKeyFile.load(
+            environment: config.string(forKey: "huitong.node.key", isSecret: true),
+            dataDirectory: config.string(forKey: "huitong.data", default: "./huitong-data"), create: create)
+    }
+
+    /// The environment variables whose values are secrets: never logged or printed.
+    public static let secretVariables = ["HUITONG_DATABASE_URL", "HUITONG_SEALING_KEY", "HUITONG_NODE_KEY"]
+}
+
+extension Error {
+    fileprivate var userText: String {
+        (self as? any HuitongError)?.message.en ?? String(describing: self)
+    }
+}
+
+extension ValidationCollector {
+    /// A boolean setting's problems are caught by swift-configuration itself; numbers read here get their range.
+    fileprivate mutating func positive(_ value: Int, _ field: String) {
+        require(value, in: 1...Int.max, field)
+    }
+}
+
+/// Passwords, sign-in throttling and personal tokens.
+public struct AccountSettings: Sendable {
+    /// bcrypt work factor for new password hashes (`HUITONG_BCRYPT_COST`, 12); tests lower it to stay fast.
+    public var bcryptCost: UInt8 = 12
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`HUITONG_TRUSTED_PROXIES`, comma-separated).
+    public var trustedProxies: [AddressNetwork] = []
+    /// A personal token's life when none is asked for, and the longest one may be given
+    /// (`HUITONG_TOKEN_DEFAULT_DAYS` 90, `HUITONG_TOKEN_MAXIMUM_DAYS` 365).
+    public var tokenDefaultLifetime: Duration = .seconds(90 * 86400)
+    public var tokenMaximumLifetime: Duration = .seconds(365 * 86400)
+
+    public init() {}
+
+    public init(reader config: ConfigReader) throws(ValidationError) {
+        var issues = ValidationCollector()
+        let cost = config.int(forKey: "huitong.bcrypt.cost", default: 12)
+        issues.require(cost, in: 4...31, "HUITONG_BCRYPT_COST")
+        bcryptCost = UInt8(clamping: cost)
+        for entry in config.string(forKey: "huitong.trusted.proxies", default: "").split(separator: ",") {
+            let entry = entry.trimmingCharacters(in: .whitespaces)
+            guard !entry.isEmpty else { continue }
+            if let network = AddressNetwork(entry) {
+                trustedProxies.append(network)
+            } else {
+                issues.add(
+                    "HUITONG_TRUSTED_PROXIES",
+                    BilingualText(
+                        zh: "\(entry) 不是地址或网段（如 10.0.0.0/8）",
+                        en: "\(entry) is not an address or a network (e.g. 10.0.0.0/8)"))
+            }
+        }
+        let maximumDays = config.int(forKey: "huitong.token.maximum.days", default: 365)
+        let defaultDays = config.int(forKey: "huitong.token.default.days", default: 90)
+        issues.require(maximumDays, in: 1...3650, "HUITONG_TOKEN_MAXIMUM_DAYS")
+        issues.require(defaultDays, in: 1...max(1, maximumDays), "HUITONG_TOKEN_DEFAULT_DAYS")
+        tokenDefaultLifetime = .seconds(defaultDays * 86400)
+        tokenMaximumLifetime = .seconds(maximumDays * 86400)
+        try issues.throwIfAny()
+    }
+}
+
+/// Application-system credentials and signed requests.
+public struct CredentialSettings: Sendable {
+    /// How far a signed request's timestamp may be from the server's clock, either way; nonces are remembered this
+    /// long (`HUITONG_SIGNATURE_WINDOW`, 1–3600 s, 300).
+    public var signatureWindow: Duration = .seconds(300)
+    /// How long the old secret of a rotated credential keeps working unless the rotation asks for less
+    /// (`HUITONG_CREDENTIAL_GRACE`, 0–2592000 s, one day).
+    public var rotationGrace: Duration = .seconds(24 * 3600)
+    /// The largest body of a signed request: it is read whole to be hashed before the handler runs.
+    public var signedBodyLimit: Int = 2 * 1024 * 1024
+    /// `HUITONG_SEALING_KEY` as given (base64), if given; otherwise the key lives in `<data>/sealing.key`.
+    public var sealingKeyText: String?
+
+    public init() {}
+
+    public init(reader config: ConfigReader) throws(ValidationError) {
+        var issues = ValidationCollector()
+        let window = config.int(forKey: "huitong.signature.window", default: 300)
+        let grace = config.int(forKey: "huitong.credential.grace", default: 24 * 3600)
+        issues.require(window, in: 1...3600, "HUITONG_SIGNATURE_WINDOW")
+        issues.require(grace, in: 0...30 * 86400, "HUITONG_CREDENTIAL_GRACE")
+        signatureWindow = .seconds(window)
+        rotationGrace = .seconds(grace)
+        sealingKeyText = config.string(forKey: "huitong.sealing.key", isSecret: true)
+        try issues.throwIfAny()
+    }
+}
+
+extension SharingSettings {
+    /// `HUITONG_SHARING_*` over the defaults.
+    public init(reader config: ConfigReader) throws(ValidationError) {
+        let defaults = SharingSettings()
+        self = try SharingSettings(
+            providerReviewDays: config.int(
+                forKey: "huitong.sharing.provider.review.days", default: defaults.providerReviewDays),
+            complianceReviewDays: config.int(
+                forKey: "huitong.sharing.compliance.review.days", default: defaults.complianceReviewDays),
+            coordinationDays: config.int(
+                forKey: "huitong.sharing.coordination.days", default: defaults.coordinationDays),
+            complianceReview: config.bool(
+                forKey: "huitong.sharing.compliance.review", default: defaults.complianceReview),
+            escalateRefusals: config.bool(
+                forKey: "huitong.sharing.escalate.refusals", default: defaults.escalateRefusals),
+            defaultRateLimit: config.int(
+                forKey: "huitong.sharing.default.rate.limit", default: defaults.defaultRateLimit),
+            maximumRateLimit: config.int(
+                forKey: "huitong.sharing.maximum.rate.limit", default: defaults.maximumRateLimit),
+            maximumPeriodDays: config.int(
+                forKey: "huitong.sharing.maximum.period.days", default: defaults.maximumPeriodDays),
+            sweepInterval: .seconds(config.int(forKey: "huitong.sharing.sweep.seconds", default: 900))
+        ).validated()
+    }
+}
+
+extension ObjectionSettings {
+    /// `HUITONG_OBJECTION_*` over the defaults.
+    public init(reader config: ConfigReader) throws(ValidationError) {
+        let defaults = ObjectionSettings()
+        self = try ObjectionSettings(
+            answerDays: config.int(forKey: "huitong.objection.answer.days", default: defaults.answerDays),
+            penaltyPerObjection: config.double(
+                forKey: "huitong.objection.penalty.per.objection", default: defaults.penaltyPerObjection),
+            penaltyCap: config.double(forKey: "huitong.objection.penalty.cap", default: defaults.penaltyCap),
+            publicLimit: config.int(forKey: "huitong.objection.public.limit", default: defaults.publicLimit),
+            publicWindow: .seconds(config.int(forKey: "huitong.objection.public.window.seconds", default: 3600)),
+            keepVersions: config.int(forKey: "huitong.objection.keep.versions", default: defaults.keepVersions),
+            sweepInterval: .seconds(config.int(forKey: "huitong.objection.sweep.seconds", default: 900))
+        ).validated()
+    }
+}
+
+extension DeveloperSettings {
+    /// `HUITONG_OPEN_ACCESS_*` and `HUITONG_DEVELOPER_*` over the defaults.
+    public init(reader config: ConfigReader) throws(ValidationError) {
+        let defaults = DeveloperSettings()
+        self = try DeveloperSettings(
+            answerDays: config.int(forKey: "huitong.open.access.answer.days", default: defaults.answerDays),
+            maximumMonths: config.int(forKey: "huitong.open.access.maximum.months", default: defaults.maximumMonths),
+            keysPerDeveloper: config.int(forKey: "huitong.developer.keys", default: defaults.keysPerDeveloper),
+            keyRatePerSecond: config.int(forKey: "huitong.developer.key.rate", default: defaults.keyRatePerSecond),
+            keyDailyQuota: config.int(forKey: "huitong.developer.key.daily.quota", default: defaults.keyDailyQuota),
+            registrationLimit: config.int(
+                forKey: "huitong.developer.registration.limit", default: defaults.registrationLimit),
+            registrationWindow: .seconds(
+                config.int(
+                    forKey: "huitong.developer.registration.window.seconds",
+                    default: Int(defaults.registrationWindow.components.seconds))),
+            sweepInterval: .seconds(config.int(forKey: "huitong.open.access.sweep.seconds", default: 900))
+        ).validated()
+    }
+}
+
+extension QualitySettings {
+    /// `HUITONG_QUALITY_*` over the defaults.
+    public init(reader config: ConfigReader) throws(ValidationError) {
+        let defaults = QualitySettings()
+        self = try QualitySettings(
+            scheduleInterval: .seconds(config.int(forKey: "huitong.quality.schedule.seconds", default: 86_400)),
+            pageSize: config.int(forKey: "huitong.quality.page.rows", default: defaults.pageSize),
+            samplesPerRule: config.int(forKey: "huitong.quality.samples.per.rule", default: defaults.samplesPerRule),
+            problemsPerRule: config.int(
+                forKey: "huitong.quality.problems.per.rule", default: defaults.problemsPerRule),
+            comparisonLimit: config.int(forKey: "huitong.quality.comparison.limit", default: defaults.comparisonLimit)
+        ).validated()
+    }
+}
+
+extension IngestSettings {
+    /// The upload limit, the spool folder (`<data>/uploads`) and what loads may hold in memory:
+    /// `HUITONG_UPLOAD_MAX_BYTES`, `HUITONG_XLSX_SHARED_STRINGS_MAX_BYTES` / `_MAX_COUNT` and
+    /// `HUITONG_INGEST_MEMORY_BUDGET` over the defaults.
+    public init(reader config: ConfigReader, dataDirectory: String) throws(ValidationError) {
+        var settings = IngestSettings()
+        settings.uploadMaximumBytes = Int64(
+            config.int(forKey: "huitong.upload.max.bytes", default: Int(settings.uploadMaximumBytes)))
+        settings.xlsxLimits.maxSharedStringsBytes = config.int(
+            forKey: "huitong.xlsx.shared.strings.max.bytes", default: settings.xlsxLimits.maxSharedStringsBytes)
+        settings.xlsxLimits.maxSharedStrings = config.int(
+            forKey: "huitong.xlsx.shared.strings.max.count", default: settings.xlsxLimits.maxSharedStrings)
+        settings.memoryBudgetBytes = config.int(
+            forKey: "huitong.ingest.memory.budget", default: settings.memoryBudgetBytes)
+        settings.spoolDirectory = URL(fileURLWithPath: dataDirectory).appendingPathComponent("uploads").path
+        self = try settings.validated()
+    }
+}
+
+/// Cascade timing (`HUITONG_FEDERATION_*`); the node's region and name come from its database (`NodeIdentity`).
+public struct FederationTiming: Sendable {
+    public var clockTolerance: TimeInterval
+    public var syncInterval: TimeInterval
+    public var pollInterval: TimeInterval
+    public var maximumAttempts: Int
+    public var retryMaximumDelay: TimeInterval
+
+    public init() {
+        let defaults = FederationSettings(profile: NodeIdentity.defaultProfile)
+        clockTolerance = defaults.clockTolerance
+        syncInterval = defaults.syncInterval
+        pollInterval = defaults.pollInterval
+        maximumAttempts = defaults.maximumAttempts
+        retryMaximumDelay = defaults.retry.maximumDelay
+    }
+
+    public init(reader config: ConfigReader) throws(ValidationError) {
+        self.init()
+        clockTolerance = TimeInterval(
+            config.int(forKey: "huitong.federation.clock.tolerance", default: Int(clockTolerance)))
+        syncInterval = TimeInterval(config.int(forKey: "huitong.federation.sync.seconds", default: Int(syncInterval)))
+        pollInterval = TimeInterval(config.int(forKey: "huitong.federation.poll.seconds", default: Int(pollInterval)))
+        maximumAttempts = config.int(forKey: "huitong.federation.maximum.attempts", default: maximumAttempts)
+        retryMaximumDelay = TimeInterval(
+            config.int(forKey: "huitong.federation.retry.maximum.seconds", default: Int(retryMaximumDelay)))
+        var issues = ValidationCollector()
+        issues.require(Int(clockTolerance), in: 10...86_400, "HUITONG_FEDERATION_CLOCK_TOLERANCE")
+        issues.require(Int(syncInterval), in: 0...Int.max, "HUITONG_FEDERATION_SYNC_SECONDS")
+        issues.positive(Int(pollInterval), "HUITONG_FEDERATION_POLL_SECONDS")
+        issues.positive(maximumAttempts, "HUITONG_FEDERATION_MAXIMUM_ATTEMPTS")
+        issues.positive(Int(retryMaximumDelay), "HUITONG_FEDERATION_RETRY_MAXIMUM_SECONDS")
+        try issues.throwIfAny()
+    }
+
+    /// The cascade settings of a node with `profile`.
+    public func settings(for profile: NodeProfile) -> FederationSettings {
+        var settings = FederationSettings(profile: profile)
+        settings.clockTolerance = clockTolerance
+        settings.syncInterval = syncInterval
+        settings.pollInterval = pollInterval
+        settings.maximumAttempts = maximumAttempts
+        settings.retry.maximumDelay = retryMaximumDelay
+        return settings
+    }
+}

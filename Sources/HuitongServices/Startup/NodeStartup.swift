@@ -1,0 +1,62 @@
+import Foundation
+import HuitongIngest
+import HuitongStore
+import Logging
+
+/// Files shipped in this module's resources (`Resources/seed/`): reference data and policies kept as data so that
+/// a bureau corrects them by editing a file, not code.
+package enum SeedFile {
+    /// The resource at `path` under `Resources/`, e.g. `seed/holidays.json`.
+    package static func url(_ path: String) -> URL {
+        Bundle.module.url(forResource: "Resources", withExtension: nil)!.appendingPathComponent(path)
+    }
+}
+
+/// A seed file in the resources that cannot be read or decoded: the file and why.
+public struct SeedFileError: Error, Sendable, CustomStringConvertible {
+    public let file: String
+    public let reason: String
+
+    public var description: String { "\(file): \(reason)" }
+
+    /// Reads and decodes `file` from the resources, keeping the outcome (a value or why not) for every caller.
+    package static func load<Value>(_ file: String, _ decode: (Data) throws -> Value) -> Result<Value, SeedFileError> {
+        do {
+            return .success(
+                try decode(try Data(contentsOf: SeedFile.url(file))))
+        } catch {
+            return .failure(SeedFileError(file: file, reason: "\(error)"))
+        }
+    }
+}
+
+/// What every process that opens the database runs once, after the migrations and before it serves or changes
+/// anything.
+public enum NodeStartup {
+    /// Brings reference data up to date (classifications, code sets, holidays) and clears what a load cut short by
+    /// a crash left behind (it never published anything).
+    public static func prepare(store: Store) async throws {
+        try await CatalogSeed.apply(to: store)
+        try await SharingSeed.apply(to: store)
+        _ = try await IngestRunner.recover(store)
+    }
+}
+
+/// Opens the node's database.
+public enum NodeStore {
+    /// Opens the database the settings name (creating the data directory, mode 0700), migrates it and runs
+    /// `NodeStartup.prepare`; closes it again if any of that fails.
+    public static func open(_ settings: NodeSettings, logger: Logger) async throws -> Store {
+        // Databases, keys and spooled uploads live here: the node's user only.
+        try DataDirectory.secure(settings.dataDirectory)
+        logger.info("opening database", metadata: ["location": "\(settings.database)"])
+        let store = Store(provider: try await DatabaseConnector.open(settings.database, logger: logger))
+        do {
+            try await NodeStartup.prepare(store: store)
+        } catch {
+            await store.provider.shutdown()
+            throw error
+        }
+        return store
+    }
+}

@@ -82,6 +82,12 @@ struct PagesAndContractTests {
         }
     }
 
+    @Test("every page a handler renders has its template in the resources")
+    func everyPageHasItsTemplate() async throws {
+        let pages = try await PageRenderer.load()
+        #expect(pages.missingTemplates().isEmpty)
+    }
+
     @Test("pages speak Chinese first and switch to English; every string exists in both catalogues")
     func languages() async throws {
         let pages = try await PageRenderer.load()

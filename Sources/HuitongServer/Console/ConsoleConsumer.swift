@@ -41,7 +41,7 @@ extension ConsolePages {
             if pageNumber * Self.catalogPageSize < result.total && pageNumber < 100 {
                 values["next"] = "/console/catalog?\(query)page=\(pageNumber + 1)"
             }
-            return render("console-catalog", values, user: user, section: "/console/catalog", context: context)
+            return render(.consoleCatalog, values, user: user, section: "/console/catalog", context: context)
         }
     }
 
@@ -114,7 +114,7 @@ extension ConsolePages {
             }
         }
         return render(
-            "console-apply", values, user: user, section: "/console/catalog", context: context, status: status)
+            .consoleApply, values, user: user, section: "/console/catalog", context: context, status: status)
     }
 
     /// Files the application through `SharingUseCases` (as `POST /applications`, then `/submit` unless the
@@ -218,7 +218,7 @@ extension ConsolePages {
             ]
             if let notice = doneNotice(request, language) { values["notice"] = notice }
             return render(
-                "console-applications", values, user: user, section: "/console/applications", context: context)
+                .consoleApplications, values, user: user, section: "/console/applications", context: context)
         }
     }
 
@@ -283,7 +283,7 @@ extension ConsolePages {
             "title": pages.text("console_nav_systems", language), "systems": rows, "hasSystems": !rows.isEmpty,
         ]
         return render(
-            "console-systems", values, user: user, section: "/console/systems", context: context, status: status)
+            .consoleSystems, values, user: user, section: "/console/systems", context: context, status: status)
     }
 
     /// Issues a credential as `POST /application-systems/{id}/credentials` does, and shows its secret this once.
@@ -340,7 +340,7 @@ extension ConsolePages {
                     ]
                 },
             ]
-            return render("console-usage", values, user: user, section: "/console/usage", context: context)
+            return render(.consoleUsage, values, user: user, section: "/console/usage", context: context)
         }
     }
 }

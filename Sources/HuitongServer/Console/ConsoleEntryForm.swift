@@ -166,7 +166,7 @@ extension ConsolePages {
             }
         }
         return render(
-            "console-entry-new", values, user: user, section: "/console/entries", context: context, status: status)
+            .consoleEntryNew, values, user: user, section: "/console/entries", context: context, status: status)
     }
 
     func createEntry(_ request: Request, context: HuitongRequestContext) async throws -> Response {

@@ -42,7 +42,7 @@ extension ConsolePages {
                 },
                 "hasNegative": !negative.isEmpty,
             ]
-            return render("console-lists", values, user: user, section: "/console/lists", context: context)
+            return render(.consoleLists, values, user: user, section: "/console/lists", context: context)
         }
     }
 }

@@ -69,7 +69,7 @@ extension ConsolePages {
         ]
         if let notice = doneNotice(request, language) { values["notice"] = notice }
         return render(
-            "console-open-requests", values, user: user, section: "/console/open-requests", context: context,
+            .consoleOpenRequests, values, user: user, section: "/console/open-requests", context: context,
             status: status)
     }
 

@@ -81,7 +81,7 @@ extension ConsolePages {
                 },
                 "days": dayBars.map { ["label": $0.label, "display": $0.display] },
             ]
-            return render("console-dashboard", values, user: user, section: "/console/dashboard", context: context)
+            return render(.consoleDashboard, values, user: user, section: "/console/dashboard", context: context)
         }
     }
 
@@ -131,7 +131,7 @@ extension ConsolePages {
                     ]
                 },
             ]
-            return render("console-departments", values, user: user, section: "/console/departments", context: context)
+            return render(.consoleDepartments, values, user: user, section: "/console/departments", context: context)
         }
     }
 
@@ -176,7 +176,7 @@ extension ConsolePages {
         }
         if let notice = doneNotice(request, language) { values["notice"] = notice }
         return render(
-            "console-review", values, user: user, section: "/console/review", context: context, status: status)
+            .consoleReview, values, user: user, section: "/console/review", context: context, status: status)
     }
 
     /// Publishes or returns an entry from the queue, through the same lifecycle as `POST /catalog/entries/{id}/…`.
@@ -244,7 +244,7 @@ extension ConsolePages {
                     ]
                 },
             ]
-            return render("console-overdue", values, user: user, section: "/console/overdue", context: context)
+            return render(.consoleOverdue, values, user: user, section: "/console/overdue", context: context)
         }
     }
 
@@ -303,7 +303,7 @@ extension ConsolePages {
                     }
                 },
             ]
-            return render("console-audit", values, user: user, section: "/console/audit", context: context)
+            return render(.consoleAudit, values, user: user, section: "/console/audit", context: context)
         }
     }
 }

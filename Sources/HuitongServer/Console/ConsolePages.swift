@@ -90,7 +90,7 @@ struct ConsolePages {
 
     /// Renders a console page with its section navigation; `section` is the nav link to mark as current.
     func render(
-        _ template: String, _ values: [String: Any], user: User, section: String, context: HuitongRequestContext,
+        _ template: PageTemplate, _ values: [String: Any], user: User, section: String, context: HuitongRequestContext,
         status: HTTPResponse.Status = .ok
     ) -> Response {
         var data = values
@@ -177,7 +177,7 @@ struct ConsolePages {
                     "hint": pages.text(link.key + "_hint", language),
                 ]
             }
-            return render("console", values, user: user, section: "/console", context: context)
+            return render(.console, values, user: user, section: "/console", context: context)
         }
     }
 

@@ -35,7 +35,7 @@ extension ConsolePages {
                 },
             ]
             if let notice = doneNotice(request, language) { values["notice"] = notice }
-            return render("console-entries", values, user: user, section: "/console/entries", context: context)
+            return render(.consoleEntries, values, user: user, section: "/console/entries", context: context)
         }
     }
 
@@ -96,7 +96,7 @@ extension ConsolePages {
             values["upload"] = try await uploadValues(entry: entry, attempt: upload, language: language)
         }
         if let notice = doneNotice(request, language) { values["notice"] = notice }
-        return render("console-entry", values, user: user, section: "", context: context, status: status)
+        return render(.consoleEntry, values, user: user, section: "", context: context, status: status)
     }
 
     func submitEntry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -191,7 +191,7 @@ extension ConsolePages {
         ]
         if let notice = doneNotice(request, language) { values["notice"] = notice }
         return render(
-            "console-to-review", values, user: user, section: "/console/to-review", context: context, status: status)
+            .consoleToReview, values, user: user, section: "/console/to-review", context: context, status: status)
     }
 
     /// A provider's decision, through `SharingUseCases.decide` as `POST /applications/{id}/decision`.
@@ -261,7 +261,7 @@ extension ConsolePages {
                     ]
                 },
             ]
-            return render("console-objections", values, user: user, section: "/console/objections", context: context)
+            return render(.consoleObjections, values, user: user, section: "/console/objections", context: context)
         }
     }
 }

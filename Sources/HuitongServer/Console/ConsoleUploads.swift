@@ -167,7 +167,7 @@ extension ConsolePages {
             }
             let ownEntry = user.has(.provider) && entry.provider.departmentID == user.departmentID
             var response = render(
-                "console-job", values, user: user, section: ownEntry ? "/console/entries" : "", context: context)
+                .consoleJob, values, user: user, section: ownEntry ? "/console/entries" : "", context: context)
             if running, let policy = response.headers[.contentSecurityPolicy] {
                 response.headers[.contentSecurityPolicy] = policy + "; script-src 'self' \(Self.jobScriptHash)"
             }

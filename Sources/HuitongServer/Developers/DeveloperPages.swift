@@ -58,7 +58,7 @@ struct DeveloperPages {
         values.merge(errors.pageValues()) { _, new in new }
         if let message { values["message"] = message }
         return PortalForm.page(
-            "portal-register", values, request: request, context: context, status: status, pages: pages,
+            .portalRegister, values, request: request, context: context, status: status, pages: pages,
             cookies: cookies)
     }
 
@@ -112,7 +112,7 @@ struct DeveloperPages {
         var values: [String: Any] = ["email": email, "next": AuthPages.safeNext(next)]
         if let error { values["error"] = error }
         return PortalForm.page(
-            "portal-login", values, request: request, context: context, status: status, pages: pages,
+            .portalLogin, values, request: request, context: context, status: status, pages: pages,
             cookies: cookies)
     }
 
@@ -222,7 +222,7 @@ struct DeveloperPages {
         }
         if let message { values["message"] = message }
         values.merge(errors.pageValues()) { _, new in new }
-        var response = pages.render("portal-account", values, context: context, status: status)
+        var response = pages.render(.portalAccount, values, context: context, status: status)
         // A page that may show a key once must not be kept by any cache.
         response.headers[.cacheControl] = "no-store"
         return response

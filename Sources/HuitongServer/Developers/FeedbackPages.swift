@@ -62,7 +62,7 @@ struct FeedbackPages {
         if let message { values["message"] = message }
         values.merge(errors.pageValues()) { _, new in new }
         return PortalForm.page(
-            "portal-feedback", values, request: request, context: context, status: status, pages: pages,
+            .portalFeedback, values, request: request, context: context, status: status, pages: pages,
             cookies: cookies)
     }
 
@@ -90,7 +90,7 @@ struct FeedbackPages {
         do {
             let (objection, trackingToken) = try await objections.raisePublic(draft, contact: contact)
             var response = pages.render(
-                "portal-feedback-receipt",
+                .portalFeedbackReceipt,
                 [
                     "number": objection.number, "trackingToken": trackingToken,
                     "deadline": PortalPages.dateTime(objection.deadline), "dataset": objection.resourceCode,
@@ -131,7 +131,7 @@ struct FeedbackPages {
         if let message { values["message"] = message }
         if let result { values["result"] = result }
         return PortalForm.page(
-            "portal-feedback-track", values, request: request, context: context, status: status, pages: pages,
+            .portalFeedbackTrack, values, request: request, context: context, status: status, pages: pages,
             cookies: cookies)
     }
 

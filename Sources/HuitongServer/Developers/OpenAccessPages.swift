@@ -58,7 +58,7 @@ struct OpenAccessPages {
             values["message"] = OpenAccessError.notConditional.message.text(language)
         }
         values.merge(errors.pageValues()) { _, new in new }
-        return pages.render("portal-apply", values, context: context, status: status)
+        return pages.render(.portalApply, values, context: context, status: status)
     }
 
     func apply(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -119,7 +119,7 @@ struct OpenAccessPages {
             if request.uri.queryParameters["done"] == "applied" {
                 values["notice"] = pages.text("developer_done_applied", language)
             }
-            var response = pages.render("portal-request", values, context: context)
+            var response = pages.render(.portalRequest, values, context: context)
             response.headers[.cacheControl] = "no-store"
             return response
         }
@@ -165,6 +165,6 @@ struct OpenAccessPages {
         var values: [String: Any] = ["rows": rows, "hasRows": !rows.isEmpty]
         if page > 1 { values["previous"] = "/portal/results?page=\(page - 1)" }
         if decided.count > Self.resultsPageSize { values["next"] = "/portal/results?page=\(page + 1)" }
-        return pages.render("portal-results", values, context: context)
+        return pages.render(.portalResults, values, context: context)
     }
 }

@@ -33,7 +33,7 @@ enum PortalForm {
     /// new one), the browser gets it as a cookie, and no cache keeps the page, which may hold what was typed (an ID
     /// number, a contact).
     static func page(
-        _ template: String, _ values: [String: Any], request: Request, context: HuitongRequestContext,
+        _ template: PageTemplate, _ values: [String: Any], request: Request, context: HuitongRequestContext,
         status: HTTPResponse.Status, pages: PageRenderer, cookies: CookieSettings
     ) -> Response {
         let token = request.cookies[CookieSettings.formCookie]?.value ?? Secrets.randomBase64URL(byteCount: 24)

@@ -22,7 +22,7 @@ struct AuthPages {
 
     func home(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         var response = pages.render(
-            "home",
+            .home,
             [
                 "departmentCount": try await store.departments.count(),
                 "userCount": try await store.users.count(),
@@ -52,7 +52,7 @@ struct AuthPages {
         let formToken = request.cookies[CookieSettings.formCookie]?.value ?? Secrets.randomBase64URL(byteCount: 24)
         var values: [String: Any] = ["formToken": formToken, "username": username, "next": Self.safeNext(next)]
         if let error { values["error"] = error }
-        var response = pages.render("login", values, context: context, status: status)
+        var response = pages.render(.login, values, context: context, status: status)
         response.setCookie(cookies.form(formToken))
         rememberLanguage(request, &response)
         return response

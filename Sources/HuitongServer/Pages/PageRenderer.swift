@@ -26,6 +26,11 @@ public struct PageRenderer: Sendable {
     }
 
     /// Every key of the Chinese catalogue must exist in the others, so a page never shows a bare key.
+    /// The page templates the resources lack (none in a sound build).
+    func missingTemplates() -> [PageTemplate] {
+        PageTemplate.allCases.filter { library.getTemplate(named: $0.rawValue) == nil }
+    }
+
     public func missingTranslations() -> [Language: [String]] {
         let reference = Set(catalogues[.zh]?.keys.map { $0 } ?? [])
         var missing: [Language: [String]] = [:]
@@ -42,7 +47,7 @@ public struct PageRenderer: Sendable {
 
     /// Renders `template` with `values`; adds the string catalogue (`t`), the language switch and the signed-in user.
     func render(
-        _ template: String, _ values: [String: Any] = [:], context: HuitongRequestContext,
+        _ template: PageTemplate, _ values: [String: Any] = [:], context: HuitongRequestContext,
         status: HTTPResponse.Status = .ok
     ) -> Response {
         var data = values
@@ -61,7 +66,13 @@ public struct PageRenderer: Sendable {
             data["currentDeveloper"] = ["name": developer.name, "email": developer.email]
             data["developerCSRF"] = context.developerCSRF ?? ""
         }
-        let html = library.render(data, withTemplate: template) ?? "template \(template) missing"
+        guard let html = library.render(data, withTemplate: template.rawValue) else {
+            // A template missing from the resources is the node's fault, not a page to show as if it worked.
+            context.logger.error("page template missing", metadata: ["template": "\(template.rawValue)"])
+            return Response(
+                status: .internalServerError, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "页面模板缺失 (page template missing)")))
+        }
         return Response(
             status: status,
             headers: [
@@ -75,7 +86,7 @@ public struct PageRenderer: Sendable {
 
     func errorPage(status: HTTPResponse.Status, message: String, context: HuitongRequestContext) -> Response {
         render(
-            "error", ["status": status.code, "message": message, "title": text("error_title", context.language)],
+            .error, ["status": status.code, "message": message, "title": text("error_title", context.language)],
             context: context, status: status)
     }
 }

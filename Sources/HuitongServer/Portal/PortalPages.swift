@@ -81,7 +81,7 @@ struct PortalPages {
                 ["name": $0.label, "count": $0.count, "href": PortalSearch().href(setting: "topic", to: $0.value)]
             },
         ]
-        return respond(request, pages.render("portal-home", values, context: context))
+        return respond(request, pages.render(.portalHome, values, context: context))
     }
 
     // MARK: Search
@@ -137,7 +137,7 @@ struct PortalPages {
             values["hasIssues"] = true
         }
         return respond(
-            request, pages.render("portal-search", values, context: context, status: issues.isEmpty ? .ok : .badRequest)
+            request, pages.render(.portalSearch, values, context: context, status: issues.isEmpty ? .ok : .badRequest)
         )
     }
 
@@ -332,7 +332,7 @@ struct PortalPages {
                 ], at: 1)
         }
         values["examples"] = examples
-        var response = respond(request, pages.render("portal-dataset", values, context: context))
+        var response = respond(request, pages.render(.portalDataset, values, context: context))
         // A preview of conditionally open rows is the applicant's alone.
         if access != nil { response.headers[.cacheControl] = "private, no-store" }
         return response
@@ -455,13 +455,13 @@ struct PortalPages {
             values["applyHref"] = "\(path(entry))/apply"
             if !entry.content.openCondition.isEmpty { values["openCondition"] = entry.content.openCondition }
         }
-        return respond(request, pages.render("portal-notice", values, context: context, status: status))
+        return respond(request, pages.render(.portalNotice, values, context: context, status: status))
     }
 
     // MARK: Licence
 
     func licence(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        respond(request, pages.render("portal-licence", [:], context: context))
+        respond(request, pages.render(.portalLicence, [:], context: context))
     }
 
     // MARK: Helpers

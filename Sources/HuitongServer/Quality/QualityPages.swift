@@ -42,7 +42,7 @@ struct QualityPages {
             "hasRows": !ranking.isEmpty,
             "ownHref": "/quality/departments/\(user.departmentID)",
         ]
-        return pages.render("quality-ranking", values, context: context)
+        return pages.render(.qualityRanking, values, context: context)
     }
 
     func department(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -66,7 +66,7 @@ struct QualityPages {
             "rows": rows, "hasRows": !rows.isEmpty,
             "csvHref": "/api/v1/departments/\(department.id)/quality/report?format=csv",
         ]
-        return pages.render("quality-department", values, context: context)
+        return pages.render(.qualityDepartment, values, context: context)
     }
 
     func entry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -116,7 +116,7 @@ struct QualityPages {
             }
             values["hasSamples"] = report.rules.contains { !$0.samples.isEmpty }
         }
-        return pages.render("quality-entry", values, context: context)
+        return pages.render(.qualityEntry, values, context: context)
     }
 
     static func score(_ value: Double?) -> String {

@@ -31,7 +31,10 @@ struct ObjectionsAPITests {
         "raise → reject needs a reason → an invalid correction changes nothing → correct → new version with provenance, served by the gateway; history and audit complete",
         arguments: TestBackend.available)
     func correctionFlow(_ backend: TestBackend) async throws {
-        try await TestNode.run(backend) { node, client in
+        // The gateway reads the active version afresh on every call, so the corrected one is served at once.
+        var configuration = TestNode.configuration
+        configuration.gatewayCacheLifetime = .zero
+        try await TestNode.run(backend, configuration: configuration) { node, client in
             let caller = try await GatewayAPITests.caller(node, client)
             let world = caller.world
             _ = try await GatewayAPITests.grant(client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"])
@@ -96,7 +99,6 @@ struct ObjectionsAPITests {
             #expect((operatorProvenance?["recordKey"] as? [String: String])?["sfzhm"] == "3***************32")
             let entry = try #require(try await node.store.catalog.find(id: world.conditional.id))
             #expect(entry.mount?.locator == "pool_e\(world.conditional.id)_v2" && entry.recordCount == 3)
-            try await Task.sleep(for: .milliseconds(1100))  // the gateway keeps the active version for a second
             let (_, after, _) = try await client.json(.get, lookup, token: caller.bearer)
             let records = after["records"] as? [[String: Any]] ?? []
             #expect(after["count"] as? Int == 1 && records.first?["xzqhdm"] as? String == "341502")

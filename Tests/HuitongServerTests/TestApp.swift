@@ -94,6 +94,14 @@ func apiError(_ body: [String: Any]) -> (code: String, fields: [String]) {
 }
 
 extension ServerConfiguration {
+    /// The test configuration with a gateway that reads entries and pool versions afresh on every call, for tests
+    /// that change an entry's mount or pool and call again at once.
+    static var uncachedGateway: ServerConfiguration {
+        var configuration = TestNode.configuration
+        configuration.gatewayCacheLifetime = .zero
+        return configuration
+    }
+
     /// This test configuration on the address and with the node identity the application read.
     func served(by read: ServerConfiguration) -> ServerConfiguration {
         var configuration = self

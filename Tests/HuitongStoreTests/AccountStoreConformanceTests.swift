@@ -166,7 +166,7 @@ struct AccountStoreConformanceTests {
         }
     }
 
-    @Test("SQLite refuses to start unless WAL and synchronous=FULL are in force")
+    @Test("SQLite databases open in WAL mode with synchronous=FULL, so a crash loses no committed write")
     func sqliteDurability() async throws {
         try await TestBackend.sqlite.withFreshDatabase { store, _ in
             let (mode, synchronous) = try await store.provider.read { sql in

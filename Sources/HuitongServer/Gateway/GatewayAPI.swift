@@ -19,6 +19,7 @@ struct GatewayAPI: Sendable {
     let watermarkKey: SymmetricKey
     let pseudonymSecret: SymmetricKey
     let limiter: CallLimiter
+    let rateClock: @Sendable () -> ContinuousClock.Instant
     let upstream: UpstreamClient
     let entries: GatewayEntryCache
     let grants: GatewayGrantCache
@@ -38,12 +39,13 @@ struct GatewayAPI: Sendable {
         self.watermarkKey = trail.watermarkKey
         self.pseudonymSecret = trail.pseudonymSecret
         self.limiter = CallLimiter()
+        self.rateClock = configuration.rateClock
         self.upstream = UpstreamClient(
             timeout: configuration.upstreamTimeout, maximumBytes: configuration.upstreamMaximumBytes,
             allowList: { try await allowList.current() })
-        self.entries = GatewayEntryCache(store: store, lifetime: .seconds(1))
+        self.entries = GatewayEntryCache(store: store, lifetime: configuration.gatewayCacheLifetime)
         self.grants = GatewayGrantCache(store: store)
-        self.versions = GatewayVersionCache(lifetime: .seconds(1))
+        self.versions = GatewayVersionCache(lifetime: configuration.gatewayCacheLifetime)
         self.uses = TokenUseRecorder(store: store)
         self.logger = logger
     }
@@ -295,7 +297,7 @@ extension GatewayAPI {
                         ? Pseudonymizer(nodeSecret: pseudonymSecret, consumerDepartmentID: system.departmentID) : nil)
                 switch limiter.take(
                     grant: grant.id, perSecond: grant.rateLimit > 0 ? grant.rateLimit : nil,
-                    perDay: grant.dailyQuota > 0 ? grant.dailyQuota : nil, now: now)
+                    perDay: grant.dailyQuota > 0 ? grant.dailyQuota : nil, now: now, instant: rateClock())
                 {
                 case .allowed: return call
                 case .rateLimited: try await call.refuse(.rateLimited(perSecond: grant.rateLimit), audit: audit)

@@ -337,7 +337,7 @@ extension GatewayAPI {
     /// (a switch is seen within a second; retired versions stay readable meanwhile); if its table has gone, the
     /// read is repeated on the version active now.
     func rows(of entryID: Int64, keys: [[String]], selecting selection: PoolSelection) async throws -> [[String?]]? {
-        if let version = versions.version(of: entryID) {
+        if let version = versions.value(for: entryID) {
             do {
                 return try await store.pools.lookup(in: version, keys: keys, selecting: selection)
             } catch {
@@ -347,7 +347,7 @@ extension GatewayAPI {
         guard let found = try await store.pools.lookup(entryID: entryID, keys: keys, selecting: selection) else {
             return nil
         }
-        versions.remember(found.version)
+        versions.remember(found.version, for: entryID)
         return found.rows
     }
 
@@ -376,23 +376,15 @@ extension GatewayAPI {
 /// call, and they change rarely. Grants are never cached, so revocation still takes effect on the next call.
 final class GatewayEntryCache: Sendable {
     private let store: Store
-    private let lifetime: Duration
-    private let cached = Mutex<[String: (entry: CatalogEntry?, until: ContinuousClock.Instant)]>([:])
+    private let cache: ExpiringCache<String, CatalogEntry?>
 
     init(store: Store, lifetime: Duration) {
         self.store = store
-        self.lifetime = lifetime
+        self.cache = ExpiringCache(lifetime: lifetime)
     }
 
     func entry(code: String) async throws -> CatalogEntry? {
-        let now = ContinuousClock.now
-        if let hit = cached.withLock({ $0[code] }), hit.until > now { return hit.entry }
-        let entry = try await store.catalog.find(code: code)
-        cached.withLock { cache in
-            if cache.count > 10_000 { cache.removeAll() }
-            cache[code] = (entry, now + lifetime)
-        }
-        return entry
+        try await cache.value(for: code) { try await store.catalog.find(code: code) }
     }
 }
 
@@ -417,27 +409,4 @@ final class GatewayGrantCache: Sendable {
 }
 
 /// The active pool version of each entry, remembered for a moment to save a query per lookup.
-final class GatewayVersionCache: Sendable {
-    private let lifetime: Duration
-    private let cached = Mutex<[Int64: (version: PoolVersion, until: ContinuousClock.Instant)]>([:])
-
-    init(lifetime: Duration) { self.lifetime = lifetime }
-
-    func version(of entryID: Int64) -> PoolVersion? {
-        let now = ContinuousClock.now
-        return cached.withLock { cache in
-            guard let hit = cache[entryID], hit.until > now else { return nil }
-            return hit.version
-        }
-    }
-
-    func remember(_ version: PoolVersion) {
-        let until = ContinuousClock.now + lifetime
-        cached.withLock { cache in
-            if cache.count > 10_000 { cache.removeAll() }
-            cache[version.entryID] = (version, until)
-        }
-    }
-
-    func forget(_ entryID: Int64) { cached.withLock { _ = $0.removeValue(forKey: entryID) } }
-}
+typealias GatewayVersionCache = ExpiringCache<Int64, PoolVersion>

@@ -9,23 +9,18 @@ import Synchronization
 /// once when this node's operator changes it (another node of the cluster sees a change within `lifetime`).
 final class UpstreamAllowListCache: Sendable {
     private let store: Store
-    private let lifetime: Duration
-    private let cached = Mutex<(list: UpstreamAllowList, until: ContinuousClock.Instant)?>(nil)
+    private let cache: ExpiringCache<Int, UpstreamAllowList>
 
     init(store: Store, lifetime: Duration = .seconds(1)) {
         self.store = store
-        self.lifetime = lifetime
+        self.cache = ExpiringCache(lifetime: lifetime, maximumCount: 1)
     }
 
     func current() async throws -> UpstreamAllowList {
-        let now = ContinuousClock.now
-        if let hit = cached.withLock({ $0 }), hit.until > now { return hit.list }
-        let list = try await store.upstreamAllowList.current().list
-        cached.withLock { $0 = (list, now + lifetime) }
-        return list
+        try await cache.value(for: 0) { try await store.upstreamAllowList.current().list }
     }
 
-    func forget() { cached.withLock { $0 = nil } }
+    func forget() { cache.forget(0) }
 }
 
 /// HTTP clients for upstream APIs, one per host and checked address, kept for the life of the process so that

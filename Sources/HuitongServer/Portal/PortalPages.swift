@@ -21,7 +21,7 @@ struct PortalPages {
     let quality: QualityUseCases
     /// The home page's call count: a sum over a month of the audit log, asked by every anonymous visitor, so it is
     /// worked out at most once a minute.
-    let recentCalls = ExpiringValue<Int64>(lifetime: 60)
+    let recentCalls = ExpiringCache<String, Int64>(lifetime: .seconds(60))
     /// Where downloads of conditionally open data are recorded.
     let audit: AuditLog
 
@@ -52,7 +52,7 @@ struct PortalPages {
         let departments = overview.facets[CatalogFacet.department.rawValue] ?? []
         let topics = overview.facets[CatalogFacet.classification.rawValue] ?? []
         let records = try await store.activePoolRowCount(openness: OpenCatalog.publicOpenness)
-        let calls = try await recentCalls.value { [store] in
+        let calls = try await recentCalls.value(for: "calls in the last 30 days") { [store] in
             let now = Date()
             return try await store.audit.statistics(
                 AuditStatisticsQuery(from: now - Self.callWindow, to: now + 1, groupBy: .resource)

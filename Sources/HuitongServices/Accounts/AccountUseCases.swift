@@ -70,18 +70,31 @@ public struct AccountUseCases: Sendable {
     public func authenticate(username: String, password: String, address: String?, now: Date = Date()) async throws
         -> User
     {
-        try throttle.check(.console, account: username, address: address)
-        let stored = try await store.users.credentials(username: username)
+        let user = try await checkedSignIn(.console, account: username, password: password, address: address) {
+            try await store.users.credentials(username: username).map { ($0.user, $0.passwordHash, $0.user.isActive) }
+        }
+        try await store.users.recordSuccessfulLogin(id: user.id, at: now)
+        return user
+    }
+
+    /// The one sign-in check of both realms: throttled first, the password compared against the stored hash (or a
+    /// decoy of the same cost when `lookUp` finds no one, so that time does not tell which names exist), the
+    /// failure counted, and `signInFailed` whatever was wrong.
+    package func checkedSignIn<Account: Sendable>(
+        _ realm: SignInThrottle.Realm, account name: String, password: String, address: String?,
+        lookUp: () async throws -> (account: Account, passwordHash: String, isActive: Bool)?
+    ) async throws -> Account {
+        try throttle.check(realm, account: name, address: address)
+        let stored = try await lookUp()
         let hash: String
         if let stored { hash = stored.passwordHash } else { hash = try await decoyHash() }
         let matches = try await verify(password, against: hash)
-        guard let stored, matches, stored.user.isActive else {
-            throttle.failed(.console, account: username, address: address)
+        guard let stored, matches, stored.isActive else {
+            throttle.failed(realm, account: name, address: address)
             throw AccessError.signInFailed
         }
-        throttle.succeeded(.console, account: username, address: address)
-        try await store.users.recordSuccessfulLogin(id: stored.user.id, at: now)
-        return stored.user
+        throttle.succeeded(realm, account: name, address: address)
+        return stored.account
     }
 
     /// Why a password a person chose may not be used (form, the common-password list, the account's names), or nil.

@@ -60,18 +60,15 @@ public struct DeveloperUseCases: Sendable {
         -> Developer
     {
         let email = email.trimmingCharacters(in: .whitespaces)
-        try accounts.throttle.check(.portal, account: email, address: address)
-        let stored = try await store.developers.credentials(email: email)
-        let hash: String
-        if let stored { hash = stored.passwordHash } else { hash = try await accounts.decoyHash() }
-        let matches = try await accounts.verify(password, against: hash)
-        guard let stored, matches, stored.developer.isActive else {
-            accounts.throttle.failed(.portal, account: email, address: address)
-            throw AccessError.signInFailed
+        let developer = try await accounts.checkedSignIn(
+            .portal, account: email, password: password, address: address
+        ) {
+            try await store.developers.credentials(email: email).map {
+                ($0.developer, $0.passwordHash, $0.developer.isActive)
+            }
         }
-        accounts.throttle.succeeded(.portal, account: email, address: address)
-        try await store.developers.recordSuccessfulLogin(id: stored.developer.id, at: now)
-        return stored.developer
+        try await store.developers.recordSuccessfulLogin(id: developer.id, at: now)
+        return developer
     }
 
     // MARK: Keys

@@ -58,10 +58,42 @@ public struct UseCases: Sendable {
 
     /// The sweepers and schedulers of these use cases, each over the same instance the routes use.
     public func backgroundServices(logger: Logger) -> [any Service] {
-        [
-            OverdueSweeper(service: sharing, logger: logger),
-            ObjectionSweeper(service: objections, logger: logger),
-            OpenAccessSweeper(service: developers, logger: logger),
+        let (sharing, objections, developers) = (sharing, objections, developers)
+        return [
+            // Applications whose provider review has run out of time go to the operator for coordination.
+            PeriodicSweep("overdue applications", every: sharing.settings.sweepInterval, logger: logger) {
+                let escalated = try await sharing.sweepOverdue(at: Date())
+                if !escalated.isEmpty {
+                    logger.notice(
+                        "escalated overdue applications",
+                        metadata: ["count": "\(escalated.count)", "numbers": "\(escalated.map(\.number))"])
+                }
+            },
+            // Grants that ran out are put on the audit log.
+            PeriodicSweep("grant expiries", every: sharing.settings.sweepInterval, logger: logger) {
+                let expired = try await sharing.recordExpiries(at: Date())
+                if !expired.isEmpty {
+                    logger.info("grant expiries recorded", metadata: ["count": "\(expired.count)"])
+                }
+            },
+            // Objections the provider has not answered in time are escalated.
+            PeriodicSweep("overdue objections", every: objections.settings.sweepInterval, logger: logger) {
+                let escalated = try await objections.sweepOverdue(at: Date())
+                if !escalated.isEmpty {
+                    logger.notice(
+                        "escalated overdue objections",
+                        metadata: ["count": "\(escalated.count)", "numbers": "\(escalated.map(\.number))"])
+                }
+            },
+            // Applications for conditionally open data left unanswered go before the operators once (domain.md §7.3).
+            PeriodicSweep("overdue open-data applications", every: developers.settings.sweepInterval, logger: logger) {
+                let escalated = try await developers.sweepOverdue()
+                if !escalated.isEmpty {
+                    logger.notice(
+                        "escalated overdue open-data applications",
+                        metadata: ["count": "\(escalated.count)", "numbers": "\(escalated.map(\.number))"])
+                }
+            },
             QualityScheduler(service: quality, logger: logger),
         ]
     }

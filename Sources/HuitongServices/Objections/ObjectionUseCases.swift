@@ -211,7 +211,7 @@ public struct ObjectionUseCases: Sendable {
     // MARK: Overdue
 
     /// Escalates every open objection whose deadline has passed at `now` to the operators (and tells the
-    /// provider); returns those escalated. Runs as `ObjectionSweeper` and can be called directly.
+    /// provider); returns those escalated. Runs as a `PeriodicSweep` (`UseCases.backgroundServices`) and can be called directly.
     @discardableResult
     public func sweepOverdue(at now: Date = Date()) async throws -> [Objection] {
         var escalated: [Objection] = []

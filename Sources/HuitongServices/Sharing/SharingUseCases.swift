@@ -291,7 +291,7 @@ public struct SharingUseCases: Sendable {
     }
 
     /// Escalates every application whose provider review is overdue at `now`; returns those escalated. Runs as
-    /// `OverdueSweeper` and can be called directly (tests pass their own `now`).
+    /// a `PeriodicSweep` (`UseCases.backgroundServices`) and can be called directly (tests pass their own `now`).
     @discardableResult
     public func sweepOverdue(at now: Date = Date()) async throws -> [SharingApplication] {
         var escalated: [SharingApplication] = []

@@ -10,6 +10,7 @@ import ServiceLifecycle
 public struct UseCases: Sendable {
     public let store: Store
     public let audit: AuditTrail
+    package let catalog: CatalogLifecycle
     public let accounts: AccountUseCases
     public let credentials: CredentialUseCases
     public let sharing: SharingUseCases
@@ -39,6 +40,7 @@ public struct UseCases: Sendable {
         self.store = store
         self.audit = audit
         background = BackgroundWork()
+        catalog = CatalogLifecycle(store: store)
         accounts = AccountUseCases(
             store: store, bcryptCost: settings.accounts.bcryptCost,
             throttle: SignInThrottle(now: settings.signInClock), trustedProxies: settings.accounts.trustedProxies,

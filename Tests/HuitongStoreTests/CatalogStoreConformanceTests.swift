@@ -83,6 +83,8 @@ struct CatalogStoreConformanceTests {
                 try await store.catalog.events(id: first.id).map(\.action) == [
                     "created", "submit", "publish", "withdraw",
                 ])
+            let byCode = try await store.catalog.entries(codes: ["101001/0001", "102001/0001", "999999/0001"])
+            #expect(byCode.mapValues(\.id) == ["101001/0001": first.id, "102001/0001": second.id])
             try await store.catalog.delete(id: second.id)
             #expect(try await store.catalog.find(id: second.id) == nil)
         }

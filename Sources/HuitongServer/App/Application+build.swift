@@ -142,8 +142,8 @@ public enum HuitongApp {
         let api = router.group("api/v1")
         AuthAPI(accounts: accounts, cookies: cookies, sessionLifetime: configuration.sessionLifetime).register(on: api)
         AccountsAPI(accounts: accounts, credentials: credentials).register(on: api)
-        CatalogAPI(store: store).register(on: api)
-        CatalogTransferAPI(store: store).register(on: api)
+        CatalogAPI(store: store, catalog: useCases.catalog).register(on: api)
+        CatalogTransferAPI(store: store, catalog: useCases.catalog).register(on: api)
         CodeSetsAPI(store: store).register(on: api)
         let ingest = IngestAPI(
             store: store, logger: Logger(label: "huitong.ingest"),

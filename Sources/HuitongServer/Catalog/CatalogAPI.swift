@@ -7,6 +7,7 @@ import Hummingbird
 /// `/api/v1/catalog`: entries with their items, lifecycle, versions, mounted resources and search.
 struct CatalogAPI {
     let store: Store
+    let catalog: CatalogLifecycle
 
     func register(on api: RouterGroup<HuitongRequestContext>) {
         api.get("catalog/classifications", use: listClassifications)
@@ -186,7 +187,7 @@ struct CatalogAPI {
             guard user.has(.operator) else { throw AccessError.forbidden(AccessReason.otherDepartment) }
             departmentID = asked
         }
-        let entry = try await CatalogLifecycle(store: store).create(input.content, departmentID: departmentID, by: user)
+        let entry = try await catalog.create(input.content, departmentID: departmentID, by: user)
         return try JSONResponse.make(entry, status: .created)
     }
 
@@ -203,7 +204,7 @@ struct CatalogAPI {
                 field: "departmentID",
                 BilingualText(zh: "目录的提供部门不能更改", en: "the providing department of an entry cannot change"))
         }
-        let entry = try await CatalogLifecycle(store: store).update(
+        let entry = try await catalog.update(
             existing, with: input.content, by: user, note: input.note ?? "")
         return try JSONResponse.make(entry)
     }
@@ -224,7 +225,7 @@ struct CatalogAPI {
         let user = try context.requireUser()
         let id = try context.id()
         let comment = try await optionalBody(CommentInput.self, request, context)?.comment ?? ""
-        let entry = try await CatalogLifecycle(store: store).apply(step, entryID: id, by: user, comment: comment)
+        let entry = try await catalog.apply(step, entryID: id, by: user, comment: comment)
         return try JSONResponse.make(entry)
     }
 
@@ -345,21 +346,13 @@ struct CatalogAPI {
     /// others only to their department, operators and auditors. Invisible entries answer 404 like missing ones.
     func visibleEntry(_ context: HuitongRequestContext) async throws -> CatalogEntry {
         let user = try context.requireUser()
-        let id = try context.id()
-        guard let entry = try await store.catalog.find(id: id), entry.isVisible(to: user) else {
-            throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
-        }
-        return entry
+        return try await catalog.visibleEntry(try context.id(), to: user)
     }
 
-    /// The entry named by the path, if the caller may change it: its department's providers, or an operator.
+    /// The entry named by the path, if the caller may change it (`CatalogLifecycle.managedEntry`).
     func managedEntry(_ context: HuitongRequestContext) async throws -> (User, CatalogEntry) {
-        let entry = try await visibleEntry(context)
-        let user = try context.requireRole(.provider, .operator)
-        guard user.has(.operator) || entry.provider.departmentID == user.departmentID else {
-            throw AccessError.forbidden(AccessReason.otherDepartment)
-        }
-        return (user, entry)
+        let user = try context.requireUser()
+        return (user, try await catalog.managedEntry(try context.id(), by: user))
     }
 }
 

@@ -265,7 +265,7 @@ struct IngestAPI {
 
     /// An entry of the caller's department (any entry for an operator); others answer 404 like missing ones.
     func managedEntry(_ context: HuitongRequestContext, _ user: User) async throws -> CatalogEntry {
-        let entry = try await CatalogAPI(store: store).visibleEntry(context)
+        let entry = try await CatalogLifecycle(store: store).visibleEntry(try context.id(), to: user)
         guard user.has(.operator) || entry.provider.departmentID == user.departmentID else {
             throw StoreError.notFound(entity: "catalog entry", key: "\(entry.id)")
         }

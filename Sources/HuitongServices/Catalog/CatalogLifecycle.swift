@@ -40,18 +40,28 @@ package struct CatalogLifecycle: Sendable {
     }
 
     /// Revises `existing` to `content` as `user`, once the new content passes 编制指南's rules and the grading
-    /// policy: a draft changes in place, a published entry gets a new version, and a live entry's exposure (share
-    /// types, openness) changes only through review unless an operator changes it. Whether `user` may change the
-    /// entry at all is the caller's check (`managedEntry`).
+    /// policy and the revision passes `checkRevision`. Whether `user` may change the entry at all is the caller's
+    /// check (`managedEntry`).
     package func update(_ existing: CatalogEntry, with content: CatalogEntryContent, by user: User, note: String)
         async throws -> CatalogEntry
     {
         let content = try content.validated()
-        if existing.status == .published && !user.has(.operator) && existing.content.changesExposure(to: content) {
-            throw CatalogRuleError.exposureChangeNeedsReview
-        }
+        try Self.checkRevision(of: existing, to: content, by: user)
         try await GradePolicy.current(store).check(content)
         return try await store.catalog.update(id: existing.id, with: content, author: user.author, note: note)
+    }
+
+    /// The rules a change to an existing entry must pass, whichever way it comes (form, API, sheet): an entry
+    /// under review does not change until it is decided, a draft changes in place, a published entry gets a new
+    /// version, and a live entry's exposure (share types, openness) changes only through review unless an
+    /// operator changes it.
+    package static func checkRevision(of existing: CatalogEntry, to content: CatalogEntryContent, by user: User)
+        throws(CatalogRuleError)
+    {
+        if existing.status == .submitted { throw .underReview }
+        if existing.status == .published && !user.has(.operator) && existing.content.changesExposure(to: content) {
+            throw .exposureChangeNeedsReview
+        }
     }
 
     /// The entry, if `user` may read it.

@@ -21,6 +21,9 @@ public protocol CatalogRepository: Sendable {
     func find(code: String) async throws -> CatalogEntry?
     /// Entries by id, in the order asked for; unknown ids are skipped.
     func entries(ids: [Int64]) async throws -> [CatalogEntry]
+    /// Entries by resource code, keyed by code; unknown codes are absent (a sheet import looks up all of its
+    /// codes in one go instead of one query per row).
+    func entries(codes: [String]) async throws -> [String: CatalogEntry]
     /// Published states, oldest first.
     func versions(id: Int64) async throws -> [CatalogVersion]
     func events(id: Int64) async throws -> [CatalogEvent]
@@ -283,6 +286,27 @@ struct SQLCatalogRepository: CatalogRepository {
 
     func entries(ids: [Int64]) async throws -> [CatalogEntry] {
         try await provider.read { sql in try await Self.entries(ids: ids, sql) }
+    }
+
+    func entries(codes: [String]) async throws -> [String: CatalogEntry] {
+        try await provider.read { sql in
+            var found: [String: CatalogEntry] = [:]
+            // In slices, well under either engine's limit on bound parameters.
+            for start in stride(from: 0, to: codes.count, by: 500) {
+                let slice = Array(codes[start..<min(start + 500, codes.count)])
+                let rows = try await sql.raw(
+                    """
+                    SELECT \(unsafeRaw: Self.entryColumns) FROM catalog_entries e
+                    JOIN departments d ON d.id = e.department_id WHERE e.code IN (\(binds: slice))
+                    """
+                ).all()
+                for row in rows {
+                    let entry = try Self.decode(row)
+                    found[entry.code.text] = entry
+                }
+            }
+            return found
+        }
     }
 
     func versions(id: Int64) async throws -> [CatalogVersion] {

@@ -193,6 +193,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "HuitongServicesTests",
+            dependencies: ["HuitongCore", "HuitongServices", "HuitongStore", "HuitongTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "HuitongServerTests",
             dependencies: [
                 "HuitongCore",

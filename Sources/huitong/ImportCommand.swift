@@ -20,7 +20,10 @@ struct ImportCommand: AsyncParsableCommand {
     @Argument(help: "The file: .csv or .txt (UTF-8 or GB18030), .xlsx, .ndjson/.jsonl or .json (an array).")
     var file: String
 
-    @Option(help: "replace (default) makes the file the whole pool; upsert and delete change rows by key.")
+    @Option(
+        help:
+            "replace (default) makes the file the whole pool; upsert and delete change rows by key; sync makes the file the whole pool but writes only what changed."
+    )
     var mode: String = "replace"
 
     @Option(help: "auto (default), utf-8 or gb18030.")
@@ -49,7 +52,8 @@ struct ImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let mode = IngestMode(rawValue: mode) else {
-            throw ValidationError("--mode 须为 replace、upsert 或 delete (must be replace, upsert or delete)")
+            throw ValidationError(
+                "--mode 须为以下之一：\(IngestMode.choices.zh) (must be one of: \(IngestMode.choices.en))")
         }
         guard let encoding = TextEncodingChoice(label: encoding) else {
             throw ValidationError("--encoding 须为 auto、utf-8 或 gb18030 (must be auto, utf-8 or gb18030)")

@@ -230,6 +230,11 @@ public struct IngestRunner: Sendable {
                     rejected: load.rejected, read: load.read, threshold: request.rejectionThreshold)
             }
             var message = "已归集 \(load.loaded) 行，拒绝 \(load.rejected) 行"
+            if request.mode == .sync {
+                load.vanished = Int64(try await store.pools.retireUnseen(in: version))
+                message =
+                    "已同步 \(load.loaded) 行（新增或变更 \(load.changed) 行，删除 \(load.vanished) 行，其余未变），拒绝 \(load.rejected) 行"
+            }
             if !load.unknownColumns.isEmpty { message += "；未识别的列已忽略：\(load.unknownColumns.joined(separator: "、"))" }
             // Switch, mount and the job's success in one transaction (a kill between them left a live version
             // whose job was later declared interrupted: found by scripts/crash-loop).
@@ -273,6 +278,11 @@ public struct IngestRunner: Sendable {
         var lastReport: ContinuousClock.Instant
         var read: Int64 = 0
         var loaded: Int64 = 0
+        /// For a sync: the rows written (new or changed) and the rows the file no longer holds.
+        var changed: Int64 = 0
+        var vanished: Int64 = 0
+        /// For a sync: keys of refused rows, whose current rows must not count as vanished.
+        var pendingKept: [[String]] = []
         var rejected: Int64 = 0
         var processedBytes: Int64 = 0
 
@@ -314,6 +324,14 @@ public struct IngestRunner: Sendable {
             case .failure(let problems):
                 load.rejected += 1
                 load.pendingIssues += problems.issues
+                if request.mode == .sync, let mapping = load.mapping {
+                    // A row refused for a defect is not a row the source deleted: its key keeps its current row.
+                    let key = load.keyPositions.map { item in
+                        mapping.positions[item].flatMap { $0 < row.cells.count ? row.cells[$0] : nil }?
+                            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+                    }
+                    load.pendingKept += [key, key.map { $0.uppercased() }]
+                }
             case .success(let values):
                 if !load.keyPositions.isEmpty,
                     let first = load.seenKeys.insert(values, positions: load.keyPositions, row: row.number)
@@ -340,7 +358,7 @@ public struct IngestRunner: Sendable {
     func flush(into version: PoolVersion, request: IngestRequest, load: inout Load) async throws {
         let rows = load.pending
         let issues = load.pendingIssues
-        guard !rows.isEmpty || !issues.isEmpty else { return }
+        guard !rows.isEmpty || !issues.isEmpty || !load.pendingKept.isEmpty else { return }
         load.pending = []
         load.pending.reserveCapacity(batchSize)
         load.pendingIssues = []
@@ -351,6 +369,16 @@ public struct IngestRunner: Sendable {
             try await load.drain()
             let keys = rows.map(load.key(of:))
             load.loaded += Int64(try await store.pools.delete(keys: keys, from: version))
+            try await jobs.addIssues(id: jobID, issues)
+            return
+        }
+        if request.mode == .sync {
+            // As a delete: how many rows changed is the job's report.
+            try await load.drain()
+            load.changed += Int64(try await store.pools.sync(rows, into: version))
+            load.loaded += Int64(rows.count)
+            try await store.pools.keep(keys: load.pendingKept, in: version)
+            load.pendingKept = []
             try await jobs.addIssues(id: jobID, issues)
             return
         }

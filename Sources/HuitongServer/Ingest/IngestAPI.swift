@@ -181,7 +181,9 @@ struct IngestAPI {
             if mode == nil {
                 issues.add(
                     "mode",
-                    BilingualText(zh: "mode 须为 replace、upsert 或 delete", en: "mode must be replace, upsert or delete"))
+                    BilingualText(
+                        zh: "mode 须为以下之一：\(IngestMode.choices.zh)", en: "mode must be one of: \(IngestMode.choices.en)")
+                )
             }
             let encoding = TextEncodingChoice(label: encoding ?? "auto")
             if encoding == nil {

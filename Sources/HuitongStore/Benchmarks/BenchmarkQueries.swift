@@ -23,7 +23,8 @@ public struct BenchmarkQueries: Sendable {
         return try await provider.read { sql in
             try await sql.raw(
                 """
-                SELECT \(ident: column) AS k FROM \(ident: version.tableName) ORDER BY random() LIMIT \(bind: limit)
+                SELECT \(ident: column) AS k FROM \(ident: version.tableName)
+                WHERE \(unsafeRaw: SQLPoolRepository.visible(at: version.version)) ORDER BY random() LIMIT \(bind: limit)
                 """
             ).all().map { try $0.decode(column: "k", as: String.self) }
         }

@@ -10,6 +10,14 @@ public enum IngestMode: String, Sendable, Hashable, Codable, CaseIterable {
     case upsert
     /// Rows with the file's keys are removed.
     case delete
+    /// The file is the whole pool, applied as a diff: only new, changed and vanished rows are written.
+    case sync
+
+    /// The modes, for messages: `replace、upsert、delete、sync`.
+    public static var choices: BilingualText {
+        BilingualText(
+            zh: allCases.map(\.rawValue).joined(separator: "、"), en: allCases.map(\.rawValue).joined(separator: ", "))
+    }
 }
 
 public enum IngestJobStatus: String, Sendable, Hashable, Codable {
@@ -220,8 +228,7 @@ struct SQLIngestJobRepository: IngestJobRepository {
     {
         // As `PoolRepository.activate`: the key index and the row count are settled first, so the switch stays short.
         try await provider.transaction { sql in
-            try await SQLPoolRepository.indexKey(version.tableName, version.keyColumns, sql)
-            try await SQLPoolRepository.recount(version, sql)
+            try await SQLPoolRepository.prepare(version, sql)
         }
         let now = Date()
         return try await provider.transaction { sql in

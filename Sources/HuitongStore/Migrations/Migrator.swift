@@ -8,6 +8,18 @@ struct Migration: Sendable {
     let name: String
     /// The statements for a backend; the column-type vocabulary comes from `SchemaTypes`.
     let statements: @Sendable (SchemaTypes) -> [String]
+    /// Work that depends on the data (e.g. every pool table), run after `statements` in the same transaction.
+    var converting: (@Sendable (any SQLDatabase, SchemaTypes) async throws -> Void)? = nil
+
+    init(
+        version: Int, name: String, statements: @escaping @Sendable (SchemaTypes) -> [String],
+        converting: (@Sendable (any SQLDatabase, SchemaTypes) async throws -> Void)? = nil
+    ) {
+        self.version = version
+        self.name = name
+        self.statements = statements
+        self.converting = converting
+    }
 }
 
 /// The few column types that are spelled differently by SQLite and PostgreSQL.
@@ -62,6 +74,7 @@ struct Migrator {
                 for statement in migration.statements(types) {
                     try await sql.raw(SQLQueryString(unsafeRaw: statement)).run()
                 }
+                try await migration.converting?(sql, types)
                 try await sql.insert(into: "schema_migrations")
                     .columns("version", "name", "applied_at")
                     .values(SQLBind(migration.version), SQLBind(migration.name), SQLBind(Date()))

@@ -233,5 +233,48 @@ enum Schema {
                 """
             ]
         },
+        Migration(
+            version: 22, name: "resource pools by changes",
+            statements: { t in
+                [
+                    // Versions built by changes share their base's table, so a table name is no longer unique.
+                    """
+                    CREATE TABLE pool_versions_next (
+                        entry_id BIGINT NOT NULL REFERENCES catalog_entries(id),
+                        version INTEGER NOT NULL,
+                        table_name TEXT NOT NULL,
+                        columns TEXT NOT NULL,
+                        key_columns TEXT NOT NULL,
+                        row_count BIGINT NOT NULL,
+                        status TEXT NOT NULL,
+                        created_at \(t.timestamp) NOT NULL,
+                        activated_at \(t.timestamp),
+                        base_version INTEGER,
+                        base_row_count BIGINT,
+                        PRIMARY KEY (entry_id, version)
+                    )
+                    """,
+                    """
+                    INSERT INTO pool_versions_next (entry_id, version, table_name, columns, key_columns, row_count,
+                        status, created_at, activated_at)
+                    SELECT entry_id, version, table_name, columns, key_columns, row_count, status, created_at,
+                        activated_at
+                    FROM pool_versions
+                    """,
+                    "DROP TABLE pool_versions",
+                    "ALTER TABLE pool_versions_next RENAME TO pool_versions",
+                    "CREATE UNIQUE INDEX pool_versions_active ON pool_versions (entry_id) WHERE status = 'active'",
+                    "CREATE INDEX pool_versions_table ON pool_versions (table_name)",
+                ]
+            },
+            converting: { sql, _ in
+                // Every kept version had a table of its own: its rows were all added by it and none is retired.
+                let kept = try await sql.raw(
+                    "SELECT * FROM pool_versions WHERE status IN ('active', 'retired')"
+                ).all().map(SQLPoolRepository.decode)
+                for version in kept {
+                    try await SQLPoolRepository.convertLegacyTable(version, sql)
+                }
+            }),
     ]
 }

@@ -191,8 +191,7 @@ struct SQLObjectionRepository: ObjectionRepository {
     {
         // As `activate`: the key index and the row count are settled outside the switch, which stays short.
         try await provider.transaction { sql in
-            try await SQLPoolRepository.indexKey(version.tableName, version.keyColumns, sql)
-            try await SQLPoolRepository.recount(version, sql)
+            try await SQLPoolRepository.prepare(version, sql)
         }
         let now = change.events.last?.at ?? Date()
         return try await provider.transaction { sql in

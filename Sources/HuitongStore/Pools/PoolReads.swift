@@ -122,26 +122,8 @@ extension SQLPoolRepository {
                 BilingualText(zh: "该资源没有主键，不能按键查询", en: "this resource has no key, so it cannot be looked up by key"))
         }
         var query = selectClause(selection, from: version)
-        query.appendLiteral(" WHERE ")
-        if keyColumns.count == 1 {
-            query.appendInterpolation(unsafeRaw: "\(keyColumns[0]) IN (")
-            for (index, key) in keys.enumerated() {
-                if index > 0 { query.appendLiteral(", ") }
-                query.appendInterpolation(bind: key.first ?? "")
-            }
-        } else {
-            query.appendInterpolation(unsafeRaw: "(\(keyColumns.joined(separator: ", "))) IN (VALUES ")
-            for (index, key) in keys.enumerated() {
-                if index > 0 { query.appendLiteral(", ") }
-                query.appendLiteral("(")
-                for position in keyColumns.indices {
-                    if position > 0 { query.appendLiteral(", ") }
-                    query.appendInterpolation(bind: position < key.count ? key[position] : "")
-                }
-                query.appendLiteral(")")
-            }
-        }
-        query.appendLiteral(")")
+        query.appendInterpolation(unsafeRaw: " WHERE \(visible(at: version.version)) AND ")
+        appendKeyMatch(keyColumns, keys[...], to: &query)
         appendConditions(selection.conditions, to: &query, joiner: " AND ")
         return try await sql.raw(query).all().map { try values($0, selection.columns) }
     }
@@ -149,8 +131,8 @@ extension SQLPoolRepository {
     func beginExtract(entryID: Int64, selecting selection: PoolSelection, pageSize: Int) async throws -> PoolExtract? {
         guard let version = try await provider.read({ sql in try await Self.active(entryID, sql) }) else { return nil }
         try Self.check(selection, against: version)
-        // Pages follow the key (its unique index), or the physical row order when the pool has no key. Version
-        // tables never change once live, so neither order moves under a running extract.
+        // Pages follow the key (its unique index), or the physical row order when the pool has no key. A
+        // version's rows never change once live, so neither order moves under a running extract.
         let order = version.keyColumns.isEmpty ? [provider.backend == .postgres ? "ctid" : "rowid"] : version.keyColumns
         return PoolExtract(version: version, selection: selection, order: order, pageSize: max(1, pageSize))
     }
@@ -162,7 +144,8 @@ extension SQLPoolRepository {
         let order = version.keyColumns.isEmpty ? [provider.backend == .postgres ? "ctid" : "rowid"] : version.keyColumns
         return try await provider.read { sql in
             var query = Self.selectClause(selection, from: version, extra: [])
-            Self.appendConditions(selection.conditions, to: &query, joiner: " WHERE ")
+            query.appendInterpolation(unsafeRaw: " WHERE \(Self.visible(at: version.version))")
+            Self.appendConditions(selection.conditions, to: &query, joiner: " AND ")
             query.appendInterpolation(unsafeRaw: " ORDER BY \(order.joined(separator: ", ")) LIMIT \(max(0, limit))")
             return try await sql.raw(query).all().map { try Self.values($0, selection.columns) }
         }
@@ -176,7 +159,8 @@ extension SQLPoolRepository {
             var query = Self.selectClause(
                 current.selection, from: current.version,
                 extra: order.map { $0 == "ctid" ? "ctid::text AS huitong_order_ctid" : "\($0) AS huitong_order_\($0)" })
-            var joiner = " WHERE "
+            query.appendInterpolation(unsafeRaw: " WHERE \(Self.visible(at: current.version.version))")
+            var joiner = " AND "
             if let after = current.after {
                 query.appendLiteral(joiner)
                 joiner = " AND "

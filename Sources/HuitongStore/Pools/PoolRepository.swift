@@ -2,7 +2,7 @@ import Foundation
 import HuitongCore
 import SQLKit
 
-/// One version of a resource pool (资源池): a table holding an entry's rows as delivered by one load.
+/// One version of a resource pool (资源池): the rows of an entry as one load left them.
 public struct PoolVersion: Sendable, Hashable, Codable {
     public var entryID: Int64
     public var version: Int
@@ -13,6 +13,9 @@ public struct PoolVersion: Sendable, Hashable, Codable {
     public var status: PoolVersionStatus
     public var createdAt: Date
     public var activatedAt: Date?
+    /// The version this one was built on by changes, in the same table; nil for a version loaded whole into a
+    /// table of its own.
+    public var baseVersion: Int?
 }
 
 public enum PoolVersionStatus: String, Sendable, Hashable, Codable {
@@ -27,30 +30,46 @@ public enum PoolVersionStatus: String, Sendable, Hashable, Codable {
     case abandoned
 }
 
-/// Resource pools: each load builds a new version table beside the active one and switches to it in one
-/// transaction, so readers see the old rows or the new ones, never a mix.
+/// Resource pools. A load by changes (upsert, delete, sync, a correction) writes only the rows it changes into
+/// the table of the version it builds on: every row carries the version that added it (`_added_in`) and the one
+/// that retired it (`_retired_in`), and a version shows the rows added at or before it and not retired by then.
+/// A load of a whole file starts a table of its own. Either way the new version becomes the one readers see by
+/// switching one pointer in one transaction, so readers see the old rows or the new ones, never a mix.
+/// (docs/pools.md has the design and its invariants.)
 public protocol PoolRepository: PoolReader {
-    /// Creates the table of the entry's next version, empty or (for changes by key) a copy of the active rows.
+    /// Starts the entry's next version: empty in a table of its own, or (`copyingActive`, for changes by key)
+    /// building on the active version in its table. One version of an entry is built at a time; a second is a
+    /// conflict.
     func beginVersion(entryID: Int64, columns: [String], keyColumns: [String], copyingActive: Bool) async throws
         -> PoolVersion
     /// Adds rows (values in `columns` order; nil for empty) to a version being built, in one transaction. Rows
-    /// whose key is already present replace it when `replacingKeys`; otherwise a repeated key makes `activate`
-    /// fail (the key's index is built then), and the version must be abandoned.
+    /// whose key is already present replace it when `replacingKeys`; otherwise a repeated key is an error, at
+    /// once or (for a version in a table of its own) when `activate` builds the key's index.
     func insert(_ rows: [[String?]], into version: PoolVersion, replacingKeys: Bool) async throws
+    /// Takes rows of a full snapshot (`sync`) into a version built on the active one: new and changed rows are
+    /// written, unchanged ones only noted as seen. Returns how many rows were written.
+    func sync(_ rows: [[String?]], into version: PoolVersion) async throws -> Int
+    /// Notes keys as seen in a snapshot without writing rows for them (rows the load refused for a defect): their
+    /// current rows are not retired by `retireUnseen`.
+    func keep(keys: [[String]], in version: PoolVersion) async throws
+    /// Once every row of a snapshot went through `sync`: retires the rows the snapshot no longer holds, and
+    /// returns how many.
+    func retireUnseen(in version: PoolVersion) async throws -> Int
     /// Removes the rows with these keys from a version being built; returns how many were removed.
     func delete(keys: [[String]], from version: PoolVersion) async throws -> Int
     /// Makes a built version the one readers see and retires the previous one, keeping `keep` retired versions.
     func activate(_ version: PoolVersion, keep: Int) async throws -> PoolVersion
-    /// Drops a version that was being built (a failed or interrupted load).
+    /// Undoes a version that was being built (a failed or interrupted load).
     func abandon(_ version: PoolVersion) async throws
     func active(entryID: Int64) async throws -> PoolVersion?
     func versions(entryID: Int64) async throws -> [PoolVersion]
     /// Rows of the active version whose key columns equal `key` (values in `keyColumns` order).
     func rows(entryID: Int64, key: [String]) async throws -> [[String: String?]]
-    /// Drops versions still marked as building, except those of `keepingEntries` (loads that are alive).
+    /// Undoes versions still marked as building, except those of `keepingEntries` (loads that are alive).
     func abandonInterrupted(keepingEntries: Set<Int64>) async throws -> [PoolVersion]
     /// Makes a retired version the one readers see again and retires the active one, in one transaction (a
-    /// rollback). An unknown version is not found; one being built or already active is a conflict.
+    /// rollback: a pointer switch, whatever the pool's size). An unknown version is not found; one being built
+    /// or already active is a conflict.
     func reactivate(entryID: Int64, version: Int) async throws -> PoolVersion
 }
 
@@ -59,6 +78,10 @@ struct SQLPoolRepository: PoolRepository {
 
     /// The largest number of bound values per statement both engines accept comfortably.
     static let bindsPerStatement = 30_000
+    /// The version that added a row, and the one that retired it (NULL while it is current). Item column names
+    /// start with a letter, so these can never clash with one.
+    static let added = "_added_in"
+    static let retired = "_retired_in"
 
     func beginVersion(entryID: Int64, columns: [String], keyColumns: [String], copyingActive: Bool) async throws
         -> PoolVersion
@@ -66,70 +89,210 @@ struct SQLPoolRepository: PoolRepository {
         try Self.checkIdentifiers(columns + keyColumns)
         let now = Date()
         return try await provider.transaction { sql in
-            let next =
-                (try await sql.raw(
-                    "SELECT MAX(version) AS v FROM pool_versions WHERE entry_id = \(bind: entryID)"
-                ).first()?.decode(column: "v", as: Int?.self) ?? 0) + 1
-            let table = "pool_e\(entryID)_v\(next)"
-            let definitions = columns.map { "\($0) TEXT" }.joined(separator: ", ")
-            // The key's unique index comes after the rows: built from sorted keys at the end, a million rows load
-            // several times faster than through an index that every insert must update.
-            try await sql.raw(SQLQueryString(unsafeRaw: "CREATE TABLE \(table) (\(definitions))")).run()
-            var rowCount: Int64 = 0
-            if copyingActive, let active = try await Self.active(entryID, sql) {
-                let shared = columns.filter(active.columns.contains)
-                if !shared.isEmpty {
-                    let list = shared.joined(separator: ", ")
-                    try await sql.raw(
-                        SQLQueryString(
-                            unsafeRaw: "INSERT INTO \(table) (\(list)) SELECT \(list) FROM \(active.tableName)")
-                    ).run()
-                    rowCount = active.rowCount
-                }
+            let versions = try await Self.lockedVersions(entryID, sql)
+            if versions.contains(where: { $0.status == .building }) {
+                throw StoreError.conflict(
+                    BilingualText(
+                        zh: "该资源正在装载另一版本，请等它完成后再试",
+                        en: "another version of this resource is being loaded; try again when it is done"
+                    ))
             }
-            if copyingActive { try await Self.indexKey(table, keyColumns, sql) }
+            let next = (versions.map(\.version).max() ?? 0) + 1
+            let active = versions.first { $0.status == .active }
+            var version = PoolVersion(
+                entryID: entryID, version: next, tableName: "pool_e\(entryID)_v\(next)", columns: columns,
+                keyColumns: keyColumns, rowCount: 0, status: .building, createdAt: now, activatedAt: nil)
+            if copyingActive, let active, active.keyColumns == keyColumns, !keyColumns.isEmpty {
+                // Built on the active version, in its table: only what changes is written.
+                version.tableName = active.tableName
+                version.baseVersion = active.version
+                version.rowCount = active.rowCount
+                let present = Set(versions.filter { $0.tableName == active.tableName }.flatMap(\.columns))
+                for column in columns where !present.contains(column) {
+                    try await sql.raw(
+                        SQLQueryString(unsafeRaw: "ALTER TABLE \(active.tableName) ADD COLUMN \(column) TEXT")
+                    ).run()
+                }
+                version.rowCount -= try await Self.leaveDeadBranch(
+                    active.tableName, columns: columns, base: active.version, next: next, sql)
+            } else {
+                try await Self.createTable(version, sql)
+                if copyingActive, let active {
+                    // A key that changed: the active rows are copied once into a table of the new shape.
+                    let shared = columns.filter(active.columns.contains)
+                    if !shared.isEmpty {
+                        let list = shared.joined(separator: ", ")
+                        try await sql.raw(
+                            SQLQueryString(
+                                unsafeRaw: """
+                                    INSERT INTO \(version.tableName) (\(list), \(Self.added))
+                                    SELECT \(list), \(next) FROM \(active.tableName) WHERE \(Self.visible(at: active.version))
+                                    """)
+                        ).run()
+                    }
+                }
+                // Changes by key need the key's index while they are written; a whole load builds it at the end.
+                if copyingActive { try await Self.indexTable(version, sql) }
+            }
             try await sql.raw(
                 """
                 INSERT INTO pool_versions (entry_id, version, table_name, columns, key_columns, row_count, status,
-                    created_at)
-                VALUES (\(bind: entryID), \(bind: next), \(bind: table), \(bind: columns.joined(separator: ",")),
-                    \(bind: keyColumns.joined(separator: ",")), \(bind: rowCount), 'building', \(bind: now))
+                    created_at, base_version, base_row_count)
+                VALUES (\(bind: entryID), \(bind: next), \(bind: version.tableName),
+                    \(bind: columns.joined(separator: ",")), \(bind: keyColumns.joined(separator: ",")),
+                    \(bind: version.rowCount), 'building', \(bind: now), \(bind: version.baseVersion),
+                    \(bind: version.baseVersion == nil ? nil : version.rowCount))
                 """
             ).run()
-            return PoolVersion(
-                entryID: entryID, version: next, tableName: table, columns: columns, keyColumns: keyColumns,
-                rowCount: rowCount, status: .building, createdAt: now, activatedAt: nil)
+            return version
         }
     }
 
+    /// After a rollback to `base`, the versions after it in its table are a branch no longer followed. The next
+    /// version (`next`) must not see that branch: rows it added are retired at `next`, and rows live at `base`
+    /// that it retired come back as copies added at `next`. Costs the size of that branch (nothing without one).
+    /// Returns how many rows came back, which `prepare` would otherwise count twice.
+    static func leaveDeadBranch(
+        _ table: String, columns: [String], base: Int, next: Int, _ sql: any SQLDatabase
+    ) async throws -> Int64 {
+        let present = columns.joined(separator: ", ")
+        let revived = try await count(table, where: "\(retired) > \(base) AND \(added) <= \(base)", sql)
+        try await sql.raw(
+            SQLQueryString(
+                unsafeRaw: """
+                    INSERT INTO \(table) (\(present), \(added))
+                    SELECT \(present), \(next) FROM \(table) WHERE \(retired) > \(base) AND \(added) <= \(base)
+                    """)
+        ).run()
+        try await sql.raw(
+            SQLQueryString(
+                unsafeRaw: """
+                    UPDATE \(table) SET \(retired) = \(next)
+                    WHERE \(retired) IS NULL AND \(added) > \(base) AND \(added) < \(next)
+                    """)
+        ).run()
+        return Int64(revived)
+    }
+
     func insert(_ rows: [[String?]], into version: PoolVersion, replacingKeys: Bool) async throws {
+        guard !rows.isEmpty else { return }
+        let keyed = replacingKeys && !version.keyColumns.isEmpty
+        if version.baseVersion != nil {
+            let keys = Self.distinctKeys(of: rows, version)
+            try await provider.transaction { sql in
+                if keyed {
+                    try await Self.retire(keys, in: version, sql)
+                } else if try await Self.liveCount(keys, in: version, sql) > 0 {
+                    throw Self.repeatedKey(version.keyColumns)
+                }
+            }
+        }
+        let stamp = String(version.version)
         try await provider.bulkInsert(
             BulkInsert(
-                table: version.tableName, columns: version.columns, rows: rows,
-                replacingKeys: replacingKeys && !version.keyColumns.isEmpty ? version.keyColumns : nil))
+                table: version.tableName, columns: version.columns + [Self.added],
+                rows: (keyed ? Self.lastOfEachKey(rows, version) : rows).map { $0 + [stamp] },
+                replacingKeys: keyed ? version.keyColumns + [Self.added] : nil))
+    }
+
+    func sync(_ rows: [[String?]], into version: PoolVersion) async throws -> Int {
+        guard !rows.isEmpty else { return 0 }
+        guard version.baseVersion != nil else {
+            // Nothing to compare with: the snapshot is the first rows of the pool.
+            try await insert(rows, into: version, replacingKeys: true)
+            return Self.lastOfEachKey(rows, version).count
+        }
+        let rows = Self.lastOfEachKey(rows, version)
+        try await keep(keys: rows.map { Self.key(of: $0, version) }, in: version)
+        // What the version holds now for these keys: a row that did not change is not written again.
+        let current = try await provider.read { sql in
+            var found: [[String]: [String?]] = [:]
+            for batch in Self.batches(Self.distinctKeys(of: rows, version), width: version.keyColumns.count) {
+                var query = SQLQueryString(
+                    unsafeRaw: "SELECT \(version.columns.joined(separator: ", ")) FROM \(version.tableName) WHERE ")
+                Self.appendKeyMatch(version.keyColumns, batch, to: &query)
+                query.appendInterpolation(unsafeRaw: " AND \(Self.retired) IS NULL")
+                for row in try await sql.raw(query).all() {
+                    let values = try version.columns.map { try row.decode(column: $0, as: String?.self) }
+                    found[Self.key(of: values, version)] = values
+                }
+            }
+            return found
+        }
+        let changed = rows.filter { row in current[Self.key(of: row, version)] != row }
+        try await insert(changed, into: version, replacingKeys: true)
+        return changed.count
+    }
+
+    func keep(keys: [[String]], in version: PoolVersion) async throws {
+        guard !keys.isEmpty, version.baseVersion != nil else { return }
+        let seen = Self.seenTable(version)
+        let width = version.keyColumns.count
+        try await provider.transaction { sql in
+            try await sql.raw(
+                SQLQueryString(
+                    unsafeRaw:
+                        "CREATE TABLE IF NOT EXISTS \(seen) (\(version.keyColumns.map { "\($0) TEXT" }.joined(separator: ", ")))"
+                )
+            ).run()
+        }
+        try await provider.bulkInsert(
+            BulkInsert(
+                table: seen, columns: version.keyColumns,
+                rows: keys.map { key in (0..<width).map { $0 < key.count ? key[$0] : "" } }))
+    }
+
+    func retireUnseen(in version: PoolVersion) async throws -> Int {
+        guard version.baseVersion != nil else { return 0 }
+        let seen = Self.seenTable(version)
+        return try await provider.transaction { sql in
+            let exists = try await Self.tableExists(seen, sql)
+            if !exists {
+                // An empty snapshot: every row it does not hold goes.
+                try await sql.raw(
+                    SQLQueryString(
+                        unsafeRaw:
+                            "CREATE TABLE \(seen) (\(version.keyColumns.map { "\($0) TEXT" }.joined(separator: ", ")))"
+                    )
+                ).run()
+            }
+            let keyList = version.keyColumns.joined(separator: ", ")
+            try await sql.raw(
+                SQLQueryString(unsafeRaw: "CREATE INDEX IF NOT EXISTS \(seen)_key ON \(seen) (\(keyList))")
+            )
+            .run()
+            let table = version.tableName
+            let match = version.keyColumns.map { "s.\($0) = \(table).\($0)" }.joined(separator: " AND ")
+            let gone = try await sql.raw(
+                SQLQueryString(
+                    unsafeRaw: """
+                        UPDATE \(version.tableName) SET \(Self.retired) = \(version.version)
+                        WHERE \(Self.retired) IS NULL AND \(Self.added) < \(version.version)
+                        AND NOT EXISTS (SELECT 1 FROM \(seen) s WHERE \(match))
+                        RETURNING 1 AS gone
+                        """)
+            ).all().count
+            try await sql.raw(SQLQueryString(unsafeRaw: "DROP TABLE IF EXISTS \(seen)")).run()
+            return gone
+        }
     }
 
     func delete(keys: [[String]], from version: PoolVersion) async throws -> Int {
         guard !keys.isEmpty, !version.keyColumns.isEmpty else { return 0 }
         let width = version.keyColumns.count
-        let perStatement = max(1, Self.bindsPerStatement / width)
+        let keys = keys.map { key in (0..<width).map { $0 < key.count ? key[$0] : "" } }
         return try await provider.transaction { sql in
             var removed = 0
-            for start in stride(from: 0, to: keys.count, by: perStatement) {
-                let batch = keys[start..<min(start + perStatement, keys.count)]
-                // `(a, b) IN (VALUES (…), (…))` compares whole keys; RETURNING counts what went.
+            for batch in Self.batches(keys, width: width) {
+                // Rows this version added go; rows it found are retired at it.
                 var query = SQLQueryString(
-                    unsafeRaw:
-                        "DELETE FROM \(version.tableName) WHERE (\(version.keyColumns.joined(separator: ", "))) IN (VALUES "
-                )
-                for (index, key) in batch.enumerated() {
-                    if index > 0 { query.appendLiteral(", ") }
-                    query.appendLiteral("(")
-                    query.appendInterpolation(binds: (0..<width).map { $0 < key.count ? key[$0] : "" })
-                    query.appendLiteral(")")
-                }
-                query.appendLiteral(") RETURNING 1 AS gone")
+                    unsafeRaw: "DELETE FROM \(version.tableName) WHERE \(Self.added) = \(version.version) AND ")
+                Self.appendKeyMatch(version.keyColumns, batch, to: &query)
+                query.appendLiteral(" RETURNING 1 AS gone")
                 removed += try await sql.raw(query).all().count
+                if version.baseVersion != nil {
+                    removed += try await Self.retire(Array(batch), in: version, sql)
+                }
             }
             return removed
         }
@@ -137,17 +300,48 @@ struct SQLPoolRepository: PoolRepository {
 
     func activate(_ version: PoolVersion, keep: Int) async throws -> PoolVersion {
         // The key index and the row count are settled first, outside the switch, which then stays short.
-        try await provider.transaction { sql in
-            try await Self.indexKey(version.tableName, version.keyColumns, sql)
-            try await Self.recount(version, sql)
-        }
+        try await provider.transaction { sql in try await Self.prepare(version, sql) }
         let now = Date()
         return try await provider.transaction { sql in try await Self.publish(version, keep: keep, at: now, sql) }
     }
 
+    /// Settles what a version needs before it can go live: the indexes of a table of its own (a repeated key
+    /// fails here) and the row count — counted for a whole load, worked out from the changes for one built on
+    /// another version.
+    static func prepare(_ version: PoolVersion, _ sql: any SQLDatabase) async throws {
+        let rows: Int
+        if let base = version.baseVersion {
+            // Set by `beginVersion`: the base's rows less those a dead branch brought back as copies.
+            let baseCount = try await sql.raw(
+                """
+                SELECT base_row_count FROM pool_versions
+                WHERE entry_id = \(bind: version.entryID) AND version = \(bind: version.version)
+                """
+            ).first()?.decode(column: "base_row_count", as: Int?.self)
+            let v = version.version
+            let addedCount = try await count(version.tableName, where: "\(added) = \(v)", sql)
+            if let baseCount {
+                let retiredCount = try await count(
+                    version.tableName, where: "\(retired) = \(v) AND \(added) <= \(base)", sql)
+                rows = baseCount + addedCount - retiredCount
+            } else {
+                rows = try await count(version.tableName, where: visible(at: v), sql)
+            }
+        } else {
+            try await indexTable(version, sql)
+            rows = try await count(version.tableName, where: "1 = 1", sql)
+        }
+        try await sql.raw(
+            """
+            UPDATE pool_versions SET row_count = \(bind: rows)
+            WHERE entry_id = \(bind: version.entryID) AND version = \(bind: version.version)
+            """
+        ).run()
+    }
+
     /// Switches readers to a built version inside the caller's transaction (so that a correction can close its
-    /// objection in the same one) and drops retired versions beyond `keep`. The key index and the row count must
-    /// be settled first.
+    /// objection in the same one), and lets go of retired versions beyond `keep`: a table no kept version uses
+    /// is dropped, and rows no kept version can see are deleted from the others. `prepare` must have run.
     static func publish(_ version: PoolVersion, keep: Int, at now: Date, _ sql: any SQLDatabase) async throws
         -> PoolVersion
     {
@@ -157,30 +351,35 @@ struct SQLPoolRepository: PoolRepository {
                 BilingualText(zh: "该版本已不在装载中", en: "this pool version is no longer being built"))
         }
         try await switchActive(version.entryID, to: version.version, at: now, sql)
-        // Old versions beyond the ones kept for rollback go, tables and all.
-        let retired = try await sql.raw(
-            """
-            SELECT version, table_name FROM pool_versions
-            WHERE entry_id = \(bind: version.entryID) AND status = 'retired' ORDER BY version DESC
-            """
-        ).all()
-        for row in retired.dropFirst(max(0, keep)) {
-            let table = try row.decode(column: "table_name", as: String.self)
-            try await sql.raw(SQLQueryString(unsafeRaw: "DROP TABLE IF EXISTS \(table)")).run()
+        let retiredVersions = versions.filter { $0.status == .retired || $0.status == .active }
+            .filter { $0.version != version.version }.sorted { $0.version > $1.version }
+        let dropped = Array(retiredVersions.dropFirst(max(0, keep)))
+        guard !dropped.isEmpty else { return try await active(version.entryID, sql)! }
+        for old in dropped {
             try await sql.raw(
-                """
-                DELETE FROM pool_versions WHERE entry_id = \(bind: version.entryID)
-                AND version = \(bind: try row.decode(column: "version", as: Int.self))
-                """
+                "DELETE FROM pool_versions WHERE entry_id = \(bind: version.entryID) AND version = \(bind: old.version)"
             ).run()
+        }
+        let droppedNumbers = Set(dropped.map(\.version))
+        let remaining = versions.filter {
+            !droppedNumbers.contains($0.version) && $0.status != .abandoned
+        }
+        for table in Set(dropped.map(\.tableName)) {
+            let users = remaining.filter { $0.tableName == table }.map(\.version)
+            if let oldest = users.min() {
+                // Rows retired at or before the oldest version still kept are seen by none of them.
+                try await sql.raw(
+                    SQLQueryString(unsafeRaw: "DELETE FROM \(table) WHERE \(retired) <= \(oldest)")
+                ).run()
+            } else {
+                try await sql.raw(SQLQueryString(unsafeRaw: "DROP TABLE IF EXISTS \(table)")).run()
+            }
         }
         return try await active(version.entryID, sql)!
     }
 
     func abandon(_ version: PoolVersion) async throws {
-        try await provider.transaction { sql in
-            try await Self.drop(version.entryID, version.version, version.tableName, sql)
-        }
+        try await provider.transaction { sql in try await Self.undo(version.entryID, version.version, sql) }
     }
 
     func abandonInterrupted(keepingEntries: Set<Int64>) async throws -> [PoolVersion] {
@@ -188,9 +387,7 @@ struct SQLPoolRepository: PoolRepository {
             let building = try await sql.raw("SELECT * FROM pool_versions WHERE status = 'building'").all().map(
                 Self.decode
             ).filter { !keepingEntries.contains($0.entryID) }
-            for version in building {
-                try await Self.drop(version.entryID, version.version, version.tableName, sql)
-            }
+            for version in building { try await Self.undo(version.entryID, version.version, sql) }
             return building
         }
     }
@@ -213,11 +410,11 @@ struct SQLPoolRepository: PoolRepository {
         try await provider.read { sql in
             guard let active = try await Self.active(entryID, sql), !active.keyColumns.isEmpty else { return [] }
             var query = SQLQueryString(
-                unsafeRaw: "SELECT \(active.columns.joined(separator: ", ")) FROM \(active.tableName) WHERE ")
+                unsafeRaw:
+                    "SELECT \(active.columns.joined(separator: ", ")) FROM \(active.tableName) WHERE \(Self.visible(at: active.version))"
+            )
             for (index, column) in active.keyColumns.enumerated() {
-                if index > 0 { query.appendLiteral(" AND ") }
-                query.appendInterpolation(unsafeRaw: column)
-                query.appendLiteral(" = ")
+                query.appendInterpolation(unsafeRaw: " AND \(column) = ")
                 query.appendInterpolation(bind: index < key.count ? key[index] : "")
             }
             return try await sql.raw(query).all().map { row in
@@ -229,6 +426,157 @@ struct SQLPoolRepository: PoolRepository {
     }
 
     // MARK: Helpers
+
+    /// The rows version `v` of a table shows.
+    static func visible(at v: Int) -> String {
+        "\(added) <= \(v) AND (\(retired) IS NULL OR \(retired) > \(v))"
+    }
+
+    /// A table of its own for `version`: the items as text, then the two version columns.
+    static func createTable(_ version: PoolVersion, _ sql: any SQLDatabase) async throws {
+        let definitions = version.columns.map { "\($0) TEXT" } + ["\(added) INTEGER NOT NULL", "\(retired) INTEGER"]
+        try await sql.raw(
+            SQLQueryString(unsafeRaw: "CREATE TABLE \(version.tableName) (\(definitions.joined(separator: ", ")))")
+        ).run()
+    }
+
+    /// The indexes of a pool table: the key with the version that added the row (unique, so a repeated key in one
+    /// load fails, and the index every read by key uses), and, small because they hold only what changed, the rows
+    /// added after the table's first version and the rows retired. Built after a whole load's rows: from sorted
+    /// keys at the end, a million rows load several times faster than through an index every insert updates.
+    static func indexTable(_ version: PoolVersion, _ sql: any SQLDatabase) async throws {
+        let table = version.tableName
+        if !version.keyColumns.isEmpty {
+            do {
+                try await sql.raw(
+                    SQLQueryString(
+                        unsafeRaw:
+                            "CREATE UNIQUE INDEX IF NOT EXISTS \(table)_key ON \(table) (\(version.keyColumns.joined(separator: ", ")), \(added))"
+                    )
+                ).run()
+            } catch  where StoreError.uniqueViolation(in: error) != nil {
+                throw repeatedKey(version.keyColumns)
+            }
+        }
+        try await sql.raw(
+            SQLQueryString(
+                unsafeRaw:
+                    "CREATE INDEX IF NOT EXISTS \(table)_added ON \(table) (\(added)) WHERE \(added) > \(version.version)"
+            )
+        ).run()
+        try await sql.raw(
+            SQLQueryString(
+                unsafeRaw:
+                    "CREATE INDEX IF NOT EXISTS \(table)_retired ON \(table) (\(retired)) WHERE \(retired) IS NOT NULL"
+            )
+        ).run()
+    }
+
+    /// Brings a table of the release before pools were built by changes (text columns, a unique index on the key)
+    /// to this design: its rows were all added by its version, none is retired. Adding a column with a constant
+    /// default rewrites no row on either engine; the indexes are rebuilt.
+    static func convertLegacyTable(_ version: PoolVersion, _ sql: any SQLDatabase) async throws {
+        let table = version.tableName
+        try await sql.raw(
+            SQLQueryString(
+                unsafeRaw: "ALTER TABLE \(table) ADD COLUMN \(added) INTEGER NOT NULL DEFAULT \(version.version)")
+        ).run()
+        try await sql.raw(SQLQueryString(unsafeRaw: "ALTER TABLE \(table) ADD COLUMN \(retired) INTEGER")).run()
+        try await sql.raw(SQLQueryString(unsafeRaw: "DROP INDEX IF EXISTS \(table)_key")).run()
+        try await indexTable(version, sql)
+    }
+
+    static func repeatedKey(_ keyColumns: [String]) -> StoreError {
+        StoreError.conflict(
+            BilingualText(
+                zh: "数据中有重复的主键（\(keyColumns.joined(separator: "+"))），未能建立主键索引",
+                en: "the rows repeat a key (\(keyColumns.joined(separator: "+"))), so its unique index cannot be built")
+        )
+    }
+
+    /// Retires, at `version`, the current rows (added before it) with these keys; returns how many.
+    @discardableResult
+    static func retire(_ keys: [[String]], in version: PoolVersion, _ sql: any SQLDatabase) async throws -> Int {
+        var retiredCount = 0
+        for batch in batches(keys, width: version.keyColumns.count) {
+            var query = SQLQueryString(
+                unsafeRaw: """
+                    UPDATE \(version.tableName) SET \(retired) = \(version.version)
+                    WHERE \(retired) IS NULL AND \(added) < \(version.version) AND 
+                    """)
+            appendKeyMatch(version.keyColumns, batch, to: &query)
+            query.appendLiteral(" RETURNING 1 AS gone")
+            retiredCount += try await sql.raw(query).all().count
+        }
+        return retiredCount
+    }
+
+    /// How many current rows (added before `version`) have one of these keys.
+    static func liveCount(_ keys: [[String]], in version: PoolVersion, _ sql: any SQLDatabase) async throws -> Int {
+        var total = 0
+        for batch in batches(keys, width: version.keyColumns.count) {
+            var query = SQLQueryString(
+                unsafeRaw: "SELECT COUNT(*) AS n FROM \(version.tableName) WHERE \(retired) IS NULL AND ")
+            appendKeyMatch(version.keyColumns, batch, to: &query)
+            total += try await sql.raw(query).first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+        return total
+    }
+
+    /// `k IN (…)`, or `(a, b) IN (VALUES (…), …)` for a key of several columns.
+    static func appendKeyMatch(_ keyColumns: [String], _ keys: ArraySlice<[String]>, to query: inout SQLQueryString) {
+        if keyColumns.count == 1 {
+            query.appendInterpolation(unsafeRaw: "\(keyColumns[0]) IN (")
+            query.appendInterpolation(binds: keys.map { $0.first ?? "" })
+            query.appendLiteral(")")
+            return
+        }
+        query.appendInterpolation(unsafeRaw: "(\(keyColumns.joined(separator: ", "))) IN (VALUES ")
+        for (index, key) in keys.enumerated() {
+            if index > 0 { query.appendLiteral(", ") }
+            query.appendLiteral("(")
+            query.appendInterpolation(binds: (0..<keyColumns.count).map { $0 < key.count ? key[$0] : "" })
+            query.appendLiteral(")")
+        }
+        query.appendLiteral(")")
+    }
+
+    /// Keys in slices small enough for one statement's bound values.
+    static func batches(_ keys: [[String]], width: Int) -> [ArraySlice<[String]>] {
+        let size = max(1, bindsPerStatement / max(1, width))
+        return stride(from: 0, to: keys.count, by: size).map { keys[$0..<min($0 + size, keys.count)] }
+    }
+
+    static func key(of row: [String?], _ version: PoolVersion) -> [String] {
+        version.keyColumns.map { column in
+            version.columns.firstIndex(of: column).flatMap { row[$0] } ?? ""
+        }
+    }
+
+    static func distinctKeys(of rows: [[String?]], _ version: PoolVersion) -> [[String]] {
+        var seen = Set<[String]>()
+        return rows.map { key(of: $0, version) }.filter { seen.insert($0).inserted }
+    }
+
+    /// The rows with the last of each repeated key: one statement may not change a row twice.
+    static func lastOfEachKey(_ rows: [[String?]], _ version: PoolVersion) -> [[String?]] {
+        guard !version.keyColumns.isEmpty else { return rows }
+        var position: [[String]: Int] = [:]
+        for (index, row) in rows.enumerated() { position[key(of: row, version)] = index }
+        guard position.count < rows.count else { return rows }
+        return rows.indices.filter { position[key(of: rows[$0], version)] == $0 }.map { rows[$0] }
+    }
+
+    /// Where `sync` notes the keys a snapshot holds, until `retireUnseen`.
+    static func seenTable(_ version: PoolVersion) -> String { "pool_e\(version.entryID)_v\(version.version)_seen" }
+
+    static func tableExists(_ table: String, _ sql: any SQLDatabase) async throws -> Bool {
+        let query: SQLQueryString =
+            sql.dialect.name == "postgresql"
+            ? "SELECT 1 AS found FROM pg_tables WHERE schemaname = current_schema() AND tablename = \(bind: table)"
+            : "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = \(bind: table)"
+        return try await sql.raw(query).first() != nil
+    }
 
     /// The entry's versions, locked on PostgreSQL so that two switches of one entry (a load going live, a
     /// rollback) take turns; SQLite has one writer anyway.
@@ -252,59 +600,42 @@ struct SQLPoolRepository: PoolRepository {
         ).run()
     }
 
-    /// The unique index on a version's key. A repeated key makes it fail, and with it the load.
-    static func indexKey(_ table: String, _ keyColumns: [String], _ sql: any SQLDatabase) async throws {
-        guard !keyColumns.isEmpty else { return }
-        do {
-            try await sql.raw(
-                SQLQueryString(
-                    unsafeRaw:
-                        "CREATE UNIQUE INDEX IF NOT EXISTS \(table)_key ON \(table) (\(keyColumns.joined(separator: ", ")))"
-                )
-            ).run()
-        } catch  where StoreError.uniqueViolation(in: error) != nil {
-            throw StoreError.conflict(
-                BilingualText(
-                    zh: "数据中有重复的主键（\(keyColumns.joined(separator: "+"))），未能建立主键索引",
-                    en:
-                        "the rows repeat a key (\(keyColumns.joined(separator: "+"))), so its unique index cannot be built"
-                ))
-        }
-    }
-
     static func active(_ entryID: Int64, _ sql: any SQLDatabase) async throws -> PoolVersion? {
         try await sql.raw(
             "SELECT * FROM pool_versions WHERE entry_id = \(bind: entryID) AND status = 'active'"
         ).first().map(decode)
     }
 
-    /// Drops the table of a version still being built and marks it abandoned; a version that went live (or was
+    /// Undoes a version still being built and marks it abandoned: a table of its own is dropped; in a shared
+    /// table the rows it added go and the rows it retired are current again. A version that went live (or was
     /// already abandoned) is left alone.
-    static func drop(_ entryID: Int64, _ version: Int, _ table: String, _ sql: any SQLDatabase) async throws {
-        let building = try await sql.raw(
-            """
-            UPDATE pool_versions SET status = 'abandoned'
-            WHERE entry_id = \(bind: entryID) AND version = \(bind: version) AND status = 'building'
-            RETURNING version
-            """
-        ).all()
-        guard !building.isEmpty else { return }
-        try await sql.raw(SQLQueryString(unsafeRaw: "DROP TABLE IF EXISTS \(table)")).run()
-    }
-
-    static func count(_ table: String, _ sql: any SQLDatabase) async throws -> Int {
-        try await sql.raw(SQLQueryString(unsafeRaw: "SELECT COUNT(*) AS n FROM \(table)")).first()?
-            .decode(column: "n", as: Int.self) ?? 0
-    }
-
-    static func recount(_ version: PoolVersion, _ sql: any SQLDatabase) async throws {
-        let rows = try await count(version.tableName, sql)
+    static func undo(_ entryID: Int64, _ version: Int, _ sql: any SQLDatabase) async throws {
+        guard
+            let building = try await sql.raw(
+                """
+                UPDATE pool_versions SET status = 'abandoned'
+                WHERE entry_id = \(bind: entryID) AND version = \(bind: version) AND status = 'building'
+                RETURNING *
+                """
+            ).first().map(decode)
+        else { return }
         try await sql.raw(
-            """
-            UPDATE pool_versions SET row_count = \(bind: rows)
-            WHERE entry_id = \(bind: version.entryID) AND version = \(bind: version.version)
-            """
+            SQLQueryString(unsafeRaw: "DROP TABLE IF EXISTS \(seenTable(building))")
         ).run()
+        guard building.baseVersion != nil else {
+            try await sql.raw(SQLQueryString(unsafeRaw: "DROP TABLE IF EXISTS \(building.tableName)")).run()
+            return
+        }
+        let table = building.tableName
+        try await sql.raw(SQLQueryString(unsafeRaw: "DELETE FROM \(table) WHERE \(added) = \(version)")).run()
+        try await sql.raw(
+            SQLQueryString(unsafeRaw: "UPDATE \(table) SET \(retired) = NULL WHERE \(retired) = \(version)")
+        ).run()
+    }
+
+    static func count(_ table: String, where condition: String, _ sql: any SQLDatabase) async throws -> Int {
+        try await sql.raw(SQLQueryString(unsafeRaw: "SELECT COUNT(*) AS n FROM \(table) WHERE \(condition)")).first()?
+            .decode(column: "n", as: Int.self) ?? 0
     }
 
     /// Table and column names are built from validated column names only (`[a-z][a-z0-9_]*`); checked again
@@ -320,7 +651,7 @@ struct SQLPoolRepository: PoolRepository {
         func list(_ column: String) throws -> [String] {
             try row.decode(column: column, as: String.self).split(separator: ",").map(String.init)
         }
-        return PoolVersion(
+        var version = PoolVersion(
             entryID: try row.decode(column: "entry_id", as: Int64.self),
             version: try row.decode(column: "version", as: Int.self),
             tableName: try row.decode(column: "table_name", as: String.self), columns: try list("columns"),
@@ -328,6 +659,8 @@ struct SQLPoolRepository: PoolRepository {
             status: PoolVersionStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .retired,
             createdAt: try row.decode(column: "created_at", as: Date.self),
             activatedAt: try row.decode(column: "activated_at", as: Date?.self))
+        version.baseVersion = try row.decode(column: "base_version", as: Int?.self)
+        return version
     }
 
     // MARK: Rollback

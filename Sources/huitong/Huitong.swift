@@ -14,7 +14,7 @@ struct Huitong: AsyncParsableCommand {
         version: HuitongVersion.current,
         subcommands: [
             Serve.self, Initialize.self, Demo.self, UserCommand.self, ImportCommand.self, AuditCommand.self,
-            NodeCommand.self,
+            NodeCommand.self, PoolCommand.self,
             BenchCatalogSearch.self, BenchAuditAppend.self, BenchGatewaySetup.self, BenchBareLookup.self,
         ],
         defaultSubcommand: Serve.self

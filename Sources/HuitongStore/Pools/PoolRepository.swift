@@ -364,10 +364,15 @@ struct SQLPoolRepository: PoolRepository {
         let remaining = versions.filter {
             !droppedNumbers.contains($0.version) && $0.status != .abandoned
         }
+        // A reader that remembered the version active until now (the gateway, for a second) may still read it
+        // once: in a table still in use its rows stay until the next switch, even when no retired version is
+        // kept. (A table no version uses goes at once; that reader then finds it gone and reads again.)
+        let previous = versions.first { $0.status == .active && $0.version != version.version }
         for table in Set(dropped.map(\.tableName)) {
             let users = remaining.filter { $0.tableName == table }.map(\.version)
-            if let oldest = users.min() {
-                // Rows retired at or before the oldest version still kept are seen by none of them.
+            if let kept = users.min() {
+                let oldest = min(kept, previous.flatMap { $0.tableName == table ? $0.version : nil } ?? kept)
+                // Rows retired at or before the oldest version still read are seen by none of them.
                 try await sql.raw(
                     SQLQueryString(unsafeRaw: "DELETE FROM \(table) WHERE \(retired) <= \(oldest)")
                 ).run()

@@ -518,7 +518,7 @@ struct AccountsAPI {
 
     /// A system is managed by its department's consumer officers and by the operator (the console asks too).
     static func checkManages(_ system: ApplicationSystem, by caller: User) throws(AccessError) {
-        try AccessPolicy.require(caller, .applicationSystemManage, department: system.departmentID)
+        try AccessPolicy.require(caller, .accountsManageApplicationSystems, department: system.departmentID)
     }
 }
 

@@ -33,7 +33,7 @@ public struct ObjectionUseCases: Sendable {
 
     /// An officer (of a consumer or a provider department) raises an objection on a published entry.
     public func raise(_ draft: ObjectionDraft, by user: User, at now: Date = Date()) async throws -> Objection {
-        try AccessPolicy.require(user, .objectionRaise)
+        try AccessPolicy.require(user, .objectionsRaise)
         let entry = try await publishedEntry(draft.entryID)
         let draft = try draft.validated(for: entry)
         let objection = try await create(
@@ -105,7 +105,7 @@ public struct ObjectionUseCases: Sendable {
         at now: Date = Date()
     ) async throws -> Objection {
         var objection = try await existing(id)
-        try AccessPolicy.require(user, .objectionAnswer, department: objection.providerDepartmentID)
+        try AccessPolicy.require(user, .objectionsAnswer, department: objection.providerDepartmentID)
         let from = objection.state
         let comment = Self.tidy(comment)
         if comment.count > 2_000 {
@@ -188,7 +188,7 @@ public struct ObjectionUseCases: Sendable {
     /// The raiser (or another officer of the raising department) takes the objection back.
     public func withdraw(id: Int64, comment: String, by user: User, at now: Date = Date()) async throws -> Objection {
         var objection = try await existing(id)
-        try AccessPolicy.require(user, .objectionWithdraw, department: objection.raiser.departmentID)
+        try AccessPolicy.require(user, .objectionsWithdraw, department: objection.raiser.departmentID)
         let from = objection.state
         let comment = Self.tidy(comment)
         objection.state = try workflow.apply(.withdraw, to: from, comment: comment)

@@ -94,7 +94,7 @@ struct CatalogTransferAPI {
     }
 
     func importSheet(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let user = try context.requireRole(.provider, .operator)
+        let user = try context.require(.catalogImport)
         let format = try FileFormat.from(request)
         let dryRun = try request.booleanQuery("dryRun")
         var body = request
@@ -125,7 +125,7 @@ struct CatalogTransferAPI {
         for entry in parsed.entries {
             var departmentID = user.departmentID
             if let code = entry.providerCode, code != departments.first(where: { $0.id == user.departmentID })?.code {
-                guard user.has(.operator) else {
+                guard AccessPolicy.reachesEveryDepartment(user, .catalogImport) else {
                     errors.append(
                         CatalogSheet.Issue(
                             row: entry.firstRow, column: "信息资源提供方代码",
@@ -171,7 +171,7 @@ struct CatalogTransferAPI {
                                 zh: "目录 \(code) 属于其他部门", en: "entry \(code) belongs to another department")))
                     continue
                 }
-                if existing.status == .published && !user.has(.operator)
+                if existing.status == .published && !AccessPolicy.allows(user, .catalogChangePublishedExposure)
                     && existing.content.changesExposure(to: entry.content)
                 {
                     errors.append(

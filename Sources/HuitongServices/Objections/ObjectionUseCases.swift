@@ -260,22 +260,29 @@ public struct ObjectionUseCases: Sendable {
 
     /// The operator and auditors, the provider department, and the raising department.
     public static func canRead(_ objection: Objection, _ user: User) -> Bool {
-        if user.has(.operator) || user.has(.auditor) { return true }
-        if user.departmentID == objection.providerDepartmentID && user.has(.provider) { return true }
-        return objection.raiser.departmentID == user.departmentID && (user.has(.consumer) || user.has(.provider))
+        AccessPolicy.allows(user, .objectionsReadAsProvider, department: objection.providerDepartmentID)
+            || AccessPolicy.allows(user, .objectionsReadAsRaiser, department: objection.raiser.departmentID)
     }
 
     public static func scope(for user: User) -> ObjectionScope {
-        if user.has(.operator) || user.has(.auditor) { return .all }
+        if AccessPolicy.reachesEveryDepartment(user, .objectionsReadAsProvider)
+            && AccessPolicy.reachesEveryDepartment(user, .objectionsReadAsRaiser)
+        {
+            return .all
+        }
         return .department(
-            user.departmentID, asProvider: user.has(.provider), asRaiser: user.has(.consumer) || user.has(.provider))
+            user.departmentID, asProvider: AccessPolicy.allows(user, .objectionsReadAsProvider),
+            asRaiser: AccessPolicy.allows(user, .objectionsReadAsRaiser))
     }
 
     /// The objection as `user` may see it: whole for the entry's provider; with the record's values masked for
     /// everyone else (the operator keeps a portal raiser's contact, to follow up).
     public static func view(_ objection: Objection, for user: User?, items: [InfoItem]) -> Objection {
-        if let user, user.has(.provider), user.departmentID == objection.providerDepartmentID { return objection }
-        let operatorView = user.map { $0.has(.operator) || $0.has(.auditor) } ?? false
+        if let user, AccessPolicy.allows(user, .objectionsReadRecordValues, department: objection.providerDepartmentID)
+        {
+            return objection
+        }
+        let operatorView = user.map { AccessPolicy.allows($0, .objectionsReadRaiserContact) } ?? false
         return objection.masked(for: items, keepContact: operatorView)
     }
 

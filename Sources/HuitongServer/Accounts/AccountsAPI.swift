@@ -81,7 +81,7 @@ struct AccountsAPI {
     }
 
     func createDepartment(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try context.requireRole(.operator)
+        try context.require(.accountsManageDepartments)
         let input = try await request.decodeJSON(DepartmentInput.self, context: context)
         let draft = try DepartmentDraft(
             name: input.name ?? "", code: input.code ?? "", creditCode: input.creditCode,
@@ -96,7 +96,7 @@ struct AccountsAPI {
     }
 
     func updateDepartment(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try context.requireRole(.operator)
+        try context.require(.accountsManageDepartments)
         let existing = try await department(context)
         let input = try await request.decodeJSON(DepartmentInput.self, context: context)
         let draft = try DepartmentDraft(
@@ -108,7 +108,7 @@ struct AccountsAPI {
     }
 
     func deleteDepartment(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try context.requireRole(.operator)
+        try context.require(.accountsManageDepartments)
         try await store.departments.delete(id: try context.id())
         return Response(status: .noContent)
     }
@@ -145,12 +145,12 @@ struct AccountsAPI {
     }
 
     func listUsers(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let departmentID = try listedDepartment(request, context)
+        let departmentID = try listedDepartment(request, context, .accountsReadUsers)
         return try JSONResponse.make(ListBody(items: try await store.users.list(departmentID: departmentID)))
     }
 
     func createUser(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try context.requireRole(.operator)
+        try context.require(.accountsManageUsers)
         let input = try await request.decodeJSON(CreateUserInput.self, context: context)
         let roles = try Self.parseRoles(input.roles)
         let (user, password) = try await accounts.createUser(
@@ -165,14 +165,12 @@ struct AccountsAPI {
     func getUser(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let caller = try context.requireUser()
         let user = try await user(context)
-        guard caller.has(.operator) || caller.has(.auditor) || user.departmentID == caller.departmentID else {
-            throw AccessError.forbidden(AccessReason.otherDepartment)
-        }
+        try AccessPolicy.require(caller, .accountsReadUsers, department: user.departmentID)
         return try JSONResponse.make(user)
     }
 
     func updateUser(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let caller = try context.requireRole(.operator)
+        let caller = try context.require(.accountsManageUsers)
         let target = try await user(context)
         let input = try await request.decodeJSON(UpdateUserInput.self, context: context)
         var issues = ValidationCollector()
@@ -194,7 +192,7 @@ struct AccountsAPI {
     }
 
     func deleteUser(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let caller = try context.requireRole(.operator)
+        let caller = try context.require(.accountsManageUsers)
         let id = try context.id()
         if id == caller.id {
             throw StoreError.conflict(BilingualText(zh: "不能删除自己的账号", en: "you cannot delete your own account"))
@@ -220,7 +218,10 @@ struct AccountsAPI {
         let caller = try context.requireUser()
         let target = try await user(context)
         let input = try await request.decodeJSON(PasswordInput.self, context: context)
-        let changingOwnPassword = target.id == caller.id && (!caller.has(.operator) || input.currentPassword != nil)
+        // One's own password is changed with the current one; whoever may reset passwords may do without it.
+        let changingOwnPassword =
+            target.id == caller.id
+            && (!AccessPolicy.allows(caller, .accountsResetPassword) || input.currentPassword != nil)
         if changingOwnPassword {
             guard let current = input.currentPassword, !current.isEmpty else {
                 throw ValidationError(
@@ -249,10 +250,7 @@ struct AccountsAPI {
                     ? .everything : .current(sessionID: using.session, tokenID: using.token))
             return try JSONResponse.make(PasswordResult(password: nil))
         }
-        guard caller.has(.operator) else {
-            throw AccessError.forbidden(
-                BilingualText(zh: "只有平台管理员可以重置他人密码", en: "only operators reset other users' passwords"))
-        }
+        try AccessPolicy.require(caller, .accountsResetPassword)
         let password = try await accounts.resetPassword(
             userID: target.id, to: input.newPassword, keeping: input.keepOtherSessions == true ? .everything : .none)
         return try JSONResponse.make(PasswordResult(password: input.newPassword == nil ? password : nil))
@@ -281,10 +279,12 @@ struct AccountsAPI {
         return roles
     }
 
-    /// The department whose records a listing shows: any (or the `departmentID` asked for) to operators and
-    /// auditors; officers see their own department only.
-    private func listedDepartment(_ request: Request, _ context: HuitongRequestContext) throws -> Int64? {
-        let caller = try context.requireUser()
+    /// The department whose records a listing for `action` shows: any (or the `departmentID` asked for) to those
+    /// `action` lets reach every department (operators and auditors); other officers see their own department only.
+    private func listedDepartment(_ request: Request, _ context: HuitongRequestContext, _ action: OfficerAction)
+        throws -> Int64?
+    {
+        let caller = try context.require(action)
         var asked: Int64?
         if let text = request.uri.queryParameters["departmentID"] {
             guard let id = Int64(String(text)), id > 0 else {
@@ -294,8 +294,8 @@ struct AccountsAPI {
             }
             asked = id
         }
-        if caller.has(.operator) || caller.has(.auditor) { return asked }
-        if let asked, asked != caller.departmentID { throw AccessError.forbidden(AccessReason.otherDepartment) }
+        if AccessPolicy.reachesEveryDepartment(caller, action) { return asked }
+        if let asked { try AccessPolicy.require(caller, action, department: asked) }
         return caller.departmentID
     }
 
@@ -359,7 +359,9 @@ struct AccountsAPI {
     func revokeToken(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let id = try context.id()
-        guard let token = try await store.tokens.find(id: id), token.owner == .user(user.id) || user.has(.operator)
+        // Someone else's token answers 404 like a missing one, unless the caller may revoke others' tokens.
+        guard let token = try await store.tokens.find(id: id),
+            token.owner == .user(user.id) || AccessPolicy.allows(user, .accountsRevokeOthersTokens)
         else {
             throw StoreError.notFound(entity: "token", key: "\(id)")
         }
@@ -376,18 +378,16 @@ struct AccountsAPI {
     }
 
     func listSystems(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let departmentID = try listedDepartment(request, context)
+        let departmentID = try listedDepartment(request, context, .accountsReadApplicationSystems)
         return try JSONResponse.make(
             ListBody(items: try await store.applicationSystems.list(departmentID: departmentID)))
     }
 
     func createSystem(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let caller = try context.requireRole(.consumer, .operator)
+        let caller = try context.require(.accountsManageApplicationSystems)
         let input = try await request.decodeJSON(SystemInput.self, context: context)
         let departmentID = input.departmentID ?? caller.departmentID
-        if departmentID != caller.departmentID && !caller.has(.operator) {
-            throw AccessError.forbidden(AccessReason.otherDepartment)
-        }
+        try AccessPolicy.require(caller, .accountsManageApplicationSystems, department: departmentID)
         let draft = try ApplicationSystemDraft(name: input.name ?? "", description: input.description ?? "").validated()
         return try JSONResponse.make(
             try await store.applicationSystems.create(departmentID: departmentID, draft), status: .created)
@@ -396,9 +396,7 @@ struct AccountsAPI {
     func getSystem(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let caller = try context.requireUser()
         let system = try await system(context)
-        guard caller.has(.operator) || caller.has(.auditor) || system.departmentID == caller.departmentID else {
-            throw AccessError.forbidden(AccessReason.otherDepartment)
-        }
+        try AccessPolicy.require(caller, .accountsReadApplicationSystems, department: system.departmentID)
         return try JSONResponse.make(system)
     }
 
@@ -510,7 +508,7 @@ struct AccountsAPI {
 
     /// A system the caller may change: a consumer officer of its own department, or an operator.
     private func managedSystem(_ context: HuitongRequestContext) async throws -> ApplicationSystem {
-        let caller = try context.requireRole(.consumer, .operator)
+        let caller = try context.require(.accountsManageApplicationSystems)
         let system = try await system(context)
         try Self.checkManages(system, by: caller)
         return system
@@ -518,7 +516,7 @@ struct AccountsAPI {
 
     /// A system is managed by its department's consumer officers and by the operator (the console asks too).
     static func checkManages(_ system: ApplicationSystem, by caller: User) throws(AccessError) {
-        try AccessPolicy.require(caller, .applicationSystemManage, department: system.departmentID)
+        try AccessPolicy.require(caller, .accountsManageApplicationSystems, department: system.departmentID)
     }
 }
 

@@ -45,19 +45,21 @@ public struct HuitongRequestContext: RequestContext {
         return user
     }
 
-    /// The signed-in person holding one of `roles`, or 401/403.
+    /// The signed-in officer, if the policy lets them do `action` to an object of their own department, or
+    /// 401/403: the check asked before the object is looked up (whether the officer holds a role for it at all),
+    /// and the whole check where the object's department does not matter.
     @discardableResult
-    public func requireRole(_ roles: Role...) throws -> User {
-        try requireRole(oneOf: roles)
+    public func require(_ action: OfficerAction) throws -> User {
+        let user = try requireUser()
+        try AccessPolicy.require(user, action)
+        return user
     }
 
-    /// The signed-in person holding one of `roles`, or 401/403.
+    /// The signed-in officer, if the policy lets them do `action` to an object of `department`, or 401/403.
     @discardableResult
-    public func requireRole(oneOf roles: [Role]) throws -> User {
+    public func require(_ action: OfficerAction, department: Int64?) throws -> User {
         let user = try requireUser()
-        guard !user.roles.isDisjoint(with: roles) else {
-            throw AccessError.forbidden(AccessPolicy.requiresOneOf(roles))
-        }
+        try AccessPolicy.require(user, action, department: department)
         return user
     }
 }

@@ -96,7 +96,7 @@ struct AuditAPI {
     }
 
     func entries(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try context.requireRole(.operator, .auditor)
+        try context.require(.auditReadLog)
         let parameters = request.uri.queryParameters
         var issues = ValidationCollector()
         var filter = AuditEntryFilter()
@@ -181,7 +181,7 @@ struct AuditAPI {
     }
 
     func verification(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try context.requireRole(.operator, .auditor)
+        try context.require(.auditVerifyLog)
         let refresh = try request.booleanQuery("refresh")
         let report = try await verifications.report(refresh: refresh) { [audit] in
             try await AuditLogVerification.run(audit.repository, trustedKeys: [audit.publicKey])
@@ -258,10 +258,14 @@ struct AuditAPI {
     /// The calls `user` may count: every call for the operator and auditors; otherwise the calls their
     /// department made as consumer, and the calls served from its resources.
     static func visibleCalls(for user: User) -> (consumers: Set<Int64>, providers: Set<Int64>)? {
-        if user.has(.operator) || user.has(.auditor) { return nil }
+        if AccessPolicy.reachesEveryDepartment(user, .auditReadCallsMade)
+            && AccessPolicy.reachesEveryDepartment(user, .auditReadCallsServed)
+        {
+            return nil
+        }
         return (
-            consumers: user.has(.consumer) ? [user.departmentID] : [],
-            providers: user.has(.provider) ? [user.departmentID] : []
+            consumers: AccessPolicy.allows(user, .auditReadCallsMade) ? [user.departmentID] : [],
+            providers: AccessPolicy.allows(user, .auditReadCallsServed) ? [user.departmentID] : []
         )
     }
 

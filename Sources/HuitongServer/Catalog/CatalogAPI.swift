@@ -45,7 +45,7 @@ struct CatalogAPI {
     }
 
     func createClassification(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try context.requireRole(.operator)
+        try context.require(.catalogManageClassifications)
         let input = try await request.decodeJSON(ClassificationInput.self, context: context)
         let node = try ClassificationNode(
             scheme: input.scheme ?? ClassificationNode.guideScheme, code: input.code, name: input.name
@@ -180,13 +180,10 @@ struct CatalogAPI {
     }
 
     func create(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let user = try context.requireRole(.provider, .operator)
+        let user = try context.require(.catalogManageEntry)
         let input = try await request.decodeJSON(EntryInput.self, context: context)
-        var departmentID = user.departmentID
-        if let asked = input.departmentID, asked != user.departmentID {
-            guard user.has(.operator) else { throw AccessError.forbidden(AccessReason.otherDepartment) }
-            departmentID = asked
-        }
+        let departmentID = input.departmentID ?? user.departmentID
+        try AccessPolicy.require(user, .catalogManageEntry, department: departmentID)
         let entry = try await catalog.create(input.content, departmentID: departmentID, by: user)
         return try JSONResponse.make(entry, status: .created)
     }

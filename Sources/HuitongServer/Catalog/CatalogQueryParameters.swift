@@ -110,7 +110,7 @@ extension CatalogQueryParameters {
             query.departmentIDs = [user.departmentID]
             if request.uri.queryParameters["status"] == nil { query.statuses = Set(EntryStatus.allCases) }
         }
-        if !(user.has(.operator) || user.has(.auditor)) {
+        if !AccessPolicy.reachesEveryDepartment(user, .catalogReadUnpublished) {
             query.unpublishedOnlyOf = user.departmentID
         }
     }

@@ -77,7 +77,7 @@ struct CatalogTransferAPI {
     }
 
     func importSheet(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let user = try context.requireRole(.provider, .operator)
+        let user = try context.require(.catalogImport)
         let format = try FileFormat.from(request)
         let dryRun = try request.booleanQuery("dryRun")
         var body = request

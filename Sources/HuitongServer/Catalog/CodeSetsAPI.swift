@@ -46,7 +46,7 @@ struct CodeSetsAPI {
 
     /// Creates the code set, or replaces its name and codes (201 when new, 200 when replaced).
     func put(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try context.requireRole(.operator)
+        try context.require(.catalogManageCodeSets)
         let id = try context.codeSetID()
         let input = try await request.decodeJSON(CodeSetInput.self, context: context)
         let codeSet = try CodeSet(

@@ -66,7 +66,7 @@ struct ThreeListsAPI {
 
     func createNegative(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(NegativeInput.self, context: context)
-        let department = try owningDepartment(input.departmentID, context, roles: [.provider, .operator])
+        let department = try owningDepartment(input.departmentID, context, .catalogManageNegativeList)
         let row = try await store.lists.createNegative(try input.draft.validated(), departmentID: department)
         return try JSONResponse.make(row, status: .created)
     }
@@ -78,7 +78,7 @@ struct ThreeListsAPI {
 
     func updateNegative(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let existing = try await negative(context)
-        _ = try owningDepartment(existing.departmentID, context, roles: [.provider, .operator])
+        _ = try owningDepartment(existing.departmentID, context, .catalogManageNegativeList)
         let input = try await request.decodeJSON(NegativeInput.self, context: context)
         let row = try await store.lists.updateNegative(id: existing.id, with: try input.draft.validated())
         return try JSONResponse.make(row)
@@ -86,7 +86,7 @@ struct ThreeListsAPI {
 
     func deleteNegative(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let existing = try await negative(context)
-        _ = try owningDepartment(existing.departmentID, context, roles: [.provider, .operator])
+        _ = try owningDepartment(existing.departmentID, context, .catalogManageNegativeList)
         try await store.lists.deleteNegative(id: existing.id)
         return Response(status: .noContent)
     }
@@ -128,7 +128,7 @@ struct ThreeListsAPI {
     }
 
     func createResponsibility(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try context.requireRole(.operator)
+        try context.require(.catalogManageResponsibilityList)
         let input = try await request.decodeJSON(ResponsibilityInput.self, context: context)
         let row = try await store.lists.createResponsibility(
             try input.draft.validated(), departmentID: input.departmentID)
@@ -141,7 +141,7 @@ struct ThreeListsAPI {
     }
 
     func updateResponsibility(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try context.requireRole(.operator)
+        try context.require(.catalogManageResponsibilityList)
         let existing = try await responsibility(context)
         let input = try await request.decodeJSON(ResponsibilityInput.self, context: context)
         if input.departmentID != existing.departmentID {
@@ -154,7 +154,7 @@ struct ThreeListsAPI {
     }
 
     func deleteResponsibility(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try context.requireRole(.operator)
+        try context.require(.catalogManageResponsibilityList)
         let existing = try await responsibility(context)
         try await store.lists.deleteResponsibility(id: existing.id)
         return Response(status: .noContent)
@@ -221,7 +221,7 @@ struct ThreeListsAPI {
 
     func createDemand(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(DemandInput.self, context: context)
-        let department = try owningDepartment(input.departmentID, context, roles: [.consumer, .provider, .operator])
+        let department = try owningDepartment(input.departmentID, context, .catalogRaiseDemand)
         let row = try await store.lists.createDemand(try input.draft.validated(), departmentID: department)
         return try JSONResponse.make(row, status: .created)
     }
@@ -233,7 +233,7 @@ struct ThreeListsAPI {
 
     func updateDemand(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let existing = try await demand(context)
-        _ = try owningDepartment(existing.departmentID, context, roles: [.consumer, .provider, .operator])
+        _ = try owningDepartment(existing.departmentID, context, .catalogRaiseDemand)
         let input = try await request.decodeJSON(DemandInput.self, context: context)
         let row = try await store.lists.updateDemand(id: existing.id, with: try input.draft.validated())
         return try JSONResponse.make(row)
@@ -241,13 +241,8 @@ struct ThreeListsAPI {
 
     func resolveDemand(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let existing = try await demand(context)
-        let user = try context.requireRole(.provider, .operator)
-        guard user.has(.operator) || existing.content.expectedProviderID == user.departmentID else {
-            throw AccessError.forbidden(
-                BilingualText(
-                    zh: "只有平台管理员或被请求的提供部门可以关闭需求",
-                    en: "only the bureau or the addressed provider can resolve a demand"))
-        }
+        // Closing is the addressed provider department's (none addressed: the bureau's only).
+        try context.require(.catalogResolveDemand, department: existing.content.expectedProviderID)
         let resolution = try await request.decodeJSON(DemandResolution.self, context: context)
         return try JSONResponse.make(try await store.lists.resolveDemand(id: existing.id, resolution))
     }
@@ -274,7 +269,7 @@ struct ThreeListsAPI {
 
     func createSystem(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(SystemInput.self, context: context)
-        let department = try owningDepartment(input.departmentID, context, roles: [.provider, .operator])
+        let department = try owningDepartment(input.departmentID, context, .catalogManageInformationSystems)
         let (name, description) = try Self.validated(input)
         let system = try await store.informationSystems.create(
             departmentID: department, name: name, description: description, status: input.status ?? .inUse)
@@ -288,7 +283,7 @@ struct ThreeListsAPI {
 
     func updateSystem(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let existing = try await system(context)
-        _ = try owningDepartment(existing.departmentID, context, roles: [.provider, .operator])
+        _ = try owningDepartment(existing.departmentID, context, .catalogManageInformationSystems)
         let input = try await request.decodeJSON(SystemInput.self, context: context)
         let (name, description) = try Self.validated(input)
         let system = try await store.informationSystems.update(
@@ -298,7 +293,7 @@ struct ThreeListsAPI {
 
     func deleteSystem(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let existing = try await system(context)
-        _ = try owningDepartment(existing.departmentID, context, roles: [.provider, .operator])
+        _ = try owningDepartment(existing.departmentID, context, .catalogManageInformationSystems)
         try await store.informationSystems.delete(id: existing.id)
         return Response(status: .noContent)
     }
@@ -342,13 +337,13 @@ struct ThreeListsAPI {
         return id
     }
 
-    /// The department a write is for: the caller's own, or any department when the caller is an operator.
-    private func owningDepartment(_ asked: Int64?, _ context: HuitongRequestContext, roles: [Role]) throws
+    /// The department a write is for: the caller's own, or another one when `action` reaches it (the operator).
+    private func owningDepartment(_ asked: Int64?, _ context: HuitongRequestContext, _ action: OfficerAction) throws
         -> Int64
     {
-        let user = try context.requireRole(oneOf: roles)
+        let user = try context.require(action)
         guard let asked, asked != user.departmentID else { return user.departmentID }
-        guard user.has(.operator) else { throw AccessError.forbidden(AccessReason.otherDepartment) }
+        try AccessPolicy.require(user, action, department: asked)
         return asked
     }
 }

@@ -13,7 +13,7 @@ extension ConsolePages {
     // MARK: Catalog
 
     func catalog(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.consumer]) { user in
+        try await page(request, context, .consoleCatalog) { user in
             let language = context.language
             let text = String((request.uri.queryParameters["q"].map(String.init) ?? "").prefix(100))
                 .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -48,7 +48,7 @@ extension ConsolePages {
     // MARK: Applying
 
     func applyForm(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.consumer]) { user in
+        try await page(request, context, .consoleCatalog) { user in
             let entry = try await applicableEntry(try context.id(), user)
             let today = CalendarDate.today()
             var defaults = ConsoleForm(encoded: "")
@@ -120,7 +120,7 @@ extension ConsolePages {
     /// Files the application through `SharingUseCases` (as `POST /applications`, then `/submit` unless the
     /// officer only saves a draft). A form that fails comes back with what was typed and each problem by its field.
     func apply(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.consumer]) { user in
+        try await page(request, context, .consoleCatalog) { user in
             let form = try await ConsoleForm.read(request, context: context)
             let entry = try await applicableEntry(try context.id(), user)
             let language = context.language
@@ -176,7 +176,7 @@ extension ConsolePages {
     // MARK: Applications and grants
 
     func applications(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.consumer]) { user in
+        try await page(request, context, .consoleApplications) { user in
             let language = context.language
             let now = Date()
             let names = try await departmentNames()
@@ -223,7 +223,7 @@ extension ConsolePages {
     }
 
     func submitApplication(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.consumer]) { user in
+        try await page(request, context, .consoleApplications) { user in
             _ = try await ConsoleForm.read(request, context: context)
             let id = try context.id()
             // Whose application it is comes first, as in the API: another department learns nothing of its state.
@@ -240,7 +240,7 @@ extension ConsolePages {
     // MARK: Application systems
 
     func systems(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.consumer]) { user in
+        try await page(request, context, .consoleSystems) { user in
             try await renderSystems(user: user, context: context)
         }
     }
@@ -288,7 +288,7 @@ extension ConsolePages {
 
     /// Issues a credential as `POST /application-systems/{id}/credentials` does, and shows its secret this once.
     func createCredential(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.consumer]) { user in
+        try await page(request, context, .consoleSystems) { user in
             let form = try await ConsoleForm.read(request, context: context)
             let id = try context.id()
             guard let system = try await store.applicationSystems.find(id: id) else {
@@ -317,7 +317,7 @@ extension ConsolePages {
     // MARK: Usage
 
     func usage(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.consumer]) { user in
+        try await page(request, context, .consoleUsage) { user in
             let language = context.language
             let now = Date()
             let visible = AuditAPI.visibleCalls(for: user)

@@ -13,7 +13,7 @@ extension ConsolePages {
     static let itemRows = 8
 
     func newEntryForm(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.provider]) { user in
+        try await page(request, context, .consoleEntries) { user in
             var defaults = ConsoleForm(encoded: "")
             defaults.values = [
                 "formatCategory": [FormatCategory.database.rawValue], "formatType": ["库表"],
@@ -27,7 +27,7 @@ extension ConsolePages {
     /// The form of entry `id` filled with its current fields and items, for its department's provider (or an
     /// operator) while it is a draft or returned for changes.
     func editEntryForm(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.provider, .operator]) { user in
+        try await page(request, context, .catalogManageEntry) { user in
             let entry = try await editableEntry(try context.id(), by: user)
             return try await renderEntryForm(
                 form: Self.form(of: entry), errors: FieldErrors(), user: user, context: context,
@@ -170,7 +170,7 @@ extension ConsolePages {
     }
 
     func createEntry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.provider]) { user in
+        try await page(request, context, .consoleEntries) { user in
             let form = try await ConsoleForm.read(request, context: context, limit: Self.formSizeLimit)
             let posted = Self.entryContent(form, base: nil, language: context.language)
             var errors = posted.errors
@@ -196,7 +196,7 @@ extension ConsolePages {
     /// Saves the edited entry through `CatalogLifecycle.update`, the step `PUT /catalog/entries/{id}` takes; a
     /// form with problems comes back as typed, each problem next to its field, and nothing is saved.
     func updateEntry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.provider, .operator]) { user in
+        try await page(request, context, .catalogManageEntry) { user in
             let form = try await ConsoleForm.read(request, context: context, limit: Self.formSizeLimit)
             let existing = try await editableEntry(try context.id(), by: user)
             if !form["revision"].isEmpty && form["revision"] != Self.revision(of: existing) {

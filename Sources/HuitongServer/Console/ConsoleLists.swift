@@ -8,7 +8,7 @@ import Hummingbird
 /// catalog (what is still missing), the demand list, and the negative list with its legal bases.
 extension ConsolePages {
     func lists(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.operator]) { user in
+        try await page(request, context, .consoleLists) { user in
             let language = context.language
             let names = try await departmentNames()
             let coverage = try await store.lists.coverage()

@@ -17,7 +17,7 @@ extension ConsolePages {
     }
 
     func openRequests(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.provider]) { user in
+        try await page(request, context, .consoleOpenRequests) { user in
             try await renderOpenRequests(request, user: user, context: context, attempt: nil, status: .ok)
         }
     }
@@ -99,7 +99,7 @@ extension ConsolePages {
         _ request: Request, _ context: HuitongRequestContext, done: String,
         _ step: (User, Int64, ConsoleForm) async throws -> Void
     ) async throws -> Response {
-        try await page(request, context, roles: [.provider]) { user in
+        try await page(request, context, .consoleOpenRequests) { user in
             let form = try await ConsoleForm.read(request, context: context)
             let id = try context.id()
             let attempt: OpenDecisionAttempt

@@ -12,7 +12,7 @@ extension ConsolePages {
     // MARK: Dashboard
 
     func dashboard(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.operator]) { user in
+        try await page(request, context, .consoleDashboard) { user in
             let language = context.language
             let now = Date()
             let (dayBars, totalCalls) = try await callsPerDay(visibleTo: nil, now: now)
@@ -107,7 +107,7 @@ extension ConsolePages {
     // MARK: Departments and users
 
     func departments(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.operator]) { user in
+        try await page(request, context, .consoleDepartments) { user in
             let language = context.language
             let departments = try await store.departments.list()
             let users = try await store.users.list(departmentID: nil)
@@ -138,7 +138,7 @@ extension ConsolePages {
     // MARK: Review queue
 
     func reviewQueue(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.operator]) { user in
+        try await page(request, context, .catalogReview) { user in
             try await renderReviewQueue(request, user: user, context: context)
         }
     }
@@ -183,7 +183,7 @@ extension ConsolePages {
     func review(_ step: CatalogTransition, _ request: Request, _ context: HuitongRequestContext) async throws
         -> Response
     {
-        try await page(request, context, roles: [.operator]) { user in
+        try await page(request, context, .catalogReview) { user in
             let form = try await ConsoleForm.read(request, context: context)
             let id = try context.id()
             do {
@@ -214,7 +214,7 @@ extension ConsolePages {
     }
 
     func overdue(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.operator]) { user in
+        try await page(request, context, .consoleOverdue) { user in
             let language = context.language
             let now = Date()
             let names = try await departmentNames()
@@ -251,7 +251,7 @@ extension ConsolePages {
     // MARK: Audit
 
     func auditViewer(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.operator, .auditor]) { user in
+        try await page(request, context, .auditReadLog) { user in
             let language = context.language
             let refresh = request.uri.queryParameters["refresh"] == "1"
             let report = try await verifications.report(refresh: refresh) { [audit] in

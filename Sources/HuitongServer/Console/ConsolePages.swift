@@ -68,19 +68,17 @@ struct ConsolePages {
 
     // MARK: Frame
 
-    /// A page for a signed-in user holding one of `roles` (any role when empty): strangers go to sign in first,
-    /// and come back here afterwards.
+    /// A page for a signed-in officer the policy lets do `action` (any officer when nil): strangers go to sign in
+    /// first, and come back here afterwards.
     func page(
-        _ request: Request, _ context: HuitongRequestContext, roles: [Role] = [],
+        _ request: Request, _ context: HuitongRequestContext, _ action: OfficerAction? = nil,
         _ build: (User) async throws -> Response
     ) async throws -> Response {
         guard let user = context.principal?.user else {
             let path = request.uri.path
             return .redirect(to: "/login?next=\(path)", type: .normal)
         }
-        if !roles.isEmpty, user.roles.isDisjoint(with: roles) {
-            throw AccessError.forbidden(AccessPolicy.requiresOneOf(roles))
-        }
+        if let action { try AccessPolicy.require(user, action) }
         var response = try await build(user)
         if let language = request.uri.queryParameters["lang"].flatMap({ Language(rawValue: String($0)) }) {
             response.setCookie(cookies.language(language))
@@ -105,43 +103,33 @@ struct ConsolePages {
     struct Section {
         var href: String
         var key: String
+        /// What the page behind the link asks of its visitor (nil: any officer).
+        var action: OfficerAction?
     }
 
-    /// The console's sections in the order the navigation lists them, for the roles `user` holds.
+    /// The console's sections in the order the navigation lists them.
+    static let allSections = [
+        Section(href: "/console", key: "console_nav_overview", action: nil),
+        Section(href: "/console/dashboard", key: "console_nav_dashboard", action: .consoleDashboard),
+        Section(href: "/console/departments", key: "console_nav_departments", action: .consoleDepartments),
+        Section(href: "/console/review", key: "console_nav_review", action: .catalogReview),
+        Section(href: "/console/overdue", key: "console_nav_overdue", action: .consoleOverdue),
+        Section(href: "/console/lists", key: "console_nav_lists", action: .consoleLists),
+        Section(href: "/console/audit", key: "console_nav_audit", action: .auditReadLog),
+        Section(href: "/console/entries", key: "console_nav_entries", action: .consoleEntries),
+        Section(href: "/console/to-review", key: "console_nav_to_review", action: .consoleToReview),
+        Section(href: "/console/objections", key: "console_nav_objections", action: .consoleObjections),
+        Section(href: "/console/open-requests", key: "console_nav_open_requests", action: .consoleOpenRequests),
+        Section(href: "/quality", key: "console_nav_quality", action: .qualityReadRanking),
+        Section(href: "/console/catalog", key: "console_nav_catalog", action: .consoleCatalog),
+        Section(href: "/console/applications", key: "console_nav_applications", action: .consoleApplications),
+        Section(href: "/console/systems", key: "console_nav_systems", action: .consoleSystems),
+        Section(href: "/console/usage", key: "console_nav_usage", action: .consoleUsage),
+    ]
+
+    /// The sections whose pages `user` may open, in the order the navigation lists them.
     static func sections(for user: User) -> [Section] {
-        var links = [Section(href: "/console", key: "console_nav_overview")]
-        if user.has(.operator) {
-            links += [
-                Section(href: "/console/dashboard", key: "console_nav_dashboard"),
-                Section(href: "/console/departments", key: "console_nav_departments"),
-                Section(href: "/console/review", key: "console_nav_review"),
-                Section(href: "/console/overdue", key: "console_nav_overdue"),
-                Section(href: "/console/lists", key: "console_nav_lists"),
-            ]
-        }
-        if user.has(.operator) || user.has(.auditor) {
-            links.append(Section(href: "/console/audit", key: "console_nav_audit"))
-        }
-        if user.has(.provider) {
-            links += [
-                Section(href: "/console/entries", key: "console_nav_entries"),
-                Section(href: "/console/to-review", key: "console_nav_to_review"),
-                Section(href: "/console/objections", key: "console_nav_objections"),
-                Section(href: "/console/open-requests", key: "console_nav_open_requests"),
-            ]
-        }
-        if user.has(.provider) || user.has(.operator) {
-            links.append(Section(href: "/quality", key: "console_nav_quality"))
-        }
-        if user.has(.consumer) {
-            links += [
-                Section(href: "/console/catalog", key: "console_nav_catalog"),
-                Section(href: "/console/applications", key: "console_nav_applications"),
-                Section(href: "/console/systems", key: "console_nav_systems"),
-                Section(href: "/console/usage", key: "console_nav_usage"),
-            ]
-        }
-        return links
+        allSections.filter { section in section.action.map { AccessPolicy.allows(user, $0) } ?? true }
     }
 
     /// The message a completed form leaves behind (`?done=published`), when it is one the console knows.

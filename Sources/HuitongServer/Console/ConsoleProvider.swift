@@ -11,7 +11,7 @@ extension ConsolePages {
     // MARK: Entries
 
     func entries(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.provider]) { user in
+        try await page(request, context, .consoleEntries) { user in
             let language = context.language
             let result = try await store.catalog.search(
                 CatalogQuery(departmentIDs: [user.departmentID], statuses: Set(EntryStatus.allCases), limit: 500),
@@ -54,9 +54,7 @@ extension ConsolePages {
         let language = context.language
         let entry = try await CatalogLifecycle(store: store).visibleEntry(id, to: user).redacted(for: user)
         let content = entry.content
-        let manages =
-            (user.has(.provider) && entry.provider.departmentID == user.departmentID)
-            || user.has(.operator)
+        let manages = AccessPolicy.allows(user, .catalogManageEntry, department: entry.provider.departmentID)
         var values: [String: Any] = [
             "title": content.name,
             "id": entry.id, "name": content.name, "abstract": content.abstract, "code": entry.code.text,
@@ -83,9 +81,10 @@ extension ConsolePages {
             },
             "canSubmit": manages && CatalogTransition.submit.allowedFrom.contains(entry.status),
             "canEdit": manages && entry.status.isEditableDraft && entry.content.items.count <= Self.maximumRows,
-            "canReview": user.has(.operator) && entry.status == .submitted,
-            "canApply": user.has(.consumer) && entry.status == .published && content.shareType != .notShared
-                && entry.provider.departmentID != user.departmentID,
+            "canReview": AccessPolicy.allows(user, .catalogReview) && entry.status == .submitted,
+            // A department's own data needs no application (SharingApplication's eligibility rule).
+            "canApply": AccessPolicy.allows(user, .sharingApply) && entry.status == .published
+                && content.shareType != .notShared && entry.provider.departmentID != user.departmentID,
         ]
         if let mount = entry.mount {
             values["mount"] = ["kind": mount.kind.label.text(language), "locator": mount.locator]
@@ -100,7 +99,7 @@ extension ConsolePages {
     }
 
     func submitEntry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.provider, .operator]) { user in
+        try await page(request, context, .catalogManageEntry) { user in
             let form = try await ConsoleForm.read(request, context: context)
             _ = try await CatalogLifecycle(store: store).apply(
                 .submit, entryID: try context.id(), by: user, comment: form["comment"])
@@ -111,7 +110,7 @@ extension ConsolePages {
     // MARK: Applications to review
 
     func toReview(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.provider]) { user in
+        try await page(request, context, .consoleToReview) { user in
             try await renderToReview(request, user: user, context: context)
         }
     }
@@ -196,7 +195,7 @@ extension ConsolePages {
 
     /// A provider's decision, through `SharingUseCases.decide` as `POST /applications/{id}/decision`.
     func decide(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.provider]) { user in
+        try await page(request, context, .consoleToReview) { user in
             let form = try await ConsoleForm.read(request, context: context)
             let id = try context.id()
             // Whose application it is comes before the form, as in the API: another department's (or a missing)
@@ -240,7 +239,7 @@ extension ConsolePages {
     // MARK: Objections
 
     func objections(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.provider]) { user in
+        try await page(request, context, .consoleObjections) { user in
             let language = context.language
             let now = Date()
             let scope = ObjectionUseCases.scope(for: user)

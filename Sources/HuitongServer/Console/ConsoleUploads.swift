@@ -19,7 +19,7 @@ extension ConsolePages {
     /// Starts a load of the uploaded file into entry `id` and sends the browser to its job; a file that cannot be
     /// loaded comes back to the entry page with the problem next to the file field, and no job is started.
     func uploadToEntry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, roles: [.provider, .operator]) { user in
+        try await page(request, context, .ingestUpload) { user in
             let id = try context.id()
             let entry = try await CatalogLifecycle(store: store).managedEntry(id, by: user)
             let job: IngestJob
@@ -165,7 +165,7 @@ extension ConsolePages {
                 values["moreIssues"] = issues.count > Self.shownIssues
                 values["report"] = "/api/v1/ingest/jobs/\(job.id)/errors"
             }
-            let ownEntry = user.has(.provider) && entry.provider.departmentID == user.departmentID
+            let ownEntry = AccessPolicy.allows(user, .consoleEntries, department: entry.provider.departmentID)
             var response = render(
                 .consoleJob, values, user: user, section: ownEntry ? "/console/entries" : "", context: context)
             if running, let policy = response.headers[.contentSecurityPolicy] {

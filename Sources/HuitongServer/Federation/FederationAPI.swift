@@ -99,19 +99,19 @@ struct FederationAPI {
     }
 
     func listPeers(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationManagePeers)
         return try JSONResponse.make(ListBody(items: try await store.federation.peers()))
     }
 
     func addPeer(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationManagePeers)
         let draft = try await request.decodeJSON(PeerDraft.self, context: context)
         let peer = try await store.federation.addPeer(draft, local: node.local, at: Date())
         return try JSONResponse.make(peer, status: .created)
     }
 
     func removePeer(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationManagePeers)
         let region = try NodeRegion(try context.parameters.require("region"))
         guard try await store.federation.removePeer(region) else { throw FederationError.unknownPeer(region.code) }
         return Response(status: .noContent)
@@ -120,7 +120,7 @@ struct FederationAPI {
     // MARK: Outbox
 
     func outbox(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationManageOutbox)
         var status: OutboxStatus?
         if let text = request.uri.queryParameters["status"] {
             guard let parsed = OutboxStatus(rawValue: String(text)) else {
@@ -168,7 +168,7 @@ struct FederationAPI {
     }
 
     func retry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationManageOutbox)
         let message = try await store.federation.retry(id: try context.id(), at: Date())
         node.wakeOutbox()
         return try JSONResponse.make(OutboxSummary(message))
@@ -177,12 +177,12 @@ struct FederationAPI {
     // MARK: Catalog registration
 
     func syncCatalog(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationSyncCatalog)
         return try JSONResponse.make(try await node.syncCatalog())
     }
 
     func registrations(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationSyncCatalog)
         return try JSONResponse.make(ListBody(items: try await store.remoteCatalog.registrations()))
     }
 
@@ -219,7 +219,7 @@ struct FederationAPI {
     }
 
     func listSubscriptions(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationManageReflow)
         var items: [SubscriptionBody] = []
         for subscription in try await store.reflows.subscriptions() {
             items.append(
@@ -229,7 +229,7 @@ struct FederationAPI {
     }
 
     func unsubscribe(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationManageReflow)
         let id = try context.id()
         guard try await store.reflows.unsubscribe(id: id) else {
             throw StoreError.notFound(entity: "reflow subscription", key: "\(id)")
@@ -238,7 +238,7 @@ struct FederationAPI {
     }
 
     func subscribe(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationManageReflow)
         let input = try await request.decodeJSON(SubscriptionInput.self, context: context)
         var issues = ValidationCollector()
         let child = try? NodeRegion(input.child)
@@ -287,7 +287,7 @@ struct FederationAPI {
     }
 
     func runReflow(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationManageReflow)
         let force = try request.booleanQuery("force")
         return try JSONResponse.make(try await node.runReflow(subscriptionID: try context.id(), force: force))
     }
@@ -299,12 +299,12 @@ struct FederationAPI {
     }
 
     func listTargets(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationManageReflow)
         return try JSONResponse.make(ListBody(items: try await store.reflows.targets()))
     }
 
     func setTarget(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationManageReflow)
         let input = try await request.decodeJSON(TargetInput.self, context: context)
         var issues = ValidationCollector()
         let origin = try? NodeRegion(input.origin)
@@ -340,7 +340,7 @@ struct FederationAPI {
     }
 
     func reflowRuns(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationManageReflow)
         guard let text = request.uri.queryParameters["entryID"], let entryID = Int64(String(text)) else {
             throw ValidationError(field: "entryID", BilingualText(zh: "须给出目录编号", en: "give the entry id"))
         }
@@ -367,7 +367,7 @@ struct FederationAPI {
     /// The first rows of the pool version a 回流 run produced, masked by each item's kind of data as the portal
     /// masks them: enough for the operator to check what arrived without showing anyone the records in full.
     func reflowPreview(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationManageReflow)
         let runID = try context.parameters.require("runID")
         guard let run = try await store.reflows.appliedRun(runID: runID) else {
             throw StoreError.notFound(entity: "reflow run", key: runID)
@@ -421,7 +421,7 @@ struct FederationAPI {
     }
 
     func monitoring(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationMonitor)
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         let children = try await store.federation.monitoringReports().compactMap {
@@ -431,7 +431,7 @@ struct FederationAPI {
     }
 
     func reportMonitoring(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireRole(.operator)
+        _ = try context.require(.federationMonitor)
         return try JSONResponse.make(try await node.reportMonitoring(), status: .accepted)
     }
 
@@ -452,7 +452,7 @@ struct FederationAPI {
     }
 
     func apply(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let user = try context.requireRole(.consumer)
+        let user = try context.require(.federationApplyCrossLevel)
         let input = try await request.decodeJSON(ApplicationInput.self, context: context)
         var issues = ValidationCollector()
         let owner = try? NodeRegion(input.owner)
@@ -478,8 +478,9 @@ struct FederationAPI {
     }
 
     func listApplications(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let user = try context.requireRole(.consumer, .operator)
-        let scope: Int64? = user.has(.operator) ? nil : user.departmentID
+        let user = try context.require(.federationReadCrossLevelApplications)
+        let scope: Int64? =
+            AccessPolicy.reachesEveryDepartment(user, .federationReadCrossLevelApplications) ? nil : user.departmentID
         return try JSONResponse.make(ListBody(items: try await store.crossLevel.outgoing(departmentID: scope)))
     }
 

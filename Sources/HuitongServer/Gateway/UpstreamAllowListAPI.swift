@@ -40,12 +40,12 @@ struct UpstreamAllowListAPI: Sendable {
     }
 
     func get(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try context.requireRole(.operator)
+        try context.require(.gatewayReadUpstreamAllowList)
         return try JSONResponse.make(Body(try await store.upstreamAllowList.current()))
     }
 
     func put(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let user = try context.requireRole(.operator)
+        let user = try context.require(.gatewayManageUpstreamAllowList)
         let input = try await request.decodeJSON(Input.self, context: context)
         let list = try UpstreamAllowList.parse(input.entries)
         let now = Date()

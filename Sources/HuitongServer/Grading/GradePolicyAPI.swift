@@ -36,7 +36,7 @@ struct GradePolicyAPI: Sendable {
     }
 
     func put(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let user = try context.requireRole(.operator)
+        let user = try context.require(.gradingManagePolicy)
         let policy = try await request.decodeJSON(GradePolicy.self, context: context)
         let stored = try await store.gradePolicy.save(policy, author: user.author)
         return try JSONResponse.make(Body(policy, stored: stored))

@@ -53,8 +53,7 @@ struct IngestAPI {
     }
 
     func upload(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let user = try context.requireRole(.provider, .operator)
-        let entry = try await managedEntry(context, user)
+        let (user, entry) = try await managedEntry(context, .ingestUpload)
         let ingest: IngestRequest
         do {
             (ingest, _) = try await receive(request, into: entry, by: user)
@@ -227,8 +226,7 @@ struct IngestAPI {
     }
 
     func jobs(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let user = try context.requireUser()
-        let entry = try await managedEntry(context, user)
+        let (_, entry) = try await managedEntry(context, .ingestReadEntryJobs)
         return try JSONResponse.make(
             ListBody(items: try await store.ingestJobs.list(entryID: entry.id).map { JobBody($0) }))
     }
@@ -261,17 +259,19 @@ struct IngestAPI {
     /// officers, the operator and the auditor. The department's consumer-only officers may not: they never see the
     /// rows their department provides. The console's job page asks the same.
     static func mayFollow(jobOf entry: CatalogEntry, _ user: User) -> Bool {
-        user.has(.operator) || user.has(.auditor)
-            || (user.has(.provider) && entry.provider.departmentID == user.departmentID)
+        AccessPolicy.allows(user, .ingestReadJob, department: entry.provider.departmentID)
     }
 
-    /// An entry of the caller's department (any entry for an operator); others answer 404 like missing ones.
-    func managedEntry(_ context: HuitongRequestContext, _ user: User) async throws -> CatalogEntry {
+    /// The entry named by the path, if the caller may do `action` to it: 403 for an officer without a role for
+    /// `action`; an entry they may not read, or of a department `action` does not reach, answers 404 like a
+    /// missing one.
+    func managedEntry(_ context: HuitongRequestContext, _ action: OfficerAction) async throws -> (User, CatalogEntry) {
+        let user = try context.require(action)
         let entry = try await CatalogLifecycle(store: store).visibleEntry(try context.id(), to: user)
-        guard user.has(.operator) || entry.provider.departmentID == user.departmentID else {
+        guard AccessPolicy.allows(user, action, department: entry.provider.departmentID) else {
             throw StoreError.notFound(entity: "catalog entry", key: "\(entry.id)")
         }
-        return entry
+        return (user, entry)
     }
 
     /// Writes the body to `file` as it arrives, refusing more than `limit` bytes.

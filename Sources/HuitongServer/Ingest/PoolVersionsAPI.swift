@@ -44,11 +44,10 @@ extension IngestAPI {
 
     /// The pool's versions, newest first: the active one, those kept for rollback and any being loaded.
     func poolVersions(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let user = try context.requireUser()
-        let entry = try await managedEntry(context, user)
+        let (user, entry) = try await managedEntry(context, .ingestReadPoolVersions)
         let jobs = try await loadingJobs(entry.id)
         // Corrected values are the provider's to see; the operator sees them masked.
-        let isProvider = user.has(.provider) && user.departmentID == entry.provider.departmentID
+        let isProvider = AccessPolicy.allows(user, .ingestReadCorrectionValues, department: entry.provider.departmentID)
         let provenance = try await store.objections.provenance(entryID: entry.id).mapValues {
             isProvider ? $0 : $0.masked(for: entry.content.items)
         }
@@ -60,8 +59,7 @@ extension IngestAPI {
 
     /// Makes a kept version the one readers see again; the entry's record count, update time and mount follow.
     func rollback(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let user = try context.requireRole(.provider, .operator)
-        let entry = try await managedEntry(context, user)
+        let (user, entry) = try await managedEntry(context, .ingestRollback)
         let input = try await request.decodeJSON(RollbackInput.self, context: context)
         guard input.version >= 1 else {
             throw ValidationError(

@@ -113,7 +113,7 @@ struct QualityAPI: Sendable {
     // MARK: Rules
 
     func rules(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let (_, entry) = try await managedEntry(context)
+        let (_, entry) = try await managedEntry(context, .qualityReadEntry)
         let custom = try await store.quality.customRules(entryID: entry.id)
         let derived = service.derivedRules(for: entry)
         return try JSONResponse.make(
@@ -123,7 +123,7 @@ struct QualityAPI: Sendable {
     }
 
     func addRule(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let (user, entry) = try await managedEntry(context)
+        let (user, entry) = try await managedEntry(context, .qualityManageEntry)
         let spec = try await request.decodeJSON(QualityRuleSpec.self, context: context)
         let rule = try await service.addRule(spec, to: entry, by: user.id)
         return try JSONResponse.make(CustomRuleBody(rule), status: .created)
@@ -134,7 +134,7 @@ struct QualityAPI: Sendable {
     }
 
     func setRuleEnabled(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let (_, entry) = try await managedEntry(context)
+        let (_, entry) = try await managedEntry(context, .qualityManageEntry)
         let change = try await request.decodeJSON(EnabledChange.self, context: context)
         let rule = try await store.quality.setRuleEnabled(
             entryID: entry.id, id: try context.id("rule"), enabled: change.enabled, at: Date())
@@ -142,7 +142,7 @@ struct QualityAPI: Sendable {
     }
 
     func deleteRule(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let (_, entry) = try await managedEntry(context)
+        let (_, entry) = try await managedEntry(context, .qualityManageEntry)
         try await store.quality.deleteRule(entryID: entry.id, id: try context.id("rule"))
         return Response(status: .noContent)
     }
@@ -150,13 +150,13 @@ struct QualityAPI: Sendable {
     // MARK: Runs
 
     func runNow(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let (user, entry) = try await managedEntry(context)
+        let (user, entry) = try await managedEntry(context, .qualityManageEntry)
         let run = try await service.start(entry: entry, trigger: .manual, requestedBy: user.id)
         return try JSONResponse.make(RunBody(run), status: .accepted)
     }
 
     func runs(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let (_, entry) = try await managedEntry(context)
+        let (_, entry) = try await managedEntry(context, .qualityReadEntry)
         return try JSONResponse.make(
             ListBody(items: try await store.quality.runs(entryID: entry.id, limit: 100).map(RunBody.init)))
     }
@@ -166,7 +166,7 @@ struct QualityAPI: Sendable {
         guard let run = try await store.quality.run(id: id) else {
             throw StoreError.notFound(entity: "quality run", key: "\(id)")
         }
-        _ = try await managedEntry(context, id: run.entryID, missing: ("quality run", id))
+        _ = try await managedEntry(context, .qualityReadEntry, id: run.entryID, missing: ("quality run", id))
         return try JSONResponse.make(RunBody(run))
     }
 
@@ -181,7 +181,7 @@ struct QualityAPI: Sendable {
     }
 
     func problems(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let (_, entry) = try await managedEntry(context)
+        let (_, entry) = try await managedEntry(context, .qualityReadEntry)
         let query = request.uri.queryParameters
         var issues = ValidationCollector()
         var status: QualityProblemStatus?
@@ -213,7 +213,8 @@ struct QualityAPI: Sendable {
         guard let problem = try await store.quality.problem(id: id) else {
             throw StoreError.notFound(entity: "quality problem", key: "\(id)")
         }
-        let (user, _) = try await managedEntry(context, id: problem.entryID, missing: ("quality problem", id))
+        let (user, _) = try await managedEntry(
+            context, .qualityManageEntry, id: problem.entryID, missing: ("quality problem", id))
         let change = try await request.decodeJSON(Resolution.self, context: context)
         let note = (change.note ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         var issues = ValidationCollector()
@@ -251,7 +252,7 @@ struct QualityAPI: Sendable {
     }
 
     func entryReport(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let (_, entry) = try await managedEntry(context)
+        let (_, entry) = try await managedEntry(context, .qualityReadEntry)
         let (run, open, score) = try await entryReportParts(entry)
         let body = EntryReportBody(
             entryID: entry.id, code: entry.code.description, name: entry.content.name,
@@ -321,9 +322,10 @@ struct QualityAPI: Sendable {
 
     /// The department named by the path, when the caller may see its report: the operator any, a provider its own.
     func visibleDepartment(_ context: HuitongRequestContext) async throws -> Department {
-        let user = try context.requireRole(.provider, .operator)
+        let user = try context.require(.qualityReadDepartmentReport)
         let id = try context.id()
-        guard user.has(.operator) || user.departmentID == id, let department = try await store.departments.find(id: id)
+        guard AccessPolicy.allows(user, .qualityReadDepartmentReport, department: id),
+            let department = try await store.departments.find(id: id)
         else { throw StoreError.notFound(entity: "department", key: "\(id)") }
         return department
     }
@@ -378,18 +380,18 @@ struct QualityAPI: Sendable {
     }
 
     func ranking(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try context.requireRole(.provider, .operator)
+        try context.require(.qualityReadRanking)
         return try JSONResponse.make(ListBody(items: try await service.ranking()))
     }
 
     // MARK: Comparison
 
     func compare(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let user = try context.requireRole(.provider, .operator)
+        let user = try context.require(.qualityCompare)
         let body = try await request.decodeJSON(QualityComparisonRequest.self, context: context)
         func entry(_ id: Int64) async throws -> CatalogEntry {
             guard let entry = try await store.catalog.find(id: id),
-                user.has(.operator) || entry.provider.departmentID == user.departmentID
+                AccessPolicy.allows(user, .qualityCompare, department: entry.provider.departmentID)
             else { throw StoreError.notFound(entity: "catalog entry", key: "\(id)") }
             return entry
         }
@@ -400,17 +402,18 @@ struct QualityAPI: Sendable {
 
     // MARK: Helpers
 
-    /// The entry named by the path, if the caller may see its quality: its department's providers, or an operator.
-    func managedEntry(_ context: HuitongRequestContext) async throws -> (User, CatalogEntry) {
-        try await managedEntry(context, id: try context.id(), missing: ("catalog entry", try context.id()))
+    /// The entry named by the path, if the caller may do `action` to its quality (its department's providers, or
+    /// an operator): 403 for an officer without the role, 404 for another department's entry as for a missing one.
+    func managedEntry(_ context: HuitongRequestContext, _ action: OfficerAction) async throws -> (User, CatalogEntry) {
+        try await managedEntry(context, action, id: try context.id(), missing: ("catalog entry", try context.id()))
     }
 
-    func managedEntry(_ context: HuitongRequestContext, id: Int64, missing: (entity: String, id: Int64)) async throws
-        -> (User, CatalogEntry)
-    {
-        let user = try context.requireRole(.provider, .operator)
+    func managedEntry(
+        _ context: HuitongRequestContext, _ action: OfficerAction, id: Int64, missing: (entity: String, id: Int64)
+    ) async throws -> (User, CatalogEntry) {
+        let user = try context.require(action)
         guard let entry = try await store.catalog.find(id: id),
-            user.has(.operator) || entry.provider.departmentID == user.departmentID
+            AccessPolicy.allows(user, action, department: entry.provider.departmentID)
         else { throw StoreError.notFound(entity: missing.entity, key: "\(missing.id)") }
         return (user, entry)
     }

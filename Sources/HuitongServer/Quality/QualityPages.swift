@@ -28,14 +28,14 @@ struct QualityPages {
 
     func ranking(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         if let redirect = signIn(request, context) { return redirect }
-        let user = try context.requireRole(.provider, .operator)
+        let user = try context.require(.qualityReadRanking)
         let ranking = try await api.service.ranking()
         let values: [String: Any] = [
             "rows": ranking.map { row -> [String: Any] in
                 [
                     "rank": row.rank, "name": row.departmentName, "score": Self.score(row.score),
                     "entries": row.entriesScored,
-                    "href": user.has(.operator) || row.departmentID == user.departmentID
+                    "href": AccessPolicy.allows(user, .qualityReadDepartmentReport, department: row.departmentID)
                         ? "/quality/departments/\(row.departmentID)" : "",
                 ]
             },
@@ -71,7 +71,7 @@ struct QualityPages {
 
     func entry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         if let redirect = signIn(request, context) { return redirect }
-        let (_, entry) = try await api.managedEntry(context)
+        let (_, entry) = try await api.managedEntry(context, .qualityReadEntry)
         let (run, open, score) = try await api.entryReportParts(entry)
         let objections = try await store.objections.openCount(entryID: entry.id)
         let language = context.language

@@ -346,7 +346,7 @@ struct SharingAPI {
     }
 
     func putHolidays(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try context.requireRole(.operator)
+        try context.require(.sharingManageHolidays)
         let year = try Self.year(context)
         let input = try await request.decodeJSON(HolidayInput.self, context: context)
         let arrangement = try HolidayYear(

@@ -59,7 +59,9 @@ package struct CatalogLifecycle: Sendable {
         throws(CatalogRuleError)
     {
         if existing.status == .submitted { throw .underReview }
-        if existing.status == .published && !user.has(.operator) && existing.content.changesExposure(to: content) {
+        if existing.status == .published && !AccessPolicy.allows(user, .catalogChangePublishedExposure)
+            && existing.content.changesExposure(to: content)
+        {
             throw .exposureChangeNeedsReview
         }
     }

@@ -45,8 +45,8 @@ extension CatalogLifecycle {
             var departmentID = user.departmentID
             if let code = entry.providerCode, code != ownCode {
                 guard let department = departments.first(where: { $0.code == code }) else {
-                    // Only an operator learns which department codes exist.
-                    if case .denied = AccessPolicy.decide(user, .catalogManageEntry, department: nil) {
+                    // Only one who may import for every department learns which department codes exist.
+                    if !AccessPolicy.reachesEveryDepartment(user, .catalogImport) {
                         refuse(entry, "信息资源提供方代码", Self.ownDepartmentOnly(code))
                     } else {
                         refuse(
@@ -55,7 +55,7 @@ extension CatalogLifecycle {
                     }
                     continue
                 }
-                guard case .allowed = AccessPolicy.decide(user, .catalogManageEntry, department: department.id) else {
+                guard AccessPolicy.allows(user, .catalogImport, department: department.id) else {
                     refuse(entry, "信息资源提供方代码", Self.ownDepartmentOnly(code))
                     continue
                 }

@@ -7,13 +7,15 @@ extension User {
 extension CatalogEntry {
     /// Published entries are visible to every officer, others only to their department, operators and auditors.
     package func isVisible(to user: User) -> Bool {
-        status == .published || provider.departmentID == user.departmentID || user.has(.operator) || user.has(.auditor)
+        status == .published || AccessPolicy.allows(user, .catalogReadUnpublished, department: provider.departmentID)
     }
 
     /// The entry as `user` may see it: where an upstream API lives is known to its department and the bureau
     /// only, so that consumers go through the gateway (and its audit log) rather than around it.
     package func redacted(for user: User) -> CatalogEntry {
-        guard let mount, mount.kind == .api, !user.has(.operator), user.departmentID != provider.departmentID else {
+        guard let mount, mount.kind == .api,
+            !AccessPolicy.allows(user, .catalogReadMountLocator, department: provider.departmentID)
+        else {
             return self
         }
         var copy = self

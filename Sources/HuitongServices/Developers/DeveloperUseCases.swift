@@ -134,7 +134,9 @@ public struct DeveloperUseCases: Sendable {
     public func decide(id: Int64, _ decision: OpenAccessDecision, by user: User, at now: Date = Date()) async throws
         -> OpenAccessRequest
     {
-        guard let request = try await store.developers.request(id: id), Self.mayDecide(user, request) else {
+        guard let request = try await store.developers.request(id: id),
+            Self.may(user, .developersDecideOpenAccess, request)
+        else {
             throw StoreError.notFound(entity: "open access request", key: "\(id)")
         }
         let decision = try decision.validated()
@@ -153,7 +155,9 @@ public struct DeveloperUseCases: Sendable {
     public func revoke(id: Int64, reason: String, by user: User, at now: Date = Date()) async throws
         -> OpenAccessRequest
     {
-        guard let request = try await store.developers.request(id: id), Self.mayDecide(user, request) else {
+        guard let request = try await store.developers.request(id: id),
+            Self.may(user, .developersRevokeOpenAccess, request)
+        else {
             throw StoreError.notFound(entity: "open access request", key: "\(id)")
         }
         let reason = try OpenAccessDecision.checkedRevocationReason(reason)
@@ -184,16 +188,19 @@ public struct DeveloperUseCases: Sendable {
         }
     }
 
-    /// Whether `user` may see and answer `request`: its provider department's officers.
     /// The request, if `user` is a provider officer of the department whose dataset it asks for; 404 otherwise.
     package func decidableRequest(_ id: Int64, by user: User) async throws -> OpenAccessRequest {
-        guard let request = try await store.developers.request(id: id), Self.mayDecide(user, request) else {
+        guard let request = try await store.developers.request(id: id),
+            Self.may(user, .developersDecideOpenAccess, request)
+        else {
             throw StoreError.notFound(entity: "open access request", key: "\(id)")
         }
         return request
     }
 
-    package static func mayDecide(_ user: User, _ request: OpenAccessRequest) -> Bool {
-        user.has(.provider) && user.departmentID == request.providerDepartmentID
+    /// Whether `user` may do `action` to `request` (its provider department's provider officers); a request
+    /// they may not answer is not theirs to see either, so callers answer 404.
+    package static func may(_ user: User, _ action: OfficerAction, _ request: OpenAccessRequest) -> Bool {
+        AccessPolicy.allows(user, action, department: request.providerDepartmentID)
     }
 }

@@ -33,7 +33,7 @@ public struct ObjectionUseCases: Sendable {
 
     /// An officer (of a consumer or a provider department) raises an objection on a published entry.
     public func raise(_ draft: ObjectionDraft, by user: User, at now: Date = Date()) async throws -> Objection {
-        try AccessPolicy.require(user, .objectionRaise)
+        try AccessPolicy.require(user, .objectionsRaise)
         let entry = try await publishedEntry(draft.entryID)
         let draft = try draft.validated(for: entry)
         let objection = try await create(
@@ -105,7 +105,7 @@ public struct ObjectionUseCases: Sendable {
         at now: Date = Date()
     ) async throws -> Objection {
         var objection = try await existing(id)
-        try AccessPolicy.require(user, .objectionAnswer, department: objection.providerDepartmentID)
+        try AccessPolicy.require(user, .objectionsAnswer, department: objection.providerDepartmentID)
         let from = objection.state
         let comment = Self.tidy(comment)
         if comment.count > 2_000 {
@@ -188,7 +188,7 @@ public struct ObjectionUseCases: Sendable {
     /// The raiser (or another officer of the raising department) takes the objection back.
     public func withdraw(id: Int64, comment: String, by user: User, at now: Date = Date()) async throws -> Objection {
         var objection = try await existing(id)
-        try AccessPolicy.require(user, .objectionWithdraw, department: objection.raiser.departmentID)
+        try AccessPolicy.require(user, .objectionsWithdraw, department: objection.raiser.departmentID)
         let from = objection.state
         let comment = Self.tidy(comment)
         objection.state = try workflow.apply(.withdraw, to: from, comment: comment)
@@ -260,22 +260,29 @@ public struct ObjectionUseCases: Sendable {
 
     /// The operator and auditors, the provider department, and the raising department.
     public static func canRead(_ objection: Objection, _ user: User) -> Bool {
-        if user.has(.operator) || user.has(.auditor) { return true }
-        if user.departmentID == objection.providerDepartmentID && user.has(.provider) { return true }
-        return objection.raiser.departmentID == user.departmentID && (user.has(.consumer) || user.has(.provider))
+        AccessPolicy.allows(user, .objectionsReadAsProvider, department: objection.providerDepartmentID)
+            || AccessPolicy.allows(user, .objectionsReadAsRaiser, department: objection.raiser.departmentID)
     }
 
     public static func scope(for user: User) -> ObjectionScope {
-        if user.has(.operator) || user.has(.auditor) { return .all }
+        if AccessPolicy.reachesEveryDepartment(user, .objectionsReadAsProvider)
+            && AccessPolicy.reachesEveryDepartment(user, .objectionsReadAsRaiser)
+        {
+            return .all
+        }
         return .department(
-            user.departmentID, asProvider: user.has(.provider), asRaiser: user.has(.consumer) || user.has(.provider))
+            user.departmentID, asProvider: AccessPolicy.allows(user, .objectionsReadAsProvider),
+            asRaiser: AccessPolicy.allows(user, .objectionsReadAsRaiser))
     }
 
     /// The objection as `user` may see it: whole for the entry's provider; with the record's values masked for
     /// everyone else (the operator keeps a portal raiser's contact, to follow up).
     public static func view(_ objection: Objection, for user: User?, items: [InfoItem]) -> Objection {
-        if let user, user.has(.provider), user.departmentID == objection.providerDepartmentID { return objection }
-        let operatorView = user.map { $0.has(.operator) || $0.has(.auditor) } ?? false
+        if let user, AccessPolicy.allows(user, .objectionsReadRecordValues, department: objection.providerDepartmentID)
+        {
+            return objection
+        }
+        let operatorView = user.map { AccessPolicy.allows($0, .objectionsReadRaiserContact) } ?? false
         return objection.masked(for: items, keepContact: operatorView)
     }
 

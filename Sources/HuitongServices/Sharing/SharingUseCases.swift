@@ -400,26 +400,37 @@ public struct SharingUseCases: Sendable {
     /// Whether `user` may read `application`: the operator and auditors, the consumer department, and the
     /// provider department once it has been submitted.
     public static func canRead(_ application: SharingApplication, _ user: User) -> Bool {
-        if user.has(.operator) || user.has(.auditor) { return true }
-        if user.departmentID == application.consumerDepartmentID && user.has(.consumer) { return true }
-        return user.departmentID == application.providerDepartmentID && user.has(.provider)
+        if AccessPolicy.allows(user, .sharingReadAsConsumer, department: application.consumerDepartmentID) {
+            return true
+        }
+        // A draft is the applying department's alone until it is submitted.
+        return AccessPolicy.allows(user, .sharingReadAsProvider, department: application.providerDepartmentID)
             && application.state != .draft
     }
 
     public static func canRead(_ grant: Grant, _ user: User) -> Bool {
-        if user.has(.operator) || user.has(.auditor) { return true }
-        if user.departmentID == grant.consumerDepartmentID && user.has(.consumer) { return true }
-        return user.departmentID == grant.providerDepartmentID && user.has(.provider)
+        AccessPolicy.allows(user, .sharingReadAsConsumer, department: grant.consumerDepartmentID)
+            || AccessPolicy.allows(user, .sharingReadAsProvider, department: grant.providerDepartmentID)
     }
 
     public static func applicationScope(for user: User) -> ApplicationScope {
-        if user.has(.operator) || user.has(.auditor) { return .all }
-        return .department(user.departmentID, asConsumer: user.has(.consumer), asProvider: user.has(.provider))
+        if readsEveryDepartment(user) { return .all }
+        return .department(
+            user.departmentID, asConsumer: AccessPolicy.allows(user, .sharingReadAsConsumer),
+            asProvider: AccessPolicy.allows(user, .sharingReadAsProvider))
     }
 
     public static func grantScope(for user: User) -> GrantScope {
-        if user.has(.operator) || user.has(.auditor) { return .all }
-        return .department(user.departmentID, asConsumer: user.has(.consumer), asProvider: user.has(.provider))
+        if readsEveryDepartment(user) { return .all }
+        return .department(
+            user.departmentID, asConsumer: AccessPolicy.allows(user, .sharingReadAsConsumer),
+            asProvider: AccessPolicy.allows(user, .sharingReadAsProvider))
+    }
+
+    /// Whether `user` reads every department's applications and grants, on both sides (the operator, auditors).
+    private static func readsEveryDepartment(_ user: User) -> Bool {
+        AccessPolicy.reachesEveryDepartment(user, .sharingReadAsConsumer)
+            && AccessPolicy.reachesEveryDepartment(user, .sharingReadAsProvider)
     }
 
     // MARK: Helpers

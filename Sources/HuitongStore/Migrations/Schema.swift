@@ -233,5 +233,6 @@ enum Schema {
                 """
             ]
         },
+        Migration(version: 21, name: "job queue", statements: jobTables),
     ]
 }

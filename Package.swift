@@ -203,6 +203,7 @@ let package = Package(
                 "HuitongServices",
                 "HuitongTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

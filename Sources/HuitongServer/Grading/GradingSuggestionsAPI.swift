@@ -52,7 +52,7 @@ struct GradingSuggestionsAPI: Sendable {
 
     func suggestions(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireRole(.provider, .operator)
-        let entry = try await IngestAPI(store: store, logger: context.logger).managedEntry(context, user)
+        let entry = try await IngestAPI.managedEntry(context, user, store: store)
         let columns = entry.content.items.map(\.columnName)
         guard
             var extract = try await store.pools.beginExtract(

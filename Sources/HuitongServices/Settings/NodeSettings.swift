@@ -28,7 +28,8 @@ public struct NodeSettings: Sendable {
     public var jobs: JobSettings
     public var audit: AuditConfiguration
     /// Whether this process runs the node's background services (sweepers, schedulers, outbox delivery);
-    /// `HUITONG_BACKGROUND_JOBS=false` serves requests only.
+    /// `HUITONG_BACKGROUND_JOBS=false` serves requests only. The job queue runs either way: it carries out the
+    /// loads and quality runs that this node's requests start.
     public var backgroundJobs: Bool
 
     /// Reads and checks every setting; throws one `ValidationError` naming every key that is wrong.

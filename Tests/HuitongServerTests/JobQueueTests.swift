@@ -169,16 +169,24 @@ struct JobQueueTests {
             _ = try await store.jobs.claim(
                 node: "dead", place: "here", kinds: [Self.work.name], lease: .milliseconds(300), at: Date())
             try await JobStoreTestSupport.secondNode(store, location) { other in
-                var settings = Self.settings
-                settings.lease = .seconds(2)
-                let first = Self.queue(store, settings: settings)
-                let second = Self.queue(other, settings: settings)
+                let first = Self.queue(store)
+                let second = Self.queue(other)
                 let attempts = Shared<[Int: [Int]]>([:])
+                let leases = Shared<[Date]>([])
                 for queue in [first, second] {
                     queue.register(Self.work) { work, context in
                         attempts.withLock { $0[work.n, default: []].append(context.attempt) }
-                        // Outlives the lease several times over: only renewal keeps it from another claim.
-                        if work.n == 2 { try await Task.sleep(for: .seconds(5)) }
+                        guard work.n == 2 else { return }
+                        // Runs until its node has renewed the lease twice (every third of the lease), so that it
+                        // outlives the lease it was claimed with.
+                        while leases.withLock({ $0.count }) < 3 {
+                            if let until = try await store.jobs.find(id: context.jobID)?.leaseUntil,
+                                leases.withLock({ $0.last }) != until
+                            {
+                                leases.withLock { $0.append(until) }
+                            }
+                            try await Task.sleep(for: .milliseconds(100))
+                        }
                     }
                 }
                 try await Self.running([first, second]) { _ in
@@ -188,6 +196,8 @@ struct JobQueueTests {
                     #expect(long.status == .succeeded && long.attempts == 1, "never claimed while renewed")
                 }
                 #expect(attempts.withLock { $0 } == [1: [2], 2: [1]])
+                let seen = leases.withLock { $0 }
+                #expect(seen == seen.sorted() && seen.count == 3, "each renewal moves the lease on: \(seen)")
             }
         }
     }

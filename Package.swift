@@ -208,6 +208,7 @@ let package = Package(
                 "HuitongServices",
                 "HuitongTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

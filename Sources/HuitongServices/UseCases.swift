@@ -18,8 +18,12 @@ public struct UseCases: Sendable {
     public let objections: ObjectionUseCases
     public let developers: DeveloperUseCases
     public let crossLevel: CrossLevelUseCases
-    /// Work that outlives the request that started it (loads, the quality runs after them), drained on shutdown.
-    public let background: BackgroundWork
+    /// Loads of uploaded files, run as jobs of this node.
+    public let uploads: UploadLoads
+    /// Work that outlives the request that started it (loads, quality runs, the run after a correction), kept in
+    /// the database and shared with the other nodes on it; a service of its own (`JobQueue.run`), drained on
+    /// graceful shutdown.
+    public let jobs: JobQueue
 
     /// The settings each use case needs; `signInClock` is what sign-in throttling reads (tests move one by hand).
     public struct Settings: Sendable {
@@ -30,6 +34,8 @@ public struct UseCases: Sendable {
         public var objections = ObjectionSettings()
         public var quality = QualitySettings()
         public var developers = DeveloperSettings()
+        public var ingest = IngestSettings()
+        public var jobs = JobSettings()
         public var region: NodeRegion = NodeIdentity.defaultProfile.region
         public var signInClock: @Sendable () -> ContinuousClock.Instant = { .now }
 
@@ -39,7 +45,9 @@ public struct UseCases: Sendable {
     public init(store: Store, audit: AuditTrail, settings: Settings) {
         self.store = store
         self.audit = audit
-        background = BackgroundWork()
+        // Pinned jobs (loads) stay with the files of this node's spool folder.
+        jobs = JobQueue(
+            store: store, settings: settings.jobs, place: "\(ProcessName.host)|\(settings.ingest.spoolFolder.path)")
         catalog = CatalogLifecycle(store: store)
         accounts = AccountUseCases(
             store: store, bcryptCost: settings.accounts.bcryptCost,
@@ -52,10 +60,17 @@ public struct UseCases: Sendable {
         sharing = SharingUseCases(store: store, settings: settings.sharing, audit: audit.log)
         quality = QualityUseCases.make(
             store: store, settings: settings.quality, objectionPenalty: settings.objections.penalty,
-            audit: audit.log, background: background)
+            audit: audit.log, jobs: jobs)
         objections = ObjectionUseCases(store: store, settings: settings.objections, audit: audit.log)
         developers = DeveloperUseCases(store: store, settings: settings.developers, accounts: accounts, audit: audit)
         crossLevel = CrossLevelUseCases(store: store, sharing: sharing, audit: audit, local: settings.region)
+        let quality = quality
+        uploads = UploadLoads(
+            store: store, settings: settings.ingest, jobs: jobs,
+            afterLoad: { job in await quality.runNow(entryID: job.entryID, trigger: .ingest, requestedBy: nil) })
+        quality.register(on: jobs)
+        let uploads = uploads
+        jobs.register(UploadLoads.kind) { load, context in try await uploads.carryOut(load, context) }
     }
 
     /// The sweepers and schedulers of these use cases, each over the same instance the routes use.
@@ -97,6 +112,11 @@ public struct UseCases: Sendable {
                 }
             },
             QualityScheduler(service: quality, logger: logger),
+            // Jobs that ended a week ago leave the queue.
+            PeriodicSweep("ended jobs", every: .seconds(3600), logger: logger) { [jobs] in
+                let removed = try await jobs.purge()
+                if removed > 0 { logger.info("removed ended jobs", metadata: ["count": "\(removed)"]) }
+            },
         ]
     }
 }

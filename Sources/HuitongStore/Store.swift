@@ -30,6 +30,7 @@ public struct Store: Sendable {
     public let crossLevel: any CrossLevelRepository
     public let developers: any DeveloperRepository
     public let upstreamAllowList: any UpstreamAllowListRepository
+    public let jobs: any JobRepository
 
     public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
         self.provider = provider
@@ -60,6 +61,7 @@ public struct Store: Sendable {
         self.crossLevel = SQLCrossLevelRepository(provider: provider)
         self.developers = SQLDeveloperRepository(provider: provider)
         self.upstreamAllowList = SQLUpstreamAllowListRepository(provider: provider)
+        self.jobs = SQLJobRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

@@ -92,7 +92,9 @@ public enum HuitongApp {
             logger: logger)
         // Services stop in the reverse order of their start: the database last, after the work that uses it.
         if ownsStore { app.addServices(store.provider) }
-        app.addServices(BackgroundWorkDrain(work: useCases.background), useCases.audit.checkpointer)
+        // The job queue runs whether or not the other background services do: it carries out the loads and quality
+        // runs this node's requests start. It stops before the database closes, once the jobs under way have ended.
+        app.addServices(useCases.audit.checkpointer, useCases.jobs)
         if configuration.backgroundJobs {
             app.addServices(
                 SessionSweeper(store: store, logger: logger),
@@ -145,15 +147,7 @@ public enum HuitongApp {
         CatalogAPI(store: store, catalog: useCases.catalog).register(on: api)
         CatalogTransferAPI(store: store, catalog: useCases.catalog).register(on: api)
         CodeSetsAPI(store: store).register(on: api)
-        let ingest = IngestAPI(
-            store: store, logger: Logger(label: "huitong.ingest"),
-            afterLoad: { job in
-                await quality.runNow(entryID: job.entryID, trigger: .ingest, requestedBy: nil)
-            },
-            settings: configuration.ingest,
-            memoryBudget: IngestMemoryBudget(limit: configuration.ingest.memoryBudgetBytes),
-            background: useCases.background
-        )
+        let ingest = IngestAPI(store: store, settings: configuration.ingest, uploads: useCases.uploads)
         ingest.register(on: api)
         ThreeListsAPI(store: store).register(on: api)
         GradingSuggestionsAPI(store: store).register(on: api)
@@ -163,10 +157,7 @@ public enum HuitongApp {
         GradePolicyAPI(store: store).register(on: api)
         SharingAPI(service: sharing).register(on: api)
         let objections = ObjectionsAPI(
-            service: useCases.objections,
-            afterCorrection: { objection in
-                _ = await quality.runNow(entryID: objection.entryID, trigger: .correction, requestedBy: nil)
-            }, background: useCases.background)
+            service: useCases.objections, afterCorrection: { objection in await quality.recheck(after: objection) })
         objections.register(on: api)
         let developerPages = DeveloperPages(
             service: developers, pages: pages, cookies: cookies, sessionLifetime: configuration.sessionLifetime,

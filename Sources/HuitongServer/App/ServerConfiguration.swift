@@ -63,6 +63,8 @@ public struct ServerConfiguration: Sendable {
     public var federation: FederationSettings
     /// Upload limit, spool folder, and what loads may hold in memory.
     public var ingest = IngestSettings()
+    /// How the job queue polls, leases and retries.
+    public var jobs = JobSettings()
     /// Where `/metrics` (Prometheus text) is served: a listener of its own, apart from the public port, on
     /// `metricsHost` (loopback unless set) and `metricsPort`; nil serves no metrics.
     public var metricsPort: Int?
@@ -149,6 +151,7 @@ extension ServerConfiguration {
         tokenDefaultLifetime = settings.accounts.tokenDefaultLifetime
         tokenMaximumLifetime = settings.accounts.tokenMaximumLifetime
         ingest = settings.ingest
+        jobs = settings.jobs
         backgroundJobs = settings.backgroundJobs
         metricsPort = config.int(forKey: "huitong.metrics.port")
         metricsHost = config.string(forKey: "huitong.metrics.host", default: "127.0.0.1")
@@ -169,6 +172,8 @@ extension ServerConfiguration {
         settings.objections = objections
         settings.quality = quality
         settings.developers = developers
+        settings.ingest = ingest
+        settings.jobs = jobs
         settings.region = federation.profile.region
         settings.signInClock = signInClock
         return settings

@@ -51,8 +51,7 @@ struct GradingSuggestionsAPI: Sendable {
     }
 
     func suggestions(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let (_, entry) = try await IngestAPI(store: store, logger: context.logger).managedEntry(
-            context, .gradingReadSuggestions)
+        let (_, entry) = try await IngestAPI.managedEntry(context, .gradingReadSuggestions, store: store)
         let columns = entry.content.items.map(\.columnName)
         guard
             var extract = try await store.pools.beginExtract(

@@ -13,16 +13,10 @@ import Logging
 /// once, and loads in the background; the job shows progress, and its rejected rows come as CSV.
 struct IngestAPI {
     let store: Store
-    let logger: Logger
-    /// Runs after a load went live, in the load's background task: the upload's answer and the job's outcome do
-    /// not wait for it, and nothing it does can fail the load.
-    var afterLoad: (@Sendable (IngestJob) async -> Void)? = nil
-    /// The upload limit, where uploads are spooled, and the XLSX limits of a load.
-    var settings = IngestSettings()
-    /// The node's memory budget, shared by every load this node runs at once.
-    var memoryBudget: IngestMemoryBudget? = nil
-    /// Where loads run, tracked so that the node waits for them before it closes.
-    var background = BackgroundWork()
+    /// The upload limit and where uploads are spooled.
+    let settings: IngestSettings
+    /// Where loads go once received: jobs of this node, which also run the quality check after them.
+    let uploads: UploadLoads
 
     func register(on api: RouterGroup<HuitongRequestContext>) {
         api.post("catalog/entries/:id/uploads", use: upload)
@@ -110,34 +104,11 @@ struct IngestAPI {
         }
     }
 
-    /// Records the job of a received upload and loads it in the background, answering with the job at once; the
-    /// file is removed when the load ends, or now if it cannot start.
+    /// Records the job of a received upload and queues its load, answering with the job at once; the file is
+    /// removed when the load ends, or now if it cannot start.
     func start(_ ingest: IngestRequest) async throws -> IngestJob {
-        let file = ingest.file
-        let runner = IngestRunner(store: store, xlsxLimits: settings.xlsxLimits, memoryBudget: memoryBudget)
-        let job: IngestJob
-        do {
-            job = try await runner.start(ingest)
-        } catch {
-            try? FileManager.default.removeItem(at: file)
-            throw error
-        }
-        let logger = logger
-        let afterLoad = afterLoad
         // The load outlives the request; its job records progress and outcome for the client to follow.
-        background.start {
-            do {
-                let done = try await runner.load(job, ingest)
-                logger.info("ingest job finished", metadata: ["job": "\(done.id)", "rows": "\(done.rowsLoaded)"])
-                try? FileManager.default.removeItem(at: file)
-                if done.status == .succeeded { await afterLoad?(done) }
-                return
-            } catch {
-                logger.warning("ingest job failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
-            }
-            try? FileManager.default.removeItem(at: file)
-        }
-        return job
+        try await uploads.start(ingest).0
     }
 
     /// How to load an upload, from the query string and (for a form) its fields, which win.
@@ -266,6 +237,13 @@ struct IngestAPI {
     /// `action`; an entry they may not read, or of a department `action` does not reach, answers 404 like a
     /// missing one.
     func managedEntry(_ context: HuitongRequestContext, _ action: OfficerAction) async throws -> (User, CatalogEntry) {
+        try await Self.managedEntry(context, action, store: store)
+    }
+
+    /// `managedEntry` for routes of their own (the grading suggestions read the same entries).
+    static func managedEntry(_ context: HuitongRequestContext, _ action: OfficerAction, store: Store) async throws
+        -> (User, CatalogEntry)
+    {
         let user = try context.require(action)
         let entry = try await CatalogLifecycle(store: store).visibleEntry(try context.id(), to: user)
         guard AccessPolicy.allows(user, action, department: entry.provider.departmentID) else {

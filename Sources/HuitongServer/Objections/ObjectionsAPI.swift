@@ -33,19 +33,16 @@ enum PublicObjectionError: HuitongError {
 struct ObjectionsAPI {
     let service: ObjectionUseCases
     let limiter: PublicObjectionLimiter
-    /// Runs after a correction published a new pool version (the composition root checks its quality), off the
-    /// answer's path: the provider gets the answer at once.
+    /// Runs after a correction published a new pool version: the composition root queues the run that checks its
+    /// quality, so that the provider gets the answer at once.
     let afterCorrection: (@Sendable (Objection) async -> Void)?
-    let background: BackgroundWork
 
     var store: Store { service.store }
 
     init(
-        service: ObjectionUseCases, afterCorrection: (@Sendable (Objection) async -> Void)? = nil,
-        background: BackgroundWork = BackgroundWork()
+        service: ObjectionUseCases, afterCorrection: (@Sendable (Objection) async -> Void)? = nil
     ) {
         self.service = service
-        self.background = background
         self.afterCorrection = afterCorrection
         limiter = PublicObjectionLimiter(
             limit: service.settings.publicLimit, window: service.settings.publicWindow)
@@ -164,7 +161,7 @@ struct ObjectionsAPI {
         let objection = try await service.answer(
             id: try context.id(), kind: input.kind, comment: input.comment ?? "", values: input.values ?? [:], by: user)
         if objection.state == .corrected, let afterCorrection {
-            background.start { await afterCorrection(objection) }
+            await afterCorrection(objection)
         }
         var body = try await body(objection, for: user)
         body.history = try await store.objections.history(id: objection.id)

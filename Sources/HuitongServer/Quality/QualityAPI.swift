@@ -151,7 +151,7 @@ struct QualityAPI: Sendable {
 
     func runNow(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let (user, entry) = try await managedEntry(context, .qualityManageEntry)
-        let run = try await service.start(entry: entry, trigger: .manual, requestedBy: user.id)
+        let (run, _) = try await service.start(entry: entry, trigger: .manual, requestedBy: user.id)
         return try JSONResponse.make(RunBody(run), status: .accepted)
     }
 

@@ -21,13 +21,14 @@ public struct QualityUseCases: Sendable {
     /// Where every check against another department's pool is recorded (allowed or refused); nil only in tests
     /// that build a service without a node.
     package let audit: AuditLog?
-    /// Where runs started in the background are tracked, so the node waits for them before it closes.
-    package let background: BackgroundWork
+    /// Where runs started in the background go (`start`, `recheck`); nil only in tests that run nothing in the
+    /// background.
+    package let jobs: JobQueue?
 
     public init(
         store: Store, settings: QualitySettings, masking: MaskingPolicy = .builtIn,
         objectionPenalty: ObjectionPenalty = ObjectionSettings().penalty, logger: Logger, audit: AuditLog? = nil,
-        background: BackgroundWork = BackgroundWork()
+        jobs: JobQueue? = nil
     ) {
         self.store = store
         self.settings = settings
@@ -35,7 +36,7 @@ public struct QualityUseCases: Sendable {
         self.objectionPenalty = objectionPenalty
         self.logger = logger
         self.audit = audit
-        self.background = background
+        self.jobs = jobs
     }
 
     // MARK: Rules
@@ -156,13 +157,104 @@ public struct QualityUseCases: Sendable {
 
     // MARK: Runs
 
-    /// Records a run of the entry's active version as started and carries it out in the background; the run
+    /// Records a run of the entry's active version as started and carries it out as a job (`RunJob`); the run
     /// record shows its progress. Nothing to check (no active version) is a 404.
-    public func start(entry: CatalogEntry, trigger: QualityTrigger, requestedBy: Int64?) async throws -> QualityRun {
+    public func start(entry: CatalogEntry, trigger: QualityTrigger, requestedBy: Int64?) async throws -> (
+        run: QualityRun, job: JobHandle
+    ) {
+        guard let jobs else { throw StoreError.unavailable("job queue") }
         let (run, work) = try await prepare(entry: entry, trigger: trigger, requestedBy: requestedBy)
+        do {
+            let job = try await jobs.enqueue(Self.runKind, RunJob(run: run.id, readable: work.readable.keys.sorted()))
+            return (run, job)
+        } catch {
+            _ = try? await store.quality.failRun(id: run.id, message: Self.describe(error), at: Date())
+            throw error
+        }
+    }
+
+    /// A started run to carry out: the run and the other entries the rules read, checked (and audited) when it
+    /// started. The entry, its pool version and its rules are read when the job runs.
+    public struct RunJob: Codable, Sendable, Hashable {
+        public var run: Int64
+        public var readable: [Int64]
+    }
+
+    public static let runKind = JobKind<RunJob>("quality.run")
+
+    /// A run after a correction published a new version of the objection's entry. Every attempt runs the rules
+    /// (`runNow`); a run that an interrupted attempt left running is failed by the scheduler's sweep of runs whose
+    /// process stopped.
+    public struct RecheckJob: Codable, Sendable, Hashable {
+        public var objection: Int64
+    }
+
+    public static let recheckKind = JobKind<RecheckJob>("quality.recheck")
+
+    /// Queues a run of the corrected entry's rules over the version the correction published, off the answer's
+    /// path; a failure to queue it is logged, never the answer's (the scheduler checks the version later anyway).
+    public func recheck(after objection: Objection) async {
+        do {
+            guard let jobs else { throw StoreError.unavailable("job queue") }
+            try await jobs.enqueue(Self.recheckKind, RecheckJob(objection: objection.id))
+        } catch {
+            logger.warning(
+                "quality run after a correction not queued",
+                metadata: ["objection": "\(objection.id)", "error": "\(Self.describe(error))"])
+        }
+    }
+
+    /// Carries out this module's jobs on `queue`.
+    public func register(on queue: JobQueue) {
         let service = self
-        background.start { _ = await service.execute(run, work) }
-        return run
+        queue.register(Self.runKind) { job, context in try await service.carryOut(job, context) }
+        queue.register(Self.recheckKind) { job, _ in
+            guard let objection = try await service.store.objections.find(id: job.objection) else { return }
+            _ = await service.runNow(entryID: objection.entryID, trigger: .correction, requestedBy: nil)
+        }
+    }
+
+    /// Carries out a started run. A later attempt means an earlier one was cut short (its process died, or lost
+    /// the job's lease) after it may have written problems: the run fails as interrupted, as the scheduler fails
+    /// runs whose process died, and the scheduler checks the version again.
+    package func carryOut(_ job: RunJob, _ context: JobContext) async throws {
+        guard let run = try await store.quality.run(id: job.run), run.status == .running else { return }
+        guard context.attempt == 1 else {
+            _ = try await store.quality.failRun(id: run.id, message: QualityRun.interruptedMessage, at: Date())
+            return
+        }
+        let work: Work
+        do {
+            work = try await self.work(for: run, readable: job.readable)
+        } catch {
+            let message = Self.describe(error)
+            logger.warning("quality run failed", metadata: ["run": "\(run.id)", "error": "\(message)"])
+            _ = try await store.quality.failRun(id: run.id, message: message, at: Date())
+            return
+        }
+        _ = await execute(run, work)
+    }
+
+    /// What a recorded run needs to go on: its entry, an extract of the version it recorded, and the other entries
+    /// checked when it started.
+    package func work(for run: QualityRun, readable: [Int64]) async throws -> Work {
+        guard let entry = try await store.catalog.find(id: run.entryID) else {
+            throw StoreError.notFound(entity: "catalog entry", key: "\(run.entryID)")
+        }
+        guard
+            let version = try await store.pools.versions(entryID: entry.id).first(where: {
+                $0.version == run.poolVersion
+            })
+        else { throw StoreError.notFound(entity: "pool", key: "\(entry.id)") }
+        let known = Set(entry.content.items.map(\.columnName))
+        let extract = try store.pools.beginExtract(
+            in: version, selecting: PoolSelection(columns: version.columns.filter(known.contains)),
+            pageSize: settings.pageSize)
+        var checked: [Int64: CatalogEntry] = [:]
+        for id in readable {
+            if let other = try await store.catalog.find(id: id) { checked[id] = other }
+        }
+        return Work(entry: entry, extract: extract, readable: checked)
     }
 
     /// Runs the entry's rules over its active version and waits for the result; failures are on the run record.
@@ -465,7 +557,7 @@ extension QualityUseCases {
     /// (`Resources/seed/masking.json`, or the built-in rules when that file cannot be read).
     package static func make(
         store: Store, settings: QualitySettings, objectionPenalty: ObjectionPenalty, audit: AuditLog?,
-        background: BackgroundWork = BackgroundWork()
+        jobs: JobQueue? = nil
     ) -> QualityUseCases {
         let logger = Logger(label: "huitong.quality")
         let masking: MaskingPolicy
@@ -477,7 +569,6 @@ extension QualityUseCases {
         }
         return QualityUseCases(
             store: store, settings: settings, masking: masking, objectionPenalty: objectionPenalty, logger: logger,
-            audit: audit,
-            background: background)
+            audit: audit, jobs: jobs)
     }
 }

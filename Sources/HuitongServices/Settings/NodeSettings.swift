@@ -25,9 +25,11 @@ public struct NodeSettings: Sendable {
     public var developers: DeveloperSettings
     public var ingest: IngestSettings
     public var federationTiming: FederationTiming
+    public var jobs: JobSettings
     public var audit: AuditConfiguration
     /// Whether this process runs the node's background services (sweepers, schedulers, outbox delivery);
-    /// `HUITONG_BACKGROUND_JOBS=false` serves requests only.
+    /// `HUITONG_BACKGROUND_JOBS=false` serves requests only. The job queue runs either way: it carries out the
+    /// loads and quality runs that this node's requests start.
     public var backgroundJobs: Bool
 
     /// Reads and checks every setting; throws one `ValidationError` naming every key that is wrong.
@@ -79,6 +81,7 @@ public struct NodeSettings: Sendable {
             or: IngestSettings())
         federationTiming = collect(
             { () throws(ValidationError) in try FederationTiming(reader: config) }, or: FederationTiming())
+        jobs = collect({ () throws(ValidationError) in try JobSettings(reader: config) }, or: JobSettings())
         let auditDefaults = AuditConfiguration()
         audit = AuditConfiguration(
             checkpointEveryEntries: max(
@@ -151,6 +154,52 @@ public struct AccountSettings: Sendable {
         tokenDefaultLifetime = .seconds(defaultDays * 86400)
         tokenMaximumLifetime = .seconds(maximumDays * 86400)
         try issues.throwIfAny()
+    }
+}
+
+/// The job queue (`JobQueue`): how a node finds, holds and retries jobs.
+public struct JobSettings: Sendable, Hashable {
+    /// How often a node looks for jobs nobody woke it for: queued by another node, due for a retry, or left by a
+    /// node that died (`HUITONG_JOBS_POLL_SECONDS`, 1–3600, 2). Jobs enqueued on the node start at once.
+    public var pollInterval: Duration = .seconds(2)
+    /// How long a claim holds a job unless renewed; the node renews it every third of this while the job runs, so
+    /// the job of a node that dies is claimed again this long after its last renewal (`HUITONG_JOBS_LEASE_SECONDS`,
+    /// 10–3600, 60). Nodes compare leases against their own clocks, which must agree to well within this.
+    public var lease: Duration = .seconds(60)
+    /// How many times a job may be claimed, counting attempts cut short by a dying node; the last failed attempt
+    /// fails the job (`HUITONG_JOBS_MAXIMUM_ATTEMPTS`, 1–100, 3). With 1, a job whose node died is failed without
+    /// its handler cleaning up after it (start-up recovery still does for loads).
+    public var maximumAttempts = 3
+    /// The wait before the first retry of a failed attempt, doubled for each attempt after it, up to an hour
+    /// (`HUITONG_JOBS_RETRY_SECONDS`, 0–3600, 10).
+    public var firstRetryDelay: Duration = .seconds(10)
+    /// How many jobs one node runs at once; more wait on the queue (`HUITONG_JOBS_CONCURRENCY`, 1–256, 16).
+    public var concurrency = 16
+
+    public init() {}
+
+    public init(reader config: ConfigReader) throws(ValidationError) {
+        var issues = ValidationCollector()
+        let poll = config.int(forKey: "huitong.jobs.poll.seconds", default: 2)
+        let lease = config.int(forKey: "huitong.jobs.lease.seconds", default: 60)
+        let retry = config.int(forKey: "huitong.jobs.retry.seconds", default: 10)
+        maximumAttempts = config.int(forKey: "huitong.jobs.maximum.attempts", default: maximumAttempts)
+        concurrency = config.int(forKey: "huitong.jobs.concurrency", default: concurrency)
+        issues.require(poll, in: 1...3600, "HUITONG_JOBS_POLL_SECONDS")
+        issues.require(lease, in: 10...3600, "HUITONG_JOBS_LEASE_SECONDS")
+        issues.require(maximumAttempts, in: 1...100, "HUITONG_JOBS_MAXIMUM_ATTEMPTS")
+        issues.require(retry, in: 0...3600, "HUITONG_JOBS_RETRY_SECONDS")
+        issues.require(concurrency, in: 1...256, "HUITONG_JOBS_CONCURRENCY")
+        pollInterval = .seconds(poll)
+        self.lease = .seconds(lease)
+        firstRetryDelay = .seconds(retry)
+        try issues.throwIfAny()
+    }
+
+    /// How long a job waits after its `attempt`-th attempt failed.
+    public func retryDelay(after attempt: Int) -> Duration {
+        let doublings = max(0, min(attempt - 1, 20))
+        return min(firstRetryDelay * (1 << doublings), .seconds(3600))
     }
 }
 

@@ -233,6 +233,7 @@ enum Schema {
                 """
             ]
         },
+        Migration(version: 21, name: "job queue", statements: jobTables),
         Migration(
             version: 22, name: "resource pools by changes",
             statements: { t in

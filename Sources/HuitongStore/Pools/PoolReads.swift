@@ -91,6 +91,10 @@ public protocol PoolReader: Sendable {
     /// time; nil when the entry has no active version. The version is fixed here, so a load that goes live while
     /// the pages are read does not mix into them.
     func beginExtract(entryID: Int64, selecting: PoolSelection, pageSize: Int) async throws -> PoolExtract?
+    /// Starts reading every row of `version` (active or still kept), as `beginExtract(entryID:)` does: a run that
+    /// recorded which version it checks reads that one, whatever went live since. Reading fails once the version's
+    /// table is gone.
+    func beginExtract(in version: PoolVersion, selecting: PoolSelection, pageSize: Int) throws -> PoolExtract
     /// The next page of an extract, or nil once every row was handed out.
     func nextPage(of extract: inout PoolExtract) async throws -> [[String?]]?
     /// The first `limit` rows of one version (active or still kept), in key order: what an operator previews.
@@ -130,6 +134,12 @@ extension SQLPoolRepository {
 
     func beginExtract(entryID: Int64, selecting selection: PoolSelection, pageSize: Int) async throws -> PoolExtract? {
         guard let version = try await provider.read({ sql in try await Self.active(entryID, sql) }) else { return nil }
+        return try beginExtract(in: version, selecting: selection, pageSize: pageSize)
+    }
+
+    func beginExtract(in version: PoolVersion, selecting selection: PoolSelection, pageSize: Int) throws
+        -> PoolExtract
+    {
         try Self.check(selection, against: version)
         // Pages follow the key (its unique index), or the physical row order when the pool has no key. A
         // version's rows never change once live, so neither order moves under a running extract.

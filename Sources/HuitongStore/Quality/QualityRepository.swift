@@ -70,6 +70,11 @@ public struct QualityRun: Sendable, Hashable, Codable {
     public var finishedAt: Date?
 }
 
+extension QualityRun {
+    /// What a run whose process stopped before it ended says when it is failed.
+    public static let interruptedMessage = "运行中断（进程已退出） (interrupted: the process running it stopped)"
+}
+
 /// The latest successful run of one entry, without its report: what rankings and score look-ups read.
 public struct QualityScoreRecord: Sendable, Hashable {
     public var entryID: Int64
@@ -478,7 +483,7 @@ struct SQLQualityRepository: QualityRepository {
             let stale = try await sql.raw(
                 """
                 UPDATE quality_runs SET status = 'failed', finished_at = \(bind: time),
-                    message = \(bind: "运行中断（进程已退出） (interrupted: the process running it stopped)")
+                    message = \(bind: QualityRun.interruptedMessage)
                 WHERE status = 'running' AND heartbeat_at < \(bind: cutoff)
                 RETURNING id
                 """

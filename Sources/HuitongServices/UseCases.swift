@@ -76,15 +76,24 @@ public struct UseCases: Sendable {
     /// The sweepers and schedulers of these use cases, each over the same instance the routes use.
     public func backgroundServices(logger: Logger) -> [any Service] {
         let (sharing, objections, developers) = (sharing, objections, developers)
+        /// A sweep that escalates what ran out of time, and logs the numbers it escalated.
+        func escalation(
+            _ what: String, every interval: Duration, _ sweep: @escaping @Sendable () async throws -> [String]
+        )
+            -> PeriodicSweep
+        {
+            PeriodicSweep("overdue \(what)", every: interval, logger: logger) {
+                let numbers = try await sweep()
+                if !numbers.isEmpty {
+                    logger.notice(
+                        "escalated overdue \(what)", metadata: ["count": "\(numbers.count)", "numbers": "\(numbers)"])
+                }
+            }
+        }
         return [
             // Applications whose provider review has run out of time go to the operator for coordination.
-            PeriodicSweep("overdue applications", every: sharing.settings.sweepInterval, logger: logger) {
-                let escalated = try await sharing.sweepOverdue(at: Date())
-                if !escalated.isEmpty {
-                    logger.notice(
-                        "escalated overdue applications",
-                        metadata: ["count": "\(escalated.count)", "numbers": "\(escalated.map(\.number))"])
-                }
+            escalation("applications", every: sharing.settings.sweepInterval) {
+                try await sharing.sweepOverdue(at: Date()).map(\.number)
             },
             // Grants that ran out are put on the audit log.
             PeriodicSweep("grant expiries", every: sharing.settings.sweepInterval, logger: logger) {
@@ -94,22 +103,12 @@ public struct UseCases: Sendable {
                 }
             },
             // Objections the provider has not answered in time are escalated.
-            PeriodicSweep("overdue objections", every: objections.settings.sweepInterval, logger: logger) {
-                let escalated = try await objections.sweepOverdue(at: Date())
-                if !escalated.isEmpty {
-                    logger.notice(
-                        "escalated overdue objections",
-                        metadata: ["count": "\(escalated.count)", "numbers": "\(escalated.map(\.number))"])
-                }
+            escalation("objections", every: objections.settings.sweepInterval) {
+                try await objections.sweepOverdue(at: Date()).map(\.number)
             },
             // Applications for conditionally open data left unanswered go before the operators once (domain.md §7.3).
-            PeriodicSweep("overdue open-data applications", every: developers.settings.sweepInterval, logger: logger) {
-                let escalated = try await developers.sweepOverdue()
-                if !escalated.isEmpty {
-                    logger.notice(
-                        "escalated overdue open-data applications",
-                        metadata: ["count": "\(escalated.count)", "numbers": "\(escalated.map(\.number))"])
-                }
+            escalation("open-data applications", every: developers.settings.sweepInterval) {
+                try await developers.sweepOverdue().map(\.number)
             },
             QualityScheduler(service: quality, logger: logger),
             // Jobs that ended a week ago leave the queue.

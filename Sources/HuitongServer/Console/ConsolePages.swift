@@ -90,16 +90,25 @@ struct ConsolePages {
 
     /// Renders a console page with its section navigation; `section` is the nav link to mark as current.
     func render(
+        _ template: PageTemplate, _ page: some PageModel, user: User, section: String,
+        context: HuitongRequestContext, status: HTTPResponse.Status = .ok
+    ) -> Response {
+        let language = context.language
+        let nav = Self.sections(for: user).map { link in
+            ConsoleNavLink(href: link.href, label: pages.text(link.key, language), current: link.href == section)
+        }
+        let framed = ConsolePage(nav: nav, title: pages.text("console_title", language), page: page)
+        return pages.render(template, framed, context: context, status: status)
+    }
+
+    /// Renders a console page from a dictionary, for the pages not yet given a model of their own.
+    func render(
         _ template: PageTemplate, _ values: [String: Any], user: User, section: String, context: HuitongRequestContext,
         status: HTTPResponse.Status = .ok
     ) -> Response {
-        var data = values
-        let language = context.language
-        data["nav"] = Self.sections(for: user).map { link in
-            ["href": link.href, "label": pages.text(link.key, language), "current": link.href == section]
-        }
-        if data["title"] == nil { data["title"] = pages.text("console_title", language) }
-        return pages.render(template, data, context: context, status: status)
+        render(
+            template, DictionaryPageModel(values: values), user: user, section: section, context: context,
+            status: status)
     }
 
     struct Section {

@@ -101,16 +101,6 @@ struct ConsolePages {
         return pages.render(template, framed, context: context, status: status)
     }
 
-    /// Renders a console page from a dictionary, for the pages not yet given a model of their own.
-    func render(
-        _ template: PageTemplate, _ values: [String: Any], user: User, section: String, context: HuitongRequestContext,
-        status: HTTPResponse.Status = .ok
-    ) -> Response {
-        render(
-            template, DictionaryPageModel(values: values), user: user, section: section, context: context,
-            status: status)
-    }
-
     struct Section {
         var href: String
         var key: String
@@ -171,22 +161,18 @@ struct ConsolePages {
         try await page(request, context) { user in
             let language = context.language
             let department = try await store.departments.find(id: user.departmentID)
-            var values: [String: Any] = [
-                "user": ["username": user.username, "displayName": user.displayName],
-                "roles": user.roles.sorted().map { $0.displayName.text(language) },
-            ]
-            if let department {
-                values["department"] = [
-                    "name": department.name, "code": department.code, "regionCode": department.regionCode,
-                ]
-            }
-            values["sections"] = Self.sections(for: user).dropFirst().map { link in
-                [
-                    "href": link.href, "label": pages.text(link.key, language),
-                    "hint": pages.text(link.key + "_hint", language),
-                ]
-            }
-            return render(.console, values, user: user, section: "/console", context: context)
+            let page = ConsoleOverviewPage(
+                user: ConsoleOverviewPage.User(username: user.username, displayName: user.displayName),
+                roles: user.roles.sorted().map { $0.displayName.text(language) },
+                department: department.map {
+                    ConsoleOverviewPage.Department(name: $0.name, code: $0.code, regionCode: $0.regionCode)
+                },
+                sections: Self.sections(for: user).dropFirst().map { link in
+                    ConsoleOverviewPage.Tile(
+                        href: link.href, label: pages.text(link.key, language),
+                        hint: pages.text(link.key + "_hint", language))
+                })
+            return render(.console, page, user: user, section: "/console", context: context)
         }
     }
 

@@ -203,6 +203,7 @@ let package = Package(
                 "HuitongServices",
                 "HuitongTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,4 +1,3 @@
-import Foundation
 import Mustache
 
 // The console pages' models, one per template, named as the template's keys (see `PageModel`).

@@ -1,9 +1,12 @@
-import HuitongCore
 import Mustache
 
-/// What a page template reads: a struct whose stored properties are named as the template's keys. Mustache reads
-/// them by reflection, so an optional that is nil reads as a missing key (and the lookup climbs to the enclosing
-/// section, then to the layout), an empty array or `false` closes a section, and an empty string or 0 opens it.
+/// What a page template reads: a struct whose stored properties are named as the template's keys (nested structs
+/// for its sections and rows). Mustache (swift-mustache 2) reads stored properties by reflection (`Mirror`; a
+/// computed property is not seen) and `[String: String]` dictionaries by key (`t.site_name`, `errors.kind`). An
+/// optional that is nil reads as a missing key: the lookup climbs to the enclosing section, then to the page and
+/// the layout. `false` and an empty array close a section; an empty string and 0 open it, so a value a template
+/// tests with `{{#value}}` is an optional that stays nil when empty. `{{#list.0}}` does not index an array (the
+/// mirror of an array has no labels): such a section never opens.
 protocol PageModel: Sendable {}
 
 /// The values every page's layout reads, which the renderer adds to each page: the string catalogue (`t`), the
@@ -32,8 +35,9 @@ struct PageLayout: Sendable {
     }
 }
 
-/// A page model with the layout's values around it: what `PageRenderer` hands to Mustache. The layout's values
-/// come first, as the renderer always set them over a page's, except the language switch, which a page may name.
+/// A page model with the layout's values around it: what `PageRenderer` hands to Mustache, which asks it for each
+/// top-level name (`MustacheParent`, the one untyped boundary). The layout's values come first, as the renderer
+/// always set them over a page's, except the language switch, which a page may name.
 struct PageScope<Page: PageModel>: MustacheParent {
     let layout: PageLayout
     let page: Page

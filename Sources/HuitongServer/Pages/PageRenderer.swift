@@ -83,26 +83,11 @@ public struct PageRenderer: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 
-    /// Renders a page from a dictionary, for the pages not yet given a model of their own.
-    func render(
-        _ template: PageTemplate, _ values: [String: Any], context: HuitongRequestContext,
-        status: HTTPResponse.Status = .ok
-    ) -> Response {
-        render(template, DictionaryPageModel(values: values), context: context, status: status)
-    }
-
     func errorPage(status: HTTPResponse.Status, message: String, context: HuitongRequestContext) -> Response {
         render(
             .error, ErrorPage(status: status.code, message: message, title: text("error_title", context.language)),
             context: context, status: status)
     }
-}
-
-/// A page's values as a dictionary, read as before; only while pages move to models of their own.
-struct DictionaryPageModel: PageModel, MustacheParent, @unchecked Sendable {
-    let values: [String: Any]
-
-    func child(named name: String) -> Any? { values[name] }
 }
 
 /// The page of an error, for browsers (`ErrorMiddleware`, and pages that answer 404 themselves).

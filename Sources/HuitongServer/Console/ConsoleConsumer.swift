@@ -23,25 +23,23 @@ extension ConsolePages {
                     text: text, statuses: [.published], offset: (pageNumber - 1) * Self.catalogPageSize,
                     limit: Self.catalogPageSize), facets: [])
             let query = text.isEmpty ? "" : "q=\(PortalSearch.encode(text))&"
-            var values: [String: Any] = [
-                "title": pages.text("console_nav_catalog", language),
-                "q": text, "total": result.total, "hasResults": !result.entries.isEmpty,
-                "results": result.entries.map { entry -> [String: Any] in
-                    [
-                        "href": "/console/entries/\(entry.id)", "name": entry.content.name,
-                        "abstract": entry.content.abstract, "code": entry.code.text, "provider": entry.provider.name,
-                        "shareType": entry.content.shareType.label.text(language),
-                        "canApply": entry.content.shareType != .notShared
+            var page = ConsoleCatalogPage(
+                title: pages.text("console_nav_catalog", language),
+                q: text, total: result.total, hasResults: !result.entries.isEmpty,
+                results: result.entries.map { entry in
+                    ConsoleCatalogPage.Entry(
+                        href: "/console/entries/\(entry.id)", name: entry.content.name,
+                        abstract: entry.content.abstract, code: entry.code.text, provider: entry.provider.name,
+                        shareType: entry.content.shareType.label.text(language),
+                        canApply: entry.content.shareType != .notShared
                             && entry.provider.departmentID != user.departmentID,
-                        "applyHref": "/console/apply/\(entry.id)",
-                    ]
-                },
-            ]
-            if pageNumber > 1 { values["previous"] = "/console/catalog?\(query)page=\(pageNumber - 1)" }
+                        applyHref: "/console/apply/\(entry.id)")
+                })
+            if pageNumber > 1 { page.previous = "/console/catalog?\(query)page=\(pageNumber - 1)" }
             if pageNumber * Self.catalogPageSize < result.total && pageNumber < 100 {
-                values["next"] = "/console/catalog?\(query)page=\(pageNumber + 1)"
+                page.next = "/console/catalog?\(query)page=\(pageNumber + 1)"
             }
-            return render(.consoleCatalog, values, user: user, section: "/console/catalog", context: context)
+            return render(.consoleCatalog, page, user: user, section: "/console/catalog", context: context)
         }
     }
 
@@ -75,46 +73,37 @@ extension ConsolePages {
         let chosenItems = Set(form.all("items"))
         let chosenSystems = Set(form.all("systemIDs"))
         let systems = try await store.applicationSystems.list(departmentID: user.departmentID).filter(\.isActive)
-        var values: [String: Any] = [
-            "title": pages.text("apply_title", language) + " · " + entry.content.name,
-            "entryID": entry.id, "entryName": entry.content.name, "code": entry.code.text,
-            "provider": entry.provider.name, "entryHref": "/console/entries/\(entry.id)",
-            "shareType": entry.content.shareType.label.text(language),
-            "items": entry.content.items.filter { $0.shareType != .notShared }.map { item -> [String: Any] in
-                [
-                    "column": item.columnName, "name": item.name, "checked": chosenItems.contains(item.columnName),
-                    "grade": item.grade.label.text(language),
-                ]
+        var page = ConsoleApplyPage(
+            title: pages.text("apply_title", language) + " · " + entry.content.name,
+            entryID: entry.id, entryName: entry.content.name, code: entry.code.text,
+            provider: entry.provider.name, entryHref: "/console/entries/\(entry.id)",
+            shareType: entry.content.shareType.label.text(language),
+            items: entry.content.items.filter { $0.shareType != .notShared }.map { item in
+                ConsoleApplyPage.Item(
+                    column: item.columnName, name: item.name, checked: chosenItems.contains(item.columnName),
+                    grade: item.grade.label.text(language))
             },
-            "purposes": ApplicationPurpose.allCases.map { purpose -> [String: Any] in
-                [
-                    "value": purpose.rawValue, "label": purpose.label.text(language),
-                    "selected": purpose.rawValue == form["purpose"],
-                ]
+            purposes: ApplicationPurpose.allCases.map { purpose in
+                OptionModel(
+                    value: purpose.rawValue, label: purpose.label.text(language),
+                    selected: purpose.rawValue == form["purpose"])
             },
-            "channels": AccessChannel.allCases.map { channel -> [String: Any] in
-                [
-                    "value": channel.rawValue, "label": channel.label.text(language),
-                    "checked": channel.rawValue == form["channel"],
-                ]
+            channels: AccessChannel.allCases.map { channel in
+                CheckedOptionModel(
+                    value: channel.rawValue, label: channel.label.text(language),
+                    checked: channel.rawValue == form["channel"])
             },
-            "systems": systems.map { system -> [String: Any] in
-                ["id": system.id, "name": system.name, "checked": chosenSystems.contains(String(system.id))]
+            systems: systems.map { system in
+                ConsoleApplyPage.System(
+                    id: system.id, name: system.name, checked: chosenSystems.contains(String(system.id)))
             },
-            "hasSystems": !systems.isEmpty,
-            "purposeText": form["purposeText"], "legalBasis": form["legalBasis"], "scenario": form["scenario"],
-            "validFrom": form["validFrom"], "validTo": form["validTo"],
-            "expectedDailyCalls": form["expectedDailyCalls"],
-        ]
-        if !errors.isEmpty {
-            values["errors"] = errors.values
-            values["hasErrors"] = true
-            values["errorList"] = errors.values.sorted { $0.key < $1.key }.map {
-                ["field": $0.key, "message": $0.value]
-            }
-        }
+            hasSystems: !systems.isEmpty,
+            purposeText: form["purposeText"], legalBasis: form["legalBasis"], scenario: form["scenario"],
+            validFrom: form["validFrom"], validTo: form["validTo"],
+            expectedDailyCalls: form["expectedDailyCalls"])
+        page.show(errors)
         return render(
-            .consoleApply, values, user: user, section: "/console/catalog", context: context, status: status)
+            .consoleApply, page, user: user, section: "/console/catalog", context: context, status: status)
     }
 
     /// Files the application through `SharingUseCases` (as `POST /applications`, then `/submit` unless the
@@ -186,39 +175,36 @@ extension ConsolePages {
             let grants = try await store.grants.list(SharingUseCases.grantScope(for: user))
                 .filter { $0.consumerDepartmentID == user.departmentID }
             let today = CalendarDate.today()
-            var values: [String: Any] = [
-                "title": pages.text("console_nav_applications", language),
-                "hasApplications": !mine.isEmpty,
-                "applications": mine.map { application -> [String: Any] in
-                    [
-                        "id": application.id, "number": application.number,
-                        "resourceCode": application.resourceCode,
-                        "provider": names[application.providerDepartmentID] ?? "",
-                        "state": application.state.label.text(language),
-                        "deadline": application.deadline.map(PortalPages.dateTime) ?? "",
-                        "overdue": application.isOverdue(at: now),
-                        "created": PortalPages.dateTime(application.createdAt),
-                        "isDraft": application.state == .draft,
-                        "decision": application.decision?.comment ?? "",
-                    ]
+            let page = ConsoleApplicationsPage(
+                title: pages.text("console_nav_applications", language),
+                hasApplications: !mine.isEmpty,
+                applications: mine.map { application in
+                    ConsoleApplicationsPage.Application(
+                        id: application.id, number: application.number,
+                        resourceCode: application.resourceCode,
+                        provider: names[application.providerDepartmentID] ?? "",
+                        state: application.state.label.text(language),
+                        deadline: application.deadline.map(PortalPages.dateTime) ?? "",
+                        overdue: application.isOverdue(at: now),
+                        created: PortalPages.dateTime(application.createdAt),
+                        isDraft: application.state == .draft,
+                        decision: application.decision?.comment ?? "")
                 },
-                "hasGrants": !grants.isEmpty,
-                "grants": grants.map { grant -> [String: Any] in
-                    [
-                        "id": grant.id, "resourceCode": grant.resourceCode,
-                        "provider": names[grant.providerDepartmentID] ?? "",
-                        "items": grant.items.joined(separator: "、"),
-                        "period": "\(grant.validFrom) – \(grant.validTo)",
-                        "quota": PortalPages.grouped(Int64(grant.dailyQuota)), "rate": grant.rateLimit,
-                        "channel": grant.channel.label.text(language),
-                        "active": grant.revokedAt == nil && grant.validFrom <= today && today <= grant.validTo,
-                        "revoked": grant.revokedAt != nil,
-                    ]
+                hasGrants: !grants.isEmpty,
+                grants: grants.map { grant in
+                    ConsoleApplicationsPage.Grant(
+                        id: grant.id, resourceCode: grant.resourceCode,
+                        provider: names[grant.providerDepartmentID] ?? "",
+                        items: grant.items.joined(separator: "、"),
+                        period: "\(grant.validFrom) – \(grant.validTo)",
+                        quota: PortalPages.grouped(Int64(grant.dailyQuota)), rate: grant.rateLimit,
+                        channel: grant.channel.label.text(language),
+                        active: grant.revokedAt == nil && grant.validFrom <= today && today <= grant.validTo,
+                        revoked: grant.revokedAt != nil)
                 },
-            ]
-            if let notice = doneNotice(request, language) { values["notice"] = notice }
+                notice: doneNotice(request, language))
             return render(
-                .consoleApplications, values, user: user, section: "/console/applications", context: context)
+                .consoleApplications, page, user: user, section: "/console/applications", context: context)
         }
     }
 
@@ -253,37 +239,34 @@ extension ConsolePages {
     ) async throws -> Response {
         let language = context.language
         let systems = try await store.applicationSystems.list(departmentID: user.departmentID)
-        var rows: [[String: Any]] = []
+        var rows: [ConsoleSystemsPage.System] = []
         for system in systems {
             let credentials = try await store.tokens.list(owner: .system(system.id))
-            var row: [String: Any] = [
-                "id": system.id, "name": system.name, "description": system.description, "active": system.isActive,
-                "credentials": credentials.map { credential -> [String: Any] in
-                    [
-                        "name": credential.name, "keyID": credential.keyID ?? "", "hint": credential.hint,
-                        "created": PortalPages.dateTime(credential.createdAt),
-                        "expires": credential.expiresAt.map(PortalPages.dateTime) ?? "",
-                        "lastUsed": credential.lastUsedAt.map(PortalPages.dateTime) ?? "",
-                        "revoked": credential.revokedAt != nil,
-                    ]
+            var row = ConsoleSystemsPage.System(
+                id: system.id, name: system.name, description: system.description, active: system.isActive,
+                credentials: credentials.map { credential in
+                    ConsoleSystemsPage.Credential(
+                        name: credential.name, keyID: credential.keyID ?? "", hint: credential.hint,
+                        created: PortalPages.dateTime(credential.createdAt),
+                        expires: credential.expiresAt.map(PortalPages.dateTime) ?? "",
+                        lastUsed: credential.lastUsedAt.map(PortalPages.dateTime) ?? "",
+                        revoked: credential.revokedAt != nil)
                 },
-                "hasCredentials": !credentials.isEmpty,
-                "credentialName": "",
-            ]
+                hasCredentials: !credentials.isEmpty,
+                credentialName: "")
             if let issued, issued.systemID == system.id {
-                row["issued"] = ["keyID": issued.keyID, "secret": issued.secret]
+                row.issued = ConsoleSystemsPage.Issued(keyID: issued.keyID, secret: issued.secret)
             }
             if let failed, failed.systemID == system.id {
-                row["credentialName"] = failed.name
-                row["errors"] = failed.errors.values
+                row.credentialName = failed.name
+                row.errors = failed.errors.values
             }
             rows.append(row)
         }
-        let values: [String: Any] = [
-            "title": pages.text("console_nav_systems", language), "systems": rows, "hasSystems": !rows.isEmpty,
-        ]
+        let page = ConsoleSystemsPage(
+            title: pages.text("console_nav_systems", language), systems: rows, hasSystems: !rows.isEmpty)
         return render(
-            .consoleSystems, values, user: user, section: "/console/systems", context: context, status: status)
+            .consoleSystems, page, user: user, section: "/console/systems", context: context, status: status)
     }
 
     /// Issues a credential as `POST /application-systems/{id}/credentials` does, and shows its secret this once.
@@ -325,22 +308,20 @@ extension ConsolePages {
             let resources = try await store.audit.statistics(
                 AuditStatisticsQuery(
                     from: now - Double(Self.days) * 86_400, to: now + 1, groupBy: .resource, visibleTo: visible))
-            let values: [String: Any] = [
-                "title": pages.text("console_nav_usage", language),
-                "total": PortalPages.grouped(total),
-                "chart": ConsoleChart.columns(
+            let page = ConsoleUsagePage(
+                title: pages.text("console_nav_usage", language),
+                total: PortalPages.grouped(total),
+                chart: ConsoleChart.columns(
                     bars, id: "chart-usage", title: pages.text("dash_calls_per_day", language), labelEvery: 5),
-                "days": bars.map { ["label": $0.label, "display": $0.display] },
-                "hasResources": !resources.isEmpty,
-                "resources": resources.sorted { $0.calls > $1.calls }.map { group -> [String: Any] in
-                    [
-                        "code": group.key, "calls": PortalPages.grouped(group.calls),
-                        "allowed": PortalPages.grouped(group.allowed), "denied": PortalPages.grouped(group.denied),
-                        "failed": PortalPages.grouped(group.failed), "rows": PortalPages.grouped(group.rowsServed),
-                    ]
-                },
-            ]
-            return render(.consoleUsage, values, user: user, section: "/console/usage", context: context)
+                days: bars.map { ChartValueModel(label: $0.label, display: $0.display) },
+                hasResources: !resources.isEmpty,
+                resources: resources.sorted { $0.calls > $1.calls }.map { group in
+                    ConsoleUsagePage.Resource(
+                        code: group.key, calls: PortalPages.grouped(group.calls),
+                        allowed: PortalPages.grouped(group.allowed), denied: PortalPages.grouped(group.denied),
+                        failed: PortalPages.grouped(group.failed), rows: PortalPages.grouped(group.rowsServed))
+                })
+            return render(.consoleUsage, page, user: user, section: "/console/usage", context: context)
         }
     }
 }

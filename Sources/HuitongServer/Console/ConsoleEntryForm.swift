@@ -97,76 +97,60 @@ extension ConsolePages {
         editing: CatalogEntry? = nil, message: String? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let language = context.language
-        func options<Value: LabeledValue>(_ type: Value.Type, _ field: String) -> [[String: Any]] {
+        func options<Value: LabeledValue>(_ type: Value.Type, _ field: String) -> [OptionModel] {
             Value.allCases.map { value in
-                [
-                    "value": value.rawValue, "label": value.label.text(language),
-                    "selected": value.rawValue == form[field],
-                ]
+                OptionModel(
+                    value: value.rawValue, label: value.label.text(language), selected: value.rawValue == form[field])
             }
         }
         let classifications = try await store.catalog.classifications(scheme: ClassificationNode.guideScheme)
             .filter(\.acceptsEntries)
-        let rows = (0..<Self.rowCount(of: form)).map { row -> [String: Any] in
-            var values: [String: Any] = [
-                "row": row, "number": row + 1, "name": form["item_name_\(row)"], "column": form["item_column_\(row)"],
-                "key": form["item_key_\(row)"] == "on", "required": form["item_required_\(row)"] == "on",
-                "types": DataType.allCases.map { type -> [String: Any] in
-                    let chosen =
-                        form["item_type_\(row)"].isEmpty ? DataType.character.rawValue : form["item_type_\(row)"]
-                    return [
-                        "value": type.rawValue, "label": type.label.text(language), "selected": type.rawValue == chosen,
-                    ]
-                },
-            ]
+        let rows = (0..<Self.rowCount(of: form)).map { row in
+            let chosen = form["item_type_\(row)"].isEmpty ? DataType.character.rawValue : form["item_type_\(row)"]
             let problems = ["name", "columnName", "dataType", "length", "shareType", "grade", "codeSet"].compactMap {
                 errors.values[FieldErrors.key("items[\(row)].\($0)")]
             }
-            if !problems.isEmpty { values["error"] = problems.joined(separator: "；") }
-            // An empty string would open the section: a row that started as no item carries no origin at all.
-            if !form["item_origin_\(row)"].isEmpty { values["origin"] = form["item_origin_\(row)"] }
-            return values
+            return ConsoleEntryFormPage.Row(
+                row: row, number: row + 1, name: form["item_name_\(row)"], column: form["item_column_\(row)"],
+                key: form["item_key_\(row)"] == "on", required: form["item_required_\(row)"] == "on",
+                types: DataType.allCases.map { type in
+                    OptionModel(
+                        value: type.rawValue, label: type.label.text(language), selected: type.rawValue == chosen)
+                },
+                error: problems.isEmpty ? nil : problems.joined(separator: "；"),
+                // An empty string would open the section: a row that started as no item carries no origin at all.
+                origin: form["item_origin_\(row)"].isEmpty ? nil : form["item_origin_\(row)"])
         }
-        var values: [String: Any] = [
-            "title": pages.text(editing == nil ? "entry_new" : "entry_edit_title", language),
-            "name": form["name"], "abstract": form["abstract"], "formatType": form["formatType"],
-            "revision": form["revision"],
-            "shareCondition": form["shareCondition"], "keywords": form["keywords"],
-            "classifications": classifications.map { node -> [String: Any] in
-                [
-                    "value": node.code, "label": "\(node.code) \(node.name)",
-                    "selected": node.code == form["classificationCode"],
-                ]
+        var page = ConsoleEntryFormPage(
+            title: pages.text(editing == nil ? "entry_new" : "entry_edit_title", language),
+            name: form["name"], abstract: form["abstract"], formatType: form["formatType"],
+            revision: form["revision"],
+            shareCondition: form["shareCondition"], keywords: form["keywords"],
+            classifications: classifications.map { node in
+                OptionModel(
+                    value: node.code, label: "\(node.code) \(node.name)",
+                    selected: node.code == form["classificationCode"])
             },
-            "formatCategories": options(FormatCategory.self, "formatCategory"),
+            formatCategories: options(FormatCategory.self, "formatCategory"),
             // 不予共享 needs a negative-list row, which the form cannot cite: it is offered only to keep it.
-            "shareTypes": options(ShareType.self, "shareType").filter {
-                $0["value"] as? String != ShareType.notShared.rawValue
-                    || form["shareType"] == ShareType.notShared.rawValue
+            shareTypes: options(ShareType.self, "shareType").filter {
+                $0.value != ShareType.notShared.rawValue || form["shareType"] == ShareType.notShared.rawValue
             },
-            "opennesses": options(Openness.self, "openness"),
-            "cycles": options(UpdateCycle.self, "updateCycle"),
-            "rows": rows, "rowCount": rows.count,
-            "action": editing.map { "/console/entries/\($0.id)" } ?? "/console/entries",
-            "submitLabel": pages.text(editing == nil ? "entry_create" : "entry_save", language),
-            "intro": pages.text(editing == nil ? "entry_new_intro" : "entry_edit_intro", language),
-        ]
-        if let editing {
-            values["editing"] = [
-                "id": editing.id, "code": editing.code.text, "status": editing.status.label.text(language),
-                "href": "/console/entries/\(editing.id)",
-            ]
-        }
-        if let message { values["message"] = message }
-        if !errors.isEmpty {
-            values["errors"] = errors.values
-            values["hasErrors"] = true
-            values["errorList"] = errors.values.sorted { $0.key < $1.key }.map {
-                ["field": $0.key, "message": $0.value]
-            }
-        }
+            opennesses: options(Openness.self, "openness"),
+            cycles: options(UpdateCycle.self, "updateCycle"),
+            rows: rows, rowCount: rows.count,
+            action: editing.map { "/console/entries/\($0.id)" } ?? "/console/entries",
+            submitLabel: pages.text(editing == nil ? "entry_create" : "entry_save", language),
+            intro: pages.text(editing == nil ? "entry_new_intro" : "entry_edit_intro", language),
+            editing: editing.map {
+                ConsoleEntryFormPage.Editing(
+                    id: $0.id, code: $0.code.text, status: $0.status.label.text(language),
+                    href: "/console/entries/\($0.id)")
+            },
+            message: message)
+        page.show(errors)
         return render(
-            .consoleEntryNew, values, user: user, section: "/console/entries", context: context, status: status)
+            .consoleEntryNew, page, user: user, section: "/console/entries", context: context, status: status)
     }
 
     func createEntry(_ request: Request, context: HuitongRequestContext) async throws -> Response {

@@ -43,33 +43,28 @@ extension ConsolePages {
         let answered = try await store.developers.requests(
             providerDepartmentID: user.departmentID, state: nil, limit: Self.openRequestsShown
         ).filter { $0.state != .pending }
-        func row(_ filed: OpenAccessRequest) -> [String: Any] {
-            var row = OpenAccessPages.row(filed, now: now, language: language)
-            row["purpose"] = filed.purpose
-            row["scenario"] = filed.scenario
-            row["securityMeasures"] = filed.securityMeasures
-            row["months"] = filed.months
-            row["applicant"] = filed.applicant
-            row["inForce"] = filed.grantsAccess(at: now)
-            if let reason = filed.revocationReason { row["revocationReason"] = reason }
+        func row(_ filed: OpenAccessRequest) -> ConsoleOpenRequestsPage.OpenRequest {
+            var row = ConsoleOpenRequestsPage.OpenRequest(
+                OpenAccessPages.row(filed, now: now, language: language), purpose: filed.purpose,
+                scenario: filed.scenario, securityMeasures: filed.securityMeasures, months: filed.months,
+                applicant: filed.applicant, inForce: filed.grantsAccess(at: now))
+            row.revocationReason = filed.revocationReason
             if let attempt, attempt.id == filed.id {
-                row["comment"] = attempt.form["comment"]
-                row["reason"] = attempt.form["reason"]
-                row["approveChecked"] = attempt.form["decision"] == "approve"
-                row["refuseChecked"] = attempt.form["decision"] == "refuse"
-                row.merge(attempt.errors.pageValues()) { _, new in new }
-                if let message = attempt.message { row["message"] = message }
+                row.comment = attempt.form["comment"]
+                row.reason = attempt.form["reason"]
+                row.approveChecked = attempt.form["decision"] == "approve"
+                row.refuseChecked = attempt.form["decision"] == "refuse"
+                row.show(attempt.errors)
+                row.message = attempt.message
             }
             return row
         }
-        var values: [String: Any] = [
-            "csrfToken": context.csrfToken ?? "",
-            "pending": pending.map(row), "hasPending": !pending.isEmpty,
-            "answered": answered.map(row), "hasAnswered": !answered.isEmpty,
-        ]
-        if let notice = doneNotice(request, language) { values["notice"] = notice }
+        // The forms' token is the layout's `csrfToken`, as on every console page.
+        let page = ConsoleOpenRequestsPage(
+            pending: pending.map(row), hasPending: !pending.isEmpty, answered: answered.map(row),
+            hasAnswered: !answered.isEmpty, notice: doneNotice(request, language))
         return render(
-            .consoleOpenRequests, values, user: user, section: "/console/open-requests", context: context,
+            .consoleOpenRequests, page, user: user, section: "/console/open-requests", context: context,
             status: status)
     }
 

@@ -36,52 +36,45 @@ extension ConsolePages {
                 CatalogQuery(statuses: [.submitted], limit: 0), facets: []
             ).total
             let overdue = try await overdueApplications(now: now).count
-            let values: [String: Any] = [
-                "title": pages.text("console_nav_dashboard", language),
-                "stats": [
-                    [
-                        "value": PortalPages.grouped(totalCalls), "label": pages.text("dash_calls_window", language),
-                    ],
-                    [
-                        "value": String(submitted), "label": pages.text("dash_awaiting_review", language),
-                        "href": "/console/review",
-                    ],
-                    [
-                        "value": String(overdue), "label": pages.text("dash_overdue", language),
-                        "href": "/console/overdue",
-                    ],
-                    [
-                        "value": PortalPages.grouped(Int64(try await store.departments.count())),
-                        "label": pages.text("dash_departments", language), "href": "/console/departments",
-                    ],
+            let page = ConsoleDashboardPage(
+                title: pages.text("console_nav_dashboard", language),
+                stats: [
+                    StatModel(
+                        value: PortalPages.grouped(totalCalls), label: pages.text("dash_calls_window", language)),
+                    StatModel(
+                        value: String(submitted), label: pages.text("dash_awaiting_review", language),
+                        href: "/console/review"),
+                    StatModel(
+                        value: String(overdue), label: pages.text("dash_overdue", language),
+                        href: "/console/overdue"),
+                    StatModel(
+                        value: PortalPages.grouped(Int64(try await store.departments.count())),
+                        label: pages.text("dash_departments", language), href: "/console/departments"),
                 ],
-                "callsChart": ConsoleChart.columns(
+                callsChart: ConsoleChart.columns(
                     dayBars, id: "chart-calls", title: pages.text("dash_calls_per_day", language), labelEvery: 5),
-                "hasTop": !topBars.isEmpty,
-                "topChart": ConsoleChart.rows(
+                hasTop: !topBars.isEmpty,
+                topChart: ConsoleChart.rows(
                     topBars, id: "chart-top", title: pages.text("dash_top_resources", language)),
-                "top": topBars.map { ["label": $0.label, "display": $0.display] },
-                "hasRates": !rates.isEmpty,
-                "ratesChart": ConsoleChart.rows(
+                top: topBars.map { ChartValueModel(label: $0.label, display: $0.display) },
+                hasRates: !rates.isEmpty,
+                ratesChart: ConsoleChart.rows(
                     rateBars, id: "chart-mount", title: pages.text("dash_mount_rate", language), maximum: 100),
-                "rates": rates.map {
-                    [
-                        "name": $0.departmentName, "published": $0.published, "mounted": $0.mounted,
-                        "rate": Self.percent($0.rate),
-                    ]
+                rates: rates.map {
+                    ConsoleDashboardPage.Rate(
+                        name: $0.departmentName, published: $0.published, mounted: $0.mounted,
+                        rate: Self.percent($0.rate))
                 },
-                "hasQuality": !ranking.isEmpty,
-                "qualityChart": ConsoleChart.rows(
+                hasQuality: !ranking.isEmpty,
+                qualityChart: ConsoleChart.rows(
                     qualityBars, id: "chart-quality", title: pages.text("dash_quality", language), maximum: 100),
-                "quality": ranking.map {
-                    [
-                        "rank": $0.rank, "name": $0.departmentName, "score": Self.score($0.score),
-                        "entries": $0.entriesScored,
-                    ]
+                quality: ranking.map {
+                    ConsoleDashboardPage.Quality(
+                        rank: $0.rank, name: $0.departmentName, score: Self.score($0.score),
+                        entries: $0.entriesScored)
                 },
-                "days": dayBars.map { ["label": $0.label, "display": $0.display] },
-            ]
-            return render(.consoleDashboard, values, user: user, section: "/console/dashboard", context: context)
+                days: dayBars.map { ChartValueModel(label: $0.label, display: $0.display) })
+            return render(.consoleDashboard, page, user: user, section: "/console/dashboard", context: context)
         }
     }
 
@@ -113,25 +106,21 @@ extension ConsolePages {
             let users = try await store.users.list(departmentID: nil)
             let names = Dictionary(departments.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
             let counts = Dictionary(grouping: users, by: \.departmentID).mapValues(\.count)
-            let values: [String: Any] = [
-                "title": pages.text("console_nav_departments", language),
-                "departments": departments.map {
-                    [
-                        "code": $0.code, "name": $0.name, "creditCode": $0.creditCode ?? "",
-                        "regionCode": $0.regionCode, "users": counts[$0.id] ?? 0,
-                    ]
+            let page = ConsoleDepartmentsPage(
+                title: pages.text("console_nav_departments", language),
+                departments: departments.map {
+                    ConsoleDepartmentsPage.Department(
+                        code: $0.code, name: $0.name, creditCode: $0.creditCode ?? "", regionCode: $0.regionCode,
+                        users: counts[$0.id] ?? 0)
                 },
-                "users": users.map { person -> [String: Any] in
-                    [
-                        "username": person.username, "displayName": person.displayName,
-                        "department": names[person.departmentID] ?? "",
-                        "roles": person.roles.sorted().map { $0.displayName.text(language) }.joined(separator: "、"),
-                        "active": person.isActive,
-                        "lastLogin": person.lastLoginAt.map(PortalPages.dateTime) ?? "",
-                    ]
-                },
-            ]
-            return render(.consoleDepartments, values, user: user, section: "/console/departments", context: context)
+                users: users.map { person in
+                    ConsoleDepartmentsPage.User(
+                        username: person.username, displayName: person.displayName,
+                        department: names[person.departmentID] ?? "",
+                        roles: person.roles.sorted().map { $0.displayName.text(language) }.joined(separator: "、"),
+                        active: person.isActive, lastLogin: person.lastLoginAt.map(PortalPages.dateTime) ?? "")
+                })
+            return render(.consoleDepartments, page, user: user, section: "/console/departments", context: context)
         }
     }
 
@@ -150,33 +139,31 @@ extension ConsolePages {
         let language = context.language
         let queue = try await store.catalog.search(
             CatalogQuery(statuses: [.submitted], limit: 200), facets: [])
-        var values: [String: Any] = [
-            "title": pages.text("console_nav_review", language),
-            "total": queue.total,
-            "hasEntries": !queue.entries.isEmpty,
-            "entries": queue.entries.map { entry -> [String: Any] in
-                var row: [String: Any] = [
-                    "id": entry.id, "href": "/console/entries/\(entry.id)", "name": entry.content.name,
-                    "code": entry.code.text, "provider": entry.provider.name, "version": entry.version,
-                    "updated": PortalPages.dateTime(entry.updatedAt),
-                    "items": entry.content.items.count,
-                    "shareType": entry.content.shareType.label.text(language),
-                    "openness": entry.content.openness.label.text(language),
-                ]
+        var page = ConsoleReviewPage(
+            title: pages.text("console_nav_review", language),
+            total: queue.total,
+            hasEntries: !queue.entries.isEmpty,
+            entries: queue.entries.map { entry in
+                var row = ConsoleReviewPage.Entry(
+                    id: entry.id, href: "/console/entries/\(entry.id)", name: entry.content.name,
+                    code: entry.code.text, provider: entry.provider.name, version: entry.version,
+                    updated: PortalPages.dateTime(entry.updatedAt),
+                    items: entry.content.items.count,
+                    shareType: entry.content.shareType.label.text(language),
+                    openness: entry.content.openness.label.text(language))
                 if let failed, failed.id == entry.id {
-                    row["error"] = failed.message
-                    row["comment"] = comment
+                    row.error = failed.message
+                    row.comment = comment
                 }
                 return row
             },
-        ]
+            notice: doneNotice(request, language))
         if let failed, !queue.entries.contains(where: { $0.id == failed.id }) {
             // The entry left the queue meanwhile (another operator decided it): say so above the list.
-            values["failure"] = failed.message
+            page.failure = failed.message
         }
-        if let notice = doneNotice(request, language) { values["notice"] = notice }
         return render(
-            .consoleReview, values, user: user, section: "/console/review", context: context, status: status)
+            .consoleReview, page, user: user, section: "/console/review", context: context, status: status)
     }
 
     /// Publishes or returns an entry from the queue, through the same lifecycle as `POST /catalog/entries/{id}/…`.
@@ -222,29 +209,26 @@ extension ConsolePages {
                 ($0.deadline ?? .distantFuture) < ($1.deadline ?? .distantFuture)
             }
             let openRequests = try await store.developers.overdue(at: now)
-            let values: [String: Any] = [
-                "title": pages.text("console_nav_overdue", language),
-                "hasOpenRequests": !openRequests.isEmpty,
-                "openRequests": openRequests.map { filed -> [String: Any] in
-                    [
-                        "number": filed.number, "resourceCode": filed.resourceCode, "dataset": filed.entryName,
-                        "applicant": filed.applicant, "provider": names[filed.providerDepartmentID] ?? "",
-                        "deadline": PortalPages.dateTime(filed.deadline),
-                    ]
+            let page = ConsoleOverduePage(
+                title: pages.text("console_nav_overdue", language),
+                hasOpenRequests: !openRequests.isEmpty,
+                openRequests: openRequests.map { filed in
+                    ConsoleOverduePage.OpenRequest(
+                        number: filed.number, resourceCode: filed.resourceCode, dataset: filed.entryName,
+                        applicant: filed.applicant, provider: names[filed.providerDepartmentID] ?? "",
+                        deadline: PortalPages.dateTime(filed.deadline))
                 },
-                "hasApplications": !list.isEmpty,
-                "applications": list.map { application -> [String: Any] in
-                    [
-                        "number": application.number, "resourceCode": application.resourceCode,
-                        "consumer": names[application.consumerDepartmentID] ?? "",
-                        "provider": names[application.providerDepartmentID] ?? "",
-                        "state": application.state.label.text(language),
-                        "deadline": application.deadline.map(PortalPages.dateTime) ?? "",
-                        "overdue": application.isOverdue(at: now),
-                    ]
-                },
-            ]
-            return render(.consoleOverdue, values, user: user, section: "/console/overdue", context: context)
+                hasApplications: !list.isEmpty,
+                applications: list.map { application in
+                    ConsoleOverduePage.Application(
+                        number: application.number, resourceCode: application.resourceCode,
+                        consumer: names[application.consumerDepartmentID] ?? "",
+                        provider: names[application.providerDepartmentID] ?? "",
+                        state: application.state.label.text(language),
+                        deadline: application.deadline.map(PortalPages.dateTime) ?? "",
+                        overdue: application.isOverdue(at: now))
+                })
+            return render(.consoleOverdue, page, user: user, section: "/console/overdue", context: context)
         }
     }
 
@@ -259,51 +243,47 @@ extension ConsolePages {
             }
             let names = try await departmentNames()
             let records = try await audit.repository.search(AuditEntryFilter(limit: 50))
-            var verification: [String: Any] = [
-                "checkedAt": PortalPages.dateTime(report.finishedAt), "head": report.headSequence,
-            ]
+            var verification = ConsoleAuditPage.Verification(
+                checkedAt: PortalPages.dateTime(report.finishedAt), head: report.headSequence, ok: false, status: "")
             switch report.outcome {
             case .success(let summary):
-                verification["ok"] = true
-                verification["status"] = pages.text("audit_verified", language)
-                verification["entries"] = summary.entriesChecked
-                verification["checkpoints"] = summary.checkpointsVerified
-                verification["unsigned"] = summary.unsignedEntries
-                if let checkpoint = summary.lastCheckpoint {
-                    verification["checkpoint"] = [
-                        "size": checkpoint.treeSize, "time": PortalPages.dateTime(checkpoint.time),
-                        "keyID": checkpoint.keyID,
-                    ]
+                verification.ok = true
+                verification.status = pages.text("audit_verified", language)
+                verification.entries = summary.entriesChecked
+                verification.checkpoints = summary.checkpointsVerified
+                verification.unsigned = summary.unsignedEntries
+                verification.checkpoint = summary.lastCheckpoint.map { checkpoint in
+                    ConsoleAuditPage.Checkpoint(
+                        size: checkpoint.treeSize, time: PortalPages.dateTime(checkpoint.time),
+                        keyID: checkpoint.keyID)
                 }
             case .failure(let failure):
-                verification["ok"] = false
-                verification["status"] = pages.text("audit_broken", language)
-                verification["sequence"] = failure.sequence
-                verification["message"] = failure.message.text(language)
+                verification.ok = false
+                verification.status = pages.text("audit_broken", language)
+                verification.sequence = failure.sequence
+                verification.message = failure.message.text(language)
             }
-            let values: [String: Any] = [
-                "title": pages.text("console_nav_audit", language),
-                "verification": verification,
-                "hasEntries": !records.isEmpty,
-                "entries": records.map { record -> [String: Any] in
+            let page = ConsoleAuditPage(
+                title: pages.text("console_nav_audit", language),
+                verification: verification,
+                hasEntries: !records.isEmpty,
+                entries: records.map { record in
                     switch record {
                     case .unreadable(let sequence, let column):
-                        return ["sequence": sequence, "unreadable": column]
+                        return ConsoleAuditPage.Entry(sequence: sequence, unreadable: column)
                     case .entry(let entry):
                         let event = entry.event
-                        return [
-                            "sequence": entry.sequence, "time": PortalPages.dateTime(event.time),
-                            "action": event.action.rawValue, "resourceCode": event.resourceCode ?? "",
-                            "consumer": event.consumerDepartmentID.flatMap { names[$0] } ?? "",
-                            "outcome": event.outcome.name, "allowed": event.outcome.name == "allowed",
-                            "reason": event.outcome.reason ?? "",
-                            "rows": event.rowsReturned,
-                            "hash": String(entry.hash.hex.prefix(12)),
-                        ]
+                        return ConsoleAuditPage.Entry(
+                            sequence: entry.sequence, time: PortalPages.dateTime(event.time),
+                            action: event.action.rawValue, resourceCode: event.resourceCode ?? "",
+                            consumer: event.consumerDepartmentID.flatMap { names[$0] } ?? "",
+                            outcome: event.outcome.name, allowed: event.outcome.name == "allowed",
+                            reason: event.outcome.reason ?? "",
+                            rows: event.rowsReturned,
+                            hash: String(entry.hash.hex.prefix(12)))
                     }
-                },
-            ]
-            return render(.consoleAudit, values, user: user, section: "/console/audit", context: context)
+                })
+            return render(.consoleAudit, page, user: user, section: "/console/audit", context: context)
         }
     }
 }

@@ -88,16 +88,15 @@ struct ConsolePages {
 
     /// Renders a console page with its section navigation; `section` is the nav link to mark as current.
     func render(
-        _ template: PageTemplate, _ values: [String: Any], user: User, section: String, context: HuitongRequestContext,
-        status: HTTPResponse.Status = .ok
+        _ template: PageTemplate, _ page: some PageModel, user: User, section: String,
+        context: HuitongRequestContext, status: HTTPResponse.Status = .ok
     ) -> Response {
-        var data = values
         let language = context.language
-        data["nav"] = Self.sections(for: user).map { link in
-            ["href": link.href, "label": pages.text(link.key, language), "current": link.href == section]
+        let nav = Self.sections(for: user).map { link in
+            ConsoleNavLink(href: link.href, label: pages.text(link.key, language), current: link.href == section)
         }
-        if data["title"] == nil { data["title"] = pages.text("console_title", language) }
-        return pages.render(template, data, context: context, status: status)
+        let framed = ConsolePage(nav: nav, title: pages.text("console_title", language), page: page)
+        return pages.render(template, framed, context: context, status: status)
     }
 
     struct Section {
@@ -150,22 +149,18 @@ struct ConsolePages {
         try await page(request, context) { user in
             let language = context.language
             let department = try await store.departments.find(id: user.departmentID)
-            var values: [String: Any] = [
-                "user": ["username": user.username, "displayName": user.displayName],
-                "roles": user.roles.sorted().map { $0.displayName.text(language) },
-            ]
-            if let department {
-                values["department"] = [
-                    "name": department.name, "code": department.code, "regionCode": department.regionCode,
-                ]
-            }
-            values["sections"] = Self.sections(for: user).dropFirst().map { link in
-                [
-                    "href": link.href, "label": pages.text(link.key, language),
-                    "hint": pages.text(link.key + "_hint", language),
-                ]
-            }
-            return render(.console, values, user: user, section: "/console", context: context)
+            let page = ConsoleOverviewPage(
+                user: ConsoleOverviewPage.User(username: user.username, displayName: user.displayName),
+                roles: user.roles.sorted().map { $0.displayName.text(language) },
+                department: department.map {
+                    ConsoleOverviewPage.Department(name: $0.name, code: $0.code, regionCode: $0.regionCode)
+                },
+                sections: Self.sections(for: user).dropFirst().map { link in
+                    ConsoleOverviewPage.Tile(
+                        href: link.href, label: pages.text(link.key, language),
+                        hint: pages.text(link.key + "_hint", language))
+                })
+            return render(.console, page, user: user, section: "/console", context: context)
         }
     }
 

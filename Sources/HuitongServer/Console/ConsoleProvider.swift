@@ -17,25 +17,23 @@ extension ConsolePages {
                 CatalogQuery(departmentIDs: [user.departmentID], statuses: Set(EntryStatus.allCases), limit: 500),
                 facets: [])
             let scores = try await quality.currentScores(entryIDs: result.entries.map(\.id))
-            var values: [String: Any] = [
-                "title": pages.text("console_nav_entries", language),
-                "total": result.total,
-                "hasEntries": !result.entries.isEmpty,
-                "entries": result.entries.map { entry -> [String: Any] in
-                    [
-                        "id": entry.id, "href": "/console/entries/\(entry.id)", "name": entry.content.name,
-                        "code": entry.code.text, "status": entry.status.label.text(language),
-                        "version": entry.version, "updated": PortalPages.dateTime(entry.updatedAt),
-                        "mounted": entry.mount != nil,
-                        "score": scores[entry.id].map(Self.score) ?? "",
-                        "canSubmit": CatalogTransition.submit.allowedFrom.contains(entry.status),
-                        "canEdit": entry.status.isEditableDraft && entry.content.items.count <= Self.maximumRows,
-                        "editHref": "/console/entries/\(entry.id)/edit",
-                    ]
+            let page = ConsoleEntriesPage(
+                title: pages.text("console_nav_entries", language),
+                total: result.total,
+                hasEntries: !result.entries.isEmpty,
+                entries: result.entries.map { entry in
+                    ConsoleEntriesPage.Entry(
+                        id: entry.id, href: "/console/entries/\(entry.id)", name: entry.content.name,
+                        code: entry.code.text, status: entry.status.label.text(language),
+                        version: entry.version, updated: PortalPages.dateTime(entry.updatedAt),
+                        mounted: entry.mount != nil,
+                        score: scores[entry.id].map(Self.score) ?? "",
+                        canSubmit: CatalogTransition.submit.allowedFrom.contains(entry.status),
+                        canEdit: entry.status.isEditableDraft && entry.content.items.count <= Self.maximumRows,
+                        editHref: "/console/entries/\(entry.id)/edit")
                 },
-            ]
-            if let notice = doneNotice(request, language) { values["notice"] = notice }
-            return render(.consoleEntries, values, user: user, section: "/console/entries", context: context)
+                notice: doneNotice(request, language))
+            return render(.consoleEntries, page, user: user, section: "/console/entries", context: context)
         }
     }
 
@@ -55,47 +53,42 @@ extension ConsolePages {
         let entry = try await CatalogLifecycle(store: store).visibleEntry(id, to: user).redacted(for: user)
         let content = entry.content
         let manages = AccessPolicy.allows(user, .catalogManageEntry, department: entry.provider.departmentID)
-        var values: [String: Any] = [
-            "title": content.name,
-            "id": entry.id, "name": content.name, "abstract": content.abstract, "code": entry.code.text,
-            "provider": entry.provider.name, "status": entry.status.label.text(language),
-            "version": entry.version,
-            "shareType": content.shareType.label.text(language),
-            "openness": content.openness.label.text(language),
-            "cycle": content.updateCycle.label.text(language),
-            "grade": content.grade.label.text(language),
-            "updated": PortalPages.dateTime(entry.updatedAt),
-            "items": content.items.map { item -> [String: Any] in
-                [
-                    "name": item.name, "column": item.columnName, "type": item.dataType.label.text(language),
-                    "shareType": item.shareType.label.text(language), "grade": item.grade.label.text(language),
-                    "key": item.isKey,
-                ]
+        var page = ConsoleEntryPage(
+            title: content.name,
+            id: entry.id, name: content.name, abstract: content.abstract, code: entry.code.text,
+            provider: entry.provider.name, status: entry.status.label.text(language),
+            version: entry.version,
+            shareType: content.shareType.label.text(language),
+            openness: content.openness.label.text(language),
+            cycle: content.updateCycle.label.text(language),
+            grade: content.grade.label.text(language),
+            updated: PortalPages.dateTime(entry.updatedAt),
+            items: content.items.map { item in
+                ConsoleEntryPage.Item(
+                    name: item.name, column: item.columnName, type: item.dataType.label.text(language),
+                    shareType: item.shareType.label.text(language), grade: item.grade.label.text(language),
+                    key: item.isKey)
             },
-            "history": try await store.catalog.events(id: entry.id).reversed().map { event -> [String: Any] in
-                [
-                    "action": CatalogTransition(rawValue: event.action)?.label.text(language) ?? event.action,
-                    "version": event.version, "actor": event.actorName, "comment": event.comment,
-                    "at": PortalPages.dateTime(event.createdAt),
-                ]
+            history: try await store.catalog.events(id: entry.id).reversed().map { event in
+                ConsoleEntryPage.Event(
+                    action: CatalogTransition(rawValue: event.action)?.label.text(language) ?? event.action,
+                    version: event.version, actor: event.actorName, comment: event.comment,
+                    at: PortalPages.dateTime(event.createdAt))
             },
-            "canSubmit": manages && CatalogTransition.submit.allowedFrom.contains(entry.status),
-            "canEdit": manages && entry.status.isEditableDraft && entry.content.items.count <= Self.maximumRows,
-            "canReview": AccessPolicy.allows(user, .catalogReview) && entry.status == .submitted,
+            canSubmit: manages && CatalogTransition.submit.allowedFrom.contains(entry.status),
+            canEdit: manages && entry.status.isEditableDraft && entry.content.items.count <= Self.maximumRows,
+            canReview: AccessPolicy.allows(user, .catalogReview) && entry.status == .submitted,
             // A department's own data needs no application (SharingApplication's eligibility rule).
-            "canApply": AccessPolicy.allows(user, .sharingApply) && entry.status == .published
+            canApply: AccessPolicy.allows(user, .sharingApply) && entry.status == .published
                 && content.shareType != .notShared && entry.provider.departmentID != user.departmentID,
-        ]
-        if let mount = entry.mount {
-            values["mount"] = ["kind": mount.kind.label.text(language), "locator": mount.locator]
-        }
-        if let score = try await quality.currentScore(entryID: entry.id) { values["score"] = Self.score(score) }
+            mount: entry.mount.map { ConsoleEntryPage.Mount(kind: $0.kind.label.text(language), locator: $0.locator) },
+            notice: doneNotice(request, language))
+        if let score = try await quality.currentScore(entryID: entry.id) { page.score = Self.score(score) }
         // Loading goes into the pool of an entry with data items (as `IngestRunner.start` requires).
         if manages && !content.items.isEmpty {
-            values["upload"] = try await uploadValues(entry: entry, attempt: upload, language: language)
+            page.upload = try await uploadForm(entry: entry, attempt: upload, language: language)
         }
-        if let notice = doneNotice(request, language) { values["notice"] = notice }
-        return render(.consoleEntry, values, user: user, section: "", context: context, status: status)
+        return render(.consoleEntry, page, user: user, section: "", context: context, status: status)
     }
 
     func submitEntry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -141,56 +134,45 @@ extension ConsolePages {
             itemNames[code] = Dictionary(
                 entry.content.items.map { ($0.columnName, $0.name) }, uniquingKeysWith: { first, _ in first })
         }
-        var values: [String: Any] = [
-            "title": pages.text("console_nav_to_review", language),
-            "hasApplications": !waiting.isEmpty,
-            "applications": waiting.map { application -> [String: Any] in
+        let page = ConsoleToReviewPage(
+            title: pages.text("console_nav_to_review", language),
+            hasApplications: !waiting.isEmpty,
+            applications: waiting.map { application in
                 let content = application.content
                 let mine = attempt?.id == application.id ? attempt : nil
                 let chosen = mine?.form["kind"] ?? DecisionKind.approve.rawValue
                 // Every requested item is granted until the provider unticks some; a failed form keeps its ticks.
                 let ticked = mine.map { Set($0.form.all("grantItems")) } ?? Set(content.items)
-                var row: [String: Any] = [
-                    "id": application.id, "number": application.number, "resourceCode": application.resourceCode,
-                    "consumer": names[application.consumerDepartmentID] ?? "", "applicant": application.applicantName,
-                    "items": content.items.joined(separator: "、"),
-                    "purpose": content.purpose.label.text(language), "purposeText": content.purposeText,
-                    "legalBasis": content.legalBasis, "scenario": content.scenario,
-                    "period": "\(content.validFrom) – \(content.validTo)",
-                    "dailyCalls": PortalPages.grouped(Int64(content.expectedDailyCalls)),
-                    "deadline": application.deadline.map(PortalPages.dateTime) ?? "",
-                    "overdue": application.isOverdue(at: now),
-                    "grantItems": content.items.map { column -> [String: Any] in
-                        [
-                            "column": column, "name": itemNames[application.resourceCode]?[column] ?? column,
-                            "checked": ticked.contains(column),
-                        ]
+                return ConsoleToReviewPage.Application(
+                    id: application.id, number: application.number, resourceCode: application.resourceCode,
+                    consumer: names[application.consumerDepartmentID] ?? "", applicant: application.applicantName,
+                    items: content.items.joined(separator: "、"),
+                    purpose: content.purpose.label.text(language), purposeText: content.purposeText,
+                    legalBasis: content.legalBasis, scenario: content.scenario,
+                    period: "\(content.validFrom) – \(content.validTo)",
+                    dailyCalls: PortalPages.grouped(Int64(content.expectedDailyCalls)),
+                    deadline: application.deadline.map(PortalPages.dateTime) ?? "",
+                    overdue: application.isOverdue(at: now),
+                    grantItems: content.items.map { column in
+                        ConsoleToReviewPage.GrantItem(
+                            column: column, name: itemNames[application.resourceCode]?[column] ?? column,
+                            checked: ticked.contains(column))
                     },
-                    "kinds": [DecisionKind.approve, .approvePartially, .refuse, .returnForInfo].map {
-                        kind -> [String: Any] in
-                        [
-                            "value": kind.rawValue, "label": kind.label.text(language),
-                            "selected": kind.rawValue == chosen,
-                        ]
+                    kinds: [DecisionKind.approve, .approvePartially, .refuse, .returnForInfo].map { kind in
+                        OptionModel(
+                            value: kind.rawValue, label: kind.label.text(language), selected: kind.rawValue == chosen)
                     },
-                    "reasons": RefusalReason.allCases.map { reason -> [String: Any] in
-                        [
-                            "value": reason.rawValue, "label": reason.label.text(language),
-                            "selected": reason.rawValue == mine?.form["refusalReason"],
-                        ]
+                    reasons: RefusalReason.allCases.map { reason in
+                        OptionModel(
+                            value: reason.rawValue, label: reason.label.text(language),
+                            selected: reason.rawValue == mine?.form["refusalReason"])
                     },
-                    "comment": mine?.form["comment"] ?? "",
-                ]
-                if let mine {
-                    row["errors"] = mine.errors.values
-                    if let message = mine.message { row["error"] = message }
-                }
-                return row
+                    comment: mine?.form["comment"] ?? "",
+                    errors: mine?.errors.values, error: mine?.message)
             },
-        ]
-        if let notice = doneNotice(request, language) { values["notice"] = notice }
+            notice: doneNotice(request, language))
         return render(
-            .consoleToReview, values, user: user, section: "/console/to-review", context: context, status: status)
+            .consoleToReview, page, user: user, section: "/console/to-review", context: context, status: status)
     }
 
     /// A provider's decision, through `SharingUseCases.decide` as `POST /applications/{id}/decision`.
@@ -248,19 +230,17 @@ extension ConsolePages {
                 open += try await store.objections.list(scope, filter: ObjectionFilter(state: state))
             }
             let mine = open.filter { $0.providerDepartmentID == user.departmentID }.sorted { $0.deadline < $1.deadline }
-            let values: [String: Any] = [
-                "title": pages.text("console_nav_objections", language),
-                "hasObjections": !mine.isEmpty,
-                "objections": mine.map { objection -> [String: Any] in
-                    [
-                        "number": objection.number, "resourceCode": objection.resourceCode,
-                        "raiser": objection.raiser.name, "items": objection.items.joined(separator: "、"),
-                        "description": objection.description, "state": objection.state.label.text(language),
-                        "deadline": PortalPages.dateTime(objection.deadline), "overdue": objection.deadline <= now,
-                    ]
-                },
-            ]
-            return render(.consoleObjections, values, user: user, section: "/console/objections", context: context)
+            let page = ConsoleObjectionsPage(
+                title: pages.text("console_nav_objections", language),
+                hasObjections: !mine.isEmpty,
+                objections: mine.map { objection in
+                    ConsoleObjectionsPage.Objection(
+                        number: objection.number, resourceCode: objection.resourceCode,
+                        raiser: objection.raiser.name, items: objection.items.joined(separator: "、"),
+                        description: objection.description, state: objection.state.label.text(language),
+                        deadline: PortalPages.dateTime(objection.deadline), overdue: objection.deadline <= now)
+                })
+            return render(.consoleObjections, page, user: user, section: "/console/objections", context: context)
         }
     }
 }

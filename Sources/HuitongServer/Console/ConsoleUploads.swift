@@ -85,42 +85,37 @@ extension ConsolePages {
     }
 
     /// The upload form's options and the entry's recent jobs, for the entry page of an officer who manages it.
-    func uploadValues(entry: CatalogEntry, attempt: UploadAttempt?, language: Language) async throws
-        -> [String: Any]
+    func uploadForm(entry: CatalogEntry, attempt: UploadAttempt?, language: Language) async throws
+        -> ConsoleUploadForm
     {
         let chosenMode = attempt?.fields["mode"].flatMap(IngestMode.init(rawValue:)) ?? .replace
         let chosenEncoding = attempt?.fields["encoding"] ?? "auto"
-        var values: [String: Any] = [
-            "action": "/console/entries/\(entry.id)/uploads",
-            "types": IngestAPI.UploadOptions.fileTypes.joined(separator: ","),
-            "modes": IngestMode.allCases.map { mode -> [String: Any] in
-                [
-                    "value": mode.rawValue, "label": pages.text("upload_mode_\(mode.rawValue)", language),
-                    "selected": mode == chosenMode,
-                ]
-            },
-            "encodings": ["auto", "utf-8", "gb18030"].map { encoding -> [String: Any] in
-                [
-                    "value": encoding, "label": pages.text("upload_encoding_\(encoding)", language),
-                    "selected": encoding == chosenEncoding,
-                ]
-            },
-            "allowRepeat": attempt?.fields["allowRepeat"] == "true",
-        ]
-        if let errors = attempt?.errors, !errors.isEmpty { values["errors"] = errors.values }
         let jobs = try await store.ingestJobs.list(entryID: entry.id, limit: Self.recentJobs)
-        values["hasJobs"] = !jobs.isEmpty
-        values["jobs"] = jobs.map { job -> [String: Any] in
-            [
-                "href": "/console/jobs/\(job.id)", "id": job.id, "fileName": job.fileName,
-                "status": pages.text("job_status_\(job.status.rawValue)", language),
-                "failed": job.status == .failed, "percent": Int(job.fraction * 100),
-                "rowsLoaded": PortalPages.grouped(job.rowsLoaded),
-                "rowsRejected": PortalPages.grouped(job.rowsRejected),
-                "created": PortalPages.dateTime(job.createdAt),
-            ]
-        }
-        return values
+        return ConsoleUploadForm(
+            action: "/console/entries/\(entry.id)/uploads",
+            types: IngestAPI.UploadOptions.fileTypes.joined(separator: ","),
+            modes: IngestMode.allCases.map { mode in
+                OptionModel(
+                    value: mode.rawValue, label: pages.text("upload_mode_\(mode.rawValue)", language),
+                    selected: mode == chosenMode)
+            },
+            encodings: ["auto", "utf-8", "gb18030"].map { encoding in
+                OptionModel(
+                    value: encoding, label: pages.text("upload_encoding_\(encoding)", language),
+                    selected: encoding == chosenEncoding)
+            },
+            allowRepeat: attempt?.fields["allowRepeat"] == "true",
+            errors: attempt.flatMap { $0.errors.isEmpty ? nil : $0.errors.values },
+            hasJobs: !jobs.isEmpty,
+            jobs: jobs.map { job in
+                ConsoleUploadForm.Job(
+                    href: "/console/jobs/\(job.id)", id: job.id, fileName: job.fileName,
+                    status: pages.text("job_status_\(job.status.rawValue)", language),
+                    failed: job.status == .failed, percent: Int(job.fraction * 100),
+                    rowsLoaded: PortalPages.grouped(job.rowsLoaded),
+                    rowsRejected: PortalPages.grouped(job.rowsRejected),
+                    created: PortalPages.dateTime(job.createdAt))
+            })
     }
 
     // MARK: Job page
@@ -138,36 +133,33 @@ extension ConsolePages {
             else { throw StoreError.notFound(entity: "ingest job", key: "\(id)") }
             let body = IngestAPI.JobBody(job)
             let running = job.status == .running
-            var values: [String: Any] = [
-                "title": "\(pages.text("job_title", language)) \(job.id)",
-                "id": job.id, "entryName": entry.content.name, "entryHref": "/console/entries/\(entry.id)",
-                "fileName": job.fileName, "mode": pages.text("upload_mode_\(job.mode.rawValue)", language),
-                "status": pages.text("job_status_\(job.status.rawValue)", language),
-                "running": running, "succeeded": job.status == .succeeded, "failed": job.status == .failed,
-                "percent": body.percent,
-                "rowsRead": PortalPages.grouped(job.rowsRead), "rowsLoaded": PortalPages.grouped(job.rowsLoaded),
-                "rowsRejected": PortalPages.grouped(job.rowsRejected),
-                "created": PortalPages.dateTime(job.createdAt),
-                "poll": "/api/v1/ingest/jobs/\(job.id)",
-            ]
-            if let finished = job.finishedAt { values["finished"] = PortalPages.dateTime(finished) }
-            if let version = job.poolVersion { values["poolVersion"] = version }
-            if !job.message.isEmpty { values["message"] = job.message }
-            if running { values["script"] = Self.jobScript }
+            var page = ConsoleJobPage(
+                title: "\(pages.text("job_title", language)) \(job.id)",
+                id: job.id, entryName: entry.content.name, entryHref: "/console/entries/\(entry.id)",
+                fileName: job.fileName, mode: pages.text("upload_mode_\(job.mode.rawValue)", language),
+                status: pages.text("job_status_\(job.status.rawValue)", language),
+                running: running, succeeded: job.status == .succeeded, failed: job.status == .failed,
+                percent: body.percent,
+                rowsRead: PortalPages.grouped(job.rowsRead), rowsLoaded: PortalPages.grouped(job.rowsLoaded),
+                rowsRejected: PortalPages.grouped(job.rowsRejected),
+                created: PortalPages.dateTime(job.createdAt),
+                poll: "/api/v1/ingest/jobs/\(job.id)",
+                finished: job.finishedAt.map(PortalPages.dateTime), poolVersion: job.poolVersion,
+                message: job.message.isEmpty ? nil : job.message, script: running ? Self.jobScript : nil)
             if !running && job.rowsRejected > 0 {
                 // The report holds each rejected row as stored (personal values masked at ingest); the page shows
                 // where and why only, without the values.
                 let issues = try await store.ingestJobs.issues(id: job.id, limit: Self.shownIssues + 1)
-                values["hasIssues"] = !issues.isEmpty
-                values["issues"] = issues.prefix(Self.shownIssues).map { issue -> [String: Any] in
-                    ["row": issue.row, "column": issue.column, "reason": issue.reason]
+                page.hasIssues = !issues.isEmpty
+                page.issues = issues.prefix(Self.shownIssues).map { issue in
+                    ConsoleJobPage.Issue(row: issue.row, column: issue.column, reason: issue.reason)
                 }
-                values["moreIssues"] = issues.count > Self.shownIssues
-                values["report"] = "/api/v1/ingest/jobs/\(job.id)/errors"
+                page.moreIssues = issues.count > Self.shownIssues
+                page.report = "/api/v1/ingest/jobs/\(job.id)/errors"
             }
             let ownEntry = AccessPolicy.allows(user, .consoleEntries, department: entry.provider.departmentID)
             var response = render(
-                .consoleJob, values, user: user, section: ownEntry ? "/console/entries" : "", context: context)
+                .consoleJob, page, user: user, section: ownEntry ? "/console/entries" : "", context: context)
             if running, let policy = response.headers[.contentSecurityPolicy] {
                 response.headers[.contentSecurityPolicy] = policy + "; script-src 'self' \(Self.jobScriptHash)"
             }

@@ -50,15 +50,13 @@ struct DeveloperPages {
         _ request: Request, _ context: HuitongRequestContext, form: ConsoleForm, errors: FieldErrors,
         message: String? = nil, status: HTTPResponse.Status
     ) -> Response {
-        var values: [String: Any] = [
-            "email": form["email"], "name": form["name"], "idNumber": form["idNumber"],
-            "organisation": form["organisation"], "organisationCode": form["organisationCode"],
-            "acceptedAgreement": form["acceptedAgreement"] == "yes", "next": AuthPages.safeNext(form["next"]),
-        ]
-        values.merge(errors.pageValues()) { _, new in new }
-        if let message { values["message"] = message }
+        var page = PortalRegisterPage(
+            email: form["email"], name: form["name"], idNumber: form["idNumber"], organisation: form["organisation"],
+            organisationCode: form["organisationCode"], acceptedAgreement: form["acceptedAgreement"] == "yes",
+            next: AuthPages.safeNext(form["next"]), message: message)
+        page.show(errors)
         return PortalForm.page(
-            .portalRegister, values, request: request, context: context, status: status, pages: pages,
+            .portalRegister, page, request: request, context: context, status: status, pages: pages,
             cookies: cookies)
     }
 
@@ -109,11 +107,9 @@ struct DeveloperPages {
         _ request: Request, _ context: HuitongRequestContext, email: String, next: String, error: String?,
         status: HTTPResponse.Status
     ) -> Response {
-        var values: [String: Any] = ["email": email, "next": AuthPages.safeNext(next)]
-        if let error { values["error"] = error }
-        return PortalForm.page(
-            .portalLogin, values, request: request, context: context, status: status, pages: pages,
-            cookies: cookies)
+        PortalForm.page(
+            .portalLogin, PortalLoginPage(email: email, next: AuthPages.safeNext(next), error: error),
+            request: request, context: context, status: status, pages: pages, cookies: cookies)
     }
 
     func login(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -190,39 +186,36 @@ struct DeveloperPages {
         let now = Date()
         let requests = try await store.developers.requests(developerID: developer.id)
         let keys = try await store.developers.keys(developerID: developer.id)
-        var profile: [String: Any] = [
-            "name": developer.name, "email": developer.email, "identityHint": developer.identityHint,
-            "since": PortalPages.dateTime(developer.createdAt),
-        ]
         // Mustache renders a section for an empty string: absent values are left out instead.
-        if !developer.organisation.isEmpty { profile["organisation"] = developer.organisation }
-        if let code = developer.organisationCode { profile["organisationCode"] = code }
-        var values: [String: Any] = [
-            "developer": profile,
-            "requests": requests.map { OpenAccessPages.row($0, now: now, language: language) },
-            "hasRequests": !requests.isEmpty,
-            "keys": keys.map { key -> [String: Any] in
-                [
-                    "id": key.id, "label": key.label, "hint": key.hint, "created": PortalPages.dateTime(key.createdAt),
-                    "lastUsed": key.lastUsedAt.map(PortalPages.dateTime) ?? "—", "active": key.isActive,
-                    "revoked": key.revokedAt.map(PortalPages.dateTime) ?? "",
-                ]
+        let profile = PortalAccountPage.Profile(
+            name: developer.name, email: developer.email, identityHint: developer.identityHint,
+            since: PortalPages.dateTime(developer.createdAt),
+            organisation: developer.organisation.isEmpty ? nil : developer.organisation,
+            organisationCode: developer.organisationCode)
+        var page = PortalAccountPage(
+            developer: profile,
+            requests: requests.map { OpenAccessPages.row($0, now: now, language: language) },
+            hasRequests: !requests.isEmpty,
+            keys: keys.map { key in
+                PortalAccountPage.Key(
+                    id: key.id, label: key.label, hint: key.hint, created: PortalPages.dateTime(key.createdAt),
+                    lastUsed: key.lastUsedAt.map(PortalPages.dateTime) ?? "—", active: key.isActive,
+                    revoked: key.revokedAt.map(PortalPages.dateTime) ?? "")
             },
-            "hasKeys": !keys.isEmpty,
-            "keyLimit": service.settings.keysPerDeveloper,
-            "label": label,
-            "apiExample":
+            hasKeys: !keys.isEmpty,
+            keyLimit: service.settings.keysPerDeveloper,
+            label: label,
+            apiExample:
                 "curl -sS -H 'X-API-Key: \(newKey?.secret ?? "hdk_…")' '\(links.base)/api/v1/open/datasets/{id}/rows?limit=100'",
-        ]
-        if let newKey { values["newKey"] = ["label": newKey.key.label, "secret": newKey.secret] }
+            newKey: newKey.map { PortalAccountPage.NewKey(label: $0.key.label, secret: $0.secret) },
+            message: message)
         if let done = request.uri.queryParameters["done"].map(String.init),
             ["registered", "revoked", "applied"].contains(done)
         {
-            values["notice"] = pages.text("developer_done_\(done)", language)
+            page.notice = pages.text("developer_done_\(done)", language)
         }
-        if let message { values["message"] = message }
-        values.merge(errors.pageValues()) { _, new in new }
-        var response = pages.render(.portalAccount, values, context: context, status: status)
+        page.show(errors)
+        var response = pages.render(.portalAccount, page, context: context, status: status)
         // A page that may show a key once must not be kept by any cache.
         response.headers[.cacheControl] = "no-store"
         return response

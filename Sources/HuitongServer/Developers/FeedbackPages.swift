@@ -49,20 +49,16 @@ struct FeedbackPages {
         let chosen = Int64(form["dataset"])
         let datasets = try await store.catalog.search(OpenCatalog.query(limit: Self.datasetChoices), facets: []).entries
             .filter(\.isOpenToPublic)
-        var values: [String: Any] = [
-            "datasets": datasets.map { entry -> [String: Any] in
-                [
-                    "id": entry.id, "name": "\(entry.content.name)（\(entry.provider.name)）",
-                    "selected": entry.id == chosen,
-                ]
+        var page = PortalFeedbackPage(
+            datasets: datasets.map { entry in
+                PortalFeedbackPage.Dataset(
+                    id: entry.id, name: "\(entry.content.name)（\(entry.provider.name)）", selected: entry.id == chosen)
             },
-            "description": form["description"], "evidence": form["evidence"], "contactName": form["contactName"],
-            "contactPhone": form["contactPhone"], "contactEmail": form["contactEmail"],
-        ]
-        if let message { values["message"] = message }
-        values.merge(errors.pageValues()) { _, new in new }
+            description: form["description"], evidence: form["evidence"], contactName: form["contactName"],
+            contactPhone: form["contactPhone"], contactEmail: form["contactEmail"], message: message)
+        page.show(errors)
         return PortalForm.page(
-            .portalFeedback, values, request: request, context: context, status: status, pages: pages,
+            .portalFeedback, page, request: request, context: context, status: status, pages: pages,
             cookies: cookies)
     }
 
@@ -91,10 +87,10 @@ struct FeedbackPages {
             let (objection, trackingToken) = try await objections.raisePublic(draft, contact: contact)
             var response = pages.render(
                 .portalFeedbackReceipt,
-                [
-                    "number": objection.number, "trackingToken": trackingToken,
-                    "deadline": PortalPages.dateTime(objection.deadline), "dataset": objection.resourceCode,
-                ], context: context, status: .created)
+                PortalFeedbackReceiptPage(
+                    number: objection.number, trackingToken: trackingToken,
+                    deadline: PortalPages.dateTime(objection.deadline), dataset: objection.resourceCode),
+                context: context, status: .created)
             response.headers[.cacheControl] = "no-store"
             return response
         } catch let error as ValidationError {
@@ -125,14 +121,11 @@ struct FeedbackPages {
 
     private func renderTrack(
         _ request: Request, _ context: HuitongRequestContext, number: String, message: String?,
-        result: [String: Any]? = nil, status: HTTPResponse.Status
+        result: PortalFeedbackTrackPage.Found? = nil, status: HTTPResponse.Status
     ) -> Response {
-        var values: [String: Any] = ["number": number]
-        if let message { values["message"] = message }
-        if let result { values["result"] = result }
-        return PortalForm.page(
-            .portalFeedbackTrack, values, request: request, context: context, status: status, pages: pages,
-            cookies: cookies)
+        PortalForm.page(
+            .portalFeedbackTrack, PortalFeedbackTrackPage(number: number, message: message, result: result),
+            request: request, context: context, status: status, pages: pages, cookies: cookies)
     }
 
     /// The tracking code travels in a form body, never in an address that logs and browser history keep.
@@ -156,16 +149,14 @@ struct FeedbackPages {
         // What the JSON tracking answer shows, by the same rule: nothing of the record for anyone but its provider.
         let items = try await store.catalog.find(id: found.entryID)?.content.items ?? []
         let objection = ObjectionUseCases.view(found, for: nil, items: items)
-        var result: [String: Any] = [
-            "number": objection.number, "dataset": objection.resourceCode,
-            "state": objection.state.label.text(language), "created": PortalPages.dateTime(objection.createdAt),
-            "deadline": PortalPages.dateTime(objection.deadline),
-        ]
-        if let answer = objection.answer {
-            var shown = ["kind": answer.kind.label.text(language), "at": PortalPages.dateTime(answer.at)]
-            if !answer.comment.isEmpty { shown["comment"] = answer.comment }
-            result["answer"] = shown
-        }
+        let result = PortalFeedbackTrackPage.Found(
+            number: objection.number, dataset: objection.resourceCode, state: objection.state.label.text(language),
+            created: PortalPages.dateTime(objection.createdAt), deadline: PortalPages.dateTime(objection.deadline),
+            answer: objection.answer.map { answer in
+                PortalFeedbackTrackPage.Answer(
+                    kind: answer.kind.label.text(language), at: PortalPages.dateTime(answer.at),
+                    comment: answer.comment.isEmpty ? nil : answer.comment)
+            })
         return renderTrack(request, context, number: number, message: nil, result: result, status: .ok)
     }
 }

@@ -42,23 +42,23 @@ struct OpenAccessPages {
     ) async throws -> Response {
         let language = context.language
         let months = Int(form?["months"] ?? "") ?? min(12, service.settings.maximumMonths)
-        var values: [String: Any] = [
-            "name": entry.content.name, "code": entry.code.text, "provider": entry.provider.name,
-            "href": "/datasets/\(entry.id)", "action": "/datasets/\(entry.id)/apply",
-            "isConditional": entry.content.openness == .conditional,
-            "purpose": form?["purpose"] ?? "", "scenario": form?["scenario"] ?? "",
-            "securityMeasures": form?["securityMeasures"] ?? "",
-            "acceptedAgreement": form?["acceptedAgreement"] == "yes",
-            "monthOptions": (1...service.settings.maximumMonths).map { ["value": $0, "selected": $0 == months] },
-            "answerDays": service.settings.answerDays,
-        ]
-        if !entry.content.openCondition.isEmpty { values["openCondition"] = entry.content.openCondition }
-        if let message { values["message"] = message }
+        var page = PortalApplyPage(
+            name: entry.content.name, code: entry.code.text, provider: entry.provider.name,
+            href: "/datasets/\(entry.id)", action: "/datasets/\(entry.id)/apply",
+            isConditional: entry.content.openness == .conditional,
+            purpose: form?["purpose"] ?? "", scenario: form?["scenario"] ?? "",
+            securityMeasures: form?["securityMeasures"] ?? "",
+            acceptedAgreement: form?["acceptedAgreement"] == "yes",
+            monthOptions: (1...service.settings.maximumMonths).map {
+                PortalApplyPage.Month(value: $0, selected: $0 == months)
+            },
+            answerDays: service.settings.answerDays, message: message)
+        if !entry.content.openCondition.isEmpty { page.openCondition = entry.content.openCondition }
         if entry.content.openness != .conditional {
-            values["message"] = OpenAccessError.notConditional.message.text(language)
+            page.message = OpenAccessError.notConditional.message.text(language)
         }
-        values.merge(errors.pageValues()) { _, new in new }
-        return pages.render(.portalApply, values, context: context, status: status)
+        page.show(errors)
+        return pages.render(.portalApply, page, context: context, status: status)
     }
 
     func apply(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -93,54 +93,46 @@ struct OpenAccessPages {
             else { throw APIError.notFound(request.uri.path) }
             let language = context.language
             let now = Date()
-            var values = Self.row(filed, now: now, language: language)
-            values["purpose"] = filed.purpose
-            values["scenario"] = filed.scenario
-            values["securityMeasures"] = filed.securityMeasures
-            values["months"] = filed.months
-            if !filed.decisionComment.isEmpty { values["decisionComment"] = filed.decisionComment }
+            var page = PortalRequestPage(
+                Self.row(filed, now: now, language: language), purpose: filed.purpose, scenario: filed.scenario,
+                securityMeasures: filed.securityMeasures, months: filed.months,
+                datasetHref: "/datasets/\(filed.entryID)")
+            if !filed.decisionComment.isEmpty { page.decisionComment = filed.decisionComment }
             if let reason = filed.revocationReason, let revoked = filed.revokedAt {
-                values["revocationReason"] = reason
-                values["revoked"] = PortalPages.dateTime(revoked)
+                page.revocationReason = reason
+                page.revoked = PortalPages.dateTime(revoked)
             }
-            values["datasetHref"] = "/datasets/\(filed.entryID)"
             if filed.grantsAccess(at: now) {
                 let rows = try await store.pools.active(entryID: filed.entryID)?.rowCount
-                values["access"] = [
-                    "downloads": PortalDownloadFormat.allCases.filter { format in
+                page.access = PortalRequestPage.Access(
+                    downloads: PortalDownloadFormat.allCases.filter { format in
                         rows.map { format.isOffered(forRows: $0) } ?? false
                     }.map {
-                        ["href": "/datasets/\(filed.entryID)/download.\($0.fileExtension)", "label": $0.label]
+                        DownloadLinkModel(
+                            href: "/datasets/\(filed.entryID)/download.\($0.fileExtension)", label: $0.label)
                     },
-                    "apiExample":
-                        "curl -sS -H 'X-API-Key: hdk_…' '\(developerPages.links.openRows(filed.entryID))?limit=100'",
-                ]
+                    apiExample:
+                        "curl -sS -H 'X-API-Key: hdk_…' '\(developerPages.links.openRows(filed.entryID))?limit=100'")
             }
             if request.uri.queryParameters["done"] == "applied" {
-                values["notice"] = pages.text("developer_done_applied", language)
+                page.notice = pages.text("developer_done_applied", language)
             }
-            var response = pages.render(.portalRequest, values, context: context)
+            var response = pages.render(.portalRequest, page, context: context)
             response.headers[.cacheControl] = "no-store"
             return response
         }
     }
 
     /// One application as the account page and the status page list it.
-    static func row(_ filed: OpenAccessRequest, now: Date, language: Language) -> [String: Any] {
-        var row: [String: Any] = [
-            "id": filed.id, "number": filed.number, "href": "/portal/requests/\(filed.id)",
-            "dataset": filed.entryName, "code": filed.resourceCode, "state": filed.state.label.text(language),
-            "stateKey": filed.state.rawValue, "submitted": PortalPages.dateTime(filed.submittedAt),
-            "deadline": PortalPages.dateTime(filed.deadline), "overdue": filed.isOverdue(at: now),
-            "isPending": filed.state == .pending, "isApproved": filed.state == .approved,
-            "isRefused": filed.state == .refused,
-        ]
-        if let decided = filed.decidedAt { row["decided"] = PortalPages.dateTime(decided) }
-        if let until = filed.validUntil {
-            row["validUntil"] = PortalPages.dateTime(until)
-            row["expired"] = until <= now
-        }
-        return row
+    static func row(_ filed: OpenAccessRequest, now: Date, language: Language) -> OpenRequestRow {
+        OpenRequestRow(
+            id: filed.id, number: filed.number, href: "/portal/requests/\(filed.id)", dataset: filed.entryName,
+            code: filed.resourceCode, state: filed.state.label.text(language), stateKey: filed.state.rawValue,
+            submitted: PortalPages.dateTime(filed.submittedAt), deadline: PortalPages.dateTime(filed.deadline),
+            overdue: filed.isOverdue(at: now), isPending: filed.state == .pending,
+            isApproved: filed.state == .approved, isRefused: filed.state == .refused,
+            decided: filed.decidedAt.map(PortalPages.dateTime), validUntil: filed.validUntil.map(PortalPages.dateTime),
+            expired: filed.validUntil.map { $0 <= now })
     }
 
     // MARK: Results
@@ -152,19 +144,18 @@ struct OpenAccessPages {
         let page = max(1, request.uri.queryParameters["page"].flatMap { Int(String($0)) } ?? 1)
         let offset = min(page - 1, 10_000) * Self.resultsPageSize
         let decided = try await store.developers.decided(limit: Self.resultsPageSize + 1, offset: offset)
-        let rows = decided.prefix(Self.resultsPageSize).map { filed -> [String: Any] in
-            [
-                "number": filed.number, "dataset": filed.entryName, "href": "/datasets/\(filed.entryID)",
-                "applicant": filed.applicant, "submitted": PortalPages.dateTime(filed.submittedAt),
-                "decided": filed.decidedAt.map(PortalPages.dateTime) ?? "",
-                "state": filed.state.label.text(language), "isApproved": filed.state == .approved,
-                "comment": filed.state == .revoked
-                    ? (filed.revocationReason ?? "") : filed.state == .refused ? filed.decisionComment : "",
-            ]
+        let rows = decided.prefix(Self.resultsPageSize).map { filed in
+            PortalResultsPage.Row(
+                number: filed.number, dataset: filed.entryName, href: "/datasets/\(filed.entryID)",
+                applicant: filed.applicant, submitted: PortalPages.dateTime(filed.submittedAt),
+                decided: filed.decidedAt.map(PortalPages.dateTime) ?? "",
+                state: filed.state.label.text(language), isApproved: filed.state == .approved,
+                comment: filed.state == .revoked
+                    ? (filed.revocationReason ?? "") : filed.state == .refused ? filed.decisionComment : "")
         }
-        var values: [String: Any] = ["rows": rows, "hasRows": !rows.isEmpty]
-        if page > 1 { values["previous"] = "/portal/results?page=\(page - 1)" }
-        if decided.count > Self.resultsPageSize { values["next"] = "/portal/results?page=\(page + 1)" }
-        return pages.render(.portalResults, values, context: context)
+        var model = PortalResultsPage(rows: rows, hasRows: !rows.isEmpty)
+        if page > 1 { model.previous = "/portal/results?page=\(page - 1)" }
+        if decided.count > Self.resultsPageSize { model.next = "/portal/results?page=\(page + 1)" }
+        return pages.render(.portalResults, model, context: context)
     }
 }

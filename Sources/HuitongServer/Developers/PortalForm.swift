@@ -29,17 +29,17 @@ enum PortalForm {
         return (form, true)
     }
 
-    /// A stranger's form page: `values` gain the double-submit token (`formToken`, the browser's current one or a
+    /// A stranger's form page: `page` gains the double-submit token (`formToken`, the browser's current one or a
     /// new one), the browser gets it as a cookie, and no cache keeps the page, which may hold what was typed (an ID
     /// number, a contact).
     static func page(
-        _ template: PageTemplate, _ values: [String: Any], request: Request, context: HuitongRequestContext,
+        _ template: PageTemplate, _ page: some AnonymousFormModel, request: Request, context: HuitongRequestContext,
         status: HTTPResponse.Status, pages: PageRenderer, cookies: CookieSettings
     ) -> Response {
         let token = request.cookies[CookieSettings.formCookie]?.value ?? Secrets.randomBase64URL(byteCount: 24)
-        var values = values
-        values["formToken"] = token
-        var response = pages.render(template, values, context: context, status: status)
+        var page = page
+        page.formToken = token
+        var response = pages.render(template, page, context: context, status: status)
         response.headers[.cacheControl] = "no-store"
         response.setCookie(cookies.form(token))
         return response
@@ -52,16 +52,5 @@ enum PortalForm {
         } catch {
             throw APIError.bodyTooLarge(limit: ConsoleForm.sizeLimit)
         }
-    }
-}
-
-extension FieldErrors {
-    /// The values a form page shows its problems with: `errors` by field, and the summary list at the top.
-    func pageValues() -> [String: Any] {
-        guard !isEmpty else { return [:] }
-        return [
-            "errors": values, "hasErrors": true,
-            "errorList": values.sorted { $0.key < $1.key }.map { ["field": $0.key, "message": $0.value] },
-        ]
     }
 }

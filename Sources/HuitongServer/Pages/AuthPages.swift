@@ -23,10 +23,8 @@ struct AuthPages {
     func home(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         var response = pages.render(
             .home,
-            [
-                "departmentCount": try await store.departments.count(),
-                "userCount": try await store.users.count(),
-            ], context: context)
+            HomePage(departmentCount: try await store.departments.count(), userCount: try await store.users.count()),
+            context: context)
         rememberLanguage(request, &response)
         return response
     }
@@ -50,9 +48,8 @@ struct AuthPages {
         status: HTTPResponse.Status
     ) -> Response {
         let formToken = request.cookies[CookieSettings.formCookie]?.value ?? Secrets.randomBase64URL(byteCount: 24)
-        var values: [String: Any] = ["formToken": formToken, "username": username, "next": Self.safeNext(next)]
-        if let error { values["error"] = error }
-        var response = pages.render(.login, values, context: context, status: status)
+        let page = LoginPage(formToken: formToken, username: username, next: Self.safeNext(next), error: error)
+        var response = pages.render(.login, page, context: context, status: status)
         response.setCookie(cookies.form(formToken))
         rememberLanguage(request, &response)
         return response

@@ -45,27 +45,26 @@ public struct PageRenderer: Sendable {
         catalogues[language]?[key] ?? catalogues[.zh]?[key] ?? key
     }
 
-    /// Renders `template` with `values`; adds the string catalogue (`t`), the language switch and the signed-in user.
+    /// Renders `template` with `page`, inside the layout's values: the string catalogue (`t`), the language switch
+    /// and the signed-in user or developer.
     func render(
-        _ template: PageTemplate, _ values: [String: Any] = [:], context: HuitongRequestContext,
+        _ template: PageTemplate, _ page: some PageModel, context: HuitongRequestContext,
         status: HTTPResponse.Status = .ok
     ) -> Response {
-        var data = values
-        data["t"] = catalogues[context.language] ?? [:]
-        data["lang"] = context.language.rawValue
-        data["htmlLang"] = context.language == .zh ? "zh-CN" : "en"
-        data["otherLang"] = context.language == .zh ? "en" : "zh"
-        data["otherLangName"] = context.language == .zh ? "English" : "中文"
-        // A page with a query (a search) passes its own switch, so that switching keeps what was searched.
-        if data["langHref"] == nil { data["langHref"] = "?lang=\(data["otherLang"] ?? "zh")" }
+        let language = context.language
+        let otherLang = language == .zh ? "en" : "zh"
+        var layout = PageLayout(
+            t: catalogues[language] ?? [:], lang: language.rawValue, htmlLang: language == .zh ? "zh-CN" : "en",
+            otherLang: otherLang, otherLangName: language == .zh ? "English" : "中文", langHref: "?lang=\(otherLang)")
         if let user = context.principal?.user {
-            data["currentUser"] = ["username": user.username, "displayName": user.displayName]
-            data["csrfToken"] = context.csrfToken ?? ""
+            layout.currentUser = PageLayout.SignedInUser(username: user.username, displayName: user.displayName)
+            layout.csrfToken = context.csrfToken ?? ""
         }
         if let developer = context.developer {
-            data["currentDeveloper"] = ["name": developer.name, "email": developer.email]
-            data["developerCSRF"] = context.developerCSRF ?? ""
+            layout.currentDeveloper = PageLayout.SignedInDeveloper(name: developer.name, email: developer.email)
+            layout.developerCSRF = context.developerCSRF ?? ""
         }
+        let data = PageScope(layout: layout, page: page)
         guard let html = library.render(data, withTemplate: template.rawValue) else {
             // A template missing from the resources is the node's fault, not a page to show as if it worked.
             context.logger.error("page template missing", metadata: ["template": "\(template.rawValue)"])
@@ -86,9 +85,16 @@ public struct PageRenderer: Sendable {
 
     func errorPage(status: HTTPResponse.Status, message: String, context: HuitongRequestContext) -> Response {
         render(
-            .error, ["status": status.code, "message": message, "title": text("error_title", context.language)],
+            .error, ErrorPage(status: status.code, message: message, title: text("error_title", context.language)),
             context: context, status: status)
     }
+}
+
+/// The page of an error, for browsers (`ErrorMiddleware`, and pages that answer 404 themselves).
+struct ErrorPage: PageModel {
+    var status: Int
+    var message: String
+    var title: String
 }
 
 enum PageError: Error {

@@ -60,28 +60,29 @@ struct PortalPages {
         }
         let featured = try await store.recentlyUpdatedEntries(
             openness: OpenCatalog.publicOpenness, limit: Self.featuredCount)
-        let values: [String: Any] = [
-            "stats": [
-                [
-                    "value": Self.grouped(Int64(departments.count)),
-                    "label": pages.text("portal_stat_departments", language),
-                ],
-                ["value": Self.grouped(Int64(overview.total)), "label": pages.text("portal_stat_datasets", language)],
-                ["value": Self.grouped(records), "label": pages.text("portal_stat_records", language)],
-                ["value": Self.grouped(calls), "label": pages.text("portal_stat_calls", language)],
+        let page = PortalHomePage(
+            stats: [
+                PortalHomePage.Stat(
+                    value: Self.grouped(Int64(departments.count)),
+                    label: pages.text("portal_stat_departments", language)),
+                PortalHomePage.Stat(
+                    value: Self.grouped(Int64(overview.total)), label: pages.text("portal_stat_datasets", language)),
+                PortalHomePage.Stat(value: Self.grouped(records), label: pages.text("portal_stat_records", language)),
+                PortalHomePage.Stat(value: Self.grouped(calls), label: pages.text("portal_stat_calls", language)),
             ],
-            "featured": featured.map { card($0, language) },
-            "hasFeatured": !featured.isEmpty,
-            "hasDepartments": !departments.isEmpty,
-            "hasTopics": !topics.isEmpty,
-            "departments": departments.map {
-                ["name": $0.label, "count": $0.count, "href": PortalSearch().href(setting: "department", to: $0.value)]
+            featured: featured.map { card($0, language) },
+            hasFeatured: !featured.isEmpty,
+            hasDepartments: !departments.isEmpty,
+            hasTopics: !topics.isEmpty,
+            departments: departments.map {
+                FacetLinkModel(
+                    name: $0.label, count: $0.count, href: PortalSearch().href(setting: "department", to: $0.value))
             },
-            "topics": topics.prefix(12).map {
-                ["name": $0.label, "count": $0.count, "href": PortalSearch().href(setting: "topic", to: $0.value)]
-            },
-        ]
-        return respond(request, pages.render(.portalHome, values, context: context))
+            topics: topics.prefix(12).map {
+                FacetLinkModel(
+                    name: $0.label, count: $0.count, href: PortalSearch().href(setting: "topic", to: $0.value))
+            })
+        return respond(request, pages.render(.portalHome, page, context: context))
     }
 
     // MARK: Search
@@ -91,53 +92,50 @@ struct PortalPages {
         let (search, issues) = PortalSearch.parse(QueryValues(request))
         let result = try await store.catalog.search(search.query, facets: PortalSearch.facets)
         let pageCount = max(1, (result.total + PortalSearch.pageSize - 1) / PortalSearch.pageSize)
-        var facetGroups: [[String: Any]] = []
+        var facetGroups: [PortalSearchPage.Facet] = []
         for facet in PortalSearch.facets {
             let parameter = PortalSearch.parameter(for: facet)
             let counts = result.facets[facet.rawValue] ?? []
             let selected = search.value(of: parameter)
             guard !counts.isEmpty || selected != nil else { continue }
-            var options: [[String: Any]] = counts.map { count in
+            var options = counts.map { count in
                 let isSelected = count.value == selected
-                return [
-                    "label": Self.facetLabel(facet, count, language), "count": count.count, "selected": isSelected,
-                    "href": search.href(setting: parameter, to: isSelected ? nil : count.value),
-                ]
+                return PortalSearchPage.Option(
+                    label: Self.facetLabel(facet, count, language), count: count.count, selected: isSelected,
+                    href: search.href(setting: parameter, to: isSelected ? nil : count.value))
             }
             if let selected, !counts.contains(where: { $0.value == selected }) {
                 // A filter whose value has no match still shows, so that it can be removed.
                 options.insert(
-                    [
-                        "label": selected, "count": 0, "selected": true,
-                        "href": search.href(setting: parameter, to: nil),
-                    ], at: 0)
+                    PortalSearchPage.Option(
+                        label: selected, count: 0, selected: true, href: search.href(setting: parameter, to: nil)),
+                    at: 0)
             }
-            facetGroups.append([
-                "title": pages.text("facet_\(parameter)", language), "id": "facet-\(parameter)", "options": options,
-            ])
+            facetGroups.append(
+                PortalSearchPage.Facet(
+                    title: pages.text("facet_\(parameter)", language), id: "facet-\(parameter)", options: options))
         }
-        var values: [String: Any] = [
-            "q": search.text,
-            "total": result.total,
-            "results": result.entries.map { card($0, language) },
-            "hasResults": !result.entries.isEmpty,
-            "facets": facetGroups,
-            "page": search.page,
-            "pageCount": pageCount,
-            "langHref": Self.languageHref(search.href(page: search.page), language),
-        ]
-        if search.page > 1 { values["previous"] = search.href(page: search.page - 1) }
+        var page = PortalSearchPage(
+            q: search.text,
+            total: result.total,
+            results: result.entries.map { card($0, language) },
+            hasResults: !result.entries.isEmpty,
+            facets: facetGroups,
+            page: search.page,
+            pageCount: pageCount,
+            langHref: Self.languageHref(search.href(page: search.page), language))
+        if search.page > 1 { page.previous = search.href(page: search.page - 1) }
         if search.page < pageCount && search.page < PortalSearch.maximumPage {
-            values["next"] = search.href(page: search.page + 1)
+            page.next = search.href(page: search.page + 1)
         }
         let hasFilters = PortalSearch.facets.contains { search.value(of: PortalSearch.parameter(for: $0)) != nil }
-        if hasFilters || !search.text.isEmpty { values["clearHref"] = "/datasets" }
+        if hasFilters || !search.text.isEmpty { page.clearHref = "/datasets" }
         if !issues.isEmpty {
-            values["issues"] = issues.map { ["field": $0.field, "message": $0.message] }
-            values["hasIssues"] = true
+            page.issues = issues.map { PortalSearchPage.Issue(field: $0.field, message: $0.message) }
+            page.hasIssues = true
         }
         return respond(
-            request, pages.render(.portalSearch, values, context: context, status: issues.isEmpty ? .ok : .badRequest)
+            request, pages.render(.portalSearch, page, context: context, status: issues.isEmpty ? .ok : .badRequest)
         )
     }
 
@@ -150,22 +148,20 @@ struct PortalPages {
     }
 
     /// What a result or a featured entry shows.
-    func card(_ entry: CatalogEntry, _ language: Language) -> [String: Any] {
-        var card: [String: Any] = [
-            "href": path(entry),
-            "name": entry.content.name,
-            "abstract": entry.content.abstract,
-            "code": entry.code.text,
-            "provider": entry.provider.name,
-            "openness": entry.content.openness.label.text(language),
-            "isConditional": entry.content.openness == .conditional,
-            "cycle": entry.content.updateCycle.label.text(language),
-            "formats": entry.content.formats.map(\.type),
-            "hasFormats": !entry.content.formats.isEmpty,
-        ]
-        if let updated = entry.dataUpdatedAt { card["updated"] = Self.dateTime(updated) }
-        if let count = entry.recordCount { card["records"] = Self.grouped(count) }
-        return card
+    func card(_ entry: CatalogEntry, _ language: Language) -> DatasetCardModel {
+        DatasetCardModel(
+            href: path(entry),
+            name: entry.content.name,
+            abstract: entry.content.abstract,
+            code: entry.code.text,
+            provider: entry.provider.name,
+            openness: entry.content.openness.label.text(language),
+            isConditional: entry.content.openness == .conditional,
+            cycle: entry.content.updateCycle.label.text(language),
+            formats: entry.content.formats.map(\.type),
+            hasFormats: !entry.content.formats.isEmpty,
+            updated: entry.dataUpdatedAt.map(Self.dateTime),
+            records: entry.recordCount.map(Self.grouped))
     }
 
     // MARK: Dataset
@@ -195,10 +191,10 @@ struct PortalPages {
         let classifications = try await OpenCatalog(store: store).classificationNames()
         let version = entry.mount?.kind == .api ? nil : try await store.pools.active(entryID: entry.id)
 
-        var metadata: [[String: String]] = []
+        var metadata: [PortalDatasetPage.Field] = []
         func field(_ key: String, _ value: String?) {
             guard let value, !value.isEmpty else { return }
-            metadata.append(["label": pages.text(key, language), "value": value])
+            metadata.append(PortalDatasetPage.Field(label: pages.text(key, language), value: value))
         }
         field("meta_code", entry.code.text)
         field("meta_provider", entry.provider.name)
@@ -224,115 +220,106 @@ struct PortalPages {
                     .joined(separator: " · "))
         }
 
-        var values: [String: Any] = [
-            "id": entry.id,
-            "name": content.name,
-            "abstract": content.abstract,
-            "code": entry.code.text,
-            "provider": entry.provider.name,
-            "openness": content.openness.label.text(language),
-            "isConditional": content.openness == .conditional,
-            "metadata": metadata,
-            "items": items.map { item -> [String: Any] in
-                [
-                    "name": item.name, "column": item.columnName, "type": item.dataType.label.text(language),
-                    "length": item.length.map(String.init) ?? "", "isKey": item.isKey,
-                    "kind": item.semanticKind.label.text(language),
-                    "masked": policy.masking.rule(for: item.semanticKind) != .none,
-                ]
+        let history = try await store.pools.versions(entryID: entry.id)
+            .filter { $0.status == .active || $0.status == .retired }
+            .sorted { $0.version > $1.version }
+            .map { pool in
+                PortalDatasetPage.Version(
+                    version: pool.version, rows: Self.grouped(pool.rowCount),
+                    activated: Self.dateTime(pool.activatedAt ?? pool.createdAt), isActive: pool.status == .active)
+            }
+        var page = PortalDatasetPage(
+            id: entry.id,
+            name: content.name,
+            abstract: content.abstract,
+            code: entry.code.text,
+            provider: entry.provider.name,
+            openness: content.openness.label.text(language),
+            isConditional: content.openness == .conditional,
+            metadata: metadata,
+            items: items.map { item in
+                PortalDatasetPage.Item(
+                    name: item.name, column: item.columnName, type: item.dataType.label.text(language),
+                    length: item.length.map(String.init) ?? "", isKey: item.isKey,
+                    kind: item.semanticKind.label.text(language),
+                    masked: policy.masking.rule(for: item.semanticKind) != .none)
             },
-            "withheldCount": content.items.count - items.count,
-            "hasWithheld": content.items.count > items.count,
-            "licenceHref": "/licence\(OpenLicence(content.openness).fragment)",
-            "licenceTitle": pages.text(
+            withheldCount: content.items.count - items.count,
+            hasWithheld: content.items.count > items.count,
+            licenceHref: "/licence\(OpenLicence(content.openness).fragment)",
+            licenceTitle: pages.text(
                 content.openness == .unconditional ? "licence_open_title" : "licence_conditional_title", language),
-            "searchHref": PortalSearch().href(setting: "department", to: String(entry.provider.departmentID)),
-        ]
+            searchHref: PortalSearch().href(setting: "department", to: String(entry.provider.departmentID)),
+            history: history, hasHistory: !history.isEmpty, examples: [])
 
-        if !content.openCondition.isEmpty { values["openCondition"] = content.openCondition }
+        if !content.openCondition.isEmpty { page.openCondition = content.openCondition }
         if content.openness == .conditional {
-            values["applyHref"] = "\(path(entry))/apply"
+            page.applyHref = "\(path(entry))/apply"
             if let access {
-                values["access"] = [
-                    "number": access.number, "href": "/portal/requests/\(access.id)",
-                    "validUntil": access.validUntil.map(Self.dateTime) ?? "",
-                ]
+                page.access = PortalDatasetPage.Access(
+                    number: access.number, href: "/portal/requests/\(access.id)",
+                    validUntil: access.validUntil.map(Self.dateTime) ?? "")
             }
         }
         if rowsOpen, let version {
             let columns = PortalDataPolicy.columns(of: entry, in: version.columns)
             let preview = try await self.preview(entry, columns: columns)
-            values["preview"] = [
-                "headers": columns.map(\.name),
-                "rows": preview.map { row in ["cells": row.map { $0 ?? "" }] },
-                "shown": preview.count,
-                "total": Self.grouped(version.rowCount),
-                "anyMasked": columns.contains { policy.masking.rule(for: $0.semanticKind) != .none },
-            ]
-            values["downloads"] = PortalDownloadFormat.allCases.filter { $0.isOffered(forRows: version.rowCount) }
-                .map { ["href": "\(path(entry))/download.\($0.fileExtension)", "label": $0.label] }
-            values["hasDownloads"] = true
+            page.preview = PortalDatasetPage.Preview(
+                headers: columns.map(\.name),
+                rows: preview.map { row in PortalDatasetPage.Row(cells: row.map { $0 ?? "" }) },
+                shown: preview.count,
+                total: Self.grouped(version.rowCount),
+                anyMasked: columns.contains { policy.masking.rule(for: $0.semanticKind) != .none })
+            page.downloads = PortalDownloadFormat.allCases.filter { $0.isOffered(forRows: version.rowCount) }
+                .map { DownloadLinkModel(href: "\(path(entry))/download.\($0.fileExtension)", label: $0.label) }
+            page.hasDownloads = true
         } else if rowsOpen {
-            values["noData"] = true
+            page.noData = true
         }
-        let history = try await store.pools.versions(entryID: entry.id)
-            .filter { $0.status == .active || $0.status == .retired }
-            .sorted { $0.version > $1.version }
-            .map { pool -> [String: Any] in
-                [
-                    "version": pool.version, "rows": Self.grouped(pool.rowCount),
-                    "activated": Self.dateTime(pool.activatedAt ?? pool.createdAt),
-                    "isActive": pool.status == .active,
-                ]
-            }
-        values["history"] = history
-        values["hasHistory"] = !history.isEmpty
         if let score = try await quality.currentScore(entryID: entry.id) {
-            var section: [String: Any] = ["score": String(format: "%.1f", score)]
+            var section = PortalDatasetPage.Quality(score: String(format: "%.1f", score))
             if let run = try await store.quality.latestRun(entryID: entry.id), run.status == .succeeded,
                 let report = run.report
             {
-                section["checkedAt"] = Self.dateTime(run.finishedAt ?? run.startedAt)
-                section["dimensions"] = report.dimensions.compactMap { dimension -> [String: String]? in
+                section.checkedAt = Self.dateTime(run.finishedAt ?? run.startedAt)
+                section.dimensions = report.dimensions.compactMap { dimension in
                     guard let value = dimension.score else { return nil }
-                    return ["name": dimension.dimension.label.text(language), "score": String(format: "%.1f", value)]
+                    return PortalDatasetPage.Dimension(
+                        name: dimension.dimension.label.text(language), score: String(format: "%.1f", value))
                 }
             }
-            values["quality"] = section
+            page.quality = section
         }
 
         let packageName = CKANRepresentation.packageName(entry.code)
-        var examples: [[String: String]] = [
-            [
-                "title": pages.text("api_package_show", language),
-                "command": "curl -sS '\(links.ckanAction("package_show"))?id=\(packageName)'",
-            ],
-            [
-                "title": pages.text("api_dcat", language),
-                "command": "curl -sS '\(links.catalogJSONLD)'",
-            ],
+        var examples = [
+            PortalDatasetPage.Example(
+                title: pages.text("api_package_show", language),
+                command: "curl -sS '\(links.ckanAction("package_show"))?id=\(packageName)'"),
+            PortalDatasetPage.Example(
+                title: pages.text("api_dcat", language), command: "curl -sS '\(links.catalogJSONLD)'"),
         ]
         if access != nil {
             // The downloads need the developer's session; a script reads the rows with the developer's key.
             examples.insert(
-                [
-                    "title": pages.text("api_open_rows", language),
-                    "command": "curl -sS -H 'X-API-Key: hdk_…' '\(links.openRows(entry.id))?limit=100'",
-                ], at: 0)
+                PortalDatasetPage.Example(
+                    title: pages.text("api_open_rows", language),
+                    command: "curl -sS -H 'X-API-Key: hdk_…' '\(links.openRows(entry.id))?limit=100'"),
+                at: 0)
         } else if rowsOpen, version != nil {
             examples.insert(
-                [
-                    "title": pages.text("api_download_csv", language),
-                    "command": "curl -sS -o '\(packageName).csv' '\(links.base)\(path(entry))/download.csv'",
-                ], at: 0)
+                PortalDatasetPage.Example(
+                    title: pages.text("api_download_csv", language),
+                    command: "curl -sS -o '\(packageName).csv' '\(links.base)\(path(entry))/download.csv'"),
+                at: 0)
             examples.insert(
-                [
-                    "title": pages.text("api_download_json", language),
-                    "command": "curl -sS '\(links.base)\(path(entry))/download.json'",
-                ], at: 1)
+                PortalDatasetPage.Example(
+                    title: pages.text("api_download_json", language),
+                    command: "curl -sS '\(links.base)\(path(entry))/download.json'"),
+                at: 1)
         }
-        values["examples"] = examples
-        var response = respond(request, pages.render(.portalDataset, values, context: context))
+        page.examples = examples
+        var response = respond(request, pages.render(.portalDataset, page, context: context))
         // A preview of conditionally open rows is the applicant's alone.
         if access != nil { response.headers[.cacheControl] = "private, no-store" }
         return response
@@ -447,21 +434,19 @@ struct PortalPages {
         _ request: Request, _ context: HuitongRequestContext, status: HTTPResponse.Status, title: String,
         message: String, entry: CatalogEntry
     ) -> Response {
-        var values: [String: Any] = [
-            "title": title, "message": message, "name": entry.content.name, "href": path(entry),
-        ]
+        var page = PortalNoticePage(title: title, message: message, name: entry.content.name, href: path(entry))
         if entry.content.openness == .conditional {
-            values["isConditional"] = true
-            values["applyHref"] = "\(path(entry))/apply"
-            if !entry.content.openCondition.isEmpty { values["openCondition"] = entry.content.openCondition }
+            page.isConditional = true
+            page.applyHref = "\(path(entry))/apply"
+            if !entry.content.openCondition.isEmpty { page.openCondition = entry.content.openCondition }
         }
-        return respond(request, pages.render(.portalNotice, values, context: context, status: status))
+        return respond(request, pages.render(.portalNotice, page, context: context, status: status))
     }
 
     // MARK: Licence
 
     func licence(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        respond(request, pages.render(.portalLicence, [:], context: context))
+        respond(request, pages.render(.portalLicence, PortalLicencePage(), context: context))
     }
 
     // MARK: Helpers

@@ -30,43 +30,43 @@ struct QualityPages {
         if let redirect = signIn(request, context) { return redirect }
         let user = try context.require(.qualityReadRanking)
         let ranking = try await api.service.ranking()
-        let values: [String: Any] = [
-            "rows": ranking.map { row -> [String: Any] in
-                [
-                    "rank": row.rank, "name": row.departmentName, "score": Self.score(row.score),
-                    "entries": row.entriesScored,
-                    "href": AccessPolicy.allows(user, .qualityReadDepartmentReport, department: row.departmentID)
-                        ? "/quality/departments/\(row.departmentID)" : "",
-                ]
+        let page = QualityRankingPage(
+            rows: ranking.map { row in
+                QualityRankingPage.Row(
+                    rank: row.rank, name: row.departmentName, score: Self.score(row.score),
+                    entries: row.entriesScored,
+                    href: AccessPolicy.allows(user, .qualityReadDepartmentReport, department: row.departmentID)
+                        ? "/quality/departments/\(row.departmentID)" : "")
             },
-            "hasRows": !ranking.isEmpty,
-            "ownHref": "/quality/departments/\(user.departmentID)",
-        ]
-        return pages.render(.qualityRanking, values, context: context)
+            hasRows: !ranking.isEmpty,
+            ownHref: "/quality/departments/\(user.departmentID)")
+        return pages.render(.qualityRanking, page, context: context)
     }
 
     func department(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         if let redirect = signIn(request, context) { return redirect }
         let department = try await api.visibleDepartment(context)
         let report = try await api.departmentReportBody(department)
-        let rows = report.entries.map { item -> [String: Any] in
+        let rows = report.entries.map { item in
             let byDimension = Dictionary(
                 item.dimensions.map { ($0.dimension, $0.score) }, uniquingKeysWith: { first, _ in first })
-            return [
-                "name": item.name, "code": item.code, "href": "/quality/entries/\(item.entryID)",
-                "score": Self.score(item.score),
-                "dimensions": QualityDimension.allCases.map { ["score": Self.score(byDimension[$0] ?? nil)] },
-                "finished": PortalPages.dateTime(item.finishedAt),
-            ]
+            return QualityDepartmentPage.Row(
+                name: item.name, code: item.code, href: "/quality/entries/\(item.entryID)",
+                score: Self.score(item.score),
+                dimensions: QualityDimension.allCases.map {
+                    QualityDepartmentPage.DimensionScore(score: Self.score(byDimension[$0] ?? nil))
+                },
+                finished: PortalPages.dateTime(item.finishedAt))
         }
-        let values: [String: Any] = [
-            "department": department.name, "mean": report.score.map { Self.score($0) } ?? "—",
-            "scored": report.entriesScored,
-            "dimensionNames": QualityDimension.allCases.map { ["name": $0.label.text(context.language)] },
-            "rows": rows, "hasRows": !rows.isEmpty,
-            "csvHref": "/api/v1/departments/\(department.id)/quality/report?format=csv",
-        ]
-        return pages.render(.qualityDepartment, values, context: context)
+        let page = QualityDepartmentPage(
+            department: department.name, mean: report.score.map { Self.score($0) } ?? "—",
+            scored: report.entriesScored,
+            dimensionNames: QualityDimension.allCases.map {
+                QualityDepartmentPage.DimensionName(name: $0.label.text(context.language))
+            },
+            rows: rows, hasRows: !rows.isEmpty,
+            csvHref: "/api/v1/departments/\(department.id)/quality/report?format=csv")
+        return pages.render(.qualityDepartment, page, context: context)
     }
 
     func entry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -75,48 +75,43 @@ struct QualityPages {
         let (run, open, score) = try await api.entryReportParts(entry)
         let objections = try await store.objections.openCount(entryID: entry.id)
         let language = context.language
-        var values: [String: Any] = [
-            "name": entry.content.name, "code": entry.code.text, "department": entry.provider.name,
-            "departmentHref": "/quality/departments/\(entry.provider.departmentID)",
-            "score": Self.score(score),
-            "openProblems": open, "openObjections": objections, "hasObjections": objections > 0,
-            "csvHref": "/api/v1/catalog/entries/\(entry.id)/quality/report?format=csv",
-        ]
+        var page = QualityEntryPage(
+            name: entry.content.name, code: entry.code.text, department: entry.provider.name,
+            departmentHref: "/quality/departments/\(entry.provider.departmentID)",
+            score: Self.score(score),
+            openProblems: open, openObjections: objections, hasObjections: objections > 0,
+            csvHref: "/api/v1/catalog/entries/\(entry.id)/quality/report?format=csv")
         if let run {
-            values["run"] = [
-                "status": run.status.label.text(language), "trigger": run.trigger.label.text(language),
-                "version": run.poolVersion.map(String.init) ?? "—", "checked": run.rowsChecked,
-                "total": run.rowsTotal, "finished": run.finishedAt.map(PortalPages.dateTime) ?? "—",
-                "message": run.message,
-            ]
+            page.run = QualityEntryPage.Run(
+                status: run.status.label.text(language), trigger: run.trigger.label.text(language),
+                version: run.poolVersion.map(String.init) ?? "—", checked: run.rowsChecked,
+                total: run.rowsTotal, finished: run.finishedAt.map(PortalPages.dateTime) ?? "—",
+                message: run.message)
         }
         if let report = run?.report {
-            values["dimensions"] = report.dimensions.map { dimension -> [String: Any] in
-                [
-                    "name": dimension.dimension.label.text(language), "score": Self.score(dimension.score),
-                    "checked": dimension.checked, "failed": dimension.failed,
-                ]
+            page.dimensions = report.dimensions.map { dimension in
+                QualityEntryPage.Dimension(
+                    name: dimension.dimension.label.text(language), score: Self.score(dimension.score),
+                    checked: dimension.checked, failed: dimension.failed)
             }
-            values["rules"] = report.rules.map { result -> [String: Any] in
-                [
-                    "id": result.rule.id, "dimension": result.rule.dimension.label.text(language),
-                    "columns": result.rule.columns.joined(separator: " + "), "checked": result.checked,
-                    "failed": result.failed, "passRate": result.passRate.map { String(format: "%.1f%%", $0) } ?? "—",
-                    "failing": result.failed > 0,
-                ]
+            page.rules = report.rules.map { result in
+                QualityEntryPage.Rule(
+                    id: result.rule.id, dimension: result.rule.dimension.label.text(language),
+                    columns: result.rule.columns.joined(separator: " + "), checked: result.checked,
+                    failed: result.failed, passRate: result.passRate.map { String(format: "%.1f%%", $0) } ?? "—",
+                    failing: result.failed > 0)
             }
             // Samples are masked by the evaluator before they are stored; nothing here unmasks them.
-            values["samples"] = report.rules.flatMap { result in
-                result.samples.map { sample -> [String: Any] in
-                    [
-                        "rule": result.rule.id, "row": sample.row, "column": sample.column, "value": sample.maskedValue,
-                        "reason": sample.reason.text(language),
-                    ]
+            page.samples = report.rules.flatMap { result in
+                result.samples.map { sample in
+                    QualityEntryPage.Sample(
+                        rule: result.rule.id, row: sample.row, column: sample.column, value: sample.maskedValue,
+                        reason: sample.reason.text(language))
                 }
             }
-            values["hasSamples"] = report.rules.contains { !$0.samples.isEmpty }
+            page.hasSamples = report.rules.contains { !$0.samples.isEmpty }
         }
-        return pages.render(.qualityEntry, values, context: context)
+        return pages.render(.qualityEntry, page, context: context)
     }
 
     static func score(_ value: Double?) -> String {

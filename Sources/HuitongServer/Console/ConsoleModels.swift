@@ -1,0 +1,706 @@
+import Mustache
+
+// The console pages' models, one per template, named as the template's keys (see `PageModel`).
+
+/// A console page in its frame: the section navigation, and the console's title for a page that has none.
+struct ConsolePage<Page: PageModel>: PageModel, MustacheParent {
+    let nav: [ConsoleNavLink]
+    let title: String
+    let page: Page
+
+    func child(named name: String) -> Any? {
+        if name == "nav" { return nav }
+        return TemplateValues.value(named: name, in: page) ?? (name == "title" ? title : nil)
+    }
+}
+
+/// A link of the console's section navigation; `current` marks the page's own section.
+struct ConsoleNavLink: Sendable {
+    var href: String
+    var label: String
+    var current: Bool
+}
+
+/// A label and its value as a chart's data table lists them.
+struct ChartValueModel: Sendable {
+    var label: String
+    var display: String
+}
+
+/// A figure of a page's statistics band, linking to its list when there is one.
+struct StatModel: Sendable {
+    var value: String
+    var label: String
+    var href: String?
+}
+
+/// An option chosen by a checkbox or radio button.
+struct CheckedOptionModel: Sendable {
+    var value: String
+    var label: String
+    var checked: Bool
+}
+
+// MARK: Overview
+
+struct ConsoleOverviewPage: PageModel {
+    var user: User
+    var roles: [String]
+    var department: Department?
+    var sections: [Tile]
+
+    struct User: Sendable {
+        var username: String
+        var displayName: String
+    }
+
+    struct Department: Sendable {
+        var name: String
+        var code: String
+        var regionCode: String
+    }
+
+    struct Tile: Sendable {
+        var href: String
+        var label: String
+        var hint: String
+    }
+}
+
+// MARK: Operator
+
+struct ConsoleDashboardPage: PageModel {
+    var title: String
+    var stats: [StatModel]
+    var callsChart: String
+    var hasTop: Bool
+    var topChart: String
+    var top: [ChartValueModel]
+    var hasRates: Bool
+    var ratesChart: String
+    var rates: [Rate]
+    var hasQuality: Bool
+    var qualityChart: String
+    var quality: [Quality]
+    var days: [ChartValueModel]
+
+    struct Rate: Sendable {
+        var name: String
+        var published: Int
+        var mounted: Int
+        var rate: String
+    }
+
+    struct Quality: Sendable {
+        var rank: Int
+        var name: String
+        var score: String
+        var entries: Int
+    }
+}
+
+struct ConsoleDepartmentsPage: PageModel {
+    var title: String
+    var departments: [Department]
+    var users: [User]
+
+    struct Department: Sendable {
+        var code: String
+        var name: String
+        var creditCode: String
+        var regionCode: String
+        var users: Int
+    }
+
+    struct User: Sendable {
+        var username: String
+        var displayName: String
+        var department: String
+        var roles: String
+        var active: Bool
+        var lastLogin: String
+    }
+}
+
+struct ConsoleReviewPage: PageModel {
+    var title: String
+    var total: Int
+    var hasEntries: Bool
+    var entries: [Entry]
+    /// Why the last step failed, when its entry has left the queue.
+    var failure: String?
+    var notice: String?
+
+    struct Entry: Sendable {
+        var id: Int64
+        var href: String
+        var name: String
+        var code: String
+        var provider: String
+        var version: Int
+        var updated: String
+        var items: Int
+        var shareType: String
+        var openness: String
+        var error: String?
+        var comment: String?
+    }
+}
+
+struct ConsoleOverduePage: PageModel {
+    var title: String
+    var hasOpenRequests: Bool
+    var openRequests: [OpenRequest]
+    var hasApplications: Bool
+    var applications: [Application]
+
+    struct OpenRequest: Sendable {
+        var number: String
+        var resourceCode: String
+        var dataset: String
+        var applicant: String
+        var provider: String
+        var deadline: String
+    }
+
+    struct Application: Sendable {
+        var number: String
+        var resourceCode: String
+        var consumer: String
+        var provider: String
+        var state: String
+        var deadline: String
+        var overdue: Bool
+    }
+}
+
+struct ConsoleListsPage: PageModel {
+    var title: String
+    var coverage: [Coverage]
+    var hasCoverage: Bool
+    var demands: [Demand]
+    var hasDemands: Bool
+    var negative: [Negative]
+    var hasNegative: Bool
+
+    struct Coverage: Sendable {
+        var name: String
+        var promised: Int
+        var fulfilled: Int
+        var rate: String
+        var missing: String
+    }
+
+    struct Demand: Sendable {
+        var number: String
+        var department: String
+        var data: String
+        var scenario: String
+        var provider: String
+        var status: String
+    }
+
+    struct Negative: Sendable {
+        var department: String
+        var kind: String
+        var resource: String
+        var items: String
+        var legalBasis: String
+        var reviewBy: String
+    }
+}
+
+struct ConsoleAuditPage: PageModel {
+    var title: String
+    var verification: Verification
+    var hasEntries: Bool
+    var entries: [Entry]
+
+    /// The last check of the log's chain: its counts when it held (`ok`), the first bad record when not.
+    struct Verification: Sendable {
+        var checkedAt: String
+        var head: Int64
+        var ok: Bool
+        var status: String
+        var entries: Int64?
+        var checkpoints: Int64?
+        var unsigned: Int64?
+        var checkpoint: Checkpoint?
+        var sequence: Int64?
+        var message: String?
+    }
+
+    struct Checkpoint: Sendable {
+        var size: Int64
+        var time: String
+        var keyID: String
+    }
+
+    /// A record of the log, or the column of one that cannot be read (`unreadable`, with its sequence only).
+    struct Entry: Sendable {
+        var sequence: Int64
+        var unreadable: String?
+        var time: String?
+        var action: String?
+        var resourceCode: String?
+        var consumer: String?
+        var outcome: String?
+        var allowed: Bool?
+        var reason: String?
+        var rows: Int64?
+        var hash: String?
+    }
+}
+
+// MARK: Provider
+
+struct ConsoleEntriesPage: PageModel {
+    var title: String
+    var total: Int
+    var hasEntries: Bool
+    var entries: [Entry]
+    var notice: String?
+
+    struct Entry: Sendable {
+        var id: Int64
+        var href: String
+        var name: String
+        var code: String
+        var status: String
+        var version: Int
+        var updated: String
+        var mounted: Bool
+        var score: String
+        var canSubmit: Bool
+        var canEdit: Bool
+        var editHref: String
+    }
+}
+
+struct ConsoleEntryPage: PageModel {
+    var title: String
+    var id: Int64
+    var name: String
+    var abstract: String
+    var code: String
+    var provider: String
+    var status: String
+    var version: Int
+    var shareType: String
+    var openness: String
+    var cycle: String
+    var grade: String
+    var updated: String
+    var items: [Item]
+    var history: [Event]
+    var canSubmit: Bool
+    var canEdit: Bool
+    var canReview: Bool
+    var canApply: Bool
+    var mount: Mount?
+    var score: String?
+    var upload: ConsoleUploadForm?
+    var notice: String?
+
+    struct Item: Sendable {
+        var name: String
+        var column: String
+        var type: String
+        var shareType: String
+        var grade: String
+        var key: Bool
+    }
+
+    struct Event: Sendable {
+        var action: String
+        var version: Int
+        var actor: String
+        var comment: String
+        var at: String
+    }
+
+    struct Mount: Sendable {
+        var kind: String
+        var locator: String
+    }
+}
+
+/// The entry page's upload form with the options chosen, its problems, and the entry's recent jobs.
+struct ConsoleUploadForm: Sendable {
+    var action: String
+    var types: String
+    var modes: [OptionModel]
+    var encodings: [OptionModel]
+    var allowRepeat: Bool
+    var errors: [String: String]?
+    var hasJobs: Bool
+    var jobs: [Job]
+
+    struct Job: Sendable {
+        var href: String
+        var id: Int64
+        var fileName: String
+        var status: String
+        var failed: Bool
+        var percent: Int
+        var rowsLoaded: String
+        var rowsRejected: String
+        var created: String
+    }
+}
+
+struct ConsoleJobPage: PageModel {
+    var title: String
+    var id: Int64
+    var entryName: String
+    var entryHref: String
+    var fileName: String
+    var mode: String
+    var status: String
+    var running: Bool
+    var succeeded: Bool
+    var failed: Bool
+    var percent: Int
+    var rowsRead: String
+    var rowsLoaded: String
+    var rowsRejected: String
+    var created: String
+    var poll: String
+    var finished: String?
+    var poolVersion: Int?
+    var message: String?
+    var script: String?
+    /// The rejected rows, once the load has ended with some.
+    var hasIssues: Bool?
+    var issues: [Issue]?
+    var moreIssues: Bool?
+    var report: String?
+
+    struct Issue: Sendable {
+        var row: Int
+        var column: String
+        var reason: String
+    }
+}
+
+struct ConsoleEntryFormPage: PageModel, FormProblemsModel {
+    var title: String
+    var name: String
+    var abstract: String
+    var formatType: String
+    var revision: String
+    var shareCondition: String
+    var keywords: String
+    var classifications: [OptionModel]
+    var formatCategories: [OptionModel]
+    var shareTypes: [OptionModel]
+    var opennesses: [OptionModel]
+    var cycles: [OptionModel]
+    var rows: [Row]
+    var rowCount: Int
+    var action: String
+    var submitLabel: String
+    var intro: String
+    var editing: Editing?
+    var message: String?
+    var errors: [String: String]?
+    var hasErrors: Bool?
+    var errorList: [FieldErrorModel]?
+
+    /// A data item's row of the form.
+    struct Row: Sendable {
+        var row: Int
+        var number: Int
+        var name: String
+        var column: String
+        var key: Bool
+        var required: Bool
+        var types: [OptionModel]
+        var error: String?
+        /// The item the row started as; absent for a row that started empty.
+        var origin: String?
+    }
+
+    /// The entry being edited.
+    struct Editing: Sendable {
+        var id: Int64
+        var code: String
+        var status: String
+        var href: String
+    }
+}
+
+struct ConsoleToReviewPage: PageModel {
+    var title: String
+    var hasApplications: Bool
+    var applications: [Application]
+    var notice: String?
+
+    /// An application awaiting the provider's decision, with its decision form (as typed, when it failed).
+    struct Application: Sendable {
+        var id: Int64
+        var number: String
+        var resourceCode: String
+        var consumer: String
+        var applicant: String
+        var items: String
+        var purpose: String
+        var purposeText: String
+        var legalBasis: String
+        var scenario: String
+        var period: String
+        var dailyCalls: String
+        var deadline: String
+        var overdue: Bool
+        var grantItems: [GrantItem]
+        var kinds: [OptionModel]
+        var reasons: [OptionModel]
+        var comment: String
+        var errors: [String: String]?
+        var error: String?
+    }
+
+    struct GrantItem: Sendable {
+        var column: String
+        var name: String
+        var checked: Bool
+    }
+}
+
+struct ConsoleObjectionsPage: PageModel {
+    var title: String
+    var hasObjections: Bool
+    var objections: [Objection]
+
+    struct Objection: Sendable {
+        var number: String
+        var resourceCode: String
+        var raiser: String
+        var items: String
+        var description: String
+        var state: String
+        var deadline: String
+        var overdue: Bool
+    }
+}
+
+// MARK: Consumer
+
+struct ConsoleCatalogPage: PageModel {
+    var title: String
+    var q: String
+    var total: Int
+    var hasResults: Bool
+    var results: [Entry]
+    var previous: String?
+    var next: String?
+
+    struct Entry: Sendable {
+        var href: String
+        var name: String
+        var abstract: String
+        var code: String
+        var provider: String
+        var shareType: String
+        var canApply: Bool
+        var applyHref: String
+    }
+}
+
+struct ConsoleApplyPage: PageModel, FormProblemsModel {
+    var title: String
+    var entryID: Int64
+    var entryName: String
+    var code: String
+    var provider: String
+    var entryHref: String
+    var shareType: String
+    var items: [Item]
+    var purposes: [OptionModel]
+    var channels: [CheckedOptionModel]
+    var systems: [System]
+    var hasSystems: Bool
+    var purposeText: String
+    var legalBasis: String
+    var scenario: String
+    var validFrom: String
+    var validTo: String
+    var expectedDailyCalls: String
+    var errors: [String: String]?
+    var hasErrors: Bool?
+    var errorList: [FieldErrorModel]?
+
+    struct Item: Sendable {
+        var column: String
+        var name: String
+        var checked: Bool
+        var grade: String
+    }
+
+    struct System: Sendable {
+        var id: Int64
+        var name: String
+        var checked: Bool
+    }
+}
+
+struct ConsoleApplicationsPage: PageModel {
+    var title: String
+    var hasApplications: Bool
+    var applications: [Application]
+    var hasGrants: Bool
+    var grants: [Grant]
+    var notice: String?
+
+    struct Application: Sendable {
+        var id: Int64
+        var number: String
+        var resourceCode: String
+        var provider: String
+        var state: String
+        var deadline: String
+        var overdue: Bool
+        var created: String
+        var isDraft: Bool
+        var decision: String
+    }
+
+    struct Grant: Sendable {
+        var id: Int64
+        var resourceCode: String
+        var provider: String
+        var items: String
+        var period: String
+        var quota: String
+        var rate: Int
+        var channel: String
+        var active: Bool
+        var revoked: Bool
+    }
+}
+
+struct ConsoleSystemsPage: PageModel {
+    var title: String
+    var systems: [System]
+    var hasSystems: Bool
+
+    /// An application system with its credentials, the secret of one just issued, and the new-credential form.
+    struct System: Sendable {
+        var id: Int64
+        var name: String
+        var description: String
+        var active: Bool
+        var credentials: [Credential]
+        var hasCredentials: Bool
+        var credentialName: String
+        var issued: Issued?
+        var errors: [String: String]?
+    }
+
+    struct Credential: Sendable {
+        var name: String
+        var keyID: String
+        var hint: String
+        var created: String
+        var expires: String
+        var lastUsed: String
+        var revoked: Bool
+    }
+
+    struct Issued: Sendable {
+        var keyID: String
+        var secret: String
+    }
+}
+
+struct ConsoleUsagePage: PageModel {
+    var title: String
+    var total: String
+    var chart: String
+    var days: [ChartValueModel]
+    var hasResources: Bool
+    var resources: [Resource]
+
+    struct Resource: Sendable {
+        var code: String
+        var calls: String
+        var allowed: String
+        var denied: String
+        var failed: String
+        var rows: String
+    }
+}
+
+// MARK: Provider: conditionally open data
+
+struct ConsoleOpenRequestsPage: PageModel {
+    var pending: [OpenRequest]
+    var hasPending: Bool
+    var answered: [OpenRequest]
+    var hasAnswered: Bool
+    var notice: String?
+
+    /// A developer's application in the provider's queue, with the decision or revocation form as typed when it
+    /// failed.
+    struct OpenRequest: Sendable, FormProblemsModel {
+        var id: Int64
+        var number: String
+        var href: String
+        var dataset: String
+        var code: String
+        var state: String
+        var stateKey: String
+        var submitted: String
+        var deadline: String
+        var overdue: Bool
+        var isPending: Bool
+        var isApproved: Bool
+        var isRefused: Bool
+        var decided: String?
+        var validUntil: String?
+        var expired: Bool?
+        var purpose: String
+        var scenario: String
+        var securityMeasures: String
+        var months: Int
+        var applicant: String
+        var inForce: Bool
+        var revocationReason: String?
+        var comment: String?
+        var reason: String?
+        var approveChecked: Bool?
+        var refuseChecked: Bool?
+        var errors: [String: String]?
+        var hasErrors: Bool?
+        var errorList: [FieldErrorModel]?
+        var message: String?
+
+        init(
+            _ row: OpenRequestRow, purpose: String, scenario: String, securityMeasures: String, months: Int,
+            applicant: String, inForce: Bool
+        ) {
+            id = row.id
+            number = row.number
+            href = row.href
+            dataset = row.dataset
+            code = row.code
+            state = row.state
+            stateKey = row.stateKey
+            submitted = row.submitted
+            deadline = row.deadline
+            overdue = row.overdue
+            isPending = row.isPending
+            isApproved = row.isApproved
+            isRefused = row.isRefused
+            decided = row.decided
+            validUntil = row.validUntil
+            expired = row.expired
+            self.purpose = purpose
+            self.scenario = scenario
+            self.securityMeasures = securityMeasures
+            self.months = months
+            self.applicant = applicant
+            self.inForce = inForce
+        }
+    }
+}

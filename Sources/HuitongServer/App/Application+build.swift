@@ -147,10 +147,11 @@ public enum HuitongApp {
         CatalogAPI(store: store, catalog: useCases.catalog).register(on: api)
         CatalogTransferAPI(store: store, catalog: useCases.catalog).register(on: api)
         CodeSetsAPI(store: store).register(on: api)
-        let ingest = IngestAPI(store: store, settings: configuration.ingest, uploads: useCases.uploads)
+        let ingest = IngestAPI(
+            store: store, catalog: useCases.catalog, settings: configuration.ingest, uploads: useCases.uploads)
         ingest.register(on: api)
         ThreeListsAPI(store: store).register(on: api)
-        GradingSuggestionsAPI(store: store).register(on: api)
+        GradingSuggestionsAPI(store: store, catalog: useCases.catalog).register(on: api)
         let qualityAPI = QualityAPI(service: quality)
         qualityAPI.register(on: api)
         QualityPages(api: qualityAPI, pages: pages).register(on: router)
@@ -173,12 +174,15 @@ public enum HuitongApp {
         let verifications = AuditVerificationCache()
         AuditAPI(store: store, audit: audit, verifications: verifications).register(on: api)
         ConsolePages(
-            store: store, pages: pages, cookies: cookies, sharing: sharing, quality: quality, credentials: credentials,
+            store: store, catalog: useCases.catalog, pages: pages, cookies: cookies, sharing: sharing, quality: quality,
+            credentials: credentials,
             audit: audit, verifications: verifications, developers: developers, ingest: ingest
         ).register(on: router)
-        OpenDataInterop(store: store, configuration: configuration).register(on: router)
+        OpenDataInterop(store: store, openCatalog: developers.openCatalog, configuration: configuration).register(
+            on: router)
         PortalPages(
-            store: store, pages: pages, cookies: cookies, links: OpenDataLinks(base: configuration.baseURL),
+            store: store, openCatalog: developers.openCatalog, pages: pages, cookies: cookies,
+            links: OpenDataLinks(base: configuration.baseURL),
             policy: .seeded(), quality: quality, audit: audit.log
         ).register(on: router)
         let upstreamAllowList = UpstreamAllowListCache(store: store)

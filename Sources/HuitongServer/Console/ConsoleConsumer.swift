@@ -60,7 +60,7 @@ extension ConsolePages {
 
     /// A published entry `user` may read; others answer 404 as the API does.
     func applicableEntry(_ id: Int64, _ user: User) async throws -> CatalogEntry {
-        let entry = try await CatalogLifecycle(store: store).visibleEntry(id, to: user)
+        let entry = try await catalog.visibleEntry(id, to: user)
         guard entry.status == .published else { throw StoreError.notFound(entity: "catalog entry", key: "\(id)") }
         return entry
     }

@@ -39,7 +39,7 @@ extension ConsolePages {
     /// `CatalogLifecycle.managedEntry` does (404 when invisible, 403 otherwise), and only drafts and returned
     /// entries are edited here; published entries are revised through review, entries under review wait for it.
     func editableEntry(_ id: Int64, by user: User) async throws -> CatalogEntry {
-        let entry = try await CatalogLifecycle(store: store).managedEntry(id, by: user)
+        let entry = try await catalog.managedEntry(id, by: user)
         if entry.status == .submitted { throw CatalogRuleError.underReview }
         guard entry.status.isEditableDraft else { throw EntryNotEditable.status(entry.status) }
         // Items the form could not show would be dropped on saving.
@@ -161,7 +161,7 @@ extension ConsolePages {
             var created: CatalogEntry?
             do {
                 if posted.errors.isEmpty {
-                    created = try await CatalogLifecycle(store: store).create(
+                    created = try await catalog.create(
                         posted.content, departmentID: user.departmentID, by: user)
                 } else {
                     _ = try posted.content.validated()
@@ -195,7 +195,7 @@ extension ConsolePages {
             var errors = posted.errors
             do {
                 if posted.errors.isEmpty {
-                    _ = try await CatalogLifecycle(store: store).update(
+                    _ = try await catalog.update(
                         existing, with: posted.content, by: user, note: "")
                     return .redirect(to: "/console/entries/\(existing.id)?done=edited", type: .normal)
                 }

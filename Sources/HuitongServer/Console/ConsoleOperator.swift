@@ -174,7 +174,7 @@ extension ConsolePages {
             let form = try await ConsoleForm.read(request, context: context)
             let id = try context.id()
             do {
-                _ = try await CatalogLifecycle(store: store).apply(
+                _ = try await catalog.apply(
                     step, entryID: id, by: user, comment: form["comment"])
             } catch let error as any HuitongError where error.kind != .internal {
                 let message =

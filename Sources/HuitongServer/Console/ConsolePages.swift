@@ -12,6 +12,7 @@ import Hummingbird
 /// API calls (`CatalogLifecycle`, `SharingUseCases`, `CredentialUseCases`), so no rule lives here twice.
 struct ConsolePages {
     let store: Store
+    let catalog: CatalogLifecycle
     let pages: PageRenderer
     let cookies: CookieSettings
     let sharing: SharingUseCases

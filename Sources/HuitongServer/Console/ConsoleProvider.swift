@@ -50,7 +50,7 @@ extension ConsolePages {
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let language = context.language
-        let entry = try await CatalogLifecycle(store: store).visibleEntry(id, to: user).redacted(for: user)
+        let entry = try await catalog.visibleEntry(id, to: user).redacted(for: user)
         let content = entry.content
         let manages = AccessPolicy.allows(user, .catalogManageEntry, department: entry.provider.departmentID)
         var page = ConsoleEntryPage(
@@ -94,7 +94,7 @@ extension ConsolePages {
     func submitEntry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         try await page(request, context, .catalogManageEntry) { user in
             let form = try await ConsoleForm.read(request, context: context)
-            _ = try await CatalogLifecycle(store: store).apply(
+            _ = try await catalog.apply(
                 .submit, entryID: try context.id(), by: user, comment: form["comment"])
             return .redirect(to: "/console/entries?done=submitted", type: .normal)
         }

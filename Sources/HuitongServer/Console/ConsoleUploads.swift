@@ -21,7 +21,7 @@ extension ConsolePages {
     func uploadToEntry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         try await page(request, context, .ingestUpload) { user in
             let id = try context.id()
-            let entry = try await CatalogLifecycle(store: store).managedEntry(id, by: user)
+            let entry = try await catalog.managedEntry(id, by: user)
             let job: IngestJob
             var fields: [String: String] = [:]
             do {

@@ -24,7 +24,7 @@ struct OpenAccessPages {
 
     /// The conditionally open entry a `/datasets/{reference}/apply` address names, or nil.
     private func entry(_ context: HuitongRequestContext) async throws -> CatalogEntry? {
-        try await OpenCatalog(store: store).entry(reference: context.parameters.get("reference") ?? "")
+        try await service.openCatalog.entry(reference: context.parameters.get("reference") ?? "")
     }
 
     // MARK: Applying

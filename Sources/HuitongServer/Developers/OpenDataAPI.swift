@@ -95,7 +95,7 @@ struct OpenDataAPI {
             throw OpenDataAPIError.invalidKey
         }
         let reference = context.parameters.get("reference") ?? ""
-        let found = try await OpenCatalog(store: store).entry(reference: reference)
+        let found = try await service.openCatalog.entry(reference: reference)
         guard let entry = found else {
             throw StoreError.notFound(entity: "open dataset", key: reference.count <= 64 ? reference : "")
         }

@@ -9,6 +9,7 @@ import Hummingbird
 /// the provider confirms them by editing the entry.
 struct GradingSuggestionsAPI: Sendable {
     let store: Store
+    let catalog: CatalogLifecycle
     /// Rows read from the pool; enough to tell a column of ID numbers from one of phone numbers, cheap to read.
     static let sampleSize = 1_000
 
@@ -51,7 +52,7 @@ struct GradingSuggestionsAPI: Sendable {
     }
 
     func suggestions(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let (_, entry) = try await IngestAPI.managedEntry(context, .gradingReadSuggestions, store: store)
+        let (_, entry) = try await IngestAPI.managedEntry(context, .gradingReadSuggestions, catalog: catalog)
         let columns = entry.content.items.map(\.columnName)
         guard
             var extract = try await store.pools.beginExtract(

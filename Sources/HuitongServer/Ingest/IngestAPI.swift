@@ -13,6 +13,7 @@ import Logging
 /// once, and loads in the background; the job shows progress, and its rejected rows come as CSV.
 struct IngestAPI {
     let store: Store
+    let catalog: CatalogLifecycle
     /// The upload limit and where uploads are spooled.
     let settings: IngestSettings
     /// Where loads go once received: jobs of this node, which also run the quality check after them.
@@ -237,15 +238,16 @@ struct IngestAPI {
     /// `action`; an entry they may not read, or of a department `action` does not reach, answers 404 like a
     /// missing one.
     func managedEntry(_ context: HuitongRequestContext, _ action: OfficerAction) async throws -> (User, CatalogEntry) {
-        try await Self.managedEntry(context, action, store: store)
+        try await Self.managedEntry(context, action, catalog: catalog)
     }
 
     /// `managedEntry` for routes of their own (the grading suggestions read the same entries).
-    static func managedEntry(_ context: HuitongRequestContext, _ action: OfficerAction, store: Store) async throws
+    static func managedEntry(_ context: HuitongRequestContext, _ action: OfficerAction, catalog: CatalogLifecycle)
+        async throws
         -> (User, CatalogEntry)
     {
         let user = try context.require(action)
-        let entry = try await CatalogLifecycle(store: store).visibleEntry(try context.id(), to: user)
+        let entry = try await catalog.visibleEntry(try context.id(), to: user)
         guard AccessPolicy.allows(user, action, department: entry.provider.departmentID) else {
             throw StoreError.notFound(entity: "catalog entry", key: "\(entry.id)")
         }

@@ -10,10 +10,11 @@ import Hummingbird
 /// Both are public: they answer without signing in, and show only published entries whose openness is public.
 struct OpenDataInterop {
     let store: Store
+    let openCatalog: OpenCatalog
     let configuration: ServerConfiguration
 
     func register(on router: Router<HuitongRequestContext>) {
-        let catalog = OpenCatalog(store: store)
+        let catalog = openCatalog
         let links = OpenDataLinks(base: configuration.baseURL)
         let dcat = DCATCatalog(catalog: catalog, links: links)
         router.get("catalog.ttl") { _, _ in try await dcat.response(.turtle) }

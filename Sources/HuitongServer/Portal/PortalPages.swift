@@ -12,6 +12,7 @@ import Hummingbird
 /// (`PortalDataPolicy`).
 struct PortalPages {
     let store: Store
+    let openCatalog: OpenCatalog
     let pages: PageRenderer
     let cookies: CookieSettings
     let links: OpenDataLinks
@@ -169,7 +170,7 @@ struct PortalPages {
     /// The entry a `/datasets/{reference}` address names: its id (as DCAT and CKAN link it) or its CKAN package
     /// name (the resource code with `-` for `/`). Nil unless the public may see it.
     func entry(_ context: HuitongRequestContext) async throws -> CatalogEntry? {
-        try await OpenCatalog(store: store).entry(reference: context.parameters.get("reference") ?? "")
+        try await openCatalog.entry(reference: context.parameters.get("reference") ?? "")
     }
 
     func path(_ entry: CatalogEntry) -> String { "/datasets/\(entry.id)" }
@@ -188,7 +189,7 @@ struct PortalPages {
         let items = PortalDataPolicy.openItems(of: entry)
         let access = try await developerAccess(entry, context)
         let rowsOpen = PortalDataPolicy.rowsAreOpen(entry) || access != nil
-        let classifications = try await OpenCatalog(store: store).classificationNames()
+        let classifications = try await openCatalog.classificationNames()
         let version = entry.mount?.kind == .api ? nil : try await store.pools.active(entryID: entry.id)
 
         var metadata: [PortalDatasetPage.Field] = []

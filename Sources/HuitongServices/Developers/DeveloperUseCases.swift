@@ -23,6 +23,8 @@ public struct DeveloperUseCases: Sendable {
     public let store: Store
     public let settings: DeveloperSettings
     package let accounts: AccountUseCases
+    /// What the public may see of the catalog; the portal, open-data API and DCAT/CKAN pages read it from here.
+    package let openCatalog: OpenCatalog
     package let audit: AuditLog
     /// Keys the digest of registered ID numbers: derived from the node key, so that the same person is recognised
     /// on every node of a cluster while a copy of the database alone cannot test guesses.
@@ -30,6 +32,7 @@ public struct DeveloperUseCases: Sendable {
     package let logger = Logger(label: "huitong.developers")
 
     public init(store: Store, settings: DeveloperSettings, accounts: AccountUseCases, audit: AuditTrail) {
+        openCatalog = OpenCatalog(store: store)
         self.store = store
         self.settings = settings
         self.accounts = accounts
@@ -97,7 +100,7 @@ public struct DeveloperUseCases: Sendable {
     public func apply(_ draft: OpenAccessDraft, by developer: Developer, at now: Date = Date()) async throws
         -> OpenAccessRequest
     {
-        guard let entry = try await OpenCatalog(store: store).entry(id: draft.entryID) else {
+        guard let entry = try await openCatalog.entry(id: draft.entryID) else {
             throw StoreError.notFound(entity: "open dataset", key: "\(draft.entryID)")
         }
         guard entry.content.openness == .conditional else { throw OpenAccessError.notConditional }

@@ -62,6 +62,10 @@ struct QualityPagesTests {
             #expect(entryStatus == .ok)
             #expect(entry.contains("目录质量报告") && entry.contains("问题样例"))
             #expect(entry.contains("sfzhm.identifierCheck"), "the failing identifier rule is listed")
+            // The run's tables: by dimension, and rule by rule (they were once hidden by a `{{#rules.0}}` the
+            // template engine never opens).
+            #expect(entry.contains("id=\"dimensions-heading\"") && entry.contains("id=\"rules-heading\""))
+            #expect(entry.contains("<tr class=\"failing\"><td>sfzhm.identifierCheck</td>"))
             #expect(!entry.contains(bad) && !entry.contains(good), "samples are masked")
             #expect(entry.contains("?format=csv"))
             let (english, _) = try await client.execute(

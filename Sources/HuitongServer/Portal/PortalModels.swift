@@ -148,6 +148,8 @@ struct PortalDatasetPage: PageModel {
         var score: String
         var checkedAt: String?
         var dimensions: [Dimension]?
+        /// Whether `dimensions` has rows (a template cannot ask an array whether it is empty).
+        var hasDimensions = false
     }
 
     struct Dimension: Sendable {

@@ -288,6 +288,7 @@ struct PortalPages {
                     return PortalDatasetPage.Dimension(
                         name: dimension.dimension.label.text(language), score: String(format: "%.1f", value))
                 }
+                section.hasDimensions = !(section.dimensions ?? []).isEmpty
             }
             page.quality = section
         }

@@ -57,6 +57,9 @@ struct QualityEntryPage: PageModel {
     var run: Run?
     var dimensions: [Dimension]?
     var rules: [Rule]?
+    /// Whether the tables above have rows (a template cannot ask an array whether it is empty).
+    var hasDimensions = false
+    var hasRules = false
     var samples: [Sample]?
     var hasSamples: Bool?
 

@@ -101,6 +101,8 @@ struct QualityPages {
                     failed: result.failed, passRate: result.passRate.map { String(format: "%.1f%%", $0) } ?? "—",
                     failing: result.failed > 0)
             }
+            page.hasDimensions = !report.dimensions.isEmpty
+            page.hasRules = !report.rules.isEmpty
             // Samples are masked by the evaluator before they are stored; nothing here unmasks them.
             page.samples = report.rules.flatMap { result in
                 result.samples.map { sample in

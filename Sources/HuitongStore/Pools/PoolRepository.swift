@@ -176,38 +176,52 @@ struct SQLPoolRepository: PoolRepository {
 
     func insert(_ rows: [[String?]], into version: PoolVersion, replacingKeys: Bool) async throws {
         guard !rows.isEmpty else { return }
-        let keyed = replacingKeys && !version.keyColumns.isEmpty
+        if replacingKeys && !version.keyColumns.isEmpty {
+            let rows = Self.lastOfEachKey(rows, version)
+            try await write(rows, keys: rows.map { Self.key(of: $0, version) }, into: version)
+            return
+        }
         if version.baseVersion != nil {
             let keys = Self.distinctKeys(of: rows, version)
             try await provider.transaction { sql in
-                if keyed {
-                    try await Self.retire(keys, in: version, sql)
-                } else if try await Self.liveCount(keys, in: version, sql) > 0 {
-                    throw Self.repeatedKey(version.keyColumns)
-                }
+                if try await Self.liveCount(keys, in: version, sql) > 0 { throw Self.repeatedKey(version.keyColumns) }
             }
         }
         let stamp = String(version.version)
         try await provider.bulkInsert(
             BulkInsert(
-                table: version.tableName, columns: version.columns + [Self.added],
-                rows: (keyed ? Self.lastOfEachKey(rows, version) : rows).map { $0 + [stamp] },
-                replacingKeys: keyed ? version.keyColumns + [Self.added] : nil))
+                table: version.tableName, columns: version.columns + [Self.added], rows: rows.map { $0 + [stamp] }))
+    }
+
+    /// Makes `rows` the current rows of their keys (`keys[i]` is the key of `rows[i]`, all distinct): the rows
+    /// they replace are retired at `version`, and a key written earlier by the same version is overwritten.
+    private func write(_ rows: [[String?]], keys: [[String]], into version: PoolVersion) async throws {
+        guard !rows.isEmpty else { return }
+        if version.baseVersion != nil {
+            _ = try await provider.transaction { sql in try await Self.retire(keys, in: version, sql) }
+        }
+        let stamp = String(version.version)
+        try await provider.bulkInsert(
+            BulkInsert(
+                table: version.tableName, columns: version.columns + [Self.added], rows: rows.map { $0 + [stamp] },
+                replacingKeys: version.keyColumns + [Self.added]))
     }
 
     func sync(_ rows: [[String?]], into version: PoolVersion) async throws -> Int {
         guard !rows.isEmpty else { return 0 }
+        // Each key's row once, and each key worked out once for the note, the read and the write.
+        let rows = Self.lastOfEachKey(rows, version)
+        let keys = rows.map { Self.key(of: $0, version) }
         guard version.baseVersion != nil else {
             // Nothing to compare with: the snapshot is the first rows of the pool.
-            try await insert(rows, into: version, replacingKeys: true)
-            return Self.lastOfEachKey(rows, version).count
+            try await write(rows, keys: keys, into: version)
+            return rows.count
         }
-        let rows = Self.lastOfEachKey(rows, version)
-        try await keep(keys: rows.map { Self.key(of: $0, version) }, in: version)
+        try await keep(keys: keys, in: version)
         // What the version holds now for these keys: a row that did not change is not written again.
         let current = try await provider.read { sql in
             var found: [[String]: [String?]] = [:]
-            for batch in Self.batches(Self.distinctKeys(of: rows, version), width: version.keyColumns.count) {
+            for batch in Self.batches(keys, width: version.keyColumns.count) {
                 var query = SQLQueryString(
                     unsafeRaw: "SELECT \(version.columns.joined(separator: ", ")) FROM \(version.tableName) WHERE ")
                 Self.appendKeyMatch(version.keyColumns, batch, to: &query)
@@ -219,8 +233,8 @@ struct SQLPoolRepository: PoolRepository {
             }
             return found
         }
-        let changed = rows.filter { row in current[Self.key(of: row, version)] != row }
-        try await insert(changed, into: version, replacingKeys: true)
+        let changed = rows.indices.filter { current[keys[$0]] != rows[$0] }
+        try await write(changed.map { rows[$0] }, keys: changed.map { keys[$0] }, into: version)
         return changed.count
     }
 

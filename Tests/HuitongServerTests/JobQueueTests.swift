@@ -172,8 +172,12 @@ struct JobQueueTests {
             _ = try await store.jobs.claim(
                 node: "dead", place: "here", kinds: [Self.work.name], lease: .milliseconds(300), at: Date())
             try await JobStoreTestSupport.secondNode(store, location) { other in
-                let first = Self.queue(store)
-                let second = Self.queue(other)
+                // Renewals every 4 s: on a busy run a renewal may wait seconds for SQLite's writer, and a lease that
+                // ran out meanwhile would let the other node claim the job (the behaviour the dead node's job shows).
+                var settings = Self.settings
+                settings.lease = .seconds(12)
+                let first = Self.queue(store, settings: settings)
+                let second = Self.queue(other, settings: settings)
                 let attempts = Shared<[Int: [Int]]>([:])
                 let leases = Shared<[Date]>([])
                 for queue in [first, second] {

@@ -196,6 +196,10 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
         }
         guard !alreadyClosed else { return }
         await auditLog?.shutdown()
+        // Queries still running (a background job that outlived its caller) finish first; their connections are
+        // then closed, never under them.
+        await writer.drain()
+        if readers !== writer { await readers.drain() }
         let connections = writer === readers ? writer.all : writer.all + readers.all
         let logger = logger
         // Shutdown runs in a task that the service group has usually cancelled (Ctrl-C, SIGTERM); a close in a

@@ -45,8 +45,8 @@ package enum DemoPools {
                     text: "\(pool.entry) has no items \(unknown.sorted().joined(separator: ", "))")
             }
             let version = try await store.pools.beginVersion(
-                entryID: id, columns: columns, keyColumns: entry.content.keyItems.map(\.columnName),
-                copyingActive: false)
+                entryID: id, columns: columns, types: ColumnType.of(items),
+                keyColumns: entry.content.keyItems.map(\.columnName), copyingActive: false)
             var published = false
             do {
                 try await store.pools.insert(

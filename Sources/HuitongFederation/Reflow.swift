@@ -154,7 +154,8 @@ extension FederationNode {
         // Not a merge into the previous version: a row the parent no longer sends (deleted, or its region changed
         // to another node's) must not stay here.
         let version = try await store.pools.beginVersion(
-            entryID: entry.id, columns: columns, keyColumns: keys, copyingActive: false)
+            entryID: entry.id, columns: columns, types: ColumnType.of(entry.content.items), keyColumns: keys,
+            copyingActive: false)
         var applied: Int64 = 0
         let active: PoolVersion
         do {

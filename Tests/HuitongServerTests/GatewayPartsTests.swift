@@ -54,11 +54,11 @@ struct GatewayPartsTests {
                     grantID: 42, consumerDepartmentID: 7, extractID: "e1", key: SymmetricKey(size: .bits256)
                 ).tag)
 
-        var csv = ExtractEncoder(format: .csv, columns: ["xm", "bz"], watermark: mark)
+        var csv = ExtractEncoder(format: .csv, columns: ["xm", "bz"], types: [.text, .text], watermark: mark)
         let text = String(decoding: csv.header() + csv.encode([["张*", "=SUM(A1)"], [nil, "a,b"]]), as: UTF8.self)
         #expect(text == "\u{FEFF}xm,bz,_watermark\r\n张*,'=SUM(A1),\(mark.text)\r\n,\"a,b\",\(mark.text)\r\n")
 
-        var ndjson = ExtractEncoder(format: .ndjson, columns: ["xm", "bz"], watermark: mark)
+        var ndjson = ExtractEncoder(format: .ndjson, columns: ["xm", "bz"], types: [.text, .text], watermark: mark)
         #expect(ndjson.header().isEmpty)
         let lines = String(decoding: ndjson.encode([["张*", "say \"hi\"\n"], [nil, "x"]]), as: UTF8.self)
             .split(separator: "\n")
@@ -67,6 +67,22 @@ struct GatewayPartsTests {
         #expect(first?["bz"] as? String == "say \"hi\"\n" && first?["_watermark"] as? String == mark.text)
         let second = try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any]
         #expect(second?["xm"] is NSNull)
+    }
+
+    @Test("NDJSON extracts give numbers and booleans as JSON numbers and booleans, and masked ones as strings")
+    func typedExtractValues() {
+        let mark = ExtractWatermark(
+            grantID: 1, consumerDepartmentID: 2, extractID: "e", key: SymmetricKey(size: .bits256))
+        var ndjson = ExtractEncoder(
+            format: .ndjson, columns: ["nl", "je", "sfyx", "rq", "sr"],
+            types: [.integer, .decimal, .boolean, .date, .decimal],
+            watermark: mark)
+        let line = String(
+            decoding: ndjson.encode([["34", "1234567890.123456789", "true", "2024-01-31", "1***"]]), as: UTF8.self)
+        #expect(
+            line
+                == #"{"nl":34,"je":1234567890.123456789,"sfyx":true,"rq":"2024-01-31","sr":"1***","_watermark":"\#(mark.text)"}\#n"#
+        )
     }
 
     @Test("an upstream answer is read as records from an array or a wrapping object; anything else is refused")

@@ -252,7 +252,7 @@ struct PoolMigrationTests {
             // The schema and rows as the previous release left them.
             try await store.provider.transaction { sql in
                 for statement in [
-                    "DELETE FROM schema_migrations WHERE version = 22",
+                    "DELETE FROM schema_migrations WHERE version >= 22",
                     "DROP TABLE pool_versions",
                     """
                     CREATE TABLE pool_versions (

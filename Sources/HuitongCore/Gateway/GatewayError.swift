@@ -16,6 +16,8 @@ public enum GatewayError: HuitongError, Equatable {
     case tooManyKeys(limit: Int)
     case unknownParameter(String)
     case badVerification(BilingualText)
+    /// A `<column>.from` or `<column>.to` parameter that cannot be used, and why.
+    case badRange(parameter: String, BilingualText)
     case rateLimited(perSecond: Int)
     case quotaExhausted(perDay: Int)
     /// The audit log could not record the call, so it was not served (fail closed).
@@ -34,6 +36,7 @@ public enum GatewayError: HuitongError, Equatable {
         case .tooManyKeys: "too_many_keys"
         case .unknownParameter: "unknown_parameter"
         case .badVerification: "bad_verification"
+        case .badRange: "bad_range"
         case .rateLimited: "rate_limited"
         case .quotaExhausted: "quota_exhausted"
         case .auditUnavailable: "audit_unavailable"
@@ -45,7 +48,7 @@ public enum GatewayError: HuitongError, Equatable {
         switch self {
         case .notAnApplicationSystem, .noGrant, .itemsNotGranted: .forbidden
         case .unknownResource, .nothingToServe: .notFound
-        case .missingKey, .unevenKeys, .tooManyKeys, .unknownParameter, .badVerification: .badInput
+        case .missingKey, .unevenKeys, .tooManyKeys, .unknownParameter, .badVerification, .badRange: .badInput
         case .rateLimited, .quotaExhausted: .tooManyRequests
         case .auditUnavailable: .unavailable
         case .upstreamFailed: .upstreamFailed
@@ -82,6 +85,8 @@ public enum GatewayError: HuitongError, Equatable {
             BilingualText(zh: "不认识的参数 \(name)", en: "unknown parameter \(name)")
         case .badVerification(let reason):
             reason
+        case .badRange(let parameter, let reason):
+            BilingualText(zh: "范围参数 \(parameter)：\(reason.zh)", en: "range parameter \(parameter) \(reason.en)")
         case .rateLimited(let perSecond):
             BilingualText(
                 zh: "调用过于频繁：授权允许每秒 \(perSecond) 次，请稍后重试",

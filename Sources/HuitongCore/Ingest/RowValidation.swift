@@ -154,11 +154,10 @@ public struct RowValidator: Sendable {
         case .character, .memo, .general:
             value = text
         case .numeric, .currency, .double, .float:
-            guard let number = Double(text.replacingOccurrences(of: ",", with: "")), number.isFinite else {
+            guard let number = CanonicalNumber.decimal(text) else {
                 return .failure(ValueRejection(zh: "应为数值", en: "must be a number"))
             }
-            _ = number
-            value = text.replacingOccurrences(of: ",", with: "")
+            value = number
         case .integer:
             guard let number = Int64(text.replacingOccurrences(of: ",", with: "")) else {
                 return .failure(ValueRejection(zh: "应为整数", en: "must be a whole number"))

@@ -1,6 +1,19 @@
 /// JSON string literals written by hand, for the few places where a whole `JSONEncoder` pass costs more than the
 /// text it writes (bulk downloads and extracts, the audit log's JSON columns on the gateway's path).
 public enum JSONString {
+    /// A pool value in its type: `null`, a number or boolean as itself, anything else as a string.
+    public static func append(_ value: String?, as type: ColumnType, to output: inout String) {
+        guard let value else {
+            output += "null"
+            return
+        }
+        if let literal = type.jsonLiteral(value) {
+            output += literal
+        } else {
+            append(value, to: &output)
+        }
+    }
+
     /// RFC 8259 string escaping: quotes, backslashes and control characters; nothing else.
     public static func append(_ text: String, to output: inout String) {
         output += "\""

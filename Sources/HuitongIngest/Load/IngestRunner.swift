@@ -205,8 +205,8 @@ public struct IngestRunner: Sendable {
         do {
             codeSets = try await self.codeSets(for: items)
             version = try await store.pools.beginVersion(
-                entryID: request.entry.id, columns: items.map(\.columnName), keyColumns: keyColumns,
-                copyingActive: request.mode != .replace)
+                entryID: request.entry.id, columns: items.map(\.columnName), types: ColumnType.of(items),
+                keyColumns: keyColumns, copyingActive: request.mode != .replace)
         } catch {
             _ = try? await store.ingestJobs.finish(
                 id: job.id, status: .failed, message: Self.failureMessage(error), poolVersion: nil)

@@ -40,7 +40,7 @@ struct OpenDataAPI {
         var version: Int
         var total: Int64
         var columns: [Column]
-        var rows: [[String: String?]]
+        var rows: [[String: TypedCell]]
         /// Pass as `cursor` for the next page; absent on the last one.
         var next: String?
     }
@@ -177,7 +177,8 @@ struct OpenDataAPI {
             columns: columns.map { Column(column: $0.columnName, name: $0.name) },
             rows: masked.map { row in
                 Dictionary(
-                    zip(columns.map(\.columnName), row).map { ($0, $1) }, uniquingKeysWith: { first, _ in first })
+                    zip(columns, row).map { ($0.columnName, TypedCell($1, as: ColumnType(for: $0))) },
+                    uniquingKeysWith: { first, _ in first })
             },
             next: extract.position.map {
                 Cursor(entry: entry.id, developer: developer.id, version: extract.version.version, after: $0)

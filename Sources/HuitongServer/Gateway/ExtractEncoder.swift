@@ -41,12 +41,15 @@ struct ExtractWatermark: Sendable, Hashable {
 struct ExtractEncoder: Sendable {
     let format: ExtractFormat
     let columns: [String]
+    /// Each column's type, for NDJSON's numbers and booleans.
+    let types: [ColumnType]
     let watermark: String
     private var csv = CSVWriter(options: .init(includesByteOrderMark: true))
 
-    init(format: ExtractFormat, columns: [String], watermark: ExtractWatermark) {
+    init(format: ExtractFormat, columns: [String], types: [ColumnType], watermark: ExtractWatermark) {
         self.format = format
         self.columns = columns
+        self.types = types
         self.watermark = watermark.text
     }
 
@@ -69,11 +72,7 @@ struct ExtractEncoder: Sendable {
                 for (index, column) in columns.enumerated() {
                     JSONString.append(column, to: &output)
                     output += ":"
-                    if let value = index < row.count ? row[index] : nil {
-                        JSONString.append(value, to: &output)
-                    } else {
-                        output += "null"
-                    }
+                    JSONString.append(index < row.count ? row[index] : nil, as: types[index], to: &output)
                     output += ","
                 }
                 JSONString.append(ExtractWatermark.column, to: &output)

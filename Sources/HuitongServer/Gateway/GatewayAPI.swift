@@ -150,7 +150,15 @@ struct GatewayAPI: Sendable {
         guard let format = ExtractFormat(rawValue: formatName) else {
             try await call.refuse(.unknownParameter("format=\(formatName)"), audit: audit)
         }
-        let selection = call.selection
+        var asked = call.selection
+        do {
+            asked.ranges = try ValueRange.parse(
+                request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) },
+                items: call.entry.content.items, filterable: call.unmaskedColumns, today: CalendarDate(Date()))
+        } catch {
+            try await call.refuse(error, audit: audit)
+        }
+        let selection = asked
         guard call.entry.mount?.kind != .api,
             let cursor = try await store.pools.beginExtract(
                 entryID: call.entry.id, selecting: selection, pageSize: Self.extractPageSize)
@@ -166,13 +174,15 @@ struct GatewayAPI: Sendable {
             audit: audit, rows: 0, keyHashes: [],
             detail: [
                 "phase": "started", "extract": extractID, "version": String(cursor.version.version),
-                "format": format.rawValue,
+                "format": format.rawValue, "ranges": selection.ranges.map(\.column).joined(separator: ","),
             ])
         let pools = store.pools
         let audit = audit
         let logger = logger
         let body = ResponseBody { writer in
-            var encoder = ExtractEncoder(format: format, columns: selection.columns, watermark: watermark)
+            var encoder = ExtractEncoder(
+                format: format, columns: selection.columns, types: call.columnTypes(selection.columns),
+                watermark: watermark)
             var cursor = cursor
             var sent = 0
             var failure: (any Error)? = nil
@@ -354,8 +364,9 @@ extension GatewayAPI {
     /// Keys as the pool stores them: ID numbers and credit codes with upper-case letters.
 
     static func json(_ call: GatewayCall, records: [[String?]], columns: [String]) -> Response {
+        let types = call.columnTypes(columns)
         let objects: [JSONValue] = records.map { row in
-            .object(zip(columns, row).map { JSONMember($0, .optional($1)) })
+            .object(columns.indices.map { JSONMember(columns[$0], .value(row[$0], as: types[$0])) })
         }
         return json([
             "resource": .string(call.entry.code.text), "grant": .int(Int(call.grant.id)), "count": .int(records.count),

@@ -180,7 +180,7 @@ struct UpstreamClient: Sendable {
     static func text(of value: JSONValue) -> String? {
         switch value {
         case .null: nil
-        case .string(let text): text
+        case .string(let text), .literal(let text): text
         case .bool(let flag): flag ? "true" : "false"
         case .int(let number): String(number)
         case .double(let number): String(number)

@@ -9,6 +9,8 @@ enum JSONValue: Sendable, Hashable {
     case bool(Bool)
     case int(Int)
     case double(Double)
+    /// A number or boolean written as it is (a typed pool value: exact decimal digits, no binary rounding).
+    case literal(String)
     case string(String)
     case array([JSONValue])
     /// Keys in the order they are written out.
@@ -16,6 +18,12 @@ enum JSONValue: Sendable, Hashable {
 
     /// `.string(text)`, or `.null` when there is no text.
     static func optional(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
+
+    /// A pool value in its column's type: `null`, a number or boolean as itself, anything else as a string.
+    static func value(_ text: String?, as type: ColumnType) -> JSONValue {
+        guard let text else { return .null }
+        return type.jsonLiteral(text).map(JSONValue.literal) ?? .string(text)
+    }
 
     /// The member `key` of an object, if this is one and has it.
     subscript(key: String) -> JSONValue? {
@@ -36,6 +44,7 @@ enum JSONValue: Sendable, Hashable {
         case .bool(let value): output += value ? "true" : "false"
         case .int(let value): output += String(value)
         case .double(let value): output += value.isFinite ? String(value) : "null"
+        case .literal(let text): output += text
         case .string(let value): JSONString.append(value, to: &output)
         case .array(let values):
             output += "["
@@ -103,6 +112,29 @@ extension JSONValue: Decodable {
         } else {
             let members = try container.decode([String: JSONValue].self)
             self = .object(members.sorted { $0.key < $1.key }.map { JSONMember($0.key, $0.value) })
+        }
+    }
+}
+
+/// One pool value for a synthesised `Encodable` body, in its column's type: null, a number or boolean as itself,
+/// anything else (dates, text, masked values) as a string.
+struct TypedCell: Encodable, Sendable, Hashable {
+    let text: String?
+    let type: ColumnType
+
+    init(_ text: String?, as type: ColumnType) {
+        self.text = text
+        self.type = type
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        guard let text else { return try container.encodeNil() }
+        switch (type, type.jsonLiteral(text)) {
+        case (.integer, .some(let literal)): try container.encode(Int64(literal)!)
+        case (.decimal, .some(let literal)): try container.encode(Decimal(string: literal)!)
+        case (.boolean, .some(let literal)): try container.encode(literal == "true")
+        default: try container.encode(text)
         }
     }
 }

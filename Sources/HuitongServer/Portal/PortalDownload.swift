@@ -36,12 +36,15 @@ enum PortalDownloadFormat: String, Sendable, CaseIterable {
 struct PortalDownloadEncoder: Sendable {
     let format: PortalDownloadFormat
     let columns: [String]
+    /// Each column's type, for JSON's numbers and booleans.
+    let types: [ColumnType]
     private var csv = CSVWriter(options: .init(includesByteOrderMark: true))
     private var wroteRow = false
 
-    init(format: PortalDownloadFormat, columns: [String]) {
+    init(format: PortalDownloadFormat, columns: [String], types: [ColumnType]) {
         self.format = format
         self.columns = columns
+        self.types = types
     }
 
     mutating func header() -> Data {
@@ -70,11 +73,7 @@ struct PortalDownloadEncoder: Sendable {
                     if index > 0 { output += "," }
                     JSONString.append(column, to: &output)
                     output += ":"
-                    if let value = index < row.count ? row[index] : nil {
-                        JSONString.append(value, to: &output)
-                    } else {
-                        output += "null"
-                    }
+                    JSONString.append(index < row.count ? row[index] : nil, as: types[index], to: &output)
                 }
                 output += "}"
             }

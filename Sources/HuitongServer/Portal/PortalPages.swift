@@ -412,7 +412,8 @@ struct PortalPages {
         let masking = policy
         let start = cursor
         let body = ResponseBody { writer in
-            var encoder = PortalDownloadEncoder(format: format, columns: columns.map(\.columnName))
+            var encoder = PortalDownloadEncoder(
+                format: format, columns: columns.map(\.columnName), types: columns.map(ColumnType.init(for:)))
             var cursor = start
             try await writer.write(ByteBuffer(data: encoder.header()))
             while let page = try await pools.nextPage(of: &cursor) {

@@ -50,6 +50,19 @@ package struct GatewayCall: Sendable {
             conditions: grant.rowFilter.map { [PoolRowCondition(column: $0.column, prefix: $0.prefix)] } ?? [])
     }
 
+    /// The granted items this call serves as they are (no masking rule, or `.none`): the only ones a consumer may
+    /// filter by, since filtering by a masked value would reveal it.
+    package var unmaskedColumns: Set<String> {
+        Set(selection.columns.filter { (grant.masking[$0] ?? MaskingRule.none) == MaskingRule.none })
+    }
+
+    /// The column types of the entry's items, for numbers and booleans in JSON.
+    package func columnTypes(_ columns: [String]) -> [ColumnType] {
+        columns.map { column in
+            entry.content.items.first { $0.columnName == column }.map(ColumnType.init(for:)) ?? .text
+        }
+    }
+
     package func masked(_ row: [String?], columns: [String]) -> [String?] {
         Self.masked(row, columns: columns, grant: grant, pseudonymizer: pseudonymizer)
     }

@@ -157,7 +157,8 @@ public struct ObjectionUseCases: Sendable {
         if try await IngestRunner.isLoading(store, entryID: entry.id) { throw ObjectionError.loadRunning }
 
         let version = try await store.pools.beginVersion(
-            entryID: entry.id, columns: active.columns, keyColumns: active.keyColumns, copyingActive: true)
+            entryID: entry.id, columns: active.columns, types: active.columnTypes, keyColumns: active.keyColumns,
+            copyingActive: true)
         let published: PoolVersion
         let closed: Objection
         do {

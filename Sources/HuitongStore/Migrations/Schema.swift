@@ -277,5 +277,10 @@ enum Schema {
                     try await SQLPoolRepository.convertLegacyTable(version, sql)
                 }
             }),
+        Migration(version: 23, name: "typed pool columns") { _ in
+            // The types a pool table stores its columns in. Tables made before keep their text columns (no pool
+            // is rewritten on upgrade); a pool's next whole load makes a typed table.
+            ["ALTER TABLE pool_versions ADD COLUMN column_types TEXT NOT NULL DEFAULT ''"]
+        },
     ]
 }

@@ -17,11 +17,15 @@ public struct PoolRowCondition: Sendable, Hashable, Codable {
 /// Which columns of a pool a read returns, and which rows it may see at all.
 public struct PoolSelection: Sendable, Hashable {
     public var columns: [String]
+    /// What a grant allows: rows outside them are never read.
     public var conditions: [PoolRowCondition]
+    /// What the reader asked for, within what the grant allows.
+    public var ranges: [ValueRange]
 
-    public init(columns: [String], conditions: [PoolRowCondition] = []) {
+    public init(columns: [String], conditions: [PoolRowCondition] = [], ranges: [ValueRange] = []) {
         self.columns = columns
         self.conditions = conditions
+        self.ranges = ranges
     }
 }
 
@@ -125,10 +129,11 @@ extension SQLPoolRepository {
             throw StoreError.conflict(
                 BilingualText(zh: "该资源没有主键，不能按键查询", en: "this resource has no key, so it cannot be looked up by key"))
         }
-        var query = selectClause(selection, from: version)
+        var query = selectClause(selection, from: version, sql)
         query.appendInterpolation(unsafeRaw: " WHERE \(visible(at: version.version)) AND ")
         appendKeyMatch(keyColumns, keys[...], to: &query)
-        appendConditions(selection.conditions, to: &query, joiner: " AND ")
+        appendConditions(selection.conditions, of: version, to: &query, joiner: " AND ", sql)
+        appendRanges(selection.ranges, of: version, to: &query, joiner: " AND ", sql)
         return try await sql.raw(query).all().map { try values($0, selection.columns) }
     }
 
@@ -153,9 +158,10 @@ extension SQLPoolRepository {
         try Self.check(selection, against: version)
         let order = version.keyColumns.isEmpty ? [provider.backend == .postgres ? "ctid" : "rowid"] : version.keyColumns
         return try await provider.read { sql in
-            var query = Self.selectClause(selection, from: version, extra: [])
+            var query = Self.selectClause(selection, from: version, sql)
             query.appendInterpolation(unsafeRaw: " WHERE \(Self.visible(at: version.version))")
-            Self.appendConditions(selection.conditions, to: &query, joiner: " AND ")
+            Self.appendConditions(selection.conditions, of: version, to: &query, joiner: " AND ", sql)
+            Self.appendRanges(selection.ranges, of: version, to: &query, joiner: " AND ", sql)
             query.appendInterpolation(unsafeRaw: " ORDER BY \(order.joined(separator: ", ")) LIMIT \(max(0, limit))")
             return try await sql.raw(query).all().map { try Self.values($0, selection.columns) }
         }
@@ -167,7 +173,7 @@ extension SQLPoolRepository {
         let (rows, last) = try await provider.read { sql in
             let order = current.order
             var query = Self.selectClause(
-                current.selection, from: current.version,
+                current.selection, from: current.version, sql,
                 extra: order.map { $0 == "ctid" ? "ctid::text AS huitong_order_ctid" : "\($0) AS huitong_order_\($0)" })
             query.appendInterpolation(unsafeRaw: " WHERE \(Self.visible(at: current.version.version))")
             var joiner = " AND "
@@ -183,7 +189,8 @@ extension SQLPoolRepository {
                 }
                 query.appendLiteral(")")
             }
-            Self.appendConditions(current.selection.conditions, to: &query, joiner: joiner)
+            Self.appendConditions(current.selection.conditions, of: current.version, to: &query, joiner: joiner, sql)
+            Self.appendRanges(current.selection.ranges, of: current.version, to: &query, joiner: joiner, sql)
             query.appendInterpolation(unsafeRaw: " ORDER BY \(order.joined(separator: ", ")) LIMIT \(current.pageSize)")
             var rows: [[String?]] = []
             var last: [String]? = nil
@@ -204,32 +211,74 @@ extension SQLPoolRepository {
     /// that cannot be bound, so they must be columns of the version actually read.
     static func check(_ selection: PoolSelection, against version: PoolVersion) throws {
         let known = Set(version.columns)
-        for column in selection.columns + selection.conditions.map(\.column) where !known.contains(column) {
+        for column in selection.columns + selection.conditions.map(\.column) + selection.ranges.map(\.column)
+        where !known.contains(column) {
             throw StoreError.conflict(
                 BilingualText(
                     zh: "资源当前版本中没有字段“\(column)”", en: "the current version of the resource has no column \"\(column)\"")
             )
         }
+        for range in selection.ranges where version.type(of: range.column) == .text {
+            // Text compares digit by digit: 9 would come after 10. A pool loaded before columns were typed keeps
+            // text columns until its next whole load.
+            throw StoreError.conflict(
+                BilingualText(
+                    zh: "字段“\(range.column)”在当前版本中按文本存储，不能按范围筛选；重新整体装载后即可",
+                    en:
+                        "column \"\(range.column)\" is stored as text in the current version and cannot be filtered by range; a whole reload stores it typed"
+                ))
+        }
     }
 
-    static func selectClause(_ selection: PoolSelection, from version: PoolVersion, extra: [String] = [])
-        -> SQLQueryString
-    {
-        let columns = selection.columns + extra
+    static func selectClause(
+        _ selection: PoolSelection, from version: PoolVersion, _ sql: any SQLDatabase, extra: [String] = []
+    ) -> SQLQueryString {
+        let columns = selection.columns.map { selected($0, in: version, sql) } + extra
         return SQLQueryString(
             unsafeRaw:
                 "SELECT \(columns.isEmpty ? "1 AS huitong_one" : columns.joined(separator: ", ")) FROM \(version.tableName)"
         )
     }
 
-    static func appendConditions(_ conditions: [PoolRowCondition], to query: inout SQLQueryString, joiner: String) {
+    static func appendConditions(
+        _ conditions: [PoolRowCondition], of version: PoolVersion, to query: inout SQLQueryString, joiner: String,
+        _ sql: any SQLDatabase
+    ) {
         var joiner = joiner
         for condition in conditions {
             query.appendLiteral(joiner)
             joiner = " AND "
+            let text = textExpression(condition.column, version.type(of: condition.column), sql)
             // substr counts characters on both engines, and unlike LIKE it treats % and _ as themselves.
-            query.appendInterpolation(unsafeRaw: "substr(\(condition.column), 1, \(condition.prefix.count)) = ")
+            query.appendInterpolation(unsafeRaw: "substr(\(text), 1, \(condition.prefix.count)) = ")
             query.appendInterpolation(bind: condition.prefix)
+        }
+    }
+
+    /// `column >= lowest AND column <= highest`, in the column's type.
+    static func appendRanges(
+        _ ranges: [ValueRange], of version: PoolVersion, to query: inout SQLQueryString, joiner: String,
+        _ sql: any SQLDatabase
+    ) {
+        var joiner = joiner
+        for range in ranges {
+            let type = version.type(of: range.column)
+            for (comparison, bound) in [(">=", range.lowest), ("<=", range.highest)] {
+                guard let bound else { continue }
+                query.appendLiteral(joiner)
+                joiner = " AND "
+                query.appendInterpolation(unsafeRaw: "\(range.column) \(comparison) ")
+                if isPostgres(sql) {
+                    query.appendInterpolation(bind: bound)
+                    query.appendInterpolation(unsafeRaw: type == .text ? "" : "::\(sqlType(type, sql))")
+                } else if type == .integer || type == .decimal {
+                    query.appendLiteral("CAST(")
+                    query.appendInterpolation(bind: bound)
+                    query.appendLiteral(" AS NUMERIC)")
+                } else {
+                    query.appendInterpolation(bind: bound)
+                }
+            }
         }
     }
 

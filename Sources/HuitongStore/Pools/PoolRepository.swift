@@ -16,6 +16,13 @@ public struct PoolVersion: Sendable, Hashable, Codable {
     /// The version this one was built on by changes, in the same table; nil for a version loaded whole into a
     /// table of its own.
     public var baseVersion: Int?
+    /// The type of each column its table stores it in; a column not named is text. A table keeps the types it was
+    /// created with: a version built by changes takes its base's, and an item whose type changed gets its new type
+    /// at the pool's next whole load.
+    public var columnTypes: [String: ColumnType] = [:]
+
+    /// The type `column` is stored in.
+    public func type(of column: String) -> ColumnType { columnTypes[column] ?? .text }
 }
 
 public enum PoolVersionStatus: String, Sendable, Hashable, Codable {
@@ -38,10 +45,11 @@ public enum PoolVersionStatus: String, Sendable, Hashable, Codable {
 /// (docs/pools.md has the design and its invariants.)
 public protocol PoolRepository: PoolReader {
     /// Starts the entry's next version: empty in a table of its own, or (`copyingActive`, for changes by key)
-    /// building on the active version in its table. One version of an entry is built at a time; a second is a
-    /// conflict.
-    func beginVersion(entryID: Int64, columns: [String], keyColumns: [String], copyingActive: Bool) async throws
-        -> PoolVersion
+    /// building on the active version in its table. `types` are the column types of a new table (a column not
+    /// named is text). One version of an entry is built at a time; a second is a conflict.
+    func beginVersion(
+        entryID: Int64, columns: [String], types: [String: ColumnType], keyColumns: [String], copyingActive: Bool
+    ) async throws -> PoolVersion
     /// Adds rows (values in `columns` order; nil for empty) to a version being built, in one transaction. Rows
     /// whose key is already present replace it when `replacingKeys`; otherwise a repeated key is an error, at
     /// once or (for a version in a table of its own) when `activate` builds the key's index.
@@ -73,6 +81,16 @@ public protocol PoolRepository: PoolReader {
     func reactivate(entryID: Int64, version: Int) async throws -> PoolVersion
 }
 
+extension PoolRepository {
+    /// Starts a version whose columns are all text.
+    public func beginVersion(entryID: Int64, columns: [String], keyColumns: [String], copyingActive: Bool)
+        async throws -> PoolVersion
+    {
+        try await beginVersion(
+            entryID: entryID, columns: columns, types: [:], keyColumns: keyColumns, copyingActive: copyingActive)
+    }
+}
+
 struct SQLPoolRepository: PoolRepository {
     let provider: any DatabaseProvider
 
@@ -83,10 +101,11 @@ struct SQLPoolRepository: PoolRepository {
     static let added = "_added_in"
     static let retired = "_retired_in"
 
-    func beginVersion(entryID: Int64, columns: [String], keyColumns: [String], copyingActive: Bool) async throws
-        -> PoolVersion
-    {
+    func beginVersion(
+        entryID: Int64, columns: [String], types: [String: ColumnType], keyColumns: [String], copyingActive: Bool
+    ) async throws -> PoolVersion {
         try Self.checkIdentifiers(columns + keyColumns)
+        let types = types.filter { columns.contains($0.key) && $0.value != .text }
         let now = Date()
         return try await provider.transaction { sql in
             let versions = try await Self.lockedVersions(entryID, sql)
@@ -101,18 +120,28 @@ struct SQLPoolRepository: PoolRepository {
             let active = versions.first { $0.status == .active }
             var version = PoolVersion(
                 entryID: entryID, version: next, tableName: "pool_e\(entryID)_v\(next)", columns: columns,
-                keyColumns: keyColumns, rowCount: 0, status: .building, createdAt: now, activatedAt: nil)
+                keyColumns: keyColumns, rowCount: 0, status: .building, createdAt: now, activatedAt: nil,
+                columnTypes: types)
             if copyingActive, let active, active.keyColumns == keyColumns, !keyColumns.isEmpty {
                 // Built on the active version, in its table: only what changes is written.
                 version.tableName = active.tableName
                 version.baseVersion = active.version
                 version.rowCount = active.rowCount
-                let present = Set(versions.filter { $0.tableName == active.tableName }.flatMap(\.columns))
-                for column in columns where !present.contains(column) {
-                    try await sql.raw(
-                        SQLQueryString(unsafeRaw: "ALTER TABLE \(active.tableName) ADD COLUMN \(column) TEXT")
-                    ).run()
+                // The table's columns keep their types; a column it lacks is added with the type asked for.
+                var present: [String: ColumnType] = [:]
+                for sibling in versions where sibling.tableName == active.tableName {
+                    for column in sibling.columns { present[column] = sibling.type(of: column) }
                 }
+                for column in columns where present[column] == nil {
+                    let type = version.type(of: column)
+                    try await sql.raw(
+                        SQLQueryString(
+                            unsafeRaw:
+                                "ALTER TABLE \(active.tableName) ADD COLUMN \(column) \(Self.sqlType(type, sql))")
+                    ).run()
+                    present[column] = type
+                }
+                version.columnTypes = present.filter { columns.contains($0.key) && $0.value != .text }
                 version.rowCount -= try await Self.leaveDeadBranch(
                     active.tableName, columns: columns, base: active.version, next: next, sql)
             } else {
@@ -121,12 +150,18 @@ struct SQLPoolRepository: PoolRepository {
                     // A key that changed: the active rows are copied once into a table of the new shape.
                     let shared = columns.filter(active.columns.contains)
                     if !shared.isEmpty {
-                        let list = shared.joined(separator: ", ")
+                        // Through each column's text, so a column whose type changed takes the new type.
+                        let values = shared.map { column in
+                            Self.converted(
+                                Self.textExpression(column, active.type(of: column), sql), to: version.type(of: column),
+                                sql)
+                        }
                         try await sql.raw(
                             SQLQueryString(
                                 unsafeRaw: """
-                                    INSERT INTO \(version.tableName) (\(list), \(Self.added))
-                                    SELECT \(list), \(next) FROM \(active.tableName) WHERE \(Self.visible(at: active.version))
+                                    INSERT INTO \(version.tableName) (\(shared.joined(separator: ", ")), \(Self.added))
+                                    SELECT \(values.joined(separator: ", ")), \(next) FROM \(active.tableName)
+                                    WHERE \(Self.visible(at: active.version))
                                     """)
                         ).run()
                     }
@@ -137,11 +172,12 @@ struct SQLPoolRepository: PoolRepository {
             try await sql.raw(
                 """
                 INSERT INTO pool_versions (entry_id, version, table_name, columns, key_columns, row_count, status,
-                    created_at, base_version, base_row_count)
+                    created_at, base_version, base_row_count, column_types)
                 VALUES (\(bind: entryID), \(bind: next), \(bind: version.tableName),
                     \(bind: columns.joined(separator: ",")), \(bind: keyColumns.joined(separator: ",")),
                     \(bind: version.rowCount), 'building', \(bind: now), \(bind: version.baseVersion),
-                    \(bind: version.baseVersion == nil ? nil : version.rowCount))
+                    \(bind: version.baseVersion == nil ? nil : version.rowCount),
+                    \(bind: Self.encode(version.columnTypes)))
                 """
             ).run()
             return version
@@ -190,7 +226,8 @@ struct SQLPoolRepository: PoolRepository {
         let stamp = String(version.version)
         try await provider.bulkInsert(
             BulkInsert(
-                table: version.tableName, columns: version.columns + [Self.added], rows: rows.map { $0 + [stamp] }))
+                table: version.tableName, columns: version.columns + [Self.added],
+                rows: stored(rows, version).map { $0 + [stamp] }))
     }
 
     /// Makes `rows` the current rows of their keys (`keys[i]` is the key of `rows[i]`, all distinct): the rows
@@ -203,8 +240,8 @@ struct SQLPoolRepository: PoolRepository {
         let stamp = String(version.version)
         try await provider.bulkInsert(
             BulkInsert(
-                table: version.tableName, columns: version.columns + [Self.added], rows: rows.map { $0 + [stamp] },
-                replacingKeys: version.keyColumns + [Self.added]))
+                table: version.tableName, columns: version.columns + [Self.added],
+                rows: stored(rows, version).map { $0 + [stamp] }, replacingKeys: version.keyColumns + [Self.added]))
     }
 
     func sync(_ rows: [[String?]], into version: PoolVersion) async throws -> Int {
@@ -222,8 +259,8 @@ struct SQLPoolRepository: PoolRepository {
         let current = try await provider.read { sql in
             var found: [[String]: [String?]] = [:]
             for batch in Self.batches(keys, width: version.keyColumns.count) {
-                var query = SQLQueryString(
-                    unsafeRaw: "SELECT \(version.columns.joined(separator: ", ")) FROM \(version.tableName) WHERE ")
+                var query = Self.selectClause(PoolSelection(columns: version.columns), from: version, sql)
+                query.appendLiteral(" WHERE ")
                 Self.appendKeyMatch(version.keyColumns, batch, to: &query)
                 query.appendInterpolation(unsafeRaw: " AND \(Self.retired) IS NULL")
                 for row in try await sql.raw(query).all() {
@@ -429,10 +466,8 @@ struct SQLPoolRepository: PoolRepository {
     func rows(entryID: Int64, key: [String]) async throws -> [[String: String?]] {
         try await provider.read { sql in
             guard let active = try await Self.active(entryID, sql), !active.keyColumns.isEmpty else { return [] }
-            var query = SQLQueryString(
-                unsafeRaw:
-                    "SELECT \(active.columns.joined(separator: ", ")) FROM \(active.tableName) WHERE \(Self.visible(at: active.version))"
-            )
+            var query = Self.selectClause(PoolSelection(columns: active.columns), from: active, sql)
+            query.appendInterpolation(unsafeRaw: " WHERE \(Self.visible(at: active.version))")
             for (index, column) in active.keyColumns.enumerated() {
                 query.appendInterpolation(unsafeRaw: " AND \(column) = ")
                 query.appendInterpolation(bind: index < key.count ? key[index] : "")
@@ -464,9 +499,11 @@ struct SQLPoolRepository: PoolRepository {
         "\(added) <= \(v) AND (\(retired) IS NULL OR \(retired) > \(v))"
     }
 
-    /// A table of its own for `version`: the items as text, then the two version columns.
+    /// A table of its own for `version`: the items in their types, then the two version columns.
     static func createTable(_ version: PoolVersion, _ sql: any SQLDatabase) async throws {
-        let definitions = version.columns.map { "\($0) TEXT" } + ["\(added) INTEGER NOT NULL", "\(retired) INTEGER"]
+        let definitions =
+            version.columns.map { "\($0) \(sqlType(version.type(of: $0), sql))" }
+            + ["\(added) INTEGER NOT NULL", "\(retired) INTEGER"]
         try await sql.raw(
             SQLQueryString(unsafeRaw: "CREATE TABLE \(version.tableName) (\(definitions.joined(separator: ", ")))")
         ).run()
@@ -694,6 +731,10 @@ struct SQLPoolRepository: PoolRepository {
             createdAt: try row.decode(column: "created_at", as: Date.self),
             activatedAt: try row.decode(column: "activated_at", as: Date?.self))
         version.baseVersion = try row.decode(column: "base_version", as: Int?.self)
+        // Absent while migration 22 reads the versions of the release before types.
+        if row.contains(column: "column_types") {
+            version.columnTypes = decodeTypes(try row.decode(column: "column_types", as: String.self))
+        }
         return version
     }
 

@@ -32,7 +32,10 @@ public struct Store: Sendable {
     public let upstreamAllowList: any UpstreamAllowListRepository
     public let jobs: any JobRepository
 
-    public init(provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme()) {
+    public init(
+        provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme(),
+        poolLayout: PoolLayout = PoolLayout()
+    ) {
         self.provider = provider
         self.departments = SQLDepartmentRepository(provider: provider)
         self.users = SQLUserRepository(provider: provider)
@@ -43,7 +46,7 @@ public struct Store: Sendable {
         self.codeSets = SQLCodeSetRepository(provider: provider)
         self.lists = SQLThreeListsRepository(provider: provider)
         self.informationSystems = SQLInformationSystemRepository(provider: provider)
-        self.pools = SQLPoolRepository(provider: provider)
+        self.pools = SQLPoolRepository(provider: provider, layout: poolLayout)
         self.ingestJobs = SQLIngestJobRepository(provider: provider)
         self.applications = SQLSharingApplicationRepository(provider: provider)
         self.grants = SQLGrantRepository(provider: provider)

@@ -138,6 +138,10 @@ public struct IngestRunner: Sendable {
     /// ended is recognised at once (see `IngestJobRunner`).
     public static let heartbeatTimeout: Duration = .seconds(600)
 
+    /// A low guess of a delivered row's size (a population row is 100–300 bytes), so that a file's size
+    /// overestimates its rows: a large pool is partitioned a little early rather than not at all (`PoolLayout`).
+    static let fewestBytesPerRow: Int64 = 64
+
     /// Marks loads whose process died as failed and drops their half-built tables. Run at start, and before a
     /// load when an earlier one into the same entry seems to be running.
     public static func recover(_ store: Store, staleAfter timeout: Duration = heartbeatTimeout) async throws
@@ -206,7 +210,8 @@ public struct IngestRunner: Sendable {
             codeSets = try await self.codeSets(for: items)
             version = try await store.pools.beginVersion(
                 entryID: request.entry.id, columns: items.map(\.columnName), types: ColumnType.of(items),
-                keyColumns: keyColumns, copyingActive: request.mode != .replace)
+                keyColumns: keyColumns, copyingActive: request.mode != .replace,
+                expectedRows: size / Self.fewestBytesPerRow)
         } catch {
             _ = try? await store.ingestJobs.finish(
                 id: job.id, status: .failed, message: Self.failureMessage(error), poolVersion: nil)

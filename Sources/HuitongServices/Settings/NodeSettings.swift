@@ -24,6 +24,8 @@ public struct NodeSettings: Sendable {
     public var quality: QualitySettings
     public var developers: DeveloperSettings
     public var ingest: IngestSettings
+    /// How large pools are laid out on PostgreSQL.
+    public var poolLayout: PoolLayout
     public var federationTiming: FederationTiming
     public var jobs: JobSettings
     public var audit: AuditConfiguration
@@ -79,6 +81,7 @@ public struct NodeSettings: Sendable {
         ingest = collect(
             { () throws(ValidationError) in try IngestSettings(reader: config, dataDirectory: dataDirectory) },
             or: IngestSettings())
+        poolLayout = collect({ () throws(ValidationError) in try PoolLayout(reader: config) }, or: PoolLayout())
         federationTiming = collect(
             { () throws(ValidationError) in try FederationTiming(reader: config) }, or: FederationTiming())
         jobs = collect({ () throws(ValidationError) in try JobSettings(reader: config) }, or: JobSettings())
@@ -326,6 +329,21 @@ extension IngestSettings {
             forKey: "huitong.ingest.memory.budget", default: settings.memoryBudgetBytes)
         settings.spoolDirectory = URL(fileURLWithPath: dataDirectory).appendingPathComponent("uploads").path
         self = try settings.validated()
+    }
+}
+
+extension PoolLayout {
+    /// `HUITONG_POOL_PARTITION_ROWS` (the expected size from which a keyed pool is hash-partitioned on PostgreSQL)
+    /// and `HUITONG_POOL_PARTITIONS` (into how many tables, 2–1024).
+    public init(reader config: ConfigReader) throws(ValidationError) {
+        let defaults = PoolLayout()
+        let rows = config.int(forKey: "huitong.pool.partition.rows", default: Int(defaults.partitionRows))
+        let partitions = config.int(forKey: "huitong.pool.partitions", default: defaults.partitions)
+        var issues = ValidationCollector()
+        issues.positive(rows, "HUITONG_POOL_PARTITION_ROWS")
+        issues.require(partitions, in: 2...1024, "HUITONG_POOL_PARTITIONS")
+        try issues.throwIfAny()
+        self.init(partitionRows: Int64(rows), partitions: partitions)
     }
 }
 

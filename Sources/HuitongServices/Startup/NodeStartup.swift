@@ -50,7 +50,9 @@ public enum NodeStore {
         // Databases, keys and spooled uploads live here: the node's user only.
         try DataDirectory.secure(settings.dataDirectory)
         logger.info("opening database", metadata: ["location": "\(settings.database)"])
-        let store = Store(provider: try await DatabaseConnector.open(settings.database, logger: logger))
+        let store = Store(
+            provider: try await DatabaseConnector.open(settings.database, logger: logger),
+            poolLayout: settings.poolLayout)
         do {
             try await NodeStartup.prepare(store: store)
         } catch {

@@ -1,6 +1,19 @@
 import HuitongCore
 import SQLKit
 
+/// How pool tables are laid out on PostgreSQL: a keyed pool expected to hold at least `partitionRows` rows is
+/// hash-partitioned by its key into `partitions` tables (`HUITONG_POOL_PARTITION_ROWS`, `HUITONG_POOL_PARTITIONS`).
+/// SQLite has no partitioning and ignores both.
+public struct PoolLayout: Sendable, Hashable {
+    public var partitionRows: Int64
+    public var partitions: Int
+
+    public init(partitionRows: Int64 = 10_000_000, partitions: Int = 16) {
+        self.partitionRows = partitionRows
+        self.partitions = partitions
+    }
+}
+
 /// How each engine stores the column types of a pool, and how a value goes in and comes back as the canonical
 /// text the rest of Huitong uses (`RowValidator`'s). PostgreSQL has every type; SQLite keeps integers and
 /// decimals as numbers (its integer and numeric affinities), booleans as 0 and 1, and dates and date-times as ISO

@@ -46,9 +46,12 @@ public enum PoolVersionStatus: String, Sendable, Hashable, Codable {
 public protocol PoolRepository: PoolReader {
     /// Starts the entry's next version: empty in a table of its own, or (`copyingActive`, for changes by key)
     /// building on the active version in its table. `types` are the column types of a new table (a column not
-    /// named is text). One version of an entry is built at a time; a second is a conflict.
+    /// named is text); `expectedRows`, an estimate of the rows a whole load brings, lets a large pool's table be
+    /// partitioned from the start (`PoolLayout`). One version of an entry is built at a time; a second is a
+    /// conflict.
     func beginVersion(
-        entryID: Int64, columns: [String], types: [String: ColumnType], keyColumns: [String], copyingActive: Bool
+        entryID: Int64, columns: [String], types: [String: ColumnType], keyColumns: [String], copyingActive: Bool,
+        expectedRows: Int64
     ) async throws -> PoolVersion
     /// Adds rows (values in `columns` order; nil for empty) to a version being built, in one transaction. Rows
     /// whose key is already present replace it when `replacingKeys`; otherwise a repeated key is an error, at
@@ -87,12 +90,23 @@ extension PoolRepository {
         async throws -> PoolVersion
     {
         try await beginVersion(
-            entryID: entryID, columns: columns, types: [:], keyColumns: keyColumns, copyingActive: copyingActive)
+            entryID: entryID, columns: columns, types: [:], keyColumns: keyColumns, copyingActive: copyingActive,
+            expectedRows: 0)
+    }
+
+    /// Starts a version with these column types, of a size not known in advance.
+    public func beginVersion(
+        entryID: Int64, columns: [String], types: [String: ColumnType], keyColumns: [String], copyingActive: Bool
+    ) async throws -> PoolVersion {
+        try await beginVersion(
+            entryID: entryID, columns: columns, types: types, keyColumns: keyColumns, copyingActive: copyingActive,
+            expectedRows: 0)
     }
 }
 
 struct SQLPoolRepository: PoolRepository {
     let provider: any DatabaseProvider
+    var layout = PoolLayout()
 
     /// The largest number of bound values per statement both engines accept comfortably.
     static let bindsPerStatement = 30_000
@@ -102,9 +116,11 @@ struct SQLPoolRepository: PoolRepository {
     static let retired = "_retired_in"
 
     func beginVersion(
-        entryID: Int64, columns: [String], types: [String: ColumnType], keyColumns: [String], copyingActive: Bool
+        entryID: Int64, columns: [String], types: [String: ColumnType], keyColumns: [String], copyingActive: Bool,
+        expectedRows: Int64
     ) async throws -> PoolVersion {
         try Self.checkIdentifiers(columns + keyColumns)
+        let layout = layout
         let types = types.filter { columns.contains($0.key) && $0.value != .text }
         let now = Date()
         return try await provider.transaction { sql in
@@ -145,7 +161,13 @@ struct SQLPoolRepository: PoolRepository {
                 version.rowCount -= try await Self.leaveDeadBranch(
                     active.tableName, columns: columns, base: active.version, next: next, sql)
             } else {
-                try await Self.createTable(version, sql)
+                // A pool known to be large is split by its key from its first row: the key is also what Citus
+                // distributes by (docs/pools.md).
+                let size = max(expectedRows, active?.rowCount ?? 0)
+                let partitions =
+                    Self.isPostgres(sql) && !keyColumns.isEmpty && size >= layout.partitionRows
+                    ? layout.partitions : 0
+                try await Self.createTable(version, partitions: partitions, sql)
                 if copyingActive, let active {
                     // A key that changed: the active rows are copied once into a table of the new shape.
                     let shared = columns.filter(active.columns.contains)
@@ -500,13 +522,27 @@ struct SQLPoolRepository: PoolRepository {
     }
 
     /// A table of its own for `version`: the items in their types, then the two version columns.
-    static func createTable(_ version: PoolVersion, _ sql: any SQLDatabase) async throws {
+    /// With `partitions` > 0 (PostgreSQL, a keyed pool), the table is hash-partitioned by the key into that many
+    /// tables `…_p0`, `…_p1`, …; everything else reads and writes the parent as it would a plain table.
+    static func createTable(_ version: PoolVersion, partitions: Int = 0, _ sql: any SQLDatabase) async throws {
+        let table = version.tableName
         let definitions =
             version.columns.map { "\($0) \(sqlType(version.type(of: $0), sql))" }
             + ["\(added) INTEGER NOT NULL", "\(retired) INTEGER"]
+        let partitioning =
+            partitions > 0 ? " PARTITION BY HASH (\(version.keyColumns.joined(separator: ", ")))" : ""
         try await sql.raw(
-            SQLQueryString(unsafeRaw: "CREATE TABLE \(version.tableName) (\(definitions.joined(separator: ", ")))")
+            SQLQueryString(
+                unsafeRaw: "CREATE TABLE \(table) (\(definitions.joined(separator: ", ")))\(partitioning)")
         ).run()
+        for remainder in 0..<max(0, partitions) {
+            try await sql.raw(
+                SQLQueryString(
+                    unsafeRaw:
+                        "CREATE TABLE \(table)_p\(remainder) PARTITION OF \(table) FOR VALUES WITH (MODULUS \(partitions), REMAINDER \(remainder))"
+                )
+            ).run()
+        }
     }
 
     /// The indexes of a pool table: the key with the version that added the row (unique, so a repeated key in one

@@ -56,25 +56,6 @@ struct CatalogAPITests {
             updateCycle: .daily, keywords: ["人口"], note: note)
     }
 
-    /// Hand-written entry JSON, for the suites that still send it as text until they send `entry`.
-    static func entryJSON(
-        name: String = "人口基础信息", classification: String = "101001", extraItem: String = "",
-        shareType: String = "conditional", openness: String = "closed", note: String = "", keyGrade: String = "general4"
-    ) -> String {
-        """
-        {"classificationCode": "\(classification)", "name": "\(name)", "abstract": "全市户籍人口的基础信息",
-         "formats": [{"category": "database", "type": "Oracle"}], "shareType": "\(shareType)",
-         "shareCondition": "用于身份核验", "openness": "\(openness)", "openCondition": "实名认证",
-         "updateCycle": "daily", "keywords": ["人口"], "note": "\(note)",
-         "items": [
-           {"name": "身份证号码", "columnName": "sfzhm", "dataType": "C", "length": 18, "isKey": true,
-            "semanticKind": "residentID", "grade": "\(keyGrade)"},
-           {"name": "姓名", "columnName": "xm", "dataType": "C", "length": 50, "semanticKind": "personName"}
-           \(extraItem)
-         ]}
-        """
-    }
-
     static let phoneItem = CatalogAPI.ItemInput(name: "手机号码", columnName: "sjhm", dataType: .character, length: 11)
 
     @Test("an entry is found by its resource code in any status its caller may see", arguments: TestBackend.available)

@@ -89,12 +89,6 @@ struct GatewayAPITests {
         return try #require(decided.application.grantID)
     }
 
-    /// The audit log as untyped dictionaries, for the suites that still read it so until they use `auditLog`.
-    static func auditEntries(_ client: any TestClientProtocol, _ node: TestNode) async throws -> [[String: Any]] {
-        let (_, body, _) = try await client.json(.get, "/api/v1/audit/entries?limit=100", token: node.operatorToken)
-        return (body["items"] as? [[String: Any]] ?? []).reversed()
-    }
-
     @Test(
         "apply → approve in part → the system reads only granted items, masked, in its county → revoke → denied; all on the audit log",
         arguments: TestBackend.available)

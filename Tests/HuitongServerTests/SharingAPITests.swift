@@ -93,13 +93,6 @@ struct SharingAPITests {
             validTo: today.addingDays(180), expectedDailyCalls: calls)
     }
 
-    /// The application as JSON text, for the suites that still send it as text until they send `application`.
-    static func applicationBody(entryID: Int64, items: [String], calls: Int = 1000) -> String {
-        String(
-            decoding: try! WireJSON.encoder.encode(application(entryID: entryID, items: items, calls: calls)),
-            as: UTF8.self)
-    }
-
     /// Creates a draft application as the world's consumer and returns its id.
     static func draft(
         _ client: any TestClientProtocol, _ world: World, entryID: Int64, items: [String]

@@ -67,33 +67,6 @@ struct TestNode {
     }
 }
 
-extension TestClientProtocol {
-    /// Sends a JSON request (optionally with a bearer token) and returns status and parsed body.
-    @discardableResult
-    func json(
-        _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, body: String? = nil,
-        headers extra: HTTPFields = [:]
-    ) async throws -> (HTTPResponse.Status, [String: Any], HTTPFields) {
-        var headers = extra
-        if let token { headers[.authorization] = "Bearer \(token)" }
-        if body != nil { headers[.contentType] = "application/json" }
-        return try await execute(
-            uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }
-        ) { response in
-            let text = String(buffer: response.body)
-            let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
-            return (response.status, object, response.headers)
-        }
-    }
-}
-
-/// The `error` object of an API error body.
-func apiError(_ body: [String: Any]) -> (code: String, fields: [String]) {
-    let error = body["error"] as? [String: Any] ?? [:]
-    let details = error["details"] as? [[String: Any]] ?? []
-    return (error["code"] as? String ?? "", details.compactMap { $0["field"] as? String })
-}
-
 /// A request body of none, for the typed helpers below when a request carries no body.
 struct NoInput: Encodable {}
 

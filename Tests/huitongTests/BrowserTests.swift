@@ -220,11 +220,16 @@ struct BrowserTests {
             let answer = try await node.request(
                 .GET, "/gateway/v1/\(code)/records?jgmc=\(key)", body: nil, bearer: secret)
             #expect(answer.status == 200, "\(answer.body)")
-            let json = (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8))) as? [String: Any] ?? [:]
-            #expect(json["count"] as? Int == 1, "\(answer.body)")
-            let record = (json["records"] as? [[String: Any]])?.first ?? [:]
-            #expect(record["jgmc"] as? String == rows[1].0)
-            #expect(record["dz"] as? String == rows[1].1)
+            /// A lookup's answer as the gateway writes it (`GatewayAPI.json(_:records:columns:)`).
+            struct Records: Decodable {
+                var count: Int
+                var records: [[String: String?]]
+            }
+            let json = try JSONDecoder.iso8601.decode(Records.self, from: Data(answer.body.utf8))
+            #expect(json.count == 1, "\(answer.body)")
+            let record = json.records.first ?? [:]
+            #expect(record["jgmc"] == rows[1].0)
+            #expect(record["dz"] == rows[1].1)
             let refused = try await node.request(
                 .GET, "/gateway/v1/\(code)/records?jgmc=\(key)", body: nil, bearer: secret + "x")
             #expect(refused.status == 401, "a wrong secret reads nothing")
@@ -310,9 +315,9 @@ struct BrowserTests {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
             #expect(response.status == .ok)
             let body = try await response.body.collect(upTo: 1024 * 1024)
-            let page = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
-            #expect((page["rows"] as? [[String: Any]])?.count == 5, "\(page)")
-            #expect(page["total"] as? Int == 300)
+            let page = try JSONDecoder.iso8601.decode(OpenDataAPI.Page.self, from: Data(buffer: body))
+            #expect(page.rows.count == 5, "\(page)")
+            #expect(page.total == 300)
         }
     }
 

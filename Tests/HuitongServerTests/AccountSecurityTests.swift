@@ -35,11 +35,11 @@ struct AccountSecurityTests {
     static func signIn(
         _ client: any TestClientProtocol, _ username: String, _ password: String, from address: String
     ) async throws -> (HTTPResponse.Status, String) {
-        let (status, body, _) = try await client.json(
-            .post, login, body: #"{"username":"\#(username)","password":"\#(password)"}"#,
+        let (status, text) = try await client.text(
+            .post, login, input: AuthAPI.LoginInput(username: username, password: password),
             headers: [HTTPField.Name("X-Forwarded-For")!: address])
-        let error = body["error"] as? [String: Any] ?? [:]
-        return (status, "\(error["code"] ?? "") \(error["message"] ?? "")")
+        let error = status == .ok ? nil : try WireJSON.read(ErrorBody.self, text).error
+        return (status, "\(error?.code ?? "") \(error?.message ?? "")")
     }
 
     // MARK: Finding 5
@@ -164,30 +164,31 @@ struct AccountSecurityTests {
                 ("zhang.wei", "password123"), ("zhang.wei", "1234567890qwerty"),
                 ("zhang.wei", "Zhang.Wei-2026"),
             ] {
-                let (status, body, _) = try await client.json(
+                let (status, body) = try await client.failure(
                     .post, "/api/v1/users", token: node.operatorToken,
-                    body: #"""
-                        {"username":"\#(username)","displayName":"张伟","departmentID":\#(bureau),"roles":["auditor"],"password":"\#(password)"}
-                        """#)
-                #expect(status == .badRequest && apiError(body).fields == ["password"], "\(password)")
+                    input: AccountsAPI.CreateUserInput(
+                        username: username, displayName: "张伟", departmentID: bureau, roles: ["auditor"],
+                        password: password))
+                #expect(status == .badRequest && body.fields == ["password"], "\(password)")
             }
-            let (created, createdBody, _) = try await client.json(
+            let (created, createdBody) = try await client.send(
                 .post, "/api/v1/users", token: node.operatorToken,
-                body: #"""
-                    {"username":"zhang.wei","displayName":"张伟","departmentID":\#(bureau),"roles":["auditor"],"password":"tea-garden-77"}
-                    """#)
+                input: AccountsAPI.CreateUserInput(
+                    username: "zhang.wei", displayName: "张伟", departmentID: bureau, roles: ["auditor"],
+                    password: "tea-garden-77"),
+                as: AccountsAPI.CreatedUser.self)
             #expect(created == .created)
-            let userID = try #require((createdBody["user"] as? [String: Any])?["id"] as? Int)
+            let userID = createdBody.user.id
             // An operator's reset, and the user's own change.
-            let (reset, resetBody, _) = try await client.json(
+            let (reset, resetBody) = try await client.failure(
                 .post, "/api/v1/users/\(userID)/password", token: node.operatorToken,
-                body: #"{"newPassword":"qwerty123456"}"#)
-            #expect(reset == .badRequest && apiError(resetBody).fields == ["password"])
+                input: AccountsAPI.PasswordInput(newPassword: "qwerty123456"))
+            #expect(reset == .badRequest && resetBody.fields == ["password"])
             let me = try #require(try await node.store.users.find(username: "admin"))
-            let (own, ownBody, _) = try await client.json(
+            let (own, ownBody) = try await client.failure(
                 .post, "/api/v1/users/\(me.id)/password", token: node.operatorToken,
-                body: #"{"currentPassword":"\#(node.operatorPassword)","newPassword":"admin-rules-1"}"#)
-            #expect(own == .badRequest && apiError(ownBody).fields == ["password"])
+                input: AccountsAPI.PasswordInput(currentPassword: node.operatorPassword, newPassword: "admin-rules-1"))
+            #expect(own == .badRequest && ownBody.fields == ["password"])
             // Portal registration: the e-mail address's local part, and a common password.
             for password in ["xiaoming2026x", "password123"] {
                 let (status, page, _) = try await DeveloperPortalTests.postAnonymous(
@@ -205,40 +206,43 @@ struct AccountSecurityTests {
 
     // MARK: Finding 7
 
-    static func expiry(_ body: [String: Any]) throws -> Date {
-        let text = try #require((body["token"] as? [String: Any])?["expiresAt"] as? String)
-        return try #require(ISO8601DateFormatter().date(from: text))
+    static func expiry(_ body: AccountsAPI.CreatedToken) throws -> Date {
+        try #require(body.token.expiresAt)
+    }
+
+    static func token(_ name: String, expiresAt: Date? = nil) -> AccountsAPI.TokenInput {
+        AccountsAPI.TokenInput(name: name, expiresAt: expiresAt)
     }
 
     @Test("a personal token lives 90 days by default, 365 at most, and never longer than the token that makes it")
     func tokenLifetimes() async throws {
         try await TestNode.run { node, client in
             let now = Date()
-            let (made, madeBody, _) = try await client.json(
-                .post, "/api/v1/tokens", token: node.operatorToken, body: #"{"name":"script"}"#)
+            let (made, madeBody) = try await client.send(
+                .post, "/api/v1/tokens", token: node.operatorToken, input: Self.token("script"),
+                as: AccountsAPI.CreatedToken.self)
             #expect(made == .created)
             let days = try Self.expiry(madeBody).timeIntervalSince(now) / 86400
             #expect(days > 89.9 && days < 90.1)
-            let tooLong = ISO8601DateFormatter().string(from: now.addingTimeInterval(400 * 86400))
-            let (refused, refusedBody, _) = try await client.json(
-                .post, "/api/v1/tokens", token: node.operatorToken,
-                body: #"{"name":"forever","expiresAt":"\#(tooLong)"}"#)
-            #expect(refused == .badRequest && apiError(refusedBody).fields == ["expiresAt"])
+            let tooLong = now.addingTimeInterval(400 * 86400)
+            let (refused, refusedBody) = try await client.failure(
+                .post, "/api/v1/tokens", token: node.operatorToken, input: Self.token("forever", expiresAt: tooLong))
+            #expect(refused == .badRequest && refusedBody.fields == ["expiresAt"])
 
             // A token with ten days left makes tokens with at most ten days.
-            let tenDays = ISO8601DateFormatter().string(from: now.addingTimeInterval(10 * 86400))
-            let (_, shortBody, _) = try await client.json(
-                .post, "/api/v1/tokens", token: node.operatorToken, body: #"{"name":"short","expiresAt":"\#(tenDays)"}"#
-            )
-            let short = try #require(shortBody["secret"] as? String)
-            let (child, childBody, _) = try await client.json(
-                .post, "/api/v1/tokens", token: short, body: #"{"name":"child"}"#)
+            let tenDays = now.addingTimeInterval(10 * 86400)
+            let (_, shortBody) = try await client.send(
+                .post, "/api/v1/tokens", token: node.operatorToken, input: Self.token("short", expiresAt: tenDays),
+                as: AccountsAPI.CreatedToken.self)
+            let short = shortBody.secret
+            let (child, childBody) = try await client.send(
+                .post, "/api/v1/tokens", token: short, input: Self.token("child"), as: AccountsAPI.CreatedToken.self)
             #expect(child == .created)
             #expect(try Self.expiry(childBody) <= Self.expiry(shortBody))
-            let twentyDays = ISO8601DateFormatter().string(from: now.addingTimeInterval(20 * 86400))
-            let (longer, longerBody, _) = try await client.json(
-                .post, "/api/v1/tokens", token: short, body: #"{"name":"longer","expiresAt":"\#(twentyDays)"}"#)
-            #expect(longer == .badRequest && apiError(longerBody).fields == ["expiresAt"])
+            let twentyDays = now.addingTimeInterval(20 * 86400)
+            let (longer, longerBody) = try await client.failure(
+                .post, "/api/v1/tokens", token: short, input: Self.token("longer", expiresAt: twentyDays))
+            #expect(longer == .badRequest && longerBody.fields == ["expiresAt"])
         }
     }
 
@@ -246,29 +250,31 @@ struct AccountSecurityTests {
     func passwordChangeRevokes() async throws {
         try await TestNode.run { node, client in
             let (user, first) = try await node.user("gaj.officer", department: node.bureau, roles: [.auditor])
-            let (_, secondBody, _) = try await client.json(
-                .post, "/api/v1/tokens", token: first, body: #"{"name":"b"}"#)
-            let second = try #require(secondBody["secret"] as? String)
-            let (_, _, headers) = try await client.json(
-                .post, Self.login, body: #"{"username":"gaj.officer","password":"password-123"}"#)
+            let (_, secondBody) = try await client.send(
+                .post, "/api/v1/tokens", token: first, input: Self.token("b"), as: AccountsAPI.CreatedToken.self)
+            let second = secondBody.secret
+            let (_, _, headers) = try await client.exchange(
+                .post, Self.login, token: nil,
+                input: AuthAPI.LoginInput(username: "gaj.officer", password: "password-123"), headers: [:])
             let cookie = try #require(PagesAndContractTests.cookie("huitong_session", in: headers))
 
             // Kept explicitly: everything stays open.
-            let (kept, _, _) = try await client.json(
+            let kept = try await client.status(
                 .post, "/api/v1/users/\(user.id)/password", token: first,
-                body: #"{"currentPassword":"password-123","newPassword":"river-stone-42","keepOtherSessions":true}"#)
+                input: AccountsAPI.PasswordInput(
+                    currentPassword: "password-123", newPassword: "river-stone-42", keepOtherSessions: true))
             #expect(kept == .ok)
-            #expect(try await client.json(.get, "/api/v1/me", token: second).0 == .ok)
-            #expect(try await client.json(.get, "/api/v1/me", headers: [.cookie: cookie]).0 == .ok)
+            #expect(try await client.status(.get, "/api/v1/me", token: second) == .ok)
+            #expect(try await client.status(.get, "/api/v1/me", headers: [.cookie: cookie]) == .ok)
 
             // By default the others end; the token used for the change still works.
-            let (changed, _, _) = try await client.json(
+            let changed = try await client.status(
                 .post, "/api/v1/users/\(user.id)/password", token: first,
-                body: #"{"currentPassword":"river-stone-42","newPassword":"maple-field-58"}"#)
+                input: AccountsAPI.PasswordInput(currentPassword: "river-stone-42", newPassword: "maple-field-58"))
             #expect(changed == .ok)
-            #expect(try await client.json(.get, "/api/v1/me", token: first).0 == .ok)
-            #expect(try await client.json(.get, "/api/v1/me", token: second).0 == .unauthorized)
-            #expect(try await client.json(.get, "/api/v1/me", headers: [.cookie: cookie]).0 == .unauthorized)
+            #expect(try await client.status(.get, "/api/v1/me", token: first) == .ok)
+            #expect(try await client.status(.get, "/api/v1/me", token: second) == .unauthorized)
+            #expect(try await client.status(.get, "/api/v1/me", headers: [.cookie: cookie]) == .unauthorized)
         }
     }
 }

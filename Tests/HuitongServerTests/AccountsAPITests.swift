@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
-import HuitongServer
 import HuitongStore
 import HuitongTestSupport
 import Hummingbird
@@ -9,30 +8,33 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServer
 @testable import HuitongServices
 
 @Suite("Accounts API")
 struct AccountsAPITests {
+    typealias DepartmentInput = AccountsAPI.DepartmentInput
+
     @Test("healthz reports version and backend", arguments: TestBackend.available)
     func health(_ backend: TestBackend) async throws {
         try await TestNode.run(backend) { _, client in
-            let (status, body, _) = try await client.json(.get, "/healthz")
+            let (status, body) = try await client.send(.get, "/healthz", as: ObservabilityRoutes.Health.self)
             #expect(status == .ok)
-            #expect(body["status"] as? String == "ok")
-            #expect(body["backend"] as? String == backend.rawValue)
-            #expect(body["version"] as? String == HuitongVersion.current)
+            #expect(body.status == "ok")
+            #expect(body.backend == backend.rawValue)
+            #expect(body.version == HuitongVersion.current)
         }
     }
 
     @Test("without credentials the API answers 401 in the error format; a bad token too")
     func unauthenticated() async throws {
         try await TestNode.run { _, client in
-            let (status, body, _) = try await client.json(.get, "/api/v1/departments")
+            let (status, body) = try await client.failure(.get, "/api/v1/departments")
             #expect(status == .unauthorized)
-            #expect(apiError(body).code == "unauthenticated")
-            let (badStatus, badBody, _) = try await client.json(.get, "/api/v1/departments", token: "htu_forged")
+            #expect(body.code == "unauthenticated")
+            let (badStatus, badBody) = try await client.failure(.get, "/api/v1/departments", token: "htu_forged")
             #expect(badStatus == .unauthorized)
-            #expect(apiError(badBody).code == "invalid_token")
+            #expect(badBody.code == "invalid_token")
         }
     }
 
@@ -41,52 +43,58 @@ struct AccountsAPITests {
     func departments(_ backend: TestBackend) async throws {
         try await TestNode.run(backend) { node, client in
             let token = node.operatorToken
-            let (created, body, _) = try await client.json(
+            let (created, body) = try await client.send(
                 .post, "/api/v1/departments", token: token,
-                body: #"{"name":"六安市公安局","code":"GAJ","creditCode":"1134150000301001xu","regionCode":"341500"}"#)
+                input: DepartmentInput(
+                    name: "六安市公安局", code: "GAJ", creditCode: "1134150000301001xu", regionCode: "341500"),
+                as: Department.self)
             #expect(created == .created)
-            #expect(body["creditCode"] as? String == "1134150000301001XU")
-            let id = try #require(body["id"] as? Int)
+            #expect(body.creditCode == "1134150000301001XU")
+            let id = body.id
 
-            let (bad, badBody, _) = try await client.json(
+            let (bad, badBody) = try await client.failure(
                 .post, "/api/v1/departments", token: token,
-                body: #"{"name":"","code":"bad code!","creditCode":"1134150000301001XV","regionCode":"991500"}"#)
+                input: DepartmentInput(
+                    name: "", code: "bad code!", creditCode: "1134150000301001XV", regionCode: "991500"))
             #expect(bad == .badRequest)
-            #expect(Set(apiError(badBody).fields) == ["name", "code", "creditCode", "regionCode"])
+            #expect(Set(badBody.fields) == ["name", "code", "creditCode", "regionCode"])
 
-            let (missing, missingBody, _) = try await client.json(
-                .post, "/api/v1/departments", token: token, body: "{}")
+            let (missing, missingBody) = try await client.failure(
+                .post, "/api/v1/departments", token: token, input: DepartmentInput())
             #expect(missing == .badRequest)
-            #expect(apiError(missingBody).fields.contains("regionCode"))
+            #expect(missingBody.fields.contains("regionCode"))
 
-            let (wrongType, wrongTypeBody, _) = try await client.json(
-                .post, "/api/v1/departments", token: token, body: #"{"name":"x","code":"X","regionCode":341500}"#)
+            // A number where the contract says string: only hand-written JSON can send it.
+            let (wrongType, wrongTypeBody) = try await client.failure(
+                .post, "/api/v1/departments", token: token, json: #"{"name":"x","code":"X","regionCode":341500}"#)
             #expect(wrongType == .badRequest)
-            #expect(apiError(wrongTypeBody).fields == ["regionCode"])
+            #expect(wrongTypeBody.fields == ["regionCode"])
 
-            let (malformed, malformedBody, _) = try await client.json(
-                .post, "/api/v1/departments", token: token, body: #"{"name":"#)
+            // JSON cut off in the middle.
+            let (malformed, malformedBody) = try await client.failure(
+                .post, "/api/v1/departments", token: token, json: #"{"name":"#)
             #expect(malformed == .badRequest)
-            #expect(apiError(malformedBody).code == "malformed_body")
+            #expect(malformedBody.code == "malformed_body")
 
-            let (duplicate, duplicateBody, _) = try await client.json(
+            let (duplicate, duplicateBody) = try await client.failure(
                 .post, "/api/v1/departments", token: token,
-                body: #"{"name":"另一个","code":"GAJ","regionCode":"341500"}"#)
+                input: DepartmentInput(name: "另一个", code: "GAJ", regionCode: "341500"))
             #expect(duplicate == .conflict)
-            #expect(apiError(duplicateBody).fields == ["code"])
+            #expect(duplicateBody.fields == ["code"])
 
-            let (patched, patchedBody, _) = try await client.json(
-                .patch, "/api/v1/departments/\(id)", token: token, body: #"{"name":"六安市公安局（改）"}"#)
+            let (patched, patchedBody) = try await client.send(
+                .patch, "/api/v1/departments/\(id)", token: token, input: DepartmentInput(name: "六安市公安局（改）"),
+                as: Department.self)
             #expect(patched == .ok)
-            #expect(patchedBody["code"] as? String == "GAJ")
-            #expect(patchedBody["name"] as? String == "六安市公安局（改）")
+            #expect(patchedBody.code == "GAJ")
+            #expect(patchedBody.name == "六安市公安局（改）")
 
-            #expect(try await client.json(.get, "/api/v1/departments/999", token: token).0 == .notFound)
-            #expect(try await client.json(.get, "/api/v1/departments/abc", token: token).0 == .badRequest)
+            #expect(try await client.status(.get, "/api/v1/departments/999", token: token) == .notFound)
+            #expect(try await client.status(.get, "/api/v1/departments/abc", token: token) == .badRequest)
             // The bureau still has its operator, so it cannot go.
             #expect(
-                try await client.json(.delete, "/api/v1/departments/\(node.bureau.id)", token: token).0 == .conflict)
-            #expect(try await client.json(.delete, "/api/v1/departments/\(id)", token: token).0 == .noContent)
+                try await client.status(.delete, "/api/v1/departments/\(node.bureau.id)", token: token) == .conflict)
+            #expect(try await client.status(.delete, "/api/v1/departments/\(id)", token: token) == .noContent)
             #expect(try await node.store.departments.count() == 1)
         }
     }
@@ -95,11 +103,11 @@ struct AccountsAPITests {
     func oversized() async throws {
         try await TestNode.run { node, client in
             let huge = String(repeating: "汇", count: 1_000_000)
-            let (status, body, _) = try await client.json(
+            let (status, body) = try await client.failure(
                 .post, "/api/v1/departments", token: node.operatorToken,
-                body: #"{"name":"\#(huge)","code":"BIG","regionCode":"341500"}"#)
+                input: DepartmentInput(name: huge, code: "BIG", regionCode: "341500"))
             #expect(status == .contentTooLarge)
-            #expect(apiError(body).code == "body_too_large")
+            #expect(body.code == "body_too_large")
             #expect(try await node.store.departments.count() == 1)
         }
     }
@@ -113,46 +121,48 @@ struct AccountsAPITests {
             let (_, consumer) = try await node.user("rsj.consumer", department: social, roles: [.consumer])
             let (_, auditor) = try await node.user("sjj.auditor", department: node.bureau, roles: [.auditor])
 
-            let newDepartment = #"{"name":"x","code":"NEW","regionCode":"341500"}"#
+            let newDepartment = DepartmentInput(name: "x", code: "NEW", regionCode: "341500")
             for token in [provider, consumer, auditor] {
-                let (status, body, _) = try await client.json(
-                    .post, "/api/v1/departments", token: token, body: newDepartment)
+                let (status, body) = try await client.failure(
+                    .post, "/api/v1/departments", token: token, input: newDepartment)
                 #expect(status == .forbidden)
-                #expect(apiError(body).code == "forbidden")
+                #expect(body.code == "forbidden")
             }
             // Officers see only their own department's users; auditors see all.
             #expect(
-                try await client.json(.get, "/api/v1/users?departmentID=\(social.id)", token: provider).0 == .forbidden)
-            let (_, own, _) = try await client.json(.get, "/api/v1/users", token: provider)
-            #expect((own["items"] as? [[String: Any]])?.compactMap { $0["username"] as? String } == ["gaj.provider"])
-            let (badQuery, badQueryBody, _) = try await client.json(
+                try await client.status(.get, "/api/v1/users?departmentID=\(social.id)", token: provider) == .forbidden)
+            let (_, own) = try await client.send(.get, "/api/v1/users", token: provider, as: ListBody<User>.self)
+            #expect(own.items.map(\.username) == ["gaj.provider"])
+            let (badQuery, badQueryBody) = try await client.failure(
                 .get, "/api/v1/users?departmentID=abc", token: auditor)
             #expect(badQuery == .badRequest)
-            #expect(apiError(badQueryBody).fields == ["departmentID"])
-            let (_, all, _) = try await client.json(.get, "/api/v1/users", token: auditor)
-            #expect((all["items"] as? [Any])?.count == 4)
+            #expect(badQueryBody.fields == ["departmentID"])
+            let (_, all) = try await client.send(.get, "/api/v1/users", token: auditor, as: ListBody<User>.self)
+            #expect(all.items.count == 4)
 
             // A consumer registers its department's system; another department cannot touch it.
-            let (created, system, _) = try await client.json(
-                .post, "/api/v1/application-systems", token: consumer, body: #"{"name":"社保认证","description":"核验"}"#)
+            let (created, system) = try await client.send(
+                .post, "/api/v1/application-systems", token: consumer,
+                input: AccountsAPI.SystemInput(name: "社保认证", description: "核验"), as: ApplicationSystem.self)
             #expect(created == .created)
-            let systemID = try #require(system["id"] as? Int)
+            let systemID = system.id
             let (_, policeConsumer) = try await node.user("gaj.consumer", department: police, roles: [.consumer])
             #expect(
-                try await client.json(.get, "/api/v1/application-systems/\(systemID)", token: policeConsumer).0
+                try await client.status(.get, "/api/v1/application-systems/\(systemID)", token: policeConsumer)
                     == .forbidden)
             #expect(
-                try await client.json(
+                try await client.status(
                     .post, "/api/v1/application-systems/\(systemID)/tokens", token: policeConsumer,
-                    body: #"{"name":"x"}"#
-                ).0 == .forbidden)
+                    input: AccountsAPI.TokenInput(name: "x")
+                ) == .forbidden)
             #expect(
-                try await client.json(
+                try await client.status(
                     .post, "/api/v1/application-systems", token: consumer,
-                    body: #"{"name":"x","departmentID":\#(police.id)}"#
-                ).0 == .forbidden)
+                    input: AccountsAPI.SystemInput(name: "x", departmentID: police.id)
+                ) == .forbidden)
             #expect(
-                try await client.json(.post, "/api/v1/application-systems", token: provider, body: #"{"name":"x"}"#).0
+                try await client.status(
+                    .post, "/api/v1/application-systems", token: provider, input: AccountsAPI.SystemInput(name: "x"))
                     == .forbidden)
         }
     }
@@ -162,37 +172,41 @@ struct AccountsAPITests {
         try await TestNode.run { node, client in
             let social = try await node.department("RSJ")
             let (_, consumer) = try await node.user("rsj.consumer", department: social, roles: [.consumer])
-            let (_, system, _) = try await client.json(
-                .post, "/api/v1/application-systems", token: consumer, body: #"{"name":"社保认证"}"#)
-            let systemID = try #require(system["id"] as? Int)
-            let (status, issued, _) = try await client.json(
+            let (_, system) = try await client.send(
+                .post, "/api/v1/application-systems", token: consumer, input: AccountsAPI.SystemInput(name: "社保认证"),
+                as: ApplicationSystem.self)
+            let systemID = system.id
+            let (status, issued) = try await client.send(
                 .post, "/api/v1/application-systems/\(systemID)/tokens", token: consumer,
-                body: #"{"name":"生产","expiresAt":"2099-01-01T00:00:00Z"}"#)
+                input: AccountsAPI.TokenInput(
+                    name: "生产", expiresAt: try Date("2099-01-01T00:00:00Z", strategy: .iso8601)),
+                as: AccountsAPI.CreatedToken.self)
             #expect(status == .created)
-            let secret = try #require(issued["secret"] as? String)
+            let secret = issued.secret
             #expect(secret.hasPrefix("hts_"))
-            let tokenID = try #require((issued["token"] as? [String: Any])?["id"] as? Int)
+            let tokenID = issued.token.id
             // Listing never shows the secret again.
-            let (_, listed, _) = try await client.json(
+            let (_, listed) = try await client.text(
                 .get, "/api/v1/application-systems/\(systemID)/tokens", token: consumer)
-            #expect(!String(describing: listed).contains(secret))
+            #expect(!listed.contains(secret))
 
-            let (forbidden, body, _) = try await client.json(.get, "/api/v1/departments", token: secret)
+            let (forbidden, body) = try await client.failure(.get, "/api/v1/departments", token: secret)
             #expect(forbidden == .forbidden)
-            #expect(apiError(body).code == "forbidden")
+            #expect(body.code == "forbidden")
 
             #expect(
-                try await client.json(
+                try await client.status(
                     .delete, "/api/v1/application-systems/\(systemID)/tokens/\(tokenID)", token: consumer
-                ).0
+                )
                     == .ok)
-            #expect(try await client.json(.get, "/api/v1/departments", token: secret).0 == .unauthorized)
+            #expect(try await client.status(.get, "/api/v1/departments", token: secret) == .unauthorized)
 
-            let (past, pastBody, _) = try await client.json(
+            let (past, pastBody) = try await client.failure(
                 .post, "/api/v1/application-systems/\(systemID)/tokens", token: consumer,
-                body: #"{"name":"旧","expiresAt":"2001-01-01T00:00:00Z"}"#)
+                input: AccountsAPI.TokenInput(
+                    name: "旧", expiresAt: try Date("2001-01-01T00:00:00Z", strategy: .iso8601)))
             #expect(past == .badRequest)
-            #expect(apiError(pastBody).fields == ["expiresAt"])
+            #expect(pastBody.fields == ["expiresAt"])
         }
     }
 
@@ -200,55 +214,65 @@ struct AccountsAPITests {
     func users() async throws {
         try await TestNode.run { node, client in
             let police = try await node.department("GAJ")
-            let (created, body, _) = try await client.json(
+            let (created, text) = try await client.text(
                 .post, "/api/v1/users", token: node.operatorToken,
-                body:
-                    #"{"username":"Gaj.Officer","displayName":"李强","departmentID":\#(police.id),"roles":["provider","consumer"]}"#
-            )
+                input: AccountsAPI.CreateUserInput(
+                    username: "Gaj.Officer", displayName: "李强", departmentID: police.id,
+                    roles: ["provider", "consumer"]))
             #expect(created == .created)
-            let password = try #require(body["password"] as? String)
-            let user = try #require(body["user"] as? [String: Any])
-            #expect(user["username"] as? String == "gaj.officer")
-            #expect(user["password"] == nil && user["passwordHash"] == nil)
-            let userID = try #require(user["id"] as? Int)
+            let body = try WireJSON.decoder.decode(AccountsAPI.CreatedUser.self, from: Data(text.utf8))
+            let password = try #require(body.password)
+            let user = body.user
+            #expect(user.username == "gaj.officer")
+            // The user object in the answer carries no password nor hash; only the one-time password beside it.
+            let raw = try WireJSON.decoder.decode(JSONValue.self, from: Data(text.utf8))
+            let userObject = try #require(raw["user"])
+            #expect(userObject["password"] == nil && userObject["passwordHash"] == nil)
+            let userID = user.id
 
-            let (badRole, badRoleBody, _) = try await client.json(
+            let (badRole, badRoleBody) = try await client.failure(
                 .post, "/api/v1/users", token: node.operatorToken,
-                body: #"{"username":"x.y","displayName":"x","departmentID":\#(police.id),"roles":["admin"]}"#)
+                input: AccountsAPI.CreateUserInput(
+                    username: "x.y", displayName: "x", departmentID: police.id, roles: ["admin"]))
             #expect(badRole == .badRequest)
-            #expect(apiError(badRoleBody).fields == ["roles"])
+            #expect(badRoleBody.fields == ["roles"])
 
-            let (login, session, headers) = try await client.json(
-                .post, "/api/v1/auth/login", body: #"{"username":"gaj.officer","password":"\#(password)"}"#)
+            let (login, sessionText, headers) = try await client.exchange(
+                .post, "/api/v1/auth/login", token: nil,
+                input: AuthAPI.LoginInput(username: "gaj.officer", password: password), headers: [:])
             #expect(login == .ok)
-            let csrf = try #require(session["csrfToken"] as? String)
+            let session = try WireJSON.decoder.decode(AuthAPI.LoginResult.self, from: Data(sessionText.utf8))
+            let csrf = session.csrfToken
             let cookie = try #require(headers[.setCookie]?.components(separatedBy: ";").first)
 
             // With the session cookie, a state-changing call must carry the CSRF token.
-            let change = #"{"currentPassword":"\#(password)","newPassword":"new-password-9"}"#
-            let (noCSRF, noCSRFBody, _) = try await client.json(
-                .post, "/api/v1/users/\(userID)/password", body: change, headers: [.cookie: cookie])
+            let change = AccountsAPI.PasswordInput(currentPassword: password, newPassword: "new-password-9")
+            let (noCSRF, noCSRFBody) = try await client.failure(
+                .post, "/api/v1/users/\(userID)/password", input: change, headers: [.cookie: cookie])
             #expect(noCSRF == .forbidden)
-            #expect(apiError(noCSRFBody).code == "csrf_failed")
-            let (changed, _, _) = try await client.json(
-                .post, "/api/v1/users/\(userID)/password", body: change,
+            #expect(noCSRFBody.code == "csrf_failed")
+            let changed = try await client.status(
+                .post, "/api/v1/users/\(userID)/password", input: change,
                 headers: [.cookie: cookie, HTTPField.Name("X-CSRF-Token")!: csrf])
             #expect(changed == .ok)
             // The session the password was changed with stays; the user's others end (AccountSecurityTests).
-            #expect(try await client.json(.get, "/api/v1/me", headers: [.cookie: cookie]).0 == .ok)
+            #expect(try await client.status(.get, "/api/v1/me", headers: [.cookie: cookie]) == .ok)
             #expect(
-                try await client.json(
-                    .post, "/api/v1/auth/login", body: #"{"username":"gaj.officer","password":"new-password-9"}"#
-                ).0 == .ok)
+                try await client.status(
+                    .post, "/api/v1/auth/login",
+                    input: AuthAPI.LoginInput(username: "gaj.officer", password: "new-password-9")
+                ) == .ok)
 
             #expect(
-                try await client.json(
-                    .patch, "/api/v1/users/\(userID)", token: node.operatorToken, body: #"{"isActive":false}"#
-                ).0 == .ok)
-            let (refused, refusedBody, _) = try await client.json(
-                .post, "/api/v1/auth/login", body: #"{"username":"gaj.officer","password":"new-password-9"}"#)
+                try await client.status(
+                    .patch, "/api/v1/users/\(userID)", token: node.operatorToken,
+                    input: AccountsAPI.UpdateUserInput(isActive: false)
+                ) == .ok)
+            let (refused, refusedBody) = try await client.failure(
+                .post, "/api/v1/auth/login",
+                input: AuthAPI.LoginInput(username: "gaj.officer", password: "new-password-9"))
             #expect(refused == .unauthorized)
-            #expect(apiError(refusedBody).code == "login_failed")
+            #expect(refusedBody.code == "login_failed")
         }
     }
 
@@ -256,17 +280,18 @@ struct AccountsAPITests {
     func selfProtection() async throws {
         try await TestNode.run { node, client in
             let me = try #require(try await node.store.users.find(username: "admin"))
-            let (status, _, _) = try await client.json(
-                .patch, "/api/v1/users/\(me.id)", token: node.operatorToken, body: #"{"roles":["auditor"]}"#)
+            let status = try await client.status(
+                .patch, "/api/v1/users/\(me.id)", token: node.operatorToken,
+                input: AccountsAPI.UpdateUserInput(roles: ["auditor"]))
             #expect(status == .conflict)
-            #expect(try await client.json(.delete, "/api/v1/users/\(me.id)", token: node.operatorToken).0 == .conflict)
+            #expect(try await client.status(.delete, "/api/v1/users/\(me.id)", token: node.operatorToken) == .conflict)
         }
     }
 
     @Test("metrics are exposed in Prometheus format on the metrics listener")
     func metrics() async throws {
         try await TestNode.run { node, client in
-            _ = try await client.json(.get, "/healthz")
+            try await client.status(.get, "/healthz")
             let router = HuitongApp.buildMetricsRouter(store: node.store, configuration: TestNode.configuration)
             try await Application(router: router).test(.router) { listener in
                 try await listener.execute(uri: "/metrics", method: .get) { response in

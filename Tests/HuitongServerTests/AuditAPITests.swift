@@ -1,13 +1,13 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
-import HuitongServer
 import HuitongStore
 import HuitongTestSupport
 import HummingbirdTesting
 import SQLKit
 import Testing
 
+@testable import HuitongServer
 @testable import HuitongServices
 
 @Suite("Audit and statistics API")
@@ -27,10 +27,10 @@ struct AuditAPITests {
         arguments: TestBackend.available)
     func entriesAndVerification(_ backend: TestBackend) async throws {
         try await TestNode.run(backend) { node, client in
-            let (status, body, _) = try await client.json(.get, "/api/v1/node")
-            #expect(status == .ok && body["algorithm"] as? String == "Ed25519")
-            let key = try #require(NodePublicKey(base64: body["publicKey"] as? String ?? ""))
-            #expect(body["keyID"] as? String == key.keyID)
+            let (status, body) = try await client.send(.get, "/api/v1/node", as: AuditAPI.NodeBody.self)
+            #expect(status == .ok && body.algorithm == "Ed25519")
+            let key = try #require(NodePublicKey(base64: body.publicKey))
+            #expect(body.keyID == key.keyID)
 
             let police = try await node.department("GAJ")
             let health = try await node.department("WJW")
@@ -45,39 +45,43 @@ struct AuditAPITests {
                 Self.call(consumer: police.id, provider: health.id, resource: "201001/0001"),
             ])
 
-            var (listed, list, _) = try await client.json(.get, "/api/v1/audit/entries?limit=2", token: auditor)
+            var (listed, list) = try await client.send(
+                .get, "/api/v1/audit/entries?limit=2", token: auditor, as: AuditAPI.EntriesBody.self)
             #expect(listed == .ok)
-            var items = list["items"] as? [[String: Any]] ?? []
-            #expect(items.map { $0["sequence"] as? Int } == [3, 2] && list["nextBefore"] as? Int == 2)
-            #expect(items[1]["outcome"] as? String == "denied" && items[1]["reason"] as? String == "no_grant")
-            #expect((items[0]["hash"] as? String)?.count == 64)
-            (listed, list, _) = try await client.json(
+            var items = list.items
+            #expect(items.map(\.sequence) == [3, 2] && list.nextBefore == 2)
+            #expect(items[1].outcome == "denied" && items[1].reason == "no_grant")
+            #expect(items[0].hash?.count == 64)
+            (listed, list) = try await client.send(
                 .get, "/api/v1/audit/entries?outcome=allowed&consumerDepartmentID=\(health.id)",
-                token: node.operatorToken)
-            items = list["items"] as? [[String: Any]] ?? []
-            #expect(listed == .ok && items.map { $0["sequence"] as? Int } == [1] && list["nextBefore"] == nil)
-            let (refused, _, _) = try await client.json(.get, "/api/v1/audit/entries", token: consumer)
+                token: node.operatorToken, as: AuditAPI.EntriesBody.self)
+            items = list.items
+            #expect(listed == .ok && items.map(\.sequence) == [1] && list.nextBefore == nil)
+            let refused = try await client.status(.get, "/api/v1/audit/entries", token: consumer)
             #expect(refused == .forbidden)
-            let (anonymous, _, _) = try await client.json(.get, "/api/v1/audit/entries")
+            let anonymous = try await client.status(.get, "/api/v1/audit/entries")
             #expect(anonymous == .unauthorized)
-            let (bad, badBody, _) = try await client.json(
+            let (bad, badBody) = try await client.failure(
                 .get, "/api/v1/audit/entries?outcome=maybe&limit=0&from=yesterday", token: auditor)
-            #expect(bad == .badRequest && Set(apiError(badBody).fields) == ["outcome", "limit", "from"])
+            #expect(bad == .badRequest && Set(badBody.fields) == ["outcome", "limit", "from"])
 
-            var (verified, report, _) = try await client.json(.get, "/api/v1/audit/verification", token: auditor)
-            #expect(verified == .ok && report["status"] as? String == "ok" && report["entriesChecked"] as? Int == 3)
+            typealias Verification = AuditAPI.VerificationBody
+            var (verified, report) = try await client.send(
+                .get, "/api/v1/audit/verification", token: auditor, as: Verification.self)
+            #expect(verified == .ok && report.status == "ok" && report.entriesChecked == 3)
 
             try await node.store.provider.auditProvider.transaction { sql in
                 try await sql.raw("UPDATE audit_entries SET resource_code = '101001/0009' WHERE seq = 2").run()
             }
-            (verified, report, _) = try await client.json(.get, "/api/v1/audit/verification", token: auditor)
-            #expect(report["status"] as? String == "ok", "a recent result is served from the cache")
-            (verified, report, _) = try await client.json(
-                .get, "/api/v1/audit/verification?refresh=true", token: node.operatorToken)
-            #expect(verified == .ok && report["status"] as? String == "failed")
-            #expect(report["firstBadSequence"] as? Int == 2 && report["reason"] as? String == "edited")
-            #expect((report["message"] as? String)?.contains("entry 2") == true)
-            let (forbidden, _, _) = try await client.json(.get, "/api/v1/audit/verification", token: consumer)
+            (verified, report) = try await client.send(
+                .get, "/api/v1/audit/verification", token: auditor, as: Verification.self)
+            #expect(report.status == "ok", "a recent result is served from the cache")
+            (verified, report) = try await client.send(
+                .get, "/api/v1/audit/verification?refresh=true", token: node.operatorToken, as: Verification.self)
+            #expect(verified == .ok && report.status == "failed")
+            #expect(report.firstBadSequence == 2 && report.reason == "edited")
+            #expect(report.message?.contains("entry 2") == true)
+            let forbidden = try await client.status(.get, "/api/v1/audit/verification", token: consumer)
             #expect(forbidden == .forbidden)
         }
     }
@@ -109,33 +113,30 @@ struct AuditAPITests {
                     purpose: "资格核验", approvedBy: nil))
             _ = try await log.append(contentsOf: events)
 
-            func groups(_ query: String, _ token: String) async throws -> (HTTPResponse.Status, [[String: Any]]) {
-                let (status, body, _) = try await client.json(.get, "/api/v1/statistics/gateway?\(query)", token: token)
-                return (status, body["groups"] as? [[String: Any]] ?? [])
+            func groups(_ query: String, _ token: String) async throws -> (HTTPResponse.Status, [AuditAPI.GroupBody]) {
+                let (status, body) = try await client.send(
+                    .get, "/api/v1/statistics/gateway?\(query)", token: token, as: AuditAPI.StatisticsBody.self)
+                return (status, body.groups)
             }
             var (status, all) = try await groups("groupBy=consumer", node.operatorToken)
             #expect(status == .ok && all.count == 2)
-            let healthGroup = try #require(all.first { $0["key"] as? String == "\(health.id)" })
-            #expect(healthGroup["name"] as? String == health.name)
-            #expect(
-                healthGroup["calls"] as? Int == 11 && healthGroup["denied"] as? Int == 1
-                    && healthGroup["rowsServed"] as? Int == 30)
-            let latency = healthGroup["latencyMs"] as? [String: Any] ?? [:]
-            let p50 = try #require(latency["p50"] as? Double)
+            let healthGroup = try #require(all.first { $0.key == "\(health.id)" })
+            #expect(healthGroup.name == health.name)
+            #expect(healthGroup.calls == 11 && healthGroup.denied == 1 && healthGroup.rowsServed == 30)
+            let p50 = try #require(healthGroup.latencyMs.p50)
             #expect(p50 > 3 && p50 < 7, "median of 1–10 ms and one 2 ms call: \(p50)")
 
             (status, all) = try await groups("groupBy=resource", consumer)
-            #expect(
-                status == .ok && all.map { $0["key"] as? String } == ["101001/0001"], "only the consumer's own calls")
+            #expect(status == .ok && all.map(\.key) == ["101001/0001"], "only the consumer's own calls")
             (status, all) = try await groups("groupBy=resource", provider)
-            #expect(all.map { $0["key"] as? String } == ["101001/0001"] && all.first?["calls"] as? Int == 11)
+            #expect(all.map(\.key) == ["101001/0001"] && all.first?.calls == 11)
             (status, all) = try await groups("groupBy=day&from=2000-01-01&to=2000-01-31", node.operatorToken)
             #expect(status == .ok && all.isEmpty)
 
-            let (bad, body, _) = try await client.json(
+            let (bad, body) = try await client.failure(
                 .get, "/api/v1/statistics/gateway?groupBy=week&from=2025-03-02&to=2025-03-01", token: consumer)
-            #expect(bad == .badRequest && Set(apiError(body).fields) == ["groupBy", "from"])
-            let (anonymous, _, _) = try await client.json(.get, "/api/v1/statistics/gateway")
+            #expect(bad == .badRequest && Set(body.fields) == ["groupBy", "from"])
+            let anonymous = try await client.status(.get, "/api/v1/statistics/gateway")
             #expect(anonymous == .unauthorized)
         }
     }

@@ -9,6 +9,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServer
 @testable import HuitongServices
 
 /// Bulk catalog import and export through `/api/v1/catalog/import` and `/export`.
@@ -24,16 +25,28 @@ struct CatalogTransferTests {
         "信息项名称": "身份证号码", "字段名": "sfzhm", "数据类型": "C", "数据长度": "18", "是否主键": "是",
     ]
 
-    func upload(
+    /// Posts a sheet (not JSON) and returns the status and the answer's text.
+    func post(
         _ client: any TestClientProtocol, _ data: Data, format: String, token: String, extra: String = ""
-    ) async throws -> (HTTPResponse.Status, [String: Any]) {
+    ) async throws -> (HTTPResponse.Status, String) {
         try await client.execute(
             uri: "/api/v1/catalog/import?fileType=\(format)\(extra)", method: .post,
             headers: [.authorization: "Bearer \(token)"], body: ByteBuffer(bytes: data)
-        ) { response in
-            let object = (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
-            return (response.status, object)
-        }
+        ) { response in (response.status, String(buffer: response.body)) }
+    }
+
+    /// Posts a sheet the node reads and returns the import report.
+    func upload(
+        _ client: any TestClientProtocol, _ data: Data, format: String, token: String, extra: String = "",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> (HTTPResponse.Status, CatalogImportReport) {
+        let (status, text) = try await post(client, data, format: format, token: token, extra: extra)
+        return (
+            status,
+            try WireJSON.decode(
+                CatalogImportReport.self, from: text, status: status, request: "POST /api/v1/catalog/import",
+                sourceLocation: sourceLocation)
+        )
     }
 
     @Test(
@@ -52,20 +65,20 @@ struct CatalogTransferTests {
             let (status, report) = try await upload(
                 client, CSVWriter.encode(rows: rows), format: "csv", token: city.provider)
             #expect(status == .unprocessableContent)
-            let errors = report["errors"] as? [[String: Any]] ?? []
-            #expect(errors.contains { $0["row"] as? Int == 4 && $0["column"] as? String == "更新周期" })
+            let errors = report.errors
+            #expect(errors.contains { $0.row == 4 && $0.column == "更新周期" })
             #expect(try await node.store.catalog.count(status: nil) == 0, "nothing is half-written")
 
             broken["更新周期"] = "每月"
             let fixed = [rows[0], rows[1], rows[2], Self.row(broken)]
             let (dry, dryReport) = try await upload(
                 client, CSVWriter.encode(rows: fixed), format: "csv", token: city.provider, extra: "&dryRun=true")
-            #expect(dry == .ok && dryReport["imported"] as? Bool == false)
+            #expect(dry == .ok && dryReport.imported == false)
             #expect(try await node.store.catalog.count(status: nil) == 0)
             let (done, doneReport) = try await upload(
                 client, CSVWriter.encode(rows: fixed), format: "csv", token: city.provider)
             #expect(done == .ok)
-            #expect(doneReport["created"] as? Int == 2)
+            #expect(doneReport.created == 2)
             let population = try #require(try await node.store.catalog.find(code: "101001/0001"))
             #expect(population.content.items.map(\.columnName) == ["sfzhm", "xm"])
             #expect(population.status == .draft && population.provider.departmentID == city.police.id)
@@ -96,11 +109,11 @@ struct CatalogTransferTests {
             // Another department's provider cannot import entries into this department.
             let (foreign, foreignReport) = try await upload(client, exported, format: "xlsx", token: city.otherProvider)
             #expect(foreign == .unprocessableContent)
-            #expect((foreignReport["errors"] as? [[String: Any]])?.first?["column"] as? String == "信息资源提供方代码")
+            #expect(foreignReport.errors.first?.column == "信息资源提供方代码")
 
             let (again, againReport) = try await upload(client, exported, format: "xlsx", token: city.provider)
             #expect(again == .ok)
-            #expect(againReport["updated"] as? Int == 1 && againReport["created"] as? Int == 0)
+            #expect(againReport.updated == 1 && againReport.created == 0)
             #expect(try await node.store.catalog.count(status: nil) == 1)
 
             let csv = try await client.execute(
@@ -116,9 +129,9 @@ struct CatalogTransferTests {
     func notASpreadsheet() async throws {
         try await TestNode.run { node, client in
             let city = try await CatalogAPITests.city(node)
-            let (status, body) = try await upload(client, Data("hello".utf8), format: "xlsx", token: city.provider)
+            let (status, text) = try await post(client, Data("hello".utf8), format: "xlsx", token: city.provider)
             #expect(status == .badRequest || status == .unprocessableContent)
-            #expect(!(apiError(body).code.isEmpty))
+            #expect(!(try WireJSON.read(ErrorBody.self, text).code.isEmpty))
             #expect(try await node.store.catalog.count(status: nil) == 0)
         }
     }

@@ -181,7 +181,7 @@ struct ConsoleTests {
 
             let population = try await Self.entry(store, "人口基础信息")
             for _ in 0..<3 {
-                let (callStatus, _, _) = try await client.json(
+                let callStatus = try await client.status(
                     .get, "/gateway/v1/\(population.code.text)/records?sfzhm=341502199001010000", token: secret)
                 #expect(callStatus.code < 500)
             }

@@ -108,22 +108,24 @@ struct DemoPoolsTests {
             let officer = try await Self.token(store, "rsj.officer")
             let rsj = try #require(try await store.users.find(username: "rsj.officer"))
             let system = try #require(try await store.applicationSystems.list(departmentID: rsj.departmentID).first)
-            let (_, issued, _) = try await client.json(
-                .post, "/api/v1/application-systems/\(system.id)/credentials", token: officer, body: #"{"name":"演示"}"#)
-            let bearer = try #require(issued["secret"] as? String)
+            let (_, issued) = try await client.send(
+                .post, "/api/v1/application-systems/\(system.id)/credentials", token: officer,
+                input: AccountsAPI.TokenInput(name: "演示"), as: AccountsAPI.CreatedToken.self)
+            let bearer = issued.secret
             let id = try #require(person[0])
-            let (status, body, _) = try await client.json(
-                .get, "/gateway/v1/\(population.code.text)/records?sfzhm=\(id)", token: bearer)
-            #expect(status == .ok && body["count"] as? Int == 1)
-            let record = try #require((body["records"] as? [[String: Any]])?.first)
+            let (status, body) = try await client.send(
+                .get, "/gateway/v1/\(population.code.text)/records?sfzhm=\(id)", token: bearer,
+                as: GatewayAPITests.Records.self)
+            #expect(status == .ok && body.count == 1)
+            let record = try #require(body.records.first)
             #expect(Set(record.keys) == ["sfzhm", "xm", "csrq", "hjdz", "xzqhdm"], "the granted items, not 手机号码")
             let name = try #require(person[1])
-            #expect(record["xm"] as? String == String(name.prefix(1)) + String(repeating: "*", count: name.count - 1))
-            #expect(record["sfzhm"] as? String == MaskingRule.keep(first: 1, last: 2).apply(to: id))
-            #expect(record["csrq"] as? String == person[2], "出生日期 is not masked")
+            #expect(record["xm"] == String(name.prefix(1)) + String(repeating: "*", count: name.count - 1))
+            #expect(record["sfzhm"] == MaskingRule.keep(first: 1, last: 2).apply(to: id))
+            #expect(record["csrq"] == person[2], "出生日期 is not masked")
             let address = try #require(person[3])
-            #expect(record["hjdz"] as? String == MaskingRule.maskTail(count: 8).apply(to: address))
-            #expect(record["hjdz"] as? String != address)
+            #expect(record["hjdz"] == MaskingRule.maskTail(count: 8).apply(to: address))
+            #expect(record["hjdz"] != address)
         }
     }
 
@@ -132,26 +134,24 @@ struct DemoPoolsTests {
         try await Self.withDemo(.sqlite) { store, client in
             let population = try await Self.entry(store, "人口基础信息")
             let provider = try await Self.token(store, "gaj.provider")
-            let (status, body, _) = try await client.json(
-                .get, "/api/v1/catalog/entries/\(population.id)/grading-suggestions", token: provider)
-            #expect(status == .ok && body["sampledRows"] as? Int == GradingSuggestionsAPI.sampleSize)
-            let items = try #require(body["items"] as? [[String: Any]])
-            let suggested = Dictionary(
-                uniqueKeysWithValues: items.map {
-                    ($0["columnName"] as? String ?? "", $0["suggested"] as? [String: Any] ?? [:])
-                })
-            #expect(suggested["sfzhm"]?["kind"] as? String == "residentID")
-            #expect(suggested["xm"]?["kind"] as? String == "personName")
-            #expect(suggested["sjhm"]?["kind"] as? String == "mobilePhone")
-            #expect(suggested["hjdz"]?["kind"] as? String == "address")
-            #expect(suggested["xzqhdm"]?["kind"] as? String == "regionCode")
-            #expect(suggested["csrq"]?["kind"] as? String == "other")
-            #expect(suggested["sfzhm"]?["masking"] as? [String: [String: Int]] == ["keep": ["first": 1, "last": 2]])
-            #expect(suggested["xm"]?["masking"] as? [String: [String: Int]] == ["keep": ["first": 1, "last": 0]])
-            #expect(suggested["sjhm"]?["masking"] as? [String: [String: Int]] == ["keep": ["first": 3, "last": 4]])
-            #expect(suggested["hjdz"]?["masking"] as? [String: [String: Int]] == ["maskTail": ["count": 8]])
-            let matched = items.filter { ["sfzhm", "xm", "sjhm", "hjdz"].contains($0["columnName"] as? String) }
-            #expect(matched.allSatisfy { $0["differs"] as? Bool == false }, "the demo catalog already says so")
+            let (status, body) = try await client.send(
+                .get, "/api/v1/catalog/entries/\(population.id)/grading-suggestions", token: provider,
+                as: GradingSuggestionsAPI.Body.self)
+            #expect(status == .ok && body.sampledRows == GradingSuggestionsAPI.sampleSize)
+            let items = body.items
+            let suggested = Dictionary(uniqueKeysWithValues: items.map { ($0.columnName, $0.suggested) })
+            #expect(suggested["sfzhm"]?.kind == .residentID)
+            #expect(suggested["xm"]?.kind == .personName)
+            #expect(suggested["sjhm"]?.kind == .mobilePhone)
+            #expect(suggested["hjdz"]?.kind == .address)
+            #expect(suggested["xzqhdm"]?.kind == .regionCode)
+            #expect(suggested["csrq"]?.kind == .other)
+            #expect(suggested["sfzhm"]?.masking == .keep(first: 1, last: 2))
+            #expect(suggested["xm"]?.masking == .keep(first: 1, last: 0))
+            #expect(suggested["sjhm"]?.masking == .keep(first: 3, last: 4))
+            #expect(suggested["hjdz"]?.masking == .maskTail(count: 8))
+            let matched = items.filter { ["sfzhm", "xm", "sjhm", "hjdz"].contains($0.columnName) }
+            #expect(matched.allSatisfy { $0.differs == false }, "the demo catalog already says so")
         }
     }
 }

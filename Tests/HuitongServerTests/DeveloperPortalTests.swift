@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
-import HuitongServer
 import HuitongStore
 import HuitongTestSupport
 import Hummingbird
@@ -9,6 +8,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServer
 @testable import HuitongServices
 
 /// The portal's developers through the real application: registration, the conditional-access loop with the
@@ -278,35 +278,36 @@ struct DeveloperPortalTests {
             #expect(noLabel == .badRequest && noLabelPage.contains(#"id="label-error""#))
 
             let rows = "/api/v1/open/datasets/\(fixture.licences.id)/rows"
-            let (missing, missingBody, _) = try await client.json(.get, rows)
-            #expect(missing == .unauthorized && apiError(missingBody).code == "api_key_required")
-            let (wrong, wrongBody, _) = try await client.json(
+            let (missing, missingBody) = try await client.failure(.get, rows)
+            #expect(missing == .unauthorized && missingBody.code == "api_key_required")
+            let (wrong, wrongBody) = try await client.failure(
                 .get, rows, headers: [OpenDataAPITestHeader.key: "hdk_nope"])
-            #expect(wrong == .unauthorized && apiError(wrongBody).code == "invalid_api_key")
+            #expect(wrong == .unauthorized && wrongBody.code == "invalid_api_key")
 
             let headers: HTTPFields = [OpenDataAPITestHeader.key: key]
-            let (ok, first, _) = try await client.json(.get, rows + "?limit=2", headers: headers)
+            let (ok, first) = try await client.send(
+                .get, rows + "?limit=2", headers: headers, as: OpenDataAPI.Page.self)
             #expect(ok == .ok)
-            #expect(first["total"] as? Int == 3)
-            let firstRows = try #require(first["rows"] as? [[String: Any]])
+            #expect(first.total == 3)
+            let firstRows = first.rows
             #expect(firstRows.count == 2)
-            #expect(
-                firstRows.first?["fddbr"] as? String == "张**" && firstRows.first?["lxdh"] as? String == "138****5678")
+            #expect(firstRows.first?["fddbr"]?.text == "张**" && firstRows.first?["lxdh"]?.text == "138****5678")
             #expect(firstRows.allSatisfy { $0["zjhm"] == nil }, "an item graded 一般3级 never leaves")
-            let next = try #require(first["next"] as? String)
-            let (_, second, _) = try await client.json(.get, rows + "?limit=2&cursor=\(next)", headers: headers)
-            let secondRows = try #require(second["rows"] as? [[String: Any]])
-            #expect(secondRows.map { $0["tyshxydm"] as? String } == ["91341500MA2N0003XC"])
-            #expect(second["next"] == nil)
-            let (badCursor, badCursorBody, _) = try await client.json(.get, rows + "?cursor=xyz", headers: headers)
-            #expect(badCursor == .badRequest && apiError(badCursorBody).fields == ["cursor"])
-            let (badLimit, _, _) = try await client.json(.get, rows + "?limit=5000", headers: headers)
+            let next = try #require(first.next)
+            let (_, second) = try await client.send(
+                .get, rows + "?limit=2&cursor=\(next)", headers: headers, as: OpenDataAPI.Page.self)
+            let secondRows = second.rows
+            #expect(secondRows.map { $0["tyshxydm"]?.text } == ["91341500MA2N0003XC"])
+            #expect(second.next == nil)
+            let (badCursor, badCursorBody) = try await client.failure(.get, rows + "?cursor=xyz", headers: headers)
+            #expect(badCursor == .badRequest && badCursorBody.fields == ["cursor"])
+            let badLimit = try await client.status(.get, rows + "?limit=5000", headers: headers)
             #expect(badLimit == .badRequest)
 
-            let (conditional, conditionalBody, _) = try await client.json(
+            let (conditional, conditionalBody) = try await client.failure(
                 .get, "/api/v1/open/datasets/\(fixture.floating.id)/rows", headers: headers)
-            #expect(conditional == .forbidden && apiError(conditionalBody).code == "open_access_required")
-            let (closed, _, _) = try await client.json(
+            #expect(conditional == .forbidden && conditionalBody.code == "open_access_required")
+            let closed = try await client.status(
                 .get, "/api/v1/open/datasets/\(fixture.closed.id)/rows", headers: headers)
             #expect(closed == .notFound)
             let calls = try await Self.audited(.gatewayOpenRows, node.store)
@@ -316,7 +317,7 @@ struct DeveloperPortalTests {
             let keyID = try #require(try await node.store.developers.keys(developerID: 1).first?.id)
             let (revoked, _, _) = try await Self.post("/portal/account/keys/\(keyID)/revoke", [], developer, client)
             #expect(revoked == .seeOther || revoked == .found)
-            let (after, _, _) = try await client.json(.get, rows, headers: headers)
+            let after = try await client.status(.get, rows, headers: headers)
             #expect(after == .unauthorized)
         }
     }
@@ -388,9 +389,9 @@ struct DeveloperPortalTests {
             let admin = try await ConsoleTests.signIn("admin", ["admin": node.operatorPassword], client)
             let (_, page) = try await ConsoleTests.get("/console/overdue", admin, client)
             #expect(page.contains(late.number) && page.contains("六安市公安局"))
-            let (_, notifications, _) = try await client.json(.get, "/api/v1/notifications", token: node.operatorToken)
-            let kinds = (notifications["items"] as? [[String: Any]] ?? [])
-                .compactMap { $0["kind"] as? String }
+            let (_, notifications) = try await client.send(
+                .get, "/api/v1/notifications", token: node.operatorToken, as: SharingAPI.NotificationsBody.self)
+            let kinds = notifications.items.map(\.kind.rawValue)
             #expect(kinds.contains("openAccessEscalated"), "\(notifications)")
         }
     }

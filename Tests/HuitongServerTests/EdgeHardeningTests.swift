@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
-import HuitongServer
 import HuitongStore
 import HuitongTestSupport
 import Hummingbird
@@ -9,6 +8,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServer
 @testable import HuitongServices
 
 /// What every request meets before its handler: authentication first, 405 for a method a path does not have,
@@ -18,12 +18,12 @@ import Testing
 struct EdgeHardeningTests {
     /// `METHOD /path` of every operation of the contract, and whether it needs a signed-in caller.
     static func contractOperations() throws -> [(method: String, path: String, signedIn: Bool)] {
-        let document = try #require(try JSONSerialization.jsonObject(with: OpenAPIDocument.data) as? [String: Any])
-        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let document = try JSONDecoder().decode(JSONValue.self, from: OpenAPIDocument.data)
+        let paths = try #require(document["paths"]?.members)
         var operations: [(String, String, Bool)] = []
         for (path, methods) in paths {
-            for (method, operation) in methods {
-                let security = (operation as? [String: Any])?["security"] as? [[String: Any]]
+            for (method, operation) in try #require(methods.members) {
+                let security = operation["security"]?.elements
                 operations.append((method.uppercased(), path, security == nil))
             }
         }
@@ -47,6 +47,7 @@ struct EdgeHardeningTests {
                 DemandDraft(scenario: "低保审核", requestedData: "户籍信息", purpose: "核验", basis: "《社会救助暂行办法》"),
                 departmentID: node.bureau.id)
             let ids = Set(["1", "\(system.id)", "\(negative.id)", "\(demand.id)", "999999999", "0", "abc"])
+            // Whatever the body, malformed or of the wrong shape: raw text, sent as written.
             let bodies: [String?] = [nil, "{", "{}", #"{"name": 1, "kind": "x"}"#, "[]"]
             let operations = try Self.contractOperations().filter { $0.path.hasPrefix("/api/v1/") }
             let anonymous = Set(operations.filter { !$0.signedIn }.map { "\($0.method) \($0.path)" })
@@ -67,9 +68,10 @@ struct EdgeHardeningTests {
                         for cookie in [nil, "huitong_session=stale-or-forged"] {
                             var headers: HTTPFields = [:]
                             if let cookie { headers[.cookie] = cookie }
-                            let (status, answer, _) = try await client.json(
-                                method, path, body: body, headers: headers)
-                            if status != .unauthorized || apiError(answer).code != "unauthenticated" {
+                            let (status, answer, _) = try await client.exchange(
+                                method, path, token: nil, raw: body, headers: headers)
+                            let code = (try? WireJSON.read(ErrorBody.self, answer))?.code
+                            if status != .unauthorized || code != "unauthenticated" {
                                 failures.append("\(operation.method) \(path) \(body ?? "-") → \(status.code)")
                             }
                         }
@@ -101,7 +103,7 @@ struct EdgeHardeningTests {
                     #expect(response.headers[.allow] == allow, "\(method) \(path)")
                 }
             }
-            let (unknown, _, _) = try await client.json(.get, "/api/v1/nowhere", token: node.operatorToken)
+            let unknown = try await client.status(.get, "/api/v1/nowhere", token: node.operatorToken)
             #expect(unknown == .notFound)
         }
     }
@@ -154,8 +156,9 @@ struct EdgeHardeningTests {
             #expect(sessions.count == 1, "one session cookie, not a new one and then an expiry: \(cookies)")
             let session = try #require(sessions.first?.split(separator: ";").first.map(String.init))
             #expect(session != "huitong_session=")
-            let (me, body, _) = try await client.json(.get, "/api/v1/me", headers: [.cookie: session])
-            #expect(me == .ok && (body["user"] as? [String: Any])?["username"] as? String == "admin")
+            let (me, body) = try await client.send(
+                .get, "/api/v1/me", headers: [.cookie: session], as: AccountsAPI.MeResponse.self)
+            #expect(me == .ok && body.user?.username == "admin")
 
             // The sign-in page does the same.
             let form = try await client.execute(uri: "/login", method: .get) { response in
@@ -201,11 +204,11 @@ struct EdgeHardeningTests {
                 ("/api/v1/audit/verification?refresh=1", "refresh"),
                 ("/api/v1/federation/remote-entries?withdrawn=null&withdrawn=null", "withdrawn"),
             ] {
-                let (status, body, _) = try await client.json(.get, path, token: node.operatorToken)
-                #expect(status == .badRequest && apiError(body).fields == [name], "\(path)")
+                let (status, body) = try await client.failure(.get, path, token: node.operatorToken)
+                #expect(status == .badRequest && body.fields == [name], "\(path)")
             }
             for path in ["/api/v1/catalog/entries?mine=true", "/api/v1/federation/remote-entries?withdrawn=false"] {
-                #expect(try await client.json(.get, path, token: node.operatorToken).0 == .ok, "\(path)")
+                #expect(try await client.status(.get, path, token: node.operatorToken) == .ok, "\(path)")
             }
         }
     }
@@ -214,28 +217,29 @@ struct EdgeHardeningTests {
         "the contract documents what any operation may answer: 400 with parameters or a body, 401/403 when signed in, 404 with a path id"
     )
     func contractStatuses() throws {
-        let document = try #require(try JSONSerialization.jsonObject(with: OpenAPIDocument.data) as? [String: Any])
-        let paths = try #require(document["paths"] as? [String: [String: [String: Any]]])
+        let document = try JSONDecoder().decode(JSONValue.self, from: OpenAPIDocument.data)
+        let paths = try #require(document["paths"]?.members)
         for (path, operations) in paths {
-            for (method, operation) in operations {
-                let responses = Set((operation["responses"] as? [String: Any] ?? [:]).keys)
-                let parameters = operation["parameters"] as? [[String: Any]] ?? []
+            for (method, operation) in try #require(operations.members) {
+                #expect(operation.members != nil, "\(method) \(path) is an object")
+                let responses = Set((operation["responses"]?.members ?? [:]).keys)
+                let parameters = operation["parameters"]?.elements ?? []
                 if !parameters.isEmpty || operation["requestBody"] != nil {
                     #expect(responses.contains("400"), "\(method) \(path)")
                 }
                 if operation["security"] == nil {
                     #expect(responses.isSuperset(of: ["401", "403"]), "\(method) \(path)")
                 }
-                if parameters.contains(where: { $0["in"] as? String == "path" }) {
+                if parameters.contains(where: { $0["in"] == "path" }) {
                     #expect(responses.contains("404"), "\(method) \(path)")
                 }
             }
         }
-        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
-        let row = try #require(schemas["ResponsibilityRow"]?["properties"] as? [String: [String: Any]])
-        let content = try #require((row["content"]?["$ref"] as? String)?.split(separator: "/").last.map(String.init))
+        let schemas = try #require(document["components"]?["schemas"]?.members)
+        let row = try #require(schemas["ResponsibilityRow"]?["properties"])
+        let content = try #require(row["content"]?["$ref"]?.text?.split(separator: "/").last.map(String.init))
         #expect(
-            (schemas[content]?["required"] as? [String])?.contains("departmentID") == false,
+            schemas[content]?["required"]?.elements?.contains("departmentID") == false,
             "a row's content does not repeat its department")
         #expect(paths["/metrics"] == nil, "metrics are not on the public port")
     }

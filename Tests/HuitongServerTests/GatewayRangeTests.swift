@@ -15,8 +15,9 @@ import Testing
 /// serves unmasked.
 @Suite("Gateway ranges")
 struct GatewayRangeTests {
-    static let terms =
-        #"{"items": ["sfzhm", "xm", "xzqhdm", "csrq"], "dailyQuota": 100, "rowFilter": "consumerRegion", "masking": {"xzqhdm": {"none": {}}, "csrq": {"none": {}}}}"#
+    static let terms = GrantTerms(
+        items: ["sfzhm", "xm", "xzqhdm", "csrq"], dailyQuota: 100, rowFilter: .consumerRegion,
+        masking: ["xzqhdm": MaskingRule.none, "csrq": MaskingRule.none])
 
     /// The caller of `GatewayAPITests` with its pool loaded again in typed columns (出生日期 as a date).
     static func typedCaller(_ node: TestNode, _ client: any TestClientProtocol) async throws -> GatewayAPITests.Caller {
@@ -54,7 +55,7 @@ struct GatewayRangeTests {
         try await TestNode.run(backend, configuration: configuration) { node, client in
             let caller = try await Self.typedCaller(node, client)
             _ = try await GatewayAPITests.grant(
-                client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"], channel: "bulkExtract", terms: Self.terms)
+                client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"], channel: .bulkExtract, terms: Self.terms)
 
             func servedBirthDates(_ query: String) async throws -> [String] {
                 let (status, text) = try await Self.extract(client, caller, query)
@@ -80,8 +81,8 @@ struct GatewayRangeTests {
                 #expect(status == .badRequest, "\(query)")
                 #expect(text.contains("\"\(code)\"") && text.contains(mentions), "\(query): \(text)")
             }
-            let refused = try await GatewayAPITests.auditEntries(client, node).filter {
-                $0["action"] as? String == "gateway.extract" && $0["outcome"] as? String == "denied"
+            let refused = try await auditLog(client, node).filter {
+                $0.action == "gateway.extract" && $0.outcome == "denied"
             }
             #expect(refused.count == 6, "every refusal is on the audit log")
         }
@@ -92,7 +93,7 @@ struct GatewayRangeTests {
         try await TestNode.run(.sqlite, configuration: .uncachedGateway) { node, client in
             let caller = try await GatewayAPITests.caller(node, client)
             _ = try await GatewayAPITests.grant(
-                client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"], channel: "bulkExtract", terms: Self.terms)
+                client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"], channel: .bulkExtract, terms: Self.terms)
             let (status, text) = try await Self.extract(client, caller, "csrq.from=1991-01-01")
             #expect(status == .conflict && text.contains("stored as text"), "\(text)")
         }

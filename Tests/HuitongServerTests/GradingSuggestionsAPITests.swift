@@ -1,11 +1,11 @@
 import Foundation
 import HuitongCore
-import HuitongServer
 import HuitongStore
 import HuitongTestSupport
 import HummingbirdTesting
 import Testing
 
+@testable import HuitongServer
 @testable import HuitongServices
 
 /// Suggestions of kind, grade and masking from what a pool actually holds, shown to its provider.
@@ -29,7 +29,7 @@ struct GradingSuggestionsAPITests {
                         InfoItem(name: "人数", columnName: "rs", dataType: .integer),
                     ], shareType: .conditional, shareCondition: "核验", updateCycle: .daily
                 ).validated(), departmentID: world.provider.id, author: author)
-            let (missing, _, _) = try await client.json(
+            let missing = try await client.status(
                 .get, "/api/v1/catalog/entries/\(plain.id)/grading-suggestions", token: world.providerToken)
             #expect(missing == .notFound, "nothing loaded yet")
 
@@ -51,27 +51,24 @@ struct GradingSuggestionsAPITests {
             try await node.store.pools.insert(rows, into: version, replacingKeys: false)
             _ = try await node.store.pools.activate(version, keep: 2)
 
-            let (status, body, _) = try await client.json(
-                .get, "/api/v1/catalog/entries/\(plain.id)/grading-suggestions", token: world.providerToken)
-            #expect(status == .ok && body["sampledRows"] as? Int == 200)
-            let items = try #require(body["items"] as? [[String: Any]])
-            let suggested = Dictionary(
-                uniqueKeysWithValues: items.map {
-                    ($0["columnName"] as? String ?? "", $0["suggested"] as? [String: Any] ?? [:])
-                })
-            #expect(suggested["zjh"]?["kind"] as? String == "residentID")
-            #expect(suggested["mc"]?["kind"] as? String == "personName")
-            #expect(suggested["lxfs"]?["kind"] as? String == "mobilePhone")
-            #expect(suggested["zz"]?["kind"] as? String == "address")
-            #expect(suggested["rs"]?["kind"] as? String == "other")
-            #expect(suggested["zjh"]?["masking"] as? [String: [String: Int]] == ["keep": ["first": 1, "last": 2]])
-            let differing = Set(
-                items.filter { $0["differs"] as? Bool == true }.compactMap { $0["columnName"] as? String })
+            let (status, body) = try await client.send(
+                .get, "/api/v1/catalog/entries/\(plain.id)/grading-suggestions", token: world.providerToken,
+                as: GradingSuggestionsAPI.Body.self)
+            #expect(status == .ok && body.sampledRows == 200)
+            let items = body.items
+            let suggested = Dictionary(uniqueKeysWithValues: items.map { ($0.columnName, $0.suggested) })
+            #expect(suggested["zjh"]?.kind == .residentID)
+            #expect(suggested["mc"]?.kind == .personName)
+            #expect(suggested["lxfs"]?.kind == .mobilePhone)
+            #expect(suggested["zz"]?.kind == .address)
+            #expect(suggested["rs"]?.kind == .other)
+            #expect(suggested["zjh"]?.masking == .keep(first: 1, last: 2))
+            let differing = Set(items.filter(\.differs).map(\.columnName))
             #expect(differing.isSuperset(of: ["zjh", "mc", "lxfs", "zz"]))
-            let reason = (suggested["zjh"]?["reason"] as? [String: String])?["zh"] ?? ""
+            let reason = suggested["zjh"]?.reason.zh ?? ""
             #expect(!reason.contains("341502"), "reasons never quote values")
 
-            let (others, _, _) = try await client.json(
+            let others = try await client.status(
                 .get, "/api/v1/catalog/entries/\(plain.id)/grading-suggestions", token: world.consumerToken)
             #expect(others == .forbidden || others == .notFound)
             let unchanged = try await node.store.catalog.find(id: plain.id)

@@ -8,6 +8,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServer
 @testable import HuitongServices
 
 /// Uploading department data through the API and following the job.
@@ -19,56 +20,57 @@ struct IngestAPITests {
     func upload(_ backend: TestBackend) async throws {
         try await TestNode.run(backend) { node, client in
             let city = try await CatalogAPITests.city(node)
-            let (_, created, _) = try await client.json(
-                .post, "/api/v1/catalog/entries", token: city.provider, body: CatalogAPITests.entryJSON())
-            let entryID = created["id"] as! Int
+            let entryID = try await Self.entry(client, city)
             let csv = "sfzhm,xm\n11010519491231002X,张三\n110105195001010019,李四\n110105195001010012,王五\n"
-            func send(_ uri: String, _ token: String, _ body: String) async throws -> (
-                HTTPResponse.Status, [String: Any]
-            ) {
-                try await client.execute(
-                    uri: uri, method: .post, headers: [.authorization: "Bearer \(token)"],
-                    body: ByteBuffer(string: body)
-                ) { response in
-                    let object =
-                        (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
-                    return (response.status, object)
-                }
-            }
             let uri = "/api/v1/catalog/entries/\(entryID)/uploads?fileName=rk.csv&mode=replace"
             #expect(
-                try await send(uri, city.otherProvider, csv).0 == .notFound, "other departments cannot load into it")
-            #expect(try await send(uri, city.consumer, csv).0 == .forbidden, "consumers do not load data")
-            let (bad, badBody) = try await send(
-                "/api/v1/catalog/entries/\(entryID)/uploads?fileName=rk.pdf&mode=merge", city.provider, csv)
-            #expect(bad == .badRequest && Set(apiError(badBody).fields) == ["mode", "fileName"])
+                try await Self.post(client, uri, token: city.otherProvider, contentType: nil, body: csv).0 == .notFound,
+                "other departments cannot load into it")
+            #expect(
+                try await Self.post(client, uri, token: city.consumer, contentType: nil, body: csv).0 == .forbidden,
+                "consumers do not load data")
+            let (bad, badBody) = try await Self.refused(
+                client, "/api/v1/catalog/entries/\(entryID)/uploads?fileName=rk.pdf&mode=merge", token: city.provider,
+                contentType: nil, body: csv)
+            #expect(bad == .badRequest && Set(badBody.fields) == ["mode", "fileName"])
 
-            let (status, accepted) = try await send(uri + "", city.provider, csv)
+            let (status, accepted) = try await Self.upload(
+                client, uri, token: city.provider, contentType: nil, body: csv)
             #expect(status == .accepted)
-            let jobID = try #require((accepted["job"] as? [String: Any])?["id"] as? Int)
-            var job: [String: Any] = [:]
+            let jobID = accepted.job.id
+            var job = accepted
             for _ in 0..<100 {
-                let (_, body, _) = try await client.json(.get, "/api/v1/ingest/jobs/\(jobID)", token: city.provider)
+                let (_, body) = try await client.send(
+                    .get, "/api/v1/ingest/jobs/\(jobID)", token: city.provider, as: IngestAPI.JobBody.self)
                 job = body
-                if (body["job"] as? [String: Any])?["status"] as? String != "running" { break }
+                if body.job.status.rawValue != "running" { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            let state = try #require(job["job"] as? [String: Any])
+            let state = job.job
             // One row of three is rejected (33 %), above the default 5 % threshold: nothing is published.
-            #expect(state["status"] as? String == "failed")
-            #expect(state["rowsRejected"] as? Int == 1)
-            #expect(job["percent"] as? Int == 100)
+            #expect(state.status.rawValue == "failed")
+            #expect(state.rowsRejected == 1)
+            #expect(job.percent == 100)
             let report = try await client.execute(
                 uri: "/api/v1/ingest/jobs/\(jobID)/errors", method: .get,
                 headers: [.authorization: "Bearer \(city.provider)"]
             ) { String(buffer: $0.body) }
             #expect(report.contains("1***************19"), "\(report)")
             #expect(!report.contains("110105195001010019"), "the rejected ID number never appears in full")
-            #expect(try await node.store.pools.active(entryID: Int64(entryID)) == nil)
-            let (_, list, _) = try await client.json(
-                .get, "/api/v1/catalog/entries/\(entryID)/jobs", token: city.provider)
-            #expect((list["items"] as? [Any])?.count == 1)
+            #expect(try await node.store.pools.active(entryID: entryID) == nil)
+            let (_, list) = try await client.send(
+                .get, "/api/v1/catalog/entries/\(entryID)/jobs", token: city.provider,
+                as: ListBody<IngestAPI.JobBody>.self)
+            #expect(list.items.count == 1)
         }
+    }
+
+    /// Creates the catalog tests' entry as the city's provider and returns its id.
+    static func entry(_ client: some TestClientProtocol, _ city: CatalogAPITests.City) async throws -> Int64 {
+        try await client.send(
+            .post, "/api/v1/catalog/entries", token: city.provider, input: CatalogAPITests.entry(),
+            as: CatalogEntry.self
+        ).1.id
     }
 
     /// A `multipart/form-data` body with the given fields and, when `file` is set, a `file` part.
@@ -92,29 +94,54 @@ struct IngestAPITests {
         return body + "--\(boundary)--\r\n"
     }
 
-    /// Posts `body` with a content type and returns status and parsed body.
+    /// Posts `body` (a file, a form: not JSON) with a content type and returns the status and the answer's text.
     static func post(
         _ client: some TestClientProtocol, _ uri: String, token: String, contentType: String?, body: String
-    ) async throws -> (HTTPResponse.Status, [String: Any]) {
+    ) async throws -> (HTTPResponse.Status, String) {
         var headers: HTTPFields = [.authorization: "Bearer \(token)"]
         if let contentType { headers[.contentType] = contentType }
         return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body)) {
-            response in
-            let object = (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
-            return (response.status, object)
+            response in (response.status, String(buffer: response.body))
         }
     }
 
+    /// Posts an upload the node accepts and reads the job it started.
+    static func upload(
+        _ client: some TestClientProtocol, _ uri: String, token: String, contentType: String?, body: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> (HTTPResponse.Status, IngestAPI.JobBody) {
+        let (status, text) = try await post(client, uri, token: token, contentType: contentType, body: body)
+        return (
+            status,
+            try WireJSON.decode(
+                IngestAPI.JobBody.self, from: text, status: status, request: "POST \(uri)",
+                sourceLocation: sourceLocation)
+        )
+    }
+
+    /// Posts an upload the node refuses and reads the error.
+    static func refused(
+        _ client: some TestClientProtocol, _ uri: String, token: String, contentType: String?, body: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> (HTTPResponse.Status, ErrorBody) {
+        let (status, text) = try await post(client, uri, token: token, contentType: contentType, body: body)
+        return (
+            status,
+            try WireJSON.decode(
+                ErrorBody.self, from: text, status: status, request: "POST \(uri)", sourceLocation: sourceLocation)
+        )
+    }
+
     /// Follows a job until it is no longer running.
-    static func finished(_ client: some TestClientProtocol, job id: Int, token: String) async throws -> [String: Any] {
+    static func finished(_ client: some TestClientProtocol, job id: Int64, token: String) async throws -> IngestJob? {
         for _ in 0..<200 {
-            let (_, body, _) = try await client.json(.get, "/api/v1/ingest/jobs/\(id)", token: token)
-            let job = body["job"] as? [String: Any] ?? [:]
-            if job["status"] as? String != "running" { return job }
+            let (_, body) = try await client.send(
+                .get, "/api/v1/ingest/jobs/\(id)", token: token, as: IngestAPI.JobBody.self)
+            if body.job.status.rawValue != "running" { return body.job }
             try await Task.sleep(for: .milliseconds(25))
         }
         Issue.record("job \(id) still running")
-        return [:]
+        return nil
     }
 
     static let multipart = "multipart/form-data; boundary=----huitong-test-7MA4YWxk"
@@ -126,30 +153,28 @@ struct IngestAPITests {
     func multipartUpload(_ backend: TestBackend) async throws {
         try await TestNode.run(backend) { node, client in
             let city = try await CatalogAPITests.city(node)
-            let (_, created, _) = try await client.json(
-                .post, "/api/v1/catalog/entries", token: city.provider, body: CatalogAPITests.entryJSON())
-            let entryID = created["id"] as! Int
+            let entryID = try await Self.entry(client, city)
             let uri = "/api/v1/catalog/entries/\(entryID)/uploads"
 
             // The form's mode wins over the query's; the file part comes with the form's other fields after it.
             let form = Self.form(
                 fields: [("mode", "replace"), ("encoding", "utf-8")], file: ("C:\\导出\\人口.csv", Self.validRows),
                 fieldsAfterFile: [("sheet", "")])
-            let (status, accepted) = try await Self.post(
+            let (status, accepted) = try await Self.upload(
                 client, uri + "?mode=delete", token: city.provider, contentType: Self.multipart, body: form)
             #expect(status == .accepted, "\(accepted)")
-            let jobID = try #require((accepted["job"] as? [String: Any])?["id"] as? Int)
-            let job = try await Self.finished(client, job: jobID, token: city.provider)
-            #expect(job["status"] as? String == "succeeded", "\(job)")
-            #expect(job["mode"] as? String == "replace")
-            #expect(job["fileName"] as? String == "人口.csv", "only the last path component is kept")
-            #expect(job["rowsLoaded"] as? Int == 2)
-            #expect(try await node.store.pools.active(entryID: Int64(entryID))?.rowCount == 2)
+            let jobID = accepted.job.id
+            let job = try #require(try await Self.finished(client, job: jobID, token: city.provider))
+            #expect(job.status.rawValue == "succeeded", "\(job)")
+            #expect(job.mode.rawValue == "replace")
+            #expect(job.fileName == "人口.csv", "only the last path component is kept")
+            #expect(job.rowsLoaded == 2)
+            #expect(try await node.store.pools.active(entryID: entryID)?.rowCount == 2)
 
             // The same file again is refused unless the form allows it.
-            let (again, refused) = try await Self.post(
+            let (again, refused) = try await Self.refused(
                 client, uri, token: city.provider, contentType: Self.multipart, body: form)
-            #expect(again == .conflict && apiError(refused).code == "repeated_file")
+            #expect(again == .conflict && refused.code == "repeated_file")
             let (allowed, _) = try await Self.post(
                 client, uri, token: city.provider, contentType: Self.multipart,
                 body: Self.form(fields: [("allowRepeat", "on")], file: ("人口.csv", Self.validRows)))
@@ -161,26 +186,26 @@ struct IngestAPITests {
                 ("rk.json", #"[{"sfzhm": "11010519491231002X", "xm": "张三丰"}]"#),
             ] {
                 // Wait for the previous load into the entry to end: a second one is refused while it runs.
-                for job in try await node.store.ingestJobs.list(entryID: Int64(entryID)) where job.status == .running {
-                    _ = try await Self.finished(client, job: Int(job.id), token: city.provider)
+                for job in try await node.store.ingestJobs.list(entryID: entryID) where job.status == .running {
+                    _ = try await Self.finished(client, job: job.id, token: city.provider)
                 }
-                let (status, accepted) = try await Self.post(
+                let (status, accepted) = try await Self.upload(
                     client, uri, token: city.provider, contentType: Self.multipart,
                     body: Self.form(file: (name, content)))
                 #expect(status == .accepted, "\(name): \(accepted)")
-                let jobID = try #require((accepted["job"] as? [String: Any])?["id"] as? Int)
-                let job = try await Self.finished(client, job: jobID, token: city.provider)
-                #expect(job["status"] as? String == "succeeded", "\(name): \(job)")
-                #expect(job["rowsLoaded"] as? Int == 1, "\(name)")
+                let jobID = accepted.job.id
+                let job = try #require(try await Self.finished(client, job: jobID, token: city.provider))
+                #expect(job.status.rawValue == "succeeded", "\(name): \(job)")
+                #expect(job.rowsLoaded == 1, "\(name)")
             }
             // A raw body takes the JSON types too.
-            let (raw, rawBody) = try await Self.post(
+            let (raw, rawBody) = try await Self.upload(
                 client, uri + "?fileName=rk.jsonl&allowRepeat=true", token: city.provider, contentType: nil,
                 body: #"{"sfzhm": "110105195001010012", "xm": "王五"}"#)
             #expect(raw == .accepted)
-            let rawJob = try #require((rawBody["job"] as? [String: Any])?["id"] as? Int)
+            let rawJob = rawBody.job.id
             #expect(
-                try await Self.finished(client, job: rawJob, token: city.provider)["status"] as? String == "succeeded")
+                try await Self.finished(client, job: rawJob, token: city.provider)?.status.rawValue == "succeeded")
         }
     }
 
@@ -189,17 +214,14 @@ struct IngestAPITests {
     func multipartErrors(_ backend: TestBackend) async throws {
         try await TestNode.run(backend) { node, client in
             let city = try await CatalogAPITests.city(node)
-            let (_, created, _) = try await client.json(
-                .post, "/api/v1/catalog/entries", token: city.provider, body: CatalogAPITests.entryJSON())
-            let uri = "/api/v1/catalog/entries/\(created["id"] as! Int)/uploads"
+            let entryID = try await Self.entry(client, city)
+            let uri = "/api/v1/catalog/entries/\(entryID)/uploads"
             func refusal(_ contentType: String?, _ body: String, query: String = "") async throws -> (
                 HTTPResponse.Status, code: String, fields: [String], message: String
             ) {
-                let (status, object) = try await Self.post(
+                let (status, error) = try await Self.refused(
                     client, uri + query, token: city.provider, contentType: contentType, body: body)
-                let message = (object["error"] as? [String: Any])?["message"] as? String ?? ""
-                let error = apiError(object)
-                return (status, error.code, error.fields, message)
+                return (status, error.code, error.fields, error.error.message)
             }
 
             let noFile = try await refusal(Self.multipart, Self.form(fields: [("mode", "replace")]))
@@ -236,7 +258,7 @@ struct IngestAPITests {
                 Self.multipart,
                 Self.form(fields: [("note", String(repeating: "x", count: 5000))], file: ("rk.csv", "a")))
             #expect(big.0 == .badRequest && big.fields == ["note"], "\(big)")
-            #expect(try await node.store.ingestJobs.list(entryID: Int64(created["id"] as! Int)).isEmpty)
+            #expect(try await node.store.ingestJobs.list(entryID: entryID).isEmpty)
         }
     }
 
@@ -248,9 +270,8 @@ struct IngestAPITests {
     func nonASCIIHeaderName(_ backend: TestBackend) async throws {
         try await TestNode.run(backend) { node, client in
             let city = try await CatalogAPITests.city(node)
-            let (_, created, _) = try await client.json(
-                .post, "/api/v1/catalog/entries", token: city.provider, body: CatalogAPITests.entryJSON())
-            let uri = "/api/v1/catalog/entries/\(created["id"] as! Int)/uploads"
+            let entryID = try await Self.entry(client, city)
+            let uri = "/api/v1/catalog/entries/\(entryID)/uploads"
             // The fuzzer's inputs: a file part, then a part whose header name is "C" and 0xFF bytes; and a header
             // value holding a bare LF, after which the parser reads 0xFF bytes as the next header's name.
             var first = ByteBuffer(
@@ -268,10 +289,9 @@ struct IngestAPITests {
                 ) { $0.status }
                 #expect(status == .badRequest)
             }
-            let (after, _, _) = try await client.json(
-                .get, "/api/v1/catalog/entries/\(created["id"] as! Int)", token: city.provider)
+            let after = try await client.status(.get, "/api/v1/catalog/entries/\(entryID)", token: city.provider)
             #expect(after == .ok)
-            #expect(try await node.store.ingestJobs.list(entryID: Int64(created["id"] as! Int)).isEmpty)
+            #expect(try await node.store.ingestJobs.list(entryID: entryID).isEmpty)
         }
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
-import HuitongServer
 import HuitongStore
 import HuitongTestSupport
 import Hummingbird
@@ -9,6 +8,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServer
 @testable import HuitongServices
 
 @Suite("CKAN-compatible action API")
@@ -22,19 +22,19 @@ struct OpenDataCKANTests {
         try await OpenDataFixture.run(backend) { fixture, client in
             let (status, body) = try await client.ckan("package_search", ["q": "人口"])
             #expect(status == .ok)
-            #expect(body["success"] as? Bool == true)
-            #expect(body["help"] as? String == "http://127.0.0.1:8080/api/3/action/help_show?name=package_search")
-            let result = try #require(body["result"] as? [String: Any])
-            #expect(result["count"] as? Int == 3)
+            #expect(body["success"] == true)
+            #expect(body["help"] == "http://127.0.0.1:8080/api/3/action/help_show?name=package_search")
+            let result = try #require(body["result"])
+            #expect(result["count"] == 3)
             #expect(
                 Set(CKAN.names(result))
                     == Set([fixture.population, fixture.floating, fixture.deaths].map(Self.name)))
             for hidden in fixture.hidden { #expect(!CKAN.names(result).contains(Self.name(hidden))) }
 
-            let all = try #require(try await client.ckan("package_search", ["q": "*:*"]).1["result"] as? [String: Any])
-            #expect(all["count"] as? Int == 4)
-            let none = try #require(try await client.ckan("package_search", [:]).1["result"] as? [String: Any])
-            #expect(none["count"] as? Int == 4)
+            let all = try #require(try await client.ckan("package_search", ["q": "*:*"]).1["result"])
+            #expect(all["count"] == 4)
+            let none = try #require(try await client.ckan("package_search", [:]).1["result"])
+            #expect(none["count"] == 4)
         }
     }
 
@@ -44,7 +44,7 @@ struct OpenDataCKANTests {
             func found(_ parameters: [String: String]) async throws -> Set<String> {
                 let (status, body) = try await client.ckan("package_search", parameters)
                 #expect(status == .ok, "\(parameters): \(body)")
-                return Set(CKAN.names(try #require(body["result"] as? [String: Any])))
+                return Set(CKAN.names(try #require(body["result"])))
             }
             let police = Set([fixture.population, fixture.floating].map(Self.name))
             #expect(try await found(["fq": "organization:gaj"]) == police)
@@ -61,7 +61,7 @@ struct OpenDataCKANTests {
 
             let (status, body) = try await client.ckan("package_search", ["fq": "tags:人口 OR tags:婚姻"])
             #expect(status == .conflict)
-            #expect(CKAN.error(body)["__type"] as? String == "Search Query Error")
+            #expect(CKAN.error(body)["__type"] == "Search Query Error")
         }
     }
 
@@ -72,25 +72,25 @@ struct OpenDataCKANTests {
             var seen: [String] = []
             for start in [0, 2] {
                 let (_, body) = try await client.ckan("package_search", ["rows": "2", "start": "\(start)"])
-                let result = try #require(body["result"] as? [String: Any])
-                #expect(result["count"] as? Int == 4)
+                let result = try #require(body["result"])
+                #expect(result["count"] == 4)
                 #expect(CKAN.names(result).count == 2)
                 seen += CKAN.names(result)
             }
             #expect(Set(seen) == Set(fixture.open.map(Self.name)))
             #expect(seen.count == 4)
             let (_, past) = try await client.ckan("package_search", ["rows": "2", "start": "4"])
-            #expect(CKAN.names(try #require(past["result"] as? [String: Any])).isEmpty)
+            #expect(CKAN.names(try #require(past["result"])).isEmpty)
             let (_, countOnly) = try await client.ckan("package_search", ["rows": "0"])
-            let counted = try #require(countOnly["result"] as? [String: Any])
-            #expect(counted["count"] as? Int == 4 && CKAN.names(counted).isEmpty)
+            let counted = try #require(countOnly["result"])
+            #expect(counted["count"] == 4 && CKAN.names(counted).isEmpty)
             let (_, many) = try await client.ckan("package_search", ["rows": "5000"])
-            #expect(CKAN.names(try #require(many["result"] as? [String: Any])).count == 4)
+            #expect(CKAN.names(try #require(many["result"])).count == 4)
 
             let (status, body) = try await client.ckan("package_search", ["rows": "ten"])
             #expect(status == .conflict)
-            #expect(CKAN.error(body)["__type"] as? String == "Validation Error")
-            #expect(CKAN.error(body)["rows"] as? [String] == ["Invalid integer"])
+            #expect(CKAN.error(body)["__type"] == "Validation Error")
+            #expect(CKAN.error(body)["rows"] == ["Invalid integer"])
             let (negative, _) = try await client.ckan("package_search", ["start": "-1"])
             #expect(negative == .conflict)
         }
@@ -102,24 +102,23 @@ struct OpenDataCKANTests {
             let (status, body) = try await client.ckan(
                 "package_search", ["q": "人口", "facet.field": #"["organization","tags","res_format"]"#, "rows": "0"])
             #expect(status == .ok)
-            let result = try #require(body["result"] as? [String: Any])
-            let facets = try #require(result["facets"] as? [String: [String: Int]])
-            #expect(facets["organization"] == ["gaj": 2, "mzj": 1])
-            #expect(facets["tags"] == ["人口": 3, "户籍": 1, "流动人口": 1])
-            #expect(facets["res_format"] == ["CSV": 3, "JSON": 3])
-            let searchFacets = try #require(result["search_facets"] as? [String: [String: Any]])
+            let result = try #require(body["result"])
+            let facets = try #require(result["facets"])
+            #expect(facets["organization"]?.members == ["gaj": 2, "mzj": 1])
+            #expect(facets["tags"]?.members == ["人口": 3, "户籍": 1, "流动人口": 1])
+            #expect(facets["res_format"]?.members == ["CSV": 3, "JSON": 3])
+            let searchFacets = try #require(result["search_facets"])
             let organizations = try #require(searchFacets["organization"])
-            #expect(organizations["title"] as? String == "organization")
-            let items = try #require(organizations["items"] as? [[String: Any]])
-            #expect(items.first?["name"] as? String == "gaj")
-            #expect(items.first?["display_name"] as? String == "六安市公安局")
-            #expect(items.first?["count"] as? Int == 2)
+            #expect(organizations["title"] == "organization")
+            let items = try #require(organizations["items"]?.elements)
+            #expect(items.first?["name"] == "gaj")
+            #expect(items.first?["display_name"] == "六安市公安局")
+            #expect(items.first?["count"] == 2)
 
             let (_, limited) = try await client.ckan(
                 "package_search", ["q": "人口", "facet.field": #"["tags"]"#, "facet.limit": "1"])
-            let limitedFacets = try #require(
-                (limited["result"] as? [String: Any])?["facets"] as? [String: [String: Int]])
-            #expect(limitedFacets["tags"] == ["人口": 3])
+            let limitedFacets = try #require(limited["result"]?["facets"])
+            #expect(limitedFacets["tags"]?.members == ["人口": 3])
         }
     }
 
@@ -129,54 +128,54 @@ struct OpenDataCKANTests {
             let entry = fixture.population
             let (status, byName) = try await client.ckan("package_show", ["id": Self.name(entry)])
             #expect(status == .ok)
-            let package = try #require(byName["result"] as? [String: Any])
+            let package = try #require(byName["result"])
             let (_, byID) = try await client.ckan("package_show", ["id": String(entry.id)])
-            let sameByID = try #require(byID["result"] as? [String: Any])
-            #expect(
-                try JSONSerialization.data(withJSONObject: package, options: .sortedKeys)
-                    == JSONSerialization.data(withJSONObject: sameByID, options: .sortedKeys))
+            let sameByID = try #require(byID["result"])
+            #expect(package == sameByID)
 
-            #expect(package["id"] as? String == String(entry.id))
-            #expect(package["name"] as? String == Self.name(entry))
-            #expect(package["title"] as? String == "人口基本信息")
-            #expect(package["notes"] as? String == entry.content.abstract)
-            #expect(package["state"] as? String == "active")
-            #expect(package["type"] as? String == "dataset")
-            #expect(package["private"] as? Bool == false)
-            #expect(package["license_id"] as? String == "huitong-open")
-            #expect(package["license_url"] as? String == "http://127.0.0.1:8080/licence")
-            #expect(package["isopen"] as? Bool == true)
-            #expect(package["maintainer"] as? String == "张三")
-            #expect(package["maintainer_email"] as? String == "zhangsan@example.gov.cn")
-            #expect(package["url"] as? String == "http://127.0.0.1:8080/datasets/\(entry.id)")
-            let created = try #require(package["metadata_created"] as? String)
+            #expect(package["id"] == .string(String(entry.id)))
+            #expect(package["name"] == .string(Self.name(entry)))
+            #expect(package["title"] == "人口基本信息")
+            #expect(package["notes"] == .string(entry.content.abstract))
+            #expect(package["state"] == "active")
+            #expect(package["type"] == "dataset")
+            #expect(package["private"] == false)
+            #expect(package["license_id"] == "huitong-open")
+            #expect(package["license_url"] == "http://127.0.0.1:8080/licence")
+            #expect(package["isopen"] == true)
+            #expect(package["maintainer"] == "张三")
+            #expect(package["maintainer_email"] == "zhangsan@example.gov.cn")
+            #expect(package["url"] == .string("http://127.0.0.1:8080/datasets/\(entry.id)"))
+            let created = try #require(package["metadata_created"]?.text)
             #expect(created.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}/) != nil, "\(created)")
-            let organization = try #require(package["organization"] as? [String: Any])
-            #expect(organization["name"] as? String == "gaj")
-            #expect(organization["title"] as? String == "六安市公安局")
-            #expect(organization["is_organization"] as? Bool == true)
-            #expect(package["owner_org"] as? String == organization["id"] as? String)
-            let tags = try #require(package["tags"] as? [[String: Any]])
-            #expect(tags.compactMap { $0["name"] as? String } == ["人口", "户籍"])
-            #expect(tags.allSatisfy { $0["vocabulary_id"] is NSNull && $0["state"] as? String == "active" })
-            #expect(package["num_tags"] as? Int == 2)
-            let resources = try #require(package["resources"] as? [[String: Any]])
-            #expect(resources.compactMap { $0["format"] as? String } == ["CSV", "JSON"])
-            #expect(resources.first?["url"] as? String == "http://127.0.0.1:8080/datasets/\(entry.id)/download.csv")
-            #expect(resources.first?["mimetype"] as? String == "text/csv")
-            #expect(resources.first?["package_id"] as? String == String(entry.id))
-            #expect(package["num_resources"] as? Int == 2)
-            let extras = try #require(package["extras"] as? [[String: String]])
-            let extraValues = Dictionary(extras.map { ($0["key"] ?? "", $0["value"] ?? "") }) { first, _ in first }
+            let organization = try #require(package["organization"])
+            #expect(organization["name"] == "gaj")
+            #expect(organization["title"] == "六安市公安局")
+            #expect(organization["is_organization"] == true)
+            #expect(package["owner_org"] == organization["id"])
+            let tags = try #require(package["tags"]?.elements)
+            #expect(tags.compactMap { $0["name"]?.text } == ["人口", "户籍"])
+            #expect(tags.allSatisfy { $0["vocabulary_id"] == .null && $0["state"] == "active" })
+            #expect(package["num_tags"] == 2)
+            let resources = try #require(package["resources"]?.elements)
+            #expect(resources.compactMap { $0["format"]?.text } == ["CSV", "JSON"])
+            #expect(resources.first?["url"] == .string("http://127.0.0.1:8080/datasets/\(entry.id)/download.csv"))
+            #expect(resources.first?["mimetype"] == "text/csv")
+            #expect(resources.first?["package_id"] == .string(String(entry.id)))
+            #expect(package["num_resources"] == 2)
+            let extras = try #require(package["extras"]?.elements)
+            let extraValues = Dictionary(extras.map { ($0["key"]?.text ?? "", $0["value"]?.text ?? "") }) { first, _ in
+                first
+            }
             #expect(extraValues["resource_code"] == entry.code.text)
             #expect(extraValues["provider_code"] == "GAJ")
             #expect(extraValues["openness"] == "无条件开放")
             #expect(extraValues["update_cycle"] == "每月")
 
             let (_, conditional) = try await client.ckan("package_show", ["id": Self.name(fixture.floating)])
-            let restricted = try #require(conditional["result"] as? [String: Any])
-            #expect(restricted["license_id"] as? String == "huitong-conditional")
-            #expect(restricted["isopen"] as? Bool == false)
+            let restricted = try #require(conditional["result"])
+            #expect(restricted["license_id"] == "huitong-conditional")
+            #expect(restricted["isopen"] == false)
         }
     }
 
@@ -189,14 +188,14 @@ struct OpenDataCKANTests {
             for reference in references {
                 let (status, body) = try await client.ckan("package_show", ["id": reference])
                 #expect(status == .notFound, "\(reference)")
-                #expect(body["success"] as? Bool == false)
-                #expect(body["help"] as? String == "http://127.0.0.1:8080/api/3/action/help_show?name=package_show")
-                #expect(CKAN.error(body)["__type"] as? String == "Not Found Error")
-                #expect((CKAN.error(body)["message"] as? String)?.hasPrefix("Not found") == true)
+                #expect(body["success"] == false)
+                #expect(body["help"] == "http://127.0.0.1:8080/api/3/action/help_show?name=package_show")
+                #expect(CKAN.error(body)["__type"] == "Not Found Error")
+                #expect(CKAN.error(body)["message"]?.text?.hasPrefix("Not found") == true)
             }
             let (missing, body) = try await client.ckan("package_show", [:])
             #expect(missing == .conflict)
-            #expect(CKAN.error(body)["id"] as? [String] == ["Missing value"])
+            #expect(CKAN.error(body)["id"] == ["Missing value"])
         }
     }
 
@@ -204,11 +203,13 @@ struct OpenDataCKANTests {
     func unknownAction(backend: TestBackend) async throws {
         try await TestNode.run(backend) { _, client in
             for method in [HTTPRequest.Method.get, .post] {
-                let (status, body, headers) = try await client.json(method, "/api/3/action/package_delete")
+                let (status, text, headers) = try await client.exchange(
+                    method, "/api/3/action/package_delete", token: nil, raw: nil, headers: [:])
                 #expect(status == .badRequest)
                 #expect(headers[.contentType]?.hasPrefix("application/json") == true)
-                #expect(body["success"] as? Bool == false)
-                let message = try #require(CKAN.error(body)["message"] as? String)
+                let body = try WireJSON.read(JSONValue.self, text)
+                #expect(body["success"] == false)
+                let message = try #require(CKAN.error(body)["message"]?.text)
                 #expect(message.hasPrefix("Bad request - Action name not known: package_delete"))
             }
         }
@@ -220,28 +221,30 @@ struct OpenDataCKANTests {
     func postBodies(backend: TestBackend) async throws {
         try await OpenDataFixture.run(backend) { fixture, client in
             for path in ["/api/3/action/package_search", "/api/action/package_search"] {
-                let (status, body, _) = try await client.json(
-                    .post, path, body: #"{"q": "\u4eba\u53e3", "rows": 1, "facet.field": ["tags"]}"#)
+                // The JSON as ckanapi writes it, escaped characters and all: hand-written on purpose.
+                let (status, text, _) = try await client.exchange(
+                    .post, path, token: nil, raw: #"{"q": "\u4eba\u53e3", "rows": 1, "facet.field": ["tags"]}"#,
+                    headers: [:])
                 #expect(status == .ok)
-                let result = try #require(body["result"] as? [String: Any])
-                #expect(result["count"] as? Int == 3)
+                let result = try #require(try WireJSON.read(JSONValue.self, text)["result"])
+                #expect(result["count"] == 3)
                 #expect(CKAN.names(result).count == 1)
-                #expect((result["facets"] as? [String: [String: Int]])?["tags"]?["人口"] == 3)
+                #expect(result["facets"]?["tags"]?["人口"] == 3)
             }
             let form = try await client.execute(
                 uri: "/api/3/action/package_search", method: .post,
                 headers: [.contentType: "application/x-www-form-urlencoded"],
                 body: ByteBuffer(string: "q=%E4%BA%BA%E5%8F%A3&fq=organization%3Agaj+tags%3A%E6%88%B7%E7%B1%8D")
-            ) { response in
-                (response.status, try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
-            }
+            ) { response in (response.status, String(buffer: response.body)) }
             #expect(form.0 == .ok)
-            let formResult = try #require(form.1?["result"] as? [String: Any])
+            let formResult = try #require(try WireJSON.read(JSONValue.self, form.1)["result"])
             #expect(CKAN.names(formResult) == [Self.name(fixture.population)])
 
-            let (badStatus, badBody, _) = try await client.json(.post, "/api/3/action/package_search", body: "{nope")
+            // Not JSON at all.
+            let (badStatus, badText, _) = try await client.exchange(
+                .post, "/api/3/action/package_search", token: nil, raw: "{nope", headers: [:])
             #expect(badStatus == .badRequest)
-            #expect(CKAN.error(badBody)["__type"] as? String == "Bad Request")
+            #expect(CKAN.error(try WireJSON.read(JSONValue.self, badText))["__type"] == "Bad Request")
         }
     }
 
@@ -251,31 +254,31 @@ struct OpenDataCKANTests {
     func organizations(backend: TestBackend) async throws {
         try await OpenDataFixture.run(backend) { fixture, client in
             let (_, names) = try await client.ckan("organization_list", ["sort": "name asc"])
-            #expect(names["result"] as? [String] == ["gaj", "mzj", "sjj"])
+            #expect(names["result"] == ["gaj", "mzj", "sjj"])
             let (_, full) = try await client.ckan("organization_list", ["all_fields": "true"])
-            let organizations = try #require(full["result"] as? [[String: Any]])
+            let organizations = try #require(full["result"]?.elements)
             let counts = Dictionary(
-                organizations.map { ($0["name"] as? String ?? "", $0["package_count"] as? Int ?? -1) }
+                organizations.map { ($0["name"]?.text ?? "", $0["package_count"]?.number ?? -1) }
             ) { first, _ in first }
             #expect(counts == ["gaj": 2, "mzj": 2, "sjj": 0])
-            #expect(organizations.allSatisfy { $0["type"] as? String == "organization" })
+            #expect(organizations.allSatisfy { $0["type"] == "organization" })
 
             let (status, shown) = try await client.ckan("organization_show", ["id": "gaj", "include_datasets": "true"])
             #expect(status == .ok)
-            let organization = try #require(shown["result"] as? [String: Any])
-            #expect(organization["title"] as? String == "六安市公安局")
-            #expect(organization["package_count"] as? Int == 2)
-            let packages = try #require(organization["packages"] as? [[String: Any]])
+            let organization = try #require(shown["result"])
+            #expect(organization["title"] == "六安市公安局")
+            #expect(organization["package_count"] == 2)
+            let packages = try #require(organization["packages"]?.elements)
             #expect(
-                Set(packages.compactMap { $0["name"] as? String })
+                Set(packages.compactMap { $0["name"]?.text })
                     == Set([fixture.population, fixture.floating].map(Self.name)))
             let (_, withoutDatasets) = try await client.ckan(
-                "organization_show", ["id": organization["id"] as? String ?? ""])
-            #expect((withoutDatasets["result"] as? [String: Any])?["packages"] == nil)
+                "organization_show", ["id": organization["id"]?.text ?? ""])
+            #expect(withoutDatasets["result"]?["packages"] == nil)
 
             let (missing, body) = try await client.ckan("organization_show", ["id": "nope"])
             #expect(missing == .notFound)
-            #expect(CKAN.error(body)["__type"] as? String == "Not Found Error")
+            #expect(CKAN.error(body)["__type"] == "Not Found Error")
         }
     }
 
@@ -284,21 +287,21 @@ struct OpenDataCKANTests {
         try await OpenDataFixture.run(backend) { fixture, client in
             let (status, body) = try await client.ckan("status_show", [:])
             #expect(status == .ok)
-            let site = try #require(body["result"] as? [String: Any])
-            #expect(site["ckan_version"] as? String == "2.10.4")
-            #expect(site["site_url"] as? String == "http://127.0.0.1:8080")
-            #expect(site["locale_default"] as? String == "zh_Hans_CN")
-            #expect((site["site_title"] as? String)?.isEmpty == false)
-            #expect(site["site_description"] is String)
-            #expect((site["extensions"] as? [Any])?.isEmpty == true)
+            let site = try #require(body["result"])
+            #expect(site["ckan_version"] == "2.10.4")
+            #expect(site["site_url"] == "http://127.0.0.1:8080")
+            #expect(site["locale_default"] == "zh_Hans_CN")
+            #expect(site["site_title"]?.text?.isEmpty == false)
+            #expect(site["site_description"]?.text != nil)
+            #expect(site["extensions"]?.elements?.isEmpty == true)
 
             let (_, list) = try await client.ckan("package_list", [:])
-            #expect(list["result"] as? [String] == fixture.open.map(Self.name).sorted())
+            #expect(list["result"]?.elements?.compactMap(\.text) == fixture.open.map(Self.name).sorted())
             let (_, page) = try await client.ckan("package_list", ["limit": "1", "offset": "1"])
-            #expect(page["result"] as? [String] == [fixture.open.map(Self.name).sorted()[1]])
+            #expect(page["result"]?.elements?.compactMap(\.text) == [fixture.open.map(Self.name).sorted()[1]])
 
             let (_, help) = try await client.ckan("help_show", ["name": "package_search"])
-            #expect((help["result"] as? String)?.contains("facet.field") == true)
+            #expect(help["result"]?.text?.contains("facet.field") == true)
         }
     }
 
@@ -318,21 +321,25 @@ struct OpenDataCKANTests {
 }
 
 extension TestClientProtocol {
-    /// Calls a CKAN action with GET and query parameters; returns the status and the parsed body.
-    func ckan(_ action: String, _ parameters: [String: String]) async throws -> (HTTPResponse.Status, [String: Any]) {
+    /// Calls a CKAN action with GET and query parameters; returns the status and the answer as the node's
+    /// `JSONValue` (CKAN's shape is CKAN's, not a type of this node).
+    func ckan(
+        _ action: String, _ parameters: [String: String], sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> (HTTPResponse.Status, JSONValue) {
         let query = parameters.sorted { $0.key < $1.key }.map { key, value in
             "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value)"
         }.joined(separator: "&")
-        let (status, body, _) = try await json(.get, "/api/3/action/\(action)" + (query.isEmpty ? "" : "?\(query)"))
-        return (status, body)
+        return try await send(
+            .get, "/api/3/action/\(action)" + (query.isEmpty ? "" : "?\(query)"), as: JSONValue.self,
+            sourceLocation: sourceLocation)
     }
 }
 
 /// Reading CKAN answers.
 enum CKAN {
-    static func names(_ result: [String: Any]) -> [String] {
-        (result["results"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+    static func names(_ result: JSONValue) -> [String] {
+        (result["results"]?.elements ?? []).compactMap { $0["name"]?.text }
     }
 
-    static func error(_ body: [String: Any]) -> [String: Any] { body["error"] as? [String: Any] ?? [:] }
+    static func error(_ body: JSONValue) -> JSONValue { body["error"] ?? .null }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
-import HuitongServer
 import HuitongStore
 import HuitongTestSupport
 import Hummingbird
@@ -9,6 +8,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServer
 @testable import HuitongServices
 
 @Suite("DCAT catalog")
@@ -88,31 +88,31 @@ struct OpenDataDCATTests {
             let (status, contentType, text) = try await Self.fetch(client, "/catalog.jsonld")
             #expect(status == .ok)
             #expect(contentType == "application/ld+json")
-            let document = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-            #expect((document["@context"] as? [String: String])?["dcat"] == "http://www.w3.org/ns/dcat#")
-            #expect(document["@id"] as? String == "\(Self.base)/catalog")
-            #expect(document["@type"] as? [String] == ["dcat:Catalog"])
-            let datasets = try #require(document["dcat:dataset"] as? [[String: Any]])
+            let document = try WireJSON.read(JSONValue.self, text)
+            #expect(document["@context"]?["dcat"] == "http://www.w3.org/ns/dcat#")
+            #expect(document["@id"] == .string("\(Self.base)/catalog"))
+            #expect(document["@type"] == ["dcat:Catalog"])
+            let datasets = try #require(document["dcat:dataset"]?.elements)
             #expect(datasets.count == 4)
-            #expect(datasets.allSatisfy { $0["@type"] as? [String] == ["dcat:Dataset"] })
+            #expect(datasets.allSatisfy { $0["@type"] == ["dcat:Dataset"] })
             #expect(
-                Set(datasets.compactMap { $0["dct:identifier"] as? String }) == Set(fixture.open.map(\.code.text)))
+                Set(datasets.compactMap { $0["dct:identifier"]?.text }) == Set(fixture.open.map(\.code.text)))
 
             let marriage = try #require(
-                datasets.first { $0["dct:identifier"] as? String == fixture.marriage.code.text })
-            let title = try #require(marriage["dct:title"] as? [String: String])
-            #expect(title == ["@value": OpenDataFixture.trickyTitle, "@language": "zh"])
+                datasets.first { $0["dct:identifier"]?.text == fixture.marriage.code.text })
+            let title = try #require(marriage["dct:title"]?.members)
+            #expect(title == ["@value": .string(OpenDataFixture.trickyTitle), "@language": "zh"])
 
             let floating = try #require(
-                datasets.first { $0["@id"] as? String == "\(Self.base)/datasets/\(fixture.floating.id)#dataset" })
-            let distributions = try #require(floating["dcat:distribution"] as? [[String: Any]])
+                datasets.first { $0["@id"]?.text == "\(Self.base)/datasets/\(fixture.floating.id)#dataset" })
+            let distributions = try #require(floating["dcat:distribution"]?.elements)
             #expect(distributions.count == 3)
             #expect(
-                (floating["dct:accessRights"] as? [String: String])?["@id"]
+                floating["dct:accessRights"]?["@id"]
                     == "http://publications.europa.eu/resource/authority/access-right/RESTRICTED")
-            let issued = try #require(floating["dct:issued"] as? [String: String])
+            let issued = try #require(floating["dct:issued"])
             #expect(issued["@type"] == "xsd:date")
-            #expect(issued["@value"] == fixture.floating.publishedOn?.description)
+            #expect(issued["@value"]?.text == fixture.floating.publishedOn?.description)
         }
     }
 
@@ -120,10 +120,10 @@ struct OpenDataDCATTests {
     func emptyCatalog(backend: TestBackend) async throws {
         try await TestNode.run(backend) { _, client in
             let (_, _, json) = try await Self.fetch(client, "/catalog.jsonld")
-            let document = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-            #expect((document["dcat:dataset"] as? [Any])?.isEmpty == true)
-            let publisher = try #require(document["dct:publisher"] as? [String: Any])
-            #expect((publisher["foaf:name"] as? [String: String])?["@value"] == "六安市数据资源管理局")
+            let document = try WireJSON.read(JSONValue.self, json)
+            #expect(document["dcat:dataset"]?.elements?.isEmpty == true)
+            let publisher = try #require(document["dct:publisher"])
+            #expect(publisher["foaf:name"]?["@value"] == "六安市数据资源管理局")
             let (status, _, turtle) = try await Self.fetch(client, "/catalog.ttl")
             #expect(status == .ok)
             #expect(turtle.contains("a dcat:Catalog"))

@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import HuitongCore
 import HuitongIngest
-import HuitongServer
 import HuitongStore
 import HuitongTestSupport
 import Hummingbird
@@ -11,6 +10,7 @@ import Logging
 import NIOCore
 import Testing
 
+@testable import HuitongServer
 @testable import HuitongServices
 
 /// The public open-data portal through the real application, over open, conditional and closed entries whose
@@ -198,11 +198,10 @@ struct PortalTests {
             #expect(status == .ok)
             #expect(html.contains("找到 1 个数据集") && html.contains("企业营业执照信息"))
             #expect(html.contains(#"value="营业 执照""#), "the box shows the words the person typed")
-            let (_, api, _) = try await client.json(
-                .get, "/api/v1/catalog/entries?q=%E8%90%A5%E4%B8%9A+%E6%89%A7%E7%85%A7", token: node.operatorToken)
-            let names = (api["items"] as? [[String: Any]] ?? []).compactMap {
-                ($0["content"] as? [String: Any])?["name"] as? String
-            }
+            let (_, api) = try await client.send(
+                .get, "/api/v1/catalog/entries?q=%E8%90%A5%E4%B8%9A+%E6%89%A7%E7%85%A7", token: node.operatorToken,
+                as: CatalogAPI.SearchBody.self)
+            let names = api.items.map(\.content.name)
             #expect(names == ["企业营业执照信息"], "\(api)")
             // An encoded plus sign is a plus sign.
             let (_, literal) = try await client.page("/datasets?q=%E8%90%A5%E4%B8%9A%2B%E6%89%A7%E7%85%A7")
@@ -325,11 +324,11 @@ struct PortalTests {
             #expect(Array(csvRows.dropFirst()) == expected)
 
             let jsonBody = try await client.execute(uri: "\(base).json", method: .get) { Data(buffer: $0.body) }
-            let objects = try #require(try JSONSerialization.jsonObject(with: jsonBody) as? [[String: Any]])
+            let objects = try #require(try WireJSON.decoder.decode(JSONValue.self, from: jsonBody).elements)
             #expect(objects.count == 3)
-            #expect(objects[0]["fddbr"] as? String == "张**")
-            #expect(objects[0]["jyfw"] as? String == "=HYPERLINK(\"http://x\")")
-            #expect(objects[2]["lxdh"] is NSNull)
+            #expect(objects[0]["fddbr"] == "张**")
+            #expect(objects[0]["jyfw"] == "=HYPERLINK(\"http://x\")")
+            #expect(objects[2]["lxdh"] == .null)
             #expect(objects.allSatisfy { $0["zjhm"] == nil })
 
             let xlsxBody = try await client.execute(uri: "\(base).xlsx", method: .get) { Data(buffer: $0.body) }

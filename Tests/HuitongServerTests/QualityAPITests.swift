@@ -8,6 +8,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServer
 @testable import HuitongServices
 
 /// Data quality through the real application: crafted files loaded by upload, the rules run over the pools, the
@@ -44,71 +45,73 @@ struct QualityAPITests {
             ).validated(), departmentID: department.id, author: author)
     }
 
+    typealias Run = QualityAPI.RunBody
+    typealias Spec = QualityRuleSpec
+
     /// Uploads a CSV into the entry and waits for its load and for the quality run the load starts.
     static func load(
         _ client: some TestClientProtocol, entry: CatalogEntry, token: String, csv: String
-    ) async throws -> [String: Any] {
-        let (status, accepted) = try await IngestAPITests.post(
+    ) async throws -> Run? {
+        let (status, accepted) = try await IngestAPITests.upload(
             client, "/api/v1/catalog/entries/\(entry.id)/uploads?fileName=data.csv&mode=replace", token: token,
             contentType: nil, body: csv)
         #expect(status == .accepted)
-        let jobID = try #require((accepted["job"] as? [String: Any])?["id"] as? Int)
-        let job = try await IngestAPITests.finished(client, job: jobID, token: token)
-        #expect(job["status"] as? String == "succeeded", "\(job)")
+        let job = try await IngestAPITests.finished(client, job: accepted.job.id, token: token)
+        #expect(job?.status.rawValue == "succeeded", "\(String(describing: job))")
         return try await finishedRun(client, entryID: entry.id, token: token, trigger: "ingest")
     }
 
     /// The entry's newest run with this trigger, once it is no longer running.
     static func finishedRun(
         _ client: some TestClientProtocol, entryID: Int64, token: String, trigger: String
-    ) async throws -> [String: Any] {
+    ) async throws -> Run? {
         for _ in 0..<400 {
-            let (_, list, _) = try await client.json(
-                .get, "/api/v1/catalog/entries/\(entryID)/quality/runs", token: token)
-            if let run = (list["items"] as? [[String: Any]])?.first(where: { $0["trigger"] as? String == trigger }),
-                run["status"] as? String != "running", let id = run["id"] as? Int
-            {
-                let (_, detail, _) = try await client.json(.get, "/api/v1/quality/runs/\(id)", token: token)
-                return detail
+            let (_, list) = try await client.send(
+                .get, "/api/v1/catalog/entries/\(entryID)/quality/runs", token: token,
+                as: QualityAPI.ListBody<Run>.self)
+            if let run = list.items.first(where: { $0.trigger.rawValue == trigger }), run.status.rawValue != "running" {
+                return try await client.send(.get, "/api/v1/quality/runs/\(run.id)", token: token, as: Run.self).1
             }
             try await Task.sleep(for: .milliseconds(25))
         }
         Issue.record("no finished \(trigger) run for entry \(entryID)")
-        return [:]
+        return nil
     }
 
     /// Starts a run by API and waits for it.
-    static func runNow(_ client: some TestClientProtocol, entryID: Int64, token: String) async throws -> [String: Any] {
-        let (status, started, _) = try await client.json(
-            .post, "/api/v1/catalog/entries/\(entryID)/quality/runs", token: token)
-        #expect(status == .accepted && started["trigger"] as? String == "manual")
-        let id = try #require(started["id"] as? Int)
+    static func runNow(_ client: some TestClientProtocol, entryID: Int64, token: String) async throws -> Run? {
+        let (status, started) = try await client.send(
+            .post, "/api/v1/catalog/entries/\(entryID)/quality/runs", token: token, as: Run.self)
+        #expect(status == .accepted && started.trigger.rawValue == "manual")
+        let id = started.id
         for _ in 0..<400 {
-            let (_, run, _) = try await client.json(.get, "/api/v1/quality/runs/\(id)", token: token)
-            if run["status"] as? String != "running" { return run }
+            let (_, run) = try await client.send(.get, "/api/v1/quality/runs/\(id)", token: token, as: Run.self)
+            if run.status.rawValue != "running" { return run }
             try await Task.sleep(for: .milliseconds(25))
         }
         Issue.record("run \(id) did not finish")
-        return [:]
+        return nil
     }
 
     /// checked and failed counts by rule id.
-    static func counts(_ run: [String: Any]) -> [String: [Int]] {
+    static func counts(_ run: Run?) -> [String: [Int]] {
         var counts: [String: [Int]] = [:]
-        for result in run["rules"] as? [[String: Any]] ?? [] {
-            let id = (result["rule"] as? [String: Any])?["id"] as? String ?? ""
-            counts[id] = [result["checked"] as? Int ?? -1, result["failed"] as? Int ?? -1]
+        for result in run?.rules ?? [] {
+            counts[result.rule.id ?? ""] = [result.checked, result.failed]
         }
         return counts
     }
 
+    /// Adds a custom rule and returns the status and the answer's text (a rule, or the error).
     static func addRule(
-        _ client: some TestClientProtocol, entryID: Int64, token: String, _ json: String
-    ) async throws -> (HTTPResponse.Status, [String: Any]) {
-        let (status, body, _) = try await client.json(
-            .post, "/api/v1/catalog/entries/\(entryID)/quality/rules", token: token, body: json)
-        return (status, body)
+        _ client: some TestClientProtocol, entryID: Int64, token: String, _ spec: Spec
+    ) async throws -> (HTTPResponse.Status, String) {
+        try await client.text(
+            .post, "/api/v1/catalog/entries/\(entryID)/quality/rules", token: token, input: spec)
     }
+
+    /// The fields an error answer names.
+    static func fields(_ text: String) throws -> [String] { try WireJSON.read(ErrorBody.self, text).fields }
 
     static func text(_ client: some TestClientProtocol, _ uri: String, token: String, headers: HTTPFields = [:])
         async throws -> (HTTPResponse.Status, String, HTTPFields)
@@ -159,52 +162,50 @@ struct QualityAPITests {
             // Custom rules are checked against the entry before anything is stored.
             let uri = "/api/v1/catalog/entries/\(entry.id)/quality/rules"
             var (status, body) = try await Self.addRule(
-                client, entryID: entry.id, token: provider, #"{"kind": "notNull", "columns": ["nosuch"]}"#)
-            #expect(status == .badRequest && apiError(body).fields == ["columns"], "\(body)")
+                client, entryID: entry.id, token: provider, Spec(kind: .notNull, columns: ["nosuch"]))
+            #expect(try status == .badRequest && Self.fields(body) == ["columns"], "\(body)")
+            (status, body) = try await Self.addRule(
+                client, entryID: entry.id, token: provider, Spec(kind: .pattern, columns: ["bh"], pattern: "P(\\d"))
+            #expect(try status == .badRequest && Self.fields(body) == ["pattern"], "\(body)")
             (status, body) = try await Self.addRule(
                 client, entryID: entry.id, token: provider,
-                #"{"kind": "pattern", "columns": ["bh"], "pattern": "P(\\d"}"#)
-            #expect(status == .badRequest && apiError(body).fields == ["pattern"], "\(body)")
+                Spec(kind: .range, columns: ["nl"], minimum: 150, maximum: 0))
+            #expect(try status == .badRequest && Self.fields(body) == ["minimum"], "\(body)")
             (status, body) = try await Self.addRule(
-                client, entryID: entry.id, token: provider,
-                #"{"kind": "range", "columns": ["nl"], "minimum": 150, "maximum": 0}"#)
-            #expect(status == .badRequest && apiError(body).fields == ["minimum"], "\(body)")
+                client, entryID: entry.id, token: provider, Spec(kind: .codeSet, columns: ["xb"], codeSet: "GB/T 0"))
+            #expect(try status == .badRequest && Self.fields(body) == ["codeSet"], "\(body)")
             (status, body) = try await Self.addRule(
-                client, entryID: entry.id, token: provider,
-                #"{"kind": "codeSet", "columns": ["xb"], "codeSet": "GB/T 0"}"#)
-            #expect(status == .badRequest && apiError(body).fields == ["codeSet"], "\(body)")
-            (status, body) = try await Self.addRule(
-                client, entryID: entry.id, token: outsider, #"{"kind": "notNull", "columns": ["xm"]}"#)
+                client, entryID: entry.id, token: outsider, Spec(kind: .notNull, columns: ["xm"]))
             #expect(status == .notFound, "another department's entry is not there for its providers")
             #expect(try await node.store.quality.customRules(entryID: entry.id).isEmpty, "nothing half-written")
 
             let specs = [
-                #"{"kind": "notNull", "columns": ["xm"]}"#,
-                #"{"kind": "identifierCheck", "columns": ["sfzhm"], "identifier": "residentID"}"#,
-                #"{"kind": "crossField", "columns": ["sfzhm", "csrq"]}"#,
-                #"{"kind": "range", "columns": ["nl"], "minimum": 0, "maximum": 150}"#,
-                #"{"kind": "codeSet", "columns": ["xb"], "codeSet": "GB/T 2261.1-2003"}"#,
-                #"{"kind": "pattern", "columns": ["bh"], "pattern": "P\\d{3}"}"#,
-                #"{"kind": "uniqueness", "columns": ["sjhm"]}"#,
-                #"{"id": "disabled.notNull", "kind": "notNull", "columns": ["nl"]}"#,
-                #"{"id": "=HYPERLINK(\"http://x\")", "kind": "notNull", "columns": ["bh"]}"#,
+                Spec(kind: .notNull, columns: ["xm"]),
+                Spec(kind: .identifierCheck, columns: ["sfzhm"], identifier: .residentID),
+                Spec(kind: .crossField, columns: ["sfzhm", "csrq"]),
+                Spec(kind: .range, columns: ["nl"], minimum: 0, maximum: 150),
+                Spec(kind: .codeSet, columns: ["xb"], codeSet: "GB/T 2261.1-2003"),
+                Spec(kind: .pattern, columns: ["bh"], pattern: "P\\d{3}"),
+                Spec(kind: .uniqueness, columns: ["sjhm"]),
+                Spec(id: "disabled.notNull", kind: .notNull, columns: ["nl"]),
+                Spec(id: "=HYPERLINK(\"http://x\")", kind: .notNull, columns: ["bh"]),
             ]
-            var customIDs: [Int] = []
+            var customIDs: [Int64] = []
             for spec in specs {
                 let (status, body) = try await Self.addRule(client, entryID: entry.id, token: provider, spec)
                 #expect(status == .created, "\(spec): \(body)")
-                customIDs.append(body["id"] as? Int ?? 0)
+                customIDs.append(try WireJSON.read(QualityAPI.CustomRuleBody.self, body).id)
             }
             (status, body) = try await Self.addRule(
-                client, entryID: entry.id, token: provider, #"{"kind": "notNull", "columns": ["xm"]}"#)
+                client, entryID: entry.id, token: provider, Spec(kind: .notNull, columns: ["xm"]))
             #expect(status == .conflict, "the same rule id twice")
-            let (disabled, _, _) = try await client.json(
-                .patch, "\(uri)/\(customIDs[7])", token: provider, body: #"{"enabled": false}"#)
+            let disabled = try await client.status(
+                .patch, "\(uri)/\(customIDs[7])", token: provider, input: QualityAPI.EnabledChange(enabled: false))
             #expect(disabled == .ok)
 
-            let ingestRun = try await Self.load(client, entry: entry, token: provider, csv: csv)
-            #expect(ingestRun["status"] as? String == "succeeded" && ingestRun["rowsChecked"] as? Int == 9)
-            #expect(ingestRun["trigger"] as? String == "ingest" && ingestRun["percent"] as? Int == 100)
+            let ingestRun = try #require(try await Self.load(client, entry: entry, token: provider, csv: csv))
+            #expect(ingestRun.status.rawValue == "succeeded" && ingestRun.rowsChecked == 9)
+            #expect(ingestRun.trigger.rawValue == "ingest" && ingestRun.percent == 100)
 
             // The standard tightened after the load, and the data aged: the next run judges both.
             var content = try #require(try await node.store.catalog.find(id: entry.id)).content
@@ -213,8 +214,8 @@ struct QualityAPITests {
             _ = try await node.store.catalog.setMount(
                 id: entry.id, try #require(try await node.store.catalog.find(id: entry.id)).mount, recordCount: 9,
                 dataUpdatedAt: Date().addingTimeInterval(-3 * 86_400), author: Self.author)
-            let run = try await Self.runNow(client, entryID: entry.id, token: provider)
-            #expect(run["status"] as? String == "succeeded", "\(run)")
+            let run = try #require(try await Self.runNow(client, entryID: entry.id, token: provider))
+            #expect(run.status.rawValue == "succeeded", "\(run)")
             let counts = Self.counts(run)
             #expect(counts["xm.notNull"] == [9, 1])
             #expect(counts["sfzhm.identifierCheck"] == [9, 1])
@@ -227,66 +228,63 @@ struct QualityAPITests {
             #expect(counts["updateCycle.freshness"] == [1, 1])
             #expect(counts["bh.uniqueness"] == [9, 0])
             #expect(counts["disabled.notNull"] == nil, "a disabled rule does not run")
-            let score = try #require(run["score"] as? Double)
+            let score = try #require(run.score)
             #expect(score > 0 && score < 100)
 
-            let results = run["rules"] as? [[String: Any]] ?? []
-            func samples(_ id: String) -> [[String: Any]] {
-                results.first { ($0["rule"] as? [String: Any])?["id"] as? String == id }?["samples"] as? [[String: Any]]
-                    ?? []
-            }
+            let results = run.rules ?? []
+            func samples(_ id: String) -> [QualitySample] { results.first { $0.rule.id == id }?.samples ?? [] }
             #expect(
-                samples("sfzhm.identifierCheck").first?["maskedValue"] as? String == "3***************"
+                samples("sfzhm.identifierCheck").first?.maskedValue == "3***************"
                     + String(badCheckDigit.suffix(2)))
-            #expect(samples("sfzhm.identifierCheck").first?["row"] as? Int == 3)
-            #expect(samples("sjhm.uniqueness").first?["maskedValue"] as? String == "139****0001")
-            #expect(samples("xm.typeAndLength").first?["maskedValue"] as? String == "欧****")
-            let note =
-                (results.first { ($0["rule"] as? [String: Any])?["id"] as? String == "updateCycle.freshness" }?[
-                    "note"] as? [String: String])?["zh"]
+            #expect(samples("sfzhm.identifierCheck").first?.row == 3)
+            #expect(samples("sjhm.uniqueness").first?.maskedValue == "139****0001")
+            #expect(samples("xm.typeAndLength").first?.maskedValue == "欧****")
+            let note = results.first { $0.rule.id == "updateCycle.freshness" }?.note?.zh
             #expect(note?.contains("超过") == true)
 
             // The queue: the failing rows of the latest run, masked, paged, resolved.
             let problems = "/api/v1/catalog/entries/\(entry.id)/quality/problems"
-            let (_, page, _) = try await client.json(.get, "\(problems)?limit=5", token: provider)
-            #expect(page["total"] as? Int == 8 && (page["items"] as? [[String: Any]])?.count == 5)
-            let (_, all, _) = try await client.json(.get, "\(problems)?limit=100", token: provider)
-            let items = all["items"] as? [[String: Any]] ?? []
-            #expect(Set(items.compactMap { $0["rowKey"] as? String }).contains("bh=P003"))
-            let crossField = try #require(items.first { $0["ruleID"] as? String == "sfzhm+csrq.crossField" })
-            #expect(crossField["row"] as? Int == 4 && crossField["status"] as? String == "open")
-            let problemID = try #require(crossField["id"] as? Int)
-            let (noNote, noNoteBody, _) = try await client.json(
-                .patch, "/api/v1/quality/problems/\(problemID)", token: provider, body: #"{"status": "ignored"}"#)
-            #expect(noNote == .badRequest && apiError(noNoteBody).fields == ["note"])
-            let (foreign, _, _) = try await client.json(
-                .patch, "/api/v1/quality/problems/\(problemID)", token: outsider,
-                body: #"{"status": "handled", "note": "x"}"#)
-            #expect(foreign == .notFound)
-            let (ignored, resolved, _) = try await client.json(
+            let (_, page) = try await client.send(
+                .get, "\(problems)?limit=5", token: provider, as: QualityAPI.ProblemsBody.self)
+            #expect(page.total == 8 && page.items.count == 5)
+            let (_, all) = try await client.send(
+                .get, "\(problems)?limit=100", token: provider, as: QualityAPI.ProblemsBody.self)
+            let items = all.items
+            #expect(Set(items.map(\.rowKey)).contains("bh=P003"))
+            let crossField = try #require(items.first { $0.ruleID == "sfzhm+csrq.crossField" })
+            #expect(crossField.row == 4 && crossField.status.rawValue == "open")
+            let problemID = crossField.id
+            let (noNote, noNoteBody) = try await client.failure(
                 .patch, "/api/v1/quality/problems/\(problemID)", token: provider,
-                body: #"{"status": "ignored", "note": "户籍登记日期以出生证明为准"}"#)
-            #expect(ignored == .ok && resolved["status"] as? String == "ignored")
-            let (_, open, _) = try await client.json(.get, "\(problems)?status=open", token: provider)
-            #expect(open["total"] as? Int == 7)
-            let (badQuery, badBody, _) = try await client.json(
+                input: QualityAPI.Resolution(status: .ignored))
+            #expect(noNote == .badRequest && noNoteBody.fields == ["note"])
+            let foreign = try await client.status(
+                .patch, "/api/v1/quality/problems/\(problemID)", token: outsider,
+                input: QualityAPI.Resolution(status: .handled, note: "x"))
+            #expect(foreign == .notFound)
+            let (ignored, resolved) = try await client.send(
+                .patch, "/api/v1/quality/problems/\(problemID)", token: provider,
+                input: QualityAPI.Resolution(status: .ignored, note: "户籍登记日期以出生证明为准"), as: QualityProblem.self)
+            #expect(ignored == .ok && resolved.status.rawValue == "ignored")
+            let (_, open) = try await client.send(
+                .get, "\(problems)?status=open", token: provider, as: QualityAPI.ProblemsBody.self)
+            #expect(open.total == 7)
+            let (badQuery, badBody) = try await client.failure(
                 .get, "\(problems)?status=closed&limit=0", token: provider)
-            #expect(badQuery == .badRequest && Set(apiError(badBody).fields) == ["status", "limit"])
+            #expect(badQuery == .badRequest && Set(badBody.fields) == ["status", "limit"])
 
             // Reports, as JSON and as CSV; neither shows an ID number in full.
-            let (_, report, _) = try await client.json(
-                .get, "/api/v1/catalog/entries/\(entry.id)/quality/report", token: provider)
-            #expect(
-                report["openProblems"] as? Int == 7
-                    && (report["score"] as? Double).map { abs($0 - score) < 1e-9 } == true)
+            let (_, report) = try await client.send(
+                .get, "/api/v1/catalog/entries/\(entry.id)/quality/report", token: provider,
+                as: QualityAPI.EntryReportBody.self)
+            #expect(report.openProblems == 7 && report.score.map { abs($0 - score) < 1e-9 } == true)
             let (csvStatus, csvText, csvHeaders) = try await Self.text(
                 client, "/api/v1/catalog/entries/\(entry.id)/quality/report", token: provider,
                 headers: [.accept: "text/csv"])
             #expect(csvStatus == .ok && csvHeaders[.contentType]?.hasPrefix("text/csv") == true)
             #expect(csvText.contains("sfzhm+csrq.crossField") && csvText.contains("完整性 completeness"))
             #expect(csvText.contains("'=HYPERLINK") && !csvText.contains("\"=HYPERLINK"), "formulas neutralised")
-            let (_, runJSON, _) = try await Self.text(
-                client, "/api/v1/quality/runs/\(run["id"] as? Int ?? 0)", token: provider)
+            let (_, runJSON, _) = try await Self.text(client, "/api/v1/quality/runs/\(run.id)", token: provider)
             let (_, queueJSON, _) = try await Self.text(client, "\(problems)?limit=100", token: provider)
             for id in ids + [badCheckDigit] {
                 #expect(!csvText.contains(id) && !runJSON.contains(id) && !queueJSON.contains(id), "\(id) leaked")
@@ -294,10 +292,10 @@ struct QualityAPITests {
             #expect(!runJSON.contains("13900000001"), "phone numbers are masked too")
 
             // Removing a rule takes it out of the next run.
-            let (deleted, _, _) = try await client.json(.delete, "\(uri)/\(customIDs[0])", token: provider)
+            let deleted = try await client.status(.delete, "\(uri)/\(customIDs[0])", token: provider)
             #expect(deleted == .noContent)
-            let (_, rules, _) = try await client.json(.get, uri, token: provider)
-            let effective = (rules["effective"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            let (_, rules) = try await client.send(.get, uri, token: provider, as: QualityAPI.RulesBody.self)
+            let effective = rules.effective.compactMap(\.id)
             #expect(!effective.contains("xm.notNull") && effective.contains("xm.typeAndLength"))
             #expect(!effective.contains("disabled.notNull"))
         }
@@ -333,14 +331,13 @@ struct QualityAPITests {
             let people = try (1...3).map { try Self.residentID(born: "19750607", sequence: $0) }
 
             // Before the enterprise pool exists, the rule cannot be checked: the run says why.
-            let ruleJSON = #"{"kind": "referential", "columns": ["tyshxydm"], "referencedEntryID": \#(enterprises.id)}"#
-            let (created, createdBody) = try await Self.addRule(client, entryID: licences.id, token: provider, ruleJSON)
+            let rule = Spec(kind: .referential, columns: ["tyshxydm"], referencedEntryID: enterprises.id)
+            let (created, createdBody) = try await Self.addRule(client, entryID: licences.id, token: provider, rule)
             #expect(created == .created, "\(createdBody)")
             let (selfRef, selfBody) = try await Self.addRule(
                 client, entryID: licences.id, token: provider,
-                #"{"id": "self", "kind": "referential", "columns": ["tyshxydm"], "referencedEntryID": \#(licences.id)}"#
-            )
-            #expect(selfRef == .badRequest && apiError(selfBody).fields == ["referencedEntryID"])
+                Spec(id: "self", kind: .referential, columns: ["tyshxydm"], referencedEntryID: licences.id))
+            #expect(try selfRef == .badRequest && Self.fields(selfBody) == ["referencedEntryID"])
             let licenceCSV = """
                 xkzbh,tyshxydm,fddbrsfzh,fddbrcsrq
                 JY001,\(codes[0]),\(people[0]),1975-06-07
@@ -348,29 +345,28 @@ struct QualityAPITests {
                 JY003,\(codes[3]),\(people[2]),1975-06-07
 
                 """
-            let early = try await Self.load(client, entry: licences, token: provider, csv: licenceCSV)
-            #expect(early["status"] as? String == "failed")
-            #expect((early["message"] as? String)?.contains("尚无数据") == true, "\(early)")
+            let early = try #require(try await Self.load(client, entry: licences, token: provider, csv: licenceCSV))
+            #expect(early.status.rawValue == "failed")
+            #expect(early.message.contains("尚无数据"), "\(early)")
 
             _ = try await Self.load(
                 client, entry: enterprises, token: provider,
                 csv: "tyshxydm,qymc\n\(codes[0]),甲公司\n\(codes[1]),乙公司\n\(codes[2]),丙公司\n")
-            let run = try await Self.runNow(client, entryID: licences.id, token: provider)
-            #expect(run["status"] as? String == "succeeded", "\(run)")
+            let run = try #require(try await Self.runNow(client, entryID: licences.id, token: provider))
+            #expect(run.status.rawValue == "succeeded", "\(run)")
             let counts = Self.counts(run)
             #expect(counts["tyshxydm.referential"] == [3, 1])
             #expect(counts["fddbrsfzh~fddbrcsrq.crossField"] == [3, 1], "derived from the items")
-            let results = run["rules"] as? [[String: Any]] ?? []
-            let dangling = results.first { ($0["rule"] as? [String: Any])?["id"] as? String == "tyshxydm.referential" }
-            let sample = (dangling?["samples"] as? [[String: Any]])?.first
-            #expect(sample?["row"] as? Int == 3)
+            let results = run.rules ?? []
+            let dangling = results.first { $0.rule.id == "tyshxydm.referential" }
+            let sample = dangling?.samples.first
+            #expect(sample?.row == 3)
             #expect(
-                (run["dimensions"] as? [[String: Any]])?.contains {
-                    $0["dimension"] as? String == "referential" && $0["failed"] as? Int == 1
-                } == true)
-            let (_, queue, _) = try await client.json(
-                .get, "/api/v1/catalog/entries/\(licences.id)/quality/problems", token: provider)
-            let keys = (queue["items"] as? [[String: Any]] ?? []).map { "\($0["rowKey"] ?? "")|\($0["ruleID"] ?? "")" }
+                run.dimensions?.contains { $0.dimension.rawValue == "referential" && $0.failed == 1 } == true)
+            let (_, queue) = try await client.send(
+                .get, "/api/v1/catalog/entries/\(licences.id)/quality/problems", token: provider,
+                as: QualityAPI.ProblemsBody.self)
+            let keys = queue.items.map { "\($0.rowKey)|\($0.ruleID)" }
             #expect(Set(keys) == ["xkzbh=JY003|tyshxydm.referential", "xkzbh=JY002|fddbrsfzh~fddbrcsrq.crossField"])
         }
     }
@@ -407,65 +403,64 @@ struct QualityAPITests {
                 csv: "sfzhm,xm,csrq\n\(id[1]),李四,1990-01-01\n\(id[2]),王武,1990-01-01\n"
                     + "\(id[3]),赵六,1990-01-02\n\(id[4]),孙七,\n")
 
-            let (_, ranking, _) = try await client.json(.get, "/api/v1/quality/ranking", token: policeToken)
-            let ranked = ranking["items"] as? [[String: Any]] ?? []
-            #expect(ranked.map { $0["departmentID"] as? Int } == [Int(police.id), Int(social.id)], "\(ranking)")
-            #expect(ranked.map { $0["rank"] as? Int } == [1, 2])
-            #expect(ranked.allSatisfy { $0["entriesScored"] as? Int == 1 })
-            let policeScore = try #require(ranked.first?["score"] as? Double)
+            let (_, ranking) = try await client.send(
+                .get, "/api/v1/quality/ranking", token: policeToken,
+                as: QualityAPI.ListBody<QualityUseCases.DepartmentScore>.self)
+            let ranked = ranking.items
+            #expect(ranked.map(\.departmentID) == [police.id, social.id], "\(ranking)")
+            #expect(ranked.map(\.rank) == [1, 2])
+            #expect(ranked.allSatisfy { $0.entriesScored == 1 })
+            let policeScore = try #require(ranked.first?.score)
             #expect(policeScore == 100, "every rule of the clean pool passes")
-            let socialScore = try #require(ranked.last?["score"] as? Double)
+            let socialScore = try #require(ranked.last?.score)
             #expect(socialScore < 100, "the mismatched birth date costs consistency")
 
-            let (_, department, _) = try await client.json(
-                .get, "/api/v1/departments/\(social.id)/quality/report", token: socialToken)
-            #expect(department["entriesScored"] as? Int == 1 && department["score"] as? Double == socialScore)
-            let (foreign, _, _) = try await client.json(
+            let (_, department) = try await client.send(
+                .get, "/api/v1/departments/\(social.id)/quality/report", token: socialToken,
+                as: QualityAPI.DepartmentReportBody.self)
+            #expect(department.entriesScored == 1 && department.score == socialScore)
+            let foreign = try await client.status(
                 .get, "/api/v1/departments/\(social.id)/quality/report", token: policeToken)
             #expect(foreign == .notFound, "a provider sees its own department's report")
             let (csvStatus, csv, _) = try await Self.text(
                 client, "/api/v1/departments/\(social.id)/quality/report?format=csv", token: node.operatorToken)
             #expect(csvStatus == .ok && csv.contains("参保人员信息") && csv.contains(String(format: "%.2f", socialScore)))
 
-            let comparison = """
-                {"left": {"entryID": \(population.id)}, "right": {"entryID": \(insured.id)},
-                 "key": [{"left": "sfzhm", "right": "sfzhm"}],
-                 "items": [{"left": "xm", "right": "xm"}, {"left": "csrq", "right": "csrq"}]}
-                """
-            let (denied, _, _) = try await client.json(
-                .post, "/api/v1/quality/comparisons", token: policeToken, body: comparison)
+            typealias Pair = QualityComparisonRequest.Pair
+            let comparison = QualityComparisonRequest(
+                left: .init(entryID: population.id), right: .init(entryID: insured.id),
+                key: [Pair(left: "sfzhm", right: "sfzhm")],
+                items: [Pair(left: "xm", right: "xm"), Pair(left: "csrq", right: "csrq")])
+            let denied = try await client.status(
+                .post, "/api/v1/quality/comparisons", token: policeToken, input: comparison)
             #expect(denied == .notFound, "a provider cannot read another department's pool")
-            let (status, result, _) = try await client.json(
-                .post, "/api/v1/quality/comparisons", token: node.operatorToken, body: comparison)
-            #expect(status == .ok, "\(result)")
-            #expect(result["onlyInLeft"] as? Int == 1 && result["onlyInRight"] as? Int == 1)
-            #expect(result["agreeing"] as? Int == 1 && result["disagreeing"] as? Int == 2)
-            let disagreements = result["disagreements"] as? [[String: Any]] ?? []
-            #expect(disagreements.count == 2 && result["truncated"] as? Bool == false)
-            let names = disagreements.flatMap { $0["differences"] as? [[String: Any]] ?? [] }.filter {
-                $0["left"] as? String == "xm"
-            }
-            #expect(
-                names.count == 1 && names.first?["leftValue"] as? String == "王*"
-                    && names.first?["rightValue"] as? String == "王*")
-            let dates = disagreements.flatMap { $0["differences"] as? [[String: Any]] ?? [] }.filter {
-                $0["left"] as? String == "csrq"
-            }
-            #expect(dates.first?["rightValue"] as? String == "1990-01-02")
-            let raw = String(decoding: try JSONSerialization.data(withJSONObject: result), as: UTF8.self)
+            let (status, raw) = try await client.text(
+                .post, "/api/v1/quality/comparisons", token: node.operatorToken, input: comparison)
+            #expect(status == .ok, "\(raw)")
+            let result = try WireJSON.read(QualityComparisonResult.self, raw)
+            #expect(result.onlyInLeft == 1 && result.onlyInRight == 1)
+            #expect(result.agreeing == 1 && result.disagreeing == 2)
+            let disagreements = result.disagreements
+            #expect(disagreements.count == 2 && result.truncated == false)
+            let names = disagreements.flatMap(\.differences).filter { $0.left == "xm" }
+            #expect(names.count == 1 && names.first?.leftValue == "王*" && names.first?.rightValue == "王*")
+            let dates = disagreements.flatMap(\.differences).filter { $0.left == "csrq" }
+            #expect(dates.first?.rightValue == "1990-01-02")
             for value in id { #expect(!raw.contains(value), "an ID number in full") }
-            #expect(disagreements.first?["key"] as? String == "sfzhm=3***************" + String(id[2].suffix(2)))
+            #expect(disagreements.first?.key == "sfzhm=3***************" + String(id[2].suffix(2)))
 
-            let (limited, limitedBody, _) = try await client.json(
-                .post, "/api/v1/quality/comparisons", token: node.operatorToken,
-                body: comparison.replacingOccurrences(of: "\"items\"", with: "\"limit\": 1, \"items\""))
-            #expect(limited == .ok && (limitedBody["disagreements"] as? [Any])?.count == 1)
-            #expect(limitedBody["truncated"] as? Bool == true && limitedBody["disagreeing"] as? Int == 2)
-            let (bad, badBody, _) = try await client.json(
-                .post, "/api/v1/quality/comparisons", token: node.operatorToken,
-                body: comparison.replacingOccurrences(
-                    of: #"{"left": "xm", "right": "xm"}"#, with: #"{"left": "xm", "right": "nosuch"}"#))
-            #expect(bad == .badRequest && apiError(badBody).fields == ["items[0].right"])
+            var limited = comparison
+            limited.limit = 1
+            let (limitedStatus, limitedBody) = try await client.send(
+                .post, "/api/v1/quality/comparisons", token: node.operatorToken, input: limited,
+                as: QualityComparisonResult.self)
+            #expect(limitedStatus == .ok && limitedBody.disagreements.count == 1)
+            #expect(limitedBody.truncated == true && limitedBody.disagreeing == 2)
+            var unknownItem = comparison
+            unknownItem.items[0].right = "nosuch"
+            let (bad, badBody) = try await client.failure(
+                .post, "/api/v1/quality/comparisons", token: node.operatorToken, input: unknownItem)
+            #expect(bad == .badRequest && badBody.fields == ["items[0].right"])
         }
     }
 }

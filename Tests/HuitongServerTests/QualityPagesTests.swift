@@ -33,7 +33,7 @@ struct QualityPagesTests {
             let bad = String(good.dropLast()) + (good.last == "1" ? "2" : "1")
             let (added, rule) = try await QualityAPITests.addRule(
                 client, entryID: population.id, token: policeToken,
-                #"{"kind": "identifierCheck", "columns": ["sfzhm"], "identifier": "residentID"}"#)
+                QualityRuleSpec(kind: .identifierCheck, columns: ["sfzhm"], identifier: .residentID))
             #expect(added == .created, "\(rule)")
             _ = try await QualityAPITests.load(
                 client, entry: population, token: policeToken, csv: "sfzhm,xm\n\(good),张三\n\(bad),李四\n")

@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
-import HuitongServer
 import HuitongStore
 import HuitongTestSupport
 import Hummingbird
@@ -9,6 +8,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServer
 @testable import HuitongServices
 
 /// A referential quality rule reads another entry's pool: it may name only entries its department may read (its
@@ -18,10 +18,11 @@ import Testing
 struct QualityReferenceAccessTests {
     static let author = ChangeAuthor(userID: nil, name: "测试")
 
-    static func references(_ client: any TestClientProtocol, _ node: TestNode) async throws -> [[String: Any]] {
-        let (_, body, _) = try await client.json(
-            .get, "/api/v1/audit/entries?action=quality.reference&limit=100", token: node.operatorToken)
-        return (body["items"] as? [[String: Any]] ?? []).reversed()
+    static func references(_ client: any TestClientProtocol, _ node: TestNode) async throws -> [AuditAPI.EntryBody] {
+        let (_, body) = try await client.send(
+            .get, "/api/v1/audit/entries?action=quality.reference&limit=100", token: node.operatorToken,
+            as: AuditAPI.EntriesBody.self)
+        return body.items.reversed()
     }
 
     @Test(
@@ -69,72 +70,71 @@ struct QualityReferenceAccessTests {
                 client, entry: guesses, token: provider,
                 csv: "bh,sfzhm\n1,\(known[0])\n2,\(known[1])\n3,\(stranger)\n")
 
-            func rule(_ target: Int64) -> String {
-                #"{"kind": "referential", "columns": ["sfzhm"], "referencedEntryID": \#(target)}"#
+            func rule(_ target: Int64) -> QualityRuleSpec {
+                QualityRuleSpec(kind: .referential, columns: ["sfzhm"], referencedEntryID: target)
             }
             let missingID: Int64 = 987_654
-            let (missing, missingBody) = try await QualityAPITests.addRule(
+            let (missing, missingText) = try await QualityAPITests.addRule(
                 client, entryID: guesses.id, token: provider, rule(missingID))
             #expect(missing == .notFound)
+            let missingBody = try WireJSON.read(ErrorBody.self, missingText)
             for target in [world.conditional, restricted] {
-                let (status, body) = try await QualityAPITests.addRule(
+                let (status, text) = try await QualityAPITests.addRule(
                     client, entryID: guesses.id, token: provider, rule(target.id))
-                #expect(status == .notFound, "\(target.content.name): \(body)")
-                #expect(apiError(body).code == apiError(missingBody).code)
-                let message = (body["error"] as? [String: Any])?["message"] as? String ?? ""
-                let missingMessage = (missingBody["error"] as? [String: Any])?["message"] as? String ?? "?"
+                #expect(status == .notFound, "\(target.content.name): \(text)")
+                let body = try WireJSON.read(ErrorBody.self, text)
+                #expect(body.code == missingBody.code)
                 #expect(
-                    message == missingMessage.replacingOccurrences(of: "\(missingID)", with: "\(target.id)"),
+                    body.error.message
+                        == missingBody.error.message.replacingOccurrences(of: "\(missingID)", with: "\(target.id)"),
                     "the same answer as for an entry that does not exist")
-                let text = String(describing: body)
                 #expect(!text.contains(target.content.name) && !text.contains(target.code.text))
             }
-            let (_, rules, _) = try await client.json(
-                .get, "/api/v1/catalog/entries/\(guesses.id)/quality/rules", token: provider)
-            #expect((rules["custom"] as? [[String: Any]])?.isEmpty == true, "nothing was stored")
+            let (_, rules) = try await client.send(
+                .get, "/api/v1/catalog/entries/\(guesses.id)/quality/rules", token: provider,
+                as: QualityAPI.RulesBody.self)
+            #expect(rules.custom.isEmpty, "nothing was stored")
             let refused = try await Self.references(client, node)
-            #expect(refused.map { $0["outcome"] as? String } == ["denied", "denied"])
-            #expect(
-                refused.map { $0["resourceCode"] as? String } == [world.conditional.code.text, restricted.code.text])
-            #expect(refused.allSatisfy { $0["consumerDepartmentID"] as? Int == Int(world.consumer.id) })
+            #expect(refused.map(\.outcome) == ["denied", "denied"])
+            #expect(refused.map(\.resourceCode) == [world.conditional.code.text, restricted.code.text])
+            #expect(refused.allSatisfy { $0.consumerDepartmentID == world.consumer.id })
 
             // A grant of the key item to A, without a row filter: the rule may now read B's keys.
-            let (_, draft, _) = try await client.json(
-                .post, "/api/v1/applications", token: world.consumerToken,
-                body: SharingAPITests.applicationBody(entryID: world.conditional.id, items: ["sfzhm", "xm"]))
-            let applicationID = try #require(draft["id"] as? Int)
-            _ = try await client.json(
+            let applicationID = try await SharingAPITests.draft(
+                client, world, entryID: world.conditional.id, items: ["sfzhm", "xm"])
+            try await client.status(
                 .post, "/api/v1/applications/\(applicationID)/submit", token: world.consumerToken)
-            let (decided, decision, _) = try await client.json(
+            let (decided, decision) = try await client.send(
                 .post, "/api/v1/applications/\(applicationID)/decision", token: world.providerToken,
-                body: #"{"kind": "approve", "comment": "同意"}"#)
+                input: SharingAPI.DecisionInput(kind: .approve, comment: "同意"), as: SharingAPI.ApplicationBody.self)
             #expect(decided == .ok, "\(decision)")
-            let grantID = try #require(decision["grantID"] as? Int)
+            let grantID = try #require(decision.application.grantID)
 
             let (created, createdBody) = try await QualityAPITests.addRule(
                 client, entryID: guesses.id, token: provider, rule(world.conditional.id))
             #expect(created == .created, "\(createdBody)")
             let run = try await QualityAPITests.runNow(client, entryID: guesses.id, token: provider)
-            #expect(run["status"] as? String == "succeeded", "\(run)")
+            #expect(run?.status.rawValue == "succeeded", "\(String(describing: run))")
             #expect(QualityAPITests.counts(run)["sfzhm.referential"] == [3, 1])
             let allowed = try await Self.references(client, node).dropFirst(2)
             #expect(allowed.count >= 2, "the rule's creation and the run")
-            #expect(allowed.allSatisfy { $0["outcome"] as? String == "allowed" && $0["grantID"] as? Int == grantID })
-            #expect(allowed.allSatisfy { $0["providerDepartmentID"] as? Int == Int(world.provider.id) })
+            #expect(allowed.allSatisfy { $0.outcome == "allowed" && $0.grantID == grantID })
+            #expect(allowed.allSatisfy { $0.providerDepartmentID == world.provider.id })
 
             // Revoked: the next run is refused like a missing entry, and the refusal is audited.
-            let (revoked, _, _) = try await client.json(
+            let revoked = try await client.status(
                 .post, "/api/v1/grants/\(grantID)/revoke", token: world.providerToken,
-                body: #"{"reason": "核验结束"}"#)
+                input: SharingAPI.RevokeInput(reason: "核验结束"))
             #expect(revoked == .ok)
-            let (again, againBody, _) = try await client.json(
+            let (again, againBody) = try await client.failure(
                 .post, "/api/v1/catalog/entries/\(guesses.id)/quality/runs", token: provider)
             #expect(again == .notFound, "\(againBody)")
-            let (_, runs, _) = try await client.json(
-                .get, "/api/v1/catalog/entries/\(guesses.id)/quality/runs", token: provider)
-            #expect((runs["items"] as? [[String: Any]])?.filter { $0["trigger"] as? String == "manual" }.count == 1)
+            let (_, runs) = try await client.send(
+                .get, "/api/v1/catalog/entries/\(guesses.id)/quality/runs", token: provider,
+                as: QualityAPI.ListBody<QualityAPI.RunBody>.self)
+            #expect(runs.items.filter { $0.trigger.rawValue == "manual" }.count == 1)
             let last = try #require(try await Self.references(client, node).last)
-            #expect(last["outcome"] as? String == "denied" && last["reason"] as? String == "no_grant")
+            #expect(last.outcome == "denied" && last.reason == "no_grant")
         }
     }
 }

@@ -1,12 +1,12 @@
 import Foundation
 import HuitongCore
 import HuitongDemo
-import HuitongServer
 import HuitongStore
 import HuitongTestSupport
 import HummingbirdTesting
 import Testing
 
+@testable import HuitongServer
 @testable import HuitongServices
 
 /// The sharing workflow through the real application: consumers apply, providers decide, the operator reviews
@@ -83,14 +83,24 @@ struct SharingAPITests {
             consumerUser: consumerUser, conditional: conditional, unconditional: unconditional, negativeRowID: row.id)
     }
 
-    static func applicationBody(entryID: Int64, items: [String], calls: Int = 1000) -> String {
+    typealias Application = SharingAPI.ApplicationBody
+
+    static func application(entryID: Int64, items: [String], calls: Int = 1000) -> SharingAPI.ApplicationInput {
         let today = CalendarDate.today()
-        return """
-            {"entryID": \(entryID), "items": [\(items.map { "\"\($0)\"" }.joined(separator: ","))],
-             "purpose": "dataVerification", "purposeText": "低保对象身份核验", "legalBasis": "《社会救助暂行办法》第十一条",
-             "scenario": "最低生活保障审核", "validFrom": "\(today)", "validTo": "\(today.addingDays(180))",
-             "expectedDailyCalls": \(calls)}
-            """
+        return SharingAPI.ApplicationInput(
+            entryID: entryID, items: items, purpose: .dataVerification, purposeText: "低保对象身份核验",
+            legalBasis: "《社会救助暂行办法》第十一条", scenario: "最低生活保障审核", validFrom: today,
+            validTo: today.addingDays(180), expectedDailyCalls: calls)
+    }
+
+    /// Creates a draft application as the world's consumer and returns its id.
+    static func draft(
+        _ client: any TestClientProtocol, _ world: World, entryID: Int64, items: [String]
+    ) async throws -> Int64 {
+        let (_, draft) = try await client.send(
+            .post, "/api/v1/applications", token: world.consumerToken,
+            input: application(entryID: entryID, items: items), as: Application.self)
+        return draft.application.id
     }
 
     @Test(
@@ -101,60 +111,64 @@ struct SharingAPITests {
             let world = try await Self.world(node)
             let entryID = world.conditional.id
 
-            let (refused, refusal, _) = try await client.json(
+            let (refused, refusal) = try await client.failure(
                 .post, "/api/v1/applications", token: world.consumerToken,
-                body: Self.applicationBody(entryID: entryID, items: ["sfzhm", "zjxy"]))
+                input: Self.application(entryID: entryID, items: ["sfzhm", "zjxy"]))
             #expect(refused == .badRequest)
-            #expect(apiError(refusal).fields == ["items[1]"])
-            let details = ((refusal["error"] as? [String: Any])?["details"] as? [[String: Any]]) ?? []
-            let message = details.first?["message"] as? String ?? ""
+            #expect(refusal.fields == ["items[1]"])
+            let message = refusal.error.details.first?.message ?? ""
             #expect(message.contains("负面清单第 \(world.negativeRowID) 条") && message.contains("个人信息保护法"))
 
-            let (ownStatus, _, _) = try await client.json(
+            let ownStatus = try await client.status(
                 .post, "/api/v1/applications", token: world.providerToken,
-                body: Self.applicationBody(entryID: entryID, items: ["sfzhm"]))
+                input: Self.application(entryID: entryID, items: ["sfzhm"]))
             #expect(ownStatus == .forbidden, "a provider-only officer cannot apply")
 
-            let (created, draft, _) = try await client.json(
+            let (created, draft) = try await client.send(
                 .post, "/api/v1/applications", token: world.consumerToken,
-                body: Self.applicationBody(entryID: entryID, items: ["sfzhm", "xm", "xzqhdm", "csrq"]))
-            #expect(created == .created && draft["state"] as? String == "draft")
-            let id = try #require(draft["id"] as? Int)
-            let (hidden, _, _) = try await client.json(.get, "/api/v1/applications/\(id)", token: world.providerToken)
+                input: Self.application(entryID: entryID, items: ["sfzhm", "xm", "xzqhdm", "csrq"]),
+                as: Application.self)
+            #expect(created == .created && draft.application.state == .draft)
+            let id = draft.application.id
+            let hidden = try await client.status(.get, "/api/v1/applications/\(id)", token: world.providerToken)
             #expect(hidden == .notFound, "the provider does not see a draft")
 
-            let (submitted, review, _) = try await client.json(
-                .post, "/api/v1/applications/\(id)/submit", token: world.consumerToken)
-            #expect(submitted == .ok && review["state"] as? String == "providerReview")
-            #expect(review["deadline"] is String && review["overdue"] as? Bool == false)
-            let (_, inbox, _) = try await client.json(.get, "/api/v1/notifications", token: world.providerToken)
-            let notices = inbox["items"] as? [[String: Any]] ?? []
-            #expect(inbox["unread"] as? Int == 1 && notices.first?["kind"] as? String == "applicationToReview")
+            let (submitted, review) = try await client.send(
+                .post, "/api/v1/applications/\(id)/submit", token: world.consumerToken, as: Application.self)
+            #expect(submitted == .ok && review.application.state == .providerReview)
+            #expect(review.application.deadline != nil && review.overdue == false)
+            let (_, inbox) = try await client.send(
+                .get, "/api/v1/notifications", token: world.providerToken, as: SharingAPI.NotificationsBody.self)
+            let notices = inbox.items
+            #expect(inbox.unread == 1 && notices.first?.kind.rawValue == "applicationToReview")
 
-            let (wrongParty, _, _) = try await client.json(
-                .post, "/api/v1/applications/\(id)/decision", token: world.consumerToken, body: #"{"kind": "approve"}"#)
+            let wrongParty = try await client.status(
+                .post, "/api/v1/applications/\(id)/decision", token: world.consumerToken,
+                input: SharingAPI.DecisionInput(kind: .approve))
             #expect(wrongParty == .forbidden)
-            let (tooMuch, tooMuchBody, _) = try await client.json(
+            let (tooMuch, tooMuchBody) = try await client.failure(
                 .post, "/api/v1/applications/\(id)/decision", token: world.providerToken,
-                body: #"{"kind": "approvePartially", "terms": {"items": ["sfzhm", "zjxy"], "dailyQuota": 5000}}"#)
-            #expect(tooMuch == .badRequest && apiError(tooMuchBody).fields == ["terms.items", "terms.dailyQuota"])
+                input: SharingAPI.DecisionInput(
+                    kind: .approvePartially, terms: GrantTerms(items: ["sfzhm", "zjxy"], dailyQuota: 5000)))
+            #expect(tooMuch == .badRequest && tooMuchBody.fields == ["terms.items", "terms.dailyQuota"])
 
-            let (decided, partial, _) = try await client.json(
+            let (decided, partial) = try await client.send(
                 .post, "/api/v1/applications/\(id)/decision", token: world.providerToken,
-                body: """
-                    {"kind": "approvePartially", "comment": "出生日期非核验所需",
-                     "terms": {"items": ["sfzhm", "xm", "xzqhdm"], "dailyQuota": 300, "rowFilter": "consumerRegion",
-                               "masking": {"xzqhdm": {"none": {}}}}}
-                    """)
-            #expect(decided == .ok && partial["state"] as? String == "partiallyApproved")
-            let grantID = try #require(partial["grantID"] as? Int)
+                input: SharingAPI.DecisionInput(
+                    kind: .approvePartially, comment: "出生日期非核验所需",
+                    terms: GrantTerms(
+                        items: ["sfzhm", "xm", "xzqhdm"], dailyQuota: 300, rowFilter: .consumerRegion,
+                        masking: ["xzqhdm": MaskingRule.none])),
+                as: Application.self)
+            #expect(decided == .ok && partial.application.state == .partiallyApproved)
+            let grantID = try #require(partial.application.grantID)
 
-            let (_, grant, _) = try await client.json(.get, "/api/v1/grants/\(grantID)", token: world.consumerToken)
-            #expect(grant["items"] as? [String] == ["sfzhm", "xm", "xzqhdm"])
-            #expect(grant["status"] as? String == "active" && grant["dailyQuota"] as? Int == 300)
-            #expect((grant["rowFilter"] as? [String: String]) == ["column": "xzqhdm", "prefix": "341502"])
-            let masking = grant["masking"] as? [String: Any] ?? [:]
-            #expect(Set(masking.keys) == ["sfzhm", "xm"])
+            let (_, grant) = try await client.send(
+                .get, "/api/v1/grants/\(grantID)", token: world.consumerToken, as: SharingAPI.GrantBody.self)
+            #expect(grant.grant.items == ["sfzhm", "xm", "xzqhdm"])
+            #expect(grant.status == .active && grant.grant.dailyQuota == 300)
+            #expect(grant.grant.rowFilter?.column == "xzqhdm" && grant.grant.rowFilter?.prefix == "341502")
+            #expect(Set(grant.grant.masking.keys) == ["sfzhm", "xm"])
 
             // What the gateway will do with it.
             let active = try await node.store.grants.activeGrants(
@@ -168,38 +182,45 @@ struct SharingAPITests {
                     == ["sfzhm": "3***************3X", "xm": "张**", "xzqhdm": "341502"])
             #expect(!enforced.admits(row: ["xzqhdm": "341503"]))
 
-            let (_, consumerInbox, _) = try await client.json(.get, "/api/v1/notifications", token: world.consumerToken)
-            let consumerNotice = try #require((consumerInbox["items"] as? [[String: Any]])?.first)
-            #expect(consumerNotice["kind"] as? String == "applicationDecided")
-            let (read, readBody, _) = try await client.json(
-                .post, "/api/v1/notifications/\(consumerNotice["id"] as? Int ?? 0)/read", token: world.consumerToken)
-            #expect(read == .ok && readBody["readAt"] is String)
-            let (othersRead, _, _) = try await client.json(
-                .post, "/api/v1/notifications/\(consumerNotice["id"] as? Int ?? 0)/read", token: world.providerToken)
+            let (_, consumerInbox) = try await client.send(
+                .get, "/api/v1/notifications", token: world.consumerToken, as: SharingAPI.NotificationsBody.self)
+            let consumerNotice = try #require(consumerInbox.items.first)
+            #expect(consumerNotice.kind.rawValue == "applicationDecided")
+            let (read, readBody) = try await client.send(
+                .post, "/api/v1/notifications/\(consumerNotice.id)/read", token: world.consumerToken,
+                as: InAppNotification.self)
+            #expect(read == .ok && readBody.readAt != nil)
+            let othersRead = try await client.status(
+                .post, "/api/v1/notifications/\(consumerNotice.id)/read", token: world.providerToken)
             #expect(othersRead == .notFound)
 
-            let (consumerRevoke, _, _) = try await client.json(
-                .post, "/api/v1/grants/\(grantID)/revoke", token: world.consumerToken, body: #"{"reason": "不用了"}"#)
+            let consumerRevoke = try await client.status(
+                .post, "/api/v1/grants/\(grantID)/revoke", token: world.consumerToken,
+                input: SharingAPI.RevokeInput(reason: "不用了"))
             #expect(consumerRevoke == .forbidden)
-            let (revoked, revokedBody, _) = try await client.json(
-                .post, "/api/v1/grants/\(grantID)/revoke", token: world.providerToken, body: #"{"reason": "数据源停用"}"#)
-            #expect(revoked == .ok && revokedBody["status"] as? String == "revoked")
-            #expect(revokedBody["revocationReason"] as? String == "数据源停用")
+            let (revoked, revokedBody) = try await client.send(
+                .post, "/api/v1/grants/\(grantID)/revoke", token: world.providerToken,
+                input: SharingAPI.RevokeInput(reason: "数据源停用"), as: SharingAPI.GrantBody.self)
+            #expect(revoked == .ok && revokedBody.status == .revoked)
+            #expect(revokedBody.grant.revocationReason == "数据源停用")
             #expect(
                 try await node.store.grants.activeGrants(
                     consumerDepartmentID: world.consumer.id, resourceCode: world.conditional.code.text,
                     on: CalendarDate.today()
                 ).isEmpty, "the next gateway call finds no grant")
-            let (again, _, _) = try await client.json(
-                .post, "/api/v1/grants/\(grantID)/revoke", token: node.operatorToken, body: #"{"reason": "再次"}"#)
+            let again = try await client.status(
+                .post, "/api/v1/grants/\(grantID)/revoke", token: node.operatorToken,
+                input: SharingAPI.RevokeInput(reason: "再次"))
             #expect(again == .conflict)
 
-            let (_, history, _) = try await client.json(
-                .get, "/api/v1/applications/\(id)/history", token: world.consumerToken)
-            let actions = (history["items"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String }
+            let (_, history) = try await client.send(
+                .get, "/api/v1/applications/\(id)/history", token: world.consumerToken,
+                as: ListBody<ApplicationEvent>.self)
+            let actions = history.items.map(\.action.rawValue)
             #expect(actions == ["create", "submit", "route", "approvePartially"])
-            let (_, grants, _) = try await client.json(.get, "/api/v1/grants", token: world.providerToken)
-            #expect((grants["items"] as? [[String: Any]])?.count == 1)
+            let (_, grants) = try await client.send(
+                .get, "/api/v1/grants", token: world.providerToken, as: ListBody<SharingAPI.GrantBody>.self)
+            #expect(grants.items.count == 1)
         }
     }
 
@@ -209,30 +230,32 @@ struct SharingAPITests {
         configuration.sharing.complianceReview = true
         try await TestNode.run(configuration: configuration) { node, client in
             let world = try await Self.world(node)
-            let (_, draft, _) = try await client.json(
-                .post, "/api/v1/applications", token: world.consumerToken,
-                body: Self.applicationBody(entryID: world.conditional.id, items: ["sfzhm"]))
-            let id = try #require(draft["id"] as? Int)
-            let (_, submitted, _) = try await client.json(
-                .post, "/api/v1/applications/\(id)/submit", token: world.consumerToken)
-            #expect(submitted["state"] as? String == "complianceReview")
-            let (_, operatorInbox, _) = try await client.json(.get, "/api/v1/notifications", token: node.operatorToken)
-            #expect((operatorInbox["items"] as? [[String: Any]])?.first?["kind"] as? String == "complianceReview")
+            let id = try await Self.draft(client, world, entryID: world.conditional.id, items: ["sfzhm"])
+            let (_, submitted) = try await client.send(
+                .post, "/api/v1/applications/\(id)/submit", token: world.consumerToken, as: Application.self)
+            #expect(submitted.application.state == .complianceReview)
+            let (_, operatorInbox) = try await client.send(
+                .get, "/api/v1/notifications", token: node.operatorToken, as: SharingAPI.NotificationsBody.self)
+            #expect(operatorInbox.items.first?.kind.rawValue == "complianceReview")
 
-            let (early, earlyBody, _) = try await client.json(
-                .post, "/api/v1/applications/\(id)/decision", token: world.providerToken, body: #"{"kind": "approve"}"#)
-            #expect(early == .conflict && apiError(earlyBody).code == "transition_not_allowed")
-            let (notOperator, _, _) = try await client.json(
+            let (early, earlyBody) = try await client.failure(
+                .post, "/api/v1/applications/\(id)/decision", token: world.providerToken,
+                input: SharingAPI.DecisionInput(kind: .approve))
+            #expect(early == .conflict && earlyBody.code == "transition_not_allowed")
+            let notOperator = try await client.status(
                 .post, "/api/v1/applications/\(id)/compliance-review", token: world.providerToken,
-                body: #"{"pass": true}"#)
+                input: SharingAPI.ComplianceInput(pass: true))
             #expect(notOperator == .forbidden)
-            let (passed, passedBody, _) = try await client.json(
+            let (passed, passedBody) = try await client.send(
                 .post, "/api/v1/applications/\(id)/compliance-review", token: node.operatorToken,
-                body: #"{"pass": true, "comment": "材料齐全"}"#)
-            #expect(passed == .ok && passedBody["state"] as? String == "providerReview")
-            let (approved, approvedBody, _) = try await client.json(
-                .post, "/api/v1/applications/\(id)/decision", token: world.providerToken, body: #"{"kind": "approve"}"#)
-            #expect(approved == .ok && approvedBody["state"] as? String == "approved" && approvedBody["grantID"] is Int)
+                input: SharingAPI.ComplianceInput(pass: true, comment: "材料齐全"), as: Application.self)
+            #expect(passed == .ok && passedBody.application.state == .providerReview)
+            let (approved, approvedBody) = try await client.send(
+                .post, "/api/v1/applications/\(id)/decision", token: world.providerToken,
+                input: SharingAPI.DecisionInput(kind: .approve), as: Application.self)
+            #expect(
+                approved == .ok && approvedBody.application.state == .approved
+                    && approvedBody.application.grantID != nil)
         }
     }
 
@@ -240,19 +263,18 @@ struct SharingAPITests {
     func unconditional() async throws {
         try await TestNode.run { node, client in
             let world = try await Self.world(node)
-            let (_, draft, _) = try await client.json(
-                .post, "/api/v1/applications", token: world.consumerToken,
-                body: Self.applicationBody(entryID: world.unconditional.id, items: ["xzqhdm", "rks"]))
-            let id = try #require(draft["id"] as? Int)
-            let (_, approved, _) = try await client.json(
-                .post, "/api/v1/applications/\(id)/submit", token: world.consumerToken)
-            #expect(approved["state"] as? String == "approved" && approved["grantID"] is Int)
-            let (_, history, _) = try await client.json(
-                .get, "/api/v1/applications/\(id)/history", token: world.providerToken)
-            let actions = (history["items"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String }
+            let id = try await Self.draft(client, world, entryID: world.unconditional.id, items: ["xzqhdm", "rks"])
+            let (_, approved) = try await client.send(
+                .post, "/api/v1/applications/\(id)/submit", token: world.consumerToken, as: Application.self)
+            #expect(approved.application.state == .approved && approved.application.grantID != nil)
+            let (_, history) = try await client.send(
+                .get, "/api/v1/applications/\(id)/history", token: world.providerToken,
+                as: ListBody<ApplicationEvent>.self)
+            let actions = history.items.map(\.action.rawValue)
             #expect(actions == ["create", "submit", "autoApprove"])
-            let (_, providerInbox, _) = try await client.json(.get, "/api/v1/notifications", token: world.providerToken)
-            #expect(providerInbox["unread"] as? Int == 0, "nothing for the provider to review")
+            let (_, providerInbox) = try await client.send(
+                .get, "/api/v1/notifications", token: world.providerToken, as: SharingAPI.NotificationsBody.self)
+            #expect(providerInbox.unread == 0, "nothing for the provider to review")
         }
     }
 
@@ -260,33 +282,32 @@ struct SharingAPITests {
     func returnAndResubmit() async throws {
         try await TestNode.run { node, client in
             let world = try await Self.world(node)
-            let (_, draft, _) = try await client.json(
-                .post, "/api/v1/applications", token: world.consumerToken,
-                body: Self.applicationBody(entryID: world.conditional.id, items: ["sfzhm", "xm"]))
-            let id = try #require(draft["id"] as? Int)
-            _ = try await client.json(.post, "/api/v1/applications/\(id)/submit", token: world.consumerToken)
-            let (silent, silentBody, _) = try await client.json(
+            let id = try await Self.draft(client, world, entryID: world.conditional.id, items: ["sfzhm", "xm"])
+            try await client.status(.post, "/api/v1/applications/\(id)/submit", token: world.consumerToken)
+            let (silent, silentBody) = try await client.failure(
                 .post, "/api/v1/applications/\(id)/decision", token: world.providerToken,
-                body: #"{"kind": "returnForInfo"}"#)
-            #expect(silent == .badRequest && apiError(silentBody).fields == ["comment"])
-            let (_, returned, _) = try await client.json(
+                input: SharingAPI.DecisionInput(kind: .returnForInfo))
+            #expect(silent == .badRequest && silentBody.fields == ["comment"])
+            let (_, returned) = try await client.send(
                 .post, "/api/v1/applications/\(id)/decision", token: world.providerToken,
-                body: #"{"kind": "returnForInfo", "comment": "请补充履职依据的具体条款"}"#)
-            #expect(returned["state"] as? String == "returnedForInfo" && returned["deadline"] == nil)
+                input: SharingAPI.DecisionInput(kind: .returnForInfo, comment: "请补充履职依据的具体条款"),
+                as: Application.self)
+            #expect(returned.application.state == .returnedForInfo && returned.application.deadline == nil)
 
-            let (again, _, _) = try await client.json(
+            let again = try await client.status(
                 .post, "/api/v1/applications/\(id)/submit", token: world.consumerToken)
             #expect(again == .conflict)
-            let (resubmitted, body, _) = try await client.json(
+            let (resubmitted, body) = try await client.send(
                 .post, "/api/v1/applications/\(id)/resubmit", token: world.consumerToken,
-                body: """
-                    {"comment": "已补充条款", "application": \(Self.applicationBody(entryID: world.conditional.id, items: ["sfzhm"]))}
-                    """)
-            #expect(resubmitted == .ok && body["state"] as? String == "providerReview")
-            #expect((body["content"] as? [String: Any])?["items"] as? [String] == ["sfzhm"])
-            let (_, history, _) = try await client.json(
-                .get, "/api/v1/applications/\(id)/history", token: world.consumerToken)
-            let actions = (history["items"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String }
+                input: SharingAPI.ResubmitInput(
+                    comment: "已补充条款", application: Self.application(entryID: world.conditional.id, items: ["sfzhm"])),
+                as: Application.self)
+            #expect(resubmitted == .ok && body.application.state == .providerReview)
+            #expect(body.application.content.items == ["sfzhm"])
+            let (_, history) = try await client.send(
+                .get, "/api/v1/applications/\(id)/history", token: world.consumerToken,
+                as: ListBody<ApplicationEvent>.self)
+            let actions = history.items.map(\.action.rawValue)
             #expect(actions == ["create", "submit", "route", "returnForInfo", "resubmit", "route"])
         }
     }
@@ -296,51 +317,54 @@ struct SharingAPITests {
         try await TestNode.run { node, client in
             let world = try await Self.world(node)
             let service = SharingUseCases(store: node.store, settings: TestNode.configuration.sharing)
-            var ids: [Int] = []
+            var ids: [Int64] = []
             for _ in 0..<2 {
-                let (_, draft, _) = try await client.json(
-                    .post, "/api/v1/applications", token: world.consumerToken,
-                    body: Self.applicationBody(entryID: world.conditional.id, items: ["sfzhm", "xm"]))
-                let id = try #require(draft["id"] as? Int)
-                _ = try await client.json(.post, "/api/v1/applications/\(id)/submit", token: world.consumerToken)
+                let id = try await Self.draft(client, world, entryID: world.conditional.id, items: ["sfzhm", "xm"])
+                try await client.status(.post, "/api/v1/applications/\(id)/submit", token: world.consumerToken)
                 ids.append(id)
             }
             // Not overdue yet: the consumer cannot escalate, and the sweep finds nothing.
-            let (early, earlyBody, _) = try await client.json(
-                .post, "/api/v1/applications/\(ids[0])/escalate", token: world.consumerToken, body: "{}")
-            #expect(early == .conflict && apiError(earlyBody).code == "not_overdue")
+            let (early, earlyBody) = try await client.failure(
+                .post, "/api/v1/applications/\(ids[0])/escalate", token: world.consumerToken,
+                input: SharingAPI.CommentInput())
+            #expect(early == .conflict && earlyBody.code == "not_overdue")
             #expect(try await service.sweepOverdue(at: Date()).isEmpty)
 
             // The provider refuses the second one: it goes to coordination at once.
-            let (_, refused, _) = try await client.json(
+            let (_, refused) = try await client.send(
                 .post, "/api/v1/applications/\(ids[1])/decision", token: world.providerToken,
-                body: #"{"kind": "refuse", "refusalReason": "purposeUnclear", "comment": "用途与职责不符"}"#)
-            #expect(refused["state"] as? String == "coordination")
+                input: SharingAPI.DecisionInput(kind: .refuse, comment: "用途与职责不符", refusalReason: .purposeUnclear),
+                as: Application.self)
+            #expect(refused.application.state == .coordination)
 
             // A second after its working-day deadline, the first one is overdue.
-            let application = try #require(try await node.store.applications.find(id: Int64(ids[0])))
+            let application = try #require(try await node.store.applications.find(id: ids[0]))
             let late = try #require(application.deadline).addingTimeInterval(1)
             let escalated = try await service.sweepOverdue(at: late)
-            #expect(escalated.map(\.id) == [Int64(ids[0])] && escalated.first?.state == .coordination)
-            let (_, operatorInbox, _) = try await client.json(.get, "/api/v1/notifications", token: node.operatorToken)
-            let kinds = (operatorInbox["items"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+            #expect(escalated.map(\.id) == [ids[0]] && escalated.first?.state == .coordination)
+            let (_, operatorInbox) = try await client.send(
+                .get, "/api/v1/notifications", token: node.operatorToken, as: SharingAPI.NotificationsBody.self)
+            let kinds = operatorInbox.items.map(\.kind.rawValue)
             #expect(kinds == ["escalated", "escalated"])
 
-            let (notOperator, _, _) = try await client.json(
+            let notOperator = try await client.status(
                 .post, "/api/v1/applications/\(ids[0])/resolution", token: world.providerToken,
-                body: #"{"approve": true, "comment": "x"}"#)
+                input: SharingAPI.ResolutionInput(approve: true, comment: "x"))
             #expect(notOperator == .forbidden)
-            let (_, resolved, _) = try await client.json(
+            let (_, resolved) = try await client.send(
                 .post, "/api/v1/applications/\(ids[0])/resolution", token: node.operatorToken,
-                body: #"{"approve": true, "comment": "经协调同意，仅限身份号码", "terms": {"items": ["sfzhm"]}}"#)
-            #expect(resolved["state"] as? String == "resolvedApproved" && resolved["grantID"] is Int)
-            let (_, closed, _) = try await client.json(
+                input: SharingAPI.ResolutionInput(
+                    approve: true, comment: "经协调同意，仅限身份号码", terms: GrantTerms(items: ["sfzhm"])),
+                as: Application.self)
+            #expect(resolved.application.state == .resolvedApproved && resolved.application.grantID != nil)
+            let (_, closed) = try await client.send(
                 .post, "/api/v1/applications/\(ids[1])/resolution", token: node.operatorToken,
-                body: #"{"approve": false, "comment": "维持不同意"}"#)
-            #expect(closed["state"] as? String == "resolvedRejected" && closed["grantID"] == nil)
-            let (_, list, _) = try await client.json(
-                .get, "/api/v1/applications?state=resolvedApproved", token: world.consumerToken)
-            #expect((list["items"] as? [[String: Any]])?.compactMap { $0["id"] as? Int } == [ids[0]])
+                input: SharingAPI.ResolutionInput(approve: false, comment: "维持不同意"), as: Application.self)
+            #expect(closed.application.state == .resolvedRejected && closed.application.grantID == nil)
+            let (_, list) = try await client.send(
+                .get, "/api/v1/applications?state=resolvedApproved", token: world.consumerToken,
+                as: ListBody<Application>.self)
+            #expect(list.items.map(\.application.id) == [ids[0]])
         }
     }
 
@@ -349,20 +373,24 @@ struct SharingAPITests {
         try await TestNode.run { node, client in
             let provider = try await node.department("GAJ")
             let (_, token) = try await node.user("gaj.provider", department: provider, roles: [.provider])
-            let (_, years, _) = try await client.json(.get, "/api/v1/holidays", token: token)
-            #expect((years["items"] as? [[String: Any]])?.compactMap { $0["year"] as? Int } == [2025, 2026])
-            let (_, y2026, _) = try await client.json(.get, "/api/v1/holidays/2026", token: token)
-            #expect((y2026["workdays"] as? [String])?.contains("2026-02-14") == true)
-            let body =
-                #"{"source": "通知", "holidays": [{"name": "元旦", "from": "2027-01-01", "to": "2027-01-03"}], "workdays": []}"#
-            let (forbidden, _, _) = try await client.json(.put, "/api/v1/holidays/2027", token: token, body: body)
+            let (_, years) = try await client.send(
+                .get, "/api/v1/holidays", token: token, as: ListBody<HolidayYear>.self)
+            #expect(years.items.map(\.year) == [2025, 2026])
+            let (_, y2026) = try await client.send(.get, "/api/v1/holidays/2026", token: token, as: HolidayYear.self)
+            #expect(y2026.workdays.map(\.description).contains("2026-02-14"))
+            let body = SharingAPI.HolidayInput(
+                source: "通知",
+                holidays: [
+                    HolidayPeriod(
+                        name: "元旦", from: CalendarDate(iso: "2027-01-01")!, to: CalendarDate(iso: "2027-01-03")!)
+                ], workdays: [])
+            let forbidden = try await client.status(.put, "/api/v1/holidays/2027", token: token, input: body)
             #expect(forbidden == .forbidden)
-            let (bad, badBody, _) = try await client.json(
+            let (bad, badBody) = try await client.failure(
                 .put, "/api/v1/holidays/2027", token: node.operatorToken,
-                body: #"{"holidays": [], "workdays": ["2027-01-06"]}"#)
-            #expect(bad == .badRequest && apiError(badBody).fields == ["workdays[0]"])
-            let (created, _, _) = try await client.json(
-                .put, "/api/v1/holidays/2027", token: node.operatorToken, body: body)
+                input: SharingAPI.HolidayInput(holidays: [], workdays: [CalendarDate(iso: "2027-01-06")!]))
+            #expect(bad == .badRequest && badBody.fields == ["workdays[0]"])
+            let created = try await client.status(.put, "/api/v1/holidays/2027", token: node.operatorToken, input: body)
             #expect(created == .created)
             #expect(!(try await node.store.holidays.calendar().isWorkingDay(CalendarDate(iso: "2027-01-01")!)))
         }

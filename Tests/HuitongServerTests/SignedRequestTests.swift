@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
-import HuitongServer
 import HuitongStore
 import HuitongTestSupport
 import Hummingbird
@@ -9,6 +8,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import HuitongServer
 @testable import HuitongServices
 
 /// Signs requests the way a consumer's system would, from the key id and secret it was given.
@@ -47,27 +47,30 @@ struct SignedRequestTests {
         }
     }
 
+    typealias Me = AccountsAPI.MeResponse
+
     /// A consumer officer with a registered application system.
-    static func consumerSystem(_ node: TestNode, _ client: any TestClientProtocol) async throws -> (String, Int) {
+    static func consumerSystem(_ node: TestNode, _ client: any TestClientProtocol) async throws -> (String, Int64) {
         let social = try await node.department("RSJ")
         let (_, consumer) = try await node.user("rsj.consumer", department: social, roles: [.consumer])
-        let (_, system, _) = try await client.json(
-            .post, "/api/v1/application-systems", token: consumer, body: #"{"name":"社保认证"}"#)
-        return (consumer, try #require(system["id"] as? Int))
+        let (_, system) = try await client.send(
+            .post, "/api/v1/application-systems", token: consumer, input: AccountsAPI.SystemInput(name: "社保认证"),
+            as: ApplicationSystem.self)
+        return (consumer, system.id)
     }
 
-    static func issue(_ client: any TestClientProtocol, system: Int, officer: String) async throws
-        -> (TestSigner, Int)
+    static func issue(_ client: any TestClientProtocol, system: Int64, officer: String) async throws
+        -> (TestSigner, Int64)
     {
-        let (status, issued, _) = try await client.json(
-            .post, "/api/v1/application-systems/\(system)/credentials", token: officer, body: #"{"name":"生产"}"#)
+        let (status, issued) = try await client.send(
+            .post, "/api/v1/application-systems/\(system)/credentials", token: officer,
+            input: AccountsAPI.TokenInput(name: "生产"), as: AccountsAPI.CreatedToken.self)
         #expect(status == .created)
-        let credential = try #require(issued["token"] as? [String: Any])
-        let keyID = try #require(issued["keyID"] as? String)
-        #expect(credential["keyID"] as? String == keyID && keyID.hasPrefix("hk_"))
-        #expect(credential["canSign"] as? Bool == true)
-        let secret = try #require(issued["secret"] as? String)
-        return (TestSigner(keyID: keyID, secret: secret), try #require(credential["id"] as? Int))
+        let credential = issued.token
+        let keyID = try #require(issued.keyID)
+        #expect(credential.keyID == keyID && keyID.hasPrefix("hk_"))
+        #expect(credential.canSign == true)
+        return (TestSigner(keyID: keyID, secret: issued.secret), credential.id)
     }
 
     @Test(
@@ -79,22 +82,23 @@ struct SignedRequestTests {
             let (signer, credentialID) = try await Self.issue(client, system: systemID, officer: officer)
 
             let headers = signer.headers(.get, "/api/v1/me")
-            let (ok, me, _) = try await client.json(.get, "/api/v1/me", headers: headers)
+            let (ok, meText) = try await client.text(.get, "/api/v1/me", headers: headers)
             #expect(ok == .ok)
-            #expect((me["system"] as? [String: Any])?["name"] as? String == "社保认证")
-            #expect((me["credential"] as? [String: Any])?["keyID"] as? String == signer.keyID)
-            #expect(me["user"] == nil)
-            #expect(!String(describing: me).contains(signer.secret))
+            let me = try WireJSON.read(Me.self, meText)
+            #expect(me.system?.name == "社保认证")
+            #expect(me.credential?.keyID == signer.keyID)
+            #expect(me.user == nil)
+            #expect(!meText.contains(signer.secret))
 
             // The same request again: its nonce was used.
-            let (replayed, replayBody, _) = try await client.json(.get, "/api/v1/me", headers: headers)
+            let (replayed, replayBody) = try await client.failure(.get, "/api/v1/me", headers: headers)
             #expect(replayed == .unauthorized)
-            #expect(apiError(replayBody).code == "replayed_nonce")
+            #expect(replayBody.code == "replayed_nonce")
 
             let stale = signer.headers(.get, "/api/v1/me", timestamp: Int64(Date().timeIntervalSince1970) - 301)
-            let (old, oldBody, _) = try await client.json(.get, "/api/v1/me", headers: stale)
+            let (old, oldBody) = try await client.failure(.get, "/api/v1/me", headers: stale)
             #expect(old == .unauthorized)
-            #expect(apiError(oldBody).code == "timestamp_out_of_window")
+            #expect(oldBody.code == "timestamp_out_of_window")
 
             // The handler gets the body that was hashed; a different body breaks the signature.
             let body = #"{"idNumber":"51343620000320711X"}"#
@@ -121,72 +125,74 @@ struct SignedRequestTests {
 
             // Query parameters may be sent in another order than signed.
             let reordered = signer.headers(.get, "/api/v1/me?b=2&a=1")
-            #expect(try await client.json(.get, "/api/v1/me?a=1&b=2", headers: reordered).0 == .ok)
+            #expect(try await client.status(.get, "/api/v1/me?a=1&b=2", headers: reordered) == .ok)
             let unknown = TestSigner(keyID: CredentialKeyID.generate(), secret: signer.secret)
-            let (unknownStatus, unknownBody, _) = try await client.json(
+            let (unknownStatus, unknownBody) = try await client.failure(
                 .get, "/api/v1/me", headers: unknown.headers(.get, "/api/v1/me"))
-            #expect(unknownStatus == .unauthorized && apiError(unknownBody).code == "unknown_key")
+            #expect(unknownStatus == .unauthorized && unknownBody.code == "unknown_key")
             let wrongSecret = TestSigner(keyID: signer.keyID, secret: signer.secret + "x")
-            let (wrongStatus, wrongBody, _) = try await client.json(
+            let (wrongStatus, wrongBody) = try await client.failure(
                 .get, "/api/v1/me", headers: wrongSecret.headers(.get, "/api/v1/me"))
-            #expect(wrongStatus == .unauthorized && apiError(wrongBody).code == "signature_mismatch")
+            #expect(wrongStatus == .unauthorized && wrongBody.code == "signature_mismatch")
 
             // The same secret still works as a bearer token.
-            #expect(try await client.json(.get, "/api/v1/me", token: signer.secret).0 == .ok)
+            #expect(try await client.status(.get, "/api/v1/me", token: signer.secret) == .ok)
 
             // Rotation: the old secret keeps working through the grace period, the new one at once.
             let base = "/api/v1/application-systems/\(systemID)/credentials"
-            let (rotatedStatus, rotated, _) = try await client.json(
-                .post, "\(base)/\(credentialID)/rotate", token: officer)
+            let (rotatedStatus, rotated) = try await client.send(
+                .post, "\(base)/\(credentialID)/rotate", token: officer, as: AccountsAPI.CreatedToken.self)
             #expect(rotatedStatus == .created)
-            let second = TestSigner(keyID: signer.keyID, secret: try #require(rotated["secret"] as? String))
-            #expect(rotated["keyID"] as? String == signer.keyID && second.secret != signer.secret)
-            let secondID = try #require((rotated["token"] as? [String: Any])?["id"] as? Int)
-            let previous = try #require(rotated["previous"] as? [String: Any])
-            #expect(previous["replacedBy"] as? Int == secondID && previous["expiresAt"] != nil)
+            let second = TestSigner(keyID: signer.keyID, secret: rotated.secret)
+            #expect(rotated.keyID == signer.keyID && second.secret != signer.secret)
+            let secondID = rotated.token.id
+            let previous = try #require(rotated.previous)
+            #expect(previous.replacedBy == secondID && previous.expiresAt != nil)
             for current in [signer, second] {
                 #expect(
-                    try await client.json(.get, "/api/v1/me", headers: current.headers(.get, "/api/v1/me")).0 == .ok)
-                #expect(try await client.json(.get, "/api/v1/me", token: current.secret).0 == .ok)
+                    try await client.status(.get, "/api/v1/me", headers: current.headers(.get, "/api/v1/me")) == .ok)
+                #expect(try await client.status(.get, "/api/v1/me", token: current.secret) == .ok)
             }
-            let (again, againBody, _) = try await client.json(.post, "\(base)/\(credentialID)/rotate", token: officer)
-            #expect(again == .conflict && apiError(againBody).code == "conflict")
-            let (badGrace, badGraceBody, _) = try await client.json(
-                .post, "\(base)/\(secondID)/rotate", token: officer, body: #"{"graceSeconds":-1}"#)
-            #expect(badGrace == .badRequest && apiError(badGraceBody).fields == ["graceSeconds"])
+            let (again, againBody) = try await client.failure(.post, "\(base)/\(credentialID)/rotate", token: officer)
+            #expect(again == .conflict && againBody.code == "conflict")
+            let (badGrace, badGraceBody) = try await client.failure(
+                .post, "\(base)/\(secondID)/rotate", token: officer, input: AccountsAPI.RotateInput(graceSeconds: -1))
+            #expect(badGrace == .badRequest && badGraceBody.fields == ["graceSeconds"])
 
             // With no grace, the replaced secret stops at once.
-            let (_, third, _) = try await client.json(
-                .post, "\(base)/\(secondID)/rotate", token: officer, body: #"{"graceSeconds":0}"#)
-            let thirdSigner = TestSigner(keyID: signer.keyID, secret: try #require(third["secret"] as? String))
-            let thirdID = try #require((third["token"] as? [String: Any])?["id"] as? Int)
-            let (ended, endedBody, _) = try await client.json(
+            let (_, third) = try await client.send(
+                .post, "\(base)/\(secondID)/rotate", token: officer, input: AccountsAPI.RotateInput(graceSeconds: 0),
+                as: AccountsAPI.CreatedToken.self)
+            let thirdSigner = TestSigner(keyID: signer.keyID, secret: third.secret)
+            let thirdID = third.token.id
+            let (ended, endedBody) = try await client.failure(
                 .get, "/api/v1/me", headers: second.headers(.get, "/api/v1/me"))
-            #expect(ended == .unauthorized && apiError(endedBody).code == "signature_mismatch")
-            #expect(try await client.json(.get, "/api/v1/me", token: second.secret).0 == .unauthorized)
+            #expect(ended == .unauthorized && endedBody.code == "signature_mismatch")
+            #expect(try await client.status(.get, "/api/v1/me", token: second.secret) == .unauthorized)
             #expect(
-                try await client.json(.get, "/api/v1/me", headers: thirdSigner.headers(.get, "/api/v1/me")).0 == .ok)
+                try await client.status(.get, "/api/v1/me", headers: thirdSigner.headers(.get, "/api/v1/me")) == .ok)
 
-            let (_, listed, _) = try await client.json(.get, base, token: officer)
-            let items = try #require(listed["items"] as? [[String: Any]])
+            let (_, listedText) = try await client.text(.get, base, token: officer)
+            let items = try WireJSON.read(ListBody<APIToken>.self, listedText).items
             #expect(items.count == 3)
-            #expect(Set(items.compactMap { $0["keyID"] as? String }) == [signer.keyID])
-            #expect(items.allSatisfy { $0["hint"] != nil && $0["createdAt"] != nil && $0["secret"] == nil })
+            #expect(Set(items.compactMap(\.keyID)) == [signer.keyID])
+            #expect(items.allSatisfy { !$0.hint.isEmpty }, "each credential shows its hint")
+            #expect(!listedText.contains("\"secret\""), "no credential in the list carries a secret")
             for secret in [signer.secret, second.secret, thirdSigner.secret] {
-                #expect(!String(describing: listed).contains(secret))
+                #expect(!listedText.contains(secret))
             }
             let (_, otherOfficer) = try await node.user(
                 "gaj.consumer", department: try await node.department("GAJ"), roles: [.consumer])
-            #expect(try await client.json(.post, "\(base)/\(thirdID)/rotate", token: otherOfficer).0 == .forbidden)
+            #expect(try await client.status(.post, "\(base)/\(thirdID)/rotate", token: otherOfficer) == .forbidden)
 
             // Revoking ends every generation at once, the one still in its grace period too.
-            let (revoked, _, _) = try await client.json(.delete, "\(base)/\(thirdID)", token: officer)
+            let revoked = try await client.status(.delete, "\(base)/\(thirdID)", token: officer)
             #expect(revoked == .ok)
             for current in [signer, thirdSigner] {
-                let (status, body, _) = try await client.json(
+                let (status, body) = try await client.failure(
                     .get, "/api/v1/me", headers: current.headers(.get, "/api/v1/me"))
-                #expect(status == .unauthorized && apiError(body).code == "unknown_key")
-                #expect(try await client.json(.get, "/api/v1/me", token: current.secret).0 == .unauthorized)
+                #expect(status == .unauthorized && body.code == "unknown_key")
+                #expect(try await client.status(.get, "/api/v1/me", token: current.secret) == .unauthorized)
             }
         }
     }
@@ -198,12 +204,12 @@ struct SignedRequestTests {
             let (signer, _) = try await Self.issue(client, system: systemID, officer: officer)
             var headers = signer.headers(.get, "/api/v1/me")
             headers[HTTPField.Name(RequestSignature.nonceHeader)!] = nil
-            let (missing, missingBody, _) = try await client.json(.get, "/api/v1/me", headers: headers)
-            #expect(missing == .unauthorized && apiError(missingBody).code == "missing_signature_header")
+            let (missing, missingBody) = try await client.failure(.get, "/api/v1/me", headers: headers)
+            #expect(missing == .unauthorized && missingBody.code == "missing_signature_header")
             headers = signer.headers(.get, "/api/v1/me")
             headers[.authorization] = "HUITONG-HMAC-SHA256 Credential=\(signer.keyID)"
-            let (malformed, malformedBody, _) = try await client.json(.get, "/api/v1/me", headers: headers)
-            #expect(malformed == .unauthorized && apiError(malformedBody).code == "malformed_authorization")
+            let (malformed, malformedBody) = try await client.failure(.get, "/api/v1/me", headers: headers)
+            #expect(malformed == .unauthorized && malformedBody.code == "malformed_authorization")
         }
     }
 
@@ -227,16 +233,16 @@ struct SignedRequestTests {
     func withoutSealingKey() async throws {
         try await TestNode.run(configuration: ServerConfiguration(bcryptCost: 4)) { node, client in
             let (officer, systemID) = try await Self.consumerSystem(node, client)
-            let (status, issued, _) = try await client.json(
-                .post, "/api/v1/application-systems/\(systemID)/credentials", token: officer, body: #"{"name":"x"}"#)
+            let (status, issued) = try await client.send(
+                .post, "/api/v1/application-systems/\(systemID)/credentials", token: officer,
+                input: AccountsAPI.TokenInput(name: "x"), as: AccountsAPI.CreatedToken.self)
             #expect(status == .created)
-            #expect((issued["token"] as? [String: Any])?["canSign"] as? Bool == false)
-            let signer = TestSigner(
-                keyID: try #require(issued["keyID"] as? String), secret: try #require(issued["secret"] as? String))
-            let (refused, body, _) = try await client.json(
+            #expect(issued.token.canSign == false)
+            let signer = TestSigner(keyID: try #require(issued.keyID), secret: issued.secret)
+            let (refused, body) = try await client.failure(
                 .get, "/api/v1/me", headers: signer.headers(.get, "/api/v1/me"))
-            #expect(refused == .unauthorized && apiError(body).code == "credential_cannot_sign")
-            #expect(try await client.json(.get, "/api/v1/me", token: signer.secret).0 == .ok)
+            #expect(refused == .unauthorized && body.code == "credential_cannot_sign")
+            #expect(try await client.status(.get, "/api/v1/me", token: signer.secret) == .ok)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
+import HuitongStore
 import HuitongTestSupport
 import Hummingbird
 import HummingbirdTesting
@@ -62,20 +63,20 @@ struct UploadLimitsTests {
         return (configuration, spool)
     }
 
+    /// Posts an upload body (not JSON) and returns the status and the answer's text.
     static func send(
         _ client: some TestClientProtocol, _ uri: String, token: String, body: Data, headers extra: HTTPFields = [:]
-    ) async throws -> (HTTPResponse.Status, [String: Any]) {
+    ) async throws -> (HTTPResponse.Status, String) {
         var headers = extra
         headers[.authorization] = "Bearer \(token)"
         return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(data: body)) {
-            response in
-            let object = (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
-            return (response.status, object)
+            response in (response.status, String(buffer: response.body))
         }
     }
 
-    static func message(_ body: [String: Any]) -> String {
-        (body["error"] as? [String: Any])?["message"] as? String ?? ""
+    /// The API error an answer's text holds.
+    static func error(_ text: String) throws -> ErrorBody {
+        try WireJSON.decoder.decode(ErrorBody.self, from: Data(text.utf8))
     }
 
     static func files(in folder: URL) -> [String] {
@@ -90,21 +91,20 @@ struct UploadLimitsTests {
         defer { try? FileManager.default.removeItem(at: spool) }
         try await TestNode.run(backend, configuration: configuration) { node, client in
             let city = try await CatalogAPITests.city(node)
-            let (_, created, _) = try await client.json(
-                .post, "/api/v1/catalog/entries", token: city.provider, body: CatalogAPITests.entryJSON())
-            let uri = "/api/v1/catalog/entries/\(created["id"] as! Int)/uploads?fileName=rk.csv"
+            let entryID = try await IngestAPITests.entry(client, city)
+            let uri = "/api/v1/catalog/entries/\(entryID)/uploads?fileName=rk.csv"
             let large = Data(("sfzhm,xm\n" + String(repeating: "11010519491231002X,张三\n", count: 200)).utf8)
 
             // A raw body: refused on its Content-Length, before anything is written (not even the spool folder).
             let (declared, declaredBody) = try await Self.send(client, uri, token: city.provider, body: large)
             #expect(declared == .contentTooLarge)
-            #expect(apiError(declaredBody).code == "body_too_large")
-            #expect(Self.message(declaredBody).contains("2048"), "\(declaredBody)")
-            #expect(Self.message(declaredBody).contains("HUITONG_UPLOAD_MAX_BYTES"), "\(declaredBody)")
+            #expect(try Self.error(declaredBody).code == "body_too_large")
+            #expect(try Self.error(declaredBody).error.message.contains("2048"), "\(declaredBody)")
+            #expect(try Self.error(declaredBody).error.message.contains("HUITONG_UPLOAD_MAX_BYTES"), "\(declaredBody)")
             #expect(!FileManager.default.fileExists(atPath: spool.path), "nothing was spooled")
 
             // A form may carry 1 MiB of other fields besides the file: one longer than that is refused up front too.
-            let formURI = "/api/v1/catalog/entries/\(created["id"] as! Int)/uploads"
+            let formURI = "/api/v1/catalog/entries/\(entryID)/uploads"
             let multipart: HTTPFields = [.contentType: IngestAPITests.multipart]
             let huge = Data(
                 IngestAPITests.form(
@@ -122,9 +122,9 @@ struct UploadLimitsTests {
             let (streamed, streamedBody) = try await Self.send(
                 client, formURI, token: city.provider, body: form, headers: multipart)
             #expect(streamed == .contentTooLarge)
-            #expect(Self.message(streamedBody).contains("HUITONG_UPLOAD_MAX_BYTES"))
+            #expect(try Self.error(streamedBody).error.message.contains("HUITONG_UPLOAD_MAX_BYTES"))
             #expect(Self.files(in: spool).isEmpty, "refused uploads leave nothing: \(Self.files(in: spool))")
-            #expect(try await node.store.ingestJobs.list(entryID: Int64(created["id"] as! Int)).isEmpty)
+            #expect(try await node.store.ingestJobs.list(entryID: entryID).isEmpty)
 
             // Under the limit, the same route takes the file; its spool folder is the node user's only.
             let (accepted, _) = try await Self.send(
@@ -137,14 +137,14 @@ struct UploadLimitsTests {
 
     /// Uploads an XLSX and follows its job to the end.
     static func load(
-        _ workbook: Data, _ client: some TestClientProtocol, entry: Int, token: String
-    ) async throws -> [String: Any] {
-        let (status, accepted) = try await send(
+        _ workbook: Data, _ client: some TestClientProtocol, entry: Int64, token: String
+    ) async throws -> IngestJob? {
+        let (status, text) = try await send(
             client, "/api/v1/catalog/entries/\(entry)/uploads?fileName=rk.xlsx&allowRepeat=true", token: token,
             body: workbook)
-        #expect(status == .accepted, "\(accepted)")
-        let id = try #require((accepted["job"] as? [String: Any])?["id"] as? Int)
-        return try await IngestAPITests.finished(client, job: id, token: token)
+        #expect(status == .accepted, "\(text)")
+        let accepted = try WireJSON.decoder.decode(IngestAPI.JobBody.self, from: Data(text.utf8))
+        return try await IngestAPITests.finished(client, job: accepted.job.id, token: token)
     }
 
     @Test(
@@ -155,17 +155,15 @@ struct UploadLimitsTests {
         defer { try? FileManager.default.removeItem(at: spool) }
         try await TestNode.run(backend, configuration: configuration) { node, client in
             let city = try await CatalogAPITests.city(node)
-            let (_, created, _) = try await client.json(
-                .post, "/api/v1/catalog/entries", token: city.provider, body: CatalogAPITests.entryJSON())
-            let entry = created["id"] as! Int
+            let entry = try await IngestAPITests.entry(client, city)
             let hostile = try HostileWorkbook.data(fillers: 100_000)
             #expect(hostile.count < 10_000, "the table deflates to a small file: \(hostile.count) bytes")
             let refused = try await Self.load(hostile, client, entry: entry, token: city.provider)
-            #expect(refused["status"] as? String == "failed")
-            let message = refused["message"] as? String ?? ""
+            #expect(refused?.status.rawValue == "failed")
+            let message = refused?.message ?? ""
             #expect(
                 message.contains("20000") && message.contains("HUITONG_XLSX_SHARED_STRINGS_MAX_COUNT"), "\(message)")
-            #expect(try await node.store.pools.active(entryID: Int64(entry)) == nil, "nothing was published")
+            #expect(try await node.store.pools.active(entryID: entry) == nil, "nothing was published")
 
             let normal = try XLSXWriter.makeData(sheets: [
                 (
@@ -174,8 +172,8 @@ struct UploadLimitsTests {
                 )
             ])
             let loaded = try await Self.load(normal, client, entry: entry, token: city.provider)
-            #expect(loaded["status"] as? String == "succeeded", "\(loaded)")
-            #expect(loaded["rowsLoaded"] as? Int == 2)
+            #expect(loaded?.status.rawValue == "succeeded", "\(String(describing: loaded))")
+            #expect(loaded?.rowsLoaded == 2)
         }
     }
 
@@ -187,19 +185,17 @@ struct UploadLimitsTests {
         defer { try? FileManager.default.removeItem(at: spool) }
         try await TestNode.run(backend, configuration: configuration) { node, client in
             let city = try await CatalogAPITests.city(node)
-            let (_, created, _) = try await client.json(
-                .post, "/api/v1/catalog/entries", token: city.provider, body: CatalogAPITests.entryJSON())
-            let entry = created["id"] as! Int
+            let entry = try await IngestAPITests.entry(client, city)
             // 400,000 strings take 1.6 MB of offsets: within the per-job limits, beyond the node's 1 MiB.
             let refused = try await Self.load(
                 try HostileWorkbook.data(fillers: 400_000), client, entry: entry, token: city.provider)
-            #expect(refused["status"] as? String == "failed")
-            let message = refused["message"] as? String ?? ""
+            #expect(refused?.status.rawValue == "failed")
+            let message = refused?.message ?? ""
             #expect(message.contains("1048576") && message.contains("HUITONG_INGEST_MEMORY_BUDGET"), "\(message)")
             // The budget was given back: a small workbook loads afterwards.
             let loaded = try await Self.load(
                 try HostileWorkbook.data(fillers: 10), client, entry: entry, token: city.provider)
-            #expect(loaded["status"] as? String == "succeeded", "\(loaded)")
+            #expect(loaded?.status.rawValue == "succeeded", "\(String(describing: loaded))")
         }
     }
 

@@ -39,16 +39,15 @@ struct UpstreamSafetyTests {
                 "https://0xA9FEA9FE/latest", "http://3232235777/",
             ]
             for locator in notPublic + oddlySpelt {
-                let (status, body, _) = try await client.json(
-                    .put, path, token: world.providerToken, body: #"{"kind": "api", "locator": "\#(locator)"}"#)
-                #expect(status == .badRequest && apiError(body).fields == ["locator"], "\(locator)")
-                let detail = ((body["error"] as? [String: Any])?["details"] as? [[String: Any]])?.first
-                let message = detail?["message"] as? String ?? ""
+                let (status, body) = try await client.failure(
+                    .put, path, token: world.providerToken, input: CatalogAPI.MountInput(kind: .api, locator: locator))
+                #expect(status == .badRequest && body.fields == ["locator"], "\(locator)")
+                let message = body.error.details.first?.message ?? ""
                 #expect(message.contains(oddlySpelt.contains(locator) ? "十进制" : "白名单"), "\(locator): \(message)")
             }
             for accepted in ["https://gaj.example/api", "http://203.0.114.8/api", "http://[2400:3200::1]/api"] {
-                let (status, _, _) = try await client.json(
-                    .put, path, token: world.providerToken, body: #"{"kind": "api", "locator": "\#(accepted)"}"#)
+                let status = try await client.status(
+                    .put, path, token: world.providerToken, input: CatalogAPI.MountInput(kind: .api, locator: accepted))
                 #expect(status == .ok, "\(accepted)")
             }
         }
@@ -59,27 +58,30 @@ struct UpstreamSafetyTests {
         try await TestNode.run { node, client in
             let world = try await SharingAPITests.world(node)
             let path = "/api/v1/catalog/entries/\(world.conditional.id)/mount"
-            let mount = #"{"kind": "api", "locator": "http://10.20.3.4:8080/rkxx"}"#
-            #expect(try await client.json(.put, path, token: world.providerToken, body: mount).0 == .badRequest)
+            let mount = CatalogAPI.MountInput(kind: .api, locator: "http://10.20.3.4:8080/rkxx")
+            #expect(try await client.status(.put, path, token: world.providerToken, input: mount) == .badRequest)
             let list = "/api/v1/gateway/upstream-allowlist"
-            let (empty, emptyBody, _) = try await client.json(.get, list, token: node.operatorToken)
-            #expect(empty == .ok && (emptyBody["entries"] as? [String]) == [])
-            #expect(try await client.json(.get, list, token: world.providerToken).0 == .forbidden)
+            let (empty, emptyBody) = try await client.send(
+                .get, list, token: node.operatorToken, as: UpstreamAllowListAPI.Body.self)
+            #expect(empty == .ok && emptyBody.entries == [])
+            #expect(try await client.status(.get, list, token: world.providerToken) == .forbidden)
             #expect(
-                try await client.json(.put, list, token: world.providerToken, body: #"{"entries": ["10.0.0.0/8"]}"#).0
+                try await client.status(
+                    .put, list, token: world.providerToken, input: UpstreamAllowListAPI.Input(entries: ["10.0.0.0/8"]))
                     == .forbidden)
-            let (bad, badBody, _) = try await client.json(
-                .put, list, token: node.operatorToken, body: #"{"entries": ["10.20.0.0/33"]}"#)
-            #expect(bad == .badRequest && apiError(badBody).fields == ["entries"])
-            let (saved, savedBody, _) = try await client.json(
-                .put, list, token: node.operatorToken, body: #"{"entries": ["10.20.0.0/16", "QZJ.gaj.example"]}"#)
-            #expect(saved == .ok && (savedBody["entries"] as? [String]) == ["10.20.0.0/16", "qzj.gaj.example"])
-            #expect(try await client.json(.put, path, token: world.providerToken, body: mount).0 == .ok)
-            let (_, audit, _) = try await client.json(.get, "/api/v1/audit/entries?limit=20", token: node.operatorToken)
-            let change = (audit["items"] as? [[String: Any]] ?? []).first {
-                $0["action"] as? String == "gateway.upstream_allowlist"
-            }
-            #expect((change?["detail"] as? [String: String])?["after"] == "10.20.0.0/16 qzj.gaj.example")
+            let (bad, badBody) = try await client.failure(
+                .put, list, token: node.operatorToken, input: UpstreamAllowListAPI.Input(entries: ["10.20.0.0/33"]))
+            #expect(bad == .badRequest && badBody.fields == ["entries"])
+            let (saved, savedBody) = try await client.send(
+                .put, list, token: node.operatorToken,
+                input: UpstreamAllowListAPI.Input(entries: ["10.20.0.0/16", "QZJ.gaj.example"]),
+                as: UpstreamAllowListAPI.Body.self)
+            #expect(saved == .ok && savedBody.entries == ["10.20.0.0/16", "qzj.gaj.example"])
+            #expect(try await client.status(.put, path, token: world.providerToken, input: mount) == .ok)
+            let (_, audit) = try await client.send(
+                .get, "/api/v1/audit/entries?limit=20", token: node.operatorToken, as: AuditAPI.EntriesBody.self)
+            let change = audit.items.first { $0.action == "gateway.upstream_allowlist" }
+            #expect(change?.detail?["after"] == "10.20.0.0/16 qzj.gaj.example")
         }
     }
 
@@ -107,36 +109,36 @@ struct UpstreamSafetyTests {
             try await TestNode.run(configuration: .uncachedGateway) { node, client in
                 let caller = try await GatewayAPITests.caller(node, client)
                 let mountPath = "/api/v1/catalog/entries/\(caller.world.conditional.id)/mount"
-                let (mounted, _, _) = try await client.json(
+                let mounted = try await client.status(
                     .put, mountPath, token: caller.world.providerToken,
-                    body: #"{"kind": "api", "locator": "http://localhost:\#(port)/people"}"#)
+                    input: CatalogAPI.MountInput(kind: .api, locator: "http://localhost:\(port)/people"))
                 #expect(mounted == .ok, "a host name is checked once resolved, on each call")
                 _ = try await GatewayAPITests.grant(client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"])
 
-                let (refused, refusedBody, _) = try await client.json(
+                let (refused, refusedBody) = try await client.failure(
                     .get, "\(caller.path)/records?\(Self.keys)", token: caller.bearer)
-                #expect(refused == .badGateway && apiError(refusedBody).code == "upstream_failed")
+                #expect(refused == .badGateway && refusedBody.code == "upstream_failed")
                 #expect(hits.withLock { $0 }.isEmpty, "nothing was sent to the loopback address")
 
-                _ = try await client.json(
+                try await client.status(
                     .put, "/api/v1/gateway/upstream-allowlist", token: node.operatorToken,
-                    body: #"{"entries": ["127.0.0.1/32"]}"#)
+                    input: UpstreamAllowListAPI.Input(entries: ["127.0.0.1/32"]))
                 // The literal address: `localhost` may also resolve to ::1, where the test server does not listen.
-                _ = try await client.json(
+                try await client.status(
                     .put, mountPath, token: caller.world.providerToken,
-                    body: #"{"kind": "api", "locator": "http://127.0.0.1:\#(port)/people"}"#)
-                let (served, servedBody, _) = try await client.json(
-                    .get, "\(caller.path)/records?\(Self.keys)", token: caller.bearer)
-                #expect(served == .ok && (servedBody["records"] as? [[String: Any]])?.count == 1)
+                    input: CatalogAPI.MountInput(kind: .api, locator: "http://127.0.0.1:\(port)/people"))
+                let (served, servedBody) = try await client.send(
+                    .get, "\(caller.path)/records?\(Self.keys)", token: caller.bearer, as: GatewayAPITests.Records.self)
+                #expect(served == .ok && servedBody.records.count == 1)
                 #expect(hits.withLock { $0 } == ["people"])
 
                 // A redirect is not followed, not even to an allowed address.
-                _ = try await client.json(
+                try await client.status(
                     .put, mountPath, token: caller.world.providerToken,
-                    body: #"{"kind": "api", "locator": "http://127.0.0.1:\#(port)/elsewhere"}"#)
-                let (redirected, redirectedBody, _) = try await client.json(
+                    input: CatalogAPI.MountInput(kind: .api, locator: "http://127.0.0.1:\(port)/elsewhere"))
+                let (redirected, redirectedBody) = try await client.failure(
                     .get, "\(caller.path)/records?\(Self.keys)", token: caller.bearer)
-                #expect(redirected == .badGateway && apiError(redirectedBody).code == "upstream_failed")
+                #expect(redirected == .badGateway && redirectedBody.code == "upstream_failed")
                 #expect(hits.withLock { $0 } == ["people"], "the redirect's target was never called")
             }
         }
@@ -154,9 +156,9 @@ struct UpstreamSafetyTests {
         configuration.gatewayCacheLifetime = .zero
         try await TestNode.run(configuration: configuration) { node, client in
             let caller = try await GatewayAPITests.caller(node, client)
-            _ = try await client.json(
+            try await client.status(
                 .put, "/api/v1/gateway/upstream-allowlist", token: node.operatorToken,
-                body: #"{"entries": ["127.0.0.1"]}"#)
+                input: UpstreamAllowListAPI.Input(entries: ["127.0.0.1"]))
             _ = try await GatewayAPITests.grant(client, caller, items: ["sfzhm", "xm", "xzqhdm", "csrq"])
             var answers: [String] = []
             for port in [closedPort, silent.port] {
@@ -164,10 +166,9 @@ struct UpstreamSafetyTests {
                     id: caller.world.conditional.id,
                     MountedResource(kind: .api, locator: "http://127.0.0.1:\(port)/people"),
                     recordCount: nil, dataUpdatedAt: nil, author: ChangeAuthor(userID: nil, name: "测试"))
-                let (status, body, _) = try await client.json(
+                let (status, body) = try await client.failure(
                     .get, "\(caller.path)/records?\(Self.keys)", token: caller.bearer)
-                let error = body["error"] as? [String: Any] ?? [:]
-                answers.append("\(status.code) \(error["code"] ?? "") \(error["message"] ?? "")")
+                answers.append("\(status.code) \(body.code) \(body.error.message)")
             }
             #expect(answers[0].hasPrefix("502 upstream_failed"))
             #expect(answers[0] == answers[1])

@@ -1,10 +1,12 @@
 import AsyncHTTPClient
 import Foundation
 import HuitongCore
+import HuitongStore
 import NIOCore
 import NIOFoundationCompat
 import Testing
 
+@testable import HuitongServer
 @testable import HuitongServices
 
 /// The portal and the console in a real headless Chromium, against a `huitong serve` process holding the demo city:
@@ -148,25 +150,25 @@ struct BrowserTests {
             }
 
             // 民政局's exchange loads the entry's rows, as its data feed would, through the upload API.
-            let entry = try await node.call(.GET, "/api/v1/catalog/entries/\(entryID)", as: "mzj.officer", expect: 200)
-            #expect(entry["status"] as? String == "published")
-            let code = try #require(
-                entry["code"] as? String ?? (entry["code"] as? [String: Any])?["text"] as? String, "\(entry)")
+            let entry = try await node.call(
+                .GET, "/api/v1/catalog/entries/\(entryID)", as: "mzj.officer", expect: 200, returning: CatalogEntry.self
+            )
+            #expect(entry.status == .published)
+            let code = entry.code.text
             let rows = [("六安市殡仪馆", "六安市金安区三十铺镇殡仪路1号"), ("霍山县殡仪馆", "霍山县衡山镇南岳路8号")]
             let csv = "jgmc,dz\n" + rows.map { "\($0.0),\($0.1)" }.joined(separator: "\n") + "\n"
             let upload = try await node.request(
                 .POST, "/api/v1/catalog/entries/\(entryID)/uploads?fileName=funeral.csv", body: Data(csv.utf8),
                 session: try await node.login("mzj.officer"))
             #expect(upload.status == 202, "\(upload.body)")
-            let job = try #require(
-                ((try? JSONSerialization.jsonObject(with: Data(upload.body.utf8))) as? [String: Any])?["job"]
-                    as? [String: Any])
-            let jobID = try #require(job["id"] as? Int)
+            let jobID = try JSONDecoder.iso8601.decode(IngestAPI.JobBody.self, from: Data(upload.body.utf8)).job.id
             let deadline = Date().addingTimeInterval(120)
             var status = ""
             while Date() < deadline {
-                let current = try await node.call(.GET, "/api/v1/ingest/jobs/\(jobID)", as: "mzj.officer", expect: 200)
-                status = (current["job"] as? [String: Any])?["status"] as? String ?? ""
+                let current = try await node.call(
+                    .GET, "/api/v1/ingest/jobs/\(jobID)", as: "mzj.officer", expect: 200,
+                    returning: IngestAPI.JobBody.self)
+                status = current.job.status.rawValue
                 if status != "running" && status != "queued" { break }
                 try await Task.sleep(for: .milliseconds(200))
             }
@@ -218,11 +220,16 @@ struct BrowserTests {
             let answer = try await node.request(
                 .GET, "/gateway/v1/\(code)/records?jgmc=\(key)", body: nil, bearer: secret)
             #expect(answer.status == 200, "\(answer.body)")
-            let json = (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8))) as? [String: Any] ?? [:]
-            #expect(json["count"] as? Int == 1, "\(answer.body)")
-            let record = (json["records"] as? [[String: Any]])?.first ?? [:]
-            #expect(record["jgmc"] as? String == rows[1].0)
-            #expect(record["dz"] as? String == rows[1].1)
+            /// A lookup's answer as the gateway writes it (`GatewayAPI.json(_:records:columns:)`).
+            struct Records: Decodable {
+                var count: Int
+                var records: [[String: String?]]
+            }
+            let json = try JSONDecoder.iso8601.decode(Records.self, from: Data(answer.body.utf8))
+            #expect(json.count == 1, "\(answer.body)")
+            let record = json.records.first ?? [:]
+            #expect(record["jgmc"] == rows[1].0)
+            #expect(record["dz"] == rows[1].1)
             let refused = try await node.request(
                 .GET, "/gateway/v1/\(code)/records?jgmc=\(key)", body: nil, bearer: secret + "x")
             #expect(refused.status == 401, "a wrong secret reads nothing")
@@ -308,9 +315,9 @@ struct BrowserTests {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
             #expect(response.status == .ok)
             let body = try await response.body.collect(upTo: 1024 * 1024)
-            let page = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
-            #expect((page["rows"] as? [[String: Any]])?.count == 5, "\(page)")
-            #expect(page["total"] as? Int == 300)
+            let page = try JSONDecoder.iso8601.decode(OpenDataAPI.Page.self, from: Data(buffer: body))
+            #expect(page.rows.count == 5, "\(page)")
+            #expect(page.total == 300)
         }
     }
 

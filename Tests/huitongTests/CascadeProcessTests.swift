@@ -3,7 +3,6 @@ import Foundation
 import HuitongCore
 import HuitongDemo
 import HuitongFederation
-import HuitongServer
 import HuitongStore
 import HuitongTestSupport
 import Logging
@@ -13,6 +12,7 @@ import NIOHTTP1
 import SQLKit
 import Testing
 
+@testable import HuitongServer
 @testable import HuitongServices
 
 #if canImport(Glibc)
@@ -114,76 +114,86 @@ struct CascadeProcessTests {
         for node in [province, city, county] { try await node.start() }
 
         // 目录上报: the city registers its published catalog with the province, which answers with its codes.
-        let sync = try await city.call(.POST, "/api/v1/federation/catalog-sync", expect: 200)
-        let registered = try #require(sync["registered"] as? Int)
+        let sync = try await city.call(
+            .POST, "/api/v1/federation/catalog-sync", expect: 200, returning: CatalogSyncResult.self)
+        let registered = sync.registered
         #expect(registered > 10)
         let remote = try await eventually("the province lists the city's entries") {
-            let list = try await province.call(.GET, "/api/v1/federation/remote-entries?origin=341500", expect: 200)
-            let items = list["items"] as? [[String: Any]] ?? []
-            return items.count == registered ? items : nil
+            let list = try await province.call(
+                .GET, "/api/v1/federation/remote-entries?origin=341500", expect: 200,
+                returning: FederationAPI.ListBody<RemoteEntry>.self)
+            return list.items.count == registered ? list.items : nil
         }
-        #expect(remote.contains { ($0["registration"] as? [String: Any])?["code"] as? String != nil })
+        #expect(remote.contains { !$0.registration.code.isEmpty })
         let found = try await province.call(
-            .GET, "/api/v1/federation/remote-entries?q=\(Self.encoded("人口基础"))", expect: 200)
-        #expect((found["items"] as? [[String: Any]])?.count == 1, "remote entries are searchable by Chinese substring")
+            .GET, "/api/v1/federation/remote-entries?q=\(Self.encoded("人口基础"))", expect: 200,
+            returning: FederationAPI.ListBody<RemoteEntry>.self)
+        #expect(found.items.count == 1, "remote entries are searchable by Chinese substring")
         _ = try await eventually("the city holds the province's code for every entry") {
-            let list = try await city.call(.GET, "/api/v1/federation/registrations", expect: 200)
-            let items = list["items"] as? [[String: Any]] ?? []
-            let mapped = items.filter { ($0["upperCode"] as? String)?.contains("/341500") == true }
+            let list = try await city.call(
+                .GET, "/api/v1/federation/registrations", expect: 200,
+                returning: FederationAPI.ListBody<RegistrationRecord>.self)
+            let mapped = list.items.filter { $0.upperCode?.contains("/341500") == true }
             return mapped.count == registered ? mapped : nil
         }
 
         // 运行监测: the city reports its figures; the province shows them beside its own.
-        _ = try await city.call(.POST, "/api/v1/federation/monitoring/report", expect: 202)
+        _ = try await city.call(
+            .POST, "/api/v1/federation/monitoring/report", expect: 202, returning: MonitoringReport.self)
         let reported = try await eventually("the province holds the city's monitoring report") {
-            let monitoring = try await province.call(.GET, "/api/v1/federation/monitoring", expect: 200)
-            return (monitoring["children"] as? [[String: Any]] ?? []).first {
-                ($0["node"] as? [String: Any])?["region"] as? String == "341500"
-            }
+            let monitoring = try await province.call(
+                .GET, "/api/v1/federation/monitoring", expect: 200, returning: FederationAPI.MonitoringBody.self)
+            return monitoring.children.first { $0.node.region.code == "341500" }
         }
-        #expect(reported["publishedEntries"] as? Int ?? 0 >= registered)
+        #expect(reported.publishedEntries >= registered)
 
         // 回流: the county names the entry that receives the province's population records…
         _ = try await county.call(
             .POST, "/api/v1/federation/reflow-targets",
-            body: ["origin": "340000", "sourceCode": population.entry.code.text, "entryID": countyEntry.id], expect: 201
-        )
+            input: FederationAPI.TargetInput(
+                origin: "340000", sourceCode: population.entry.code.text, entryID: countyEntry.id),
+            expect: 201, returning: ReflowTarget.self)
         let subscription = try await province.call(
             .POST, "/api/v1/federation/reflow-subscriptions",
-            body: ["entryID": population.entry.id, "child": "341502", "regionColumn": population.regionColumn],
-            expect: 201)
-        let subscriptionID = try #require(subscription["id"] as? Int)
+            input: FederationAPI.SubscriptionInput(
+                entryID: population.entry.id, child: "341502", regionColumn: population.regionColumn),
+            expect: 201, returning: FederationAPI.SubscriptionBody.self)
+        let subscriptionID = subscription.subscription.id
 
         // …and the city, which relays them, dies just as the run starts.
         city.kill()
         let run = try await province.call(
-            .POST, "/api/v1/federation/reflow-subscriptions/\(subscriptionID)/run", expect: 200)
-        #expect(run["rows"] as? Int == 3, "only the county's three people leave the province")
+            .POST, "/api/v1/federation/reflow-subscriptions/\(subscriptionID)/run", expect: 200,
+            returning: ReflowSendResult.self)
+        #expect(run.rows == 3, "only the county's three people leave the province")
         _ = try await eventually("the province's outbox records failed attempts while the city is down") {
-            let outbox = try await province.call(.GET, "/api/v1/federation/outbox?status=pending", expect: 200)
-            let items = outbox["items"] as? [[String: Any]] ?? []
-            return items.contains { ($0["attempts"] as? Int ?? 0) >= 1 && $0["lastError"] is String } ? items : nil
+            let outbox = try await province.call(
+                .GET, "/api/v1/federation/outbox?status=pending", expect: 200,
+                returning: FederationAPI.ListBody<FederationAPI.OutboxSummary>.self)
+            let items = outbox.items
+            return items.contains { $0.attempts >= 1 && $0.lastError != nil } ? items : nil
         }
         try await city.start()
         let runs = try await eventually("the county applied the run once the city was back") {
             let list = try await county.call(
-                .GET, "/api/v1/federation/reflow-runs?entryID=\(countyEntry.id)", expect: 200)
-            let items = list["items"] as? [[String: Any]] ?? []
-            return items.isEmpty ? nil : items
+                .GET, "/api/v1/federation/reflow-runs?entryID=\(countyEntry.id)", expect: 200,
+                returning: FederationAPI.ListBody<ReflowRun>.self)
+            return list.items.isEmpty ? nil : list.items
         }
-        #expect(runs.count == 1 && runs[0]["rowsApplied"] as? Int == 3)
+        #expect(runs.count == 1 && runs[0].rowsApplied == 3)
 
         // A second, forced run re-sends the same people, and this time the city dies holding them: the county is
         // down, so the relayed parts wait in the city's outbox when the city is killed. Restarted, it delivers
         // them; merged by key, nothing doubles.
         county.stop()
         _ = try await province.call(
-            .POST, "/api/v1/federation/reflow-subscriptions/\(subscriptionID)/run?force=true", expect: 200)
+            .POST, "/api/v1/federation/reflow-subscriptions/\(subscriptionID)/run?force=true", expect: 200,
+            returning: ReflowSendResult.self)
         _ = try await eventually("the city holds the relayed part for the county") {
-            let outbox = try await city.call(.GET, "/api/v1/federation/outbox?status=pending", expect: 200)
-            let items = (outbox["items"] as? [[String: Any]] ?? []).filter {
-                $0["kind"] as? String == "reflow.batch" && $0["nextHop"] as? String == "341502"
-            }
+            let outbox = try await city.call(
+                .GET, "/api/v1/federation/outbox?status=pending", expect: 200,
+                returning: FederationAPI.ListBody<FederationAPI.OutboxSummary>.self)
+            let items = outbox.items.filter { $0.kind.rawValue == "reflow.batch" && $0.nextHop == "341502" }
             return items.isEmpty ? nil : items
         }
         city.kill()
@@ -191,21 +201,25 @@ struct CascadeProcessTests {
         try await county.start()
         _ = try await eventually("the second run arrives") {
             let list = try await county.call(
-                .GET, "/api/v1/federation/reflow-runs?entryID=\(countyEntry.id)", expect: 200)
-            let items = list["items"] as? [[String: Any]] ?? []
-            return items.count == 2 ? items : nil
+                .GET, "/api/v1/federation/reflow-runs?entryID=\(countyEntry.id)", expect: 200,
+                returning: FederationAPI.ListBody<ReflowRun>.self)
+            return list.items.count == 2 ? list.items : nil
         }
 
         // 回流 is a snapshot of each child's slice of the province's pool, not a merge into what it held. The city
         // subscribes too (its whole jurisdiction), naming the region item by its Chinese name.
         _ = try await city.call(
             .POST, "/api/v1/federation/reflow-targets",
-            body: ["origin": "340000", "sourceCode": population.entry.code.text, "entryID": cityEntry.id], expect: 201)
+            input: FederationAPI.TargetInput(
+                origin: "340000", sourceCode: population.entry.code.text, entryID: cityEntry.id),
+            expect: 201, returning: ReflowTarget.self)
         let citySubscription = try await province.call(
             .POST, "/api/v1/federation/reflow-subscriptions",
-            body: ["entryID": population.entry.id, "child": "341500", "regionColumn": "行政区划代码"], expect: 201)
-        #expect(citySubscription["regionColumn"] as? String == population.regionColumn)
-        let citySubscriptionID = try #require(citySubscription["id"] as? Int)
+            input: FederationAPI.SubscriptionInput(
+                entryID: population.entry.id, child: "341500", regionColumn: "行政区划代码"),
+            expect: 201, returning: FederationAPI.SubscriptionBody.self)
+        #expect(citySubscription.subscription.regionColumn == population.regionColumn)
+        let citySubscriptionID = citySubscription.subscription.id
         // At the province 回流乙 is deleted, 回流丙 moves from the county to 合肥, and 合肥庚 moves into the county.
         province.stop()
         try await province.withStore { store in
@@ -228,22 +242,24 @@ struct CascadeProcessTests {
         }
         try await province.start()
         let countyRun = try await province.call(
-            .POST, "/api/v1/federation/reflow-subscriptions/\(subscriptionID)/run", expect: 200)
+            .POST, "/api/v1/federation/reflow-subscriptions/\(subscriptionID)/run", expect: 200,
+            returning: ReflowSendResult.self)
         let countySlice = Self.changedPeople.filter { $0.region.hasPrefix("341502") }
-        #expect(countyRun["rows"] as? Int == countySlice.count)
+        #expect(countyRun.rows == countySlice.count)
         let cityRun = try await province.call(
-            .POST, "/api/v1/federation/reflow-subscriptions/\(citySubscriptionID)/run", expect: 200)
+            .POST, "/api/v1/federation/reflow-subscriptions/\(citySubscriptionID)/run", expect: 200,
+            returning: ReflowSendResult.self)
         let citySlice = Self.changedPeople.filter { $0.region.hasPrefix("3415") }
-        #expect(cityRun["rows"] as? Int == citySlice.count)
+        #expect(cityRun.rows == citySlice.count)
         for (node, entryID, sent) in [(county, countyEntry.id, countyRun), (city, cityEntry.id, cityRun)] {
             let applied = try await eventually("node \(node.region.code) applied the run after the deletion and moves")
             {
-                let list = try await node.call(.GET, "/api/v1/federation/reflow-runs?entryID=\(entryID)", expect: 200)
-                return (list["items"] as? [[String: Any]] ?? []).first {
-                    $0["runID"] as? String == sent["runID"] as? String
-                }
+                let list = try await node.call(
+                    .GET, "/api/v1/federation/reflow-runs?entryID=\(entryID)", expect: 200,
+                    returning: FederationAPI.ListBody<ReflowRun>.self)
+                return list.items.first { $0.runID == sent.runID }
             }
-            #expect(applied["rowsApplied"] as? Int == sent["rows"] as? Int, "rowsApplied is what the parent sent")
+            #expect(applied.rowsApplied == Int64(sent.rows), "rowsApplied is what the parent sent")
         }
 
         // 跨层级申请: the county's 人社局 applies for the province's population entry; the province's 公安 provider
@@ -251,55 +267,60 @@ struct CascadeProcessTests {
         let today = CalendarDate(Date())
         let applied = try await county.call(
             .POST, "/api/v1/federation/applications",
-            body: [
-                "owner": "340000", "resourceCode": population.entry.code.text,
-                "items": [population.idColumn, population.nameColumn, population.regionColumn],
-                "purpose": "dataVerification", "purposeText": "核验参保人员身份", "legalBasis": "《社会保险法》第八条",
-                "scenario": "养老金待遇资格认证", "validFrom": today.description,
-                "validTo": today.addingDays(30).description, "expectedDailyCalls": 100,
-            ],
-            as: "rsj.officer", expect: 201)
-        let reference = try #require(applied["reference"] as? String)
+            input: FederationAPI.ApplicationInput(
+                owner: "340000", resourceCode: population.entry.code.text,
+                items: [population.idColumn, population.nameColumn, population.regionColumn],
+                purpose: .dataVerification, purposeText: "核验参保人员身份", legalBasis: "《社会保险法》第八条",
+                scenario: "养老金待遇资格认证", validFrom: today, validTo: today.addingDays(30), expectedDailyCalls: 100),
+            as: "rsj.officer", expect: 201, returning: OutgoingApplication.self)
+        let reference = applied.reference
         let filed = try await eventually("the province's provider sees the routed application") {
-            let list = try await province.call(.GET, "/api/v1/applications", as: "gaj.provider", expect: 200)
+            let list = try await province.call(
+                .GET, "/api/v1/applications", as: "gaj.provider", expect: 200,
+                returning: ListBody<SharingAPI.ApplicationBody>.self)
             // Filed under the applicant's name and node, for a department standing for the county's 人社局.
-            return (list["items"] as? [[String: Any]] ?? []).first {
-                ($0["applicantName"] as? String)?.hasSuffix("（341502）") == true
-            }
+            return list.items.first { $0.application.applicantName.hasSuffix("（341502）") }
         }
-        let applicationID = try #require(filed["id"] as? Int)
+        let applicationID = filed.application.id
         _ = try await province.call(
             .POST, "/api/v1/applications/\(applicationID)/decision",
-            body: ["kind": "approve", "comment": "同意，限本县数据", "terms": ["rowFilter": "consumerRegion"]],
-            as: "gaj.provider", expect: 200)
+            input: SharingAPI.DecisionInput(
+                kind: .approve, comment: "同意，限本县数据", terms: GrantTerms(rowFilter: .consumerRegion)),
+            as: "gaj.provider", expect: 200, returning: SharingAPI.ApplicationBody.self)
         _ = try await eventually("the county learns the application was approved") {
-            let list = try await county.call(.GET, "/api/v1/federation/applications", as: "rsj.officer", expect: 200)
-            let mine = (list["items"] as? [[String: Any]] ?? []).first { $0["reference"] as? String == reference }
-            return mine?["state"] as? String == "approved" ? mine : nil
+            let list = try await county.call(
+                .GET, "/api/v1/federation/applications", as: "rsj.officer", expect: 200,
+                returning: FederationAPI.ListBody<OutgoingApplication>.self)
+            let mine = list.items.first { $0.reference == reference }
+            return mine?.state == "approved" ? mine : nil
         }
-        let systems = try await county.call(.GET, "/api/v1/application-systems", as: "rsj.officer", expect: 200)
-        let systemID = try #require((systems["items"] as? [[String: Any]])?.first?["id"] as? Int)
+        let systems = try await county.call(
+            .GET, "/api/v1/application-systems", as: "rsj.officer", expect: 200,
+            returning: ListBody<ApplicationSystem>.self)
+        let systemID = try #require(systems.items.first?.id)
         let credential = try await county.call(
-            .POST, "/api/v1/application-systems/\(systemID)/tokens", body: ["name": "跨层级核验"], as: "rsj.officer",
-            expect: 201)
-        let secret = try #require(credential["secret"] as? String)
+            .POST, "/api/v1/application-systems/\(systemID)/tokens", input: AccountsAPI.TokenInput(name: "跨层级核验"),
+            as: "rsj.officer", expect: 201, returning: AccountsAPI.CreatedToken.self)
+        let secret = credential.secret
         let gateway = "/api/v1/federation/remote-gateway/340000/\(population.entry.code.text)/records"
         let lookup = try await county.call(
-            .GET, "\(gateway)?key=\(Self.people[0].id)", bearer: secret, expect: 200)
-        let records = try #require(lookup["records"] as? [[String: Any]])
-        #expect(lookup["count"] as? Int == 1 && records.count == 1)
+            .GET, "\(gateway)?key=\(Self.people[0].id)", bearer: secret, expect: 200,
+            returning: FederationAPI.RemoteRecordsBody.self)
+        let records = lookup.records
+        #expect(lookup.count == 1 && records.count == 1)
         let record = records.first ?? [:]
-        let region = record[population.regionColumn] as? String
-        let shownID = record[population.idColumn] as? String
+        let region = record[population.regionColumn] ?? nil
+        let shownID = record[population.idColumn] ?? nil
         #expect(region == "341502")
         #expect(shownID != nil && shownID != Self.people[0].id, "the owner's grant masks the ID number: \(record)")
         let neighbour = try await county.call(
-            .GET, "\(gateway)?key=\(Self.people[3].id)", bearer: secret, expect: 200)
-        #expect(neighbour["count"] as? Int == 0, "the grant's row filter keeps the county to its own people")
+            .GET, "\(gateway)?key=\(Self.people[3].id)", bearer: secret, expect: 200,
+            returning: FederationAPI.RemoteRecordsBody.self)
+        #expect(neighbour.count == 0, "the grant's row filter keeps the county to its own people")
         for node in [province, county] {
-            let logged = try await node.call(.GET, "/api/v1/audit/entries?action=gateway.lookup", expect: 200)
-            let entries = logged["items"] as? [[String: Any]] ?? logged["entries"] as? [[String: Any]] ?? []
-            #expect(entries.count >= 2, "node \(node.region.code) logged the routed calls")
+            let logged = try await node.call(
+                .GET, "/api/v1/audit/entries?action=gateway.lookup", expect: 200, returning: AuditAPI.EntriesBody.self)
+            #expect(logged.items.count >= 2, "node \(node.region.code) logged the routed calls")
         }
 
         // A message signed with the wrong key, and one from a node nobody registered, are refused and audited.
@@ -325,8 +346,8 @@ struct CascadeProcessTests {
         let unknownAnswer = try await province.post(wire: WireMessage(unknown))
         #expect(unknownAnswer.status == 401 && unknownAnswer.body.contains("unknown_node"), "\(unknownAnswer.body)")
         let rejections = try await province.call(
-            .GET, "/api/v1/audit/entries?action=federation.rejected", expect: 200)
-        #expect((rejections["items"] as? [[String: Any]] ?? rejections["entries"] as? [[String: Any]] ?? []).count >= 2)
+            .GET, "/api/v1/audit/entries?action=federation.rejected", expect: 200, returning: AuditAPI.EntriesBody.self)
+        #expect(rejections.items.count >= 2)
 
         // A genuine message delivered twice is handled once.
         let report = MonitoringReport(
@@ -423,6 +444,18 @@ extension JSONEncoder {
         return encoder
     }
 }
+
+extension JSONDecoder {
+    /// Reads JSON as the nodes write it: ISO 8601 dates.
+    static var iso8601: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
+
+/// No request body.
+struct NoBody: Encodable {}
 
 /// One node: its data directory, database, key and process, and an operator session on its API.
 final class CascadeNode: @unchecked Sendable {
@@ -576,28 +609,34 @@ final class CascadeNode: @unchecked Sendable {
         if let session = sessions[user] { return session }
         let answer = try await request(
             .POST, "/api/v1/auth/login",
-            body: try JSONSerialization.data(withJSONObject: ["username": user, "password": passwords[user] ?? ""]))
+            body: try JSONEncoder.iso8601.encode(AuthAPI.LoginInput(username: user, password: passwords[user] ?? "")))
         #expect(answer.status == 200, "\(answer.body)")
-        let json = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any]
-        let session = (
-            cookie: answer.setCookie?.components(separatedBy: ";").first ?? "",
-            csrf: json?["csrfToken"] as? String ?? ""
-        )
+        let result = try JSONDecoder.iso8601.decode(AuthAPI.LoginResult.self, from: Data(answer.body.utf8))
+        let session = (cookie: answer.setCookie?.components(separatedBy: ";").first ?? "", csrf: result.csrfToken)
         sessions[user] = session
         return session
     }
 
-    /// Calls the node's API as `user` (the operator unless named) and returns the JSON object it answered with.
-    func call(
-        _ method: HTTPMethod, _ path: String, body: [String: Any]? = nil, as user: String = "admin",
-        bearer: String? = nil, expect status: Int, sourceLocation: SourceLocation = #_sourceLocation
-    ) async throws -> [String: Any] {
+    /// Calls the node's API as `user` (the operator unless named) with `input` encoded as the handlers decode it,
+    /// and decodes the answer into the type the handler encodes; an answer that does not decode fails the test
+    /// with its text.
+    func call<Output: Decodable>(
+        _ method: HTTPMethod, _ path: String, input: (some Encodable)? = NoBody?.none, as user: String = "admin",
+        bearer: String? = nil, expect status: Int, returning type: Output.Type,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> Output {
         let session = bearer == nil ? try await login(user) : nil
         let answer = try await request(
-            method, path, body: try body.map { try JSONSerialization.data(withJSONObject: $0) }, session: session,
-            bearer: bearer)
+            method, path, body: try input.map { try JSONEncoder.iso8601.encode($0) }, session: session, bearer: bearer)
         #expect(answer.status == status, "\(method) \(path): \(answer.body)", sourceLocation: sourceLocation)
-        return (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any]) ?? [:]
+        do {
+            return try JSONDecoder.iso8601.decode(Output.self, from: Data(answer.body.utf8))
+        } catch {
+            Issue.record(
+                "\(method) \(path) answered \(answer.status) with a body that is not \(Output.self): \(error)\n\(answer.body)",
+                sourceLocation: sourceLocation)
+            throw error
+        }
     }
 
     func post(wire: WireMessage) async throws -> (status: Int, body: String) {

@@ -47,7 +47,7 @@ struct AccountsAPI {
 
     // MARK: Me
 
-    struct MeResponse: Encodable {
+    struct MeResponse: Codable {
         var user: User?
         /// For an application system: the system and the credential it called with (never its secret), so that a
         /// consumer can check its signing set-up with one call.
@@ -67,7 +67,7 @@ struct AccountsAPI {
 
     // MARK: Departments
 
-    struct DepartmentInput: Decodable {
+    struct DepartmentInput: Codable {
         var name: String?
         var code: String?
         var creditCode: String?
@@ -123,7 +123,7 @@ struct AccountsAPI {
 
     // MARK: Users
 
-    struct CreateUserInput: Decodable {
+    struct CreateUserInput: Codable {
         var username: String
         var displayName: String
         var departmentID: Int64
@@ -131,14 +131,14 @@ struct AccountsAPI {
         var password: String?
     }
 
-    struct UpdateUserInput: Decodable {
+    struct UpdateUserInput: Codable {
         var displayName: String?
         var departmentID: Int64?
         var roles: [String]?
         var isActive: Bool?
     }
 
-    struct CreatedUser: Encodable {
+    struct CreatedUser: Codable {
         var user: User
         /// Present only when the platform generated the password: shown this once.
         var password: String?
@@ -201,14 +201,14 @@ struct AccountsAPI {
         return Response(status: .noContent)
     }
 
-    struct PasswordInput: Decodable {
+    struct PasswordInput: Codable {
         var currentPassword: String?
         var newPassword: String?
         /// Keep the user's other sessions and personal tokens open; by default a new password ends them.
         var keepOtherSessions: Bool?
     }
 
-    struct PasswordResult: Encodable {
+    struct PasswordResult: Codable {
         /// Present only when the platform generated the password.
         var password: String?
     }
@@ -301,12 +301,12 @@ struct AccountsAPI {
 
     // MARK: Personal tokens
 
-    struct TokenInput: Decodable {
+    struct TokenInput: Codable {
         var name: String
         var expiresAt: Date?
     }
 
-    struct CreatedToken: Encodable {
+    struct CreatedToken: Codable {
         var token: APIToken
         /// The secret, shown this once.
         var secret: String
@@ -370,7 +370,7 @@ struct AccountsAPI {
 
     // MARK: Application systems
 
-    struct SystemInput: Decodable {
+    struct SystemInput: Codable {
         var name: String?
         var description: String?
         var departmentID: Int64?
@@ -440,7 +440,7 @@ struct AccountsAPI {
             status: .created)
     }
 
-    struct RotateInput: Decodable {
+    struct RotateInput: Codable {
         /// How long the old secret keeps working; the node's configured grace when absent.
         var graceSeconds: Int?
     }
@@ -524,6 +524,8 @@ struct AccountsAPI {
 struct ListBody<Item: Encodable>: Encodable {
     var items: [Item]
 }
+
+extension ListBody: Decodable where Item: Decodable {}
 
 extension HuitongRequestContext {
     /// A positive integer path parameter, or a 400 naming it.

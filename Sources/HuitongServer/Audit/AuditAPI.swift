@@ -22,7 +22,7 @@ struct AuditAPI {
 
     // MARK: Node key
 
-    struct NodeBody: Encodable {
+    struct NodeBody: Codable {
         var algorithm: String
         var keyID: String
         var publicKey: String
@@ -36,7 +36,7 @@ struct AuditAPI {
 
     // MARK: Entries
 
-    struct EntryBody: Encodable {
+    struct EntryBody: Codable {
         var sequence: Int64
         /// False when the stored row no longer decodes; only `sequence` and `unreadableColumn` are then given.
         var readable: Bool
@@ -89,7 +89,7 @@ struct AuditAPI {
         }
     }
 
-    struct EntriesBody: Encodable {
+    struct EntriesBody: Codable {
         var items: [EntryBody]
         /// Pass as `before` for the next (older) page; absent on the last page.
         var nextBefore: Int64?
@@ -128,7 +128,7 @@ struct AuditAPI {
 
     // MARK: Verification
 
-    struct CheckpointBody: Encodable {
+    struct CheckpointBody: Codable {
         var treeSize: Int64
         var rootHash: String
         var lastEntryHash: String
@@ -146,7 +146,7 @@ struct AuditAPI {
         }
     }
 
-    struct VerificationBody: Encodable {
+    struct VerificationBody: Codable {
         /// `ok` or `failed`.
         var status: String
         var startedAt: Date
@@ -191,14 +191,14 @@ struct AuditAPI {
 
     // MARK: Statistics
 
-    struct StatisticsBody: Encodable {
+    struct StatisticsBody: Codable {
         var groupBy: String
         var from: Date
         var to: Date
         var groups: [GroupBody]
     }
 
-    struct GroupBody: Encodable {
+    struct GroupBody: Codable {
         var key: String
         /// The department's or resource's name, when it still exists.
         var name: String?
@@ -210,7 +210,7 @@ struct AuditAPI {
         var latencyMs: LatencyBody
     }
 
-    struct LatencyBody: Encodable {
+    struct LatencyBody: Codable {
         var p50: Double?
         var p95: Double?
         var p99: Double?

@@ -15,12 +15,12 @@ struct AuthAPI {
         api.post("auth/logout", use: logout)
     }
 
-    struct LoginInput: Decodable {
+    struct LoginInput: Codable {
         var username: String
         var password: String
     }
 
-    struct LoginResult: Encodable {
+    struct LoginResult: Codable {
         var user: User
         /// Send back as `X-CSRF-Token` on every state-changing request made with the session cookie.
         var csrfToken: String

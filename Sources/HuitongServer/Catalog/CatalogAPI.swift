@@ -32,7 +32,7 @@ struct CatalogAPI {
 
     // MARK: Classifications
 
-    struct ClassificationInput: Decodable {
+    struct ClassificationInput: Codable {
         var scheme: String?
         var code: String
         var name: String
@@ -57,7 +57,7 @@ struct CatalogAPI {
     // MARK: Entries
 
     /// An entry as a client writes it; omitted optional fields take the platform's defaults.
-    struct EntryInput: Decodable {
+    struct EntryInput: Codable {
         var departmentID: Int64?
         var classificationCode: String
         var name: String
@@ -92,7 +92,7 @@ struct CatalogAPI {
         }
     }
 
-    struct ItemInput: Decodable {
+    struct ItemInput: Codable {
         var name: String
         var columnName: String
         var dataType: DataType
@@ -117,7 +117,7 @@ struct CatalogAPI {
         }
     }
 
-    struct SearchBody: Encodable {
+    struct SearchBody: Codable {
         var total: Int
         var page: Int
         var pageSize: Int
@@ -128,7 +128,7 @@ struct CatalogAPI {
         var remote: [RemoteEntrySummary] = []
     }
 
-    struct RemoteEntrySummary: Encodable {
+    struct RemoteEntrySummary: Codable {
         var upperCode: String
         var code: String
         var origin: String
@@ -212,7 +212,7 @@ struct CatalogAPI {
         return Response(status: .noContent)
     }
 
-    struct CommentInput: Decodable {
+    struct CommentInput: Codable {
         var comment: String?
     }
 
@@ -236,7 +236,7 @@ struct CatalogAPI {
         return try JSONResponse.make(ListBody(items: try await store.catalog.events(id: entry.id)))
     }
 
-    struct DiffBody: Encodable {
+    struct DiffBody: Codable {
         var from: Int
         /// A version number, or nil for the entry as it is now.
         var to: Int?
@@ -265,7 +265,7 @@ struct CatalogAPI {
         return try JSONResponse.make(DiffBody(from: from.version, to: to?.version, changes: changes))
     }
 
-    struct MountInput: Decodable {
+    struct MountInput: Codable {
         var kind: MountKind
         var locator: String
         var recordCount: Int64?
@@ -319,7 +319,7 @@ struct CatalogAPI {
         return try JSONResponse.make(entry)
     }
 
-    struct MountRateLine: Encodable {
+    struct MountRateLine: Codable {
         var departmentID: Int64
         var departmentName: String
         var published: Int

@@ -19,12 +19,12 @@ struct CodeSetsAPI {
     }
 
     /// A code set as a client writes it; the id comes from the path.
-    struct CodeSetInput: Decodable {
+    struct CodeSetInput: Codable {
         var name: Name
         var codes: [CodeSet.Code]
 
         /// The English name may be left out; it then repeats the Chinese one.
-        struct Name: Decodable {
+        struct Name: Codable {
             var zh: String
             var en: String?
         }

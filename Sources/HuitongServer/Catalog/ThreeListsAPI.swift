@@ -41,7 +41,7 @@ struct ThreeListsAPI {
 
     // MARK: Negative list
 
-    struct NegativeInput: Decodable {
+    struct NegativeInput: Codable {
         var departmentID: Int64?
         var kind: NegativeListKind
         var resource: String
@@ -97,7 +97,7 @@ struct ThreeListsAPI {
 
     // MARK: Responsibility list
 
-    struct ResponsibilityInput: Decodable {
+    struct ResponsibilityInput: Codable {
         var departmentID: Int64
         var basis: String
         var resourceName: String
@@ -160,13 +160,13 @@ struct ThreeListsAPI {
         return Response(status: .noContent)
     }
 
-    struct CoverageBody: Encodable {
+    struct CoverageBody: Codable {
         var promised: Int
         var fulfilled: Int
         var departments: [CoverageLineBody]
     }
 
-    struct CoverageLineBody: Encodable {
+    struct CoverageLineBody: Codable {
         var departmentID: Int64
         var departmentName: String
         var promised: Int
@@ -194,7 +194,7 @@ struct ThreeListsAPI {
 
     // MARK: Demand list
 
-    struct DemandInput: Decodable {
+    struct DemandInput: Codable {
         var departmentID: Int64?
         var scenario: String
         var requestedData: String
@@ -253,7 +253,7 @@ struct ThreeListsAPI {
 
     // MARK: Information systems
 
-    struct SystemInput: Decodable {
+    struct SystemInput: Codable {
         var departmentID: Int64?
         var name: String
         var description: String?

@@ -29,12 +29,12 @@ struct OpenDataAPI {
         api.get("open/datasets/:reference/rows", use: rows)
     }
 
-    struct Column: Encodable {
+    struct Column: Codable {
         var column: String
         var name: String
     }
 
-    struct Page: Encodable {
+    struct Page: Codable {
         var resourceCode: String
         var name: String
         var version: Int

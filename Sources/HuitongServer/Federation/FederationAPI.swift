@@ -77,7 +77,7 @@ struct FederationAPI {
 
     // MARK: Identity and peers
 
-    struct IdentityBody: Encodable {
+    struct IdentityBody: Codable {
         var region: String
         var level: NodeLevel
         var name: String
@@ -135,7 +135,7 @@ struct FederationAPI {
         return try JSONResponse.make(ListBody(items: messages))
     }
 
-    struct OutboxSummary: Encodable {
+    struct OutboxSummary: Codable {
         var id: Int64
         var messageID: String
         var kind: FederationMessageKind
@@ -198,18 +198,28 @@ struct FederationAPI {
 
     // MARK: 回流
 
-    struct SubscriptionInput: Decodable {
+    struct SubscriptionInput: Codable {
         var entryID: Int64
         var child: String
         var regionColumn: String
     }
 
     /// A subscription as the operator sees it: paused while no registered child leads to its node.
-    struct SubscriptionBody: Encodable {
+    struct SubscriptionBody: Codable {
         var subscription: ReflowSubscription
         var paused: Bool
 
         enum Keys: String, CodingKey { case paused }
+
+        init(subscription: ReflowSubscription, paused: Bool) {
+            self.subscription = subscription
+            self.paused = paused
+        }
+
+        init(from decoder: any Decoder) throws {
+            subscription = try ReflowSubscription(from: decoder)
+            paused = try decoder.container(keyedBy: Keys.self).decode(Bool.self, forKey: .paused)
+        }
 
         func encode(to encoder: any Encoder) throws {
             try subscription.encode(to: encoder)
@@ -292,7 +302,7 @@ struct FederationAPI {
         return try JSONResponse.make(try await node.runReflow(subscriptionID: try context.id(), force: force))
     }
 
-    struct TargetInput: Decodable {
+    struct TargetInput: Codable {
         var origin: String
         var sourceCode: String
         var entryID: Int64
@@ -347,13 +357,13 @@ struct FederationAPI {
         return try JSONResponse.make(ListBody(items: try await store.reflows.runs(entryID: entryID)))
     }
 
-    struct PreviewColumn: Encodable {
+    struct PreviewColumn: Codable {
         var column: String
         var name: String
         var masked: Bool
     }
 
-    struct PreviewBody: Encodable {
+    struct PreviewBody: Codable {
         var runID: String
         var origin: String
         var sourceCode: String
@@ -415,7 +425,7 @@ struct FederationAPI {
 
     // MARK: Monitoring
 
-    struct MonitoringBody: Encodable {
+    struct MonitoringBody: Codable {
         var local: MonitoringReport
         var children: [MonitoringReport]
     }
@@ -437,7 +447,7 @@ struct FederationAPI {
 
     // MARK: Cross-level applications and routed calls (the consumer's side)
 
-    struct ApplicationInput: Decodable {
+    struct ApplicationInput: Codable {
         var owner: String
         var resourceCode: String
         var items: [String]
@@ -484,7 +494,7 @@ struct FederationAPI {
         return try JSONResponse.make(ListBody(items: try await store.crossLevel.outgoing(departmentID: scope)))
     }
 
-    struct RemoteRecordsBody: Encodable {
+    struct RemoteRecordsBody: Codable {
         var owner: String
         var resourceCode: String
         var count: Int
@@ -555,3 +565,5 @@ struct FederationAPI {
                 detail: ["owner": owner.code, "routed": "true"]))
     }
 }
+
+extension FederationAPI.ListBody: Decodable where Item: Decodable {}

@@ -23,11 +23,11 @@ struct UpstreamAllowListAPI: Sendable {
         api.put("gateway/upstream-allowlist", use: put)
     }
 
-    struct Input: Decodable {
+    struct Input: Codable {
         var entries: [String]
     }
 
-    struct Body: Encodable {
+    struct Body: Codable {
         var entries: [String]
         var updatedAt: Date?
         var updatedBy: String?

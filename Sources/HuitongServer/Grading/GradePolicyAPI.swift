@@ -14,7 +14,7 @@ struct GradePolicyAPI: Sendable {
         api.put("governance/grade-policy", use: put)
     }
 
-    struct Body: Encodable {
+    struct Body: Codable {
         var grades: [String: GradeRule]
         /// `seed` until an operator saves a policy, then `operator`.
         var source: String

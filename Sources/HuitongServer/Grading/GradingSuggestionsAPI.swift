@@ -17,7 +17,7 @@ struct GradingSuggestionsAPI: Sendable {
         api.get("catalog/entries/:id/grading-suggestions", use: suggestions)
     }
 
-    struct ItemSuggestion: Encodable {
+    struct ItemSuggestion: Codable {
         var columnName: String
         var name: String
         var current: Current
@@ -28,7 +28,7 @@ struct GradingSuggestionsAPI: Sendable {
         /// True when the suggestion differs from what the item says now.
         var differs: Bool
 
-        struct Current: Encodable {
+        struct Current: Codable {
             var semanticKind: SemanticKind
             var grade: SecurityGrade
             var shareType: ShareType
@@ -37,13 +37,13 @@ struct GradingSuggestionsAPI: Sendable {
     }
 
     /// What the suggested item grades mean for the whole entry (就高从严: it takes its highest item's grade).
-    struct EntrySuggestion: Encodable {
+    struct EntrySuggestion: Codable {
         var grade: SecurityGrade
         var shareType: ShareType
         var openness: Openness
     }
 
-    struct Body: Encodable {
+    struct Body: Codable {
         var entryID: Int64
         var poolVersion: Int
         var sampledRows: Int

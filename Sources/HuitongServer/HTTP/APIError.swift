@@ -100,8 +100,8 @@ extension ErrorKind {
 }
 
 /// The JSON body of every API error: `{"error": {"code", "message", "details"}}`.
-struct ErrorBody: Encodable {
-    struct Payload: Encodable {
+struct ErrorBody: Codable {
+    struct Payload: Codable {
         var code: String
         var message: String
         var details: [FieldIssue]

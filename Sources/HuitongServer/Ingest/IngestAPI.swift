@@ -28,7 +28,7 @@ struct IngestAPI {
         api.post("catalog/entries/:id/pool/rollback", use: rollback)
     }
 
-    struct JobBody: Encodable {
+    struct JobBody: Codable {
         var job: IngestJob
         var percent: Int
         var rowsPerSecond: Double

@@ -7,7 +7,7 @@ import Hummingbird
 
 /// `/api/v1/catalog/entries/{id}/pool`: the versions of an entry's resource pool, and rollback to a kept one.
 extension IngestAPI {
-    struct PoolVersionBody: Encodable {
+    struct PoolVersionBody: Codable {
         var version: Int
         var status: PoolVersionStatus
         var rowCount: Int64
@@ -33,11 +33,11 @@ extension IngestAPI {
         }
     }
 
-    struct RollbackInput: Decodable {
+    struct RollbackInput: Codable {
         var version: Int
     }
 
-    struct RollbackBody: Encodable {
+    struct RollbackBody: Codable {
         var version: PoolVersionBody
         var entry: CatalogEntry
     }

@@ -59,12 +59,25 @@ struct ObjectionsAPI {
     }
 
     /// An objection as a client sees it, with whether it is overdue and, in the detail, its history.
-    struct ObjectionBody: Encodable {
+    struct ObjectionBody: Codable {
         var objection: Objection
         var overdue: Bool
         var history: [ObjectionEvent]?
 
         enum Keys: String, CodingKey { case overdue, history }
+
+        init(objection: Objection, overdue: Bool, history: [ObjectionEvent]? = nil) {
+            self.objection = objection
+            self.overdue = overdue
+            self.history = history
+        }
+
+        init(from decoder: any Decoder) throws {
+            objection = try Objection(from: decoder)
+            let container = try decoder.container(keyedBy: Keys.self)
+            overdue = try container.decode(Bool.self, forKey: .overdue)
+            history = try container.decodeIfPresent([ObjectionEvent].self, forKey: .history)
+        }
 
         func encode(to encoder: any Encoder) throws {
             try objection.encode(to: encoder)
@@ -74,7 +87,7 @@ struct ObjectionsAPI {
         }
     }
 
-    struct RaiseInput: Decodable {
+    struct RaiseInput: Codable {
         var entryID: Int64?
         var resourceCode: String?
         var recordKey: [String: String]?
@@ -149,7 +162,7 @@ struct ObjectionsAPI {
         return try JSONResponse.make(body)
     }
 
-    struct AnswerInput: Decodable {
+    struct AnswerInput: Codable {
         var kind: ObjectionAnswerKind
         var comment: String?
         var values: [String: String]?
@@ -168,7 +181,7 @@ struct ObjectionsAPI {
         return try JSONResponse.make(body)
     }
 
-    struct WithdrawInput: Decodable {
+    struct WithdrawInput: Codable {
         var comment: String?
     }
 
@@ -181,7 +194,7 @@ struct ObjectionsAPI {
 
     // MARK: Public portal
 
-    struct PublicRaiseInput: Decodable {
+    struct PublicRaiseInput: Codable {
         var resourceCode: String
         var recordKey: [String: String]?
         var items: [String]?
@@ -191,7 +204,7 @@ struct ObjectionsAPI {
     }
 
     /// What a portal user gets back: the number and the secret to follow the objection, never the text they sent.
-    struct PublicReceipt: Encodable {
+    struct PublicReceipt: Codable {
         var number: String
         var trackingToken: String
         var state: ObjectionState
@@ -225,7 +238,7 @@ struct ObjectionsAPI {
     }
 
     /// What a portal user sees of their objection: where it stands and the answer, masked.
-    struct PublicStatus: Encodable {
+    struct PublicStatus: Codable {
         var number: String
         var resourceCode: String
         var state: ObjectionState

@@ -57,7 +57,7 @@ struct ObservabilityRoutes {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: Telemetry.registry.emitToBuffer())))
     }
 
-    struct Health: Encodable {
+    struct Health: Codable {
         var status: String
         var version: String
         var backend: String

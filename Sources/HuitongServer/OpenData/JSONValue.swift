@@ -118,13 +118,29 @@ extension JSONValue: Decodable {
 
 /// One pool value for a synthesised `Encodable` body, in its column's type: null, a number or boolean as itself,
 /// anything else (dates, text, masked values) as a string.
-struct TypedCell: Encodable, Sendable, Hashable {
+struct TypedCell: Codable, Sendable, Hashable {
     let text: String?
     let type: ColumnType
 
     init(_ text: String?, as type: ColumnType) {
         self.text = text
         self.type = type
+    }
+
+    /// A cell read back (by a client, or a test): a JSON number, boolean or string, typed by what it is.
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self.init(nil, as: .text)
+        } else if let flag = try? container.decode(Bool.self) {
+            self.init(flag ? "true" : "false", as: .boolean)
+        } else if let number = try? container.decode(Int64.self) {
+            self.init(String(number), as: .integer)
+        } else if let number = try? container.decode(Decimal.self) {
+            self.init(number.description, as: .decimal)
+        } else {
+            self.init(try container.decode(String.self), as: .text)
+        }
     }
 
     func encode(to encoder: any Encoder) throws {

@@ -30,7 +30,7 @@ struct QualityAPI: Sendable {
 
     // MARK: Bodies
 
-    struct CustomRuleBody: Encodable {
+    struct CustomRuleBody: Codable {
         var id: Int64
         var rule: QualityRuleSpec
         var enabled: Bool
@@ -46,7 +46,7 @@ struct QualityAPI: Sendable {
         }
     }
 
-    struct RulesBody: Encodable {
+    struct RulesBody: Codable {
         var entryID: Int64
         var derived: [QualityRuleSpec]
         var custom: [CustomRuleBody]
@@ -54,7 +54,7 @@ struct QualityAPI: Sendable {
         var effective: [QualityRuleSpec]
     }
 
-    struct RuleResultBody: Encodable {
+    struct RuleResultBody: Codable {
         var rule: QualityRuleSpec
         var checked: Int
         var failed: Int
@@ -64,7 +64,7 @@ struct QualityAPI: Sendable {
         var note: BilingualText?
     }
 
-    struct RunBody: Encodable {
+    struct RunBody: Codable {
         var id: Int64
         var entryID: Int64
         var departmentID: Int64
@@ -129,7 +129,7 @@ struct QualityAPI: Sendable {
         return try JSONResponse.make(CustomRuleBody(rule), status: .created)
     }
 
-    struct EnabledChange: Decodable {
+    struct EnabledChange: Codable {
         var enabled: Bool
     }
 
@@ -172,7 +172,7 @@ struct QualityAPI: Sendable {
 
     // MARK: Problems
 
-    struct ProblemsBody: Encodable {
+    struct ProblemsBody: Codable {
         var run: RunBody?
         var total: Int
         var offset: Int
@@ -203,7 +203,7 @@ struct QualityAPI: Sendable {
                 run: page.run.map(RunBody.init), total: page.total, offset: offset, limit: limit, items: page.items))
     }
 
-    struct Resolution: Decodable {
+    struct Resolution: Codable {
         var status: QualityProblemStatus
         var note: String?
     }
@@ -229,7 +229,7 @@ struct QualityAPI: Sendable {
 
     // MARK: Reports
 
-    struct EntryReportBody: Encodable {
+    struct EntryReportBody: Codable {
         var entryID: Int64
         var code: String
         var name: String
@@ -301,8 +301,8 @@ struct QualityAPI: Sendable {
             name: "quality-entry-\(entry.id).csv")
     }
 
-    struct DepartmentReportBody: Encodable {
-        struct Entry: Encodable {
+    struct DepartmentReportBody: Codable {
+        struct Entry: Codable {
             var entryID: Int64
             var code: String
             var name: String
@@ -431,3 +431,5 @@ struct QualityAPI: Sendable {
         ISO8601DateFormatter().string(from: date)
     }
 }
+
+extension QualityAPI.ListBody: Decodable where Item: Decodable {}

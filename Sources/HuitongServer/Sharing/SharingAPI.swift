@@ -40,7 +40,7 @@ struct SharingAPI {
     // MARK: Applications
 
     /// The application as a client sees it: its fields, plus whether its time limit has run out.
-    struct ApplicationBody: Encodable {
+    struct ApplicationBody: Codable {
         var application: SharingApplication
         var overdue: Bool
 
@@ -51,6 +51,11 @@ struct SharingAPI {
 
         enum Keys: String, CodingKey { case overdue }
 
+        init(from decoder: any Decoder) throws {
+            application = try SharingApplication(from: decoder)
+            overdue = try decoder.container(keyedBy: Keys.self).decode(Bool.self, forKey: .overdue)
+        }
+
         func encode(to encoder: any Encoder) throws {
             try application.encode(to: encoder)
             var container = encoder.container(keyedBy: Keys.self)
@@ -59,7 +64,7 @@ struct SharingAPI {
     }
 
     /// A request body naming the entry by id or by resource code.
-    struct ApplicationInput: Decodable {
+    struct ApplicationInput: Codable {
         var entryID: Int64?
         var resourceCode: String?
         var items: [String]
@@ -150,7 +155,7 @@ struct SharingAPI {
         return try JSONResponse.make(ApplicationBody(try await service.submit(id: id, by: user)))
     }
 
-    struct ResubmitInput: Decodable {
+    struct ResubmitInput: Codable {
         /// What was added or changed, for the provider.
         var comment: String
         var application: ApplicationInput?
@@ -174,7 +179,7 @@ struct SharingAPI {
         return try JSONResponse.make(ApplicationBody(application))
     }
 
-    struct ComplianceInput: Decodable {
+    struct ComplianceInput: Codable {
         var pass: Bool
         var comment: String?
     }
@@ -187,7 +192,7 @@ struct SharingAPI {
         return try JSONResponse.make(ApplicationBody(application))
     }
 
-    struct DecisionInput: Decodable {
+    struct DecisionInput: Codable {
         var kind: DecisionKind
         var comment: String?
         var refusalReason: RefusalReason?
@@ -204,7 +209,7 @@ struct SharingAPI {
             ApplicationBody(try await service.decide(id: try context.id(), decision, by: user)))
     }
 
-    struct CommentInput: Decodable {
+    struct CommentInput: Codable {
         var comment: String?
     }
 
@@ -215,7 +220,7 @@ struct SharingAPI {
         return try JSONResponse.make(ApplicationBody(application))
     }
 
-    struct ResolutionInput: Decodable {
+    struct ResolutionInput: Codable {
         var approve: Bool
         var comment: String
         var terms: GrantTerms?
@@ -250,7 +255,7 @@ struct SharingAPI {
     // MARK: Grants
 
     /// The grant as a client sees it: its fields, plus its status now.
-    struct GrantBody: Encodable {
+    struct GrantBody: Codable {
         var grant: Grant
         var status: GrantStatus
 
@@ -260,6 +265,11 @@ struct SharingAPI {
         }
 
         enum Keys: String, CodingKey { case status }
+
+        init(from decoder: any Decoder) throws {
+            grant = try Grant(from: decoder)
+            status = try decoder.container(keyedBy: Keys.self).decode(GrantStatus.self, forKey: .status)
+        }
 
         func encode(to encoder: any Encoder) throws {
             try grant.encode(to: encoder)
@@ -284,7 +294,7 @@ struct SharingAPI {
         return try JSONResponse.make(GrantBody(grant))
     }
 
-    struct RevokeInput: Decodable {
+    struct RevokeInput: Codable {
         var reason: String
     }
 
@@ -297,7 +307,7 @@ struct SharingAPI {
 
     // MARK: Notifications
 
-    struct NotificationsBody: Encodable {
+    struct NotificationsBody: Codable {
         var unread: Int
         var items: [InAppNotification]
     }
@@ -339,7 +349,7 @@ struct SharingAPI {
         return try JSONResponse.make(found)
     }
 
-    struct HolidayInput: Decodable {
+    struct HolidayInput: Codable {
         var source: String?
         var holidays: [HolidayPeriod]
         var workdays: [CalendarDate]

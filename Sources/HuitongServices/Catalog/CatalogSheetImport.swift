@@ -4,7 +4,7 @@ import HuitongStore
 
 /// What a catalog sheet import did, or would do on a dry run: every entry with its row, and every problem with its
 /// row and column.
-package struct CatalogImportReport: Sendable, Encodable {
+package struct CatalogImportReport: Sendable, Codable {
     package var dryRun: Bool
     package var imported: Bool
     package var created: Int
@@ -13,7 +13,7 @@ package struct CatalogImportReport: Sendable, Encodable {
     package var errors: [CatalogSheet.Issue]
     package var warnings: [CatalogSheet.Issue]
 
-    package struct ImportedEntry: Sendable, Encodable {
+    package struct ImportedEntry: Sendable, Codable {
         package var row: Int
         package var id: Int64?
         package var code: String?

@@ -228,6 +228,7 @@ struct DeveloperPortalTests {
 
             let (_, decided) = try await Self.get(statusPath, developer, client)
             #expect(decided.contains("已同意") && decided.contains("download.csv"))
+            #expect(decided.contains("<title>\(request.number) · "), "the page is titled with the application's number")
             let (download, csv) = try await Self.get("/datasets/\(floating)/download.csv", developer, client)
             #expect(download == .ok)
             #expect(csv.contains("赵六六") && csv.contains("赵六七"))

@@ -643,22 +643,8 @@ struct ConsoleOpenRequestsPage: PageModel {
     /// A developer's application in the provider's queue, with the decision or revocation form as typed when it
     /// failed.
     struct OpenRequest: Sendable, FormProblemsModel {
-        var id: Int64
-        var number: String
-        var href: String
-        var dataset: String
-        var code: String
-        var state: String
-        var stateKey: String
-        var submitted: String
-        var deadline: String
-        var overdue: Bool
-        var isPending: Bool
-        var isApproved: Bool
-        var isRefused: Bool
-        var decided: String?
-        var validUntil: String?
-        var expired: Bool?
+        /// What the developer's account page lists of it.
+        var request: OpenRequestRow
         var purpose: String
         var scenario: String
         var securityMeasures: String
@@ -679,22 +665,7 @@ struct ConsoleOpenRequestsPage: PageModel {
             _ row: OpenRequestRow, purpose: String, scenario: String, securityMeasures: String, months: Int,
             applicant: String, inForce: Bool
         ) {
-            id = row.id
-            number = row.number
-            href = row.href
-            dataset = row.dataset
-            code = row.code
-            state = row.state
-            stateKey = row.stateKey
-            submitted = row.submitted
-            deadline = row.deadline
-            overdue = row.overdue
-            isPending = row.isPending
-            isApproved = row.isApproved
-            isRefused = row.isRefused
-            decided = row.decided
-            validUntil = row.validUntil
-            expired = row.expired
+            request = row
             self.purpose = purpose
             self.scenario = scenario
             self.securityMeasures = securityMeasures

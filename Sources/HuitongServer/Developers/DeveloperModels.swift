@@ -120,22 +120,8 @@ struct PortalApplyPage: PageModel, FormProblemsModel {
 /// A developer's application as its status page shows it: the account page's row, what was asked for, the answer,
 /// and the ways to the data while it is in force.
 struct PortalRequestPage: PageModel {
-    var id: Int64
-    var number: String
-    var href: String
-    var dataset: String
-    var code: String
-    var state: String
-    var stateKey: String
-    var submitted: String
-    var deadline: String
-    var overdue: Bool
-    var isPending: Bool
-    var isApproved: Bool
-    var isRefused: Bool
-    var decided: String?
-    var validUntil: String?
-    var expired: Bool?
+    /// What the account page lists of it.
+    var request: OpenRequestRow
     var purpose: String
     var scenario: String
     var securityMeasures: String
@@ -156,22 +142,7 @@ struct PortalRequestPage: PageModel {
         _ row: OpenRequestRow, purpose: String, scenario: String, securityMeasures: String, months: Int,
         datasetHref: String
     ) {
-        id = row.id
-        number = row.number
-        href = row.href
-        dataset = row.dataset
-        code = row.code
-        state = row.state
-        stateKey = row.stateKey
-        submitted = row.submitted
-        deadline = row.deadline
-        overdue = row.overdue
-        isPending = row.isPending
-        isApproved = row.isApproved
-        isRefused = row.isRefused
-        decided = row.decided
-        validUntil = row.validUntil
-        expired = row.expired
+        request = row
         self.purpose = purpose
         self.scenario = scenario
         self.securityMeasures = securityMeasures

@@ -48,7 +48,11 @@ public enum DemoData {
 
     /// Loads the demo into an empty database and returns the accounts with their one-time passwords.
     /// Returns nil, changing nothing, when the database already holds departments or users.
-    public static func load(into accounts: AccountUseCases, audit: AuditLog? = nil) async throws -> [IssuedAccount]? {
+    /// `sharing` is the node's own sharing use case when there is a node (`serve --demo`), so that the demo's
+    /// applications follow the node's configured time limits; without one, the defaults.
+    public static func load(
+        into accounts: AccountUseCases, sharing: SharingUseCases? = nil, audit: AuditLog? = nil
+    ) async throws -> [IssuedAccount]? {
         let store = accounts.store
         guard try await store.users.count() == 0, try await store.departments.count() == 0 else { return nil }
         // Read the catalog file before creating anyone: a broken file must not leave accounts whose one-time
@@ -88,7 +92,9 @@ public enum DemoData {
             into: store, departments: created, authors: authors,
             reviewer: reviewer ?? ChangeAuthor(userID: nil, name: "平台管理员"))
         try await DemoPools.load(into: store, entries: entries, authors: authors)
-        try await DemoSharing.load(into: store, entries: entries, users: users, audit: audit)
+        try await DemoSharing.load(
+            with: sharing ?? SharingUseCases(store: store, settings: SharingSettings(), audit: audit), entries: entries,
+            users: users)
         return issued
     }
 }

@@ -7,10 +7,10 @@ import HuitongStore
 /// shows every kind of outcome: a full and a partial approval (with grants), an automatic approval of 无条件共享
 /// data, one application awaiting its provider, and a refusal under coordination.
 package enum DemoSharing {
-    package static func load(into store: Store, entries: [String: Int64], users: [String: User], audit: AuditLog?)
+    package static func load(with service: SharingUseCases, entries: [String: Int64], users: [String: User])
         async throws
     {
-        let service = SharingUseCases(store: store, settings: SharingSettings(), audit: audit)
+        let store = service.store
         func user(_ name: String) throws -> User {
             guard let user = users[name] else { throw DemoCatalog.DemoError(text: "unknown demo user \(name)") }
             return user

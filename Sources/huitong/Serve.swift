@@ -37,7 +37,8 @@ struct Serve: AsyncParsableCommand {
                 beforeServing: { node in
                     if demo {
                         if let issued = try await DemoData.load(
-                            into: node.useCases.accounts, audit: node.useCases.audit.log)
+                            into: node.useCases.accounts, sharing: node.useCases.sharing,
+                            audit: node.useCases.audit.log)
                         {
                             printAccounts(issued, heading: "演示数据已加载 (demo data loaded) — 账号 accounts:")
                         } else {
@@ -105,7 +106,12 @@ struct Demo: AsyncParsableCommand {
             // The demo's grants go on the audit log like any other grant.
             let audit = AuditTrail(
                 repository: store.audit, nodeKey: try NodeSettings.loadNodeKey(config, create: true))
-            guard let issued = try await DemoData.load(into: try accountService(config, store), audit: audit.log) else {
+            let sharing = SharingUseCases(
+                store: store, settings: try nodeSettings(config).sharing, audit: audit.log)
+            guard
+                let issued = try await DemoData.load(
+                    into: try accountService(config, store), sharing: sharing, audit: audit.log)
+            else {
                 throw ValidationError("数据库中已有数据，未加载演示数据 (the database already holds data; demo not loaded)")
             }
             printAccounts(issued, heading: "演示数据已加载 (demo data loaded) — 账号 accounts:")

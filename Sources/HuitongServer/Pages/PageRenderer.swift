@@ -11,7 +11,15 @@ public struct PageRenderer: Sendable {
     let catalogues: [Language: [String: String]]
     let stylesheet: String
 
+    /// The bundled templates and catalogues, read and compiled once per process: they cannot change while it runs,
+    /// and every application built in it (each test builds one) would otherwise parse them again.
+    private static let bundled = Task { try await read() }
+
     public static func load() async throws -> PageRenderer {
+        try await bundled.value
+    }
+
+    private static func read() async throws -> PageRenderer {
         guard let resources = Bundle.module.url(forResource: "Resources", withExtension: nil) else {
             throw PageError.missingResources
         }

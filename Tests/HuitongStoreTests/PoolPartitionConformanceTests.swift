@@ -92,6 +92,35 @@ struct PoolPartitionConformanceTests {
     }
 
     @Test(
+        "keys spread over every partition are upserted, deleted and counted exactly, each in its own partition",
+        arguments: TestBackend.available)
+    func manyKeys(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { plain, _ in
+            let store = Self.partitioned(plain)
+            let (entry, first) = try await PoolIncrementConformanceTests.pool(store)
+            let keys = (0..<300).map { String(format: "K%05d", $0) }
+            let loaded = try await PoolIncrementConformanceTests.change(store, entry) { version in
+                try await store.pools.insert(keys.map { [$0, "甲", nil] }, into: version, replacingKeys: true)
+            }
+            #expect(loaded.rowCount == 302)
+            let changed = try await PoolIncrementConformanceTests.change(store, entry) { version in
+                try await store.pools.insert(keys.map { [$0, "乙", nil] }, into: version, replacingKeys: true)
+                let deleted = try await store.pools.delete(keys: keys.prefix(100).map { [$0] }, from: version)
+                #expect(
+                    deleted == 100, "the rows this version added go; the rows they replaced were retired by the upsert")
+            }
+            #expect(changed.rowCount == 202)
+            let rows = try await store.pools.lookup(
+                in: changed, keys: keys.map { [$0] }, selecting: PoolSelection(columns: ["sfzhm", "xm"]))
+            #expect(rows.count == 200 && rows.allSatisfy { $0[1] == "乙" })
+            if backend == .postgres {
+                let split = try await Self.partitions(store, first.tableName)
+                #expect(split.count == 4 && split.values.allSatisfy { $0 > 20 }, "\(split)")
+            }
+        }
+    }
+
+    @Test(
         "a pool below the size stays one table; the expected size of a load decides", arguments: TestBackend.available)
     func smallPoolsStayWhole(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { plain, _ in

@@ -8,7 +8,7 @@ public struct PoolLayout: Sendable, Hashable {
     public var partitionRows: Int64
     public var partitions: Int
 
-    public init(partitionRows: Int64 = 10_000_000, partitions: Int = 16) {
+    public init(partitionRows: Int64 = 100_000_000, partitions: Int = 16) {
         self.partitionRows = partitionRows
         self.partitions = partitions
     }

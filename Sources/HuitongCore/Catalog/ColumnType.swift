@@ -34,7 +34,7 @@ public enum ColumnType: String, Sendable, Hashable, Codable, CaseIterable {
     /// `3***`, stays a string).
     public func jsonLiteral(_ text: String) -> String? {
         switch self {
-        case .integer: Int64(text) != nil && String(Int64(text)!) == text ? text : nil
+        case .integer: Int64(text).map(String.init) == text ? text : nil
         case .decimal: CanonicalNumber.decimal(text) == text ? text : nil
         case .boolean: text == "true" || text == "false" ? text : nil
         case .text, .date, .dateTime: nil

@@ -166,6 +166,7 @@ struct OpenDataAPI {
         }
         let rows = try await store.pools.nextPage(of: &extract) ?? []
         let masked = rows.map { policy.masked($0, items: columns) }
+        let types = columns.map(ColumnType.init(for:))
         try await record(.allowed, rows: Int64(masked.count), version: extract.version.version)
         let due = key.lastUsedAt.map({ Date().timeIntervalSince($0) > Self.touchInterval }) ?? true
         if due {
@@ -177,7 +178,7 @@ struct OpenDataAPI {
             columns: columns.map { Column(column: $0.columnName, name: $0.name) },
             rows: masked.map { row in
                 Dictionary(
-                    zip(columns, row).map { ($0.columnName, TypedCell($1, as: ColumnType(for: $0))) },
+                    zip(columns.indices, row).map { (columns[$0].columnName, TypedCell($1, as: types[$0])) },
                     uniquingKeysWith: { first, _ in first })
             },
             next: extract.position.map {

@@ -58,9 +58,8 @@ package struct GatewayCall: Sendable {
 
     /// The column types of the entry's items, for numbers and booleans in JSON.
     package func columnTypes(_ columns: [String]) -> [ColumnType] {
-        columns.map { column in
-            entry.content.items.first { $0.columnName == column }.map(ColumnType.init(for:)) ?? .text
-        }
+        let types = ColumnType.of(entry.content.items)
+        return columns.map { types[$0] ?? .text }
     }
 
     package func masked(_ row: [String?], columns: [String]) -> [String?] {

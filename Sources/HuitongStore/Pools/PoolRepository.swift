@@ -278,9 +278,8 @@ struct SQLPoolRepository: PoolRepository {
         }
         try await keep(keys: keys, in: version)
         // What the version holds now for these keys: a row that did not change is not written again.
-        // In a transaction of its own, so that the planner setting below stays with it.
+        // In a transaction of its own: `keyBatches` sets how its statements are planned, for that transaction only.
         let current = try await provider.transaction { sql in
-            try await Self.lookUpByKey(sql)
             var found: [[String]: [String?]] = [:]
             for (table, batch) in try await Self.keyBatches(keys, in: version, sql) {
                 var part = version
@@ -360,7 +359,6 @@ struct SQLPoolRepository: PoolRepository {
         let keys = keys.map { key in (0..<width).map { $0 < key.count ? key[$0] : "" } }
         return try await provider.transaction { sql in
             var removed = 0
-            try await Self.lookUpByKey(sql)
             for (table, batch) in try await Self.keyBatches(keys, in: version, sql) {
                 // Rows this version added go; rows it found are retired at it.
                 var query = SQLQueryString(
@@ -608,7 +606,6 @@ struct SQLPoolRepository: PoolRepository {
     @discardableResult
     static func retire(_ keys: [[String]], in version: PoolVersion, _ sql: any SQLDatabase) async throws -> Int {
         var retiredCount = 0
-        try await lookUpByKey(sql)
         for (table, batch) in try await keyBatches(keys, in: version, sql) {
             var query = SQLQueryString(
                 unsafeRaw: """
@@ -625,7 +622,6 @@ struct SQLPoolRepository: PoolRepository {
     /// How many current rows (added before `version`) have one of these keys.
     static func liveCount(_ keys: [[String]], in version: PoolVersion, _ sql: any SQLDatabase) async throws -> Int {
         var total = 0
-        try await lookUpByKey(sql)
         for (table, batch) in try await keyBatches(keys, in: version, sql) {
             var query = SQLQueryString(
                 unsafeRaw: "SELECT COUNT(*) AS n FROM \(table) WHERE \(retired) IS NULL AND ")
@@ -653,20 +649,12 @@ struct SQLPoolRepository: PoolRepository {
         query.appendLiteral(")")
     }
 
-    /// For the rest of the caller's transaction, statements that name thousands of keys look each up in the key's
-    /// index. Left to itself PostgreSQL's planner costs 10,000 index probes above one pass over the table and scans a
-    /// 10M-row pool instead: 2.1 s of a 10k-row upsert that takes 0.1 s by the index (bench/scale; EXPLAIN showed the
-    /// sequential scan). A no-op on SQLite, whose planner follows the index.
-    static func lookUpByKey(_ sql: any SQLDatabase) async throws {
-        guard isPostgres(sql) else { return }
-        try await sql.raw("SET LOCAL enable_seqscan = off").run()
-    }
-
     /// Keys in slices small enough for one statement's bound values, each with the table to send it to: the pool
     /// table, or — for a table hash-partitioned by its key — the partition that holds those keys. A list of keys
     /// sent to the parent of a partitioned table is looked up in every partition (sixteen index probes a key instead
     /// of one: bench/scale measured increments 4.4× slower at 10M rows); PostgreSQL's own hash routing
-    /// (`satisfies_hash_partition`) says which partition each key is in.
+    /// (`satisfies_hash_partition`) says which partition each key is in. Must run in the transaction of the statements
+    /// it feeds (it sets how they are planned).
     static func keyBatches(_ keys: [[String]], in version: PoolVersion, _ sql: any SQLDatabase) async throws
         -> [(table: String, keys: ArraySlice<[String]>)]
     {
@@ -674,6 +662,11 @@ struct SQLPoolRepository: PoolRepository {
         let table = version.tableName
         let slices = batches(keys, width: width)
         guard isPostgres(sql), !slices.isEmpty else { return slices.map { (table, $0) } }
+        // Every statement built from these batches looks keys up, in the caller's transaction. Left to itself
+        // PostgreSQL's planner costs 10,000 index probes above one pass over the table and scans a 10M-row pool
+        // instead: 2.1 s of a 10k-row upsert that takes 0.3 s by the index (bench/scale; EXPLAIN showed the
+        // sequential scan). SQLite's planner follows the index.
+        try await sql.raw("SET LOCAL enable_seqscan = off").run()
         let partitions =
             try await sql.raw("SELECT COUNT(*) AS n FROM pg_inherits WHERE inhparent = to_regclass(\(bind: table))")
             .first()?.decode(column: "n", as: Int.self) ?? 0

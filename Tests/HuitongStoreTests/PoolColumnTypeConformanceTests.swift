@@ -119,6 +119,34 @@ struct PoolColumnTypeConformanceTests {
     }
 
     @Test(
+        "a value that does not fit its column's type is refused naming the column, never the value, and nothing is written",
+        arguments: TestBackend.available.filter { $0 == .postgres })
+    func valueOutOfType(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let (entry, _) = try await Self.pool(store)
+            let version = try await store.pools.beginVersion(
+                entryID: entry.id, columns: Self.columns, types: Self.types, keyColumns: ["bh"], copyingActive: true)
+            for replacing in [false, true] {
+                let bad: [[String?]] = [
+                    ["B\(replacing)1", "1", "1", "2024-01-01", nil, nil, nil],
+                    ["B\(replacing)2", "2", "2", "1990-13-01", nil, nil, nil],
+                ]
+                do {
+                    try await store.pools.insert(bad, into: version, replacingKeys: replacing)
+                    Issue.record("a month 13 was taken into a date column")
+                } catch let error as ValidationError {
+                    #expect(error.issues.map(\.field) == ["rq"])
+                    #expect(!"\(error.message.zh)\(error.message.en)\(error.issues)".contains("1990-13-01"))
+                }
+            }
+            try await store.pools.abandon(version)
+            let rows = try await store.pools.lookup(
+                entryID: entry.id, keys: [["Bfalse1"], ["Btrue1"], ["A1"]], selecting: PoolSelection(columns: ["bh"]))
+            #expect(rows?.rows == [["A1"]], "neither batch left a row behind")
+        }
+    }
+
+    @Test(
         "an increment keeps the table's types, and a new item gets its type in the same table",
         arguments: TestBackend.available)
     func incrementsKeepTypes(_ backend: TestBackend) async throws {

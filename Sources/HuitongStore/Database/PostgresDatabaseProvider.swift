@@ -108,6 +108,15 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
         guard !insert.rows.isEmpty else { return }
         try insert.checkWidths()
         let logger = logger
+        do {
+            try await copyRows(insert, logger)
+        } catch {
+            if let column = StoreError.columnOutOfType(in: error) { throw StoreError.valueOutOfType(column: column) }
+            throw error
+        }
+    }
+
+    private func copyRows(_ insert: BulkInsert, _ logger: Logger) async throws {
         try await withConnection { connection in
             guard insert.replacingKeys != nil else {
                 // COPY is one statement: the rows arrive all or none.

@@ -84,6 +84,31 @@ public enum StoreError: HuitongError, Equatable {
         }
     }
 
+    /// When PostgreSQL refused a value for not fitting its column's type (SQLSTATE class 22, data exception, e.g. a
+    /// date column given `1990-13-01`), the column it names in the COPY's context (empty when it names none); nil
+    /// for any other error. The value itself, which may be personal data, is not taken.
+    static func columnOutOfType(in error: any Error) -> String? {
+        guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState], state.hasPrefix("22") else {
+            return nil
+        }
+        let context = error.serverInfo?[.locationContext] ?? ""
+        guard let range = context.range(of: ", column ") else { return "" }
+        return String(context[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+    }
+
+    /// A value that does not fit its pool column's type, as the provider's load reports it: which column, never the
+    /// value.
+    static func valueOutOfType(column: String) -> ValidationError {
+        let name = column.isEmpty ? "" : "“\(column)”"
+        return ValidationError(
+            field: column.isEmpty ? "rows" : column,
+            BilingualText(
+                zh: "字段\(name)中有值不符合其数据类型（日期、数值或逻辑值），整批数据未写入",
+                en:
+                    "a value in column \(column.isEmpty ? "?" : column) does not fit its type (a date, a number or a true/false); nothing of the batch was written"
+            ))
+    }
+
     /// When a driver error says that a UNIQUE constraint rejected a write, the text naming the constraint or
     /// column (e.g. `departments.credit_code` or `departments_credit_code_key`); nil for any other error.
     static func uniqueViolation(in error: any Error) -> String? {

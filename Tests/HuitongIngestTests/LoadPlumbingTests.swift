@@ -7,7 +7,7 @@ import Testing
 /// The pieces that keep a load honest when things go wrong: the sheet hand-off and the check for dead loads.
 @Suite("Load plumbing")
 struct LoadPlumbingTests {
-    @Test("a load that stops while sheet batches are queued releases the reader thread and frees cleanly")
+    @Test("a load that stops while batches are queued releases the reader thread and frees cleanly")
     func handoffCancelledWithBatchesQueued() async throws {
         let stopped = DispatchSemaphore(value: 0)
         let outcome = OutcomeBox()
@@ -25,7 +25,7 @@ struct LoadPlumbingTests {
                 }
                 stopped.signal()
             }
-            #expect(try await handoff.next()?.first?.number == 0)
+            #expect(try await handoff.next()?.rows.first?.number == 0)
             // Let the reader fill both places, then give up as a failed write would.
             try await Task.sleep(for: .milliseconds(100))
             handoff.cancel()

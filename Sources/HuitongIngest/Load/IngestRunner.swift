@@ -441,7 +441,9 @@ public struct IngestRunner: Sendable {
                 job: load.job, rowsPerSecond: seconds > 0 ? Double(load.read) / seconds : 0, remaining: remaining))
     }
 
-    /// Feeds the file's rows to `body` in batches, with the number of bytes read so far.
+    /// Feeds the file's rows to `body` in batches, with the number of bytes read so far. The file is read and
+    /// parsed on a thread of its own while the load checks and writes the rows before: parsing is about a third of
+    /// a load's work, and the node has more than one core.
     func read(
         _ request: IngestRequest, size: Int64,
         _ body: ([(number: Int, cells: [String])], Int64) async throws -> Void
@@ -454,29 +456,31 @@ public struct IngestRunner: Sendable {
         guard let handle = try? FileHandle(forReadingFrom: request.file) else {
             throw IngestFailure.unreadableFile(request.file.path)
         }
-        defer { try? handle.close() }
-        if name.hasSuffix(".ndjson") || name.hasSuffix(".jsonl") || name.hasSuffix(".json") {
-            var reader = JSONRowReader(layout: name.hasSuffix(".json") ? .array : .lines)
-            try await stream(handle, &reader, body)
-        } else {
-            var parser = CSVParser(options: .init(encoding: request.encoding))
-            try await stream(handle, &parser, body)
+        let encoding = request.encoding
+        try await readOnThread(body) { handoff in
+            defer { try? handle.close() }
+            if name.hasSuffix(".ndjson") || name.hasSuffix(".jsonl") || name.hasSuffix(".json") {
+                var reader = JSONRowReader(layout: name.hasSuffix(".json") ? .array : .lines)
+                try Self.stream(handle, &reader, to: handoff)
+            } else {
+                var parser = CSVParser(options: .init(encoding: encoding))
+                try Self.stream(handle, &parser, to: handoff)
+            }
         }
     }
 
-    /// Feeds a file a megabyte at a time through a reader, handing on the rows each chunk completes.
-    func stream<Reader: ChunkedRowReader>(
-        _ handle: FileHandle, _ reader: inout Reader,
-        _ body: ([(number: Int, cells: [String])], Int64) async throws -> Void
-    ) async throws {
+    /// Reads a file a megabyte at a time through a reader, handing on the rows each chunk completes.
+    static func stream<Reader: ChunkedRowReader>(
+        _ handle: FileHandle, _ reader: inout Reader, to handoff: RowHandoff
+    ) throws {
         var processed: Int64 = 0
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
             processed += Int64(chunk.count)
             let rows = try reader.rows(from: chunk)
-            if !rows.isEmpty { try await body(rows, processed) }
+            if !rows.isEmpty { try handoff.send(rows, processedBytes: processed) }
         }
         let last = try reader.lastRows()
-        if !last.isEmpty { try await body(last, processed) }
+        if !last.isEmpty { try handoff.send(last, processedBytes: processed) }
     }
 
     /// An XLSX sheet, read on a thread of its own (the reader pushes rows as it decompresses) and handed over in
@@ -487,30 +491,41 @@ public struct IngestRunner: Sendable {
     ) async throws {
         let reader = try XLSXReader(contentsOf: request.file, limits: xlsxLimits, budget: memoryBudget)
         let rowCount = reader.declaredRowCount(inSheet: request.sheet)
-        let handoff = RowHandoff()
         let batchSize = batchSize
         let sheet = request.sheet
+        let progress = { @Sendable (lastRow: Int) -> Int64 in
+            rowCount.map { min(size, size * Int64(lastRow) / Int64(max(1, $0))) } ?? 0
+        }
+        try await readOnThread(body) { handoff in
+            var batch: RowHandoff.Rows = []
+            try reader.forEachRow(inSheet: sheet) { row in
+                batch.append((row.number, row.cells))
+                if batch.count >= batchSize {
+                    try handoff.send(batch, processedBytes: progress(row.number))
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            if !batch.isEmpty { try handoff.send(batch, processedBytes: progress(batch.last?.number ?? 0)) }
+        }
+    }
+
+    /// Runs `produce` on a thread of its own and feeds what it hands over to `body`. When `body` fails, the
+    /// producer's next hand-over throws, so its thread ends too.
+    func readOnThread(
+        _ body: ([(number: Int, cells: [String])], Int64) async throws -> Void,
+        produce: @escaping @Sendable (RowHandoff) throws -> Void
+    ) async throws {
+        let handoff = RowHandoff()
         Thread.detachNewThread {
             do {
-                var batch: RowHandoff.Batch = []
-                try reader.forEachRow(inSheet: sheet) { row in
-                    batch.append((row.number, row.cells))
-                    if batch.count >= batchSize {
-                        try handoff.send(batch)
-                        batch.removeAll(keepingCapacity: true)
-                    }
-                }
-                if !batch.isEmpty { try handoff.send(batch) }
+                try produce(handoff)
                 handoff.finish()
             } catch {
                 handoff.finish(throwing: error)
             }
         }
         do {
-            while let batch = try await handoff.next() {
-                let lastRow = Int64(batch.last?.number ?? 0)
-                try await body(batch, rowCount.map { min(size, size * lastRow / Int64(max(1, $0))) } ?? 0)
-            }
+            while let batch = try await handoff.next() { try await body(batch.rows, batch.processedBytes) }
         } catch {
             handoff.cancel()
             throw error

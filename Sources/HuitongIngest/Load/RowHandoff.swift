@@ -1,11 +1,13 @@
 import Dispatch
 import Synchronization
 
-/// Hands batches of rows from a reader that pushes them synchronously (the XLSX reader, driven by ZIP
-/// decompression) to the async load, one or two batches at a time: the reader's thread blocks while the load is
-/// behind, so memory stays bounded however large the sheet.
+/// Hands batches of rows from a reader running on a thread of its own (a file being parsed, or the XLSX reader,
+/// driven by ZIP decompression) to the async load, one or two batches at a time: the reader's thread blocks while
+/// the load is behind, so memory stays bounded however large the file.
 final class RowHandoff: Sendable {
-    typealias Batch = [(number: Int, cells: [String])]
+    typealias Rows = [(number: Int, cells: [String])]
+    /// Rows, and how many bytes of the file were read to get them (for progress).
+    typealias Batch = (rows: Rows, processedBytes: Int64)
 
     private struct State {
         var ready: [Batch] = []
@@ -25,7 +27,8 @@ final class RowHandoff: Sendable {
 
     /// Producer: hands over a batch, blocking while the consumer has `capacity` batches unread. Throws
     /// `CancellationError` once the consumer has stopped, so that the reader stops too.
-    func send(_ batch: Batch) throws {
+    func send(_ rows: Rows, processedBytes: Int64 = 0) throws {
+        let batch = (rows: rows, processedBytes: processedBytes)
         space.wait()
         let waiting: CheckedContinuation<Batch?, any Error>? = try state.withLock { state in
             if state.cancelled { throw CancellationError() }

@@ -7,17 +7,24 @@ import HuitongCore
 /// (`PoolRepository` accepts `[a-z][a-z0-9_]*` only).
 public struct BulkInsert: Sendable {
     public var table: String
+    /// Every column written: each row's own, then those of `sharedValues`.
     public var columns: [String]
-    /// Values in `columns` order; nil is NULL.
+    /// Values in `columns` order, without the shared ones; nil is NULL.
     public var rows: [[String?]]
+    /// Values that end every row (a pool's version stamp), given once rather than appended to a million arrays.
+    public var sharedValues: [String?]
     /// When set, a row whose values in these columns match an existing row replaces it; the table must have a
     /// unique index on exactly these columns. When nil, a repeated key is an error.
     public var replacingKeys: [String]?
 
-    public init(table: String, columns: [String], rows: [[String?]], replacingKeys: [String]? = nil) {
+    public init(
+        table: String, columns: [String], rows: [[String?]], sharedValues: [String?] = [],
+        replacingKeys: [String]? = nil
+    ) {
         self.table = table
         self.columns = columns
         self.rows = rows
+        self.sharedValues = sharedValues
         self.replacingKeys = replacingKeys
     }
 
@@ -33,7 +40,8 @@ public struct BulkInsert: Sendable {
 
     /// Every row must have one value per column; a row that does not is a caller's mistake, reported as such.
     func checkWidths() throws(ValidationError) {
-        guard rows.allSatisfy({ $0.count == columns.count }) else {
+        let width = columns.count - sharedValues.count
+        guard width >= 0, rows.allSatisfy({ $0.count == width }) else {
             throw ValidationError(
                 field: "rows",
                 BilingualText(
@@ -43,4 +51,7 @@ public struct BulkInsert: Sendable {
     }
 
     var columnList: String { columns.joined(separator: ", ") }
+
+    /// Row `index` in full, shared values included.
+    func row(_ index: Int) -> some Collection<String?> { [rows[index], sharedValues].joined() }
 }

@@ -120,7 +120,7 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
         try await withConnection { connection in
             guard insert.replacingKeys != nil else {
                 // COPY is one statement: the rows arrive all or none.
-                try await Self.copy(insert.rows, into: insert.table, columns: insert.columns, connection, logger)
+                try await Self.copy(insert, into: insert.table, connection, logger)
                 return
             }
             // COPY cannot resolve conflicts: the rows go to a scratch table first, then over in one INSERT.
@@ -132,7 +132,7 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
                             SELECT \(insert.columnList) FROM \(insert.table) WITH NO DATA
                             """)
                 ).run()
-                try await Self.copy(insert.rows, into: "huitong_bulk", columns: insert.columns, connection, logger)
+                try await Self.copy(insert, into: "huitong_bulk", connection, logger)
                 try await sql.raw(
                     SQLQueryString(
                         unsafeRaw: """
@@ -146,16 +146,22 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
 
     /// Streams rows to `COPY … FROM STDIN` in PostgreSQL's text format, a megabyte at a time.
     private static func copy(
-        _ rows: [[String?]], into table: String, columns: [String], _ connection: PostgresConnection,
-        _ logger: Logger
+        _ insert: BulkInsert, into table: String, _ connection: PostgresConnection, _ logger: Logger
     ) async throws {
-        try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
+        // The values every row ends with, encoded once.
+        var shared = ByteBuffer()
+        for value in insert.sharedValues {
+            shared.writeInteger(UInt8(ascii: "\t"))
+            shared.writeCopyText(value)
+        }
+        try await connection.copyFrom(table: table, columns: insert.columns, logger: logger) { writer in
             var buffer = ByteBufferAllocator().buffer(capacity: 1 << 20)
-            for row in rows {
+            for row in insert.rows {
                 for (index, value) in row.enumerated() {
                     if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
                     buffer.writeCopyText(value)
                 }
+                buffer.writeImmutableBuffer(shared)
                 buffer.writeInteger(UInt8(ascii: "\n"))
                 if buffer.readableBytes >= 1 << 20 {
                     try await writer.write(buffer)

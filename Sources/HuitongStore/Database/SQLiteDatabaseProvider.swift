@@ -20,11 +20,17 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
     private let logger: Logger
     private let closed = Mutex(false)
     private let auditLog: SQLiteDatabaseProvider?
+    /// The database file, nil for an in-memory database (which no second connection can reach).
+    private let path: String?
+    /// Opened by the first bulk load; used only under the writer's lease.
+    private let rowLoader = Mutex<SQLiteRowLoader?>(nil)
 
     private init(
-        writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger, auditLog: SQLiteDatabaseProvider?
+        writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger, auditLog: SQLiteDatabaseProvider?,
+        path: String?
     ) {
         self.auditLog = auditLog
+        self.path = path
         self.writer = ConnectionPool([writer])
         // An in-memory database has a single connection: reads and writes then share it, one at a time.
         self.readers = readers.isEmpty ? self.writer : ConnectionPool(readers)
@@ -61,7 +67,8 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
             throw error
         }
         return SQLiteDatabaseProvider(
-            writer: opened[0], readers: Array(opened.dropFirst()), logger: logger, auditLog: auditLog)
+            writer: opened[0], readers: Array(opened.dropFirst()), logger: logger, auditLog: auditLog,
+            path: isMemory ? nil : path)
     }
 
     /// The audit database that goes with the database at `path`: `huitong.sqlite` → `huitong.audit.sqlite` in
@@ -136,6 +143,10 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
         }
         let full = statement(rowsPerStatement)
         try await writer.withConnection { connection in
+            if let path {
+                try await self.load(insert, path: path)
+                return
+            }
             // Bulk rows go to tables nobody reads until a later transaction publishes them, so their commits
             // skip the WAL fsync (NORMAL); the publishing commit runs under FULL and makes them durable with it.
             try await connection.sql().raw("PRAGMA synchronous = NORMAL").run()
@@ -148,6 +159,17 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
             }
             try await Self.restoreFullSync(connection, logger)
             try outcome.get()
+        }
+    }
+
+    /// Loads rows through the file's `SQLiteRowLoader`, on a thread of the blocking pool. The caller holds the
+    /// writer's lease, which serialises every use of the loader.
+    private func load(_ insert: BulkInsert, path: String) async throws {
+        try await NIOThreadPool.singleton.runIfActive {
+            try self.rowLoader.withLock { loader in
+                if loader == nil { loader = try SQLiteRowLoader(path: path) }
+                try loader?.insert(insert)
+            }
         }
     }
 
@@ -174,8 +196,8 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
                 let end = min(start + rowsPerStatement, insert.rows.endIndex)
                 var binds: [SQLiteData] = []
                 binds.reserveCapacity((end - start) * width)
-                for row in insert.rows[start..<end] {
-                    for value in row { binds.append(value.map(SQLiteData.text) ?? .null) }
+                for index in start..<end {
+                    for value in insert.row(index) { binds.append(value.map(SQLiteData.text) ?? .null) }
                 }
                 try await connection.query(
                     end - start == rowsPerStatement ? full : statement(end - start), binds, { _ in })
@@ -200,6 +222,10 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
         // then closed, never under them.
         await writer.drain()
         if readers !== writer { await readers.drain() }
+        rowLoader.withLock { loader in
+            loader?.close()
+            loader = nil
+        }
         let connections = writer === readers ? writer.all : writer.all + readers.all
         let logger = logger
         // Shutdown runs in a task that the service group has usually cancelled (Ctrl-C, SIGTERM); a close in a

@@ -118,6 +118,7 @@ public enum StoreError: HuitongError, Equatable {
         {
             return error.message
         }
+        if let error = error as? SQLiteLoadError, error.isUniqueViolation { return error.message }
         if let error = error as? PSQLError, error.serverInfo?[.sqlState] == "23505" {
             return error.serverInfo?[.constraintName] ?? ""
         }

@@ -249,7 +249,7 @@ struct SQLPoolRepository: PoolRepository {
         try await provider.bulkInsert(
             BulkInsert(
                 table: version.tableName, columns: version.columns + [Self.added],
-                rows: stored(rows, version).map { $0 + [stamp] }))
+                rows: stored(rows, version), sharedValues: [stamp]))
     }
 
     /// Makes `rows` the current rows of their keys (`keys[i]` is the key of `rows[i]`, all distinct): the rows
@@ -263,7 +263,7 @@ struct SQLPoolRepository: PoolRepository {
         try await provider.bulkInsert(
             BulkInsert(
                 table: version.tableName, columns: version.columns + [Self.added],
-                rows: stored(rows, version).map { $0 + [stamp] }, replacingKeys: version.keyColumns + [Self.added]))
+                rows: stored(rows, version), sharedValues: [stamp], replacingKeys: version.keyColumns + [Self.added]))
     }
 
     func sync(_ rows: [[String?]], into version: PoolVersion) async throws -> Int {

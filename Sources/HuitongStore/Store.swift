@@ -31,6 +31,8 @@ public struct Store: Sendable {
     public let developers: any DeveloperRepository
     public let upstreamAllowList: any UpstreamAllowListRepository
     public let jobs: any JobRepository
+    /// Moves on with every change to grants, credentials and application systems (see `AccessRevision`).
+    public let accessRevision = AccessRevision()
 
     public init(
         provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme(),
@@ -39,8 +41,8 @@ public struct Store: Sendable {
         self.provider = provider
         self.departments = SQLDepartmentRepository(provider: provider)
         self.users = SQLUserRepository(provider: provider)
-        self.applicationSystems = SQLApplicationSystemRepository(provider: provider)
-        self.tokens = SQLTokenRepository(provider: provider)
+        self.applicationSystems = SQLApplicationSystemRepository(provider: provider, accessRevision: accessRevision)
+        self.tokens = SQLTokenRepository(provider: provider, accessRevision: accessRevision)
         self.sessions = SQLSessionRepository(provider: provider)
         self.catalog = SQLCatalogRepository(provider: provider, scheme: resourceCodes)
         self.codeSets = SQLCodeSetRepository(provider: provider)
@@ -48,8 +50,8 @@ public struct Store: Sendable {
         self.informationSystems = SQLInformationSystemRepository(provider: provider)
         self.pools = SQLPoolRepository(provider: provider, layout: poolLayout)
         self.ingestJobs = SQLIngestJobRepository(provider: provider)
-        self.applications = SQLSharingApplicationRepository(provider: provider)
-        self.grants = SQLGrantRepository(provider: provider)
+        self.applications = SQLSharingApplicationRepository(provider: provider, accessRevision: accessRevision)
+        self.grants = SQLGrantRepository(provider: provider, accessRevision: accessRevision)
         self.notifications = SQLNotificationRepository(provider: provider)
         self.holidays = SQLHolidayCalendarRepository(provider: provider)
         self.requestNonces = SQLRequestNonceRepository(provider: provider)

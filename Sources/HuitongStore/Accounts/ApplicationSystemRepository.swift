@@ -12,6 +12,7 @@ public protocol ApplicationSystemRepository: Sendable {
 
 struct SQLApplicationSystemRepository: ApplicationSystemRepository {
     let provider: any DatabaseProvider
+    var accessRevision = AccessRevision()
 
     static let columns = ["id", "department_id", "name", "description", "is_active", "created_at"]
 
@@ -58,6 +59,11 @@ struct SQLApplicationSystemRepository: ApplicationSystemRepository {
     }
 
     func update(id: Int64, draft: ApplicationSystemDraft?, isActive: Bool?) async throws -> ApplicationSystem {
+        try await accessRevision.changing { try await updateNow(id: id, draft: draft, isActive: isActive) }
+    }
+
+    private func updateNow(id: Int64, draft: ApplicationSystemDraft?, isActive: Bool?) async throws -> ApplicationSystem
+    {
         try await provider.transaction { sql in
             let update = sql.update("application_systems").set("updated_at", to: Date())
             if let draft { update.set("name", to: draft.name).set("description", to: draft.description) }
@@ -80,6 +86,10 @@ struct SQLApplicationSystemRepository: ApplicationSystemRepository {
     }
 
     func delete(id: Int64) async throws {
+        try await accessRevision.changing { try await deleteNow(id: id) }
+    }
+
+    private func deleteNow(id: Int64) async throws {
         try await provider.transaction { sql in
             let row = try await sql.delete(from: "application_systems").where("id", .equal, id).returning("id").first()
             guard row != nil else { throw StoreError.notFound(entity: "application system", key: "\(id)") }

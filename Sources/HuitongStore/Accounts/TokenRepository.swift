@@ -51,6 +51,7 @@ public struct RotatedCredential: Sendable {
 
 struct SQLTokenRepository: TokenRepository {
     let provider: any DatabaseProvider
+    var accessRevision = AccessRevision()
 
     static let columns = [
         "id", "user_id", "system_id", "name", "hint", "created_at", "expires_at", "revoked_at", "last_used_at",
@@ -119,6 +120,14 @@ struct SQLTokenRepository: TokenRepository {
     func rotate(id: Int64, secret: IssuedSecret, sealedSecret: String?, graceEnds: Date, now: Date) async throws
         -> RotatedCredential
     {
+        try await accessRevision.changing {
+            try await rotateNow(id: id, secret: secret, sealedSecret: sealedSecret, graceEnds: graceEnds, now: now)
+        }
+    }
+
+    private func rotateNow(id: Int64, secret: IssuedSecret, sealedSecret: String?, graceEnds: Date, now: Date)
+        async throws -> RotatedCredential
+    {
         try await provider.transaction { sql in
             guard
                 let row = try await sql.select().columns(Self.columns).from("api_tokens").where("id", .equal, id)
@@ -162,6 +171,10 @@ struct SQLTokenRepository: TokenRepository {
     }
 
     func revokeCredential(id: Int64, at time: Date) async throws -> APIToken {
+        try await accessRevision.changing { try await revokeCredentialNow(id: id, at: time) }
+    }
+
+    private func revokeCredentialNow(id: Int64, at time: Date) async throws -> APIToken {
         try await provider.transaction { sql in
             guard
                 let row = try await sql.select().columns(Self.columns).from("api_tokens").where("id", .equal, id)
@@ -229,6 +242,10 @@ struct SQLTokenRepository: TokenRepository {
     }
 
     func revoke(id: Int64, at time: Date) async throws -> APIToken {
+        try await accessRevision.changing { try await revokeNow(id: id, at: time) }
+    }
+
+    private func revokeNow(id: Int64, at time: Date) async throws -> APIToken {
         try await provider.transaction { sql in
             try await sql.update("api_tokens").set("revoked_at", to: time).where("id", .equal, id)
                 .where(SQLColumn("revoked_at"), .is, SQLLiteral.null).run()

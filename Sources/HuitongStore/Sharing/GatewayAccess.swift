@@ -1,14 +1,34 @@
 import Foundation
 import HuitongCore
 import SQLKit
+import Synchronization
 
 /// Who is calling the gateway and under which grants, read in one statement: the credential by its digest, its
 /// application system, and the ids of the system's department's unrevoked grants of the resource still valid on
-/// `day`. The gateway does this on every call, so a revoked credential or grant stops the very next one.
+/// `day`. The gateway may keep an answer for a moment, under the `AccessRevision` it was read at.
 public struct GatewayAccess: Sendable {
     public var credential: APIToken
     public var system: ApplicationSystem
     public var grantIDs: [Int64]
+}
+
+/// Counts the changes to what gateway access is made of — grants made or revoked, credentials issued, rotated or
+/// revoked, application systems changed or removed — made through this store. A remembered `GatewayAccess` is
+/// used only while the revision it was read at is current, so on this node a revocation stops the very next call;
+/// other nodes (which see the database, not this counter) stop within the gateway's cache lifetime.
+public final class AccessRevision: Sendable {
+    private let value = Atomic<Int>(0)
+
+    public init() {}
+
+    public var current: Int { value.load(ordering: .acquiring) }
+
+    /// Runs a change and then moves the revision on, whether or not the change went through (a failed change
+    /// costs the gateway one fresh read, never a stale answer).
+    func changing<Result>(_ change: () async throws -> Result) async rethrows -> Result {
+        defer { value.add(1, ordering: .releasing) }
+        return try await change()
+    }
 }
 
 public protocol GatewayAccessReader: Sendable {

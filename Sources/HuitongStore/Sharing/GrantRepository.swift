@@ -33,6 +33,7 @@ public protocol GrantRepository: Sendable {
 
 struct SQLGrantRepository: GrantRepository {
     let provider: any DatabaseProvider
+    var accessRevision = AccessRevision()
 
     func expiredUnaudited(before day: CalendarDate, limit: Int) async throws -> [Grant] {
         try await provider.read { sql in
@@ -112,6 +113,14 @@ struct SQLGrantRepository: GrantRepository {
     func revoke(id: Int64, by author: ChangeAuthor, reason: String, at time: Date, notifications: [NotificationDraft])
         async throws -> Grant
     {
+        try await accessRevision.changing {
+            try await revokeNow(id: id, by: author, reason: reason, at: time, notifications: notifications)
+        }
+    }
+
+    private func revokeNow(
+        id: Int64, by author: ChangeAuthor, reason: String, at time: Date, notifications: [NotificationDraft]
+    ) async throws -> Grant {
         try await provider.transaction { sql in
             let row = try await sql.raw(
                 """

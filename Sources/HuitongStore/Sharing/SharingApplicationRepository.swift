@@ -56,6 +56,7 @@ public protocol SharingApplicationRepository: Sendable {
 
 struct SQLSharingApplicationRepository: SharingApplicationRepository {
     let provider: any DatabaseProvider
+    var accessRevision = AccessRevision()
 
     func create(_ draft: ApplicationDraft, consumerDepartmentID: Int64, applicant: ChangeAuthor, at time: Date)
         async throws -> SharingApplication
@@ -173,6 +174,12 @@ struct SQLSharingApplicationRepository: SharingApplicationRepository {
     }
 
     func apply(_ change: ApplicationChange) async throws -> SharingApplication {
+        // An approval makes a grant, which the gateway must see at once.
+        guard change.grant != nil else { return try await applyNow(change) }
+        return try await accessRevision.changing { try await applyNow(change) }
+    }
+
+    private func applyNow(_ change: ApplicationChange) async throws -> SharingApplication {
         let updated = change.application
         let now = change.events.last?.at ?? Date()
         return try await provider.transaction { sql in

@@ -297,11 +297,37 @@ struct GatewayAPITests {
         }
     }
 
+    @Test(
+        "a grant revoked by another node (straight in the shared database) stops calls once the cache lifetime has passed"
+    )
+    func revocationByAnotherNode() async throws {
+        let clock = ManualClock()
+        var configuration = TestNode.configuration
+        configuration.gatewayClock = { clock.now }
+        try await TestNode.run(configuration: configuration) { node, client in
+            let caller = try await Self.caller(node, client)
+            let grantID = try await Self.grant(
+                client, caller, items: ["sfzhm", "xm"], terms: GrantTerms(items: ["sfzhm"]))
+            let path = "\(caller.path)/records?sfzhm=34150219900101123X"
+            #expect(try await client.status(.get, path, token: caller.bearer) == .ok)
+            // Another node revokes: this node's store never hears of it, only the database changes.
+            try await node.store.provider.transaction { sql in
+                try await sql.raw("UPDATE grants SET revoked_at = \(bind: Date()) WHERE id = \(bind: grantID)").run()
+            }
+            #expect(
+                try await client.status(.get, path, token: caller.bearer) == .ok,
+                "within the cache lifetime the remembered access still serves")
+            clock.advance(TestNode.configuration.gatewayCacheLifetime)
+            let (after, body) = try await client.failure(.get, path, token: caller.bearer)
+            #expect(after == .forbidden && body.code == "no_grant", "after it, the revocation holds")
+        }
+    }
+
     @Test("calls beyond the grant's rate are refused with 429 and audited; when the audit log fails, nothing is served")
     func limitsAndFailClosed() async throws {
         let clock = ManualClock()
         var configuration = TestNode.configuration
-        configuration.rateClock = { clock.now }
+        configuration.gatewayClock = { clock.now }
         try await TestNode.run(configuration: configuration) { node, client in
             let caller = try await Self.caller(node, client)
             _ = try await Self.grant(

@@ -48,7 +48,7 @@ struct GatewayRangeTests {
         // Each call a second after the last, so that the grant's per-second rate never refuses one.
         let clock = ManualClock()
         var configuration = ServerConfiguration.uncachedGateway
-        configuration.rateClock = {
+        configuration.gatewayClock = {
             clock.advance(.seconds(1))
             return clock.now
         }

@@ -24,11 +24,13 @@ public struct ServerConfiguration: Sendable {
     public var tokenMaximumLifetime: Duration = .seconds(365 * 86400)
     /// The clock sign-in throttling reads; tests pass one they move by hand instead of sleeping.
     public var signInClock: @Sendable () -> ContinuousClock.Instant = { .now }
-    /// How long the gateway keeps an entry and its active pool version in memory before it reads them again: a
-    /// change (a load, a withdrawal) reaches calls within this time.
+    /// How long the gateway keeps an entry, its active pool version and a caller's access in memory before it
+    /// reads them again: a change made on another node (a load, a withdrawal, a revocation) reaches calls within
+    /// this time. Changes to access made on this node apply to the next call (see `AccessRevision`).
     public var gatewayCacheLifetime: Duration = .seconds(1)
-    /// The clock the gateway's per-second rate limits read; tests pass one they move by hand instead of sleeping.
-    public var rateClock: @Sendable () -> ContinuousClock.Instant = { .now }
+    /// The clock the gateway's per-second rate limits and its caches read; tests pass one they move by hand
+    /// instead of sleeping.
+    public var gatewayClock: @Sendable () -> ContinuousClock.Instant = { .now }
     public var version: String
     /// The address the public reaches this node at (e.g. `https://data.luan.gov.cn`), used in DCAT and CKAN
     /// links; nil means `http://host:port`.

@@ -19,7 +19,7 @@ struct GatewayAPI: Sendable {
     let watermarkKey: SymmetricKey
     let pseudonymSecret: SymmetricKey
     let limiter: CallLimiter
-    let rateClock: @Sendable () -> ContinuousClock.Instant
+    let gatewayClock: @Sendable () -> ContinuousClock.Instant
     let upstream: UpstreamClient
     let entries: GatewayEntryCache
     let grants: GatewayGrantCache
@@ -40,14 +40,17 @@ struct GatewayAPI: Sendable {
         self.watermarkKey = trail.watermarkKey
         self.pseudonymSecret = trail.pseudonymSecret
         self.limiter = CallLimiter()
-        self.rateClock = configuration.rateClock
+        self.gatewayClock = configuration.gatewayClock
         self.upstream = UpstreamClient(
             timeout: configuration.upstreamTimeout, maximumBytes: configuration.upstreamMaximumBytes,
             allowList: { try await allowList.current() })
-        self.entries = GatewayEntryCache(store: store, lifetime: configuration.gatewayCacheLifetime)
+        self.entries = GatewayEntryCache(
+            store: store, lifetime: configuration.gatewayCacheLifetime, clock: configuration.gatewayClock)
         self.grants = GatewayGrantCache(store: store)
-        self.access = GatewayAccessCache(store: store, lifetime: configuration.gatewayCacheLifetime)
-        self.versions = GatewayVersionCache(lifetime: configuration.gatewayCacheLifetime)
+        self.access = GatewayAccessCache(
+            store: store, lifetime: configuration.gatewayCacheLifetime, clock: configuration.gatewayClock)
+        self.versions = GatewayVersionCache(
+            lifetime: configuration.gatewayCacheLifetime, clock: configuration.gatewayClock)
         self.uses = TokenUseRecorder(store: store)
         self.logger = logger
     }
@@ -309,7 +312,7 @@ extension GatewayAPI {
                         ? Pseudonymizer(nodeSecret: pseudonymSecret, consumerDepartmentID: system.departmentID) : nil)
                 switch limiter.take(
                     grant: grant.id, perSecond: grant.rateLimit > 0 ? grant.rateLimit : nil,
-                    perDay: grant.dailyQuota > 0 ? grant.dailyQuota : nil, now: now, instant: rateClock())
+                    perDay: grant.dailyQuota > 0 ? grant.dailyQuota : nil, now: now, instant: gatewayClock())
                 {
                 case .allowed: return call
                 case .rateLimited: try await call.refuse(.rateLimited(perSecond: grant.rateLimit), audit: audit)
@@ -391,9 +394,9 @@ final class GatewayEntryCache: Sendable {
     private let store: Store
     private let cache: ExpiringCache<String, CatalogEntry?>
 
-    init(store: Store, lifetime: Duration) {
+    init(store: Store, lifetime: Duration, clock: @escaping @Sendable () -> ContinuousClock.Instant) {
         self.store = store
-        self.cache = ExpiringCache(lifetime: lifetime)
+        self.cache = ExpiringCache(lifetime: lifetime, clock: clock)
     }
 
     func entry(code: String) async throws -> CatalogEntry? {
@@ -416,9 +419,9 @@ final class GatewayAccessCache: Sendable {
     private let store: Store
     private let cache: ExpiringCache<Key, GatewayAccess?>
 
-    init(store: Store, lifetime: Duration) {
+    init(store: Store, lifetime: Duration, clock: @escaping @Sendable () -> ContinuousClock.Instant) {
         self.store = store
-        self.cache = ExpiringCache(lifetime: lifetime)
+        self.cache = ExpiringCache(lifetime: lifetime, clock: clock)
     }
 
     func access(credentialDigest: String, resourceCode: String, on day: CalendarDate) async throws -> GatewayAccess? {

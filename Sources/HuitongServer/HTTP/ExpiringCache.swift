@@ -6,16 +6,21 @@ import Synchronization
 final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private let lifetime: Duration
     private let maximumCount: Int
+    private let clock: @Sendable () -> ContinuousClock.Instant
     private let cached = Mutex<[Key: (value: Value, until: ContinuousClock.Instant)]>([:])
 
-    init(lifetime: Duration, maximumCount: Int = 10_000) {
+    init(
+        lifetime: Duration, maximumCount: Int = 10_000,
+        clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
+    ) {
         self.lifetime = lifetime
         self.maximumCount = maximumCount
+        self.clock = clock
     }
 
     /// The value kept for `key` while it is fresh.
     func value(for key: Key) -> Value? {
-        let now = ContinuousClock.now
+        let now = clock()
         return cached.withLock { cache in
             guard let hit = cache[key], hit.until > now else { return nil }
             return hit.value
@@ -23,7 +28,7 @@ final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     func remember(_ value: Value, for key: Key) {
-        let until = ContinuousClock.now + lifetime
+        let until = clock() + lifetime
         cached.withLock { cache in
             if cache.count >= maximumCount { cache.removeAll() }
             cache[key] = (value, until)

@@ -236,6 +236,44 @@ struct CatalogStoreConformanceTests {
         }
     }
 
+    @Test(
+        "searches find and rank the same entries on every backend: one character, mixed scripts, every word, title first",
+        arguments: TestBackend.available)
+    func searchBehavesAlikeEverywhere(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let department = try await Self.prepare(store)
+            func publish(_ name: String, abstract: String) async throws -> String {
+                var content = Self.population()
+                content.name = name
+                content.abstract = abstract
+                content.keywords = []
+                let entry = try await store.catalog.create(
+                    try content.validated(), departmentID: department.id, author: Self.author)
+                _ = try await store.catalog.transition(id: entry.id, .submit, author: Self.author, comment: "")
+                _ = try await store.catalog.transition(id: entry.id, .publish, author: Self.author, comment: "ok")
+                return name
+            }
+            // Published oldest first: within a tier the newest comes first, so titles beat age below.
+            let mentions = try await publish("流动登记信息", abstract: "记录人口流动的登记信息。")
+            let exact = try await publish("人口", abstract: "人口总数。")
+            let prefixed = try await publish("人口基础信息", abstract: "全市户籍的基础信息。")
+            let within = try await publish("常住人口统计", abstract: "统计年报。")
+            let coded = try await publish("GB18030编码的证照2024版", abstract: "字符集说明。")
+            func names(_ text: String) async throws -> [String] {
+                try await store.catalog.search(CatalogQuery(text: text), facets: []).entries.map(\.content.name)
+            }
+            #expect(try await names("人口") == [exact, prefixed, within, mentions], "title, then prefix, then within")
+            #expect(try await names("统") == [within], "a single character")
+            #expect(try await names("gb18030编码") == [coded], "Latin, digits and Chinese in one term")
+            #expect(try await names("2024版") == [coded])
+            #expect(try await names("证照 gb") == [coded], "every word must match, in any order")
+            #expect(try await names("人口 年报") == [within])
+            #expect(try await names("人口 证照").isEmpty)
+            #expect(try await names("口基础").count == 1, "pairs of one term must be adjacent in the text")
+            #expect(try await names("口础").isEmpty, "two characters present apart are not the term")
+        }
+    }
+
     @Test("挂接率 counts published entries with a mounted resource", arguments: TestBackend.available)
     func mountRates(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, _ in

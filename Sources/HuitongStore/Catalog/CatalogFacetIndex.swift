@@ -35,6 +35,11 @@ final class CatalogFacetIndex: Sendable {
         }
     }
 
+    /// Where a name holds a search text.
+    enum NameMatch {
+        case whole, start, within, absent
+    }
+
     struct Columns: Sendable {
         static let singleFacets: [CatalogFacet] = [
             .department, .classification, .shareType, .openness, .updateCycle, .grade,
@@ -105,22 +110,28 @@ final class CatalogFacetIndex: Sendable {
         }
 
         /// Whether row `row`'s name contains `term` (UTF-8 bytes).
-        func name(_ row: Int, contains term: [UInt8]) -> Bool {
-            guard let first = term.first else { return true }
+        func name(_ row: Int, contains term: [UInt8]) -> Bool { nameMatch(row, term) != .absent }
+
+        /// How the row's name holds `term`: as the whole name, at its start, somewhere in it, or not at all.
+        func nameMatch(_ row: Int, _ term: [UInt8]) -> NameMatch {
+            guard let first = term.first else { return .within }
             let start = nameStart[row]
             let last = nameEnd[row] - term.count
-            guard start <= last else { return false }
+            guard start <= last else { return .absent }
             return nameBytes.withUnsafeBufferPointer { bytes in
                 var index = start
                 while index <= last {
                     if bytes[index] == first {
                         var matched = 1
                         while matched < term.count && bytes[index + matched] == term[matched] { matched += 1 }
-                        if matched == term.count { return true }
+                        if matched == term.count {
+                            guard index == start else { return .within }
+                            return last == start ? .whole : .start
+                        }
                     }
                     index += 1
                 }
-                return false
+                return .absent
             }
         }
     }

@@ -14,7 +14,7 @@ extension SQLCatalogRepository {
             let candidates = terms.isEmpty ? nil : try await Self.textMatches(terms, backend: backend, sql)
             let matched = Self.matching(query, in: columns, candidates: candidates)
             let counts = try await Self.count(facets, over: matched, in: columns, sql)
-            let ordered = Self.ranked(matched, in: columns, firstTerm: terms.first)
+            let ordered = Self.ranked(matched, in: columns, terms: terms)
             let start = min(max(0, query.offset), ordered.count)
             let end = min(start + max(0, min(query.limit, CatalogQuery.maximumPageSize)), ordered.count)
             // The projection can trail a write that committed a moment ago; the rules that decide who may see an
@@ -30,20 +30,25 @@ extension SQLCatalogRepository {
         }
     }
 
-    /// Ids in result order: entries whose name contains the first term, then the rest, newest first in each.
-    static func ranked(_ rows: [Int], in columns: CatalogFacetIndex.Columns, firstTerm: String?) -> [Int64] {
-        guard let firstTerm else { return descending(rows.map { columns.ids[$0] }) }
-        let term = Array(firstTerm.utf8)
-        var named: [Int64] = []
-        var others: [Int64] = []
+    /// Ids in result order, the same on every backend: entries named exactly the query's text, then those whose
+    /// name starts with it, then those whose name contains it, then the rest (matched by other fields); newest
+    /// first within each. The query's text is its terms joined by a space, so `人口` ranks 人口基础信息 above an
+    /// entry that only mentions 人口 in its abstract.
+    static func ranked(_ rows: [Int], in columns: CatalogFacetIndex.Columns, terms: [String]) -> [Int64] {
+        guard !terms.isEmpty else { return descending(rows.map { columns.ids[$0] }) }
+        let text = Array(terms.joined(separator: " ").utf8)
+        var tiers: [[Int64]] = [[], [], [], []]
         for row in rows {
-            if columns.name(row, contains: term) {
-                named.append(columns.ids[row])
-            } else {
-                others.append(columns.ids[row])
+            let tier: Int
+            switch columns.nameMatch(row, text) {
+            case .whole: tier = 0
+            case .start: tier = 1
+            case .within: tier = 2
+            case .absent: tier = 3
             }
+            tiers[tier].append(columns.ids[row])
         }
-        return descending(named) + descending(others)
+        return tiers.flatMap(descending)
     }
 
     /// Newest first. Rows usually arrive in ascending id order (positions follow ids, full-text indexes return
@@ -107,7 +112,9 @@ extension SQLCatalogRepository {
                     try await ids("SELECT id FROM catalog_entries WHERE \(conditions.joined(separator: " AND "))"))
             }
         case .postgres:
-            let conditions = terms.map { term -> SQLQueryString in
+            // The grams narrow through the index; LIKE confirms each term where its pairs occur apart.
+            var conditions: [SQLQueryString] = ["search_grams @> \(bind: Self.grams(of: terms))::text[]"]
+            conditions += terms.map { term -> SQLQueryString in
                 let escaped = term.replacingOccurrences(of: "\\", with: "\\\\")
                     .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
                 return "search_text LIKE \(bind: "%" + escaped + "%")"
@@ -119,6 +126,18 @@ extension SQLCatalogRepository {
         var result = Set(first)
         for set in sets.dropFirst() { result.formIntersection(set) }
         return Array(result)
+    }
+
+    /// What `huitong_search_grams` holds for the terms: each term's pairs of adjacent characters, or the character
+    /// of a one-character term.
+    static func grams(of terms: [String]) -> [String] {
+        var grams = Set<String>()
+        for term in terms {
+            let characters = term.unicodeScalars.map { String($0) }
+            if characters.count == 1 { grams.insert(characters[0]) }
+            for index in characters.indices.dropFirst() { grams.insert(characters[index - 1] + characters[index]) }
+        }
+        return grams.sorted()
     }
 
     /// The rows (positions in the columns) that pass every filter of the query.

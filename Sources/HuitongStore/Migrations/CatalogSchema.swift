@@ -168,4 +168,30 @@ extension Schema {
         }
         return statements
     }
+
+    /// PostgreSQL's catalog search index (issue 25). pg_trgm finds no trigrams in Chinese text under the C.UTF-8
+    /// collation, so its index made `LIKE '%营业执照%'` a scan of every entry. Instead each entry's search text is
+    /// kept as the set of its characters and of its pairs of adjacent characters (white space breaks a pair),
+    /// under a GIN index: a term's pairs (its character, for a one-character term) narrow the entries through the
+    /// index, and `LIKE` confirms the term itself on the few left. The column is generated from `search_text`,
+    /// so it changes in the same statement as the text, on every node.
+    static let catalogSearchGrams: [String] = [
+        """
+        CREATE OR REPLACE FUNCTION huitong_search_grams(t text) RETURNS text[]
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT coalesce(array_agg(DISTINCT g), '{}') FROM (
+                SELECT substr(t, i, 1) AS g FROM generate_series(1, char_length(t)) AS i
+                UNION ALL
+                SELECT substr(t, i, 2) FROM generate_series(1, char_length(t) - 1) AS i
+            ) grams
+            WHERE g !~ '[[:space:]]'
+        $$
+        """,
+        """
+        ALTER TABLE catalog_entries ADD COLUMN IF NOT EXISTS search_grams text[]
+            GENERATED ALWAYS AS (huitong_search_grams(search_text)) STORED
+        """,
+        "CREATE INDEX IF NOT EXISTS catalog_entries_search_grams ON catalog_entries USING gin (search_grams)",
+        "DROP INDEX IF EXISTS catalog_entries_search",
+    ]
 }

@@ -282,5 +282,8 @@ enum Schema {
             // is rewritten on upgrade); a pool's next whole load makes a typed table.
             ["ALTER TABLE pool_versions ADD COLUMN column_types TEXT NOT NULL DEFAULT ''"]
         },
+        Migration(version: 25, name: "catalog search by character grams on PostgreSQL") { t in
+            t.backend == .postgres ? Schema.catalogSearchGrams : []
+        },
     ]
 }

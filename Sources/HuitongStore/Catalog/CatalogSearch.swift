@@ -1,6 +1,9 @@
 import Foundation
 import HuitongCore
+import Logging
 import SQLKit
+
+private let searchLogger = Logger(label: "huitong.catalog.search")
 
 extension SQLCatalogRepository {
     /// Full-text matching in the database (FTS5 or pg_trgm), then filters, facet counts and ordering over the
@@ -112,14 +115,23 @@ extension SQLCatalogRepository {
                     try await ids("SELECT id FROM catalog_entries WHERE \(conditions.joined(separator: " AND "))"))
             }
         case .postgres:
-            // The grams narrow through the index; LIKE confirms each term where its pairs occur apart.
+            // The grams narrow through the index; LIKE confirms each longer term, whose pairs may occur apart. A term
+            // of one or two characters is its own gram: the index alone answers it.
             var conditions: [SQLQueryString] = ["search_grams @> \(bind: Self.grams(of: terms))::text[]"]
-            conditions += terms.map { term -> SQLQueryString in
+            conditions += terms.filter { $0.unicodeScalars.count > 2 }.map { term -> SQLQueryString in
                 let escaped = term.replacingOccurrences(of: "\\", with: "\\\\")
                     .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
                 return "search_text LIKE \(bind: "%" + escaped + "%")"
             }
-            sets.append(try await ids("SELECT id FROM catalog_entries WHERE \(conditions.joined(separator: " AND "))"))
+            let query: SQLQueryString = "SELECT id FROM catalog_entries WHERE \(conditions.joined(separator: " AND "))"
+            sets.append(
+                try await sql.inTransaction(begin: "BEGIN READ ONLY", logger: searchLogger) { _ in
+                    // The planner prices testing an entry's grams as cheap and the index's bitmap as dear, and
+                    // scans every entry for a common word (登记: 173 ms at 20,000 entries, against 16 ms by the
+                    // index; EXPLAIN ANALYZE). For this transaction only, it is told to use the index.
+                    try await sql.raw("SET LOCAL enable_seqscan = off").run()
+                    return try await ids(query)
+                })
         }
         guard let first = sets.first else { return [] }
         if sets.count == 1 { return first }

@@ -145,6 +145,7 @@ let package = Package(
             name: "HuitongTestSupport",
             dependencies: [
                 "HuitongCore",
+                "HuitongCrypto",
                 "HuitongStore",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -217,7 +218,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HuitongServicesTests",
-            dependencies: ["HuitongCore", "HuitongServices", "HuitongStore", "HuitongTestSupport"],
+            dependencies: [
+                "HuitongCore", "HuitongCrypto", "HuitongServices", "HuitongStore", "HuitongTestSupport",
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

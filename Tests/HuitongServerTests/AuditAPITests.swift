@@ -36,7 +36,7 @@ struct AuditAPITests {
             let health = try await node.department("WJW")
             let (_, auditor) = try await node.user("auditor1", department: node.bureau, roles: [.auditor])
             let (_, consumer) = try await node.user("consumer1", department: health, roles: [.consumer])
-            let log = AuditLog(repository: node.store.audit)
+            let log = AuditLog(repository: node.store.audit, suite: .intl)
             _ = try await log.append(contentsOf: [
                 Self.call(consumer: health.id, provider: police.id, resource: "101001/0001"),
                 Self.call(
@@ -95,7 +95,7 @@ struct AuditAPITests {
             let health = try await node.department("WJW")
             let (_, consumer) = try await node.user("consumer1", department: health, roles: [.consumer])
             let (_, provider) = try await node.user("provider1", department: police, roles: [.provider])
-            let log = AuditLog(repository: node.store.audit)
+            let log = AuditLog(repository: node.store.audit, suite: .intl)
             var events = (1...10).map { index in
                 Self.call(
                     consumer: health.id, provider: police.id, resource: "101001/0001", rows: 3,

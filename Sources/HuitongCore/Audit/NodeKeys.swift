@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HuitongCrypto
 
 /// The node's Ed25519 key pair: signs audit checkpoints (and, later, cascade messages). Its private half never
 /// leaves the process: it has no `description` that would print it and is not `Codable`.
@@ -26,6 +27,9 @@ public struct NodeIdentityKey: Sendable {
     public var rawPrivateKey: [UInt8] { Array(key.rawRepresentation) }
 
     public var publicKey: NodePublicKey { NodePublicKey(key: key.publicKey) }
+
+    /// The same key behind the suite-neutral signing interface (the `intl` suite's checkpoint key).
+    public var signingKey: SigningPrivateKey { SigningPrivateKey(ed25519: key) }
 
     public func sign(_ message: [UInt8]) throws -> [UInt8] {
         Array(try key.signature(for: message))
@@ -68,9 +72,10 @@ public struct NodePublicKey: Sendable, Hashable {
 
     /// The first 8 bytes of SHA-256 over the raw public key, in hex: short enough to read, long enough that two
     /// nodes' keys do not collide by chance.
-    public var keyID: String {
-        AuditHash(SHA256.hash(data: key.rawRepresentation)).hex.prefix(16).lowercased()
-    }
+    public var keyID: String { signingKey.keyID }
+
+    /// The same key behind the suite-neutral verifying interface.
+    public var signingKey: SigningPublicKey { SigningPublicKey(ed25519: key) }
 
     public static let algorithm = "Ed25519"
 
@@ -117,44 +122,66 @@ public struct AuditKeyHasher: Sendable {
 
 /// A signed tree head: "the log had `treeSize` entries, with this Merkle root and this last entry hash".
 /// Once a checkpoint exists, no entry up to `treeSize` can change, vanish or move without the verifier noticing.
+///
+/// Signed under a suite: `intl` with the node's Ed25519 key (the original form, byte for byte), `gm` with its SM2
+/// key (SM3, default user ID `1234567812345678`), so that `openssl pkeyutl -verify` checks it. The tree head is
+/// folded with the same suite's hash.
 public struct AuditCheckpoint: Sendable, Hashable {
     public var treeSize: Int64
     public var rootHash: AuditHash
     public var lastEntryHash: AuditHash
     public var timeMicroseconds: Int64
     public var keyID: String
+    public var suite: CryptoSuiteID
     public var signature: [UInt8]
 
     public init(
         treeSize: Int64, rootHash: AuditHash, lastEntryHash: AuditHash, timeMicroseconds: Int64, keyID: String,
-        signature: [UInt8]
+        suite: CryptoSuiteID, signature: [UInt8]
     ) {
         self.treeSize = treeSize
         self.rootHash = rootHash
         self.lastEntryHash = lastEntryHash
         self.timeMicroseconds = timeMicroseconds
         self.keyID = keyID
+        self.suite = suite
         self.signature = signature
     }
 
-    /// Signs the head of `chain` now.
+    /// Signs the head of `chain` now with `key`, under the key's suite.
+    public static func sign(_ chain: AuditChain, time: Date = Date(), with key: SigningPrivateKey)
+        throws(CryptographyError)
+        -> AuditCheckpoint
+    {
+        let suite = key.algorithm.suite
+        var checkpoint = AuditCheckpoint(
+            treeSize: chain.sequence, rootHash: chain.frontier.root(suite: suite), lastEntryHash: chain.lastHash,
+            timeMicroseconds: AuditEvent.microseconds(time), keyID: key.publicKey.keyID, suite: suite, signature: [])
+        checkpoint.signature = try key.signature(for: checkpoint.signedBytes)
+        return checkpoint
+    }
+
+    /// Signs with the node's Ed25519 key, under `intl`.
     public static func sign(_ chain: AuditChain, time: Date = Date(), with key: NodeIdentityKey) throws
         -> AuditCheckpoint
     {
-        var checkpoint = AuditCheckpoint(
-            treeSize: chain.sequence, rootHash: chain.frontier.root, lastEntryHash: chain.lastHash,
-            timeMicroseconds: AuditEvent.microseconds(time), keyID: key.publicKey.keyID, signature: [])
-        checkpoint.signature = try key.sign(checkpoint.signedBytes)
-        return checkpoint
+        try sign(chain, time: time, with: key.signingKey)
     }
 
     public var time: Date { Date(timeIntervalSince1970: Double(timeMicroseconds) / 1_000_000) }
 
     /// What the signature covers: a domain label (so the signature means nothing in any other protocol), then
-    /// every field but the signature, in the entry encoding's style.
+    /// every field but the signature, in the entry encoding's style. `intl` keeps the first label exactly, so
+    /// checkpoints signed before suites existed still verify; other suites name themselves after a second label.
     public var signedBytes: [UInt8] {
         var out = CanonicalWriter()
-        out.text("huitong.audit.checkpoint.v1")
+        switch suite {
+        case .intl:
+            out.text("huitong.audit.checkpoint.v1")
+        case .gm:
+            out.text("huitong.audit.checkpoint.v2")
+            out.text(suite.rawValue)
+        }
         out.int64(treeSize)
         out.raw(rootHash.bytes)
         out.raw(lastEntryHash.bytes)
@@ -163,7 +190,12 @@ public struct AuditCheckpoint: Sendable, Hashable {
         return out.buffer
     }
 
+    /// Whether `key` made this checkpoint's signature: the key must be the one named, of the checkpoint's suite.
+    public func isValidSignature(by key: SigningPublicKey) -> Bool {
+        key.keyID == keyID && key.algorithm.suite == suite && key.isValidSignature(signature, for: signedBytes)
+    }
+
     public func isValidSignature(by key: NodePublicKey) -> Bool {
-        key.keyID == keyID && key.isValidSignature(signature, for: signedBytes)
+        isValidSignature(by: key.signingKey)
     }
 }

@@ -57,8 +57,14 @@ public enum HuitongApp {
                     "created a new sealing key; back it up apart from the database, and give every node on the same database this key (HUITONG_SEALING_KEY)",
                     metadata: ["path": "\(path)", "fingerprint": "\(sealingKey.fingerprint)"])
             }
+            let suite = try await NodeCryptoSuite.resolve(store, requested: settings.requestedCryptoSuite)
+            let checkpointKey = try NodeCryptoSuite.checkpointKey(
+                for: suite, nodeKey: nodeKey, config: reader, create: true)
+            logger.info(
+                "crypto suite",
+                metadata: ["suite": "\(suite.rawValue)", "checkpointKeyID": "\(checkpointKey.publicKey.keyID)"])
             let audit = AuditTrail(
-                repository: store.audit, nodeKey: nodeKey, configuration: settings.audit,
+                repository: store.audit, nodeKey: nodeKey, checkpointKey: checkpointKey, configuration: settings.audit,
                 logger: Logger(label: "huitong.audit"))
             let useCases = UseCases(store: store, audit: audit, settings: configuration.useCaseSettings)
             try await beforeServing(

@@ -184,7 +184,7 @@ struct AuditAPI {
         try context.require(.auditVerifyLog)
         let refresh = try request.booleanQuery("refresh")
         let report = try await verifications.report(refresh: refresh) { [audit] in
-            try await AuditLogVerification.run(audit.repository, trustedKeys: [audit.publicKey])
+            try await AuditLogVerification.run(audit.repository, trustedKeys: audit.trustedCheckpointKeys)
         }
         return try JSONResponse.make(VerificationBody(report))
     }

@@ -36,6 +36,8 @@ public protocol CryptoSuite: Sendable {
     func digest(_ data: [UInt8]) -> [UInt8]
     /// An HMAC keyed once with `key`: HMAC-SM3 or HMAC-SHA256, 32-byte codes.
     func authenticator(key: [UInt8]) -> any MessageAuthenticator
+    /// HKDF (RFC 5869) with the suite's HMAC: a key of its own for each purpose (`info`) from one secret.
+    func deriveKey(inputKeyMaterial: [UInt8], salt: [UInt8], info: [UInt8], byteCount: Int) -> [UInt8]
     /// The algorithm of the signing keys this suite makes.
     var signatureAlgorithm: SignatureAlgorithm { get }
     func generateSigningKey() throws(CryptographyError) -> SigningPrivateKey
@@ -74,6 +76,15 @@ public struct GMSuite: CryptoSuite {
     public var id: CryptoSuiteID { .gm }
     public func digest(_ data: [UInt8]) -> [UInt8] { SM3.hash(data) }
     public func authenticator(key: [UInt8]) -> any MessageAuthenticator { HMACSM3(key: key) }
+    public func deriveKey(inputKeyMaterial: [UInt8], salt: [UInt8], info: [UInt8], byteCount: Int) -> [UInt8] {
+        do {
+            return try HKDFSM3.deriveKey(
+                inputKeyMaterial: inputKeyMaterial, salt: salt, info: info, byteCount: byteCount)
+        } catch {
+            // HKDF over memory we own fails only for a length beyond 255 blocks, which no caller asks for.
+            preconditionFailure("HKDF-SM3 failed: \(error.english)")
+        }
+    }
     public var signatureAlgorithm: SignatureAlgorithm { .sm2 }
     public func generateSigningKey() throws(CryptographyError) -> SigningPrivateKey {
         SigningPrivateKey(sm2: try SM2PrivateKey.generate())
@@ -85,6 +96,11 @@ public struct InternationalSuite: CryptoSuite {
     public var id: CryptoSuiteID { .intl }
     public func digest(_ data: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: data)) }
     public func authenticator(key: [UInt8]) -> any MessageAuthenticator { HMACSHA256Authenticator(key: key) }
+    public func deriveKey(inputKeyMaterial: [UInt8], salt: [UInt8], info: [UInt8], byteCount: Int) -> [UInt8] {
+        HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: inputKeyMaterial), salt: salt, info: info, outputByteCount: byteCount
+        ).withUnsafeBytes { Array($0) }
+    }
     public var signatureAlgorithm: SignatureAlgorithm { .ed25519 }
     public func generateSigningKey() throws(CryptographyError) -> SigningPrivateKey {
         SigningPrivateKey(ed25519: Curve25519.Signing.PrivateKey())

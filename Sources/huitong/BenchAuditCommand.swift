@@ -33,8 +33,9 @@ struct BenchAuditAppend: AsyncParsableCommand {
             provider: try await DatabaseConnector.open(try DatabaseLocation(parsing: database), logger: logger))
         do {
             let counting = CountingRepository(inner: store.audit)
-            let log = AuditLog(repository: counting, suite: try CryptoSuiteID(parsing: suite), logger: logger)
-            let hasher = AuditKeyHasher(nodeKey: .generate())
+            let suite = try CryptoSuiteID(parsing: suite)
+            let log = AuditLog(repository: counting, suite: suite, logger: logger)
+            let hasher = AuditKeyHasher(nodeKey: .generate(), suite: suite)
             let appends = appends
             let started = ContinuousClock.now
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -57,7 +58,7 @@ struct BenchAuditAppend: AsyncParsableCommand {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let total = concurrency * appends
             print(
-                "audit_append backend=\(store.backend.rawValue) suite=\(suite) concurrency=\(concurrency) appends=\(total) seconds=\(String(format: "%.2f", seconds)) per_second=\(Int(Double(total) / seconds)) transactions=\(counting.batches.load(ordering: .relaxed))"
+                "audit_append backend=\(store.backend.rawValue) suite=\(suite.rawValue) concurrency=\(concurrency) appends=\(total) seconds=\(String(format: "%.2f", seconds)) per_second=\(Int(Double(total) / seconds)) transactions=\(counting.batches.load(ordering: .relaxed))"
             )
             await store.provider.shutdown()
         } catch {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import Testing
 
 @Suite("Audit log: encoding, Merkle tree, checkpoints, verification")
@@ -250,18 +251,25 @@ struct AuditLogTests {
     }
 
     @Test("queried keys are hashed with the node's key: stable, distinct, and not the key itself")
-    func keyHashing() {
-        let hasher = AuditKeyHasher(nodeKey: key)
+    func keyHashing() throws {
+        let hasher = AuditKeyHasher(nodeKey: key, suite: .intl)
         let id = "11010519491231002X"
         #expect(hasher.hash(id) == hasher.hash(" \(id) "))
         #expect(hasher.hash(id) != hasher.hash("110105195001010012"))
-        #expect(AuditKeyHasher(nodeKey: NodeIdentityKey.generate()).hash(id) != hasher.hash(id))
+        #expect(AuditKeyHasher(nodeKey: NodeIdentityKey.generate(), suite: .intl).hash(id) != hasher.hash(id))
         #expect(!hasher.hash(id).contains("110105") && hasher.hash(id).count == 64)
         // Hashes already on the log must keep matching new ones: the plain HMAC-SHA256 under the derived secret,
         // however many keys the hasher served before.
         let expected = HMAC<SHA256>.authenticationCode(
             for: Array(id.utf8), using: key.derivedSecret(purpose: "huitong audit queried-key hash v1"))
         #expect(hasher.hash(id) == Array(expected).map { String(format: "%02x", $0) }.joined())
+        // Under gm: HMAC-SM3 under a secret derived with HKDF-SM3, and unrelated to the intl hash.
+        let gm = AuditKeyHasher(nodeKey: key, suite: .gm)
+        let gmSecret = try HKDFSM3.deriveKey(
+            inputKeyMaterial: key.rawPrivateKey, salt: Array("huitong node key".utf8),
+            info: Array("huitong audit queried-key hash v1".utf8), byteCount: 32)
+        #expect(gm.hash(id) == Hex.lowercase(HMACSM3.authenticationCode(for: Array(id.utf8), key: gmSecret)))
+        #expect(gm.hash(id) != hasher.hash(id) && gm.hash(" \(id) ") == gm.hash(id))
     }
 
     @Test("latency percentiles read from log-scale bucket counts land within a bucket's width")

@@ -132,4 +132,28 @@ struct AuditSuiteStoreConformanceTests {
             }
         }
     }
+
+    @Test("a gm trail hashes queried keys and makes pseudonyms with SM3, from secrets derived with HKDF-SM3")
+    func gmKeyHashesAndPseudonyms() async throws {
+        let nodeKey = NodeIdentityKey.generate()
+        let repository = try await TestBackend.sqlite.withFreshDatabase { store, _ in store.audit }
+        let intl = AuditTrail(repository: repository, nodeKey: nodeKey)
+        let gm = AuditTrail(
+            repository: repository, nodeKey: nodeKey,
+            checkpointKey: SigningPrivateKey(sm2: try SM2PrivateKey.generate()))
+        let id = "34150219900101123X"
+        let hashSecret = try HKDFSM3.deriveKey(
+            inputKeyMaterial: nodeKey.rawPrivateKey, salt: Array("huitong node key".utf8),
+            info: Array("huitong audit queried-key hash v1".utf8), byteCount: 32)
+        #expect(
+            gm.keyHasher.hash(id) == Hex.lowercase(HMACSM3.authenticationCode(for: Array(id.utf8), key: hashSecret)))
+        #expect(gm.keyHasher.hash(id) != intl.keyHasher.hash(id))
+        let pseudonymSecret = try HKDFSM3.deriveKey(
+            inputKeyMaterial: nodeKey.rawPrivateKey, salt: Array("huitong node key".utf8),
+            info: Array("huitong pseudonym node secret v1".utf8), byteCount: 32)
+        let expected = Pseudonymizer(nodeSecret: pseudonymSecret, consumerDepartmentID: 7, suite: .gm)
+        #expect(gm.pseudonymizer(consumerDepartmentID: 7).pseudonym(for: id) == expected.pseudonym(for: id))
+        #expect(gm.pseudonymizer(consumerDepartmentID: 7).suite == .gm)
+        #expect(intl.pseudonymizer(consumerDepartmentID: 7).pseudonym(for: id) != expected.pseudonym(for: id))
+    }
 }

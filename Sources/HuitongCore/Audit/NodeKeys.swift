@@ -38,9 +38,14 @@ public struct NodeIdentityKey: Sendable {
     /// A secret of its own for `purpose`, derived with HKDF-SHA256 so that no use of the node key can reveal
     /// another (a leaked key-hash secret does not expose the signing key, and vice versa).
     public func derivedSecret(purpose: String) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: SymmetricKey(data: key.rawRepresentation), salt: Array("huitong node key".utf8),
-            info: Array(purpose.utf8), outputByteCount: 32)
+        SymmetricKey(data: derivedSecret(purpose: purpose, suite: .intl))
+    }
+
+    /// The same, with the suite's HKDF: HKDF-SM3 under `gm`, HKDF-SHA256 (the secret above) under `intl`.
+    public func derivedSecret(purpose: String, suite: CryptoSuiteID) -> [UInt8] {
+        suite.suite.deriveKey(
+            inputKeyMaterial: Array(key.rawRepresentation), salt: Array("huitong node key".utf8),
+            info: Array(purpose.utf8), byteCount: 32)
     }
 }
 
@@ -94,16 +99,18 @@ public struct NodePublicKey: Sendable, Hashable {
 
 /// Hashes the keys a gateway call queried (ID numbers, credit codes…) before they reach the audit log.
 ///
-/// HMAC-SHA256 under a secret derived (HKDF) from the node key: a plain hash of an 18-digit ID number could be
-/// reversed by trying every plausible number, a keyed one cannot without the node key. Nodes of one cluster share
-/// the node key, so the same key hashes alike whichever node served the call.
+/// The suite's HMAC (HMAC-SM3 under `gm`, HMAC-SHA256 under `intl`) under a secret derived from the node key with
+/// the suite's HKDF: a plain hash of an 18-digit ID number could be reversed by trying every plausible number, a keyed
+/// one cannot without the node key. Nodes of one cluster share the node key and the suite, so the same key hashes
+/// alike whichever node served the call. Each entry records its suite, which is also the suite of its key hashes.
 public struct AuditKeyHasher: Sendable {
     /// The HMAC already keyed: every gateway call hashes its keys, and keying anew (hashing the padded key twice)
     /// was more than half of each hash (0.7 % of the gateway benchmark's CPU).
-    private let keyed: HMAC<SHA256>
+    private let keyed: any MessageAuthenticator
 
-    public init(nodeKey: NodeIdentityKey) {
-        self.keyed = HMAC<SHA256>(key: nodeKey.derivedSecret(purpose: "huitong audit queried-key hash v1"))
+    public init(nodeKey: NodeIdentityKey, suite: CryptoSuiteID) {
+        self.keyed = suite.suite.authenticator(
+            key: nodeKey.derivedSecret(purpose: "huitong audit queried-key hash v1", suite: suite))
     }
 
     /// The hex HMAC of `key`, after trimming surrounding spaces (a key typed with a stray space is the same key).
@@ -114,9 +121,7 @@ public struct AuditKeyHasher: Sendable {
     }
 
     public func hash(_ key: String) -> String {
-        var mac = keyed
-        mac.update(data: Array(key.trimmedOfWhitespace().utf8))
-        return AuditHash(bytes: Array(mac.finalize()))!.hex
+        Hex.lowercase(keyed.authenticationCode(for: Array(key.trimmedOfWhitespace().utf8)))
     }
 }
 

@@ -33,8 +33,15 @@ public struct AuditTrail: Sendable {
     /// Keys the watermark of bulk extracts, so that a leaked file names its grant and nobody can forge one.
     public let watermarkKey: SymmetricKey
     /// The node secret per-consumer pseudonym keys are derived from (`Pseudonymizer`): the same on every node that
-    /// shares the node key, so a consumer's join keys do not change with the node that served them.
-    public let pseudonymSecret: SymmetricKey
+    /// shares the node key and suite, so a consumer's join keys do not change with the node that served them.
+    /// Derived with the suite's HKDF.
+    public let pseudonymSecret: [UInt8]
+    /// The pseudonymizer of one consumer department under the node's suite. Deriving its key costs an HKDF: make
+    /// one only for calls whose grant pseudonymises an item.
+    public func pseudonymizer(consumerDepartmentID: Int64) -> Pseudonymizer {
+        Pseudonymizer(nodeSecret: pseudonymSecret, consumerDepartmentID: consumerDepartmentID, suite: suite)
+    }
+
     /// Run it as a service beside the application (`HuitongApp.buildApplication` does).
     public let checkpointer: AuditCheckpointer
     /// The node key itself, which also signs this node's cascade messages: a peer that trusts the messages can
@@ -64,10 +71,10 @@ public struct AuditTrail: Sendable {
         self.log = AuditLog(
             repository: repository, suite: suite, maximumBatch: configuration.maximumBatch,
             checkpointEvery: configuration.checkpointEveryEntries, logger: logger)
-        self.keyHasher = AuditKeyHasher(nodeKey: nodeKey)
+        self.keyHasher = AuditKeyHasher(nodeKey: nodeKey, suite: suite)
         self.publicKey = nodeKey.publicKey
         self.watermarkKey = nodeKey.derivedSecret(purpose: "huitong extract watermark v1")
-        self.pseudonymSecret = nodeKey.derivedSecret(purpose: "huitong pseudonym node secret v1")
+        self.pseudonymSecret = nodeKey.derivedSecret(purpose: "huitong pseudonym node secret v1", suite: suite)
         self.checkpointer = AuditCheckpointer(
             log: log, repository: repository, key: checkpointKey, interval: configuration.checkpointInterval,
             logger: logger)

@@ -85,7 +85,7 @@ struct Initialize: AsyncParsableCommand {
                 "节点 node: \(profile.region.code) (\(profile.level.label.zh) \(profile.level.rawValue)) \(profile.name)")
             print("密码套件 crypto suite: \(suite.rawValue)")
             if let issued = try await Bootstrap.ensureOperator(
-                try accountService(config, store), bureau: .init(node: profile))
+                try await accountService(config, store), bureau: .init(node: profile))
             {
                 printAccounts([issued], heading: "已创建平台管理员 (operator account created):")
             } else {
@@ -112,7 +112,7 @@ struct Demo: AsyncParsableCommand {
                 store: store, settings: try nodeSettings(config).sharing, audit: audit.log)
             guard
                 let issued = try await DemoData.load(
-                    into: try accountService(config, store), sharing: sharing, audit: audit.log)
+                    into: try await accountService(config, store), sharing: sharing, audit: audit.log)
             else {
                 throw ValidationError("数据库中已有数据，未加载演示数据 (the database already holds data; demo not loaded)")
             }

@@ -19,6 +19,7 @@ public enum TestConfiguration {
                     .string(try! SM2PrivateKey.generate().pemRepresentation), isSecret: true),
                 "huitong.sealing.key": ConfigValue(.string(SealingKey.random().base64), isSecret: true),
                 "huitong.bcrypt.cost": 4,
+                "huitong.password.iterations": 1_000,
                 "huitong.background.jobs": false,
                 "huitong.host": "127.0.0.1",
                 "huitong.port": ConfigValue(.int(live ? 0 : 8080), isSecret: false),

@@ -64,6 +64,7 @@ struct GMAuditCommandTests {
             let words = ["node", "audit"].contains(arguments[0]) ? 2 : 1
             var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HUITONG_") }
             environment["HUITONG_BCRYPT_COST"] = "4"
+            environment["HUITONG_PASSWORD_ITERATIONS"] = "1000"
             environment["HUITONG_CRYPTO_SUITE"] = suite
             return try ChildProcess.run(
                 NodeIdentityCommandTests.executable,

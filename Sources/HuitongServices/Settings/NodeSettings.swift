@@ -143,8 +143,11 @@ extension ValidationCollector {
 
 /// Passwords, sign-in throttling and personal tokens.
 public struct AccountSettings: Sendable {
-    /// bcrypt work factor for new password hashes (`HUITONG_BCRYPT_COST`, 12); tests lower it to stay fast.
+    /// bcrypt work factor for new password hashes under intl (`HUITONG_BCRYPT_COST`, 12); tests lower it to stay fast.
     public var bcryptCost: UInt8 = 12
+    /// PBKDF2-HMAC-SM3 iterations for new password hashes under gm (`HUITONG_PASSWORD_ITERATIONS`, 1,000–10,000,000,
+    /// 300,000); a stored hash with fewer is replaced at its next sign-in. Tests lower it to stay fast.
+    public var passwordIterations = PasswordHashing.defaultIterations
     /// Reverse proxies whose `X-Forwarded-For` names the client (`HUITONG_TRUSTED_PROXIES`, comma-separated).
     public var trustedProxies: [AddressNetwork] = []
     /// A personal token's life when none is asked for, and the longest one may be given
@@ -159,6 +162,11 @@ public struct AccountSettings: Sendable {
         let cost = config.int(forKey: "huitong.bcrypt.cost", default: 12)
         issues.require(cost, in: 4...31, "HUITONG_BCRYPT_COST")
         bcryptCost = UInt8(clamping: cost)
+        passwordIterations = config.int(forKey: "huitong.password.iterations", default: passwordIterations)
+        issues.require(
+            passwordIterations,
+            in: PasswordHashing.iterationRange.lowerBound...PasswordHashing.iterationRange.upperBound,
+            "HUITONG_PASSWORD_ITERATIONS")
         for entry in config.string(forKey: "huitong.trusted.proxies", default: "").split(separator: ",") {
             let entry = entry.trimmingCharacters(in: .whitespaces)
             guard !entry.isEmpty else { continue }

@@ -60,9 +60,11 @@ extension Schema {
     /// The suite (`gm` or `intl`, see `CryptoSuiteID`) each entry and checkpoint was sealed under. Entries and
     /// checkpoints written before suites existed were SHA-256 and Ed25519: `intl`.
     static func auditSuiteColumns(_ t: SchemaTypes) -> [String] {
-        [
-            "ALTER TABLE audit_entries ADD COLUMN suite TEXT NOT NULL DEFAULT 'intl'",
-            "ALTER TABLE audit_checkpoints ADD COLUMN suite TEXT NOT NULL DEFAULT 'intl'",
+        // PostgreSQL can skip a column that exists; SQLite cannot, and its audit file migrates on its own.
+        let ifAbsent = t.backend == .postgres ? "IF NOT EXISTS " : ""
+        return [
+            "ALTER TABLE audit_entries ADD COLUMN \(ifAbsent)suite TEXT NOT NULL DEFAULT 'intl'",
+            "ALTER TABLE audit_checkpoints ADD COLUMN \(ifAbsent)suite TEXT NOT NULL DEFAULT 'intl'",
         ]
     }
 

@@ -286,9 +286,10 @@ enum Schema {
             [
                 // The suite the node signs, hashes and seals under (`gm` or `intl`). A node that already holds
                 // accounts or an identity ran before suites existed, on Ed25519 and SHA-256: it keeps `intl` until
-                // its operator sets HUITONG_CRYPTO_SUITE. A new node records its suite at its first start.
+                // its operator sets HUITONG_CRYPTO_SUITE. A new node records its suite at its first start. Written
+                // to be run again harmlessly (tests rebuild an older schema and migrate it once more).
                 """
-                CREATE TABLE node_crypto (
+                CREATE TABLE IF NOT EXISTS node_crypto (
                     id INTEGER PRIMARY KEY CHECK (id = 1),
                     suite TEXT NOT NULL,
                     updated_at \(t.timestamp)
@@ -297,6 +298,7 @@ enum Schema {
                 """
                 INSERT INTO node_crypto (id, suite)
                 SELECT 1, 'intl' WHERE EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM node_identity)
+                ON CONFLICT (id) DO NOTHING
                 """,
             ] + (t.backend == .postgres ? auditSuiteColumns(t) : [])
         },

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
+import HuitongCrypto
 import HuitongStore
 import HuitongTestSupport
 import HummingbirdTesting
@@ -31,6 +32,13 @@ struct AuditAPITests {
             #expect(status == .ok && body.algorithm == "Ed25519")
             let key = try #require(NodePublicKey(base64: body.publicKey))
             #expect(body.keyID == key.keyID)
+            // A new node runs gm: its checkpoints verify with the SM2 key published first, as PEM; the Ed25519 key
+            // follows for checkpoints signed under intl.
+            #expect(body.suite == "gm")
+            #expect(body.checkpointKeys.map(\.algorithm) == ["SM2-with-SM3", "Ed25519"])
+            let sm2 = try SigningPublicKey(pemRepresentation: try #require(body.checkpointKeys.first).publicKeyPEM)
+            #expect(sm2.algorithm == .sm2 && sm2.keyID == body.checkpointKeys[0].keyID)
+            #expect(body.checkpointKeys[1].keyID == key.keyID)
 
             let police = try await node.department("GAJ")
             let health = try await node.department("WJW")

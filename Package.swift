@@ -40,10 +40,21 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
+        // OpenSSL 3's libcrypto (Debian's libssl-dev) for SM2, SM3 and SM4, which swift-crypto does not have.
+        .systemLibrary(name: "CLibcrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "HuitongCrypto",
+            dependencies: [
+                "CLibcrypto",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "HuitongCore",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto")
+                "HuitongCrypto",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
@@ -51,6 +62,7 @@ let package = Package(
             name: "HuitongStore",
             dependencies: [
                 "HuitongCore",
+                "HuitongCrypto",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -86,6 +98,7 @@ let package = Package(
             name: "HuitongServices",
             dependencies: [
                 "HuitongCore",
+                "HuitongCrypto",
                 "HuitongFederation",
                 "HuitongIngest",
                 "HuitongStore",
@@ -108,6 +121,7 @@ let package = Package(
             name: "HuitongServer",
             dependencies: [
                 "HuitongCore",
+                "HuitongCrypto",
                 "HuitongFederation",
                 "HuitongIngest",
                 "HuitongServices",
@@ -131,6 +145,7 @@ let package = Package(
             name: "HuitongTestSupport",
             dependencies: [
                 "HuitongCore",
+                "HuitongCrypto",
                 "HuitongStore",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -144,6 +159,7 @@ let package = Package(
             name: "huitong",
             dependencies: [
                 "HuitongCore",
+                "HuitongCrypto",
                 "HuitongDemo",
                 "HuitongFederation",
                 "HuitongIngest",
@@ -160,8 +176,14 @@ let package = Package(
             name: "HuitongCoreTests",
             dependencies: [
                 "HuitongCore",
+                "HuitongCrypto",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HuitongCryptoTests",
+            dependencies: ["HuitongCrypto", "HuitongTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -172,7 +194,8 @@ let package = Package(
         .testTarget(
             name: "HuitongStoreTests",
             dependencies: [
-                "HuitongCore", "HuitongStore", "HuitongTestSupport", .product(name: "SQLKit", package: "sql-kit"),
+                "HuitongCore",
+                "HuitongCrypto", "HuitongStore", "HuitongTestSupport", .product(name: "SQLKit", package: "sql-kit"),
             ],
             swiftSettings: strictSettings
         ),
@@ -181,6 +204,7 @@ let package = Package(
             dependencies: [
                 "huitong",
                 "HuitongCore",
+                "HuitongCrypto",
                 "HuitongDemo",
                 "HuitongFederation",
                 "HuitongServer",
@@ -194,13 +218,17 @@ let package = Package(
         ),
         .testTarget(
             name: "HuitongServicesTests",
-            dependencies: ["HuitongCore", "HuitongServices", "HuitongStore", "HuitongTestSupport"],
+            dependencies: [
+                "HuitongCore", "HuitongCrypto", "HuitongServices", "HuitongStore", "HuitongTestSupport",
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "HuitongServerTests",
             dependencies: [
                 "HuitongCore",
+                "HuitongCrypto",
                 "HuitongDemo",
                 "HuitongStore",
                 "HuitongIngest",

@@ -385,8 +385,13 @@ Failures answer 401 with a code naming what failed: malformed_authorization, mis
 # ---- Audit log and gateway statistics ----
 HEX = S(pattern="^[0-9a-f]{64}$")
 NUM = {"type": ["number", "null"]}
-schemas["NodeKey"] = OBJ(["algorithm", "keyID", "publicKey"], {"algorithm": enum("Ed25519"),
-    "keyID": S(description="First 8 bytes of SHA-256 over the raw public key, hex"), "publicKey": S(description="Raw 32-byte public key, base64")})
+schemas["NodeKey"] = OBJ(["algorithm", "keyID", "publicKey", "suite", "checkpointKeys"], {"algorithm": enum("Ed25519"),
+    "keyID": S(description="First 8 bytes of SHA-256 over the raw public key, hex"), "publicKey": S(description="Raw 32-byte public key, base64"),
+    "suite": {**enum("gm", "intl"), "description": "The crypto suite the node writes under now"},
+    "checkpointKeys": {"type": "array", "items": ref("CheckpointKey"), "description": "Every key the node's audit checkpoints may carry, the current one first"}})
+schemas["CheckpointKey"] = OBJ(["algorithm", "keyID", "publicKeyPEM"], {"algorithm": enum("SM2-with-SM3", "Ed25519"),
+    "keyID": S(description="First 8 bytes of the suite's hash (SM3 for SM2, SHA-256 for Ed25519) over the raw public key, hex"),
+    "publicKeyPEM": S(description="SubjectPublicKeyInfo PEM; SM2 signatures use the user ID 1234567812345678 (openssl pkeyutl -verify -pubin -rawin -digest sm3 -pkeyopt distid:1234567812345678)")})
 schemas["AuditEntry"] = OBJ(["sequence", "readable"], {"sequence": I64, "readable": {"type": "boolean", "description": "False when the stored row no longer decodes (changed outside the log); only unreadableColumn is then given"},
     "unreadableColumn": S(), "time": DT, "action": S(examples=["gateway.lookup", "grant.created"]), "consumerDepartmentID": I64, "applicationSystemID": I64, "userID": I64,
     "providerDepartmentID": I64, "resourceCode": S(), "grantID": I64, "purpose": S(),
@@ -405,7 +410,7 @@ schemas["GatewayStatistics"] = OBJ(["groupBy", "from", "to", "groups"], {"groupB
         "latencyMs": OBJ([], {"p50": NUM, "p95": NUM, "p99": NUM}, ) | {"description": "Percentiles interpolated from log-scale latency buckets (within about 9 %)"}})}})
 WHEN = lambda name, desc: q(name, desc + ": a date (China Standard Time) or an ISO 8601 date-time")
 paths.update({
-  "/api/v1/node": {"get": op("This node's Ed25519 public key, for checking audit checkpoints offline", "audit", {"200": ok(ref("NodeKey"))}, security=False)},
+  "/api/v1/node": {"get": op("This node's public keys: its Ed25519 node key and the keys its audit checkpoints verify with offline (SM2 under gm)", "audit", {"200": ok(ref("NodeKey"))}, security=False)},
   "/api/v1/audit/entries": {"get": op("Audit log entries, newest first (operator or auditor)", "audit",
       {"200": ok(OBJ(["items"], {"items": {"type": "array", "items": ref("AuditEntry")}, "nextBefore": {**I64, "description": "Pass as before for the next page"}})), **errors(400, 401, 403)},
       params=[q("resourceCode", "Resource code"), q("consumerDepartmentID", "Consumer department", {"type": "integer", "format": "int64"}),

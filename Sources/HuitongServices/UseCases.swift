@@ -50,7 +50,8 @@ public struct UseCases: Sendable {
             store: store, settings: settings.jobs, place: "\(ProcessName.host)|\(settings.ingest.spoolFolder.path)")
         catalog = CatalogLifecycle(store: store)
         accounts = AccountUseCases(
-            store: store, bcryptCost: settings.accounts.bcryptCost,
+            store: store, bcryptCost: settings.accounts.bcryptCost, suite: audit.suite,
+            passwordIterations: settings.accounts.passwordIterations,
             throttle: SignInThrottle(now: settings.signInClock), trustedProxies: settings.accounts.trustedProxies,
             tokenDefaultLifetime: settings.accounts.tokenDefaultLifetime,
             tokenMaximumLifetime: settings.accounts.tokenMaximumLifetime)

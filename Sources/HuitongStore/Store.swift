@@ -21,6 +21,7 @@ public struct Store: Sendable {
     public let requestNonces: any RequestNonceRepository
     public let gatewayAccess: any GatewayAccessReader
     public let audit: any AuditLogRepository
+    public let crypto: any NodeCryptoRepository
     public let objections: any ObjectionRepository
     public let quality: any QualityRepository
     public let gradePolicy: any GradePolicyRepository
@@ -57,6 +58,7 @@ public struct Store: Sendable {
         self.requestNonces = SQLRequestNonceRepository(provider: provider)
         self.gatewayAccess = SQLGatewayAccessReader(provider: provider)
         self.audit = SQLAuditLogRepository(provider: provider.auditProvider)
+        self.crypto = SQLNodeCryptoRepository(provider: provider)
         self.objections = SQLObjectionRepository(provider: provider)
         self.quality = SQLQualityRepository(provider: provider)
         self.gradePolicy = SQLGradePolicyRepository(provider: provider)

@@ -2,12 +2,14 @@ import ArgumentParser
 import Configuration
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import HuitongServices
 import HuitongStore
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Check the audit log.", subcommands: [Verify.self])
+        commandName: "audit", abstract: "Check the audit log.",
+        subcommands: [Verify.self, ExportCheckpoint.self, ExportEntry.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -15,7 +17,8 @@ struct AuditCommand: AsyncParsableCommand {
             discussion: """
                 Exits with status 1 and names the first bad entry when an entry was edited, deleted, moved, \
                 inserted or cut off after a checkpoint, or when a checkpoint's signature does not hold. \
-                Checkpoints are checked with the node's own key (HUITONG_NODE_KEY or <data dir>/node-ed25519.key) \
+                Checkpoints are checked with the node's own keys (its Ed25519 key, HUITONG_NODE_KEY or \
+                <data dir>/node-ed25519.key, and its SM2 key, HUITONG_NODE_SM2_KEY or <data dir>/node-sm2.key) \
                 unless --public-key is given.
                 """)
 
@@ -23,24 +26,29 @@ struct AuditCommand: AsyncParsableCommand {
 
         @Option(
             name: .customLong("public-key"),
-            help: "A trusted node public key, base64 as GET /api/v1/node shows it (repeatable).")
+            help: """
+                A trusted checkpoint key (repeatable): an Ed25519 key in base64 as GET /api/v1/node shows it, an SM2 \
+                key's uncompressed point in base64, or a PEM file as `huitong node show` prints it.
+                """)
         var publicKeys: [String] = []
 
         @Option(help: .hidden)
         var pageSize = 5_000
 
         func run() async throws {
-            var keys: [NodePublicKey] = []
+            var keys: [SigningPublicKey] = []
             for text in publicKeys {
-                guard let key = NodePublicKey(base64: text) else {
-                    throw ValidationError("--public-key \(text) is not the base64 of a 32-byte Ed25519 public key")
+                guard let key = Self.parsePublicKey(text) else {
+                    throw ValidationError(
+                        "--public-key \(text) is neither a base64 Ed25519 key or SM2 point nor a PEM public key file")
                 }
                 keys.append(key)
             }
             let failed = try await withStore(node) { store, config, _ in
                 if keys.isEmpty {
                     do {
-                        keys = [try node.loadNodeKey(config, create: false).publicKey]
+                        keys = try NodeCryptoSuite.ownCheckpointKeys(
+                            nodeKey: try node.loadNodeKey(config, create: false), config: config)
                     } catch {
                         throw ValidationError("\(error.userMessage)\n  (pass --public-key to verify with another key)")
                     }
@@ -58,6 +66,19 @@ struct AuditCommand: AsyncParsableCommand {
             if failed { throw ExitCode.failure }
         }
 
+        /// A key as `--public-key` gives it: base64 (32 bytes: Ed25519, 65: an SM2 point) or a PEM file's path.
+        static func parsePublicKey(_ text: String) -> SigningPublicKey? {
+            if FileManager.default.fileExists(atPath: text) {
+                guard let pem = try? String(contentsOfFile: text, encoding: .utf8) else { return nil }
+                return try? SigningPublicKey(pemRepresentation: pem)
+            }
+            guard let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                return nil
+            }
+            let algorithm: SignatureAlgorithm = data.count == 32 ? .ed25519 : .sm2
+            return try? SigningPublicKey(algorithm: algorithm, rawRepresentation: Array(data))
+        }
+
         /// Prints the outcome; returns whether verification failed.
         static func print(_ report: AuditLogVerification.Report) -> Bool {
             switch report.outcome {
@@ -68,7 +89,7 @@ struct AuditCommand: AsyncParsableCommand {
                 if let checkpoint = summary.lastCheckpoint {
                     let time = checkpoint.time.formatted(.iso8601)
                     Swift.print(
-                        "  last signed tree head: size \(checkpoint.treeSize), root \(checkpoint.rootHash.hex), signed \(time) by key \(checkpoint.keyID)"
+                        "  last signed tree head: size \(checkpoint.treeSize), root \(checkpoint.rootHash.hex), signed \(time) by key \(checkpoint.keyID) (\(checkpoint.suite.rawValue))"
                     )
                 } else {
                     Swift.print("  last signed tree head: none yet")
@@ -85,9 +106,130 @@ struct AuditCommand: AsyncParsableCommand {
     }
 }
 
+extension AuditCommand {
+    /// Writes a signed checkpoint as files an outside tool checks, so that an assessor needs no Huitong code.
+    struct ExportCheckpoint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export-checkpoint",
+            abstract: "Write a signed audit checkpoint, its signature and the public key for openssl to verify.",
+            discussion: """
+                Writes into --out: checkpoint.bin (the exact bytes signed), checkpoint.sig (the signature; DER \
+                SM2 under gm, raw Ed25519 under intl), public-key.pem (the signing key) and checkpoint.txt (the \
+                fields), then prints the openssl command that verifies it.
+                """)
+
+        @OptionGroup var node: NodeOptions
+
+        @Option(help: "The folder to write into (created if missing).")
+        var out: String
+
+        @Option(name: .customLong("tree-size"), help: "The checkpoint at this tree size; the latest by default.")
+        var treeSize: Int64?
+
+        func run() async throws {
+            let (checkpoint, keys) = try await withStore(node) { store, config, _ in
+                let checkpoint: AuditCheckpoint?
+                if let treeSize {
+                    checkpoint = try await store.audit.checkpoints(after: treeSize - 1, through: treeSize, limit: 1)
+                        .first
+                } else {
+                    checkpoint = try await store.audit.latestCheckpoint()
+                }
+                guard let checkpoint else {
+                    throw ValidationError(
+                        treeSize.map { "there is no checkpoint at tree size \($0)" }
+                            ?? "the audit log has no checkpoint yet")
+                }
+                let keys = try NodeCryptoSuite.ownCheckpointKeys(
+                    nodeKey: try node.loadNodeKey(config, create: false), config: config)
+                return (checkpoint, keys)
+            }
+            guard let key = keys.first(where: { $0.keyID == checkpoint.keyID }) else {
+                throw ValidationError(
+                    "checkpoint \(checkpoint.treeSize) was signed by key \(checkpoint.keyID), which this node does not hold"
+                )
+            }
+            let folder = URL(fileURLWithPath: out)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+                let url = folder.appendingPathComponent(name)
+                try Data(bytes).write(to: url)
+                return url.path
+            }
+            let message = try write("checkpoint.bin", checkpoint.signedBytes)
+            let signature = try write("checkpoint.sig", checkpoint.signature)
+            let publicKey = try write("public-key.pem", Array(key.pemRepresentation.utf8))
+            _ = try write(
+                "checkpoint.txt",
+                Array(
+                    """
+                    suite: \(checkpoint.suite.rawValue)
+                    tree size: \(checkpoint.treeSize)
+                    root hash: \(checkpoint.rootHash.hex)
+                    last entry hash: \(checkpoint.lastEntryHash.hex)
+                    time (µs since 1970): \(checkpoint.timeMicroseconds)
+                    key id: \(checkpoint.keyID)
+
+                    """.utf8))
+            print("checkpoint \(checkpoint.treeSize) (\(checkpoint.suite.rawValue)) written to \(folder.path)")
+            print("verify it with:")
+            switch checkpoint.suite {
+            case .gm:
+                print(
+                    "  openssl pkeyutl -verify -pubin -inkey \(publicKey) -rawin -digest sm3 -pkeyopt distid:1234567812345678 -in \(message) -sigfile \(signature)"
+                )
+            case .intl:
+                print(
+                    "  openssl pkeyutl -verify -pubin -inkey \(publicKey) -rawin -in \(message) -sigfile \(signature)")
+            }
+        }
+    }
+
+    /// Writes an entry's canonical bytes, so that `openssl dgst -sm3` (or `-sha256`) reproduces its hash.
+    struct ExportEntry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export-entry",
+            abstract: "Write an audit entry's canonical bytes; openssl dgst reproduces its stored hash from them.")
+
+        @OptionGroup var node: NodeOptions
+
+        @Option(help: "The entry's sequence number.")
+        var sequence: Int64
+
+        @Option(help: "The file to write the canonical bytes to.")
+        var out: String
+
+        func run() async throws {
+            let record = try await withStore(node) { store, _, _ in
+                try await store.audit.records(after: sequence - 1, through: sequence, limit: 1).first
+            }
+            guard case .entry(let entry) = record else {
+                throw ValidationError(
+                    record == nil ? "there is no audit entry \(sequence)" : "audit entry \(sequence) no longer decodes")
+            }
+            try Data(entry.canonicalBytes).write(to: URL(fileURLWithPath: out))
+            let digest = entry.suite == .gm ? "sm3" : "sha256"
+            print("entry \(entry.sequence) (\(entry.suite.rawValue)) hash \(entry.hash.hex)")
+            print("reproduce it with:")
+            print("  openssl dgst -\(digest) -r \(out)")
+        }
+    }
+}
+
 extension NodeOptions {
     /// The node's signing key: `HUITONG_NODE_KEY`, else `<data dir>/node-ed25519.key` (created when asked).
     func loadNodeKey(_ config: ConfigReader, create: Bool) throws(NodeKeyError) -> NodeIdentityKey {
         try NodeSettings.loadNodeKey(config, create: create)
+    }
+
+    /// The node's audit trail under its crypto suite (resolved and recorded as `serve` does), for commands that
+    /// write to the log.
+    func auditTrail(_ store: Store, _ config: ConfigReader) async throws -> AuditTrail {
+        let nodeKey = try loadNodeKey(config, create: true)
+        let suite = try await NodeCryptoSuite.resolve(store, requested: try nodeSettings(config).requestedCryptoSuite)
+        return AuditTrail(
+            repository: store.audit, nodeKey: nodeKey,
+            checkpointKey: try NodeCryptoSuite.checkpointKey(for: suite, nodeKey: nodeKey, config: config, create: true)
+        )
     }
 }

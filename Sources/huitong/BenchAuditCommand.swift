@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import HuitongServices
 import HuitongStore
 import Logging
@@ -22,6 +23,9 @@ struct BenchAuditAppend: AsyncParsableCommand {
     @Option(help: "Appends per appender.")
     var appends = 200
 
+    @Option(help: "The crypto suite entries are sealed under: gm (SM3) or intl (SHA-256).")
+    var suite = "gm"
+
     func run() async throws {
         var logger = Logger(label: "huitong.bench")
         logger.logLevel = .warning
@@ -29,8 +33,9 @@ struct BenchAuditAppend: AsyncParsableCommand {
             provider: try await DatabaseConnector.open(try DatabaseLocation(parsing: database), logger: logger))
         do {
             let counting = CountingRepository(inner: store.audit)
-            let log = AuditLog(repository: counting, logger: logger)
-            let hasher = AuditKeyHasher(nodeKey: .generate())
+            let suite = try CryptoSuiteID(parsing: suite)
+            let log = AuditLog(repository: counting, suite: suite, logger: logger)
+            let hasher = AuditKeyHasher(nodeKey: .generate(), suite: suite)
             let appends = appends
             let started = ContinuousClock.now
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -53,7 +58,7 @@ struct BenchAuditAppend: AsyncParsableCommand {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let total = concurrency * appends
             print(
-                "audit_append backend=\(store.backend.rawValue) concurrency=\(concurrency) appends=\(total) seconds=\(String(format: "%.2f", seconds)) per_second=\(Int(Double(total) / seconds)) transactions=\(counting.batches.load(ordering: .relaxed))"
+                "audit_append backend=\(store.backend.rawValue) suite=\(suite.rawValue) concurrency=\(concurrency) appends=\(total) seconds=\(String(format: "%.2f", seconds)) per_second=\(Int(Double(total) / seconds)) transactions=\(counting.batches.load(ordering: .relaxed))"
             )
             await store.provider.shutdown()
         } catch {
@@ -72,9 +77,9 @@ final class CountingRepository: AuditLogRepository {
         self.inner = inner
     }
 
-    func append(_ events: [AuditEvent]) async throws -> [AuditEntry] {
+    func append(_ events: [AuditEvent], suite: CryptoSuiteID) async throws -> [AuditEntry] {
         batches.add(1, ordering: .relaxed)
-        return try await inner.append(events)
+        return try await inner.append(events, suite: suite)
     }
     func head() async throws -> AuditChain { try await inner.head() }
     func records(after: Int64, through: Int64, limit: Int) async throws -> [AuditEntryRecord] {

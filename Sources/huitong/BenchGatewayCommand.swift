@@ -53,7 +53,7 @@ struct BenchGatewaySetup: AsyncParsableCommand {
             }
             let (system, token) = try await credential(store, config)
             // The grant goes on the audit log like any other grant.
-            let audit = AuditTrail(repository: store.audit, nodeKey: try node.loadNodeKey(config, create: true))
+            let audit = try await node.auditTrail(store, config)
             // A second run on the same database (FRESH=0) keeps the grant of the first.
             let earlier = try await store.grants.activeGrants(
                 consumerDepartmentID: system.departmentID, resourceCode: entry.code.text, on: CalendarDate.today()

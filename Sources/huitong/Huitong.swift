@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import HuitongServices
 import HuitongStore
 import Logging
@@ -85,8 +86,13 @@ func withStore<Result>(
     }
 }
 
-func accountService(_ config: ConfigReader, _ store: Store) throws -> AccountUseCases {
-    AccountUseCases(store: store, bcryptCost: try nodeSettings(config).accounts.bcryptCost)
+/// Accounts as the node keeps them: passwords hashed under its suite (resolved and recorded as `serve` does).
+func accountService(_ config: ConfigReader, _ store: Store) async throws -> AccountUseCases {
+    let settings = try nodeSettings(config)
+    return AccountUseCases(
+        store: store, bcryptCost: settings.accounts.bcryptCost,
+        suite: try await NodeCryptoSuite.resolve(store, requested: settings.requestedCryptoSuite),
+        passwordIterations: settings.accounts.passwordIterations)
 }
 
 /// Prints accounts with their one-time passwords, as a table a person can copy from.

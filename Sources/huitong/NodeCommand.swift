@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import HuitongFederation
 import HuitongServices
 import HuitongStore
@@ -16,19 +17,29 @@ struct NodeCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the region, level and public key a peer's operator needs to register this node.")
+            abstract: """
+                Print the region, level and public key a peer's operator needs to register this node, and the SM2 \
+                public key (PEM) its audit checkpoints verify with.
+                """)
 
         @OptionGroup var node: NodeOptions
 
         func run() async throws {
-            let (profile, config) = try await withStore(node) { store, config, _ in
-                (try await storedNodeProfile(store, config), config)
+            let (profile, suite, config) = try await withStore(node) { store, config, _ in
+                (try await storedNodeProfile(store, config), try await store.crypto.recordedSuite(), config)
             }
             let key = try node.loadNodeKey(config, create: true)
+            let sm2 = try NodeSettings.loadSM2Key(config, create: true).publicKey
             print("region:     \(profile.region.code) (\(profile.level.label.zh) \(profile.level.rawValue))")
             print("name:       \(profile.name)")
+            print(
+                "suite:      \(suite?.rawValue ?? "\(CryptoSuiteID.forNewNodes.rawValue) (recorded at the first start)")"
+            )
             print("key id:     \(key.publicKey.keyID)")
             print("public key: \(key.publicKey.base64)")
+            print("SM2 key id: \(SigningPublicKey(sm2: sm2).keyID)")
+            print("SM2 public key (signs audit checkpoints under gm; openssl pkeyutl -verify -pubin -inkey reads it):")
+            print(sm2.pemRepresentation, terminator: "")
         }
     }
 

@@ -78,11 +78,14 @@ struct Initialize: AsyncParsableCommand {
         let logger = node.makeLogger(config)
         let store = try await node.openStore(config, logger: logger)
         do {
-            let profile = try await NodeIdentity.resolve(store, requested: NodeSettings(reader: config).identity)
+            let settings = try NodeSettings(reader: config)
+            let suite = try await NodeCryptoSuite.resolve(store, requested: settings.requestedCryptoSuite)
+            let profile = try await NodeIdentity.resolve(store, requested: settings.identity)
             print(
                 "节点 node: \(profile.region.code) (\(profile.level.label.zh) \(profile.level.rawValue)) \(profile.name)")
+            print("密码套件 crypto suite: \(suite.rawValue)")
             if let issued = try await Bootstrap.ensureOperator(
-                try accountService(config, store), bureau: .init(node: profile))
+                try await accountService(config, store), bureau: .init(node: profile))
             {
                 printAccounts([issued], heading: "已创建平台管理员 (operator account created):")
             } else {
@@ -104,13 +107,12 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         try await withStore(node) { store, config, _ in
             // The demo's grants go on the audit log like any other grant.
-            let audit = AuditTrail(
-                repository: store.audit, nodeKey: try NodeSettings.loadNodeKey(config, create: true))
+            let audit = try await node.auditTrail(store, config)
             let sharing = SharingUseCases(
                 store: store, settings: try nodeSettings(config).sharing, audit: audit.log)
             guard
                 let issued = try await DemoData.load(
-                    into: try accountService(config, store), sharing: sharing, audit: audit.log)
+                    into: try await accountService(config, store), sharing: sharing, audit: audit.log)
             else {
                 throw ValidationError("数据库中已有数据，未加载演示数据 (the database already holds data; demo not loaded)")
             }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import Testing
 
 @Suite("Audit log: encoding, Merkle tree, checkpoints, verification")
@@ -12,7 +13,7 @@ struct AuditLogTests {
         latencyMicroseconds: 850, detail: ["items": "xm,csrq", "channel": "interface"])
 
     static func hash(_ event: AuditEvent, sequence: Int64 = 5, previous: AuditHash = .zero) -> AuditHash {
-        AuditEntry.computeHash(sequence: sequence, previousHash: previous, event: event)
+        AuditEntry.computeHash(sequence: sequence, previousHash: previous, event: event, suite: .intl)
     }
 
     @Test("changing any field, the sequence number or the previous hash changes the entry hash")
@@ -67,7 +68,7 @@ struct AuditLogTests {
         #expect(Self.hash(left) != Self.hash(right))
     }
 
-    @Test("Merkle tree heads match the RFC 6962 reference vectors for sizes 0 to 8")
+    @Test("Merkle tree heads under intl match the RFC 6962 reference vectors for sizes 0 to 8")
     func merkleVectors() throws {
         let leaves = [
             "", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f",
@@ -84,13 +85,13 @@ struct AuditLogTests {
             "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
         ]
         var frontier = MerkleFrontier()
-        #expect(frontier.root.hex == roots[0])
+        #expect(frontier.root(suite: .intl).hex == roots[0])
         for (index, leaf) in leaves.enumerated() {
-            frontier.append(leaf: Self.bytes(hex: leaf))
-            #expect(frontier.root.hex == roots[index + 1], "size \(index + 1)")
+            frontier.append(leaf: Self.bytes(hex: leaf), suite: .intl)
+            #expect(frontier.root(suite: .intl).hex == roots[index + 1], "size \(index + 1)")
             // A frontier restored from its stored form goes on exactly as the original.
             let restored = try #require(MerkleFrontier(size: frontier.size, roots: frontier.roots))
-            #expect(restored.root == frontier.root)
+            #expect(restored.root(suite: .intl) == frontier.root(suite: .intl))
         }
         #expect(MerkleFrontier(size: 5, roots: frontier.roots) == nil, "8 leaves are one subtree, not two")
     }
@@ -119,7 +120,7 @@ struct AuditLogTests {
             var event = Self.base
             event.rowsReturned = Int64(index)
             event.timeMicroseconds += Int64(index)
-            entries.append(chain.append(event))
+            entries.append(chain.append(event, suite: .intl))
             if index == 4 || index == 8 { checkpoints.append(try AuditCheckpoint.sign(chain, with: key)) }
         }
         return (entries, checkpoints)
@@ -186,7 +187,7 @@ struct AuditLogTests {
         var (entries, checkpoints) = try log()
         var forged = Self.base
         forged.consumerDepartmentID = 99
-        let intruder = AuditEntry(sequence: 5, previousHash: entries[3].hash, event: forged)
+        let intruder = AuditEntry(sequence: 5, previousHash: entries[3].hash, event: forged, suite: .intl)
         entries.insert(intruder, at: 4)
         for index in 5..<entries.count { entries[index].sequence += 1 }
         #expect(failureOf(verify(entries, checkpoints)) == AuditVerificationFailure(sequence: 5, reason: .inserted))
@@ -225,7 +226,7 @@ struct AuditLogTests {
         var rewritten: [AuditEntry] = []
         for var entry in entries.map(\.event) {
             if rewritten.count == 1 { entry.rowsReturned = 0 }
-            rewritten.append(chain.append(entry))
+            rewritten.append(chain.append(entry, suite: .intl))
         }
         #expect(
             failureOf(verify(rewritten, checkpoints))
@@ -235,7 +236,7 @@ struct AuditLogTests {
     @Test("a checkpoint signature covers every field and names its key")
     func checkpointSignature() throws {
         var chain = AuditChain()
-        _ = chain.append(Self.base)
+        _ = chain.append(Self.base, suite: .intl)
         let checkpoint = try AuditCheckpoint.sign(chain, with: key)
         #expect(checkpoint.keyID == key.publicKey.keyID && checkpoint.keyID.count == 16)
         #expect(checkpoint.isValidSignature(by: key.publicKey))
@@ -250,18 +251,25 @@ struct AuditLogTests {
     }
 
     @Test("queried keys are hashed with the node's key: stable, distinct, and not the key itself")
-    func keyHashing() {
-        let hasher = AuditKeyHasher(nodeKey: key)
+    func keyHashing() throws {
+        let hasher = AuditKeyHasher(nodeKey: key, suite: .intl)
         let id = "11010519491231002X"
         #expect(hasher.hash(id) == hasher.hash(" \(id) "))
         #expect(hasher.hash(id) != hasher.hash("110105195001010012"))
-        #expect(AuditKeyHasher(nodeKey: NodeIdentityKey.generate()).hash(id) != hasher.hash(id))
+        #expect(AuditKeyHasher(nodeKey: NodeIdentityKey.generate(), suite: .intl).hash(id) != hasher.hash(id))
         #expect(!hasher.hash(id).contains("110105") && hasher.hash(id).count == 64)
         // Hashes already on the log must keep matching new ones: the plain HMAC-SHA256 under the derived secret,
         // however many keys the hasher served before.
         let expected = HMAC<SHA256>.authenticationCode(
             for: Array(id.utf8), using: key.derivedSecret(purpose: "huitong audit queried-key hash v1"))
         #expect(hasher.hash(id) == Array(expected).map { String(format: "%02x", $0) }.joined())
+        // Under gm: HMAC-SM3 under a secret derived with HKDF-SM3, and unrelated to the intl hash.
+        let gm = AuditKeyHasher(nodeKey: key, suite: .gm)
+        let gmSecret = try HKDFSM3.deriveKey(
+            inputKeyMaterial: key.rawPrivateKey, salt: Array("huitong node key".utf8),
+            info: Array("huitong audit queried-key hash v1".utf8), byteCount: 32)
+        #expect(gm.hash(id) == Hex.lowercase(HMACSM3.authenticationCode(for: Array(id.utf8), key: gmSecret)))
+        #expect(gm.hash(id) != hasher.hash(id) && gm.hash(" \(id) ") == gm.hash(id))
     }
 
     @Test("latency percentiles read from log-scale bucket counts land within a bucket's width")

@@ -80,7 +80,8 @@ struct MaskingTests {
 
     @Test("a pseudonym rule needs the consumer's key and hides the value without one")
     func pseudonymRule() {
-        let pseudonymizer = Pseudonymizer(nodeSecret: SymmetricKey(size: .bits256), consumerDepartmentID: 7)
+        let pseudonymizer = Pseudonymizer(
+            nodeSecret: SymmetricKey(size: .bits256), consumerDepartmentID: 7, suite: .intl)
         #expect(MaskingRule.pseudonym.apply(to: "段正淳") == "***")
         let joined = MaskingRule.pseudonym.apply(to: "51343620000320711X", pseudonymizer: pseudonymizer)
         #expect(joined == pseudonymizer.pseudonym(for: "51343620000320711X"))
@@ -122,26 +123,36 @@ struct PseudonymizerTests {
     @Test("the documented construction: HKDF per department, HMAC-SHA256, first 128 bits in hex")
     func knownVector() {
         // Computed independently (Python hmac/hashlib) from the formula in Pseudonymizer's documentation.
-        let pseudonymizer = Pseudonymizer(nodeSecret: Self.nodeSecret, consumerDepartmentID: 42)
+        let pseudonymizer = Pseudonymizer(nodeSecret: Self.nodeSecret, consumerDepartmentID: 42, suite: .intl)
         #expect(pseudonymizer.pseudonym(for: "51343620000320711X") == "a917407ffff16af03826db2813fed741")
-        let other = Pseudonymizer(nodeSecret: Self.nodeSecret, consumerDepartmentID: 43)
+        let other = Pseudonymizer(nodeSecret: Self.nodeSecret, consumerDepartmentID: 43, suite: .intl)
         #expect(other.pseudonym(for: "51343620000320711X") == "0ecd4644fcb4dcaa9ac00e2e61a7b059")
+    }
+
+    @Test("under gm: HKDF-SM3 per department, HMAC-SM3, first 128 bits in hex; unrelated to the intl pseudonym")
+    func knownGMVector() {
+        // Computed independently (Python: RFC 5869 written out over hmac.new(…, 'sm3')) from the documentation.
+        let pseudonymizer = Pseudonymizer(nodeSecret: Self.nodeSecret, consumerDepartmentID: 42, suite: .gm)
+        #expect(pseudonymizer.pseudonym(for: "51343620000320711X") == "4c6cf6adfce80a87241b87498dafb401")
+        let other = Pseudonymizer(nodeSecret: Self.nodeSecret, consumerDepartmentID: 43, suite: .gm)
+        #expect(other.pseudonym(for: "51343620000320711X") == "8e1888736fcb84872585d954d4249881")
+        #expect(pseudonymizer.pseudonym(for: " 51343620000320711x ") == "4c6cf6adfce80a87241b87498dafb401")
     }
 
     @Test("one consumer gets one pseudonym per value, whatever its spelling; others get unrelated ones")
     func determinismAndSeparation() {
-        let consumer = Pseudonymizer(nodeSecret: Self.nodeSecret, consumerDepartmentID: 42)
-        let again = Pseudonymizer(nodeSecret: Self.nodeSecret, consumerDepartmentID: 42)
+        let consumer = Pseudonymizer(nodeSecret: Self.nodeSecret, consumerDepartmentID: 42, suite: .intl)
+        let again = Pseudonymizer(nodeSecret: Self.nodeSecret, consumerDepartmentID: 42, suite: .intl)
         let id = "51343620000320711X"
         #expect(again.pseudonym(for: id) == consumer.pseudonym(for: id))
         #expect(consumer.pseudonym(for: " 51343620000320711x ") == consumer.pseudonym(for: id))
         #expect(consumer.pseudonym(for: "５１３４３６２００００３２０７１１Ｘ") == consumer.pseudonym(for: id))
         #expect(consumer.pseudonym(for: "51343620000320712X") != consumer.pseudonym(for: id))
 
-        let rotated = Pseudonymizer(nodeSecret: Self.nodeSecret, consumerDepartmentID: 42, epoch: 1)
-        let otherNode = Pseudonymizer(nodeSecret: SymmetricKey(size: .bits256), consumerDepartmentID: 42)
+        let rotated = Pseudonymizer(nodeSecret: Self.nodeSecret, consumerDepartmentID: 42, epoch: 1, suite: .intl)
+        let otherNode = Pseudonymizer(nodeSecret: SymmetricKey(size: .bits256), consumerDepartmentID: 42, suite: .intl)
         let others = [
-            Pseudonymizer(nodeSecret: Self.nodeSecret, consumerDepartmentID: 43).pseudonym(for: id),
+            Pseudonymizer(nodeSecret: Self.nodeSecret, consumerDepartmentID: 43, suite: .intl).pseudonym(for: id),
             rotated.pseudonym(for: id), otherNode.pseudonym(for: id),
         ]
         #expect(Set(others + [consumer.pseudonym(for: id)]).count == 4)

@@ -149,4 +149,31 @@ struct RequestSignatureTests {
         #expect(CredentialKeyID.isWellFormed(CredentialKeyID.generate()))
         #expect(CredentialKeyID.generate() != CredentialKeyID.generate())
     }
+
+    @Test("under gm a secret is sealed in an HT1 envelope (SM4-CBC + HMAC-SM3) and opens by the suite it names")
+    func sealingUnderGM() throws {
+        var key = SealingKey.random()
+        let sealedBefore = key.seal("hts_before", context: Self.keyID)
+        key.suite = .gm
+        let sealed = key.seal("hts_secret", context: Self.keyID)
+        #expect(sealed.hasPrefix("gm:") && !sealed.contains("hts_secret"))
+        #expect(key.seal("hts_secret", context: Self.keyID) != sealed, "a fresh IV each time")
+        // The envelope of domain-services.md §1.6: "HT1" ‖ IV ‖ ciphertext ‖ tag, 16 + 16 + 32 bytes around "hts_secret".
+        let envelope = try #require(Data(base64Encoded: String(sealed.dropFirst(3))))
+        #expect(envelope.prefix(3) == Data("HT1".utf8) && envelope.count == 3 + 16 + 16 + 32)
+        #expect(try key.open(sealed, context: Self.keyID) == "hts_secret")
+        // A secret sealed under intl before the switch still opens, and a gm one opens after switching back.
+        #expect(try key.open(sealedBefore, context: Self.keyID) == "hts_before")
+        var back = try SealingKey(base64: key.base64)
+        back.suite = .intl
+        #expect(try back.open(sealed, context: Self.keyID) == "hts_secret")
+        #expect(throws: SealingError.unsealFailed) { try key.open(sealed, context: "hk_other") }
+        #expect(throws: SealingError.unsealFailed) { try SealingKey.random().open(sealed, context: Self.keyID) }
+        var altered = Array(envelope)
+        altered[20] ^= 1
+        #expect(throws: SealingError.unsealFailed) {
+            try key.open("gm:" + Data(altered).base64EncodedString(), context: Self.keyID)
+        }
+        #expect(throws: SealingError.unsealFailed) { try key.open("gm:not base64!", context: Self.keyID) }
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
+import HuitongCrypto
 import HuitongStore
 import HuitongTestSupport
 import HummingbirdTesting
@@ -31,12 +32,19 @@ struct AuditAPITests {
             #expect(status == .ok && body.algorithm == "Ed25519")
             let key = try #require(NodePublicKey(base64: body.publicKey))
             #expect(body.keyID == key.keyID)
+            // A new node runs gm: its checkpoints verify with the SM2 key published first, as PEM; the Ed25519 key
+            // follows for checkpoints signed under intl.
+            #expect(body.suite == "gm")
+            #expect(body.checkpointKeys.map(\.algorithm) == ["SM2-with-SM3", "Ed25519"])
+            let sm2 = try SigningPublicKey(pemRepresentation: try #require(body.checkpointKeys.first).publicKeyPEM)
+            #expect(sm2.algorithm == .sm2 && sm2.keyID == body.checkpointKeys[0].keyID)
+            #expect(body.checkpointKeys[1].keyID == key.keyID)
 
             let police = try await node.department("GAJ")
             let health = try await node.department("WJW")
             let (_, auditor) = try await node.user("auditor1", department: node.bureau, roles: [.auditor])
             let (_, consumer) = try await node.user("consumer1", department: health, roles: [.consumer])
-            let log = AuditLog(repository: node.store.audit)
+            let log = AuditLog(repository: node.store.audit, suite: .intl)
             _ = try await log.append(contentsOf: [
                 Self.call(consumer: health.id, provider: police.id, resource: "101001/0001"),
                 Self.call(
@@ -95,7 +103,7 @@ struct AuditAPITests {
             let health = try await node.department("WJW")
             let (_, consumer) = try await node.user("consumer1", department: health, roles: [.consumer])
             let (_, provider) = try await node.user("provider1", department: police, roles: [.provider])
-            let log = AuditLog(repository: node.store.audit)
+            let log = AuditLog(repository: node.store.audit, suite: .intl)
             var events = (1...10).map { index in
                 Self.call(
                     consumer: health.id, provider: police.id, resource: "101001/0001", rows: 3,

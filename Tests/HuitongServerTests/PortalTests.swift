@@ -127,11 +127,12 @@ struct PortalTests {
         arguments: TestBackend.available)
     func home(_ backend: TestBackend) async throws {
         try await PortalFixture.run(backend) { fixture, node, client in
-            _ = try await node.store.audit.append([
-                AuditEvent(action: .gatewayLookup, resourceCode: fixture.licences.code.text, outcome: .allowed),
-                AuditEvent(action: .gatewayExtract, resourceCode: fixture.licences.code.text, outcome: .allowed),
-                AuditEvent(action: .gatewayLookup, resourceCode: "x", outcome: .denied(reason: "no_grant")),
-            ])
+            _ = try await node.store.audit.append(
+                [
+                    AuditEvent(action: .gatewayLookup, resourceCode: fixture.licences.code.text, outcome: .allowed),
+                    AuditEvent(action: .gatewayExtract, resourceCode: fixture.licences.code.text, outcome: .allowed),
+                    AuditEvent(action: .gatewayLookup, resourceCode: "x", outcome: .denied(reason: "no_grant")),
+                ], suite: .gm)
             // The closed entry's row is not an open record; the conditional entry's rows are.
             let (status, html) = try await client.page("/portal")
             #expect(status == .ok)

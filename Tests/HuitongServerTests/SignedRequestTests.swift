@@ -6,6 +6,7 @@ import HuitongTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import SQLKit
 import Testing
 
 @testable import HuitongServer
@@ -80,6 +81,12 @@ struct SignedRequestTests {
         try await TestNode.run(backend, routes: Self.echoRoute) { node, client in
             let (officer, systemID) = try await Self.consumerSystem(node, client)
             let (signer, credentialID) = try await Self.issue(client, system: systemID, officer: officer)
+
+            // A new node runs the gm suite: the secret is sealed at rest in an HT1 envelope, and opens for the call.
+            let sealed = try await node.store.provider.read { sql in
+                try await sql.raw("SELECT sealed_secret FROM api_tokens WHERE key_id = \(bind: signer.keyID)").first()
+            }?.decode(column: "sealed_secret", as: String.self)
+            #expect(sealed?.hasPrefix("gm:") == true, "\(sealed ?? "no sealed secret")")
 
             let headers = signer.headers(.get, "/api/v1/me")
             let (ok, meText) = try await client.text(.get, "/api/v1/me", headers: headers)

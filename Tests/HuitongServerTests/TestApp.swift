@@ -20,7 +20,11 @@ struct TestNode {
     let operatorPassword = "operator-pass-1"
     let bureau: Department
 
-    static let configuration = ServerConfiguration(bcryptCost: 4, sealingKey: .random())
+    static let configuration: ServerConfiguration = {
+        var configuration = ServerConfiguration(bcryptCost: 4, sealingKey: .random())
+        configuration.passwordIterations = 1_000
+        return configuration
+    }()
 
     /// Runs `body` with a client of a freshly built application.
     static func run(

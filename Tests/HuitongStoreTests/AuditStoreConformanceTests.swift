@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import HuitongStore
 import HuitongTestSupport
 import Logging
@@ -54,7 +55,7 @@ struct AuditStoreConformanceTests {
                 #expect(receipts.first { $0.sequence == head.sequence }?.hash == head.lastHash)
 
                 let checkpoint = try #require(try await trails[1].checkpointer.checkpoint())
-                #expect(checkpoint.treeSize == head.sequence && checkpoint.rootHash == head.frontier.root)
+                #expect(checkpoint.treeSize == head.sequence && checkpoint.rootHash == head.frontier.root(suite: .intl))
                 #expect(try await trails[0].checkpointer.checkpoint() == nil, "the head is signed already")
                 _ = try await trails[0].log.append(Self.call(0))
                 #expect(try await trails[0].checkpointer.checkpoint()?.treeSize == head.sequence + 1)
@@ -82,7 +83,7 @@ struct AuditStoreConformanceTests {
 
         struct Refused: Error {}
 
-        func append(_ events: [AuditEvent]) async throws -> [AuditEntry] {
+        func append(_ events: [AuditEvent], suite: CryptoSuiteID) async throws -> [AuditEntry] {
             batches.withLock { $0.append(events.count) }
             try await Task.sleep(for: .milliseconds(50))
             throw Refused()
@@ -106,7 +107,7 @@ struct AuditStoreConformanceTests {
     func failClosed() async throws {
         try await TestBackend.sqlite.withFreshDatabase { store, _ in
             let failing = FailingRepository(store.audit)
-            let log = AuditLog(repository: failing)
+            let log = AuditLog(repository: failing, suite: .intl)
             let outcomes = await withTaskGroup(of: Bool.self) { group in
                 for index in 0..<20 {
                     group.addTask {
@@ -164,7 +165,7 @@ struct AuditStoreConformanceTests {
                     """
                 ).run()
             }
-            let log = AuditLog(repository: store.audit)
+            let log = AuditLog(repository: store.audit, suite: .intl)
             await #expect(throws: AuditLogError.self) {
                 try await log.append(contentsOf: (0..<5).map { Self.call($0) })
             }
@@ -222,7 +223,7 @@ struct AuditStoreConformanceTests {
     @Test("entries are listed newest first, filtered and paged", arguments: TestBackend.available)
     func search(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, _ in
-            let log = AuditLog(repository: store.audit)
+            let log = AuditLog(repository: store.audit, suite: .intl)
             let start = Date(timeIntervalSince1970: 1_740_000_000)
             _ = try await log.append(contentsOf: [
                 Self.call(1, consumer: 3, time: start),
@@ -255,7 +256,7 @@ struct AuditStoreConformanceTests {
         arguments: TestBackend.available)
     func statistics(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, _ in
-            let log = AuditLog(repository: store.audit)
+            let log = AuditLog(repository: store.audit, suite: .intl)
             // 2025-03-01 23:30 and 2025-03-02 00:30 in Beijing: two days there, though the same UTC day.
             let late = Date(timeIntervalSince1970: 1_740_843_000)
             let early = late + 3600
@@ -315,7 +316,7 @@ struct AuditStoreConformanceTests {
     func separateFile() async throws {
         try await TestBackend.sqlite.withFreshDatabase { store, location in
             guard case .sqlite(let path) = location else { return }
-            let log = AuditLog(repository: store.audit)
+            let log = AuditLog(repository: store.audit, suite: .intl)
             let receipt = try await log.append(Self.call(1))
             let auditPath = SQLiteDatabaseProvider.auditPath(besides: path)
             #expect(auditPath.hasSuffix("/huitong.audit.sqlite"))

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import HuitongCore
+import HuitongCrypto
 
 /// What tests build applications from: the same `buildApplication(reader:)` as `huitong serve`, over configuration
 /// held in memory.
@@ -14,8 +15,11 @@ public enum TestConfiguration {
                 "huitong.data": ConfigValue(.string(dataDirectory), isSecret: false),
                 "huitong.node.key": ConfigValue(
                     .string(Data(NodeIdentityKey.generate().rawPrivateKey).base64EncodedString()), isSecret: true),
+                "huitong.node.sm2.key": ConfigValue(
+                    .string(try! SM2PrivateKey.generate().pemRepresentation), isSecret: true),
                 "huitong.sealing.key": ConfigValue(.string(SealingKey.random().base64), isSecret: true),
                 "huitong.bcrypt.cost": 4,
+                "huitong.password.iterations": 1_000,
                 "huitong.background.jobs": false,
                 "huitong.host": "127.0.0.1",
                 "huitong.port": ConfigValue(.int(live ? 0 : 8080), isSecret: false),

@@ -549,6 +549,7 @@ final class CascadeNode: @unchecked Sendable {
             "HUITONG_NODE_KEY": Data(key.rawPrivateKey).base64EncodedString(),
             "HUITONG_FEDERATION_SYNC_SECONDS": "0", "HUITONG_FEDERATION_POLL_SECONDS": "1",
             "HUITONG_FEDERATION_RETRY_MAXIMUM_SECONDS": "1", "HUITONG_BCRYPT_COST": "4",
+            "HUITONG_PASSWORD_ITERATIONS": "1000",
         ]) { $1 }
         let log = directory.appendingPathComponent("serve.log")
         if !FileManager.default.fileExists(atPath: log.path) {

@@ -10,8 +10,10 @@ struct DataDirectoryModesTests {
         return try ChildProcess.run(
             AuditVerifyCommandTests.executable,
             ["init", "--data", data.path, "--log-level", "error"],
-            environment: ProcessInfo.processInfo.environment.merging(["HUITONG_BCRYPT_COST": "4"]) { $1 }
-                .filter { $0.key != "HUITONG_DATABASE_URL" })
+            environment: ProcessInfo.processInfo.environment.merging([
+                "HUITONG_BCRYPT_COST": "4", "HUITONG_PASSWORD_ITERATIONS": "1000",
+            ]) { $1 }
+            .filter { $0.key != "HUITONG_DATABASE_URL" })
     }
 
     static func mode(_ url: URL) throws -> Int {

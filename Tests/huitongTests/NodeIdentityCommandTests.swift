@@ -20,6 +20,7 @@ struct NodeIdentityCommandTests {
     ) {
         var inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HUITONG_NODE_") }
         inherited["HUITONG_BCRYPT_COST"] = "4"
+        inherited["HUITONG_PASSWORD_ITERATIONS"] = "1000"
         return try ChildProcess.run(
             executable,
             [arguments[0]] + (arguments[0] == "node" ? [arguments[1]] : [])

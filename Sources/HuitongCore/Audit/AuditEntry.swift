@@ -1,7 +1,8 @@
-import Crypto
 import Foundation
+import HuitongCrypto
 
-/// A SHA-256 value: an entry hash, a Merkle node or a tree head.
+/// A 32-byte hash of the entry's suite (SM3 under `gm`, SHA-256 under `intl`): an entry hash, a Merkle node or a
+/// tree head.
 public struct AuditHash: Sendable, Hashable, CustomStringConvertible {
     public let bytes: [UInt8]
 
@@ -10,8 +11,9 @@ public struct AuditHash: Sendable, Hashable, CustomStringConvertible {
         self.bytes = bytes
     }
 
-    init(_ digest: SHA256.Digest) {
-        self.bytes = Array(digest)
+    /// The suite's digest of `data`; both suites' digests are 32 bytes.
+    init(digesting data: [UInt8], under suite: CryptoSuiteID) {
+        self.bytes = suite.suite.digest(data)
     }
 
     /// The chain's start: the "previous hash" of entry 1.
@@ -55,34 +57,48 @@ public struct AuditEntry: Sendable, Hashable {
     public var sequence: Int64
     public var previousHash: AuditHash
     public var event: AuditEvent
-    /// SHA-256 of `canonicalEncoding`, as stored; the verifier recomputes it and compares.
+    /// The suite the entry was sealed under, as stored: its hash and its Merkle leaf use this suite's hash, whatever
+    /// suite the node runs today, so a log that switched suites keeps verifying entry by entry.
+    public var suite: CryptoSuiteID
+    /// The suite's hash (SM3 or SHA-256) of `canonicalEncoding`, as stored; the verifier recomputes it and compares.
     public var hash: AuditHash
 
-    public init(sequence: Int64, previousHash: AuditHash, event: AuditEvent, hash: AuditHash) {
+    public init(sequence: Int64, previousHash: AuditHash, event: AuditEvent, suite: CryptoSuiteID, hash: AuditHash) {
         self.sequence = sequence
         self.previousHash = previousHash
         self.event = event
+        self.suite = suite
         self.hash = hash
     }
 
     /// Seals `event` as entry `sequence` after an entry whose hash is `previousHash`.
-    public init(sequence: Int64, previousHash: AuditHash, event: AuditEvent) {
+    public init(sequence: Int64, previousHash: AuditHash, event: AuditEvent, suite: CryptoSuiteID) {
         self.sequence = sequence
         self.previousHash = previousHash
         self.event = event
-        self.hash = Self.computeHash(sequence: sequence, previousHash: previousHash, event: event)
+        self.suite = suite
+        self.hash = Self.computeHash(sequence: sequence, previousHash: previousHash, event: event, suite: suite)
     }
 
     /// The hash the entry's content gives: what `hash` must equal.
     public var computedHash: AuditHash {
-        Self.computeHash(sequence: sequence, previousHash: previousHash, event: event)
+        Self.computeHash(sequence: sequence, previousHash: previousHash, event: event, suite: suite)
     }
 
-    public static func computeHash(sequence: Int64, previousHash: AuditHash, event: AuditEvent) -> AuditHash {
-        AuditHash(SHA256.hash(data: canonicalEncoding(sequence: sequence, previousHash: previousHash, event: event)))
+    public static func computeHash(sequence: Int64, previousHash: AuditHash, event: AuditEvent, suite: CryptoSuiteID)
+        -> AuditHash
+    {
+        AuditHash(
+            digesting: canonicalEncoding(sequence: sequence, previousHash: previousHash, event: event), under: suite)
     }
 
-    /// Version of `canonicalEncoding`. A new version means a new first byte; old entries keep verifying.
+    /// The bytes the entry's hash covers, for `openssl dgst -sm3` (or `-sha256`) to reproduce it outside Huitong.
+    public var canonicalBytes: [UInt8] {
+        Self.canonicalEncoding(sequence: sequence, previousHash: previousHash, event: event)
+    }
+
+    /// Version of `canonicalEncoding`. A new version means a new first byte; old entries keep verifying. The suite is
+    /// not part of the encoding: it picks the hash, so an entry whose recorded suite is changed no longer matches.
     public static let encodingVersion: UInt8 = 1
 
     /// The bytes an entry hash covers: a version byte, then every field in a fixed order, integers big-endian,
@@ -133,12 +149,12 @@ public struct AuditChain: Sendable, Hashable {
         self.frontier = frontier
     }
 
-    /// Appends `event` as the next entry and returns it.
-    public mutating func append(_ event: AuditEvent) -> AuditEntry {
-        let entry = AuditEntry(sequence: sequence + 1, previousHash: lastHash, event: event)
+    /// Appends `event` as the next entry, sealed under `suite`, and returns it.
+    public mutating func append(_ event: AuditEvent, suite: CryptoSuiteID) -> AuditEntry {
+        let entry = AuditEntry(sequence: sequence + 1, previousHash: lastHash, event: event, suite: suite)
         sequence = entry.sequence
         lastHash = entry.hash
-        frontier.append(leaf: entry.hash.bytes)
+        frontier.append(leaf: entry.hash.bytes, suite: suite)
         return entry
     }
 }

@@ -1,3 +1,5 @@
+import HuitongCrypto
+
 /// Why an audit log failed verification, naming the first entry that cannot be trusted.
 public struct AuditVerificationFailure: HuitongError, Hashable {
     /// The first bad entry's sequence number.
@@ -95,7 +97,7 @@ public struct AuditVerificationSummary: Sendable, Hashable {
     public var checkpointsVerified: Int64
     /// The latest checkpoint, now known to match the entries.
     public var lastCheckpoint: AuditCheckpoint?
-    /// The Merkle root over every entry, signed or not yet.
+    /// The Merkle root over every entry, signed or not yet, folded with the last entry's suite.
     public var rootHash: AuditHash
     public var lastEntryHash: AuditHash
 
@@ -118,10 +120,18 @@ public struct AuditVerifier: Sendable {
     private var lastAddedSize: Int64 = -1
     private var lastVerified: AuditCheckpoint?
     private var checkpointsVerified: Int64 = 0
-    private let keys: [String: NodePublicKey]
+    /// The suite of the last entry checked: the suite of the log's current tree head.
+    private var lastSuite = CryptoSuiteID.intl
+    private let keys: [String: SigningPublicKey]
+
+    /// Checkpoints verify with any of `trustedKeys`, of either suite: a node that switched suites trusts its old
+    /// Ed25519 key for the checkpoints signed before and its SM2 key for those after.
+    public init(trustedKeys: [SigningPublicKey]) {
+        self.keys = Dictionary(trustedKeys.map { ($0.keyID, $0) }, uniquingKeysWith: { first, _ in first })
+    }
 
     public init(trustedKeys: [NodePublicKey]) {
-        self.keys = Dictionary(trustedKeys.map { ($0.keyID, $0) }, uniquingKeysWith: { first, _ in first })
+        self.init(trustedKeys: trustedKeys.map(\.signingKey))
     }
 
     public var entriesChecked: Int64 { chain.sequence }
@@ -159,7 +169,8 @@ public struct AuditVerifier: Sendable {
             throw AuditVerificationFailure(sequence: expected, reason: .edited)
         }
         hashBeforeLast = chain.lastHash
-        _ = chain.append(entry.event)
+        _ = chain.append(entry.event, suite: entry.suite)
+        lastSuite = entry.suite
         while pendingStart < pending.count, pending[pendingStart].treeSize == chain.sequence {
             let checkpoint = pending[pendingStart]
             pendingStart += 1
@@ -198,7 +209,7 @@ public struct AuditVerifier: Sendable {
         }
         return AuditVerificationSummary(
             entriesChecked: chain.sequence, checkpointsVerified: checkpointsVerified, lastCheckpoint: lastVerified,
-            rootHash: chain.frontier.root, lastEntryHash: chain.lastHash)
+            rootHash: chain.frontier.root(suite: lastSuite), lastEntryHash: chain.lastHash)
     }
 
     /// The first entry not yet covered by a verified checkpoint.
@@ -213,7 +224,9 @@ public struct AuditVerifier: Sendable {
         guard checkpoint.isValidSignature(by: key) else {
             throw AuditVerificationFailure(sequence: firstUnsigned, reason: .badSignature(treeSize: size))
         }
-        guard checkpoint.rootHash == chain.frontier.root, checkpoint.lastEntryHash == chain.lastHash else {
+        guard checkpoint.rootHash == chain.frontier.root(suite: checkpoint.suite),
+            checkpoint.lastEntryHash == chain.lastHash
+        else {
             throw AuditVerificationFailure(sequence: firstUnsigned, reason: .checkpointMismatch(treeSize: size))
         }
         lastVerified = checkpoint

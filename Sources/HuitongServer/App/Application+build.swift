@@ -46,9 +46,12 @@ public enum HuitongApp {
         if let given { store = given } else { store = try await NodeStore.open(settings, logger: logger) }
         do {
             let profile = try await NodeIdentity.resolve(store, requested: settings.identity)
+            let suite = try await NodeCryptoSuite.resolve(store, requested: settings.requestedCryptoSuite)
             var configuration = ServerConfiguration(
                 reader: reader, settings: settings, sealingKey: sealingKey, profile: profile)
             configure(&configuration)
+            // New secrets are sealed under the node's suite; those sealed before open under the suite they name.
+            configuration.sealingKey?.suite = suite
             switch sealingOrigin {
             case .environment, .file:
                 logger.info("sealing key loaded", metadata: ["fingerprint": "\(sealingKey.fingerprint)"])
@@ -57,8 +60,13 @@ public enum HuitongApp {
                     "created a new sealing key; back it up apart from the database, and give every node on the same database this key (HUITONG_SEALING_KEY)",
                     metadata: ["path": "\(path)", "fingerprint": "\(sealingKey.fingerprint)"])
             }
+            let checkpointKey = try NodeCryptoSuite.checkpointKey(
+                for: suite, nodeKey: nodeKey, config: reader, create: true)
+            logger.info(
+                "crypto suite",
+                metadata: ["suite": "\(suite.rawValue)", "checkpointKeyID": "\(checkpointKey.publicKey.keyID)"])
             let audit = AuditTrail(
-                repository: store.audit, nodeKey: nodeKey, configuration: settings.audit,
+                repository: store.audit, nodeKey: nodeKey, checkpointKey: checkpointKey, configuration: settings.audit,
                 logger: Logger(label: "huitong.audit"))
             let useCases = UseCases(store: store, audit: audit, settings: configuration.useCaseSettings)
             try await beforeServing(

@@ -11,6 +11,8 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// bcrypt work factor for new password hashes. 12 in production; tests lower it to stay fast.
     public var bcryptCost: UInt8
+    /// PBKDF2-HMAC-SM3 iterations for new password hashes under gm; tests lower it to stay fast.
+    public var passwordIterations = PasswordHashing.defaultIterations
     /// How long a browser session lasts without signing in again.
     public var sessionLifetime: Duration
     /// Mark cookies `Secure`; turn on when the node is served over HTTPS.
@@ -150,6 +152,7 @@ extension ServerConfiguration {
                 1, config.int(forKey: "huitong.event.loop.threads", default: max(1, System.coreCount / 2))),
             federation: settings.federationTiming.settings(for: profile))
         trustedProxies = settings.accounts.trustedProxies
+        passwordIterations = settings.accounts.passwordIterations
         tokenDefaultLifetime = settings.accounts.tokenDefaultLifetime
         tokenMaximumLifetime = settings.accounts.tokenMaximumLifetime
         ingest = settings.ingest
@@ -163,6 +166,7 @@ extension ServerConfiguration {
     public var useCaseSettings: UseCases.Settings {
         var settings = UseCases.Settings()
         settings.accounts.bcryptCost = bcryptCost
+        settings.accounts.passwordIterations = passwordIterations
         settings.accounts.trustedProxies = trustedProxies
         settings.accounts.tokenDefaultLifetime = tokenDefaultLifetime
         settings.accounts.tokenMaximumLifetime = tokenMaximumLifetime

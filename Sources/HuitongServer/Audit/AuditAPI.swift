@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import HuitongServices
 import HuitongStore
 import Hummingbird
@@ -23,15 +24,32 @@ struct AuditAPI {
     // MARK: Node key
 
     struct NodeBody: Codable {
+        /// The Ed25519 node key (cascade messages, and checkpoints signed under intl).
         var algorithm: String
         var keyID: String
         var publicKey: String
+        /// The suite the node writes under now (`gm` or `intl`).
+        var suite: String
+        /// Every key the node's own checkpoints may carry, the current one first.
+        var checkpointKeys: [CheckpointKeyBody]
+    }
+
+    struct CheckpointKeyBody: Codable {
+        var algorithm: String
+        var keyID: String
+        /// SubjectPublicKeyInfo PEM, what `openssl pkeyutl -verify -pubin -inkey` reads.
+        var publicKeyPEM: String
     }
 
     func node(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         try JSONResponse.make(
             NodeBody(
-                algorithm: NodePublicKey.algorithm, keyID: audit.publicKey.keyID, publicKey: audit.publicKey.base64))
+                algorithm: NodePublicKey.algorithm, keyID: audit.publicKey.keyID, publicKey: audit.publicKey.base64,
+                suite: audit.suite.rawValue,
+                checkpointKeys: audit.trustedCheckpointKeys.map {
+                    CheckpointKeyBody(
+                        algorithm: $0.algorithm.rawValue, keyID: $0.keyID, publicKeyPEM: $0.pemRepresentation)
+                }))
     }
 
     // MARK: Entries
@@ -184,7 +202,7 @@ struct AuditAPI {
         try context.require(.auditVerifyLog)
         let refresh = try request.booleanQuery("refresh")
         let report = try await verifications.report(refresh: refresh) { [audit] in
-            try await AuditLogVerification.run(audit.repository, trustedKeys: [audit.publicKey])
+            try await AuditLogVerification.run(audit.repository, trustedKeys: audit.trustedCheckpointKeys)
         }
         return try JSONResponse.make(VerificationBody(report))
     }

@@ -239,7 +239,7 @@ extension ConsolePages {
             let language = context.language
             let refresh = request.uri.queryParameters["refresh"] == "1"
             let report = try await verifications.report(refresh: refresh) { [audit] in
-                try await AuditLogVerification.run(audit.repository, trustedKeys: [audit.publicKey])
+                try await AuditLogVerification.run(audit.repository, trustedKeys: audit.trustedCheckpointKeys)
             }
             let names = try await departmentNames()
             let records = try await audit.repository.search(AuditEntryFilter(limit: 50))

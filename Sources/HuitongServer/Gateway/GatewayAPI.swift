@@ -17,7 +17,8 @@ struct GatewayAPI: Sendable {
     let audit: AuditLog
     let keyHasher: AuditKeyHasher
     let watermarkKey: SymmetricKey
-    let pseudonymSecret: SymmetricKey
+    /// Makes a consumer's pseudonymizer under the node's suite.
+    let pseudonymizer: @Sendable (Int64) -> Pseudonymizer
     let limiter: CallLimiter
     let gatewayClock: @Sendable () -> ContinuousClock.Instant
     let upstream: UpstreamClient
@@ -38,7 +39,7 @@ struct GatewayAPI: Sendable {
         self.audit = trail.log
         self.keyHasher = trail.keyHasher
         self.watermarkKey = trail.watermarkKey
-        self.pseudonymSecret = trail.pseudonymSecret
+        self.pseudonymizer = { [trail] in trail.pseudonymizer(consumerDepartmentID: $0) }
         self.limiter = CallLimiter()
         self.gatewayClock = configuration.gatewayClock
         self.upstream = UpstreamClient(
@@ -309,7 +310,7 @@ extension GatewayAPI {
                     action: action, started: started, system: system, entry: entry, grant: grant,
                     // Deriving the consumer's key costs an HKDF; only grants with pseudonymised items need it.
                     pseudonymizer: grant.masking.values.contains(.pseudonym)
-                        ? Pseudonymizer(nodeSecret: pseudonymSecret, consumerDepartmentID: system.departmentID) : nil)
+                        ? pseudonymizer(system.departmentID) : nil)
                 switch limiter.take(
                     grant: grant.id, perSecond: grant.rateLimit > 0 ? grant.rateLimit : nil,
                     perDay: grant.dailyQuota > 0 ? grant.dailyQuota : nil, now: now, instant: gatewayClock())

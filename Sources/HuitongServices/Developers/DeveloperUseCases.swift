@@ -64,12 +64,13 @@ public struct DeveloperUseCases: Sendable {
     {
         let email = email.trimmingCharacters(in: .whitespaces)
         let developer = try await accounts.checkedSignIn(
-            .portal, account: email, password: password, address: address
-        ) {
-            try await store.developers.credentials(email: email).map {
-                ($0.developer, $0.passwordHash, $0.developer.isActive)
-            }
-        }
+            .portal, account: email, password: password, address: address,
+            lookUp: {
+                try await store.developers.credentials(email: email).map {
+                    ($0.developer, $0.passwordHash, $0.developer.isActive)
+                }
+            },
+            replaceHash: { developer, hash in try await store.developers.replacePasswordHash(id: developer.id, hash) })
         try await store.developers.recordSuccessfulLogin(id: developer.id, at: now)
         return developer
     }

@@ -145,7 +145,7 @@ public struct CrossLevelUseCases: CrossLevelHandler {
         // Pseudonyms are keyed per consumer department, as at the gateway, so the stand-in's are its own.
         let pseudonymizer =
             grant.masking.values.contains(.pseudonym)
-            ? Pseudonymizer(nodeSecret: audit.pseudonymSecret, consumerDepartmentID: grant.consumerDepartmentID) : nil
+            ? audit.pseudonymizer(consumerDepartmentID: grant.consumerDepartmentID) : nil
         let masked = rows.map {
             GatewayCall.masked($0, columns: selection.columns, grant: grant, pseudonymizer: pseudonymizer)
         }

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import HuitongFederation
 import HuitongIngest
 import HuitongStore
@@ -29,6 +30,9 @@ public struct NodeSettings: Sendable {
     public var federationTiming: FederationTiming
     public var jobs: JobSettings
     public var audit: AuditConfiguration
+    /// `HUITONG_CRYPTO_SUITE` (`gm` or `intl`) as given; nil keeps the suite the node recorded, and a new node
+    /// records `gm` (`NodeCryptoSuite.resolve`).
+    public var requestedCryptoSuite: CryptoSuiteID?
     /// Whether this process runs the node's background services (sweepers, schedulers, outbox delivery);
     /// `HUITONG_BACKGROUND_JOBS=false` serves requests only. The job queue runs either way: it carries out the
     /// loads and quality runs that this node's requests start.
@@ -92,6 +96,14 @@ public struct NodeSettings: Sendable {
             ),
             checkpointInterval: .seconds(max(1, config.int(forKey: "huitong.audit.checkpoint.seconds", default: 60))))
         backgroundJobs = config.bool(forKey: "huitong.background.jobs", default: true)
+        let suiteText = config.string(forKey: "huitong.crypto.suite")
+        requestedCryptoSuite = collect(
+            { () throws(ValidationError) -> CryptoSuiteID? in
+                guard let suiteText, !suiteText.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+                do throws(CryptographyError) { return try CryptoSuiteID(parsing: suiteText) } catch {
+                    throw ValidationError(field: "HUITONG_CRYPTO_SUITE", error.message)
+                }
+            }, or: nil)
         if !issues.isEmpty { throw ValidationError(issues) }
     }
 
@@ -102,8 +114,18 @@ public struct NodeSettings: Sendable {
             dataDirectory: config.string(forKey: "huitong.data", default: "./huitong-data"), create: create)
     }
 
+    /// The node's SM2 key, which signs audit checkpoints under `gm`: `HUITONG_NODE_SM2_KEY`, else
+    /// `<data>/node-sm2.key` (created when asked).
+    public static func loadSM2Key(_ config: ConfigReader, create: Bool) throws(NodeKeyError) -> SM2PrivateKey {
+        try NodeSM2KeyFile.load(
+            environment: config.string(forKey: "huitong.node.sm2.key", isSecret: true),
+            dataDirectory: config.string(forKey: "huitong.data", default: "./huitong-data"), create: create)
+    }
+
     /// The environment variables whose values are secrets: never logged or printed.
-    public static let secretVariables = ["HUITONG_DATABASE_URL", "HUITONG_SEALING_KEY", "HUITONG_NODE_KEY"]
+    public static let secretVariables = [
+        "HUITONG_DATABASE_URL", "HUITONG_SEALING_KEY", "HUITONG_NODE_KEY", "HUITONG_NODE_SM2_KEY",
+    ]
 }
 
 extension Error {
@@ -121,8 +143,11 @@ extension ValidationCollector {
 
 /// Passwords, sign-in throttling and personal tokens.
 public struct AccountSettings: Sendable {
-    /// bcrypt work factor for new password hashes (`HUITONG_BCRYPT_COST`, 12); tests lower it to stay fast.
+    /// bcrypt work factor for new password hashes under intl (`HUITONG_BCRYPT_COST`, 12); tests lower it to stay fast.
     public var bcryptCost: UInt8 = 12
+    /// PBKDF2-HMAC-SM3 iterations for new password hashes under gm (`HUITONG_PASSWORD_ITERATIONS`, 1,000–10,000,000,
+    /// 300,000); a stored hash with fewer is replaced at its next sign-in. Tests lower it to stay fast.
+    public var passwordIterations = PasswordHashing.defaultIterations
     /// Reverse proxies whose `X-Forwarded-For` names the client (`HUITONG_TRUSTED_PROXIES`, comma-separated).
     public var trustedProxies: [AddressNetwork] = []
     /// A personal token's life when none is asked for, and the longest one may be given
@@ -137,6 +162,11 @@ public struct AccountSettings: Sendable {
         let cost = config.int(forKey: "huitong.bcrypt.cost", default: 12)
         issues.require(cost, in: 4...31, "HUITONG_BCRYPT_COST")
         bcryptCost = UInt8(clamping: cost)
+        passwordIterations = config.int(forKey: "huitong.password.iterations", default: passwordIterations)
+        issues.require(
+            passwordIterations,
+            in: PasswordHashing.iterationRange.lowerBound...PasswordHashing.iterationRange.upperBound,
+            "HUITONG_PASSWORD_ITERATIONS")
         for entry in config.string(forKey: "huitong.trusted.proxies", default: "").split(separator: ",") {
             let entry = entry.trimmingCharacters(in: .whitespaces)
             guard !entry.isEmpty else { continue }

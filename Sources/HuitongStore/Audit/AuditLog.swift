@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import Logging
 import Synchronization
 
@@ -71,6 +72,8 @@ public final class AuditLog: Sendable {
     }
 
     private let repository: any AuditLogRepository
+    /// The suite new entries are sealed under: the node's.
+    public let suite: CryptoSuiteID
     private let maximumBatch: Int
     private let checkpointEvery: Int
     private let state = Mutex(State())
@@ -80,10 +83,11 @@ public final class AuditLog: Sendable {
     private let checkpointSignal: AsyncStream<Void>.Continuation
 
     public init(
-        repository: any AuditLogRepository, maximumBatch: Int = 512, checkpointEvery: Int = 1000,
+        repository: any AuditLogRepository, suite: CryptoSuiteID, maximumBatch: Int = 512, checkpointEvery: Int = 1000,
         logger: Logger = Logger(label: "huitong.audit")
     ) {
         self.repository = repository
+        self.suite = suite
         self.maximumBatch = max(1, maximumBatch)
         self.checkpointEvery = max(1, checkpointEvery)
         self.logger = logger
@@ -142,7 +146,7 @@ public final class AuditLog: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                let entries = try await repository.append(batch.flatMap(\.events))
+                let entries = try await repository.append(batch.flatMap(\.events), suite: suite)
                 var offset = 0
                 for waiter in batch {
                     let count = waiter.events.count

@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import SQLKit
 
 /// An entry as read back for verification or listing: decoded, or a row whose columns no longer decode (a
@@ -124,10 +125,10 @@ public struct AuditStatisticsGroup: Sendable, Hashable {
 
 /// The audit log's storage: an append-only, hash-chained table, its one-row chain head, and signed checkpoints.
 public protocol AuditLogRepository: Sendable {
-    /// Appends `events` in one transaction, numbered on from the chain head, and returns the sealed entries.
-    /// Several appenders (tasks or nodes) are serialised by the head's row lock; either every entry is committed
-    /// or none is.
-    func append(_ events: [AuditEvent]) async throws -> [AuditEntry]
+    /// Appends `events` in one transaction, numbered on from the chain head and sealed under `suite`, and returns
+    /// the sealed entries. Several appenders (tasks or nodes) are serialised by the head's row lock; either every
+    /// entry is committed or none is.
+    func append(_ events: [AuditEvent], suite: CryptoSuiteID) async throws -> [AuditEntry]
     /// The chain head: last sequence number, last hash and Merkle frontier.
     func head() async throws -> AuditChain
     /// Up to `limit` entries with sequence numbers above `after` and at most `through`, in sequence order.
@@ -149,12 +150,12 @@ struct SQLAuditLogRepository: AuditLogRepository {
     static let entryColumns = [
         "seq", "time_us", "action", "consumer_department_id", "application_system_id", "user_id",
         "provider_department_id", "resource_code", "grant_id", "purpose", "key_hashes", "rows_returned", "outcome",
-        "reason", "latency_us", "latency_bucket", "detail", "prev_hash", "hash",
+        "reason", "latency_us", "latency_bucket", "detail", "prev_hash", "hash", "suite",
     ]
-    /// Rows per INSERT: 19 binds each stays well under SQLite's 32,766 and PostgreSQL's 65,535 bind limits.
+    /// Rows per INSERT: 20 binds each stays well under SQLite's 32,766 and PostgreSQL's 65,535 bind limits.
     static let rowsPerStatement = 500
 
-    func append(_ events: [AuditEvent]) async throws -> [AuditEntry] {
+    func append(_ events: [AuditEvent], suite: CryptoSuiteID) async throws -> [AuditEntry] {
         guard !events.isEmpty else { return [] }
         let rows = try events.map(Self.encodeColumns)
         return try await provider.transaction { sql in
@@ -162,7 +163,7 @@ struct SQLAuditLogRepository: AuditLogRepository {
             var chain = try await Self.readHead(sql, suffix: lock)
             var entries: [AuditEntry] = []
             entries.reserveCapacity(events.count)
-            for event in events { entries.append(chain.append(event)) }
+            for event in events { entries.append(chain.append(event, suite: suite)) }
             var start = 0
             while start < entries.count {
                 let end = min(start + Self.rowsPerStatement, entries.count)
@@ -171,7 +172,10 @@ struct SQLAuditLogRepository: AuditLogRepository {
                     let entry = entries[index]
                     insert.values(
                         [SQLBind(entry.sequence)] + rows[index]
-                            + [SQLBind(entry.previousHash.hex), SQLBind(entry.hash.hex)])
+                            + [
+                                SQLBind(entry.previousHash.hex), SQLBind(entry.hash.hex),
+                                SQLBind(entry.suite.rawValue),
+                            ])
                 }
                 try await insert.run()
                 start = end
@@ -236,7 +240,7 @@ struct SQLAuditLogRepository: AuditLogRepository {
         try await provider.read { sql in
             try await sql.raw(
                 """
-                SELECT tree_size, root_hash, last_entry_hash, time_us, key_id, signature FROM audit_checkpoints
+                SELECT tree_size, root_hash, last_entry_hash, time_us, key_id, signature, suite FROM audit_checkpoints
                 WHERE tree_size > \(bind: after) AND tree_size <= \(bind: through) ORDER BY tree_size LIMIT \(bind: limit)
                 """
             ).all().map(Self.decodeCheckpoint)
@@ -247,7 +251,7 @@ struct SQLAuditLogRepository: AuditLogRepository {
         try await provider.read { sql in
             try await sql.raw(
                 """
-                SELECT tree_size, root_hash, last_entry_hash, time_us, key_id, signature FROM audit_checkpoints
+                SELECT tree_size, root_hash, last_entry_hash, time_us, key_id, signature, suite FROM audit_checkpoints
                 ORDER BY tree_size DESC LIMIT 1
                 """
             ).first().map(Self.decodeCheckpoint)
@@ -258,10 +262,11 @@ struct SQLAuditLogRepository: AuditLogRepository {
         try await provider.transaction { sql in
             try await sql.raw(
                 """
-                INSERT INTO audit_checkpoints (tree_size, root_hash, last_entry_hash, time_us, key_id, signature)
+                INSERT INTO audit_checkpoints (tree_size, root_hash, last_entry_hash, time_us, key_id, signature, suite)
                 VALUES (\(bind: checkpoint.treeSize), \(bind: checkpoint.rootHash.hex),
                     \(bind: checkpoint.lastEntryHash.hex), \(bind: checkpoint.timeMicroseconds),
-                    \(bind: checkpoint.keyID), \(bind: Data(checkpoint.signature).base64EncodedString()))
+                    \(bind: checkpoint.keyID), \(bind: Data(checkpoint.signature).base64EncodedString()),
+                    \(bind: checkpoint.suite.rawValue))
                 ON CONFLICT (tree_size) DO NOTHING
                 RETURNING tree_size
                 """
@@ -404,6 +409,10 @@ struct SQLAuditLogRepository: AuditLogRepository {
             guard let hash = AuditHash(hex: try row.decode(column: "hash", as: String.self)) else {
                 return .unreadable(sequence: sequence, column: column)
             }
+            column = "suite"
+            guard let suite = CryptoSuiteID(rawValue: try row.decode(column: "suite", as: String.self)) else {
+                return .unreadable(sequence: sequence, column: column)
+            }
             column = "fields"
             var event = AuditEvent(
                 action: AuditAction(rawValue: try row.decode(column: "action", as: String.self)),
@@ -417,7 +426,8 @@ struct SQLAuditLogRepository: AuditLogRepository {
                 rowsReturned: try row.decode(column: "rows_returned", as: Int64.self), outcome: outcome,
                 latencyMicroseconds: try row.decode(column: "latency_us", as: Int64.self), detail: detail)
             event.timeMicroseconds = try row.decode(column: "time_us", as: Int64.self)
-            return .entry(AuditEntry(sequence: sequence, previousHash: previous, event: event, hash: hash))
+            return .entry(
+                AuditEntry(sequence: sequence, previousHash: previous, event: event, suite: suite, hash: hash))
         } catch {
             return .unreadable(sequence: sequence, column: column)
         }
@@ -426,13 +436,15 @@ struct SQLAuditLogRepository: AuditLogRepository {
     static func decodeCheckpoint(_ row: any SQLRow) throws -> AuditCheckpoint {
         let size = try row.decode(column: "tree_size", as: Int64.self)
         // A checkpoint whose hashes do not parse keeps zero hashes and no signature: it then fails verification
-        // by name instead of stopping the walk with a decoding error.
+        // by name instead of stopping the walk with a decoding error. So does one of an unknown suite.
+        let suite = CryptoSuiteID(rawValue: try row.decode(column: "suite", as: String.self))
         return AuditCheckpoint(
             treeSize: size, rootHash: AuditHash(hex: try row.decode(column: "root_hash", as: String.self)) ?? .zero,
             lastEntryHash: AuditHash(hex: try row.decode(column: "last_entry_hash", as: String.self)) ?? .zero,
             timeMicroseconds: try row.decode(column: "time_us", as: Int64.self),
-            keyID: try row.decode(column: "key_id", as: String.self),
-            signature: Data(base64Encoded: try row.decode(column: "signature", as: String.self)).map { Array($0) }
-                ?? [])
+            keyID: try row.decode(column: "key_id", as: String.self), suite: suite ?? .gm,
+            signature: suite == nil
+                ? [] : Data(base64Encoded: try row.decode(column: "signature", as: String.self)).map { Array($0) } ?? []
+        )
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongCrypto
 
 /// Verifies a stored audit log from its first entry: shared by `huitong audit verify` and the console's
 /// verification endpoint.
@@ -17,6 +18,14 @@ public enum AuditLogVerification {
     /// reporting `(entries checked, entries in all)` after each page.
     public static func run(
         _ repository: any AuditLogRepository, trustedKeys: [NodePublicKey], pageSize: Int = 5_000,
+        progress: (@Sendable (Int64, Int64) -> Void)? = nil
+    ) async throws -> Report {
+        try await run(repository, trustedKeys: trustedKeys.map(\.signingKey), pageSize: pageSize, progress: progress)
+    }
+
+    /// As above, with checkpoint keys of either suite.
+    public static func run(
+        _ repository: any AuditLogRepository, trustedKeys: [SigningPublicKey], pageSize: Int = 5_000,
         progress: (@Sendable (Int64, Int64) -> Void)? = nil
     ) async throws -> Report {
         let startedAt = Date()

@@ -57,8 +57,20 @@ extension Schema {
         ]
     }
 
+    /// The suite (`gm` or `intl`, see `CryptoSuiteID`) each entry and checkpoint was sealed under. Entries and
+    /// checkpoints written before suites existed were SHA-256 and Ed25519: `intl`.
+    static func auditSuiteColumns(_ t: SchemaTypes) -> [String] {
+        // PostgreSQL can skip a column that exists; SQLite cannot, and its audit file migrates on its own.
+        let ifAbsent = t.backend == .postgres ? "IF NOT EXISTS " : ""
+        return [
+            "ALTER TABLE audit_entries ADD COLUMN \(ifAbsent)suite TEXT NOT NULL DEFAULT 'intl'",
+            "ALTER TABLE audit_checkpoints ADD COLUMN \(ifAbsent)suite TEXT NOT NULL DEFAULT 'intl'",
+        ]
+    }
+
     /// The separate SQLite audit file's schema. Its versions are those of the main schema that made the change.
     static let auditDatabaseMigrations: [Migration] = [
-        Migration(version: 9, name: "audit log", statements: auditLogTables)
+        Migration(version: 9, name: "audit log", statements: auditLogTables),
+        Migration(version: 24, name: "crypto suites (issue 21)", statements: auditSuiteColumns),
     ]
 }

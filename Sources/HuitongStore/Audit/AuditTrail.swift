@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import Logging
 import ServiceLifecycle
 
@@ -32,29 +33,50 @@ public struct AuditTrail: Sendable {
     /// Keys the watermark of bulk extracts, so that a leaked file names its grant and nobody can forge one.
     public let watermarkKey: SymmetricKey
     /// The node secret per-consumer pseudonym keys are derived from (`Pseudonymizer`): the same on every node that
-    /// shares the node key, so a consumer's join keys do not change with the node that served them.
-    public let pseudonymSecret: SymmetricKey
+    /// shares the node key and suite, so a consumer's join keys do not change with the node that served them.
+    /// Derived with the suite's HKDF.
+    public let pseudonymSecret: [UInt8]
+    /// The pseudonymizer of one consumer department under the node's suite. Deriving its key costs an HKDF: make
+    /// one only for calls whose grant pseudonymises an item.
+    public func pseudonymizer(consumerDepartmentID: Int64) -> Pseudonymizer {
+        Pseudonymizer(nodeSecret: pseudonymSecret, consumerDepartmentID: consumerDepartmentID, suite: suite)
+    }
+
     /// Run it as a service beside the application (`HuitongApp.buildApplication` does).
     public let checkpointer: AuditCheckpointer
     /// The node key itself, which also signs this node's cascade messages: a peer that trusts the messages can
-    /// check the audit checkpoints with the same public key.
+    /// check `intl` audit checkpoints with the same public key.
     public let nodeKey: NodeIdentityKey
+    /// The suite new entries and checkpoints are sealed under: the checkpoint key's.
+    public let suite: CryptoSuiteID
+    /// The key new checkpoints are signed with: the node's SM2 key under `gm`, its Ed25519 node key under `intl`.
+    public let checkpointKey: SigningPrivateKey
+    /// Every key the node's own checkpoints may carry: the current checkpoint key and the Ed25519 node key, which
+    /// signed them before the node switched to `gm` (or signs them again if it switches back).
+    public let trustedCheckpointKeys: [SigningPublicKey]
 
+    /// `checkpointKey` picks the suite; without one the node runs `intl` with its Ed25519 node key.
     public init(
-        repository: any AuditLogRepository, nodeKey: NodeIdentityKey, configuration: AuditConfiguration = .init(),
-        logger: Logger = Logger(label: "huitong.audit")
+        repository: any AuditLogRepository, nodeKey: NodeIdentityKey, checkpointKey: SigningPrivateKey? = nil,
+        configuration: AuditConfiguration = .init(), logger: Logger = Logger(label: "huitong.audit")
     ) {
+        let checkpointKey = checkpointKey ?? nodeKey.signingKey
         self.repository = repository
         self.nodeKey = nodeKey
+        self.checkpointKey = checkpointKey
+        self.suite = checkpointKey.algorithm.suite
+        var trusted = [checkpointKey.publicKey]
+        if checkpointKey.publicKey != nodeKey.publicKey.signingKey { trusted.append(nodeKey.publicKey.signingKey) }
+        self.trustedCheckpointKeys = trusted
         self.log = AuditLog(
-            repository: repository, maximumBatch: configuration.maximumBatch,
+            repository: repository, suite: suite, maximumBatch: configuration.maximumBatch,
             checkpointEvery: configuration.checkpointEveryEntries, logger: logger)
-        self.keyHasher = AuditKeyHasher(nodeKey: nodeKey)
+        self.keyHasher = AuditKeyHasher(nodeKey: nodeKey, suite: suite)
         self.publicKey = nodeKey.publicKey
         self.watermarkKey = nodeKey.derivedSecret(purpose: "huitong extract watermark v1")
-        self.pseudonymSecret = nodeKey.derivedSecret(purpose: "huitong pseudonym node secret v1")
+        self.pseudonymSecret = nodeKey.derivedSecret(purpose: "huitong pseudonym node secret v1", suite: suite)
         self.checkpointer = AuditCheckpointer(
-            log: log, repository: repository, nodeKey: nodeKey, interval: configuration.checkpointInterval,
+            log: log, repository: repository, key: checkpointKey, interval: configuration.checkpointInterval,
             logger: logger)
     }
 }
@@ -63,7 +85,7 @@ public struct AuditTrail: Sendable {
 public struct AuditCheckpointer: Service {
     let log: AuditLog
     let repository: any AuditLogRepository
-    let nodeKey: NodeIdentityKey
+    let key: SigningPrivateKey
     let interval: Duration
     let logger: Logger
 
@@ -105,7 +127,7 @@ public struct AuditCheckpointer: Service {
         let head = try await repository.head()
         let latest = try await repository.latestCheckpoint()
         guard head.sequence > (latest?.treeSize ?? 0) else { return nil }
-        let checkpoint = try AuditCheckpoint.sign(head, time: now, with: nodeKey)
+        let checkpoint = try AuditCheckpoint.sign(head, time: now, with: key)
         return try await repository.save(checkpoint) ? checkpoint : nil
     }
 }

@@ -1,16 +1,18 @@
 import Foundation
 import HuitongCore
+import HuitongCrypto
 
 /// Why the node key could not be loaded or created.
 public enum NodeKeyError: HuitongError, Equatable {
     case malformed(source: String)
+    case malformedSM2(source: String)
     case unsafePermissions(path: String, mode: String)
     case unreadable(path: String, reason: String)
     case missing(path: String)
 
     public var code: String {
         switch self {
-        case .malformed: "node_key_malformed"
+        case .malformed, .malformedSM2: "node_key_malformed"
         case .unsafePermissions: "node_key_unsafe"
         case .unreadable: "node_key_unreadable"
         case .missing: "node_key_missing"
@@ -25,6 +27,12 @@ public enum NodeKeyError: HuitongError, Equatable {
             BilingualText(
                 zh: "\(source) 中的节点密钥无效：应为 32 字节 Ed25519 私钥的 base64",
                 en: "the node key in \(source) is invalid: expected the base64 of a 32-byte Ed25519 private key")
+        case .malformedSM2(let source):
+            BilingualText(
+                zh: "\(source) 中的 SM2 节点密钥无效：应为 PKCS#8 PEM（BEGIN PRIVATE KEY）或其 DER 的 base64",
+                en:
+                    "the SM2 node key in \(source) is invalid: expected PKCS#8 PEM (BEGIN PRIVATE KEY) or the base64 of its DER"
+            )
         case .unsafePermissions(let path, let mode):
             BilingualText(
                 zh: "节点密钥文件 \(path) 的权限为 \(mode)，其他用户可读；请执行 chmod 600 \(path)",
@@ -66,39 +74,16 @@ public enum NodeKeyFile {
             throw NodeKeyError.unreadable(path: path, reason: "\(error.localizedDescription)")
         }
         let key = NodeIdentityKey.generate()
-        // O_EXCL: two processes starting at once cannot both write a key; the loser reads the winner's.
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard descriptor >= 0 else {
-            if errno == EEXIST { return try read(path) }
-            throw NodeKeyError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        let text = Array((Data(key.rawPrivateKey).base64EncodedString() + "\n").utf8)
-        let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        let synced = fsync(descriptor)
-        close(descriptor)
-        guard written == text.count, synced == 0 else {
-            unlink(path)
-            throw NodeKeyError.unreadable(path: path, reason: "the key could not be written completely")
+        if let winner = try ProtectedKeyFile.createExclusively(
+            path, contents: Data(key.rawPrivateKey).base64EncodedString() + "\n")
+        {
+            return try parse(winner, source: path)
         }
         return key
     }
 
     private static func read(_ path: String) throws(NodeKeyError) -> NodeIdentityKey {
-        var status = stat()
-        guard stat(path, &status) == 0 else {
-            throw NodeKeyError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        // Like ssh with its private keys: a key others could read may already be someone else's.
-        if status.st_mode & 0o077 != 0 {
-            throw NodeKeyError.unsafePermissions(path: path, mode: String(status.st_mode & 0o777, radix: 8))
-        }
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw NodeKeyError.unreadable(path: path, reason: error.localizedDescription)
-        }
-        return try parse(text, source: path)
+        try parse(try ProtectedKeyFile.read(path), source: path)
     }
 
     private static func parse(_ text: String, source: String) throws(NodeKeyError) -> NodeIdentityKey {
@@ -108,5 +93,100 @@ public enum NodeKeyFile {
             throw NodeKeyError.malformed(source: source)
         }
         return key
+    }
+}
+
+/// The node's SM2 key, which signs its audit checkpoints under the `gm` suite: `HUITONG_NODE_SM2_KEY` (PKCS#8 PEM,
+/// or the base64 of its DER; nodes of one cluster share it), else `<data dir>/node-sm2.key`, a PKCS#8 PEM file
+/// (the format `openssl genpkey` writes), created on first start readable by its owner only.
+public enum NodeSM2KeyFile {
+    public static let fileName = "node-sm2.key"
+
+    public static func path(dataDirectory: String) -> String {
+        URL(fileURLWithPath: dataDirectory).appendingPathComponent(fileName).path
+    }
+
+    public static func load(environment: String?, dataDirectory: String, create: Bool) throws(NodeKeyError)
+        -> SM2PrivateKey
+    {
+        if let environment, !environment.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            return try parse(environment, source: "HUITONG_NODE_SM2_KEY")
+        }
+        let path = path(dataDirectory: dataDirectory)
+        if FileManager.default.fileExists(atPath: path) {
+            return try parse(try ProtectedKeyFile.read(path), source: path)
+        }
+        guard create else { throw NodeKeyError.missing(path: path) }
+        do {
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw NodeKeyError.unreadable(path: path, reason: "\(error.localizedDescription)")
+        }
+        let key: SM2PrivateKey
+        do {
+            key = try SM2PrivateKey.generate()
+        } catch {
+            throw NodeKeyError.unreadable(path: path, reason: error.english)
+        }
+        if let winner = try ProtectedKeyFile.createExclusively(path, contents: key.pemRepresentation) {
+            return try parse(winner, source: path)
+        }
+        return key
+    }
+
+    static func parse(_ text: String, source: String) throws(NodeKeyError) -> SM2PrivateKey {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        do {
+            if trimmed.hasPrefix("-----BEGIN") { return try SM2PrivateKey(pemRepresentation: trimmed) }
+            guard let der = Data(base64Encoded: trimmed) else { throw NodeKeyError.malformedSM2(source: source) }
+            return try SM2PrivateKey(pkcs8DER: Array(der))
+        } catch {
+            throw NodeKeyError.malformedSM2(source: source)
+        }
+    }
+}
+
+/// Key files readable by their owner only, like ssh's private keys.
+enum ProtectedKeyFile {
+    /// Writes `contents` to a new file at `path` with mode 0600. When another process created the file first (two
+    /// nodes starting at once), writes nothing and returns the winner's contents instead.
+    ///
+    /// The key is written whole to a temporary file beside `path` and then hard-linked to `path`, which fails if
+    /// `path` exists: a process that loses the race never sees a file that is still being written.
+    static func createExclusively(_ path: String, contents: String) throws(NodeKeyError) -> String? {
+        let temporary = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else {
+            throw NodeKeyError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { unlink(temporary) }
+        let text = Array(contents.utf8)
+        let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        let synced = fsync(descriptor)
+        close(descriptor)
+        guard written == text.count, synced == 0 else {
+            throw NodeKeyError.unreadable(path: path, reason: "the key could not be written completely")
+        }
+        guard link(temporary, path) == 0 else {
+            if errno == EEXIST { return try read(path) }
+            throw NodeKeyError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        return nil
+    }
+
+    static func read(_ path: String) throws(NodeKeyError) -> String {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw NodeKeyError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        // Like ssh with its private keys: a key others could read may already be someone else's.
+        if status.st_mode & 0o077 != 0 {
+            throw NodeKeyError.unsafePermissions(path: path, mode: String(status.st_mode & 0o777, radix: 8))
+        }
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw NodeKeyError.unreadable(path: path, reason: error.localizedDescription)
+        }
     }
 }

@@ -27,6 +27,9 @@ public protocol DeveloperRepository: Sendable {
     func credentials(email: String) async throws -> StoredDeveloperCredentials?
     func recordFailedLogin(id: Int64, lockedUntil: Date?) async throws
     func recordSuccessfulLogin(id: Int64, at now: Date) async throws
+    /// Replaces the stored password hash with a new one of the same password (a stronger algorithm or more
+    /// iterations); sessions and keys stay.
+    func replacePasswordHash(id: Int64, _ hash: String) async throws
     func count() async throws -> Int
 
     func createSession(developerID: Int64, digest: String, csrfToken: String, expiresAt: Date) async throws
@@ -151,6 +154,12 @@ struct SQLDeveloperRepository: DeveloperRepository {
         try await provider.transaction { sql in
             try await sql.update("developers").set("failed_logins", to: 0).set("locked_until", to: SQLLiteral.null)
                 .set("last_login_at", to: now).where("id", .equal, id).run()
+        }
+    }
+
+    func replacePasswordHash(id: Int64, _ hash: String) async throws {
+        try await provider.transaction { sql in
+            try await sql.update("developers").set("password_hash", to: hash).where("id", .equal, id).run()
         }
     }
 

@@ -282,6 +282,26 @@ enum Schema {
             // is rewritten on upgrade); a pool's next whole load makes a typed table.
             ["ALTER TABLE pool_versions ADD COLUMN column_types TEXT NOT NULL DEFAULT ''"]
         },
+        Migration(version: 24, name: "crypto suites (issue 21)") { t in
+            [
+                // The suite the node signs, hashes and seals under (`gm` or `intl`). A node that already holds
+                // accounts or an identity ran before suites existed, on Ed25519 and SHA-256: it keeps `intl` until
+                // its operator sets HUITONG_CRYPTO_SUITE. A new node records its suite at its first start. Written
+                // to be run again harmlessly (tests rebuild an older schema and migrate it once more).
+                """
+                CREATE TABLE IF NOT EXISTS node_crypto (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    suite TEXT NOT NULL,
+                    updated_at \(t.timestamp)
+                )
+                """,
+                """
+                INSERT INTO node_crypto (id, suite)
+                SELECT 1, 'intl' WHERE EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM node_identity)
+                ON CONFLICT (id) DO NOTHING
+                """,
+            ] + (t.backend == .postgres ? auditSuiteColumns(t) : [])
+        },
         Migration(version: 25, name: "catalog search by character grams on PostgreSQL") { t in
             t.backend == .postgres ? Schema.catalogSearchGrams : []
         },

@@ -368,18 +368,18 @@ HMAC_DESCRIPTION = """Signed requests of application systems, so that the secret
 Send three headers:
 - `X-Huitong-Timestamp`: unix time in seconds; refused when more than the node's window (default 300 s) from its clock, either way.
 - `X-Huitong-Nonce`: 16–128 random characters (letters, digits, `-`, `_`), new for every request; a nonce used before by the same credential within the window is refused.
-- `Authorization: HUITONG-HMAC-SHA256 Credential=<key id>, Signature=<hex>`
+- `Authorization: HUITONG-HMAC-SM3 Credential=<key id>, Signature=<hex>` (国密), or the same with `HUITONG-HMAC-SHA256`
 
-The signature is lower-case hex HMAC-SHA256, keyed with the credential's secret (its UTF-8 bytes, `hts_…`), over these eight lines joined by `\\n` (no trailing newline):
+The signature is lower-case hex HMAC-SM3 (for HUITONG-HMAC-SHA256: HMAC-SHA256), keyed with the credential's secret (its UTF-8 bytes, `hts_…`), over these eight lines joined by `\\n` (no trailing newline):
 
-    HUITONG-HMAC-SHA256
+    <the scheme: HUITONG-HMAC-SM3 or HUITONG-HMAC-SHA256>
     <key id>
     <METHOD, upper case>
     <path exactly as sent, percent-encoding included>
     <query: the &-separated parts exactly as sent, empty ones dropped, stably sorted by the name before '='; empty line if none>
     <timestamp>
     <nonce>
-    <lower-case hex SHA-256 of the body; of nothing for an empty body>
+    <lower-case hex SM3 (for HUITONG-HMAC-SHA256: SHA-256) of the body; of nothing for an empty body>
 
 Failures answer 401 with a code naming what failed: malformed_authorization, missing_signature_header, malformed_signature_header, timestamp_out_of_window, unknown_key (unknown, revoked or expired), system_inactive, credential_cannot_sign, signature_mismatch, replayed_nonce. During a rotation's grace period the old and the new secret both sign."""
 # ---- Audit log and gateway statistics ----
@@ -473,8 +473,9 @@ paths.update({
       {"type": "object", "additionalProperties": {"type": "string"}, "description": "Column name → value; the key columns and at least one other granted item"}, GW)},
   "/gateway/v1/{classification}/{sequence}/extract": {"get": op(
       "Bulk extract (批量下载) under a bulk-extract grant: every granted row, masked, streamed as CSV (UTF-8 with BOM, formulas neutralised) or NDJSON. "
-      "Each row carries _watermark, which names the grant and this extract (also in the X-Huitong-Watermark header).",
-      "gateway", {"200": {"description": "The rows", "content": {"text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}}}, **GW_ERRORS},
+      "Each row carries _watermark, which names the grant and this extract (also in the X-Huitong-Watermark header). "
+      "Numbers and booleans are JSON numbers and booleans in NDJSON. `<item>.from` and `<item>.to` (inclusive) narrow the rows to a range of a number, date or date-time item the grant serves unmasked, compared by the database in the item's type (e.g. csrq.from=1990-01-01&csrq.to=1999-12-31); a range over an item stored as text until the pool's next whole load answers 409.",
+      "gateway", {"200": {"description": "The rows", "content": {"text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}}}, **GW_ERRORS, **errors(409)},
       params=GW + [q("format", "csv (default) or ndjson")])},
 })
 schemas.update({

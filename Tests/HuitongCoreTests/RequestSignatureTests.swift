@@ -2,18 +2,39 @@ import Foundation
 import HuitongCore
 import Testing
 
-@Suite("Signed requests (HUITONG-HMAC-SHA256)")
+@Suite("Signed requests (HUITONG-HMAC-SM3, HUITONG-HMAC-SHA256)")
 struct RequestSignatureTests {
     static let keyID = "hk_0123456789abcdef0123456789abcdef"
     static let secret = "hts_test-secret-for-vector"
 
     static func request(
-        method: String = "POST", path: String = "/api/v1/things", query: String? = "b=2&a=1",
-        timestamp: Int64 = 1_700_000_000, nonce: String = "0123456789abcdef0123", body: String = #"{"name":"张三"}"#
+        scheme: SignatureScheme = .hmacSHA256, method: String = "POST", path: String = "/api/v1/things",
+        query: String? = "b=2&a=1", timestamp: Int64 = 1_700_000_000, nonce: String = "0123456789abcdef0123",
+        body: String = #"{"name":"张三"}"#
     ) -> SignedRequest {
         SignedRequest(
-            keyID: keyID, method: method, path: path, query: query, timestamp: timestamp, nonce: nonce,
-            bodySHA256: RequestSignature.bodyDigest(Data(body.utf8)))
+            scheme: scheme, keyID: keyID, method: method, path: path, query: query, timestamp: timestamp,
+            nonce: nonce, bodyDigest: scheme.bodyDigest(Data(body.utf8)))
+    }
+
+    @Test("HUITONG-HMAC-SM3 matches openssl: dgst -sm3 of the body, dgst -sm3 -hmac of the canonical string")
+    func sm3Vector() {
+        // body=$(printf '%s' '{"name":"张三"}' | openssl dgst -sm3); the canonical string built as below; then
+        // printf '%s' "$CANONICAL" | openssl dgst -sm3 -hmac "$SECRET" (OpenSSL 3.0.19).
+        let request = Self.request(scheme: .hmacSM3)
+        #expect(request.bodyDigest == "be3682aeece527bb92d995a6faf02dc25e16000e2e60a4fde94daba2de8e940b")
+        #expect(RequestSignature.canonicalString(for: request).hasPrefix("HUITONG-HMAC-SM3\nhk_"))
+        #expect(
+            RequestSignature.signature(for: request, secret: Self.secret)
+                == "28723bd841e85c794a59d68e06406852041e170c5a806e812f73a92d0c428a4c")
+        #expect(
+            Self.request(scheme: .hmacSM3, body: "").bodyDigest
+                == "1ab21d8355cfa17f8e61194831e81a8f22bec8c728fefb747ed035eb5082aa2b")
+        // A signature under one scheme never passes under the other, even over the same parts.
+        let sha = RequestSignature.signature(for: Self.request(), secret: Self.secret)
+        var claimed = Self.request()
+        claimed.scheme = .hmacSM3
+        #expect(!RequestSignature.isValid(sha, for: claimed, secret: Self.secret))
     }
 
     @Test("the signature matches the openssl recipe in the README")
@@ -21,7 +42,7 @@ struct RequestSignatureTests {
         // printf '%s' "$CANONICAL" | openssl dgst -sha256 -hmac "$SECRET", with the canonical string built by the
         // README's printf line from the same values.
         let request = Self.request()
-        #expect(request.bodySHA256 == "ff243a693d2a9e1d4fb0235c40a8879fc19a860ce52d138d7a2e05c1fbded69b")
+        #expect(request.bodyDigest == "ff243a693d2a9e1d4fb0235c40a8879fc19a860ce52d138d7a2e05c1fbded69b")
         #expect(
             RequestSignature.canonicalString(for: request)
                 == """
@@ -55,7 +76,7 @@ struct RequestSignatureTests {
     @Test("a GET without a body or query signs the empty body's hash and an empty query line")
     func emptyBody() {
         let request = Self.request(method: "get", query: nil, body: "")
-        #expect(request.bodySHA256 == RequestSignature.emptyBodySHA256)
+        #expect(request.bodyDigest == RequestSignature.emptyBodySHA256)
         let lines = RequestSignature.canonicalString(for: request).split(
             separator: "\n", omittingEmptySubsequences: false)
         #expect(lines[2] == "GET" && lines[4] == "" && lines[7] == Substring(RequestSignature.emptyBodySHA256))
@@ -94,6 +115,10 @@ struct RequestSignatureTests {
             "huitong-hmac-sha256 Signature=\(signature.uppercased()),Credential=\(Self.keyID)")
         #expect(swapped.keyID == Self.keyID && swapped.signature == signature)
         #expect(!RequestSignature.isSigned("Bearer hts_x") && !RequestSignature.isSigned("HUITONG-HMAC-SHA256X a"))
+        let sm3 = try RequestSignature.parseAuthorization(
+            RequestSignature.authorization(scheme: .hmacSM3, keyID: Self.keyID, signature: signature))
+        #expect(sm3.scheme == .hmacSM3 && sm3.keyID == Self.keyID && parsed.scheme == .hmacSHA256)
+        #expect(RequestSignature.scheme(of: "huitong-hmac-sm3 Credential=x") == .hmacSM3)
         let bad = [
             "HUITONG-HMAC-SHA256 Credential=\(Self.keyID)",
             "HUITONG-HMAC-SHA256 Credential=\(Self.keyID), Signature=abc",

@@ -16,6 +16,7 @@ import Testing
 struct TestSigner: Sendable {
     var keyID: String
     var secret: String
+    var scheme = SignatureScheme.hmacSHA256
 
     func headers(
         _ method: HTTPRequest.Method, _ uri: String, body: String = "",
@@ -23,11 +24,12 @@ struct TestSigner: Sendable {
     ) -> HTTPFields {
         let parts = uri.split(separator: "?", maxSplits: 1).map(String.init)
         let request = SignedRequest(
-            keyID: keyID, method: method.rawValue, path: parts[0], query: parts.count > 1 ? parts[1] : nil,
-            timestamp: timestamp, nonce: nonce, bodySHA256: RequestSignature.bodyDigest(Data(body.utf8)))
+            scheme: scheme, keyID: keyID, method: method.rawValue, path: parts[0],
+            query: parts.count > 1 ? parts[1] : nil, timestamp: timestamp, nonce: nonce,
+            bodyDigest: scheme.bodyDigest(Data(body.utf8)))
         let signature = RequestSignature.signature(for: request, secret: secret)
         var headers = HTTPFields()
-        headers[.authorization] = RequestSignature.authorization(keyID: keyID, signature: signature)
+        headers[.authorization] = RequestSignature.authorization(scheme: scheme, keyID: keyID, signature: signature)
         headers[HTTPField.Name(RequestSignature.timestampHeader)!] = String(timestamp)
         headers[HTTPField.Name(RequestSignature.nonceHeader)!] = nonce
         return headers
@@ -97,6 +99,22 @@ struct SignedRequestTests {
             #expect(me.user == nil)
             #expect(!meText.contains(signer.secret))
 
+            // The same credential signs under 国密 (HUITONG-HMAC-SM3), the body hashed with SM3; a signature made
+            // under one scheme and claimed under the other is refused.
+            var sm3Signer = signer
+            sm3Signer.scheme = .hmacSM3
+            let body3 = #"{"idNumber":"51343620000320711X"}"#
+            let sm3Echo = try await client.execute(
+                uri: "/test/echo", method: .post, headers: sm3Signer.headers(.post, "/test/echo", body: body3),
+                body: ByteBuffer(string: body3)
+            ) { response in (response.status, String(buffer: response.body)) }
+            #expect(sm3Echo.0 == .ok && sm3Echo.1 == body3)
+            var claimed = signer.headers(.get, "/api/v1/me")
+            claimed[.authorization] = claimed[.authorization]?.replacingOccurrences(
+                of: "HUITONG-HMAC-SHA256", with: "HUITONG-HMAC-SM3")
+            let (crossed, crossedBody) = try await client.failure(.get, "/api/v1/me", headers: claimed)
+            #expect(crossed == .unauthorized && crossedBody.code == "signature_mismatch")
+
             // The same request again: its nonce was used.
             let (replayed, replayBody) = try await client.failure(.get, "/api/v1/me", headers: headers)
             #expect(replayed == .unauthorized)
@@ -127,7 +145,7 @@ struct SignedRequestTests {
                     keyID: signer.keyID, method: "POST", path: "/test/echo", query: nil,
                     timestamp: Int64(tamperedHeaders[HTTPField.Name(RequestSignature.timestampHeader)!]!)!,
                     nonce: tamperedHeaders[HTTPField.Name(RequestSignature.nonceHeader)!]!,
-                    bodySHA256: RequestSignature.bodyDigest(Data(tampered.utf8))), secret: signer.secret)
+                    bodyDigest: SignatureScheme.hmacSHA256.bodyDigest(Data(tampered.utf8))), secret: signer.secret)
             #expect(!mismatchText.contains(expected))
 
             // Query parameters may be sent in another order than signed.

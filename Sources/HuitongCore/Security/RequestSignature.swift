@@ -1,22 +1,51 @@
 import Crypto
 import Foundation
+import HuitongCrypto
 
-/// The parts of an HTTP request that an application system signs (scheme `HUITONG-HMAC-SHA256`).
+/// How a request is signed: `HUITONG-HMAC-SM3` (国密: HMAC-SM3 over the canonical string, the body hashed with
+/// SM3), or `HUITONG-HMAC-SHA256` (HMAC-SHA256, the body hashed with SHA-256). Both take the same secret and the
+/// same canonical string, whose first line names the scheme.
+public enum SignatureScheme: String, Sendable, Hashable, CaseIterable {
+    case hmacSM3 = "HUITONG-HMAC-SM3"
+    case hmacSHA256 = "HUITONG-HMAC-SHA256"
+
+    /// Lower-case hex digest of a body under this scheme's hash.
+    public func bodyDigest(_ bytes: some DataProtocol) -> String {
+        switch self {
+        case .hmacSHA256: Hex.lowercase(SHA256.hash(data: bytes))
+        case .hmacSM3: Hex.lowercase(SM3.hash(Array(bytes)))
+        }
+    }
+
+    /// The lower-case hex code of `message` under `secret`.
+    func code(of message: String, secret: String) -> String {
+        switch self {
+        case .hmacSHA256:
+            Hex.lowercase(
+                HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(secret.utf8))))
+        case .hmacSM3: Hex.lowercase(HMACSM3(key: Array(secret.utf8)).authenticationCode(for: Array(message.utf8)))
+        }
+    }
+}
+
+/// The parts of an HTTP request that an application system signs (scheme `HUITONG-HMAC-SM3` or
+/// `HUITONG-HMAC-SHA256`).
 ///
 /// The canonical string is these lines joined by `\n`, without a trailing newline:
 ///
-///     HUITONG-HMAC-SHA256
+///     HUITONG-HMAC-SM3            the scheme
 ///     <key id>                    hk_…, as in the Authorization header
 ///     <METHOD>                    upper case: GET, POST, …
 ///     <path>                      exactly as sent, percent-encoding included, e.g. /gateway/v1/people
 ///     <canonical query>           see `RequestSignature.canonicalQuery`; empty line when there is none
 ///     <timestamp>                 X-Huitong-Timestamp, unix seconds
 ///     <nonce>                     X-Huitong-Nonce
-///     <body SHA-256>              lower-case hex of the body bytes (of nothing, for an empty body)
+///     <body digest>               lower-case hex SM3 (SHA-256) of the body bytes (of nothing, for an empty body)
 ///
-/// The signature is HMAC-SHA256 keyed with the credential's secret (its UTF-8 bytes, `hts_…`) over that string,
-/// in lower-case hex, sent as `Authorization: HUITONG-HMAC-SHA256 Credential=<key id>, Signature=<hex>`.
+/// The signature is HMAC-SM3 (HMAC-SHA256) keyed with the credential's secret (its UTF-8 bytes, `hts_…`) over that
+/// string, in lower-case hex, sent as `Authorization: HUITONG-HMAC-SM3 Credential=<key id>, Signature=<hex>`.
 public struct SignedRequest: Sendable, Hashable {
+    public var scheme: SignatureScheme
     public var keyID: String
     public var method: String
     public var path: String
@@ -24,25 +53,25 @@ public struct SignedRequest: Sendable, Hashable {
     public var query: String?
     public var timestamp: Int64
     public var nonce: String
-    /// Lower-case hex SHA-256 of the body (`RequestSignature.bodyDigest`).
-    public var bodySHA256: String
+    /// Lower-case hex digest of the body under the scheme's hash (`SignatureScheme.bodyDigest`).
+    public var bodyDigest: String
 
     public init(
-        keyID: String, method: String, path: String, query: String?, timestamp: Int64, nonce: String,
-        bodySHA256: String
+        scheme: SignatureScheme = .hmacSHA256, keyID: String, method: String, path: String, query: String?,
+        timestamp: Int64, nonce: String, bodyDigest: String
     ) {
+        self.scheme = scheme
         self.keyID = keyID
         self.method = method
         self.path = path
         self.query = query
         self.timestamp = timestamp
         self.nonce = nonce
-        self.bodySHA256 = bodySHA256
+        self.bodyDigest = bodyDigest
     }
 }
 
 public enum RequestSignature {
-    public static let scheme = "HUITONG-HMAC-SHA256"
     public static let timestampHeader = "X-Huitong-Timestamp"
     public static let nonceHeader = "X-Huitong-Nonce"
     /// SHA-256 of no bytes: the body line of a GET.
@@ -66,16 +95,15 @@ public enum RequestSignature {
 
     public static func canonicalString(for request: SignedRequest) -> String {
         [
-            scheme, request.keyID, request.method.uppercased(), request.path.isEmpty ? "/" : request.path,
-            canonicalQuery(request.query), String(request.timestamp), request.nonce, request.bodySHA256,
+            request.scheme.rawValue, request.keyID, request.method.uppercased(),
+            request.path.isEmpty ? "/" : request.path, canonicalQuery(request.query), String(request.timestamp),
+            request.nonce, request.bodyDigest,
         ].joined(separator: "\n")
     }
 
-    /// The lower-case hex signature of `request` under `secret`.
+    /// The lower-case hex signature of `request` under `secret`, by the request's scheme.
     public static func signature(for request: SignedRequest, secret: String) -> String {
-        let code = HMAC<SHA256>.authenticationCode(
-            for: Data(canonicalString(for: request).utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return Hex.lowercase(code)
+        request.scheme.code(of: canonicalString(for: request), secret: secret)
     }
 
     /// Whether `signature` is the one `secret` gives for `request`, compared in constant time.
@@ -83,36 +111,44 @@ public enum RequestSignature {
         Secrets.constantTimeEquals(signature.lowercased(), Self.signature(for: request, secret: secret))
     }
 
-    /// Lower-case hex SHA-256 of a body.
-    public static func bodyDigest(_ bytes: some DataProtocol) -> String {
-        Hex.lowercase(SHA256.hash(data: bytes))
+    public static func authorization(
+        scheme: SignatureScheme = .hmacSHA256, keyID: String, signature: String
+    ) -> String {
+        "\(scheme.rawValue) Credential=\(keyID), Signature=\(signature)"
     }
 
-    public static func authorization(keyID: String, signature: String) -> String {
-        "\(scheme) Credential=\(keyID), Signature=\(signature)"
-    }
-
-    /// Whether an Authorization header claims this scheme (the middleware then insists on the rest).
-    public static func isSigned(_ authorization: String) -> Bool {
+    /// The scheme an Authorization header claims, if it claims one of ours (the middleware then insists on the
+    /// rest).
+    public static func scheme(of authorization: String) -> SignatureScheme? {
         let utf8 = authorization.utf8
-        guard utf8.count > scheme.utf8.count,
-            utf8.prefix(scheme.utf8.count).elementsEqual(scheme.utf8, by: { lowered($0) == lowered($1) })
-        else { return false }
-        return utf8.dropFirst(scheme.utf8.count).first == UInt8(ascii: " ")
+        return SignatureScheme.allCases.first { scheme in
+            let name = scheme.rawValue.utf8
+            return utf8.count > name.count
+                && utf8.prefix(name.count).elementsEqual(name, by: { lowered($0) == lowered($1) })
+                && utf8.dropFirst(name.count).first == UInt8(ascii: " ")
+        }
     }
+
+    /// Whether an Authorization header claims one of the signing schemes.
+    public static func isSigned(_ authorization: String) -> Bool { scheme(of: authorization) != nil }
 
     private static func lowered(_ byte: UInt8) -> UInt8 {
         (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
     }
 
-    /// The key id and signature of `HUITONG-HMAC-SHA256 Credential=<key id>, Signature=<hex>` (parameters in any
-    /// order, spaces after commas optional).
-    public static func parseAuthorization(_ header: String) throws(SignatureError) -> (keyID: String, signature: String)
-    {
-        guard isSigned(header) else {
-            throw .malformedAuthorization(BilingualText(zh: "应以 \(scheme) 开头", en: "it must start with \(scheme)"))
+    /// The scheme, key id and signature of `HUITONG-HMAC-SM3 Credential=<key id>, Signature=<hex>` (or
+    /// `HUITONG-HMAC-SHA256 …`; parameters in any order, spaces after commas optional).
+    public static func parseAuthorization(_ header: String) throws(SignatureError) -> (
+        scheme: SignatureScheme, keyID: String, signature: String
+    ) {
+        guard let scheme = scheme(of: header) else {
+            let names = SignatureScheme.allCases.map(\.rawValue)
+            throw .malformedAuthorization(
+                BilingualText(
+                    zh: "应以 \(names.joined(separator: " 或 ")) 开头",
+                    en: "it must start with \(names.joined(separator: " or "))"))
         }
-        let parameters = header.dropFirst(scheme.count).split(separator: ",")
+        let parameters = header.dropFirst(scheme.rawValue.count).split(separator: ",")
         var keyID: String?
         var signature: String?
         for parameter in parameters {
@@ -142,7 +178,7 @@ public enum RequestSignature {
             throw .malformedAuthorization(
                 BilingualText(zh: "Signature 须为 64 位十六进制", en: "Signature must be 64 hex digits"))
         }
-        return (keyID, signature)
+        return (scheme, keyID, signature)
     }
 
     /// The timestamp header as unix seconds, or why it is refused: missing, not a number, or further than

@@ -7,12 +7,13 @@ import Hummingbird
 import NIOCore
 
 extension CredentialUseCases {
-    /// The application system that signed `request` (`Authorization: HUITONG-HMAC-SHA256 …`), or a 401 naming what
+    /// The application system that signed `request` (`Authorization: HUITONG-HMAC-SM3 …` or
+    /// `HUITONG-HMAC-SHA256 …`), or a 401 naming what
     /// failed. The body is read (up to `signedBodyLimit`) to be hashed and left in `request` for the handler.
     func principal(forSigned request: inout Request, authorization: String, now: Date = Date()) async throws
         -> Principal
     {
-        let (keyID, signature) = try RequestSignature.parseAuthorization(authorization)
+        let (scheme, keyID, signature) = try RequestSignature.parseAuthorization(authorization)
         let window = signatureWindow.timeInterval
         let timestamp = try RequestSignature.checkTimestamp(
             request.headers[.huitongTimestamp], now: now, window: window)
@@ -31,9 +32,9 @@ extension CredentialUseCases {
             throw APIError.bodyTooLarge(limit: signedBodyLimit)
         }
         let signed = SignedRequest(
-            keyID: keyID, method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
-            timestamp: timestamp, nonce: nonce,
-            bodySHA256: body.withUnsafeReadableBytes { RequestSignature.bodyDigest($0) })
+            scheme: scheme, keyID: keyID, method: request.method.rawValue, path: request.uri.path,
+            query: request.uri.query, timestamp: timestamp, nonce: nonce,
+            bodyDigest: body.withUnsafeReadableBytes { scheme.bodyDigest($0) })
         let sealed = generations.compactMap { generation in generation.sealedSecret.map { (generation.token, $0) } }
         guard !sealed.isEmpty else { throw SignatureError.cannotSign }
         guard let sealingKey else { throw SealingError.missingKey }

@@ -6,7 +6,7 @@ import SQLKit
 private let searchLogger = Logger(label: "huitong.catalog.search")
 
 extension SQLCatalogRepository {
-    /// Full-text matching in the database (FTS5 or pg_trgm), then filters, facet counts and ordering over the
+    /// Full-text matching in the database (FTS5, or character grams under GIN on PostgreSQL), then filters, facet counts and ordering over the
     /// node's facet index, then the page's entries from the database.
     func search(_ query: CatalogQuery, facets: [CatalogFacet]) async throws -> CatalogSearchResult {
         let backend = provider.backend

@@ -133,26 +133,18 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
     public func bulkInsert(_ insert: BulkInsert) async throws {
         guard !insert.rows.isEmpty else { return }
         try insert.checkWidths()
-        let width = insert.columns.count
-        // A few thousand rows per statement: each is prepared once and quickly, and the per-call cost fades.
-        let rowsPerStatement = max(1, 32_000 / max(1, width))
-        let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ",") + ")"
-        let statement = { (rows: Int) in
-            "INSERT INTO \(insert.table) (\(insert.columnList)) VALUES "
-                + Array(repeating: tuple, count: rows).joined(separator: ",") + insert.conflictClause
-        }
-        let full = statement(rowsPerStatement)
         try await writer.withConnection { connection in
             if let path {
                 try await self.load(insert, path: path)
                 return
             }
+            // An in-memory database has no file a second connection could open: its rows go through SQLiteNIO.
             // Bulk rows go to tables nobody reads until a later transaction publishes them, so their commits
             // skip the WAL fsync (NORMAL); the publishing commit runs under FULL and makes them durable with it.
             try await connection.sql().raw("PRAGMA synchronous = NORMAL").run()
             let outcome: Result<Void, any Error>
             do {
-                try await Self.insert(insert, rowsPerStatement, full, statement, connection, logger)
+                try await Self.insert(insert, connection, logger)
                 outcome = .success(())
             } catch {
                 outcome = .failure(error)
@@ -185,11 +177,16 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
         }
     }
 
-    private static func insert(
-        _ insert: BulkInsert, _ rowsPerStatement: Int, _ full: String, _ statement: (Int) -> String,
-        _ connection: SQLiteConnection, _ logger: Logger
-    ) async throws {
+    private static func insert(_ insert: BulkInsert, _ connection: SQLiteConnection, _ logger: Logger) async throws {
         let width = insert.columns.count
+        // A few thousand rows per statement: each is prepared once and quickly, and the per-call cost fades.
+        let rowsPerStatement = max(1, 32_000 / max(1, width))
+        let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ",") + ")"
+        let statement = { (rows: Int) in
+            "INSERT INTO \(insert.table) (\(insert.columnList)) VALUES "
+                + Array(repeating: tuple, count: rows).joined(separator: ",") + insert.conflictClause
+        }
+        let full = statement(rowsPerStatement)
         try await connection.sql().inTransaction(begin: "BEGIN IMMEDIATE", logger: logger) { _ in
             var start = insert.rows.startIndex
             while start < insert.rows.endIndex {

@@ -228,11 +228,11 @@ public final class JobQueue: Service, Sendable {
         for watcher in state.withLock({ $0.watchers[job.id] ?? [] }) { watcher.signal() }
     }
 
-    /// Renews the claim's lease every third of its length until the handler ends (nil), or until the claim turns
+    /// Renews the claim's lease (every third of its length by default) until the handler ends (nil), or until the claim turns
     /// out lost (`leaseLost`).
     private func keepLease(_ claim: JobClaim, until ended: LeaseKeeping) async -> Outcome? {
         while true {
-            await ended.signal.wait(upTo: settings.lease / 3)
+            await ended.signal.wait(upTo: settings.renewalInterval)
             if ended.isStopped { return nil }
             do {
                 if try await !jobs.renew(claim, lease: settings.lease, at: Date()) {

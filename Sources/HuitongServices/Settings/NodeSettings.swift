@@ -199,6 +199,13 @@ public struct JobSettings: Sendable, Hashable {
     /// the job of a node that dies is claimed again this long after its last renewal (`HUITONG_JOBS_LEASE_SECONDS`,
     /// 10–3600, 60). Nodes compare leases against their own clocks, which must agree to well within this.
     public var lease: Duration = .seconds(60)
+    /// How often a running job's lease is renewed: a third of the lease unless set, so that two renewals in a row
+    /// may be late before another node claims the job.
+    public var renewalInterval: Duration {
+        get { renewalIntervalOverride ?? lease / 3 }
+        set { renewalIntervalOverride = newValue }
+    }
+    private var renewalIntervalOverride: Duration?
     /// How many times a job may be claimed, counting attempts cut short by a dying node; the last failed attempt
     /// fails the job (`HUITONG_JOBS_MAXIMUM_ATTEMPTS`, 1–100, 3). With 1, a job whose node died is failed without
     /// its handler cleaning up after it (start-up recovery still does for loads).

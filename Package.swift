@@ -87,6 +87,7 @@ let package = Package(
             name: "HuitongFederation",
             dependencies: [
                 "HuitongCore",
+                "HuitongCrypto",
                 "HuitongStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -627,12 +627,17 @@ MSG_KIND = enum("catalog.registration", "catalog.acknowledgement", "reflow.batch
     "application.decision", "gateway.call", "gateway.result")
 REGION_PATH = [{"name": "region", "in": "path", "required": True, "schema": REGION}]
 schemas.update({
-  "NodeIdentity": OBJ(["region", "level", "name", "algorithm", "keyID", "publicKey"], {"region": REGION, "level": LEVEL, "name": S(),
-      "algorithm": enum("Ed25519"), "keyID": S(), "publicKey": S(description="Ed25519 public key, base64: what a peer's operator registers for this node")}),
+  "NodeIdentity": OBJ(["region", "level", "name", "algorithm", "keyID", "publicKey", "suite", "publicKeys", "keys"], {"region": REGION, "level": LEVEL, "name": S(),
+      "algorithm": enum("Ed25519"), "keyID": S(), "publicKey": S(description="Ed25519 public key, base64"),
+      "suite": {**enum("gm", "intl"), "description": "What this node signs cascade messages with: gm (SM2, with 回流 and routed calls encrypted with SM4) or intl (Ed25519)"},
+      "publicKeys": S(description="Every key of this node as one line, what a peer's operator puts in the registration's publicKey: the Ed25519 key, then sm2: and the SM2 point in base64"),
+      "keys": {"type": "array", "items": OBJ(["algorithm", "keyID", "publicKeyPEM"], {"algorithm": enum("Ed25519", "SM2-with-SM3"), "keyID": S(), "publicKeyPEM": S()})}}),
   "PeerInput": OBJ(["region", "relation", "name", "baseURL", "publicKey"], {"region": REGION,
       "relation": {**enum("parent", "child"), "description": "parent: the one platform above that this node reports to (higher level, containing this node's region); child: a platform below, inside this node's jurisdiction"},
       "name": S(minLength=1, maxLength=200), "baseURL": S(maxLength=500, description="http(s):// address the peer listens on"),
-      "publicKey": S(description="The peer's Ed25519 public key, base64 (its GET /api/v1/federation/node)")}),
+      "publicKey": S(description="The peer's public keys, one per algorithm, separated by spaces: its GET /api/v1/federation/node publicKeys (an Ed25519 key in base64; an SM2 key as sm2: and its point in base64, or as a PEM block)")}),
+  "PeerChange": OBJ([], {"name": S(minLength=1, maxLength=200), "baseURL": S(maxLength=500),
+      "publicKey": S(description="Replaces the registered keys, e.g. to add the SM2 key of a peer moving to 国密 before it switches")}),
   "Peer": OBJ(["region", "relation", "name", "baseURL", "publicKey", "createdAt", "updatedAt"], {"region": REGION, "relation": enum("parent", "child"),
       "name": S(), "baseURL": S(), "publicKey": S(), "createdAt": DT, "updatedAt": DT}),
   "OutboxMessage": OBJ(["id", "messageID", "kind", "origin", "destination", "nextHop", "status", "attempts", "nextAttemptAt", "createdAt", "bodyBytes"], {
@@ -687,7 +692,8 @@ paths.update({
       "and that a child speaks only for its own jurisdiction), then handled here or queued for the next hop towards its destination; "
       "a message already received answers duplicate and is not handled again. Refusals are on the audit log as federation.rejected. "
       "Refusal codes: unknown_node (sender not registered), bad_signature (not signed by the registered key), bad_digest (the body is not the one "
-      "the signed envelope names), wrong_recipient, clock_skew (sent too long ago or ahead), malformed_message.",
+      "the signed envelope names), key_not_registered (signed with an algorithm, e.g. SM2, for which no key of the sender is registered), "
+      "not_encrypted (回流 and routed calls must arrive SM4-encrypted at a 国密 node), wrong_recipient, clock_skew (sent too long ago or ahead), malformed_message.",
       "federation", {"200": ok(OBJ(["outcome", "messageID"], {"outcome": enum("handled", "relayed", "duplicate"), "messageID": S()})),
                      **errors(400, 401, 413, 422)}, ref("FederationMessage"), security=False)},
   "/api/v1/federation/node": {"get": op("This node's place in the cascade and its public key, to register it as a peer elsewhere", "federation",
@@ -697,7 +703,9 @@ paths.update({
     "post": op("Register a peer (operator); region, relation, name, address and key are checked field by field; one parent at most", "federation",
                {"201": ok(ref("Peer"), "Created"), **errors(400, 401, 403, 409)}, ref("PeerInput"))},
   "/api/v1/federation/peers/{region}": {"delete": op("Remove a peer; its messages are refused from then on (operator)", "federation",
-      {"204": {"description": "Removed"}, **errors(400, 401, 403, 404)}, params=REGION_PATH)},
+      {"204": {"description": "Removed"}, **errors(400, 401, 403, 404)}, params=REGION_PATH),
+    "patch": op("Change a peer's name, address or keys (operator); fields left out stay as they are", "federation",
+      {"200": ok(ref("Peer")), **errors(400, 401, 403, 404)}, ref("PeerChange"), params=REGION_PATH)},
   "/api/v1/federation/outbox": FED_LIST("OutboxMessage", "Messages queued for or sent to peers, newest first, without their bodies (operator)",
       [q("status", "pending, delivered or failed", enum("pending", "delivered", "failed"))]),
   "/api/v1/federation/outbox/{id}/retry": {"post": op("Queue a failed message again, due now (operator)", "federation",

@@ -80,6 +80,29 @@ public struct HT1Envelope: Sendable {
         self.authenticator = HMACSM3(key: authenticationKey)
     }
 
+    /// Both keys as one string, the SM4 key first: what a sender hands its recipient (encrypted to its SM2 key, say).
+    public static let keyMaterialByteCount = encryptionKeyByteCount + authenticationKeyByteCount
+
+    /// An envelope under fresh random keys, and those keys as key material.
+    public static func random() -> (envelope: HT1Envelope, keyMaterial: [UInt8]) {
+        let material = LibCrypto.randomBytes(keyMaterialByteCount)
+        do {
+            return (try HT1Envelope(keyMaterial: material), material)
+        } catch {
+            preconditionFailure("fresh HT1 key material of the right length was refused: \(error.english)")
+        }
+    }
+
+    /// The envelope under key material made by `random()`.
+    public init(keyMaterial: [UInt8]) throws(CryptographyError) {
+        guard keyMaterial.count == Self.keyMaterialByteCount else {
+            throw CryptographyError.malformedKey(expected: "48 bytes of HT1 key material (SM4 key, HMAC-SM3 key)")
+        }
+        try self.init(
+            encryptionKey: Array(keyMaterial.prefix(Self.encryptionKeyByteCount)),
+            authenticationKey: Array(keyMaterial.suffix(Self.authenticationKeyByteCount)))
+    }
+
     /// Seals `plaintext`; `context` is authenticated but not stored, so the value opens only with the same context.
     /// `iv` is for test vectors only: by default a fresh random IV.
     public func seal(_ plaintext: [UInt8], context: [UInt8] = [], iv: [UInt8]? = nil) throws(CryptographyError)

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-public enum SignatureAlgorithm: String, Sendable, Hashable, CaseIterable {
+public enum SignatureAlgorithm: String, Sendable, Hashable, Codable, CaseIterable {
     case ed25519 = "Ed25519"
     /// SM2 with SM3 and the GM/T 0009 default user ID.
     case sm2 = "SM2-with-SM3"
@@ -36,6 +36,14 @@ public struct SigningPrivateKey: Sendable {
         switch storage {
         case .ed25519: .ed25519
         case .sm2: .sm2
+        }
+    }
+
+    /// The SM2 key, which also decrypts what was encrypted to it; nil for an Ed25519 key.
+    public var sm2Key: SM2PrivateKey? {
+        switch storage {
+        case .ed25519: nil
+        case .sm2(let key): key
         }
     }
 
@@ -124,6 +132,14 @@ public struct SigningPublicKey: Sendable, Hashable {
     }
 
     public var base64: String { Data(rawRepresentation).base64EncodedString() }
+
+    /// The SM2 key, for encrypting to its holder; nil for an Ed25519 key.
+    public var sm2Key: SM2PublicKey? {
+        switch storage {
+        case .ed25519: nil
+        case .sm2(let key): key
+        }
+    }
 
     /// The SubjectPublicKeyInfo as PEM, what `openssl pkey -pubin` and `pkeyutl -pubin` read.
     public var pemRepresentation: String {

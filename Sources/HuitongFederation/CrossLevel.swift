@@ -107,11 +107,11 @@ extension FederationNode {
         -> RemoteCallResult
     {
         guard let next = try await route().nextHop(to: destination),
-            let peer = try await store.federation.peer(next), let peerKey = peer.key
+            let peer = try await store.federation.peer(next)
         else { throw FederationError.unknownNode(destination.code) }
-        let message = try SignedFederationMessage.sign(
-            id: id, kind: .gatewayCall, origin: origin, destination: destination, from: local, to: next,
-            body: Array(body.utf8), with: key)
+        let message = try sign(
+            HopHeader(id: id, kind: .gatewayCall, origin: origin, destination: destination, from: local, to: next),
+            body: body, to: peer)
         var request = HTTPClientRequest(url: peer.baseURL + WireMessage.callPath)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -146,8 +146,8 @@ extension FederationNode {
         guard let signed = wire.signed, wire.envelope.kind == .gatewayResult, wire.envelope.id == id,
             wire.envelope.from == next
         else { throw FederationError.badSignature(next.code) }
-        try verifier.verify(signed, local: local, senderKey: peerKey)
-        return try FederationJSON.decode(RemoteCallResult.self, wire.body)
+        try verifier.verify(signed, local: local, senderKeys: peer.keys?.keys ?? [])
+        return try FederationJSON.decode(RemoteCallResult.self, try openBody(wire))
     }
 
     /// Answers a forwarded call: passes it on towards its owner, or serves it here, and signs the answer for the
@@ -155,7 +155,7 @@ extension FederationNode {
     public func answerCall(_ wire: WireMessage, remoteAddress: String?, now: Date = Date()) async throws -> WireMessage
     {
         let envelope = wire.envelope
-        try await authenticate(wire, remoteAddress: remoteAddress, now: now)
+        let (caller, body) = try await authenticate(wire, remoteAddress: remoteAddress, now: now)
         guard envelope.kind == .gatewayCall else {
             throw FederationError.malformed(
                 BilingualText(zh: "此地址只接受网关调用", en: "this address takes gateway calls only"))
@@ -178,15 +178,17 @@ extension FederationNode {
                     message: BilingualText(zh: "本节点不受理转发的调用", en: "this node does not serve routed calls"))
             }
             result = try await crossLevel.serve(
-                try FederationJSON.decode(RemoteCall.self, wire.body), from: envelope.origin)
+                try FederationJSON.decode(RemoteCall.self, body), from: envelope.origin)
         } else {
             result = try await forwardCall(
-                id: envelope.id, origin: envelope.origin, destination: envelope.destination, body: wire.body)
+                id: envelope.id, origin: envelope.origin, destination: envelope.destination, body: body)
             await recordReceived(envelope, outcome: "relayed call")
         }
-        let answer = try SignedFederationMessage.sign(
-            id: envelope.id, kind: .gatewayResult, origin: local, destination: envelope.origin, from: local,
-            to: envelope.from, body: Array(try FederationJSON.encode(result).utf8), with: key)
+        let answer = try sign(
+            HopHeader(
+                id: envelope.id, kind: .gatewayResult, origin: local, destination: envelope.origin, from: local,
+                to: envelope.from),
+            body: try FederationJSON.encode(result), to: caller)
         return WireMessage(answer)
     }
 }

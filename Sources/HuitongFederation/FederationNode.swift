@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import HuitongStore
 import Logging
 import Synchronization
@@ -13,7 +14,9 @@ import Synchronization
 public final class FederationNode: Sendable {
     public let settings: FederationSettings
     let store: Store
-    let key: NodeIdentityKey
+    public let keys: FederationKeys
+    /// Encrypts and opens the bodies that carry personal data, link by link.
+    let sealer: LinkSealer
     let audit: AuditLog?
     let logger: Logger
     let verifier: FederationVerifier
@@ -29,13 +32,14 @@ public final class FederationNode: Sendable {
     static let rejectionsAuditedPerMinute = 30
 
     public init(
-        settings: FederationSettings, store: Store, key: NodeIdentityKey, audit: AuditLog?, logger: Logger,
+        settings: FederationSettings, store: Store, keys: FederationKeys, audit: AuditLog?, logger: Logger,
         crossLevel: (any CrossLevelHandler)? = nil
     ) {
         self.crossLevel = crossLevel
         self.settings = settings
         self.store = store
-        self.key = key
+        self.keys = keys
+        self.sealer = LinkSealer(decryption: keys.decryption)
         self.audit = audit
         self.logger = logger
         self.verifier = FederationVerifier(clockTolerance: settings.clockTolerance)
@@ -47,7 +51,7 @@ public final class FederationNode: Sendable {
     public func wakeOutbox() {
         outboxSignal.notify()
     }
-    public var publicKey: NodePublicKey { key.publicKey }
+    public var publicKey: NodePublicKey { keys.identity.publicKey }
 
     func route() async throws -> FederationRoute {
         let peers = try await store.federation.peers()
@@ -75,11 +79,38 @@ public final class FederationNode: Sendable {
         return messageID
     }
 
-    /// Signs one hop of a queued message, now.
-    func sign(_ message: OutboxMessage) throws -> SignedFederationMessage {
-        try SignedFederationMessage.sign(
+    /// Signs one hop of a queued message for `peer`, now, its body encrypted to the peer when it must be.
+    func sign(_ message: OutboxMessage, to peer: Peer) throws -> SignedFederationMessage {
+        let header = HopHeader(
             id: message.messageID, kind: message.kind, origin: message.origin, destination: message.destination,
-            from: local, to: message.nextHop, body: Array(message.body.utf8), with: key)
+            from: local, to: message.nextHop)
+        return try sign(header, body: message.body, to: peer)
+    }
+
+    /// Signs the hop `header` carrying `body`. A body of personal data is first sealed to `peer`'s SM2 key when
+    /// one is registered — whatever this node's suite, so that a `gm` peer gets it as it requires — and under `gm`
+    /// it is never sent without.
+    func sign(_ header: HopHeader, body: String, to peer: Peer) throws -> SignedFederationMessage {
+        var wireBody = body
+        if LinkSealer.sealedKinds.contains(header.kind) {
+            if let recipient = peer.keys?.sm2 {
+                wireBody = try sealer.seal(body, header, to: recipient)
+            } else if keys.suite == .gm {
+                throw FederationError.cannotEncrypt(node: peer.region.code)
+            }
+        }
+        return try SignedFederationMessage.sign(
+            id: header.id, kind: header.kind, origin: header.origin, destination: header.destination,
+            from: header.from, to: header.to, body: Array(wireBody.utf8), with: keys.signing)
+    }
+
+    /// The clear body of an authenticated hop. A node under `gm` takes personal data only encrypted.
+    func openBody(_ wire: WireMessage) throws(FederationError) -> String {
+        if let opened = try sealer.open(wire.body, HopHeader(wire.envelope)) { return opened }
+        if keys.suite == .gm, LinkSealer.sealedKinds.contains(wire.envelope.kind) {
+            throw .notEncrypted(kind: wire.envelope.kind)
+        }
+        return wire.body
     }
 
     // MARK: Receiving
@@ -88,7 +119,7 @@ public final class FederationNode: Sendable {
     /// be refused; the refusal is written to the audit log and the log before it is thrown.
     public func receive(_ wire: WireMessage, remoteAddress: String?, now: Date = Date()) async throws -> WireReceipt {
         let envelope = wire.envelope
-        try await authenticate(wire, remoteAddress: remoteAddress, now: now)
+        let (_, body) = try await authenticate(wire, remoteAddress: remoteAddress, now: now)
         if try await store.federation.hasReceived(origin: envelope.origin, messageID: envelope.id) {
             return WireReceipt(outcome: .duplicate, messageID: envelope.id)
         }
@@ -106,13 +137,13 @@ public final class FederationNode: Sendable {
             let queued = try await store.federation.acceptForRelay(
                 OutboxDraft(
                     messageID: envelope.id, kind: envelope.kind, origin: envelope.origin,
-                    destination: envelope.destination, nextHop: next, body: wire.body),
+                    destination: envelope.destination, nextHop: next, body: body),
                 from: envelope.from, at: now)
             outboxSignal.notify()
             await recordReceived(envelope, outcome: "relayed to \(next.code)")
             return WireReceipt(outcome: queued ? .relayed : .duplicate, messageID: envelope.id)
         }
-        try await handle(envelope, body: wire.body, now: now)
+        try await handle(envelope, body: body, now: now)
         _ = try await store.federation.recordReceipt(
             origin: envelope.origin, messageID: envelope.id, kind: envelope.kind, from: envelope.from, at: now)
         await recordReceived(envelope, outcome: "handled")
@@ -120,8 +151,9 @@ public final class FederationNode: Sendable {
     }
 
     /// Checks who sent a delivered hop — a registered peer, its signature, this node as recipient, the clock, and
-    /// that the peer may carry a message from its origin — and puts a refusal on the audit log before throwing it.
-    func authenticate(_ wire: WireMessage, remoteAddress: String?, now: Date) async throws {
+    /// that the peer may carry a message from its origin — then opens its body; puts a refusal on the audit log
+    /// before throwing it. Returns the peer and the clear body.
+    func authenticate(_ wire: WireMessage, remoteAddress: String?, now: Date) async throws -> (Peer, String) {
         let envelope = wire.envelope
         do {
             guard let signed = wire.signed else {
@@ -129,9 +161,10 @@ public final class FederationNode: Sendable {
                     BilingualText(zh: "签名不是有效的 Base64", en: "the signature is not valid base64"))
             }
             let peer = try await store.federation.peer(envelope.from)
-            try verifier.verify(signed, local: local, senderKey: peer?.key, now: now)
+            try verifier.verify(signed, local: local, senderKeys: peer.map { $0.keys?.keys ?? [] }, now: now)
             guard let peer else { throw FederationError.unknownNode(envelope.from.code) }
             try Self.checkOrigin(envelope, sender: peer, local: local)
+            return (peer, try openBody(wire))
         } catch let error as FederationError {
             await recordRejection(envelope, error, remoteAddress: remoteAddress)
             throw error

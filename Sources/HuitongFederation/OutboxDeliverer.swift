@@ -86,7 +86,7 @@ public struct OutboxDeliverer: Service {
             guard let peer = try await federation.peer(message.nextHop) else {
                 throw FederationError.unknownPeer(message.nextHop.code)
             }
-            let wire = WireMessage(try node.sign(message))
+            let wire = WireMessage(try node.sign(message, to: peer))
             var request = HTTPClientRequest(url: peer.baseURL + WireMessage.path)
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")

@@ -38,7 +38,11 @@ struct NodeCommand: AsyncParsableCommand {
             print("key id:     \(key.publicKey.keyID)")
             print("public key: \(key.publicKey.base64)")
             print("SM2 key id: \(SigningPublicKey(sm2: sm2).keyID)")
-            print("SM2 public key (signs audit checkpoints under gm; openssl pkeyutl -verify -pubin -inkey reads it):")
+            let keys = try PeerKeys([key.publicKey.signingKey, SigningPublicKey(sm2: sm2)])
+            print("for a peer's registration (--public-key): \(keys.stored)")
+            print(
+                "SM2 public key (signs cascade messages and audit checkpoints under gm, receives encrypted 回流; openssl pkeyutl -verify -pubin -inkey reads it):"
+            )
             print(sm2.pemRepresentation, terminator: "")
         }
     }
@@ -52,7 +56,11 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "The peer's region code (GB/T 2260; 000000 for the national platform).") var region: String
         @Option(help: "The peer's display name.") var name: String
         @Option(help: "Where the peer listens, e.g. https://sjj.example.gov.cn.") var url: String
-        @Option(help: "The peer's Ed25519 public key in base64 (its `huitong node show`).") var publicKey: String
+        @Option(
+            help: """
+                The peer's public keys, as its `huitong node show` prints them for a registration: its Ed25519 key in \
+                base64 and its SM2 key (sm2:… or a PEM block), separated by a space.
+                """) var publicKey: String
 
         func run() async throws {
             guard let relation = PeerRelation(rawValue: relation) else {
@@ -114,7 +122,11 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "The peer's region code.") var region: String
         @Option(help: "The peer's new display name.") var name: String?
         @Option(help: "Where the peer now listens.") var url: String?
-        @Option(help: "The peer's new Ed25519 public key in base64 (its `huitong node show`).") var publicKey: String?
+        @Option(
+            help: """
+                The peer's public keys, replacing those registered: its Ed25519 key and its SM2 key (sm2:… or PEM), \
+                as its `huitong node show` prints them.
+                """) var publicKey: String?
 
         func run() async throws {
             guard name != nil || url != nil || publicKey != nil else {

@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import Testing
 
 @Suite struct FederationTests {
@@ -97,6 +98,63 @@ import Testing
         #expect(envelope.bodyDigest.count == 32)
         field(envelope.bodyDigest)
         #expect(envelope.signedBytes == expected)
+    }
+
+    @Test func anSM2SignedHopNamesItsAlgorithmAndVerifiesOnlyWithThePeersSM2Key() throws {
+        let identity = NodeIdentityKey.generate()
+        let sm2 = SigningPrivateKey(sm2: try SM2PrivateKey.generate())
+        let verifier = FederationVerifier(clockTolerance: 300)
+        let body = Array(#"{"entries":[]}"#.utf8)
+        let message = try SignedFederationMessage.sign(
+            id: "6f1c2a4e-0d7b-4c55-9a51-3e8f0b1d2c3a", kind: .catalogRegistration, origin: county,
+            destination: province, from: county, to: city, body: body, with: sm2)
+        #expect(message.envelope.algorithm == .sm2 && message.envelope.bodyDigest == SM3.hash(body))
+        let both = [identity.publicKey.signingKey, sm2.publicKey]
+        try verifier.verify(message, local: city, senderKeys: both)
+        #expect(throws: FederationError.keyNotRegistered(node: "341502", algorithm: .sm2)) {
+            try verifier.verify(message, local: city, senderKeys: [identity.publicKey.signingKey])
+        }
+        // Relabelled as Ed25519 it is checked with the Ed25519 key over other bytes, and fails.
+        var relabelled = message
+        relabelled.envelope.algorithm = .ed25519
+        #expect(throws: FederationError.badSignature("341502")) {
+            try verifier.verify(relabelled, local: city, senderKeys: both)
+        }
+        #expect(throws: FederationError.unknownNode("341502")) {
+            try verifier.verify(message, local: city, senderKeys: [])
+        }
+        // On the wire an Ed25519 envelope looks as it did before suites; an SM2 one names its algorithm.
+        let old = try signed(key: identity).envelope
+        let oldJSON = String(decoding: try JSONEncoder().encode(old), as: UTF8.self)
+        #expect(!oldJSON.contains("algorithm"))
+        #expect(try JSONDecoder().decode(FederationEnvelope.self, from: Data(oldJSON.utf8)) == old)
+        let newJSON = try JSONEncoder().encode(message.envelope)
+        #expect(String(decoding: newJSON, as: UTF8.self).contains("SM2-with-SM3"))
+        #expect(try JSONDecoder().decode(FederationEnvelope.self, from: newJSON) == message.envelope)
+    }
+
+    @Test func aPeersKeysAreReadAsOperatorsPasteThem() throws {
+        let identity = NodeIdentityKey.generate().publicKey.signingKey
+        let sm2 = try SM2PrivateKey.generate().publicKey
+        let sm2Key = SigningPublicKey(sm2: sm2)
+        let stored = try PeerKeys([sm2Key, identity]).stored
+        #expect(stored == "\(identity.base64) sm2:\(sm2Key.base64)")
+        for pasted in [
+            stored, "\(identity.base64),\n\(sm2.pemRepresentation)", "\(sm2.pemRepresentation)\n\(identity.base64)",
+            "\(identity.base64) \(Data(sm2.subjectPublicKeyInfo).base64EncodedString())",
+        ] {
+            let keys = try PeerKeys(parsing: pasted)
+            #expect(keys.keys == [identity, sm2Key] && keys.sm2 == sm2, "\(pasted)")
+        }
+        #expect(try PeerKeys(parsing: identity.base64).sm2 == nil, "an intl peer registers its Ed25519 key alone")
+        for (pasted, says) in [
+            ("", "required"), ("not base64!", "base64"), ("AAAA", "bytes"),
+            ("\(identity.base64) \(NodeIdentityKey.generate().publicKey.base64)", "one key per algorithm"),
+            ("-----BEGIN PUBLIC KEY-----\nMFkw", "PEM"),
+        ] {
+            let problem = #expect(throws: PeerKeys.Problem.self) { try PeerKeys(parsing: pasted) }
+            #expect(problem?.message.en.contains(says) == true, "\(pasted): \(problem?.message.en ?? "")")
+        }
     }
 
     @Test func clocksMayDriftWithinTheTolerance() throws {

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
-import HuitongFederation
+import HuitongCrypto
 import HuitongStore
 import HuitongTestSupport
 import Hummingbird
@@ -10,6 +10,7 @@ import NIOCore
 import SQLKit
 import Testing
 
+@testable import HuitongFederation
 @testable import HuitongServer
 @testable import HuitongServices
 
@@ -53,15 +54,35 @@ struct FederationAPITests {
         return key
     }
 
-    /// A message on the wire, as a peer's outbox posts it.
+    /// A message on the wire, as a peer's outbox posts it; its body sealed to `recipient` as a 国密 peer would.
     static func wire(
         id: String = UUID().uuidString.lowercased(), kind: FederationMessageKind, origin: NodeRegion,
-        destination: NodeRegion = province, from: NodeRegion, body: String, key: NodeIdentityKey
+        destination: NodeRegion = province, from: NodeRegion, body: String, key: NodeIdentityKey,
+        sealedTo recipient: SM2PublicKey? = nil
     ) throws -> WireMessage {
-        WireMessage(
+        try wire(
+            id: id, kind: kind, origin: origin, destination: destination, from: from, body: body,
+            signedWith: key.signingKey, sealedTo: recipient)
+    }
+
+    static func wire(
+        id: String = UUID().uuidString.lowercased(), kind: FederationMessageKind, origin: NodeRegion,
+        destination: NodeRegion = province, from: NodeRegion, body: String, signedWith key: SigningPrivateKey,
+        sealedTo recipient: SM2PublicKey? = nil, sealedFor header: HopHeader? = nil
+    ) throws -> WireMessage {
+        let hop = HopHeader(id: id, kind: kind, origin: origin, destination: destination, from: from, to: province)
+        let sent = try recipient.map { try LinkSealer(decryption: nil).seal(body, header ?? hop, to: $0) } ?? body
+        return WireMessage(
             try SignedFederationMessage.sign(
                 id: id, kind: kind, origin: origin, destination: destination, from: from, to: province,
-                body: Array(body.utf8), with: key))
+                body: Array(sent.utf8), with: key))
+    }
+
+    /// The SM2 key the node under test publishes, which 国密 peers encrypt 回流 and calls to.
+    static func nodeSM2Key(_ client: any TestClientProtocol) async throws -> SM2PublicKey {
+        let (_, identity) = try await client.send(.get, "/api/v1/federation/node", as: FederationAPI.IdentityBody.self)
+        let pem = try #require(identity.keys.first { $0.algorithm == SignatureAlgorithm.sm2.rawValue }?.publicKeyPEM)
+        return try SM2PublicKey(pemRepresentation: pem)
     }
 
     /// Delivers a message a peer's outbox posts and reads the receipt.
@@ -114,8 +135,15 @@ struct FederationAPITests {
             #expect(body.region == "340000" && body.level == .province)
             #expect(body.name == "安徽省数据资源管理局" && body.algorithm == "Ed25519")
             let key = body.publicKey
-            #expect(NodePublicKey(base64: key) != nil, "a peer's operator can register this node with it")
+            #expect(NodePublicKey(base64: key) != nil)
             #expect(body.keyID == NodePublicKey(base64: key)?.keyID)
+            // A new node signs under 国密; a peer's operator registers both its keys from one line.
+            #expect(body.suite == "gm")
+            let keys = try PeerKeys(parsing: body.publicKeys)
+            #expect(keys.keys.map(\.algorithm) == [.ed25519, .sm2] && keys.keys.first?.base64 == key)
+            #expect(body.keys.map(\.algorithm) == ["Ed25519", "SM2-with-SM3"])
+            let pem = try #require(body.keys.last?.publicKeyPEM)
+            #expect(try SigningPublicKey(pemRepresentation: pem) == keys.keys.last, "the PEM is the same SM2 key")
         }
     }
 
@@ -495,7 +523,8 @@ struct FederationAPITests {
             let body = #"{"runID": "opaque to a relay"}"#
             let message = try Self.wire(
                 kind: .reflowBatch, origin: .national, destination: Self.county, from: .national, body: body,
-                key: nationalKey)
+                key: nationalKey, sealedTo: try await Self.nodeSM2Key(client))
+            #expect(!message.body.contains("opaque"), "the 回流 body travels encrypted")
             let (status, receipt) = try await Self.deliver(client, message)
             #expect(status == .ok && receipt.outcome == .relayed, "\(receipt)")
             let (again, repeatReceipt) = try await Self.deliver(client, message)
@@ -505,7 +534,7 @@ struct FederationAPITests {
             #expect(queued.count == 1)
             let relayed = try #require(queued.first)
             #expect(relayed.nextHop == Self.city && relayed.destination == Self.county && relayed.origin == .national)
-            #expect(relayed.body == body, "relayed as written, for the destination to check")
+            #expect(relayed.body == body, "opened here and kept for the next hop, which gets it sealed to its own key")
             #expect(relayed.kind == .reflowBatch && relayed.status == .pending)
 
             // The city cannot pass on a message that claims to come from the nation: a child speaks for its own.
@@ -519,10 +548,109 @@ struct FederationAPITests {
         }
     }
 
+    @Test(
+        "国密: a peer signing with SM2 needs its SM2 key registered (added in place, its Ed25519 messages still verify); 回流 arrives only encrypted to this node, bound to its hop",
+        arguments: TestBackend.available)
+    func gmLinks(_ backend: TestBackend) async throws {
+        try await Self.run(backend) { node, client in
+            let cityIdentity = NodeIdentityKey.generate()
+            let citySM2 = try SM2PrivateKey.generate()
+            let registered = try await client.status(
+                .post, "/api/v1/federation/peers", token: node.operatorToken,
+                input: Self.peer("341500", .child, key: cityIdentity.publicKey.base64))
+            #expect(registered == .created)
+            func report(_ id: String, signedWith key: SigningPrivateKey) throws -> WireMessage {
+                let encoder = JSONEncoder()
+                encoder.dateEncodingStrategy = .iso8601
+                let figures = MonitoringReport(
+                    node: NodeProfile(region: Self.city, name: "六安市数据资源管理局"), generatedAt: Date(),
+                    publishedEntries: 1, mountedResources: 1, applications: 0, approvedApplications: 0, gatewayCalls: 0,
+                    averageQuality: nil)
+                return try Self.wire(
+                    id: id, kind: .monitoringReport, origin: Self.city, from: Self.city,
+                    body: String(decoding: try encoder.encode(figures), as: UTF8.self), signedWith: key)
+            }
+            // The city moved to 国密 before its operator told this one: its SM2-signed message names the fix.
+            let (early, earlyBody) = try await Self.refuse(
+                client, try report("gm-report-0001", signedWith: SigningPrivateKey(sm2: citySM2)))
+            #expect(early == .unauthorized && earlyBody.code == "key_not_registered", "\(earlyBody)")
+            #expect(earlyBody.error.message.contains("SM2"))
+
+            // The operator adds the SM2 key beside the Ed25519 one, as the city's node show prints them.
+            let both = try PeerKeys([cityIdentity.publicKey.signingKey, SigningPublicKey(sm2: citySM2.publicKey)])
+            let (changed, peer) = try await client.send(
+                .patch, "/api/v1/federation/peers/341500", token: node.operatorToken,
+                input: FederationAPI.PeerChange(publicKey: both.stored), as: Peer.self)
+            #expect(changed == .ok && peer.keys == both)
+            let (badKey, badKeyBody) = try await client.failure(
+                .patch, "/api/v1/federation/peers/341500", token: node.operatorToken,
+                input: FederationAPI.PeerChange(publicKey: "sm2:AAAA"))
+            #expect(
+                badKey == .badRequest && badKeyBody.error.details.contains { $0.field == "publicKey" }, "\(badKeyBody)")
+            let (sm2Status, sm2Receipt) = try await Self.deliver(
+                client, try report("gm-report-0002", signedWith: SigningPrivateKey(sm2: citySM2)))
+            #expect(sm2Status == .ok && sm2Receipt.outcome == .handled)
+            let (oldStatus, oldReceipt) = try await Self.deliver(
+                client, try report("gm-report-0003", signedWith: cityIdentity.signingKey))
+            #expect(oldStatus == .ok && oldReceipt.outcome == .handled, "a message signed before the switch verifies")
+
+            // 回流 from the nation: in clear it is refused; sealed to this node's key it is taken.
+            let entry = try await Self.publish(node)
+            let nationalKey = try await Self.addPeer(.national, .parent, node, client)
+            _ = try await client.status(
+                .post, "/api/v1/federation/reflow-targets", token: node.operatorToken,
+                input: FederationAPI.TargetInput(origin: "000000", sourceCode: "101001/0001", entryID: entry.id))
+            let runID = UUID().uuidString.lowercased()
+            let batch = ReflowBatch(
+                runID: runID, sourceCode: "101001/0001", sourceVersion: 1, regionColumn: "hjdz", regionPrefix: "34",
+                columns: ["sfzhm", "xm", "hjdz"], keyColumns: ["sfzhm"], sequence: 0, isLast: true,
+                rows: [["340102199001010011", "张伟", "340102"]])
+            let body = String(decoding: try JSONEncoder().encode(batch), as: UTF8.self)
+            let (clear, clearBody) = try await Self.refuse(
+                client,
+                try Self.wire(
+                    id: "\(runID)-0", kind: .reflowBatch, origin: .national, from: .national, body: body,
+                    key: nationalKey))
+            #expect(clear == .badRequest && clearBody.code == "not_encrypted", "\(clearBody)")
+            let recipient = try await Self.nodeSM2Key(client)
+            // Sealed for another message: the HMAC-SM3 binds the body to the hop it was sealed for.
+            let otherHop = HopHeader(
+                id: "\(runID)-9", kind: .reflowBatch, origin: .national, destination: Self.province, from: .national,
+                to: Self.province)
+            let (moved, movedBody) = try await Self.refuse(
+                client,
+                try Self.wire(
+                    id: "\(runID)-0", kind: .reflowBatch, origin: .national, from: .national, body: body,
+                    signedWith: nationalKey.signingKey, sealedTo: recipient, sealedFor: otherHop))
+            #expect(moved == .badRequest && movedBody.error.message.contains("HMAC-SM3"), "\(movedBody)")
+            // Sealed to a key that is not this node's.
+            let (stranger, strangerBody) = try await Self.refuse(
+                client,
+                try Self.wire(
+                    id: "\(runID)-0", kind: .reflowBatch, origin: .national, from: .national, body: body,
+                    key: nationalKey, sealedTo: try SM2PrivateKey.generate().publicKey))
+            #expect(stranger == .badRequest && strangerBody.error.message.contains("SM2"), "\(strangerBody)")
+            #expect(try await node.store.pools.active(entryID: entry.id) == nil, "nothing refused was applied")
+            let refusals = try await auditLog(client, node).filter { $0.action == "federation.rejected" }
+            #expect(
+                refusals.contains { $0.reason == "not_encrypted" }
+                    && refusals.contains { $0.reason == "key_not_registered" })
+
+            let sealed = try Self.wire(
+                id: "\(runID)-0", kind: .reflowBatch, origin: .national, from: .national, body: body, key: nationalKey,
+                sealedTo: recipient)
+            #expect(!sealed.body.contains("340102199001010011") && !sealed.body.contains("张伟"))
+            let (taken, receipt) = try await Self.deliver(client, sealed)
+            #expect(taken == .ok && receipt.outcome == .handled, "\(receipt)")
+            #expect(try await node.store.pools.active(entryID: entry.id)?.rowCount == 1)
+        }
+    }
+
     /// One 回流 run from the national platform, as its parts arrive at this province.
     static func reflowRun(
         _ rows: [[String?]], sourceVersion: Int, key: NodeIdentityKey, _ client: any TestClientProtocol
     ) async throws {
+        let recipient = try await nodeSM2Key(client)
         let runID = UUID().uuidString.lowercased()
         let batch = ReflowBatch(
             runID: runID, sourceCode: "101001/0001", sourceVersion: sourceVersion, regionColumn: "hjdz",
@@ -531,7 +659,9 @@ struct FederationAPITests {
         let body = String(decoding: try JSONEncoder().encode(batch), as: UTF8.self)
         let (status, receipt) = try await deliver(
             client,
-            try wire(id: "\(runID)-0", kind: .reflowBatch, origin: .national, from: .national, body: body, key: key))
+            try wire(
+                id: "\(runID)-0", kind: .reflowBatch, origin: .national, from: .national, body: body, key: key,
+                sealedTo: recipient))
         #expect(status == .ok && receipt.outcome == .handled, "\(receipt)")
     }
 

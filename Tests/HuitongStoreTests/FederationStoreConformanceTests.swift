@@ -72,7 +72,7 @@ struct FederationStoreConformanceTests {
                 local: Self.city, at: Self.t0)
             #expect(child.region == Self.county && child.relation == .child)
             #expect(child.name == "金安区数据资源局" && child.baseURL == "https://ja.example.gov.cn")
-            #expect(child.key == NodePublicKey(base64: childKey))
+            #expect(child.keys?.keys == [NodePublicKey(base64: childKey)!.signingKey])
             #expect(child.createdAt == Self.t0)
 
             await #expect(throws: FederationError.duplicatePeer("341502")) {

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import HuitongDemo
 import HuitongFederation
 import HuitongStore
@@ -43,7 +44,7 @@ struct CascadeProcessTests {
     ]
 
     @Test(
-        "registration upward; 回流 relayed by a city killed and restarted; a cross-level application approved and used through a routed call; forged messages refused"
+        "on 国密: registration upward; 回流 SM4-encrypted on every link, relayed by a city killed and restarted; a cross-level application approved and used through an encrypted routed call; forged and clear messages refused"
     )
     func threeNodes() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path))
@@ -348,6 +349,19 @@ struct CascadeProcessTests {
         let rejections = try await province.call(
             .GET, "/api/v1/audit/entries?action=federation.rejected", expect: 200, returning: AuditAPI.EntriesBody.self)
         #expect(rejections.items.count >= 2)
+        // The nodes run 国密: a hop signed with the city's real SM2 key but carrying 回流 in clear is refused by the
+        // county, which takes personal data only SM4-encrypted to its own key.
+        for node in [province, city, county] {
+            let identity = try await node.call(
+                .GET, "/api/v1/federation/node", expect: 200, returning: FederationAPI.IdentityBody.self)
+            #expect(identity.suite == "gm")
+        }
+        let clearReflow = try SignedFederationMessage.sign(
+            id: UUID().uuidString.lowercased(), kind: .reflowBatch, origin: province.region,
+            destination: county.region, from: city.region, to: county.region, body: Array("{}".utf8),
+            with: SigningPrivateKey(sm2: city.sm2))
+        let clearAnswer = try await county.post(wire: WireMessage(clearReflow))
+        #expect(clearAnswer.status == 400 && clearAnswer.body.contains("not_encrypted"), "\(clearAnswer.body)")
 
         // A genuine message delivered twice is handled once.
         let report = MonitoringReport(
@@ -464,19 +478,24 @@ final class CascadeNode: @unchecked Sendable {
     let directory: URL
     let port: Int
     let key: NodeIdentityKey
+    /// The node's SM2 key: it runs 国密, signing hops with it and receiving 回流 and calls encrypted to it.
+    let sm2: SM2PrivateKey
     /// The demo's one-time passwords, by user name.
     let passwords: [String: String]
     private var process: Process?
     /// Signed-in sessions by user name: the cookie and the CSRF token to send with it.
     private var sessions: [String: (cookie: String, csrf: String)] = [:]
 
-    init(region: NodeRegion, name: String, directory: URL, port: Int, key: NodeIdentityKey, passwords: [String: String])
-    {
+    init(
+        region: NodeRegion, name: String, directory: URL, port: Int, key: NodeIdentityKey, sm2: SM2PrivateKey,
+        passwords: [String: String]
+    ) {
         self.region = region
         self.name = name
         self.directory = directory
         self.port = port
         self.key = key
+        self.sm2 = sm2
         self.passwords = passwords
     }
 
@@ -497,7 +516,8 @@ final class CascadeNode: @unchecked Sendable {
         await store.provider.shutdown()
         return CascadeNode(
             region: try NodeRegion(region), name: name, directory: directory, port: try freePort(),
-            key: .generate(), passwords: Dictionary(issued.map { ($0.username, $0.password) }) { first, _ in first })
+            key: .generate(), sm2: try SM2PrivateKey.generate(),
+            passwords: Dictionary(issued.map { ($0.username, $0.password) }) { first, _ in first })
     }
 
     func withStore<Result: Sendable>(_ body: (Store) async throws -> Result) async throws -> Result {
@@ -513,6 +533,11 @@ final class CascadeNode: @unchecked Sendable {
         }
     }
 
+    /// Both keys, as `huitong node show` prints them for a peer's registration.
+    var publicKeys: String {
+        "\(key.publicKey.base64) sm2:\(Data(sm2.publicKey.uncompressedPoint).base64EncodedString())"
+    }
+
     /// Registers `peer` with `huitong node add-peer`, as an operator would.
     func addPeer(_ peer: CascadeNode, relation: PeerRelation) throws {
         let process = Process()
@@ -520,7 +545,7 @@ final class CascadeNode: @unchecked Sendable {
         process.arguments = [
             "node", "add-peer", "--data", directory.path, "--database", "sqlite:\(databasePath)",
             "--log-level", "error", "--relation", relation.rawValue, "--region", peer.region.code, "--name", peer.name,
-            "--url", peer.baseURL, "--public-key", peer.key.publicKey.base64,
+            "--url", peer.baseURL, "--public-key", peer.publicKeys,
         ]
         // The node's first command stores its identity (region and name) for every later one, `serve` included.
         process.environment = ProcessInfo.processInfo.environment.merging([
@@ -547,6 +572,7 @@ final class CascadeNode: @unchecked Sendable {
         process.environment = ProcessInfo.processInfo.environment.merging([
             "HUITONG_NODE_REGION": region.code, "HUITONG_NODE_NAME": name,
             "HUITONG_NODE_KEY": Data(key.rawPrivateKey).base64EncodedString(),
+            "HUITONG_NODE_SM2_KEY": sm2.pemRepresentation, "HUITONG_CRYPTO_SUITE": "gm",
             "HUITONG_FEDERATION_SYNC_SECONDS": "0", "HUITONG_FEDERATION_POLL_SECONDS": "1",
             "HUITONG_FEDERATION_RETRY_MAXIMUM_SECONDS": "1", "HUITONG_BCRYPT_COST": "4",
             "HUITONG_PASSWORD_ITERATIONS": "1000",

@@ -1,3 +1,5 @@
+import HuitongCrypto
+
 /// Why the cascade refused or could not complete something. Rejections of incoming messages say what failed,
 /// never what was expected, so a forger learns nothing from them.
 public enum FederationError: HuitongError, Equatable {
@@ -5,6 +7,13 @@ public enum FederationError: HuitongError, Equatable {
     case relationMismatch(relation: PeerRelation, local: NodeRegion, peer: NodeRegion)
     case unknownNode(String)
     case badSignature(String)
+    /// The sender signed with an algorithm for which no key of it is registered here (a peer that moved to 国密
+    /// before its SM2 key was added to its registration).
+    case keyNotRegistered(node: String, algorithm: SignatureAlgorithm)
+    /// A message that carries personal data arrived unencrypted at a node that requires encryption (国密 suite).
+    case notEncrypted(kind: FederationMessageKind)
+    /// This node cannot encrypt for a peer: no SM2 key of it is registered.
+    case cannotEncrypt(node: String)
     /// The envelope is genuinely signed but the body is not the one it names (changed on the way).
     case badDigest(String)
     case wrongRecipient(String)
@@ -26,6 +35,9 @@ public enum FederationError: HuitongError, Equatable {
         case .relationMismatch: "peer_relation_mismatch"
         case .unknownNode: "unknown_node"
         case .badSignature: "bad_signature"
+        case .keyNotRegistered: "key_not_registered"
+        case .notEncrypted: "not_encrypted"
+        case .cannotEncrypt: "peer_has_no_sm2_key"
         case .badDigest: "bad_digest"
         case .wrongRecipient: "wrong_recipient"
         case .clockSkew: "clock_skew"
@@ -42,7 +54,9 @@ public enum FederationError: HuitongError, Equatable {
     public var kind: ErrorKind {
         switch self {
         case .badRegion, .relationMismatch, .malformed, .wrongRecipient: .badInput
-        case .unknownNode, .badSignature, .badDigest, .clockSkew: .unauthenticated
+        case .unknownNode, .badSignature, .badDigest, .clockSkew, .keyNotRegistered: .unauthenticated
+        case .notEncrypted: .badInput
+        case .cannotEncrypt: .unprocessable
         case .duplicatePeer: .conflict
         case .unknownPeer: .notFound
         case .noParent, .unregisteredChild: .unprocessable
@@ -76,6 +90,24 @@ public enum FederationError: HuitongError, Equatable {
         case .badSignature(let code):
             BilingualText(
                 zh: "来自节点 \(code) 的消息签名无效：消息已拒收", en: "bad signature on a message from node \(code): message refused")
+        case .keyNotRegistered(let code, let algorithm):
+            BilingualText(
+                zh: "来自节点 \(code) 的消息以 \(algorithm.rawValue) 签名，但本节点未登记该节点的此类公钥：请在对端登记中加上它（对端的 huitong node show）",
+                en:
+                    "a message from node \(code) is signed with \(algorithm.rawValue), but no such key of that node is registered here: add it to the peer's registration (the peer's huitong node show)"
+            )
+        case .notEncrypted(let kind):
+            BilingualText(
+                zh: "“\(kind.rawValue)” 消息载有个人数据，须以 SM4 加密传送（国密）：消息已拒收",
+                en:
+                    "\"\(kind.rawValue)\" messages carry personal data and must arrive encrypted with SM4 (国密): message refused"
+            )
+        case .cannotEncrypt(let code):
+            BilingualText(
+                zh: "无法为节点 \(code) 加密：本节点未登记它的 SM2 公钥（对端的 huitong node show），请在对端登记中加上",
+                en:
+                    "cannot encrypt for node \(code): its SM2 public key is not registered here (the peer's huitong node show); add it to the peer's registration"
+            )
         case .badDigest(let code):
             BilingualText(
                 zh: "来自节点 \(code) 的消息正文与签名的摘要不符（传输中被改动）：消息已拒收",

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HuitongCrypto
 
 /// What a message between nodes carries. The raw values travel on the wire and in the outbox; never rename one.
 public enum FederationMessageKind: String, Sendable, Hashable, Codable, CaseIterable {
@@ -21,8 +22,8 @@ public enum FederationMessageKind: String, Sendable, Hashable, Codable, CaseIter
     case gatewayResult = "gateway.result"
 }
 
-/// The signed header of a message: who wrote it for whom, which hop carries it, when, what kind, and the SHA-256
-/// of its body.
+/// The signed header of a message: who wrote it for whom, which hop carries it, when, what kind, the algorithm of
+/// its signature, and the hash of its body (SM3 under an SM2 signature, SHA-256 under Ed25519).
 ///
 /// Messages travel along the tree one hop at a time (province → city → county): each hop is signed by the node
 /// that sends it and checked by the node that receives it, which knows only its own parent and children. A relay
@@ -45,10 +46,12 @@ public struct FederationEnvelope: Sendable, Hashable, Codable {
     /// waited in the outbox for a day is not refused as stale.
     public var sentAtMicroseconds: Int64
     public var bodyDigest: [UInt8]
+    /// How the hop is signed: the sender's suite. Absent on the wire from nodes that predate suites (Ed25519).
+    public var algorithm: SignatureAlgorithm
 
     public init(
         id: String, kind: FederationMessageKind, origin: NodeRegion, destination: NodeRegion, from: NodeRegion,
-        to: NodeRegion, sentAtMicroseconds: Int64, bodyDigest: [UInt8]
+        to: NodeRegion, sentAtMicroseconds: Int64, bodyDigest: [UInt8], algorithm: SignatureAlgorithm = .ed25519
     ) {
         self.id = id
         self.kind = kind
@@ -58,15 +61,60 @@ public struct FederationEnvelope: Sendable, Hashable, Codable {
         self.to = to
         self.sentAtMicroseconds = sentAtMicroseconds
         self.bodyDigest = bodyDigest
+        self.algorithm = algorithm
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, kind, origin, destination, from, to, sentAtMicroseconds, bodyDigest, algorithm
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        kind = try container.decode(FederationMessageKind.self, forKey: .kind)
+        origin = try container.decode(NodeRegion.self, forKey: .origin)
+        destination = try container.decode(NodeRegion.self, forKey: .destination)
+        from = try container.decode(NodeRegion.self, forKey: .from)
+        to = try container.decode(NodeRegion.self, forKey: .to)
+        sentAtMicroseconds = try container.decode(Int64.self, forKey: .sentAtMicroseconds)
+        bodyDigest = try container.decode([UInt8].self, forKey: .bodyDigest)
+        algorithm = try container.decodeIfPresent(SignatureAlgorithm.self, forKey: .algorithm) ?? .ed25519
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(origin, forKey: .origin)
+        try container.encode(destination, forKey: .destination)
+        try container.encode(from, forKey: .from)
+        try container.encode(to, forKey: .to)
+        try container.encode(sentAtMicroseconds, forKey: .sentAtMicroseconds)
+        try container.encode(bodyDigest, forKey: .bodyDigest)
+        // Left out under Ed25519, so a node that predates suites reads the message as it always did.
+        if algorithm != .ed25519 { try container.encode(algorithm, forKey: .algorithm) }
+    }
+
+    /// The hash a body is named by under `algorithm`: that signature's suite's.
+    public static func digest(of body: [UInt8], under algorithm: SignatureAlgorithm) -> [UInt8] {
+        algorithm.suite.suite.digest(body)
     }
 
     public var sentAt: Date { Date(timeIntervalSince1970: Double(sentAtMicroseconds) / 1_000_000) }
 
     /// What the signature covers: a domain label, so that the signature means nothing in any other protocol
     /// (an audit checkpoint signed by the same key cannot pass for a message), then every header field.
+    /// Ed25519 hops keep the bytes of version 1, which nodes that predate suites check; other algorithms sign
+    /// version 2, which names the algorithm too, so a signature cannot be replayed as one of another suite.
     public var signedBytes: [UInt8] {
         var out = CanonicalWriter()
-        out.text("huitong.federation.message.v1")
+        switch algorithm {
+        case .ed25519:
+            out.text("huitong.federation.message.v1")
+        case .sm2:
+            out.text("huitong.federation.message.v2")
+            out.text(algorithm.rawValue)
+        }
         out.text(id)
         out.text(kind.rawValue)
         out.text(origin.code)
@@ -75,6 +123,18 @@ public struct FederationEnvelope: Sendable, Hashable, Codable {
         out.text(to.code)
         out.int64(sentAtMicroseconds)
         out.bytes(bodyDigest)
+        return out.buffer
+    }
+
+    /// What an encrypted body of a hop is bound to (authenticated with it): every header field but the time and
+    /// the digest, which are set when the hop is signed, after its body was sealed.
+    public static func sealedBodyContext(
+        id: String, kind: FederationMessageKind, origin: NodeRegion, destination: NodeRegion, from: NodeRegion,
+        to: NodeRegion
+    ) -> [UInt8] {
+        var out = CanonicalWriter()
+        out.text("huitong.federation.sealed-body.v1")
+        for field in [id, kind.rawValue, origin.code, destination.code, from.code, to.code] { out.text(field) }
         return out.buffer
     }
 
@@ -92,7 +152,8 @@ public struct FederationEnvelope: Sendable, Hashable, Codable {
     }
 }
 
-/// A message as it travels: the envelope, the body (JSON) and the sender's Ed25519 signature over the envelope.
+/// A message as it travels: the envelope, the body (JSON, or a sealed body) and the sender's signature over the
+/// envelope.
 public struct SignedFederationMessage: Sendable, Hashable {
     public var envelope: FederationEnvelope
     public var body: [UInt8]
@@ -107,12 +168,24 @@ public struct SignedFederationMessage: Sendable, Hashable {
     /// Signs the hop `from` → `to` of message `id` (written by `origin` for `destination`), now.
     public static func sign(
         id: String, kind: FederationMessageKind, origin: NodeRegion, destination: NodeRegion, from: NodeRegion,
-        to: NodeRegion, body: [UInt8], at time: Date = Date(), with key: NodeIdentityKey
+        to: NodeRegion, body: [UInt8], at time: Date = Date(), with key: SigningPrivateKey
     ) throws -> SignedFederationMessage {
         let envelope = FederationEnvelope(
             id: id, kind: kind, origin: origin, destination: destination, from: from, to: to,
-            sentAtMicroseconds: AuditEvent.microseconds(time), bodyDigest: Array(SHA256.hash(data: body)))
-        return SignedFederationMessage(envelope: envelope, body: body, signature: try key.sign(envelope.signedBytes))
+            sentAtMicroseconds: AuditEvent.microseconds(time),
+            bodyDigest: FederationEnvelope.digest(of: body, under: key.algorithm), algorithm: key.algorithm)
+        return SignedFederationMessage(
+            envelope: envelope, body: body, signature: try key.signature(for: envelope.signedBytes))
+    }
+
+    /// Signs with a node's Ed25519 identity key (the `intl` suite).
+    public static func sign(
+        id: String, kind: FederationMessageKind, origin: NodeRegion, destination: NodeRegion, from: NodeRegion,
+        to: NodeRegion, body: [UInt8], at time: Date = Date(), with key: NodeIdentityKey
+    ) throws -> SignedFederationMessage {
+        try sign(
+            id: id, kind: kind, origin: origin, destination: destination, from: from, to: to, body: body, at: time,
+            with: key.signingKey)
     }
 }
 
@@ -134,14 +207,26 @@ public struct FederationVerifier: Sendable {
     public func verify(
         _ message: SignedFederationMessage, local: NodeRegion, senderKey: NodePublicKey?, now: Date = Date()
     ) throws(FederationError) {
-        guard let senderKey else { throw .unknownNode(message.envelope.from.code) }
-        try FederationEnvelope.checkID(message.envelope.id)
+        try verify(message, local: local, senderKeys: senderKey.map { [$0.signingKey] }, now: now)
+    }
+
+    /// Verifies `message` with the sender's registered key of the algorithm it was signed with; `senderKeys` is
+    /// nil when the sender is not a registered peer.
+    public func verify(
+        _ message: SignedFederationMessage, local: NodeRegion, senderKeys: [SigningPublicKey]?, now: Date = Date()
+    ) throws(FederationError) {
+        let envelope = message.envelope
+        guard let senderKeys, !senderKeys.isEmpty else { throw .unknownNode(envelope.from.code) }
+        try FederationEnvelope.checkID(envelope.id)
+        guard let senderKey = senderKeys.first(where: { $0.algorithm == envelope.algorithm }) else {
+            throw .keyNotRegistered(node: envelope.from.code, algorithm: envelope.algorithm)
+        }
         // Each failure has its own code, so that the operator of the sending node learns what to fix: a key that
         // does not match (bad_signature), a body changed on the way (bad_digest), or a clock (clock_skew).
-        guard senderKey.isValidSignature(message.signature, for: message.envelope.signedBytes) else {
-            throw .badSignature(message.envelope.from.code)
+        guard senderKey.isValidSignature(message.signature, for: envelope.signedBytes) else {
+            throw .badSignature(envelope.from.code)
         }
-        guard Array(SHA256.hash(data: message.body)) == message.envelope.bodyDigest else {
+        guard FederationEnvelope.digest(of: message.body, under: envelope.algorithm) == envelope.bodyDigest else {
             throw .badDigest(message.envelope.from.code)
         }
         guard message.envelope.to == local else { throw .wrongRecipient(message.envelope.to.code) }

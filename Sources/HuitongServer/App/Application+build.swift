@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import HuitongFederation
 import HuitongIngest
 import HuitongServices
@@ -50,6 +51,7 @@ public enum HuitongApp {
             var configuration = ServerConfiguration(
                 reader: reader, settings: settings, sealingKey: sealingKey, profile: profile)
             configure(&configuration)
+            configuration.nodeSM2Key = try NodeSettings.loadSM2Key(reader, create: true)
             // New secrets are sealed under the node's suite; those sealed before open under the suite they name.
             configuration.sealingKey?.suite = suite
             switch sealingOrigin {
@@ -220,8 +222,12 @@ public enum HuitongApp {
 
     /// The node's cascade endpoint: signs with the node key and audits what it receives on the node's log.
     static func makeFederationNode(useCases: UseCases, configuration: ServerConfiguration) -> FederationNode {
-        FederationNode(
-            settings: configuration.federation, store: useCases.store, key: useCases.audit.nodeKey,
+        let audit = useCases.audit
+        let keys = FederationKeys(
+            identity: audit.nodeKey, signing: audit.checkpointKey,
+            decryption: configuration.nodeSM2Key ?? audit.checkpointKey.sm2Key)
+        return FederationNode(
+            settings: configuration.federation, store: useCases.store, keys: keys,
             audit: useCases.audit.log, logger: Logger(label: "huitong.federation"), crossLevel: useCases.crossLevel)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import HuitongFederation
 import HuitongServices
 import HuitongStore
@@ -24,6 +25,7 @@ struct FederationAPI {
         api.get("federation/node", use: identity)
         api.get("federation/peers", use: listPeers)
         api.post("federation/peers", use: addPeer)
+        api.patch("federation/peers/:region", use: updatePeer)
         api.delete("federation/peers/:region", use: removePeer)
         api.get("federation/outbox", use: outbox)
         api.post("federation/outbox/:id/retry", use: retry)
@@ -84,14 +86,31 @@ struct FederationAPI {
         var algorithm: String
         var keyID: String
         var publicKey: String
+        /// What this node signs cascade messages with (`gm` or `intl`).
+        var suite: String
+        /// Every key a peer's operator registers for this node, as one line to paste into the registration's
+        /// `publicKey`: the Ed25519 key, then the SM2 key (`sm2:` and its point in base64).
+        var publicKeys: String
+        var keys: [KeyBody]
+    }
+
+    struct KeyBody: Codable {
+        var algorithm: String
+        var keyID: String
+        var publicKeyPEM: String
     }
 
     func identity(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let profile = node.settings.profile
+        let keys = node.keys.publicKeys
         return try JSONResponse.make(
             IdentityBody(
                 region: profile.region.code, level: profile.level, name: profile.name,
-                algorithm: NodePublicKey.algorithm, keyID: node.publicKey.keyID, publicKey: node.publicKey.base64))
+                algorithm: NodePublicKey.algorithm, keyID: node.publicKey.keyID, publicKey: node.publicKey.base64,
+                suite: node.keys.suite.rawValue, publicKeys: (try? PeerKeys(keys).stored) ?? node.publicKey.base64,
+                keys: keys.map {
+                    KeyBody(algorithm: $0.algorithm.rawValue, keyID: $0.keyID, publicKeyPEM: $0.pemRepresentation)
+                }))
     }
 
     struct ListBody<Item: Encodable>: Encodable {
@@ -108,6 +127,24 @@ struct FederationAPI {
         let draft = try await request.decodeJSON(PeerDraft.self, context: context)
         let peer = try await store.federation.addPeer(draft, local: node.local, at: Date())
         return try JSONResponse.make(peer, status: .created)
+    }
+
+    struct PeerChange: Codable {
+        var name: String?
+        var baseURL: String?
+        var publicKey: String?
+    }
+
+    /// Changes a peer in place: its address, or its keys (adding the SM2 key of a peer about to move to 国密, so
+    /// that the link stays up through the switch).
+    func updatePeer(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        _ = try context.require(.federationManagePeers)
+        let region = try NodeRegion(try context.parameters.require("region"))
+        let change = try await request.decodeJSON(PeerChange.self, context: context)
+        let peer = try await store.federation.updatePeer(
+            region, name: change.name, baseURL: change.baseURL, publicKey: change.publicKey, local: node.local,
+            at: Date())
+        return try JSONResponse.make(peer)
     }
 
     func removePeer(_ request: Request, context: HuitongRequestContext) async throws -> Response {

@@ -13,7 +13,9 @@ public struct Peer: Sendable, Hashable, Codable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public var key: NodePublicKey? { NodePublicKey(base64: publicKey) }
+    /// The keys it signs with; nil only for a registration edited by hand into something unreadable, which then
+    /// verifies nothing.
+    public var keys: PeerKeys? { try? PeerKeys(parsing: publicKey) }
 }
 
 /// What an operator gives to register a peer, checked before anything is stored.
@@ -33,7 +35,7 @@ public struct PeerDraft: Sendable, Hashable, Codable {
     }
 
     /// The checked peer, or every problem found. `local` is this node, against which the relation is checked.
-    public func validated(local: NodeRegion) throws(ValidationError) -> (region: NodeRegion, key: NodePublicKey) {
+    public func validated(local: NodeRegion) throws(ValidationError) -> (region: NodeRegion, keys: PeerKeys) {
         var issues = ValidationCollector()
         var parsed: NodeRegion?
         do {
@@ -66,18 +68,20 @@ public struct PeerDraft: Sendable, Hashable, Codable {
                     zh: "须为 http(s):// 开头的地址，例如 https://sjj.example.gov.cn",
                     en: "must be an http(s):// address, e.g. https://sjj.example.gov.cn"))
         }
-        let key = NodePublicKey(base64: publicKey)
-        if key == nil {
+        var keys: PeerKeys?
+        do {
+            keys = try PeerKeys(parsing: publicKey)
+        } catch {
             issues.add(
                 "publicKey",
                 BilingualText(
-                    zh: "须为对端节点的 Ed25519 公钥（32 字节的 Base64，见对端的 GET /api/v1/federation/node 或 huitong node show）",
+                    zh: "\(error.message.zh)；对端的公钥见它的 huitong node show 或 GET /api/v1/federation/node",
                     en:
-                        "must be the peer's Ed25519 public key (32 bytes in base64: the peer's GET /api/v1/federation/node or huitong node show)"
+                        "\(error.message.en); the peer's keys are in its huitong node show or GET /api/v1/federation/node"
                 ))
         }
         try issues.throwIfAny()
-        return (parsed!, key!)
+        return (parsed!, keys!)
     }
 }
 
@@ -178,7 +182,7 @@ struct SQLFederationRepository: FederationRepository {
     let provider: any DatabaseProvider
 
     func addPeer(_ draft: PeerDraft, local: NodeRegion, at time: Date) async throws -> Peer {
-        let (region, key) = try draft.validated(local: local)
+        let (region, keys) = try draft.validated(local: local)
         return try await provider.transaction { sql in
             if try await Self.peer(region, sql) != nil { throw FederationError.duplicatePeer(region.code) }
             if draft.relation == .parent,
@@ -195,7 +199,7 @@ struct SQLFederationRepository: FederationRepository {
                 VALUES (\(bind: region.code), \(bind: draft.relation.rawValue),
                     \(bind: draft.name.trimmingCharacters(in: .whitespacesAndNewlines)),
                     \(bind: draft.baseURL.trimmingCharacters(in: CharacterSet(charactersIn: "/ "))),
-                    \(bind: key.base64), \(bind: time), \(bind: time))
+                    \(bind: keys.stored), \(bind: time), \(bind: time))
                 """
             ).run()
             return try await Self.peer(region, sql)!
@@ -255,12 +259,12 @@ struct SQLFederationRepository: FederationRepository {
             let draft = PeerDraft(
                 region: region.code, relation: existing.relation, name: name ?? existing.name,
                 baseURL: baseURL ?? existing.baseURL, publicKey: publicKey ?? existing.publicKey)
-            let (_, key) = try draft.validated(local: local)
+            let (_, keys) = try draft.validated(local: local)
             try await sql.raw(
                 """
                 UPDATE federation_peers SET name = \(bind: draft.name.trimmingCharacters(in: .whitespacesAndNewlines)),
                     base_url = \(bind: draft.baseURL.trimmingCharacters(in: CharacterSet(charactersIn: "/ "))),
-                    public_key = \(bind: key.base64), updated_at = \(bind: time)
+                    public_key = \(bind: keys.stored), updated_at = \(bind: time)
                 WHERE region_code = \(bind: region.code)
                 """
             ).run()

@@ -10,10 +10,11 @@ public struct FederationKeys: Sendable {
     public let identity: NodeIdentityKey
     /// What hops are signed with: the node's suite decides.
     public let signing: SigningPrivateKey
-    /// What encrypted bodies are opened with; nil on a node that has none (it then receives only clear bodies).
-    public let decryption: SM2PrivateKey?
+    /// What encrypted bodies are opened with, the current SM2 key first and then the one the last rotation retired;
+    /// empty on a node that has none (it then receives only clear bodies).
+    public let decryption: [SM2PrivateKey]
 
-    public init(identity: NodeIdentityKey, signing: SigningPrivateKey, decryption: SM2PrivateKey?) {
+    public init(identity: NodeIdentityKey, signing: SigningPrivateKey, decryption: [SM2PrivateKey]) {
         self.identity = identity
         self.signing = signing
         self.decryption = decryption
@@ -23,7 +24,7 @@ public struct FederationKeys: Sendable {
 
     /// The keys a peer's operator registers for this node: the Ed25519 key, and the SM2 key when there is one.
     public var publicKeys: [SigningPublicKey] {
-        [identity.publicKey.signingKey] + (decryption.map { [SigningPublicKey(sm2: $0.publicKey)] } ?? [])
+        [identity.publicKey.signingKey] + decryption.prefix(1).map { SigningPublicKey(sm2: $0.publicKey) }
     }
 }
 
@@ -83,14 +84,14 @@ final class LinkSealer: Sendable {
         var created: ContinuousClock.Instant
     }
 
-    private let decryption: SM2PrivateKey?
+    private let decryption: [SM2PrivateKey]
     private let clock: @Sendable () -> ContinuousClock.Instant
     /// By the peer's SM2 point: a peer that registers a new key gets a new session at once.
     private let outgoing = Mutex<[[UInt8]: Session]>([:])
     /// By the wrapped key as received.
     private let incoming = Mutex<[String: HT1Envelope]>([:])
 
-    init(decryption: SM2PrivateKey?, clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
+    init(decryption: [SM2PrivateKey], clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
         self.decryption = decryption
         self.clock = clock
     }
@@ -127,19 +128,24 @@ final class LinkSealer: Sendable {
         if let known = incoming.withLock({ $0[wrappedKey] }) {
             envelope = known
         } else {
-            guard let decryption else {
+            guard !decryption.isEmpty else {
                 throw .malformed(
                     BilingualText(
                         zh: "本节点没有 SM2 密钥，无法解开加密正文", en: "this node has no SM2 key to open encrypted bodies with"))
             }
-            do {
-                envelope = try HT1Envelope(keyMaterial: try decryption.decrypt(Array(wrapped)))
-            } catch {
+            // The current key first; then the one a rotation retired, for what a peer sealed before it learnt the
+            // new key.
+            guard
+                let opened = decryption.lazy.compactMap({ key in
+                    try? HT1Envelope(keyMaterial: key.decrypt(Array(wrapped)))
+                }).first
+            else {
                 throw .malformed(
                     BilingualText(
-                        zh: "会话密钥无法解开：它不是以本节点当前的 SM2 公钥加密的",
-                        en: "the session key cannot be opened: it was not encrypted to this node's current SM2 key"))
+                        zh: "会话密钥无法解开：它不是以本节点的 SM2 公钥加密的",
+                        en: "the session key cannot be opened: it was not encrypted to this node's SM2 key"))
             }
+            envelope = opened
             incoming.withLock { opened in
                 if opened.count >= Self.openedSessionsKept { opened.removeAll() }
                 opened[wrappedKey] = envelope

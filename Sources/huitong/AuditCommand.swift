@@ -229,7 +229,8 @@ extension NodeOptions {
         let suite = try await NodeCryptoSuite.resolve(store, requested: try nodeSettings(config).requestedCryptoSuite)
         return AuditTrail(
             repository: store.audit, nodeKey: nodeKey,
-            checkpointKey: try NodeCryptoSuite.checkpointKey(for: suite, nodeKey: nodeKey, config: config, create: true)
-        )
+            checkpointKey: try NodeCryptoSuite.checkpointKey(
+                for: suite, nodeKey: nodeKey, config: config, create: true),
+            retiredCheckpointKeys: try NodeSettings.retiredSM2Keys(config).map { SigningPublicKey(sm2: $0) })
     }
 }

@@ -12,7 +12,8 @@ struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node", abstract: "Show this node's cascade identity and manage its peer platforms (级联).",
         subcommands: [
-            Show.self, SetIdentity.self, AddPeer.self, UpdatePeer.self, ListPeers.self, RemovePeer.self,
+            Show.self, SetIdentity.self, RotateKey.self, AddPeer.self, UpdatePeer.self, ListPeers.self,
+            RemovePeer.self,
         ])
 
     struct Show: AsyncParsableCommand {
@@ -44,6 +45,47 @@ struct NodeCommand: AsyncParsableCommand {
                 "SM2 public key (signs cascade messages and audit checkpoints under gm, receives encrypted 回流; openssl pkeyutl -verify -pubin -inkey reads it):"
             )
             print(sm2.pemRepresentation, terminator: "")
+        }
+    }
+
+    struct RotateKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-key",
+            abstract: "Replace the node's SM2 key; the old one keeps verifying what it signed.",
+            discussion: """
+                The new key signs audit checkpoints and cascade messages once the node restarts. The old key's \
+                public half is archived for good (its checkpoints verify); its private half is kept until the next \
+                rotation, only to open what peers encrypted to it before they registered the new key, and then \
+                destroyed. Peers' operators register the printed line (huitong node update-peer, or \
+                PATCH /api/v1/federation/peers/{region}); until they do, messages to them wait in the outbox.
+                """)
+
+        @OptionGroup var node: NodeOptions
+
+        func run() async throws {
+            let config = node.reader()
+            guard !NodeSettings.holdsSM2KeyOutside(config) else {
+                throw ValidationError(
+                    """
+                    HUITONG_NODE_SM2_KEY 提供的密钥须在其保管处（密码机、KMS）轮换；请生成新密钥后替换该变量，并把旧公钥放入 \
+                    \(NodeSettings.dataDirectory(config))/\(NodeSM2KeyFile.retiredDirectoryName)/ \
+                    (the key given by HUITONG_NODE_SM2_KEY is rotated where it is kept: set the variable to the new key \
+                    and put the old public key in that directory)
+                    """)
+            }
+            let identity = try node.loadNodeKey(config, create: true)
+            _ = try NodeSettings.loadSM2Key(config, create: true)
+            let rotation = try NodeSM2KeyFile.rotate(dataDirectory: NodeSettings.dataDirectory(config))
+            let current = SigningPublicKey(sm2: rotation.current.publicKey)
+            print("new SM2 key id:      \(current.keyID)")
+            print("retired SM2 key id:  \(SigningPublicKey(sm2: rotation.retired).keyID) (public key archived)")
+            if let destroyed = rotation.destroyed {
+                print("destroyed SM2 key:   \(SigningPublicKey(sm2: destroyed).keyID) (retired by the rotation before)")
+            }
+            print(
+                "for peers' registrations (--public-key): \(try PeerKeys([identity.publicKey.signingKey, current]).stored)"
+            )
+            print("restart the node to sign with the new key (重启节点后以新密钥签名)")
         }
     }
 

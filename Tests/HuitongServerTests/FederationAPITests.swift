@@ -71,7 +71,7 @@ struct FederationAPITests {
         sealedTo recipient: SM2PublicKey? = nil, sealedFor header: HopHeader? = nil
     ) throws -> WireMessage {
         let hop = HopHeader(id: id, kind: kind, origin: origin, destination: destination, from: from, to: province)
-        let sent = try recipient.map { try LinkSealer(decryption: nil).seal(body, header ?? hop, to: $0) } ?? body
+        let sent = try recipient.map { try LinkSealer(decryption: []).seal(body, header ?? hop, to: $0) } ?? body
         return WireMessage(
             try SignedFederationMessage.sign(
                 id: id, kind: kind, origin: origin, destination: destination, from: from, to: province,

@@ -20,9 +20,9 @@ struct LinkSealingTests {
     @Test("a peer's session key is encrypted to it once an hour, and a new key of the peer gets a new session at once")
     func sessions() throws {
         let now = Mutex(ContinuousClock.now)
-        let sender = LinkSealer(decryption: nil, clock: { now.withLock { $0 } })
+        let sender = LinkSealer(decryption: [], clock: { now.withLock { $0 } })
         let city = try SM2PrivateKey.generate()
-        let receiver = LinkSealer(decryption: city)
+        let receiver = LinkSealer(decryption: [city])
         let first = try sender.seal(#"{"rows":1}"#, Self.hop, to: city.publicKey)
         let second = try sender.seal(#"{"rows":2}"#, Self.hop, to: city.publicKey)
         #expect(Self.wrappedKey(first) == Self.wrappedKey(second), "SM2 is paid once per peer, not per message")
@@ -41,15 +41,19 @@ struct LinkSealingTests {
         #expect(throws: FederationError.self, "the old key cannot open what was sealed to the new one") {
             try receiver.open(forRotated, Self.hop)
         }
-        #expect(try LinkSealer(decryption: rotated).open(forRotated, Self.hop) == "{}")
+        #expect(try LinkSealer(decryption: [rotated]).open(forRotated, Self.hop) == "{}")
+        // After its rotation the city keeps the retired key beside the new one: what was sealed before still opens.
+        let afterRotation = LinkSealer(decryption: [rotated, city])
+        #expect(try afterRotation.open(later, Self.hop) == #"{"rows":3}"#)
+        #expect(try afterRotation.open(forRotated, Self.hop) == "{}")
     }
 
     @Test("a sealed body opens only unchanged, on the hop it was sealed for, at the node it was sealed to")
     func integrity() throws {
         let city = try SM2PrivateKey.generate()
-        let sealed = try LinkSealer(decryption: nil).seal("回流甲 341502199001010011", Self.hop, to: city.publicKey)
+        let sealed = try LinkSealer(decryption: []).seal("回流甲 341502199001010011", Self.hop, to: city.publicKey)
         #expect(!sealed.contains("回流甲") && !sealed.contains("341502199001010011"))
-        let receiver = LinkSealer(decryption: city)
+        let receiver = LinkSealer(decryption: [city])
         #expect(try receiver.open("{\"clear\": true}", Self.hop) == nil, "a clear body is not taken for a sealed one")
 
         var otherHop = Self.hop
@@ -65,7 +69,7 @@ struct LinkSealingTests {
 
         let garbled = #expect(throws: FederationError.self) { try receiver.open(LinkSealer.prefix + "%%", Self.hop) }
         #expect(garbled?.message.en.contains("malformed") == true)
-        let keyless = #expect(throws: FederationError.self) { try LinkSealer(decryption: nil).open(sealed, Self.hop) }
+        let keyless = #expect(throws: FederationError.self) { try LinkSealer(decryption: []).open(sealed, Self.hop) }
         #expect(keyless?.message.en.contains("no SM2 key") == true)
     }
 }

@@ -128,4 +128,82 @@ struct GMAuditCommandTests {
             #expect(dgstStatus == 0 && dgst.hasPrefix(hashes[sequence - 1] + " "), "entry \(sequence): \(dgst)")
         }
     }
+
+    @Test(
+        "rotate-key: the new SM2 key signs, checkpoints of the old one still verify, the key before it is destroyed")
+    func rotation() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: NodeIdentityCommandTests.executable.path))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gm-rotate-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func huitong(_ arguments: [String], sm2Key: String? = nil) throws -> (Int32, String) {
+            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HUITONG_") }
+            environment["HUITONG_PASSWORD_ITERATIONS"] = "1000"
+            environment["HUITONG_CRYPTO_SUITE"] = "gm"
+            environment["HUITONG_NODE_SM2_KEY"] = sm2Key
+            let words = ["node", "audit"].contains(arguments[0]) ? 2 : 1
+            return try ChildProcess.run(
+                NodeIdentityCommandTests.executable,
+                Array(arguments.prefix(words))
+                    + [
+                        "--data", directory.path, "--database",
+                        "sqlite:\(directory.appendingPathComponent("huitong.sqlite").path)", "--log-level", "error",
+                    ] + arguments.dropFirst(words), environment: environment)
+        }
+        func checkpoint(_ events: ClosedRange<Int>) async throws -> SM2PublicKey {
+            try await Self.withNode(directory) { store, nodeKey, sm2 in
+                let trail = AuditTrail(
+                    repository: store.audit, nodeKey: nodeKey, checkpointKey: SigningPrivateKey(sm2: sm2))
+                _ = try await trail.log.append(contentsOf: Self.events(events))
+                try await trail.checkpointer.checkpoint()
+                return sm2.publicKey
+            }
+        }
+
+        var (status, output) = try huitong(["init"])
+        #expect(status == 0, "\(output)")
+        let first = try await checkpoint(1...3)
+        (status, output) = try huitong(["node", "rotate-key"])
+        let firstID = SigningPublicKey(sm2: first).keyID
+        #expect(status == 0 && output.contains("retired SM2 key id:  \(firstID)"), "\(output)")
+        #expect(!output.contains("destroyed"), "nothing was retired before the first rotation")
+        let second = try await checkpoint(4...6)
+        #expect(second != first, "the new key signs")
+        #expect(output.contains("sm2:\(Data(second.uncompressedPoint).base64EncodedString())"), "\(output)")
+        let previous = directory.appendingPathComponent(NodeSM2KeyFile.previousFileName).path
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: previous)[.posixPermissions] as? Int)
+        #expect(mode & 0o077 == 0, "the retired private key stays readable by its owner only")
+        #expect(
+            try NodeSM2KeyFile.loadPrevious(dataDirectory: directory.path)?.publicKey == first,
+            "kept to open what peers sealed to it")
+
+        (status, output) = try huitong(["audit", "verify"])
+        #expect(status == 0 && output.contains("checkpoints verified:  2"), "both keys' checkpoints: \(output)")
+        let exported = directory.appendingPathComponent("checkpoint")
+        (status, output) = try huitong(["audit", "export-checkpoint", "--out", exported.path, "--tree-size", "3"])
+        #expect(status == 0, "\(output)")
+        let (verified, verification) = try OpenSSLCommand.run([
+            "pkeyutl", "-verify", "-pubin", "-inkey", exported.appendingPathComponent("public-key.pem").path,
+            "-rawin", "-digest", "sm3", "-pkeyopt", "distid:1234567812345678", "-in",
+            exported.appendingPathComponent("checkpoint.bin").path, "-sigfile",
+            exported.appendingPathComponent("checkpoint.sig").path,
+        ])
+        #expect(verified == 0 && verification.contains("Verified Successfully"), "the old key's checkpoint exports")
+        #expect(
+            try String(contentsOf: exported.appendingPathComponent("public-key.pem"), encoding: .utf8)
+                == first.pemRepresentation, "exported with the key that signed it: \(verification)")
+
+        // The second rotation destroys the first key's private half; its public half stays archived.
+        (status, output) = try huitong(["node", "rotate-key"])
+        #expect(status == 0 && output.contains("destroyed SM2 key:   \(firstID)"), "\(output)")
+        #expect(try NodeSM2KeyFile.loadPrevious(dataDirectory: directory.path)?.publicKey == second)
+        #expect(try NodeSM2KeyFile.retiredPublicKeys(dataDirectory: directory.path).count == 2)
+        (status, output) = try huitong(["audit", "verify"])
+        #expect(status == 0 && output.contains("checkpoints verified:  2"), "\(output)")
+
+        // A key held outside the data directory is rotated where it is kept.
+        (status, output) = try huitong(
+            ["node", "rotate-key"], sm2Key: try SM2PrivateKey.generate().pemRepresentation)
+        #expect(status != 0 && output.contains("HUITONG_NODE_SM2_KEY"), "\(output)")
+    }
 }

@@ -51,7 +51,9 @@ public enum HuitongApp {
             var configuration = ServerConfiguration(
                 reader: reader, settings: settings, sealingKey: sealingKey, profile: profile)
             configure(&configuration)
-            configuration.nodeSM2Key = try NodeSettings.loadSM2Key(reader, create: true)
+            configuration.nodeSM2Keys =
+                [try NodeSettings.loadSM2Key(reader, create: true)]
+                + [try NodeSettings.loadPreviousSM2Key(reader)].compactMap { $0 }
             // New secrets are sealed under the node's suite; those sealed before open under the suite they name.
             configuration.sealingKey?.suite = suite
             switch sealingOrigin {
@@ -68,8 +70,9 @@ public enum HuitongApp {
                 "crypto suite",
                 metadata: ["suite": "\(suite.rawValue)", "checkpointKeyID": "\(checkpointKey.publicKey.keyID)"])
             let audit = AuditTrail(
-                repository: store.audit, nodeKey: nodeKey, checkpointKey: checkpointKey, configuration: settings.audit,
-                logger: Logger(label: "huitong.audit"))
+                repository: store.audit, nodeKey: nodeKey, checkpointKey: checkpointKey,
+                retiredCheckpointKeys: try NodeSettings.retiredSM2Keys(reader).map { SigningPublicKey(sm2: $0) },
+                configuration: settings.audit, logger: Logger(label: "huitong.audit"))
             let useCases = UseCases(store: store, audit: audit, settings: configuration.useCaseSettings)
             try await beforeServing(
                 Node(configuration: configuration, store: store, useCases: useCases, logger: logger))
@@ -225,7 +228,8 @@ public enum HuitongApp {
         let audit = useCases.audit
         let keys = FederationKeys(
             identity: audit.nodeKey, signing: audit.checkpointKey,
-            decryption: configuration.nodeSM2Key ?? audit.checkpointKey.sm2Key)
+            decryption: configuration.nodeSM2Keys.isEmpty
+                ? [audit.checkpointKey.sm2Key].compactMap { $0 } : configuration.nodeSM2Keys)
         return FederationNode(
             settings: configuration.federation, store: useCases.store, keys: keys,
             audit: useCases.audit.log, logger: Logger(label: "huitong.federation"), crossLevel: useCases.crossLevel)

@@ -49,9 +49,10 @@ public struct ServerConfiguration: Sendable {
     /// Seals application-system secrets so that HMAC-signed requests can be checked (`HUITONG_SEALING_KEY` or
     /// `<data>/sealing.key`). Without one, new credentials work as bearer tokens only.
     public var sealingKey: SealingKey?
-    /// The node's SM2 key: it signs cascade hops under `gm` and opens the bodies peers encrypt to it
-    /// (`HUITONG_NODE_SM2_KEY` or `<data>/node-sm2.key`).
-    public var nodeSM2Key: SM2PrivateKey?
+    /// The node's SM2 keys, current first: it signs cascade hops under `gm` and opens the bodies peers encrypt to
+    /// it (`HUITONG_NODE_SM2_KEY` or `<data>/node-sm2.key`); after a rotation, the retired key still opens what was
+    /// sealed to it.
+    public var nodeSM2Keys: [SM2PrivateKey] = []
     /// How far a signed request's timestamp may be from the server's clock, either way; nonces are remembered
     /// this long.
     public var signatureWindow: Duration

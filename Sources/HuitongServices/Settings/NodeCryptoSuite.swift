@@ -32,7 +32,7 @@ public enum NodeCryptoSuite {
     }
 
     /// Every checkpoint key this node holds, for verifying its own log: the Ed25519 node key always, the SM2 key
-    /// when its file or variable exists (a node that never ran `gm` has none).
+    /// when its file or variable exists (a node that never ran `gm` has none), and every SM2 key rotated out.
     public static func ownCheckpointKeys(nodeKey: NodeIdentityKey, config: ConfigReader) throws(NodeKeyError)
         -> [SigningPublicKey]
     {
@@ -42,6 +42,6 @@ public enum NodeCryptoSuite {
         } catch .missing {
             // No SM2 key: nothing was signed under `gm` on this node.
         }
-        return keys
+        return keys + (try NodeSettings.retiredSM2Keys(config)).map { SigningPublicKey(sm2: $0) }
     }
 }

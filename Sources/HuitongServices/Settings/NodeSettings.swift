@@ -122,6 +122,28 @@ public struct NodeSettings: Sendable {
             dataDirectory: config.string(forKey: "huitong.data", default: "./huitong-data"), create: create)
     }
 
+    /// The SM2 key the last `huitong node rotate-key` retired, still kept to open what peers sealed to it; nil when
+    /// there is none, or when the key comes from `HUITONG_NODE_SM2_KEY` (rotated where it is kept).
+    public static func loadPreviousSM2Key(_ config: ConfigReader) throws(NodeKeyError) -> SM2PrivateKey? {
+        guard !holdsSM2KeyOutside(config) else { return nil }
+        return try NodeSM2KeyFile.loadPrevious(dataDirectory: dataDirectory(config))
+    }
+
+    /// The public halves of every SM2 key rotated out of the data directory: the checkpoints they signed verify.
+    public static func retiredSM2Keys(_ config: ConfigReader) throws(NodeKeyError) -> [SM2PublicKey] {
+        try NodeSM2KeyFile.retiredPublicKeys(dataDirectory: dataDirectory(config))
+    }
+
+    /// Whether the SM2 key is given by `HUITONG_NODE_SM2_KEY` rather than kept in the data directory.
+    public static func holdsSM2KeyOutside(_ config: ConfigReader) -> Bool {
+        !(config.string(forKey: "huitong.node.sm2.key", isSecret: true) ?? "")
+            .trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+    }
+
+    public static func dataDirectory(_ config: ConfigReader) -> String {
+        config.string(forKey: "huitong.data", default: "./huitong-data")
+    }
+
     /// The environment variables whose values are secrets: never logged or printed.
     public static let secretVariables = [
         "HUITONG_DATABASE_URL", "HUITONG_SEALING_KEY", "HUITONG_NODE_KEY", "HUITONG_NODE_SM2_KEY",

@@ -51,14 +51,16 @@ public struct AuditTrail: Sendable {
     public let suite: CryptoSuiteID
     /// The key new checkpoints are signed with: the node's SM2 key under `gm`, its Ed25519 node key under `intl`.
     public let checkpointKey: SigningPrivateKey
-    /// Every key the node's own checkpoints may carry: the current checkpoint key and the Ed25519 node key, which
-    /// signed them before the node switched to `gm` (or signs them again if it switches back).
+    /// Every key the node's own checkpoints may carry: the current checkpoint key, the Ed25519 node key, which
+    /// signed them before the node switched to `gm` (or signs them again if it switches back), and the SM2 keys
+    /// rotated out.
     public let trustedCheckpointKeys: [SigningPublicKey]
 
     /// `checkpointKey` picks the suite; without one the node runs `intl` with its Ed25519 node key.
     public init(
         repository: any AuditLogRepository, nodeKey: NodeIdentityKey, checkpointKey: SigningPrivateKey? = nil,
-        configuration: AuditConfiguration = .init(), logger: Logger = Logger(label: "huitong.audit")
+        retiredCheckpointKeys: [SigningPublicKey] = [], configuration: AuditConfiguration = .init(),
+        logger: Logger = Logger(label: "huitong.audit")
     ) {
         let checkpointKey = checkpointKey ?? nodeKey.signingKey
         self.repository = repository
@@ -67,7 +69,7 @@ public struct AuditTrail: Sendable {
         self.suite = checkpointKey.algorithm.suite
         var trusted = [checkpointKey.publicKey]
         if checkpointKey.publicKey != nodeKey.publicKey.signingKey { trusted.append(nodeKey.publicKey.signingKey) }
-        self.trustedCheckpointKeys = trusted
+        self.trustedCheckpointKeys = trusted + retiredCheckpointKeys.filter { !trusted.contains($0) }
         self.log = AuditLog(
             repository: repository, suite: suite, maximumBatch: configuration.maximumBatch,
             checkpointEvery: configuration.checkpointEveryEntries, logger: logger)

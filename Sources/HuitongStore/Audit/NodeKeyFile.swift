@@ -146,6 +146,94 @@ public enum NodeSM2KeyFile {
     }
 }
 
+/// Rotation of the SM2 node key (`huitong node rotate-key`). The data directory keeps three things:
+/// `node-sm2.key`, the current key, which signs; `node-sm2.previous.key`, the key the last rotation retired, kept
+/// only to open what peers sealed to it before they registered the new one, and destroyed at the next rotation; and
+/// `node-sm2-retired/<key id>.pub.pem`, the public half of every retired key, kept for good so that the checkpoints
+/// each signed still verify.
+extension NodeSM2KeyFile {
+    public static let previousFileName = "node-sm2.previous.key"
+    public static let retiredDirectoryName = "node-sm2-retired"
+
+    /// What a rotation did.
+    public struct Rotation: Sendable {
+        public let current: SM2PrivateKey
+        public let retired: SM2PublicKey
+        /// The key retired by the rotation before, whose private half this one destroyed.
+        public let destroyed: SM2PublicKey?
+    }
+
+    /// The key the last rotation retired, if it is still kept.
+    public static func loadPrevious(dataDirectory: String) throws(NodeKeyError) -> SM2PrivateKey? {
+        let path = file(previousFileName, in: dataDirectory)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try parse(try ProtectedKeyFile.read(path), source: path)
+    }
+
+    /// The public keys of every key ever retired here, oldest first by file name order of their key IDs.
+    public static func retiredPublicKeys(dataDirectory: String) throws(NodeKeyError) -> [SM2PublicKey] {
+        let directory = file(retiredDirectoryName, in: dataDirectory)
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .filter { $0.hasSuffix(".pub.pem") }.sorted()
+        var keys: [SM2PublicKey] = []
+        for name in names {
+            let path = directory + "/" + name
+            do {
+                keys.append(try SM2PublicKey(pemRepresentation: try String(contentsOfFile: path, encoding: .utf8)))
+            } catch {
+                throw NodeKeyError.malformedSM2(source: path)
+            }
+        }
+        return keys
+    }
+
+    /// Makes a new current key. The current key becomes the previous one (its public half archived first); the
+    /// previous one before it is destroyed. Each step leaves a usable directory if the process dies after it: the
+    /// new key is written whole beside the current one and renamed over it last.
+    public static func rotate(dataDirectory: String) throws(NodeKeyError) -> Rotation {
+        let currentPath = path(dataDirectory: dataDirectory)
+        guard FileManager.default.fileExists(atPath: currentPath) else { throw NodeKeyError.missing(path: currentPath) }
+        let current = try parse(try ProtectedKeyFile.read(currentPath), source: currentPath)
+        let next: SM2PrivateKey
+        do {
+            next = try SM2PrivateKey.generate()
+        } catch {
+            throw NodeKeyError.unreadable(path: currentPath, reason: error.english)
+        }
+        // 1. The retiring key's public half, kept for good.
+        let archive = file(retiredDirectoryName, in: dataDirectory)
+        let retiredID = SigningPublicKey(sm2: current.publicKey).keyID
+        do {
+            try FileManager.default.createDirectory(atPath: archive, withIntermediateDirectories: true)
+            try Data(current.publicKey.pemRepresentation.utf8).write(
+                to: URL(fileURLWithPath: archive + "/\(retiredID).pub.pem"), options: .atomic)
+        } catch {
+            throw NodeKeyError.unreadable(path: archive, reason: error.localizedDescription)
+        }
+        // 2. The key retired last time is destroyed; the current one takes its place.
+        let previousPath = file(previousFileName, in: dataDirectory)
+        let destroyed = try loadPrevious(dataDirectory: dataDirectory)?.publicKey
+        if destroyed != nil { try ProtectedKeyFile.destroy(previousPath) }
+        guard link(currentPath, previousPath) == 0 else {
+            throw NodeKeyError.unreadable(path: previousPath, reason: String(cString: strerror(errno)))
+        }
+        // 3. The new key, written whole, then renamed over the current one.
+        let staged = currentPath + ".next"
+        unlink(staged)
+        if try ProtectedKeyFile.createExclusively(staged, contents: next.pemRepresentation) != nil {
+            throw NodeKeyError.unreadable(path: staged, reason: "another rotation is under way")
+        }
+        guard rename(staged, currentPath) == 0 else {
+            throw NodeKeyError.unreadable(path: currentPath, reason: String(cString: strerror(errno)))
+        }
+        return Rotation(current: next, retired: current.publicKey, destroyed: destroyed)
+    }
+
+    private static func file(_ name: String, in dataDirectory: String) -> String {
+        URL(fileURLWithPath: dataDirectory).appendingPathComponent(name).path
+    }
+}
+
 /// Key files readable by their owner only, like ssh's private keys.
 enum ProtectedKeyFile {
     /// Writes `contents` to a new file at `path` with mode 0600. When another process created the file first (two
@@ -172,6 +260,25 @@ enum ProtectedKeyFile {
             throw NodeKeyError.unreadable(path: path, reason: String(cString: strerror(errno)))
         }
         return nil
+    }
+
+    /// Overwrites a key file with zeros, flushes that to disk, then removes it: the key does not stay readable in
+    /// the freed blocks of an ordinary file system (copy-on-write and flash media may still keep old blocks; keys
+    /// that must be destroyed beyond doubt belong in a 密码机).
+    static func destroy(_ path: String) throws(NodeKeyError) {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return }
+        let descriptor = open(path, O_WRONLY)
+        guard descriptor >= 0 else {
+            throw NodeKeyError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        let zeros = [UInt8](repeating: 0, count: Int(status.st_size))
+        let written = zeros.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        let synced = fsync(descriptor)
+        close(descriptor)
+        guard written == zeros.count, synced == 0, unlink(path) == 0 else {
+            throw NodeKeyError.unreadable(path: path, reason: "the retired key could not be overwritten and removed")
+        }
     }
 
     static func read(_ path: String) throws(NodeKeyError) -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
+import HuitongCrypto
 import HuitongStore
 import HuitongTestSupport
 import Hummingbird
@@ -394,6 +395,47 @@ struct DeveloperPortalTests {
                 .get, "/api/v1/notifications", token: node.operatorToken, as: SharingAPI.NotificationsBody.self)
             let kinds = notifications.items.map(\.kind.rawValue)
             #expect(kinds.contains("openAccessEscalated"), "\(notifications)")
+        }
+    }
+
+    @Test(
+        "ID numbers are kept as a keyed digest of the node's suite; a person registered before a switch to 国密 is still recognised",
+        arguments: TestBackend.available)
+    func identityAcrossSuites(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let accounts = AccountUseCases(store: store, bcryptCost: 4)
+            let nodeKey = NodeIdentityKey.generate()
+            func service(_ suite: CryptoSuiteID) throws -> DeveloperUseCases {
+                let checkpointKey = suite == .gm ? SigningPrivateKey(sm2: try SM2PrivateKey.generate()) : nil
+                return DeveloperUseCases(
+                    store: store, settings: DeveloperSettings(), accounts: accounts,
+                    audit: AuditTrail(repository: store.audit, nodeKey: nodeKey, checkpointKey: checkpointKey))
+            }
+            func person(_ email: String, _ idNumber: String) -> DeveloperRegistration {
+                DeveloperRegistration(
+                    email: email, name: "张小明", idNumber: idNumber, organisation: "", organisationCode: "",
+                    password: "secret-pass-1", acceptedAgreement: true)
+            }
+            func digest(_ email: String) async throws -> String {
+                try await store.provider.read { sql in
+                    try await sql.raw("SELECT identity_digest FROM developers WHERE email = \(bind: email)").first()!
+                        .decode(column: "identity_digest", as: String.self)
+                }
+            }
+            _ = try await service(.intl).register(person("before@example.com", "11010519491231002X"))
+            #expect(try await digest("before@example.com").count == 64, "HMAC-SHA256, as before suites")
+
+            let gm = try service(.gm)
+            await #expect(throws: StoreError.duplicate(field: "idNumber", value: "")) {
+                _ = try await gm.register(person("after@example.com", "11010519491231002X"))
+            }
+            _ = try await gm.register(person("new@example.com", "110101199003070011"))
+            let stored = try await digest("new@example.com")
+            #expect(stored.hasPrefix("sm3:") && stored.count == 68, "HMAC-SM3 under 国密, recorded as such")
+            #expect(!stored.contains("110101199003070011"))
+            await #expect(throws: StoreError.duplicate(field: "idNumber", value: "")) {
+                _ = try await gm.register(person("again@example.com", "110101199003070011"))
+            }
         }
     }
 

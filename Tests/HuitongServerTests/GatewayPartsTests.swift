@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import Testing
 
 @testable import HuitongServer
@@ -44,14 +45,28 @@ struct GatewayPartsTests {
         "extract rows carry a keyed watermark naming the grant; CSV formulas are neutralised, NDJSON is one object a line"
     )
     func extractEncoding() throws {
-        let key = SymmetricKey(size: .bits256)
-        let mark = ExtractWatermark(grantID: 42, consumerDepartmentID: 7, extractID: "e1", key: key)
+        let key = (0..<32).map { UInt8($0) }
+        let mark = ExtractWatermark(
+            grantID: 42, consumerDepartmentID: 7, extractID: "e1", authenticator: HMACSM3(key: key))
         #expect(mark.text.hasPrefix("G42-e1-") && mark.tag.count == 16)
-        #expect(mark != ExtractWatermark(grantID: 42, consumerDepartmentID: 8, extractID: "e1", key: key))
+        // Under 国密 the tag is HMAC-SM3; under intl HMAC-SHA256, as every watermark handed out before suites.
+        let message = Array("huitong-extract-v1|42|7|e1".utf8)
+        #expect(mark.tag == Hex.lowercase(HMACSM3(key: key).authenticationCode(for: message).prefix(8)))
+        let intl = ExtractWatermark(
+            grantID: 42, consumerDepartmentID: 7, extractID: "e1", authenticator: HMACSHA256Authenticator(key: key))
+        #expect(
+            intl.tag
+                == Hex.lowercase(
+                    HMAC<SHA256>.authenticationCode(for: Data(message), using: SymmetricKey(data: key)).prefix(8)))
+        #expect(
+            mark
+                != ExtractWatermark(
+                    grantID: 42, consumerDepartmentID: 8, extractID: "e1", authenticator: HMACSM3(key: key)))
         #expect(
             mark.tag
                 != ExtractWatermark(
-                    grantID: 42, consumerDepartmentID: 7, extractID: "e1", key: SymmetricKey(size: .bits256)
+                    grantID: 42, consumerDepartmentID: 7, extractID: "e1",
+                    authenticator: HMACSM3(key: Array(repeating: 7, count: 32))
                 ).tag)
 
         var csv = ExtractEncoder(format: .csv, columns: ["xm", "bz"], types: [.text, .text], watermark: mark)
@@ -72,7 +87,8 @@ struct GatewayPartsTests {
     @Test("NDJSON extracts give numbers and booleans as JSON numbers and booleans, and masked ones as strings")
     func typedExtractValues() {
         let mark = ExtractWatermark(
-            grantID: 1, consumerDepartmentID: 2, extractID: "e", key: SymmetricKey(size: .bits256))
+            grantID: 1, consumerDepartmentID: 2, extractID: "e",
+            authenticator: HMACSM3(key: Array(repeating: 1, count: 32)))
         var ndjson = ExtractEncoder(
             format: .ndjson, columns: ["nl", "je", "sfyx", "rq", "sr"],
             types: [.integer, .decimal, .boolean, .date, .decimal],

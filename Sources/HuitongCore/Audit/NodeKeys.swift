@@ -42,10 +42,10 @@ public struct NodeIdentityKey: Sendable {
     }
 
     /// The same, with the suite's HKDF: HKDF-SM3 under `gm`, HKDF-SHA256 (the secret above) under `intl`.
-    public func derivedSecret(purpose: String, suite: CryptoSuiteID) -> [UInt8] {
+    public func derivedSecret(purpose: String, suite: CryptoSuiteID, byteCount: Int = 32) -> [UInt8] {
         suite.suite.deriveKey(
             inputKeyMaterial: Array(key.rawRepresentation), salt: Array("huitong node key".utf8),
-            info: Array(purpose.utf8), byteCount: 32)
+            info: Array(purpose.utf8), byteCount: byteCount)
     }
 }
 

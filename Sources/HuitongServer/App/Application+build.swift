@@ -182,7 +182,7 @@ public enum HuitongApp {
             .register(on: router)
         OpenDataAPI(
             service: developers, audit: audit.log, policy: .seeded(),
-            cursorKey: audit.nodeKey.derivedSecret(purpose: "huitong open-data cursor v1")
+            cursorCipher: CursorCipher(nodeKey: audit.nodeKey, suite: audit.suite)
         ).register(on: api)
         let verifications = AuditVerificationCache()
         AuditAPI(store: store, audit: audit, verifications: verifications).register(on: api)

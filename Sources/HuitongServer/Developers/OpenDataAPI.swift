@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import HuitongCore
+import HuitongCrypto
 import HuitongServices
 import HuitongStore
 import Hummingbird
@@ -15,7 +16,7 @@ struct OpenDataAPI {
     let audit: AuditLog
     let policy: PortalDataPolicy
     /// Seals page cursors (`Cursor`); derived from the node key, so every node of a cluster opens the others'.
-    let cursorKey: SymmetricKey
+    let cursorCipher: CursorCipher
     let limiter = CallLimiter()
     var store: Store { service.store }
 
@@ -46,19 +47,16 @@ struct OpenDataAPI {
     }
 
     /// Where a page ends, as an opaque token: the dataset, the developer and the version read, and the key of the
-    /// last row. Sealed (ChaCha20-Poly1305 under a secret derived from the node key), because the last key is a
-    /// value the page may have masked or left out, and because a position the client could choose would let it
-    /// walk the key space.
+    /// last row. Sealed (`CursorCipher`), because the last key is a value the page may have masked or left out,
+    /// and because a position the client could choose would let it walk the key space.
     struct Cursor: Codable, Equatable {
         var entry: Int64
         var developer: Int64
         var version: Int
         var after: [String]
 
-        func token(_ key: SymmetricKey) -> String {
-            guard let plain = try? JSONEncoder().encode(self),
-                let sealed = try? ChaChaPoly.seal(plain, using: key).combined
-            else { return "" }
+        func token(_ cipher: CursorCipher) -> String {
+            guard let plain = try? JSONEncoder().encode(self), let sealed = cipher.seal(plain) else { return "" }
             return sealed.base64EncodedString().replacingOccurrences(of: "+", with: "-")
                 .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         }
@@ -71,12 +69,11 @@ struct OpenDataAPI {
         }
 
         /// The cursor a token seals, or nil for anything this node did not hand out.
-        init?(token: String, key: SymmetricKey) {
+        init?(token: String, cipher: CursorCipher) {
             guard token.utf8.count <= 8_192 else { return nil }
             var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
             while base64.count % 4 != 0 { base64 += "=" }
-            guard let data = Data(base64Encoded: base64), let box = try? ChaChaPoly.SealedBox(combined: data),
-                let plain = try? ChaChaPoly.open(box, using: key),
+            guard let data = Data(base64Encoded: base64), let plain = cipher.open(data),
                 let cursor = try? JSONDecoder().decode(Cursor.self, from: plain)
             else { return nil }
             self = cursor
@@ -145,7 +142,7 @@ struct OpenDataAPI {
                 BilingualText(zh: "须为 1–\(Self.maximumLimit) 的整数", en: "must be a whole number 1–\(Self.maximumLimit)"))
         }
         let cursor = try request.uri.queryParameters["cursor"].map { text throws(ValidationError) -> Cursor in
-            guard let cursor = Cursor(token: String(text), key: cursorKey), cursor.entry == entry.id,
+            guard let cursor = Cursor(token: String(text), cipher: cursorCipher), cursor.entry == entry.id,
                 cursor.developer == developer.id
             else { throw Self.badCursor }
             return cursor
@@ -183,7 +180,7 @@ struct OpenDataAPI {
             },
             next: extract.position.map {
                 Cursor(entry: entry.id, developer: developer.id, version: extract.version.version, after: $0)
-                    .token(cursorKey)
+                    .token(cursorCipher)
             })
         var response = try JSONResponse.make(page)
         response.headers[.cacheControl] = "no-store"
@@ -246,6 +243,47 @@ enum OpenDataAPIError: HuitongError, Equatable {
             BilingualText(zh: "数据集已更新，请从第一页重新读取", en: "the dataset was updated; start again from the first page")
         case .noData:
             BilingualText(zh: "该数据集暂无可读取的数据", en: "this dataset has no rows to read yet")
+        }
+    }
+}
+
+/// Seals open-data cursors under the node's suite: the HT1 envelope (SM4-CBC + HMAC-SM3) under `gm`,
+/// ChaCha20-Poly1305 under `intl`, each under a key derived from the node key for cursors alone. A switch of suite
+/// only ends the paging of lists under way (a client starts again from the first page).
+struct CursorCipher: Sendable {
+    private enum Cipher: Sendable {
+        case ht1(HT1Envelope)
+        case chaChaPoly(SymmetricKey)
+    }
+
+    private let cipher: Cipher
+
+    init(nodeKey: NodeIdentityKey, suite: CryptoSuiteID) {
+        let purpose = "huitong open-data cursor v1"
+        switch suite {
+        case .gm:
+            let material = nodeKey.derivedSecret(
+                purpose: purpose, suite: .gm, byteCount: HT1Envelope.keyMaterialByteCount)
+            // Key material of HT1's own length is always taken.
+            cipher = .ht1(try! HT1Envelope(keyMaterial: material))
+        case .intl:
+            cipher = .chaChaPoly(nodeKey.derivedSecret(purpose: purpose))
+        }
+    }
+
+    func seal(_ plain: Data) -> Data? {
+        switch cipher {
+        case .ht1(let envelope): (try? envelope.seal(Array(plain))).map { Data($0) }
+        case .chaChaPoly(let key): try? ChaChaPoly.seal(plain, using: key).combined
+        }
+    }
+
+    /// The plaintext, or nil for anything this cipher did not seal.
+    func open(_ sealed: Data) -> Data? {
+        switch cipher {
+        case .ht1(let envelope): (try? envelope.open(Array(sealed))).map { Data($0) }
+        case .chaChaPoly(let key):
+            (try? ChaChaPoly.SealedBox(combined: sealed)).flatMap { try? ChaChaPoly.open($0, using: key) }
         }
     }
 }

@@ -1,6 +1,6 @@
-import Crypto
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import HuitongIngest
 import HuitongServices
 
@@ -26,12 +26,23 @@ struct ExtractWatermark: Sendable, Hashable {
     let extractID: String
     let tag: String
 
-    init(grantID: Int64, consumerDepartmentID: Int64, extractID: String, key: SymmetricKey) {
+    /// `authenticator` is the node suite's MAC (HMAC-SM3 under `gm`, HMAC-SHA256 under `intl`) under a key derived
+    /// from the node key for watermarks alone.
+    init(grantID: Int64, consumerDepartmentID: Int64, extractID: String, authenticator: any MessageAuthenticator) {
         self.grantID = grantID
         self.extractID = extractID
-        let message = Data("huitong-extract-v1|\(grantID)|\(consumerDepartmentID)|\(extractID)".utf8)
-        let mac = HMAC<SHA256>.authenticationCode(for: message, using: key)
-        tag = Hex.lowercase(mac.prefix(8))
+        let message = Array("huitong-extract-v1|\(grantID)|\(consumerDepartmentID)|\(extractID)".utf8)
+        tag = Hex.lowercase(authenticator.authenticationCode(for: message).prefix(8))
+    }
+
+    static func == (lhs: ExtractWatermark, rhs: ExtractWatermark) -> Bool {
+        lhs.grantID == rhs.grantID && lhs.extractID == rhs.extractID && lhs.tag == rhs.tag
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(grantID)
+        hasher.combine(extractID)
+        hasher.combine(tag)
     }
 
     var text: String { "G\(grantID)-\(extractID)-\(tag)" }

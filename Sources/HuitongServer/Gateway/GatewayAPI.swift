@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import HuitongCore
+import HuitongCrypto
 import HuitongServices
 import HuitongStore
 import Hummingbird
@@ -16,7 +17,7 @@ struct GatewayAPI: Sendable {
     let store: Store
     let audit: AuditLog
     let keyHasher: AuditKeyHasher
-    let watermarkKey: SymmetricKey
+    let watermarkAuthenticator: any MessageAuthenticator
     /// Makes a consumer's pseudonymizer under the node's suite.
     let pseudonymizer: @Sendable (Int64) -> Pseudonymizer
     let limiter: CallLimiter
@@ -38,7 +39,7 @@ struct GatewayAPI: Sendable {
         self.store = store
         self.audit = trail.log
         self.keyHasher = trail.keyHasher
-        self.watermarkKey = trail.watermarkKey
+        self.watermarkAuthenticator = trail.watermarkAuthenticator
         self.pseudonymizer = { [trail] in trail.pseudonymizer(consumerDepartmentID: $0) }
         self.limiter = CallLimiter()
         self.gatewayClock = configuration.gatewayClock
@@ -174,7 +175,7 @@ struct GatewayAPI: Sendable {
         let extractID = Secrets.randomBase64URL(byteCount: 6)
         let watermark = ExtractWatermark(
             grantID: call.grant.id, consumerDepartmentID: call.grant.consumerDepartmentID, extractID: extractID,
-            key: watermarkKey)
+            authenticator: watermarkAuthenticator)
         // The extract is on the log before its first byte leaves; how many rows it carried is logged at its end.
         try await call.record(
             audit: audit, rows: 0, keyHashes: [],

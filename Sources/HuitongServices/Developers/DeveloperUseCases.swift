@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import HuitongStore
 import Logging
 
@@ -26,9 +27,9 @@ public struct DeveloperUseCases: Sendable {
     /// What the public may see of the catalog; the portal, open-data API and DCAT/CKAN pages read it from here.
     package let openCatalog: OpenCatalog
     package let audit: AuditLog
-    /// Keys the digest of registered ID numbers: derived from the node key, so that the same person is recognised
-    /// on every node of a cluster while a copy of the database alone cannot test guesses.
-    package let identityKey: SymmetricKey
+    /// Digests registered ID numbers: keyed by the node key, so that the same person is recognised on every node of
+    /// a cluster while a copy of the database alone cannot test guesses.
+    package let identityDigests: IdentityDigests
     package let logger = Logger(label: "huitong.developers")
 
     public init(store: Store, settings: DeveloperSettings, accounts: AccountUseCases, audit: AuditTrail) {
@@ -37,16 +38,18 @@ public struct DeveloperUseCases: Sendable {
         self.settings = settings
         self.accounts = accounts
         self.audit = audit.log
-        self.identityKey = audit.nodeKey.derivedSecret(purpose: "huitong developer identity v1")
+        self.identityDigests = IdentityDigests(nodeKey: audit.nodeKey, suite: audit.suite)
     }
 
     // MARK: Accounts
 
     /// Registers a developer; the ID number is checked and dropped, only its hint is kept.
     public func register(_ registration: DeveloperRegistration, at now: Date = Date()) async throws -> Developer {
-        let key = identityKey
+        let digests = identityDigests
+        var earlier: [String] = []
         let checked = try registration.validated(today: CalendarDate(now)) { number in
-            Hex.lowercase(HMAC<SHA256>.authenticationCode(for: Data(number.utf8), using: key))
+            earlier = digests.underOtherSuites(number)
+            return digests.digest(number)
         }
         // Not the e-mail address or its local part, nor a common password (ASVS 2.1.7), like officers' passwords.
         let names = [checked.email, String(checked.email.split(separator: "@").first ?? "")]
@@ -54,7 +57,7 @@ public struct DeveloperUseCases: Sendable {
             throw ValidationError(field: "password", problem)
         }
         return try await store.developers.create(
-            checked, passwordHash: try await accounts.hash(checked.password), at: now)
+            checked, earlierIdentityDigests: earlier, passwordHash: try await accounts.hash(checked.password), at: now)
     }
 
     /// Checks an e-mail address and password from a client `address`, throttled like the console's sign-in (the
@@ -206,5 +209,35 @@ public struct DeveloperUseCases: Sendable {
     /// they may not answer is not theirs to see either, so callers answer 404.
     package static func may(_ user: User, _ action: OfficerAction, _ request: OpenAccessRequest) -> Bool {
         AccessPolicy.allows(user, action, department: request.providerDepartmentID)
+    }
+}
+
+/// Keyed digests of ID numbers, one per suite: HMAC-SM3 under `gm` (recorded with an `sm3:` prefix), HMAC-SHA256
+/// under `intl` (as before suites), each under a key derived from the node key for this purpose alone.
+package struct IdentityDigests: Sendable {
+    private let suite: CryptoSuiteID
+    private let authenticators: [CryptoSuiteID: any MessageAuthenticator]
+
+    package init(nodeKey: NodeIdentityKey, suite: CryptoSuiteID) {
+        self.suite = suite
+        var authenticators: [CryptoSuiteID: any MessageAuthenticator] = [:]
+        for each in CryptoSuiteID.allCases {
+            authenticators[each] = each.suite.authenticator(
+                key: nodeKey.derivedSecret(purpose: "huitong developer identity v1", suite: each))
+        }
+        self.authenticators = authenticators
+    }
+
+    /// The digest stored for `number` under the node's suite.
+    package func digest(_ number: String) -> String { digest(number, under: suite) }
+
+    /// The digests `number` would have been stored under by the other suites.
+    package func underOtherSuites(_ number: String) -> [String] {
+        CryptoSuiteID.allCases.filter { $0 != suite }.map { digest(number, under: $0) }
+    }
+
+    private func digest(_ number: String, under suite: CryptoSuiteID) -> String {
+        let code = Hex.lowercase(authenticators[suite]!.authenticationCode(for: Array(number.utf8)))
+        return suite == .gm ? "sm3:" + code : code
     }
 }

@@ -31,7 +31,7 @@ public struct AuditTrail: Sendable {
     public let keyHasher: AuditKeyHasher
     public let publicKey: NodePublicKey
     /// Keys the watermark of bulk extracts, so that a leaked file names its grant and nobody can forge one.
-    public let watermarkKey: SymmetricKey
+    public let watermarkAuthenticator: any MessageAuthenticator
     /// The node secret per-consumer pseudonym keys are derived from (`Pseudonymizer`): the same on every node that
     /// shares the node key and suite, so a consumer's join keys do not change with the node that served them.
     /// Derived with the suite's HKDF.
@@ -75,7 +75,9 @@ public struct AuditTrail: Sendable {
             checkpointEvery: configuration.checkpointEveryEntries, logger: logger)
         self.keyHasher = AuditKeyHasher(nodeKey: nodeKey, suite: suite)
         self.publicKey = nodeKey.publicKey
-        self.watermarkKey = nodeKey.derivedSecret(purpose: "huitong extract watermark v1")
+        // Under `intl` the same key and MAC as before suites, so watermarks already handed out read the same.
+        self.watermarkAuthenticator = suite.suite.authenticator(
+            key: nodeKey.derivedSecret(purpose: "huitong extract watermark v1", suite: suite))
         self.pseudonymSecret = nodeKey.derivedSecret(purpose: "huitong pseudonym node secret v1", suite: suite)
         self.checkpointer = AuditCheckpointer(
             log: log, repository: repository, key: checkpointKey, interval: configuration.checkpointInterval,

@@ -19,10 +19,23 @@ public struct DeveloperSession: Sendable, Hashable {
     public var expiresAt: Date
 }
 
+extension DeveloperRepository {
+    public func create(_ registration: CheckedDeveloperRegistration, passwordHash: String, at now: Date) async throws
+        -> Developer
+    {
+        try await create(registration, earlierIdentityDigests: [], passwordHash: passwordHash, at: now)
+    }
+}
+
 /// Portal developers: accounts, sessions, self-service API keys, and applications for conditionally open data.
 public protocol DeveloperRepository: Sendable {
-    func create(_ registration: CheckedDeveloperRegistration, passwordHash: String, at now: Date) async throws
-        -> Developer
+    /// Registers a developer: one account per e-mail address and per person. `earlierIdentityDigests` are the
+    /// digests the same ID number had under the node's other crypto suite, so that a person registered before a
+    /// switch of suite is still recognised.
+    func create(
+        _ registration: CheckedDeveloperRegistration, earlierIdentityDigests: [String], passwordHash: String,
+        at now: Date
+    ) async throws -> Developer
     func find(id: Int64) async throws -> Developer?
     func credentials(email: String) async throws -> StoredDeveloperCredentials?
     func recordFailedLogin(id: Int64, lockedUntil: Date?) async throws
@@ -87,10 +100,17 @@ struct SQLDeveloperRepository: DeveloperRepository {
 
     // MARK: Accounts
 
-    func create(_ registration: CheckedDeveloperRegistration, passwordHash: String, at now: Date) async throws
-        -> Developer
-    {
+    func create(
+        _ registration: CheckedDeveloperRegistration, earlierIdentityDigests: [String], passwordHash: String,
+        at now: Date
+    ) async throws -> Developer {
         try await provider.transaction { sql in
+            if !earlierIdentityDigests.isEmpty,
+                try await sql.select().column("id").from("developers")
+                    .where("identity_digest", .in, earlierIdentityDigests).first() != nil
+            {
+                throw StoreError.duplicate(field: "idNumber", value: "")
+            }
             do {
                 let row = try await sql.insert(into: "developers")
                     .columns(

@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import Testing
 
 @Suite("Account rules")
@@ -43,10 +44,19 @@ struct AccountRulesTests {
         #expect(Secrets.kind(of: "nonsense") == nil)
         #expect(first.digest == Secrets.digest(of: first.plaintext))
         #expect(first.digest.count == 64 && !first.digest.contains(first.plaintext))
+        // Issued under 国密, a secret's digest is SM3, which its own form names; one issued before keeps SHA-256.
+        let gm = Secrets.issue(.system, suite: .gm)
+        #expect(Secrets.kind(of: gm.plaintext) == .system && gm.plaintext.count == first.plaintext.count + 1)
+        #expect(gm.digest == "sm3:" + Hex.lowercase(SM3.hash(Array(gm.plaintext.utf8))))
+        #expect(Secrets.digest(of: gm.plaintext) == gm.digest)
+        #expect(first.digest == Hex.lowercase(sha256(first.plaintext)), "intl: SHA-256 as before suites")
+        #expect(Secrets.digest(of: "hts_g" + String(repeating: "A", count: 42)).count == 64, "a 43-character body")
         #expect(Secrets.constantTimeEquals("abc", "abc"))
         #expect(!Secrets.constantTimeEquals("abc", "abd"))
         #expect(!Secrets.constantTimeEquals("abc", "abcd"))
     }
+
+    private func sha256(_ text: String) -> [UInt8] { InternationalSuite().digest(Array(text.utf8)) }
 
     @Test("roles round-trip through their stored form")
     func roles() {

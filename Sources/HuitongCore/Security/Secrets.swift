@@ -1,12 +1,13 @@
 import Crypto
 import Foundation
+import HuitongCrypto
 
-/// A bearer secret as handed to its owner exactly once. Only its SHA-256 digest is ever stored, so a copy of the
-/// database does not let anyone call the API.
+/// A bearer secret as handed to its owner exactly once. Only its digest is ever stored (SM3 for secrets issued
+/// under `gm`, SHA-256 under `intl`), so a copy of the database does not let anyone call the API.
 public struct IssuedSecret: Sendable {
     /// The full secret, e.g. `htu_3q2…`. Show it once; never log it.
     public let plaintext: String
-    /// Hex SHA-256 of `plaintext`, the only form kept at rest.
+    /// The digest of `plaintext` (`Secrets.digest(of:)`), the only form kept at rest.
     public let digest: String
     /// The first characters, safe to display so that owners can tell their tokens apart.
     public let hint: String
@@ -21,18 +22,33 @@ public enum SecretKind: String, Sendable, Hashable, Codable {
     case session = "hss"
     /// A portal developer's self-service key for the open-data API.
     case developer = "hdk"
+    /// What a member of the public follows an objection with (异议跟踪).
+    case objectionTracking = "yy"
 }
 
 public enum Secrets {
-    /// Makes a new random secret with 256 bits of entropy.
-    public static func issue(_ kind: SecretKind) -> IssuedSecret {
+    /// Makes a new random secret with 256 bits of entropy, whose digest is made under `suite`.
+    public static func issue(_ kind: SecretKind, suite: CryptoSuiteID = .intl) -> IssuedSecret {
         let body = randomBase64URL(byteCount: 32)
-        let plaintext = "\(kind.rawValue)_\(body)"
+        let plaintext = suite == .gm ? "\(kind.rawValue)_\(gmMarker)\(body)" : "\(kind.rawValue)_\(body)"
         return IssuedSecret(plaintext: plaintext, digest: digest(of: plaintext), hint: String(plaintext.prefix(10)))
     }
 
+    /// What starts the body of a secret issued under `gm`. A body of 32 random bytes alone is 43 characters, so a
+    /// 44-character body starting with it can only be one of these.
+    static let gmMarker = "g"
+
+    /// The digest kept for `secret`, made by the suite its own form names, so that a lookup needs no other clue:
+    /// `sm3:` and the hex SM3 for a secret issued under `gm`; the hex SHA-256 otherwise (every secret issued before
+    /// suites keeps working).
     public static func digest(of secret: String) -> String {
-        Hex.lowercase(SHA256.hash(data: Data(secret.utf8)))
+        if let underscore = secret.firstIndex(of: "_") {
+            let body = secret.utf8[secret.utf8.index(after: underscore)...]
+            if body.count == 44, body.first == UInt8(ascii: "g") {
+                return "sm3:" + Hex.lowercase(SM3.hash(Array(secret.utf8)))
+            }
+        }
+        return Hex.lowercase(SHA256.hash(data: Data(secret.utf8)))
     }
 
     /// The kind a presented secret claims to be, from its prefix; nil for anything that is not ours.

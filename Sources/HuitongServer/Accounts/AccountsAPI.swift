@@ -351,7 +351,7 @@ struct AccountsAPI {
             let standard = now.addingTimeInterval(accounts.tokenDefaultLifetime.timeInterval)
             draft.expiresAt = min(standard, presentedEnd ?? standard)
         }
-        let secret = Secrets.issue(.user)
+        let secret = Secrets.issue(.user, suite: accounts.suite)
         let token = try await store.tokens.create(owner: .user(user.id), draft, secret: secret)
         return try JSONResponse.make(CreatedToken(token: token, secret: secret.plaintext), status: .created)
     }

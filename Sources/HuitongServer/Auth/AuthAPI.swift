@@ -31,7 +31,7 @@ struct AuthAPI {
         let input = try await request.decodeJSON(LoginInput.self, context: context)
         let user = try await accounts.authenticate(
             username: input.username, password: input.password, address: accounts.clientAddress(request, context))
-        let secret = Secrets.issue(.session)
+        let secret = Secrets.issue(.session, suite: accounts.suite)
         let session = try await accounts.store.sessions.create(
             userID: user.id, digest: secret.digest, csrfToken: Secrets.randomBase64URL(byteCount: 24),
             expiresAt: Date().addingTimeInterval(sessionLifetime.timeInterval))

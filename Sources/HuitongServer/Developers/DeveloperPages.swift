@@ -138,7 +138,7 @@ struct DeveloperPages {
     }
 
     private func signIn(_ developer: Developer, next: String, welcome: Bool) async throws -> Response {
-        let secret = Secrets.issue(.session)
+        let secret = Secrets.issue(.session, suite: service.accounts.suite)
         _ = try await store.developers.createSession(
             developerID: developer.id, digest: secret.digest, csrfToken: Secrets.randomBase64URL(byteCount: 24),
             expiresAt: Date().addingTimeInterval(sessionLifetime.timeInterval))

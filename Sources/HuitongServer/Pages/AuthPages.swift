@@ -81,7 +81,7 @@ struct AuthPages {
                 request: request, context: context, username: username, next: next,
                 error: error.message.text(context.language), status: error.kind.status)
         }
-        let secret = Secrets.issue(.session)
+        let secret = Secrets.issue(.session, suite: accounts.suite)
         _ = try await store.sessions.create(
             userID: user.id, digest: secret.digest, csrfToken: Secrets.randomBase64URL(byteCount: 24),
             expiresAt: Date().addingTimeInterval(sessionLifetime.timeInterval))

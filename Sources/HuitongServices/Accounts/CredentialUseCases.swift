@@ -39,7 +39,7 @@ public struct CredentialUseCases: Sendable {
     /// A new credential for `system`: a fresh key id and secret, the secret kept as a digest (bearer) and sealed
     /// (signatures).
     package func issue(for system: ApplicationSystem, _ draft: TokenDraft) async throws -> Issued {
-        let secret = Secrets.issue(.system)
+        let secret = Secrets.issue(.system, suite: sealingKey?.suite ?? .intl)
         let keyID = CredentialKeyID.generate()
         let credential = try await store.tokens.createCredential(
             systemID: system.id, draft, secret: secret, keyID: keyID, sealedSecret: seal(secret, keyID: keyID))
@@ -55,7 +55,7 @@ public struct CredentialUseCases: Sendable {
         // rotate.
         guard let keyID = credential.keyID else { throw StoreError.notFound(entity: "token", key: "\(credential.id)") }
         let grace = grace ?? rotationGrace
-        let secret = Secrets.issue(.system)
+        let secret = Secrets.issue(.system, suite: sealingKey?.suite ?? .intl)
         let rotated = try await store.tokens.rotate(
             id: credential.id, secret: secret, sealedSecret: seal(secret, keyID: keyID),
             graceEnds: now.addingTimeInterval(grace.timeInterval), now: now)

@@ -85,7 +85,7 @@ public struct DeveloperUseCases: Sendable {
         -> (key: DeveloperKey, secret: String)
     {
         let label = try DeveloperKey.checkedLabel(label)
-        let secret = Secrets.issue(.developer)
+        let secret = Secrets.issue(.developer, suite: accounts.suite)
         let key = try await store.developers.createKey(
             developerID: developer.id, label: label, digest: secret.digest, hint: secret.hint,
             limit: settings.keysPerDeveloper, at: now)

@@ -58,11 +58,10 @@ public struct ObjectionUseCases: Sendable {
         do { checkedContact = try contact.validated() } catch { issues += error.issues }
         do { checkedDraft = try draft.validated(for: entry) } catch { issues += error.issues }
         if !issues.isEmpty { throw ValidationError(issues) }
-        let token = "yy_" + Secrets.randomBase64URL(byteCount: 24)
+        let token = Secrets.issue(.objectionTracking, suite: audit?.suite ?? .intl)
         let objection = try await create(
-            checkedDraft, entry: entry, raiser: .portal(checkedContact), trackingDigest: Secrets.digest(of: token),
-            at: now)
-        return (objection, token)
+            checkedDraft, entry: entry, raiser: .portal(checkedContact), trackingDigest: token.digest, at: now)
+        return (objection, token.plaintext)
     }
 
     /// A portal user's objection, by its number and tracking secret; nil when either is wrong.

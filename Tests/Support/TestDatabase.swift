@@ -1,4 +1,5 @@
 import Foundation
+import HuitongCore
 import HuitongStore
 import Logging
 import PostgresKit
@@ -33,6 +34,8 @@ public enum TestBackend: String, Sendable, CaseIterable, CustomStringConvertible
         let scratch = try ScratchDatabase.create(self, logger: logger)
         let location = try await scratch.location()
         let store = Store(provider: try await DatabaseConnector.open(location, logger: logger))
+        // As a node keys its store with its sealing key; a test reopening the database passes `store.rowIntegrity`.
+        store.rowIntegrity.use(SealingKey.random())
         do {
             let result = try await body(store, location)
             await store.provider.shutdown()

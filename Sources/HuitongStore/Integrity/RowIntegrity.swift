@@ -262,7 +262,7 @@ public final class RowIntegrity: Sendable {
     func verifyBeforeChange(_ table: ProtectedTable, id: Int64, _ sql: any SQLDatabase) async throws {
         guard
             let row = try await sql.raw(
-                "SELECT * FROM \(ident: table.name) WHERE \(ident: table.key[0]) = \(bind: id)"
+                "SELECT * FROM \(ident: table.name) WHERE \(ident: table.key[0]) = \(bind: id)\(Self.lock(sql))"
             ).first()
         else { return }
         try verify(table, row)
@@ -274,10 +274,16 @@ public final class RowIntegrity: Sendable {
     func verifyAll(_ table: ProtectedTable, where condition: SQLQueryString, _ sql: any SQLDatabase) async throws
         -> [Int64]
     {
-        try await sql.raw("SELECT * FROM \(ident: table.name) WHERE \(condition)").all().map { row in
+        try await sql.raw("SELECT * FROM \(ident: table.name) WHERE \(condition)\(Self.lock(sql))").all().map { row in
             try verify(table, row)
             return try row.decode(column: table.key[0], as: Int64.self)
         }
+    }
+
+    /// Locks the rows a check before a change reads, on PostgreSQL, until the change commits: nothing can slip in
+    /// between the check and the new MAC. (SQLite's writers are serialised by BEGIN IMMEDIATE already.)
+    private static func lock(_ sql: any SQLDatabase) -> SQLQueryString {
+        sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
     }
 
     /// `seal(_:id:_:)` for each of `ids`.

@@ -170,7 +170,8 @@ struct RowIntegrityConformanceTests {
                 departmentID: parties.provider.id, ApplicationSystemDraft(name: "户籍系统", description: ""))
             let secret = Secrets.issue(.system)
             let credential = try await store.tokens.createCredential(
-                systemID: ours.id, TokenDraft(name: "生产", expiresAt: nil), secret: secret, keyID: "hk_test", sealedSecret: nil)
+                systemID: ours.id, TokenDraft(name: "生产", expiresAt: nil), secret: secret, keyID: "hk_test",
+                sealedSecret: nil)
             let code = parties.entry.code.text
             let day = CalendarDate(iso: "2026-03-01")!
             #expect(

@@ -353,6 +353,48 @@ struct RowIntegrityConformanceTests {
     }
 
     @Test(
+        "a database from before the migration gets the MAC columns, and its rows their MACs at the first start",
+        arguments: TestBackend.available)
+    func upgradeFromBeforeTheMigration(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, location in
+            let parties = try await SharingStoreConformanceTests.prepare(store)
+            let ids = try await Self.twoGrants(store, parties)
+            // The schema as it stood before `Schema.rowIntegrity`: no MAC columns, no record.
+            try await store.provider.transaction { sql in
+                for table in ProtectedTable.all {
+                    try await sql.raw("ALTER TABLE \(ident: table.name) DROP COLUMN row_mac").run()
+                }
+                try await sql.raw("DROP TABLE row_integrity").run()
+                try await sql.raw(
+                    "DELETE FROM schema_migrations WHERE version = \(bind: Schema.rowIntegrity.version)"
+                ).run()
+            }
+            let upgraded = Store(
+                provider: try await DatabaseConnector.open(location, logger: .init(label: "upgrade")),
+                rowIntegrity: store.rowIntegrity)
+            do {
+                // Every reader sees the new column at once (SQLite's readers loaded the schema before the migration).
+                for _ in 0..<4 {
+                    let columns = try await upgraded.provider.read { sql in
+                        try await sql.raw("SELECT * FROM grants").first()!.allColumns
+                    }
+                    #expect(columns.contains("row_mac"))
+                }
+                await Self.expectRefused("grants", ids[0]) { _ = try await upgraded.grants.find(id: ids[0]) }
+                let backfill = try await upgraded.rowIntegrity.backfill(upgraded.provider)
+                #expect(backfill == .sealed(["grants": 2, "users": 3, "catalog_entries": 1]))
+                #expect(try await upgraded.grants.find(id: ids[0])?.items == ["xm"])
+                #expect(try await upgraded.users.find(id: parties.operatorUser.id)?.roles == [.operator])
+                #expect(try await upgraded.rowIntegrity.backfill(upgraded.provider) == .alreadyDone)
+                await upgraded.provider.shutdown()
+            } catch {
+                await upgraded.provider.shutdown()
+                throw error
+            }
+        }
+    }
+
+    @Test(
         "a new database is recorded as backfilled at its first start, with nothing to MAC",
         arguments: TestBackend.available)
     func backfillOnNewDatabase(_ backend: TestBackend) async throws {

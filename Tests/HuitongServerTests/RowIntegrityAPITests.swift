@@ -35,6 +35,15 @@ struct RowIntegrityAPITests {
             sourceLocation: sourceLocation)
     }
 
+    /// The last gateway call on the audit log was denied for an integrity failure.
+    static func expectAuditedRefusal(
+        _ client: any TestClientProtocol, _ node: TestNode, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let lookups = try await auditLog(client, node).filter { $0.action == "gateway.lookup" }
+        #expect(lookups.last?.outcome == "denied", sourceLocation: sourceLocation)
+        #expect(lookups.last?.reason == "integrity_violation", sourceLocation: sourceLocation)
+    }
+
     @Test(
         "a grant widened in the database is refused at the gateway; an untouched grant still serves",
         arguments: TestBackend.available)
@@ -48,6 +57,7 @@ struct RowIntegrityAPITests {
             let (status, body) = try await client.failure(
                 .get, "\(caller.path)/records?sfzhm=34150219900101123X", token: caller.bearer)
             Self.expectRefused(status, body, table: "grants", id: grantID)
+            try await Self.expectAuditedRefusal(client, node)
             // The operator's list of grants refuses it too.
             let (listed, listBody) = try await client.failure(.get, "/api/v1/grants", token: node.operatorToken)
             Self.expectRefused(listed, listBody, table: "grants", id: grantID)
@@ -78,6 +88,7 @@ struct RowIntegrityAPITests {
             try await Self.tamper(node, "UPDATE grants SET revoked_at = NULL WHERE id = \(bind: grantID)")
             let (status, body) = try await client.failure(.get, path, token: caller.bearer)
             Self.expectRefused(status, body, table: "grants", id: grantID)
+            try await Self.expectAuditedRefusal(client, node)
         }
     }
 
@@ -157,6 +168,7 @@ struct RowIntegrityAPITests {
             let (status, body) = try await client.failure(
                 .get, "\(caller.path)/records?sfzhm=34150219900101123X", token: caller.bearer)
             Self.expectRefused(status, body, table: "catalog_entries", id: entryID)
+            try await Self.expectAuditedRefusal(client, node)
             let (read, readBody) = try await client.failure(
                 .get, "/api/v1/catalog/entries/\(entryID)", token: caller.world.consumerToken)
             Self.expectRefused(read, readBody, table: "catalog_entries", id: entryID)

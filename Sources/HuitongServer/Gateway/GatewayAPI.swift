@@ -291,7 +291,13 @@ extension GatewayAPI {
         guard case .system(let system, _) = principal else {
             try await deny(action, started, principal: principal, code: code, .notAnApplicationSystem)
         }
-        guard let entry = try await entries.entry(code: code), entry.status == .published else {
+        let found: CatalogEntry?
+        do {
+            found = try await entries.entry(code: code)
+        } catch let error as StoreError where error.isIntegrityViolation {
+            try await deny(action, started, principal: principal, code: code, refusal: error)
+        }
+        guard let entry = found, entry.status == .published else {
             try await deny(action, started, principal: principal, code: code, .unknownResource(code))
         }
         let references: [GrantReference]
@@ -303,7 +309,14 @@ extension GatewayAPI {
         }
         var firstDenial: GrantDenial? = nil
         for reference in references {
-            guard let grant = try await grants.grant(reference) else { continue }
+            let read: Grant?
+            do {
+                read = try await grants.grant(reference)
+            } catch let error as StoreError where error.isIntegrityViolation {
+                // An edited grant refuses the call (never skipped for another grant), on the audit log like any denial.
+                try await deny(action, started, principal: principal, code: entry.code.text, refusal: error)
+            }
+            guard let grant = read else { continue }
             switch grant.check(system: system, items: [], channel: channel, at: now) {
             case .allowed:
                 let call = GatewayCall(
@@ -336,6 +349,14 @@ extension GatewayAPI {
     func deny(
         _ action: AuditAction, _ started: ContinuousClock.Instant, principal: Principal, code: String,
         _ error: GatewayError, detail: [String: String] = [:]
+    ) async throws -> Never {
+        try await deny(action, started, principal: principal, code: code, refusal: error, detail: detail)
+    }
+
+    /// `deny` for a refusal that is not the gateway's own: an access-control row that failed its integrity check.
+    func deny(
+        _ action: AuditAction, _ started: ContinuousClock.Instant, principal: Principal, code: String,
+        refusal error: any HuitongError, detail: [String: String] = [:]
     ) async throws -> Never {
         let elapsed = ContinuousClock.now - started
         var system: ApplicationSystem? = nil

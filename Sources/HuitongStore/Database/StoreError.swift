@@ -21,6 +21,11 @@ public enum StoreError: HuitongError, Equatable {
     /// The node has no key to check access-control rows with (`RowIntegrity.use`), so it refuses them all.
     case integrityKeyMissing
 
+    /// Whether this is `integrityViolation`: an access-control row that was changed behind the store.
+    public var isIntegrityViolation: Bool {
+        if case .integrityViolation = self { true } else { false }
+    }
+
     public var code: String {
         switch self {
         case .notFound: "not_found"

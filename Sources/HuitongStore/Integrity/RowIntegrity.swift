@@ -17,14 +17,11 @@ enum ProtectedColumnKind: Sendable {
 }
 
 /// A table whose rows decide access (GB/T 39786-2021 8.4 b/c): which columns its MAC covers and what names the row.
-struct ProtectedTable: Sendable, Hashable {
+struct ProtectedTable: Sendable {
     let name: String
     /// The primary key's columns, in order: they enter the MAC, so a row's MAC does not fit another row.
     let key: [String]
     let columns: [(name: String, kind: ProtectedColumnKind)]
-
-    static func == (lhs: ProtectedTable, rhs: ProtectedTable) -> Bool { lhs.name == rhs.name }
-    func hash(into hasher: inout Hasher) { hasher.combine(name) }
 
     /// 授权: what a consumer may read, of which entry, masked how, until when, and whether it was revoked.
     static let grants = ProtectedTable(
@@ -86,8 +83,8 @@ struct ProtectedTable: Sendable, Hashable {
 }
 
 /// GB/T 39786-2021 level 3, 8.4 b/c: an HMAC (HMAC-SM3 under `gm`, HMAC-SHA256 under `intl`) over each row of
-/// access-control data — grants, accounts and their roles, credentials, application systems, grade labels and the
-/// grade policy — written by the repositories with every insert and update, and checked on every read. A row
+/// access-control data — grants, accounts and their roles, credentials, sessions, application systems, grade labels
+/// and the grade policy — written by the repositories with every insert and update, and checked on every read. A row
 /// edited in the database without the key (which lives outside it) fails its check and is refused: the read
 /// throws `StoreError.integrityViolation` and nothing is granted on its strength.
 ///

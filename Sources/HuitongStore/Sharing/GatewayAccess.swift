@@ -4,15 +4,14 @@ import SQLKit
 import Synchronization
 
 /// Who is calling the gateway and under which grants, read in one statement: the credential by its digest, its
-/// application system, and the ids of the system's department's unrevoked grants of the resource still valid on
-/// `day`. The gateway may keep an answer for a moment, under the `AccessRevision` it was read at.
+/// application system, and the references (id and row MAC) of the system's department's unrevoked grants of the
+/// resource still valid on `day`. The gateway may keep an answer for a moment, under the `AccessRevision` it was read at.
 public struct GatewayAccess: Sendable {
     public var credential: APIToken
     public var system: ApplicationSystem
     /// The grants with the MACs their rows held when read: the gateway takes a body it checked before only while
     /// its row still holds the same MAC (`GrantRepository.find(reference:)`).
     public var grants: [GrantReference]
-    public var grantIDs: [Int64] { grants.map(\.id) }
 }
 
 /// Counts the changes to what gateway access is made of — grants made or revoked, credentials issued, rotated or

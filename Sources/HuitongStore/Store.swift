@@ -34,36 +34,42 @@ public struct Store: Sendable {
     public let jobs: any JobRepository
     /// Moves on with every change to grants, credentials and application systems (see `AccessRevision`).
     public let accessRevision = AccessRevision()
+    /// The MACs over access-control rows (GB/T 39786 8.4 b/c): keyed by whoever opens the store (`use(_:)` with the
+    /// node's sealing key); until then every read of such a row is refused.
+    public let rowIntegrity: RowIntegrity
 
     public init(
         provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme(),
-        poolLayout: PoolLayout = PoolLayout()
+        poolLayout: PoolLayout = PoolLayout(), rowIntegrity: RowIntegrity = RowIntegrity()
     ) {
         self.provider = provider
+        self.rowIntegrity = rowIntegrity
         self.departments = SQLDepartmentRepository(provider: provider)
-        self.users = SQLUserRepository(provider: provider)
-        self.applicationSystems = SQLApplicationSystemRepository(provider: provider, accessRevision: accessRevision)
-        self.tokens = SQLTokenRepository(provider: provider, accessRevision: accessRevision)
-        self.sessions = SQLSessionRepository(provider: provider)
-        self.catalog = SQLCatalogRepository(provider: provider, scheme: resourceCodes)
+        self.users = SQLUserRepository(provider: provider, integrity: rowIntegrity)
+        self.applicationSystems = SQLApplicationSystemRepository(
+            provider: provider, accessRevision: accessRevision, integrity: rowIntegrity)
+        self.tokens = SQLTokenRepository(provider: provider, accessRevision: accessRevision, integrity: rowIntegrity)
+        self.sessions = SQLSessionRepository(provider: provider, integrity: rowIntegrity)
+        self.catalog = SQLCatalogRepository(provider: provider, scheme: resourceCodes, integrity: rowIntegrity)
         self.codeSets = SQLCodeSetRepository(provider: provider)
         self.lists = SQLThreeListsRepository(provider: provider)
         self.informationSystems = SQLInformationSystemRepository(provider: provider)
         self.pools = SQLPoolRepository(provider: provider, layout: poolLayout)
-        self.ingestJobs = SQLIngestJobRepository(provider: provider)
-        self.applications = SQLSharingApplicationRepository(provider: provider, accessRevision: accessRevision)
-        self.grants = SQLGrantRepository(provider: provider, accessRevision: accessRevision)
+        self.ingestJobs = SQLIngestJobRepository(provider: provider, integrity: rowIntegrity)
+        self.applications = SQLSharingApplicationRepository(
+            provider: provider, accessRevision: accessRevision, integrity: rowIntegrity)
+        self.grants = SQLGrantRepository(provider: provider, accessRevision: accessRevision, integrity: rowIntegrity)
         self.notifications = SQLNotificationRepository(provider: provider)
         self.holidays = SQLHolidayCalendarRepository(provider: provider)
         self.requestNonces = SQLRequestNonceRepository(provider: provider)
-        self.gatewayAccess = SQLGatewayAccessReader(provider: provider)
+        self.gatewayAccess = SQLGatewayAccessReader(provider: provider, integrity: rowIntegrity)
         self.audit = SQLAuditLogRepository(provider: provider.auditProvider)
         self.crypto = SQLNodeCryptoRepository(provider: provider)
         self.objections = SQLObjectionRepository(provider: provider)
         self.quality = SQLQualityRepository(provider: provider)
-        self.gradePolicy = SQLGradePolicyRepository(provider: provider)
+        self.gradePolicy = SQLGradePolicyRepository(provider: provider, integrity: rowIntegrity)
         self.federation = SQLFederationRepository(provider: provider)
-        self.remoteCatalog = SQLRemoteCatalogRepository(provider: provider)
+        self.remoteCatalog = SQLRemoteCatalogRepository(provider: provider, integrity: rowIntegrity)
         self.reflows = SQLReflowRepository(provider: provider)
         self.crossLevel = SQLCrossLevelRepository(provider: provider)
         self.developers = SQLDeveloperRepository(provider: provider)

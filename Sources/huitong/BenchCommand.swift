@@ -27,6 +27,16 @@ struct BenchCatalogSearch: AsyncParsableCommand {
         let location = try DatabaseLocation(parsing: database)
         let store = Store(provider: try await DatabaseConnector.open(location, logger: logger))
         do {
+            // The generated entries carry row MACs, so later runs must use the same key: HUITONG_SEALING_KEY, or a
+            // sealing.key beside an SQLite file (in ./huitong-data for PostgreSQL).
+            let keyDirectory: String =
+                if case .sqlite(let path) = location {
+                    URL(fileURLWithPath: path).deletingLastPathComponent().path
+                } else { "huitong-data" }
+            let (sealingKey, _) = try SealingKeyLoader.load(
+                base64: ProcessInfo.processInfo.environment[SealingKeyLoader.environmentVariable],
+                dataDirectory: keyDirectory)
+            store.rowIntegrity.use(sealingKey)
             try await NodeStartup.prepare(store: store)
             try await CatalogGenerator(store: store).fill(upTo: entries)
             try await measure(store, backend: location.backend)

@@ -109,6 +109,9 @@ struct IngestDefectsAndCrashTests {
         process.arguments = ["import", code, file.path, "--database", argument(location), "--log-level", "error"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        // The catalog entry it loads into carries a row MAC keyed by the test's sealing key.
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["HUITONG_SEALING_KEY": TestBackend.sealingKey.base64]) { _, ours in ours }
         try ChildProcess.launch(process)
         return process
     }

@@ -137,6 +137,10 @@ struct OpenDataFixtureTests {
         logger.logLevel = .warning
         let store = Store(provider: try await DatabaseConnector.open(.sqlite(path: path), logger: logger))
         do {
+            // The rows' MACs are keyed as a node serving this data directory keys them: by its sealing.key.
+            let (sealingKey, _) = try SealingKeyLoader.load(
+                base64: nil, dataDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+            store.rowIntegrity.use(sealingKey)
             _ = try await DemoData.load(into: AccountUseCases(store: store, bcryptCost: 4))
             let police = try #require(try await store.departments.find(code: "GAJ"))
             let civilAffairs = try #require(try await store.departments.find(code: "MZJ"))

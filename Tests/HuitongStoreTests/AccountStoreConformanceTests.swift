@@ -160,7 +160,9 @@ struct AccountStoreConformanceTests {
         try await backend.withFreshDatabase { store, location in
             _ = try await store.departments.create(Self.bureau)
             await store.provider.shutdown()
-            let reopened = Store(provider: try await DatabaseConnector.open(location, logger: .init(label: "t")))
+            let reopened = Store(
+                provider: try await DatabaseConnector.open(location, logger: .init(label: "t")),
+                rowIntegrity: store.rowIntegrity)
             #expect(try await reopened.departments.find(code: "SJJ")?.name == Self.bureau.name)
             await reopened.provider.shutdown()
         }

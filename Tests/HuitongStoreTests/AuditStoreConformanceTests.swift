@@ -32,7 +32,9 @@ struct AuditStoreConformanceTests {
     func concurrentAppends(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, location in
             // A second node on the same database, with its own connections and its own group commit.
-            let other = Store(provider: try await DatabaseConnector.open(location, logger: Logger(label: "node-b")))
+            let other = Store(
+                provider: try await DatabaseConnector.open(location, logger: Logger(label: "node-b")),
+                rowIntegrity: store.rowIntegrity)
             let key = NodeIdentityKey.generate()
             let trails = [store, other].map { AuditTrail(repository: $0.audit, nodeKey: key) }
             do {
@@ -325,7 +327,9 @@ struct AuditStoreConformanceTests {
                 try await sql.raw("SELECT name FROM sqlite_master WHERE name LIKE 'audit%'").all()
             }
             #expect(mainTables.isEmpty, "the main file holds no audit tables")
-            let reopened = Store(provider: try await DatabaseConnector.open(location, logger: Logger(label: "t")))
+            let reopened = Store(
+                provider: try await DatabaseConnector.open(location, logger: Logger(label: "t")),
+                rowIntegrity: store.rowIntegrity)
             let head = try await reopened.audit.head()
             await reopened.provider.shutdown()
             #expect(head.sequence == 1 && head.lastHash == receipt.hash)

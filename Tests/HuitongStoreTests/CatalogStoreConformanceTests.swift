@@ -346,7 +346,9 @@ struct CatalogStoreConformanceTests {
     func searchAcrossNodes(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, location in
             let department = try await Self.prepare(store)
-            let other = Store(provider: try await DatabaseConnector.open(location, logger: .init(label: "node-b")))
+            let other = Store(
+                provider: try await DatabaseConnector.open(location, logger: .init(label: "node-b")),
+                rowIntegrity: store.rowIntegrity)
             #expect(try await other.catalog.search(CatalogQuery(text: "人口"), facets: []).total == 0)
             let entry = try await store.catalog.create(
                 try Self.population().validated(), departmentID: department.id, author: Self.author)

@@ -29,7 +29,8 @@ struct JobStoreConformanceTests {
         guard store.backend == .postgres else { return try await body(store) }
         var logger = Logger(label: "huitong.tests")
         logger.logLevel = .warning
-        let store = Store(provider: try await DatabaseConnector.open(location, logger: logger))
+        let store = Store(
+            provider: try await DatabaseConnector.open(location, logger: logger), rowIntegrity: store.rowIntegrity)
         do {
             let result = try await body(store)
             await store.provider.shutdown()

@@ -12,7 +12,9 @@ import Testing
 struct PoolPartitionConformanceTests {
     /// The store over the same database, with every keyed pool partitioned into four tables.
     static func partitioned(_ store: Store) -> Store {
-        Store(provider: store.provider, poolLayout: PoolLayout(partitionRows: 0, partitions: 4))
+        Store(
+            provider: store.provider, poolLayout: PoolLayout(partitionRows: 0, partitions: 4),
+            rowIntegrity: store.rowIntegrity)
     }
 
     /// The tables a pool table is split into, with their rows (all of them, current or not).
@@ -124,7 +126,9 @@ struct PoolPartitionConformanceTests {
         "a pool below the size stays one table; the expected size of a load decides", arguments: TestBackend.available)
     func smallPoolsStayWhole(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { plain, _ in
-            let store = Store(provider: plain.provider, poolLayout: PoolLayout(partitionRows: 1_000, partitions: 4))
+            let store = Store(
+                provider: plain.provider, poolLayout: PoolLayout(partitionRows: 1_000, partitions: 4),
+                rowIntegrity: plain.rowIntegrity)
             let entry = try await PoolStoreConformanceTests.entry(store)
             let small = try await store.pools.beginVersion(
                 entryID: entry.id, columns: ["sfzhm"], types: [:], keyColumns: ["sfzhm"], copyingActive: false,

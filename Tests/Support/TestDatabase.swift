@@ -1,4 +1,5 @@
 import Foundation
+import HuitongCore
 import HuitongStore
 import Logging
 import PostgresKit
@@ -24,6 +25,10 @@ public enum TestBackend: String, Sendable, CaseIterable, CustomStringConvertible
         return url
     }
 
+    /// The sealing key the row MACs of every fresh database are keyed with in this test process; a CLI process a
+    /// test starts over such a database is given it (`HUITONG_SEALING_KEY`), as the nodes of one database share one.
+    public static let sealingKey = SealingKey.random()
+
     /// Runs `body` against a new, empty, migrated database of this backend, and removes it afterwards.
     public func withFreshDatabase<Result: Sendable>(
         _ body: (Store, DatabaseLocation) async throws -> Result
@@ -33,6 +38,8 @@ public enum TestBackend: String, Sendable, CaseIterable, CustomStringConvertible
         let scratch = try ScratchDatabase.create(self, logger: logger)
         let location = try await scratch.location()
         let store = Store(provider: try await DatabaseConnector.open(location, logger: logger))
+        // As a node keys its store with its sealing key; a test reopening the database passes `store.rowIntegrity`.
+        store.rowIntegrity.use(Self.sealingKey)
         do {
             let result = try await body(store, location)
             await store.provider.shutdown()

@@ -506,9 +506,7 @@ final class CascadeNode: @unchecked Sendable {
     static func prepare(region: String, name: String) async throws -> CascadeNode {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cascade-\(region)-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent("huitong.sqlite").path
-        let store = Store(
-            provider: try await DatabaseConnector.open(.sqlite(path: path), logger: Logger(label: "test")))
+        let store = try await Store.openNodeDatabase(directory)
         defer { Task { await store.provider.shutdown() } }
         try await NodeStartup.prepare(store: store)
         let issued = try #require(
@@ -521,8 +519,7 @@ final class CascadeNode: @unchecked Sendable {
     }
 
     func withStore<Result: Sendable>(_ body: (Store) async throws -> Result) async throws -> Result {
-        let store = Store(
-            provider: try await DatabaseConnector.open(.sqlite(path: databasePath), logger: Logger(label: "test")))
+        let store = try await Store.openNodeDatabase(directory)
         do {
             let result = try await body(store)
             await store.provider.shutdown()

@@ -26,9 +26,7 @@ struct GMAuditCommandTests {
     static func withNode<Result>(
         _ directory: URL, _ body: (Store, NodeIdentityKey, SM2PrivateKey) async throws -> Result
     ) async throws -> Result {
-        let store = Store(
-            provider: try await DatabaseConnector.open(
-                .sqlite(path: directory.appendingPathComponent("huitong.sqlite").path), logger: Logger(label: "test")))
+        let store = try await Store.openNodeDatabase(directory)
         do {
             let nodeKey = try NodeKeyFile.load(environment: nil, dataDirectory: directory.path, create: true)
             let sm2 = try NodeSM2KeyFile.load(environment: nil, dataDirectory: directory.path, create: true)

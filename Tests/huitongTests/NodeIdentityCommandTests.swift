@@ -88,9 +88,7 @@ struct NodeIdentityCommandTests {
 
     /// The department of the operator account `admin`.
     static func operatorDepartment(_ directory: URL) async throws -> Department? {
-        let store = Store(
-            provider: try await DatabaseConnector.open(
-                .sqlite(path: directory.appendingPathComponent("huitong.sqlite").path), logger: Logger(label: "test")))
+        let store = try await Store.openNodeDatabase(directory)
         do {
             var department: Department?
             if let admin = try await store.users.find(username: "admin") {

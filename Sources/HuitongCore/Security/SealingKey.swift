@@ -47,6 +47,14 @@ public struct SealingKey: Sendable {
             authenticationKey: derived("HT1 HMAC-SM3 authentication v1", HT1Envelope.authenticationKeyByteCount))
     }
 
+    /// A key of its own for one purpose (`info`), derived from the sealing key with `suite`'s HKDF (HKDF-SM3 or
+    /// HKDF-SHA256), so that the one key kept outside the database serves every purpose without reuse.
+    public func derivedKey(info: String, suite: CryptoSuiteID, byteCount: Int = 32) -> [UInt8] {
+        suite.suite.deriveKey(
+            inputKeyMaterial: key.withUnsafeBytes { Array($0) }, salt: Array("huitong sealing key".utf8),
+            info: Array(info.utf8), byteCount: byteCount)
+    }
+
     /// A new random key, for a node's first start and for tests.
     public static func random() -> SealingKey {
         SealingKey(key: SymmetricKey(size: .bits256))

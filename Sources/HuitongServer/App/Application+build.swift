@@ -45,6 +45,9 @@ public enum HuitongApp {
         let nodeKey = try NodeSettings.loadNodeKey(reader, create: true)
         let store: Store
         if let given { store = given } else { store = try await NodeStore.open(settings, logger: logger) }
+        // A store handed in keyed stays as it is (its rows were MAC'd under that key); an unkeyed one takes the
+        // node's sealing key, as `NodeStore.open` gives one it opens.
+        if !store.rowIntegrity.isKeyed { store.rowIntegrity.use(sealingKey) }
         do {
             let profile = try await NodeIdentity.resolve(store, requested: settings.identity)
             let suite = try await NodeCryptoSuite.resolve(store, requested: settings.requestedCryptoSuite)

@@ -275,7 +275,7 @@ extension GatewayAPI {
         let code =
             "\(context.parameters.get("classification") ?? "")/\(context.parameters.get("sequence") ?? "")"
         var principal = context.principal
-        var knownGrantIDs: [Int64]? = nil
+        var knownGrants: [GrantReference]? = nil
         if principal == nil, let secret = context.gatewayBearer {
             guard
                 let access = try await access.access(
@@ -285,26 +285,39 @@ extension GatewayAPI {
                 throw AccessError.invalidToken
             }
             principal = .system(access.system, access.credential)
-            knownGrantIDs = access.grantIDs
+            knownGrants = access.grants
             uses.record(access.credential, at: now)
         }
         guard let principal else { throw APIError.unauthenticated }
         guard case .system(let system, _) = principal else {
             try await deny(action, started, principal: principal, code: code, .notAnApplicationSystem)
         }
-        guard let entry = try await entries.entry(code: code), entry.status == .published else {
+        let found: CatalogEntry?
+        do {
+            found = try await entries.entry(code: code)
+        } catch let error as StoreError where error.isIntegrityViolation {
+            try await deny(action, started, principal: principal, code: code, refusal: error)
+        }
+        guard let entry = found, entry.status == .published else {
             try await deny(action, started, principal: principal, code: code, .unknownResource(code))
         }
-        let grantIDs: [Int64]
-        if let knownGrantIDs, entry.code.text == code {
-            grantIDs = knownGrantIDs
+        let references: [GrantReference]
+        if let knownGrants, entry.code.text == code {
+            references = knownGrants
         } else {
-            grantIDs = try await store.grants.activeGrantIDs(
+            references = try await store.grants.activeGrantReferences(
                 consumerDepartmentID: system.departmentID, resourceCode: entry.code.text, on: CalendarDate(now))
         }
         var firstDenial: GrantDenial? = nil
-        for grantID in grantIDs {
-            guard let grant = try await grants.grant(id: grantID) else { continue }
+        for reference in references {
+            let read: Grant?
+            do {
+                read = try await grants.grant(reference)
+            } catch let error as StoreError where error.isIntegrityViolation {
+                // An edited grant refuses the call (never skipped for another grant), on the audit log like any denial.
+                try await deny(action, started, principal: principal, code: entry.code.text, refusal: error)
+            }
+            guard let grant = read else { continue }
             switch grant.check(system: system, items: [], channel: channel, at: now) {
             case .allowed:
                 let call = GatewayCall(
@@ -337,6 +350,14 @@ extension GatewayAPI {
     func deny(
         _ action: AuditAction, _ started: ContinuousClock.Instant, principal: Principal, code: String,
         _ error: GatewayError, detail: [String: String] = [:]
+    ) async throws -> Never {
+        try await deny(action, started, principal: principal, code: code, refusal: error, detail: detail)
+    }
+
+    /// `deny` for a refusal that is not the gateway's own: an access-control row that failed its integrity check.
+    func deny(
+        _ action: AuditAction, _ started: ContinuousClock.Instant, principal: Principal, code: String,
+        refusal error: any HuitongError, detail: [String: String] = [:]
     ) async throws -> Never {
         let elapsed = ContinuousClock.now - started
         var system: ApplicationSystem? = nil
@@ -409,7 +430,9 @@ final class GatewayEntryCache: Sendable {
 /// Gateway access (credential, system, grant ids) by credential, resource and day, kept for a moment under the
 /// store's `AccessRevision`: the access query was a third of the SQL a call ran. Any grant, credential or system
 /// change made through this node moves the revision on, so the next call reads afresh; a change made by another
-/// node is seen within `lifetime`. Expiry is still checked on every call (`isUsable(at:)`, `Grant.check`).
+/// node is seen within `lifetime`. Expiry is still checked on every call (`isUsable(at:)`, `Grant.check`). The
+/// credential's and system's row MACs are checked by the read that fills an entry (`RowIntegrity`), so a remembered
+/// answer is one that verified; a row that fails is never remembered, and every call reads it again and is refused.
 final class GatewayAccessCache: Sendable {
     private struct Key: Hashable, Sendable {
         var digest: String
@@ -438,21 +461,23 @@ final class GatewayAccessCache: Sendable {
     }
 }
 
-/// Grant bodies by id. A grant never changes after it is made except by revocation, and which grants are still
-/// unrevoked and valid comes with the gateway access (`GatewayAccessCache`), so a remembered body is never stale
-/// where it matters; reading it again would decode four JSON columns per call.
+/// Grant bodies by id and row MAC. A grant never changes after it is made except by revocation, and which grants
+/// are still unrevoked and valid comes with the gateway access (`GatewayAccessCache`), so a remembered body is never
+/// stale where it matters; reading it again would decode four JSON columns per call. A body is read, and its MAC
+/// checked, once; it is used again only while the lookup finds the same MAC on its row, so a row edited in the
+/// database (say, a revocation undone) is read and refused rather than served from memory.
 final class GatewayGrantCache: Sendable {
     private let store: Store
-    private let cached = Mutex<[Int64: Grant]>([:])
+    private let cached = Mutex<[GrantReference: Grant]>([:])
 
     init(store: Store) { self.store = store }
 
-    func grant(id: Int64) async throws -> Grant? {
-        if let hit = cached.withLock({ $0[id] }) { return hit }
-        guard let grant = try await store.grants.find(id: id) else { return nil }
+    func grant(_ reference: GrantReference) async throws -> Grant? {
+        if let hit = cached.withLock({ $0[reference] }) { return hit }
+        guard let grant = try await store.grants.find(reference: reference) else { return nil }
         cached.withLock { cache in
             if cache.count > 10_000 { cache.removeAll() }
-            cache[id] = grant
+            cache[reference] = grant
         }
         return grant
     }

@@ -17,6 +17,8 @@ public enum NodeCryptoSuite {
         let recorded = try await store.crypto.recordedSuite()
         let suite = requested ?? recorded ?? CryptoSuiteID.forNewNodes
         if suite != recorded { try await store.crypto.recordSuite(suite, at: time) }
+        // Access-control rows are MAC'd under the node's suite from now on; those MAC'd before still verify.
+        store.rowIntegrity.suite = suite
         return suite
     }
 

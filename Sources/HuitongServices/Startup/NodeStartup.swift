@@ -1,4 +1,5 @@
 import Foundation
+import HuitongCrypto
 import HuitongIngest
 import HuitongStore
 import Logging
@@ -36,6 +37,8 @@ public enum NodeStartup {
     /// Brings reference data up to date (classifications, code sets, holidays) and clears what a load cut short by
     /// a crash left behind (it never published anything).
     public static func prepare(store: Store) async throws {
+        // First: access-control rows from before their MACs existed get them now, once (see `backfill`).
+        _ = try await store.rowIntegrity.backfill(store.provider)
         try await CatalogSeed.apply(to: store)
         try await SharingSeed.apply(to: store)
         _ = try await IngestRunner.recover(store)
@@ -44,8 +47,8 @@ public enum NodeStartup {
 
 /// Opens the node's database.
 public enum NodeStore {
-    /// Opens the database the settings name (creating the data directory, mode 0700), migrates it and runs
-    /// `NodeStartup.prepare`; closes it again if any of that fails.
+    /// Opens the database the settings name (creating the data directory, mode 0700), migrates it, keys its row
+    /// MACs with the node's sealing key and runs `NodeStartup.prepare`; closes it again if any of that fails.
     public static func open(_ settings: NodeSettings, logger: Logger) async throws -> Store {
         // Databases, keys and spooled uploads live here: the node's user only.
         try DataDirectory.secure(settings.dataDirectory)
@@ -54,11 +57,23 @@ public enum NodeStore {
             provider: try await DatabaseConnector.open(settings.database, logger: logger),
             poolLayout: settings.poolLayout)
         do {
+            try await useIntegrityKey(store, settings)
             try await NodeStartup.prepare(store: store)
         } catch {
             await store.provider.shutdown()
             throw error
         }
         return store
+    }
+
+    /// Keys the store's row MACs (GB/T 39786 8.4 b/c) from the node's sealing key, which lives outside the
+    /// database (`HUITONG_SEALING_KEY` or `<data>/sealing.key`, created on first start), and makes new MACs under
+    /// the node's suite (`NodeCryptoSuite.resolve` confirms it once the node has resolved its suite).
+    public static func useIntegrityKey(_ store: Store, _ settings: NodeSettings) async throws {
+        let (sealingKey, _) = try SealingKeyLoader.load(
+            base64: settings.credentials.sealingKeyText, dataDirectory: settings.dataDirectory)
+        store.rowIntegrity.use(sealingKey)
+        store.rowIntegrity.suite =
+            try await store.crypto.recordedSuite() ?? settings.requestedCryptoSuite ?? CryptoSuiteID.forNewNodes
     }
 }

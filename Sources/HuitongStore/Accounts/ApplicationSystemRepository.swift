@@ -13,8 +13,15 @@ public protocol ApplicationSystemRepository: Sendable {
 struct SQLApplicationSystemRepository: ApplicationSystemRepository {
     let provider: any DatabaseProvider
     var accessRevision = AccessRevision()
+    var integrity = RowIntegrity()
 
-    static let columns = ["id", "department_id", "name", "description", "is_active", "created_at"]
+    static let columns = ["id", "department_id", "name", "description", "is_active", "created_at", "row_mac"]
+
+    /// An application system's row, checked against its MAC.
+    func verified(_ row: any SQLRow) throws -> ApplicationSystem {
+        try integrity.verify(.applicationSystems, row)
+        return try Self.decode(row)
+    }
 
     func create(departmentID: Int64, _ draft: ApplicationSystemDraft) async throws -> ApplicationSystem {
         let now = Date()
@@ -33,7 +40,9 @@ struct SQLApplicationSystemRepository: ApplicationSystemRepository {
                         SQLBind(now), SQLBind(now)
                     )
                     .returning(Self.columns.map { SQLColumn($0) }).first()
-                return try Self.decode(row!)
+                let system = try Self.decode(row!)
+                try await integrity.seal(.applicationSystems, id: system.id, sql)
+                return system
             } catch {
                 if StoreError.uniqueViolation(in: error) != nil {
                     throw StoreError.duplicate(field: "name", value: draft.name)
@@ -46,7 +55,7 @@ struct SQLApplicationSystemRepository: ApplicationSystemRepository {
     func find(id: Int64) async throws -> ApplicationSystem? {
         try await provider.read { sql in
             try await sql.select().columns(Self.columns).from("application_systems").where("id", .equal, id).first()
-                .map(Self.decode)
+                .map(verified)
         }
     }
 
@@ -54,7 +63,7 @@ struct SQLApplicationSystemRepository: ApplicationSystemRepository {
         try await provider.read { sql in
             var query = sql.select().columns(Self.columns).from("application_systems")
             if let departmentID { query = query.where("department_id", .equal, departmentID) }
-            return try await query.orderBy("id").all().map(Self.decode)
+            return try await query.orderBy("id").all().map(verified)
         }
     }
 
@@ -65,15 +74,20 @@ struct SQLApplicationSystemRepository: ApplicationSystemRepository {
     private func updateNow(id: Int64, draft: ApplicationSystemDraft?, isActive: Bool?) async throws -> ApplicationSystem
     {
         try await provider.transaction { sql in
+            try await integrity.verifyBeforeChange(.applicationSystems, id: id, sql)
             let update = sql.update("application_systems").set("updated_at", to: Date())
             if let draft { update.set("name", to: draft.name).set("description", to: draft.description) }
             if let isActive { update.set("is_active", to: isActive) }
             do {
                 let row = try await update.where("id", .equal, id).returning(Self.columns.map { SQLColumn($0) }).first()
                 guard let row else { throw StoreError.notFound(entity: "application system", key: "\(id)") }
+                try await integrity.seal(.applicationSystems, id: id, sql)
                 if isActive == false {
+                    let credentials: SQLQueryString = "system_id = \(bind: id)"
+                    let ids = try await integrity.verifyAll(.apiTokens, where: credentials, sql)
                     try await sql.update("api_tokens").set("revoked_at", to: Date()).where("system_id", .equal, id)
                         .where(SQLColumn("revoked_at"), .is, SQLLiteral.null).run()
+                    try await integrity.seal(.apiTokens, ids: ids, sql)
                 }
                 return try Self.decode(row)
             } catch {

@@ -22,6 +22,7 @@ public protocol SessionRepository: Sendable {
 
 struct SQLSessionRepository: SessionRepository {
     let provider: any DatabaseProvider
+    var integrity = RowIntegrity()
 
     func create(userID: Int64, digest: String, csrfToken: String, expiresAt: Date) async throws -> Session {
         try await provider.transaction { sql in
@@ -29,18 +30,21 @@ struct SQLSessionRepository: SessionRepository {
                 .columns("token_digest", "user_id", "csrf_token", "created_at", "expires_at")
                 .values(SQLBind(digest), SQLBind(userID), SQLBind(csrfToken), SQLBind(Date()), SQLBind(expiresAt))
                 .returning("id").first()
-            return Session(
-                id: try row!.decode(column: "id", as: Int64.self), userID: userID, csrfToken: csrfToken,
-                expiresAt: expiresAt)
+            let id = try row!.decode(column: "id", as: Int64.self)
+            try await integrity.seal(.sessions, id: id, sql)
+            return Session(id: id, userID: userID, csrfToken: csrfToken, expiresAt: expiresAt)
         }
     }
 
     func find(digest: String, now: Date) async throws -> Session? {
         try await provider.read { sql in
             guard
-                let row = try await sql.select().columns("id", "user_id", "csrf_token", "expires_at").from("sessions")
+                let row = try await sql.select()
+                    .columns("id", "user_id", "csrf_token", "expires_at", "token_digest", "row_mac").from("sessions")
                     .where("token_digest", .equal, digest).where("expires_at", .greaterThan, now).first()
             else { return nil }
+            // A session row slipped in (or moved to another user) behind the store would sign anyone in as anyone.
+            try integrity.verify(.sessions, row)
             return Session(
                 id: try row.decode(column: "id", as: Int64.self),
                 userID: try row.decode(column: "user_id", as: Int64.self),

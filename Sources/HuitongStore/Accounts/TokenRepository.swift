@@ -52,17 +52,25 @@ public struct RotatedCredential: Sendable {
 struct SQLTokenRepository: TokenRepository {
     let provider: any DatabaseProvider
     var accessRevision = AccessRevision()
+    var integrity = RowIntegrity()
 
+    /// What a token is read with: its fields, and what its MAC covers and is (`ProtectedTable.apiTokens`).
     static let columns = [
         "id", "user_id", "system_id", "name", "hint", "created_at", "expires_at", "revoked_at", "last_used_at",
-        "key_id", "replaced_by", "sealed_secret",
+        "key_id", "replaced_by", "sealed_secret", "token_digest", "row_mac",
     ]
+
+    /// A token row, checked against its MAC.
+    func verified(_ row: any SQLRow) throws -> APIToken {
+        try integrity.verify(.apiTokens, row)
+        return try Self.decode(row)
+    }
 
     func create(owner: TokenOwner, _ draft: TokenDraft, secret: IssuedSecret) async throws -> APIToken {
         switch owner {
         case .user(let id):
             try await provider.transaction { sql in
-                try await Self.insert(
+                try await insert(
                     sql, userID: id, systemID: nil, name: draft.name, expiresAt: draft.expiresAt, secret: secret,
                     keyID: nil, sealedSecret: nil, now: Date())
             }
@@ -77,13 +85,13 @@ struct SQLTokenRepository: TokenRepository {
         systemID: Int64, _ draft: TokenDraft, secret: IssuedSecret, keyID: String, sealedSecret: String?
     ) async throws -> APIToken {
         try await provider.transaction { sql in
-            try await Self.insert(
+            try await insert(
                 sql, userID: nil, systemID: systemID, name: draft.name, expiresAt: draft.expiresAt, secret: secret,
                 keyID: keyID, sealedSecret: sealedSecret, now: Date())
         }
     }
 
-    private static func insert(
+    private func insert(
         _ sql: any SQLDatabase, userID: Int64?, systemID: Int64?, name: String, expiresAt: Date?,
         secret: IssuedSecret, keyID: String?, sealedSecret: String?, now: Date
     ) async throws -> APIToken {
@@ -97,7 +105,9 @@ struct SQLTokenRepository: TokenRepository {
                 SQLBind(now), SQLBind(expiresAt), SQLBind(keyID), SQLBind(sealedSecret)
             )
             .returning(Self.columns.map { SQLColumn($0) }).first()
-        return try decode(row!)
+        let token = try Self.decode(row!)
+        try await integrity.seal(.apiTokens, id: token.id, sql)
+        return token
     }
 
     func signingCredentials(keyID: String, now: Date) async throws -> [SigningCredential] {
@@ -111,7 +121,7 @@ struct SQLTokenRepository: TokenRepository {
                 .orderBy("id", .descending).all()
                 .map { row in
                     SigningCredential(
-                        token: try Self.decode(row),
+                        token: try verified(row),
                         sealedSecret: try row.decode(column: "sealed_secret", as: String?.self))
                 }
         }
@@ -135,7 +145,7 @@ struct SQLTokenRepository: TokenRepository {
             else {
                 throw StoreError.notFound(entity: "token", key: "\(id)")
             }
-            let old = try Self.decode(row)
+            let old = try verified(row)
             guard case .system(let systemID) = old.owner, let keyID = old.keyID else {
                 throw StoreError.notFound(entity: "token", key: "\(id)")
             }
@@ -150,7 +160,7 @@ struct SQLTokenRepository: TokenRepository {
                         zh: "凭证已轮换过，请轮换最新的凭证（编号 \(replacedBy)）",
                         en: "the credential was already rotated; rotate the newest one (id \(replacedBy))"))
             }
-            let current = try await Self.insert(
+            let current = try await insert(
                 sql, userID: nil, systemID: systemID, name: old.name, expiresAt: old.expiresAt, secret: secret,
                 keyID: keyID, sealedSecret: sealedSecret, now: now)
             let previousExpiry = min(old.expiresAt ?? graceEnds, graceEnds)
@@ -166,6 +176,7 @@ struct SQLTokenRepository: TokenRepository {
                 throw StoreError.conflict(
                     BilingualText(zh: "凭证正在被同时轮换，请重试", en: "the credential was rotated at the same time; retry"))
             }
+            try await integrity.seal(.apiTokens, id: id, sql)
             return RotatedCredential(previous: try Self.decode(updated), current: current)
         }
     }
@@ -182,7 +193,10 @@ struct SQLTokenRepository: TokenRepository {
             else {
                 throw StoreError.notFound(entity: "token", key: "\(id)")
             }
-            let token = try Self.decode(row)
+            let token = try verified(row)
+            let generations: SQLQueryString =
+                if let keyID = token.keyID { "key_id = \(bind: keyID)" } else { "id = \(bind: id)" }
+            let ids = try await integrity.verifyAll(.apiTokens, where: generations, sql)
             let update = sql.update("api_tokens").set("revoked_at", to: time)
                 .where(SQLColumn("revoked_at"), .is, SQLLiteral.null)
             if let keyID = token.keyID {
@@ -191,6 +205,7 @@ struct SQLTokenRepository: TokenRepository {
                 update.where("id", .equal, id)
             }
             try await update.run()
+            try await integrity.seal(.apiTokens, ids: ids, sql)
             let revoked = try await sql.select().columns(Self.columns).from("api_tokens").where("id", .equal, id)
                 .first()
             return try Self.decode(revoked!)
@@ -204,14 +219,14 @@ struct SQLTokenRepository: TokenRepository {
             case .user(let id): query.where("user_id", .equal, id)
             case .system(let id): query.where("system_id", .equal, id)
             }
-            return try await query.orderBy("id").all().map(Self.decode)
+            return try await query.orderBy("id").all().map(verified)
         }
     }
 
     func find(id: Int64) async throws -> APIToken? {
         try await provider.read { sql in
             try await sql.select().columns(Self.columns).from("api_tokens").where("id", .equal, id).first()
-                .map(Self.decode)
+                .map(verified)
         }
     }
 
@@ -223,13 +238,14 @@ struct SQLTokenRepository: TokenRepository {
                     """
                     SELECT \(unsafeRaw: tokenColumns), s.department_id AS system_department_id,
                         s.name AS system_name, s.description AS system_description, s.is_active AS system_is_active,
-                        s.created_at AS system_created_at
+                        s.created_at AS system_created_at, s.row_mac AS system_row_mac
                     FROM api_tokens t JOIN application_systems s ON s.id = t.system_id
                     WHERE t.token_digest = \(bind: digest)
                     """
                 ).first()
             else { return nil }
-            return (try Self.decode(row), try Self.system(row))
+            try integrity.verify(.applicationSystems, row, prefix: "system_")
+            return (try verified(row), try Self.system(row))
         }
     }
 
@@ -237,7 +253,7 @@ struct SQLTokenRepository: TokenRepository {
         try await provider.read { sql in
             try await sql.select().columns(Self.columns).from("api_tokens").where("token_digest", .equal, digest)
                 .first()
-                .map(Self.decode)
+                .map(verified)
         }
     }
 
@@ -247,8 +263,10 @@ struct SQLTokenRepository: TokenRepository {
 
     private func revokeNow(id: Int64, at time: Date) async throws -> APIToken {
         try await provider.transaction { sql in
+            try await integrity.verifyBeforeChange(.apiTokens, id: id, sql)
             try await sql.update("api_tokens").set("revoked_at", to: time).where("id", .equal, id)
                 .where(SQLColumn("revoked_at"), .is, SQLLiteral.null).run()
+            try await integrity.seal(.apiTokens, id: id, sql)
             guard
                 let row = try await sql.select().columns(Self.columns).from("api_tokens").where("id", .equal, id)
                     .first()

@@ -62,10 +62,26 @@ extension UserRepository {
 
 struct SQLUserRepository: UserRepository {
     let provider: any DatabaseProvider
+    var integrity = RowIntegrity()
 
+    /// What a user is read with: its fields, and what its MAC covers and is (`ProtectedTable.users`).
     static let columns = [
         "id", "username", "display_name", "department_id", "roles", "is_active", "created_at", "last_login_at",
+        "password_hash", "row_mac",
     ]
+
+    /// A user's row, checked against its MAC: roles, department and activity decide what the user may do.
+    func verified(_ row: any SQLRow) throws -> User {
+        try integrity.verify(.users, row)
+        return try Self.decode(row)
+    }
+
+    /// Revokes a user's personal tokens matching `condition` (already restricted to the user), keeping their MACs.
+    private func revokeTokens(_ condition: SQLQueryString, _ sql: any SQLDatabase) async throws {
+        let ids = try await integrity.verifyAll(.apiTokens, where: condition, sql)
+        try await sql.raw("UPDATE api_tokens SET revoked_at = \(bind: Date()) WHERE \(condition)").run()
+        try await integrity.seal(.apiTokens, ids: ids, sql)
+    }
 
     func create(_ draft: UserDraft, passwordHash: String) async throws -> User {
         let now = Date()
@@ -89,7 +105,9 @@ struct SQLUserRepository: UserRepository {
                     )
                     .returning(Self.columns.map { SQLColumn($0) })
                     .first()
-                return try Self.decode(row!)
+                let user = try Self.decode(row!)
+                try await integrity.seal(.users, id: user.id, sql)
+                return user
             } catch {
                 if StoreError.uniqueViolation(in: error) != nil {
                     throw StoreError.duplicate(field: "username", value: draft.username)
@@ -101,14 +119,14 @@ struct SQLUserRepository: UserRepository {
 
     func find(id: Int64) async throws -> User? {
         try await provider.read { sql in
-            try await sql.select().columns(Self.columns).from("users").where("id", .equal, id).first().map(Self.decode)
+            try await sql.select().columns(Self.columns).from("users").where("id", .equal, id).first().map(verified)
         }
     }
 
     func find(username: String) async throws -> User? {
         try await provider.read { sql in
             try await sql.select().columns(Self.columns).from("users").where("username", .equal, username.lowercased())
-                .first().map(Self.decode)
+                .first().map(verified)
         }
     }
 
@@ -116,7 +134,7 @@ struct SQLUserRepository: UserRepository {
         try await provider.read { sql in
             var query = sql.select().columns(Self.columns).from("users")
             if let departmentID { query = query.where("department_id", .equal, departmentID) }
-            return try await query.orderBy("id").all().map(Self.decode)
+            return try await query.orderBy("id").all().map(verified)
         }
     }
 
@@ -133,6 +151,7 @@ struct SQLUserRepository: UserRepository {
             {
                 throw StoreError.missingReference(field: "departmentID", value: "\(departmentID)")
             }
+            try await integrity.verifyBeforeChange(.users, id: id, sql)
             let update = sql.update("users").set("updated_at", to: Date())
             if let displayName = changes.displayName { update.set("display_name", to: displayName) }
             if let departmentID = changes.departmentID { update.set("department_id", to: departmentID) }
@@ -140,11 +159,11 @@ struct SQLUserRepository: UserRepository {
             if let isActive = changes.isActive { update.set("is_active", to: isActive) }
             let row = try await update.where("id", .equal, id).returning(Self.columns.map { SQLColumn($0) }).first()
             guard let row else { throw StoreError.notFound(entity: "user", key: "\(id)") }
+            try await integrity.seal(.users, id: id, sql)
             if changes.isActive == false {
                 // A deactivated account must lose its open sessions and tokens at once, not at their expiry.
                 try await sql.delete(from: "sessions").where("user_id", .equal, id).run()
-                try await sql.update("api_tokens").set("revoked_at", to: Date()).where("user_id", .equal, id)
-                    .where(SQLColumn("revoked_at"), .is, SQLLiteral.null).run()
+                try await revokeTokens("user_id = \(bind: id) AND revoked_at IS NULL", sql)
             }
             return try Self.decode(row)
         }
@@ -152,6 +171,7 @@ struct SQLUserRepository: UserRepository {
 
     func setPasswordHash(id: Int64, _ hash: String, keeping: PasswordChangeKeeps) async throws {
         try await provider.transaction { sql in
+            try await integrity.verifyBeforeChange(.users, id: id, sql)
             let row = try await sql.update("users")
                 .set("password_hash", to: hash)
                 .set("failed_logins", to: 0)
@@ -160,6 +180,7 @@ struct SQLUserRepository: UserRepository {
                 .where("id", .equal, id)
                 .returning("id").first()
             guard row != nil else { throw StoreError.notFound(entity: "user", key: "\(id)") }
+            try await integrity.seal(.users, id: id, sql)
             let (session, token): (Int64?, Int64?)
             switch keeping {
             case .everything: return
@@ -168,21 +189,19 @@ struct SQLUserRepository: UserRepository {
             }
             try await sql.delete(from: "sessions").where("user_id", .equal, id)
                 .where("id", .notEqual, session ?? -1).run()
-            try await sql.update("api_tokens").set("revoked_at", to: Date()).where("user_id", .equal, id)
-                .where(SQLColumn("revoked_at"), .is, SQLLiteral.null).where("id", .notEqual, token ?? -1).run()
+            try await revokeTokens(
+                "user_id = \(bind: id) AND revoked_at IS NULL AND id <> \(bind: token ?? -1)", sql)
         }
     }
 
     func credentials(username: String) async throws -> StoredCredentials? {
         try await provider.read { sql in
             guard
-                let row = try await sql.select().columns(
-                    Self.columns + ["password_hash", "failed_logins", "locked_until"]
-                )
-                .from("users").where("username", .equal, username.lowercased()).first()
+                let row = try await sql.select().columns(Self.columns + ["failed_logins", "locked_until"])
+                    .from("users").where("username", .equal, username.lowercased()).first()
             else { return nil }
             return StoredCredentials(
-                user: try Self.decode(row),
+                user: try verified(row),
                 passwordHash: try row.decode(column: "password_hash", as: String.self),
                 failedLogins: try row.decode(column: "failed_logins", as: Int.self),
                 lockedUntil: try row.decode(column: "locked_until", as: Date?.self))

@@ -50,12 +50,14 @@ extension CatalogRepository {
 struct SQLCatalogRepository: CatalogRepository {
     let provider: any DatabaseProvider
     let scheme: any ResourceCodeScheme
+    var integrity = RowIntegrity()
     let facetIndex = CatalogFacetIndex()
 
     static let entryColumns = """
         e.id, e.code, e.status, e.version, e.content, e.published_on, e.record_count, e.data_updated_at, \
         e.mount_kind, e.mount_locator, e.created_at, e.updated_at, d.id AS provider_id, d.name AS provider_name, \
-        d.code AS provider_code, d.credit_code AS provider_credit_code, d.region_code AS provider_region_code
+        d.code AS provider_code, d.credit_code AS provider_credit_code, d.region_code AS provider_region_code, \
+        e.department_id, e.share_type, e.openness, e.grade, e.negative_list_id, e.row_mac
         """
 
     // MARK: Writing
@@ -137,16 +139,17 @@ struct SQLCatalogRepository: CatalogRepository {
             """
         ).first()
         let id = try row!.decode(column: "id", as: Int64.self)
+        try await integrity.seal(.catalogEntries, id: id, sql)
         try await writeDerivedRows(id: id, content, code: code, provider: provider, sql)
         try await Self.record(id: id, version: 1, action: "created", comment: "", author: author, at: now, sql)
-        return try await Self.load(id: id, sql)!
+        return try await Self.load(id: id, sql, integrity: integrity)!
     }
 
     private func revise(
         id: Int64, with content: CatalogEntryContent, author: ChangeAuthor, note: String, at now: Date,
         _ sql: any SQLDatabase
     ) async throws -> CatalogEntry {
-        guard let existing = try await Self.load(id: id, sql, forUpdate: true) else {
+        guard let existing = try await Self.load(id: id, sql, integrity: integrity, forUpdate: true) else {
             throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
         }
         if existing.status == .submitted { throw CatalogRuleError.underReview }
@@ -173,6 +176,8 @@ struct SQLCatalogRepository: CatalogRepository {
             WHERE id = \(bind: id)
             """
         ).run()
+        // `existing` was checked when loaded above, so the new MAC never covers an edit made behind the store.
+        try await integrity.seal(.catalogEntries, id: id, sql)
         try await writeDerivedRows(id: id, content, code: code, provider: existing.provider, sql)
         if wasPublished {
             try await Self.snapshot(id: id, version: version, content, author: author, note: note, at: now, sql)
@@ -181,14 +186,14 @@ struct SQLCatalogRepository: CatalogRepository {
         try await Self.record(
             id: id, version: version, action: wasPublished ? "revised" : "edited",
             comment: note.isEmpty ? summary : "\(note)（\(summary)）", author: author, at: now, sql)
-        return try await Self.load(id: id, sql)!
+        return try await Self.load(id: id, sql, integrity: integrity)!
     }
 
     private func move(
         id: Int64, _ step: CatalogTransition, author: ChangeAuthor, comment: String, at now: Date,
         _ sql: any SQLDatabase
     ) async throws -> CatalogEntry {
-        guard let existing = try await Self.load(id: id, sql, forUpdate: true) else {
+        guard let existing = try await Self.load(id: id, sql, integrity: integrity, forUpdate: true) else {
             throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
         }
         let target = try step.apply(to: existing.status, comment: comment)
@@ -213,13 +218,13 @@ struct SQLCatalogRepository: CatalogRepository {
         try await Self.record(
             id: id, version: existing.version, action: step.rawValue, comment: comment, author: author, at: now, sql
         )
-        return try await Self.load(id: id, sql)!
+        return try await Self.load(id: id, sql, integrity: integrity)!
     }
 
     func delete(id: Int64) async throws {
         try await provider.transaction { sql in
             try await Self.serializeCatalogWrites(sql)
-            guard let existing = try await Self.load(id: id, sql, forUpdate: true) else {
+            guard let existing = try await Self.load(id: id, sql, integrity: integrity, forUpdate: true) else {
                 throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
             }
             if existing.publishedOn != nil { throw CatalogRuleError.publishedCannotBeDeleted }
@@ -238,7 +243,8 @@ struct SQLCatalogRepository: CatalogRepository {
         let now = Date()
         return try await provider.transaction { sql in
             try await Self.setMount(
-                id: id, mount, recordCount: recordCount, dataUpdatedAt: dataUpdatedAt, author: author, at: now, sql)
+                id: id, mount, recordCount: recordCount, dataUpdatedAt: dataUpdatedAt, author: author, at: now,
+                integrity: integrity, sql)
         }
     }
 
@@ -246,9 +252,9 @@ struct SQLCatalogRepository: CatalogRepository {
     /// success in one).
     static func setMount(
         id: Int64, _ mount: MountedResource?, recordCount: Int64?, dataUpdatedAt: Date?, author: ChangeAuthor,
-        at now: Date, _ sql: any SQLDatabase
+        at now: Date, integrity: RowIntegrity, _ sql: any SQLDatabase
     ) async throws -> CatalogEntry {
-        guard let existing = try await Self.load(id: id, sql, forUpdate: true) else {
+        guard let existing = try await Self.load(id: id, sql, integrity: integrity, forUpdate: true) else {
             throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
         }
         try await sql.raw(
@@ -264,13 +270,13 @@ struct SQLCatalogRepository: CatalogRepository {
         try await Self.record(
             id: id, version: existing.version, action: "mounted", comment: description, author: author, at: now, sql
         )
-        return try await Self.load(id: id, sql)!
+        return try await Self.load(id: id, sql, integrity: integrity)!
     }
 
     // MARK: Reading
 
     func find(id: Int64) async throws -> CatalogEntry? {
-        try await provider.read { sql in try await Self.load(id: id, sql) }
+        try await provider.read { sql in try await Self.load(id: id, sql, integrity: integrity) }
     }
 
     func find(code: String) async throws -> CatalogEntry? {
@@ -280,12 +286,12 @@ struct SQLCatalogRepository: CatalogRepository {
                 SELECT \(unsafeRaw: Self.entryColumns) FROM catalog_entries e
                 JOIN departments d ON d.id = e.department_id WHERE e.code = \(bind: code)
                 """
-            ).first().map(Self.decode)
+            ).first().map { try Self.decode($0, integrity: integrity) }
         }
     }
 
     func entries(ids: [Int64]) async throws -> [CatalogEntry] {
-        try await provider.read { sql in try await Self.entries(ids: ids, sql) }
+        try await provider.read { sql in try await Self.entries(ids: ids, integrity: integrity, sql) }
     }
 
     func entries(codes: [String]) async throws -> [String: CatalogEntry] {
@@ -301,7 +307,7 @@ struct SQLCatalogRepository: CatalogRepository {
                     """
                 ).all()
                 for row in rows {
-                    let entry = try Self.decode(row)
+                    let entry = try Self.decode(row, integrity: integrity)
                     found[entry.code.text] = entry
                 }
             }
@@ -422,7 +428,9 @@ struct SQLCatalogRepository: CatalogRepository {
 
     // MARK: Helpers
 
-    static func load(id: Int64, _ sql: any SQLDatabase, forUpdate: Bool = false) async throws -> CatalogEntry? {
+    static func load(id: Int64, _ sql: any SQLDatabase, integrity: RowIntegrity, forUpdate: Bool = false)
+        async throws -> CatalogEntry?
+    {
         // SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL needs the row lock.
         let lock = forUpdate && sql.dialect.name == "postgresql" ? " FOR UPDATE OF e" : ""
         return try await sql.raw(
@@ -430,7 +438,7 @@ struct SQLCatalogRepository: CatalogRepository {
             SELECT \(unsafeRaw: entryColumns) FROM catalog_entries e
             JOIN departments d ON d.id = e.department_id WHERE e.id = \(bind: id)\(unsafeRaw: lock)
             """
-        ).first().map(decode)
+        ).first().map { try decode($0, integrity: integrity) }
     }
 
     static func provider(_ departmentID: Int64, _ sql: any SQLDatabase) async throws -> EntryProvider {
@@ -688,7 +696,9 @@ struct SQLCatalogRepository: CatalogRepository {
         try JSONDecoder().decode(CatalogEntryContent.self, from: Data(text.utf8))
     }
 
-    static func decode(_ row: any SQLRow) throws -> CatalogEntry {
+    /// An entry's row, checked against its MAC first: its grade labels and sharing terms decide masking and access.
+    static func decode(_ row: any SQLRow, integrity: RowIntegrity) throws -> CatalogEntry {
+        try integrity.verify(.catalogEntries, row, prefix: "")
         let mountKind = try row.decode(column: "mount_kind", as: String?.self).flatMap(MountKind.init(rawValue:))
         let locator = try row.decode(column: "mount_locator", as: String?.self)
         return CatalogEntry(

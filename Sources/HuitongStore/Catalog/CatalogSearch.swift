@@ -22,7 +22,8 @@ extension SQLCatalogRepository {
             let end = min(start + max(0, min(query.limit, CatalogQuery.maximumPageSize)), ordered.count)
             // The projection can trail a write that committed a moment ago; the rules that decide who may see an
             // entry are checked again on the rows read now, so a withdrawn or closed entry is never served.
-            let entries = try await Self.entries(ids: Array(ordered[start..<end]), sql).filter { entry in
+            let entries = try await Self.entries(ids: Array(ordered[start..<end]), integrity: integrity, sql).filter {
+                entry in
                 query.statuses.contains(entry.status)
                     && (entry.status == .published || query.unpublishedOnlyOf == nil
                         || entry.provider.departmentID == query.unpublishedOnlyOf)
@@ -255,14 +256,14 @@ extension SQLCatalogRepository {
         return result
     }
 
-    static func entries(ids: [Int64], _ sql: any SQLDatabase) async throws -> [CatalogEntry] {
+    static func entries(ids: [Int64], integrity: RowIntegrity, _ sql: any SQLDatabase) async throws -> [CatalogEntry] {
         guard !ids.isEmpty else { return [] }
         let found = try await sql.raw(
             """
             SELECT \(unsafeRaw: entryColumns) FROM catalog_entries e
             JOIN departments d ON d.id = e.department_id WHERE e.id IN (\(binds: ids))
             """
-        ).all().map(decode)
+        ).all().map { try decode($0, integrity: integrity) }
         let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return ids.compactMap { byID[$0] }
     }

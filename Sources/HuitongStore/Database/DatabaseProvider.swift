@@ -128,6 +128,7 @@ public enum DatabaseConnector {
             do {
                 try await Migrator(provider: audit, logger: logger, migrations: Schema.auditDatabaseMigrations)
                     .migrate()
+                try await audit.reloadSchema()
                 provider = try await SQLiteDatabaseProvider.open(path: path, logger: logger, auditLog: audit)
             } catch {
                 await audit.shutdown()
@@ -138,6 +139,7 @@ public enum DatabaseConnector {
         }
         do {
             try await Migrator(provider: provider, logger: logger).migrate()
+            try await (provider as? SQLiteDatabaseProvider)?.reloadSchema()
         } catch {
             await provider.shutdown()
             throw error

@@ -71,6 +71,15 @@ public final class SQLiteDatabaseProvider: DatabaseProvider {
             path: isMemory ? nil : path)
     }
 
+    /// Has every reader load the schema as it now stands, after the writer changed it (migrations). A reader that
+    /// loaded the schema before re-prepares its next statement by itself, but reports the columns of a `SELECT *`
+    /// as they were: its first such row after a migration that added a column would lack that column.
+    func reloadSchema() async throws {
+        for connection in readers.all {
+            _ = try await connection.sql().raw("SELECT COUNT(*) AS n FROM sqlite_master").first()
+        }
+    }
+
     /// The audit database that goes with the database at `path`: `huitong.sqlite` → `huitong.audit.sqlite` in
     /// the same directory (a second in-memory database for `:memory:`).
     public static func auditPath(besides path: String) -> String {

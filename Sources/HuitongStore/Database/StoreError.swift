@@ -15,6 +15,16 @@ public enum StoreError: HuitongError, Equatable {
     /// The database cannot be used safely (for example WAL or synchronous=FULL could not be set).
     case unsafeDatabase(String)
     case unavailable(String)
+    /// A row of access-control data (a grant, an account, a credential, an application system, a grade label or
+    /// the grade policy) whose MAC does not verify: it was changed behind the store. Nothing is granted on it.
+    case integrityViolation(table: String, id: String)
+    /// The node has no key to check access-control rows with (`RowIntegrity.use`), so it refuses them all.
+    case integrityKeyMissing
+
+    /// Whether this is `integrityViolation`: an access-control row that was changed behind the store.
+    public var isIntegrityViolation: Bool {
+        if case .integrityViolation = self { true } else { false }
+    }
 
     public var code: String {
         switch self {
@@ -25,6 +35,8 @@ public enum StoreError: HuitongError, Equatable {
         case .badDatabaseURL: "bad_database_url"
         case .unsafeDatabase: "unsafe_database"
         case .unavailable: "database_unavailable"
+        case .integrityViolation: "integrity_violation"
+        case .integrityKeyMissing: "integrity_key_missing"
         }
     }
 
@@ -34,7 +46,9 @@ public enum StoreError: HuitongError, Equatable {
         case .duplicate, .conflict: .conflict
         case .missingReference: .unprocessable
         case .badDatabaseURL: .badInput
-        case .unsafeDatabase, .unavailable: .unavailable
+        case .unsafeDatabase, .unavailable, .integrityKeyMissing: .unavailable
+        // Refused like any other access that is not allowed: the caller learns what failed, never the data.
+        case .integrityViolation: .forbidden
         }
     }
 
@@ -57,6 +71,16 @@ public enum StoreError: HuitongError, Equatable {
             BilingualText(zh: "数据库设置不安全：\(reason)", en: "database settings are unsafe: \(reason)")
         case .unavailable(let reason):
             BilingualText(zh: "数据库不可用：\(reason)", en: "database unavailable: \(reason)")
+        case .integrityViolation(let table, let id):
+            BilingualText(
+                zh: "访问控制数据完整性校验失败：表 \(table) 的第 \(id) 行已在数据库中被改动，已拒绝访问；请联系管理员核查",
+                en:
+                    "access-control data failed its integrity check: row \(id) of table \(table) was changed in the database; access is refused, ask an administrator to investigate"
+            )
+        case .integrityKeyMissing:
+            BilingualText(
+                zh: "本节点未加载完整性校验密钥（密封密钥），拒绝读取访问控制数据",
+                en: "this node has not loaded its integrity key (the sealing key) and refuses access-control data")
         }
     }
 

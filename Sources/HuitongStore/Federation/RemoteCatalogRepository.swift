@@ -55,6 +55,7 @@ public protocol RemoteCatalogRepository: Sendable {
 
 struct SQLRemoteCatalogRepository: RemoteCatalogRepository {
     let provider: any DatabaseProvider
+    var integrity = RowIntegrity()
 
     func applyRegistration(_ registration: CatalogRegistration, from origin: NodeRegion, at time: Date) async throws
         -> [CodeMapping]
@@ -181,7 +182,9 @@ struct SQLRemoteCatalogRepository: RemoteCatalogRepository {
             ).all().map { try $0.decode(column: "id", as: Int64.self) }
             var entries: [CatalogEntry] = []
             for id in changed {
-                if let entry = try await SQLCatalogRepository.load(id: id, sql) { entries.append(entry) }
+                if let entry = try await SQLCatalogRepository.load(id: id, sql, integrity: integrity) {
+                    entries.append(entry)
+                }
             }
             let withdrawn = try await sql.raw(
                 """

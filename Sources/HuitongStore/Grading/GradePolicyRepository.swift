@@ -19,10 +19,12 @@ public protocol GradePolicyRepository: Sendable {
 
 struct SQLGradePolicyRepository: GradePolicyRepository {
     let provider: any DatabaseProvider
+    var integrity = RowIntegrity()
 
     func current() async throws -> StoredGradePolicy? {
         try await provider.read { sql in
             guard let row = try await sql.raw("SELECT * FROM grade_policy WHERE id = 1").first() else { return nil }
+            try integrity.verify(.gradePolicy, row)
             let content = try row.decode(column: "content", as: String.self)
             return StoredGradePolicy(
                 policy: try JSONDecoder().decode(GradePolicy.self, from: Data(content.utf8)),
@@ -39,6 +41,7 @@ struct SQLGradePolicyRepository: GradePolicyRepository {
         let content = String(decoding: try encoder.encode(policy), as: UTF8.self)
         let now = Date()
         try await provider.transaction { sql in
+            try await integrity.verifyBeforeChange(.gradePolicy, id: 1, sql)
             try await sql.raw(
                 """
                 INSERT INTO grade_policy (id, content, updated_at, updated_by_id, updated_by)
@@ -47,6 +50,7 @@ struct SQLGradePolicyRepository: GradePolicyRepository {
                     updated_by_id = excluded.updated_by_id, updated_by = excluded.updated_by
                 """
             ).run()
+            try await integrity.seal(.gradePolicy, id: 1, sql)
         }
         return StoredGradePolicy(policy: policy, updatedAt: now, updatedBy: author)
     }

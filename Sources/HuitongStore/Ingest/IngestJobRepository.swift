@@ -99,6 +99,7 @@ public enum IngestJobs {
 
 struct SQLIngestJobRepository: IngestJobRepository {
     let provider: any DatabaseProvider
+    var integrity = RowIntegrity()
 
     func create(
         entryID: Int64, mode: IngestMode, fileName: String, contentHash: String, totalBytes: Int64, userID: Int64?,
@@ -235,7 +236,7 @@ struct SQLIngestJobRepository: IngestJobRepository {
             let active = try await SQLPoolRepository.publish(version, keep: keep, at: now, sql)
             _ = try await SQLCatalogRepository.setMount(
                 id: version.entryID, MountedResource(kind: .table, locator: active.tableName),
-                recordCount: active.rowCount, dataUpdatedAt: now, author: author, at: now, sql)
+                recordCount: active.rowCount, dataUpdatedAt: now, author: author, at: now, integrity: integrity, sql)
             try await sql.raw(
                 """
                 UPDATE ingest_jobs SET status = \(bind: IngestJobStatus.succeeded.rawValue), message = \(bind: message),

@@ -305,5 +305,6 @@ enum Schema {
         Migration(version: 25, name: "catalog search by character grams on PostgreSQL") { t in
             t.backend == .postgres ? Schema.catalogSearchGrams : []
         },
+        rowIntegrity,
     ]
 }

@@ -22,6 +22,13 @@ public protocol GrantRepository: Sendable {
     /// on the next one) and keeps the bodies, which never change but for revocation, in memory.
     func activeGrantIDs(consumerDepartmentID: Int64, resourceCode: String, on day: CalendarDate) async throws
         -> [Int64]
+    /// The same grants as references (id and stored MAC): a body the gateway checked and kept under a MAC is
+    /// still the row when the row still holds that MAC (`find(reference:)`).
+    func activeGrantReferences(consumerDepartmentID: Int64, resourceCode: String, on day: CalendarDate)
+        async throws -> [GrantReference]
+    /// The grant `reference` names, checked, if its row still holds the reference's MAC; nil otherwise (the row
+    /// changed since the reference was read, or is gone).
+    func find(reference: GrantReference) async throws -> Grant?
     /// Unrevoked grants whose validity ended before `day` and whose expiry is not yet on the audit log.
     func expiredUnaudited(before day: CalendarDate, limit: Int) async throws -> [Grant]
     /// Notes that the expiry of these grants is on the audit log.
@@ -31,9 +38,43 @@ public protocol GrantRepository: Sendable {
         async throws -> Grant
 }
 
+/// A grant as the gateway's lookup names it: its id and the MAC its row held then.
+public struct GrantReference: Sendable, Hashable {
+    public var id: Int64
+    public var rowMAC: String
+
+    public init(id: Int64, rowMAC: String) {
+        self.id = id
+        self.rowMAC = rowMAC
+    }
+
+    /// References aggregated by SQL as `id mac` pairs joined by commas (base64 holds neither).
+    static func parseList(_ text: String?) -> [GrantReference] {
+        (text ?? "").split(separator: ",").compactMap { pair in
+            let parts = pair.split(separator: " ", maxSplits: 1)
+            guard let id = Int64(parts[0]) else { return nil }
+            return GrantReference(id: id, rowMAC: parts.count > 1 ? String(parts[1]) : "")
+        }.sorted { $0.id < $1.id }
+    }
+
+    /// The SQL that writes a grant row (aliased `g`) as `parseList` reads it, aggregated over the rows.
+    static func aggregate(_ backend: Backend) -> String {
+        backend == .postgres
+            ? "string_agg(g.id::text || ' ' || COALESCE(g.row_mac, ''), ',')"
+            : "group_concat(g.id || ' ' || COALESCE(g.row_mac, ''), ',')"
+    }
+}
+
 struct SQLGrantRepository: GrantRepository {
     let provider: any DatabaseProvider
     var accessRevision = AccessRevision()
+    var integrity = RowIntegrity()
+
+    /// A grant row, checked against its MAC.
+    func verified(_ row: any SQLRow) throws -> Grant {
+        try integrity.verify(.grants, row)
+        return try Self.decode(row)
+    }
 
     func expiredUnaudited(before day: CalendarDate, limit: Int) async throws -> [Grant] {
         try await provider.read { sql in
@@ -44,7 +85,7 @@ struct SQLGrantRepository: GrantRepository {
                 WHERE valid_to < \(bind: day.description) AND revoked_at IS NULL AND expiry_audited_at IS NULL
                 ORDER BY id LIMIT \(literal: max(1, min(limit, 1_000)))
                 """
-            ).all().map(Self.decode)
+            ).all().map(verified)
         }
     }
 
@@ -60,7 +101,16 @@ struct SQLGrantRepository: GrantRepository {
     }
 
     func find(id: Int64) async throws -> Grant? {
-        try await provider.read { sql in try await Self.load(id: id, sql) }
+        try await provider.read { sql in try await load(id: id, sql) }
+    }
+
+    func find(reference: GrantReference) async throws -> Grant? {
+        try await provider.read { sql in
+            guard let row = try await sql.raw("SELECT * FROM grants WHERE id = \(bind: reference.id)").first(),
+                try row.decode(column: "row_mac", as: String?.self) == reference.rowMAC
+            else { return nil }
+            return try verified(row)
+        }
     }
 
     func list(_ scope: GrantScope) async throws -> [Grant] {
@@ -73,7 +123,7 @@ struct SQLGrantRepository: GrantRepository {
                 if visible.isEmpty { return [] }
                 filter = "WHERE \(SQLList(visible, separator: SQLRaw(" OR ")))"
             }
-            return try await sql.raw("SELECT * FROM grants \(filter) ORDER BY id DESC").all().map(Self.decode)
+            return try await sql.raw("SELECT * FROM grants \(filter) ORDER BY id DESC").all().map(verified)
         }
     }
 
@@ -90,7 +140,7 @@ struct SQLGrantRepository: GrantRepository {
                     AND revoked_at IS NULL
                 ORDER BY id
                 """
-            ).all().map(Self.decode)
+            ).all().map(verified)
         }
     }
 
@@ -110,6 +160,26 @@ struct SQLGrantRepository: GrantRepository {
         }
     }
 
+    func activeGrantReferences(consumerDepartmentID: Int64, resourceCode: String, on day: CalendarDate)
+        async throws -> [GrantReference]
+    {
+        try await provider.read { sql in
+            try await sql.raw(
+                """
+                SELECT id, row_mac FROM grants
+                WHERE consumer_department_id = \(bind: consumerDepartmentID)
+                    AND resource_code = \(bind: resourceCode) AND valid_to >= \(bind: day.description)
+                    AND revoked_at IS NULL
+                ORDER BY id
+                """
+            ).all().map {
+                GrantReference(
+                    id: try $0.decode(column: "id", as: Int64.self),
+                    rowMAC: try $0.decode(column: "row_mac", as: String?.self) ?? "")
+            }
+        }
+    }
+
     func revoke(id: Int64, by author: ChangeAuthor, reason: String, at time: Date, notifications: [NotificationDraft])
         async throws -> Grant
     {
@@ -122,6 +192,7 @@ struct SQLGrantRepository: GrantRepository {
         id: Int64, by author: ChangeAuthor, reason: String, at time: Date, notifications: [NotificationDraft]
     ) async throws -> Grant {
         try await provider.transaction { sql in
+            try await integrity.verifyBeforeChange(.grants, id: id, sql)
             let row = try await sql.raw(
                 """
                 UPDATE grants SET revoked_at = \(bind: time), revoked_by_id = \(bind: author.userID),
@@ -131,13 +202,14 @@ struct SQLGrantRepository: GrantRepository {
                 """
             ).first()
             guard row != nil else {
-                guard try await Self.load(id: id, sql) != nil else {
+                guard try await load(id: id, sql) != nil else {
                     throw StoreError.notFound(entity: "grant", key: "\(id)")
                 }
                 throw StoreError.conflict(BilingualText(zh: "授权已被撤销", en: "the grant is already revoked"))
             }
+            try await integrity.seal(.grants, id: id, sql)
             try await SQLNotificationRepository.insert(notifications, at: time, sql)
-            return try await Self.load(id: id, sql)!
+            return try await load(id: id, sql)!
         }
     }
 
@@ -160,8 +232,8 @@ struct SQLGrantRepository: GrantRepository {
         return try row!.decode(column: "id", as: Int64.self)
     }
 
-    static func load(id: Int64, _ sql: any SQLDatabase) async throws -> Grant? {
-        try await sql.raw("SELECT * FROM grants WHERE id = \(bind: id)").first().map(decode)
+    func load(id: Int64, _ sql: any SQLDatabase) async throws -> Grant? {
+        try await sql.raw("SELECT * FROM grants WHERE id = \(bind: id)").first().map(verified)
     }
 
     static func json(_ value: some Encodable) throws -> String {

@@ -57,6 +57,7 @@ public protocol SharingApplicationRepository: Sendable {
 struct SQLSharingApplicationRepository: SharingApplicationRepository {
     let provider: any DatabaseProvider
     var accessRevision = AccessRevision()
+    var integrity = RowIntegrity()
 
     func create(_ draft: ApplicationDraft, consumerDepartmentID: Int64, applicant: ChangeAuthor, at time: Date)
         async throws -> SharingApplication
@@ -94,7 +95,7 @@ struct SQLSharingApplicationRepository: SharingApplicationRepository {
                 throw ValidationError(
                     field: "entryID", BilingualText(zh: "只能申请已发布的目录", en: "only published entries can be requested"))
             }
-            try await Self.requireSystems(draft.systemIDs, of: consumerDepartmentID, sql)
+            try await Self.requireSystems(draft.systemIDs, of: consumerDepartmentID, integrity: integrity, sql)
             let year = CalendarDate(time).year
             let sequence = try await sql.raw(
                 """
@@ -188,7 +189,8 @@ struct SQLSharingApplicationRepository: SharingApplicationRepository {
             let consumerWrites =
                 change.events.isEmpty || change.events.contains { $0.action == .submit || $0.action == .resubmit }
             if consumerWrites {
-                try await Self.requireSystems(updated.content.systemIDs, of: updated.consumerDepartmentID, sql)
+                try await Self.requireSystems(
+                    updated.content.systemIDs, of: updated.consumerDepartmentID, integrity: integrity, sql)
             }
             let row = try await sql.raw(
                 """
@@ -208,7 +210,8 @@ struct SQLSharingApplicationRepository: SharingApplicationRepository {
             }
             try await Self.record(change.events, applicationID: updated.id, sql)
             if let grant = change.grant {
-                _ = try await SQLGrantRepository.insert(grant, at: now, sql)
+                let grantID = try await SQLGrantRepository.insert(grant, at: now, sql)
+                try await integrity.seal(.grants, id: grantID, sql)
             }
             try await SQLNotificationRepository.insert(change.notifications, at: now, sql)
             return try await Self.load(id: updated.id, sql)!
@@ -252,12 +255,15 @@ struct SQLSharingApplicationRepository: SharingApplicationRepository {
     }
 
     /// Named systems must be active systems of the consumer department.
-    static func requireSystems(_ ids: [Int64], of departmentID: Int64, _ sql: any SQLDatabase) async throws {
+    static func requireSystems(
+        _ ids: [Int64], of departmentID: Int64, integrity: RowIntegrity, _ sql: any SQLDatabase
+    ) async throws {
         guard !ids.isEmpty else { return }
-        let rows = try await sql.select().columns("id", "department_id", "is_active").from("application_systems")
-            .where("id", .in, ids).all()
+        let rows = try await sql.select().columns("id", "department_id", "is_active", "row_mac")
+            .from("application_systems").where("id", .in, ids).all()
         var found: [Int64: (Int64, Bool)] = [:]
         for row in rows {
+            try integrity.verify(.applicationSystems, row)
             found[try row.decode(column: "id", as: Int64.self)] = (
                 try row.decode(column: "department_id", as: Int64.self),
                 try row.decode(column: "is_active", as: Bool.self)

@@ -38,27 +38,18 @@ struct HopHeader: Sendable {
     var from: NodeRegion
     var to: NodeRegion
 
-    init(
-        id: String, kind: FederationMessageKind, origin: NodeRegion, destination: NodeRegion, from: NodeRegion,
-        to: NodeRegion
-    ) {
-        self.id = id
-        self.kind = kind
-        self.origin = origin
-        self.destination = destination
-        self.from = from
-        self.to = to
+    var context: [UInt8] {
+        FederationEnvelope.sealedBodyContext(
+            id: id, kind: kind, origin: origin, destination: destination, from: from, to: to)
     }
+}
 
+extension HopHeader {
+    /// The hop a received envelope describes (an extension, so the memberwise initialiser stays).
     init(_ envelope: FederationEnvelope) {
         self.init(
             id: envelope.id, kind: envelope.kind, origin: envelope.origin, destination: envelope.destination,
             from: envelope.from, to: envelope.to)
-    }
-
-    var context: [UInt8] {
-        FederationEnvelope.sealedBodyContext(
-            id: id, kind: kind, origin: origin, destination: destination, from: from, to: to)
     }
 }
 

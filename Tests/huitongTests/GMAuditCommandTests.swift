@@ -22,6 +22,24 @@ struct GMAuditCommandTests {
         }
     }
 
+    /// Runs the CLI on the node in `directory` with none of the caller's HUITONG_ variables but `environment`.
+    static func huitong(_ arguments: [String], in directory: URL, environment extra: [String: String?]) throws -> (
+        Int32, String
+    ) {
+        let words = ["node", "audit"].contains(arguments[0]) ? 2 : 1
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HUITONG_") }
+        environment["HUITONG_BCRYPT_COST"] = "4"
+        environment["HUITONG_PASSWORD_ITERATIONS"] = "1000"
+        for (name, value) in extra { environment[name] = value }
+        return try ChildProcess.run(
+            NodeIdentityCommandTests.executable,
+            Array(arguments.prefix(words))
+                + [
+                    "--data", directory.path, "--database",
+                    "sqlite:\(directory.appendingPathComponent("huitong.sqlite").path)", "--log-level", "error",
+                ] + arguments.dropFirst(words), environment: environment)
+    }
+
     /// The node's store, opened as the CLI opens it, with the keys the CLI finds in the data directory.
     static func withNode<Result>(
         _ directory: URL, _ body: (Store, NodeIdentityKey, SM2PrivateKey) async throws -> Result
@@ -46,18 +64,7 @@ struct GMAuditCommandTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         func huitong(_ arguments: [String], suite: String? = nil) throws -> (Int32, String) {
-            let words = ["node", "audit"].contains(arguments[0]) ? 2 : 1
-            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HUITONG_") }
-            environment["HUITONG_BCRYPT_COST"] = "4"
-            environment["HUITONG_PASSWORD_ITERATIONS"] = "1000"
-            environment["HUITONG_CRYPTO_SUITE"] = suite
-            return try ChildProcess.run(
-                NodeIdentityCommandTests.executable,
-                Array(arguments.prefix(words))
-                    + [
-                        "--data", directory.path, "--database",
-                        "sqlite:\(directory.appendingPathComponent("huitong.sqlite").path)", "--log-level", "error",
-                    ] + arguments.dropFirst(words), environment: environment)
+            try Self.huitong(arguments, in: directory, environment: ["HUITONG_CRYPTO_SUITE": suite])
         }
 
         var (status, output) = try huitong(["init"], suite: "intl")
@@ -135,18 +142,8 @@ struct GMAuditCommandTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         func huitong(_ arguments: [String], sm2Key: String? = nil) throws -> (Int32, String) {
-            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HUITONG_") }
-            environment["HUITONG_PASSWORD_ITERATIONS"] = "1000"
-            environment["HUITONG_CRYPTO_SUITE"] = "gm"
-            environment["HUITONG_NODE_SM2_KEY"] = sm2Key
-            let words = ["node", "audit"].contains(arguments[0]) ? 2 : 1
-            return try ChildProcess.run(
-                NodeIdentityCommandTests.executable,
-                Array(arguments.prefix(words))
-                    + [
-                        "--data", directory.path, "--database",
-                        "sqlite:\(directory.appendingPathComponent("huitong.sqlite").path)", "--log-level", "error",
-                    ] + arguments.dropFirst(words), environment: environment)
+            try Self.huitong(
+                arguments, in: directory, environment: ["HUITONG_CRYPTO_SUITE": "gm", "HUITONG_NODE_SM2_KEY": sm2Key])
         }
         func checkpoint(_ events: ClosedRange<Int>) async throws -> SM2PublicKey {
             try await Self.withNode(directory) { store, nodeKey, sm2 in

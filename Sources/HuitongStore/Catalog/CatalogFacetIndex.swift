@@ -47,6 +47,10 @@ final class CatalogFacetIndex: Sendable {
         static let statuses = EntryStatus.allCases.map(\.rawValue)
 
         var position: [Int64: Int] = [:]
+        /// `position` again as an array indexed by id, holding row + 1 (0: none), for ids dense enough to keep
+        /// it small: a common word gives tens of thousands of ids to place, and an array is read several times
+        /// faster than a dictionary.
+        var densePosition: [Int32] = []
         var ids: [Int64] = []
         var present: [Bool] = []
         var status: [UInt8] = []
@@ -82,6 +86,13 @@ final class CatalogFacetIndex: Sendable {
             } else {
                 row = ids.count
                 position[raw.id] = row
+                if raw.id >= 0, raw.id < 16 * (Int64(ids.count) + 4_096) {
+                    if Int(raw.id) >= densePosition.count {
+                        densePosition.append(
+                            contentsOf: repeatElement(0, count: Int(raw.id) + 1 - densePosition.count))
+                    }
+                    densePosition[Int(raw.id)] = Int32(row + 1)
+                }
                 ids.append(raw.id)
                 present.append(true)
                 status.append(0)
@@ -103,6 +114,16 @@ final class CatalogFacetIndex: Sendable {
             nameStart[row] = nameBytes.count
             nameBytes.append(contentsOf: raw.name.lowercased().utf8)
             nameEnd[row] = nameBytes.count
+        }
+
+        /// The row of entry `id`, if it has one.
+        func row(of id: Int64) -> Int? {
+            if id >= 0 && id < densePosition.count {
+                let stored = densePosition[Int(id)]
+                // 0: an id placed when it was too far out to be kept here, or no entry at all.
+                if stored != 0 { return Int(stored) - 1 }
+            }
+            return position[id]
         }
 
         mutating func remove(_ id: Int64) {

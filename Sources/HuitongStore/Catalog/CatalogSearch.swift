@@ -195,7 +195,7 @@ extension SQLCatalogRepository {
             return true
         }
         if let candidates {
-            return candidates.compactMap { columns.position[$0] }.filter(passes)
+            return candidates.compactMap(columns.row(of:)).filter(passes)
         }
         return (0..<columns.ids.count).filter(passes)
     }

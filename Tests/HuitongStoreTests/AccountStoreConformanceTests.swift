@@ -161,7 +161,8 @@ struct AccountStoreConformanceTests {
             _ = try await store.departments.create(Self.bureau)
             await store.provider.shutdown()
             let reopened = Store(
-                provider: try await DatabaseConnector.open(location, logger: .init(label: "t")),
+                provider: try await DatabaseConnector.open(
+                    location, maximumConnections: TestBackend.connectionsPerStore, logger: .init(label: "t")),
                 rowIntegrity: store.rowIntegrity)
             #expect(try await reopened.departments.find(code: "SJJ")?.name == Self.bureau.name)
             await reopened.provider.shutdown()
@@ -203,7 +204,8 @@ struct AccountStoreConformanceTests {
     func migrationsIdempotent(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, location in
             _ = try await store.departments.create(Self.bureau)
-            let again = try await DatabaseConnector.open(location, logger: .init(label: "t"))
+            let again = try await DatabaseConnector.open(
+                location, maximumConnections: TestBackend.connectionsPerStore, logger: .init(label: "t"))
             let (applied, distinct, highest) = try await again.read { sql in
                 let row = try await sql.raw(
                     "SELECT COUNT(*) AS n, COUNT(DISTINCT version) AS d, MAX(version) AS m FROM schema_migrations"

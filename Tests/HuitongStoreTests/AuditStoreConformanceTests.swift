@@ -33,7 +33,8 @@ struct AuditStoreConformanceTests {
         try await backend.withFreshDatabase { store, location in
             // A second node on the same database, with its own connections and its own group commit.
             let other = Store(
-                provider: try await DatabaseConnector.open(location, logger: Logger(label: "node-b")),
+                provider: try await DatabaseConnector.open(
+                    location, maximumConnections: TestBackend.connectionsPerStore, logger: Logger(label: "node-b")),
                 rowIntegrity: store.rowIntegrity)
             let key = NodeIdentityKey.generate()
             let trails = [store, other].map { AuditTrail(repository: $0.audit, nodeKey: key) }
@@ -328,7 +329,8 @@ struct AuditStoreConformanceTests {
             }
             #expect(mainTables.isEmpty, "the main file holds no audit tables")
             let reopened = Store(
-                provider: try await DatabaseConnector.open(location, logger: Logger(label: "t")),
+                provider: try await DatabaseConnector.open(
+                    location, maximumConnections: TestBackend.connectionsPerStore, logger: Logger(label: "t")),
                 rowIntegrity: store.rowIntegrity)
             let head = try await reopened.audit.head()
             await reopened.provider.shutdown()

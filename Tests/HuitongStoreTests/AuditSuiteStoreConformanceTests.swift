@@ -122,7 +122,8 @@ struct AuditSuiteStoreConformanceTests {
                 }
             }
             let upgraded = Store(
-                provider: try await DatabaseConnector.open(location, logger: Logger(label: "upgrade")))
+                provider: try await DatabaseConnector.open(
+                    location, maximumConnections: TestBackend.connectionsPerStore, logger: Logger(label: "upgrade")))
             do {
                 #expect(try await upgraded.crypto.recordedSuite() == .intl)
                 await upgraded.provider.shutdown()

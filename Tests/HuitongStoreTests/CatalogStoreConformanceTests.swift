@@ -347,7 +347,8 @@ struct CatalogStoreConformanceTests {
         try await backend.withFreshDatabase { store, location in
             let department = try await Self.prepare(store)
             let other = Store(
-                provider: try await DatabaseConnector.open(location, logger: .init(label: "node-b")),
+                provider: try await DatabaseConnector.open(
+                    location, maximumConnections: TestBackend.connectionsPerStore, logger: .init(label: "node-b")),
                 rowIntegrity: store.rowIntegrity)
             #expect(try await other.catalog.search(CatalogQuery(text: "人口"), facets: []).total == 0)
             let entry = try await store.catalog.create(

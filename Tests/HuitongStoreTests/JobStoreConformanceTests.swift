@@ -30,7 +30,9 @@ struct JobStoreConformanceTests {
         var logger = Logger(label: "huitong.tests")
         logger.logLevel = .warning
         let store = Store(
-            provider: try await DatabaseConnector.open(location, logger: logger), rowIntegrity: store.rowIntegrity)
+            provider: try await DatabaseConnector.open(
+                location, maximumConnections: TestBackend.connectionsPerStore, logger: logger),
+            rowIntegrity: store.rowIntegrity)
         do {
             let result = try await body(store)
             await store.provider.shutdown()

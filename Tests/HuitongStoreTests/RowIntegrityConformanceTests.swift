@@ -370,7 +370,8 @@ struct RowIntegrityConformanceTests {
                 ).run()
             }
             let upgraded = Store(
-                provider: try await DatabaseConnector.open(location, logger: .init(label: "upgrade")),
+                provider: try await DatabaseConnector.open(
+                    location, maximumConnections: TestBackend.connectionsPerStore, logger: .init(label: "upgrade")),
                 rowIntegrity: store.rowIntegrity)
             do {
                 // Every reader sees the new column at once (SQLite's readers loaded the schema before the migration).

@@ -29,15 +29,38 @@ public enum TestBackend: String, Sendable, CaseIterable, CustomStringConvertible
     /// test starts over such a database is given it (`HUITONG_SEALING_KEY`), as the nodes of one database share one.
     public static let sealingKey = SealingKey.random()
 
+    /// The PostgreSQL pool of each store a test opens. Hundreds of tests run at once, each on a database of its own:
+    /// with a node's default pool they would ask the server for thousands of connections.
+    public static let connectionsPerStore = 4
+
     /// Runs `body` against a new, empty, migrated database of this backend, and removes it afterwards.
     public func withFreshDatabase<Result: Sendable>(
+        _ body: (Store, DatabaseLocation) async throws -> Result
+    ) async throws -> Result {
+        guard self == .postgres, !OpenDatabaseGate.held else { return try await openFreshDatabase(body) }
+        // Swift Testing starts every test at once; left alone, some two hundred PostgreSQL tests held a database
+        // (and its connections) at the same moment and the server refused the next ones ("too many clients").
+        await OpenDatabaseGate.postgres.enter()
+        do {
+            let result = try await OpenDatabaseGate.$held.withValue(true) { try await openFreshDatabase(body) }
+            await OpenDatabaseGate.postgres.leave()
+            return result
+        } catch {
+            await OpenDatabaseGate.postgres.leave()
+            throw error
+        }
+    }
+
+    private func openFreshDatabase<Result: Sendable>(
         _ body: (Store, DatabaseLocation) async throws -> Result
     ) async throws -> Result {
         var logger = Logger(label: "huitong.tests")
         logger.logLevel = .warning
         let scratch = try ScratchDatabase.create(self, logger: logger)
         let location = try await scratch.location()
-        let store = Store(provider: try await DatabaseConnector.open(location, logger: logger))
+        let store = Store(
+            provider: try await DatabaseConnector.open(
+                location, maximumConnections: Self.connectionsPerStore, logger: logger))
         // As a node keys its store with its sealing key; a test reopening the database passes `store.rowIntegrity`.
         store.rowIntegrity.use(Self.sealingKey)
         do {
@@ -49,6 +72,34 @@ public enum TestBackend: String, Sendable, CaseIterable, CustomStringConvertible
             await store.provider.shutdown()
             try? await scratch.remove()
             throw error
+        }
+    }
+}
+
+/// How many tests hold a PostgreSQL database at once. A test inside the gate (`held`) opens further databases
+/// without entering again, so a test needing two never waits on itself.
+actor OpenDatabaseGate {
+    static let postgres = OpenDatabaseGate(capacity: 32)
+    @TaskLocal static var held = false
+
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(capacity: Int) { free = capacity }
+
+    func enter() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func leave() {
+        if waiting.isEmpty {
+            free += 1
+        } else {
+            waiting.removeFirst().resume()
         }
     }
 }

@@ -14,6 +14,9 @@ public struct NodeSettings: Sendable {
     /// Where the node keeps its database (unless `databaseURL` says otherwise), keys and spooled uploads.
     public var dataDirectory: String
     public var database: DatabaseLocation
+    /// The most connections this process opens to PostgreSQL (`HUITONG_DATABASE_CONNECTIONS`, 2–1000, 20); every
+    /// node's share must fit the server's `max_connections`. SQLite ignores it.
+    public var databaseConnections = DatabaseConnector.defaultMaximumConnections
     public var logLevel: Logger.Level
     /// The region and name given for this node (`HUITONG_NODE_REGION`, `HUITONG_NODE_NAME`); stored at the first
     /// start, compared with the stored ones afterwards (`NodeIdentity`).
@@ -58,6 +61,10 @@ public struct NodeSettings: Sendable {
                         BilingualText(zh: "数据库地址无效：\(error.userText)", en: "not a database URL: \(error.userText)"))
                 }
             }, or: .sqlite(path: "\(dataDirectory)/huitong.sqlite"))
+        databaseConnections = config.int(forKey: "huitong.database.connections", default: databaseConnections)
+        var connectionIssues = ValidationCollector()
+        connectionIssues.require(databaseConnections, in: 2...1000, "HUITONG_DATABASE_CONNECTIONS")
+        issues += connectionIssues.issues
         let levelText = config.string(forKey: "huitong.log.level", default: "info")
         logLevel = collect(
             { () throws(ValidationError) in

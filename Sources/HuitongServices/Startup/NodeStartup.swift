@@ -54,7 +54,8 @@ public enum NodeStore {
         try DataDirectory.secure(settings.dataDirectory)
         logger.info("opening database", metadata: ["location": "\(settings.database)"])
         let store = Store(
-            provider: try await DatabaseConnector.open(settings.database, logger: logger),
+            provider: try await DatabaseConnector.open(
+                settings.database, maximumConnections: settings.databaseConnections, logger: logger),
             poolLayout: settings.poolLayout)
         do {
             try await useIntegrityKey(store, settings)

@@ -116,8 +116,15 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
 }
 
 public enum DatabaseConnector {
+    /// The most connections one process opens to a PostgreSQL server unless told otherwise.
+    public static let defaultMaximumConnections = 20
+
     /// Opens the database at `location`, checks its durability settings and brings its schema up to date.
-    public static func open(_ location: DatabaseLocation, logger: Logger) async throws -> any DatabaseProvider {
+    /// `maximumConnections` bounds the process's PostgreSQL pool; the server's `max_connections` must hold it for
+    /// every node (and replica reader) that connects.
+    public static func open(
+        _ location: DatabaseLocation, maximumConnections: Int = defaultMaximumConnections, logger: Logger
+    ) async throws -> any DatabaseProvider {
         let provider: any DatabaseProvider
         switch location {
         case .sqlite(let path):
@@ -135,7 +142,8 @@ public enum DatabaseConnector {
                 throw error
             }
         case .postgres(let url):
-            provider = try await PostgresDatabaseProvider.open(url: url, logger: logger)
+            provider = try await PostgresDatabaseProvider.open(
+                url: url, maximumConnections: maximumConnections, logger: logger)
         }
         do {
             try await Migrator(provider: provider, logger: logger).migrate()

@@ -46,7 +46,9 @@ package enum DemoPools {
             }
             let version = try await store.pools.beginVersion(
                 entryID: id, columns: columns, types: ColumnType.of(items),
-                keyColumns: entry.content.keyItems.map(\.columnName), copyingActive: false)
+                keyColumns: entry.content.keyItems.map(\.columnName), copyingActive: false, expectedRows: 0,
+                encrypting: try await store.columnsEncryptedAtRest(
+                    entry.content, policy: try await GradePolicy.current(store)))
             var published = false
             do {
                 try await store.pools.insert(

@@ -22,6 +22,8 @@ public final class FederationNode: Sendable {
     let verifier: FederationVerifier
     /// How the owning side files routed applications and serves routed calls; nil on a node that only relays.
     let crossLevel: (any CrossLevelHandler)?
+    /// The node's grade policy: which columns of returned (回流) data are encrypted at rest under `gm`.
+    let gradePolicy: @Sendable () async throws -> GradePolicy?
     /// Wakes the outbox deliverer when something is queued, so a message does not wait for the next poll.
     let outboxSignal = OutboxSignal()
     /// 回流 runs being applied by this process.
@@ -33,9 +35,10 @@ public final class FederationNode: Sendable {
 
     public init(
         settings: FederationSettings, store: Store, keys: FederationKeys, audit: AuditLog?, logger: Logger,
-        crossLevel: (any CrossLevelHandler)? = nil
+        crossLevel: (any CrossLevelHandler)? = nil, gradePolicy: (@Sendable () async throws -> GradePolicy?)? = nil
     ) {
         self.crossLevel = crossLevel
+        self.gradePolicy = gradePolicy ?? { try await store.gradePolicy.current()?.policy }
         self.settings = settings
         self.store = store
         self.keys = keys

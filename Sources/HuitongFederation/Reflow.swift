@@ -155,7 +155,8 @@ extension FederationNode {
         // to another node's) must not stay here.
         let version = try await store.pools.beginVersion(
             entryID: entry.id, columns: columns, types: ColumnType.of(entry.content.items), keyColumns: keys,
-            copyingActive: false)
+            copyingActive: false, expectedRows: 0,
+            encrypting: try await store.columnsEncryptedAtRest(entry.content, policy: try await gradePolicy()))
         var applied: Int64 = 0
         let active: PoolVersion
         do {

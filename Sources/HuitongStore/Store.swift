@@ -37,13 +37,17 @@ public struct Store: Sendable {
     /// The MACs over access-control rows (GB/T 39786 8.4 b/c): keyed by whoever opens the store (`use(_:)` with the
     /// node's sealing key); until then every read of such a row is refused.
     public let rowIntegrity: RowIntegrity
+    /// The key of the pool columns encrypted at rest (GB/T 39786 8.4 e), from the same sealing key.
+    public let poolCipher: PoolColumnCipher
 
     public init(
         provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme(),
-        poolLayout: PoolLayout = PoolLayout(), rowIntegrity: RowIntegrity = RowIntegrity()
+        poolLayout: PoolLayout = PoolLayout(), rowIntegrity: RowIntegrity = RowIntegrity(),
+        poolCipher: PoolColumnCipher = PoolColumnCipher()
     ) {
         self.provider = provider
         self.rowIntegrity = rowIntegrity
+        self.poolCipher = poolCipher
         self.departments = SQLDepartmentRepository(provider: provider)
         self.users = SQLUserRepository(provider: provider, integrity: rowIntegrity)
         self.applicationSystems = SQLApplicationSystemRepository(
@@ -54,7 +58,7 @@ public struct Store: Sendable {
         self.codeSets = SQLCodeSetRepository(provider: provider)
         self.lists = SQLThreeListsRepository(provider: provider)
         self.informationSystems = SQLInformationSystemRepository(provider: provider)
-        self.pools = SQLPoolRepository(provider: provider, layout: poolLayout)
+        self.pools = SQLPoolRepository(provider: provider, layout: poolLayout, cipher: poolCipher)
         self.ingestJobs = SQLIngestJobRepository(provider: provider, integrity: rowIntegrity)
         self.applications = SQLSharingApplicationRepository(
             provider: provider, accessRevision: accessRevision, integrity: rowIntegrity)
@@ -78,4 +82,11 @@ public struct Store: Sendable {
     }
 
     public var backend: Backend { provider.backend }
+
+    /// Keys everything the store protects with the node's sealing key: the MACs of access-control rows and the
+    /// pool columns encrypted at rest.
+    public func useSealingKey(_ sealingKey: SealingKey) {
+        rowIntegrity.use(sealingKey)
+        poolCipher.use(sealingKey)
+    }
 }

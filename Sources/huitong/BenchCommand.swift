@@ -36,7 +36,7 @@ struct BenchCatalogSearch: AsyncParsableCommand {
             let (sealingKey, _) = try SealingKeyLoader.load(
                 base64: ProcessInfo.processInfo.environment[SealingKeyLoader.environmentVariable],
                 dataDirectory: keyDirectory)
-            store.rowIntegrity.use(sealingKey)
+            store.useSealingKey(sealingKey)
             try await NodeStartup.prepare(store: store)
             try await CatalogGenerator(store: store).fill(upTo: entries)
             try await measure(store, backend: location.backend)

@@ -83,7 +83,9 @@ struct ImportCommand: AsyncParsableCommand {
             }
             let bar = ProgressBar()
             do {
-                let job = try await IngestRunner(store: store, xlsxLimits: xlsxLimits).run(
+                let job = try await IngestRunner(
+                    store: store, xlsxLimits: xlsxLimits, gradePolicy: { try await GradePolicy.current(store) }
+                ).run(
                     IngestRequest(
                         entry: entry, file: url, mode: mode, encoding: encoding, sheet: sheet,
                         rejectionThreshold: maxRejectedPercent / 100, allowRepeat: allowRepeat),

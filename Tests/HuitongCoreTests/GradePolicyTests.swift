@@ -52,6 +52,33 @@ struct GradePolicyTests {
         #expect(again == policy)
     }
 
+    @Test(
+        "encryption at rest follows masking unless set; byKind encrypts the columns that identify a person, each by its own grade; a higher grade may not encrypt less"
+    )
+    func encryption() throws {
+        let policy = try GradePolicy.decode(Self.matrix)
+        #expect(policy.rule(for: .general2).encryption == .none && policy.rule(for: .general3).encryption == .byKind)
+        #expect(policy.rule(for: .core).encryption == .all)
+        let content = try Self.entry(
+            items: [
+                ("公民身份号码", "sfzhm", .residentID, .general3), ("姓名", "xm", .personName, .general3),
+                ("手机号码", "sjhm", .mobilePhone, .general2), ("行政区划", "xzqhdm", .regionCode, .general3),
+                ("出生日期", "csrq", .other, .general3),
+            ], shareType: .conditional, openness: .closed)
+        #expect(policy.columnsEncryptedAtRest(content) == ["sfzhm", "xm"], "a general-2 phone stays clear")
+        var stricter = policy.rules
+        stricter[.general2]?.encryption = .byKind
+        #expect(try GradePolicy(rules: stricter).columnsEncryptedAtRest(content) == ["sfzhm", "xm", "sjhm"])
+        stricter[.general3]?.encryption = .all
+        stricter[.general4]?.encryption = .all
+        stricter[.important]?.encryption = .all
+        #expect(try GradePolicy(rules: stricter).columnsEncryptedAtRest(content).count == 5)
+        var looser = policy.rules
+        looser[.important]?.encryption = .none
+        let error = #expect(throws: ValidationError.self) { try GradePolicy(rules: looser) }
+        #expect(error?.issues.map(\.field) == ["grades.important.encryption"])
+    }
+
     @Test("a matrix missing a grade, naming an unknown one, or looser at a higher grade is refused, with the place")
     func invalidMatrix() throws {
         func fields(_ json: String) -> [String] {

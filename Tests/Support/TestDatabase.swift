@@ -62,7 +62,7 @@ public enum TestBackend: String, Sendable, CaseIterable, CustomStringConvertible
             provider: try await DatabaseConnector.open(
                 location, maximumConnections: Self.connectionsPerStore, logger: logger))
         // As a node keys its store with its sealing key; a test reopening the database passes `store.rowIntegrity`.
-        store.rowIntegrity.use(Self.sealingKey)
+        store.useSealingKey(Self.sealingKey)
         do {
             let result = try await body(store, location)
             await store.provider.shutdown()

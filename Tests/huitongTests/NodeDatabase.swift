@@ -13,7 +13,7 @@ extension Store {
                 .sqlite(path: directory.appendingPathComponent("huitong.sqlite").path), logger: Logger(label: "test")))
         do {
             let (sealingKey, _) = try SealingKeyLoader.load(base64: nil, dataDirectory: directory.path)
-            store.rowIntegrity.use(sealingKey)
+            store.useSealingKey(sealingKey)
             return store
         } catch {
             await store.provider.shutdown()

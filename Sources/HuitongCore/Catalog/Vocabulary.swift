@@ -132,6 +132,14 @@ public enum DataType: String, LabeledValue {
 
 /// What an InfoItem's values are, beyond their storage type; drives validation on ingest and default masking.
 public enum SemanticKind: String, LabeledValue {
+    /// Whether a value of this kind identifies or reaches a person: what `GradeEncryption.byKind` encrypts.
+    public var identifiesPerson: Bool {
+        switch self {
+        case .residentID, .mobilePhone, .landline, .personName, .address, .bankCard, .email, .licensePlate: true
+        case .creditCode, .regionCode, .other: false
+        }
+    }
+
     case residentID
     case creditCode
     case regionCode

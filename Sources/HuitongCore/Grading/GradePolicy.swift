@@ -21,6 +21,37 @@ public enum GradeMasking: String, Sendable, Hashable, Codable, CaseIterable {
     fileprivate var strictness: Int { Self.allCases.firstIndex(of: self) ?? 0 }
 }
 
+/// Which columns of one security grade a node running `gm` stores SM4-encrypted in its resource pools
+/// (GB/T 39786 8.4 e, 重要数据存储机密性).
+public enum GradeEncryption: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Stored as they are.
+    case none
+    /// Columns holding data that identifies or reaches a person (`SemanticKind.identifiesPerson`: ID numbers,
+    /// phones, names, addresses, bank cards, e-mail, plates).
+    case byKind
+    /// Every column.
+    case all
+
+    public var label: BilingualText {
+        switch self {
+        case .none: BilingualText(zh: "不加密", en: "not encrypted")
+        case .byKind: BilingualText(zh: "个人信息类字段加密", en: "personal-data columns encrypted")
+        case .all: BilingualText(zh: "全部字段加密", en: "every column encrypted")
+        }
+    }
+
+    fileprivate var strictness: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+
+    /// What a rule saved before encryption existed gets: its masking, so that what is masked is also encrypted.
+    init(following masking: GradeMasking) {
+        switch masking {
+        case .none: self = .none
+        case .byKind: self = .byKind
+        case .all: self = .all
+        }
+    }
+}
+
 /// What one security grade allows at most, and therefore what a new item or entry of that grade gets by default.
 public struct GradeRule: Sendable, Hashable, Codable {
     /// The loosest share type data of this grade may have.
@@ -28,11 +59,29 @@ public struct GradeRule: Sendable, Hashable, Codable {
     /// The loosest openness data of this grade may have.
     public var openness: Openness
     public var masking: GradeMasking
+    /// Which columns are encrypted at rest.
+    public var encryption: GradeEncryption
 
-    public init(shareType: ShareType, openness: Openness, masking: GradeMasking) {
+    public init(
+        shareType: ShareType, openness: Openness, masking: GradeMasking, encryption: GradeEncryption? = nil
+    ) {
         self.shareType = shareType
         self.openness = openness
         self.masking = masking
+        self.encryption = encryption ?? GradeEncryption(following: masking)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case shareType, openness, masking, encryption
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            shareType: try container.decode(ShareType.self, forKey: .shareType),
+            openness: try container.decode(Openness.self, forKey: .openness),
+            masking: try container.decode(GradeMasking.self, forKey: .masking),
+            encryption: try container.decodeIfPresent(GradeEncryption.self, forKey: .encryption))
     }
 }
 
@@ -61,6 +110,9 @@ public struct GradePolicy: Sendable, Hashable {
             if higher.1.shareType.strictness < lower.1.shareType.strictness { issues.add("\(field).shareType", looser) }
             if higher.1.openness.strictness < lower.1.openness.strictness { issues.add("\(field).openness", looser) }
             if higher.1.masking.strictness < lower.1.masking.strictness { issues.add("\(field).masking", looser) }
+            if higher.1.encryption.strictness < lower.1.encryption.strictness {
+                issues.add("\(field).encryption", looser)
+            }
         }
         try issues.throwIfAny()
         self.rules = rules
@@ -68,7 +120,19 @@ public struct GradePolicy: Sendable, Hashable {
 
     public func rule(for grade: SecurityGrade) -> GradeRule {
         // The initialiser guarantees every grade; the fallback is the strictest possible rule, never a loose one.
-        rules[grade] ?? GradeRule(shareType: .notShared, openness: .closed, masking: .all)
+        rules[grade] ?? GradeRule(shareType: .notShared, openness: .closed, masking: .all, encryption: .all)
+    }
+
+    /// The columns of `content` a node running `gm` stores encrypted: each item by its own grade's rule.
+    public func columnsEncryptedAtRest(_ content: CatalogEntryContent) -> Set<String> {
+        Set(
+            content.items.filter { item in
+                switch rule(for: item.grade).encryption {
+                case .none: false
+                case .byKind: item.semanticKind.identifiesPerson
+                case .all: true
+                }
+            }.map(\.columnName))
     }
 
     /// The default masking of an item of `kind` graded `grade`, with the node's rules per kind.
@@ -189,9 +253,9 @@ extension GradePolicy: Codable {
                 field: source,
                 BilingualText(
                     zh:
-                        "不是有效的分级策略：应为 {\"grades\": {安全级别: {\"shareType\": …, \"openness\": …, \"masking\": \"none|byKind|all\"}}}",
+                        "不是有效的分级策略：应为 {\"grades\": {安全级别: {\"shareType\": …, \"openness\": …, \"masking\": \"none|byKind|all\", \"encryption\": \"none|byKind|all\"}}}",
                     en:
-                        "not a grade policy: expected {\"grades\": {grade: {\"shareType\": …, \"openness\": …, \"masking\": \"none|byKind|all\"}}}"
+                        "not a grade policy: expected {\"grades\": {grade: {\"shareType\": …, \"openness\": …, \"masking\": \"none|byKind|all\", \"encryption\": \"none|byKind|all\"}}}"
                 ))
         }
         return try checked(file)

@@ -123,13 +123,24 @@ public struct IngestRunner: Sendable {
     /// once (none for a process that runs one load, such as `huitong import`).
     public var xlsxLimits = XLSXReader.Limits()
     public var memoryBudget: IngestMemoryBudget?
+    /// The node's grade policy, which says which columns a whole load encrypts at rest under `gm`: the operator's
+    /// saved policy unless the node hands in its own reading (with its seed as the fallback).
+    public var gradePolicy: @Sendable () async throws -> GradePolicy?
 
     public init(
-        store: Store, xlsxLimits: XLSXReader.Limits = XLSXReader.Limits(), memoryBudget: IngestMemoryBudget? = nil
+        store: Store, xlsxLimits: XLSXReader.Limits = XLSXReader.Limits(), memoryBudget: IngestMemoryBudget? = nil,
+        gradePolicy: (@Sendable () async throws -> GradePolicy?)? = nil
     ) {
         self.store = store
         self.xlsxLimits = xlsxLimits
         self.memoryBudget = memoryBudget
+        self.gradePolicy = gradePolicy ?? { try await store.gradePolicy.current()?.policy }
+    }
+
+    /// GB/T 39786 8.4 e: the columns of `entry` a node running `gm` stores SM4-encrypted, as its grade policy
+    /// says; none under `intl`.
+    public func columnsEncryptedAtRest(_ entry: CatalogEntry) async throws -> Set<String> {
+        try await store.columnsEncryptedAtRest(entry.content, policy: try await gradePolicy())
     }
 
     /// How long a running job may go without reporting progress before it counts as dead. Jobs report twice a
@@ -211,7 +222,8 @@ public struct IngestRunner: Sendable {
             version = try await store.pools.beginVersion(
                 entryID: request.entry.id, columns: items.map(\.columnName), types: ColumnType.of(items),
                 keyColumns: keyColumns, copyingActive: request.mode != .replace,
-                expectedRows: size / Self.fewestBytesPerRow)
+                expectedRows: size / Self.fewestBytesPerRow, encrypting: try await columnsEncryptedAtRest(request.entry)
+            )
         } catch {
             _ = try? await store.ingestJobs.finish(
                 id: job.id, status: .failed, message: Self.failureMessage(error), poolVersion: nil)

@@ -47,7 +47,7 @@ public enum HuitongApp {
         if let given { store = given } else { store = try await NodeStore.open(settings, logger: logger) }
         // A store handed in keyed stays as it is (its rows were MAC'd under that key); an unkeyed one takes the
         // node's sealing key, as `NodeStore.open` gives one it opens.
-        if !store.rowIntegrity.isKeyed { store.rowIntegrity.use(sealingKey) }
+        if !store.rowIntegrity.isKeyed { store.useSealingKey(sealingKey) }
         do {
             let profile = try await NodeIdentity.resolve(store, requested: settings.identity)
             let suite = try await NodeCryptoSuite.resolve(store, requested: settings.requestedCryptoSuite)
@@ -235,7 +235,8 @@ public enum HuitongApp {
                 ? [audit.checkpointKey.sm2Key].compactMap { $0 } : configuration.nodeSM2Keys)
         return FederationNode(
             settings: configuration.federation, store: useCases.store, keys: keys,
-            audit: useCases.audit.log, logger: Logger(label: "huitong.federation"), crossLevel: useCases.crossLevel)
+            audit: useCases.audit.log, logger: Logger(label: "huitong.federation"), crossLevel: useCases.crossLevel,
+            gradePolicy: { [store = useCases.store] in try await GradePolicy.current(store) })
     }
 }
 

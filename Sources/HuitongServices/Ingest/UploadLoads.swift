@@ -46,7 +46,9 @@ public struct UploadLoads: Sendable {
     }
 
     var runner: IngestRunner {
-        IngestRunner(store: store, xlsxLimits: settings.xlsxLimits, memoryBudget: memoryBudget)
+        IngestRunner(
+            store: store, xlsxLimits: settings.xlsxLimits, memoryBudget: memoryBudget,
+            gradePolicy: { [store] in try await GradePolicy.current(store) })
     }
 
     /// Records the ingest job of a received upload and queues its load, answering with the job at once; the file

@@ -73,7 +73,7 @@ public enum NodeStore {
     public static func useIntegrityKey(_ store: Store, _ settings: NodeSettings) async throws {
         let (sealingKey, _) = try SealingKeyLoader.load(
             base64: settings.credentials.sealingKeyText, dataDirectory: settings.dataDirectory)
-        store.rowIntegrity.use(sealingKey)
+        store.useSealingKey(sealingKey)
         store.rowIntegrity.suite =
             try await store.crypto.recordedSuite() ?? settings.requestedCryptoSuite ?? CryptoSuiteID.forNewNodes
     }

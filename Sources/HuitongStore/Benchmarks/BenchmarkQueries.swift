@@ -5,6 +5,7 @@ import SQLKit
 /// with, and the inputs it draws. Nothing on a node's own paths calls them.
 public struct BenchmarkQueries: Sendable {
     let provider: any DatabaseProvider
+    let cipher: PoolColumnCipher
 
     /// Published entries whose name or content contains every term, found by scanning each row: what a catalog
     /// without a full-text index does.
@@ -20,7 +21,7 @@ public struct BenchmarkQueries: Sendable {
     /// Up to `limit` keys of a pool version's rows, in random order.
     public func randomKeys(of version: PoolVersion, column: String, limit: Int) async throws -> [String] {
         guard version.columns.contains(column) else { return [] }
-        return try await provider.read { sql in
+        let stored = try await provider.read { sql in
             try await sql.raw(
                 """
                 SELECT \(ident: column) AS k FROM \(ident: version.tableName)
@@ -28,9 +29,10 @@ public struct BenchmarkQueries: Sendable {
                 """
             ).all().map { try $0.decode(column: "k", as: String.self) }
         }
+        return try cipher.opened(stored.map { [$0] }, columns: [column], version).compactMap { $0[0] }
     }
 }
 
 extension Store {
-    public var benchmarks: BenchmarkQueries { BenchmarkQueries(provider: provider) }
+    public var benchmarks: BenchmarkQueries { BenchmarkQueries(provider: provider, cipher: poolCipher) }
 }

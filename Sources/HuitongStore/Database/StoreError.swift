@@ -20,6 +20,11 @@ public enum StoreError: HuitongError, Equatable {
     case integrityViolation(table: String, id: String)
     /// The node has no key to check access-control rows with (`RowIntegrity.use`), so it refuses them all.
     case integrityKeyMissing
+    /// A value of a pool column encrypted at rest that does not open: altered, moved from another column, or
+    /// written under another sealing key. The read is refused rather than answered with a wrong value.
+    case encryptedValueViolation(table: String, column: String)
+    /// The node has no key for the pool columns it encrypts at rest (`PoolColumnCipher.use`).
+    case columnKeyMissing
 
     /// Whether this is `integrityViolation`: an access-control row that was changed behind the store.
     public var isIntegrityViolation: Bool {
@@ -37,6 +42,8 @@ public enum StoreError: HuitongError, Equatable {
         case .unavailable: "database_unavailable"
         case .integrityViolation: "integrity_violation"
         case .integrityKeyMissing: "integrity_key_missing"
+        case .encryptedValueViolation: "integrity_violation"
+        case .columnKeyMissing: "column_key_missing"
         }
     }
 
@@ -46,9 +53,9 @@ public enum StoreError: HuitongError, Equatable {
         case .duplicate, .conflict: .conflict
         case .missingReference: .unprocessable
         case .badDatabaseURL: .badInput
-        case .unsafeDatabase, .unavailable, .integrityKeyMissing: .unavailable
+        case .unsafeDatabase, .unavailable, .integrityKeyMissing, .columnKeyMissing: .unavailable
         // Refused like any other access that is not allowed: the caller learns what failed, never the data.
-        case .integrityViolation: .forbidden
+        case .integrityViolation, .encryptedValueViolation: .forbidden
         }
     }
 
@@ -76,6 +83,18 @@ public enum StoreError: HuitongError, Equatable {
                 zh: "访问控制数据完整性校验失败：表 \(table) 的第 \(id) 行已在数据库中被改动，已拒绝访问；请联系管理员核查",
                 en:
                     "access-control data failed its integrity check: row \(id) of table \(table) was changed in the database; access is refused, ask an administrator to investigate"
+            )
+        case .encryptedValueViolation(let table, let column):
+            BilingualText(
+                zh: "加密存储的数据校验失败：表 \(table) 的字段 \(column) 中有值已在数据库中被改动或不属于该字段，已拒绝读取；请联系管理员核查",
+                en:
+                    "encrypted data failed its check: a value in column \(column) of table \(table) was changed in the database or belongs elsewhere; the read is refused, ask an administrator to investigate"
+            )
+        case .columnKeyMissing:
+            BilingualText(
+                zh: "本节点未加载数据加密密钥（密封密钥），无法读写加密存储的字段",
+                en:
+                    "this node has not loaded its data encryption key (the sealing key) and cannot read or write encrypted columns"
             )
         case .integrityKeyMissing:
             BilingualText(

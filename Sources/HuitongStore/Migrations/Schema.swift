@@ -306,5 +306,10 @@ enum Schema {
             t.backend == .postgres ? Schema.catalogSearchGrams : []
         },
         rowIntegrity,
+        Migration(version: 27, name: "pool columns encrypted at rest (issue 21)") { _ in
+            // Which columns of a pool table hold SM4-encrypted values (`PoolColumnCipher`); tables made before hold
+            // none, and a pool's next whole load encrypts what the grade policy says.
+            ["ALTER TABLE pool_versions ADD COLUMN encrypted_columns TEXT NOT NULL DEFAULT ''"]
+        },
     ]
 }

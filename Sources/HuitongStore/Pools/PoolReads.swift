@@ -107,21 +107,24 @@ public protocol PoolReader: Sendable {
 
 extension SQLPoolRepository {
     func lookup(entryID: Int64, keys: [[String]], selecting selection: PoolSelection) async throws -> PoolRows? {
-        try await provider.read { sql in
+        let cipher = cipher
+        return try await provider.read { sql in
             guard let version = try await Self.active(entryID, sql) else { return nil }
-            return PoolRows(version: version, rows: try await Self.lookup(version, keys, selection, sql))
+            return PoolRows(version: version, rows: try await Self.lookup(version, keys, selection, cipher, sql))
         }
     }
 
     func lookup(in version: PoolVersion, keys: [[String]], selecting selection: PoolSelection) async throws
         -> [[String?]]
     {
-        try await provider.read { sql in try await Self.lookup(version, keys, selection, sql) }
+        let cipher = cipher
+        return try await provider.read { sql in try await Self.lookup(version, keys, selection, cipher, sql) }
     }
 
-    static func lookup(_ version: PoolVersion, _ keys: [[String]], _ selection: PoolSelection, _ sql: any SQLDatabase)
-        async throws -> [[String?]]
-    {
+    static func lookup(
+        _ version: PoolVersion, _ keys: [[String]], _ selection: PoolSelection, _ cipher: PoolColumnCipher,
+        _ sql: any SQLDatabase
+    ) async throws -> [[String?]] {
         guard !keys.isEmpty else { return [] }
         try check(selection, against: version)
         let keyColumns = version.keyColumns
@@ -131,10 +134,11 @@ extension SQLPoolRepository {
         }
         var query = selectClause(selection, from: version, sql)
         query.appendInterpolation(unsafeRaw: " WHERE \(visible(at: version.version)) AND ")
-        appendKeyMatch(keyColumns, keys[...], to: &query)
+        appendKeyMatch(keyColumns, try cipher.sealed(keys: keys, version)[...], to: &query)
         appendConditions(selection.conditions, of: version, to: &query, joiner: " AND ", sql)
         appendRanges(selection.ranges, of: version, to: &query, joiner: " AND ", sql)
-        return try await sql.raw(query).all().map { try values($0, selection.columns) }
+        let rows = try await sql.raw(query).all().map { try values($0, selection.columns) }
+        return try cipher.opened(rows, columns: selection.columns, version)
     }
 
     func beginExtract(entryID: Int64, selecting selection: PoolSelection, pageSize: Int) async throws -> PoolExtract? {
@@ -157,7 +161,7 @@ extension SQLPoolRepository {
     {
         try Self.check(selection, against: version)
         let order = version.keyColumns.isEmpty ? [provider.backend == .postgres ? "ctid" : "rowid"] : version.keyColumns
-        return try await provider.read { sql in
+        let rows = try await provider.read { sql in
             var query = Self.selectClause(selection, from: version, sql)
             query.appendInterpolation(unsafeRaw: " WHERE \(Self.visible(at: version.version))")
             Self.appendConditions(selection.conditions, of: version, to: &query, joiner: " AND ", sql)
@@ -165,6 +169,7 @@ extension SQLPoolRepository {
             query.appendInterpolation(unsafeRaw: " ORDER BY \(order.joined(separator: ", ")) LIMIT \(max(0, limit))")
             return try await sql.raw(query).all().map { try Self.values($0, selection.columns) }
         }
+        return try cipher.opened(rows, columns: selection.columns, version)
     }
 
     func nextPage(of extract: inout PoolExtract) async throws -> [[String?]]? {
@@ -200,9 +205,10 @@ extension SQLPoolRepository {
             }
             return (rows, last)
         }
+        // The position stays as stored: for an encrypted key it is ciphertext, which tells a client nothing.
         extract.after = last
         extract.finished = rows.count < extract.pageSize || last == nil
-        return rows.isEmpty ? nil : rows
+        return rows.isEmpty ? nil : try cipher.opened(rows, columns: current.selection.columns, current.version)
     }
 
     // MARK: Helpers
@@ -217,6 +223,16 @@ extension SQLPoolRepository {
                 BilingualText(
                     zh: "资源当前版本中没有字段“\(column)”", en: "the current version of the resource has no column \"\(column)\"")
             )
+        }
+        for column in selection.conditions.map(\.column) + selection.ranges.map(\.column)
+        where version.encryptedColumns.contains(column) {
+            // Its stored values are ciphertext: comparing a prefix or a range of them means nothing.
+            throw StoreError.conflict(
+                BilingualText(
+                    zh: "字段“\(column)”加密存储，不能按其内容筛选行（前缀条件或范围）",
+                    en:
+                        "column \"\(column)\" is stored encrypted, so rows cannot be filtered by its content (a prefix condition or a range)"
+                ))
         }
         for range in selection.ranges where version.type(of: range.column) == .text {
             // Text compares digit by digit: 9 would come after 10. A pool loaded before columns were typed keeps

@@ -20,6 +20,9 @@ public struct PoolVersion: Sendable, Hashable, Codable {
     /// created with: a version built by changes takes its base's, and an item whose type changed gets its new type
     /// at the pool's next whole load.
     public var columnTypes: [String: ColumnType] = [:]
+    /// The columns whose values its table holds SM4-encrypted (`PoolColumnCipher`), stored as text whatever the
+    /// item's type. A table keeps the set it was created with, as it keeps its types.
+    public var encryptedColumns: Set<String> = []
 
     /// The type `column` is stored in.
     public func type(of column: String) -> ColumnType { columnTypes[column] ?? .text }
@@ -47,11 +50,12 @@ public protocol PoolRepository: PoolReader {
     /// Starts the entry's next version: empty in a table of its own, or (`copyingActive`, for changes by key)
     /// building on the active version in its table. `types` are the column types of a new table (a column not
     /// named is text); `expectedRows`, an estimate of the rows a whole load brings, lets a large pool's table be
-    /// partitioned from the start (`PoolLayout`). One version of an entry is built at a time; a second is a
-    /// conflict.
+    /// partitioned from the start (`PoolLayout`). `encrypting` names the columns a new table holds encrypted at
+    /// rest; a version built on another keeps its table's (a column it adds is encrypted when named). One version
+    /// of an entry is built at a time; a second is a conflict.
     func beginVersion(
         entryID: Int64, columns: [String], types: [String: ColumnType], keyColumns: [String], copyingActive: Bool,
-        expectedRows: Int64
+        expectedRows: Int64, encrypting: Set<String>
     ) async throws -> PoolVersion
     /// Adds rows (values in `columns` order; nil for empty) to a version being built, in one transaction. Rows
     /// whose key is already present replace it when `replacingKeys`; otherwise a repeated key is an error, at
@@ -85,6 +89,16 @@ public protocol PoolRepository: PoolReader {
 }
 
 extension PoolRepository {
+    /// Starts a version that encrypts no column it adds.
+    public func beginVersion(
+        entryID: Int64, columns: [String], types: [String: ColumnType], keyColumns: [String], copyingActive: Bool,
+        expectedRows: Int64
+    ) async throws -> PoolVersion {
+        try await beginVersion(
+            entryID: entryID, columns: columns, types: types, keyColumns: keyColumns, copyingActive: copyingActive,
+            expectedRows: expectedRows, encrypting: [])
+    }
+
     /// Starts a version whose columns are all text.
     public func beginVersion(entryID: Int64, columns: [String], keyColumns: [String], copyingActive: Bool)
         async throws -> PoolVersion
@@ -107,6 +121,7 @@ extension PoolRepository {
 struct SQLPoolRepository: PoolRepository {
     let provider: any DatabaseProvider
     var layout = PoolLayout()
+    var cipher = PoolColumnCipher()
 
     /// The largest number of bound values per statement both engines accept comfortably.
     static let bindsPerStatement = 30_000
@@ -117,11 +132,13 @@ struct SQLPoolRepository: PoolRepository {
 
     func beginVersion(
         entryID: Int64, columns: [String], types: [String: ColumnType], keyColumns: [String], copyingActive: Bool,
-        expectedRows: Int64
+        expectedRows: Int64, encrypting: Set<String>
     ) async throws -> PoolVersion {
         try Self.checkIdentifiers(columns + keyColumns)
         let layout = layout
-        let types = types.filter { columns.contains($0.key) && $0.value != .text }
+        let encrypting = encrypting.intersection(columns)
+        // Ciphertext is text, whatever the item's type.
+        let types = types.filter { columns.contains($0.key) && $0.value != .text && !encrypting.contains($0.key) }
         let now = Date()
         return try await provider.transaction { sql in
             let versions = try await Self.lockedVersions(entryID, sql)
@@ -137,7 +154,7 @@ struct SQLPoolRepository: PoolRepository {
             var version = PoolVersion(
                 entryID: entryID, version: next, tableName: "pool_e\(entryID)_v\(next)", columns: columns,
                 keyColumns: keyColumns, rowCount: 0, status: .building, createdAt: now, activatedAt: nil,
-                columnTypes: types)
+                columnTypes: types, encryptedColumns: encrypting)
             if copyingActive, let active, active.keyColumns == keyColumns, !keyColumns.isEmpty {
                 // Built on the active version, in its table: only what changes is written.
                 version.tableName = active.tableName
@@ -145,11 +162,14 @@ struct SQLPoolRepository: PoolRepository {
                 version.rowCount = active.rowCount
                 // The table's columns keep their types; a column it lacks is added with the type asked for.
                 var present: [String: ColumnType] = [:]
+                var encrypted: Set<String> = []
                 for sibling in versions where sibling.tableName == active.tableName {
                     for column in sibling.columns { present[column] = sibling.type(of: column) }
+                    encrypted.formUnion(sibling.encryptedColumns)
                 }
                 for column in columns where present[column] == nil {
                     let type = version.type(of: column)
+                    if encrypting.contains(column) { encrypted.insert(column) }
                     try await sql.raw(
                         SQLQueryString(
                             unsafeRaw:
@@ -158,6 +178,7 @@ struct SQLPoolRepository: PoolRepository {
                     present[column] = type
                 }
                 version.columnTypes = present.filter { columns.contains($0.key) && $0.value != .text }
+                version.encryptedColumns = encrypted.intersection(columns)
                 version.rowCount -= try await Self.leaveDeadBranch(
                     active.tableName, columns: columns, base: active.version, next: next, sql)
             } else {
@@ -167,6 +188,14 @@ struct SQLPoolRepository: PoolRepository {
                 let partitions =
                     Self.isPostgres(sql) && !keyColumns.isEmpty && size >= layout.partitionRows
                     ? layout.partitions : 0
+                if copyingActive, let active {
+                    // A column copied keeps its encryption as it is (SQL cannot encrypt or decrypt); the others
+                    // take what was asked for.
+                    let shared = columns.filter(active.columns.contains)
+                    version.encryptedColumns =
+                        active.encryptedColumns.intersection(shared).union(encrypting.subtracting(shared))
+                    version.columnTypes = version.columnTypes.filter { !version.encryptedColumns.contains($0.key) }
+                }
                 try await Self.createTable(version, partitions: partitions, sql)
                 if copyingActive, let active {
                     // A key that changed: the active rows are copied once into a table of the new shape.
@@ -194,12 +223,13 @@ struct SQLPoolRepository: PoolRepository {
             try await sql.raw(
                 """
                 INSERT INTO pool_versions (entry_id, version, table_name, columns, key_columns, row_count, status,
-                    created_at, base_version, base_row_count, column_types)
+                    created_at, base_version, base_row_count, column_types, encrypted_columns)
                 VALUES (\(bind: entryID), \(bind: next), \(bind: version.tableName),
                     \(bind: columns.joined(separator: ",")), \(bind: keyColumns.joined(separator: ",")),
                     \(bind: version.rowCount), 'building', \(bind: now), \(bind: version.baseVersion),
                     \(bind: version.baseVersion == nil ? nil : version.rowCount),
-                    \(bind: Self.encode(version.columnTypes)))
+                    \(bind: Self.encode(version.columnTypes)),
+                    \(bind: version.encryptedColumns.sorted().joined(separator: ",")))
                 """
             ).run()
             return version
@@ -234,6 +264,8 @@ struct SQLPoolRepository: PoolRepository {
 
     func insert(_ rows: [[String?]], into version: PoolVersion, replacingKeys: Bool) async throws {
         guard !rows.isEmpty else { return }
+        // From here on values are as stored: keys worked out of these rows are stored keys.
+        let rows = try cipher.sealed(rows, version)
         if replacingKeys && !version.keyColumns.isEmpty {
             let rows = Self.lastOfEachKey(rows, version)
             try await write(rows, keys: rows.map { Self.key(of: $0, version) }, into: version)
@@ -253,7 +285,8 @@ struct SQLPoolRepository: PoolRepository {
     }
 
     /// Makes `rows` the current rows of their keys (`keys[i]` is the key of `rows[i]`, all distinct): the rows
-    /// they replace are retired at `version`, and a key written earlier by the same version is overwritten.
+    /// they replace are retired at `version`, and a key written earlier by the same version is overwritten. Rows
+    /// and keys as stored (encrypted where the version encrypts).
     private func write(_ rows: [[String?]], keys: [[String]], into version: PoolVersion) async throws {
         guard !rows.isEmpty else { return }
         if version.baseVersion != nil {
@@ -268,15 +301,16 @@ struct SQLPoolRepository: PoolRepository {
 
     func sync(_ rows: [[String?]], into version: PoolVersion) async throws -> Int {
         guard !rows.isEmpty else { return 0 }
-        // Each key's row once, and each key worked out once for the note, the read and the write.
-        let rows = Self.lastOfEachKey(rows, version)
+        // Each key's row once, and each key worked out once for the note, the read and the write. Compared as
+        // stored: a value encrypts the same way every time, so an unchanged row is found unchanged.
+        let rows = try cipher.sealed(Self.lastOfEachKey(rows, version), version)
         let keys = rows.map { Self.key(of: $0, version) }
         guard version.baseVersion != nil else {
             // Nothing to compare with: the snapshot is the first rows of the pool.
             try await write(rows, keys: keys, into: version)
             return rows.count
         }
-        try await keep(keys: keys, in: version)
+        try await keep(storedKeys: keys, in: version)
         // What the version holds now for these keys: a row that did not change is not written again.
         // In a transaction of its own: `keyBatches` sets how its statements are planned, for that transaction only.
         let current = try await provider.transaction { sql in
@@ -301,6 +335,11 @@ struct SQLPoolRepository: PoolRepository {
     }
 
     func keep(keys: [[String]], in version: PoolVersion) async throws {
+        guard !keys.isEmpty, version.baseVersion != nil else { return }
+        try await keep(storedKeys: try cipher.sealed(keys: keys, version), in: version)
+    }
+
+    private func keep(storedKeys keys: [[String]], in version: PoolVersion) async throws {
         guard !keys.isEmpty, version.baseVersion != nil else { return }
         let seen = Self.seenTable(version)
         let width = version.keyColumns.count
@@ -356,7 +395,8 @@ struct SQLPoolRepository: PoolRepository {
     func delete(keys: [[String]], from version: PoolVersion) async throws -> Int {
         guard !keys.isEmpty, !version.keyColumns.isEmpty else { return 0 }
         let width = version.keyColumns.count
-        let keys = keys.map { key in (0..<width).map { $0 < key.count ? key[$0] : "" } }
+        let keys = try cipher.sealed(
+            keys: keys.map { key in (0..<width).map { $0 < key.count ? key[$0] : "" } }, version)
         return try await provider.transaction { sql in
             var removed = 0
             for (table, batch) in try await Self.keyBatches(keys, in: version, sql) {
@@ -489,18 +529,20 @@ struct SQLPoolRepository: PoolRepository {
     }
 
     func rows(entryID: Int64, key: [String]) async throws -> [[String: String?]] {
-        try await provider.read { sql in
+        let cipher = cipher
+        return try await provider.read { sql in
             guard let active = try await Self.active(entryID, sql), !active.keyColumns.isEmpty else { return [] }
+            let key = try cipher.sealed(
+                keys: [active.keyColumns.indices.map { $0 < key.count ? key[$0] : "" }], active)[0]
             var query = Self.selectClause(PoolSelection(columns: active.columns), from: active, sql)
             query.appendInterpolation(unsafeRaw: " WHERE \(Self.visible(at: active.version))")
             for (index, column) in active.keyColumns.enumerated() {
                 query.appendInterpolation(unsafeRaw: " AND \(column) = ")
-                query.appendInterpolation(bind: index < key.count ? key[index] : "")
+                query.appendInterpolation(bind: key[index])
             }
-            return try await sql.raw(query).all().map { row in
-                var values: [String: String?] = [:]
-                for column in active.columns { values[column] = try row.decode(column: column, as: String?.self) }
-                return values
+            let rows = try await sql.raw(query).all().map { try Self.values($0, active.columns) }
+            return try cipher.opened(rows, columns: active.columns, active).map { row in
+                Dictionary(uniqueKeysWithValues: zip(active.columns, row))
             }
         }
     }
@@ -822,6 +864,10 @@ struct SQLPoolRepository: PoolRepository {
         // Absent while migration 22 reads the versions of the release before types.
         if row.contains(column: "column_types") {
             version.columnTypes = decodeTypes(try row.decode(column: "column_types", as: String.self))
+        }
+        if row.contains(column: "encrypted_columns") {
+            version.encryptedColumns = Set(
+                try row.decode(column: "encrypted_columns", as: String.self).split(separator: ",").map(String.init))
         }
         return version
     }

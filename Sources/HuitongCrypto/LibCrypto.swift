@@ -7,6 +7,7 @@ final class FetchedAlgorithms: @unchecked Sendable {
     let sm3: OpaquePointer
     let sm4ECB: OpaquePointer
     let sm4CBC: OpaquePointer
+    let sm4CTR: OpaquePointer
     let hmac: OpaquePointer
 
     static let shared = FetchedAlgorithms()
@@ -16,6 +17,7 @@ final class FetchedAlgorithms: @unchecked Sendable {
         guard let sm3 = EVP_MD_fetch(nil, "SM3", nil),
             let ecb = EVP_CIPHER_fetch(nil, "SM4-ECB", nil),
             let cbc = EVP_CIPHER_fetch(nil, "SM4-CBC", nil),
+            let ctr = EVP_CIPHER_fetch(nil, "SM4-CTR", nil),
             let hmac = EVP_MAC_fetch(nil, "HMAC", nil)
         else {
             fatalError("libcrypto lacks SM3, SM4 or HMAC: \(LibCrypto.drainErrors())")
@@ -23,6 +25,7 @@ final class FetchedAlgorithms: @unchecked Sendable {
         self.sm3 = sm3
         self.sm4ECB = ecb
         self.sm4CBC = cbc
+        self.sm4CTR = ctr
         self.hmac = hmac
     }
 }

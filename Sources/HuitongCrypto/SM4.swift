@@ -57,6 +57,47 @@ public enum SM4 {
     }
 }
 
+/// SM4-CTR under one key for many short values in a row by one caller: the context and the key schedule are made
+/// once and only the initial counter block is set for each value. CTR pads nothing, so a value's ciphertext is as
+/// long as the value.
+final class SM4CTRStream {
+    private let context: OpaquePointer
+
+    init(key: [UInt8], encrypting: Bool) throws(CryptographyError) {
+        guard key.count == SM4.keyByteCount else { throw CryptographyError.malformedKey(expected: "a 16-byte SM4 key") }
+        guard let context = EVP_CIPHER_CTX_new() else { throw LibCrypto.failure("EVP_CIPHER_CTX_new") }
+        self.context = context
+        let initialised = EVP_CipherInit_ex2(
+            context, FetchedAlgorithms.shared.sm4CTR, key, nil, encrypting ? 1 : 0, nil)
+        try LibCrypto.check(initialised, "SM4 init")
+    }
+
+    deinit { EVP_CIPHER_CTX_free(context) }
+
+    /// Runs `input` through the cipher from the counter block `iv` (16 bytes), appending to `output`.
+    func run(_ input: UnsafeRawBufferPointer, iv: UnsafePointer<UInt8>, appendingTo output: inout [UInt8]) -> Bool {
+        guard EVP_CipherInit_ex2(context, nil, nil, iv, -1, nil) == 1 else { return false }
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: input.count + SM4.blockByteCount))
+        var written: Int32 = 0
+        var finalWritten: Int32 = 0
+        let ok = output.withUnsafeMutableBufferPointer { buffer -> Bool in
+            let target = buffer.baseAddress! + start
+            if input.count > 0 {
+                guard
+                    EVP_CipherUpdate(
+                        context, target, &written, input.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                        Int32(input.count)) == 1
+                else { return false }
+            }
+            return EVP_CipherFinal_ex(context, target + Int(written), &finalWritten) == 1
+        }
+        output.removeLast(output.count - start - (ok ? Int(written + finalWritten) : 0))
+        if !ok { _ = LibCrypto.drainErrors() }
+        return ok
+    }
+}
+
 /// The HT1 envelope (domain-services.md §1.6): SM4-CBC with PKCS#7 and a random IV, then HMAC-SM3 over
 /// `"HT1" ‖ IV ‖ ciphertext ‖ context` (encrypt-then-MAC). Stored as `"HT1" ‖ IV ‖ ciphertext ‖ tag`. Opening
 /// checks the tag in constant time before anything is decrypted, so a forged value never reaches the padding check.

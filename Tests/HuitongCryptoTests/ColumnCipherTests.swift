@@ -3,7 +3,7 @@ import HuitongCrypto
 import HuitongTestSupport
 import Testing
 
-/// The deterministic column cipher of pools encrypted at rest (SM4-CBC under an HMAC-SM3 synthetic IV).
+/// The deterministic column cipher of pools encrypted at rest (SM4-CTR from an HMAC-SM3 synthetic IV).
 @Suite
 struct ColumnCipherTests {
     static let material = Array(0..<UInt8(48))
@@ -14,6 +14,7 @@ struct ColumnCipherTests {
         let id = "11010519491231002X"
         let stored = try Self.cipher.encrypt(id, context: Self.column)
         #expect(stored.hasPrefix("HC1:") && !stored.contains(id))
+        #expect(stored.count == 4 + 48, "16 bytes of IV and 18 of ciphertext, in base64")
         #expect(
             try Self.cipher.encrypt(id, context: Self.column) == stored, "equal values, equal ciphertext: the index")
         #expect(try Self.cipher.encrypt("110105195001010018", context: Self.column) != stored)
@@ -37,7 +38,7 @@ struct ColumnCipherTests {
     }
 
     /// An assessor can check the construction with openssl alone: the IV is the HMAC-SM3 of label, context and
-    /// value, and the rest is `openssl enc -sm4-cbc` under that IV.
+    /// value, and the rest is `openssl enc -sm4-ctr` from that IV.
     @Test func openSSLReproducesTheIVAndDecryptsTheCiphertext() throws {
         let scratch = try Scratch()
         let id = "11010519491231002X"
@@ -52,7 +53,7 @@ struct ColumnCipherTests {
         try #require(mac.status == 0, "\(mac)")
         #expect(mac.output.lowercased().hasPrefix(Bytes.hexString(iv)))
         let decrypted = try OpenSSLCommand.run([
-            "enc", "-d", "-sm4-cbc", "-K", Bytes.hexString(Array(Self.material.prefix(16))), "-iv",
+            "enc", "-d", "-sm4-ctr", "-K", Bytes.hexString(Array(Self.material.prefix(16))), "-iv",
             Bytes.hexString(iv), "-in", try scratch.write("c", ciphertext), "-out", scratch.path("p"),
         ])
         try #require(decrypted.status == 0, "\(decrypted)")

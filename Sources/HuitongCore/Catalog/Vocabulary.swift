@@ -132,11 +132,13 @@ public enum DataType: String, LabeledValue {
 
 /// What an InfoItem's values are, beyond their storage type; drives validation on ingest and default masking.
 public enum SemanticKind: String, LabeledValue {
-    /// Whether a value of this kind identifies or reaches a person: what `GradeEncryption.byKind` encrypts.
-    public var identifiesPerson: Bool {
+    /// Whether a value of this kind is a number or handle that singles out one person or reaches them directly (an
+    /// ID number, a phone number, a bank card, an e-mail address, a plate): what `GradeEncryption.byKind` encrypts.
+    /// Names and addresses are masked, not encrypted, unless a grade's rule encrypts every column.
+    public var isPersonalIdentifier: Bool {
         switch self {
-        case .residentID, .mobilePhone, .landline, .personName, .address, .bankCard, .email, .licensePlate: true
-        case .creditCode, .regionCode, .other: false
+        case .residentID, .mobilePhone, .landline, .bankCard, .email, .licensePlate: true
+        case .personName, .address, .creditCode, .regionCode, .other: false
         }
     }
 

@@ -26,8 +26,8 @@ public enum GradeMasking: String, Sendable, Hashable, Codable, CaseIterable {
 public enum GradeEncryption: String, Sendable, Hashable, Codable, CaseIterable {
     /// Stored as they are.
     case none
-    /// Columns holding data that identifies or reaches a person (`SemanticKind.identifiesPerson`: ID numbers,
-    /// phones, names, addresses, bank cards, e-mail, plates).
+    /// Columns of personal identifiers (`SemanticKind.isPersonalIdentifier`: ID numbers, phones, bank cards,
+    /// e-mail addresses, plates).
     case byKind
     /// Every column.
     case all
@@ -35,7 +35,7 @@ public enum GradeEncryption: String, Sendable, Hashable, Codable, CaseIterable {
     public var label: BilingualText {
         switch self {
         case .none: BilingualText(zh: "不加密", en: "not encrypted")
-        case .byKind: BilingualText(zh: "个人信息类字段加密", en: "personal-data columns encrypted")
+        case .byKind: BilingualText(zh: "个人标识类字段加密", en: "personal-identifier columns encrypted")
         case .all: BilingualText(zh: "全部字段加密", en: "every column encrypted")
         }
     }
@@ -129,7 +129,7 @@ public struct GradePolicy: Sendable, Hashable {
             content.items.filter { item in
                 switch rule(for: item.grade).encryption {
                 case .none: false
-                case .byKind: item.semanticKind.identifiesPerson
+                case .byKind: item.semanticKind.isPersonalIdentifier
                 case .all: true
                 }
             }.map(\.columnName))

@@ -4,7 +4,7 @@ import HuitongCrypto
 import Synchronization
 
 /// GB/T 39786-2021 level 3, 8.4 e (重要数据存储机密性): the pool columns a version names in `encryptedColumns` hold
-/// `ColumnCipher` values — SM4-CBC under a synthetic IV that is the HMAC-SM3 of the value — under a key derived
+/// `ColumnCipher` values — SM4-CTR from a synthetic IV that is the HMAC-SM3 of the value — under a key derived
 /// from the node's sealing key, which lives outside the database. The repository encrypts at its entry (rows,
 /// keys) and decrypts what it hands out, so nothing above it sees ciphertext and nothing below it sees clear text.
 /// Because equal values encrypt equally within a column, the key index, lookups by key, a snapshot's comparison and
@@ -38,52 +38,46 @@ public final class PoolColumnCipher: Sendable {
 
     /// Rows (values in `version.columns` order) as they are stored.
     func sealed(_ rows: [[String?]], _ version: PoolVersion) throws -> [[String?]] {
-        let positions = version.columns.indices.filter { version.encryptedColumns.contains(version.columns[$0]) }
-        guard !positions.isEmpty else { return rows }
-        let cipher = try keyed()
-        let contexts = positions.map { Self.context(version, version.columns[$0]) }
-        return try rows.map { row in
-            var row = row
-            for (position, context) in zip(positions, contexts) where position < row.count {
-                if let value = row[position] { row[position] = try cipher.encrypt(value, context: context) }
-            }
-            return row
+        try transform(rows, columns: version.columns, version) { cipher, values, context, _ in
+            try cipher.encrypt(values, context: context)
         }
     }
 
     /// Keys (values in `version.keyColumns` order) as they are stored.
     func sealed(keys: [[String]], _ version: PoolVersion) throws -> [[String]] {
-        let positions = version.keyColumns.indices.filter { version.encryptedColumns.contains(version.keyColumns[$0]) }
-        guard !positions.isEmpty else { return keys }
-        let cipher = try keyed()
-        let contexts = positions.map { Self.context(version, version.keyColumns[$0]) }
-        return try keys.map { key in
-            var key = key
-            for (position, context) in zip(positions, contexts) where position < key.count {
-                key[position] = try cipher.encrypt(key[position], context: context)
-            }
-            return key
-        }
+        try transform(keys.map { $0.map(Optional.some) }, columns: version.keyColumns, version) {
+            cipher, values, context, _ in
+            try cipher.encrypt(values, context: context)
+        }.map { $0.map { $0 ?? "" } }
     }
 
     /// Rows read from `version` (values in `columns` order) as clear text.
     func opened(_ rows: [[String?]], columns: [String], _ version: PoolVersion) throws -> [[String?]] {
+        try transform(rows, columns: columns, version) { cipher, values, context, column in
+            do {
+                return try cipher.decrypt(values, context: context)
+            } catch {
+                throw StoreError.encryptedValueViolation(table: version.tableName, column: column)
+            }
+        }
+    }
+
+    /// Runs `body` over the values of each encrypted column among `columns`, a column at a time (one set of
+    /// libcrypto contexts per column and batch).
+    private func transform(
+        _ rows: [[String?]], columns: [String], _ version: PoolVersion,
+        _ body: (ColumnCipher, [String?], [UInt8], String) throws -> [String?]
+    ) throws -> [[String?]] {
         let positions = columns.indices.filter { version.encryptedColumns.contains(columns[$0]) }
         guard !positions.isEmpty, !rows.isEmpty else { return rows }
         let cipher = try keyed()
-        let contexts = positions.map { Self.context(version, columns[$0]) }
-        return try rows.map { row in
-            var row = row
-            for (position, context) in zip(positions, contexts) where position < row.count {
-                guard let stored = row[position] else { continue }
-                do {
-                    row[position] = try cipher.decrypt(stored, context: context)
-                } catch {
-                    throw StoreError.encryptedValueViolation(table: version.tableName, column: columns[position])
-                }
-            }
-            return row
+        var rows = rows
+        for position in positions {
+            let values = rows.map { position < $0.count ? $0[position] : nil }
+            let changed = try body(cipher, values, Self.context(version, columns[position]), columns[position])
+            for index in rows.indices where position < rows[index].count { rows[index][position] = changed[index] }
         }
+        return rows
     }
 }
 

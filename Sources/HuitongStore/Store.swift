@@ -76,7 +76,7 @@ public struct Store: Sendable {
         self.remoteCatalog = SQLRemoteCatalogRepository(provider: provider, integrity: rowIntegrity)
         self.reflows = SQLReflowRepository(provider: provider)
         self.crossLevel = SQLCrossLevelRepository(provider: provider)
-        self.developers = SQLDeveloperRepository(provider: provider)
+        self.developers = SQLDeveloperRepository(provider: provider, integrity: rowIntegrity)
         self.upstreamAllowList = SQLUpstreamAllowListRepository(provider: provider)
         self.jobs = SQLJobRepository(provider: provider)
     }

@@ -405,4 +405,87 @@ struct RowIntegrityConformanceTests {
             #expect(first == .sealed([:]) && second == .alreadyDone)
         }
     }
+
+    @Test(
+        "the open-data portal's access data is protected too: a key un-revoked, an approval turned or extended, a password hash swapped, a session moved — each refused",
+        arguments: TestBackend.available)
+    func developerData(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let parties = try await SharingStoreConformanceTests.prepare(store)
+            let time = DeveloperStoreConformanceTests.time
+            let developer = try await store.developers.create(
+                try DeveloperStoreConformanceTests.registration("dev@example.com"), passwordHash: "hash", at: time)
+            let other = try await store.developers.create(
+                try DeveloperStoreConformanceTests.registration("other@example.com"), passwordHash: "h2", at: time)
+            let key = try await store.developers.createKey(
+                developerID: developer.id, label: "app", digest: "k1", hint: "hdk_abc", limit: 2, at: time)
+            _ = try await store.developers.revokeKey(id: key.id, developerID: developer.id, at: time)
+            let session = try await store.developers.createSession(
+                developerID: developer.id, digest: "s1", csrfToken: "c", expiresAt: time.addingTimeInterval(3600))
+            let refused = try await store.developers.createRequest(
+                DeveloperStoreConformanceTests.draft(parties.entry), developer: developer, entry: parties.entry,
+                deadline: time.addingTimeInterval(86_400), at: time)
+            _ = try await store.developers.decide(
+                id: refused.id, OpenAccessDecision(approve: false, comment: "用途不明"), by: parties.providerOfficer.id,
+                at: time)
+            // Untouched, everything reads.
+            #expect(try await store.developers.keyOwner(digest: "k1") == nil, "revoked")
+            #expect(try await store.developers.session(digest: "s1", now: time)?.developerID == developer.id)
+            #expect(try await store.developers.credentials(email: "dev@example.com")?.passwordHash == "hash")
+            // Logging in and using a key change what the MAC leaves out, and still read.
+            try await store.developers.recordFailedLogin(id: developer.id, lockedUntil: nil)
+            #expect(try await store.developers.find(id: developer.id) != nil)
+
+            try await Self.tamper(store, "UPDATE developer_keys SET revoked_at = NULL WHERE id = \(bind: key.id)")
+            await Self.expectRefused("developer_keys", key.id) { _ = try await store.developers.keyOwner(digest: "k1") }
+            try await Self.tamper(
+                store,
+                "UPDATE open_access_requests SET state = 'approved', valid_until = \(bind: time.addingTimeInterval(9e7)) WHERE id = \(bind: refused.id)"
+            )
+            await Self.expectRefused("open_access_requests", refused.id) {
+                _ = try await store.developers.access(developerID: developer.id, entryID: parties.entry.id, at: time)
+            }
+            try await Self.tamper(
+                store, "UPDATE developers SET password_hash = 'h2' WHERE id = \(bind: developer.id)")
+            await Self.expectRefused("developers", developer.id) {
+                _ = try await store.developers.credentials(email: "dev@example.com")
+            }
+            try await Self.tamper(
+                store, "UPDATE developer_sessions SET developer_id = \(bind: other.id) WHERE id = \(bind: session.id)")
+            await Self.expectRefused("developer_sessions", session.id) {
+                _ = try await store.developers.session(digest: "s1", now: time)
+            }
+        }
+    }
+
+    @Test(
+        "a database backfilled before the portal's tables were protected MACs their rows at its next start, once",
+        arguments: TestBackend.available)
+    func secondGeneration(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let time = DeveloperStoreConformanceTests.time
+            let developer = try await store.developers.create(
+                try DeveloperStoreConformanceTests.registration("dev@example.com"), passwordHash: "hash", at: time)
+            let key = try await store.developers.createKey(
+                developerID: developer.id, label: "app", digest: "k1", hint: "hdk_abc", limit: 2, at: time)
+            // The state migration 28 leaves on a database whose first backfill ran: the record says `backfilled`
+            // (MAC'd), the portal's rows have no MAC.
+            try await store.provider.transaction { sql in
+                for table in ProtectedTable.developerTables {
+                    try await sql.raw("UPDATE \(ident: table.name) SET row_mac = NULL").run()
+                }
+                try await sql.raw("UPDATE row_integrity SET state = 'backfilled' WHERE id = 1").run()
+                try await store.rowIntegrity.seal(.backfillRecord, id: 1, sql)
+            }
+            await Self.expectRefused("developer_keys", key.id) { _ = try await store.developers.keyOwner(digest: "k1") }
+            #expect(
+                try await store.rowIntegrity.backfill(store.provider)
+                    == .sealed(["developers": 1, "developer_keys": 1]))
+            #expect(try await store.developers.keyOwner(digest: "k1")?.developer.id == developer.id)
+            #expect(try await store.rowIntegrity.backfill(store.provider) == .alreadyDone)
+            try await Self.tamper(store, "UPDATE developer_keys SET row_mac = NULL WHERE id = \(bind: key.id)")
+            #expect(try await store.rowIntegrity.backfill(store.provider) == .alreadyDone)
+            await Self.expectRefused("developer_keys", key.id) { _ = try await store.developers.keyOwner(digest: "k1") }
+        }
+    }
 }

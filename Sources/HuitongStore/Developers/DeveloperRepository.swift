@@ -93,10 +93,21 @@ public protocol DeveloperRepository: Sendable {
 
 struct SQLDeveloperRepository: DeveloperRepository {
     let provider: any DatabaseProvider
+    /// The MACs of developers, their keys and sessions, and approvals of open data (GB/T 39786 8.4 b/c): written
+    /// with each change, checked on each read that decides access.
+    var integrity = RowIntegrity()
 
+    /// What a developer row is read with, including what its MAC covers.
     static let columns = [
         "id", "email", "name", "organisation", "organisation_code", "identity_hint", "is_active", "created_at",
+        "identity_digest", "password_hash", "row_mac",
     ]
+
+    /// `row` after its MAC was checked.
+    private func verified(_ table: ProtectedTable, _ row: any SQLRow) throws -> any SQLRow {
+        try integrity.verify(table, row)
+        return row
+    }
 
     // MARK: Accounts
 
@@ -124,7 +135,9 @@ struct SQLDeveloperRepository: DeveloperRepository {
                         SQLBind(now)
                     )
                     .returning(Self.columns.map { SQLColumn($0) }).first()
-                return try Self.decodeDeveloper(try Self.required(row))
+                let developer = try Self.decodeDeveloper(try Self.required(row))
+                try await integrity.seal(.developers, id: developer.id, sql)
+                return developer
             } catch {
                 guard let constraint = StoreError.uniqueViolation(in: error) else { throw error }
                 // The ID number is never repeated back, not even its digest.
@@ -137,18 +150,17 @@ struct SQLDeveloperRepository: DeveloperRepository {
     func find(id: Int64) async throws -> Developer? {
         try await provider.read { sql in
             try await sql.select().columns(Self.columns).from("developers").where("id", .equal, id).first()
-                .map(Self.decodeDeveloper)
+                .map { try Self.decodeDeveloper(try verified(.developers, $0)) }
         }
     }
 
     func credentials(email: String) async throws -> StoredDeveloperCredentials? {
         try await provider.read { sql in
             guard
-                let row = try await sql.select().columns(
-                    Self.columns + ["password_hash", "failed_logins", "locked_until"]
-                )
-                .from("developers").where("email", .equal, email.lowercased()).first()
+                let row = try await sql.select().columns(Self.columns + ["failed_logins", "locked_until"])
+                    .from("developers").where("email", .equal, email.lowercased()).first()
             else { return nil }
+            try integrity.verify(.developers, row)
             return StoredDeveloperCredentials(
                 developer: try Self.decodeDeveloper(row),
                 passwordHash: try row.decode(column: "password_hash", as: String.self),
@@ -179,7 +191,9 @@ struct SQLDeveloperRepository: DeveloperRepository {
 
     func replacePasswordHash(id: Int64, _ hash: String) async throws {
         try await provider.transaction { sql in
+            try await integrity.verifyBeforeChange(.developers, id: id, sql)
             try await sql.update("developers").set("password_hash", to: hash).where("id", .equal, id).run()
+            try await integrity.seal(.developers, id: id, sql)
         }
     }
 
@@ -201,8 +215,10 @@ struct SQLDeveloperRepository: DeveloperRepository {
                     SQLBind(digest), SQLBind(developerID), SQLBind(csrfToken), SQLBind(Date()), SQLBind(expiresAt)
                 )
                 .returning("id").first()
+            let id = try Self.required(row).decode(column: "id", as: Int64.self)
+            try await integrity.seal(.developerSessions, id: id, sql)
             return DeveloperSession(
-                id: try Self.required(row).decode(column: "id", as: Int64.self), developerID: developerID,
+                id: id, developerID: developerID,
                 csrfToken: csrfToken,
                 expiresAt: expiresAt)
         }
@@ -211,10 +227,12 @@ struct SQLDeveloperRepository: DeveloperRepository {
     func session(digest: String, now: Date) async throws -> DeveloperSession? {
         try await provider.read { sql in
             guard
-                let row = try await sql.select().columns("id", "developer_id", "csrf_token", "expires_at")
+                let row = try await sql.select()
+                    .columns("id", "developer_id", "csrf_token", "expires_at", "token_digest", "row_mac")
                     .from("developer_sessions").where("token_digest", .equal, digest)
                     .where("expires_at", .greaterThan, now).first()
             else { return nil }
+            try integrity.verify(.developerSessions, row)
             return DeveloperSession(
                 id: try row.decode(column: "id", as: Int64.self),
                 developerID: try row.decode(column: "developer_id", as: Int64.self),
@@ -238,7 +256,9 @@ struct SQLDeveloperRepository: DeveloperRepository {
 
     // MARK: Keys
 
-    static let keyColumns = ["id", "developer_id", "label", "hint", "created_at", "last_used_at", "revoked_at"]
+    static let keyColumns = [
+        "id", "developer_id", "label", "hint", "created_at", "last_used_at", "revoked_at", "key_digest", "row_mac",
+    ]
 
     func createKey(developerID: Int64, label: String, digest: String, hint: String, limit: Int, at now: Date)
         async throws -> DeveloperKey
@@ -261,21 +281,26 @@ struct SQLDeveloperRepository: DeveloperRepository {
                 .columns("developer_id", "label", "key_digest", "hint", "created_at")
                 .values(SQLBind(developerID), SQLBind(label), SQLBind(digest), SQLBind(hint), SQLBind(now))
                 .returning(Self.keyColumns.map { SQLColumn($0) }).first()
-            return try Self.decodeKey(try Self.required(row))
+            let key = try Self.decodeKey(try Self.required(row))
+            try await integrity.seal(.developerKeys, id: key.id, sql)
+            return key
         }
     }
 
     func keys(developerID: Int64) async throws -> [DeveloperKey] {
         try await provider.read { sql in
             try await sql.select().columns(Self.keyColumns).from("developer_keys")
-                .where("developer_id", .equal, developerID).orderBy("id", .descending).all().map(Self.decodeKey)
+                .where("developer_id", .equal, developerID).orderBy("id", .descending).all()
+                .map { try Self.decodeKey(try verified(.developerKeys, $0)) }
         }
     }
 
     func revokeKey(id: Int64, developerID: Int64, at now: Date) async throws -> DeveloperKey? {
         try await provider.transaction { sql in
+            try await integrity.verifyBeforeChange(.developerKeys, id: id, sql)
             try await sql.update("developer_keys").set("revoked_at", to: now).where("id", .equal, id)
                 .where("developer_id", .equal, developerID).where("revoked_at", .is, SQLLiteral.null).run()
+            try await integrity.seal(.developerKeys, id: id, sql)
             return try await sql.select().columns(Self.keyColumns).from("developer_keys").where("id", .equal, id)
                 .where("developer_id", .equal, developerID).first().map(Self.decodeKey)
         }
@@ -286,10 +311,10 @@ struct SQLDeveloperRepository: DeveloperRepository {
             guard
                 let key = try await sql.select().columns(Self.keyColumns).from("developer_keys")
                     .where("key_digest", .equal, digest).where("revoked_at", .is, SQLLiteral.null).first()
-                    .map(Self.decodeKey),
+                    .map({ try Self.decodeKey(try verified(.developerKeys, $0)) }),
                 let developer = try await sql.select().columns(Self.columns).from("developers")
                     .where("id", .equal, key.developerID).where("is_active", .equal, true).first()
-                    .map(Self.decodeDeveloper)
+                    .map({ try Self.decodeDeveloper(try verified(.developers, $0)) })
             else { return nil }
             return (key, developer)
         }
@@ -306,7 +331,7 @@ struct SQLDeveloperRepository: DeveloperRepository {
     static let requestColumns = [
         "id", "developer_id", "applicant", "entry_id", "resource_code", "entry_name", "provider_department_id",
         "purpose", "scenario", "security_measures", "months", "state", "submitted_at", "deadline", "decided_at",
-        "decided_by", "decision_comment", "valid_until", "escalated_at", "revoked_at", "revocation_reason",
+        "decided_by", "decision_comment", "valid_until", "escalated_at", "revoked_at", "revocation_reason", "row_mac",
     ]
 
     func createRequest(
@@ -314,7 +339,7 @@ struct SQLDeveloperRepository: DeveloperRepository {
     ) async throws -> OpenAccessRequest {
         try await provider.transaction { sql in
             try await Self.lock(developer.id, sql, backend: provider.backend)
-            if let earlier = try await Self.standing(sql, developerID: developer.id, entryID: entry.id, at: now) {
+            if let earlier = try await standing(sql, developerID: developer.id, entryID: entry.id, at: now) {
                 throw OpenAccessError.alreadyApplied(number: earlier.number)
             }
             do {
@@ -332,7 +357,9 @@ struct SQLDeveloperRepository: DeveloperRepository {
                         SQLBind(OpenAccessState.pending.rawValue), SQLBind(now), SQLBind(deadline), SQLBind("")
                     )
                     .returning(Self.requestColumns.map { SQLColumn($0) }).first()
-                return try Self.decodeRequest(try Self.required(row))
+                let request = try Self.decodeRequest(try Self.required(row))
+                try await integrity.seal(.openAccessRequests, id: request.id, sql)
+                return request
             } catch  where StoreError.uniqueViolation(in: error) != nil {
                 // Only a writer that bypassed the lock gets here; its transaction is spoilt, so nothing more is read.
                 throw OpenAccessError.alreadyApplied(number: nil)
@@ -341,10 +368,10 @@ struct SQLDeveloperRepository: DeveloperRepository {
     }
 
     /// The developer's application for the entry that is pending or in force.
-    static func standing(_ sql: any SQLDatabase, developerID: Int64, entryID: Int64, at now: Date) async throws
+    func standing(_ sql: any SQLDatabase, developerID: Int64, entryID: Int64, at now: Date) async throws
         -> OpenAccessRequest?
     {
-        try await sql.select().columns(requestColumns).from("open_access_requests")
+        try await sql.select().columns(Self.requestColumns).from("open_access_requests")
             .where("developer_id", .equal, developerID).where("entry_id", .equal, entryID)
             .where { group in
                 group.where("state", .equal, OpenAccessState.pending.rawValue)
@@ -353,20 +380,20 @@ struct SQLDeveloperRepository: DeveloperRepository {
                             .where("valid_until", .greaterThan, now)
                     }
             }
-            .orderBy("id", .descending).first().map(decodeRequest)
+            .orderBy("id", .descending).first().map(verifiedRequest)
     }
 
     func request(id: Int64) async throws -> OpenAccessRequest? {
         try await provider.read { sql in
             try await sql.select().columns(Self.requestColumns).from("open_access_requests").where("id", .equal, id)
-                .first().map(Self.decodeRequest)
+                .first().map(verifiedRequest)
         }
     }
 
     func requests(developerID: Int64) async throws -> [OpenAccessRequest] {
         try await provider.read { sql in
             try await sql.select().columns(Self.requestColumns).from("open_access_requests")
-                .where("developer_id", .equal, developerID).orderBy("id", .descending).all().map(Self.decodeRequest)
+                .where("developer_id", .equal, developerID).orderBy("id", .descending).all().map(verifiedRequest)
         }
     }
 
@@ -377,7 +404,7 @@ struct SQLDeveloperRepository: DeveloperRepository {
             var query = sql.select().columns(Self.requestColumns).from("open_access_requests")
             if let providerDepartmentID { query = query.where("provider_department_id", .equal, providerDepartmentID) }
             if let state { query = query.where("state", .equal, state.rawValue) }
-            return try await query.orderBy("id", .descending).limit(limit).all().map(Self.decodeRequest)
+            return try await query.orderBy("id", .descending).limit(limit).all().map(verifiedRequest)
         }
     }
 
@@ -385,9 +412,10 @@ struct SQLDeveloperRepository: DeveloperRepository {
         -> OpenAccessRequest
     {
         try await provider.transaction { sql in
+            try await integrity.verifyBeforeChange(.openAccessRequests, id: id, sql)
             guard
                 let current = try await sql.select().columns(Self.requestColumns).from("open_access_requests")
-                    .where("id", .equal, id).first().map(Self.decodeRequest)
+                    .where("id", .equal, id).first().map(verifiedRequest)
             else { throw StoreError.notFound(entity: "open access request", key: "\(id)") }
             guard current.state == .pending else { throw OpenAccessError.alreadyDecided(current.state) }
             let state: OpenAccessState = decision.approve ? .approved : .refused
@@ -405,6 +433,7 @@ struct SQLDeveloperRepository: DeveloperRepository {
                     .first()?.decode(column: "state", as: String.self)
                 throw OpenAccessError.alreadyDecided(state.flatMap(OpenAccessState.init(rawValue:)) ?? current.state)
             }
+            try await integrity.seal(.openAccessRequests, id: id, sql)
             return try Self.decodeRequest(changed)
         }
     }
@@ -414,7 +443,7 @@ struct SQLDeveloperRepository: DeveloperRepository {
             try await sql.select().columns(Self.requestColumns).from("open_access_requests")
                 .where("state", .notEqual, OpenAccessState.pending.rawValue)
                 .orderBy("decided_at", .descending).orderBy("id", .descending).limit(limit).offset(offset).all()
-                .map(Self.decodeRequest)
+                .map(verifiedRequest)
         }
     }
 
@@ -423,12 +452,13 @@ struct SQLDeveloperRepository: DeveloperRepository {
             try await sql.select().columns(Self.requestColumns).from("open_access_requests")
                 .where("developer_id", .equal, developerID).where("entry_id", .equal, entryID)
                 .where("state", .equal, OpenAccessState.approved.rawValue).where("valid_until", .greaterThan, now)
-                .orderBy("valid_until", .descending).first().map(Self.decodeRequest)
+                .orderBy("valid_until", .descending).first().map(verifiedRequest)
         }
     }
 
     func revoke(id: Int64, reason: String, by userID: Int64, at now: Date) async throws -> OpenAccessRequest {
         try await provider.transaction { sql in
+            try await integrity.verifyBeforeChange(.openAccessRequests, id: id, sql)
             let changed = try await sql.update("open_access_requests")
                 .set("state", to: OpenAccessState.revoked.rawValue).set("revoked_at", to: now)
                 .set("revoked_by", to: userID).set("revocation_reason", to: reason)
@@ -436,6 +466,7 @@ struct SQLDeveloperRepository: DeveloperRepository {
                 .where("valid_until", .greaterThan, now)
                 .returning(Self.requestColumns.map { SQLColumn($0) }).first()
             guard let changed else { throw OpenAccessError.notInForce }
+            try await integrity.seal(.openAccessRequests, id: id, sql)
             return try Self.decodeRequest(changed)
         }
     }
@@ -444,7 +475,7 @@ struct SQLDeveloperRepository: DeveloperRepository {
         try await provider.read { sql in
             try await sql.select().columns(Self.requestColumns).from("open_access_requests")
                 .where("state", .equal, OpenAccessState.pending.rawValue).where("deadline", .lessThanOrEqual, now)
-                .orderBy("deadline").all().map(Self.decodeRequest)
+                .orderBy("deadline").all().map(verifiedRequest)
         }
     }
 
@@ -455,7 +486,7 @@ struct SQLDeveloperRepository: DeveloperRepository {
             let escalated = try await sql.update("open_access_requests").set("escalated_at", to: now)
                 .where("state", .equal, OpenAccessState.pending.rawValue).where("deadline", .lessThanOrEqual, now)
                 .where("escalated_at", .is, SQLLiteral.null)
-                .returning(Self.requestColumns.map { SQLColumn($0) }).all().map(Self.decodeRequest)
+                .returning(Self.requestColumns.map { SQLColumn($0) }).all().map(verifiedRequest)
             let drafts = escalated.flatMap(notify)
             if !drafts.isEmpty { _ = try await SQLNotificationRepository.insert(drafts, at: now, sql) }
             return escalated.sorted { $0.deadline < $1.deadline }
@@ -478,6 +509,11 @@ struct SQLDeveloperRepository: DeveloperRepository {
     }
 
     // MARK: Decoding
+
+    /// An approval read to decide access, after its MAC was checked.
+    private func verifiedRequest(_ row: any SQLRow) throws -> OpenAccessRequest {
+        try Self.decodeRequest(try verified(.openAccessRequests, row))
+    }
 
     static func decodeDeveloper(_ row: any SQLRow) throws -> Developer {
         Developer(

@@ -76,10 +76,41 @@ struct ProtectedTable: Sendable {
     /// The record that the start-up backfill has run (see `RowIntegrity.backfill`).
     static let backfillRecord = ProtectedTable(name: "row_integrity", key: ["id"], columns: [("state", .text)])
 
-    /// Every table whose rows carry a `row_mac`, in the order the backfill visits them.
+    /// Open-data developers: who they are (the digest of their ID number), whether active, the password they prove.
+    static let developers = ProtectedTable(
+        name: "developers", key: ["id"],
+        columns: [("email", .text), ("identity_digest", .text), ("password_hash", .text), ("is_active", .boolean)])
+
+    /// Developers' API keys: whose key a digest is, and whether it was revoked.
+    static let developerKeys = ProtectedTable(
+        name: "developer_keys", key: ["id"],
+        columns: [("developer_id", .integer), ("key_digest", .text), ("revoked_at", .presence)])
+
+    /// Developers' portal sessions: which developer a cookie signs in, until when.
+    static let developerSessions = ProtectedTable(
+        name: "developer_sessions", key: ["id"],
+        columns: [("token_digest", .text), ("developer_id", .integer), ("expires_at", .timestamp)])
+
+    /// Approvals of conditionally open data: which developer may read which entry, in which state, until when.
+    static let openAccessRequests = ProtectedTable(
+        name: "open_access_requests", key: ["id"],
+        columns: [
+            ("developer_id", .integer), ("entry_id", .integer), ("resource_code", .text),
+            ("provider_department_id", .integer), ("months", .integer), ("state", .text), ("valid_until", .timestamp),
+            ("revoked_at", .presence),
+        ])
+
+    /// The tables given a `row_mac` by migration 26, in the order the backfill visits them.
     static let all: [ProtectedTable] = [
         grants, users, apiTokens, sessions, applicationSystems, catalogEntries, gradePolicy,
     ]
+
+    /// The tables given a `row_mac` by migration 28: the open-data portal's accounts, keys, sessions and approvals.
+    static let developerTables: [ProtectedTable] = [developers, developerKeys, developerSessions, openAccessRequests]
+
+    /// The tables each start-up backfill covers, in the order they were protected: a database that ran the first
+    /// backfill gets the second once, for the tables protected since.
+    static let generations: [[ProtectedTable]] = [all, developerTables]
 }
 
 /// GB/T 39786-2021 level 3, 8.4 b/c: an HMAC (HMAC-SM3 under `gm`, HMAC-SHA256 under `intl`) over each row of

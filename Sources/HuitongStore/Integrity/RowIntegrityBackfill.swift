@@ -30,50 +30,31 @@ extension RowIntegrity {
                 // Nodes starting together on one database backfill one at a time; the later ones find the record.
                 try await sql.raw("SELECT pg_advisory_xact_lock(48226102)").run()
             }
-            if let record = try await sql.raw("SELECT * FROM row_integrity WHERE id = 1").first() {
+            // The record says how many generations of tables (`ProtectedTable.generations`) were backfilled:
+            // `backfilled` for the first, `backfilled N` for the first N.
+            var done = 0
+            let record = try await sql.raw("SELECT * FROM row_integrity WHERE id = 1").first()
+            if let record {
                 do {
                     try verify(.backfillRecord, record)
-                    return .alreadyDone
                 } catch let error as StoreError where error != .integrityKeyMissing {
                     return .refused(reason: "the record of the backfill fails its integrity check")
                 }
+                let state = try record.decode(column: "state", as: String.self)
+                done = state == "backfilled" ? 1 : Int(state.split(separator: " ").last ?? "") ?? 1
             }
-            var alreadySealed = false
-            for table in ProtectedTable.all {
-                let row = try await sql.raw(
-                    "SELECT 1 AS found FROM \(ident: table.name) WHERE row_mac IS NOT NULL LIMIT 1"
-                ).first()
-                if row != nil {
-                    alreadySealed = true
-                    break
-                }
-            }
+            let generations = ProtectedTable.generations
+            guard done < generations.count else { return .alreadyDone }
             var sealed: [String: Int] = [:]
-            if alreadySealed {
-                var unsealed = 0
-                for table in ProtectedTable.all {
-                    unsealed +=
-                        try await sql.raw(
-                            "SELECT COUNT(*) AS n FROM \(ident: table.name) WHERE row_mac IS NULL"
-                        ).first()?.decode(column: "n", as: Int.self) ?? 0
-                }
-                if unsealed > 0 {
-                    return .refused(
-                        reason: "\(unsealed) rows have no MAC while others have, and no backfill was recorded")
-                }
-            } else {
-                for table in ProtectedTable.all {
-                    let count =
-                        try await sql.raw(
-                            "SELECT COUNT(*) AS n FROM \(ident: table.name) WHERE row_mac IS NULL"
-                        ).first()?.decode(column: "n", as: Int.self) ?? 0
-                    if count > 0 {
-                        try await resealAll(table, where: "row_mac IS NULL", sql)
-                        sealed[table.name] = count
-                    }
-                }
+            for tables in generations[done...] {
+                if let refusal = try await backfill(tables, into: &sealed, sql) { return .refused(reason: refusal) }
             }
-            try await sql.raw("INSERT INTO row_integrity (id, state) VALUES (1, 'backfilled')").run()
+            let state = "backfilled \(generations.count)"
+            if record == nil {
+                try await sql.raw("INSERT INTO row_integrity (id, state) VALUES (1, \(bind: state))").run()
+            } else {
+                try await sql.raw("UPDATE row_integrity SET state = \(bind: state) WHERE id = 1").run()
+            }
             try await seal(.backfillRecord, id: 1, sql)
             return .sealed(sealed)
         }
@@ -89,5 +70,37 @@ extension RowIntegrity {
                 "row integrity: backfill refused; rows without a MAC stay refused", metadata: ["reason": "\(reason)"])
         }
         return outcome
+    }
+
+    /// Backfills one generation of tables: MACs every row without one, provided none of them carries a MAC yet
+    /// (the state their migration leaves); otherwise the reason the rows without one stay refused.
+    private func backfill(_ tables: [ProtectedTable], into sealed: inout [String: Int], _ sql: any SQLDatabase)
+        async throws -> String?
+    {
+        var alreadySealed = false
+        for table in tables {
+            let row = try await sql.raw(
+                "SELECT 1 AS found FROM \(ident: table.name) WHERE row_mac IS NOT NULL LIMIT 1"
+            ).first()
+            if row != nil {
+                alreadySealed = true
+                break
+            }
+        }
+        var counts: [String: Int] = [:]
+        for table in tables {
+            counts[table.name] =
+                try await sql.raw("SELECT COUNT(*) AS n FROM \(ident: table.name) WHERE row_mac IS NULL").first()?
+                .decode(column: "n", as: Int.self) ?? 0
+        }
+        if alreadySealed {
+            let unsealed = counts.values.reduce(0, +)
+            return unsealed > 0 ? "\(unsealed) rows have no MAC while others have, and no backfill was recorded" : nil
+        }
+        for table in tables where counts[table.name, default: 0] > 0 {
+            try await resealAll(table, where: "row_mac IS NULL", sql)
+            sealed[table.name] = counts[table.name]
+        }
+        return nil
     }
 }

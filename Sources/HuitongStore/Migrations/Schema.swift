@@ -311,5 +311,6 @@ enum Schema {
             // none, and a pool's next whole load encrypts what the grade policy says.
             ["ALTER TABLE pool_versions ADD COLUMN encrypted_columns TEXT NOT NULL DEFAULT ''"]
         },
+        developerRowIntegrity,
     ]
 }

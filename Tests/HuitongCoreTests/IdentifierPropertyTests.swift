@@ -225,3 +225,61 @@ struct IdentifierPropertyTests {
         }
     }
 }
+
+/// ISO/IEC 7064 hybrid MOD 37,36 as the standard states it: P₁ = 36; Sⱼ = Pⱼ + aⱼ reduced into 1…36; Pⱼ₊₁ = 2Sⱼ mod
+/// 37; the check a makes (P + a) reduced into 1…36 equal 1.
+private func referenceLicenceCheck(_ body: String) -> Character {
+    var p = 36
+    for character in body {
+        let s = (p + Reference.alphanumericValue(character) - 1) % 36 + 1
+        p = 2 * s % 37
+    }
+    let a = (36 + 1 - p) % 36
+    return Reference.alphanumerics[a]
+}
+
+/// Random e-licence identifiers: a generated credit code as the definer and another as the issuer, any serial.
+private let licenceIdentifiers = zip(
+    creditCodes, creditCodes, Gen.int(in: 0...999), Gen.int(in: 0...35).array(of: 1...20), Gen.int(in: 1...999)
+)
+.map { definer, issuer, sequence, serial, version in
+    let body = [
+        definer + Reference.padded(sequence, width: 3), issuer, String(serial.map { Reference.alphanumerics[$0] }),
+        Reference.padded(version, width: 3),
+    ]
+    return (["1.2.156.3005.2"] + body + [String(referenceLicenceCheck(body.joined()))]).joined(separator: ".")
+}
+
+@Suite("E-licence identifier properties")
+struct LicenceIdentifierPropertyTests {
+    @Test(
+        "generated identifiers are valid, keep their segments, and their next version differs only in version and check"
+    )
+    func generatedIdentifiersAreValid() async {
+        await propertyCheck(count: 300, input: licenceIdentifiers) { raw in
+            let identifier = try #require(LicenceIdentifier.validate(raw).value, "\(raw)")
+            #expect(identifier.text == raw)
+            #expect(try LicenceIdentifier(raw.lowercased()) == identifier)
+            if identifier.version < 999 {
+                let next = try identifier.nextVersion()
+                #expect(next.version == identifier.version + 1 && next.serial == identifier.serial)
+                #expect(next.typeCode == identifier.typeCode && next.issuerCode == identifier.issuerCode)
+            }
+        }
+    }
+
+    @Test("every single-character substitution of the check character or of the serial is rejected")
+    func substitutionsFail() async {
+        await propertyCheck(count: 100, input: licenceIdentifiers) { raw in
+            let serialStart = raw.split(separator: ".").prefix(7).joined(separator: ".").count + 1
+            let serialEnd = serialStart + raw.split(separator: ".")[7].count
+            let variants = singleSubstitutions(of: raw) { position in
+                position == raw.count - 1 || (serialStart..<serialEnd).contains(position) ? Reference.alphanumerics : []
+            }
+            #expect(!variants.isEmpty)
+            for variant in variants {
+                #expect(!LicenceIdentifier.validate(variant.mutated).isValid, "\(variant.mutated)")
+            }
+        }
+    }
+}

@@ -8,6 +8,8 @@ public enum IdentifierKind: String, Sendable, Hashable, Codable, CaseIterable {
     case organizationCode
     /// 行政区划代码, GB/T 2260.
     case regionCode
+    /// 电子证照标识, GB/T 36904-2018.
+    case licenceIdentifier
 
     public var displayName: BilingualText {
         switch self {
@@ -15,6 +17,7 @@ public enum IdentifierKind: String, Sendable, Hashable, Codable, CaseIterable {
         case .unifiedSocialCreditCode: BilingualText(zh: "统一社会信用代码", en: "unified social credit code")
         case .organizationCode: BilingualText(zh: "组织机构代码", en: "organization code")
         case .regionCode: BilingualText(zh: "行政区划代码", en: "administrative region code")
+        case .licenceIdentifier: BilingualText(zh: "电子证照标识", en: "e-licence identifier")
         }
     }
 }
@@ -46,6 +49,12 @@ public enum IdentifierError: HuitongError, Equatable, Hashable {
         case countyWithoutPrefecture(String)
         /// An organization code's hyphen is anywhere but between the 8-character body and the check character.
         case misplacedHyphen(position: Int)
+        /// An e-licence identifier that does not begin with the root code.
+        case wrongRoot(expected: String)
+        /// An e-licence identifier with more or fewer segments after the root than the standard's five.
+        case wrongSegmentCount(expected: Int, actual: Int)
+        /// A segment of an e-licence identifier that does not have its form.
+        case badSegment(LicenceIdentifierSegment, String)
     }
 
     /// The character set a position accepts, named so that the message can tell the user what to type.
@@ -156,6 +165,19 @@ public enum IdentifierError: HuitongError, Equatable, Hashable {
                 zh: "\(name.zh)第 \(position) 位的连字符位置错误，只能位于第 8 位之后",
                 en: "\(name.en): the hyphen at position \(position) is misplaced; it may only follow the 8th character"
             )
+        case .wrongRoot(let root):
+            return BilingualText(
+                zh: "\(name.zh)应以根代码 \(root). 开头", en: "\(name.en) must begin with the root code \(root).")
+        case .wrongSegmentCount(let expected, let actual):
+            return BilingualText(
+                zh: "\(name.zh)在根代码之后应有 \(expected) 段（类型代码.颁发机构代码.流水号.版本号.校验位），实际为 \(actual) 段",
+                en:
+                    "\(name.en) must have \(expected) segments after the root (type.issuer.serial.version.check), got \(actual)"
+            )
+        case .badSegment(let segment, let value):
+            return BilingualText(
+                zh: "\(name.zh)的\(segment.label.zh)“\(value)”无效，应为\(segment.expected.zh)",
+                en: "\(name.en): \(segment.label.en) \"\(value)\" is invalid; expected \(segment.expected.en)")
         }
     }
 }

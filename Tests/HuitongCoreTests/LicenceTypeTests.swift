@@ -69,3 +69,46 @@ struct LicenceTypeTests {
         }
     }
 }
+
+/// Licences themselves: holders bound by their identifiers, validity, status over time.
+@Suite("Licences")
+struct LicenceTests {
+    @Test("a holder is bound by the identifier of its kind, in canonical form; a wrong one is named")
+    func holders() throws {
+        let person = try LicenceHolder(
+            kind: .person, code: "11010519491231002x", name: " 张三 ", today: LicenceTypeTests.today)
+        #expect(person.code == "11010519491231002X" && person.name == "张三")
+        let error = #expect(throws: ValidationError.self) {
+            try LicenceHolder(kind: .organisation, code: "11010519491231002X", name: "", today: LicenceTypeTests.today)
+        }
+        #expect(error?.issues.map(\.field) == ["holder.code", "holder.name"])
+    }
+
+    @Test("a fixed term ends the day before its anniversary; a stated end wins; a licence past its end reads expired")
+    func validity() throws {
+        var type = try LicenceTypeTests.businessLicence.validated()
+        type.validity = .years(10)
+        let issued = CalendarDate(iso: "2024-02-29")!
+        #expect(type.validUntil(issuedOn: issued, statedEnd: nil) == CalendarDate(iso: "2034-02-28"))
+        #expect(
+            type.validUntil(issuedOn: CalendarDate(iso: "2026-03-01")!, statedEnd: nil)
+                == CalendarDate(iso: "2036-02-29"))
+        #expect(
+            type.validUntil(issuedOn: issued, statedEnd: CalendarDate(iso: "2030-01-01"))
+                == CalendarDate(iso: "2030-01-01"))
+        type.validity = .permanent
+        #expect(type.validUntil(issuedOn: issued, statedEnd: CalendarDate(iso: "2030-01-01")) == nil)
+
+        let licence = Licence(
+            identifier: try LicenceIdentifier(LicenceIdentifierTests.examples[0]), typeCode: type.typeCode,
+            holder: try LicenceHolder(
+                kind: .organisation, code: "11341500MB15001A5E", name: "六安市市场监管局", today: LicenceTypeTests.today),
+            face: [:], issuedOn: issued, validUntil: CalendarDate(iso: "2026-12-06"), status: .valid, previous: nil,
+            issuerDepartmentID: 1)
+        #expect(licence.status(on: CalendarDate(iso: "2026-12-06")!) == .valid)
+        #expect(licence.status(on: LicenceTypeTests.today) == .expired)
+        var revoked = licence
+        revoked.status = .revoked
+        #expect(revoked.status(on: LicenceTypeTests.today) == .revoked)
+    }
+}

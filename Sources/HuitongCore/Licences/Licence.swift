@@ -39,6 +39,17 @@ public enum LicenceEventKind: String, Sendable, Hashable, Codable, CaseIterable 
         }
     }
 
+    /// The act, as an issuer names it.
+    public var label: BilingualText {
+        switch self {
+        case .issued: BilingualText(zh: "签发", en: "issue")
+        case .changed: BilingualText(zh: "变更", en: "change")
+        case .cancelled: BilingualText(zh: "注销", en: "cancellation")
+        case .revoked: BilingualText(zh: "吊销", en: "revocation")
+        case .expired: BilingualText(zh: "过期", en: "expiry")
+        }
+    }
+
     /// Whether the event needs a reason (注销 and 吊销 are decisions that must say why).
     public var needsReason: Bool { self == .cancelled || self == .revoked }
 }
@@ -73,6 +84,13 @@ public struct LicenceHolder: Sendable, Hashable, Codable {
         try issues.throwIfAny()
         self.kind = kind
         self.code = canonical
+        self.name = name
+    }
+
+    /// A holder as stored, checked when it was written.
+    public init(stored kind: LicenceHolderKind, code: String, name: String) {
+        self.kind = kind
+        self.code = code
         self.name = name
     }
 }

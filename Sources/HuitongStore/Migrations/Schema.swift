@@ -312,5 +312,6 @@ enum Schema {
             ["ALTER TABLE pool_versions ADD COLUMN encrypted_columns TEXT NOT NULL DEFAULT ''"]
         },
         developerRowIntegrity,
+        Migration(version: 29, name: "e-licences (issue 22)", statements: licenceTables),
     ]
 }

@@ -1,0 +1,128 @@
+import Foundation
+import HuitongCore
+import HuitongStore
+import HuitongTestSupport
+import Testing
+
+/// E-licences in the store: types registered by their definer, licences issued under per-issuer serials, versions
+/// on 变更, and status events — proven on every backend.
+@Suite("Licence store conformance")
+struct LicenceStoreConformanceTests {
+    static let time = Date(timeIntervalSince1970: 1_796_601_600)  // 2026-12-07 00:00 UTC
+    static let today = CalendarDate(iso: "2026-12-07")!
+
+    static let businessLicence = LicenceType(
+        typeCode: "11100000000013346P001", name: "营业执照", holderKind: .organisation,
+        fields: [
+            LicenceField(key: "tyshxydm", label: "统一社会信用代码", type: .creditCode, isRequired: true),
+            LicenceField(key: "mc", label: "名称", type: .text, isRequired: true),
+            LicenceField(key: "fddbr", label: "法定代表人", type: .text, isRequired: true, isMaskedByDefault: true),
+            LicenceField(key: "clrq", label: "成立日期", type: .date, isRequired: true),
+            LicenceField(key: "zs", label: "住所", type: .text, isRequired: false),
+        ],
+        validity: .statedOnLicence, issuerCodes: ["11341500MB15001A5E"])
+
+    static func departments(_ store: Store) async throws -> (definer: Department, issuer: Department) {
+        let definer = try await store.departments.create(
+            DepartmentDraft(
+                name: "国家市场监督管理总局", code: "SAMR", creditCode: "11100000000013346P", regionCode: "110000", parentID: nil)
+        )
+        let issuer = try await store.departments.create(
+            DepartmentDraft(
+                name: "六安市市场监督管理局", code: "LASJ", creditCode: "11341500MB15001A5E", regionCode: "341500",
+                parentID: nil))
+        return (definer, issuer)
+    }
+
+    static func content(_ name: String, _ code: String, on day: String = "2026-12-07") throws -> LicenceContent {
+        LicenceContent(
+            holder: try LicenceHolder(kind: .organisation, code: code, name: name, today: today),
+            face: ["tyshxydm": code, "mc": name, "fddbr": "张三", "clrq": "2020-05-01"],
+            issuedOn: CalendarDate(iso: day)!, validUntil: CalendarDate(iso: "2040-04-30"))
+    }
+
+    @Test(
+        "a type is registered and updated by its definer only; licences get the issuer's next serial and a valid identifier",
+        arguments: TestBackend.available)
+    func typesAndIssue(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let (definer, issuer) = try await Self.departments(store)
+            let type = try Self.businessLicence.validated()
+            _ = try await store.licences.saveType(type, definerDepartmentID: definer.id, at: Self.time)
+            var renamed = type
+            renamed.name = "营业执照（电子）"
+            _ = try await store.licences.saveType(renamed, definerDepartmentID: definer.id, at: Self.time)
+            #expect(try await store.licences.types().map(\.type.name) == ["营业执照（电子）"])
+            await #expect(throws: StoreError.self) {
+                _ = try await store.licences.saveType(type, definerDepartmentID: issuer.id, at: Self.time)
+            }
+
+            let first = try await store.licences.issue(
+                typeCode: type.typeCode, try Self.content("六安数据科技有限公司", "11341500MB15001A5E"),
+                issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, at: Self.time)
+            let second = try await store.licences.issue(
+                typeCode: type.typeCode, try Self.content("六安数据科技有限公司", "11341500MB15001A5E"),
+                issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, at: Self.time)
+            #expect(first.identifier.serial == "20261207000001" && second.identifier.serial == "20261207000002")
+            #expect(first.identifier.text.hasPrefix("1.2.156.3005.2.11100000000013346P001.11341500MB15001A5E."))
+            #expect(try LicenceIdentifier(first.identifier.text) == first.identifier)
+            #expect(try await store.licences.find(first.identifier) == first)
+            #expect(try await store.licences.licences(holderCode: "11341500MB15001A5E").count == 2)
+            await #expect(throws: StoreError.self) {
+                _ = try await store.licences.issue(
+                    typeCode: "11100000000013346P099", try Self.content("某公司", "11341500MB15001A5E"),
+                    issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, at: Self.time)
+            }
+        }
+    }
+
+    @Test(
+        "变更 makes version 2 and supersedes version 1; 吊销 and 过期 end a valid licence with their reasons; an ended one cannot change",
+        arguments: TestBackend.available)
+    func lifecycle(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let (definer, issuer) = try await Self.departments(store)
+            let type = try Self.businessLicence.validated()
+            _ = try await store.licences.saveType(type, definerDepartmentID: definer.id, at: Self.time)
+            let original = try await store.licences.issue(
+                typeCode: type.typeCode, try Self.content("六安数据科技有限公司", "11341500MB15001A5E"),
+                issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, at: Self.time)
+            var moved = try Self.content("六安数据科技有限公司", "11341500MB15001A5E")
+            moved.face["zs"] = "六安市金安区梅山南路 1 号"
+            let changed = try await store.licences.change(
+                original.identifier, to: moved, departmentID: issuer.id, reason: "住所变更", at: Self.time)
+            #expect(changed.identifier.version == 2 && changed.previous == original.identifier)
+            #expect(changed.identifier.serial == original.identifier.serial)
+            #expect(try await store.licences.find(original.identifier)?.status == .superseded)
+            await #expect(throws: StoreError.self) {
+                _ = try await store.licences.change(
+                    original.identifier, to: moved, departmentID: issuer.id, reason: nil, at: Self.time)
+            }
+            let revoked = try await store.licences.end(
+                changed.identifier, as: .revoked, departmentID: issuer.id, reason: "虚假登记", at: Self.time)
+            #expect(revoked.status == .revoked)
+            let again = await #expect(throws: StoreError.self) {
+                _ = try await store.licences.end(
+                    changed.identifier, as: .cancelled, departmentID: issuer.id, reason: "申请注销", at: Self.time)
+            }
+            #expect(again?.message.zh == "证照已吊销，不能再注销")
+            #expect(try await store.licences.events(original.identifier).map(\.kind) == [.issued, .changed])
+            #expect(try await store.licences.events(changed.identifier).map(\.kind) == [.issued, .revoked])
+            #expect(try await store.licences.events(changed.identifier).last?.reason == "虚假登记")
+
+            let expiring = try await store.licences.issue(
+                typeCode: type.typeCode,
+                LicenceContent(
+                    holder: try LicenceHolder(
+                        kind: .organisation, code: "11341500MB15001A5E", name: "某公司", today: Self.today),
+                    face: [:], issuedOn: Self.today, validUntil: CalendarDate(iso: "2026-12-31")),
+                issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, at: Self.time)
+            #expect(try await store.licences.expire(before: CalendarDate(iso: "2026-12-31")!, at: Self.time).isEmpty)
+            #expect(
+                try await store.licences.expire(before: CalendarDate(iso: "2027-01-01")!, at: Self.time) == [
+                    expiring.identifier
+                ])
+            #expect(try await store.licences.find(expiring.identifier)?.status == .expired)
+        }
+    }
+}

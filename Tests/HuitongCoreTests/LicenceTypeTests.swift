@@ -15,6 +15,7 @@ struct LicenceTypeTests {
             LicenceField(key: "fddbr", label: "法定代表人", type: .text, isRequired: true, isMaskedByDefault: true),
             LicenceField(key: "zczb", label: "注册资本（万元）", type: .number, isRequired: false),
             LicenceField(key: "clrq", label: "成立日期", type: .date, isRequired: true),
+            LicenceField(key: "zs", label: "住所", type: .text, isRequired: false),
         ],
         validity: .statedOnLicence, issuerCodes: ["11341500mb15001a5e"])
 
@@ -32,7 +33,7 @@ struct LicenceTypeTests {
         #expect(
             error?.issues.map(\.field)
                 == [
-                    "typeCode", "fields[5].key", "fields[6].key", "fields[6].label", "validity", "issuerCodes[0]",
+                    "typeCode", "fields[6].key", "fields[7].key", "fields[7].label", "validity", "issuerCodes[0]",
                 ])
         #expect(error?.issues.first?.message.contains("证照类型代码") == true)
     }

@@ -104,6 +104,11 @@ public enum OfficerAction: String, Sendable, CaseIterable {
     // Developers: officers answering the portal's open-access requests (有条件开放)
     case developersDecideOpenAccess = "developers.decideOpenAccess"
     case developersRevokeOpenAccess = "developers.revokeOpenAccess"
+    // E-licences (电子证照)
+    /// Registering and changing the licence types the department defines (证照目录).
+    case licencesDefineTypes = "licences.defineTypes"
+    /// Issuing, changing, cancelling and revoking the department's licences.
+    case licencesIssue = "licences.issue"
     // Console page gates whose roles differ from every API action's
     case consoleDashboard = "console.dashboard"
     case consoleDepartments = "console.departments"
@@ -271,6 +276,8 @@ public enum AccessPolicy {
         // Developers
         .developersDecideOpenAccess: AccessRule([.provider], .ownDepartment()),
         .developersRevokeOpenAccess: AccessRule([.provider], .ownDepartment()),
+        .licencesDefineTypes: AccessRule([.provider], .ownDepartment()),
+        .licencesIssue: AccessRule([.provider], .ownDepartment()),
         // Console
         .consoleDashboard: AccessRule([.operator], .anyDepartment),
         .consoleDepartments: AccessRule([.operator], .anyDepartment),

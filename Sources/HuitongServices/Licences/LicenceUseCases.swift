@@ -1,0 +1,224 @@
+import Foundation
+import HuitongCore
+import HuitongStore
+
+extension AuditAction {
+    public static let licenceTypeRegistered = AuditAction(rawValue: "licence.typeRegistered")
+    public static let licenceIssued = AuditAction(rawValue: "licence.issued")
+    public static let licenceChanged = AuditAction(rawValue: "licence.changed")
+    public static let licenceEnded = AuditAction(rawValue: "licence.ended")
+}
+
+/// What an issuer sends for a licence: the holder and the 照面; the dates default to today and the type's term.
+public struct LicenceIssueRequest: Sendable, Hashable, Codable {
+    public var typeCode: String
+    public var holderCode: String
+    public var holderName: String
+    public var face: [String: String]
+    /// `YYYY-MM-DD`; today when left out.
+    public var issuedOn: String?
+    /// `YYYY-MM-DD`, for types whose licences state their end (营业期限, 有效期限); left out, 长期 or the type's term.
+    public var validUntil: String?
+
+    public init(
+        typeCode: String, holderCode: String, holderName: String, face: [String: String], issuedOn: String? = nil,
+        validUntil: String? = nil
+    ) {
+        self.typeCode = typeCode
+        self.holderCode = holderCode
+        self.holderName = holderName
+        self.face = face
+        self.issuedOn = issuedOn
+        self.validUntil = validUntil
+    }
+}
+
+/// 电子证照 for the departments that define and issue them (domain-services.md §2): types registered by their
+/// definer, licences issued, changed and ended by their issuer, each step on the audit log without personal data.
+public struct LicenceUseCases: Sendable {
+    public let store: Store
+    /// Where each step is recorded; nil only in tests of the rules alone.
+    public let audit: AuditLog?
+
+    public init(store: Store, audit: AuditLog? = nil) {
+        self.store = store
+        self.audit = audit
+    }
+
+    // MARK: Types
+
+    /// A provider officer of the defining department registers (or changes) a licence type: the type code must
+    /// begin with that department's 统一社会信用代码.
+    public func registerType(_ type: LicenceType, by user: User, at now: Date = Date()) async throws
+        -> StoredLicenceType
+    {
+        try AccessPolicy.require(user, .licencesDefineTypes)
+        let type = try type.validated()
+        let department = try await department(user.departmentID)
+        guard department.creditCode == type.definerCode else {
+            throw AccessError.forbidden(
+                BilingualText(
+                    zh: "证照类型代码须以本部门的统一社会信用代码（\(department.creditCode ?? "未登记")）开头",
+                    en:
+                        "the type code must begin with your department's unified social credit code (\(department.creditCode ?? "none registered"))"
+                ))
+        }
+        let stored = try await store.licences.saveType(type, definerDepartmentID: department.id, at: now)
+        try await record(
+            AuditEvent(
+                action: .licenceTypeRegistered, time: now, userID: user.id, providerDepartmentID: department.id,
+                resourceCode: type.typeCode, outcome: .allowed, detail: ["fields": String(type.fields.count)]))
+        return stored
+    }
+
+    // MARK: Issuing
+
+    /// Issues a licence for the department of `user`, which must be one of the type's issuers: the holder is bound
+    /// by the identifier of the type's holder kind, the 照面 is checked field by field, and every problem is
+    /// reported at once.
+    public func issue(_ request: LicenceIssueRequest, by user: User, at now: Date = Date()) async throws -> Licence {
+        try AccessPolicy.require(user, .licencesIssue)
+        let issuer = try await department(user.departmentID)
+        guard let stored = try await store.licences.type(code: request.typeCode.uppercased()) else {
+            throw ValidationError(
+                field: "typeCode",
+                BilingualText(zh: "没有证照类型 \(request.typeCode)", en: "there is no licence type \(request.typeCode)"))
+        }
+        let type = stored.type
+        guard let issuerCode = issuer.creditCode, type.issuerCodes.contains(issuerCode) else {
+            throw AccessError.forbidden(
+                BilingualText(
+                    zh: "本部门不是“\(type.name)”的发证部门", en: "your department does not issue \(type.name)"))
+        }
+        let content = try Self.content(request, of: type, today: CalendarDate(now))
+        let licence = try await store.licences.issue(
+            typeCode: type.typeCode, content, issuerCode: issuerCode, issuerDepartmentID: issuer.id, at: now)
+        try await record(
+            AuditEvent(
+                action: .licenceIssued, time: now, userID: user.id, providerDepartmentID: issuer.id,
+                resourceCode: type.typeCode, outcome: .allowed, detail: ["licence": licence.identifier.text]))
+        return licence
+    }
+
+    /// 变更: the issuer replaces a valid licence with a new version holding `request`'s holder and 照面.
+    public func change(
+        _ identifier: LicenceIdentifier, to request: LicenceIssueRequest, reason: String?, by user: User,
+        at now: Date = Date()
+    ) async throws -> Licence {
+        let (current, type) = try await issued(identifier, by: user)
+        guard request.typeCode.uppercased() == current.typeCode else {
+            throw ValidationError(
+                field: "typeCode",
+                BilingualText(zh: "变更不能改变证照类型", en: "a change cannot change the licence type"))
+        }
+        let content = try Self.content(request, of: type, today: CalendarDate(now))
+        let licence = try await store.licences.change(
+            identifier, to: content, departmentID: current.issuerDepartmentID, reason: reason, at: now)
+        try await record(
+            AuditEvent(
+                action: .licenceChanged, time: now, userID: user.id, providerDepartmentID: current.issuerDepartmentID,
+                resourceCode: current.typeCode, outcome: .allowed,
+                detail: ["licence": licence.identifier.text, "previous": identifier.text]))
+        return licence
+    }
+
+    /// 注销 or 吊销 by the issuer, with the reason every later check will show.
+    public func end(
+        _ identifier: LicenceIdentifier, as kind: LicenceEventKind, reason: String, by user: User,
+        at now: Date = Date()
+    ) async throws -> Licence {
+        guard kind == .cancelled || kind == .revoked else {
+            throw ValidationError(
+                field: "kind", BilingualText(zh: "只能注销或吊销", en: "a licence can only be cancelled or revoked"))
+        }
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty, reason.count <= 500 else {
+            throw ValidationError(
+                field: "reason",
+                BilingualText(
+                    zh: "\(kind.label.zh)须写明原因（至多 500 字）", en: "a \(kind.label.en) needs a reason (at most 500)"))
+        }
+        let (current, _) = try await issued(identifier, by: user)
+        let licence = try await store.licences.end(
+            identifier, as: kind, departmentID: current.issuerDepartmentID, reason: reason, at: now)
+        try await record(
+            AuditEvent(
+                action: .licenceEnded, time: now, userID: user.id, providerDepartmentID: current.issuerDepartmentID,
+                resourceCode: current.typeCode, outcome: .allowed,
+                detail: ["licence": identifier.text, "kind": kind.rawValue]))
+        return licence
+    }
+
+    // MARK: Helpers
+
+    /// The holder and face of `request` checked against `type`, with its dates.
+    static func content(_ request: LicenceIssueRequest, of type: LicenceType, today: CalendarDate)
+        throws(ValidationError)
+        -> LicenceContent
+    {
+        var issues: [FieldIssue] = []
+        var holder: LicenceHolder?
+        do {
+            holder = try LicenceHolder(
+                kind: type.holderKind, code: request.holderCode, name: request.holderName, today: today)
+        } catch {
+            issues += error.issues
+        }
+        issues += type.problems(inFace: request.face, today: today)
+        func date(_ text: String?, _ field: String) -> CalendarDate? {
+            guard let text, !text.isEmpty else { return nil }
+            guard let date = CalendarDate(iso: text) else {
+                issues.append(
+                    FieldIssue(
+                        field: field,
+                        message: BilingualText(zh: "应为有效日期，如 2024-01-31", en: "must be a valid date such as 2024-01-31")
+                    ))
+                return nil
+            }
+            return date
+        }
+        let issuedOn = date(request.issuedOn, "issuedOn") ?? today
+        let statedEnd = date(request.validUntil, "validUntil")
+        if issuedOn > today {
+            issues.append(
+                FieldIssue(field: "issuedOn", message: BilingualText(zh: "签发日期不能晚于今天", en: "cannot be in the future")))
+        }
+        if let statedEnd, statedEnd < issuedOn {
+            issues.append(
+                FieldIssue(
+                    field: "validUntil",
+                    message: BilingualText(zh: "有效期截止日不能早于签发日期", en: "cannot be before the issue date")))
+        }
+        guard issues.isEmpty, let holder else { throw ValidationError(issues) }
+        return LicenceContent(
+            holder: holder, face: request.face.mapValues { $0.trimmingCharacters(in: .whitespaces) },
+            issuedOn: issuedOn,
+            validUntil: type.validUntil(issuedOn: issuedOn, statedEnd: statedEnd))
+    }
+
+    /// A licence of the department of `user` (which must issue licences), with its type.
+    private func issued(_ identifier: LicenceIdentifier, by user: User) async throws -> (Licence, LicenceType) {
+        try AccessPolicy.require(user, .licencesIssue)
+        guard let licence = try await store.licences.find(identifier),
+            let type = try await store.licences.type(code: licence.typeCode)?.type
+        else { throw StoreError.notFound(entity: "licence", key: identifier.text) }
+        guard licence.issuerDepartmentID == user.departmentID else {
+            throw AccessError.forbidden(
+                BilingualText(
+                    zh: "只有发证部门可以变更、注销或吊销该证照", en: "only the issuing department may change or end this licence"))
+        }
+        return (licence, type)
+    }
+
+    private func department(_ id: Int64) async throws -> Department {
+        guard let department = try await store.departments.find(id: id) else {
+            throw StoreError.notFound(entity: "department", key: "\(id)")
+        }
+        return department
+    }
+
+    private func record(_ event: AuditEvent) async throws {
+        guard let audit else { return }
+        _ = try await audit.append(event)
+    }
+}

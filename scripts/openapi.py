@@ -456,6 +456,52 @@ paths.update({
       "governance", {"200": ok(GRADE_POLICY), **errors(400, 401, 403)}, ref("GradePolicyInput"))},
 })
 
+# E-licences (电子证照): types defined by a department, licences issued, changed and ended by their issuers.
+LIC_FIELD = OBJ(["key", "label", "type", "isRequired", "isMaskedByDefault"], {
+    "key": S(pattern="^[a-z][a-z0-9_]*$"), "label": S(), "type": enum("text", "date", "number", "residentID", "creditCode"),
+    "isRequired": {"type": "boolean"}, "isMaskedByDefault": {"type": "boolean"}})
+LIC_TYPE = OBJ(["typeCode", "name", "holderKind", "fields", "validity", "issuerCodes"], {
+    "typeCode": S(description="证照类型代码: the defining department's 统一社会信用代码 and a 3-digit sequence (21 characters)"),
+    "name": S(), "holderKind": enum("person", "organisation"), "fields": {"type": "array", "items": ref("LicenceField")},
+    "validity": OBJ(["kind"], {"kind": enum("permanent", "years", "statedOnLicence"), "years": {"type": "integer"}}),
+    "issuerCodes": {"type": "array", "items": S(), "description": "统一社会信用代码 of each issuing department"}})
+LIC_TYPE_BODY = OBJ(["type", "definerDepartmentID", "updatedAt"], {"type": ref("LicenceType"), "definerDepartmentID": I64, "updatedAt": DT})
+LIC_REQUEST = OBJ(["typeCode", "holderCode", "holderName", "face"], {
+    "typeCode": S(), "holderCode": S(description="公民身份号码 or 统一社会信用代码, by the type's holder kind"), "holderName": S(),
+    "face": {"type": "object", "additionalProperties": S(), "description": "照面 values by field key"},
+    "issuedOn": S(description="YYYY-MM-DD; today when left out"), "validUntil": S(description="YYYY-MM-DD, for types whose licences state their end")})
+LIC_STATUS = enum("valid", "superseded", "cancelled", "revoked", "expired")
+LIC_EVENT = OBJ(["identifier", "kind", "at"], {"identifier": S(), "kind": enum("issued", "changed", "cancelled", "revoked", "expired"),
+    "at": DT, "departmentID": I64, "reason": S()})
+LICENCE = OBJ(["identifier", "typeCode", "holder", "face", "issuedOn", "status", "issuerDepartmentID"], {
+    "identifier": S(description="电子证照标识 (GB/T 36904): 1.2.156.3005.2.<type>.<issuer>.<serial>.<version>.<check>"),
+    "typeCode": S(), "holder": OBJ(["kind", "code", "name"], {"kind": enum("person", "organisation"), "code": S(), "name": S()}),
+    "face": {"type": "object", "additionalProperties": S()}, "issuedOn": S(), "validUntil": S(), "status": LIC_STATUS,
+    "previous": S(), "issuerDepartmentID": I64})
+LIC_BODY = OBJ(["licence", "statusNow"], {"licence": ref("Licence"), "statusNow": LIC_STATUS, "events": {"type": "array", "items": ref("LicenceEvent")}})
+schemas.update({"LicenceField": LIC_FIELD, "LicenceType": LIC_TYPE, "LicenceTypeBody": LIC_TYPE_BODY, "LicenceIssueRequest": LIC_REQUEST,
+    "Licence": LICENCE, "LicenceEvent": LIC_EVENT, "LicenceBody": LIC_BODY})
+LIC_ID = [{"name": "identifier", "in": "path", "required": True, "schema": {"type": "string"}, "description": "电子证照标识"}]
+paths.update({
+  "/api/v1/licence-types": {
+    "get": op("Licence types (证照目录) registered on this node (any signed-in officer)", "licences", {"200": ok(lst("LicenceTypeBody")), **errors(401)}),
+    "post": op("Register or change a licence type your department defines (provider officer): its type code begins with your department's 统一社会信用代码; the 照面 schema is checked whole",
+      "licences", {"201": ok(ref("LicenceTypeBody"), "Registered"), **errors(400, 401, 403, 409)}, ref("LicenceType"))},
+  "/api/v1/licences": {
+    "post": op("Issue a licence (provider officer of one of the type's issuing departments): the holder is bound by the identifier of the type's holder kind, the 照面 is checked field by field, and the identifier (GB/T 36904) takes the department's next serial",
+      "licences", {"201": ok(ref("LicenceBody"), "Issued"), **errors(400, 401, 403)}, ref("LicenceIssueRequest"))},
+  "/api/v1/licences/{identifier}": {
+    "get": op("A licence of your department with its history and its status today", "licences", {"200": ok(ref("LicenceBody")), **errors(400, 401, 403, 404)}, params=LIC_ID)},
+  "/api/v1/licences/{identifier}/changes": {
+    "post": op("变更: a new version replaces a valid licence of your department, which becomes superseded", "licences",
+      {"201": ok(ref("LicenceBody"), "Changed"), **errors(400, 401, 403, 404, 409)},
+      OBJ(["licence"], {"licence": ref("LicenceIssueRequest"), "reason": S()}), params=LIC_ID)},
+  "/api/v1/licences/{identifier}/end": {
+    "post": op("注销 (cancelled) or 吊销 (revoked) a valid licence of your department, with the reason every later check shows", "licences",
+      {"200": ok(ref("LicenceBody")), **errors(400, 401, 403, 404, 409)},
+      OBJ(["kind", "reason"], {"kind": enum("cancelled", "revoked"), "reason": S()}), params=LIC_ID)},
+})
+
 # The sharing gateway: application systems call it with their credential (bearer or HMAC signature) under a grant.
 GW = [{"name": "classification", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{6,}$"}, "description": "The part of the resource code before \"/\" (前段码), e.g. 101001"},
       {"name": "sequence", "in": "path", "required": True, "schema": {"type": "string"}, "description": "The part after \"/\" (后段码), e.g. 0001"}]

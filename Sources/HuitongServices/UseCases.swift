@@ -16,6 +16,7 @@ public struct UseCases: Sendable {
     public let sharing: SharingUseCases
     public let quality: QualityUseCases
     public let objections: ObjectionUseCases
+    public let licences: LicenceUseCases
     public let developers: DeveloperUseCases
     public let crossLevel: CrossLevelUseCases
     /// Loads of uploaded files, run as jobs of this node.
@@ -63,6 +64,7 @@ public struct UseCases: Sendable {
             store: store, settings: settings.quality, objectionPenalty: settings.objections.penalty,
             audit: audit.log, jobs: jobs)
         objections = ObjectionUseCases(store: store, settings: settings.objections, audit: audit.log)
+        licences = LicenceUseCases(store: store, audit: audit.log)
         developers = DeveloperUseCases(store: store, settings: settings.developers, accounts: accounts, audit: audit)
         crossLevel = CrossLevelUseCases(store: store, sharing: sharing, audit: audit, local: settings.region)
         let quality = quality

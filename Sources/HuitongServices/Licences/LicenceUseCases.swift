@@ -3,7 +3,7 @@ import HuitongCore
 import HuitongStore
 
 extension AuditAction {
-    public static let licenceTypeRegistered = AuditAction(rawValue: "licence.typeRegistered")
+    public static let licenceTypeRegistered = AuditAction(rawValue: "licence.type_registered")
     public static let licenceIssued = AuditAction(rawValue: "licence.issued")
     public static let licenceChanged = AuditAction(rawValue: "licence.changed")
     public static let licenceEnded = AuditAction(rawValue: "licence.ended")
@@ -147,6 +147,14 @@ public struct LicenceUseCases: Sendable {
                 resourceCode: current.typeCode, outcome: .allowed,
                 detail: ["licence": identifier.text, "kind": kind.rawValue]))
         return licence
+    }
+
+    // MARK: Reading
+
+    /// A licence with its history, for an officer of its issuing department.
+    public func issued(_ identifier: LicenceIdentifier, readBy user: User) async throws -> (Licence, [LicenceEvent]) {
+        let (licence, _) = try await issued(identifier, by: user)
+        return (licence, try await store.licences.events(identifier))
     }
 
     // MARK: Helpers

@@ -1,0 +1,93 @@
+import Foundation
+import HuitongCore
+import HuitongServices
+import HuitongStore
+import HuitongTestSupport
+import Testing
+
+@testable import HuitongServer
+
+/// E-licences through the real application: a definer registers a type, its issuer issues, reads, changes and
+/// revokes a licence; others are refused; every step is on the audit log by identifier, never by holder.
+@Suite("Licences API")
+struct LicencesAPITests {
+    static let type = LicenceType(
+        typeCode: "11100000000013346P001", name: "营业执照", holderKind: .organisation,
+        fields: [
+            LicenceField(key: "mc", label: "名称", type: .text, isRequired: true),
+            LicenceField(key: "fddbr", label: "法定代表人", type: .text, isRequired: true, isMaskedByDefault: true),
+            LicenceField(key: "clrq", label: "成立日期", type: .date, isRequired: true),
+        ],
+        validity: .statedOnLicence, issuerCodes: ["11341500MB15001A5E"])
+
+    @Test(
+        "define → issue → read with history → 变更 → 吊销; outsiders refused; bad requests name their fields",
+        arguments: TestBackend.available)
+    func lifecycle(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            let store = node.store
+            let samr = try await store.departments.create(
+                DepartmentDraft(
+                    name: "市场监管总局（示例）", code: "SAMR", creditCode: "11100000000013346P", regionCode: "110000",
+                    parentID: nil))
+            let lasj = try await store.departments.create(
+                DepartmentDraft(
+                    name: "六安市市场监督管理局", code: "LASJ", creditCode: "11341500MB15001A5E", regionCode: "341500",
+                    parentID: nil))
+            let (_, definer) = try await node.user("samr.p", department: samr, roles: [.provider])
+            let (_, issuer) = try await node.user("lasj.p", department: lasj, roles: [.provider])
+            let other = try await node.department("LAMZ", region: "341500")
+            let (_, outsider) = try await node.user("lamz.p", department: other, roles: [.provider])
+
+            let refusedType = try await client.status(.post, "/api/v1/licence-types", token: issuer, input: Self.type)
+            #expect(refusedType == .forbidden, "only the department whose credit code begins the type code defines it")
+            let (created, registered) = try await client.send(
+                .post, "/api/v1/licence-types", token: definer, input: Self.type, as: LicencesAPI.TypeBody.self)
+            #expect(created == .created && registered.type.name == "营业执照")
+
+            let request = LicenceIssueRequest(
+                typeCode: Self.type.typeCode, holderCode: "11341500MB1500B23Q", holderName: "六安数据科技有限公司",
+                face: ["mc": "六安数据科技有限公司", "fddbr": "张三", "clrq": "2020-05-01"], validUntil: "2040-04-30")
+            #expect(try await client.status(.post, "/api/v1/licences", token: outsider, input: request) == .forbidden)
+            var bad = request
+            bad.holderCode = "11341500MB1500B23X"
+            bad.face["clrq"] = "2020-02-30"
+            let (badStatus, badBody) = try await client.failure(.post, "/api/v1/licences", token: issuer, input: bad)
+            #expect(badStatus == .badRequest)
+            #expect(badBody.error.details.map(\.field) == ["holder.code", "face.clrq"])
+
+            let (issuedStatus, issued) = try await client.send(
+                .post, "/api/v1/licences", token: issuer, input: request, as: LicencesAPI.LicenceBody.self)
+            #expect(issuedStatus == .created && issued.statusNow == .valid)
+            let identifier = issued.licence.identifier
+            #expect(try LicenceIdentifier(identifier.text) == identifier)
+            let path = "/api/v1/licences/\(identifier.text)"
+            #expect(try await client.status(.get, path, token: outsider) == .forbidden)
+            #expect(try await client.status(.get, "/api/v1/licences/1.2.156.3005.2.x", token: issuer) == .badRequest)
+
+            var renamed = request
+            renamed.face["mc"] = "六安数据集团有限公司"
+            let (changedStatus, changed) = try await client.send(
+                .post, "\(path)/changes", token: issuer,
+                input: LicencesAPI.ChangeInput(licence: renamed, reason: "名称变更"),
+                as: LicencesAPI.LicenceBody.self)
+            #expect(changedStatus == .created && changed.licence.identifier.version == 2)
+            let (_, old) = try await client.send(.get, path, token: issuer, as: LicencesAPI.LicenceBody.self)
+            #expect(old.licence.status == .superseded && old.events?.map(\.kind) == [.issued, .changed])
+
+            let newPath = "/api/v1/licences/\(changed.licence.identifier.text)"
+            let (_, revoked) = try await client.send(
+                .post, "\(newPath)/end", token: issuer, input: LicencesAPI.EndInput(kind: .revoked, reason: "虚假登记"),
+                as: LicencesAPI.LicenceBody.self)
+            #expect(revoked.licence.status == .revoked)
+            let (again, againBody) = try await client.failure(
+                .post, "\(newPath)/changes", token: issuer,
+                input: LicencesAPI.ChangeInput(licence: renamed, reason: nil))
+            #expect(again == .conflict && againBody.error.message.contains("证照已吊销"))
+
+            let (_, log) = try await client.text(.get, "/api/v1/audit/entries?limit=100", token: node.operatorToken)
+            #expect(log.contains("licence.issued") && log.contains("licence.ended"))
+            #expect(!log.contains("11341500MB1500B23Q") && !log.contains("张三"), "the log names licences, not holders")
+        }
+    }
+}

@@ -488,7 +488,7 @@ paths.update({
     "post": op("Register or change a licence type your department defines (provider officer): its type code begins with your department's 统一社会信用代码; the 照面 schema is checked whole",
       "licences", {"201": ok(ref("LicenceTypeBody"), "Registered"), **errors(400, 401, 403, 409)}, ref("LicenceType"))},
   "/api/v1/licences": {
-    "post": op("Issue a licence (provider officer of one of the type's issuing departments): the holder is bound by the identifier of the type's holder kind, the 照面 is checked field by field, and the identifier (GB/T 36904) takes the department's next serial",
+    "post": op("Issue a licence (a provider officer of one of the type's issuing departments, or that department's application system with its credential): the holder is bound by the identifier of the type's holder kind, the 照面 is checked field by field, and the identifier (GB/T 36904) takes the department's next serial",
       "licences", {"201": ok(ref("LicenceBody"), "Issued"), **errors(400, 401, 403)}, ref("LicenceIssueRequest"))},
   "/api/v1/licences/{identifier}": {
     "get": op("A licence of your department with its history and its status today", "licences", {"200": ok(ref("LicenceBody")), **errors(400, 401, 403, 404)}, params=LIC_ID)},

@@ -56,6 +56,25 @@ struct LicencesAPITests {
             #expect(badStatus == .badRequest)
             #expect(badBody.error.details.map(\.field) == ["holder.code", "face.clrq"])
 
+            // The issuer's application system issues with its credential, as it calls the gateway; another
+            // department's system cannot.
+            func systemSecret(_ department: Department) async throws -> String {
+                let system = try await store.applicationSystems.create(
+                    departmentID: department.id, ApplicationSystemDraft(name: "发证系统", description: ""))
+                let secret = Secrets.issue(.system)
+                _ = try await store.tokens.createCredential(
+                    systemID: system.id, TokenDraft(name: "生产", expiresAt: nil), secret: secret,
+                    keyID: CredentialKeyID.generate(), sealedSecret: nil)
+                return secret.plaintext
+            }
+            let (bySystem, systemIssued) = try await client.send(
+                .post, "/api/v1/licences", token: try await systemSecret(lasj), input: request,
+                as: LicencesAPI.LicenceBody.self)
+            #expect(bySystem == .created && systemIssued.licence.identifier.serial.hasSuffix("000001"))
+            #expect(
+                try await client.status(.post, "/api/v1/licences", token: try await systemSecret(other), input: request)
+                    == .forbidden)
+
             let (issuedStatus, issued) = try await client.send(
                 .post, "/api/v1/licences", token: issuer, input: request, as: LicencesAPI.LicenceBody.self)
             #expect(issuedStatus == .created && issued.statusNow == .valid)
@@ -87,6 +106,7 @@ struct LicencesAPITests {
 
             let (_, log) = try await client.text(.get, "/api/v1/audit/entries?limit=100", token: node.operatorToken)
             #expect(log.contains("licence.issued") && log.contains("licence.ended"))
+            #expect(log.contains("\"applicationSystemID\""), "an issue by a system names the system")
             #expect(!log.contains("11341500MB1500B23Q") && !log.contains("张三"), "the log names licences, not holders")
         }
     }

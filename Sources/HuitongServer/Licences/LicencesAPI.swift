@@ -5,7 +5,7 @@ import HuitongStore
 import Hummingbird
 
 /// E-licences for the departments that define and issue them: `/api/v1/licence-types` (证照目录) and
-/// `/api/v1/licences` (issue, read, 变更, 注销/吊销). Licences are read by their issuer here; holders, users and
+/// `/api/v1/licences` (issue — by an officer or the department's application system —, read, 变更, 注销/吊销). Licences are read by their issuer here; holders, users and
 /// verifiers get their own routes.
 struct LicencesAPI: Sendable {
     let service: LicenceUseCases
@@ -61,9 +61,15 @@ struct LicencesAPI: Sendable {
     }
 
     func issue(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let user = try context.requireUser()
+        // An issuing department's application system calls with its credential, as it calls the gateway.
+        let actor: LicenceActor
+        if let system = context.principal?.system {
+            actor = .system(system.system)
+        } else {
+            actor = .officer(try context.requireUser())
+        }
         let input = try await request.decodeJSON(LicenceIssueRequest.self, context: context)
-        let licence = try await service.issue(input, by: user)
+        let licence = try await service.issue(input, by: actor)
         return try JSONResponse.make(
             LicenceBody(licence: licence, statusNow: licence.status(on: CalendarDate.today()), events: nil),
             status: .created)

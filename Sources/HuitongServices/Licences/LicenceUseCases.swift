@@ -33,6 +33,41 @@ public struct LicenceIssueRequest: Sendable, Hashable, Codable {
     }
 }
 
+/// Who acts on a department's licences: one of its officers, or one of its application systems with its credential
+/// (an issuing system calls the API as it calls the gateway).
+public enum LicenceActor: Sendable {
+    case officer(User)
+    case system(ApplicationSystem)
+
+    public var departmentID: Int64 {
+        switch self {
+        case .officer(let user): user.departmentID
+        case .system(let system): system.departmentID
+        }
+    }
+
+    var userID: Int64? {
+        if case .officer(let user) = self { return user.id }
+        return nil
+    }
+
+    var systemID: Int64? {
+        if case .system(let system) = self { return system.id }
+        return nil
+    }
+
+    /// An officer must hold the provider role of the department; a system acts for its department by its credential.
+    func requireIssuing() throws(AccessError) {
+        switch self {
+        case .officer(let user): try AccessPolicy.require(user, .licencesIssue)
+        case .system(let system):
+            guard system.isActive else {
+                throw AccessError.forbidden(BilingualText(zh: "应用系统已停用", en: "the application system is disabled"))
+            }
+        }
+    }
+}
+
 /// 电子证照 for the departments that define and issue them (domain-services.md §2): types registered by their
 /// definer, licences issued, changed and ended by their issuer, each step on the audit log without personal data.
 public struct LicenceUseCases: Sendable {
@@ -77,8 +112,15 @@ public struct LicenceUseCases: Sendable {
     /// by the identifier of the type's holder kind, the 照面 is checked field by field, and every problem is
     /// reported at once.
     public func issue(_ request: LicenceIssueRequest, by user: User, at now: Date = Date()) async throws -> Licence {
-        try AccessPolicy.require(user, .licencesIssue)
-        let issuer = try await department(user.departmentID)
+        try await issue(request, by: .officer(user), at: now)
+    }
+
+    /// Issues a licence for the department of `actor` (an officer or an issuing application system).
+    public func issue(_ request: LicenceIssueRequest, by actor: LicenceActor, at now: Date = Date()) async throws
+        -> Licence
+    {
+        try actor.requireIssuing()
+        let issuer = try await department(actor.departmentID)
         guard let stored = try await store.licences.type(code: request.typeCode.uppercased()) else {
             throw ValidationError(
                 field: "typeCode",
@@ -95,7 +137,8 @@ public struct LicenceUseCases: Sendable {
             typeCode: type.typeCode, content, issuerCode: issuerCode, issuerDepartmentID: issuer.id, at: now)
         try await record(
             AuditEvent(
-                action: .licenceIssued, time: now, userID: user.id, providerDepartmentID: issuer.id,
+                action: .licenceIssued, time: now, applicationSystemID: actor.systemID, userID: actor.userID,
+                providerDepartmentID: issuer.id,
                 resourceCode: type.typeCode, outcome: .allowed, detail: ["licence": licence.identifier.text]))
         return licence
     }

@@ -133,6 +133,9 @@ struct AccessPolicyTests {
         // Developers
         Row(.developersDecideOpenAccess,            "rrr +dd rrr rrr rrr +dd +dd", role: providerOnly, department: otherDepartmentText),
         Row(.developersRevokeOpenAccess,            "rrr +dd rrr rrr rrr +dd +dd", role: providerOnly, department: otherDepartmentText),
+        // E-licences
+        Row(.licencesDefineTypes,                   "rrr +dd rrr rrr rrr +dd +dd", role: providerOnly, department: otherDepartmentText),
+        Row(.licencesIssue,                         "rrr +dd rrr rrr rrr +dd +dd", role: providerOnly, department: otherDepartmentText),
         // Console
         Row(.consoleDashboard,                      "+++ rrr rrr rrr rrr rrr +++", role: operatorOnly),
         Row(.consoleDepartments,                    "+++ rrr rrr rrr rrr rrr +++", role: operatorOnly),

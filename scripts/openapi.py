@@ -441,7 +441,7 @@ paths.update({
 GRADE_RULE = OBJ(["shareType", "openness", "masking"], {
     "shareType": SHARE, "openness": OPEN,
     "masking": {**enum("none", "byKind", "all"), "description": "none; byKind = the masking policy's rule for the item's kind of data; all = hidden"},
-    "encryption": {**enum("none", "byKind", "all"), "description": "which pool columns a gm node stores SM4-encrypted at rest: none; byKind = personal identifiers (ID number, phone, bank card, e-mail, plate); all. Left out, it follows masking"}})
+    "encryption": {"type": ["string", "null"], "enum": ["none", "byKind", "all", None], "description": "which pool columns a gm node stores SM4-encrypted at rest: none; byKind = personal identifiers (ID number, phone, bank card, e-mail, plate); all. Left out or null, it follows masking"}})
 GRADE_POLICY_INPUT = OBJ(["grades"], {"grades": {"type": "object", "description": "A rule for every grade (general1–general4, important, core); a higher grade may not be looser than a lower one in any column",
     "properties": {g: ref("GradeRule") for g in ["general1", "general2", "general3", "general4", "important", "core"]}, "additionalProperties": False}})
 schemas.update({"GradeRule": GRADE_RULE, "GradePolicyInput": GRADE_POLICY_INPUT})

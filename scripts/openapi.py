@@ -479,6 +479,8 @@ LICENCE = OBJ(["identifier", "typeCode", "holder", "face", "issuedOn", "status",
     "face": {"type": "object", "additionalProperties": S()}, "issuedOn": S(), "validUntil": S(), "status": LIC_STATUS,
     "previous": S(), "issuerDepartmentID": I64})
 LIC_BODY = OBJ(["licence", "statusNow"], {"licence": ref("Licence"), "statusNow": LIC_STATUS, "events": {"type": "array", "items": ref("LicenceEvent")}})
+schemas["LicenceBatchResult"] = OBJ(["read", "issued", "rejected"], {"read": {"type": "integer"}, "issued": {"type": "array", "items": S()},
+    "rejected": {"type": "array", "items": OBJ(["row", "field", "message"], {"row": {"type": "integer"}, "field": S(), "message": S()})}})
 schemas.update({"LicenceField": LIC_FIELD, "LicenceType": LIC_TYPE, "LicenceTypeBody": LIC_TYPE_BODY, "LicenceIssueRequest": LIC_REQUEST,
     "Licence": LICENCE, "LicenceEvent": LIC_EVENT, "LicenceBody": LIC_BODY})
 LIC_ID = [{"name": "identifier", "in": "path", "required": True, "schema": {"type": "string"}, "description": "电子证照标识"}]
@@ -487,6 +489,10 @@ paths.update({
     "get": op("Licence types (证照目录) registered on this node (any signed-in officer)", "licences", {"200": ok(lst("LicenceTypeBody")), **errors(401)}),
     "post": op("Register or change a licence type your department defines (provider officer): its type code begins with your department's 统一社会信用代码; the 照面 schema is checked whole",
       "licences", {"201": ok(ref("LicenceTypeBody"), "Registered"), **errors(400, 401, 403, 409)}, ref("LicenceType"))},
+  "/api/v1/licence-types/{typeCode}/batch": {"post": {**op("Issue a sheet of licences of one type (CSV or XLSX): columns holderCode/持证主体代码, holderName/持证主体名称, issuedOn/签发日期, validUntil/有效期至 and the 照面 fields by key or label; each row is issued or refused with its problems by row and field (422 when any row was refused); at most 10,000 rows",
+      "licences", {"200": ok(ref("LicenceBatchResult")), **errors(400, 401, 403, 404, 413), "422": ok(ref("LicenceBatchResult"), "Some rows were refused; the others were issued")},
+      params=[{"name": "typeCode", "in": "path", "required": True, "schema": {"type": "string"}}, q("fileType", "csv or xlsx (default)")]),
+      "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}}},
   "/api/v1/licences": {
     "post": op("Issue a licence (a provider officer of one of the type's issuing departments, or that department's application system with its credential): the holder is bound by the identifier of the type's holder kind, the 照面 is checked field by field, and the identifier (GB/T 36904) takes the department's next serial",
       "licences", {"201": ok(ref("LicenceBody"), "Issued"), **errors(400, 401, 403)}, ref("LicenceIssueRequest"))},

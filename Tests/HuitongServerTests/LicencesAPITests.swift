@@ -110,4 +110,43 @@ struct LicencesAPITests {
             #expect(!log.contains("11341500MB1500B23Q") && !log.contains("张三"), "the log names licences, not holders")
         }
     }
+
+    @Test(
+        "a sheet of licences: good rows are issued, each bad row refused with its problems by row and field; an unknown column refuses the sheet",
+        arguments: TestBackend.available)
+    func batch(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            let store = node.store
+            let samr = try await store.departments.create(
+                DepartmentDraft(
+                    name: "市场监管总局（示例）", code: "SAMR", creditCode: "11100000000013346P", regionCode: "110000",
+                    parentID: nil))
+            let lasj = try await store.departments.create(
+                DepartmentDraft(
+                    name: "六安市市场监督管理局", code: "LASJ", creditCode: "11341500MB15001A5E", regionCode: "341500",
+                    parentID: nil))
+            let (_, definer) = try await node.user("samr.p", department: samr, roles: [.provider])
+            let (_, issuer) = try await node.user("lasj.p", department: lasj, roles: [.provider])
+            #expect(
+                try await client.status(.post, "/api/v1/licence-types", token: definer, input: Self.type) == .created)
+            let path = "/api/v1/licence-types/\(Self.type.typeCode)/batch?fileType=csv"
+            let sheet = """
+                持证主体代码,持证主体名称,名称,法定代表人,clrq,有效期至
+                11341500MB1500B23Q,六安数据科技有限公司,六安数据科技有限公司,张三,2020-05-01,2040-04-30
+                11341500MB1500B23X,坏代码公司,坏代码公司,李四,2020-02-30,
+                11341500003260123X,六安市卫健委,六安市卫健委,王五,2019-01-01,
+                """
+            let (status, text, _) = try await client.exchange(.post, path, token: issuer, raw: sheet, headers: [:])
+            #expect(status == .unprocessableContent)
+            let result = try WireJSON.decoder.decode(LicenceBatchResult.self, from: Data(text.utf8))
+            #expect(result.read == 3 && result.issued.count == 2)
+            #expect(
+                result.rejected.map(\.row) == [3, 3] && result.rejected.map(\.field) == ["holder.code", "face.clrq"])
+            #expect(try await store.licences.licences(holderCode: "11341500003260123X").count == 1)
+
+            let (unknown, unknownText, _) = try await client.exchange(
+                .post, path, token: issuer, raw: "持证主体代码,持证主体名称,注册资本\n", headers: [:])
+            #expect(unknown == .badRequest && unknownText.contains("第 3 列“注册资本”不是“营业执照”的照面字段"))
+        }
+    }
 }

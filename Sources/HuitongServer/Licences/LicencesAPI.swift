@@ -1,8 +1,10 @@
 import Foundation
 import HuitongCore
+import HuitongIngest
 import HuitongServices
 import HuitongStore
 import Hummingbird
+import NIOCore
 
 /// E-licences for the departments that define and issue them: `/api/v1/licence-types` (证照目录) and
 /// `/api/v1/licences` (issue — by an officer or the department's application system —, read, 变更, 注销/吊销). Licences are read by their issuer here; holders, users and
@@ -13,6 +15,7 @@ struct LicencesAPI: Sendable {
     func register(on api: RouterGroup<HuitongRequestContext>) {
         api.get("licence-types", use: types)
         api.post("licence-types", use: registerType)
+        api.post("licence-types/:typeCode/batch", use: issueBatch)
         api.post("licences", use: issue)
         api.get("licences/:identifier", use: find)
         api.post("licences/:identifier/changes", use: change)
@@ -62,17 +65,45 @@ struct LicencesAPI: Sendable {
 
     func issue(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         // An issuing department's application system calls with its credential, as it calls the gateway.
-        let actor: LicenceActor
-        if let system = context.principal?.system {
-            actor = .system(system.system)
-        } else {
-            actor = .officer(try context.requireUser())
-        }
+        let actor = try Self.actor(context)
         let input = try await request.decodeJSON(LicenceIssueRequest.self, context: context)
         let licence = try await service.issue(input, by: actor)
         return try JSONResponse.make(
             LicenceBody(licence: licence, statusNow: licence.status(on: CalendarDate.today()), events: nil),
             status: .created)
+    }
+
+    /// A sheet of licences of one type (`?fileType=csv|xlsx`, XLSX by default): each row issued or refused with its
+    /// problems by row and field; 422 when any row was refused.
+    func issueBatch(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let actor = try Self.actor(context)
+        let typeCode = context.parameters.get("typeCode") ?? ""
+        let format = try CatalogTransferAPI.FileFormat.from(request)
+        var body = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collectBody(upTo: CatalogTransferAPI.importLimit)
+        } catch {
+            throw APIError.bodyTooLarge(limit: CatalogTransferAPI.importLimit)
+        }
+        guard buffer.readableBytes > 0 else {
+            throw APIError.malformedBody(
+                field: nil, reason: BilingualText(zh: "上传的文件为空", en: "the uploaded file is empty"))
+        }
+        let rows: [(number: Int, cells: [String])]
+        switch format {
+        case .csv: rows = try CSVParser.parse(Data(buffer: buffer)).map { (number: $0.line, cells: $0.fields) }
+        case .xlsx:
+            rows = try XLSXReader(data: Data(buffer: buffer)).rows().map { (number: $0.number, cells: $0.cells) }
+        }
+        let result = try await service.issueBatch(typeCode: typeCode, rows: rows, by: actor)
+        return try JSONResponse.make(result, status: result.rejected.isEmpty ? .ok : .unprocessableContent)
+    }
+
+    /// An officer, or an application system calling with its credential.
+    static func actor(_ context: HuitongRequestContext) throws -> LicenceActor {
+        if let system = context.principal?.system { return .system(system.system) }
+        return .officer(try context.requireUser())
     }
 
     func find(_ request: Request, context: HuitongRequestContext) async throws -> Response {

@@ -68,6 +68,20 @@ public enum LicenceActor: Sendable {
     }
 }
 
+/// What a batch of licences came to: the identifiers issued, and each problem of the rows refused.
+public struct LicenceBatchResult: Sendable, Hashable, Codable {
+    public struct Rejection: Sendable, Hashable, Codable {
+        /// The row's number in the file (the header is row 1).
+        public var row: Int
+        public var field: String
+        public var message: String
+    }
+
+    public var read = 0
+    public var issued: [LicenceIdentifier] = []
+    public var rejected: [Rejection] = []
+}
+
 /// 电子证照 for the departments that define and issue them (domain-services.md §2): types registered by their
 /// definer, licences issued, changed and ended by their issuer, each step on the audit log without personal data.
 public struct LicenceUseCases: Sendable {
@@ -190,6 +204,101 @@ public struct LicenceUseCases: Sendable {
                 resourceCode: current.typeCode, outcome: .allowed,
                 detail: ["licence": identifier.text, "kind": kind.rawValue]))
         return licence
+    }
+
+    // MARK: Batches
+
+    /// The most licences one batch may carry.
+    public static let batchLimit = 10_000
+
+    /// Issues a licence for each row of a sheet (`rows[0]` its header) of one type: columns name the holder
+    /// (`holderCode`/持证主体代码, `holderName`/持证主体名称), the dates (`issuedOn`/签发日期, `validUntil`/有效期至) and
+    /// the 照面 fields by key or label. A row with problems is refused with each of them, by row number and field;
+    /// every other row is issued, each in a transaction of its own. A header naming an unknown column refuses the
+    /// whole sheet.
+    public func issueBatch(
+        typeCode: String, rows: [(number: Int, cells: [String])], by actor: LicenceActor, at now: Date = Date()
+    ) async throws -> LicenceBatchResult {
+        try actor.requireIssuing()
+        guard let type = try await store.licences.type(code: typeCode.uppercased())?.type else {
+            throw StoreError.notFound(entity: "licence type", key: typeCode)
+        }
+        guard let header = rows.first else {
+            throw ValidationError(field: "file", BilingualText(zh: "文件为空", en: "the file is empty"))
+        }
+        guard rows.count - 1 <= Self.batchLimit else {
+            throw ValidationError(
+                field: "file",
+                BilingualText(
+                    zh: "一批至多 \(Self.batchLimit) 张证照，实为 \(rows.count - 1)",
+                    en: "a batch holds at most \(Self.batchLimit) licences, not \(rows.count - 1)"))
+        }
+        let columns = try Self.columns(header.cells, of: type)
+        var result = LicenceBatchResult()
+        for row in rows.dropFirst() where !row.cells.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            result.read += 1
+            var request = LicenceIssueRequest(typeCode: type.typeCode, holderCode: "", holderName: "", face: [:])
+            for (index, column) in columns.enumerated() {
+                let value = index < row.cells.count ? row.cells[index].trimmingCharacters(in: .whitespaces) : ""
+                switch column {
+                case .holderCode: request.holderCode = value
+                case .holderName: request.holderName = value
+                case .issuedOn: request.issuedOn = value.isEmpty ? nil : value
+                case .validUntil: request.validUntil = value.isEmpty ? nil : value
+                case .face(let key): if !value.isEmpty { request.face[key] = value }
+                }
+            }
+            do {
+                let licence = try await issue(request, by: actor, at: now)
+                result.issued.append(licence.identifier)
+            } catch let error as ValidationError {
+                result.rejected += error.issues.map {
+                    LicenceBatchResult.Rejection(row: row.number, field: $0.field, message: $0.message)
+                }
+            }
+        }
+        return result
+    }
+
+    enum BatchColumn: Equatable {
+        case holderCode, holderName, issuedOn, validUntil
+        case face(String)
+    }
+
+    /// What each header cell names, or every cell that names nothing of the type.
+    static func columns(_ header: [String], of type: LicenceType) throws(ValidationError) -> [BatchColumn] {
+        var columns: [BatchColumn] = []
+        var issues = ValidationCollector()
+        for (index, cell) in header.enumerated() {
+            let name = cell.trimmingCharacters(in: .whitespaces)
+            switch name {
+            case "holderCode", "持证主体代码": columns.append(.holderCode)
+            case "holderName", "持证主体名称": columns.append(.holderName)
+            case "issuedOn", "签发日期": columns.append(.issuedOn)
+            case "validUntil", "有效期至": columns.append(.validUntil)
+            default:
+                if let field = type.fields.first(where: { $0.key == name || $0.label == name }) {
+                    columns.append(.face(field.key))
+                } else {
+                    issues.add(
+                        "header[\(index + 1)]",
+                        BilingualText(
+                            zh: "第 \(index + 1) 列“\(name)”不是“\(type.name)”的照面字段，也不是持证主体或日期",
+                            en:
+                                "column \(index + 1) \"\(name)\" is neither a face field of \(type.name) nor the holder or a date"
+                        ))
+                    columns.append(.face(name))
+                }
+            }
+        }
+        for (required, label) in [
+            (BatchColumn.holderCode, "持证主体代码 (holderCode)"), (.holderName, "持证主体名称 (holderName)"),
+        ]
+        where !columns.contains(required) {
+            issues.add("header", BilingualText(zh: "缺少列 \(label)", en: "missing column \(label)"))
+        }
+        try issues.throwIfAny()
+        return columns
     }
 
     // MARK: Reading

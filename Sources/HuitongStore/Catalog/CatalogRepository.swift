@@ -51,7 +51,16 @@ struct SQLCatalogRepository: CatalogRepository {
     let provider: any DatabaseProvider
     let scheme: any ResourceCodeScheme
     var integrity = RowIntegrity()
-    let facetIndex = CatalogFacetIndex()
+    let facetIndex: CatalogFacetIndex
+
+    init(provider: any DatabaseProvider, scheme: any ResourceCodeScheme, integrity: RowIntegrity = RowIntegrity()) {
+        self.provider = provider
+        self.scheme = scheme
+        self.integrity = integrity
+        // PostgreSQL finds text through the node's catalog index: its own indexes answer a common word (tens of
+        // thousands of entries) no faster than by visiting each of them (see `textMatchesInSQLite`'s caller).
+        self.facetIndex = CatalogFacetIndex(indexesText: provider.backend == .postgres)
+    }
 
     static let entryColumns = """
         e.id, e.code, e.status, e.version, e.content, e.published_on, e.record_count, e.data_updated_at, \
@@ -628,7 +637,7 @@ struct SQLCatalogRepository: CatalogRepository {
         ).run()
     }
 
-    /// SQLite's two full-text indexes of one entry (PostgreSQL indexes `search_text` itself).
+    /// SQLite's two full-text indexes of one entry (on PostgreSQL each node's catalog index reads `search_text`).
     static func writeFullText(id: Int64, _ text: String, _ sql: any SQLDatabase) async throws {
         try await sql.raw("DELETE FROM catalog_search WHERE rowid = \(bind: id)").run()
         try await sql.raw("INSERT INTO catalog_search (rowid, text) VALUES (\(bind: id), \(bind: text))").run()
@@ -645,12 +654,16 @@ struct SQLCatalogRepository: CatalogRepository {
         let rows = try await sql.raw(
             "SELECT id, code, content FROM catalog_entries WHERE department_id = \(bind: departmentID)"
         ).all()
+        // The entries' changes are recorded for every node's catalog index, in commit order like other catalog
+        // writes. (This transaction holds only the department's row, which no catalog write waits for.)
+        if !rows.isEmpty { try await serializeCatalogWrites(sql) }
         for row in rows {
             let id = try row.decode(column: "id", as: Int64.self)
             let code = try NationalResourceCodeScheme().parse(try row.decode(column: "code", as: String.self))
             let text = searchText(
                 try decodeContent(try row.decode(column: "content", as: String.self)), code: code, provider: provider)
             try await sql.raw("UPDATE catalog_entries SET search_text = \(bind: text) WHERE id = \(bind: id)").run()
+            try await touch(id, sql)
             if sql.dialect.name == "sqlite" { try await writeFullText(id: id, text, sql) }
         }
     }

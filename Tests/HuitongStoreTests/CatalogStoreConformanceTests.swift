@@ -342,6 +342,51 @@ struct CatalogStoreConformanceTests {
         }
     }
 
+    @Test(
+        "entries published in bulk are read, found and counted like entries published one by one, on every node",
+        arguments: TestBackend.available)
+    func publishInBulk(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, location in
+            let department = try await Self.prepare(store)
+            let single = try await store.catalog.create(
+                try Self.population().validated(), departmentID: department.id, author: Self.author)
+            let other = Store(
+                provider: try await DatabaseConnector.open(
+                    location, maximumConnections: TestBackend.connectionsPerStore, logger: .init(label: "node-b")),
+                rowIntegrity: store.rowIntegrity)
+            #expect(try await other.catalog.search(CatalogQuery(text: "营业执照"), facets: []).total == 0)
+
+            let batch = try (1...3).map { number in
+                var content = Self.population(classification: number == 3 ? "101001" : "102001")
+                content.name = "企业营业执照信息\(number)"
+                content.keywords = ["营业执照"]
+                content.formats = [ResourceFormat(category: .spreadsheet, type: "xlsx")]
+                return CatalogBatchItem(
+                    departmentID: department.id, content: try content.validated(), publish: true, note: "批量导入")
+            }
+            let ids = try await store.catalog.publishInBulk(batch, author: Self.author)
+            let entries = try await store.catalog.entries(ids: ids)
+            #expect(entries.map(\.content.name) == ["企业营业执照信息1", "企业营业执照信息2", "企业营业执照信息3"])
+            #expect(entries.allSatisfy { $0.status == .published && $0.publishedOn == CalendarDate.today() })
+            #expect(entries.map(\.code.text) == ["102001/0001", "102001/0002", "101001/0002"])
+            #expect(try await store.catalog.versions(id: ids[0]).count == 1)
+            #expect(try await store.catalog.events(id: ids[0]).map(\.action) == ["created", "submit", "publish"])
+
+            for node in [store, other] {
+                let found = try await node.catalog.search(CatalogQuery(text: "营业执照"), facets: [.format, .keyword])
+                #expect(found.entries.map(\.id) == ids.reversed())
+                #expect(found.facets["format"] == [FacetCount(value: "XLSX", label: "XLSX", count: 3)])
+                #expect(try await node.catalog.search(CatalogQuery(text: "执照信息3"), facets: []).total == 1)
+            }
+            // What comes after takes the next code and id, and the entry filed before is untouched.
+            let next = try await store.catalog.create(
+                try batch[0].content.validated(), departmentID: department.id, author: Self.author)
+            #expect(next.code.text == "102001/0003" && next.id > ids.max()!)
+            #expect(try await store.catalog.find(id: single.id)?.status == .draft)
+            await other.provider.shutdown()
+        }
+    }
+
     @Test("a second node on the same database sees every change in its searches", arguments: TestBackend.available)
     func searchAcrossNodes(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, location in

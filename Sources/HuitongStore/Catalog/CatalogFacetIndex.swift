@@ -301,6 +301,9 @@ final class CatalogFacetIndex: Sendable {
         /// The last `catalog_changes.id` applied; -1 before the first load.
         var lastChange: Int64 = -1
         var columns = Columns()
+        /// Names of facet values, keyed `department/<id>` and `classification/<code>`, read again whenever the
+        /// change log moves (renaming a department or a classification records a change too).
+        var labels: [String: String] = [:]
     }
 
     /// Whether the projection also holds each entry's search text and the grams of it, and matches search terms
@@ -348,12 +351,30 @@ final class CatalogFacetIndex: Sendable {
                 }
             }
         }
+        next.labels = try await Self.labels(sql)
         let result = next
         snapshot.withLock { stored in
             // Another search may have applied newer changes meanwhile; keep whichever is newer.
             if latest > stored.lastChange { stored = result }
         }
         return result
+    }
+
+    /// The names of departments and of the guide's second-level classifications (the classification facet's
+    /// values).
+    static func labels(_ sql: any SQLDatabase) async throws -> [String: String] {
+        var labels: [String: String] = [:]
+        for row in try await sql.raw(
+            """
+            SELECT 'department/' || CAST(id AS TEXT) AS k, name FROM departments
+            UNION ALL
+            SELECT 'classification/' || code, name FROM classifications
+            WHERE scheme = \(bind: ClassificationNode.guideScheme) AND level = 2
+            """
+        ).all() {
+            labels[try row.decode(column: "k", as: String.self)] = try row.decode(column: "name", as: String.self)
+        }
+        return labels
     }
 
     static func load(ids: [Int64]?, text: Bool, _ sql: any SQLDatabase) async throws -> [Int64: RawRow] {

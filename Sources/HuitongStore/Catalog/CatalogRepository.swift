@@ -416,6 +416,9 @@ struct SQLCatalogRepository: CatalogRepository {
     func saveClassifications(_ nodes: [ClassificationNode], replacingNames: Bool) async throws {
         let onConflict = replacingNames ? "DO UPDATE SET name = excluded.name" : "DO NOTHING"
         try await provider.transaction { sql in
+            try await Self.serializeCatalogWrites(sql)
+            // The names label the classification facet in every node's catalog index.
+            try await Self.touch(Self.labelsChanged, sql)
             for node in nodes {
                 if let parent = node.parentCode {
                     let known = nodes.contains { $0.scheme == node.scheme && $0.code == parent }
@@ -610,6 +613,10 @@ struct SQLCatalogRepository: CatalogRepository {
         }
     }
 
+    /// The change recorded when the names that label facets (departments, classifications) changed: no entry has
+    /// this id.
+    static let labelsChanged: Int64 = 0
+
     /// Records that an entry changed, for every node's facet index (see `CatalogFacetIndex`).
     static func touch(_ id: Int64, _ sql: any SQLDatabase) async throws {
         try await sql.raw("INSERT INTO catalog_changes (entry_id) VALUES (\(bind: id))").run()
@@ -658,9 +665,11 @@ struct SQLCatalogRepository: CatalogRepository {
         let rows = try await sql.raw(
             "SELECT id, code, content FROM catalog_entries WHERE department_id = \(bind: departmentID)"
         ).all()
-        // The entries' changes are recorded for every node's catalog index, in commit order like other catalog
-        // writes. (This transaction holds only the department's row, which no catalog write waits for.)
-        if !rows.isEmpty { try await serializeCatalogWrites(sql) }
+        // The entries' changes and the department's new name (a facet label) are recorded for every node's catalog
+        // index, in commit order like other catalog writes. (This transaction holds only the department's row,
+        // which no catalog write waits for.)
+        try await serializeCatalogWrites(sql)
+        try await touch(labelsChanged, sql)
         for row in rows {
             let id = try row.decode(column: "id", as: Int64.self)
             let code = try NationalResourceCodeScheme().parse(try row.decode(column: "code", as: String.self))

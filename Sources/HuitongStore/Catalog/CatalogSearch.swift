@@ -8,7 +8,8 @@ extension SQLCatalogRepository {
     func search(_ query: CatalogQuery, facets: [CatalogFacet]) async throws -> CatalogSearchResult {
         let index = facetIndex
         return try await provider.read { sql in
-            let columns = try await index.current(sql).columns
+            let snapshot = try await index.current(sql)
+            let columns = snapshot.columns
             let terms = query.terms
             let candidates: [Int]? =
                 if terms.isEmpty {
@@ -19,7 +20,7 @@ extension SQLCatalogRepository {
                     try await Self.textMatchesInSQLite(terms, sql).compactMap(columns.row(of:))
                 }
             let matched = Self.matching(query, in: columns, candidates: candidates)
-            let counts = try await Self.count(facets, over: matched, in: columns, sql)
+            let counts = Self.count(facets, over: matched, in: columns, labels: snapshot.labels)
             let ordered = Self.ranked(matched, in: columns, terms: terms)
             let start = min(max(0, query.offset), ordered.count)
             let end = min(start + max(0, min(query.limit, CatalogQuery.maximumPageSize)), ordered.count)
@@ -168,24 +169,9 @@ extension SQLCatalogRepository {
     }
 
     static func count(
-        _ facets: [CatalogFacet], over rows: [Int], in columns: CatalogFacetIndex.Columns, _ sql: any SQLDatabase
-    ) async throws -> [String: [FacetCount]] {
+        _ facets: [CatalogFacet], over rows: [Int], in columns: CatalogFacetIndex.Columns, labels: [String: String]
+    ) -> [String: [FacetCount]] {
         typealias Columns = CatalogFacetIndex.Columns
-        var labels: [String: String] = [:]
-        if facets.contains(.department) {
-            for row in try await sql.raw("SELECT id, name FROM departments").all() {
-                labels["department/\(try row.decode(column: "id", as: Int64.self))"] = try row.decode(
-                    column: "name", as: String.self)
-            }
-        }
-        if facets.contains(.classification) {
-            for row in try await sql.raw(
-                "SELECT code, name FROM classifications WHERE scheme = \(bind: ClassificationNode.guideScheme) AND level = 2"
-            ).all() {
-                labels["classification/\(try row.decode(column: "code", as: String.self))"] = try row.decode(
-                    column: "name", as: String.self)
-            }
-        }
         var result: [String: [FacetCount]] = [:]
         for facet in facets {
             let slot: Int

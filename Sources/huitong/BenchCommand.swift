@@ -40,6 +40,7 @@ struct BenchCatalogSearch: AsyncParsableCommand {
             let started = ContinuousClock.now
             try await NodeStartup.prepare(store: store)
             let filled = try await CatalogGenerator(store: store).fill(upTo: entries)
+            if filled > 0 { try await store.benchmarks.settleCatalog() }
             let preparation = seconds(since: started)
             print(
                 "prepare: \(String(format: "%.1f", preparation)) s (start-up\(filled > 0 ? ", bulk fill of \(filled) entries" : ""))"

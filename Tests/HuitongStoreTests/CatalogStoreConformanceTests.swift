@@ -259,6 +259,7 @@ struct CatalogStoreConformanceTests {
             let prefixed = try await publish("人口基础信息", abstract: "全市户籍的基础信息。")
             let within = try await publish("常住人口统计", abstract: "统计年报。")
             let coded = try await publish("GB18030编码的证照2024版", abstract: "字符集说明。")
+            let plus = try await publish("C++接口说明", abstract: "开发文档。")
             func names(_ text: String) async throws -> [String] {
                 try await store.catalog.search(CatalogQuery(text: text), facets: []).entries.map(\.content.name)
             }
@@ -271,6 +272,13 @@ struct CatalogStoreConformanceTests {
             #expect(try await names("人口 证照").isEmpty)
             #expect(try await names("口基础").count == 1, "pairs of one term must be adjacent in the text")
             #expect(try await names("口础").isEmpty, "two characters present apart are not the term")
+            // A "+" in a URL's query is a space before the store sees it (FormQueryMiddleware); one that reaches the
+            // store was sent encoded (%2B) and is a character like any other.
+            #expect(try await names("c++") == [plus])
+            #expect(try await names("c+") == [plus])
+            #expect(try await names("+") == [plus])
+            #expect(try await names("人口+年报").isEmpty)
+            #expect(try await names("人口 年报") == [within], "the same words with a space")
         }
     }
 

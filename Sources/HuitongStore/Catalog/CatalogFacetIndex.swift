@@ -276,23 +276,27 @@ final class CatalogFacetIndex: Sendable {
         }
 
         /// Whether row `row`'s search text contains `term` (UTF-8 bytes; a byte match of UTF-8 is a character
-        /// match).
+        /// match). `memchr` finds each place the term's last byte occurs (for Chinese a continuation byte, spread
+        /// over 64 values, where a lead byte would stop at every other character) and `memcmp` compares the rest: a
+        /// common Latin term (sfzhm) leaves some 34,000 texts of 100,000 to confirm.
         func text(_ row: Int, contains term: [UInt8]) -> Bool {
-            guard let first = term.first else { return true }
+            let count = term.count
+            guard let last = term.last else { return true }
             let start = textStart[row]
-            let last = textEnd[row] - term.count
-            guard start <= last else { return false }
-            return textBytes.withUnsafeBufferPointer { bytes in
-                var index = start
-                while index <= last {
-                    if bytes[index] == first {
-                        var matched = 1
-                        while matched < term.count && bytes[index + matched] == term[matched] { matched += 1 }
-                        if matched == term.count { return true }
+            let end = textEnd[row]
+            guard end - start >= count else { return false }
+            return textBytes.withUnsafeBytes { bytes in
+                term.withUnsafeBytes { needle in
+                    let base = bytes.baseAddress!
+                    var position = start + count - 1
+                    while position < end {
+                        guard let hit = memchr(base + position, Int32(last), end - position) else { return false }
+                        let found = base.distance(to: UnsafeRawPointer(hit))
+                        if memcmp(base + found - (count - 1), needle.baseAddress!, count) == 0 { return true }
+                        position = found + 1
                     }
-                    index += 1
+                    return false
                 }
-                return false
             }
         }
     }

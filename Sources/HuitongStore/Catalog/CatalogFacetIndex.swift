@@ -322,6 +322,9 @@ final class CatalogFacetIndex: Sendable {
         snapshot = Mutex(empty)
     }
 
+    /// The projection as last brought up to date, without asking the database whether anything changed since.
+    var latest: Snapshot { snapshot.withLock { $0 } }
+
     /// The projection as of the latest committed change.
     func current(_ sql: any SQLDatabase) async throws -> Snapshot {
         let current = snapshot.withLock { $0 }

@@ -5,37 +5,84 @@ import SQLKit
 extension SQLCatalogRepository {
     /// Full-text matching (SQLite's FTS5 indexes; on PostgreSQL the grams the node's catalog index holds), then
     /// filters, facet counts and ordering over that index, then the page's entries from the database.
+    ///
+    /// The index must hold every change committed before the search. The query that reads the page also reads the
+    /// change log's head, so a search whose index was already current costs one round trip; when the head has
+    /// moved, the index applies the new changes and the search is answered again from it.
     func search(_ query: CatalogQuery, facets: [CatalogFacet]) async throws -> CatalogSearchResult {
         let index = facetIndex
         return try await provider.read { sql in
-            let snapshot = try await index.current(sql)
-            let columns = snapshot.columns
-            let terms = query.terms
-            let candidates: [Int]? =
-                if terms.isEmpty {
-                    nil
-                } else if columns.indexesText {
-                    columns.rows(containing: terms).map(Int.init)
-                } else {
-                    try await Self.textMatchesInSQLite(terms, sql).compactMap(columns.row(of:))
-                }
-            let matched = Self.matching(query, in: columns, candidates: candidates)
-            let counts = Self.count(facets, over: matched, in: columns, labels: snapshot.labels)
-            let ordered = Self.ranked(matched, in: columns, terms: terms)
-            let start = min(max(0, query.offset), ordered.count)
-            let end = min(start + max(0, min(query.limit, CatalogQuery.maximumPageSize)), ordered.count)
-            // The projection can trail a write that committed a moment ago; the rules that decide who may see an
-            // entry are checked again on the rows read now, so a withdrawn or closed entry is never served.
-            let entries = try await Self.entries(ids: Array(ordered[start..<end]), integrity: integrity, sql).filter {
-                entry in
-                query.statuses.contains(entry.status)
-                    && (entry.status == .published || query.unpublishedOnlyOf == nil
-                        || entry.provider.departmentID == query.unpublishedOnlyOf)
-                    && (query.openness.isEmpty || query.openness.contains(entry.content.openness))
-                    && (query.departmentIDs.isEmpty || query.departmentIDs.contains(entry.provider.departmentID))
+            var snapshot = index.latest
+            var checked = false
+            if snapshot.lastChange < 0 {
+                snapshot = try await index.current(sql)
+                checked = true
             }
-            return CatalogSearchResult(total: matched.count, entries: entries, facets: counts)
+            while true {
+                let (result, head) = try await answer(query, facets: facets, from: snapshot, sql)
+                if checked || head == snapshot.lastChange { return result }
+                snapshot = try await index.current(sql)
+                checked = true
+            }
         }
+    }
+
+    /// The search answered from one state of the catalog index, with the change log's head as the page was read.
+    private func answer(
+        _ query: CatalogQuery, facets: [CatalogFacet], from snapshot: CatalogFacetIndex.Snapshot, _ sql: any SQLDatabase
+    ) async throws -> (CatalogSearchResult, head: Int64) {
+        let columns = snapshot.columns
+        let terms = query.terms
+        let candidates: [Int]? =
+            if terms.isEmpty {
+                nil
+            } else if columns.indexesText {
+                columns.rows(containing: terms).map(Int.init)
+            } else {
+                try await Self.textMatchesInSQLite(terms, sql).compactMap(columns.row(of:))
+            }
+        let matched = Self.matching(query, in: columns, candidates: candidates)
+        let counts = Self.count(facets, over: matched, in: columns, labels: snapshot.labels)
+        let ordered = Self.ranked(matched, in: columns, terms: terms)
+        let start = min(max(0, query.offset), ordered.count)
+        let end = min(start + max(0, min(query.limit, CatalogQuery.maximumPageSize)), ordered.count)
+        let (page, head) = try await Self.page(ids: Array(ordered[start..<end]), integrity: integrity, sql)
+        // The projection can trail a write that committed a moment ago; the rules that decide who may see an
+        // entry are checked again on the rows read now, so a withdrawn or closed entry is never served.
+        let entries = page.filter { entry in
+            query.statuses.contains(entry.status)
+                && (entry.status == .published || query.unpublishedOnlyOf == nil
+                    || entry.provider.departmentID == query.unpublishedOnlyOf)
+                && (query.openness.isEmpty || query.openness.contains(entry.content.openness))
+                && (query.departmentIDs.isEmpty || query.departmentIDs.contains(entry.provider.departmentID))
+        }
+        return (CatalogSearchResult(total: matched.count, entries: entries, facets: counts), head)
+    }
+
+    /// The entries of a page, in the order asked for, and the change log's head read by the same statement.
+    static func page(ids: [Int64], integrity: RowIntegrity, _ sql: any SQLDatabase) async throws
+        -> ([CatalogEntry], head: Int64)
+    {
+        let head: SQLQueryString = "(SELECT COALESCE(MAX(id), 0) FROM catalog_changes)"
+        guard !ids.isEmpty else {
+            let row = try await sql.raw("SELECT \(head) AS head").first()
+            return ([], try row?.decode(column: "head", as: Int64.self) ?? 0)
+        }
+        let rows = try await sql.raw(
+            """
+            SELECT \(unsafeRaw: entryColumns), \(head) AS head FROM catalog_entries e
+            JOIN departments d ON d.id = e.department_id WHERE e.id IN (\(binds: ids))
+            """
+        ).all()
+        var latest: Int64 = 0
+        if let first = rows.first {
+            latest = try first.decode(column: "head", as: Int64.self)
+        } else {
+            latest = try await sql.raw("SELECT \(head) AS head").first()?.decode(column: "head", as: Int64.self) ?? 0
+        }
+        let found = try rows.map { try decode($0, integrity: integrity) }
+        let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return (ids.compactMap { byID[$0] }, latest)
     }
 
     /// Ids in result order, the same on every backend: entries named exactly the query's text, then those whose

@@ -15,6 +15,10 @@ public protocol CatalogRepository: Sendable {
     /// Applies many creations and changes in one transaction: all of them, or none when one fails (the error
     /// says which, as a `CatalogBatchError`). Used by bulk import.
     func apply(_ batch: [CatalogBatchItem], author: ChangeAuthor) async throws -> [CatalogEntry]
+    /// Creates many entries already published, in one transaction, by multi-row INSERTs instead of statements per
+    /// row: what `apply` writes for new items with `publish: true`, row MACs and search indexes included. Returns
+    /// their ids in order. Every item must be new (`existingID` nil); used to fill large catalogs (the benchmark).
+    func publishInBulk(_ batch: [CatalogBatchItem], author: ChangeAuthor) async throws -> [Int64]
     /// Deletes a draft that was never published.
     func delete(id: Int64) async throws
     func find(id: Int64) async throws -> CatalogEntry?
@@ -51,7 +55,16 @@ struct SQLCatalogRepository: CatalogRepository {
     let provider: any DatabaseProvider
     let scheme: any ResourceCodeScheme
     var integrity = RowIntegrity()
-    let facetIndex = CatalogFacetIndex()
+    let facetIndex: CatalogFacetIndex
+
+    init(provider: any DatabaseProvider, scheme: any ResourceCodeScheme, integrity: RowIntegrity = RowIntegrity()) {
+        self.provider = provider
+        self.scheme = scheme
+        self.integrity = integrity
+        // PostgreSQL finds text through the node's catalog index: its own indexes answer a common word (tens of
+        // thousands of entries) no faster than by visiting each of them (see `textMatchesInSQLite`'s caller).
+        self.facetIndex = CatalogFacetIndex(indexesText: provider.backend == .postgres)
+    }
 
     static let entryColumns = """
         e.id, e.code, e.status, e.version, e.content, e.published_on, e.record_count, e.data_updated_at, \
@@ -403,6 +416,9 @@ struct SQLCatalogRepository: CatalogRepository {
     func saveClassifications(_ nodes: [ClassificationNode], replacingNames: Bool) async throws {
         let onConflict = replacingNames ? "DO UPDATE SET name = excluded.name" : "DO NOTHING"
         try await provider.transaction { sql in
+            try await Self.serializeCatalogWrites(sql)
+            // The names label the classification facet in every node's catalog index.
+            try await Self.touch(Self.labelsChanged, sql)
             for node in nodes {
                 if let parent = node.parentCode {
                     let known = nodes.contains { $0.scheme == node.scheme && $0.code == parent }
@@ -456,7 +472,7 @@ struct SQLCatalogRepository: CatalogRepository {
     }
 
     /// The store's half of the negative-list invariant, plus the other references an entry makes.
-    private func checkReferences(_ content: CatalogEntryContent, departmentID: Int64, _ sql: any SQLDatabase)
+    func checkReferences(_ content: CatalogEntryContent, departmentID: Int64, _ sql: any SQLDatabase)
         async throws
     {
         guard
@@ -597,6 +613,10 @@ struct SQLCatalogRepository: CatalogRepository {
         }
     }
 
+    /// The change recorded when the names that label facets (departments, classifications) changed: no entry has
+    /// this id.
+    static let labelsChanged: Int64 = 0
+
     /// Records that an entry changed, for every node's facet index (see `CatalogFacetIndex`).
     static func touch(_ id: Int64, _ sql: any SQLDatabase) async throws {
         try await sql.raw("INSERT INTO catalog_changes (entry_id) VALUES (\(bind: id))").run()
@@ -628,7 +648,7 @@ struct SQLCatalogRepository: CatalogRepository {
         ).run()
     }
 
-    /// SQLite's two full-text indexes of one entry (PostgreSQL indexes `search_text` itself).
+    /// SQLite's two full-text indexes of one entry (on PostgreSQL each node's catalog index reads `search_text`).
     static func writeFullText(id: Int64, _ text: String, _ sql: any SQLDatabase) async throws {
         try await sql.raw("DELETE FROM catalog_search WHERE rowid = \(bind: id)").run()
         try await sql.raw("INSERT INTO catalog_search (rowid, text) VALUES (\(bind: id), \(bind: text))").run()
@@ -645,12 +665,18 @@ struct SQLCatalogRepository: CatalogRepository {
         let rows = try await sql.raw(
             "SELECT id, code, content FROM catalog_entries WHERE department_id = \(bind: departmentID)"
         ).all()
+        // The entries' changes and the department's new name (a facet label) are recorded for every node's catalog
+        // index, in commit order like other catalog writes. (This transaction holds only the department's row,
+        // which no catalog write waits for.)
+        try await serializeCatalogWrites(sql)
+        try await touch(labelsChanged, sql)
         for row in rows {
             let id = try row.decode(column: "id", as: Int64.self)
             let code = try NationalResourceCodeScheme().parse(try row.decode(column: "code", as: String.self))
             let text = searchText(
                 try decodeContent(try row.decode(column: "content", as: String.self)), code: code, provider: provider)
             try await sql.raw("UPDATE catalog_entries SET search_text = \(bind: text) WHERE id = \(bind: id)").run()
+            try await touch(id, sql)
             if sql.dialect.name == "sqlite" { try await writeFullText(id: id, text, sql) }
         }
     }

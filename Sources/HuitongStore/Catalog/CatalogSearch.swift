@@ -1,37 +1,88 @@
 import Foundation
 import HuitongCore
-import Logging
 import SQLKit
 
-private let searchLogger = Logger(label: "huitong.catalog.search")
-
 extension SQLCatalogRepository {
-    /// Full-text matching in the database (FTS5, or character grams under GIN on PostgreSQL), then filters, facet counts and ordering over the
-    /// node's facet index, then the page's entries from the database.
+    /// Full-text matching (SQLite's FTS5 indexes; on PostgreSQL the grams the node's catalog index holds), then
+    /// filters, facet counts and ordering over that index, then the page's entries from the database.
+    ///
+    /// The index must hold every change committed before the search. The query that reads the page also reads the
+    /// change log's head, so a search whose index was already current costs one round trip; when the head has
+    /// moved, the index applies the new changes and the search is answered again from it.
     func search(_ query: CatalogQuery, facets: [CatalogFacet]) async throws -> CatalogSearchResult {
-        let backend = provider.backend
         let index = facetIndex
         return try await provider.read { sql in
-            let columns = try await index.current(sql).columns
-            let terms = query.terms
-            let candidates = terms.isEmpty ? nil : try await Self.textMatches(terms, backend: backend, sql)
-            let matched = Self.matching(query, in: columns, candidates: candidates)
-            let counts = try await Self.count(facets, over: matched, in: columns, sql)
-            let ordered = Self.ranked(matched, in: columns, terms: terms)
-            let start = min(max(0, query.offset), ordered.count)
-            let end = min(start + max(0, min(query.limit, CatalogQuery.maximumPageSize)), ordered.count)
-            // The projection can trail a write that committed a moment ago; the rules that decide who may see an
-            // entry are checked again on the rows read now, so a withdrawn or closed entry is never served.
-            let entries = try await Self.entries(ids: Array(ordered[start..<end]), integrity: integrity, sql).filter {
-                entry in
-                query.statuses.contains(entry.status)
-                    && (entry.status == .published || query.unpublishedOnlyOf == nil
-                        || entry.provider.departmentID == query.unpublishedOnlyOf)
-                    && (query.openness.isEmpty || query.openness.contains(entry.content.openness))
-                    && (query.departmentIDs.isEmpty || query.departmentIDs.contains(entry.provider.departmentID))
+            var snapshot = index.latest
+            var checked = false
+            if snapshot.lastChange < 0 {
+                snapshot = try await index.current(sql)
+                checked = true
             }
-            return CatalogSearchResult(total: matched.count, entries: entries, facets: counts)
+            while true {
+                let (result, head) = try await answer(query, facets: facets, from: snapshot, sql)
+                if checked || head == snapshot.lastChange { return result }
+                snapshot = try await index.current(sql)
+                checked = true
+            }
         }
+    }
+
+    /// The search answered from one state of the catalog index, with the change log's head as the page was read.
+    private func answer(
+        _ query: CatalogQuery, facets: [CatalogFacet], from snapshot: CatalogFacetIndex.Snapshot, _ sql: any SQLDatabase
+    ) async throws -> (CatalogSearchResult, head: Int64) {
+        let columns = snapshot.columns
+        let terms = query.terms
+        let candidates: [Int]? =
+            if terms.isEmpty {
+                nil
+            } else if columns.indexesText {
+                columns.rows(containing: terms).map(Int.init)
+            } else {
+                try await Self.textMatchesInSQLite(terms, sql).compactMap(columns.row(of:))
+            }
+        let matched = Self.matching(query, in: columns, candidates: candidates)
+        let counts = Self.count(facets, over: matched, in: columns, labels: snapshot.labels)
+        let ordered = Self.ranked(matched, in: columns, terms: terms)
+        let start = min(max(0, query.offset), ordered.count)
+        let end = min(start + max(0, min(query.limit, CatalogQuery.maximumPageSize)), ordered.count)
+        let (page, head) = try await Self.page(ids: Array(ordered[start..<end]), integrity: integrity, sql)
+        // The projection can trail a write that committed a moment ago; the rules that decide who may see an
+        // entry are checked again on the rows read now, so a withdrawn or closed entry is never served.
+        let entries = page.filter { entry in
+            query.statuses.contains(entry.status)
+                && (entry.status == .published || query.unpublishedOnlyOf == nil
+                    || entry.provider.departmentID == query.unpublishedOnlyOf)
+                && (query.openness.isEmpty || query.openness.contains(entry.content.openness))
+                && (query.departmentIDs.isEmpty || query.departmentIDs.contains(entry.provider.departmentID))
+        }
+        return (CatalogSearchResult(total: matched.count, entries: entries, facets: counts), head)
+    }
+
+    /// The entries of a page, in the order asked for, and the change log's head read by the same statement.
+    static func page(ids: [Int64], integrity: RowIntegrity, _ sql: any SQLDatabase) async throws
+        -> ([CatalogEntry], head: Int64)
+    {
+        let head: SQLQueryString = "(SELECT COALESCE(MAX(id), 0) FROM catalog_changes)"
+        guard !ids.isEmpty else {
+            let row = try await sql.raw("SELECT \(head) AS head").first()
+            return ([], try row?.decode(column: "head", as: Int64.self) ?? 0)
+        }
+        let rows = try await sql.raw(
+            """
+            SELECT \(unsafeRaw: entryColumns), \(head) AS head FROM catalog_entries e
+            JOIN departments d ON d.id = e.department_id WHERE e.id IN (\(binds: ids))
+            """
+        ).all()
+        var latest: Int64 = 0
+        if let first = rows.first {
+            latest = try first.decode(column: "head", as: Int64.self)
+        } else {
+            latest = try await sql.raw("SELECT \(head) AS head").first()?.decode(column: "head", as: Int64.self) ?? 0
+        }
+        let found = try rows.map { try decode($0, integrity: integrity) }
+        let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return (ids.compactMap { byID[$0] }, latest)
     }
 
     /// Ids in result order, the same on every backend: entries named exactly the query's text, then those whose
@@ -67,15 +118,14 @@ extension SQLCatalogRepository {
         return ascending ? ids.reversed() : ids.sorted(by: >)
     }
 
-    /// Ids of entries containing every term. Each index is asked once: SQLite plans one full-text subquery
-    /// well and several ANDed ones badly.
-    static func textMatches(_ terms: [String], backend: Backend, _ sql: any SQLDatabase) async throws -> [Int64] {
+    /// Ids of entries containing every term, by SQLite's full-text indexes. Each index is asked once: SQLite plans
+    /// one full-text subquery well and several ANDed ones badly.
+    static func textMatchesInSQLite(_ terms: [String], _ sql: any SQLDatabase) async throws -> [Int64] {
         var sets: [[Int64]] = []
         // A common word matches tens of thousands of entries; one row holding every id as text is read far faster
         // than a row per id.
-        let concatenate = backend == .sqlite ? "group_concat(id)" : "string_agg(id::text, ',')"
         func ids(_ query: SQLQueryString) async throws -> [Int64] {
-            let text = try await sql.raw("SELECT \(unsafeRaw: concatenate) AS ids FROM (\(query)) AS matches").first()?
+            let text = try await sql.raw("SELECT group_concat(id) AS ids FROM (\(query)) AS matches").first()?
                 .decode(column: "ids", as: String?.self)
             guard let text else { return [] }
             var result: [Int64] = []
@@ -92,47 +142,26 @@ extension SQLCatalogRepository {
             result.append(value)
             return result
         }
-        switch backend {
-        case .sqlite:
-            // Trigrams find terms of three or more characters; the pair index two-character Chinese words.
-            let long = terms.filter { $0.count >= 3 }
-            if !long.isEmpty {
-                let match = long.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" }
-                    .joined(separator: " AND ")
-                sets.append(
-                    try await ids("SELECT rowid AS id FROM catalog_search WHERE catalog_search MATCH \(bind: match)"))
-            }
-            let paired = terms.filter { $0.count == 2 && $0.allSatisfy(isPairable) }
-            if !paired.isEmpty {
-                let match = paired.map { "\"\($0)\"" }.joined(separator: " AND ")
-                sets.append(
-                    try await ids(
-                        "SELECT rowid AS id FROM catalog_search_pairs WHERE catalog_search_pairs MATCH \(bind: match)"))
-            }
-            let scanned = terms.filter { $0.count < 3 && !paired.contains($0) }
-            if !scanned.isEmpty {
-                let conditions = scanned.map { term -> SQLQueryString in "instr(search_text, \(bind: term)) > 0" }
-                sets.append(
-                    try await ids("SELECT id FROM catalog_entries WHERE \(conditions.joined(separator: " AND "))"))
-            }
-        case .postgres:
-            // The grams narrow through the index; LIKE confirms each longer term, whose pairs may occur apart. A term
-            // of one or two characters is its own gram: the index alone answers it.
-            var conditions: [SQLQueryString] = ["search_grams @> \(bind: Self.grams(of: terms))::text[]"]
-            conditions += terms.filter { $0.unicodeScalars.count > 2 }.map { term -> SQLQueryString in
-                let escaped = term.replacingOccurrences(of: "\\", with: "\\\\")
-                    .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-                return "search_text LIKE \(bind: "%" + escaped + "%")"
-            }
-            let query: SQLQueryString = "SELECT id FROM catalog_entries WHERE \(conditions.joined(separator: " AND "))"
+        // Trigrams find terms of three or more characters; the pair index two-character Chinese words.
+        let long = terms.filter { $0.count >= 3 }
+        if !long.isEmpty {
+            let match = long.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" }
+                .joined(separator: " AND ")
             sets.append(
-                try await sql.inTransaction(begin: "BEGIN READ ONLY", logger: searchLogger) { _ in
-                    // The planner prices testing an entry's grams as cheap and the index's bitmap as dear, and
-                    // scans every entry for a common word (登记: 173 ms at 20,000 entries, against 16 ms by the
-                    // index; EXPLAIN ANALYZE). For this transaction only, it is told to use the index.
-                    try await sql.raw("SET LOCAL enable_seqscan = off").run()
-                    return try await ids(query)
-                })
+                try await ids("SELECT rowid AS id FROM catalog_search WHERE catalog_search MATCH \(bind: match)"))
+        }
+        let paired = terms.filter { $0.count == 2 && $0.allSatisfy(isPairable) }
+        if !paired.isEmpty {
+            let match = paired.map { "\"\($0)\"" }.joined(separator: " AND ")
+            sets.append(
+                try await ids(
+                    "SELECT rowid AS id FROM catalog_search_pairs WHERE catalog_search_pairs MATCH \(bind: match)"))
+        }
+        let scanned = terms.filter { $0.count < 3 && !paired.contains($0) }
+        if !scanned.isEmpty {
+            let conditions = scanned.map { term -> SQLQueryString in "instr(search_text, \(bind: term)) > 0" }
+            sets.append(
+                try await ids("SELECT id FROM catalog_entries WHERE \(conditions.joined(separator: " AND "))"))
         }
         guard let first = sets.first else { return [] }
         if sets.count == 1 { return first }
@@ -141,20 +170,8 @@ extension SQLCatalogRepository {
         return Array(result)
     }
 
-    /// What `huitong_search_grams` holds for the terms: each term's pairs of adjacent characters, or the character
-    /// of a one-character term.
-    static func grams(of terms: [String]) -> [String] {
-        var grams = Set<String>()
-        for term in terms {
-            let characters = term.unicodeScalars.map { String($0) }
-            if characters.count == 1 { grams.insert(characters[0]) }
-            for index in characters.indices.dropFirst() { grams.insert(characters[index - 1] + characters[index]) }
-        }
-        return grams.sorted()
-    }
-
     /// The rows (positions in the columns) that pass every filter of the query.
-    static func matching(_ query: CatalogQuery, in columns: CatalogFacetIndex.Columns, candidates: [Int64]?) -> [Int] {
+    static func matching(_ query: CatalogQuery, in columns: CatalogFacetIndex.Columns, candidates: [Int]?) -> [Int] {
         typealias Columns = CatalogFacetIndex.Columns
         /// For each filtered facet, which value codes pass; nil when the facet is not filtered.
         func allowed(_ slot: Int, _ values: [String]) -> [Bool]? {
@@ -194,31 +211,14 @@ extension SQLCatalogRepository {
             if !classification.isEmpty && !columns.classification[row].hasPrefix(classification) { return false }
             return true
         }
-        if let candidates {
-            return candidates.compactMap(columns.row(of:)).filter(passes)
-        }
+        if let candidates { return candidates.filter(passes) }
         return (0..<columns.ids.count).filter(passes)
     }
 
     static func count(
-        _ facets: [CatalogFacet], over rows: [Int], in columns: CatalogFacetIndex.Columns, _ sql: any SQLDatabase
-    ) async throws -> [String: [FacetCount]] {
+        _ facets: [CatalogFacet], over rows: [Int], in columns: CatalogFacetIndex.Columns, labels: [String: String]
+    ) -> [String: [FacetCount]] {
         typealias Columns = CatalogFacetIndex.Columns
-        var labels: [String: String] = [:]
-        if facets.contains(.department) {
-            for row in try await sql.raw("SELECT id, name FROM departments").all() {
-                labels["department/\(try row.decode(column: "id", as: Int64.self))"] = try row.decode(
-                    column: "name", as: String.self)
-            }
-        }
-        if facets.contains(.classification) {
-            for row in try await sql.raw(
-                "SELECT code, name FROM classifications WHERE scheme = \(bind: ClassificationNode.guideScheme) AND level = 2"
-            ).all() {
-                labels["classification/\(try row.decode(column: "code", as: String.self))"] = try row.decode(
-                    column: "name", as: String.self)
-            }
-        }
         var result: [String: [FacetCount]] = [:]
         for facet in facets {
             let slot: Int

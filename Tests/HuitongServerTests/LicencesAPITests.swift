@@ -20,22 +20,29 @@ struct LicencesAPITests {
         ],
         validity: .statedOnLicence, issuerCodes: ["11341500MB15001A5E"])
 
+    /// The definer (an illustrative national regulator) and the issuer (六安's market regulator), with a provider
+    /// officer's token each.
+    static func parties(_ node: TestNode) async throws -> (issuing: Department, definer: String, issuer: String) {
+        let samr = try await node.store.departments.create(
+            DepartmentDraft(
+                name: "市场监管总局（示例）", code: "SAMR", creditCode: "11100000000013346P", regionCode: "110000", parentID: nil)
+        )
+        let lasj = try await node.store.departments.create(
+            DepartmentDraft(
+                name: "六安市市场监督管理局", code: "LASJ", creditCode: "11341500MB15001A5E", regionCode: "341500",
+                parentID: nil))
+        let (_, definer) = try await node.user("samr.p", department: samr, roles: [.provider])
+        let (_, issuer) = try await node.user("lasj.p", department: lasj, roles: [.provider])
+        return (lasj, definer, issuer)
+    }
+
     @Test(
         "define → issue → read with history → 变更 → 吊销; outsiders refused; bad requests name their fields",
         arguments: TestBackend.available)
     func lifecycle(_ backend: TestBackend) async throws {
         try await TestNode.run(backend) { node, client in
             let store = node.store
-            let samr = try await store.departments.create(
-                DepartmentDraft(
-                    name: "市场监管总局（示例）", code: "SAMR", creditCode: "11100000000013346P", regionCode: "110000",
-                    parentID: nil))
-            let lasj = try await store.departments.create(
-                DepartmentDraft(
-                    name: "六安市市场监督管理局", code: "LASJ", creditCode: "11341500MB15001A5E", regionCode: "341500",
-                    parentID: nil))
-            let (_, definer) = try await node.user("samr.p", department: samr, roles: [.provider])
-            let (_, issuer) = try await node.user("lasj.p", department: lasj, roles: [.provider])
+            let (lasj, definer, issuer) = try await Self.parties(node)
             let other = try await node.department("LAMZ", region: "341500")
             let (_, outsider) = try await node.user("lamz.p", department: other, roles: [.provider])
 
@@ -117,16 +124,7 @@ struct LicencesAPITests {
     func batch(_ backend: TestBackend) async throws {
         try await TestNode.run(backend) { node, client in
             let store = node.store
-            let samr = try await store.departments.create(
-                DepartmentDraft(
-                    name: "市场监管总局（示例）", code: "SAMR", creditCode: "11100000000013346P", regionCode: "110000",
-                    parentID: nil))
-            let lasj = try await store.departments.create(
-                DepartmentDraft(
-                    name: "六安市市场监督管理局", code: "LASJ", creditCode: "11341500MB15001A5E", regionCode: "341500",
-                    parentID: nil))
-            let (_, definer) = try await node.user("samr.p", department: samr, roles: [.provider])
-            let (_, issuer) = try await node.user("lasj.p", department: lasj, roles: [.provider])
+            let (_, definer, issuer) = try await Self.parties(node)
             #expect(
                 try await client.status(.post, "/api/v1/licence-types", token: definer, input: Self.type) == .created)
             let path = "/api/v1/licence-types/\(Self.type.typeCode)/batch?fileType=csv"

@@ -28,9 +28,6 @@ public struct ColumnCipher: Sendable {
         authenticator = HMACSM3(key: Array(keyMaterial.suffix(32)))
     }
 
-    /// Whether `stored` has the form of an encrypted value (it may still fail to open).
-    public static func isEncrypted(_ stored: String) -> Bool { stored.hasPrefix(prefix) }
-
     /// The stored text of `value` in the column named by `context`.
     public func encrypt(_ value: String, context: [UInt8]) throws(CryptographyError) -> String {
         try encrypt([value], context: context)[0]!
@@ -84,7 +81,7 @@ public struct ColumnCipher: Sendable {
                 continue
             }
             guard stored.hasPrefix(Self.prefix),
-                let bytes = Data(base64Encoded: String(stored.utf8.dropFirst(Self.prefix.utf8.count))!),
+                let bytes = Data(base64Encoded: String(stored.dropFirst(Self.prefix.count))),
                 bytes.count >= SM4.blockByteCount
             else { throw CryptographyError.malformedEnvelope }
             plaintext.removeAll(keepingCapacity: true)

@@ -169,7 +169,7 @@ extension LicenceType {
                 let anniversary = CalendarDate(year: year, month: issuedOn.month, day: issuedOn.day)
                     ?? CalendarDate(year: year, month: issuedOn.month + 1, day: 1)
             else { return nil }
-            return CalendarDate(anniversary.startOfDay().addingTimeInterval(-12 * 3600))
+            return anniversary.addingDays(-1)
         }
     }
 }

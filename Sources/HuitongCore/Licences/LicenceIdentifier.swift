@@ -83,15 +83,19 @@ public struct LicenceIdentifier: CheckedIdentifier, Comparable {
         return alphabet[(37 - product) % 36]
     }
 
+    /// Whether `text` is a 证照类型代码: a valid 统一社会信用代码 of the definer and three digits.
+    public static func isTypeCode(_ text: String) -> Bool {
+        text.count == 21 && text.suffix(3).allSatisfy(\.isASCIIDigit)
+            && (try? UnifiedSocialCreditCode(String(text.prefix(18)))) != nil
+    }
+
     private static func checkSegments(typeCode: String, issuer: String, serial: String, version: String)
         throws(IdentifierError)
     {
         func alphanumeric(_ text: String) -> Bool {
             !text.isEmpty && text.allSatisfy { IdentifierText.alphanumericValue($0) != nil }
         }
-        guard typeCode.count == 21, alphanumeric(typeCode), typeCode.suffix(3).allSatisfy(\.isASCIIDigit),
-            (try? UnifiedSocialCreditCode(String(typeCode.prefix(18)))) != nil
-        else { throw .badFormat(.licenceIdentifier, .badSegment(.typeCode, typeCode)) }
+        guard isTypeCode(typeCode) else { throw .badFormat(.licenceIdentifier, .badSegment(.typeCode, typeCode)) }
         guard alphanumeric(issuer), issuer.count <= 32 else {
             throw .badFormat(.licenceIdentifier, .badSegment(.issuer, issuer))
         }

@@ -119,10 +119,7 @@ public struct LicenceType: Sendable, Hashable, Codable {
         type.typeCode = typeCode.trimmingCharacters(in: .whitespaces).uppercased()
         type.name = name.trimmingCharacters(in: .whitespaces)
         type.issuerCodes = issuerCodes.map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
-        let sequence = type.typeCode.dropFirst(18)
-        if type.typeCode.count != 21 || (try? UnifiedSocialCreditCode(type.definerCode)) == nil
-            || !sequence.allSatisfy({ $0.isNumber && $0.isASCII })
-        {
+        if !LicenceIdentifier.isTypeCode(type.typeCode) {
             issues.add(
                 "typeCode", IdentifierError.badFormat(.licenceIdentifier, .badSegment(.typeCode, typeCode)).message)
         }
@@ -209,9 +206,7 @@ public struct LicenceType: Sendable, Hashable, Codable {
             return CalendarDate(iso: value) == nil
                 ? BilingualText(zh: "应为有效日期，如 2024-01-31", en: "must be a valid date such as 2024-01-31") : nil
         case .number:
-            return Decimal(string: value, locale: Locale(identifier: "en_US_POSIX")) == nil
-                || !value.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "-") })
-                ? BilingualText(zh: "应为数字", en: "must be a number") : nil
+            return CanonicalNumber.decimal(value) == nil ? BilingualText(zh: "应为数字", en: "must be a number") : nil
         case .residentID:
             do throws(IdentifierError) {
                 _ = try ResidentIDNumber(value, today: today)

@@ -39,6 +39,12 @@ struct LicencesAPI: Sendable {
         /// The status as of today (a licence past its end reads expired before the sweep records it).
         var statusNow: LicenceStatus
         var events: [LicenceEvent]?
+
+        init(_ licence: Licence, events: [LicenceEvent]? = nil) {
+            self.licence = licence
+            statusNow = licence.status(on: CalendarDate.today())
+            self.events = events
+        }
     }
 
     struct ChangeInput: Codable {
@@ -69,7 +75,7 @@ struct LicencesAPI: Sendable {
         let input = try await request.decodeJSON(LicenceIssueRequest.self, context: context)
         let licence = try await service.issue(input, by: actor)
         return try JSONResponse.make(
-            LicenceBody(licence: licence, statusNow: licence.status(on: CalendarDate.today()), events: nil),
+            LicenceBody(licence),
             status: .created)
     }
 
@@ -111,7 +117,7 @@ struct LicencesAPI: Sendable {
         let identifier = try Self.identifier(context)
         let (licence, events) = try await service.issued(identifier, readBy: user)
         return try JSONResponse.make(
-            LicenceBody(licence: licence, statusNow: licence.status(on: CalendarDate.today()), events: events))
+            LicenceBody(licence, events: events))
     }
 
     func change(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -120,7 +126,7 @@ struct LicencesAPI: Sendable {
         let input = try await request.decodeJSON(ChangeInput.self, context: context)
         let licence = try await service.change(identifier, to: input.licence, reason: input.reason, by: user)
         return try JSONResponse.make(
-            LicenceBody(licence: licence, statusNow: licence.status(on: CalendarDate.today()), events: nil),
+            LicenceBody(licence),
             status: .created)
     }
 
@@ -130,7 +136,7 @@ struct LicencesAPI: Sendable {
         let input = try await request.decodeJSON(EndInput.self, context: context)
         let licence = try await service.end(identifier, as: input.kind, reason: input.reason, by: user)
         return try JSONResponse.make(
-            LicenceBody(licence: licence, statusNow: licence.status(on: CalendarDate.today()), events: nil))
+            LicenceBody(licence))
     }
 
     /// The licence named in the path, checked before anything is looked up.

@@ -43,6 +43,10 @@ struct SQLDepartmentRepository: DepartmentRepository {
 
     func update(id: Int64, with draft: DepartmentDraft) async throws -> Department {
         try await provider.transaction { sql in
+            // Catalog writes first take the catalog's write lock, then (by foreign key) the department's row; a
+            // rename takes them in the same order, before it reads the entries it re-indexes, so neither can
+            // deadlock with nor overwrite a catalog write committed in between.
+            try await SQLCatalogRepository.serializeCatalogWrites(sql)
             try await checkParent(draft.parentID, of: id, sql)
             do {
                 let row = try await sql.update("departments")

@@ -9,7 +9,11 @@ extension SQLCatalogRepository {
     /// full-text rows), without a round trip per row.
     func publishInBulk(_ batch: [CatalogBatchItem], author: ChangeAuthor) async throws -> [Int64] {
         guard !batch.isEmpty else { return [] }
-        precondition(batch.allSatisfy { $0.existingID == nil }, "publishInBulk creates entries only")
+        guard batch.allSatisfy({ $0.existingID == nil && $0.publish }) else {
+            throw StoreError.conflict(
+                BilingualText(
+                    zh: "批量发布只能新建并发布目录，不能修改已有目录", en: "a bulk publication only creates and publishes new entries"))
+        }
         return try await provider.transaction { sql in
             try await Self.serializeCatalogWrites(sql)
             let now = Date()

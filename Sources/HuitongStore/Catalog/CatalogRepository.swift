@@ -666,8 +666,8 @@ struct SQLCatalogRepository: CatalogRepository {
             "SELECT id, code, content FROM catalog_entries WHERE department_id = \(bind: departmentID)"
         ).all()
         // The entries' changes and the department's new name (a facet label) are recorded for every node's catalog
-        // index, in commit order like other catalog writes. (This transaction holds only the department's row,
-        // which no catalog write waits for.)
+        // index, in commit order like other catalog writes: the caller holds the catalog's write lock (taken again
+        // here, harmlessly, for any other caller).
         try await serializeCatalogWrites(sql)
         try await touch(labelsChanged, sql)
         for row in rows {

@@ -58,7 +58,7 @@ struct SQLLicenceRepository: LicenceRepository {
     // MARK: Types
 
     func saveType(_ type: LicenceType, definerDepartmentID: Int64, at now: Date) async throws -> StoredLicenceType {
-        let definition = String(decoding: try JSONEncoder().encode(type), as: UTF8.self)
+        let definition = try SQLSharingApplicationRepository.json(type)
         return try await provider.transaction { sql in
             if let existing = try await Self.type(type.typeCode, sql),
                 existing.definerDepartmentID != definerDepartmentID
@@ -120,7 +120,8 @@ struct SQLLicenceRepository: LicenceRepository {
                     UPDATE licence_serials SET next_serial = next_serial + 1
                     WHERE issuer_code = \(bind: issuerCode) AND type_code = \(bind: typeCode) RETURNING next_serial
                     """
-                ).first()?.decode(column: "next_serial", as: Int64.self) ?? 2
+                ).first()?.decode(column: "next_serial", as: Int64.self)
+            guard let count else { throw StoreError.unavailable("the licence serial counter returned no row") }
             let number = String(count - 1)
             let serial = content.issuedOn.compactText + String(repeating: "0", count: max(0, 6 - number.count)) + number
             let identifier: LicenceIdentifier
@@ -187,7 +188,7 @@ struct SQLLicenceRepository: LicenceRepository {
     }
 
     func find(_ identifier: LicenceIdentifier) async throws -> Licence? {
-        try await provider.read { sql in try await Self.find(identifier, sql) }
+        try await provider.read { sql in try await Self.find(identifier, locking: false, sql) }
     }
 
     func licences(holderCode: String) async throws -> [Licence] {
@@ -204,7 +205,7 @@ struct SQLLicenceRepository: LicenceRepository {
                 .all().map { row in
                     LicenceEvent(
                         identifier: identifier,
-                        kind: LicenceEventKind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .issued,
+                        kind: try Self.stored(LicenceEventKind.self, row, "kind"),
                         at: try row.decode(column: "at", as: Date.self),
                         departmentID: try row.decode(column: "department_id", as: Int64?.self),
                         reason: try row.decode(column: "reason", as: String?.self))
@@ -232,8 +233,9 @@ struct SQLLicenceRepository: LicenceRepository {
 
     // MARK: Helpers
 
-    static func find(_ identifier: LicenceIdentifier, _ sql: any SQLDatabase) async throws -> Licence? {
-        let lock = sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
+    /// The licence; `locking` it (on PostgreSQL) until the caller's transaction ends, for a change.
+    static func find(_ identifier: LicenceIdentifier, locking: Bool, _ sql: any SQLDatabase) async throws -> Licence? {
+        let lock = locking && sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
         return try await sql.raw(
             "SELECT * FROM licences WHERE identifier = \(bind: identifier.text)\(unsafeRaw: lock)"
         ).first().map(decodeLicence)
@@ -243,7 +245,7 @@ struct SQLLicenceRepository: LicenceRepository {
     static func valid(_ identifier: LicenceIdentifier, for action: LicenceEventKind, _ sql: any SQLDatabase)
         async throws -> Licence
     {
-        guard let licence = try await find(identifier, sql) else {
+        guard let licence = try await find(identifier, locking: true, sql) else {
             throw StoreError.notFound(entity: "licence", key: identifier.text)
         }
         guard licence.status == .valid else {
@@ -256,7 +258,7 @@ struct SQLLicenceRepository: LicenceRepository {
     }
 
     static func insert(_ licence: Licence, at now: Date, _ sql: any SQLDatabase) async throws {
-        let face = String(decoding: try JSONEncoder.sorted.encode(licence.face), as: UTF8.self)
+        let face = try SQLSharingApplicationRepository.json(licence.face)
         try await sql.raw(
             """
             INSERT INTO licences (identifier, type_code, issuer_code, serial, version, holder_kind, holder_code,
@@ -296,11 +298,27 @@ struct SQLLicenceRepository: LicenceRepository {
             updatedAt: try row.decode(column: "updated_at", as: Date.self))
     }
 
+    /// A coded column read back; a value the code does not know is refused, never read as some default (an unknown
+    /// status must not pass as valid).
+    static func stored<Value: RawRepresentable<String>>(_ type: Value.Type, _ row: any SQLRow, _ column: String) throws
+        -> Value
+    {
+        let text = try row.decode(column: column, as: String.self)
+        guard let value = Value(rawValue: text) else {
+            throw StoreError.unavailable("licences: unknown \(column) \(text)")
+        }
+        return value
+    }
+
     static func decodeLicence(_ row: any SQLRow) throws -> Licence {
         func date(_ column: String) throws -> CalendarDate? {
             try row.decode(column: column, as: String?.self).flatMap { CalendarDate(iso: $0) }
         }
-        let kind = LicenceHolderKind(rawValue: try row.decode(column: "holder_kind", as: String.self)) ?? .person
+        let kind = try stored(LicenceHolderKind.self, row, "holder_kind")
+        guard let issuedOn = try date("issued_on") else {
+            throw StoreError.unavailable(
+                "licence \(try row.decode(column: "identifier", as: String.self)) has no issue date")
+        }
         return Licence(
             identifier: try LicenceIdentifier(try row.decode(column: "identifier", as: String.self)),
             typeCode: try row.decode(column: "type_code", as: String.self),
@@ -309,19 +327,10 @@ struct SQLLicenceRepository: LicenceRepository {
                 name: try row.decode(column: "holder_name", as: String.self)),
             face: try JSONDecoder().decode(
                 [String: String].self, from: Data(try row.decode(column: "face", as: String.self).utf8)),
-            issuedOn: try date("issued_on") ?? CalendarDate(year: 1970, month: 1, day: 1)!,
+            issuedOn: issuedOn,
             validUntil: try date("valid_until"),
-            status: LicenceStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .valid,
+            status: try stored(LicenceStatus.self, row, "status"),
             previous: try row.decode(column: "previous_identifier", as: String?.self).map { try LicenceIdentifier($0) },
             issuerDepartmentID: try row.decode(column: "issuer_department_id", as: Int64.self))
-    }
-}
-
-extension JSONEncoder {
-    /// Keys in order, so that the same face is always stored as the same text.
-    fileprivate static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
     }
 }

@@ -45,7 +45,9 @@ public final class PoolColumnCipher: Sendable {
 
     /// Keys (values in `version.keyColumns` order) as they are stored.
     func sealed(keys: [[String]], _ version: PoolVersion) throws -> [[String]] {
-        try transform(keys.map { $0.map(Optional.some) }, columns: version.keyColumns, version) {
+        // Most pools encrypt no key column: their keys (a gateway call's, an increment's) pass untouched.
+        guard version.keyColumns.contains(where: version.encryptedColumns.contains) else { return keys }
+        return try transform(keys.map { $0.map(Optional.some) }, columns: version.keyColumns, version) {
             cipher, values, context, _ in
             try cipher.encrypt(values, context: context)
         }.map { $0.map { $0 ?? "" } }

@@ -78,26 +78,8 @@ struct CatalogTransferAPI {
 
     func importSheet(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.require(.catalogImport)
-        let format = try FileFormat.from(request)
         let dryRun = try request.booleanQuery("dryRun")
-        var body = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await body.collectBody(upTo: Self.importLimit)
-        } catch {
-            throw APIError.bodyTooLarge(limit: Self.importLimit)
-        }
-        if buffer.readableBytes == 0 {
-            throw APIError.malformedBody(
-                field: nil, reason: BilingualText(zh: "上传的文件为空", en: "the uploaded file is empty"))
-        }
-        let rows: [(number: Int, cells: [String])]
-        switch format {
-        case .csv:
-            rows = try CSVParser.parse(Data(buffer: buffer)).map { (number: $0.line, cells: $0.fields) }
-        case .xlsx:
-            rows = try XLSXReader(data: Data(buffer: buffer)).rows().map { (number: $0.number, cells: $0.cells) }
-        }
+        let rows = try await request.sheetRows(upTo: Self.importLimit)
         let report = try await catalog.importSheet(CatalogSheet.parse(numberedRows: rows), by: user, dryRun: dryRun)
         return try Self.respond(report, request, status: report.errors.isEmpty ? .ok : .unprocessableContent)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongIngest
 import HuitongServices
 import Hummingbird
 import NIOCore
@@ -98,6 +99,31 @@ extension APIError {
         case is Date.Type: BilingualText(zh: "ISO 8601 日期时间", en: "an ISO 8601 date-time")
         case is [String].Type: BilingualText(zh: "字符串数组", en: "an array of strings")
         default: BilingualText(zh: "\(type)", en: "\(type)")
+        }
+    }
+}
+
+extension Request {
+    /// Reads an uploaded sheet (`?fileType=csv|xlsx`, XLSX by default) of at most `limit` bytes as numbered rows,
+    /// the header first; an empty or oversized body, or an unreadable file, is refused saying which.
+    func sheetRows(upTo limit: Int) async throws -> [(number: Int, cells: [String])] {
+        let format = try CatalogTransferAPI.FileFormat.from(self)
+        let buffer: ByteBuffer
+        do {
+            var request = self
+            buffer = try await request.collectBody(upTo: limit)
+        } catch {
+            throw APIError.bodyTooLarge(limit: limit)
+        }
+        if buffer.readableBytes == 0 {
+            throw APIError.malformedBody(
+                field: nil, reason: BilingualText(zh: "上传的文件为空", en: "the uploaded file is empty"))
+        }
+        switch format {
+        case .csv:
+            return try CSVParser.parse(Data(buffer: buffer)).map { (number: $0.line, cells: $0.fields) }
+        case .xlsx:
+            return try XLSXReader(data: Data(buffer: buffer)).rows().map { (number: $0.number, cells: $0.cells) }
         }
     }
 }

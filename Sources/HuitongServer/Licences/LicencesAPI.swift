@@ -1,10 +1,8 @@
 import Foundation
 import HuitongCore
-import HuitongIngest
 import HuitongServices
 import HuitongStore
 import Hummingbird
-import NIOCore
 
 /// E-licences for the departments that define and issue them: `/api/v1/licence-types` (证照目录) and
 /// `/api/v1/licences` (issue — by an officer or the department's application system —, read, 变更, 注销/吊销). Licences are read by their issuer here; holders, users and
@@ -84,24 +82,7 @@ struct LicencesAPI: Sendable {
     func issueBatch(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let actor = try Self.actor(context)
         let typeCode = context.parameters.get("typeCode") ?? ""
-        let format = try CatalogTransferAPI.FileFormat.from(request)
-        var body = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await body.collectBody(upTo: CatalogTransferAPI.importLimit)
-        } catch {
-            throw APIError.bodyTooLarge(limit: CatalogTransferAPI.importLimit)
-        }
-        guard buffer.readableBytes > 0 else {
-            throw APIError.malformedBody(
-                field: nil, reason: BilingualText(zh: "上传的文件为空", en: "the uploaded file is empty"))
-        }
-        let rows: [(number: Int, cells: [String])]
-        switch format {
-        case .csv: rows = try CSVParser.parse(Data(buffer: buffer)).map { (number: $0.line, cells: $0.fields) }
-        case .xlsx:
-            rows = try XLSXReader(data: Data(buffer: buffer)).rows().map { (number: $0.number, cells: $0.cells) }
-        }
+        let rows = try await request.sheetRows(upTo: CatalogTransferAPI.importLimit)
         let result = try await service.issueBatch(typeCode: typeCode, rows: rows, by: actor)
         return try JSONResponse.make(result, status: result.rejected.isEmpty ? .ok : .unprocessableContent)
     }

@@ -133,27 +133,46 @@ public struct LicenceUseCases: Sendable {
     public func issue(_ request: LicenceIssueRequest, by actor: LicenceActor, at now: Date = Date()) async throws
         -> Licence
     {
-        try actor.requireIssuing()
-        let issuer = try await department(actor.departmentID)
         guard let stored = try await store.licences.type(code: request.typeCode.uppercased()) else {
+            try actor.requireIssuing()
             throw ValidationError(
                 field: "typeCode",
                 BilingualText(zh: "没有证照类型 \(request.typeCode)", en: "there is no licence type \(request.typeCode)"))
         }
-        let type = stored.type
+        return try await issue(request, under: try await issuing(stored.type, by: actor), by: actor, at: now)
+    }
+
+    /// What issuing licences of one type by one actor rests on, checked once (a batch checks it for every row).
+    struct Issuing {
+        var type: LicenceType
+        var issuer: Department
+        var issuerCode: String
+    }
+
+    /// The actor's department, when it is one of `type`'s issuers and the actor may issue for it.
+    func issuing(_ type: LicenceType, by actor: LicenceActor) async throws -> Issuing {
+        try actor.requireIssuing()
+        let issuer = try await department(actor.departmentID)
         guard let issuerCode = issuer.creditCode, type.issuerCodes.contains(issuerCode) else {
             throw AccessError.forbidden(
                 BilingualText(
                     zh: "本部门不是“\(type.name)”的发证部门", en: "your department does not issue \(type.name)"))
         }
-        let content = try Self.content(request, of: type, today: CalendarDate(now))
+        return Issuing(type: type, issuer: issuer, issuerCode: issuerCode)
+    }
+
+    func issue(_ request: LicenceIssueRequest, under issuing: Issuing, by actor: LicenceActor, at now: Date)
+        async throws -> Licence
+    {
+        let content = try Self.content(request, of: issuing.type, today: CalendarDate(now))
         let licence = try await store.licences.issue(
-            typeCode: type.typeCode, content, issuerCode: issuerCode, issuerDepartmentID: issuer.id, at: now)
+            typeCode: issuing.type.typeCode, content, issuerCode: issuing.issuerCode,
+            issuerDepartmentID: issuing.issuer.id, at: now)
         try await record(
             AuditEvent(
                 action: .licenceIssued, time: now, applicationSystemID: actor.systemID, userID: actor.userID,
-                providerDepartmentID: issuer.id,
-                resourceCode: type.typeCode, outcome: .allowed, detail: ["licence": licence.identifier.text]))
+                providerDepartmentID: issuing.issuer.id, resourceCode: issuing.type.typeCode, outcome: .allowed,
+                detail: ["licence": licence.identifier.text]))
         return licence
     }
 
@@ -219,10 +238,11 @@ public struct LicenceUseCases: Sendable {
     public func issueBatch(
         typeCode: String, rows: [(number: Int, cells: [String])], by actor: LicenceActor, at now: Date = Date()
     ) async throws -> LicenceBatchResult {
-        try actor.requireIssuing()
         guard let type = try await store.licences.type(code: typeCode.uppercased())?.type else {
+            try actor.requireIssuing()
             throw StoreError.notFound(entity: "licence type", key: typeCode)
         }
+        let issuing = try await issuing(type, by: actor)
         guard let header = rows.first else {
             throw ValidationError(field: "file", BilingualText(zh: "文件为空", en: "the file is empty"))
         }
@@ -249,7 +269,7 @@ public struct LicenceUseCases: Sendable {
                 }
             }
             do {
-                let licence = try await issue(request, by: actor, at: now)
+                let licence = try await issue(request, under: issuing, by: actor, at: now)
                 result.issued.append(licence.identifier)
             } catch let error as ValidationError {
                 result.rejected += error.issues.map {

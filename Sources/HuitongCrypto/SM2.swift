@@ -221,7 +221,7 @@ public final class SM2PublicKey: @unchecked Sendable, Hashable {
 }
 
 /// Runs `body` with a digest context whose key context carries the SM2 distinguishing ID, then frees both.
-private func withDigestContext<Result>(
+func withDigestContext<Result>(
     _ key: OpaquePointer, userID: [UInt8], _ body: (OpaquePointer) throws(CryptographyError) -> Result
 ) throws(CryptographyError) -> Result {
     guard let digestContext = EVP_MD_CTX_new() else { throw LibCrypto.failure("EVP_MD_CTX_new") }

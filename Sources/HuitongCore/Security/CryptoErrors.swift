@@ -8,6 +8,7 @@ extension CryptographyError: HuitongError {
         case .malformedKey: "crypto_key_malformed"
         case .authenticationFailed: "crypto_authentication_failed"
         case .malformedEnvelope: "crypto_envelope_malformed"
+        case .malformedCertificate: "crypto_certificate_malformed"
         case .unknownSuite: "crypto_suite_unknown"
         case .unsupportedAlgorithm: "crypto_algorithm_unsupported"
         }
@@ -15,7 +16,7 @@ extension CryptographyError: HuitongError {
 
     public var kind: ErrorKind {
         switch self {
-        case .unknownSuite: .badInput
+        case .unknownSuite, .malformedCertificate: .badInput
         case .libcrypto, .malformedKey, .authenticationFailed, .malformedEnvelope, .unsupportedAlgorithm: .internal
         }
     }

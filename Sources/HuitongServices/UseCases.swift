@@ -35,6 +35,7 @@ public struct UseCases: Sendable {
         public var objections = ObjectionSettings()
         public var quality = QualitySettings()
         public var developers = DeveloperSettings()
+        public var licences = LicenceSettings()
         public var ingest = IngestSettings()
         public var jobs = JobSettings()
         public var region: NodeRegion = NodeIdentity.defaultProfile.region
@@ -64,7 +65,9 @@ public struct UseCases: Sendable {
             store: store, settings: settings.quality, objectionPenalty: settings.objections.penalty,
             audit: audit.log, jobs: jobs)
         objections = ObjectionUseCases(store: store, settings: settings.objections, audit: audit.log)
-        licences = LicenceUseCases(store: store, audit: audit.log)
+        licences = LicenceUseCases(
+            store: store, sealingKey: settings.sealingKey, settings: settings.licences, region: settings.region,
+            audit: audit.log)
         developers = DeveloperUseCases(store: store, settings: settings.developers, accounts: accounts, audit: audit)
         crossLevel = CrossLevelUseCases(store: store, sharing: sharing, audit: audit, local: settings.region)
         let quality = quality

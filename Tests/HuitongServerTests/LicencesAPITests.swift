@@ -147,4 +147,95 @@ struct LicencesAPITests {
             #expect(unknown == .badRequest && unknownText.contains("第 3 列“注册资本”不是“营业执照”的照面字段"))
         }
     }
+
+    @Test(
+        "issue → seal → the package verifies with openssl against the published CA; one altered 照面 byte is named; a revoked licence is flagged",
+        arguments: TestBackend.available)
+    func sealedPackageVerifiesWithOpenSSL(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            let (_, definer, issuer) = try await Self.parties(node)
+            #expect(
+                try await client.status(.post, "/api/v1/licence-types", token: definer, input: Self.type) == .created)
+            let request = LicenceIssueRequest(
+                typeCode: Self.type.typeCode, holderCode: "11341500MB1500B23Q", holderName: "六安数据科技有限公司",
+                face: ["mc": "六安数据科技有限公司", "fddbr": "张三", "clrq": "2020-05-01"], validUntil: "2040-04-30")
+            let (_, issued) = try await client.send(
+                .post, "/api/v1/licences", token: issuer, input: request, as: LicencesAPI.LicenceBody.self)
+            let path = "/api/v1/licences/\(issued.licence.identifier.text)"
+            let other = try await node.department("LAMZ", region: "341500")
+            let (_, outsider) = try await node.user("lamz.p", department: other, roles: [.provider])
+            #expect(try await client.status(.get, "\(path)/package", token: outsider) == .forbidden)
+            let (status, package) = try await client.send(
+                .get, "\(path)/package", token: issuer, as: LicencesAPI.PackageBody.self)
+            #expect(status == .ok && package.package.contains("\"fddbr\":\"张三\""))
+
+            // Anyone fetches the trust anchor and the seal certificates, without signing in.
+            let (_, authority) = try await client.send(
+                .get, "/api/v1/licence-authority", as: LicencesAPI.CertificateBody.self)
+            #expect(authority.certificate == package.authorityCertificate)
+            let (_, seals) = try await client.send(
+                .get, "/api/v1/licence-seals", as: [String: [LicencesAPI.SealBody]].self)
+            #expect(seals["items"]?.map(\.serial) == [package.sealSerial])
+
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("licence-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            func write(_ name: String, _ data: Data) throws -> String {
+                let url = folder.appendingPathComponent(name)
+                try data.write(to: url)
+                return url.path
+            }
+            let ca = try write("ca.pem", Data(authority.certificate.utf8))
+            let seal = try write("seal.pem", Data(package.sealCertificate.utf8))
+            let data = try write("package.json", try #require(Data(base64Encoded: package.packageBase64)))
+            let signature = try write("package.sig", try #require(Data(base64Encoded: package.signature)))
+            let chain = try OpenSSLCommand.run(["verify", "-CAfile", ca, "-vfyopt", "distid:1234567812345678", seal])
+            #expect(chain.status == 0 && chain.output.contains("OK"), "\(chain)")
+            let publicKey = folder.appendingPathComponent("seal.pub").path
+            let extracted = try OpenSSLCommand.run(["x509", "-in", seal, "-pubkey", "-noout", "-out", publicKey])
+            #expect(extracted.status == 0, "\(extracted)")
+            let verified = try OpenSSLCommand.run([
+                "pkeyutl", "-verify", "-pubin", "-inkey", publicKey, "-rawin", "-digest", "sm3", "-pkeyopt",
+                "distid:1234567812345678", "-in", data, "-sigfile", signature,
+            ])
+            #expect(verified.status == 0 && verified.output.contains("Signature Verified Successfully"), "\(verified)")
+            let digest = try OpenSSLCommand.run(["dgst", "-sm3", "-r", data])
+            #expect(digest.output.hasPrefix(package.packageSM3), "\(digest)")
+
+            // Verification for anyone: by identifier, and of a package with one byte of the 照面 changed.
+            let (_, valid) = try await client.send(
+                .post, "/api/v1/licence-verifications",
+                input: LicencesAPI.VerifyInput(identifier: issued.licence.identifier.text),
+                as: LicenceVerification.self)
+            #expect(valid.isValid && valid.face.first { $0.label == "法定代表人" }?.value == "张*", "masked for strangers")
+            var altered = Array(try #require(Data(base64Encoded: package.packageBase64)))
+            let index = try #require(altered.firstRange(of: Array("张三".utf8))?.lowerBound)
+            altered[index + 5] ^= 0x01  // 三 → another character
+            let alteredPath = try write("altered.json", Data(altered))
+            let refused = try OpenSSLCommand.run([
+                "pkeyutl", "-verify", "-pubin", "-inkey", publicKey, "-rawin", "-digest", "sm3", "-pkeyopt",
+                "distid:1234567812345678", "-in", alteredPath, "-sigfile", signature,
+            ])
+            #expect(refused.status != 0, "openssl refuses the altered package too")
+            let (_, tampered) = try await client.send(
+                .post, "/api/v1/licence-verifications",
+                input: LicencesAPI.VerifyInput(
+                    package: Data(altered).base64EncodedString(), signature: package.signature),
+                as: LicenceVerification.self)
+            #expect(!tampered.isValid && tampered.alteredFields == ["face.fddbr"])
+            #expect(tampered.checks.first { $0.kind == .record }?.message.zh.contains("法定代表人") == true)
+            let (badInput, badBody) = try await client.failure(
+                .post, "/api/v1/licence-verifications", input: LicencesAPI.VerifyInput(package: "%%%"))
+            #expect(badInput == .badRequest && badBody.fields == ["package"])
+
+            _ = try await client.send(
+                .post, "\(path)/end", token: issuer, input: LicencesAPI.EndInput(kind: .revoked, reason: "虚假登记"),
+                as: LicencesAPI.LicenceBody.self)
+            let (_, revoked) = try await client.send(
+                .post, "/api/v1/licence-verifications",
+                input: LicencesAPI.VerifyInput(identifier: issued.licence.identifier.text),
+                as: LicenceVerification.self)
+            #expect(revoked.failure?.kind == .status && revoked.failure?.message.zh == "证照已吊销：虚假登记")
+        }
+    }
 }

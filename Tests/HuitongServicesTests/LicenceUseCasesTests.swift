@@ -32,7 +32,8 @@ struct LicenceUseCasesTests {
         let lasj = try await department("六安市市场监督管理局", "LASJ", "11341500MB15001A5E")
         let other = try await department("六安市民政局", "LAMZ", "11341500003260035F")
         return World(
-            useCases: LicenceUseCases(store: store), definer: try await user("samr", samr, .provider),
+            useCases: LicenceUseCases(store: store, sealingKey: TestBackend.sealingKey),
+            definer: try await user("samr", samr, .provider),
             issuer: try await user("lasj", lasj, .provider), issuerConsumer: try await user("lasj-c", lasj, .consumer),
             stranger: try await user("lamz", other, .provider))
     }

@@ -29,6 +29,13 @@ struct LicenceStoreConformanceTests {
         return (definer, issuer)
     }
 
+    /// Stands in for a seal: the store keeps whatever it is handed, in the transaction that writes the version.
+    static let signer: LicenceSigner = { licence in
+        SignedLicencePackage(
+            bytes: Array("package of \(licence.identifier.text)".utf8), signature: [0x30, 0x01, 0x02],
+            sealSerial: "5A01")
+    }
+
     static func content(_ name: String, _ code: String, on day: String = "2026-12-07") throws -> LicenceContent {
         LicenceContent(
             holder: try LicenceHolder(kind: .organisation, code: code, name: name, today: today),
@@ -54,19 +61,25 @@ struct LicenceStoreConformanceTests {
 
             let first = try await store.licences.issue(
                 typeCode: type.typeCode, try Self.content("六安数据科技有限公司", "11341500MB15001A5E"),
-                issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, at: Self.time)
+                issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, signedBy: Self.signer, at: Self.time)
             let second = try await store.licences.issue(
                 typeCode: type.typeCode, try Self.content("六安数据科技有限公司", "11341500MB15001A5E"),
-                issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, at: Self.time)
+                issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, signedBy: Self.signer, at: Self.time)
             #expect(first.identifier.serial == "20261207000001" && second.identifier.serial == "20261207000002")
             #expect(first.identifier.text.hasPrefix("1.2.156.3005.2.11100000000013346P001.11341500MB15001A5E."))
             #expect(try LicenceIdentifier(first.identifier.text) == first.identifier)
             #expect(try await store.licences.find(first.identifier) == first)
+            #expect(
+                try await store.licences.signedPackage(first.identifier)
+                    == SignedLicencePackage(
+                        bytes: Array("package of \(first.identifier.text)".utf8), signature: [0x30, 0x01, 0x02],
+                        sealSerial: "5A01"))
             #expect(try await store.licences.licences(holderCode: "11341500MB15001A5E").count == 2)
             await #expect(throws: StoreError.self) {
                 _ = try await store.licences.issue(
                     typeCode: "11100000000013346P099", try Self.content("某公司", "11341500MB15001A5E"),
-                    issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, at: Self.time)
+                    issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, signedBy: Self.signer,
+                    at: Self.time)
             }
         }
     }
@@ -81,17 +94,22 @@ struct LicenceStoreConformanceTests {
             _ = try await store.licences.saveType(type, definerDepartmentID: definer.id, at: Self.time)
             let original = try await store.licences.issue(
                 typeCode: type.typeCode, try Self.content("六安数据科技有限公司", "11341500MB15001A5E"),
-                issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, at: Self.time)
+                issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, signedBy: Self.signer, at: Self.time)
             var moved = try Self.content("六安数据科技有限公司", "11341500MB15001A5E")
             moved.face["zs"] = "六安市金安区梅山南路 1 号"
             let changed = try await store.licences.change(
-                original.identifier, to: moved, departmentID: issuer.id, reason: "住所变更", at: Self.time)
+                original.identifier, to: moved, departmentID: issuer.id, reason: "住所变更", signedBy: Self.signer,
+                at: Self.time)
             #expect(changed.identifier.version == 2 && changed.previous == original.identifier)
             #expect(changed.identifier.serial == original.identifier.serial)
+            #expect(
+                try await store.licences.signedPackage(changed.identifier)?.bytes
+                    == Array("package of \(changed.identifier.text)".utf8))
             #expect(try await store.licences.find(original.identifier)?.status == .superseded)
             await #expect(throws: StoreError.self) {
                 _ = try await store.licences.change(
-                    original.identifier, to: moved, departmentID: issuer.id, reason: nil, at: Self.time)
+                    original.identifier, to: moved, departmentID: issuer.id, reason: nil, signedBy: Self.signer,
+                    at: Self.time)
             }
             let revoked = try await store.licences.end(
                 changed.identifier, as: .revoked, departmentID: issuer.id, reason: "虚假登记", at: Self.time)
@@ -111,13 +129,44 @@ struct LicenceStoreConformanceTests {
                     holder: try LicenceHolder(
                         kind: .organisation, code: "11341500MB15001A5E", name: "某公司", today: Self.today),
                     face: [:], issuedOn: Self.today, validUntil: CalendarDate(iso: "2026-12-31")),
-                issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, at: Self.time)
+                issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, signedBy: Self.signer, at: Self.time)
             #expect(try await store.licences.expire(before: CalendarDate(iso: "2026-12-31")!, at: Self.time).isEmpty)
             #expect(
                 try await store.licences.expire(before: CalendarDate(iso: "2027-01-01")!, at: Self.time) == [
                     expiring.identifier
                 ])
             #expect(try await store.licences.find(expiring.identifier)?.status == .expired)
+        }
+    }
+
+    @Test(
+        "the node keeps the first licence authority and one active seal per department; a retired seal stays published",
+        arguments: TestBackend.available)
+    func sealsAndAuthority(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let (_, issuer) = try await Self.departments(store)
+            #expect(try await store.licences.authority() == nil)
+            let first = StoredLicenceAuthority(
+                certificatePEM: "CA 1", sealedPrivateKey: "sealed 1", createdAt: Self.time)
+            #expect(try await store.licences.createAuthority(first) == first)
+            let second = StoredLicenceAuthority(
+                certificatePEM: "CA 2", sealedPrivateKey: "sealed 2", createdAt: Self.time)
+            #expect(try await store.licences.createAuthority(second) == first, "a second node's authority is not kept")
+
+            func seal(_ serial: String) -> StoredLicenceSeal {
+                StoredLicenceSeal(
+                    serial: serial, departmentID: issuer.id, certificatePEM: "cert \(serial)",
+                    sealedPrivateKey: "key \(serial)", image: "<svg/>", validFrom: Self.time,
+                    validUntil: Self.time.addingTimeInterval(86_400), status: .active, createdAt: Self.time)
+            }
+            #expect(try await store.licences.createSeal(seal("AA")) == seal("AA"))
+            #expect(try await store.licences.createSeal(seal("BB")) == seal("AA"), "one active seal per department")
+            #expect(try await store.licences.seal(serial: "BB") == nil)
+            try await store.licences.retireSeal(serial: "AA")
+            #expect(try await store.licences.activeSeal(departmentID: issuer.id) == nil)
+            #expect(try await store.licences.createSeal(seal("CC")) == seal("CC"))
+            #expect(try await store.licences.seals().map(\.serial).sorted() == ["AA", "CC"])
+            #expect(try await store.licences.seal(serial: "AA")?.status == .retired)
         }
     }
 }

@@ -172,7 +172,7 @@ public enum HuitongApp {
         qualityAPI.register(on: api)
         QualityPages(api: qualityAPI, pages: pages).register(on: router)
         GradePolicyAPI(store: store).register(on: api)
-        LicencesAPI(service: useCases.licences).register(on: api)
+        LicencesAPI(service: useCases.licences, settings: configuration.licences).register(on: api)
         SharingAPI(service: sharing).register(on: api)
         let objections = ObjectionsAPI(
             service: useCases.objections, afterCorrection: { objection in await quality.recheck(after: objection) })

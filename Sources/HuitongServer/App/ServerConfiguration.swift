@@ -74,6 +74,8 @@ public struct ServerConfiguration: Sendable {
     public var ingest = IngestSettings()
     /// How the job queue polls, leases and retries.
     public var jobs = JobSettings()
+    /// How licences are sealed (`HUITONG_LICENCE_*`).
+    public var licences = LicenceSettings()
     /// Where `/metrics` (Prometheus text) is served: a listener of its own, apart from the public port, on
     /// `metricsHost` (loopback unless set) and `metricsPort`; nil serves no metrics.
     public var metricsPort: Int?
@@ -162,6 +164,7 @@ extension ServerConfiguration {
         tokenMaximumLifetime = settings.accounts.tokenMaximumLifetime
         ingest = settings.ingest
         jobs = settings.jobs
+        licences = settings.licences
         backgroundJobs = settings.backgroundJobs
         metricsPort = config.int(forKey: "huitong.metrics.port")
         metricsHost = config.string(forKey: "huitong.metrics.host", default: "127.0.0.1")
@@ -185,6 +188,7 @@ extension ServerConfiguration {
         settings.developers = developers
         settings.ingest = ingest
         settings.jobs = jobs
+        settings.licences = licences
         settings.region = federation.profile.region
         settings.signInClock = signInClock
         return settings

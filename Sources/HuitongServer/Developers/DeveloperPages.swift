@@ -12,7 +12,7 @@ struct DeveloperPages {
     let cookies: CookieSettings
     let sessionLifetime: Duration
     let links: OpenDataLinks
-    let registrations: PublicObjectionLimiter
+    let registrations: PublicRequestLimiter
     var store: Store { service.store }
 
     init(
@@ -24,7 +24,7 @@ struct DeveloperPages {
         self.pages = pages
         self.cookies = cookies
         self.sessionLifetime = sessionLifetime
-        self.registrations = PublicObjectionLimiter(
+        self.registrations = PublicRequestLimiter(
             limit: service.settings.registrationLimit, window: service.settings.registrationWindow)
     }
 

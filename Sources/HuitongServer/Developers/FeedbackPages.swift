@@ -11,11 +11,11 @@ struct FeedbackPages {
     let objections: ObjectionUseCases
     let pages: PageRenderer
     let cookies: CookieSettings
-    let limiter: PublicObjectionLimiter
+    let limiter: PublicRequestLimiter
     var store: Store { objections.store }
 
     /// `limiter` is the public objection API's, so that the form and the API draw on one allowance per address.
-    init(objections: ObjectionUseCases, pages: PageRenderer, cookies: CookieSettings, limiter: PublicObjectionLimiter) {
+    init(objections: ObjectionUseCases, pages: PageRenderer, cookies: CookieSettings, limiter: PublicRequestLimiter) {
         self.objections = objections
         self.pages = pages
         self.cookies = cookies

@@ -18,6 +18,10 @@ enum AnonymousRoutes {
         "GET /api/v1/public/objections/{number}",
         // Answers to a portal developer's X-API-Key, checked by the route itself (401 without one).
         "GET /api/v1/open/datasets/{reference}/rows",
+        // Licence verification for anyone, and the certificates it rests on (电子证照 public verification).
+        "GET /api/v1/licence-authority",
+        "GET /api/v1/licence-seals",
+        "POST /api/v1/licence-verifications",
     ]
 
     /// Whether the matched route (`endpointPath`, nil when no route matched) needs a signed-in caller.

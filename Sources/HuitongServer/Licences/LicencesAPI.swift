@@ -1,14 +1,35 @@
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import HuitongServices
 import HuitongStore
 import Hummingbird
+
+/// Too many verifications from one address.
+struct LicenceVerificationLimitError: HuitongError {
+    let window: Duration
+    var code: String { "too_many_verifications" }
+    var kind: ErrorKind { .tooManyRequests }
+    var message: BilingualText {
+        let seconds = max(1, Int(window.components.seconds))
+        return BilingualText(
+            zh: "核验过于频繁，请 \(seconds) 秒后再试", en: "too many verifications from this address; try again in \(seconds) s")
+    }
+}
 
 /// E-licences for the departments that define and issue them: `/api/v1/licence-types` (证照目录) and
 /// `/api/v1/licences` (issue — by an officer or the department's application system —, read, 变更, 注销/吊销). Licences are read by their issuer here; holders, users and
 /// verifiers get their own routes.
 struct LicencesAPI: Sendable {
     let service: LicenceUseCases
+    /// Verifications per client address (anyone may ask; identifiers must not be walked).
+    let verificationLimiter: PublicRequestLimiter
+
+    init(service: LicenceUseCases, settings: LicenceSettings) {
+        self.service = service
+        verificationLimiter = PublicRequestLimiter(
+            limit: settings.verificationLimit, window: settings.verificationWindow)
+    }
 
     func register(on api: RouterGroup<HuitongRequestContext>) {
         api.get("licence-types", use: types)
@@ -18,6 +39,11 @@ struct LicencesAPI: Sendable {
         api.get("licences/:identifier", use: find)
         api.post("licences/:identifier/changes", use: change)
         api.post("licences/:identifier/end", use: end)
+        api.get("licences/:identifier/package", use: package)
+        // For anyone: the certificates that check a seal, and verification.
+        api.get("licence-authority", use: authority)
+        api.get("licence-seals", use: publishedSeals)
+        api.post("licence-verifications", use: verify)
     }
 
     struct TypeBody: Codable {
@@ -118,6 +144,132 @@ struct LicencesAPI: Sendable {
         let licence = try await service.end(identifier, as: input.kind, reason: input.reason, by: user)
         return try JSONResponse.make(
             LicenceBody(licence))
+    }
+
+    // MARK: Seals and verification
+
+    /// A licence version's signed data package with everything needed to check it offline: the package (as
+    /// signed, in UTF-8 and base64), its SM3 digest, the SM2 signature, the seal and CA certificates.
+    struct PackageBody: Codable {
+        var identifier: String
+        var package: String
+        var packageBase64: String
+        var packageSM3: String
+        var signature: String
+        var signatureAlgorithm: String
+        var sealSerial: String
+        var sealCertificate: String
+        var authorityCertificate: String
+    }
+
+    func package(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let identifier = try Self.identifier(context)
+        _ = try await service.issued(identifier, readBy: user)
+        guard let signed = try await service.store.licences.signedPackage(identifier),
+            let seal = try await service.store.licences.seal(serial: signed.sealSerial)
+        else { throw StoreError.notFound(entity: "licence package", key: identifier.text) }
+        let authority = try await service.seals.authorityCertificate()
+        return try JSONResponse.make(
+            PackageBody(
+                identifier: identifier.text, package: String(decoding: signed.bytes, as: UTF8.self),
+                packageBase64: Data(signed.bytes).base64EncodedString(),
+                packageSM3: Hex.lowercase(SM3.hash(signed.bytes)),
+                signature: Data(signed.signature).base64EncodedString(),
+                signatureAlgorithm: "SM2-with-SM3 (GB/T 32918, GM/T 0009 user ID 1234567812345678)",
+                sealSerial: signed.sealSerial, sealCertificate: seal.certificatePEM,
+                authorityCertificate: authority.pemRepresentation))
+    }
+
+    struct CertificateBody: Codable {
+        var serial: String
+        var subject: String
+        var notBefore: Date
+        var notAfter: Date
+        var fingerprintSM3: String
+        var certificate: String
+
+        init(_ issued: SM2Certificate) {
+            serial = issued.serialHex
+            subject = issued.subject.map { "\($0.type)=\($0.value)" }.joined(separator: ", ")
+            notBefore = issued.notBefore
+            notAfter = issued.notAfter
+            fingerprintSM3 = issued.fingerprintSM3
+            certificate = issued.pemRepresentation
+        }
+    }
+
+    struct SealBody: Codable {
+        var serial: String
+        var departmentID: Int64
+        var status: String
+        var validFrom: Date
+        var validUntil: Date
+        var certificate: CertificateBody
+    }
+
+    /// The node's licence CA certificate: the trust anchor for `openssl verify -CAfile`.
+    func authority(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try JSONResponse.make(CertificateBody(try await service.seals.authorityCertificate()))
+    }
+
+    /// Every seal certificate, active and retired, so that anyone can check a package offline.
+    func publishedSeals(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let seals = try await service.seals.publishedSeals().map { seal in
+            SealBody(
+                serial: seal.serial, departmentID: seal.departmentID, status: seal.status.rawValue,
+                validFrom: seal.validFrom, validUntil: seal.validUntil,
+                certificate: CertificateBody(try SM2Certificate(pemRepresentation: seal.certificatePEM)))
+        }
+        return try JSONResponse.make(["items": seals])
+    }
+
+    /// What a verifier sends: an identifier, or a package they hold with its signature (both base64).
+    struct VerifyInput: Codable {
+        var identifier: String?
+        var package: String?
+        var signature: String?
+
+        init(identifier: String? = nil, package: String? = nil, signature: String? = nil) {
+            self.identifier = identifier
+            self.package = package
+            self.signature = signature
+        }
+    }
+
+    /// Verification for anyone: each check with its outcome, and a masked summary.
+    func verify(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        guard verificationLimiter.take(context.peerAddress ?? "unknown") else {
+            throw LicenceVerificationLimitError(window: verificationLimiter.window)
+        }
+        let input = try await request.decodeJSON(VerifyInput.self, context: context)
+        if let package = input.package {
+            guard let bytes = Data(base64Encoded: package), !bytes.isEmpty else {
+                throw ValidationError(
+                    field: "package", BilingualText(zh: "数据包须为 base64 编码", en: "the package must be base64"))
+            }
+            guard let signature = input.signature.flatMap({ Data(base64Encoded: $0) }), !signature.isEmpty else {
+                throw ValidationError(
+                    field: "signature",
+                    BilingualText(zh: "须附上 base64 编码的签名值", en: "the signature is required, base64-encoded"))
+            }
+            let sealSerial = LicencePackage(bytes: Array(bytes))?.seal ?? ""
+            return try JSONResponse.make(
+                try await service.seals.verify(
+                    presented: SignedLicencePackage(
+                        bytes: Array(bytes), signature: Array(signature), sealSerial: sealSerial)))
+        }
+        guard let text = input.identifier else {
+            throw ValidationError(
+                field: "identifier",
+                BilingualText(
+                    zh: "请给出证照标识，或数据包及其签名", en: "give a licence identifier, or a package and its signature"))
+        }
+        let identifier: LicenceIdentifier
+        do throws(IdentifierError) { identifier = try LicenceIdentifier(text) } catch {
+            throw ValidationError(field: "identifier", error.message)
+        }
+        return try JSONResponse.make(try await service.seals.verify(identifier))
     }
 
     /// The licence named in the path, checked before anything is looked up.

@@ -32,7 +32,7 @@ enum PublicObjectionError: HuitongError {
 /// record in question are masked for everyone but the entry's provider.
 struct ObjectionsAPI {
     let service: ObjectionUseCases
-    let limiter: PublicObjectionLimiter
+    let limiter: PublicRequestLimiter
     /// Runs after a correction published a new pool version: the composition root queues the run that checks its
     /// quality, so that the provider gets the answer at once.
     let afterCorrection: (@Sendable (Objection) async -> Void)?
@@ -44,7 +44,7 @@ struct ObjectionsAPI {
     ) {
         self.service = service
         self.afterCorrection = afterCorrection
-        limiter = PublicObjectionLimiter(
+        limiter = PublicRequestLimiter(
             limit: service.settings.publicLimit, window: service.settings.publicWindow)
     }
 

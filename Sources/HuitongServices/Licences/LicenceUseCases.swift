@@ -88,10 +88,16 @@ public struct LicenceUseCases: Sendable {
     public let store: Store
     /// Where each step is recorded; nil only in tests of the rules alone.
     public let audit: AuditLog?
+    /// The node's licence CA and the issuers' seals, which sign every version issued.
+    public let seals: LicenceSeals
 
-    public init(store: Store, audit: AuditLog? = nil) {
+    public init(
+        store: Store, sealingKey: SealingKey?, settings: LicenceSettings = LicenceSettings(),
+        region: NodeRegion = NodeIdentity.defaultProfile.region, audit: AuditLog? = nil
+    ) {
         self.store = store
         self.audit = audit
+        seals = LicenceSeals(store: store, sealingKey: sealingKey, settings: settings, region: region, audit: audit)
     }
 
     // MARK: Types
@@ -167,7 +173,8 @@ public struct LicenceUseCases: Sendable {
         let content = try Self.content(request, of: issuing.type, today: CalendarDate(now))
         let licence = try await store.licences.issue(
             typeCode: issuing.type.typeCode, content, issuerCode: issuing.issuerCode,
-            issuerDepartmentID: issuing.issuer.id, at: now)
+            issuerDepartmentID: issuing.issuer.id,
+            signedBy: try await seals.signer(issuer: issuing.issuer, typeName: issuing.type.name, at: now), at: now)
         try await record(
             AuditEvent(
                 action: .licenceIssued, time: now, applicationSystemID: actor.systemID, userID: actor.userID,
@@ -189,7 +196,10 @@ public struct LicenceUseCases: Sendable {
         }
         let content = try Self.content(request, of: type, today: CalendarDate(now))
         let licence = try await store.licences.change(
-            identifier, to: content, departmentID: current.issuerDepartmentID, reason: reason, at: now)
+            identifier, to: content, departmentID: current.issuerDepartmentID, reason: reason,
+            signedBy: try await seals.signer(
+                issuer: try await department(current.issuerDepartmentID), typeName: type.name, at: now),
+            at: now)
         try await record(
             AuditEvent(
                 action: .licenceChanged, time: now, userID: user.id, providerDepartmentID: current.issuerDepartmentID,

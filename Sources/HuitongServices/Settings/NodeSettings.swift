@@ -32,6 +32,7 @@ public struct NodeSettings: Sendable {
     public var poolLayout: PoolLayout
     public var federationTiming: FederationTiming
     public var jobs: JobSettings
+    public var licences: LicenceSettings
     public var audit: AuditConfiguration
     /// `HUITONG_CRYPTO_SUITE` (`gm` or `intl`) as given; nil keeps the suite the node recorded, and a new node
     /// records `gm` (`NodeCryptoSuite.resolve`).
@@ -86,6 +87,8 @@ public struct NodeSettings: Sendable {
         sharing = collect({ () throws(ValidationError) in try SharingSettings(reader: config) }, or: SharingSettings())
         objections = collect(
             { () throws(ValidationError) in try ObjectionSettings(reader: config) }, or: ObjectionSettings())
+        licences = collect(
+            { () throws(ValidationError) in try LicenceSettings(reader: config) }, or: LicenceSettings())
         quality = collect({ () throws(ValidationError) in try QualitySettings(reader: config) }, or: QualitySettings())
         developers = collect(
             { () throws(ValidationError) in try DeveloperSettings(reader: config) }, or: DeveloperSettings())
@@ -322,6 +325,20 @@ extension SharingSettings {
             maximumPeriodDays: config.int(
                 forKey: "huitong.sharing.maximum.period.days", default: defaults.maximumPeriodDays),
             sweepInterval: .seconds(config.int(forKey: "huitong.sharing.sweep.seconds", default: 900))
+        ).validated()
+    }
+}
+
+extension LicenceSettings {
+    /// `HUITONG_LICENCE_*` over the defaults.
+    public init(reader config: ConfigReader) throws(ValidationError) {
+        let defaults = LicenceSettings()
+        self = try LicenceSettings(
+            sealYears: config.int(forKey: "huitong.licence.seal.years", default: defaults.sealYears),
+            authorityYears: config.int(forKey: "huitong.licence.authority.years", default: defaults.authorityYears),
+            verificationLimit: config.int(
+                forKey: "huitong.licence.verification.limit", default: defaults.verificationLimit),
+            verificationWindow: .seconds(config.int(forKey: "huitong.licence.verification.window.seconds", default: 60))
         ).validated()
     }
 }

@@ -32,13 +32,15 @@ public protocol LicenceRepository: Sendable {
     func type(code: String) async throws -> StoredLicenceType?
     func types() async throws -> [StoredLicenceType]
     /// Issues version 1 of a licence under the issuer's next serial for the type (`yyyyMMdd` of the issue date
-    /// and a six-digit count).
+    /// and a six-digit count), signed by `sign` in the same transaction.
     func issue(
-        typeCode: String, _ content: LicenceContent, issuerCode: String, issuerDepartmentID: Int64, at now: Date
+        typeCode: String, _ content: LicenceContent, issuerCode: String, issuerDepartmentID: Int64,
+        signedBy sign: LicenceSigner, at now: Date
     ) async throws -> Licence
-    /// 变更: a new version with `content` replaces a valid licence, which becomes superseded.
+    /// 变更: a new version with `content`, signed by `sign`, replaces a valid licence, which becomes superseded.
     func change(
-        _ identifier: LicenceIdentifier, to content: LicenceContent, departmentID: Int64, reason: String?, at now: Date
+        _ identifier: LicenceIdentifier, to content: LicenceContent, departmentID: Int64, reason: String?,
+        signedBy sign: LicenceSigner, at now: Date
     ) async throws -> Licence
     /// 注销, 吊销 or 过期 of a valid licence, with its reason.
     func end(
@@ -50,6 +52,22 @@ public protocol LicenceRepository: Sendable {
     func events(_ identifier: LicenceIdentifier) async throws -> [LicenceEvent]
     /// Records 过期 for every valid licence whose last day is before `today`; returns them.
     func expire(before today: CalendarDate, at now: Date) async throws -> [LicenceIdentifier]
+
+    // MARK: Seals
+
+    /// The node's certificate authority for seals, once made.
+    func authority() async throws -> StoredLicenceAuthority?
+    /// Keeps `authority` unless one exists; returns the one kept.
+    func createAuthority(_ authority: StoredLicenceAuthority) async throws -> StoredLicenceAuthority
+    /// Keeps `seal` as its department's active seal unless the department has one; returns the active one.
+    func createSeal(_ seal: StoredLicenceSeal) async throws -> StoredLicenceSeal
+    func retireSeal(serial: String) async throws
+    func activeSeal(departmentID: Int64) async throws -> StoredLicenceSeal?
+    func seal(serial: String) async throws -> StoredLicenceSeal?
+    /// Every seal, active and retired, for publishing their certificates.
+    func seals() async throws -> [StoredLicenceSeal]
+    /// The package a licence version's seal signed; nil for a version stored before seals.
+    func signedPackage(_ identifier: LicenceIdentifier) async throws -> SignedLicencePackage?
 }
 
 struct SQLLicenceRepository: LicenceRepository {
@@ -101,7 +119,8 @@ struct SQLLicenceRepository: LicenceRepository {
     // MARK: Licences
 
     func issue(
-        typeCode: String, _ content: LicenceContent, issuerCode: String, issuerDepartmentID: Int64, at now: Date
+        typeCode: String, _ content: LicenceContent, issuerCode: String, issuerDepartmentID: Int64,
+        signedBy sign: LicenceSigner, at now: Date
     ) async throws -> Licence {
         try await provider.transaction { sql in
             guard try await Self.type(typeCode, sql) != nil else {
@@ -136,6 +155,7 @@ struct SQLLicenceRepository: LicenceRepository {
                 issuedOn: content.issuedOn, validUntil: content.validUntil, status: .valid, previous: nil,
                 issuerDepartmentID: issuerDepartmentID)
             try await Self.insert(licence, at: now, sql)
+            try await Self.storeSignature(try sign(licence), of: identifier, sql)
             try await Self.record(
                 LicenceEvent(
                     identifier: identifier, kind: .issued, at: now, departmentID: issuerDepartmentID, reason: nil),
@@ -145,7 +165,8 @@ struct SQLLicenceRepository: LicenceRepository {
     }
 
     func change(
-        _ identifier: LicenceIdentifier, to content: LicenceContent, departmentID: Int64, reason: String?, at now: Date
+        _ identifier: LicenceIdentifier, to content: LicenceContent, departmentID: Int64, reason: String?,
+        signedBy sign: LicenceSigner, at now: Date
     ) async throws -> Licence {
         try await provider.transaction { sql in
             let current = try await Self.valid(identifier, for: .changed, sql)
@@ -163,6 +184,7 @@ struct SQLLicenceRepository: LicenceRepository {
                 issuedOn: content.issuedOn, validUntil: content.validUntil, status: .valid, previous: identifier,
                 issuerDepartmentID: current.issuerDepartmentID)
             try await Self.insert(licence, at: now, sql)
+            try await Self.storeSignature(try sign(licence), of: next, sql)
             try await Self.record(
                 LicenceEvent(identifier: next, kind: .issued, at: now, departmentID: departmentID, reason: reason), sql)
             return licence

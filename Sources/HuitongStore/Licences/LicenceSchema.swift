@@ -57,4 +57,38 @@ extension Schema {
             """,
         ]
     }
+
+    /// Electronic seals (电子印章): the node's SM2 certificate authority, each issuing department's seal (a key pair
+    /// sealed at rest, its certificate from that authority, its image), and on each licence version the package its
+    /// seal signed.
+    @Sendable static func licenceSealTables(_ t: SchemaTypes) -> [String] {
+        [
+            """
+            CREATE TABLE IF NOT EXISTS licence_authority (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                certificate TEXT NOT NULL,
+                private_key TEXT NOT NULL,
+                created_at \(t.timestamp) NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS licence_seals (
+                serial TEXT PRIMARY KEY,
+                department_id BIGINT NOT NULL REFERENCES departments(id),
+                certificate TEXT NOT NULL,
+                private_key TEXT NOT NULL,
+                image TEXT NOT NULL,
+                valid_from \(t.timestamp) NOT NULL,
+                valid_until \(t.timestamp) NOT NULL,
+                status TEXT NOT NULL,
+                created_at \(t.timestamp) NOT NULL
+            )
+            """,
+            // One seal in use per department: two nodes making a department's first seal at once keep one.
+            "CREATE UNIQUE INDEX IF NOT EXISTS licence_seals_active ON licence_seals (department_id) WHERE status = 'active'",
+            "ALTER TABLE licences ADD COLUMN package TEXT",
+            "ALTER TABLE licences ADD COLUMN signature TEXT",
+            "ALTER TABLE licences ADD COLUMN seal_serial TEXT",
+        ]
+    }
 }

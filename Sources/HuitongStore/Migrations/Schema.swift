@@ -324,5 +324,6 @@ enum Schema {
                     "DROP FUNCTION IF EXISTS huitong_search_grams(text)",
                 ] : []
         },
+        Migration(version: 31, name: "electronic seals of licences (issue 22)", statements: licenceSealTables),
     ]
 }

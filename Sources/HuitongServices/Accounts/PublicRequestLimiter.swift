@@ -1,14 +1,14 @@
 import Foundation
 import Synchronization
 
-/// Limits how many objections one client address may send through the public portal in a window, so that the
-/// form cannot be used to flood providers. Every attempt counts, accepted or refused, so that probing the
-/// validation costs as much as a valid objection.
+/// Limits how many requests one client address may make of a public route in a window: objections through the
+/// portal (so that the form cannot flood providers), licence verifications (so that identifiers cannot be walked).
+/// Every attempt counts, accepted or refused, so that probing the validation costs as much as a valid request.
 ///
 /// Counted in this process on purpose: several nodes behind one PostgreSQL each allow the limit (an
 /// approximation, like `CallLimiter`), and a restart forgets the counts. The address is the connection's peer; a
 /// node behind a reverse proxy sees the proxy's address, which then shares one allowance.
-package final class PublicObjectionLimiter: Sendable {
+package final class PublicRequestLimiter: Sendable {
     private struct Window {
         var start: ContinuousClock.Instant
         var count: Int

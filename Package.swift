@@ -42,6 +42,8 @@ let package = Package(
     targets: [
         // OpenSSL 3's libcrypto (Debian's libssl-dev) for SM2, SM3 and SM4, which swift-crypto does not have.
         .systemLibrary(name: "CLibcrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // libqrencode for the QR codes of licences (a printed licence's link to its verification, 亮证).
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         .target(
             name: "HuitongCrypto",
             dependencies: [
@@ -121,6 +123,7 @@ let package = Package(
         .target(
             name: "HuitongServer",
             dependencies: [
+                "CQRencode",
                 "HuitongCore",
                 "HuitongCrypto",
                 "HuitongFederation",

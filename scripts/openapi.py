@@ -506,6 +506,37 @@ paths.update({
     "post": op("注销 (cancelled) or 吊销 (revoked) a valid licence of your department, with the reason every later check shows", "licences",
       {"200": ok(ref("LicenceBody")), **errors(400, 401, 403, 404, 409)},
       OBJ(["kind", "reason"], {"kind": enum("cancelled", "revoked"), "reason": S()}), params=LIC_ID)},
+  "/api/v1/licences/{identifier}/package": {
+    "get": op("The signed data package of a licence version of your department, with what checks it offline: the package as signed (canonical JSON, also base64), its SM3 digest, the SM2 signature (DER, base64; user ID 1234567812345678) and the seal and CA certificates (openssl verify -vfyopt distid:1234567812345678; openssl pkeyutl -verify -rawin -digest sm3)",
+      "licences", {"200": ok(ref("LicencePackage")), **errors(400, 401, 403, 404)}, params=LIC_ID)},
+  "/api/v1/licence-authority": {
+    "get": op("The node's licence CA certificate (SM2, self-signed): the trust anchor for every seal certificate", "licences",
+      {"200": ok(ref("LicenceCertificate"))}, security=False)},
+  "/api/v1/licence-seals": {
+    "get": op("Every electronic seal's certificate (active and retired), issued by the licence CA", "licences",
+      {"200": ok(lst("LicenceSeal"))}, security=False)},
+  "/api/v1/licence-verifications": {
+    "post": op("Verify a licence, for anyone: by identifier, or a package someone presents with its signature (base64). Each check (package, certificate, signature, record, status) with its outcome in words, the fields altered, and the 照面 with personal fields masked; limited per client address",
+      "licences", {"200": ok(ref("LicenceVerification")), **errors(400, 404, 413, 429)},
+      OBJ([], {"identifier": S(description="电子证照标识"), "package": S(description="The package's bytes, base64"), "signature": S(description="The SM2 signature (DER), base64")}), security=False)},
+})
+LIC_CERT = OBJ(["serial", "subject", "notBefore", "notAfter", "fingerprintSM3", "certificate"], {
+    "serial": S(description="Upper-case hex"), "subject": S(), "notBefore": DT, "notAfter": DT,
+    "fingerprintSM3": S(description="SM3 of the DER certificate, hex"), "certificate": S(description="PEM")})
+schemas.update({
+  "LicenceCertificate": LIC_CERT,
+  "LicenceSeal": OBJ(["serial", "departmentID", "status", "validFrom", "validUntil", "certificate"], {
+      "serial": S(), "departmentID": I64, "status": enum("active", "retired"), "validFrom": DT, "validUntil": DT, "certificate": ref("LicenceCertificate")}),
+  "LicencePackage": OBJ(["identifier", "package", "packageBase64", "packageSM3", "signature", "signatureAlgorithm", "sealSerial", "sealCertificate", "authorityCertificate"], {
+      "identifier": S(), "package": S(description="The signed bytes as UTF-8 text (canonical JSON)"), "packageBase64": S(), "packageSM3": S(),
+      "signature": S(), "signatureAlgorithm": S(), "sealSerial": S(), "sealCertificate": S(description="PEM"), "authorityCertificate": S(description="PEM")}),
+  "LicenceVerification": OBJ(["valid", "checks", "face", "alteredFields"], {
+      "valid": {"type": "boolean", "description": "Every check passed"}, "identifier": S(), "status": LIC_STATUS, "typeName": S(), "issuerName": S(), "holderName": S(description="Masked for a person"),
+      "issuedOn": S(), "validUntil": S(),
+      "checks": {"type": "array", "items": OBJ(["kind", "passed", "message"], {"kind": enum("package", "certificate", "signature", "record", "status"),
+          "passed": {"type": "boolean"}, "message": OBJ(["zh", "en"], {"zh": S(), "en": S()})})},
+      "face": {"type": "array", "items": OBJ(["label", "value"], {"label": S(), "value": S()})},
+      "alteredFields": {"type": "array", "items": S()}}),
 })
 
 # The sharing gateway: application systems call it with their credential (bearer or HMAC signature) under a grant.

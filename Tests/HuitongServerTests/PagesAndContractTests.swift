@@ -133,7 +133,7 @@ struct PagesAndContractTests {
                 "/quality/departments/{id}", "/quality/entries/{id}", "/portal/register", "/portal/login",
                 "/portal/logout", "/portal/account", "/portal/account/keys", "/portal/account/keys/{id}/revoke",
                 "/datasets/{reference}/apply", "/portal/requests/{id}", "/portal/results", "/portal/feedback",
-                "/portal/feedback/track",
+                "/portal/feedback/track", "/licences/verify", "/licences/{identifier}/print",
             ]
             let routes = Set(
                 router.routes.map { route in

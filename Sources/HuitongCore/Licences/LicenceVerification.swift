@@ -48,6 +48,27 @@ public struct LicenceVerification: Sendable, Hashable, Codable {
 
     /// The first check that failed.
     public var failure: Check? { checks.first { !$0.passed } }
+
+    private enum WireKeys: String, CodingKey {
+        case valid, identifier, checks, status, typeName, issuerName, holderName, issuedOn, validUntil, face
+        case alteredFields
+    }
+
+    /// The fields, led by `valid`: the one answer most verifiers want.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: WireKeys.self)
+        try container.encode(isValid, forKey: .valid)
+        try container.encodeIfPresent(identifier, forKey: .identifier)
+        try container.encode(checks, forKey: .checks)
+        try container.encodeIfPresent(status, forKey: .status)
+        try container.encodeIfPresent(typeName, forKey: .typeName)
+        try container.encodeIfPresent(issuerName, forKey: .issuerName)
+        try container.encodeIfPresent(holderName, forKey: .holderName)
+        try container.encodeIfPresent(issuedOn, forKey: .issuedOn)
+        try container.encodeIfPresent(validUntil, forKey: .validUntil)
+        try container.encode(face, forKey: .face)
+        try container.encode(alteredFields, forKey: .alteredFields)
+    }
 }
 
 /// What verification compares: the package presented, and what the library holds for its licence.

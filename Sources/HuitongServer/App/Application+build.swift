@@ -172,7 +172,12 @@ public enum HuitongApp {
         qualityAPI.register(on: api)
         QualityPages(api: qualityAPI, pages: pages).register(on: router)
         GradePolicyAPI(store: store).register(on: api)
-        LicencesAPI(service: useCases.licences, settings: configuration.licences).register(on: api)
+        let licences = LicencesAPI(service: useCases.licences, settings: configuration.licences)
+        licences.register(on: api)
+        LicencePages(
+            service: useCases.licences, pages: pages, limiter: licences.verificationLimiter,
+            baseURL: configuration.baseURL
+        ).register(on: router)
         SharingAPI(service: sharing).register(on: api)
         let objections = ObjectionsAPI(
             service: useCases.objections, afterCorrection: { objection in await quality.recheck(after: objection) })

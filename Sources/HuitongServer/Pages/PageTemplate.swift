@@ -23,6 +23,8 @@ enum PageTemplate: String, CaseIterable, Sendable {
     case consoleUsage = "console-usage"
     case error = "error"
     case home = "home"
+    case licencePrint = "licence-print"
+    case licenceVerify = "licence-verify"
     case login = "login"
     case portalAccount = "portal-account"
     case portalApply = "portal-apply"

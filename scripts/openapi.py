@@ -518,7 +518,39 @@ paths.update({
   "/api/v1/licence-verifications": {
     "post": op("Verify a licence, for anyone: by identifier, or a package someone presents with its signature (base64). Each check (package, certificate, signature, record, status) with its outcome in words, the fields altered, and the 照面 with personal fields masked; limited per client address",
       "licences", {"200": ok(ref("LicenceVerification")), **errors(400, 404, 413, 429)},
-      OBJ([], {"identifier": S(description="电子证照标识"), "package": S(description="The package's bytes, base64"), "signature": S(description="The SM2 signature (DER), base64")}), security=False)},
+      OBJ([], {"identifier": S(description="电子证照标识"), "package": S(description="The package's bytes, base64"), "signature": S(description="The SM2 signature (DER), base64"),
+               "token": S(description="A 亮证 code from a holder's QR code")}), security=False)},
+  "/api/v1/licence-uses": {
+    "post": op("用证: use a licence for a named matter and case (a consumer officer, or the department's application system with its credential). Needs the holder's consent or a legal basis in force for your department, the type and the matter, covering the scope, and a licence valid now; every attempt, allowed or refused, is a use record the holder sees and an audit entry",
+      "licences", {"200": ok(ref("LicenceUseBody")), **errors(400, 401, 403, 404, 409)}, ref("LicenceUseRequest")),
+    "get": op("Your department's use records, newest first (consumer officer)", "licences", {"200": ok(lst("LicenceUse")), **errors(401, 403)})},
+  "/api/v1/licence-legal-bases": {
+    "get": op("Legal bases recorded for uses without consent (operator)", "licences", {"200": ok(lst("LicenceConsent")), **errors(401, 403)}),
+    "post": op("Record a legal basis: a law or regulation that lets a department use every holder's licences of a type for a matter (operator)", "licences",
+      {"201": ok(ref("LicenceConsent"), "Recorded"), **errors(400, 401, 403)}, ref("LicenceConsentRequest"))},
+  "/api/v1/developers/{id}/licence-holder": {
+    "post": op("Verify a portal account as a licence holder (实名核验, operator): a person by the ID number they registered with, an organisation by its checked credit code; the account then sees its licences in 我的证照", "licences",
+      {"200": ok(ref("LicenceHolderLink")), **errors(400, 401, 403, 404)}, OBJ(["kind"], {"kind": enum("person", "organisation")}), ID)},
+})
+LIC_SCOPE = enum("face", "file")
+schemas.update({
+  "LicenceUseRequest": OBJ(["identifier", "matter", "caseNumber", "reason", "scope"], {
+      "identifier": S(), "matter": S(description="事项, as the consent or legal basis names it"), "caseNumber": S(description="办件编号"),
+      "reason": S(), "scope": LIC_SCOPE}),
+  "LicenceUse": OBJ(["id", "identifier", "typeCode", "userDepartmentID", "matter", "caseNumber", "reason", "outcome", "at"], {
+      "id": I64, "identifier": S(), "typeCode": S(), "userDepartmentID": I64, "applicationSystemID": I64, "userID": I64,
+      "matter": S(), "caseNumber": S(), "reason": S(), "consentID": I64, "outcome": enum("allowed", "refused"), "refusal": S(), "at": DT}),
+  "LicenceUseBody": OBJ(["use", "licence", "typeName", "statusNow"], {
+      "use": ref("LicenceUse"), "licence": ref("Licence"), "typeName": S(), "statusNow": LIC_STATUS,
+      "package": S(description="For a file use: the signed package"), "packageBase64": S(), "signature": S()}),
+  "LicenceConsentRequest": OBJ(["typeCode", "granteeDepartmentID", "matter", "scope", "expiresOn"], {
+      "typeCode": S(), "granteeDepartmentID": I64, "matter": S(), "scope": LIC_SCOPE, "expiresOn": S(description="YYYY-MM-DD, the last day in force"),
+      "legalBasis": S(description="The law or regulation")}),
+  "LicenceConsent": OBJ(["id", "basis", "typeCode", "granteeDepartmentID", "matter", "scope", "grantedAt", "expiresAt"], {
+      "id": I64, "basis": enum("holder", "legal"), "holderKey": S(), "typeCode": S(), "granteeDepartmentID": I64, "matter": S(),
+      "scope": LIC_SCOPE, "legalBasis": S(), "grantedByDeveloperID": I64, "recordedByUserID": I64, "grantedAt": DT, "expiresAt": DT, "revokedAt": DT}),
+  "LicenceHolderLink": OBJ(["developerID", "kind", "verifiedAt", "verifiedByUserID"], {
+      "developerID": I64, "kind": enum("person", "organisation"), "verifiedAt": DT, "verifiedByUserID": I64}),
 })
 LIC_CERT = OBJ(["serial", "subject", "notBefore", "notAfter", "fingerprintSM3", "certificate"], {
     "serial": S(description="Upper-case hex"), "subject": S(), "notBefore": DT, "notAfter": DT,

@@ -65,10 +65,12 @@ public struct UseCases: Sendable {
             store: store, settings: settings.quality, objectionPenalty: settings.objections.penalty,
             audit: audit.log, jobs: jobs)
         objections = ObjectionUseCases(store: store, settings: settings.objections, audit: audit.log)
-        licences = LicenceUseCases(
-            store: store, sealingKey: settings.sealingKey, settings: settings.licences, region: settings.region,
-            audit: audit.log)
         developers = DeveloperUseCases(store: store, settings: settings.developers, accounts: accounts, audit: audit)
+        // A person's licences are filed under the digest the portal keeps of the ID number they registered with.
+        licences = LicenceUseCases(
+            store: store, sealingKey: settings.sealingKey,
+            holderKeys: LicenceHolderKeys(digests: developers.identityDigests), settings: settings.licences,
+            region: settings.region, audit: audit.log)
         crossLevel = CrossLevelUseCases(store: store, sharing: sharing, audit: audit, local: settings.region)
         let quality = quality
         uploads = UploadLoads(

@@ -136,6 +136,8 @@ struct AccessPolicyTests {
         // E-licences
         Row(.licencesDefineTypes,                   "rrr +dd rrr rrr rrr +dd +dd", role: providerOnly, department: otherDepartmentText),
         Row(.licencesIssue,                         "rrr +dd rrr rrr rrr +dd +dd", role: providerOnly, department: otherDepartmentText),
+        Row(.licencesUse,                           "rrr rrr +dd rrr rrr +dd rrr", role: consumerOnly, department: otherDepartmentText),
+        Row(.licencesAdminister,                    "+++ rrr rrr rrr rrr rrr +++", role: operatorOnly),
         // Console
         Row(.consoleDashboard,                      "+++ rrr rrr rrr rrr rrr +++", role: operatorOnly),
         Row(.consoleDepartments,                    "+++ rrr rrr rrr rrr rrr +++", role: operatorOnly),

@@ -134,6 +134,8 @@ struct PagesAndContractTests {
                 "/portal/logout", "/portal/account", "/portal/account/keys", "/portal/account/keys/{id}/revoke",
                 "/datasets/{reference}/apply", "/portal/requests/{id}", "/portal/results", "/portal/feedback",
                 "/portal/feedback/track", "/licences/verify", "/licences/{identifier}/print",
+                "/portal/licences", "/portal/licences/consents", "/portal/licences/consents/{id}/revoke",
+                "/portal/licences/show",
             ]
             let routes = Set(
                 router.routes.map { route in

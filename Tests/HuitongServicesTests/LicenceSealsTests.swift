@@ -92,7 +92,8 @@ struct LicenceSealsTests {
         try await backend.withFreshDatabase { store, _ in
             let world = try await LicenceUseCasesTests.world(store)
             let useCases = LicenceUseCases(
-                store: store, sealingKey: TestBackend.sealingKey, settings: LicenceSettings(sealYears: 1))
+                store: store, sealingKey: TestBackend.sealingKey, holderKeys: LicenceUseCasesTests.holderKeys,
+                settings: LicenceSettings(sealYears: 1))
             _ = try await useCases.registerType(LicenceUseCasesTests.type, by: world.definer, at: Self.now)
             let first = try await useCases.issue(LicenceUseCasesTests.request, by: world.issuer, at: Self.now)
             let later = Self.now.addingTimeInterval(400 * 86_400)
@@ -117,12 +118,44 @@ struct LicenceSealsTests {
     func noSealingKey(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, _ in
             let world = try await LicenceUseCasesTests.world(store)
-            let useCases = LicenceUseCases(store: store, sealingKey: nil)
+            let useCases = LicenceUseCases(store: store, sealingKey: nil, holderKeys: LicenceUseCasesTests.holderKeys)
             _ = try await useCases.registerType(LicenceUseCasesTests.type, by: world.definer, at: Self.now)
             await #expect(throws: LicenceSealError.noSealingKey) {
                 _ = try await useCases.issue(LicenceUseCasesTests.request, by: world.issuer, at: Self.now)
             }
             #expect(try await store.licences.licences(holderCode: "11341500MB1500B23Q").isEmpty)
+        }
+    }
+}
+
+/// 亮证 codes: authentic and unexpired only.
+@Suite("Licence show codes")
+struct LicenceShowTokenTests {
+    @Test("a code names its licence until it expires; another key, an altered code or another spelling is refused")
+    func tokens() throws {
+        let identifier = try LicenceIdentifier(
+            typeCode: "11100000000013346P001", issuerCode: "11341500MB15001A5E", serial: "20261207000001", version: 1)
+        let tokens = LicenceShowTokens(sealingKey: TestBackend.sealingKey)
+        let now = Date(timeIntervalSince1970: 1_796_601_600)
+        let token = try tokens.token(for: identifier, until: now.addingTimeInterval(300))
+        #expect(try tokens.identifier(of: token, at: now.addingTimeInterval(299)) == identifier)
+        #expect(throws: LicenceShowTokenError.expired) {
+            try tokens.identifier(of: token, at: now.addingTimeInterval(300))
+        }
+        #expect(throws: LicenceShowTokenError.invalid) {
+            try LicenceShowTokens(sealingKey: .random()).identifier(of: token, at: now)
+        }
+        var altered = Array(token)
+        altered[3] = altered[3] == "A" ? "B" : "A"
+        #expect(throws: LicenceShowTokenError.invalid) { try tokens.identifier(of: String(altered), at: now) }
+        var respelled = Array(token)
+        // The MAC's 32 bytes leave two unused bits in its last character: setting one spells the same bytes.
+        let last = respelled.count - 1
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        respelled[last] = alphabet[alphabet.firstIndex(of: respelled[last])! ^ 1]
+        #expect(throws: LicenceShowTokenError.invalid) { try tokens.identifier(of: String(respelled), at: now) }
+        #expect(throws: LicenceSealError.noSealingKey) {
+            try LicenceShowTokens(sealingKey: nil).token(for: identifier, until: now)
         }
     }
 }

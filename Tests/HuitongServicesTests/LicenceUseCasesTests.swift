@@ -9,6 +9,7 @@ import Testing
 @Suite("Licence use cases")
 struct LicenceUseCasesTests {
     static let now = CalendarDate(iso: "2026-12-07")!.startOfDay().addingTimeInterval(10 * 3600)
+    static let holderKeys = LicenceHolderKeys(digests: IdentityDigests(nodeKey: .generate(), suite: .gm))
 
     struct World {
         var useCases: LicenceUseCases
@@ -32,7 +33,7 @@ struct LicenceUseCasesTests {
         let lasj = try await department("六安市市场监督管理局", "LASJ", "11341500MB15001A5E")
         let other = try await department("六安市民政局", "LAMZ", "11341500003260035F")
         return World(
-            useCases: LicenceUseCases(store: store, sealingKey: TestBackend.sealingKey),
+            useCases: LicenceUseCases(store: store, sealingKey: TestBackend.sealingKey, holderKeys: Self.holderKeys),
             definer: try await user("samr", samr, .provider),
             issuer: try await user("lasj", lasj, .provider), issuerConsumer: try await user("lasj-c", lasj, .consumer),
             stranger: try await user("lamz", other, .provider))

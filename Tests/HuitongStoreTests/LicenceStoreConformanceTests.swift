@@ -40,7 +40,7 @@ struct LicenceStoreConformanceTests {
         LicenceContent(
             holder: try LicenceHolder(kind: .organisation, code: code, name: name, today: today),
             face: ["tyshxydm": code, "mc": name, "fddbr": "张三", "clrq": "2020-05-01"],
-            issuedOn: CalendarDate(iso: day)!, validUntil: CalendarDate(iso: "2040-04-30"))
+            issuedOn: CalendarDate(iso: day)!, validUntil: CalendarDate(iso: "2040-04-30"), holderKey: code)
     }
 
     @Test(
@@ -128,7 +128,8 @@ struct LicenceStoreConformanceTests {
                 LicenceContent(
                     holder: try LicenceHolder(
                         kind: .organisation, code: "11341500MB15001A5E", name: "某公司", today: Self.today),
-                    face: [:], issuedOn: Self.today, validUntil: CalendarDate(iso: "2026-12-31")),
+                    face: [:], issuedOn: Self.today, validUntil: CalendarDate(iso: "2026-12-31"),
+                    holderKey: "11341500MB15001A5E"),
                 issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, signedBy: Self.signer, at: Self.time)
             #expect(try await store.licences.expire(before: CalendarDate(iso: "2026-12-31")!, at: Self.time).isEmpty)
             #expect(
@@ -167,6 +168,69 @@ struct LicenceStoreConformanceTests {
             #expect(try await store.licences.createSeal(seal("CC")) == seal("CC"))
             #expect(try await store.licences.seals().map(\.serial).sorted() == ["AA", "CC"])
             #expect(try await store.licences.seal(serial: "AA")?.status == .retired)
+        }
+    }
+
+    @Test(
+        "a holder's licences by key; consents in force by holder or legal basis, not once revoked or expired; uses by holder and by department",
+        arguments: TestBackend.available)
+    func consentsAndUses(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let (definer, issuer) = try await Self.departments(store)
+            let type = try Self.businessLicence.validated()
+            _ = try await store.licences.saveType(type, definerDepartmentID: definer.id, at: Self.time)
+            let licence = try await store.licences.issue(
+                typeCode: type.typeCode, try Self.content("六安数据科技有限公司", "11341500MB1500B23Q"),
+                issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, signedBy: Self.signer, at: Self.time)
+            #expect(
+                try await store.licences.licences(holderKey: "11341500MB1500B23Q").map(\.identifier) == [
+                    licence.identifier
+                ])
+            #expect(try await store.licences.licences(holderKey: "other").isEmpty)
+
+            func consent(_ basis: LicenceConsentBasis, holder: String?, matter: String, days: Double) -> LicenceConsent
+            {
+                LicenceConsent(
+                    id: 0, basis: basis, holderKey: holder, typeCode: type.typeCode, granteeDepartmentID: definer.id,
+                    matter: matter, scope: .face, legalBasis: basis == .legal ? "某条例第十条" : nil,
+                    grantedByDeveloperID: nil, recordedByUserID: nil, grantedAt: Self.time,
+                    expiresAt: Self.time.addingTimeInterval(days * 86_400), revokedAt: nil)
+            }
+            let mine = try await store.licences.saveConsent(
+                consent(.holder, holder: "11341500MB1500B23Q", matter: "开办", days: 30))
+            _ = try await store.licences.saveConsent(consent(.holder, holder: "someone else", matter: "开办", days: 30))
+            _ = try await store.licences.saveConsent(
+                consent(.holder, holder: "11341500MB1500B23Q", matter: "开办", days: 1))
+            let legal = try await store.licences.saveConsent(consent(.legal, holder: nil, matter: "变更登记", days: 30))
+            let later = Self.time.addingTimeInterval(2 * 86_400)
+            func inForce(_ matter: String) async throws -> [Int64] {
+                try await store.licences.consentInForce(
+                    holderKey: "11341500MB1500B23Q", typeCode: type.typeCode, granteeDepartmentID: definer.id,
+                    matter: matter, at: later
+                ).map(\.id)
+            }
+            #expect(try await inForce("开办") == [mine.id], "not another holder's, not an expired one")
+            #expect(try await inForce("变更登记") == [legal.id])
+            #expect(try await store.licences.consents(holderKey: "11341500MB1500B23Q").count == 2)
+            await #expect(throws: StoreError.self) {
+                _ = try await store.licences.revokeConsent(id: mine.id, holderKey: "someone else", at: later)
+            }
+            let revoked = try await store.licences.revokeConsent(
+                id: mine.id, holderKey: "11341500MB1500B23Q", at: later)
+            #expect(revoked.revokedAt == later)
+            #expect(try await inForce("开办").isEmpty)
+            #expect(try await store.licences.legalBases().map(\.id) == [legal.id])
+
+            let use = try await store.licences.recordUse(
+                LicenceUseDraft(
+                    identifier: licence.identifier, holderKey: "11341500MB1500B23Q", typeCode: type.typeCode,
+                    userDepartmentID: definer.id, applicationSystemID: nil, userID: nil, matter: "变更登记",
+                    caseNumber: "BJ-2026-0001", reason: "核对营业执照", consentID: legal.id, outcome: .allowed,
+                    refusal: nil),
+                at: later)
+            #expect(try await store.licences.uses(holderKey: "11341500MB1500B23Q", limit: 10) == [use])
+            #expect(try await store.licences.uses(departmentID: definer.id, limit: 10) == [use])
+            #expect(try await store.licences.uses(departmentID: issuer.id, limit: 10).isEmpty)
         }
     }
 }

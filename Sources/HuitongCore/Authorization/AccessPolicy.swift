@@ -109,6 +109,10 @@ public enum OfficerAction: String, Sendable, CaseIterable {
     case licencesDefineTypes = "licences.defineTypes"
     /// Issuing, changing, cancelling and revoking the department's licences.
     case licencesIssue = "licences.issue"
+    /// Using a holder's licence for a matter (用证), under a consent or legal basis; reading the department's uses.
+    case licencesUse = "licences.use"
+    /// Verifying portal accounts as licence holders and recording legal bases for uses (the operator).
+    case licencesAdminister = "licences.administer"
     // Console page gates whose roles differ from every API action's
     case consoleDashboard = "console.dashboard"
     case consoleDepartments = "console.departments"
@@ -278,6 +282,8 @@ public enum AccessPolicy {
         .developersRevokeOpenAccess: AccessRule([.provider], .ownDepartment()),
         .licencesDefineTypes: AccessRule([.provider], .ownDepartment()),
         .licencesIssue: AccessRule([.provider], .ownDepartment()),
+        .licencesUse: AccessRule([.consumer], .ownDepartment()),
+        .licencesAdminister: AccessRule([.operator], .anyDepartment),
         // Console
         .consoleDashboard: AccessRule([.operator], .anyDepartment),
         .consoleDepartments: AccessRule([.operator], .anyDepartment),

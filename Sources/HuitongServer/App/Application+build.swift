@@ -178,6 +178,8 @@ public enum HuitongApp {
             service: useCases.licences, pages: pages, limiter: licences.verificationLimiter,
             baseURL: configuration.baseURL
         ).register(on: router)
+        LicenceWalletPages(service: useCases.licences, pages: pages, baseURL: configuration.baseURL).register(
+            on: router)
         SharingAPI(service: sharing).register(on: api)
         let objections = ObjectionsAPI(
             service: useCases.objections, afterCorrection: { objection in await quality.recheck(after: objection) })

@@ -24,6 +24,24 @@ struct LicencePages {
         let language = context.language
         let text = request.uri.queryParameters["identifier"].map { String($0).trimmingCharacters(in: .whitespaces) }
         var page = LicenceVerifyPage(identifier: text ?? "")
+        if let token = request.uri.queryParameters["token"].map(String.init) {
+            // A 亮证 code: the licence's identifier stays off the page, as the holder showed only the code.
+            guard limiter.take(context.peerAddress ?? "unknown") else {
+                page.problem = LicenceVerificationLimitError(window: limiter.window).message.text(language)
+                return pages.render(.licenceVerify, page, context: context, status: .tooManyRequests)
+            }
+            do {
+                var verification = try await service.verify(token: token)
+                verification.identifier = nil
+                page.result = LicenceVerifyPage.Result(verification, language: language)
+            } catch let error as LicenceShowTokenError {
+                page.problem = error.message.text(language)
+                return pages.render(.licenceVerify, page, context: context, status: .badRequest)
+            }
+            var response = pages.render(.licenceVerify, page, context: context)
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
         guard let text, !text.isEmpty else { return pages.render(.licenceVerify, page, context: context) }
         guard limiter.take(context.peerAddress ?? "unknown") else {
             page.problem = LicenceVerificationLimitError(window: limiter.window).message.text(language)
@@ -61,7 +79,9 @@ struct LicencePages {
             let issuer = try await service.store.departments.find(id: licence.issuerDepartmentID)
         else { throw StoreError.notFound(entity: "licence package", key: identifier.text) }
         let link = "\(baseURL)/licences/verify?identifier=\(identifier.text)"
-        guard let qr = QRCode(link) else { throw StoreError.unavailable("the verification link is too long for a QR code") }
+        guard let qr = QRCode(link) else {
+            throw StoreError.unavailable("the verification link is too long for a QR code")
+        }
         let language = context.language
         let page = LicencePrintPage(
             typeName: type.name, identifier: identifier.text, holderName: licence.holder.name,

@@ -44,6 +44,12 @@ struct LicencesAPI: Sendable {
         api.get("licence-authority", use: authority)
         api.get("licence-seals", use: publishedSeals)
         api.post("licence-verifications", use: verify)
+        // 用证 by departments, and what the operator records for it.
+        api.post("licence-uses", use: use)
+        api.get("licence-uses", use: uses)
+        api.get("licence-legal-bases", use: legalBases)
+        api.post("licence-legal-bases", use: recordLegalBasis)
+        api.post("developers/:id/licence-holder", use: verifyHolder)
     }
 
     struct TypeBody: Codable {
@@ -229,11 +235,14 @@ struct LicencesAPI: Sendable {
         var identifier: String?
         var package: String?
         var signature: String?
+        /// A 亮证 code scanned from a holder's screen.
+        var token: String?
 
-        init(identifier: String? = nil, package: String? = nil, signature: String? = nil) {
+        init(identifier: String? = nil, package: String? = nil, signature: String? = nil, token: String? = nil) {
             self.identifier = identifier
             self.package = package
             self.signature = signature
+            self.token = token
         }
     }
 
@@ -243,6 +252,9 @@ struct LicencesAPI: Sendable {
             throw LicenceVerificationLimitError(window: verificationLimiter.window)
         }
         let input = try await request.decodeJSON(VerifyInput.self, context: context)
+        if let token = input.token {
+            return try JSONResponse.make(try await service.verify(token: token))
+        }
         if let package = input.package {
             guard let bytes = Data(base64Encoded: package), !bytes.isEmpty else {
                 throw ValidationError(
@@ -270,6 +282,73 @@ struct LicencesAPI: Sendable {
             throw ValidationError(field: "identifier", error.message)
         }
         return try JSONResponse.make(try await service.seals.verify(identifier))
+    }
+
+    // MARK: 用证
+
+    /// An allowed use: the record, the licence as issued with its status now, and for a file use its package.
+    struct UseBody: Codable {
+        var use: LicenceUse
+        var licence: Licence
+        var typeName: String
+        var statusNow: LicenceStatus
+        var package: String?
+        var packageBase64: String?
+        var signature: String?
+    }
+
+    func use(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let actor = try Self.actor(context)
+        let input = try await request.decodeJSON(LicenceUseRequest.self, context: context)
+        let result = try await service.use(input, by: actor)
+        return try JSONResponse.make(
+            UseBody(
+                use: result.use, licence: result.licence, typeName: result.type.name,
+                statusNow: result.licence.status(on: CalendarDate.today()),
+                package: result.package.map { String(decoding: $0.bytes, as: UTF8.self) },
+                packageBase64: result.package.map { Data($0.bytes).base64EncodedString() },
+                signature: result.package.map { Data($0.signature).base64EncodedString() }))
+    }
+
+    func uses(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try JSONResponse.make(["items": try await service.uses(of: try context.requireUser())])
+    }
+
+    func legalBases(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        try AccessPolicy.require(user, .licencesAdminister)
+        return try JSONResponse.make(["items": try await service.store.licences.legalBases()])
+    }
+
+    func recordLegalBasis(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let input = try await request.decodeJSON(LicenceConsentRequest.self, context: context)
+        return try JSONResponse.make(try await service.recordLegalBasis(input, by: user), status: .created)
+    }
+
+    struct HolderInput: Codable {
+        var kind: LicenceHolderKind
+    }
+
+    /// A verified holder, without the key their licences are filed under (a digest of their ID number).
+    struct HolderBody: Codable {
+        var developerID: Int64
+        var kind: LicenceHolderKind
+        var verifiedAt: Date
+        var verifiedByUserID: Int64
+    }
+
+    func verifyHolder(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        guard let id = context.parameters.get("id").flatMap(Int64.init), id > 0 else {
+            throw ValidationError(field: "id", BilingualText(zh: "编号应为正整数", en: "must be a positive integer"))
+        }
+        let input = try await request.decodeJSON(HolderInput.self, context: context)
+        let link = try await service.verifyHolder(developerID: id, kind: input.kind, by: user)
+        return try JSONResponse.make(
+            HolderBody(
+                developerID: link.developerID, kind: link.kind, verifiedAt: link.verifiedAt,
+                verifiedByUserID: link.verifiedByUserID))
     }
 
     /// The licence named in the path, checked before anything is looked up.

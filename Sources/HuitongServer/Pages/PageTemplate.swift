@@ -34,6 +34,8 @@ enum PageTemplate: String, CaseIterable, Sendable {
     case portalFeedbackTrack = "portal-feedback-track"
     case portalHome = "portal-home"
     case portalLicence = "portal-licence"
+    case portalLicenceShow = "portal-licence-show"
+    case portalLicences = "portal-licences"
     case portalLogin = "portal-login"
     case portalNotice = "portal-notice"
     case portalRegister = "portal-register"

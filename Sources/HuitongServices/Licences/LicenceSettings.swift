@@ -10,11 +10,14 @@ public struct LicenceSettings: Sendable, Hashable {
     /// Verifications one client address may ask for per window without signing in (counted per node).
     public var verificationLimit: Int
     public var verificationWindow: Duration
+    /// How long a 亮证 code stays valid after the holder opens it.
+    public var showTokenLifetime: Duration
 
     public init(
         sealYears: Int = 5, authorityYears: Int = 20, verificationLimit: Int = 60,
-        verificationWindow: Duration = .seconds(60)
+        verificationWindow: Duration = .seconds(60), showTokenLifetime: Duration = .seconds(300)
     ) {
+        self.showTokenLifetime = showTokenLifetime
         self.sealYears = sealYears
         self.authorityYears = authorityYears
         self.verificationLimit = verificationLimit
@@ -28,6 +31,7 @@ public struct LicenceSettings: Sendable, Hashable {
         issues.require(authorityYears, in: 1...50, "HUITONG_LICENCE_AUTHORITY_YEARS")
         issues.require(verificationLimit, in: 1...100_000, "HUITONG_LICENCE_VERIFICATION_LIMIT")
         issues.requireAtLeastASecond(verificationWindow, "HUITONG_LICENCE_VERIFICATION_WINDOW_SECONDS")
+        issues.requireAtLeastASecond(showTokenLifetime, "HUITONG_LICENCE_SHOW_SECONDS")
         if sealYears > authorityYears {
             issues.add(
                 "HUITONG_LICENCE_SEAL_YEARS",

@@ -46,12 +46,12 @@ public enum LicenceActor: Sendable {
         }
     }
 
-    var userID: Int64? {
+    public var userID: Int64? {
         if case .officer(let user) = self { return user.id }
         return nil
     }
 
-    var systemID: Int64? {
+    public var systemID: Int64? {
         if case .system(let system) = self { return system.id }
         return nil
     }
@@ -90,13 +90,21 @@ public struct LicenceUseCases: Sendable {
     public let audit: AuditLog?
     /// The node's licence CA and the issuers' seals, which sign every version issued.
     public let seals: LicenceSeals
+    /// What each licence is filed under for its holder's portal account.
+    public let holderKeys: LicenceHolderKeys
+    let showTokens: LicenceShowTokens
+    let settings: LicenceSettings
 
     public init(
-        store: Store, sealingKey: SealingKey?, settings: LicenceSettings = LicenceSettings(),
-        region: NodeRegion = NodeIdentity.defaultProfile.region, audit: AuditLog? = nil
+        store: Store, sealingKey: SealingKey?, holderKeys: LicenceHolderKeys,
+        settings: LicenceSettings = LicenceSettings(), region: NodeRegion = NodeIdentity.defaultProfile.region,
+        audit: AuditLog? = nil
     ) {
         self.store = store
         self.audit = audit
+        self.holderKeys = holderKeys
+        self.settings = settings
+        showTokens = LicenceShowTokens(sealingKey: sealingKey)
         seals = LicenceSeals(store: store, sealingKey: sealingKey, settings: settings, region: region, audit: audit)
     }
 
@@ -170,7 +178,8 @@ public struct LicenceUseCases: Sendable {
     func issue(_ request: LicenceIssueRequest, under issuing: Issuing, by actor: LicenceActor, at now: Date)
         async throws -> Licence
     {
-        let content = try Self.content(request, of: issuing.type, today: CalendarDate(now))
+        var content = try Self.content(request, of: issuing.type, today: CalendarDate(now))
+        content.holderKey = holderKeys.key(for: content.holder)
         let licence = try await store.licences.issue(
             typeCode: issuing.type.typeCode, content, issuerCode: issuing.issuerCode,
             issuerDepartmentID: issuing.issuer.id,
@@ -194,7 +203,8 @@ public struct LicenceUseCases: Sendable {
                 field: "typeCode",
                 BilingualText(zh: "变更不能改变证照类型", en: "a change cannot change the licence type"))
         }
-        let content = try Self.content(request, of: type, today: CalendarDate(now))
+        var content = try Self.content(request, of: type, today: CalendarDate(now))
+        content.holderKey = holderKeys.key(for: content.holder)
         let licence = try await store.licences.change(
             identifier, to: content, departmentID: current.issuerDepartmentID, reason: reason,
             signedBy: try await seals.signer(
@@ -383,7 +393,7 @@ public struct LicenceUseCases: Sendable {
         return LicenceContent(
             holder: holder, face: request.face.mapValues { $0.trimmingCharacters(in: .whitespaces) },
             issuedOn: issuedOn,
-            validUntil: type.validUntil(issuedOn: issuedOn, statedEnd: statedEnd))
+            validUntil: type.validUntil(issuedOn: issuedOn, statedEnd: statedEnd), holderKey: "")
     }
 
     /// A licence of the department of `user` (which must issue licences), with its type.

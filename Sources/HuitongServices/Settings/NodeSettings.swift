@@ -338,7 +338,9 @@ extension LicenceSettings {
             authorityYears: config.int(forKey: "huitong.licence.authority.years", default: defaults.authorityYears),
             verificationLimit: config.int(
                 forKey: "huitong.licence.verification.limit", default: defaults.verificationLimit),
-            verificationWindow: .seconds(config.int(forKey: "huitong.licence.verification.window.seconds", default: 60))
+            verificationWindow: .seconds(
+                config.int(forKey: "huitong.licence.verification.window.seconds", default: 60)),
+            showTokenLifetime: .seconds(config.int(forKey: "huitong.licence.show.seconds", default: 300))
         ).validated()
     }
 }

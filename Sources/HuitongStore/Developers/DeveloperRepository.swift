@@ -37,6 +37,9 @@ public protocol DeveloperRepository: Sendable {
         at now: Date
     ) async throws -> Developer
     func find(id: Int64) async throws -> Developer?
+    /// The keyed digest of the ID number the developer registered with (its row's MAC checked): what a person's
+    /// licences are found by once the operator verified the account.
+    func identityDigest(id: Int64) async throws -> String?
     func credentials(email: String) async throws -> StoredDeveloperCredentials?
     func recordFailedLogin(id: Int64, lockedUntil: Date?) async throws
     func recordSuccessfulLogin(id: Int64, at now: Date) async throws
@@ -151,6 +154,13 @@ struct SQLDeveloperRepository: DeveloperRepository {
         try await provider.read { sql in
             try await sql.select().columns(Self.columns).from("developers").where("id", .equal, id).first()
                 .map { try Self.decodeDeveloper(try verified(.developers, $0)) }
+        }
+    }
+
+    func identityDigest(id: Int64) async throws -> String? {
+        try await provider.read { sql in
+            try await sql.select().columns(Self.columns).from("developers").where("id", .equal, id).first()
+                .map { try verified(.developers, $0).decode(column: "identity_digest", as: String.self) }
         }
     }
 

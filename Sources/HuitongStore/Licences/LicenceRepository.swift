@@ -15,12 +15,18 @@ public struct LicenceContent: Sendable, Hashable {
     public var face: [String: String]
     public var issuedOn: CalendarDate
     public var validUntil: CalendarDate?
+    /// What the holder's portal account finds the licence by (`LicenceHolderLink.holderKey`).
+    public var holderKey: String
 
-    public init(holder: LicenceHolder, face: [String: String], issuedOn: CalendarDate, validUntil: CalendarDate?) {
+    public init(
+        holder: LicenceHolder, face: [String: String], issuedOn: CalendarDate, validUntil: CalendarDate?,
+        holderKey: String
+    ) {
         self.holder = holder
         self.face = face
         self.issuedOn = issuedOn
         self.validUntil = validUntil
+        self.holderKey = holderKey
     }
 }
 
@@ -68,6 +74,31 @@ public protocol LicenceRepository: Sendable {
     func seals() async throws -> [StoredLicenceSeal]
     /// The package a licence version's seal signed; nil for a version stored before seals.
     func signedPackage(_ identifier: LicenceIdentifier) async throws -> SignedLicencePackage?
+
+    // MARK: Holders, consents and uses
+
+    /// Every version of every licence whose holder key is `holderKey`, newest first.
+    func licences(holderKey: String) async throws -> [Licence]
+    /// Records (or replaces) the operator's verification of a portal account as a holder.
+    func linkHolder(_ link: LicenceHolderLink) async throws
+    func holder(developerID: Int64) async throws -> LicenceHolderLink?
+    /// Keeps an authorisation; its id is assigned.
+    func saveConsent(_ consent: LicenceConsent) async throws -> LicenceConsent
+    func consents(holderKey: String) async throws -> [LicenceConsent]
+    func legalBases() async throws -> [LicenceConsent]
+    /// Revokes an authorisation (a holder only their own: `holderKey`; the operator any: nil); revoking twice keeps
+    /// the first time.
+    func revokeConsent(id: Int64, holderKey: String?, at now: Date) async throws -> LicenceConsent
+    /// The authorisations in force for a department's use of a holder's licence of a type for a matter: the
+    /// holder's consents and the legal bases.
+    func consentInForce(
+        holderKey: String?, typeCode: String, granteeDepartmentID: Int64, matter: String, at now: Date
+    ) async throws -> [LicenceConsent]
+    func recordUse(_ use: LicenceUseDraft, at now: Date) async throws -> LicenceUse
+    /// The uses of a holder's licences, newest first.
+    func uses(holderKey: String, limit: Int) async throws -> [LicenceUse]
+    /// A department's uses, newest first.
+    func uses(departmentID: Int64, limit: Int) async throws -> [LicenceUse]
 }
 
 struct SQLLicenceRepository: LicenceRepository {
@@ -154,7 +185,7 @@ struct SQLLicenceRepository: LicenceRepository {
                 identifier: identifier, typeCode: typeCode, holder: content.holder, face: content.face,
                 issuedOn: content.issuedOn, validUntil: content.validUntil, status: .valid, previous: nil,
                 issuerDepartmentID: issuerDepartmentID)
-            try await Self.insert(licence, at: now, sql)
+            try await Self.insert(licence, holderKey: content.holderKey, at: now, sql)
             try await Self.storeSignature(try sign(licence), of: identifier, sql)
             try await Self.record(
                 LicenceEvent(
@@ -183,7 +214,7 @@ struct SQLLicenceRepository: LicenceRepository {
                 identifier: next, typeCode: current.typeCode, holder: content.holder, face: content.face,
                 issuedOn: content.issuedOn, validUntil: content.validUntil, status: .valid, previous: identifier,
                 issuerDepartmentID: current.issuerDepartmentID)
-            try await Self.insert(licence, at: now, sql)
+            try await Self.insert(licence, holderKey: content.holderKey, at: now, sql)
             try await Self.storeSignature(try sign(licence), of: next, sql)
             try await Self.record(
                 LicenceEvent(identifier: next, kind: .issued, at: now, departmentID: departmentID, reason: reason), sql)
@@ -279,18 +310,19 @@ struct SQLLicenceRepository: LicenceRepository {
         return licence
     }
 
-    static func insert(_ licence: Licence, at now: Date, _ sql: any SQLDatabase) async throws {
+    static func insert(_ licence: Licence, holderKey: String, at now: Date, _ sql: any SQLDatabase) async throws {
         let face = try SQLSharingApplicationRepository.json(licence.face)
         try await sql.raw(
             """
             INSERT INTO licences (identifier, type_code, issuer_code, serial, version, holder_kind, holder_code,
-                holder_name, face, issued_on, valid_until, status, previous_identifier, issuer_department_id, created_at)
+                holder_name, face, issued_on, valid_until, status, previous_identifier, issuer_department_id, created_at,
+                holder_key)
             VALUES (\(bind: licence.identifier.text), \(bind: licence.typeCode), \(bind: licence.identifier.issuerCode),
                 \(bind: licence.identifier.serial), \(bind: licence.identifier.version),
                 \(bind: licence.holder.kind.rawValue), \(bind: licence.holder.code), \(bind: licence.holder.name),
                 \(bind: face), \(bind: licence.issuedOn.description), \(bind: licence.validUntil?.description),
                 \(bind: licence.status.rawValue), \(bind: licence.previous?.text), \(bind: licence.issuerDepartmentID),
-                \(bind: now))
+                \(bind: now), \(bind: holderKey))
             """
         ).run()
     }

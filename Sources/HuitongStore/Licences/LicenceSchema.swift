@@ -91,4 +91,67 @@ extension Schema {
             "ALTER TABLE licences ADD COLUMN seal_serial TEXT",
         ]
     }
+
+    /// 用证: who holds a licence as the portal knows them (a verified account), the authorisations a use rests on
+    /// (a holder's consent, or a legal basis the operator records), and every use, allowed or refused (用证记录).
+    @Sendable static func licenceUseTables(_ t: SchemaTypes) -> [String] {
+        [
+            // A person's licences are found by a keyed digest of their ID number (the portal keeps no ID numbers);
+            // an organisation's by its 统一社会信用代码. Versions stored before have none and are not shown.
+            "ALTER TABLE licences ADD COLUMN holder_key TEXT",
+            "CREATE INDEX IF NOT EXISTS licences_holder_key ON licences (holder_key)",
+            """
+            CREATE TABLE IF NOT EXISTS licence_holders (
+                developer_id BIGINT PRIMARY KEY REFERENCES developers(id),
+                holder_kind TEXT NOT NULL,
+                holder_key TEXT NOT NULL,
+                verified_at \(t.timestamp) NOT NULL,
+                verified_by_user_id BIGINT NOT NULL REFERENCES users(id)
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS licence_holders_key ON licence_holders (holder_key)",
+            """
+            CREATE TABLE IF NOT EXISTS licence_consents (
+                id \(t.id),
+                basis TEXT NOT NULL,
+                holder_key TEXT,
+                type_code TEXT NOT NULL REFERENCES licence_types(type_code),
+                grantee_department_id BIGINT NOT NULL REFERENCES departments(id),
+                matter TEXT NOT NULL,
+                scope TEXT NOT NULL,
+                legal_basis TEXT,
+                granted_by_developer_id BIGINT REFERENCES developers(id),
+                recorded_by_user_id BIGINT REFERENCES users(id),
+                granted_at \(t.timestamp) NOT NULL,
+                expires_at \(t.timestamp) NOT NULL,
+                revoked_at \(t.timestamp)
+            )
+            """,
+            """
+            CREATE INDEX IF NOT EXISTS licence_consents_lookup
+                ON licence_consents (grantee_department_id, type_code, matter)
+            """,
+            "CREATE INDEX IF NOT EXISTS licence_consents_holder ON licence_consents (holder_key)",
+            """
+            CREATE TABLE IF NOT EXISTS licence_uses (
+                id \(t.id),
+                identifier TEXT NOT NULL REFERENCES licences(identifier),
+                holder_key TEXT,
+                type_code TEXT NOT NULL,
+                user_department_id BIGINT NOT NULL REFERENCES departments(id),
+                application_system_id BIGINT,
+                user_id BIGINT,
+                matter TEXT NOT NULL,
+                case_number TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                consent_id BIGINT REFERENCES licence_consents(id),
+                outcome TEXT NOT NULL,
+                refusal TEXT,
+                at \(t.timestamp) NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS licence_uses_holder ON licence_uses (holder_key, id)",
+            "CREATE INDEX IF NOT EXISTS licence_uses_department ON licence_uses (user_department_id, id)",
+        ]
+    }
 }

@@ -325,5 +325,6 @@ enum Schema {
                 ] : []
         },
         Migration(version: 31, name: "electronic seals of licences (issue 22)", statements: licenceSealTables),
+        Migration(version: 33, name: "licence holders, consents and uses (issue 22)", statements: licenceUseTables),
     ]
 }

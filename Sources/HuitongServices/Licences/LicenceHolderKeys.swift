@@ -1,0 +1,95 @@
+import Foundation
+import HuitongCore
+import HuitongCrypto
+
+/// What a holder's licences are found by: for a person the keyed digest of their ID number — the same digest the
+/// portal keeps of the number a developer registered with, so that the portal never holds ID numbers — and for an
+/// organisation its 统一社会信用代码, which is public.
+public struct LicenceHolderKeys: Sendable {
+    let digests: IdentityDigests
+
+    package init(digests: IdentityDigests) {
+        self.digests = digests
+    }
+
+    public func key(for holder: LicenceHolder) -> String {
+        switch holder.kind {
+        case .person: digests.digest(holder.code)
+        case .organisation: holder.code
+        }
+    }
+}
+
+/// 亮证: a short-lived token naming one licence, shown as a QR code by its holder; a verifier who scans it sees the
+/// licence's live status and a masked summary. The token is the licence identifier and an expiry, authenticated
+/// with HMAC-SM3 under a key derived from the node's sealing key, so nothing is stored and a token cannot be
+/// made or stretched without the key.
+public struct LicenceShowTokens: Sendable {
+    private let key: [UInt8]?
+
+    public init(sealingKey: SealingKey?) {
+        key = sealingKey?.derivedKey(info: "huitong licence show token v1", suite: .gm)
+    }
+
+    /// A token for `identifier` valid until `expiry`.
+    public func token(for identifier: LicenceIdentifier, until expiry: Date) throws -> String {
+        guard let key else { throw LicenceSealError.noSealingKey }
+        let claim = "\(identifier.text)|\(Int64(expiry.timeIntervalSince1970))"
+        let mac = HMACSM3.authenticationCode(for: Array(claim.utf8), key: key)
+        return Self.base64URL(Array(claim.utf8)) + "." + Self.base64URL(mac)
+    }
+
+    /// The licence a token names, when it is authentic and not expired at `now`.
+    public func identifier(of token: String, at now: Date) throws -> LicenceIdentifier {
+        guard let key else { throw LicenceSealError.noSealingKey }
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let claimBytes = Self.bytes(base64URL: String(parts[0])),
+            let mac = Self.bytes(base64URL: String(parts[1])),
+            Secrets.constantTimeEquals(
+                Hex.lowercase(mac), Hex.lowercase(HMACSM3.authenticationCode(for: claimBytes, key: key))),
+            case let claim = String(decoding: claimBytes, as: UTF8.self),
+            let bar = claim.lastIndex(of: "|"), let expiry = Int64(claim[claim.index(after: bar)...])
+        else { throw LicenceShowTokenError.invalid }
+        guard Double(expiry) > now.timeIntervalSince1970 else { throw LicenceShowTokenError.expired }
+        guard let identifier = try? LicenceIdentifier(String(claim[..<bar])) else {
+            throw LicenceShowTokenError.invalid
+        }
+        return identifier
+    }
+
+    static func base64URL(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// The bytes of canonical base64url text: a text whose unused trailing bits are set (another spelling of the
+    /// same bytes) is refused, so that each token has one spelling.
+    static func bytes(base64URL text: String) -> [UInt8]? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let bytes = Data(base64Encoded: base64).map({ Array($0) }), base64URL(bytes) == text else { return nil }
+        return bytes
+    }
+}
+
+public enum LicenceShowTokenError: HuitongError, Equatable {
+    case invalid
+    case expired
+
+    public var code: String {
+        switch self {
+        case .invalid: "licence_token_invalid"
+        case .expired: "licence_token_expired"
+        }
+    }
+
+    public var kind: ErrorKind { .badInput }
+
+    public var message: BilingualText {
+        switch self {
+        case .invalid: BilingualText(zh: "亮证码无效", en: "the licence code is not valid")
+        case .expired:
+            BilingualText(zh: "亮证码已过期，请持证人重新出示", en: "the licence code has expired; ask the holder to show it again")
+        }
+    }
+}

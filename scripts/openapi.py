@@ -528,9 +528,9 @@ paths.update({
     "get": op("Legal bases recorded for uses without consent (operator)", "licences", {"200": ok(lst("LicenceConsent")), **errors(401, 403)}),
     "post": op("Record a legal basis: a law or regulation that lets a department use every holder's licences of a type for a matter (operator)", "licences",
       {"201": ok(ref("LicenceConsent"), "Recorded"), **errors(400, 401, 403)}, ref("LicenceConsentRequest"))},
-  "/api/v1/developers/{id}/licence-holder": {
-    "post": op("Verify a portal account as a licence holder (实名核验, operator): a person by the ID number they registered with, an organisation by its checked credit code; the account then sees its licences in 我的证照", "licences",
-      {"200": ok(ref("LicenceHolderLink")), **errors(400, 401, 403, 404)}, OBJ(["kind"], {"kind": enum("person", "organisation")}), ID)},
+  "/api/v1/licence-holders": {
+    "post": op("Verify a portal account, named by its sign-in e-mail, as a licence holder (实名核验, operator): a person by the ID number they registered with, an organisation by its checked credit code; the account then sees its licences in 我的证照", "licences",
+      {"200": ok(ref("LicenceHolderLink")), **errors(400, 401, 403)}, OBJ(["email", "kind"], {"email": S(), "kind": enum("person", "organisation")}))},
 })
 LIC_SCOPE = enum("face", "file")
 schemas.update({

@@ -50,8 +50,11 @@ public enum DemoData {
     /// Returns nil, changing nothing, when the database already holds departments or users.
     /// `sharing` is the node's own sharing use case when there is a node (`serve --demo`), so that the demo's
     /// applications follow the node's configured time limits; without one, the defaults.
+    /// `licences`, the node's licence use case, seals and issues the demo licences; without one (a node without a
+    /// sealing key) there are none.
     public static func load(
-        into accounts: AccountUseCases, sharing: SharingUseCases? = nil, audit: AuditLog? = nil
+        into accounts: AccountUseCases, sharing: SharingUseCases? = nil, licences: LicenceUseCases? = nil,
+        audit: AuditLog? = nil
     ) async throws -> [IssuedAccount]? {
         let store = accounts.store
         guard try await store.users.count() == 0, try await store.departments.count() == 0 else { return nil }
@@ -95,6 +98,11 @@ public enum DemoData {
         try await DemoSharing.load(
             with: sharing ?? SharingUseCases(store: store, settings: SharingSettings(), audit: audit), entries: entries,
             users: users)
+        if let licences, let bureau = created["SJJ"] {
+            try await DemoLicences.load(
+                with: licences, departments: created, users: users, bureau: bureau,
+                companies: CompanyRegister.generate(people: Population.generate()).companies)
+        }
         return issued
     }
 }

@@ -38,7 +38,7 @@ struct Serve: AsyncParsableCommand {
                     if demo {
                         if let issued = try await DemoData.load(
                             into: node.useCases.accounts, sharing: node.useCases.sharing,
-                            audit: node.useCases.audit.log)
+                            licences: node.useCases.licences, audit: node.useCases.audit.log)
                         {
                             printAccounts(issued, heading: "演示数据已加载 (demo data loaded) — 账号 accounts:")
                         } else {
@@ -108,11 +108,22 @@ struct Demo: AsyncParsableCommand {
         try await withStore(node) { store, config, _ in
             // The demo's grants go on the audit log like any other grant.
             let audit = try await node.auditTrail(store, config)
-            let sharing = SharingUseCases(
-                store: store, settings: try nodeSettings(config).sharing, audit: audit.log)
+            let settings = try nodeSettings(config)
+            let sharing = SharingUseCases(store: store, settings: settings.sharing, audit: audit.log)
+            // The demo's licences are sealed with the node's sealing key, as `serve` would seal them.
+            var (sealingKey, _) = try SealingKeyLoader.load(
+                base64: settings.credentials.sealingKeyText, dataDirectory: settings.dataDirectory)
+            sealingKey.suite = audit.suite
+            let licences = LicenceUseCases(
+                store: store, sealingKey: sealingKey,
+                holderKeys: LicenceHolderKeys(digests: IdentityDigests(nodeKey: audit.nodeKey, suite: audit.suite)),
+                settings: settings.licences,
+                region: try settings.identity.region.map { try NodeRegion($0) } ?? NodeIdentity.defaultProfile.region,
+                audit: audit.log)
             guard
                 let issued = try await DemoData.load(
-                    into: try await accountService(config, store), sharing: sharing, audit: audit.log)
+                    into: try await accountService(config, store), sharing: sharing, licences: licences,
+                    audit: audit.log)
             else {
                 throw ValidationError("数据库中已有数据，未加载演示数据 (the database already holds data; demo not loaded)")
             }

@@ -72,13 +72,16 @@ struct LicenceUseTests {
             #expect(unverified == .forbidden && unverifiedPage.contains("实名核验"))
             let developer = try #require(try await node.store.developers.credentials(email: "zhang@example.com"))
                 .developer
+            let holder = LicencesAPI.HolderInput(email: "zhang@example.com", kind: .person)
             #expect(
-                try await client.status(
-                    .post, "/api/v1/developers/\(developer.id)/licence-holder", token: world.issuer,
-                    input: LicencesAPI.HolderInput(kind: .person)) == .forbidden, "only the operator verifies holders")
+                try await client.status(.post, "/api/v1/licence-holders", token: world.issuer, input: holder)
+                    == .forbidden, "only the operator verifies holders")
+            let (unknown, unknownBody) = try await client.failure(
+                .post, "/api/v1/licence-holders", token: node.operatorToken,
+                input: LicencesAPI.HolderInput(email: "nobody@example.com", kind: .person))
+            #expect(unknown == .badRequest && unknownBody.fields == ["email"])
             let (verified, verifiedText) = try await client.text(
-                .post, "/api/v1/developers/\(developer.id)/licence-holder", token: node.operatorToken,
-                input: LicencesAPI.HolderInput(kind: .person))
+                .post, "/api/v1/licence-holders", token: node.operatorToken, input: holder)
             #expect(verified == .ok && !verifiedText.contains("holderKey"), "the digest stays inside: \(verifiedText)")
 
             let (_, wallet) = try await DeveloperPortalTests.get("/portal/licences", world.holder, client)
@@ -148,12 +151,10 @@ struct LicenceUseTests {
     func showLicence(_ backend: TestBackend) async throws {
         try await TestNode.run(backend) { node, client in
             let world = try await Self.world(node, client)
-            let developer = try #require(try await node.store.developers.credentials(email: "zhang@example.com"))
-                .developer
             #expect(
                 try await client.status(
-                    .post, "/api/v1/developers/\(developer.id)/licence-holder", token: node.operatorToken,
-                    input: LicencesAPI.HolderInput(kind: .person)) == .ok)
+                    .post, "/api/v1/licence-holders", token: node.operatorToken,
+                    input: LicencesAPI.HolderInput(email: "zhang@example.com", kind: .person)) == .ok)
             let (status, page) = try await DeveloperPortalTests.get(
                 "/portal/licences/show?identifier=\(world.identifier)", world.holder, client)
             #expect(status == .ok && page.contains("shape-rendering=\"crispEdges\""))
@@ -173,11 +174,9 @@ struct LicenceUseTests {
 
             let other = try await DeveloperPortalTests.register(
                 "li@example.com", name: "李四", idNumber: DeveloperPortalTests.otherIDNumber, client)
-            let otherDeveloper = try #require(try await node.store.developers.credentials(email: "li@example.com"))
-                .developer
             _ = try await client.status(
-                .post, "/api/v1/developers/\(otherDeveloper.id)/licence-holder", token: node.operatorToken,
-                input: LicencesAPI.HolderInput(kind: .person))
+                .post, "/api/v1/licence-holders", token: node.operatorToken,
+                input: LicencesAPI.HolderInput(email: "li@example.com", kind: .person))
             let (notTheirs, _) = try await DeveloperPortalTests.get(
                 "/portal/licences/show?identifier=\(world.identifier)", other, client)
             #expect(notTheirs == .notFound, "another holder cannot show this licence")

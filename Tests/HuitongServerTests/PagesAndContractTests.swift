@@ -163,7 +163,9 @@ struct PagesAndContractTests {
     func demo() async throws {
         try await TestBackend.sqlite.withFreshDatabase { store, _ in
             let accounts = AccountUseCases(store: store, bcryptCost: 4)
-            let issued = try #require(try await DemoData.load(into: accounts))
+            let holderKeys = LicenceHolderKeys(digests: IdentityDigests(nodeKey: .generate(), suite: .gm))
+            let licences = LicenceUseCases(store: store, sealingKey: TestBackend.sealingKey, holderKeys: holderKeys)
+            let issued = try #require(try await DemoData.load(into: accounts, licences: licences))
             let departments = try await store.departments.list()
             #expect(departments.count == 8)
             #expect(departments.allSatisfy { $0.regionCode == "341500" })
@@ -179,6 +181,16 @@ struct PagesAndContractTests {
             let user = try await accounts.authenticate(username: "admin", password: admin.password, address: nil)
             #expect(user.has(.operator))
             try await Self.expectDemoCatalog(store)
+            // The six licence types, each with its local issuer; the demo holder's licences sealed and valid.
+            #expect(try await store.licences.types().count == 6)
+            let holder = try LicenceHolder(
+                kind: .person, code: DemoLicences.holderID, name: DemoLicences.holderName, today: CalendarDate.today())
+            let held = try await store.licences.licences(holderKey: holderKeys.key(for: holder))
+            #expect(held.count == 3)
+            for licence in held {
+                #expect(try await licences.seals.verify(licence.identifier).isValid)
+            }
+            #expect(try await store.licences.seals().count == 4, "民政局, 人社局, 公安局 and 市场监管局 sealed")
             #expect(try await DemoData.load(into: accounts) == nil)
             #expect(try await store.departments.count() == 8)
             #expect(try await Bootstrap.ensureOperator(accounts) == nil)

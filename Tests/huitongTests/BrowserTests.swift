@@ -321,6 +321,78 @@ struct BrowserTests {
         }
     }
 
+    @Test(
+        "a holder opens 我的证照, shows a licence as a QR code, the verification page shows it valid, then revoked after the issuer revokes it"
+    )
+    func licenceHolder() async throws {
+        try await Self.withNode("licences") { node, browser in
+            // 民政局 defines and issues a type of its own and issues one to 张小明.
+            let mzj = try #require(
+                try await node.withStore { try await $0.departments.list() }.first { $0.code == "MZJ" })
+            let type = LicenceType(
+                typeCode: "\(try #require(mzj.creditCode))001", name: "婚姻登记记录证明（示例）", holderKind: .person,
+                fields: [
+                    LicenceField(key: "xm", label: "姓名", type: .text, isRequired: true, isMaskedByDefault: true),
+                    LicenceField(key: "djrq", label: "登记日期", type: .date, isRequired: true),
+                ],
+                validity: .permanent, issuerCodes: [try #require(mzj.creditCode)])
+            _ = try await node.call(
+                .POST, "/api/v1/licence-types", input: type, as: "mzj.officer", expect: 201,
+                returning: LicencesAPI.TypeBody.self)
+            let issued = try await node.call(
+                .POST, "/api/v1/licences",
+                input: LicenceIssueRequest(
+                    typeCode: type.typeCode, holderCode: "11010519491231002X", holderName: "张小明",
+                    face: ["xm": "张小明", "djrq": "2019-10-01"]),
+                as: "mzj.officer", expect: 201, returning: LicencesAPI.LicenceBody.self)
+            let identifier = issued.licence.identifier.text
+
+            let email = "zhang.xiaoming@example.com"
+            try await browser.step("register") {
+                try await browser.deleteCookies()
+                try await browser.open(node.baseURL + "/portal/register")
+                try await browser.type(email, into: "#field-email")
+                try await browser.type("张小明", into: "#field-name")
+                try await browser.type("11010519491231002X", into: "#field-idNumber")
+                try await browser.type("river-kite-2026", into: "#field-password")
+                try await browser.click("input[name=acceptedAgreement]")
+                try await browser.click("form[action='/portal/register'] button[type=submit]")
+                _ = try await browser.waitForURL("the developer centre") { $0.contains("done=registered") }
+            }
+            // The operator verifies the account at the counter (实名核验).
+            _ = try await node.call(
+                .POST, "/api/v1/licence-holders", input: LicencesAPI.HolderInput(email: email, kind: .person),
+                expect: 200, returning: LicencesAPI.HolderBody.self)
+
+            let verifyURL = try await browser.step("show") {
+                try await browser.click("#my-licences")
+                _ = try await browser.waitForURL("我的证照") { $0.hasSuffix("/portal/licences") }
+                #expect(try await browser.text("#wallet-licences tbody").contains("婚姻登记记录证明（示例）"))
+                try await Self.screenshot(browser, "licence-wallet")
+                try await browser.click("tr[data-identifier='\(identifier)'] a.show-licence")
+                _ = try await browser.waitForURL("the QR code") { $0.contains("/portal/licences/show") }
+                #expect(try await browser.elements("#show-qr svg path").count == 1)
+                return try #require(try await browser.attribute("href", of: "#show-link"))
+            }
+            try await browser.step("verify") {
+                try await browser.deleteCookies()
+                try await browser.open(verifyURL)
+                #expect(try await browser.attribute("data-valid", of: "#verdict") == "true")
+                #expect(try await browser.text("#licence-status") == "有效")
+            }
+            _ = try await node.call(
+                .POST, "/api/v1/licences/\(identifier)/end",
+                input: LicencesAPI.EndInput(kind: .revoked, reason: "登记记录有误"), as: "mzj.officer", expect: 200,
+                returning: LicencesAPI.LicenceBody.self)
+            try await browser.step("revoked") {
+                try await browser.open(verifyURL)
+                #expect(try await browser.attribute("data-valid", of: "#verdict") == "false")
+                #expect(try await browser.text("#licence-status") == "已吊销")
+                #expect(try await browser.text("li[data-check='status']").contains("登记记录有误"))
+            }
+        }
+    }
+
     // MARK: Helpers
 
     /// A demo node process and a browser, both stopped afterwards whatever happens.

@@ -49,7 +49,7 @@ struct LicencesAPI: Sendable {
         api.get("licence-uses", use: uses)
         api.get("licence-legal-bases", use: legalBases)
         api.post("licence-legal-bases", use: recordLegalBasis)
-        api.post("developers/:id/licence-holder", use: verifyHolder)
+        api.post("licence-holders", use: verifyHolder)
     }
 
     struct TypeBody: Codable {
@@ -327,6 +327,8 @@ struct LicencesAPI: Sendable {
     }
 
     struct HolderInput: Codable {
+        /// The portal account's sign-in e-mail.
+        var email: String
         var kind: LicenceHolderKind
     }
 
@@ -340,11 +342,8 @@ struct LicencesAPI: Sendable {
 
     func verifyHolder(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        guard let id = context.parameters.get("id").flatMap(Int64.init), id > 0 else {
-            throw ValidationError(field: "id", BilingualText(zh: "编号应为正整数", en: "must be a positive integer"))
-        }
         let input = try await request.decodeJSON(HolderInput.self, context: context)
-        let link = try await service.verifyHolder(developerID: id, kind: input.kind, by: user)
+        let link = try await service.verifyHolder(email: input.email, kind: input.kind, by: user)
         return try JSONResponse.make(
             HolderBody(
                 developerID: link.developerID, kind: link.kind, verifiedAt: link.verifiedAt,

@@ -202,13 +202,20 @@ extension LicenceUseCases {
 
     /// The operator verifies a portal account as a licence holder (实名核验 done at a counter or by the identity
     /// platform): a person by the ID number they registered with, an organisation by its checked credit code.
-    public func verifyHolder(developerID: Int64, kind: LicenceHolderKind, by user: User, at now: Date = Date())
+    /// The account is named by its sign-in e-mail, as the person gives it at the counter.
+    public func verifyHolder(email: String, kind: LicenceHolderKind, by user: User, at now: Date = Date())
         async throws -> LicenceHolderLink
     {
         try AccessPolicy.require(user, .licencesAdminister)
-        guard let developer = try await store.developers.find(id: developerID) else {
-            throw StoreError.notFound(entity: "developer", key: "\(developerID)")
+        guard
+            let developer = try await store.developers.credentials(email: email.trimmingCharacters(in: .whitespaces))?
+                .developer
+        else {
+            throw ValidationError(
+                field: "email",
+                BilingualText(zh: "没有以 \(email) 注册的门户账号", en: "no portal account is registered as \(email)"))
         }
+        let developerID = developer.id
         let key: String
         switch kind {
         case .person:

@@ -471,7 +471,7 @@ LIC_REQUEST = OBJ(["typeCode", "holderCode", "holderName", "face"], {
     "face": {"type": "object", "additionalProperties": S(), "description": "照面 values by field key"},
     "issuedOn": S(description="YYYY-MM-DD; today when left out"), "validUntil": S(description="YYYY-MM-DD, for types whose licences state their end")})
 LIC_STATUS = enum("valid", "superseded", "cancelled", "revoked", "expired")
-LIC_EVENT = OBJ(["identifier", "kind", "at"], {"identifier": S(), "kind": enum("issued", "changed", "cancelled", "revoked", "expired"),
+LIC_EVENT = OBJ(["identifier", "kind", "at"], {"identifier": S(), "kind": enum("issued", "changed", "cancelled", "revoked", "expired", "collected"),
     "at": DT, "departmentID": I64, "reason": S()})
 LICENCE = OBJ(["identifier", "typeCode", "holder", "face", "issuedOn", "status", "issuerDepartmentID"], {
     "identifier": S(description="电子证照标识 (GB/T 36904): 1.2.156.3005.2.<type>.<issuer>.<serial>.<version>.<check>"),
@@ -491,6 +491,10 @@ paths.update({
       "licences", {"201": ok(ref("LicenceTypeBody"), "Registered"), **errors(400, 401, 403, 409)}, ref("LicenceType"))},
   "/api/v1/licence-types/{typeCode}/batch": {"post": {**op("Issue a sheet of licences of one type (CSV or XLSX): columns holderCode/持证主体代码, holderName/持证主体名称, issuedOn/签发日期, validUntil/有效期至 and the 照面 fields by key or label; each row is issued or refused with its problems by row and field (422 when any row was refused); at most 10,000 rows",
       "licences", {"200": ok(ref("LicenceBatchResult")), **errors(400, 401, 403, 404, 413), "422": ok(ref("LicenceBatchResult"), "Some rows were refused; the others were issued")},
+      params=[{"name": "typeCode", "in": "path", "required": True, "schema": {"type": "string"}}, q("fileType", "csv or xlsx (default)")]),
+      "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}}},
+  "/api/v1/licence-types/{typeCode}/collection": {"post": {**op("归集: collect licences your department's own system issued before, from its export (CSV or XLSX): the batch's columns plus identifier/证照标识 (GB/T 36904, of this type with your department as issuer), issuedOn/签发日期 (required) and optionally status/状态 (有效, 注销, 吊销) and reason/原因; each row is checked (identifier's check character, type and issuer, duplicates in the sheet and in the library, holder, 照面, dates) and kept, sealed by your department's seal, or refused by row and field (422 when any row was refused)",
+      "licences", {"200": ok(ref("LicenceBatchResult")), **errors(400, 401, 403, 404, 413), "422": ok(ref("LicenceBatchResult"), "Some rows were refused; the others were collected")},
       params=[{"name": "typeCode", "in": "path", "required": True, "schema": {"type": "string"}}, q("fileType", "csv or xlsx (default)")]),
       "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}}},
   "/api/v1/licences": {

@@ -238,4 +238,76 @@ struct LicencesAPITests {
             #expect(revoked.failure?.kind == .status && revoked.failure?.message.zh == "证照已吊销：虚假登记")
         }
     }
+
+    @Test(
+        "归集: existing licences are collected with their identifiers and sealed; each defect is reported by row and field; a later issue skips a collected serial",
+        arguments: TestBackend.available)
+    func collection(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            let (_, definer, issuer) = try await Self.parties(node)
+            #expect(
+                try await client.status(.post, "/api/v1/licence-types", token: definer, input: Self.type) == .created)
+            func identifier(_ serial: String, issuer: String = "11341500MB15001A5E") throws -> String {
+                try LicenceIdentifier(typeCode: Self.type.typeCode, issuerCode: issuer, serial: serial, version: 1).text
+            }
+            let today = CalendarDate.today().compactText
+            let good = try identifier(today + "000001")
+            let revoked = try identifier("2015000123")
+            var badCheck = Array(try identifier("2015000124"))
+            badCheck[badCheck.count - 1] = badCheck.last == "A" ? "B" : "A"
+            let sheet = """
+                证照标识,持证主体代码,持证主体名称,名称,法定代表人,成立日期,签发日期,状态,原因
+                \(good),11341500MB1500B23Q,六安数据科技有限公司,六安数据科技有限公司,张三,2020-05-01,2020-05-02,,
+                \(revoked),11341500003260123X,六安市卫健委,六安市卫健委,王五,2015-01-01,2015-01-05,吊销,虚假登记
+                \(String(badCheck)),11341500003260123X,某公司,某公司,李四,2015-01-01,2015-01-05,,
+                \(try identifier("2015000125", issuer: "11341500003260123X")),11341500003260123X,某公司,某公司,李四,2015-01-01,2015-01-05,,
+                \(good),11341500MB1500B23Q,重复,重复,张三,2020-05-01,2020-05-02,,
+                \(try identifier("2015000126")),11341500MB1500B23Q,无日期,无日期,张三,2020-05-01,,注销,
+                """
+            let path = "/api/v1/licence-types/\(Self.type.typeCode)/collection?fileType=csv"
+            let (status, text, _) = try await client.exchange(.post, path, token: issuer, raw: sheet, headers: [:])
+            #expect(status == .unprocessableContent, "\(text)")
+            let result = try WireJSON.decoder.decode(LicenceBatchResult.self, from: Data(text.utf8))
+            #expect(result.read == 6 && result.issued.map(\.text) == [good, revoked])
+            #expect(
+                result.rejected.map { "\($0.row) \($0.field)" } == [
+                    "4 identifier", "5 identifier", "6 identifier", "7 issuedOn", "7 reason",
+                ], "\(result.rejected)")
+            #expect(result.rejected.first { $0.row == 5 }?.message.contains("不是本部门") == true)
+            #expect(result.rejected.first { $0.row == 6 }?.message.contains("与第 2 行的证照标识重复") == true)
+
+            // Collected licences are sealed, keep their status, and say they were collected.
+            let (_, collected) = try await client.send(
+                .post, "/api/v1/licence-verifications", input: VerifyInput(identifier: good),
+                as: LicenceVerification.self)
+            #expect(collected.isValid, "\(collected.checks)")
+            let (_, ended) = try await client.send(
+                .post, "/api/v1/licence-verifications", input: VerifyInput(identifier: revoked),
+                as: LicenceVerification.self)
+            #expect(ended.failure?.message.zh == "证照已吊销：虚假登记")
+            let (_, history) = try await client.send(
+                .get, "/api/v1/licences/\(revoked)", token: issuer, as: LicencesAPI.LicenceBody.self)
+            #expect(history.events?.map(\.kind) == [.collected, .revoked])
+
+            // Collecting the same licence again is refused by row, and an issue today skips the collected serial.
+            let again =
+                "证照标识,持证主体代码,持证主体名称,名称,法定代表人,成立日期,签发日期\n\(good),11341500MB1500B23Q,六安数据科技有限公司,六安数据科技有限公司,张三,2020-05-01,2020-05-02\n"
+            let (againStatus, againText, _) = try await client.exchange(
+                .post, path, token: issuer, raw: again, headers: [:])
+            #expect(againStatus == .unprocessableContent && againText.contains("已在证照库中"))
+            let (_, issued) = try await client.send(
+                .post, "/api/v1/licences", token: issuer,
+                input: LicenceIssueRequest(
+                    typeCode: Self.type.typeCode, holderCode: "11341500MB1500B23Q", holderName: "六安数据科技有限公司",
+                    face: ["mc": "六安数据科技有限公司", "fddbr": "张三", "clrq": "2020-05-01"]),
+                as: LicencesAPI.LicenceBody.self)
+            #expect(issued.licence.identifier.serial == today + "000002")
+            let (header, headerText, _) = try await client.exchange(
+                .post, "/api/v1/licence-types/\(Self.type.typeCode)/batch?fileType=csv", token: issuer,
+                raw: "证照标识,持证主体代码,持证主体名称\n", headers: [:])
+            #expect(header == .badRequest && headerText.contains("只用于归集已有证照"))
+        }
+    }
+
+    typealias VerifyInput = LicencesAPI.VerifyInput
 }

@@ -27,11 +27,13 @@ public enum LicenceStatus: String, Sendable, Hashable, Codable, CaseIterable {
 /// What happened to a licence, in its history.
 public enum LicenceEventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case issued, changed, cancelled, revoked, expired
+    /// 归集: a licence issued by a department's own system before, collected with its identifier and sealed here.
+    case collected
 
     /// The status an event leaves the licence it names in.
     public var resultingStatus: LicenceStatus {
         switch self {
-        case .issued: .valid
+        case .issued, .collected: .valid
         case .changed: .superseded
         case .cancelled: .cancelled
         case .revoked: .revoked
@@ -47,6 +49,7 @@ public enum LicenceEventKind: String, Sendable, Hashable, Codable, CaseIterable 
         case .cancelled: BilingualText(zh: "注销", en: "cancellation")
         case .revoked: BilingualText(zh: "吊销", en: "revocation")
         case .expired: BilingualText(zh: "过期", en: "expiry")
+        case .collected: BilingualText(zh: "归集", en: "collection")
         }
     }
 

@@ -35,6 +35,7 @@ struct LicencesAPI: Sendable {
         api.get("licence-types", use: types)
         api.post("licence-types", use: registerType)
         api.post("licence-types/:typeCode/batch", use: issueBatch)
+        api.post("licence-types/:typeCode/collection", use: collectBatch)
         api.post("licences", use: issue)
         api.get("licences/:identifier", use: find)
         api.post("licences/:identifier/changes", use: change)
@@ -116,6 +117,16 @@ struct LicencesAPI: Sendable {
         let typeCode = context.parameters.get("typeCode") ?? ""
         let rows = try await request.sheetRows(upTo: CatalogTransferAPI.importLimit)
         let result = try await service.issueBatch(typeCode: typeCode, rows: rows, by: actor)
+        return try JSONResponse.make(result, status: result.rejected.isEmpty ? .ok : .unprocessableContent)
+    }
+
+    /// 归集 of existing licences from an issuing system's export: as a batch, with each licence's identifier,
+    /// issue date and status; 422 when any row was refused.
+    func collectBatch(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let actor = try Self.actor(context)
+        let typeCode = context.parameters.get("typeCode") ?? ""
+        let rows = try await request.sheetRows(upTo: CatalogTransferAPI.importLimit)
+        let result = try await service.collectBatch(typeCode: typeCode, rows: rows, by: actor)
         return try JSONResponse.make(result, status: result.rejected.isEmpty ? .ok : .unprocessableContent)
     }
 

@@ -191,7 +191,7 @@ public final class LicenceSeals: Sendable {
             if let licence {
                 type = try await store.licences.type(code: licence.typeCode)?.type
                 let events = try await store.licences.events(identifier)
-                signedAt = events.first { $0.kind == .issued }?.at
+                signedAt = events.first { $0.kind == .issued || $0.kind == .collected }?.at
                 reason = events.last { $0.kind == .cancelled || $0.kind == .revoked }?.reason
             }
         }

@@ -7,6 +7,7 @@ extension AuditAction {
     public static let licenceIssued = AuditAction(rawValue: "licence.issued")
     public static let licenceChanged = AuditAction(rawValue: "licence.changed")
     public static let licenceEnded = AuditAction(rawValue: "licence.ended")
+    public static let licenceCollected = AuditAction(rawValue: "licence.collected")
 }
 
 /// What an issuer sends for a licence: the holder and the 照面; the dates default to today and the type's term.
@@ -258,6 +259,24 @@ public struct LicenceUseCases: Sendable {
     public func issueBatch(
         typeCode: String, rows: [(number: Int, cells: [String])], by actor: LicenceActor, at now: Date = Date()
     ) async throws -> LicenceBatchResult {
+        try await batch(typeCode: typeCode, rows: rows, collecting: false, by: actor, at: now)
+    }
+
+    /// 归集 of licences an issuing department's own system issued before: a sheet like `issueBatch`'s with each
+    /// licence's identifier (`identifier`/证照标识, GB/T 36904, of this type and the department as issuer), its issue
+    /// date, and optionally its status (`status`/状态: 有效, 注销 or 吊销, with `reason`/原因). Each row is checked
+    /// as an issue is, and its identifier for its check character, its type and issuer, and against the library
+    /// and the rest of the sheet; the licences kept are sealed by the department's seal.
+    public func collectBatch(
+        typeCode: String, rows: [(number: Int, cells: [String])], by actor: LicenceActor, at now: Date = Date()
+    ) async throws -> LicenceBatchResult {
+        try await batch(typeCode: typeCode, rows: rows, collecting: true, by: actor, at: now)
+    }
+
+    private func batch(
+        typeCode: String, rows: [(number: Int, cells: [String])], collecting: Bool, by actor: LicenceActor,
+        at now: Date
+    ) async throws -> LicenceBatchResult {
         guard let type = try await store.licences.type(code: typeCode.uppercased())?.type else {
             try actor.requireIssuing()
             throw StoreError.notFound(entity: "licence type", key: typeCode)
@@ -273,11 +292,13 @@ public struct LicenceUseCases: Sendable {
                     zh: "一批至多 \(Self.batchLimit) 张证照，实为 \(rows.count - 1)",
                     en: "a batch holds at most \(Self.batchLimit) licences, not \(rows.count - 1)"))
         }
-        let columns = try Self.columns(header.cells, of: type)
+        let columns = try Self.columns(header.cells, of: type, collecting: collecting)
         var result = LicenceBatchResult()
+        var seen: [String: Int] = [:]
         for row in rows.dropFirst() where !row.cells.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
             result.read += 1
             var request = LicenceIssueRequest(typeCode: type.typeCode, holderCode: "", holderName: "", face: [:])
+            var collected = CollectedColumns()
             for (index, column) in columns.enumerated() {
                 let value = index < row.cells.count ? row.cells[index].trimmingCharacters(in: .whitespaces) : ""
                 switch column {
@@ -286,27 +307,133 @@ public struct LicenceUseCases: Sendable {
                 case .issuedOn: request.issuedOn = value.isEmpty ? nil : value
                 case .validUntil: request.validUntil = value.isEmpty ? nil : value
                 case .face(let key): if !value.isEmpty { request.face[key] = value }
+                case .identifier: collected.identifier = value
+                case .status: collected.status = value
+                case .reason: collected.reason = value
+                }
+            }
+            func reject(_ issues: [FieldIssue]) {
+                result.rejected += issues.map {
+                    LicenceBatchResult.Rejection(row: row.number, field: $0.field, message: $0.message)
                 }
             }
             do {
-                let licence = try await issue(request, under: issuing, by: actor, at: now)
-                result.issued.append(licence.identifier)
-            } catch let error as ValidationError {
-                result.rejected += error.issues.map {
-                    LicenceBatchResult.Rejection(row: row.number, field: $0.field, message: $0.message)
+                if collecting {
+                    let (identifier, status, reason) = try Self.collected(
+                        collected, request, of: type, issuerCode: issuing.issuerCode, row: row.number, seen: &seen)
+                    let licence = try await collect(
+                        identifier, request, status: status, reason: reason, under: issuing, by: actor, at: now)
+                    result.issued.append(licence.identifier)
+                } else {
+                    let licence = try await issue(request, under: issuing, by: actor, at: now)
+                    result.issued.append(licence.identifier)
                 }
+            } catch let error as ValidationError {
+                reject(error.issues)
+            } catch let error as StoreError {
+                // One row's conflict (an identifier already held) or failure does not stop the rows after it; what
+                // was kept stays kept, each row in its own transaction.
+                reject([FieldIssue(field: collecting ? "identifier" : "row", message: error.message)])
             }
         }
         return result
     }
 
+    /// What a collection row states beyond an issue's.
+    struct CollectedColumns {
+        var identifier = ""
+        var status = ""
+        var reason = ""
+    }
+
+    /// A collection row's identifier, status and reason, checked (with its issue date, which a collected licence
+    /// must state); `seen` holds the identifiers of the rows before, by row.
+    static func collected(
+        _ columns: CollectedColumns, _ request: LicenceIssueRequest, of type: LicenceType, issuerCode: String,
+        row: Int, seen: inout [String: Int]
+    ) throws(ValidationError) -> (LicenceIdentifier, LicenceStatus, String?) {
+        var issues = ValidationCollector()
+        var identifier: LicenceIdentifier?
+        do throws(IdentifierError) {
+            let parsed = try LicenceIdentifier(columns.identifier)
+            if parsed.typeCode != type.typeCode {
+                issues.add(
+                    "identifier",
+                    BilingualText(
+                        zh: "证照标识的类型代码 \(parsed.typeCode) 不是“\(type.name)”的 \(type.typeCode)",
+                        en: "the identifier's type code \(parsed.typeCode) is not \(type.name)'s \(type.typeCode)"))
+            } else if parsed.issuerCode != issuerCode {
+                issues.add(
+                    "identifier",
+                    BilingualText(
+                        zh: "证照标识的发证机构代码 \(parsed.issuerCode) 不是本部门的 \(issuerCode)",
+                        en: "the identifier's issuer code \(parsed.issuerCode) is not your department's \(issuerCode)"))
+            } else if let earlier = seen[parsed.text] {
+                issues.add(
+                    "identifier",
+                    BilingualText(zh: "与第 \(earlier) 行的证照标识重复", en: "the same identifier as row \(earlier)"))
+            } else {
+                identifier = parsed
+                seen[parsed.text] = row
+            }
+        } catch {
+            issues.add("identifier", error.message)
+        }
+        if request.issuedOn == nil {
+            issues.add("issuedOn", BilingualText(zh: "归集的证照须写明签发日期", en: "a collected licence needs its issue date"))
+        }
+        let status: LicenceStatus? =
+            switch columns.status {
+            case "", "有效", "valid": .valid
+            case "注销", "cancelled": .cancelled
+            case "吊销", "revoked": .revoked
+            default: nil
+            }
+        if status == nil {
+            issues.add(
+                "status",
+                BilingualText(
+                    zh: "状态应为有效、注销或吊销，而非“\(columns.status)”",
+                    en: "the status must be 有效, 注销 or 吊销, not \"\(columns.status)\""))
+        }
+        let reason = columns.reason.isEmpty ? nil : columns.reason
+        if (status == .cancelled || status == .revoked) && reason == nil {
+            issues.add(
+                "reason", BilingualText(zh: "注销或吊销的证照须写明原因", en: "a cancelled or revoked licence needs its reason"))
+        }
+        try issues.throwIfAny()
+        return (identifier!, status!, reason)
+    }
+
+    func collect(
+        _ identifier: LicenceIdentifier, _ request: LicenceIssueRequest, status: LicenceStatus, reason: String?,
+        under issuing: Issuing, by actor: LicenceActor, at now: Date
+    ) async throws -> Licence {
+        var content = try Self.content(request, of: issuing.type, today: CalendarDate(now))
+        content.holderKey = holderKeys.key(for: content.holder)
+        let licence = try await store.licences.collect(
+            identifier, content, status: status, reason: reason, issuerDepartmentID: issuing.issuer.id,
+            signedBy: try await seals.signer(issuer: issuing.issuer, typeName: issuing.type.name, at: now), at: now)
+        try await record(
+            AuditEvent(
+                action: .licenceCollected, time: now, applicationSystemID: actor.systemID, userID: actor.userID,
+                providerDepartmentID: issuing.issuer.id, resourceCode: issuing.type.typeCode, outcome: .allowed,
+                detail: ["licence": licence.identifier.text, "status": status.rawValue]))
+        return licence
+    }
+
     enum BatchColumn: Equatable {
         case holderCode, holderName, issuedOn, validUntil
         case face(String)
+        /// Collection only: what the issuing system already gave the licence.
+        case identifier, status, reason
     }
 
-    /// What each header cell names, or every cell that names nothing of the type.
-    static func columns(_ header: [String], of type: LicenceType) throws(ValidationError) -> [BatchColumn] {
+    /// What each header cell names, or every cell that names nothing of the type (`collecting`: a collection's
+    /// sheet, whose identifier, status and reason columns an issue's sheet cannot have).
+    static func columns(_ header: [String], of type: LicenceType, collecting: Bool = false) throws(ValidationError)
+        -> [BatchColumn]
+    {
         var columns: [BatchColumn] = []
         var issues = ValidationCollector()
         for (index, cell) in header.enumerated() {
@@ -316,6 +443,21 @@ public struct LicenceUseCases: Sendable {
             case "holderName", "持证主体名称": columns.append(.holderName)
             case "issuedOn", "签发日期": columns.append(.issuedOn)
             case "validUntil", "有效期至": columns.append(.validUntil)
+            case "identifier", "证照标识", "status", "状态", "reason", "原因":
+                guard collecting else {
+                    issues.add(
+                        "header[\(index + 1)]",
+                        BilingualText(
+                            zh: "第 \(index + 1) 列“\(name)”只用于归集已有证照；签发时由平台编制证照标识",
+                            en:
+                                "column \(index + 1) \"\(name)\" is for collecting existing licences; an issue gets its identifier here"
+                        ))
+                    columns.append(.face(name))
+                    continue
+                }
+                columns.append(
+                    ["identifier", "证照标识"].contains(name)
+                        ? .identifier : ["status", "状态"].contains(name) ? .status : .reason)
             default:
                 if let field = type.fields.first(where: { $0.key == name || $0.label == name }) {
                     columns.append(.face(field.key))
@@ -331,10 +473,11 @@ public struct LicenceUseCases: Sendable {
                 }
             }
         }
-        for (required, label) in [
+        var required = [
             (BatchColumn.holderCode, "持证主体代码 (holderCode)"), (.holderName, "持证主体名称 (holderName)"),
         ]
-        where !columns.contains(required) {
+        if collecting { required += [(.identifier, "证照标识 (identifier)"), (.issuedOn, "签发日期 (issuedOn)")] }
+        for (required, label) in required where !columns.contains(required) {
             issues.add("header", BilingualText(zh: "缺少列 \(label)", en: "missing column \(label)"))
         }
         try issues.throwIfAny()

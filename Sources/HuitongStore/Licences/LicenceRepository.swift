@@ -43,6 +43,12 @@ public protocol LicenceRepository: Sendable {
         typeCode: String, _ content: LicenceContent, issuerCode: String, issuerDepartmentID: Int64,
         signedBy sign: LicenceSigner, at now: Date
     ) async throws -> Licence
+    /// 归集: a licence its issuer's own system issued before, kept under its identifier with the status it has
+    /// (valid, or cancelled or revoked with `reason`), signed by `sign`. An identifier already held is refused.
+    func collect(
+        _ identifier: LicenceIdentifier, _ content: LicenceContent, status: LicenceStatus, reason: String?,
+        issuerDepartmentID: Int64, signedBy sign: LicenceSigner, at now: Date
+    ) async throws -> Licence
     /// 变更: a new version with `content`, signed by `sign`, replaces a valid licence, which becomes superseded.
     func change(
         _ identifier: LicenceIdentifier, to content: LicenceContent, departmentID: Int64, reason: String?,
@@ -172,14 +178,28 @@ struct SQLLicenceRepository: LicenceRepository {
                     """
                 ).first()?.decode(column: "next_serial", as: Int64.self)
             guard let count else { throw StoreError.unavailable("the licence serial counter returned no row") }
-            let number = String(count - 1)
-            let serial = content.issuedOn.compactText + String(repeating: "0", count: max(0, 6 - number.count)) + number
-            let identifier: LicenceIdentifier
-            do throws(IdentifierError) {
-                identifier = try LicenceIdentifier(
-                    typeCode: typeCode, issuerCode: issuerCode, serial: serial, version: 1)
-            } catch {
-                throw ValidationError(field: "issuerCode", error.message)
+            var number = count - 1
+            var identifier: LicenceIdentifier
+            // A collected licence may already hold the serial the counter reaches: the counter moves past it.
+            repeat {
+                let digits = String(number)
+                let serial =
+                    content.issuedOn.compactText + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+                do throws(IdentifierError) {
+                    identifier = try LicenceIdentifier(
+                        typeCode: typeCode, issuerCode: issuerCode, serial: serial, version: 1)
+                } catch {
+                    throw ValidationError(field: "issuerCode", error.message)
+                }
+                number += 1
+            } while try await Self.serialTaken(identifier, sql)
+            if number > count {
+                try await sql.raw(
+                    """
+                    UPDATE licence_serials SET next_serial = \(bind: number)
+                    WHERE issuer_code = \(bind: issuerCode) AND type_code = \(bind: typeCode)
+                    """
+                ).run()
             }
             let licence = Licence(
                 identifier: identifier, typeCode: typeCode, holder: content.holder, face: content.face,
@@ -193,6 +213,51 @@ struct SQLLicenceRepository: LicenceRepository {
                 sql)
             return licence
         }
+    }
+
+    func collect(
+        _ identifier: LicenceIdentifier, _ content: LicenceContent, status: LicenceStatus, reason: String?,
+        issuerDepartmentID: Int64, signedBy sign: LicenceSigner, at now: Date
+    ) async throws -> Licence {
+        try await provider.transaction { sql in
+            guard try await Self.type(identifier.typeCode, sql) != nil else {
+                throw StoreError.notFound(entity: "licence type", key: identifier.typeCode)
+            }
+            guard try await !Self.serialTaken(identifier, sql) else {
+                throw StoreError.conflict(
+                    BilingualText(
+                        zh: "证照 \(identifier.text) 已在证照库中", en: "licence \(identifier.text) is already in the library"))
+            }
+            let licence = Licence(
+                identifier: identifier, typeCode: identifier.typeCode, holder: content.holder, face: content.face,
+                issuedOn: content.issuedOn, validUntil: content.validUntil, status: status, previous: nil,
+                issuerDepartmentID: issuerDepartmentID)
+            try await Self.insert(licence, holderKey: content.holderKey, at: now, sql)
+            try await Self.storeSignature(try sign(licence), of: identifier, sql)
+            try await Self.record(
+                LicenceEvent(
+                    identifier: identifier, kind: .collected, at: now, departmentID: issuerDepartmentID, reason: nil),
+                sql)
+            if let ended = LicenceEventKind.allCases.first(where: {
+                $0 != .collected && $0 != .issued && $0.resultingStatus == status
+            }) {
+                try await Self.record(
+                    LicenceEvent(
+                        identifier: identifier, kind: ended, at: now, departmentID: issuerDepartmentID, reason: reason),
+                    sql)
+            }
+            return licence
+        }
+    }
+
+    /// Whether a version of the licence `identifier` names (its type, issuer and serial) is already held.
+    static func serialTaken(_ identifier: LicenceIdentifier, _ sql: any SQLDatabase) async throws -> Bool {
+        try await sql.raw(
+            """
+            SELECT 1 AS taken FROM licences WHERE type_code = \(bind: identifier.typeCode)
+                AND issuer_code = \(bind: identifier.issuerCode) AND serial = \(bind: identifier.serial)
+            """
+        ).first() != nil
     }
 
     func change(

@@ -524,6 +524,9 @@ paths.update({
       "licences", {"200": ok(ref("LicenceVerification")), **errors(400, 404, 413, 429)},
       OBJ([], {"identifier": S(description="电子证照标识"), "package": S(description="The package's bytes, base64"), "signature": S(description="The SM2 signature (DER), base64"),
                "token": S(description="A 亮证 code from a holder's QR code")}), security=False)},
+  "/api/v1/federation/licence-publication": {
+    "post": op("证照回流 now: send each child node the licences of holders in its region changed since it was last sent — this node's and those received from above — with their sealed packages, certificates and status (operator; also runs on the cascade schedule)",
+      "federation", {"200": ok(OBJ(["sent"], {"sent": {"type": "integer"}})), **errors(401, 403)})},
   "/api/v1/licence-uses": {
     "post": op("用证: use a licence for a named matter and case (a consumer officer, or the department's application system with its credential). Needs the holder's consent or a legal basis in force for your department, the type and the matter, covering the scope, and a licence valid now; every attempt, allowed or refused, is a use record the holder sees and an audit entry",
       "licences", {"200": ok(ref("LicenceUseBody")), **errors(400, 401, 403, 404, 409)}, ref("LicenceUseRequest")),

@@ -22,6 +22,8 @@ public final class FederationNode: Sendable {
     let verifier: FederationVerifier
     /// How the owning side files routed applications and serves routed calls; nil on a node that only relays.
     let crossLevel: (any CrossLevelHandler)?
+    /// The licence library, for 证照回流; nil on a node (or in a test) without one.
+    let licences: (any LicenceCascadeHandler)?
     /// The node's grade policy: which columns of returned (回流) data are encrypted at rest under `gm`.
     let gradePolicy: @Sendable () async throws -> GradePolicy?
     /// Wakes the outbox deliverer when something is queued, so a message does not wait for the next poll.
@@ -35,9 +37,11 @@ public final class FederationNode: Sendable {
 
     public init(
         settings: FederationSettings, store: Store, keys: FederationKeys, audit: AuditLog?, logger: Logger,
-        crossLevel: (any CrossLevelHandler)? = nil, gradePolicy: (@Sendable () async throws -> GradePolicy?)? = nil
+        crossLevel: (any CrossLevelHandler)? = nil, gradePolicy: (@Sendable () async throws -> GradePolicy?)? = nil,
+        licences: (any LicenceCascadeHandler)? = nil
     ) {
         self.crossLevel = crossLevel
+        self.licences = licences
         self.gradePolicy = gradePolicy ?? { try await store.gradePolicy.current()?.policy }
         self.settings = settings
         self.store = store
@@ -257,6 +261,8 @@ public final class FederationNode: Sendable {
         case .applicationDecision:
             try await receiveDecision(
                 try FederationJSON.decode(ApplicationDecisionNotice.self, body), from: envelope.origin, now: now)
+        case .licenceIndex:
+            try await receiveLicences(try FederationJSON.decode(LicenceIndexBatch.self, body), from: envelope.origin)
         case .gatewayCall, .gatewayResult:
             throw FederationError.malformed(
                 BilingualText(

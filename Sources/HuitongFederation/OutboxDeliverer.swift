@@ -154,6 +154,7 @@ public struct FederationScheduler: Service {
                 try await node.reportMonitoring()
             }
             _ = try await node.runDueReflows()
+            try await node.publishLicences()
         } catch {
             node.logger.warning("scheduled cascade sync failed", metadata: ["error": "\(error)"])
         }

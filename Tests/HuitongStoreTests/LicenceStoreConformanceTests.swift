@@ -233,4 +233,41 @@ struct LicenceStoreConformanceTests {
             #expect(try await store.licences.uses(departmentID: issuer.id, limit: 10).isEmpty)
         }
     }
+
+    @Test(
+        "licences received from above are kept by identifier and holder; each child is sent the changes since its last position, local and received",
+        arguments: TestBackend.available)
+    func cascade(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let (definer, issuer) = try await Self.departments(store)
+            let type = try Self.businessLicence.validated()
+            _ = try await store.licences.saveType(type, definerDepartmentID: definer.id, at: Self.time)
+            let local = try await store.licences.issue(
+                typeCode: type.typeCode, try Self.content("六安数据科技有限公司", "11341500MB1500B23Q"),
+                issuerCode: "11341500MB15001A5E", issuerDepartmentID: issuer.id, signedBy: Self.signer, at: Self.time)
+            let record = LicenceIndexRecord(
+                issuingNode: "340000", identifier: "1.2.156.3005.2.x", type: type, issuerName: "省某局",
+                holder: LicenceHolder(stored: .organisation, code: "91341502MA2N0001X0", name: "某公司"), face: [:],
+                issuedOn: "2026-01-01", validUntil: nil, previous: nil, status: .valid, statusReason: nil,
+                package: "", signature: "", sealCertificate: "", authorityCertificate: "")
+            try await store.licences.saveRemote(record, origin: "340000", holderKey: "K", at: Self.time)
+            var revoked = record
+            revoked.status = .revoked
+            try await store.licences.saveRemote(revoked, origin: "340000", holderKey: "K", at: Self.time)
+            #expect(try await store.licences.remoteLicence(record.identifier)?.record.status == .revoked)
+            #expect(try await store.licences.remoteLicences(holderKey: "K").count == 1)
+            #expect(try await store.licences.remoteType(code: type.typeCode)?.name == type.name)
+
+            let first = try await store.licences.changes(for: "341502", limit: 100)
+            #expect(first.localIdentifiers == [local.identifier] && first.remoteIdentifiers == [record.identifier])
+            try await store.licences.markSent(
+                to: "341502", lastEventID: first.lastEventID, lastRemoteChangeID: first.lastRemoteChangeID)
+            let none = try await store.licences.changes(for: "341502", limit: 100)
+            #expect(none.localIdentifiers.isEmpty && none.remoteIdentifiers.isEmpty)
+            #expect(try await store.licences.changes(for: "341503", limit: 100).localIdentifiers == [local.identifier])
+            _ = try await store.licences.end(
+                local.identifier, as: .revoked, departmentID: issuer.id, reason: "虚假登记", at: Self.time)
+            #expect(try await store.licences.changes(for: "341502", limit: 100).localIdentifiers == [local.identifier])
+        }
+    }
 }

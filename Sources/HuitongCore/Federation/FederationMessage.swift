@@ -20,6 +20,8 @@ public enum FederationMessageKind: String, Sendable, Hashable, Codable, CaseIter
     case gatewayCall = "gateway.call"
     /// The signed answer to a forwarded gateway call.
     case gatewayResult = "gateway.result"
+    /// Licences (their signed packages and status now) pushed down to the nodes of their holders' regions (证照回流).
+    case licenceIndex = "licence.index"
 }
 
 /// The signed header of a message: who wrote it for whom, which hop carries it, when, what kind, the algorithm of

@@ -85,11 +85,14 @@ public struct LicenceVerificationInput: Sendable {
     /// The certificate of the seal the package names; nil when the node knows no seal of that serial.
     public var sealCertificate: SM2Certificate?
     public var authority: SM2Certificate
+    /// The node that issued the licence, when it is not this one (its CA is then the one the cascade delivered).
+    public var issuingNode: String?
 
     public init(
         presented: SignedLicencePackage, licence: Licence?, type: LicenceType?, signedAt: Date?, statusReason: String?,
-        sealCertificate: SM2Certificate?, authority: SM2Certificate
+        sealCertificate: SM2Certificate?, authority: SM2Certificate, issuingNode: String? = nil
     ) {
+        self.issuingNode = issuingNode
         self.presented = presented
         self.licence = licence
         self.type = type
@@ -193,12 +196,15 @@ extension LicenceVerification {
                     zh: "本平台没有序列号为 \(package.seal) 的电子印章证书",
                     en: "this platform has no seal certificate with serial \(package.seal)"))
         }
+        let authority =
+            input.issuingNode.map {
+                BilingualText(zh: "签发节点（\($0)）的电子证照 CA", en: "the licence CA of the issuing node \($0)")
+            } ?? BilingualText(zh: "本平台电子证照 CA", en: "this platform's licence CA")
         guard certificate.isSigned(by: input.authority) else {
             return Check(
                 kind: .certificate, passed: false,
                 message: BilingualText(
-                    zh: "印章证书不是本平台电子证照 CA 签发的", en: "the seal certificate was not issued by this platform's licence CA")
-            )
+                    zh: "印章证书不是\(authority.zh)签发的", en: "the seal certificate was not issued by \(authority.en)"))
         }
         if let signedAt = input.signedAt, !certificate.isValid(at: signedAt) {
             return Check(
@@ -209,8 +215,8 @@ extension LicenceVerification {
         return Check(
             kind: .certificate, passed: true,
             message: BilingualText(
-                zh: "印章证书由本平台电子证照 CA 签发，签章时有效（\(certificate.subject("CN") ?? package.issuer.name)）",
-                en: "the seal certificate chains to this platform's licence CA and was valid when sealing"))
+                zh: "印章证书由\(authority.zh)签发，签章时有效（\(certificate.subject("CN") ?? package.issuer.name)）",
+                en: "the seal certificate chains to \(authority.en) and was valid when sealing"))
     }
 
     /// A package path as people read it: a 照面 field by its printed label.

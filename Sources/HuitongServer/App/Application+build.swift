@@ -244,7 +244,8 @@ public enum HuitongApp {
         return FederationNode(
             settings: configuration.federation, store: useCases.store, keys: keys,
             audit: useCases.audit.log, logger: Logger(label: "huitong.federation"), crossLevel: useCases.crossLevel,
-            gradePolicy: { [store = useCases.store] in try await GradePolicy.current(store) })
+            gradePolicy: { [store = useCases.store] in try await GradePolicy.current(store) },
+            licences: useCases.licences)
     }
 }
 

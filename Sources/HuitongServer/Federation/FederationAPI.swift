@@ -30,6 +30,7 @@ struct FederationAPI {
         api.get("federation/outbox", use: outbox)
         api.post("federation/outbox/:id/retry", use: retry)
         api.post("federation/catalog-sync", use: syncCatalog)
+        api.post("federation/licence-publication", use: publishLicences)
         api.get("federation/registrations", use: registrations)
         api.get("federation/remote-entries", use: remoteEntries)
         api.get("federation/reflow-subscriptions", use: listSubscriptions)
@@ -216,6 +217,17 @@ struct FederationAPI {
     func syncCatalog(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         _ = try context.require(.federationSyncCatalog)
         return try JSONResponse.make(try await node.syncCatalog())
+    }
+
+    struct PublicationBody: Codable {
+        /// Licence records queued for the children.
+        var sent: Int
+    }
+
+    /// 证照回流 now rather than at the next scheduled run (the operator).
+    func publishLicences(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        _ = try context.require(.federationManageReflow)
+        return try JSONResponse.make(PublicationBody(sent: try await node.publishLicences()))
     }
 
     func registrations(_ request: Request, context: HuitongRequestContext) async throws -> Response {

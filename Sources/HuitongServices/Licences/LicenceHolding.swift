@@ -47,10 +47,15 @@ extension LicenceUseCases {
     /// The holder's licences, consents and the uses of their licences; only for an account the operator verified.
     public func wallet(of developer: Developer) async throws -> LicenceWallet {
         let link = try await holderLink(developer)
-        let licences = try await store.licences.licences(holderKey: link.holderKey)
+        // The holder's licences of this node and those of other nodes received through the cascade.
+        let remote = try await store.licences.remoteLicences(holderKey: link.holderKey)
+        let licences =
+            try await store.licences.licences(holderKey: link.holderKey)
+            + remote.compactMap { try? $0.record.licence() }
         let consents = try await store.licences.consents(holderKey: link.holderKey)
         let uses = try await store.licences.uses(holderKey: link.holderKey, limit: Self.useListLimit)
         var typeNames: [String: String] = [:]
+        for licence in remote { typeNames[licence.record.type.typeCode] = licence.record.type.name }
         for type in try await store.licences.types() { typeNames[type.type.typeCode] = type.type.name }
         var departmentNames: [Int64: String] = [:]
         for department in try await store.departments.list() { departmentNames[department.id] = department.name }
@@ -99,7 +104,7 @@ extension LicenceUseCases {
         async throws -> (token: String, expiresAt: Date, licence: Licence)
     {
         let link = try await holderLink(developer)
-        guard let licence = try await store.licences.find(identifier),
+        guard let (licence, _, _) = try? await anyLicence(identifier),
             holderKeys.key(for: licence.holder) == link.holderKey
         else { throw LicenceHolderError.notYours }
         guard licence.status(on: CalendarDate(now)) == .valid else {

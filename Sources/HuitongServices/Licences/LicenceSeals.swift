@@ -170,10 +170,21 @@ public final class LicenceSeals: Sendable {
     /// Verifies the package the library holds for `identifier`: what a verifier gets from an identifier or a
     /// 亮证 token.
     public func verify(_ identifier: LicenceIdentifier, at now: Date = Date()) async throws -> LicenceVerification {
-        guard let signed = try await store.licences.signedPackage(identifier) else {
-            throw StoreError.notFound(entity: "licence", key: identifier.text)
+        if let signed = try await store.licences.signedPackage(identifier) {
+            return try await verify(presented: signed, at: now)
         }
-        return try await verify(presented: signed, at: now)
+        // A licence of another node, received through the cascade: checked with that node's certificates.
+        guard let remote = try await store.licences.remoteLicence(identifier.text),
+            let signed = remote.record.signedPackage
+        else { throw StoreError.notFound(entity: "licence", key: identifier.text) }
+        return LicenceVerification(
+            LicenceVerificationInput(
+                presented: signed, licence: try remote.record.licence(), type: remote.record.type, signedAt: nil,
+                statusReason: remote.record.statusReason,
+                sealCertificate: try SM2Certificate(pemRepresentation: remote.record.sealCertificate),
+                authority: try SM2Certificate(pemRepresentation: remote.record.authorityCertificate),
+                issuingNode: remote.record.issuingNode),
+            now: now)
     }
 
     /// Verifies a package someone presents (the bytes and signature they were given), against the seal it names

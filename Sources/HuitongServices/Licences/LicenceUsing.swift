@@ -101,9 +101,7 @@ extension LicenceUseCases {
             issues.add("reason", BilingualText(zh: "须写明用证事由（至多 500 字）", en: "the reason is required (at most 500)"))
         }
         try issues.throwIfAny()
-        guard let licence = try await store.licences.find(identifier),
-            let type = try await store.licences.type(code: licence.typeCode)?.type
-        else { throw StoreError.notFound(entity: "licence", key: identifier.text) }
+        let (licence, type, remote) = try await anyLicence(identifier)
         let holderKey = holderKeys.key(for: licence.holder)
         var draft = LicenceUseDraft(
             identifier: identifier, holderKey: holderKey, typeCode: licence.typeCode,
@@ -142,8 +140,23 @@ extension LicenceUseCases {
         draft.consentID = consent?.id
         let recorded = try await store.licences.recordUse(draft, at: now)
         try await recordUse(recorded, licence: licence, at: now)
-        let package = request.scope == .file ? try await store.licences.signedPackage(identifier) : nil
+        let package =
+            request.scope == .file
+            ? try await store.licences.signedPackage(identifier) ?? remote?.record.signedPackage : nil
         return LicenceUseResult(use: recorded, licence: licence, type: type, package: package)
+    }
+
+    /// A licence of this node's library, or one received through the cascade (`remote`), with its type.
+    func anyLicence(_ identifier: LicenceIdentifier) async throws -> (Licence, LicenceType, RemoteLicence?) {
+        if let licence = try await store.licences.find(identifier),
+            let type = try await store.licences.type(code: licence.typeCode)?.type
+        {
+            return (licence, type, nil)
+        }
+        guard let remote = try await store.licences.remoteLicence(identifier.text) else {
+            throw StoreError.notFound(entity: "licence", key: identifier.text)
+        }
+        return (try remote.record.licence(), remote.record.type, remote)
     }
 
     /// A department's own use records, newest first.
@@ -162,7 +175,8 @@ extension LicenceUseCases {
             AuditEvent(
                 action: .licenceUsed, time: now, consumerDepartmentID: use.userDepartmentID,
                 applicationSystemID: use.applicationSystemID, userID: use.userID,
-                providerDepartmentID: licence.issuerDepartmentID, resourceCode: licence.typeCode,
+                providerDepartmentID: licence.issuerDepartmentID == 0 ? nil : licence.issuerDepartmentID,
+                resourceCode: licence.typeCode,
                 purpose: use.reason,
                 outcome: refusal.map {
                     .denied(reason: $0 == .conflict ? "licence_not_valid" : "licence_use_not_authorised")
@@ -263,7 +277,9 @@ extension LicenceUseCases {
         } else {
             issues.add("expiresOn", BilingualText(zh: "应为有效日期，如 2027-01-31", en: "must be a date such as 2027-01-31"))
         }
-        let type = try await store.licences.type(code: request.typeCode.uppercased())
+        // A type of this node, or of licences received from other nodes.
+        var type = try await store.licences.type(code: request.typeCode.uppercased())?.type
+        if type == nil { type = try await store.licences.remoteType(code: request.typeCode.uppercased()) }
         if type == nil {
             issues.add(
                 "typeCode",
@@ -278,7 +294,7 @@ extension LicenceUseCases {
         }
         try issues.throwIfAny()
         return LicenceConsent(
-            id: 0, basis: .holder, holderKey: nil, typeCode: type!.type.typeCode,
+            id: 0, basis: .holder, holderKey: nil, typeCode: type!.typeCode,
             granteeDepartmentID: request.granteeDepartmentID, matter: matter, scope: request.scope, legalBasis: nil,
             grantedByDeveloperID: nil, recordedByUserID: nil, grantedAt: now,
             expiresAt: lastDay!.addingDays(1).startOfDay(), revokedAt: nil)

@@ -105,6 +105,18 @@ public protocol LicenceRepository: Sendable {
     func uses(holderKey: String, limit: Int) async throws -> [LicenceUse]
     /// A department's uses, newest first.
     func uses(departmentID: Int64, limit: Int) async throws -> [LicenceUse]
+
+    // MARK: Across levels
+
+    /// Keeps (or updates) a licence of another node and notes the change for the children below.
+    func saveRemote(_ record: LicenceIndexRecord, origin: String, holderKey: String, at now: Date) async throws
+    func remoteLicence(_ identifier: String) async throws -> RemoteLicence?
+    func remoteLicences(holderKey: String) async throws -> [RemoteLicence]
+    /// The type of licences received from other nodes, as they carry it.
+    func remoteType(code: String) async throws -> LicenceType?
+    /// What changed since `child` was last sent licences, at most `limit` changes of each kind.
+    func changes(for child: String, limit: Int) async throws -> LicenceChangesSince
+    func markSent(to child: String, lastEventID: Int64, lastRemoteChangeID: Int64) async throws
 }
 
 struct SQLLicenceRepository: LicenceRepository {

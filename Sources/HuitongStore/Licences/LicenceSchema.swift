@@ -115,7 +115,7 @@ extension Schema {
                 id \(t.id),
                 basis TEXT NOT NULL,
                 holder_key TEXT,
-                type_code TEXT NOT NULL REFERENCES licence_types(type_code),
+                type_code TEXT NOT NULL,
                 grantee_department_id BIGINT NOT NULL REFERENCES departments(id),
                 matter TEXT NOT NULL,
                 scope TEXT NOT NULL,
@@ -135,7 +135,7 @@ extension Schema {
             """
             CREATE TABLE IF NOT EXISTS licence_uses (
                 id \(t.id),
-                identifier TEXT NOT NULL REFERENCES licences(identifier),
+                identifier TEXT NOT NULL,
                 holder_key TEXT,
                 type_code TEXT NOT NULL,
                 user_department_id BIGINT NOT NULL REFERENCES departments(id),
@@ -152,6 +152,37 @@ extension Schema {
             """,
             "CREATE INDEX IF NOT EXISTS licence_uses_holder ON licence_uses (holder_key, id)",
             "CREATE INDEX IF NOT EXISTS licence_uses_department ON licence_uses (user_department_id, id)",
+        ]
+    }
+
+    /// 证照回流: licences of other nodes pushed down by region (as received, verified with their issuing node's
+    /// certificates), a log of what this node received, and how far each child has been sent.
+    @Sendable static func licenceCascadeTables(_ t: SchemaTypes) -> [String] {
+        [
+            """
+            CREATE TABLE IF NOT EXISTS remote_licences (
+                identifier TEXT PRIMARY KEY,
+                origin TEXT NOT NULL,
+                type_code TEXT NOT NULL,
+                holder_key TEXT NOT NULL,
+                record TEXT NOT NULL,
+                received_at \(t.timestamp) NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS remote_licences_holder ON remote_licences (holder_key)",
+            """
+            CREATE TABLE IF NOT EXISTS remote_licence_changes (
+                id \(t.id),
+                identifier TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS licence_cascade_cursors (
+                child TEXT PRIMARY KEY,
+                last_event_id BIGINT NOT NULL,
+                last_remote_change_id BIGINT NOT NULL
+            )
+            """,
         ]
     }
 }

@@ -326,5 +326,6 @@ enum Schema {
         },
         Migration(version: 31, name: "electronic seals of licences (issue 22)", statements: licenceSealTables),
         Migration(version: 33, name: "licence holders, consents and uses (issue 22)", statements: licenceUseTables),
+        Migration(version: 34, name: "licences across levels (issue 22)", statements: licenceCascadeTables),
     ]
 }

@@ -1,0 +1,109 @@
+import Foundation
+import HuitongCore
+import HuitongCrypto
+import HuitongFederation
+import HuitongStore
+
+extension AuditAction {
+    public static let licenceReceived = AuditAction(rawValue: "licence.received")
+}
+
+/// 证照回流: each node sends its children the licences of holders in their regions — its own, and those it received
+/// from above — with their signed packages, certificates and status now; a node keeps what it receives only when
+/// the seal's signature, the certificate chain to the issuing node's CA and the package's agreement with the record
+/// all hold. Its departments then verify and use those licences under the same rules as its own.
+extension LicenceUseCases: LicenceCascadeHandler {
+    /// The changes read per page when publishing.
+    static let cascadePage = 500
+
+    public func pending(for child: NodeRegion) async throws -> (
+        records: [LicenceIndexRecord], changes: LicenceChangesSince
+    ) {
+        let changes = try await store.licences.changes(for: child.code, limit: Self.cascadePage)
+        let authority = try await seals.authorityCertificate()
+        var records: [LicenceIndexRecord] = []
+        var types: [String: LicenceType] = [:]
+        var issuers: [Int64: String] = [:]
+        for identifier in changes.localIdentifiers {
+            guard let licence = try await store.licences.find(identifier),
+                licence.holder.regionCode.hasPrefix(child.codePrefix),
+                let signed = try await store.licences.signedPackage(identifier),
+                let seal = try await store.licences.seal(serial: signed.sealSerial)
+            else { continue }
+            if types[licence.typeCode] == nil {
+                types[licence.typeCode] = try await store.licences.type(code: licence.typeCode)?.type
+            }
+            if issuers[licence.issuerDepartmentID] == nil {
+                issuers[licence.issuerDepartmentID] = try await store.departments.find(id: licence.issuerDepartmentID)?
+                    .name
+            }
+            guard let type = types[licence.typeCode] else { continue }
+            let reason = try await store.licences.events(identifier).last { $0.kind.needsReason }?.reason
+            records.append(
+                LicenceIndexRecord(
+                    issuingNode: seals.region.code, identifier: identifier.text, type: type,
+                    issuerName: issuers[licence.issuerDepartmentID] ?? "", holder: licence.holder, face: licence.face,
+                    issuedOn: licence.issuedOn.description, validUntil: licence.validUntil?.description,
+                    previous: licence.previous?.text, status: licence.status, statusReason: reason,
+                    package: Data(signed.bytes).base64EncodedString(),
+                    signature: Data(signed.signature).base64EncodedString(), sealCertificate: seal.certificatePEM,
+                    authorityCertificate: authority.pemRepresentation))
+        }
+        for identifier in changes.remoteIdentifiers {
+            guard let remote = try await store.licences.remoteLicence(identifier),
+                remote.record.holder.regionCode.hasPrefix(child.codePrefix)
+            else { continue }
+            records.append(remote.record)
+        }
+        return (records, changes)
+    }
+
+    public func receive(_ batch: LicenceIndexBatch, from origin: NodeRegion) async throws -> Int {
+        let local = seals.region
+        var kept = 0
+        for record in batch.records {
+            let now = Date()
+            if let problem = Self.problem(with: record, below: local) {
+                // Not kept, and said why on the log: resending would not mend it.
+                if let audit {
+                    _ = try await audit.append(
+                        AuditEvent(
+                            action: .licenceReceived, time: now, resourceCode: record.type.typeCode,
+                            outcome: .denied(reason: "licence_record_refused"),
+                            detail: ["licence": record.identifier, "origin": origin.code, "problem": problem.en]))
+                }
+                continue
+            }
+            try await store.licences.saveRemote(
+                record, origin: origin.code, holderKey: holderKeys.key(for: record.holder), at: now)
+            kept += 1
+        }
+        return kept
+    }
+
+    /// Why a received record is not kept: a signature, chain or package that does not hold, or a holder outside
+    /// this node's region.
+    static func problem(with record: LicenceIndexRecord, below local: NodeRegion) -> BilingualText? {
+        guard record.holder.regionCode.hasPrefix(local.codePrefix) else {
+            return BilingualText(zh: "持证主体不在本节点辖区", en: "the holder is outside this node's region")
+        }
+        guard let signed = record.signedPackage, let package = LicencePackage(bytes: signed.bytes),
+            let seal = try? SM2Certificate(pemRepresentation: record.sealCertificate),
+            let authority = try? SM2Certificate(pemRepresentation: record.authorityCertificate),
+            let licence = try? record.licence()
+        else { return BilingualText(zh: "证照记录不完整", en: "the record is incomplete") }
+        guard seal.isSigned(by: authority), seal.serialHex == signed.sealSerial else {
+            return BilingualText(
+                zh: "印章证书不是签发节点的 CA 签发的", en: "the seal certificate does not chain to the issuing node's CA")
+        }
+        guard seal.publicKey.isValidSignature(signed.signature, for: signed.bytes) else {
+            return BilingualText(zh: "电子印章签名无效", en: "the seal's signature does not hold")
+        }
+        let rebuilt = LicencePackage(
+            licence: licence, typeName: package.typeName, issuerName: package.issuer.name, sealSerial: package.seal)
+        guard package.differences(from: rebuilt).isEmpty else {
+            return BilingualText(zh: "记录与签章的数据包不符", en: "the record differs from its sealed package")
+        }
+        return nil
+    }
+}

@@ -324,5 +324,7 @@ enum Schema {
                     "DROP FUNCTION IF EXISTS huitong_search_grams(text)",
                 ] : []
         },
+        // 31 is another branch's.
+        Migration(version: 32, name: "collection sources and runs (issue 20)", statements: collectionTables),
     ]
 }

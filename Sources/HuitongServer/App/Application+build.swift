@@ -173,6 +173,7 @@ public enum HuitongApp {
         QualityPages(api: qualityAPI, pages: pages).register(on: router)
         GradePolicyAPI(store: store).register(on: api)
         LicencesAPI(service: useCases.licences).register(on: api)
+        CollectionAPI(service: useCases.collection).register(on: api)
         SharingAPI(service: sharing).register(on: api)
         let objections = ObjectionsAPI(
             service: useCases.objections, afterCorrection: { objection in await quality.recheck(after: objection) })

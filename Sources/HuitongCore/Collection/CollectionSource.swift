@@ -228,6 +228,26 @@ public struct CollectionSource: Sendable, Hashable, Identifiable {
         return address.masked(hasPassword: sealedSecret != nil)
     }
 
+    /// The fields a provider writes, read and changed as one (the location as stored: without a password).
+    public var settings: CollectionSourceDraft {
+        get {
+            CollectionSourceDraft(
+                name: name, kind: kind, location: location, table: table, query: query, columnMapping: columnMapping,
+                watermark: watermark, schedule: schedule, enabled: enabled)
+        }
+        set {
+            name = newValue.name
+            kind = newValue.kind
+            location = newValue.location
+            table = newValue.table
+            query = newValue.query
+            columnMapping = newValue.columnMapping
+            watermark = newValue.watermark
+            schedule = newValue.schedule
+            enabled = newValue.enabled
+        }
+    }
+
     /// The sealing context of a source's secret.
     public static func sealContext(_ token: String) -> String { "collection.source.\(token)" }
 }

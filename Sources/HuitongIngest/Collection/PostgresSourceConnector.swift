@@ -54,17 +54,7 @@ public struct PostgresSourceConnector: SourceConnector {
             for try await row in try await connection.query(query, logger: logger) {
                 value = try row.decode(String?.self)
             }
-            guard let value else { return nil }
-            switch watermark.kind {
-            case .increasingID:
-                guard let id = Int64(value) else {
-                    throw CollectionFailure.sourceRefused("水位列 \(watermark.column) 不是整数 (not an integer column)")
-                }
-                return SourceWatermark.text(of: .integer(id))
-            case .updateTime:
-                guard let seconds = Double(value) else { return nil }
-                return SourceWatermark.text(of: .time(Date(timeIntervalSince1970: seconds)))
-            }
+            return try value.map { try watermark.kept($0, timeAsEpochSeconds: true) }
         }
     }
 

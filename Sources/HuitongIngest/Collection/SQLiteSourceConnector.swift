@@ -30,19 +30,7 @@ public struct SQLiteSourceConnector: SourceConnector {
             let column = "src.\(SourceIdentifier.quoted(watermark.column))"
             let (_, rows) = try await page(connection, "SELECT max(\(column)) FROM (\(relation.sql)) AS src", [])
             guard let value = rows.first?.first, !value.isEmpty else { return nil }
-            switch watermark.kind {
-            case .increasingID:
-                guard let id = Int64(value) else {
-                    throw CollectionFailure.sourceRefused("水位列 \(watermark.column) 不是整数 (not an integer column)")
-                }
-                return SourceWatermark.text(of: .integer(id))
-            case .updateTime:
-                guard let time = SourceWatermark.parseTime(value) else {
-                    throw CollectionFailure.sourceRefused(
-                        "水位列 \(watermark.column) 不是 YYYY-MM-DD HH:MM:SS 时间 (not a datetime() time)")
-                }
-                return SourceWatermark.text(of: .time(time))
-            }
+            return try watermark.kept(value, timeAsEpochSeconds: false)
         }
     }
 

@@ -84,3 +84,26 @@ public struct CollectedRows: IngestRowSource {
         if read == 0 && bound == nil { throw CollectionFailure.empty }
     }
 }
+
+extension SourceWatermark {
+    /// A source's highest value of the column as the source is asked to keep it (`text(of:)`): an id must be an
+    /// integer; a time comes as seconds since 1970 (PostgreSQL's `extract(epoch …)`) or as `datetime()` text
+    /// (SQLite), whichever the connector compares with.
+    func kept(_ value: String, timeAsEpochSeconds: Bool) throws -> String {
+        switch kind {
+        case .increasingID:
+            guard let id = Int64(value) else {
+                throw CollectionFailure.sourceRefused("水位列 \(column) 不是整数 (not an integer column)")
+            }
+            return Self.text(of: .integer(id))
+        case .updateTime:
+            let time =
+                timeAsEpochSeconds ? Double(value).map { Date(timeIntervalSince1970: $0) } : Self.parseTime(value)
+            guard let time else {
+                throw CollectionFailure.sourceRefused(
+                    "水位列 \(column) 不是时间（YYYY-MM-DD HH:MM:SS）(not a time column)")
+            }
+            return Self.text(of: .time(time))
+        }
+    }
+}

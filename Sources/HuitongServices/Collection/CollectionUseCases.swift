@@ -120,40 +120,32 @@ public struct CollectionUseCases: Sendable {
     {
         var source = try await source(id, by: user)
         let entry = try await entry(source.entryID)
-        var (table, query) = (source.table, source.query)
+        var draft = source.settings
         // A table or a query given replaces both: giving both is refused below.
-        if patch.table != nil || patch.query != nil { (table, query) = (patch.table, patch.query) }
-        var draft = CollectionSourceDraft(
-            name: patch.name ?? source.name, kind: source.kind, location: source.location, table: table, query: query,
-            columnMapping: patch.columnMapping ?? source.columnMapping,
-            watermark: patch.removeWatermark ? nil : patch.watermark ?? source.watermark,
-            schedule: patch.schedule ?? source.schedule, enabled: patch.enabled ?? source.enabled)
-        var secret = source.sealedSecret
+        if patch.table != nil || patch.query != nil { (draft.table, draft.query) = (patch.table, patch.query) }
+        draft.name = patch.name ?? draft.name
+        draft.columnMapping = patch.columnMapping ?? draft.columnMapping
+        draft.watermark = patch.removeWatermark ? nil : patch.watermark ?? draft.watermark
+        draft.schedule = patch.schedule ?? draft.schedule
+        draft.enabled = patch.enabled ?? draft.enabled
         if let location = patch.location {
             draft.location = location
             let token = String(source.sealContext.dropFirst(CollectionSource.sealContext("").count))
             let (stored, sealed) = try seal(draft, token: token)
             draft.location = stored
             // A URL without a password keeps the one saved, unless it names another server or account.
-            if sealed != nil || !Self.sameAccount(stored, source.location) { secret = sealed }
+            if sealed != nil || !Self.sameAccount(stored, source.location) { source.sealedSecret = sealed }
         }
         try await check(draft, entry: entry)
-        if draft.table != source.table || draft.query != source.query || draft.watermark != source.watermark {
+        let before = source.settings
+        if draft.table != before.table || draft.query != before.query || draft.watermark != before.watermark {
             // What was read before says nothing of another relation or column: the next run reads it whole.
             source.watermarkValue = nil
         }
-        source.name = draft.name
-        source.location = draft.location
-        source.table = draft.table
-        source.query = draft.query
-        source.columnMapping = draft.columnMapping
-        source.watermark = draft.watermark
-        source.sealedSecret = secret
-        if draft.schedule != source.schedule || draft.enabled != source.enabled {
+        if draft.schedule != before.schedule || draft.enabled != before.enabled {
             source.nextRunAt = nextRun(draft.schedule, enabled: draft.enabled, entry: entry, after: now)
         }
-        source.schedule = draft.schedule
-        source.enabled = draft.enabled
+        source.settings = draft
         let saved = try await store.collectionSources.update(source, at: now)
         await record(.collectionSourceChanged, saved, entry: entry, user: user, at: now)
         return saved

@@ -322,6 +322,22 @@ struct CollectionAPITests {
             let after = try #require(try await node.store.collectionSources.find(id: source.id))
             #expect(try #require(after.nextRunAt) > due)
             #expect(try await scheduler.sweep(at: due.addingTimeInterval(60)).isEmpty)
+
+            // A run whose first attempt was cut short (its node died) is failed when the queue tries it again; the
+            // source is free for the next run, and the pool keeps what it had.
+            let next = try #require(after.nextRunAt).addingTimeInterval(1)
+            try "bh,xm,bz\nB2,李四,乙\n".write(
+                to: folder.appendingPathComponent("b.csv"), atomically: true, encoding: .utf8)
+            let retried = try #require(try await scheduler.sweep(at: next).first)
+            await scheduler.carryOut(
+                CollectionUseCases.RunJob(sourceID: source.id, runID: retried.id),
+                JobContext(jobID: 0, attempt: 2, maxAttempts: 3))
+            let interrupted = try #require(try await node.store.collectionSources.run(id: retried.id))
+            #expect(interrupted.status == .failed && interrupted.failure == CollectionFailure.interrupted.message)
+            #expect(try await Self.pool(node, entryID) == [["B1", "张三", "甲"]])
+            let again = try await Self.collect(client, source: source.id, token: city.provider)
+            #expect(again.status == .succeeded && again.files == ["b.csv"], "\(again)")
+            #expect(try await Self.pool(node, entryID) == [["B2", "李四", "乙"]])
         }
     }
 }

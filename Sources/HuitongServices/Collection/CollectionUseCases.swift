@@ -281,7 +281,13 @@ public struct CollectionUseCases: Sendable {
             let entry = try await store.catalog.find(id: source.entryID)
             let outcome: CollectionRunOutcome
             if context.attempt > 1 {
-                outcome = CollectionRunOutcome(status: .failed, failure: CollectionFailure.interrupted.message)
+                if let ingestJob = run.ingestJobID,
+                    try await store.ingestJobs.find(id: ingestJob)?.status == .running
+                {
+                    try await uploads.abandonInterrupted(ingestJob)
+                }
+                outcome = CollectionRunOutcome(
+                    status: .failed, ingestJobID: run.ingestJobID, failure: CollectionFailure.interrupted.message)
             } else if let entry {
                 outcome = await collect(source, entry: entry, run: run)
             } else {

@@ -92,6 +92,14 @@ public struct UploadLoads: Sendable {
         return done
     }
 
+    /// Fails a load whose attempt was cut short (its process died, or its job lost its lease) and drops its
+    /// half-built version, so that nothing of it is ever visible.
+    public func abandonInterrupted(_ ingestJobID: Int64) async throws {
+        try await store.ingestJobs.failInterrupted(ids: [ingestJobID])
+        _ = try await store.pools.abandonInterrupted(
+            keepingEntries: Set(try await store.ingestJobs.running(entryID: nil).map(\.entryID)))
+    }
+
     /// Carries out a load's job. The first attempt loads the file; a later one means an attempt was cut short (its
     /// process died, or lost the job's lease), and it does what start-up recovery does for such a load: the ingest
     /// job fails as interrupted and its half-built version is dropped, so that nothing of it is ever visible.
@@ -103,9 +111,7 @@ public struct UploadLoads: Sendable {
         defer { try? FileManager.default.removeItem(at: file) }
         guard let job = try await store.ingestJobs.find(id: load.ingestJob), job.status == .running else { return }
         guard context.attempt == 1 else {
-            try await store.ingestJobs.failInterrupted(ids: [job.id])
-            _ = try await store.pools.abandonInterrupted(
-                keepingEntries: Set(try await store.ingestJobs.running(entryID: nil).map(\.entryID)))
+            try await abandonInterrupted(job.id)
             logger.warning("ingest job interrupted", metadata: ["job": "\(job.id)", "attempt": "\(context.attempt)"])
             return
         }

@@ -78,6 +78,7 @@ let package = Package(
             dependencies: [
                 "HuitongCore",
                 "HuitongStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

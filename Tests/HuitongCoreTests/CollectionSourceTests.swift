@@ -41,6 +41,25 @@ struct CollectionSourceTests {
                 error.issues.map(\.field)
                     == ["name", "location", "table", "columnMapping", "watermark.column", "watermark.overlap"])
         }
+        let api = CollectionSourceDraft(
+            name: "接口", kind: .httpJSON, location: "https://api.gov.cn/v1/qy",
+            http: HTTPSourceOptions(paging: .cursor, pageSize: 0, authHeader: "Authorization"), secret: "Bearer x")
+        #expect(
+            throws: ValidationError([
+                FieldIssue(field: "http.pageSize", message: BilingualText(zh: "须在 1–10000 之间", en: "must be 1–10000")),
+                FieldIssue(
+                    field: "http.nextPath",
+                    message: BilingualText(zh: "按游标或下一页链接分页时须给出其位置", en: "cursor and next-link paging need its path")),
+            ])
+        ) { try api.validate(itemColumns: items) }
+        let noHeader = CollectionSourceDraft(
+            name: "接口", kind: .httpJSON, location: "ftp://api.gov.cn/x", table: "qy", secret: "k")
+        do {
+            try noHeader.validate(itemColumns: items)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.issues.map(\.field) == ["location", "table", "http.authHeader"])
+        }
         for query in ["DELETE FROM qy", "SELECT 1; DROP TABLE qy", "SELECT * FROM qy WHERE id = $1", ""] {
             #expect(SourceIdentifier.readOnlyProblem(query) != nil, "\(query)")
         }

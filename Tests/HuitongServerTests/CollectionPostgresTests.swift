@@ -121,7 +121,7 @@ struct CollectionPostgresTests {
                     .post, "/api/v1/collection-sources/test", token: city.provider, input: wrong, as: ErrorBody.self)
                 try await refusing.stop()
                 #expect(wrongStatus == .unprocessableContent && wrongBody.code == "source_authentication_failed")
-                #expect(wrongBody.error.message.contains("用户名或密码"), "\(wrongBody.error.message)")
+                #expect(wrongBody.error.message.contains("密码"), "\(wrongBody.error.message)")
 
                 // A closed port.
                 var closed = input

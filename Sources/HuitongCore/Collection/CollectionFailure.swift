@@ -56,8 +56,8 @@ public enum CollectionFailure: HuitongError, Equatable {
                 en: "the run was interrupted (its node stopped or lost the job); nothing was published")
         case .authenticationFailed:
             BilingualText(
-                zh: "数据库拒绝了用户名或密码，请核对连接地址中的账号和密码",
-                en: "the database refused the user name or password; check the account in the URL")
+                zh: "数据源拒绝了用户名、密码或密钥，请核对连接地址中的账号和密码或接口密钥",
+                en: "the source refused the user name, password or key; check the account in the URL or the API key")
         case .unreachable(let host, let port):
             BilingualText(
                 zh: "无法连接 \(host):\(port)：主机不可达、端口未开放或未及时响应",

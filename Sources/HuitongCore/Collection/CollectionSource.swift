@@ -10,6 +10,90 @@ public enum CollectionSourceKind: String, Codable, Sendable, CaseIterable {
     /// A folder where delivered files (CSV, XLSX, JSON, NDJSON) appear; each is taken once and moved to `done/` or
     /// `failed/`.
     case dropDirectory
+    /// An HTTP API answering JSON records, page after page.
+    case httpJSON
+}
+
+/// How an HTTP JSON source is read: where the records are in each answer, how the pages follow one another, and
+/// the header its secret goes in.
+public struct HTTPSourceOptions: Codable, Sendable, Hashable {
+    public enum Paging: String, Codable, Sendable, CaseIterable {
+        /// One request.
+        case none
+        /// `?page=1&pageSize=100`, then page 2, … until a page holds fewer records than the size.
+        case page
+        /// `?offset=0&limit=100`, then offset 100, … until a page holds fewer records than the size.
+        case offset
+        /// `?cursor=…` with the value the previous answer gave at `nextPath`, until it gives none.
+        case cursor
+        /// The next page's URL, at `nextPath` in each answer (on the same host), until there is none.
+        case nextLink
+    }
+
+    /// Where the records are in an answer, as dot-separated keys (`data.items`); nil: the answer itself when it is
+    /// an array, else the first of `records`, `data`, `rows`, `result`, `items` that holds one.
+    public var recordsPath: String?
+    public var paging: Paging
+    /// The query parameter of the page number, offset or cursor (`page`, `offset`, `cursor` when nil).
+    public var pageParameter: String?
+    /// The query parameter of the page size (`pageSize` for pages, `limit` for offsets when nil).
+    public var sizeParameter: String?
+    /// Records a page asks for (100 when nil).
+    public var pageSize: Int?
+    /// The first page's number (1 when nil).
+    public var firstPage: Int?
+    /// Where each answer holds the next cursor or link, as dot-separated keys.
+    public var nextPath: String?
+    /// The header the saved secret is sent in (`Authorization` for `Bearer …`, `X-API-Key`, …); nil: none.
+    public var authHeader: String?
+    /// Seconds one request may take (30 when nil).
+    public var timeoutSeconds: Int?
+    /// At most this many requests a second (no limit when nil).
+    public var requestsPerSecond: Double?
+
+    public init(
+        recordsPath: String? = nil, paging: Paging = .none, pageParameter: String? = nil, sizeParameter: String? = nil,
+        pageSize: Int? = nil, firstPage: Int? = nil, nextPath: String? = nil, authHeader: String? = nil,
+        timeoutSeconds: Int? = nil, requestsPerSecond: Double? = nil
+    ) {
+        self.recordsPath = recordsPath
+        self.paging = paging
+        self.pageParameter = pageParameter
+        self.sizeParameter = sizeParameter
+        self.pageSize = pageSize
+        self.firstPage = firstPage
+        self.nextPath = nextPath
+        self.authHeader = authHeader
+        self.timeoutSeconds = timeoutSeconds
+        self.requestsPerSecond = requestsPerSecond
+    }
+
+    func validate(_ issues: inout ValidationCollector) {
+        if let size = pageSize, !(1...10_000).contains(size) {
+            issues.add("http.pageSize", BilingualText(zh: "须在 1–10000 之间", en: "must be 1–10000"))
+        }
+        if (paging == .cursor || paging == .nextLink) && (nextPath ?? "").isEmpty {
+            issues.add(
+                "http.nextPath",
+                BilingualText(zh: "按游标或下一页链接分页时须给出其位置", en: "cursor and next-link paging need its path"))
+        }
+        if let seconds = timeoutSeconds, !(1...300).contains(seconds) {
+            issues.add("http.timeoutSeconds", BilingualText(zh: "须在 1–300 秒之间", en: "must be 1–300 seconds"))
+        }
+        if let rate = requestsPerSecond, !(rate > 0 && rate <= 1000) {
+            issues.add(
+                "http.requestsPerSecond", BilingualText(zh: "须大于 0 且不超过 1000", en: "must be above 0, at most 1000"))
+        }
+        for (field, value) in [
+            ("http.pageParameter", pageParameter), ("http.sizeParameter", sizeParameter),
+            ("http.authHeader", authHeader),
+        ] {
+            if let value, value.isEmpty || value.count > 100 || !value.allSatisfy({ $0.isASCII && !$0.isWhitespace }) {
+                issues.add(
+                    field, BilingualText(zh: "须为 1–100 个可见 ASCII 字符", en: "must be 1–100 visible ASCII characters"))
+            }
+        }
+    }
 }
 
 /// How often a source is collected without being asked.
@@ -76,13 +160,20 @@ public struct CollectionSourceDraft: Sendable, Hashable {
     public var watermark: SourceWatermark?
     public var schedule: CollectionSchedule
     public var enabled: Bool
+    /// How an HTTP JSON source is read.
+    public var http: HTTPSourceOptions?
+    /// An HTTP JSON source's secret, sent in `http.authHeader` (e.g. `Bearer …`): sealed when saved, never shown
+    /// again; nil keeps the saved one.
+    public var secret: String?
 
     public init(
         name: String, kind: CollectionSourceKind, location: String, table: String? = nil, query: String? = nil,
         columnMapping: [String: String] = [:], watermark: SourceWatermark? = nil,
-        schedule: CollectionSchedule = .manual,
-        enabled: Bool = true
+        schedule: CollectionSchedule = .manual, enabled: Bool = true, http: HTTPSourceOptions? = nil,
+        secret: String? = nil
     ) {
+        self.http = http
+        self.secret = secret
         self.name = name
         self.kind = kind
         self.location = location
@@ -104,6 +195,17 @@ public struct CollectionSourceDraft: Sendable, Hashable {
         switch kind {
         case .postgres:
             do { _ = try PostgresSourceAddress(url: location) } catch { issues.add("location", error.reason) }
+        case .httpJSON:
+            let url = URLComponents(string: location)
+            if !["http", "https"].contains(url?.scheme?.lowercased() ?? "") || (url?.host ?? "").isEmpty
+                || url?.user != nil
+            {
+                issues.add(
+                    "location",
+                    BilingualText(
+                        zh: "须为 http:// 或 https:// 地址，不含用户名和密码",
+                        en: "must be an http:// or https:// URL without a user or password"))
+            }
         case .sqlite, .dropDirectory:
             if !location.hasPrefix("/") || location.contains("\0") || location.split(separator: "/").contains("..") {
                 issues.add(
@@ -112,15 +214,16 @@ public struct CollectionSourceDraft: Sendable, Hashable {
                         zh: "须为本节点上的绝对路径，且不含“..”", en: "must be an absolute path on this node without “..”"))
             }
         }
-        if kind == .dropDirectory {
+        if kind == .dropDirectory || kind == .httpJSON {
             if table != nil || query != nil {
                 issues.add(
                     table != nil ? "table" : "query",
-                    BilingualText(zh: "投放目录不使用表或查询", en: "a drop directory has no table or query"))
+                    BilingualText(zh: "投放目录和接口不使用表或查询", en: "a drop directory or an API has no table or query"))
             }
             if watermark != nil {
                 issues.add(
-                    "watermark", BilingualText(zh: "投放目录不使用水位列", en: "a drop directory has no watermark column"))
+                    "watermark",
+                    BilingualText(zh: "投放目录和接口不使用水位列", en: "a drop directory or an API has no watermark column"))
             }
         } else {
             switch (table, query) {
@@ -139,6 +242,15 @@ public struct CollectionSourceDraft: Sendable, Hashable {
             case (nil, let query?):
                 if let problem = SourceIdentifier.readOnlyProblem(query) { issues.add("query", problem) }
             }
+        }
+        if kind == .httpJSON {
+            (http ?? HTTPSourceOptions()).validate(&issues)
+            if secret != nil && http?.authHeader == nil {
+                issues.add(
+                    "http.authHeader", BilingualText(zh: "给出密钥时须指明请求头", en: "a secret needs the header it goes in"))
+            }
+        } else if http != nil || secret != nil {
+            issues.add("http", BilingualText(zh: "只有接口使用这些设置", en: "only an API source has these settings"))
         }
         for (column, item) in columnMapping.sorted(by: { $0.key < $1.key }) {
             if !SourceIdentifier.isName(column) {
@@ -184,7 +296,8 @@ public struct CollectionSource: Sendable, Hashable, Identifiable {
     public var watermarkValue: String?
     public var schedule: CollectionSchedule
     public var enabled: Bool
-    /// The password, sealed with the node's sealing key under `sealContext`; nil when the source needs none.
+    public var http: HTTPSourceOptions?
+    /// The password (or an API's secret), sealed with the node's sealing key under `sealContext`; nil when the source needs none.
     public var sealedSecret: String?
     /// What the secret is sealed to (random per source), so that a sealed value copied to another source does not
     /// open there.
@@ -199,8 +312,10 @@ public struct CollectionSource: Sendable, Hashable, Identifiable {
         id: Int64, entryID: Int64, departmentID: Int64, name: String, kind: CollectionSourceKind, location: String,
         table: String?, query: String?, columnMapping: [String: String], watermark: SourceWatermark?,
         watermarkValue: String?, schedule: CollectionSchedule, enabled: Bool, sealedSecret: String?,
-        sealContext: String, createdBy: Int64?, createdAt: Date, updatedAt: Date, nextRunAt: Date?
+        sealContext: String, createdBy: Int64?, createdAt: Date, updatedAt: Date, nextRunAt: Date?,
+        http: HTTPSourceOptions? = nil
     ) {
+        self.http = http
         self.id = id
         self.entryID = entryID
         self.departmentID = departmentID
@@ -233,7 +348,7 @@ public struct CollectionSource: Sendable, Hashable, Identifiable {
         get {
             CollectionSourceDraft(
                 name: name, kind: kind, location: location, table: table, query: query, columnMapping: columnMapping,
-                watermark: watermark, schedule: schedule, enabled: enabled)
+                watermark: watermark, schedule: schedule, enabled: enabled, http: http)
         }
         set {
             name = newValue.name
@@ -245,6 +360,7 @@ public struct CollectionSource: Sendable, Hashable, Identifiable {
             watermark = newValue.watermark
             schedule = newValue.schedule
             enabled = newValue.enabled
+            http = newValue.http
         }
     }
 

@@ -34,6 +34,9 @@ struct CollectionAPI: Sendable {
         var watermark: SourceWatermark?
         var schedule: String?
         var enabled: Bool?
+        var http: HTTPSourceOptions?
+        /// An API source's secret, sent in `http.authHeader`; sealed, never shown again.
+        var secret: String?
 
         func draft() throws(ValidationError) -> CollectionSourceDraft {
             var issues = ValidationCollector()
@@ -42,14 +45,15 @@ struct CollectionAPI: Sendable {
                 issues.add(
                     "kind",
                     BilingualText(
-                        zh: "须为 postgres、sqlite 或 dropDirectory", en: "must be postgres, sqlite or dropDirectory"))
+                        zh: "须为 postgres、sqlite、dropDirectory 或 httpJSON",
+                        en: "must be postgres, sqlite, dropDirectory or httpJSON"))
             }
             let schedule = CollectionAPI.schedule(self.schedule ?? "manual", &issues)
             try issues.throwIfAny()
             return CollectionSourceDraft(
                 name: name, kind: kind!, location: location, table: table, query: query,
                 columnMapping: columnMapping ?? [:], watermark: watermark, schedule: schedule ?? .manual,
-                enabled: enabled ?? true)
+                enabled: enabled ?? true, http: http, secret: secret)
         }
     }
 
@@ -63,6 +67,8 @@ struct CollectionAPI: Sendable {
         var removeWatermark: Bool?
         var schedule: String?
         var enabled: Bool?
+        var http: HTTPSourceOptions?
+        var secret: String?
     }
 
     /// A source as shown: never the password, nor the sealed value.
@@ -84,6 +90,7 @@ struct CollectionAPI: Sendable {
         var nextRunAt: Date?
         var createdAt: Date
         var updatedAt: Date
+        var http: HTTPSourceOptions?
         var lastRun: CollectionRun?
 
         init(_ source: CollectionSource, lastRun: CollectionRun? = nil) {
@@ -105,6 +112,7 @@ struct CollectionAPI: Sendable {
             createdAt = source.createdAt
             updatedAt = source.updatedAt
             self.lastRun = lastRun
+            http = source.http
         }
     }
 
@@ -158,6 +166,8 @@ struct CollectionAPI: Sendable {
         patch.removeWatermark = input.removeWatermark ?? false
         patch.schedule = input.schedule.flatMap { Self.schedule($0, &issues) }
         patch.enabled = input.enabled
+        patch.http = input.http
+        patch.secret = input.secret
         try issues.throwIfAny()
         return try JSONResponse.make(SourceBody(try await service.update(try context.id(), patch, by: user)))
     }

@@ -24,6 +24,9 @@ public struct CollectionSourcePatch: Sendable, Hashable {
     public var removeWatermark = false
     public var schedule: CollectionSchedule?
     public var enabled: Bool?
+    public var http: HTTPSourceOptions?
+    /// A new secret for an HTTP JSON source (nil keeps the saved one).
+    public var secret: String?
 
     public init() {}
 }
@@ -128,13 +131,19 @@ public struct CollectionUseCases: Sendable {
         draft.watermark = patch.removeWatermark ? nil : patch.watermark ?? draft.watermark
         draft.schedule = patch.schedule ?? draft.schedule
         draft.enabled = patch.enabled ?? draft.enabled
+        draft.http = patch.http ?? draft.http
+        let token = String(source.sealContext.dropFirst(CollectionSource.sealContext("").count))
         if let location = patch.location {
             draft.location = location
-            let token = String(source.sealContext.dropFirst(CollectionSource.sealContext("").count))
             let (stored, sealed) = try seal(draft, token: token)
             draft.location = stored
-            // A URL without a password keeps the one saved, unless it names another server or account.
+            // A URL without a password keeps the one saved, unless it names another server or account; an API's
+            // secret is not sent to another host.
             if sealed != nil || !Self.sameAccount(stored, source.location) { source.sealedSecret = sealed }
+        }
+        if let secret = patch.secret {
+            draft.secret = secret
+            source.sealedSecret = try seal(draft, token: token).1
         }
         try await check(draft, entry: entry)
         let before = source.settings
@@ -175,7 +184,7 @@ public struct CollectionUseCases: Sendable {
             location: location, table: draft.table, query: draft.query, columnMapping: draft.columnMapping,
             watermark: draft.watermark, watermarkValue: nil, schedule: draft.schedule, enabled: draft.enabled,
             sealedSecret: secret, sealContext: CollectionSource.sealContext(token), createdBy: user.id,
-            createdAt: Date(), updatedAt: Date(), nextRunAt: nil)
+            createdAt: Date(), updatedAt: Date(), nextRunAt: nil, http: draft.http)
         return try await test(source, entry: entry)
     }
 
@@ -241,7 +250,8 @@ public struct CollectionUseCases: Sendable {
         do {
             // Files are on this node's disk: their runs stay here.
             try await jobs.enqueue(
-                Self.kind, RunJob(sourceID: source.id, runID: run.id), pinned: source.kind != .postgres)
+                Self.kind, RunJob(sourceID: source.id, runID: run.id),
+                pinned: source.kind == .sqlite || source.kind == .dropDirectory)
         } catch {
             _ = try? await store.collectionSources.finishRun(
                 id: run.id, CollectionRunOutcome(status: .failed, failure: Self.describe(error)),
@@ -424,30 +434,34 @@ public struct CollectionUseCases: Sendable {
 
     // MARK: Helpers
 
-    /// The connector of a database source: its password opened, its host checked against the upstream rules.
+    /// The connector of a database or API source: its secret opened, its host checked against the upstream rules.
     func connector(for source: CollectionSource) async throws -> any SourceConnector {
-        guard let relation = SourceRelation(table: source.table, query: source.query) else {
-            throw ValidationError(field: "table", BilingualText(zh: "缺少表名或查询", en: "no table or query"))
-        }
+        let relation = SourceRelation(table: source.table, query: source.query)
+        let noRelation = ValidationError(field: "table", BilingualText(zh: "缺少表名或查询", en: "no table or query"))
         switch source.kind {
         case .postgres:
+            guard let relation else { throw noRelation }
             var address: PostgresSourceAddress
             do { address = try PostgresSourceAddress(url: source.location) } catch {
                 throw ValidationError(field: "location", error.reason)
             }
-            if let sealed = source.sealedSecret {
-                guard let sealingKey else { throw CollectionFailure.noSealingKey }
-                do {
-                    address.password = try sealingKey.open(sealed, context: source.sealContext)
-                } catch {
-                    throw CollectionFailure.secretUnavailable
-                }
-            }
+            address.password = try openSecret(source) ?? address.password
             let allowList = try await store.upstreamAllowList.current().list
             let target = try await HostResolver.checkedAddress(
                 host: address.host, port: address.port, allowList: allowList)
             return PostgresSourceConnector(address: address, connectTo: target, relation: relation, logger: logger)
+        case .httpJSON:
+            guard let url = URL(string: source.location), let host = url.host else {
+                throw ValidationError(field: "location", BilingualText(zh: "地址无效", en: "not a URL"))
+            }
+            let secret = try openSecret(source)
+            let target = try await HostResolver.checkedAddress(
+                host: host, port: url.port ?? (url.scheme == "https" ? 443 : 80),
+                allowList: try await store.upstreamAllowList.current().list)
+            return HTTPJSONSourceConnector(
+                url: url, connectTo: target, options: source.http ?? HTTPSourceOptions(), secret: secret)
         case .sqlite:
+            guard let relation else { throw noRelation }
             try checkRoot(source.location)
             return SQLiteSourceConnector(path: source.location, relation: relation, logger: logger)
         case .dropDirectory:
@@ -456,18 +470,41 @@ public struct CollectionUseCases: Sendable {
         }
     }
 
-    /// Splits a draft's location into what is stored in the clear and the sealed password.
-    func seal(_ draft: CollectionSourceDraft, token: String) throws -> (String, String?) {
-        guard draft.kind == .postgres, let address = try? PostgresSourceAddress(url: draft.location) else {
-            return (draft.location, nil)
-        }
-        guard let password = address.password else { return (address.withoutPassword, nil) }
+    /// The source's secret (a password, an API's token), opened from its seal; nil when it has none.
+    func openSecret(_ source: CollectionSource) throws -> String? {
+        guard let sealed = source.sealedSecret else { return nil }
         guard let sealingKey else { throw CollectionFailure.noSealingKey }
-        return (address.withoutPassword, sealingKey.seal(password, context: CollectionSource.sealContext(token)))
+        do {
+            return try sealingKey.open(sealed, context: source.sealContext)
+        } catch {
+            throw CollectionFailure.secretUnavailable
+        }
     }
 
-    /// Whether two stored URLs name the same server, database and account (a saved password then still applies).
+    /// Splits a draft's location into what is stored in the clear and the sealed secret: a PostgreSQL URL's
+    /// password, or an API's `secret`.
+    func seal(_ draft: CollectionSourceDraft, token: String) throws -> (String, String?) {
+        var location = draft.location
+        var secret: String?
+        switch draft.kind {
+        case .postgres:
+            guard let address = try? PostgresSourceAddress(url: draft.location) else { return (location, nil) }
+            location = address.withoutPassword
+            secret = address.password
+        case .httpJSON: secret = draft.secret
+        case .sqlite, .dropDirectory: return (location, nil)
+        }
+        guard let secret else { return (location, nil) }
+        guard let sealingKey else { throw CollectionFailure.noSealingKey }
+        return (location, sealingKey.seal(secret, context: CollectionSource.sealContext(token)))
+    }
+
+    /// Whether two stored locations name the same server, database and account, or the same API host (a saved
+    /// secret then still applies).
     static func sameAccount(_ first: String, _ second: String) -> Bool {
+        if let a = URL(string: first), let b = URL(string: second), ["http", "https"].contains(a.scheme ?? "") {
+            return a.scheme == b.scheme && a.host?.lowercased() == b.host?.lowercased() && a.port == b.port
+        }
         guard let a = try? PostgresSourceAddress(url: first), let b = try? PostgresSourceAddress(url: second) else {
             return false
         }
@@ -489,6 +526,13 @@ public struct CollectionUseCases: Sendable {
             let address = try PostgresSourceAddress(url: draft.location)
             if let refusal = UpstreamTarget.check(
                 host: address.host, allowList: try await store.upstreamAllowList.current().list)
+            {
+                throw ValidationError(field: "location", refusal.message)
+            }
+        case .httpJSON:
+            if let host = URL(string: draft.location)?.host,
+                let refusal = UpstreamTarget.check(
+                    host: host, allowList: try await store.upstreamAllowList.current().list)
             {
                 throw ValidationError(field: "location", refusal.message)
             }

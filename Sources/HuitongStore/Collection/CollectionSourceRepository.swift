@@ -69,15 +69,17 @@ struct SQLCollectionSourceRepository: CollectionSourceRepository {
         let draft = source.draft
         let mapping = try SQLThreeListsRepository.json(draft.columnMapping)
         let watermark = try draft.watermark.map(SQLThreeListsRepository.json)
+        let http = try draft.http.map(SQLThreeListsRepository.json)
         return try await provider.transaction { sql in
             let row = try await sql.raw(
                 """
                 INSERT INTO collection_sources (entry_id, department_id, name, kind, location, table_name, query,
-                    column_mapping, watermark, schedule, enabled, sealed_secret, seal_context, created_by,
-                    created_at, updated_at, next_run_at)
+                    column_mapping, watermark, http_options, schedule, enabled, sealed_secret, seal_context,
+                    created_by, created_at, updated_at, next_run_at)
                 VALUES (\(bind: source.entryID), \(bind: source.departmentID), \(bind: draft.name),
                     \(bind: draft.kind.rawValue), \(bind: source.location), \(bind: draft.table), \(bind: draft.query),
-                    \(bind: mapping), \(bind: watermark), \(bind: draft.schedule.rawValue), \(bind: draft.enabled),
+                    \(bind: mapping), \(bind: watermark), \(bind: http), \(bind: draft.schedule.rawValue),
+                    \(bind: draft.enabled),
                     \(bind: source.sealedSecret), \(bind: source.sealContext), \(bind: source.createdBy),
                     \(bind: time), \(bind: time), \(bind: source.nextRunAt))
                 RETURNING *
@@ -105,6 +107,7 @@ struct SQLCollectionSourceRepository: CollectionSourceRepository {
     func update(_ source: CollectionSource, at time: Date) async throws -> CollectionSource {
         let mapping = try SQLThreeListsRepository.json(source.columnMapping)
         let watermark = try source.watermark.map(SQLThreeListsRepository.json)
+        let http = try source.http.map(SQLThreeListsRepository.json)
         return try await provider.transaction { sql in
             guard
                 let row = try await sql.raw(
@@ -112,6 +115,7 @@ struct SQLCollectionSourceRepository: CollectionSourceRepository {
                     UPDATE collection_sources SET name = \(bind: source.name), location = \(bind: source.location),
                         table_name = \(bind: source.table), query = \(bind: source.query),
                         column_mapping = \(bind: mapping), watermark = \(bind: watermark),
+                        http_options = \(bind: http),
                         watermark_value = \(bind: source.watermarkValue), schedule = \(bind: source.schedule.rawValue),
                         enabled = \(bind: source.enabled), sealed_secret = \(bind: source.sealedSecret),
                         next_run_at = \(bind: source.nextRunAt), updated_at = \(bind: time)
@@ -305,7 +309,10 @@ struct SQLCollectionSourceRepository: CollectionSourceRepository {
             createdBy: try row.decode(column: "created_by", as: Int64?.self),
             createdAt: try row.decode(column: "created_at", as: Date.self),
             updatedAt: try row.decode(column: "updated_at", as: Date.self),
-            nextRunAt: try row.decode(column: "next_run_at", as: Date?.self))
+            nextRunAt: try row.decode(column: "next_run_at", as: Date?.self),
+            http: try row.decode(column: "http_options", as: String?.self).map {
+                try decoder.decode(HTTPSourceOptions.self, from: Data($0.utf8))
+            })
     }
 
     static func decodeRun(_ row: any SQLRow) throws -> CollectionRun {
@@ -352,6 +359,7 @@ extension Schema {
                 query TEXT,
                 column_mapping TEXT NOT NULL,
                 watermark TEXT,
+                http_options TEXT,
                 watermark_value TEXT,
                 schedule TEXT NOT NULL,
                 enabled BOOLEAN NOT NULL,

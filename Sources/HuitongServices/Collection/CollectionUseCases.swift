@@ -281,7 +281,7 @@ public struct CollectionUseCases: Sendable {
     }
 
     /// Carries out a run's job. A later attempt means the first was cut short: its run fails as interrupted (its
-    /// load, if it began one, is failed and dropped by the ingest recovery), and the next run starts afresh.
+    /// load, if it began one, is failed and its half-built version dropped), and the next run starts afresh.
     func carryOut(_ job: RunJob, _ context: JobContext) async {
         do {
             guard let run = try await store.collectionSources.run(id: job.runID), run.status == .running else {

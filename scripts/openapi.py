@@ -941,6 +941,65 @@ paths.update({
       "gateway", {"200": ok(ref("UpstreamAllowList")), **errors(400, 401, 403)}, ref("UpstreamAllowListInput"))},
 })
 
+# Automated collection (归集): sources per catalog entry, tested, run by hand or on a schedule.
+COL_KIND = enum("postgres", "sqlite", "dropDirectory", "httpJSON")
+COL_HTTP = OBJ(["paging"], {"recordsPath": S(description="dot-separated keys to the records, e.g. data.items; by default the answer itself or its records/data/rows/result/items"),
+    "paging": enum("none", "page", "offset", "cursor", "nextLink"), "pageParameter": S(), "sizeParameter": S(),
+    "pageSize": {"type": "integer", "minimum": 1, "maximum": 10000}, "firstPage": {"type": "integer"},
+    "nextPath": S(description="where an answer holds the next cursor or link"), "authHeader": S(description="the header the secret is sent in"),
+    "timeoutSeconds": {"type": "integer", "minimum": 1, "maximum": 300}, "requestsPerSecond": {"type": "number"}})
+COL_SCHEDULE = enum("manual", "entryCycle", "hourly", "daily", "weekly", "monthly")
+COL_WATERMARK = OBJ(["column", "kind", "overlap"], {"column": S(), "kind": enum("increasingID", "updateTime"),
+    "overlap": {"type": "integer", "format": "int64", "minimum": 0, "description": "ids, or seconds for an update time"}})
+COL_MAPPING = {"type": "object", "additionalProperties": S(), "description": "source column → the entry's item column"}
+COL_INPUT = OBJ(["entryID", "name", "kind", "location"], {"entryID": I64, "name": S(), "kind": COL_KIND,
+    "location": S(description="postgres://user:password@host:port/database?sslmode=disable|prefer|require, or a path under HUITONG_COLLECTION_ROOTS"),
+    "table": S(), "query": S(description="one read-only SELECT, instead of a table"), "columnMapping": COL_MAPPING,
+    "watermark": ref("CollectionWatermark"), "schedule": COL_SCHEDULE, "enabled": {"type": "boolean"},
+    "http": ref("CollectionHTTPOptions"), "secret": S(description="an API source's key or token, sent in http.authHeader; sealed, never shown again")})
+COL_PATCH = OBJ([], {"name": S(), "location": S(description="a PostgreSQL URL without a password keeps the saved one"),
+    "table": S(), "query": S(), "columnMapping": COL_MAPPING, "watermark": ref("CollectionWatermark"),
+    "removeWatermark": {"type": "boolean"}, "schedule": COL_SCHEDULE, "enabled": {"type": "boolean"},
+    "http": ref("CollectionHTTPOptions"), "secret": S(description="a new API secret; left out, the saved one stays")})
+COL_RUN = OBJ(["id", "sourceID", "trigger", "status", "startedAt", "rowsRead", "rowsAccepted", "rowsRejected", "incremental", "files"], {
+    "id": I64, "sourceID": I64, "trigger": enum("manual", "schedule"), "status": enum("running", "succeeded", "failed"),
+    "ingestJobID": I64, "startedAt": DT, "finishedAt": DT, "rowsRead": I64, "rowsAccepted": I64, "rowsRejected": I64,
+    "incremental": {"type": "boolean"}, "watermarkValue": S(), "failure": OBJ(["zh", "en"], {"zh": S(), "en": S()}),
+    "files": {"type": "array", "items": S()}, "requestedBy": I64})
+COL_SOURCE = OBJ(["id", "entryID", "departmentID", "name", "kind", "location", "hasPassword", "columnMapping", "schedule", "enabled", "createdAt", "updatedAt"], {
+    "id": I64, "entryID": I64, "departmentID": I64, "name": S(), "kind": COL_KIND,
+    "location": S(description="the password, if any, shown as ***"), "hasPassword": {"type": "boolean"},
+    "table": S(), "query": S(), "columnMapping": COL_MAPPING, "watermark": ref("CollectionWatermark"),
+    "watermarkValue": S(), "schedule": COL_SCHEDULE, "enabled": {"type": "boolean"}, "nextRunAt": DT,
+    "createdAt": DT, "updatedAt": DT, "lastRun": ref("CollectionRun"), "http": ref("CollectionHTTPOptions")})
+COL_TEST = OBJ(["columns", "matchedItems", "missingItems", "sample", "files"], {"columns": {"type": "array", "items": S()},
+    "matchedItems": COL_MAPPING, "missingItems": {"type": "array", "items": S()},
+    "sample": {"type": "array", "items": {"type": "array", "items": S()}, "description": "at most 5 rows, masked"},
+    "files": {"type": "array", "items": S(), "description": "a drop directory's files waiting to be taken"}})
+schemas.update({"CollectionHTTPOptions": COL_HTTP, "CollectionWatermark": COL_WATERMARK, "CollectionSourceInput": COL_INPUT, "CollectionSourcePatch": COL_PATCH,
+    "CollectionRun": COL_RUN, "CollectionSource": COL_SOURCE, "CollectionSourceTest": COL_TEST})
+COL_TEST_ERRORS = errors(400, 401, 403, 404, 422, 503)
+paths.update({
+  "/api/v1/collection-sources": {
+    "get": op("Collection sources (归集源) of your department, every one for the operator, each with its last run", "collection", {"200": ok(lst("CollectionSource"))}),
+    "post": op("Register a source of an entry (its provider officer or the operator): a PostgreSQL-protocol database, an SQLite file, a drop directory or an HTTP JSON API; the password or API secret is sealed and never shown again; a host must be public or on the upstream allow-list",
+      "collection", {"201": ok(ref("CollectionSource"), "Registered"), **errors(400, 401, 403, 404, 422, 503)}, ref("CollectionSourceInput"))},
+  "/api/v1/collection-sources/test": {
+    "post": op("Test a source before it is saved: the columns found, the items they fill and 5 masked rows; a refused password or an unreachable host is a 422 saying so",
+      "collection", {"200": ok(ref("CollectionSourceTest")), **COL_TEST_ERRORS}, ref("CollectionSourceInput"))},
+  "/api/v1/collection-sources/{id}": {
+    "get": op("A source with its last run", "collection", {"200": ok(ref("CollectionSource"))}, params=ID),
+    "patch": op("Change a source (disable it with enabled: false); a new table, query or watermark column makes the next run read it whole",
+      "collection", {"200": ok(ref("CollectionSource")), **errors(400, 401, 403, 404, 422, 503)}, ref("CollectionSourcePatch"), ID),
+    "delete": op("Remove a source and its run history (not while it runs)", "collection", {"204": {"description": "Removed"}, **errors(401, 403, 404, 409)}, params=ID)},
+  "/api/v1/collection-sources/{id}/test": {
+    "post": op("Test a saved source", "collection", {"200": ok(ref("CollectionSourceTest")), **COL_TEST_ERRORS}, params=ID)},
+  "/api/v1/collection-sources/{id}/runs": {
+    "get": op("The source's runs, newest first: rows read, accepted and rejected, outcome and the reason of a failure", "collection", {"200": ok(lst("CollectionRun"))}, params=ID),
+    "post": op("Start a run now; it is queued and answered at once (409 while another run of the source is under way, or when it is disabled)",
+      "collection", {"202": ok(ref("CollectionRun"), "Started"), **errors(401, 403, 404, 409)}, params=ID)},
+})
+
 out = pathlib.Path(__file__).resolve().parent.parent / "Sources/HuitongServer/Resources/openapi.json"
 out.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 print(f"wrote {out}")

@@ -21,6 +21,8 @@ public struct UseCases: Sendable {
     public let crossLevel: CrossLevelUseCases
     /// Loads of uploaded files, run as jobs of this node.
     public let uploads: UploadLoads
+    /// Automated collection (归集) from registered sources, run as jobs and on schedules.
+    public let collection: CollectionUseCases
     /// Work that outlives the request that started it (loads, quality runs, the run after a correction), kept in
     /// the database and shared with the other nodes on it; a service of its own (`JobQueue.run`), drained on
     /// graceful shutdown.
@@ -79,6 +81,10 @@ public struct UseCases: Sendable {
         quality.register(on: jobs)
         let uploads = uploads
         jobs.register(UploadLoads.kind) { load, context in try await uploads.carryOut(load, context) }
+        collection = CollectionUseCases(
+            store: store, settings: settings.ingest, sealingKey: settings.sealingKey, uploads: uploads, jobs: jobs,
+            audit: audit.log)
+        collection.register(on: jobs)
     }
 
     /// The sweepers and schedulers of these use cases, each over the same instance the routes use.
@@ -119,6 +125,11 @@ public struct UseCases: Sendable {
                 try await developers.sweepOverdue().map(\.number)
             },
             QualityScheduler(service: quality, logger: logger),
+            // Collection sources whose scheduled run is due are claimed and queued.
+            PeriodicSweep("collection schedules", every: .seconds(60), logger: logger) { [collection] in
+                let started = try await collection.sweep(at: Date())
+                if !started.isEmpty { logger.info("scheduled collections", metadata: ["count": "\(started.count)"]) }
+            },
             // Jobs that ended a week ago leave the queue.
             PeriodicSweep("ended jobs", every: .seconds(3600), logger: logger) { [jobs] in
                 let removed = try await jobs.purge()

@@ -33,6 +33,7 @@ public struct Store: Sendable {
     public let upstreamAllowList: any UpstreamAllowListRepository
     public let jobs: any JobRepository
     public let licences: any LicenceRepository
+    public let collectionSources: any CollectionSourceRepository
     /// Moves on with every change to grants, credentials and application systems (see `AccessRevision`).
     public let accessRevision = AccessRevision()
     /// The MACs over access-control rows (GB/T 39786 8.4 b/c): keyed by whoever opens the store (`use(_:)` with the
@@ -81,6 +82,7 @@ public struct Store: Sendable {
         self.upstreamAllowList = SQLUpstreamAllowListRepository(provider: provider)
         self.jobs = SQLJobRepository(provider: provider)
         self.licences = SQLLicenceRepository(provider: provider)
+        self.collectionSources = SQLCollectionSourceRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

@@ -21,6 +21,9 @@ public struct IngestRequest: Sendable {
     /// Load a file even if exactly the same file was loaded into this entry before.
     public var allowRepeat: Bool
     public var userID: Int64?
+    /// Rows handed in by a collection connector instead of a file (`file` is then unused): the same validation,
+    /// versioning, error report and publication as a file's.
+    public var rows: (any IngestRowSource)?
 
     public init(
         entry: CatalogEntry, file: URL, fileName: String? = nil, mode: IngestMode = .replace,
@@ -38,6 +41,23 @@ public struct IngestRequest: Sendable {
         self.allowRepeat = allowRepeat
         self.userID = userID
     }
+
+    /// A load of the rows a collection source hands in; `sourceName` names it in job lists.
+    public init(
+        entry: CatalogEntry, rows: any IngestRowSource, sourceName: String, mode: IngestMode,
+        rejectionThreshold: Double = 0.05, keepVersions: Int = 3, userID: Int64? = nil
+    ) {
+        self.init(
+            entry: entry, file: URL(fileURLWithPath: "/dev/null"), fileName: sourceName, mode: mode,
+            rejectionThreshold: rejectionThreshold, keepVersions: keepVersions, allowRepeat: true, userID: userID)
+        self.rows = rows
+    }
+}
+
+/// Rows that come from somewhere other than a file (a collection source): the header first, as row 1, then the
+/// rows, in batches.
+public protocol IngestRowSource: Sendable {
+    func rows(batchSize: Int, _ body: ([(number: Int, cells: [String])]) async throws -> Void) async throws
 }
 
 /// Why a load could not start or was stopped; nothing of it is visible to readers.
@@ -190,7 +210,9 @@ public struct IngestRunner: Sendable {
         let items = request.entry.content.items
         guard !items.isEmpty else { throw IngestFailure.notStructured }
         if request.mode != .replace && !items.contains(where: \.isKey) { throw IngestFailure.noKeyForChanges }
-        let (hash, size) = try Self.digest(of: request.file)
+        // Rows from a source have no file to recognise again: each load of them is its own.
+        let (hash, size) =
+            request.rows == nil ? try Self.digest(of: request.file) : ("rows:\(UUID().uuidString)", Int64(0))
         if !request.allowRepeat,
             let earlier = try await store.ingestJobs.succeeded(
                 entryID: request.entry.id, contentHash: hash)
@@ -460,6 +482,10 @@ public struct IngestRunner: Sendable {
         _ request: IngestRequest, size: Int64,
         _ body: ([(number: Int, cells: [String])], Int64) async throws -> Void
     ) async throws {
+        if let rows = request.rows {
+            try await rows.rows(batchSize: batchSize) { batch in try await body(batch, 0) }
+            return
+        }
         let name = request.fileName.lowercased()
         if name.hasSuffix(".xlsx") {
             try await readSheet(request, size: size, body)
@@ -588,7 +614,7 @@ extension CSVParser: ChunkedRowReader {
 extension IngestRunner {
     /// What a failed job tells whoever follows it: the platform's own explanation, or for anything else (a driver
     /// or file-system error, whose text may name paths or SQL) a plain statement; the caller logs the detail.
-    static func failureMessage(_ error: any Error) -> String {
+    public static func failureMessage(_ error: any Error) -> String {
         if let error = error as? any HuitongError, error.kind != .internal { return error.message.combined }
         return BilingualText(
             zh: "加载因平台内部错误失败，已记录日志", en: "the load failed on an internal error; it has been logged"

@@ -180,6 +180,7 @@ public enum HuitongApp {
         ).register(on: router)
         LicenceWalletPages(service: useCases.licences, pages: pages, baseURL: configuration.baseURL).register(
             on: router)
+        CollectionAPI(service: useCases.collection).register(on: api)
         SharingAPI(service: sharing).register(on: api)
         let objections = ObjectionsAPI(
             service: useCases.objections, afterCorrection: { objection in await quality.recheck(after: objection) })

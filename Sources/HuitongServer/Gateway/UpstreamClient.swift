@@ -1,15 +1,9 @@
 import AsyncHTTPClient
 import Foundation
 import HuitongCore
+import HuitongIngest
 import HuitongServices
 import NIOCore
-import NIOPosix
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// Calls a provider-hosted HTTP API (an entry mounted as `api`) on behalf of the gateway, which then filters and
 /// masks the answer exactly as it would rows from a pool.
@@ -111,41 +105,9 @@ struct UpstreamClient: Sendable {
                 en: "the API could not be reached or did not answer within \(seconds) s"))
     }
 
-    /// Every address `host` resolves to (the system resolver, off the event loops).
+    /// Every address `host` resolves to: the resolver collection sources are checked with too.
     @Sendable static func systemResolve(_ host: String) async throws -> [IPAddress] {
-        try await NIOThreadPool.singleton.runIfActive {
-            var hints = addrinfo()
-            hints.ai_family = AF_UNSPEC
-            #if canImport(Glibc)
-                hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-            #else
-                hints.ai_socktype = SOCK_STREAM
-            #endif
-            var list: UnsafeMutablePointer<addrinfo>? = nil
-            guard getaddrinfo(host, nil, &hints, &list) == 0 else { return [] }
-            defer { freeaddrinfo(list) }
-            var addresses: [IPAddress] = []
-            var cursor = list
-            while let info = cursor {
-                if let socketAddress = info.pointee.ai_addr {
-                    if info.pointee.ai_family == AF_INET {
-                        let bytes = socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
-                            withUnsafeBytes(of: $0.pointee.sin_addr) { Array($0) }
-                        }
-                        if let address = IPAddress(bytes: bytes) { addresses.append(address) }
-                    } else if info.pointee.ai_family == AF_INET6 {
-                        let bytes = socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
-                            withUnsafeBytes(of: $0.pointee.sin6_addr) { Array($0) }
-                        }
-                        if let address = IPAddress(bytes: bytes) { addresses.append(address) }
-                    }
-                }
-                cursor = info.pointee.ai_next
-            }
-            var unique: [IPAddress] = []
-            for address in addresses where !unique.contains(address) { unique.append(address) }
-            return unique
-        }
+        try await HostResolver.system(host)
     }
 
     static func parse(_ data: Data) throws(GatewayError) -> [[String: String?]] {

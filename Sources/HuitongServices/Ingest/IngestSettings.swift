@@ -19,6 +19,16 @@ public struct IngestSettings: Sendable {
     public var xlsxLimits = XLSXReader.Limits()
     /// What the loads running at once on this node may hold together.
     public var memoryBudgetBytes = IngestMemoryBudget.defaultBytes
+    /// The folders under which collection sources may name SQLite files and drop directories
+    /// (`HUITONG_COLLECTION_ROOTS`, comma-separated; `<data>/collection` for `huitong serve`): a provider must not
+    /// point a source at the node's own database or any other file of its host. None: no file sources.
+    public var collectionRoots: [String] = []
+    /// How long a dropped file must stand unchanged before it is taken (an SFTP upload may still be writing it).
+    public var dropSettleSeconds: TimeInterval = 30
+    /// How long a run's claim on its source lasts without renewal; a run renews it while rows arrive.
+    public var collectionLeaseSeconds: TimeInterval = 600
+    /// A collection run fails, publishing nothing, when more than this share of its rows is rejected.
+    public var collectionRejectionThreshold = 0.05
 
     public init() {}
 

@@ -74,6 +74,32 @@ public struct UploadLoads: Sendable {
         }
     }
 
+    /// Loads at once, inside the caller's own job (a collection run): the same runner as an upload's, then the same
+    /// work after a successful load (the quality run). `started` is told the ingest job before any row is read.
+    public func loadNow(
+        _ request: IngestRequest, started: @Sendable (IngestJob) async throws -> Void = { _ in }
+    ) async throws -> IngestJob {
+        let job = try await runner.start(request)
+        do {
+            try await started(job)
+        } catch {
+            _ = try? await store.ingestJobs.finish(
+                id: job.id, status: .failed, message: IngestRunner.failureMessage(error), poolVersion: nil)
+            throw error
+        }
+        let done = try await runner.load(job, request)
+        if done.status == .succeeded { await afterLoad(done) }
+        return done
+    }
+
+    /// Fails a load whose attempt was cut short (its process died, or its job lost its lease) and drops its
+    /// half-built version, so that nothing of it is ever visible.
+    public func abandonInterrupted(_ ingestJobID: Int64) async throws {
+        try await store.ingestJobs.failInterrupted(ids: [ingestJobID])
+        _ = try await store.pools.abandonInterrupted(
+            keepingEntries: Set(try await store.ingestJobs.running(entryID: nil).map(\.entryID)))
+    }
+
     /// Carries out a load's job. The first attempt loads the file; a later one means an attempt was cut short (its
     /// process died, or lost the job's lease), and it does what start-up recovery does for such a load: the ingest
     /// job fails as interrupted and its half-built version is dropped, so that nothing of it is ever visible.
@@ -85,9 +111,7 @@ public struct UploadLoads: Sendable {
         defer { try? FileManager.default.removeItem(at: file) }
         guard let job = try await store.ingestJobs.find(id: load.ingestJob), job.status == .running else { return }
         guard context.attempt == 1 else {
-            try await store.ingestJobs.failInterrupted(ids: [job.id])
-            _ = try await store.pools.abandonInterrupted(
-                keepingEntries: Set(try await store.ingestJobs.running(entryID: nil).map(\.entryID)))
+            try await abandonInterrupted(job.id)
             logger.warning("ingest job interrupted", metadata: ["job": "\(job.id)", "attempt": "\(context.attempt)"])
             return
         }

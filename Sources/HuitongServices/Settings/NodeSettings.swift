@@ -413,6 +413,10 @@ extension IngestSettings {
         settings.memoryBudgetBytes = config.int(
             forKey: "huitong.ingest.memory.budget", default: settings.memoryBudgetBytes)
         settings.spoolDirectory = URL(fileURLWithPath: dataDirectory).appendingPathComponent("uploads").path
+        settings.collectionRoots = config.string(
+            forKey: "huitong.collection.roots",
+            default: URL(fileURLWithPath: dataDirectory).appendingPathComponent("collection").path
+        ).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         self = try settings.validated()
     }
 }

@@ -325,6 +325,7 @@ enum Schema {
                 ] : []
         },
         Migration(version: 31, name: "electronic seals of licences (issue 22)", statements: licenceSealTables),
+        Migration(version: 32, name: "collection sources and runs (issue 20)", statements: collectionTables),
         Migration(version: 33, name: "licence holders, consents and uses (issue 22)", statements: licenceUseTables),
         Migration(version: 34, name: "licences across levels (issue 22)", statements: licenceCascadeTables),
     ]

@@ -348,7 +348,7 @@ extension Schema {
             // `claim_run` names the run that holds the source until `claim_until` (a compare-and-set claims it);
             // `sealed_secret` is the password sealed with the node's key under `seal_context`.
             """
-            CREATE TABLE collection_sources (
+            CREATE TABLE IF NOT EXISTS collection_sources (
                 id \(t.id),
                 entry_id BIGINT NOT NULL REFERENCES catalog_entries(id) ON DELETE CASCADE,
                 department_id BIGINT NOT NULL,
@@ -376,7 +376,7 @@ extension Schema {
             "CREATE INDEX IF NOT EXISTS collection_sources_department ON collection_sources (department_id)",
             "CREATE INDEX IF NOT EXISTS collection_sources_next_run ON collection_sources (next_run_at) WHERE enabled",
             """
-            CREATE TABLE collection_runs (
+            CREATE TABLE IF NOT EXISTS collection_runs (
                 id \(t.id),
                 source_id BIGINT NOT NULL REFERENCES collection_sources(id) ON DELETE CASCADE,
                 trigger TEXT NOT NULL,

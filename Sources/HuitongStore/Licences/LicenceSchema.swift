@@ -86,9 +86,6 @@ extension Schema {
             """,
             // One seal in use per department: two nodes making a department's first seal at once keep one.
             "CREATE UNIQUE INDEX IF NOT EXISTS licence_seals_active ON licence_seals (department_id) WHERE status = 'active'",
-            "ALTER TABLE licences ADD COLUMN package TEXT",
-            "ALTER TABLE licences ADD COLUMN signature TEXT",
-            "ALTER TABLE licences ADD COLUMN seal_serial TEXT",
         ]
     }
 
@@ -96,10 +93,6 @@ extension Schema {
     /// (a holder's consent, or a legal basis the operator records), and every use, allowed or refused (用证记录).
     @Sendable static func licenceUseTables(_ t: SchemaTypes) -> [String] {
         [
-            // A person's licences are found by a keyed digest of their ID number (the portal keeps no ID numbers);
-            // an organisation's by its 统一社会信用代码. Versions stored before have none and are not shown.
-            "ALTER TABLE licences ADD COLUMN holder_key TEXT",
-            "CREATE INDEX IF NOT EXISTS licences_holder_key ON licences (holder_key)",
             """
             CREATE TABLE IF NOT EXISTS licence_holders (
                 developer_id BIGINT PRIMARY KEY REFERENCES developers(id),

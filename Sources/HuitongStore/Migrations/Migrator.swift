@@ -22,6 +22,39 @@ struct Migration: Sendable {
     }
 }
 
+extension Migration {
+    /// A migration that adds `columns` (table, column, type) to existing tables besides its `statements`, so that
+    /// running it again changes nothing: PostgreSQL says `IF NOT EXISTS`; SQLite, which cannot, looks first.
+    /// `afterColumns` (indexes on the new columns, written `IF NOT EXISTS`) run once the columns are there.
+    static func addingColumns(
+        version: Int, name: String, columns: [(table: String, column: String, type: String)],
+        statements: @escaping @Sendable (SchemaTypes) -> [String] = { _ in [] }, afterColumns: [String] = []
+    ) -> Migration {
+        Migration(
+            version: version, name: name,
+            statements: { t in
+                (t.backend == .postgres
+                    ? columns.map { "ALTER TABLE \($0.table) ADD COLUMN IF NOT EXISTS \($0.column) \($0.type)" }
+                        + afterColumns : [])
+                    + statements(t)
+            },
+            converting: { sql, t in
+                guard t.backend == .sqlite else { return }
+                for (table, column, type) in columns {
+                    let present = try await sql.raw(
+                        "SELECT 1 AS found FROM pragma_table_info(\(bind: table)) WHERE name = \(bind: column)"
+                    ).first()
+                    if present == nil {
+                        try await sql.raw(
+                            "ALTER TABLE \(ident: table) ADD COLUMN \(ident: column) \(unsafeRaw: type)"
+                        ).run()
+                    }
+                }
+                for statement in afterColumns { try await sql.raw(SQLQueryString(unsafeRaw: statement)).run() }
+            })
+    }
+}
+
 /// The few column types that are spelled differently by SQLite and PostgreSQL.
 struct SchemaTypes: Sendable {
     let backend: Backend

@@ -324,9 +324,18 @@ enum Schema {
                     "DROP FUNCTION IF EXISTS huitong_search_grams(text)",
                 ] : []
         },
-        Migration(version: 31, name: "electronic seals of licences (issue 22)", statements: licenceSealTables),
+        // Each licence version keeps the package its seal signed.
+        .addingColumns(
+            version: 31, name: "electronic seals of licences (issue 22)",
+            columns: [("licences", "package", "TEXT"), ("licences", "signature", "TEXT"), ("licences", "seal_serial", "TEXT")],
+            statements: licenceSealTables),
         Migration(version: 32, name: "collection sources and runs (issue 20)", statements: collectionTables),
-        Migration(version: 33, name: "licence holders, consents and uses (issue 22)", statements: licenceUseTables),
+        // A person's licences are found by a keyed digest of their ID number (the portal keeps no ID numbers); an
+        // organisation's by its 统一社会信用代码. Versions stored before have none and are not shown.
+        .addingColumns(
+            version: 33, name: "licence holders, consents and uses (issue 22)",
+            columns: [("licences", "holder_key", "TEXT")], statements: licenceUseTables,
+            afterColumns: ["CREATE INDEX IF NOT EXISTS licences_holder_key ON licences (holder_key)"]),
         Migration(version: 34, name: "licences across levels (issue 22)", statements: licenceCascadeTables),
     ]
 }

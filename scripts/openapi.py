@@ -536,8 +536,9 @@ paths.update({
     "post": op("Record a legal basis: a law or regulation that lets a department use every holder's licences of a type for a matter (operator)", "licences",
       {"201": ok(ref("LicenceConsent"), "Recorded"), **errors(400, 401, 403)}, ref("LicenceConsentRequest"))},
   "/api/v1/licence-holders": {
-    "post": op("Verify a portal account, named by its sign-in e-mail, as a licence holder (实名核验, operator): a person by the ID number they registered with, an organisation by its checked credit code; the account then sees its licences in 我的证照", "licences",
-      {"200": ok(ref("LicenceHolderLink")), **errors(400, 401, 403)}, OBJ(["email", "kind"], {"email": S(), "kind": enum("person", "organisation")}))},
+    "post": op("Verify a portal account, named by its sign-in e-mail, as a licence holder (实名核验, operator) against the document shown: a person by the ID number they registered with, an organisation by its checked credit code; the account then sees its licences in 我的证照", "licences",
+      {"200": ok(ref("LicenceHolderLink")), **errors(400, 401, 403)}, OBJ(["email", "kind", "documentCode"], {"email": S(), "kind": enum("person", "organisation"),
+        "documentCode": S(description="The 公民身份号码 or 统一社会信用代码 read from the document shown; must be the one the account registered with")}))},
 })
 LIC_SCOPE = enum("face", "file")
 schemas.update({

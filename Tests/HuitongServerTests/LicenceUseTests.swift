@@ -72,14 +72,21 @@ struct LicenceUseTests {
             #expect(unverified == .forbidden && unverifiedPage.contains("实名核验"))
             let developer = try #require(try await node.store.developers.credentials(email: "zhang@example.com"))
                 .developer
-            let holder = LicencesAPI.HolderInput(email: "zhang@example.com", kind: .person)
+            let holder = LicencesAPI.HolderInput(email: "zhang@example.com", kind: .person, documentCode: DeveloperPortalTests.idNumber)
             #expect(
                 try await client.status(.post, "/api/v1/licence-holders", token: world.issuer, input: holder)
                     == .forbidden, "only the operator verifies holders")
             let (unknown, unknownBody) = try await client.failure(
                 .post, "/api/v1/licence-holders", token: node.operatorToken,
-                input: LicencesAPI.HolderInput(email: "nobody@example.com", kind: .person))
+                input: LicencesAPI.HolderInput(email: "nobody@example.com", kind: .person, documentCode: DeveloperPortalTests.idNumber))
             #expect(unknown == .badRequest && unknownBody.fields == ["email"])
+            let (mismatch, mismatchBody) = try await client.failure(
+                .post, "/api/v1/licence-holders", token: node.operatorToken,
+                input: LicencesAPI.HolderInput(
+                    email: "zhang@example.com", kind: .person, documentCode: DeveloperPortalTests.otherIDNumber))
+            #expect(
+                mismatch == .badRequest && mismatchBody.fields == ["documentCode"],
+                "someone who registered with another person's number is not handed their licences")
             let (verified, verifiedText) = try await client.text(
                 .post, "/api/v1/licence-holders", token: node.operatorToken, input: holder)
             #expect(verified == .ok && !verifiedText.contains("holderKey"), "the digest stays inside: \(verifiedText)")
@@ -154,7 +161,7 @@ struct LicenceUseTests {
             #expect(
                 try await client.status(
                     .post, "/api/v1/licence-holders", token: node.operatorToken,
-                    input: LicencesAPI.HolderInput(email: "zhang@example.com", kind: .person)) == .ok)
+                    input: LicencesAPI.HolderInput(email: "zhang@example.com", kind: .person, documentCode: DeveloperPortalTests.idNumber)) == .ok)
             let (status, page) = try await DeveloperPortalTests.get(
                 "/portal/licences/show?identifier=\(world.identifier)", world.holder, client)
             #expect(status == .ok && page.contains("shape-rendering=\"crispEdges\""))
@@ -176,7 +183,7 @@ struct LicenceUseTests {
                 "li@example.com", name: "李四", idNumber: DeveloperPortalTests.otherIDNumber, client)
             _ = try await client.status(
                 .post, "/api/v1/licence-holders", token: node.operatorToken,
-                input: LicencesAPI.HolderInput(email: "li@example.com", kind: .person))
+                input: LicencesAPI.HolderInput(email: "li@example.com", kind: .person, documentCode: DeveloperPortalTests.otherIDNumber))
             let (notTheirs, _) = try await DeveloperPortalTests.get(
                 "/portal/licences/show?identifier=\(world.identifier)", other, client)
             #expect(notTheirs == .notFound, "another holder cannot show this licence")

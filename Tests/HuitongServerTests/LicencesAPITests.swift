@@ -209,8 +209,9 @@ struct LicencesAPITests {
                 as: LicenceVerification.self)
             #expect(valid.isValid && valid.face.first { $0.label == "法定代表人" }?.value == "张*", "masked for strangers")
             var altered = Array(try #require(Data(base64Encoded: package.packageBase64)))
-            let index = try #require(altered.firstRange(of: Array("张三".utf8))?.lowerBound)
-            altered[index + 5] ^= 0x01  // 三 → another character
+            // 名称 comes first in the package (its keys are sorted: face before holder).
+            let index = try #require(altered.firstRange(of: Array("六安数据".utf8))?.lowerBound)
+            altered[index + 5] ^= 0x01  // 安 → another character
             let alteredPath = try write("altered.json", Data(altered))
             let refused = try OpenSSLCommand.run([
                 "pkeyutl", "-verify", "-pubin", "-inkey", publicKey, "-rawin", "-digest", "sm3", "-pkeyopt",
@@ -222,8 +223,19 @@ struct LicencesAPITests {
                 input: LicencesAPI.VerifyInput(
                     package: Data(altered).base64EncodedString(), signature: package.signature),
                 as: LicenceVerification.self)
-            #expect(!tampered.isValid && tampered.alteredFields == ["face.fddbr"])
-            #expect(tampered.checks.first { $0.kind == .record }?.message.zh.contains("法定代表人") == true)
+            #expect(!tampered.isValid && tampered.alteredFields == ["face.mc"])
+            #expect(tampered.checks.first { $0.kind == .record }?.message.zh.contains("照面“名称”") == true)
+            // A masked field changed in an unsigned package is not named: strangers could test guesses that way.
+            var guessed = Array(try #require(Data(base64Encoded: package.packageBase64)))
+            let name = try #require(guessed.firstRange(of: Array("张三".utf8))?.lowerBound)
+            guessed[name + 5] ^= 0x01
+            let (_, guess) = try await client.send(
+                .post, "/api/v1/licence-verifications",
+                input: LicencesAPI.VerifyInput(
+                    package: Data(guessed).base64EncodedString(), signature: package.signature),
+                as: LicenceVerification.self)
+            #expect(!guess.isValid && guess.alteredFields.isEmpty)
+            #expect(guess.checks.first { $0.kind == .record }?.message.zh.contains("受保护的字段") == true)
             let (badInput, badBody) = try await client.failure(
                 .post, "/api/v1/licence-verifications", input: LicencesAPI.VerifyInput(package: "%%%"))
             #expect(badInput == .badRequest && badBody.fields == ["package"])

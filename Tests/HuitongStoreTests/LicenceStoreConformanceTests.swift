@@ -249,25 +249,41 @@ struct LicenceStoreConformanceTests {
                 issuingNode: "340000", identifier: "1.2.156.3005.2.x", type: type, issuerName: "省某局",
                 holder: LicenceHolder(stored: .organisation, code: "91341502MA2N0001X0", name: "某公司"), face: [:],
                 issuedOn: "2026-01-01", validUntil: nil, previous: nil, status: .valid, statusReason: nil,
-                package: "", signature: "", sealCertificate: "", authorityCertificate: "")
-            try await store.licences.saveRemote(record, origin: "340000", holderKey: "K", at: Self.time)
+                package: "", signature: "", sealCertificate: "", authorityCertificate: "", sequence: 1)
+            #expect(try await store.licences.saveRemote(record, origin: "340000", holderKey: "K", at: Self.time))
             var revoked = record
             revoked.status = .revoked
-            try await store.licences.saveRemote(revoked, origin: "340000", holderKey: "K", at: Self.time)
+            revoked.sequence = 2
+            #expect(try await store.licences.saveRemote(revoked, origin: "340000", holderKey: "K", at: Self.time))
+            #expect(
+                try await !store.licences.saveRemote(record, origin: "340000", holderKey: "K", at: Self.time),
+                "a delayed resend of the older record does not undo the revocation")
             #expect(try await store.licences.remoteLicence(record.identifier)?.record.status == .revoked)
+            #expect(try await store.licences.pinAuthority(node: "340000", fingerprint: "A", at: Self.time) == "A")
+            #expect(try await store.licences.pinAuthority(node: "340000", fingerprint: "B", at: Self.time) == "A")
             #expect(try await store.licences.remoteLicences(holderKey: "K").count == 1)
             #expect(try await store.licences.remoteType(code: type.typeCode)?.name == type.name)
 
-            let first = try await store.licences.changes(for: "341502", limit: 100)
+            let settled = Self.time.addingTimeInterval(1)
+            #expect(
+                try await store.licences.changes(for: "341502", before: Self.time, limit: 100).localIdentifiers.isEmpty,
+                "a change is sent only once it has settled")
+            let first = try await store.licences.changes(for: "341502", before: settled, limit: 100)
             #expect(first.localIdentifiers == [local.identifier] && first.remoteIdentifiers == [record.identifier])
             try await store.licences.markSent(
                 to: "341502", lastEventID: first.lastEventID, lastRemoteChangeID: first.lastRemoteChangeID)
-            let none = try await store.licences.changes(for: "341502", limit: 100)
+            let none = try await store.licences.changes(for: "341502", before: settled, limit: 100)
             #expect(none.localIdentifiers.isEmpty && none.remoteIdentifiers.isEmpty)
-            #expect(try await store.licences.changes(for: "341503", limit: 100).localIdentifiers == [local.identifier])
+            #expect(
+                try await store.licences.changes(for: "341503", before: settled, limit: 100).localIdentifiers == [
+                    local.identifier
+                ])
             _ = try await store.licences.end(
                 local.identifier, as: .revoked, departmentID: issuer.id, reason: "虚假登记", at: Self.time)
-            #expect(try await store.licences.changes(for: "341502", limit: 100).localIdentifiers == [local.identifier])
+            #expect(
+                try await store.licences.changes(for: "341502", before: settled, limit: 100).localIdentifiers == [
+                    local.identifier
+                ])
         }
     }
 }

@@ -570,6 +570,7 @@ final class CascadeNode: @unchecked Sendable {
             "HUITONG_NODE_KEY": Data(key.rawPrivateKey).base64EncodedString(),
             "HUITONG_NODE_SM2_KEY": sm2.pemRepresentation, "HUITONG_CRYPTO_SUITE": "gm",
             "HUITONG_FEDERATION_SYNC_SECONDS": "0", "HUITONG_FEDERATION_POLL_SECONDS": "1",
+            "HUITONG_LICENCE_PUBLICATION_SETTLE_SECONDS": "1",
             "HUITONG_FEDERATION_RETRY_MAXIMUM_SECONDS": "1", "HUITONG_BCRYPT_COST": "4",
             "HUITONG_PASSWORD_ITERATIONS": "1000",
         ]) { $1 }

@@ -23,13 +23,17 @@ public struct LicenceIndexRecord: Sendable, Hashable, Codable {
     public var signature: String
     public var sealCertificate: String
     public var authorityCertificate: String
+    /// How many events the licence had on its issuing node when this record was sent: a node keeps a record only
+    /// when it is newer than the one it holds, so a delayed resend cannot undo a revocation.
+    public var sequence: Int
 
     public init(
         issuingNode: String, identifier: String, type: LicenceType, issuerName: String, holder: LicenceHolder,
         face: [String: String], issuedOn: String, validUntil: String?, previous: String?, status: LicenceStatus,
         statusReason: String?, package: String, signature: String, sealCertificate: String,
-        authorityCertificate: String
+        authorityCertificate: String, sequence: Int
     ) {
+        self.sequence = sequence
         self.issuingNode = issuingNode
         self.identifier = identifier
         self.type = type

@@ -149,8 +149,20 @@ extension LicenceVerification {
         }
         let record = LicencePackage(
             licence: licence, typeName: package.typeName, issuerName: package.issuer.name, sealSerial: package.seal)
-        alteredFields = package.differences(from: record)
-        if alteredFields.isEmpty {
+        // Anyone may present any package. Where its signature fails, naming which masked or personal field differs
+        // would let a stranger test guesses of hidden values one request at a time, so only fields a verifier sees
+        // anyway are named; a signed package names every field that differs.
+        let visible = signed ? nil : Self.visibleFields(of: input.type, holder: licence.holder.kind)
+        alteredFields = package.differences(from: record).filter { visible?.contains($0) ?? true }
+        let hiddenDiffer = !signed && alteredFields.isEmpty && !package.differences(from: record).isEmpty
+        if hiddenDiffer {
+            checks.append(
+                Check(
+                    kind: .record, passed: false,
+                    message: BilingualText(
+                        zh: "与证照库的签发记录不符（改动的是受保护的字段，不予列明）",
+                        en: "differs from the library's record of issue in protected fields, which are not named")))
+        } else if alteredFields.isEmpty {
             checks.append(
                 Check(
                     kind: .record, passed: true,
@@ -217,6 +229,18 @@ extension LicenceVerification {
             message: BilingualText(
                 zh: "印章证书由\(authority.zh)签发，签章时有效（\(certificate.subject("CN") ?? package.issuer.name)）",
                 en: "the seal certificate chains to \(authority.en) and was valid when sealing"))
+    }
+
+    /// The package paths a stranger may learn differ: every one but the masked 照面 fields and a person's name
+    /// and ID number.
+    static func visibleFields(of type: LicenceType?, holder: LicenceHolderKind) -> Set<String> {
+        var paths: Set<String> = [
+            "format", "identifier", "typeCode", "holder.kind", "issuedOn", "validUntil", "issuer.code", "previous",
+            "seal",
+        ]
+        if holder == .organisation { paths.formUnion(["holder.code", "holder.name"]) }
+        for field in type?.fields ?? [] where !field.isMaskedByDefault { paths.insert("face.\(field.key)") }
+        return paths
     }
 
     /// A package path as people read it: a 照面 field by its printed label.

@@ -341,6 +341,8 @@ struct LicencesAPI: Sendable {
         /// The portal account's sign-in e-mail.
         var email: String
         var kind: LicenceHolderKind
+        /// The 公民身份号码 or 统一社会信用代码 read from the document shown at the counter.
+        var documentCode: String
     }
 
     /// A verified holder, without the key their licences are filed under (a digest of their ID number).
@@ -354,7 +356,8 @@ struct LicencesAPI: Sendable {
     func verifyHolder(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let input = try await request.decodeJSON(HolderInput.self, context: context)
-        let link = try await service.verifyHolder(email: input.email, kind: input.kind, by: user)
+        let link = try await service.verifyHolder(
+            email: input.email, kind: input.kind, documentCode: input.documentCode, by: user)
         return try JSONResponse.make(
             HolderBody(
                 developerID: link.developerID, kind: link.kind, verifiedAt: link.verifiedAt,

@@ -19,7 +19,9 @@ extension LicenceUseCases: LicenceCascadeHandler {
     public func pending(for child: NodeRegion) async throws -> (
         records: [LicenceIndexRecord], changes: LicenceChangesSince
     ) {
-        let changes = try await store.licences.changes(for: child.code, limit: Self.cascadePage)
+        let changes = try await store.licences.changes(
+            for: child.code, before: Date().addingTimeInterval(-Double(settings.publicationSettle.components.seconds)),
+            limit: Self.cascadePage)
         let authority = try await seals.authorityCertificate()
         var records: [LicenceIndexRecord] = []
         var types: [String: LicenceType] = [:]
@@ -38,7 +40,8 @@ extension LicenceUseCases: LicenceCascadeHandler {
                     .name
             }
             guard let type = types[licence.typeCode] else { continue }
-            let reason = try await store.licences.events(identifier).last { $0.kind.needsReason }?.reason
+            let events = try await store.licences.events(identifier)
+            let reason = events.last { $0.kind.needsReason }?.reason
             records.append(
                 LicenceIndexRecord(
                     issuingNode: seals.region.code, identifier: identifier.text, type: type,
@@ -47,7 +50,7 @@ extension LicenceUseCases: LicenceCascadeHandler {
                     previous: licence.previous?.text, status: licence.status, statusReason: reason,
                     package: Data(signed.bytes).base64EncodedString(),
                     signature: Data(signed.signature).base64EncodedString(), sealCertificate: seal.certificatePEM,
-                    authorityCertificate: authority.pemRepresentation))
+                    authorityCertificate: authority.pemRepresentation, sequence: events.count))
         }
         for identifier in changes.remoteIdentifiers {
             guard let remote = try await store.licences.remoteLicence(identifier),
@@ -59,11 +62,10 @@ extension LicenceUseCases: LicenceCascadeHandler {
     }
 
     public func receive(_ batch: LicenceIndexBatch, from origin: NodeRegion) async throws -> Int {
-        let local = seals.region
         var kept = 0
         for record in batch.records {
             let now = Date()
-            if let problem = Self.problem(with: record, below: local) {
+            if let problem = try await problem(with: record, at: now) {
                 // Not kept, and said why on the log: resending would not mend it.
                 if let audit {
                     _ = try await audit.append(
@@ -74,36 +76,43 @@ extension LicenceUseCases: LicenceCascadeHandler {
                 }
                 continue
             }
-            try await store.licences.saveRemote(
+            if try await store.licences.saveRemote(
                 record, origin: origin.code, holderKey: holderKeys.key(for: record.holder), at: now)
-            kept += 1
+            {
+                kept += 1
+            }
         }
         return kept
     }
 
-    /// Why a received record is not kept: a signature, chain or package that does not hold, or a holder outside
-    /// this node's region.
-    static func problem(with record: LicenceIndexRecord, below local: NodeRegion) -> BilingualText? {
+    /// Why a received record is not kept: it was not issued by a node above this one, its holder lives outside this
+    /// node's region, its CA is not the one that node's licences first came with, or its package, certificate
+    /// chain, signature or agreement with the record do not hold (the checks a verifier runs).
+    func problem(with record: LicenceIndexRecord, at now: Date) async throws -> BilingualText? {
+        let local = seals.region
+        guard let issuing = try? NodeRegion(record.issuingNode), issuing != local, issuing.contains(local) else {
+            return BilingualText(zh: "签发节点不是本节点的上级", en: "the issuing node is not above this node")
+        }
         guard record.holder.regionCode.hasPrefix(local.codePrefix) else {
             return BilingualText(zh: "持证主体不在本节点辖区", en: "the holder is outside this node's region")
         }
-        guard let signed = record.signedPackage, let package = LicencePackage(bytes: signed.bytes),
+        guard let signed = record.signedPackage,
             let seal = try? SM2Certificate(pemRepresentation: record.sealCertificate),
             let authority = try? SM2Certificate(pemRepresentation: record.authorityCertificate),
             let licence = try? record.licence()
         else { return BilingualText(zh: "证照记录不完整", en: "the record is incomplete") }
-        guard seal.isSigned(by: authority), seal.serialHex == signed.sealSerial else {
+        let pinned = try await store.licences.pinAuthority(
+            node: record.issuingNode, fingerprint: authority.fingerprintSM3, at: now)
+        guard pinned == authority.fingerprintSM3 else {
             return BilingualText(
-                zh: "印章证书不是签发节点的 CA 签发的", en: "the seal certificate does not chain to the issuing node's CA")
+                zh: "CA 证书与该签发节点此前的不同", en: "the CA certificate is not the one this issuing node's licences came with")
         }
-        guard seal.publicKey.isValidSignature(signed.signature, for: signed.bytes) else {
-            return BilingualText(zh: "电子印章签名无效", en: "the seal's signature does not hold")
-        }
-        let rebuilt = LicencePackage(
-            licence: licence, typeName: package.typeName, issuerName: package.issuer.name, sealSerial: package.seal)
-        guard package.differences(from: rebuilt).isEmpty else {
-            return BilingualText(zh: "记录与签章的数据包不符", en: "the record differs from its sealed package")
-        }
-        return nil
+        let verification = LicenceVerification(
+            LicenceVerificationInput(
+                presented: signed, licence: licence, type: record.type, signedAt: nil, statusReason: nil,
+                sealCertificate: seal, authority: authority, issuingNode: record.issuingNode),
+            now: now)
+        // Status is the record's own news (a revocation travels too); every other check must hold.
+        return verification.checks.first { !$0.passed && $0.kind != .status }?.message
     }
 }

@@ -174,17 +174,9 @@ public final class LicenceSeals: Sendable {
             return try await verify(presented: signed, at: now)
         }
         // A licence of another node, received through the cascade: checked with that node's certificates.
-        guard let remote = try await store.licences.remoteLicence(identifier.text),
-            let signed = remote.record.signedPackage
+        guard let remote = try await store.licences.remoteLicence(identifier.text), let signed = remote.record.signedPackage
         else { throw StoreError.notFound(entity: "licence", key: identifier.text) }
-        return LicenceVerification(
-            LicenceVerificationInput(
-                presented: signed, licence: try remote.record.licence(), type: remote.record.type, signedAt: nil,
-                statusReason: remote.record.statusReason,
-                sealCertificate: try SM2Certificate(pemRepresentation: remote.record.sealCertificate),
-                authority: try SM2Certificate(pemRepresentation: remote.record.authorityCertificate),
-                issuingNode: remote.record.issuingNode),
-            now: now)
+        return try await verify(presented: signed, at: now)
     }
 
     /// Verifies a package someone presents (the bytes and signature they were given), against the seal it names
@@ -208,6 +200,17 @@ public final class LicenceSeals: Sendable {
         }
         if let package, let seal = try await store.licences.seal(serial: package.seal) {
             certificate = try SM2Certificate(pemRepresentation: seal.certificatePEM)
+        }
+        if licence == nil, let package, let remote = try await store.licences.remoteLicence(package.identifier) {
+            // A licence of another node: checked against that node's record and certificates.
+            return LicenceVerification(
+                LicenceVerificationInput(
+                    presented: presented, licence: try remote.record.licence(), type: remote.record.type,
+                    signedAt: nil, statusReason: remote.record.statusReason,
+                    sealCertificate: try SM2Certificate(pemRepresentation: remote.record.sealCertificate),
+                    authority: try SM2Certificate(pemRepresentation: remote.record.authorityCertificate),
+                    issuingNode: remote.record.issuingNode),
+                now: now)
         }
         return LicenceVerification(
             LicenceVerificationInput(

@@ -12,12 +12,17 @@ public struct LicenceSettings: Sendable, Hashable {
     public var verificationWindow: Duration
     /// How long a 亮证 code stays valid after the holder opens it.
     public var showTokenLifetime: Duration
+    /// How old a licence change must be before 证照回流 sends it: longer than any transaction that writes one, so
+    /// that a change committed late is not passed over.
+    public var publicationSettle: Duration
 
     public init(
         sealYears: Int = 5, authorityYears: Int = 20, verificationLimit: Int = 60,
-        verificationWindow: Duration = .seconds(60), showTokenLifetime: Duration = .seconds(300)
+        verificationWindow: Duration = .seconds(60), showTokenLifetime: Duration = .seconds(300),
+        publicationSettle: Duration = .seconds(5)
     ) {
         self.showTokenLifetime = showTokenLifetime
+        self.publicationSettle = publicationSettle
         self.sealYears = sealYears
         self.authorityYears = authorityYears
         self.verificationLimit = verificationLimit
@@ -32,6 +37,7 @@ public struct LicenceSettings: Sendable, Hashable {
         issues.require(verificationLimit, in: 1...100_000, "HUITONG_LICENCE_VERIFICATION_LIMIT")
         issues.requireAtLeastASecond(verificationWindow, "HUITONG_LICENCE_VERIFICATION_WINDOW_SECONDS")
         issues.requireAtLeastASecond(showTokenLifetime, "HUITONG_LICENCE_SHOW_SECONDS")
+        issues.requireAtLeastASecond(publicationSettle, "HUITONG_LICENCE_PUBLICATION_SETTLE_SECONDS")
         if sealYears > authorityYears {
             issues.add(
                 "HUITONG_LICENCE_SEAL_YEARS",

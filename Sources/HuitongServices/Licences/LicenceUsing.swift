@@ -216,10 +216,13 @@ extension LicenceUseCases {
 
     /// The operator verifies a portal account as a licence holder (实名核验 done at a counter or by the identity
     /// platform): a person by the ID number they registered with, an organisation by its checked credit code.
-    /// The account is named by its sign-in e-mail, as the person gives it at the counter.
-    public func verifyHolder(email: String, kind: LicenceHolderKind, by user: User, at now: Date = Date())
-        async throws -> LicenceHolderLink
-    {
+    /// The account is named by its sign-in e-mail, as the person gives it at the counter; `documentCode` is the ID
+    /// number (or credit code) the operator reads from the document shown, which must be the one the account
+    /// registered with — otherwise anyone who registered with another person's number would be handed their
+    /// licences.
+    public func verifyHolder(
+        email: String, kind: LicenceHolderKind, documentCode: String, by user: User, at now: Date = Date()
+    ) async throws -> LicenceHolderLink {
         try AccessPolicy.require(user, .licencesAdminister)
         guard
             let developer = try await store.developers.credentials(email: email.trimmingCharacters(in: .whitespaces))?
@@ -230,21 +233,20 @@ extension LicenceUseCases {
                 BilingualText(zh: "没有以 \(email) 注册的门户账号", en: "no portal account is registered as \(email)"))
         }
         let developerID = developer.id
-        let key: String
-        switch kind {
-        case .person:
-            guard let digest = try await store.developers.identityDigest(id: developerID) else {
-                throw StoreError.notFound(entity: "developer", key: "\(developerID)")
+        let document = try LicenceHolder(
+            kind: kind, code: documentCode, name: developer.name, today: CalendarDate(now), field: "document")
+        let key = holderKeys.key(for: document)
+        let registered: String? =
+            switch kind {
+            case .person: try await store.developers.identityDigest(id: developerID)
+            case .organisation: developer.organisationCode
             }
-            key = digest
-        case .organisation:
-            guard let code = developer.organisationCode else {
-                throw ValidationError(
-                    field: "kind",
-                    BilingualText(
-                        zh: "该账号未登记经校验的统一社会信用代码", en: "the account has no checked unified social credit code"))
-            }
-            key = code
+        guard registered == key else {
+            throw ValidationError(
+                field: "documentCode",
+                BilingualText(
+                    zh: "证件上的号码与该账号注册时填写的不一致，不能核验为持证人",
+                    en: "the number on the document is not the one the account registered with"))
         }
         let link = LicenceHolderLink(
             developerID: developerID, kind: kind, holderKey: key, verifiedAt: now, verifiedByUserID: user.id)

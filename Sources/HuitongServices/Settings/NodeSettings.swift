@@ -340,7 +340,8 @@ extension LicenceSettings {
                 forKey: "huitong.licence.verification.limit", default: defaults.verificationLimit),
             verificationWindow: .seconds(
                 config.int(forKey: "huitong.licence.verification.window.seconds", default: 60)),
-            showTokenLifetime: .seconds(config.int(forKey: "huitong.licence.show.seconds", default: 300))
+            showTokenLifetime: .seconds(config.int(forKey: "huitong.licence.show.seconds", default: 300)),
+            publicationSettle: .seconds(config.int(forKey: "huitong.licence.publication.settle.seconds", default: 5))
         ).validated()
     }
 }

@@ -21,20 +21,46 @@ public struct LicenceChangesSince: Sendable {
 }
 
 extension SQLLicenceRepository {
-    func saveRemote(_ record: LicenceIndexRecord, origin: String, holderKey: String, at now: Date) async throws {
+    func saveRemote(_ record: LicenceIndexRecord, origin: String, holderKey: String, at now: Date) async throws
+        -> Bool
+    {
         let text = try SQLSharingApplicationRepository.json(record)
+        return try await provider.transaction { sql in
+            let held = try await sql.raw(
+                "SELECT sequence FROM remote_licences WHERE identifier = \(bind: record.identifier)"
+            ).first()?.decode(column: "sequence", as: Int.self)
+            if let held, held >= record.sequence { return false }
+            try await sql.raw(
+                """
+                INSERT INTO remote_licences (identifier, origin, type_code, holder_key, record, sequence, received_at)
+                VALUES (\(bind: record.identifier), \(bind: origin), \(bind: record.type.typeCode), \(bind: holderKey),
+                    \(bind: text), \(bind: record.sequence), \(bind: now))
+                ON CONFLICT (identifier) DO UPDATE SET origin = excluded.origin, type_code = excluded.type_code,
+                    holder_key = excluded.holder_key, record = excluded.record, sequence = excluded.sequence,
+                    received_at = excluded.received_at
+                """
+            ).run()
+            try await sql.raw(
+                "INSERT INTO remote_licence_changes (identifier, at) VALUES (\(bind: record.identifier), \(bind: now))"
+            ).run()
+            return true
+        }
+    }
+
+    func pinAuthority(node: String, fingerprint: String, at now: Date) async throws -> String {
         try await provider.transaction { sql in
             try await sql.raw(
                 """
-                INSERT INTO remote_licences (identifier, origin, type_code, holder_key, record, received_at)
-                VALUES (\(bind: record.identifier), \(bind: origin), \(bind: record.type.typeCode), \(bind: holderKey),
-                    \(bind: text), \(bind: now))
-                ON CONFLICT (identifier) DO UPDATE SET origin = excluded.origin, type_code = excluded.type_code,
-                    holder_key = excluded.holder_key, record = excluded.record, received_at = excluded.received_at
+                INSERT INTO licence_node_authorities (node, fingerprint, first_seen_at)
+                VALUES (\(bind: node), \(bind: fingerprint), \(bind: now)) ON CONFLICT (node) DO NOTHING
                 """
             ).run()
-            try await sql.raw("INSERT INTO remote_licence_changes (identifier) VALUES (\(bind: record.identifier))")
-                .run()
+            guard
+                let pinned = try await sql.raw(
+                    "SELECT fingerprint FROM licence_node_authorities WHERE node = \(bind: node)"
+                ).first()?.decode(column: "fingerprint", as: String.self)
+            else { throw StoreError.unavailable("the pinned licence authority was written but cannot be read") }
+            return pinned
         }
     }
 
@@ -61,8 +87,9 @@ extension SQLLicenceRepository {
         }
     }
 
-    func changes(for child: String, limit: Int) async throws -> LicenceChangesSince {
-        try await provider.read { sql in
+    func changes(for child: String, before settled: Date, limit: Int) async throws -> LicenceChangesSince {
+        // Read from the primary: positions must not run ahead of what a replica has.
+        try await provider.transaction { sql in
             let cursor = try await sql.raw(
                 "SELECT last_event_id, last_remote_change_id FROM licence_cascade_cursors WHERE child = \(bind: child)"
             ).first()
@@ -70,13 +97,14 @@ extension SQLLicenceRepository {
             let lastRemote = try cursor?.decode(column: "last_remote_change_id", as: Int64.self) ?? 0
             let events = try await sql.raw(
                 """
-                SELECT id, identifier FROM licence_events WHERE id > \(bind: lastEvent) ORDER BY id LIMIT \(bind: limit)
+                SELECT id, identifier FROM licence_events WHERE id > \(bind: lastEvent) AND at < \(bind: settled)
+                ORDER BY id LIMIT \(bind: limit)
                 """
             ).all()
             let remote = try await sql.raw(
                 """
-                SELECT id, identifier FROM remote_licence_changes WHERE id > \(bind: lastRemote) ORDER BY id
-                LIMIT \(bind: limit)
+                SELECT id, identifier FROM remote_licence_changes WHERE id > \(bind: lastRemote) AND at < \(bind: settled)
+                ORDER BY id LIMIT \(bind: limit)
                 """
             ).all()
             var local: [LicenceIdentifier] = []

@@ -108,14 +108,21 @@ public protocol LicenceRepository: Sendable {
 
     // MARK: Across levels
 
-    /// Keeps (or updates) a licence of another node and notes the change for the children below.
+    /// Keeps a licence of another node, or updates it when the record is newer (its `sequence`) than the one held,
+    /// and notes the change for the children below; false when an older or equal record was ignored.
     func saveRemote(_ record: LicenceIndexRecord, origin: String, holderKey: String, at now: Date) async throws
+        -> Bool
+    /// The fingerprint of the CA certificate `node`'s licences are held to: `fingerprint` when it is the first.
+    func pinAuthority(node: String, fingerprint: String, at now: Date) async throws -> String
     func remoteLicence(_ identifier: String) async throws -> RemoteLicence?
     func remoteLicences(holderKey: String) async throws -> [RemoteLicence]
     /// The type of licences received from other nodes, as they carry it.
     func remoteType(code: String) async throws -> LicenceType?
-    /// What changed since `child` was last sent licences, at most `limit` changes of each kind.
-    func changes(for child: String, limit: Int) async throws -> LicenceChangesSince
+    /// What changed since `child` was last sent licences and before `settled`, at most `limit` changes of each
+    /// kind. Only changes before `settled` (a few seconds ago) are read: on PostgreSQL an event's id is taken
+    /// before its transaction commits, so a later id can be seen first; waiting until every earlier transaction
+    /// has committed keeps the position from passing one that is still on its way.
+    func changes(for child: String, before settled: Date, limit: Int) async throws -> LicenceChangesSince
     func markSent(to child: String, lastEventID: Int64, lastRemoteChangeID: Int64) async throws
 }
 

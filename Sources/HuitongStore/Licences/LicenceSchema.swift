@@ -159,6 +159,7 @@ extension Schema {
                 type_code TEXT NOT NULL,
                 holder_key TEXT NOT NULL,
                 record TEXT NOT NULL,
+                sequence INTEGER NOT NULL,
                 received_at \(t.timestamp) NOT NULL
             )
             """,
@@ -166,7 +167,17 @@ extension Schema {
             """
             CREATE TABLE IF NOT EXISTS remote_licence_changes (
                 id \(t.id),
-                identifier TEXT NOT NULL
+                identifier TEXT NOT NULL,
+                at \(t.timestamp) NOT NULL
+            )
+            """,
+            // The CA certificate each issuing node's licences first arrived with: later ones must chain to the same
+            // (trust on first use, as the cascade's links are pinned by their keys).
+            """
+            CREATE TABLE IF NOT EXISTS licence_node_authorities (
+                node TEXT PRIMARY KEY,
+                fingerprint TEXT NOT NULL,
+                first_seen_at \(t.timestamp) NOT NULL
             )
             """,
             """

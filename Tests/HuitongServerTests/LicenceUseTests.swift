@@ -72,13 +72,15 @@ struct LicenceUseTests {
             #expect(unverified == .forbidden && unverifiedPage.contains("实名核验"))
             let developer = try #require(try await node.store.developers.credentials(email: "zhang@example.com"))
                 .developer
-            let holder = LicencesAPI.HolderInput(email: "zhang@example.com", kind: .person, documentCode: DeveloperPortalTests.idNumber)
+            let holder = LicencesAPI.HolderInput(
+                email: "zhang@example.com", kind: .person, documentCode: DeveloperPortalTests.idNumber)
             #expect(
                 try await client.status(.post, "/api/v1/licence-holders", token: world.issuer, input: holder)
                     == .forbidden, "only the operator verifies holders")
             let (unknown, unknownBody) = try await client.failure(
                 .post, "/api/v1/licence-holders", token: node.operatorToken,
-                input: LicencesAPI.HolderInput(email: "nobody@example.com", kind: .person, documentCode: DeveloperPortalTests.idNumber))
+                input: LicencesAPI.HolderInput(
+                    email: "nobody@example.com", kind: .person, documentCode: DeveloperPortalTests.idNumber))
             #expect(unknown == .badRequest && unknownBody.fields == ["email"])
             let (mismatch, mismatchBody) = try await client.failure(
                 .post, "/api/v1/licence-holders", token: node.operatorToken,
@@ -145,8 +147,17 @@ struct LicenceUseTests {
                 .post, "/api/v1/licence-uses", token: world.consumerSystem, input: use)
             #expect(ended == .conflict && endedBody.error.message.contains("证照已吊销"))
 
+            var probe = use
+            probe.identifier = try LicenceIdentifier(
+                typeCode: Self.type.typeCode, issuerCode: "11341500MB15001A5E", serial: "20200101999999", version: 1
+            ).text
+            let (missing, _) = try await client.failure(
+                .post, "/api/v1/licence-uses", token: world.consumerSystem, input: probe)
+            #expect(missing == .notFound)
+
             let (_, log) = try await client.text(.get, "/api/v1/audit/entries?limit=100", token: node.operatorToken)
             #expect(log.contains("licence.used") && log.contains("licence_use_not_authorised"))
+            #expect(log.contains("licence_not_found"), "probing for identifiers is audited too")
             #expect(log.contains("licence.consent_granted") && log.contains("licence.consent_revoked"))
             #expect(!log.contains(DeveloperPortalTests.idNumber) && !log.contains("张小明"), "no holder in the log")
         }
@@ -161,7 +172,8 @@ struct LicenceUseTests {
             #expect(
                 try await client.status(
                     .post, "/api/v1/licence-holders", token: node.operatorToken,
-                    input: LicencesAPI.HolderInput(email: "zhang@example.com", kind: .person, documentCode: DeveloperPortalTests.idNumber)) == .ok)
+                    input: LicencesAPI.HolderInput(
+                        email: "zhang@example.com", kind: .person, documentCode: DeveloperPortalTests.idNumber)) == .ok)
             let (status, page) = try await DeveloperPortalTests.get(
                 "/portal/licences/show?identifier=\(world.identifier)", world.holder, client)
             #expect(status == .ok && page.contains("shape-rendering=\"crispEdges\""))
@@ -183,7 +195,8 @@ struct LicenceUseTests {
                 "li@example.com", name: "李四", idNumber: DeveloperPortalTests.otherIDNumber, client)
             _ = try await client.status(
                 .post, "/api/v1/licence-holders", token: node.operatorToken,
-                input: LicencesAPI.HolderInput(email: "li@example.com", kind: .person, documentCode: DeveloperPortalTests.otherIDNumber))
+                input: LicencesAPI.HolderInput(
+                    email: "li@example.com", kind: .person, documentCode: DeveloperPortalTests.otherIDNumber))
             let (notTheirs, _) = try await DeveloperPortalTests.get(
                 "/portal/licences/show?identifier=\(world.identifier)", other, client)
             #expect(notTheirs == .notFound, "another holder cannot show this licence")

@@ -148,12 +148,16 @@ struct LicenceShowTokenTests {
         var altered = Array(token)
         altered[3] = altered[3] == "A" ? "B" : "A"
         #expect(throws: LicenceShowTokenError.invalid) { try tokens.identifier(of: String(altered), at: now) }
-        var respelled = Array(token)
-        // The MAC's 32 bytes leave two unused bits in its last character: setting one spells the same bytes.
-        let last = respelled.count - 1
+        #expect(
+            !token.contains(identifier.text) && !token.contains(identifier.serial), "the identifier is not readable")
+        // A base64url text whose unused trailing bits are set spells the same bytes; it is refused.
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-        respelled[last] = alphabet[alphabet.firstIndex(of: respelled[last])! ^ 1]
-        #expect(throws: LicenceShowTokenError.invalid) { try tokens.identifier(of: String(respelled), at: now) }
+        if token.count % 4 != 0 {
+            var respelled = Array(token)
+            let last = respelled.count - 1
+            respelled[last] = alphabet[alphabet.firstIndex(of: respelled[last])! ^ 1]
+            #expect(throws: LicenceShowTokenError.invalid) { try tokens.identifier(of: String(respelled), at: now) }
+        }
         #expect(throws: LicenceSealError.noSealingKey) {
             try LicenceShowTokens(sealingKey: nil).token(for: identifier, until: now)
         }

@@ -264,7 +264,10 @@ struct LicencesAPI: Sendable {
         }
         let input = try await request.decodeJSON(VerifyInput.self, context: context)
         if let token = input.token {
-            return try JSONResponse.make(try await service.verify(token: token))
+            // The holder showed a code, not the licence's identifier: the answer keeps it that way.
+            var verification = try await service.verify(token: token)
+            verification.identifier = nil
+            return try JSONResponse.make(verification)
         }
         if let package = input.package {
             guard let bytes = Data(base64Encoded: package), !bytes.isEmpty else {

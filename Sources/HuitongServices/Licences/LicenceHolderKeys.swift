@@ -1,6 +1,5 @@
 import Foundation
 import HuitongCore
-import HuitongCrypto
 
 /// What a holder's licences are found by: for a person the keyed digest of their ID number — the same digest the
 /// portal keeps of the number a developer registered with, so that the portal never holds ID numbers — and for an
@@ -21,33 +20,29 @@ public struct LicenceHolderKeys: Sendable {
 }
 
 /// 亮证: a short-lived token naming one licence, shown as a QR code by its holder; a verifier who scans it sees the
-/// licence's live status and a masked summary. The token is the licence identifier and an expiry, authenticated
-/// with HMAC-SM3 under a key derived from the node's sealing key, so nothing is stored and a token cannot be
-/// made or stretched without the key.
+/// licence's live status and a masked summary. The token is the licence identifier and an expiry sealed (SM4 and
+/// HMAC-SM3) under the node's sealing key: nothing is stored, a token cannot be made or stretched without the key,
+/// and the identifier cannot be read out of it to verify the licence after the token has expired.
 public struct LicenceShowTokens: Sendable {
-    private let key: [UInt8]?
+    private let sealingKey: SealingKey?
+    static let context = "huitong licence show token v1"
 
     public init(sealingKey: SealingKey?) {
-        key = sealingKey?.derivedKey(info: "huitong licence show token v1", suite: .gm)
+        self.sealingKey = sealingKey
     }
 
     /// A token for `identifier` valid until `expiry`.
     public func token(for identifier: LicenceIdentifier, until expiry: Date) throws -> String {
-        guard let key else { throw LicenceSealError.noSealingKey }
+        guard let sealingKey else { throw LicenceSealError.noSealingKey }
         let claim = "\(identifier.text)|\(Int64(expiry.timeIntervalSince1970))"
-        let mac = HMACSM3.authenticationCode(for: Array(claim.utf8), key: key)
-        return Self.base64URL(Array(claim.utf8)) + "." + Self.base64URL(mac)
+        return Self.base64URL(Array(sealingKey.seal(claim, context: Self.context).utf8))
     }
 
     /// The licence a token names, when it is authentic and not expired at `now`.
     public func identifier(of token: String, at now: Date) throws -> LicenceIdentifier {
-        guard let key else { throw LicenceSealError.noSealingKey }
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let claimBytes = Self.bytes(base64URL: String(parts[0])),
-            let mac = Self.bytes(base64URL: String(parts[1])),
-            Secrets.constantTimeEquals(
-                Hex.lowercase(mac), Hex.lowercase(HMACSM3.authenticationCode(for: claimBytes, key: key))),
-            case let claim = String(decoding: claimBytes, as: UTF8.self),
+        guard let sealingKey else { throw LicenceSealError.noSealingKey }
+        guard let sealed = Self.bytes(base64URL: token),
+            let claim = try? sealingKey.open(String(decoding: sealed, as: UTF8.self), context: Self.context),
             let bar = claim.lastIndex(of: "|"), let expiry = Int64(claim[claim.index(after: bar)...])
         else { throw LicenceShowTokenError.invalid }
         guard Double(expiry) > now.timeIntervalSince1970 else { throw LicenceShowTokenError.expired }

@@ -101,7 +101,17 @@ extension LicenceUseCases {
             issues.add("reason", BilingualText(zh: "须写明用证事由（至多 500 字）", en: "the reason is required (at most 500)"))
         }
         try issues.throwIfAny()
-        let (licence, type, remote) = try await anyLicence(identifier)
+        guard let (licence, type, remote) = try? await anyLicence(identifier) else {
+            // Probing for identifiers is an attempt too: recorded and audited like any refused use.
+            let draft = LicenceUseDraft(
+                identifier: identifier, holderKey: nil, typeCode: identifier.typeCode,
+                userDepartmentID: actor.departmentID, applicationSystemID: actor.systemID, userID: actor.userID,
+                matter: matter, caseNumber: caseNumber, reason: reason, consentID: nil, outcome: .refused,
+                refusal: "证照库中没有该证照")
+            let recorded = try await store.licences.recordUse(draft, at: now)
+            try await recordUse(recorded, issuerDepartmentID: nil, refusal: .notFound, at: now)
+            throw StoreError.notFound(entity: "licence", key: identifier.text)
+        }
         let holderKey = holderKeys.key(for: licence.holder)
         var draft = LicenceUseDraft(
             identifier: identifier, holderKey: holderKey, typeCode: licence.typeCode,
@@ -113,14 +123,9 @@ extension LicenceUseCases {
             holderKey: holderKey, typeCode: licence.typeCode, granteeDepartmentID: actor.departmentID,
             matter: matter, at: now
         ).first { $0.scope.covers(request.scope) }
+        // The authorisation first: a department without one learns nothing of the licence, not even its status.
         let refusal: (BilingualText, ErrorKind)? =
-            if status != .valid {
-                (
-                    BilingualText(
-                        zh: "证照\(status.label.zh)，不能使用", en: "the licence is \(status.label.en) and cannot be used"),
-                    .conflict
-                )
-            } else if consent == nil {
+            if consent == nil {
                 (
                     BilingualText(
                         zh: "没有持证人对本部门就事项“\(matter)”使用“\(type.name)”（\(request.scope.label.zh)）的授权，也没有法定依据",
@@ -129,17 +134,23 @@ extension LicenceUseCases {
                     ),
                     .forbidden
                 )
+            } else if status != .valid {
+                (
+                    BilingualText(
+                        zh: "证照\(status.label.zh)，不能使用", en: "the licence is \(status.label.en) and cannot be used"),
+                    .conflict
+                )
             } else { nil }
         if let (message, kind) = refusal {
             draft.outcome = .refused
             draft.refusal = message.zh
             let recorded = try await store.licences.recordUse(draft, at: now)
-            try await recordUse(recorded, licence: licence, refusal: kind, at: now)
+            try await recordUse(recorded, issuerDepartmentID: licence.issuerDepartmentID, refusal: kind, at: now)
             throw LicenceUseRefused(use: recorded, message: message, kind: kind)
         }
         draft.consentID = consent?.id
         let recorded = try await store.licences.recordUse(draft, at: now)
-        try await recordUse(recorded, licence: licence, at: now)
+        try await recordUse(recorded, issuerDepartmentID: licence.issuerDepartmentID, at: now)
         let package =
             request.scope == .file
             ? try await store.licences.signedPackage(identifier) ?? remote?.record.signedPackage : nil
@@ -165,24 +176,28 @@ extension LicenceUseCases {
         return try await store.licences.uses(departmentID: user.departmentID, limit: Self.useListLimit)
     }
 
-    private func recordUse(_ use: LicenceUse, licence: Licence, refusal: ErrorKind? = nil, at now: Date) async throws {
+    /// The audit entry of a use; `issuerDepartmentID` 0 or nil for a licence of another node or none.
+    private func recordUse(
+        _ use: LicenceUse, issuerDepartmentID: Int64?, refusal: ErrorKind? = nil, at now: Date
+    ) async throws {
         guard let audit else { return }
         var detail = [
             "licence": use.identifier.text, "matter": use.matter, "caseNumber": use.caseNumber, "use": String(use.id),
         ]
         if let refusal = use.refusal { detail["refusal"] = refusal }
+        let reason: String? =
+            switch refusal {
+            case nil: nil
+            case .conflict: "licence_not_valid"
+            case .notFound: "licence_not_found"
+            default: "licence_use_not_authorised"
+            }
         _ = try await audit.append(
             AuditEvent(
                 action: .licenceUsed, time: now, consumerDepartmentID: use.userDepartmentID,
                 applicationSystemID: use.applicationSystemID, userID: use.userID,
-                providerDepartmentID: licence.issuerDepartmentID == 0 ? nil : licence.issuerDepartmentID,
-                resourceCode: licence.typeCode,
-                purpose: use.reason,
-                outcome: refusal.map {
-                    .denied(reason: $0 == .conflict ? "licence_not_valid" : "licence_use_not_authorised")
-                }
-                    ?? .allowed,
-                detail: detail))
+                providerDepartmentID: issuerDepartmentID == 0 ? nil : issuerDepartmentID, resourceCode: use.typeCode,
+                purpose: use.reason, outcome: reason.map { .denied(reason: $0) } ?? .allowed, detail: detail))
     }
 
     // MARK: Legal bases and holder verification (the operator)

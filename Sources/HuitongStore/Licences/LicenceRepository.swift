@@ -257,9 +257,14 @@ struct SQLLicenceRepository: LicenceRepository {
                 LicenceEvent(
                     identifier: identifier, kind: .collected, at: now, departmentID: issuerDepartmentID, reason: nil),
                 sql)
-            if let ended = LicenceEventKind.allCases.first(where: {
-                $0 != .collected && $0 != .issued && $0.resultingStatus == status
-            }) {
+            let ended: LicenceEventKind? =
+                switch status {
+                case .cancelled: .cancelled
+                case .revoked: .revoked
+                case .expired: .expired
+                case .valid, .superseded: nil
+                }
+            if let ended {
                 try await Self.record(
                     LicenceEvent(
                         identifier: identifier, kind: ended, at: now, departmentID: issuerDepartmentID, reason: reason),

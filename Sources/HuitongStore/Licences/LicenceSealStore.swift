@@ -78,12 +78,15 @@ extension SQLLicenceRepository {
                 ON CONFLICT (id) DO NOTHING
                 """
             ).run()
+            // Another node may have made it first: every node keeps the first one.
+            guard let row = try await sql.raw("SELECT * FROM licence_authority WHERE id = 1").first() else {
+                throw StoreError.unavailable("the licence authority was written but cannot be read")
+            }
+            return StoredLicenceAuthority(
+                certificatePEM: try row.decode(column: "certificate", as: String.self),
+                sealedPrivateKey: try row.decode(column: "private_key", as: String.self),
+                createdAt: try row.decode(column: "created_at", as: Date.self))
         }
-        // Another node may have made it first: every node keeps the first one.
-        guard let kept = try await self.authority() else {
-            throw StoreError.unavailable("the licence authority was written but cannot be read")
-        }
-        return kept
     }
 
     func createSeal(_ seal: StoredLicenceSeal) async throws -> StoredLicenceSeal {
@@ -98,12 +101,17 @@ extension SQLLicenceRepository {
                 ON CONFLICT DO NOTHING
                 """
             ).run()
+            // A department's first seal made by two nodes at once: both keep the one that was written. Read in the
+            // same transaction, from the primary, not from a replica that may not have it yet.
+            guard
+                let kept = try await sql.raw(
+                    """
+                    SELECT * FROM licence_seals WHERE department_id = \(bind: seal.departmentID) AND status = 'active'
+                    """
+                ).first().map(Self.decodeSeal)
+            else { throw StoreError.unavailable("the seal was written but cannot be read") }
+            return kept
         }
-        // A department's first seal made by two nodes at once: both keep the one that was written.
-        guard let kept = try await activeSeal(departmentID: seal.departmentID) else {
-            throw StoreError.unavailable("the seal was written but cannot be read")
-        }
-        return kept
     }
 
     func retireSeal(serial: String) async throws {

@@ -12,7 +12,9 @@ import Testing
 struct LicencePagesTests {
     @Test("a licence's QR code decodes (zbarimg) to the link of its verification page")
     func qrCodeDecodes() throws {
-        let link = "http://127.0.0.1:8080/licences/verify?identifier=1.2.156.3005.2.11100000000013346P001.11341500MB15001A5E.20261207000001.001.Q"
+        let link =
+            "http://127.0.0.1:8080/licences/verify?identifier="
+            + "1.2.156.3005.2.11100000000013346P001.11341500MB15001A5E.20261207000001.001.Q"
         let code = try #require(QRCode(link))
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qr-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

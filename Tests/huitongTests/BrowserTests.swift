@@ -361,7 +361,8 @@ struct BrowserTests {
             }
             // The operator verifies the account at the counter (实名核验).
             _ = try await node.call(
-                .POST, "/api/v1/licence-holders", input: LicencesAPI.HolderInput(email: email, kind: .person, documentCode: "11010519491231002X"),
+                .POST, "/api/v1/licence-holders",
+                input: LicencesAPI.HolderInput(email: email, kind: .person, documentCode: "11010519491231002X"),
                 expect: 200, returning: LicencesAPI.HolderBody.self)
 
             let verifyURL = try await browser.step("show") {

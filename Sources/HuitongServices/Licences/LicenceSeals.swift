@@ -174,7 +174,8 @@ public final class LicenceSeals: Sendable {
             return try await verify(presented: signed, at: now)
         }
         // A licence of another node, received through the cascade: checked with that node's certificates.
-        guard let remote = try await store.licences.remoteLicence(identifier.text), let signed = remote.record.signedPackage
+        guard let remote = try await store.licences.remoteLicence(identifier.text),
+            let signed = remote.record.signedPackage
         else { throw StoreError.notFound(entity: "licence", key: identifier.text) }
         return try await verify(presented: signed, at: now)
     }

@@ -327,7 +327,9 @@ enum Schema {
         // Each licence version keeps the package its seal signed.
         .addingColumns(
             version: 31, name: "electronic seals of licences (issue 22)",
-            columns: [("licences", "package", "TEXT"), ("licences", "signature", "TEXT"), ("licences", "seal_serial", "TEXT")],
+            columns: [
+                ("licences", "package", "TEXT"), ("licences", "signature", "TEXT"), ("licences", "seal_serial", "TEXT"),
+            ],
             statements: licenceSealTables),
         Migration(version: 32, name: "collection sources and runs (issue 20)", statements: collectionTables),
         // A person's licences are found by a keyed digest of their ID number (the portal keeps no ID numbers); an

@@ -244,16 +244,8 @@ struct BrowserTests {
             let email = "kaifa@example.com"
             let password = "river-kite-2026"
             try await browser.step("register") {
-                try await browser.deleteCookies()
-                try await browser.open(node.baseURL + "/portal/register")
-                try await browser.type(email, into: "#field-email")
-                try await browser.type("张小明", into: "#field-name")
-                try await browser.type("11010519491231002X", into: "#field-idNumber")
-                try await browser.type("六安数据科技有限公司", into: "#field-organisation")
-                try await browser.type(password, into: "#field-password")
-                try await browser.click("input[name=acceptedAgreement]")
-                try await browser.click("form[action='/portal/register'] button[type=submit]")
-                _ = try await browser.waitForURL("the developer centre") { $0.contains("done=registered") }
+                try await Self.register(
+                    email, password: password, organisation: "六安数据科技有限公司", on: node, with: browser)
             }
             let statusURL = try await browser.step("apply") {
                 try await browser.open(node.baseURL + "/datasets?openness=conditional")
@@ -349,15 +341,7 @@ struct BrowserTests {
 
             let email = "zhang.xiaoming@example.com"
             try await browser.step("register") {
-                try await browser.deleteCookies()
-                try await browser.open(node.baseURL + "/portal/register")
-                try await browser.type(email, into: "#field-email")
-                try await browser.type("张小明", into: "#field-name")
-                try await browser.type("11010519491231002X", into: "#field-idNumber")
-                try await browser.type("river-kite-2026", into: "#field-password")
-                try await browser.click("input[name=acceptedAgreement]")
-                try await browser.click("form[action='/portal/register'] button[type=submit]")
-                _ = try await browser.waitForURL("the developer centre") { $0.contains("done=registered") }
+                try await Self.register(email, password: "river-kite-2026", on: node, with: browser)
             }
             // The operator verifies the account at the counter (实名核验).
             _ = try await node.call(
@@ -413,6 +397,22 @@ struct BrowserTests {
             throw error
         }
         await browser.quit()
+    }
+
+    /// 张小明 (ID 11010519491231002X) registers on the portal, which signs him in.
+    static func register(
+        _ email: String, password: String, organisation: String? = nil, on node: CascadeNode, with browser: WebDriver
+    ) async throws {
+        try await browser.deleteCookies()
+        try await browser.open(node.baseURL + "/portal/register")
+        try await browser.type(email, into: "#field-email")
+        try await browser.type("张小明", into: "#field-name")
+        try await browser.type("11010519491231002X", into: "#field-idNumber")
+        if let organisation { try await browser.type(organisation, into: "#field-organisation") }
+        try await browser.type(password, into: "#field-password")
+        try await browser.click("input[name=acceptedAgreement]")
+        try await browser.click("form[action='/portal/register'] button[type=submit]")
+        _ = try await browser.waitForURL("the developer centre") { $0.contains("done=registered") }
     }
 
     /// Saves the page for the README when HUITONG_SCREENSHOTS names a directory.

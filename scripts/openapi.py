@@ -464,8 +464,10 @@ LIC_TYPE = OBJ(["typeCode", "name", "holderKind", "fields", "validity", "issuerC
     "typeCode": S(description="证照类型代码: the defining department's 统一社会信用代码 and a 3-digit sequence (21 characters)"),
     "name": S(), "holderKind": enum("person", "organisation"), "fields": {"type": "array", "items": ref("LicenceField")},
     "validity": OBJ(["kind"], {"kind": enum("permanent", "years", "statedOnLicence"), "years": {"type": "integer"}}),
-    "issuerCodes": {"type": "array", "items": S(), "description": "统一社会信用代码 of each issuing department"}})
-LIC_TYPE_BODY = OBJ(["type", "definerDepartmentID", "updatedAt"], {"type": ref("LicenceType"), "definerDepartmentID": I64, "updatedAt": DT})
+    "issuerCodes": {"type": "array", "items": S(), "description": "统一社会信用代码 of each issuing department"},
+    "catalogClassification": S(description="编制指南 classification (目 level, e.g. 105001) under which the type is filed in the catalog as a draft entry of the definer's; left out, no entry")})
+LIC_TYPE_BODY = OBJ(["type", "definerDepartmentID", "updatedAt"], {"type": ref("LicenceType"), "definerDepartmentID": I64, "updatedAt": DT,
+    "catalogEntryID": {**I64, "description": "The catalog entry the type is filed as"}})
 LIC_REQUEST = OBJ(["typeCode", "holderCode", "holderName", "face"], {
     "typeCode": S(), "holderCode": S(description="公民身份号码 or 统一社会信用代码, by the type's holder kind"), "holderName": S(),
     "face": {"type": "object", "additionalProperties": S(), "description": "照面 values by field key"},

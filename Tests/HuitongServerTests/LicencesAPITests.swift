@@ -322,4 +322,42 @@ struct LicencesAPITests {
     }
 
     typealias VerifyInput = LicencesAPI.VerifyInput
+
+    @Test(
+        "a type registered with a classification is filed in the catalog as the definer's draft, its 照面 fields its items; a refused entry registers no type",
+        arguments: TestBackend.available)
+    func filedInCatalog(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            let (_, definer, _) = try await Self.parties(node)
+            try await node.store.catalog.saveClassifications([
+                ClassificationNode(scheme: ClassificationNode.guideScheme, code: "105001", name: "电子证照目录（示例）")
+            ])
+            var nowhere = Self.type
+            nowhere.catalogClassification = "105999"
+            let (refused, refusedBody) = try await client.failure(
+                .post, "/api/v1/licence-types", token: definer, input: nowhere)
+            #expect(refused == .badRequest && refusedBody.fields == ["classificationCode"], "\(refusedBody)")
+            #expect(try await node.store.licences.types().isEmpty, "no type without its entry")
+            nowhere.catalogClassification = "1050"
+            let (short, shortBody) = try await client.failure(
+                .post, "/api/v1/licence-types", token: definer, input: nowhere)
+            #expect(short == .badRequest && shortBody.fields == ["catalogClassification"])
+
+            var filed = Self.type
+            filed.catalogClassification = "105001"
+            let (created, registered) = try await client.send(
+                .post, "/api/v1/licence-types", token: definer, input: filed, as: LicencesAPI.TypeBody.self)
+            let entryID = try #require(registered.catalogEntryID)
+            #expect(created == .created)
+            let entry = try #require(try await node.store.catalog.find(id: entryID))
+            #expect(
+                entry.status == .draft && entry.content.name == "营业执照" && entry.content.classificationCode == "105001")
+            #expect(entry.content.items.map(\.columnName) == ["mc", "fddbr", "clrq"])
+            #expect(entry.content.items.first { $0.columnName == "fddbr" }?.grade == .general3, "a masked field")
+            // Registered again (a change of the type), it keeps its one entry.
+            let (_, again) = try await client.send(
+                .post, "/api/v1/licence-types", token: definer, input: filed, as: LicencesAPI.TypeBody.self)
+            #expect(again.catalogEntryID == entryID)
+        }
+    }
 }

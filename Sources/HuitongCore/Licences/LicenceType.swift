@@ -96,11 +96,15 @@ public struct LicenceType: Sendable, Hashable, Codable {
     public var validity: LicenceValidity
     /// The 统一社会信用代码 of each department that may issue it.
     public var issuerCodes: [String]
+    /// The 编制指南 classification (目 level, e.g. `105001` under 电子证照基础信息资源) under which the definer files
+    /// the type in the catalog (政务信息资源目录); nil to register the type without a catalog entry.
+    public var catalogClassification: String?
 
     public init(
         typeCode: String, name: String, holderKind: LicenceHolderKind, fields: [LicenceField],
-        validity: LicenceValidity, issuerCodes: [String]
+        validity: LicenceValidity, issuerCodes: [String], catalogClassification: String? = nil
     ) {
+        self.catalogClassification = catalogClassification
         self.typeCode = typeCode
         self.name = name
         self.holderKind = holderKind
@@ -151,6 +155,13 @@ public struct LicenceType: Sendable, Hashable, Codable {
         if case .years(let years) = type.validity, !(1...100).contains(years) {
             issues.add("validity", BilingualText(zh: "有效年限须在 1–100 年之间", en: "the validity must be 1–100 years"))
         }
+        type.catalogClassification = catalogClassification?.trimmingCharacters(in: .whitespaces)
+        if let code = type.catalogClassification, code.count < 6 || !code.allSatisfy(\.isASCIIDigit) {
+            issues.add(
+                "catalogClassification",
+                BilingualText(
+                    zh: "信息资源分类须选到“目”一级（至少 6 位数字）", en: "choose a classification at heading level (6+ digits)"))
+        }
         if type.issuerCodes.isEmpty {
             issues.add(
                 "issuerCodes", BilingualText(zh: "至少要有一个发证部门", en: "at least one issuing department is required"))
@@ -162,6 +173,27 @@ public struct LicenceType: Sendable, Hashable, Codable {
         }
         try issues.throwIfAny()
         return type
+    }
+
+    /// The catalog entry (政务信息资源) the type is filed as: its 照面 fields as the data items, shared on condition of
+    /// the holder's consent or a legal basis (用证), graded by whether a field is masked.
+    public func catalogContent(classification: String) -> CatalogEntryContent {
+        let items = fields.map { field in
+            InfoItem(
+                name: field.label, columnName: field.key,
+                dataType: field.type == .date ? .date : field.type == .number ? .numeric : .character,
+                isRequired: field.isRequired, shareType: .conditional,
+                grade: field.isMaskedByDefault ? .general3 : .general2,
+                semanticKind: field.type == .residentID ? .residentID : field.type == .creditCode ? .creditCode : .other
+            )
+        }
+        return CatalogEntryContent(
+            classificationCode: classification, name: name,
+            abstract: "电子证照“\(name)”（证照类型代码 \(typeCode)，持证主体：\(holderKind.label.zh)）的照面信息。",
+            formats: [ResourceFormat(category: .document, type: "OFD")], items: items, shareType: .conditional,
+            shareCondition: "凭持证人的授权或法律法规依据，就具体事项使用（用证），每次使用留痕",
+            shareChannel: .interface, updateCycle: .realtime, keywords: ["电子证照", name],
+            grade: items.contains { $0.grade == .general3 } ? .general3 : .general2)
     }
 
     /// The problems of one licence's face against this schema, each named by its field: missing required fields,

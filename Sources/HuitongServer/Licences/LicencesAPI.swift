@@ -57,11 +57,13 @@ struct LicencesAPI: Sendable {
         var type: LicenceType
         var definerDepartmentID: Int64
         var updatedAt: Date
+        var catalogEntryID: Int64?
 
         init(_ stored: StoredLicenceType) {
             type = stored.type
             definerDepartmentID = stored.definerDepartmentID
             updatedAt = stored.updatedAt
+            catalogEntryID = stored.catalogEntryID
         }
     }
 

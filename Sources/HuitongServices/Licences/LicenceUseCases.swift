@@ -127,7 +127,23 @@ public struct LicenceUseCases: Sendable {
                         "the type code must begin with your department's unified social credit code (\(department.creditCode ?? "none registered"))"
                 ))
         }
-        let stored = try await store.licences.saveType(type, definerDepartmentID: department.id, at: now)
+        // Filed in the catalog as a draft of the definer's, which then goes through review like any entry; once
+        // filed, the entry is the definer's to maintain there. The entry is drafted first, as its content is checked
+        // against the catalog's rules: a type whose entry would be refused is not registered either.
+        let existing = try await store.licences.type(code: type.typeCode)
+        var entryID = existing?.catalogEntryID
+        if let classification = type.catalogClassification, entryID == nil,
+            existing == nil || existing?.definerDepartmentID == department.id
+        {
+            entryID = try await CatalogLifecycle(store: store).create(
+                type.catalogContent(classification: classification), departmentID: department.id, by: user
+            ).id
+        }
+        var stored = try await store.licences.saveType(type, definerDepartmentID: department.id, at: now)
+        if let entryID, stored.catalogEntryID != entryID {
+            try await store.licences.linkCatalogEntry(typeCode: type.typeCode, entryID: entryID)
+            stored.catalogEntryID = entryID
+        }
         try await record(
             AuditEvent(
                 action: .licenceTypeRegistered, time: now, userID: user.id, providerDepartmentID: department.id,

@@ -7,6 +7,8 @@ public struct StoredLicenceType: Sendable, Hashable {
     public var type: LicenceType
     public var definerDepartmentID: Int64
     public var updatedAt: Date
+    /// The catalog entry the type is filed as, once filed.
+    public var catalogEntryID: Int64?
 }
 
 /// What an issuer states for a new licence (or a new version of one).
@@ -37,6 +39,8 @@ public protocol LicenceRepository: Sendable {
     func saveType(_ type: LicenceType, definerDepartmentID: Int64, at now: Date) async throws -> StoredLicenceType
     func type(code: String) async throws -> StoredLicenceType?
     func types() async throws -> [StoredLicenceType]
+    /// Records the catalog entry a type is filed as.
+    func linkCatalogEntry(typeCode: String, entryID: Int64) async throws
     /// Issues version 1 of a licence under the issuer's next serial for the type (`yyyyMMdd` of the issue date
     /// and a six-digit count), signed by `sign` in the same transaction.
     func issue(
@@ -154,7 +158,16 @@ struct SQLLicenceRepository: LicenceRepository {
                     definition = excluded.definition, updated_at = excluded.updated_at
                 """
             ).run()
-            return StoredLicenceType(type: type, definerDepartmentID: definerDepartmentID, updatedAt: now)
+            return try await Self.type(type.typeCode, sql)
+                ?? StoredLicenceType(type: type, definerDepartmentID: definerDepartmentID, updatedAt: now)
+        }
+    }
+
+    func linkCatalogEntry(typeCode: String, entryID: Int64) async throws {
+        try await provider.transaction { sql in
+            try await sql.raw(
+                "UPDATE licence_types SET catalog_entry_id = \(bind: entryID) WHERE type_code = \(bind: typeCode)"
+            ).run()
         }
     }
 
@@ -438,7 +451,8 @@ struct SQLLicenceRepository: LicenceRepository {
             type: try JSONDecoder().decode(
                 LicenceType.self, from: Data(try row.decode(column: "definition", as: String.self).utf8)),
             definerDepartmentID: try row.decode(column: "definer_department_id", as: Int64.self),
-            updatedAt: try row.decode(column: "updated_at", as: Date.self))
+            updatedAt: try row.decode(column: "updated_at", as: Date.self),
+            catalogEntryID: try row.decode(column: "catalog_entry_id", as: Int64?.self))
     }
 
     /// A coded column read back; a value the code does not know is refused, never read as some default (an unknown

@@ -336,7 +336,8 @@ enum Schema {
         // organisation's by its 统一社会信用代码. Versions stored before have none and are not shown.
         .addingColumns(
             version: 33, name: "licence holders, consents and uses (issue 22)",
-            columns: [("licences", "holder_key", "TEXT")], statements: licenceUseTables,
+            columns: [("licences", "holder_key", "TEXT"), ("licence_types", "catalog_entry_id", "BIGINT")],
+            statements: licenceUseTables,
             afterColumns: ["CREATE INDEX IF NOT EXISTS licences_holder_key ON licences (holder_key)"]),
         Migration(version: 34, name: "licences across levels (issue 22)", statements: licenceCascadeTables),
     ]

@@ -72,29 +72,26 @@ struct LicencePages {
             return .redirect(to: "/login?next=\(request.uri.path)", type: .normal)
         }
         let identifier = try LicencesAPI.identifier(context)
-        let (licence, _) = try await service.issued(identifier, readBy: user)
-        guard let type = try await service.store.licences.type(code: licence.typeCode)?.type,
-            let signed = try await service.store.licences.signedPackage(identifier),
-            let seal = try await service.store.licences.seal(serial: signed.sealSerial),
-            let issuer = try await service.store.departments.find(id: licence.issuerDepartmentID)
-        else { throw StoreError.notFound(entity: "licence package", key: identifier.text) }
+        let sealed = try await service.sealedPackage(identifier, readBy: user)
+        let licence = sealed.licence
         let link = "\(baseURL)/licences/verify?identifier=\(identifier.text)"
         guard let qr = QRCode(link) else {
             throw StoreError.unavailable("the verification link is too long for a QR code")
         }
         let language = context.language
+        let status = licence.status(on: CalendarDate.today())
         let page = LicencePrintPage(
-            typeName: type.name, identifier: identifier.text, holderName: licence.holder.name,
+            typeName: sealed.type.name, identifier: identifier.text, holderName: licence.holder.name,
             holderCode: licence.holder.code,
-            face: type.fields.compactMap { field in
+            face: sealed.type.fields.compactMap { field in
                 licence.face[field.key].map { LicencePrintPage.Line(label: field.label, value: $0) }
             },
             issuedOn: licence.issuedOn.description,
             validUntil: licence.validUntil?.description ?? pages.text("licence_permanent", language),
-            issuerName: issuer.name, status: licence.status(on: CalendarDate.today()).label.text(language),
-            isValid: licence.status(on: CalendarDate.today()) == .valid, sealImage: seal.image,
+            issuerName: sealed.issuerName, status: status.label.text(language), isValid: status == .valid,
+            sealImage: sealed.seal.image,
             qrCode: qr.svg(size: 160, label: pages.text("licence_print_scan", language)), verifyLink: link,
-            sealSerial: signed.sealSerial)
+            sealSerial: sealed.package.sealSerial)
         var response = pages.render(.licencePrint, page, context: context)
         response.headers[.cacheControl] = "no-store"
         return response

@@ -124,12 +124,12 @@ struct LicenceWalletPages {
             do throws(IdentifierError) { identifier = try LicenceIdentifier(text) } catch {
                 throw ValidationError(field: "identifier", error.message)
             }
-            let (token, expiresAt, licence) = try await service.showToken(for: identifier, by: developer)
+            let (token, expiresAt, _, type) = try await service.showToken(for: identifier, by: developer)
             let link = "\(baseURL)/licences/verify?token=\(token)"
             guard let qr = QRCode(link) else {
                 throw StoreError.unavailable("the verification link is too long for a QR code")
             }
-            let typeName = try await service.store.licences.type(code: licence.typeCode)?.type.name ?? licence.typeCode
+            let typeName = type.name
             return pages.render(
                 .portalLicenceShow,
                 PortalLicenceShowPage(

@@ -182,22 +182,17 @@ struct LicencesAPI: Sendable {
     }
 
     func package(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let user = try context.requireUser()
-        let identifier = try Self.identifier(context)
-        _ = try await service.issued(identifier, readBy: user)
-        guard let signed = try await service.store.licences.signedPackage(identifier),
-            let seal = try await service.store.licences.seal(serial: signed.sealSerial)
-        else { throw StoreError.notFound(entity: "licence package", key: identifier.text) }
-        let authority = try await service.seals.authorityCertificate()
+        let sealed = try await service.sealedPackage(try Self.identifier(context), readBy: try context.requireUser())
+        let signed = sealed.package
         return try JSONResponse.make(
             PackageBody(
-                identifier: identifier.text, package: String(decoding: signed.bytes, as: UTF8.self),
+                identifier: sealed.licence.identifier.text, package: String(decoding: signed.bytes, as: UTF8.self),
                 packageBase64: Data(signed.bytes).base64EncodedString(),
                 packageSM3: Hex.lowercase(SM3.hash(signed.bytes)),
                 signature: Data(signed.signature).base64EncodedString(),
                 signatureAlgorithm: "SM2-with-SM3 (GB/T 32918, GM/T 0009 user ID 1234567812345678)",
-                sealSerial: signed.sealSerial, sealCertificate: seal.certificatePEM,
-                authorityCertificate: authority.pemRepresentation))
+                sealSerial: signed.sealSerial, sealCertificate: sealed.seal.certificatePEM,
+                authorityCertificate: sealed.authority.pemRepresentation))
     }
 
     struct CertificateBody: Codable {
@@ -331,9 +326,7 @@ struct LicencesAPI: Sendable {
     }
 
     func legalBases(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        let user = try context.requireUser()
-        try AccessPolicy.require(user, .licencesAdminister)
-        return try JSONResponse.make(["items": try await service.store.licences.legalBases()])
+        try JSONResponse.make(["items": try await service.legalBases(readBy: try context.requireUser())])
     }
 
     func recordLegalBasis(_ request: Request, context: HuitongRequestContext) async throws -> Response {

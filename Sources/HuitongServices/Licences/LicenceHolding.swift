@@ -101,10 +101,10 @@ extension LicenceUseCases {
 
     /// 亮证: a token for one of the holder's valid licences, valid for `settings.showTokenLifetime`.
     public func showToken(for identifier: LicenceIdentifier, by developer: Developer, at now: Date = Date())
-        async throws -> (token: String, expiresAt: Date, licence: Licence)
+        async throws -> (token: String, expiresAt: Date, licence: Licence, type: LicenceType)
     {
         let link = try await holderLink(developer)
-        guard let (licence, _, _) = try? await anyLicence(identifier),
+        guard let (licence, type, _) = try? await anyLicence(identifier),
             holderKeys.key(for: licence.holder) == link.holderKey
         else { throw LicenceHolderError.notYours }
         guard licence.status(on: CalendarDate(now)) == .valid else {
@@ -114,7 +114,7 @@ extension LicenceUseCases {
                     en: "the licence is \(licence.status(on: CalendarDate(now)).label.en) and cannot be shown"))
         }
         let expiresAt = now.addingTimeInterval(Double(settings.showTokenLifetime.components.seconds))
-        return (try showTokens.token(for: identifier, until: expiresAt), expiresAt, licence)
+        return (try showTokens.token(for: identifier, until: expiresAt), expiresAt, licence, type)
     }
 
     /// What a verifier sees for a scanned 亮证 token.

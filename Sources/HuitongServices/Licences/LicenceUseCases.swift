@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongCrypto
 import HuitongStore
 
 extension AuditAction {
@@ -67,6 +68,16 @@ public enum LicenceActor: Sendable {
             }
         }
     }
+}
+
+/// A licence with its signed package and everything that checks it: what its issuer prints and hands out.
+public struct SealedLicence: Sendable {
+    public var licence: Licence
+    public var type: LicenceType
+    public var issuerName: String
+    public var package: SignedLicencePackage
+    public var seal: StoredLicenceSeal
+    public var authority: SM2Certificate
 }
 
 /// What a batch of licences came to: the identifiers issued, and each problem of the rows refused.
@@ -506,6 +517,25 @@ public struct LicenceUseCases: Sendable {
     public func issued(_ identifier: LicenceIdentifier, readBy user: User) async throws -> (Licence, [LicenceEvent]) {
         let (licence, _) = try await issued(identifier, by: user)
         return (licence, try await store.licences.events(identifier))
+    }
+
+    /// A licence version of the department of `user` as its seal signed it, with what checks it offline: the seal's
+    /// certificate and the node's CA certificate.
+    public func sealedPackage(_ identifier: LicenceIdentifier, readBy user: User) async throws -> SealedLicence {
+        let (licence, type) = try await issued(identifier, by: user)
+        guard let signed = try await store.licences.signedPackage(identifier),
+            let seal = try await store.licences.seal(serial: signed.sealSerial),
+            let issuer = try await store.departments.find(id: licence.issuerDepartmentID)
+        else { throw StoreError.notFound(entity: "licence package", key: identifier.text) }
+        return SealedLicence(
+            licence: licence, type: type, issuerName: issuer.name, package: signed, seal: seal,
+            authority: try await seals.authorityCertificate())
+    }
+
+    /// The legal bases recorded for uses without consent (the operator).
+    public func legalBases(readBy user: User) async throws -> [LicenceConsent] {
+        try AccessPolicy.require(user, .licencesAdminister)
+        return try await store.licences.legalBases()
     }
 
     // MARK: Helpers

@@ -116,6 +116,13 @@ public struct UseCases: Sendable {
                     logger.info("grant expiries recorded", metadata: ["count": "\(expired.count)"])
                 }
             },
+            // Licences past their last day get their 过期 event.
+            PeriodicSweep("licence expiries", every: sharing.settings.sweepInterval, logger: logger) { [licences] in
+                let expired = try await licences.recordExpiries()
+                if !expired.isEmpty {
+                    logger.info("licence expiries recorded", metadata: ["count": "\(expired.count)"])
+                }
+            },
             // Objections the provider has not answered in time are escalated.
             escalation("objections", every: objections.settings.sweepInterval) {
                 try await objections.sweepOverdue(at: Date()).map(\.number)

@@ -114,6 +114,26 @@ struct LicenceSealsTests {
         }
     }
 
+    @Test(
+        "the expiry sweep records 过期 for a licence past its last day, once; verification then says expired",
+        arguments: TestBackend.available)
+    func expiry(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let world = try await LicenceUseCasesTests.world(store)
+            _ = try await world.useCases.registerType(LicenceUseCasesTests.type, by: world.definer, at: Self.now)
+            var request = LicenceUseCasesTests.request
+            request.validUntil = "2026-12-31"
+            let licence = try await world.useCases.issue(request, by: world.issuer, at: Self.now)
+            #expect(try await world.useCases.recordExpiries(at: Self.now).isEmpty)
+            let later = CalendarDate(iso: "2027-01-01")!.startOfDay().addingTimeInterval(3600)
+            #expect(try await world.useCases.recordExpiries(at: later) == [licence.identifier])
+            #expect(try await world.useCases.recordExpiries(at: later).isEmpty, "recorded once")
+            #expect(try await store.licences.events(licence.identifier).map(\.kind) == [.issued, .expired])
+            let verification = try await world.useCases.seals.verify(licence.identifier, at: later)
+            #expect(verification.failure?.kind == .status && verification.status == .expired)
+        }
+    }
+
     @Test("without a sealing key nothing is issued, and the error says why", arguments: TestBackend.available)
     func noSealingKey(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, _ in

@@ -532,6 +532,19 @@ public struct LicenceUseCases: Sendable {
             authority: try await seals.authorityCertificate())
     }
 
+    /// 过期: records the expiry of every valid licence whose last day has passed, so that its history and the
+    /// licences sent down the cascade say so (a licence past its end reads expired before this runs, too).
+    public func recordExpiries(at now: Date = Date()) async throws -> [LicenceIdentifier] {
+        let expired = try await store.licences.expire(before: CalendarDate(now), at: now)
+        for identifier in expired {
+            try await record(
+                AuditEvent(
+                    action: .licenceEnded, time: now, resourceCode: identifier.typeCode, outcome: .allowed,
+                    detail: ["licence": identifier.text, "kind": LicenceEventKind.expired.rawValue]))
+        }
+        return expired
+    }
+
     /// The legal bases recorded for uses without consent (the operator).
     public func legalBases(readBy user: User) async throws -> [LicenceConsent] {
         try AccessPolicy.require(user, .licencesAdminister)

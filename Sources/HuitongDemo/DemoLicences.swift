@@ -13,6 +13,9 @@ package enum DemoLicences {
     package static let holderID = "11010519491231002X"
     package static let holderName = "张小明"
 
+    /// The demo catalog's 目 under 电子证照基础信息资源 that the types are filed under.
+    static let catalogClassification = "105001"
+
     /// Which demo department issues each seeded type in 六安, by type name.
     static let localIssuers = [
         "营业执照": "SCJGJ", "出生医学证明": "WJW", "结婚证": "MZJ", "不动产权证书": "ZRZYJ", "社会保障卡": "RSJ", "居民户口簿": "GAJ",
@@ -30,10 +33,20 @@ package enum DemoLicences {
         // National types arrive from the national 证照目录 (their definers are ministries, not departments of a
         // city node); the demo records them under the bureau, each issued here by the local department.
         var types: [String: LicenceType] = [:]
+        let store = licences.store
+        let bureauAuthor = ChangeAuthor(userID: nil, name: "平台管理员")
         for var type in try LicenceType.seeded() {
             guard let code = localIssuers[type.name], let issuer = departments[code]?.creditCode else { continue }
             type.issuerCodes = [issuer]
-            _ = try await licences.store.licences.saveType(type, definerDepartmentID: bureau.id, at: Date())
+            _ = try await store.licences.saveType(type, definerDepartmentID: bureau.id, at: Date())
+            // Each type is a published resource of the catalog (电子证照基础信息资源), under the bureau.
+            var entry = try await store.catalog.create(
+                type.catalogContent(classification: catalogClassification), departmentID: bureau.id,
+                author: bureauAuthor)
+            for step in [CatalogTransition.submit, .publish] {
+                entry = try await store.catalog.transition(id: entry.id, step, author: bureauAuthor, comment: "")
+            }
+            try await store.licences.linkCatalogEntry(typeCode: type.typeCode, entryID: entry.id)
             types[type.name] = type
         }
         func issue(_ typeName: String, holderCode: String, holderName: String, face: [String: String]) async throws {

@@ -183,6 +183,11 @@ struct PagesAndContractTests {
             try await Self.expectDemoCatalog(store)
             // The six licence types, each with its local issuer; the demo holder's licences sealed and valid.
             #expect(try await store.licences.types().count == 6)
+            for type in try await store.licences.types() {
+                let entryID = try #require(type.catalogEntryID)
+                let entry = try #require(try await store.catalog.find(id: entryID))
+                #expect(entry.status == .published && entry.content.name == type.type.name)
+            }
             let holder = try LicenceHolder(
                 kind: .person, code: DemoLicences.holderID, name: DemoLicences.holderName, today: CalendarDate.today())
             let held = try await store.licences.licences(holderKey: holderKeys.key(for: holder))

@@ -351,6 +351,39 @@ struct CatalogStoreConformanceTests {
     }
 
     @Test(
+        "searches that arrive together after a write all see it, and the facet counts agree",
+        arguments: TestBackend.available)
+    func concurrentSearchesAfterWrite(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let department = try await Self.prepare(store)
+            func publish(_ name: String) async throws {
+                var content = Self.population()
+                content.name = name
+                let entry = try await store.catalog.create(
+                    try content.validated(), departmentID: department.id, author: Self.author)
+                _ = try await store.catalog.transition(id: entry.id, .submit, author: Self.author, comment: "")
+                _ = try await store.catalog.transition(id: entry.id, .publish, author: Self.author, comment: "ok")
+            }
+            try await publish("人口基础信息一")
+            _ = try await store.catalog.search(CatalogQuery(text: "人口"), facets: [.department])
+            for round in 2...4 {
+                try await publish("人口基础信息\(round)")
+                let totals = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+                    for _ in 0..<8 {
+                        group.addTask {
+                            let found = try await store.catalog.search(
+                                CatalogQuery(text: "人口"), facets: [.department])
+                            return (found.total, found.facets["department"]?.first?.count ?? -1)
+                        }
+                    }
+                    return try await group.reduce(into: [(Int, Int)]()) { $0.append($1) }
+                }
+                #expect(totals.allSatisfy { $0 == (round, round) }, "round \(round): \(totals)")
+            }
+        }
+    }
+
+    @Test(
         "entries published in bulk are read, found and counted like entries published one by one, on every node",
         arguments: TestBackend.available)
     func publishInBulk(_ backend: TestBackend) async throws {

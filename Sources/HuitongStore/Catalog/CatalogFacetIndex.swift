@@ -325,6 +325,11 @@ final class CatalogFacetIndex: Sendable {
     /// The projection as last brought up to date, without asking the database whether anything changed since.
     var latest: Snapshot { snapshot.withLock { $0 } }
 
+    /// The refresh under way, and the change it brings the projection to: searches that find the projection behind
+    /// wait for it rather than each copying the projection (a copy is the size of the catalog) and applying the same
+    /// changes.
+    private let inFlight = Mutex<(target: Int64, task: Task<Snapshot, any Error>)?>(nil)
+
     /// The projection as of the latest committed change.
     func current(_ sql: any SQLDatabase) async throws -> Snapshot {
         let current = snapshot.withLock { $0 }
@@ -332,6 +337,21 @@ final class CatalogFacetIndex: Sendable {
             try await sql.raw("SELECT COALESCE(MAX(id), 0) AS n FROM catalog_changes").first()?
             .decode(column: "n", as: Int64.self) ?? 0
         if latest == current.lastChange { return current }
+        let task = inFlight.withLock { flight -> Task<Snapshot, any Error> in
+            if let flight, flight.target >= latest { return flight.task }
+            let task = Task { try await self.refresh(to: latest, sql) }
+            flight = (latest, task)
+            return task
+        }
+        return try await task.value
+    }
+
+    /// Brings the projection to change `latest`: the entries changed since are read again, or everything when the
+    /// projection was never loaded or holds more dead rows than live ones.
+    private func refresh(to latest: Int64, _ sql: any SQLDatabase) async throws -> Snapshot {
+        defer { inFlight.withLock { if $0?.target == latest { $0 = nil } } }
+        let current = snapshot.withLock { $0 }
+        if current.lastChange >= latest { return current }
         var next = current
         next.lastChange = latest
         // Rows of changed entries are left behind (see `Columns.postings`); once they outnumber the live ones the
@@ -361,7 +381,7 @@ final class CatalogFacetIndex: Sendable {
         next.labels = try await Self.labels(sql)
         let result = next
         snapshot.withLock { stored in
-            // Another search may have applied newer changes meanwhile; keep whichever is newer.
+            // A refresh started for a newer change may have finished first; keep whichever is newer.
             if latest > stored.lastChange { stored = result }
         }
         return result

@@ -137,6 +137,12 @@ public struct UseCases: Sendable {
                 let started = try await collection.sweep(at: Date())
                 if !started.isEmpty { logger.info("scheduled collections", metadata: ["count": "\(started.count)"]) }
             },
+            // The catalog's change log keeps its last 100,000 changes: enough for any node that is running to catch
+            // up from; one further behind reads its index afresh.
+            PeriodicSweep("catalog change log", every: .seconds(3600), logger: logger) { [store] in
+                let dropped = try await store.catalog.pruneChanges(keeping: 100_000)
+                if dropped > 0 { logger.info("pruned the catalog change log", metadata: ["count": "\(dropped)"]) }
+            },
             // Jobs that ended a week ago leave the queue.
             PeriodicSweep("ended jobs", every: .seconds(3600), logger: logger) { [jobs] in
                 let removed = try await jobs.purge()

@@ -380,6 +380,14 @@ struct CatalogStoreConformanceTests {
                 }
                 #expect(totals.allSatisfy { $0 == (round, round) }, "round \(round): \(totals)")
             }
+            // A node behind a pruned change reads its index afresh, and still finds everything.
+            let other = Store(provider: store.provider)
+            other.useSealingKey(TestBackend.sealingKey)
+            _ = try await other.catalog.search(CatalogQuery(text: "人口"), facets: [])
+            try await publish("人口基础信息5")
+            try await publish("人口基础信息6")
+            #expect(try await store.catalog.pruneChanges(keeping: 1) > 0)
+            #expect(try await other.catalog.search(CatalogQuery(text: "人口"), facets: []).total == 6)
         }
     }
 

@@ -357,7 +357,13 @@ final class CatalogFacetIndex: Sendable {
         // Rows of changed entries are left behind (see `Columns.postings`); once they outnumber the live ones the
         // projection is read afresh.
         let stale = current.columns.deadRows > 4_096 && current.columns.deadRows * 2 > current.columns.ids.count
-        if current.lastChange < 0 || stale {
+        // Changes this node had not applied may have been pruned from the log (`pruneChanges`): then only a whole
+        // read is sure to hold them.
+        let oldest =
+            try await sql.raw("SELECT MIN(id) AS n FROM catalog_changes").first()?
+            .decode(column: "n", as: Int64?.self) ?? nil
+        let pruned = oldest.map { current.lastChange + 1 < $0 } ?? false
+        if current.lastChange < 0 || stale || pruned {
             next.columns = Columns()
             next.columns.indexesText = indexesText
             for raw in try await Self.load(ids: nil, text: indexesText, sql).values.sorted(by: { $0.id < $1.id }) {

@@ -19,6 +19,9 @@ public protocol CatalogRepository: Sendable {
     /// row: what `apply` writes for new items with `publish: true`, row MACs and search indexes included. Returns
     /// their ids in order. Every item must be new (`existingID` nil); used to fill large catalogs (the benchmark).
     func publishInBulk(_ batch: [CatalogBatchItem], author: ChangeAuthor) async throws -> [Int64]
+    /// Drops all but the last `count` entries of the change log each node's catalog index follows; a node that had
+    /// not applied a dropped change reads its index afresh. Returns how many were dropped.
+    func pruneChanges(keeping count: Int) async throws -> Int
     /// Deletes a draft that was never published.
     func delete(id: Int64) async throws
     func find(id: Int64) async throws -> CatalogEntry?

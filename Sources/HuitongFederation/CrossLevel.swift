@@ -98,19 +98,34 @@ extension FederationNode {
 
     /// Looks keys up in an entry `owner` holds, through the tree, and returns what the owner's grant lets through.
     public func call(_ call: RemoteCall, owner: NodeRegion) async throws -> RemoteCallResult {
-        try await forwardCall(
-            id: UUID().uuidString.lowercased(), origin: local, destination: owner, body: try FederationJSON.encode(call)
-        )
+        try FederationJSON.decode(
+            RemoteCallResult.self,
+            try await forwardCall(
+                id: UUID().uuidString.lowercased(), kind: .gatewayCall, origin: local, destination: owner,
+                body: try FederationJSON.encode(call)))
     }
 
-    func forwardCall(id: String, origin: NodeRegion, destination: NodeRegion, body: String) async throws
-        -> RemoteCallResult
+    /// Asks the node that issued a licence where it stands now (routed verification), through the tree.
+    public func licenceStatus(_ query: LicenceStatusQuery, issuingNode: NodeRegion) async throws -> LicenceStatusAnswer
     {
+        try FederationJSON.decode(
+            LicenceStatusAnswer.self,
+            try await forwardCall(
+                id: UUID().uuidString.lowercased(), kind: .licenceStatusCall, origin: local, destination: issuingNode,
+                body: try FederationJSON.encode(query)))
+    }
+
+    /// Carries a call (`kind`: a gateway call or a licence status call) one hop towards `destination`; returns the
+    /// answer's body, checked and opened.
+    func forwardCall(
+        id: String, kind: FederationMessageKind, origin: NodeRegion, destination: NodeRegion, body: String
+    ) async throws -> String {
+        let resultKind: FederationMessageKind = kind == .licenceStatusCall ? .licenceStatusResult : .gatewayResult
         guard let next = try await route().nextHop(to: destination),
             let peer = try await store.federation.peer(next)
         else { throw FederationError.unknownNode(destination.code) }
         let message = try sign(
-            HopHeader(id: id, kind: .gatewayCall, origin: origin, destination: destination, from: local, to: next),
+            HopHeader(id: id, kind: kind, origin: origin, destination: destination, from: local, to: next),
             body: body, to: peer)
         var request = HTTPClientRequest(url: peer.baseURL + WireMessage.callPath)
         request.method = .POST
@@ -143,11 +158,11 @@ extension FederationNode {
         } catch {
             throw FederationError.malformed(BilingualText(zh: "对端的应答无法解析", en: "the peer's answer cannot be read"))
         }
-        guard let signed = wire.signed, wire.envelope.kind == .gatewayResult, wire.envelope.id == id,
+        guard let signed = wire.signed, wire.envelope.kind == resultKind, wire.envelope.id == id,
             wire.envelope.from == next
         else { throw FederationError.badSignature(next.code) }
         try verifier.verify(signed, local: local, senderKeys: peer.keys?.keys ?? [])
-        return try FederationJSON.decode(RemoteCallResult.self, try openBody(wire))
+        return try openBody(wire)
     }
 
     /// Answers a forwarded call: passes it on towards its owner, or serves it here, and signs the answer for the
@@ -156,9 +171,9 @@ extension FederationNode {
     {
         let envelope = wire.envelope
         let (caller, body) = try await authenticate(wire, remoteAddress: remoteAddress, now: now)
-        guard envelope.kind == .gatewayCall else {
+        guard envelope.kind == .gatewayCall || envelope.kind == .licenceStatusCall else {
             throw FederationError.malformed(
-                BilingualText(zh: "此地址只接受网关调用", en: "this address takes gateway calls only"))
+                BilingualText(zh: "此地址只接受转发的调用", en: "this address takes routed calls only"))
         }
         // A call carries no state to repeat harmlessly: a replayed one is refused, not served again.
         guard
@@ -170,26 +185,41 @@ extension FederationNode {
             await recordRejection(envelope, replayed, remoteAddress: remoteAddress)
             throw replayed
         }
-        let result: RemoteCallResult
+        let result: String
         if envelope.destination == local {
-            guard let crossLevel else {
-                throw FederationError.refused(
-                    node: local.code, code: "calls_not_served",
-                    message: BilingualText(zh: "本节点不受理转发的调用", en: "this node does not serve routed calls"))
-            }
-            result = try await crossLevel.serve(
-                try FederationJSON.decode(RemoteCall.self, body), from: envelope.origin)
+            result = try await serveCall(envelope, body: body)
         } else {
             result = try await forwardCall(
-                id: envelope.id, origin: envelope.origin, destination: envelope.destination, body: body)
+                id: envelope.id, kind: envelope.kind, origin: envelope.origin, destination: envelope.destination,
+                body: body)
             await recordReceived(envelope, outcome: "relayed call")
         }
         let answer = try sign(
             HopHeader(
-                id: envelope.id, kind: .gatewayResult, origin: local, destination: envelope.origin, from: local,
-                to: envelope.from),
-            body: try FederationJSON.encode(result), to: caller)
+                id: envelope.id, kind: envelope.kind == .licenceStatusCall ? .licenceStatusResult : .gatewayResult,
+                origin: local, destination: envelope.origin, from: local, to: envelope.from),
+            body: result, to: caller)
         return WireMessage(answer)
+    }
+
+    /// Serves a call addressed to this node: a key lookup under the local grant, or a licence's status.
+    private func serveCall(_ envelope: FederationEnvelope, body: String) async throws -> String {
+        if envelope.kind == .licenceStatusCall {
+            guard let licences else {
+                throw FederationError.refused(
+                    node: local.code, code: "no_licence_library",
+                    message: BilingualText(zh: "本节点未启用电子证照库", en: "this node keeps no licence library"))
+            }
+            return try FederationJSON.encode(
+                try await licences.status(of: try FederationJSON.decode(LicenceStatusQuery.self, body)))
+        }
+        guard let crossLevel else {
+            throw FederationError.refused(
+                node: local.code, code: "calls_not_served",
+                message: BilingualText(zh: "本节点不受理转发的调用", en: "this node does not serve routed calls"))
+        }
+        return try FederationJSON.encode(
+            try await crossLevel.serve(try FederationJSON.decode(RemoteCall.self, body), from: envelope.origin))
     }
 }
 

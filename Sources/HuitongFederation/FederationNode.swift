@@ -131,7 +131,7 @@ public final class FederationNode: Sendable {
             return WireReceipt(outcome: .duplicate, messageID: envelope.id)
         }
         if envelope.destination != local {
-            guard envelope.kind != .gatewayCall, envelope.kind != .gatewayResult else {
+            guard !envelope.kind.isCall else {
                 throw FederationError.malformed(
                     BilingualText(
                         zh: "网关调用须发往 \(WireMessage.callPath)", en: "gateway calls go to \(WireMessage.callPath)"))
@@ -263,7 +263,7 @@ public final class FederationNode: Sendable {
                 try FederationJSON.decode(ApplicationDecisionNotice.self, body), from: envelope.origin, now: now)
         case .licenceIndex:
             try await receiveLicences(try FederationJSON.decode(LicenceIndexBatch.self, body), from: envelope.origin)
-        case .gatewayCall, .gatewayResult:
+        case .gatewayCall, .gatewayResult, .licenceStatusCall, .licenceStatusResult:
             throw FederationError.malformed(
                 BilingualText(
                     zh: "网关调用须发往 \(WireMessage.callPath)", en: "gateway calls go to \(WireMessage.callPath)"))

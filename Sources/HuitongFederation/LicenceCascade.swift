@@ -10,6 +10,8 @@ public protocol LicenceCascadeHandler: Sendable {
     func pending(for child: NodeRegion) async throws -> (records: [LicenceIndexRecord], changes: LicenceChangesSince)
     /// Keeps the licences of a batch from `origin` whose signature and certificate chain hold; returns how many.
     func receive(_ batch: LicenceIndexBatch, from origin: NodeRegion) async throws -> Int
+    /// The status now of a licence this node issued, for a routed verification.
+    func status(of query: LicenceStatusQuery) async throws -> LicenceStatusAnswer
 }
 
 extension FederationNode {

@@ -53,8 +53,8 @@ extension HopHeader {
     }
 }
 
-/// Encrypts, link by link, the bodies of hops that carry personal data — 回流 batches, routed calls and their
-/// answers — with the HT1 envelope (SM4-CBC + HMAC-SM3, encrypt-then-MAC), under a session key sent to the next
+/// Encrypts, link by link, the bodies of hops that carry personal data — 回流 batches, licences, routed calls and
+/// their answers — with the HT1 envelope (SM4-CBC + HMAC-SM3, encrypt-then-MAC), under a session key sent to the next
 /// hop encrypted to its SM2 key; and opens those sent to this node.
 ///
 /// A session key serves one peer for an hour, so SM2 is paid once per peer and hour, not per message; the
@@ -64,7 +64,9 @@ extension HopHeader {
 final class LinkSealer: Sendable {
     static let prefix = "ht1-sm2:"
     /// What must travel encrypted under `gm`: the kinds whose bodies hold records of people and businesses.
-    static let sealedKinds: Set<FederationMessageKind> = [.reflowBatch, .gatewayCall, .gatewayResult]
+    static let sealedKinds: Set<FederationMessageKind> = [
+        .reflowBatch, .gatewayCall, .gatewayResult, .licenceIndex, .licenceStatusCall, .licenceStatusResult,
+    ]
     static let sessionLifetime: Duration = .seconds(3600)
     /// Opened session keys kept; more peers than this only cost an SM2 decryption now and then.
     static let openedSessionsKept = 256

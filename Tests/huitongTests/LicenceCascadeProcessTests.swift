@@ -116,10 +116,25 @@ extension CascadeProcessTests {
             returning: LicencesAPI.UseBody.self)
         #expect(used.licence.face["xm"] == "回流甲" && used.typeName == "婚姻登记记录证明（示例）")
 
-        // The province revokes; the revocation follows the same way down.
+        #expect(
+            verification.checks.first { $0.kind == .status }?.message.zh.contains("已向签发节点 340000 实时查询") == true,
+            "the status is asked of the province through the city")
+
+        // The province revokes. Before anything is sent down, the county's verification already says so: its status
+        // is asked of the province, through the city.
         _ = try await province.call(
             .POST, "/api/v1/licences/\(jinan)/end", input: LicencesAPI.EndInput(kind: .revoked, reason: "登记无效"),
             as: "mzj.officer", expect: 200, returning: LicencesAPI.LicenceBody.self)
+        let routed = try await county.request(
+            .POST, "/api/v1/licence-verifications",
+            body: try JSONEncoder().encode(LicencesAPI.VerifyInput(identifier: jinan)))
+        #expect(routed.body.contains("证照已吊销：登记无效"), "\(routed.body)")
+        let refusedNow = try await county.request(
+            .POST, "/api/v1/licence-uses", body: try JSONEncoder().encode(use),
+            session: try await county.login("mzj.officer"))
+        #expect(refusedNow.status == 409, "a use checks the status on the province too: \(refusedNow.body)")
+
+        // The revocation also follows the same way down, for when the province cannot be reached.
         _ = try await eventually("the province sends the revocation") { () async throws -> Bool? in
             try await publish(province) > 0 ? true : nil
         }

@@ -22,6 +22,15 @@ public enum FederationMessageKind: String, Sendable, Hashable, Codable, CaseIter
     case gatewayResult = "gateway.result"
     /// Licences (their signed packages and status now) pushed down to the nodes of their holders' regions (证照回流).
     case licenceIndex = "licence.index"
+    /// A verifier's node asks a licence's issuing node for its status now; forwarded hop by hop like a gateway call.
+    case licenceStatusCall = "licence.status_call"
+    /// The issuing node's signed answer to a status call.
+    case licenceStatusResult = "licence.status_result"
+
+    /// The kinds that travel as a synchronous call and its answer, not through the outbox.
+    public var isCall: Bool {
+        [.gatewayCall, .gatewayResult, .licenceStatusCall, .licenceStatusResult].contains(self)
+    }
 }
 
 /// The signed header of a message: who wrote it for whom, which hop carries it, when, what kind, the algorithm of

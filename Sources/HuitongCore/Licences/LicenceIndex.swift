@@ -90,3 +90,25 @@ extension LicenceHolder {
         }
     }
 }
+
+/// A routed question to a licence's issuing node: where does this licence stand now?
+public struct LicenceStatusQuery: Sendable, Hashable, Codable {
+    public var identifier: String
+
+    public init(identifier: String) {
+        self.identifier = identifier
+    }
+}
+
+/// The issuing node's answer: the status today and why it ended, if it did.
+public struct LicenceStatusAnswer: Sendable, Hashable, Codable {
+    public var identifier: String
+    public var status: LicenceStatus
+    public var reason: String?
+
+    public init(identifier: String, status: LicenceStatus, reason: String?) {
+        self.identifier = identifier
+        self.status = status
+        self.reason = reason
+    }
+}

@@ -87,12 +87,17 @@ public struct LicenceVerificationInput: Sendable {
     public var authority: SM2Certificate
     /// The node that issued the licence, when it is not this one (its CA is then the one the cascade delivered).
     public var issuingNode: String?
+    /// Where the status comes from, when it is not this node's own record (the issuing node asked now, or the last
+    /// record the cascade brought).
+    public var statusSource: BilingualText?
 
     public init(
         presented: SignedLicencePackage, licence: Licence?, type: LicenceType?, signedAt: Date?, statusReason: String?,
-        sealCertificate: SM2Certificate?, authority: SM2Certificate, issuingNode: String? = nil
+        sealCertificate: SM2Certificate?, authority: SM2Certificate, issuingNode: String? = nil,
+        statusSource: BilingualText? = nil
     ) {
         self.issuingNode = issuingNode
+        self.statusSource = statusSource
         self.presented = presented
         self.licence = licence
         self.type = type
@@ -180,15 +185,18 @@ extension LicenceVerification {
         let status = licence.status(on: CalendarDate(now))
         self.status = status
         let reason = input.statusReason.map { "：\($0)" } ?? ""
+        let source = input.statusSource.map { (zh: "（\($0.zh)）", en: " (\($0.en))") } ?? (zh: "", en: "")
         checks.append(
             status == .valid
                 ? Check(
-                    kind: .status, passed: true, message: BilingualText(zh: "证照当前有效", en: "the licence is valid today"))
+                    kind: .status, passed: true,
+                    message: BilingualText(zh: "证照当前有效\(source.zh)", en: "the licence is valid today\(source.en)"))
                 : Check(
                     kind: .status, passed: false,
                     message: BilingualText(
-                        zh: "证照\(status.label.zh)\(reason)",
-                        en: "the licence is \(status.label.en)\(input.statusReason.map { ": \($0)" } ?? "")")))
+                        zh: "证照\(status.label.zh)\(reason)\(source.zh)",
+                        en: "the licence is \(status.label.en)\(input.statusReason.map { ": \($0)" } ?? "")\(source.en)"
+                    )))
         // The summary shows the library's record, not what was presented, masked as the type says.
         holderName = LicenceMasking.mask(licence.holder.name, personal: licence.holder.kind == .person)
         issuedOn = licence.issuedOn.description

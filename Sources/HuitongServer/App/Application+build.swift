@@ -97,6 +97,10 @@ public enum HuitongApp {
         let store = useCases.store
         let pages = try await PageRenderer.load()
         let federation = makeFederationNode(useCases: useCases, configuration: configuration)
+        // Routed verification: the status of another node's licence is asked of that node.
+        useCases.licences.seals.useLiveStatus { identifier, node in
+            try await federation.licenceStatus(LicenceStatusQuery(identifier: identifier), issuingNode: node)
+        }
         let router = buildRouter(
             useCases: useCases, configuration: configuration, pages: pages, federation: federation, routes: routes)
         var app = Application(

@@ -61,6 +61,19 @@ extension LicenceUseCases: LicenceCascadeHandler {
         return (records, changes)
     }
 
+    public func status(of query: LicenceStatusQuery) async throws -> LicenceStatusAnswer {
+        let identifier: LicenceIdentifier
+        do throws(IdentifierError) { identifier = try LicenceIdentifier(query.identifier) } catch {
+            throw ValidationError(field: "identifier", error.message)
+        }
+        guard let licence = try await store.licences.find(identifier) else {
+            throw StoreError.notFound(entity: "licence", key: identifier.text)
+        }
+        let reason = try await store.licences.events(identifier).last { $0.kind.needsReason }?.reason
+        return LicenceStatusAnswer(
+            identifier: identifier.text, status: licence.status(on: CalendarDate(Date())), reason: reason)
+    }
+
     public func receive(_ batch: LicenceIndexBatch, from origin: NodeRegion) async throws -> Int {
         var kept = 0
         for record in batch.records {

@@ -50,6 +50,13 @@ public final class LicenceSeals: Sendable {
     /// Private keys opened once per process, by seal serial (`authority` for the CA's): opening costs an SM4 and an
     /// HMAC, and every issue needs one.
     private let openedKeys = Mutex<[String: SM2PrivateKey]>([:])
+    /// Asks a licence's issuing node for its status now (routed verification); the composition root sets it once
+    /// the node's cascade endpoint exists. Nil: the status of another node's licence is the last one it pushed.
+    private let liveStatus = Mutex<(@Sendable (String, NodeRegion) async throws -> LicenceStatusAnswer)?>(nil)
+
+    public func useLiveStatus(_ ask: @escaping @Sendable (String, NodeRegion) async throws -> LicenceStatusAnswer) {
+        liveStatus.withLock { $0 = ask }
+    }
 
     public init(store: Store, sealingKey: SealingKey?, settings: LicenceSettings, region: NodeRegion, audit: AuditLog?)
     {
@@ -167,6 +174,26 @@ public final class LicenceSeals: Sendable {
 
     // MARK: Verification
 
+    /// Another node's licence as it stands now: its status asked of its issuing node when that node answers, else
+    /// the last one it pushed down; with the reason it ended and where the status comes from.
+    func current(_ remote: RemoteLicence) async throws -> (Licence, String?, BilingualText) {
+        var licence = try remote.record.licence()
+        if let ask = liveStatus.withLock({ $0 }), let node = try? NodeRegion(remote.record.issuingNode),
+            let answer = try? await ask(remote.record.identifier, node)
+        {
+            licence.status = answer.status
+            return (
+                licence, answer.reason,
+                BilingualText(zh: "已向签发节点 \(node.code) 实时查询", en: "asked of the issuing node \(node.code) now")
+            )
+        }
+        return (
+            licence, remote.record.statusReason,
+            BilingualText(
+                zh: "签发节点暂未应答，为最近一次回流的状态", en: "the issuing node did not answer; as last sent down the cascade")
+        )
+    }
+
     /// Verifies the package the library holds for `identifier`: what a verifier gets from an identifier or a
     /// 亮证 token.
     public func verify(_ identifier: LicenceIdentifier, at now: Date = Date()) async throws -> LicenceVerification {
@@ -203,14 +230,16 @@ public final class LicenceSeals: Sendable {
             certificate = try SM2Certificate(pemRepresentation: seal.certificatePEM)
         }
         if licence == nil, let package, let remote = try await store.licences.remoteLicence(package.identifier) {
-            // A licence of another node: checked against that node's record and certificates.
+            // A licence of another node: checked against that node's record and certificates, its status asked of
+            // that node now when it answers, else the last one it pushed.
+            let (licence, reason, source) = try await current(remote)
             return LicenceVerification(
                 LicenceVerificationInput(
-                    presented: presented, licence: try remote.record.licence(), type: remote.record.type,
-                    signedAt: nil, statusReason: remote.record.statusReason,
+                    presented: presented, licence: licence, type: remote.record.type, signedAt: nil,
+                    statusReason: reason,
                     sealCertificate: try SM2Certificate(pemRepresentation: remote.record.sealCertificate),
                     authority: try SM2Certificate(pemRepresentation: remote.record.authorityCertificate),
-                    issuingNode: remote.record.issuingNode),
+                    issuingNode: remote.record.issuingNode, statusSource: source),
                 now: now)
         }
         return LicenceVerification(

@@ -167,7 +167,8 @@ extension LicenceUseCases {
         guard let remote = try await store.licences.remoteLicence(identifier.text) else {
             throw StoreError.notFound(entity: "licence", key: identifier.text)
         }
-        return (try remote.record.licence(), remote.record.type, remote)
+        // Used as it stands now on its issuing node, when that node answers.
+        return (try await seals.current(remote).0, remote.record.type, remote)
     }
 
     /// A department's own use records, newest first.

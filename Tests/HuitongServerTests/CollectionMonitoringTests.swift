@@ -125,6 +125,19 @@ struct CollectionMonitoringTests {
             let collected = try #require(figures.sources.first { $0.sourceID == source.id })
             #expect(collected.onTime == true && collected.lagSeconds == 0 && collected.cycleSeconds == 86_400)
             #expect(Self.close(collected.dueAt, success.startedAt.addingTimeInterval(86_400)))
+            #expect(collected.lastRun?.rowsRead == 3 && collected.lastRun?.rowsAccepted == 3)
+            #expect(collected.lastRun?.rowsRejected == 0 && collected.lastRun?.durationSeconds != nil)
+            #expect(collected.rowsCollected == 3 && collected.consecutiveFailures == 0)
+            let late = try #require(figures.sources.first { $0.sourceID == idle.id })
+            let idleDue = idle.createdAt.addingTimeInterval(86_400)
+            #expect(late.onTime == false && late.lastSuccessAt == nil && late.rowsCollected == 0)
+            #expect(abs(late.lagSeconds - later.timeIntervalSince(idleDue)) < 2, "\(late.lagSeconds)")
+            #expect(figures.rowsCollected == 3)
+            let department = try #require(figures.departments.first)
+            #expect(figures.departments.count == 1 && department.departmentID == city.police.id)
+            #expect(department.sources == 2 && department.scheduledSources == 2 && department.onTimeSources == 1)
+            #expect(department.onTimeRate == 0.5 && department.rowsCollected == 3)
+
             // The sweeps told of each source once it was late beyond its cycle and grace: the failing one (a day
             // without a success, told before the run that mended it) and the idle one; a success clears the
             // lateness, and a source still late is not told again.

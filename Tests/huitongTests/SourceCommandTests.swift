@@ -35,16 +35,7 @@ struct SourceCommandTests {
         try await connection.close()
 
         try await backend.withFreshDatabase { store, location in
-            try await NodeStartup.prepare(store: store)
-            try await store.catalog.saveClassifications([
-                ClassificationNode(scheme: "guide", code: "101001", name: "人口基本信息")
-            ])
-            let police = try await store.departments.create(
-                DepartmentDraft(name: "公安局", code: "GAJ", creditCode: nil, regionCode: "341502", parentID: nil))
-            let accounts = AccountUseCases(store: store, bcryptCost: 4)
-            let (provider, _) = try await accounts.createUser(
-                UserDraft(username: "gaj", displayName: "gaj", departmentID: police.id, roles: [.provider]),
-                password: "password-123")
+            let (police, provider, accounts) = try await RemoteImportTests.prepare(store)
             let entry = try await store.catalog.create(
                 try CatalogEntryContent(
                     classificationCode: "101001", name: "企业名录", abstract: "全市企业的名录。",

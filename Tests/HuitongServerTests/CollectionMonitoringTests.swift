@@ -5,7 +5,6 @@ import HuitongStore
 import HuitongTestSupport
 import Hummingbird
 import HummingbirdTesting
-import Logging
 import Testing
 
 @testable import HuitongServer
@@ -50,17 +49,7 @@ struct CollectionMonitoringTests {
                     entryID: entryID, name: "备用库", kind: "sqlite", location: file, table: "jg", schedule: "daily"),
                 as: SourceBody.self)
 
-            var settings = IngestSettings()
-            settings.collectionRoots = [root.path]
-            var logger = Logger(label: "test")
-            logger.logLevel = .critical
-            // A place of its own: an SQLite source's run is pinned to it, so the node's queue leaves it to this test.
-            let jobs = JobQueue(
-                store: node.store, settings: JobSettings(), place: "test-\(UUID().uuidString)", logger: logger)
-            let scheduler = CollectionUseCases(
-                store: node.store, settings: settings, sealingKey: nil,
-                uploads: UploadLoads(store: node.store, settings: settings, jobs: jobs), jobs: jobs, audit: nil,
-                logger: logger)
+            let scheduler = CollectionAPITests.scheduler(node, root: root)
             /// The sweep at `time` starts the source's run, which this test carries out as the queue would.
             func sweep(at time: Date) async throws -> CollectionRun {
                 let started = try await scheduler.sweep(at: time)

@@ -328,7 +328,7 @@ schemas.update({
       "rateLimit": {"type": "integer"}, "dailyQuota": {"type": "integer"}, "validFrom": DATE, "validTo": DATE,
       "status": enum("active", "notYetValid", "expired", "revoked"), "createdAt": DT, "revokedAt": DT, "revokedByID": I64, "revokedByName": S(), "revocationReason": S()}),
   "Notification": OBJ(["id", "userID", "kind", "title", "body", "createdAt"], {"id": I64, "userID": I64,
-      "kind": enum("applicationToReview", "complianceReview", "applicationDecided", "escalated", "grantRevoked", "objectionToAnswer", "objectionAnswered", "objectionEscalated", "openAccessToReview", "openAccessEscalated"),
+      "kind": enum("applicationToReview", "complianceReview", "applicationDecided", "escalated", "grantRevoked", "objectionToAnswer", "objectionAnswered", "objectionEscalated", "openAccessToReview", "openAccessEscalated", "collectionFailing", "collectionLate"),
       "title": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "body": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "applicationID": I64, "grantID": I64, "objectionID": I64, "createdAt": DT, "readAt": DT}),
   "HolidayInput": OBJ(["holidays", "workdays"], {"source": NS(description="The State Council notice"),
       "holidays": {"type": "array", "items": OBJ(["name", "from", "to"], {"name": S(), "from": DATE, "to": DATE})},
@@ -981,6 +981,28 @@ COL_TEST = OBJ(["columns", "matchedItems", "missingItems", "sample", "files"], {
     "files": {"type": "array", "items": S(), "description": "a drop directory's files waiting to be taken"}})
 schemas.update({"CollectionHTTPOptions": COL_HTTP, "CollectionWatermark": COL_WATERMARK, "CollectionSourceInput": COL_INPUT, "CollectionSourcePatch": COL_PATCH,
     "CollectionRun": COL_RUN, "CollectionSource": COL_SOURCE, "CollectionSourceTest": COL_TEST})
+COL_RUN_SUMMARY = OBJ(["runID", "status", "trigger", "startedAt", "rowsRead", "rowsAccepted", "rowsRejected"], {
+    "runID": I64, "status": enum("running", "succeeded", "failed"), "trigger": enum("manual", "schedule"),
+    "startedAt": DT, "finishedAt": DT, "rowsRead": I64, "rowsAccepted": I64, "rowsRejected": I64,
+    "durationSeconds": {"type": "number"}})
+COL_STATUS = OBJ(["sourceID", "entryID", "departmentID", "name", "kind", "schedule", "enabled", "lagSeconds", "consecutiveFailures", "rowsCollected"], {
+    "sourceID": I64, "entryID": I64, "departmentID": I64, "name": S(), "kind": COL_KIND, "schedule": COL_SCHEDULE,
+    "enabled": {"type": "boolean"}, "cycleSeconds": {"type": "number", "description": "the time between scheduled runs; absent for a source run by hand"},
+    "lastSuccessAt": DT, "dueAt": DT, "lagSeconds": {"type": "number", "description": "seconds past the due time, 0 when not yet due"},
+    "onTime": {"type": "boolean", "description": "last success within the cycle (and a grace of a quarter of it, at most an hour); absent without a cycle"},
+    "lastRun": ref("CollectionRunSummary"), "consecutiveFailures": {"type": "integer"},
+    "lastFailure": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "nextRunAt": DT,
+    "rowsCollected": I64})
+COL_DEPARTMENT = OBJ(["departmentID", "sources", "scheduledSources", "onTimeSources", "failingSources", "rowsCollected"], {
+    "departmentID": I64, "sources": {"type": "integer"}, "scheduledSources": {"type": "integer"},
+    "onTimeSources": {"type": "integer"}, "onTimeRate": {"type": "number", "description": "按时更新率, 0–1; absent without a scheduled source"},
+    "failingSources": {"type": "integer"}, "rowsCollected": I64})
+COL_MONITORING = OBJ(["generatedAt", "rowsCollected", "departments", "sources"], {
+    "generatedAt": DT, "rowsCollected": {**I64, "description": "归集总量: rows accepted by successful runs"},
+    "departments": {"type": "array", "items": ref("DepartmentCollectionFigures")},
+    "sources": {"type": "array", "items": ref("CollectionSourceStatus")}})
+schemas.update({"CollectionRunSummary": COL_RUN_SUMMARY, "CollectionSourceStatus": COL_STATUS,
+    "DepartmentCollectionFigures": COL_DEPARTMENT, "CollectionMonitoring": COL_MONITORING})
 COL_TEST_ERRORS = errors(400, 401, 403, 404, 422, 503)
 paths.update({
   "/api/v1/collection-sources": {
@@ -1001,6 +1023,9 @@ paths.update({
     "get": op("The source's runs, newest first: rows read, accepted and rejected, outcome and the reason of a failure", "collection", {"200": ok(lst("CollectionRun"))}, params=ID),
     "post": op("Start a run now; it is queued and answered at once (409 while another run of the source is under way, or when it is disabled)",
       "collection", {"202": ok(ref("CollectionRun"), "Started"), **errors(401, 403, 404, 409)}, params=ID)},
+  "/api/v1/collection-monitoring": {
+    "get": op("Collection monitoring: per source its last success, lag behind its cycle, last run and failures in a row; per department its on-time rate (按时更新率) and rows collected (归集总量). The operator sees every department, a provider officer their own",
+      "collection", {"200": ok(ref("CollectionMonitoring")), **errors(401, 403)})},
 })
 
 out = pathlib.Path(__file__).resolve().parent.parent / "Sources/HuitongServer/Resources/openapi.json"

@@ -15,7 +15,7 @@ struct Huitong: AsyncParsableCommand {
         version: HuitongVersion.current,
         subcommands: [
             Serve.self, Initialize.self, Demo.self, UserCommand.self, ImportCommand.self, AuditCommand.self,
-            NodeCommand.self, PoolCommand.self,
+            NodeCommand.self, PoolCommand.self, SourceCommand.self,
             BenchCatalogSearch.self, BenchAuditAppend.self, BenchGatewaySetup.self, BenchBareLookup.self,
         ],
         defaultSubcommand: Serve.self

@@ -85,6 +85,22 @@ struct CollectionAPITests {
         throw CancellationError()
     }
 
+    /// Collection use cases of the test's own, over the node's store: their job queue has a place of its own, so
+    /// the runs of file sources (pinned to it) are left by the node's queue to the test, which carries them out.
+    static func scheduler(_ node: TestNode, root: URL) -> CollectionUseCases {
+        var settings = IngestSettings()
+        settings.collectionRoots = [root.path]
+        settings.dropSettleSeconds = 0
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let jobs = JobQueue(
+            store: node.store, settings: JobSettings(), place: "test-\(UUID().uuidString)", logger: logger)
+        return CollectionUseCases(
+            store: node.store, settings: settings, sealingKey: nil,
+            uploads: UploadLoads(store: node.store, settings: settings, jobs: jobs), jobs: jobs, audit: nil,
+            logger: logger)
+    }
+
     /// Creates and fills an SQLite file with `rows`.
     static func sqliteFile(_ path: String, _ statements: [String]) async throws {
         let connection = try await SQLiteConnection.open(storage: .file(path: path))
@@ -297,18 +313,7 @@ struct CollectionAPITests {
 
             // The scheduler's pass with a clock of our own: nothing before the time, one run at it, queued as a job
             // that this test then carries out as the queue would.
-            var settings = IngestSettings()
-            settings.collectionRoots = [root.path]
-            settings.dropSettleSeconds = 0
-            var logger = Logger(label: "test")
-            logger.logLevel = .critical
-            // A place of its own: a drop directory's run is pinned to it, so the node's queue leaves it to this test.
-            let jobs = JobQueue(
-                store: node.store, settings: JobSettings(), place: "test-\(UUID().uuidString)", logger: logger)
-            let scheduler = CollectionUseCases(
-                store: node.store, settings: settings, sealingKey: nil,
-                uploads: UploadLoads(store: node.store, settings: settings, jobs: jobs), jobs: jobs, audit: nil,
-                logger: logger)
+            let scheduler = Self.scheduler(node, root: root)
             #expect(try await scheduler.sweep(at: due.addingTimeInterval(-60)).isEmpty)
             let started = try await scheduler.sweep(at: due)
             #expect(started.count == 1 && started.first?.trigger == .schedule)

@@ -169,4 +169,54 @@ struct CollectionStoreConformanceTests {
             #expect(try await repository.due(at: dueTime.addingTimeInterval(2 * 86_400)).isEmpty)
         }
     }
+
+    @Test(
+        "a run's end keeps the source's health: failures in a row, the last reason and success; lateness told once; the activity",
+        arguments: TestBackend.available)
+    func health(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let source = try await Self.source(store)
+            let repository = store.collectionSources
+            func run(_ outcome: CollectionRunOutcome, at time: Date) async throws -> CollectionRun {
+                let started = try #require(
+                    try await repository.startRun(
+                        sourceID: source.id, trigger: .schedule, incremental: false, requestedBy: nil,
+                        leaseUntil: time.addingTimeInterval(600), at: time))
+                return try #require(
+                    try await repository.finishRun(
+                        id: started.id, outcome, nextRunAt: nil, at: time.addingTimeInterval(30)))
+            }
+            let reason = BilingualText(zh: "连接被拒绝", en: "connection refused")
+            _ = try await run(CollectionRunOutcome(status: .failed, failure: reason), at: Self.time)
+            _ = try await run(
+                CollectionRunOutcome(status: .failed, failure: reason), at: Self.time.addingTimeInterval(60))
+            var stored = try #require(try await repository.find(id: source.id))
+            #expect(stored.consecutiveFailures == 2 && stored.lastFailure == reason && stored.lastSuccessAt == nil)
+
+            #expect(try await repository.markLateAlerted(sourceID: source.id, at: Self.time))
+            #expect(try await repository.markLateAlerted(sourceID: source.id, at: Self.time) == false, "told once")
+
+            let success = Self.time.addingTimeInterval(120)
+            let done = try await run(
+                CollectionRunOutcome(status: .succeeded, rowsRead: 7, rowsAccepted: 6, rowsRejected: 1), at: success)
+            _ = try await run(
+                CollectionRunOutcome(status: .succeeded, rowsRead: 4, rowsAccepted: 4),
+                at: success.addingTimeInterval(60))
+            stored = try #require(try await repository.find(id: source.id))
+            #expect(stored.consecutiveFailures == 0 && stored.lastFailure == nil && stored.lateAlertedAt == nil)
+            #expect(
+                stored.lastSuccessAt.map { abs($0.timeIntervalSince(success.addingTimeInterval(60))) < 0.01 } == true)
+            #expect(done.rowsAccepted == 6)
+
+            // A run still under way is not the last run; the rows collected are the successful runs' accepted rows.
+            _ = try await repository.startRun(
+                sourceID: source.id, trigger: .manual, incremental: false, requestedBy: nil,
+                leaseUntil: success.addingTimeInterval(1000), at: success.addingTimeInterval(200))
+            let activity = try await repository.activity(departmentID: source.departmentID)
+            #expect(activity.count == 1 && activity.first?.rowsCollected == 10)
+            #expect(activity.first?.lastRun?.rowsRead == 4 && activity.first?.lastRun?.status == .succeeded)
+            #expect(try await repository.activity(departmentID: source.departmentID + 1).isEmpty)
+            #expect(try await repository.activity(departmentID: nil).count == 1)
+        }
+    }
 }

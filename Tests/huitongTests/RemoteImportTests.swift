@@ -32,21 +32,28 @@ struct RemoteImportTests {
         return file
     }
 
+    /// A prepared node's database with the police department (公安局, GAJ), its provider officer `gaj` and a
+    /// classification to file entries under.
+    static func prepare(_ store: Store) async throws -> (Department, User, AccountUseCases) {
+        try await NodeStartup.prepare(store: store)
+        try await store.catalog.saveClassifications([
+            ClassificationNode(scheme: "guide", code: "101001", name: "人口基本信息")
+        ])
+        let police = try await store.departments.create(
+            DepartmentDraft(name: "公安局", code: "GAJ", creditCode: nil, regionCode: "341502", parentID: nil))
+        let accounts = AccountUseCases(store: store, bcryptCost: 4)
+        let (provider, _) = try await accounts.createUser(
+            UserDraft(username: "gaj", displayName: "gaj", departmentID: police.id, roles: [.provider]),
+            password: "password-123")
+        return (police, provider, accounts)
+    }
+
     @Test(
         "a file is streamed to the node, the job followed to its end, and failures reported with a non-zero outcome",
         arguments: TestBackend.available)
     func remoteImport(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, _ in
-            try await NodeStartup.prepare(store: store)
-            try await store.catalog.saveClassifications([
-                ClassificationNode(scheme: "guide", code: "101001", name: "人口基本信息")
-            ])
-            let police = try await store.departments.create(
-                DepartmentDraft(name: "公安局", code: "GAJ", creditCode: nil, regionCode: "341502", parentID: nil))
-            let accounts = AccountUseCases(store: store, bcryptCost: 4)
-            let (provider, _) = try await accounts.createUser(
-                UserDraft(username: "gaj", displayName: "gaj", departmentID: police.id, roles: [.provider]),
-                password: "password-123")
+            let (police, provider, _) = try await RemoteImportTests.prepare(store)
             let secret = Secrets.issue(.user)
             _ = try await store.tokens.create(
                 owner: .user(provider.id), TokenDraft(name: "cli", expiresAt: nil), secret: secret)

@@ -307,6 +307,14 @@ public struct CollectionSource: Sendable, Hashable, Identifiable {
     public var updatedAt: Date
     /// When the next scheduled run is due; nil when none is scheduled.
     public var nextRunAt: Date?
+    /// Runs failed in a row since the last success.
+    public var consecutiveFailures = 0
+    /// The start of the last successful run.
+    public var lastSuccessAt: Date?
+    /// Why the last failed run failed.
+    public var lastFailure: BilingualText?
+    /// When the source's lateness was told (cleared by a success): it is told once.
+    public var lateAlertedAt: Date?
 
     public init(
         id: Int64, entryID: Int64, departmentID: Int64, name: String, kind: CollectionSourceKind, location: String,

@@ -22,6 +22,10 @@ public enum NotificationKind: String, LabeledValue {
     case openAccessToReview
     /// To the operators and the provider: an open-data application was not answered in time.
     case openAccessEscalated
+    /// To the provider's officers and the operators: a collection source failed several times in a row.
+    case collectionFailing
+    /// To the provider's officers and the operators: a collection source is late beyond its cycle.
+    case collectionLate
 
     public var label: BilingualText {
         switch self {
@@ -36,6 +40,8 @@ public enum NotificationKind: String, LabeledValue {
         case .openAccessToReview: BilingualText(zh: "待审核的开放数据申请", en: "open-data application to review")
         case .openAccessEscalated:
             BilingualText(zh: "逾期未审核的开放数据申请", en: "overdue open-data application")
+        case .collectionFailing: BilingualText(zh: "归集连续失败", en: "collection failing")
+        case .collectionLate: BilingualText(zh: "归集逾期未更新", en: "collection late")
         }
     }
 }

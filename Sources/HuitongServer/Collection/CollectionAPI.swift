@@ -20,6 +20,7 @@ struct CollectionAPI: Sendable {
         api.post("collection-sources/:id/test", use: test)
         api.get("collection-sources/:id/runs", use: runs)
         api.post("collection-sources/:id/runs", use: run)
+        api.get("collection-monitoring", use: monitoring)
     }
 
     /// A source as registered: `location` without its password.
@@ -197,5 +198,12 @@ struct CollectionAPI: Sendable {
     func run(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireUser()
         return try JSONResponse.make(try await service.startRun(try context.id(), by: user), status: .accepted)
+    }
+
+    /// Collection monitoring: per source its last success, lag and last run; per department its on-time rate
+    /// (按时更新率) and rows collected (归集总量).
+    func monitoring(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        return try JSONResponse.make(try await service.monitoring(by: user))
     }
 }

@@ -58,6 +58,8 @@ public struct CollectionUseCases: Sendable {
 
     public let store: Store
     public let settings: IngestSettings
+    /// Retries of failed scheduled runs and when failures are told.
+    public var retry = CollectionRetryPolicy()
     let sealingKey: SealingKey?
     let uploads: UploadLoads
     let jobs: JobQueue
@@ -237,6 +239,21 @@ public struct CollectionUseCases: Sendable {
         return run
     }
 
+    /// Claims the source and carries out its run here and now, answering with the run as it ended (the CLI's
+    /// `huitong source run`, which has no job queue serving it); a run already under way is a conflict.
+    public func collectNow(_ id: Int64, by user: User, at now: Date = Date()) async throws -> CollectionRun {
+        let source = try await source(id, by: user)
+        guard source.enabled else { throw CollectionFailure.disabled }
+        guard
+            let run = try await store.collectionSources.startRun(
+                sourceID: source.id, trigger: .manual,
+                incremental: source.watermark != nil && source.watermarkValue != nil,
+                requestedBy: user.id, leaseUntil: now.addingTimeInterval(settings.collectionLeaseSeconds), at: now)
+        else { throw CollectionFailure.alreadyRunning }
+        await carryOut(RunJob(sourceID: source.id, runID: run.id), JobContext(jobID: 0, attempt: 1, maxAttempts: 1))
+        return try await store.collectionSources.run(id: run.id) ?? run
+    }
+
     /// Claims and queues a run; nil when another run holds the source.
     func start(_ source: CollectionSource, trigger: CollectionTrigger, requestedBy: Int64?, at now: Date)
         async throws -> CollectionRun?
@@ -261,9 +278,11 @@ public struct CollectionUseCases: Sendable {
         return run
     }
 
-    /// The scheduler's pass: queues a run of every enabled source whose time has come; returns the runs started.
+    /// The scheduler's pass: queues a run of every enabled source whose time has come, and tells the provider and
+    /// the operator of every source late beyond its cycle (once, until it succeeds again); returns the runs started.
     @discardableResult
     public func sweep(at now: Date) async throws -> [CollectionRun] {
+        await alertLate(at: now)
         var started: [CollectionRun] = []
         for source in try await store.collectionSources.due(at: now) {
             if Task.isCancelled { break }
@@ -278,6 +297,85 @@ public struct CollectionUseCases: Sendable {
             }
         }
         return started
+    }
+
+    // MARK: Monitoring
+
+    /// Per source its last success, lag, last run and failures; per department its on-time rate (按时更新率) and
+    /// rows collected (归集总量). The operator sees every department, a provider officer their own.
+    public func monitoring(by user: User, at now: Date = Date()) async throws -> CollectionMonitoring {
+        try AccessPolicy.require(user, .ingestUpload)
+        let every = AccessPolicy.reachesEveryDepartment(user, .ingestUpload)
+        let activity = try await store.collectionSources.activity(departmentID: every ? nil : user.departmentID)
+        var cycles = CycleCache(store: store)
+        var statuses: [CollectionSourceStatus] = []
+        for item in activity {
+            statuses.append(
+                CollectionSourceStatus(
+                    source: item.source, cycle: try await cycles.cycle(of: item.source), lastRun: item.lastRun,
+                    rowsCollected: item.rowsCollected, at: now))
+        }
+        return CollectionMonitoring(sources: statuses, at: now)
+    }
+
+    /// Tells of every enabled scheduled source late beyond its cycle and grace that has not been told of yet.
+    func alertLate(at now: Date) async {
+        do {
+            var cycles = CycleCache(store: store)
+            for item in try await store.collectionSources.activity(departmentID: nil)
+            where item.source.enabled && item.source.lateAlertedAt == nil {
+                let source = item.source
+                let status = CollectionSourceStatus(
+                    source: source, cycle: try await cycles.cycle(of: source), lastRun: nil, rowsCollected: 0, at: now)
+                guard status.isLate, try await store.collectionSources.markLateAlerted(sourceID: source.id, at: now)
+                else { continue }
+                await alert(
+                    .collectionLate, source, entry: try await cycles.entry(source.entryID),
+                    failures: source.consecutiveFailures, reason: source.lastFailure, lag: status.lagSeconds, at: now)
+            }
+        } catch {
+            logger.warning("checking late collection sources failed", metadata: ["error": "\(Self.describe(error).en)"])
+        }
+    }
+
+    /// Notifies the source's provider officers and the operators that it is failing or late.
+    func alert(
+        _ kind: NotificationKind, _ source: CollectionSource, entry: CatalogEntry?, failures: Int,
+        reason: BilingualText?, lag: TimeInterval = 0, at now: Date
+    ) async {
+        let what = entry.map { "（\($0.content.name)）" } ?? ""
+        let whatEN = entry.map { " (\($0.content.name))" } ?? ""
+        let title: BilingualText
+        var body: BilingualText
+        if kind == .collectionLate {
+            let hours = Int((lag / 3600).rounded(.up))
+            title = BilingualText(zh: "归集源“\(source.name)”逾期未更新", en: "collection source “\(source.name)” is late")
+            body = BilingualText(
+                zh: "归集源“\(source.name)”\(what)已超过更新周期约 \(hours) 小时未成功归集。",
+                en: "source “\(source.name)”\(whatEN) has not been collected for about \(hours) h past its cycle.")
+        } else {
+            title = BilingualText(
+                zh: "归集源“\(source.name)”连续失败 \(failures) 次",
+                en: "collection source “\(source.name)” failed \(failures) times")
+            body = BilingualText(
+                zh: "归集源“\(source.name)”\(what)已连续 \(failures) 次归集失败。",
+                en: "source “\(source.name)”\(whatEN) has failed \(failures) runs in a row.")
+        }
+        if let reason {
+            body = BilingualText(zh: body.zh + "最近原因：\(reason.zh)", en: body.en + " Last reason: \(reason.en)")
+        }
+        do {
+            _ = try await store.notifications.send(
+                [
+                    NotificationDraft(
+                        audience: .department(source.departmentID, .provider), kind: kind, title: title, body: body),
+                    NotificationDraft(audience: .role(.operator), kind: kind, title: title, body: body),
+                ], at: now)
+        } catch {
+            logger.warning(
+                "a collection alert could not be sent",
+                metadata: ["source": "\(source.id)", "error": "\(Self.describe(error).en)"])
+        }
     }
 
     /// Carries out a run's job. A later attempt means the first was cut short: its run fails as interrupted (its
@@ -307,11 +405,22 @@ public struct CollectionUseCases: Sendable {
             let now = Date()
             // The cadence counts from the run's start (a scheduled run starts when it is due): a long run does not
             // push the schedule back, and a run by hand counts as the cycle's collection.
-            let next = entry.flatMap {
+            var next = entry.flatMap {
                 nextRun(source.schedule, enabled: source.enabled, entry: $0, after: run.startedAt)
+            }
+            let failures = outcome.status == .succeeded ? 0 : source.consecutiveFailures + 1
+            // A failed scheduled run is tried again after a doubling wait (counted from its start, the sweep's
+            // time), a few times, before the source waits for its next cycle.
+            if run.trigger == .schedule, outcome.status == .failed, next != nil,
+                let delay = retry.retryDelay(afterFailures: failures)
+            {
+                next = min(next!, run.startedAt.addingTimeInterval(delay))
             }
             guard let done = try await store.collectionSources.finishRun(id: run.id, outcome, nextRunAt: next, at: now)
             else { return }
+            if done.status == .failed && failures == retry.alertAfterFailures {
+                await alert(.collectionFailing, source, entry: entry, failures: failures, reason: done.failure, at: now)
+            }
             logger.info(
                 "collection run ended",
                 metadata: [
@@ -623,6 +732,30 @@ public struct CollectionUseCases: Sendable {
                 providerDepartmentID: source.departmentID, resourceCode: entry?.code.text,
                 rowsReturned: run.rowsAccepted,
                 outcome: run.status == .succeeded ? .allowed : .failed(reason: "collection_failed"), detail: detail))
+    }
+}
+
+/// The cycles of sources' entries, each entry read once per pass.
+struct CycleCache {
+    let store: Store
+    private var entries: [Int64: CatalogEntry?] = [:]
+
+    init(store: Store) { self.store = store }
+
+    mutating func entry(_ id: Int64) async throws -> CatalogEntry? {
+        if let known = entries[id] { return known }
+        let found = try await store.catalog.find(id: id)
+        entries[id] = found
+        return found
+    }
+
+    /// The time between the source's scheduled runs; nil when it has none.
+    mutating func cycle(of source: CollectionSource) async throws -> TimeInterval? {
+        if source.schedule == .entryCycle {
+            guard let entry = try await entry(source.entryID) else { return nil }
+            return source.schedule.interval(entryCycle: entry.content.updateCycle)
+        }
+        return source.schedule.interval(entryCycle: .irregular)
     }
 }
 

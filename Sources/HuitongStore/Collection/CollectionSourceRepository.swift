@@ -60,6 +60,25 @@ public protocol CollectionSourceRepository: Sendable {
     func runs(sourceID: Int64, limit: Int) async throws -> [CollectionRun]
     /// Enabled sources whose scheduled run is due at `time` and that no live run holds.
     func due(at time: Date) async throws -> [CollectionSource]
+    /// Marks the source's lateness as told; false when it already was (by this node or another) since its last
+    /// success.
+    func markLateAlerted(sourceID: Int64, at time: Date) async throws -> Bool
+    /// Each source of one department (every one when nil) with its last finished run and the rows its successful
+    /// runs accepted, all told.
+    func activity(departmentID: Int64?) async throws -> [CollectionSourceActivity]
+}
+
+/// A source with what monitoring needs of its runs.
+public struct CollectionSourceActivity: Sendable, Hashable {
+    public var source: CollectionSource
+    public var lastRun: CollectionRun?
+    public var rowsCollected: Int64
+
+    public init(source: CollectionSource, lastRun: CollectionRun?, rowsCollected: Int64) {
+        self.source = source
+        self.lastRun = lastRun
+        self.rowsCollected = rowsCollected
+    }
 }
 
 struct SQLCollectionSourceRepository: CollectionSourceRepository {
@@ -235,10 +254,21 @@ struct SQLCollectionSourceRepository: CollectionSourceRepository {
             if outcome.status == .succeeded, let value = outcome.watermarkValue {
                 watermark = ", watermark_value = \(bind: value)"
             }
+            // The monitoring figures: a success clears the failures and the lateness told, a failure adds one.
+            let health: SQLQueryString =
+                outcome.status == .succeeded
+                ? """
+                , consecutive_failures = 0, last_success_at = \(bind: run.startedAt), last_failure_zh = NULL,
+                    last_failure_en = NULL, late_alerted_at = NULL
+                """
+                : """
+                , consecutive_failures = consecutive_failures + 1, last_failure_zh = \(bind: outcome.failure?.zh),
+                    last_failure_en = \(bind: outcome.failure?.en)
+                """
             try await sql.raw(
                 """
                 UPDATE collection_sources SET claim_run = NULL, claim_until = NULL,
-                    next_run_at = \(bind: nextRunAt)\(watermark)
+                    next_run_at = \(bind: nextRunAt)\(watermark)\(health)
                 WHERE id = \(bind: run.sourceID) AND claim_run = \(bind: id)
                 """
             ).run()
@@ -276,9 +306,70 @@ struct SQLCollectionSourceRepository: CollectionSourceRepository {
         }
     }
 
+    func markLateAlerted(sourceID: Int64, at time: Date) async throws -> Bool {
+        try await provider.transaction { sql in
+            try await sql.raw(
+                """
+                UPDATE collection_sources SET late_alerted_at = \(bind: time)
+                WHERE id = \(bind: sourceID) AND late_alerted_at IS NULL
+                RETURNING id
+                """
+            ).first() != nil
+        }
+    }
+
+    func activity(departmentID: Int64?) async throws -> [CollectionSourceActivity] {
+        try await provider.read { sql in
+            var filter: SQLQueryString = ""
+            var runFilter: SQLQueryString = ""
+            if let departmentID {
+                filter = "WHERE department_id = \(bind: departmentID)"
+                runFilter =
+                    "AND source_id IN (SELECT id FROM collection_sources WHERE department_id = \(bind: departmentID))"
+            }
+            let sources = try await sql.raw("SELECT * FROM collection_sources \(filter) ORDER BY id DESC").all()
+                .map(Self.decodeSource)
+            var lastRuns: [Int64: CollectionRun] = [:]
+            for row in try await sql.raw(
+                """
+                SELECT * FROM collection_runs WHERE id IN (SELECT MAX(id) FROM collection_runs
+                    WHERE status <> 'running' \(runFilter) GROUP BY source_id)
+                """
+            ).all() {
+                let run = try Self.decodeRun(row)
+                lastRuns[run.sourceID] = run
+            }
+            var collected: [Int64: Int64] = [:]
+            for row in try await sql.raw(
+                """
+                SELECT source_id, CAST(SUM(rows_accepted) AS BIGINT) AS total FROM collection_runs
+                WHERE status = 'succeeded' \(runFilter) GROUP BY source_id
+                """
+            ).all() {
+                collected[try row.decode(column: "source_id", as: Int64.self)] =
+                    try row.decode(column: "total", as: Int64?.self) ?? 0
+            }
+            return sources.map {
+                CollectionSourceActivity(source: $0, lastRun: lastRuns[$0.id], rowsCollected: collected[$0.id] ?? 0)
+            }
+        }
+    }
+
     // MARK: Rows
 
     static func decodeSource(_ row: any SQLRow) throws -> CollectionSource {
+        var source = try decodeSettings(row)
+        source.consecutiveFailures = Int(try row.decode(column: "consecutive_failures", as: Int64.self))
+        source.lastSuccessAt = try row.decode(column: "last_success_at", as: Date?.self)
+        if let zh = try row.decode(column: "last_failure_zh", as: String?.self) {
+            source.lastFailure = BilingualText(
+                zh: zh, en: try row.decode(column: "last_failure_en", as: String?.self) ?? zh)
+        }
+        source.lateAlertedAt = try row.decode(column: "late_alerted_at", as: Date?.self)
+        return source
+    }
+
+    static func decodeSettings(_ row: any SQLRow) throws -> CollectionSource {
         let decoder = JSONDecoder()
         let mapping = try row.decode(column: "column_mapping", as: String.self)
         let watermark = try row.decode(column: "watermark", as: String?.self)

@@ -30,17 +30,28 @@ extension Migration {
         version: Int, name: String, columns: [(table: String, column: String, type: String)],
         statements: @escaping @Sendable (SchemaTypes) -> [String] = { _ in [] }, afterColumns: [String] = []
     ) -> Migration {
+        addingColumns(
+            version: version, name: name, typedColumns: { _ in columns }, statements: statements,
+            afterColumns: afterColumns)
+    }
+
+    /// `addingColumns` with column types spelled per backend (`t.timestamp`).
+    static func addingColumns(
+        version: Int, name: String,
+        typedColumns columns: @escaping @Sendable (SchemaTypes) -> [(table: String, column: String, type: String)],
+        statements: @escaping @Sendable (SchemaTypes) -> [String] = { _ in [] }, afterColumns: [String] = []
+    ) -> Migration {
         Migration(
             version: version, name: name,
             statements: { t in
                 (t.backend == .postgres
-                    ? columns.map { "ALTER TABLE \($0.table) ADD COLUMN IF NOT EXISTS \($0.column) \($0.type)" }
+                    ? columns(t).map { "ALTER TABLE \($0.table) ADD COLUMN IF NOT EXISTS \($0.column) \($0.type)" }
                         + afterColumns : [])
                     + statements(t)
             },
             converting: { sql, t in
                 guard t.backend == .sqlite else { return }
-                for (table, column, type) in columns {
+                for (table, column, type) in columns(t) {
                     let present = try await sql.raw(
                         "SELECT 1 AS found FROM pragma_table_info(\(bind: table)) WHERE name = \(bind: column)"
                     ).first()

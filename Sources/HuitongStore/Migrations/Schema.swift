@@ -340,5 +340,25 @@ enum Schema {
             statements: licenceUseTables,
             afterColumns: ["CREATE INDEX IF NOT EXISTS licences_holder_key ON licences (holder_key)"]),
         Migration(version: 34, name: "licences across levels (issue 22)", statements: licenceCascadeTables),
+        // Monitoring of collection sources: the failures in a row since the last success, when that was (the
+        // start of the run: what the pool holds is as of then) and whether its lateness has been told.
+        .addingColumns(
+            version: 35, name: "collection monitoring (issue 20)",
+            typedColumns: { t in
+                [
+                    ("collection_sources", "consecutive_failures", "BIGINT NOT NULL DEFAULT 0"),
+                    ("collection_sources", "last_success_at", t.timestamp),
+                    ("collection_sources", "last_failure_zh", "TEXT"),
+                    ("collection_sources", "last_failure_en", "TEXT"),
+                    ("collection_sources", "late_alerted_at", t.timestamp),
+                ]
+            },
+            afterColumns: [
+                """
+                UPDATE collection_sources SET last_success_at = (SELECT MAX(r.started_at) FROM collection_runs r
+                    WHERE r.source_id = collection_sources.id AND r.status = 'succeeded')
+                WHERE last_success_at IS NULL
+                """
+            ]),
     ]
 }

@@ -23,6 +23,9 @@ public struct LicenceIndexRecord: Sendable, Hashable, Codable {
     public var signature: String
     public var sealCertificate: String
     public var authorityCertificate: String
+    /// When the issuing node sealed this version, so that a node below can check the seal certificate was valid
+    /// then; absent from records of nodes that predate it.
+    public var sealedAt: Date?
     /// How many events the licence had on its issuing node when this record was sent: a node keeps a record only
     /// when it is newer than the one it holds, so a delayed resend cannot undo a revocation.
     public var sequence: Int
@@ -31,9 +34,10 @@ public struct LicenceIndexRecord: Sendable, Hashable, Codable {
         issuingNode: String, identifier: String, type: LicenceType, issuerName: String, holder: LicenceHolder,
         face: [String: String], issuedOn: String, validUntil: String?, previous: String?, status: LicenceStatus,
         statusReason: String?, package: String, signature: String, sealCertificate: String,
-        authorityCertificate: String, sequence: Int
+        authorityCertificate: String, sequence: Int, sealedAt: Date? = nil
     ) {
         self.sequence = sequence
+        self.sealedAt = sealedAt
         self.issuingNode = issuingNode
         self.identifier = identifier
         self.type = type

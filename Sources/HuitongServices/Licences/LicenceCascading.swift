@@ -50,7 +50,8 @@ extension LicenceUseCases: LicenceCascadeHandler {
                     previous: licence.previous?.text, status: licence.status, statusReason: reason,
                     package: Data(signed.bytes).base64EncodedString(),
                     signature: Data(signed.signature).base64EncodedString(), sealCertificate: seal.certificatePEM,
-                    authorityCertificate: authority.pemRepresentation, sequence: events.count))
+                    authorityCertificate: authority.pemRepresentation, sequence: events.count,
+                    sealedAt: events.first { $0.kind == .issued || $0.kind == .collected }?.at))
         }
         for identifier in changes.remoteIdentifiers {
             guard let remote = try await store.licences.remoteLicence(identifier),
@@ -122,7 +123,7 @@ extension LicenceUseCases: LicenceCascadeHandler {
         }
         let verification = LicenceVerification(
             LicenceVerificationInput(
-                presented: signed, licence: licence, type: record.type, signedAt: nil, statusReason: nil,
+                presented: signed, licence: licence, type: record.type, signedAt: record.sealedAt, statusReason: nil,
                 sealCertificate: seal, authority: authority, issuingNode: record.issuingNode),
             now: now)
         // Status is the record's own news (a revocation travels too); every other check must hold.

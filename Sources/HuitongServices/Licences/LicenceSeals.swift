@@ -235,7 +235,8 @@ public final class LicenceSeals: Sendable {
             let (licence, reason, source) = try await current(remote)
             return LicenceVerification(
                 LicenceVerificationInput(
-                    presented: presented, licence: licence, type: remote.record.type, signedAt: nil,
+                    presented: presented, licence: licence, type: remote.record.type,
+                    signedAt: remote.record.sealedAt,
                     statusReason: reason,
                     sealCertificate: try SM2Certificate(pemRepresentation: remote.record.sealCertificate),
                     authority: try SM2Certificate(pemRepresentation: remote.record.authorityCertificate),

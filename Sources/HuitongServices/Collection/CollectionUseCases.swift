@@ -322,9 +322,8 @@ public struct CollectionUseCases: Sendable {
     func alertLate(at now: Date) async {
         do {
             var cycles = CycleCache(store: store)
-            for item in try await store.collectionSources.activity(departmentID: nil)
-            where item.source.enabled && item.source.lateAlertedAt == nil {
-                let source = item.source
+            for source in try await store.collectionSources.list(departmentID: nil)
+            where source.enabled && source.lateAlertedAt == nil {
                 let status = CollectionSourceStatus(
                     source: source, cycle: try await cycles.cycle(of: source), lastRun: nil, rowsCollected: 0, at: now)
                 guard status.isLate, try await store.collectionSources.markLateAlerted(sourceID: source.id, at: now)
@@ -459,10 +458,9 @@ public struct CollectionUseCases: Sendable {
             let renewal = LeaseRenewal(every: min(60, lease / 4))
             let rows = CollectedRows(
                 connector: connector, mapping: source.columnMapping, bound: bound,
-                progress: { [store] _ in
+                progress: { [self] _ in
                     guard renewal.isDue() else { return }
-                    _ = try await store.collectionSources.renewRun(
-                        id: run.id, sourceID: source.id, leaseUntil: Date().addingTimeInterval(lease))
+                    try await keepClaim(run, source: source, lease: lease)
                 })
             let request = IngestRequest(
                 entry: entry, rows: rows, sourceName: "归集源 \(source.name)", mode: mode,
@@ -500,6 +498,12 @@ public struct CollectionUseCases: Sendable {
             return CollectionRunOutcome(status: .failed, failure: Self.describe(error))
         }
         for file in files {
+            // Each file renews the run's claim, so a long folder is not claimed again by the next sweep meanwhile.
+            do { try await keepClaim(run, source: source, lease: settings.collectionLeaseSeconds) } catch {
+                outcome.status = .failed
+                outcome.failure = Self.describe(error)
+                return outcome
+            }
             let request = IngestRequest(
                 entry: entry, file: file, fileName: file.lastPathComponent, mode: keyed ? .sync : .replace,
                 rejectionThreshold: settings.collectionRejectionThreshold, allowRepeat: true, userID: run.requestedBy)
@@ -509,6 +513,13 @@ public struct CollectionUseCases: Sendable {
             outcome.rowsAccepted += job?.rowsLoaded ?? 0
             outcome.rowsRejected += job?.rowsRejected ?? 0
             outcome.files.append(file.lastPathComponent)
+            // A file at fault goes to failed/; one the node could not load for its own reasons (another load of the
+            // entry under way, a database failure) stays where it is for the next run, so nothing is set aside unread.
+            if let failure, !Self.isFault(ofFile: failure) {
+                outcome.status = .failed
+                outcome.failure = outcome.failure ?? Self.describe(failure)
+                continue
+            }
             do {
                 try folder.file(file, succeeded: failure == nil)
             } catch {
@@ -522,6 +533,30 @@ public struct CollectionUseCases: Sendable {
             }
         }
         return outcome
+    }
+
+    /// Renews the run's claim on its source; throws when another run has taken the source over (this one's lease
+    /// ran out), so that it stops instead of loading beside it.
+    func keepClaim(_ run: CollectionRun, source: CollectionSource, lease: Double) async throws {
+        guard
+            try await store.collectionSources.renewRun(
+                id: run.id, sourceID: source.id, leaseUntil: Date().addingTimeInterval(lease))
+        else {
+            throw CollectionClaimLost()
+        }
+    }
+
+    /// Whether a load failed because of the file (what it holds or how it is written), not because of the node.
+    static func isFault(ofFile failure: any Error) -> Bool {
+        switch failure {
+        case let failure as IngestFailure:
+            switch failure {
+            case .alreadyLoading: false
+            default: true
+            }
+        case is ValidationError: true
+        default: false
+        }
     }
 
     /// Loads through the uploads' runner, linking the run to its ingest job as soon as it exists; returns the job
@@ -784,5 +819,16 @@ private final class LeaseRenewal: @unchecked Sendable {
             last = Date()
             return true
         }
+    }
+}
+
+/// A run whose claim on its source another run has taken over (its lease ran out while it worked).
+struct CollectionClaimLost: HuitongError {
+    var code: String { "collection_claim_lost" }
+    var kind: ErrorKind { .conflict }
+    var message: BilingualText {
+        BilingualText(
+            zh: "本次归集运行超时，已由另一次运行接手，本次停止",
+            en: "the run's claim on its source was taken over by another run; this one stopped")
     }
 }

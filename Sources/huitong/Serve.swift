@@ -118,7 +118,8 @@ struct Demo: AsyncParsableCommand {
                 store: store, sealingKey: sealingKey,
                 holderKeys: LicenceHolderKeys(digests: IdentityDigests(nodeKey: audit.nodeKey, suite: audit.suite)),
                 settings: settings.licences,
-                region: try settings.identity.region.map { try NodeRegion($0) } ?? NodeIdentity.defaultProfile.region,
+                // The node's stored identity, as `serve` reads it: the CA names this region.
+                region: try await storedNodeProfile(store, config).region,
                 audit: audit.log)
             guard
                 let issued = try await DemoData.load(

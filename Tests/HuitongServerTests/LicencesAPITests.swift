@@ -324,6 +324,22 @@ struct LicencesAPITests {
     typealias VerifyInput = LicencesAPI.VerifyInput
 
     @Test(
+        "before any licence is sealed a stranger's request makes no CA: the authority is 404 and so is a verification",
+        arguments: TestBackend.available)
+    func noAuthorityYet(_ backend: TestBackend) async throws {
+        try await TestNode.run(backend) { node, client in
+            #expect(try await client.status(.get, "/api/v1/licence-authority") == .notFound)
+            let identifier = try LicenceIdentifier(
+                typeCode: Self.type.typeCode, issuerCode: "11341500MB15001A5E", serial: "20260101000001", version: 1)
+            #expect(
+                try await client.status(
+                    .post, "/api/v1/licence-verifications", input: VerifyInput(identifier: identifier.text))
+                    == .notFound)
+            #expect(try await node.store.licences.authority() == nil)
+        }
+    }
+
+    @Test(
         "a type registered with a classification is filed in the catalog as the definer's draft, its 照面 fields its items; a refused entry registers no type",
         arguments: TestBackend.available)
     func filedInCatalog(_ backend: TestBackend) async throws {

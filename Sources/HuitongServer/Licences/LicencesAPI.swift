@@ -224,7 +224,10 @@ struct LicencesAPI: Sendable {
 
     /// The node's licence CA certificate: the trust anchor for `openssl verify -CAfile`.
     func authority(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try JSONResponse.make(CertificateBody(try await service.seals.authorityCertificate()))
+        guard let authority = try await service.seals.publishedAuthority() else {
+            throw StoreError.notFound(entity: "licence authority", key: "")
+        }
+        return try JSONResponse.make(CertificateBody(authority))
     }
 
     /// Every seal certificate, active and retired, so that anyone can check a package offline.

@@ -13,7 +13,7 @@ struct QRCode: Sendable {
         guard let code = QRcode_encodeString8bit(text, 0, QR_ECLEVEL_M) else { return nil }
         defer { QRcode_free(code) }
         let width = Int(code.pointee.width)
-        let data = code.pointee.data!
+        guard let data = code.pointee.data else { return nil }
         self.width = width
         // Bit 0 of each byte is the module's colour; the other bits say what part of the symbol it belongs to.
         modules = (0..<(width * width)).map { data[$0] & 1 == 1 }

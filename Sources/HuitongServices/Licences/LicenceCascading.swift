@@ -22,16 +22,22 @@ extension LicenceUseCases: LicenceCascadeHandler {
         let changes = try await store.licences.changes(
             for: child.code, before: Date().addingTimeInterval(-Double(settings.publicationSettle.components.seconds)),
             limit: Self.cascadePage)
-        let authority = try await seals.authorityCertificate()
+        // Without a CA this node never sealed a licence: only received ones can be pending.
+        let authority = try await seals.publishedAuthority()
         var records: [LicenceIndexRecord] = []
         var types: [String: LicenceType] = [:]
         var issuers: [Int64: String] = [:]
-        for identifier in changes.localIdentifiers {
+        // A page's licences share a few seals, types and issuers: each is read once.
+        var sealsBySerial: [String: StoredLicenceSeal] = [:]
+        for identifier in authority == nil ? [] : changes.localIdentifiers {
             guard let licence = try await store.licences.find(identifier),
                 licence.holder.regionCode.hasPrefix(child.codePrefix),
-                let signed = try await store.licences.signedPackage(identifier),
-                let seal = try await store.licences.seal(serial: signed.sealSerial)
+                let signed = try await store.licences.signedPackage(identifier)
             else { continue }
+            if sealsBySerial[signed.sealSerial] == nil {
+                sealsBySerial[signed.sealSerial] = try await store.licences.seal(serial: signed.sealSerial)
+            }
+            guard let seal = sealsBySerial[signed.sealSerial] else { continue }
             if types[licence.typeCode] == nil {
                 types[licence.typeCode] = try await store.licences.type(code: licence.typeCode)?.type
             }
@@ -50,7 +56,7 @@ extension LicenceUseCases: LicenceCascadeHandler {
                     previous: licence.previous?.text, status: licence.status, statusReason: reason,
                     package: Data(signed.bytes).base64EncodedString(),
                     signature: Data(signed.signature).base64EncodedString(), sealCertificate: seal.certificatePEM,
-                    authorityCertificate: authority.pemRepresentation, sequence: events.count,
+                    authorityCertificate: authority?.pemRepresentation ?? "", sequence: events.count,
                     sealedAt: events.first { $0.kind == .issued || $0.kind == .collected }?.at))
         }
         for identifier in changes.remoteIdentifiers {

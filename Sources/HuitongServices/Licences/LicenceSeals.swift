@@ -72,9 +72,15 @@ public final class LicenceSeals: Sendable {
 
     // MARK: The authority
 
-    /// The node's licence CA certificate, made at the first call.
+    /// The node's licence CA certificate, made at the first call (by a seal's first use).
     public func authorityCertificate(at now: Date = Date()) async throws -> SM2Certificate {
         try await authority(at: now).certificate
+    }
+
+    /// The node's licence CA certificate once it exists: what verification and publication read, without the
+    /// CA's private key and without making a CA on a stranger's request.
+    public func publishedAuthority() async throws -> SM2Certificate? {
+        try await store.licences.authority().map { try SM2Certificate(pemRepresentation: $0.certificatePEM) }
     }
 
     func authority(at now: Date) async throws -> (certificate: SM2Certificate, key: SM2PrivateKey) {
@@ -210,7 +216,6 @@ public final class LicenceSeals: Sendable {
     /// Verifies a package someone presents (the bytes and signature they were given), against the seal it names
     /// and the library's record of the licence it names.
     public func verify(presented: SignedLicencePackage, at now: Date = Date()) async throws -> LicenceVerification {
-        let authority = try await authorityCertificate(at: now)
         let package = LicencePackage(bytes: presented.bytes)
         var licence: Licence?
         var type: LicenceType?
@@ -223,7 +228,7 @@ public final class LicenceSeals: Sendable {
                 type = try await store.licences.type(code: licence.typeCode)?.type
                 let events = try await store.licences.events(identifier)
                 signedAt = events.first { $0.kind == .issued || $0.kind == .collected }?.at
-                reason = events.last { $0.kind == .cancelled || $0.kind == .revoked }?.reason
+                reason = events.last { $0.kind.needsReason }?.reason
             }
         }
         if let package, let seal = try await store.licences.seal(serial: package.seal) {
@@ -242,6 +247,10 @@ public final class LicenceSeals: Sendable {
                     authority: try SM2Certificate(pemRepresentation: remote.record.authorityCertificate),
                     issuingNode: remote.record.issuingNode, statusSource: source),
                 now: now)
+        }
+        // No CA yet: this node never sealed a licence, so the package is none of its own.
+        guard let authority = try await publishedAuthority() else {
+            throw StoreError.notFound(entity: "licence", key: package?.identifier ?? "")
         }
         return LicenceVerification(
             LicenceVerificationInput(

@@ -150,7 +150,14 @@ public struct LicenceUseCases: Sendable {
                 type.catalogContent(classification: classification), departmentID: department.id, by: user
             ).id
         }
-        var stored = try await store.licences.saveType(type, definerDepartmentID: department.id, at: now)
+        var stored: StoredLicenceType
+        do {
+            stored = try await store.licences.saveType(type, definerDepartmentID: department.id, at: now)
+        } catch {
+            // The draft made for this registration goes with it: nothing points to it, and a retry makes its own.
+            if let entryID, existing?.catalogEntryID == nil { try? await store.catalog.delete(id: entryID) }
+            throw error
+        }
         if let entryID, stored.catalogEntryID != entryID {
             try await store.licences.linkCatalogEntry(typeCode: type.typeCode, entryID: entryID)
             stored.catalogEntryID = entryID
@@ -429,7 +436,11 @@ public struct LicenceUseCases: Sendable {
                 "reason", BilingualText(zh: "注销或吊销的证照须写明原因", en: "a cancelled or revoked licence needs its reason"))
         }
         try issues.throwIfAny()
-        return (identifier!, status!, reason)
+        // Both are set whenever no problem was found.
+        guard let identifier, let status else {
+            throw ValidationError(field: "identifier", BilingualText(zh: "无法读取", en: "cannot be read"))
+        }
+        return (identifier, status, reason)
     }
 
     func collect(

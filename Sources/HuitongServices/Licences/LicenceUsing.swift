@@ -311,11 +311,15 @@ extension LicenceUseCases {
                     en: "there is no department \(request.granteeDepartmentID)"))
         }
         try issues.throwIfAny()
+        // Both are set whenever no problem was found.
+        guard let type, let lastDay else {
+            throw ValidationError(field: "typeCode", BilingualText(zh: "无法读取", en: "cannot be read"))
+        }
         return LicenceConsent(
-            id: 0, basis: .holder, holderKey: nil, typeCode: type!.typeCode,
+            id: 0, basis: .holder, holderKey: nil, typeCode: type.typeCode,
             granteeDepartmentID: request.granteeDepartmentID, matter: matter, scope: request.scope, legalBasis: nil,
             grantedByDeveloperID: nil, recordedByUserID: nil, grantedAt: now,
-            expiresAt: lastDay!.addingDays(1).startOfDay(), revokedAt: nil)
+            expiresAt: lastDay.addingDays(1).startOfDay(), revokedAt: nil)
     }
 }
 

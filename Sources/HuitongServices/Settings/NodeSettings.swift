@@ -339,9 +339,17 @@ extension LicenceSettings {
             verificationLimit: config.int(
                 forKey: "huitong.licence.verification.limit", default: defaults.verificationLimit),
             verificationWindow: .seconds(
-                config.int(forKey: "huitong.licence.verification.window.seconds", default: 60)),
-            showTokenLifetime: .seconds(config.int(forKey: "huitong.licence.show.seconds", default: 300)),
-            publicationSettle: .seconds(config.int(forKey: "huitong.licence.publication.settle.seconds", default: 5))
+                config.int(
+                    forKey: "huitong.licence.verification.window.seconds",
+                    default: Int(defaults.verificationWindow.components.seconds))),
+            showTokenLifetime: .seconds(
+                config.int(
+                    forKey: "huitong.licence.show.seconds", default: Int(defaults.showTokenLifetime.components.seconds))
+            ),
+            publicationSettle: .seconds(
+                config.int(
+                    forKey: "huitong.licence.publication.settle.seconds",
+                    default: Int(defaults.publicationSettle.components.seconds)))
         ).validated()
     }
 }

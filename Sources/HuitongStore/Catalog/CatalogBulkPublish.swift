@@ -7,23 +7,6 @@ extension SQLCatalogRepository {
     /// `apply` with `publish: true` writes for new entries (the entry with its row MAC, items, tags, the published
     /// version, the created/submit/publish events, the change for every node's catalog index and, on SQLite, the
     /// full-text rows), without a round trip per row.
-    func pruneChanges(keeping count: Int) async throws -> Int {
-        try await provider.transaction { sql in
-            guard
-                let latest = try await sql.raw("SELECT MAX(id) AS n FROM catalog_changes").first()?
-                    .decode(column: "n", as: Int64?.self)
-            else { return 0 }
-            let dropped =
-                try await sql.raw(
-                    "SELECT COUNT(*) AS n FROM catalog_changes WHERE id <= \(bind: latest - Int64(count))"
-                ).first()?.decode(column: "n", as: Int.self) ?? 0
-            if dropped > 0 {
-                try await sql.raw("DELETE FROM catalog_changes WHERE id <= \(bind: latest - Int64(count))").run()
-            }
-            return dropped
-        }
-    }
-
     func publishInBulk(_ batch: [CatalogBatchItem], author: ChangeAuthor) async throws -> [Int64] {
         guard !batch.isEmpty else { return [] }
         guard batch.allSatisfy({ $0.existingID == nil && $0.publish }) else {

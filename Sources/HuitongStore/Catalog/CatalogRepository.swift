@@ -790,3 +790,19 @@ public struct CatalogBatchError: HuitongError {
     }
     public var details: [FieldIssue] { underlying.details }
 }
+
+extension SQLCatalogRepository {
+    func pruneChanges(keeping count: Int) async throws -> Int {
+        try await provider.transaction { sql in
+            guard
+                let row = try await sql.raw("SELECT MIN(id) AS low, MAX(id) AS high FROM catalog_changes").first(),
+                let low = try row.decode(column: "low", as: Int64?.self),
+                let high = try row.decode(column: "high", as: Int64?.self),
+                high - Int64(count) >= low
+            else { return 0 }
+            // Ids only grow, so the range below the kept ones is dropped by one statement.
+            try await sql.raw("DELETE FROM catalog_changes WHERE id <= \(bind: high - Int64(count))").run()
+            return Int(high - Int64(count) - low + 1)
+        }
+    }
+}

@@ -37,22 +37,7 @@ extension Schema {
 
     /// A MAC column on the open-data portal's access-control tables (`ProtectedTable.developerTables`); the next
     /// start's backfill MACs their rows once, as it did for migration 26's.
-    static let developerRowIntegrity = Migration(
+    static let developerRowIntegrity = Migration.addingColumns(
         version: 28, name: "row integrity of the open-data portal's access data (issue 21)",
-        statements: { t in
-            t.backend == .postgres
-                ? ProtectedTable.developerTables.map { "ALTER TABLE \($0.name) ADD COLUMN IF NOT EXISTS row_mac TEXT" }
-                : []
-        },
-        converting: { sql, t in
-            guard t.backend == .sqlite else { return }
-            for table in ProtectedTable.developerTables {
-                let present = try await sql.raw(
-                    "SELECT 1 AS found FROM pragma_table_info(\(bind: table.name)) WHERE name = 'row_mac'"
-                ).first()
-                if present == nil {
-                    try await sql.raw("ALTER TABLE \(ident: table.name) ADD COLUMN row_mac TEXT").run()
-                }
-            }
-        })
+        columns: ProtectedTable.developerTables.map { ($0.name, "row_mac", "TEXT") })
 }

@@ -49,12 +49,39 @@ public struct SQLiteSourceConnector: SourceConnector {
                 }
             }
             let size = max(1, batchSize)
-            var offset = 0
             var number = 1
             var header: [String]?
+            // A table is read in rowid order, each page after the last rowid (linear, and the order is defined); a
+            // query, or a table without rowids, by OFFSET within the read transaction's snapshot.
+            var table: String?
+            if case .table(let name) = relation { table = SourceIdentifier.quoted(name) }
+            var keyset = table != nil
+            var lastRowID: Int64 = .min
+            var offset = 0
             while true {
-                let (columns, rows) = try await page(
-                    connection, "SELECT * FROM (\(relation.sql)) AS src\(filter) LIMIT \(size) OFFSET \(offset)", binds)
+                var columns: [String]
+                var rows: [[String]]
+                if keyset {
+                    do {
+                        (columns, rows) = try await page(
+                            connection,
+                            "SELECT src.rowid AS huitong_rowid, src.* FROM \(table ?? "") AS src"
+                                + "\(filter.isEmpty ? " WHERE" : filter + " AND") src.rowid > ?"
+                                + " ORDER BY src.rowid LIMIT \(size)",
+                            binds + [.integer(Int(lastRowID))])
+                    } catch CollectionFailure.sourceRefused where lastRowID == .min {
+                        keyset = false
+                        continue
+                    }
+                    if let last = rows.last?.first, let value = Int64(last) { lastRowID = value }
+                    columns = Array(columns.dropFirst())
+                    rows = rows.map { Array($0.dropFirst()) }
+                } else {
+                    (columns, rows) = try await page(
+                        connection, "SELECT * FROM (\(relation.sql)) AS src\(filter) LIMIT \(size) OFFSET \(offset)",
+                        binds)
+                    offset += size
+                }
                 var batch: [(number: Int, cells: [String])] = []
                 if header == nil {
                     let names = columns.isEmpty ? try await self.columns(connection) : columns
@@ -67,7 +94,6 @@ public struct SQLiteSourceConnector: SourceConnector {
                 }
                 if !batch.isEmpty { try await body(batch) }
                 if rows.count < size { break }
-                offset += size
             }
         }
     }

@@ -363,7 +363,11 @@ final class CatalogFacetIndex: Sendable {
             try await sql.raw("SELECT MIN(id) AS n FROM catalog_changes").first()?
             .decode(column: "n", as: Int64?.self) ?? nil
         let pruned = oldest.map { current.lastChange + 1 < $0 } ?? false
+        // The facet labels are read again with a whole read, when a name changed (`labelsChanged`), or when a
+        // changed entry names a department or classification the labels do not hold yet; not on every write.
+        var readLabels = false
         if current.lastChange < 0 || stale || pruned {
+            readLabels = true
             next.columns = Columns()
             next.columns.indexesText = indexesText
             for raw in try await Self.load(ids: nil, text: indexesText, sql).values.sorted(by: { $0.id < $1.id }) {
@@ -376,15 +380,25 @@ final class CatalogFacetIndex: Sendable {
                 WHERE id > \(bind: current.lastChange) AND id <= \(bind: latest)
                 """
             ).all().map { try $0.decode(column: "entry_id", as: Int64.self) }.sorted()
+            readLabels = changed.contains(SQLCatalogRepository.labelsChanged)
             for chunk in stride(from: 0, to: changed.count, by: 500) {
                 let ids = Array(changed[chunk..<min(chunk + 500, changed.count)])
                 let fresh = try await Self.load(ids: ids, text: indexesText, sql)
                 for id in ids {
-                    if let raw = fresh[id] { next.columns.put(raw) } else { next.columns.remove(id) }
+                    if let raw = fresh[id] {
+                        next.columns.put(raw)
+                        if current.labels["department/\(raw.departmentID)"] == nil
+                            || current.labels["classification/\(raw.classification.prefix(3))"] == nil
+                        {
+                            readLabels = true
+                        }
+                    } else {
+                        next.columns.remove(id)
+                    }
                 }
             }
         }
-        next.labels = try await Self.labels(sql)
+        if readLabels { next.labels = try await Self.labels(sql) }
         let result = next
         snapshot.withLock { stored in
             // A refresh started for a newer change may have finished first; keep whichever is newer.

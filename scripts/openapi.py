@@ -1028,6 +1028,96 @@ paths.update({
       "collection", {"200": ok(ref("CollectionMonitoring")), **errors(401, 403)})},
 })
 
+# ---- 政务服务事项 and 一件事 (issue 23) ----
+ITEM_REF = OBJ(["resourceCode", "column"], {"resourceCode": S(examples=["101001/0001"]), "column": S(examples=["sfzhm"])})
+FORM_DICT = OBJ(["code", "values"], {"code": S(), "values": {"type": "array", "items": S()}})
+VALUE_TYPE = enum("text", "integer", "decimal", "date", "dateTime", "boolean")
+NEED = enum("must", "conditional", "optional")
+FORM_ELEMENT = OBJ(["key", "label", "type", "isRequired", "role"], {
+    "key": S(), "label": S(), "type": VALUE_TYPE, "maxLength": {"type": "integer"}, "isRequired": {"type": "boolean"},
+    "dictionary": ref("FormDictionary"), "role": S(description="主体角色: 申请人, 法定代表人, 新生儿, 母亲 …"),
+    "catalogItem": ref("ItemReference"), "standardElement": S(description="标准数据元, when no catalog item holds it"),
+    "heldBy": S(description="The department that holds it (name, code or credit code), when no item does: raises a sharing demand")})
+MATTER_MATERIAL = OBJ(["name", "need", "catalogItems"], {
+    "name": S(), "need": NEED, "condition": S(), "form": S(), "licenceTypeCode": S(description="The e-licence type that replaces it"),
+    "catalogItems": {"type": "array", "items": ref("ItemReference")}, "heldBy": S()})
+MATTER_DRAFT = OBJ(["implementationCode", "name", "type", "legalBasis", "materials", "elements"], {
+    "implementationCode": S(description="实施编码 (GB/T 39554.1), stored as given"), "basicCode": S(), "name": S(),
+    "type": enum("licensing", "confirmation", "payment", "ruling", "reward", "publicService", "other"),
+    "legalTimeLimitDays": {"type": "integer"}, "promisedTimeLimitDays": {"type": "integer"}, "legalBasis": S(description="设定依据"),
+    "materials": {"type": "array", "items": ref("MatterMaterial")}, "elements": {"type": "array", "items": ref("FormElement")}})
+MATTER = OBJ(["id", "departmentID", "content", "updatedAt"], {"id": I64, "departmentID": I64, "content": ref("MatterDraft"), "updatedAt": DT})
+JOINT_DRAFT = OBJ(["code", "name", "matterCodes"], {
+    "code": S(examples=["YJS-XSECS"]), "name": S(), "summary": S(), "matterCodes": {"type": "array", "items": S()},
+    "applicationSystemID": I64, "resolutions": {"type": "object", "additionalProperties": ref("FormDictionary"),
+        "description": "The dictionary a person chose for a conflicting merged field, by field id"}})
+MERGED_FIELD = OBJ(["id", "role", "key", "label", "type", "isRequired", "sources", "conflicts", "isPrefillable", "isReadOnly"], {
+    "id": S(), "role": S(), "key": S(), "label": S(), "type": VALUE_TYPE, "maxLength": {"type": "integer"}, "isRequired": {"type": "boolean"},
+    "dictionary": ref("FormDictionary"), "catalogItem": ref("ItemReference"), "standardElement": S(),
+    "sources": {"type": "array", "items": OBJ(["matterCode", "key"], {"matterCode": S(), "key": S()})},
+    "conflicts": {"type": "array", "items": OBJ(["kind", "message", "candidates", "isResolved"], {"kind": enum("dictionary", "valueType"),
+        "message": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "candidates": {"type": "array", "items": S()}, "isResolved": {"type": "boolean"}})},
+    "isPrefillable": {"type": "boolean"}, "isReadOnly": {"type": "boolean"}})
+MERGED_MATERIAL = OBJ(["name", "need", "catalogItems", "matterCodes"], {"name": S(), "need": NEED, "condition": S(), "licenceTypeCode": S(),
+    "catalogItems": {"type": "array", "items": ref("ItemReference")}, "matterCodes": {"type": "array", "items": S()},
+    "exemption": enum("licence", "sharedData")})
+REDUCTION = OBJ(["elementsBefore", "elementsAfter", "elementsToFill", "prefillable", "materialsBefore", "materialsAfter", "materialsExempted", "conflicts"],
+    {k: {"type": "integer"} for k in ["elementsBefore", "elementsAfter", "elementsToFill", "prefillable", "materialsBefore", "materialsAfter", "materialsExempted", "conflicts"]})
+MERGED_FORM = OBJ(["fields", "materials", "report"], {"fields": {"type": "array", "items": ref("MergedField")},
+    "materials": {"type": "array", "items": ref("MergedMaterial")}, "report": ref("ReductionReport")})
+JOINT_VIEW = OBJ(["service", "leadDepartmentName", "matters", "form"], {
+    "service": OBJ(["id", "leadDepartmentID", "content", "updatedAt"], {"id": I64, "leadDepartmentID": I64, "content": ref("JointServiceDraft"), "updatedAt": DT}),
+    "leadDepartmentName": S(), "form": ref("MergedForm"),
+    "matters": {"type": "array", "items": OBJ(["implementationCode", "name", "departmentName", "elements", "materials"], {
+        "implementationCode": S(), "name": S(), "departmentName": S(), "elements": {"type": "integer"}, "materials": {"type": "integer"}})}})
+PREFILL_REQUEST = OBJ(["subjects", "consent", "caseNumber"], {
+    "subjects": {"type": "array", "items": OBJ(["role", "identifier"], {"role": S(), "identifier": S(description="公民身份号码 or 统一社会信用代码")})},
+    "consent": {"type": "boolean", "description": "The applicant agreed that their data be fetched; without it nothing is"},
+    "caseNumber": S(description="办件编号")})
+PREFILLED = OBJ(["service", "caseNumber", "consented", "fields", "materials", "report", "filled"], {
+    "service": S(), "caseNumber": S(), "consented": {"type": "boolean"}, "filled": {"type": "integer"},
+    "fields": {"type": "array", "items": OBJ(["field"], {"field": ref("MergedField"), "value": S(), "source": enum("sharedData", "licence"),
+        "origin": S(description="The resource code or licence identifier read"), "note": OBJ(["zh", "en"], {"zh": S(), "en": S()})})},
+    "materials": {"type": "array", "items": ref("MergedMaterial")}, "report": ref("ReductionReport")})
+SHEET_ISSUE = OBJ(["row", "column", "message"], {"row": {"type": "integer"}, "column": S(), "message": S()})
+MATTER_IMPORT = OBJ(["dryRun", "saved", "rejected", "errors", "demandsRaised"], {"dryRun": {"type": "boolean"},
+    "saved": {"type": "array", "items": S()}, "rejected": {"type": "array", "items": S()},
+    "errors": {"type": "array", "items": SHEET_ISSUE}, "demandsRaised": {"type": "array", "items": S(description="需求编号")}})
+schemas.update({"ItemReference": ITEM_REF, "FormDictionary": FORM_DICT, "FormElement": FORM_ELEMENT, "MatterMaterial": MATTER_MATERIAL,
+    "MatterDraft": MATTER_DRAFT, "Matter": MATTER, "JointServiceDraft": JOINT_DRAFT, "MergedField": MERGED_FIELD,
+    "MergedMaterial": MERGED_MATERIAL, "ReductionReport": REDUCTION, "MergedForm": MERGED_FORM, "JointServiceView": JOINT_VIEW,
+    "PrefillRequest": PREFILL_REQUEST, "PrefilledForm": PREFILLED, "MatterImportReport": MATTER_IMPORT})
+CODE = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]
+JOINT_INPUT = OBJ(["jointService"], {"jointService": ref("JointServiceDraft"), "leadDepartmentID": I64})
+paths.update({
+  "/api/v1/matters": {
+    "get": op("政务服务事项: every matter, or one department's (any signed-in officer)", "matters", {"200": ok(lst("Matter")), **errors(401)},
+      params=[q("department", "Implementing department id", {"type": "integer", "format": "int64"})]),
+    "post": op("Save a matter (new or changed) of your department, or of the one the operator names: its elements and materials with their links to catalog items and licence types, which must exist; an element or material another department holds but nobody shares raises a sharing demand tagged with the matter",
+      "matters", {"201": ok(OBJ(["matter", "demandsRaised"], {"matter": ref("Matter"), "demandsRaised": {"type": "array", "items": S()}}), "Saved"), **errors(400, 401, 403, 409)},
+      OBJ(["matter"], {"matter": ref("MatterDraft"), "departmentID": I64}))},
+  "/api/v1/matters/import": {"post": {**op("Import a 办事指南 sheet (CSV or XLSX): one row per form element (行类型 要素) or material (材料), the matter's columns on its first row; a matter with a problem on any row is not saved, the others are, and every problem is reported by row and column (422 when any); ?dryRun=true checks without saving",
+      "matters", {"200": ok(ref("MatterImportReport")), **errors(400, 401, 403, 413), "422": ok(ref("MatterImportReport"), "Some matters were refused; the others were saved")},
+      params=[q("fileType", "csv or xlsx (default)"), q("dryRun", "true: check only", {"type": "boolean"})]),
+      "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}}},
+  "/api/v1/matters/{code}": {
+    "get": op("A matter by its implementation code", "matters", {"200": ok(ref("Matter")), **errors(401, 404)}, params=CODE),
+    "delete": op("Delete a matter no joint service joins", "matters", {"204": {"description": "Deleted"}, **errors(401, 403, 404, 409)}, params=CODE)},
+  "/api/v1/joint-services": {
+    "get": op("一件事 with their merged forms, materials and reductions (public, as the portal shows them)", "matters", {"200": ok(lst("JointServiceView"))}, security=False),
+    "post": op("Compose or change a joint service your department leads (the operator may name the lead): the matters must exist, the accepting system must be the lead department's",
+      "matters", {"201": ok(ref("JointServiceView"), "Saved"), **errors(400, 401, 403, 409)}, JOINT_INPUT)},
+  "/api/v1/joint-services/preview": {
+    "post": op("The merged form and reduction of matters not yet saved as a joint service (the builder's preview)", "matters",
+      {"200": ok(ref("MergedForm")), **errors(400, 401)}, JOINT_INPUT)},
+  "/api/v1/joint-services/{code}": {
+    "get": op("A joint service with its merged form (public)", "matters", {"200": ok(ref("JointServiceView")), **errors(404)}, params=CODE, security=False),
+    "delete": op("Delete a joint service your department leads", "matters", {"204": {"description": "Deleted"}, **errors(401, 403, 404)}, params=CODE)},
+  "/api/v1/joint-services/{code}/prefill": {
+    "post": op("Fill in the merged form for an application whose applicant consented (the joint service's accepting system with its credential, or a consumer officer of the lead department): values from the pools the system is granted (masked, each read a gateway entry on the audit log) and from the subjects' e-licences through 用证 (each a use record); without consent nothing is fetched and the form comes back empty",
+      "matters", {"200": ok(ref("PrefilledForm")), **errors(400, 401, 403, 404, 409)}, ref("PrefillRequest"), CODE)},
+})
+
 out = pathlib.Path(__file__).resolve().parent.parent / "Sources/HuitongServer/Resources/openapi.json"
 out.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 print(f"wrote {out}")

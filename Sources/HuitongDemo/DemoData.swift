@@ -22,6 +22,8 @@ public enum DemoData {
             officers: [
                 ("admin", "平台管理员", [.operator]),
                 ("sjj.auditor", "审计员 周敏", [.auditor]),
+                // The bureau's 一网通办 office, which runs the 一件事 platform and applies for its data.
+                ("sjj.services", "一网通办 林悦", [.consumer]),
             ]),
         DemoDepartment(
             name: "六安市公安局", code: "GAJ", creditCode: "1134150000301001XU",
@@ -44,6 +46,15 @@ public enum DemoData {
         DemoDepartment(
             name: "六安市住房和城乡建设局", code: "ZJJ", creditCode: "113415000030100794",
             officers: [("zjj.officer", "住建局 郑华", [.provider, .consumer])]),
+        DemoDepartment(
+            name: "六安市医疗保障局", code: "YBJ", creditCode: "11341500003010095R",
+            officers: [("ybj.officer", "医保局 何涛", [.provider, .consumer])]),
+        DemoDepartment(
+            name: "国家税务总局六安市税务局", code: "SWJ", creditCode: "11341500003010108F",
+            officers: [("swj.officer", "税务局 冯雪", [.provider, .consumer])]),
+        DemoDepartment(
+            name: "六安市住房公积金管理中心", code: "GJJ", creditCode: "123415000030101242",
+            officers: [("gjj.officer", "公积金中心 许亮", [.provider, .consumer])]),
     ]
 
     /// Loads the demo into an empty database and returns the accounts with their one-time passwords.
@@ -51,10 +62,11 @@ public enum DemoData {
     /// `sharing` is the node's own sharing use case when there is a node (`serve --demo`), so that the demo's
     /// applications follow the node's configured time limits; without one, the defaults.
     /// `licences`, the node's licence use case, seals and issues the demo licences; without one (a node without a
-    /// sealing key) there are none.
+    /// sealing key) there are none. `matters`, the node's matter use case, imports the demo's 办事指南 and composes
+    /// its three 一件事 (with licences only, which some of their materials are replaced by).
     public static func load(
         into accounts: AccountUseCases, sharing: SharingUseCases? = nil, licences: LicenceUseCases? = nil,
-        audit: AuditLog? = nil
+        matters: MatterUseCases? = nil, audit: AuditLog? = nil
     ) async throws -> [IssuedAccount]? {
         let store = accounts.store
         guard try await store.users.count() == 0, try await store.departments.count() == 0 else { return nil }
@@ -95,13 +107,16 @@ public enum DemoData {
             into: store, departments: created, authors: authors,
             reviewer: reviewer ?? ChangeAuthor(userID: nil, name: "平台管理员"))
         try await DemoPools.load(into: store, entries: entries, authors: authors)
-        try await DemoSharing.load(
-            with: sharing ?? SharingUseCases(store: store, settings: SharingSettings(), audit: audit), entries: entries,
-            users: users)
+        let sharing = sharing ?? SharingUseCases(store: store, settings: SharingSettings(), audit: audit)
+        try await DemoSharing.load(with: sharing, entries: entries, users: users)
         if let licences, let bureau = created["SJJ"] {
             try await DemoLicences.load(
                 with: licences, departments: created, users: users, bureau: bureau,
                 companies: CompanyRegister.generate(people: Population.generate()).companies)
+            if let matters {
+                try await DemoMatters.load(
+                    with: matters, sharing: sharing, licences: licences, entries: entries, users: users, bureau: bureau)
+            }
         }
         return issued
     }

@@ -17,6 +17,8 @@ public struct UseCases: Sendable {
     public let quality: QualityUseCases
     public let objections: ObjectionUseCases
     public let licences: LicenceUseCases
+    /// 政务服务事项 and 一件事.
+    public let matters: MatterUseCases
     public let developers: DeveloperUseCases
     public let crossLevel: CrossLevelUseCases
     /// Loads of uploaded files, run as jobs of this node.
@@ -38,6 +40,7 @@ public struct UseCases: Sendable {
         public var quality = QualitySettings()
         public var developers = DeveloperSettings()
         public var licences = LicenceSettings()
+        public var matterCodes = MatterCodeParser()
         public var ingest = IngestSettings()
         public var jobs = JobSettings()
         public var region: NodeRegion = NodeIdentity.defaultProfile.region
@@ -73,6 +76,7 @@ public struct UseCases: Sendable {
             store: store, sealingKey: settings.sealingKey,
             holderKeys: LicenceHolderKeys(digests: developers.identityDigests), settings: settings.licences,
             region: settings.region, audit: audit.log)
+        matters = MatterUseCases(store: store, audit: audit, licences: licences, codeParser: settings.matterCodes)
         crossLevel = CrossLevelUseCases(store: store, sharing: sharing, audit: audit, local: settings.region)
         let quality = quality
         uploads = UploadLoads(

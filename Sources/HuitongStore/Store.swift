@@ -34,6 +34,7 @@ public struct Store: Sendable {
     public let jobs: any JobRepository
     public let licences: any LicenceRepository
     public let collectionSources: any CollectionSourceRepository
+    public let matters: any MatterRepository
     /// Moves on with every change to grants, credentials and application systems (see `AccessRevision`).
     public let accessRevision = AccessRevision()
     /// The MACs over access-control rows (GB/T 39786 8.4 b/c): keyed by whoever opens the store (`use(_:)` with the
@@ -83,6 +84,7 @@ public struct Store: Sendable {
         self.jobs = SQLJobRepository(provider: provider)
         self.licences = SQLLicenceRepository(provider: provider)
         self.collectionSources = SQLCollectionSourceRepository(provider: provider)
+        self.matters = SQLMatterRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

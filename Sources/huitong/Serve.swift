@@ -38,7 +38,8 @@ struct Serve: AsyncParsableCommand {
                     if demo {
                         if let issued = try await DemoData.load(
                             into: node.useCases.accounts, sharing: node.useCases.sharing,
-                            licences: node.useCases.licences, audit: node.useCases.audit.log)
+                            licences: node.useCases.licences, matters: node.useCases.matters,
+                            audit: node.useCases.audit.log)
                         {
                             printAccounts(issued, heading: "演示数据已加载 (demo data loaded) — 账号 accounts:")
                         } else {
@@ -121,10 +122,12 @@ struct Demo: AsyncParsableCommand {
                 // The node's stored identity, as `serve` reads it: the CA names this region.
                 region: try await storedNodeProfile(store, config).region,
                 audit: audit.log)
+            let matters = MatterUseCases(
+                store: store, audit: audit, licences: licences, codeParser: settings.matterCodes)
             guard
                 let issued = try await DemoData.load(
                     into: try await accountService(config, store), sharing: sharing, licences: licences,
-                    audit: audit.log)
+                    matters: matters, audit: audit.log)
             else {
                 throw ValidationError("数据库中已有数据，未加载演示数据 (the database already holds data; demo not loaded)")
             }

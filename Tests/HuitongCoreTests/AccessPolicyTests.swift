@@ -138,6 +138,10 @@ struct AccessPolicyTests {
         Row(.licencesIssue,                         "rrr +dd rrr rrr rrr +dd +dd", role: providerOnly, department: otherDepartmentText),
         Row(.licencesUse,                           "rrr rrr +dd rrr rrr +dd rrr", role: consumerOnly, department: otherDepartmentText),
         Row(.licencesAdminister,                    "+++ rrr rrr rrr rrr rrr +++", role: operatorOnly),
+        // Matters and joint services
+        Row(.mattersManage,                         "+++ +dd +dd rrr rrr +dd +++", role: "需要以下角色之一：数据提供方、数据使用方、平台管理员", department: otherDepartmentText),
+        Row(.mattersManageJointServices,            "+++ +dd +dd rrr rrr +dd +++", role: "需要以下角色之一：数据提供方、数据使用方、平台管理员", department: otherDepartmentText),
+        Row(.mattersPrefill,                        "rrr rrr +dd rrr rrr +dd rrr", role: consumerOnly, department: otherDepartmentText),
         // Console
         Row(.consoleDashboard,                      "+++ rrr rrr rrr rrr rrr +++", role: operatorOnly),
         Row(.consoleDepartments,                    "+++ rrr rrr rrr rrr rrr +++", role: operatorOnly),

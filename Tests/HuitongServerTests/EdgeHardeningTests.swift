@@ -56,7 +56,8 @@ struct EdgeHardeningTests {
                     "POST /api/v1/auth/login", "GET /api/v1/node", "GET /api/v1/federation/node",
                     "POST /api/v1/public/objections", "GET /api/v1/public/objections/{number}",
                     "GET /api/v1/open/datasets/{reference}/rows", "GET /api/v1/licence-authority",
-                    "GET /api/v1/licence-seals", "POST /api/v1/licence-verifications",
+                    "GET /api/v1/licence-seals", "POST /api/v1/licence-verifications", "GET /api/v1/joint-services",
+                    "GET /api/v1/joint-services/{code}",
                 ], "the contract's anonymous operations are the ones the node lets strangers use")
             #expect(operations.filter(\.signedIn).count > 100)
             var failures: [String] = []

@@ -135,7 +135,7 @@ struct PagesAndContractTests {
                 "/datasets/{reference}/apply", "/portal/requests/{id}", "/portal/results", "/portal/feedback",
                 "/portal/feedback/track", "/licences/verify", "/licences/{identifier}/print",
                 "/portal/licences", "/portal/licences/consents", "/portal/licences/consents/{id}/revoke",
-                "/portal/licences/show",
+                "/portal/licences/show", "/portal/joint-services", "/portal/joint-services/{code}",
             ]
             let routes = Set(
                 router.routes.map { route in
@@ -167,7 +167,7 @@ struct PagesAndContractTests {
             let licences = LicenceUseCases(store: store, sealingKey: TestBackend.sealingKey, holderKeys: holderKeys)
             let issued = try #require(try await DemoData.load(into: accounts, licences: licences))
             let departments = try await store.departments.list()
-            #expect(departments.count == 8)
+            #expect(departments.count == 11)
             #expect(departments.allSatisfy { $0.regionCode == "341500" })
             for department in departments {
                 let draft = DepartmentDraft(
@@ -197,7 +197,7 @@ struct PagesAndContractTests {
             }
             #expect(try await store.licences.seals().count == 4, "民政局, 人社局, 公安局 and 市场监管局 sealed")
             #expect(try await DemoData.load(into: accounts) == nil)
-            #expect(try await store.departments.count() == 8)
+            #expect(try await store.departments.count() == 11)
             #expect(try await Bootstrap.ensureOperator(accounts) == nil)
         }
     }

@@ -113,6 +113,13 @@ public enum OfficerAction: String, Sendable, CaseIterable {
     case licencesUse = "licences.use"
     /// Verifying portal accounts as licence holders and recording legal bases for uses (the operator).
     case licencesAdminister = "licences.administer"
+    // 政务服务事项 and 一件事
+    /// Listing, importing and linking the department's matters (事项) to catalog items and licence types.
+    case mattersManage = "matters.manage"
+    /// Composing and changing the joint services (一件事) the department leads.
+    case mattersManageJointServices = "matters.manageJointServices"
+    /// Fetching shared data to fill in a joint service's form for a consenting applicant (预填).
+    case mattersPrefill = "matters.prefill"
     // Console page gates whose roles differ from every API action's
     case consoleDashboard = "console.dashboard"
     case consoleDepartments = "console.departments"
@@ -284,6 +291,9 @@ public enum AccessPolicy {
         .licencesIssue: AccessRule([.provider], .ownDepartment()),
         .licencesUse: AccessRule([.consumer], .ownDepartment()),
         .licencesAdminister: AccessRule([.operator], .anyDepartment),
+        .mattersManage: AccessRule([.provider, .consumer, .operator], everyDepartmentForOperator),
+        .mattersManageJointServices: AccessRule([.provider, .consumer, .operator], everyDepartmentForOperator),
+        .mattersPrefill: AccessRule([.consumer], .ownDepartment()),
         // Console
         .consoleDashboard: AccessRule([.operator], .anyDepartment),
         .consoleDepartments: AccessRule([.operator], .anyDepartment),

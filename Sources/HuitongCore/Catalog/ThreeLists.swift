@@ -202,11 +202,15 @@ public struct DemandDraft: Sendable, Hashable, Codable {
     public var channel: ShareChannel
     public var frequency: UpdateCycle
     public var neededBy: CalendarDate?
+    /// The 政务服务事项 (实施编码) the demand serves, when a matter's linkage raised it (数据共享需求标注).
+    public var matterCode: String?
 
     public init(
         scenario: String, requestedData: String, expectedProviderID: Int64? = nil, purpose: String, basis: String,
-        channel: ShareChannel = .interface, frequency: UpdateCycle = .irregular, neededBy: CalendarDate? = nil
+        channel: ShareChannel = .interface, frequency: UpdateCycle = .irregular, neededBy: CalendarDate? = nil,
+        matterCode: String? = nil
     ) {
+        self.matterCode = matterCode
         self.scenario = scenario
         self.requestedData = requestedData
         self.expectedProviderID = expectedProviderID

@@ -314,7 +314,7 @@ public enum MatterSheet {
     }
 
     /// Maps a validation field (`elements[2].key`, `materials[0].name`, `name`) to its sheet row and column.
-    static func locate(_ fieldIssue: FieldIssue, in matter: ParsedMatter) -> CatalogSheet.Issue {
+    public static func locate(_ fieldIssue: FieldIssue, in matter: ParsedMatter) -> CatalogSheet.Issue {
         let field = fieldIssue.field
         var row = matter.firstRow
         var key = field

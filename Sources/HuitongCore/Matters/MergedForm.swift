@@ -277,7 +277,7 @@ public enum FormMerger {
 
 extension Array where Element: Hashable {
     /// The elements in order, each once.
-    func uniqued() -> [Element] {
+    public func uniqued() -> [Element] {
         var seen = Set<Element>()
         return filter { seen.insert($0).inserted }
     }

@@ -185,6 +185,7 @@ public enum HuitongApp {
         LicenceWalletPages(service: useCases.licences, pages: pages, baseURL: configuration.baseURL).register(
             on: router)
         CollectionAPI(service: useCases.collection).register(on: api)
+        MattersAPI(service: useCases.matters).register(on: api)
         SharingAPI(service: sharing).register(on: api)
         let objections = ObjectionsAPI(
             service: useCases.objections, afterCorrection: { objection in await quality.recheck(after: objection) })
@@ -202,11 +203,12 @@ public enum HuitongApp {
         ).register(on: api)
         let verifications = AuditVerificationCache()
         AuditAPI(store: store, audit: audit, verifications: verifications).register(on: api)
-        ConsolePages(
+        let console = ConsolePages(
             store: store, catalog: useCases.catalog, pages: pages, cookies: cookies, sharing: sharing, quality: quality,
             credentials: credentials,
-            audit: audit, verifications: verifications, developers: developers, ingest: ingest
-        ).register(on: router)
+            audit: audit, verifications: verifications, developers: developers, ingest: ingest)
+        console.register(on: router)
+        MatterPages(service: useCases.matters, console: console, pages: pages).register(on: router)
         OpenDataInterop(store: store, openCatalog: developers.openCatalog, configuration: configuration).register(
             on: router)
         PortalPages(

@@ -76,6 +76,7 @@ public struct ServerConfiguration: Sendable {
     public var jobs = JobSettings()
     /// How licences are sealed (`HUITONG_LICENCE_*`).
     public var licences = LicenceSettings()
+    public var matterCodes = MatterCodeParser()
     /// Where `/metrics` (Prometheus text) is served: a listener of its own, apart from the public port, on
     /// `metricsHost` (loopback unless set) and `metricsPort`; nil serves no metrics.
     public var metricsPort: Int?
@@ -165,6 +166,7 @@ extension ServerConfiguration {
         ingest = settings.ingest
         jobs = settings.jobs
         licences = settings.licences
+        matterCodes = settings.matterCodes
         backgroundJobs = settings.backgroundJobs
         metricsPort = config.int(forKey: "huitong.metrics.port")
         metricsHost = config.string(forKey: "huitong.metrics.host", default: "127.0.0.1")
@@ -189,6 +191,7 @@ extension ServerConfiguration {
         settings.ingest = ingest
         settings.jobs = jobs
         settings.licences = licences
+        settings.matterCodes = matterCodes
         settings.region = federation.profile.region
         settings.signInClock = signInClock
         return settings

@@ -125,6 +125,9 @@ struct ConsolePages {
         Section(href: "/console/applications", key: "console_nav_applications", action: .consoleApplications),
         Section(href: "/console/systems", key: "console_nav_systems", action: .consoleSystems),
         Section(href: "/console/usage", key: "console_nav_usage", action: .consoleUsage),
+        Section(href: "/console/matters", key: "console_nav_matters", action: .mattersManage),
+        Section(
+            href: "/console/joint-services", key: "console_nav_joint_services", action: .mattersManageJointServices),
     ]
 
     /// The sections whose pages `user` may open, in the order the navigation lists them.

@@ -22,6 +22,9 @@ enum AnonymousRoutes {
         "GET /api/v1/licence-authority",
         "GET /api/v1/licence-seals",
         "POST /api/v1/licence-verifications",
+        // 一件事 with their merged forms and reductions, as the portal shows them.
+        "GET /api/v1/joint-services",
+        "GET /api/v1/joint-services/{code}",
     ]
 
     /// Whether the matched route (`endpointPath`, nil when no route matched) needs a signed-in caller.

@@ -33,6 +33,8 @@ public struct NodeSettings: Sendable {
     public var federationTiming: FederationTiming
     public var jobs: JobSettings
     public var licences: LicenceSettings
+    /// How implementation codes of matters are read (GB/T 39554.1 or a province's own shape).
+    public var matterCodes: MatterCodeParser
     public var audit: AuditConfiguration
     /// `HUITONG_CRYPTO_SUITE` (`gm` or `intl`) as given; nil keeps the suite the node recorded, and a new node
     /// records `gm` (`NodeCryptoSuite.resolve`).
@@ -90,6 +92,8 @@ public struct NodeSettings: Sendable {
         licences = collect(
             { () throws(ValidationError) in try LicenceSettings(reader: config) }, or: LicenceSettings())
         quality = collect({ () throws(ValidationError) in try QualitySettings(reader: config) }, or: QualitySettings())
+        matterCodes = collect(
+            { () throws(ValidationError) in try MatterCodeParser(reader: config) }, or: MatterCodeParser())
         developers = collect(
             { () throws(ValidationError) in try DeveloperSettings(reader: config) }, or: DeveloperSettings())
         ingest = collect(
@@ -489,5 +493,20 @@ public struct FederationTiming: Sendable {
         settings.maximumAttempts = maximumAttempts
         settings.retry.maximumDelay = retryMaximumDelay
         return settings
+    }
+}
+
+extension MatterCodeParser {
+    /// `HUITONG_MATTER_CODE_CREDIT_LENGTH` (leading characters that are the implementing body's 统一社会信用代码,
+    /// 0 for none) and `HUITONG_MATTER_CODE_HYPHEN_PART` (which hyphen-separated part is, -1 for none).
+    public init(reader config: ConfigReader) throws(ValidationError) {
+        let defaults = MatterCodeParser()
+        let length = config.int(forKey: "huitong.matter.code.credit.length", default: defaults.creditCodeLength ?? 0)
+        let part = config.int(forKey: "huitong.matter.code.hyphen.part", default: defaults.hyphenCreditCodePart ?? -1)
+        var issues = ValidationCollector()
+        issues.require(length, in: 0...64, "HUITONG_MATTER_CODE_CREDIT_LENGTH")
+        issues.require(part, in: -1...20, "HUITONG_MATTER_CODE_HYPHEN_PART")
+        try issues.throwIfAny()
+        self.init(creditCodeLength: length == 0 ? nil : length, hyphenCreditCodePart: part < 0 ? nil : part)
     }
 }

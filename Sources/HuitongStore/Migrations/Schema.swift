@@ -360,5 +360,6 @@ enum Schema {
                 WHERE last_success_at IS NULL
                 """
             ]),
+        Migration(version: 36, name: "matters and joint services (issue 23)", statements: matterTables),
     ]
 }

@@ -7,6 +7,7 @@ import HuitongTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import HuitongDemo
@@ -24,16 +25,30 @@ struct JointServiceTests {
         _ backend: TestBackend,
         _ body: @escaping @Sendable (Store, any TestClientProtocol, _ platform: String) async throws -> Void
     ) async throws {
+        try await withDemo(backend) { store, client, platform, _ in try await body(store, client, platform) }
+    }
+
+    /// `withDemo`, with the demo officers' one-time passwords for signing in to the console.
+    static func withDemo(
+        _ backend: TestBackend,
+        _ body:
+            @escaping @Sendable (Store, any TestClientProtocol, _ platform: String, _ passwords: [String: String])
+            async throws -> Void
+    ) async throws {
+        let passwords = Mutex<[String: String]>([:])
         try await backend.withFreshDatabase { store, _ in
             let app = try await HuitongApp.buildApplication(
                 reader: TestConfiguration.reader(), store: store,
                 configure: { $0 = TestNode.configuration.served(by: $0) },
                 beforeServing: { node in
                     let useCases = node.useCases
-                    _ = try #require(
+                    let issued = try #require(
                         try await DemoData.load(
                             into: useCases.accounts, sharing: useCases.sharing, licences: useCases.licences,
                             matters: useCases.matters, audit: useCases.audit.log))
+                    passwords.withLock { known in
+                        for account in issued { known[account.username] = account.password }
+                    }
                 })
             let bureau = try #require(try await store.departments.list().first { $0.code == "SJJ" })
             let platform = try #require(
@@ -42,7 +57,8 @@ struct JointServiceTests {
             _ = try await store.tokens.createCredential(
                 systemID: platform.id, TokenDraft(name: "受理", expiresAt: nil), secret: secret,
                 keyID: CredentialKeyID.generate(), sealedSecret: nil)
-            try await app.test(.router) { client in try await body(store, client, secret.plaintext) }
+            let known = passwords.withLock { $0 }
+            try await app.test(.router) { client in try await body(store, client, secret.plaintext, known) }
         }
     }
 
@@ -241,6 +257,68 @@ struct JointServiceTests {
                 body: ByteBuffer(string: [header, foreign].map { $0.joined(separator: ",") }.joined(separator: "\n"))
             ) { ($0.status, String(buffer: $0.body)) }
             #expect(refused == .unprocessableContent && refusedText.contains("实施主体代码"))
+        }
+    }
+
+    @Test(
+        "in the console an officer links a matter's element to a catalog item, a bad link is named, and the builder previews and saves an 一件事 of three matters",
+        arguments: [TestBackend.sqlite])
+    func consolePages(_ backend: TestBackend) async throws {
+        try await Self.withDemo(backend) { store, client, _, passwords in
+            let officer = try await ConsoleTests.signIn("rsj.officer", passwords, client)
+            let (listed, list) = try await ConsoleTests.get("/console/matters", officer, client)
+            #expect(listed == .ok && list.contains("社会保障卡申领") && !list.contains("出生登记（户口登记）"), "own matters only")
+            let matter = try #require(
+                try await store.matters.listMatters(departmentID: nil).first { $0.name == "社会保障卡申领" })
+            let path = "/console/matters/\(matter.implementationCode)"
+            let (found, page) = try await ConsoleTests.get(
+                "\(path)?q=\(PortalTests.encoded("人口基础信息"))", officer, client)
+            #expect(found == .ok && page.contains("101001/0001:sfzhm") && page.contains("id=\"matter-elements\""))
+
+            // 邮寄地址 (element 6) linked to the population register's address; a mistyped link is refused by name.
+            let index = try #require(matter.content.elements.firstIndex { $0.key == "yjdz" })
+            var fields = matter.content.elements.indices.map { i in
+                "item.\(i)=\(PortalTests.encoded(matter.content.elements[i].catalogItem?.description ?? ""))"
+            }
+            fields += matter.content.materials.indices.map { i in
+                "licence.\(i)=\(matter.content.materials[i].licenceTypeCode ?? "")&items.\(i)="
+                    + PortalTests.encoded(
+                        matter.content.materials[i].catalogItems.map(\.description).joined(separator: "；"))
+            }
+            var bad = fields
+            bad[index] = "item.\(index)=\(PortalTests.encoded("101001/0001:nosuch"))"
+            let (refused, refusedPage, _) = try await ConsoleTests.post(
+                path, bad.joined(separator: "&"), officer, client)
+            #expect(refused == .badRequest && refusedPage.contains("error-summary") && refusedPage.contains("nosuch"))
+            fields[index] = "item.\(index)=\(PortalTests.encoded("101001/0001:hjdz"))"
+            let (saved, _, location) = try await ConsoleTests.post(path, fields.joined(separator: "&"), officer, client)
+            #expect(saved == .seeOther || saved == .found)
+            #expect(location == "\(path)?done=edited")
+            let linked = try #require(try await store.matters.matter(code: matter.implementationCode))
+            #expect(linked.content.elements[index].catalogItem?.description == "101001/0001:hjdz")
+
+            // The bureau's office composes 公积金提取 from its three matters and sees the merged form before saving.
+            let services = try await ConsoleTests.signIn("sjj.services", passwords, client)
+            let all = try await store.matters.listMatters(departmentID: nil)
+            let codes = ["住房公积金提取（购买自住住房）", "不动产登记资料查询", "婚姻登记记录证明"].compactMap { name in
+                all.first { $0.name == name }?.implementationCode
+            }
+            #expect(codes.count == 3)
+            let chosen = codes.map { "matter=\($0)" }.joined(separator: "&")
+            let form = "code=YJS-TEST&name=\(PortalTests.encoded("公积金提取（测试）"))&summary=&system=&\(chosen)"
+            let (previewed, preview, _) = try await ConsoleTests.post(
+                "/console/joint-services", form + "&action=preview", services, client)
+            #expect(previewed == .ok && preview.contains("id=\"merged-form\"") && preview.contains("19 → 12"))
+            #expect(try await store.matters.jointService(code: "YJS-TEST") == nil, "a preview saves nothing")
+            let (created, _, createdAt) = try await ConsoleTests.post(
+                "/console/joint-services", form + "&action=save", services, client)
+            #expect(
+                (created == .seeOther || created == .found)
+                    && createdAt == "/console/joint-services/YJS-TEST?done=created")
+            #expect(try await store.matters.jointService(code: "YJS-TEST")?.content.matterCodes == codes)
+            let (_, missing, _) = try await ConsoleTests.post(
+                "/console/joint-services", "code=YJS-ONE&name=x&matter=\(codes[0])&action=save", services, client)
+            #expect(missing.contains("error-summary") && missing.contains("2–30"))
         }
     }
 }

@@ -381,6 +381,106 @@ struct BrowserTests {
     // MARK: Helpers
 
     /// A demo node process and a browser, both stopped afterwards whatever happens.
+    @Test(
+        "the bureau's office builds an 一件事 from three matters in the console, sees the merged form and the reduction, saves it, and the portal shows it"
+    )
+    func jointServiceBuilder() async throws {
+        try await Self.withNode("joint-service") { node, browser in
+            // Three departments file their matters through the API, as their guide sheets would.
+            let person = "101001/0001"
+            func name(_ role: String = "申请人") -> [FormElement] {
+                [
+                    FormElement(
+                        key: "xm", label: "姓名", maxLength: 50, isRequired: true, role: role,
+                        catalogItem: ItemReference(resourceCode: person, column: "xm")),
+                    FormElement(
+                        key: "sfzhm", label: "公民身份号码", maxLength: 18, isRequired: true, role: role,
+                        catalogItem: ItemReference(resourceCode: person, column: "sfzhm")),
+                ]
+            }
+            let identityCard = MatterMaterial(
+                name: "申请人居民身份证", catalogItems: [ItemReference(resourceCode: person, column: "sfzhm")])
+            let matters: [(officer: String, matter: MatterDraft)] = [
+                (
+                    "gjj.officer",
+                    MatterDraft(
+                        implementationCode: "1234150000301012423444100000009", name: "住房公积金提取（试点）", type: .payment,
+                        legalBasis: "《住房公积金管理条例》第二十四条", materials: [identityCard],
+                        elements: name() + [
+                            FormElement(key: "lxdh", label: "联系电话", maxLength: 20, isRequired: true),
+                            FormElement(
+                                key: "hyzk", label: "婚姻状况", isRequired: true,
+                                dictionary: FormDictionary(code: "GB/T 2261.2", values: ["10", "20", "30", "40"])),
+                        ])
+                ),
+                (
+                    "zrzyj.officer",
+                    MatterDraft(
+                        implementationCode: "1134150000301006073444200000009", name: "不动产登记资料查询（试点）",
+                        legalBasis: "《不动产登记资料查询暂行办法》第四条", materials: [identityCard],
+                        elements: name() + [FormElement(key: "zl", label: "房屋坐落", maxLength: 200, isRequired: true)])
+                ),
+                (
+                    "mzj.officer",
+                    MatterDraft(
+                        implementationCode: "11341500003010044H3444300000009", name: "婚姻登记记录证明（试点）",
+                        legalBasis: "《婚姻登记条例》",
+                        materials: [identityCard, MatterMaterial(name: "居民户口簿")],
+                        elements: name() + [
+                            FormElement(
+                                key: "hyzk", label: "婚姻状况", isRequired: true,
+                                dictionary: FormDictionary(
+                                    code: "GB/T 2261.2", values: ["10", "20", "21", "22", "23", "30", "40"]))
+                        ])
+                ),
+            ]
+            for (officer, matter) in matters {
+                _ = try await node.call(
+                    .POST, "/api/v1/matters", input: MattersAPI.MatterInput(matter: matter), as: officer, expect: 201,
+                    returning: MattersAPI.SavedMatter.self)
+            }
+            let names = matters.map(\.matter.name)
+            try await browser.step("build") {
+                try await browser.signIn(node.baseURL, "sjj.services", node.passwords["sjj.services"] ?? "")
+                try await browser.open(node.baseURL + "/console/joint-services")
+                try await browser.click("#new-joint-service")
+                _ = try await browser.waitForURL("the builder") { $0.hasSuffix("/console/joint-services/new") }
+                try await browser.type("YJS-GJJ-2", into: "#field-code")
+                try await browser.type("购房提取公积金（试点）", into: "#field-name")
+                for label in try await browser.elements("#field-matterCodes label") {
+                    let text = try await browser.text(of: label)
+                    if names.contains(where: { text.hasPrefix($0) }),
+                        let id = try await browser.attribute("for", of: label)
+                    {
+                        try await browser.click("#\(id)")
+                    }
+                }
+                try await browser.click("#preview")
+                _ = try await browser.waitForURL("the preview") { $0.hasSuffix("/console/joint-services") }
+                _ = try await browser.element("#merged-form")
+                // 10 elements become 5 (name and ID number asked thrice, marital status twice with the narrower
+                // dictionary); 4 materials become 2 (the ID card asked thrice).
+                #expect(try await browser.text("[data-figure=elements]") == "10 → 5")
+                #expect(try await browser.text("[data-figure=materials]") == "4 → 2")
+                let merged = try await browser.text("#merged-form tbody")
+                #expect(
+                    merged.contains("婚姻状况") && merged.contains("房屋坐落") && merged.contains("GB/T 2261.2 10/20/30/40"))
+                try await Self.screenshot(browser, "joint-service-builder")
+                try await browser.click("#save")
+                _ = try await browser.waitForURL("the saved 一件事") {
+                    $0.contains("/console/joint-services/YJS-GJJ-2?done=created")
+                }
+            }
+            try await browser.step("portal") {
+                try await browser.open(node.baseURL + "/portal/joint-services")
+                try await browser.click("li[data-code='YJS-GJJ-2'] a")
+                _ = try await browser.waitForURL("the 一件事 page") { $0.hasSuffix("/portal/joint-services/YJS-GJJ-2") }
+                #expect(try await browser.text("h1") == "购房提取公积金（试点）")
+                #expect(try await browser.text("#merged-materials").contains("申请人居民身份证"))
+            }
+        }
+    }
+
     static func withNode(_ name: String, _ body: (CascadeNode, WebDriver) async throws -> Void) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: CascadeProcessTests.executable.path))
         let node = try await CascadeNode.prepare(region: "341500", name: "六安市数据资源管理局")

@@ -150,7 +150,7 @@ struct MatterPages: Sendable {
                 MatterPage.Element(
                     index: index, label: element.label, key: element.key, role: element.role,
                     type: element.type.label.text(language), required: element.isRequired,
-                    maxLength: element.maxLength.map(String.init) ?? "",
+                    maxLength: element.maxLength.map(String.init),
                     dictionary: element.dictionary.map { "\($0.code) \($0.values.joined(separator: "/"))" } ?? "",
                     reference: element.catalogItem?.description ?? "", heldBy: element.heldBy ?? "")
             },
@@ -209,7 +209,10 @@ struct MatterPages: Sendable {
             for (name, values) in form.values where name.hasPrefix("resolution.") {
                 let text = (values.first ?? "").trimmingCharacters(in: .whitespaces)
                 guard !text.isEmpty else { continue }
-                let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
+                // `代码=值/值`: the code may hold spaces (GB/T 2261.1), the values are split on / or |.
+                let parts = text.split(separator: "=", maxSplits: 1).map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
                 draft.resolutions[String(name.dropFirst("resolution.".count))] = FormDictionary(
                     code: parts[0],
                     values: parts.count > 1
@@ -251,6 +254,10 @@ struct MatterPages: Sendable {
                     code: matter.implementationCode, name: matter.name, department: names[matter.departmentID] ?? "",
                     elements: matter.content.elements.count, materials: matter.content.materials.count,
                     selected: draft.matterCodes.contains(matter.implementationCode))
+            },
+            resolutions: draft.resolutions.sorted { $0.key < $1.key }.map {
+                JointServiceBuilderPage.Resolution(
+                    id: $0.key, text: "\($0.value.code)=\($0.value.values.joined(separator: "/"))")
             },
             form: merged.map { JointServiceBuilderPage.Merged($0, matterNames: matterNames, language: language) },
             problems: problems, hasProblems: !problems.isEmpty, notice: notice)
@@ -334,7 +341,7 @@ struct MatterPage: PageModel {
         var role: String
         var type: String
         var required: Bool
-        var maxLength: String
+        var maxLength: String?
         var dictionary: String
         var reference: String
         var heldBy: String
@@ -418,10 +425,17 @@ struct JointServiceBuilderPage: PageModel {
     var summary: String
     var systems: [MatterPage.Choice]
     var matters: [MatterChoice]
+    /// Dictionaries already decided, carried through the form so a preview or save keeps them.
+    var resolutions: [Resolution]
     var form: Merged?
     var problems: [MatterPage.Problem]
     var hasProblems: Bool
     var notice: String?
+
+    struct Resolution: Sendable {
+        var id: String
+        var text: String
+    }
 
     struct MatterChoice: Sendable {
         var code: String
@@ -444,6 +458,7 @@ struct JointServiceBuilderPage: PageModel {
         var elementReduction: String
         var materialReduction: String
         var conflicts: Int
+        var hasConflicts: Bool
         var fields: [Field]
         var materials: [Material]
 
@@ -453,7 +468,7 @@ struct JointServiceBuilderPage: PageModel {
             var role: String
             var type: String
             var required: Bool
-            var maxLength: String
+            var maxLength: String?
             var dictionary: String
             var sources: String
             var prefillable: Bool
@@ -488,10 +503,11 @@ struct JointServiceBuilderPage: PageModel {
             elementReduction = String(format: "%.1f%%", report.elementReduction)
             materialReduction = String(format: "%.1f%%", report.materialReduction)
             conflicts = report.conflicts
+            hasConflicts = report.conflicts > 0
             fields = form.fields.map { field in
                 Field(
                     id: field.id, label: field.label, role: field.role, type: field.type.label.text(language),
-                    required: field.isRequired, maxLength: field.maxLength.map(String.init) ?? "",
+                    required: field.isRequired, maxLength: field.maxLength.map(String.init),
                     dictionary: field.dictionary.map { "\($0.code) \($0.values.joined(separator: "/"))" } ?? "",
                     sources: field.sources.map { "\(matterNames[$0.matterCode] ?? $0.matterCode)（\($0.key)）" }
                         .joined(separator: "、"),

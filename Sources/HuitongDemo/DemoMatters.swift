@@ -9,7 +9,7 @@ import HuitongStore
 /// The matters come from `demo/matters.csv`, a 办事指南 sheet imported as any bureau would import one (catalog
 /// items written `{目录名称}:字段` there, resolved to the demo's resource codes). The bureau's 一网通办 platform
 /// accepts applications for all three, with grants of the population and company registers and legal bases to
-/// use 户口簿, 结婚证 and 不动产权证书, so that filling in a form for a consenting applicant works out of the box.
+/// use 户口簿, 出生医学证明, 营业执照, 结婚证 and 不动产权证书, so that filling in a form for a consenting applicant works out of the box.
 package enum DemoMatters {
     package static let jointServiceCodes = ["YJS-XSECS", "YJS-QYKB", "YJS-GJJTQ"]
 
@@ -31,11 +31,14 @@ package enum DemoMatters {
             departmentID: bureau.id,
             ApplicationSystemDraft(name: "一网通办综合受理平台", description: "“高效办成一件事”联办受理，按申请人授权调取共享数据预填表单")
                 .validated())
-        let grants: [(entry: String, items: [String], provider: String)] = [
-            ("人口基础信息", ["sfzhm", "xm", "xb", "csrq", "hjdz", "sjhm"], "gaj.provider"),
-            ("参保人员信息", ["sfzhm", "xm", "cbzt"], "rsj.officer"),
+        // The registers are granted whole for the items a form is filled in with, so that they can stand for what
+        // the applicant would type; the mobile number stays masked (shown for recognition only).
+        let whole: [String: MaskingRule] = ["sfzhm": .none, "xm": .none, "xb": .none, "csrq": .none, "hjdz": .none]
+        let grants: [(entry: String, items: [String], provider: String, masking: [String: MaskingRule])] = [
+            ("人口基础信息", ["sfzhm", "xm", "xb", "csrq", "hjdz", "sjhm"], "gaj.provider", whole),
+            ("参保人员信息", ["sfzhm", "xm", "cbzt"], "rsj.officer", whole.filter { ["sfzhm", "xm"].contains($0.key) }),
         ]
-        for (name, items, provider) in grants {
+        for (name, items, provider, masking) in grants {
             guard let entryID = entries[name] else { throw DemoCatalog.DemoError(text: "unknown demo entry \(name)") }
             let application = try await sharing.create(
                 ApplicationDraft(
@@ -46,7 +49,9 @@ package enum DemoMatters {
                     validTo: yearEnd, expectedDailyCalls: 3000), by: try user("sjj.services"))
             _ = try await sharing.submit(id: application.id, by: try user("sjj.services"))
             _ = try await sharing.decide(
-                id: application.id, ProviderDecision(kind: .approve, comment: "同意，仅限申请人授权的联办预填"),
+                id: application.id,
+                ProviderDecision(
+                    kind: .approve, comment: "同意，仅限申请人授权的联办预填", terms: GrantTerms(masking: masking)),
                 by: try user(provider))
         }
 
@@ -81,6 +86,8 @@ package enum DemoMatters {
         // Legal bases for the platform to use the applicant's licences for the matters that read them.
         let bases: [(type: String, matter: String, basis: String)] = [
             ("居民户口簿", "出生登记（户口登记）", "《中华人民共和国户口登记条例》第七条"),
+            ("出生医学证明", "出生登记（户口登记）", "《中华人民共和国户口登记条例》第七条"),
+            ("营业执照", "公章刻制备案", "《印铸刻字业暨公章刻制管理办法》"),
             ("不动产权证书", "住房公积金提取（购买自住住房）", "《住房公积金管理条例》第二十四条"),
             ("结婚证", "住房公积金提取（购买自住住房）", "《住房公积金管理条例》第二十四条"),
         ]
@@ -118,7 +125,7 @@ package enum DemoMatters {
                 applicationSystemID: platform.id)
             // Where the departments' dictionaries disagree (新生儿性别: 1/2 against 男/女), the bureau settles on the
             // national code (GB/T 2261.1).
-            for field in try await matters.preview(draft).fields
+            for field in try await matters.preview(draft, by: operatorUser).fields
             where field.conflicts.contains(where: { $0.kind == .dictionary }) {
                 draft.resolutions[field.id] = FormDictionary(code: "GB/T 2261.1", values: ["1", "2"])
             }

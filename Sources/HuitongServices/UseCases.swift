@@ -10,6 +10,9 @@ import ServiceLifecycle
 public struct UseCases: Sendable {
     public let store: Store
     public let audit: AuditTrail
+    /// Grants' rate limits and daily quotas, counted once for every way a grant is called: the gateway and the
+    /// joint services' prefill.
+    package let callLimiter = CallLimiter()
     package let catalog: CatalogLifecycle
     public let accounts: AccountUseCases
     public let credentials: CredentialUseCases
@@ -76,7 +79,8 @@ public struct UseCases: Sendable {
             store: store, sealingKey: settings.sealingKey,
             holderKeys: LicenceHolderKeys(digests: developers.identityDigests), settings: settings.licences,
             region: settings.region, audit: audit.log)
-        matters = MatterUseCases(store: store, audit: audit, licences: licences, codeParser: settings.matterCodes)
+        matters = MatterUseCases(
+            store: store, audit: audit, licences: licences, codeParser: settings.matterCodes, limiter: callLimiter)
         crossLevel = CrossLevelUseCases(store: store, sharing: sharing, audit: audit, local: settings.region)
         let quality = quality
         uploads = UploadLoads(

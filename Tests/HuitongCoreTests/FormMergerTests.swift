@@ -58,6 +58,15 @@ struct FormMergerTests {
                 catalogItem: ItemReference(resourceCode: "101001/0001", column: "xb")),
             fields: 1, conflict: .dictionary),
         Case(
+            name: "the same item under different dictionaries is a conflict, even where values coincide",
+            left: FormElement(
+                key: "mz", label: "民族", dictionary: FormDictionary(code: "GB/T 3304", values: ["01", "02"]),
+                catalogItem: ItemReference(resourceCode: "101001/0001", column: "mz")),
+            right: FormElement(
+                key: "mz", label: "民族", dictionary: FormDictionary(code: "LOCAL-MZ", values: ["01", "03"]),
+                catalogItem: ItemReference(resourceCode: "101001/0001", column: "mz")),
+            fields: 1, conflict: .dictionary),
+        Case(
             name: "unlinked elements with different dictionaries are different elements",
             left: FormElement(key: "lb", label: "类别", dictionary: FormDictionary(code: "A")),
             right: FormElement(key: "lb", label: "类别", dictionary: FormDictionary(code: "B")), fields: 2),
@@ -154,6 +163,7 @@ struct FormMergerTests {
                 ]),
         ]
         let none = FormMerger.merge(matters)
+        // 户口簿 named by B without its licence is the same material A replaces by nothing: one row, not two.
         #expect(none.materials.map(\.name) == ["出生医学证明", "户口簿", "结婚证"])
         #expect(none.materials.map(\.need) == [.must, .must, .conditional])
         #expect(none.report.materialsBefore == 5)
@@ -260,5 +270,22 @@ struct MatterSheetTests {
         ])
         #expect(apart.issues.map(\.row) == [4])
         #expect(apart.matters.map(\.isRejected) == [true, false])
+        // Rows after the misplaced one, their code left blank, go with it, not with the matter before.
+        let continued = MatterSheet.parse(numberedRows: [
+            (1, Self.header),
+            (2, Self.row(["实施编码": "A-1", "事项名称": "甲", "设定依据": "依据"])),
+            (3, Self.row(["实施编码": "A-2", "事项名称": "乙", "设定依据": "依据"])),
+            (4, Self.row(["实施编码": "A-1", "行类型": "要素", "名称": "姓名", "字段标识": "xm"])),
+            (5, Self.row(["行类型": "要素", "名称": "电话", "字段标识": "dh"])),
+        ])
+        #expect(continued.matters.map(\.content.elements.count) == [1, 0])
+        #expect(continued.matters.map(\.isRejected) == [true, false])
+        // A repeated matter column that says the same in other words is no conflict.
+        let repeated = MatterSheet.parse(numberedRows: [
+            (1, Self.header),
+            (2, Self.row(["实施编码": "A-1", "事项名称": "甲", "设定依据": "依据", "事项类型": "行政许可", "法定时限": "5"])),
+            (3, Self.row(["实施编码": "A-1", "事项类型": "licensing", "法定时限": "05", "行类型": "要素", "名称": "姓名", "字段标识": "xm"])),
+        ])
+        #expect(repeated.issues.isEmpty)
     }
 }

@@ -380,7 +380,6 @@ struct BrowserTests {
 
     // MARK: Helpers
 
-    /// A demo node process and a browser, both stopped afterwards whatever happens.
     @Test(
         "the bureau's office builds an 一件事 from three matters in the console, sees the merged form and the reduction, saves it, and the portal shows it"
     )
@@ -481,6 +480,7 @@ struct BrowserTests {
         }
     }
 
+    /// A demo node process and a browser, both stopped afterwards whatever happens.
     static func withNode(_ name: String, _ body: (CascadeNode, WebDriver) async throws -> Void) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: CascadeProcessTests.executable.path))
         let node = try await CascadeNode.prepare(region: "341500", name: "六安市数据资源管理局")

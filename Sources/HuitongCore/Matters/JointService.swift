@@ -56,6 +56,22 @@ public struct JointServiceDraft: Sendable, Hashable, Codable {
         if Set(result.matterCodes).count != result.matterCodes.count {
             issues.add("matterCodes", BilingualText(zh: "同一事项不能重复加入", en: "a matter is listed twice"))
         }
+        if result.resolutions.count > 500 {
+            issues.add("resolutions", BilingualText(zh: "人工确定的字典至多 500 个", en: "at most 500 decided dictionaries"))
+        }
+        for (field, dictionary) in resolutions {
+            var cleaned = dictionary
+            cleaned.code = dictionary.code.trimmingCharacters(in: .whitespaces)
+            cleaned.values = dictionary.values.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            if cleaned.code.isEmpty || cleaned.code.count > 100 || cleaned.values.count > 200 {
+                issues.add(
+                    "resolutions",
+                    BilingualText(
+                        zh: "为“\(field)”确定的字典须有代码（至多 100 字）、至多 200 个值",
+                        en: "the dictionary decided for \(field) needs a code (at most 100) and at most 200 values"))
+            }
+            result.resolutions[field] = cleaned
+        }
         try issues.throwIfAny()
         return result
     }

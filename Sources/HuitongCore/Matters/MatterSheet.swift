@@ -132,6 +132,8 @@ public enum MatterSheet {
                                 en: "the code \(code) appears in separate places; keep a matter's rows together")))
                     issues += rowIssues
                     matters[at].isRejected = true
+                    // The rows that follow, code left blank, belong to this matter: it is refused with them.
+                    current = at
                     continue
                 }
                 if positions[code] == nil {
@@ -145,8 +147,18 @@ public enum MatterSheet {
                 } else {
                     // A repeated matter column must say the same as the matter's first row.
                     let first = matters[current!]
-                    let firstValues = sheetValues(first.content, department: first.department)
-                    for key in matterKeys where !value(key).isEmpty && value(key) != firstValues[key] {
+                    var ignored: [CatalogSheet.Issue] = []
+                    let again = matterContent(value, row: row.number, code: code, &ignored)
+                    // Compared as read, so 行政许可 and licensing, 05 and 5 are the same.
+                    let differs: [String: Bool] = [
+                        "basicCode": again.basicCode != first.content.basicCode,
+                        "name": again.name != first.content.name,
+                        "type": again.type != first.content.type, "department": value("department") != first.department,
+                        "legalTimeLimitDays": again.legalTimeLimitDays != first.content.legalTimeLimitDays,
+                        "promisedTimeLimitDays": again.promisedTimeLimitDays != first.content.promisedTimeLimitDays,
+                        "legalBasis": again.legalBasis != first.content.legalBasis,
+                    ]
+                    for key in matterKeys where !value(key).isEmpty && differs[key] == true {
                         rowIssues.append(
                             issue(
                                 row.number, header(key),
@@ -304,13 +316,6 @@ public enum MatterSheet {
         issues.append(
             issue(row, header(key), BilingualText(zh: "“\(text)”不是整数", en: "\"\(text)\" is not a whole number")))
         return nil
-    }
-
-    /// The matter's own columns as the sheet writes them, to compare repeated rows with the first.
-    static func sheetValues(_ matter: MatterDraft, department: String) -> [String: String] {
-        let row = rows(for: [(matter, department)])
-        return Dictionary(uniqueKeysWithValues: zip(columns.map(\.key), row[1]))
-            .merging(["type": matter.type.label.zh]) { $1 }
     }
 
     /// Maps a validation field (`elements[2].key`, `materials[0].name`, `name`) to its sheet row and column.

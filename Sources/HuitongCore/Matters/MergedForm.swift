@@ -46,7 +46,11 @@ public struct MergedField: Sendable, Hashable, Codable, Identifiable {
     public var conflicts: [MergeConflict]
     /// Shared data the 一件事 may read holds it, so it can be filled in for the applicant.
     public var isPrefillable: Bool
-    /// The source is authoritative (an e-licence or a base library), so a filled-in value cannot be changed.
+    /// The grant masks it: a filled-in value is shown masked for the applicant to recognise, never locked, and the
+    /// field still counts as one to fill in.
+    public var isMasked: Bool
+    /// The source is authoritative (an e-licence or a base library) and the value whole, so a filled-in value
+    /// cannot be changed.
     public var isReadOnly: Bool
 }
 
@@ -95,18 +99,22 @@ public struct ReductionReport: Sendable, Hashable, Codable {
     }
 }
 
-/// What shared data a 一件事 can draw on: licence types that have licences to use, catalog items it may read, and
-/// which of those come from an authoritative source.
+/// What shared data a 一件事 can draw on: licence types it may use, catalog items it may read whole, items it may
+/// read only masked, and which come from an authoritative source.
 public struct SharedDataAvailability: Sendable, Hashable {
     public var licenceTypes: Set<String>
     public var items: Set<ItemReference>
+    /// Items a grant serves masked: shown for recognition, but they replace no field and no material.
+    public var maskedItems: Set<ItemReference>
     public var authoritativeItems: Set<ItemReference>
 
     public init(
-        licenceTypes: Set<String> = [], items: Set<ItemReference> = [], authoritativeItems: Set<ItemReference> = []
+        licenceTypes: Set<String> = [], items: Set<ItemReference> = [], maskedItems: Set<ItemReference> = [],
+        authoritativeItems: Set<ItemReference> = []
     ) {
         self.licenceTypes = licenceTypes
         self.items = items
+        self.maskedItems = maskedItems
         self.authoritativeItems = authoritativeItems
     }
 
@@ -160,7 +168,7 @@ public enum FormMerger {
             fields.append(field(id: id, groups[id]!, availability: availability, resolution: resolutions[id]))
         }
         let materials = mergeMaterials(matters, availability: availability)
-        let prefillable = fields.filter(\.isPrefillable).count
+        let prefillable = fields.filter { $0.isPrefillable && !$0.isMasked }.count
         let exempted = materials.filter { $0.exemption != nil }.count
         let report = ReductionReport(
             elementsBefore: matters.reduce(0) { $0 + $1.elements.count }, elementsAfter: fields.count,
@@ -213,50 +221,51 @@ public enum FormMerger {
             dictionary = resolution
         }
         let item = first.catalogItem
-        let prefillable = item.map(availability.items.contains) ?? false
+        let whole = item.map(availability.items.contains) ?? false
+        let masked = !whole && (item.map(availability.maskedItems.contains) ?? false)
         return MergedField(
             id: id, role: first.role, key: first.key, label: first.label, type: first.type,
             maxLength: elements.compactMap(\.maxLength).min(), isRequired: elements.contains(where: \.isRequired),
             dictionary: dictionary, catalogItem: item, standardElement: elements.compactMap(\.standardElement).first,
-            sources: group.map(\.source), conflicts: conflicts, isPrefillable: prefillable,
-            isReadOnly: prefillable && item.map(availability.authoritativeItems.contains) == true)
+            sources: group.map(\.source), conflicts: conflicts, isPrefillable: whole || masked, isMasked: masked,
+            isReadOnly: whole && item.map(availability.authoritativeItems.contains) == true)
     }
 
     /// The strictest dictionary the elements allow, or nil when they cannot agree.
     static func mergedDictionary(_ dictionaries: [FormDictionary]) -> FormDictionary? {
         guard let first = dictionaries.first else { return nil }
+        // Different dictionaries are a conflict even where some values coincide: the same code can mean different
+        // things in each.
+        guard dictionaries.allSatisfy({ $0.code.uppercased() == first.code.uppercased() }) else { return nil }
         let listed = dictionaries.filter { !$0.values.isEmpty }
-        if listed.isEmpty {
-            // Only codes: the same code is the same dictionary; different ones cannot be compared.
-            return dictionaries.allSatisfy({ $0.code.uppercased() == first.code.uppercased() }) ? first : nil
-        }
-        var values = listed[0].values
+        guard var values = listed.first?.values else { return first }
         for other in listed.dropFirst() {
             let allowed = Set(other.values)
             values = values.filter(allowed.contains)
         }
-        // An element that names a different dictionary without listing its values cannot be checked against them.
-        let unlistedOthers = dictionaries.filter {
-            $0.values.isEmpty && $0.code.uppercased() != listed[0].code.uppercased()
-        }
-        guard !values.isEmpty, unlistedOthers.isEmpty else { return nil }
-        return FormDictionary(code: listed[0].code, values: values)
+        guard !values.isEmpty else { return nil }
+        return FormDictionary(code: first.code, values: values)
     }
 
-    /// Materials merged by the licence type that replaces them, else by name; the strictest need wins.
+    /// Materials merged when they name the same licence type or the same material; the strictest need wins, and
+    /// the cases of conditional ones are kept together.
     static func mergeMaterials(_ matters: [MatterDraft], availability: SharedDataAvailability) -> [MergedMaterial] {
         var merged: [MergedMaterial] = []
         var index: [String: Int] = [:]
         for matter in matters {
             for material in matter.materials {
-                let key = material.licenceTypeCode.map { "licence:\($0)" } ?? "name:\(material.name)"
-                if let at = index[key] {
+                let keys = [material.licenceTypeCode.map { "licence:\($0)" }, "name:\(material.name)"].compactMap { $0 }
+                if let at = keys.lazy.compactMap({ index[$0] }).first {
+                    let condition = [merged[at].condition, material.condition].compactMap { $0 }.uniqued()
                     merged[at].need = min(merged[at].need, material.need)
-                    if merged[at].need != .conditional { merged[at].condition = nil }
+                    merged[at].condition =
+                        merged[at].need == .conditional && !condition.isEmpty ? condition.joined(separator: "；") : nil
+                    merged[at].licenceTypeCode = merged[at].licenceTypeCode ?? material.licenceTypeCode
                     merged[at].catalogItems = (merged[at].catalogItems + material.catalogItems).uniqued()
                     merged[at].matterCodes.append(matter.implementationCode)
+                    for key in keys { index[key] = at }
                 } else {
-                    index[key] = merged.count
+                    for key in keys { index[key] = merged.count }
                     merged.append(
                         MergedMaterial(
                             name: material.name, need: material.need, condition: material.condition,
@@ -277,7 +286,7 @@ public enum FormMerger {
 
 extension Array where Element: Hashable {
     /// The elements in order, each once.
-    public func uniqued() -> [Element] {
+    package func uniqued() -> [Element] {
         var seen = Set<Element>()
         return filter { seen.insert($0).inserted }
     }

@@ -208,7 +208,9 @@ public enum HuitongApp {
             credentials: credentials,
             audit: audit, verifications: verifications, developers: developers, ingest: ingest)
         console.register(on: router)
-        MatterPages(service: useCases.matters, console: console, pages: pages).register(on: router)
+        MatterPages(
+            service: useCases.matters, console: console, pages: pages, spoolFolder: configuration.ingest.spoolFolder
+        ).register(on: router)
         OpenDataInterop(store: store, openCatalog: developers.openCatalog, configuration: configuration).register(
             on: router)
         PortalPages(
@@ -219,7 +221,7 @@ public enum HuitongApp {
         let upstreamAllowList = UpstreamAllowListCache(store: store)
         GatewayAPI(
             store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"),
-            allowList: upstreamAllowList
+            allowList: upstreamAllowList, limiter: useCases.callLimiter
         )
         .register(on: router)
         UpstreamAllowListAPI(store: store, audit: audit.log, cache: upstreamAllowList).register(on: api)

@@ -34,14 +34,14 @@ struct GatewayAPI: Sendable {
 
     init(
         store: Store, audit trail: AuditTrail, configuration: ServerConfiguration, logger: Logger,
-        allowList: UpstreamAllowListCache
+        allowList: UpstreamAllowListCache, limiter: CallLimiter
     ) {
         self.store = store
         self.audit = trail.log
         self.keyHasher = trail.keyHasher
         self.watermarkAuthenticator = trail.watermarkAuthenticator
         self.pseudonymizer = { [trail] in trail.pseudonymizer(consumerDepartmentID: $0) }
-        self.limiter = CallLimiter()
+        self.limiter = limiter
         self.gatewayClock = configuration.gatewayClock
         self.upstream = UpstreamClient(
             timeout: configuration.upstreamTimeout, maximumBytes: configuration.upstreamMaximumBytes,

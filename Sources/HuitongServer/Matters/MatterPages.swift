@@ -1,5 +1,6 @@
 import Foundation
 import HuitongCore
+import HuitongIngest
 import HuitongServices
 import HuitongStore
 import Hummingbird
@@ -11,9 +12,12 @@ struct MatterPages: Sendable {
     let service: MatterUseCases
     let console: ConsolePages
     let pages: PageRenderer
+    /// Where an uploaded guide sheet is held while it is read.
+    let spoolFolder: URL
 
     func register(on router: Router<HuitongRequestContext>) {
         router.get("/console/matters", use: matters)
+        router.post("/console/matters/import", use: importSheet)
         router.get("/console/matters/:code", use: matter)
         router.post("/console/matters/:code", use: saveLinks)
         router.get("/console/joint-services", use: jointServices)
@@ -30,23 +34,69 @@ struct MatterPages: Sendable {
 
     func matters(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         try await console.page(request, context, .mattersManage) { user in
-            let everyDepartment = AccessPolicy.reachesEveryDepartment(user, .mattersManage)
-            let matters = try await service.matters(departmentID: everyDepartment ? nil : user.departmentID)
-            let names = try await console.departmentNames()
-            let page = MatterListPage(
-                title: pages.text("console_nav_matters", context.language),
-                matters: matters.map { matter in
-                    MatterListPage.Row(
-                        code: matter.implementationCode, name: matter.name,
-                        department: names[matter.departmentID] ?? "",
-                        type: matter.content.type.label.text(context.language),
-                        elements: matter.content.elements.count,
-                        linkedElements: matter.content.elements.filter { $0.catalogItem != nil }.count,
-                        materials: matter.content.materials.count,
-                        linkedMaterials: matter.content.materials.filter(\.isLinked).count)
-                })
-            return console.render(.consoleMatters, page, user: user, section: "/console/matters", context: context)
+            try await renderMatters(user: user, context: context)
         }
+    }
+
+    /// A 办事指南 sheet uploaded from the matter list (CSV or XLSX, by its file name), imported as the API imports
+    /// one; the page shows what was saved and every problem by row and column.
+    func importSheet(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await console.page(request, context, .mattersManage) { user in
+            guard let boundary = try MultipartUpload.boundary(contentType: request.headers[.contentType]) else {
+                throw APIError.malformedBody(
+                    field: "file", reason: BilingualText(zh: "请选择要上传的文件", en: "choose a file to upload"))
+            }
+            let file = try SpoolFile.path(in: spoolFolder)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let limit = Int64(CatalogTransferAPI.importLimit)
+            let form = try await MultipartUpload.receive(request.body, boundary: boundary, to: file, limit: limit)
+            guard let sent = form.fields["_csrf"], let expected = context.csrfToken,
+                Secrets.constantTimeEquals(sent, expected)
+            else { throw APIError.csrfFailed }
+            let data = try Data(contentsOf: file)
+            let rows: [(number: Int, cells: [String])]
+            do {
+                if data.isEmpty {
+                    throw ValidationError(field: "file", BilingualText(zh: "上传的文件为空", en: "the uploaded file is empty"))
+                }
+                if (form.fileName ?? "").lowercased().hasSuffix(".xlsx") {
+                    rows = try XLSXReader(data: data).rows().map { (number: $0.number, cells: $0.cells) }
+                } else {
+                    rows = try CSVParser.parse(data).map { (number: $0.line, cells: $0.fields) }
+                }
+            } catch let error as any HuitongError {
+                return try await renderMatters(
+                    user: user, context: context, problem: error.message.text(context.language), status: .badRequest)
+            }
+            let report = try await service.importSheet(rows, by: user, dryRun: form.fields["dryRun"] == "true")
+            return try await renderMatters(
+                user: user, context: context, report: report,
+                status: report.errors.isEmpty ? .ok : .unprocessableContent)
+        }
+    }
+
+    func renderMatters(
+        user: User, context: HuitongRequestContext, report: MatterImportReport? = nil, problem: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let everyDepartment = AccessPolicy.reachesEveryDepartment(user, .mattersManage)
+        let matters = try await service.matters(departmentID: everyDepartment ? nil : user.departmentID)
+        let names = try await console.departmentNames()
+        let page = MatterListPage(
+            title: pages.text("console_nav_matters", context.language),
+            matters: matters.map { matter in
+                MatterListPage.Row(
+                    code: matter.implementationCode, name: matter.name,
+                    department: names[matter.departmentID] ?? "",
+                    type: matter.content.type.label.text(context.language),
+                    elements: matter.content.elements.count,
+                    linkedElements: matter.content.elements.filter { $0.catalogItem != nil }.count,
+                    materials: matter.content.materials.count,
+                    linkedMaterials: matter.content.materials.filter(\.isLinked).count)
+            },
+            report: report.map { MatterListPage.Report($0) }, problem: problem)
+        return console.render(
+            .consoleMatters, page, user: user, section: "/console/matters", context: context, status: status)
     }
 
     func matter(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -69,6 +119,18 @@ struct MatterPages: Sendable {
             try AccessPolicy.require(user, .mattersManage, department: matter.departmentID)
             var draft = matter.content
             var problems: [FieldIssue] = []
+            // The editor's fields go by position: a matter changed since the page was opened (a new import) would
+            // put the links on other elements.
+            guard form["version"] == Self.version(of: matter) else {
+                return try await renderMatter(
+                    matter.content, matter: matter, query: "", user: user, context: context,
+                    errors: ValidationError(
+                        field: "version",
+                        BilingualText(
+                            zh: "事项已在别处修改，页面已刷新为最新内容，请重新填写关联后保存",
+                            en: "the matter changed elsewhere; the page now shows it as it is, enter the links again")),
+                    status: .conflict)
+            }
             for index in draft.elements.indices {
                 let text = form["item.\(index)"].trimmingCharacters(in: .whitespaces)
                 if text.isEmpty {
@@ -102,6 +164,11 @@ struct MatterPages: Sendable {
             }
             return .redirect(to: "/console/matters/\(matter.implementationCode)?done=edited", type: .normal)
         }
+    }
+
+    /// The matter's version as the editor carries it.
+    static func version(of matter: Matter) -> String {
+        String(Int64((matter.updatedAt.timeIntervalSince1970 * 1_000_000).rounded()))
     }
 
     static func badReference(_ text: String, field: String) -> FieldIssue {
@@ -138,7 +205,8 @@ struct MatterPages: Sendable {
             MatterPage.Problem(field: issue.field, message: issue.message)
         }
         let page = MatterPage(
-            title: draft.name, code: matter.implementationCode, name: draft.name, basicCode: draft.basicCode,
+            title: draft.name, code: matter.implementationCode, version: Self.version(of: matter), name: draft.name,
+            basicCode: draft.basicCode,
             type: draft.type.label.text(language), department: names[matter.departmentID] ?? "",
             legalBasis: draft.legalBasis,
             timeLimits: [
@@ -209,12 +277,13 @@ struct MatterPages: Sendable {
             for (name, values) in form.values where name.hasPrefix("resolution.") {
                 let text = (values.first ?? "").trimmingCharacters(in: .whitespaces)
                 guard !text.isEmpty else { continue }
-                // `代码=值/值`: the code may hold spaces (GB/T 2261.1), the values are split on / or |.
-                let parts = text.split(separator: "=", maxSplits: 1).map {
+                // `代码=值/值`: the code may hold spaces (GB/T 2261.1), the values are split on / or |; a decision
+                // without a code is refused by the draft's checks.
+                let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
                     $0.trimmingCharacters(in: .whitespaces)
                 }
                 draft.resolutions[String(name.dropFirst("resolution.".count))] = FormDictionary(
-                    code: parts[0],
+                    code: parts.first ?? "",
                     values: parts.count > 1
                         ? parts[1].split(whereSeparator: { "/|".contains($0) }).map(String.init) : [])
             }
@@ -223,12 +292,18 @@ struct MatterPages: Sendable {
                     let view = try await service.saveJointService(draft, by: user)
                     return .redirect(to: "/console/joint-services/\(view.service.code)?done=created", type: .normal)
                 } catch let error as ValidationError {
-                    let preview = try await service.preview(draft)
                     return try await renderBuilder(
-                        draft, form: preview, user: user, context: context, errors: error, status: .badRequest)
+                        draft, form: try? await service.preview(draft, by: user), user: user, context: context,
+                        errors: error, status: .badRequest)
                 }
             }
-            return try await renderBuilder(draft, form: try await service.preview(draft), user: user, context: context)
+            do {
+                return try await renderBuilder(
+                    draft, form: try await service.preview(draft, by: user), user: user, context: context)
+            } catch let error as ValidationError {
+                return try await renderBuilder(
+                    draft, form: nil, user: user, context: context, errors: error, status: .badRequest)
+            }
         }
     }
 
@@ -241,7 +316,10 @@ struct MatterPages: Sendable {
         let names = try await console.departmentNames()
         let matters = try await service.matters()
         let matterNames = Dictionary(uniqueKeysWithValues: matters.map { ($0.implementationCode, $0.name) })
-        let systems = try await store.applicationSystems.list(departmentID: user.departmentID)
+        // The accepting system is the lead department's: the operator editing another department's 一件事 sees its.
+        let lead =
+            try await store.matters.jointService(code: draft.code.uppercased())?.leadDepartmentID ?? user.departmentID
+        let systems = try await store.applicationSystems.list(departmentID: lead)
         let problems = (errors?.issues ?? []).map { MatterPage.Problem(field: $0.field, message: $0.message) }
         let page = JointServiceBuilderPage(
             title: saved ? draft.name : pages.text("joint_service_new", language), saved: saved, code: draft.code,
@@ -303,6 +381,28 @@ struct MatterPages: Sendable {
 struct MatterListPage: PageModel {
     var title: String
     var matters: [Row]
+    /// What an upload of a guide sheet did.
+    var report: Report?
+    /// Why an upload could not be read at all.
+    var problem: String?
+
+    struct Report: Sendable {
+        var dryRun: Bool
+        var saved: String
+        var rejected: String
+        var demands: String
+        var errors: [CatalogSheet.Issue]
+        var hasErrors: Bool
+
+        init(_ report: MatterImportReport) {
+            dryRun = report.dryRun
+            saved = report.saved.joined(separator: "、")
+            rejected = report.rejected.joined(separator: "、")
+            demands = report.demandsRaised.joined(separator: "、")
+            errors = report.errors
+            hasErrors = !report.errors.isEmpty
+        }
+    }
 
     struct Row: Sendable {
         var code: String
@@ -319,6 +419,7 @@ struct MatterListPage: PageModel {
 struct MatterPage: PageModel {
     var title: String
     var code: String
+    var version: String
     var name: String
     var basicCode: String
     var type: String
@@ -481,6 +582,8 @@ struct JointServiceBuilderPage: PageModel {
             var message: String
             var candidates: String
             var resolved: Bool
+            /// A dictionary conflict a person decides here; one of value types is settled in the matters themselves.
+            var decidable: Bool
         }
 
         struct Material: Sendable {
@@ -515,7 +618,7 @@ struct JointServiceBuilderPage: PageModel {
                     conflicts: field.conflicts.map {
                         Conflict(
                             message: $0.message.text(language), candidates: $0.candidates.joined(separator: "；"),
-                            resolved: $0.isResolved)
+                            resolved: $0.isResolved, decidable: $0.kind == .dictionary)
                     },
                     hasConflicts: !field.conflicts.isEmpty)
             }

@@ -73,12 +73,33 @@ struct MattersAPI: Sendable {
         return Response(status: .noContent)
     }
 
+    /// A joint service as anyone may see it: what it joins and what the applicant fills in and hands in — not the
+    /// node's internal ids, the accepting system or the decisions behind the form.
+    struct PublicJointService: Codable {
+        var code: String
+        var name: String
+        var summary: String
+        var leadDepartmentName: String
+        var matters: [JointServiceView.MatterSummary]
+        var form: MergedForm
+
+        init(_ view: JointServiceView) {
+            code = view.service.code
+            name = view.service.content.name
+            summary = view.service.content.summary
+            leadDepartmentName = view.leadDepartmentName
+            matters = view.matters
+            form = view.form
+        }
+    }
+
     func jointServices(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try JSONResponse.make(["items": try await service.jointServices()])
+        try JSONResponse.make(["items": try await service.jointServices().map(PublicJointService.init)])
     }
 
     func jointService(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try JSONResponse.make(try await service.jointService(code: context.parameters.get("code") ?? ""))
+        try JSONResponse.make(
+            PublicJointService(try await service.jointService(code: context.parameters.get("code") ?? "")))
     }
 
     func saveJointService(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -91,9 +112,9 @@ struct MattersAPI: Sendable {
 
     /// The merged form of matters not yet saved as a joint service: the builder's preview.
     func preview(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        _ = try context.requireUser()
+        let user = try context.requireUser()
         let input = try await request.decodeJSON(JointServiceInput.self, context: context)
-        return try JSONResponse.make(try await service.preview(input.jointService))
+        return try JSONResponse.make(try await service.preview(input.jointService, by: user))
     }
 
     func deleteJointService(_ request: Request, context: HuitongRequestContext) async throws -> Response {

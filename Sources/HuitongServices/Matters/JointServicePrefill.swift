@@ -116,7 +116,10 @@ extension MatterUseCases {
         guard request.consent else {
             try await record(summary(.denied(reason: "no_consent"), filled: 0))
             let note = BilingualText(zh: "申请人未授权调取，请自行填写", en: "the applicant did not consent; fill it in by hand")
-            for index in fields.indices where fields[index].field.isPrefillable { fields[index].note = note }
+            for index in fields.indices {
+                fields[index].field.isReadOnly = false
+                if fields[index].field.isPrefillable { fields[index].note = note }
+            }
             return PrefilledForm(
                 service: service.code, caseNumber: caseNumber, consented: false, fields: fields,
                 materials: view.form.materials, report: view.form.report, filled: 0)
@@ -142,16 +145,17 @@ extension MatterUseCases {
             guard let item = first.catalogItem, let entry = entries[item.resourceCode],
                 let identifier = subjects[first.role]
             else { continue }
-            let matterCode = first.sources[0].matterCode
+            // A licence may be used for any of the matters its fields serve, whichever a consent or legal basis names.
+            let matterCodes = positions.flatMap { fields[$0].field.sources.map(\.matterCode) }.uniqued()
             let outcome: ReadOutcome
             if let type = licenceEntries[entry.id] {
                 outcome = try await readLicence(
-                    type, holder: identifier, matter: matterCode, caseNumber: caseNumber, service: view, by: actor,
+                    type, holder: identifier, matters: matterCodes, caseNumber: caseNumber, service: view, by: actor,
                     at: now)
             } else {
                 outcome = try await readPool(
                     entry, key: identifier, columns: positions.compactMap { fields[$0].field.catalogItem?.column },
-                    system: system, service: service.code, caseNumber: caseNumber, at: now)
+                    system: system, service: service.code, caseNumber: caseNumber, userID: actor.userID, at: now)
             }
             for position in positions {
                 let column = fields[position].field.catalogItem!.column
@@ -169,6 +173,8 @@ extension MatterUseCases {
                 }
             }
         }
+        // Only a value actually filled in is locked; an empty field is the applicant's to fill.
+        for index in fields.indices where fields[index].value == nil { fields[index].field.isReadOnly = false }
         let filled = fields.filter { $0.value != nil }.count
         try await record(summary(.allowed, filled: filled))
         return PrefilledForm(
@@ -206,11 +212,12 @@ extension MatterUseCases {
         return system
     }
 
-    /// Reads the subject's row of a pool under the system's grant, masked as the grant says, with a gateway entry on
-    /// the audit log before the values are used.
+    /// Reads the subject's row of a pool under the system's grant — its rate limit and daily quota counted with the
+    /// gateway's — masked as the grant says, with a gateway entry on the audit log (naming the officer, when one
+    /// asked) before the values are used.
     func readPool(
         _ entry: CatalogEntry, key identifier: String, columns: [String], system: ApplicationSystem, service: String,
-        caseNumber: String, at now: Date
+        caseNumber: String, userID: Int64?, at now: Date
     ) async throws -> ReadOutcome {
         let started = ContinuousClock.now
         let keyItems = entry.content.keyItems
@@ -232,20 +239,37 @@ extension MatterUseCases {
             action: .gatewayLookup, started: started, system: system, entry: entry, grant: grant,
             pseudonymizer: grant.masking.values.contains(.pseudonym)
                 ? audit.pseudonymizer(consumerDepartmentID: system.departmentID) : nil)
-        let selection = PoolSelection(
-            columns: GatewayCall.selection(entry: entry, grant: grant).columns.filter(columns.contains),
-            conditions: call.selection.conditions)
         let key = [GatewayCall.canonicalKey(identifier, keyItems[0])]
         let hashes = [audit.keyHasher.hash(components: key)]
         let detail = ["joint_service": service, "case": caseNumber]
+        func record(_ outcome: AuditOutcome, rows: Int) async throws {
+            var event = call.event(outcome: outcome, rows: rows, keyHashes: hashes, detail: detail)
+            event.userID = userID
+            try await audit.log.appendOrFailClosed(event)
+        }
+        switch limiter.take(
+            grant: grant.id, perSecond: grant.rateLimit > 0 ? grant.rateLimit : nil,
+            perDay: grant.dailyQuota > 0 ? grant.dailyQuota : nil, now: now)
+        {
+        case .allowed: break
+        case .rateLimited:
+            try await record(.denied(reason: GatewayError.rateLimited(perSecond: grant.rateLimit).code), rows: 0)
+            return .unavailable(BilingualText(zh: "调用过于频繁，请稍后再试", en: "too many calls; try again shortly"))
+        case .quotaExhausted:
+            try await record(.denied(reason: GatewayError.quotaExhausted(perDay: grant.dailyQuota).code), rows: 0)
+            return .unavailable(BilingualText(zh: "今日调用量已用完", en: "today's quota is used up"))
+        }
+        let selection = PoolSelection(
+            columns: GatewayCall.selection(entry: entry, grant: grant).columns.filter(columns.contains),
+            conditions: call.selection.conditions)
         guard !selection.columns.isEmpty,
             let found = try await store.pools.lookup(entryID: entry.id, keys: [key], selecting: selection)
         else {
-            try await call.record(audit: audit.log, rows: 0, keyHashes: hashes, detail: detail)
+            try await record(.allowed, rows: 0)
             return .unavailable(BilingualText(zh: "资源暂无可用数据或授权不含该项", en: "no data, or the grant does not cover it"))
         }
         let rows = found.rows.map { call.masked($0, columns: selection.columns) }
-        try await call.record(audit: audit.log, rows: rows.count, keyHashes: hashes, detail: detail)
+        try await record(.allowed, rows: rows.count)
         guard let row = rows.first else {
             return .unavailable(BilingualText(zh: "共享数据中没有该主体的记录", en: "shared data holds no record of this subject"))
         }
@@ -253,12 +277,29 @@ extension MatterUseCases {
             Dictionary(uniqueKeysWithValues: zip(selection.columns, row)), .sharedData, entry.code.text)
     }
 
-    /// Reads the subject's valid licence of the type through 用证 for the matter the field belongs to: allowed only
-    /// under the holder's consent or a legal basis, and recorded either way.
+    /// Reads the subject's valid licence of the type through 用证, for the first of `matters` a holder's consent or
+    /// a legal basis names for the lead department. The authorisation is looked for first: without one nothing is
+    /// said of the subject's licences, not even whether they hold one.
     func readLicence(
-        _ type: LicenceType, holder: String, matter: String, caseNumber: String, service: JointServiceView,
+        _ type: LicenceType, holder: String, matters: [String], caseNumber: String, service: JointServiceView,
         by actor: LicenceActor, at now: Date
     ) async throws -> ReadOutcome {
+        let holderKey = type.holderKind == .person ? licences.holderKeys.digests.digest(holder) : holder
+        var authorised: String?
+        for matter in matters {
+            let consents = try await store.licences.consentInForce(
+                holderKey: holderKey, typeCode: type.typeCode, granteeDepartmentID: actor.departmentID,
+                matter: matter, at: now)
+            if !consents.isEmpty {
+                authorised = matter
+                break
+            }
+        }
+        guard let matter = authorised else {
+            return .unavailable(
+                BilingualText(
+                    zh: "没有持证人授权或法定依据使用“\(type.name)”", en: "neither a consent nor a legal basis allows \(type.name)"))
+        }
         let today = CalendarDate(now)
         guard
             let licence = try await store.licences.licences(holderCode: holder).filter({

@@ -49,12 +49,18 @@ public struct MatterUseCases: Sendable {
     let licences: LicenceUseCases
     /// Reads implementation codes (configured: provinces use other shapes).
     public let codeParser: MatterCodeParser
+    /// The grants' rate limits and quotas, shared with the gateway.
+    let limiter: CallLimiter
 
-    public init(store: Store, audit: AuditTrail, licences: LicenceUseCases, codeParser: MatterCodeParser) {
+    package init(
+        store: Store, audit: AuditTrail, licences: LicenceUseCases, codeParser: MatterCodeParser,
+        limiter: CallLimiter = CallLimiter()
+    ) {
         self.store = store
         self.audit = audit
         self.licences = licences
         self.codeParser = codeParser
+        self.limiter = limiter
     }
 
     // MARK: Matters
@@ -71,6 +77,11 @@ public struct MatterUseCases: Sendable {
         let departments = try await store.departments.list()
         var accepted: [(content: MatterDraft, departmentID: Int64)] = []
         let references = try await ReferenceCheck.load(parsed.matters.map(\.content), store: store)
+        let owners = Dictionary(
+            uniqueKeysWithValues: try await store.matters.matters(
+                codes: parsed.matters.map(\.content.implementationCode)
+            )
+            .map { ($0.implementationCode, $0.departmentID) })
         for index in parsed.matters.indices {
             let matter = parsed.matters[index]
             var departmentID = user.departmentID
@@ -96,8 +107,18 @@ public struct MatterUseCases: Sendable {
                 parsed.matters[index].isRejected = true
                 continue
             }
-            var problems = references.problems(in: matter.content)
+            var problems = references.problems(in: matter.content, departments: departments)
             problems += codeProblems(matter.content, department: departments.first { $0.id == departmentID })
+            if let owner = owners[matter.content.implementationCode], owner != departmentID {
+                problems.append(
+                    FieldIssue(
+                        field: "implementationCode",
+                        message: BilingualText(
+                            zh: "该实施编码已由\(departments.first { $0.id == owner }?.name ?? "其他部门")登记",
+                            en:
+                                "another department (\(departments.first { $0.id == owner }?.name ?? "")) filed this code"
+                        )))
+            }
             if !problems.isEmpty {
                 errors += problems.map { MatterSheet.locate($0, in: matter) }
                 parsed.matters[index].isRejected = true
@@ -126,9 +147,12 @@ public struct MatterUseCases: Sendable {
         let departmentID = departmentID ?? user.departmentID
         try AccessPolicy.require(user, .mattersManage, department: departmentID)
         let content = try draft.validated()
-        let department = try await store.departments.list().first { $0.id == departmentID }
+        let departments = try await store.departments.list()
+        guard let department = departments.first(where: { $0.id == departmentID }) else {
+            throw ValidationError(field: "departmentID", BilingualText(zh: "没有这个部门", en: "there is no such department"))
+        }
         let problems =
-            try await ReferenceCheck.load([content], store: store).problems(in: content)
+            try await ReferenceCheck.load([content], store: store).problems(in: content, departments: departments)
             + codeProblems(content, department: department)
         if !problems.isEmpty { throw ValidationError(problems) }
         let matter = try await store.matters.saveMatters([(content, departmentID)])[0]
@@ -195,20 +219,31 @@ public struct MatterUseCases: Sendable {
         let licenceEntries = try await licenceTypeEntries()
         var raised: [String] = []
         for matter in matters {
-            let open = try await store.lists.listDemand(departmentID: matter.departmentID).filter {
-                $0.status == .open && $0.content.matterCode == matter.implementationCode
+            // Every demand raised for the matter before, closed ones too: a demand closed as unsatisfiable is not
+            // raised again by the next save.
+            let earlier = try await store.lists.listDemand(departmentID: matter.departmentID).filter {
+                $0.departmentID == matter.departmentID && $0.content.matterCode == matter.implementationCode
             }
-            var asked = Set(open.map(\.content.requestedData))
+            var asked = Set(earlier.map(\.content.requestedData))
             let references =
                 matter.content.elements.compactMap(\.catalogItem)
                 + matter.content.materials.flatMap(\.catalogItems)
             let entries = try await store.catalog.entries(codes: references.map(\.resourceCode).uniqued())
+            /// The department that holds data nobody shares: the provider of the first linked entry without data (an
+            /// item a negative list keeps unshared is not asked for), or the department named as holding it.
             func holder(_ heldBy: String?, _ items: [ItemReference]) -> Department? {
-                if let item = items.first, let entry = entries[item.resourceCode] {
-                    let hasData =
-                        entry.status == .published
-                        && (entry.mount != nil || (entry.recordCount ?? 0) > 0 || licenceEntries[entry.id] != nil)
-                    return hasData ? nil : departments.first { $0.id == entry.provider.departmentID }
+                if !items.isEmpty {
+                    for item in items {
+                        guard let entry = entries[item.resourceCode] else { continue }
+                        if entry.content.items.first(where: { $0.columnName == item.column })?.shareType == .notShared {
+                            continue
+                        }
+                        let hasData =
+                            entry.status == .published
+                            && (entry.mount != nil || (entry.recordCount ?? 0) > 0 || licenceEntries[entry.id] != nil)
+                        if !hasData { return departments.first { $0.id == entry.provider.departmentID } }
+                    }
+                    return nil
                 }
                 return heldBy.flatMap { Self.department(named: $0, in: departments) }
             }
@@ -247,6 +282,10 @@ public struct MatterUseCases: Sendable {
             code: draft.code.trimmingCharacters(in: .whitespaces).uppercased())
         let lead = existing?.leadDepartmentID ?? leadDepartmentID ?? user.departmentID
         try AccessPolicy.require(user, .mattersManageJointServices, department: lead)
+        guard try await store.departments.find(id: lead) != nil else {
+            throw ValidationError(
+                field: "leadDepartmentID", BilingualText(zh: "没有这个部门", en: "there is no such department"))
+        }
         let content = try draft.validated()
         let found = try await store.matters.matters(codes: content.matterCodes)
         let missing = content.matterCodes.filter { code in !found.contains { $0.implementationCode == code } }
@@ -263,6 +302,17 @@ public struct MatterUseCases: Sendable {
                     field: "applicationSystemID",
                     BilingualText(zh: "受理系统须为牵头部门的应用系统", en: "the application system must be the lead department's"))
             }
+        }
+        // A decision must answer a conflict of dictionaries the merge finds; anything else is a mistake to say.
+        let merged = FormMerger.merge(found.map(\.content))
+        let decidable = Set(merged.fields.filter { $0.conflicts.contains { $0.kind == .dictionary } }.map(\.id))
+        let stray = content.resolutions.keys.filter { !decidable.contains($0) }.sorted()
+        if !stray.isEmpty {
+            throw ValidationError(
+                field: "resolutions",
+                BilingualText(
+                    zh: "这些字段没有需要人工确定的字典冲突：\(stray.joined(separator: "、"))",
+                    en: "these fields have no dictionary conflict to decide: \(stray.joined(separator: ", "))"))
         }
         let service = try await store.matters.saveJointService(content, leadDepartmentID: lead)
         try await record(
@@ -285,12 +335,44 @@ public struct MatterUseCases: Sendable {
         return try await view(service)
     }
 
-    /// What the merged form would be for these matters, before anything is saved (the builder's live preview).
-    public func preview(_ draft: JointServiceDraft) async throws -> MergedForm {
-        let matters = try await store.matters.matters(codes: draft.matterCodes.map { $0.uppercased() })
-        let system =
-            try await draft.applicationSystemID.asyncMap { try await store.applicationSystems.find(id: $0) } ?? nil
-        let availability = try await self.availability(for: matters.map(\.content), system: system)
+    /// What the merged form would be for these matters, before anything is saved (the builder's preview): for an
+    /// officer who may compose joint services, reading through an accepting system of their own department (any,
+    /// for the operator).
+    public func preview(_ draft: JointServiceDraft, by user: User) async throws -> MergedForm {
+        try AccessPolicy.require(user, .mattersManageJointServices)
+        let codes = draft.matterCodes.map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.uniqued()
+        guard codes.count <= JointServiceDraft.matterLimit else {
+            throw ValidationError(
+                field: "matterCodes",
+                BilingualText(
+                    zh: "一件事至多包含 \(JointServiceDraft.matterLimit) 个事项",
+                    en: "a joint service joins at most \(JointServiceDraft.matterLimit) matters"))
+        }
+        let matters = try await store.matters.matters(codes: codes)
+        let missing = codes.filter { code in !matters.contains { $0.implementationCode == code } }
+        if !missing.isEmpty {
+            throw ValidationError(
+                field: "matterCodes",
+                BilingualText(
+                    zh: "没有这些事项：\(missing.joined(separator: "、"))",
+                    en: "no such matters: \(missing.joined(separator: ", "))"))
+        }
+        var system: ApplicationSystem?
+        if let id = draft.applicationSystemID {
+            guard let found = try await store.applicationSystems.find(id: id),
+                AccessPolicy.allows(user, .mattersManageJointServices, department: found.departmentID)
+                    && (found.departmentID == user.departmentID
+                        || AccessPolicy.reachesEveryDepartment(
+                            user, .mattersManageJointServices))
+            else {
+                throw ValidationError(
+                    field: "applicationSystemID",
+                    BilingualText(zh: "只能选择本部门的应用系统", en: "choose one of your department's application systems"))
+            }
+            system = found
+        }
+        let availability = try await self.availability(
+            for: matters.map(\.content), system: system, leadDepartmentID: system?.departmentID ?? user.departmentID)
         return FormMerger.merge(matters.map(\.content), availability: availability, resolutions: draft.resolutions)
     }
 
@@ -311,7 +393,8 @@ public struct MatterUseCases: Sendable {
             try await service.content.applicationSystemID.asyncMap {
                 try await store.applicationSystems.find(id: $0)
             } ?? nil
-        let availability = try await availability(for: matters.map(\.content), system: system)
+        let availability = try await availability(
+            for: matters.map(\.content), system: system, leadDepartmentID: service.leadDepartmentID)
         return JointServiceView(
             service: service, leadDepartmentName: departments[service.leadDepartmentID] ?? "",
             matters: matters.map {
@@ -324,33 +407,51 @@ public struct MatterUseCases: Sendable {
                 matters.map(\.content), availability: availability, resolutions: service.content.resolutions))
     }
 
-    /// What the joint service can draw on: licence types registered here, and the catalog items its application
-    /// system may read now under a grant in force (items of a licence type's catalog entry are read from the
-    /// holder's licences through the 用证 consent path instead, so they count once the type exists). Items of base
-    /// libraries (基础信息资源) and licences are authoritative.
-    func availability(for matters: [MatterDraft], system: ApplicationSystem?) async throws -> SharedDataAvailability {
-        let licenceCodes = Set(matters.flatMap { $0.materials.compactMap(\.licenceTypeCode) })
+    /// What the joint service can draw on. Catalog items: those its accepting system may read now under a grant in
+    /// force, whole or (when the grant masks them) masked. Licences: types for which a legal basis lets the lead
+    /// department use every holder's licences for one of the matters (a holder's own consent, given at application
+    /// time, is honoured by prefill but cannot be counted on in advance); the items of such a type's catalog entry
+    /// are read from the holder's licence. Items of base libraries (基础信息资源) and licences are authoritative.
+    func availability(for matters: [MatterDraft], system: ApplicationSystem?, leadDepartmentID: Int64) async throws
+        -> SharedDataAvailability
+    {
+        let now = Date()
+        let matterCodes = Set(matters.map(\.implementationCode))
+        let usable = Set(
+            try await store.licences.legalBases().filter {
+                $0.isInForce(at: now) && $0.granteeDepartmentID == leadDepartmentID && matterCodes.contains($0.matter)
+            }.map(\.typeCode))
         var availability = SharedDataAvailability()
-        for code in licenceCodes where try await store.licences.type(code: code) != nil {
-            availability.licenceTypes.insert(code)
-        }
+        availability.licenceTypes = usable.intersection(matters.flatMap { $0.materials.compactMap(\.licenceTypeCode) })
         let references = Set(
             matters.flatMap { $0.elements.compactMap(\.catalogItem) + $0.materials.flatMap(\.catalogItems) })
         let entries = try await store.catalog.entries(codes: Set(references.map(\.resourceCode)).sorted())
         let licenceEntries = try await licenceTypeEntries()
-        let now = Date()
         for (code, entry) in entries where entry.status == .published {
             let wanted = references.filter { $0.resourceCode == code }
             let authoritative = entry.code.segments.category == "1" || licenceEntries[entry.id] != nil
-            var readable = Set<String>()
-            if licenceEntries[entry.id] != nil {
-                readable = Set(entry.content.items.map(\.columnName))
+            var whole = Set<String>()
+            var masked = Set<String>()
+            if let type = licenceEntries[entry.id] {
+                if usable.contains(type.typeCode) { whole = Set(entry.content.items.map(\.columnName)) }
             } else if let system {
-                for grant in try await grants(of: system, for: entry, at: now) { readable.formUnion(grant.items) }
+                for grant in try await grants(of: system, for: entry, at: now) {
+                    for item in grant.items {
+                        if (grant.masking[item] ?? MaskingRule.none) == MaskingRule.none {
+                            whole.insert(item)
+                        } else {
+                            masked.insert(item)
+                        }
+                    }
+                }
             }
-            for reference in wanted where readable.contains(reference.column) {
-                availability.items.insert(reference)
-                if authoritative { availability.authoritativeItems.insert(reference) }
+            for reference in wanted {
+                if whole.contains(reference.column) {
+                    availability.items.insert(reference)
+                    if authoritative { availability.authoritativeItems.insert(reference) }
+                } else if masked.contains(reference.column) {
+                    availability.maskedItems.insert(reference)
+                }
             }
         }
         return availability
@@ -403,8 +504,15 @@ struct ReferenceCheck {
         return ReferenceCheck(entries: try await store.catalog.entries(codes: codes.sorted()), licenceTypes: types)
     }
 
-    func problems(in matter: MatterDraft) -> [FieldIssue] {
+    func problems(in matter: MatterDraft, departments: [Department]) -> [FieldIssue] {
         var issues = ValidationCollector()
+        func checkHolder(_ heldBy: String?, _ field: String) {
+            guard let heldBy, MatterUseCases.department(named: heldBy, in: departments) == nil else { return }
+            issues.add(
+                field,
+                BilingualText(
+                    zh: "没有名称或代码为“\(heldBy)”的部门", en: "no department is named or coded \"\(heldBy)\""))
+        }
         func check(_ reference: ItemReference, _ field: String) {
             guard let entry = entries[reference.resourceCode] else {
                 issues.add(
@@ -424,9 +532,11 @@ struct ReferenceCheck {
         }
         for (index, element) in matter.elements.enumerated() {
             if let item = element.catalogItem { check(item, "elements[\(index)].catalogItems") }
+            checkHolder(element.heldBy, "elements[\(index)].heldBy")
         }
         for (index, material) in matter.materials.enumerated() {
             for item in material.catalogItems { check(item, "materials[\(index)].catalogItems") }
+            checkHolder(material.heldBy, "materials[\(index)].heldBy")
             if let code = material.licenceTypeCode, !licenceTypes.contains(code) {
                 issues.add(
                     "materials[\(index)].licenceTypeCode",

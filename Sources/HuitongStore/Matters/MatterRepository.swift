@@ -31,20 +31,24 @@ struct SQLMatterRepository: MatterRepository {
             var saved: [Matter] = []
             for (content, departmentID) in matters {
                 let code = content.implementationCode
-                if let existing = try await Self.matter(code: code, sql), existing.departmentID != departmentID {
-                    throw StoreError.conflict(
-                        BilingualText(
-                            zh: "事项 \(code) 由其他部门实施，不能修改", en: "matter \(code) is implemented by another department"))
-                }
-                try await sql.raw(
+                // The update applies only to the department's own matter, checked in the statement itself so that two
+                // departments filing the same code at once cannot overwrite each other.
+                let written = try await sql.raw(
                     """
                     INSERT INTO matters (implementation_code, department_id, name, content, updated_at)
                     VALUES (\(bind: code), \(bind: departmentID), \(bind: content.name),
                         \(bind: try Self.json(content)), \(bind: now))
                     ON CONFLICT (implementation_code) DO UPDATE SET name = excluded.name,
                         content = excluded.content, updated_at = excluded.updated_at
+                    WHERE matters.department_id = excluded.department_id
+                    RETURNING id
                     """
-                ).run()
+                ).all()
+                if written.isEmpty {
+                    throw StoreError.conflict(
+                        BilingualText(
+                            zh: "事项 \(code) 由其他部门实施，不能修改", en: "matter \(code) is implemented by another department"))
+                }
                 saved.append(try await Self.matter(code: code, sql)!)
             }
             return saved
@@ -101,23 +105,23 @@ struct SQLMatterRepository: MatterRepository {
     func saveJointService(_ content: JointServiceDraft, leadDepartmentID: Int64) async throws -> JointService {
         let now = Date()
         return try await provider.transaction { sql in
-            if let existing = try await Self.jointService(code: content.code, sql),
-                existing.leadDepartmentID != leadDepartmentID
-            {
-                throw StoreError.conflict(
-                    BilingualText(
-                        zh: "一件事 \(content.code) 由其他部门牵头，不能修改",
-                        en: "joint service \(content.code) is led by another department"))
-            }
-            try await sql.raw(
+            let written = try await sql.raw(
                 """
                 INSERT INTO joint_services (code, lead_department_id, name, content, updated_at)
                 VALUES (\(bind: content.code), \(bind: leadDepartmentID), \(bind: content.name),
                     \(bind: try Self.json(content)), \(bind: now))
                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, content = excluded.content,
                     updated_at = excluded.updated_at
+                WHERE joint_services.lead_department_id = excluded.lead_department_id
+                RETURNING id
                 """
-            ).run()
+            ).all()
+            if written.isEmpty {
+                throw StoreError.conflict(
+                    BilingualText(
+                        zh: "一件事 \(content.code) 由其他部门牵头，不能修改",
+                        en: "joint service \(content.code) is led by another department"))
+            }
             return try await Self.jointService(code: content.code, sql)!
         }
     }

@@ -173,7 +173,7 @@ struct BenchAuditFill: AsyncParsableCommand {
                     purpose: "资格核验", queriedKeyHashes: [String(format: "%016llx", random)],
                     rowsReturned: outcome == .allowed ? 1 : 0, outcome: outcome,
                     latencyMicroseconds: Int64(300 + (draw >> 4) % 4_000))
-                event.timeMicroseconds = first.startMicroseconds + span * Int64(index) / Int64(rows)
+                event.timeMicroseconds = first.startMicroseconds + Int64(Double(span) * Double(index) / Double(rows))
                 let entry = chain.append(event, suite: .intl)
                 buffer += AuditBulkLoad.copyLine(entry)
                 if chain.sequence % Int64(checkpointEvery) == 0 || index == rows - 1 {

@@ -34,28 +34,14 @@ public enum AuditCalendar {
         return (a % b != 0 && (a < 0) != (b < 0)) ? quotient - 1 : quotient
     }
 
-    /// Year, month and day of a day number (Howard Hinnant's civil-from-days).
+    /// Year, month and day of a day number.
     static func civil(_ days: Int64) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = floorDivide(z, 146_097)
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0)), Int(month), Int(day))
+        CalendarDate.civil(fromDaysSince1970: Int(days))
     }
 
-    /// The day number of a civil date (days-from-civil).
-    static func days(year: Int, month: Int, day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = floorDivide(y, 400)
-        let yearOfEra = y - era * 400
-        let m = Int64(month)
-        let dayOfYear = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
+    /// The day number of the first of a month.
+    static func firstDay(year: Int, month: Int) -> Int64 {
+        Int64(CalendarDate(year: year, month: month, day: 1)?.dayNumber ?? 0)
     }
 }
 
@@ -93,7 +79,7 @@ public struct AuditMonth: Sendable, Hashable, Comparable, CustomStringConvertibl
 
     /// The first instant of the month, in microseconds since 1970.
     public var startMicroseconds: Int64 {
-        AuditCalendar.startOfDay(AuditCalendar.days(year: year, month: month, day: 1))
+        AuditCalendar.startOfDay(AuditCalendar.firstDay(year: year, month: month))
     }
 
     /// The first instant after the month.

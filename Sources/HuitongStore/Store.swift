@@ -21,6 +21,8 @@ public struct Store: Sendable {
     public let requestNonces: any RequestNonceRepository
     public let gatewayAccess: any GatewayAccessReader
     public let audit: any AuditLogRepository
+    /// The same audit log with its archive register and pruning (`AuditArchiver`).
+    public let auditArchives: any AuditArchiver.Repository
     public let crypto: any NodeCryptoRepository
     public let objections: any ObjectionRepository
     public let quality: any QualityRepository
@@ -70,7 +72,9 @@ public struct Store: Sendable {
         self.holidays = SQLHolidayCalendarRepository(provider: provider)
         self.requestNonces = SQLRequestNonceRepository(provider: provider)
         self.gatewayAccess = SQLGatewayAccessReader(provider: provider, integrity: rowIntegrity)
-        self.audit = SQLAuditLogRepository(provider: provider.auditProvider)
+        let audit = SQLAuditLogRepository(provider: provider.auditProvider)
+        self.audit = audit
+        self.auditArchives = audit
         self.crypto = SQLNodeCryptoRepository(provider: provider)
         self.objections = SQLObjectionRepository(provider: provider)
         self.quality = SQLQualityRepository(provider: provider)

@@ -9,7 +9,7 @@ import HuitongStore
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "Check the audit log.",
-        subcommands: [Verify.self, ExportCheckpoint.self, ExportEntry.self])
+        subcommands: [Verify.self, ExportCheckpoint.self, ExportEntry.self, Archive.self, Prune.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -19,7 +19,8 @@ struct AuditCommand: AsyncParsableCommand {
                 inserted or cut off after a checkpoint, or when a checkpoint's signature does not hold. \
                 Checkpoints are checked with the node's own keys (its Ed25519 key, HUITONG_NODE_KEY or \
                 <data dir>/node-ed25519.key, and its SM2 key, HUITONG_NODE_SM2_KEY or <data dir>/node-sm2.key) \
-                unless --public-key is given.
+                unless --public-key is given. With --archive, verifies archive files instead, offline (no \
+                database): each file's entries, chain and checkpoints, and that each file continues the one before.
                 """)
 
         @OptionGroup var node: NodeOptions
@@ -35,6 +36,11 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: .hidden)
         var pageSize = 5_000
 
+        @Option(
+            name: .customLong("archive"),
+            help: "An archive file to verify offline instead of the database (repeatable, oldest first).")
+        var archives: [String] = []
+
         func run() async throws {
             var keys: [SigningPublicKey] = []
             for text in publicKeys {
@@ -43,6 +49,19 @@ struct AuditCommand: AsyncParsableCommand {
                         "--public-key \(text) is neither a base64 Ed25519 key or SM2 point nor a PEM public key file")
                 }
                 keys.append(key)
+            }
+            if !archives.isEmpty {
+                if keys.isEmpty {
+                    let config = node.reader()
+                    do {
+                        keys = try NodeCryptoSuite.ownCheckpointKeys(
+                            nodeKey: try node.loadNodeKey(config, create: false), config: config)
+                    } catch {
+                        throw ValidationError("\(error.userMessage)\n  (pass --public-key to verify with another key)")
+                    }
+                }
+                if AuditCommand.verifyArchives(archives, keys: keys) { throw ExitCode.failure }
+                return
             }
             let failed = try await withStore(node) { store, config, _ in
                 if keys.isEmpty {
@@ -232,5 +251,124 @@ extension NodeOptions {
             checkpointKey: try NodeCryptoSuite.checkpointKey(
                 for: suite, nodeKey: nodeKey, config: config, create: true),
             retiredCheckpointKeys: try NodeSettings.retiredSM2Keys(config).map { SigningPublicKey(sm2: $0) })
+    }
+}
+
+extension AuditCommand {
+    /// `<data dir>/audit-archive`, or `HUITONG_AUDIT_ARCHIVE_DIR`.
+    static func archiveDirectory(_ option: String?, _ config: ConfigReader) -> URL {
+        URL(
+            fileURLWithPath: option ?? config.string(forKey: "huitong.audit.archive.dir")
+                ?? (NodeSettings.dataDirectory(config) as NSString).appendingPathComponent("audit-archive"))
+    }
+
+    /// Writes closed months of the log to archive files, each verified before it is registered.
+    struct Archive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Archive closed months of the audit log to files that verify offline.",
+            discussion: """
+                Writes one file a month (audit-YYYY-MM.ndjson, see docs/audit.md), from the first month not \
+                archived yet through --through, which must have ended (months are counted at UTC+8). Each file \
+                carries the month's entries as their canonical bytes, the chain's state at both ends and the signed \
+                checkpoints covering it (the node signs one at the month's last entry when there is none); it is \
+                read back and verified before the month is registered. Entries stay in the database until \
+                `huitong audit prune`.
+                """)
+
+        @OptionGroup var node: NodeOptions
+
+        @Option(help: "The last month to archive, YYYY-MM.")
+        var through: String
+
+        @Option(help: "The folder to write into (default <data dir>/audit-archive; env HUITONG_AUDIT_ARCHIVE_DIR).")
+        var out: String?
+
+        func run() async throws {
+            guard let month = AuditMonth(through) else { throw ValidationError("--through must be YYYY-MM") }
+            let records = try await withStore(node) { store, config, _ in
+                let trail = try await node.auditTrail(store, config)
+                let archiver = AuditArchiver(
+                    repository: store.auditArchives, checkpointKey: trail.checkpointKey,
+                    trustedKeys: trail.trustedCheckpointKeys, directory: AuditCommand.archiveDirectory(out, config))
+                let started = ContinuousClock.now
+                let records = try await archiver.archive(through: month)
+                return (records, AuditCommand.seconds(started.duration(to: .now)))
+            }
+            if records.0.isEmpty { print("nothing to archive through \(month)") }
+            for record in records.0 {
+                print(
+                    "archived \(record.month): entries \(record.start.sequence + 1)–\(record.end.sequence) (\(record.entries)) to \(record.fileName), verified"
+                )
+            }
+            let entries = records.0.reduce(Int64(0)) { $0 + $1.entries }
+            print(
+                "archive_seconds=\(String(format: "%.2f", records.1)) entries=\(entries) per_second=\(Int(Double(entries) / max(records.1, 0.001)))"
+            )
+        }
+    }
+
+    /// Removes archived and verified months older than the retention from the live log.
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove from the database the audit entries of months archived, verified and past retention.",
+            discussion: """
+                Keeps the current month and the --retention-months before it (env HUITONG_AUDIT_RETENTION_MONTHS, \
+                default 12). Only months `huitong audit archive` wrote and verified are pruned; `huitong audit \
+                verify` then starts from the archived boundary.
+                """)
+
+        @OptionGroup var node: NodeOptions
+
+        @Option(name: .customLong("retention-months"), help: "Months kept besides the current one.")
+        var retentionMonths: Int?
+
+        func run() async throws {
+            let pruned = try await withStore(node) { store, config, _ in
+                let months = retentionMonths ?? config.int(forKey: "huitong.audit.retention.months", default: 12)
+                guard months >= 0 else { throw ValidationError("--retention-months must not be negative") }
+                let trail = try await node.auditTrail(store, config)
+                return try await AuditArchiver(
+                    repository: store.auditArchives, checkpointKey: trail.checkpointKey,
+                    trustedKeys: trail.trustedCheckpointKeys, directory: AuditCommand.archiveDirectory(nil, config)
+                ).prune(retentionMonths: months)
+            }
+            if pruned.isEmpty { print("nothing to prune") }
+            for record in pruned { print("pruned \(record.month): entries up to \(record.end.sequence)") }
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// Verifies archive files offline, in order, each continuing the one before.
+    static func verifyArchives(_ paths: [String], keys: [SigningPublicKey]) -> Bool {
+        var previous: AuditArchiveSummary?
+        var entries: Int64 = 0
+        let started = ContinuousClock.now
+        for path in paths {
+            do {
+                let summary = try AuditArchiver.verify(file: URL(fileURLWithPath: path), trustedKeys: keys)
+                if let previous, !summary.continues(previous) {
+                    throw AuditArchiveError.discontinuous(
+                        month: summary.month, firstSequence: summary.start.sequence + 1,
+                        previousLastSequence: previous.end.sequence)
+                }
+                print(
+                    "归档校验通过 (archive verified): \(path) month \(summary.month), entries \(summary.start.sequence + 1)–\(summary.end.sequence), checkpoints \(summary.checkpointsVerified)"
+                )
+                entries += summary.entries
+                previous = summary
+            } catch {
+                print("归档校验失败 (archive verification FAILED): \(path)")
+                print("  reason: \((error as? any HuitongError)?.message.combined ?? "\(error)")")
+                return true
+            }
+        }
+        let seconds = Self.seconds(started.duration(to: .now))
+        print(
+            "verify_seconds=\(String(format: "%.2f", seconds)) entries=\(entries) per_second=\(Int(Double(entries) / max(seconds, 0.001)))"
+        )
+        return false
     }
 }

@@ -16,7 +16,8 @@ struct Huitong: AsyncParsableCommand {
         subcommands: [
             Serve.self, Initialize.self, Demo.self, UserCommand.self, ImportCommand.self, AuditCommand.self,
             NodeCommand.self, PoolCommand.self, SourceCommand.self,
-            BenchCatalogSearch.self, BenchAuditAppend.self, BenchGatewaySetup.self, BenchBareLookup.self,
+            BenchCatalogSearch.self, BenchAuditAppend.self, BenchAuditFill.self, BenchAuditStatistics.self,
+            BenchGatewaySetup.self, BenchBareLookup.self,
         ],
         defaultSubcommand: Serve.self
     )

@@ -101,6 +101,7 @@ struct AuditStoreConformanceTests {
         }
         func latestCheckpoint() async throws -> AuditCheckpoint? { try await inner.latestCheckpoint() }
         func save(_ checkpoint: AuditCheckpoint) async throws -> Bool { try await inner.save(checkpoint) }
+        func prunedBoundary() async throws -> AuditChain? { try await inner.prunedBoundary() }
         func statistics(_ query: AuditStatisticsQuery) async throws -> [AuditStatisticsGroup] {
             try await inner.statistics(query)
         }
@@ -158,20 +159,25 @@ struct AuditStoreConformanceTests {
         arguments: TestBackend.available)
     func batchIsAtomic(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, _ in
-            // A row planted outside the log collides with the third entry of the next batch.
+            // A row planted outside the log collides with the third entry of the next batch. (On PostgreSQL the
+            // key is (seq, time_us), as the table is partitioned by time: the planted row has the batch's time.)
+            let time = Date(timeIntervalSince1970: 1_740_000_000)
             try await store.provider.auditProvider.transaction { sql in
                 try await sql.raw(
                     """
                     INSERT INTO audit_entries (seq, time_us, action, key_hashes, rows_returned, outcome, latency_us,
                         latency_bucket, detail, prev_hash, hash)
-                    VALUES (3, 0, 'planted', '[]', 0, 'allowed', 0, 0, '{}', 'x', 'x')
+                    VALUES (3, \(bind: AuditEvent.microseconds(time)), 'planted', '[]', 0, 'allowed', 0, 0, '{}', 'x', 'x')
                     """
                 ).run()
             }
             let log = AuditLog(repository: store.audit, suite: .intl)
             await #expect(throws: AuditLogError.self) {
-                try await log.append(contentsOf: (0..<5).map { Self.call($0) })
+                try await log.append(contentsOf: (0..<5).map { Self.call($0, time: time) })
             }
+            let rolled = try await store.audit.statistics(
+                AuditStatisticsQuery(from: time - 86_400, to: time + 86_400, groupBy: .day))
+            #expect(rolled.isEmpty, "nor any count in the rollups")
             #expect(try await store.audit.head().sequence == 0)
             let count = try await store.provider.auditProvider.read { sql in
                 try await sql.raw("SELECT COUNT(*) AS n FROM audit_entries").first()?.decode(column: "n", as: Int.self)
@@ -280,7 +286,7 @@ struct AuditStoreConformanceTests {
             let range = (from: late - 86_400, to: early + 86_400)
 
             let days = try await store.audit.statistics(
-                AuditStatisticsQuery(from: range.from, to: range.to, groupBy: .day))
+                AuditStatisticsQuery(from: range.from, to: range.to, groupBy: .day, latency: true))
             #expect(days.map(\.key) == ["2025-03-01", "2025-03-02"])
             #expect(days[0].calls == 100 && days[0].allowed == 100 && days[0].rowsServed == 200)
             #expect(days[1].calls == 2 && days[1].denied == 1 && days[1].failed == 1, "the grant change is no call")
@@ -309,8 +315,13 @@ struct AuditStoreConformanceTests {
                 AuditStatisticsQuery(
                     from: range.from, to: range.to, groupBy: .day, visibleTo: (consumers: [], providers: [])))
             #expect(nobody.isEmpty)
-            let outside = try await store.audit.statistics(
+            // Statistics count whole days (they are read from daily rollups): a range that starts later on the
+            // second day still counts that day's calls; one from the next day counts none.
+            let sameDay = try await store.audit.statistics(
                 AuditStatisticsQuery(from: early + 60, to: early + 86_400, groupBy: .day))
+            #expect(sameDay.map(\.key) == ["2025-03-02"] && sameDay.map(\.calls) == [2])
+            let outside = try await store.audit.statistics(
+                AuditStatisticsQuery(from: early + 86_400, to: early + 2 * 86_400, groupBy: .day))
             #expect(outside.isEmpty)
         }
     }

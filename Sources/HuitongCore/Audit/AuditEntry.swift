@@ -204,3 +204,96 @@ struct CanonicalWriter {
         text(value)
     }
 }
+
+extension AuditEntry {
+    /// Reads an entry back from its canonical bytes (as an archive file carries them), with the suite and hash
+    /// recorded beside them. Nil unless the bytes are exactly the canonical encoding of one entry: what is read
+    /// back encodes to the same bytes, so nothing in them goes unchecked by the entry's hash.
+    public init?(canonicalBytes bytes: [UInt8], suite: CryptoSuiteID, hash: AuditHash) {
+        var reader = CanonicalReader(bytes)
+        guard reader.byte() == Self.encodingVersion, let sequence = reader.int64(),
+            let previous = reader.raw(32).flatMap({ AuditHash(bytes: $0) }), let action = reader.text(),
+            let time = reader.int64(), let consumer = reader.optionalInt64(), let system = reader.optionalInt64(),
+            let user = reader.optionalInt64(), let provider = reader.optionalInt64(),
+            let resource = reader.optionalText(), let grant = reader.optionalInt64(),
+            let purpose = reader.optionalText(), let keyCount = reader.count(), keyCount <= AuditEvent.limits.keys
+        else { return nil }
+        var keys: [String] = []
+        for _ in 0..<keyCount {
+            guard let key = reader.text() else { return nil }
+            keys.append(key)
+        }
+        guard let rows = reader.int64(), let outcomeName = reader.text(), let reason = reader.optionalText(),
+            let outcome = AuditOutcome(name: outcomeName, reason: reason), let latency = reader.int64(),
+            let detailCount = reader.count(), detailCount <= AuditEvent.limits.detailEntries
+        else { return nil }
+        var detail: [String: String] = [:]
+        for _ in 0..<detailCount {
+            guard let key = reader.text(), let value = reader.text() else { return nil }
+            detail[key] = value
+        }
+        guard reader.atEnd else { return nil }
+        var event = AuditEvent(
+            action: AuditAction(rawValue: action), consumerDepartmentID: consumer, applicationSystemID: system,
+            userID: user, providerDepartmentID: provider, resourceCode: resource, grantID: grant, purpose: purpose,
+            queriedKeyHashes: keys,
+            rowsReturned: rows, outcome: outcome, latencyMicroseconds: latency, detail: detail)
+        event.timeMicroseconds = time
+        guard Self.canonicalEncoding(sequence: sequence, previousHash: previous, event: event) == bytes else {
+            return nil
+        }
+        self.init(sequence: sequence, previousHash: previous, event: event, suite: suite, hash: hash)
+    }
+}
+
+/// Reads what `CanonicalWriter` wrote; every read returns nil past the end or on a malformed value.
+struct CanonicalReader {
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    var atEnd: Bool { offset == bytes.count }
+
+    mutating func raw(_ count: Int) -> [UInt8]? {
+        guard count >= 0, bytes.count - offset >= count else { return nil }
+        defer { offset += count }
+        return Array(bytes[offset..<offset + count])
+    }
+
+    mutating func byte() -> UInt8? { raw(1)?.first }
+
+    mutating func int64() -> Int64? {
+        guard let raw = raw(8) else { return nil }
+        return Int64(bitPattern: raw.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    }
+
+    mutating func count() -> Int? {
+        guard let raw = raw(4) else { return nil }
+        return Int(raw.reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+    }
+
+    mutating func text() -> String? {
+        guard let length = count(), let raw = raw(length) else { return nil }
+        return String(validating: raw, as: UTF8.self)
+    }
+
+    /// `.some(nil)` for an absent value, nil when malformed.
+    mutating func optionalInt64() -> Int64?? {
+        switch byte() {
+        case 0: .some(nil)
+        case 1: int64().map { .some($0) }
+        default: nil
+        }
+    }
+
+    mutating func optionalText() -> String?? {
+        switch byte() {
+        case 0: .some(nil)
+        case 1: text().map { .some($0) }
+        default: nil
+        }
+    }
+}

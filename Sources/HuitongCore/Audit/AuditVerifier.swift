@@ -134,6 +134,17 @@ public struct AuditVerifier: Sendable {
         self.init(trustedKeys: trustedKeys.map(\.signingKey))
     }
 
+    /// Starts the walk after `start`: the chain state at an archive's or a pruned log's boundary. A wrong
+    /// frontier there cannot pass unnoticed: the first checkpoint after it would not match its signed root.
+    public init(trustedKeys: [SigningPublicKey], from start: AuditChain) {
+        self.init(trustedKeys: trustedKeys)
+        self.chain = start
+        self.lastAddedSize = start.sequence - 1
+    }
+
+    /// The chain state after the last entry checked.
+    public var state: AuditChain { chain }
+
     public var entriesChecked: Int64 { chain.sequence }
     /// How many checkpoints were added but not yet reached.
     public var pendingCheckpoints: Int { pending.count - pendingStart }

@@ -251,7 +251,7 @@ struct AuditAPI {
         }
         try issues.throwIfAny()
         guard let grouping else { return Response(status: .badRequest) }
-        var query = AuditStatisticsQuery(from: from, to: to, groupBy: grouping)
+        var query = AuditStatisticsQuery(from: from, to: to, groupBy: grouping, latency: true)
         query.visibleTo = Self.visibleCalls(for: user)
         let groups = try await audit.repository.statistics(query)
         var names: [String: String] = [:]

@@ -62,24 +62,33 @@ public struct AuditStatisticsQuery: Sendable, Hashable {
     /// Nil: every call. Otherwise only calls made by these consumer departments or served from these provider
     /// departments' resources.
     public var visibleTo: (consumers: Set<Int64>, providers: Set<Int64>)?
-    /// Days start at midnight at this offset from UTC (China Standard Time is +8 h, with no daylight saving).
-    public var utcOffsetSeconds: Int
+    /// Whether to count calls per latency bucket too (a second, larger rollup): only what shows percentiles asks.
+    public var latency: Bool
 
     public init(
         from: Date, to: Date, groupBy: AuditStatisticsGrouping,
-        visibleTo: (consumers: Set<Int64>, providers: Set<Int64>)? = nil, utcOffsetSeconds: Int = 8 * 3600
+        visibleTo: (consumers: Set<Int64>, providers: Set<Int64>)? = nil, latency: Bool = false
     ) {
         self.from = from
         self.to = to
         self.groupBy = groupBy
         self.visibleTo = visibleTo
-        self.utcOffsetSeconds = utcOffsetSeconds
+        self.latency = latency
+    }
+
+    /// The local days (`AuditCalendar`, UTC+8) the statistics count, first and last: statistics are read from
+    /// daily rollups, so they count whole days, from the day `from` falls on through the day of the instant
+    /// before `to`. Nil when the range is empty.
+    public var days: ClosedRange<Int64>? {
+        let first = AuditCalendar.day(from)
+        let last = AuditCalendar.day(microseconds: AuditEvent.microseconds(to) - 1)
+        return to > from && first <= last ? first...last : nil
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.from == rhs.from && lhs.to == rhs.to && lhs.groupBy == rhs.groupBy
             && lhs.visibleTo?.consumers == rhs.visibleTo?.consumers
-            && lhs.visibleTo?.providers == rhs.visibleTo?.providers && lhs.utcOffsetSeconds == rhs.utcOffsetSeconds
+            && lhs.visibleTo?.providers == rhs.visibleTo?.providers && lhs.latency == rhs.latency
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -88,7 +97,7 @@ public struct AuditStatisticsQuery: Sendable, Hashable {
         hasher.combine(groupBy)
         hasher.combine(visibleTo?.consumers)
         hasher.combine(visibleTo?.providers)
-        hasher.combine(utcOffsetSeconds)
+        hasher.combine(latency)
     }
 }
 
@@ -101,7 +110,7 @@ public struct AuditStatisticsGroup: Sendable, Hashable {
     public var denied: Int64
     public var failed: Int64
     public var rowsServed: Int64
-    /// Calls per latency bucket (`LatencyBuckets`).
+    /// Calls per latency bucket (`LatencyBuckets`); empty unless the query asked for `latency`.
     public var latencyBuckets: [Int: Int64]
 
     public init(
@@ -141,11 +150,17 @@ public protocol AuditLogRepository: Sendable {
     /// Stores a checkpoint; false when one with its tree size exists already (another node signed it first).
     @discardableResult
     func save(_ checkpoint: AuditCheckpoint) async throws -> Bool
+    /// Gateway calls counted from the daily rollups (never by scanning entries), over whole days.
     func statistics(_ query: AuditStatisticsQuery) async throws -> [AuditStatisticsGroup]
+    /// The chain's state at the end of the archived months whose entries were pruned (nil when none were): the
+    /// live log starts after it.
+    func prunedBoundary() async throws -> AuditChain?
 }
 
 struct SQLAuditLogRepository: AuditLogRepository {
     let provider: any DatabaseProvider
+    /// PostgreSQL's month partitions this process made sure of.
+    var partitions = AuditPartitionCache()
 
     static let entryColumns = [
         "seq", "time_us", "action", "consumer_department_id", "application_system_id", "user_id",
@@ -158,6 +173,19 @@ struct SQLAuditLogRepository: AuditLogRepository {
     func append(_ events: [AuditEvent], suite: CryptoSuiteID) async throws -> [AuditEntry] {
         guard !events.isEmpty else { return [] }
         let rows = try events.map(Self.encodeColumns)
+        if provider.backend == .postgres {
+            let months = Set(events.map { AuditCalendar.month(microseconds: $0.timeMicroseconds) })
+            let missing = partitions.missing(months)
+            if !missing.isEmpty {
+                // This month's partition and the next one's, ahead of time; the default partition would catch an
+                // entry meanwhile, so this is never what fails an append.
+                let ahead = missing.union(missing.map(\.next))
+                try await provider.transaction { sql in
+                    for month in ahead.sorted() { try await AuditPartitions.create(month, sql) }
+                }
+                partitions.insert(ahead)
+            }
+        }
         return try await provider.transaction { sql in
             let lock = sql.dialect.name == "postgresql" ? " FOR UPDATE" : ""
             var chain = try await Self.readHead(sql, suffix: lock)
@@ -180,6 +208,7 @@ struct SQLAuditLogRepository: AuditLogRepository {
                 try await insert.run()
                 start = end
             }
+            try await Self.rollUp(events, sql)
             try await sql.raw(
                 """
                 UPDATE audit_head SET seq = \(bind: chain.sequence), hash = \(bind: chain.lastHash.hex),
@@ -201,17 +230,14 @@ struct SQLAuditLogRepository: AuditLogRepository {
         else {
             throw StoreError.unsafeDatabase("the audit log's chain head row is missing")
         }
-        let sequence = try row.decode(column: "seq", as: Int64.self)
-        let roots = try row.decode(column: "frontier", as: String.self).split(separator: ",").map {
-            AuditHash(hex: String($0))
-        }
-        guard let hash = AuditHash(hex: try row.decode(column: "hash", as: String.self)),
-            let frontier = MerkleFrontier(size: sequence, roots: roots.compactMap { $0 }),
-            !roots.contains(nil)
-        else {
+        do {
+            return try chain(
+                sequence: try row.decode(column: "seq", as: Int64.self),
+                hash: try row.decode(column: "hash", as: String.self),
+                frontier: try row.decode(column: "frontier", as: String.self))
+        } catch {
             throw StoreError.unsafeDatabase("the audit log's chain head row is malformed")
         }
-        return AuditChain(sequence: sequence, lastHash: hash, frontier: frontier)
     }
 
     func records(after: Int64, through: Int64, limit: Int) async throws -> [AuditEntryRecord] {
@@ -275,13 +301,14 @@ struct SQLAuditLogRepository: AuditLogRepository {
     }
 
     func statistics(_ query: AuditStatisticsQuery) async throws -> [AuditStatisticsGroup] {
-        let key: SQLQueryString =
+        guard let days = query.days else { return [] }
+        let key: String =
             switch query.groupBy {
-            case .day: "(time_us + \(bind: Int64(query.utcOffsetSeconds) * 1_000_000)) / 86400000000"
+            case .day: "day"
             case .resource: "resource_code"
             case .consumer: "consumer_department_id"
             }
-        var scope: SQLQueryString = ""
+        var scope = ""
         if let visible = query.visibleTo {
             let consumers = visible.consumers.sorted().map { "\($0)" }
             let providers = visible.providers.sorted().map { "\($0)" }
@@ -289,58 +316,155 @@ struct SQLAuditLogRepository: AuditLogRepository {
             let clauses =
                 (consumers.isEmpty ? [] : ["consumer_department_id IN (\(consumers.joined(separator: ",")))"])
                 + (providers.isEmpty ? [] : ["provider_department_id IN (\(providers.joined(separator: ",")))"])
-            scope = " AND (\(unsafeRaw: clauses.isEmpty ? "1 = 0" : clauses.joined(separator: " OR ")))"
+            scope = " AND (\(clauses.isEmpty ? "1 = 0" : clauses.joined(separator: " OR ")))"
         }
-        var statement: SQLQueryString = "SELECT "
-        statement.appendInterpolation(key)
-        statement.appendLiteral(
+        let calls: SQLQueryString = """
+            SELECT \(unsafeRaw: key) AS group_key, outcome, CAST(SUM(calls) AS BIGINT) AS calls,
+                CAST(SUM(rows_served) AS BIGINT) AS rows_served
+            FROM audit_rollup_calls WHERE day >= \(bind: days.lowerBound) AND day <= \(bind: days.upperBound)\(unsafeRaw: scope)
+            GROUP BY 1, outcome
             """
-             AS group_key, latency_bucket, COUNT(*) AS calls,
-                CAST(SUM(CASE WHEN outcome = 'allowed' THEN 1 ELSE 0 END) AS BIGINT) AS allowed,
-                CAST(SUM(CASE WHEN outcome = 'denied' THEN 1 ELSE 0 END) AS BIGINT) AS denied,
-                CAST(SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS failed,
-                CAST(SUM(rows_returned) AS BIGINT) AS rows_served
-            FROM audit_entries WHERE action LIKE 'gateway.%' AND time_us >= 
-            """)
-        statement.appendInterpolation(bind: AuditEvent.microseconds(query.from))
-        statement.appendLiteral(" AND time_us < ")
-        statement.appendInterpolation(bind: AuditEvent.microseconds(query.to))
-        statement.appendInterpolation(scope)
-        statement.appendLiteral(" GROUP BY 1, latency_bucket")
+        let latency: SQLQueryString = """
+            SELECT \(unsafeRaw: key) AS group_key, latency_bucket, CAST(SUM(calls) AS BIGINT) AS calls
+            FROM audit_rollup_latency WHERE day >= \(bind: days.lowerBound) AND day <= \(bind: days.upperBound)\(unsafeRaw: scope)
+            GROUP BY 1, latency_bucket
+            """
+        let withLatency = query.latency
+        let (callRows, latencyRows) = try await provider.read { sql in
+            (try await sql.raw(calls).all(), withLatency ? try await sql.raw(latency).all() : [])
+        }
         let grouping = query.groupBy
-        let finished = statement
-        let rows = try await provider.read { sql in try await sql.raw(finished).all() }
-        var groups: [String: AuditStatisticsGroup] = [:]
-        for row in rows {
-            let name: String
+        func name(_ row: any SQLRow) throws -> String {
             switch grouping {
-            case .day:
-                name = Self.dayName(try row.decode(column: "group_key", as: Int64.self))
-            case .resource:
-                name = try row.decode(column: "group_key", as: String?.self) ?? ""
+            case .day: return AuditCalendar.dayName(try row.decode(column: "group_key", as: Int64.self))
+            case .resource: return try row.decode(column: "group_key", as: String.self)
             case .consumer:
-                name = try row.decode(column: "group_key", as: Int64?.self).map { "\($0)" } ?? ""
+                let id = try row.decode(column: "group_key", as: Int64.self)
+                return id == 0 ? "" : "\(id)"
             }
-            let calls = try row.decode(column: "calls", as: Int64.self)
-            var group = groups[name] ?? AuditStatisticsGroup(key: name)
-            group.calls += calls
-            group.allowed += try row.decode(column: "allowed", as: Int64.self)
-            group.denied += try row.decode(column: "denied", as: Int64.self)
-            group.failed += try row.decode(column: "failed", as: Int64.self)
+        }
+        var groups: [String: AuditStatisticsGroup] = [:]
+        for row in callRows {
+            let key = try name(row)
+            let count = try row.decode(column: "calls", as: Int64.self)
+            var group = groups[key] ?? AuditStatisticsGroup(key: key)
+            group.calls += count
+            switch try row.decode(column: "outcome", as: String.self) {
+            case "allowed": group.allowed += count
+            case "denied": group.denied += count
+            default: group.failed += count
+            }
             group.rowsServed += try row.decode(column: "rows_served", as: Int64.self)
-            group.latencyBuckets[try row.decode(column: "latency_bucket", as: Int.self), default: 0] += calls
-            groups[name] = group
+            groups[key] = group
+        }
+        for row in latencyRows {
+            let key = try name(row)
+            let bucket = try row.decode(column: "latency_bucket", as: Int.self)
+            let count = try row.decode(column: "calls", as: Int64.self)
+            groups[key, default: AuditStatisticsGroup(key: key)].latencyBuckets[bucket, default: 0] += count
         }
         return groups.values.sorted { $0.key < $1.key }
     }
 
-    /// `2025-03-01` for a day number counted from 1970-01-01 (already shifted to local time).
-    static func dayName(_ day: Int64) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
-        let date = Date(timeIntervalSince1970: Double(day) * 86_400)
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    func prunedBoundary() async throws -> AuditChain? {
+        try await provider.read { sql in
+            try await sql.raw(
+                """
+                SELECT last_seq, end_hash, end_frontier FROM audit_archives WHERE pruned_at_us IS NOT NULL
+                ORDER BY last_seq DESC LIMIT 1
+                """
+            ).first().map { row in
+                try Self.chain(
+                    sequence: try row.decode(column: "last_seq", as: Int64.self),
+                    hash: try row.decode(column: "end_hash", as: String.self),
+                    frontier: try row.decode(column: "end_frontier", as: String.self))
+            }
+        }
+    }
+
+    /// A chain state as the head row and the archive register keep it: hex hashes, the frontier comma-separated.
+    static func chain(sequence: Int64, hash: String, frontier: String) throws -> AuditChain {
+        let roots = frontier.split(separator: ",").map { AuditHash(hex: String($0)) }
+        guard let hash = AuditHash(hex: hash), !roots.contains(nil),
+            let frontier = MerkleFrontier(size: sequence, roots: roots.compactMap { $0 })
+        else {
+            throw StoreError.unsafeDatabase("an audit chain state (head or archive boundary) is malformed")
+        }
+        return AuditChain(sequence: sequence, lastHash: hash, frontier: frontier)
+    }
+
+    static func frontierText(_ chain: AuditChain) -> String {
+        chain.frontier.roots.map(\.hex).joined(separator: ",")
+    }
+
+    /// Adds a batch's gateway calls to the rollups, in the batch's transaction.
+    static func rollUp(_ events: [AuditEvent], _ sql: any SQLDatabase) async throws {
+        struct CallKey: Hashable, Comparable {
+            var day: Int64, consumer: Int64, provider: Int64, resource: String, system: Int64, outcome: String
+            static func < (a: Self, b: Self) -> Bool {
+                (a.day, a.consumer, a.provider, a.resource, a.system, a.outcome)
+                    < (b.day, b.consumer, b.provider, b.resource, b.system, b.outcome)
+            }
+        }
+        struct LatencyKey: Hashable, Comparable {
+            var day: Int64, consumer: Int64, provider: Int64, resource: String, bucket: Int
+            static func < (a: Self, b: Self) -> Bool {
+                (a.day, a.consumer, a.provider, a.resource, a.bucket)
+                    < (b.day, b.consumer, b.provider, b.resource, b.bucket)
+            }
+        }
+        var calls: [CallKey: (calls: Int64, rows: Int64)] = [:]
+        var latency: [LatencyKey: Int64] = [:]
+        for event in events where event.action.isGatewayCall {
+            let day = AuditCalendar.day(microseconds: event.timeMicroseconds)
+            let consumer = event.consumerDepartmentID ?? 0
+            let provider = event.providerDepartmentID ?? 0
+            let resource = event.resourceCode ?? ""
+            let key = CallKey(
+                day: day, consumer: consumer, provider: provider, resource: resource,
+                system: event.applicationSystemID ?? 0, outcome: event.outcome.name)
+            let sum = calls[key] ?? (0, 0)
+            calls[key] = (sum.calls + 1, sum.rows + event.rowsReturned)
+            latency[
+                LatencyKey(
+                    day: day, consumer: consumer, provider: provider, resource: resource,
+                    bucket: LatencyBuckets.bucket(microseconds: event.latencyMicroseconds)), default: 0] += 1
+        }
+        // In key order, so that two writers could never lock the same rows in opposite orders.
+        for chunk in calls.keys.sorted().chunked(rowsPerStatement) {
+            let insert = sql.insert(into: "audit_rollup_calls").columns(
+                "day", "consumer_department_id", "provider_department_id", "resource_code", "application_system_id",
+                "outcome", "calls", "rows_served")
+            for key in chunk {
+                let sum = calls[key] ?? (0, 0)
+                insert.values(
+                    SQLBind(key.day), SQLBind(key.consumer), SQLBind(key.provider), SQLBind(key.resource),
+                    SQLBind(key.system), SQLBind(key.outcome), SQLBind(sum.calls), SQLBind(sum.rows))
+            }
+            try await insert.onConflict(
+                with: [
+                    "day", "consumer_department_id", "provider_department_id", "resource_code",
+                    "application_system_id", "outcome",
+                ]
+            ) {
+                $0.set(SQLColumn("calls"), to: SQLRaw("audit_rollup_calls.calls + excluded.calls"))
+                    .set(SQLColumn("rows_served"), to: SQLRaw("audit_rollup_calls.rows_served + excluded.rows_served"))
+            }.run()
+        }
+        for chunk in latency.keys.sorted().chunked(rowsPerStatement) {
+            let insert = sql.insert(into: "audit_rollup_latency").columns(
+                "day", "consumer_department_id", "provider_department_id", "resource_code", "latency_bucket", "calls")
+            for key in chunk {
+                insert.values(
+                    SQLBind(key.day), SQLBind(key.consumer), SQLBind(key.provider), SQLBind(key.resource),
+                    SQLBind(key.bucket), SQLBind(latency[key] ?? 0))
+            }
+            try await insert.onConflict(
+                with: ["day", "consumer_department_id", "provider_department_id", "resource_code", "latency_bucket"]
+            ) {
+                $0.set(SQLColumn("calls"), to: SQLRaw("audit_rollup_latency.calls + excluded.calls"))
+            }.run()
+        }
     }
 
     // MARK: Encoding
@@ -446,5 +570,12 @@ struct SQLAuditLogRepository: AuditLogRepository {
             signature: suite == nil
                 ? [] : Data(base64Encoded: try row.decode(column: "signature", as: String.self)).map { Array($0) } ?? []
         )
+    }
+}
+
+extension Array {
+    /// The array in consecutive slices of at most `size` elements.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

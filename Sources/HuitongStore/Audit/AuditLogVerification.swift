@@ -34,9 +34,12 @@ public enum AuditLogVerification {
         let latest = try await repository.latestCheckpoint()
         let head = try await repository.head()
         let bound = max(head.sequence, latest?.treeSize ?? 0)
-        var verifier = AuditVerifier(trustedKeys: trustedKeys)
-        var entryCursor: Int64 = 0
-        var checkpointCursor: Int64 = -1
+        // After pruning, the live log starts at the archived boundary (the archives verify what came before); a
+        // checkpoint at the boundary itself is checked against the boundary's state.
+        let boundary = try await repository.prunedBoundary() ?? AuditChain()
+        var verifier = AuditVerifier(trustedKeys: trustedKeys, from: boundary)
+        var entryCursor: Int64 = boundary.sequence
+        var checkpointCursor: Int64 = boundary.sequence - 1
         var checkpointsDone = false
         func report(_ outcome: Result<AuditVerificationSummary, AuditVerificationFailure>) -> Report {
             Report(outcome: outcome, headSequence: head.sequence, startedAt: startedAt, finishedAt: Date())

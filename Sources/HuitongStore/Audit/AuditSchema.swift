@@ -1,3 +1,6 @@
+import HuitongCore
+import SQLKit
+
 extension Schema {
     /// The audit log's tables. On PostgreSQL they are part of the node's database (migration 9); on SQLite they
     /// live in a file of their own beside it (see `DatabaseConnector`), migrated with `auditDatabaseMigrations`.
@@ -72,5 +75,93 @@ extension Schema {
     static let auditDatabaseMigrations: [Migration] = [
         Migration(version: 9, name: "audit log", statements: auditLogTables),
         Migration(version: 24, name: "crypto suites (issue 21)", statements: auditSuiteColumns),
+        auditAtScale,
+    ]
+
+    /// Migration 38 (issue 26): statistics rollups maintained on append, the archive register, and on PostgreSQL
+    /// the entries partitioned by month. Re-runnable: tables are made `IF NOT EXISTS`, the rollups are filled from
+    /// the entries only while they are empty, and a table that is partitioned already is left as it is.
+    static let auditAtScale = Migration(
+        version: 38, name: "audit log at scale: rollups, monthly partitions, archives (issue 26)",
+        statements: { _ in auditRollupTables + auditArchiveTables },
+        converting: { sql, t in
+            if try await sql.raw("SELECT 1 AS found FROM audit_rollup_calls LIMIT 1").first() == nil {
+                for statement in auditRollupRebuild { try await sql.raw(SQLQueryString(unsafeRaw: statement)).run() }
+            }
+            if t.backend == .postgres { try await AuditPartitions.convert(sql) }
+        })
+
+    /// Calls per local day (`AuditCalendar`) × consumer department × provider department × resource × calling
+    /// system × outcome, and calls per latency bucket for the same day, departments and resource: all that the
+    /// statistics read. An absent id is 0 and an absent resource code '' (keys cannot hold NULL).
+    static let auditRollupTables = [
+        """
+        CREATE TABLE IF NOT EXISTS audit_rollup_calls (
+            day BIGINT NOT NULL,
+            consumer_department_id BIGINT NOT NULL,
+            provider_department_id BIGINT NOT NULL,
+            resource_code TEXT NOT NULL,
+            application_system_id BIGINT NOT NULL,
+            outcome TEXT NOT NULL,
+            calls BIGINT NOT NULL,
+            rows_served BIGINT NOT NULL,
+            PRIMARY KEY (day, consumer_department_id, provider_department_id, resource_code, application_system_id,
+                outcome)
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS audit_rollup_latency (
+            day BIGINT NOT NULL,
+            consumer_department_id BIGINT NOT NULL,
+            provider_department_id BIGINT NOT NULL,
+            resource_code TEXT NOT NULL,
+            latency_bucket INTEGER NOT NULL,
+            calls BIGINT NOT NULL,
+            PRIMARY KEY (day, consumer_department_id, provider_department_id, resource_code, latency_bucket)
+        )
+        """,
+    ]
+
+    /// Rolls every gateway call in the entries up again (the migration, on empty rollups, and `bench/audit`).
+    static var auditRollupRebuild: [String] {
+        let day = "(time_us + \(AuditCalendar.utcOffsetSeconds * 1_000_000)) / 86400000000"
+        let keys =
+            "\(day), COALESCE(consumer_department_id, 0), COALESCE(provider_department_id, 0), COALESCE(resource_code, '')"
+        return [
+            "DELETE FROM audit_rollup_calls",
+            "DELETE FROM audit_rollup_latency",
+            """
+            INSERT INTO audit_rollup_calls (day, consumer_department_id, provider_department_id, resource_code,
+                application_system_id, outcome, calls, rows_served)
+            SELECT \(keys), COALESCE(application_system_id, 0), outcome, COUNT(*), SUM(rows_returned)
+            FROM audit_entries WHERE action LIKE 'gateway.%' GROUP BY 1, 2, 3, 4, 5, 6
+            """,
+            """
+            INSERT INTO audit_rollup_latency (day, consumer_department_id, provider_department_id, resource_code,
+                latency_bucket, calls)
+            SELECT \(keys), latency_bucket, COUNT(*)
+            FROM audit_entries WHERE action LIKE 'gateway.%' GROUP BY 1, 2, 3, 4, 5
+            """,
+        ]
+    }
+
+    /// The months archived to files (`AuditArchiver`), with the chain's state at both ends, when the file was
+    /// verified, and when the month's entries were pruned from the live log. Instants are µs since 1970.
+    static let auditArchiveTables = [
+        """
+        CREATE TABLE IF NOT EXISTS audit_archives (
+            month TEXT PRIMARY KEY,
+            first_seq BIGINT NOT NULL,
+            last_seq BIGINT NOT NULL,
+            start_hash TEXT NOT NULL,
+            start_frontier TEXT NOT NULL,
+            end_hash TEXT NOT NULL,
+            end_frontier TEXT NOT NULL,
+            file_name TEXT NOT NULL,
+            archived_at_us BIGINT NOT NULL,
+            verified_at_us BIGINT,
+            pruned_at_us BIGINT
+        )
+        """
     ]
 }

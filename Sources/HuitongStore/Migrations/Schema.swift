@@ -361,5 +361,13 @@ enum Schema {
                 """
             ]),
         Migration(version: 36, name: "matters and joint services (issue 23)", statements: matterTables),
+        // The audit log at scale (issue 26). On SQLite it belongs to the audit file (`auditDatabaseMigrations`).
+        Migration(
+            version: 38, name: auditAtScale.name,
+            statements: { t in t.backend == .postgres ? auditAtScale.statements(t) : [] },
+            converting: { sql, t in
+                guard t.backend == .postgres else { return }
+                try await auditAtScale.converting?(sql, t)
+            }),
     ]
 }

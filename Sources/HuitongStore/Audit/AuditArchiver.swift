@@ -1,0 +1,243 @@
+import Foundation
+import HuitongCore
+import HuitongCrypto
+
+/// Why archiving or pruning stopped. Nothing is half-done: a file is written under a temporary name and renamed
+/// only once it verified, and a month is registered only then.
+public enum AuditArchiveRunError: HuitongError, Hashable {
+    /// The month has not ended yet.
+    case monthOpen(String)
+    /// The live log did not verify on the way: the entries are not archived (and so can never be pruned).
+    case logInvalid(month: String, AuditVerificationFailure)
+    /// The file written did not verify when read back.
+    case fileInvalid(path: String, AuditArchiveError)
+    case fileExists(String)
+    case io(path: String, reason: String)
+
+    public var code: String {
+        switch self {
+        case .monthOpen: "audit_archive_month_open"
+        case .logInvalid(_, let failure): failure.code
+        case .fileInvalid: "audit_archive_invalid"
+        case .fileExists: "audit_archive_exists"
+        case .io: "audit_archive_io"
+        }
+    }
+
+    public var kind: ErrorKind {
+        switch self {
+        case .monthOpen, .fileExists: .conflict
+        case .logInvalid, .fileInvalid: .conflict
+        case .io: .unavailable
+        }
+    }
+
+    public var message: BilingualText {
+        switch self {
+        case .monthOpen(let month):
+            BilingualText(zh: "\(month) 尚未结束，不能归档", en: "\(month) has not ended yet and cannot be archived")
+        case .logInvalid(let month, let failure):
+            BilingualText(
+                zh: "归档 \(month) 时审计日志校验失败：\(failure.message.zh)",
+                en: "the audit log failed verification while archiving \(month): \(failure.message.en)")
+        case .fileInvalid(let path, let error):
+            BilingualText(
+                zh: "写出的归档文件 \(path) 校验失败：\(error.message.zh)",
+                en: "the archive written to \(path) failed verification: \(error.message.en)")
+        case .fileExists(let path):
+            BilingualText(
+                zh: "归档文件 \(path) 已存在，未覆盖", en: "the archive file \(path) exists already and was not overwritten")
+        case .io(let path, let reason):
+            BilingualText(zh: "无法读写 \(path)：\(reason)", en: "cannot read or write \(path): \(reason)")
+        }
+    }
+}
+
+/// Archives closed months of the audit log to files (`AuditArchive`), verifies them, and prunes the live log of
+/// months archived and verified longer ago than the retention.
+public struct AuditArchiver: Sendable {
+    public typealias Repository = AuditLogRepository & AuditArchiveRepository
+
+    let repository: any Repository
+    /// Signs the checkpoint at a month's last entry when the log has none there.
+    let checkpointKey: SigningPrivateKey
+    let trustedKeys: [SigningPublicKey]
+    let directory: URL
+    let pageSize: Int
+
+    public init(
+        repository: any Repository, checkpointKey: SigningPrivateKey, trustedKeys: [SigningPublicKey],
+        directory: URL, pageSize: Int = 5_000
+    ) {
+        self.repository = repository
+        self.checkpointKey = checkpointKey
+        self.trustedKeys =
+            trustedKeys.contains(checkpointKey.publicKey)
+            ? trustedKeys : trustedKeys + [checkpointKey.publicKey]
+        self.directory = directory
+        self.pageSize = max(1, pageSize)
+    }
+
+    /// The file a month is archived to.
+    public static func fileName(_ month: AuditMonth) -> String { "audit-\(month).ndjson" }
+
+    /// Archives every month not archived yet, in order, through `through` (which must have ended by `now`).
+    /// Returns the months archived by this run.
+    public func archive(through: AuditMonth, now: Date = Date()) async throws -> [AuditArchiveRecord] {
+        guard through.endMicroseconds <= AuditEvent.microseconds(now) else {
+            throw AuditArchiveRunError.monthOpen(through.description)
+        }
+        let done = try await repository.archives()
+        var start = done.last?.end ?? AuditChain()
+        var month: AuditMonth
+        if let last = done.last {
+            month = last.month.next
+        } else {
+            guard let first = try await repository.records(after: 0, through: Int64.max, limit: 1).first else {
+                return []
+            }
+            guard case .entry(let entry) = first else {
+                throw AuditArchiveRunError.logInvalid(
+                    month: "-", AuditVerificationFailure(sequence: first.sequence, reason: .edited))
+            }
+            month = AuditCalendar.month(microseconds: entry.event.timeMicroseconds)
+        }
+        let head = try await repository.head()
+        var made: [AuditArchiveRecord] = []
+        while month <= through {
+            let stamped = try await repository.lastSequence(before: month.endMicroseconds)
+            let last = min(max(stamped, start.sequence), head.sequence)
+            let record = try await archive(month, from: start, through: last, now: now)
+            try await repository.record(record)
+            made.append(record)
+            start = record.end
+            month = month.next
+        }
+        return made
+    }
+
+    private func archive(_ month: AuditMonth, from start: AuditChain, through last: Int64, now: Date) async throws
+        -> AuditArchiveRecord
+    {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let name = Self.fileName(month)
+        let final = directory.appendingPathComponent(name)
+        let partial = directory.appendingPathComponent(name + ".part")
+        guard !FileManager.default.fileExists(atPath: final.path) else {
+            throw AuditArchiveRunError.fileExists(final.path)
+        }
+        FileManager.default.createFile(atPath: partial.path, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: partial.path) else {
+            throw AuditArchiveRunError.io(path: partial.path, reason: "cannot create")
+        }
+        var buffer: [UInt8] = []
+        func flush(_ force: Bool = false) throws {
+            guard force || buffer.count > 1 << 20 else { return }
+            try handle.write(contentsOf: buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
+        do {
+            buffer += AuditArchive.headerLine(AuditArchive.Header(month: month, start: start, lastSequence: last))
+            var verifier = AuditVerifier(trustedKeys: trustedKeys, from: start)
+            // The month's checkpoints, each written right after the entry it reaches.
+            var checkpoints = try await repository.checkpoints(after: start.sequence, through: last, limit: .max)
+            checkpoints.reverse()
+            var cursor = start.sequence
+            do {
+                for checkpoint in checkpoints.reversed() { try verifier.add(checkpoint) }
+                while cursor < last {
+                    let page = try await repository.records(after: cursor, through: last, limit: pageSize)
+                    guard !page.isEmpty else { break }
+                    for record in page {
+                        switch record {
+                        case .entry(let entry):
+                            try verifier.check(entry)
+                            buffer += AuditArchive.entryLine(entry)
+                            while let next = checkpoints.last, next.treeSize == entry.sequence {
+                                buffer += AuditArchive.checkpointLine(next)
+                                checkpoints.removeLast()
+                            }
+                        case .unreadable(let sequence, _):
+                            try verifier.checkUnreadable(sequence: sequence)
+                        }
+                    }
+                    cursor = page.last?.sequence ?? last
+                    try flush()
+                }
+                _ = try verifier.finish(recordedHead: last)
+            } catch let failure as AuditVerificationFailure {
+                throw AuditArchiveRunError.logInvalid(month: month.description, failure)
+            }
+            let end = verifier.state
+            // Every archive ends under a signature: sign the month's last entry unless a checkpoint is there.
+            if end.sequence > start.sequence,
+                try await repository.checkpoints(after: end.sequence - 1, through: end.sequence, limit: 1).isEmpty
+            {
+                let checkpoint = try AuditCheckpoint.sign(end, time: now, with: checkpointKey)
+                if try await repository.save(checkpoint) {
+                    buffer += AuditArchive.checkpointLine(checkpoint)
+                } else if let stored = try await repository.checkpoints(
+                    after: end.sequence - 1, through: end.sequence, limit: 1
+                ).first {
+                    buffer += AuditArchive.checkpointLine(stored)
+                }
+            }
+            buffer += AuditArchive.endLine(AuditArchive.End(end, entries: end.sequence - start.sequence))
+            try flush(true)
+            try handle.synchronize()
+            try handle.close()
+            let summary: AuditArchiveSummary
+            do {
+                summary = try Self.verify(file: partial, trustedKeys: trustedKeys)
+            } catch let error as AuditArchiveError {
+                throw AuditArchiveRunError.fileInvalid(path: partial.path, error)
+            }
+            guard summary.start == start, summary.end == end else {
+                throw AuditArchiveRunError.fileInvalid(path: partial.path, .endMismatch(lastSequence: end.sequence))
+            }
+            try FileManager.default.moveItem(at: partial, to: final)
+            return AuditArchiveRecord(
+                month: month, start: start, end: end, fileName: name, archivedAt: now, verifiedAt: now)
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(at: partial)
+            throw error
+        }
+    }
+
+    /// Prunes the entries of archived and verified months that ended more than `retentionMonths` months before
+    /// the month of `now`. Returns the months pruned.
+    public func prune(retentionMonths: Int, now: Date = Date()) async throws -> [AuditArchiveRecord] {
+        let current = AuditCalendar.month(microseconds: AuditEvent.microseconds(now))
+        let oldestKept = current.minus(months: max(0, retentionMonths))
+        var prunable: [AuditArchiveRecord] = []
+        for archive in try await repository.archives() {
+            guard archive.month < oldestKept, archive.verifiedAt != nil else { break }
+            if archive.prunedAt == nil { prunable.append(archive) }
+        }
+        guard let last = prunable.last else { return [] }
+        try await repository.prune(through: last, at: now)
+        return prunable
+    }
+
+    /// Verifies an archive file offline, reading it a megabyte at a time.
+    public static func verify(file: URL, trustedKeys: [SigningPublicKey]) throws -> AuditArchiveSummary {
+        guard let handle = FileHandle(forReadingAtPath: file.path) else {
+            throw AuditArchiveRunError.io(path: file.path, reason: "cannot open")
+        }
+        defer { try? handle.close() }
+        var verifier = AuditArchiveVerifier(trustedKeys: trustedKeys)
+        var pending: [UInt8] = []
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            pending += chunk
+            var lineStart = 0
+            while let newline = pending[lineStart...].firstIndex(of: 0x0A) {
+                try verifier.consume(pending[lineStart..<newline])
+                lineStart = newline + 1
+            }
+            pending.removeFirst(lineStart)
+        }
+        if !pending.isEmpty { try verifier.consume(pending) }
+        return try verifier.finish()
+    }
+}

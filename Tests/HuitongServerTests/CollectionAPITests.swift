@@ -87,10 +87,13 @@ struct CollectionAPITests {
 
     /// Collection use cases of the test's own, over the node's store: their job queue has a place of its own, so
     /// the runs of file sources (pinned to it) are left by the node's queue to the test, which carries them out.
-    static func scheduler(_ node: TestNode, root: URL) -> CollectionUseCases {
+    static func scheduler(
+        _ node: TestNode, root: URL, adjusting adjust: (inout IngestSettings) -> Void = { _ in }
+    ) -> CollectionUseCases {
         var settings = IngestSettings()
         settings.collectionRoots = [root.path]
         settings.dropSettleSeconds = 0
+        adjust(&settings)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let jobs = JobQueue(

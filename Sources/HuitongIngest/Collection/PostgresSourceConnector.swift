@@ -62,9 +62,31 @@ public struct PostgresSourceConnector: SourceConnector {
         from bound: (watermark: SourceWatermark, value: WatermarkValue)?, batchSize: Int,
         _ body: ([(number: Int, cells: [String])]) async throws -> Void
     ) async throws {
+        try await read(from: bound, columns: nil, batchSize: batchSize, body)
+    }
+
+    public func read(
+        columns: [String], batchSize: Int, _ body: ([(number: Int, cells: [String])]) async throws -> Void
+    ) async throws {
+        try await read(from: nil, columns: columns, batchSize: batchSize, body)
+    }
+
+    /// Reads every column, or only `picked` ones, of the rows at or past `bound`.
+    func read(
+        from bound: (watermark: SourceWatermark, value: WatermarkValue)?, columns picked: [String]?, batchSize: Int,
+        _ body: ([(number: Int, cells: [String])]) async throws -> Void
+    ) async throws {
         try await withReadOnlyConnection { connection in
-            let columns = try await self.columns(connection)
-            let base = "\(Self.rowsAsText) FROM (\(relation.sql)) AS src"
+            let columns: [String]
+            var from = "(\(relation.sql)) AS src"
+            if let picked {
+                columns = picked
+                let list = picked.map { "src.\(SourceIdentifier.quoted($0))" }.joined(separator: ", ")
+                from = "(SELECT \(list) FROM \(from)) AS src"
+            } else {
+                columns = try await self.columns(connection)
+            }
+            let base = "\(Self.rowsAsText) FROM \(from)"
             var query = PostgresQuery(unsafeSQL: base)
             if let bound {
                 let column = "src.\(SourceIdentifier.quoted(bound.watermark.column))"

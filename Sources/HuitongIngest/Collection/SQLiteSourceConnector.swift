@@ -38,6 +38,21 @@ public struct SQLiteSourceConnector: SourceConnector {
         from bound: (watermark: SourceWatermark, value: WatermarkValue)?, batchSize: Int,
         _ body: ([(number: Int, cells: [String])]) async throws -> Void
     ) async throws {
+        try await read(from: bound, columns: nil, batchSize: batchSize, body)
+    }
+
+    public func read(
+        columns: [String], batchSize: Int, _ body: ([(number: Int, cells: [String])]) async throws -> Void
+    ) async throws {
+        try await read(from: nil, columns: columns, batchSize: batchSize, body)
+    }
+
+    /// Reads every column, or only `picked` ones, of the rows at or past `bound`.
+    func read(
+        from bound: (watermark: SourceWatermark, value: WatermarkValue)?, columns picked: [String]?, batchSize: Int,
+        _ body: ([(number: Int, cells: [String])]) async throws -> Void
+    ) async throws {
+        let selected = picked.map { $0.map { "src.\(SourceIdentifier.quoted($0))" }.joined(separator: ", ") } ?? "src.*"
         try await withConnection { connection in
             var filter = ""
             var binds: [SQLiteData] = []
@@ -65,7 +80,7 @@ public struct SQLiteSourceConnector: SourceConnector {
                     do {
                         (columns, rows) = try await page(
                             connection,
-                            "SELECT src.rowid AS huitong_rowid, src.* FROM \(table ?? "") AS src"
+                            "SELECT src.rowid AS huitong_rowid, \(selected) FROM \(table ?? "") AS src"
                                 + "\(filter.isEmpty ? " WHERE" : filter + " AND") src.rowid > ?"
                                 + " ORDER BY src.rowid LIMIT \(size)",
                             binds + [.integer(Int(lastRowID))])
@@ -78,13 +93,15 @@ public struct SQLiteSourceConnector: SourceConnector {
                     rows = rows.map { Array($0.dropFirst()) }
                 } else {
                     (columns, rows) = try await page(
-                        connection, "SELECT * FROM (\(relation.sql)) AS src\(filter) LIMIT \(size) OFFSET \(offset)",
+                        connection,
+                        "SELECT \(selected) FROM (\(relation.sql)) AS src\(filter) LIMIT \(size) OFFSET \(offset)",
                         binds)
                     offset += size
                 }
                 var batch: [(number: Int, cells: [String])] = []
                 if header == nil {
-                    let names = columns.isEmpty ? try await self.columns(connection) : columns
+                    var names = picked ?? columns
+                    if names.isEmpty { names = try await self.columns(connection) }
                     header = names
                     batch.append((1, names))
                 }

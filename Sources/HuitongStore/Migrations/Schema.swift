@@ -360,5 +360,16 @@ enum Schema {
                 WHERE last_success_at IS NULL
                 """
             ]),
+        // Cron schedules, and the key reconciliation of watermark sources: when a source's keys were last compared
+        // with the pool's, and the rows a run's reconciliation retired.
+        .addingColumns(
+            version: 37, name: "collection cron schedules and key reconciliation (issue 20)",
+            typedColumns: { t in
+                [
+                    ("collection_sources", "cron", "TEXT"),
+                    ("collection_sources", "reconciled_at", t.timestamp),
+                    ("collection_runs", "rows_retired", "BIGINT NOT NULL DEFAULT 0"),
+                ]
+            }),
     ]
 }

@@ -172,7 +172,7 @@ public enum HuitongApp {
         ingest.register(on: api)
         ThreeListsAPI(store: store).register(on: api)
         GradingSuggestionsAPI(store: store, catalog: useCases.catalog).register(on: api)
-        let qualityAPI = QualityAPI(service: quality)
+        let qualityAPI = QualityAPI(service: quality, collection: useCases.collection)
         qualityAPI.register(on: api)
         QualityPages(api: qualityAPI, pages: pages).register(on: router)
         GradePolicyAPI(store: store).register(on: api)
@@ -205,7 +205,8 @@ public enum HuitongApp {
         ConsolePages(
             store: store, catalog: useCases.catalog, pages: pages, cookies: cookies, sharing: sharing, quality: quality,
             credentials: credentials,
-            audit: audit, verifications: verifications, developers: developers, ingest: ingest
+            audit: audit, verifications: verifications, developers: developers, ingest: ingest,
+            collection: useCases.collection
         ).register(on: router)
         OpenDataInterop(store: store, openCatalog: developers.openCatalog, configuration: configuration).register(
             on: router)

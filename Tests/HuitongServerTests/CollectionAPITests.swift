@@ -20,7 +20,8 @@ struct CollectionAPITests {
 
     /// A node whose collection folder is a fresh temporary folder, dropped files taken at once.
     static func run(
-        _ backend: TestBackend, _ body: @escaping @Sendable (TestNode, any TestClientProtocol, URL) async throws -> Void
+        _ backend: TestBackend, adjusting adjust: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: @escaping @Sendable (TestNode, any TestClientProtocol, URL) async throws -> Void
     ) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent(
             "huitong-collection-\(UUID().uuidString)", isDirectory: true)
@@ -29,6 +30,7 @@ struct CollectionAPITests {
         var configuration = TestNode.configuration
         configuration.ingest.collectionRoots = [root.path]
         configuration.ingest.dropSettleSeconds = 0
+        adjust(&configuration)
         try await TestNode.run(backend, configuration: configuration) { node, client in
             try await body(node, client, root)
         }

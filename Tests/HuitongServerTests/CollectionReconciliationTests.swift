@@ -94,22 +94,9 @@ struct CollectionReconciliationTests {
     func postgres(_ backend: TestBackend) async throws {
         try await CollectionPostgresTests.withSourceDatabase { source, address in
             let logger = Logger(label: "test")
-            try await source.query(
-                """
-                CREATE TABLE qy (id BIGINT PRIMARY KEY, code TEXT NOT NULL, contact TEXT, note TEXT,
-                    updated_at TIMESTAMPTZ NOT NULL DEFAULT now() - interval '1 day')
-                """, logger: logger)
-            try await source.query(
-                """
-                INSERT INTO qy (id, code, contact, note)
-                SELECT n, 'P' || lpad(n::text, 6, '0'), '联系人' || n, '第' || n || '条' FROM generate_series(1, 5000) n
-                """, logger: logger)
-            let root = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "huitong-reconcile-\(UUID().uuidString)", isDirectory: true)
-            var configuration = TestNode.configuration
-            configuration.ingest.collectionRoots = [root.path]
-            configuration.ingest.collectionReconcileSeconds = 0
-            try await TestNode.run(backend, configuration: configuration) { node, client in
+            try await CollectionPostgresTests.createTable(source, rows: 5000)
+            try await CollectionAPITests.run(backend, adjusting: { $0.ingest.collectionReconcileSeconds = 0 }) {
+                node, client, _ in
                 let city = try await CatalogAPITests.city(node)
                 let entryID = try await CollectionAPITests.entry(client, city)
                 #expect(
@@ -150,7 +137,6 @@ struct CollectionReconciliationTests {
                             == (try await CollectionPostgresTests.sourceRows(source)), "round \(round)")
                 }
             }
-            try? FileManager.default.removeItem(at: root)
         }
     }
 }

@@ -10,7 +10,7 @@ import PostgresNIO
 /// It connects to the one address that was checked against the upstream rules (`HostResolver.checkedAddress`),
 /// reads inside a read-only transaction, and has the server render every value as text (`json_each_text` over
 /// `row_to_json`), so that numbers, dates and times arrive exactly as the server writes them whatever their type.
-public struct PostgresSourceConnector: SourceConnector {
+public struct PostgresSourceConnector: ProjectingSourceConnector {
     public let address: PostgresSourceAddress
     /// The checked address to connect to (the URL's host keeps naming the server for TLS).
     public let connectTo: IPAddress
@@ -58,21 +58,8 @@ public struct PostgresSourceConnector: SourceConnector {
         }
     }
 
-    public func read(
-        from bound: (watermark: SourceWatermark, value: WatermarkValue)?, batchSize: Int,
-        _ body: ([(number: Int, cells: [String])]) async throws -> Void
-    ) async throws {
-        try await read(from: bound, columns: nil, batchSize: batchSize, body)
-    }
-
-    public func read(
-        columns: [String], batchSize: Int, _ body: ([(number: Int, cells: [String])]) async throws -> Void
-    ) async throws {
-        try await read(from: nil, columns: columns, batchSize: batchSize, body)
-    }
-
     /// Reads every column, or only `picked` ones, of the rows at or past `bound`.
-    func read(
+    public func read(
         from bound: (watermark: SourceWatermark, value: WatermarkValue)?, columns picked: [String]?, batchSize: Int,
         _ body: ([(number: Int, cells: [String])]) async throws -> Void
     ) async throws {

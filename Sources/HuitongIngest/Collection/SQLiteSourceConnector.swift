@@ -6,7 +6,7 @@ import SQLiteNIO
 /// Reads an SQLite database file on the node, on a connection that may only query (`PRAGMA query_only`), in one
 /// read transaction so that every page comes from the same snapshot. An update-time watermark column holds SQLite's
 /// `datetime()` text (`YYYY-MM-DD HH:MM:SS`, UTC).
-public struct SQLiteSourceConnector: SourceConnector {
+public struct SQLiteSourceConnector: ProjectingSourceConnector {
     public let path: String
     public let relation: SourceRelation
     let logger: Logger
@@ -34,21 +34,8 @@ public struct SQLiteSourceConnector: SourceConnector {
         }
     }
 
-    public func read(
-        from bound: (watermark: SourceWatermark, value: WatermarkValue)?, batchSize: Int,
-        _ body: ([(number: Int, cells: [String])]) async throws -> Void
-    ) async throws {
-        try await read(from: bound, columns: nil, batchSize: batchSize, body)
-    }
-
-    public func read(
-        columns: [String], batchSize: Int, _ body: ([(number: Int, cells: [String])]) async throws -> Void
-    ) async throws {
-        try await read(from: nil, columns: columns, batchSize: batchSize, body)
-    }
-
     /// Reads every column, or only `picked` ones, of the rows at or past `bound`.
-    func read(
+    public func read(
         from bound: (watermark: SourceWatermark, value: WatermarkValue)?, columns picked: [String]?, batchSize: Int,
         _ body: ([(number: Int, cells: [String])]) async throws -> Void
     ) async throws {

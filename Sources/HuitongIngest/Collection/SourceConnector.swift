@@ -51,6 +51,31 @@ public protocol SourceConnector: Sendable {
     ) async throws
 }
 
+/// A database connector, which can be asked for some columns only: its whole read and its read of the keys are one
+/// read.
+public protocol ProjectingSourceConnector: SourceConnector {
+    /// Reads every column, or only `columns`, of the rows (at or past `bound`), the header first.
+    func read(
+        from bound: (watermark: SourceWatermark, value: WatermarkValue)?, columns: [String]?, batchSize: Int,
+        _ body: ([(number: Int, cells: [String])]) async throws -> Void
+    ) async throws
+}
+
+extension ProjectingSourceConnector {
+    public func read(
+        from bound: (watermark: SourceWatermark, value: WatermarkValue)?, batchSize: Int,
+        _ body: ([(number: Int, cells: [String])]) async throws -> Void
+    ) async throws {
+        try await read(from: bound, columns: nil, batchSize: batchSize, body)
+    }
+
+    public func read(
+        columns: [String], batchSize: Int, _ body: ([(number: Int, cells: [String])]) async throws -> Void
+    ) async throws {
+        try await read(from: nil, columns: columns, batchSize: batchSize, body)
+    }
+}
+
 extension SourceConnector {
     /// For a source that cannot be asked for some columns only: every row read, the columns picked out.
     public func read(

@@ -61,6 +61,14 @@ struct CollectionAPITests {
         ).map { $0.map { $0 ?? "" } }.sorted { $0[0] < $1[0] }
     }
 
+    /// The operator puts 127.0.0.1 (where the tests' source servers listen) on the upstream allow-list.
+    static func allowLoopback(_ client: some TestClientProtocol, _ node: TestNode) async throws {
+        #expect(
+            try await client.status(
+                .put, "/api/v1/gateway/upstream-allowlist", token: node.operatorToken,
+                input: ["entries": ["127.0.0.1"]]) == .ok)
+    }
+
     /// Starts a run and follows it until it ends.
     static func collect(
         _ client: some TestClientProtocol, source: Int64, token: String,

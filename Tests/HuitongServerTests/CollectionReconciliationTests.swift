@@ -99,10 +99,7 @@ struct CollectionReconciliationTests {
                 node, client, _ in
                 let city = try await CatalogAPITests.city(node)
                 let entryID = try await CollectionAPITests.entry(client, city)
-                #expect(
-                    try await client.status(
-                        .put, "/api/v1/gateway/upstream-allowlist", token: node.operatorToken,
-                        input: ["entries": ["127.0.0.1"]]) == .ok)
+                try await CollectionAPITests.allowLoopback(client, node)
                 let (created, saved) = try await client.send(
                     .post, "/api/v1/collection-sources", token: city.provider,
                     input: Input(

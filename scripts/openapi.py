@@ -248,17 +248,17 @@ schemas["ImportReport"] = OBJ(["dryRun", "imported", "created", "updated", "entr
     "errors": {"type": "array", "items": ISSUE}, "warnings": {"type": "array", "items": ISSUE}})
 
 JOB = OBJ(["job", "percent", "rowsPerSecond"], {"job": OBJ(["id", "entryID", "mode", "status", "fileName", "contentHash", "totalBytes", "processedBytes", "rowsRead", "rowsLoaded", "rowsRejected", "message", "createdAt"], {
-    "id": I64, "entryID": I64, "mode": enum("replace", "upsert", "delete"), "status": enum("running", "succeeded", "failed"), "fileName": S(), "contentHash": S(description="SHA-256 of the file"),
+    "id": I64, "entryID": I64, "mode": enum("replace", "upsert", "delete", "sync", "reconcile"), "status": enum("running", "succeeded", "failed"), "fileName": S(), "contentHash": S(description="SHA-256 of the file"),
     "totalBytes": I64, "processedBytes": I64, "rowsRead": I64, "rowsLoaded": I64, "rowsRejected": I64, "poolVersion": {"type": "integer"}, "message": S(), "createdAt": DT, "finishedAt": DT}),
     "percent": {"type": "integer"}, "rowsPerSecond": {"type": "number"}, "secondsRemaining": {"type": "integer"}})
 schemas["IngestJob"] = JOB
 paths.update({
   "/api/v1/catalog/entries/{id}/uploads": {"post": {**op("Upload a CSV (UTF-8/GB18030), XLSX, NDJSON or JSON-array file, as the raw body or as the file part of a multipart form, and load it into the entry's pool; answers at once with the job", "ingest",
       {"202": ok(ref("IngestJob"), "Accepted; follow the job"), **errors(400, 401, 403, 404, 409, 413)},
-      params=ID + [q("mode", "replace (default), upsert or delete"), q("encoding", "auto (default), utf-8 or gb18030"), q("sheet", "XLSX sheet name"), q("fileName", "Original file name (.csv, .txt, .xlsx, .ndjson, .jsonl or .json); a form's file part names it instead"), q("allowRepeat", "Load a file already loaded before", {"type": "boolean"})]),
+      params=ID + [q("mode", "replace (default), upsert, delete, sync (the file is the whole pool, only differences written) or reconcile (the file lists the keys that remain, key columns only; rows with other keys are retired)"), q("encoding", "auto (default), utf-8 or gb18030"), q("sheet", "XLSX sheet name"), q("fileName", "Original file name (.csv, .txt, .xlsx, .ndjson, .jsonl or .json); a form's file part names it instead"), q("allowRepeat", "Load a file already loaded before", {"type": "boolean"})]),
       "requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
           "multipart/form-data": {"schema": OBJ(["file"], {"file": {"type": "string", "format": "binary", "description": "The file, with its filename"},
-              "mode": enum("replace", "upsert", "delete"), "encoding": enum("auto", "utf-8", "gb18030"), "sheet": S(), "allowRepeat": {"type": "boolean"}}),
+              "mode": enum("replace", "upsert", "delete", "sync", "reconcile"), "encoding": enum("auto", "utf-8", "gb18030"), "sheet": S(), "allowRepeat": {"type": "boolean"}}),
               "encoding": {"file": {"contentType": "*/*"}}}}}}},
   "/api/v1/catalog/entries/{id}/jobs": {"get": op("Loads into this entry, newest first", "ingest", {"200": ok(lst("IngestJob")), **errors(401, 404)}, params=ID)},
   "/api/v1/ingest/jobs/{id}": {"get": op("A load's status, counts, percentage and time left", "ingest", {"200": ok(ref("IngestJob")), **errors(401, 404)}, params=ID)},
@@ -737,6 +737,8 @@ paths.update({
       params=ID + [q("format", "json (default) or csv")])},
   "/api/v1/departments/{id}/quality/report": {"get": op("Quality report of a department: its scored entries with dimension scores (its providers or the operator)", "quality",
       {"200": CSV_OR_JSON(OBJ(["departmentID", "departmentName", "entriesScored", "entries"], {"departmentID": I64, "departmentName": S(), "score": NUM, "entriesScored": {"type": "integer"},
+          "timeliness": {"type": "number", "description": "0–100: the department's collection on-time rate (按时更新率) when it has scheduled sources, else the mean of its entries' timeliness scores"},
+          "collection": ref("DepartmentCollectionFigures"),
           "entries": {"type": "array", "items": OBJ(["entryID", "code", "name", "runID", "finishedAt", "dimensions"], {"entryID": I64, "code": S(), "name": S(), "score": NUM, "runID": I64, "finishedAt": S(format="date-time"), "dimensions": {"type": "array", "items": ref("QualityDimensionScore")}})}})), **errors(400, 401, 403, 404)},
       params=ID + [q("format", "json (default) or csv")])},
   "/api/v1/quality/ranking": {"get": op("Departments ranked by the mean current score of their scored entries", "quality",
@@ -951,29 +953,31 @@ COL_HTTP = OBJ(["paging"], {"recordsPath": S(description="dot-separated keys to 
     "pageSize": {"type": "integer", "minimum": 1, "maximum": 10000}, "firstPage": {"type": "integer"},
     "nextPath": S(description="where an answer holds the next cursor or link"), "authHeader": S(description="the header the secret is sent in"),
     "timeoutSeconds": {"type": "integer", "minimum": 1, "maximum": 300}, "requestsPerSecond": {"type": "number"}})
-COL_SCHEDULE = enum("manual", "entryCycle", "hourly", "daily", "weekly", "monthly")
+COL_SCHEDULE = enum("manual", "entryCycle", "hourly", "daily", "weekly", "monthly", "cron")
+COL_CRON = S(description="a cron schedule's five fields (minute hour day-of-month month day-of-week: *, numbers, ranges a-b, lists a,b, steps */n), in China Standard Time, e.g. '30 2 * * 1-5'")
 COL_WATERMARK = OBJ(["column", "kind", "overlap"], {"column": S(), "kind": enum("increasingID", "updateTime"),
     "overlap": {"type": "integer", "format": "int64", "minimum": 0, "description": "ids, or seconds for an update time"}})
 COL_MAPPING = {"type": "object", "additionalProperties": S(), "description": "source column → the entry's item column"}
 COL_INPUT = OBJ(["entryID", "name", "kind", "location"], {"entryID": I64, "name": S(), "kind": COL_KIND,
     "location": S(description="postgres://user:password@host:port/database?sslmode=disable|prefer|require, or a path under HUITONG_COLLECTION_ROOTS"),
     "table": S(), "query": S(description="one read-only SELECT, instead of a table"), "columnMapping": COL_MAPPING,
-    "watermark": ref("CollectionWatermark"), "schedule": COL_SCHEDULE, "enabled": {"type": "boolean"},
+    "watermark": ref("CollectionWatermark"), "schedule": COL_SCHEDULE, "cron": COL_CRON, "enabled": {"type": "boolean"},
     "http": ref("CollectionHTTPOptions"), "secret": S(description="an API source's key or token, sent in http.authHeader; sealed, never shown again")})
 COL_PATCH = OBJ([], {"name": S(), "location": S(description="a PostgreSQL URL without a password keeps the saved one"),
     "table": S(), "query": S(), "columnMapping": COL_MAPPING, "watermark": ref("CollectionWatermark"),
-    "removeWatermark": {"type": "boolean"}, "schedule": COL_SCHEDULE, "enabled": {"type": "boolean"},
+    "removeWatermark": {"type": "boolean"}, "schedule": COL_SCHEDULE, "cron": COL_CRON, "enabled": {"type": "boolean"},
     "http": ref("CollectionHTTPOptions"), "secret": S(description="a new API secret; left out, the saved one stays")})
 COL_RUN = OBJ(["id", "sourceID", "trigger", "status", "startedAt", "rowsRead", "rowsAccepted", "rowsRejected", "incremental", "files"], {
     "id": I64, "sourceID": I64, "trigger": enum("manual", "schedule"), "status": enum("running", "succeeded", "failed"),
     "ingestJobID": I64, "startedAt": DT, "finishedAt": DT, "rowsRead": I64, "rowsAccepted": I64, "rowsRejected": I64,
     "incremental": {"type": "boolean"}, "watermarkValue": S(), "failure": OBJ(["zh", "en"], {"zh": S(), "en": S()}),
-    "files": {"type": "array", "items": S()}, "requestedBy": I64})
+    "files": {"type": "array", "items": S()}, "requestedBy": I64,
+    "rowsRetired": {**I64, "description": "rows the run's key reconciliation retired (their keys vanished from the source)"}})
 COL_SOURCE = OBJ(["id", "entryID", "departmentID", "name", "kind", "location", "hasPassword", "columnMapping", "schedule", "enabled", "createdAt", "updatedAt"], {
     "id": I64, "entryID": I64, "departmentID": I64, "name": S(), "kind": COL_KIND,
     "location": S(description="the password, if any, shown as ***"), "hasPassword": {"type": "boolean"},
     "table": S(), "query": S(), "columnMapping": COL_MAPPING, "watermark": ref("CollectionWatermark"),
-    "watermarkValue": S(), "schedule": COL_SCHEDULE, "enabled": {"type": "boolean"}, "nextRunAt": DT,
+    "watermarkValue": S(), "schedule": COL_SCHEDULE, "cron": S(), "enabled": {"type": "boolean"}, "nextRunAt": DT,
     "createdAt": DT, "updatedAt": DT, "lastRun": ref("CollectionRun"), "http": ref("CollectionHTTPOptions")})
 COL_TEST = OBJ(["columns", "matchedItems", "missingItems", "sample", "files"], {"columns": {"type": "array", "items": S()},
     "matchedItems": COL_MAPPING, "missingItems": {"type": "array", "items": S()},
@@ -987,9 +991,9 @@ COL_RUN_SUMMARY = OBJ(["runID", "status", "trigger", "startedAt", "rowsRead", "r
     "durationSeconds": {"type": "number"}})
 COL_STATUS = OBJ(["sourceID", "entryID", "departmentID", "name", "kind", "schedule", "enabled", "lagSeconds", "consecutiveFailures", "rowsCollected"], {
     "sourceID": I64, "entryID": I64, "departmentID": I64, "name": S(), "kind": COL_KIND, "schedule": COL_SCHEDULE,
-    "enabled": {"type": "boolean"}, "cycleSeconds": {"type": "number", "description": "the time between scheduled runs; absent for a source run by hand"},
+    "cron": S(), "enabled": {"type": "boolean"}, "cycleSeconds": {"type": "number", "description": "the time between scheduled runs (a cron schedule's: between its next two runs after the last success); absent for a source run by hand"},
     "lastSuccessAt": DT, "dueAt": DT, "lagSeconds": {"type": "number", "description": "seconds past the due time, 0 when not yet due"},
-    "onTime": {"type": "boolean", "description": "last success within the cycle (and a grace of a quarter of it, at most an hour); absent without a cycle"},
+    "onTime": {"type": "boolean", "description": "last success within the cycle (and a grace: HUITONG_COLLECTION_LATE_GRACE_SHARE of it, at most HUITONG_COLLECTION_LATE_GRACE_MAX_SECONDS); absent without a cycle"},
     "lastRun": ref("CollectionRunSummary"), "consecutiveFailures": {"type": "integer"},
     "lastFailure": OBJ(["zh", "en"], {"zh": S(), "en": S()}), "nextRunAt": DT,
     "rowsCollected": I64})

@@ -20,7 +20,8 @@ struct CollectionAPITests {
 
     /// A node whose collection folder is a fresh temporary folder, dropped files taken at once.
     static func run(
-        _ backend: TestBackend, _ body: @escaping @Sendable (TestNode, any TestClientProtocol, URL) async throws -> Void
+        _ backend: TestBackend, adjusting adjust: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: @escaping @Sendable (TestNode, any TestClientProtocol, URL) async throws -> Void
     ) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent(
             "huitong-collection-\(UUID().uuidString)", isDirectory: true)
@@ -29,6 +30,7 @@ struct CollectionAPITests {
         var configuration = TestNode.configuration
         configuration.ingest.collectionRoots = [root.path]
         configuration.ingest.dropSettleSeconds = 0
+        adjust(&configuration)
         try await TestNode.run(backend, configuration: configuration) { node, client in
             try await body(node, client, root)
         }
@@ -59,6 +61,14 @@ struct CollectionAPITests {
         ).map { $0.map { $0 ?? "" } }.sorted { $0[0] < $1[0] }
     }
 
+    /// The operator puts 127.0.0.1 (where the tests' source servers listen) on the upstream allow-list.
+    static func allowLoopback(_ client: some TestClientProtocol, _ node: TestNode) async throws {
+        #expect(
+            try await client.status(
+                .put, "/api/v1/gateway/upstream-allowlist", token: node.operatorToken,
+                input: ["entries": ["127.0.0.1"]]) == .ok)
+    }
+
     /// Starts a run and follows it until it ends.
     static func collect(
         _ client: some TestClientProtocol, source: Int64, token: String,
@@ -87,10 +97,13 @@ struct CollectionAPITests {
 
     /// Collection use cases of the test's own, over the node's store: their job queue has a place of its own, so
     /// the runs of file sources (pinned to it) are left by the node's queue to the test, which carries them out.
-    static func scheduler(_ node: TestNode, root: URL) -> CollectionUseCases {
+    static func scheduler(
+        _ node: TestNode, root: URL, adjusting adjust: (inout IngestSettings) -> Void = { _ in }
+    ) -> CollectionUseCases {
         var settings = IngestSettings()
         settings.collectionRoots = [root.path]
         settings.dropSettleSeconds = 0
+        adjust(&settings)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let jobs = JobQueue(

@@ -27,10 +27,7 @@ struct CollectionHTTPTests {
             try await CollectionAPITests.run(backend) { node, client, _ in
                 let city = try await CatalogAPITests.city(node)
                 let entryID = try await CollectionAPITests.entry(client, city)
-                #expect(
-                    try await client.status(
-                        .put, "/api/v1/gateway/upstream-allowlist", token: node.operatorToken,
-                        input: ["entries": ["127.0.0.1"]]) == .ok)
+                try await CollectionAPITests.allowLoopback(client, node)
                 let options = HTTPSourceOptions(
                     recordsPath: "data.items", paging: .page, pageSize: 500, authHeader: "X-API-Key")
                 var input = CollectionAPITests.Input(

@@ -70,6 +70,22 @@ struct CollectionPostgresTests {
         return rows
     }
 
+    /// The source table `qy` (id, code, contact, note, updated_at a day ago) with `rows` rows.
+    static func createTable(_ source: PostgresConnection, rows: Int) async throws {
+        let logger = Logger(label: "test")
+        try await source.query(
+            """
+            CREATE TABLE qy (id BIGINT PRIMARY KEY, code TEXT NOT NULL, contact TEXT, note TEXT,
+                updated_at TIMESTAMPTZ NOT NULL DEFAULT now() - interval '1 day')
+            """, logger: logger)
+        try await source.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO qy (id, code, contact, note)
+                    SELECT n, 'P' || lpad(n::text, 6, '0'), '联系人' || n, '第' || n || '条' FROM generate_series(1, \(rows)) n
+                    """), logger: logger)
+    }
+
     static func url(_ address: PostgresSourceAddress, password: String?, port: Int? = nil) -> String {
         var url = "postgres://\(address.user)"
         if let password { url += ":\(password)" }
@@ -82,16 +98,7 @@ struct CollectionPostgresTests {
     func postgresSource(_ backend: TestBackend) async throws {
         try await Self.withSourceDatabase { source, address in
             let logger = Logger(label: "test")
-            try await source.query(
-                """
-                CREATE TABLE qy (id BIGINT PRIMARY KEY, code TEXT NOT NULL, contact TEXT, note TEXT,
-                    updated_at TIMESTAMPTZ NOT NULL DEFAULT now() - interval '1 day')
-                """, logger: logger)
-            try await source.query(
-                """
-                INSERT INTO qy (id, code, contact, note)
-                SELECT n, 'P' || lpad(n::text, 6, '0'), '联系人' || n, '第' || n || '条' FROM generate_series(1, 10000) n
-                """, logger: logger)
+            try await Self.createTable(source, rows: 10_000)
             let password = "s3cret-Pw-\(UUID().uuidString.prefix(6))"
             try await CollectionAPITests.run(backend) { node, client, _ in
                 let city = try await CatalogAPITests.city(node)

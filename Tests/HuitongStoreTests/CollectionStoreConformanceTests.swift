@@ -219,4 +219,43 @@ struct CollectionStoreConformanceTests {
             #expect(try await repository.activity(departmentID: nil).count == 1)
         }
     }
+
+    @Test(
+        "a cron schedule is kept with its expression; a reconciling success records when, and the rows it retired",
+        arguments: TestBackend.available)
+    func cronAndReconciliation(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let repository = store.collectionSources
+            var source = try await Self.source(store)
+            #expect(source.cron == nil && source.reconciledAt == nil)
+            source.schedule = .cron
+            source.cron = try CronExpression("*/20 8-18 * * 1-5")
+            let saved = try await repository.update(source, at: Self.time)
+            #expect(saved.schedule == .cron && saved.cron?.text == "*/20 8-18 * * 1-5")
+            #expect(try await repository.find(id: source.id)?.cron == saved.cron)
+
+            func run(_ outcome: CollectionRunOutcome, at time: Date) async throws -> CollectionRun {
+                let started = try #require(
+                    try await repository.startRun(
+                        sourceID: source.id, trigger: .schedule, incremental: true, requestedBy: nil,
+                        leaseUntil: time.addingTimeInterval(600), at: time))
+                return try #require(try await repository.finishRun(id: started.id, outcome, nextRunAt: nil, at: time))
+            }
+            // A success that did not reconcile leaves the time alone; a failed reconciliation too.
+            _ = try await run(CollectionRunOutcome(status: .succeeded, rowsRead: 3), at: Self.time)
+            #expect(try await repository.find(id: source.id)?.reconciledAt == nil)
+            var failed = CollectionRunOutcome(status: .failed, failure: BilingualText(zh: "断开", en: "closed"))
+            failed.reconciled = true
+            _ = try await run(failed, at: Self.time.addingTimeInterval(60))
+            #expect(try await repository.find(id: source.id)?.reconciledAt == nil)
+            var reconciled = CollectionRunOutcome(status: .succeeded, rowsRead: 2)
+            reconciled.reconciled = true
+            reconciled.rowsRetired = 17
+            let done = try await run(reconciled, at: Self.time.addingTimeInterval(120))
+            #expect(done.rowsRetired == 17)
+            #expect(try await repository.runs(sourceID: source.id, limit: 1).first?.rowsRetired == 17)
+            let stored = try #require(try await repository.find(id: source.id)?.reconciledAt)
+            #expect(abs(stored.timeIntervalSince(Self.time.addingTimeInterval(120))) < 0.01)
+        }
+    }
 }

@@ -378,6 +378,79 @@ struct BrowserTests {
         }
     }
 
+    @Test(
+        "a provider registers a drop-folder source in the console: a bad cron expression is summarised and linked to its field, the test shows the files waiting, and 立即归集 collects them"
+    )
+    func collectionSource() async throws {
+        try await Self.withNode("collection") { node, browser in
+            // The node's collection folder (<data>/collection): a drop folder with one delivered file.
+            let folder = node.directory.appendingPathComponent("collection/mzj", isDirectory: true)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let delivered = folder.appendingPathComponent("jg-20260310.csv")
+            try Data("jgmc,dz\n六安市殡仪馆,六安市金安区三十铺镇殡仪路1号\n霍山县殡仪馆,霍山县衡山镇南岳路8号\n".utf8).write(to: delivered)
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: delivered.path)
+            let entry = try await node.call(
+                .POST, "/api/v1/catalog/entries",
+                input: CatalogAPI.EntryInput(
+                    classificationCode: "203003", name: "殡葬服务机构信息", abstract: "全市殡葬服务机构的名称与地址",
+                    formats: [ResourceFormat(category: .database, type: "库表")],
+                    items: [
+                        CatalogAPI.ItemInput(
+                            name: "机构名称", columnName: "jgmc", dataType: .character, length: 100, isKey: true),
+                        CatalogAPI.ItemInput(name: "地址", columnName: "dz", dataType: .character, length: 200),
+                    ],
+                    shareType: .unconditional, openness: .closed,
+                    updateCycle: .monthly, keywords: [], note: ""),
+                as: "mzj.officer", expect: 201, returning: CatalogEntry.self)
+
+            try await browser.step("form") {
+                try await browser.signIn(node.baseURL, "mzj.officer", node.passwords["mzj.officer"] ?? "")
+                try await browser.open(node.baseURL + "/console")
+                try await browser.click("nav.console-nav a[href='/console/collection']")
+                _ = try await browser.waitForURL("the sources") { $0.hasSuffix("/console/collection") }
+                try await browser.click("a[href='/console/collection/new']")
+                _ = try await browser.waitForURL("the form") { $0.contains("/console/collection/new") }
+                try await browser.click("#field-entryID option[value='\(entry.id)']")
+                try await browser.click("#field-kind option[value='dropDirectory']")
+                try await browser.type("殡葬机构投放目录", into: "#field-name")
+                try await browser.type(folder.path, into: "#field-location")
+                try await browser.click("#field-schedule option[value='cron']")
+                try await browser.type("0 25 * * *", into: "#field-cron")
+                try await browser.click("button[name=intent][value=save]")
+                let summary = try await browser.text(".error-summary")
+                #expect(summary.contains("第 2 段（小时）取值 25 超出 0–23"), "\(summary)")
+                try await browser.click(".error-summary a[href='#field-cron']")
+                _ = try await browser.waitForURL("the cron field") { $0.hasSuffix("#field-cron") }
+                #expect(try await browser.attribute("aria-invalid", of: "#field-cron") == "true")
+            }
+
+            let sourceURL = try await browser.step("test and save") {
+                try await browser.type("30 2 * * 1-5", into: "#field-cron")
+                try await browser.click("button[name=intent][value=test]")
+                #expect(try await browser.text("#test-result").contains("jg-20260310.csv"))
+                try await browser.click("button[name=intent][value=save]")
+                return try await browser.waitForURL("the source's page") { $0.contains("done=created") }
+            }
+
+            try await browser.step("collect now") {
+                try await browser.click("form[action$='/run'] button")
+                _ = try await browser.waitForURL("the run started") { $0.contains("done=started") }
+                let deadline = Date().addingTimeInterval(60)
+                var history = ""
+                while Date() < deadline {
+                    try await browser.open(sourceURL.components(separatedBy: "?")[0])
+                    history = try await browser.text("table.collection-runs tbody")
+                    if history.contains("成功") || history.contains("失败") { break }
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+                #expect(history.contains("成功") && history.contains("2"), "\(history)")
+                #expect(
+                    FileManager.default.fileExists(atPath: folder.appendingPathComponent("done/jg-20260310.csv").path))
+            }
+        }
+    }
+
     // MARK: Helpers
 
     @Test(

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import HuitongCore
 import HuitongStore
@@ -6,6 +7,7 @@ import SQLiteNIO
 import Testing
 
 @testable import HuitongServices
+@testable import huitong
 
 /// `huitong source …`, run as the built executable against a node's database and an SQLite source file.
 @Suite("huitong source")
@@ -99,6 +101,27 @@ struct SourceCommandTests {
             (status, output) = try huitong(["list"])
             #expect(output.contains("succeeded 3/3"), "\(output)")
 
+            // A cron schedule and a watermark from the command line; a bad expression names its field and saves
+            // nothing.
+            (status, output) = try huitong(["edit", "\(source.id)", "--cron", "0 25 * * *"])
+            #expect(status != 0 && output.contains("第 2 段（小时）取值 25 超出 0–23"), "\(output)")
+            #expect(try await store.collectionSources.find(id: source.id)?.schedule == .daily)
+            (status, output) = try huitong([
+                "edit", "\(source.id)", "--cron", "30 2 * * 1-5", "--watermark", "rowid", "--watermark-kind",
+                "increasingID", "--overlap", "5",
+            ])
+            #expect(status == 0 && output.contains("source changed"), "\(output)")
+            let edited = try #require(try await store.collectionSources.find(id: source.id))
+            #expect(edited.schedule == .cron && edited.cron?.text == "30 2 * * 1-5")
+            #expect(edited.watermark == SourceWatermark(column: "rowid", kind: .increasingID, overlap: 5))
+            #expect(edited.nextRunAt != nil && edited.nextRunAt != source.nextRunAt)
+            (status, output) = try huitong(["list"])
+            #expect(output.contains("cron 30 2 * * 1-5"), "\(output)")
+            (status, output) = try huitong(["edit", "\(source.id)", "--schedule", "daily", "--remove-watermark"])
+            #expect(status == 0, "\(output)")
+            let reverted = try #require(try await store.collectionSources.find(id: source.id))
+            #expect(reverted.schedule == .daily && reverted.cron == nil && reverted.watermark == nil)
+
             (status, output) = try huitong(["disable", "\(source.id)"])
             #expect(status == 0 && output.contains("source disabled"), "\(output)")
             (status, output) = try huitong(["run", "\(source.id)"])
@@ -116,5 +139,37 @@ struct SourceCommandTests {
                 environment: environment)
             #expect(status == 0 && !output.contains("企业库"), "\(output)")
         }
+    }
+
+    @Test("the schedule, watermark and HTTP paging options of source add and edit")
+    func settingsOptions() throws {
+        let settings = try SourceSettings.parse([
+            "--cron", "*/15 8-18 * * 1-5", "--watermark", "updated_at", "--overlap", "60", "--paging", "cursor",
+            "--records-path", "data.items", "--page-parameter", "after", "--size-parameter", "limit", "--page-size",
+            "500", "--next-path", "meta.next", "--auth-header", "Authorization", "--timeout", "20", "--rate", "2.5",
+        ])
+        let (schedule, cron) = try settings.schedule(default: .manual)
+        #expect(schedule == .cron && cron?.text == "*/15 8-18 * * 1-5")
+        #expect(try settings.watermark() == SourceWatermark(column: "updated_at", kind: .updateTime, overlap: 60))
+        let http = try settings.http(over: nil)
+        #expect(
+            http
+                == HTTPSourceOptions(
+                    recordsPath: "data.items", paging: .cursor, pageParameter: "after", sizeParameter: "limit",
+                    pageSize: 500, nextPath: "meta.next", authHeader: "Authorization", timeoutSeconds: 20,
+                    requestsPerSecond: 2.5))
+        // An edit changes only what it names.
+        let edit = try SourceSettings.parse(["--page-size", "50", "--overlap", "10"])
+        let (unchangedSchedule, unchangedCron) = try edit.schedule(default: nil)
+        #expect(edit.changesHTTP && unchangedSchedule == nil && unchangedCron == nil)
+        let saved = HTTPSourceOptions(recordsPath: "rows", paging: .offset, pageSize: 100)
+        #expect(try edit.http(over: saved) == HTTPSourceOptions(recordsPath: "rows", paging: .offset, pageSize: 50))
+        #expect(
+            try edit.watermark(over: SourceWatermark(column: "id", kind: .increasingID, overlap: 2))
+                == SourceWatermark(column: "id", kind: .increasingID, overlap: 10))
+        #expect(throws: ArgumentParser.ValidationError.self) {
+            try SourceSettings.parse(["--paging", "sideways"]).http(over: nil)
+        }
+        #expect(throws: ArgumentParser.ValidationError.self) { try edit.watermark(over: nil) }
     }
 }

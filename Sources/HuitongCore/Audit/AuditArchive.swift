@@ -223,7 +223,7 @@ public struct AuditArchiveVerifier: Sendable {
             if header == nil { throw .notAnArchive }
             throw .malformed(line: lineNumber)
         }
-        guard let header else {
+        guard header != nil else {
             guard let first = decoded.header, first.format == AuditArchive.format else { throw .notAnArchive }
             guard first.version == AuditArchive.version else { throw .unsupportedVersion(first.version) }
             let roots = first.startFrontier.map { AuditHash(hex: $0) }

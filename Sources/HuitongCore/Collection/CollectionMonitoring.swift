@@ -1,6 +1,7 @@
 import Foundation
 
-/// How a failed scheduled run is tried again, and when a failing source is told to its provider and the operator.
+/// How a failed scheduled run is tried again, and when a failing or late source is told to its provider and the
+/// operator (`HUITONG_COLLECTION_*` settings).
 public struct CollectionRetryPolicy: Sendable, Hashable {
     /// The wait before the first retry; each further retry waits twice as long.
     public var firstDelay: TimeInterval
@@ -10,14 +11,48 @@ public struct CollectionRetryPolicy: Sendable, Hashable {
     public var attempts: Int
     /// Failures in a row at which the provider and the operator are told.
     public var alertAfterFailures: Int
+    /// The share of a cycle a source may run past its due time before it counts as late.
+    public var graceShare: Double
+    /// The longest such grace.
+    public var maxGrace: TimeInterval
 
     public init(
-        firstDelay: TimeInterval = 60, maxDelay: TimeInterval = 900, attempts: Int = 3, alertAfterFailures: Int = 3
+        firstDelay: TimeInterval = 60, maxDelay: TimeInterval = 900, attempts: Int = 3, alertAfterFailures: Int = 3,
+        graceShare: Double = 0.25, maxGrace: TimeInterval = 3600
     ) {
         self.firstDelay = firstDelay
         self.maxDelay = maxDelay
         self.attempts = attempts
         self.alertAfterFailures = alertAfterFailures
+        self.graceShare = graceShare
+        self.maxGrace = maxGrace
+    }
+
+    /// The time a source may run past its due time before it counts as late: a share of its cycle (a quarter),
+    /// capped (an hour): a run due now takes a while, and a failed one is retried within minutes.
+    public func grace(cycle: TimeInterval) -> TimeInterval { max(0, min(cycle * graceShare, maxGrace)) }
+
+    /// Every setting out of range, named as the operator typed it.
+    public func validate(_ issues: inout ValidationCollector) {
+        if !(firstDelay >= 1) {
+            issues.add(
+                "HUITONG_COLLECTION_RETRY_FIRST_SECONDS", BilingualText(zh: "须至少 1 秒", en: "must be at least 1 s"))
+        }
+        if !(maxDelay >= firstDelay) {
+            issues.add(
+                "HUITONG_COLLECTION_RETRY_MAX_SECONDS",
+                BilingualText(zh: "不能小于首次重试等待时间", en: "must not be below the first retry's wait"))
+        }
+        issues.require(attempts, in: 0...100, "HUITONG_COLLECTION_RETRY_ATTEMPTS")
+        issues.require(alertAfterFailures, in: 1...1000, "HUITONG_COLLECTION_ALERT_FAILURES")
+        if !(0...1).contains(graceShare) {
+            issues.add(
+                "HUITONG_COLLECTION_LATE_GRACE_SHARE", BilingualText(zh: "须在 0–1 之间", en: "must be 0–1"))
+        }
+        if !(maxGrace >= 0) {
+            issues.add(
+                "HUITONG_COLLECTION_LATE_GRACE_MAX_SECONDS", BilingualText(zh: "不能为负数", en: "must not be negative"))
+        }
     }
 
     /// The wait before retrying a source that has failed `failures` times in a row (1 min, 2 min, 4 min, … capped),
@@ -61,8 +96,11 @@ public struct CollectionSourceStatus: Codable, Sendable, Hashable {
     public var name: String
     public var kind: CollectionSourceKind
     public var schedule: CollectionSchedule
+    /// The cron expression of a `cron` schedule.
+    public var cron: String?
     public var enabled: Bool
-    /// The time between scheduled runs; nil for a source run only by hand (or an irregular entry's).
+    /// The time between scheduled runs (for a cron schedule, the cycle after the last success); nil for a source
+    /// run only by hand (or an irregular entry's).
     public var cycleSeconds: Double?
     /// The start of the last successful run: the pool holds the source as of then.
     public var lastSuccessAt: Date?
@@ -70,7 +108,7 @@ public struct CollectionSourceStatus: Codable, Sendable, Hashable {
     public var dueAt: Date?
     /// Seconds past `dueAt` (0 when not yet due).
     public var lagSeconds: Double
-    /// Whether the last success is within the cycle (with `CollectionSourceStatus.grace`); nil without a cycle.
+    /// Whether the last success is within the cycle (with the policy's grace); nil without a cycle.
     public var onTime: Bool?
     public var lastRun: CollectionRunSummary?
     public var consecutiveFailures: Int
@@ -80,12 +118,17 @@ public struct CollectionSourceStatus: Codable, Sendable, Hashable {
     /// Rows accepted by the source's successful runs, all told.
     public var rowsCollected: Int64
 
-    /// The time a source may run past its due time before it counts as late: a quarter of its cycle, at most an
-    /// hour (a run due now takes a while, and a failed one is retried within minutes).
-    public static func grace(cycle: TimeInterval) -> TimeInterval { min(cycle / 4, 3600) }
-
     public init(
         source: CollectionSource, cycle: TimeInterval?, lastRun: CollectionRun?, rowsCollected: Int64, at now: Date
+    ) {
+        self.init(
+            source: source, cadence: cycle.map { .every($0) }, lastRun: lastRun, rowsCollected: rowsCollected, at: now)
+    }
+
+    /// The status of `source` run at `cadence` (nil: not scheduled), late past its due time plus `policy`'s grace.
+    public init(
+        source: CollectionSource, cadence: CollectionCadence?, lastRun: CollectionRun?, rowsCollected: Int64,
+        at now: Date, policy: CollectionRetryPolicy = CollectionRetryPolicy()
     ) {
         sourceID = source.id
         entryID = source.entryID
@@ -93,7 +136,10 @@ public struct CollectionSourceStatus: Codable, Sendable, Hashable {
         name = source.name
         kind = source.kind
         schedule = source.schedule
+        cron = source.cron?.text
         enabled = source.enabled
+        let since = source.lastSuccessAt ?? source.createdAt
+        let cycle = cadence?.cycle(after: since)
         cycleSeconds = cycle
         lastSuccessAt = source.lastSuccessAt
         self.lastRun = lastRun.map(CollectionRunSummary.init)
@@ -101,11 +147,10 @@ public struct CollectionSourceStatus: Codable, Sendable, Hashable {
         lastFailure = source.consecutiveFailures > 0 ? source.lastFailure : nil
         nextRunAt = source.nextRunAt
         self.rowsCollected = rowsCollected
-        if let cycle, source.enabled {
-            let due = (source.lastSuccessAt ?? source.createdAt).addingTimeInterval(cycle)
+        if let cycle, source.enabled, let due = cadence?.next(after: since) {
             dueAt = due
             lagSeconds = max(0, now.timeIntervalSince(due))
-            onTime = lagSeconds <= Self.grace(cycle: cycle)
+            onTime = lagSeconds <= policy.grace(cycle: cycle)
         } else {
             dueAt = nil
             lagSeconds = 0

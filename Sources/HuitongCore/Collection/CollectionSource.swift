@@ -106,16 +106,53 @@ public enum CollectionSchedule: String, Codable, Sendable, CaseIterable {
     case daily
     case weekly
     case monthly
+    /// At the minutes a cron expression names (`CollectionSourceDraft.cron`), in China Standard Time.
+    case cron
 
-    /// The time between scheduled runs, or nil when the source is not run on a schedule.
+    /// The time between scheduled runs, or nil when the source is not run on a fixed interval (by hand, or by a
+    /// cron expression: see `CollectionCadence`).
     public func interval(entryCycle cycle: UpdateCycle) -> TimeInterval? {
         switch self {
-        case .manual: nil
+        case .manual, .cron: nil
         case .entryCycle: cycle == .realtime ? 3600 : cycle.expectedIntervalDays.map { Double($0) * 86_400 }
         case .hourly: 3600
         case .daily: 86_400
         case .weekly: 7 * 86_400
         case .monthly: 30 * 86_400
+        }
+    }
+}
+
+/// When a source's runs come: every so long, or at a cron expression's minutes.
+public enum CollectionCadence: Sendable, Hashable {
+    case every(TimeInterval)
+    case cron(CronExpression)
+
+    /// The cadence of a schedule for an entry of `cycle`; nil for a source run only by hand (or an irregular
+    /// entry's cycle, or a cron schedule without its expression).
+    public init?(_ schedule: CollectionSchedule, cron: CronExpression?, entryCycle cycle: UpdateCycle) {
+        if schedule == .cron {
+            guard let cron else { return nil }
+            self = .cron(cron)
+        } else {
+            guard let interval = schedule.interval(entryCycle: cycle) else { return nil }
+            self = .every(interval)
+        }
+    }
+
+    /// The run due after `time`: an interval later, or the cron expression's next minute.
+    public func next(after time: Date, in zone: TimeZone = CalendarDate.chinaTimeZone) -> Date? {
+        switch self {
+        case .every(let interval): time.addingTimeInterval(interval)
+        case .cron(let expression): expression.next(after: time, in: zone)
+        }
+    }
+
+    /// How long the cycle that starts after `time` is.
+    public func cycle(after time: Date, in zone: TimeZone = CalendarDate.chinaTimeZone) -> TimeInterval? {
+        switch self {
+        case .every(let interval): interval
+        case .cron(let expression): expression.cycle(after: time, in: zone)
         }
     }
 }
@@ -159,6 +196,8 @@ public struct CollectionSourceDraft: Sendable, Hashable {
     public var columnMapping: [String: String]
     public var watermark: SourceWatermark?
     public var schedule: CollectionSchedule
+    /// The cron expression of a `cron` schedule.
+    public var cron: CronExpression?
     public var enabled: Bool
     /// How an HTTP JSON source is read.
     public var http: HTTPSourceOptions?
@@ -170,8 +209,9 @@ public struct CollectionSourceDraft: Sendable, Hashable {
         name: String, kind: CollectionSourceKind, location: String, table: String? = nil, query: String? = nil,
         columnMapping: [String: String] = [:], watermark: SourceWatermark? = nil,
         schedule: CollectionSchedule = .manual, enabled: Bool = true, http: HTTPSourceOptions? = nil,
-        secret: String? = nil
+        secret: String? = nil, cron: CronExpression? = nil
     ) {
+        self.cron = cron
         self.http = http
         self.secret = secret
         self.name = name
@@ -252,6 +292,12 @@ public struct CollectionSourceDraft: Sendable, Hashable {
         } else if http != nil || secret != nil {
             issues.add("http", BilingualText(zh: "只有接口使用这些设置", en: "only an API source has these settings"))
         }
+        if schedule == .cron && cron == nil {
+            issues.add("cron", BilingualText(zh: "按 cron 表达式归集时须给出表达式", en: "a cron schedule needs its expression"))
+        } else if schedule != .cron && cron != nil {
+            issues.add(
+                "cron", BilingualText(zh: "只有 cron 计划使用表达式", en: "only a cron schedule has an expression"))
+        }
         for (column, item) in columnMapping.sorted(by: { $0.key < $1.key }) {
             if !SourceIdentifier.isName(column) {
                 issues.add(
@@ -295,6 +341,8 @@ public struct CollectionSource: Sendable, Hashable, Identifiable {
     /// The highest watermark value the last successful run saw.
     public var watermarkValue: String?
     public var schedule: CollectionSchedule
+    /// The cron expression of a `cron` schedule.
+    public var cron: CronExpression?
     public var enabled: Bool
     public var http: HTTPSourceOptions?
     /// The password (or an API's secret), sealed with the node's sealing key under `sealContext`; nil when the source needs none.
@@ -315,14 +363,18 @@ public struct CollectionSource: Sendable, Hashable, Identifiable {
     public var lastFailure: BilingualText?
     /// When the source's lateness was told (cleared by a success): it is told once.
     public var lateAlertedAt: Date?
+    /// When the source's keys were last compared with the pool's (a whole read, or a key reconciliation of a
+    /// watermark source), so that rows deleted at the source leave the pool.
+    public var reconciledAt: Date?
 
     public init(
         id: Int64, entryID: Int64, departmentID: Int64, name: String, kind: CollectionSourceKind, location: String,
         table: String?, query: String?, columnMapping: [String: String], watermark: SourceWatermark?,
         watermarkValue: String?, schedule: CollectionSchedule, enabled: Bool, sealedSecret: String?,
         sealContext: String, createdBy: Int64?, createdAt: Date, updatedAt: Date, nextRunAt: Date?,
-        http: HTTPSourceOptions? = nil
+        http: HTTPSourceOptions? = nil, cron: CronExpression? = nil
     ) {
+        self.cron = cron
         self.http = http
         self.id = id
         self.entryID = entryID
@@ -356,7 +408,7 @@ public struct CollectionSource: Sendable, Hashable, Identifiable {
         get {
             CollectionSourceDraft(
                 name: name, kind: kind, location: location, table: table, query: query, columnMapping: columnMapping,
-                watermark: watermark, schedule: schedule, enabled: enabled, http: http)
+                watermark: watermark, schedule: schedule, enabled: enabled, http: http, cron: cron)
         }
         set {
             name = newValue.name
@@ -367,6 +419,7 @@ public struct CollectionSource: Sendable, Hashable, Identifiable {
             columnMapping = newValue.columnMapping
             watermark = newValue.watermark
             schedule = newValue.schedule
+            cron = newValue.cron
             enabled = newValue.enabled
             http = newValue.http
         }
@@ -411,6 +464,8 @@ public struct CollectionRun: Codable, Sendable, Hashable, Identifiable {
     /// For a drop directory: the files the run took.
     public var files: [String]
     public var requestedBy: Int64?
+    /// Rows the run's key reconciliation retired from the pool (their keys vanished from the source).
+    public var rowsRetired: Int64 = 0
 
     public init(
         id: Int64, sourceID: Int64, trigger: CollectionTrigger, status: CollectionRunStatus, ingestJobID: Int64?,
@@ -445,6 +500,10 @@ public struct CollectionRunOutcome: Sendable, Hashable {
     public var watermarkValue: String?
     public var failure: BilingualText?
     public var files: [String]
+    /// Whether the run compared the source's keys with the pool's (a whole read, or a key reconciliation).
+    public var reconciled = false
+    /// Rows the key reconciliation retired.
+    public var rowsRetired: Int64 = 0
 
     public init(
         status: CollectionRunStatus, ingestJobID: Int64? = nil, rowsRead: Int64 = 0, rowsAccepted: Int64 = 0,

@@ -58,6 +58,9 @@ public struct PostgresSourceAddress: Sendable, Hashable {
     /// The URL as shown to anyone: the password, if there is one, as `***`.
     public func masked(hasPassword: Bool) -> String { text(password: hasPassword ? "***" : nil) }
 
+    /// The URL with `password` in it: what a form's separate password field makes of the URL it was given with.
+    public func with(password: String) -> String { text(password: password) }
+
     private func text(password: String?) -> String {
         var components = URLComponents()
         components.scheme = "postgres"

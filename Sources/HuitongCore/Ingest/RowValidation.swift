@@ -56,6 +56,14 @@ public struct ColumnMapping: Sendable, Hashable {
         self.unknownColumns = cleaned.enumerated().filter { !used.contains($0.offset) && !$0.element.isEmpty }
             .map(\.element)
     }
+
+    /// A mapping found elsewhere (a key reconciliation reads only the key columns): `positions[i]` is where item
+    /// `i`'s column is, nil when absent.
+    public init(positions: [Int?], items: [InfoItem]) {
+        self.items = items
+        self.positions = positions
+        unknownColumns = []
+    }
 }
 
 /// One rejected value of one row, as the provider's error report shows it.

@@ -10,7 +10,7 @@ import PostgresNIO
 /// It connects to the one address that was checked against the upstream rules (`HostResolver.checkedAddress`),
 /// reads inside a read-only transaction, and has the server render every value as text (`json_each_text` over
 /// `row_to_json`), so that numbers, dates and times arrive exactly as the server writes them whatever their type.
-public struct PostgresSourceConnector: SourceConnector {
+public struct PostgresSourceConnector: ProjectingSourceConnector {
     public let address: PostgresSourceAddress
     /// The checked address to connect to (the URL's host keeps naming the server for TLS).
     public let connectTo: IPAddress
@@ -58,13 +58,22 @@ public struct PostgresSourceConnector: SourceConnector {
         }
     }
 
+    /// Reads every column, or only `picked` ones, of the rows at or past `bound`.
     public func read(
-        from bound: (watermark: SourceWatermark, value: WatermarkValue)?, batchSize: Int,
+        from bound: (watermark: SourceWatermark, value: WatermarkValue)?, columns picked: [String]?, batchSize: Int,
         _ body: ([(number: Int, cells: [String])]) async throws -> Void
     ) async throws {
         try await withReadOnlyConnection { connection in
-            let columns = try await self.columns(connection)
-            let base = "\(Self.rowsAsText) FROM (\(relation.sql)) AS src"
+            let columns: [String]
+            var from = "(\(relation.sql)) AS src"
+            if let picked {
+                columns = picked
+                let list = picked.map { "src.\(SourceIdentifier.quoted($0))" }.joined(separator: ", ")
+                from = "(SELECT \(list) FROM \(from)) AS src"
+            } else {
+                columns = try await self.columns(connection)
+            }
+            let base = "\(Self.rowsAsText) FROM \(from)"
             var query = PostgresQuery(unsafeSQL: base)
             if let bound {
                 let column = "src.\(SourceIdentifier.quoted(bound.watermark.column))"

@@ -6,7 +6,7 @@ import SQLiteNIO
 /// Reads an SQLite database file on the node, on a connection that may only query (`PRAGMA query_only`), in one
 /// read transaction so that every page comes from the same snapshot. An update-time watermark column holds SQLite's
 /// `datetime()` text (`YYYY-MM-DD HH:MM:SS`, UTC).
-public struct SQLiteSourceConnector: SourceConnector {
+public struct SQLiteSourceConnector: ProjectingSourceConnector {
     public let path: String
     public let relation: SourceRelation
     let logger: Logger
@@ -34,10 +34,12 @@ public struct SQLiteSourceConnector: SourceConnector {
         }
     }
 
+    /// Reads every column, or only `picked` ones, of the rows at or past `bound`.
     public func read(
-        from bound: (watermark: SourceWatermark, value: WatermarkValue)?, batchSize: Int,
+        from bound: (watermark: SourceWatermark, value: WatermarkValue)?, columns picked: [String]?, batchSize: Int,
         _ body: ([(number: Int, cells: [String])]) async throws -> Void
     ) async throws {
+        let selected = picked.map { $0.map { "src.\(SourceIdentifier.quoted($0))" }.joined(separator: ", ") } ?? "src.*"
         try await withConnection { connection in
             var filter = ""
             var binds: [SQLiteData] = []
@@ -65,7 +67,7 @@ public struct SQLiteSourceConnector: SourceConnector {
                     do {
                         (columns, rows) = try await page(
                             connection,
-                            "SELECT src.rowid AS huitong_rowid, src.* FROM \(table ?? "") AS src"
+                            "SELECT src.rowid AS huitong_rowid, \(selected) FROM \(table ?? "") AS src"
                                 + "\(filter.isEmpty ? " WHERE" : filter + " AND") src.rowid > ?"
                                 + " ORDER BY src.rowid LIMIT \(size)",
                             binds + [.integer(Int(lastRowID))])
@@ -78,13 +80,15 @@ public struct SQLiteSourceConnector: SourceConnector {
                     rows = rows.map { Array($0.dropFirst()) }
                 } else {
                     (columns, rows) = try await page(
-                        connection, "SELECT * FROM (\(relation.sql)) AS src\(filter) LIMIT \(size) OFFSET \(offset)",
+                        connection,
+                        "SELECT \(selected) FROM (\(relation.sql)) AS src\(filter) LIMIT \(size) OFFSET \(offset)",
                         binds)
                     offset += size
                 }
                 var batch: [(number: Int, cells: [String])] = []
                 if header == nil {
-                    let names = columns.isEmpty ? try await self.columns(connection) : columns
+                    var names = picked ?? columns
+                    if names.isEmpty { names = try await self.columns(connection) }
                     header = names
                     batch.append((1, names))
                 }

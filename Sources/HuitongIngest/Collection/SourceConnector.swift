@@ -44,6 +44,64 @@ public protocol SourceConnector: Sendable {
         from bound: (watermark: SourceWatermark, value: WatermarkValue)?, batchSize: Int,
         _ body: ([(number: Int, cells: [String])]) async throws -> Void
     ) async throws
+    /// Reads only `columns` of every row (a header of those names as row 1, then the rows in batches): a key
+    /// reconciliation reads the keys alone.
+    func read(
+        columns: [String], batchSize: Int, _ body: ([(number: Int, cells: [String])]) async throws -> Void
+    ) async throws
+}
+
+/// A database connector, which can be asked for some columns only: its whole read and its read of the keys are one
+/// read.
+public protocol ProjectingSourceConnector: SourceConnector {
+    /// Reads every column, or only `columns`, of the rows (at or past `bound`), the header first.
+    func read(
+        from bound: (watermark: SourceWatermark, value: WatermarkValue)?, columns: [String]?, batchSize: Int,
+        _ body: ([(number: Int, cells: [String])]) async throws -> Void
+    ) async throws
+}
+
+extension ProjectingSourceConnector {
+    public func read(
+        from bound: (watermark: SourceWatermark, value: WatermarkValue)?, batchSize: Int,
+        _ body: ([(number: Int, cells: [String])]) async throws -> Void
+    ) async throws {
+        try await read(from: bound, columns: nil, batchSize: batchSize, body)
+    }
+
+    public func read(
+        columns: [String], batchSize: Int, _ body: ([(number: Int, cells: [String])]) async throws -> Void
+    ) async throws {
+        try await read(from: nil, columns: columns, batchSize: batchSize, body)
+    }
+}
+
+extension SourceConnector {
+    /// For a source that cannot be asked for some columns only: every row read, the columns picked out.
+    public func read(
+        columns: [String], batchSize: Int, _ body: ([(number: Int, cells: [String])]) async throws -> Void
+    ) async throws {
+        var positions: [Int]?
+        try await read(from: nil, batchSize: batchSize) { batch in
+            var picked: [(number: Int, cells: [String])] = []
+            picked.reserveCapacity(batch.count)
+            for row in batch {
+                guard let positions else {
+                    let found = columns.map { row.cells.firstIndex(of: $0) }
+                    let missing = zip(columns, found).filter { $0.1 == nil }.map(\.0)
+                    guard missing.isEmpty else {
+                        throw CollectionFailure.sourceRefused(
+                            "缺少列 \(missing.joined(separator: "、")) (missing columns)")
+                    }
+                    positions = found.compactMap { $0 }
+                    picked.append((row.number, columns))
+                    continue
+                }
+                picked.append((row.number, positions.map { $0 < row.cells.count ? row.cells[$0] : "" }))
+            }
+            try await body(picked)
+        }
+    }
 }
 
 /// A connector's rows as a load takes them: the header renamed by the source's column mapping, every batch
@@ -53,24 +111,27 @@ public struct CollectedRows: IngestRowSource {
     public let connector: any SourceConnector
     public let mapping: [String: String]
     public let bound: (watermark: SourceWatermark, value: WatermarkValue)?
+    /// The source columns to read (a key reconciliation's keys); nil: every column.
+    public let columns: [String]?
     /// Told the data rows read so far after each batch.
     public let progress: @Sendable (Int64) async throws -> Void
 
     public init(
         connector: any SourceConnector, mapping: [String: String],
-        bound: (watermark: SourceWatermark, value: WatermarkValue)?,
+        bound: (watermark: SourceWatermark, value: WatermarkValue)?, columns: [String]? = nil,
         progress: @escaping @Sendable (Int64) async throws -> Void
     ) {
         self.connector = connector
         self.mapping = mapping
         self.bound = bound
+        self.columns = columns
         self.progress = progress
     }
 
     public func rows(batchSize: Int, _ body: ([(number: Int, cells: [String])]) async throws -> Void) async throws {
         var read: Int64 = 0
         var headerSeen = false
-        try await connector.read(from: bound, batchSize: batchSize) { batch in
+        let take: ([(number: Int, cells: [String])]) async throws -> Void = { batch in
             var batch = batch
             if !headerSeen, let first = batch.first {
                 headerSeen = true
@@ -80,6 +141,11 @@ public struct CollectedRows: IngestRowSource {
             read += Int64(batch.count)
             try await body(batch)
             try await progress(read)
+        }
+        if let columns {
+            try await connector.read(columns: columns, batchSize: batchSize, take)
+        } else {
+            try await connector.read(from: bound, batchSize: batchSize, take)
         }
         if read == 0 && bound == nil { throw CollectionFailure.empty }
     }

@@ -273,6 +273,12 @@ public struct IngestRunner: Sendable {
                 load.vanished = Int64(try await store.pools.retireUnseen(in: version))
                 message =
                     "已同步 \(load.loaded) 行（新增或变更 \(load.changed) 行，删除 \(load.vanished) 行，其余未变），拒绝 \(load.rejected) 行"
+            } else if request.mode == .reconcile {
+                load.vanished = Int64(try await store.pools.retireUnseen(in: version))
+                // As a delete: the rows a reconciliation changed are those it retired, as the job reports them.
+                load.loaded = load.vanished
+                try await report(&load, onProgress, waiting: true)
+                message = "已核对 \(load.read) 个主键，删除源中已不存在的 \(load.vanished) 行"
             }
             if !load.unknownColumns.isEmpty { message += "；未识别的列已忽略：\(load.unknownColumns.joined(separator: "、"))" }
             // Switch, mount and the job's success in one transaction (a kill between them left a live version
@@ -350,6 +356,7 @@ public struct IngestRunner: Sendable {
     func take(
         _ rows: [(number: Int, cells: [String])], into version: PoolVersion, request: IngestRequest, load: inout Load
     ) async throws {
+        if request.mode == .reconcile { return try await takeKeys(rows, into: version, request: request, load: &load) }
         for row in rows {
             guard let validator = load.validator else {
                 let mapping = try ColumnMapping(header: row.cells, items: load.items)
@@ -391,6 +398,44 @@ public struct IngestRunner: Sendable {
         }
     }
 
+    /// A reconciliation's rows: only the key columns count, each key kept (as a sync keeps a refused row's key:
+    /// trimmed, and upper-cased too); an empty key is refused.
+    func takeKeys(
+        _ rows: [(number: Int, cells: [String])], into version: PoolVersion, request: IngestRequest, load: inout Load
+    ) async throws {
+        for row in rows {
+            guard let mapping = load.mapping else {
+                let header = row.cells.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                guard header.contains(where: { !$0.isEmpty }) else { throw IngestError.emptyHeader }
+                let positions = load.items.map { item -> Int? in
+                    guard item.isKey else { return nil }
+                    return header.firstIndex { $0.lowercased() == item.columnName } ?? header.firstIndex(of: item.name)
+                }
+                let missing = load.keyPositions.filter { positions[$0] == nil }.map {
+                    "\(load.items[$0].name)（\(load.items[$0].columnName)）"
+                }
+                guard missing.isEmpty else { throw IngestError.missingColumns(missing) }
+                load.mapping = ColumnMapping(positions: positions, items: load.items)
+                continue
+            }
+            load.read += 1
+            let key = load.keyPositions.map { item in
+                mapping.positions[item].flatMap { $0 < row.cells.count ? row.cells[$0] : nil }?
+                    .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            }
+            if key.contains(where: \.isEmpty) {
+                load.rejected += 1
+                load.pendingIssues.append(
+                    RowIssue(
+                        row: row.number, column: load.keyName, value: "",
+                        reason: BilingualText(zh: "主键为空", en: "the key is empty")))
+                continue
+            }
+            load.pendingKept += [key, key.map { $0.uppercased() }]
+            if load.pendingKept.count >= 2 * batchSize { try await flush(into: version, request: request, load: &load) }
+        }
+    }
+
     /// Hands the pending rows and rejected-row reports to the database. Writes run in the background, in order,
     /// at most two batches deep, so that reading and checking the next batch overlaps with writing (and, on
     /// SQLite, with waiting for the single writer); a failed write surfaces at the next flush.
@@ -408,6 +453,12 @@ public struct IngestRunner: Sendable {
             try await load.drain()
             let keys = rows.map(load.key(of:))
             load.loaded += Int64(try await store.pools.delete(keys: keys, from: version))
+            try await jobs.addIssues(id: jobID, issues)
+            return
+        }
+        if request.mode == .reconcile {
+            try await store.pools.keep(keys: load.pendingKept, in: version)
+            load.pendingKept = []
             try await jobs.addIssues(id: jobID, issues)
             return
         }

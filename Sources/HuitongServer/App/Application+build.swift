@@ -172,7 +172,7 @@ public enum HuitongApp {
         ingest.register(on: api)
         ThreeListsAPI(store: store).register(on: api)
         GradingSuggestionsAPI(store: store, catalog: useCases.catalog).register(on: api)
-        let qualityAPI = QualityAPI(service: quality)
+        let qualityAPI = QualityAPI(service: quality, collection: useCases.collection)
         qualityAPI.register(on: api)
         QualityPages(api: qualityAPI, pages: pages).register(on: router)
         GradePolicyAPI(store: store).register(on: api)
@@ -206,7 +206,8 @@ public enum HuitongApp {
         let console = ConsolePages(
             store: store, catalog: useCases.catalog, pages: pages, cookies: cookies, sharing: sharing, quality: quality,
             credentials: credentials,
-            audit: audit, verifications: verifications, developers: developers, ingest: ingest)
+            audit: audit, verifications: verifications, developers: developers, ingest: ingest,
+            collection: useCases.collection)
         console.register(on: router)
         MatterPages(
             service: useCases.matters, console: console, pages: pages, spoolFolder: configuration.ingest.spoolFolder

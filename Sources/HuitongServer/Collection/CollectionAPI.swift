@@ -34,6 +34,8 @@ struct CollectionAPI: Sendable {
         var columnMapping: [String: String]?
         var watermark: SourceWatermark?
         var schedule: String?
+        /// A `cron` schedule's five fields (minute hour day month weekday), in China Standard Time.
+        var cron: String?
         var enabled: Bool?
         var http: HTTPSourceOptions?
         /// An API source's secret, sent in `http.authHeader`; sealed, never shown again.
@@ -50,11 +52,12 @@ struct CollectionAPI: Sendable {
                         en: "must be postgres, sqlite, dropDirectory or httpJSON"))
             }
             let schedule = CollectionAPI.schedule(self.schedule ?? "manual", &issues)
+            let cron = CollectionAPI.cron(self.cron, &issues)
             try issues.throwIfAny()
             return CollectionSourceDraft(
                 name: name, kind: kind!, location: location, table: table, query: query,
                 columnMapping: columnMapping ?? [:], watermark: watermark, schedule: schedule ?? .manual,
-                enabled: enabled ?? true, http: http, secret: secret)
+                enabled: enabled ?? true, http: http, secret: secret, cron: cron)
         }
     }
 
@@ -67,6 +70,7 @@ struct CollectionAPI: Sendable {
         var watermark: SourceWatermark?
         var removeWatermark: Bool?
         var schedule: String?
+        var cron: String?
         var enabled: Bool?
         var http: HTTPSourceOptions?
         var secret: String?
@@ -87,6 +91,7 @@ struct CollectionAPI: Sendable {
         var watermark: SourceWatermark?
         var watermarkValue: String?
         var schedule: String
+        var cron: String?
         var enabled: Bool
         var nextRunAt: Date?
         var createdAt: Date
@@ -108,6 +113,7 @@ struct CollectionAPI: Sendable {
             watermark = source.watermark
             watermarkValue = source.watermarkValue
             schedule = source.schedule.rawValue
+            cron = source.cron?.text
             enabled = source.enabled
             nextRunAt = source.nextRunAt
             createdAt = source.createdAt
@@ -124,6 +130,15 @@ struct CollectionAPI: Sendable {
             return nil
         }
         return schedule
+    }
+
+    static func cron(_ text: String?, _ issues: inout ValidationCollector) -> CronExpression? {
+        guard let text else { return nil }
+        do { return try CronExpression(text) } catch {
+            // The message is already in both languages.
+            for issue in error.issues { issues.add(issue.field, BilingualText(zh: issue.message, en: issue.message)) }
+            return nil
+        }
     }
 
     func list(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -166,6 +181,7 @@ struct CollectionAPI: Sendable {
         patch.watermark = input.watermark
         patch.removeWatermark = input.removeWatermark ?? false
         patch.schedule = input.schedule.flatMap { Self.schedule($0, &issues) }
+        patch.cron = Self.cron(input.cron, &issues)
         patch.enabled = input.enabled
         patch.http = input.http
         patch.secret = input.secret

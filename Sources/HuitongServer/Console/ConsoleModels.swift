@@ -83,6 +83,9 @@ struct ConsoleDashboardPage: PageModel {
     var qualityChart: String
     var quality: [Quality]
     var days: [ChartValueModel]
+    /// Collection (归集) per department: sources on time and rows collected.
+    var hasCollection: Bool
+    var collection: [ConsoleCollectionMonitoringPage.Department]
 
     struct Rate: Sendable {
         var name: String

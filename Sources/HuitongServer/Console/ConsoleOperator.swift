@@ -36,6 +36,9 @@ extension ConsolePages {
                 CatalogQuery(statuses: [.submitted], limit: 0), facets: []
             ).total
             let overdue = try await overdueApplications(now: now).count
+            // 归集: the rows every source has collected and the share of scheduled sources on time, per department.
+            let collected = try await collection.figures(departmentID: nil, at: now)
+            let onTime = Self.onTimeRate(collected)
             let page = ConsoleDashboardPage(
                 title: pages.text("console_nav_dashboard", language),
                 stats: [
@@ -50,6 +53,12 @@ extension ConsolePages {
                     StatModel(
                         value: PortalPages.grouped(Int64(try await store.departments.count())),
                         label: pages.text("dash_departments", language), href: "/console/departments"),
+                    StatModel(
+                        value: PortalPages.grouped(collected.rowsCollected),
+                        label: pages.text("dash_collection_rows", language), href: "/console/collection/monitoring"),
+                    StatModel(
+                        value: onTime.map(Self.percent) ?? "—", label: pages.text("dash_collection_on_time", language),
+                        href: "/console/collection/monitoring"),
                 ],
                 callsChart: ConsoleChart.columns(
                     dayBars, id: "chart-calls", title: pages.text("dash_calls_per_day", language), labelEvery: 5),
@@ -73,7 +82,9 @@ extension ConsolePages {
                         rank: $0.rank, name: $0.departmentName, score: Self.score($0.score),
                         entries: $0.entriesScored)
                 },
-                days: dayBars.map { ChartValueModel(label: $0.label, display: $0.display) })
+                days: dayBars.map { ChartValueModel(label: $0.label, display: $0.display) },
+                hasCollection: collected.departments.contains { $0.scheduledSources > 0 },
+                collection: Self.departmentRows(collected, names: try await departmentNames()))
             return render(.consoleDashboard, page, user: user, section: "/console/dashboard", context: context)
         }
     }

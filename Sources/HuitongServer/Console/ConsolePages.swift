@@ -23,6 +23,8 @@ struct ConsolePages {
     let developers: DeveloperUseCases
     /// Uploads from the entry page go through the upload API's own steps.
     let ingest: IngestAPI
+    /// Collection sources (归集源), their runs and monitoring.
+    let collection: CollectionUseCases
 
     /// The window the dashboard and usage charts cover, as the statistics API defaults to.
     static let days = 30
@@ -65,6 +67,7 @@ struct ConsolePages {
         router.post("/console/systems/:id/credentials", use: createCredential)
         router.get("/console/usage", use: usage)
         registerOpenAccess(on: router)
+        registerCollection(on: router)
     }
 
     // MARK: Frame
@@ -117,6 +120,7 @@ struct ConsolePages {
         Section(href: "/console/lists", key: "console_nav_lists", action: .consoleLists),
         Section(href: "/console/audit", key: "console_nav_audit", action: .auditReadLog),
         Section(href: "/console/entries", key: "console_nav_entries", action: .consoleEntries),
+        Section(href: "/console/collection", key: "console_nav_collection", action: .ingestUpload),
         Section(href: "/console/to-review", key: "console_nav_to_review", action: .consoleToReview),
         Section(href: "/console/objections", key: "console_nav_objections", action: .consoleObjections),
         Section(href: "/console/open-requests", key: "console_nav_open_requests", action: .consoleOpenRequests),
@@ -145,6 +149,7 @@ struct ConsolePages {
 
     static let doneKeys: Set<String> = [
         "published", "returned", "submitted", "decided", "applied", "drafted", "created", "edited", "revoked",
+        "started",
     ]
 
     // MARK: Overview

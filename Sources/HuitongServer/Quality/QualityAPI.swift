@@ -10,6 +10,8 @@ import Hummingbird
 /// operators every entry; another department's entry answers 404 like a missing one.
 struct QualityAPI: Sendable {
     let service: QualityUseCases
+    /// The collection monitoring whose on-time rate (按时更新率) is a department's timeliness; nil: none.
+    var collection: CollectionUseCases?
     var store: Store { service.store }
 
     func register(on api: RouterGroup<HuitongRequestContext>) {
@@ -318,6 +320,11 @@ struct QualityAPI: Sendable {
         var score: Double?
         var entriesScored: Int
         var entries: [Entry]
+        /// The department's timeliness, 0–100: its collection sources' on-time rate (按时更新率) when it has
+        /// scheduled sources, else the mean of its entries' timeliness scores; nil when neither is known.
+        var timeliness: Double?
+        /// Its collection figures (sources on time, rows collected: 归集总量); nil when it has no source.
+        var collection: DepartmentCollectionFigures?
     }
 
     /// The department named by the path, when the caller may see its report: the operator any, a provider its own.
@@ -348,10 +355,15 @@ struct QualityAPI: Sendable {
                     dimensions: run?.report?.dimensions ?? []))
         }
         let scored = items.compactMap(\.score)
+        let figures = try await collection?.figures(departmentID: department.id).departments.first
+        let entryTimeliness = items.compactMap { item in item.dimensions.first { $0.dimension == .timeliness }?.score }
         return DepartmentReportBody(
             departmentID: department.id, departmentName: department.name,
             score: scored.isEmpty ? nil : scored.reduce(0, +) / Double(scored.count), entriesScored: scored.count,
-            entries: items)
+            entries: items,
+            timeliness: figures?.onTimeRate.map { $0 * 100 }
+                ?? (entryTimeliness.isEmpty ? nil : entryTimeliness.reduce(0, +) / Double(entryTimeliness.count)),
+            collection: figures)
     }
 
     func departmentReport(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -361,7 +373,10 @@ struct QualityAPI: Sendable {
         guard Self.wantsCSV(request) else { return try JSONResponse.make(body) }
         var rows: [[String]] = [
             ["部门 department", department.name], ["平均得分 mean score", Self.format(body.score)],
-            ["已评分目录 entries scored", String(body.entriesScored)], [],
+            ["已评分目录 entries scored", String(body.entriesScored)],
+            ["时效性 timeliness", Self.format(body.timeliness)],
+            ["按时更新率 on-time rate", Self.format(body.collection?.onTimeRate.map { $0 * 100 })],
+            ["归集总量 rows collected", body.collection.map { String($0.rowsCollected) } ?? ""], [],
         ]
         rows.append(
             ["目录 entry", "资源代码 code", "得分 score"]

@@ -23,6 +23,10 @@ struct QualityDepartmentPage: PageModel {
     var rows: [Row]
     var hasRows: Bool
     var csvHref: String
+    /// The department's timeliness: its collection on-time rate (按时更新率), else its entries' mean.
+    var timeliness: String
+    /// Rows its collection sources delivered (归集总量); nil without sources.
+    var rowsCollected: String?
 
     struct DimensionName: Sendable {
         var name: String

@@ -65,7 +65,9 @@ struct QualityPages {
                 QualityDepartmentPage.DimensionName(name: $0.label.text(context.language))
             },
             rows: rows, hasRows: !rows.isEmpty,
-            csvHref: "/api/v1/departments/\(department.id)/quality/report?format=csv")
+            csvHref: "/api/v1/departments/\(department.id)/quality/report?format=csv",
+            timeliness: Self.score(report.timeliness),
+            rowsCollected: report.collection.map { PortalPages.grouped($0.rowsCollected) })
         return pages.render(.qualityDepartment, page, context: context)
     }
 

@@ -23,6 +23,8 @@ public struct CollectionSourcePatch: Sendable, Hashable {
     /// Drops the watermark column (the source is then read whole every run).
     public var removeWatermark = false
     public var schedule: CollectionSchedule?
+    /// The expression of a `cron` schedule (given with `schedule: .cron`, or alone to change it).
+    public var cron: CronExpression?
     public var enabled: Bool?
     public var http: HTTPSourceOptions?
     /// A new secret for an HTTP JSON source (nil keeps the saved one).
@@ -58,8 +60,8 @@ public struct CollectionUseCases: Sendable {
 
     public let store: Store
     public let settings: IngestSettings
-    /// Retries of failed scheduled runs and when failures are told.
-    public var retry = CollectionRetryPolicy()
+    /// Retries of failed scheduled runs and when failures and lateness are told (the settings').
+    public var retry: CollectionRetryPolicy { settings.collectionRetry }
     let sealingKey: SealingKey?
     let uploads: UploadLoads
     let jobs: JobQueue
@@ -98,7 +100,7 @@ public struct CollectionUseCases: Sendable {
             NewCollectionSource(
                 entryID: entry.id, departmentID: entry.provider.departmentID, draft: draft, location: location,
                 sealedSecret: secret, sealContext: CollectionSource.sealContext(token), createdBy: user.id,
-                nextRunAt: nextRun(draft.schedule, enabled: draft.enabled, entry: entry, after: now)),
+                nextRunAt: nextRun(draft, entry: entry, after: now)),
             at: now)
         await record(.collectionSourceRegistered, source, entry: entry, user: user, at: now)
         return source
@@ -132,6 +134,7 @@ public struct CollectionUseCases: Sendable {
         draft.columnMapping = patch.columnMapping ?? draft.columnMapping
         draft.watermark = patch.removeWatermark ? nil : patch.watermark ?? draft.watermark
         draft.schedule = patch.schedule ?? draft.schedule
+        if patch.schedule != nil || patch.cron != nil { draft.cron = patch.cron }
         draft.enabled = patch.enabled ?? draft.enabled
         draft.http = patch.http ?? draft.http
         let token = String(source.sealContext.dropFirst(CollectionSource.sealContext("").count))
@@ -153,8 +156,8 @@ public struct CollectionUseCases: Sendable {
             // What was read before says nothing of another relation or column: the next run reads it whole.
             source.watermarkValue = nil
         }
-        if draft.schedule != before.schedule || draft.enabled != before.enabled {
-            source.nextRunAt = nextRun(draft.schedule, enabled: draft.enabled, entry: entry, after: now)
+        if draft.schedule != before.schedule || draft.cron != before.cron || draft.enabled != before.enabled {
+            source.nextRunAt = nextRun(draft, entry: entry, after: now)
         }
         source.settings = draft
         let saved = try await store.collectionSources.update(source, at: now)
@@ -186,7 +189,7 @@ public struct CollectionUseCases: Sendable {
             location: location, table: draft.table, query: draft.query, columnMapping: draft.columnMapping,
             watermark: draft.watermark, watermarkValue: nil, schedule: draft.schedule, enabled: draft.enabled,
             sealedSecret: secret, sealContext: CollectionSource.sealContext(token), createdBy: user.id,
-            createdAt: Date(), updatedAt: Date(), nextRunAt: nil, http: draft.http)
+            createdAt: Date(), updatedAt: Date(), nextRunAt: nil, http: draft.http, cron: draft.cron)
         return try await test(source, entry: entry)
     }
 
@@ -306,14 +309,20 @@ public struct CollectionUseCases: Sendable {
     public func monitoring(by user: User, at now: Date = Date()) async throws -> CollectionMonitoring {
         try AccessPolicy.require(user, .ingestUpload)
         let every = AccessPolicy.reachesEveryDepartment(user, .ingestUpload)
-        let activity = try await store.collectionSources.activity(departmentID: every ? nil : user.departmentID)
+        return try await figures(departmentID: every ? nil : user.departmentID, at: now)
+    }
+
+    /// The monitoring figures of one department's sources (every department's when nil), for views whose caller
+    /// has already been checked: the quality report's timeliness and the operator's overview.
+    public func figures(departmentID: Int64?, at now: Date = Date()) async throws -> CollectionMonitoring {
+        let activity = try await store.collectionSources.activity(departmentID: departmentID)
         var cycles = CycleCache(store: store)
         var statuses: [CollectionSourceStatus] = []
         for item in activity {
             statuses.append(
                 CollectionSourceStatus(
-                    source: item.source, cycle: try await cycles.cycle(of: item.source), lastRun: item.lastRun,
-                    rowsCollected: item.rowsCollected, at: now))
+                    source: item.source, cadence: try await cycles.cadence(of: item.source), lastRun: item.lastRun,
+                    rowsCollected: item.rowsCollected, at: now, policy: retry))
         }
         return CollectionMonitoring(sources: statuses, at: now)
     }
@@ -325,7 +334,8 @@ public struct CollectionUseCases: Sendable {
             for source in try await store.collectionSources.list(departmentID: nil)
             where source.enabled && source.lateAlertedAt == nil {
                 let status = CollectionSourceStatus(
-                    source: source, cycle: try await cycles.cycle(of: source), lastRun: nil, rowsCollected: 0, at: now)
+                    source: source, cadence: try await cycles.cadence(of: source), lastRun: nil, rowsCollected: 0,
+                    at: now, policy: retry)
                 guard status.isLate, try await store.collectionSources.markLateAlerted(sourceID: source.id, at: now)
                 else { continue }
                 await alert(
@@ -404,9 +414,7 @@ public struct CollectionUseCases: Sendable {
             let now = Date()
             // The cadence counts from the run's start (a scheduled run starts when it is due): a long run does not
             // push the schedule back, and a run by hand counts as the cycle's collection.
-            var next = entry.flatMap {
-                nextRun(source.schedule, enabled: source.enabled, entry: $0, after: run.startedAt)
-            }
+            var next = entry.flatMap { nextRun(source.settings, entry: $0, after: run.startedAt) }
             let failures = outcome.status == .succeeded ? 0 : source.consecutiveFailures + 1
             // A failed scheduled run is tried again after a doubling wait (counted from its start, the sweep's
             // time), a few times, before the source waits for its next cycle.
@@ -441,36 +449,54 @@ public struct CollectionUseCases: Sendable {
         do {
             let connector = try await connector(for: source)
             var bound: (watermark: SourceWatermark, value: WatermarkValue)?
+            var incremental = false
             if let watermark = source.watermark, keyed {
                 outcome.watermarkValue = try await connector.highest(watermark)
                 if let stored = source.watermarkValue, let lower = watermark.lowerBound(after: stored) {
+                    incremental = true
                     // Nothing past the last highest value: nothing new to load, and no new version for it.
                     if outcome.watermarkValue == nil || outcome.watermarkValue == stored {
-                        outcome.status = .succeeded
                         outcome.watermarkValue = stored
-                        return outcome
+                    } else {
+                        bound = (watermark, lower)
                     }
-                    bound = (watermark, lower)
                 }
             }
-            let mode: IngestMode = !keyed ? .replace : bound != nil ? .upsert : .sync
             let lease = settings.collectionLeaseSeconds
             let renewal = LeaseRenewal(every: min(60, lease / 4))
-            let rows = CollectedRows(
-                connector: connector, mapping: source.columnMapping, bound: bound,
-                progress: { [self] _ in
-                    guard renewal.isDue() else { return }
-                    try await keepClaim(run, source: source, lease: lease)
-                })
-            let request = IngestRequest(
-                entry: entry, rows: rows, sourceName: "归集源 \(source.name)", mode: mode,
-                rejectionThreshold: settings.collectionRejectionThreshold, userID: run.requestedBy)
-            let (job, failure) = await load(request, run: run)
-            outcome.ingestJobID = job?.id
-            outcome.rowsRead = job?.rowsRead ?? 0
-            outcome.rowsAccepted = job?.rowsLoaded ?? 0
-            outcome.rowsRejected = job?.rowsRejected ?? 0
-            if let failure { throw failure }
+            let progress: @Sendable (Int64) async throws -> Void = { [self] _ in
+                guard renewal.isDue() else { return }
+                try await keepClaim(run, source: source, lease: lease)
+            }
+            if !incremental || bound != nil {
+                let mode: IngestMode = !keyed ? .replace : bound != nil ? .upsert : .sync
+                let rows = CollectedRows(
+                    connector: connector, mapping: source.columnMapping, bound: bound, progress: progress)
+                let request = IngestRequest(
+                    entry: entry, rows: rows, sourceName: "归集源 \(source.name)", mode: mode,
+                    rejectionThreshold: settings.collectionRejectionThreshold, userID: run.requestedBy)
+                let (job, failure) = await load(request, run: run)
+                outcome.ingestJobID = job?.id
+                outcome.rowsRead = job?.rowsRead ?? 0
+                outcome.rowsAccepted = job?.rowsLoaded ?? 0
+                outcome.rowsRejected = job?.rowsRejected ?? 0
+                if let failure { throw failure }
+            }
+            // A whole read compared every key; an incremental source's keys are compared now and then, so that
+            // rows deleted at the source leave the pool.
+            outcome.reconciled = keyed && !incremental
+            if incremental && reconciliationDue(source, at: run.startedAt) {
+                let rows = CollectedRows(
+                    connector: connector, mapping: source.columnMapping, bound: nil,
+                    columns: Self.sourceKeyColumns(source, entry: entry), progress: progress)
+                let request = IngestRequest(
+                    entry: entry, rows: rows, sourceName: "归集源 \(source.name) 主键核对", mode: .reconcile,
+                    rejectionThreshold: settings.collectionRejectionThreshold, userID: run.requestedBy)
+                let (job, failure) = await load(request, run: run, linking: false)
+                if let failure { throw failure }
+                outcome.reconciled = true
+                outcome.rowsRetired = job?.rowsLoaded ?? 0
+            }
             outcome.status = .succeeded
         } catch {
             outcome.status = .failed
@@ -559,14 +585,27 @@ public struct CollectionUseCases: Sendable {
         }
     }
 
-    /// Loads through the uploads' runner, linking the run to its ingest job as soon as it exists; returns the job
+    /// Whether a watermark source's keys are due to be compared with the pool's.
+    func reconciliationDue(_ source: CollectionSource, at time: Date) -> Bool {
+        guard let last = source.reconciledAt else { return true }
+        return time.timeIntervalSince(last) >= settings.collectionReconcileSeconds
+    }
+
+    /// The source's columns that fill the entry's key items (named through the column mapping).
+    static func sourceKeyColumns(_ source: CollectionSource, entry: CatalogEntry) -> [String] {
+        let byItem = Dictionary(source.columnMapping.map { ($0.value, $0.key) }, uniquingKeysWith: min)
+        return entry.content.items.filter(\.isKey).map { byItem[$0.columnName] ?? $0.columnName }
+    }
+
+    /// Loads through the uploads' runner, linking the run to its ingest job as soon as it exists (unless not
+    /// `linking`: a reconciliation after the run's load leaves that load's error report linked); returns the job
     /// as it ended (when one was started) and the failure, if any.
-    func load(_ request: IngestRequest, run: CollectionRun) async -> (IngestJob?, (any Error)?) {
+    func load(_ request: IngestRequest, run: CollectionRun, linking: Bool = true) async -> (IngestJob?, (any Error)?) {
         let started = StartedJob()
         do {
             let job = try await uploads.loadNow(request) { [store] job in
                 started.id = job.id
-                try await store.collectionSources.attachIngestJob(runID: run.id, ingestJobID: job.id)
+                if linking { try await store.collectionSources.attachIngestJob(runID: run.id, ingestJobID: job.id) }
             }
             return (job, nil)
         } catch {
@@ -719,9 +758,10 @@ public struct CollectionUseCases: Sendable {
     }
 
     /// When a source's next scheduled run is due.
-    func nextRun(_ schedule: CollectionSchedule, enabled: Bool, entry: CatalogEntry, after time: Date) -> Date? {
-        guard enabled, let interval = schedule.interval(entryCycle: entry.content.updateCycle) else { return nil }
-        return time.addingTimeInterval(interval)
+    func nextRun(_ draft: CollectionSourceDraft, entry: CatalogEntry, after time: Date) -> Date? {
+        guard draft.enabled else { return nil }
+        return CollectionCadence(draft.schedule, cron: draft.cron, entryCycle: entry.content.updateCycle)?
+            .next(after: time)
     }
 
     /// A failure in plain words: the platform's own explanation, or for anything else a plain statement (the
@@ -749,7 +789,8 @@ public struct CollectionUseCases: Sendable {
                 resourceCode: entry?.code.text, outcome: .allowed,
                 detail: [
                     "source": String(source.id), "kind": source.kind.rawValue, "name": String(source.name.prefix(100)),
-                    "enabled": source.enabled ? "true" : "false", "schedule": source.schedule.rawValue,
+                    "enabled": source.enabled ? "true" : "false",
+                    "schedule": source.cron.map { "cron \($0.text)" } ?? source.schedule.rawValue,
                 ]))
     }
 
@@ -784,13 +825,14 @@ struct CycleCache {
         return found
     }
 
-    /// The time between the source's scheduled runs; nil when it has none.
-    mutating func cycle(of source: CollectionSource) async throws -> TimeInterval? {
+    /// When the source's scheduled runs come; nil when it has none.
+    mutating func cadence(of source: CollectionSource) async throws -> CollectionCadence? {
+        var cycle = UpdateCycle.irregular
         if source.schedule == .entryCycle {
             guard let entry = try await entry(source.entryID) else { return nil }
-            return source.schedule.interval(entryCycle: entry.content.updateCycle)
+            cycle = entry.content.updateCycle
         }
-        return source.schedule.interval(entryCycle: .irregular)
+        return CollectionCadence(source.schedule, cron: source.cron, entryCycle: cycle)
     }
 }
 

@@ -29,6 +29,13 @@ public struct IngestSettings: Sendable {
     public var collectionLeaseSeconds: TimeInterval = 600
     /// A collection run fails, publishing nothing, when more than this share of its rows is rejected.
     public var collectionRejectionThreshold = 0.05
+    /// Retries of failed scheduled runs (first wait, longest wait, how many), the failures in a row that are told,
+    /// and the grace before a source counts as late (`HUITONG_COLLECTION_RETRY_*`, `_ALERT_FAILURES`,
+    /// `_LATE_GRACE_*`).
+    public var collectionRetry = CollectionRetryPolicy()
+    /// How often a watermark source's keys are compared with the pool's, so that rows deleted at the source leave
+    /// it (`HUITONG_COLLECTION_RECONCILE_SECONDS`; 0: at every run). A whole read (`sync`) compares them anyway.
+    public var collectionReconcileSeconds: TimeInterval = 86_400
 
     public init() {}
 
@@ -54,6 +61,11 @@ public struct IngestSettings: Sendable {
         }
         if xlsxLimits.maxSharedStrings < 1 {
             issues.add(XLSXReader.Limits.countSetting, BilingualText(zh: "须至少为 1", en: "must be at least 1"))
+        }
+        collectionRetry.validate(&issues)
+        if !(collectionReconcileSeconds >= 0) {
+            issues.add(
+                "HUITONG_COLLECTION_RECONCILE_SECONDS", BilingualText(zh: "不能为负数", en: "must not be negative"))
         }
         if memoryBudgetBytes < 1 << 20 {
             issues.add(

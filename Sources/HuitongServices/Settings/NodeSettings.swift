@@ -430,6 +430,17 @@ extension IngestSettings {
             forKey: "huitong.collection.roots",
             default: URL(fileURLWithPath: dataDirectory).appendingPathComponent("collection").path
         ).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let retry = settings.collectionRetry
+        settings.collectionRetry = CollectionRetryPolicy(
+            firstDelay: config.double(forKey: "huitong.collection.retry.first.seconds", default: retry.firstDelay),
+            maxDelay: config.double(forKey: "huitong.collection.retry.max.seconds", default: retry.maxDelay),
+            attempts: config.int(forKey: "huitong.collection.retry.attempts", default: retry.attempts),
+            alertAfterFailures: config.int(
+                forKey: "huitong.collection.alert.failures", default: retry.alertAfterFailures),
+            graceShare: config.double(forKey: "huitong.collection.late.grace.share", default: retry.graceShare),
+            maxGrace: config.double(forKey: "huitong.collection.late.grace.max.seconds", default: retry.maxGrace))
+        settings.collectionReconcileSeconds = config.double(
+            forKey: "huitong.collection.reconcile.seconds", default: settings.collectionReconcileSeconds)
         self = try settings.validated()
     }
 }

@@ -126,7 +126,7 @@ public struct AuditArchiver: Sendable {
         guard !FileManager.default.fileExists(atPath: final.path) else {
             throw AuditArchiveRunError.fileExists(final.path)
         }
-        FileManager.default.createFile(atPath: partial.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: partial.path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: partial.path) else {
             throw AuditArchiveRunError.io(path: partial.path, reason: "cannot create")
         }

@@ -93,12 +93,12 @@ struct SQLCollectionSourceRepository: CollectionSourceRepository {
             let row = try await sql.raw(
                 """
                 INSERT INTO collection_sources (entry_id, department_id, name, kind, location, table_name, query,
-                    column_mapping, watermark, http_options, schedule, enabled, sealed_secret, seal_context,
+                    column_mapping, watermark, http_options, schedule, cron, enabled, sealed_secret, seal_context,
                     created_by, created_at, updated_at, next_run_at)
                 VALUES (\(bind: source.entryID), \(bind: source.departmentID), \(bind: draft.name),
                     \(bind: draft.kind.rawValue), \(bind: source.location), \(bind: draft.table), \(bind: draft.query),
                     \(bind: mapping), \(bind: watermark), \(bind: http), \(bind: draft.schedule.rawValue),
-                    \(bind: draft.enabled),
+                    \(bind: draft.cron?.text), \(bind: draft.enabled),
                     \(bind: source.sealedSecret), \(bind: source.sealContext), \(bind: source.createdBy),
                     \(bind: time), \(bind: time), \(bind: source.nextRunAt))
                 RETURNING *
@@ -136,7 +136,7 @@ struct SQLCollectionSourceRepository: CollectionSourceRepository {
                         column_mapping = \(bind: mapping), watermark = \(bind: watermark),
                         http_options = \(bind: http),
                         watermark_value = \(bind: source.watermarkValue), schedule = \(bind: source.schedule.rawValue),
-                        enabled = \(bind: source.enabled), sealed_secret = \(bind: source.sealedSecret),
+                        cron = \(bind: source.cron?.text), enabled = \(bind: source.enabled), sealed_secret = \(bind: source.sealedSecret),
                         next_run_at = \(bind: source.nextRunAt), updated_at = \(bind: time)
                     WHERE id = \(bind: source.id)
                     RETURNING *
@@ -243,7 +243,7 @@ struct SQLCollectionSourceRepository: CollectionSourceRepository {
                         rows_read = \(bind: outcome.rowsRead), rows_accepted = \(bind: outcome.rowsAccepted),
                         rows_rejected = \(bind: outcome.rowsRejected), watermark_value = \(bind: outcome.watermarkValue),
                         failure_zh = \(bind: outcome.failure?.zh), failure_en = \(bind: outcome.failure?.en),
-                        files = \(bind: files)
+                        files = \(bind: files), rows_retired = \(bind: outcome.rowsRetired)
                     WHERE id = \(bind: id) AND status = 'running'
                     RETURNING *
                     """
@@ -253,6 +253,10 @@ struct SQLCollectionSourceRepository: CollectionSourceRepository {
             var watermark: SQLQueryString = ""
             if outcome.status == .succeeded, let value = outcome.watermarkValue {
                 watermark = ", watermark_value = \(bind: value)"
+            }
+            var reconciled: SQLQueryString = ""
+            if outcome.status == .succeeded && outcome.reconciled {
+                reconciled = ", reconciled_at = \(bind: run.startedAt)"
             }
             // The monitoring figures: a success clears the failures and the lateness told, a failure adds one.
             let health: SQLQueryString =
@@ -268,7 +272,7 @@ struct SQLCollectionSourceRepository: CollectionSourceRepository {
             try await sql.raw(
                 """
                 UPDATE collection_sources SET claim_run = NULL, claim_until = NULL,
-                    next_run_at = \(bind: nextRunAt)\(watermark)\(health)
+                    next_run_at = \(bind: nextRunAt)\(watermark)\(reconciled)\(health)
                 WHERE id = \(bind: run.sourceID) AND claim_run = \(bind: id)
                 """
             ).run()
@@ -366,6 +370,7 @@ struct SQLCollectionSourceRepository: CollectionSourceRepository {
                 zh: zh, en: try row.decode(column: "last_failure_en", as: String?.self) ?? zh)
         }
         source.lateAlertedAt = try row.decode(column: "late_alerted_at", as: Date?.self)
+        source.reconciledAt = try row.decode(column: "reconciled_at", as: Date?.self)
         return source
     }
 
@@ -403,7 +408,8 @@ struct SQLCollectionSourceRepository: CollectionSourceRepository {
             nextRunAt: try row.decode(column: "next_run_at", as: Date?.self),
             http: try row.decode(column: "http_options", as: String?.self).map {
                 try decoder.decode(HTTPSourceOptions.self, from: Data($0.utf8))
-            })
+            },
+            cron: try row.decode(column: "cron", as: String?.self).map { try CronExpression($0) })
     }
 
     static func decodeRun(_ row: any SQLRow) throws -> CollectionRun {
@@ -412,7 +418,7 @@ struct SQLCollectionSourceRepository: CollectionSourceRepository {
         let en = try row.decode(column: "failure_en", as: String?.self)
         let status = try row.decode(column: "status", as: String.self)
         let trigger = try row.decode(column: "trigger", as: String.self)
-        return CollectionRun(
+        var run = CollectionRun(
             id: try row.decode(column: "id", as: Int64.self),
             sourceID: try row.decode(column: "source_id", as: Int64.self),
             trigger: CollectionTrigger(rawValue: trigger) ?? .manual,
@@ -429,6 +435,8 @@ struct SQLCollectionSourceRepository: CollectionSourceRepository {
             failure: zh.map { BilingualText(zh: $0, en: en ?? $0) },
             files: try JSONDecoder().decode([String].self, from: Data(files.utf8)),
             requestedBy: try row.decode(column: "requested_by", as: Int64?.self))
+        run.rowsRetired = try row.decode(column: "rows_retired", as: Int64.self)
+        return run
     }
 }
 

@@ -12,6 +12,9 @@ public enum IngestMode: String, Sendable, Hashable, Codable, CaseIterable {
     case delete
     /// The file is the whole pool, applied as a diff: only new, changed and vanished rows are written.
     case sync
+    /// The file lists every key the source still holds (key columns only): rows with other keys are retired,
+    /// the rest stay as they are (the key reconciliation of an incrementally collected source).
+    case reconcile
 
     /// The modes, for messages: `replace、upsert、delete、sync`.
     public static var choices: BilingualText {

@@ -361,6 +361,17 @@ enum Schema {
                 """
             ]),
         Migration(version: 36, name: "matters and joint services (issue 23)", statements: matterTables),
+        // Cron schedules, and the key reconciliation of watermark sources: when a source's keys were last compared
+        // with the pool's, and the rows a run's reconciliation retired.
+        .addingColumns(
+            version: 37, name: "collection cron schedules and key reconciliation (issue 20)",
+            typedColumns: { t in
+                [
+                    ("collection_sources", "cron", "TEXT"),
+                    ("collection_sources", "reconciled_at", t.timestamp),
+                    ("collection_runs", "rows_retired", "BIGINT NOT NULL DEFAULT 0"),
+                ]
+            }),
         // The audit log at scale (issue 26). On SQLite it belongs to the audit file (`auditDatabaseMigrations`).
         Migration(
             version: 38, name: auditAtScale.name,

@@ -1053,7 +1053,7 @@ MATTER_DRAFT = OBJ(["implementationCode", "name", "type", "legalBasis", "materia
 MATTER = OBJ(["id", "departmentID", "content", "updatedAt"], {"id": I64, "departmentID": I64, "content": ref("MatterDraft"), "updatedAt": DT})
 JOINT_DRAFT = OBJ(["code", "name", "matterCodes"], {
     "code": S(examples=["YJS-XSECS"]), "name": S(), "summary": S(), "matterCodes": {"type": "array", "items": S()},
-    "applicationSystemID": I64, "resolutions": {"type": "object", "additionalProperties": ref("FormDictionary"),
+    "applicationSystemID": {"type": ["integer", "null"], "format": "int64"}, "resolutions": {"type": "object", "additionalProperties": ref("FormDictionary"),
         "description": "The dictionary a person chose for a conflicting merged field, by field id"}})
 MERGED_FIELD = OBJ(["id", "role", "key", "label", "type", "isRequired", "sources", "conflicts", "isPrefillable", "isReadOnly"], {
     "id": S(), "role": S(), "key": S(), "label": S(), "type": VALUE_TYPE, "maxLength": {"type": "integer"}, "isRequired": {"type": "boolean"},
@@ -1074,6 +1074,10 @@ JOINT_VIEW = OBJ(["service", "leadDepartmentName", "matters", "form"], {
     "leadDepartmentName": S(), "form": ref("MergedForm"),
     "matters": {"type": "array", "items": OBJ(["implementationCode", "name", "departmentName", "elements", "materials"], {
         "implementationCode": S(), "name": S(), "departmentName": S(), "elements": {"type": "integer"}, "materials": {"type": "integer"}})}})
+PUBLIC_JOINT = OBJ(["code", "name", "summary", "leadDepartmentName", "matters", "form"], {
+    "code": S(), "name": S(), "summary": S(), "leadDepartmentName": S(), "form": ref("MergedForm"),
+    "matters": {"type": "array", "items": OBJ(["implementationCode", "name", "departmentName", "elements", "materials"], {
+        "implementationCode": S(), "name": S(), "departmentName": S(), "elements": {"type": "integer"}, "materials": {"type": "integer"}})}})
 PREFILL_REQUEST = OBJ(["subjects", "consent", "caseNumber"], {
     "subjects": {"type": "array", "items": OBJ(["role", "identifier"], {"role": S(), "identifier": S(description="公民身份号码 or 统一社会信用代码")})},
     "consent": {"type": "boolean", "description": "The applicant agreed that their data be fetched; without it nothing is"},
@@ -1089,14 +1093,14 @@ MATTER_IMPORT = OBJ(["dryRun", "saved", "rejected", "errors", "demandsRaised"], 
     "errors": {"type": "array", "items": SHEET_ISSUE}, "demandsRaised": {"type": "array", "items": S(description="需求编号")}})
 schemas.update({"ItemReference": ITEM_REF, "FormDictionary": FORM_DICT, "FormElement": FORM_ELEMENT, "MatterMaterial": MATTER_MATERIAL,
     "MatterDraft": MATTER_DRAFT, "Matter": MATTER, "JointServiceDraft": JOINT_DRAFT, "MergedField": MERGED_FIELD,
-    "MergedMaterial": MERGED_MATERIAL, "ReductionReport": REDUCTION, "MergedForm": MERGED_FORM, "JointServiceView": JOINT_VIEW,
+    "MergedMaterial": MERGED_MATERIAL, "ReductionReport": REDUCTION, "MergedForm": MERGED_FORM, "JointServiceView": JOINT_VIEW, "PublicJointService": PUBLIC_JOINT,
     "PrefillRequest": PREFILL_REQUEST, "PrefilledForm": PREFILLED, "MatterImportReport": MATTER_IMPORT})
 CODE = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]
 JOINT_INPUT = OBJ(["jointService"], {"jointService": ref("JointServiceDraft"), "leadDepartmentID": I64})
 paths.update({
   "/api/v1/matters": {
     "get": op("政务服务事项: every matter, or one department's (any signed-in officer)", "matters", {"200": ok(lst("Matter")), **errors(401)},
-      params=[q("department", "Implementing department id", {"type": "integer", "format": "int64"})]),
+      params=[q("department", "Implementing department id", {"type": "integer", "format": "int64", "minimum": 1})]),
     "post": op("Save a matter (new or changed) of your department, or of the one the operator names: its elements and materials with their links to catalog items and licence types, which must exist; an element or material another department holds but nobody shares raises a sharing demand tagged with the matter",
       "matters", {"201": ok(OBJ(["matter", "demandsRaised"], {"matter": ref("Matter"), "demandsRaised": {"type": "array", "items": S()}}), "Saved"), **errors(400, 401, 403, 409)},
       OBJ(["matter"], {"matter": ref("MatterDraft"), "departmentID": I64}))},
@@ -1108,14 +1112,14 @@ paths.update({
     "get": op("A matter by its implementation code", "matters", {"200": ok(ref("Matter")), **errors(401, 404)}, params=CODE),
     "delete": op("Delete a matter no joint service joins", "matters", {"204": {"description": "Deleted"}, **errors(401, 403, 404, 409)}, params=CODE)},
   "/api/v1/joint-services": {
-    "get": op("一件事 with their merged forms, materials and reductions (public, as the portal shows them)", "matters", {"200": ok(lst("JointServiceView"))}, security=False),
+    "get": op("一件事 with their merged forms, materials and reductions (public, as the portal shows them)", "matters", {"200": ok(lst("PublicJointService"))}, security=False),
     "post": op("Compose or change a joint service your department leads (the operator may name the lead): the matters must exist, the accepting system must be the lead department's",
       "matters", {"201": ok(ref("JointServiceView"), "Saved"), **errors(400, 401, 403, 409)}, JOINT_INPUT)},
   "/api/v1/joint-services/preview": {
     "post": op("The merged form and reduction of matters not yet saved as a joint service (the builder's preview)", "matters",
       {"200": ok(ref("MergedForm")), **errors(400, 401)}, JOINT_INPUT)},
   "/api/v1/joint-services/{code}": {
-    "get": op("A joint service with its merged form (public)", "matters", {"200": ok(ref("JointServiceView")), **errors(404)}, params=CODE, security=False),
+    "get": op("A joint service with its merged form (public)", "matters", {"200": ok(ref("PublicJointService")), **errors(404)}, params=CODE, security=False),
     "delete": op("Delete a joint service your department leads", "matters", {"204": {"description": "Deleted"}, **errors(401, 403, 404)}, params=CODE)},
   "/api/v1/joint-services/{code}/prefill": {
     "post": op("Fill in the merged form for an application whose applicant consented (the joint service's accepting system with its credential, or a consumer officer of the lead department): values from the pools the system is granted (masked, each read a gateway entry on the audit log) and from the subjects' e-licences through 用证 (each a use record); without consent nothing is fetched and the form comes back empty",

@@ -42,7 +42,15 @@ struct MattersAPI: Sendable {
 
     func list(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         _ = try context.requireUser()
-        let department = request.uri.queryParameters["department"].flatMap { Int64(String($0)) }
+        var department: Int64?
+        if let text = request.uri.queryParameters["department"] {
+            guard let id = Int64(String(text)), id > 0 else {
+                throw ValidationError(
+                    field: "department",
+                    BilingualText(zh: "部门编号须为正整数", en: "the department id must be a positive whole number"))
+            }
+            department = id
+        }
         return try JSONResponse.make(["items": try await service.matters(departmentID: department)])
     }
 

@@ -321,6 +321,32 @@ struct JointServiceTests {
                 path, fields.joined(separator: "&"), officer, client)
             #expect(stale == .conflict && stalePage.contains("别处修改"), "the page was opened before the last save")
 
+            // A guide sheet uploaded from the matter list: the good matter is saved, the bad row named in the table.
+            let header = MatterSheet.columns.map(\.header)
+            func row(_ values: [String: String]) -> String { header.map { values[$0] ?? "" }.joined(separator: ",") }
+            let sheet = [
+                header.joined(separator: ","),
+                row(["实施编码": "11341500003010036N3442900000001", "事项名称": "失业保险金申领", "设定依据": "《失业保险条例》"]),
+                row(["行类型": "要素", "名称": "姓名", "字段标识": "xm", "关联信息项": "101001/0001:xm"]),
+                row(["实施编码": "11341500003010036N3442900000002", "事项名称": "就业登记", "设定依据": "《就业服务与就业管理规定》"]),
+                row(["行类型": "要素", "名称": "姓名", "字段标识": "Bad"]),
+            ].joined(separator: "\n")
+            let boundary = "matter-sheet-boundary"
+            let multipart = [
+                "--\(boundary)", "Content-Disposition: form-data; name=\"_csrf\"", "", officer.csrf,
+                "--\(boundary)", "Content-Disposition: form-data; name=\"file\"; filename=\"guide.csv\"",
+                "Content-Type: text/csv", "", sheet, "--\(boundary)--", "",
+            ].joined(separator: "\r\n")
+            let (uploaded, report) = try await client.execute(
+                uri: "/console/matters/import", method: .post,
+                headers: [.cookie: officer.cookie, .contentType: "multipart/form-data; boundary=\(boundary)"],
+                body: ByteBuffer(string: multipart)
+            ) { ($0.status, String(buffer: $0.body)) }
+            #expect(uploaded == .unprocessableContent && report.contains("id=\"import-errors\""))
+            #expect(report.contains("11341500003010036N3442900000001") && report.contains("字段标识"))
+            #expect(try await store.matters.matter(code: "11341500003010036N3442900000001") != nil)
+            #expect(try await store.matters.matter(code: "11341500003010036N3442900000002") == nil)
+
             // The bureau's office composes 公积金提取 from its three matters and sees the merged form before saving.
             let services = try await ConsoleTests.signIn("sjj.services", passwords, client)
             let all = try await store.matters.listMatters(departmentID: nil)

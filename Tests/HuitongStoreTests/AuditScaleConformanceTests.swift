@@ -244,6 +244,16 @@ struct AuditScaleConformanceTests {
             // Months already archived are not written again; a later run continues after them.
             #expect(try await archiver.archive(through: AuditMonth(year: 2025, month: 2), now: april).isEmpty)
 
+            // A file damaged since it was written keeps its month's entries: prune reads every file again first.
+            let januaryFile = folder.appendingPathComponent(made[0].fileName)
+            let written = try Data(contentsOf: januaryFile)
+            try Data(written.dropLast(200)).write(to: januaryFile)
+            await #expect(throws: AuditArchiveRunError.self) {
+                try await archiver.prune(retentionMonths: 2, now: april)
+            }
+            #expect(try await store.audit.prunedBoundary() == nil)
+            try written.write(to: januaryFile)
+
             // Two months of retention in April keep February and March: January goes.
             let pruned = try await archiver.prune(retentionMonths: 2, now: april)
             #expect(pruned.map(\.month.description) == ["2025-01"])

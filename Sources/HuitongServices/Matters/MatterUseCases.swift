@@ -322,9 +322,15 @@ public struct MatterUseCases: Sendable {
         return try await view(service)
     }
 
+    /// Every joint service, read with one set of lookups (departments, licence types, legal bases) and each
+    /// system's grants of an entry read once, however many services share them.
     public func jointServices() async throws -> [JointServiceView] {
+        let lookups = try await Lookups.load(store)
+        var grants: [String: [Grant]] = [:]
         var views: [JointServiceView] = []
-        for service in try await store.matters.listJointServices() { views.append(try await view(service)) }
+        for service in try await store.matters.listJointServices() {
+            views.append(try await view(service, lookups: lookups, grants: &grants))
+        }
         return views
     }
 
@@ -371,8 +377,10 @@ public struct MatterUseCases: Sendable {
             }
             system = found
         }
+        var grants: [String: [Grant]] = [:]
         let availability = try await self.availability(
-            for: matters.map(\.content), system: system, leadDepartmentID: system?.departmentID ?? user.departmentID)
+            for: matters.map(\.content), system: system, leadDepartmentID: system?.departmentID ?? user.departmentID,
+            lookups: try await Lookups.load(store), grants: &grants)
         return FormMerger.merge(matters.map(\.content), availability: availability, resolutions: draft.resolutions)
     }
 
@@ -387,14 +395,40 @@ public struct MatterUseCases: Sendable {
     }
 
     func view(_ service: JointService) async throws -> JointServiceView {
+        var grants: [String: [Grant]] = [:]
+        return try await view(service, lookups: try await Lookups.load(store), grants: &grants)
+    }
+
+    /// What a view reads once however many services it shows.
+    struct Lookups: Sendable {
+        var departments: [Int64: String]
+        var licenceEntries: [Int64: LicenceType]
+        var legalBases: [LicenceConsent]
+
+        static func load(_ store: Store) async throws -> Lookups {
+            var licenceEntries: [Int64: LicenceType] = [:]
+            for stored in try await store.licences.types() {
+                if let entryID = stored.catalogEntryID { licenceEntries[entryID] = stored.type }
+            }
+            return Lookups(
+                departments: Dictionary(
+                    uniqueKeysWithValues: try await store.departments.list().map { ($0.id, $0.name) }),
+                licenceEntries: licenceEntries, legalBases: try await store.licences.legalBases())
+        }
+    }
+
+    func view(_ service: JointService, lookups: Lookups, grants: inout [String: [Grant]]) async throws
+        -> JointServiceView
+    {
         let matters = try await store.matters.matters(codes: service.content.matterCodes)
-        let departments = Dictionary(uniqueKeysWithValues: try await store.departments.list().map { ($0.id, $0.name) })
+        let departments = lookups.departments
         let system =
             try await service.content.applicationSystemID.asyncMap {
                 try await store.applicationSystems.find(id: $0)
             } ?? nil
         let availability = try await availability(
-            for: matters.map(\.content), system: system, leadDepartmentID: service.leadDepartmentID)
+            for: matters.map(\.content), system: system, leadDepartmentID: service.leadDepartmentID, lookups: lookups,
+            grants: &grants)
         return JointServiceView(
             service: service, leadDepartmentName: departments[service.leadDepartmentID] ?? "",
             matters: matters.map {
@@ -412,13 +446,14 @@ public struct MatterUseCases: Sendable {
     /// department use every holder's licences for one of the matters (a holder's own consent, given at application
     /// time, is honoured by prefill but cannot be counted on in advance); the items of such a type's catalog entry
     /// are read from the holder's licence. Items of base libraries (基础信息资源) and licences are authoritative.
-    func availability(for matters: [MatterDraft], system: ApplicationSystem?, leadDepartmentID: Int64) async throws
-        -> SharedDataAvailability
-    {
+    func availability(
+        for matters: [MatterDraft], system: ApplicationSystem?, leadDepartmentID: Int64, lookups: Lookups,
+        grants memo: inout [String: [Grant]]
+    ) async throws -> SharedDataAvailability {
         let now = Date()
         let matterCodes = Set(matters.map(\.implementationCode))
         let usable = Set(
-            try await store.licences.legalBases().filter {
+            lookups.legalBases.filter {
                 $0.isInForce(at: now) && $0.granteeDepartmentID == leadDepartmentID && matterCodes.contains($0.matter)
             }.map(\.typeCode))
         var availability = SharedDataAvailability()
@@ -426,7 +461,7 @@ public struct MatterUseCases: Sendable {
         let references = Set(
             matters.flatMap { $0.elements.compactMap(\.catalogItem) + $0.materials.flatMap(\.catalogItems) })
         let entries = try await store.catalog.entries(codes: Set(references.map(\.resourceCode)).sorted())
-        let licenceEntries = try await licenceTypeEntries()
+        let licenceEntries = lookups.licenceEntries
         for (code, entry) in entries where entry.status == .published {
             let wanted = references.filter { $0.resourceCode == code }
             let authoritative = entry.code.segments.category == "1" || licenceEntries[entry.id] != nil
@@ -435,7 +470,9 @@ public struct MatterUseCases: Sendable {
             if let type = licenceEntries[entry.id] {
                 if usable.contains(type.typeCode) { whole = Set(entry.content.items.map(\.columnName)) }
             } else if let system {
-                for grant in try await grants(of: system, for: entry, at: now) {
+                let key = "\(system.id)|\(entry.code.text)"
+                if memo[key] == nil { memo[key] = try await grants(of: system, for: entry, at: now) }
+                for grant in memo[key] ?? [] {
                     for item in grant.items {
                         if (grant.masking[item] ?? MaskingRule.none) == MaskingRule.none {
                             whole.insert(item)

@@ -215,9 +215,34 @@ public struct AuditArchiver: Sendable {
             guard archive.month < oldestKept, archive.verifiedAt != nil else { break }
             if archive.prunedAt == nil { prunable.append(archive) }
         }
-        guard let last = prunable.last else { return [] }
+        // Each month's file is read back and verified again now, from this node's archive folder, before its entries
+        // go: a file lost or damaged since it was written keeps its entries in the log. Pruning stops at the first
+        // month whose file does not verify, so what is pruned stays one unbroken run from the oldest.
+        var verified: [AuditArchiveRecord] = []
+        for archive in prunable {
+            let file = directory.appendingPathComponent(archive.fileName)
+            let summary: AuditArchiveSummary
+            do {
+                summary = try Self.verify(file: file, trustedKeys: trustedKeys)
+            } catch let error as AuditArchiveError {
+                if verified.isEmpty { throw AuditArchiveRunError.fileInvalid(path: file.path, error) }
+                break
+            } catch {
+                if verified.isEmpty { throw error }
+                break
+            }
+            guard summary.start == archive.start, summary.end == archive.end else {
+                if verified.isEmpty {
+                    throw AuditArchiveRunError.fileInvalid(
+                        path: file.path, .endMismatch(lastSequence: archive.end.sequence))
+                }
+                break
+            }
+            verified.append(archive)
+        }
+        guard let last = verified.last else { return [] }
         try await repository.prune(through: last, at: now)
-        return prunable
+        return verified
     }
 
     /// Verifies an archive file offline, reading it a megabyte at a time.

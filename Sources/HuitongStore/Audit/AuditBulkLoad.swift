@@ -39,6 +39,17 @@ public enum AuditBulkLoad {
 extension SQLAuditLogRepository {
     func adoptHead(_ chain: AuditChain) async throws {
         try await provider.transaction { sql in
+            // Only forward, and only to the last entry stored: a head moved back or off the entries would hand out
+            // sequence numbers already taken (PostgreSQL's key is (seq, time_us) and cannot refuse them).
+            let last = try await sql.raw("SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1").first()
+            let lastSequence = try last?.decode(column: "seq", as: Int64.self) ?? 0
+            let lastHash = try last?.decode(column: "hash", as: String.self)
+            guard chain.sequence == lastSequence, chain.sequence == 0 || lastHash == chain.lastHash.hex else {
+                throw StoreError.conflict(
+                    BilingualText(
+                        zh: "链头须为最后一条审计条目（序号 \(lastSequence)）", en: "the head must be the last entry (\(lastSequence))")
+                )
+            }
             try await sql.raw(
                 """
                 UPDATE audit_head SET seq = \(bind: chain.sequence), hash = \(bind: chain.lastHash.hex),

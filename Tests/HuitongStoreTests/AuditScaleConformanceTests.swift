@@ -218,6 +218,8 @@ struct AuditScaleConformanceTests {
                 _ = try await trail.log.append(contentsOf: Array(events[start..<start + 150]))
                 if start % 300 == 0 { try await trail.checkpointer.checkpoint(now: Self.january) }
             }
+            // The node's periodic checkpoint over everything so far: what vouches for each month's last entries.
+            try await trail.checkpointer.checkpoint(now: Self.january)
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: folder) }
             let keys = trail.trustedCheckpointKeys
@@ -303,6 +305,11 @@ struct AuditScaleConformanceTests {
                 repository: store.auditArchives, checkpointKey: trail.checkpointKey,
                 trustedKeys: trail.trustedCheckpointKeys,
                 directory: FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)"))
+            // No signed checkpoint covers the month's entries yet: the node will not sign them on its own word.
+            await #expect(throws: AuditArchiveRunError.monthUnsigned("2025-01")) {
+                try await archiver.archive(through: AuditMonth(year: 2025, month: 1), now: Self.january + 60 * 86_400)
+            }
+            try await trail.checkpointer.checkpoint(now: Self.january + 60 * 86_400)
             let made = try await archiver.archive(
                 through: AuditMonth(year: 2025, month: 1), now: Self.january + 60 * 86_400)
             try await store.provider.auditProvider.transaction { sql in

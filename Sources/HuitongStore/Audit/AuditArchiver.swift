@@ -7,6 +7,8 @@ import HuitongCrypto
 public enum AuditArchiveRunError: HuitongError, Hashable {
     /// The month has not ended yet.
     case monthOpen(String)
+    /// The month's last entries are under no signed checkpoint yet, so nothing vouches for them.
+    case monthUnsigned(String)
     /// The live log did not verify on the way: the entries are not archived (and so can never be pruned).
     case logInvalid(month: String, AuditVerificationFailure)
     /// The file written did not verify when read back.
@@ -17,6 +19,7 @@ public enum AuditArchiveRunError: HuitongError, Hashable {
     public var code: String {
         switch self {
         case .monthOpen: "audit_archive_month_open"
+        case .monthUnsigned: "audit_archive_month_unsigned"
         case .logInvalid(_, let failure): failure.code
         case .fileInvalid: "audit_archive_invalid"
         case .fileExists: "audit_archive_exists"
@@ -26,7 +29,7 @@ public enum AuditArchiveRunError: HuitongError, Hashable {
 
     public var kind: ErrorKind {
         switch self {
-        case .monthOpen, .fileExists: .conflict
+        case .monthOpen, .monthUnsigned, .fileExists: .conflict
         case .logInvalid, .fileInvalid: .conflict
         case .io: .unavailable
         }
@@ -36,6 +39,12 @@ public enum AuditArchiveRunError: HuitongError, Hashable {
         switch self {
         case .monthOpen(let month):
             BilingualText(zh: "\(month) 尚未结束，不能归档", en: "\(month) has not ended yet and cannot be archived")
+        case .monthUnsigned(let month):
+            BilingualText(
+                zh: "\(month) 的最后几条审计条目之后还没有签名检查点，请等下一个检查点后再归档",
+                en:
+                    "no signed checkpoint follows the last entries of \(month) yet; archive it after the next checkpoint"
+            )
         case .logInvalid(let month, let failure):
             BilingualText(
                 zh: "归档 \(month) 时审计日志校验失败：\(failure.message.zh)",
@@ -169,10 +178,34 @@ public struct AuditArchiver: Sendable {
                 throw AuditArchiveRunError.logInvalid(month: month.description, failure)
             }
             let end = verifier.state
-            // Every archive ends under a signature: sign the month's last entry unless a checkpoint is there.
+            // Every archive ends under a signature: sign the month's last entry unless a checkpoint is there. The
+            // node signs only what a signature already vouches for: the entries after the month, up to the next
+            // stored checkpoint, are verified first (not archived), so an entry edited and re-hashed since its
+            // checkpoint is never signed afresh.
             if end.sequence > start.sequence,
                 try await repository.checkpoints(after: end.sequence - 1, through: end.sequence, limit: 1).isEmpty
             {
+                guard let next = try await repository.checkpoints(after: end.sequence, through: .max, limit: 1).first
+                else { throw AuditArchiveRunError.monthUnsigned(month.description) }
+                var onward = verifier
+                var reached = end.sequence
+                do {
+                    try onward.add(next)
+                    while reached < next.treeSize {
+                        let page = try await repository.records(after: reached, through: next.treeSize, limit: pageSize)
+                        guard !page.isEmpty else { break }
+                        for record in page {
+                            switch record {
+                            case .entry(let entry): try onward.check(entry)
+                            case .unreadable(let sequence, _): try onward.checkUnreadable(sequence: sequence)
+                            }
+                        }
+                        reached = page.last?.sequence ?? next.treeSize
+                    }
+                    _ = try onward.finish(recordedHead: next.treeSize)
+                } catch let failure as AuditVerificationFailure {
+                    throw AuditArchiveRunError.logInvalid(month: month.description, failure)
+                }
                 let checkpoint = try AuditCheckpoint.sign(end, time: now, with: checkpointKey)
                 if try await repository.save(checkpoint) {
                     buffer += AuditArchive.checkpointLine(checkpoint)

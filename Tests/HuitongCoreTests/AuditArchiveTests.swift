@@ -24,11 +24,9 @@ struct AuditArchiveTests {
         lines: [[UInt8]], end: AuditChain
     ) {
         var chain = start
-        var lines = [
-            AuditArchive.headerLine(
-                AuditArchive.Header(
-                    month: AuditMonth(year: 2025, month: 1), start: start, lastSequence: start.sequence + Int64(count)))
-        ]
+        let header = AuditArchive.Header(
+            month: AuditMonth(year: 2025, month: 1), start: start, lastSequence: start.sequence + Int64(count))
+        var lines = [AuditArchive.headerLine(header)]
         for index in 0..<count {
             let entry = chain.append(event(Int(start.sequence) + index), suite: .intl)
             lines.append(AuditArchive.entryLine(entry))
@@ -36,7 +34,9 @@ struct AuditArchiveTests {
                 lines.append(AuditArchive.checkpointLine(try AuditCheckpoint.sign(chain, with: key.signingKey)))
             }
         }
-        lines.append(AuditArchive.endLine(AuditArchive.End(chain, entries: Int64(count))))
+        let end = AuditArchive.End(chain, entries: Int64(count))
+        lines.append(AuditArchive.endLine(end))
+        lines.append(AuditArchive.sealLine(try AuditArchive.Seal.sign(header, end, with: key.signingKey)))
         return (lines, chain)
     }
 
@@ -129,9 +129,29 @@ struct AuditArchiveTests {
             throws: AuditArchiveError.chain(
                 AuditVerificationFailure(sequence: 10, reason: .truncated(signedSize: 10, lastSequence: 9)))
         ) { try Self.verify(cut) }
-        // The last entry, its checkpoint and the end line removed, the end line written again for 9 entries.
+        // The last entry, its checkpoint and the end line removed.
         cut = Array(lines[...Self.line(of: 9, lines)])
         #expect(throws: AuditArchiveError.incomplete(lastSequence: 9)) { try Self.verify(cut) }
+        // Cut right after the checkpoint at 8, with the header and the end line written again to match and the
+        // old seal kept (a new one needs the node's key): the seal no longer covers the bounds.
+        let shortened = try Self.archive(count: 8)
+        var forged = Array(lines[...(Self.line(of: 8, lines) + 1)])
+        forged[0] = shortened.lines[0]
+        forged += [shortened.lines[shortened.lines.count - 2], lines[lines.count - 1]]
+        #expect(throws: AuditArchiveError.unsealed) { try Self.verify(forged) }
+        // The first entries stripped, the header moved on to match: the same.
+        let later = try Self.archive(from: AuditChain(), count: 4).end
+        var stripped = try Self.archive(from: later, count: 6).lines
+        stripped[stripped.count - 1] = lines[lines.count - 1]
+        #expect(throws: AuditArchiveError.unsealed) { try Self.verify(stripped) }
+        // A seal by a key the verifier does not trust is no seal.
+        var stranger = lines
+        let other = NodeIdentityKey.generate()
+        let header = AuditArchive.Header(month: AuditMonth(year: 2025, month: 1), start: AuditChain(), lastSequence: 10)
+        stranger[stranger.count - 1] = AuditArchive.sealLine(
+            try AuditArchive.Seal.sign(header, AuditArchive.End(summaryEnd(lines), entries: 10), with: other.signingKey)
+        )
+        #expect(throws: AuditArchiveError.unsealed) { try Self.verify(stranger) }
         // Cut inside a line.
         let bytes = Array(lines.joined())
         #expect(throws: (any Error).self) {
@@ -141,6 +161,9 @@ struct AuditArchiveTests {
         let unsigned = try Self.archive(count: 10, signEnd: false).lines
         #expect(throws: AuditArchiveError.unsigned(lastSequence: 10)) { try Self.verify(unsigned) }
     }
+
+    /// The chain state an intact archive ends at.
+    func summaryEnd(_ lines: [[UInt8]]) throws -> AuditChain { try Self.verify(lines).end }
 
     @Test("the chain continues across archives: the next starts where the previous ended")
     func continuation() throws {

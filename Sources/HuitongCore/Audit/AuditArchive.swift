@@ -91,11 +91,53 @@ public enum AuditArchive {
         }
     }
 
+    /// The node's signature over the file's bounds: its header and its end. Checkpoints vouch for entries, not
+    /// for where a file starts or stops; without the seal a file cut just after a checkpoint, or stripped of its
+    /// first entries, with header and end rewritten to match, would verify on its own.
+    public struct Seal: Codable, Sendable, Hashable {
+        public var keyID: String
+        public var suite: String
+        public var signature: String
+
+        /// What the seal signs: a domain label, then every field of the header and the end.
+        public static func signedBytes(_ header: Header, _ end: End) -> [UInt8] {
+            var out = CanonicalWriter()
+            out.text("huitong.audit.archive.seal.v1")
+            out.text(header.format)
+            out.int64(Int64(header.version))
+            out.text(header.month)
+            out.int64(header.firstSequence)
+            out.int64(header.lastSequence)
+            out.text(header.previousHash)
+            out.text(header.startFrontier.joined(separator: ","))
+            out.int64(end.lastSequence)
+            out.text(end.lastHash)
+            out.text(end.frontier.joined(separator: ","))
+            out.int64(end.entries)
+            return out.buffer
+        }
+
+        public static func sign(_ header: Header, _ end: End, with key: SigningPrivateKey) throws(CryptographyError)
+            -> Seal
+        {
+            Seal(
+                keyID: key.publicKey.keyID, suite: key.algorithm.suite.rawValue,
+                signature: Data(try key.signature(for: signedBytes(header, end))).base64EncodedString())
+        }
+
+        func isValid(_ header: Header, _ end: End, by key: SigningPublicKey) -> Bool {
+            guard let bytes = Data(base64Encoded: signature) else { return false }
+            return key.keyID == keyID && key.algorithm.suite.rawValue == suite
+                && key.isValidSignature(Array(bytes), for: Self.signedBytes(header, end))
+        }
+    }
+
     struct Line: Codable {
         var header: Header?
         var entry: Entry?
         var checkpoint: Checkpoint?
         var end: End?
+        var seal: Seal?
     }
 
     public static func headerLine(_ header: Header) -> [UInt8] { encode(Line(header: header)) }
@@ -105,6 +147,8 @@ public enum AuditArchive {
     }
 
     public static func endLine(_ end: End) -> [UInt8] { encode(Line(end: end)) }
+
+    public static func sealLine(_ seal: Seal) -> [UInt8] { encode(Line(seal: seal)) }
 
     /// An entry's line, written by hand (every value is ASCII: digits, hex, base64 and a suite name) because an
     /// archive holds millions of them.
@@ -140,6 +184,8 @@ public enum AuditArchiveError: HuitongError, Hashable {
     case unsigned(lastSequence: Int64)
     /// An archive does not start where the one before it ended.
     case discontinuous(month: String, firstSequence: Int64, previousLastSequence: Int64)
+    /// The file's bounds carry no seal, or one no trusted key made: it may have been cut or stripped.
+    case unsealed
 
     public var code: String {
         switch self {
@@ -179,6 +225,10 @@ public enum AuditArchiveError: HuitongError, Hashable {
                 en:
                     "the archive of \(month) starts at entry \(first) and does not continue the previous one, which ends at \(previous)"
             )
+        case .unsealed:
+            BilingualText(
+                zh: "归档文件的起止没有可信的节点签名（可能被截断或删去开头）",
+                en: "the archive's bounds carry no trusted node seal (it may have been cut short or stripped)")
         }
     }
 }
@@ -207,6 +257,7 @@ public struct AuditArchiveVerifier: Sendable {
     private var start = AuditChain()
     private var verifier: AuditVerifier
     private var end: AuditArchive.End?
+    private var seal: AuditArchive.Seal?
     private var lineNumber = 0
 
     public init(trustedKeys: [SigningPublicKey]) {
@@ -218,7 +269,7 @@ public struct AuditArchiveVerifier: Sendable {
     public mutating func consume(_ line: some Collection<UInt8>) throws(AuditArchiveError) {
         lineNumber += 1
         guard !line.isEmpty else { return }
-        guard end == nil else { throw .malformed(line: lineNumber) }
+        guard seal == nil else { throw .malformed(line: lineNumber) }
         guard let decoded = try? JSONDecoder().decode(AuditArchive.Line.self, from: Data(line)) else {
             if header == nil { throw .notAnArchive }
             throw .malformed(line: lineNumber)
@@ -234,6 +285,12 @@ public struct AuditArchiveVerifier: Sendable {
             start = AuditChain(sequence: first.firstSequence - 1, lastHash: previous, frontier: frontier)
             verifier = AuditVerifier(trustedKeys: trustedKeys, from: start)
             self.header = first
+            return
+        }
+        // After the end line only the seal may follow.
+        if end != nil {
+            guard let sealed = decoded.seal else { throw .malformed(line: lineNumber) }
+            seal = sealed
             return
         }
         if let entry = decoded.entry {
@@ -278,6 +335,7 @@ public struct AuditArchiveVerifier: Sendable {
         guard end.lastSequence == reached.sequence, end.lastHash == reached.lastHash.hex,
             end.frontier == reached.frontier.roots.map(\.hex), end.entries == reached.sequence - start.sequence
         else { throw .endMismatch(lastSequence: reached.sequence) }
+        guard let seal, trustedKeys.contains(where: { seal.isValid(header, end, by: $0) }) else { throw .unsealed }
         if reached.sequence > start.sequence, summary.lastCheckpoint?.treeSize != reached.sequence {
             throw .unsigned(lastSequence: reached.sequence)
         }

@@ -215,7 +215,11 @@ public struct AuditArchiver: Sendable {
                     buffer += AuditArchive.checkpointLine(stored)
                 }
             }
-            buffer += AuditArchive.endLine(AuditArchive.End(end, entries: end.sequence - start.sequence))
+            let endLine = AuditArchive.End(end, entries: end.sequence - start.sequence)
+            buffer += AuditArchive.endLine(endLine)
+            buffer += AuditArchive.sealLine(
+                try AuditArchive.Seal.sign(
+                    AuditArchive.Header(month: month, start: start, lastSequence: last), endLine, with: checkpointKey))
             try flush(true)
             try handle.synchronize()
             try handle.close()

@@ -402,7 +402,7 @@ schemas["AuditCheckpoint"] = OBJ(["treeSize", "rootHash", "lastEntryHash", "time
 schemas["AuditVerification"] = OBJ(["status", "startedAt", "finishedAt", "headSequence"], {"status": enum("ok", "failed"), "startedAt": DT, "finishedAt": DT,
     "headSequence": {**I64, "description": "Entries in the log when the run began; later ones are left for the next run"},
     "entriesChecked": I64, "checkpointsVerified": I64, "unsignedEntries": I64, "lastCheckpoint": ref("AuditCheckpoint"),
-    "firstBadSequence": I64, "reason": enum("edited", "missing", "out_of_order", "inserted", "broken_link", "truncated", "head_mismatch", "checkpoint_mismatch", "bad_signature", "unknown_key", "checkpoint_out_of_order"), "message": S()})
+    "firstBadSequence": I64, "reason": enum("edited", "missing", "out_of_order", "inserted", "broken_link", "truncated", "head_mismatch", "checkpoint_mismatch", "bad_signature", "unknown_key", "checkpoint_out_of_order", "boundary_unproven"), "message": S()})
 schemas["GatewayStatistics"] = OBJ(["groupBy", "from", "to", "groups"], {"groupBy": enum("day", "resource", "consumer"), "from": DT, "to": DT,
     "groups": {"type": "array", "items": OBJ(["key", "calls", "allowed", "denied", "failed", "rowsServed", "latencyMs"], {
         "key": S(description="Day (YYYY-MM-DD, China Standard Time), resource code or consumer department id; empty when calls named none"), "name": S(description="Consumer department name"),

@@ -264,6 +264,16 @@ struct AuditScaleConformanceTests {
             #expect(first?.sequence == made[0].end.sequence + 1)
             var summary = try await AuditLogVerification.run(store.audit, trustedKeys: keys).outcome.get()
             #expect(summary.entriesChecked == 900)
+            // February marked pruned in the register while its entries are still there: the boundary is refused,
+            // not used to skip them.
+            try await store.provider.auditProvider.transaction { sql in
+                try await sql.raw("UPDATE audit_archives SET pruned_at_us = 1 WHERE month = '2025-02'").run()
+            }
+            let skipped = try await AuditLogVerification.run(store.audit, trustedKeys: keys).outcome.failureValue
+            #expect(skipped?.reason == .boundaryUnproven)
+            try await store.provider.auditProvider.transaction { sql in
+                try await sql.raw("UPDATE audit_archives SET pruned_at_us = NULL WHERE month = '2025-02'").run()
+            }
             // The rollups keep the counts of the entries pruned.
             let counted = try await store.audit.statistics(
                 AuditStatisticsQuery(from: Self.january, to: april, groupBy: .day)

@@ -27,6 +27,9 @@ public struct AuditVerificationFailure: HuitongError, Hashable {
         case unknownKey(treeSize: Int64, keyID: String)
         /// Checkpoints must come in increasing tree size, each at most once.
         case checkpointOutOfOrder(treeSize: Int64)
+        /// The pruned boundary the live log starts from is not what archiving leaves: no signed checkpoint there,
+        /// or entries still at or below it.
+        case boundaryUnproven
     }
 
     public init(sequence: Int64, reason: Reason) {
@@ -87,6 +90,12 @@ public struct AuditVerificationFailure: HuitongError, Hashable {
         case .checkpointOutOfOrder(let size):
             return BilingualText(
                 zh: "规模为 \(size) 的检查点重复或顺序错误", en: "the checkpoint at tree size \(size) is repeated or out of order")
+        case .boundaryUnproven:
+            return BilingualText(
+                zh: "审计日志的清理边界（第 \(s) 条）不可信：该处没有签名检查点，或其前仍有记录",
+                en:
+                    "the audit log's pruned boundary (entry \(s)) is not proven: no signed checkpoint there, or entries remain before it"
+            )
         }
     }
 }

@@ -361,6 +361,7 @@ extension AuditVerificationFailure.Reason {
         case .badSignature: "bad_signature"
         case .unknownKey: "unknown_key"
         case .checkpointOutOfOrder: "checkpoint_out_of_order"
+        case .boundaryUnproven: "boundary_unproven"
         }
     }
 }

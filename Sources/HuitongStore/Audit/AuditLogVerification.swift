@@ -45,6 +45,17 @@ public enum AuditLogVerification {
             Report(outcome: outcome, headSequence: head.sequence, startedAt: startedAt, finishedAt: Date())
         }
         do {
+            // A boundary is what pruning leaves: a signed checkpoint exactly there (archiving makes sure of one,
+            // and the verifier checks it against the boundary's state) and no entry at or below it. A register
+            // edited to skip entries shows as neither.
+            if boundary.sequence > 0 {
+                let signed = try await repository.checkpoints(
+                    after: boundary.sequence - 1, through: boundary.sequence, limit: 1)
+                let below = try await repository.records(after: 0, through: boundary.sequence, limit: 1)
+                if signed.isEmpty || !below.isEmpty {
+                    throw AuditVerificationFailure(sequence: boundary.sequence, reason: .boundaryUnproven)
+                }
+            }
             while true {
                 let page = try await repository.records(after: entryCursor, through: bound, limit: pageSize)
                 let reach = page.count < pageSize ? bound : (page.last?.sequence ?? bound)

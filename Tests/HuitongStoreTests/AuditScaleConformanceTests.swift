@@ -279,6 +279,9 @@ struct AuditScaleConformanceTests {
                 AuditStatisticsQuery(from: Self.january, to: april, groupBy: .day)
             ).reduce(Int64(0)) { $0 + $1.calls }
             #expect(counted == Int64(events.filter(\.action.isGatewayCall).count))
+            await #expect(throws: StoreError.self, "a rebuild from the entries would lose January's counts") {
+                try await store.auditArchives.rebuildRollups()
+            }
             if store.provider.auditProvider.backend == .postgres {
                 let months = try await store.provider.auditProvider.read { sql in try await AuditPartitions.months(sql)
                 }

@@ -168,6 +168,17 @@ extension SQLAuditLogRepository: AuditArchiveRepository {
 
     func rebuildRollups() async throws {
         try await provider.transaction { sql in
+            // The rollups are the only count left of pruned months: a rebuild from the entries would lose them.
+            let pruned = try await sql.raw("SELECT month FROM audit_archives WHERE pruned_at_us IS NOT NULL LIMIT 1")
+                .first()
+            if let month = try pruned?.decode(column: "month", as: String.self) {
+                throw StoreError.conflict(
+                    BilingualText(
+                        zh: "\(month) 的审计条目已清理，统计汇总不能再从条目重建",
+                        en:
+                            "the audit entries of \(month) were pruned; the rollups can no longer be rebuilt from entries"
+                    ))
+            }
             for statement in Schema.auditRollupRebuild {
                 try await sql.raw(SQLQueryString(unsafeRaw: statement)).run()
             }

@@ -14,6 +14,8 @@ public enum AuditArchiveRunError: HuitongError, Hashable {
     /// The file written did not verify when read back.
     case fileInvalid(path: String, AuditArchiveError)
     case fileExists(String)
+    /// Another run archived the month at the same time.
+    case busy(String)
     case io(path: String, reason: String)
 
     public var code: String {
@@ -23,13 +25,14 @@ public enum AuditArchiveRunError: HuitongError, Hashable {
         case .logInvalid(_, let failure): failure.code
         case .fileInvalid: "audit_archive_invalid"
         case .fileExists: "audit_archive_exists"
+        case .busy: "audit_archive_busy"
         case .io: "audit_archive_io"
         }
     }
 
     public var kind: ErrorKind {
         switch self {
-        case .monthOpen, .monthUnsigned, .fileExists: .conflict
+        case .monthOpen, .monthUnsigned, .fileExists, .busy: .conflict
         case .logInvalid, .fileInvalid: .conflict
         case .io: .unavailable
         }
@@ -56,6 +59,12 @@ public enum AuditArchiveRunError: HuitongError, Hashable {
         case .fileExists(let path):
             BilingualText(
                 zh: "归档文件 \(path) 已存在，未覆盖", en: "the archive file \(path) exists already and was not overwritten")
+        case .busy(let month):
+            BilingualText(
+                zh: "另一次归档同时处理了 \(month)，本次未登记；请查看归档登记后再运行",
+                en:
+                    "another run archived \(month) at the same time; this one registered nothing — check the register and run again"
+            )
         case .io(let path, let reason):
             BilingualText(zh: "无法读写 \(path)：\(reason)", en: "cannot read or write \(path): \(reason)")
         }
@@ -117,7 +126,14 @@ public struct AuditArchiver: Sendable {
             let stamped = try await repository.lastSequence(before: month.endMicroseconds)
             let last = min(max(stamped, start.sequence), head.sequence)
             let record = try await archive(month, from: start, through: last, now: now)
-            try await repository.record(record)
+            do {
+                try await repository.record(record)
+            } catch {
+                if try await repository.archives().contains(where: { $0.month == month }) {
+                    throw AuditArchiveRunError.busy(month.description)
+                }
+                throw error
+            }
             made.append(record)
             start = record.end
             month = month.next
@@ -131,8 +147,17 @@ public struct AuditArchiver: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let name = Self.fileName(month)
         let final = directory.appendingPathComponent(name)
-        let partial = directory.appendingPathComponent(name + ".part")
-        guard !FileManager.default.fileExists(atPath: final.path) else {
+        // Each run writes a temporary file of its own, so two runs never write into one file.
+        let partial = directory.appendingPathComponent("\(name).\(UUID().uuidString).part")
+        if FileManager.default.fileExists(atPath: final.path) {
+            // A run that died between renaming its file and registering the month left it: a file that verifies and
+            // holds exactly this month's entries is registered as it is; anything else is refused, never replaced.
+            if let summary = try? Self.verify(file: final, trustedKeys: trustedKeys),
+                summary.start == start, summary.end.sequence == last, summary.month == month.description
+            {
+                return AuditArchiveRecord(
+                    month: month, start: start, end: summary.end, fileName: name, archivedAt: now, verifiedAt: now)
+            }
             throw AuditArchiveRunError.fileExists(final.path)
         }
         _ = FileManager.default.createFile(atPath: partial.path, contents: nil)

@@ -45,7 +45,8 @@ extension FederationNode {
         let figures = try await store.federation.figures()
         // Calls over the last 30 days: the window a monitoring screen compares nodes on.
         let calls = try await store.audit.statistics(
-            AuditStatisticsQuery(from: now.addingTimeInterval(-30 * 86_400), to: now, groupBy: .resource)
+            AuditStatisticsQuery(
+                from: AuditCalendar.windowStart(days: 30, endingAt: now), to: now, groupBy: .resource)
         ).reduce(0) { $0 + $1.calls }
         // The latest run's score of every scored entry; the node's own screens subtract open objections, which
         // are a local matter and not reported upward.

@@ -17,6 +17,13 @@ public enum AuditCalendar {
     /// The first instant of a local day, in microseconds since 1970.
     public static func startOfDay(_ day: Int64) -> Int64 { day * dayMicroseconds - offsetMicroseconds }
 
+    /// The start of the window of the last `days` local days, today among them: what "the last 30 days" counts when
+    /// statistics count whole days (a start in the middle of a day would count that whole day, one too many).
+    public static func windowStart(days: Int, endingAt now: Date) -> Date {
+        let first = day(now) - Int64(max(1, days) - 1)
+        return Date(timeIntervalSince1970: Double(startOfDay(first)) / 1_000_000)
+    }
+
     /// `2025-03-01` for a local day number.
     public static func dayName(_ day: Int64) -> String {
         let (year, month, dayOfMonth) = civil(day)

@@ -17,7 +17,8 @@ extension ConsolePages {
             let now = Date()
             let (dayBars, totalCalls) = try await callsPerDay(visibleTo: nil, now: now)
             let resources = try await store.audit.statistics(
-                AuditStatisticsQuery(from: now - Double(Self.days) * 86_400, to: now + 1, groupBy: .resource))
+                AuditStatisticsQuery(
+                    from: AuditCalendar.windowStart(days: Self.days, endingAt: now), to: now + 1, groupBy: .resource))
             var topBars: [ConsoleChart.Bar] = []
             for group in resources.sorted(by: { ($0.calls, $1.key) > ($1.calls, $0.key) }).prefix(Self.topResources) {
                 let name = try await store.catalog.find(code: group.key)?.content.name ?? group.key

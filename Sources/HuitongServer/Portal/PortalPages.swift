@@ -30,7 +30,7 @@ struct PortalPages {
     static let featuredCount = 6
     static let downloadPageSize = 1_000
     /// The window of gateway calls the home page counts, as the console statistics default to.
-    static let callWindow: TimeInterval = 30 * 86_400
+    static let callWindowDays = 30
 
     func register(on router: Router<HuitongRequestContext>) {
         router.get("/portal", use: home)
@@ -56,7 +56,9 @@ struct PortalPages {
         let calls = try await recentCalls.value(for: "calls in the last 30 days") { [store] in
             let now = Date()
             return try await store.audit.statistics(
-                AuditStatisticsQuery(from: now - Self.callWindow, to: now + 1, groupBy: .resource)
+                AuditStatisticsQuery(
+                    from: AuditCalendar.windowStart(days: Self.callWindowDays, endingAt: now), to: now + 1,
+                    groupBy: .resource)
             ).reduce(Int64(0)) { $0 + $1.calls }
         }
         let featured = try await store.recentlyUpdatedEntries(

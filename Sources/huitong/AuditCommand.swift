@@ -5,6 +5,7 @@ import HuitongCore
 import HuitongCrypto
 import HuitongServices
 import HuitongStore
+import Synchronization
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -291,7 +292,20 @@ extension AuditCommand {
                     repository: store.auditArchives, checkpointKey: trail.checkpointKey,
                     trustedKeys: trail.trustedCheckpointKeys, directory: AuditCommand.archiveDirectory(out, config))
                 let started = ContinuousClock.now
-                let records = try await archiver.archive(through: month)
+                let lastShown = Mutex(ContinuousClock.now)
+                // A month of a busy node is millions of entries: say how far the file has come, every few seconds.
+                let records = try await archiver.archive(through: month) { month, written, total in
+                    let due = lastShown.withLock { shown in
+                        guard shown.duration(to: .now) > .seconds(5) else { return false }
+                        shown = .now
+                        return true
+                    }
+                    guard due, total > 0 else { return }
+                    FileHandle.standardError.write(
+                        Data(
+                            "  \(month): \(written) / \(total) (\(Int(Double(written) / Double(total) * 100)) %)\n".utf8
+                        ))
+                }
                 return (records, AuditCommand.seconds(started.duration(to: .now)))
             }
             if records.0.isEmpty { print("nothing to archive through \(month)") }

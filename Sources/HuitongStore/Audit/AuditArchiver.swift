@@ -101,7 +101,11 @@ public struct AuditArchiver: Sendable {
 
     /// Archives every month not archived yet, in order, through `through` (which must have ended by `now`).
     /// Returns the months archived by this run.
-    public func archive(through: AuditMonth, now: Date = Date()) async throws -> [AuditArchiveRecord] {
+    /// `progress` hears, page by page, the month being written and the entries written of it and in all.
+    public func archive(
+        through: AuditMonth, now: Date = Date(),
+        progress: (@Sendable (_ month: AuditMonth, _ written: Int64, _ total: Int64) -> Void)? = nil
+    ) async throws -> [AuditArchiveRecord] {
         guard through.endMicroseconds <= AuditEvent.microseconds(now) else {
             throw AuditArchiveRunError.monthOpen(through.description)
         }
@@ -125,7 +129,7 @@ public struct AuditArchiver: Sendable {
         while month <= through {
             let stamped = try await repository.lastSequence(before: month.endMicroseconds)
             let last = min(max(stamped, start.sequence), head.sequence)
-            let record = try await archive(month, from: start, through: last, now: now)
+            let record = try await archive(month, from: start, through: last, now: now, progress: progress)
             do {
                 try await repository.record(record)
             } catch {
@@ -141,9 +145,10 @@ public struct AuditArchiver: Sendable {
         return made
     }
 
-    private func archive(_ month: AuditMonth, from start: AuditChain, through last: Int64, now: Date) async throws
-        -> AuditArchiveRecord
-    {
+    private func archive(
+        _ month: AuditMonth, from start: AuditChain, through last: Int64, now: Date,
+        progress: (@Sendable (AuditMonth, Int64, Int64) -> Void)?
+    ) async throws -> AuditArchiveRecord {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let name = Self.fileName(month)
         let final = directory.appendingPathComponent(name)
@@ -197,6 +202,7 @@ public struct AuditArchiver: Sendable {
                     }
                     cursor = page.last?.sequence ?? last
                     try flush()
+                    progress?(month, cursor - start.sequence, last - start.sequence)
                 }
                 _ = try verifier.finish(recordedHead: last)
             } catch let failure as AuditVerificationFailure {

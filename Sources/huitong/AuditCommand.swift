@@ -362,7 +362,19 @@ extension AuditCommand {
         let started = ContinuousClock.now
         for path in paths {
             do {
-                let summary = try AuditArchiver.verify(file: URL(fileURLWithPath: path), trustedKeys: keys)
+                var shown = ContinuousClock.now
+                let summary = try AuditArchiver.verify(file: URL(fileURLWithPath: path), trustedKeys: keys) {
+                    read, size in
+                    guard shown.duration(to: .now) > .seconds(5), size > 0 else { return }
+                    shown = .now
+                    FileHandle.standardError.write(
+                        Data("  \(path): \(Int(Double(read) / Double(size) * 100)) %\n".utf8))
+                }
+                if previous == nil, summary.start.sequence > 0 {
+                    print(
+                        "注意 (note): \(path) 从第 \(summary.start.sequence + 1) 条开始；更早的归档未一并校验 (earlier archives were not given)"
+                    )
+                }
                 if let previous, !summary.continues(previous) {
                     throw AuditArchiveError.discontinuous(
                         month: summary.month, firstSequence: summary.start.sequence + 1,

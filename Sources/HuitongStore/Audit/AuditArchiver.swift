@@ -16,7 +16,7 @@ public enum AuditArchiveRunError: HuitongError, Hashable {
     case fileExists(String)
     /// Another run archived the month at the same time.
     case busy(String)
-    case io(path: String, reason: String)
+    case io(path: String, reason: BilingualText)
 
     public var code: String {
         switch self {
@@ -66,7 +66,7 @@ public enum AuditArchiveRunError: HuitongError, Hashable {
                     "another run archived \(month) at the same time; this one registered nothing — check the register and run again"
             )
         case .io(let path, let reason):
-            BilingualText(zh: "无法读写 \(path)：\(reason)", en: "cannot read or write \(path): \(reason)")
+            BilingualText(zh: "无法读写 \(path)：\(reason.zh)", en: "cannot read or write \(path): \(reason.en)")
         }
     }
 }
@@ -167,7 +167,7 @@ public struct AuditArchiver: Sendable {
         }
         _ = FileManager.default.createFile(atPath: partial.path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: partial.path) else {
-            throw AuditArchiveRunError.io(path: partial.path, reason: "cannot create")
+            throw AuditArchiveRunError.io(path: partial.path, reason: BilingualText(zh: "无法创建", en: "cannot create it"))
         }
         var buffer: [UInt8] = []
         func flush(_ force: Bool = false) throws {
@@ -314,14 +314,21 @@ public struct AuditArchiver: Sendable {
     }
 
     /// Verifies an archive file offline, reading it a megabyte at a time.
-    public static func verify(file: URL, trustedKeys: [SigningPublicKey]) throws -> AuditArchiveSummary {
+    /// `progress` hears the bytes read so far and the file's size, a megabyte at a time.
+    public static func verify(
+        file: URL, trustedKeys: [SigningPublicKey], progress: ((_ read: Int64, _ size: Int64) -> Void)? = nil
+    ) throws -> AuditArchiveSummary {
         guard let handle = FileHandle(forReadingAtPath: file.path) else {
-            throw AuditArchiveRunError.io(path: file.path, reason: "cannot open")
+            throw AuditArchiveRunError.io(path: file.path, reason: BilingualText(zh: "无法打开", en: "cannot open it"))
         }
         defer { try? handle.close() }
+        let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int64) ?? 0
+        var read: Int64 = 0
         var verifier = AuditArchiveVerifier(trustedKeys: trustedKeys)
         var pending: [UInt8] = []
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            read += Int64(chunk.count)
+            progress?(read, size)
             pending += chunk
             var lineStart = 0
             while let newline = pending[lineStart...].firstIndex(of: 0x0A) {

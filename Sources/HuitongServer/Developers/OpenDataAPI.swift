@@ -57,8 +57,7 @@ struct OpenDataAPI {
 
         func token(_ cipher: CursorCipher) -> String {
             guard let plain = try? JSONEncoder().encode(self), let sealed = cipher.seal(plain) else { return "" }
-            return sealed.base64EncodedString().replacingOccurrences(of: "+", with: "-")
-                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            return Base64URL.encode(sealed)
         }
 
         init(entry: Int64, developer: Int64, version: Int, after: [String]) {
@@ -71,9 +70,7 @@ struct OpenDataAPI {
         /// The cursor a token seals, or nil for anything this node did not hand out.
         init?(token: String, cipher: CursorCipher) {
             guard token.utf8.count <= 8_192 else { return nil }
-            var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-            while base64.count % 4 != 0 { base64 += "=" }
-            guard let data = Data(base64Encoded: base64), let plain = cipher.open(data),
+            guard let bytes = Base64URL.decode(token), let plain = cipher.open(Data(bytes)),
                 let cursor = try? JSONDecoder().decode(Cursor.self, from: plain)
             else { return nil }
             self = cursor

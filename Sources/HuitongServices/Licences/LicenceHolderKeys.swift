@@ -35,13 +35,13 @@ public struct LicenceShowTokens: Sendable {
     public func token(for identifier: LicenceIdentifier, until expiry: Date) throws -> String {
         guard let sealingKey else { throw LicenceSealError.noSealingKey }
         let claim = "\(identifier.text)|\(Int64(expiry.timeIntervalSince1970))"
-        return Self.base64URL(Array(sealingKey.seal(claim, context: Self.context).utf8))
+        return Base64URL.encode(Array(sealingKey.seal(claim, context: Self.context).utf8))
     }
 
     /// The licence a token names, when it is authentic and not expired at `now`.
     public func identifier(of token: String, at now: Date) throws -> LicenceIdentifier {
         guard let sealingKey else { throw LicenceSealError.noSealingKey }
-        guard let sealed = Self.bytes(base64URL: token),
+        guard let sealed = Base64URL.decode(token),
             let claim = try? sealingKey.open(String(decoding: sealed, as: UTF8.self), context: Self.context),
             let bar = claim.lastIndex(of: "|"), let expiry = Int64(claim[claim.index(after: bar)...])
         else { throw LicenceShowTokenError.invalid }
@@ -52,19 +52,6 @@ public struct LicenceShowTokens: Sendable {
         return identifier
     }
 
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    /// The bytes of canonical base64url text: a text whose unused trailing bits are set (another spelling of the
-    /// same bytes) is refused, so that each token has one spelling.
-    static func bytes(base64URL text: String) -> [UInt8]? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let bytes = Data(base64Encoded: base64).map({ Array($0) }), base64URL(bytes) == text else { return nil }
-        return bytes
-    }
 }
 
 public enum LicenceShowTokenError: HuitongError, Equatable {

@@ -346,8 +346,13 @@ public enum CatalogSheet {
     static func header(_ key: String) -> String { columns.first { $0.key == key }?.header ?? key }
 
     static func invalid(_ text: String, key: String, row: Int, choices: BilingualText) -> Issue {
+        invalid(text, column: header(key), row: row, choices: choices)
+    }
+
+    /// A value that is not one of `choices`, in the column a person sees (any sheet's).
+    static func invalid(_ text: String, column: String, row: Int, choices: BilingualText) -> Issue {
         Issue(
-            row: row, column: header(key),
+            row: row, column: column,
             message: BilingualText(zh: "“\(text)”不是有效值，可选：\(choices.zh)", en: "\"\(text)\" is not one of \(choices.en)")
         )
     }

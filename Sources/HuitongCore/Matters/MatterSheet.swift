@@ -342,9 +342,7 @@ public enum MatterSheet {
     }
 
     static func invalid(_ text: String, _ key: String, row: Int, choices: BilingualText) -> CatalogSheet.Issue {
-        issue(
-            row, header(key),
-            BilingualText(zh: "“\(text)”不是有效值，可选：\(choices.zh)", en: "\"\(text)\" is not one of \(choices.en)"))
+        CatalogSheet.invalid(text, column: header(key), row: row, choices: choices)
     }
 
     static func header(_ key: String) -> String { columns.first { $0.key == key }?.header ?? key }

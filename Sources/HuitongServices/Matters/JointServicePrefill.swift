@@ -80,7 +80,7 @@ extension MatterUseCases {
                 "caseNumber", BilingualText(zh: "须写明办件编号（至多 64 字）", en: "the case number is required (at most 64)"))
         }
         var subjects: [String: String] = [:]
-        for (index, subject) in request.subjects.enumerated() {
+        for (index, subject) in request.subjects.prefix(20).enumerated() {
             let role = subject.role.trimmingCharacters(in: .whitespaces)
             let identifier = subject.identifier.trimmingCharacters(in: .whitespaces).uppercased()
             if role.isEmpty {
@@ -100,8 +100,9 @@ extension MatterUseCases {
             }
             subjects[role] = identifier
         }
-        if request.subjects.isEmpty {
-            issues.add("subjects", BilingualText(zh: "至少写明申请人", en: "name the applicant at least"))
+        if request.subjects.isEmpty || request.subjects.count > 20 {
+            issues.add(
+                "subjects", BilingualText(zh: "须写明 1–20 个主体（至少申请人）", en: "name 1–20 subjects, the applicant at least"))
         }
         try issues.throwIfAny()
 

@@ -138,6 +138,9 @@ struct CollectionStoreConformanceTests {
             #expect(
                 try await repository.runs(sourceID: source.id, limit: 10).map(\.id) == [third.id, second.id, first.id])
             #expect(try await repository.runs(sourceID: source.id, limit: 1).map(\.id) == [third.id])
+            #expect(
+                try await repository.latestRuns(sourceIDs: [source.id, 999]).mapValues(\.id) == [source.id: third.id])
+            #expect(try await repository.latestRuns(sourceIDs: []).isEmpty)
         }
     }
 

@@ -144,14 +144,9 @@ struct CollectionAPI: Sendable {
     func list(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let sources = try await service.list(by: user)
-        var items: [SourceBody] = []
-        for source in sources {
-            items.append(
-                SourceBody(
-                    source, lastRun: try await service.store.collectionSources.runs(sourceID: source.id, limit: 1).first
-                ))
-        }
-        return try JSONResponse.make(ListBody(items: items))
+        let latest = try await service.store.collectionSources.latestRuns(sourceIDs: sources.map(\.id))
+        return try JSONResponse.make(
+            ListBody(items: sources.map { SourceBody($0, lastRun: latest[$0.id]) }))
     }
 
     func create(_ request: Request, context: HuitongRequestContext) async throws -> Response {

@@ -58,6 +58,8 @@ public protocol CollectionSourceRepository: Sendable {
     func run(id: Int64) async throws -> CollectionRun?
     /// A source's runs, newest first.
     func runs(sourceID: Int64, limit: Int) async throws -> [CollectionRun]
+    /// Each of these sources' newest run (a running one too), in one read: what a list of sources shows.
+    func latestRuns(sourceIDs: [Int64]) async throws -> [Int64: CollectionRun]
     /// Enabled sources whose scheduled run is due at `time` and that no live run holds.
     func due(at time: Date) async throws -> [CollectionSource]
     /// Marks the source's lateness as told; false when it already was (by this node or another) since its last
@@ -319,6 +321,23 @@ struct SQLCollectionSourceRepository: CollectionSourceRepository {
                 RETURNING id
                 """
             ).first() != nil
+        }
+    }
+
+    func latestRuns(sourceIDs: [Int64]) async throws -> [Int64: CollectionRun] {
+        guard !sourceIDs.isEmpty else { return [:] }
+        return try await provider.read { sql in
+            var latest: [Int64: CollectionRun] = [:]
+            for row in try await sql.raw(
+                """
+                SELECT * FROM collection_runs WHERE id IN (SELECT MAX(id) FROM collection_runs
+                    WHERE source_id IN (\(binds: sourceIDs)) GROUP BY source_id)
+                """
+            ).all() {
+                let run = try Self.decodeRun(row)
+                latest[run.sourceID] = run
+            }
+            return latest
         }
     }
 

@@ -9,10 +9,19 @@ import ServiceLifecycle
 /// the pages and the background services (`backgroundServices`).
 public struct UseCases: Sendable {
     public let store: Store
+    /// The store for reads a streaming replica may answer (gateway lookups, the portal, open data, statistics):
+    /// over `ReplicaRoutingProvider` when the node has read replicas, else `store` itself. Writes made through it
+    /// go to the primary.
+    public let readStore: Store
     public let audit: AuditTrail
+    /// This node among the nodes on one PostgreSQL (nil on SQLite, where a node is alone): heartbeats, the count of
+    /// live nodes.
+    package let membership: ClusterMembership?
     /// Grants' rate limits and daily quotas, counted once for every way a grant is called: the gateway and the
-    /// joint services' prefill.
-    package let callLimiter = CallLimiter()
+    /// joint services' prefill; shared with the other nodes on PostgreSQL.
+    package let callLimiter: CallLimiter
+    /// The read replicas `readStore` reads from, if any.
+    package var readReplicas: ReadReplicas? { (readStore.provider as? ReplicaRoutingProvider)?.replicas }
     package let catalog: CatalogLifecycle
     public let accounts: AccountUseCases
     public let credentials: CredentialUseCases
@@ -52,12 +61,23 @@ public struct UseCases: Sendable {
         public init() {}
     }
 
-    public init(store: Store, audit: AuditTrail, settings: Settings) {
+    public init(store: Store, audit: AuditTrail, settings: Settings, readStore: Store? = nil) {
         self.store = store
+        self.readStore = readStore ?? store
         self.audit = audit
         // Pinned jobs (loads) stay with the files of this node's spool folder.
         jobs = JobQueue(
             store: store, settings: settings.jobs, place: "\(ProcessName.host)|\(settings.ingest.spoolFolder.path)")
+        if store.backend == .postgres {
+            let membership = ClusterMembership(
+                node: jobs.node, cluster: store.cluster, logger: Logger(label: "huitong.cluster"))
+            self.membership = membership
+            callLimiter = CallLimiter(
+                shared: CallLimiter.Shared(cluster: store.cluster, liveNodes: { membership.liveNodes }))
+        } else {
+            membership = nil
+            callLimiter = CallLimiter()
+        }
         catalog = CatalogLifecycle(store: store)
         accounts = AccountUseCases(
             store: store, bcryptCost: settings.accounts.bcryptCost, suite: audit.suite,

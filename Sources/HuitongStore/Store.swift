@@ -37,8 +37,9 @@ public struct Store: Sendable {
     public let licences: any LicenceRepository
     public let collectionSources: any CollectionSourceRepository
     public let matters: any MatterRepository
+    public let cluster: any ClusterRepository
     /// Moves on with every change to grants, credentials and application systems (see `AccessRevision`).
-    public let accessRevision = AccessRevision()
+    public let accessRevision: AccessRevision
     /// The MACs over access-control rows (GB/T 39786 8.4 b/c): keyed by whoever opens the store (`use(_:)` with the
     /// node's sealing key); until then every read of such a row is refused.
     public let rowIntegrity: RowIntegrity
@@ -48,9 +49,10 @@ public struct Store: Sendable {
     public init(
         provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme = NationalResourceCodeScheme(),
         poolLayout: PoolLayout = PoolLayout(), rowIntegrity: RowIntegrity = RowIntegrity(),
-        poolCipher: PoolColumnCipher = PoolColumnCipher()
+        poolCipher: PoolColumnCipher = PoolColumnCipher(), accessRevision: AccessRevision = AccessRevision()
     ) {
         self.provider = provider
+        self.accessRevision = accessRevision
         self.rowIntegrity = rowIntegrity
         self.poolCipher = poolCipher
         self.departments = SQLDepartmentRepository(provider: provider)
@@ -89,6 +91,7 @@ public struct Store: Sendable {
         self.licences = SQLLicenceRepository(provider: provider)
         self.collectionSources = SQLCollectionSourceRepository(provider: provider)
         self.matters = SQLMatterRepository(provider: provider)
+        self.cluster = SQLClusterRepository(provider: provider)
     }
 
     public var backend: Backend { provider.backend }

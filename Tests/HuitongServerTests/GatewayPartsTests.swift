@@ -21,24 +21,28 @@ struct GatewayPartsTests {
     }
 
     @Test("a grant's rate limit allows a second's burst, then refuses until tokens refill; the daily quota resets")
-    func limits() {
+    func limits() async throws {
         let limiter = CallLimiter()
         let start = ContinuousClock.now
         let monday = Date(timeIntervalSince1970: 1_795_000_000)
-        let outcomes = (0..<4).map { _ in limiter.take(grant: 1, perSecond: 3, perDay: nil, now: monday, instant: start)
+        var outcomes: [CallLimiter.Outcome] = []
+        for _ in 0..<4 {
+            outcomes.append(try await limiter.take(grant: 1, perSecond: 3, perDay: nil, now: monday, instant: start))
         }
         #expect(outcomes == [.allowed, .allowed, .allowed, .rateLimited])
         #expect(
-            limiter.take(grant: 1, perSecond: 3, perDay: nil, now: monday, instant: start + .milliseconds(400))
+            try await limiter.take(
+                grant: 1, perSecond: 3, perDay: nil, now: monday, instant: start + .milliseconds(400))
                 == .allowed)
         #expect(
-            limiter.take(grant: 2, perSecond: 3, perDay: nil, now: monday, instant: start) == .allowed,
+            try await limiter.take(grant: 2, perSecond: 3, perDay: nil, now: monday, instant: start) == .allowed,
             "grants count apart")
 
-        #expect(limiter.take(grant: 3, perSecond: nil, perDay: 2, now: monday) == .allowed)
-        #expect(limiter.take(grant: 3, perSecond: nil, perDay: 2, now: monday) == .allowed)
-        #expect(limiter.take(grant: 3, perSecond: nil, perDay: 2, now: monday) == .quotaExhausted)
-        #expect(limiter.take(grant: 3, perSecond: nil, perDay: 2, now: monday + 86_400) == .allowed, "a new day")
+        #expect(try await limiter.take(grant: 3, perSecond: nil, perDay: 2, now: monday) == .allowed)
+        #expect(try await limiter.take(grant: 3, perSecond: nil, perDay: 2, now: monday) == .allowed)
+        #expect(try await limiter.take(grant: 3, perSecond: nil, perDay: 2, now: monday) == .quotaExhausted)
+        #expect(
+            try await limiter.take(grant: 3, perSecond: nil, perDay: 2, now: monday + 86_400) == .allowed, "a new day")
     }
 
     @Test(

@@ -76,7 +76,9 @@ public enum HuitongApp {
                 repository: store.audit, nodeKey: nodeKey, checkpointKey: checkpointKey,
                 retiredCheckpointKeys: try NodeSettings.retiredSM2Keys(reader).map { SigningPublicKey(sm2: $0) },
                 configuration: settings.audit, logger: Logger(label: "huitong.audit"))
-            let useCases = UseCases(store: store, audit: audit, settings: configuration.useCaseSettings)
+            let readStore = try await NodeStore.openReadStore(settings, primary: store, logger: logger)
+            let useCases = UseCases(
+                store: store, audit: audit, settings: configuration.useCaseSettings, readStore: readStore)
             try await beforeServing(
                 Node(configuration: configuration, store: store, useCases: useCases, logger: logger))
             return try await buildApplication(
@@ -115,6 +117,9 @@ public enum HuitongApp {
         // The job queue runs whether or not the other background services do: it carries out the loads and quality
         // runs this node's requests start. It stops before the database closes, once the jobs under way have ended.
         app.addServices(useCases.audit.checkpointer, useCases.jobs)
+        // Heartbeats and replica checks run on every node: shared limits and replica reads depend on them.
+        if let membership = useCases.membership { app.addServices(membership) }
+        if let replicas = useCases.readReplicas { app.addServices(ReplicaMonitor(replicas: replicas)) }
         if configuration.backgroundJobs {
             app.addServices(
                 SessionSweeper(store: store, logger: logger),
@@ -127,7 +132,9 @@ public enum HuitongApp {
         if let port = configuration.metricsPort {
             app.addServices(
                 Application(
-                    router: buildMetricsRouter(store: store, configuration: configuration),
+                    router: buildMetricsRouter(
+                        store: store, configuration: configuration,
+                        observing: ObservabilityRoutes(useCases: useCases, version: configuration.version)),
                     configuration: .init(
                         address: .hostname(configuration.metricsHost, port: port), serverName: "Huitong metrics"),
                     eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
@@ -157,7 +164,7 @@ public enum HuitongApp {
         router.add(middleware: AuthenticationMiddleware(accounts: accounts, credentials: credentials, cookies: cookies))
         router.add(middleware: FormQueryMiddleware())
 
-        ObservabilityRoutes(store: store, version: configuration.version).registerHealth(on: router)
+        ObservabilityRoutes(useCases: useCases, version: configuration.version).registerHealth(on: router)
         OpenAPIDocument.register(on: router)
         AuthPages(accounts: accounts, pages: pages, cookies: cookies, sessionLifetime: configuration.sessionLifetime)
             .register(on: router)
@@ -212,16 +219,18 @@ public enum HuitongApp {
         MatterPages(
             service: useCases.matters, console: console, pages: pages, spoolFolder: configuration.ingest.spoolFolder
         ).register(on: router)
-        OpenDataInterop(store: store, openCatalog: developers.openCatalog, configuration: configuration).register(
+        // The portal, open-data interfaces and gateway lookups read from a replica when the node has one.
+        let readStore = useCases.readStore
+        OpenDataInterop(store: readStore, openCatalog: developers.openCatalog, configuration: configuration).register(
             on: router)
         PortalPages(
-            store: store, openCatalog: developers.openCatalog, pages: pages, cookies: cookies,
+            store: readStore, openCatalog: developers.openCatalog, pages: pages, cookies: cookies,
             links: OpenDataLinks(base: configuration.baseURL),
             policy: .seeded(), quality: quality, audit: audit.log
         ).register(on: router)
         let upstreamAllowList = UpstreamAllowListCache(store: store)
         GatewayAPI(
-            store: store, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"),
+            store: readStore, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"),
             allowList: upstreamAllowList, limiter: useCases.callLimiter
         )
         .register(on: router)
@@ -238,9 +247,17 @@ public enum HuitongApp {
     public static func buildMetricsRouter(store: Store, configuration: ServerConfiguration)
         -> Router<HuitongRequestContext>
     {
+        buildMetricsRouter(
+            store: store, configuration: configuration,
+            observing: ObservabilityRoutes(store: store, version: configuration.version))
+    }
+
+    static func buildMetricsRouter(
+        store: Store, configuration: ServerConfiguration, observing: ObservabilityRoutes
+    ) -> Router<HuitongRequestContext> {
         let router = Router(context: HuitongRequestContext.self)
         router.add(middleware: AccessLogMiddleware())
-        ObservabilityRoutes(store: store, version: configuration.version).registerMetrics(on: router)
+        observing.registerMetrics(on: router)
         return router
     }
 

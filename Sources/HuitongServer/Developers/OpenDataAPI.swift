@@ -121,7 +121,7 @@ struct OpenDataAPI {
         case .closed:
             throw StoreError.notFound(entity: "open dataset", key: reference.count <= 64 ? reference : "")
         }
-        switch limiter.take(
+        switch try await limiter.take(
             // Counted per developer, not per key: revoking a key and making another starts no fresh allowance.
             grant: developer.id, perSecond: service.settings.keyRatePerSecond,
             perDay: service.settings.keyDailyQuota)

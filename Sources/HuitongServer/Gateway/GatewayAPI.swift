@@ -325,7 +325,7 @@ extension GatewayAPI {
                     // Deriving the consumer's key costs an HKDF; only grants with pseudonymised items need it.
                     pseudonymizer: grant.masking.values.contains(.pseudonym)
                         ? pseudonymizer(system.departmentID) : nil)
-                switch limiter.take(
+                switch try await limiter.take(
                     grant: grant.id, perSecond: grant.rateLimit > 0 ? grant.rateLimit : nil,
                     perDay: grant.dailyQuota > 0 ? grant.dailyQuota : nil, now: now, instant: gatewayClock())
                 {

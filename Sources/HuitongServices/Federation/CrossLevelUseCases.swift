@@ -130,7 +130,7 @@ public struct CrossLevelUseCases: CrossLevelHandler {
                         zh: "申请部门（\(origin.code)）没有有效的接口授权", en: "the consumer (\(origin.code)) has no active API grant"
                     )))
         }
-        switch limiter.take(
+        switch try await limiter.take(
             grant: grant.id, perSecond: grant.rateLimit > 0 ? grant.rateLimit : nil,
             perDay: grant.dailyQuota > 0 ? grant.dailyQuota : nil, now: now)
         {

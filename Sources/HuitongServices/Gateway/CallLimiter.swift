@@ -1,24 +1,47 @@
 import Foundation
 import HuitongCore
+import HuitongStore
 import Synchronization
 
-/// Rate limits and daily quotas of grants, counted in this process.
+/// Rate limits and daily quotas of grants.
 ///
-/// The counters are an approximation on purpose: several nodes behind one PostgreSQL each count their own calls,
-/// so a grant's effective rate is at most its limit times the number of nodes, and a restart forgets today's count.
-/// Exact shared counters would put a database write on every call of the hot path; the audit log still records
-/// every call, so overuse stays visible in the statistics.
+/// On one node (SQLite, or a node alone) both are counted in this process. Nodes on one PostgreSQL share them
+/// (`shared`):
+/// - a daily quota is never exceeded across the cluster: each node takes the calls it serves from the grant's quota
+///   in the database in chunks (`QuotaChunk`), and serves a call only from a chunk it holds. The bounded error is on
+///   the safe side: while one node still holds calls of the last chunks, another may refuse a call as over quota
+///   (at most one chunk per node early), and a node that dies loses the rest of its chunk for that day;
+/// - a per-second limit is split evenly among the live nodes (`ClusterMembership`), so the cluster's rate stays at the
+///   limit when the load balancer spreads calls evenly; each node allows a burst of at least one call, and a node that
+///   joins or leaves is counted within a few heartbeats.
 package final class CallLimiter: Sendable {
+    /// The database side of shared quotas, and how many nodes share the per-second limits.
+    package struct Shared: Sendable {
+        package var cluster: any ClusterRepository
+        package var liveNodes: @Sendable () -> Int
+
+        package init(cluster: any ClusterRepository, liveNodes: @escaping @Sendable () -> Int) {
+            self.cluster = cluster
+            self.liveNodes = liveNodes
+        }
+    }
+
     private struct Bucket {
         var tokens: Double
         var refilledAt: ContinuousClock.Instant
         var day: CalendarDate
+        /// Counted here: calls served today. Shared: calls of today's quota this node holds and has not served.
         var callsToday: Int
+        /// Shared: the quota found used up today (the limit it was for).
+        var exhaustedLimit: Int?
     }
 
     private let buckets = Mutex<[Int64: Bucket]>([:])
+    private let shared: Shared?
 
-    package init() {}
+    package init(shared: Shared? = nil) {
+        self.shared = shared
+    }
 
     package enum Outcome: Equatable {
         case allowed
@@ -26,40 +49,84 @@ package final class CallLimiter: Sendable {
         case quotaExhausted
     }
 
+    /// How many calls a node takes from a shared quota at a time: a tenth of its share of the day, between 1 and
+    /// 1,000. Small quotas are taken call by call (exact); large ones cost one database write per chunk.
+    package static func quotaChunk(perDay: Int, nodes: Int) -> Int {
+        min(1000, max(1, perDay / (10 * max(1, nodes))))
+    }
+
     /// Takes one call from the grant's allowance: at most `perSecond` calls in any second (bursts up to one
-    /// second's worth) and `perDay` calls per calendar day. Nil limits are unlimited.
+    /// second's worth) and `perDay` calls per calendar day. Nil limits are unlimited. Throws only when a shared
+    /// quota cannot be read (the database is unreachable): the call is then not served.
     package func take(
         grant: Int64, perSecond: Int?, perDay: Int?, now: Date = Date(), instant: ContinuousClock.Instant = .now
-    )
-        -> Outcome
-    {
+    ) async throws -> Outcome {
         // Quotas are per calendar day in China Standard Time, like grant validity.
         let day = CalendarDate(now)
-        return buckets.withLock { buckets in
-            var bucket =
-                buckets[grant] ?? Bucket(tokens: Double(perSecond ?? 0), refilledAt: instant, day: day, callsToday: 0)
-            if bucket.day != day {
-                bucket.day = day
-                bucket.callsToday = 0
-            }
-            if let perDay, bucket.callsToday >= perDay {
-                buckets[grant] = bucket
-                return .quotaExhausted
-            }
-            if let perSecond {
-                let elapsed = instant - bucket.refilledAt
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                bucket.tokens = min(Double(perSecond), bucket.tokens + seconds * Double(perSecond))
-                bucket.refilledAt = instant
-                guard bucket.tokens >= 1 else {
-                    buckets[grant] = bucket
-                    return .rateLimited
+        let nodes = max(1, shared?.liveNodes() ?? 1)
+        let rate = perSecond.map { Double($0) / Double(nodes) }
+        enum Step {
+            case done(Outcome)
+            case needChunk
+        }
+        let step: Step = buckets.withLock { buckets in
+            var bucket = Self.bucket(buckets[grant], day: day, rate: rate, instant: instant)
+            defer { buckets[grant] = bucket }
+            if let perDay {
+                if shared == nil {
+                    if bucket.callsToday >= perDay { return .done(.quotaExhausted) }
+                } else if bucket.callsToday == 0 {
+                    if bucket.exhaustedLimit == perDay { return .done(.quotaExhausted) }
+                    return .needChunk
                 }
-                bucket.tokens -= 1
             }
-            bucket.callsToday += 1
-            buckets[grant] = bucket
+            return .done(Self.serve(&bucket, rate: rate, instant: instant, shared: shared != nil && perDay != nil))
+        }
+        guard case .needChunk = step, let shared, let perDay else {
+            if case .done(let outcome) = step { return outcome }
             return .allowed
         }
+        let got = try await shared.cluster.takeQuota(
+            grant: grant, day: day, chunk: Self.quotaChunk(perDay: perDay, nodes: nodes), limit: perDay)
+        return buckets.withLock { buckets in
+            var bucket = Self.bucket(buckets[grant], day: day, rate: rate, instant: instant)
+            defer { buckets[grant] = bucket }
+            bucket.callsToday += got
+            if got == 0 { bucket.exhaustedLimit = perDay }
+            guard bucket.callsToday > 0 else { return .quotaExhausted }
+            return Self.serve(&bucket, rate: rate, instant: instant, shared: true)
+        }
+    }
+
+    /// The grant's bucket, started afresh on a new day, its per-second tokens refilled up to `instant`.
+    private static func bucket(
+        _ found: Bucket?, day: CalendarDate, rate: Double?, instant: ContinuousClock.Instant
+    ) -> Bucket {
+        let capacity = rate.map { max(1, $0) } ?? 0
+        var bucket =
+            found ?? Bucket(tokens: capacity, refilledAt: instant, day: day, callsToday: 0, exhaustedLimit: nil)
+        if bucket.day != day {
+            bucket.day = day
+            bucket.callsToday = 0
+            bucket.exhaustedLimit = nil
+        }
+        if let rate {
+            bucket.tokens = min(capacity, bucket.tokens + max(0, (instant - bucket.refilledAt).seconds) * rate)
+            bucket.refilledAt = max(bucket.refilledAt, instant)
+        }
+        return bucket
+    }
+
+    /// Serves one call from a refilled bucket: a per-second token, and one of today's calls (counted here, or taken
+    /// from the chunk this node holds).
+    private static func serve(
+        _ bucket: inout Bucket, rate: Double?, instant: ContinuousClock.Instant, shared: Bool
+    ) -> Outcome {
+        if rate != nil {
+            guard bucket.tokens >= 1 else { return .rateLimited }
+            bucket.tokens -= 1
+        }
+        bucket.callsToday += shared ? -1 : 1
+        return .allowed
     }
 }

@@ -248,7 +248,7 @@ extension MatterUseCases {
             event.userID = userID
             try await audit.log.appendOrFailClosed(event)
         }
-        switch limiter.take(
+        switch try await limiter.take(
             grant: grant.id, perSecond: grant.rateLimit > 0 ? grant.rateLimit : nil,
             perDay: grant.dailyQuota > 0 ? grant.dailyQuota : nil, now: now)
         {

@@ -17,6 +17,14 @@ public struct NodeSettings: Sendable {
     /// The most connections this process opens to PostgreSQL (`HUITONG_DATABASE_CONNECTIONS`, 2–1000, 20); every
     /// node's share must fit the server's `max_connections`. SQLite ignores it.
     public var databaseConnections = DatabaseConnector.defaultMaximumConnections
+    /// PostgreSQL streaming replicas that take reads the primary need not answer: gateway lookups, the portal, open
+    /// data and statistics (`HUITONG_DATABASE_READ_URLS`, comma-separated; `ReadReplicas`).
+    public var readReplicas: [String] = []
+    /// How far behind the primary a replica may fall and still be read (`HUITONG_REPLICA_MAX_LAG`, seconds, 5).
+    public var replicaMaximumLag: Duration = .seconds(5)
+    /// How long a request waits for a PostgreSQL connection before it is answered 503 (`HUITONG_DATABASE_WAIT`,
+    /// seconds, 3): with the primary down, writes fail closed at once instead of hanging.
+    public var databaseWaitLimit: Duration = .seconds(3)
     public var logLevel: Logger.Level
     /// The region and name given for this node (`HUITONG_NODE_REGION`, `HUITONG_NODE_NAME`); stored at the first
     /// start, compared with the stored ones afterwards (`NodeIdentity`).
@@ -67,7 +75,38 @@ public struct NodeSettings: Sendable {
         databaseConnections = config.int(forKey: "huitong.database.connections", default: databaseConnections)
         var connectionIssues = ValidationCollector()
         connectionIssues.require(databaseConnections, in: 2...1000, "HUITONG_DATABASE_CONNECTIONS")
+        let lag = config.int(forKey: "huitong.replica.max.lag", default: 5)
+        connectionIssues.require(lag, in: 1...3600, "HUITONG_REPLICA_MAX_LAG")
+        replicaMaximumLag = .seconds(lag)
+        let wait = config.int(forKey: "huitong.database.wait", default: 3)
+        connectionIssues.require(wait, in: 1...300, "HUITONG_DATABASE_WAIT")
+        databaseWaitLimit = .seconds(wait)
         issues += connectionIssues.issues
+        let replicaText = config.string(forKey: "huitong.database.read.urls", default: "")
+        let primary = database
+        readReplicas = collect(
+            { () throws(ValidationError) -> [String] in
+                let urls = replicaText.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty }
+                guard !urls.isEmpty else { return [] }
+                guard primary.backend == .postgres else {
+                    throw ValidationError(
+                        field: "HUITONG_DATABASE_READ_URLS",
+                        BilingualText(
+                            zh: "只读副本仅用于 PostgreSQL：主库须为 postgres:// 地址",
+                            en: "read replicas are for PostgreSQL only: the primary must be a postgres:// URL"))
+                }
+                for (index, url) in urls.enumerated() {
+                    guard case .postgres = try? DatabaseLocation(parsing: url) else {
+                        throw ValidationError(
+                            field: "HUITONG_DATABASE_READ_URLS",
+                            BilingualText(
+                                zh: "第 \(index + 1) 个地址不是 postgres:// 地址",
+                                en: "address \(index + 1) is not a postgres:// URL"))
+                    }
+                }
+                return urls
+            }, or: [])
         let levelText = config.string(forKey: "huitong.log.level", default: "info")
         logLevel = collect(
             { () throws(ValidationError) in
@@ -108,7 +147,8 @@ public struct NodeSettings: Sendable {
             checkpointEveryEntries: max(
                 1, config.int(forKey: "huitong.audit.checkpoint.entries", default: auditDefaults.checkpointEveryEntries)
             ),
-            checkpointInterval: .seconds(max(1, config.int(forKey: "huitong.audit.checkpoint.seconds", default: 60))))
+            checkpointInterval: .seconds(max(1, config.int(forKey: "huitong.audit.checkpoint.seconds", default: 60))),
+            maximumBacklog: max(1, config.int(forKey: "huitong.audit.backlog", default: auditDefaults.maximumBacklog)))
         backgroundJobs = config.bool(forKey: "huitong.background.jobs", default: true)
         let suiteText = config.string(forKey: "huitong.crypto.suite")
         requestedCryptoSuite = collect(
@@ -160,7 +200,8 @@ public struct NodeSettings: Sendable {
 
     /// The environment variables whose values are secrets: never logged or printed.
     public static let secretVariables = [
-        "HUITONG_DATABASE_URL", "HUITONG_SEALING_KEY", "HUITONG_NODE_KEY", "HUITONG_NODE_SM2_KEY",
+        "HUITONG_DATABASE_URL", "HUITONG_DATABASE_READ_URLS", "HUITONG_SEALING_KEY", "HUITONG_NODE_KEY",
+        "HUITONG_NODE_SM2_KEY",
     ]
 }
 

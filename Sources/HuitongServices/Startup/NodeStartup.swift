@@ -55,7 +55,8 @@ public enum NodeStore {
         logger.info("opening database", metadata: ["location": "\(settings.database)"])
         let store = Store(
             provider: try await DatabaseConnector.open(
-                settings.database, maximumConnections: settings.databaseConnections, logger: logger),
+                settings.database, maximumConnections: settings.databaseConnections,
+                waitLimit: settings.databaseWaitLimit, logger: logger),
             poolLayout: settings.poolLayout)
         do {
             try await useIntegrityKey(store, settings)
@@ -65,6 +66,23 @@ public enum NodeStore {
             throw error
         }
         return store
+    }
+
+    /// A store over the same primary whose reads go to the read replicas the settings name
+    /// (`HUITONG_DATABASE_READ_URLS`), or nil when there are none. Its repositories share the primary store's keys
+    /// and access revision.
+    public static func openReadStore(_ settings: NodeSettings, primary store: Store, logger: Logger) async throws
+        -> Store?
+    {
+        guard !settings.readReplicas.isEmpty else { return nil }
+        let replicas = try await ReadReplicas.open(
+            urls: settings.readReplicas, maximumLag: settings.replicaMaximumLag,
+            maximumConnections: settings.databaseConnections, waitLimit: settings.databaseWaitLimit, logger: logger)
+        logger.info("read replicas", metadata: ["replicas": "\(replicas.current.map(\.name))"])
+        return Store(
+            provider: ReplicaRoutingProvider(primary: store.provider, replicas: replicas),
+            poolLayout: settings.poolLayout, rowIntegrity: store.rowIntegrity, poolCipher: store.poolCipher,
+            accessRevision: store.accessRevision)
     }
 
     /// Keys the store's row MACs (GB/T 39786 8.4 b/c) from the node's sealing key, which lives outside the

@@ -20,19 +20,23 @@ public struct AuditReceipt: Sendable, Hashable {
 public enum AuditLogError: HuitongError {
     /// The batch holding the event was not committed (the database refused or failed).
     case unavailable
+    /// More events wait to be written than the log takes (`AuditConfiguration.maximumBacklog`): the database is
+    /// too slow or away, and the call is refused rather than served unaudited.
+    case backlogFull
     /// The event breaks the log's limits (a programming error in the caller).
     case invalidEvent(ValidationError)
 
     public var code: String {
         switch self {
         case .unavailable: "audit_unavailable"
+        case .backlogFull: "audit_backlog_full"
         case .invalidEvent: "audit_event_invalid"
         }
     }
 
     public var kind: ErrorKind {
         switch self {
-        case .unavailable: .unavailable
+        case .unavailable, .backlogFull: .unavailable
         case .invalidEvent: .internal
         }
     }
@@ -42,6 +46,10 @@ public enum AuditLogError: HuitongError {
         case .unavailable:
             BilingualText(
                 zh: "审计日志暂时无法写入，本次调用已拒绝", en: "the audit log cannot be written just now; the call was refused")
+        case .backlogFull:
+            BilingualText(
+                zh: "待写入的审计日志过多，本次调用已拒绝，请稍后再试",
+                en: "too many audit entries are waiting to be written; the call was refused, try again shortly")
         case .invalidEvent:
             BilingualText(zh: "审计事件不符合要求，本次调用已拒绝", en: "the audit event is malformed; the call was refused")
         }
@@ -69,6 +77,8 @@ public final class AuditLog: Sendable {
         var queue: [Waiter] = []
         var writing = false
         var sinceCheckpoint = 0
+        /// Events queued and not yet taken by the writer.
+        var waiting = 0
     }
 
     private let repository: any AuditLogRepository
@@ -76,6 +86,7 @@ public final class AuditLog: Sendable {
     public let suite: CryptoSuiteID
     private let maximumBatch: Int
     private let checkpointEvery: Int
+    private let maximumBacklog: Int
     private let state = Mutex(State())
     private let logger: Logger
     /// Signals the checkpointer that `checkpointEvery` entries were appended.
@@ -84,8 +95,9 @@ public final class AuditLog: Sendable {
 
     public init(
         repository: any AuditLogRepository, suite: CryptoSuiteID, maximumBatch: Int = 512, checkpointEvery: Int = 1000,
-        logger: Logger = Logger(label: "huitong.audit")
+        maximumBacklog: Int = 10_000, logger: Logger = Logger(label: "huitong.audit")
     ) {
+        self.maximumBacklog = max(1, maximumBacklog)
         self.repository = repository
         self.suite = suite
         self.maximumBatch = max(1, maximumBatch)
@@ -110,11 +122,17 @@ public final class AuditLog: Sendable {
             }
         }
         let entries = try await withCheckedThrowingContinuation { continuation in
-            let lead = state.withLock { state in
+            let lead: Bool? = state.withLock { state in
+                guard state.waiting == 0 || state.waiting + events.count <= maximumBacklog else { return nil }
                 state.queue.append(Waiter(events: events, continuation: continuation))
+                state.waiting += events.count
                 guard !state.writing else { return false }
                 state.writing = true
                 return true
+            }
+            guard let lead else {
+                continuation.resume(throwing: AuditLogError.backlogFull)
+                return
             }
             // The writer is a task of its own: it outlives any one caller, so a caller that gives up cannot strand
             // the others' events.
@@ -142,6 +160,7 @@ public final class AuditLog: Sendable {
                 }
                 let batch = Array(state.queue.prefix(taken))
                 state.queue.removeFirst(taken)
+                state.waiting -= count
                 return batch
             }
             if batch.isEmpty { return }

@@ -13,13 +13,18 @@ public struct AuditConfiguration: Sendable, Hashable {
     public var checkpointInterval: Duration
     /// The most events one append transaction carries.
     public var maximumBatch: Int
+    /// The most events that may wait to be written (`HUITONG_AUDIT_BACKLOG`, 10,000): beyond it an append is
+    /// refused at once, and the gateway answers 503 rather than serve a call it cannot audit promptly.
+    public var maximumBacklog: Int
 
     public init(
-        checkpointEveryEntries: Int = 1000, checkpointInterval: Duration = .seconds(60), maximumBatch: Int = 512
+        checkpointEveryEntries: Int = 1000, checkpointInterval: Duration = .seconds(60), maximumBatch: Int = 512,
+        maximumBacklog: Int = 10_000
     ) {
         self.checkpointEveryEntries = checkpointEveryEntries
         self.checkpointInterval = checkpointInterval
         self.maximumBatch = maximumBatch
+        self.maximumBacklog = maximumBacklog
     }
 }
 
@@ -72,7 +77,8 @@ public struct AuditTrail: Sendable {
         self.trustedCheckpointKeys = trusted + retiredCheckpointKeys.filter { !trusted.contains($0) }
         self.log = AuditLog(
             repository: repository, suite: suite, maximumBatch: configuration.maximumBatch,
-            checkpointEvery: configuration.checkpointEveryEntries, logger: logger)
+            checkpointEvery: configuration.checkpointEveryEntries, maximumBacklog: configuration.maximumBacklog,
+            logger: logger)
         self.keyHasher = AuditKeyHasher(nodeKey: nodeKey, suite: suite)
         self.publicKey = nodeKey.publicKey
         // Under `intl` the same key and MAC as before suites, so watermarks already handed out read the same.

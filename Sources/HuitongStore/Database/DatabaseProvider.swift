@@ -123,7 +123,8 @@ public enum DatabaseConnector {
     /// `maximumConnections` bounds the process's PostgreSQL pool; the server's `max_connections` must hold it for
     /// every node (and replica reader) that connects.
     public static func open(
-        _ location: DatabaseLocation, maximumConnections: Int = defaultMaximumConnections, logger: Logger
+        _ location: DatabaseLocation, maximumConnections: Int = defaultMaximumConnections,
+        waitLimit: Duration = .seconds(3), logger: Logger
     ) async throws -> any DatabaseProvider {
         let provider: any DatabaseProvider
         switch location {
@@ -143,7 +144,7 @@ public enum DatabaseConnector {
             }
         case .postgres(let url):
             provider = try await PostgresDatabaseProvider.open(
-                url: url, maximumConnections: maximumConnections, logger: logger)
+                url: url, maximumConnections: maximumConnections, waitLimit: waitLimit, logger: logger)
         }
         do {
             try await Migrator(provider: provider, logger: logger).migrate()

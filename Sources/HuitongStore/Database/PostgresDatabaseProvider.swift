@@ -16,16 +16,28 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
     private let logger: Logger
     private let runTask: Mutex<Task<Void, Never>?> = Mutex(nil)
     private let leases = Mutex((leased: 0, waiting: 0))
+    /// How long a request waits for a connection before it is refused with `StoreError.databaseUnreachable`.
+    private let waitLimit: Duration
+    /// Set while the server is known to be unreachable: requests are refused at once, and one task probes the server
+    /// until it answers again (a circuit breaker).
+    private let outage = Mutex<Task<Void, Never>?>(nil)
 
-    private init(client: PostgresClient, logger: Logger) {
+    private init(client: PostgresClient, waitLimit: Duration, logger: Logger) {
         self.client = client
+        self.waitLimit = waitLimit
         self.logger = logger
     }
 
-    /// Connects to the database at `url` and checks that it answers.
-    public static func open(url: String, maximumConnections: Int = 20, logger: Logger) async throws
-        -> PostgresDatabaseProvider
-    {
+    /// Whether the server answered the last time it was asked (false from a failed connection until a probe gets
+    /// an answer again).
+    public var isReachable: Bool { outage.withLock { $0 == nil } }
+
+    /// Connects to the database at `url` and checks that it answers (unless `probe` is false: a read replica may be
+    /// down when the node starts, and is used once it answers).
+    public static func open(
+        url: String, maximumConnections: Int = 20, waitLimit: Duration = .seconds(3), probe: Bool = true,
+        logger: Logger
+    ) async throws -> PostgresDatabaseProvider {
         guard let configuration = try? SQLPostgresConfiguration(url: url) else {
             throw StoreError.badDatabaseURL(DatabaseLocation.postgres(url: url).description)
         }
@@ -54,9 +66,10 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
         // which Huitong does not run on its connections.
         clientConfiguration.options.additionalStartupParameters.append(("jit", "off"))
         let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
-        let provider = PostgresDatabaseProvider(client: client, logger: logger)
+        let provider = PostgresDatabaseProvider(client: client, waitLimit: waitLimit, logger: logger)
         // The pool must run before it hands out connections; it stops when `shutdown()` cancels it.
         provider.runTask.withLock { $0 = Task { await client.run() } }
+        guard probe else { return provider }
         do {
             _ = try await provider.read { try await $0.raw("SELECT 1 AS ok").first() }
         } catch {
@@ -76,23 +89,102 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
         try await withConnection { try await body($0.sql()) }
     }
 
-    /// Leases a connection from the pool, counted for `/metrics`.
+    /// Leases a connection from the pool, counted for `/metrics`. A server that cannot be reached answers
+    /// `StoreError.databaseUnreachable` within the wait limit rather than keeping the request waiting while the pool
+    /// retries (the pool waits for a connection as long as it takes), and at once while it stays unreachable.
     private func withConnection<Result: Sendable>(
         _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        guard isReachable else { throw StoreError.databaseUnreachable }
         leases.withLock { $0.waiting += 1 }
-        let granted = Mutex(false)
+        let granted = GrantFlag()
         defer {
-            if !granted.withLock({ $0 }) { leases.withLock { $0.waiting -= 1 } }
+            if !granted.isSet { leases.withLock { $0.waiting -= 1 } }
         }
-        return try await client.withConnection { connection in
-            granted.withLock { $0 = true }
-            leases.withLock {
-                $0.waiting -= 1
-                $0.leased += 1
+        do {
+            return try await withoutActuallyEscaping(body) { body in
+                try await withThrowingTaskGroup(of: Raced<Result>.self) { group in
+                    group.addTask {
+                        .answer(
+                            try await self.client.withConnection { connection in
+                                granted.set()
+                                self.leases.withLock {
+                                    $0.waiting -= 1
+                                    $0.leased += 1
+                                }
+                                defer { self.leases.withLock { $0.leased -= 1 } }
+                                return try await body(connection)
+                            })
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: self.waitLimit)
+                        return .waitedTooLong
+                    }
+                    while let next = try await group.next() {
+                        switch next {
+                        case .answer(let result):
+                            group.cancelAll()
+                            return result
+                        case .waitedTooLong:
+                            // A request that has its connection runs as long as it needs.
+                            guard granted.isSet else {
+                                group.cancelAll()
+                                throw StoreError.databaseUnreachable
+                            }
+                        }
+                    }
+                    throw CancellationError()
+                }
             }
-            defer { leases.withLock { $0.leased -= 1 } }
-            return try await body(connection)
+        } catch {
+            if StoreError.isConnectionFailure(error) || (error as? StoreError) == .databaseUnreachable {
+                tripOutage(error)
+                throw StoreError.databaseUnreachable
+            }
+            throw error
+        }
+    }
+
+    /// What finished first: the request, or its wait for a connection.
+    private enum Raced<Result: Sendable>: Sendable {
+        case answer(Result)
+        case waitedTooLong
+    }
+
+    /// Marks the server unreachable and starts the probe that clears the mark once it answers again.
+    private func tripOutage(_ error: any Error) {
+        outage.withLock { outage in
+            guard outage == nil else { return }
+            logger.error(
+                "PostgreSQL unreachable; requests are refused until it answers",
+                metadata: ["error": "\(String(reflecting: error))"])
+            outage = Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(500))
+                    guard let self else { return }
+                    if await self.answers() {
+                        self.logger.notice("PostgreSQL answers again")
+                        self.outage.withLock { $0 = nil }
+                        return
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether the server answers a trivial query within the wait limit.
+    private func answers() async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                (try? await self.client.withConnection { try await $0.sql().raw("SELECT 1 AS ok").first() }) != nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: self.waitLimit)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
         }
     }
 
@@ -178,6 +270,10 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
     }
 
     public func shutdown() async {
+        outage.withLock { outage in
+            outage?.cancel()
+            outage = nil
+        }
         let task = runTask.withLock { task in
             defer { task = nil }
             return task
@@ -211,4 +307,13 @@ extension ByteBuffer {
             }
         }
     }
+}
+
+/// Set once a request got its connection.
+private final class GrantFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    var isSet: Bool { value.load(ordering: .acquiring) }
+
+    func set() { value.store(true, ordering: .releasing) }
 }

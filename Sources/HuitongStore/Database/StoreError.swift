@@ -1,4 +1,5 @@
 import HuitongCore
+import NIOCore
 import PostgresNIO
 import SQLiteNIO
 
@@ -15,6 +16,9 @@ public enum StoreError: HuitongError, Equatable {
     /// The database cannot be used safely (for example WAL or synchronous=FULL could not be set).
     case unsafeDatabase(String)
     case unavailable(String)
+    /// The database server cannot be reached (down, restarting, or no connection free within the wait limit):
+    /// nothing was written, and the request may be tried again shortly.
+    case databaseUnreachable
     /// A row of access-control data (a grant, an account, a credential, an application system, a grade label or
     /// the grade policy) whose MAC does not verify: it was changed behind the store. Nothing is granted on it.
     case integrityViolation(table: String, id: String)
@@ -40,6 +44,7 @@ public enum StoreError: HuitongError, Equatable {
         case .badDatabaseURL: "bad_database_url"
         case .unsafeDatabase: "unsafe_database"
         case .unavailable: "database_unavailable"
+        case .databaseUnreachable: "database_unreachable"
         case .integrityViolation: "integrity_violation"
         case .integrityKeyMissing: "integrity_key_missing"
         case .encryptedValueViolation: "integrity_violation"
@@ -53,7 +58,7 @@ public enum StoreError: HuitongError, Equatable {
         case .duplicate, .conflict: .conflict
         case .missingReference: .unprocessable
         case .badDatabaseURL: .badInput
-        case .unsafeDatabase, .unavailable, .integrityKeyMissing, .columnKeyMissing: .unavailable
+        case .unsafeDatabase, .unavailable, .databaseUnreachable, .integrityKeyMissing, .columnKeyMissing: .unavailable
         // Refused like any other access that is not allowed: the caller learns what failed, never the data.
         case .integrityViolation, .encryptedValueViolation: .forbidden
         }
@@ -78,6 +83,10 @@ public enum StoreError: HuitongError, Equatable {
             BilingualText(zh: "数据库设置不安全：\(reason)", en: "database settings are unsafe: \(reason)")
         case .unavailable(let reason):
             BilingualText(zh: "数据库不可用：\(reason)", en: "database unavailable: \(reason)")
+        case .databaseUnreachable:
+            BilingualText(
+                zh: "数据库暂时无法连接，本次操作未执行，请稍后再试",
+                en: "the database cannot be reached just now; nothing was done, try again shortly")
         case .integrityViolation(let table, let id):
             BilingualText(
                 zh: "访问控制数据完整性校验失败：表 \(table) 的第 \(id) 行已在数据库中被改动，已拒绝访问；请联系管理员核查",
@@ -150,6 +159,23 @@ public enum StoreError: HuitongError, Equatable {
                 en:
                     "a value in column \(column.isEmpty ? "?" : column) does not fit its type (a date, a number or a true/false); nothing of the batch was written"
             ))
+    }
+
+    /// Whether a PostgreSQL error says the server is gone rather than that a statement failed: the connection broke
+    /// or could not be made, or the server is shutting down, starting up or in recovery (SQLSTATE classes 08 and
+    /// 57P). Such a request was not carried out and may be tried again elsewhere.
+    static func isConnectionFailure(_ error: any Error) -> Bool {
+        if error is ChannelError || error is IOError { return true }
+        guard let error = error as? PSQLError else { return false }
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
+            return true
+        case .server:
+            guard let state = error.serverInfo?[.sqlState] else { return false }
+            return state.hasPrefix("08") || state.hasPrefix("57P")
+        default:
+            return false
+        }
     }
 
     /// When a driver error says that a UNIQUE constraint rejected a write, the text naming the constraint or

@@ -278,7 +278,7 @@ struct SQLJobRepository: JobRepository {
 
 extension Duration {
     /// The duration in seconds, for date arithmetic.
-    fileprivate var seconds: TimeInterval {
+    package var seconds: TimeInterval {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

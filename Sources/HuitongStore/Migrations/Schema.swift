@@ -380,5 +380,6 @@ enum Schema {
                 guard t.backend == .postgres else { return }
                 try await auditAtScale.converting?(sql, t)
             }),
+        Migration(version: 39, name: "cluster membership and shared quotas (issue 26)", statements: clusterTables),
     ]
 }

@@ -1,0 +1,102 @@
+import Foundation
+import HuitongCore
+import HuitongStore
+import HuitongTestSupport
+import Logging
+import Testing
+
+@testable import HuitongServices
+
+/// Rate limits and daily quotas of grants shared by the nodes on one database.
+@Suite("Cluster limits")
+struct ClusterLimitsTests {
+    static let monday = Date(timeIntervalSince1970: 1_795_000_000)
+
+    /// Another node's store on the same database: another pool on PostgreSQL, the same store on SQLite.
+    static func otherNode<Result: Sendable>(
+        _ store: Store, _ location: DatabaseLocation, _ body: (Store) async throws -> Result
+    ) async throws -> Result {
+        guard store.backend == .postgres else { return try await body(store) }
+        var logger = Logger(label: "huitong.tests")
+        logger.logLevel = .warning
+        let other = Store(
+            provider: try await DatabaseConnector.open(
+                location, maximumConnections: TestBackend.connectionsPerStore, logger: logger),
+            rowIntegrity: store.rowIntegrity)
+        defer { Task { await other.provider.shutdown() } }
+        return try await body(other)
+    }
+
+    @Test(
+        "two nodes serving one grant alternately serve exactly its daily quota between them, then refuse; a new day starts afresh",
+        arguments: TestBackend.available)
+    func sharedQuota(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, location in
+            try await Self.otherNode(store, location) { other in
+                let nodeA = CallLimiter(shared: .init(cluster: store.cluster, liveNodes: { 2 }))
+                let nodeB = CallLimiter(shared: .init(cluster: other.cluster, liveNodes: { 2 }))
+                var allowed = 0
+                var outcomes: [CallLimiter.Outcome] = []
+                for call in 0..<100 {
+                    let node = call.isMultiple(of: 2) ? nodeA : nodeB
+                    let outcome = try await node.take(grant: 42, perSecond: nil, perDay: 40, now: Self.monday)
+                    outcomes.append(outcome)
+                    if outcome == .allowed { allowed += 1 }
+                }
+                #expect(allowed == 40)
+                #expect(outcomes.suffix(60).allSatisfy { $0 == .quotaExhausted })
+                #expect(
+                    try await nodeB.take(grant: 42, perSecond: nil, perDay: 40, now: Self.monday + 86_400) == .allowed)
+
+                // A large quota is taken in chunks: the nodes' takings never pass the limit, and calls are served
+                // from the chunk a node holds.
+                var served = 0
+                for call in 0..<3_000 {
+                    let node = call.isMultiple(of: 3) ? nodeA : nodeB
+                    if try await node.take(grant: 43, perSecond: nil, perDay: 2_500, now: Self.monday) == .allowed {
+                        served += 1
+                    }
+                }
+                #expect(served == 2_500)
+                #expect(try await store.cluster.quotaTaken(grant: 43, day: CalendarDate(Self.monday)) == 2_500)
+            }
+        }
+    }
+
+    @Test("a per-second limit is split among the live nodes, each keeping a burst of at least one call")
+    func rateSplit() async throws {
+        let start = ContinuousClock.now
+        let limiter = CallLimiter(shared: .init(cluster: NoQuotas(), liveNodes: { 2 }))
+        var outcomes: [CallLimiter.Outcome] = []
+        for _ in 0..<6 {
+            outcomes.append(
+                try await limiter.take(grant: 1, perSecond: 6, perDay: nil, now: Self.monday, instant: start))
+        }
+        #expect(outcomes.filter { $0 == .allowed }.count == 3, "half of 6 per second on one of two nodes")
+        #expect(
+            try await limiter.take(
+                grant: 1, perSecond: 6, perDay: nil, now: Self.monday, instant: start + .milliseconds(340))
+                == .allowed, "refilled at 3 calls a second")
+        #expect(
+            try await limiter.take(grant: 2, perSecond: 1, perDay: nil, now: Self.monday, instant: start) == .allowed)
+        #expect(
+            try await limiter.take(grant: 2, perSecond: 1, perDay: nil, now: Self.monday, instant: start)
+                == .rateLimited)
+        #expect(CallLimiter.quotaChunk(perDay: 40, nodes: 2) == 2)
+        #expect(CallLimiter.quotaChunk(perDay: 10_000_000, nodes: 2) == 1000)
+        #expect(CallLimiter.quotaChunk(perDay: 5, nodes: 4) == 1)
+    }
+}
+
+/// A cluster repository for limiters with no daily quota: it is never asked.
+private struct NoQuotas: ClusterRepository {
+    func heartbeat(node: String, startedAt: Date, at time: Date, liveSince: Date) async throws -> [ClusterNode] { [] }
+    func leave(node: String) async throws {}
+    func takeQuota(grant: Int64, day: CalendarDate, chunk: Int, limit: Int) async throws -> Int {
+        Issue.record("no quota was set")
+        return 0
+    }
+    func quotaTaken(grant: Int64, day: CalendarDate) async throws -> Int { 0 }
+    func purge(quotaBefore day: CalendarDate, nodesSilentSince: Date) async throws {}
+    func newestHeartbeat() async throws -> Date? { nil }
+}

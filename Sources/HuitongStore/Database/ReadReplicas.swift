@@ -130,15 +130,15 @@ public final class ReplicaRoutingProvider: DatabaseProvider {
         -> Result
     {
         if let (index, replica) = replicas.reader(primaryReachable: primaryReachable) {
+            // Any failure of a replica is answered by the primary: one that is unreachable is also skipped until the
+            // next check; another (say, a query cancelled for conflicting with recovery) only costs this read twice.
             do {
                 return try await replica.read(body)
-            } catch let error as StoreError where error == .databaseUnreachable {
-                replicas.markDown(index)
-            }// Any other failure of a replica (say, a query cancelled for conflicting with recovery) is answered by
-            // the primary below.
-            catch is CancellationError {
+            } catch is CancellationError {
                 throw CancellationError()
-            } catch {}
+            } catch {
+                if (error as? StoreError) == .databaseUnreachable { replicas.markDown(index) }
+            }
         }
         return try await primary.read(body)
     }

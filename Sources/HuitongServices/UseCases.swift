@@ -93,7 +93,8 @@ public struct UseCases: Sendable {
             store: store, settings: settings.quality, objectionPenalty: settings.objections.penalty,
             audit: audit.log, jobs: jobs)
         objections = ObjectionUseCases(store: store, settings: settings.objections, audit: audit.log)
-        developers = DeveloperUseCases(store: store, settings: settings.developers, accounts: accounts, audit: audit)
+        developers = DeveloperUseCases(
+            store: store, settings: settings.developers, accounts: accounts, audit: audit, readStore: readStore)
         // A person's licences are filed under the digest the portal keeps of the ID number they registered with.
         licences = LicenceUseCases(
             store: store, sealingKey: settings.sealingKey,

@@ -51,6 +51,16 @@ public struct Store: Sendable {
         poolLayout: PoolLayout = PoolLayout(), rowIntegrity: RowIntegrity = RowIntegrity(),
         poolCipher: PoolColumnCipher = PoolColumnCipher(), accessRevision: AccessRevision = AccessRevision()
     ) {
+        self.init(
+            provider: provider, resourceCodes: resourceCodes, poolLayout: poolLayout, rowIntegrity: rowIntegrity,
+            poolCipher: poolCipher, accessRevision: accessRevision, catalog: nil)
+    }
+
+    init(
+        provider: any DatabaseProvider, resourceCodes: any ResourceCodeScheme, poolLayout: PoolLayout,
+        rowIntegrity: RowIntegrity, poolCipher: PoolColumnCipher, accessRevision: AccessRevision,
+        catalog: SQLCatalogRepository?
+    ) {
         self.provider = provider
         self.accessRevision = accessRevision
         self.rowIntegrity = rowIntegrity
@@ -61,7 +71,8 @@ public struct Store: Sendable {
             provider: provider, accessRevision: accessRevision, integrity: rowIntegrity)
         self.tokens = SQLTokenRepository(provider: provider, accessRevision: accessRevision, integrity: rowIntegrity)
         self.sessions = SQLSessionRepository(provider: provider, integrity: rowIntegrity)
-        self.catalog = SQLCatalogRepository(provider: provider, scheme: resourceCodes, integrity: rowIntegrity)
+        self.catalog = SQLCatalogRepository(
+            provider: provider, scheme: resourceCodes, integrity: rowIntegrity, facetIndex: catalog?.facetIndex)
         self.codeSets = SQLCodeSetRepository(provider: provider)
         self.lists = SQLThreeListsRepository(provider: provider)
         self.informationSystems = SQLInformationSystemRepository(provider: provider)
@@ -101,5 +112,18 @@ public struct Store: Sendable {
     public func useSealingKey(_ sealingKey: SealingKey) {
         rowIntegrity.use(sealingKey)
         poolCipher.use(sealingKey)
+    }
+}
+
+extension Store {
+    /// The same database seen through `replicas`: reads go to a replica fit to answer them (`ReplicaRoutingProvider`),
+    /// writes to this store's primary. It shares this store's keys, access revision and catalog index.
+    public func reading(from replicas: ReadReplicas, poolLayout: PoolLayout) -> Store {
+        let primaryCatalog = catalog as? SQLCatalogRepository
+        return Store(
+            provider: ReplicaRoutingProvider(primary: provider, replicas: replicas),
+            resourceCodes: primaryCatalog?.scheme ?? NationalResourceCodeScheme(), poolLayout: poolLayout,
+            rowIntegrity: rowIntegrity, poolCipher: poolCipher, accessRevision: accessRevision,
+            catalog: primaryCatalog)
     }
 }

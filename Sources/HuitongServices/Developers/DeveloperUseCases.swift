@@ -32,8 +32,11 @@ public struct DeveloperUseCases: Sendable {
     package let identityDigests: IdentityDigests
     package let logger = Logger(label: "huitong.developers")
 
-    public init(store: Store, settings: DeveloperSettings, accounts: AccountUseCases, audit: AuditTrail) {
-        openCatalog = OpenCatalog(store: store)
+    /// `readStore`: where the open catalog is read from (a replica-backed store on a node with read replicas).
+    public init(
+        store: Store, settings: DeveloperSettings, accounts: AccountUseCases, audit: AuditTrail, readStore: Store? = nil
+    ) {
+        openCatalog = OpenCatalog(store: readStore ?? store)
         self.store = store
         self.settings = settings
         self.accounts = accounts

@@ -79,10 +79,7 @@ public enum NodeStore {
             urls: settings.readReplicas, maximumLag: settings.replicaMaximumLag,
             maximumConnections: settings.databaseConnections, waitLimit: settings.databaseWaitLimit, logger: logger)
         logger.info("read replicas", metadata: ["replicas": "\(replicas.current.map(\.name))"])
-        return Store(
-            provider: ReplicaRoutingProvider(primary: store.provider, replicas: replicas),
-            poolLayout: settings.poolLayout, rowIntegrity: store.rowIntegrity, poolCipher: store.poolCipher,
-            accessRevision: store.accessRevision)
+        return store.reading(from: replicas, poolLayout: settings.poolLayout)
     }
 
     /// Keys the store's row MACs (GB/T 39786 8.4 b/c) from the node's sealing key, which lives outside the

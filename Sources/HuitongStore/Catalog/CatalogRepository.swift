@@ -60,13 +60,18 @@ struct SQLCatalogRepository: CatalogRepository {
     var integrity = RowIntegrity()
     let facetIndex: CatalogFacetIndex
 
-    init(provider: any DatabaseProvider, scheme: any ResourceCodeScheme, integrity: RowIntegrity = RowIntegrity()) {
+    /// `facetIndex`: the node's catalog index, when another repository of the node (over the primary, while this
+    /// one reads a replica) has it already; it only moves forward, whichever database it catches up from.
+    init(
+        provider: any DatabaseProvider, scheme: any ResourceCodeScheme, integrity: RowIntegrity = RowIntegrity(),
+        facetIndex: CatalogFacetIndex? = nil
+    ) {
         self.provider = provider
         self.scheme = scheme
         self.integrity = integrity
         // PostgreSQL finds text through the node's catalog index: its own indexes answer a common word (tens of
         // thousands of entries) no faster than by visiting each of them (see `textMatchesInSQLite`'s caller).
-        self.facetIndex = CatalogFacetIndex(indexesText: provider.backend == .postgres)
+        self.facetIndex = facetIndex ?? CatalogFacetIndex(indexesText: provider.backend == .postgres)
     }
 
     static let entryColumns = """

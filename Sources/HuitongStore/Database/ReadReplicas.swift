@@ -155,7 +155,12 @@ public final class ReplicaRoutingProvider: DatabaseProvider {
 
     public var poolStatistics: PoolStatistics { primary.poolStatistics }
 
-    public var auditProvider: any DatabaseProvider { primary.auditProvider }
+    /// On PostgreSQL the audit log is in the same database (on SQLite it has a file of its own, and no replicas): its statistics (rollups) are read from a replica too,
+    /// while appends, which are transactions, go to the primary. (The node appends through the primary store's
+    /// `AuditLog` in any case.)
+    public var auditProvider: any DatabaseProvider {
+        primary is PostgresDatabaseProvider ? self : primary.auditProvider
+    }
 
     public func run() async throws {}
 

@@ -119,13 +119,14 @@ public struct UseCases: Sendable {
     /// The sweepers and schedulers of these use cases, each over the same instance the routes use.
     public func backgroundServices(logger: Logger) -> [any Service] {
         let (sharing, objections, developers) = (sharing, objections, developers)
+        let gate = membership.map { membership in SweepGate { await membership.hold($0, for: $1) } } ?? .always
         /// A sweep that escalates what ran out of time, and logs the numbers it escalated.
         func escalation(
             _ what: String, every interval: Duration, _ sweep: @escaping @Sendable () async throws -> [String]
         )
             -> PeriodicSweep
         {
-            PeriodicSweep("overdue \(what)", every: interval, logger: logger) {
+            PeriodicSweep("overdue \(what)", every: interval, gate: gate, logger: logger) {
                 let numbers = try await sweep()
                 if !numbers.isEmpty {
                     logger.notice(
@@ -139,14 +140,15 @@ public struct UseCases: Sendable {
                 try await sharing.sweepOverdue(at: Date()).map(\.number)
             },
             // Grants that ran out are put on the audit log.
-            PeriodicSweep("grant expiries", every: sharing.settings.sweepInterval, logger: logger) {
+            PeriodicSweep("grant expiries", every: sharing.settings.sweepInterval, gate: gate, logger: logger) {
                 let expired = try await sharing.recordExpiries(at: Date())
                 if !expired.isEmpty {
                     logger.info("grant expiries recorded", metadata: ["count": "\(expired.count)"])
                 }
             },
             // Licences past their last day get their 过期 event.
-            PeriodicSweep("licence expiries", every: sharing.settings.sweepInterval, logger: logger) { [licences] in
+            PeriodicSweep("licence expiries", every: sharing.settings.sweepInterval, gate: gate, logger: logger) {
+                [licences] in
                 let expired = try await licences.recordExpiries()
                 if !expired.isEmpty {
                     logger.info("licence expiries recorded", metadata: ["count": "\(expired.count)"])
@@ -160,20 +162,20 @@ public struct UseCases: Sendable {
             escalation("open-data applications", every: developers.settings.sweepInterval) {
                 try await developers.sweepOverdue().map(\.number)
             },
-            QualityScheduler(service: quality, logger: logger),
+            QualityScheduler(service: quality, gate: gate, logger: logger),
             // Collection sources whose scheduled run is due are claimed and queued.
-            PeriodicSweep("collection schedules", every: .seconds(60), logger: logger) { [collection] in
+            PeriodicSweep("collection schedules", every: .seconds(60), gate: gate, logger: logger) { [collection] in
                 let started = try await collection.sweep(at: Date())
                 if !started.isEmpty { logger.info("scheduled collections", metadata: ["count": "\(started.count)"]) }
             },
             // The catalog's change log keeps its last 100,000 changes: enough for any node that is running to catch
             // up from; one further behind reads its index afresh.
-            PeriodicSweep("catalog change log", every: .seconds(3600), logger: logger) { [store] in
+            PeriodicSweep("catalog change log", every: .seconds(3600), gate: gate, logger: logger) { [store] in
                 let dropped = try await store.catalog.pruneChanges(keeping: 100_000)
                 if dropped > 0 { logger.info("pruned the catalog change log", metadata: ["count": "\(dropped)"]) }
             },
             // Jobs that ended a week ago leave the queue.
-            PeriodicSweep("ended jobs", every: .seconds(3600), logger: logger) { [jobs] in
+            PeriodicSweep("ended jobs", every: .seconds(3600), gate: gate, logger: logger) { [jobs] in
                 let removed = try await jobs.purge()
                 if removed > 0 { logger.info("removed ended jobs", metadata: ["count": "\(removed)"]) }
             },

@@ -98,5 +98,6 @@ private struct NoQuotas: ClusterRepository {
     }
     func quotaTaken(grant: Int64, day: CalendarDate) async throws -> Int { 0 }
     func purge(quotaBefore day: CalendarDate, nodesSilentSince: Date) async throws {}
+    func holdLease(_ name: String, node: String, until: Date, now: Date) async throws -> Bool { true }
     func newestHeartbeat() async throws -> Date? { nil }
 }

@@ -75,4 +75,52 @@ struct ClusterStoreConformanceTests {
             #expect(try await cluster.newestHeartbeat() == nil)
         }
     }
+
+    @Test(
+        "a lease is held by one node at a time, renewed by its holder, and taken over once it has run out",
+        arguments: TestBackend.available)
+    func leases(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, location in
+            try await JobStoreConformanceTests.secondNode(store, location) { other in
+                let t = Self.time
+                let takers = try await withThrowingTaskGroup(of: Bool.self) { group in
+                    for (index, node) in [store, other, store, other].enumerated() {
+                        group.addTask {
+                            try await node.cluster.holdLease(
+                                "sweep", node: "node-\(index)", until: t.addingTimeInterval(30), now: t)
+                        }
+                    }
+                    return try await group.reduce(into: [Bool]()) { $0.append($1) }
+                }
+                #expect(takers.filter { $0 }.count == 1, "one node holds the lease")
+                let holder = try #require(
+                    try await [0, 1, 2, 3].asyncFirst { index in
+                        try await store.cluster.holdLease(
+                            "sweep", node: "node-\(index)", until: t.addingTimeInterval(40),
+                            now: t.addingTimeInterval(5))
+                    })
+                let another = "node-\((holder + 1) % 4)"
+                #expect(
+                    try await other.cluster.holdLease(
+                        "sweep", node: another, until: t.addingTimeInterval(60), now: t.addingTimeInterval(39))
+                        == false,
+                    "renewed to 40 s: still held at 39 s")
+                #expect(
+                    try await other.cluster.holdLease(
+                        "sweep", node: another, until: t.addingTimeInterval(80), now: t.addingTimeInterval(41)),
+                    "run out at 40 s: taken over")
+                #expect(
+                    try await store.cluster.holdLease("other sweep", node: "node-\(holder)", until: t, now: t),
+                    "leases are named apart")
+            }
+        }
+    }
+}
+
+extension Array {
+    /// The first element for which `predicate` holds, asked in order.
+    fileprivate func asyncFirst(_ predicate: (Element) async throws -> Bool) async rethrows -> Element? {
+        for element in self where try await predicate(element) { return element }
+        return nil
+    }
 }

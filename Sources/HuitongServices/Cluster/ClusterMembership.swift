@@ -81,6 +81,19 @@ package final class ClusterMembership: Service, Sendable {
         }
     }
 
+    /// Takes or renews the lease called `name` for `duration`; false when another node holds it, or when the
+    /// database cannot say (a sweep is skipped rather than run twice).
+    package func hold(_ name: String, for duration: Duration) async -> Bool {
+        let now = clock()
+        do {
+            return try await cluster.holdLease(
+                name, node: node, until: now.addingTimeInterval(duration.seconds), now: now)
+        } catch {
+            logger.warning("taking a sweep's lease failed", metadata: ["sweep": "\(name)", "error": "\(error)"])
+            return false
+        }
+    }
+
     package func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await beat()

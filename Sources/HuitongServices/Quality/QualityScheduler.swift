@@ -8,11 +8,14 @@ import ServiceLifecycle
 /// or whose active version no run has checked (a command-line import, a rollback), one entry at a time; uploads start
 /// a run of their own. It also fails runs whose process died, so that they do not stay "running" for ever.
 ///
-/// Several nodes on one database may each pick the same due entry in the same moment and run it twice; the result is
-/// two equal runs, not a wrong one, so no claim is taken.
+/// On a cluster one node schedules at a time: it holds the schedule's lease (`gate`), renewed before each entry.
+/// Should two nodes ever pick the same entry (a lease that ran out during a long run), the result is two equal runs,
+/// not a wrong one.
 package struct QualityScheduler: Service {
     package let service: QualityUseCases
+    package var gate: SweepGate = .always
     package let logger: Logger
+    static let leaseName = "quality schedule"
     /// A running run reports progress after every page; one silent this long has lost its process.
     package static let staleAfter: TimeInterval = 600
 
@@ -40,6 +43,9 @@ package struct QualityScheduler: Service {
     /// One pass: fails dead runs, then runs every due entry in turn; returns the runs made.
     @discardableResult
     package func sweep(at now: Date) async throws -> [QualityRun] {
+        // Long enough for one entry's run; renewed before the next.
+        let lease = max(service.settings.scheduleInterval * 2, .seconds(1800))
+        guard await gate.hold(Self.leaseName, lease) else { return [] }
         let stale = try await service.store.quality.failStale(
             heartbeatBefore: now.addingTimeInterval(-Self.staleAfter), at: now)
         if stale > 0 { logger.warning("failed interrupted quality runs", metadata: ["count": "\(stale)"]) }
@@ -48,6 +54,7 @@ package struct QualityScheduler: Service {
         var runs: [QualityRun] = []
         for entryID in due {
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            guard await gate.hold(Self.leaseName, lease) else { break }
             if let run = await service.runNow(entryID: entryID, trigger: .schedule, requestedBy: nil) {
                 runs.append(run)
             }

@@ -32,6 +32,10 @@ public protocol ClusterRepository: Sendable {
     func quotaTaken(grant: Int64, day: CalendarDate) async throws -> Int
     /// Forgets quota takings of days before `day` and the rows of nodes silent since `silentSince`.
     func purge(quotaBefore day: CalendarDate, nodesSilentSince: Date) async throws
+    /// Takes or renews the lease called `name` for `node` until `until`, unless another node holds it past `now`;
+    /// returns whether `node` holds it. Background sweeps take one per turn, so that a sweep runs on one node of
+    /// the cluster at a time, and another node takes over once a dead holder's lease has run out.
+    func holdLease(_ name: String, node: String, until: Date, now: Date) async throws -> Bool
     /// When the newest heartbeat was written, as this database sees it. Read on a replica, it tells how far the
     /// replica is behind the primary (`ReadReplicas`).
     func newestHeartbeat() async throws -> Date?
@@ -116,6 +120,19 @@ struct SQLClusterRepository: ClusterRepository {
         }
     }
 
+    func holdLease(_ name: String, node: String, until: Date, now: Date) async throws -> Bool {
+        try await provider.transaction { sql in
+            try await sql.raw(
+                """
+                INSERT INTO cluster_leases (name, holder, lease_until) VALUES (\(bind: name), \(bind: node), \(bind: until))
+                ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until
+                WHERE cluster_leases.holder = excluded.holder OR cluster_leases.lease_until < \(bind: now)
+                RETURNING holder
+                """
+            ).first() != nil
+        }
+    }
+
     func newestHeartbeat() async throws -> Date? {
         try await provider.read { sql in
             try await sql.raw("SELECT MAX(heartbeat_at) AS newest FROM cluster_nodes").first()?
@@ -137,6 +154,14 @@ extension Schema {
             """,
             // One row per grant and day: the calls the nodes have taken from the grant's daily quota. `day` is the
             // calendar day in China Standard Time, as ISO text, so that it sorts.
+            // Who runs a background sweep this turn (`holdLease`).
+            """
+            CREATE TABLE IF NOT EXISTS cluster_leases (
+                name TEXT PRIMARY KEY,
+                holder TEXT NOT NULL,
+                lease_until \(t.timestamp) NOT NULL
+            )
+            """,
             """
             CREATE TABLE IF NOT EXISTS grant_quota_takings (
                 grant_id BIGINT NOT NULL,

@@ -106,6 +106,9 @@ public final class AuditLog: Sendable {
         (checkpointDue, checkpointSignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
+    /// Events queued and not yet taken by the writer (bounded by `maximumBacklog`).
+    public var waitingCount: Int { state.withLock { $0.waiting } }
+
     /// Appends one event; returns once it is committed.
     public func append(_ event: AuditEvent) async throws -> AuditReceipt {
         try await append(contentsOf: [event])[0]

@@ -104,6 +104,10 @@ struct AuditScaleConformanceTests {
                 AuditStatisticsQuery(from: january, to: now + 1, groupBy: .consumer, latency: true)
             ),
             (
+                "statistics API by resource",
+                AuditStatisticsQuery(from: january, to: now + 1, groupBy: .resource, latency: true)
+            ),
+            (
                 "statistics API by day, scoped",
                 AuditStatisticsQuery(
                     from: january + 3_600, to: january + 40 * 86_400, groupBy: .day,
@@ -203,6 +207,29 @@ struct AuditScaleConformanceTests {
             #expect(
                 try await AuditLogVerification.run(store.audit, trustedKeys: [key.publicKey]).outcome.get()
                     .entriesChecked == 601)
+        }
+    }
+
+    @Test(
+        "migration 45 fills the latency rollup by departments of a log made before it, and percentiles by day agree with a recount",
+        arguments: TestBackend.available)
+    func latencyByDepartmentsMigration(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let trail = AuditTrail(repository: store.audit, nodeKey: NodeIdentityKey.generate())
+            _ = try await trail.log.append(contentsOf: Self.events(count: 500))
+            let audit = store.provider.auditProvider
+            try await audit.transaction { sql in
+                try await sql.raw("DROP TABLE audit_rollup_latency_departments").run()
+                try await sql.raw("DELETE FROM schema_migrations WHERE version = 45").run()
+            }
+            try await Self.migrate(store)
+            try await Self.expectStatisticsAgree(store, now: Self.january + 75 * 86_400)
+            // Again: nothing doubles.
+            try await audit.transaction { sql in
+                try await sql.raw("DELETE FROM schema_migrations WHERE version = 45").run()
+            }
+            try await Self.migrate(store)
+            try await Self.expectStatisticsAgree(store, now: Self.january + 75 * 86_400)
         }
     }
 

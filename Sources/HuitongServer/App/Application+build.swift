@@ -119,7 +119,9 @@ public enum HuitongApp {
         app.addServices(useCases.audit.checkpointer, useCases.jobs)
         // Heartbeats and replica checks run on every node: shared limits and replica reads depend on them.
         if let membership = useCases.membership { app.addServices(membership) }
-        if let replicas = useCases.readReplicas { app.addServices(ReplicaMonitor(replicas: replicas)) }
+        if let replicas = useCases.readReplicas {
+            app.addServices(ReplicaMonitor(replicas: replicas, membership: useCases.membership))
+        }
         if configuration.backgroundJobs {
             app.addServices(
                 SessionSweeper(store: store, logger: logger),

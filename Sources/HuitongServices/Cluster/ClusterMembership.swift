@@ -28,6 +28,7 @@ package final class ClusterMembership: Service, Sendable {
 
     private struct State {
         var nodes: [ClusterNode] = []
+        var lastWritten: Date?
         var lastFailure: String?
         var turns = 0
     }
@@ -47,6 +48,9 @@ package final class ClusterMembership: Service, Sendable {
     /// The nodes alive at the last heartbeat, at least this one.
     package var liveNodes: Int { max(1, state.withLock { $0.nodes.count }) }
 
+    /// When this node last wrote its heartbeat; nil before the first.
+    package var lastWritten: Date? { state.withLock { $0.lastWritten } }
+
     /// The nodes alive at the last heartbeat (empty until the first one is written).
     package var nodes: [ClusterNode] { state.withLock { $0.nodes } }
 
@@ -62,6 +66,7 @@ package final class ClusterMembership: Service, Sendable {
                     logger.notice("cluster heartbeat written again", metadata: ["nodes": "\(nodes.count)"])
                 }
                 state.nodes = nodes
+                state.lastWritten = now
                 state.lastFailure = nil
                 state.turns += 1
                 return state.turns

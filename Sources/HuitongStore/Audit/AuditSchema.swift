@@ -76,6 +76,7 @@ extension Schema {
         Migration(version: 9, name: "audit log", statements: auditLogTables),
         Migration(version: 24, name: "crypto suites (issue 21)", statements: auditSuiteColumns),
         auditAtScale,
+        auditLatencyByDepartments,
     ]
 
     /// Migration 38 (issue 26): statistics rollups maintained on append, the archive register, and on PostgreSQL
@@ -120,7 +121,39 @@ extension Schema {
             PRIMARY KEY (day, consumer_department_id, provider_department_id, resource_code, latency_bucket)
         )
         """,
+        auditLatencyByDepartmentsTable,
     ]
+
+    /// Calls per latency bucket without the resource: what the statistics read for percentiles by day or by
+    /// department, a fraction of the rows of `audit_rollup_latency` (a city has hundreds of resources, tens of
+    /// departments). Migration 45 adds it to logs made before.
+    static let auditLatencyByDepartmentsTable = """
+        CREATE TABLE IF NOT EXISTS audit_rollup_latency_departments (
+            day BIGINT NOT NULL,
+            consumer_department_id BIGINT NOT NULL,
+            provider_department_id BIGINT NOT NULL,
+            latency_bucket INTEGER NOT NULL,
+            calls BIGINT NOT NULL,
+            PRIMARY KEY (day, consumer_department_id, provider_department_id, latency_bucket)
+        )
+        """
+
+    /// Migration 45: the latency rollup by departments, filled from the finer one when it is empty.
+    static let auditLatencyByDepartments = Migration(
+        version: 45, name: "audit latency rollup by departments (issue 26)",
+        statements: { _ in [auditLatencyByDepartmentsTable] },
+        converting: { sql, _ in
+            guard try await sql.raw("SELECT 1 AS found FROM audit_rollup_latency_departments LIMIT 1").first() == nil
+            else { return }
+            try await sql.raw(
+                """
+                INSERT INTO audit_rollup_latency_departments (day, consumer_department_id, provider_department_id,
+                    latency_bucket, calls)
+                SELECT day, consumer_department_id, provider_department_id, latency_bucket, SUM(calls)
+                FROM audit_rollup_latency GROUP BY 1, 2, 3, 4
+                """
+            ).run()
+        })
 
     /// Rolls every gateway call in the entries up again (the migration, on empty rollups, and `bench/audit`).
     static var auditRollupRebuild: [String] {
@@ -130,6 +163,7 @@ extension Schema {
         return [
             "DELETE FROM audit_rollup_calls",
             "DELETE FROM audit_rollup_latency",
+            "DELETE FROM audit_rollup_latency_departments",
             """
             INSERT INTO audit_rollup_calls (day, consumer_department_id, provider_department_id, resource_code,
                 application_system_id, outcome, calls, rows_served)
@@ -141,6 +175,12 @@ extension Schema {
                 latency_bucket, calls)
             SELECT \(keys), latency_bucket, COUNT(*)
             FROM audit_entries WHERE action LIKE 'gateway.%' GROUP BY 1, 2, 3, 4, 5
+            """,
+            """
+            INSERT INTO audit_rollup_latency_departments (day, consumer_department_id, provider_department_id,
+                latency_bucket, calls)
+            SELECT day, consumer_department_id, provider_department_id, latency_bucket, SUM(calls)
+            FROM audit_rollup_latency GROUP BY 1, 2, 3, 4
             """,
         ]
     }

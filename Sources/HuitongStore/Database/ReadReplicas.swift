@@ -66,7 +66,16 @@ public final class ReadReplicas: Sendable {
 
     public var current: [Status] { statuses.withLock { $0 } }
 
-    /// Asks every replica how far behind it is, at `now` by this node's clock.
+    /// Whether the primary answered the last time it was asked (set by the routing provider that owns this set).
+    public var primaryReachable: Bool { primary.withLock { $0 }?.isReachable ?? true }
+    private let primary = Mutex<PostgresDatabaseProvider?>(nil)
+
+    func attach(primary provider: any DatabaseProvider) {
+        primary.withLock { $0 = provider as? PostgresDatabaseProvider }
+    }
+
+    /// Asks every replica how far behind it is: how much older than `now` (by this node's clock, or the time of the
+    /// last heartbeat written while the primary is away) the newest heartbeat it has replayed is.
     public func check(now: Date = Date()) async {
         var found: [Status] = []
         for replica in replicas {
@@ -120,6 +129,7 @@ public final class ReplicaRoutingProvider: DatabaseProvider {
     public init(primary: any DatabaseProvider, replicas: ReadReplicas) {
         self.primary = primary
         self.replicas = replicas
+        replicas.attach(primary: primary)
     }
 
     private var primaryReachable: Bool {

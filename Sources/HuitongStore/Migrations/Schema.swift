@@ -381,5 +381,13 @@ enum Schema {
                 try await auditAtScale.converting?(sql, t)
             }),
         Migration(version: 39, name: "cluster membership and shared quotas (issue 26)", statements: clusterTables),
+        // Numbers 40–44 are taken by changes made alongside (issue 24).
+        Migration(
+            version: 45, name: auditLatencyByDepartments.name,
+            statements: { t in t.backend == .postgres ? auditLatencyByDepartments.statements(t) : [] },
+            converting: { sql, t in
+                guard t.backend == .postgres else { return }
+                try await auditLatencyByDepartments.converting?(sql, t)
+            }),
     ]
 }

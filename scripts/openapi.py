@@ -31,7 +31,7 @@ def op(summary, tag, responses, request=None, params=None, security=True):
     return o
 
 paths = {
-  "/healthz": {"get": op("Liveness and database check", "system", {"200": ok(ref("Health")), "503": ok(ref("Health"), "Database unreachable")}, security=False)},
+  "/healthz": {"get": op("Liveness and database check", "system", {"200": ok(ref("Health")), "503": ok(ref("Health"), "Neither the primary database nor a replica answers")}, security=False)},
   "/api/openapi.json": {"get": op("This document", "system", {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}, security=False)},
   "/api/v1/auth/login": {"post": op("Sign in; sets the session cookie and returns the CSRF token", "auth", {"200": ok(ref("LoginResult")), **errors(400, 401, 403, 429)}, ref("LoginInput"), security=False)},
   "/api/v1/auth/logout": {"post": op("End the current session", "auth", {"204": {"description": "Signed out"}, **errors(401, 403)})},
@@ -151,7 +151,9 @@ ROLE = {"type": "string", "enum": ["operator", "provider", "consumer", "auditor"
 schemas = {
   "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message", "details"], "properties": {
       "code": S(examples=["validation_failed"]), "message": S(), "details": {"type": "array", "items": {"type": "object", "required": ["field", "message"], "properties": {"field": S(), "message": S()}}}}}}},
-  "Health": {"type": "object", "required": ["status", "version", "backend", "database"], "properties": {"status": S(enum=["ok", "unavailable"]), "version": S(), "backend": S(enum=["sqlite", "postgres"]), "database": S()}},
+  "Health": {"type": "object", "required": ["status", "version", "backend", "database"], "properties": {"status": S(enum=["ok", "degraded", "unavailable"]), "version": S(), "backend": S(enum=["sqlite", "postgres"]), "database": S(enum=["ok", "unreachable"]),
+    "replicas": {"type": "array", "description": "Read replicas (HUITONG_DATABASE_READ_URLS) and whether reads go to them", "items": {"type": "object", "required": ["name", "state"], "properties": {"name": S(), "state": S(enum=["ok", "lagging", "down"]), "lagSeconds": {"type": "number"}}}},
+    "nodes": {"type": "integer", "description": "Nodes on this PostgreSQL with a recent heartbeat"}}},
   "LoginInput": {"type": "object", "required": ["username", "password"], "properties": {"username": S(), "password": S(format="password")}},
   "LoginResult": {"type": "object", "required": ["user", "csrfToken", "expiresAt"], "properties": {"user": ref("User"), "csrfToken": S(description="Send as X-CSRF-Token on state-changing requests that use the session cookie"), "expiresAt": DT}},
   "Me": {"type": "object", "description": "user for a person; system and credential for an application system", "properties": {"user": ref("User"), "system": ref("ApplicationSystem"), "credential": ref("APIToken"), "department": ref("Department")}},

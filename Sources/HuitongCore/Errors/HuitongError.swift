@@ -32,11 +32,37 @@ public enum ErrorKind: String, Sendable, Hashable {
 /// One problem with one field of a request, named so that a form or a client can point at it.
 public struct FieldIssue: Sendable, Hashable, Codable {
     public var field: String
+    /// Both languages, for API clients and logs.
     public var message: String
+    /// Each language apart, for pages, which speak one language at a time (not part of the JSON).
+    public var text: BilingualText
 
     public init(field: String, message: BilingualText) {
         self.field = field
         self.message = message.combined
+        self.text = message
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case field
+        case message
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        field = try container.decode(String.self, forKey: .field)
+        message = try container.decode(String.self, forKey: .message)
+        text = BilingualText(zh: message, en: message)
+    }
+
+    /// Issues are the same when they say the same thing, however they were read.
+    public static func == (lhs: FieldIssue, rhs: FieldIssue) -> Bool {
+        lhs.field == rhs.field && lhs.message == rhs.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(field)
+        hasher.combine(message)
     }
 }
 

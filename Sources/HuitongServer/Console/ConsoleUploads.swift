@@ -65,7 +65,8 @@ extension ConsolePages {
         let options: Set<String> = ["mode", "encoding", "allowRepeat", "sheet"]
         if let error = error as? ValidationError {
             for issue in error.issues {
-                errors.add(options.contains(issue.field) ? issue.field : MultipartUpload.filePart, issue.message)
+                errors.add(
+                    options.contains(issue.field) ? issue.field : MultipartUpload.filePart, issue.text.text(language))
             }
         } else if case .malformedBody(MultipartUpload.filePart, let reason) = error as? APIError {
             // The API's wording names the form part ("field file is an empty file"); the page names the file.

@@ -137,4 +137,24 @@ struct ConsoleConsumerTests {
             #expect(stale == .badRequest && stalePage.contains("请选择本部门获授权应用的一个可用凭证"))
         }
     }
+
+    @Test("a try-it answer is indented for reading with its members in the gateway's order")
+    func prettyAnswer() {
+        let answer = #"{"resource":"203003/0002","count":1,"records":[{"jgmc":"a, \"b\"","cws":150,"x":{}}]}"#
+        #expect(
+            ConsolePages.pretty(answer) == """
+                {
+                  "resource": "203003/0002",
+                  "count": 1,
+                  "records": [
+                    {
+                      "jgmc": "a, \\"b\\"",
+                      "cws": 150,
+                      "x": {}
+                    }
+                  ]
+                }
+                """)
+        #expect(ConsolePages.pretty("not json") == "not json")
+    }
 }

@@ -32,6 +32,12 @@ struct LanguageCrawlTests {
     }
 
     static let personas: [String: Persona] = [
+        // A provider officer alone (公安局 李强).
+        "gaj.provider": Persona(username: "gaj.provider") { _ in
+            [Probe(path: "/console/entries", form: "name=&abstract=&classificationCode=1&item_name_0=x&item_column_0=X")]
+        },
+        // The operator (数据主管部门).
+        "admin": Persona(username: "admin") { _ in [] },
         // A consumer officer alone (公安局 王芳).
         "gaj.consumer": Persona(username: "gaj.consumer") { store in
             let marriage = try await ConsoleTests.entry(store, "婚姻登记信息")
@@ -63,7 +69,7 @@ struct LanguageCrawlTests {
 
     @Test(
         "a persona's console pages and failed forms show no raw locale key and no English in Chinese messages",
-        arguments: ["gaj.consumer", "mzj.officer"])
+        arguments: ["gaj.consumer", "mzj.officer", "gaj.provider", "admin"])
     func crawl(_ username: String) async throws {
         let persona = try #require(Self.personas[username])
         try await ConsoleTests.withDemo(.sqlite) { store, passwords, client in

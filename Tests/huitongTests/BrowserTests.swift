@@ -310,6 +310,7 @@ struct BrowserTests {
                 #expect(
                     try await browser.attribute("hidden", of: "button[data-copy='#issued-secret']") == nil,
                     "the copy button is shown where the script runs")
+                try await Self.screenshot(browser, "consumer-systems")
             }
 
             // 申请: select all items, tick the new system, submit.
@@ -322,6 +323,7 @@ struct BrowserTests {
                 try await browser.click("#field-items button[data-select=none]")
                 #expect(try await browser.isSelected("input[name=items][value=jgmc]") == false)
                 try await browser.click("#field-items button[data-select=all]")
+                try await Self.screenshot(browser, "consumer-apply")
                 try await browser.type("核对养老机构运营补贴申领信息", into: "#field-purposeText")
                 try await browser.type("《养老机构管理办法》第五条", into: "#field-legalBasis")
                 try await browser.type("养老机构补贴审核", into: "#field-scenario")
@@ -362,7 +364,7 @@ struct BrowserTests {
                 _ = try await browser.element("#try-result")
                 #expect(try await browser.attribute("data-status", of: "#try-result") == "200")
                 let body = try await browser.text("#try-body")
-                #expect(body.contains("六安市裕安区解放南路6号") && body.contains("\"count\" : 1"), "\(body)")
+                #expect(body.contains("六安市裕安区解放南路6号") && body.contains("\"count\": 1"), "\(body)")
                 try await Self.screenshot(browser, "consumer-grant")
             }
             // The try-it is a gateway call of the new system, on the audit log like any other.

@@ -176,13 +176,53 @@ extension ConsolePages {
         return String(buffer: collected.buffer)
     }
 
-    /// JSON indented for reading, as it came when it is not JSON.
+    /// JSON indented for reading, its members in the order the gateway wrote them (columns in the grant's order);
+    /// text that is not JSON as it came.
     static func pretty(_ text: String) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)),
-            let data = try? JSONSerialization.data(
-                withJSONObject: object, options: [.prettyPrinted, .withoutEscapingSlashes])
-        else { return text }
-        return String(decoding: data, as: UTF8.self)
+        guard (try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil else { return text }
+        var out = ""
+        var depth = 0
+        var inString = false
+        var escaped = false
+        func newline() { out += "\n" + String(repeating: "  ", count: depth) }
+        for character in text {
+            if inString {
+                out.append(character)
+                if escaped {
+                    escaped = false
+                } else if character == "\\" {
+                    escaped = true
+                } else if character == "\"" {
+                    inString = false
+                }
+                continue
+            }
+            switch character {
+            case "\"":
+                inString = true
+                out.append(character)
+            case "{", "[":
+                out.append(character)
+                depth += 1
+                newline()
+            case "}", "]":
+                depth = max(0, depth - 1)
+                newline()
+                out.append(character)
+            case ",":
+                out.append(character)
+                newline()
+            case ":":
+                out += ": "
+            case " ", "\n", "\r", "\t":
+                break
+            default:
+                out.append(character)
+            }
+        }
+        // Empty objects and arrays stay on one line.
+        return out.replacingOccurrences(of: #"\{\s*\}"#, with: "{}", options: .regularExpression)
+            .replacingOccurrences(of: #"\[\s*\]"#, with: "[]", options: .regularExpression)
     }
 }
 

@@ -93,7 +93,8 @@ struct ConsoleConsumerTests {
             let credential = try #require(
                 try await store.tokens.list(owner: .system(system.id)).first { $0.name == "调试" })
             let secret = try #require(
-                issued.firstMatch(of: /<code class="secret-value">([^<]+)</).map { String($0.1) }, "the secret is shown once")
+                issued.firstMatch(of: /<code class="secret-value">([^<]+)</).map { String($0.1) },
+                "the secret is shown once")
             let grant = try #require(
                 try await store.grants.list(.all).first { $0.consumerDepartmentID == rsj && $0.channel == .api })
             let (docsStatus, docs) = try await ConsoleTests.get("/console/grants/\(grant.id)", labour, client)

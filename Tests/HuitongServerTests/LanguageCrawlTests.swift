@@ -34,7 +34,11 @@ struct LanguageCrawlTests {
     static let personas: [String: Persona] = [
         // A provider officer alone (公安局 李强).
         "gaj.provider": Persona(username: "gaj.provider") { _ in
-            [Probe(path: "/console/entries", form: "name=&abstract=&classificationCode=1&item_name_0=x&item_column_0=X")]
+            [
+                Probe(
+                    path: "/console/entries", form: "name=&abstract=&classificationCode=1&item_name_0=x&item_column_0=X"
+                )
+            ]
         },
         // The operator (数据主管部门).
         "admin": Persona(username: "admin") { _ in [] },

@@ -79,21 +79,8 @@ struct LanguageCrawlTests {
         try await ConsoleTests.withDemo(.sqlite) { store, passwords, client in
             let browser = try await ConsoleTests.signIn(persona.username, passwords, client)
             var problems: [String] = []
-            var queue = ["/console"]
-            var seen: Set<String> = []
-            var perPattern: [String: Int] = [:]
-            var pages = 0
-            while !queue.isEmpty && pages < 120 {
-                let path = queue.removeFirst()
-                guard seen.insert(path).inserted else { continue }
-                let pattern = path.replacingOccurrences(of: #"\d+"#, with: "N", options: .regularExpression)
-                guard perPattern[pattern, default: 0] < 3 else { continue }
-                perPattern[pattern, default: 0] += 1
-                let (status, html) = try await ConsoleTests.get(path, browser, client)
-                guard status == .ok, html.contains("<html") else { continue }
-                pages += 1
+            let pages = try await Self.crawl(browser, client) { path, html in
                 problems += Self.problems(in: html, at: path)
-                queue += Self.links(in: html).filter { !seen.contains($0) }
             }
             #expect(pages > 5, "the crawl reached \(pages) pages")
             for probe in try await persona.probes(store) {
@@ -102,8 +89,40 @@ struct LanguageCrawlTests {
                 #expect(html.contains("field-error") || html.contains("error-summary"), "\(probe.path) says why")
                 problems += Self.problems(in: html, at: "POST " + probe.path)
             }
+            // The same pages in English: no raw key, and no Chinese in their messages and labels.
+            let english = ConsoleTests.Browser(cookie: browser.cookie + "; huitong_lang=en", csrf: browser.csrf)
+            var inEnglish = 0
+            let englishPages = try await Self.crawl(english, client) { path, html in
+                if html.contains(#"<html lang="en""#) { inEnglish += 1 }
+                problems += Self.problems(in: html, at: "en " + path)
+            }
+            #expect(englishPages > 5 && inEnglish == englishPages, "\(inEnglish) of \(englishPages) pages in English")
             #expect(problems.isEmpty, "\(persona.username): \(problems.joined(separator: "\n"))")
         }
+    }
+
+    /// Follows the console links from `/console` as `browser` (three pages of each kind, 120 at most) and hands
+    /// each page to `visit`; the number of pages read.
+    static func crawl(
+        _ browser: ConsoleTests.Browser, _ client: some TestClientProtocol, visit: (String, String) -> Void
+    ) async throws -> Int {
+        var queue = ["/console"]
+        var seen: Set<String> = []
+        var perPattern: [String: Int] = [:]
+        var pages = 0
+        while !queue.isEmpty && pages < 120 {
+            let path = queue.removeFirst()
+            guard seen.insert(path).inserted else { continue }
+            let pattern = path.replacingOccurrences(of: #"\d+"#, with: "N", options: .regularExpression)
+            guard perPattern[pattern, default: 0] < 3 else { continue }
+            perPattern[pattern, default: 0] += 1
+            let (status, html) = try await ConsoleTests.get(path, browser, client)
+            guard status == .ok, html.contains("<html") else { continue }
+            pages += 1
+            visit(path, html)
+            queue += links(in: html).filter { !seen.contains($0) }
+        }
+        return pages
     }
 
     @Test("every console section's tile has its hint in each language, so no home page shows a raw key")
@@ -146,6 +165,10 @@ struct LanguageCrawlTests {
         #expect(
             Self.problems(in: page("<p>请上传 CSV 或 XLSX 文件</p><td>gaj.consumer</td><code>sfzhm</code>"), at: "x").isEmpty)
         #expect(Self.problems(in: page("<p>名称 <span class=\"code\">jgmc</span></p>"), at: "x").isEmpty)
+        let english = { (main: String) in #"<html lang="en"><body><main id="main">"# + main + "</main></body></html>" }
+        #expect(!Self.problems(in: english(#"<p class="field-error">请填写整数</p>"#), at: "x").isEmpty)
+        #expect(!Self.problems(in: english("<th>状态</th>"), at: "x").isEmpty)
+        #expect(Self.problems(in: english("<th>State</th><td>已同意</td><h1>养老服务机构名录</h1>"), at: "x").isEmpty)
     }
 
     // MARK: Reading pages
@@ -183,7 +206,24 @@ struct LanguageCrawlTests {
         for match in everything.matches(of: /\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/) {
             problems.append("\(path): raw key or code “\(match.0)”")
         }
-        guard html.contains(#"<html lang="zh-CN""#) else { return problems }
+        guard html.contains(#"<html lang="zh-CN""#) else {
+            // An English page's labels and messages (its data may well be Chinese): form labels other than a
+            // choice's, legends, headings of columns, buttons, and the notices and errors it says.
+            let pattern =
+                #"(?s)<(label|legend|th|button|summary)\b(?![^>]*class="check")[^>]*>(.*?)</\1>|<p class="(?:error|field-error|notice|empty)"[^>]*>(.*?)</p>"#
+            let regex = try? NSRegularExpression(pattern: pattern)
+            let range = NSRange(main.startIndex..., in: main)
+            for match in regex?.matches(in: main, range: range) ?? [] {
+                for group in [2, 3] {
+                    guard let part = Range(match.range(at: group), in: main) else { continue }
+                    let label = text(of: String(main[part]))
+                    if label.unicodeScalars.contains(where: { (0x4E00...0x9FFF).contains($0.value) }) {
+                        problems.append("\(path): Chinese in an English label or message “\(label)”")
+                    }
+                }
+            }
+            return problems
+        }
         // Messages and labels: everything but the data in table cells and description values.
         var messages = main
         for element in [

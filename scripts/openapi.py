@@ -295,7 +295,7 @@ paths.update({
 })
 
 # ---- Sharing workflow (共享申请), grants (授权), notifications and the holiday calendar ----
-APP_STATE = enum("draft", "submitted", "complianceReview", "providerReview", "approved", "partiallyApproved", "rejected", "returnedForInfo", "coordination", "resolvedApproved", "resolvedRejected")
+APP_STATE = enum("draft", "submitted", "complianceReview", "providerReview", "approved", "partiallyApproved", "rejected", "returnedForInfo", "coordination", "resolvedApproved", "resolvedRejected", "withdrawn")
 PURPOSE = enum("administrativeBasis", "workReference", "dataVerification", "businessCollaboration", "other")
 ACCESS = enum("api", "bulkExtract")
 DATE = S(format="date")
@@ -351,6 +351,7 @@ paths.update({
   "/api/v1/applications/{id}/resubmit": APP_STEP("Resubmit an application returned for information (consumer)", OBJ(["comment"], {"comment": S(description="What was added"), "application": ref("ApplicationInput")})),
   "/api/v1/applications/{id}/compliance-review": APP_STEP("符合性审查 (operator): pass to the provider or return", OBJ(["pass"], {"pass": {"type": "boolean"}, "comment": S(description="Mandatory to return")})),
   "/api/v1/applications/{id}/decision": APP_STEP("Provider decision: approve, approve in part (never more than asked), refuse with a reason, or return", ref("DecisionInput")),
+  "/api/v1/applications/{id}/withdraw": APP_STEP("Withdraw an application not yet decided (consumer); audited as application.withdrawn", OBJ([], {"comment": S(description="Why, for the provider (optional)")})),
   "/api/v1/applications/{id}/escalate": APP_STEP("Ask for coordination: after a refusal (consumer or operator) or once the provider is overdue", OBJ([], {"comment": S()})),
   "/api/v1/applications/{id}/resolution": APP_STEP("Settle a coordination (operator); an approval compiles a grant", OBJ(["approve", "comment"], {"approve": {"type": "boolean"}, "comment": S(), "terms": ref("GrantTerms")})),
   "/api/v1/applications/{id}/history": {"get": op("Every step: who, when, from which state to which, and why", "sharing", {"200": ok(lst("ApplicationEvent")), **errors(400, 401, 404)}, params=ID)},

@@ -237,6 +237,176 @@ struct BrowserTests {
     }
 
     @Test(
+        "a consumer with no application system goes from search to a working gateway call in the console: 新建应用, a credential, 申请 with select-all, the provider's approval, the grant's 接口文档 and 在线调试; at 390 px the applications table keeps words whole"
+    )
+    func consumerJourney() async throws {
+        try await Self.withNode("consumer-journey") { node, browser in
+            let name = "养老服务机构名录"
+            // 民政局 publishes an entry with two rows, through the API as its systems would.
+            let created = try await node.call(
+                .POST, "/api/v1/catalog/entries",
+                input: CatalogAPI.EntryInput(
+                    classificationCode: "203003", name: name, abstract: "全市养老服务机构的名称、地址与床位数",
+                    formats: [ResourceFormat(category: .database, type: "库表")],
+                    items: [
+                        CatalogAPI.ItemInput(
+                            name: "机构名称", columnName: "jgmc", dataType: .character, length: 100, isKey: true),
+                        CatalogAPI.ItemInput(name: "机构地址", columnName: "jgdz", dataType: .character, length: 200),
+                        CatalogAPI.ItemInput(name: "床位数", columnName: "cws", dataType: .integer, length: 6),
+                    ],
+                    shareType: .conditional, shareCondition: "用于养老服务监管与补贴核对", openness: .closed,
+                    updateCycle: .monthly, keywords: [], note: ""),
+                as: "mzj.officer", expect: 201, returning: CatalogEntry.self)
+            _ = try await node.call(
+                .POST, "/api/v1/catalog/entries/\(created.id)/submit", as: "mzj.officer", expect: 200,
+                returning: CatalogEntry.self)
+            let entry = try await node.call(
+                .POST, "/api/v1/catalog/entries/\(created.id)/publish", expect: 200, returning: CatalogEntry.self)
+            let code = entry.code.text
+            let csv = "jgmc,jgdz,cws\n金安区颐养中心,六安市金安区梅山南路18号,320\n裕安区福寿园,六安市裕安区解放南路6号,150\n"
+            let upload = try await node.request(
+                .POST, "/api/v1/catalog/entries/\(entry.id)/uploads?fileName=yanglao.csv", body: Data(csv.utf8),
+                session: try await node.login("mzj.officer"))
+            #expect(upload.status == 202, "\(upload.body)")
+            let jobID = try JSONDecoder.iso8601.decode(IngestAPI.JobBody.self, from: Data(upload.body.utf8)).job.id
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline {
+                let job = try await node.call(
+                    .GET, "/api/v1/ingest/jobs/\(jobID)", as: "mzj.officer", expect: 200,
+                    returning: IngestAPI.JobBody.self)
+                if job.job.status.rawValue != "running" && job.job.status.rawValue != "queued" {
+                    #expect(job.job.status.rawValue == "succeeded")
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+
+            // 公安局's consumer officer finds it, and learns on the form that the department has no system yet.
+            let applyURL = try await browser.step("search") {
+                try await browser.signIn(node.baseURL, "gaj.consumer", node.passwords["gaj.consumer"] ?? "")
+                try await browser.open(node.baseURL + "/console/catalog")
+                try await browser.type("养老服务机构", into: "#q")
+                try await browser.click("form.search button[type=submit]")
+                _ = try await browser.waitForURL("the results") { $0.contains("q=") }
+                try await browser.click("a[href='/console/apply/\(entry.id)']")
+                let url = try await browser.waitForURL("the application form") { $0.hasSuffix("/apply/\(entry.id)") }
+                #expect(try await browser.text("#no-systems").contains("还没有应用系统"))
+                return url
+            }
+
+            // 我的应用 → 新建应用 → a credential, whose secret is shown once with a copy button.
+            try await browser.step("system") {
+                try await browser.click("#no-systems a")
+                _ = try await browser.waitForURL("我的应用") { $0.contains("/console/systems") }
+                try await browser.click("#new-system-form button[type=submit]")
+                #expect(try await browser.text(".error-summary").contains("系统名称"), "an empty name is refused")
+                try await browser.type("养老补贴核对系统", into: "#field-name")
+                try await browser.type("核对养老机构补贴申领信息", into: "#field-description")
+                try await browser.click("#new-system-form button[type=submit]")
+                _ = try await browser.waitForURL("the new system") { $0.contains("done=system_created") }
+                try await browser.type("调试凭证", into: "form[action$='/credentials'] input[name=name]")
+                try await browser.click("form[action$='/credentials'] button[type=submit]")
+                #expect(try await browser.text("#issued-secret").hasPrefix("hts"))
+                #expect(
+                    try await browser.attribute("hidden", of: "button[data-copy='#issued-secret']") == nil,
+                    "the copy button is shown where the script runs")
+                try await Self.screenshot(browser, "consumer-systems")
+            }
+
+            // 申请: select all items, tick the new system, submit.
+            try await browser.step("apply") {
+                try await browser.open(applyURL)
+                try await browser.click("#field-items button[data-select=all]")
+                for column in ["jgmc", "jgdz", "cws"] {
+                    #expect(try await browser.isSelected("input[name=items][value=\(column)]"), "\(column) ticked")
+                }
+                try await browser.click("#field-items button[data-select=none]")
+                #expect(try await browser.isSelected("input[name=items][value=jgmc]") == false)
+                try await browser.click("#field-items button[data-select=all]")
+                try await Self.screenshot(browser, "consumer-apply")
+                try await browser.type("核对养老机构运营补贴申领信息", into: "#field-purposeText")
+                try await browser.type("《养老机构管理办法》第五条", into: "#field-legalBasis")
+                try await browser.type("养老机构补贴审核", into: "#field-scenario")
+                try await browser.click("input[name=systemIDs]")
+                try await browser.type("20", into: "#field-expectedDailyCalls")
+                try await browser.click("button[name=action][value=submit]")
+                _ = try await browser.waitForURL("我的申请") { $0.contains("done=applied") }
+                #expect(try await browser.text("#applications tbody").contains(name), "listed by name")
+            }
+
+            // 民政局 approves it.
+            try await browser.step("approve") {
+                try await browser.signIn(node.baseURL, "mzj.officer", node.passwords["mzj.officer"] ?? "")
+                try await browser.open(node.baseURL + "/console/to-review")
+                var itemID: String?
+                for item in try await browser.elements("li.queue-item")
+                where try await browser.text(of: item).contains(name) {
+                    itemID = try await browser.attribute("id", of: item)
+                }
+                let id = try #require(itemID, "the provider's queue holds the application for \(name)")
+                try await browser.click("#\(id) select[name=kind] option[value=approve]")
+                try await browser.type("同意", into: "#\(id) textarea[name=comment]")
+                try await browser.click("#\(id) form.decision button[type=submit]")
+                _ = try await browser.waitForURL("the queue after deciding") { $0.contains("done=decided") }
+            }
+
+            // 授权 → 接口文档 → 在线调试 with the credential made above.
+            try await browser.step("docs") {
+                try await browser.signIn(node.baseURL, "gaj.consumer", node.passwords["gaj.consumer"] ?? "")
+                try await browser.open(node.baseURL + "/console/applications")
+                try await browser.click("a.grant-docs")
+                _ = try await browser.waitForURL("the grant's documentation") { $0.contains("/console/grants/") }
+                #expect(try await browser.text("#gateway-address") == "\(node.baseURL)/gateway/v1/\(code)/records")
+                let curl = try await browser.text("#example-curl")
+                #expect(curl.contains("/gateway/v1/\(code)/records?jgmc=") && curl.contains("Authorization: Bearer"))
+                try await browser.type("裕安区福寿园", into: "#field-key_jgmc")
+                try await browser.click("#try-form button[type=submit]")
+                _ = try await browser.element("#try-result")
+                #expect(try await browser.attribute("data-status", of: "#try-result") == "200")
+                let body = try await browser.text("#try-body")
+                #expect(body.contains("六安市裕安区解放南路6号") && body.contains("\"count\": 1"), "\(body)")
+                try await Self.screenshot(browser, "consumer-grant")
+            }
+            // The try-it is a gateway call of the new system, on the audit log like any other.
+            let calls = try await node.withStore { store in
+                try await store.audit.search(AuditEntryFilter(limit: 20))
+            }
+            let lookups = calls.compactMap { record -> AuditEvent? in
+                if case .entry(let entry) = record, entry.event.action == .gatewayLookup,
+                    entry.event.resourceCode == code
+                {
+                    return entry.event
+                }
+                return nil
+            }
+            #expect(lookups.count == 1 && lookups.first?.rowsReturned == 1, "\(lookups)")
+
+            // At 390 px the tables become cards: no cell narrower than three characters, no sideways scrolling.
+            try await browser.step("narrow") {
+                try await browser.emulateViewport(width: 390, height: 844)
+                try await browser.open(node.baseURL + "/console/applications")
+                let measured =
+                    try await browser.execute(
+                        """
+                        var size = parseFloat(getComputedStyle(document.body).fontSize);
+                        var cells = Array.prototype.slice.call(document.querySelectorAll("#applications td, #grants-table td"));
+                        var narrow = cells.filter(function (cell) {
+                          return cell.textContent.trim() !== "" && cell.getBoundingClientRect().width < 3 * size;
+                        });
+                        return {width: window.innerWidth, scroll: document.documentElement.scrollWidth,
+                                cells: cells.length, narrow: narrow.length};
+                        """) as? [String: Any] ?? [:]
+                try await Self.screenshot(browser, "applications-390")
+                #expect(measured["width"] as? Int == 390, "\(measured)")
+                #expect((measured["cells"] as? Int ?? 0) > 10, "\(measured)")
+                #expect(measured["narrow"] as? Int == 0, "\(measured)")
+                #expect((measured["scroll"] as? Int ?? 9999) <= 390, "\(measured)")
+                try await browser.emulateViewport(width: 1280, height: 1000)
+            }
+        }
+    }
+
+    @Test(
         "a developer registers, applies for conditionally open data, the provider approves in the console, and the developer's own key reads open rows"
     )
     func developerFlow() async throws {

@@ -274,3 +274,26 @@ extension WebDriver {
         try await command(.GET, "/element/\(element.id)/attribute/\(name)") as? String
     }
 }
+
+extension WebDriver {
+    /// Runs `script` (a function body; `return` gives its value) in the page and returns what it returned.
+    func execute(_ script: String) async throws -> Any? {
+        try await command(.POST, "/execute/sync", ["script": script, "args": [Any]()])
+    }
+
+    /// Whether a checkbox or radio button is ticked.
+    func isSelected(_ selector: String) async throws -> Bool {
+        let element = try await element(selector)
+        return try await command(.GET, "/element/\(element.id)/selected") as? Bool ?? false
+    }
+
+    /// Lays pages out `width` CSS pixels wide, as a phone of that width would (Chrome's device emulation).
+    func emulateViewport(width: Int, height: Int) async throws {
+        _ = try await command(
+            .POST, "/goog/cdp/execute",
+            [
+                "cmd": "Emulation.setDeviceMetricsOverride",
+                "params": ["width": width, "height": height, "deviceScaleFactor": 1, "mobile": true],
+            ])
+    }
+}

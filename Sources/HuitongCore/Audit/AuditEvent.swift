@@ -28,7 +28,11 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Custom
     public static let grantCreated = AuditAction(rawValue: "grant.created")
     public static let grantRevoked = AuditAction(rawValue: "grant.revoked")
     public static let grantExpired = AuditAction(rawValue: "grant.expired")
+    /// An applicant took back an application before it was decided.
+    public static let applicationWithdrawn = AuditAction(rawValue: "application.withdrawn")
     public static let credentialIssued = AuditAction(rawValue: "credential.issued")
+    /// A credential was given a new secret (the old one works until the rotation's grace ends).
+    public static let credentialRotated = AuditAction(rawValue: "credential.rotated")
     public static let credentialRevoked = AuditAction(rawValue: "credential.revoked")
     /// A cascade message from another node was handled or relayed.
     public static let federationReceived = AuditAction(rawValue: "federation.received")

@@ -10,6 +10,29 @@ public struct BilingualText: Sendable, Hashable, Codable {
 
     /// The form used in API error bodies and logs: both languages, Chinese first.
     public var combined: String { zh == en ? zh : "\(zh) (\(en))" }
+
+    /// Each language of a text stored in its `combined` form ("文件为空 (the file is empty)"), for a page that
+    /// speaks one; a text without a trailing parenthesised English part is the same in both.
+    public init(combined text: String) {
+        self.init(zh: text, en: text)
+        guard text.hasSuffix(")") else { return }
+        var depth = 0
+        var index = text.endIndex
+        while index > text.startIndex {
+            index = text.index(before: index)
+            if text[index] == ")" { depth += 1 }
+            if text[index] == "(" {
+                depth -= 1
+                if depth == 0 { break }
+            }
+        }
+        guard depth == 0, index > text.startIndex, text[text.index(before: index)] == " " else { return }
+        let chinese = text[..<text.index(before: index)]
+        // Only a Chinese text carries an English copy; "(a) (b)" of one language stays whole.
+        guard chinese.unicodeScalars.contains(where: { (0x4E00...0x9FFF).contains($0.value) }) else { return }
+        self.init(
+            zh: String(chinese), en: String(text[text.index(after: index)..<text.index(before: text.endIndex)]))
+    }
 }
 
 /// What kind of failure an error is; the HTTP edge maps each kind to a status code.
@@ -32,11 +55,37 @@ public enum ErrorKind: String, Sendable, Hashable {
 /// One problem with one field of a request, named so that a form or a client can point at it.
 public struct FieldIssue: Sendable, Hashable, Codable {
     public var field: String
+    /// Both languages, for API clients and logs.
     public var message: String
+    /// Each language apart, for pages, which speak one language at a time (not part of the JSON).
+    public var text: BilingualText
 
     public init(field: String, message: BilingualText) {
         self.field = field
         self.message = message.combined
+        self.text = message
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case field
+        case message
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        field = try container.decode(String.self, forKey: .field)
+        message = try container.decode(String.self, forKey: .message)
+        text = BilingualText(zh: message, en: message)
+    }
+
+    /// Issues are the same when they say the same thing, however they were read.
+    public static func == (lhs: FieldIssue, rhs: FieldIssue) -> Bool {
+        lhs.field == rhs.field && lhs.message == rhs.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(field)
+        hasher.combine(message)
     }
 }
 

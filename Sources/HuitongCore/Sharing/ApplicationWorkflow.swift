@@ -11,6 +11,7 @@ import Foundation
 /// complianceReview ─returnForInfo→ returnedForInfo
 /// rejected | providerReview (overdue) ─escalate→ coordination ─resolveApproved→ resolvedApproved
 ///                                                             ─resolveRejected→ resolvedRejected
+/// draft | submitted | complianceReview | providerReview | returnedForInfo ─withdraw→ withdrawn (by the applicant)
 /// ```
 public enum ApplicationAction: String, LabeledValue {
     case create
@@ -26,6 +27,8 @@ public enum ApplicationAction: String, LabeledValue {
     case escalate
     case resolveApproved
     case resolveRejected
+    /// The applicant takes back an application nobody has decided yet.
+    case withdraw
 
     public var label: BilingualText {
         switch self {
@@ -42,6 +45,7 @@ public enum ApplicationAction: String, LabeledValue {
         case .escalate: BilingualText(zh: "提请协调", en: "escalate for coordination")
         case .resolveApproved: BilingualText(zh: "协调后同意", en: "resolve: approve")
         case .resolveRejected: BilingualText(zh: "协调后不同意", en: "resolve: refuse")
+        case .withdraw: BilingualText(zh: "撤回申请", en: "withdraw")
         }
     }
 
@@ -57,6 +61,7 @@ public enum ApplicationAction: String, LabeledValue {
         case .returnForInfo: [.providerReview, .complianceReview]
         case .escalate: [.rejected, .providerReview]
         case .resolveApproved, .resolveRejected: [.coordination]
+        case .withdraw: [.draft, .submitted, .complianceReview, .providerReview, .returnedForInfo]
         }
     }
 
@@ -74,13 +79,14 @@ public enum ApplicationAction: String, LabeledValue {
         case .escalate: .coordination
         case .resolveApproved: .resolvedApproved
         case .resolveRejected: .resolvedRejected
+        case .withdraw: .withdrawn
         }
     }
 
     /// Which party takes the step.
     public var actor: WorkflowActor {
         switch self {
-        case .create, .submit, .resubmit: .consumer
+        case .create, .submit, .resubmit, .withdraw: .consumer
         case .route, .autoApprove: .platform
         case .passCompliance, .resolveApproved, .resolveRejected: .operator
         case .approve, .approvePartially, .refuse: .provider

@@ -222,6 +222,8 @@ public enum ApplicationState: String, LabeledValue {
     case coordination
     case resolvedApproved
     case resolvedRejected
+    /// Taken back by the applicant before a decision.
+    case withdrawn
 
     public var label: BilingualText {
         switch self {
@@ -236,6 +238,7 @@ public enum ApplicationState: String, LabeledValue {
         case .coordination: BilingualText(zh: "协调中", en: "in coordination")
         case .resolvedApproved: BilingualText(zh: "协调后同意", en: "approved after coordination")
         case .resolvedRejected: BilingualText(zh: "协调后不同意", en: "refused after coordination")
+        case .withdrawn: BilingualText(zh: "已撤回", en: "withdrawn")
         }
     }
 
@@ -429,9 +432,8 @@ public struct ProviderDecision: Sendable, Hashable, Codable {
             case nil:
                 issues.add(
                     "refusalReason",
-                    BilingualText(
-                        zh: "请选择不同意的理由：\(RefusalReason.choices.zh)", en: "choose a reason: \(RefusalReason.choices.en)")
-                )
+                    // The choices are the form's list and the contract's enumeration; a message names none of their codes.
+                    BilingualText(zh: "请选择不同意的理由", en: "choose a reason for the refusal"))
             case .beyondNecessary:
                 issues.add(
                     "refusalReason",

@@ -212,16 +212,22 @@ public enum HuitongApp {
         ).register(on: api)
         let verifications = AuditVerificationCache()
         AuditAPI(store: store, audit: audit, verifications: verifications).register(on: api)
+        let upstreamAllowList = UpstreamAllowListCache(store: store)
+        // Gateway lookups read from a replica when the node has one.
+        let gateway = GatewayAPI(
+            store: useCases.readStore, audit: audit, configuration: configuration,
+            logger: Logger(label: "huitong.gateway"),
+            allowList: upstreamAllowList, limiter: useCases.callLimiter)
         let console = ConsolePages(
             store: store, catalog: useCases.catalog, pages: pages, cookies: cookies, sharing: sharing, quality: quality,
             credentials: credentials,
             audit: audit, verifications: verifications, developers: developers, ingest: ingest,
-            collection: useCases.collection)
+            collection: useCases.collection, gateway: gateway, baseURL: configuration.baseURL)
         console.register(on: router)
         MatterPages(
             service: useCases.matters, console: console, pages: pages, spoolFolder: configuration.ingest.spoolFolder
         ).register(on: router)
-        // The portal, open-data interfaces and gateway lookups read from a replica when the node has one.
+        // The portal and open-data interfaces read from a replica when the node has one.
         let readStore = useCases.readStore
         OpenDataInterop(store: readStore, openCatalog: developers.openCatalog, configuration: configuration).register(
             on: router)
@@ -230,12 +236,7 @@ public enum HuitongApp {
             links: OpenDataLinks(base: configuration.baseURL),
             policy: .seeded(), quality: quality, audit: audit.log
         ).register(on: router)
-        let upstreamAllowList = UpstreamAllowListCache(store: store)
-        GatewayAPI(
-            store: readStore, audit: audit, configuration: configuration, logger: Logger(label: "huitong.gateway"),
-            allowList: upstreamAllowList, limiter: useCases.callLimiter
-        )
-        .register(on: router)
+        gateway.register(on: router)
         UpstreamAllowListAPI(store: store, audit: audit.log, cache: upstreamAllowList).register(on: api)
         FederationAPI(node: federation, store: store, audit: audit, sharing: configuration.sharing).register(
             on: router, api: api)

@@ -168,7 +168,7 @@ extension ConsolePages {
         var problems = FieldErrors()
         guard let validation = error as? ValidationError else { return (problems, error.message.text(language)) }
         for issue in validation.issues {
-            problems.add(formField(issue.field), localized(issue.message, language))
+            problems.add(formField(issue.field), issue.text.text(language))
         }
         return (problems, nil)
     }
@@ -181,27 +181,6 @@ extension ConsolePages {
         case "entryID", "entry": "entryID"
         default: field
         }
-    }
-
-    /// One language's part of a message written as `中文 (English)` (a `FieldIssue`'s combined text).
-    static func localized(_ message: String, _ language: Language) -> String {
-        guard message.hasSuffix(")") else { return message }
-        var depth = 0
-        var index = message.endIndex
-        while index > message.startIndex {
-            index = message.index(before: index)
-            if message[index] == ")" { depth += 1 }
-            if message[index] == "(" {
-                depth -= 1
-                if depth == 0 { break }
-            }
-        }
-        guard depth == 0, index > message.startIndex, message[message.index(before: index)] == " " else {
-            return message
-        }
-        let english = message[message.index(after: index)..<message.index(before: message.endIndex)]
-        let chinese = message[..<message.index(before: index)]
-        return language == .zh ? String(chinese) : String(english)
     }
 
     /// The form read into a draft: every problem of its own (numbers, lists, the cron expression) by field, in
@@ -250,7 +229,7 @@ extension ConsolePages {
         var cron: CronExpression?
         if let expression = text("cron") {
             do { cron = try CronExpression(expression) } catch {
-                for issue in error.issues { problems.add("cron", localized(issue.message, language)) }
+                for issue in error.issues { problems.add("cron", issue.text.text(language)) }
             }
         }
         var location = text("location") ?? ""
@@ -354,7 +333,7 @@ extension ConsolePages {
             timeoutSeconds: value("http.timeoutSeconds", saved?.http?.timeoutSeconds.map(String.init)),
             requestsPerSecond: value("http.requestsPerSecond", saved?.http?.requestsPerSecond.map { "\($0)" }),
             message: message)
-        page.show(problems)
+        page.show(problems, order: pages.fieldOrder(.consoleCollectionForm))
         if let tested { page.tested = testModel(tested) }
         return render(
             .consoleCollectionForm, page, user: user, section: "/console/collection", context: context,

@@ -101,7 +101,7 @@ extension ConsolePages {
             purposeText: form["purposeText"], legalBasis: form["legalBasis"], scenario: form["scenario"],
             validFrom: form["validFrom"], validTo: form["validTo"],
             expectedDailyCalls: form["expectedDailyCalls"])
-        page.show(errors)
+        page.show(errors, order: pages.fieldOrder(.consoleApply))
         return render(
             .consoleApply, page, user: user, section: "/console/catalog", context: context, status: status)
     }
@@ -142,7 +142,7 @@ extension ConsolePages {
                 do {
                     _ = try draft.validated(today: today, maximumPeriodDays: sharing.settings.maximumPeriodDays)
                 } catch let error as ValidationError {
-                    errors.merge(FieldErrors(error))
+                    errors.merge(FieldErrors(error, context.language))
                 }
                 return try await renderApply(
                     entry, form: form, errors: errors, user: user, context: context, status: .badRequest)
@@ -152,148 +152,14 @@ extension ConsolePages {
                 application = try await sharing.create(draft, by: user)
             } catch let error as ValidationError {
                 return try await renderApply(
-                    entry, form: form, errors: FieldErrors(error), user: user, context: context, status: .badRequest)
+                    entry, form: form, errors: FieldErrors(error, context.language), user: user, context: context,
+                    status: .badRequest)
             }
             if form["action"] == "draft" {
                 return .redirect(to: "/console/applications?done=drafted", type: .normal)
             }
             _ = try await sharing.submit(id: application.id, by: user)
             return .redirect(to: "/console/applications?done=applied", type: .normal)
-        }
-    }
-
-    // MARK: Applications and grants
-
-    func applications(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, .consoleApplications) { user in
-            let language = context.language
-            let now = Date()
-            let names = try await departmentNames()
-            let mine = try await store.applications.list(SharingUseCases.applicationScope(for: user), state: nil)
-                .filter { $0.consumerDepartmentID == user.departmentID }
-                .sorted { $0.createdAt > $1.createdAt }
-            let grants = try await store.grants.list(SharingUseCases.grantScope(for: user))
-                .filter { $0.consumerDepartmentID == user.departmentID }
-            let today = CalendarDate.today()
-            let page = ConsoleApplicationsPage(
-                title: pages.text("console_nav_applications", language),
-                hasApplications: !mine.isEmpty,
-                applications: mine.map { application in
-                    ConsoleApplicationsPage.Application(
-                        id: application.id, number: application.number,
-                        resourceCode: application.resourceCode,
-                        provider: names[application.providerDepartmentID] ?? "",
-                        state: application.state.label.text(language),
-                        deadline: application.deadline.map(PortalPages.dateTime) ?? "",
-                        overdue: application.isOverdue(at: now),
-                        created: PortalPages.dateTime(application.createdAt),
-                        isDraft: application.state == .draft,
-                        decision: application.decision?.comment ?? "")
-                },
-                hasGrants: !grants.isEmpty,
-                grants: grants.map { grant in
-                    ConsoleApplicationsPage.Grant(
-                        id: grant.id, resourceCode: grant.resourceCode,
-                        provider: names[grant.providerDepartmentID] ?? "",
-                        items: grant.items.joined(separator: "、"),
-                        period: "\(grant.validFrom) – \(grant.validTo)",
-                        quota: PortalPages.grouped(Int64(grant.dailyQuota)), rate: grant.rateLimit,
-                        channel: grant.channel.label.text(language),
-                        active: grant.revokedAt == nil && grant.validFrom <= today && today <= grant.validTo,
-                        revoked: grant.revokedAt != nil)
-                },
-                notice: doneNotice(request, language))
-            return render(
-                .consoleApplications, page, user: user, section: "/console/applications", context: context)
-        }
-    }
-
-    func submitApplication(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, .consoleApplications) { user in
-            _ = try await ConsoleForm.read(request, context: context)
-            let id = try context.id()
-            // Whose application it is comes first, as in the API: another department learns nothing of its state.
-            let existing = try await sharing.ownApplication(id, of: user)
-            // As `POST /applications/{id}/submit`: only drafts; returned applications are resubmitted with a note.
-            if existing.state != .draft {
-                throw WorkflowError.transitionNotAllowed(.submit, from: existing.state)
-            }
-            _ = try await sharing.submit(id: id, by: user)
-            return .redirect(to: "/console/applications?done=submitted", type: .normal)
-        }
-    }
-
-    // MARK: Application systems
-
-    func systems(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, .consoleSystems) { user in
-            try await renderSystems(user: user, context: context)
-        }
-    }
-
-    /// The department's systems and their credentials; `issued` is a credential just created, whose secret this
-    /// page shows once and never again.
-    func renderSystems(
-        user: User, context: HuitongRequestContext, issued: (systemID: Int64, keyID: String, secret: String)? = nil,
-        failed: (systemID: Int64, name: String, errors: FieldErrors)? = nil, status: HTTPResponse.Status = .ok
-    ) async throws -> Response {
-        let language = context.language
-        let systems = try await store.applicationSystems.list(departmentID: user.departmentID)
-        var rows: [ConsoleSystemsPage.System] = []
-        for system in systems {
-            let credentials = try await store.tokens.list(owner: .system(system.id))
-            var row = ConsoleSystemsPage.System(
-                id: system.id, name: system.name, description: system.description, active: system.isActive,
-                credentials: credentials.map { credential in
-                    ConsoleSystemsPage.Credential(
-                        name: credential.name, keyID: credential.keyID ?? "", hint: credential.hint,
-                        created: PortalPages.dateTime(credential.createdAt),
-                        expires: credential.expiresAt.map(PortalPages.dateTime) ?? "",
-                        lastUsed: credential.lastUsedAt.map(PortalPages.dateTime) ?? "",
-                        revoked: credential.revokedAt != nil)
-                },
-                hasCredentials: !credentials.isEmpty,
-                credentialName: "")
-            if let issued, issued.systemID == system.id {
-                row.issued = ConsoleSystemsPage.Issued(keyID: issued.keyID, secret: issued.secret)
-            }
-            if let failed, failed.systemID == system.id {
-                row.credentialName = failed.name
-                row.errors = failed.errors.values
-            }
-            rows.append(row)
-        }
-        let page = ConsoleSystemsPage(
-            title: pages.text("console_nav_systems", language), systems: rows, hasSystems: !rows.isEmpty)
-        return render(
-            .consoleSystems, page, user: user, section: "/console/systems", context: context, status: status)
-    }
-
-    /// Issues a credential as `POST /application-systems/{id}/credentials` does, and shows its secret this once.
-    func createCredential(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        try await page(request, context, .consoleSystems) { user in
-            let form = try await ConsoleForm.read(request, context: context)
-            let id = try context.id()
-            guard let system = try await store.applicationSystems.find(id: id) else {
-                throw StoreError.notFound(entity: "application system", key: "\(id)")
-            }
-            try AccountsAPI.checkManages(system, by: user)
-            guard system.isActive else { throw AccountsAPI.inactiveSystem }
-            let draft: TokenDraft
-            do {
-                draft = try TokenDraft(name: form["name"], expiresAt: nil).validated(now: Date())
-            } catch let error as ValidationError {
-                return try await renderSystems(
-                    user: user, context: context, failed: (system.id, form["name"], FieldErrors(error)),
-                    status: .badRequest)
-            }
-            let issued = try await credentials.issue(for: system, draft)
-            var response = try await renderSystems(
-                user: user, context: context,
-                issued: (system.id, issued.credential.keyID ?? "", issued.secret), status: .created)
-            // The secret is on this page only: nothing may keep a copy of it.
-            response.headers[.cacheControl] = "no-store"
-            return response
         }
     }
 
@@ -308,6 +174,10 @@ extension ConsolePages {
             let resources = try await store.audit.statistics(
                 AuditStatisticsQuery(
                     from: now - Double(Self.days) * 86_400, to: now + 1, groupBy: .resource, visibleTo: visible))
+            var resourceNames: [String: String] = [:]
+            for group in resources where resourceNames[group.key] == nil {
+                resourceNames[group.key] = try await store.catalog.find(code: group.key)?.content.name
+            }
             let page = ConsoleUsagePage(
                 title: pages.text("console_nav_usage", language),
                 total: PortalPages.grouped(total),
@@ -317,7 +187,8 @@ extension ConsolePages {
                 hasResources: !resources.isEmpty,
                 resources: resources.sorted { $0.calls > $1.calls }.map { group in
                     ConsoleUsagePage.Resource(
-                        code: group.key, calls: PortalPages.grouped(group.calls),
+                        name: resourceNames[group.key] ?? group.key, code: group.key,
+                        calls: PortalPages.grouped(group.calls),
                         allowed: PortalPages.grouped(group.allowed), denied: PortalPages.grouped(group.denied),
                         failed: PortalPages.grouped(group.failed), rows: PortalPages.grouped(group.rowsServed))
                 })

@@ -148,7 +148,7 @@ extension ConsolePages {
                     href: "/console/entries/\($0.id)")
             },
             message: message)
-        page.show(errors)
+        page.show(errors, order: pages.fieldOrder(.consoleEntryNew))
         return render(
             .consoleEntryNew, page, user: user, section: "/console/entries", context: context, status: status)
     }
@@ -167,7 +167,7 @@ extension ConsolePages {
                     _ = try posted.content.validated()
                 }
             } catch let error as ValidationError {
-                errors.merge(Self.formErrors(error.issues, rowOfItem: posted.rowOfItem))
+                errors.merge(Self.formErrors(error.issues, rowOfItem: posted.rowOfItem, context.language))
             }
             guard let created else {
                 return try await renderEntryForm(
@@ -201,11 +201,11 @@ extension ConsolePages {
                 }
                 _ = try posted.content.validated()
             } catch let error as ValidationError {
-                errors.merge(Self.formErrors(error.issues, rowOfItem: posted.rowOfItem))
+                errors.merge(Self.formErrors(error.issues, rowOfItem: posted.rowOfItem, context.language))
             } catch let error as any HuitongError where error.kind != .internal && error.kind != .notFound {
                 // A rule of the store (a published code is frozen, a cited list row is missing): its fields, when
                 // it names them, or the message above the form.
-                errors.merge(Self.formErrors(error.details, rowOfItem: posted.rowOfItem))
+                errors.merge(Self.formErrors(error.details, rowOfItem: posted.rowOfItem, context.language))
                 return try await renderEntryForm(
                     form: form, errors: errors, user: user, context: context, editing: existing,
                     message: error.details.isEmpty ? error.message.text(context.language) : nil,
@@ -304,9 +304,9 @@ extension ConsolePages {
     }
 
     /// Problems named by API fields, keyed by the form fields that show them.
-    static func formErrors(_ issues: [FieldIssue], rowOfItem: [Int]) -> FieldErrors {
+    static func formErrors(_ issues: [FieldIssue], rowOfItem: [Int], _ language: Language) -> FieldErrors {
         var found = FieldErrors()
-        for issue in issues { found.add(formField(issue.field, rowOfItem: rowOfItem), issue.message) }
+        for issue in issues { found.add(formField(issue.field, rowOfItem: rowOfItem), issue.text.text(language)) }
         return found
     }
 

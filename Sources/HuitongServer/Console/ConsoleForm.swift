@@ -55,8 +55,9 @@ struct FieldErrors {
 
     init() {}
 
-    init(_ error: ValidationError) {
-        for issue in error.issues { add(issue.field, issue.message) }
+    /// The problems of `error`, each in `language` only.
+    init(_ error: ValidationError, _ language: Language) {
+        for issue in error.issues { add(issue.field, issue.text.text(language)) }
     }
 
     mutating func add(_ field: String, _ message: String) {

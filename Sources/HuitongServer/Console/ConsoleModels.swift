@@ -244,12 +244,16 @@ struct ConsoleAuditPage: PageModel {
         var sequence: Int64
         var unreadable: String?
         var time: String?
+        /// The action's label; nil when the catalogue has none, and the page shows `actionCode`.
         var action: String?
+        var actionCode: String?
         var resourceCode: String?
         var consumer: String?
         var outcome: String?
         var allowed: Bool?
+        /// The refusal's label, or nil (the page then shows `reasonCode`).
         var reason: String?
+        var reasonCode: String?
         var rows: Int64?
         var hash: String?
     }
@@ -443,10 +447,12 @@ struct ConsoleToReviewPage: PageModel {
     struct Application: Sendable {
         var id: Int64
         var number: String
+        var resourceName: String
         var resourceCode: String
         var consumer: String
         var applicant: String
-        var items: String
+        /// The requested items by name (their codes are beside the boxes of the decision form).
+        var itemNames: String
         var purpose: String
         var purposeText: String
         var legalBasis: String
@@ -477,8 +483,10 @@ struct ConsoleObjectionsPage: PageModel {
 
     struct Objection: Sendable {
         var number: String
+        var resourceName: String
         var resourceCode: String
         var raiser: String
+        /// The items by name.
         var items: String
         var description: String
         var state: String
@@ -558,6 +566,8 @@ struct ConsoleApplicationsPage: PageModel {
     struct Application: Sendable {
         var id: Int64
         var number: String
+        var href: String
+        var resourceName: String
         var resourceCode: String
         var provider: String
         var state: String
@@ -570,9 +580,11 @@ struct ConsoleApplicationsPage: PageModel {
 
     struct Grant: Sendable {
         var id: Int64
+        var href: String
+        var resourceName: String
         var resourceCode: String
         var provider: String
-        var items: String
+        var items: [ConsolePages.ItemName]
         var period: String
         var quota: String
         var rate: Int
@@ -582,10 +594,17 @@ struct ConsoleApplicationsPage: PageModel {
     }
 }
 
-struct ConsoleSystemsPage: PageModel {
+struct ConsoleSystemsPage: PageModel, FormProblemsModel {
     var title: String
     var systems: [System]
     var hasSystems: Bool
+    var notice: String?
+    /// The 新建应用 form, as typed when it failed.
+    var newName: String
+    var newDescription: String
+    var errors: [String: String]?
+    var hasErrors: Bool?
+    var errorList: [FieldErrorModel]?
 
     /// An application system with its credentials, the secret of one just issued, and the new-credential form.
     struct System: Sendable {
@@ -596,23 +615,39 @@ struct ConsoleSystemsPage: PageModel {
         var credentials: [Credential]
         var hasCredentials: Bool
         var credentialName: String
+        /// The grants this system may call under, each linking to its 接口文档.
+        var grants: [GrantLink]
+        var hasGrants: Bool
         var issued: Issued?
         var errors: [String: String]?
     }
 
     struct Credential: Sendable {
+        var id: Int64
+        var systemID: Int64
         var name: String
         var keyID: String
         var hint: String
         var created: String
         var expires: String
         var lastUsed: String
-        var revoked: Bool
+        var state: String
+        /// Current and not revoked: it may be rotated or revoked.
+        var actionable: Bool
+    }
+
+    struct GrantLink: Sendable {
+        var href: String
+        var name: String
+        var code: String
     }
 
     struct Issued: Sendable {
         var keyID: String
         var secret: String
+        var rotated: Bool
+        /// A call with this secret under one of the system's grants, ready to paste.
+        var example: String?
     }
 }
 
@@ -625,6 +660,7 @@ struct ConsoleUsagePage: PageModel {
     var resources: [Resource]
 
     struct Resource: Sendable {
+        var name: String
         var code: String
         var calls: String
         var allowed: String

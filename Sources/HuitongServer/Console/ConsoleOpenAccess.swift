@@ -54,7 +54,7 @@ extension ConsolePages {
                 row.reason = attempt.form["reason"]
                 row.approveChecked = attempt.form["decision"] == "approve"
                 row.refuseChecked = attempt.form["decision"] == "refuse"
-                row.show(attempt.errors)
+                row.show(attempt.errors, order: pages.fieldOrder(.consoleOpenRequests))
                 row.message = attempt.message
             }
             return row
@@ -103,7 +103,7 @@ extension ConsolePages {
                 try await step(user, id, form)
                 return .redirect(to: "/console/open-requests?done=\(done)", type: .normal)
             } catch let error as ValidationError {
-                attempt = OpenDecisionAttempt(id: id, form: form, errors: FieldErrors(error))
+                attempt = OpenDecisionAttempt(id: id, form: form, errors: FieldErrors(error, context.language))
                 status = .badRequest
             } catch let error as OpenAccessError {
                 attempt = OpenDecisionAttempt(

@@ -287,10 +287,14 @@ extension ConsolePages {
                         let event = entry.event
                         return ConsoleAuditPage.Entry(
                             sequence: entry.sequence, time: PortalPages.dateTime(event.time),
-                            action: event.action.rawValue, resourceCode: event.resourceCode ?? "",
+                            action: pages.label("audit_action_", event.action.rawValue, language),
+                            actionCode: event.action.rawValue, resourceCode: event.resourceCode ?? "",
                             consumer: event.consumerDepartmentID.flatMap { names[$0] } ?? "",
-                            outcome: event.outcome.name, allowed: event.outcome.name == "allowed",
-                            reason: event.outcome.reason ?? "",
+                            outcome: pages.label("audit_outcome_", event.outcome.name, language)
+                                ?? event.outcome.name,
+                            allowed: event.outcome.name == "allowed",
+                            reason: event.outcome.reason.flatMap { pages.label("audit_reason_", $0, language) },
+                            reasonCode: event.outcome.reason ?? "",
                             rows: event.rowsReturned,
                             hash: String(entry.hash.hex.prefix(12)))
                     }

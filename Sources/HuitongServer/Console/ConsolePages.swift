@@ -25,6 +25,10 @@ struct ConsolePages {
     let ingest: IngestAPI
     /// Collection sources (归集源), their runs and monitoring.
     let collection: CollectionUseCases
+    /// The gateway, which a grant's "try it" calls in-process as the chosen credential's system.
+    let gateway: GatewayAPI
+    /// The node's public address, as the grant documentation's examples name it.
+    let baseURL: String
 
     /// The window the dashboard and usage charts cover, as the statistics API defaults to.
     static let days = 30
@@ -62,9 +66,16 @@ struct ConsolePages {
         router.get("/console/apply/:id", use: applyForm)
         router.post("/console/apply/:id", use: apply)
         router.get("/console/applications", use: applications)
+        router.get("/console/applications/:id", use: application)
         router.post("/console/applications/:id/submit", use: submitApplication)
+        router.post("/console/applications/:id/withdraw", use: withdrawApplication)
+        router.get("/console/grants/:id", use: grant)
+        router.post("/console/grants/:id/try", use: tryGrant)
         router.get("/console/systems", use: systems)
+        router.post("/console/systems", use: createSystem)
         router.post("/console/systems/:id/credentials", use: createCredential)
+        router.post("/console/systems/:id/credentials/:credentialID/rotate", use: rotateCredential)
+        router.post("/console/systems/:id/credentials/:credentialID/revoke", use: revokeCredential)
         router.get("/console/usage", use: usage)
         registerOpenAccess(on: router)
         registerCollection(on: router)
@@ -149,7 +160,7 @@ struct ConsolePages {
 
     static let doneKeys: Set<String> = [
         "published", "returned", "submitted", "decided", "applied", "drafted", "created", "edited", "revoked",
-        "started",
+        "started", "withdrawn", "system_created", "credential_revoked",
     ]
 
     // MARK: Overview

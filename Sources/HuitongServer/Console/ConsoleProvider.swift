@@ -71,7 +71,8 @@ extension ConsolePages {
             },
             history: try await store.catalog.events(id: entry.id).reversed().map { event in
                 ConsoleEntryPage.Event(
-                    action: CatalogTransition(rawValue: event.action)?.label.text(language) ?? event.action,
+                    action: CatalogTransition(rawValue: event.action)?.label.text(language)
+                        ?? pages.label("entry_event_", event.action, language) ?? event.action,
                     version: event.version, actor: event.actorName, comment: event.comment,
                     at: PortalPages.dateTime(event.createdAt))
             },
@@ -129,8 +130,10 @@ extension ConsolePages {
             .sorted { ($0.deadline ?? .distantFuture) < ($1.deadline ?? .distantFuture) }
         // The requested items by name, from the entries applied for (one entry per distinct resource).
         var itemNames: [String: [String: String]] = [:]
+        var entryNames: [String: String] = [:]
         for code in Set(waiting.map(\.resourceCode)) {
             guard let entry = try await store.catalog.find(code: code) else { continue }
+            entryNames[code] = entry.content.name
             itemNames[code] = Dictionary(
                 entry.content.items.map { ($0.columnName, $0.name) }, uniquingKeysWith: { first, _ in first })
         }
@@ -144,9 +147,12 @@ extension ConsolePages {
                 // Every requested item is granted until the provider unticks some; a failed form keeps its ticks.
                 let ticked = mine.map { Set($0.form.all("grantItems")) } ?? Set(content.items)
                 return ConsoleToReviewPage.Application(
-                    id: application.id, number: application.number, resourceCode: application.resourceCode,
+                    id: application.id, number: application.number,
+                    resourceName: entryNames[application.resourceCode] ?? application.resourceCode,
+                    resourceCode: application.resourceCode,
                     consumer: names[application.consumerDepartmentID] ?? "", applicant: application.applicantName,
-                    items: content.items.joined(separator: "、"),
+                    itemNames: content.items.map { itemNames[application.resourceCode]?[$0] ?? $0 }
+                        .joined(separator: "、"),
                     purpose: content.purpose.label.text(language), purposeText: content.purposeText,
                     legalBasis: content.legalBasis, scenario: content.scenario,
                     period: "\(content.validFrom) – \(content.validTo)",
@@ -206,7 +212,8 @@ extension ConsolePages {
             } catch let error as ValidationError {
                 return try await renderToReview(
                     request, user: user, context: context,
-                    attempt: DecisionAttempt(id: id, form: form, errors: FieldErrors(error)), status: .badRequest)
+                    attempt: DecisionAttempt(id: id, form: form, errors: FieldErrors(error, context.language)),
+                    status: .badRequest)
             } catch let error as any HuitongError where error.kind != .internal && error.kind != .notFound {
                 return try await renderToReview(
                     request, user: user, context: context,
@@ -230,13 +237,20 @@ extension ConsolePages {
                 open += try await store.objections.list(scope, filter: ObjectionFilter(state: state))
             }
             let mine = open.filter { $0.providerDepartmentID == user.departmentID }.sorted { $0.deadline < $1.deadline }
+            var entries: [String: CatalogEntry] = [:]
+            for code in Set(mine.map(\.resourceCode)) { entries[code] = try await store.catalog.find(code: code) }
             let page = ConsoleObjectionsPage(
                 title: pages.text("console_nav_objections", language),
                 hasObjections: !mine.isEmpty,
                 objections: mine.map { objection in
                     ConsoleObjectionsPage.Objection(
-                        number: objection.number, resourceCode: objection.resourceCode,
-                        raiser: objection.raiser.name, items: objection.items.joined(separator: "、"),
+                        number: objection.number,
+                        resourceName: entries[objection.resourceCode]?.content.name ?? objection.resourceCode,
+                        resourceCode: objection.resourceCode, raiser: objection.raiser.name,
+                        items: objection.items.map { column in
+                            entries[objection.resourceCode]?.content.items.first { $0.columnName == column }?.name
+                                ?? column
+                        }.joined(separator: "、"),
                         description: objection.description, state: objection.state.label.text(language),
                         deadline: PortalPages.dateTime(objection.deadline), overdue: objection.deadline <= now)
                 })

@@ -65,7 +65,8 @@ extension ConsolePages {
         let options: Set<String> = ["mode", "encoding", "allowRepeat", "sheet"]
         if let error = error as? ValidationError {
             for issue in error.issues {
-                errors.add(options.contains(issue.field) ? issue.field : MultipartUpload.filePart, issue.message)
+                errors.add(
+                    options.contains(issue.field) ? issue.field : MultipartUpload.filePart, issue.text.text(language))
             }
         } else if case .malformedBody(MultipartUpload.filePart, let reason) = error as? APIError {
             // The API's wording names the form part ("field file is an empty file"); the page names the file.
@@ -145,14 +146,17 @@ extension ConsolePages {
                 created: PortalPages.dateTime(job.createdAt),
                 poll: "/api/v1/ingest/jobs/\(job.id)",
                 finished: job.finishedAt.map(PortalPages.dateTime), poolVersion: job.poolVersion,
-                message: job.message.isEmpty ? nil : job.message, script: running ? Self.jobScript : nil)
+                message: job.message.isEmpty ? nil : BilingualText(combined: job.message).text(language),
+                script: running ? Self.jobScript : nil)
             if !running && job.rowsRejected > 0 {
                 // The report holds each rejected row as stored (personal values masked at ingest); the page shows
                 // where and why only, without the values.
                 let issues = try await store.ingestJobs.issues(id: job.id, limit: Self.shownIssues + 1)
                 page.hasIssues = !issues.isEmpty
                 page.issues = issues.prefix(Self.shownIssues).map { issue in
-                    ConsoleJobPage.Issue(row: issue.row, column: issue.column, reason: issue.reason)
+                    ConsoleJobPage.Issue(
+                        row: issue.row, column: issue.column,
+                        reason: BilingualText(combined: issue.reason).text(language))
                 }
                 page.moreIssues = issues.count > Self.shownIssues
                 page.report = "/api/v1/ingest/jobs/\(job.id)/errors"

@@ -54,7 +54,7 @@ struct DeveloperPages {
             email: form["email"], name: form["name"], idNumber: form["idNumber"], organisation: form["organisation"],
             organisationCode: form["organisationCode"], acceptedAgreement: form["acceptedAgreement"] == "yes",
             next: AuthPages.safeNext(form["next"]), message: message)
-        page.show(errors)
+        page.show(errors, order: pages.fieldOrder(.portalRegister))
         return PortalForm.page(
             .portalRegister, page, request: request, context: context, status: status, pages: pages,
             cookies: cookies)
@@ -80,7 +80,8 @@ struct DeveloperPages {
         do {
             developer = try await service.register(registration)
         } catch let error as ValidationError {
-            return renderRegistration(request, context, form: form, errors: FieldErrors(error), status: .badRequest)
+            return renderRegistration(
+                request, context, form: form, errors: FieldErrors(error, context.language), status: .badRequest)
         } catch let error as StoreError {
             guard case .duplicate(let field, _) = error else { throw error }
             var errors = FieldErrors()
@@ -214,7 +215,7 @@ struct DeveloperPages {
         {
             page.notice = pages.text("developer_done_\(done)", language)
         }
-        page.show(errors)
+        page.show(errors, order: pages.fieldOrder(.portalAccount))
         var response = pages.render(.portalAccount, page, context: context, status: status)
         // A page that may show a key once must not be kept by any cache.
         response.headers[.cacheControl] = "no-store"
@@ -231,7 +232,8 @@ struct DeveloperPages {
                     request, context, developer, newKey: issued, errors: FieldErrors(), status: .created)
             } catch let error as ValidationError {
                 return try await renderAccount(
-                    request, context, developer, newKey: nil, errors: FieldErrors(error), label: form["label"],
+                    request, context, developer, newKey: nil, errors: FieldErrors(error, context.language),
+                    label: form["label"],
                     status: .badRequest)
             } catch let error as StoreError {
                 guard case .conflict(let message) = error else { throw error }

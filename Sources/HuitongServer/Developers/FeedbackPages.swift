@@ -56,7 +56,7 @@ struct FeedbackPages {
             },
             description: form["description"], evidence: form["evidence"], contactName: form["contactName"],
             contactPhone: form["contactPhone"], contactEmail: form["contactEmail"], message: message)
-        page.show(errors)
+        page.show(errors, order: pages.fieldOrder(.portalFeedback))
         return PortalForm.page(
             .portalFeedback, page, request: request, context: context, status: status, pages: pages,
             cookies: cookies)
@@ -97,7 +97,7 @@ struct FeedbackPages {
             // The form names the contact's fields flatly; the service names them by their place in the JSON.
             var errors = FieldErrors()
             for issue in error.issues {
-                errors.add(Self.formField[issue.field] ?? issue.field, issue.message)
+                errors.add(Self.formField[issue.field] ?? issue.field, issue.text.text(context.language))
             }
             return try await render(request, context, form: form, errors: errors, status: .badRequest)
         } catch let error as StoreError {

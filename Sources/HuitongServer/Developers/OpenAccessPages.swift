@@ -57,7 +57,7 @@ struct OpenAccessPages {
         if entry.content.openness != .conditional {
             page.message = OpenAccessError.notConditional.message.text(language)
         }
-        page.show(errors)
+        page.show(errors, order: pages.fieldOrder(.portalApply))
         return pages.render(.portalApply, page, context: context, status: status)
     }
 
@@ -74,7 +74,8 @@ struct OpenAccessPages {
                 return .redirect(to: "/portal/requests/\(filed.id)?done=applied", type: .normal)
             } catch let error as ValidationError {
                 return try await renderForm(
-                    request, context, entry: entry, form: form, errors: FieldErrors(error), status: .badRequest)
+                    request, context, entry: entry, form: form, errors: FieldErrors(error, context.language),
+                    status: .badRequest)
             } catch let error as OpenAccessError {
                 return try await renderForm(
                     request, context, entry: entry, form: form, errors: FieldErrors(),

@@ -107,12 +107,26 @@ struct ErrorBody: Codable {
         var details: [FieldIssue]
     }
     var error: Payload
+    /// The message in each language apart, for pages (not part of the JSON).
+    var text: BilingualText
+
+    private enum CodingKeys: String, CodingKey {
+        case error
+    }
 
     init(_ error: any HuitongError) {
         self.error = Payload(code: error.code, message: error.message.combined, details: error.details)
+        self.text = error.message
     }
 
     init(code: String, message: BilingualText) {
         self.error = Payload(code: code, message: message.combined, details: [])
+        self.text = message
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        error = try container.decode(Payload.self, forKey: .error)
+        text = BilingualText(zh: error.message, en: error.message)
     }
 }

@@ -20,9 +20,10 @@ struct ErrorMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            let (status, body) = Self.describe(error, path: request.uri.path, logger: context.logger)
+            let (status, body, message) = Self.describe(error, path: request.uri.path, logger: context.logger)
             if Self.wantsHTML(request) {
-                response = pages.errorPage(status: status, message: body.error.message, context: context)
+                // A page speaks the reader's language only; the JSON body carries both.
+                response = pages.errorPage(status: status, message: message.text(context.language), context: context)
             } else {
                 response = try JSONResponse.make(body, status: status)
             }
@@ -31,7 +32,24 @@ struct ErrorMiddleware: RouterMiddleware {
         return response
     }
 
-    static func describe(_ error: any Error, path: String, logger: Logger) -> (HTTPResponse.Status, ErrorBody) {
+    /// The status, the JSON body and the message of `error`; a form's problems are each told as written for
+    /// their field, not by the fields' codes.
+    static func describe(_ error: any Error, path: String, logger: Logger) -> (
+        HTTPResponse.Status, ErrorBody, BilingualText
+    ) {
+        let (status, body) = describeBody(error, path: path, logger: logger)
+        if let error = error as? ValidationError, !error.issues.isEmpty {
+            return (
+                status, body,
+                BilingualText(
+                    zh: error.issues.map(\.text.zh).joined(separator: "；"),
+                    en: error.issues.map(\.text.en).joined(separator: "; "))
+            )
+        }
+        return (status, body, body.text)
+    }
+
+    static func describeBody(_ error: any Error, path: String, logger: Logger) -> (HTTPResponse.Status, ErrorBody) {
         switch error {
         case let error as any HuitongError:
             if error.kind == .internal || error.kind == .unavailable {

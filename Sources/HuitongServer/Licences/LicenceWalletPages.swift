@@ -99,7 +99,7 @@ struct LicenceWalletPages {
             } catch let error as ValidationError {
                 return try await render(
                     developer, context, notice: nil,
-                    message: error.issues.map(\.message).joined(separator: "；"),
+                    message: error.issues.map { $0.text.text(context.language) }.joined(separator: "；"),
                     status: .badRequest)
             }
             return .redirect(to: "/portal/licences?done=granted", type: .normal)

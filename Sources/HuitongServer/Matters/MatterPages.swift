@@ -202,7 +202,7 @@ struct MatterPages: Sendable {
             MatterPage.LicenceType(code: $0.type.typeCode, name: $0.type.name)
         }
         let messages = (errors?.issues ?? []).map { issue in
-            MatterPage.Problem(field: issue.field, message: issue.message)
+            MatterPage.Problem(field: issue.field, message: issue.text.text(language))
         }
         let page = MatterPage(
             title: draft.name, code: matter.implementationCode, version: Self.version(of: matter), name: draft.name,
@@ -320,7 +320,9 @@ struct MatterPages: Sendable {
         let lead =
             try await store.matters.jointService(code: draft.code.uppercased())?.leadDepartmentID ?? user.departmentID
         let systems = try await store.applicationSystems.list(departmentID: lead)
-        let problems = (errors?.issues ?? []).map { MatterPage.Problem(field: $0.field, message: $0.message) }
+        let problems = (errors?.issues ?? []).map {
+            MatterPage.Problem(field: $0.field, message: $0.text.text(language))
+        }
         let page = JointServiceBuilderPage(
             title: saved ? draft.name : pages.text("joint_service_new", language), saved: saved, code: draft.code,
             name: draft.name, summary: draft.summary,

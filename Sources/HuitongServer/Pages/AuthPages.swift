@@ -18,6 +18,7 @@ struct AuthPages {
         router.post("/login", use: login)
         router.post("/logout", use: logout)
         router.get("/static/app.css", use: stylesheet)
+        router.get("/static/console.js", use: script)
     }
 
     func home(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -113,6 +114,13 @@ struct AuthPages {
             status: .ok,
             headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: pages.stylesheet)))
+    }
+
+    func script(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: pages.script)))
     }
 
     /// `?lang=` switches the language and keeps it for later pages.

@@ -74,9 +74,17 @@ struct FieldErrorModel: Sendable {
 }
 
 extension FieldErrors {
-    /// The summary of a form's problems, in field order.
-    var list: [FieldErrorModel] {
-        values.sorted { $0.key < $1.key }.map { FieldErrorModel(field: $0.key, message: $0.value) }
+    /// The summary of a form's problems in the order its fields appear in the form (`order`, the template's
+    /// `field-…` ids, see `PageRenderer.fieldOrder`); a problem of a field the form does not show comes last.
+    func list(order: [String]) -> [FieldErrorModel] {
+        func position(_ key: String) -> Int {
+            order.firstIndex { field in
+                key == field || key.hasPrefix(field + "_") || key.hasPrefix(field + "[")
+            } ?? order.count
+        }
+        return values.map { (field: $0.key, message: $0.value, position: position($0.key)) }
+            .sorted { ($0.position, $0.field) < ($1.position, $1.field) }
+            .map { FieldErrorModel(field: $0.field, message: $0.message) }
     }
 }
 
@@ -89,11 +97,11 @@ protocol FormProblemsModel {
 }
 
 extension FormProblemsModel {
-    /// Shows `problems` (nothing when there are none).
-    mutating func show(_ problems: FieldErrors) {
+    /// Shows `problems` (nothing when there are none), summarised in the order of the form's fields (`order`).
+    mutating func show(_ problems: FieldErrors, order: [String]) {
         guard !problems.isEmpty else { return }
         errors = problems.values
         hasErrors = true
-        errorList = problems.list
+        errorList = problems.list(order: order)
     }
 }

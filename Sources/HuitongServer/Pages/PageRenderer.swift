@@ -10,6 +10,10 @@ public struct PageRenderer: Sendable {
     let library: MustacheLibrary
     let catalogues: [Language: [String: String]]
     let stylesheet: String
+    /// The console's script (`/static/console.js`): select all/none on item pickers and copy buttons.
+    let script: String
+    /// Each template's form fields in the order they appear (their `id="field-…"`), for error summaries.
+    let fieldOrders: [String: [String]]
 
     /// The bundled templates and catalogues, read and compiled once per process: they cannot change while it runs,
     /// and every application built in it (each test builds one) would otherwise parse them again.
@@ -30,8 +34,32 @@ public struct PageRenderer: Sendable {
             catalogues[language] = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: url))
         }
         let stylesheet = try String(contentsOf: resources.appendingPathComponent("static/app.css"), encoding: .utf8)
-        return PageRenderer(library: library, catalogues: catalogues, stylesheet: stylesheet)
+        let script = try String(contentsOf: resources.appendingPathComponent("static/console.js"), encoding: .utf8)
+        var fieldOrders: [String: [String]] = [:]
+        for template in PageTemplate.allCases {
+            let url = resources.appendingPathComponent("templates/\(template.rawValue).mustache")
+            guard let text = try? String(contentsOf: url, encoding: .utf8) else { continue }
+            fieldOrders[template.rawValue] = fieldOrder(of: text)
+        }
+        return PageRenderer(
+            library: library, catalogues: catalogues, stylesheet: stylesheet, script: script, fieldOrders: fieldOrders)
     }
+
+    /// The names of a template's fields in order of appearance: `id="field-purpose"` names `purpose`,
+    /// `id="field-items[{{row}}]"` names `items`, `id="field-comment-{{id}}"` names `comment`.
+    static func fieldOrder(of template: String) -> [String] {
+        var names: [String] = []
+        var rest = template[...]
+        while let found = rest.range(of: "id=\"field-") {
+            let name = rest[found.upperBound...].prefix { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+            if !name.isEmpty && !names.contains(String(name)) { names.append(String(name)) }
+            rest = rest[found.upperBound...]
+        }
+        return names
+    }
+
+    /// The order of `template`'s form fields, for `FormProblemsModel.show(_:order:)`.
+    func fieldOrder(_ template: PageTemplate) -> [String] { fieldOrders[template.rawValue] ?? [] }
 
     /// Every key of the Chinese catalogue must exist in the others, so a page never shows a bare key.
     /// The page templates the resources lack (none in a sound build).
@@ -51,6 +79,13 @@ public struct PageRenderer: Sendable {
 
     func text(_ key: String, _ language: Language) -> String {
         catalogues[language]?[key] ?? catalogues[.zh]?[key] ?? key
+    }
+
+    /// The label of a stored code (`prefix` + the code, dots and dashes read as `_`), nil when the catalogue has
+    /// none: the page then shows the code itself, marked as code.
+    func label(_ prefix: String, _ code: String, _ language: Language) -> String? {
+        let key = prefix + code.replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "_")
+        return catalogues[language]?[key]
     }
 
     /// Renders `template` with `page`, inside the layout's values: the string catalogue (`t`), the language switch

@@ -3,6 +3,7 @@
 /// its template.
 enum PageTemplate: String, CaseIterable, Sendable {
     case console = "console"
+    case consoleApplication = "console-application"
     case consoleApplications = "console-applications"
     case consoleApply = "console-apply"
     case consoleAudit = "console-audit"
@@ -16,6 +17,7 @@ enum PageTemplate: String, CaseIterable, Sendable {
     case consoleEntries = "console-entries"
     case consoleEntry = "console-entry"
     case consoleEntryNew = "console-entry-new"
+    case consoleGrant = "console-grant"
     case consoleJob = "console-job"
     case consoleJointService = "console-joint-service"
     case consoleJointServices = "console-joint-services"

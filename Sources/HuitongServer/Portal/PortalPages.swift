@@ -134,7 +134,9 @@ struct PortalPages {
         let hasFilters = PortalSearch.facets.contains { search.value(of: PortalSearch.parameter(for: $0)) != nil }
         if hasFilters || !search.text.isEmpty { page.clearHref = "/datasets" }
         if !issues.isEmpty {
-            page.issues = issues.map { PortalSearchPage.Issue(field: $0.field, message: $0.message) }
+            page.issues = issues.map {
+                PortalSearchPage.Issue(field: $0.field, message: $0.text.text(context.language))
+            }
             page.hasIssues = true
         }
         return respond(

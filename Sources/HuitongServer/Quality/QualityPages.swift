@@ -88,7 +88,7 @@ struct QualityPages {
                 status: run.status.label.text(language), trigger: run.trigger.label.text(language),
                 version: run.poolVersion.map(String.init) ?? "—", checked: run.rowsChecked,
                 total: run.rowsTotal, finished: run.finishedAt.map(PortalPages.dateTime) ?? "—",
-                message: run.message)
+                message: BilingualText(combined: run.message).text(language))
         }
         if let report = run?.report {
             page.dimensions = report.dimensions.map { dimension in

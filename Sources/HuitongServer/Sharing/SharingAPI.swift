@@ -22,6 +22,7 @@ struct SharingAPI {
         api.post("applications/:id/compliance-review", use: reviewCompliance)
         api.post("applications/:id/decision", use: decide)
         api.post("applications/:id/escalate", use: escalate)
+        api.post("applications/:id/withdraw", use: withdraw)
         api.post("applications/:id/resolution", use: resolve)
         api.get("applications/:id/history", use: history)
 
@@ -217,6 +218,14 @@ struct SharingAPI {
         let user = try context.requireUser()
         let input = try await request.decodeJSON(CommentInput.self, context: context)
         let application = try await service.escalate(id: try context.id(), comment: input.comment ?? "", by: user)
+        return try JSONResponse.make(ApplicationBody(application))
+    }
+
+    /// The applicant takes back an application not yet decided (`SharingUseCases.withdraw`).
+    func withdraw(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let input = try await request.decodeJSON(CommentInput.self, context: context)
+        let application = try await service.withdraw(id: try context.id(), comment: input.comment ?? "", by: user)
         return try JSONResponse.make(ApplicationBody(application))
     }
 

@@ -27,7 +27,7 @@ public struct ObjectionUseCases: Sendable {
 
     package var workflow: ObjectionWorkflow { ObjectionWorkflow(answerDays: settings.answerDays) }
 
-    package static let platform = ChangeAuthor(userID: nil, name: "系统 (platform)")
+    package static let platform = ChangeAuthor(userID: nil, name: "系统")
 
     // MARK: Raising
 
@@ -229,7 +229,7 @@ public struct ObjectionUseCases: Sendable {
                             events: [
                                 ObjectionEvent(
                                     action: .escalate, from: objection.state, to: updated.state, actorID: nil,
-                                    actorName: Self.platform.name, comment: "逾期未答复 (not answered in time)", at: now)
+                                    actorName: Self.platform.name, comment: "逾期未答复", at: now)
                             ],
                             notifications: [
                                 NotificationDraft(

@@ -22,7 +22,7 @@ public struct SharingUseCases: Sendable {
     package var workflow: ApplicationWorkflow { ApplicationWorkflow(complianceReview: settings.complianceReview) }
 
     /// The actor recorded for steps the platform takes by itself (automatic approval, routing, the overdue sweep).
-    package static let platform = ChangeAuthor(userID: nil, name: "系统 (platform)")
+    package static let platform = ChangeAuthor(userID: nil, name: "系统")
 
     // MARK: Applications
 
@@ -210,7 +210,7 @@ public struct SharingUseCases: Sendable {
                 events.append(
                     event(
                         .escalate, application.state, escalated, Self.platform,
-                        "不同意的申请转平台协调 (refusals are coordinated)",
+                        "不同意的申请转平台协调",
                         now))
                 application.state = escalated
                 application.deadline = try await store.holidays.calendar()
@@ -225,6 +225,41 @@ public struct SharingUseCases: Sendable {
             ApplicationChange(
                 application: application, expectedState: from, events: events, grant: grant,
                 notifications: notifications))
+    }
+
+    /// The applicant's department takes back an application nobody has decided yet (a draft, one waiting for
+    /// review, or one returned for information). The provider's queue loses it, and the step is on the audit log.
+    public func withdraw(id: Int64, comment: String = "", by user: User, at now: Date = Date()) async throws
+        -> SharingApplication
+    {
+        var application = try await ownApplication(id, of: user)
+        let from = application.state
+        let comment = Self.tidy(comment)
+        if comment.count > 1000 {
+            throw ValidationError(
+                field: "comment", BilingualText(zh: "说明不能超过 1000 字", en: "the note is longer than 1000 characters"))
+        }
+        application.state = try workflow.apply(.withdraw, to: from)
+        application.deadline = nil
+        var notifications: [NotificationDraft] = []
+        if from != .draft {
+            notifications.append(
+                notice(
+                    application, to: .department(application.providerDepartmentID, .provider),
+                    kind: .applicationDecided, BilingualText(zh: "申请方已撤回申请", en: "withdrawn by the applicant")))
+        }
+        let withdrawn = try await commit(
+            ApplicationChange(
+                application: application, expectedState: from,
+                events: [event(.withdraw, from, application.state, user.author, comment, now)],
+                notifications: notifications))
+        try await record(
+            AuditEvent(
+                action: .applicationWithdrawn, time: now, consumerDepartmentID: withdrawn.consumerDepartmentID,
+                userID: user.id, providerDepartmentID: withdrawn.providerDepartmentID,
+                resourceCode: withdrawn.resourceCode, outcome: .allowed,
+                detail: ["application": withdrawn.number, "from": from.rawValue]))
+        return withdrawn
     }
 
     /// Asks the operator to coordinate: the consumer (or the operator) after a refusal, or anyone once the
@@ -299,7 +334,7 @@ public struct SharingUseCases: Sendable {
             do {
                 escalated.append(
                     try await escalate(
-                        application, by: Self.platform, comment: "提供部门逾期未答复 (the provider did not answer in time)",
+                        application, by: Self.platform, comment: "提供部门逾期未答复",
                         at: now))
             } catch WorkflowError.changedConcurrently {
                 // The provider decided while the sweep ran: nothing to escalate any more.

@@ -380,5 +380,17 @@ enum Schema {
                 guard t.backend == .postgres else { return }
                 try await auditAtScale.converting?(sql, t)
             }),
+        // Each rejected value's kind of problem and its column's heading in the delivered file, so that a load's
+        // problems are shown grouped and named as the provider's file names them (issue 24). Issues stored before
+        // count as `other`.
+        .addingColumns(
+            version: 41, name: "grouped ingest problems (issue 24)",
+            columns: [
+                ("ingest_job_issues", "kind", "TEXT NOT NULL DEFAULT 'other'"),
+                ("ingest_job_issues", "heading", "TEXT NOT NULL DEFAULT ''"),
+            ],
+            afterColumns: [
+                "CREATE INDEX IF NOT EXISTS ingest_job_issues_kind ON ingest_job_issues (job_id, column_name, kind, row_number)"
+            ]),
     ]
 }

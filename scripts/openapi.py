@@ -157,7 +157,7 @@ schemas = {
   "Me": {"type": "object", "description": "user for a person; system and credential for an application system", "properties": {"user": ref("User"), "system": ref("ApplicationSystem"), "credential": ref("APIToken"), "department": ref("Department")}},
   "Department": {"type": "object", "required": ["id", "name", "code", "regionCode", "createdAt", "updatedAt"], "properties": {
       "id": I64, "name": S(), "code": S(), "creditCode": S(description="统一社会信用代码, GB 32100"), "regionCode": S(description="行政区划代码, GB/T 2260", pattern="^[0-9]{6}$"),
-      "parentID": I64, "createdAt": DT, "updatedAt": DT}},
+      "parentID": I64, "isActive": {"type": "boolean", "description": "False once the operator disabled it (its users were disabled with it)"}, "createdAt": DT, "updatedAt": DT}},
   "DepartmentInput": {"type": "object", "properties": {"name": S(maxLength=100), "code": S(pattern="^[A-Za-z0-9_-]{1,32}$"), "creditCode": S(minLength=18, maxLength=18), "regionCode": S(pattern="^[0-9]{6}$"), "parentID": I64}},
   "User": {"type": "object", "required": ["id", "username", "displayName", "departmentID", "roles", "isActive", "createdAt"], "properties": {
       "id": I64, "username": S(), "displayName": S(), "departmentID": I64, "roles": {"type": "array", "items": ROLE}, "isActive": {"type": "boolean"}, "createdAt": DT, "lastLoginAt": DT}},

@@ -121,6 +121,34 @@ struct ConsoleAdministrationTests {
                 "name=\(PortalTests.encoded("六安市数据局"))&code=SJZYJ&regionCode=341500", admin, client)
             let renamed = try await store.departments.find(id: added.id)?.name
             #expect(edited == .seeOther && renamed == "六安市数据局")
+
+            // Disabling asks first, then disables its users with it; it takes no new users.
+            let (member, _, _) = try await ConsoleTests.post(
+                "/console/users",
+                "username=li.na&displayName=\(PortalTests.encoded("李娜"))&departmentID=\(added.id)&roles=consumer",
+                admin, client)
+            #expect(member == .created)
+            let (_, question, _) = try await ConsoleTests.post(
+                "/console/departments/\(added.id)/active", "active=false", admin, client)
+            #expect(question.contains("六安市数据局") && question.contains(#"name="confirm" value="yes""#))
+            #expect(try await store.departments.find(id: added.id)?.isActive == true)
+            let (disabled, _, _) = try await ConsoleTests.post(
+                "/console/departments/\(added.id)/active", "active=false&confirm=yes", admin, client)
+            let li = try await store.users.list(departmentID: added.id).first
+            #expect(disabled == .seeOther && li?.isActive == false)
+            #expect(try await store.departments.find(id: added.id)?.isActive == false)
+            let (_, list) = try await ConsoleTests.get("/console/departments", admin, client)
+            #expect(!list.contains(#"<option value="\#(added.id)""#), "no new users in a disabled department")
+            let (refused, _, _) = try await ConsoleTests.post(
+                "/console/users",
+                "username=zhao.lei&displayName=\(PortalTests.encoded("赵磊"))&departmentID=\(added.id)&roles=consumer",
+                admin, client)
+            #expect(refused == .badRequest)
+            // The operator's own department cannot be disabled.
+            let own = try #require(try await store.users.list(departmentID: nil).first { $0.username == "admin" })
+            let (mine, _, _) = try await ConsoleTests.post(
+                "/console/departments/\(own.departmentID)/active", "active=false&confirm=yes", admin, client)
+            #expect(mine == .conflict)
         }
     }
 

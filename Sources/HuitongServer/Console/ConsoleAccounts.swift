@@ -16,6 +16,7 @@ extension ConsolePages {
         router.post("/console/departments", use: createDepartment)
         router.get("/console/departments/:id", use: departmentForm)
         router.post("/console/departments/:id", use: updateDepartment)
+        router.post("/console/departments/:id/active", use: setDepartmentActive)
         router.post("/console/users", use: createUser)
         router.get("/console/users/:id", use: userPage)
         router.post("/console/users/:id/roles", use: setRoles)
@@ -81,6 +82,34 @@ extension ConsolePages {
         return errors
     }
 
+    /// Disabling a department (and with it its users) asks first; enabling does not.
+    func setDepartmentActive(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await page(request, context, .accountsManageDepartments) { user in
+            let form = try await ConsoleForm.read(request, context: context)
+            let department = try await findDepartment(try context.id())
+            let active = form["active"] == "true"
+            let language = context.language
+            if !active && form["confirm"] != "yes" {
+                return confirm(
+                    title: pages.text("department_disable", language),
+                    question: pages.text("department_disable_confirm", language).replacingOccurrences(
+                        of: "{department}", with: department.name),
+                    action: "/console/departments/\(department.id)/active",
+                    fields: [.init(name: "active", value: "false")], back: "/console/departments/\(department.id)",
+                    user: user, context: context)
+            }
+            do {
+                _ = try await administration.setDepartmentActive(id: department.id, active, by: user)
+            } catch let error as any HuitongError where error.kind == .conflict {
+                var errors = FieldErrors()
+                errors.add("active", error.message, language)
+                return renderDepartment(
+                    department, form: nil, errors: errors, user: user, context: context, status: .conflict)
+            }
+            return .redirect(to: "/console/departments?done=department_edited", type: .normal)
+        }
+    }
+
     static func departmentDraft(_ form: ConsoleForm) -> DepartmentDraft {
         let credit = form["creditCode"].trimmingCharacters(in: .whitespaces)
         return DepartmentDraft(
@@ -108,7 +137,7 @@ extension ConsolePages {
             action: "/console/departments/\(department.id)",
             name: form?["name"] ?? department.name, code: form?["code"] ?? department.code,
             creditCode: form?["creditCode"] ?? department.creditCode ?? "",
-            regionCode: form?["regionCode"] ?? department.regionCode,
+            regionCode: form?["regionCode"] ?? department.regionCode, id: department.id, active: department.isActive,
             errors: errors.isEmpty ? nil : errors.values)
         return render(
             .consoleDepartment, page, user: user, section: "/console/departments", context: context, status: status)
@@ -337,6 +366,8 @@ struct ConsoleDepartmentPage: PageModel {
     var code: String
     var creditCode: String
     var regionCode: String
+    var id: Int64
+    var active: Bool
     var errors: [String: String]?
 }
 

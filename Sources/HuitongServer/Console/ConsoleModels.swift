@@ -179,6 +179,7 @@ struct ConsoleDepartmentsPage: PageModel {
         var creditCode: String
         var regionCode: String
         var users: Int
+        var active: Bool
     }
 
     struct User: Sendable {

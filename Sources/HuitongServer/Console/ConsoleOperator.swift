@@ -189,7 +189,8 @@ extension ConsolePages {
             departments: departments.map {
                 ConsoleDepartmentsPage.Department(
                     href: "/console/departments/\($0.id)", code: $0.code, name: $0.name,
-                    creditCode: $0.creditCode ?? "", regionCode: $0.regionCode, users: counts[$0.id] ?? 0)
+                    creditCode: $0.creditCode ?? "", regionCode: $0.regionCode, users: counts[$0.id] ?? 0,
+                    active: $0.isActive)
             },
             users: users.map { person in
                 ConsoleDepartmentsPage.User(
@@ -200,7 +201,7 @@ extension ConsolePages {
             },
             managesUsers: AccessPolicy.allows(user, .accountsManageUsers),
             managesDepartments: AccessPolicy.allows(user, .accountsManageDepartments),
-            departmentOptions: departments.map {
+            departmentOptions: departments.filter(\.isActive).map {
                 OptionModel(value: "\($0.id)", label: $0.name, selected: userForm?["departmentID"] == "\($0.id)")
             },
             roleChoices: Role.allCases.map {

@@ -25,15 +25,22 @@ public struct AccountAdministration: Sendable {
         public static let passwordChanged = AuditAction(rawValue: "account.password_changed")
         public static let departmentCreated = AuditAction(rawValue: "account.department_created")
         public static let departmentUpdated = AuditAction(rawValue: "account.department_updated")
+        public static let departmentDisabled = AuditAction(rawValue: "account.department_disabled")
+        public static let departmentEnabled = AuditAction(rawValue: "account.department_enabled")
         public static let all = [
             userCreated, userDisabled, userEnabled, rolesChanged, passwordReset, passwordChanged, departmentCreated,
-            departmentUpdated,
+            departmentUpdated, departmentDisabled, departmentEnabled,
         ]
     }
 
     /// Creates a user with a generated password, shown once to the operator who hands it over.
     public func createUser(_ draft: UserDraft, by actor: User) async throws -> (User, String) {
         try AccessPolicy.require(actor, .accountsManageUsers)
+        if let department = try await store.departments.find(id: draft.departmentID), !department.isActive {
+            throw ValidationError(
+                field: "departmentID",
+                BilingualText(zh: "该部门已停用，不能新增用户", en: "the department is disabled and takes no new users"))
+        }
         let (user, password) = try await accounts.createUser(draft)
         try await record(
             Action.userCreated, by: actor,
@@ -145,6 +152,27 @@ public struct AccountAdministration: Sendable {
             throw StoreError.notFound(entity: "user", key: "\(id)")
         }
         return user
+    }
+
+    /// Disables a department with its users (they can no longer sign in), or enables it again (its users stay
+    /// disabled until enabled one by one). The operator's own department cannot be disabled.
+    public func setDepartmentActive(id: Int64, _ active: Bool, by actor: User) async throws -> Department {
+        try AccessPolicy.require(actor, .accountsManageDepartments)
+        if !active && id == actor.departmentID {
+            throw StoreError.conflict(
+                BilingualText(zh: "不能停用自己所在的部门", en: "you cannot disable your own department"))
+        }
+        let department = try await store.departments.setActive(id: id, active)
+        if !active {
+            // Through the user repository, which keeps each row's integrity MAC.
+            for user in try await store.users.list(departmentID: id) where user.isActive {
+                _ = try await store.users.update(id: user.id, UserChanges(isActive: false))
+            }
+        }
+        try await record(
+            active ? Action.departmentEnabled : Action.departmentDisabled, by: actor,
+            ["department": department.name, "code": department.code])
+        return department
     }
 
     func record(_ action: AuditAction, by actor: User, _ detail: [String: String]) async throws {

@@ -392,5 +392,9 @@ enum Schema {
             afterColumns: [
                 "CREATE INDEX IF NOT EXISTS ingest_job_issues_kind ON ingest_job_issues (job_id, column_name, kind, row_number)"
             ]),
+        // Departments the operator disables (issue 24); every department so far is active.
+        .addingColumns(
+            version: 42, name: "departments disabled by the operator (issue 24)",
+            columns: [("departments", "is_active", "BOOLEAN NOT NULL DEFAULT TRUE")]),
     ]
 }

@@ -159,7 +159,7 @@ schemas = {
   "Me": {"type": "object", "description": "user for a person; system and credential for an application system", "properties": {"user": ref("User"), "system": ref("ApplicationSystem"), "credential": ref("APIToken"), "department": ref("Department")}},
   "Department": {"type": "object", "required": ["id", "name", "code", "regionCode", "createdAt", "updatedAt"], "properties": {
       "id": I64, "name": S(), "code": S(), "creditCode": S(description="统一社会信用代码, GB 32100"), "regionCode": S(description="行政区划代码, GB/T 2260", pattern="^[0-9]{6}$"),
-      "parentID": I64, "createdAt": DT, "updatedAt": DT}},
+      "parentID": I64, "isActive": {"type": "boolean", "description": "False once the operator disabled it (its users were disabled with it)"}, "createdAt": DT, "updatedAt": DT}},
   "DepartmentInput": {"type": "object", "properties": {"name": S(maxLength=100), "code": S(pattern="^[A-Za-z0-9_-]{1,32}$"), "creditCode": S(minLength=18, maxLength=18), "regionCode": S(pattern="^[0-9]{6}$"), "parentID": I64}},
   "User": {"type": "object", "required": ["id", "username", "displayName", "departmentID", "roles", "isActive", "createdAt"], "properties": {
       "id": I64, "username": S(), "displayName": S(), "departmentID": I64, "roles": {"type": "array", "items": ROLE}, "isActive": {"type": "boolean"}, "createdAt": DT, "lastLoginAt": DT}},
@@ -257,14 +257,17 @@ schemas["IngestJob"] = JOB
 paths.update({
   "/api/v1/catalog/entries/{id}/uploads": {"post": {**op("Upload a CSV (UTF-8/GB18030), XLSX, NDJSON or JSON-array file, as the raw body or as the file part of a multipart form, and load it into the entry's pool; answers at once with the job", "ingest",
       {"202": ok(ref("IngestJob"), "Accepted; follow the job"), **errors(400, 401, 403, 404, 409, 413)},
-      params=ID + [q("mode", "replace (default), upsert, delete, sync (the file is the whole pool, only differences written) or reconcile (the file lists the keys that remain, key columns only; rows with other keys are retired)"), q("encoding", "auto (default), utf-8 or gb18030"), q("sheet", "XLSX sheet name"), q("fileName", "Original file name (.csv, .txt, .xlsx, .ndjson, .jsonl or .json); a form's file part names it instead"), q("allowRepeat", "Load a file already loaded before", {"type": "boolean"})]),
+      params=ID + [q("mode", "replace (default), upsert, delete, sync (the file is the whole pool, only differences written) or reconcile (the file lists the keys that remain, key columns only; rows with other keys are retired)"), q("encoding", "auto (default), utf-8 or gb18030"), q("sheet", "XLSX sheet name"), q("fileName", "Original file name (.csv, .txt, .xlsx, .ndjson, .jsonl or .json); a form's file part names it instead"), q("allowRepeat", "Load a file already loaded before", {"type": "boolean"}), q("maxRejectedPercent", "Publish nothing when more than this share of rows (percent, 0–100; default 5) is rejected", {"type": "number", "minimum": 0, "maximum": 100}), q("publishValid", "Publish every valid row whatever share is rejected, and report the rest (a load whose every row is rejected still fails)", {"type": "boolean"})]),
       "requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
           "multipart/form-data": {"schema": OBJ(["file"], {"file": {"type": "string", "format": "binary", "description": "The file, with its filename"},
-              "mode": enum("replace", "upsert", "delete", "sync", "reconcile"), "encoding": enum("auto", "utf-8", "gb18030"), "sheet": S(), "allowRepeat": {"type": "boolean"}}),
+              "mode": enum("replace", "upsert", "delete", "sync", "reconcile"), "encoding": enum("auto", "utf-8", "gb18030"), "sheet": S(), "allowRepeat": {"type": "boolean"}, "maxRejectedPercent": {"type": "number", "minimum": 0, "maximum": 100}, "publishValid": {"type": "boolean"}}),
               "encoding": {"file": {"contentType": "*/*"}}}}}}},
+  "/api/v1/catalog/entries/{id}/template": {"get": op("The file to fill in for an upload into this entry: the items' names as the header, a row of types (skipped when loaded) and an example row, as CSV or XLSX (the entry's department or an operator)", "ingest",
+      {"200": {"description": "The template", "content": {"text/csv": {"schema": {"type": "string"}}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}, **errors(400, 401, 403, 404, 422)},
+      params=ID + [q("format", "csv (default) or xlsx", {"type": "string", "enum": ["csv", "xlsx"]})])},
   "/api/v1/catalog/entries/{id}/jobs": {"get": op("Loads into this entry, newest first", "ingest", {"200": ok(lst("IngestJob")), **errors(401, 404)}, params=ID)},
   "/api/v1/ingest/jobs/{id}": {"get": op("A load's status, counts, percentage and time left", "ingest", {"200": ok(ref("IngestJob")), **errors(401, 404)}, params=ID)},
-  "/api/v1/ingest/jobs/{id}/errors": {"get": op("The rejected rows as CSV (row, column, masked value, reason)", "ingest", {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, **errors(401, 404)}, params=ID)},
+  "/api/v1/ingest/jobs/{id}/errors": {"get": op("The rejected rows as CSV (row, column, the file's heading of the column, masked value, reason)", "ingest", {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, **errors(401, 404)}, params=ID)},
 })
 
 POOL_VERSION = OBJ(["version", "status", "rowCount", "columns", "createdAt"], {"version": {"type": "integer"}, "status": enum("building", "active", "retired"),

@@ -102,7 +102,12 @@ struct IngestRunnerTests {
                 try await runner.run(IngestRequest(entry: entry, file: try Self.file(bad)))
             }
             let jobs = try await store.ingestJobs.list(entryID: entry.id)
-            #expect(jobs.first?.status == .failed && jobs.first?.message.contains("被拒绝的行过多") == true)
+            // Every row rejected: said as such, and never published, whatever the threshold.
+            #expect(jobs.first?.status == .failed && jobs.first?.message.contains("所有 2 行均被拒绝") == true)
+            await #expect(throws: IngestFailure.self) {
+                try await runner.run(
+                    IngestRequest(entry: entry, file: try Self.file(bad), rejectionThreshold: 1, allowRepeat: true))
+            }
             #expect(try await store.pools.active(entryID: entry.id)?.version == 1)
             #expect(try await store.pools.versions(entryID: entry.id).count == 1, "the failed version is gone")
             #expect(try await store.pools.rows(entryID: entry.id, key: ["11010519491231002X"]).count == 1)

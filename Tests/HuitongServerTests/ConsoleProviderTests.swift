@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HuitongCore
+import HuitongIngest
 import HuitongStore
 import HuitongTestSupport
 import Hummingbird
@@ -39,10 +40,11 @@ struct ConsoleProviderTests {
     /// Posts a file through the entry page's upload form (`csrf` overrides the session's token).
     static func upload(
         _ entryID: Int64, fileName: String?, content: String, _ browser: Browser, _ client: some TestClientProtocol,
-        csrf: String? = nil, mode: String = "replace", encoding: String = "auto"
+        csrf: String? = nil, mode: String = "replace", encoding: String = "auto", options: [(String, String)] = []
     ) async throws -> (HTTPResponse.Status, String, String?) {
         let body = IngestAPITests.form(
-            boundary: boundary, fields: [("_csrf", csrf ?? browser.csrf), ("mode", mode), ("encoding", encoding)],
+            boundary: boundary,
+            fields: [("_csrf", csrf ?? browser.csrf), ("mode", mode), ("encoding", encoding)] + options,
             file: (fileName, content))
         return try await client.execute(
             uri: "/console/entries/\(entryID)/uploads", method: .post,
@@ -195,7 +197,9 @@ struct ConsoleProviderTests {
             let jobPath = try #require(location)
             #expect(jobPath.hasPrefix("/console/jobs/"))
             let done = try await Self.finishedJobPage(jobPath, civil, client)
-            #expect(done.contains("已完成") && done.contains(#"<progress id="job-progress" max="100" value="100""#))
+            #expect(
+                done.contains("已完成")
+                    && done.contains(#"<progress id="job-progress" class="progress-succeeded" max="100" value="100""#))
             #expect(done.contains(#"<dd data-field="rowsLoaded">30</dd>"#))
             #expect(done.contains(#"<dd data-field="rowsRejected">0</dd>"#))
             #expect(done.contains("<dt>数据版本</dt><dd>1</dd>"), "the version made live")
@@ -210,7 +214,9 @@ struct ConsoleProviderTests {
             #expect(report.contains(#"<dd data-field="rowsLoaded">29</dd>"#))
             #expect(report.contains(#"<dd data-field="rowsRejected">1</dd>"#))
             #expect(report.contains("<dt>数据版本</dt><dd>2</dd>"))
-            #expect(report.contains("<tr><td>14</td><td><code>jgmc</code></td><td>机构名称为必填项"), "row 14 and why")
+            #expect(
+                report.contains(#"<tr><th scope="row">jgmc</th><td>必填项为空</td><td class="num">1</td><td>14</td>"#),
+                "row 14 and why")
             let jobID = try #require(second?.split(separator: "/").last.flatMap { Int64($0) })
             #expect(report.contains(#"href="/api/v1/ingest/jobs/\#(jobID)/errors""#))
             let (csvStatus, csvType, csv) = try await client.execute(
@@ -232,6 +238,100 @@ struct ConsoleProviderTests {
             #expect(try await ConsoleTests.get(jobPath, police, client).0 == .notFound)
             let admin = try await ConsoleTests.signIn("admin", passwords, client)
             #expect(try await ConsoleTests.get(jobPath, admin, client).0 == .ok)
+        }
+    }
+
+    @Test(
+        "the provider chooses per upload what rejected rows do: over the threshold nothing is published and the bar is red; publishing the valid rows reports the rest, grouped by the file's own headings",
+        arguments: TestBackend.available)
+    func uploadThresholdAndGroupedProblems(_ backend: TestBackend) async throws {
+        try await ConsoleTests.withDemo(backend) { store, passwords, client in
+            let civil = try await ConsoleTests.signIn("mzj.officer", passwords, client)
+            let entry = try await Self.draft(store, civil, client)
+            let (_, view) = try await ConsoleTests.get("/console/entries/\(entry.id)", civil, client)
+            #expect(view.contains(#"name="maxRejectedPercent""#) && view.contains(#"value="5""#))
+            #expect(view.contains(#"name="publishValid" value="true""#))
+            #expect(view.contains(#"href="/api/v1/catalog/entries/\#(entry.id)/template?format=xlsx""#))
+
+            // Six rows under Chinese headings: one without its name, two repeating a name. Half are valid.
+            let file =
+                "机构名称,地址\n机构1,一号\n,无名\n机构2,二号\n机构1,又一号\n机构3,三号\n机构2,又二号\n"
+            let (_, _, strict) = try await Self.upload(entry.id, fileName: "jg.csv", content: file, civil, client)
+            let failed = try await Self.finishedJobPage(try #require(strict), civil, client)
+            #expect(failed.contains("归集失败") && failed.contains(#"class="progress-failed""#))
+            #expect(failed.contains("<dt>有效行数（未发布）</dt>") && !failed.contains("<dt>入库行数</dt>"))
+            #expect(try await store.pools.active(entryID: entry.id) == nil, "nothing published")
+            // Grouped, largest first, named by the file's heading with the item's code beside it, values shown
+            // (a name of an organisation is neither personal nor masked by its grade).
+            #expect(
+                failed.contains(
+                    #"<tr><th scope="row">机构名称 <code class="small">jgmc</code></th><td>主键重复</td><td class="num">2</td><td>5、7</td><td>“机构1”、“机构2”</td></tr>"#
+                ))
+            #expect(failed.contains(#"<td>必填项为空</td><td class="num">1</td><td>3</td>"#))
+
+            // A share that is not a number comes back next to its field, nothing started.
+            let (bad, badPage, _) = try await Self.upload(
+                entry.id, fileName: "jg.csv", content: file, civil, client, options: [("maxRejectedPercent", "五")])
+            #expect(bad == .badRequest && badPage.contains(#"id="maxRejectedPercent-error""#))
+            #expect(badPage.contains(#"value="五""#))
+
+            let (_, _, lenient) = try await Self.upload(
+                entry.id, fileName: "jg.csv", content: file, civil, client, options: [("publishValid", "true")])
+            let published = try await Self.finishedJobPage(try #require(lenient), civil, client)
+            #expect(published.contains("已完成") && published.contains(#"<dd data-field="rowsLoaded">3</dd>"#))
+            #expect(published.contains(#"<dd data-field="rowsRejected">3</dd>"#))
+            #expect(try await store.pools.active(entryID: entry.id)?.rowCount == 3)
+            #expect(published.contains(#"<td>主键重复</td><td class="num">2</td>"#))
+
+            // A threshold of 50 % lets three rejected rows of six through, too.
+            let (_, _, half) = try await Self.upload(
+                entry.id, fileName: "jg-b.csv", content: file, civil, client,
+                options: [("maxRejectedPercent", "50"), ("allowRepeat", "true")])
+            #expect(try await Self.finishedJobPage(try #require(half), civil, client).contains("已完成"))
+            // Publishing the valid rows never publishes an empty pool: every row rejected fails.
+            let (_, _, none) = try await Self.upload(
+                entry.id, fileName: "jg-c.csv", content: "机构名称,地址\n,一\n,二\n", civil, client,
+                options: [("publishValid", "true")])
+            #expect(try await Self.finishedJobPage(try #require(none), civil, client).contains("所有 2 行均被拒绝"))
+            #expect(try await store.pools.active(entryID: entry.id)?.rowCount == 3)
+        }
+    }
+
+    @Test(
+        "an entry's upload template (CSV and XLSX) has the headings, a row of types and an example, and loads as it is",
+        arguments: TestBackend.available)
+    func uploadTemplate(_ backend: TestBackend) async throws {
+        try await ConsoleTests.withDemo(backend) { store, passwords, client in
+            let civil = try await ConsoleTests.signIn("mzj.officer", passwords, client)
+            let entry = try await Self.draft(store, civil, client)
+            let (status, type, csv) = try await client.execute(
+                uri: "/api/v1/catalog/entries/\(entry.id)/template?format=csv", method: .get, headers: civil.headers
+            ) { ($0.status, $0.headers[.contentType] ?? "", String(buffer: $0.body)) }
+            #expect(status == .ok && type.hasPrefix("text/csv"))
+            #expect(csv.contains("机构名称,地址\r\n") || csv.contains("机构名称,地址\n"))
+            #expect(csv.contains("字符型 · 主键 · 必填,字符型 · 可空"))
+            let (_, _, job) = try await Self.upload(
+                entry.id, fileName: "template.csv", content: String(csv.drop { $0 == "\u{FEFF}" }), civil, client)
+            let page = try await Self.finishedJobPage(try #require(job), civil, client)
+            #expect(page.contains("已完成") && page.contains(#"<dd data-field="rowsRejected">0</dd>"#))
+            #expect(try await store.pools.active(entryID: entry.id)?.rowCount == 1, "the type row is skipped")
+
+            let (xlsxStatus, xlsx) = try await client.execute(
+                uri: "/api/v1/catalog/entries/\(entry.id)/template?format=xlsx", method: .get, headers: civil.headers
+            ) { ($0.status, Data(buffer: $0.body)) }
+            #expect(xlsxStatus == .ok && xlsx.starts(with: [0x50, 0x4B]))
+            let rows = try XLSXReader(data: xlsx).rows().map(\.cells)
+            #expect(rows.first == ["机构名称", "地址"] && rows.count == 3)
+
+            let (wrong, _) = try await client.execute(
+                uri: "/api/v1/catalog/entries/\(entry.id)/template?format=pdf", method: .get, headers: civil.headers
+            ) { ($0.status, 0) }
+            #expect(wrong == .badRequest)
+            let police = try await ConsoleTests.signIn("gaj.provider", passwords, client)
+            let (foreign, _) = try await client.execute(
+                uri: "/api/v1/catalog/entries/\(entry.id)/template", method: .get, headers: police.headers
+            ) { ($0.status, 0) }
+            #expect(foreign == .notFound)
         }
     }
 

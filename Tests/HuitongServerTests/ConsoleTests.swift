@@ -217,6 +217,14 @@ struct ConsoleTests {
             #expect(forged == .forbidden)
             #expect(try await store.catalog.find(id: waiting.id)?.status == .submitted)
 
+            // The queue's button first shows what publishing changes, with the button that publishes.
+            let (_, queueBefore) = try await Self.get("/console/review", admin, client)
+            #expect(queueBefore.contains(#"href="/console/review/\#(waiting.id)""#))
+            let (reviewStatus, review) = try await Self.get("/console/review/\(waiting.id)", admin, client)
+            #expect(reviewStatus == .ok && review.contains(#"class="review-changes""#))
+            #expect(review.contains(PortalTests.escaped(waiting.content.name)))
+            #expect(review.contains(#"action="/console/review/\#(waiting.id)/publish""#))
+
             let (status, _, location) = try await Self.post("/console/review/\(waiting.id)/publish", "", admin, client)
             #expect(status == .seeOther && location == "/console/review?done=published")
             #expect(try await store.catalog.find(id: waiting.id)?.status == .published)

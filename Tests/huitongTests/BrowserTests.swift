@@ -142,7 +142,10 @@ struct BrowserTests {
                 try await browser.signIn(node.baseURL, "admin", node.passwords["admin"] ?? "")
                 try await browser.open(node.baseURL + "/console/review")
                 #expect(try await browser.text("#entry-\(entryID) h2") == name)
-                try await browser.click("#entry-\(entryID) form[action$='/publish'] button")
+                try await browser.click("#entry-\(entryID) a.review-open")
+                // What publishing changes, then the confirmation.
+                #expect(try await browser.text("table.review-changes").contains("殡葬服务机构信息"))
+                try await browser.click("form[action$='/publish'] button")
                 _ = try await browser.waitForURL("the queue after publishing") { $0.contains("done=published") }
                 #expect(try await browser.elements("#entry-\(entryID)").isEmpty, "the entry has left the queue")
                 try await browser.open(node.baseURL + "/console/dashboard")
@@ -617,6 +620,108 @@ struct BrowserTests {
                 #expect(history.contains("成功") && history.contains("2"), "\(history)")
                 #expect(
                     FileManager.default.fileExists(atPath: folder.appendingPathComponent("done/jg-20260310.csv").path))
+            }
+        }
+    }
+
+    @Test(
+        "the operator adds a user and resets their password after confirming; the user signs in with it and changes it themselves"
+    )
+    func operatorAdministersUsers() async throws {
+        try await Self.withNode("accounts") { node, browser in
+            let first = try await browser.step("add") {
+                try await browser.signIn(node.baseURL, "admin", node.passwords["admin"] ?? "")
+                try await browser.open(node.baseURL + "/console/departments")
+                try await browser.click("#user-add summary")
+                try await browser.type("wang.fang", into: "#user-username")
+                try await browser.type("王芳", into: "#user-displayName")
+                try await browser.click("#user-departmentID option:nth-child(2)")
+                try await browser.click("input[name=roles][value=provider]")
+                try await browser.click("form[action='/console/users'] button[type=submit]")
+                let password = try await browser.text("#issued-password")
+                #expect(password.count >= 10)
+                #expect(try await browser.text("h1").contains("王芳（wang.fang）"))
+                return password
+            }
+            let reset = try await browser.step("reset") {
+                try await browser.click("form[action$='/password'] button[type=submit]")
+                // A consequential step asks first.
+                #expect(try await browser.text("form.confirm p").contains("王芳（wang.fang）"))
+                try await browser.click("#confirm-button")
+                let password = try await browser.text("#issued-password")
+                #expect(password != first && password.count >= 10)
+                return password
+            }
+            try await browser.step("sign in") {
+                try await browser.deleteCookies()
+                try await browser.open(node.baseURL + "/login")
+                try await browser.type("wang.fang", into: "#username")
+                try await browser.type(first, into: "#password")
+                try await browser.click("form button[type=submit]")
+                #expect(!(try await browser.currentURL).contains("/console"), "the first password no longer works")
+                try await browser.signIn(node.baseURL, "wang.fang", reset)
+                try await browser.open(node.baseURL + "/console/password")
+                try await browser.type(reset, into: "#field-currentPassword")
+                try await browser.type("荷花塘边的新密码2026", into: "#field-newPassword")
+                try await browser.type("荷花塘边的新密码2026", into: "#field-confirmPassword")
+                try await browser.click("form[action='/console/password'] button[type=submit]")
+                _ = try await browser.waitForURL("the changed password") { $0.contains("done=password") }
+                try await browser.signIn(node.baseURL, "wang.fang", "荷花塘边的新密码2026")
+            }
+            // Every step is on the audit log.
+            let admin = try await node.login("admin")
+            for action in ["account.user_created", "account.password_reset", "account.password_changed"] {
+                let log = try await node.request(
+                    .GET, "/api/v1/audit/entries?action=\(action)", body: nil, session: admin)
+                #expect(log.status == 200 && log.body.contains("wang.fang"), "\(action) audited: \(log.body)")
+            }
+        }
+    }
+
+    @Test(
+        "a provider uploads a file choosing to publish the valid rows: the rest are reported grouped by the file's own headings"
+    )
+    func uploadWithThreshold() async throws {
+        try await Self.withNode("upload") { node, browser in
+            let entry = try await node.call(
+                .POST, "/api/v1/catalog/entries",
+                input: CatalogAPI.EntryInput(
+                    classificationCode: "203003", name: "殡葬服务机构信息", abstract: "全市殡葬服务机构的名称与地址",
+                    formats: [ResourceFormat(category: .database, type: "库表")],
+                    items: [
+                        CatalogAPI.ItemInput(
+                            name: "机构名称", columnName: "jgmc", dataType: .character, length: 100, isKey: true),
+                        CatalogAPI.ItemInput(name: "成立日期", columnName: "clrq", dataType: .date),
+                    ],
+                    shareType: .unconditional, openness: .closed,
+                    updateCycle: .monthly, keywords: [], note: ""),
+                as: "mzj.officer", expect: 201, returning: CatalogEntry.self)
+            let file = node.directory.appendingPathComponent("机构.csv")
+            let rows = (1...8).map { "机构\($0),2020-01-0\($0)" } + ["机构1,2021-01-01", "机构9,2024-13-01"]
+            try Data(("机构名称,成立日期\n" + rows.joined(separator: "\n") + "\n").utf8).write(to: file)
+            try await browser.step("upload") {
+                try await browser.signIn(node.baseURL, "mzj.officer", node.passwords["mzj.officer"] ?? "")
+                try await browser.open(node.baseURL + "/console/entries/\(entry.id)")
+                #expect(try await browser.elements("a[href$='/template?format=xlsx']").count == 1)
+                try await browser.attach(file, to: "#field-file")
+                try await browser.click("input[name=publishValid][value=true]")
+                try await browser.click("form[action$='/uploads'] button[type=submit]")
+                _ = try await browser.waitForURL("the job") { $0.contains("/console/jobs/") }
+            }
+            try await browser.step("report") {
+                let deadline = Date().addingTimeInterval(60)
+                var status = ""
+                while Date() < deadline {
+                    status = try await browser.text("#job dl")
+                    if status.contains("已完成") || status.contains("失败") { break }
+                    try await Task.sleep(for: .milliseconds(300))
+                }
+                #expect(status.contains("已完成"), "\(status)")
+                #expect(try await browser.text("[data-field=rowsLoaded]") == "8")
+                let groups = try await browser.text("table.job-issues")
+                #expect(groups.contains("机构名称") && groups.contains("主键重复"), "\(groups)")
+                #expect(groups.contains("成立日期") && groups.contains("日期无效") && groups.contains("2024-13-01"))
+                try await Self.screenshot(browser, "upload-report")
             }
         }
     }

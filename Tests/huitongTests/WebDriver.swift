@@ -148,6 +148,12 @@ final class WebDriver: @unchecked Sendable {
         _ = try await command(.POST, "/element/\(element.id)/value", ["text": text])
     }
 
+    /// Chooses a file for a file field, as picking it in the dialog would (a file field cannot be cleared first).
+    func attach(_ file: URL, to selector: String) async throws {
+        let element = try await element(selector)
+        _ = try await command(.POST, "/element/\(element.id)/value", ["text": file.path])
+    }
+
     func text(_ selector: String) async throws -> String {
         try await text(of: try await element(selector))
     }

@@ -12,12 +12,14 @@ public struct Department: Sendable, Hashable, Codable, Identifiable {
     /// 行政区划代码 (GB/T 2260) of the jurisdiction the department serves.
     public var regionCode: String
     public var parentID: Int64?
+    /// A disabled department takes no new users (its users were disabled with it); its catalog and grants stay.
+    public var isActive: Bool
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(
         id: Int64, name: String, code: String, creditCode: String?, regionCode: String, parentID: Int64?,
-        createdAt: Date, updatedAt: Date
+        isActive: Bool = true, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.name = name
@@ -25,8 +27,27 @@ public struct Department: Sendable, Hashable, Codable, Identifiable {
         self.creditCode = creditCode
         self.regionCode = regionCode
         self.parentID = parentID
+        self.isActive = isActive
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, code, creditCode, regionCode, parentID, isActive, createdAt, updatedAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try container.decode(Int64.self, forKey: .id), name: try container.decode(String.self, forKey: .name),
+            code: try container.decode(String.self, forKey: .code),
+            creditCode: try container.decodeIfPresent(String.self, forKey: .creditCode),
+            regionCode: try container.decode(String.self, forKey: .regionCode),
+            parentID: try container.decodeIfPresent(Int64.self, forKey: .parentID),
+            // Answers of nodes from before departments could be disabled: active.
+            isActive: try container.decodeIfPresent(Bool.self, forKey: .isActive) ?? true,
+            createdAt: try container.decode(Date.self, forKey: .createdAt),
+            updatedAt: try container.decode(Date.self, forKey: .updatedAt))
     }
 }
 

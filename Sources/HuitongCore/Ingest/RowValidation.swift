@@ -66,6 +66,27 @@ public struct ColumnMapping: Sendable, Hashable {
     }
 }
 
+/// What kind of problem a rejected value has, so that a report can group a load's problems ("613 duplicate keys")
+/// instead of listing them one by one. Stored with each issue; its label comes from the locale files
+/// (`issue_kind_<rawValue>`).
+public enum RowIssueKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case required
+    case notNumber = "not_number"
+    case notInteger = "not_integer"
+    case invalidDate = "invalid_date"
+    case invalidDateTime = "invalid_datetime"
+    case notLogical = "not_logical"
+    case containsNUL = "contains_nul"
+    case tooLong = "too_long"
+    /// A value of its semantic kind that is not valid (an ID number with a wrong check digit, a bad mobile number).
+    case invalidFormat = "invalid_format"
+    case notInCodeSet = "not_in_code_set"
+    case duplicateKey = "duplicate_key"
+    case emptyKey = "empty_key"
+    /// Stored before kinds were recorded.
+    case other
+}
+
 /// One rejected value of one row, as the provider's error report shows it.
 public struct RowIssue: Sendable, Hashable, Codable {
     /// The row number in the file (the header is row 1).
@@ -75,12 +96,41 @@ public struct RowIssue: Sendable, Hashable, Codable {
     /// The value as delivered, masked when the item holds personal data.
     public var value: String
     public var reason: String
+    public var kind: RowIssueKind
+    /// The column's heading in the delivered file (出生日期 where the item's column name is `csrq`); empty when
+    /// unknown.
+    public var heading: String
 
-    public init(row: Int, column: String, value: String, reason: BilingualText) {
+    public init(
+        row: Int, column: String, value: String, reason: BilingualText, kind: RowIssueKind = .other,
+        heading: String = ""
+    ) {
         self.row = row
         self.column = column
         self.value = value
         self.reason = reason.combined
+        self.kind = kind
+        self.heading = heading
+    }
+}
+
+/// The problems of one kind in one column of a load, counted: what a provider reads first.
+public struct RowIssueGroup: Sendable, Hashable, Codable {
+    /// The item's column name (or the key's, `sfzhm+xm`).
+    public var column: String
+    /// The column's heading in the delivered file, when known.
+    public var heading: String
+    public var kind: RowIssueKind
+    public var count: Int
+    /// The first few issues of the group, in file order.
+    public var examples: [RowIssue]
+
+    public init(column: String, heading: String, kind: RowIssueKind, count: Int, examples: [RowIssue]) {
+        self.column = column
+        self.heading = heading
+        self.kind = kind
+        self.count = count
+        self.examples = examples
     }
 }
 
@@ -124,7 +174,8 @@ public struct RowValidator: Sendable {
                     issues.append(
                         RowIssue(
                             row: row, column: item.columnName, value: "",
-                            reason: BilingualText(zh: "\(item.name)为必填项", en: "\(item.columnName) is required")))
+                            reason: BilingualText(zh: "\(item.name)为必填项", en: "\(item.columnName) is required"),
+                            kind: .required))
                 }
                 values.append(nil)
                 continue
@@ -137,7 +188,7 @@ public struct RowValidator: Sendable {
                     issues.append(
                         RowIssue(
                             row: row, column: item.columnName, value: Self.reported(text, item),
-                            reason: codes.rejection))
+                            reason: codes.rejection, kind: .notInCodeSet))
                     values.append(nil)
                 }
                 continue
@@ -150,7 +201,7 @@ public struct RowValidator: Sendable {
                 issues.append(
                     RowIssue(
                         row: row, column: item.columnName, value: Self.reported(text, item),
-                        reason: rejection.reason))
+                        reason: rejection.reason, kind: rejection.kind))
                 values.append(nil)
             }
         }
@@ -174,12 +225,12 @@ public struct RowValidator: Sendable {
             value = text
         case .numeric, .currency, .double, .float:
             guard let number = CanonicalNumber.decimal(text) else {
-                return .failure(ValueRejection(zh: "应为数值", en: "must be a number"))
+                return .failure(ValueRejection(zh: "应为数值", en: "must be a number", kind: .notNumber))
             }
             value = number
         case .integer:
             guard let number = Int64(text.replacingOccurrences(of: ",", with: "")) else {
-                return .failure(ValueRejection(zh: "应为整数", en: "must be a whole number"))
+                return .failure(ValueRejection(zh: "应为整数", en: "must be a whole number", kind: .notInteger))
             }
             value = String(number)
         case .date:
@@ -190,7 +241,8 @@ public struct RowValidator: Sendable {
             }
             guard let date = parseDate(text) else {
                 return .failure(
-                    ValueRejection(zh: "应为有效日期，如 2024-01-31", en: "must be a valid date such as 2024-01-31"))
+                    ValueRejection(
+                        zh: "应为有效日期，如 2024-01-31", en: "must be a valid date such as 2024-01-31", kind: .invalidDate))
             }
             value = date.description
         case .dateTime:
@@ -198,25 +250,26 @@ public struct RowValidator: Sendable {
                 return .failure(
                     ValueRejection(
                         zh: "应为有效日期时间，如 2024-01-31 08:30:00",
-                        en: "must be a valid date-time such as 2024-01-31 08:30:00"))
+                        en: "must be a valid date-time such as 2024-01-31 08:30:00", kind: .invalidDateTime))
             }
             value = dateTime
         case .logical:
             switch text.lowercased() {
             case "是", "true", "1", "y", "yes", "t": value = "true"
             case "否", "false", "0", "n", "no", "f": value = "false"
-            default: return .failure(ValueRejection(zh: "应为“是”或“否”", en: "must be true or false"))
+            default: return .failure(ValueRejection(zh: "应为“是”或“否”", en: "must be true or false", kind: .notLogical))
             }
         }
         if value.containsNUL {
-            return .failure(ValueRejection(zh: "含有空字符（NUL）", en: "contains a NUL character"))
+            return .failure(ValueRejection(zh: "含有空字符（NUL）", en: "contains a NUL character", kind: .containsNUL))
         }
         // Counting characters is slow for Chinese text; a value with no more bytes than the limit cannot have more
         // characters either.
         if let length = item.length, item.dataType.isText, value.utf8.count > length, value.count > length {
             return .failure(
                 ValueRejection(
-                    zh: "长度 \(value.count) 超过 \(length)", en: "is \(value.count) characters, longer than \(length)"))
+                    zh: "长度 \(value.count) 超过 \(length)", en: "is \(value.count) characters, longer than \(length)",
+                    kind: .tooLong))
         }
         do {
             switch item.semanticKind {
@@ -242,7 +295,7 @@ public struct RowValidator: Sendable {
                 return .success(value)
             }
         } catch {
-            return .failure(ValueRejection(zh: error.message.zh, en: error.message.en))
+            return .failure(ValueRejection(zh: error.message.zh, en: error.message.en, kind: .invalidFormat))
         }
     }
 
@@ -320,9 +373,11 @@ struct CodeLookup: Sendable {
 /// Why one value was rejected.
 public struct ValueRejection: Error, Sendable, Hashable {
     public var reason: BilingualText
+    public var kind: RowIssueKind
 
-    public init(zh: String, en: String) {
+    public init(zh: String, en: String, kind: RowIssueKind = .invalidFormat) {
         self.reason = BilingualText(zh: zh, en: en)
+        self.kind = kind
     }
 }
 

@@ -101,6 +101,10 @@ public enum IngestFailure: HuitongError, Equatable {
                 en: "the same file was already loaded by job \(job); confirm to load it again")
         case .unreadableFile(let reason):
             BilingualText(zh: "无法读取文件：\(reason)", en: "cannot read the file: \(reason)")
+        case .tooManyRejected(let rejected, let read, _) where rejected == read:
+            BilingualText(
+                zh: "所有 \(read) 行均被拒绝，任务已中止，未发布任何数据",
+                en: "all \(read) rows were rejected; nothing was published")
         case .tooManyRejected(let rejected, let read, let threshold):
             BilingualText(
                 zh: "被拒绝的行过多（\(rejected)/\(read)，超过 \(Int(threshold * 100))%），任务已中止，未发布任何数据",
@@ -264,7 +268,11 @@ public struct IngestRunner: Sendable {
             try await load.drain()
             load.processedBytes = size
             try await report(&load, onProgress, waiting: true)
-            if load.rejected > 0 && Double(load.rejected) > Double(load.read) * request.rejectionThreshold {
+            // Every row rejected publishes nothing, whatever the threshold: an empty version would replace the pool.
+            if load.rejected > 0
+                && (load.rejected == load.read
+                    || Double(load.rejected) > Double(load.read) * request.rejectionThreshold)
+            {
                 throw IngestFailure.tooManyRejected(
                     rejected: load.rejected, read: load.read, threshold: request.rejectionThreshold)
             }
@@ -312,6 +320,12 @@ public struct IngestRunner: Sendable {
         let keyName: String
         var mapping: ColumnMapping?
         var validator: RowValidator?
+        /// The file's own heading of each item's column (出生日期 for `csrq`), for the error report.
+        var headings: [String: String] = [:]
+        /// The key's headings, joined as `keyName` joins its column names.
+        var keyHeading = ""
+        /// The row after the header, which may be a template's row of types.
+        var expectingTypeRow = false
         var unknownColumns: [String] = []
         var pending: [[String?]] = []
         var pendingIssues: [RowIssue] = []
@@ -343,6 +357,22 @@ public struct IngestRunner: Sendable {
 
         func key(of values: [String?]) -> [String] { keyPositions.map { values[$0] ?? "" } }
 
+        /// Remembers the file's heading of each column the mapping found.
+        mutating func name(headings header: [String], mapping: ColumnMapping) {
+            for (item, position) in zip(mapping.items, mapping.positions) {
+                guard let position, position < header.count else { continue }
+                headings[item.columnName] = header[position].trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            keyHeading = keyPositions.map { headings[items[$0].columnName] ?? items[$0].name }.joined(separator: "+")
+        }
+
+        /// The issue with its column's heading in the file.
+        func headed(_ issue: RowIssue) -> RowIssue {
+            var issue = issue
+            issue.heading = headings[issue.column] ?? ""
+            return issue
+        }
+
         /// Waits for every batch and report under way; throws the first failure.
         mutating func drain() async throws {
             let pending = writing
@@ -363,13 +393,21 @@ public struct IngestRunner: Sendable {
                 load.mapping = mapping
                 load.unknownColumns = mapping.unknownColumns
                 load.validator = RowValidator(mapping: mapping, codeSets: load.codeSets)
+                load.name(headings: row.cells, mapping: mapping)
+                load.expectingTypeRow = true
                 continue
+            }
+            if load.expectingTypeRow {
+                // A filled-in template keeps its row of types under the header: not data, so not a rejected row.
+                load.expectingTypeRow = false
+                if let mapping = load.mapping, UploadTemplate.isTypeRow(row.cells, mapping: mapping) { continue }
             }
             load.read += 1
             switch validator.validate(row.cells, row: row.number) {
             case .failure(let problems):
                 load.rejected += 1
-                load.pendingIssues += problems.issues
+                let headed = problems.issues.map { load.headed($0) }
+                load.pendingIssues += headed
                 if request.mode == .sync, let mapping = load.mapping {
                     // A row refused for a defect is not a row the source deleted: its key keeps its current row.
                     let key = load.keyPositions.map { item in
@@ -389,7 +427,8 @@ public struct IngestRunner: Sendable {
                         RowIssue(
                             row: row.number, column: load.keyName, value: key.joined(separator: "+"),
                             reason: BilingualText(
-                                zh: "主键与第 \(first) 行重复", en: "the key repeats the one in row \(first)")))
+                                zh: "主键与第 \(first) 行重复", en: "the key repeats the one in row \(first)"),
+                            kind: .duplicateKey, heading: load.keyHeading))
                     continue
                 }
                 load.pending.append(values)
@@ -416,6 +455,7 @@ public struct IngestRunner: Sendable {
                 }
                 guard missing.isEmpty else { throw IngestError.missingColumns(missing) }
                 load.mapping = ColumnMapping(positions: positions, items: load.items)
+                load.name(headings: header, mapping: load.mapping!)
                 continue
             }
             load.read += 1
@@ -428,7 +468,8 @@ public struct IngestRunner: Sendable {
                 load.pendingIssues.append(
                     RowIssue(
                         row: row.number, column: load.keyName, value: "",
-                        reason: BilingualText(zh: "主键为空", en: "the key is empty")))
+                        reason: BilingualText(zh: "主键为空", en: "the key is empty"), kind: .emptyKey,
+                        heading: load.keyHeading))
                 continue
             }
             load.pendingKept += [key, key.map { $0.uppercased() }]

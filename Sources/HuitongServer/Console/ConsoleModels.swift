@@ -48,6 +48,33 @@ struct ConsoleOverviewPage: PageModel {
     var roles: [String]
     var department: Department?
     var sections: [Tile]
+    /// The 工作台: what waits (soonest deadline first) and what was done, by the role the work belongs to.
+    var todo: [WorkGroup]
+    var hasTodo: Bool
+    var todoCount: Int
+    var done: [WorkGroup]
+    var hasDone: Bool
+    var shortcuts: [ShortcutGroup]
+
+    struct WorkGroup: Sendable {
+        var label: String
+        var count: Int
+        var items: [WorkItem]
+    }
+
+    struct WorkItem: Sendable {
+        var kind: String
+        var subject: String
+        var href: String
+        var deadline: String?
+        var overdue: Bool
+        var at: String?
+    }
+
+    struct ShortcutGroup: Sendable {
+        var label: String
+        var tiles: [Tile]
+    }
 
     struct User: Sendable {
         var username: String
@@ -86,6 +113,23 @@ struct ConsoleDashboardPage: PageModel {
     /// Collection (归集) per department: sources on time and rows collected.
     var hasCollection: Bool
     var collection: [ConsoleCollectionMonitoringPage.Department]
+    /// 一张图: the node's totals, departments ranked by published entries, and the cascade peers.
+    var overview: [StatModel]
+    var hasRanking: Bool
+    var rankingChart: String
+    var ranking: [ChartValueModel]
+    var hasPeers: Bool
+    var peers: [Peer]
+
+    struct Peer: Sendable {
+        var name: String
+        var region: String
+        var relation: String
+        var pending: Int
+        var failed: Int
+        var status: String
+        var ok: Bool
+    }
 
     struct Rate: Sendable {
         var name: String
@@ -106,16 +150,40 @@ struct ConsoleDepartmentsPage: PageModel {
     var title: String
     var departments: [Department]
     var users: [User]
+    var managesUsers: Bool
+    var managesDepartments: Bool
+    var departmentOptions: [OptionModel]
+    var roleChoices: [ConsoleUserPage.RoleChoice]
+    var newUser: NewUser
+    var newDepartment: NewDepartment
+    var userErrors: [String: String]?
+    var departmentErrors: [String: String]?
+    var notice: String?
+
+    struct NewUser: Sendable {
+        var username: String
+        var displayName: String
+    }
+
+    struct NewDepartment: Sendable {
+        var name: String
+        var code: String
+        var creditCode: String
+        var regionCode: String
+    }
 
     struct Department: Sendable {
+        var href: String
         var code: String
         var name: String
         var creditCode: String
         var regionCode: String
         var users: Int
+        var active: Bool
     }
 
     struct User: Sendable {
+        var href: String
         var username: String
         var displayName: String
         var department: String
@@ -216,6 +284,7 @@ struct ConsoleListsPage: PageModel {
 struct ConsoleAuditPage: PageModel {
     var title: String
     var verification: Verification
+    var filters: ConsoleAuditFilters
     var hasEntries: Bool
     var entries: [Entry]
 
@@ -242,6 +311,8 @@ struct ConsoleAuditPage: PageModel {
     /// A record of the log, or the column of one that cannot be read (`unreadable`, with its sequence only).
     struct Entry: Sendable {
         var sequence: Int64
+        /// The entry's detail page.
+        var href: String?
         var unreadable: String?
         var time: String?
         /// The action's label; nil when the catalogue has none, and the page shows `actionCode`.
@@ -339,6 +410,12 @@ struct ConsoleUploadForm: Sendable {
     var modes: [OptionModel]
     var encodings: [OptionModel]
     var allowRepeat: Bool
+    /// The rejected rows the load may have: a share above which nothing is published, or publish the valid rows.
+    var maxRejectedPercent: String
+    var publishValid: Bool
+    /// The entry's template to fill in.
+    var templateCSV: String
+    var templateXLSX: String
     var errors: [String: String]?
     var hasJobs: Bool
     var jobs: [Job]
@@ -379,14 +456,23 @@ struct ConsoleJobPage: PageModel {
     var script: String?
     /// The rejected rows, once the load has ended with some.
     var hasIssues: Bool?
-    var issues: [Issue]?
+    var issueGroups: [IssueGroup]?
     var moreIssues: Bool?
     var report: String?
 
-    struct Issue: Sendable {
-        var row: Int
-        var column: String
-        var reason: String
+    /// The problems of one kind in one column, counted.
+    struct IssueGroup: Sendable {
+        /// The column as the file heads it.
+        var heading: String
+        /// The item's column name, when it differs from the heading.
+        var column: String?
+        var kind: String
+        var count: String
+        /// The first rows with the problem.
+        var rows: String
+        /// Their values, for columns that are not sensitive.
+        var values: String?
+        var valuesHidden: Bool
     }
 }
 

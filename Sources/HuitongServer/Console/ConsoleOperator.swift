@@ -40,6 +40,36 @@ extension ConsolePages {
             // 归集: the rows every source has collected and the share of scheduled sources on time, per department.
             let collected = try await collection.figures(departmentID: nil, at: now)
             let onTime = Self.onTimeRate(collected)
+            // 一张图: the node's totals, each linking to its list; departments ranked by what they publish; peers.
+            let figures = try await store.federation.figures()
+            let totals = try await store.catalog.publishedTotals()
+            let overview = [
+                StatModel(
+                    value: PortalPages.grouped(Int64(figures.publishedEntries)),
+                    label: pages.text("dash_entries", language), href: "#mount-heading"),
+                StatModel(
+                    value: PortalPages.grouped(Int64(totals.items)), label: pages.text("dash_items", language),
+                    href: "#mount-heading"),
+                StatModel(
+                    value: PortalPages.grouped(Int64(figures.mountedResources)),
+                    label: pages.text("dash_mounted", language), href: "#mount-heading"),
+                StatModel(
+                    value: PortalPages.grouped(Int64(totals.open)), label: pages.text("dash_open_datasets", language),
+                    href: "/datasets"),
+                StatModel(
+                    value: PortalPages.grouped(Int64(figures.applications)),
+                    label: pages.text("dash_applications", language), href: "/console/overdue"),
+                StatModel(
+                    value: PortalPages.grouped(Int64(figures.grants)), label: pages.text("dash_grants", language),
+                    href: "/console/audit?action=grant.created"),
+            ]
+            let ranked = rates.sorted { ($0.published, $1.departmentName) > ($1.published, $0.departmentName) }
+            let rankedBars = ranked.map {
+                ConsoleChart.Bar(
+                    label: $0.departmentName, value: Double($0.published),
+                    display: PortalPages.grouped(Int64($0.published)))
+            }
+            let peers = try await peerStatus(language)
             let page = ConsoleDashboardPage(
                 title: pages.text("console_nav_dashboard", language),
                 stats: [
@@ -85,8 +115,32 @@ extension ConsolePages {
                 },
                 days: dayBars.map { ChartValueModel(label: $0.label, display: $0.display) },
                 hasCollection: collected.departments.contains { $0.scheduledSources > 0 },
-                collection: Self.departmentRows(collected, names: try await departmentNames()))
+                collection: Self.departmentRows(collected, names: try await departmentNames()),
+                overview: overview,
+                hasRanking: !ranked.isEmpty,
+                rankingChart: ConsoleChart.rows(
+                    rankedBars, id: "chart-departments", title: pages.text("dash_departments_ranked", language)),
+                ranking: rankedBars.map { ChartValueModel(label: $0.label, display: $0.display) },
+                hasPeers: !peers.isEmpty, peers: peers)
             return render(.consoleDashboard, page, user: user, section: "/console/dashboard", context: context)
+        }
+    }
+
+    /// The cascade peers (上级/下级平台) and how delivery to each stands: messages waiting and messages given up.
+    func peerStatus(_ language: Language) async throws -> [ConsoleDashboardPage.Peer] {
+        let peers = try await store.federation.peers()
+        guard !peers.isEmpty else { return [] }
+        let pending = try await store.federation.outbox(status: .pending, limit: 10_000)
+        let failed = try await store.federation.outbox(status: .failed, limit: 10_000)
+        return peers.map { peer in
+            let waiting = pending.filter { $0.nextHop == peer.region }.count
+            let refused = failed.filter { $0.nextHop == peer.region }.count
+            let state = refused > 0 ? "failing" : waiting > 0 ? "waiting" : "ok"
+            return ConsoleDashboardPage.Peer(
+                name: peer.name, region: peer.region.code,
+                relation: pages.text("dash_peer_\(peer.relation.rawValue)", language),
+                pending: waiting, failed: refused, status: pages.text("dash_peer_state_\(state)", language),
+                ok: state == "ok")
         }
     }
 
@@ -113,27 +167,57 @@ extension ConsolePages {
 
     func departments(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         try await page(request, context, .consoleDepartments) { user in
-            let language = context.language
-            let departments = try await store.departments.list()
-            let users = try await store.users.list(departmentID: nil)
-            let names = Dictionary(departments.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
-            let counts = Dictionary(grouping: users, by: \.departmentID).mapValues(\.count)
-            let page = ConsoleDepartmentsPage(
-                title: pages.text("console_nav_departments", language),
-                departments: departments.map {
-                    ConsoleDepartmentsPage.Department(
-                        code: $0.code, name: $0.name, creditCode: $0.creditCode ?? "", regionCode: $0.regionCode,
-                        users: counts[$0.id] ?? 0)
-                },
-                users: users.map { person in
-                    ConsoleDepartmentsPage.User(
-                        username: person.username, displayName: person.displayName,
-                        department: names[person.departmentID] ?? "",
-                        roles: person.roles.sorted().map { $0.displayName.text(language) }.joined(separator: "、"),
-                        active: person.isActive, lastLogin: person.lastLoginAt.map(PortalPages.dateTime) ?? "")
-                })
-            return render(.consoleDepartments, page, user: user, section: "/console/departments", context: context)
+            try await renderDepartments(user: user, context: context, notice: doneNotice(request, context.language))
         }
+    }
+
+    /// The departments and users, with the operator's forms to add either (a refused one shown again as sent).
+    func renderDepartments(
+        user: User, context: HuitongRequestContext, attempt: AdminAttempt? = nil, notice: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let language = context.language
+        let departments = try await store.departments.list()
+        let users = try await store.users.list(departmentID: nil)
+        let names = Dictionary(departments.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let counts = Dictionary(grouping: users, by: \.departmentID).mapValues(\.count)
+        let userForm = attempt?.kind == "user" ? attempt?.form : nil
+        let departmentForm = attempt?.kind == "department" ? attempt?.form : nil
+        let chosenRoles = Set(userForm?.all("roles") ?? [])
+        let page = ConsoleDepartmentsPage(
+            title: pages.text("console_nav_departments", language),
+            departments: departments.map {
+                ConsoleDepartmentsPage.Department(
+                    href: "/console/departments/\($0.id)", code: $0.code, name: $0.name,
+                    creditCode: $0.creditCode ?? "", regionCode: $0.regionCode, users: counts[$0.id] ?? 0,
+                    active: $0.isActive)
+            },
+            users: users.map { person in
+                ConsoleDepartmentsPage.User(
+                    href: "/console/users/\(person.id)", username: person.username, displayName: person.displayName,
+                    department: names[person.departmentID] ?? "",
+                    roles: person.roles.sorted().map { $0.displayName.text(language) }.joined(separator: "、"),
+                    active: person.isActive, lastLogin: person.lastLoginAt.map(PortalPages.dateTime) ?? "")
+            },
+            managesUsers: AccessPolicy.allows(user, .accountsManageUsers),
+            managesDepartments: AccessPolicy.allows(user, .accountsManageDepartments),
+            departmentOptions: departments.filter(\.isActive).map {
+                OptionModel(value: "\($0.id)", label: $0.name, selected: userForm?["departmentID"] == "\($0.id)")
+            },
+            roleChoices: Role.allCases.map {
+                ConsoleUserPage.RoleChoice(
+                    value: $0.rawValue, label: $0.displayName.text(language), checked: chosenRoles.contains($0.rawValue)
+                )
+            },
+            newUser: .init(username: userForm?["username"] ?? "", displayName: userForm?["displayName"] ?? ""),
+            newDepartment: .init(
+                name: departmentForm?["name"] ?? "", code: departmentForm?["code"] ?? "",
+                creditCode: departmentForm?["creditCode"] ?? "", regionCode: departmentForm?["regionCode"] ?? ""),
+            userErrors: userForm == nil ? nil : attempt?.errors.values,
+            departmentErrors: departmentForm == nil ? nil : attempt?.errors.values,
+            notice: notice)
+        return render(
+            .consoleDepartments, page, user: user, section: "/console/departments", context: context, status: status)
     }
 
     // MARK: Review queue
@@ -254,7 +338,8 @@ extension ConsolePages {
                 try await AuditLogVerification.run(audit.repository, trustedKeys: audit.trustedCheckpointKeys)
             }
             let names = try await departmentNames()
-            let records = try await audit.repository.search(AuditEntryFilter(limit: 50))
+            let query = AuditQuery(request)
+            let records = try await audit.repository.search(query.filter)
             var verification = ConsoleAuditPage.Verification(
                 checkedAt: PortalPages.dateTime(report.finishedAt), head: report.headSequence, ok: false, status: "")
             switch report.outcome {
@@ -278,6 +363,7 @@ extension ConsolePages {
             let page = ConsoleAuditPage(
                 title: pages.text("console_nav_audit", language),
                 verification: verification,
+                filters: try await auditFilters(query, records: records, language: language),
                 hasEntries: !records.isEmpty,
                 entries: records.map { record in
                     switch record {
@@ -286,7 +372,8 @@ extension ConsolePages {
                     case .entry(let entry):
                         let event = entry.event
                         return ConsoleAuditPage.Entry(
-                            sequence: entry.sequence, time: PortalPages.dateTime(event.time),
+                            sequence: entry.sequence, href: "/console/audit/\(entry.sequence)",
+                            time: PortalPages.dateTime(event.time),
                             action: pages.label("audit_action_", event.action.rawValue, language),
                             actionCode: event.action.rawValue, resourceCode: event.resourceCode ?? "",
                             consumer: event.consumerDepartmentID.flatMap { names[$0] } ?? "",

@@ -79,6 +79,8 @@ struct ConsolePages {
         router.get("/console/usage", use: usage)
         registerOpenAccess(on: router)
         registerCollection(on: router)
+        registerAccounts(on: router)
+        registerAuditViews(on: router)
     }
 
     // MARK: Frame
@@ -150,6 +152,15 @@ struct ConsolePages {
         allSections.filter { section in section.action.map { AccessPolicy.allows(user, $0) } ?? true }
     }
 
+    /// Which side of an officer's work each section serves, for the 工作台's shortcuts (others are common).
+    static let sectionGroups: [String: Workbench.Group] = [
+        "/console/dashboard": .operator, "/console/departments": .operator, "/console/review": .operator,
+        "/console/overdue": .operator, "/console/lists": .operator, "/console/audit": .operator,
+        "/console/entries": .provider, "/console/collection": .provider, "/console/to-review": .provider,
+        "/console/objections": .provider, "/console/open-requests": .provider, "/console/catalog": .consumer,
+        "/console/applications": .consumer, "/console/systems": .consumer, "/console/usage": .consumer,
+    ]
+
     /// The message a completed form leaves behind (`?done=published`), when it is one the console knows.
     func doneNotice(_ request: Request, _ language: Language) -> String? {
         guard let done = request.uri.queryParameters["done"].map(String.init),
@@ -161,6 +172,7 @@ struct ConsolePages {
     static let doneKeys: Set<String> = [
         "published", "returned", "submitted", "decided", "applied", "drafted", "created", "edited", "revoked",
         "started", "withdrawn", "system_created", "credential_revoked",
+        "password", "department_created", "department_edited", "user_edited",
     ]
 
     // MARK: Overview
@@ -169,17 +181,54 @@ struct ConsolePages {
         try await page(request, context) { user in
             let language = context.language
             let department = try await store.departments.find(id: user.departmentID)
+            let now = Date()
+            let (todo, done) = try await Workbench(store: store).items(for: user, now: now)
+            let tiles = Self.sections(for: user).dropFirst().map { link in
+                (
+                    group: Self.sectionGroups[link.href],
+                    tile: ConsoleOverviewPage.Tile(
+                        href: link.href, label: pages.text(link.key, language),
+                        hint: pages.text(link.key + "_hint", language))
+                )
+            }
+            func groups(_ items: [Workbench.Item]) -> [ConsoleOverviewPage.WorkGroup] {
+                Workbench.Group.allCases.compactMap { group in
+                    let mine = items.filter { $0.group == group }
+                    guard !mine.isEmpty else { return nil }
+                    return ConsoleOverviewPage.WorkGroup(
+                        label: pages.text("workbench_group_\(group.rawValue)", language), count: mine.count,
+                        items: mine.map { item in
+                            ConsoleOverviewPage.WorkItem(
+                                kind: pages.text("workbench_kind_\(item.kind.rawValue)", language),
+                                subject: item.subject, href: item.href,
+                                deadline: item.deadline.map(PortalPages.dateTime),
+                                overdue: item.isOverdue(at: now),
+                                at: item.at.map(PortalPages.dateTime))
+                        })
+                }
+            }
+            // Shortcuts by the role they serve: an officer with two roles sees each role's apart.
+            var shortcuts = Workbench.Group.allCases.compactMap { group -> ConsoleOverviewPage.ShortcutGroup? in
+                let mine = tiles.filter { $0.group == group }.map(\.tile)
+                guard !mine.isEmpty else { return nil }
+                return ConsoleOverviewPage.ShortcutGroup(
+                    label: pages.text("workbench_group_\(group.rawValue)", language), tiles: mine)
+            }
+            let other = tiles.filter { $0.group == nil }.map(\.tile)
+            if !other.isEmpty {
+                shortcuts.append(
+                    ConsoleOverviewPage.ShortcutGroup(
+                        label: pages.text("workbench_group_common", language), tiles: other))
+            }
             let page = ConsoleOverviewPage(
                 user: ConsoleOverviewPage.User(username: user.username, displayName: user.displayName),
                 roles: user.roles.sorted().map { $0.displayName.text(language) },
                 department: department.map {
                     ConsoleOverviewPage.Department(name: $0.name, code: $0.code, regionCode: $0.regionCode)
                 },
-                sections: Self.sections(for: user).dropFirst().map { link in
-                    ConsoleOverviewPage.Tile(
-                        href: link.href, label: pages.text(link.key, language),
-                        hint: pages.text(link.key + "_hint", language))
-                })
+                sections: tiles.map(\.tile),
+                todo: groups(todo), hasTodo: !todo.isEmpty, todoCount: todo.count,
+                done: groups(done), hasDone: !done.isEmpty, shortcuts: shortcuts)
             return render(.console, page, user: user, section: "/console", context: context)
         }
     }

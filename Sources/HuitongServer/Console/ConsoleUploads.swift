@@ -15,6 +15,17 @@ extension ConsolePages {
     static let recentJobs = 10
     /// Rejected rows the job page shows; the rest are in the downloadable report.
     static let shownIssues = 20
+    /// Example rows the job page shows for each group of problems.
+    static let shownExamples = 5
+
+    /// The columns of `entry` whose values the job page never shows: personal data (masked by kind) and items whose
+    /// grade masks them (the error report keeps such values masked).
+    static func sensitiveColumns(_ entry: CatalogEntry, policy: GradePolicy) -> Set<String> {
+        Set(
+            entry.content.items.filter { item in
+                MaskingRule.default(for: item.semanticKind) != .none || policy.rule(for: item.grade).masking != .none
+            }.map(\.columnName))
+    }
 
     /// Starts a load of the uploaded file into entry `id` and sends the browser to its job; a file that cannot be
     /// loaded comes back to the entry page with the problem next to the file field, and no job is started.
@@ -62,7 +73,7 @@ extension ConsolePages {
     /// An upload problem as the entry page shows it: next to the option it names, else next to the file field.
     static func uploadErrors(_ error: any HuitongError, _ language: Language) -> FieldErrors {
         var errors = FieldErrors()
-        let options: Set<String> = ["mode", "encoding", "allowRepeat", "sheet"]
+        let options: Set<String> = ["mode", "encoding", "allowRepeat", "sheet", "maxRejectedPercent", "publishValid"]
         if let error = error as? ValidationError {
             for issue in error.issues {
                 errors.add(
@@ -106,6 +117,11 @@ extension ConsolePages {
                     selected: encoding == chosenEncoding)
             },
             allowRepeat: attempt?.fields["allowRepeat"] == "true",
+            maxRejectedPercent: attempt?.fields["maxRejectedPercent"]
+                ?? IngestAPI.UploadOptions.defaultRejectedPercent.formatted(.number.grouping(.never)),
+            publishValid: attempt?.fields["publishValid"] == "true",
+            templateCSV: "/api/v1/catalog/entries/\(entry.id)/template?format=csv",
+            templateXLSX: "/api/v1/catalog/entries/\(entry.id)/template?format=xlsx",
             errors: attempt.flatMap { $0.errors.isEmpty ? nil : $0.errors.values },
             hasJobs: !jobs.isEmpty,
             jobs: jobs.map { job in
@@ -149,16 +165,28 @@ extension ConsolePages {
                 message: job.message.isEmpty ? nil : BilingualText(combined: job.message).text(language),
                 script: running ? Self.jobScript : nil)
             if !running && job.rowsRejected > 0 {
+                // The problems grouped by column and kind, counted; the columns named by the file's own headings.
                 // The report holds each rejected row as stored (personal values masked at ingest); the page shows
-                // where and why only, without the values.
-                let issues = try await store.ingestJobs.issues(id: job.id, limit: Self.shownIssues + 1)
-                page.hasIssues = !issues.isEmpty
-                page.issues = issues.prefix(Self.shownIssues).map { issue in
-                    ConsoleJobPage.Issue(
-                        row: issue.row, column: issue.column,
-                        reason: BilingualText(combined: issue.reason).text(language))
+                // an example value only of columns that are neither personal nor masked by their grade.
+                let groups = try await store.ingestJobs.issueGroups(id: job.id, examples: Self.shownExamples)
+                let hidden = Self.sensitiveColumns(entry, policy: try await GradePolicy.current(store))
+                page.hasIssues = !groups.isEmpty
+                page.issueGroups = groups.map { group in
+                    let valuesShown = !group.column.split(separator: "+").contains { hidden.contains(String($0)) }
+                    return ConsoleJobPage.IssueGroup(
+                        heading: group.heading.isEmpty ? group.column : group.heading,
+                        column: group.heading.isEmpty || group.heading == group.column ? nil : group.column,
+                        kind: pages.text("issue_kind_\(group.kind.rawValue)", language),
+                        count: PortalPages.grouped(Int64(group.count)),
+                        rows: group.examples.map { String($0.row) }.joined(separator: "、")
+                            + (group.count > group.examples.count ? "…" : ""),
+                        values: valuesShown
+                            ? group.examples.map(\.value).filter { !$0.isEmpty }.map { "“\($0)”" }.joined(
+                                separator: "、") : nil,
+                        valuesHidden: !valuesShown)
                 }
-                page.moreIssues = issues.count > Self.shownIssues
+                let stored = groups.reduce(0) { $0 + $1.count }
+                page.moreIssues = Int64(stored) < job.rowsRejected || stored >= IngestJobs.maximumStoredIssues
                 page.report = "/api/v1/ingest/jobs/\(job.id)/errors"
             }
             let ownEntry = AccessPolicy.allows(user, .consoleEntries, department: entry.provider.departmentID)

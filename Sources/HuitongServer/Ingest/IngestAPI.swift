@@ -22,6 +22,7 @@ struct IngestAPI {
     func register(on api: RouterGroup<HuitongRequestContext>) {
         api.post("catalog/entries/:id/uploads", use: upload)
         api.get("catalog/entries/:id/jobs", use: jobs)
+        api.get("catalog/entries/:id/template", use: template)
         api.get("ingest/jobs/:id", use: job)
         api.get("ingest/jobs/:id/errors", use: errors)
         api.get("catalog/entries/:id/pool/versions", use: poolVersions)
@@ -118,6 +119,10 @@ struct IngestAPI {
         var encoding: String?
         var sheet: String?
         var allowRepeat: String?
+        /// The share of rejected rows (percent, 0–100) above which nothing is published; 5 by default.
+        var maxRejectedPercent: String?
+        /// `true`: publish the valid rows whatever share is rejected, and report the rest.
+        var publishValid: String?
         var fileName: String?
         /// Where the file name came from, for error messages: the `fileName` parameter or the form's `file` part.
         var fileNameField = "fileName"
@@ -131,6 +136,8 @@ struct IngestAPI {
             encoding = query["encoding"].map(String.init)
             sheet = query["sheet"].map(String.init)
             allowRepeat = query["allowRepeat"].map(String.init)
+            maxRejectedPercent = query["maxRejectedPercent"].map(String.init)
+            publishValid = query["publishValid"].map(String.init)
             fileName = query["fileName"].map(String.init)
         }
 
@@ -139,6 +146,8 @@ struct IngestAPI {
             encoding = form.fields["encoding"] ?? encoding
             sheet = form.fields["sheet"] ?? sheet
             allowRepeat = form.fields["allowRepeat"] ?? allowRepeat
+            maxRejectedPercent = form.fields["maxRejectedPercent"] ?? maxRejectedPercent
+            publishValid = form.fields["publishValid"] ?? publishValid
             if let name = form.fileName {
                 fileName = name
                 fileNameField = MultipartUpload.filePart
@@ -172,6 +181,27 @@ struct IngestAPI {
                     "allowRepeat",
                     BilingualText(zh: "allowRepeat 须为 true 或 false", en: "allowRepeat must be true or false"))
             }
+            var threshold = Self.defaultRejectedPercent / 100
+            let percentText = maxRejectedPercent?.trimmingCharacters(in: .whitespaces) ?? ""
+            if !percentText.isEmpty {
+                if let percent = Double(percentText), percent.isFinite, (0...100).contains(percent) {
+                    threshold = percent / 100
+                } else {
+                    issues.add(
+                        "maxRejectedPercent",
+                        BilingualText(
+                            zh: "允许拒绝的比例须为 0 到 100 之间的数字",
+                            en: "the share of rejected rows must be a number from 0 to 100"))
+                }
+            }
+            switch publishValid?.lowercased() {
+            case nil, "", "false", "0", "off", "no": break
+            case "true", "1", "on", "yes": threshold = 1
+            default:
+                issues.add(
+                    "publishValid",
+                    BilingualText(zh: "publishValid 须为 true 或 false", en: "publishValid must be true or false"))
+            }
             if let fileName {
                 let lowered = fileName.lowercased()
                 if !Self.fileTypes.contains(where: { lowered.hasSuffix($0) }) {
@@ -193,8 +223,37 @@ struct IngestAPI {
             let sheet = sheet.flatMap { $0.isEmpty ? nil : $0 }
             return IngestRequest(
                 entry: entry, file: file, fileName: fileName!, mode: mode!, encoding: encoding!, sheet: sheet,
-                allowRepeat: repeatAllowed, userID: userID)
+                rejectionThreshold: threshold, allowRepeat: repeatAllowed, userID: userID)
         }
+
+        /// The share of rejected rows (percent) above which a load publishes nothing, unless the upload says.
+        static let defaultRejectedPercent = 5.0
+    }
+
+    /// The file to fill in for an upload into the entry: the items' names as the header, a row of types and an
+    /// example row, as CSV (`format=csv`, the default) or XLSX; the load skips the row of types.
+    func template(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        let (_, entry) = try await managedEntry(context, .ingestUpload)
+        let format = request.uri.queryParameters["format"].map(String.init) ?? "csv"
+        guard format == "csv" || format == "xlsx" else {
+            throw ValidationError(
+                field: "format", BilingualText(zh: "文件类型须为 csv 或 xlsx", en: "format must be csv or xlsx"))
+        }
+        let items = entry.content.items
+        guard !items.isEmpty else { throw IngestFailure.notStructured }
+        let ids = Set(items.compactMap(\.codeSet))
+        let codeSets = ids.isEmpty ? [] : try await store.codeSets.find(ids: ids)
+        let template = UploadTemplate(items: items, codeSets: codeSets, english: context.language == .en)
+        let name = "template-\(entry.id)"
+        if format == "xlsx" {
+            let data = try XLSXWriter.makeData(
+                sheets: [(name: "数据", rows: template.rows.map { $0.map { XLSXCell.text($0) } })])
+            return CatalogTransferAPI.download(
+                data, type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name: "\(name).xlsx")
+        }
+        return CatalogTransferAPI.download(
+            CSVWriter.encode(rows: template.rows, options: .init(includesByteOrderMark: true)),
+            type: "text/csv; charset=utf-8", name: "\(name).csv")
     }
 
     func jobs(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -209,8 +268,10 @@ struct IngestAPI {
 
     func errors(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let job = try await visibleJob(context)
-        var rows = [["行号 row", "列 column", "值 value", "原因 reason"]]
-        rows += try await store.ingestJobs.issues(id: job.id).map { [String($0.row), $0.column, $0.value, $0.reason] }
+        var rows = [["行号 row", "列 column", "表头 heading", "值 value", "原因 reason"]]
+        rows += try await store.ingestJobs.issues(id: job.id).map {
+            [String($0.row), $0.column, $0.heading, $0.value, $0.reason]
+        }
         return CatalogTransferAPI.download(
             CSVWriter.encode(rows: rows, options: .init(includesByteOrderMark: true)), type: "text/csv; charset=utf-8",
             name: "job-\(job.id)-errors.csv")

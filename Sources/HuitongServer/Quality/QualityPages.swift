@@ -26,6 +26,19 @@ struct QualityPages {
         return .redirect(to: "/login?next=\(request.uri.path)", type: .normal)
     }
 
+    /// A quality page inside the console's frame: the signed-in officer's section navigation above it, 质量 marked.
+    func framed(_ template: PageTemplate, _ page: some PageModel, context: HuitongRequestContext) -> Response {
+        let language = context.language
+        let nav = (context.principal?.user).map { user in
+            ConsolePages.sections(for: user).map { link in
+                ConsoleNavLink(href: link.href, label: pages.text(link.key, language), current: link.href == "/quality")
+            }
+        }
+        return pages.render(
+            template, ConsolePage(nav: nav ?? [], title: pages.text("console_title", language), page: page),
+            context: context)
+    }
+
     func ranking(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         if let redirect = signIn(request, context) { return redirect }
         let user = try context.require(.qualityReadRanking)
@@ -40,7 +53,7 @@ struct QualityPages {
             },
             hasRows: !ranking.isEmpty,
             ownHref: "/quality/departments/\(user.departmentID)")
-        return pages.render(.qualityRanking, page, context: context)
+        return framed(.qualityRanking, page, context: context)
     }
 
     func department(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -68,7 +81,7 @@ struct QualityPages {
             csvHref: "/api/v1/departments/\(department.id)/quality/report?format=csv",
             timeliness: Self.score(report.timeliness),
             rowsCollected: report.collection.map { PortalPages.grouped($0.rowsCollected) })
-        return pages.render(.qualityDepartment, page, context: context)
+        return framed(.qualityDepartment, page, context: context)
     }
 
     func entry(_ request: Request, context: HuitongRequestContext) async throws -> Response {
@@ -115,7 +128,7 @@ struct QualityPages {
             }
             page.hasSamples = report.rules.contains { !$0.samples.isEmpty }
         }
-        return pages.render(.qualityEntry, page, context: context)
+        return framed(.qualityEntry, page, context: context)
     }
 
     static func score(_ value: Double?) -> String {

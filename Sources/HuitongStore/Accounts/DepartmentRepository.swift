@@ -12,13 +12,15 @@ public protocol DepartmentRepository: Sendable {
     func count() async throws -> Int
     /// Deletes a department that has no users, systems or child departments.
     func delete(id: Int64) async throws
+    /// Enables or disables a department (its users are the caller's to disable: their rows carry a MAC).
+    func setActive(id: Int64, _ active: Bool) async throws -> Department
 }
 
 struct SQLDepartmentRepository: DepartmentRepository {
     let provider: any DatabaseProvider
 
     private static let columns = [
-        "id", "name", "code", "credit_code", "region_code", "parent_id", "created_at", "updated_at",
+        "id", "name", "code", "credit_code", "region_code", "parent_id", "is_active", "created_at", "updated_at",
     ]
 
     func create(_ draft: DepartmentDraft) async throws -> Department {
@@ -142,6 +144,19 @@ struct SQLDepartmentRepository: DepartmentRepository {
         }
     }
 
+    func setActive(id: Int64, _ active: Bool) async throws -> Department {
+        try await provider.transaction { sql in
+            let row = try await sql.update("departments")
+                .set("is_active", to: active)
+                .set("updated_at", to: Date())
+                .where("id", .equal, id)
+                .returning(Self.columns.map { SQLColumn($0) })
+                .first()
+            guard let row else { throw StoreError.notFound(entity: "department", key: "\(id)") }
+            return try Self.decode(row)
+        }
+    }
+
     static func decode(_ row: any SQLRow) throws -> Department {
         Department(
             id: try row.decode(column: "id", as: Int64.self),
@@ -150,6 +165,7 @@ struct SQLDepartmentRepository: DepartmentRepository {
             creditCode: try row.decode(column: "credit_code", as: String?.self),
             regionCode: try row.decode(column: "region_code", as: String.self),
             parentID: try row.decode(column: "parent_id", as: Int64?.self),
+            isActive: try row.decode(column: "is_active", as: Bool?.self) ?? true,
             createdAt: try row.decode(column: "created_at", as: Date.self),
             updatedAt: try row.decode(column: "updated_at", as: Date.self)
         )

@@ -40,6 +40,8 @@ public protocol CatalogRepository: Sendable {
     func search(_ query: CatalogQuery, facets: [CatalogFacet]) async throws -> CatalogSearchResult
     /// 挂接率 per department, over published entries.
     func mountRates() async throws -> [MountRate]
+    /// The data items of published entries, and the published entries open to the public (一张图's totals).
+    func publishedTotals() async throws -> (items: Int, open: Int)
     func count(status: EntryStatus?) async throws -> Int
 
     func classifications(scheme: String) async throws -> [ClassificationNode]
@@ -389,6 +391,26 @@ struct SQLCatalogRepository: CatalogRepository {
                     published: try row.decode(column: "published", as: Int?.self) ?? 0,
                     mounted: try row.decode(column: "mounted", as: Int?.self) ?? 0)
             }
+        }
+    }
+
+    func publishedTotals() async throws -> (items: Int, open: Int) {
+        try await provider.read { sql in
+            let items =
+                try await sql.raw(
+                    """
+                    SELECT COUNT(*) AS n FROM catalog_items i JOIN catalog_entries e ON e.id = i.entry_id
+                    WHERE e.status = 'published'
+                    """
+                ).first()?.decode(column: "n", as: Int.self) ?? 0
+            let open =
+                try await sql.raw(
+                    """
+                    SELECT COUNT(*) AS n FROM catalog_entries WHERE status = 'published'
+                    AND openness <> \(bind: Openness.closed.rawValue)
+                    """
+                ).first()?.decode(column: "n", as: Int.self) ?? 0
+            return (items, open)
         }
     }
 

@@ -83,8 +83,14 @@ public protocol IngestJobRepository: Sendable {
     func list(entryID: Int64, limit: Int?) async throws -> [IngestJob]
     /// The job's stored rejected rows in file order; at most `limit` when given.
     func issues(id: Int64, limit: Int?) async throws -> [RowIssue]
+    /// The job's stored problems grouped by column and kind, the largest group first, each with its first
+    /// `examples` issues in file order.
+    func issueGroups(id: Int64, examples: Int) async throws -> [RowIssueGroup]
     /// The last successful load of exactly this file into this entry, if any.
     func succeeded(entryID: Int64, contentHash: String) async throws -> IngestJob?
+    /// The department's entries whose latest load failed, with that load, newest first: what its 工作台 lists
+    /// until a later load succeeds.
+    func latestFailed(departmentID: Int64, limit: Int) async throws -> [FailedLoad]
     /// Jobs still marked as running, of one entry or of all.
     func running(entryID: Int64?) async throws -> [IngestJob]
     /// Marks running jobs whose process is gone as failed, with nothing published.
@@ -94,6 +100,12 @@ public protocol IngestJobRepository: Sendable {
     /// none; never a live version whose job is then declared interrupted, nor an entry counting the old rows.
     func succeed(id: Int64, publishing version: PoolVersion, keep: Int, message: String, author: ChangeAuthor)
         async throws -> (IngestJob, PoolVersion)
+}
+
+/// A load that failed and has not been followed by another, with its entry's name.
+public struct FailedLoad: Sendable, Hashable {
+    public var job: IngestJob
+    public var entryName: String
 }
 
 public enum IngestJobs {
@@ -149,11 +161,11 @@ struct SQLIngestJobRepository: IngestJobRepository {
             // Several hundred rows per statement: a large file's report is written in a few round trips.
             for start in stride(from: 0, to: kept.count, by: 500) {
                 var query: SQLQueryString =
-                    "INSERT INTO ingest_job_issues (job_id, row_number, column_name, value, reason) VALUES "
+                    "INSERT INTO ingest_job_issues (job_id, row_number, column_name, value, reason, kind, heading) VALUES "
                 for (index, issue) in kept[start..<min(start + 500, kept.count)].enumerated() {
                     if index > 0 { query.appendLiteral(", ") }
                     query += """
-                        (\(bind: id), \(bind: issue.row), \(bind: issue.column), \(bind: issue.value), \(bind: issue.reason))
+                        (\(bind: id), \(bind: issue.row), \(bind: issue.column), \(bind: issue.value), \(bind: issue.reason), \(bind: issue.kind.rawValue), \(bind: issue.heading))
                         """
                 }
                 try await sql.raw(query).run()
@@ -189,17 +201,66 @@ struct SQLIngestJobRepository: IngestJobRepository {
     func issues(id: Int64, limit: Int?) async throws -> [RowIssue] {
         try await provider.read { sql in
             var query: SQLQueryString = """
-                SELECT row_number, column_name, value, reason FROM ingest_job_issues WHERE job_id = \(bind: id)
-                ORDER BY row_number, column_name
+                SELECT row_number, column_name, value, reason, kind, heading FROM ingest_job_issues
+                WHERE job_id = \(bind: id) ORDER BY row_number, column_name
                 """
             if let limit { query.appendInterpolation(unsafeRaw: " LIMIT \(max(0, limit))") }
-            return try await sql.raw(query).all().map { row in
-                var issue = RowIssue(
-                    row: try row.decode(column: "row_number", as: Int.self),
-                    column: try row.decode(column: "column_name", as: String.self),
-                    value: try row.decode(column: "value", as: String.self), reason: BilingualText(zh: "", en: ""))
-                issue.reason = try row.decode(column: "reason", as: String.self)
-                return issue
+            return try await sql.raw(query).all().map(Self.decodeIssue)
+        }
+    }
+
+    func issueGroups(id: Int64, examples: Int) async throws -> [RowIssueGroup] {
+        try await provider.read { sql in
+            let groups = try await sql.raw(
+                """
+                SELECT column_name, kind, COUNT(*) AS n, MAX(heading) AS heading FROM ingest_job_issues
+                WHERE job_id = \(bind: id) GROUP BY column_name, kind ORDER BY n DESC, column_name, kind
+                """
+            ).all()
+            var result: [RowIssueGroup] = []
+            for group in groups {
+                let column = try group.decode(column: "column_name", as: String.self)
+                let kind = try group.decode(column: "kind", as: String.self)
+                let found = try await sql.raw(
+                    """
+                    SELECT row_number, column_name, value, reason, kind, heading FROM ingest_job_issues
+                    WHERE job_id = \(bind: id) AND column_name = \(bind: column) AND kind = \(bind: kind)
+                    ORDER BY row_number LIMIT \(unsafeRaw: String(max(0, examples)))
+                    """
+                ).all().map(Self.decodeIssue)
+                result.append(
+                    RowIssueGroup(
+                        column: column, heading: try group.decode(column: "heading", as: String?.self) ?? "",
+                        kind: RowIssueKind(rawValue: kind) ?? .other,
+                        count: try group.decode(column: "n", as: Int.self),
+                        examples: found))
+            }
+            return result
+        }
+    }
+
+    static func decodeIssue(_ row: any SQLRow) throws -> RowIssue {
+        var issue = RowIssue(
+            row: try row.decode(column: "row_number", as: Int.self),
+            column: try row.decode(column: "column_name", as: String.self),
+            value: try row.decode(column: "value", as: String.self), reason: BilingualText(zh: "", en: ""),
+            kind: RowIssueKind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .other,
+            heading: try row.decode(column: "heading", as: String.self))
+        issue.reason = try row.decode(column: "reason", as: String.self)
+        return issue
+    }
+
+    func latestFailed(departmentID: Int64, limit: Int) async throws -> [FailedLoad] {
+        try await provider.read { sql in
+            try await sql.raw(
+                """
+                SELECT j.*, e.name AS entry_name FROM ingest_jobs j JOIN catalog_entries e ON e.id = j.entry_id
+                WHERE e.department_id = \(bind: departmentID) AND j.status = 'failed'
+                AND j.id = (SELECT MAX(k.id) FROM ingest_jobs k WHERE k.entry_id = j.entry_id)
+                ORDER BY j.id DESC LIMIT \(unsafeRaw: String(max(0, limit)))
+                """
+            ).all().map { row in
+                FailedLoad(job: try Self.decode(row), entryName: try row.decode(column: "entry_name", as: String.self))
             }
         }
     }

@@ -381,6 +381,22 @@ enum Schema {
                 try await auditAtScale.converting?(sql, t)
             }),
         Migration(version: 39, name: "cluster membership and shared quotas (issue 26)", statements: clusterTables),
+        // Each rejected value's kind of problem and its column's heading in the delivered file, so that a load's
+        // problems are shown grouped and named as the provider's file names them (issue 24). Issues stored before
+        // count as `other`.
+        .addingColumns(
+            version: 41, name: "grouped ingest problems (issue 24)",
+            columns: [
+                ("ingest_job_issues", "kind", "TEXT NOT NULL DEFAULT 'other'"),
+                ("ingest_job_issues", "heading", "TEXT NOT NULL DEFAULT ''"),
+            ],
+            afterColumns: [
+                "CREATE INDEX IF NOT EXISTS ingest_job_issues_kind ON ingest_job_issues (job_id, column_name, kind, row_number)"
+            ]),
+        // Departments the operator disables (issue 24); every department so far is active.
+        .addingColumns(
+            version: 42, name: "departments disabled by the operator (issue 24)",
+            columns: [("departments", "is_active", "BOOLEAN NOT NULL DEFAULT TRUE")]),
         // Numbers 40–44 are taken by changes made alongside (issue 24).
         Migration(
             version: 45, name: auditLatencyByDepartments.name,

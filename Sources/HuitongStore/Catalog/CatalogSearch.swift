@@ -43,7 +43,12 @@ extension SQLCatalogRepository {
             }
         let matched = Self.matching(query, in: columns, candidates: candidates)
         let counts = Self.count(facets, over: matched, in: columns, labels: snapshot.labels)
-        let ordered = Self.ranked(matched, in: columns, terms: terms)
+        let usage: [Int64: OpenDataUsageTotals] =
+            switch query.order {
+            case .views, .downloads: try await Store.openDataUsage(sql)
+            case .relevance, .newest: [:]
+            }
+        let ordered = Self.ordered(matched, in: columns, terms: terms, by: query.order, usage: usage)
         let start = min(max(0, query.offset), ordered.count)
         let end = min(start + max(0, min(query.limit, CatalogQuery.maximumPageSize)), ordered.count)
         let (page, head) = try await Self.page(ids: Array(ordered[start..<end]), integrity: integrity, sql)
@@ -83,6 +88,24 @@ extension SQLCatalogRepository {
         let found = try rows.map { try decode($0, integrity: integrity) }
         let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return (ids.compactMap { byID[$0] }, latest)
+    }
+
+    /// Ids in the query's order: by relevance (`ranked`), or by freshness, views or downloads (downloads and
+    /// open-data API calls together), ties in relevance order.
+    static func ordered(
+        _ rows: [Int], in columns: CatalogFacetIndex.Columns, terms: [String], by order: CatalogOrder,
+        usage: [Int64: OpenDataUsageTotals]
+    ) -> [Int64] {
+        let ranked = ranked(rows, in: columns, terms: terms)
+        let key: (Int64) -> Double
+        switch order {
+        case .relevance: return ranked
+        case .newest: key = { id in columns.row(of: id).map { columns.freshness[$0] } ?? 0 }
+        case .views: key = { id in Double(usage[id]?.views ?? 0) }
+        case .downloads: key = { id in Double((usage[id]?.downloads ?? 0) + (usage[id]?.apiCalls ?? 0)) }
+        }
+        let keyed = ranked.enumerated().map { (id: $0.element, key: key($0.element), rank: $0.offset) }
+        return keyed.sorted { $0.key != $1.key ? $0.key > $1.key : $0.rank < $1.rank }.map(\.id)
     }
 
     /// Ids in result order, the same on every backend: entries named exactly the query's text, then those whose
@@ -196,9 +219,11 @@ extension SQLCatalogRepository {
         let classification = query.classification.map { String($0.filter(\.isNumber).prefix(20)) } ?? ""
         let publishedCode = UInt8(Columns.statuses.firstIndex(of: EntryStatus.published.rawValue)!)
         let unpublishedOnlyOf = query.unpublishedOnlyOf
+        let requiresData = query.requiresData
 
         func passes(_ row: Int) -> Bool {
             guard columns.present[row] else { return false }
+            if requiresData && !columns.hasData[row] { return false }
             let status = columns.status[row]
             guard statusPass[Int(status)] else { return false }
             if let unpublishedOnlyOf, status != publishedCode, columns.departmentID[row] != unpublishedOnlyOf {

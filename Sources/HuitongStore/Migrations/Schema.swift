@@ -380,5 +380,11 @@ enum Schema {
                 guard t.backend == .postgres else { return }
                 try await auditAtScale.converting?(sql, t)
             }),
+        Migration(
+            version: 43, name: "open-data views, downloads and API calls (issue 24)",
+            statements: { _ in OpenDataUsageSchema.tables }),
+        Migration(
+            version: 44, name: "考核 weights per year, seeded from domain-services.md §5 (issue 24)",
+            statements: { _ in AssessmentSchema.statements }),
     ]
 }

@@ -255,11 +255,12 @@ struct BrowserTests {
             let statusURL = try await browser.step("apply") {
                 try await browser.open(node.baseURL + "/datasets?openness=conditional")
                 var found: WebDriver.Element?
+                // Only datasets with data are listed: 国土空间规划成果信息 has its file mounted.
                 for link in try await browser.elements("li.dataset h3 a")
-                where try await browser.text(of: link) == "个体工商户登记信息" {
+                where try await browser.text(of: link) == "国土空间规划成果信息" {
                     found = link
                 }
-                try await browser.click(try #require(found, "the conditionally open datasets list 个体工商户登记信息"))
+                try await browser.click(try #require(found, "the conditionally open datasets list 国土空间规划成果信息"))
                 _ = try await browser.waitForURL("the dataset page") {
                     $0.range(of: #"/datasets/\d+$"#, options: .regularExpression) != nil
                 }
@@ -275,7 +276,7 @@ struct BrowserTests {
             #expect(try await browser.text("p span.tag") == "待审核")
 
             try await browser.step("approve") {
-                try await browser.signIn(node.baseURL, "scjgj.officer", node.passwords["scjgj.officer"] ?? "")
+                try await browser.signIn(node.baseURL, "zrzyj.officer", node.passwords["zrzyj.officer"] ?? "")
                 try await browser.open(node.baseURL + "/console/open-requests")
                 try await browser.click("input[name=decision][value=approve]")
                 try await browser.click("form[action$='/decision'] button[type=submit]")

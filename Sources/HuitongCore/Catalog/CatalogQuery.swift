@@ -22,7 +22,7 @@ public struct CatalogQuery: Sendable, Hashable {
     public var unpublishedOnlyOf: Int64?
     public var offset: Int
     public var limit: Int
-    /// Only entries with data: a mounted API, or a mounted table or file holding rows (the portal lists no
+    /// Only entries with data: a mounted API or file, or a mounted table holding rows (the portal lists no
     /// dataset that has nothing to give).
     public var requiresData = false
     /// The order of the results; relevance ranks exact and prefix name matches first.

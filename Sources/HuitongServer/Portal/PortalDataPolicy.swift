@@ -20,10 +20,11 @@ struct PortalDataPolicy: Sendable {
         entry.isOpenToPublic && entry.content.openness == .unconditional
     }
 
-    /// Whether the entry has data to offer: a mounted API, or a loaded table or file with rows.
+    /// Whether the entry has data to offer: a mounted API or file, or a mounted table holding rows (the same rule
+    /// as the catalog search's `requiresData`).
     static func hasData(_ entry: CatalogEntry) -> Bool {
         guard let mount = entry.mount else { return false }
-        return mount.kind == .api || (entry.recordCount ?? 0) > 0
+        return mount.kind != .table || (entry.recordCount ?? 0) > 0
     }
 
     /// The formats the portal really serves for the entry (its badges): CSV, JSON and XLSX (within the spreadsheet
@@ -32,6 +33,7 @@ struct PortalDataPolicy: Sendable {
     static func offeredFormats(_ entry: CatalogEntry) -> [String] {
         guard hasData(entry), let mount = entry.mount else { return [] }
         if mount.kind == .api { return ["API"] }
+        guard (entry.recordCount ?? 0) > 0 else { return [] }
         return PortalDownloadFormat.allCases.filter { $0.isOffered(forRows: entry.recordCount ?? 0) }.map(\.label)
     }
 

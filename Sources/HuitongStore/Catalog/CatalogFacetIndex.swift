@@ -37,7 +37,7 @@ final class CatalogFacetIndex: Sendable {
         var name: String
         /// The entry's `search_text` (already lower-cased), when the index matches text itself.
         var searchText: String?
-        /// A mounted API, or a mounted table or file holding rows.
+        /// A mounted API or file, or a mounted table holding rows.
         var hasData = false
         /// When its data (or, never loaded, the entry) last changed, seconds since 1970: the 最新 order.
         var freshness: Double = 0
@@ -457,7 +457,8 @@ final class CatalogFacetIndex: Sendable {
                 searchText: try row.decode(column: "search_text", as: String?.self))
             let mountKind = try row.decode(column: "mount_kind", as: String?.self)
             let records = try row.decode(column: "record_count", as: Int64?.self) ?? 0
-            rows[id]?.hasData = mountKind == MountKind.api.rawValue || (mountKind != nil && records > 0)
+            // A mounted API or file has data; a mounted table has data once it holds rows.
+            rows[id]?.hasData = mountKind != nil && (mountKind != MountKind.table.rawValue || records > 0)
             let changed =
                 try row.decode(column: "data_updated_at", as: Date?.self)
                 ?? row.decode(column: "updated_at", as: Date.self)

@@ -109,8 +109,8 @@ extension SQLCatalogRepository {
     }
 
     /// Ids in result order, the same on every backend: entries named exactly the query's text, then those whose
-    /// name starts with it, then those whose name contains it, then the rest (matched by other fields); newest
-    /// first within each. The query's text is its terms joined by a space, so `人口` ranks 人口基础信息 above an
+    /// name starts with it, then those whose name contains it, then the rest (matched by other fields); shorter
+    /// names first among those starting with or containing the text, newest first otherwise. The query's text is its terms joined by a space, so `人口` ranks 人口基础信息 above an
     /// entry that only mentions 人口 in its abstract.
     static func ranked(_ rows: [Int], in columns: CatalogFacetIndex.Columns, terms: [String]) -> [Int64] {
         guard !terms.isEmpty else { return descending(rows.map { columns.ids[$0] }) }
@@ -126,7 +126,17 @@ extension SQLCatalogRepository {
             }
             tiers[tier].append(columns.ids[row])
         }
-        return tiers.flatMap(descending)
+        // Among names that start with or contain the text, the shorter name is the closer match (人口基础信息 before
+        // 人口出生统计信息 for 人口); equal lengths keep newest first.
+        func closest(_ ids: [Int64]) -> [Int64] {
+            let newest = descending(ids)
+            let length = { (id: Int64) in columns.row(of: id).map { columns.nameEnd[$0] - columns.nameStart[$0] } ?? 0 }
+            return newest.enumerated().sorted { left, right in
+                let (a, b) = (length(left.element), length(right.element))
+                return a != b ? a < b : left.offset < right.offset
+            }.map(\.element)
+        }
+        return descending(tiers[0]) + closest(tiers[1]) + closest(tiers[2]) + descending(tiers[3])
     }
 
     /// Newest first. Rows usually arrive in ascending id order (positions follow ids, full-text indexes return

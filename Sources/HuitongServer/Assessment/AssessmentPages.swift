@@ -71,7 +71,10 @@ struct AssessmentPages: Sendable {
                 trendPeriods: report.periods.map { Self.periodName($0, language) }.joined(separator: " → "),
                 weightsYear: String(report.weights.year),
                 exportHref: "/console/assessment/report.xlsx?period=\(period)",
-                previousHref: "/console/assessment?period=\(period.previous)",
+                periodChoices: report.periods.reversed().map {
+                    AssessmentReportPage.Choice(
+                        value: $0.description, label: Self.periodName($0, language), selected: $0 == period)
+                },
                 weekHref: "/console/assessment?kind=week",
                 monthHref: "/console/assessment?kind=month")
             if AccessPolicy.allows(user, .assessmentReadScorecard, department: user.departmentID) {
@@ -168,8 +171,8 @@ struct AssessmentPages: Sendable {
                 chart: ConsoleChart.columns(
                     bars, id: "assessment-trend", title: pages.text("assessment_trend", language)),
                 reportHref: "/console/assessment?period=\(period)",
-                qualityHref: "/quality/departments/\(id)",
-                previousHref: "/console/assessment/departments/\(id)?period=\(period.previous)")
+                qualityHref: AccessPolicy.allows(user, .qualityReadDepartmentReport, department: id)
+                    ? "/quality/departments/\(id)" : nil)
             return console.render(
                 .consoleAssessmentDepartment, page, user: user, section: "/console/assessment", context: context)
         }
@@ -227,7 +230,9 @@ struct AssessmentReportPage: PageModel {
     var trendPeriods: String
     var weightsYear: String
     var exportHref: String
-    var previousHref: String
+    /// The periods of the trend, newest first, for the period picker (a form, so that no chain of links leads
+    /// back through every earlier period).
+    var periodChoices: [Choice]
     var weekHref: String
     var monthHref: String
     var ownHref: String?
@@ -235,6 +240,12 @@ struct AssessmentReportPage: PageModel {
     struct Header: Sendable {
         var label: String
         var weight: String
+    }
+
+    struct Choice: Sendable {
+        var value: String
+        var label: String
+        var selected: Bool
     }
 
     struct Row: Sendable {
@@ -258,8 +269,8 @@ struct AssessmentDepartmentPage: PageModel {
     var lines: [Line]
     var chart: String
     var reportHref: String
-    var qualityHref: String
-    var previousHref: String
+    /// The department's quality report, for those who may read it.
+    var qualityHref: String?
 
     struct Line: Sendable {
         var name: String

@@ -39,14 +39,17 @@ enum AssessmentSchema {
 }
 
 extension Store {
-    /// The weights in force in `year`: that year's rows, or the latest earlier year's; nil when none is configured.
+    /// The weights in force in `year`: that year's rows, or the latest earlier year's (the first configured year's
+    /// for a year before it); nil when none is configured.
     public func assessmentWeights(year: Int) async throws -> AssessmentWeights? {
         try await provider.read { sql in
-            guard
-                let found = try await sql.raw(
-                    "SELECT MAX(year) AS year FROM assessment_weights WHERE year <= \(bind: year)"
-                ).first()?.decode(column: "year", as: Int?.self)
-            else { return nil }
+            // The year's own, else the latest earlier year's, else (a period before any configured year) the first.
+            let earlier = try await sql.raw(
+                "SELECT MAX(year) AS year FROM assessment_weights WHERE year <= \(bind: year)"
+            ).first()?.decode(column: "year", as: Int?.self)
+            let first = try await sql.raw("SELECT MIN(year) AS year FROM assessment_weights").first()?
+                .decode(column: "year", as: Int?.self)
+            guard let found = earlier ?? first else { return nil }
             let weights = try await sql.raw(
                 "SELECT indicator, weight, target FROM assessment_weights WHERE year = \(bind: found) ORDER BY indicator"
             ).all().compactMap { row -> IndicatorWeight? in

@@ -148,6 +148,7 @@ struct AccessPolicyTests {
         // Assessment (考核 and 通报)
         Row(.assessmentReadReport,                  "+++ rrr rrr +++ rrr rrr +++", role: assessmentRoles),
         Row(.assessmentReadScorecard,               "+++ rrr rrr +++ rrr rrr +++", role: assessmentRoles),
+        Row(.assessmentManageWeights,               "+++ rrr rrr rrr rrr rrr +++", role: operatorOnly),
         // Console
         Row(.consoleDashboard,                      "+++ rrr rrr rrr rrr rrr +++", role: operatorOnly),
         Row(.consoleDepartments,                    "+++ rrr rrr rrr rrr rrr +++", role: operatorOnly),

@@ -50,6 +50,38 @@ struct AssessmentPagesTests {
         }
     }
 
+    @Test("the operator sets a year's weights in the console; a bad value is named in the page's language")
+    func weights() async throws {
+        try await ConsoleTests.withDemo(.sqlite) { store, passwords, client in
+            let admin = try await ConsoleTests.signIn("admin", passwords, client)
+            let (status, form) = try await ConsoleTests.get("/console/assessment/weights?year=2027", admin, client)
+            #expect(status == .ok)
+            // 2027 has no weights of its own: the form shows 2026's, seeded from §5.
+            #expect(form.contains(#"name="weight.mount_rate" value="15""#))
+            var fields = ["year=2027"]
+            for indicator in AssessmentIndicator.allCases {
+                fields.append("weight.\(indicator.rawValue)=\(indicator == .mountRate ? "40" : "5")")
+                fields.append("target.\(indicator.rawValue)=\(indicator.isCount ? "500" : "1")")
+            }
+            let (saved, _, location) = try await ConsoleTests.post(
+                "/console/assessment/weights", fields.joined(separator: "&"), admin, client)
+            #expect(saved == .seeOther && location == "/console/assessment/weights?year=2027&done=saved")
+            let weights = try #require(try await store.assessmentWeights(year: 2027))
+            #expect(weights.year == 2027)
+            #expect(weights.weight(of: .mountRate) == IndicatorWeight(indicator: .mountRate, weight: 40, target: 1))
+            #expect(weights.weight(of: .callsMade)?.target == 500)
+            #expect(try await store.assessmentWeights(year: 2026)?.weight(of: .mountRate)?.weight == 15, "2026 kept")
+
+            let bad = fields.map { $0 == "weight.mount_rate=40" ? "weight.mount_rate=lots" : $0 }
+            let (refused, page, _) = try await ConsoleTests.post(
+                "/console/assessment/weights", bad.joined(separator: "&"), admin, client)
+            #expect(refused == .badRequest)
+            #expect(page.contains("“资源挂接率”的权重须为 0–100 的数") && page.contains(##"href="#field-weight.mount_rate""##))
+            #expect(!page.contains("the weight of"), "one language per page")
+            #expect(try await store.assessmentWeights(year: 2027)?.weight(of: .mountRate)?.weight == 40)
+        }
+    }
+
     @Test(
         "a chief data officer reads the 通报 and their own department's scorecard, not another's; providers read neither")
     func chiefDataOfficer() async throws {
@@ -76,6 +108,7 @@ struct AssessmentPagesTests {
                 "/console/assessment/departments/\(other.id)", chief, client)
             #expect(otherStatus == .forbidden)
 
+            #expect(try await ConsoleTests.get("/console/assessment/weights", chief, client).0 == .forbidden)
             let provider = try await ConsoleTests.signIn("gaj.provider", passwords, client)
             #expect(try await ConsoleTests.get("/console/assessment", provider, client).0 == .forbidden)
         }

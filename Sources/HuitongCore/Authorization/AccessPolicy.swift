@@ -59,6 +59,8 @@ public enum OfficerAction: String, Sendable, CaseIterable {
     case assessmentReadReport = "assessment.readReport"
     /// Reading one department's scorecard (object: the department).
     case assessmentReadScorecard = "assessment.readScorecard"
+    /// Setting a year's weights and targets.
+    case assessmentManageWeights = "assessment.manageWeights"
     // Quality (数据质量)
     /// An entry's rules, runs, problems and report.
     case qualityReadEntry = "quality.readEntry"
@@ -214,6 +216,7 @@ public enum AccessPolicy {
         // and reads the 通报 it is ranked in.
         .assessmentReadReport: AccessRule([.operator, .auditor, .chiefDataOfficer], .anyDepartment),
         .assessmentReadScorecard: AccessRule([.operator, .auditor, .chiefDataOfficer], everyDepartmentForBureau),
+        .assessmentManageWeights: AccessRule([.operator], .anyDepartment),
         // Grading
         .gradingManagePolicy: AccessRule([.operator], .anyDepartment),
         .gradingReadSuggestions: AccessRule([.provider, .operator], everyDepartmentForOperator),

@@ -19,6 +19,116 @@ struct AssessmentPages: Sendable {
         router.get("/console/assessment", use: report)
         router.get("/console/assessment/report.xlsx", use: export)
         router.get("/console/assessment/departments/:id", use: department)
+        router.get("/console/assessment/weights", use: weights)
+        router.post("/console/assessment/weights", use: saveWeights)
+    }
+
+    // MARK: Weights
+
+    /// A year's weights and targets, as a form (`?year=2027`; this year by default).
+    func weights(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await console.page(request, context, .assessmentManageWeights) { user in
+            let year =
+                request.uri.queryParameters["year"].flatMap { Int(String($0)) }.flatMap {
+                    (2000...2100).contains($0) ? $0 : nil
+                } ?? CalendarDate(now()).year
+            let current = try await service.store.assessmentWeights(year: year)
+            var values: [String: String] = [:]
+            for line in current?.weights ?? [] {
+                values["weight.\(line.indicator.rawValue)"] = Self.number(line.weight)
+                values["target.\(line.indicator.rawValue)"] = Self.number(line.target)
+            }
+            let saved = request.uri.queryParameters["done"] == "saved"
+            return renderWeights(
+                year: year, values: values, inherited: current.map { $0.year != year } ?? true, saved: saved,
+                errors: [], user: user, context: context, status: .ok)
+        }
+    }
+
+    func saveWeights(_ request: Request, context: HuitongRequestContext) async throws -> Response {
+        try await console.page(request, context, .assessmentManageWeights) { user in
+            let form = try await ConsoleForm.read(request, context: context)
+            var values: [String: String] = [:]
+            var errors: [WeightIssue] = []
+            let yearText = form["year"].trimmingCharacters(in: .whitespaces)
+            let year = Int(yearText).flatMap { (2000...2100).contains($0) ? $0 : nil }
+            if year == nil {
+                errors.append(
+                    WeightIssue(
+                        field: "year",
+                        message: BilingualText(zh: "年度须为 2000–2100 的整数", en: "year must be 2000–2100").text(
+                            context.language)))
+            }
+            var lines: [IndicatorWeight] = []
+            for indicator in AssessmentIndicator.allCases {
+                let weightField = "weight.\(indicator.rawValue)"
+                let targetField = "target.\(indicator.rawValue)"
+                let weightText = form[weightField].trimmingCharacters(in: .whitespaces)
+                let targetText = form[targetField].trimmingCharacters(in: .whitespaces)
+                values[weightField] = weightText
+                values[targetField] = targetText
+                let name = indicator.label.text(context.language)
+                guard let weight = Double(weightText), weight.isFinite, (0...100).contains(weight) else {
+                    errors.append(
+                        WeightIssue(
+                            field: weightField,
+                            message: (context.language == .zh
+                                ? "“\(name)”的权重须为 0–100 的数" : "the weight of \(name) must be a number 0–100")))
+                    continue
+                }
+                guard let target = Double(targetText), target.isFinite, target > 0 else {
+                    errors.append(
+                        WeightIssue(
+                            field: targetField,
+                            message: (context.language == .zh
+                                ? "“\(name)”的目标值须为正数" : "the target of \(name) must be a positive number")))
+                    continue
+                }
+                lines.append(IndicatorWeight(indicator: indicator, weight: weight, target: target))
+            }
+            guard let year, errors.isEmpty else {
+                return renderWeights(
+                    year: year ?? CalendarDate(now()).year, values: values, inherited: false, saved: false,
+                    errors: errors, user: user, context: context, status: .badRequest)
+            }
+            for line in lines { try await service.store.setAssessmentWeight(year: year, line) }
+            return .redirect(to: "/console/assessment/weights?year=\(year)&done=saved", type: .normal)
+        }
+    }
+
+    func renderWeights(
+        year: Int, values: [String: String], inherited: Bool, saved: Bool, errors: [WeightIssue], user: User,
+        context: HuitongRequestContext, status: HTTPResponse.Status
+    ) -> Response {
+        let language = context.language
+        let messages = Dictionary(errors.map { ($0.field, $0.message) }, uniquingKeysWith: { first, _ in first })
+        let page = AssessmentWeightsPage(
+            title: "\(pages.text("assessment_weights_title", language)) · \(year)",
+            year: String(year), inherited: inherited, saved: saved,
+            lines: AssessmentIndicator.allCases.map { indicator in
+                AssessmentWeightsPage.Line(
+                    name: indicator.label.text(language), key: indicator.rawValue,
+                    weight: values["weight.\(indicator.rawValue)"] ?? "",
+                    target: values["target.\(indicator.rawValue)"] ?? "",
+                    weightError: messages["weight.\(indicator.rawValue)"],
+                    targetError: messages["target.\(indicator.rawValue)"],
+                    isCount: indicator.isCount)
+            },
+            errors: errors.map { AssessmentWeightsPage.Issue(href: "#field-\($0.field)", message: $0.message) },
+            hasErrors: !errors.isEmpty)
+        return console.render(
+            .consoleAssessmentWeights, page, user: user, section: "/console/assessment", context: context,
+            status: status)
+    }
+
+    /// A field of the weights' form and what is wrong with it, in the page's language.
+    struct WeightIssue {
+        var field: String
+        var message: String
+    }
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
     }
 
     /// `?period=2026-12` (a month) or `?period=2026-12-07` (the week holding that day); `?kind=week|month` picks
@@ -77,6 +187,9 @@ struct AssessmentPages: Sendable {
                 },
                 weekHref: "/console/assessment?kind=week",
                 monthHref: "/console/assessment?kind=month")
+            if AccessPolicy.allows(user, .assessmentManageWeights) {
+                page.weightsHref = "/console/assessment/weights?year=\(report.weights.year)"
+            }
             if AccessPolicy.allows(user, .assessmentReadScorecard, department: user.departmentID) {
                 page.ownHref = "/console/assessment/departments/\(user.departmentID)?period=\(period)"
             }
@@ -236,6 +349,8 @@ struct AssessmentReportPage: PageModel {
     var weekHref: String
     var monthHref: String
     var ownHref: String?
+    /// The weights' form, for those who set them.
+    var weightsHref: String?
 
     struct Header: Sendable {
         var label: String
@@ -278,5 +393,31 @@ struct AssessmentDepartmentPage: PageModel {
         var basis: String
         var score: String
         var weight: String
+    }
+}
+
+struct AssessmentWeightsPage: PageModel {
+    var title: String
+    var year: String
+    /// Whether the year has no weights of its own yet (the form shows those it would inherit).
+    var inherited: Bool
+    var saved: Bool
+    var lines: [Line]
+    var errors: [Issue]
+    var hasErrors: Bool
+
+    struct Line: Sendable {
+        var name: String
+        var key: String
+        var weight: String
+        var target: String
+        var weightError: String?
+        var targetError: String?
+        var isCount: Bool
+    }
+
+    struct Issue: Sendable {
+        var href: String
+        var message: String
     }
 }

@@ -7,6 +7,7 @@ enum PageTemplate: String, CaseIterable, Sendable {
     case consoleApply = "console-apply"
     case consoleAssessment = "console-assessment"
     case consoleAssessmentDepartment = "console-assessment-department"
+    case consoleAssessmentWeights = "console-assessment-weights"
     case consoleAudit = "console-audit"
     case consoleCatalog = "console-catalog"
     case consoleCollection = "console-collection"

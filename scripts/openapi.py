@@ -147,7 +147,7 @@ S = lambda **p: {"type": "string", **p}
 NS = lambda **p: {"type": ["string", "null"], **p}
 I64 = {"type": "integer", "format": "int64"}
 DT = {"type": "string", "format": "date-time"}
-ROLE = {"type": "string", "enum": ["operator", "provider", "consumer", "auditor"]}
+ROLE = {"type": "string", "enum": ["operator", "provider", "consumer", "auditor", "chiefDataOfficer"]}
 schemas = {
   "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message", "details"], "properties": {
       "code": S(examples=["validation_failed"]), "message": S(), "details": {"type": "array", "items": {"type": "object", "required": ["field", "message"], "properties": {"field": S(), "message": S()}}}}}}},

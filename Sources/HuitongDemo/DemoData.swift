@@ -27,7 +27,11 @@ public enum DemoData {
             ]),
         DemoDepartment(
             name: "六安市公安局", code: "GAJ", creditCode: "1134150000301001XU",
-            officers: [("gaj.provider", "公安局 李强", [.provider]), ("gaj.consumer", "公安局 王芳", [.consumer])]),
+            officers: [
+                ("gaj.provider", "公安局 李强", [.provider]), ("gaj.consumer", "公安局 王芳", [.consumer]),
+                // The department's 首席数据官, who owns its 考核 scorecard.
+                ("gaj.cdo", "公安局首席数据官 郑伟", [.chiefDataOfficer]),
+            ]),
         DemoDepartment(
             name: "六安市市场监督管理局", code: "SCJGJ", creditCode: "11341500003010028U",
             officers: [("scjgj.officer", "市场监管局 陈静", [.provider, .consumer])]),

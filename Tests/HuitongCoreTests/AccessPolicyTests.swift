@@ -53,6 +53,9 @@ struct AccessPolicyTests {
     static let bureau = "需要以下角色之一：平台管理员、审计员"
     static let bureauOrConsumer = "需要以下角色之一：平台管理员、审计员、数据使用方"
     static let bureauOrProvider = "需要以下角色之一：平台管理员、审计员、数据提供方"
+    static let bureauProviderOrChief = "需要以下角色之一：平台管理员、审计员、数据提供方、首席数据官"
+    static let providerOperatorOrChief = "需要以下角色之一：数据提供方、平台管理员、首席数据官"
+    static let assessmentRoles = "需要以下角色之一：平台管理员、审计员、首席数据官"
 
     // swift-format-ignore
     static let table: [Row] = [
@@ -86,8 +89,8 @@ struct AccessPolicyTests {
         Row(.accountsReadApplicationSystems,        "+++ +dd +dd +++ +dd +dd +++", department: otherDepartmentText),
         Row(.accountsManageApplicationSystems,      "+++ rrr +dd rrr rrr +dd +++", role: consumerOrOperator, department: otherDepartmentText),
         // Sharing
-        Row(.sharingReadAsConsumer,                 "+++ rrr +dd +++ rrr +dd +++", role: bureauOrConsumer, department: otherDepartmentText),
-        Row(.sharingReadAsProvider,                 "+++ +dd rrr +++ rrr +dd +++", role: bureauOrProvider, department: otherDepartmentText),
+        Row(.sharingReadAsConsumer,                 "+++ rrr +dd +++ rrr +dd +++", role: "需要以下角色之一：平台管理员、审计员、数据使用方、首席数据官", department: otherDepartmentText),
+        Row(.sharingReadAsProvider,                 "+++ +dd rrr +++ rrr +dd +++", role: bureauProviderOrChief, department: otherDepartmentText),
         Row(.sharingApply,                          "rrr rrr +++ rrr rrr +++ rrr", role: "需要数据使用方角色才能提出共享申请"),
         Row(.sharingEditApplication,                "rrr rrr +dd rrr rrr +dd rrr", role: "只有申请部门的数据使用方可以修改或提交该申请", department: "只有申请部门的数据使用方可以修改或提交该申请"),
         Row(.sharingReviewCompliance,               "+++ rrr rrr rrr rrr rrr +++", role: "需要平台管理员角色才能进行符合性审查"),
@@ -97,14 +100,14 @@ struct AccessPolicyTests {
         Row(.sharingRevokeGrant,                    "+++ +dd rrr rrr rrr +dd +++", role: "只有目录的提供部门或平台管理员可以撤销授权", department: "只有目录的提供部门或平台管理员可以撤销授权"),
         Row(.sharingManageHolidays,                 "+++ rrr rrr rrr rrr rrr +++", role: operatorOnly),
         // Quality
-        Row(.qualityReadEntry,                      "+++ +dd rrr rrr rrr +dd +++", role: providerOrOperator, department: otherDepartmentText),
+        Row(.qualityReadEntry,                      "+++ +dd rrr rrr rrr +dd +++", role: providerOperatorOrChief, department: otherDepartmentText),
         Row(.qualityManageEntry,                    "+++ +dd rrr rrr rrr +dd +++", role: providerOrOperator, department: otherDepartmentText),
-        Row(.qualityReadDepartmentReport,           "+++ +dd rrr rrr rrr +dd +++", role: providerOrOperator, department: otherDepartmentText),
-        Row(.qualityReadRanking,                    "+++ +++ rrr rrr rrr +++ +++", role: providerOrOperator),
+        Row(.qualityReadDepartmentReport,           "+++ +dd rrr rrr rrr +dd +++", role: providerOperatorOrChief, department: otherDepartmentText),
+        Row(.qualityReadRanking,                    "+++ +++ rrr rrr rrr +++ +++", role: providerOperatorOrChief),
         Row(.qualityCompare,                        "+++ +dd rrr rrr rrr +dd +++", role: providerOrOperator, department: otherDepartmentText),
         // Objections
-        Row(.objectionsReadAsProvider,              "+++ +dd rrr +++ rrr +dd +++", role: bureauOrProvider, department: otherDepartmentText),
-        Row(.objectionsReadAsRaiser,                "+++ +dd +dd +++ rrr +dd +++", role: "需要以下角色之一：平台管理员、审计员、数据使用方、数据提供方", department: otherDepartmentText),
+        Row(.objectionsReadAsProvider,              "+++ +dd rrr +++ rrr +dd +++", role: bureauProviderOrChief, department: otherDepartmentText),
+        Row(.objectionsReadAsRaiser,                "+++ +dd +dd +++ rrr +dd +++", role: "需要以下角色之一：平台管理员、审计员、数据使用方、数据提供方、首席数据官", department: otherDepartmentText),
         Row(.objectionsReadRecordValues,            "rrr +dd rrr rrr rrr +dd +dd", role: providerOnly, department: otherDepartmentText),
         Row(.objectionsReadRaiserContact,           "+++ rrr rrr +++ rrr rrr +++", role: bureau),
         Row(.objectionsRaise,                       "rrr +++ +++ rrr rrr +++ +++", role: "只有部门的数据使用方或提供方可以提出异议"),
@@ -142,6 +145,10 @@ struct AccessPolicyTests {
         Row(.mattersManage,                         "+++ +dd +dd rrr rrr +dd +++", role: "需要以下角色之一：数据提供方、数据使用方、平台管理员", department: otherDepartmentText),
         Row(.mattersManageJointServices,            "+++ +dd +dd rrr rrr +dd +++", role: "需要以下角色之一：数据提供方、数据使用方、平台管理员", department: otherDepartmentText),
         Row(.mattersPrefill,                        "rrr rrr +dd rrr rrr +dd rrr", role: consumerOnly, department: otherDepartmentText),
+        // Assessment (考核 and 通报)
+        Row(.assessmentReadReport,                  "+++ rrr rrr +++ rrr rrr +++", role: assessmentRoles),
+        Row(.assessmentReadScorecard,               "+++ rrr rrr +++ rrr rrr +++", role: assessmentRoles),
+        Row(.assessmentManageWeights,               "+++ rrr rrr rrr rrr rrr +++", role: operatorOnly),
         // Console
         Row(.consoleDashboard,                      "+++ rrr rrr rrr rrr rrr +++", role: operatorOnly),
         Row(.consoleDepartments,                    "+++ rrr rrr rrr rrr rrr +++", role: operatorOnly),
@@ -156,6 +163,30 @@ struct AccessPolicyTests {
         Row(.consoleSystems,                        "rrr rrr +++ rrr rrr +++ rrr", role: consumerOnly),
         Row(.consoleUsage,                          "rrr rrr +++ rrr rrr +++ rrr", role: consumerOnly),
     ]
+
+    /// A department's 首席数据官 owns its scorecard and reads its whole picture, of its own department only, and
+    /// changes nothing.
+    @Test("a chief data officer reads their own department's scorecard and data work, and changes nothing")
+    func chiefDataOfficer() {
+        let chief = Self.officer([.chiefDataOfficer])
+        let reads: [OfficerAction] = [
+            .assessmentReadScorecard, .sharingReadAsConsumer, .sharingReadAsProvider, .qualityReadEntry,
+            .qualityReadDepartmentReport, .objectionsReadAsProvider, .objectionsReadAsRaiser,
+        ]
+        for action in reads {
+            #expect(AccessPolicy.allows(chief, action, department: Self.ownDepartment), "\(action.rawValue) own")
+            #expect(!AccessPolicy.allows(chief, action, department: Self.otherDepartment), "\(action.rawValue) other")
+        }
+        #expect(AccessPolicy.allows(chief, .assessmentReadReport))
+        #expect(AccessPolicy.allows(chief, .qualityReadRanking))
+        let changes: [OfficerAction] = [
+            .catalogManageEntry, .sharingDecide, .sharingApply, .objectionsAnswer, .accountsManageUsers,
+            .qualityManageEntry, .ingestUpload,
+        ]
+        for action in changes {
+            #expect(!AccessPolicy.allows(chief, action, department: Self.ownDepartment), "\(action.rawValue)")
+        }
+    }
 
     static func officer(_ roles: Set<Role>) -> User {
         User(

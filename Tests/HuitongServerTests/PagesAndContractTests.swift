@@ -125,8 +125,8 @@ struct PagesAndContractTests {
                 federation: HuitongApp.makeFederationNode(useCases: useCases, configuration: TestNode.configuration))
             // Server-rendered pages are for browsers, not part of the API contract; the DCAT documents and the
             // CKAN-compatible action API follow the W3C and CKAN specifications instead.
-            let pagePaths: Set<String> = [
-                "/", "/login", "/logout", "/console", "/static/app.css", "/static/console.js",
+            let listedPaths: Set<String> = [
+                "/", "/login", "/logout", "/console", "/static/app.css",
                 "/catalog.ttl", "/catalog.jsonld", "/api/3/action/{action}", "/api/action/{action}",
                 "/portal", "/datasets", "/datasets/{reference}", "/datasets/{reference}/download.csv",
                 "/datasets/{reference}/download.json", "/datasets/{reference}/download.xlsx", "/licence", "/quality",
@@ -136,7 +136,9 @@ struct PagesAndContractTests {
                 "/portal/feedback/track", "/licences/verify", "/licences/{identifier}/print",
                 "/portal/licences", "/portal/licences/consents", "/portal/licences/consents/{id}/revoke",
                 "/portal/licences/show", "/portal/joint-services", "/portal/joint-services/{code}",
+                "/developers/api",
             ]
+            let pagePaths = listedPaths.union(StaticAssets.files.map { "/static/\($0.path)" })
             let routes = Set(
                 router.routes.map { route in
                     let path = route.path.description

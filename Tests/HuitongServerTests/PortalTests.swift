@@ -98,7 +98,11 @@ struct PortalFixture: Sendable {
         let version = try await store.pools.beginVersion(
             entryID: entry.id, columns: columns, keyColumns: [columns[0]], copyingActive: false)
         try await store.pools.insert(rows, into: version, replacingKeys: false)
-        _ = try await store.pools.activate(version, keep: 3)
+        let active = try await store.pools.activate(version, keep: 3)
+        // As every load does: the entry is mounted on its pool, with its row count.
+        _ = try await store.catalog.setMount(
+            id: entry.id, MountedResource(kind: .table, locator: active.tableName), recordCount: active.rowCount,
+            dataUpdatedAt: Date(), author: OpenDataFixture.author)
     }
 
     static func run(
@@ -133,22 +137,26 @@ struct PortalTests {
                     AuditEvent(action: .gatewayExtract, resourceCode: fixture.licences.code.text, outcome: .allowed),
                     AuditEvent(action: .gatewayLookup, resourceCode: "x", outcome: .denied(reason: "no_grant")),
                 ], suite: .gm)
-            // The closed entry's row is not an open record; the conditional entry's rows are.
-            let (status, html) = try await client.page("/portal")
+            // The closed entry's row is not an open record; the conditional entry's rows are. The entry without
+            // data (clinics) is not listed as an open dataset.
+            let (status, html) = try await client.page("/")
             #expect(status == .ok)
             #expect(html.contains("<strong>2</strong> 个开放部门"))
-            #expect(html.contains("<strong>3</strong> 个开放数据集"))
+            #expect(html.contains("<strong>2</strong> 个开放数据集"))
             #expect(html.contains("<strong>5</strong> 条开放数据记录"))
-            #expect(html.contains("<strong>3</strong> 次接口调用（近30日）"))
+            // The sharing gateway's calls between departments are not open-data use.
+            #expect(html.contains("<strong>0</strong> 次接口调用（近30日）"))
             #expect(html.contains(#"href="/datasets/\#(fixture.licences.id)""#))
             #expect(html.contains("企业营业执照信息"))
             #expect(!html.contains("人口敏感信息"))
-            // The site's home leads to the portal.
-            let (_, root) = try await client.page("/")
-            #expect(root.contains(#"href="/portal""#))
-            let (_, english) = try await client.page("/portal?lang=en")
+            #expect(html.contains("<title>公共数据开放门户 · 汇通公共数据资源平台</title>"))
+            // One home: the old address leads to it, keeping the query.
+            let old = try await client.execute(uri: "/portal?lang=en", method: .get) { $0 }
+            #expect(old.status == .movedPermanently)
+            #expect(old.headers[.location] == "/?lang=en")
+            let (_, english) = try await client.page("/?lang=en")
             #expect(english.contains(#"lang="en""#))
-            #expect(english.contains("<strong>3</strong> open datasets"))
+            #expect(english.contains("<strong>2</strong> open datasets"))
         }
     }
 
@@ -165,18 +173,20 @@ struct PortalTests {
                 #expect(html.contains(#"value="\#(term)""#))
             }
             let (_, all) = try await client.page("/datasets")
-            #expect(all.contains("找到 3 个数据集"))
-            #expect(!all.contains("人口敏感信息"))
-            // Facet counts: two open entries of 市场监管局, one of 公安局 (its closed entry is not counted).
-            #expect(all.contains(#"department=\#(fixture.market.id)">六安市市场监督管理局</a> <span class="count">2</span>"#))
+            // The clinics' entry has no data yet: it is not listed as an open dataset.
+            #expect(all.contains("找到 2 个数据集"))
+            #expect(!all.contains("人口敏感信息") && !all.contains("医疗机构执业登记信息"))
+            // Facet counts: one open entry with data of 市场监管局, one of 公安局 (its closed entry is not counted).
+            #expect(all.contains(#"department=\#(fixture.market.id)">六安市市场监督管理局</a> <span class="count">1</span>"#))
             #expect(all.contains(#"department=\#(fixture.police.id)">六安市公安局</a> <span class="count">1</span>"#))
+            // No format facet: declared formats are not what can be downloaded.
+            #expect(!all.contains(#"id="facet-format""#))
 
             let (_, market) = try await client.page("/datasets?department=\(fixture.market.id)")
-            #expect(market.contains("找到 2 个数据集"))
+            #expect(market.contains("找到 1 个数据集"))
             #expect(!market.contains("流动人口登记信息"))
             let (_, monthly) = try await client.page("/datasets?department=\(fixture.market.id)&cycle=monthly")
-            #expect(monthly.contains("找到 1 个数据集"))
-            #expect(monthly.contains("医疗机构执业登记信息"))
+            #expect(monthly.contains("找到 0 个数据集"))
             let (_, conditional) = try await client.page("/datasets?openness=conditional")
             #expect(conditional.contains("找到 1 个数据集"))
             #expect(conditional.contains("流动人口登记信息"))
@@ -210,14 +220,56 @@ struct PortalTests {
         }
     }
 
+    @Test(
+        "the portal sorts by 最新, 最热 and 下载最多, counting page views and downloads of open data only",
+        arguments: TestBackend.available)
+    func sortsAndCounters(_ backend: TestBackend) async throws {
+        try await PortalFixture.run(backend) { fixture, node, client in
+            let licences = "企业营业执照信息"
+            let floating = "流动人口登记信息"
+            for _ in 0..<2 { _ = try await client.page("/datasets/\(fixture.floating.id)") }
+            // Moving between a page's tabs is the same visit.
+            _ = try await client.page("/datasets/\(fixture.licences.id)?tab=preview")
+            let (downloaded, _) = try await client.page("/datasets/\(fixture.licences.id)/download.csv")
+            #expect(downloaded == .ok)
+            // Refused downloads count nothing.
+            _ = try await client.page("/datasets/\(fixture.floating.id)/download.csv")
+            #expect(try await node.store.openDataUsage(entryID: fixture.floating.id) == OpenDataUsageTotals(views: 2))
+            #expect(
+                try await node.store.openDataUsage(entryID: fixture.licences.id) == OpenDataUsageTotals(downloads: 1))
+
+            func order(_ html: String) -> Bool? {
+                guard let first = html.range(of: licences), let second = html.range(of: floating) else { return nil }
+                return first.lowerBound < second.lowerBound
+            }
+            let (_, byViews) = try await client.page("/datasets?sort=views")
+            #expect(order(byViews) == false, "the most viewed first")
+            #expect(byViews.contains(#"aria-current="true" class="selected">最热</a>"#))
+            #expect(byViews.contains("2 次浏览"))
+            let (_, byDownloads) = try await client.page("/datasets?sort=downloads")
+            #expect(order(byDownloads) == true, "the most downloaded first")
+            #expect(byDownloads.contains("1 次下载"))
+            let (newest, _) = try await client.page("/datasets?sort=newest")
+            #expect(newest == .ok)
+            let (wrong, refused) = try await client.page("/datasets?sort=sideways")
+            #expect(wrong == .badRequest && refused.contains("排序只能是"))
+            // The clinics have no data: not listed, whatever the order.
+            #expect(!byViews.contains("医疗机构") && !byDownloads.contains("医疗机构"))
+        }
+    }
+
     @Test("results come ten to a page with links between the pages", arguments: TestBackend.available)
     func pagination(_ backend: TestBackend) async throws {
         try await PortalFixture.run(backend) { fixture, node, client in
             for number in 1...12 {
-                _ = try await OpenDataFixture.publish(
+                let entry = try await OpenDataFixture.publish(
                     OpenDataFixture.content(
                         "统计年鉴第\(number)卷", abstract: "年度统计。", openness: .unconditional, keywords: ["统计"]),
                     department: fixture.market, in: node.store)
+                // The portal lists datasets with data: these answer through an API.
+                _ = try await node.store.catalog.setMount(
+                    id: entry.id, MountedResource(kind: .api, locator: "https://api.example.gov.cn/yearbook/\(number)"),
+                    recordCount: nil, dataUpdatedAt: Date(), author: OpenDataFixture.author)
             }
             let query = "q=\(PortalTests.encoded("统计年鉴"))"
             let (_, first) = try await client.page("/datasets?\(query)")
@@ -237,33 +289,50 @@ struct PortalTests {
     func datasetPage(_ backend: TestBackend) async throws {
         try await PortalFixture.run(backend) { fixture, node, client in
             let path = "/datasets/\(fixture.licences.id)"
-            let (_, unscored) = try await client.page(path)
-            #expect(!unscored.contains("数据质量"), "no quality section before any run")
+            let (_, unscored) = try await client.page(path + "?tab=quality")
+            #expect(unscored.contains("尚未进行质量检测"), "no score before any run")
             let quality = QualityUseCases(store: node.store, settings: QualitySettings(), logger: Logger(label: "test"))
             let run = try #require(
                 await quality.runNow(entryID: fixture.licences.id, trigger: .manual, requestedBy: nil))
             let score = try #require(run.score)
+            // The first tab: the ways to get the data first, the metadata and the open items.
             let (status, html) = try await client.page(path)
             #expect(status == .ok)
-            #expect(html.contains("数据质量") && html.contains("<strong>\(String(format: "%.1f", score))</strong> / 100"))
             #expect(html.contains(fixture.licences.code.text))
             #expect(html.contains("六安市市场监督管理局"))
             for item in ["统一社会信用代码", "法定代表人", "联系电话", "经营范围"] { #expect(html.contains(item)) }
             #expect(!html.contains("法定代表人身份证号"))
             #expect(html.contains("另有 1 个数据项"))
+            for format in ["csv", "json", "xlsx"] { #expect(html.contains(#"href="\#(path)/download.\#(format)""#)) }
+            let downloads = try #require(html.range(of: #"class="downloads""#))
+            let tabs = try #require(html.range(of: #"id="dataset-tabs""#))
+            #expect(downloads.lowerBound < tabs.lowerBound, "downloads come before the tabs")
+            #expect(html.contains(#"aria-current="page">数据项</a>"#))
+            // Only formats that can be downloaded are named; the declared KingbaseES/OFD-like formats are not.
+            #expect(html.contains("CSV、JSON、XLSX"))
+            for secret in PortalFixture.secretMarkers { #expect(!html.contains(secret), "\(secret)") }
+            #expect(html.contains(#"href="/licence""#))
+
+            let (_, preview) = try await client.page(path + "?tab=preview")
+            #expect(preview.contains(#"aria-current="page">预览</a>"#))
             for row in PortalFixture.maskedLicenceRows {
                 for value in row where !value.isEmpty {
-                    #expect(html.contains(PortalTests.escaped(value)), "\(value)")
+                    #expect(preview.contains(PortalTests.escaped(value)), "\(value)")
                 }
             }
-            for secret in PortalFixture.secretMarkers { #expect(!html.contains(secret), "\(secret)") }
-            for format in ["csv", "json", "xlsx"] { #expect(html.contains(#"href="\#(path)/download.\#(format)""#)) }
-            #expect(html.contains("api/3/action/package_show?id="))
-            #expect(html.contains("curl -sS"))
+            for secret in PortalFixture.secretMarkers { #expect(!preview.contains(secret), "\(secret)") }
+            let (_, api) = try await client.page(path + "?tab=api")
+            #expect(api.contains("api/3/action/package_show?id="))
+            #expect(api.contains("curl -sS") && api.contains("download.csv?header=code"))
+            let (_, scored) = try await client.page(path + "?tab=quality")
+            #expect(scored.contains("<strong>\(String(format: "%.1f", score))</strong> / 100"))
             // Two loads: version 2 is current, version 1 earlier.
-            #expect(html.contains("<td>2</td><td>3</td>"))
-            #expect(html.contains("<td>1</td><td>2</td>"))
-            #expect(html.contains(#"href="/licence""#))
+            let (_, versions) = try await client.page(path + "?tab=versions")
+            #expect(versions.contains("<td>2</td><td>3</td>"))
+            #expect(versions.contains("<td>1</td><td>2</td>"))
+            // An unknown tab is the first one.
+            let (unknown, first) = try await client.page(path + "?tab=nowhere")
+            #expect(unknown == .ok && first.contains(#"aria-current="page">数据项</a>"#))
             // The CKAN package name of the entry names the same page.
             let slug = fixture.licences.code.text.lowercased().replacingOccurrences(of: "/", with: "-")
             let (byName, named) = try await client.page("/datasets/\(slug)")
@@ -319,7 +388,11 @@ struct PortalTests {
             #expect(csvType == "text/csv; charset=utf-8")
             #expect(csvBody.starts(with: [0xEF, 0xBB, 0xBF]))
             let csvRows = try CSVParser.parse(Array(csvBody.dropFirst(3))).map(\.fields)
-            #expect(csvRows.first == openColumns)
+            // The header names the items in Chinese; `?header=code` gives the column codes scripts were written
+            // against.
+            #expect(csvRows.first == ["统一社会信用代码", "企业名称", "法定代表人", "联系电话", "经营范围"])
+            let coded = try await client.execute(uri: "\(base).csv?header=code", method: .get) { Data(buffer: $0.body) }
+            #expect(try CSVParser.parse(Array(coded.dropFirst(3))).map(\.fields).first == openColumns)
             var expected = PortalFixture.maskedLicenceRows
             expected[0][4] = "'" + expected[0][4]
             #expect(Array(csvRows.dropFirst()) == expected)
@@ -356,6 +429,11 @@ struct PortalTests {
                     visited += 1
                     #expect(status.code < 400, "\(language) \(path) answered \(status.code)")
                     guard type.hasPrefix("text/html") else { continue }
+                    // A page's title names it once, then the site: never "汇通公共数据资源平台 · 汇通公共数据资源平台".
+                    if let start = body.range(of: "<title>"), let end = body.range(of: "</title>") {
+                        let parts = body[start.upperBound..<end.lowerBound].components(separatedBy: " · ")
+                        #expect(Set(parts).count == parts.count, "\(path) is titled \(parts)")
+                    }
                     // The language switch leads to the other language on purpose.
                     if !path.contains("lang=") {
                         #expect(body.contains(#"<html lang="\#(language == "zh" ? "zh-CN" : "en")""#), "\(path)")

@@ -264,6 +264,9 @@ struct CatalogStoreConformanceTests {
                 try await store.catalog.search(CatalogQuery(text: text), facets: []).entries.map(\.content.name)
             }
             #expect(try await names("人口") == [exact, prefixed, within, mentions], "title, then prefix, then within")
+            // A longer name starting with the word, published later, still comes after the shorter one.
+            let longer = try await publish("人口迁移登记表", abstract: "迁入迁出。")
+            #expect(try await names("人口") == [exact, prefixed, longer, within, mentions], "the closer name first")
             #expect(try await names("统") == [within], "a single character")
             #expect(try await names("gb18030编码") == [coded], "Latin, digits and Chinese in one term")
             #expect(try await names("2024版") == [coded])

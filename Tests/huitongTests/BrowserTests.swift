@@ -49,13 +49,16 @@ struct BrowserTests {
             let (preview, csvHref, note) = try await browser.step("dataset") {
                 #expect(try await browser.text("h1") == Self.schools)
                 try await Self.screenshot(browser, "dataset")
+                let href = try #require(try await browser.attribute("href", of: "ul.downloads a[href$='.csv']"))
+                // The preview is a tab of its own.
+                try await browser.click("nav.tabs a[href*='tab=preview']")
+                _ = try await browser.waitForURL("the preview tab") { $0.contains("tab=preview") }
                 var rows: [[String]] = []
                 for row in try await browser.elements("table.preview tbody tr") {
                     let text = try await browser.text(of: row)
                     rows.append(text.components(separatedBy: " "))
                 }
-                let href = try #require(try await browser.attribute("href", of: "ul.downloads a[href$='.csv']"))
-                let note = try await browser.text("#preview-heading + p")
+                let note = try await browser.text("#preview-note")
                 return (rows, href, note)
             }
             #expect(preview.count == 50, "the preview shows the first 50 rows")
@@ -72,6 +75,8 @@ struct BrowserTests {
             if body.hasPrefix("\u{FEFF}") { body.removeFirst() }
             let csv = Self.parseCSV(body)
             #expect(csv.count == 301, "a header and the pool's 300 rows")
+            let chinese = { (text: String) in text.unicodeScalars.contains { (0x4E00...0x9FFF).contains($0.value) } }
+            #expect(csv.first?.allSatisfy(chinese) == true, "the header names the items in Chinese: \(csv.first ?? [])")
             let data = Array(csv.dropFirst())
             // The preview's cells are separated by spaces in the row's text; none of the schools' values has one.
             #expect(preview.count <= data.count)
@@ -423,11 +428,12 @@ struct BrowserTests {
             let statusURL = try await browser.step("apply") {
                 try await browser.open(node.baseURL + "/datasets?openness=conditional")
                 var found: WebDriver.Element?
+                // Only datasets with data are listed: 国土空间规划成果信息 has its file mounted.
                 for link in try await browser.elements("li.dataset h3 a")
-                where try await browser.text(of: link) == "个体工商户登记信息" {
+                where try await browser.text(of: link) == "国土空间规划成果信息" {
                     found = link
                 }
-                try await browser.click(try #require(found, "the conditionally open datasets list 个体工商户登记信息"))
+                try await browser.click(try #require(found, "the conditionally open datasets list 国土空间规划成果信息"))
                 _ = try await browser.waitForURL("the dataset page") {
                     $0.range(of: #"/datasets/\d+$"#, options: .regularExpression) != nil
                 }
@@ -443,7 +449,7 @@ struct BrowserTests {
             #expect(try await browser.text("p span.tag") == "待审核")
 
             try await browser.step("approve") {
-                try await browser.signIn(node.baseURL, "scjgj.officer", node.passwords["scjgj.officer"] ?? "")
+                try await browser.signIn(node.baseURL, "zrzyj.officer", node.passwords["zrzyj.officer"] ?? "")
                 try await browser.open(node.baseURL + "/console/open-requests")
                 try await browser.click("input[name=decision][value=approve]")
                 try await browser.click("form[action$='/decision'] button[type=submit]")
@@ -829,6 +835,144 @@ struct BrowserTests {
     }
 
     /// A demo node process and a browser, both stopped afterwards whatever happens.
+    /// The demo's bus stops: 公交线路及站点信息 has coordinates (经度, 纬度) and a fare.
+    static let busStops = "公交线路及站点信息"
+
+    /// The dataset page's address of a demo entry, found through the portal's search as a visitor would.
+    static func datasetURL(_ name: String, _ query: String, node: CascadeNode, browser: WebDriver) async throws
+        -> String
+    {
+        try await browser.open(node.baseURL + "/datasets?q=" + PortalSearch.encode(query))
+        for link in try await browser.elements("li.dataset h3 a") where try await browser.text(of: link) == name {
+            try await browser.click(link)
+            return try await browser.waitForURL("the page of \(name)") {
+                $0.range(of: #"/datasets/\d+$"#, options: .regularExpression) != nil
+            }
+        }
+        throw WebDriver.Failure(description: "the search for \(query) does not list \(name)")
+    }
+
+    @Test(
+        "the dataset page offers its downloads in the first screen on a desktop and a phone; its tabs work; the bus stops are on a map"
+    )
+    func datasetPageTabs() async throws {
+        try await Self.withNode("dataset-tabs") { node, browser in
+            let url = try await browser.step("find") {
+                try await Self.datasetURL(Self.busStops, "公交", node: node, browser: browser)
+            }
+            try await browser.step("first screen") {
+                #expect(try await browser.isInFirstScreen("ul.downloads a[href$='.csv']"), "CSV in the first screen")
+                #expect(
+                    try await browser.isInFirstScreen("#get-data a[href*='tab=api']"), "the API in the first screen")
+                let badges = try await browser.elements("ul.downloads a")
+                var labels: [String] = []
+                for badge in badges { labels.append(try await browser.text(of: badge)) }
+                #expect(labels == ["CSV", "JSON", "XLSX"], "only real formats: \(labels)")
+                try await browser.setWindowSize(width: 390, height: 844)
+                try await browser.open(url)
+                #expect(
+                    try await browser.isInFirstScreen("ul.downloads a[href$='.csv']"), "CSV in a phone's first screen")
+                try await Self.screenshot(browser, "dataset-390")
+                try await browser.setWindowSize(width: 1280, height: 1000)
+            }
+            try await browser.step("tabs") {
+                #expect(try await browser.attribute("aria-current", of: "nav.tabs a[href$='#dataset-tabs']") == "page")
+                #expect(try await browser.text("#tab-heading") == "数据项")
+                #expect(try await browser.text(".tab-panel table").contains("经度"))
+                try await browser.click("nav.tabs a[href*='tab=api']")
+                _ = try await browser.waitForURL("the API tab") { $0.contains("tab=api") }
+                #expect(try await browser.text("#tab-heading") == "接口")
+                #expect(try await browser.text(".tab-panel pre").contains("curl"))
+                #expect(try await browser.attribute("aria-current", of: "nav.tabs a[href*='tab=api']") == "page")
+                try await browser.click("nav.tabs a[href*='tab=versions']")
+                _ = try await browser.waitForURL("the versions tab") { $0.contains("tab=versions") }
+                #expect(try await browser.text("#tab-heading") == "版本")
+                try await browser.click("nav.tabs a[href*='tab=quality']")
+                _ = try await browser.waitForURL("the quality tab") { $0.contains("tab=quality") }
+                #expect(try await browser.text("#tab-heading") == "质量")
+            }
+            try await browser.step("map") {
+                try await browser.click("nav.tabs a[href*='tab=preview']")
+                _ = try await browser.waitForURL("the preview tab") { $0.contains("tab=preview") }
+                _ = try await browser.element("#preview-map[data-points]")
+                let points = Int(try await browser.attribute("data-points", of: "#preview-map") ?? "") ?? 0
+                #expect(points > 40, "the preview's stops are on the map: \(points)")
+                let markers =
+                    try await browser.execute(
+                        "return document.querySelectorAll('#preview-map path.leaflet-interactive').length") as? Int
+                #expect(markers == points, "Leaflet drew one marker per stop")
+                #expect(try await browser.elements("svg#preview-chart rect.bar").count > 0, "the fares are charted")
+                try await Self.screenshot(browser, "dataset-map")
+            }
+        }
+    }
+
+    @Test("discovery: subject areas with icons, and the sort orders 最新 / 最热 / 下载最多 follow views and downloads")
+    func discoverySorts() async throws {
+        try await Self.withNode("discovery") { node, browser in
+            let busStops = try await browser.step("areas") {
+                try await browser.open(node.baseURL + "/")
+                let areas = try await browser.elements("ul.areas a")
+                #expect(areas.count >= 5, "the subject areas are listed")
+                #expect(
+                    try await browser.elements("ul.areas a svg.area-icon").count == areas.count, "each with its icon")
+                try await browser.click("ul.areas a[href*='area=transport']")
+                _ = try await browser.waitForURL("the transport area") { $0.contains("area=transport") }
+                #expect(try await browser.text("li.dataset h3 a") == Self.busStops)
+                try await browser.click("li.dataset h3 a")
+                return try await browser.waitForURL("the bus stops") { $0.contains("/datasets/") }
+            }
+            try await browser.step("downloads count") {
+                // Two downloads of the bus stops make them the most downloaded.
+                for _ in 0..<2 {
+                    let response = try await HTTPClient.shared.execute(
+                        HTTPClientRequest(url: busStops + "/download.json"), timeout: .seconds(30))
+                    #expect(response.status == .ok)
+                    _ = try await response.body.collect(upTo: 16 * 1024 * 1024)
+                }
+                try await browser.open(node.baseURL + "/datasets")
+                try await browser.click("nav.sorts a[href*='sort=downloads']")
+                _ = try await browser.waitForURL("most downloaded") { $0.contains("sort=downloads") }
+                #expect(try await browser.text("nav.sorts a[aria-current]") == "下载最多")
+                #expect(try await browser.text("li.dataset h3 a") == Self.busStops)
+                #expect(try await browser.text("li.dataset .usage").contains("2 次下载"))
+            }
+            try await browser.step("views count") {
+                let schools = try await Self.datasetURL(Self.schools, "中小学", node: node, browser: browser)
+                try await browser.open(schools)
+                try await browser.open(node.baseURL + "/datasets?sort=views")
+                #expect(try await browser.text("li.dataset h3 a") == Self.schools, "the most viewed first")
+                #expect(try await browser.text("nav.sorts a[aria-current]") == "最热")
+                try await browser.click("nav.sorts a[href*='sort=newest']")
+                _ = try await browser.waitForURL("newest") { $0.contains("sort=newest") }
+                #expect(try await browser.text("nav.sorts a[aria-current]") == "最新")
+            }
+        }
+    }
+
+    @Test(
+        "the API reference is a readable page rendered from the contract, linked from the portal, with an example per route"
+    )
+    func apiReference() async throws {
+        try await Self.withNode("api-reference") { node, browser in
+            try await browser.step("reference") {
+                try await browser.open(node.baseURL + "/")
+                try await browser.click("a[href='/developers/api']")
+                _ = try await browser.waitForURL("the API reference") { $0.contains("/developers/api") }
+                #expect(try await browser.text("h1") == "接口参考")
+                #expect(try await browser.elements("details summary a").count > 10, "every group is listed")
+                try await browser.click("a[href='/developers/api?tag=open%20data']")
+                _ = try await browser.waitForURL("the open-data group") { $0.contains("tag=open%20data") }
+                let section = try await browser.text("section.operation")
+                #expect(section.contains("/api/v1/open/datasets/{reference}/rows"))
+                #expect(section.contains("X-API-Key"), "the example call carries the developer key")
+                #expect(try await browser.text("section.operation pre").hasPrefix("curl -sS"))
+                #expect(
+                    try await browser.execute("return document.title") as? String == "接口参考 · open data · 汇通公共数据资源平台")
+            }
+        }
+    }
+
     static func withNode(_ name: String, _ body: (CascadeNode, WebDriver) async throws -> Void) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: CascadeProcessTests.executable.path))
         let node = try await CascadeNode.prepare(region: "341500", name: "六安市数据资源管理局")

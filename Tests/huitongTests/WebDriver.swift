@@ -282,9 +282,26 @@ extension WebDriver {
 }
 
 extension WebDriver {
-    /// Runs `script` (a function body; `return` gives its value) in the page and returns what it returned.
-    func execute(_ script: String) async throws -> Any? {
-        try await command(.POST, "/execute/sync", ["script": script, "args": [Any]()])
+    /// Runs `script` in the page (its `return` value comes back as JSON).
+    func execute(_ script: String, _ arguments: [Any] = []) async throws -> Any? {
+        try await command(.POST, "/execute/sync", ["script": script, "args": arguments])
+    }
+
+    /// Resizes the browser window (390 × 844 is a phone).
+    func setWindowSize(width: Int, height: Int) async throws {
+        _ = try await command(.POST, "/window/rect", ["width": width, "height": height])
+    }
+
+    /// Whether the element matching `selector` lies within the first screen (the viewport before any scrolling).
+    func isInFirstScreen(_ selector: String) async throws -> Bool {
+        _ = try await element(selector)
+        let answer = try await execute(
+            """
+            window.scrollTo(0, 0);
+            const box = document.querySelector(arguments[0]).getBoundingClientRect();
+            return box.top >= 0 && box.bottom <= window.innerHeight && box.right <= window.innerWidth;
+            """, [selector])
+        return answer as? Bool ?? false
     }
 
     /// Whether a checkbox or radio button is ticked.

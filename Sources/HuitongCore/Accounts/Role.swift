@@ -10,6 +10,9 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable, Comparable 
     case consumer
     /// Reads the audit log and statistics; changes nothing.
     case auditor
+    /// A department's 首席数据官 (chief data officer): owns the department's 考核 scorecard and reads the whole
+    /// picture of its data work (its entries, applications both ways, objections, quality); changes nothing.
+    case chiefDataOfficer
 
     public var displayName: BilingualText {
         switch self {
@@ -17,6 +20,7 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable, Comparable 
         case .provider: BilingualText(zh: "数据提供方", en: "Provider")
         case .consumer: BilingualText(zh: "数据使用方", en: "Consumer")
         case .auditor: BilingualText(zh: "审计员", en: "Auditor")
+        case .chiefDataOfficer: BilingualText(zh: "首席数据官", en: "Chief data officer")
         }
     }
 

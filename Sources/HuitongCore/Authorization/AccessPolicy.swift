@@ -54,6 +54,13 @@ public enum OfficerAction: String, Sendable, CaseIterable {
     case sharingResolve = "sharing.resolve"
     case sharingRevokeGrant = "sharing.revokeGrant"
     case sharingManageHolidays = "sharing.manageHolidays"
+    // Assessment (考核 and 通报)
+    /// Reading the 通报: every department's scorecard for a period, ranked, and its export.
+    case assessmentReadReport = "assessment.readReport"
+    /// Reading one department's scorecard (object: the department).
+    case assessmentReadScorecard = "assessment.readScorecard"
+    /// Setting a year's weights and targets.
+    case assessmentManageWeights = "assessment.manageWeights"
     // Quality (数据质量)
     /// An entry's rules, runs, problems and report.
     case qualityReadEntry = "quality.readEntry"
@@ -205,6 +212,11 @@ public enum AccessPolicy {
             departmentRefusal: BilingualText(
                 zh: "只有平台管理员或被请求的提供部门可以关闭需求", en: "only the bureau or the addressed provider can resolve a demand")),
         .catalogManageInformationSystems: AccessRule([.provider, .operator], everyDepartmentForOperator),
+        // Assessment: the bureau sees every department's; a chief data officer owns their department's scorecard
+        // and reads the 通报 it is ranked in.
+        .assessmentReadReport: AccessRule([.operator, .auditor, .chiefDataOfficer], .anyDepartment),
+        .assessmentReadScorecard: AccessRule([.operator, .auditor, .chiefDataOfficer], everyDepartmentForBureau),
+        .assessmentManageWeights: AccessRule([.operator], .anyDepartment),
         // Grading
         .gradingManagePolicy: AccessRule([.operator], .anyDepartment),
         .gradingReadSuggestions: AccessRule([.provider, .operator], everyDepartmentForOperator),
@@ -222,8 +234,10 @@ public enum AccessPolicy {
         .accountsReadApplicationSystems: .anyOfficer(everyDepartmentForBureau),
         .accountsManageApplicationSystems: AccessRule([.consumer, .operator], everyDepartmentForOperator),
         // Sharing
-        .sharingReadAsConsumer: AccessRule([.operator, .auditor, .consumer], everyDepartmentForBureau),
-        .sharingReadAsProvider: AccessRule([.operator, .auditor, .provider], everyDepartmentForBureau),
+        .sharingReadAsConsumer: AccessRule(
+            [.operator, .auditor, .consumer, .chiefDataOfficer], everyDepartmentForBureau),
+        .sharingReadAsProvider: AccessRule(
+            [.operator, .auditor, .provider, .chiefDataOfficer], everyDepartmentForBureau),
         .sharingApply: AccessRule(
             [.consumer], .anyDepartment,
             roleRefusal: BilingualText(zh: "需要数据使用方角色才能提出共享申请", en: "only a Consumer can apply for data")),
@@ -245,14 +259,17 @@ public enum AccessPolicy {
             roleRefusal: onlyGrantProvider, departmentRefusal: onlyGrantProvider),
         .sharingManageHolidays: AccessRule([.operator], .anyDepartment),
         // Quality
-        .qualityReadEntry: AccessRule([.provider, .operator], everyDepartmentForOperator),
+        .qualityReadEntry: AccessRule([.provider, .operator, .chiefDataOfficer], everyDepartmentForOperator),
         .qualityManageEntry: AccessRule([.provider, .operator], everyDepartmentForOperator),
-        .qualityReadDepartmentReport: AccessRule([.provider, .operator], everyDepartmentForOperator),
-        .qualityReadRanking: AccessRule([.provider, .operator], .anyDepartment),
+        .qualityReadDepartmentReport: AccessRule(
+            [.provider, .operator, .chiefDataOfficer], everyDepartmentForOperator),
+        .qualityReadRanking: AccessRule([.provider, .operator, .chiefDataOfficer], .anyDepartment),
         .qualityCompare: AccessRule([.provider, .operator], everyDepartmentForOperator),
         // Objections
-        .objectionsReadAsProvider: AccessRule([.operator, .auditor, .provider], everyDepartmentForBureau),
-        .objectionsReadAsRaiser: AccessRule([.operator, .auditor, .consumer, .provider], everyDepartmentForBureau),
+        .objectionsReadAsProvider: AccessRule(
+            [.operator, .auditor, .provider, .chiefDataOfficer], everyDepartmentForBureau),
+        .objectionsReadAsRaiser: AccessRule(
+            [.operator, .auditor, .consumer, .provider, .chiefDataOfficer], everyDepartmentForBureau),
         .objectionsReadRecordValues: AccessRule([.provider], .ownDepartment()),
         .objectionsReadRaiserContact: AccessRule([.operator, .auditor], .anyDepartment),
         .objectionsRaise: AccessRule(

@@ -22,6 +22,11 @@ public struct CatalogQuery: Sendable, Hashable {
     public var unpublishedOnlyOf: Int64?
     public var offset: Int
     public var limit: Int
+    /// Only entries with data: a mounted API or file, or a mounted table holding rows (the portal lists no
+    /// dataset that has nothing to give).
+    public var requiresData = false
+    /// The order of the results; relevance ranks exact and prefix name matches first.
+    public var order: CatalogOrder = .relevance
 
     public init(
         text: String = "", departmentIDs: [Int64] = [], classification: String? = nil, shareTypes: [ShareType] = [],
@@ -54,6 +59,19 @@ public struct CatalogQuery: Sendable, Hashable {
     }
 
     public static let maximumPageSize = 1000
+}
+
+/// How search results are ordered.
+public enum CatalogOrder: String, Sendable, Hashable, CaseIterable {
+    /// Exact name matches, then names starting with the text, then names containing it, then the rest; newest
+    /// first within each (newest first when there is no text).
+    case relevance
+    /// The most recently updated data first (entries never loaded by their last change).
+    case newest
+    /// The most viewed first (open-data page views).
+    case views
+    /// The most downloaded first (open-data downloads and API calls).
+    case downloads
 }
 
 /// The facets a search reports counts for.

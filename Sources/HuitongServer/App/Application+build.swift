@@ -168,6 +168,7 @@ public enum HuitongApp {
 
         ObservabilityRoutes(useCases: useCases, version: configuration.version).registerHealth(on: router)
         OpenAPIDocument.register(on: router)
+        StaticAssets.bundled.register(on: router)
         AuthPages(accounts: accounts, pages: pages, cookies: cookies, sessionLifetime: configuration.sessionLifetime)
             .register(on: router)
         let api = router.group("api/v1")
@@ -203,6 +204,7 @@ public enum HuitongApp {
             service: developers, pages: pages, cookies: cookies, sessionLifetime: configuration.sessionLifetime,
             links: OpenDataLinks(base: configuration.baseURL))
         developerPages.register(on: router)
+        APIReferencePages(pages: pages).register(on: router)
         OpenAccessPages(service: developers, pages: pages, developerPages: developerPages).register(on: router)
         FeedbackPages(objections: objections.service, pages: pages, cookies: cookies, limiter: objections.limiter)
             .register(on: router)
@@ -224,6 +226,9 @@ public enum HuitongApp {
             audit: audit, verifications: verifications, developers: developers, ingest: ingest,
             collection: useCases.collection, gateway: gateway, baseURL: configuration.baseURL)
         console.register(on: router)
+        AssessmentPages(
+            service: AssessmentUseCases(store: store, quality: quality), console: console, pages: pages
+        ).register(on: router)
         MatterPages(
             service: useCases.matters, console: console, pages: pages, spoolFolder: configuration.ingest.spoolFolder
         ).register(on: router)

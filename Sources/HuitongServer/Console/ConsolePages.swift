@@ -138,6 +138,7 @@ struct ConsolePages {
         Section(href: "/console/objections", key: "console_nav_objections", action: .consoleObjections),
         Section(href: "/console/open-requests", key: "console_nav_open_requests", action: .consoleOpenRequests),
         Section(href: "/quality", key: "console_nav_quality", action: .qualityReadRanking),
+        Section(href: "/console/assessment", key: "console_nav_assessment", action: .assessmentReadReport),
         Section(href: "/console/catalog", key: "console_nav_catalog", action: .consoleCatalog),
         Section(href: "/console/applications", key: "console_nav_applications", action: .consoleApplications),
         Section(href: "/console/systems", key: "console_nav_systems", action: .consoleSystems),

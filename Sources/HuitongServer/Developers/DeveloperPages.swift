@@ -155,7 +155,7 @@ struct DeveloperPages {
             _ = try await PortalForm.developer(request, context: context)
             try await store.developers.deleteSession(digest: Secrets.digest(of: cookie.value))
         }
-        var response = Response.redirect(to: "/portal", type: .normal)
+        var response = Response.redirect(to: "/", type: .normal)
         response.setCookie(cookies.expired(CookieSettings.developerCookie))
         return response
     }

@@ -162,6 +162,7 @@ struct OpenDataAPI {
         let masked = rows.map { policy.masked($0, items: columns) }
         let types = columns.map(ColumnType.init(for:))
         try await record(.allowed, rows: Int64(masked.count), version: extract.version.version)
+        try await store.countOpenDataUse(.apiCall, entryID: entry.id)
         let due = key.lastUsedAt.map({ Date().timeIntervalSince($0) > Self.touchInterval }) ?? true
         if due {
             try? await store.developers.touchKey(id: key.id, at: Date())

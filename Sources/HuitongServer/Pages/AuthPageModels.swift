@@ -1,9 +1,4 @@
-// The public home and the officers' sign-in page (`AuthPages`), named as their templates' keys (see `PageModel`).
-
-struct HomePage: PageModel {
-    var departmentCount: Int
-    var userCount: Int
-}
+// The officers' sign-in page (`AuthPages`), named as its template's keys (see `PageModel`).
 
 struct LoginPage: PageModel {
     /// The double-submit token the form echoes.

@@ -4,7 +4,7 @@ import HuitongServices
 import HuitongStore
 import Hummingbird
 
-/// The public home page, sign-in and sign-out (the console itself is `ConsolePages`).
+/// Sign-in and sign-out (the home page is the portal's, `PortalPages.home`; the console is `ConsolePages`).
 struct AuthPages {
     let accounts: AccountUseCases
     let pages: PageRenderer
@@ -13,21 +13,11 @@ struct AuthPages {
     var store: Store { accounts.store }
 
     func register(on router: Router<HuitongRequestContext>) {
-        router.get("/", use: home)
         router.get("/login", use: loginForm)
         router.post("/login", use: login)
         router.post("/logout", use: logout)
         router.get("/static/app.css", use: stylesheet)
         router.get("/static/console.js", use: script)
-    }
-
-    func home(_ request: Request, context: HuitongRequestContext) async throws -> Response {
-        var response = pages.render(
-            .home,
-            HomePage(departmentCount: try await store.departments.count(), userCount: try await store.users.count()),
-            context: context)
-        rememberLanguage(request, &response)
-        return response
     }
 
     struct LoginForm: Decodable {

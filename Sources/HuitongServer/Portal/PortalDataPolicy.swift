@@ -20,6 +20,23 @@ struct PortalDataPolicy: Sendable {
         entry.isOpenToPublic && entry.content.openness == .unconditional
     }
 
+    /// Whether the entry has data to offer: a mounted API or file, or a mounted table holding rows (the same rule
+    /// as the catalog search's `requiresData`).
+    static func hasData(_ entry: CatalogEntry) -> Bool {
+        guard let mount = entry.mount else { return false }
+        return mount.kind != .table || (entry.recordCount ?? 0) > 0
+    }
+
+    /// The formats the portal really serves for the entry (its badges): CSV, JSON and XLSX (within the spreadsheet
+    /// limit) of loaded rows, or API of a mounted interface. The catalog's declared 资源格式 (a KingbaseES table, an
+    /// OFD file) is how the provider keeps the data, not something a visitor can download.
+    static func offeredFormats(_ entry: CatalogEntry) -> [String] {
+        guard hasData(entry), let mount = entry.mount else { return [] }
+        if mount.kind == .api { return ["API"] }
+        guard (entry.recordCount ?? 0) > 0 else { return [] }
+        return PortalDownloadFormat.allCases.filter { $0.isOffered(forRows: entry.recordCount ?? 0) }.map(\.label)
+    }
+
     static func isOpen(_ item: InfoItem) -> Bool {
         item.shareType != .notShared && item.grade <= highestOpenGrade
     }

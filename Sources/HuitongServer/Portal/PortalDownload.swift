@@ -3,6 +3,12 @@ import HuitongCore
 import HuitongIngest
 import HuitongServices
 
+/// What a CSV download's header row names: the items (数据项名称, the default) or their column codes.
+enum PortalCSVHeader: String, Sendable {
+    case name
+    case code
+}
+
 /// The formats the portal offers an unconditionally open entry's rows in (domain.md §7.3: CSV and JSON at least,
 /// XLSX for the people who open data in a spreadsheet).
 enum PortalDownloadFormat: String, Sendable, CaseIterable {
@@ -31,26 +37,30 @@ enum PortalDownloadFormat: String, Sendable, CaseIterable {
 }
 
 /// Encodes rows (already masked) for a download, page by page: CSV with a byte order mark so that Excel reads the
-/// Chinese correctly, or one JSON array of objects keyed by column name. Spreadsheet formulas are neutralised by the
+/// Chinese correctly, its header the items' names (`?header=code`: the column codes, as scripts written against
+/// the codes expect), or one JSON array of objects keyed by column code. Spreadsheet formulas are neutralised by the
 /// CSV and XLSX writers.
 struct PortalDownloadEncoder: Sendable {
     let format: PortalDownloadFormat
     let columns: [String]
+    /// The CSV's header row: the items' names, or the column codes.
+    let headers: [String]
     /// Each column's type, for JSON's numbers and booleans.
     let types: [ColumnType]
     private var csv = CSVWriter(options: .init(includesByteOrderMark: true))
     private var wroteRow = false
 
-    init(format: PortalDownloadFormat, columns: [String], types: [ColumnType]) {
+    init(format: PortalDownloadFormat, columns: [String], headers: [String]? = nil, types: [ColumnType]) {
         self.format = format
         self.columns = columns
+        self.headers = headers ?? columns
         self.types = types
     }
 
     mutating func header() -> Data {
         switch format {
         case .csv:
-            csv.writeRow(columns)
+            csv.writeRow(headers)
             return csv.takeOutput()
         case .json:
             return Data("[".utf8)

@@ -14,6 +14,9 @@ struct DatasetCardModel: Sendable {
     var hasFormats: Bool
     var updated: String?
     var records: String?
+    /// Open-data page views, and downloads with API calls.
+    var views: String
+    var downloads: String
 }
 
 /// A link to the datasets of one department or topic, with how many there are.
@@ -30,7 +33,19 @@ struct PortalHomePage: PageModel {
     var hasDepartments: Bool
     var hasTopics: Bool
     var departments: [FacetLinkModel]
-    var topics: [FacetLinkModel]
+    /// 按主题浏览: the subject areas (领域) with open datasets.
+    var areas: [Area]
+    var popularHref: String
+    var newestHref: String
+    var downloadedHref: String
+
+    struct Area: Sendable {
+        var name: String
+        var count: Int
+        /// An inline SVG (`PortalSubjectArea.icon`).
+        var icon: String
+        var href: String
+    }
 
     struct Stat: Sendable {
         var value: String
@@ -52,6 +67,18 @@ struct PortalSearchPage: PageModel {
     var clearHref: String?
     var issues: [Issue]?
     var hasIssues: Bool?
+    /// 相关度 / 最新 / 最热 / 下载最多.
+    var sorts: [Sort]
+    var areaName: String?
+    var areaClearHref: String?
+    /// The order to keep when the search form is sent again (none for relevance).
+    var sortValue: String?
+
+    struct Sort: Sendable {
+        var label: String
+        var href: String
+        var current: Bool
+    }
 
     struct Facet: Sendable {
         var title: String
@@ -101,6 +128,27 @@ struct PortalDatasetPage: PageModel {
     var hasHistory: Bool
     var quality: Quality?
     var examples: [Example]
+    /// The page's tabs (数据项, 预览, API, 质量, 版本): links to `?tab=`, so they work without JavaScript.
+    var tabs: [Tab]
+    var tabTitle: String
+    var apiHref: String
+    var showItems = false
+    var showPreview = false
+    var showAPI = false
+    var showQuality = false
+    var showVersions = false
+    /// The preview's numeric column drawn as bars, and its coordinates on a map.
+    var chart: PortalPreviewChart?
+    var map: PortalPreviewMap?
+    /// Open-data page views, and downloads with API calls.
+    var views = "0"
+    var downloadCount = "0"
+
+    struct Tab: Sendable {
+        var label: String
+        var href: String
+        var current: Bool
+    }
 
     struct Field: Sendable {
         var label: String
@@ -176,3 +224,14 @@ struct PortalNoticePage: PageModel {
 
 /// The licence page reads the string catalogue only.
 struct PortalLicencePage: PageModel {}
+
+/// The dataset page's tabs, in order; `?tab=` names one, the first is the default.
+enum PortalDatasetTab: String, CaseIterable, Sendable {
+    case items
+    case preview
+    case api
+    case quality
+    case versions
+
+    var titleKey: String { "dataset_tab_\(rawValue)" }
+}

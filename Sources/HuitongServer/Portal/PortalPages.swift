@@ -33,7 +33,12 @@ struct PortalPages {
     static let callWindowDays = 30
 
     func register(on router: Router<HuitongRequestContext>) {
-        router.get("/portal", use: home)
+        // One home: the portal at `/`; the old address `/portal` leads there, keeping its query (`?lang=en`).
+        router.get("/", use: home)
+        router.get("/portal") { request, _ in
+            let query = request.uri.query.map { "?\($0)" } ?? ""
+            return Response.redirect(to: "/\(query)", type: .permanent)
+        }
         router.get("/datasets", use: search)
         router.get("/datasets/:reference", use: dataset)
         for format in PortalDownloadFormat.allCases {
@@ -48,21 +53,32 @@ struct PortalPages {
 
     func home(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         let language = context.language
-        let overview = try await store.catalog.search(
-            OpenCatalog.query(limit: 0), facets: [.department, .classification])
+        var overviewQuery = OpenCatalog.query(limit: 0)
+        overviewQuery.requiresData = true
+        let overview = try await store.catalog.search(overviewQuery, facets: [.department])
         let departments = overview.facets[CatalogFacet.department.rawValue] ?? []
-        let topics = overview.facets[CatalogFacet.classification.rawValue] ?? []
+        var areas: [PortalHomePage.Area] = []
+        for area in PortalSubjectArea.allCases {
+            var query = overviewQuery
+            query.keywords = area.keywords
+            let count = try await store.catalog.search(query, facets: []).total
+            guard count > 0 else { continue }
+            areas.append(
+                PortalHomePage.Area(
+                    name: area.label.text(language), count: count, icon: area.icon,
+                    href: PortalSearch().href(setting: "area", to: area.rawValue)))
+        }
         let records = try await store.activePoolRowCount(openness: OpenCatalog.publicOpenness)
-        let calls = try await recentCalls.value(for: "calls in the last 30 days") { [store] in
+        // Open-data API calls only (the portal's developers), not the sharing gateway's calls between departments.
+        let calls = try await recentCalls.value(for: "open-data calls in the last 30 days") { [store] in
             let now = Date()
-            return try await store.audit.statistics(
-                AuditStatisticsQuery(
-                    from: AuditCalendar.windowStart(days: Self.callWindowDays, endingAt: now), to: now + 1,
-                    groupBy: .resource)
-            ).reduce(Int64(0)) { $0 + $1.calls }
+            return try await store.openDataAPICalls(
+                from: AuditCalendar.windowStart(days: Self.callWindowDays, endingAt: now), to: now + 1)
         }
         let featured = try await store.recentlyUpdatedEntries(
-            openness: OpenCatalog.publicOpenness, limit: Self.featuredCount)
+            openness: OpenCatalog.publicOpenness, limit: Self.featuredCount * 4
+        ).filter(PortalDataPolicy.hasData).prefix(Self.featuredCount)
+        let usage = try await store.openDataUsage()
         let page = PortalHomePage(
             stats: [
                 PortalHomePage.Stat(
@@ -73,18 +89,18 @@ struct PortalPages {
                 PortalHomePage.Stat(value: Self.grouped(records), label: pages.text("portal_stat_records", language)),
                 PortalHomePage.Stat(value: Self.grouped(calls), label: pages.text("portal_stat_calls", language)),
             ],
-            featured: featured.map { card($0, language) },
+            featured: featured.map { card($0, language, usage: usage[$0.id]) },
             hasFeatured: !featured.isEmpty,
             hasDepartments: !departments.isEmpty,
-            hasTopics: !topics.isEmpty,
+            hasTopics: !areas.isEmpty,
             departments: departments.map {
                 FacetLinkModel(
                     name: $0.label, count: $0.count, href: PortalSearch().href(setting: "department", to: $0.value))
             },
-            topics: topics.prefix(12).map {
-                FacetLinkModel(
-                    name: $0.label, count: $0.count, href: PortalSearch().href(setting: "topic", to: $0.value))
-            })
+            areas: areas,
+            popularHref: PortalSearch().href(setting: "sort", to: CatalogOrder.views.rawValue),
+            newestHref: PortalSearch().href(setting: "sort", to: CatalogOrder.newest.rawValue),
+            downloadedHref: PortalSearch().href(setting: "sort", to: CatalogOrder.downloads.rawValue))
         return respond(request, pages.render(.portalHome, page, context: context))
     }
 
@@ -94,6 +110,7 @@ struct PortalPages {
         let language = context.language
         let (search, issues) = PortalSearch.parse(QueryValues(request))
         let result = try await store.catalog.search(search.query, facets: PortalSearch.facets)
+        let usage = try await store.openDataUsage()
         let pageCount = max(1, (result.total + PortalSearch.pageSize - 1) / PortalSearch.pageSize)
         var facetGroups: [PortalSearchPage.Facet] = []
         for facet in PortalSearch.facets {
@@ -121,17 +138,30 @@ struct PortalPages {
         var page = PortalSearchPage(
             q: search.text,
             total: result.total,
-            results: result.entries.map { card($0, language) },
+            results: result.entries.map { card($0, language, usage: usage[$0.id]) },
             hasResults: !result.entries.isEmpty,
             facets: facetGroups,
             page: search.page,
             pageCount: pageCount,
-            langHref: Self.languageHref(search.href(page: search.page), language))
+            langHref: Self.languageHref(search.href(page: search.page), language),
+            sorts: CatalogOrder.allCases.map { order in
+                PortalSearchPage.Sort(
+                    label: pages.text("sort_\(order.rawValue)", language),
+                    href: search.href(setting: "sort", to: order == .relevance ? nil : order.rawValue),
+                    current: order == search.order)
+            })
+        if search.order != .relevance { page.sortValue = search.order.rawValue }
+        if let area = search.area {
+            page.areaName = area.label.text(language)
+            page.areaClearHref = search.href(setting: "area", to: nil)
+        }
         if search.page > 1 { page.previous = search.href(page: search.page - 1) }
         if search.page < pageCount && search.page < PortalSearch.maximumPage {
             page.next = search.href(page: search.page + 1)
         }
-        let hasFilters = PortalSearch.facets.contains { search.value(of: PortalSearch.parameter(for: $0)) != nil }
+        let hasFilters =
+            PortalSearch.facets.contains { search.value(of: PortalSearch.parameter(for: $0)) != nil }
+            || search.area != nil
         if hasFilters || !search.text.isEmpty { page.clearHref = "/datasets" }
         if !issues.isEmpty {
             page.issues = issues.map {
@@ -153,7 +183,7 @@ struct PortalPages {
     }
 
     /// What a result or a featured entry shows.
-    func card(_ entry: CatalogEntry, _ language: Language) -> DatasetCardModel {
+    func card(_ entry: CatalogEntry, _ language: Language, usage: OpenDataUsageTotals? = nil) -> DatasetCardModel {
         DatasetCardModel(
             href: path(entry),
             name: entry.content.name,
@@ -163,10 +193,12 @@ struct PortalPages {
             openness: entry.content.openness.label.text(language),
             isConditional: entry.content.openness == .conditional,
             cycle: entry.content.updateCycle.label.text(language),
-            formats: entry.content.formats.map(\.type),
-            hasFormats: !entry.content.formats.isEmpty,
+            formats: PortalDataPolicy.offeredFormats(entry),
+            hasFormats: PortalDataPolicy.hasData(entry),
             updated: entry.dataUpdatedAt.map(Self.dateTime),
-            records: entry.recordCount.map(Self.grouped))
+            records: entry.recordCount.map(Self.grouped),
+            views: Self.grouped(usage?.views ?? 0),
+            downloads: Self.grouped((usage?.downloads ?? 0) + (usage?.apiCalls ?? 0)))
     }
 
     // MARK: Dataset
@@ -189,6 +221,7 @@ struct PortalPages {
     func dataset(_ request: Request, context: HuitongRequestContext) async throws -> Response {
         guard let entry = try await entry(context) else { return notFound(request, context) }
         let language = context.language
+        let tab = request.uri.queryParameters["tab"].flatMap { PortalDatasetTab(rawValue: String($0)) } ?? .items
         let content = entry.content
         let items = PortalDataPolicy.openItems(of: entry)
         let access = try await developerAccess(entry, context)
@@ -210,9 +243,7 @@ struct PortalPages {
         field("meta_openness", content.openness.label.text(language))
         field("meta_open_condition", content.openCondition)
         field("meta_cycle", content.updateCycle.label.text(language))
-        field(
-            "meta_formats",
-            content.formats.map { "\($0.category.label.text(language)) \($0.type)" }.joined(separator: "、"))
+        field("meta_formats", PortalDataPolicy.offeredFormats(entry).joined(separator: "、"))
         field("meta_keywords", content.keywords.joined(separator: "、"))
         field("meta_published", entry.publishedOn?.description)
         field("meta_version", String(entry.version))
@@ -255,7 +286,20 @@ struct PortalPages {
             licenceTitle: pages.text(
                 content.openness == .unconditional ? "licence_open_title" : "licence_conditional_title", language),
             searchHref: PortalSearch().href(setting: "department", to: String(entry.provider.departmentID)),
-            history: history, hasHistory: !history.isEmpty, examples: [])
+            history: history, hasHistory: !history.isEmpty, examples: [],
+            tabs: PortalDatasetTab.allCases.map { each in
+                PortalDatasetPage.Tab(
+                    label: pages.text(each.titleKey, language),
+                    href: "\(path(entry))\(each == .items ? "" : "?tab=\(each.rawValue)")#dataset-tabs",
+                    current: each == tab)
+            },
+            tabTitle: pages.text(tab.titleKey, language),
+            apiHref: "\(path(entry))?tab=api#dataset-tabs")
+        page.showItems = tab == .items
+        page.showPreview = tab == .preview
+        page.showAPI = tab == .api
+        page.showQuality = tab == .quality
+        page.showVersions = tab == .versions
 
         if !content.openCondition.isEmpty { page.openCondition = content.openCondition }
         if content.openness == .conditional {
@@ -267,14 +311,18 @@ struct PortalPages {
             }
         }
         if rowsOpen, let version {
-            let columns = PortalDataPolicy.columns(of: entry, in: version.columns)
-            let preview = try await self.preview(entry, columns: columns)
-            page.preview = PortalDatasetPage.Preview(
-                headers: columns.map(\.name),
-                rows: preview.map { row in PortalDatasetPage.Row(cells: row.map { $0 ?? "" }) },
-                shown: preview.count,
-                total: Self.grouped(version.rowCount),
-                anyMasked: columns.contains { policy.masking.rule(for: $0.semanticKind) != .none })
+            if tab == .preview {
+                let columns = PortalDataPolicy.columns(of: entry, in: version.columns)
+                let preview = try await self.preview(entry, columns: columns)
+                page.preview = PortalDatasetPage.Preview(
+                    headers: columns.map(\.name),
+                    rows: preview.map { row in PortalDatasetPage.Row(cells: row.map { $0 ?? "" }) },
+                    shown: preview.count,
+                    total: Self.grouped(version.rowCount),
+                    anyMasked: columns.contains { policy.masking.rule(for: $0.semanticKind) != .none })
+                page.chart = PortalPreviewChart.chart(columns: columns, rows: preview, language: language)
+                page.map = PortalPreviewMap.map(columns: columns, rows: preview)
+            }
             page.downloads = PortalDownloadFormat.allCases.filter { $0.isOffered(forRows: version.rowCount) }
                 .map { DownloadLinkModel(href: "\(path(entry))/download.\($0.fileExtension)", label: $0.label) }
             page.hasDownloads = true
@@ -320,11 +368,21 @@ struct PortalPages {
                 at: 0)
             examples.insert(
                 PortalDatasetPage.Example(
+                    title: pages.text("api_download_csv_codes", language),
+                    command: "curl -sS -o '\(packageName).csv' '\(links.base)\(path(entry))/download.csv?header=code'"),
+                at: 1)
+            examples.insert(
+                PortalDatasetPage.Example(
                     title: pages.text("api_download_json", language),
                     command: "curl -sS '\(links.base)\(path(entry))/download.json'"),
-                at: 1)
+                at: 2)
         }
         page.examples = examples
+        // A visit counts once, on the page's first tab (moving between tabs is the same visit).
+        if tab == .items { try await store.countOpenDataUse(.view, entryID: entry.id) }
+        let usage = try await store.openDataUsage(entryID: entry.id)
+        page.views = Self.grouped(usage.views)
+        page.downloadCount = Self.grouped(usage.downloads + usage.apiCalls)
         var response = respond(request, pages.render(.portalDataset, page, context: context))
         // A preview of conditionally open rows is the applicant's alone.
         if access != nil { response.headers[.cacheControl] = "private, no-store" }
@@ -402,6 +460,7 @@ struct PortalPages {
                 throw GatewayError.auditUnavailable
             }
         }
+        try await store.countOpenDataUse(.download, entryID: entry.id)
         if format == .xlsx {
             var rows: [[String?]] = []
             while let page = try await store.pools.nextPage(of: &cursor) {
@@ -415,9 +474,12 @@ struct PortalPages {
         let pools = store.pools
         let masking = policy
         let start = cursor
+        let header = request.uri.queryParameters["header"].flatMap { PortalCSVHeader(rawValue: String($0)) } ?? .name
         let body = ResponseBody { writer in
             var encoder = PortalDownloadEncoder(
-                format: format, columns: columns.map(\.columnName), types: columns.map(ColumnType.init(for:)))
+                format: format, columns: columns.map(\.columnName),
+                headers: header == .code ? columns.map(\.columnName) : columns.map(\.name),
+                types: columns.map(ColumnType.init(for:)))
             var cursor = start
             try await writer.write(ByteBuffer(data: encoder.header()))
             while let page = try await pools.nextPage(of: &cursor) {

@@ -12,6 +12,9 @@ struct PortalSearch: Sendable, Hashable {
     var format: String?
     var cycle: UpdateCycle?
     var openness: Openness?
+    /// A subject area (领域, `PortalSubjectArea`).
+    var area: PortalSubjectArea?
+    var order: CatalogOrder = .relevance
     var page = 1
 
     static let pageSize = 10
@@ -62,6 +65,24 @@ struct PortalSearch: Sendable, Hashable {
                         en: "openness must be unconditional or conditional"))
             }
         }
+        if let text = nonEmpty(parameters["area"]) {
+            if let area = PortalSubjectArea(rawValue: text) {
+                search.area = area
+            } else {
+                issues.add("area", BilingualText(zh: "没有这个领域", en: "there is no such subject area"))
+            }
+        }
+        if let text = nonEmpty(parameters["sort"]) {
+            if let order = CatalogOrder(rawValue: text) {
+                search.order = order
+            } else {
+                issues.add(
+                    "sort",
+                    BilingualText(
+                        zh: "排序只能是 relevance、newest、views 或 downloads",
+                        en: "sort must be relevance, newest, views or downloads"))
+            }
+        }
         if let text = nonEmpty(parameters["page"]) {
             if let page = Int(text), (1...maximumPage).contains(page) {
                 search.page = page
@@ -88,10 +109,17 @@ struct PortalSearch: Sendable, Hashable {
         query.formats = format.map { [$0] } ?? []
         query.updateCycles = cycle.map { [$0] } ?? []
         if let openness { query.openness = [openness] }
+        if let area { query.keywords = area.keywords }
+        query.order = order
+        // The portal lists datasets that have something to give: rows to download or an API to call.
+        query.requiresData = true
         return query
     }
 
-    static let facets: [CatalogFacet] = [.department, .classification, .format, .updateCycle, .openness]
+    /// No format facet: the catalog's declared formats (a KingbaseES table, an OFD file) are how providers keep
+    /// data, not what a visitor can download; every listed dataset offers its data as CSV, JSON and XLSX or as an
+    /// API (`PortalDataPolicy.offeredFormats`).
+    static let facets: [CatalogFacet] = [.department, .classification, .updateCycle, .openness]
 
     /// The URL parameter a facet filters by.
     static func parameter(for facet: CatalogFacet) -> String {
@@ -111,6 +139,8 @@ struct PortalSearch: Sendable, Hashable {
         case "format": format
         case "cycle": cycle?.rawValue
         case "openness": openness?.rawValue
+        case "area": area?.rawValue
+        case "sort": order == .relevance ? nil : order.rawValue
         default: nil
         }
     }
@@ -119,7 +149,7 @@ struct PortalSearch: Sendable, Hashable {
     func href(setting parameter: String? = nil, to value: String? = nil, page: Int? = nil) -> String {
         var pairs: [(String, String)] = []
         if !text.isEmpty { pairs.append(("q", text)) }
-        for name in ["department", "topic", "format", "cycle", "openness"] {
+        for name in ["department", "topic", "format", "cycle", "openness", "area", "sort"] {
             let current = name == parameter ? value : self.value(of: name)
             if let current { pairs.append((name, current)) }
         }

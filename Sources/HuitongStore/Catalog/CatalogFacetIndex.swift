@@ -37,6 +37,10 @@ final class CatalogFacetIndex: Sendable {
         var name: String
         /// The entry's `search_text` (already lower-cased), when the index matches text itself.
         var searchText: String?
+        /// A mounted API or file, or a mounted table holding rows.
+        var hasData = false
+        /// When its data (or, never loaded, the entry) last changed, seconds since 1970: the 最新 order.
+        var freshness: Double = 0
 
         /// The row's value of each single-valued facet, in `Columns.singleFacets` order.
         var singleValues: [String] {
@@ -69,6 +73,8 @@ final class CatalogFacetIndex: Sendable {
         var single: [[Int32]] = Array(repeating: [], count: singleFacets.count)
         var formats: [[Int32]] = []
         var keywords: [[Int32]] = []
+        var hasData: [Bool] = []
+        var freshness: [Double] = []
         /// Lower-cased names as UTF-8, each row's bytes at `nameBytes[nameStart[row]..<nameEnd[row]]`.
         var nameBytes: [UInt8] = []
         var nameStart: [Int] = []
@@ -126,6 +132,8 @@ final class CatalogFacetIndex: Sendable {
             for (slot, value) in raw.singleValues.enumerated() { single[slot].append(code(value, slot: slot)) }
             formats.append(raw.formats.map { code($0, slot: Self.formatSlot) })
             keywords.append(raw.keywords.map { code($0, slot: Self.keywordSlot) })
+            hasData.append(raw.hasData)
+            freshness.append(raw.freshness)
             nameStart.append(nameBytes.count)
             nameBytes.append(contentsOf: raw.name.lowercased().utf8)
             nameEnd.append(nameBytes.count)
@@ -431,6 +439,7 @@ final class CatalogFacetIndex: Sendable {
         for row in try await sql.raw(
             """
             SELECT id, status, department_id, classification_code, share_type, openness, update_cycle, grade, name,
+                mount_kind, record_count, data_updated_at, updated_at,
                 \(unsafeRaw: text ? "search_text" : "NULL AS search_text")
             FROM catalog_entries \(entryScope)
             """
@@ -446,6 +455,14 @@ final class CatalogFacetIndex: Sendable {
                 grade: try row.decode(column: "grade", as: String.self),
                 name: try row.decode(column: "name", as: String.self),
                 searchText: try row.decode(column: "search_text", as: String?.self))
+            let mountKind = try row.decode(column: "mount_kind", as: String?.self)
+            let records = try row.decode(column: "record_count", as: Int64?.self) ?? 0
+            // A mounted API or file has data; a mounted table has data once it holds rows.
+            rows[id]?.hasData = mountKind != nil && (mountKind != MountKind.table.rawValue || records > 0)
+            let changed =
+                try row.decode(column: "data_updated_at", as: Date?.self)
+                ?? row.decode(column: "updated_at", as: Date.self)
+            rows[id]?.freshness = changed.timeIntervalSince1970
         }
         for tag in try await sql.raw("SELECT entry_id, kind, value FROM catalog_entry_tags \(tagScope)").all() {
             let id = try tag.decode(column: "entry_id", as: Int64.self)

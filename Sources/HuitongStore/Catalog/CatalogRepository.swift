@@ -277,9 +277,13 @@ struct SQLCatalogRepository: CatalogRepository {
         id: Int64, _ mount: MountedResource?, recordCount: Int64?, dataUpdatedAt: Date?, author: ChangeAuthor,
         at now: Date, integrity: RowIntegrity, _ sql: any SQLDatabase
     ) async throws -> CatalogEntry {
+        // Whether an entry has data is a search filter (the portal lists only entries with data): the change
+        // goes on the catalog's change log like any other.
+        try await serializeCatalogWrites(sql)
         guard let existing = try await Self.load(id: id, sql, integrity: integrity, forUpdate: true) else {
             throw StoreError.notFound(entity: "catalog entry", key: "\(id)")
         }
+        try await Self.touch(id, sql)
         try await sql.raw(
             """
             UPDATE catalog_entries SET mount_kind = \(bind: mount?.kind.rawValue),

@@ -43,7 +43,12 @@ extension SQLCatalogRepository {
             }
         let matched = Self.matching(query, in: columns, candidates: candidates)
         let counts = Self.count(facets, over: matched, in: columns, labels: snapshot.labels)
-        let ordered = Self.ranked(matched, in: columns, terms: terms)
+        let usage: [Int64: OpenDataUsageTotals] =
+            switch query.order {
+            case .views, .downloads: try await Store.openDataUsage(sql)
+            case .relevance, .newest: [:]
+            }
+        let ordered = Self.ordered(matched, in: columns, terms: terms, by: query.order, usage: usage)
         let start = min(max(0, query.offset), ordered.count)
         let end = min(start + max(0, min(query.limit, CatalogQuery.maximumPageSize)), ordered.count)
         let (page, head) = try await Self.page(ids: Array(ordered[start..<end]), integrity: integrity, sql)
@@ -85,9 +90,27 @@ extension SQLCatalogRepository {
         return (ids.compactMap { byID[$0] }, latest)
     }
 
+    /// Ids in the query's order: by relevance (`ranked`), or by freshness, views or downloads (downloads and
+    /// open-data API calls together), ties in relevance order.
+    static func ordered(
+        _ rows: [Int], in columns: CatalogFacetIndex.Columns, terms: [String], by order: CatalogOrder,
+        usage: [Int64: OpenDataUsageTotals]
+    ) -> [Int64] {
+        let ranked = ranked(rows, in: columns, terms: terms)
+        let key: (Int64) -> Double
+        switch order {
+        case .relevance: return ranked
+        case .newest: key = { id in columns.row(of: id).map { columns.freshness[$0] } ?? 0 }
+        case .views: key = { id in Double(usage[id]?.views ?? 0) }
+        case .downloads: key = { id in Double((usage[id]?.downloads ?? 0) + (usage[id]?.apiCalls ?? 0)) }
+        }
+        let keyed = ranked.enumerated().map { (id: $0.element, key: key($0.element), rank: $0.offset) }
+        return keyed.sorted { $0.key != $1.key ? $0.key > $1.key : $0.rank < $1.rank }.map(\.id)
+    }
+
     /// Ids in result order, the same on every backend: entries named exactly the query's text, then those whose
-    /// name starts with it, then those whose name contains it, then the rest (matched by other fields); newest
-    /// first within each. The query's text is its terms joined by a space, so `人口` ranks 人口基础信息 above an
+    /// name starts with it, then those whose name contains it, then the rest (matched by other fields); shorter
+    /// names first among those starting with or containing the text, newest first otherwise. The query's text is its terms joined by a space, so `人口` ranks 人口基础信息 above an
     /// entry that only mentions 人口 in its abstract.
     static func ranked(_ rows: [Int], in columns: CatalogFacetIndex.Columns, terms: [String]) -> [Int64] {
         guard !terms.isEmpty else { return descending(rows.map { columns.ids[$0] }) }
@@ -103,7 +126,17 @@ extension SQLCatalogRepository {
             }
             tiers[tier].append(columns.ids[row])
         }
-        return tiers.flatMap(descending)
+        // Among names that start with or contain the text, the shorter name is the closer match (人口基础信息 before
+        // 人口出生统计信息 for 人口); equal lengths keep newest first.
+        func closest(_ ids: [Int64]) -> [Int64] {
+            let newest = descending(ids)
+            let length = { (id: Int64) in columns.row(of: id).map { columns.nameEnd[$0] - columns.nameStart[$0] } ?? 0 }
+            return newest.enumerated().sorted { left, right in
+                let (a, b) = (length(left.element), length(right.element))
+                return a != b ? a < b : left.offset < right.offset
+            }.map(\.element)
+        }
+        return descending(tiers[0]) + closest(tiers[1]) + closest(tiers[2]) + descending(tiers[3])
     }
 
     /// Newest first. Rows usually arrive in ascending id order (positions follow ids, full-text indexes return
@@ -196,9 +229,11 @@ extension SQLCatalogRepository {
         let classification = query.classification.map { String($0.filter(\.isNumber).prefix(20)) } ?? ""
         let publishedCode = UInt8(Columns.statuses.firstIndex(of: EntryStatus.published.rawValue)!)
         let unpublishedOnlyOf = query.unpublishedOnlyOf
+        let requiresData = query.requiresData
 
         func passes(_ row: Int) -> Bool {
             guard columns.present[row] else { return false }
+            if requiresData && !columns.hasData[row] { return false }
             let status = columns.status[row]
             guard statusPass[Int(status)] else { return false }
             if let unpublishedOnlyOf, status != publishedCode, columns.departmentID[row] != unpublishedOnlyOf {

@@ -297,6 +297,8 @@ struct SQLIngestJobRepository: IngestJobRepository {
         }
         let now = Date()
         return try await provider.transaction { sql in
+            // Mounting writes the catalog's change log, whose turn is taken before any other lock.
+            try await SQLCatalogRepository.serializeCatalogWrites(sql)
             let active = try await SQLPoolRepository.publish(version, keep: keep, at: now, sql)
             _ = try await SQLCatalogRepository.setMount(
                 id: version.entryID, MountedResource(kind: .table, locator: active.tableName),

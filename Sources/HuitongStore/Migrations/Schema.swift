@@ -397,7 +397,12 @@ enum Schema {
         .addingColumns(
             version: 42, name: "departments disabled by the operator (issue 24)",
             columns: [("departments", "is_active", "BOOLEAN NOT NULL DEFAULT TRUE")]),
-        // Numbers 40–44 are taken by changes made alongside (issue 24).
+        Migration(
+            version: 43, name: "open-data views, downloads and API calls (issue 24)",
+            statements: { _ in OpenDataUsageSchema.tables }),
+        Migration(
+            version: 44, name: "考核 weights per year, seeded from domain-services.md §5 (issue 24)",
+            statements: { _ in AssessmentSchema.statements }),
         Migration(
             version: 45, name: auditLatencyByDepartments.name,
             statements: { t in t.backend == .postgres ? auditLatencyByDepartments.statements(t) : [] },

@@ -126,7 +126,7 @@ struct PagesAndContractTests {
             // Server-rendered pages are for browsers, not part of the API contract; the DCAT documents and the
             // CKAN-compatible action API follow the W3C and CKAN specifications instead.
             let listedPaths: Set<String> = [
-                "/", "/login", "/logout", "/console", "/static/app.css",
+                "/", "/login", "/logout", "/console", "/static/app.css", "/static/console.js",
                 "/catalog.ttl", "/catalog.jsonld", "/api/3/action/{action}", "/api/action/{action}",
                 "/portal", "/datasets", "/datasets/{reference}", "/datasets/{reference}/download.csv",
                 "/datasets/{reference}/download.json", "/datasets/{reference}/download.xlsx", "/licence", "/quality",

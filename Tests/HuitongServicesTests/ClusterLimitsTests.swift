@@ -63,6 +63,37 @@ struct ClusterLimitsTests {
         }
     }
 
+    @Test(
+        "a burst of calls on one node takes one chunk of a large quota between them, not a chunk each",
+        arguments: TestBackend.available)
+    func burstTakesOneChunk(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { store, _ in
+            let node = CallLimiter(shared: .init(cluster: store.cluster, liveNodes: { 2 }))
+            let outcomes = try await withThrowingTaskGroup(of: CallLimiter.Outcome.self) { group in
+                for _ in 0..<200 {
+                    group.addTask {
+                        try await node.take(grant: 44, perSecond: nil, perDay: 100_000, now: Self.monday)
+                    }
+                }
+                return try await group.reduce(into: [CallLimiter.Outcome]()) { $0.append($1) }
+            }
+            #expect(outcomes.allSatisfy { $0 == .allowed })
+            #expect(
+                try await store.cluster.quotaTaken(grant: 44, day: CalendarDate(Self.monday)) == 1_000,
+                "one chunk of 1,000 serves the whole burst")
+
+            // A small quota under a burst: exactly the quota is served, whichever calls wait for whose chunk.
+            let small = try await withThrowingTaskGroup(of: CallLimiter.Outcome.self) { group in
+                for _ in 0..<30 {
+                    group.addTask { try await node.take(grant: 45, perSecond: nil, perDay: 12, now: Self.monday) }
+                }
+                return try await group.reduce(into: [CallLimiter.Outcome]()) { $0.append($1) }
+            }
+            #expect(small.filter { $0 == .allowed }.count == 12)
+            #expect(small.filter { $0 == .quotaExhausted }.count == 18)
+        }
+    }
+
     @Test("a per-second limit is split among the live nodes, each keeping a burst of at least one call")
     func rateSplit() async throws {
         let start = ContinuousClock.now

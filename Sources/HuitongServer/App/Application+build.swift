@@ -215,9 +215,9 @@ public enum HuitongApp {
         let verifications = AuditVerificationCache()
         AuditAPI(store: store, audit: audit, verifications: verifications).register(on: api)
         let upstreamAllowList = UpstreamAllowListCache(store: store)
-        // Gateway lookups read from a replica when the node has one.
+        // Gateway lookups read pool rows from a replica when the node has one; access and grants from the primary.
         let gateway = GatewayAPI(
-            store: useCases.readStore, audit: audit, configuration: configuration,
+            store: store, poolStore: useCases.readStore, audit: audit, configuration: configuration,
             logger: Logger(label: "huitong.gateway"),
             allowList: upstreamAllowList, limiter: useCases.callLimiter)
         let console = ConsolePages(

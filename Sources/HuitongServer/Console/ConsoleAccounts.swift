@@ -271,7 +271,7 @@ extension ConsolePages {
         let department = try await store.departments.find(id: target.departmentID)
         let manages = AccessPolicy.allows(user, .accountsManageUsers)
         let page = ConsoleUserPage(
-            title: "\(target.displayName)（\(target.username)）", id: target.id, username: target.username,
+            title: target.displayName, id: target.id, username: target.username,
             displayName: target.displayName, department: department?.name ?? "",
             active: target.isActive, lastLogin: target.lastLoginAt.map(PortalPages.dateTime),
             roles: Role.allCases.map { role in

@@ -14,7 +14,11 @@ import Synchronization
 /// by key, by verification, as a bulk extract, or through a provider's own API — and every call, served or
 /// refused, is on the audit log before its answer leaves. If the log cannot take the entry, the call is not served.
 struct GatewayAPI: Sendable {
+    /// The primary: the caller's access, grants and revocations are read here, so that a change is seen by the next
+    /// call on this node (read-your-writes), never through a replica's lag.
     let store: Store
+    /// Pool rows and entries, which tolerate a replica's bounded lag: a replica-backed store when the node has one.
+    let poolStore: Store
     let audit: AuditLog
     let keyHasher: AuditKeyHasher
     let watermarkAuthenticator: any MessageAuthenticator
@@ -33,10 +37,12 @@ struct GatewayAPI: Sendable {
     static let extractPageSize = 2_000
 
     init(
-        store: Store, audit trail: AuditTrail, configuration: ServerConfiguration, logger: Logger,
+        store: Store, poolStore: Store? = nil, audit trail: AuditTrail, configuration: ServerConfiguration,
+        logger: Logger,
         allowList: UpstreamAllowListCache, limiter: CallLimiter
     ) {
         self.store = store
+        self.poolStore = poolStore ?? store
         self.audit = trail.log
         self.keyHasher = trail.keyHasher
         self.watermarkAuthenticator = trail.watermarkAuthenticator
@@ -47,7 +53,7 @@ struct GatewayAPI: Sendable {
             timeout: configuration.upstreamTimeout, maximumBytes: configuration.upstreamMaximumBytes,
             allowList: { try await allowList.current() })
         self.entries = GatewayEntryCache(
-            store: store, lifetime: configuration.gatewayCacheLifetime, clock: configuration.gatewayClock)
+            store: self.poolStore, lifetime: configuration.gatewayCacheLifetime, clock: configuration.gatewayClock)
         self.grants = GatewayGrantCache(store: store)
         self.access = GatewayAccessCache(
             store: store, lifetime: configuration.gatewayCacheLifetime, clock: configuration.gatewayClock)
@@ -167,7 +173,7 @@ struct GatewayAPI: Sendable {
         }
         let selection = asked
         guard call.entry.mount?.kind != .api,
-            let cursor = try await store.pools.beginExtract(
+            let cursor = try await poolStore.pools.beginExtract(
                 entryID: call.entry.id, selecting: selection, pageSize: Self.extractPageSize)
         else {
             try await call.refuse(.nothingToServe(call.entry.code.text), audit: audit)
@@ -183,7 +189,7 @@ struct GatewayAPI: Sendable {
                 "phase": "started", "extract": extractID, "version": String(cursor.version.version),
                 "format": format.rawValue, "ranges": selection.ranges.map(\.column).joined(separator: ","),
             ])
-        let pools = store.pools
+        let pools = poolStore.pools
         let audit = audit
         let logger = logger
         let body = ResponseBody { writer in
@@ -377,12 +383,12 @@ extension GatewayAPI {
     func rows(of entryID: Int64, keys: [[String]], selecting selection: PoolSelection) async throws -> [[String?]]? {
         if let version = versions.value(for: entryID) {
             do {
-                return try await store.pools.lookup(in: version, keys: keys, selecting: selection)
+                return try await poolStore.pools.lookup(in: version, keys: keys, selecting: selection)
             } catch {
                 versions.forget(entryID)
             }
         }
-        guard let found = try await store.pools.lookup(entryID: entryID, keys: keys, selecting: selection) else {
+        guard let found = try await poolStore.pools.lookup(entryID: entryID, keys: keys, selecting: selection) else {
             return nil
         }
         versions.remember(found.version, for: entryID)

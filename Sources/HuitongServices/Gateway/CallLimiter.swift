@@ -34,6 +34,15 @@ package final class CallLimiter: Sendable {
         var callsToday: Int
         /// Shared: the quota found used up today (the limit it was for).
         var exhaustedLimit: Int?
+        /// Shared: the chunk being taken from the database; calls that find the bucket empty meanwhile wait for it
+        /// rather than each take a chunk of their own (a burst would otherwise take a day's quota to one node).
+        var pending: ChunkTake?
+    }
+
+    /// One taking of a chunk, awaited by every call that needs it.
+    private final class ChunkTake: Sendable {
+        let task: Task<Int, any Error>
+        init(_ task: Task<Int, any Error>) { self.task = task }
     }
 
     private let buckets = Mutex<[Int64: Bucket]>([:])
@@ -67,34 +76,56 @@ package final class CallLimiter: Sendable {
         let rate = perSecond.map { Double($0) / Double(nodes) }
         enum Step {
             case done(Outcome)
-            case needChunk
+            case wait(ChunkTake)
         }
-        let step: Step = buckets.withLock { buckets in
-            var bucket = Self.bucket(buckets[grant], day: day, rate: rate, instant: instant)
-            defer { buckets[grant] = bucket }
-            if let perDay {
-                if shared == nil {
-                    if bucket.callsToday >= perDay { return .done(.quotaExhausted) }
-                } else if bucket.callsToday == 0 {
-                    if bucket.exhaustedLimit == perDay { return .done(.quotaExhausted) }
-                    return .needChunk
+        while true {
+            let step: Step = buckets.withLock { buckets in
+                var bucket = Self.bucket(buckets[grant], day: day, rate: rate, instant: instant)
+                defer { buckets[grant] = bucket }
+                if let perDay {
+                    if let shared {
+                        if bucket.callsToday == 0 {
+                            if bucket.exhaustedLimit == perDay { return .done(.quotaExhausted) }
+                            if let pending = bucket.pending { return .wait(pending) }
+                            let chunk = Self.quotaChunk(perDay: perDay, nodes: nodes)
+                            let take = ChunkTake(
+                                Task {
+                                    try await shared.cluster.takeQuota(
+                                        grant: grant, day: day, chunk: chunk, limit: perDay)
+                                })
+                            bucket.pending = take
+                            return .wait(take)
+                        }
+                    } else if bucket.callsToday >= perDay {
+                        return .done(.quotaExhausted)
+                    }
                 }
+                return .done(Self.serve(&bucket, rate: rate, instant: instant, shared: shared != nil && perDay != nil))
             }
-            return .done(Self.serve(&bucket, rate: rate, instant: instant, shared: shared != nil && perDay != nil))
-        }
-        guard case .needChunk = step, let shared, let perDay else {
-            if case .done(let outcome) = step { return outcome }
-            return .allowed
-        }
-        let got = try await shared.cluster.takeQuota(
-            grant: grant, day: day, chunk: Self.quotaChunk(perDay: perDay, nodes: nodes), limit: perDay)
-        return buckets.withLock { buckets in
-            var bucket = Self.bucket(buckets[grant], day: day, rate: rate, instant: instant)
-            defer { buckets[grant] = bucket }
-            bucket.callsToday += got
-            if got == 0 { bucket.exhaustedLimit = perDay }
-            guard bucket.callsToday > 0 else { return .quotaExhausted }
-            return Self.serve(&bucket, rate: rate, instant: instant, shared: true)
+            guard case .wait(let take) = step else {
+                if case .done(let outcome) = step { return outcome }
+                return .allowed
+            }
+            let got: Int
+            do {
+                got = try await take.task.value
+            } catch {
+                buckets.withLock { buckets in
+                    if buckets[grant]?.pending === take { buckets[grant]?.pending = nil }
+                }
+                throw error
+            }
+            // The first call back files the chunk; then every waiter tries again (another chunk when this one is
+            // spent before its turn, a refusal once the day's quota is).
+            buckets.withLock { buckets in
+                guard var bucket = buckets[grant], bucket.pending === take else { return }
+                bucket.pending = nil
+                if bucket.day == day {
+                    bucket.callsToday += got
+                    if got == 0 { bucket.exhaustedLimit = perDay }
+                }
+                buckets[grant] = bucket
+            }
         }
     }
 
@@ -105,7 +136,8 @@ package final class CallLimiter: Sendable {
         let capacity = rate.map { max(1, $0) } ?? 0
         var bucket =
             found ?? Bucket(tokens: capacity, refilledAt: instant, day: day, callsToday: 0, exhaustedLimit: nil)
-        if bucket.day != day {
+        // Only forward: a call that began before midnight and ends after it finds the bucket on the new day already.
+        if bucket.day < day {
             bucket.day = day
             bucket.callsToday = 0
             bucket.exhaustedLimit = nil

@@ -92,14 +92,18 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
     /// Leases a connection from the pool, counted for `/metrics`. A server that cannot be reached answers
     /// `StoreError.databaseUnreachable` within the wait limit rather than keeping the request waiting while the pool
     /// retries (the pool waits for a connection as long as it takes), and at once while it stays unreachable.
+    ///
+    /// Whether a request runs or gives up is decided once (`LeaseState`): a connection granted after the request gave
+    /// up is handed back unused, and a request that has its connection runs to the end whatever happens to the wait
+    /// (its caller's cancellation included), so that nothing is committed and then answered as failed.
     private func withConnection<Result: Sendable>(
         _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         guard isReachable else { throw StoreError.databaseUnreachable }
         leases.withLock { $0.waiting += 1 }
-        let granted = GrantFlag()
+        let lease = LeaseState()
         defer {
-            if !granted.isSet { leases.withLock { $0.waiting -= 1 } }
+            if !lease.isGranted { leases.withLock { $0.waiting -= 1 } }
         }
         do {
             return try await withoutActuallyEscaping(body) { body in
@@ -107,7 +111,7 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
                     group.addTask {
                         .answer(
                             try await self.client.withConnection { connection in
-                                granted.set()
+                                guard lease.grant() else { throw CancellationError() }
                                 self.leases.withLock {
                                     $0.waiting -= 1
                                     $0.leased += 1
@@ -117,7 +121,8 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
                             })
                     }
                     group.addTask {
-                        try await Task.sleep(for: self.waitLimit)
+                        // Not `try`: a cancelled wait ends early, and the decision below still holds.
+                        try? await Task.sleep(for: self.waitLimit)
                         return .waitedTooLong
                     }
                     while let next = try await group.next() {
@@ -127,23 +132,29 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
                             return result
                         case .waitedTooLong:
                             // A request that has its connection runs as long as it needs.
-                            guard granted.isSet else {
-                                group.cancelAll()
-                                throw StoreError.databaseUnreachable
-                            }
+                            guard lease.abandon() else { continue }
+                            group.cancelAll()
+                            throw WaitedTooLong()
                         }
                     }
                     throw CancellationError()
                 }
             }
+        } catch is WaitedTooLong {
+            // No connection within the limit. With none of this node's connections working either, the server is
+            // taken for gone; with some busy, the pool is only saturated, and the next request waits again.
+            if leases.withLock({ $0.leased == 0 }) { tripOutage("no connection within \(waitLimit)") }
+            throw StoreError.databaseUnreachable
         } catch {
-            if StoreError.isConnectionFailure(error) || (error as? StoreError) == .databaseUnreachable {
+            if StoreError.isConnectionFailure(error) {
                 tripOutage(error)
                 throw StoreError.databaseUnreachable
             }
             throw error
         }
     }
+
+    private struct WaitedTooLong: Error {}
 
     /// What finished first: the request, or its wait for a connection.
     private enum Raced<Result: Sendable>: Sendable {
@@ -152,7 +163,7 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
     }
 
     /// Marks the server unreachable and starts the probe that clears the mark once it answers again.
-    private func tripOutage(_ error: any Error) {
+    private func tripOutage(_ error: Any) {
         outage.withLock { outage in
             guard outage == nil else { return }
             logger.error(
@@ -309,11 +320,33 @@ extension ByteBuffer {
     }
 }
 
-/// Set once a request got its connection.
-private final class GrantFlag: Sendable {
-    private let value = Atomic<Bool>(false)
+/// Whether a request got its connection or gave up waiting for one: decided once, by whichever comes first.
+private final class LeaseState: Sendable {
+    private enum State {
+        case waiting
+        case granted
+        case abandoned
+    }
 
-    var isSet: Bool { value.load(ordering: .acquiring) }
+    private let state = Mutex(State.waiting)
 
-    func set() { value.store(true, ordering: .releasing) }
+    var isGranted: Bool { state.withLock { $0 == .granted } }
+
+    /// The connection came: true unless the request has given up.
+    func grant() -> Bool {
+        state.withLock { state in
+            guard state == .waiting else { return false }
+            state = .granted
+            return true
+        }
+    }
+
+    /// The wait is over: true unless the connection came first.
+    func abandon() -> Bool {
+        state.withLock { state in
+            guard state == .waiting else { return false }
+            state = .abandoned
+            return true
+        }
+    }
 }

@@ -102,7 +102,8 @@ public struct UseCases: Sendable {
             region: settings.region, audit: audit.log)
         matters = MatterUseCases(
             store: store, audit: audit, licences: licences, codeParser: settings.matterCodes, limiter: callLimiter)
-        crossLevel = CrossLevelUseCases(store: store, sharing: sharing, audit: audit, local: settings.region)
+        crossLevel = CrossLevelUseCases(
+            store: store, sharing: sharing, audit: audit, local: settings.region, limiter: callLimiter)
         let quality = quality
         uploads = UploadLoads(
             store: store, settings: settings.ingest, jobs: jobs,

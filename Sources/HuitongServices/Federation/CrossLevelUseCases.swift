@@ -11,8 +11,9 @@ public struct CrossLevelUseCases: CrossLevelHandler {
     package let sharing: SharingUseCases
     package let audit: AuditTrail
     package let local: NodeRegion
-    /// Rate limits and daily quotas of the grants routed calls use, counted like the gateway's own.
-    package let limiter = CallLimiter()
+    /// Rate limits and daily quotas of the grants routed calls use: the gateway's own, so that a grant's calls count
+    /// once whichever way they come (and across the cluster).
+    package var limiter = CallLimiter()
 
     public func file(_ submission: ApplicationSubmission, from origin: NodeRegion) async throws {
         if try await store.crossLevel.incoming(origin: origin, reference: submission.reference) != nil { return }

@@ -104,6 +104,10 @@ struct AuditScaleConformanceTests {
                 AuditStatisticsQuery(from: january, to: now + 1, groupBy: .consumer, latency: true)
             ),
             (
+                "statistics API by day, for everyone",
+                AuditStatisticsQuery(from: january, to: now + 1, groupBy: .day, latency: true)
+            ),
+            (
                 "statistics API by resource",
                 AuditStatisticsQuery(from: january, to: now + 1, groupBy: .resource, latency: true)
             ),
@@ -211,7 +215,7 @@ struct AuditScaleConformanceTests {
     }
 
     @Test(
-        "migration 45 fills the latency rollup by departments of a log made before it, and percentiles by day agree with a recount",
+        "migration 45 fills the latency rollups by departments and by day of a log made before it, and percentiles agree with a recount",
         arguments: TestBackend.available)
     func latencyByDepartmentsMigration(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, _ in
@@ -220,6 +224,7 @@ struct AuditScaleConformanceTests {
             let audit = store.provider.auditProvider
             try await audit.transaction { sql in
                 try await sql.raw("DROP TABLE audit_rollup_latency_departments").run()
+                try await sql.raw("DROP TABLE audit_rollup_latency_days").run()
                 try await sql.raw("DELETE FROM schema_migrations WHERE version = 45").run()
             }
             try await Self.migrate(store)

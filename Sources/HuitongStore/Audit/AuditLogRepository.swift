@@ -324,8 +324,14 @@ struct SQLAuditLogRepository: AuditLogRepository {
             FROM audit_rollup_calls WHERE day >= \(bind: days.lowerBound) AND day <= \(bind: days.upperBound)\(unsafeRaw: scope)
             GROUP BY 1, outcome
             """
-        // By day or by department the resource is summed away: the rollup without it has a fraction of the rows.
-        let latencyTable = query.groupBy == .resource ? "audit_rollup_latency" : "audit_rollup_latency_departments"
+        // The smallest rollup that holds the answer: by day for everyone, a few thousand rows a year; by day or by
+        // department within a scope, without the resource; by resource, the full one.
+        let latencyTable =
+            switch (query.groupBy, query.visibleTo == nil) {
+            case (.resource, _): "audit_rollup_latency"
+            case (.day, true): "audit_rollup_latency_days"
+            default: "audit_rollup_latency_departments"
+            }
         let latency: SQLQueryString = """
             SELECT \(unsafeRaw: key) AS group_key, latency_bucket, CAST(SUM(calls) AS BIGINT) AS calls
             FROM \(unsafeRaw: latencyTable) WHERE day >= \(bind: days.lowerBound) AND day <= \(bind: days.upperBound)\(unsafeRaw: scope)
@@ -422,9 +428,14 @@ struct SQLAuditLogRepository: AuditLogRepository {
                 (a.day, a.consumer, a.provider, a.bucket) < (b.day, b.consumer, b.provider, b.bucket)
             }
         }
+        struct DayLatencyKey: Hashable, Comparable {
+            var day: Int64, bucket: Int
+            static func < (a: Self, b: Self) -> Bool { (a.day, a.bucket) < (b.day, b.bucket) }
+        }
         var calls: [CallKey: (calls: Int64, rows: Int64)] = [:]
         var latency: [LatencyKey: Int64] = [:]
         var departmentLatency: [DepartmentLatencyKey: Int64] = [:]
+        var dayLatency: [DayLatencyKey: Int64] = [:]
         for event in events where event.action.isGatewayCall {
             let day = AuditCalendar.day(microseconds: event.timeMicroseconds)
             let consumer = event.consumerDepartmentID ?? 0
@@ -441,6 +452,7 @@ struct SQLAuditLogRepository: AuditLogRepository {
                 default: 0] += 1
             departmentLatency[
                 DepartmentLatencyKey(day: day, consumer: consumer, provider: provider, bucket: bucket), default: 0] += 1
+            dayLatency[DayLatencyKey(day: day, bucket: bucket), default: 0] += 1
         }
         // In key order, so that two writers could never lock the same rows in opposite orders.
         for chunk in calls.keys.sorted().chunked(rowsPerStatement) {
@@ -489,6 +501,15 @@ struct SQLAuditLogRepository: AuditLogRepository {
                 with: ["day", "consumer_department_id", "provider_department_id", "latency_bucket"]
             ) {
                 $0.set(SQLColumn("calls"), to: SQLRaw("audit_rollup_latency_departments.calls + excluded.calls"))
+            }.run()
+        }
+        for chunk in dayLatency.keys.sorted().chunked(rowsPerStatement) {
+            let insert = sql.insert(into: "audit_rollup_latency_days").columns("day", "latency_bucket", "calls")
+            for key in chunk {
+                insert.values(SQLBind(key.day), SQLBind(key.bucket), SQLBind(dayLatency[key] ?? 0))
+            }
+            try await insert.onConflict(with: ["day", "latency_bucket"]) {
+                $0.set(SQLColumn("calls"), to: SQLRaw("audit_rollup_latency_days.calls + excluded.calls"))
             }.run()
         }
     }

@@ -122,6 +122,7 @@ extension Schema {
         )
         """,
         auditLatencyByDepartmentsTable,
+        auditLatencyByDaysTable,
     ]
 
     /// Calls per latency bucket without the resource: what the statistics read for percentiles by day or by
@@ -138,11 +139,30 @@ extension Schema {
         )
         """
 
-    /// Migration 45: the latency rollup by departments, filled from the finer one when it is empty.
+    /// Calls per latency bucket and day alone: what the operator's percentiles by day read (a year is a few
+    /// thousand rows, whatever the traffic).
+    static let auditLatencyByDaysTable = """
+        CREATE TABLE IF NOT EXISTS audit_rollup_latency_days (
+            day BIGINT NOT NULL,
+            latency_bucket INTEGER NOT NULL,
+            calls BIGINT NOT NULL,
+            PRIMARY KEY (day, latency_bucket)
+        )
+        """
+
+    /// Migration 45: the latency rollups by departments and by day, filled from the finer one when empty.
     static let auditLatencyByDepartments = Migration(
-        version: 45, name: "audit latency rollup by departments (issue 26)",
-        statements: { _ in [auditLatencyByDepartmentsTable] },
+        version: 45, name: "audit latency rollups by departments and by day (issue 26)",
+        statements: { _ in [auditLatencyByDepartmentsTable, auditLatencyByDaysTable] },
         converting: { sql, _ in
+            if try await sql.raw("SELECT 1 AS found FROM audit_rollup_latency_days LIMIT 1").first() == nil {
+                try await sql.raw(
+                    """
+                    INSERT INTO audit_rollup_latency_days (day, latency_bucket, calls)
+                    SELECT day, latency_bucket, SUM(calls) FROM audit_rollup_latency GROUP BY 1, 2
+                    """
+                ).run()
+            }
             guard try await sql.raw("SELECT 1 AS found FROM audit_rollup_latency_departments LIMIT 1").first() == nil
             else { return }
             try await sql.raw(
@@ -164,6 +184,7 @@ extension Schema {
             "DELETE FROM audit_rollup_calls",
             "DELETE FROM audit_rollup_latency",
             "DELETE FROM audit_rollup_latency_departments",
+            "DELETE FROM audit_rollup_latency_days",
             """
             INSERT INTO audit_rollup_calls (day, consumer_department_id, provider_department_id, resource_code,
                 application_system_id, outcome, calls, rows_served)
@@ -181,6 +202,10 @@ extension Schema {
                 latency_bucket, calls)
             SELECT day, consumer_department_id, provider_department_id, latency_bucket, SUM(calls)
             FROM audit_rollup_latency GROUP BY 1, 2, 3, 4
+            """,
+            """
+            INSERT INTO audit_rollup_latency_days (day, latency_bucket, calls)
+            SELECT day, latency_bucket, SUM(calls) FROM audit_rollup_latency GROUP BY 1, 2
             """,
         ]
     }

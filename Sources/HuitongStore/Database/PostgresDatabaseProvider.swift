@@ -21,6 +21,8 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
     /// Set while the server is known to be unreachable: requests are refused at once, and one task probes the server
     /// until it answers again (a circuit breaker).
     private let outage = Mutex<Task<Void, Never>?>(nil)
+    /// When a request last had its answer from the server.
+    private let lastAnswer = Mutex(ContinuousClock.now)
 
     private init(client: PostgresClient, waitLimit: Duration, logger: Logger) {
         self.client = client
@@ -117,7 +119,9 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
                                     $0.leased += 1
                                 }
                                 defer { self.leases.withLock { $0.leased -= 1 } }
-                                return try await body(connection)
+                                let result = try await body(connection)
+                                self.lastAnswer.withLock { $0 = .now }
+                                return result
                             })
                     }
                     group.addTask {
@@ -141,9 +145,11 @@ public final class PostgresDatabaseProvider: DatabaseProvider {
                 }
             }
         } catch is WaitedTooLong {
-            // No connection within the limit. With none of this node's connections working either, the server is
-            // taken for gone; with some busy, the pool is only saturated, and the next request waits again.
-            if leases.withLock({ $0.leased == 0 }) { tripOutage("no connection within \(waitLimit)") }
+            // No connection within the limit. If no request has had an answer for as long either, the server is taken
+            // for gone; while others get answers, the pool is only saturated, and the next request waits again.
+            if ContinuousClock.now - lastAnswer.withLock({ $0 }) >= waitLimit {
+                tripOutage("no connection within \(waitLimit)")
+            }
             throw StoreError.databaseUnreachable
         } catch {
             if StoreError.isConnectionFailure(error) {

@@ -76,12 +76,28 @@ public final class ReadReplicas: Sendable {
 
     /// Asks every replica how far behind it is: how much older than `now` (by this node's clock, or the time of the
     /// last heartbeat written while the primary is away) the newest heartbeat it has replayed is.
-    public func check(now: Date = Date()) async {
+    public func check(now: Date = Date(), within deadline: Duration = .seconds(2)) async {
+        // Each replica is asked in a task of its own and waited for at most `deadline`: one that hangs (a network
+        // that drops packets after the connection was made) is `down` without holding up the others' checks, and is
+        // not asked again until its last question has ended.
+        let questions: [Task<Date?, any Error>] = replicas.indices.map { index in
+            inFlight.withLock { inFlight in
+                if let asking = inFlight[index] { return asking }
+                let provider = replicas[index].provider
+                // Made under the lock, so that it cannot leave the register before it is in it.
+                let asking = Task {
+                    defer { self.inFlight.withLock { _ = $0.removeValue(forKey: index) } }
+                    return try await SQLClusterRepository(provider: provider).newestHeartbeat()
+                }
+                inFlight[index] = asking
+                return asking
+            }
+        }
         var found: [Status] = []
-        for replica in replicas {
+        for (index, replica) in replicas.enumerated() {
             var status = Status(name: replica.name, state: .down, lagSeconds: nil)
-            do {
-                let newest = try await SQLClusterRepository(provider: replica.provider).newestHeartbeat()
+            switch await Self.answer(of: questions[index], within: deadline) {
+            case .some(.success(let newest)):
                 if let newest {
                     let lag = max(0, now.timeIntervalSince(newest))
                     status.lagSeconds = lag
@@ -89,12 +105,32 @@ public final class ReadReplicas: Sendable {
                 } else {
                     status.state = .lagging
                 }
-            } catch {
+            case .some(.failure), .none:
                 status.state = .down
             }
             found.append(status)
         }
         statuses.withLock { $0 = found }
+    }
+
+    /// Replicas' questions not yet answered, by index.
+    private let inFlight = Mutex<[Int: Task<Date?, any Error>]>([:])
+
+    /// The task's outcome, or nil when it has none within `deadline` (the task goes on; its outcome is dropped).
+    private static func answer(of task: Task<Date?, any Error>, within deadline: Duration) async
+        -> Result<Date?, any Error>?
+    {
+        let first = FirstOutcome()
+        return await withCheckedContinuation { continuation in
+            Task {
+                let result = await task.result
+                if first.claim() { continuation.resume(returning: result) }
+            }
+            Task {
+                try? await Task.sleep(for: deadline)
+                if first.claim() { continuation.resume(returning: nil) }
+            }
+        }
     }
 
     /// The replica to read from, or nil for the primary (`primaryReachable`: whether the primary is thought up).
@@ -176,4 +212,13 @@ public final class ReplicaRoutingProvider: DatabaseProvider {
 
     /// The primary and the replicas are closed by their owner (the node's store), not through this view of them.
     public func shutdown() async {}
+}
+
+/// Lets one of several racers through.
+private final class FirstOutcome: Sendable {
+    private let taken = Atomic<Bool>(false)
+
+    func claim() -> Bool {
+        taken.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+    }
 }

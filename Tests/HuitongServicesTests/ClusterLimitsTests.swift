@@ -2,7 +2,6 @@ import Foundation
 import HuitongCore
 import HuitongStore
 import HuitongTestSupport
-import Logging
 import Testing
 
 @testable import HuitongServices
@@ -12,27 +11,12 @@ import Testing
 struct ClusterLimitsTests {
     static let monday = Date(timeIntervalSince1970: 1_795_000_000)
 
-    /// Another node's store on the same database: another pool on PostgreSQL, the same store on SQLite.
-    static func otherNode<Result: Sendable>(
-        _ store: Store, _ location: DatabaseLocation, _ body: (Store) async throws -> Result
-    ) async throws -> Result {
-        guard store.backend == .postgres else { return try await body(store) }
-        var logger = Logger(label: "huitong.tests")
-        logger.logLevel = .warning
-        let other = Store(
-            provider: try await DatabaseConnector.open(
-                location, maximumConnections: TestBackend.connectionsPerStore, logger: logger),
-            rowIntegrity: store.rowIntegrity)
-        defer { Task { await other.provider.shutdown() } }
-        return try await body(other)
-    }
-
     @Test(
         "two nodes serving one grant alternately serve exactly its daily quota between them, then refuse; a new day starts afresh",
         arguments: TestBackend.available)
     func sharedQuota(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, location in
-            try await Self.otherNode(store, location) { other in
+            try await TestBackend.secondNode(store, location) { other in
                 let nodeA = CallLimiter(shared: .init(cluster: store.cluster, liveNodes: { 2 }))
                 let nodeB = CallLimiter(shared: .init(cluster: other.cluster, liveNodes: { 2 }))
                 var allowed = 0

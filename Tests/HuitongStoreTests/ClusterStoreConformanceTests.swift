@@ -15,7 +15,7 @@ struct ClusterStoreConformanceTests {
         arguments: TestBackend.available)
     func quotaNeverOverTaken(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, location in
-            try await JobStoreConformanceTests.secondNode(store, location) { other in
+            try await TestBackend.secondNode(store, location) { other in
                 let taken = try await withThrowingTaskGroup(of: Int.self) { group in
                     for node in [store, other, store, other] {
                         group.addTask {
@@ -81,7 +81,7 @@ struct ClusterStoreConformanceTests {
         arguments: TestBackend.available)
     func leases(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { store, location in
-            try await JobStoreConformanceTests.secondNode(store, location) { other in
+            try await TestBackend.secondNode(store, location) { other in
                 let t = Self.time
                 let takers = try await withThrowingTaskGroup(of: Bool.self) { group in
                     for (index, node) in [store, other, store, other].enumerated() {

@@ -20,29 +20,6 @@ struct JobStoreConformanceTests {
             pinnedTo: pinnedTo)
     }
 
-    /// A second node's store: on PostgreSQL another connection pool on the same database. On SQLite the same
-    /// store: one node serves an SQLite file, and two pools of one process would share NIO's blocking threads, where
-    /// one pool's wait for the file's write lock can hold up the other pool's commit that would release it.
-    static func secondNode<Result: Sendable>(
-        _ store: Store, _ location: DatabaseLocation, _ body: (Store) async throws -> Result
-    ) async throws -> Result {
-        guard store.backend == .postgres else { return try await body(store) }
-        var logger = Logger(label: "huitong.tests")
-        logger.logLevel = .warning
-        let store = Store(
-            provider: try await DatabaseConnector.open(
-                location, maximumConnections: TestBackend.connectionsPerStore, logger: logger),
-            rowIntegrity: store.rowIntegrity)
-        do {
-            let result = try await body(store)
-            await store.provider.shutdown()
-            return result
-        } catch {
-            await store.provider.shutdown()
-            throw error
-        }
-    }
-
     @Test(
         "two nodes claiming at once never get the same job, and each job is claimed", arguments: TestBackend.available)
     func exclusiveClaims(_ backend: TestBackend) async throws {
@@ -51,7 +28,7 @@ struct JobStoreConformanceTests {
             for index in 0..<40 {
                 queued.insert(try await store.jobs.enqueue(Self.draft(payload: "\(index)"), at: Self.time).id)
             }
-            try await Self.secondNode(store, location) { other in
+            try await TestBackend.secondNode(store, location) { other in
                 // Four claimers, two per node, each taking jobs until none is left.
                 let claimed = try await withThrowingTaskGroup(of: [JobRecord].self) { group in
                     for (index, node) in [store, other, store, other].enumerated() {
@@ -96,7 +73,7 @@ struct JobStoreConformanceTests {
             let old = try #require(first.claim)
             // Renewed once, then the node dies.
             #expect(try await store.jobs.renew(old, lease: Self.lease, at: Self.time.addingTimeInterval(20)))
-            try await Self.secondNode(store, location) { other in
+            try await TestBackend.secondNode(store, location) { other in
                 #expect(
                     try await other.jobs.claim(
                         node: "takes", place: "here", kinds: ["test.work"], lease: Self.lease,

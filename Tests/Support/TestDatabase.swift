@@ -33,6 +33,30 @@ public enum TestBackend: String, Sendable, CaseIterable, CustomStringConvertible
     /// with a node's default pool they would ask the server for thousands of connections.
     public static let connectionsPerStore = 4
 
+    /// A second node's store on `store`'s database: on PostgreSQL another connection pool on the same database, with
+    /// the same row keys. On SQLite the same store: one node serves an SQLite file, and two pools of one process would
+    /// share NIO's blocking threads, where one pool's wait for the file's write lock can hold up the other pool's
+    /// commit that would release it.
+    public static func secondNode<Result: Sendable>(
+        _ store: Store, _ location: DatabaseLocation, _ body: (Store) async throws -> Result
+    ) async throws -> Result {
+        guard store.backend == .postgres else { return try await body(store) }
+        var logger = Logger(label: "huitong.tests")
+        logger.logLevel = .warning
+        let other = Store(
+            provider: try await DatabaseConnector.open(
+                location, maximumConnections: connectionsPerStore, logger: logger),
+            rowIntegrity: store.rowIntegrity)
+        do {
+            let result = try await body(other)
+            await other.provider.shutdown()
+            return result
+        } catch {
+            await other.provider.shutdown()
+            throw error
+        }
+    }
+
     /// Runs `body` against a new, empty, migrated database of this backend, and removes it afterwards.
     public func withFreshDatabase<Result: Sendable>(
         _ body: (Store, DatabaseLocation) async throws -> Result

@@ -182,7 +182,7 @@ struct AssessmentPages: Sendable {
                 weightsYear: String(report.weights.year),
                 exportHref: "/console/assessment/report.xlsx?period=\(period)",
                 periodChoices: report.periods.reversed().map {
-                    AssessmentReportPage.Choice(
+                    OptionModel(
                         value: $0.description, label: Self.periodName($0, language), selected: $0 == period)
                 },
                 weekHref: "/console/assessment?kind=week",
@@ -345,7 +345,7 @@ struct AssessmentReportPage: PageModel {
     var exportHref: String
     /// The periods of the trend, newest first, for the period picker (a form, so that no chain of links leads
     /// back through every earlier period).
-    var periodChoices: [Choice]
+    var periodChoices: [OptionModel]
     var weekHref: String
     var monthHref: String
     var ownHref: String?
@@ -355,12 +355,6 @@ struct AssessmentReportPage: PageModel {
     struct Header: Sendable {
         var label: String
         var weight: String
-    }
-
-    struct Choice: Sendable {
-        var value: String
-        var label: String
-        var selected: Bool
     }
 
     struct Row: Sendable {

@@ -275,7 +275,7 @@ extension ConsolePages {
             displayName: target.displayName, department: department?.name ?? "",
             active: target.isActive, lastLogin: target.lastLoginAt.map(PortalPages.dateTime),
             roles: Role.allCases.map { role in
-                ConsoleUserPage.RoleChoice(
+                CheckedOptionModel(
                     value: role.rawValue, label: role.displayName.text(language), checked: target.roles.contains(role))
             },
             manages: manages, mayReset: AccessPolicy.allows(user, .accountsResetPassword),
@@ -379,7 +379,7 @@ struct ConsoleUserPage: PageModel {
     var department: String
     var active: Bool
     var lastLogin: String?
-    var roles: [RoleChoice]
+    var roles: [CheckedOptionModel]
     var manages: Bool
     var mayReset: Bool
     var isSelf: Bool
@@ -387,12 +387,6 @@ struct ConsoleUserPage: PageModel {
     var issued: Issued?
     var notice: String?
     var failure: String?
-
-    struct RoleChoice: Sendable {
-        var value: String
-        var label: String
-        var checked: Bool
-    }
 
     struct Issued: Sendable {
         var password: String

@@ -153,7 +153,7 @@ struct ConsoleDepartmentsPage: PageModel {
     var managesUsers: Bool
     var managesDepartments: Bool
     var departmentOptions: [OptionModel]
-    var roleChoices: [ConsoleUserPage.RoleChoice]
+    var roleChoices: [CheckedOptionModel]
     var newUser: NewUser
     var newDepartment: NewDepartment
     var userErrors: [String: String]?

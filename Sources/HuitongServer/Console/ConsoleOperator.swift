@@ -205,7 +205,7 @@ extension ConsolePages {
                 OptionModel(value: "\($0.id)", label: $0.name, selected: userForm?["departmentID"] == "\($0.id)")
             },
             roleChoices: Role.allCases.map {
-                ConsoleUserPage.RoleChoice(
+                CheckedOptionModel(
                     value: $0.rawValue, label: $0.displayName.text(language), checked: chosenRoles.contains($0.rawValue)
                 )
             },

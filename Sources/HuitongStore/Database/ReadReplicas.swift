@@ -133,8 +133,8 @@ public final class ReadReplicas: Sendable {
         }
     }
 
-    /// The replica to read from, or nil for the primary (`primaryReachable`: whether the primary is thought up).
-    func reader(primaryReachable: Bool) -> (index: Int, provider: PostgresDatabaseProvider)? {
+    /// The replica to read from, or nil for the primary.
+    func reader() -> (index: Int, provider: PostgresDatabaseProvider)? {
         let states = statuses.withLock { $0.map(\.state) }
         var candidates = states.indices.filter { states[$0] == .ok && replicas[$0].provider.isReachable }
         if candidates.isEmpty && !primaryReachable {
@@ -168,14 +168,10 @@ public final class ReplicaRoutingProvider: DatabaseProvider {
         replicas.attach(primary: primary)
     }
 
-    private var primaryReachable: Bool {
-        (primary as? PostgresDatabaseProvider)?.isReachable ?? true
-    }
-
     public func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws
         -> Result
     {
-        if let (index, replica) = replicas.reader(primaryReachable: primaryReachable) {
+        if let (index, replica) = replicas.reader() {
             // Any failure of a replica is answered by the primary: one that is unreachable is also skipped until the
             // next check; another (say, a query cancelled for conflicting with recovery) only costs this read twice.
             do {
